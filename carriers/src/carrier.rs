@@ -1,0 +1,147 @@
+//! The `Carrier` trait and the capabilities each carrier declares as data.
+#![warn(missing_docs)]
+
+use std::{borrow::Cow, fmt, time::Duration};
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use crate::error::CarrierError;
+use crate::model::{
+    LabelFormat, Quote, RateRequest, ServiceClass, ShipRequest, TrackingNumber, TrackingResult,
+    Waybill, WaybillRef,
+};
+
+/// A carrier's code (`ups`, `sandbox`): lower-case ASCII letters, digits and `_`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct CarrierCode(Cow<'static, str>);
+
+impl CarrierCode {
+    /// A code known at compile time (registry entries).
+    pub const fn from_static(code: &'static str) -> Self {
+        CarrierCode(Cow::Borrowed(code))
+    }
+    /// A code from input; `None` when it is not of the allowed shape.
+    pub fn parse(s: &str) -> Option<Self> {
+        let ok = !s.is_empty()
+            && s.len() <= 32
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        ok.then(|| CarrierCode(Cow::Owned(s.to_string())))
+    }
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl fmt::Display for CarrierCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl fmt::Debug for CarrierCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CarrierCode({})", self.0)
+    }
+}
+
+/// An operation a carrier may support. The same verbs as the trait's methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    /// Price a shipment.
+    Rate,
+    /// Buy a waybill and label.
+    Ship,
+    /// Cancel an unused waybill.
+    Void,
+    /// Poll tracking status.
+    Track,
+    /// The carrier pushes tracking updates to us.
+    PushTracking,
+    /// Book a courier pickup.
+    Pickup,
+}
+
+/// One service a carrier sells.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ServiceInfo {
+    /// The carrier's own code.
+    pub code: &'static str,
+    /// Human name.
+    pub name: &'static str,
+    /// Normalized class.
+    pub class: ServiceClass,
+}
+
+/// What a carrier can do, declared as data and checked by the conformance test.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Capabilities {
+    /// Supported operations.
+    pub supports: &'static [Capability],
+    /// Most tracking numbers one `track` call accepts.
+    pub track_batch_max: usize,
+    /// Label formats the carrier itself produces (empty: the hub renders labels).
+    pub label_formats: &'static [LabelFormat],
+    /// Services sold.
+    pub services: &'static [ServiceInfo],
+}
+
+impl Capabilities {
+    /// Whether `cap` is declared.
+    pub fn supports(&self, cap: Capability) -> bool {
+        self.supports.contains(&cap)
+    }
+    /// The service with this code.
+    pub fn service(&self, code: &str) -> Option<&ServiceInfo> {
+        self.services.iter().find(|s| s.code == code)
+    }
+}
+
+/// A carrier's documented request quotas, used by the hub's governor per carrier account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct CarrierLimits {
+    /// Sustained requests per second.
+    pub requests_per_second: u32,
+    /// Requests allowed in a burst above the sustained rate.
+    pub burst: u32,
+    /// How long a single call may take before the hub gives up on it.
+    #[serde(serialize_with = "ser_millis")]
+    pub timeout: Duration,
+}
+
+fn ser_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
+}
+
+/// A carrier adapter: translates our vocabulary to the carrier's wire format and back.
+/// Adapters never sleep, retry, cache answers or rate-limit: the hub's call layer does that.
+/// An operation a carrier does not offer answers `Unsupported`, never an empty success.
+#[async_trait]
+pub trait Carrier: Send + Sync {
+    /// The carrier's code.
+    fn code(&self) -> CarrierCode;
+    /// What it can do.
+    fn capabilities(&self) -> &'static Capabilities;
+    /// Its quotas.
+    fn limits(&self) -> CarrierLimits;
+    /// Quotes for every service that can carry the shipment.
+    async fn rate(&self, _req: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
+        Err(CarrierError::unsupported(self.code(), Capability::Rate))
+    }
+    /// Buys a waybill (and label, where the carrier makes one).
+    async fn ship(&self, _req: &ShipRequest) -> Result<Waybill, CarrierError> {
+        Err(CarrierError::unsupported(self.code(), Capability::Ship))
+    }
+    /// Cancels an unused waybill.
+    async fn void(&self, _waybill: &WaybillRef) -> Result<(), CarrierError> {
+        Err(CarrierError::unsupported(self.code(), Capability::Void))
+    }
+    /// Tracking for up to `track_batch_max` numbers.
+    async fn track(
+        &self,
+        _numbers: &[TrackingNumber],
+    ) -> Result<Vec<TrackingResult>, CarrierError> {
+        Err(CarrierError::unsupported(self.code(), Capability::Track))
+    }
+}

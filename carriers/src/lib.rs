@@ -1,0 +1,20 @@
+//! shiphub-carriers: the shipping vocabulary, the `Carrier` trait, and one folder per carrier.
+//! Depends on no other workspace crate. Adapters translate; they never retry or sleep.
+
+pub mod carrier;
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod registry;
+
+#[cfg(test)]
+mod conformance;
+mod sandbox;
+
+pub use carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits, ServiceInfo};
+pub use error::{CarrierError, FieldError, RawBody};
+pub use http::CarrierHttp;
+pub use registry::{AccountError, CarrierEntry};
+
+/// Every carrier this crate ships. Adding a carrier: its folder, `mod x;` above, one line here.
+pub static CARRIERS: &[&CarrierEntry] = &[&sandbox::ENTRY];

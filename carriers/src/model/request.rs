@@ -1,0 +1,95 @@
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use super::{Address, CustomsDeclaration, InvalidValue, Parcel, TrackingNumber};
+
+/// Label document formats.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum LabelFormat {
+    /// PDF, 4×6 in.
+    #[default]
+    Pdf,
+    /// ZPL II for Zebra thermal printers, 4×6 in at 203 dpi.
+    Zpl,
+    /// PNG image.
+    Png,
+}
+
+impl LabelFormat {
+    /// MIME type of the document.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            LabelFormat::Pdf => "application/pdf",
+            LabelFormat::Zpl => "application/x-zpl",
+            LabelFormat::Png => "image/png",
+        }
+    }
+}
+
+/// What to price: who ships what to whom.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RateRequest {
+    /// Origin.
+    pub from: Address,
+    /// Destination.
+    pub to: Address,
+    /// One or more packages.
+    pub parcels: Vec<Parcel>,
+    /// Required when origin and destination are in different customs territories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customs: Option<CustomsDeclaration>,
+    /// Planned ship date; today when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ship_date: Option<Date>,
+}
+
+impl RateRequest {
+    /// Checks what serde cannot: at least one parcel, at most 50.
+    pub fn validate(&self) -> Result<(), InvalidValue> {
+        if self.parcels.is_empty() {
+            return Err(InvalidValue::new("/parcels", "needs at least one parcel"));
+        }
+        if self.parcels.len() > 50 {
+            return Err(InvalidValue::new(
+                "/parcels",
+                "at most 50 parcels per shipment",
+            ));
+        }
+        Ok(())
+    }
+    /// True when origin and destination are in different countries.
+    pub fn is_international(&self) -> bool {
+        !self.from.is_domestic_to(&self.to)
+    }
+}
+
+/// What to buy: a rated shipment plus the chosen service.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ShipRequest {
+    /// The shipment.
+    #[serde(flatten)]
+    pub shipment: RateRequest,
+    /// The carrier's service code, from a quote.
+    pub service: String,
+    /// Label format wanted.
+    #[serde(default)]
+    pub label_format: LabelFormat,
+    /// The shipper's reference (order number), printed on the label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// Enough to point at a waybill the carrier issued (for void).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaybillRef {
+    /// Master tracking number.
+    pub tracking_number: TrackingNumber,
+    /// The carrier's shipment id, when different from the tracking number.
+    pub carrier_shipment_id: String,
+    /// Per-piece tracking numbers.
+    #[serde(default)]
+    pub pieces: Vec<TrackingNumber>,
+}

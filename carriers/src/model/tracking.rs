@@ -1,0 +1,171 @@
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+
+use super::{CountryCode, InvalidValue};
+
+/// A carrier tracking number: 6 to 40 ASCII letters and digits, stored upper-case.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TrackingNumber(String);
+
+impl TrackingNumber {
+    /// The number as printed.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl FromStr for TrackingNumber {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase();
+        if (6..=40).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            Ok(TrackingNumber(t))
+        } else {
+            Err(InvalidValue::new(
+                "",
+                format!("`{s}` is not a tracking number (6-40 letters and digits)"),
+            ))
+        }
+    }
+}
+impl fmt::Display for TrackingNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl fmt::Debug for TrackingNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TrackingNumber({})", self.0)
+    }
+}
+impl Serialize for TrackingNumber {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+impl<'de> Deserialize<'de> for TrackingNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse()
+            .map_err(|e: InvalidValue| serde::de::Error::custom(e.message))
+    }
+}
+super::string_schema!(
+    TrackingNumber,
+    "Carrier tracking number",
+    "1Z999AA10123456784"
+);
+
+/// Normalized tracking status; the carrier's own code is kept beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TrackingStatus {
+    /// Label created, not yet handed over.
+    PreTransit,
+    /// Moving through the network.
+    InTransit,
+    /// On the vehicle for delivery today.
+    OutForDelivery,
+    /// Waiting at a pickup point or locker.
+    AvailableForPickup,
+    /// Delivered.
+    Delivered,
+    /// A delivery attempt failed; the carrier will retry or hold.
+    AttemptFail,
+    /// Something went wrong (damage, address problem, customs hold).
+    Exception,
+    /// Being returned to the shipper.
+    ReturnToSender,
+    /// Cancelled before pickup.
+    Cancelled,
+    /// The carrier stopped tracking it without delivery.
+    Expired,
+    /// A code we could not map.
+    Unknown,
+}
+
+impl TrackingStatus {
+    /// Nothing more will happen to the parcel.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Delivered | Self::Cancelled | Self::Expired)
+    }
+    /// The shipper should hear about it.
+    pub fn is_problem(self) -> bool {
+        matches!(
+            self,
+            Self::AttemptFail | Self::Exception | Self::ReturnToSender
+        )
+    }
+}
+
+/// Where a scan happened.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Location {
+    /// City.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// State or region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Postal code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// Country.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<CountryCode>,
+}
+
+/// One scan or status change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TrackingEvent {
+    /// When it happened, with the offset the carrier gave (UTC when it gave none).
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub occurred_at: OffsetDateTime,
+    /// Normalized status.
+    pub status: TrackingStatus,
+    /// The carrier's own event or status code.
+    pub carrier_code: String,
+    /// The carrier's finer sub-status, when it has one (exception reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_status: Option<String>,
+    /// The carrier's words.
+    pub description: String,
+    /// Where.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+/// What a carrier knows about one tracking number.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TrackingResult {
+    /// The number asked about.
+    pub tracking_number: TrackingNumber,
+    /// Current normalized status.
+    pub status: TrackingStatus,
+    /// The carrier's code for the current status.
+    pub carrier_code: String,
+    /// Events, oldest first.
+    pub events: Vec<TrackingEvent>,
+    /// Expected delivery date, when the carrier says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_delivery: Option<Date>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tracking_numbers_are_normalized_and_validated() {
+        let t: TrackingNumber = "1z 999 aa1 0123456784".parse().unwrap();
+        assert_eq!(t.as_str(), "1Z999AA10123456784");
+        assert!("abc".parse::<TrackingNumber>().is_err());
+        assert!("1Z999-AA1".parse::<TrackingNumber>().is_err());
+    }
+}

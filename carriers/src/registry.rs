@@ -1,0 +1,42 @@
+//! The registry: one entry per carrier. Each entry builds an adapter from the account's
+//! stored JSON config, so the hub never learns a carrier's credential shape.
+
+use crate::carrier::{Capabilities, Carrier, CarrierCode};
+use crate::http::CarrierHttp;
+
+/// The account config did not fit the carrier's account shape.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct AccountError {
+    /// JSON pointer into the account's credentials/config.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// How to build one carrier's adapter.
+pub struct CarrierEntry {
+    /// Code used in the API and stored on accounts.
+    pub code: CarrierCode,
+    /// Display name.
+    pub name: &'static str,
+    /// Declared capabilities.
+    pub capabilities: &'static Capabilities,
+    /// Whether accounts need a `base_url` (real carriers) or not (sandbox, table rate).
+    pub needs_base_url: bool,
+    /// Builds an adapter from the account's credentials JSON.
+    pub build: fn(serde_json::Value, CarrierHttp) -> Result<Box<dyn Carrier>, AccountError>,
+}
+
+impl std::fmt::Debug for CarrierEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CarrierEntry")
+            .field("code", &self.code)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Finds an entry by code in any list of entries (the hub adds its own to `CARRIERS`).
+pub fn lookup<'a>(entries: &[&'a CarrierEntry], code: &str) -> Option<&'a CarrierEntry> {
+    entries.iter().copied().find(|e| e.code.as_str() == code)
+}
