@@ -1,0 +1,631 @@
+//! The store: one interface over SQLite (embedded default, one WAL file) and PostgreSQL.
+//! Both speak the same SQL through sqlx's `Any` driver with `$n` placeholders; only the DDL
+//! differs (two migration folders). Every method that reads or writes tenant data takes the
+//! tenant first and puts it in the `WHERE` clause: no query crosses tenants.
+//! Types are kept to what `Any` carries: TEXT ids, BIGINT unix-millisecond times, decimal
+//! strings for money, BLOBs for documents and ciphertext.
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use shiphub_carriers::model::{Currency, Money};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use time::OffsetDateTime;
+
+use crate::ids::{AccountId, ApiKeyId, DocumentId, ShipmentId, TenantId};
+
+#[cfg(test)]
+mod tests;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator =
+    sqlx::migrate!("src/store/migrations/postgres");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL `{0}` (use sqlite:// or postgres://)")]
+    Url(String),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+pub fn millis(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub fn from_millis(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub name: String,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug)]
+pub struct AccountRecord {
+    pub id: AccountId,
+    pub carrier: String,
+    pub name: String,
+    pub base_url: Option<String>,
+    /// AES-GCM nonce and ciphertext of the credentials JSON.
+    pub secret_nonce: Vec<u8>,
+    pub secret: Vec<u8>,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug)]
+pub struct ShipmentRecord {
+    pub id: ShipmentId,
+    pub carrier_account_id: AccountId,
+    pub carrier: String,
+    pub service_code: String,
+    pub status: String,
+    pub tracking_number: String,
+    pub reference: Option<String>,
+    pub total: Money,
+    pub label_format: String,
+    /// The validated ship request, as JSON.
+    pub request: String,
+    /// The carrier's waybill (without label bytes), as JSON.
+    pub waybill: String,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub voided_at: Option<OffsetDateTime>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DocumentRecord {
+    pub id: DocumentId,
+    pub shipment_id: ShipmentId,
+    pub kind: String,
+    pub format: String,
+    pub content: Vec<u8>,
+}
+
+/// A finished idempotent request, written in the same transaction as its effect.
+#[derive(Clone, Debug)]
+pub struct IdemCompletion {
+    pub key: String,
+    pub status: u16,
+    pub body: String,
+}
+
+/// What `idem_begin` found for a key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdemBegin {
+    /// The key is new; this request owns it.
+    Started,
+    /// The same request finished before: replay its answer.
+    Replay { status: u16, body: String },
+    /// The key was used for a different request.
+    Mismatch,
+    /// The same request is still running.
+    InProgress,
+}
+
+const SHIPMENT_COLUMNS: &str = "id, carrier_account_id, carrier, service_code, status, tracking_number, reference, \
+     total_amount, total_currency, label_format, request, waybill, created_at, updated_at, voided_at";
+
+impl Store {
+    /// Connects, creating the SQLite file when the URL says `mode=rwc`.
+    pub async fn connect(url: &str) -> Result<Store> {
+        Self::connect_with(url, None).await
+    }
+
+    /// Connects with every PostgreSQL session confined to `schema` (tests isolate runs so).
+    pub async fn connect_with(url: &str, pg_schema: Option<String>) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Url(url.to_string()));
+        };
+        let opts = match backend {
+            // WAL lets readers proceed while one writer commits; busy_timeout makes concurrent
+            // writers wait instead of failing with SQLITE_BUSY.
+            Backend::Sqlite => AnyPoolOptions::new()
+                .max_connections(8)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 5000")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = NORMAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA foreign_keys = ON")
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(())
+                    })
+                }),
+            Backend::Postgres => {
+                let opts = AnyPoolOptions::new().max_connections(16);
+                match pg_schema {
+                    Some(schema) => opts.after_connect(move |conn, _| {
+                        let set = format!("SET search_path TO {schema}");
+                        Box::pin(async move {
+                            sqlx::query(sqlx::AssertSqlSafe(set))
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
+                    }),
+                    None => opts,
+                }
+            }
+        };
+        let pool = opts.connect(url).await?;
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    // --- tenants and API keys -------------------------------------------------------------
+
+    pub async fn create_tenant(&self, name: &str, now: OffsetDateTime) -> Result<Tenant> {
+        let id = TenantId::generate();
+        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(id.as_str())
+            .bind(name)
+            .bind(millis(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(Tenant {
+            id,
+            name: name.to_string(),
+            created_at: now,
+        })
+    }
+
+    pub async fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>> {
+        let row = sqlx::query("SELECT id, name, created_at FROM tenants WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(Tenant {
+                id: TenantId::from_db(r.try_get("id")?),
+                name: r.try_get("name")?,
+                created_at: from_millis(r.try_get("created_at")?),
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn tenant_count(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM tenants")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?)
+    }
+
+    pub async fn insert_api_key(
+        &self,
+        tenant: &TenantId,
+        key_hash: &str,
+        prefix: &str,
+        now: OffsetDateTime,
+    ) -> Result<ApiKeyId> {
+        let id = ApiKeyId::generate();
+        sqlx::query("INSERT INTO api_keys (id, tenant_id, key_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id.as_str())
+            .bind(tenant.as_str())
+            .bind(key_hash)
+            .bind(prefix)
+            .bind(millis(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(id)
+    }
+
+    /// The tenant an unrevoked key belongs to. The lookup is by the key's SHA-256, never the key.
+    pub async fn tenant_for_key(&self, key_hash: &str) -> Result<Option<TenantId>> {
+        let row = sqlx::query(
+            "SELECT tenant_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(key_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .map(|r| r.try_get("tenant_id"))
+            .transpose()?
+            .map(TenantId::from_db))
+    }
+
+    // --- carrier accounts -------------------------------------------------------------------
+
+    pub async fn insert_account(
+        &self,
+        tenant: &TenantId,
+        a: &AccountRecord,
+        idem: Option<&IdemCompletion>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO carrier_accounts (id, tenant_id, carrier, name, base_url, secret_nonce, secret, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(a.id.as_str())
+        .bind(tenant.as_str())
+        .bind(&a.carrier)
+        .bind(&a.name)
+        .bind(a.base_url.as_deref())
+        .bind(&a.secret_nonce)
+        .bind(&a.secret)
+        .bind(millis(a.created_at))
+        .execute(&mut *tx)
+        .await?;
+        if let Some(c) = idem {
+            complete_idem(&mut tx, tenant, c).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn list_accounts(&self, tenant: &TenantId) -> Result<Vec<AccountRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, carrier, name, base_url, secret_nonce, secret, created_at FROM carrier_accounts \
+             WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY id",
+        )
+        .bind(tenant.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(account_from_row).collect()
+    }
+
+    pub async fn get_account(
+        &self,
+        tenant: &TenantId,
+        id: &AccountId,
+    ) -> Result<Option<AccountRecord>> {
+        let row = sqlx::query(
+            "SELECT id, carrier, name, base_url, secret_nonce, secret, created_at FROM carrier_accounts \
+             WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
+        )
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(account_from_row).transpose()
+    }
+
+    /// Soft delete: shipments keep pointing at the account they were bought on.
+    pub async fn delete_account(
+        &self,
+        tenant: &TenantId,
+        id: &AccountId,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE carrier_accounts SET deleted_at = $1 WHERE tenant_id = $2 AND id = $3 AND deleted_at IS NULL",
+        )
+        .bind(millis(now))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    // --- shipments and documents ------------------------------------------------------------
+
+    /// Writes a bought shipment, its documents and the idempotency answer in one transaction:
+    /// either the purchase is recorded and replayable, or nothing is.
+    pub async fn insert_shipment(
+        &self,
+        tenant: &TenantId,
+        s: &ShipmentRecord,
+        docs: &[DocumentRecord],
+        idem: Option<&IdemCompletion>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO shipments (id, tenant_id, carrier_account_id, carrier, service_code, status, tracking_number, \
+             reference, total_amount, total_currency, label_format, request, waybill, created_at, updated_at, voided_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(s.id.as_str())
+        .bind(tenant.as_str())
+        .bind(s.carrier_account_id.as_str())
+        .bind(&s.carrier)
+        .bind(&s.service_code)
+        .bind(&s.status)
+        .bind(&s.tracking_number)
+        .bind(s.reference.as_deref())
+        .bind(s.total.amount().to_string())
+        .bind(s.total.currency().code())
+        .bind(&s.label_format)
+        .bind(&s.request)
+        .bind(&s.waybill)
+        .bind(millis(s.created_at))
+        .bind(millis(s.updated_at))
+        .bind(s.voided_at.map(millis))
+        .execute(&mut *tx)
+        .await?;
+        for d in docs {
+            sqlx::query(
+                "INSERT INTO documents (id, tenant_id, shipment_id, kind, format, content, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(d.id.as_str())
+            .bind(tenant.as_str())
+            .bind(d.shipment_id.as_str())
+            .bind(&d.kind)
+            .bind(&d.format)
+            .bind(&d.content)
+            .bind(millis(s.created_at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(c) = idem {
+            complete_idem(&mut tx, tenant, c).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn get_shipment(
+        &self,
+        tenant: &TenantId,
+        id: &ShipmentId,
+    ) -> Result<Option<ShipmentRecord>> {
+        let sql =
+            format!("SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE tenant_id = $1 AND id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(shipment_from_row).transpose()
+    }
+
+    /// Newest first; `before` is the cursor (the last id of the previous page).
+    pub async fn list_shipments(
+        &self,
+        tenant: &TenantId,
+        before: Option<&ShipmentId>,
+        limit: u32,
+    ) -> Result<Vec<ShipmentRecord>> {
+        let rows = match before {
+            Some(cursor) => {
+                let sql = format!(
+                    "SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant.as_str())
+                    .bind(cursor.as_str())
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                let sql = format!(
+                    "SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant.as_str())
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter().map(shipment_from_row).collect()
+    }
+
+    /// Marks a shipment voided; false when it was already voided (or is not the tenant's).
+    pub async fn void_shipment(
+        &self,
+        tenant: &TenantId,
+        id: &ShipmentId,
+        now: OffsetDateTime,
+        idem: Option<&IdemCompletion>,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let r = sqlx::query(
+            "UPDATE shipments SET status = 'voided', voided_at = $1, updated_at = $2 \
+             WHERE tenant_id = $3 AND id = $4 AND voided_at IS NULL",
+        )
+        .bind(millis(now))
+        .bind(millis(now))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if let Some(c) = idem {
+            complete_idem(&mut tx, tenant, c).await?;
+        }
+        tx.commit().await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    pub async fn get_document(
+        &self,
+        tenant: &TenantId,
+        shipment: &ShipmentId,
+        kind: &str,
+        format: &str,
+    ) -> Result<Option<Vec<u8>>> {
+        let row = sqlx::query(
+            "SELECT content FROM documents WHERE tenant_id = $1 AND shipment_id = $2 AND kind = $3 AND format = $4",
+        )
+        .bind(tenant.as_str())
+        .bind(shipment.as_str())
+        .bind(kind)
+        .bind(format)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.try_get("content")).transpose()?)
+    }
+
+    // --- idempotency ----------------------------------------------------------------------
+
+    /// Claims `key` for a request whose canonical form hashes to `request_hash`, or reports
+    /// what an earlier request with the same key left.
+    pub async fn idem_begin(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        request_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<IdemBegin> {
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys (tenant_id, key, request_hash, state, created_at) \
+             VALUES ($1, $2, $3, 'started', $4) ON CONFLICT (tenant_id, key) DO NOTHING",
+        )
+        .bind(tenant.as_str())
+        .bind(key)
+        .bind(request_hash)
+        .bind(millis(now))
+        .execute(&self.pool)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(IdemBegin::Started);
+        }
+        let row = sqlx::query(
+            "SELECT request_hash, state, response_status, response_body FROM idempotency_keys \
+             WHERE tenant_id = $1 AND key = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            // Abandoned between our insert and select: the caller may try again.
+            return Ok(IdemBegin::InProgress);
+        };
+        let hash: String = row.try_get("request_hash")?;
+        if hash != request_hash {
+            return Ok(IdemBegin::Mismatch);
+        }
+        let state: String = row.try_get("state")?;
+        if state != "completed" {
+            return Ok(IdemBegin::InProgress);
+        }
+        let status: i64 = row.try_get("response_status")?;
+        Ok(IdemBegin::Replay {
+            status: u16::try_from(status)
+                .map_err(|_| StoreError::Corrupt(format!("status {status}")))?,
+            body: row.try_get("response_body")?,
+        })
+    }
+
+    /// Records the answer for a request that changed nothing in the store (a rejection).
+    pub async fn idem_complete(&self, tenant: &TenantId, c: &IdemCompletion) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        complete_idem(&mut tx, tenant, c).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Releases a key after a failure worth retrying (carrier down), so a retry can run.
+    pub async fn idem_abandon(&self, tenant: &TenantId, key: &str) -> Result<()> {
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND state = 'started'",
+        )
+        .bind(tenant.as_str())
+        .bind(key)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+async fn complete_idem(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &TenantId,
+    c: &IdemCompletion,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE idempotency_keys SET state = 'completed', response_status = $1, response_body = $2 \
+         WHERE tenant_id = $3 AND key = $4",
+    )
+    .bind(i64::from(c.status))
+    .bind(&c.body)
+    .bind(tenant.as_str())
+    .bind(&c.key)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn account_from_row(r: &AnyRow) -> Result<AccountRecord> {
+    Ok(AccountRecord {
+        id: AccountId::from_db(r.try_get("id")?),
+        carrier: r.try_get("carrier")?,
+        name: r.try_get("name")?,
+        base_url: r.try_get("base_url")?,
+        secret_nonce: r.try_get("secret_nonce")?,
+        secret: r.try_get("secret")?,
+        created_at: from_millis(r.try_get("created_at")?),
+    })
+}
+
+fn shipment_from_row(r: &AnyRow) -> Result<ShipmentRecord> {
+    let amount: String = r.try_get("total_amount")?;
+    let currency: String = r.try_get("total_currency")?;
+    let total = Money::new(
+        Decimal::from_str(&amount)
+            .map_err(|e| StoreError::Corrupt(format!("amount {amount}: {e}")))?,
+        Currency::from_str(&currency).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    );
+    Ok(ShipmentRecord {
+        id: ShipmentId::from_db(r.try_get("id")?),
+        carrier_account_id: AccountId::from_db(r.try_get("carrier_account_id")?),
+        carrier: r.try_get("carrier")?,
+        service_code: r.try_get("service_code")?,
+        status: r.try_get("status")?,
+        tracking_number: r.try_get("tracking_number")?,
+        reference: r.try_get("reference")?,
+        total,
+        label_format: r.try_get("label_format")?,
+        request: r.try_get("request")?,
+        waybill: r.try_get("waybill")?,
+        created_at: from_millis(r.try_get("created_at")?),
+        updated_at: from_millis(r.try_get("updated_at")?),
+        voided_at: r.try_get::<Option<i64>, _>("voided_at")?.map(from_millis),
+    })
+}
