@@ -1,4 +1,9 @@
 //! shiphub: the hub server (REST API, store, call layer) and its CLI.
 
+pub mod api;
+pub mod call_layer;
+pub mod cli;
+pub mod crypto;
 pub mod ids;
+pub mod state;
 pub mod store;

@@ -1,33 +1,115 @@
-//! Sandbox carrier (stub while being built).
+//! The `sandbox` carrier: deterministic, offline, stateless. It serves demos and every
+//! end-to-end test, so its behaviour is scripted and documented here; it makes no network
+//! calls, keeps nothing between calls, and (like every adapter) never sleeps or retries.
+//!
+//! - **Rate** quotes `economy`, `standard` and `express` from a zone and weight-break table
+//!   (see `rate.rs`), in USD. International shipments need a customs declaration.
+//! - **Ship** returns a waybill whose tracking numbers encode the tracking scenario and the
+//!   ship time (layout in `number.rs`), priced as the quote of that service. No label
+//!   document: `Waybill.label` is `None` and the hub renders one.
+//! - **Track** replays a script per scenario, one step every `step_seconds` from the ship time
+//!   (see `track.rs`, codes in `codes.rs`).
+//! - **Void** accepts any valid sandbox waybill. The sandbox keeps no state, so a voided
+//!   number still tracks; the hub stops tracking what it voided.
+//!
+//! Failures on purpose, by upper-case tokens (case-sensitive substrings, so an ordinary
+//! reference such as "Return order 12" does not trip them):
+//! - `CARRIER_DOWN` in ship's `reference`, or in `to.name` / `to.company` (rate and ship):
+//!   `Transient { maybe_processed: false }`, an outage before the carrier acted.
+//! - `REJECT` in the same places: `Rejected` with a field error on `/reference`, `/to/name`
+//!   or `/to/company`, wherever the token was found.
+//! - `EXCEPTION`, `ATTEMPT_FAIL`, `RETURN` or `STALL` in ship's `reference`: that tracking
+//!   script (the first found, in this order); any other reference is delivered.
+//!
+//! Account config: `{}` (or `null`), or `{"step_seconds": N}` with N from 1 to 604800
+//! (default 60). Unknown fields are refused.
+
+mod account;
+mod codes;
+#[cfg(test)]
+pub(crate) mod fixtures;
+mod number;
+mod rate;
+#[cfg(test)]
+mod tests;
+mod track;
+
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::carrier::{Capabilities, Carrier, CarrierCode, CarrierLimits};
-use crate::registry::CarrierEntry;
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+pub use account::Account;
+
+use crate::carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits};
+use crate::error::CarrierError;
+use crate::http::CarrierHttp;
+use crate::model::{
+    Address, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill, WaybillRef,
+};
+use crate::registry::{AccountError, CarrierEntry};
 
 static CAPS: Capabilities = Capabilities {
-    supports: &[],
-    track_batch_max: 0,
+    supports: &[
+        Capability::Rate,
+        Capability::Ship,
+        Capability::Void,
+        Capability::Track,
+    ],
+    track_batch_max: 50,
     label_formats: &[],
-    services: &[],
+    services: &codes::SERVICES,
 };
 
+/// The registry entry.
 pub static ENTRY: CarrierEntry = CarrierEntry {
     code: CarrierCode::from_static("sandbox"),
     name: "Sandbox",
     capabilities: &CAPS,
     needs_base_url: false,
-    build: |_, _| Ok(Box::new(Sandbox)),
+    build,
 };
 
-struct Sandbox;
+fn build(config: serde_json::Value, _http: CarrierHttp) -> Result<Box<dyn Carrier>, AccountError> {
+    let account = Account::from_json(&config)?;
+    Ok(Box::new(Sandbox::new(
+        account,
+        Arc::new(OffsetDateTime::now_utc),
+    )))
+}
 
+/// Where the sandbox reads the time: the wall clock in production, a fixed or stepped clock
+/// in tests, so a test can assert the exact progression at a given moment.
+pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+
+/// The sandbox adapter for one account.
+pub struct Sandbox {
+    account: Account,
+    clock: Clock,
+}
+
+impl Sandbox {
+    /// An adapter for `account` reading the time from `clock`.
+    pub fn new(account: Account, clock: Clock) -> Self {
+        Self { account, clock }
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        (self.clock)()
+    }
+}
+
+#[async_trait]
 impl Carrier for Sandbox {
     fn code(&self) -> CarrierCode {
         ENTRY.code.clone()
     }
+
     fn capabilities(&self) -> &'static Capabilities {
         &CAPS
     }
+
     fn limits(&self) -> CarrierLimits {
         CarrierLimits {
             requests_per_second: 1000,
@@ -35,4 +117,113 @@ impl Carrier for Sandbox {
             timeout: Duration::from_secs(5),
         }
     }
+
+    async fn rate(&self, req: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
+        check_receiver(&req.to)?;
+        rate::quotes(req, self.now().date())
+    }
+
+    async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
+        if let Some(reference) = &req.reference {
+            check_tokens(reference, "/reference")?;
+        }
+        let service_index = codes::SERVICES
+            .iter()
+            .position(|s| s.code == req.service)
+            .ok_or_else(|| {
+                rejected(
+                    "/service",
+                    "INVALID_SERVICE",
+                    format!(
+                        "unknown sandbox service `{}`; use economy, standard or express",
+                        req.service
+                    ),
+                )
+            })?;
+        let now = self.now();
+        check_receiver(&req.shipment.to)?;
+        let quote = rate::quotes(&req.shipment, now.date())?.swap_remove(service_index);
+        let scenario = number::Scenario::from_reference(req.reference.as_deref());
+        let pieces: Vec<TrackingNumber> = req
+            .shipment
+            .parcels
+            .iter()
+            .map(|_| number::issue(scenario, now))
+            .collect();
+        let master = pieces[0].clone();
+        Ok(Waybill {
+            carrier_shipment_id: shipment_id(&master),
+            tracking_number: master,
+            pieces,
+            label: None,
+            total: Some(quote.total),
+            breakdown: quote.breakdown,
+            warnings: Vec::new(),
+        })
+    }
+
+    async fn void(&self, waybill: &WaybillRef) -> Result<(), CarrierError> {
+        let invalid = |field: &str, n: &TrackingNumber| {
+            rejected(
+                field,
+                "INVALID_TRACKING_NUMBER",
+                format!("`{n}` is not a sandbox tracking number"),
+            )
+        };
+        if number::decode(&waybill.tracking_number).is_none() {
+            return Err(invalid("/tracking_number", &waybill.tracking_number));
+        }
+        if let Some((i, n)) =
+            (waybill.pieces.iter().enumerate()).find(|(_, n)| number::decode(n).is_none())
+        {
+            return Err(invalid(&format!("/pieces/{i}"), n));
+        }
+        if waybill.carrier_shipment_id != shipment_id(&waybill.tracking_number) {
+            return Err(rejected(
+                "/carrier_shipment_id",
+                "SHIPMENT_NOT_FOUND",
+                "the shipment id does not belong to this tracking number",
+            ));
+        }
+        Ok(())
+    }
+
+    async fn track(&self, numbers: &[TrackingNumber]) -> Result<Vec<TrackingResult>, CarrierError> {
+        track::track(numbers, self.now(), self.account.step_seconds)
+    }
+}
+
+/// The sandbox's shipment id is derived from the master number, so void can check it
+/// without remembering anything.
+fn shipment_id(master: &TrackingNumber) -> String {
+    format!("sbx_{master}")
+}
+
+/// The failure tokens in the receiver's name or company.
+fn check_receiver(to: &Address) -> Result<(), CarrierError> {
+    check_tokens(&to.name, "/to/name")?;
+    match &to.company {
+        Some(company) => check_tokens(company, "/to/company"),
+        None => Ok(()),
+    }
+}
+
+/// `CARRIER_DOWN` simulates an outage before anything was processed; `REJECT` a refusal of
+/// the field the token was found in.
+fn check_tokens(text: &str, field: &str) -> Result<(), CarrierError> {
+    if text.contains("CARRIER_DOWN") {
+        return Err(CarrierError::Transient {
+            carrier: ENTRY.code.clone(),
+            message: "simulated outage (CARRIER_DOWN)".to_string(),
+            maybe_processed: false,
+        });
+    }
+    if text.contains("REJECT") {
+        return Err(rejected(field, "REJECTED", "simulated rejection (REJECT)"));
+    }
+    Ok(())
+}
+
+fn rejected(field: &str, code: &str, message: impl Into<String>) -> CarrierError {
+    CarrierError::rejected(ENTRY.code.clone(), field, Some(code), message)
 }

@@ -1,0 +1,225 @@
+//! `GET /v1/carriers` and `/v1/carrier-accounts`: what carriers exist, and the tenant's
+//! accounts with them. Credentials go in encrypted and never come back out.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use shiphub_carriers::Capabilities;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::List;
+use super::extract::{IdempotencyKey, JsonBody, Tenant, parse_value};
+use super::idempotency::{self, Answer};
+use super::problem::{ApiError, Problem};
+use crate::ids::AccountId;
+use crate::state::{AppState, aad};
+use crate::store::AccountRecord;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_carriers))
+        .routes(routes!(create_account, list_accounts))
+        .routes(routes!(get_account, delete_account))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CarrierOut {
+    code: String,
+    name: String,
+    /// Whether accounts need a `base_url` (the carrier's production, sandbox or simulator host).
+    needs_base_url: bool,
+    capabilities: Capabilities,
+}
+
+/// The carriers this hub can talk to and what each can do.
+#[utoipa::path(get, path = "/v1/carriers", tag = "carriers",
+    responses((status = 200, body = inline(List<CarrierOut>)), (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn list_carriers(State(app): State<AppState>, _t: Tenant) -> axum::Json<List<CarrierOut>> {
+    let data = app
+        .carriers
+        .entries
+        .iter()
+        .map(|e| CarrierOut {
+            code: e.code.to_string(),
+            name: e.name.to_string(),
+            needs_base_url: e.needs_base_url,
+            capabilities: e.capabilities.clone(),
+        })
+        .collect();
+    axum::Json(List {
+        data,
+        next_cursor: None,
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountIn {
+    /// Carrier code from `GET /v1/carriers`.
+    carrier: String,
+    /// A name for humans.
+    name: String,
+    /// Carrier host (required for real carriers).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "https://wwwcie.ups.com")]
+    base_url: Option<url::Url>,
+    /// Carrier-specific credentials and settings; stored encrypted.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    credentials: Option<serde_json::Value>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccountOut {
+    id: String,
+    carrier: String,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    base_url: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    created_at: OffsetDateTime,
+}
+
+impl From<&AccountRecord> for AccountOut {
+    fn from(a: &AccountRecord) -> Self {
+        AccountOut {
+            id: a.id.to_string(),
+            carrier: a.carrier.clone(),
+            name: a.name.clone(),
+            base_url: a.base_url.clone(),
+            created_at: a.created_at,
+        }
+    }
+}
+
+/// Adds a carrier account. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/carrier-accounts", tag = "carriers", request_body = AccountIn,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request safe")),
+    responses((status = 201, body = AccountOut), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn create_account(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    IdempotencyKey(key): IdempotencyKey,
+    body: JsonBody<serde_json::Value>,
+) -> Response {
+    let hash = body.canonical_hash.clone();
+    idempotency::run(
+        &app.clone(),
+        &tenant.clone(),
+        key,
+        "POST /v1/carrier-accounts",
+        &hash,
+        |owned| async move {
+            let input: AccountIn = parse_value(body.value)?;
+            let entry = app.carriers.entry(&input.carrier).ok_or_else(|| {
+                let known: Vec<_> = app
+                    .carriers
+                    .entries
+                    .iter()
+                    .map(|e| e.code.to_string())
+                    .collect();
+                ApiError::field(
+                    "/carrier",
+                    format!(
+                        "unknown carrier `{}`; known: {}",
+                        input.carrier,
+                        known.join(", ")
+                    ),
+                )
+            })?;
+            if input.name.trim().is_empty() {
+                return Err(ApiError::field("/name", "must not be empty"));
+            }
+            if entry.needs_base_url && input.base_url.is_none() {
+                return Err(ApiError::field(
+                    "/base_url",
+                    format!("{} accounts need the carrier host", entry.code),
+                ));
+            }
+            let credentials = input.credentials.unwrap_or_else(|| serde_json::json!({}));
+            app.carriers
+                .check(entry, credentials.clone(), input.base_url.clone())?;
+            let id = AccountId::generate();
+            let (nonce, secret) = app.master_key.encrypt(
+                &aad(&tenant, &id),
+                &serde_json::to_vec(&credentials).expect("JSON serializes"),
+            );
+            let record = AccountRecord {
+                id,
+                carrier: entry.code.to_string(),
+                name: input.name.trim().to_string(),
+                base_url: input.base_url.map(|u| u.to_string()),
+                secret_nonce: nonce,
+                secret,
+                created_at: OffsetDateTime::now_utc(),
+            };
+            let answer = Answer::json(StatusCode::CREATED, &AccountOut::from(&record));
+            app.store
+                .insert_account(&tenant, &record, answer.completion(&owned).as_ref())
+                .await?;
+            Ok(answer)
+        },
+    )
+    .await
+}
+
+/// The tenant's carrier accounts.
+#[utoipa::path(get, path = "/v1/carrier-accounts", tag = "carriers", responses((status = 200, body = inline(List<AccountOut>))))]
+async fn list_accounts(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+) -> Result<axum::Json<List<AccountOut>>, ApiError> {
+    let data = app
+        .store
+        .list_accounts(&tenant)
+        .await?
+        .iter()
+        .map(AccountOut::from)
+        .collect();
+    Ok(axum::Json(List {
+        data,
+        next_cursor: None,
+    }))
+}
+
+/// One carrier account.
+#[utoipa::path(get, path = "/v1/carrier-accounts/{id}", tag = "carriers", params(("id" = String, Path)),
+    responses((status = 200, body = AccountOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_account(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<axum::Json<AccountOut>, ApiError> {
+    let id = AccountId::parse(&id).ok_or(ApiError::NotFound("carrier account"))?;
+    let a = app
+        .store
+        .get_account(&tenant, &id)
+        .await?
+        .ok_or(ApiError::NotFound("carrier account"))?;
+    Ok(axum::Json(AccountOut::from(&a)))
+}
+
+/// Removes a carrier account; its shipments stay readable.
+#[utoipa::path(delete, path = "/v1/carrier-accounts/{id}", tag = "carriers", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn delete_account(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = AccountId::parse(&id).ok_or(ApiError::NotFound("carrier account"))?;
+    if !app
+        .store
+        .delete_account(&tenant, &id, OffsetDateTime::now_utc())
+        .await?
+    {
+        return Err(ApiError::NotFound("carrier account"));
+    }
+    app.carriers.forget(&id);
+    app.calls.forget(&id);
+    Ok(StatusCode::NO_CONTENT)
+}

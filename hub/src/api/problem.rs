@@ -1,0 +1,230 @@
+//! RFC 9457 problem details. Every error the API returns is `application/problem+json` with a
+//! stable `type` slug, and field-level `errors` as JSON pointers into the request body.
+
+use std::time::Duration;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use shiphub_carriers::CarrierError;
+
+use crate::store::StoreError;
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    /// JSON pointer into the request body (`/to/postal_code`).
+    pub pointer: String,
+    pub detail: String,
+    /// The carrier's own error code, when the carrier raised it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// RFC 9457 problem document.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+    /// Whether the same request may succeed later.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retryable: Option<bool>,
+    /// Seconds to wait before retrying, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+    /// The carrier that answered, for carrier errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    #[error("invalid request")]
+    Validation(Vec<FieldProblem>),
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    #[error("not found")]
+    NotFound(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("idempotency key reused with a different request")]
+    IdempotencyMismatch,
+    #[error("request still in progress")]
+    IdempotencyInProgress,
+    #[error("body too large")]
+    TooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMedia,
+    #[error(transparent)]
+    Carrier(#[from] CarrierError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn field(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldProblem {
+            pointer: pointer.into(),
+            detail: detail.into(),
+            code: None,
+        }])
+    }
+
+    /// Whether an idempotent request that failed this way may be retried with the same key.
+    pub fn releases_idempotency_key(&self) -> bool {
+        match self {
+            ApiError::Carrier(e) => e.is_retryable(),
+            ApiError::Store(_) | ApiError::Internal(_) => true,
+            _ => false,
+        }
+    }
+
+    pub fn problem(&self) -> (StatusCode, Problem, Option<Duration>) {
+        let p = |status: StatusCode, slug: &str, title: &str, detail: Option<String>| Problem {
+            type_: format!("https://shiphub.dev/problems/{slug}"),
+            title: title.to_string(),
+            status: status.as_u16(),
+            detail,
+            errors: vec![],
+            retryable: None,
+            retry_after: None,
+            carrier: None,
+        };
+        match self {
+            ApiError::Malformed(m) => (StatusCode::BAD_REQUEST, p(StatusCode::BAD_REQUEST, "malformed-request", "Malformed request body", Some(m.clone())), None),
+            ApiError::Validation(errors) => {
+                let mut pr = p(StatusCode::UNPROCESSABLE_ENTITY, "validation", "The request is not valid", None);
+                pr.detail = errors.first().map(|e| format!("{}: {}", e.pointer, e.detail));
+                pr.errors = errors.clone();
+                (StatusCode::UNPROCESSABLE_ENTITY, pr, None)
+            }
+            ApiError::Unauthorized(why) => (StatusCode::UNAUTHORIZED, p(StatusCode::UNAUTHORIZED, "unauthorized", "Missing or invalid API key", Some(why.to_string())), None),
+            ApiError::NotFound(what) => (StatusCode::NOT_FOUND, p(StatusCode::NOT_FOUND, "not-found", "Not found", Some(format!("no such {what}"))), None),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, p(StatusCode::CONFLICT, "conflict", "Conflict", Some(m.clone())), None),
+            ApiError::IdempotencyMismatch => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                p(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency-Key reused with a different request",
+                  Some("this Idempotency-Key was first used with a different body; use a new key for a new request".into())),
+                None,
+            ),
+            ApiError::IdempotencyInProgress => {
+                let mut pr = p(StatusCode::CONFLICT, "idempotency-in-progress", "A request with this Idempotency-Key is still in progress", None);
+                pr.retryable = Some(true);
+                pr.retry_after = Some(1);
+                (StatusCode::CONFLICT, pr, Some(Duration::from_secs(1)))
+            }
+            ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, p(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large", "Request body too large", None), None),
+            ApiError::UnsupportedMedia => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                p(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Expected Content-Type: application/json", None),
+                None,
+            ),
+            ApiError::Carrier(e) => carrier_problem(e),
+            ApiError::Store(_) | ApiError::Internal(_) => {
+                let mut pr = p(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", Some("the error was logged".into()));
+                pr.retryable = Some(true);
+                (StatusCode::INTERNAL_SERVER_ERROR, pr, None)
+            }
+        }
+    }
+}
+
+fn carrier_problem(e: &CarrierError) -> (StatusCode, Problem, Option<Duration>) {
+    let (status, slug, title, retry): (StatusCode, &str, &str, Option<Duration>) = match e {
+        CarrierError::Transient { .. } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "carrier-unavailable",
+            "The carrier is unavailable",
+            Some(Duration::from_secs(5)),
+        ),
+        CarrierError::RateLimited { retry_after, .. } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "carrier-rate-limited",
+            "The carrier is throttling requests",
+            Some(retry_after.unwrap_or(Duration::from_secs(5))),
+        ),
+        CarrierError::Auth { .. } => (
+            StatusCode::BAD_GATEWAY,
+            "carrier-auth",
+            "The carrier rejected the account's credentials",
+            None,
+        ),
+        CarrierError::Rejected { .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "carrier-rejected",
+            "The carrier rejected the request",
+            None,
+        ),
+        CarrierError::Unsupported { .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "carrier-unsupported",
+            "The carrier does not support this operation",
+            None,
+        ),
+        CarrierError::Protocol { .. } => (
+            StatusCode::BAD_GATEWAY,
+            "carrier-protocol",
+            "The carrier's answer could not be understood",
+            None,
+        ),
+    };
+    let errors = match e {
+        CarrierError::Rejected { errors, .. } => errors
+            .iter()
+            .map(|f| FieldProblem {
+                pointer: f.field.clone(),
+                detail: f.message.clone(),
+                code: f.carrier_code.clone(),
+            })
+            .collect(),
+        _ => vec![],
+    };
+    let problem = Problem {
+        type_: format!("https://shiphub.dev/problems/{slug}"),
+        title: title.to_string(),
+        status: status.as_u16(),
+        detail: Some(e.to_string()),
+        errors,
+        retryable: Some(e.is_retryable()),
+        retry_after: retry.map(|d| d.as_secs().max(1)),
+        carrier: Some(e.carrier().to_string()),
+    };
+    (status, problem, retry)
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if matches!(self, ApiError::Store(_) | ApiError::Internal(_)) {
+            tracing::error!(error = %self, "request failed");
+        }
+        let (status, problem, retry) = self.problem();
+        problem_response(status, &problem, retry)
+    }
+}
+
+pub fn problem_response(
+    status: StatusCode,
+    problem: &Problem,
+    retry: Option<Duration>,
+) -> Response {
+    let body = serde_json::to_vec(problem).expect("problem serializes");
+    let mut res = (status, body).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    if let Some(r) = retry {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(r.as_secs().max(1)));
+    }
+    res
+}

@@ -1,0 +1,293 @@
+//! `POST /v1/rates`: rate-shop every eligible carrier account at once. Each account answers
+//! within the deadline or is listed in `errors`; the others still answer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use shiphub_carriers::model::{Quote, RateRequest};
+use shiphub_carriers::{Capability, CarrierError};
+use tokio::task::JoinSet;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::extract::{JsonBody, Tenant, parse_value};
+use super::problem::{ApiError, Problem};
+use crate::ids::AccountId;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(rate))
+}
+
+/// How quotes are ordered.
+#[derive(Clone, Copy, Debug, Default, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Lowest total first; ties by transit days.
+    #[default]
+    Cheapest,
+    /// Fewest transit days first (unknown last); ties by price.
+    Fastest,
+    /// Price plus 10% of the cheapest price for every day slower than the fastest quote.
+    BestValue,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RateOptions {
+    /// Only these accounts (default: every account whose carrier can rate).
+    #[serde(default)]
+    carrier_accounts: Option<Vec<String>>,
+    /// Only these service codes.
+    #[serde(default)]
+    services: Option<Vec<String>>,
+    #[serde(default)]
+    strategy: Strategy,
+    /// How long to wait for carriers, in milliseconds (default 3000, at most 30000).
+    #[serde(default)]
+    deadline_ms: Option<u64>,
+}
+
+/// The shipment to price plus rate-shopping options.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RatesIn {
+    #[schema(inline)]
+    shipment: RateRequest,
+    #[schema(inline)]
+    options: RateOptions,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QuoteOut {
+    carrier_account: String,
+    carrier: String,
+    #[serde(flatten)]
+    quote: Quote,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RateErrorOut {
+    carrier_account: String,
+    carrier: String,
+    /// `transient`, `rate_limited`, `auth`, `rejected`, `unsupported`, `protocol` or `deadline`.
+    #[serde(rename = "type")]
+    kind: String,
+    detail: String,
+    retryable: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<shiphub_carriers::FieldError>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RatesOut {
+    quotes: Vec<QuoteOut>,
+    errors: Vec<RateErrorOut>,
+}
+
+/// Rate-shops across the tenant's carrier accounts.
+#[utoipa::path(post, path = "/v1/rates", tag = "rates", request_body = RateRequest,
+    responses((status = 200, body = RatesOut), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn rate(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    body: JsonBody<serde_json::Value>,
+) -> Result<axum::Json<RatesOut>, ApiError> {
+    let options: RateOptions = parse_value(body.value.clone())?;
+    let shipment: RateRequest = parse_value(body.value)?;
+    shipment
+        .validate()
+        .map_err(|e| ApiError::field(e.field, e.message))?;
+    let deadline = Duration::from_millis(options.deadline_ms.unwrap_or(3000).clamp(1, 30_000));
+
+    let mut accounts = app.store.list_accounts(&tenant).await?;
+    if let Some(wanted) = &options.carrier_accounts {
+        for (i, id) in wanted.iter().enumerate() {
+            if !AccountId::parse(id).is_some_and(|id| accounts.iter().any(|a| a.id == id)) {
+                return Err(ApiError::field(
+                    format!("/carrier_accounts/{i}"),
+                    format!("no carrier account `{id}`"),
+                ));
+            }
+        }
+        accounts.retain(|a| wanted.iter().any(|w| w == a.id.as_str()));
+    }
+    accounts.retain(|a| {
+        app.carriers
+            .entry(&a.carrier)
+            .is_some_and(|e| e.capabilities.supports(Capability::Rate))
+    });
+    if accounts.is_empty() {
+        return Err(ApiError::field(
+            "/carrier_accounts",
+            "no carrier account that can rate; add one with POST /v1/carrier-accounts",
+        ));
+    }
+
+    let request = Arc::new(shipment);
+    let mut tasks = JoinSet::new();
+    let mut errors = Vec::new();
+    for account in accounts {
+        let adapter = match app.carriers.adapter(&tenant, &account, &app.master_key) {
+            Ok(a) => a,
+            Err(e) => {
+                errors.push(RateErrorOut {
+                    carrier_account: account.id.to_string(),
+                    carrier: account.carrier.clone(),
+                    kind: "account".into(),
+                    detail: e.to_string(),
+                    retryable: false,
+                    errors: vec![],
+                });
+                continue;
+            }
+        };
+        let (calls, request) = (app.calls.clone(), request.clone());
+        tasks.spawn(async move {
+            let (a, r) = (&adapter, &request);
+            let answer = tokio::time::timeout(
+                deadline,
+                calls.call(&account.id, a.as_ref(), Capability::Rate, || a.rate(r)),
+            )
+            .await;
+            (account, answer)
+        });
+    }
+
+    let mut quotes = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (account, answer) =
+            joined.map_err(|e| ApiError::Internal(format!("rate task: {e}")))?;
+        let err = |kind: &str,
+                   detail: String,
+                   retryable: bool,
+                   errors: Vec<shiphub_carriers::FieldError>| RateErrorOut {
+            carrier_account: account.id.to_string(),
+            carrier: account.carrier.clone(),
+            kind: kind.to_string(),
+            detail,
+            retryable,
+            errors,
+        };
+        match answer {
+            Err(_) => errors.push(err(
+                "deadline",
+                format!("no answer within {} ms", deadline.as_millis()),
+                true,
+                vec![],
+            )),
+            Ok(Err(e)) => {
+                let fields = match &e {
+                    CarrierError::Rejected { errors, .. } => errors.clone(),
+                    _ => vec![],
+                };
+                errors.push(err(e.kind(), e.to_string(), e.is_retryable(), fields));
+            }
+            Ok(Ok(list)) => quotes.extend(
+                list.into_iter()
+                    .filter(|q| {
+                        options
+                            .services
+                            .as_ref()
+                            .is_none_or(|s| s.contains(&q.service.code))
+                    })
+                    .map(|quote| QuoteOut {
+                        carrier_account: account.id.to_string(),
+                        carrier: account.carrier.clone(),
+                        quote,
+                    }),
+            ),
+        }
+    }
+    sort_quotes(&mut quotes, options.strategy);
+    errors.sort_by(|a, b| a.carrier_account.cmp(&b.carrier_account));
+    Ok(axum::Json(RatesOut { quotes, errors }))
+}
+
+fn sort_quotes(quotes: &mut [QuoteOut], strategy: Strategy) {
+    let amount = |q: &QuoteOut| q.quote.total.amount();
+    let days = |q: &QuoteOut| q.quote.transit_days.unwrap_or(u32::MAX);
+    match strategy {
+        Strategy::Cheapest => {
+            quotes.sort_by(|a, b| amount(a).cmp(&amount(b)).then(days(a).cmp(&days(b))))
+        }
+        Strategy::Fastest => {
+            quotes.sort_by(|a, b| days(a).cmp(&days(b)).then(amount(a).cmp(&amount(b))))
+        }
+        Strategy::BestValue => {
+            let cheapest = quotes.iter().map(amount).min().unwrap_or_default();
+            let fastest = quotes
+                .iter()
+                .filter_map(|q| q.quote.transit_days)
+                .min()
+                .unwrap_or(0);
+            // Unknown transit counts as 10 days slower than the fastest.
+            let score = |q: &QuoteOut| {
+                let slower = q
+                    .quote
+                    .transit_days
+                    .map_or(10, |d| d.saturating_sub(fastest));
+                amount(q) + cheapest * Decimal::new(1, 1) * Decimal::from(slower)
+            };
+            quotes.sort_by(|a, b| score(a).cmp(&score(b)).then(days(a).cmp(&days(b))));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+    use shiphub_carriers::model::{
+        Currency, Money, ServiceClass, ServiceLevel, Weight, WeightUnit,
+    };
+
+    fn q(code: &str, amount: Decimal, days: Option<u32>) -> QuoteOut {
+        QuoteOut {
+            carrier_account: "car_x".into(),
+            carrier: "x".into(),
+            quote: Quote {
+                service: ServiceLevel {
+                    carrier: "x".into(),
+                    code: code.into(),
+                    name: code.into(),
+                    class: ServiceClass::Standard,
+                },
+                total: Money::new(amount, Currency::USD),
+                breakdown: vec![],
+                billable_weight: Weight::new(dec!(1), WeightUnit::Kg).unwrap(),
+                transit_days: days,
+                estimated_delivery: None,
+                guaranteed: false,
+                notes: vec![],
+            },
+        }
+    }
+
+    fn order(strategy: Strategy) -> Vec<String> {
+        let mut v = vec![
+            q("slow", dec!(10), Some(6)),
+            q("mid", dec!(12), Some(3)),
+            q("fast", dec!(30), Some(1)),
+            q("unknown", dec!(11), None),
+        ];
+        sort_quotes(&mut v, strategy);
+        v.into_iter().map(|q| q.quote.service.code).collect()
+    }
+
+    #[test]
+    fn strategies_order_quotes() {
+        assert_eq!(
+            order(Strategy::Cheapest),
+            ["slow", "unknown", "mid", "fast"]
+        );
+        assert_eq!(order(Strategy::Fastest), ["fast", "mid", "slow", "unknown"]);
+        // scores: slow 10+1*5=15, mid 12+1*2=14, fast 30, unknown 11+1*10=21
+        assert_eq!(
+            order(Strategy::BestValue),
+            ["mid", "slow", "unknown", "fast"]
+        );
+    }
+}

@@ -1,0 +1,504 @@
+//! Shipments: buy (`POST /v1/shipments`, idempotent), read, list (cursor), void, and fetch
+//! the label. Carriers that return no label document (sandbox, table rate) get one rendered
+//! by `shiphub-labels` from the stored shipment, in whichever format is asked for; labels a
+//! carrier returned are stored as bytes and served in that format only.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use shiphub_carriers::model::{
+    Charge, LabelFormat, Money, RateRequest, ServiceClass, ShipRequest, TrackingNumber, Waybill,
+    WaybillRef,
+};
+use shiphub_carriers::{Capability, CarrierError};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::List;
+use super::extract::{IdempotencyKey, JsonBody, Tenant, parse_value};
+use super::idempotency::{self, Answer};
+use super::problem::{ApiError, Problem};
+use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
+use crate::state::AppState;
+use crate::store::{DocumentRecord, ShipmentRecord};
+
+/// Formats the hub renders itself for carriers that return no label document.
+const RENDERED_FORMATS: &[LabelFormat] = &[LabelFormat::Pdf, LabelFormat::Zpl];
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_shipment, list_shipments))
+        .routes(routes!(get_shipment))
+        .routes(routes!(void_shipment))
+        .routes(routes!(get_label))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ShipOptions {
+    /// The carrier account to buy on (from a quote).
+    carrier_account: String,
+    /// Service code (from a quote).
+    service: String,
+    #[serde(default)]
+    label_format: LabelFormat,
+    /// Your reference (order number); printed on the label.
+    #[serde(default)]
+    reference: Option<String>,
+}
+
+/// A rated shipment plus the purchase choice.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ShipmentIn {
+    #[schema(inline)]
+    shipment: RateRequest,
+    #[schema(inline)]
+    options: ShipOptions,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ServiceOut {
+    code: String,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    class: Option<ServiceClass>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LabelLinks {
+    /// The format bought; always available.
+    format: LabelFormat,
+    /// Where to fetch the label in the bought format.
+    url: String,
+    /// Every format this label can be fetched in.
+    #[schema(value_type = Object)]
+    formats: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ShipmentOut {
+    id: String,
+    carrier_account: String,
+    carrier: String,
+    service: ServiceOut,
+    /// `purchased` or `voided`.
+    status: String,
+    tracking_number: String,
+    /// Per-piece tracking numbers.
+    #[schema(value_type = Vec<String>)]
+    pieces: Vec<TrackingNumber>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reference: Option<String>,
+    total: Money,
+    breakdown: Vec<Charge>,
+    label: LabelLinks,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    created_at: OffsetDateTime,
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    voided_at: Option<OffsetDateTime>,
+}
+
+/// What the hub keeps of a waybill: everything but the label bytes (stored as a document).
+#[derive(Serialize, Deserialize)]
+struct StoredWaybill {
+    pieces: Vec<TrackingNumber>,
+    carrier_shipment_id: String,
+    breakdown: Vec<Charge>,
+    warnings: Vec<String>,
+    /// The carrier made the label (only that format exists), or the hub renders it.
+    carrier_label: Option<LabelFormat>,
+}
+
+fn shipment_out(app: &AppState, s: &ShipmentRecord) -> Result<ShipmentOut, ApiError> {
+    let wb: StoredWaybill = serde_json::from_str(&s.waybill)
+        .map_err(|e| ApiError::Internal(format!("stored waybill {}: {e}", s.id)))?;
+    let bought: LabelFormat =
+        serde_json::from_value(serde_json::Value::String(s.label_format.clone()))
+            .map_err(|e| ApiError::Internal(format!("stored label format {}: {e}", s.id)))?;
+    let url = |f: LabelFormat| format!("/v1/shipments/{}/label?format={}", s.id, format_name(f));
+    let formats = match wb.carrier_label {
+        Some(f) => vec![f],
+        None => RENDERED_FORMATS.to_vec(),
+    };
+    let service = app
+        .carriers
+        .entry(&s.carrier)
+        .and_then(|e| e.capabilities.service(&s.service_code));
+    Ok(ShipmentOut {
+        id: s.id.to_string(),
+        carrier_account: s.carrier_account_id.to_string(),
+        carrier: s.carrier.clone(),
+        service: ServiceOut {
+            code: s.service_code.clone(),
+            name: service.map_or_else(|| s.service_code.clone(), |x| x.name.to_string()),
+            class: service.map(|x| x.class),
+        },
+        status: s.status.clone(),
+        tracking_number: s.tracking_number.clone(),
+        pieces: wb.pieces,
+        reference: s.reference.clone(),
+        total: s.total,
+        breakdown: wb.breakdown,
+        label: LabelLinks {
+            format: bought,
+            url: url(bought),
+            formats: formats
+                .into_iter()
+                .map(|f| {
+                    (
+                        format_name(f).to_string(),
+                        serde_json::Value::String(url(f)),
+                    )
+                })
+                .collect(),
+        },
+        created_at: s.created_at,
+        voided_at: s.voided_at,
+    })
+}
+
+fn format_name(f: LabelFormat) -> &'static str {
+    match f {
+        LabelFormat::Pdf => "pdf",
+        LabelFormat::Zpl => "zpl",
+        LabelFormat::Png => "png",
+    }
+}
+
+/// Buys a waybill and label. Honours `Idempotency-Key`: a retry with the same key and body
+/// returns the same shipment without buying again; the same key with another body is a 422.
+#[utoipa::path(post, path = "/v1/shipments", tag = "shipments", request_body = ShipmentIn,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried purchase safe")),
+    responses(
+        (status = 201, body = ShipmentOut),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "invalid input, or the carrier rejected it"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "carrier unavailable; retry later with the same key"),
+    ))]
+async fn create_shipment(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    IdempotencyKey(key): IdempotencyKey,
+    body: JsonBody<serde_json::Value>,
+) -> Response {
+    let hash = body.canonical_hash.clone();
+    idempotency::run(&app.clone(), &tenant.clone(), key, "POST /v1/shipments", &hash, |owned| async move {
+        let options: ShipOptions = parse_value(body.value.clone())?;
+        let shipment: RateRequest = parse_value(body.value)?;
+        shipment.validate().map_err(|e| ApiError::field(e.field, e.message))?;
+        let account_id = AccountId::parse(&options.carrier_account).ok_or_else(|| ApiError::field("/carrier_account", "not a carrier account id"))?;
+        let account = app.store.get_account(&tenant, &account_id).await?.ok_or_else(|| ApiError::field("/carrier_account", "no such carrier account"))?;
+        let entry = app.carriers.entry(&account.carrier).ok_or_else(|| ApiError::Internal(format!("unknown carrier {}", account.carrier)))?;
+        if !entry.capabilities.supports(Capability::Ship) {
+            return Err(CarrierError::unsupported(entry.code.clone(), Capability::Ship).into());
+        }
+        if !entry.capabilities.services.is_empty() && entry.capabilities.service(&options.service).is_none() {
+            let known: Vec<_> = entry.capabilities.services.iter().map(|s| s.code).collect();
+            return Err(ApiError::field("/service", format!("{} has no service `{}`; known: {}", entry.code, options.service, known.join(", "))));
+        }
+        let carrier_formats = entry.capabilities.label_formats;
+        let renderable = carrier_formats.is_empty() && RENDERED_FORMATS.contains(&options.label_format);
+        if !renderable && !carrier_formats.contains(&options.label_format) {
+            return Err(ApiError::field("/label_format", format!("{} labels are not available from {}", format_name(options.label_format), entry.code)));
+        }
+        let request = ShipRequest { shipment, service: options.service, label_format: options.label_format, reference: options.reference };
+        let adapter = app.carriers.adapter(&tenant, &account, &app.master_key)?;
+        let waybill = app.calls.call(&account.id, adapter.as_ref(), Capability::Ship, || adapter.ship(&request)).await?;
+        let record_and_docs = record(&tenant, &account.id, entry.code.as_str(), &request, waybill)?;
+        let (record, docs) = record_and_docs;
+        let answer = Answer::json(StatusCode::CREATED, &shipment_out(&app, &record)?);
+        app.store.insert_shipment(&tenant, &record, &docs, answer.completion(&owned).as_ref()).await?;
+        metrics::counter!("shiphub_shipments_purchased_total", "carrier" => record.carrier.clone()).increment(1);
+        Ok(answer)
+    })
+    .await
+}
+
+fn record(
+    _tenant: &TenantId,
+    account: &AccountId,
+    carrier: &str,
+    request: &ShipRequest,
+    waybill: Waybill,
+) -> Result<(ShipmentRecord, Vec<DocumentRecord>), ApiError> {
+    let now = OffsetDateTime::now_utc();
+    let id = ShipmentId::generate();
+    let total = waybill
+        .total
+        .ok_or_else(|| ApiError::Internal("carrier returned no total for the shipment".into()))?;
+    let mut docs = vec![];
+    let carrier_label = waybill.label.map(|l| {
+        docs.push(DocumentRecord {
+            id: DocumentId::generate(),
+            shipment_id: id.clone(),
+            kind: "label".into(),
+            format: format_name(l.format).into(),
+            content: l.content,
+        });
+        l.format
+    });
+    let stored = StoredWaybill {
+        pieces: waybill.pieces,
+        carrier_shipment_id: waybill.carrier_shipment_id,
+        breakdown: waybill.breakdown,
+        warnings: waybill.warnings,
+        carrier_label,
+    };
+    let record = ShipmentRecord {
+        id,
+        carrier_account_id: account.clone(),
+        carrier: carrier.to_string(),
+        service_code: request.service.clone(),
+        status: "purchased".into(),
+        tracking_number: waybill.tracking_number.to_string(),
+        reference: request.reference.clone(),
+        total,
+        label_format: format_name(carrier_label.unwrap_or(request.label_format)).into(),
+        request: serde_json::to_string(request).expect("request serializes"),
+        waybill: serde_json::to_string(&stored).expect("waybill serializes"),
+        created_at: now,
+        updated_at: now,
+        voided_at: None,
+    };
+    Ok((record, docs))
+}
+
+async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<ShipmentRecord, ApiError> {
+    let id = ShipmentId::parse(id).ok_or(ApiError::NotFound("shipment"))?;
+    app.store
+        .get_shipment(tenant, &id)
+        .await?
+        .ok_or(ApiError::NotFound("shipment"))
+}
+
+/// One shipment.
+#[utoipa::path(get, path = "/v1/shipments/{id}", tag = "shipments", params(("id" = String, Path)),
+    responses((status = 200, body = ShipmentOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_shipment(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ShipmentOut>, ApiError> {
+    let s = load(&app, &tenant, &id).await?;
+    Ok(axum::Json(shipment_out(&app, &s)?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListParams {
+    /// `next_cursor` from the previous page.
+    cursor: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<u32>,
+}
+
+/// Shipments, newest first.
+#[utoipa::path(get, path = "/v1/shipments", tag = "shipments", params(ListParams),
+    responses((status = 200, body = inline(List<ShipmentOut>))))]
+async fn list_shipments(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Query(p): Query<ListParams>,
+) -> Result<axum::Json<List<ShipmentOut>>, ApiError> {
+    let limit = p.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::field("/limit", "must be between 1 and 100"));
+    }
+    let cursor = p
+        .cursor
+        .as_deref()
+        .map(|c| {
+            ShipmentId::parse(c)
+                .ok_or_else(|| ApiError::field("/cursor", "not a cursor from this API"))
+        })
+        .transpose()?;
+    let mut rows = app
+        .store
+        .list_shipments(&tenant, cursor.as_ref(), limit + 1)
+        .await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(|s| s.id.to_string())
+    } else {
+        None
+    };
+    let data = rows
+        .iter()
+        .map(|s| shipment_out(&app, s))
+        .collect::<Result<_, _>>()?;
+    Ok(axum::Json(List { data, next_cursor }))
+}
+
+/// Cancels an unused waybill at the carrier. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/shipments/{id}/void", tag = "shipments", params(("id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried void safe")),
+    responses((status = 200, body = ShipmentOut), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "already voided")))]
+async fn void_shipment(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    IdempotencyKey(key): IdempotencyKey,
+    Path(id): Path<String>,
+) -> Response {
+    let scope = format!("POST /v1/shipments/{id}/void");
+    idempotency::run(
+        &app.clone(),
+        &tenant.clone(),
+        key,
+        &scope,
+        "",
+        |owned| async move {
+            let s = load(&app, &tenant, &id).await?;
+            if s.voided_at.is_some() {
+                return Err(ApiError::Conflict(format!(
+                    "shipment {} is already voided",
+                    s.id
+                )));
+            }
+            let account = app
+                .store
+                .get_account(&tenant, &s.carrier_account_id)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::Conflict(
+                        "the carrier account this shipment was bought on has been removed".into(),
+                    )
+                })?;
+            let wb: StoredWaybill =
+                serde_json::from_str(&s.waybill).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let waybill = WaybillRef {
+                tracking_number: s.tracking_number.parse().map_err(
+                    |e: shiphub_carriers::model::InvalidValue| ApiError::Internal(e.to_string()),
+                )?,
+                carrier_shipment_id: wb.carrier_shipment_id,
+                pieces: wb.pieces,
+            };
+            let adapter = app.carriers.adapter(&tenant, &account, &app.master_key)?;
+            app.calls
+                .call(&account.id, adapter.as_ref(), Capability::Void, || {
+                    adapter.void(&waybill)
+                })
+                .await?;
+            let now = OffsetDateTime::now_utc();
+            let voided = ShipmentRecord {
+                status: "voided".into(),
+                voided_at: Some(now),
+                updated_at: now,
+                ..s
+            };
+            let answer = Answer::json(StatusCode::OK, &shipment_out(&app, &voided)?);
+            if !app
+                .store
+                .void_shipment(&tenant, &voided.id, now, answer.completion(&owned).as_ref())
+                .await?
+            {
+                return Err(ApiError::Conflict(format!(
+                    "shipment {} is already voided",
+                    voided.id
+                )));
+            }
+            Ok(answer)
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct LabelParams {
+    /// `pdf` or `zpl` (default: the format bought).
+    format: Option<LabelFormat>,
+}
+
+/// The shipping label document.
+#[utoipa::path(get, path = "/v1/shipments/{id}/label", tag = "shipments", params(("id" = String, Path), LabelParams),
+    responses((status = 200, description = "application/pdf or application/x-zpl document"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "format not available")))]
+async fn get_label(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    Query(p): Query<LabelParams>,
+) -> Result<Response, ApiError> {
+    let s = load(&app, &tenant, &id).await?;
+    let wb: StoredWaybill =
+        serde_json::from_str(&s.waybill).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let bought: LabelFormat =
+        serde_json::from_value(serde_json::Value::String(s.label_format.clone()))
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let format = p.format.unwrap_or(bought);
+    let bytes = match wb.carrier_label {
+        Some(f) if f == format => app
+            .store
+            .get_document(&tenant, &s.id, "label", format_name(f))
+            .await?
+            .ok_or_else(|| ApiError::Internal(format!("label document of {} missing", s.id)))?,
+        Some(f) => {
+            return Err(ApiError::field(
+                "/format",
+                format!("the carrier issued this label as {} only", format_name(f)),
+            ));
+        }
+        None => render(&app, &s, &wb, format)?,
+    };
+    let mut res = bytes.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.media_type()),
+    );
+    let name = format!(
+        "attachment; filename=\"{}.{}\"",
+        s.tracking_number,
+        format_name(format)
+    );
+    res.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&name).expect("tracking numbers are ASCII"),
+    );
+    Ok(res)
+}
+
+fn render(
+    app: &AppState,
+    s: &ShipmentRecord,
+    wb: &StoredWaybill,
+    format: LabelFormat,
+) -> Result<Vec<u8>, ApiError> {
+    if !RENDERED_FORMATS.contains(&format) {
+        return Err(ApiError::field(
+            "/format",
+            format!("{} labels cannot be rendered", format_name(format)),
+        ));
+    }
+    let request: ShipRequest =
+        serde_json::from_str(&s.request).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let entry = app.carriers.entry(&s.carrier);
+    let service_name = entry
+        .and_then(|e| e.capabilities.service(&s.service_code))
+        .map_or(s.service_code.as_str(), |x| x.name);
+    let spec = shiphub_labels::LabelSpec {
+        carrier: entry.map_or(s.carrier.clone(), |e| e.name.to_string()),
+        service_name: service_name.to_string(),
+        service_code: s.service_code.clone(),
+        tracking_number: wb.pieces.first().cloned().unwrap_or_else(|| {
+            s.tracking_number
+                .parse()
+                .expect("stored tracking number is valid")
+        }),
+        from: request.shipment.from,
+        to: request.shipment.to,
+        weight: request.shipment.parcels[0].weight,
+        reference: request.reference,
+        ship_date: request.shipment.ship_date.unwrap_or(s.created_at.date()),
+        piece_number: 1,
+        piece_count: u16::try_from(wb.pieces.len().max(1)).unwrap_or(u16::MAX),
+    };
+    shiphub_labels::render(&spec, format)
+        .map_err(|e| ApiError::Internal(format!("label render: {e}")))
+}

@@ -1,0 +1,263 @@
+//! The `shiphub` command line: `serve`, `migrate`, `tenant create`, `openapi`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use time::OffsetDateTime;
+
+use crate::call_layer::{CallLayer, CallPolicy};
+use crate::crypto::{MasterKey, new_api_key};
+use crate::ids::{AccountId, TenantId};
+use crate::state::{AppState, CarrierSet, KeyCache, aad};
+use crate::store::{AccountRecord, Backend, Store};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://shiphub.db?mode=rwc";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "shiphub",
+    version,
+    about = "Carrier integration and shipment tracking hub"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct DbArgs {
+    /// sqlite://FILE?mode=rwc (embedded default) or postgres://USER@HOST/DB
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP server (migrates the database first).
+    Serve {
+        /// Address to listen on; port 0 picks a free port (printed on start).
+        #[arg(long, env = "SHIPHUB_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TenantCommand {
+    /// Create a tenant and print its API key (shown once, stored hashed) as one JSON line.
+    Create {
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
+    match cli.command {
+        Command::Serve { listen, db } => serve(listen, &db.database_url).await,
+        Command::Migrate { db } => {
+            open_store(&db.database_url).await?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Tenant {
+            command: TenantCommand::Create { name, db },
+        } => {
+            let store = open_store(&db.database_url).await?;
+            let (tenant, key) = create_tenant(&store, &name).await?;
+            println!(
+                "{}",
+                serde_json::json!({ "tenant": name, "id": tenant.to_string(), "api_key": key })
+            );
+            Ok(())
+        }
+        Command::Openapi => {
+            println!(
+                "{}",
+                crate::api::openapi()
+                    .to_pretty_json()
+                    .map_err(|e| e.to_string())?
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Errors at the CLI boundary are reported as text; there is nothing to recover.
+pub mod anyhow_like {
+    pub type Result<T> = std::result::Result<T, String>;
+}
+
+async fn open_store(url: &str) -> anyhow_like::Result<Store> {
+    if let Some(path) = sqlite_path(url)
+        && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let store = Store::connect(url)
+        .await
+        .map_err(|e| format!("cannot open {}: {e}", redact(url)))?;
+    store.migrate().await.map_err(|e| e.to_string())?;
+    Ok(store)
+}
+
+async fn create_tenant(store: &Store, name: &str) -> anyhow_like::Result<(TenantId, String)> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err("a tenant name is 1 to 100 characters".into());
+    }
+    if store
+        .tenant_by_name(name)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {
+        return Err(format!("tenant `{name}` exists already"));
+    }
+    let now = OffsetDateTime::now_utc();
+    let tenant = store
+        .create_tenant(name, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (key, hash, prefix) = new_api_key();
+    store
+        .insert_api_key(&tenant.id, &hash, &prefix, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((tenant.id, key))
+}
+
+fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// `SHIPHUB_MASTER_KEY` when set; otherwise, for the embedded database only, a key file next
+/// to it, created on first use. A shared PostgreSQL must not rely on a key on one host's disk.
+fn master_key(url: &str, backend: Backend) -> anyhow_like::Result<MasterKey> {
+    if let Ok(k) = std::env::var("SHIPHUB_MASTER_KEY") {
+        return MasterKey::from_base64(&k).map_err(|e| e.to_string());
+    }
+    match (backend, sqlite_path(url)) {
+        (Backend::Sqlite, Some(db)) => {
+            let dir = db
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            MasterKey::load_or_create(&dir.join("shiphub-master.key")).map_err(|e| e.to_string())
+        }
+        _ => Err(
+            "set SHIPHUB_MASTER_KEY (32 random bytes, base64) to encrypt carrier credentials"
+                .into(),
+        ),
+    }
+}
+
+pub fn build_state(store: Store, master_key: MasterKey) -> AppState {
+    AppState {
+        store,
+        carriers: Arc::new(CarrierSet::new(shiphub_carriers::CARRIERS.to_vec())),
+        calls: Arc::new(CallLayer::new(CallPolicy::default())),
+        master_key,
+        key_cache: Arc::new(KeyCache::new(Duration::from_secs(60))),
+        metrics: Some(crate::api::metrics_handle()),
+    }
+}
+
+async fn serve(listen: SocketAddr, url: &str) -> anyhow_like::Result<()> {
+    let store = open_store(url).await?;
+    let key = master_key(url, store.backend())?;
+    if store.backend() == Backend::Sqlite
+        && store.tenant_count().await.map_err(|e| e.to_string())? == 0
+    {
+        bootstrap(&store, &key).await?;
+    }
+    let state = build_state(store, key);
+    let app = crate::api::router(state);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    eprintln!("shiphub listening on http://{addr} (docs at http://{addr}/docs)");
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// A fresh embedded database gets a `default` tenant with a sandbox account, and its API key
+/// is printed once, so the first command is all a newcomer needs.
+async fn bootstrap(store: &Store, key: &MasterKey) -> anyhow_like::Result<()> {
+    let (tenant, api_key) = create_tenant(store, "default").await?;
+    let id = AccountId::generate();
+    let (nonce, secret) = key.encrypt(&aad(&tenant, &id), b"{}");
+    let account = AccountRecord {
+        id: id.clone(),
+        carrier: "sandbox".into(),
+        name: "sandbox".into(),
+        base_url: None,
+        secret_nonce: nonce,
+        secret,
+        created_at: OffsetDateTime::now_utc(),
+    };
+    store
+        .insert_account(&tenant, &account, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{}",
+        serde_json::json!({ "tenant": "default", "api_key": api_key, "carrier_account": id.to_string() })
+    );
+    eprintln!(
+        "Created tenant `default` with a sandbox carrier account. Its API key is shown above, once: keep it."
+    );
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

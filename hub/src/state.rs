@@ -1,0 +1,145 @@
+//! Shared application state: the store, the carrier registry with its per-account adapter
+//! cache, the call layer, the master key. Cheap to clone (everything behind `Arc`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use shiphub_carriers::{Carrier, CarrierEntry, CarrierHttp};
+
+use crate::api::problem::ApiError;
+use crate::call_layer::CallLayer;
+use crate::crypto::MasterKey;
+use crate::ids::{AccountId, TenantId};
+use crate::store::{AccountRecord, Store};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub carriers: Arc<CarrierSet>,
+    pub calls: Arc<CallLayer>,
+    pub master_key: MasterKey,
+    pub key_cache: Arc<KeyCache>,
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+/// Positive API-key lookups, kept briefly so a busy client does not cost a query per request.
+/// A revoked key stops working within `ttl`.
+pub struct KeyCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<String, (TenantId, Instant)>>,
+}
+
+impl KeyCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+    pub fn get(&self, hash: &str) -> Option<TenantId> {
+        let map = self.entries.lock().expect("key cache lock");
+        map.get(hash)
+            .filter(|(_, at)| at.elapsed() < self.ttl)
+            .map(|(t, _)| t.clone())
+    }
+    pub fn put(&self, hash: String, tenant: TenantId) {
+        let mut map = self.entries.lock().expect("key cache lock");
+        if map.len() > 10_000 {
+            let ttl = self.ttl;
+            map.retain(|_, (_, at)| at.elapsed() < ttl);
+        }
+        map.insert(hash, (tenant, Instant::now()));
+    }
+}
+
+/// The registry plus live adapters, one per carrier account, built on first use from the
+/// account's decrypted credentials.
+pub struct CarrierSet {
+    pub entries: Vec<&'static CarrierEntry>,
+    http: reqwest::Client,
+    adapters: Mutex<HashMap<AccountId, Arc<dyn Carrier>>>,
+}
+
+impl CarrierSet {
+    pub fn new(entries: Vec<&'static CarrierEntry>) -> Self {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("shiphub/", env!("CARGO_PKG_VERSION")))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .expect("HTTP client builds");
+        Self {
+            entries,
+            http,
+            adapters: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn entry(&self, code: &str) -> Option<&'static CarrierEntry> {
+        shiphub_carriers::registry::lookup(&self.entries, code)
+    }
+
+    /// Builds (or reuses) the adapter for an account. A build failure is an input error on
+    /// the account's credentials, reported against `credentials`.
+    pub fn adapter(
+        &self,
+        tenant: &TenantId,
+        account: &AccountRecord,
+        key: &MasterKey,
+    ) -> Result<Arc<dyn Carrier>, ApiError> {
+        if let Some(a) = self.adapters.lock().expect("adapter lock").get(&account.id) {
+            return Ok(a.clone());
+        }
+        let entry = self.entry(&account.carrier).ok_or_else(|| {
+            ApiError::Internal(format!(
+                "account {} names unknown carrier {}",
+                account.id, account.carrier
+            ))
+        })?;
+        let plain = key
+            .decrypt(
+                &aad(tenant, &account.id),
+                &account.secret_nonce,
+                &account.secret,
+            )
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let credentials: serde_json::Value =
+            serde_json::from_slice(&plain).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let base_url = account
+            .base_url
+            .as_deref()
+            .map(url::Url::parse)
+            .transpose()
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let adapter: Arc<dyn Carrier> =
+            (entry.build)(credentials, CarrierHttp::new(self.http.clone(), base_url))
+                .map_err(|e| ApiError::field(format!("/credentials{}", e.field), e.message))?
+                .into();
+        self.adapters
+            .lock()
+            .expect("adapter lock")
+            .insert(account.id.clone(), adapter.clone());
+        Ok(adapter)
+    }
+
+    /// Validates credentials by building an adapter without caching it.
+    pub fn check(
+        &self,
+        entry: &CarrierEntry,
+        credentials: serde_json::Value,
+        base_url: Option<url::Url>,
+    ) -> Result<(), ApiError> {
+        (entry.build)(credentials, CarrierHttp::new(self.http.clone(), base_url))
+            .map(|_| ())
+            .map_err(|e| ApiError::field(format!("/credentials{}", e.field), e.message))
+    }
+
+    pub fn forget(&self, account: &AccountId) {
+        self.adapters.lock().expect("adapter lock").remove(account);
+    }
+}
+
+/// Associated data binding a credentials ciphertext to its tenant and account.
+pub fn aad(tenant: &TenantId, account: &AccountId) -> String {
+    format!("{tenant}/{account}")
+}

@@ -1,0 +1,293 @@
+//! Handler behaviour through the router without a socket: rate-shopping deadlines and
+//! partial failures, using test carriers registered next to the sandbox.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{Value, json};
+use shiphub::api;
+use shiphub::cli::build_state;
+use shiphub::crypto::MasterKey;
+use shiphub::state::CarrierSet;
+use shiphub::store::Store;
+use shiphub_carriers::model::{Quote, RateRequest};
+use shiphub_carriers::{
+    Capabilities, Capability, Carrier, CarrierCode, CarrierEntry, CarrierError, CarrierLimits,
+};
+use tower::ServiceExt;
+
+static SLOW_CAPS: Capabilities = Capabilities {
+    supports: &[Capability::Rate],
+    track_batch_max: 0,
+    label_formats: &[],
+    services: &[],
+};
+
+/// Answers after 10 s: longer than any deadline a test sets.
+struct Slow;
+#[async_trait]
+impl Carrier for Slow {
+    fn code(&self) -> CarrierCode {
+        CarrierCode::from_static("slow")
+    }
+    fn capabilities(&self) -> &'static Capabilities {
+        &SLOW_CAPS
+    }
+    fn limits(&self) -> CarrierLimits {
+        CarrierLimits {
+            requests_per_second: 100,
+            burst: 100,
+            timeout: Duration::from_secs(30),
+        }
+    }
+    async fn rate(&self, _: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        Ok(vec![])
+    }
+}
+
+/// Always refuses credentials.
+struct BadAuth;
+#[async_trait]
+impl Carrier for BadAuth {
+    fn code(&self) -> CarrierCode {
+        CarrierCode::from_static("badauth")
+    }
+    fn capabilities(&self) -> &'static Capabilities {
+        &SLOW_CAPS
+    }
+    fn limits(&self) -> CarrierLimits {
+        CarrierLimits {
+            requests_per_second: 100,
+            burst: 100,
+            timeout: Duration::from_secs(1),
+        }
+    }
+    async fn rate(&self, _: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
+        Err(CarrierError::Auth {
+            carrier: self.code(),
+            code: Some("250003".into()),
+        })
+    }
+}
+
+static SLOW: CarrierEntry = CarrierEntry {
+    code: CarrierCode::from_static("slow"),
+    name: "Slow",
+    capabilities: &SLOW_CAPS,
+    needs_base_url: false,
+    build: |_, _| Ok(Box::new(Slow)),
+};
+static BADAUTH: CarrierEntry = CarrierEntry {
+    code: CarrierCode::from_static("badauth"),
+    name: "Bad auth",
+    capabilities: &SLOW_CAPS,
+    needs_base_url: false,
+    build: |_, _| Ok(Box::new(BadAuth)),
+};
+
+struct App {
+    router: axum::Router,
+    key: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn spawn_app() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("t.db").display()
+    ))
+    .await
+    .unwrap();
+    store.migrate().await.unwrap();
+    let tenant = store
+        .create_tenant("t", time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let (key, hash, prefix) = shiphub::crypto::new_api_key();
+    store
+        .insert_api_key(&tenant.id, &hash, &prefix, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let mut state = build_state(
+        store,
+        MasterKey::from_base64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").unwrap(),
+    );
+    let mut entries = shiphub_carriers::CARRIERS.to_vec();
+    entries.extend([&SLOW, &BADAUTH]);
+    state.carriers = std::sync::Arc::new(CarrierSet::new(entries));
+    App {
+        router: api::router(state),
+        key,
+        _dir: dir,
+    }
+}
+
+impl App {
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {}", self.key));
+        let body = match body {
+            Some(b) => {
+                req = req.header("content-type", "application/json");
+                Body::from(b.to_string())
+            }
+            None => Body::empty(),
+        };
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+    async fn account(&self, carrier: &str) -> String {
+        let (s, v) = self
+            .call(
+                "POST",
+                "/v1/carrier-accounts",
+                Some(json!({"carrier": carrier, "name": carrier})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        v["id"].as_str().unwrap().to_string()
+    }
+}
+
+fn shipment() -> Value {
+    json!({"from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US"},
+           "to":{"name":"Receiver","street":["1 Market St"],"city":"San Francisco","state":"CA","postal_code":"94105","country":"US","residential":true},
+           "parcels":[{"weight":{"value":"2.5","unit":"kg"}}]})
+}
+
+#[tokio::test]
+async fn a_slow_carrier_misses_the_deadline_while_others_answer() {
+    let app = spawn_app().await;
+    let sandbox = app.account("sandbox").await;
+    let slow = app.account("slow").await;
+    let bad = app.account("badauth").await;
+    let mut body = shipment();
+    body["deadline_ms"] = json!(300);
+    let started = std::time::Instant::now();
+    let (status, v) = app.call("POST", "/v1/rates", Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the deadline bounds the answer: {:?}",
+        started.elapsed()
+    );
+    let quotes = v["quotes"].as_array().unwrap();
+    assert_eq!(quotes.len(), 3);
+    assert!(
+        quotes
+            .iter()
+            .all(|q| q["carrier_account"] == sandbox.as_str())
+    );
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{v}");
+    let by_account = |id: &str| {
+        errors
+            .iter()
+            .find(|e| e["carrier_account"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_account(&slow)["type"], "deadline");
+    assert_eq!(by_account(&slow)["retryable"], true);
+    assert_eq!(by_account(&bad)["type"], "auth");
+    assert_eq!(by_account(&bad)["retryable"], false);
+}
+
+#[tokio::test]
+async fn rates_can_be_limited_to_accounts_and_unknown_accounts_are_named() {
+    let app = spawn_app().await;
+    let sandbox = app.account("sandbox").await;
+    app.account("slow").await;
+    let mut body = shipment();
+    body["carrier_accounts"] = json!([sandbox]);
+    let (status, v) = app.call("POST", "/v1/rates", Some(body.clone())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        v["errors"].as_array().unwrap().is_empty(),
+        "the slow account was not asked: {v}"
+    );
+    body["carrier_accounts"] = json!([sandbox, "car_0000"]);
+    let (status, v) = app.call("POST", "/v1/rates", Some(body)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["errors"][0]["pointer"], "/carrier_accounts/1");
+}
+
+#[tokio::test]
+async fn unknown_carrier_and_missing_fields_are_field_errors() {
+    let app = spawn_app().await;
+    let (s, v) = app
+        .call(
+            "POST",
+            "/v1/carrier-accounts",
+            Some(json!({"carrier":"pigeon","name":"x"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["errors"][0]["pointer"], "/carrier");
+    let (s, v) = app
+        .call("POST", "/v1/carrier-accounts", Some(json!({"name":"x"})))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["errors"][0]["pointer"], "/carrier");
+    let mut body = shipment();
+    body["parcels"] = json!([]);
+    app.account("sandbox").await;
+    let (s, v) = app.call("POST", "/v1/rates", Some(body)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["errors"][0]["pointer"], "/parcels");
+}
+
+#[tokio::test]
+async fn pagination_walks_every_shipment_once() {
+    let app = spawn_app().await;
+    let account = app.account("sandbox").await;
+    let mut bought = vec![];
+    for i in 0..5 {
+        let mut body = shipment();
+        body["carrier_account"] = json!(account);
+        body["service"] = json!("economy");
+        body["reference"] = json!(format!("ORDER-{i}"));
+        let (s, v) = app.call("POST", "/v1/shipments", Some(body)).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        bought.push(v["id"].as_str().unwrap().to_string());
+    }
+    let mut seen = vec![];
+    let mut path = "/v1/shipments?limit=2".to_string();
+    loop {
+        let (s, v) = app.call("GET", &path, None).await;
+        assert_eq!(s, StatusCode::OK);
+        seen.extend(
+            v["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_string()),
+        );
+        match v["next_cursor"].as_str() {
+            Some(c) => path = format!("/v1/shipments?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    bought.reverse();
+    assert_eq!(seen, bought, "newest first, each once");
+    let (s, _) = app.call("GET", "/v1/shipments?limit=0", None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -1,0 +1,379 @@
+//! Where everything goes on the 4×6 in label, in millimetres from the top-left corner,
+//! independent of the output format. Every line is fitted to its box here (shrunk, then
+//! cut with "..."), so neither writer has to measure text.
+
+use rust_decimal::RoundingStrategy;
+use shiphub_carriers::model::{Address, Weight, WeightUnit};
+
+use super::LabelError;
+use super::code128::Code128;
+use super::text::width_mm;
+use crate::LabelSpec;
+
+pub(crate) const LABEL_WIDTH_MM: f32 = 101.6;
+pub(crate) const LABEL_HEIGHT_MM: f32 = 152.4;
+
+/// One thing to draw. Coordinates in mm, y grows downwards.
+#[derive(Clone, Debug)]
+pub(crate) enum Element {
+    Text(Text),
+    /// A filled rectangle: section rules.
+    Bar {
+        x: f32,
+        y: f32,
+        width: f32,
+        height: f32,
+    },
+    /// A rectangle outline, `thickness` drawn inwards from its bounds (as ZPL `^GB` does).
+    Frame {
+        x: f32,
+        y: f32,
+        width: f32,
+        height: f32,
+        thickness: f32,
+    },
+    /// The tracking barcode: each writer picks a module width so the symbol plus a
+    /// 10-module quiet zone on each side fits `width`, and centres it there.
+    Barcode {
+        x: f32,
+        y: f32,
+        width: f32,
+        height: f32,
+        symbol: Code128,
+    },
+}
+
+/// One line of text, already fitted; `text` is the caller's Unicode, each writer
+/// encodes it for its own fonts.
+#[derive(Clone, Debug)]
+pub(crate) struct Text {
+    pub(crate) x: f32,
+    pub(crate) baseline: f32,
+    pub(crate) size_pt: f32,
+    pub(crate) bold: bool,
+    pub(crate) text: String,
+}
+
+/// The frame: 1.5 mm in from the edge, so printers that cannot print to the edge keep it.
+const FRAME: f32 = 1.5;
+const FRAME_THICKNESS: f32 = 0.5;
+const INNER_LEFT: f32 = FRAME + FRAME_THICKNESS;
+const INNER_WIDTH: f32 = LABEL_WIDTH_MM - 2.0 * INNER_LEFT;
+const RULE: f32 = 0.4;
+const TEXT_LEFT: f32 = 4.0;
+const TEXT_WIDTH: f32 = LABEL_WIDTH_MM - 2.0 * TEXT_LEFT;
+/// The right-hand column of the top band (date, weight, piece).
+const SIDE_LEFT: f32 = 66.0;
+const SIDE_WIDTH: f32 = LABEL_WIDTH_MM - TEXT_LEFT - SIDE_LEFT;
+const FROM_WIDTH: f32 = SIDE_LEFT - TEXT_LEFT - 2.0;
+/// Section boundaries (top of each rule).
+const FROM_END: f32 = 33.0;
+const SHIP_TO_END: f32 = 82.0;
+const SERVICE_END: f32 = 99.0;
+const BARCODE_END: f32 = 140.0;
+
+pub(crate) fn layout(spec: &LabelSpec) -> Result<Vec<Element>, LabelError> {
+    if spec.piece_number == 0 || spec.piece_number > spec.piece_count {
+        return Err(LabelError::InvalidSpec {
+            field: "piece_number",
+            message: format!(
+                "piece {} of {} (pieces count from 1)",
+                spec.piece_number, spec.piece_count
+            ),
+        });
+    }
+    let symbol = Code128::new(spec.tracking_number.as_str())?;
+    let mut out = vec![Element::Frame {
+        x: FRAME,
+        y: FRAME,
+        width: LABEL_WIDTH_MM - 2.0 * FRAME,
+        height: LABEL_HEIGHT_MM - 2.0 * FRAME,
+        thickness: FRAME_THICKNESS,
+    }];
+    let mut text = |x: f32, baseline: f32, size_pt: f32, bold: bool, s: &str, width: f32| {
+        if let Some(t) = fit(x, baseline, size_pt, bold, s, width) {
+            out.push(Element::Text(t));
+        }
+    };
+
+    // FROM, small: the carrier needs it only for returns.
+    text(TEXT_LEFT, 5.5, 6.0, true, "FROM", FROM_WIDTH);
+    for (i, line) in address_lines(&spec.from).iter().enumerate() {
+        text(
+            TEXT_LEFT,
+            9.0 + 3.4 * i as f32,
+            8.0,
+            i == 0,
+            line,
+            FROM_WIDTH,
+        );
+    }
+    let side = [
+        ("SHIP DATE", spec.ship_date.to_string()),
+        ("WEIGHT", weight_text(spec.weight)),
+        (
+            "PIECE",
+            format!("{} of {}", spec.piece_number, spec.piece_count),
+        ),
+    ];
+    for (i, (label, value)) in side.iter().enumerate() {
+        let top = 9.0 * i as f32;
+        text(SIDE_LEFT, top + 5.5, 6.0, true, label, SIDE_WIDTH);
+        text(SIDE_LEFT, top + 10.0, 10.0, true, value, SIDE_WIDTH);
+    }
+
+    // SHIP TO, large: sorters read it from arm's length.
+    text(TEXT_LEFT, FROM_END + 4.0, 7.0, true, "SHIP TO", TEXT_WIDTH);
+    let to = &spec.to;
+    let mut lines: Vec<(f32, bool, &str)> = vec![(14.0, true, to.name.as_str())];
+    if let Some(company) = &to.company {
+        lines.push((12.0, false, company));
+    }
+    lines.extend(to.street.iter().map(|s| (12.0, false, s.as_str())));
+    let city = city_line(to);
+    lines.push((14.0, true, &city));
+    lines.push((12.0, true, to.country.as_str()));
+    let mut baseline = FROM_END + 4.0;
+    for (size, bold, line) in lines {
+        baseline += size * 0.42; // 1.2 × the size in mm
+        text(TEXT_LEFT, baseline, size, bold, line, TEXT_WIDTH);
+    }
+
+    text(
+        TEXT_LEFT,
+        SHIP_TO_END + 7.5,
+        16.0,
+        true,
+        &spec.carrier,
+        TEXT_WIDTH,
+    );
+    let service = if spec.service_code.trim().is_empty() {
+        spec.service_name.clone()
+    } else {
+        format!("{} ({})", spec.service_name, spec.service_code)
+    };
+    text(
+        TEXT_LEFT,
+        SHIP_TO_END + 13.5,
+        10.0,
+        false,
+        &service,
+        TEXT_WIDTH,
+    );
+
+    text(
+        TEXT_LEFT,
+        SERVICE_END + 4.5,
+        7.0,
+        true,
+        "TRACKING #",
+        TEXT_WIDTH,
+    );
+    let number = spec.tracking_number.as_str();
+    let number_x = (LABEL_WIDTH_MM - width_mm(number, true, 12.0)) / 2.0;
+    text(number_x, BARCODE_END - 4.0, 12.0, true, number, TEXT_WIDTH);
+
+    if let Some(reference) = &spec.reference {
+        text(
+            TEXT_LEFT,
+            BARCODE_END + 7.0,
+            10.0,
+            false,
+            &format!("REF: {reference}"),
+            TEXT_WIDTH,
+        );
+    }
+
+    // Inside the frame with 0.5 mm to spare, so the frame never eats the quiet zone.
+    out.push(Element::Barcode {
+        x: INNER_LEFT + 0.5,
+        y: SERVICE_END + 6.5,
+        width: INNER_WIDTH - 1.0,
+        height: 24.0,
+        symbol,
+    });
+    for y in [FROM_END, SHIP_TO_END, SERVICE_END, BARCODE_END] {
+        out.push(Element::Bar {
+            x: INNER_LEFT,
+            y,
+            width: INNER_WIDTH,
+            height: RULE,
+        });
+    }
+    Ok(out)
+}
+
+fn address_lines(a: &Address) -> Vec<String> {
+    let mut lines = vec![a.name.clone()];
+    lines.extend(a.company.clone());
+    lines.extend(a.street.iter().cloned());
+    lines.push(city_line(a));
+    lines.push(a.country.to_string());
+    lines
+}
+
+/// "City, ST 12345"; parts the address lacks are left out.
+fn city_line(a: &Address) -> String {
+    let mut line = a.city.clone();
+    if let Some(state) = &a.state {
+        line.push_str(", ");
+        line.push_str(state);
+    }
+    if let Some(postal) = &a.postal_code {
+        line.push(' ');
+        line.push_str(postal);
+    }
+    line
+}
+
+/// "2.5 KG". Rounded up to 2 decimals: a label must never understate the weight.
+fn weight_text(w: Weight) -> String {
+    let value = w
+        .value()
+        .round_dp_with_strategy(2, RoundingStrategy::AwayFromZero)
+        .normalize();
+    let unit = match w.unit() {
+        WeightUnit::Kg => "KG",
+        WeightUnit::G => "G",
+        WeightUnit::Lb => "LB",
+        WeightUnit::Oz => "OZ",
+    };
+    format!("{value} {unit}")
+}
+
+/// Cleans `raw` to one line and fits it in `max_width` mm: first by shrinking the type
+/// down to 75% (never under 6 pt, the smallest a thermal printer keeps legible), then
+/// by cutting it and appending "...". Empty text gives no element.
+fn fit(x: f32, baseline: f32, size_pt: f32, bold: bool, raw: &str, max_width: f32) -> Option<Text> {
+    // Tabs and line breaks would end the line early in a PDF and mean nothing in ZPL.
+    let text = raw
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if text.is_empty() {
+        return None;
+    }
+    let smallest = (size_pt * 0.75).max(6.0).min(size_pt);
+    let mut size = size_pt;
+    while size > smallest && width_mm(&text, bold, size) > max_width {
+        size = (size - 0.5).max(smallest);
+    }
+    let text = if width_mm(&text, bold, size) <= max_width {
+        text
+    } else {
+        let budget = max_width - width_mm("...", bold, size);
+        let mut cut = String::new();
+        for c in text.chars() {
+            cut.push(c);
+            if width_mm(&cut, bold, size) > budget {
+                cut.pop();
+                break;
+            }
+        }
+        format!("{}...", cut.trim_end())
+    };
+    Some(Text {
+        x,
+        baseline,
+        size_pt: size,
+        bold,
+        text,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::tests::sample;
+    use rust_decimal_macros::dec;
+
+    fn texts(elements: &[Element]) -> Vec<&Text> {
+        elements
+            .iter()
+            .filter_map(|e| match e {
+                Element::Text(t) => Some(t),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_text_line_fits_inside_the_frame() {
+        let mut spec = sample();
+        spec.to.name = "Wolfgang Amadeus Mozart-Konservatorium Wiederverwertungsabteilung".into();
+        spec.to.street = vec![
+            "W".repeat(80),
+            "Straße 1".into(),
+            "東京都千代田区".repeat(5),
+        ];
+        spec.reference = Some("PO-".repeat(40));
+        let elements = layout(&spec).unwrap();
+        for t in texts(&elements) {
+            let right = t.x + width_mm(&t.text, t.bold, t.size_pt);
+            assert!(
+                t.x >= INNER_LEFT && right <= LABEL_WIDTH_MM - INNER_LEFT,
+                "{:?} spans {}..{right} mm",
+                t.text,
+                t.x
+            );
+            assert!(t.size_pt >= 6.0, "{:?} shrunk to {} pt", t.text, t.size_pt);
+        }
+        let name = texts(&elements)
+            .into_iter()
+            .find(|t| t.text.starts_with("Wolfgang"))
+            .unwrap();
+        assert!(name.text.ends_with("..."), "{}", name.text);
+    }
+
+    #[test]
+    fn long_lines_shrink_before_they_are_cut() {
+        let t = fit(0.0, 10.0, 14.0, true, "Johanna Katharina Oberhauser", 60.0).unwrap();
+        assert!(t.size_pt < 14.0);
+        assert_eq!(t.text, "Johanna Katharina Oberhauser");
+    }
+
+    #[test]
+    fn line_breaks_and_tabs_in_user_text_become_single_spaces() {
+        let t = fit(0.0, 10.0, 10.0, false, " a\r\n\tb  c ", 90.0).unwrap();
+        assert_eq!(t.text, "a b c");
+        assert!(fit(0.0, 10.0, 10.0, false, " \n ", 90.0).is_none());
+    }
+
+    #[test]
+    fn weight_is_rounded_up_never_down() {
+        let w = |v, u| weight_text(Weight::new(v, u).unwrap());
+        assert_eq!(w(dec!(2.5), WeightUnit::Kg), "2.5 KG");
+        assert_eq!(w(dec!(0.001), WeightUnit::Lb), "0.01 LB");
+        assert_eq!(w(dec!(12.341), WeightUnit::Oz), "12.35 OZ");
+        assert_eq!(w(dec!(500), WeightUnit::G), "500 G");
+    }
+
+    #[test]
+    fn the_barcode_sits_inside_the_frame_clear_of_every_line() {
+        let elements = layout(&sample()).unwrap();
+        let (x, y, width, height) = elements
+            .iter()
+            .find_map(|e| match e {
+                Element::Barcode {
+                    x,
+                    y,
+                    width,
+                    height,
+                    ..
+                } => Some((*x, *y, *width, *height)),
+                _ => None,
+            })
+            .unwrap();
+        assert!(x > INNER_LEFT && x + width < LABEL_WIDTH_MM - INNER_LEFT);
+        for t in texts(&elements) {
+            // Baselines outside the bars' band, with room for ascenders and descenders.
+            let cap = t.size_pt * super::super::text::MM_PER_PT;
+            assert!(
+                t.baseline < y || t.baseline - cap > y + height,
+                "{:?} overlaps the barcode",
+                t.text
+            );
+        }
+    }
+}

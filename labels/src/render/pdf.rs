@@ -1,0 +1,183 @@
+//! PDF writer: one 101.6 × 152.4 mm page of printpdf ops, built-in Helvetica (referenced,
+//! not embedded, so a label stays a few kB) and the barcode as filled rectangles.
+//! Draws the layout as given; it does not move or resize anything but the barcode.
+
+use lopdf::{Object, StringFormat};
+use printpdf::{
+    BuiltinFont, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt,
+    Rect, TextItem,
+};
+
+use super::LabelError;
+use super::code128::QUIET_ZONE_MODULES;
+use super::layout::{Element, LABEL_HEIGHT_MM, LABEL_WIDTH_MM};
+use super::text::to_win_ansi;
+use crate::LabelSpec;
+
+/// One dot of a 203 dpi thermal printer, where most 4×6 PDFs end up.
+const DOT_MM: f32 = 25.4 / 203.0;
+/// Wider modules only make the symbol longer, not easier to scan.
+const MAX_MODULE_MM: f32 = 4.0 * DOT_MM;
+
+pub(super) fn write(spec: &LabelSpec, elements: &[Element]) -> Result<Vec<u8>, LabelError> {
+    let mut ops = Vec::new();
+    for element in elements {
+        match element {
+            Element::Text(t) => {
+                let font = if t.bold {
+                    BuiltinFont::HelveticaBold
+                } else {
+                    BuiltinFont::Helvetica
+                };
+                ops.extend([
+                    Op::StartTextSection,
+                    Op::SetFont {
+                        font: PdfFontHandle::Builtin(font),
+                        size: Pt(t.size_pt),
+                    },
+                    Op::SetTextCursor {
+                        pos: Point::new(Mm(t.x), Mm(LABEL_HEIGHT_MM - t.baseline)),
+                    },
+                    // The built-in fonts only encode WinAnsi.
+                    Op::ShowText {
+                        items: vec![TextItem::Text(to_win_ansi(&t.text))],
+                    },
+                    Op::EndTextSection,
+                ]);
+            }
+            Element::Bar {
+                x,
+                y,
+                width,
+                height,
+            } => ops.push(fill(*x, *y, *width, *height)),
+            Element::Frame {
+                x,
+                y,
+                width,
+                height,
+                thickness: t,
+            } => ops.extend([
+                fill(*x, *y, *width, *t),
+                fill(*x, y + height - t, *width, *t),
+                fill(*x, *y, *t, *height),
+                fill(x + width - t, *y, *t, *height),
+            ]),
+            Element::Barcode {
+                x,
+                y,
+                width,
+                height,
+                symbol,
+            } => {
+                let modules = symbol.modules().len();
+                let module = module_width(*width, modules);
+                let left = x + (width - module * modules as f32) / 2.0;
+                ops.extend(symbol.bars().map(|(start, len)| {
+                    fill(
+                        left + module * start as f32,
+                        *y,
+                        module * len as f32,
+                        *height,
+                    )
+                }));
+            }
+        }
+    }
+
+    let mut doc = PdfDocument::new(&format!("Shipping label {}", spec.tracking_number));
+    let info = &mut doc.metadata.info;
+    // The ship date, not the clock: rendering stays pure and reprints are identical.
+    let d = spec.ship_date;
+    let date = printpdf::DateTime::new_in_offset(
+        printpdf::Date {
+            year: d.year(),
+            month: d.month().into(),
+            day: d.day(),
+        },
+        printpdf::Time {
+            hour: 0,
+            minute: 0,
+            second: 0,
+            millisecond: 0,
+        },
+        printpdf::Offset {
+            hours: 0,
+            minutes: 0,
+            seconds: 0,
+            milliseconds: 0,
+        },
+    );
+    info.creation_date = date;
+    info.modification_date = date;
+    info.metadata_date = date;
+    info.subject = format!("{} {}", spec.carrier, spec.service_name);
+    info.creator = "shiphub".into();
+    info.producer = concat!("shiphub-labels ", env!("CARGO_PKG_VERSION")).into();
+    doc.with_pages(vec![PdfPage::new(
+        Mm(LABEL_WIDTH_MM),
+        Mm(LABEL_HEIGHT_MM),
+        ops,
+    )]);
+
+    // What PdfDocument::save does, except that printpdf fills the trailer /ID with
+    // random text; an ID derived from the label makes the bytes reproducible.
+    let opts = PdfSaveOptions::default();
+    let mut warnings = Vec::new();
+    let mut lo = doc.to_lopdf_document(&opts, &mut warnings);
+    let id = format!(
+        "{}-{}-{}",
+        spec.tracking_number, spec.piece_number, spec.piece_count
+    );
+    let id = Object::String(id.into_bytes(), StringFormat::Literal);
+    lo.trailer.set("ID", Object::Array(vec![id.clone(), id]));
+    if opts.optimize {
+        lo.compress();
+    }
+    let mut out = Vec::new();
+    lo.save_to(&mut out)
+        .map_err(|e| LabelError::Pdf(Box::new(e)))?;
+    Ok(out)
+}
+
+/// A filled rectangle given by its top-left corner in label coordinates.
+fn fill(x: f32, y: f32, width: f32, height: f32) -> Op {
+    Op::DrawRectangle {
+        rectangle: Rect {
+            x: Mm(x).into(),
+            y: Mm(LABEL_HEIGHT_MM - y - height).into(),
+            width: Mm(width).into(),
+            height: Mm(height).into(),
+            mode: Some(PaintMode::Fill),
+            winding_order: None,
+        },
+    }
+}
+
+/// The widest module (mm) with which `modules` plus both quiet zones fit in `area` mm.
+/// Rounded down to whole 203 dpi dots when that leaves at least two, so a thermal printer
+/// prints every bar of a width alike; under two dots, rounding would cost up to half the
+/// width, and the exact fit scans better than a one-dot module.
+fn module_width(area: f32, modules: usize) -> f32 {
+    let fit = (area / (modules + 2 * QUIET_ZONE_MODULES) as f32).min(MAX_MODULE_MM);
+    let dots = (fit / DOT_MM).floor();
+    if dots >= 2.0 { dots * DOT_MM } else { fit }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_width_keeps_quiet_zones_inside_the_area() {
+        for modules in [79, 222, 233, 475] {
+            let w = module_width(96.6, modules);
+            assert!(w * (modules + 20) as f32 <= 96.6 + 1e-4, "{modules}: {w}");
+            assert!(w <= MAX_MODULE_MM + 1e-6);
+        }
+        // UPS 1Z in mixed B/C: 3 whole dots; 40 letters in B: the exact fit.
+        assert!((module_width(96.6, 11 * 16 + 13) - 3.0 * DOT_MM).abs() < 1e-6);
+        let long = module_width(96.6, 475);
+        assert!(long > DOT_MM && long < 2.0 * DOT_MM, "{long}");
+    }
+}

@@ -1,0 +1,176 @@
+//! Spawns the real `shiphub` binary on a free loopback port with a temporary SQLite file.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The `shiphub` binary next to this test's own executable (target/<profile>/), built on
+/// demand when the test is run alone.
+pub fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    let bin = dir.join(format!("shiphub{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-p", "shiphub", "--bin", "shiphub"])
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building shiphub failed");
+    }
+    bin
+}
+
+pub struct Hub {
+    pub child: Child,
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    pub db_url: String,
+    /// Lines the server printed on stdout (the bootstrap JSON, when there was one).
+    pub stdout: Vec<String>,
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn db_url(dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", dir.join("hub.db").display())
+}
+
+/// Runs a CLI subcommand against `db_url` and returns its stdout.
+pub fn cli(db_url: &str, args: &[&str]) -> String {
+    let out = Command::new(binary())
+        .args(args)
+        .env("DATABASE_URL", db_url)
+        .env_remove("SHIPHUB_MASTER_KEY")
+        .output()
+        .expect("run shiphub");
+    assert!(
+        out.status.success(),
+        "shiphub {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// Starts `shiphub serve` on 127.0.0.1:0 in `dir` and waits for its listening line.
+pub fn start(dir: tempfile::TempDir) -> Hub {
+    let db_url = db_url(dir.path());
+    let mut child = Command::new(binary())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &db_url,
+        ])
+        .env_remove("SHIPHUB_MASTER_KEY")
+        .env_remove("DATABASE_URL")
+        .env("SHIPHUB_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn shiphub serve");
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().expect("stderr");
+    let tx2 = tx.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("shiphub listening on ") {
+                let base = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let _ = tx2.send(Err(base));
+            }
+            eprintln!("[hub] {line}");
+        }
+    });
+    let stdout = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(Ok(line));
+        }
+    });
+    let mut lines = vec![];
+    loop {
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(Ok(line)) => lines.push(line),
+            Ok(Err(base)) => {
+                return Hub {
+                    child,
+                    base,
+                    dir,
+                    db_url,
+                    stdout: lines,
+                };
+            }
+            Err(e) => panic!("shiphub did not start listening: {e}"),
+        }
+    }
+}
+
+/// External tools the label checks use: under CI=true their absence fails the test.
+pub fn tools_present(tools: &[&str]) -> bool {
+    let missing: Vec<_> = tools
+        .iter()
+        .filter(|t| {
+            Command::new(t)
+                .arg("-h")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_err()
+        })
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("CI=true but {missing:?} not installed (apt-get install poppler-utils zbar-tools)");
+    }
+    eprintln!("skipped barcode check: {missing:?} not installed");
+    false
+}
+
+/// Rasterizes a PDF at 300 dpi and returns what zbarimg decodes.
+pub fn decode_pdf_barcodes(pdf: &[u8]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("label.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = Command::new("pdftoppm")
+        .args(["-r", "300", "-png"])
+        .arg(&path)
+        .arg(dir.path().join("page"))
+        .status()
+        .unwrap();
+    assert!(out.success(), "pdftoppm failed");
+    let pngs: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    assert!(!pngs.is_empty(), "pdftoppm produced no page");
+    let out = Command::new("zbarimg")
+        .args(["--raw", "-q"])
+        .args(&pngs)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}

@@ -1,0 +1,366 @@
+//! The README walk-through, through the real binary: rates → shipment (idempotent replay) →
+//! label PDF whose barcode scans → void; tenants cannot see each other; error paths answer
+//! problem+json with the right status.
+
+mod common;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn rate_body() -> Value {
+    // Verbatim from the issue.
+    json!({"from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US","phone":"+14045550100"},
+           "to":{"name":"Receiver","street":["1 Market St"],"city":"San Francisco","state":"CA","postal_code":"94105","country":"US","residential":true},
+           "parcels":[{"weight":{"value":"2.5","unit":"kg"},"dimensions":{"length":"30","width":"20","height":"10","unit":"cm"}}]})
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    key: String,
+}
+
+impl Client {
+    async fn post(&self, path: &str, body: &Value, idem: Option<&str>) -> reqwest::Response {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .json(body);
+        if let Some(k) = idem {
+            req = req.header("Idempotency-Key", k);
+        }
+        req.send().await.unwrap()
+    }
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+async fn json_of(res: reqwest::Response) -> Value {
+    res.json().await.unwrap()
+}
+
+fn is_problem(res: &reqwest::Response) -> bool {
+    res.headers()
+        .get("content-type")
+        .is_some_and(|v| v == "application/problem+json")
+}
+
+#[tokio::test]
+async fn rate_ship_label_void_walkthrough() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::db_url(dir.path());
+    let created: Value =
+        serde_json::from_str(common::cli(&db, &["tenant", "create", "acme"]).trim()).unwrap();
+    assert_eq!(created["tenant"], "acme");
+    let key = created["api_key"].as_str().unwrap().to_string();
+    let other: Value =
+        serde_json::from_str(common::cli(&db, &["tenant", "create", "other"]).trim()).unwrap();
+
+    let hub = common::start(dir);
+    assert!(
+        hub.stdout.is_empty(),
+        "no bootstrap on a database that has tenants: {:?}",
+        hub.stdout
+    );
+    let c = Client {
+        http: reqwest::Client::new(),
+        base: hub.base.clone(),
+        key,
+    };
+
+    // Arrange: a sandbox account (idempotent).
+    let res = c
+        .post(
+            "/v1/carrier-accounts",
+            &json!({"carrier":"sandbox","name":"sandbox"}),
+            Some("acct-1"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let account = json_of(res).await;
+    let account_id = account["id"].as_str().unwrap().to_string();
+    let again = json_of(
+        c.post(
+            "/v1/carrier-accounts",
+            &json!({"carrier":"sandbox","name":"sandbox"}),
+            Some("acct-1"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(again["id"], account["id"]);
+    let accounts = json_of(c.get("/v1/carrier-accounts").await).await;
+    assert_eq!(
+        accounts["data"].as_array().unwrap().len(),
+        1,
+        "the replay created no second account"
+    );
+
+    // Rates: the issue's request, verbatim.
+    let res = c.post("/v1/rates", &rate_body(), None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let rates = json_of(res).await;
+    let quotes = rates["quotes"].as_array().unwrap();
+    assert_eq!(quotes.len(), 3, "{rates}");
+    assert!(rates["errors"].as_array().unwrap().is_empty());
+    let amounts: Vec<f64> = quotes
+        .iter()
+        .map(|q| q["total"]["amount"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        amounts.windows(2).all(|w| w[0] <= w[1]),
+        "cheapest first: {amounts:?}"
+    );
+    for q in quotes {
+        assert_eq!(q["carrier_account"], account_id.as_str());
+        assert_eq!(q["carrier"], "sandbox");
+        assert_eq!(q["total"]["currency"], "USD");
+    }
+    let fastest = json_of(
+        c.post(
+            "/v1/rates",
+            &json!({"strategy":"fastest"})
+                .as_object()
+                .unwrap()
+                .clone()
+                .into_iter()
+                .chain(rate_body().as_object().unwrap().clone())
+                .collect::<serde_json::Map<_, _>>()
+                .into(),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(fastest["quotes"][0]["service"]["code"], "express");
+    let service = quotes[0]["service"]["code"].as_str().unwrap().to_string();
+
+    // Ship with an Idempotency-Key; replay returns the same shipment.
+    let mut body = rate_body();
+    body["carrier_account"] = json!(account_id);
+    body["service"] = json!(service);
+    body["label_format"] = json!("pdf");
+    body["reference"] = json!("ORDER-1001");
+    let res = c.post("/v1/shipments", &body, Some("order-1001")).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let shipment = json_of(res).await;
+    let id = shipment["id"].as_str().unwrap().to_string();
+    let tracking = shipment["tracking_number"].as_str().unwrap().to_string();
+    assert_eq!(shipment["status"], "purchased");
+    assert_eq!(shipment["total"], quotes[0]["total"]);
+    assert_eq!(
+        shipment["label"]["url"],
+        format!("/v1/shipments/{id}/label?format=pdf")
+    );
+
+    let res = c.post("/v1/shipments", &body, Some("order-1001")).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.headers().get("idempotent-replayed").unwrap(), "true");
+    let replay = json_of(res).await;
+    assert_eq!(replay["id"], shipment["id"]);
+    assert_eq!(replay["tracking_number"], shipment["tracking_number"]);
+    let list = json_of(c.get("/v1/shipments").await).await;
+    assert_eq!(
+        list["data"].as_array().unwrap().len(),
+        1,
+        "no second purchase"
+    );
+
+    let mut changed = body.clone();
+    changed["reference"] = json!("ORDER-1002");
+    let res = c.post("/v1/shipments", &changed, Some("order-1001")).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(is_problem(&res));
+
+    // Label: PDF whose barcode decodes to the tracking number; ZPL too.
+    let res = c.get(&format!("/v1/shipments/{id}/label?format=pdf")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers().get("content-type").unwrap(),
+        "application/pdf"
+    );
+    let pdf = res.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    if common::tools_present(&["pdftoppm", "zbarimg"]) {
+        assert_eq!(common::decode_pdf_barcodes(&pdf), vec![tracking.clone()]);
+    }
+    let zpl = c
+        .get(&format!("/v1/shipments/{id}/label?format=zpl"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        zpl.starts_with("^XA") && zpl.trim_end().ends_with("^XZ") && zpl.contains(&tracking),
+        "{zpl}"
+    );
+
+    // Another tenant sees nothing of it.
+    let o = Client {
+        http: c.http.clone(),
+        base: c.base.clone(),
+        key: other["api_key"].as_str().unwrap().to_string(),
+    };
+    let res = o.get(&format!("/v1/shipments/{id}")).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(is_problem(&res));
+    assert_eq!(
+        o.get(&format!("/v1/shipments/{id}/label")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        o.post(&format!("/v1/shipments/{id}/void"), &json!({}), None)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        json_of(o.get("/v1/shipments").await).await["data"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // Void, once.
+    let res = c
+        .post(
+            &format!("/v1/shipments/{id}/void"),
+            &json!({}),
+            Some("void-1"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(json_of(res).await["status"], "voided");
+    let res = c
+        .post(
+            &format!("/v1/shipments/{id}/void"),
+            &json!({}),
+            Some("void-1"),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "the same key replays the void"
+    );
+    let res = c
+        .post(&format!("/v1/shipments/{id}/void"), &json!({}), None)
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        json_of(c.get(&format!("/v1/shipments/{id}")).await).await["status"],
+        "voided"
+    );
+}
+
+#[tokio::test]
+async fn errors_are_problem_json_with_the_right_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = common::start(dir);
+    // A fresh embedded database bootstraps a default tenant with a sandbox account.
+    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+    assert_eq!(boot["tenant"], "default");
+    let c = Client {
+        http: reqwest::Client::new(),
+        base: hub.base.clone(),
+        key: boot["api_key"].as_str().unwrap().to_string(),
+    };
+    let accounts = json_of(c.get("/v1/carrier-accounts").await).await;
+    assert_eq!(accounts["data"][0]["carrier"], "sandbox");
+    let account = accounts["data"][0]["id"].as_str().unwrap().to_string();
+
+    // 401
+    let res = reqwest::Client::new()
+        .get(format!("{}/v1/shipments", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(is_problem(&res));
+    let bad = Client {
+        http: c.http.clone(),
+        base: c.base.clone(),
+        key: "sh_nope".into(),
+    };
+    assert_eq!(
+        bad.get("/v1/shipments").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // 400 malformed
+    let res = c
+        .http
+        .post(format!("{}/v1/rates", c.base))
+        .bearer_auth(&c.key)
+        .header("content-type", "application/json")
+        .body("{\"from\":")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(is_problem(&res));
+
+    // 422 naming the field
+    let mut body = rate_body();
+    body["to"]["country"] = json!("XX");
+    let res = c.post("/v1/rates", &body, None).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let p = json_of(res).await;
+    assert_eq!(p["errors"][0]["pointer"], "/to/country");
+
+    // 413
+    let huge = json!({"blob": "x".repeat(2 * 1024 * 1024)});
+    let res = c.post("/v1/rates", &huge, None).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(is_problem(&res));
+
+    // carrier rejects → 422 with the carrier's field error; nothing bought
+    let mut ship = rate_body();
+    ship["carrier_account"] = json!(account);
+    ship["service"] = json!("standard");
+    ship["reference"] = json!("REJECT-1");
+    let res = c.post("/v1/shipments", &ship, Some("r-1")).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(is_problem(&res));
+    let p = json_of(res).await;
+    assert_eq!(p["carrier"], "sandbox");
+    assert_eq!(p["errors"][0]["pointer"], "/reference");
+
+    // carrier down → 503 with Retry-After; the key is released so a retry can buy
+    ship["reference"] = json!("CARRIER_DOWN");
+    let res = c.post("/v1/shipments", &ship, Some("d-1")).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(res.headers().get("retry-after").is_some());
+    let p = json_of(res).await;
+    assert_eq!(p["retryable"], true);
+    assert!(
+        json_of(c.get("/v1/shipments").await).await["data"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // unknown service → 422 /service
+    ship["reference"] = json!("ORDER-9");
+    ship["service"] = json!("teleport");
+    let res = c.post("/v1/shipments", &ship, None).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json_of(res).await["errors"][0]["pointer"], "/service");
+
+    // operational endpoints
+    assert_eq!(c.get("/healthz").await.status(), StatusCode::OK);
+    assert_eq!(c.get("/readyz").await.status(), StatusCode::OK);
+    let metrics = c.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("shiphub_http_requests_total"), "{metrics}");
+    assert!(metrics.contains("shiphub_carrier_calls_total"), "{metrics}");
+    let doc = json_of(c.get("/openapi.json").await).await;
+    assert!(doc["paths"]["/v1/shipments"]["post"].is_object());
+    assert_eq!(c.get("/docs/").await.status(), StatusCode::OK);
+}
