@@ -169,10 +169,6 @@ pub(crate) fn layout(spec: &LabelSpec) -> Result<Vec<Element>, LabelError> {
         "TRACKING #",
         TEXT_WIDTH,
     );
-    let number = spec.tracking_number.as_str();
-    let number_x = (LABEL_WIDTH_MM - width_mm(number, true, 12.0)) / 2.0;
-    text(number_x, BARCODE_END - 4.0, 12.0, true, number, TEXT_WIDTH);
-
     if let Some(reference) = &spec.reference {
         text(
             TEXT_LEFT,
@@ -182,6 +178,23 @@ pub(crate) fn layout(spec: &LabelSpec) -> Result<Vec<Element>, LabelError> {
             &format!("REF: {reference}"),
             TEXT_WIDTH,
         );
+    }
+
+    // The number under the bars, centred like the symbol. It may shrink to the legible
+    // minimum but is never cut: 40 of the widest letter (W) at 6 pt take 80 mm.
+    let number = spec.tracking_number.as_str();
+    let hri = fit_down_to(
+        MIN_PT,
+        0.0,
+        BARCODE_END - 4.0,
+        12.0,
+        true,
+        number,
+        TEXT_WIDTH,
+    );
+    if let Some(mut t) = hri {
+        t.x = (LABEL_WIDTH_MM - width_mm(&t.text, true, t.size_pt)) / 2.0;
+        out.push(Element::Text(t));
     }
 
     // Inside the frame with 0.5 mm to spare, so the frame never eats the quiet zone.
@@ -242,9 +255,25 @@ fn weight_text(w: Weight) -> String {
 }
 
 /// Cleans `raw` to one line and fits it in `max_width` mm: first by shrinking the type
-/// down to 75% (never under 6 pt, the smallest a thermal printer keeps legible), then
-/// by cutting it and appending "...". Empty text gives no element.
+/// down to 75%, then by cutting it and appending "...". Empty text gives no element.
 fn fit(x: f32, baseline: f32, size_pt: f32, bold: bool, raw: &str, max_width: f32) -> Option<Text> {
+    let smallest = (size_pt * 0.75).max(MIN_PT).min(size_pt);
+    fit_down_to(smallest, x, baseline, size_pt, bold, raw, max_width)
+}
+
+/// The smallest type a 203 dpi thermal printer keeps legible.
+const MIN_PT: f32 = 6.0;
+
+/// [`fit`] with an explicit smallest size.
+fn fit_down_to(
+    smallest: f32,
+    x: f32,
+    baseline: f32,
+    size_pt: f32,
+    bold: bool,
+    raw: &str,
+    max_width: f32,
+) -> Option<Text> {
     // Tabs and line breaks would end the line early in a PDF and mean nothing in ZPL.
     let text = raw
         .split(|c: char| c.is_whitespace() || c.is_control())
@@ -254,7 +283,6 @@ fn fit(x: f32, baseline: f32, size_pt: f32, bold: bool, raw: &str, max_width: f3
     if text.is_empty() {
         return None;
     }
-    let smallest = (size_pt * 0.75).max(6.0).min(size_pt);
     let mut size = size_pt;
     while size > smallest && width_mm(&text, bold, size) > max_width {
         size = (size - 0.5).max(smallest);
@@ -308,6 +336,7 @@ mod tests {
             "東京都千代田区".repeat(5),
         ];
         spec.reference = Some("PO-".repeat(40));
+        spec.tracking_number = "W".repeat(40).parse().unwrap();
         let elements = layout(&spec).unwrap();
         for t in texts(&elements) {
             let right = t.x + width_mm(&t.text, t.bold, t.size_pt);
@@ -324,6 +353,10 @@ mod tests {
             .find(|t| t.text.starts_with("Wolfgang"))
             .unwrap();
         assert!(name.text.ends_with("..."), "{}", name.text);
+        assert!(
+            texts(&elements).iter().any(|t| t.text == "W".repeat(40)),
+            "the tracking number is shrunk, never cut"
+        );
     }
 
     #[test]

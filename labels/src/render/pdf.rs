@@ -111,7 +111,7 @@ pub(super) fn write(spec: &LabelSpec, elements: &[Element]) -> Result<Vec<u8>, L
     info.creation_date = date;
     info.modification_date = date;
     info.metadata_date = date;
-    info.subject = format!("{} {}", spec.carrier, spec.service_name);
+    info.subject = format!("{}: {}", spec.carrier, spec.service_name);
     info.creator = "shiphub".into();
     info.producer = concat!("shiphub-labels ", env!("CARGO_PKG_VERSION")).into();
     doc.with_pages(vec![PdfPage::new(
