@@ -42,29 +42,12 @@ impl FromStr for CountryCode {
         }
     }
 }
-impl fmt::Display for CountryCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 impl fmt::Debug for CountryCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl Serialize for CountryCode {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> Deserialize<'de> for CountryCode {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse()
-            .map_err(|e: InvalidValue| serde::de::Error::custom(e.message))
-    }
-}
-super::string_schema!(CountryCode, "ISO 3166-1 alpha-2 country code", "US");
+super::string_newtype!(CountryCode, "ISO 3166-1 alpha-2 country code", "US");
 
 /// A postal address with contact details.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -77,29 +77,12 @@ impl FromStr for HsCode {
         }
     }
 }
-impl fmt::Display for HsCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 impl fmt::Debug for HsCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "HsCode({})", self.0)
     }
 }
-impl Serialize for HsCode {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-impl<'de> Deserialize<'de> for HsCode {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse()
-            .map_err(|e: InvalidValue| serde::de::Error::custom(e.message))
-    }
-}
-super::string_schema!(HsCode, "Harmonized System code, 6 to 10 digits", "610910");
+super::string_newtype!(HsCode, "Harmonized System code, 6 to 10 digits", "610910");
 
 /// One line of a customs declaration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -27,9 +27,28 @@ pub use tracking::{Location, TrackingEvent, TrackingNumber, TrackingResult, Trac
 pub use waybill::{LabelDocument, Waybill};
 pub use weight::{Weight, WeightUnit};
 
-/// Implements `utoipa` schema traits for a string newtype.
-macro_rules! string_schema {
+/// For a validated string newtype with `as_str()` and `FromStr<Err = InvalidValue>`:
+/// `Display`, serde as a plain string (parsed, so JSON input is validated), and its
+/// OpenAPI schema.
+macro_rules! string_newtype {
     ($ty:ty, $desc:expr, $example:expr) => {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                s.parse()
+                    .map_err(|e: $crate::model::InvalidValue| serde::de::Error::custom(e.message))
+            }
+        }
         impl utoipa::PartialSchema for $ty {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
                 utoipa::openapi::ObjectBuilder::new()
@@ -42,4 +61,4 @@ macro_rules! string_schema {
         impl utoipa::ToSchema for $ty {}
     };
 }
-pub(crate) use string_schema;
+pub(crate) use string_newtype;

@@ -181,6 +181,11 @@ impl Currency {
         std::str::from_utf8(&self.0).expect("currency codes are ASCII")
     }
 
+    /// The three-letter code (same as [`Currency::code`]).
+    pub fn as_str(&self) -> &str {
+        self.code()
+    }
+
     /// Digits after the decimal point in this currency's minor unit (JPY 0, USD 2, KWD 3).
     pub fn minor_units(&self) -> u32 {
         CURRENCIES
@@ -205,29 +210,12 @@ impl FromStr for Currency {
     }
 }
 
-impl fmt::Display for Currency {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
 impl fmt::Debug for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
     }
 }
-impl Serialize for Currency {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.code())
-    }
-}
-impl<'de> Deserialize<'de> for Currency {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse()
-            .map_err(|e: InvalidValue| serde::de::Error::custom(e.message))
-    }
-}
-super::string_schema!(Currency, "ISO 4217 currency code", "USD");
+super::string_newtype!(Currency, "ISO 4217 currency code", "USD");
 
 /// An exact amount in one currency. There is no `Add` across currencies: use [`Money::checked_add`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]

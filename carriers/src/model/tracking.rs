@@ -33,29 +33,12 @@ impl FromStr for TrackingNumber {
         }
     }
 }
-impl fmt::Display for TrackingNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 impl fmt::Debug for TrackingNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "TrackingNumber({})", self.0)
     }
 }
-impl Serialize for TrackingNumber {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-impl<'de> Deserialize<'de> for TrackingNumber {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse()
-            .map_err(|e: InvalidValue| serde::de::Error::custom(e.message))
-    }
-}
-super::string_schema!(
+super::string_newtype!(
     TrackingNumber,
     "Carrier tracking number",
     "1Z999AA10123456784"
