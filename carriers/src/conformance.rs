@@ -20,20 +20,20 @@ use crate::model::{Money, RateRequest, ShipRequest, TrackingNumber, Waybill, Way
 use crate::registry::CarrierEntry;
 
 /// What a carrier supplies to be checked.
-struct Harness {
+pub(crate) struct Harness {
     /// The account config JSON `CarrierEntry::build` receives.
-    account: serde_json::Value,
+    pub(crate) account: serde_json::Value,
     /// HTTP access; for HTTP carriers, a client whose base URL is the simulator.
-    http: CarrierHttp,
+    pub(crate) http: CarrierHttp,
     /// A request the carrier can quote.
-    rate: RateRequest,
+    pub(crate) rate: RateRequest,
     /// A request the carrier can ship, with a declared service code.
-    ship: ShipRequest,
+    pub(crate) ship: ShipRequest,
     /// Numbers to track when the carrier tracks but does not ship (otherwise the shipped
     /// waybill's numbers are tracked).
-    track: Vec<TrackingNumber>,
+    pub(crate) track: Vec<TrackingNumber>,
     /// Keeps a simulator running until the checks are done.
-    _simulator: Option<wiremock::MockServer>,
+    pub(crate) _simulator: Option<wiremock::MockServer>,
 }
 
 /// The harness for each registered carrier, by code.

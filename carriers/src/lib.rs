@@ -5,11 +5,14 @@ pub mod carrier;
 pub mod error;
 pub mod http;
 pub mod model;
+pub mod oauth;
 pub mod registry;
 
 #[cfg(test)]
 mod conformance;
+mod fedex;
 mod sandbox;
+mod ups;
 
 pub use carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits, ServiceInfo};
 pub use error::{CarrierError, FieldError, RawBody};

@@ -1,0 +1,1 @@
+//! fedex adapter (being built; not registered in `CARRIERS` yet).

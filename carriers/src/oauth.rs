@@ -1,0 +1,154 @@
+//! OAuth2 client-credentials token cache shared by the carriers that use it (UPS, FedEx).
+//! Tokens are keyed by (base URL, client id), never by the secret, and reused until shortly
+//! before they expire. Fetching is the adapter's job (each carrier's token call differs); the
+//! cache only decides when a fetch is needed and makes concurrent callers share one fetch.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::error::CarrierError;
+
+/// A bearer token and how long it lives.
+#[derive(Clone, Debug)]
+pub struct Token {
+    /// The `access_token`.
+    pub access_token: String,
+    /// `expires_in` from the token response.
+    pub expires_in: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    base_url: String,
+    client_id: String,
+}
+
+struct Entry {
+    token: String,
+    refresh_at: Instant,
+}
+
+/// Refresh this long before the carrier's expiry, so a token never expires in flight.
+const EARLY: Duration = Duration::from_secs(60);
+
+/// The cache. One per process is enough: keys carry the host and client id.
+#[derive(Default)]
+pub struct TokenCache {
+    entries: Mutex<HashMap<Key, Entry>>,
+    /// One lock per key, so concurrent callers wait for a single fetch.
+    fetching: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The process-wide cache the adapters use.
+pub static TOKENS: LazyLock<TokenCache> = LazyLock::new(TokenCache::default);
+
+impl TokenCache {
+    /// A valid token for (base_url, client_id), fetched with `fetch` when missing or near expiry.
+    pub async fn get<F, Fut>(
+        &self,
+        base_url: &str,
+        client_id: &str,
+        fetch: F,
+    ) -> Result<String, CarrierError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Token, CarrierError>>,
+    {
+        let key = Key {
+            base_url: base_url.to_string(),
+            client_id: client_id.to_string(),
+        };
+        if let Some(t) = self.cached(&key) {
+            return Ok(t);
+        }
+        let lock = self
+            .fetching
+            .lock()
+            .expect("token lock")
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        let _guard = lock.lock().await;
+        if let Some(t) = self.cached(&key) {
+            return Ok(t);
+        }
+        let token = fetch().await?;
+        let lifetime = token
+            .expires_in
+            .saturating_sub(EARLY)
+            .max(Duration::from_secs(1));
+        self.entries.lock().expect("token lock").insert(
+            key,
+            Entry {
+                token: token.access_token.clone(),
+                refresh_at: Instant::now() + lifetime,
+            },
+        );
+        Ok(token.access_token)
+    }
+
+    /// Drops the token after the carrier answered 401 with it, so the next `get` fetches anew.
+    pub fn invalidate(&self, base_url: &str, client_id: &str) {
+        let key = Key {
+            base_url: base_url.to_string(),
+            client_id: client_id.to_string(),
+        };
+        self.entries.lock().expect("token lock").remove(&key);
+    }
+
+    fn cached(&self, key: &Key) -> Option<String> {
+        let map = self.entries.lock().expect("token lock");
+        map.get(key)
+            .filter(|e| Instant::now() < e.refresh_at)
+            .map(|e| e.token.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn tokens_are_reused_per_host_and_client_and_refetched_after_invalidate() {
+        let cache = TokenCache::default();
+        let fetches = AtomicU32::new(0);
+        let fetch = || async {
+            let n = fetches.fetch_add(1, Ordering::SeqCst);
+            Ok(Token {
+                access_token: format!("t{n}"),
+                expires_in: Duration::from_secs(3600),
+            })
+        };
+        assert_eq!(cache.get("https://a", "id", fetch).await.unwrap(), "t0");
+        assert_eq!(cache.get("https://a", "id", fetch).await.unwrap(), "t0");
+        assert_eq!(cache.get("https://b", "id", fetch).await.unwrap(), "t1");
+        assert_eq!(cache.get("https://a", "other", fetch).await.unwrap(), "t2");
+        cache.invalidate("https://a", "id");
+        assert_eq!(cache.get("https://a", "id", fetch).await.unwrap(), "t3");
+    }
+
+    #[tokio::test]
+    async fn a_token_near_expiry_is_refreshed() {
+        let cache = TokenCache::default();
+        let fetches = AtomicU32::new(0);
+        let fetch = || async {
+            fetches.fetch_add(1, Ordering::SeqCst);
+            Ok(Token {
+                access_token: "t".into(),
+                expires_in: Duration::from_secs(30),
+            })
+        };
+        cache.get("h", "c", fetch).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        cache.get("h", "c", fetch).await.unwrap();
+        assert_eq!(
+            fetches.load(Ordering::SeqCst),
+            2,
+            "a 30 s token is inside the 60 s margin"
+        );
+    }
+}

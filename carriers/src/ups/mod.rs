@@ -1,0 +1,1 @@
+//! ups adapter (being built; not registered in `CARRIERS` yet).

@@ -1,0 +1,30 @@
+//! Runs the carrier simulators on loopback for a person trying shiphub without carrier
+//! credentials: `cargo run -p shiphub-e2e --bin carrier-sim -- [UPS_PORT] [FEDEX_PORT]`
+//! (defaults 9101 and 9102). Point an account's `base_url` at `http://127.0.0.1:PORT`.
+
+use std::net::SocketAddr;
+
+use shiphub_e2e::sim::{self, Sim};
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let port = |a: Option<String>, d: u16| a.and_then(|p| p.parse().ok()).unwrap_or(d);
+    let ups_port = port(args.next(), 9101);
+    let fedex_port = port(args.next(), 9102);
+    let ups = sim::serve(
+        sim::ups::router(Sim::default()),
+        SocketAddr::from(([127, 0, 0, 1], ups_port)),
+    )
+    .await?;
+    let fedex = sim::serve(
+        sim::fedex::router(Sim::default()),
+        SocketAddr::from(([127, 0, 0, 1], fedex_port)),
+    )
+    .await?;
+    eprintln!(
+        "UPS simulator on http://{ups}, FedEx simulator on http://{fedex}; faults: POST /_sim/faults"
+    );
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! Carrier simulators: axum apps that serve a carrier's OAuth, rate, ship, void and track
+//! endpoints on loopback with realistic bodies. Faults are queued through a control endpoint
+//! (`POST /_sim/faults`) or [`Sim::push`] and consumed by the next matching request, so a test
+//! can script "the next rate call answers 429 with Retry-After: 1".
+
+pub mod fedex;
+pub mod ups;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+/// A misbehaviour to inject into the next request whose path starts with `path` (any path when
+/// `None`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fault {
+    #[serde(flatten)]
+    pub kind: FaultKind,
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FaultKind {
+    /// 401 as the carrier sends for an expired or unknown token.
+    Unauthorized,
+    /// 429, with `Retry-After` when given.
+    RateLimited { retry_after_secs: Option<u64> },
+    /// 500 with the carrier's error body.
+    ServerError,
+    /// Answers normally, after a delay.
+    Slow { millis: u64 },
+    /// 200 with a truncated JSON body.
+    Malformed,
+}
+
+/// Shared simulator state: the fault queue and per-endpoint hit counters.
+#[derive(Clone, Default)]
+pub struct Sim {
+    faults: Arc<Mutex<VecDeque<Fault>>>,
+    hits: Arc<Mutex<HashMap<String, u64>>>,
+}
+
+impl Sim {
+    pub fn push(&self, fault: Fault) {
+        self.faults.lock().unwrap().push_back(fault);
+    }
+
+    /// Takes the first queued fault that applies to `path`, counting the hit.
+    pub fn take_fault(&self, path: &str) -> Option<FaultKind> {
+        *self
+            .hits
+            .lock()
+            .unwrap()
+            .entry(path.to_string())
+            .or_default() += 1;
+        let mut q = self.faults.lock().unwrap();
+        let i = q
+            .iter()
+            .position(|f| f.path.as_deref().is_none_or(|p| path.starts_with(p)))?;
+        q.remove(i).map(|f| f.kind)
+    }
+
+    /// Requests seen on paths starting with `prefix`.
+    pub fn hits(&self, prefix: &str) -> u64 {
+        self.hits
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(_, v)| v)
+            .sum()
+    }
+}
+
+/// `POST /_sim/faults` queues a fault; `GET /_sim/hits` returns the counters.
+pub fn control(sim: Sim) -> Router {
+    Router::new()
+        .route(
+            "/_sim/faults",
+            post(|State(sim): State<Sim>, Json(f): Json<Fault>| async move {
+                sim.push(f);
+                axum::http::StatusCode::NO_CONTENT
+            }),
+        )
+        .route(
+            "/_sim/hits",
+            get(|State(sim): State<Sim>| async move { Json(sim.hits.lock().unwrap().clone()) }),
+        )
+        .with_state(sim)
+}
+
+/// Serves `router` on `addr` (port 0 for a free one) in the background; returns the address.
+pub async fn serve(router: Router, addr: SocketAddr) -> std::io::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok(local)
+}

@@ -1,0 +1,9 @@
+//! ups simulator (being built).
+
+use axum::Router;
+
+use super::Sim;
+
+pub fn router(sim: Sim) -> Router {
+    super::control(sim)
+}
