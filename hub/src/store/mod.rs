@@ -44,7 +44,11 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// Reads (and, on PostgreSQL, everything).
     pool: AnyPool,
+    /// Writes. On SQLite a single connection: SQLite admits one writer at a time, and queueing
+    /// in the pool is far cheaper than writers sleeping in SQLite's busy handler.
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -129,6 +133,20 @@ pub enum IdemBegin {
 const SHIPMENT_COLUMNS: &str = "id, carrier_account_id, carrier, service_code, status, tracking_number, reference, \
      total_amount, total_currency, label_format, request, waybill, created_at, updated_at, voided_at";
 
+/// WAL lets readers proceed while the writer commits; busy_timeout covers the moments a
+/// reader checkpoints. `synchronous = NORMAL` is durable across process crashes in WAL mode.
+fn sqlite_options() -> AnyPoolOptions {
+    AnyPoolOptions::new().after_connect(|conn, _| {
+        Box::pin(async move {
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+            sqlx::query("PRAGMA busy_timeout = 5000").execute(&mut *conn).await?;
+            sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+            sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+            Ok(())
+        })
+    })
+}
+
 impl Store {
     /// Connects, creating the SQLite file when the URL says `mode=rwc`.
     pub async fn connect(url: &str) -> Result<Store> {
@@ -146,8 +164,6 @@ impl Store {
             return Err(StoreError::Url(url.to_string()));
         };
         let opts = match backend {
-            // WAL lets readers proceed while one writer commits; busy_timeout makes concurrent
-            // writers wait instead of failing with SQLITE_BUSY.
             Backend::Sqlite => AnyPoolOptions::new()
                 .max_connections(8)
                 .after_connect(|conn, _| {
@@ -184,7 +200,11 @@ impl Store {
             }
         };
         let pool = opts.connect(url).await?;
-        Ok(Store { pool, backend })
+        let writer = match backend {
+            Backend::Sqlite => sqlite_options().max_connections(1).connect(url).await?,
+            Backend::Postgres => pool.clone(),
+        };
+        Ok(Store { pool, writer, backend })
     }
 
     pub fn backend(&self) -> Backend {
@@ -193,7 +213,7 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<()> {
         match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.writer).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
         Ok(())
@@ -212,7 +232,7 @@ impl Store {
             .bind(id.as_str())
             .bind(name)
             .bind(millis(now))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(Tenant {
             id,
@@ -257,7 +277,7 @@ impl Store {
             .bind(key_hash)
             .bind(prefix)
             .bind(millis(now))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(id)
     }
@@ -284,7 +304,7 @@ impl Store {
         a: &AccountRecord,
         idem: Option<&IdemCompletion>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO carrier_accounts (id, tenant_id, carrier, name, base_url, secret_nonce, secret, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -346,7 +366,7 @@ impl Store {
         .bind(millis(now))
         .bind(tenant.as_str())
         .bind(id.as_str())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(r.rows_affected() == 1)
     }
@@ -362,7 +382,7 @@ impl Store {
         docs: &[DocumentRecord],
         idem: Option<&IdemCompletion>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO shipments (id, tenant_id, carrier_account_id, carrier, service_code, status, tracking_number, \
              reference, total_amount, total_currency, label_format, request, waybill, created_at, updated_at, voided_at) \
@@ -464,7 +484,7 @@ impl Store {
         now: OffsetDateTime,
         idem: Option<&IdemCompletion>,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let r = sqlx::query(
             "UPDATE shipments SET status = 'voided', voided_at = $1, updated_at = $2 \
              WHERE tenant_id = $3 AND id = $4 AND voided_at IS NULL",
@@ -520,7 +540,7 @@ impl Store {
         .bind(key)
         .bind(request_hash)
         .bind(millis(now))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         if inserted.rows_affected() == 1 {
             return Ok(IdemBegin::Started);
@@ -555,7 +575,7 @@ impl Store {
 
     /// Records the answer for a request that changed nothing in the store (a rejection).
     pub async fn idem_complete(&self, tenant: &TenantId, c: &IdemCompletion) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         complete_idem(&mut tx, tenant, c).await?;
         tx.commit().await?;
         Ok(())
@@ -568,7 +588,7 @@ impl Store {
         )
         .bind(tenant.as_str())
         .bind(key)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

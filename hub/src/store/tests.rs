@@ -136,7 +136,7 @@ async fn api_keys_resolve_to_their_tenant_only_while_unrevoked(store: Store) {
     // names are unique
     assert!(store.create_tenant("a", NOW).await.is_err());
     sqlx::query("UPDATE api_keys SET revoked_at = 1 WHERE key_hash = 'hash-a'")
-        .execute(&store.pool)
+        .execute(&store.writer)
         .await
         .unwrap();
     assert_eq!(store.tenant_for_key("hash-a").await.unwrap(), None);
