@@ -138,10 +138,18 @@ const SHIPMENT_COLUMNS: &str = "id, carrier_account_id, carrier, service_code, s
 fn sqlite_options() -> AnyPoolOptions {
     AnyPoolOptions::new().after_connect(|conn, _| {
         Box::pin(async move {
-            sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
-            sqlx::query("PRAGMA busy_timeout = 5000").execute(&mut *conn).await?;
-            sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
-            sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("PRAGMA busy_timeout = 5000")
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("PRAGMA synchronous = NORMAL")
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("PRAGMA foreign_keys = ON")
+                .execute(&mut *conn)
+                .await?;
             Ok(())
         })
     })
@@ -204,7 +212,11 @@ impl Store {
             Backend::Sqlite => sqlite_options().max_connections(1).connect(url).await?,
             Backend::Postgres => pool.clone(),
         };
-        Ok(Store { pool, writer, backend })
+        Ok(Store {
+            pool,
+            writer,
+            backend,
+        })
     }
 
     pub fn backend(&self) -> Backend {
