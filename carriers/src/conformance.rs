@@ -48,6 +48,8 @@ async fn harness(code: &str) -> Option<Harness> {
             track: Vec::new(),
             _simulator: None,
         }),
+        "ups" => Some(crate::ups::tests::conformance_harness().await),
+        "fedex" => Some(crate::fedex::tests::conformance_harness().await),
         _ => None,
     }
 }

@@ -20,4 +20,4 @@ pub use http::CarrierHttp;
 pub use registry::{AccountError, CarrierEntry};
 
 /// Every carrier this crate ships. Adding a carrier: its folder, `mod x;` above, one line here.
-pub static CARRIERS: &[&CarrierEntry] = &[&sandbox::ENTRY];
+pub static CARRIERS: &[&CarrierEntry] = &[&sandbox::ENTRY, &ups::ENTRY, &fedex::ENTRY];

@@ -75,6 +75,8 @@ impl TokenCache {
             return Ok(t);
         }
         let token = fetch().await?;
+        metrics::counter!("shiphub_carrier_token_fetches_total", "host" => host(base_url))
+            .increment(1);
         let lifetime = token
             .expires_in
             .saturating_sub(EARLY)
@@ -89,13 +91,23 @@ impl TokenCache {
         Ok(token.access_token)
     }
 
-    /// Drops the token after the carrier answered 401 with it, so the next `get` fetches anew.
+    /// Drops the token after the carrier answered 401 with it, so the next `get` fetches anew
+    /// (counted as a refresh in `shiphub_carrier_token_refreshes_total`).
     pub fn invalidate(&self, base_url: &str, client_id: &str) {
         let key = Key {
             base_url: base_url.to_string(),
             client_id: client_id.to_string(),
         };
-        self.entries.lock().expect("token lock").remove(&key);
+        if self
+            .entries
+            .lock()
+            .expect("token lock")
+            .remove(&key)
+            .is_some()
+        {
+            metrics::counter!("shiphub_carrier_token_refreshes_total", "host" => host(base_url))
+                .increment(1);
+        }
     }
 
     fn cached(&self, key: &Key) -> Option<String> {
@@ -104,6 +116,19 @@ impl TokenCache {
             .filter(|e| Instant::now() < e.refresh_at)
             .map(|e| e.token.clone())
     }
+}
+
+/// The host of a base URL, as a metric label (paths and credentials stay out of metrics).
+fn host(base_url: &str) -> String {
+    url::Url::parse(base_url)
+        .ok()
+        .and_then(|u| {
+            u.host_str().map(|h| match u.port() {
+                Some(p) => format!("{h}:{p}"),
+                None => h.to_string(),
+            })
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 #[cfg(test)]

@@ -179,7 +179,10 @@ impl CallLayer {
                 CarrierError::RateLimited { retry_after: Some(wait), .. } => (*wait <= max_wait).then_some(*wait),
                 _ => planned,
             })
-            .notify(|e, wait| tracing::info!(error = %e, wait_ms = wait.as_millis() as u64, "retrying carrier call"))
+            .notify(|e, wait| {
+                metrics::counter!("shiphub_carrier_retries_total", "carrier" => code.to_string(), "reason" => e.kind()).increment(1);
+                tracing::info!(error = %e, wait_ms = wait.as_millis() as u64, "retrying carrier call");
+            })
             .await;
         self.record(guard, &result);
         result

@@ -1,1 +1,276 @@
-//! fedex adapter (being built; not registered in `CARRIERS` yet).
+//! The `fedex` carrier: FedEx's REST APIs (OAuth, Rates and Transit Times, Ship, Cancel,
+//! Track) as published in `../shared/carriers/fedex/openapi/`. This file is the glue and the
+//! only one that touches HTTP for API calls: it takes a request from `rate`/`ship`/`void`/
+//! `track` (pure `build`/`parse` pairs), attaches a bearer token from `auth`, sends it once,
+//! and hands the answer to `error` or back to `parse`.
+//!
+//! No retries, no sleeps, no caching of answers: the hub's call layer does all of that. The
+//! one exception, by design, is the OAuth token (cached in `crate::oauth`) and the single
+//! repeat after a 401: FedEx says "Access token expired" with a 401, so the token is dropped,
+//! a new one fetched and the call repeated exactly once; a second 401 is `Auth`.
+//!
+//! Account config: see `account.rs`. The base URL (`https://apis.fedex.com`,
+//! `https://apis-sandbox.fedex.com`, or a simulator) comes from the account's `base_url`.
+
+mod account;
+mod auth;
+mod codes;
+mod error;
+mod rate;
+mod ship;
+#[cfg(test)]
+pub(crate) mod tests;
+mod track;
+mod void;
+mod wire;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+pub use account::Account;
+
+use crate::carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits};
+use crate::error::CarrierError;
+use crate::http::CarrierHttp;
+use crate::model::{
+    LabelFormat, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill,
+    WaybillRef,
+};
+use crate::registry::{AccountError, CarrierEntry};
+
+use account::Credentials;
+use error::Op;
+
+static CAPS: Capabilities = Capabilities {
+    supports: &[
+        Capability::Rate,
+        Capability::Ship,
+        Capability::Void,
+        Capability::Track,
+    ],
+    track_batch_max: track::BATCH_MAX,
+    label_formats: &[LabelFormat::Pdf, LabelFormat::Zpl, LabelFormat::Png],
+    services: &codes::SERVICES,
+};
+
+/// The registry entry.
+pub static ENTRY: CarrierEntry = CarrierEntry {
+    code: CarrierCode::from_static("fedex"),
+    name: "FedEx",
+    capabilities: &CAPS,
+    needs_base_url: true,
+    build,
+};
+
+fn build(config: serde_json::Value, http: CarrierHttp) -> Result<Box<dyn Carrier>, AccountError> {
+    let account = Account::from_json(&config)?;
+    let base = http
+        .base_url
+        .clone()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
+        .ok_or_else(|| AccountError {
+            field: "/base_url".into(),
+            message: "a FedEx account needs an http(s) base URL: https://apis.fedex.com, \
+                      https://apis-sandbox.fedex.com or a simulator"
+                .into(),
+        })?;
+    Ok(Box::new(FedEx {
+        account,
+        http,
+        base,
+    }))
+}
+
+/// The FedEx adapter for one account.
+pub struct FedEx {
+    account: Account,
+    http: CarrierHttp,
+    base: Url,
+}
+
+/// `path` under `base`, keeping any path prefix the base URL has.
+fn endpoint(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().extend(path.split('/'));
+    }
+    url
+}
+
+/// A request that failed on the way. Only a connection never made is certain not to have
+/// reached FedEx; after a timeout a shipment may exist.
+fn transport(op: Op, e: &reqwest::Error) -> CarrierError {
+    CarrierError::Transient {
+        carrier: error::carrier(),
+        message: if e.is_timeout() {
+            "timed out".into()
+        } else {
+            format!("transport error: {e}")
+        },
+        maybe_processed: op == Op::Ship && !e.is_connect() && !e.is_builder(),
+    }
+}
+
+fn retry_after_of(response: &reqwest::Response) -> Option<Duration> {
+    let value = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?;
+    error::retry_after(value, time::OffsetDateTime::now_utc())
+}
+
+/// A 2xx body as `T`, or the error it carries ("200 with errors": an `errors` list and no
+/// `output`).
+fn decode<T: DeserializeOwned>(
+    op: Op,
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &[u8],
+) -> Result<T, CarrierError> {
+    if !(200..300).contains(&status) {
+        return Err(error::classify(op, status, retry_after, body));
+    }
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| error::protocol(status, body, format!("not JSON: {e}")))?;
+    if value.get("output").is_none_or(serde_json::Value::is_null) {
+        let errors = serde_json::from_value::<wire::ErrorResponse>(value.clone())
+            .map(|e| e.errors)
+            .unwrap_or_default();
+        if !errors.is_empty() {
+            return Err(error::from_errors(op, status, body, &errors));
+        }
+    }
+    serde_json::from_value(value).map_err(|e| error::protocol(status, body, e.to_string()))
+}
+
+/// A `Protocol` error from a pure `parse` (which has no bytes) completed with the body.
+fn with_body(e: CarrierError, body: &[u8]) -> CarrierError {
+    match e {
+        CarrierError::Protocol {
+            status, message, ..
+        } => error::protocol(status, body, message),
+        other => other,
+    }
+}
+
+impl FedEx {
+    /// Sends `body` once with a bearer token; on 401 forgets the token, fetches a new one and
+    /// sends once more. Returns the decoded answer and its raw bytes (for `with_body`).
+    async fn call<B: Serialize + Sync, T: DeserializeOwned>(
+        &self,
+        op: Op,
+        method: Method,
+        path: &str,
+        body: &B,
+        creds: &Credentials,
+    ) -> Result<(T, Vec<u8>), CarrierError> {
+        let url = endpoint(&self.base, path);
+        let mut refreshed = false;
+        loop {
+            let token = auth::bearer(&self.http, &self.base, creds).await?;
+            let response = self
+                .http
+                .client
+                .request(method.clone(), url.clone())
+                .timeout(self.http.timeout)
+                .bearer_auth(&token)
+                .header(reqwest::header::ACCEPT, "application/json")
+                .header("X-locale", "en_US")
+                .json(body)
+                .send()
+                .await
+                .map_err(|e| transport(op, &e))?;
+            let status = response.status().as_u16();
+            if status == 401 && !refreshed {
+                auth::forget(&self.base, creds);
+                refreshed = true;
+                continue;
+            }
+            let retry_after = retry_after_of(&response);
+            let bytes = response.bytes().await.map_err(|e| transport(op, &e))?;
+            let value = decode(op, status, retry_after, &bytes)?;
+            return Ok((value, bytes.to_vec()));
+        }
+    }
+}
+
+#[async_trait]
+impl Carrier for FedEx {
+    fn code(&self) -> CarrierCode {
+        ENTRY.code.clone()
+    }
+
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPS
+    }
+
+    fn limits(&self) -> CarrierLimits {
+        CarrierLimits {
+            requests_per_second: self.account.requests_per_second,
+            burst: self.account.burst,
+            timeout: self.http.timeout,
+        }
+    }
+
+    async fn rate(&self, req: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
+        let body = rate::build(req, &self.account)?;
+        let (resp, raw) = self
+            .call(
+                Op::Rate,
+                Method::POST,
+                "rate/v1/rates/quotes",
+                &body,
+                &self.account.main,
+            )
+            .await?;
+        rate::parse(resp, req).map_err(|e| with_body(e, &raw))
+    }
+
+    async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
+        let body = ship::build(req, &self.account)?;
+        let (resp, raw) = self
+            .call(
+                Op::Ship,
+                Method::POST,
+                "ship/v1/shipments",
+                &body,
+                &self.account.main,
+            )
+            .await?;
+        ship::parse(resp, req).map_err(|e| with_body(e, &raw))
+    }
+
+    async fn void(&self, waybill: &WaybillRef) -> Result<(), CarrierError> {
+        let body = void::build(waybill, &self.account);
+        let (resp, raw) = self
+            .call(
+                Op::Void,
+                Method::PUT,
+                "ship/v1/shipments/cancel",
+                &body,
+                &self.account.main,
+            )
+            .await?;
+        void::parse(resp).map_err(|e| with_body(e, &raw))
+    }
+
+    async fn track(&self, numbers: &[TrackingNumber]) -> Result<Vec<TrackingResult>, CarrierError> {
+        let body = track::build(numbers)?;
+        let (resp, raw) = self
+            .call(
+                Op::Track,
+                Method::POST,
+                "track/v1/trackingnumbers",
+                &body,
+                self.account.track_credentials(),
+            )
+            .await?;
+        track::parse(resp, numbers).map_err(|e| with_body(e, &raw))
+    }
+}

@@ -33,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_shipment))
         .routes(routes!(void_shipment))
         .routes(routes!(get_label))
+        .routes(routes!(get_tracking))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -407,6 +408,47 @@ async fn void_shipment(
         },
     )
     .await
+}
+
+/// The carrier's current tracking for the shipment, asked live through the call layer.
+/// (Stored trackers with scheduled polling replace the live call with the tracking issue.)
+#[utoipa::path(get, path = "/v1/shipments/{id}/tracking", tag = "shipments", params(("id" = String, Path)),
+    responses((status = 200, body = shiphub_carriers::model::TrackingResult), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "carrier unavailable")))]
+async fn get_tracking(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<axum::Json<shiphub_carriers::model::TrackingResult>, ApiError> {
+    let s = load(&app, &tenant, &id).await?;
+    let account = app
+        .store
+        .get_account(&tenant, &s.carrier_account_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Conflict(
+                "the carrier account this shipment was bought on has been removed".into(),
+            )
+        })?;
+    let number: TrackingNumber = s
+        .tracking_number
+        .parse()
+        .map_err(|e: shiphub_carriers::model::InvalidValue| ApiError::Internal(e.to_string()))?;
+    let adapter = app.carriers.adapter(&tenant, &account, &app.master_key)?;
+    let numbers = [number];
+    let mut results = app
+        .calls
+        .call(&account.id, adapter.as_ref(), Capability::Track, || {
+            adapter.track(&numbers)
+        })
+        .await?;
+    if results.is_empty() {
+        return Err(ApiError::Internal(format!(
+            "{} answered no tracking for {}",
+            s.carrier, s.tracking_number
+        )));
+    }
+    Ok(axum::Json(results.swap_remove(0)))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -8,24 +8,29 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// The `shiphub` binary next to this test's own executable (target/<profile>/), built on
-/// demand when the test is run alone.
+/// The `shiphub` binary next to this test's own executable (target/<profile>/). Cargo builds
+/// a package's binaries only for that package's own tests, so this brings it up to date once
+/// per test process (a quick no-op when `cargo test --workspace` has just built it).
 pub fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>");
-    let bin = dir.join(format!("shiphub{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "shiphub", "--bin", "shiphub"])
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "building shiphub failed");
-    }
-    bin
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().expect("test exe path");
+            let dir = exe
+                .parent()
+                .and_then(Path::parent)
+                .expect("target/<profile>");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let mut cmd = Command::new(cargo);
+            cmd.args(["build", "-q", "-p", "shiphub", "--bin", "shiphub"]);
+            if dir.file_name().is_some_and(|p| p == "release") {
+                cmd.arg("--release");
+            }
+            let status = cmd.status().expect("run cargo build");
+            assert!(status.success(), "building shiphub failed");
+            dir.join(format!("shiphub{}", std::env::consts::EXE_SUFFIX))
+        })
+        .clone()
 }
 
 pub struct Hub {

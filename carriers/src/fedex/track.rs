@@ -1,0 +1,194 @@
+//! Track by tracking number: `POST /track/v1/trackingnumbers`, up to 30 numbers a request
+//! (FedEx's documented batch size; the hub splits larger lists by `track_batch_max`), and the
+//! `completeTrackResults` back to one `TrackingResult` per number asked, in the order asked.
+//! Pure: no HTTP. Codes map through `codes::STATUS_CODES`; the raw code is always kept.
+//!
+//! Decisions:
+//! - A number FedEx reports an error for (not found yet, wrong carrier) answers `unknown`
+//!   with FedEx's error code as its code and no events, rather than failing the batch: one bad
+//!   number must not hide 29 good answers, and a label created minutes ago is often
+//!   "not found" until its first scan.
+//! - When FedEx returns several results for one number (numbers are reused over the years),
+//!   the first one without an error is taken, as FedEx lists the most recent first.
+//! - Events are sorted oldest first (FedEx lists newest first); a scan time without an offset
+//!   is read as UTC.
+
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use crate::error::CarrierError;
+use crate::model::{Location, TrackingEvent, TrackingNumber, TrackingResult, TrackingStatus};
+
+use super::{codes, error, rate, wire};
+
+/// FedEx's batch limit for Track by tracking number.
+pub(super) const BATCH_MAX: usize = 30;
+
+/// The Track body for `numbers`.
+pub(super) fn build(numbers: &[TrackingNumber]) -> Result<wire::TrackRequest, CarrierError> {
+    if numbers.is_empty() || numbers.len() > BATCH_MAX {
+        return Err(CarrierError::rejected(
+            error::carrier(),
+            "/tracking_numbers",
+            None,
+            format!(
+                "FedEx tracks 1 to {BATCH_MAX} numbers per request, got {}",
+                numbers.len()
+            ),
+        ));
+    }
+    Ok(wire::TrackRequest {
+        include_detailed_scans: true,
+        tracking_info: numbers
+            .iter()
+            .map(|n| wire::TrackingInfo {
+                tracking_number_info: wire::TrackingNumberInfo {
+                    tracking_number: n.as_str().to_string(),
+                },
+            })
+            .collect(),
+    })
+}
+
+/// `2018-02-02T12:01:00-07:00`, or without offset as UTC.
+pub(super) fn timestamp(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339).ok().or_else(|| {
+        let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+        PrimitiveDateTime::parse(s.get(..19)?, f)
+            .ok()
+            .map(|p| p.assume_utc())
+    })
+}
+
+fn status_of(code: Option<&str>) -> (TrackingStatus, Option<&'static codes::StatusCode>) {
+    match code.and_then(codes::status) {
+        Some(c) => (c.status, Some(c)),
+        None => (TrackingStatus::Unknown, None),
+    }
+}
+
+fn nonempty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn event(e: &wire::ScanEvent) -> Option<TrackingEvent> {
+    let occurred_at = timestamp(e.date.as_deref()?)?;
+    // The scan's own type is the finer code; the derived code is FedEx's summary of it.
+    let raw = nonempty(&e.event_type)
+        .or(nonempty(&e.derived_status_code))
+        .unwrap_or_default();
+    let (mut status, mut entry) = status_of(Some(raw));
+    if entry.is_none() {
+        (status, entry) = status_of(nonempty(&e.derived_status_code));
+    }
+    let location = e.scan_location.as_ref().map(|l| Location {
+        city: nonempty(&l.city).map(str::to_string),
+        state: nonempty(&l.state_or_province_code).map(str::to_string),
+        postal_code: nonempty(&l.postal_code).map(str::to_string),
+        country: nonempty(&l.country_code).and_then(|c| c.parse().ok()),
+    });
+    Some(TrackingEvent {
+        occurred_at,
+        status,
+        carrier_code: raw.to_string(),
+        sub_status: nonempty(&e.exception_code)
+            .map(str::to_string)
+            .or_else(|| entry.and_then(|c| c.sub_status).map(str::to_string)),
+        description: nonempty(&e.event_description)
+            .or(nonempty(&e.exception_description))
+            .map(str::to_string)
+            .or_else(|| entry.map(|c| c.description.to_string()))
+            .unwrap_or_default(),
+        location: location.filter(|l| *l != Location::default()),
+    })
+}
+
+fn result(number: &TrackingNumber, r: &wire::TrackResult) -> TrackingResult {
+    if let Some(err) = &r.error {
+        return TrackingResult {
+            tracking_number: number.clone(),
+            status: TrackingStatus::Unknown,
+            carrier_code: err.code.clone().unwrap_or_else(|| "ERROR".into()),
+            events: Vec::new(),
+            estimated_delivery: None,
+        };
+    }
+    let mut events: Vec<TrackingEvent> = r.scan_events.iter().filter_map(event).collect();
+    events.sort_by_key(|e| e.occurred_at);
+    let latest = r.latest_status_detail.as_ref();
+    let latest_code = latest
+        .and_then(|l| nonempty(&l.code).or(nonempty(&l.derived_code)))
+        .map(str::to_string);
+    let (status, carrier_code) = match latest_code {
+        Some(code) => {
+            let (mut status, entry) = status_of(Some(&code));
+            if entry.is_none() {
+                status = status_of(latest.and_then(|l| nonempty(&l.derived_code))).0;
+            }
+            (status, code)
+        }
+        None => match events.last() {
+            Some(e) => (e.status, e.carrier_code.clone()),
+            None => (TrackingStatus::Unknown, String::new()),
+        },
+    };
+    let estimated_delivery = if status == TrackingStatus::Delivered {
+        None
+    } else {
+        r.date_and_times
+            .iter()
+            .find(|d| d.kind.as_deref() == Some("ESTIMATED_DELIVERY"))
+            .and_then(|d| rate::date_prefix(d.date_time.as_deref()))
+            .or_else(|| {
+                let w = r.estimated_delivery_time_window.as_ref()?.window.as_ref()?;
+                rate::date_prefix(w.ends.as_deref())
+                    .or_else(|| rate::date_prefix(w.begins.as_deref()))
+            })
+    };
+    TrackingResult {
+        tracking_number: number.clone(),
+        status,
+        carrier_code,
+        events,
+        estimated_delivery,
+    }
+}
+
+/// One result per number asked, in the order asked.
+pub(super) fn parse(
+    resp: wire::TrackResponse,
+    numbers: &[TrackingNumber],
+) -> Result<Vec<TrackingResult>, CarrierError> {
+    let output = resp
+        .output
+        .ok_or_else(|| error::protocol(200, b"", "track response without output"))?;
+    numbers
+        .iter()
+        .map(|n| {
+            let complete = output
+                .complete_track_results
+                .iter()
+                .find(|c| {
+                    c.tracking_number
+                        .as_deref()
+                        .is_some_and(|t| t.eq_ignore_ascii_case(n.as_str()))
+                })
+                .ok_or_else(|| {
+                    error::protocol(200, b"", format!("track response has no result for {n}"))
+                })?;
+            let chosen = complete
+                .track_results
+                .iter()
+                .find(|r| r.error.is_none())
+                .or(complete.track_results.first())
+                .ok_or_else(|| {
+                    error::protocol(
+                        200,
+                        b"",
+                        format!("track response has an empty result for {n}"),
+                    )
+                })?;
+            Ok(result(n, chosen))
+        })
+        .collect()
+}

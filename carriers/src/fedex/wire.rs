@@ -1,0 +1,844 @@
+//! FedEx REST wire types, in FedEx's own field names (camelCase), for the requests we send and
+//! the parts of the responses we read. Specs: `../shared/carriers/fedex/openapi/` (rate-api,
+//! ship-api, track-api, authorization-api). These types never leave the `fedex` folder.
+//!
+//! Requests are strict: only what we mean to send, absent options omitted. Responses are
+//! lenient: every field is optional and a value of the wrong JSON type reads as absent (FedEx's
+//! own samples carry `"amount": "string"` placeholders and `alerts` as a bare string), so a
+//! response only fails to parse when it is not JSON at all; whether it has what an operation
+//! needs is decided by that operation's `parse`, which answers `Protocol` when it does not.
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+// ---------------------------------------------------------------------------------------------
+// Shared request pieces
+
+/// `{"value": "740561073"}`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(super) struct AccountNumber {
+    pub value: String,
+}
+
+/// A decimal sent where FedEx's schema says `number`: whole values as JSON integers, others as
+/// the shortest double that prints back to the same decimal (every amount and weight we send
+/// has at most a few decimals, well inside a double's 15 significant digits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Num(pub Decimal);
+
+impl Serialize for Num {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.0.normalize();
+        if d.fract().is_zero()
+            && let Some(i) = d.to_i64()
+        {
+            return s.serialize_i64(i);
+        }
+        match d.to_f64() {
+            Some(f) => s.serialize_f64(f),
+            None => Err(serde::ser::Error::custom(format!(
+                "{d} does not fit a double"
+            ))),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Address {
+    /// Ship only: Rate's schema has no street lines (it prices by postal code and the
+    /// residential flag).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub street_lines: Vec<String>,
+    pub city: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_or_province_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    pub country_code: String,
+    pub residential: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Contact {
+    pub person_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_name: Option<String>,
+    pub phone_number: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_address: Option<String>,
+}
+
+/// Tax identification number (EORI, VAT, IOSS) of a party.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Tin {
+    pub number: String,
+    pub tin_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<&'static str>,
+}
+
+/// Shipper or recipient. Rate sends the address only; Ship adds contact and tins.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Party {
+    pub address: Address,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tins: Vec<Tin>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(super) struct Weight {
+    /// `LB` or `KG`.
+    pub units: &'static str,
+    pub value: Num,
+}
+
+/// FedEx takes whole numbers for dimensions (`integer`, int32 in both specs).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(super) struct Dimensions {
+    pub length: u32,
+    pub width: u32,
+    pub height: u32,
+    /// `IN` or `CM`.
+    pub units: &'static str,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(super) struct Money {
+    pub amount: Num,
+    pub currency: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CustomerReference {
+    pub customer_reference_type: &'static str,
+    pub value: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PackageLineItem {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequence_number: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_package_count: Option<u32>,
+    pub weight: Weight,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Dimensions>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_description: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub customer_references: Vec<CustomerReference>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ResponsibleParty {
+    pub account_number: AccountNumber,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Payor {
+    pub responsible_party: ResponsibleParty,
+}
+
+/// Who pays: `shippingChargesPayment` and `dutiesPayment`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Payment {
+    pub payment_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payor: Option<Payor>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CommercialInvoice {
+    pub shipment_purpose: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terms_of_sale: Option<&'static str>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Commodity {
+    pub description: String,
+    pub country_of_manufacture: String,
+    pub harmonized_code: String,
+    pub quantity: u32,
+    pub quantity_units: &'static str,
+    pub number_of_pieces: u32,
+    pub unit_price: Money,
+    pub customs_value: Money,
+    pub weight: Weight,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part_number: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CustomsClearanceDetail {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duties_payment: Option<Payment>,
+    /// Ship only (not in Rate's schema).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_document_only: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commercial_invoice: Option<CommercialInvoice>,
+    pub commodities: Vec<Commodity>,
+    /// Ship only (not in Rate's schema).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_customs_value: Option<Money>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rate request (`Full_Schema_Quote_Rate` in rate-api.json)
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RateRequest {
+    pub account_number: AccountNumber,
+    pub rate_request_control_parameters: RateRequestControlParameters,
+    pub requested_shipment: RateShipment,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RateRequestControlParameters {
+    pub return_transit_times: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RateShipment {
+    pub shipper: Party,
+    pub recipient: Party,
+    /// Absent: FedEx quotes every service available on the lane.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_type: Option<String>,
+    pub pickup_type: String,
+    pub packaging_type: &'static str,
+    pub rate_request_type: Vec<&'static str>,
+    /// Rate spells it `shipDateStamp`, Ship `shipDatestamp`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ship_date_stamp: Option<String>,
+    pub total_package_count: u32,
+    pub total_weight: Num,
+    pub requested_package_line_items: Vec<PackageLineItem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customs_clearance_detail: Option<CustomsClearanceDetail>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ship request (`Full_Schema_Ship` in ship-api.json)
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ShipRequest {
+    pub label_response_options: &'static str,
+    pub account_number: AccountNumber,
+    pub requested_shipment: ShipShipment,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ShipShipment {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ship_datestamp: Option<String>,
+    pub shipper: Party,
+    pub recipients: Vec<Party>,
+    pub pickup_type: String,
+    pub service_type: String,
+    pub packaging_type: &'static str,
+    pub total_weight: Num,
+    pub total_package_count: u32,
+    pub shipping_charges_payment: Payment,
+    pub label_specification: LabelSpecification,
+    pub rate_request_type: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customs_clearance_detail: Option<CustomsClearanceDetail>,
+    pub requested_package_line_items: Vec<PackageLineItem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct LabelSpecification {
+    pub label_format_type: &'static str,
+    pub image_type: &'static str,
+    pub label_stock_type: &'static str,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cancel request (`Full_Schema_Cancel_Shipment` in ship-api.json)
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CancelRequest {
+    pub account_number: AccountNumber,
+    pub email_shipment: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_country_code: Option<String>,
+    pub deletion_control: &'static str,
+    pub tracking_number: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Track request (`Full_Schema_Tracking_Numbers` in track-api.json)
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct TrackRequest {
+    pub include_detailed_scans: bool,
+    pub tracking_info: Vec<TrackingInfo>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct TrackingInfo {
+    pub tracking_number_info: TrackingNumberInfo,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct TrackingNumberInfo {
+    pub tracking_number: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lenient readers for responses
+
+fn lenient<'de, D: Deserializer<'de>, T>(
+    d: D,
+    f: impl FnOnce(Value) -> Option<T>,
+) -> Result<Option<T>, D::Error> {
+    Ok(f(Value::deserialize(d)?))
+}
+
+/// A JSON number or numeric string as an exact decimal (from the number's shortest text, so
+/// `954.17` is 954.17, not its binary neighbour); anything else reads as absent.
+pub(super) fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    lenient(d, |v| match v {
+        Value::Number(n) => {
+            let s = n.to_string();
+            Decimal::from_str(&s)
+                .or_else(|_| Decimal::from_scientific(&s))
+                .ok()
+        }
+        Value::String(s) => Decimal::from_str(s.trim()).ok(),
+        _ => None,
+    })
+}
+
+/// A string, or a number written as one; anything else reads as absent.
+pub(super) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    lenient(d, |v| match v {
+        Value::String(s) => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+pub(super) fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    lenient(d, |v| match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+pub(super) fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    lenient(d, |v| match v {
+        Value::Bool(b) => Some(b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    })
+}
+
+/// A list whose elements that do not fit `T` are dropped; not a list reads as empty.
+fn list<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|v| serde_json::from_value(v).ok())
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+/// `alerts`: a list of alert objects, or (track sample) one bare string.
+fn alerts<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Alert>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|v| serde_json::from_value(v).ok())
+            .collect(),
+        Value::String(s) => vec![Alert {
+            code: None,
+            alert_type: None,
+            message: Some(s),
+        }],
+        _ => Vec::new(),
+    })
+}
+
+fn object<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    lenient(d, |v| serde_json::from_value(v).ok())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared response pieces
+
+/// An entry of `errors[]` (ErrorResponseVO) or a per-item `error`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ApiError {
+    #[serde(default, deserialize_with = "text")]
+    pub code: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub message: Option<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub parameter_list: Vec<Parameter>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub(super) struct Parameter {
+    #[serde(default, deserialize_with = "text")]
+    pub key: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub value: Option<String>,
+}
+
+/// The error envelope every FedEx API answers with on 4xx/5xx (and, rarely, on 200).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ErrorResponse {
+    #[serde(default, deserialize_with = "text")]
+    pub transaction_id: Option<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub errors: Vec<ApiError>,
+}
+
+/// A NOTE / WARNING attached to a successful answer.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Alert {
+    #[serde(default, deserialize_with = "text")]
+    pub code: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub alert_type: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub message: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub(super) struct WeightValue {
+    #[serde(default, deserialize_with = "text")]
+    pub units: Option<String>,
+    #[serde(default, deserialize_with = "decimal")]
+    pub value: Option<Decimal>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Surcharge {
+    /// Rate says `type`, Ship `surchargeType`.
+    #[serde(
+        default,
+        rename = "type",
+        alias = "surchargeType",
+        deserialize_with = "text"
+    )]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "decimal")]
+    pub amount: Option<Decimal>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// OAuth token response (authorization-api.json `Response`)
+
+#[derive(Clone, Debug, Deserialize)]
+pub(super) struct TokenResponse {
+    #[serde(default, deserialize_with = "text")]
+    pub access_token: Option<String>,
+    #[serde(default, deserialize_with = "count")]
+    pub expires_in: Option<u64>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rate response (rate-api.json `RatcResponseVO`). The `errors` list of every response is
+// read by `mod.rs` through `ErrorResponse` before these types see the body.
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RateResponse {
+    #[serde(default, deserialize_with = "object")]
+    pub output: Option<RateOutput>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RateOutput {
+    #[serde(default, deserialize_with = "list")]
+    pub rate_reply_details: Vec<RateReplyDetail>,
+    #[serde(default, deserialize_with = "alerts")]
+    pub alerts: Vec<Alert>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RateReplyDetail {
+    #[serde(default, deserialize_with = "text")]
+    pub service_type: Option<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub rated_shipment_details: Vec<RatedShipmentDetail>,
+    #[serde(default, deserialize_with = "object")]
+    pub commit: Option<Commit>,
+    #[serde(default, deserialize_with = "object")]
+    pub operational_detail: Option<OperationalDetail>,
+    #[serde(default, deserialize_with = "list")]
+    pub customer_messages: Vec<Alert>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RatedShipmentDetail {
+    #[serde(default, deserialize_with = "text")]
+    pub rate_type: Option<String>,
+    #[serde(default, deserialize_with = "decimal")]
+    pub total_base_charge: Option<Decimal>,
+    #[serde(default, deserialize_with = "decimal")]
+    pub total_discounts: Option<Decimal>,
+    #[serde(default, deserialize_with = "decimal")]
+    pub total_net_charge: Option<Decimal>,
+    #[serde(default, deserialize_with = "text")]
+    pub currency: Option<String>,
+    #[serde(default, deserialize_with = "object")]
+    pub shipment_rate_detail: Option<ShipmentRateDetail>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ShipmentRateDetail {
+    #[serde(
+        default,
+        rename = "surCharges",
+        alias = "surcharges",
+        deserialize_with = "list"
+    )]
+    pub surcharges: Vec<Surcharge>,
+    #[serde(default, deserialize_with = "list")]
+    pub taxes: Vec<Surcharge>,
+    #[serde(default, deserialize_with = "object")]
+    pub total_billing_weight: Option<WeightValue>,
+    #[serde(default, deserialize_with = "text")]
+    pub currency: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Commit {
+    /// `TWO_DAYS`…
+    #[serde(default, deserialize_with = "text")]
+    pub days_in_transit: Option<String>,
+    #[serde(default, deserialize_with = "object")]
+    pub date_detail: Option<DateDetail>,
+    #[serde(default, deserialize_with = "text")]
+    pub guaranteed_type: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct DateDetail {
+    /// `2020-07-16T10:30:00`
+    #[serde(default, deserialize_with = "text")]
+    pub day_format: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct OperationalDetail {
+    /// Ground services: `THREE_DAYS`…
+    #[serde(default, deserialize_with = "text")]
+    pub transit_time: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub delivery_date: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ship response (ship-api.json `SHPCResponseVO_ShipShipment`)
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ShipResponse {
+    #[serde(default, deserialize_with = "object")]
+    pub output: Option<ShipOutput>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ShipOutput {
+    #[serde(default, deserialize_with = "list")]
+    pub transaction_shipments: Vec<TransactionShipment>,
+    #[serde(default, deserialize_with = "alerts")]
+    pub alerts: Vec<Alert>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct TransactionShipment {
+    #[serde(default, deserialize_with = "text")]
+    pub master_tracking_number: Option<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub piece_responses: Vec<PieceResponse>,
+    #[serde(default, deserialize_with = "object")]
+    pub completed_shipment_detail: Option<CompletedShipmentDetail>,
+    #[serde(default, deserialize_with = "alerts")]
+    pub alerts: Vec<Alert>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PieceResponse {
+    #[serde(default, deserialize_with = "text")]
+    pub tracking_number: Option<String>,
+    #[serde(default, deserialize_with = "count")]
+    pub package_sequence_number: Option<u64>,
+    #[serde(default, deserialize_with = "list")]
+    pub package_documents: Vec<PackageDocument>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PackageDocument {
+    #[serde(default, deserialize_with = "text")]
+    pub content_type: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub doc_type: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub encoded_label: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CompletedShipmentDetail {
+    #[serde(default, deserialize_with = "object")]
+    pub shipment_rating: Option<ShipmentRating>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ShipmentRating {
+    #[serde(default, deserialize_with = "text")]
+    pub actual_rate_type: Option<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub shipment_rate_details: Vec<ShipmentRateDetails>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ShipmentRateDetails {
+    #[serde(default, deserialize_with = "text")]
+    pub rate_type: Option<String>,
+    #[serde(default, deserialize_with = "decimal")]
+    pub total_base_charge: Option<Decimal>,
+    #[serde(default, deserialize_with = "decimal")]
+    pub total_freight_discounts: Option<Decimal>,
+    #[serde(default, deserialize_with = "decimal")]
+    pub total_net_charge: Option<Decimal>,
+    #[serde(default, deserialize_with = "list")]
+    pub surcharges: Vec<Surcharge>,
+    #[serde(default, deserialize_with = "list")]
+    pub taxes: Vec<Surcharge>,
+    #[serde(default, deserialize_with = "text")]
+    pub currency: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cancel response (ship-api.json `SHPCResponseVO_CancelShipment`)
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CancelResponse {
+    #[serde(default, deserialize_with = "object")]
+    pub output: Option<CancelOutput>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CancelOutput {
+    #[serde(default, deserialize_with = "flag")]
+    pub cancelled_shipment: Option<bool>,
+    #[serde(default, deserialize_with = "text")]
+    pub message: Option<String>,
+    #[serde(default, deserialize_with = "alerts")]
+    pub alerts: Vec<Alert>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Track response (track-api.json `TrkcResponseVO_TrackingNumber`)
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct TrackResponse {
+    #[serde(default, deserialize_with = "object")]
+    pub output: Option<TrackOutput>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct TrackOutput {
+    #[serde(default, deserialize_with = "list")]
+    pub complete_track_results: Vec<CompleteTrackResult>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CompleteTrackResult {
+    #[serde(default, deserialize_with = "text")]
+    pub tracking_number: Option<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub track_results: Vec<TrackResult>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct TrackResult {
+    #[serde(default, deserialize_with = "object")]
+    pub latest_status_detail: Option<StatusDetail>,
+    #[serde(default, deserialize_with = "list")]
+    pub scan_events: Vec<ScanEvent>,
+    #[serde(default, deserialize_with = "list")]
+    pub date_and_times: Vec<DateAndTime>,
+    #[serde(default, deserialize_with = "object")]
+    pub estimated_delivery_time_window: Option<TimeWindow>,
+    #[serde(default, deserialize_with = "object")]
+    pub error: Option<ApiError>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct StatusDetail {
+    #[serde(default, deserialize_with = "text")]
+    pub code: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub derived_code: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ScanEvent {
+    /// ISO 8601 with offset: `2018-02-02T12:01:00-07:00`.
+    #[serde(default, deserialize_with = "text")]
+    pub date: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub event_type: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub event_description: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub derived_status_code: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub exception_code: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub exception_description: Option<String>,
+    #[serde(default, deserialize_with = "object")]
+    pub scan_location: Option<ScanLocation>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ScanLocation {
+    #[serde(default, deserialize_with = "text")]
+    pub city: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub state_or_province_code: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub postal_code: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub country_code: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct DateAndTime {
+    #[serde(default, rename = "type", deserialize_with = "text")]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub date_time: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(super) struct TimeWindow {
+    #[serde(default, deserialize_with = "object")]
+    pub window: Option<Window>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(super) struct Window {
+    #[serde(default, deserialize_with = "text")]
+    pub begins: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub ends: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn numbers_are_sent_as_integers_or_shortest_doubles() {
+        let v = serde_json::to_value([
+            Num(dec!(22)),
+            Num(dec!(5.50)),
+            Num(dec!(12.45)),
+            Num(dec!(0.1)),
+        ])
+        .unwrap();
+        assert_eq!(v.to_string(), "[22,5.5,12.45,0.1]");
+    }
+
+    #[test]
+    fn amounts_are_read_exactly_and_placeholders_read_as_absent() {
+        let s: Surcharge = serde_json::from_str(r#"{"type":"FUEL","amount":954.17}"#).unwrap();
+        assert_eq!(s.amount, Some(dec!(954.17)));
+        let s: Surcharge =
+            serde_json::from_str(r#"{"surchargeType":"FUEL","amount":"string"}"#).unwrap();
+        assert_eq!((s.kind.as_deref(), s.amount), (Some("FUEL"), None));
+        let s: Surcharge = serde_json::from_str(r#"{"amount":"12.30"}"#).unwrap();
+        assert_eq!(s.amount, Some(dec!(12.30)));
+    }
+
+    #[test]
+    fn alerts_may_be_a_bare_string() {
+        let o: CancelOutput = serde_json::from_str(
+            r#"{"alerts":"TRACKING.DATA.NOTFOUND -  Tracking data unavailable"}"#,
+        )
+        .unwrap();
+        assert_eq!(o.alerts.len(), 1);
+        assert!(
+            o.alerts[0]
+                .message
+                .as_deref()
+                .unwrap()
+                .starts_with("TRACKING.DATA.NOTFOUND")
+        );
+    }
+}

@@ -1,0 +1,186 @@
+//! FedEx wire contracts: every request fixture the FedEx adapter is golden-tested against
+//! (`carriers/src/fedex/fixtures/<op>/*.wire_request.json`) validates against the component
+//! schema of FedEx's own OpenAPI document in `../shared/carriers/fedex/openapi/`, and every
+//! response fixture we wrote validates against FedEx's response schema.
+//!
+//! FedEx's schemas never say `additionalProperties: false`, so a misspelt key (`shipDateStamp`
+//! where Ship wants `shipDatestamp`) would validate. Each request is therefore also walked
+//! against the schema, and any key the schema does not declare at that place is a failure.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use shiphub_contracts::{
+    assert_valid, component_validator, load, shared_carriers_dir, workspace_root,
+};
+
+/// (fixture folder, spec file, request component, response component)
+const OPERATIONS: &[(&str, &str, &str, &str)] = &[
+    (
+        "rate",
+        "rate-api.json",
+        "Full_Schema_Quote_Rate",
+        "RatcResponseVO",
+    ),
+    (
+        "ship",
+        "ship-api.json",
+        "Full_Schema_Ship",
+        "SHPCResponseVO_ShipShipment",
+    ),
+    (
+        "void",
+        "ship-api.json",
+        "Full_Schema_Cancel_Shipment",
+        "SHPCResponseVO_CancelShipment",
+    ),
+    (
+        "track",
+        "track-api.json",
+        "Full_Schema_Tracking_Numbers",
+        "TrkcResponseVO_TrackingNumber",
+    ),
+];
+
+fn fixtures(op: &str, suffix: &str) -> Vec<PathBuf> {
+    let dir = workspace_root()
+        .join("carriers/src/fedex/fixtures")
+        .join(op);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
+        .collect();
+    files.sort();
+    files
+}
+
+fn resolve<'a>(spec: &'a Value, mut schema: &'a Value) -> &'a Value {
+    for _ in 0..32 {
+        let Some(r) = schema.get("$ref").and_then(Value::as_str) else {
+            break;
+        };
+        let name = r.rsplit('/').next().unwrap_or_default();
+        schema = &spec["components"]["schemas"][name];
+    }
+    schema
+}
+
+/// `schema` and every `allOf`/`oneOf`/`anyOf` branch under it, resolved.
+fn branches<'a>(spec: &'a Value, schema: &'a Value, out: &mut Vec<&'a Value>) {
+    let schema = resolve(spec, schema);
+    out.push(schema);
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(list) = schema.get(key).and_then(Value::as_array) {
+            for s in list {
+                branches(spec, s, out);
+            }
+        }
+    }
+}
+
+/// Keys of `instance` that no branch of `schema` declares, as JSON pointers.
+fn undeclared(spec: &Value, schema: &Value, instance: &Value, at: &str, out: &mut Vec<String>) {
+    let mut all = Vec::new();
+    branches(spec, schema, &mut all);
+    match instance {
+        Value::Object(map) => {
+            let open = all.iter().any(|s| {
+                s.get("additionalProperties")
+                    .is_some_and(|a| a != &Value::Bool(false))
+            });
+            let declares_any = all.iter().any(|s| s.get("properties").is_some());
+            for (key, value) in map {
+                let here = format!("{at}/{key}");
+                let declared: Vec<&Value> = all
+                    .iter()
+                    .filter_map(|s| s.get("properties")?.get(key))
+                    .collect();
+                if declared.is_empty() {
+                    if declares_any && !open {
+                        out.push(here);
+                    }
+                    continue;
+                }
+                for d in declared {
+                    undeclared(spec, d, value, &here, out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for s in &all {
+                if let Some(item_schema) = s.get("items") {
+                    for (i, item) in items.iter().enumerate() {
+                        undeclared(spec, item_schema, item, &format!("{at}/{i}"), out);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn fedex_requests_validate_against_fedex_openapi_schemas() {
+    let Some(shared) = shared_carriers_dir() else {
+        return;
+    };
+    let mut checked = 0;
+    for (op, spec_file, component, _) in OPERATIONS {
+        let spec = load(&shared.join("fedex/openapi").join(spec_file));
+        let validator = component_validator(&spec, component);
+        let schema = serde_json::json!({"$ref": format!("#/components/schemas/{component}")});
+        for file in fixtures(op, ".wire_request.json") {
+            let request = load(&file);
+            let what = format!("{} ({component})", file.display());
+            assert_valid(&validator, &request, &what);
+            let mut extra = Vec::new();
+            undeclared(&spec, &schema, &request, "", &mut extra);
+            assert!(
+                extra.is_empty(),
+                "{what} sends keys FedEx's schema does not declare: {extra:?}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "only {checked} request fixtures found");
+}
+
+#[test]
+fn fedex_response_fixtures_validate_against_fedex_openapi_schemas() {
+    let Some(shared) = shared_carriers_dir() else {
+        return;
+    };
+    let mut checked = 0;
+    for (op, spec_file, _, component) in OPERATIONS {
+        let spec = load(&shared.join("fedex/openapi").join(spec_file));
+        let validator = component_validator(&spec, component);
+        for file in fixtures(op, ".wire_response.json") {
+            assert_valid(
+                &validator,
+                &load(&file),
+                &format!("{} ({component})", file.display()),
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6, "only {checked} response fixtures found");
+}
+
+#[test]
+fn undeclared_keys_are_caught() {
+    let spec = serde_json::json!({"components": {"schemas": {
+        "A": {"allOf": [{"$ref": "#/components/schemas/B"}, {"properties": {"y": {"type": "array", "items": {"$ref": "#/components/schemas/B"}}}}]},
+        "B": {"type": "object", "properties": {"x": {"type": "string"}}}
+    }}});
+    let schema = serde_json::json!({"$ref": "#/components/schemas/A"});
+    let mut out = Vec::new();
+    undeclared(
+        &spec,
+        &schema,
+        &serde_json::json!({"x": "1", "y": [{"x": "2", "z": 3}], "w": 1}),
+        "",
+        &mut out,
+    );
+    assert_eq!(out, ["/w", "/y/0/z"]);
+}

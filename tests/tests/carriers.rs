@@ -1,0 +1,210 @@
+//! Real carriers end to end: the `shiphub` binary with UPS and FedEx accounts pointed at the
+//! carrier simulators on loopback. Rate-shop across sandbox + UPS + FedEx in one request, buy a
+//! label on each, download it, track it, void it; a simulated 429 is retried after the
+//! advertised delay and an expired token is refreshed once, both visible in `/metrics`.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shiphub_e2e::sim::{self, Fault, FaultKind, Sim};
+
+fn shipment() -> Value {
+    json!({"from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US","phone":"+14045550100"},
+           "to":{"name":"Receiver","street":["1 Market St"],"city":"San Francisco","state":"CA","postal_code":"94105","country":"US","residential":true,"phone":"+14155550100"},
+           "parcels":[{"weight":{"value":"2.5","unit":"kg"},"dimensions":{"length":"30","width":"20","height":"10","unit":"cm"}}]})
+}
+
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    key: String,
+}
+
+impl Api {
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap()
+    }
+    async fn metrics(&self) -> String {
+        self.get("/metrics").await.text().await.unwrap()
+    }
+}
+
+fn metric(text: &str, name: &str, label: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && l.contains(label))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+async fn start_sim(router: axum::Router) -> String {
+    let addr = sim::serve(router, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_ship_track_void_across_sandbox_ups_and_fedex() {
+    let ups_sim = Sim::default();
+    let fedex_sim = Sim::default();
+    let ups_url = start_sim(sim::ups::router(ups_sim.clone())).await;
+    let fedex_url = start_sim(sim::fedex::router(fedex_sim.clone())).await;
+
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+    let api = Api {
+        http: reqwest::Client::new(),
+        base: hub.base.clone(),
+        key: boot["api_key"].as_str().unwrap().into(),
+    };
+    let sandbox = boot["carrier_account"].as_str().unwrap().to_string();
+
+    let (s, ups) = api
+        .post("/v1/carrier-accounts", json!({"carrier":"ups","name":"UPS","base_url": ups_url,
+            "credentials":{"client_id":"ups-client","client_secret":"ups-secret","account_number":"A1B2C3"}}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{ups}");
+    let ups = ups["id"].as_str().unwrap().to_string();
+    let (s, fedex) = api
+        .post("/v1/carrier-accounts", json!({"carrier":"fedex","name":"FedEx","base_url": fedex_url,
+            "credentials":{"api_key":"fedex-key","secret_key":"fedex-secret","account_number":"740561073"}}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{fedex}");
+    let fedex = fedex["id"].as_str().unwrap().to_string();
+
+    // One rate request, three carriers.
+    let (s, rates) = api.post("/v1/rates", shipment()).await;
+    assert_eq!(s, StatusCode::OK, "{rates}");
+    assert!(rates["errors"].as_array().unwrap().is_empty(), "{rates}");
+    let quotes = rates["quotes"].as_array().unwrap();
+    for (account, carrier) in [(&sandbox, "sandbox"), (&ups, "ups"), (&fedex, "fedex")] {
+        assert!(
+            quotes
+                .iter()
+                .any(|q| q["carrier_account"] == account.as_str() && q["carrier"] == carrier),
+            "no {carrier} quote: {rates}"
+        );
+    }
+
+    // Buy, download, track and void on each real carrier.
+    for (account, carrier, format, media) in [
+        (&ups, "ups", "zpl", "application/x-zpl"),
+        (&fedex, "fedex", "pdf", "application/pdf"),
+    ] {
+        let quote = quotes
+            .iter()
+            .find(|q| q["carrier_account"] == account.as_str())
+            .unwrap();
+        let mut body = shipment();
+        body["carrier_account"] = json!(account);
+        body["service"] = quote["service"]["code"].clone();
+        body["label_format"] = json!(format);
+        body["reference"] = json!(format!("ORDER-{carrier}"));
+        let (s, bought) = api.post("/v1/shipments", body).await;
+        assert_eq!(s, StatusCode::CREATED, "{carrier}: {bought}");
+        let id = bought["id"].as_str().unwrap();
+        assert!(!bought["tracking_number"].as_str().unwrap().is_empty());
+
+        let res = api
+            .get(&format!("/v1/shipments/{id}/label?format={format}"))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{carrier} label");
+        assert_eq!(res.headers()["content-type"], media);
+        let doc = res.bytes().await.unwrap();
+        match format {
+            "zpl" => assert!(
+                String::from_utf8_lossy(&doc).contains("^XA"),
+                "{carrier}: not ZPL"
+            ),
+            _ => assert!(doc.starts_with(b"%PDF"), "{carrier}: not a PDF"),
+        }
+
+        let res = api.get(&format!("/v1/shipments/{id}/tracking")).await;
+        assert_eq!(res.status(), StatusCode::OK, "{carrier} tracking");
+        let tracking: Value = res.json().await.unwrap();
+        assert_eq!(tracking["tracking_number"], bought["tracking_number"]);
+        assert!(tracking["status"].is_string());
+
+        let (s, voided) = api
+            .post(&format!("/v1/shipments/{id}/void"), json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{carrier} void: {voided}");
+        assert_eq!(voided["status"], "voided");
+    }
+
+    // A 429 with Retry-After: 1 is waited out and retried by the call layer.
+    ups_sim.push(Fault {
+        kind: FaultKind::RateLimited {
+            retry_after_secs: Some(1),
+        },
+        path: Some("/api/rating".into()),
+    });
+    let mut only_ups = shipment();
+    only_ups["carrier_accounts"] = json!([ups]);
+    let started = Instant::now();
+    let (s, rates) = api.post("/v1/rates", only_ups.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        rates["errors"].as_array().unwrap().is_empty(),
+        "the 429 was retried: {rates}"
+    );
+    assert!(!rates["quotes"].as_array().unwrap().is_empty());
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited the advertised delay: {:?}",
+        started.elapsed()
+    );
+    let m = api.metrics().await;
+    assert!(
+        metric(
+            &m,
+            "shiphub_carrier_retries_total",
+            "reason=\"rate_limited\""
+        ) >= 1.0,
+        "{m}"
+    );
+
+    // An expired token: the API answers 401 once; the adapter refreshes and repeats once.
+    let fetches_before = ups_sim.hits("/security/v1/oauth/token");
+    ups_sim.push(Fault {
+        kind: FaultKind::Unauthorized,
+        path: Some("/api/rating".into()),
+    });
+    let (s, rates) = api.post("/v1/rates", only_ups).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        rates["errors"].as_array().unwrap().is_empty(),
+        "the token was refreshed: {rates}"
+    );
+    assert_eq!(
+        ups_sim.hits("/security/v1/oauth/token"),
+        fetches_before + 1,
+        "exactly one new token"
+    );
+    let m = api.metrics().await;
+    assert!(
+        metric(&m, "shiphub_carrier_token_refreshes_total", "127.0.0.1") >= 1.0,
+        "{m}"
+    );
+}
