@@ -19,5 +19,12 @@ pub use error::{CarrierError, FieldError, RawBody};
 pub use http::CarrierHttp;
 pub use registry::{AccountError, CarrierEntry};
 
+/// Entry points for the adapter benchmarks (`benches/adapters.rs`); not an API.
+#[doc(hidden)]
+pub mod bench {
+    pub use crate::fedex::bench_rate_cycle as fedex_rate_cycle;
+    pub use crate::ups::bench_rate_cycle as ups_rate_cycle;
+}
+
 /// Every carrier this crate ships. Adding a carrier: its folder, `mod x;` above, one line here.
 pub static CARRIERS: &[&CarrierEntry] = &[&sandbox::ENTRY, &ups::ENTRY, &fedex::ENTRY];

@@ -33,6 +33,8 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 pub use account::Account;
+#[doc(hidden)]
+pub use rate::bench_cycle as bench_rate_cycle;
 
 use crate::carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits};
 use crate::error::CarrierError;

@@ -490,3 +490,18 @@ pub(super) fn parse(
     }
     Ok(quotes)
 }
+
+/// The CPU one rate request costs this adapter, without the network: build the request and
+/// serialize it, then deserialize a response body and parse it into quotes. For benchmarks.
+#[doc(hidden)]
+pub fn bench_cycle(req: &RateRequest, response: &[u8]) -> Result<(usize, usize), CarrierError> {
+    use std::sync::LazyLock;
+    static ACCOUNT: LazyLock<Account> = LazyLock::new(|| {
+        let config = serde_json::json!({"api_key": "bench", "secret_key": "bench", "account_number": "740561073"});
+        Account::from_json(&config).expect("static account")
+    });
+    let body = serde_json::to_vec(&build(req, &ACCOUNT)?).expect("wire types serialize");
+    let resp: wire::RateResponse = serde_json::from_slice(response)
+        .map_err(|e| error::protocol(200, response, e.to_string()))?;
+    Ok((body.len(), parse(resp, req)?.len()))
+}

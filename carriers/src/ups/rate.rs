@@ -590,3 +590,22 @@ pub(super) fn rejected(field: &str, message: &str) -> CarrierError {
 pub(super) fn bad(message: impl Into<String>) -> CarrierError {
     error::protocol(200, b"", message)
 }
+
+/// The CPU one rate request costs this adapter, without the network: build the request and
+/// serialize it, then deserialize a response body and parse it into quotes. For benchmarks.
+#[doc(hidden)]
+pub fn bench_cycle(req: &RateRequest, response: &[u8]) -> Result<(usize, usize), CarrierError> {
+    use std::sync::LazyLock;
+    static ACCOUNT: LazyLock<Account> = LazyLock::new(|| {
+        let config = serde_json::json!({"client_id": "bench", "client_secret": "bench", "account_number": "A1B2C3"});
+        Account::from_json(
+            &config,
+            Some(&"https://wwwcie.ups.com".parse().expect("static URL")),
+        )
+        .expect("static account")
+    });
+    let body = serde_json::to_vec(&build(req, &ACCOUNT)?).expect("wire types serialize");
+    let resp: wire::RateResponseWrapper = serde_json::from_slice(response)
+        .map_err(|e| error::protocol(200, response, e.to_string()))?;
+    Ok((body.len(), parse(resp, req)?.len()))
+}

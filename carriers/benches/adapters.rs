@@ -1,0 +1,37 @@
+//! Adapter CPU per rate request, without the network: build + serialize the carrier request,
+//! deserialize + parse the carrier's answer, over the golden fixtures.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use shiphub_carriers::model::RateRequest;
+
+fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/src/{path}", env!("CARGO_MANIFEST_DIR"))).expect("fixture")
+}
+
+fn rate_cycles(c: &mut Criterion) {
+    let cases = [
+        (
+            "ups_rate_build_parse",
+            "ups/fixtures/rate/us_domestic_ground",
+            shiphub_carriers::bench::ups_rate_cycle as fn(&RateRequest, &[u8]) -> _,
+        ),
+        (
+            "fedex_rate_build_parse",
+            "fedex/fixtures/rate/us_domestic_all_services",
+            shiphub_carriers::bench::fedex_rate_cycle,
+        ),
+    ];
+    for (name, base, cycle) in cases {
+        let req: RateRequest =
+            serde_json::from_slice(&fixture(&format!("{base}.input.json"))).expect("input");
+        let resp = fixture(&format!("{base}.wire_response.json"));
+        let (_, quotes) = cycle(&req, &resp).expect("fixture cycles");
+        assert!(quotes > 0);
+        c.bench_function(name, |b| {
+            b.iter(|| cycle(std::hint::black_box(&req), std::hint::black_box(&resp)))
+        });
+    }
+}
+
+criterion_group!(benches, rate_cycles);
+criterion_main!(benches);
