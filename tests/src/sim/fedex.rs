@@ -25,7 +25,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::{Form, State};
@@ -37,7 +37,7 @@ use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, Weekday};
 
-use super::{FaultKind, Sim};
+use super::{FaultWords, Sim};
 
 /// A 1×1 PNG, for `imageType: PNG`.
 const PNG_1X1: &str =
@@ -112,49 +112,30 @@ fn fedex_error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-/// Applies the next queued fault for `path`: `Some(response)` to answer with instead, `None`
-/// to answer normally (after sleeping for `Slow`).
+/// FedEx's error codes for the simulated faults.
+const FAULT_WORDS: FaultWords = FaultWords {
+    unauthorized: (
+        "NOT.AUTHORIZED.ERROR",
+        "Access token expired. Please modify your request and try again.",
+    ),
+    rate_limited: ("TOO.MANY.REQUESTS", "Too many requests"),
+    server_error: (
+        "INTERNAL.SERVER.ERROR",
+        "We encountered an unexpected error and are working to resolve the issue.",
+    ),
+    truncated_body: r#"{"transactionId":"sim","output":{"rateReplyDetails":[{"serviceType":"FEDEX_GR"#,
+};
+
+/// The next queued fault for `path`, in FedEx's words (see [`Sim::fault`]). A simulated
+/// expiry revokes the caller's token, so the adapter must fetch a new one.
 async fn fault(app: &App, path: &str, headers: &HeaderMap) -> Option<Response> {
-    match app.sim.take_fault(path)? {
-        FaultKind::Unauthorized => {
-            if let Some(t) = bearer(headers) {
-                app.fedex.tokens.lock().unwrap().remove(t);
-            }
-            Some(fedex_error(
-                StatusCode::UNAUTHORIZED,
-                "NOT.AUTHORIZED.ERROR",
-                "Access token expired. Please modify your request and try again.",
-            ))
-        }
-        FaultKind::RateLimited { retry_after_secs } => {
-            let mut r = fedex_error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TOO.MANY.REQUESTS",
-                "Too many requests",
-            );
-            if let Some(s) = retry_after_secs {
-                r.headers_mut().insert(header::RETRY_AFTER, s.into());
-            }
-            Some(r)
-        }
-        FaultKind::ServerError => Some(fedex_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL.SERVER.ERROR",
-            "We encountered an unexpected error and are working to resolve the issue.",
-        )),
-        FaultKind::Slow { millis } => {
-            tokio::time::sleep(Duration::from_millis(millis)).await;
-            None
-        }
-        FaultKind::Malformed => Some(
-            (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/json")],
-                r#"{"transactionId":"sim","output":{"rateReplyDetails":[{"serviceType":"FEDEX_GR"#,
-            )
-                .into_response(),
-        ),
+    let r = app.sim.fault(path, &FAULT_WORDS, fedex_error).await?;
+    if r.status() == StatusCode::UNAUTHORIZED
+        && let Some(t) = bearer(headers)
+    {
+        app.fedex.tokens.lock().unwrap().remove(t);
     }
+    Some(r)
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -744,7 +725,9 @@ async fn track(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::Fault;
+    use std::time::Duration;
+
+    use crate::sim::{Fault, FaultKind};
 
     #[test]
     fn pdf_labels_have_a_correct_cross_reference_table() {

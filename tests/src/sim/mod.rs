@@ -11,6 +11,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -76,6 +78,54 @@ impl Sim {
             .filter(|(k, _)| k.starts_with(prefix))
             .map(|(_, v)| v)
             .sum()
+    }
+}
+
+/// What a carrier says for each fault: its error codes and messages, and the start of a body
+/// it would send (cut short for `Malformed`).
+pub struct FaultWords {
+    pub unauthorized: (&'static str, &'static str),
+    pub rate_limited: (&'static str, &'static str),
+    pub server_error: (&'static str, &'static str),
+    pub truncated_body: &'static str,
+}
+
+impl Sim {
+    /// Applies the next queued fault for `path`: `Some(response)` to answer with instead, or
+    /// `None` to answer normally (after sleeping for a `Slow` fault). `error` renders the
+    /// carrier's error body for a status, code and message.
+    pub async fn fault(
+        &self,
+        path: &str,
+        words: &FaultWords,
+        error: impl Fn(StatusCode, &str, &str) -> Response,
+    ) -> Option<Response> {
+        let reply = |status, (code, message): (&str, &str)| error(status, code, message);
+        match self.take_fault(path)? {
+            FaultKind::Unauthorized => Some(reply(StatusCode::UNAUTHORIZED, words.unauthorized)),
+            FaultKind::RateLimited { retry_after_secs } => {
+                let mut r = reply(StatusCode::TOO_MANY_REQUESTS, words.rate_limited);
+                if let Some(s) = retry_after_secs {
+                    r.headers_mut().insert(header::RETRY_AFTER, s.into());
+                }
+                Some(r)
+            }
+            FaultKind::ServerError => {
+                Some(reply(StatusCode::INTERNAL_SERVER_ERROR, words.server_error))
+            }
+            FaultKind::Slow { millis } => {
+                tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+                None
+            }
+            FaultKind::Malformed => Some(
+                (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    words.truncated_body,
+                )
+                    .into_response(),
+            ),
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde_json::{Value, json};
 
-use super::{FaultKind, Sim};
+use super::{FaultWords, Sim};
 
 /// A 1×1 GIF: what the simulator returns when a GIF label is asked for.
 const GIF_1X1: &str = "R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7";
@@ -62,45 +62,17 @@ fn ups_error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-/// Applies the next queued fault for `path`: `Some(response)` to answer with instead, or
-/// `None` to answer normally (after sleeping for a `Slow` fault).
+/// UPS's error codes for the simulated faults.
+const FAULT_WORDS: FaultWords = FaultWords {
+    unauthorized: ("250002", "Invalid Authentication Information."),
+    rate_limited: ("10429", "Rate Limit Exceeded"),
+    server_error: ("9999", "General system error"),
+    truncated_body: r#"{"RateResponse": {"Response": {"ResponseStatus": {"Code": "1""#,
+};
+
+/// The next queued fault for `path`, in UPS's words (see [`Sim::fault`]).
 async fn fault(app: &App, path: &str) -> Option<Response> {
-    match app.sim.take_fault(path)? {
-        FaultKind::Unauthorized => Some(ups_error(
-            StatusCode::UNAUTHORIZED,
-            "250002",
-            "Invalid Authentication Information.",
-        )),
-        FaultKind::RateLimited { retry_after_secs } => {
-            let mut r = ups_error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "10429",
-                "Rate Limit Exceeded",
-            );
-            if let Some(s) = retry_after_secs {
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, s.to_string().parse().unwrap());
-            }
-            Some(r)
-        }
-        FaultKind::ServerError => Some(ups_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "9999",
-            "General system error",
-        )),
-        FaultKind::Slow { millis } => {
-            tokio::time::sleep(Duration::from_millis(millis)).await;
-            None
-        }
-        FaultKind::Malformed => Some(
-            (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/json")],
-                r#"{"RateResponse": {"Response": {"ResponseStatus": {"Code": "1""#,
-            )
-                .into_response(),
-        ),
-    }
+    app.sim.fault(path, &FAULT_WORDS, ups_error).await
 }
 
 /// `None` when the request carries a token this simulator issued.
