@@ -8,29 +8,24 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// The `shiphub` binary next to this test's own executable (target/<profile>/). Cargo builds
-/// a package's binaries only for that package's own tests, so this brings it up to date once
-/// per test process (a quick no-op when `cargo test --workspace` has just built it).
+/// The `shiphub` binary next to this test's own executable (target/<profile>/). The README's
+/// test command (`cargo test --workspace`) builds it with the hub's own tests; a test run of
+/// this package alone builds it when it is missing. (Always rebuilding from here is no option:
+/// `cargo build -p shiphub` unifies features differently from the workspace test build and
+/// would recompile half the graph inside a test.)
 pub fn binary() -> PathBuf {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let exe = std::env::current_exe().expect("test exe path");
-            let dir = exe
-                .parent()
-                .and_then(Path::parent)
-                .expect("target/<profile>");
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let mut cmd = Command::new(cargo);
-            cmd.args(["build", "-q", "-p", "shiphub", "--bin", "shiphub"]);
-            if dir.file_name().is_some_and(|p| p == "release") {
-                cmd.arg("--release");
-            }
-            let status = cmd.status().expect("run cargo build");
-            assert!(status.success(), "building shiphub failed");
-            dir.join(format!("shiphub{}", std::env::consts::EXE_SUFFIX))
-        })
-        .clone()
+    let exe = std::env::current_exe().expect("test exe path");
+    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let bin = dir.join(format!("shiphub{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-p", "shiphub", "--bin", "shiphub"])
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building shiphub failed");
+    }
+    bin
 }
 
 pub struct Hub {
