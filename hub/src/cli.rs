@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use crate::call_layer::{CallLayer, CallPolicy};
 use crate::crypto::{MasterKey, new_api_key};
 use crate::ids::{AccountId, TenantId};
-use crate::state::{AppState, CarrierSet, KeyCache, aad};
+use crate::state::{AccountCache, AppState, CarrierSet, KeyCache, aad};
 use crate::store::{AccountRecord, Backend, Store};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://shiphub.db?mode=rwc";
@@ -190,6 +190,7 @@ pub fn build_state(store: Store, master_key: MasterKey) -> AppState {
         calls: Arc::new(CallLayer::new(CallPolicy::default())),
         master_key,
         key_cache: Arc::new(KeyCache::new(Duration::from_secs(60))),
+        account_cache: Arc::new(AccountCache::new(Duration::from_secs(5))),
         metrics: Some(crate::api::metrics_handle()),
     }
 }

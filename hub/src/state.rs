@@ -20,6 +20,7 @@ pub struct AppState {
     pub calls: Arc<CallLayer>,
     pub master_key: MasterKey,
     pub key_cache: Arc<KeyCache>,
+    pub account_cache: Arc<AccountCache>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
@@ -50,6 +51,51 @@ impl KeyCache {
             map.retain(|_, (_, at)| at.elapsed() < ttl);
         }
         map.insert(hash, (tenant, Instant::now()));
+    }
+}
+
+/// Each tenant's carrier accounts, kept briefly for rate shopping (the hottest read). This
+/// instance drops a tenant's entry when it adds or removes an account; other instances see
+/// the change within `ttl`. Purchases and voids read the account from the store, never from
+/// here, so a removed account can at most be quoted for `ttl`, never bought on.
+pub struct AccountCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<TenantId, (Arc<Vec<AccountRecord>>, Instant)>>,
+}
+
+impl AccountCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub async fn list(
+        &self,
+        store: &Store,
+        tenant: &TenantId,
+    ) -> Result<Arc<Vec<AccountRecord>>, crate::store::StoreError> {
+        if let Some((accounts, at)) = self.entries.lock().expect("account cache lock").get(tenant)
+            && at.elapsed() < self.ttl
+        {
+            return Ok(accounts.clone());
+        }
+        let accounts = Arc::new(store.list_accounts(tenant).await?);
+        let mut map = self.entries.lock().expect("account cache lock");
+        if map.len() > 10_000 {
+            let ttl = self.ttl;
+            map.retain(|_, (_, at)| at.elapsed() < ttl);
+        }
+        map.insert(tenant.clone(), (accounts.clone(), Instant::now()));
+        Ok(accounts)
+    }
+
+    pub fn invalidate(&self, tenant: &TenantId) {
+        self.entries
+            .lock()
+            .expect("account cache lock")
+            .remove(tenant);
     }
 }
 

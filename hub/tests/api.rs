@@ -291,3 +291,29 @@ async fn pagination_walks_every_shipment_once() {
     let (s, _) = app.call("GET", "/v1/shipments?limit=0", None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn accounts_added_or_removed_take_part_in_the_next_rate_request() {
+    let app = spawn_app().await;
+    app.account("sandbox").await;
+    let mut body = shipment();
+    body["deadline_ms"] = json!(200);
+    let (_, v) = app.call("POST", "/v1/rates", Some(body.clone())).await;
+    assert!(v["errors"].as_array().unwrap().is_empty());
+    let slow = app.account("slow").await;
+    let (_, v) = app.call("POST", "/v1/rates", Some(body.clone())).await;
+    assert_eq!(
+        v["errors"][0]["carrier_account"],
+        slow.as_str(),
+        "the new account was asked at once: {v}"
+    );
+    let (s, _) = app
+        .call("DELETE", &format!("/v1/carrier-accounts/{slow}"), None)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, v) = app.call("POST", "/v1/rates", Some(body)).await;
+    assert!(
+        v["errors"].as_array().unwrap().is_empty(),
+        "the removed account was not asked: {v}"
+    );
+}

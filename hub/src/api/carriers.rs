@@ -161,6 +161,7 @@ async fn create_account(
             app.store
                 .insert_account(&tenant, &record, answer.completion(&owned).as_ref())
                 .await?;
+            app.account_cache.invalidate(&tenant);
             Ok(answer)
         },
     )
@@ -219,6 +220,7 @@ async fn delete_account(
     {
         return Err(ApiError::NotFound("carrier account"));
     }
+    app.account_cache.invalidate(&tenant);
     app.carriers.forget(&id);
     app.calls.forget(&id);
     Ok(StatusCode::NO_CONTENT)

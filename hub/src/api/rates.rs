@@ -102,7 +102,12 @@ async fn rate(
         .map_err(|e| ApiError::field(e.field, e.message))?;
     let deadline = Duration::from_millis(options.deadline_ms.unwrap_or(3000).clamp(1, 30_000));
 
-    let mut accounts = app.store.list_accounts(&tenant).await?;
+    let mut accounts = app
+        .account_cache
+        .list(&app.store, &tenant)
+        .await?
+        .as_ref()
+        .clone();
     if let Some(wanted) = &options.carrier_accounts {
         for (i, id) in wanted.iter().enumerate() {
             if !AccountId::parse(id).is_some_and(|id| accounts.iter().any(|a| a.id == id)) {
