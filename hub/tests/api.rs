@@ -90,6 +90,7 @@ static BADAUTH: CarrierEntry = CarrierEntry {
 
 struct App {
     router: axum::Router,
+    state: shiphub::state::AppState,
     key: String,
     _dir: tempfile::TempDir,
 }
@@ -120,18 +121,50 @@ async fn spawn_app() -> App {
     entries.extend([&SLOW, &BADAUTH]);
     state.carriers = std::sync::Arc::new(CarrierSet::new(entries));
     App {
-        router: api::router(state),
+        router: api::router(state.clone()),
+        state,
         key,
         _dir: dir,
     }
 }
 
 impl App {
+    /// Registers more test carriers beside the default ones.
+    async fn extra_entries(&mut self, extra: &[&'static CarrierEntry]) {
+        let mut entries = self.state.carriers.entries.clone();
+        entries.extend_from_slice(extra);
+        self.state.carriers = std::sync::Arc::new(CarrierSet::new(entries));
+        self.router = api::router(self.state.clone());
+    }
+
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.send(method, path, body, None).await
+    }
+
+    async fn call_with_key(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        key: &str,
+    ) -> (StatusCode, Value) {
+        self.send(method, path, body, Some(key)).await
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        idem: Option<&str>,
+    ) -> (StatusCode, Value) {
         let mut req = Request::builder()
             .method(method)
             .uri(path)
             .header("authorization", format!("Bearer {}", self.key));
+        if let Some(k) = idem {
+            req = req.header("idempotency-key", k);
+        }
         let body = match body {
             Some(b) => {
                 req = req.header("content-type", "application/json");
@@ -315,5 +348,134 @@ async fn accounts_added_or_removed_take_part_in_the_next_rate_request() {
     assert!(
         v["errors"].as_array().unwrap().is_empty(),
         "the removed account was not asked: {v}"
+    );
+}
+
+static VOIDS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+static SHIP_CAPS: Capabilities = Capabilities {
+    supports: &[Capability::Ship, Capability::Void],
+    track_batch_max: 0,
+    label_formats: &[shiphub_carriers::model::LabelFormat::Zpl],
+    services: &[],
+};
+
+/// Sells a label but returns a waybill without a total, which the hub cannot record; its void
+/// works when `VOID_WORKS`. (Each purchase then calls void exactly once.)
+struct Unrecordable<const VOID_WORKS: bool>;
+#[async_trait]
+impl<const VOID_WORKS: bool> Carrier for Unrecordable<VOID_WORKS> {
+    fn code(&self) -> CarrierCode {
+        CarrierCode::from_static("unrecordable")
+    }
+    fn capabilities(&self) -> &'static Capabilities {
+        &SHIP_CAPS
+    }
+    fn limits(&self) -> CarrierLimits {
+        CarrierLimits {
+            requests_per_second: 100,
+            burst: 100,
+            timeout: Duration::from_secs(1),
+        }
+    }
+    async fn ship(
+        &self,
+        _: &shiphub_carriers::model::ShipRequest,
+    ) -> Result<shiphub_carriers::model::Waybill, CarrierError> {
+        let n: shiphub_carriers::model::TrackingNumber = "UR0000000001".parse().unwrap();
+        Ok(shiphub_carriers::model::Waybill {
+            tracking_number: n.clone(),
+            pieces: vec![n],
+            carrier_shipment_id: "UR1".into(),
+            label: Some(shiphub_carriers::model::LabelDocument {
+                format: shiphub_carriers::model::LabelFormat::Zpl,
+                content: b"^XA^XZ".to_vec(),
+            }),
+            total: None,
+            breakdown: vec![],
+            warnings: vec![],
+        })
+    }
+    async fn void(&self, _: &shiphub_carriers::model::WaybillRef) -> Result<(), CarrierError> {
+        VOIDS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if VOID_WORKS {
+            Ok(())
+        } else {
+            Err(CarrierError::Rejected {
+                carrier: self.code(),
+                errors: vec![],
+            })
+        }
+    }
+}
+
+static VOIDABLE: CarrierEntry = CarrierEntry {
+    code: CarrierCode::from_static("voidable"),
+    name: "Voidable",
+    capabilities: &SHIP_CAPS,
+    needs_base_url: false,
+    build: |_, _| Ok(Box::new(Unrecordable::<true>)),
+};
+static STUCK: CarrierEntry = CarrierEntry {
+    code: CarrierCode::from_static("stuck"),
+    name: "Stuck",
+    capabilities: &SHIP_CAPS,
+    needs_base_url: false,
+    build: |_, _| Ok(Box::new(Unrecordable::<false>)),
+};
+
+#[tokio::test]
+async fn a_purchase_the_hub_cannot_record_is_voided_or_blocks_its_key() {
+    let mut app = spawn_app().await;
+    app.extra_entries(&[&VOIDABLE, &STUCK]).await;
+    let buy = |account: &str| {
+        let mut body = shipment();
+        body["carrier_account"] = json!(account);
+        body["service"] = json!("any");
+        body["label_format"] = json!("zpl");
+        body
+    };
+
+    // Voided at the carrier: the key is released, a retry may run.
+    let voidable = app.account("voidable").await;
+    let before = VOIDS.load(std::sync::atomic::Ordering::SeqCst);
+    let (s, v) = app
+        .call_with_key("POST", "/v1/shipments", Some(buy(&voidable)), "k-void")
+        .await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR, "{v}");
+    assert_eq!(
+        VOIDS.load(std::sync::atomic::Ordering::SeqCst),
+        before + 1,
+        "the unrecorded label was voided"
+    );
+    let (s, _) = app
+        .call_with_key("POST", "/v1/shipments", Some(buy(&voidable)), "k-void")
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the released key let the retry run"
+    );
+
+    // Not voidable: the answer is recorded against the key, so a retry replays it and never
+    // reaches the carrier again (no second label).
+    let stuck = app.account("stuck").await;
+    let (s, v) = app
+        .call_with_key("POST", "/v1/shipments", Some(buy(&stuck)), "k-stuck")
+        .await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        v["type"], "https://shiphub.dev/problems/purchase-unrecorded",
+        "{v}"
+    );
+    let voids = VOIDS.load(std::sync::atomic::Ordering::SeqCst);
+    let (s, again) = app
+        .call_with_key("POST", "/v1/shipments", Some(buy(&stuck)), "k-stuck")
+        .await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(again, v, "the same answer, replayed");
+    assert_eq!(
+        VOIDS.load(std::sync::atomic::Ordering::SeqCst),
+        voids,
+        "the carrier was not called again"
     );
 }

@@ -68,6 +68,9 @@ pub enum ApiError {
     Store(#[from] StoreError),
     #[error("internal: {0}")]
     Internal(String),
+    /// Bought at the carrier, not recorded, not voided: retrying could buy twice.
+    #[error("purchase {0} was made but could not be recorded")]
+    PurchaseUnrecorded(String),
 }
 
 impl ApiError {
@@ -129,6 +132,16 @@ impl ApiError {
                 None,
             ),
             ApiError::Carrier(e) => carrier_problem(e),
+            ApiError::PurchaseUnrecorded(tracking) => {
+                let mut pr = p(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "purchase-unrecorded",
+                    "The label was bought but could not be recorded",
+                    Some(format!("tracking number {tracking}; do not retry with a new Idempotency-Key: the operator has been alerted")),
+                );
+                pr.retryable = Some(false);
+                (StatusCode::INTERNAL_SERVER_ERROR, pr, None)
+            }
             ApiError::Store(_) | ApiError::Internal(_) => {
                 let mut pr = p(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", Some("the error was logged".into()));
                 pr.retryable = Some(true);
@@ -203,7 +216,10 @@ fn carrier_problem(e: &CarrierError) -> (StatusCode, Problem, Option<Duration>) 
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if matches!(self, ApiError::Store(_) | ApiError::Internal(_)) {
+        if matches!(
+            self,
+            ApiError::Store(_) | ApiError::Internal(_) | ApiError::PurchaseUnrecorded(_)
+        ) {
             tracing::error!(error = %self, "request failed");
         }
         let (status, problem, retry) = self.problem();

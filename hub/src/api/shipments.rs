@@ -211,14 +211,55 @@ async fn create_shipment(
         let request = ShipRequest { shipment, service: options.service, label_format: options.label_format, reference: options.reference };
         let adapter = app.carriers.adapter(&tenant, &account, &app.master_key)?;
         let waybill = app.calls.call(&account.id, adapter.as_ref(), Capability::Ship, || adapter.ship(&request)).await?;
-        let record_and_docs = record(&tenant, &account.id, entry.code.as_str(), &request, waybill)?;
-        let (record, docs) = record_and_docs;
-        let answer = Answer::json(StatusCode::CREATED, &shipment_out(&app, &record)?);
-        app.store.insert_shipment(&tenant, &record, &docs, answer.completion(&owned).as_ref()).await?;
-        metrics::counter!("shiphub_shipments_purchased_total", "carrier" => record.carrier.clone()).increment(1);
-        Ok(answer)
+        let reference = WaybillRef {
+            tracking_number: waybill.tracking_number.clone(),
+            carrier_shipment_id: waybill.carrier_shipment_id.clone(),
+            pieces: waybill.pieces.clone(),
+        };
+        let recorded = async {
+            let (record, docs) = record(&tenant, &account.id, entry.code.as_str(), &request, waybill)?;
+            let answer = Answer::json(StatusCode::CREATED, &shipment_out(&app, &record)?);
+            app.store.insert_shipment(&tenant, &record, &docs, answer.completion(&owned).as_ref()).await?;
+            metrics::counter!("shiphub_shipments_purchased_total", "carrier" => record.carrier.clone()).increment(1);
+            Ok::<_, ApiError>(answer)
+        };
+        match recorded.await {
+            Ok(answer) => Ok(answer),
+            Err(cause) => Err(unrecorded_purchase(&app, &account.id, adapter.as_ref(), &reference, cause).await),
+        }
     })
     .await
+}
+
+/// The carrier sold a label that the hub could not record. Void it at the carrier, so that a
+/// retry with the same key cannot leave two bought labels; when even the void fails, keep the
+/// idempotency key claimed (a retry gets 409, never a second purchase) and log the waybill for
+/// an operator.
+async fn unrecorded_purchase(
+    app: &AppState,
+    account: &AccountId,
+    adapter: &dyn shiphub_carriers::Carrier,
+    waybill: &WaybillRef,
+    cause: ApiError,
+) -> ApiError {
+    tracing::error!(error = %cause, tracking_number = %waybill.tracking_number, "purchase could not be recorded; voiding it");
+    metrics::counter!("shiphub_unrecorded_purchases_total").increment(1);
+    match app
+        .calls
+        .call(account, adapter, Capability::Void, || adapter.void(waybill))
+        .await
+    {
+        Ok(()) => cause,
+        Err(void_error) => {
+            tracing::error!(
+                error = %void_error,
+                tracking_number = %waybill.tracking_number,
+                carrier_shipment_id = %waybill.carrier_shipment_id,
+                "UNRECORDED PURCHASE: the label was bought, not recorded, and could not be voided"
+            );
+            ApiError::PurchaseUnrecorded(waybill.tracking_number.to_string())
+        }
+    }
 }
 
 fn record(
