@@ -60,8 +60,11 @@ impl KeyCache {
 /// here, so a removed account can at most be quoted for `ttl`, never bought on.
 pub struct AccountCache {
     ttl: Duration,
-    entries: Mutex<HashMap<TenantId, (Arc<Vec<AccountRecord>>, Instant)>>,
+    entries: Mutex<HashMap<TenantId, CachedAccounts>>,
 }
+
+/// A tenant's accounts and when they were read.
+type CachedAccounts = (Arc<Vec<AccountRecord>>, Instant);
 
 impl AccountCache {
     pub fn new(ttl: Duration) -> Self {
