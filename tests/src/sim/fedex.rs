@@ -33,6 +33,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{post, put};
 use base64::Engine;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, Weekday};
@@ -254,8 +256,9 @@ const INTERNATIONAL: [Service; 2] = [
     },
 ];
 
+/// FedEx's schema types amounts as JSON numbers: whole cents written as a decimal number.
 fn money(cents: i64) -> Value {
-    json!(cents as f64 / 100.0)
+    serde_json::from_str(&Decimal::new(cents, 2).to_string()).expect("a decimal is a JSON number")
 }
 
 /// Whole pounds billed for a request's packages (KG converted, rounded up).
@@ -264,18 +267,22 @@ fn billable_lb(shipment: &Value) -> i64 {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let lb: f64 = items
+    // FedEx sends weights as JSON numbers; read their decimal text, never through a float.
+    let lb: Decimal = items
         .iter()
         .map(|i| {
-            let v = i["weight"]["value"].as_f64().unwrap_or(1.0);
+            let v = i["weight"]["value"]
+                .to_string()
+                .parse::<Decimal>()
+                .unwrap_or(Decimal::ONE);
             if i["weight"]["units"] == "KG" {
-                v / 0.453_592_37
+                v / dec!(0.45359237)
             } else {
                 v
             }
         })
         .sum();
-    (lb.ceil() as i64).max(1)
+    i64::try_from(lb.ceil()).unwrap_or(i64::MAX).max(1)
 }
 
 /// (net, lines) for one rate type: base, discount (account only), fuel 15% of the discounted

@@ -19,6 +19,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
 use serde_json::{Value, json};
 
 use super::{FaultWords, Sim};
@@ -117,36 +119,41 @@ async fn token(State(app): State<App>, headers: HeaderMap) -> Response {
     .into_response()
 }
 
-fn money(v: f64) -> Value {
-    json!({"CurrencyCode": "USD", "MonetaryValue": format!("{v:.2}")})
+fn money(v: Decimal) -> Value {
+    json!({"CurrencyCode": "USD", "MonetaryValue": format!("{:.2}", v.round_dp(2))})
 }
 
 /// Total package weight in the request's unit, from `Package[].PackageWeight.Weight`.
-fn weight_of(shipment: &Value) -> f64 {
+fn weight_of(shipment: &Value) -> Decimal {
     let packages = match &shipment["Package"] {
         Value::Array(p) => p.clone(),
         one => vec![one.clone()],
     };
     packages
         .iter()
-        .filter_map(|p| p["PackageWeight"]["Weight"].as_str()?.parse::<f64>().ok())
-        .sum::<f64>()
-        .max(1.0)
+        .filter_map(|p| {
+            p["PackageWeight"]["Weight"]
+                .as_str()?
+                .parse::<Decimal>()
+                .ok()
+        })
+        .sum::<Decimal>()
+        .max(Decimal::ONE)
 }
 
-/// Base, fuel (code 375) and total for a service, in cents-exact steps.
-fn charges(service: &str, weight: f64) -> (f64, f64, f64) {
+/// Base, fuel (code 375, 15 % of base) and total for a service, each rounded to the cent.
+fn charges(service: &str, weight: Decimal) -> (Decimal, Decimal, Decimal) {
     let per_lb = match service {
-        "01" | "07" => 6.5,
-        "02" | "65" => 4.0,
-        _ => 1.6,
+        "01" | "07" => dec!(6.5),
+        "02" | "65" => dec!(4.0),
+        _ => dec!(1.6),
     };
-    let base = ((12.0 + per_lb * weight.ceil()) * 100.0).round() / 100.0;
-    let fuel = (base * 15.0).round() / 100.0;
-    (base, fuel, ((base + fuel) * 100.0).round() / 100.0)
+    let base = (dec!(12) + per_lb * weight.ceil()).round_dp(2);
+    let fuel = (base * dec!(0.15)).round_dp(2);
+    (base, fuel, base + fuel)
 }
 
-fn rated(service: &str, weight: f64, days: u32) -> Value {
+fn rated(service: &str, weight: Decimal, days: u32) -> Value {
     let (base, fuel, total) = charges(service, weight);
     json!({
         "Service": {"Code": service, "Description": "UPS"},
@@ -154,7 +161,7 @@ fn rated(service: &str, weight: f64, days: u32) -> Value {
         "TransportationCharges": money(total),
         "BaseServiceCharge": money(base),
         "ItemizedCharges": [{"Code": "375", "CurrencyCode": "USD", "MonetaryValue": format!("{fuel:.2}")}],
-        "ServiceOptionsCharges": money(0.0),
+        "ServiceOptionsCharges": money(Decimal::ZERO),
         "TotalCharges": money(total),
         "RatedPackage": [{"Weight": format!("{weight:.1}")}],
         "TimeInTransit": {"PickupDate": "20250314", "ServiceSummary": {
@@ -268,7 +275,7 @@ async fn ship(
                 "BaseServiceCharge": money(base),
                 "TransportationCharges": money(total),
                 "ItemizedCharges": [{"Code": "375", "CurrencyCode": "USD", "MonetaryValue": format!("{fuel:.2}")}],
-                "ServiceOptionsCharges": money(0.0),
+                "ServiceOptionsCharges": money(Decimal::ZERO),
                 "TotalCharges": money(total)
             },
             "BillingWeight": {"UnitOfMeasurement": {"Code": "LBS", "Description": "Pounds"}, "Weight": "1.0"},
