@@ -7,3 +7,4 @@ pub mod crypto;
 pub mod ids;
 pub mod state;
 pub mod store;
+pub mod webhooks;
