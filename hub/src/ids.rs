@@ -48,6 +48,7 @@ prefixed_id!(ApiKeyId, "key");
 prefixed_id!(AccountId, "car");
 prefixed_id!(ShipmentId, "shp");
 prefixed_id!(DocumentId, "doc");
+prefixed_id!(EventId, "evt");
 
 #[cfg(test)]
 mod tests {

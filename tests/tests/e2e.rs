@@ -258,6 +258,35 @@ async fn rate_ship_label_void_walkthrough() {
         json_of(c.get(&format!("/v1/shipments/{id}")).await).await["status"],
         "voided"
     );
+
+    // The outbox: one event per change, none for replays or refused repeats.
+    let events = json_of(c.get("/v1/events").await).await;
+    let kinds: Vec<_> = events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap().to_string(),
+                e["data"]["id"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("shipment.created".to_string(), json!(id)),
+            ("shipment.voided".to_string(), json!(id))
+        ],
+        "{events}"
+    );
+    assert!(
+        json_of(o.get("/v1/events").await).await["data"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "events are per tenant"
+    );
 }
 
 #[tokio::test]

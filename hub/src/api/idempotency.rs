@@ -31,6 +31,10 @@ impl Answer {
             body: serde_json::to_string(value).expect("response serializes"),
         }
     }
+    /// The body as JSON (for an event carrying the same representation).
+    pub fn value(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect("answers are JSON")
+    }
     pub fn completion(&self, key: &OwnedKey) -> Option<IdemCompletion> {
         key.as_ref().map(|k| IdemCompletion {
             key: k.clone(),

@@ -3,6 +3,7 @@
 //! `/metrics`.
 
 pub mod carriers;
+pub mod events;
 pub mod extract;
 pub mod idempotency;
 pub mod problem;
@@ -69,6 +70,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(carriers::router())
+        .merge(events::router())
         .merge(rates::router())
         .merge(shipments::router())
 }

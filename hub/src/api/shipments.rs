@@ -22,7 +22,7 @@ use super::idempotency::{self, Answer};
 use super::problem::{ApiError, Problem};
 use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
 use crate::state::AppState;
-use crate::store::{DocumentRecord, ShipmentRecord};
+use crate::store::{DocumentRecord, NewEvent, ShipmentRecord};
 
 /// Formats the hub renders itself for carriers that return no label document.
 const RENDERED_FORMATS: &[LabelFormat] = &[LabelFormat::Pdf, LabelFormat::Zpl];
@@ -219,7 +219,8 @@ async fn create_shipment(
         let recorded = async {
             let (record, docs) = record(&tenant, &account.id, entry.code.as_str(), &request, waybill)?;
             let answer = Answer::json(StatusCode::CREATED, &shipment_out(&app, &record)?);
-            app.store.insert_shipment(&tenant, &record, &docs, answer.completion(&owned).as_ref()).await?;
+            let created = NewEvent { kind: "shipment.created", subject_id: record.id.to_string(), data: answer.value() };
+            app.store.insert_shipment(&tenant, &record, &docs, &[created], answer.completion(&owned).as_ref()).await?;
             metrics::counter!("shiphub_shipments_purchased_total", "carrier" => record.carrier.clone()).increment(1);
             Ok::<_, ApiError>(answer)
         };
@@ -437,7 +438,17 @@ async fn void_shipment(
             let answer = Answer::json(StatusCode::OK, &shipment_out(&app, &voided)?);
             if !app
                 .store
-                .void_shipment(&tenant, &voided.id, now, answer.completion(&owned).as_ref())
+                .void_shipment(
+                    &tenant,
+                    &voided.id,
+                    now,
+                    &[NewEvent {
+                        kind: "shipment.voided",
+                        subject_id: voided.id.to_string(),
+                        data: answer.value(),
+                    }],
+                    answer.completion(&owned).as_ref(),
+                )
                 .await?
             {
                 return Err(ApiError::Conflict(format!(

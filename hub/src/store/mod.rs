@@ -13,7 +13,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use time::OffsetDateTime;
 
-use crate::ids::{AccountId, ApiKeyId, DocumentId, ShipmentId, TenantId};
+use crate::ids::{AccountId, ApiKeyId, DocumentId, EventId, ShipmentId, TenantId};
 
 #[cfg(test)]
 mod tests;
@@ -107,6 +107,26 @@ pub struct DocumentRecord {
     pub kind: String,
     pub format: String,
     pub content: Vec<u8>,
+}
+
+/// An event for subscribers, written with the change that caused it.
+#[derive(Clone, Debug)]
+pub struct NewEvent {
+    /// `shipment.created`, `shipment.voided`, …
+    pub kind: &'static str,
+    /// The object the event is about (`shp_…`).
+    pub subject_id: String,
+    /// The event's `data`.
+    pub data: serde_json::Value,
+}
+
+#[derive(Clone, Debug)]
+pub struct EventRecord {
+    pub id: EventId,
+    pub kind: String,
+    pub subject_id: String,
+    pub data: serde_json::Value,
+    pub created_at: OffsetDateTime,
 }
 
 /// A finished idempotent request, written in the same transaction as its effect.
@@ -392,6 +412,7 @@ impl Store {
         tenant: &TenantId,
         s: &ShipmentRecord,
         docs: &[DocumentRecord],
+        events: &[NewEvent],
         idem: Option<&IdemCompletion>,
     ) -> Result<()> {
         let mut tx = self.writer.begin().await?;
@@ -433,6 +454,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        insert_events(&mut tx, tenant, events, s.created_at).await?;
         if let Some(c) = idem {
             complete_idem(&mut tx, tenant, c).await?;
         }
@@ -494,6 +516,7 @@ impl Store {
         tenant: &TenantId,
         id: &ShipmentId,
         now: OffsetDateTime,
+        events: &[NewEvent],
         idem: Option<&IdemCompletion>,
     ) -> Result<bool> {
         let mut tx = self.writer.begin().await?;
@@ -507,11 +530,46 @@ impl Store {
         .bind(id.as_str())
         .execute(&mut *tx)
         .await?;
+        let voided = r.rows_affected() == 1;
+        if voided {
+            insert_events(&mut tx, tenant, events, now).await?;
+        }
         if let Some(c) = idem {
             complete_idem(&mut tx, tenant, c).await?;
         }
         tx.commit().await?;
-        Ok(r.rows_affected() == 1)
+        Ok(voided)
+    }
+
+    /// Events oldest first; `after` is the cursor (the last id of the previous page).
+    pub async fn list_events(
+        &self,
+        tenant: &TenantId,
+        after: Option<&EventId>,
+        limit: u32,
+    ) -> Result<Vec<EventRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, type, subject_id, payload, created_at FROM events \
+             WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(tenant.as_str())
+        .bind(after.map_or("", EventId::as_str))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let payload: String = r.try_get("payload")?;
+                Ok(EventRecord {
+                    id: EventId::from_db(r.try_get("id")?),
+                    kind: r.try_get("type")?,
+                    subject_id: r.try_get("subject_id")?,
+                    data: serde_json::from_str(&payload)
+                        .map_err(|e| StoreError::Corrupt(format!("event payload: {e}")))?,
+                    created_at: from_millis(r.try_get("created_at")?),
+                })
+            })
+            .collect()
     }
 
     pub async fn get_document(
@@ -604,6 +662,26 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+async fn insert_events(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &TenantId,
+    events: &[NewEvent],
+    at: OffsetDateTime,
+) -> Result<()> {
+    for e in events {
+        sqlx::query("INSERT INTO events (id, tenant_id, type, subject_id, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(EventId::generate().as_str())
+            .bind(tenant.as_str())
+            .bind(e.kind)
+            .bind(&e.subject_id)
+            .bind(e.data.to_string())
+            .bind(millis(at))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn complete_idem(

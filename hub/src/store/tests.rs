@@ -69,6 +69,7 @@ macro_rules! both_backends {
 }
 
 both_backends!(
+    events_are_written_with_their_change_and_listed_per_tenant_in_order,
     api_keys_resolve_to_their_tenant_only_while_unrevoked,
     accounts_are_tenant_scoped_and_soft_deleted,
     shipments_round_trip_and_paginate_newest_first,
@@ -173,7 +174,10 @@ async fn shipments_round_trip_and_paginate_newest_first(store: Store) {
             format: "pdf".into(),
             content: vec![n as u8; 3],
         };
-        store.insert_shipment(&a, &s, &[doc], None).await.unwrap();
+        store
+            .insert_shipment(&a, &s, &[doc], &[], None)
+            .await
+            .unwrap();
         ids.push(s.id);
     }
     let got = store.get_shipment(&a, &ids[2]).await.unwrap().unwrap();
@@ -221,10 +225,15 @@ async fn shipment_reads_never_cross_tenants(store: Store) {
     let acc = account();
     store.insert_account(&a, &acc, None).await.unwrap();
     let s = shipment(&acc.id, 1);
-    store.insert_shipment(&a, &s, &[], None).await.unwrap();
+    store.insert_shipment(&a, &s, &[], &[], None).await.unwrap();
     assert!(store.get_shipment(&b, &s.id).await.unwrap().is_none());
     assert!(store.list_shipments(&b, None, 10).await.unwrap().is_empty());
-    assert!(!store.void_shipment(&b, &s.id, NOW, None).await.unwrap());
+    assert!(
+        !store
+            .void_shipment(&b, &s.id, NOW, &[], None)
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store
             .get_shipment(&a, &s.id)
@@ -266,7 +275,7 @@ async fn idempotency_claims_replays_and_detects_mismatch(store: Store) {
         body: r#"{"id":"x"}"#.into(),
     };
     store
-        .insert_shipment(&a, &shipment(&acc.id, 1), &[], Some(&done))
+        .insert_shipment(&a, &shipment(&acc.id, 1), &[], &[], Some(&done))
         .await
         .unwrap();
     assert_eq!(
@@ -295,11 +304,79 @@ async fn void_is_once_only(store: Store) {
     let acc = account();
     store.insert_account(&a, &acc, None).await.unwrap();
     let s = shipment(&acc.id, 1);
-    store.insert_shipment(&a, &s, &[], None).await.unwrap();
+    store.insert_shipment(&a, &s, &[], &[], None).await.unwrap();
     let later = datetime!(2026-11-22 11:00 UTC);
-    assert!(store.void_shipment(&a, &s.id, later, None).await.unwrap());
-    assert!(!store.void_shipment(&a, &s.id, later, None).await.unwrap());
+    let voided = |id: &ShipmentId| NewEvent {
+        kind: "shipment.voided",
+        subject_id: id.to_string(),
+        data: serde_json::json!({"id": id.to_string()}),
+    };
+    assert!(
+        store
+            .void_shipment(&a, &s.id, later, &[voided(&s.id)], None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .void_shipment(&a, &s.id, later, &[voided(&s.id)], None)
+            .await
+            .unwrap()
+    );
+    let events = store.list_events(&a, None, 10).await.unwrap();
+    assert_eq!(events.len(), 1, "a void that changed nothing emits nothing");
+    assert_eq!(events[0].kind, "shipment.voided");
+    assert_eq!(events[0].created_at, later);
     let got = store.get_shipment(&a, &s.id).await.unwrap().unwrap();
     assert_eq!(got.status, "voided");
     assert_eq!(got.voided_at, Some(later));
+}
+
+async fn events_are_written_with_their_change_and_listed_per_tenant_in_order(store: Store) {
+    let a = tenant(&store, "a").await;
+    let b = tenant(&store, "b").await;
+    let acc = account();
+    store.insert_account(&a, &acc, None).await.unwrap();
+    let mut ids = vec![];
+    for n in 0..3 {
+        let s = shipment(&acc.id, n);
+        let e = NewEvent {
+            kind: "shipment.created",
+            subject_id: s.id.to_string(),
+            data: serde_json::json!({"n": n}),
+        };
+        store
+            .insert_shipment(&a, &s, &[], &[e], None)
+            .await
+            .unwrap();
+        ids.push(s.id.to_string());
+    }
+    let all = store.list_events(&a, None, 10).await.unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.subject_id.clone()).collect::<Vec<_>>(),
+        ids
+    );
+    assert_eq!(all[2].data, serde_json::json!({"n": 2}));
+    let rest = store.list_events(&a, Some(&all[0].id), 10).await.unwrap();
+    assert_eq!(rest.len(), 2);
+    assert!(store.list_events(&b, None, 10).await.unwrap().is_empty());
+
+    // A failed transaction leaves no event: a duplicate shipment id aborts the insert.
+    let dup = shipment(&acc.id, 9);
+    store
+        .insert_shipment(&a, &dup, &[], &[], None)
+        .await
+        .unwrap();
+    let e = NewEvent {
+        kind: "shipment.created",
+        subject_id: "x".into(),
+        data: serde_json::json!({}),
+    };
+    assert!(
+        store
+            .insert_shipment(&a, &dup, &[], &[e], None)
+            .await
+            .is_err()
+    );
+    assert_eq!(store.list_events(&a, None, 10).await.unwrap().len(), 3);
 }

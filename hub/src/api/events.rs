@@ -1,0 +1,84 @@
+//! `GET /v1/events`: the tenant's events, oldest first, in the envelope webhooks deliver
+//! (`{"id","type","timestamp","data"}`). The same rows are the webhook outbox.
+
+use axum::extract::{Query, State};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::List;
+use super::extract::Tenant;
+use super::problem::ApiError;
+use crate::ids::EventId;
+use crate::state::AppState;
+use crate::store::EventRecord;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_events))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventOut {
+    /// Stable event id (the `webhook-id` of its deliveries).
+    id: String,
+    /// `shipment.created`, `shipment.voided`, …
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    timestamp: OffsetDateTime,
+    #[schema(value_type = Object)]
+    data: serde_json::Value,
+}
+
+impl From<EventRecord> for EventOut {
+    fn from(e: EventRecord) -> Self {
+        EventOut {
+            id: e.id.to_string(),
+            kind: e.kind,
+            timestamp: e.created_at,
+            data: e.data,
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct EventParams {
+    /// `next_cursor` from the previous page.
+    cursor: Option<String>,
+    /// Page size, 1 to 100 (default 50).
+    limit: Option<u32>,
+}
+
+/// Events, oldest first.
+#[utoipa::path(get, path = "/v1/events", tag = "events", params(EventParams), responses((status = 200, body = inline(List<EventOut>))))]
+async fn list_events(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Query(p): Query<EventParams>,
+) -> Result<axum::Json<List<EventOut>>, ApiError> {
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::field("/limit", "must be between 1 and 100"));
+    }
+    let after = p
+        .cursor
+        .as_deref()
+        .map(|c| {
+            EventId::parse(c)
+                .ok_or_else(|| ApiError::field("/cursor", "not a cursor from this API"))
+        })
+        .transpose()?;
+    let events = app
+        .store
+        .list_events(&tenant, after.as_ref(), limit)
+        .await?;
+    let next_cursor = (events.len() == limit as usize)
+        .then(|| events.last().map(|e| e.id.to_string()))
+        .flatten();
+    Ok(axum::Json(List {
+        data: events.into_iter().map(EventOut::from).collect(),
+        next_cursor,
+    }))
+}
