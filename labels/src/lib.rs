@@ -1,13 +1,20 @@
-//! shiphub-labels: turns one shipment piece into a printable 4×6 in shipping label.
+//! shiphub-labels: shipping label and customs documents, and label format conversion.
 //!
 //! [`LabelSpec`] is the owned description the hub builds from a stored shipment;
-//! [`render`] draws it as PDF or ZPL II. Rendering is pure: no I/O, no clock (the PDF
-//! creation date is the ship date), so the same spec always gives the same bytes.
-//! Used for waybills that come back without a carrier label document (sandbox,
-//! table-rate); carrier-issued documents are never redrawn here.
+//! [`render`] draws one 4×6 label, [`render_with`] draws all labels of a shipment on a
+//! chosen [`Stock`] at a chosen [`Dpi`] as PDF, ZPL II or PNG, with an optional GS1-128
+//! and QR/DataMatrix symbol ([`Label`]). [`convert`] turns carrier documents into what a
+//! given printer takes, locally (PNG/GIF → ZPL `^GF`, ZPL → PDF/PNG). [`customs_docs`]
+//! draws CN22, CN23 and commercial invoices. Rendering is pure: no I/O, no clock (the
+//! PDF creation date is the ship date), so the same input always gives the same bytes.
 
+pub mod convert;
+pub mod customs_docs;
 mod render;
 mod spec;
+mod stock;
 
-pub use render::{LabelError, render};
-pub use spec::LabelSpec;
+pub use render::graphic::Bitmap;
+pub use render::{LabelError, render, render_with};
+pub use spec::{Gs1Barcode, InvalidGs1, Label, LabelSpec, MatrixCode, predefined_length};
+pub use stock::{Dpi, RenderOptions, Stock};

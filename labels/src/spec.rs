@@ -31,6 +31,170 @@ pub struct LabelSpec {
     pub piece_count: u16,
 }
 
+/// A label with the optional symbols some carriers require beside the tracking barcode.
+/// [`LabelSpec`] alone (through `From`) is the plain label [`crate::render`] draws.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    /// What every label carries.
+    pub spec: LabelSpec,
+    /// A GS1-128 symbol (SSCC, ship-to postal code) drawn in its own band.
+    pub gs1: Option<Gs1Barcode>,
+    /// A QR or DataMatrix symbol drawn beside the receiver's address.
+    pub matrix: Option<MatrixCode>,
+}
+
+impl From<LabelSpec> for Label {
+    fn from(spec: LabelSpec) -> Self {
+        Label {
+            spec,
+            gs1: None,
+            matrix: None,
+        }
+    }
+}
+
+/// The 2D symbol option. Both carry free text (a tracking URL, a carrier's routing string).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MatrixCode {
+    /// QR Code, error correction level M.
+    Qr(String),
+    /// Data Matrix ECC 200, square symbols only (rectangular ones scan worse on thermal
+    /// printers whose dots are not square at every speed).
+    DataMatrix(String),
+}
+
+/// A GS1-128 symbol: element strings (application identifier + value), validated on
+/// construction so rendering cannot fail on them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gs1Barcode {
+    elements: Vec<(String, String)>,
+}
+
+/// Why element strings are not valid GS1-128 data.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid GS1 element string: {0}")]
+pub struct InvalidGs1(String);
+
+impl Gs1Barcode {
+    /// An SSCC, AI (00): `extension` digit and the 16 digits of company prefix plus serial
+    /// reference; the check digit is computed here (GS1 mod-10, weights 3/1 from the right).
+    pub fn sscc(extension: u8, prefix_and_serial: &str) -> Result<Self, InvalidGs1> {
+        if extension > 9
+            || prefix_and_serial.len() != 16
+            || !prefix_and_serial.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(InvalidGs1(format!(
+                "an SSCC is one extension digit and 16 digits, got {extension} and `{prefix_and_serial}`"
+            )));
+        }
+        let body = format!("{extension}{prefix_and_serial}");
+        let check = gs1_check_digit(&body);
+        Self::new([("00", format!("{body}{check}").as_str())])
+    }
+
+    /// Element strings in order, e.g. `[("420", "94105"), ("00", "…")]`. Values must use the
+    /// GS1 character set 82 (without `>`, which ZPL reserves); AIs with a predefined length
+    /// (00, 01, 11…, see [`predefined_length`]) must have exactly that length, and (00),
+    /// (01), (02) must carry a valid check digit.
+    pub fn new<'a>(
+        elements: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, InvalidGs1> {
+        let mut out = Vec::new();
+        for (ai, value) in elements {
+            if !(2..=4).contains(&ai.len()) || !ai.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(InvalidGs1(format!(
+                    "`{ai}` is not an application identifier"
+                )));
+            }
+            if value.is_empty() || ai.len() + value.len() > 48 || !value.bytes().all(is_gs1_char) {
+                return Err(InvalidGs1(format!(
+                    "({ai}) `{value}` is empty, too long or outside GS1 character set 82"
+                )));
+            }
+            if let Some(len) = predefined_length(ai)
+                && ai.len() + value.len() != len
+            {
+                return Err(InvalidGs1(format!(
+                    "({ai}) takes {} characters, got `{value}`",
+                    len - ai.len()
+                )));
+            }
+            if matches!(ai, "00" | "01" | "02") {
+                let (body, check) = value.split_at(value.len() - 1);
+                if !value.bytes().all(|b| b.is_ascii_digit())
+                    || gs1_check_digit(body).to_string() != check
+                {
+                    return Err(InvalidGs1(format!("({ai}) `{value}`: wrong check digit")));
+                }
+            }
+            out.push((ai.to_owned(), value.to_owned()));
+        }
+        if out.is_empty() {
+            return Err(InvalidGs1("no element strings".into()));
+        }
+        Ok(Gs1Barcode { elements: out })
+    }
+
+    /// The element strings as given.
+    pub fn elements(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.elements.iter().map(|(a, v)| (a.as_str(), v.as_str()))
+    }
+
+    /// The human-readable line printed under the bars: "(00) 012345678901234560".
+    pub fn human_readable(&self) -> String {
+        self.elements
+            .iter()
+            .map(|(ai, v)| format!("({ai}) {v}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The encoded data with `\x1d` (GS) standing for FNC1: one leading, and one after
+    /// every variable-length element that is not last, as GS1 General Specifications 5.4.
+    pub(crate) fn data_with_fnc1(&self) -> String {
+        let mut s = String::from("\x1d");
+        for (i, (ai, v)) in self.elements.iter().enumerate() {
+            s.push_str(ai);
+            s.push_str(v);
+            if i + 1 < self.elements.len() && predefined_length(ai).is_none() {
+                s.push('\x1d');
+            }
+        }
+        s
+    }
+}
+
+/// GS1 character set 82 minus `>`: the ZPL `^BC` invocation character.
+fn is_gs1_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!\"%&'()*+,-./:;<=?_".contains(&b)
+}
+
+/// Total length (AI + data) of element strings whose length is fixed by their first two
+/// digits, so no FNC1 separator follows them (GS1 General Specifications, figure 5.10.1-2).
+pub fn predefined_length(ai: &str) -> Option<usize> {
+    Some(match ai.get(..2)? {
+        "00" => 20,
+        "01" | "02" | "03" => 16,
+        "04" => 18,
+        "11" | "12" | "13" | "14" | "15" | "16" | "17" | "18" | "19" => 8,
+        "20" => 4,
+        "31" | "32" | "33" | "34" | "35" | "36" => 10,
+        "41" => 16,
+        _ => return None,
+    })
+}
+
+/// GS1 mod-10 check digit over `digits` (weights 3, 1, 3… from the right).
+fn gs1_check_digit(digits: &str) -> u32 {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 })
+        .sum();
+    (10 - sum % 10) % 10
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -70,5 +234,40 @@ pub(crate) mod tests {
             piece_number: 1,
             piece_count: 1,
         }
+    }
+}
+
+#[cfg(test)]
+mod gs1_tests {
+    use super::*;
+
+    #[test]
+    fn sscc_gets_the_gs1_check_digit() {
+        // The SSCC example of the GS1 General Specifications (check digit 7).
+        let b = Gs1Barcode::sscc(1, "0614141123456789").unwrap();
+        assert_eq!(b.human_readable(), "(00) 106141411234567897");
+        assert_eq!(b.data_with_fnc1(), "\x1d00106141411234567897");
+    }
+
+    #[test]
+    fn variable_length_elements_are_followed_by_fnc1_unless_last() {
+        let b = Gs1Barcode::new([("420", "94105"), ("00", "106141411234567897")]).unwrap();
+        assert_eq!(b.data_with_fnc1(), "\x1d42094105\x1d00106141411234567897");
+        let b = Gs1Barcode::new([("00", "106141411234567897"), ("420", "94105")]).unwrap();
+        assert_eq!(b.data_with_fnc1(), "\x1d0010614141123456789742094105");
+    }
+
+    #[test]
+    fn bad_element_strings_are_rejected() {
+        assert!(
+            Gs1Barcode::new([("00", "106141411234567890")]).is_err(),
+            "check digit"
+        );
+        assert!(Gs1Barcode::new([("00", "1234")]).is_err(), "length");
+        assert!(Gs1Barcode::new([("4x0", "1")]).is_err());
+        assert!(Gs1Barcode::new([("420", "941>05")]).is_err());
+        assert!(Gs1Barcode::new([("420", "^XZ")]).is_err());
+        assert!(Gs1Barcode::new(std::iter::empty()).is_err());
+        assert!(Gs1Barcode::sscc(10, "0614141123456789").is_err());
     }
 }

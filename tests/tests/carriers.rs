@@ -109,7 +109,8 @@ async fn rate_ship_track_void_across_sandbox_ups_and_fedex() {
 
     // Buy, download, track and void on each real carrier.
     for (account, carrier, format, media) in [
-        (&ups, "ups", "zpl", "application/x-zpl"),
+        // UPS has no PDF labels: the hub asks for ZPL and converts it locally.
+        (&ups, "ups", "pdf", "application/pdf"),
         (&fedex, "fedex", "pdf", "application/pdf"),
     ] {
         let quote = quotes
@@ -138,6 +139,25 @@ async fn rate_ship_track_void_across_sandbox_ups_and_fedex() {
                 "{carrier}: not ZPL"
             ),
             _ => assert!(doc.starts_with(b"%PDF"), "{carrier}: not a PDF"),
+        }
+        if carrier == "ups" {
+            // The converted PDF still scans as the tracking number, and the carrier's own ZPL
+            // is served as issued.
+            if common::tools_present(&["pdftoppm", "zbarimg"]) {
+                let decoded = common::decode_pdf_barcodes(&doc);
+                assert!(
+                    decoded
+                        .iter()
+                        .any(|d| d == bought["tracking_number"].as_str().unwrap()),
+                    "{decoded:?}"
+                );
+            }
+            let zpl = api
+                .get(&format!("/v1/shipments/{id}/label?format=zpl"))
+                .await;
+            assert_eq!(zpl.headers()["content-type"], "application/x-zpl");
+            assert!(zpl.text().await.unwrap().contains("^XA"));
+            assert_eq!(bought["label"]["format"], "pdf");
         }
 
         let res = api.get(&format!("/v1/shipments/{id}/tracking")).await;

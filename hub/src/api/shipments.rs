@@ -27,6 +27,60 @@ use crate::store::{DocumentRecord, NewEvent, ShipmentRecord};
 /// Formats the hub renders itself for carriers that return no label document.
 const RENDERED_FORMATS: &[LabelFormat] = &[LabelFormat::Pdf, LabelFormat::Zpl];
 
+/// The format to ask the carrier for so that `wanted` can be served: `None` when the hub renders
+/// labels itself (the carrier makes none), `Some(wanted)` when the carrier makes it, or a
+/// format `labels` converts from locally (ZPL → PDF/PNG for ordinary printers, PNG → ZPL for
+/// thermal ones). The outer `None`: no way to serve `wanted`.
+fn carrier_format(offered: &[LabelFormat], wanted: LabelFormat) -> Option<Option<LabelFormat>> {
+    if offered.is_empty() {
+        return RENDERED_FORMATS.contains(&wanted).then_some(None);
+    }
+    if offered.contains(&wanted) {
+        return Some(Some(wanted));
+    }
+    [LabelFormat::Zpl, LabelFormat::Png]
+        .into_iter()
+        .find(|from| offered.contains(from) && converted_formats(*from).contains(&wanted))
+        .map(Some)
+}
+
+/// Formats a carrier label in `from` can be served in.
+fn converted_formats(from: LabelFormat) -> &'static [LabelFormat] {
+    match from {
+        LabelFormat::Zpl => &[LabelFormat::Zpl, LabelFormat::Pdf, LabelFormat::Png],
+        LabelFormat::Png => &[LabelFormat::Png, LabelFormat::Zpl],
+        LabelFormat::Pdf => &[LabelFormat::Pdf],
+    }
+}
+
+/// A stored carrier label in `to`, converted locally when the carrier's format differs.
+fn convert_label(bytes: Vec<u8>, from: LabelFormat, to: LabelFormat) -> Result<Vec<u8>, ApiError> {
+    let options = shiphub_labels::RenderOptions::default();
+    let converted = match (from, to) {
+        (f, t) if f == t => Ok(bytes),
+        (LabelFormat::Zpl, LabelFormat::Pdf) => {
+            shiphub_labels::convert::zpl_to_pdf(&bytes, &options)
+        }
+        (LabelFormat::Zpl, LabelFormat::Png) => {
+            shiphub_labels::convert::zpl_to_png(&bytes, &options)
+                .map(|pages| pages.into_iter().next().unwrap_or_default())
+        }
+        (LabelFormat::Png, LabelFormat::Zpl) => {
+            shiphub_labels::convert::image_to_zpl(&bytes, &options)
+        }
+        _ => {
+            return Err(ApiError::field(
+                "/format",
+                format!(
+                    "the carrier issued this label as {} only",
+                    format_name(from)
+                ),
+            ));
+        }
+    };
+    converted.map_err(|e| ApiError::Internal(format!("label conversion {from:?} -> {to:?}: {e}")))
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_shipment, list_shipments))
@@ -125,7 +179,7 @@ fn shipment_out(app: &AppState, s: &ShipmentRecord) -> Result<ShipmentOut, ApiEr
             .map_err(|e| ApiError::Internal(format!("stored label format {}: {e}", s.id)))?;
     let url = |f: LabelFormat| format!("/v1/shipments/{}/label?format={}", s.id, format_name(f));
     let formats = match wb.carrier_label {
-        Some(f) => vec![f],
+        Some(f) => converted_formats(f).to_vec(),
         None => RENDERED_FORMATS.to_vec(),
     };
     let service = app
@@ -203,12 +257,10 @@ async fn create_shipment(
             let known: Vec<_> = entry.capabilities.services.iter().map(|s| s.code).collect();
             return Err(ApiError::field("/service", format!("{} has no service `{}`; known: {}", entry.code, options.service, known.join(", "))));
         }
-        let carrier_formats = entry.capabilities.label_formats;
-        let renderable = carrier_formats.is_empty() && RENDERED_FORMATS.contains(&options.label_format);
-        if !renderable && !carrier_formats.contains(&options.label_format) {
-            return Err(ApiError::field("/label_format", format!("{} labels are not available from {}", format_name(options.label_format), entry.code)));
-        }
-        let request = ShipRequest { shipment, service: options.service, label_format: options.label_format, reference: options.reference };
+        let wanted = options.label_format;
+        let asked = carrier_format(entry.capabilities.label_formats, wanted)
+            .ok_or_else(|| ApiError::field("/label_format", format!("{} labels are not available from {}", format_name(wanted), entry.code)))?;
+        let request = ShipRequest { shipment, service: options.service, label_format: asked.unwrap_or(wanted), reference: options.reference };
         let adapter = app.carriers.adapter(&tenant, &account, &app.master_key)?;
         let waybill = app.calls.call(&account.id, adapter.as_ref(), Capability::Ship, || adapter.ship(&request)).await?;
         let reference = WaybillRef {
@@ -217,7 +269,7 @@ async fn create_shipment(
             pieces: waybill.pieces.clone(),
         };
         let recorded = async {
-            let (record, docs) = record(&tenant, &account.id, entry.code.as_str(), &request, waybill)?;
+            let (record, docs) = record(&account.id, entry.code.as_str(), &request, wanted, waybill)?;
             let answer = Answer::json(StatusCode::CREATED, &shipment_out(&app, &record)?);
             let created = NewEvent { kind: "shipment.created", subject_id: record.id.to_string(), data: answer.value() };
             app.store.insert_shipment(&tenant, &record, &docs, &[created], answer.completion(&owned).as_ref()).await?;
@@ -264,10 +316,10 @@ async fn unrecorded_purchase(
 }
 
 fn record(
-    _tenant: &TenantId,
     account: &AccountId,
     carrier: &str,
     request: &ShipRequest,
+    wanted: LabelFormat,
     waybill: Waybill,
 ) -> Result<(ShipmentRecord, Vec<DocumentRecord>), ApiError> {
     let now = OffsetDateTime::now_utc();
@@ -302,7 +354,7 @@ fn record(
         tracking_number: waybill.tracking_number.to_string(),
         reference: request.reference.clone(),
         total,
-        label_format: format_name(carrier_label.unwrap_or(request.label_format)).into(),
+        label_format: format_name(wanted).into(),
         request: serde_json::to_string(request).expect("request serializes"),
         waybill: serde_json::to_string(&stored).expect("waybill serializes"),
         created_at: now,
@@ -528,16 +580,30 @@ async fn get_label(
             .map_err(|e| ApiError::Internal(e.to_string()))?;
     let format = p.format.unwrap_or(bought);
     let bytes = match wb.carrier_label {
-        Some(f) if f == format => app
-            .store
-            .get_document(&tenant, &s.id, "label", format_name(f))
-            .await?
-            .ok_or_else(|| ApiError::Internal(format!("label document of {} missing", s.id)))?,
         Some(f) => {
-            return Err(ApiError::field(
-                "/format",
-                format!("the carrier issued this label as {} only", format_name(f)),
-            ));
+            if !converted_formats(f).contains(&format) {
+                return Err(ApiError::field(
+                    "/format",
+                    format!(
+                        "the carrier issued this label as {}; it converts to {}",
+                        format_name(f),
+                        converted_formats(f)
+                            .iter()
+                            .map(|x| format_name(*x))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+            let stored = app
+                .store
+                .get_document(&tenant, &s.id, "label", format_name(f))
+                .await?
+                .ok_or_else(|| ApiError::Internal(format!("label document of {} missing", s.id)))?;
+            // Conversions rasterize (tens of ms): keep them off the async workers.
+            tokio::task::spawn_blocking(move || convert_label(stored, f, format))
+                .await
+                .map_err(|e| ApiError::Internal(format!("label conversion task: {e}")))??
         }
         None => render(&app, &s, &wb, format)?,
     };

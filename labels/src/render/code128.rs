@@ -3,6 +3,10 @@
 //! both print the identical symbol. Sizing on the label is the formats' business.
 
 use super::LabelError;
+use crate::Gs1Barcode;
+
+/// Stands for FNC1 in the data handed to [`plan`].
+const FNC1: char = '\x1d';
 
 /// Light space required on each side of the symbol (ISO/IEC 15417 asks for 10 modules).
 pub(crate) const QUIET_ZONE_MODULES: usize = 10;
@@ -36,7 +40,24 @@ impl Code128 {
         if data.is_empty() || !data.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(invalid());
         }
-        let runs = plan(data);
+        Self::encode(data, plan(data)).ok_or_else(invalid)
+    }
+
+    /// A GS1-128 symbol: FNC1 right after the start character marks it as GS1, further
+    /// FNC1s separate variable-length elements. Data is validated by [`Gs1Barcode`].
+    pub(crate) fn gs1(barcode: &Gs1Barcode) -> Result<Self, LabelError> {
+        let data = barcode.data_with_fnc1();
+        Self::encode(&data, plan(&data)).ok_or_else(|| LabelError::InvalidSpec {
+            field: "gs1",
+            message: format!(
+                "`{}` cannot be encoded as GS1-128",
+                barcode.human_readable()
+            ),
+        })
+    }
+
+    /// `data` in the given subset runs; a GS (0x1D) in the data stands for FNC1.
+    fn encode(data: &str, runs: Vec<(Subset, &str)>) -> Option<Self> {
         // barcoders marks subsets in-band: Ɓ = B, Ć = C (start code first, then switches).
         let mut marked = String::with_capacity(data.len() + 2 * runs.len());
         let mut zpl = String::with_capacity(data.len() + 2 * runs.len());
@@ -51,13 +72,14 @@ impl Code128 {
                 (_, Subset::B) => ">6",
                 (_, Subset::C) => ">5",
             });
-            marked.push_str(text);
-            zpl.push_str(text);
+            // barcoders writes FNC1 as Ź, ZPL as >8.
+            marked.extend(text.chars().map(|c| if c == FNC1 { 'Ź' } else { c }));
+            zpl.push_str(&text.replace(FNC1, ">8"));
         }
         let modules = barcoders::sym::code128::Code128::new(&marked)
-            .map_err(|_| invalid())?
+            .ok()?
             .encode();
-        Ok(Self { modules, zpl })
+        Some(Self { modules, zpl })
     }
 
     pub(crate) fn modules(&self) -> &[u8] {
@@ -80,7 +102,7 @@ impl Code128 {
     }
 }
 
-/// Splits `data` into subset runs with the fewest symbol characters (start and switch
+/// Splits `data` (printable ASCII, GS for FNC1) into subset runs with the fewest symbol characters (start and switch
 /// characters included), by dynamic programming over (position, current subset). Among
 /// equally short encodings it takes the one with fewer switches.
 fn plan(data: &str) -> Vec<(Subset, &str)> {
@@ -116,6 +138,10 @@ fn plan(data: &str) -> Vec<(Subset, &str)> {
                 from[j][idx(s)] = prev;
             }
         };
+        // FNC1 exists in every subset and keeps the current one.
+        if i < n && b[i] == FNC1 as u8 && in_c != usize::MAX {
+            relax(i + 1, Subset::C, in_c + CHAR, (i, Subset::C));
+        }
         if i < n && in_b != usize::MAX {
             relax(i + 1, Subset::B, in_b + CHAR, (i, Subset::B));
         }
@@ -217,6 +243,21 @@ mod tests {
         assert_eq!(
             bar_modules,
             symbol.modules().iter().filter(|&&m| m == 1).count()
+        );
+    }
+
+    #[test]
+    fn gs1_starts_with_fnc1_in_subset_c() {
+        let sscc = Gs1Barcode::sscc(1, "0614141123456789").unwrap();
+        let symbol = Code128::gs1(&sscc).unwrap();
+        assert_eq!(symbol.zpl_data(), ">;>800106141411234567897");
+        // Start C, FNC1, 10 pairs, checksum: 13 characters of 11 modules, and the stop.
+        assert_eq!(symbol.modules().len(), 11 * 13 + 13);
+        let routed = Gs1Barcode::new([("420", "94105"), ("00", "106141411234567897")]).unwrap();
+        assert_eq!(
+            Code128::gs1(&routed).unwrap().zpl_data(),
+            ">;>842094105>800106141411234567897",
+            "eight digits then the separator: all in subset C"
         );
     }
 

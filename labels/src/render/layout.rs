@@ -1,18 +1,27 @@
-//! Where everything goes on the 4×6 in label, in millimetres from the top-left corner,
-//! independent of the output format. Every line is fitted to its box here (shrunk, then
-//! cut with "..."), so neither writer has to measure text.
+//! Where everything goes on a label, in millimetres from its top-left corner, independent
+//! of the output format and of the stock (which only places and scales the result, see
+//! [`transform`]). Every line is fitted to its box here (shrunk, then cut with "..."), so
+//! no writer has to measure text. The 4×6 layout squeezes the optional GS1-128 into the
+//! service band and the 2D symbol beside the address; the 4×8 layout gives both the
+//! extra 2 in at the bottom instead.
 
 use rust_decimal::RoundingStrategy;
 use shiphub_carriers::model::{Address, Weight, WeightUnit};
 
 use super::LabelError;
-use super::code128::Code128;
+use super::code128::{Code128, QUIET_ZONE_MODULES};
+use super::matrix::Matrix;
 use super::text::width_mm;
-use crate::LabelSpec;
+use crate::stock::Placement;
+use crate::{Gs1Barcode, LabelSpec, MatrixCode};
 
 pub(crate) const LABEL_WIDTH_MM: f32 = 101.6;
 pub(crate) const LABEL_HEIGHT_MM: f32 = 152.4;
-
+/// The 4×8 layout's height: the 4×6 sections, then a band for the extra symbols.
+pub(crate) const TALL_HEIGHT_MM: f32 = 203.2;
+/// The narrowest module we accept for the GS1-128 symbol: two 203 dpi dots. Data that
+/// needs narrower bars in its area is refused rather than printed unscannable.
+const MIN_GS1_MODULE_MM: f32 = 0.25;
 /// One thing to draw. Coordinates in mm, y grows downwards.
 #[derive(Clone, Debug)]
 pub(crate) enum Element {
@@ -32,14 +41,23 @@ pub(crate) enum Element {
         height: f32,
         thickness: f32,
     },
-    /// The tracking barcode: each writer picks a module width so the symbol plus a
-    /// 10-module quiet zone on each side fits `width`, and centres it there.
+    /// A Code 128 symbol (tracking number or GS1-128): each writer picks a module width
+    /// so the symbol plus a 10-module quiet zone on each side fits `width`, and centres
+    /// it there.
     Barcode {
         x: f32,
         y: f32,
         width: f32,
         height: f32,
         symbol: Code128,
+    },
+    /// A QR or DataMatrix symbol in a `size` × `size` square that includes its quiet
+    /// zone; writers pick the module size and centre the symbol.
+    Matrix {
+        x: f32,
+        y: f32,
+        size: f32,
+        matrix: Matrix,
     },
 }
 
@@ -71,8 +89,19 @@ const FROM_END: f32 = 33.0;
 const SHIP_TO_END: f32 = 82.0;
 const SERVICE_END: f32 = 99.0;
 const BARCODE_END: f32 = 140.0;
+/// 4×8 only: top of the band for the GS1-128 and 2D symbols, under the reference line.
+const BAND_TOP: f32 = 150.0;
+const INNER_RIGHT: f32 = LABEL_WIDTH_MM - INNER_LEFT;
 
-pub(crate) fn layout(spec: &LabelSpec) -> Result<Vec<Element>, LabelError> {
+/// The 4×6 (or, with `height` = [`TALL_HEIGHT_MM`], 4×8) layout of one label.
+pub(crate) fn layout(
+    spec: &LabelSpec,
+    gs1: Option<&Gs1Barcode>,
+    matrix: Option<&MatrixCode>,
+    height: f32,
+) -> Result<Vec<Element>, LabelError> {
+    let gs1_data = gs1;
+    let tall = height >= TALL_HEIGHT_MM;
     if spec.piece_number == 0 || spec.piece_number > spec.piece_count {
         return Err(LabelError::InvalidSpec {
             field: "piece_number",
@@ -83,11 +112,69 @@ pub(crate) fn layout(spec: &LabelSpec) -> Result<Vec<Element>, LabelError> {
         });
     }
     let symbol = Code128::new(spec.tracking_number.as_str())?;
+    let gs1 = gs1_data.map(Code128::gs1).transpose()?;
+    let matrix = matrix.map(Matrix::new).transpose()?;
+    // On 4×6 the extras take the right-hand side of their sections, so text narrows.
+    let matrix_slot = matrix.as_ref().map(|_| {
+        if tall {
+            (INNER_RIGHT - 0.5 - 31.0, BAND_TOP + 6.0, 31.0)
+        } else {
+            (INNER_RIGHT - 0.5 - 28.0, FROM_END + 2.0, 28.0)
+        }
+    });
+    let gs1_slot = gs1.as_ref().map(|_| {
+        if tall {
+            // (x, y, width, bar height, HRI baseline): full width unless the 2D symbol
+            // shares the band.
+            let width = if matrix.is_some() {
+                63.0
+            } else {
+                INNER_WIDTH - 1.0
+            };
+            (
+                INNER_LEFT + 0.5,
+                BAND_TOP + 4.0,
+                width,
+                36.0,
+                BAND_TOP + 45.0,
+            )
+        } else {
+            let x = 40.0;
+            (
+                x,
+                SHIP_TO_END + 1.5,
+                INNER_RIGHT - 0.5 - x,
+                9.0,
+                SERVICE_END - 1.2,
+            )
+        }
+    });
+    let ship_to_width = match matrix_slot {
+        Some((x, _, _)) if !tall => x - TEXT_LEFT - 1.0,
+        _ => TEXT_WIDTH,
+    };
+    let service_width = match gs1_slot {
+        Some((x, ..)) if !tall => x - TEXT_LEFT - 1.0,
+        _ => TEXT_WIDTH,
+    };
+    if let (Some(symbol), Some((_, _, width, _, _))) = (&gs1, gs1_slot) {
+        let modules = symbol.modules().len() + 2 * QUIET_ZONE_MODULES;
+        if width / (modules as f32) < MIN_GS1_MODULE_MM {
+            return Err(LabelError::InvalidSpec {
+                field: "gs1",
+                message: format!(
+                    "{} modules do not fit {width:.0} mm at {MIN_GS1_MODULE_MM} mm each{}",
+                    modules,
+                    if tall { "" } else { "; use the 4x8 stock" }
+                ),
+            });
+        }
+    }
     let mut out = vec![Element::Frame {
         x: FRAME,
         y: FRAME,
         width: LABEL_WIDTH_MM - 2.0 * FRAME,
-        height: LABEL_HEIGHT_MM - 2.0 * FRAME,
+        height: height - 2.0 * FRAME,
         thickness: FRAME_THICKNESS,
     }];
     let mut text = |x: f32, baseline: f32, size_pt: f32, bold: bool, s: &str, width: f32| {
@@ -136,7 +223,7 @@ pub(crate) fn layout(spec: &LabelSpec) -> Result<Vec<Element>, LabelError> {
     let mut baseline = FROM_END + 4.0;
     for (size, bold, line) in lines {
         baseline += size * 0.42; // 1.2 × the size in mm
-        text(TEXT_LEFT, baseline, size, bold, line, TEXT_WIDTH);
+        text(TEXT_LEFT, baseline, size, bold, line, ship_to_width);
     }
 
     text(
@@ -145,7 +232,7 @@ pub(crate) fn layout(spec: &LabelSpec) -> Result<Vec<Element>, LabelError> {
         16.0,
         true,
         &spec.carrier,
-        TEXT_WIDTH,
+        service_width,
     );
     let service = if spec.service_code.trim().is_empty() {
         spec.service_name.clone()
@@ -158,7 +245,7 @@ pub(crate) fn layout(spec: &LabelSpec) -> Result<Vec<Element>, LabelError> {
         10.0,
         false,
         &service,
-        TEXT_WIDTH,
+        service_width,
     );
 
     text(
@@ -205,7 +292,28 @@ pub(crate) fn layout(spec: &LabelSpec) -> Result<Vec<Element>, LabelError> {
         height: 24.0,
         symbol,
     });
-    for y in [FROM_END, SHIP_TO_END, SERVICE_END, BARCODE_END] {
+    if let (Some(symbol), Some((x, y, width, bar_height, baseline))) = (gs1, gs1_slot) {
+        let hri = gs1_data.map(Gs1Barcode::human_readable).unwrap_or_default();
+        if let Some(mut t) = fit_down_to(MIN_PT, 0.0, baseline, 8.0, false, &hri, width) {
+            t.x = x + (width - width_mm(&t.text, false, t.size_pt)) / 2.0;
+            out.push(Element::Text(t));
+        }
+        out.push(Element::Barcode {
+            x,
+            y,
+            width,
+            height: bar_height,
+            symbol,
+        });
+    }
+    if let (Some(matrix), Some((x, y, size))) = (matrix, matrix_slot) {
+        out.push(Element::Matrix { x, y, size, matrix });
+    }
+    let mut rules = vec![FROM_END, SHIP_TO_END, SERVICE_END, BARCODE_END];
+    if tall {
+        rules.push(BAND_TOP);
+    }
+    for y in rules {
         out.push(Element::Bar {
             x: INNER_LEFT,
             y,
@@ -214,6 +322,55 @@ pub(crate) fn layout(spec: &LabelSpec) -> Result<Vec<Element>, LabelError> {
         });
     }
     Ok(out)
+}
+
+/// Moves a layout onto its page: `page = offset + scale × layout`. Type sizes scale too.
+pub(crate) fn transform(elements: &mut [Element], p: Placement) {
+    if p == (Placement {
+        x: 0.0,
+        y: 0.0,
+        scale: 1.0,
+    }) {
+        return;
+    }
+    let (s, dx, dy) = (p.scale, p.x, p.y);
+    for e in elements {
+        match e {
+            Element::Text(t) => {
+                t.x = dx + s * t.x;
+                t.baseline = dy + s * t.baseline;
+                t.size_pt *= s;
+            }
+            Element::Bar {
+                x,
+                y,
+                width,
+                height,
+            }
+            | Element::Barcode {
+                x,
+                y,
+                width,
+                height,
+                ..
+            } => {
+                (*x, *y, *width, *height) = (dx + s * *x, dy + s * *y, s * *width, s * *height);
+            }
+            Element::Frame {
+                x,
+                y,
+                width,
+                height,
+                thickness,
+            } => {
+                (*x, *y, *width, *height) = (dx + s * *x, dy + s * *y, s * *width, s * *height);
+                *thickness *= s;
+            }
+            Element::Matrix { x, y, size, .. } => {
+                (*x, *y, *size) = (dx + s * *x, dy + s * *y, s * *size);
+            }
+        }
+    }
 }
 
 fn address_lines(a: &Address) -> Vec<String> {
@@ -256,7 +413,14 @@ fn weight_text(w: Weight) -> String {
 
 /// Cleans `raw` to one line and fits it in `max_width` mm: first by shrinking the type
 /// down to 75%, then by cutting it and appending "...". Empty text gives no element.
-fn fit(x: f32, baseline: f32, size_pt: f32, bold: bool, raw: &str, max_width: f32) -> Option<Text> {
+pub(crate) fn fit(
+    x: f32,
+    baseline: f32,
+    size_pt: f32,
+    bold: bool,
+    raw: &str,
+    max_width: f32,
+) -> Option<Text> {
     let smallest = (size_pt * 0.75).max(MIN_PT).min(size_pt);
     fit_down_to(smallest, x, baseline, size_pt, bold, raw, max_width)
 }
@@ -337,7 +501,7 @@ mod tests {
         ];
         spec.reference = Some("PO-".repeat(40));
         spec.tracking_number = "W".repeat(40).parse().unwrap();
-        let elements = layout(&spec).unwrap();
+        let elements = layout(&spec, None, None, LABEL_HEIGHT_MM).unwrap();
         for t in texts(&elements) {
             let right = t.x + width_mm(&t.text, t.bold, t.size_pt);
             assert!(
@@ -384,7 +548,7 @@ mod tests {
 
     #[test]
     fn the_barcode_sits_inside_the_frame_clear_of_every_line() {
-        let elements = layout(&sample()).unwrap();
+        let elements = layout(&sample(), None, None, LABEL_HEIGHT_MM).unwrap();
         let (x, y, width, height) = elements
             .iter()
             .find_map(|e| match e {

@@ -1,6 +1,7 @@
-//! PDF writer: one 101.6 × 152.4 mm page of printpdf ops, built-in Helvetica (referenced,
-//! not embedded, so a label stays a few kB) and the barcode as filled rectangles.
-//! Draws the layout as given; it does not move or resize anything but the barcode.
+//! PDF writer: pages of printpdf ops, built-in Helvetica (referenced, not embedded, so a
+//! label stays a few kB) and barcodes as filled rectangles. Draws elements as given, in
+//! page millimetres; it does not move or resize anything but the symbols inside their
+//! areas. Customs documents use it too.
 
 use lopdf::{Object, StringFormat};
 use printpdf::{
@@ -10,16 +11,84 @@ use printpdf::{
 
 use super::LabelError;
 use super::code128::QUIET_ZONE_MODULES;
-use super::layout::{Element, LABEL_HEIGHT_MM, LABEL_WIDTH_MM};
+use super::layout::Element;
 use super::text::to_win_ansi;
-use crate::LabelSpec;
 
 /// One dot of a 203 dpi thermal printer, where most 4×6 PDFs end up.
 const DOT_MM: f32 = 25.4 / 203.0;
 /// Wider modules only make the symbol longer, not easier to scan.
 const MAX_MODULE_MM: f32 = 4.0 * DOT_MM;
 
-pub(super) fn write(spec: &LabelSpec, elements: &[Element]) -> Result<Vec<u8>, LabelError> {
+/// What the PDF's Info dictionary and trailer say about the document.
+pub(crate) struct Meta {
+    pub(crate) title: String,
+    pub(crate) subject: String,
+    /// Creation date: the ship date, never the clock, so reprints are byte-identical.
+    pub(crate) date: time::Date,
+    /// Trailer /ID; derived from the content for the same reason.
+    pub(crate) id: String,
+}
+
+/// One page per element list, each `page_mm` (width, height) in size.
+pub(crate) fn write(
+    pages: &[Vec<Element>],
+    page_mm: (f32, f32),
+    meta: &Meta,
+) -> Result<Vec<u8>, LabelError> {
+    let page_height = page_mm.1;
+    let pdf_pages = pages
+        .iter()
+        .map(|elements| PdfPage::new(Mm(page_mm.0), Mm(page_height), ops(elements, page_height)))
+        .collect();
+
+    let mut doc = PdfDocument::new(&meta.title);
+    let info = &mut doc.metadata.info;
+    let d = meta.date;
+    let date = printpdf::DateTime::new_in_offset(
+        printpdf::Date {
+            year: d.year(),
+            month: d.month().into(),
+            day: d.day(),
+        },
+        printpdf::Time {
+            hour: 0,
+            minute: 0,
+            second: 0,
+            millisecond: 0,
+        },
+        printpdf::Offset {
+            hours: 0,
+            minutes: 0,
+            seconds: 0,
+            milliseconds: 0,
+        },
+    );
+    info.creation_date = date;
+    info.modification_date = date;
+    info.metadata_date = date;
+    info.subject = meta.subject.clone();
+    info.creator = "shiphub".into();
+    info.producer = concat!("shiphub-labels ", env!("CARGO_PKG_VERSION")).into();
+    doc.with_pages(pdf_pages);
+
+    // What PdfDocument::save does, except that printpdf fills the trailer /ID with
+    // random text; an ID derived from the content makes the bytes reproducible.
+    let opts = PdfSaveOptions::default();
+    let mut warnings = Vec::new();
+    let mut lo = doc.to_lopdf_document(&opts, &mut warnings);
+    let id = Object::String(meta.id.clone().into_bytes(), StringFormat::Literal);
+    lo.trailer.set("ID", Object::Array(vec![id.clone(), id]));
+    if opts.optimize {
+        lo.compress();
+    }
+    let mut out = Vec::new();
+    lo.save_to(&mut out)
+        .map_err(|e| LabelError::Pdf(Box::new(e)))?;
+    Ok(out)
+}
+
+fn ops(elements: &[Element], page_height: f32) -> Vec<Op> {
+    let fill = |x: f32, y: f32, w: f32, h: f32| fill(page_height, x, y, w, h);
     let mut ops = Vec::new();
     for element in elements {
         match element {
@@ -36,7 +105,7 @@ pub(super) fn write(spec: &LabelSpec, elements: &[Element]) -> Result<Vec<u8>, L
                         size: Pt(t.size_pt),
                     },
                     Op::SetTextCursor {
-                        pos: Point::new(Mm(t.x), Mm(LABEL_HEIGHT_MM - t.baseline)),
+                        pos: Point::new(Mm(t.x), Mm(page_height - t.baseline)),
                     },
                     // The built-in fonts only encode WinAnsi.
                     Op::ShowText {
@@ -82,70 +151,33 @@ pub(super) fn write(spec: &LabelSpec, elements: &[Element]) -> Result<Vec<u8>, L
                     )
                 }));
             }
+            Element::Matrix { x, y, size, matrix } => {
+                // Exact fit: office printers and viewers have no dot grid to snap to.
+                let module = size / matrix.outer_side() as f32;
+                let (left, top) = (
+                    x + module * matrix.quiet as f32,
+                    y + module * matrix.quiet as f32,
+                );
+                ops.extend(matrix.runs().map(|(row, col, len)| {
+                    fill(
+                        left + module * col as f32,
+                        top + module * row as f32,
+                        module * len as f32,
+                        module,
+                    )
+                }));
+            }
         }
     }
-
-    let mut doc = PdfDocument::new(&format!("Shipping label {}", spec.tracking_number));
-    let info = &mut doc.metadata.info;
-    // The ship date, not the clock: rendering stays pure and reprints are identical.
-    let d = spec.ship_date;
-    let date = printpdf::DateTime::new_in_offset(
-        printpdf::Date {
-            year: d.year(),
-            month: d.month().into(),
-            day: d.day(),
-        },
-        printpdf::Time {
-            hour: 0,
-            minute: 0,
-            second: 0,
-            millisecond: 0,
-        },
-        printpdf::Offset {
-            hours: 0,
-            minutes: 0,
-            seconds: 0,
-            milliseconds: 0,
-        },
-    );
-    info.creation_date = date;
-    info.modification_date = date;
-    info.metadata_date = date;
-    info.subject = format!("{}: {}", spec.carrier, spec.service_name);
-    info.creator = "shiphub".into();
-    info.producer = concat!("shiphub-labels ", env!("CARGO_PKG_VERSION")).into();
-    doc.with_pages(vec![PdfPage::new(
-        Mm(LABEL_WIDTH_MM),
-        Mm(LABEL_HEIGHT_MM),
-        ops,
-    )]);
-
-    // What PdfDocument::save does, except that printpdf fills the trailer /ID with
-    // random text; an ID derived from the label makes the bytes reproducible.
-    let opts = PdfSaveOptions::default();
-    let mut warnings = Vec::new();
-    let mut lo = doc.to_lopdf_document(&opts, &mut warnings);
-    let id = format!(
-        "{}-{}-{}",
-        spec.tracking_number, spec.piece_number, spec.piece_count
-    );
-    let id = Object::String(id.into_bytes(), StringFormat::Literal);
-    lo.trailer.set("ID", Object::Array(vec![id.clone(), id]));
-    if opts.optimize {
-        lo.compress();
-    }
-    let mut out = Vec::new();
-    lo.save_to(&mut out)
-        .map_err(|e| LabelError::Pdf(Box::new(e)))?;
-    Ok(out)
+    ops
 }
 
-/// A filled rectangle given by its top-left corner in label coordinates.
-fn fill(x: f32, y: f32, width: f32, height: f32) -> Op {
+/// A filled rectangle given by its top-left corner in page coordinates (y down).
+fn fill(page_height: f32, x: f32, y: f32, width: f32, height: f32) -> Op {
     Op::DrawRectangle {
         rectangle: Rect {
             x: Mm(x).into(),
-            y: Mm(LABEL_HEIGHT_MM - y - height).into(),
+            y: Mm(page_height - y - height).into(),
             width: Mm(width).into(),
             height: Mm(height).into(),
             mode: Some(PaintMode::Fill),

@@ -1,23 +1,31 @@
-//! ZPL II writer for 203 dpi printers (812 × 1218 dots). Text is UTF-8 under `^CI28` and
-//! always goes through `^FH` hex escapes, so nothing a user types can end a field or
-//! start a command. Draws the layout as given, converting mm to dots.
+//! ZPL II writer for 203 and 300 dpi printers (4×6 in: 812 × 1218 or 1218 × 1827 dots).
+//! Text is UTF-8 under `^CI28` and always goes through `^FH` hex escapes, so nothing a
+//! user types can end a field or start a command. Draws the elements as given, converting
+//! mm to dots; 2D symbols go as `^GF` bitmaps of our own modules (see `matrix`).
 
 use std::fmt::Write as _;
 
 use super::code128::QUIET_ZONE_MODULES;
+use super::graphic::Bitmap;
 use super::layout::Element;
 use super::text::MM_PER_PT;
+use crate::Dpi;
 
-const DOTS_PER_MM: f32 = 203.0 / 25.4;
-const WIDTH_DOTS: u32 = 812;
-const HEIGHT_DOTS: u32 = 1218;
-/// `^BY` module width limit, as in the PDF: 4 dots = 0.5 mm.
-const MAX_MODULE_DOTS: u32 = 4;
+/// `^BY` module width limit, as in the PDF: 0.5 mm (4 dots at 203 dpi, 6 at 300).
+const MAX_MODULE_MM: f32 = 0.5;
 
-pub(super) fn write(elements: &[Element]) -> String {
-    let mut z = String::with_capacity(4096);
+/// Appends one `^XA`…`^XZ` label of `page_mm` (width, height).
+pub(super) fn write(elements: &[Element], page_mm: (f32, f32), dpi: Dpi, z: &mut String) {
+    let dpmm = dpi.dots_per_mm();
+    let dots = |mm: f32| (mm * dpmm).round().max(0.0) as u32;
+    let max_module_dots = (MAX_MODULE_MM * dpmm) as u32;
     // ^CI28: field data is UTF-8. ^LH0,0: no home offset a previous job may have left.
-    let _ = writeln!(z, "^XA\n^CI28\n^PW{WIDTH_DOTS}\n^LL{HEIGHT_DOTS}\n^LH0,0");
+    let _ = writeln!(
+        z,
+        "^XA\n^CI28\n^PW{}\n^LL{}\n^LH0,0",
+        dots(page_mm.0),
+        dots(page_mm.1)
+    );
     for element in elements {
         // Writing to a String cannot fail.
         let _ = match element {
@@ -68,7 +76,7 @@ pub(super) fn write(elements: &[Element]) -> String {
                 // TrackingNumber caps at 40 characters (495 modules with quiet zones), so
                 // one dot always fits the 772-dot area.
                 let module =
-                    (area / (modules + 2 * QUIET_ZONE_MODULES as u32)).clamp(1, MAX_MODULE_DOTS);
+                    (area / (modules + 2 * QUIET_ZONE_MODULES as u32)).clamp(1, max_module_dots);
                 let left = dots(*x) + area.saturating_sub(modules * module) / 2;
                 // ^BC: normal orientation, no printed interpretation line (the layout
                 // prints the number itself), no check digit, mode N with our subset codes.
@@ -80,14 +88,26 @@ pub(super) fn write(elements: &[Element]) -> String {
                     symbol.zpl_data()
                 )
             }
+            Element::Matrix { x, y, size, matrix } => {
+                let area = dots(*size) as usize;
+                let module = (area / matrix.outer_side()).max(1);
+                let side = matrix.side * module;
+                let offset = (area.saturating_sub(side)) / 2;
+                let mut bitmap = Bitmap::new(side, side);
+                for (row, col, len) in matrix.runs() {
+                    bitmap.fill(col * module, row * module, len * module, module);
+                }
+                writeln!(
+                    z,
+                    "^FO{},{}{}^FS",
+                    dots(*x) as usize + offset,
+                    dots(*y) as usize + offset,
+                    bitmap.to_gfa()
+                )
+            }
         };
     }
     z.push_str("^XZ\n");
-    z
-}
-
-fn dots(mm: f32) -> u32 {
-    (mm * DOTS_PER_MM).round().max(0.0) as u32
 }
 
 /// Field data for `^FH_`: the three characters ZPL gives meaning to inside a field
@@ -109,8 +129,18 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::layout::layout;
+    use crate::render::layout::{LABEL_HEIGHT_MM, layout};
     use crate::spec::tests::sample;
+
+    const WIDTH_DOTS: u32 = 812;
+    const HEIGHT_DOTS: u32 = 1218;
+
+    fn write_4x6(dpi: Dpi) -> String {
+        let mut z = String::new();
+        let elements = layout(&sample(), None, None, LABEL_HEIGHT_MM).unwrap();
+        write(&elements, (101.6, 152.4), dpi, &mut z);
+        z
+    }
 
     #[test]
     fn escape_turns_command_characters_into_hex() {
@@ -121,7 +151,7 @@ mod tests {
 
     #[test]
     fn every_field_position_is_on_the_label() {
-        let zpl = write(&layout(&sample()).unwrap());
+        let zpl = write_4x6(Dpi::D203);
         for field in zpl
             .split("^F")
             .filter(|f| f.starts_with('O') || f.starts_with('T'))
@@ -140,11 +170,16 @@ mod tests {
 
     #[test]
     fn barcode_module_fits_the_area_with_quiet_zones() {
-        let zpl = write(&layout(&sample()).unwrap());
+        let zpl = write_4x6(Dpi::D203);
         let by = zpl.split("^BY").nth(1).unwrap();
         let module: u32 = by[..by.find('^').unwrap()].parse().unwrap();
         // Mixed B/C 1Z number: 16 characters with checksum, 189 modules.
         assert_eq!(module, 3);
-        assert!((189 + 20) * module <= dots(96.6));
+        assert!((189 + 20) * module <= 772, "96.6 mm");
+        let zpl = write_4x6(Dpi::D300);
+        assert!(zpl.contains("^PW1200\n^LL1800"), "{zpl}");
+        let by = zpl.split("^BY").nth(1).unwrap();
+        let module: u32 = by[..by.find('^').unwrap()].parse().unwrap();
+        assert_eq!(module, 5, "96.6 mm × 11.8 dots / 209 modules");
     }
 }

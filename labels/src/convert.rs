@@ -1,0 +1,260 @@
+//! Carrier label documents converted locally for the printer at hand, no web service:
+//! PNG/GIF → ZPL (`^GFA` with ZPL ASCII compression) for thermal printers, and ZPL →
+//! PNG/PDF for office printers and previews, drawn by `labelize`.
+//!
+//! PDF → ZPL is not here: it needs a PDF rasterizer, and no pure-Rust one is mature
+//! enough to trust with carrier PDFs yet (poppler/pdfium would bring a C++ library).
+//! Callers should ask the carrier for ZPL, PNG or GIF when the label is for a thermal
+//! printer.
+
+use std::io::Cursor;
+
+use image::{GrayImage, imageops};
+use printpdf::{
+    Mm, Op, PdfDocument, PdfPage, PdfSaveOptions, RawImage, RawImageData, RawImageFormat,
+    XObjectTransform,
+};
+use shiphub_carriers::model::LabelFormat;
+
+use crate::{Bitmap, Dpi, LabelError, RenderOptions};
+
+/// The most bytes one `^GF` field may declare (ZPL II Programming Guide, `^GF` b/c ≤ 99999);
+/// larger images go as several fields stacked on row boundaries.
+const MAX_GF_BYTES: usize = 99_999;
+/// Pixels at or darker than this luminance print as ink (the midpoint, after averaging).
+const INK_BELOW: u32 = 128;
+/// Refuses images a label could not need (a 4×8 in label at 600 dpi is 2400 × 4800).
+const MAX_PIXELS: u64 = 40_000_000;
+
+/// A PNG or GIF label as one ZPL label for `options.stock` at `options.dpi`: the image is
+/// turned upright when the stock is portrait and it is landscape (UPS GIFs are), scaled
+/// to fit the stock with its aspect kept, centred, and reduced to ink/paper by averaging
+/// the source pixels under each dot.
+pub fn image_to_zpl(image: &[u8], options: &RenderOptions) -> Result<Vec<u8>, LabelError> {
+    let stock = options.stock;
+    if stock.is_sheet() {
+        return Err(LabelError::UnsupportedStock {
+            format: LabelFormat::Zpl,
+            stock,
+            reason: "sheets are for office printers: ask for PDF",
+        });
+    }
+    let gray = decode_gray(image)?;
+    let (page_w, page_h) = page_dots(stock.page_mm(), options.dpi);
+    let bitmap = fit_to_dots(&gray, page_w, page_h);
+    let (x, y) = (
+        (page_w - bitmap.width()) / 2,
+        (page_h - bitmap.height()) / 2,
+    );
+    let mut z = format!("^XA\n^PW{page_w}\n^LL{page_h}\n^LH0,0\n");
+    let rows_per_field = (MAX_GF_BYTES / bitmap.width().div_ceil(8)).max(1);
+    for top in (0..bitmap.height()).step_by(rows_per_field) {
+        let strip = bitmap.rows(top, rows_per_field);
+        z.push_str(&format!("^FO{x},{}{}^FS\n", y + top, strip.to_gfa()));
+    }
+    z.push_str("^XZ\n");
+    Ok(z.into_bytes())
+}
+
+/// One PNG per label in a ZPL stream (1-bit, as the printer would print it), drawn by
+/// `labelize` on `options.stock` at `options.dpi`.
+pub fn zpl_to_png(zpl: &[u8], options: &RenderOptions) -> Result<Vec<Vec<u8>>, LabelError> {
+    if options.stock.is_sheet() {
+        return Err(LabelError::UnsupportedStock {
+            format: LabelFormat::Png,
+            stock: options.stock,
+            reason: "a PNG is one label: use a label stock",
+        });
+    }
+    rasterize_zpl(zpl, options.stock.page_mm(), options.dpi)
+}
+
+/// A ZPL stream as a PDF with one label per page (two per page on Letter/A4), each the
+/// 1-bit raster a printer of `options.dpi` would print, placed at its true size.
+pub fn zpl_to_pdf(zpl: &[u8], options: &RenderOptions) -> Result<Vec<u8>, LabelError> {
+    let stock = options.stock;
+    // Sheets carry 4×6 labels; every other stock is drawn at its own size.
+    let label_mm = if stock.is_sheet() {
+        (101.6, 152.4)
+    } else {
+        stock.page_mm()
+    };
+    let pngs = rasterize_zpl(zpl, label_mm, options.dpi)?;
+    let mut doc = PdfDocument::new("Converted ZPL labels");
+    let (page_w, page_h) = stock.page_mm();
+    let dpi = options.dpi.whole_dots_per_mm() as f32 * 25.4;
+    let mut pages = Vec::new();
+    let mut ops = Vec::new();
+    for (i, png) in pngs.iter().enumerate() {
+        let gray = decode_gray(png)?;
+        let (w, h) = gray.dimensions();
+        let id = doc.add_image(&RawImage {
+            pixels: RawImageData::U8(gray.into_raw()),
+            width: w as usize,
+            height: h as usize,
+            data_format: RawImageFormat::R8,
+            tag: Vec::new(),
+        });
+        let slot = i % stock.labels_per_page();
+        let p = stock.placement(slot);
+        let height_mm = h as f32 / dpi * 25.4 * p.scale;
+        ops.push(Op::UseXobject {
+            id,
+            transform: XObjectTransform {
+                translate_x: Some(Mm(p.x).into()),
+                translate_y: Some(Mm(page_h - p.y - height_mm).into()),
+                dpi: Some(dpi / p.scale),
+                ..Default::default()
+            },
+        });
+        if slot + 1 == stock.labels_per_page() || i + 1 == pngs.len() {
+            pages.push(PdfPage::new(
+                Mm(page_w),
+                Mm(page_h),
+                std::mem::take(&mut ops),
+            ));
+        }
+    }
+    let mut warnings = Vec::new();
+    Ok(doc
+        .with_pages(pages)
+        .save(&PdfSaveOptions::default(), &mut warnings))
+}
+
+/// Every label of a ZPL stream as a PNG of `page_mm` at `dpi`.
+pub(crate) fn rasterize_zpl(
+    zpl: &[u8],
+    page_mm: (f32, f32),
+    dpi: Dpi,
+) -> Result<Vec<Vec<u8>>, LabelError> {
+    let dpmm = dpi.whole_dots_per_mm();
+    let labels = labelize::parse_labels(labelize::Language::Zpl, zpl, dpmm)
+        .map_err(|e| LabelError::Conversion(format!("ZPL: {e}")))?;
+    if labels.is_empty() {
+        return Err(LabelError::Conversion("no ^XA…^XZ label in the ZPL".into()));
+    }
+    let renderer = labelize::Renderer::new();
+    labels
+        .iter()
+        .map(|label| {
+            let mut png = Vec::new();
+            renderer
+                .draw_label_as_png(
+                    label,
+                    &mut png,
+                    labelize::DrawerOptions {
+                        label_width_mm: f64::from(page_mm.0),
+                        label_height_mm: f64::from(page_mm.1),
+                        dpmm,
+                        ..Default::default()
+                    },
+                )
+                .map_err(|e| LabelError::Conversion(format!("ZPL render: {e}")))?;
+            Ok(png)
+        })
+        .collect()
+}
+
+fn page_dots(page_mm: (f32, f32), dpi: Dpi) -> (usize, usize) {
+    let d = dpi.dots_per_mm();
+    (
+        (page_mm.0 * d).round() as usize,
+        (page_mm.1 * d).round() as usize,
+    )
+}
+
+/// PNG or GIF (first frame) as luminance, transparency composited over white paper.
+fn decode_gray(bytes: &[u8]) -> Result<GrayImage, LabelError> {
+    let bad = |e: image::ImageError| LabelError::Conversion(format!("image: {e}"));
+    let reader = image::ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| LabelError::Conversion(format!("image: {e}")))?;
+    let (w, h) = reader.into_dimensions().map_err(bad)?;
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(LabelError::Conversion(format!(
+            "image of {w} × {h} pixels is larger than any label"
+        )));
+    }
+    let rgba = image::load_from_memory(bytes).map_err(bad)?.to_rgba8();
+    let mut gray = GrayImage::new(w, h);
+    for (out, px) in gray.pixels_mut().zip(rgba.pixels()) {
+        let [r, g, b, a] = px.0.map(u32::from);
+        // Rec. 601 luma, then over white: transparent areas are paper, not ink.
+        let luma = (299 * r + 587 * g + 114 * b) / 1000;
+        out.0[0] = ((luma * a + 255 * (255 - a)) / 255) as u8;
+    }
+    Ok(gray)
+}
+
+/// `gray` turned upright if needed and scaled to fit `w` × `h` dots, as ink/paper.
+fn fit_to_dots(gray: &GrayImage, w: usize, h: usize) -> Bitmap {
+    let rotated;
+    let src = if gray.width() > gray.height() && w < h {
+        rotated = imageops::rotate90(gray);
+        &rotated
+    } else {
+        gray
+    };
+    let (sw, sh) = (src.width() as usize, src.height() as usize);
+    let scale = (w as f64 / sw as f64).min(h as f64 / sh as f64);
+    let (tw, th) = (
+        ((sw as f64 * scale).round() as usize).clamp(1, w),
+        ((sh as f64 * scale).round() as usize).clamp(1, h),
+    );
+    // Each dot covers a box of source pixels: averaging it keeps thin bars when
+    // shrinking; when enlarging the box is the one pixel under the dot.
+    let span = |t: usize, sn: usize| {
+        let a = ((t as f64 / scale).floor() as usize).min(sn - 1);
+        let b = (((t + 1) as f64 / scale).ceil() as usize).clamp(a + 1, sn);
+        (a, b)
+    };
+    let xs: Vec<(usize, usize)> = (0..tw).map(|x| span(x, sw)).collect();
+    let mut bitmap = Bitmap::new(tw, th);
+    for ty in 0..th {
+        let (y0, y1) = span(ty, sh);
+        for (tx, &(x0, x1)) in xs.iter().enumerate() {
+            let mut sum = 0u32;
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    sum += u32::from(src.get_pixel(x as u32, y as u32).0[0]);
+                }
+            }
+            let count = ((y1 - y0) * (x1 - x0)) as u32;
+            if sum < INK_BELOW * count {
+                bitmap.set(tx, ty);
+            }
+        }
+    }
+    bitmap
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Luma;
+
+    #[test]
+    fn landscape_images_are_turned_upright_for_portrait_stock() {
+        // A black square in the top-left corner of a landscape image.
+        let mut img = GrayImage::from_pixel(60, 40, Luma([255]));
+        for y in 0..10 {
+            for x in 0..10 {
+                img.put_pixel(x, y, Luma([0]));
+            }
+        }
+        let b = fit_to_dots(&img, 40, 60);
+        assert_eq!((b.width(), b.height()), (40, 60));
+        // rotate90 is clockwise: the top-left corner goes to the top-right.
+        assert!(b.get(35, 5) && !b.get(5, 5));
+    }
+
+    #[test]
+    fn shrinking_keeps_one_pixel_bars_as_ink_only_where_they_dominate() {
+        // Two-pixel bars every four pixels, shrunk by half: one dot of ink, one of paper.
+        let img = GrayImage::from_fn(400, 600, |x, _| Luma([if x % 4 < 2 { 0 } else { 255 }]));
+        let b = fit_to_dots(&img, 200, 300);
+        assert_eq!((b.width(), b.height()), (200, 300));
+        let row: Vec<bool> = (0..8).map(|x| b.get(x, 10)).collect();
+        assert_eq!(row, [true, false, true, false, true, false, true, false]);
+    }
+}

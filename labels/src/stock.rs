@@ -1,0 +1,178 @@
+//! Label stocks and printer resolutions: where a laid-out label lands on the medium.
+//! Knows page sizes and placements only; what goes on a label is `render::layout`'s.
+
+/// The medium a label is printed on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Stock {
+    /// 4×6 in thermal label (101.6 × 152.4 mm), the carriers' standard.
+    #[default]
+    In4x6,
+    /// 4×8 in thermal label; the extra 2 in give the GS1-128 and 2D symbols a band of their own.
+    In4x8,
+    /// A6 (105 × 148 mm), common in Europe: the 4×6 layout scaled by 148/152.4 (97%).
+    A6,
+    /// US Letter sheet, two 4×6 labels side by side, for office printers.
+    Letter2Up,
+    /// A4 sheet, two 4×6 labels side by side (scaled to 95% to keep 5 mm margins).
+    A42Up,
+}
+
+/// Thermal printhead resolution, for ZPL and PNG. PDF is resolution-free.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Dpi {
+    /// 8 dots/mm, the common Zebra head (ZD420, GK420).
+    #[default]
+    D203,
+    /// 12 dots/mm (ZT411-300, ZD621-300).
+    D300,
+}
+
+impl Dpi {
+    /// Dots per inch.
+    pub fn dpi(self) -> u32 {
+        match self {
+            Dpi::D203 => 203,
+            Dpi::D300 => 300,
+        }
+    }
+
+    /// Dots per millimetre: a 4 in wide label is 812 or 1200 dots, as printers set `^PW`.
+    pub fn dots_per_mm(self) -> f32 {
+        self.dpi() as f32 / 25.4
+    }
+
+    /// The whole dots per mm a ZPL renderer takes (8 or 12), as the printers' own
+    /// spec sheets round them.
+    pub(crate) fn whole_dots_per_mm(self) -> i32 {
+        match self {
+            Dpi::D203 => 8,
+            Dpi::D300 => 12,
+        }
+    }
+}
+
+/// How to render: on which stock, at which resolution (ZPL, PNG).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RenderOptions {
+    /// Medium; sheets (Letter, A4) are PDF only.
+    pub stock: Stock,
+    /// Printhead resolution for ZPL and PNG.
+    pub dpi: Dpi,
+}
+
+/// Where one label's layout (in its own mm) lands on a page: `page = offset + scale × layout`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Placement {
+    pub(crate) x: f32,
+    pub(crate) y: f32,
+    pub(crate) scale: f32,
+}
+
+use crate::render::layout::{LABEL_HEIGHT_MM, LABEL_WIDTH_MM as LAYOUT_WIDTH_MM, TALL_HEIGHT_MM};
+
+const SHEET_MARGIN_MM: f32 = 5.0;
+const SHEET_GAP_MM: f32 = 5.0;
+
+impl Stock {
+    /// Page size in mm (width, height).
+    pub fn page_mm(self) -> (f32, f32) {
+        match self {
+            Stock::In4x6 => (101.6, 152.4),
+            Stock::In4x8 => (101.6, 203.2),
+            Stock::A6 => (105.0, 148.0),
+            Stock::Letter2Up => (215.9, 279.4),
+            Stock::A42Up => (210.0, 297.0),
+        }
+    }
+
+    /// Height of the layout drawn on this stock: the 4×8 layout is taller, every other
+    /// stock carries the 4×6 one (scaled where it does not fit).
+    pub(crate) fn layout_height_mm(self) -> f32 {
+        match self {
+            Stock::In4x8 => TALL_HEIGHT_MM,
+            _ => LABEL_HEIGHT_MM,
+        }
+    }
+
+    /// Labels per page.
+    pub fn labels_per_page(self) -> usize {
+        if self.is_sheet() { 2 } else { 1 }
+    }
+
+    /// Office-printer sheets: PDF only, never sent to a thermal printer.
+    pub fn is_sheet(self) -> bool {
+        matches!(self, Stock::Letter2Up | Stock::A42Up)
+    }
+
+    /// Where the `slot`-th label of a page goes.
+    pub(crate) fn placement(self, slot: usize) -> Placement {
+        let (page_w, page_h) = self.page_mm();
+        let layout_h = self.layout_height_mm();
+        if !self.is_sheet() {
+            // Fit the layout and centre it: identity on 4×6 and 4×8.
+            let scale = (page_w / LAYOUT_WIDTH_MM).min(page_h / layout_h).min(1.0);
+            return Placement {
+                x: (page_w - LAYOUT_WIDTH_MM * scale) / 2.0,
+                y: (page_h - layout_h * scale) / 2.0,
+                scale,
+            };
+        }
+        // Two labels side by side, never enlarged, shrunk only as far as the margins need.
+        let room = page_w - 2.0 * SHEET_MARGIN_MM - SHEET_GAP_MM;
+        let scale = (room / (2.0 * LAYOUT_WIDTH_MM)).min(1.0);
+        let w = LAYOUT_WIDTH_MM * scale;
+        let left = (page_w - 2.0 * w - SHEET_GAP_MM) / 2.0;
+        Placement {
+            x: left + slot as f32 * (w + SHEET_GAP_MM),
+            y: SHEET_MARGIN_MM + 10.0,
+            scale,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_label_lies_inside_its_page_with_sheet_margins() {
+        for stock in [
+            Stock::In4x6,
+            Stock::In4x8,
+            Stock::A6,
+            Stock::Letter2Up,
+            Stock::A42Up,
+        ] {
+            let (w, h) = stock.page_mm();
+            let margin = if stock.is_sheet() {
+                SHEET_MARGIN_MM
+            } else {
+                0.0
+            };
+            let mut right_edges = Vec::new();
+            for slot in 0..stock.labels_per_page() {
+                let p = stock.placement(slot);
+                let right = p.x + LAYOUT_WIDTH_MM * p.scale;
+                let bottom = p.y + stock.layout_height_mm() * p.scale;
+                assert!(
+                    p.x >= margin - 1e-3 && right <= w - margin + 1e-3,
+                    "{stock:?}"
+                );
+                assert!(
+                    p.y >= margin - 1e-3 && bottom <= h - margin + 1e-3,
+                    "{stock:?}"
+                );
+                right_edges.push((p.x, right));
+            }
+            if let [(_, first_right), (second_left, _)] = right_edges[..] {
+                assert!(
+                    second_left - first_right >= SHEET_GAP_MM - 1e-3,
+                    "{stock:?} overlap"
+                );
+            }
+        }
+        assert_eq!(Stock::In4x6.placement(0).scale, 1.0);
+        assert_eq!(Stock::In4x8.placement(0).scale, 1.0);
+        assert!((Stock::A6.placement(0).scale - 148.0 / 152.4).abs() < 1e-6);
+    }
+}
