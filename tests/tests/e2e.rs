@@ -401,3 +401,58 @@ async fn errors_are_problem_json_with_the_right_status() {
     assert!(doc["paths"]["/v1/shipments"]["post"].is_object());
     assert_eq!(c.get("/docs/").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_multi_piece_shipment_prints_every_piece_in_one_document() {
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+    let c = Client {
+        http: reqwest::Client::new(),
+        base: hub.base.clone(),
+        key: boot["api_key"].as_str().unwrap().to_string(),
+    };
+    let mut body = rate_body();
+    body["parcels"] = json!([
+        {"weight":{"value":"2.5","unit":"kg"}},
+        {"weight":{"value":"4","unit":"lb"}}
+    ]);
+    body["carrier_account"] = boot["carrier_account"].clone();
+    body["service"] = json!("standard");
+    body["reference"] = json!("ORDER-2P");
+    let res = c.post("/v1/shipments", &body, None).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let shipment = json_of(res).await;
+    let id = shipment["id"].as_str().unwrap();
+    let pieces: Vec<String> = shipment["pieces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(pieces.len(), 2);
+
+    let pdf = c
+        .get(&format!("/v1/shipments/{id}/label?format=pdf"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    if common::tools_present(&["pdftoppm", "zbarimg"]) {
+        let mut decoded = common::decode_pdf_barcodes(&pdf);
+        decoded.sort();
+        let mut want = pieces.clone();
+        want.sort();
+        assert_eq!(decoded, want, "one scannable label per piece");
+    }
+    let zpl = c
+        .get(&format!("/v1/shipments/{id}/label?format=zpl"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(zpl.matches("^XA").count(), 2);
+    assert!(pieces.iter().all(|p| zpl.contains(p.as_str())));
+    let png = c.get(&format!("/v1/shipments/{id}/label?format=png")).await;
+    assert_eq!(png.headers()["content-type"], "image/png");
+    assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG"));
+}

@@ -25,7 +25,7 @@ use crate::state::AppState;
 use crate::store::{DocumentRecord, NewEvent, ShipmentRecord};
 
 /// Formats the hub renders itself for carriers that return no label document.
-const RENDERED_FORMATS: &[LabelFormat] = &[LabelFormat::Pdf, LabelFormat::Zpl];
+const RENDERED_FORMATS: &[LabelFormat] = &[LabelFormat::Pdf, LabelFormat::Zpl, LabelFormat::Png];
 
 /// The format to ask the carrier for so that `wanted` can be served: `None` when the hub renders
 /// labels itself (the carrier makes none), `Some(wanted)` when the carrier makes it, or a
@@ -605,7 +605,7 @@ async fn get_label(
                 .await
                 .map_err(|e| ApiError::Internal(format!("label conversion task: {e}")))??
         }
-        None => render(&app, &s, &wb, format)?,
+        None => render(&app, &s, &wb, format).await?,
     };
     let mut res = bytes.into_response();
     res.headers_mut().insert(
@@ -624,7 +624,9 @@ async fn get_label(
     Ok(res)
 }
 
-fn render(
+/// Every piece's label in one document (one PDF page or one ZPL block per piece; a PNG is
+/// one image, so it shows the first piece), rendered off the async workers.
+async fn render(
     app: &AppState,
     s: &ShipmentRecord,
     wb: &StoredWaybill,
@@ -642,23 +644,46 @@ fn render(
     let service_name = entry
         .and_then(|e| e.capabilities.service(&s.service_code))
         .map_or(s.service_code.as_str(), |x| x.name);
-    let spec = shiphub_labels::LabelSpec {
-        carrier: entry.map_or(s.carrier.clone(), |e| e.name.to_string()),
-        service_name: service_name.to_string(),
-        service_code: s.service_code.clone(),
-        tracking_number: wb.pieces.first().cloned().unwrap_or_else(|| {
-            s.tracking_number
-                .parse()
-                .expect("stored tracking number is valid")
-        }),
-        from: request.shipment.from,
-        to: request.shipment.to,
-        weight: request.shipment.parcels[0].weight,
-        reference: request.reference,
-        ship_date: request.shipment.ship_date.unwrap_or(s.created_at.date()),
-        piece_number: 1,
-        piece_count: u16::try_from(wb.pieces.len().max(1)).unwrap_or(u16::MAX),
+    let master: TrackingNumber = s
+        .tracking_number
+        .parse()
+        .map_err(|e: shiphub_carriers::model::InvalidValue| ApiError::Internal(e.to_string()))?;
+    let pieces = if wb.pieces.is_empty() {
+        vec![master]
+    } else {
+        wb.pieces.clone()
     };
-    shiphub_labels::render(&spec, format)
-        .map_err(|e| ApiError::Internal(format!("label render: {e}")))
+    let count = u16::try_from(pieces.len()).unwrap_or(u16::MAX);
+    let parcels = &request.shipment.parcels;
+    let labels: Vec<shiphub_labels::Label> = pieces
+        .into_iter()
+        .take(if format == LabelFormat::Png {
+            1
+        } else {
+            usize::MAX
+        })
+        .enumerate()
+        .map(|(i, tracking_number)| {
+            shiphub_labels::LabelSpec {
+                carrier: entry.map_or(s.carrier.clone(), |e| e.name.to_string()),
+                service_name: service_name.to_string(),
+                service_code: s.service_code.clone(),
+                tracking_number,
+                from: request.shipment.from.clone(),
+                to: request.shipment.to.clone(),
+                weight: parcels.get(i).unwrap_or(&parcels[0]).weight,
+                reference: request.reference.clone(),
+                ship_date: request.shipment.ship_date.unwrap_or(s.created_at.date()),
+                piece_number: u16::try_from(i + 1).unwrap_or(u16::MAX),
+                piece_count: count,
+            }
+            .into()
+        })
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        shiphub_labels::render_with(&labels, format, &shiphub_labels::RenderOptions::default())
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("label render task: {e}")))?
+    .map_err(|e| ApiError::Internal(format!("label render: {e}")))
 }
