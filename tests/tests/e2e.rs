@@ -456,3 +456,70 @@ async fn a_multi_piece_shipment_prints_every_piece_in_one_document() {
     assert_eq!(png.headers()["content-type"], "image/png");
     assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG"));
 }
+
+#[tokio::test]
+async fn an_international_shipment_gets_its_customs_documents() {
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+    let c = Client {
+        http: reqwest::Client::new(),
+        base: hub.base.clone(),
+        key: boot["api_key"].as_str().unwrap().to_string(),
+    };
+    let mut body = rate_body();
+    body["to"] = json!({"name":"Empfänger","street":["Unter den Linden 1"],"city":"Berlin","postal_code":"10117","country":"DE"});
+    body["customs"] = json!({"incoterm":"DDP","content_type":"merchandise","items":[
+        {"description":"Cotton T-shirt","quantity":3,"unit_value":{"amount":"12.50","currency":"USD"},
+         "unit_weight":{"value":"0.2","unit":"kg"},"hs_code":"6109.10","origin_country":"US"}],
+        "importer":{"eori":"DE123456789012345"}});
+    body["carrier_account"] = boot["carrier_account"].clone();
+    body["service"] = json!("express");
+    body["reference"] = json!("INV-77");
+    let res = c.post("/v1/shipments", &body, None).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = json_of(res).await["id"].as_str().unwrap().to_string();
+
+    for kind in ["commercial_invoice", "cn22", "cn23"] {
+        let res = c.get(&format!("/v1/shipments/{id}/documents/{kind}")).await;
+        assert_eq!(res.status(), StatusCode::OK, "{kind}");
+        assert_eq!(res.headers()["content-type"], "application/pdf");
+        let pdf = res.bytes().await.unwrap();
+        assert!(pdf.starts_with(b"%PDF"));
+        if kind == "commercial_invoice" && common::tools_present(&["pdftotext"]) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("invoice.pdf");
+            std::fs::write(&path, &pdf).unwrap();
+            let out = std::process::Command::new("pdftotext")
+                .arg(&path)
+                .arg("-")
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            for expected in ["610910", "DDP", "37.50", "INV-77", "DE123456789012345"] {
+                assert!(
+                    text.contains(expected),
+                    "{expected} missing from the invoice:\n{text}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        c.get(&format!("/v1/shipments/{id}/documents/passport"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // A domestic shipment has none.
+    let mut domestic = rate_body();
+    domestic["carrier_account"] = boot["carrier_account"].clone();
+    domestic["service"] = json!("economy");
+    let id = json_of(c.post("/v1/shipments", &domestic, None).await).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = c
+        .get(&format!("/v1/shipments/{id}/documents/commercial_invoice"))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

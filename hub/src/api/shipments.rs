@@ -88,6 +88,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(void_shipment))
         .routes(routes!(get_label))
         .routes(routes!(get_tracking))
+        .routes(routes!(get_customs_document))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -553,6 +554,55 @@ async fn get_tracking(
         )));
     }
     Ok(axum::Json(results.swap_remove(0)))
+}
+
+/// A customs document for an international shipment, drawn from its customs declaration:
+/// `cn22` (small parcels, up to 5 items), `cn23`, or `commercial_invoice` (PDF).
+#[utoipa::path(get, path = "/v1/shipments/{id}/documents/{kind}", tag = "shipments",
+    params(("id" = String, Path), ("kind" = String, Path, description = "cn22 | cn23 | commercial_invoice")),
+    responses((status = 200, description = "application/pdf document"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "no customs declaration, or too many items for a CN 22")))]
+async fn get_customs_document(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path((id, kind)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let s = load(&app, &tenant, &id).await?;
+    let request: ShipRequest =
+        serde_json::from_str(&s.request).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let declaration = request
+        .shipment
+        .customs
+        .ok_or_else(|| ApiError::field("/customs", "this shipment has no customs declaration"))?;
+    let input = shiphub_labels::customs_docs::CustomsInput {
+        declaration,
+        sender: request.shipment.from,
+        receiver: request.shipment.to,
+        tracking_number: s.tracking_number.parse().ok(),
+        invoice_number: request.reference.unwrap_or_else(|| s.id.to_string()),
+        date: request.shipment.ship_date.unwrap_or(s.created_at.date()),
+    };
+    let draw = match kind.as_str() {
+        "cn22" => shiphub_labels::customs_docs::cn22,
+        "cn23" => shiphub_labels::customs_docs::cn23,
+        "commercial_invoice" => shiphub_labels::customs_docs::commercial_invoice,
+        _ => {
+            return Err(ApiError::NotFound(
+                "document kind (cn22, cn23, commercial_invoice)",
+            ));
+        }
+    };
+    let pdf = tokio::task::spawn_blocking(move || draw(&input))
+        .await
+        .map_err(|e| ApiError::Internal(format!("document task: {e}")))?
+        .map_err(|e| ApiError::field("/customs/items", e.to_string()))?;
+    let mut res = pdf.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    Ok(res)
 }
 
 #[derive(Deserialize, IntoParams)]
