@@ -173,6 +173,42 @@ async fn rate_ship_track_void_across_sandbox_ups_and_fedex() {
         assert_eq!(voided["status"], "voided");
     }
 
+    // Two FedEx pieces as PDF: asked as ZPL (which joins) and converted, so the one PDF holds
+    // every piece's label.
+    let mut two = shipment();
+    two["parcels"] = json!([
+        {"weight":{"value":"2.5","unit":"kg"}},
+        {"weight":{"value":"1","unit":"kg"}}
+    ]);
+    two["carrier_account"] = json!(fedex);
+    two["service"] = quotes
+        .iter()
+        .find(|q| q["carrier_account"] == fedex.as_str())
+        .unwrap()["service"]["code"]
+        .clone();
+    two["label_format"] = json!("pdf");
+    let (s, bought) = api.post("/v1/shipments", two).await;
+    assert_eq!(s, StatusCode::CREATED, "{bought}");
+    let id = bought["id"].as_str().unwrap();
+    let pdf = api
+        .get(&format!("/v1/shipments/{id}/label?format=pdf"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    if common::tools_present(&["pdftoppm", "zbarimg"]) {
+        let mut decoded = common::decode_pdf_barcodes(&pdf);
+        decoded.sort();
+        let mut pieces: Vec<String> = bought["pieces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect();
+        pieces.sort();
+        assert_eq!(decoded, pieces, "every piece in the one PDF");
+    }
+
     // A 429 with Retry-After: 1 is waited out and retried by the call layer.
     ups_sim.push(Fault {
         kind: FaultKind::RateLimited {

@@ -31,11 +31,20 @@ const RENDERED_FORMATS: &[LabelFormat] = &[LabelFormat::Pdf, LabelFormat::Zpl, L
 /// labels itself (the carrier makes none), `Some(wanted)` when the carrier makes it, or a
 /// format `labels` converts from locally (ZPL → PDF/PNG for ordinary printers, PNG → ZPL for
 /// thermal ones). The outer `None`: no way to serve `wanted`.
-fn carrier_format(offered: &[LabelFormat], wanted: LabelFormat) -> Option<Option<LabelFormat>> {
+///
+/// Several pieces wanted as PDF/PNG are asked for as ZPL when the carrier offers it: carriers
+/// return one document per piece, ZPL streams concatenate, and the conversion then yields one
+/// PDF with every piece (carrier PDFs cannot be joined byte-wise).
+fn carrier_format(
+    offered: &[LabelFormat],
+    wanted: LabelFormat,
+    pieces: usize,
+) -> Option<Option<LabelFormat>> {
     if offered.is_empty() {
         return RENDERED_FORMATS.contains(&wanted).then_some(None);
     }
-    if offered.contains(&wanted) {
+    let joinable = wanted == LabelFormat::Zpl || pieces < 2 || !offered.contains(&LabelFormat::Zpl);
+    if offered.contains(&wanted) && joinable {
         return Some(Some(wanted));
     }
     [LabelFormat::Zpl, LabelFormat::Png]
@@ -259,7 +268,7 @@ async fn create_shipment(
             return Err(ApiError::field("/service", format!("{} has no service `{}`; known: {}", entry.code, options.service, known.join(", "))));
         }
         let wanted = options.label_format;
-        let asked = carrier_format(entry.capabilities.label_formats, wanted)
+        let asked = carrier_format(entry.capabilities.label_formats, wanted, shipment.parcels.len())
             .ok_or_else(|| ApiError::field("/label_format", format!("{} labels are not available from {}", format_name(wanted), entry.code)))?;
         let request = ShipRequest { shipment, service: options.service, label_format: asked.unwrap_or(wanted), reference: options.reference };
         let adapter = app.carriers.adapter(&tenant, &account, &app.master_key)?;
@@ -736,4 +745,26 @@ async fn render(
     .await
     .map_err(|e| ApiError::Internal(format!("label render task: {e}")))?
     .map_err(|e| ApiError::Internal(format!("label render: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use LabelFormat::{Pdf, Png, Zpl};
+
+    #[test]
+    fn the_carrier_is_asked_for_a_format_the_hub_can_serve_the_wanted_one_from() {
+        // the hub renders for carriers without labels
+        assert_eq!(carrier_format(&[], Pdf, 1), Some(None));
+        // native formats are asked for as they are
+        assert_eq!(carrier_format(&[Pdf, Zpl], Pdf, 1), Some(Some(Pdf)));
+        // UPS-like: no PDF, so ZPL converted locally; PNG-only carriers convert to ZPL
+        assert_eq!(carrier_format(&[Zpl, Png], Pdf, 1), Some(Some(Zpl)));
+        assert_eq!(carrier_format(&[Png], Zpl, 1), Some(Some(Png)));
+        // several pieces: ZPL joins, so one PDF can hold every piece
+        assert_eq!(carrier_format(&[Pdf, Zpl, Png], Pdf, 3), Some(Some(Zpl)));
+        assert_eq!(carrier_format(&[Pdf], Pdf, 3), Some(Some(Pdf)));
+        // nothing to convert from
+        assert_eq!(carrier_format(&[Pdf], Zpl, 1), None);
+    }
 }
