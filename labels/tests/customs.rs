@@ -2,6 +2,8 @@
 //! `pdftotext`, the tracking barcode rasterized with `pdftoppm` and decoded with `zbarimg`.
 //! Missing tools fail under `CI=true` and skip loudly elsewhere.
 
+mod common;
+use common::have_tools;
 use std::path::Path;
 use std::process::Command;
 
@@ -71,23 +73,6 @@ fn two_items() -> CustomsInput {
         item("Cotton T-shirt", 3, dec!(12.99), "6109.10", "PT"),
         item("Leather wallet", 1, dec!(45.5), "420231", "IT"),
     ])
-}
-
-fn have_tools(tools: &[&str]) -> bool {
-    let missing: Vec<&str> = tools
-        .iter()
-        .copied()
-        .filter(|t| Command::new(t).arg("-v").output().is_err())
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let hint = "apt-get install --no-install-recommends poppler-utils zbar-tools";
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("CI=true and {missing:?} not installed ({hint})");
-    }
-    eprintln!("SKIPPED: {missing:?} not installed ({hint})");
-    false
 }
 
 fn run(cmd: &mut Command) -> String {

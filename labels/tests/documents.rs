@@ -3,6 +3,8 @@
 //! `labelize`, and every symbol decoded by `zbarimg` (rxing for DataMatrix, which zbar
 //! cannot read). Missing tools fail under `CI=true` and skip loudly elsewhere.
 
+mod common;
+use common::have_tools;
 use std::path::Path;
 use std::process::Command;
 
@@ -61,23 +63,6 @@ fn full_label(matrix: MatrixCode) -> Label {
         gs1: Some(sscc()),
         matrix: Some(matrix),
     }
-}
-
-fn have_tools(tools: &[&str]) -> bool {
-    let missing: Vec<&str> = tools
-        .iter()
-        .copied()
-        .filter(|t| Command::new(t).arg("-v").output().is_err())
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let hint = "apt-get install --no-install-recommends poppler-utils zbar-tools";
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("CI=true and {missing:?} not installed ({hint})");
-    }
-    eprintln!("SKIPPED: {missing:?} not installed ({hint})");
-    false
 }
 
 fn run(cmd: &mut Command) -> String {

@@ -2,6 +2,8 @@
 //! `pdftoppm` and decoded with `zbarimg`, text is read back with `pdftotext`. Without
 //! those tools the tests say they skipped, except under `CI=true`, where they fail.
 
+mod common;
+use common::have_tools;
 use std::path::Path;
 use std::process::Command;
 
@@ -60,25 +62,6 @@ fn spec(tracking: &str) -> LabelSpec {
         piece_number: 1,
         piece_count: 2,
     }
-}
-
-/// True when every tool is installed. Missing tools fail the test under `CI=true` and
-/// skip it (loudly) elsewhere.
-fn have_tools(tools: &[&str]) -> bool {
-    let missing: Vec<&str> = tools
-        .iter()
-        .copied()
-        .filter(|t| Command::new(t).arg("-v").output().is_err())
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let hint = "apt-get install --no-install-recommends poppler-utils zbar-tools";
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("CI=true and {missing:?} not installed ({hint})");
-    }
-    eprintln!("SKIPPED: {missing:?} not installed ({hint})");
-    false
 }
 
 fn run(cmd: &mut Command) -> String {
