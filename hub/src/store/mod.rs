@@ -192,25 +192,7 @@ impl Store {
             return Err(StoreError::Url(url.to_string()));
         };
         let opts = match backend {
-            Backend::Sqlite => AnyPoolOptions::new()
-                .max_connections(8)
-                .after_connect(|conn, _| {
-                    Box::pin(async move {
-                        sqlx::query("PRAGMA journal_mode = WAL")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA busy_timeout = 5000")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA synchronous = NORMAL")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA foreign_keys = ON")
-                            .execute(&mut *conn)
-                            .await?;
-                        Ok(())
-                    })
-                }),
+            Backend::Sqlite => sqlite_options().max_connections(8),
             Backend::Postgres => {
                 let opts = AnyPoolOptions::new().max_connections(16);
                 match pg_schema {
