@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Tenant, parse_value};
+use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_value};
 use super::idempotency::{self, Answer};
 use super::problem::{ApiError, Problem};
 use crate::ids::AccountId;
@@ -106,7 +106,7 @@ async fn create_account(
     IdempotencyKey(key): IdempotencyKey,
     body: JsonBody<serde_json::Value>,
 ) -> Response {
-    let hash = body.canonical_hash.clone();
+    let hash = canonical_hash(&body.value);
     idempotency::run(
         &app.clone(),
         &tenant.clone(),

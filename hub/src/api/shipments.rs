@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Tenant, parse_value};
+use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_value};
 use super::idempotency::{self, Answer};
 use super::problem::{ApiError, Problem};
 use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
@@ -252,7 +252,7 @@ async fn create_shipment(
     IdempotencyKey(key): IdempotencyKey,
     body: JsonBody<serde_json::Value>,
 ) -> Response {
-    let hash = body.canonical_hash.clone();
+    let hash = canonical_hash(&body.value);
     idempotency::run(&app.clone(), &tenant.clone(), key, "POST /v1/shipments", &hash, |owned| async move {
         let options: ShipOptions = parse_value(body.value.clone())?;
         let shipment: RateRequest = parse_value(body.value)?;
