@@ -1,5 +1,24 @@
-//! shiphub-rating: rate cards, freight cost that explains itself, the table-rate carrier for
-//! carriers without an API, and carrier invoice import and audit. Depends only on
-//! `shiphub-carriers` (the vocabulary). Its capabilities arrive with their own issues; until
-//! then the crate is an empty member of the workspace so the dependency direction
-//! (`hub -> rating -> carriers`) is fixed from the start.
+//! shiphub-rating: rate cards and freight cost that explains itself, and the table-rate
+//! carrier for carriers without an API. Depends only on `shiphub-carriers` (the vocabulary).
+//!
+//! - [`RateCard::from_toml`] loads and validates a card (format: `rating/README.md`); a bad
+//!   card is a [`CardError`] with line, column and field.
+//! - [`RateCards`] holds a card's versions and prices a `RateRequest` with the one in force on
+//!   the ship date: [`RatedQuote`]s whose every charge carries its [`Step`]s, convertible to
+//!   the workspace `Quote` with [`RatedQuote::to_quote`].
+//! - [`table_rate`] is the `Carrier` over a card, with its registry entry
+//!   [`table_rate::ENTRY`].
+//!
+//! Invoice import and audit arrive with their own issue.
+
+mod book;
+mod card;
+mod explain;
+mod quote;
+pub mod table_rate;
+
+pub use book::{CardsError, RateCards};
+pub use card::postal::PostalKey;
+pub use card::{CardError, RateCard, ServiceSummary};
+pub use explain::{AmountBasis, BillableRule, RatedCharge, RatedQuote, Step, SurchargeRule};
+pub use quote::{QuoteOptions, RateError};

@@ -1,0 +1,656 @@
+//! The quote engine: prices a `RateRequest` from one compiled card. Pure (no clock, no I/O),
+//! allocation-light, and every line is explained by the [`Step`]s that produced it.
+//!
+//! Order of work for each service: zone (once per request) → billable weight → base from the
+//! weight breaks (plus increments above the last break) → contract discount → minimum charge →
+//! accessorials → fuel on the net transportation charge and the fuel-bearing accessorials →
+//! conversion to the quote currency. Each line is rounded half away from zero to the
+//! currency's minor unit as it is made; the total is the sum of the rounded lines, so a quote
+//! always adds up exactly. Conversion converts each rounded line and rounds again.
+
+use std::sync::Arc;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Serialize;
+use shiphub_carriers::model::{
+    ChargeKind, Currency, Incoterm, LengthUnit, Money, RateRequest, Weight, WeightUnit,
+};
+use time::{Date, Duration, Weekday};
+
+use crate::card::postal::PostalKey;
+use crate::card::{Basis, RateCard, Service, When};
+use crate::explain::{AmountBasis, BillableRule, RatedCharge, RatedQuote, Step, SurchargeRule};
+
+/// What a request can ask for beyond `RateRequest` (which has no field for these yet).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QuoteOptions {
+    /// Signature on delivery (the card's `signature` accessorial).
+    pub signature: bool,
+    /// Saturday delivery (the card's `saturday` accessorial).
+    pub saturday_delivery: bool,
+    /// Show amounts in this currency; the card must state a rate to it. Default: the card's
+    /// `quote_currency`, else its own currency.
+    pub currency: Option<Currency>,
+}
+
+/// Why a shipment could not be priced: a field of the request (JSON pointer, as in the API),
+/// a stable code and a message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct RateError {
+    /// JSON pointer into the request (`/to/postal_code`).
+    pub field: String,
+    /// Stable code: `NO_CARD`, `ORIGIN_NOT_SERVED`, `NO_ZONE`, `UNKNOWN_SERVICE`,
+    /// `SERVICE_NOT_IN_ZONE`, `TOO_HEAVY`, `NO_RATE_FOR_CURRENCY`, `INVALID_SHIPMENT`.
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl RateError {
+    pub(crate) fn new(
+        field: impl Into<String>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        RateError {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// One parcel in the card's units.
+struct Pkg {
+    actual: Decimal,
+    /// Sides, longest first, in the card's length unit.
+    sides: Option<[Decimal; 3]>,
+}
+
+/// What every service of one request shares.
+pub(crate) struct Prepared {
+    zone: usize,
+    zone_step: Step,
+    pkgs: Vec<Pkg>,
+    postal: PostalKey,
+    ship_date: Date,
+    target: Option<(Currency, Decimal, u32)>,
+}
+
+fn round(d: Decimal, dp: u32) -> Decimal {
+    d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
+}
+
+fn ceil_to(v: Decimal, step: Decimal) -> Decimal {
+    if step == Decimal::ONE {
+        v.ceil()
+    } else {
+        (v / step).ceil() * step
+    }
+}
+
+/// Ship date plus `days` business days (Monday to Friday).
+fn add_business_days(mut d: Date, days: u32) -> Date {
+    let mut left = days;
+    while left > 0 {
+        d += Duration::days(1);
+        if !matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday) {
+            left -= 1;
+        }
+    }
+    d
+}
+
+impl RateCard {
+    fn w(&self, v: Decimal) -> Weight {
+        Weight::new(v, self.weight_unit).expect("weights here are never negative")
+    }
+    fn money(&self, v: Decimal) -> Money {
+        Money::new(v, self.currency)
+    }
+    fn length_name(&self) -> &'static str {
+        match self.length_unit {
+            LengthUnit::Cm => "cm",
+            LengthUnit::In => "in",
+        }
+    }
+    fn weight_name(&self) -> &'static str {
+        match self.weight_unit {
+            WeightUnit::Lb => "lb",
+            _ => "kg",
+        }
+    }
+
+    /// Everything about `req` that does not depend on the service: validation, the zone,
+    /// parcels in the card's units, the quote currency.
+    pub(crate) fn prepare(
+        &self,
+        req: &RateRequest,
+        opts: &QuoteOptions,
+        ship_date: Date,
+    ) -> Result<Prepared, RateError> {
+        req.validate()
+            .map_err(|e| RateError::new(e.field, "INVALID_SHIPMENT", e.message))?;
+        if !self.is_valid_on(ship_date) {
+            return Err(RateError::new(
+                "/ship_date",
+                "NO_CARD",
+                format!("card {} is not valid on {ship_date}", self.name),
+            ));
+        }
+        if !self.origins.contains(&req.from.country) {
+            return Err(RateError::new(
+                "/from/country",
+                "ORIGIN_NOT_SERVED",
+                format!("card {} does not ship from {}", self.name, req.from.country),
+            ));
+        }
+        let from_key = PostalKey::new(req.from.postal_code.as_deref().unwrap_or_default());
+        let postal = PostalKey::new(req.to.postal_code.as_deref().unwrap_or_default());
+        let candidates = self.by_destination.get(&req.to.country).ok_or_else(|| {
+            RateError::new(
+                "/to/country",
+                "NO_ZONE",
+                format!("card {} has no zone for {}", self.name, req.to.country),
+            )
+        })?;
+        let (zone, place) = candidates
+            .iter()
+            .copied()
+            .find(|&(zi, pi)| {
+                let z = &self.zones[zi];
+                z.to[pi].postal.matches(&postal)
+                    && z.from.as_ref().is_none_or(|from| {
+                        from.iter()
+                            .any(|p| p.country == req.from.country && p.postal.matches(&from_key))
+                    })
+            })
+            .ok_or_else(|| {
+                RateError::new(
+                    "/to/postal_code",
+                    "NO_ZONE",
+                    format!(
+                        "card {} has no zone for {} {postal:?} from {}",
+                        self.name, req.to.country, req.from.country
+                    ),
+                )
+            })?;
+        let zone_step = Step::Zone {
+            zone: self.zones[zone].id.clone(),
+            origin: req.from.country,
+            destination: req.to.country,
+            postal_code: postal,
+            rule: self.zones[zone].to[place].describe.clone(),
+        };
+        let pkgs = req
+            .parcels
+            .iter()
+            .map(|p| Pkg {
+                actual: p.weight.to(self.weight_unit).value(),
+                sides: p.dimensions.map(|d| {
+                    let d = d.to(self.length_unit);
+                    let mut s = [d.length(), d.width(), d.height()];
+                    s.sort_unstable_by(|a, b| b.cmp(a));
+                    s
+                }),
+            })
+            .collect();
+        let target = match opts.currency {
+            None => self.quote_currency,
+            Some(c) if c == self.currency => None,
+            Some(c) => {
+                let (_, rate) = self.rates.iter().find(|(x, _)| *x == c).ok_or_else(|| {
+                    RateError::new(
+                        "/currency",
+                        "NO_RATE_FOR_CURRENCY",
+                        format!(
+                            "card {} states no rate from {} to {c}",
+                            self.name, self.currency
+                        ),
+                    )
+                })?;
+                Some((c, *rate, c.minor_units()))
+            }
+        };
+        Ok(Prepared {
+            zone,
+            zone_step,
+            pkgs,
+            postal,
+            ship_date,
+            target,
+        })
+    }
+
+    /// Quotes of every service that serves the request's zone, in card order.
+    pub(crate) fn quote_all(
+        &self,
+        req: &RateRequest,
+        opts: &QuoteOptions,
+        ship_date: Date,
+    ) -> Result<Vec<RatedQuote>, RateError> {
+        let p = self.prepare(req, opts, ship_date)?;
+        let mut out = Vec::with_capacity(self.services.len());
+        for s in &self.services {
+            if s.column_of_zone[p.zone].is_some() {
+                out.push(self.price(s, &p, req, opts)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The quote of service `code`.
+    pub(crate) fn quote_one(
+        &self,
+        req: &RateRequest,
+        code: &str,
+        opts: &QuoteOptions,
+        ship_date: Date,
+    ) -> Result<RatedQuote, RateError> {
+        let s = self
+            .services
+            .iter()
+            .find(|s| &*s.code == code)
+            .ok_or_else(|| {
+                RateError::new(
+                    "/service",
+                    "UNKNOWN_SERVICE",
+                    format!("card {} has no service `{code}`", self.name),
+                )
+            })?;
+        let p = self.prepare(req, opts, ship_date)?;
+        self.price(s, &p, req, opts)
+    }
+
+    /// The price of `w` in column `col`, with the step that explains it.
+    fn lookup(
+        &self,
+        s: &Service,
+        col: usize,
+        w: Decimal,
+        package: Option<usize>,
+    ) -> Result<(Decimal, Step), RateError> {
+        let prices = &s.prices[col];
+        let i = s.breaks.partition_point(|b| *b < w);
+        if i < s.breaks.len() {
+            let price = prices[i];
+            return Ok((
+                price,
+                Step::Break {
+                    package,
+                    weight: self.w(w),
+                    up_to: self.w(s.breaks[i]),
+                    price: self.money(price),
+                },
+            ));
+        }
+        let last = s.breaks.len() - 1;
+        let Some(add) = &s.additional else {
+            return Err(RateError::new(
+                package.map_or("/parcels".to_string(), |p| format!("/parcels/{p}/weight")),
+                "TOO_HEAVY",
+                format!(
+                    "{} {} is above the heaviest break of {} ({} {}), and the card prices nothing heavier",
+                    w,
+                    self.weight_name(),
+                    s.code,
+                    s.breaks[last],
+                    self.weight_name()
+                ),
+            ));
+        };
+        let count = ((w - s.breaks[last]) / add.per).ceil();
+        let each = add.prices[col];
+        let amount = prices[last] + count * each;
+        Ok((
+            amount,
+            Step::Increments {
+                package,
+                weight: self.w(w),
+                last_break: self.w(s.breaks[last]),
+                last_break_price: self.money(prices[last]),
+                per: self.w(add.per),
+                count,
+                each: self.money(each),
+                amount: self.money(amount),
+            },
+        ))
+    }
+
+    fn price(
+        &self,
+        s: &Service,
+        p: &Prepared,
+        req: &RateRequest,
+        opts: &QuoteOptions,
+    ) -> Result<RatedQuote, RateError> {
+        let col = s.column_of_zone[p.zone].ok_or_else(|| {
+            RateError::new(
+                "/to",
+                "SERVICE_NOT_IN_ZONE",
+                format!("{} does not serve zone {}", s.code, self.zones[p.zone].id),
+            )
+        })?;
+        let dp = self.currency_dp;
+        let mut base_steps = Vec::with_capacity(2 + 2 * p.pkgs.len() + 1);
+        base_steps.push(p.zone_step.clone());
+
+        // Billable weight. A package without dimensions counts its actual weight as its
+        // dimensional weight: nothing is known to make it bill heavier.
+        let (mut total_actual, mut total_dim, mut any_dim) = (Decimal::ZERO, Decimal::ZERO, false);
+        let mut pkg_billable = Vec::with_capacity(p.pkgs.len());
+        for (i, k) in p.pkgs.iter().enumerate() {
+            if let Some(max) = s.max_package_weight
+                && k.actual > max
+            {
+                return Err(RateError::new(
+                    format!("/parcels/{i}/weight"),
+                    "TOO_HEAVY",
+                    format!(
+                        "{} takes packages up to {max} {}",
+                        s.code,
+                        self.weight_name()
+                    ),
+                ));
+            }
+            let dim = match (s.dim_divisor, k.sides) {
+                (Some(div), Some([a, b, c])) => Some(a * b * c / div),
+                _ => None,
+            };
+            total_actual += k.actual;
+            total_dim += dim.unwrap_or(k.actual);
+            any_dim |= dim.is_some();
+            if s.billable != BillableRule::Shipment {
+                let billable = ceil_to(dim.map_or(k.actual, |d| d.max(k.actual)), s.rounding);
+                pkg_billable.push(billable);
+                base_steps.push(Step::PackageWeight {
+                    package: i,
+                    actual: self.w(k.actual),
+                    dimensional: dim.map(|d| self.w(d)),
+                    divisor: dim.and(s.dim_divisor),
+                    rounded_to: s.rounding,
+                    billable: self.w(billable),
+                });
+            }
+        }
+        let billable = match s.billable {
+            BillableRule::Shipment => ceil_to(total_actual.max(total_dim), s.rounding),
+            _ => pkg_billable.iter().sum(),
+        };
+        base_steps.push(Step::ShipmentWeight {
+            rule: s.billable,
+            actual: self.w(total_actual),
+            dimensional: any_dim.then(|| self.w(total_dim)),
+            billable: self.w(billable),
+        });
+        let mut base = Decimal::ZERO;
+        if s.billable == BillableRule::PerPackage {
+            for (i, w) in pkg_billable.iter().enumerate() {
+                let (price, step) = self.lookup(s, col, *w, Some(i))?;
+                base += price;
+                base_steps.push(step);
+            }
+        } else {
+            let (price, step) = self.lookup(s, col, billable, None)?;
+            base = price;
+            base_steps.push(step);
+        }
+
+        let mut charges = Vec::with_capacity(4 + s.accessorials.len());
+        charges.push(line(
+            ChargeKind::Base,
+            &BASE,
+            &BASE_NAME,
+            self.money(base),
+            base_steps,
+        ));
+        let mut net = base;
+        if let Some(pct) = s.discount {
+            let d = round(base * pct / Decimal::ONE_HUNDRED, dp);
+            net -= d;
+            charges.push(line(
+                ChargeKind::Discount,
+                &DISCOUNT,
+                &DISCOUNT_NAME,
+                self.money(-d),
+                vec![Step::Discount {
+                    percent: pct,
+                    of: self.money(base),
+                }],
+            ));
+        }
+        if let Some(min) = s.minimum
+            && net < min
+        {
+            charges.push(line(
+                ChargeKind::Base,
+                &MIN,
+                &MIN_NAME,
+                self.money(min - net),
+                vec![Step::Minimum {
+                    computed: self.money(net),
+                    minimum: self.money(min),
+                }],
+            ));
+            net = min;
+        }
+
+        let fuel_of = self.accessorials(s, p, req, opts, net, &mut charges) + net;
+
+        let fuel_row = s.fuel.iter().rev().find(|(from, _)| *from <= p.ship_date);
+        if let Some(&(from, pct)) = fuel_row {
+            let amount = round(fuel_of * pct / Decimal::ONE_HUNDRED, dp);
+            charges.push(line(
+                ChargeKind::Fuel,
+                &FUEL,
+                &FUEL_NAME,
+                self.money(amount),
+                vec![Step::Fuel {
+                    effective_from: from,
+                    percent: pct,
+                    of: self.money(fuel_of),
+                }],
+            ));
+        }
+
+        let currency = match p.target {
+            Some((to, rate, to_dp)) => {
+                for c in &mut charges {
+                    let converted = Money::new(round(c.amount.amount() * rate, to_dp), to);
+                    c.steps.push(Step::Converted {
+                        from: c.amount,
+                        rate,
+                        to: converted,
+                    });
+                    c.amount = converted;
+                }
+                to
+            }
+            None => self.currency,
+        };
+        let total = Money::new(charges.iter().map(|c| c.amount.amount()).sum(), currency);
+        let transit_days = s.transit_days.as_ref().map(|t| t[col]);
+        Ok(RatedQuote {
+            service: s.code.clone(),
+            service_name: s.name.clone(),
+            class: s.class,
+            total,
+            charges,
+            billable_weight: self.w(billable),
+            transit_days,
+            estimated_delivery: transit_days.map(|d| add_business_days(p.ship_date, d)),
+            steps: vec![Step::Card {
+                card: self.name.clone(),
+                valid_from: self.valid_from,
+                valid_to: self.valid_to,
+                ship_date: p.ship_date,
+            }],
+        })
+    }
+
+    /// Adds a line per matching accessorial (one per code, package matches summed into it) and
+    /// returns the part of their amounts that bears fuel.
+    fn accessorials(
+        &self,
+        s: &Service,
+        p: &Prepared,
+        req: &RateRequest,
+        opts: &QuoteOptions,
+        net: Decimal,
+        charges: &mut Vec<RatedCharge>,
+    ) -> Decimal {
+        // (accessorial, package, rule) in card order.
+        let mut hits: Vec<(usize, Option<usize>, SurchargeRule)> = Vec::new();
+        let mut shipment_mask = 0u64;
+        // `RateRequest::validate` allows at most 50 parcels.
+        let mut package_masks = [0u64; 50];
+        let ddp = req.is_international()
+            && req
+                .customs
+                .as_ref()
+                .is_some_and(|c| c.incoterm == Incoterm::DDP);
+        for &ai in &s.accessorials {
+            let a = &self.accessorials[ai];
+            let shipment_rule = match a.when {
+                When::Always => Some(SurchargeRule::Always),
+                When::Residential => req.to.residential.then_some(SurchargeRule::Residential),
+                When::RemoteArea => a
+                    .areas
+                    .iter()
+                    .find(|x| x.country == req.to.country && x.postal.matches(&p.postal))
+                    .map(|x| SurchargeRule::RemoteArea {
+                        area: x.describe.clone(),
+                    }),
+                When::Signature => opts.signature.then_some(SurchargeRule::Signature),
+                When::Saturday => opts.saturday_delivery.then_some(SurchargeRule::Saturday),
+                When::DutiesPaid => ddp.then_some(SurchargeRule::DutiesPaid),
+                When::Threshold => None,
+            };
+            if a.when == When::Threshold || (a.per_package && shipment_rule.is_some()) {
+                for (i, k) in p.pkgs.iter().enumerate() {
+                    let rule = match a.when {
+                        When::Threshold => self.threshold(a, k),
+                        _ => shipment_rule.clone(),
+                    };
+                    if let Some(rule) = rule {
+                        hits.push((ai, Some(i), rule));
+                        package_masks[i] |= 1 << ai;
+                    }
+                }
+            } else if let Some(rule) = shipment_rule {
+                hits.push((ai, None, rule));
+                shipment_mask |= 1 << ai;
+            }
+        }
+        let mut fuel_bearing = Decimal::ZERO;
+        let mut current: Option<usize> = None;
+        for (ai, package, rule) in hits {
+            let a = &self.accessorials[ai];
+            let mask = shipment_mask | package.map_or(0, |i| package_masks[i]);
+            if a.unless & mask != 0 {
+                continue;
+            }
+            let (amount, basis) = match a.basis {
+                Basis::Flat(x) => (
+                    x,
+                    AmountBasis::Flat {
+                        amount: self.money(x),
+                    },
+                ),
+                Basis::Percent(pct) => (
+                    round(net * pct / Decimal::ONE_HUNDRED, self.currency_dp),
+                    AmountBasis::Percent {
+                        percent: pct,
+                        of: self.money(net),
+                    },
+                ),
+            };
+            if a.fuel {
+                fuel_bearing += amount;
+            }
+            let step = Step::Surcharge {
+                code: a.code.clone(),
+                package,
+                rule,
+                amount: basis,
+            };
+            if current == Some(ai) {
+                let c = charges.last_mut().expect("the line of this accessorial");
+                c.amount = self.money(c.amount.amount() + amount);
+                c.steps.push(step);
+            } else {
+                charges.push(line(
+                    ChargeKind::Surcharge,
+                    &a.code,
+                    &a.name,
+                    self.money(amount),
+                    vec![step],
+                ));
+                current = Some(ai);
+            }
+        }
+        fuel_bearing
+    }
+
+    /// The first threshold of `a` the package exceeds.
+    fn threshold(&self, a: &crate::card::Accessorial, k: &Pkg) -> Option<SurchargeRule> {
+        let (len, wt) = (self.length_name(), self.weight_name());
+        let over =
+            |measure: &'static str, value: Decimal, limit: Option<Decimal>, unit: &'static str| {
+                limit
+                    .filter(|l| value > *l)
+                    .map(|over| SurchargeRule::Threshold {
+                        measure,
+                        value,
+                        over,
+                        unit,
+                    })
+            };
+        if let Some([l, w, h]) = k.sides {
+            let r = over("longest side", l, a.longest_side_over, len)
+                .or_else(|| over("second side", w, a.second_side_over, len))
+                .or_else(|| {
+                    over(
+                        "length plus girth",
+                        l + Decimal::TWO * (w + h),
+                        a.length_plus_girth_over,
+                        len,
+                    )
+                });
+            if r.is_some() {
+                return r;
+            }
+        }
+        over("actual weight", k.actual, a.weight_over, wt)
+    }
+}
+
+static BASE: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| "BASE".into());
+static BASE_NAME: std::sync::LazyLock<Arc<str>> =
+    std::sync::LazyLock::new(|| "Transportation".into());
+static MIN: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| "MIN".into());
+static MIN_NAME: std::sync::LazyLock<Arc<str>> =
+    std::sync::LazyLock::new(|| "Minimum charge adjustment".into());
+static DISCOUNT: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| "DISCOUNT".into());
+static DISCOUNT_NAME: std::sync::LazyLock<Arc<str>> =
+    std::sync::LazyLock::new(|| "Contract discount".into());
+static FUEL: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| "FUEL".into());
+static FUEL_NAME: std::sync::LazyLock<Arc<str>> =
+    std::sync::LazyLock::new(|| "Fuel surcharge".into());
+
+fn line(
+    kind: ChargeKind,
+    code: &Arc<str>,
+    name: &Arc<str>,
+    amount: Money,
+    steps: Vec<Step>,
+) -> RatedCharge {
+    RatedCharge {
+        kind,
+        code: code.clone(),
+        name: name.clone(),
+        amount,
+        steps,
+    }
+}

@@ -1,0 +1,190 @@
+//! The `table_rate` carrier: a carrier with no API (regional trucking, an own fleet, a
+//! consolidator), priced from its rate card. Stateless and offline, like the sandbox.
+//!
+//! - **Rate** quotes every card service that serves the zone, priced by the card version in
+//!   force on the ship date; each charge's description carries its explanation in words.
+//! - **Ship** prices the chosen service the same way and issues one tracking number per
+//!   parcel (layout and check digit in `number.rs`). No label document: `Waybill.label` is
+//!   `None` and the hub renders one through `labels`, as for the sandbox.
+//! - **Void** accepts any well-formed table-rate waybill: nothing was booked anywhere.
+//! - **Track** is not offered: no system scans these parcels, so polling would only ever
+//!   answer "label created". The hub already knows that; scans for such carriers need a
+//!   hub-side way in (manual events or the fleet's push), not a poll.
+//!
+//! Services come from the account's card, so the static [`Capabilities`] declare none; the
+//! card's own list is [`TableRate::services`].
+//!
+//! Account config: see [`account`] (`{"rate_card": "<TOML text>" | ["<v1>", "<v2>"]}`).
+
+pub mod account;
+mod number;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use shiphub_carriers::model::{
+    Quote, RateRequest, ShipRequest, TrackingNumber, Waybill, WaybillRef,
+};
+use shiphub_carriers::{
+    AccountError, Capabilities, Capability, Carrier, CarrierCode, CarrierEntry, CarrierError,
+    CarrierHttp, CarrierLimits,
+};
+use time::{Date, OffsetDateTime};
+
+pub use account::resolve_card_names;
+
+use crate::book::RateCards;
+use crate::card::ServiceSummary;
+use crate::quote::{QuoteOptions, RateError};
+
+static CAPS: Capabilities = Capabilities {
+    supports: &[Capability::Rate, Capability::Ship, Capability::Void],
+    track_batch_max: 0,
+    label_formats: &[],
+    services: &[],
+};
+
+/// The registry entry; the hub adds it to the list it composes from `shiphub_carriers::CARRIERS`.
+pub static ENTRY: CarrierEntry = CarrierEntry {
+    code: CarrierCode::from_static("table_rate"),
+    name: "Table rate (rate card)",
+    capabilities: &CAPS,
+    needs_base_url: false,
+    build,
+};
+
+fn build(config: serde_json::Value, _http: CarrierHttp) -> Result<Box<dyn Carrier>, AccountError> {
+    let cards = account::cards(&config)?;
+    Ok(Box::new(TableRate::new(
+        cards,
+        Arc::new(|| OffsetDateTime::now_utc().date()),
+    )))
+}
+
+/// Today's date for requests without a ship date: the wall clock in production, fixed in tests.
+pub type Clock = Arc<dyn Fn() -> Date + Send + Sync>;
+
+/// The table-rate carrier for one account's card.
+pub struct TableRate {
+    cards: RateCards,
+    clock: Clock,
+}
+
+impl TableRate {
+    /// A carrier over `cards` (compiled once; the hub may cache them per card and build
+    /// carriers without re-parsing), reading today's date from `clock`.
+    pub fn new(cards: RateCards, clock: Clock) -> Self {
+        Self { cards, clock }
+    }
+
+    /// The services of the card in force on `date`.
+    pub fn services(&self, date: Date) -> Vec<ServiceSummary> {
+        self.cards
+            .for_date(date)
+            .map(|c| c.services())
+            .unwrap_or_default()
+    }
+
+    /// The cards it prices from.
+    pub fn cards(&self) -> &RateCards {
+        &self.cards
+    }
+
+    fn quotes(&self, req: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
+        let quotes = self
+            .cards
+            .quote(req, &QuoteOptions::default(), (self.clock)())
+            .map_err(rejected)?;
+        Ok(quotes
+            .iter()
+            .map(|q| q.to_quote(ENTRY.code.as_str()))
+            .collect())
+    }
+}
+
+fn rejected(e: RateError) -> CarrierError {
+    CarrierError::rejected(ENTRY.code.clone(), &e.field, Some(e.code), e.message)
+}
+
+fn shipment_id(master: &TrackingNumber) -> String {
+    format!("tr_{master}")
+}
+
+#[async_trait]
+impl Carrier for TableRate {
+    fn code(&self) -> CarrierCode {
+        ENTRY.code.clone()
+    }
+
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPS
+    }
+
+    /// Nothing remote to protect: the limit only guards against a runaway client.
+    fn limits(&self) -> CarrierLimits {
+        CarrierLimits {
+            requests_per_second: 1_000_000,
+            burst: 1_000_000,
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    async fn rate(&self, req: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
+        self.quotes(req)
+    }
+
+    async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
+        let today = (self.clock)();
+        let quote = self
+            .cards
+            .quote_service(&req.shipment, &req.service, &QuoteOptions::default(), today)
+            .map_err(rejected)?
+            .to_quote(ENTRY.code.as_str());
+        let date = req.shipment.ship_date.unwrap_or(today);
+        let pieces: Vec<TrackingNumber> = req
+            .shipment
+            .parcels
+            .iter()
+            .map(|_| number::issue(date))
+            .collect();
+        let master = pieces[0].clone();
+        Ok(Waybill {
+            carrier_shipment_id: shipment_id(&master),
+            tracking_number: master,
+            pieces,
+            label: None,
+            total: Some(quote.total),
+            breakdown: quote.breakdown,
+            warnings: quote.notes,
+        })
+    }
+
+    async fn void(&self, waybill: &WaybillRef) -> Result<(), CarrierError> {
+        let invalid = |field: &str, n: &TrackingNumber| {
+            CarrierError::rejected(
+                ENTRY.code.clone(),
+                field,
+                Some("INVALID_TRACKING_NUMBER"),
+                format!("`{n}` is not a table-rate tracking number"),
+            )
+        };
+        if number::decode(&waybill.tracking_number).is_none() {
+            return Err(invalid("/tracking_number", &waybill.tracking_number));
+        }
+        if let Some((i, n)) =
+            (waybill.pieces.iter().enumerate()).find(|(_, n)| number::decode(n).is_none())
+        {
+            return Err(invalid(&format!("/pieces/{i}"), n));
+        }
+        if waybill.carrier_shipment_id != shipment_id(&waybill.tracking_number) {
+            return Err(CarrierError::rejected(
+                ENTRY.code.clone(),
+                "/carrier_shipment_id",
+                Some("SHIPMENT_NOT_FOUND"),
+                "the shipment id does not belong to this tracking number",
+            ));
+        }
+        Ok(())
+    }
+}
