@@ -10,6 +10,7 @@ pub mod registry;
 
 #[cfg(test)]
 mod conformance;
+mod dhl_express;
 mod fedex;
 mod sandbox;
 mod ups;
@@ -22,9 +23,15 @@ pub use registry::{AccountError, CarrierEntry};
 /// Entry points for the adapter benchmarks (`benches/adapters.rs`); not an API.
 #[doc(hidden)]
 pub mod bench {
+    pub use crate::dhl_express::bench_rate_cycle as dhl_express_rate_cycle;
     pub use crate::fedex::bench_rate_cycle as fedex_rate_cycle;
     pub use crate::ups::bench_rate_cycle as ups_rate_cycle;
 }
 
 /// Every carrier this crate ships. Adding a carrier: its folder, `mod x;` above, one line here.
-pub static CARRIERS: &[&CarrierEntry] = &[&sandbox::ENTRY, &ups::ENTRY, &fedex::ENTRY];
+pub static CARRIERS: &[&CarrierEntry] = &[
+    &sandbox::ENTRY,
+    &ups::ENTRY,
+    &fedex::ENTRY,
+    &dhl_express::ENTRY,
+];

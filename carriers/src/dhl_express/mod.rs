@@ -1,0 +1,290 @@
+//! The `dhl_express` carrier: DHL Express through the MyDHL API 3.1.1
+//! (`../shared/carriers/dhl_express/openapi/mydhl-express-api-3.1.1.yaml`) plus the DHL
+//! Shipment Tracking – Unified API for numbers created elsewhere. This file is the glue and
+//! the only one that touches HTTP: it takes a request from `rate`/`ship`/`track` (pure
+//! `build`/`parse`), sends it once with HTTP Basic auth (MyDHL has no OAuth: the API key is
+//! the username, the secret the password, so there is no token to cache or refresh) and hands
+//! the answer to `error` or back to `parse`. No retries, no sleeps: the hub's call layer.
+//!
+//! Void: MyDHL 3.1.1 has no endpoint to cancel a shipment (only booked pickups can be
+//! cancelled); an AWB that is never tendered to DHL is not billed. `void` is therefore not
+//! declared and answers `Unsupported`: shiphub must not claim a cancellation DHL never made.
+
+mod account;
+mod codes;
+mod error;
+mod rate;
+mod ship;
+#[cfg(test)]
+pub(crate) mod tests;
+mod track;
+mod wire;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+pub use account::Account;
+#[doc(hidden)]
+pub use rate::bench_cycle as bench_rate_cycle;
+
+use crate::carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits};
+use crate::error::CarrierError;
+use crate::http::CarrierHttp;
+use crate::model::{
+    LabelFormat, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill,
+    WaybillRef,
+};
+use crate::registry::{AccountError, CarrierEntry};
+
+use error::Op;
+
+/// `x-version`: required on every MyDHL call; the spec's value is `3.1.0` with "do not change
+/// this field value".
+const X_VERSION: &str = "3.1.0";
+
+static CAPS: Capabilities = Capabilities {
+    supports: &[Capability::Rate, Capability::Ship, Capability::Track],
+    track_batch_max: track::BATCH_MAX,
+    label_formats: &[LabelFormat::Pdf, LabelFormat::Zpl],
+    services: &codes::SERVICES,
+};
+
+/// The registry entry.
+pub static ENTRY: CarrierEntry = CarrierEntry {
+    code: CarrierCode::from_static("dhl_express"),
+    name: "DHL Express",
+    capabilities: &CAPS,
+    needs_base_url: true,
+    build,
+};
+
+fn build(config: serde_json::Value, http: CarrierHttp) -> Result<Box<dyn Carrier>, AccountError> {
+    let account = Account::from_json(&config)?;
+    let base = http
+        .base_url
+        .clone()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
+        .ok_or_else(|| AccountError {
+            field: "/base_url".into(),
+            message: "a DHL Express account needs an http(s) base URL: \
+                      https://express.api.dhl.com/mydhlapi, \
+                      https://express.api.dhl.com/mydhlapi/test or a simulator"
+                .into(),
+        })?;
+    Ok(Box::new(DhlExpress {
+        account,
+        http,
+        base,
+    }))
+}
+
+/// The DHL Express adapter for one MyDHL account.
+pub struct DhlExpress {
+    account: Account,
+    http: CarrierHttp,
+    base: Url,
+}
+
+/// `path` under `base`, keeping the base's path prefix (`/mydhlapi`, `/mydhlapi/test`).
+fn endpoint(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().extend(path.split('/'));
+    }
+    url
+}
+
+/// A request that failed on the way. Only a connection never made is certain not to have
+/// reached DHL; after a timeout an AWB may exist.
+fn transport(op: Op, e: &reqwest::Error) -> CarrierError {
+    CarrierError::Transient {
+        carrier: error::carrier(),
+        message: if e.is_timeout() {
+            "timed out".into()
+        } else {
+            format!("transport error: {e}")
+        },
+        maybe_processed: op == Op::Ship && !e.is_connect() && !e.is_builder(),
+    }
+}
+
+fn retry_after_of(response: &reqwest::Response) -> Option<Duration> {
+    let value = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?;
+    error::retry_after(value, time::OffsetDateTime::now_utc())
+}
+
+/// A 2xx body as `T`, anything else through the error table.
+fn decode<T: DeserializeOwned>(
+    op: Op,
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &[u8],
+) -> Result<T, CarrierError> {
+    if !(200..300).contains(&status) {
+        return Err(error::classify(op, status, retry_after, body));
+    }
+    serde_json::from_slice(body).map_err(|e| error::protocol(status, body, format!("{e}")))
+}
+
+/// A `Protocol` error from a pure `parse` (which has no bytes) completed with the body.
+fn with_body(e: CarrierError, body: &[u8]) -> CarrierError {
+    match e {
+        CarrierError::Protocol {
+            status, message, ..
+        } => error::protocol(status, body, message),
+        other => other,
+    }
+}
+
+/// One answer: status, Retry-After, body.
+struct Answer {
+    status: u16,
+    retry_after: Option<Duration>,
+    body: Vec<u8>,
+}
+
+impl DhlExpress {
+    /// Sends one MyDHL request with Basic auth and the required `x-version`.
+    async fn send<B: Serialize + Sync>(
+        &self,
+        op: Op,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+    ) -> Result<Answer, CarrierError> {
+        let mut request = self
+            .http
+            .client
+            .request(method, endpoint(&self.base, path))
+            .timeout(self.http.timeout)
+            .basic_auth(
+                &self.account.api_key,
+                Some(self.account.api_secret.expose()),
+            )
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header("x-version", X_VERSION);
+        if !query.is_empty() {
+            request = request.query(query);
+        }
+        if let Some(b) = body {
+            request = request.json(b);
+        }
+        let response = request.send().await.map_err(|e| transport(op, &e))?;
+        let status = response.status().as_u16();
+        let retry_after = retry_after_of(&response);
+        let body = response.bytes().await.map_err(|e| transport(op, &e))?;
+        Ok(Answer {
+            status,
+            retry_after,
+            body: body.to_vec(),
+        })
+    }
+
+    /// The Unified API for a number MyDHL does not know; `not found` when no key is set.
+    async fn track_unified(&self, n: &TrackingNumber) -> Result<TrackingResult, CarrierError> {
+        let Some(unified) = &self.account.unified else {
+            return Ok(track::not_found(n));
+        };
+        let response = self
+            .http
+            .client
+            .get(endpoint(&unified.base_url, "shipments"))
+            .timeout(self.http.timeout)
+            .query(&track::unified_query(n))
+            .header("DHL-API-Key", unified.api_key.expose())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| transport(Op::Track, &e))?;
+        let status = response.status().as_u16();
+        let retry_after = retry_after_of(&response);
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| transport(Op::Track, &e))?;
+        if status == 404 {
+            return Ok(track::not_found(n));
+        }
+        let resp: wire::UnifiedResponse = decode(Op::Track, status, retry_after, &body)?;
+        Ok(track::parse_unified(&resp, n).unwrap_or_else(|| track::not_found(n)))
+    }
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+#[async_trait]
+impl Carrier for DhlExpress {
+    fn code(&self) -> CarrierCode {
+        ENTRY.code.clone()
+    }
+
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPS
+    }
+
+    fn limits(&self) -> CarrierLimits {
+        CarrierLimits {
+            requests_per_second: self.account.requests_per_second,
+            burst: self.account.burst,
+            timeout: self.http.timeout,
+        }
+    }
+
+    async fn rate(&self, req: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
+        let body = rate::build(req, &self.account, today())?;
+        let a = self
+            .send(Op::Rate, Method::POST, "rates", &[], Some(&body))
+            .await?;
+        let resp = decode(Op::Rate, a.status, a.retry_after, &a.body)?;
+        rate::parse(resp, req).map_err(|e| with_body(e, &a.body))
+    }
+
+    async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
+        let body = ship::build(req, &self.account, today())?;
+        let a = self
+            .send(Op::Ship, Method::POST, "shipments", &[], Some(&body))
+            .await?;
+        let resp = decode(Op::Ship, a.status, a.retry_after, &a.body)?;
+        ship::parse(resp, req).map_err(|e| with_body(e, &a.body))
+    }
+
+    /// MyDHL has no shipment cancel: an unused AWB is simply never billed. Saying so, rather
+    /// than pretending to void, keeps shiphub from marking a shipment voided that DHL still
+    /// holds; the booked courier pickup, if any, is cancelled separately.
+    async fn void(&self, _waybill: &WaybillRef) -> Result<(), CarrierError> {
+        Err(CarrierError::unsupported(self.code(), Capability::Void))
+    }
+
+    async fn track(&self, numbers: &[TrackingNumber]) -> Result<Vec<TrackingResult>, CarrierError> {
+        let n = track::check(numbers)?;
+        let (path, query) = track::request(n);
+        let a = self
+            .send::<()>(Op::Track, Method::GET, &path, &query, None)
+            .await?;
+        let found = match a.status {
+            // "No data found": not a MyDHL shipment of ours (yet).
+            404 => None,
+            _ => {
+                let resp: wire::TrackingResponse =
+                    decode(Op::Track, a.status, a.retry_after, &a.body)?;
+                track::parse(&resp, n)
+            }
+        };
+        Ok(vec![match found {
+            Some(r) => r,
+            None => self.track_unified(n).await?,
+        }])
+    }
+}
