@@ -18,7 +18,7 @@ use shiphub_carriers::model::{
 use time::{Date, Duration, Weekday};
 
 use crate::card::postal::PostalKey;
-use crate::card::{Basis, RateCard, Service, When};
+use crate::card::{Accessorial, Basis, RateCard, Service, When};
 use crate::explain::{AmountBasis, BillableRule, RatedCharge, RatedQuote, Step, SurchargeRule};
 
 /// What a request can ask for beyond `RateRequest` (which has no field for these yet).
@@ -76,18 +76,33 @@ pub(crate) struct Prepared {
     postal: PostalKey,
     ship_date: Date,
     target: Option<(Currency, Decimal, u32)>,
+    /// International and DDP: the shipper pays duties through the carrier.
+    ddp: bool,
 }
 
 fn round(d: Decimal, dp: u32) -> Decimal {
     d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
 }
 
-fn ceil_to(v: Decimal, step: Decimal) -> Decimal {
-    if step == Decimal::ONE {
-        v.ceil()
-    } else {
-        (v / step).ceil() * step
+/// `pct` % of `x`, exactly: a multiplication by `pct × 0.01` rather than a division.
+fn percent_of(x: Decimal, pct: Decimal) -> Decimal {
+    x * pct * Decimal::new(1, 2)
+}
+
+/// `v` rounded up to a multiple of `step`; `inverse` is `1 / step` when that is exact (0.5 →
+/// 2), which turns the division into a multiplication.
+fn ceil_to(v: Decimal, step: Decimal, inverse: Option<Decimal>) -> Decimal {
+    match inverse {
+        Some(inv) if inv == Decimal::ONE => v.ceil(),
+        Some(inv) => (v * inv).ceil() * step,
+        None => (v / step).ceil() * step,
     }
+}
+
+/// `1 / d` when it is exact in 28 digits.
+pub(crate) fn exact_inverse(d: Decimal) -> Option<Decimal> {
+    let inv = Decimal::ONE.checked_div(d)?;
+    (inv * d == Decimal::ONE).then_some(inv)
 }
 
 /// Ship date plus `days` business days (Monday to Friday).
@@ -220,6 +235,11 @@ impl RateCard {
             postal,
             ship_date,
             target,
+            ddp: req.is_international()
+                && req
+                    .customs
+                    .as_ref()
+                    .is_some_and(|c| c.incoterm == Incoterm::DDP),
         })
     }
 
@@ -333,13 +353,15 @@ impl RateCard {
             )
         })?;
         let dp = self.currency_dp;
+        let per_package = s.billable == BillableRule::PerPackage;
         let mut base_steps = Vec::with_capacity(2 + 2 * p.pkgs.len() + 1);
         base_steps.push(p.zone_step.clone());
 
         // Billable weight. A package without dimensions counts its actual weight as its
-        // dimensional weight: nothing is known to make it bill heavier.
+        // dimensional weight: nothing is known to make it bill heavier. Per-package cards
+        // price each package as its weight is known.
         let (mut total_actual, mut total_dim, mut any_dim) = (Decimal::ZERO, Decimal::ZERO, false);
-        let mut pkg_billable = Vec::with_capacity(p.pkgs.len());
+        let (mut billable, mut base) = (Decimal::ZERO, Decimal::ZERO);
         for (i, k) in p.pkgs.iter().enumerate() {
             if let Some(max) = s.max_package_weight
                 && k.actual > max
@@ -354,44 +376,46 @@ impl RateCard {
                     ),
                 ));
             }
-            let dim = match (s.dim_divisor, k.sides) {
-                (Some(div), Some([a, b, c])) => Some(a * b * c / div),
+            let dim = match (s.dim_divisor, s.dim_inverse, k.sides) {
+                (_, Some(inv), Some([a, b, c])) => Some(a * b * c * inv),
+                (Some(div), None, Some([a, b, c])) => Some(a * b * c / div),
                 _ => None,
             };
             total_actual += k.actual;
             total_dim += dim.unwrap_or(k.actual);
             any_dim |= dim.is_some();
             if s.billable != BillableRule::Shipment {
-                let billable = ceil_to(dim.map_or(k.actual, |d| d.max(k.actual)), s.rounding);
-                pkg_billable.push(billable);
+                let w = ceil_to(
+                    dim.map_or(k.actual, |d| d.max(k.actual)),
+                    s.rounding,
+                    s.rounding_inverse,
+                );
+                billable += w;
                 base_steps.push(Step::PackageWeight {
                     package: i,
                     actual: self.w(k.actual),
                     dimensional: dim.map(|d| self.w(d)),
                     divisor: dim.and(s.dim_divisor),
                     rounded_to: s.rounding,
-                    billable: self.w(billable),
+                    billable: self.w(w),
                 });
+                if per_package {
+                    let (price, step) = self.lookup(s, col, w, Some(i))?;
+                    base += price;
+                    base_steps.push(step);
+                }
             }
         }
-        let billable = match s.billable {
-            BillableRule::Shipment => ceil_to(total_actual.max(total_dim), s.rounding),
-            _ => pkg_billable.iter().sum(),
-        };
+        if s.billable == BillableRule::Shipment {
+            billable = ceil_to(total_actual.max(total_dim), s.rounding, s.rounding_inverse);
+        }
         base_steps.push(Step::ShipmentWeight {
             rule: s.billable,
             actual: self.w(total_actual),
             dimensional: any_dim.then(|| self.w(total_dim)),
             billable: self.w(billable),
         });
-        let mut base = Decimal::ZERO;
-        if s.billable == BillableRule::PerPackage {
-            for (i, w) in pkg_billable.iter().enumerate() {
-                let (price, step) = self.lookup(s, col, *w, Some(i))?;
-                base += price;
-                base_steps.push(step);
-            }
-        } else {
+        if !per_package {
             let (price, step) = self.lookup(s, col, billable, None)?;
             base = price;
             base_steps.push(step);
@@ -407,7 +431,7 @@ impl RateCard {
         ));
         let mut net = base;
         if let Some(pct) = s.discount {
-            let d = round(base * pct / Decimal::ONE_HUNDRED, dp);
+            let d = round(percent_of(base, pct), dp);
             net -= d;
             charges.push(line(
                 ChargeKind::Discount,
@@ -440,7 +464,7 @@ impl RateCard {
 
         let fuel_row = s.fuel.iter().rev().find(|(from, _)| *from <= p.ship_date);
         if let Some(&(from, pct)) = fuel_row {
-            let amount = round(fuel_of * pct / Decimal::ONE_HUNDRED, dp);
+            let amount = round(percent_of(fuel_of, pct), dp);
             charges.push(line(
                 ChargeKind::Fuel,
                 &FUEL,
@@ -489,8 +513,35 @@ impl RateCard {
         })
     }
 
+    /// Why accessorial `a` applies to the shipment as a whole, if it does (thresholds are
+    /// per package: `None`).
+    fn shipment_rule(
+        &self,
+        a: &Accessorial,
+        p: &Prepared,
+        req: &RateRequest,
+        opts: &QuoteOptions,
+    ) -> Option<SurchargeRule> {
+        match a.when {
+            When::Always => Some(SurchargeRule::Always),
+            When::Residential => req.to.residential.then_some(SurchargeRule::Residential),
+            When::RemoteArea => a
+                .areas
+                .iter()
+                .find(|x| x.country == req.to.country && x.postal.matches(&p.postal))
+                .map(|x| SurchargeRule::RemoteArea {
+                    area: x.describe.clone(),
+                }),
+            When::Signature => opts.signature.then_some(SurchargeRule::Signature),
+            When::Saturday => opts.saturday_delivery.then_some(SurchargeRule::Saturday),
+            When::DutiesPaid => p.ddp.then_some(SurchargeRule::DutiesPaid),
+            When::Threshold => None,
+        }
+    }
+
     /// Adds a line per matching accessorial (one per code, package matches summed into it) and
-    /// returns the part of their amounts that bears fuel.
+    /// returns the part of their amounts that bears fuel. Two passes, so that `unless` sees
+    /// every match, without collecting the matches.
     fn accessorials(
         &self,
         s: &Service,
@@ -500,101 +551,97 @@ impl RateCard {
         net: Decimal,
         charges: &mut Vec<RatedCharge>,
     ) -> Decimal {
-        // (accessorial, package, rule) in card order.
-        let mut hits: Vec<(usize, Option<usize>, SurchargeRule)> = Vec::new();
+        let by_package = |a: &Accessorial| a.when == When::Threshold || a.per_package;
+        // Pass 1: which accessorials match the shipment, and each package.
         let mut shipment_mask = 0u64;
         // `RateRequest::validate` allows at most 50 parcels.
         let mut package_masks = [0u64; 50];
-        let ddp = req.is_international()
-            && req
-                .customs
-                .as_ref()
-                .is_some_and(|c| c.incoterm == Incoterm::DDP);
         for &ai in &s.accessorials {
             let a = &self.accessorials[ai];
-            let shipment_rule = match a.when {
-                When::Always => Some(SurchargeRule::Always),
-                When::Residential => req.to.residential.then_some(SurchargeRule::Residential),
-                When::RemoteArea => a
-                    .areas
-                    .iter()
-                    .find(|x| x.country == req.to.country && x.postal.matches(&p.postal))
-                    .map(|x| SurchargeRule::RemoteArea {
-                        area: x.describe.clone(),
-                    }),
-                When::Signature => opts.signature.then_some(SurchargeRule::Signature),
-                When::Saturday => opts.saturday_delivery.then_some(SurchargeRule::Saturday),
-                When::DutiesPaid => ddp.then_some(SurchargeRule::DutiesPaid),
-                When::Threshold => None,
-            };
-            if a.when == When::Threshold || (a.per_package && shipment_rule.is_some()) {
+            if by_package(a) {
+                let all =
+                    a.when != When::Threshold && self.shipment_rule(a, p, req, opts).is_some();
                 for (i, k) in p.pkgs.iter().enumerate() {
-                    let rule = match a.when {
-                        When::Threshold => self.threshold(a, k),
-                        _ => shipment_rule.clone(),
-                    };
-                    if let Some(rule) = rule {
-                        hits.push((ai, Some(i), rule));
+                    if all || self.threshold(a, k).is_some() {
                         package_masks[i] |= 1 << ai;
                     }
                 }
-            } else if let Some(rule) = shipment_rule {
-                hits.push((ai, None, rule));
+            } else if self.shipment_rule(a, p, req, opts).is_some() {
                 shipment_mask |= 1 << ai;
             }
         }
+        // Pass 2: lines for the matches no other match cancels.
         let mut fuel_bearing = Decimal::ZERO;
-        let mut current: Option<usize> = None;
-        for (ai, package, rule) in hits {
+        for &ai in &s.accessorials {
             let a = &self.accessorials[ai];
-            let mask = shipment_mask | package.map_or(0, |i| package_masks[i]);
-            if a.unless & mask != 0 {
-                continue;
-            }
-            let (amount, basis) = match a.basis {
-                Basis::Flat(x) => (
-                    x,
-                    AmountBasis::Flat {
-                        amount: self.money(x),
-                    },
-                ),
-                Basis::Percent(pct) => (
-                    round(net * pct / Decimal::ONE_HUNDRED, self.currency_dp),
-                    AmountBasis::Percent {
-                        percent: pct,
-                        of: self.money(net),
-                    },
-                ),
-            };
-            if a.fuel {
-                fuel_bearing += amount;
-            }
-            let step = Step::Surcharge {
-                code: a.code.clone(),
-                package,
-                rule,
-                amount: basis,
-            };
-            if current == Some(ai) {
-                let c = charges.last_mut().expect("the line of this accessorial");
-                c.amount = self.money(c.amount.amount() + amount);
-                c.steps.push(step);
-            } else {
-                charges.push(line(
-                    ChargeKind::Surcharge,
-                    &a.code,
-                    &a.name,
-                    self.money(amount),
-                    vec![step],
-                ));
-                current = Some(ai);
+            let bit = 1u64 << ai;
+            let mut line_index = None;
+            let mut add =
+                |package: Option<usize>, rule: SurchargeRule, charges: &mut Vec<RatedCharge>| {
+                    let (amount, basis) = match a.basis {
+                        Basis::Flat(x) => (
+                            x,
+                            AmountBasis::Flat {
+                                amount: self.money(x),
+                            },
+                        ),
+                        Basis::Percent(pct) => (
+                            round(percent_of(net, pct), self.currency_dp),
+                            AmountBasis::Percent {
+                                percent: pct,
+                                of: self.money(net),
+                            },
+                        ),
+                    };
+                    if a.fuel {
+                        fuel_bearing += amount;
+                    }
+                    let step = Step::Surcharge {
+                        code: a.code.clone(),
+                        package,
+                        rule,
+                        amount: basis,
+                    };
+                    match line_index {
+                        Some(li) => {
+                            let c: &mut RatedCharge = &mut charges[li];
+                            c.amount = self.money(c.amount.amount() + amount);
+                            c.steps.push(step);
+                        }
+                        None => {
+                            line_index = Some(charges.len());
+                            charges.push(line(
+                                ChargeKind::Surcharge,
+                                &a.code,
+                                &a.name,
+                                self.money(amount),
+                                vec![step],
+                            ));
+                        }
+                    }
+                };
+            if by_package(a) {
+                for (i, k) in p.pkgs.iter().enumerate() {
+                    let mask = shipment_mask | package_masks[i];
+                    if mask & bit == 0 || a.unless & mask != 0 {
+                        continue;
+                    }
+                    let rule = match a.when {
+                        When::Threshold => self.threshold(a, k),
+                        _ => self.shipment_rule(a, p, req, opts),
+                    };
+                    add(Some(i), rule.expect("matched in pass 1"), charges);
+                }
+            } else if shipment_mask & bit != 0 && a.unless & shipment_mask == 0 {
+                let rule = self.shipment_rule(a, p, req, opts);
+                add(None, rule.expect("matched in pass 1"), charges);
             }
         }
         fuel_bearing
     }
 
     /// The first threshold of `a` the package exceeds.
-    fn threshold(&self, a: &crate::card::Accessorial, k: &Pkg) -> Option<SurchargeRule> {
+    fn threshold(&self, a: &Accessorial, k: &Pkg) -> Option<SurchargeRule> {
         let (len, wt) = (self.length_name(), self.weight_name());
         let over =
             |measure: &'static str, value: Decimal, limit: Option<Decimal>, unit: &'static str| {

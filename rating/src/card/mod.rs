@@ -20,6 +20,7 @@ use time::{Date, Month};
 use toml::Spanned;
 
 use crate::explain::BillableRule;
+use crate::quote::exact_inverse;
 use postal::PostalSet;
 use raw::*;
 
@@ -102,7 +103,11 @@ pub(crate) struct Service {
     /// Per column.
     pub transit_days: Option<Vec<u32>>,
     pub dim_divisor: Option<Decimal>,
+    /// `1 / dim_divisor` when exact (5000 → 0.0002), to multiply instead of dividing.
+    pub dim_inverse: Option<Decimal>,
     pub rounding: Decimal,
+    /// `1 / rounding` when exact.
+    pub rounding_inverse: Option<Decimal>,
     pub billable: BillableRule,
     pub minimum: Option<Decimal>,
     pub max_package_weight: Option<Decimal>,
@@ -782,7 +787,9 @@ impl Loader<'_> {
                 class: s.class,
                 transit_days: s.transit_days.as_ref().map(|t| t.get_ref().clone()),
                 dim_divisor: s.dim_divisor.map(|d| d.0),
+                dim_inverse: s.dim_divisor.and_then(|d| exact_inverse(d.0)),
                 rounding: s.rounding.0,
+                rounding_inverse: exact_inverse(s.rounding.0),
                 billable: match s.billable {
                     RawBillable::PerPackage => BillableRule::PerPackage,
                     RawBillable::SumOfPackages => BillableRule::SumOfPackages,
