@@ -264,3 +264,144 @@ async fn rate_ship_track_void_across_sandbox_ups_and_fedex() {
         "{m}"
     );
 }
+
+/// Creates a carrier account through the API and returns its id.
+async fn account(api: &Api, body: Value) -> String {
+    let (s, created) = api.post("/v1/carrier-accounts", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    created["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dhl_express_rate_shop_ship_label_track_and_an_honest_void() {
+    let ups_url = start_sim(sim::ups::router(Sim::default())).await;
+    let fedex_url = start_sim(sim::fedex::router(Sim::default())).await;
+    let dhl_sim = Sim::default();
+    let dhl_url = start_sim(sim::dhl_express::router(dhl_sim.clone())).await;
+
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+    let api = Api {
+        http: reqwest::Client::new(),
+        base: hub.base.clone(),
+        key: boot["api_key"].as_str().unwrap().into(),
+    };
+    let sandbox = boot["carrier_account"].as_str().unwrap().to_string();
+    let ups = account(&api, json!({"carrier":"ups","name":"UPS","base_url": ups_url,
+        "credentials":{"client_id":"ups-client","client_secret":"ups-secret","account_number":"A1B2C3"}})).await;
+    let fedex = account(&api, json!({"carrier":"fedex","name":"FedEx","base_url": fedex_url,
+        "credentials":{"api_key":"fedex-key","secret_key":"fedex-secret","account_number":"740561073"}})).await;
+    let dhl = account(&api, json!({"carrier":"dhl_express","name":"DHL Express","base_url": format!("{dhl_url}/mydhlapi"),
+        "credentials":{"api_key":"dhl-key","api_secret":"dhl-secret","account_number":"123456789",
+                       "tracking_api_key":"dhl-unified-key","tracking_base_url": format!("{dhl_url}/track")}})).await;
+
+    // One rate request across every configured carrier.
+    let (s, rates) = api.post("/v1/rates", shipment()).await;
+    assert_eq!(s, StatusCode::OK, "{rates}");
+    assert!(rates["errors"].as_array().unwrap().is_empty(), "{rates}");
+    let quotes = rates["quotes"].as_array().unwrap();
+    for (account, carrier) in [
+        (&sandbox, "sandbox"),
+        (&ups, "ups"),
+        (&fedex, "fedex"),
+        (&dhl, "dhl_express"),
+    ] {
+        assert!(
+            quotes
+                .iter()
+                .any(|q| q["carrier_account"] == account.as_str() && q["carrier"] == carrier),
+            "no {carrier} quote: {rates}"
+        );
+    }
+    let quote = quotes
+        .iter()
+        .find(|q| q["carrier_account"] == dhl.as_str())
+        .unwrap();
+    assert_eq!(quote["service"]["code"], "N", "domestic: Express Domestic");
+
+    // Buy a PDF label, download it, track it.
+    let mut body = shipment();
+    body["carrier_account"] = json!(dhl);
+    body["service"] = quote["service"]["code"].clone();
+    body["label_format"] = json!("pdf");
+    body["reference"] = json!("ORDER-DHL-1");
+    let (s, bought) = api.post("/v1/shipments", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{bought}");
+    let id = bought["id"].as_str().unwrap().to_string();
+    let awb = bought["tracking_number"].as_str().unwrap().to_string();
+    assert_eq!(awb.len(), 10, "a DHL waybill number: {awb}");
+    let res = api
+        .get(&format!("/v1/shipments/{id}/label?format=pdf"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let pdf = res.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    assert!(
+        String::from_utf8_lossy(&pdf).contains(&awb),
+        "the carrier's own label is served"
+    );
+
+    let res = api.get(&format!("/v1/shipments/{id}/tracking")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let tracking: Value = res.json().await.unwrap();
+    assert_eq!(tracking["tracking_number"], awb.as_str());
+    // The simulator scans every two seconds after shipping: picked up, processed, ...
+    assert!(
+        ["PU", "PL", "DF"].contains(&tracking["carrier_code"].as_str().unwrap()),
+        "{tracking}"
+    );
+    assert_eq!(tracking["status"], "in_transit");
+
+    // MyDHL cannot cancel a shipment: the hub says so and the shipment stays bought.
+    let (s, refused) = api
+        .post(&format!("/v1/shipments/{id}/void"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(
+        refused["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("carrier-unsupported"),
+        "{refused}"
+    );
+    let shipment_now: Value = api
+        .get(&format!("/v1/shipments/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shipment_now["status"], "purchased", "{shipment_now}");
+
+    // A 429 with Retry-After: 1 on MyDHL rates is waited out and retried.
+    dhl_sim.push(Fault {
+        kind: FaultKind::RateLimited {
+            retry_after_secs: Some(1),
+        },
+        path: Some("/mydhlapi/rates".into()),
+    });
+    let mut only_dhl = shipment();
+    only_dhl["carrier_accounts"] = json!([dhl]);
+    let started = Instant::now();
+    let (s, rates) = api.post("/v1/rates", only_dhl).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(rates["errors"].as_array().unwrap().is_empty(), "{rates}");
+    assert!(started.elapsed() >= Duration::from_secs(1));
+
+    // A 500 on purchase may have created the AWB: not retried, reported as unavailable.
+    let ship_hits = dhl_sim.hits("/mydhlapi/shipments");
+    dhl_sim.push(Fault {
+        kind: FaultKind::ServerError,
+        path: Some("/mydhlapi/shipments".into()),
+    });
+    let mut body = shipment();
+    body["carrier_account"] = json!(dhl);
+    body["service"] = json!("N");
+    let (s, failed) = api.post("/v1/shipments", body).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{failed}");
+    assert_eq!(
+        dhl_sim.hits("/mydhlapi/shipments"),
+        ship_hits + 1,
+        "a purchase that may have happened is not repeated"
+    );
+}

@@ -1,6 +1,7 @@
 //! Runs the carrier simulators on loopback for a person trying shiphub without carrier
-//! credentials: `cargo run -p shiphub-e2e --bin carrier-sim -- [UPS_PORT] [FEDEX_PORT]`
-//! (defaults 9101 and 9102). Point an account's `base_url` at `http://127.0.0.1:PORT`.
+//! credentials: `cargo run -p shiphub-e2e --bin carrier-sim -- [UPS_PORT] [FEDEX_PORT]
+//! [DHL_PORT]` (defaults 9101, 9102, 9103; DHL's MyDHL base URL is `http://127.0.0.1:PORT/mydhlapi`,
+//! its Unified Tracking base URL `http://127.0.0.1:PORT/track`). Point an account's `base_url` at `http://127.0.0.1:PORT`.
 
 use std::net::SocketAddr;
 
@@ -12,6 +13,7 @@ async fn main() -> std::io::Result<()> {
     let port = |a: Option<String>, d: u16| a.and_then(|p| p.parse().ok()).unwrap_or(d);
     let ups_port = port(args.next(), 9101);
     let fedex_port = port(args.next(), 9102);
+    let dhl_port = port(args.next(), 9103);
     let ups = sim::serve(
         sim::ups::router(Sim::default()),
         SocketAddr::from(([127, 0, 0, 1], ups_port)),
@@ -22,8 +24,14 @@ async fn main() -> std::io::Result<()> {
         SocketAddr::from(([127, 0, 0, 1], fedex_port)),
     )
     .await?;
+    let dhl = sim::serve(
+        sim::dhl_express::router(Sim::default()),
+        SocketAddr::from(([127, 0, 0, 1], dhl_port)),
+    )
+    .await?;
     eprintln!(
-        "UPS simulator on http://{ups}, FedEx simulator on http://{fedex}; faults: POST /_sim/faults"
+        "UPS simulator on http://{ups}, FedEx simulator on http://{fedex}, \
+         DHL Express simulator on http://{dhl}/mydhlapi; faults: POST /_sim/faults"
     );
     tokio::signal::ctrl_c().await?;
     Ok(())

@@ -3,6 +3,7 @@
 //! (`POST /_sim/faults`) or [`Sim::push`] and consumed by the next matching request, so a test
 //! can script "the next rate call answers 429 with Retry-After: 1".
 
+pub mod dhl_express;
 pub mod fedex;
 pub mod ups;
 
