@@ -90,7 +90,7 @@ impl RateCards {
         req: &RateRequest,
         opts: &QuoteOptions,
         today: Date,
-    ) -> Result<Vec<RatedQuote>, RateError> {
+    ) -> Result<Vec<RatedQuote<'_>>, RateError> {
         let (card, date) = self.card(req, today)?;
         card.quote_all(req, opts, date)
     }
@@ -102,7 +102,7 @@ impl RateCards {
         service: &str,
         opts: &QuoteOptions,
         today: Date,
-    ) -> Result<RatedQuote, RateError> {
+    ) -> Result<RatedQuote<'_>, RateError> {
         let (card, date) = self.card(req, today)?;
         card.quote_one(req, service, opts, date)
     }

@@ -1,9 +1,9 @@
 //! Quotes that show their work. Every charge line carries the [`Step`]s that produced it, as
 //! data (serialized with a `step` tag) and as words ([`RatedCharge::explanation`]). Steps
-//! are built on the hot path without formatting any text: words are made only when asked.
+//! are built on the hot path without formatting any text (words are made only when asked)
+//! and borrow the card's names rather than counting references to them.
 
 use std::fmt;
-use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::ser::SerializeStruct;
@@ -17,7 +17,7 @@ use crate::card::postal::PostalKey;
 
 impl Serialize for PostalKey {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&String::from_utf8_lossy(self.as_bytes()))
+        s.serialize_str(&self.as_string())
     }
 }
 
@@ -36,7 +36,7 @@ pub enum BillableRule {
 /// Why an accessorial applied.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
-pub enum SurchargeRule {
+pub enum SurchargeRule<'c> {
     /// Charged on every shipment.
     Always,
     /// The receiver's address is residential.
@@ -44,18 +44,18 @@ pub enum SurchargeRule {
     /// The destination is in one of the card's remote areas.
     RemoteArea {
         /// Which area of the card matched.
-        area: Arc<str>,
+        area: &'c str,
     },
     /// A package measure exceeded the accessorial's threshold.
     Threshold {
-        /// `longest side`, `second side`, `length plus girth` or `actual weight`.
-        measure: &'static str,
+        /// Which measure.
+        measure: Measure,
         /// The package's value, in the card's units.
         value: Decimal,
         /// The card's threshold.
         over: Decimal,
-        /// `cm`, `in`, `kg` or `lb`.
-        unit: &'static str,
+        /// Unit of both.
+        unit: Unit,
     },
     /// Signature on delivery was asked for.
     Signature,
@@ -63,6 +63,77 @@ pub enum SurchargeRule {
     Saturday,
     /// The shipment travels DDP: the carrier bills the shipper for duties.
     DutiesPaid,
+}
+
+/// A package measure an accessorial's threshold applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// The longest side.
+    LongestSide,
+    /// The second-longest side.
+    SecondSide,
+    /// Longest side plus twice the other two.
+    LengthPlusGirth,
+    /// Scale weight.
+    ActualWeight,
+}
+
+impl fmt::Display for Measure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Measure::LongestSide => "longest side",
+            Measure::SecondSide => "second side",
+            Measure::LengthPlusGirth => "length plus girth",
+            Measure::ActualWeight => "actual weight",
+        })
+    }
+}
+
+/// The unit of a threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    /// Centimetre.
+    Cm,
+    /// Inch.
+    In,
+    /// Kilogram.
+    Kg,
+    /// Pound.
+    Lb,
+}
+
+impl fmt::Display for Unit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Unit::Cm => "cm",
+            Unit::In => "in",
+            Unit::Kg => "kg",
+            Unit::Lb => "lb",
+        })
+    }
+}
+
+/// Pricing above the last weight break.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Increments {
+    /// The package priced, for per-package cards.
+    pub package: Option<usize>,
+    /// Weight priced.
+    pub weight: Weight,
+    /// The last break.
+    pub last_break: Weight,
+    /// Its price.
+    pub last_break_price: Money,
+    /// The increment size.
+    pub per: Weight,
+    /// Started increments above the last break.
+    pub count: Decimal,
+    /// Price per increment.
+    pub each: Money,
+    /// `last_break_price + count × each`.
+    pub amount: Money,
 }
 
 /// How an amount was derived from the card.
@@ -86,11 +157,11 @@ pub enum AmountBasis {
 /// One step in deriving a charge.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
-pub enum Step {
+pub enum Step<'c> {
     /// The card version in force on the ship date.
     Card {
         /// Card name.
-        card: Arc<str>,
+        card: &'c str,
         /// First day it is valid.
         valid_from: Date,
         /// Last day it is valid, if it ends.
@@ -101,7 +172,7 @@ pub enum Step {
     /// The zone the origin and destination fall in.
     Zone {
         /// The card's zone id.
-        zone: Arc<str>,
+        zone: &'c str,
         /// Origin country.
         origin: CountryCode,
         /// Destination country.
@@ -109,7 +180,7 @@ pub enum Step {
         /// Destination postal code, normalized.
         postal_code: PostalKey,
         /// The zone's destination rule that matched.
-        rule: Arc<str>,
+        rule: &'c str,
     },
     /// One package's billable weight.
     PackageWeight {
@@ -148,25 +219,8 @@ pub enum Step {
         /// The card's price for the break in the zone.
         price: Money,
     },
-    /// Pricing above the last break.
-    Increments {
-        /// The package priced, for per-package cards.
-        package: Option<usize>,
-        /// Weight priced.
-        weight: Weight,
-        /// The last break.
-        last_break: Weight,
-        /// Its price.
-        last_break_price: Money,
-        /// The increment size.
-        per: Weight,
-        /// Started increments above the last break.
-        count: Decimal,
-        /// Price per increment.
-        each: Money,
-        /// `last_break_price + count × each`.
-        amount: Money,
-    },
+    /// Pricing above the last break (boxed: rare, and the largest step).
+    Increments(Box<Increments>),
     /// The service's minimum charge raised the net transportation charge.
     Minimum {
         /// Base less discount.
@@ -184,11 +238,11 @@ pub enum Step {
     /// An accessorial's rule matched.
     Surcharge {
         /// The accessorial's code.
-        code: Arc<str>,
+        code: &'c str,
         /// The package it matched, for per-package accessorials.
         package: Option<usize>,
         /// Why it applied.
-        rule: SurchargeRule,
+        rule: SurchargeRule<'c>,
         /// How much.
         amount: AmountBasis,
     },
@@ -231,7 +285,7 @@ fn pkg(p: Option<usize>) -> String {
         .unwrap_or_default()
 }
 
-impl fmt::Display for Step {
+impl fmt::Display for Step<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Step::Card {
@@ -304,22 +358,17 @@ impl fmt::Display for Step {
                 w(weight),
                 w(up_to)
             ),
-            Step::Increments {
-                package,
-                weight,
-                last_break,
-                last_break_price,
-                per,
-                count,
-                each,
-                amount,
-            } => write!(
+            Step::Increments(i) => write!(
                 f,
                 "{}{} is above the last break {} ({last_break_price}): {count} × {each} per additional {} = {amount}",
-                pkg(*package),
-                w(weight),
-                w(last_break),
-                w(per)
+                pkg(i.package),
+                w(&i.weight),
+                w(&i.last_break),
+                w(&i.per),
+                last_break_price = i.last_break_price,
+                count = i.count,
+                each = i.each,
+                amount = i.amount,
             ),
             Step::Minimum { computed, minimum } => {
                 write!(f, "{computed} is below the minimum charge {minimum}")
@@ -370,20 +419,20 @@ impl fmt::Display for Step {
 
 /// One line of a rated quote with the steps behind it.
 #[derive(Clone, Debug, PartialEq)]
-pub struct RatedCharge {
+pub struct RatedCharge<'c> {
     /// What it charges for.
     pub kind: ChargeKind,
     /// Card code: `BASE`, `MIN`, `DISCOUNT`, `FUEL` or the accessorial's code.
-    pub code: Arc<str>,
+    pub code: &'c str,
     /// Human name (the accessorial's name from the card).
-    pub name: Arc<str>,
+    pub name: &'c str,
     /// Amount, negative for discounts.
     pub amount: Money,
     /// How it was derived, in order.
-    pub steps: Vec<Step>,
+    pub steps: Vec<Step<'c>>,
 }
 
-impl RatedCharge {
+impl RatedCharge<'_> {
     /// The steps in words, `; `-separated.
     pub fn explanation(&self) -> String {
         let parts: Vec<String> = self.steps.iter().map(Step::to_string).collect();
@@ -402,12 +451,12 @@ impl RatedCharge {
 }
 
 /// Serialized with its `explanation` in words beside the structured `steps`.
-impl Serialize for RatedCharge {
+impl Serialize for RatedCharge<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut st = s.serialize_struct("RatedCharge", 6)?;
         st.serialize_field("kind", &self.kind)?;
-        st.serialize_field("code", &*self.code)?;
-        st.serialize_field("description", &*self.name)?;
+        st.serialize_field("code", self.code)?;
+        st.serialize_field("description", self.name)?;
         st.serialize_field("amount", &self.amount)?;
         st.serialize_field("explanation", &self.explanation())?;
         st.serialize_field("steps", &self.steps)?;
@@ -417,28 +466,28 @@ impl Serialize for RatedCharge {
 
 /// A quote for one service of a rate card, every line explained.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RatedQuote {
+pub struct RatedQuote<'c> {
     /// Service code from the card.
-    pub service: Arc<str>,
+    pub service: &'c str,
     /// Service name.
-    pub service_name: Arc<str>,
+    pub service_name: &'c str,
     /// Normalized class.
     pub class: ServiceClass,
     /// Sum of the charges.
     pub total: Money,
     /// Charge lines: base, minimum adjustment, discount, accessorials, fuel.
-    pub charges: Vec<RatedCharge>,
+    pub charges: Vec<RatedCharge<'c>>,
     /// The weight priced (the sum of package billable weights for per-package cards).
     pub billable_weight: Weight,
     /// Transit time from the card, in business days.
     pub transit_days: Option<u32>,
     /// Ship date plus transit days, skipping Saturdays and Sundays.
     pub estimated_delivery: Option<Date>,
-    /// Steps that concern the whole quote (the card version chosen).
-    pub steps: Vec<Step>,
+    /// The card version that priced it ([`Step::Card`]).
+    pub card: Step<'c>,
 }
 
-impl RatedQuote {
+impl RatedQuote<'_> {
     /// The workspace's `Quote` for carrier `carrier`: each charge's description carries its
     /// explanation in words, and the notes say which card version priced it.
     pub fn to_quote(&self, carrier: &str) -> Quote {
@@ -455,7 +504,7 @@ impl RatedQuote {
             transit_days: self.transit_days,
             estimated_delivery: self.estimated_delivery,
             guaranteed: false,
-            notes: self.steps.iter().map(Step::to_string).collect(),
+            notes: vec![self.card.to_string()],
         }
     }
 }

@@ -20,5 +20,8 @@ pub mod table_rate;
 pub use book::{CardsError, RateCards};
 pub use card::postal::PostalKey;
 pub use card::{CardError, RateCard, ServiceSummary};
-pub use explain::{AmountBasis, BillableRule, RatedCharge, RatedQuote, Step, SurchargeRule};
+pub use explain::{
+    AmountBasis, BillableRule, Increments, Measure, RatedCharge, RatedQuote, Step, SurchargeRule,
+    Unit,
+};
 pub use quote::{QuoteOptions, RateError};

@@ -8,8 +8,6 @@
 //! currency's minor unit as it is made; the total is the sum of the rounded lines, so a quote
 //! always adds up exactly. Conversion converts each rounded line and rounds again.
 
-use std::sync::Arc;
-
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 use shiphub_carriers::model::{
@@ -19,7 +17,10 @@ use time::{Date, Duration, Weekday};
 
 use crate::card::postal::PostalKey;
 use crate::card::{Accessorial, Basis, RateCard, Service, When};
-use crate::explain::{AmountBasis, BillableRule, RatedCharge, RatedQuote, Step, SurchargeRule};
+use crate::explain::{
+    AmountBasis, BillableRule, Increments, Measure, RatedCharge, RatedQuote, Step, SurchargeRule,
+    Unit,
+};
 
 /// What a request can ask for beyond `RateRequest` (which has no field for these yet).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -69,9 +70,9 @@ struct Pkg {
 }
 
 /// What every service of one request shares.
-pub(crate) struct Prepared {
+pub(crate) struct Prepared<'c> {
     zone: usize,
-    zone_step: Step,
+    zone_step: Step<'c>,
     pkgs: Vec<Pkg>,
     postal: PostalKey,
     ship_date: Date,
@@ -80,8 +81,14 @@ pub(crate) struct Prepared {
     ddp: bool,
 }
 
+/// Half away from zero to `dp` places, as carriers bill; a no-op (and cheap) when `d` has no
+/// more places than that.
 fn round(d: Decimal, dp: u32) -> Decimal {
-    d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
+    if d.scale() <= dp {
+        d
+    } else {
+        d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
+    }
 }
 
 /// `pct` % of `x`, exactly: a multiplication by `pct × 0.01` rather than a division.
@@ -124,12 +131,6 @@ impl RateCard {
     fn money(&self, v: Decimal) -> Money {
         Money::new(v, self.currency)
     }
-    fn length_name(&self) -> &'static str {
-        match self.length_unit {
-            LengthUnit::Cm => "cm",
-            LengthUnit::In => "in",
-        }
-    }
     fn weight_name(&self) -> &'static str {
         match self.weight_unit {
             WeightUnit::Lb => "lb",
@@ -139,12 +140,12 @@ impl RateCard {
 
     /// Everything about `req` that does not depend on the service: validation, the zone,
     /// parcels in the card's units, the quote currency.
-    pub(crate) fn prepare(
-        &self,
+    pub(crate) fn prepare<'c>(
+        &'c self,
         req: &RateRequest,
         opts: &QuoteOptions,
         ship_date: Date,
-    ) -> Result<Prepared, RateError> {
+    ) -> Result<Prepared<'c>, RateError> {
         req.validate()
             .map_err(|e| RateError::new(e.field, "INVALID_SHIPMENT", e.message))?;
         if !self.is_valid_on(ship_date) {
@@ -192,11 +193,11 @@ impl RateCard {
                 )
             })?;
         let zone_step = Step::Zone {
-            zone: self.zones[zone].id.clone(),
+            zone: &self.zones[zone].id,
             origin: req.from.country,
             destination: req.to.country,
             postal_code: postal,
-            rule: self.zones[zone].to[place].describe.clone(),
+            rule: &self.zones[zone].to[place].describe,
         };
         let pkgs = req
             .parcels
@@ -249,7 +250,7 @@ impl RateCard {
         req: &RateRequest,
         opts: &QuoteOptions,
         ship_date: Date,
-    ) -> Result<Vec<RatedQuote>, RateError> {
+    ) -> Result<Vec<RatedQuote<'_>>, RateError> {
         let p = self.prepare(req, opts, ship_date)?;
         let mut out = Vec::with_capacity(self.services.len());
         for s in &self.services {
@@ -267,7 +268,7 @@ impl RateCard {
         code: &str,
         opts: &QuoteOptions,
         ship_date: Date,
-    ) -> Result<RatedQuote, RateError> {
+    ) -> Result<RatedQuote<'_>, RateError> {
         let s = self
             .services
             .iter()
@@ -284,13 +285,13 @@ impl RateCard {
     }
 
     /// The price of `w` in column `col`, with the step that explains it.
-    fn lookup(
-        &self,
-        s: &Service,
+    fn lookup<'c>(
+        &'c self,
+        s: &'c Service,
         col: usize,
         w: Decimal,
         package: Option<usize>,
-    ) -> Result<(Decimal, Step), RateError> {
+    ) -> Result<(Decimal, Step<'c>), RateError> {
         let prices = &s.prices[col];
         let i = s.breaks.partition_point(|b| *b < w);
         if i < s.breaks.len() {
@@ -325,7 +326,7 @@ impl RateCard {
         let amount = prices[last] + count * each;
         Ok((
             amount,
-            Step::Increments {
+            Step::Increments(Box::new(Increments {
                 package,
                 weight: self.w(w),
                 last_break: self.w(s.breaks[last]),
@@ -334,17 +335,17 @@ impl RateCard {
                 count,
                 each: self.money(each),
                 amount: self.money(amount),
-            },
+            })),
         ))
     }
 
-    fn price(
-        &self,
-        s: &Service,
-        p: &Prepared,
+    fn price<'c>(
+        &'c self,
+        s: &'c Service,
+        p: &Prepared<'c>,
         req: &RateRequest,
         opts: &QuoteOptions,
-    ) -> Result<RatedQuote, RateError> {
+    ) -> Result<RatedQuote<'c>, RateError> {
         let col = s.column_of_zone[p.zone].ok_or_else(|| {
             RateError::new(
                 "/to",
@@ -424,8 +425,8 @@ impl RateCard {
         let mut charges = Vec::with_capacity(4 + s.accessorials.len());
         charges.push(line(
             ChargeKind::Base,
-            &BASE,
-            &BASE_NAME,
+            BASE,
+            BASE_NAME,
             self.money(base),
             base_steps,
         ));
@@ -435,8 +436,8 @@ impl RateCard {
             net -= d;
             charges.push(line(
                 ChargeKind::Discount,
-                &DISCOUNT,
-                &DISCOUNT_NAME,
+                DISCOUNT,
+                DISCOUNT_NAME,
                 self.money(-d),
                 vec![Step::Discount {
                     percent: pct,
@@ -449,8 +450,8 @@ impl RateCard {
         {
             charges.push(line(
                 ChargeKind::Base,
-                &MIN,
-                &MIN_NAME,
+                MIN,
+                MIN_NAME,
                 self.money(min - net),
                 vec![Step::Minimum {
                     computed: self.money(net),
@@ -467,8 +468,8 @@ impl RateCard {
             let amount = round(percent_of(fuel_of, pct), dp);
             charges.push(line(
                 ChargeKind::Fuel,
-                &FUEL,
-                &FUEL_NAME,
+                FUEL,
+                FUEL_NAME,
                 self.money(amount),
                 vec![Step::Fuel {
                     effective_from: from,
@@ -496,77 +497,93 @@ impl RateCard {
         let total = Money::new(charges.iter().map(|c| c.amount.amount()).sum(), currency);
         let transit_days = s.transit_days.as_ref().map(|t| t[col]);
         Ok(RatedQuote {
-            service: s.code.clone(),
-            service_name: s.name.clone(),
+            service: &s.code,
+            service_name: &s.name,
             class: s.class,
             total,
             charges,
             billable_weight: self.w(billable),
             transit_days,
             estimated_delivery: transit_days.map(|d| add_business_days(p.ship_date, d)),
-            steps: vec![Step::Card {
-                card: self.name.clone(),
+            card: Step::Card {
+                card: &self.name,
                 valid_from: self.valid_from,
                 valid_to: self.valid_to,
                 ship_date: p.ship_date,
-            }],
+            },
         })
     }
 
-    /// Why accessorial `a` applies to the shipment as a whole, if it does (thresholds are
-    /// per package: `None`).
-    fn shipment_rule(
+    /// Whether accessorial `a` applies to the shipment as a whole, without building its
+    /// explanation: `Some(area index)` (0 unless a remote area matched). Thresholds are per
+    /// package: `None`.
+    fn shipment_match(
         &self,
         a: &Accessorial,
-        p: &Prepared,
+        p: &Prepared<'_>,
         req: &RateRequest,
         opts: &QuoteOptions,
-    ) -> Option<SurchargeRule> {
+    ) -> Option<usize> {
+        let yes = |b: bool| b.then_some(0);
         match a.when {
-            When::Always => Some(SurchargeRule::Always),
-            When::Residential => req.to.residential.then_some(SurchargeRule::Residential),
+            When::Always => Some(0),
+            When::Residential => yes(req.to.residential),
             When::RemoteArea => a
                 .areas
                 .iter()
-                .find(|x| x.country == req.to.country && x.postal.matches(&p.postal))
-                .map(|x| SurchargeRule::RemoteArea {
-                    area: x.describe.clone(),
-                }),
-            When::Signature => opts.signature.then_some(SurchargeRule::Signature),
-            When::Saturday => opts.saturday_delivery.then_some(SurchargeRule::Saturday),
-            When::DutiesPaid => p.ddp.then_some(SurchargeRule::DutiesPaid),
+                .position(|x| x.country == req.to.country && x.postal.matches(&p.postal)),
+            When::Signature => yes(opts.signature),
+            When::Saturday => yes(opts.saturday_delivery),
+            When::DutiesPaid => yes(p.ddp),
             When::Threshold => None,
+        }
+    }
+
+    /// The explanation of a shipment-level match found by `shipment_match`.
+    fn shipment_rule(a: &Accessorial, area: usize) -> SurchargeRule<'_> {
+        match a.when {
+            When::Always | When::Threshold => SurchargeRule::Always,
+            When::Residential => SurchargeRule::Residential,
+            When::RemoteArea => SurchargeRule::RemoteArea {
+                area: &a.areas[area].describe,
+            },
+            When::Signature => SurchargeRule::Signature,
+            When::Saturday => SurchargeRule::Saturday,
+            When::DutiesPaid => SurchargeRule::DutiesPaid,
         }
     }
 
     /// Adds a line per matching accessorial (one per code, package matches summed into it) and
     /// returns the part of their amounts that bears fuel. Two passes, so that `unless` sees
     /// every match, without collecting the matches.
-    fn accessorials(
-        &self,
-        s: &Service,
-        p: &Prepared,
+    fn accessorials<'c>(
+        &'c self,
+        s: &'c Service,
+        p: &Prepared<'c>,
         req: &RateRequest,
         opts: &QuoteOptions,
         net: Decimal,
-        charges: &mut Vec<RatedCharge>,
+        charges: &mut Vec<RatedCharge<'c>>,
     ) -> Decimal {
         let by_package = |a: &Accessorial| a.when == When::Threshold || a.per_package;
-        // Pass 1: which accessorials match the shipment, and each package.
+        // Pass 1: which accessorials match the shipment (and in which area), and each package.
         let mut shipment_mask = 0u64;
+        let mut areas = [0usize; 64];
         // `RateRequest::validate` allows at most 50 parcels.
         let mut package_masks = [0u64; 50];
         for &ai in &s.accessorials {
             let a = &self.accessorials[ai];
+            let hit = self.shipment_match(a, p, req, opts);
+            if let Some(area) = hit {
+                areas[ai] = area;
+            }
             if by_package(a) {
-                let all =
-                    a.when != When::Threshold && self.shipment_rule(a, p, req, opts).is_some();
                 for (i, k) in p.pkgs.iter().enumerate() {
-                    if all || self.threshold(a, k).is_some() {
+                    if hit.is_some() || self.threshold(a, k).is_some() {
                         package_masks[i] |= 1 << ai;
                     }
                 }
-            } else if self.shipment_rule(a, p, req, opts).is_some() {
+            } else if hit.is_some() {
                 shipment_mask |= 1 << ai;
             }
         }
@@ -577,7 +594,7 @@ impl RateCard {
             let bit = 1u64 << ai;
             let mut line_index = None;
             let mut add =
-                |package: Option<usize>, rule: SurchargeRule, charges: &mut Vec<RatedCharge>| {
+                |package: Option<usize>, rule: SurchargeRule<'c>, charges: &mut Vec<RatedCharge<'c>>| {
                     let (amount, basis) = match a.basis {
                         Basis::Flat(x) => (
                             x,
@@ -597,14 +614,14 @@ impl RateCard {
                         fuel_bearing += amount;
                     }
                     let step = Step::Surcharge {
-                        code: a.code.clone(),
+                        code: &a.code,
                         package,
                         rule,
                         amount: basis,
                     };
                     match line_index {
                         Some(li) => {
-                            let c: &mut RatedCharge = &mut charges[li];
+                            let c: &mut RatedCharge<'c> = &mut charges[li];
                             c.amount = self.money(c.amount.amount() + amount);
                             c.steps.push(step);
                         }
@@ -627,39 +644,44 @@ impl RateCard {
                         continue;
                     }
                     let rule = match a.when {
-                        When::Threshold => self.threshold(a, k),
-                        _ => self.shipment_rule(a, p, req, opts),
+                        When::Threshold => self.threshold(a, k).expect("matched in pass 1"),
+                        _ => Self::shipment_rule(a, areas[ai]),
                     };
-                    add(Some(i), rule.expect("matched in pass 1"), charges);
+                    add(Some(i), rule, charges);
                 }
             } else if shipment_mask & bit != 0 && a.unless & shipment_mask == 0 {
-                let rule = self.shipment_rule(a, p, req, opts);
-                add(None, rule.expect("matched in pass 1"), charges);
+                add(None, Self::shipment_rule(a, areas[ai]), charges);
             }
         }
         fuel_bearing
     }
 
     /// The first threshold of `a` the package exceeds.
-    fn threshold(&self, a: &Accessorial, k: &Pkg) -> Option<SurchargeRule> {
-        let (len, wt) = (self.length_name(), self.weight_name());
-        let over =
-            |measure: &'static str, value: Decimal, limit: Option<Decimal>, unit: &'static str| {
-                limit
-                    .filter(|l| value > *l)
-                    .map(|over| SurchargeRule::Threshold {
-                        measure,
-                        value,
-                        over,
-                        unit,
-                    })
-            };
+    fn threshold(&self, a: &Accessorial, k: &Pkg) -> Option<SurchargeRule<'static>> {
+        let len = match self.length_unit {
+            LengthUnit::Cm => Unit::Cm,
+            LengthUnit::In => Unit::In,
+        };
+        let wt = match self.weight_unit {
+            WeightUnit::Lb => Unit::Lb,
+            _ => Unit::Kg,
+        };
+        let over = |measure: Measure, value: Decimal, limit: Option<Decimal>, unit: Unit| {
+            limit
+                .filter(|l| value > *l)
+                .map(|over| SurchargeRule::Threshold {
+                    measure,
+                    value,
+                    over,
+                    unit,
+                })
+        };
         if let Some([l, w, h]) = k.sides {
-            let r = over("longest side", l, a.longest_side_over, len)
-                .or_else(|| over("second side", w, a.second_side_over, len))
+            let r = over(Measure::LongestSide, l, a.longest_side_over, len)
+                .or_else(|| over(Measure::SecondSide, w, a.second_side_over, len))
                 .or_else(|| {
                     over(
-                        "length plus girth",
+                        Measure::LengthPlusGirth,
                         l + Decimal::TWO * (w + h),
                         a.length_plus_girth_over,
                         len,
@@ -669,34 +691,30 @@ impl RateCard {
                 return r;
             }
         }
-        over("actual weight", k.actual, a.weight_over, wt)
+        over(Measure::ActualWeight, k.actual, a.weight_over, wt)
     }
 }
 
-static BASE: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| "BASE".into());
-static BASE_NAME: std::sync::LazyLock<Arc<str>> =
-    std::sync::LazyLock::new(|| "Transportation".into());
-static MIN: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| "MIN".into());
-static MIN_NAME: std::sync::LazyLock<Arc<str>> =
-    std::sync::LazyLock::new(|| "Minimum charge adjustment".into());
-static DISCOUNT: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| "DISCOUNT".into());
-static DISCOUNT_NAME: std::sync::LazyLock<Arc<str>> =
-    std::sync::LazyLock::new(|| "Contract discount".into());
-static FUEL: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| "FUEL".into());
-static FUEL_NAME: std::sync::LazyLock<Arc<str>> =
-    std::sync::LazyLock::new(|| "Fuel surcharge".into());
+const BASE: &str = "BASE";
+const BASE_NAME: &str = "Transportation";
+const MIN: &str = "MIN";
+const MIN_NAME: &str = "Minimum charge adjustment";
+const DISCOUNT: &str = "DISCOUNT";
+const DISCOUNT_NAME: &str = "Contract discount";
+const FUEL: &str = "FUEL";
+const FUEL_NAME: &str = "Fuel surcharge";
 
-fn line(
+fn line<'c>(
     kind: ChargeKind,
-    code: &Arc<str>,
-    name: &Arc<str>,
+    code: &'c str,
+    name: &'c str,
     amount: Money,
-    steps: Vec<Step>,
-) -> RatedCharge {
+    steps: Vec<Step<'c>>,
+) -> RatedCharge<'c> {
     RatedCharge {
         kind,
-        code: code.clone(),
-        name: name.clone(),
+        code,
+        name,
         amount,
         steps,
     }

@@ -370,8 +370,12 @@ impl Loader<'_> {
     fn place(&self, p: &RawPlace, field: &str) -> Res<Place> {
         let norm = |s: &Spanned<String>, f: String| -> Res<String> {
             let n = postal::normalize(s.get_ref());
-            if n.is_empty() {
-                return Err(self.err(s.span(), f, "is not a postal code (letters and digits)"));
+            if n.is_empty() || n.len() > 12 {
+                return Err(self.err(
+                    s.span(),
+                    f,
+                    "is not a postal code (1 to 12 letters and digits)",
+                ));
             }
             Ok(n)
         };
@@ -388,7 +392,7 @@ impl Loader<'_> {
             let f = format!("{field}.postal_ranges[{i}]");
             let [lo, hi] = r.get_ref();
             let (lo, hi) = (postal::normalize(lo), postal::normalize(hi));
-            if lo.is_empty() || lo.len() != hi.len() {
+            if lo.is_empty() || lo.len() > 12 || lo.len() != hi.len() {
                 return Err(self.err(
                     r.span(),
                     f,

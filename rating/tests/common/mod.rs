@@ -8,8 +8,11 @@ use shiphub_rating::{RateCard, RateCards};
 pub const EXPRESS: &str = include_str!("../../examples/express_worldwide_de_export.toml");
 pub const GROUND: &str = include_str!("../../examples/ground_us_from_atlanta.toml");
 
-pub fn cards(text: &str) -> RateCards {
-    RateCards::from(RateCard::from_toml(text).expect("example card loads"))
+/// The card, alive for the whole test (quotes borrow names from their card).
+pub fn cards(text: &str) -> &'static RateCards {
+    Box::leak(Box::new(RateCards::from(
+        RateCard::from_toml(text).expect("example card loads"),
+    )))
 }
 
 /// An address JSON in `country` with `postal`; US addresses get a state.
