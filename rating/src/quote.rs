@@ -244,7 +244,9 @@ impl RateCard {
         })
     }
 
-    /// Quotes of every service that serves the request's zone, in card order.
+    /// Quotes of every service that serves the request's zone and can carry the shipment, in
+    /// card order. A service that cannot (too heavy for it) is left out; when none can, the
+    /// first service's refusal is the answer.
     pub(crate) fn quote_all(
         &self,
         req: &RateRequest,
@@ -253,12 +255,21 @@ impl RateCard {
     ) -> Result<Vec<RatedQuote<'_>>, RateError> {
         let p = self.prepare(req, opts, ship_date)?;
         let mut out = Vec::with_capacity(self.services.len());
+        let mut refused = None;
         for s in &self.services {
             if s.column_of_zone[p.zone].is_some() {
-                out.push(self.price(s, &p, req, opts)?);
+                match self.price(s, &p, req, opts) {
+                    Ok(q) => out.push(q),
+                    Err(e) => {
+                        refused.get_or_insert(e);
+                    }
+                }
             }
         }
-        Ok(out)
+        match refused {
+            Some(e) if out.is_empty() => Err(e),
+            _ => Ok(out),
+        }
     }
 
     /// The quote of service `code`.
