@@ -25,3 +25,6 @@ pub use explain::{
     Unit,
 };
 pub use quote::{QuoteOptions, RateError};
+
+#[cfg(test)]
+mod quote_tests;

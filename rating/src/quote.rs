@@ -604,50 +604,51 @@ impl RateCard {
             let a = &self.accessorials[ai];
             let bit = 1u64 << ai;
             let mut line_index = None;
-            let mut add =
-                |package: Option<usize>, rule: SurchargeRule<'c>, charges: &mut Vec<RatedCharge<'c>>| {
-                    let (amount, basis) = match a.basis {
-                        Basis::Flat(x) => (
-                            x,
-                            AmountBasis::Flat {
-                                amount: self.money(x),
-                            },
-                        ),
-                        Basis::Percent(pct) => (
-                            round(percent_of(net, pct), self.currency_dp),
-                            AmountBasis::Percent {
-                                percent: pct,
-                                of: self.money(net),
-                            },
-                        ),
-                    };
-                    if a.fuel {
-                        fuel_bearing += amount;
-                    }
-                    let step = Step::Surcharge {
-                        code: &a.code,
-                        package,
-                        rule,
-                        amount: basis,
-                    };
-                    match line_index {
-                        Some(li) => {
-                            let c: &mut RatedCharge<'c> = &mut charges[li];
-                            c.amount = self.money(c.amount.amount() + amount);
-                            c.steps.push(step);
-                        }
-                        None => {
-                            line_index = Some(charges.len());
-                            charges.push(line(
-                                ChargeKind::Surcharge,
-                                &a.code,
-                                &a.name,
-                                self.money(amount),
-                                vec![step],
-                            ));
-                        }
-                    }
+            let mut add = |package: Option<usize>,
+                           rule: SurchargeRule<'c>,
+                           charges: &mut Vec<RatedCharge<'c>>| {
+                let (amount, basis) = match a.basis {
+                    Basis::Flat(x) => (
+                        x,
+                        AmountBasis::Flat {
+                            amount: self.money(x),
+                        },
+                    ),
+                    Basis::Percent(pct) => (
+                        round(percent_of(net, pct), self.currency_dp),
+                        AmountBasis::Percent {
+                            percent: pct,
+                            of: self.money(net),
+                        },
+                    ),
                 };
+                if a.fuel {
+                    fuel_bearing += amount;
+                }
+                let step = Step::Surcharge {
+                    code: &a.code,
+                    package,
+                    rule,
+                    amount: basis,
+                };
+                match line_index {
+                    Some(li) => {
+                        let c: &mut RatedCharge<'c> = &mut charges[li];
+                        c.amount = self.money(c.amount.amount() + amount);
+                        c.steps.push(step);
+                    }
+                    None => {
+                        line_index = Some(charges.len());
+                        charges.push(line(
+                            ChargeKind::Surcharge,
+                            &a.code,
+                            &a.name,
+                            self.money(amount),
+                            vec![step],
+                        ));
+                    }
+                }
+            };
             if by_package(a) {
                 for (i, k) in p.pkgs.iter().enumerate() {
                     let mask = shipment_mask | package_masks[i];
