@@ -188,3 +188,6 @@ impl Carrier for TableRate {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;
