@@ -239,6 +239,8 @@ struct Loader<'a> {
 }
 
 type Res<T> = Result<T, CardError>;
+/// Fuel rows as read: effective date, percent, the services they are limited to.
+type FuelRows = Vec<(Date, Decimal, Option<Vec<usize>>)>;
 
 impl Loader<'_> {
     fn err(
@@ -558,7 +560,7 @@ impl Loader<'_> {
             if (when == When::Threshold) != has_threshold {
                 return Err(self.err(sa.span(), f("when"), "additional_handling and oversize need a threshold (longest_side_over, second_side_over, length_plus_girth_over, weight_over); other accessorials take none"));
             }
-            if (when == When::RemoteArea) != !a.areas.is_empty() {
+            if (when == When::RemoteArea) == a.areas.is_empty() {
                 return Err(self.err(
                     sa.span(),
                     f("areas"),
@@ -620,7 +622,7 @@ impl Loader<'_> {
     }
 
     /// Fuel rows with the services they apply to (`None`: all).
-    fn fuel(&self, raw: &RawCard, codes: &[&str]) -> Res<Vec<(Date, Decimal, Option<Vec<usize>>)>> {
+    fn fuel(&self, raw: &RawCard, codes: &[&str]) -> Res<FuelRows> {
         let mut rows = Vec::new();
         for (i, r) in raw.fuel.iter().enumerate() {
             let from = self.date(&r.from, &format!("fuel[{i}].from"))?;
