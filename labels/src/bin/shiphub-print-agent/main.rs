@@ -344,6 +344,7 @@ async fn main() -> ExitCode {
                 .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let journal = match Journal::open(&args.journal) {
         Ok(j) => j,
