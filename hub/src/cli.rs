@@ -34,6 +34,16 @@ pub struct DbArgs {
     pub database_url: String,
 }
 
+#[derive(clap::Args, Debug, Clone)]
+pub struct PrintArgs {
+    /// Seconds after which a print job handed to an agent and not acknowledged is handed out again.
+    #[arg(long, env = "SHIPHUB_PRINT_REDELIVER_AFTER", default_value_t = 60)]
+    pub print_redeliver_after: u64,
+    /// Seconds between sweeps that expire print jobs no agent took within their TTL.
+    #[arg(long, env = "SHIPHUB_PRINT_SWEEP_INTERVAL", default_value_t = 5)]
+    pub print_sweep_interval: u64,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the HTTP server (migrates the database first).
@@ -43,6 +53,8 @@ pub enum Command {
         listen: SocketAddr,
         #[command(flatten)]
         db: DbArgs,
+        #[command(flatten)]
+        print: PrintArgs,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -70,7 +82,7 @@ pub enum TenantCommand {
 
 pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
     match cli.command {
-        Command::Serve { listen, db } => serve(listen, &db.database_url).await,
+        Command::Serve { listen, db, print } => serve(listen, &db.database_url, print).await,
         Command::Migrate { db } => {
             open_store(&db.database_url).await?;
             eprintln!("migrations applied");
@@ -192,10 +204,13 @@ pub fn build_state(store: Store, master_key: MasterKey) -> AppState {
         key_cache: Arc::new(KeyCache::new(Duration::from_secs(60))),
         account_cache: Arc::new(AccountCache::new(Duration::from_secs(5))),
         metrics: Some(crate::api::metrics_handle()),
+        print: Default::default(),
+        print_wakeups: Default::default(),
+        shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
     }
 }
 
-async fn serve(listen: SocketAddr, url: &str) -> anyhow_like::Result<()> {
+async fn serve(listen: SocketAddr, url: &str, print: PrintArgs) -> anyhow_like::Result<()> {
     let store = open_store(url).await?;
     let key = master_key(url, store.backend())?;
     if store.backend() == Backend::Sqlite
@@ -203,7 +218,13 @@ async fn serve(listen: SocketAddr, url: &str) -> anyhow_like::Result<()> {
     {
         bootstrap(&store, &key).await?;
     }
-    let state = build_state(store, key);
+    let mut state = build_state(store, key);
+    state.print = crate::api::print::PrintSettings {
+        redeliver_after: Duration::from_secs(print.print_redeliver_after.max(1)),
+        sweep_every: Duration::from_secs(print.print_sweep_interval.max(1)),
+    };
+    tokio::spawn(crate::api::print::sweep(state.clone()));
+    let stopping = state.shutdown.clone();
     let app = crate::api::router(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -212,7 +233,11 @@ async fn serve(listen: SocketAddr, url: &str) -> anyhow_like::Result<()> {
     eprintln!("shiphub listening on http://{addr} (docs at http://{addr}/docs)");
     tracing::info!(%addr, "listening");
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
+        .with_graceful_shutdown(async move {
+            shutdown().await;
+            // Long polls and background loops end now, so the drain does not wait for them.
+            stopping.send_replace(true);
+        })
         .await
         .map_err(|e| e.to_string())
 }

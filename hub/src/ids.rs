@@ -49,6 +49,8 @@ prefixed_id!(AccountId, "car");
 prefixed_id!(ShipmentId, "shp");
 prefixed_id!(DocumentId, "doc");
 prefixed_id!(EventId, "evt");
+prefixed_id!(StationId, "pst");
+prefixed_id!(PrintJobId, "pjb");
 
 #[cfg(test)]
 mod tests {

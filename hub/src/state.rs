@@ -22,6 +22,10 @@ pub struct AppState {
     pub key_cache: Arc<KeyCache>,
     pub account_cache: Arc<AccountCache>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    pub print: crate::api::print::PrintSettings,
+    pub print_wakeups: Arc<crate::api::print::Wakeups>,
+    /// Flips to true when the server starts shutting down: long polls return at once.
+    pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// Positive API-key lookups, kept briefly so a busy client does not cost a query per request.

@@ -479,3 +479,173 @@ async fn a_purchase_the_hub_cannot_record_is_voided_or_blocks_its_key() {
         "the carrier was not called again"
     );
 }
+
+/// A request with the station token instead of the API key.
+async fn as_station(
+    app: &App,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"));
+    let body = match body {
+        Some(b) => {
+            req = req.header("content-type", "application/json");
+            Body::from(b.to_string())
+        }
+        None => Body::empty(),
+    };
+    let res = app
+        .router
+        .clone()
+        .oneshot(req.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn a_long_poll_wakes_when_a_job_is_queued_and_acks_are_final() {
+    let app = spawn_app().await;
+    let account = app.account("sandbox").await;
+    // The station token is shown once; a replay of the creation does not reveal it again.
+    let body = json!({"name": "Dock", "format": "zpl"});
+    let (s, station) = app
+        .call_with_key("POST", "/v1/print-stations", Some(body.clone()), "st-1")
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{station}");
+    let token = station["token"].as_str().unwrap().to_string();
+    assert!(token.starts_with("shps_"));
+    let (s, replay) = app
+        .call_with_key("POST", "/v1/print-stations", Some(body), "st-1")
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(replay["id"], station["id"]);
+    assert_eq!(replay["token"], Value::Null);
+    let station_id = station["id"].as_str().unwrap().to_string();
+
+    let mut ship = shipment();
+    ship["carrier_account"] = json!(account);
+    ship["service"] = json!("standard");
+    let (s, shp) = app.call("POST", "/v1/shipments", Some(ship)).await;
+    assert_eq!(s, StatusCode::CREATED, "{shp}");
+
+    // An agent waits up to 20 s; the job queued 300 ms later reaches it at once.
+    let started = std::time::Instant::now();
+    let poll = as_station(
+        &app,
+        &token,
+        "GET",
+        "/v1/print-stations/self/jobs?wait=20",
+        None,
+    );
+    let queue = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        app.call(
+            "POST",
+            "/v1/print-jobs",
+            Some(json!({"shipment_id": shp["id"], "station_id": station_id, "copies": 2})),
+        )
+        .await
+    };
+    let ((s, polled), (qs, job)) = tokio::join!(poll, queue);
+    assert_eq!(qs, StatusCode::CREATED, "{job}");
+    assert_eq!(s, StatusCode::OK, "{polled}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "woken, not timed out"
+    );
+    let got = &polled["jobs"][0];
+    assert_eq!(got["id"], job["id"]);
+    assert_eq!(got["copies"], 2);
+    assert_eq!(got["tracking_number"], shp["tracking_number"]);
+    assert_eq!(got["document"]["media_type"], "application/x-zpl");
+    use base64::Engine;
+    let zpl = base64::engine::general_purpose::STANDARD
+        .decode(got["document"]["content"].as_str().unwrap())
+        .unwrap();
+    let zpl = String::from_utf8(zpl).unwrap();
+    assert!(zpl.starts_with("^XA") && zpl.contains(shp["tracking_number"].as_str().unwrap()));
+    // Handed out once: an immediate second poll is empty.
+    let (_, again) = as_station(&app, &token, "GET", "/v1/print-stations/self/jobs", None).await;
+    assert_eq!(again["jobs"], json!([]));
+
+    let ack = format!("/v1/print-jobs/{}/ack", job["id"].as_str().unwrap());
+    let (s, bad) = as_station(&app, &token, "POST", &ack, Some(json!({"status": "done"}))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad["errors"][0]["pointer"], "/status");
+    let (s, done) = as_station(
+        &app,
+        &token,
+        "POST",
+        &ack,
+        Some(json!({"status": "printed"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+    assert_eq!(done["status"], "printed");
+    let (s, _) = as_station(
+        &app,
+        &token,
+        "POST",
+        &ack,
+        Some(json!({"status": "printed"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "a repeated acknowledgement is harmless");
+    let (s, _) = as_station(
+        &app,
+        &token,
+        "POST",
+        &ack,
+        Some(json!({"status": "failed"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    // Printer state reports are validated and shown on the station.
+    let (s, _) = as_station(
+        &app,
+        &token,
+        "POST",
+        "/v1/print-stations/self/status",
+        Some(json!({"printer": "on fire"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = as_station(
+        &app,
+        &token,
+        "POST",
+        "/v1/print-stations/self/status",
+        Some(json!({"printer": "paper_out", "detail": "media out"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, st) = app
+        .call("GET", &format!("/v1/print-stations/{station_id}"), None)
+        .await;
+    assert_eq!(st["printer_state"], "paper_out");
+    // A rotated token stops working at once.
+    let (s, rotated) = app
+        .call(
+            "POST",
+            &format!("/v1/print-stations/{station_id}/token"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_ne!(rotated["token"], json!(token));
+    let (s, _) = as_station(&app, &token, "GET", "/v1/print-stations/self/jobs", None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}

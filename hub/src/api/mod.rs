@@ -6,6 +6,7 @@ pub mod carriers;
 pub mod events;
 pub mod extract;
 pub mod idempotency;
+pub mod print;
 pub mod problem;
 pub mod rates;
 pub mod shipments;
@@ -59,6 +60,11 @@ impl Modify for BearerAuth {
             "api_key",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+        // Print agents authenticate with their station's token, not an API key.
+        components.add_security_scheme(
+            "station_token",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
     }
 }
 
@@ -71,6 +77,7 @@ fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(carriers::router())
         .merge(events::router())
+        .merge(print::router())
         .merge(rates::router())
         .merge(shipments::router())
 }

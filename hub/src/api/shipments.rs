@@ -111,6 +111,9 @@ pub struct ShipOptions {
     /// Your reference (order number); printed on the label.
     #[serde(default)]
     reference: Option<String>,
+    /// Print the label on this print station once bought, in the station's format.
+    #[serde(default)]
+    print_station: Option<String>,
 }
 
 /// A rated shipment plus the purchase choice.
@@ -168,6 +171,9 @@ pub struct ShipmentOut {
     )]
     #[schema(value_type = Option<String>, format = DateTime)]
     voided_at: Option<OffsetDateTime>,
+    /// The print job queued with the purchase (`print_station`), in the purchase's answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    print_job: Option<String>,
 }
 
 /// What the hub keeps of a waybill: everything but the label bytes (stored as a document).
@@ -226,10 +232,11 @@ fn shipment_out(app: &AppState, s: &ShipmentRecord) -> Result<ShipmentOut, ApiEr
         },
         created_at: s.created_at,
         voided_at: s.voided_at,
+        print_job: None,
     })
 }
 
-fn format_name(f: LabelFormat) -> &'static str {
+pub(crate) fn format_name(f: LabelFormat) -> &'static str {
     match f {
         LabelFormat::Pdf => "pdf",
         LabelFormat::Zpl => "zpl",
@@ -270,6 +277,21 @@ async fn create_shipment(
         let wanted = options.label_format;
         let asked = carrier_format(entry.capabilities.label_formats, wanted, shipment.parcels.len())
             .ok_or_else(|| ApiError::field("/label_format", format!("{} labels are not available from {}", format_name(wanted), entry.code)))?;
+        let printer = match &options.print_station {
+            Some(id) => {
+                let station = super::print::station_for_job(&app, &tenant, id, "/print_station").await?;
+                let format = super::print::station_format(&station)?;
+                let printable = match asked {
+                    None => RENDERED_FORMATS.contains(&format),
+                    Some(from) => converted_formats(from).contains(&format),
+                };
+                if !printable {
+                    return Err(ApiError::field("/print_station", format!("{} labels cannot be made as {} for this station", entry.code, format_name(format))));
+                }
+                Some((station, format))
+            }
+            None => None,
+        };
         let request = ShipRequest { shipment, service: options.service, label_format: asked.unwrap_or(wanted), reference: options.reference };
         let adapter = app.carriers.adapter(&tenant, &account, &app.master_key)?;
         let waybill = app.calls.call(&account.id, adapter.as_ref(), Capability::Ship, || adapter.ship(&request)).await?;
@@ -280,9 +302,14 @@ async fn create_shipment(
         };
         let recorded = async {
             let (record, docs) = record(&account.id, entry.code.as_str(), &request, wanted, waybill)?;
-            let answer = Answer::json(StatusCode::CREATED, &shipment_out(&app, &record)?);
+            let job = printer.as_ref().map(|(station, format)| super::print::new_job(&record, station, *format, 1, super::print::DEFAULT_TTL)).transpose()?;
+            let out = ShipmentOut { print_job: job.as_ref().map(|j| j.id.to_string()), ..shipment_out(&app, &record)? };
+            let answer = Answer::json(StatusCode::CREATED, &out);
             let created = NewEvent { kind: "shipment.created", subject_id: record.id.to_string(), data: answer.value() };
-            app.store.insert_shipment(&tenant, &record, &docs, &[created], answer.completion(&owned).as_ref()).await?;
+            app.store.insert_shipment_with_job(&tenant, &record, &docs, &[created], job.as_ref(), answer.completion(&owned).as_ref()).await?;
+            if let Some(job) = &job {
+                app.print_wakeups.wake(&job.station_id);
+            }
             metrics::counter!("shiphub_shipments_purchased_total", "carrier" => record.carrier.clone()).increment(1);
             Ok::<_, ApiError>(answer)
         };
@@ -632,12 +659,54 @@ async fn get_label(
     Query(p): Query<LabelParams>,
 ) -> Result<Response, ApiError> {
     let s = load(&app, &tenant, &id).await?;
+    let format = match p.format {
+        Some(f) => f,
+        None => bought_format(&s)?,
+    };
+    let bytes = label_document(&app, &tenant, &s, format).await?;
+    let mut res = bytes.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.media_type()),
+    );
+    let name = format!(
+        "attachment; filename=\"{}.{}\"",
+        s.tracking_number,
+        format_name(format)
+    );
+    res.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&name).expect("tracking numbers are ASCII"),
+    );
+    Ok(res)
+}
+
+/// The format a shipment's label was bought in.
+pub(crate) fn bought_format(s: &ShipmentRecord) -> Result<LabelFormat, ApiError> {
+    serde_json::from_value(serde_json::Value::String(s.label_format.clone()))
+        .map_err(|e| ApiError::Internal(format!("stored label format {}: {e}", s.id)))
+}
+
+/// Whether a shipment's label can be produced in `format` (stored, converted or rendered).
+pub(crate) fn label_available(s: &ShipmentRecord, format: LabelFormat) -> Result<bool, ApiError> {
     let wb: StoredWaybill =
         serde_json::from_str(&s.waybill).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let bought: LabelFormat =
-        serde_json::from_value(serde_json::Value::String(s.label_format.clone()))
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let format = p.format.unwrap_or(bought);
+    Ok(match wb.carrier_label {
+        Some(f) => converted_formats(f).contains(&format),
+        None => RENDERED_FORMATS.contains(&format),
+    })
+}
+
+/// A shipment's label in `format`: the carrier's document (converted locally when the carrier
+/// issued another format) or, for carriers that issue none, every piece rendered by the hub.
+pub(crate) async fn label_document(
+    app: &AppState,
+    tenant: &TenantId,
+    s: &ShipmentRecord,
+    format: LabelFormat,
+) -> Result<Vec<u8>, ApiError> {
+    let wb: StoredWaybill =
+        serde_json::from_str(&s.waybill).map_err(|e| ApiError::Internal(e.to_string()))?;
     let bytes = match wb.carrier_label {
         Some(f) => {
             if !converted_formats(f).contains(&format) {
@@ -656,7 +725,7 @@ async fn get_label(
             }
             let stored = app
                 .store
-                .get_document(&tenant, &s.id, "label", format_name(f))
+                .get_document(tenant, &s.id, "label", format_name(f))
                 .await?
                 .ok_or_else(|| ApiError::Internal(format!("label document of {} missing", s.id)))?;
             // Conversions rasterize (tens of ms): keep them off the async workers.
@@ -664,23 +733,9 @@ async fn get_label(
                 .await
                 .map_err(|e| ApiError::Internal(format!("label conversion task: {e}")))??
         }
-        None => render(&app, &s, &wb, format).await?,
+        None => render(app, s, &wb, format).await?,
     };
-    let mut res = bytes.into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.media_type()),
-    );
-    let name = format!(
-        "attachment; filename=\"{}.{}\"",
-        s.tracking_number,
-        format_name(format)
-    );
-    res.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&name).expect("tracking numbers are ASCII"),
-    );
-    Ok(res)
+    Ok(bytes)
 }
 
 /// Every piece's label in one document (one PDF page or one ZPL block per piece; a PNG is

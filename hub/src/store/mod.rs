@@ -15,8 +15,11 @@ use time::OffsetDateTime;
 
 use crate::ids::{AccountId, ApiKeyId, DocumentId, EventId, ShipmentId, TenantId};
 
+mod print;
 #[cfg(test)]
 mod tests;
+
+pub use print::{AckOutcome, JobAck, PrintJobRecord, StationRecord};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator =
@@ -397,51 +400,8 @@ impl Store {
         events: &[NewEvent],
         idem: Option<&IdemCompletion>,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "INSERT INTO shipments (id, tenant_id, carrier_account_id, carrier, service_code, status, tracking_number, \
-             reference, total_amount, total_currency, label_format, request, waybill, created_at, updated_at, voided_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-        )
-        .bind(s.id.as_str())
-        .bind(tenant.as_str())
-        .bind(s.carrier_account_id.as_str())
-        .bind(&s.carrier)
-        .bind(&s.service_code)
-        .bind(&s.status)
-        .bind(&s.tracking_number)
-        .bind(s.reference.as_deref())
-        .bind(s.total.amount().to_string())
-        .bind(s.total.currency().code())
-        .bind(&s.label_format)
-        .bind(&s.request)
-        .bind(&s.waybill)
-        .bind(millis(s.created_at))
-        .bind(millis(s.updated_at))
-        .bind(s.voided_at.map(millis))
-        .execute(&mut *tx)
-        .await?;
-        for d in docs {
-            sqlx::query(
-                "INSERT INTO documents (id, tenant_id, shipment_id, kind, format, content, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(d.id.as_str())
-            .bind(tenant.as_str())
-            .bind(d.shipment_id.as_str())
-            .bind(&d.kind)
-            .bind(&d.format)
-            .bind(&d.content)
-            .bind(millis(s.created_at))
-            .execute(&mut *tx)
-            .await?;
-        }
-        insert_events(&mut tx, tenant, events, s.created_at).await?;
-        if let Some(c) = idem {
-            complete_idem(&mut tx, tenant, c).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        self.insert_shipment_with_job(tenant, s, docs, events, None, idem)
+            .await
     }
 
     pub async fn get_shipment(
@@ -644,6 +604,54 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+async fn insert_shipment_tx(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &TenantId,
+    s: &ShipmentRecord,
+    docs: &[DocumentRecord],
+    events: &[NewEvent],
+) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO shipments (id, tenant_id, carrier_account_id, carrier, service_code, status, tracking_number, \
+             reference, total_amount, total_currency, label_format, request, waybill, created_at, updated_at, voided_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(s.id.as_str())
+        .bind(tenant.as_str())
+        .bind(s.carrier_account_id.as_str())
+        .bind(&s.carrier)
+        .bind(&s.service_code)
+        .bind(&s.status)
+        .bind(&s.tracking_number)
+        .bind(s.reference.as_deref())
+        .bind(s.total.amount().to_string())
+        .bind(s.total.currency().code())
+        .bind(&s.label_format)
+        .bind(&s.request)
+        .bind(&s.waybill)
+        .bind(millis(s.created_at))
+        .bind(millis(s.updated_at))
+        .bind(s.voided_at.map(millis))
+        .execute(&mut **tx)
+        .await?;
+        for d in docs {
+            sqlx::query(
+                "INSERT INTO documents (id, tenant_id, shipment_id, kind, format, content, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(d.id.as_str())
+            .bind(tenant.as_str())
+            .bind(d.shipment_id.as_str())
+            .bind(&d.kind)
+            .bind(&d.format)
+            .bind(&d.content)
+            .bind(millis(s.created_at))
+            .execute(&mut **tx)
+            .await?;
+        }
+        insert_events(tx, tenant, events, s.created_at).await
 }
 
 async fn insert_events(

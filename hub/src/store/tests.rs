@@ -76,6 +76,10 @@ both_backends!(
     shipment_reads_never_cross_tenants,
     idempotency_claims_replays_and_detects_mismatch,
     void_is_once_only,
+    print_jobs_are_claimed_in_order_once_and_redelivered_only_when_unacknowledged,
+    print_acks_are_final_and_emit_their_event_once,
+    print_jobs_expire_unclaimed_with_an_event_and_print_on_purchase_is_atomic,
+    print_stations_resolve_by_token_and_stay_tenant_scoped,
 );
 
 const NOW: OffsetDateTime = datetime!(2026-11-22 10:00 UTC);
@@ -379,4 +383,321 @@ async fn events_are_written_with_their_change_and_listed_per_tenant_in_order(sto
             .is_err()
     );
     assert_eq!(store.list_events(&a, None, 10).await.unwrap().len(), 3);
+}
+
+// --- printing ------------------------------------------------------------------------------
+
+use crate::ids::{PrintJobId, StationId};
+use std::time::Duration;
+
+fn station(name: &str) -> StationRecord {
+    StationRecord {
+        id: StationId::generate(),
+        name: name.into(),
+        format: "zpl".into(),
+        printer_state: None,
+        printer_detail: None,
+        last_seen_at: None,
+        created_at: NOW,
+    }
+}
+
+fn job(station: &StationId, shipment: &ShipmentId, ttl: Duration) -> PrintJobRecord {
+    PrintJobRecord {
+        id: PrintJobId::generate(),
+        station_id: station.clone(),
+        shipment_id: shipment.clone(),
+        format: "zpl".into(),
+        copies: 2,
+        status: "queued".into(),
+        detail: None,
+        deliveries: 0,
+        created_at: NOW,
+        expires_at: NOW + ttl,
+        delivered_at: None,
+        completed_at: None,
+    }
+}
+
+fn event_for(j: &PrintJobRecord) -> NewEvent {
+    NewEvent {
+        kind: if j.status == "expired" {
+            "print_job.expired"
+        } else {
+            "print_job.printed"
+        },
+        subject_id: j.id.to_string(),
+        data: serde_json::json!({ "status": j.status }),
+    }
+}
+
+/// A tenant with an account, a station and one shipment.
+async fn print_setup(store: &Store, name: &str) -> (TenantId, StationRecord, ShipmentRecord) {
+    let t = tenant(store, name).await;
+    let acc = account();
+    store.insert_account(&t, &acc, None).await.unwrap();
+    let st = station("dock");
+    store
+        .insert_station(&t, &st, &format!("hash-{name}"), None)
+        .await
+        .unwrap();
+    let s = shipment(&acc.id, 1);
+    store.insert_shipment(&t, &s, &[], &[], None).await.unwrap();
+    (t, st, s)
+}
+
+async fn print_jobs_are_claimed_in_order_once_and_redelivered_only_when_unacknowledged(
+    store: Store,
+) {
+    let (t, st, s) = print_setup(&store, "a").await;
+    let hour = Duration::from_secs(3600);
+    let jobs: Vec<_> = (0..5).map(|_| job(&st.id, &s.id, hour)).collect();
+    for j in &jobs {
+        store.insert_print_job(&t, j, None).await.unwrap();
+    }
+    let redeliver = |now: OffsetDateTime| now - Duration::from_secs(60);
+    let first = store
+        .claim_print_jobs(&t, &st.id, NOW, redeliver(NOW), 3)
+        .await
+        .unwrap();
+    let ids = |v: &[PrintJobRecord]| v.iter().map(|j| j.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&first), ids(&jobs[..3]), "oldest first, limited");
+    assert!(
+        first
+            .iter()
+            .all(|j| j.status == "delivered" && j.deliveries == 1)
+    );
+    let rest = store
+        .claim_print_jobs(&t, &st.id, NOW, redeliver(NOW), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&rest),
+        ids(&jobs[3..]),
+        "a delivered job is not handed out twice"
+    );
+    assert!(
+        store
+            .claim_print_jobs(&t, &st.id, NOW, redeliver(NOW), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // the agent acknowledges the first; a minute later the other four come back once more
+    let ack = JobAck {
+        status: "printed",
+        detail: None,
+        at: NOW,
+    };
+    store
+        .ack_print_job(&t, &st.id, &jobs[0].id, &ack, event_for)
+        .await
+        .unwrap();
+    let later = NOW + Duration::from_secs(61);
+    let again = store
+        .claim_print_jobs(&t, &st.id, later, redeliver(later), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&again), ids(&jobs[1..]));
+    assert!(again.iter().all(|j| j.deliveries == 2));
+    // another station of another tenant sees nothing of these
+    let (t2, st2, _) = print_setup(&store, "b").await;
+    assert!(
+        store
+            .claim_print_jobs(&t2, &st2.id, later, later, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .claim_print_jobs(&t2, &st.id, later, later, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn print_acks_are_final_and_emit_their_event_once(store: Store) {
+    let (t, st, s) = print_setup(&store, "a").await;
+    let j = job(&st.id, &s.id, Duration::from_secs(60));
+    store.insert_print_job(&t, &j, None).await.unwrap();
+    store
+        .claim_print_jobs(&t, &st.id, NOW, NOW, 1)
+        .await
+        .unwrap();
+    let printed = JobAck {
+        status: "printed",
+        detail: Some("2 copies"),
+        at: NOW,
+    };
+    match store
+        .ack_print_job(&t, &st.id, &j.id, &printed, event_for)
+        .await
+        .unwrap()
+    {
+        AckOutcome::Updated(got) => {
+            assert_eq!(got.status, "printed");
+            assert_eq!(got.detail.as_deref(), Some("2 copies"));
+            assert_eq!(got.completed_at, Some(NOW));
+        }
+        other => panic!("expected an update, got {other:?}"),
+    }
+    // a replayed ack changes nothing and writes no second event
+    assert!(matches!(
+        store
+            .ack_print_job(&t, &st.id, &j.id, &printed, event_for)
+            .await
+            .unwrap(),
+        AckOutcome::Unchanged(_)
+    ));
+    let failed = JobAck {
+        status: "failed",
+        ..printed
+    };
+    assert!(matches!(
+        store
+            .ack_print_job(&t, &st.id, &j.id, &failed, event_for)
+            .await
+            .unwrap(),
+        AckOutcome::Conflict(_)
+    ));
+    // only the station the job belongs to may acknowledge it
+    let other = station("other");
+    store
+        .insert_station(&t, &other, "hash-other", None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .ack_print_job(&t, &other.id, &j.id, &printed, event_for)
+            .await
+            .unwrap(),
+        AckOutcome::NotFound
+    ));
+    let events = store.list_events(&t, None, 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, "print_job.printed");
+    assert_eq!(events[0].subject_id, j.id.to_string());
+}
+
+async fn print_jobs_expire_unclaimed_with_an_event_and_print_on_purchase_is_atomic(store: Store) {
+    let (t, st, s) = print_setup(&store, "a").await;
+    let taken = job(&st.id, &s.id, Duration::from_secs(10));
+    let short = job(&st.id, &s.id, Duration::from_secs(10));
+    let long = job(&st.id, &s.id, Duration::from_secs(3600));
+    for j in [&taken, &short, &long] {
+        store.insert_print_job(&t, j, None).await.unwrap();
+    }
+    // `taken` is delivered before its TTL: delivered jobs never expire
+    let got = store
+        .claim_print_jobs(&t, &st.id, NOW, NOW, 1)
+        .await
+        .unwrap();
+    assert_eq!(got[0].id, taken.id);
+    let later = NOW + Duration::from_secs(11);
+    assert_eq!(
+        store
+            .expire_print_jobs(later, 100, event_for)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .expire_print_jobs(later, 100, event_for)
+            .await
+            .unwrap(),
+        0
+    );
+    let status = |id: PrintJobId| {
+        let store = store.clone();
+        let t = t.clone();
+        async move { store.get_print_job(&t, &id).await.unwrap().unwrap().status }
+    };
+    assert_eq!(status(short.id.clone()).await, "expired");
+    assert_eq!(status(taken.id.clone()).await, "delivered");
+    assert_eq!(status(long.id.clone()).await, "queued");
+    let events = store.list_events(&t, None, 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, "print_job.expired");
+    assert_eq!(events[0].subject_id, short.id.to_string());
+    // an expired job is never handed out
+    let claimed = store
+        .claim_print_jobs(&t, &st.id, later, later - Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].id, long.id);
+
+    // print on purchase: a failed purchase record leaves no job behind
+    let acc = store.list_accounts(&t).await.unwrap()[0].id.clone();
+    let dup = ShipmentRecord {
+        id: s.id.clone(),
+        ..shipment(&acc, 2)
+    };
+    let orphan = job(&st.id, &dup.id, Duration::from_secs(60));
+    assert!(
+        store
+            .insert_shipment_with_job(&t, &dup, &[], &[], Some(&orphan), None)
+            .await
+            .is_err()
+    );
+    assert!(store.get_print_job(&t, &orphan.id).await.unwrap().is_none());
+    let fresh = shipment(&acc, 3);
+    let with = job(&st.id, &fresh.id, Duration::from_secs(60));
+    store
+        .insert_shipment_with_job(&t, &fresh, &[], &[], Some(&with), None)
+        .await
+        .unwrap();
+    assert_eq!(status(with.id.clone()).await, "queued");
+    let listed = store
+        .list_print_jobs(&t, Some(&st.id), Some("queued"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.iter().map(|j| j.id.clone()).collect::<Vec<_>>(),
+        vec![with.id.clone()]
+    );
+    let all = store
+        .list_print_jobs(&t, None, None, None, 2)
+        .await
+        .unwrap();
+    assert_eq!(all[0].id, with.id, "newest first");
+    let page2 = store
+        .list_print_jobs(&t, None, None, Some(&all[1].id), 10)
+        .await
+        .unwrap();
+    assert_eq!(page2.len(), 2);
+}
+
+async fn print_stations_resolve_by_token_and_stay_tenant_scoped(store: Store) {
+    let (a, st, _) = print_setup(&store, "a").await;
+    let (b, _, _) = print_setup(&store, "b").await;
+    let (tenant, found) = store.station_for_token("hash-a").await.unwrap().unwrap();
+    assert_eq!((tenant, found.id.clone()), (a.clone(), st.id.clone()));
+    assert!(store.get_station(&b, &st.id).await.unwrap().is_none());
+    assert_eq!(store.list_stations(&a).await.unwrap().len(), 1);
+    store
+        .station_seen(&st.id, NOW, Some(("paper_out", Some("media out"))))
+        .await
+        .unwrap();
+    let seen = store.get_station(&a, &st.id).await.unwrap().unwrap();
+    assert_eq!(seen.printer_state.as_deref(), Some("paper_out"));
+    assert_eq!(seen.last_seen_at, Some(NOW));
+    // rotation: the old token stops resolving
+    assert!(
+        store
+            .rotate_station_token(&a, &st.id, "hash-new", None)
+            .await
+            .unwrap()
+    );
+    assert!(store.station_for_token("hash-a").await.unwrap().is_none());
+    assert!(store.station_for_token("hash-new").await.unwrap().is_some());
+    assert!(
+        !store
+            .rotate_station_token(&b, &st.id, "x", None)
+            .await
+            .unwrap()
+    );
 }

@@ -14,19 +14,24 @@ use std::time::Duration;
 /// `cargo build -p shiphub` unifies features differently from the workspace test build and
 /// would recompile half the graph inside a test.)
 pub fn binary() -> PathBuf {
+    workspace_binary("shiphub", "shiphub")
+}
+
+/// A binary of the workspace next to this test's executable, built when missing (see `binary`).
+pub fn workspace_binary(name: &str, package: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test exe path");
     let dir = exe
         .parent()
         .and_then(Path::parent)
         .expect("target/<profile>");
-    let bin = dir.join(format!("shiphub{}", std::env::consts::EXE_SUFFIX));
+    let bin = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     if !bin.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "-p", "shiphub", "--bin", "shiphub"])
+            .args(["build", "-p", package, "--bin", name])
             .status()
             .expect("run cargo build");
-        assert!(status.success(), "building shiphub failed");
+        assert!(status.success(), "building {name} failed");
     }
     bin
 }
@@ -38,6 +43,25 @@ pub struct Hub {
     pub db_url: String,
     /// Lines the server printed on stdout (the bootstrap JSON, when there was one).
     pub stdout: Vec<String>,
+    /// Extra `serve` arguments, kept for `restart`.
+    pub args: Vec<String>,
+}
+
+impl Hub {
+    /// Kills the server (SIGKILL: no graceful anything), as an outage would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same address and database.
+    pub fn restart(&mut self) {
+        self.kill();
+        let addr = self.base.trim_start_matches("http://").to_string();
+        let (child, base, _) = spawn(&self.db_url, &addr, &self.args);
+        self.child = child;
+        self.base = base;
+    }
 }
 
 impl Drop for Hub {
@@ -69,15 +93,30 @@ pub fn cli(db_url: &str, args: &[&str]) -> String {
 
 /// Starts `shiphub serve` on 127.0.0.1:0 in `dir` and waits for its listening line.
 pub fn start(dir: tempfile::TempDir) -> Hub {
+    start_with(dir, &[])
+}
+
+/// `start` with extra `serve` arguments.
+pub fn start_with(dir: tempfile::TempDir, args: &[&str]) -> Hub {
     let db_url = db_url(dir.path());
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let (child, base, stdout) = spawn(&db_url, "127.0.0.1:0", &args);
+    Hub {
+        child,
+        base,
+        dir,
+        db_url,
+        stdout,
+        args,
+    }
+}
+
+/// Spawns `shiphub serve` and waits for its listening line; returns the child, its base URL
+/// and what it printed on stdout before that.
+fn spawn(db_url: &str, listen: &str, args: &[String]) -> (Child, String, Vec<String>) {
     let mut child = Command::new(binary())
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            &db_url,
-        ])
+        .args(["serve", "--listen", listen, "--database-url", db_url])
+        .args(args)
         .env_remove("SHIPHUB_MASTER_KEY")
         .env_remove("DATABASE_URL")
         .env("SHIPHUB_LOG", "warn")
@@ -111,15 +150,7 @@ pub fn start(dir: tempfile::TempDir) -> Hub {
     loop {
         match rx.recv_timeout(Duration::from_secs(30)) {
             Ok(Ok(line)) => lines.push(line),
-            Ok(Err(base)) => {
-                return Hub {
-                    child,
-                    base,
-                    dir,
-                    db_url,
-                    stdout: lines,
-                };
-            }
+            Ok(Err(base)) => return (child, base, lines),
             Err(e) => panic!("shiphub did not start listening: {e}"),
         }
     }

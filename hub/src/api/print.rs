@@ -1,0 +1,884 @@
+//! Warehouse printing. Tenants register print stations (one per agent and printer) and queue
+//! print jobs; the station's agent long-polls for jobs with its station token, prints them,
+//! and acknowledges each one. A job no agent takes within its TTL expires with an event.
+//!
+//! Delivery is at least once: a job handed to an agent that never acknowledges it is handed
+//! out again after the redelivery interval. Agents journal jobs by id, so a second delivery
+//! never prints a second time.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::{StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use shiphub_carriers::model::LabelFormat;
+use time::OffsetDateTime;
+use tokio::sync::Notify;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::List;
+use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_value};
+use super::idempotency::{self, Answer};
+use super::problem::{ApiError, Problem};
+use super::shipments::{format_name, label_available, label_document};
+use crate::crypto::hash_api_key;
+use crate::ids::{PrintJobId, ShipmentId, StationId, TenantId};
+use crate::state::AppState;
+use crate::store::{AckOutcome, JobAck, NewEvent, PrintJobRecord, StationRecord};
+
+/// Longest long poll an agent may ask for.
+const MAX_WAIT_SECS: u64 = 60;
+/// Default and longest job TTL.
+const DEFAULT_TTL_SECS: u64 = 3600;
+pub(crate) const DEFAULT_TTL: Duration = Duration::from_secs(DEFAULT_TTL_SECS);
+const MAX_TTL_SECS: u64 = 7 * 24 * 3600;
+const MAX_COPIES: u32 = 100;
+
+/// Timing of the print queue (configurable so tests need not wait a minute).
+#[derive(Clone, Copy, Debug)]
+pub struct PrintSettings {
+    /// A delivered job not acknowledged for this long is handed out again.
+    pub redeliver_after: Duration,
+    /// How often queued jobs past their TTL are expired.
+    pub sweep_every: Duration,
+}
+
+impl Default for PrintSettings {
+    fn default() -> Self {
+        Self {
+            redeliver_after: Duration::from_secs(60),
+            sweep_every: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Wakes a station's long poll when this instance queues a job for it. Other instances'
+/// jobs are found by the poll's periodic re-check.
+#[derive(Default)]
+pub struct Wakeups(Mutex<HashMap<StationId, Arc<Notify>>>);
+
+impl Wakeups {
+    fn get(&self, station: &StationId) -> Arc<Notify> {
+        self.0
+            .lock()
+            .expect("wakeups lock")
+            .entry(station.clone())
+            .or_default()
+            .clone()
+    }
+    pub fn wake(&self, station: &StationId) {
+        if let Some(n) = self.0.lock().expect("wakeups lock").get(station) {
+            n.notify_waiters();
+        }
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_station, list_stations))
+        .routes(routes!(get_station))
+        .routes(routes!(rotate_token))
+        .routes(routes!(create_job, list_jobs))
+        .routes(routes!(get_job))
+        .routes(routes!(poll_jobs))
+        .routes(routes!(report_status))
+        .routes(routes!(ack_job))
+}
+
+fn new_station_token() -> (String, String) {
+    let (key, _, _) = crate::crypto::new_api_key();
+    let token = format!("shps_{}", &key[3..]);
+    let hash = hash_api_key(&token);
+    (token, hash)
+}
+
+fn parse_print_format(v: &str, field: &str) -> Result<LabelFormat, ApiError> {
+    match v {
+        "pdf" => Ok(LabelFormat::Pdf),
+        "zpl" => Ok(LabelFormat::Zpl),
+        _ => Err(ApiError::field(field, "must be `zpl` or `pdf`")),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StationIn {
+    /// Shown in lists, e.g. "Dock 3 Zebra".
+    name: String,
+    /// Default job format: `zpl` (thermal printers) or `pdf` (default).
+    #[serde(default)]
+    format: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StationOut {
+    id: String,
+    name: String,
+    format: String,
+    /// The agent's token: present only in the answer that created (or rotated) it. It is
+    /// stored hashed; an idempotent replay of that answer carries `null`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<Option<String>>,
+    /// What the agent last reported of its printer (`ready`, `offline`, `paper_out`, …).
+    printer_state: Option<String>,
+    printer_detail: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    last_seen_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    created_at: OffsetDateTime,
+}
+
+fn station_out(s: StationRecord, token: Option<Option<String>>) -> StationOut {
+    StationOut {
+        id: s.id.to_string(),
+        name: s.name,
+        format: s.format,
+        token,
+        printer_state: s.printer_state,
+        printer_detail: s.printer_detail,
+        last_seen_at: s.last_seen_at,
+        created_at: s.created_at,
+    }
+}
+
+/// The answer with the token, and the one stored for replays without it.
+fn token_answers(status: StatusCode, s: StationRecord, token: String) -> (Answer, Answer) {
+    let live = Answer::json(status, &station_out(s.clone(), Some(Some(token))));
+    let stored = Answer::json(status, &station_out(s, Some(None)));
+    (live, stored)
+}
+
+/// Registers a print station and returns its agent token (shown once). Honours
+/// `Idempotency-Key`; a replay carries `"token": null` (rotate the token to get a new one).
+#[utoipa::path(post, path = "/v1/print-stations", tag = "printing", request_body = StationIn,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = StationOut),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn create_station(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    IdempotencyKey(key): IdempotencyKey,
+    body: JsonBody<serde_json::Value>,
+) -> Response {
+    let hash = canonical_hash(&body.value);
+    idempotency::run(
+        &app.clone(),
+        &tenant.clone(),
+        key,
+        "POST /v1/print-stations",
+        &hash,
+        |owned| async move {
+            let input: StationIn = parse_value(body.value)?;
+            let name = input.name.trim();
+            if name.is_empty() || name.len() > 100 {
+                return Err(ApiError::field("/name", "must be 1 to 100 characters"));
+            }
+            let format = match input.format.as_deref() {
+                None => LabelFormat::Pdf,
+                Some(f) => parse_print_format(f, "/format")?,
+            };
+            let station = StationRecord {
+                id: StationId::generate(),
+                name: name.to_string(),
+                format: format_name(format).to_string(),
+                printer_state: None,
+                printer_detail: None,
+                last_seen_at: None,
+                created_at: OffsetDateTime::now_utc(),
+            };
+            let (token, token_hash) = new_station_token();
+            let (live, stored) = token_answers(StatusCode::CREATED, station.clone(), token);
+            app.store
+                .insert_station(
+                    &tenant,
+                    &station,
+                    &token_hash,
+                    stored.completion(&owned).as_ref(),
+                )
+                .await?;
+            Ok(live)
+        },
+    )
+    .await
+}
+
+/// Replaces a station's agent token; the old one stops working at once.
+#[utoipa::path(post, path = "/v1/print-stations/{id}/token", tag = "printing",
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = StationOut),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn rotate_token(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    IdempotencyKey(key): IdempotencyKey,
+    Path(id): Path<String>,
+) -> Response {
+    let scope = format!("POST /v1/print-stations/{id}/token");
+    idempotency::run(
+        &app.clone(),
+        &tenant.clone(),
+        key,
+        &scope,
+        "",
+        |owned| async move {
+            let station = load_station(&app, &tenant, &id).await?;
+            let (token, token_hash) = new_station_token();
+            let (live, stored) = token_answers(StatusCode::OK, station.clone(), token);
+            if !app
+                .store
+                .rotate_station_token(
+                    &tenant,
+                    &station.id,
+                    &token_hash,
+                    stored.completion(&owned).as_ref(),
+                )
+                .await?
+            {
+                return Err(ApiError::NotFound("print station"));
+            }
+            Ok(live)
+        },
+    )
+    .await
+}
+
+async fn load_station(
+    app: &AppState,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<StationRecord, ApiError> {
+    let id = StationId::parse(id).ok_or(ApiError::NotFound("print station"))?;
+    app.store
+        .get_station(tenant, &id)
+        .await?
+        .ok_or(ApiError::NotFound("print station"))
+}
+
+/// The tenant's print stations.
+#[utoipa::path(get, path = "/v1/print-stations", tag = "printing",
+    responses((status = 200, body = inline(List<StationOut>))))]
+async fn list_stations(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+) -> Result<axum::Json<List<StationOut>>, ApiError> {
+    let stations = app.store.list_stations(&tenant).await?;
+    Ok(axum::Json(List {
+        data: stations.into_iter().map(|s| station_out(s, None)).collect(),
+        next_cursor: None,
+    }))
+}
+
+/// One print station, with the printer state its agent last reported.
+#[utoipa::path(get, path = "/v1/print-stations/{id}", tag = "printing", params(("id" = String, Path)),
+    responses((status = 200, body = StationOut),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_station(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<axum::Json<StationOut>, ApiError> {
+    Ok(axum::Json(station_out(
+        load_station(&app, &tenant, &id).await?,
+        None,
+    )))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobIn {
+    shipment_id: String,
+    station_id: String,
+    /// `zpl` or `pdf`; default: the station's format.
+    #[serde(default)]
+    format: Option<String>,
+    /// 1 to 100 (default 1).
+    #[serde(default)]
+    copies: Option<u32>,
+    /// Seconds an agent has to take the job before it expires (default 3600, at most 7 days).
+    #[serde(default)]
+    ttl_seconds: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobOut {
+    id: String,
+    station_id: String,
+    shipment_id: String,
+    format: String,
+    copies: u32,
+    /// `queued`, `delivered`, `printed`, `failed` or `expired`.
+    status: String,
+    /// The agent's detail on failure (or a note on success).
+    detail: Option<String>,
+    /// How many times an agent was handed the job.
+    deliveries: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    expires_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    delivered_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    completed_at: Option<OffsetDateTime>,
+}
+
+pub fn job_out(j: &PrintJobRecord) -> JobOut {
+    JobOut {
+        id: j.id.to_string(),
+        station_id: j.station_id.to_string(),
+        shipment_id: j.shipment_id.to_string(),
+        format: j.format.clone(),
+        copies: j.copies,
+        status: j.status.clone(),
+        detail: j.detail.clone(),
+        deliveries: j.deliveries,
+        created_at: j.created_at,
+        expires_at: j.expires_at,
+        delivered_at: j.delivered_at,
+        completed_at: j.completed_at,
+    }
+}
+
+/// The event a job's final state emits (`print_job.printed`, `.failed`, `.expired`).
+pub fn job_event(j: &PrintJobRecord) -> NewEvent {
+    let kind = match j.status.as_str() {
+        "printed" => "print_job.printed",
+        "failed" => "print_job.failed",
+        _ => "print_job.expired",
+    };
+    NewEvent {
+        kind,
+        subject_id: j.id.to_string(),
+        data: serde_json::to_value(job_out(j)).expect("job serializes"),
+    }
+}
+
+/// A queued job for a shipment's label on a station, checked: the shipment is live and its
+/// label exists (or converts) in the format asked for.
+pub(crate) fn new_job(
+    shipment: &crate::store::ShipmentRecord,
+    station: &StationRecord,
+    format: LabelFormat,
+    copies: u32,
+    ttl: Duration,
+) -> Result<PrintJobRecord, ApiError> {
+    if shipment.voided_at.is_some() {
+        return Err(ApiError::Conflict(format!(
+            "shipment {} is voided; its label must not be printed",
+            shipment.id
+        )));
+    }
+    if !label_available(shipment, format)? {
+        return Err(ApiError::field(
+            "/format",
+            format!(
+                "the label of {} cannot be produced as {}",
+                shipment.id,
+                format_name(format)
+            ),
+        ));
+    }
+    let now = OffsetDateTime::now_utc();
+    Ok(PrintJobRecord {
+        id: PrintJobId::generate(),
+        station_id: station.id.clone(),
+        shipment_id: shipment.id.clone(),
+        format: format_name(format).to_string(),
+        copies,
+        status: "queued".into(),
+        detail: None,
+        deliveries: 0,
+        created_at: now,
+        expires_at: now + ttl,
+        delivered_at: None,
+        completed_at: None,
+    })
+}
+
+/// The station's default job format.
+pub(crate) fn station_format(station: &StationRecord) -> Result<LabelFormat, ApiError> {
+    parse_print_format(&station.format, "/format")
+        .map_err(|_| ApiError::Internal(format!("station {} format", station.id)))
+}
+
+pub(crate) async fn station_for_job(
+    app: &AppState,
+    tenant: &TenantId,
+    id: &str,
+    field: &str,
+) -> Result<StationRecord, ApiError> {
+    let id =
+        StationId::parse(id).ok_or_else(|| ApiError::field(field, "not a print station id"))?;
+    app.store
+        .get_station(tenant, &id)
+        .await?
+        .ok_or_else(|| ApiError::field(field, "no such print station"))
+}
+
+/// Queues a shipment's label for printing on a station. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/print-jobs", tag = "printing", request_body = JobIn,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = JobOut),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the shipment is voided"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn create_job(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    IdempotencyKey(key): IdempotencyKey,
+    body: JsonBody<serde_json::Value>,
+) -> Response {
+    let hash = canonical_hash(&body.value);
+    idempotency::run(
+        &app.clone(),
+        &tenant.clone(),
+        key,
+        "POST /v1/print-jobs",
+        &hash,
+        |owned| async move {
+            let input: JobIn = parse_value(body.value)?;
+            let shipment_id = ShipmentId::parse(&input.shipment_id)
+                .ok_or_else(|| ApiError::field("/shipment_id", "not a shipment id"))?;
+            let shipment = app
+                .store
+                .get_shipment(&tenant, &shipment_id)
+                .await?
+                .ok_or_else(|| ApiError::field("/shipment_id", "no such shipment"))?;
+            let station = station_for_job(&app, &tenant, &input.station_id, "/station_id").await?;
+            let format = match input.format.as_deref() {
+                Some(f) => parse_print_format(f, "/format")?,
+                None => station_format(&station)?,
+            };
+            let copies = input.copies.unwrap_or(1);
+            if !(1..=MAX_COPIES).contains(&copies) {
+                return Err(ApiError::field(
+                    "/copies",
+                    format!("must be between 1 and {MAX_COPIES}"),
+                ));
+            }
+            let ttl = input.ttl_seconds.unwrap_or(DEFAULT_TTL_SECS);
+            if !(1..=MAX_TTL_SECS).contains(&ttl) {
+                return Err(ApiError::field(
+                    "/ttl_seconds",
+                    format!("must be between 1 and {MAX_TTL_SECS}"),
+                ));
+            }
+            let job = new_job(
+                &shipment,
+                &station,
+                format,
+                copies,
+                Duration::from_secs(ttl),
+            )?;
+            let answer = Answer::json(StatusCode::CREATED, &job_out(&job));
+            app.store
+                .insert_print_job(&tenant, &job, answer.completion(&owned).as_ref())
+                .await?;
+            app.print_wakeups.wake(&station.id);
+            metrics::counter!("shiphub_print_jobs_total", "status" => "queued").increment(1);
+            Ok(answer)
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct JobListParams {
+    /// Only this station's jobs.
+    station: Option<String>,
+    /// Only jobs in this state.
+    status: Option<String>,
+    /// `next_cursor` from the previous page.
+    cursor: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<u32>,
+}
+
+/// Print jobs, newest first.
+#[utoipa::path(get, path = "/v1/print-jobs", tag = "printing", params(JobListParams),
+    responses((status = 200, body = inline(List<JobOut>)),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn list_jobs(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Query(p): Query<JobListParams>,
+) -> Result<axum::Json<List<JobOut>>, ApiError> {
+    let limit = p.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::field("/limit", "must be between 1 and 100"));
+    }
+    let station = p
+        .station
+        .as_deref()
+        .map(|s| {
+            StationId::parse(s).ok_or_else(|| ApiError::field("/station", "not a print station id"))
+        })
+        .transpose()?;
+    if let Some(s) = p.status.as_deref()
+        && !["queued", "delivered", "printed", "failed", "expired"].contains(&s)
+    {
+        return Err(ApiError::field(
+            "/status",
+            "must be queued, delivered, printed, failed or expired",
+        ));
+    }
+    let cursor = p
+        .cursor
+        .as_deref()
+        .map(|c| {
+            PrintJobId::parse(c)
+                .ok_or_else(|| ApiError::field("/cursor", "not a cursor from this API"))
+        })
+        .transpose()?;
+    let mut rows = app
+        .store
+        .list_print_jobs(
+            &tenant,
+            station.as_ref(),
+            p.status.as_deref(),
+            cursor.as_ref(),
+            limit + 1,
+        )
+        .await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(|j| j.id.to_string())
+    } else {
+        None
+    };
+    Ok(axum::Json(List {
+        data: rows.iter().map(job_out).collect(),
+        next_cursor,
+    }))
+}
+
+/// One print job.
+#[utoipa::path(get, path = "/v1/print-jobs/{id}", tag = "printing", params(("id" = String, Path)),
+    responses((status = 200, body = JobOut),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_job(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<axum::Json<JobOut>, ApiError> {
+    let id = PrintJobId::parse(&id).ok_or(ApiError::NotFound("print job"))?;
+    let job = app
+        .store
+        .get_print_job(&tenant, &id)
+        .await?
+        .ok_or(ApiError::NotFound("print job"))?;
+    Ok(axum::Json(job_out(&job)))
+}
+
+// --- the agent's side -------------------------------------------------------------------
+
+/// The print station behind a station token (`Authorization: Bearer shps_…`).
+pub struct Station {
+    tenant: TenantId,
+    station: StationRecord,
+}
+
+impl FromRequestParts<AppState> for Station {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| t.starts_with("shps_"))
+            .ok_or(ApiError::Unauthorized(
+                "send `Authorization: Bearer <station token>`",
+            ))?;
+        let (tenant, station) = app
+            .store
+            .station_for_token(&hash_api_key(token))
+            .await?
+            .ok_or(ApiError::Unauthorized("unknown or rotated station token"))?;
+        Ok(Station { tenant, station })
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PollParams {
+    /// Seconds to wait for a job when none is queued (0 to 60, default 0).
+    wait: Option<u64>,
+    /// Most jobs to return (1 to 50, default 10).
+    limit: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AgentDocument {
+    /// `application/pdf` or `application/x-zpl`.
+    media_type: String,
+    /// Always `base64`.
+    encoding: &'static str,
+    content: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AgentJob {
+    id: String,
+    shipment_id: String,
+    tracking_number: String,
+    format: String,
+    copies: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    created_at: OffsetDateTime,
+    /// The document to print (every piece of the shipment).
+    document: AgentDocument,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AgentJobs {
+    /// Oldest first; print in this order.
+    jobs: Vec<AgentJob>,
+}
+
+/// The station's next jobs, with their documents. Waits up to `wait` seconds when none is
+/// queued. A job returned here and not acknowledged is returned again after the redelivery
+/// interval (deduplicate by job id).
+#[utoipa::path(get, path = "/v1/print-stations/self/jobs", tag = "printing", params(PollParams),
+    security(("station_token" = [])),
+    responses((status = 200, body = AgentJobs),
+        (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn poll_jobs(
+    State(app): State<AppState>,
+    station: Station,
+    Query(p): Query<PollParams>,
+) -> Result<axum::Json<AgentJobs>, ApiError> {
+    let wait = p.wait.unwrap_or(0);
+    if wait > MAX_WAIT_SECS {
+        return Err(ApiError::field(
+            "/wait",
+            format!("must be at most {MAX_WAIT_SECS}"),
+        ));
+    }
+    let limit = p.limit.unwrap_or(10);
+    if !(1..=50).contains(&limit) {
+        return Err(ApiError::field("/limit", "must be between 1 and 50"));
+    }
+    let Station { tenant, station } = station;
+    app.store
+        .station_seen(&station.id, OffsetDateTime::now_utc(), None)
+        .await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+    let wakeup = app.print_wakeups.get(&station.id);
+    let mut shutdown = app.shutdown.subscribe();
+    let jobs = loop {
+        let woken = wakeup.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        let now = OffsetDateTime::now_utc();
+        let jobs = app
+            .store
+            .claim_print_jobs(
+                &tenant,
+                &station.id,
+                now,
+                now - app.print.redeliver_after,
+                limit,
+            )
+            .await?;
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if !jobs.is_empty() || left.is_zero() || *shutdown.borrow() {
+            break jobs;
+        }
+        // Re-check now and then for jobs other instances queued or redeliveries came due.
+        tokio::select! {
+            _ = &mut woken => {}
+            _ = tokio::time::sleep(left.min(Duration::from_secs(2))) => {}
+            _ = shutdown.changed() => {}
+        }
+    };
+    let mut out = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        out.push(agent_job(&app, &tenant, job).await?);
+    }
+    metrics::counter!("shiphub_print_jobs_delivered_total").increment(out.len() as u64);
+    Ok(axum::Json(AgentJobs { jobs: out }))
+}
+
+async fn agent_job(
+    app: &AppState,
+    tenant: &TenantId,
+    job: PrintJobRecord,
+) -> Result<AgentJob, ApiError> {
+    let shipment = app
+        .store
+        .get_shipment(tenant, &job.shipment_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("shipment of {} missing", job.id)))?;
+    let format = parse_print_format(&job.format, "/format")
+        .map_err(|_| ApiError::Internal(format!("job {} format", job.id)))?;
+    let bytes = label_document(app, tenant, &shipment, format).await?;
+    Ok(AgentJob {
+        id: job.id.to_string(),
+        shipment_id: job.shipment_id.to_string(),
+        tracking_number: shipment.tracking_number,
+        format: job.format,
+        copies: job.copies,
+        created_at: job.created_at,
+        document: AgentDocument {
+            media_type: format.media_type().to_string(),
+            encoding: "base64",
+            content: base64::engine::general_purpose::STANDARD.encode(bytes),
+        },
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AckIn {
+    /// `printed` or `failed`.
+    status: String,
+    /// Why it failed (or a note, e.g. that it was reprinted after an agent crash).
+    #[serde(default)]
+    detail: Option<String>,
+}
+
+/// The agent's word on a job. Repeating the same acknowledgement is harmless (200, the job
+/// as it is); contradicting an earlier one is a 409.
+#[utoipa::path(post, path = "/v1/print-jobs/{id}/ack", tag = "printing", request_body = AckIn,
+    params(("id" = String, Path)), security(("station_token" = [])),
+    responses((status = 200, body = JobOut),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")))]
+async fn ack_job(
+    State(app): State<AppState>,
+    station: Station,
+    Path(id): Path<String>,
+    JsonBody { value: input }: JsonBody<AckIn>,
+) -> Result<axum::Json<JobOut>, ApiError> {
+    if !["printed", "failed"].contains(&input.status.as_str()) {
+        return Err(ApiError::field("/status", "must be `printed` or `failed`"));
+    }
+    if input.detail.as_ref().is_some_and(|d| d.len() > 2000) {
+        return Err(ApiError::field(
+            "/detail",
+            "must be at most 2000 characters",
+        ));
+    }
+    let id = PrintJobId::parse(&id).ok_or(ApiError::NotFound("print job"))?;
+    let now = OffsetDateTime::now_utc();
+    let outcome = app
+        .store
+        .ack_print_job(
+            &station.tenant,
+            &station.station.id,
+            &id,
+            &JobAck {
+                status: &input.status,
+                detail: input.detail.as_deref(),
+                at: now,
+            },
+            job_event,
+        )
+        .await?;
+    match outcome {
+        AckOutcome::Updated(job) => {
+            metrics::counter!("shiphub_print_jobs_total", "status" => job.status.clone())
+                .increment(1);
+            Ok(axum::Json(job_out(&job)))
+        }
+        AckOutcome::Unchanged(job) => Ok(axum::Json(job_out(&job))),
+        AckOutcome::Conflict(job) => Err(ApiError::Conflict(format!(
+            "print job {} is already {}",
+            job.id, job.status
+        ))),
+        AckOutcome::NotFound => Err(ApiError::NotFound("print job")),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterStatusIn {
+    /// `ready`, `offline`, `paper_out`, `paused`, `head_open`, `ribbon_out` or `error`.
+    printer: String,
+    #[serde(default)]
+    detail: Option<String>,
+}
+
+const PRINTER_STATES: &[&str] = &[
+    "ready",
+    "offline",
+    "paper_out",
+    "paused",
+    "head_open",
+    "ribbon_out",
+    "error",
+];
+
+/// The agent reports its printer's state (shown on the station).
+#[utoipa::path(post, path = "/v1/print-stations/self/status", tag = "printing", request_body = PrinterStatusIn,
+    security(("station_token" = [])),
+    responses((status = 204, description = "recorded"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn report_status(
+    State(app): State<AppState>,
+    station: Station,
+    JsonBody { value: input }: JsonBody<PrinterStatusIn>,
+) -> Result<Response, ApiError> {
+    if !PRINTER_STATES.contains(&input.printer.as_str()) {
+        return Err(ApiError::field(
+            "/printer",
+            format!("must be one of {}", PRINTER_STATES.join(", ")),
+        ));
+    }
+    if input.detail.as_ref().is_some_and(|d| d.len() > 2000) {
+        return Err(ApiError::field(
+            "/detail",
+            "must be at most 2000 characters",
+        ));
+    }
+    app.store
+        .station_seen(
+            &station.station.id,
+            OffsetDateTime::now_utc(),
+            Some((&input.printer, input.detail.as_deref())),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Expires queued jobs past their TTL, each with a `print_job.expired` event, until stopped.
+pub async fn sweep(app: AppState) {
+    let mut shutdown = app.shutdown.subscribe();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(app.print.sweep_every) => {}
+            _ = shutdown.changed() => return,
+        }
+        loop {
+            match app
+                .store
+                .expire_print_jobs(OffsetDateTime::now_utc(), 500, job_event)
+                .await
+            {
+                Ok(0) => break,
+                Ok(n) => {
+                    metrics::counter!("shiphub_print_jobs_total", "status" => "expired")
+                        .increment(n as u64);
+                    tracing::info!(expired = n, "print jobs expired unclaimed");
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "print job expiry sweep failed");
+                    break;
+                }
+            }
+        }
+    }
+}

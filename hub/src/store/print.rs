@@ -1,0 +1,455 @@
+//! Print stations and print jobs (see migration 0003 for the job life cycle).
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use super::{
+    IdemCompletion, NewEvent, Result, ShipmentRecord, Store, StoreError, complete_idem,
+    from_millis, insert_events, millis,
+};
+use crate::ids::{PrintJobId, ShipmentId, StationId, TenantId};
+use crate::store::DocumentRecord;
+
+#[derive(Clone, Debug)]
+pub struct StationRecord {
+    pub id: StationId,
+    pub name: String,
+    /// The format jobs default to (`zpl` for thermal printers, `pdf` otherwise).
+    pub format: String,
+    pub printer_state: Option<String>,
+    pub printer_detail: Option<String>,
+    pub last_seen_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug)]
+pub struct PrintJobRecord {
+    pub id: PrintJobId,
+    pub station_id: StationId,
+    pub shipment_id: ShipmentId,
+    pub format: String,
+    pub copies: u32,
+    /// queued, delivered, printed, failed, expired.
+    pub status: String,
+    pub detail: Option<String>,
+    /// How many times an agent was handed the job.
+    pub deliveries: u32,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub delivered_at: Option<OffsetDateTime>,
+    pub completed_at: Option<OffsetDateTime>,
+}
+
+/// An agent's acknowledgement: `printed` or `failed`, with its detail.
+#[derive(Clone, Copy, Debug)]
+pub struct JobAck<'a> {
+    pub status: &'a str,
+    pub detail: Option<&'a str>,
+    pub at: OffsetDateTime,
+}
+
+/// What an agent's acknowledgement did.
+#[derive(Clone, Debug)]
+pub enum AckOutcome {
+    /// The job moved to the acknowledged state.
+    Updated(PrintJobRecord),
+    /// The job was already in that state (a replayed acknowledgement).
+    Unchanged(PrintJobRecord),
+    /// The job is in another final state.
+    Conflict(PrintJobRecord),
+    NotFound,
+}
+
+const STATION_COLUMNS: &str =
+    "id, name, format, printer_state, printer_detail, last_seen_at, created_at";
+const JOB_COLUMNS: &str = "id, station_id, shipment_id, format, copies, status, detail, deliveries, \
+     created_at, expires_at, delivered_at, completed_at";
+
+/// Jobs an agent may be handed now: queued and not expired, or delivered so long ago without
+/// an acknowledgement that the agent probably never received them. `$1` is now, `$4` the
+/// redelivery cutoff. Repeated in the outer `WHERE` so that, on PostgreSQL, a row another
+/// instance claimed meanwhile is re-checked and skipped.
+const CLAIMABLE: &str =
+    "((status = 'queued' AND expires_at > $1) OR (status = 'delivered' AND delivered_at <= $4))";
+
+impl Store {
+    pub async fn insert_station(
+        &self,
+        tenant: &TenantId,
+        s: &StationRecord,
+        token_hash: &str,
+        idem: Option<&IdemCompletion>,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO print_stations (id, tenant_id, name, format, token_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(s.id.as_str())
+        .bind(tenant.as_str())
+        .bind(&s.name)
+        .bind(&s.format)
+        .bind(token_hash)
+        .bind(millis(s.created_at))
+        .execute(&mut *tx)
+        .await?;
+        if let Some(c) = idem {
+            complete_idem(&mut tx, tenant, c).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces a station's token; false when there is no such station.
+    pub async fn rotate_station_token(
+        &self,
+        tenant: &TenantId,
+        id: &StationId,
+        token_hash: &str,
+        idem: Option<&IdemCompletion>,
+    ) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        let r = sqlx::query(
+            "UPDATE print_stations SET token_hash = $1 WHERE tenant_id = $2 AND id = $3",
+        )
+        .bind(token_hash)
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if let Some(c) = idem {
+            complete_idem(&mut tx, tenant, c).await?;
+        }
+        tx.commit().await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    pub async fn list_stations(&self, tenant: &TenantId) -> Result<Vec<StationRecord>> {
+        let sql = format!(
+            "SELECT {STATION_COLUMNS} FROM print_stations WHERE tenant_id = $1 ORDER BY id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(station_from_row).collect()
+    }
+
+    pub async fn get_station(
+        &self,
+        tenant: &TenantId,
+        id: &StationId,
+    ) -> Result<Option<StationRecord>> {
+        let sql = format!(
+            "SELECT {STATION_COLUMNS} FROM print_stations WHERE tenant_id = $1 AND id = $2"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(station_from_row).transpose()
+    }
+
+    /// The station (and its tenant) a token belongs to.
+    pub async fn station_for_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(TenantId, StationRecord)>> {
+        let sql = format!(
+            "SELECT tenant_id, {STATION_COLUMNS} FROM print_stations WHERE token_hash = $1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok((
+                TenantId::from_db(r.try_get("tenant_id")?),
+                station_from_row(&r)?,
+            ))
+        })
+        .transpose()
+    }
+
+    /// Records that the station's agent was heard from, and the printer state it reported.
+    pub async fn station_seen(
+        &self,
+        station: &StationId,
+        now: OffsetDateTime,
+        printer: Option<(&str, Option<&str>)>,
+    ) -> Result<()> {
+        match printer {
+            Some((state, detail)) => {
+                sqlx::query(
+                    "UPDATE print_stations SET last_seen_at = $1, printer_state = $2, printer_detail = $3 WHERE id = $4",
+                )
+                .bind(millis(now))
+                .bind(state)
+                .bind(detail)
+                .bind(station.as_str())
+                .execute(&self.writer)
+                .await?
+            }
+            None => {
+                sqlx::query("UPDATE print_stations SET last_seen_at = $1 WHERE id = $2")
+                    .bind(millis(now))
+                    .bind(station.as_str())
+                    .execute(&self.writer)
+                    .await?
+            }
+        };
+        Ok(())
+    }
+
+    pub async fn insert_print_job(
+        &self,
+        tenant: &TenantId,
+        job: &PrintJobRecord,
+        idem: Option<&IdemCompletion>,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        insert_job(&mut tx, tenant, job).await?;
+        if let Some(c) = idem {
+            complete_idem(&mut tx, tenant, c).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A bought shipment and the job printing its label, in one transaction (print on
+    /// purchase): the job exists if and only if the purchase was recorded.
+    pub async fn insert_shipment_with_job(
+        &self,
+        tenant: &TenantId,
+        s: &ShipmentRecord,
+        docs: &[DocumentRecord],
+        events: &[NewEvent],
+        job: Option<&PrintJobRecord>,
+        idem: Option<&IdemCompletion>,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        super::insert_shipment_tx(&mut tx, tenant, s, docs, events).await?;
+        if let Some(job) = job {
+            insert_job(&mut tx, tenant, job).await?;
+        }
+        if let Some(c) = idem {
+            complete_idem(&mut tx, tenant, c).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn get_print_job(
+        &self,
+        tenant: &TenantId,
+        id: &PrintJobId,
+    ) -> Result<Option<PrintJobRecord>> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM print_jobs WHERE tenant_id = $1 AND id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    /// Newest first; `before` is the cursor. Filters are optional.
+    pub async fn list_print_jobs(
+        &self,
+        tenant: &TenantId,
+        station: Option<&StationId>,
+        status: Option<&str>,
+        before: Option<&PrintJobId>,
+        limit: u32,
+    ) -> Result<Vec<PrintJobRecord>> {
+        // Empty strings stand for "no filter" so one statement serves every combination.
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM print_jobs WHERE tenant_id = $1 \
+             AND ($2 = '' OR station_id = $2) AND ($3 = '' OR status = $3) AND ($4 = '' OR id < $4) \
+             ORDER BY id DESC LIMIT $5"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(station.map_or("", StationId::as_str))
+            .bind(status.unwrap_or(""))
+            .bind(before.map_or("", PrintJobId::as_str))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    /// Hands up to `limit` jobs to the station's agent, oldest first, marking them delivered.
+    /// Jobs delivered before `redeliver_before` and never acknowledged are handed out again
+    /// (the agent journals by job id, so a second delivery never prints twice).
+    pub async fn claim_print_jobs(
+        &self,
+        tenant: &TenantId,
+        station: &StationId,
+        now: OffsetDateTime,
+        redeliver_before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<PrintJobRecord>> {
+        let sql = format!(
+            "UPDATE print_jobs SET status = 'delivered', delivered_at = $1, deliveries = deliveries + 1 \
+             WHERE id IN (SELECT id FROM print_jobs WHERE tenant_id = $2 AND station_id = $3 AND {CLAIMABLE} \
+                          ORDER BY id LIMIT $5) \
+             AND {CLAIMABLE} RETURNING {JOB_COLUMNS}"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(millis(now))
+            .bind(tenant.as_str())
+            .bind(station.as_str())
+            .bind(millis(redeliver_before))
+            .bind(i64::from(limit))
+            .fetch_all(&self.writer)
+            .await?;
+        let mut jobs = rows.iter().map(job_from_row).collect::<Result<Vec<_>>>()?;
+        jobs.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(jobs)
+    }
+
+    /// The agent's word on a job: `printed` or `failed`. Writes `event(job)` with the change.
+    pub async fn ack_print_job(
+        &self,
+        tenant: &TenantId,
+        station: &StationId,
+        id: &PrintJobId,
+        ack: &JobAck<'_>,
+        event: impl Fn(&PrintJobRecord) -> NewEvent,
+    ) -> Result<AckOutcome> {
+        let JobAck {
+            status,
+            detail,
+            at: now,
+        } = *ack;
+        let mut tx = self.writer.begin().await?;
+        let sql = format!(
+            "UPDATE print_jobs SET status = $1, detail = $2, completed_at = $3 \
+             WHERE tenant_id = $4 AND station_id = $5 AND id = $6 AND status IN ('queued', 'delivered') \
+             RETURNING {JOB_COLUMNS}"
+        );
+        let updated = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(status)
+            .bind(detail)
+            .bind(millis(now))
+            .bind(tenant.as_str())
+            .bind(station.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = updated {
+            let job = job_from_row(&row)?;
+            insert_events(&mut tx, tenant, &[event(&job)], now).await?;
+            tx.commit().await?;
+            return Ok(AckOutcome::Updated(job));
+        }
+        tx.rollback().await?;
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM print_jobs WHERE tenant_id = $1 AND station_id = $2 AND id = $3"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(station.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.writer)
+            .await?;
+        Ok(match row.as_ref().map(job_from_row).transpose()? {
+            None => AckOutcome::NotFound,
+            Some(job) if job.status == status => AckOutcome::Unchanged(job),
+            Some(job) => AckOutcome::Conflict(job),
+        })
+    }
+
+    /// Expires up to `limit` queued jobs whose TTL has passed, each with its event, in one
+    /// transaction. Returns the expired jobs' count.
+    pub async fn expire_print_jobs(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+        event: impl Fn(&PrintJobRecord) -> NewEvent,
+    ) -> Result<usize> {
+        let mut tx = self.writer.begin().await?;
+        let sql = format!(
+            "UPDATE print_jobs SET status = 'expired', completed_at = $1 \
+             WHERE id IN (SELECT id FROM print_jobs WHERE status = 'queued' AND expires_at <= $1 ORDER BY id LIMIT $2) \
+             AND status = 'queued' RETURNING tenant_id, {JOB_COLUMNS}"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(millis(now))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in &rows {
+            let tenant = TenantId::from_db(row.try_get("tenant_id")?);
+            let job = job_from_row(row)?;
+            insert_events(&mut tx, &tenant, &[event(&job)], now).await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+}
+
+async fn insert_job(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &TenantId,
+    j: &PrintJobRecord,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO print_jobs (id, tenant_id, station_id, shipment_id, format, copies, status, \
+         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(j.id.as_str())
+    .bind(tenant.as_str())
+    .bind(j.station_id.as_str())
+    .bind(j.shipment_id.as_str())
+    .bind(&j.format)
+    .bind(i64::from(j.copies))
+    .bind(&j.status)
+    .bind(millis(j.created_at))
+    .bind(millis(j.expires_at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn station_from_row(r: &AnyRow) -> Result<StationRecord> {
+    Ok(StationRecord {
+        id: StationId::from_db(r.try_get("id")?),
+        name: r.try_get("name")?,
+        format: r.try_get("format")?,
+        printer_state: r.try_get("printer_state")?,
+        printer_detail: r.try_get("printer_detail")?,
+        last_seen_at: r
+            .try_get::<Option<i64>, _>("last_seen_at")?
+            .map(from_millis),
+        created_at: from_millis(r.try_get("created_at")?),
+    })
+}
+
+fn job_from_row(r: &AnyRow) -> Result<PrintJobRecord> {
+    let count = |col: &str| -> Result<u32> {
+        let v: i64 = r.try_get(col)?;
+        u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("print job {col} {v}")))
+    };
+    Ok(PrintJobRecord {
+        id: PrintJobId::from_db(r.try_get("id")?),
+        station_id: StationId::from_db(r.try_get("station_id")?),
+        shipment_id: ShipmentId::from_db(r.try_get("shipment_id")?),
+        format: r.try_get("format")?,
+        copies: count("copies")?,
+        status: r.try_get("status")?,
+        detail: r.try_get("detail")?,
+        deliveries: count("deliveries")?,
+        created_at: from_millis(r.try_get("created_at")?),
+        expires_at: from_millis(r.try_get("expires_at")?),
+        delivered_at: r
+            .try_get::<Option<i64>, _>("delivered_at")?
+            .map(from_millis),
+        completed_at: r
+            .try_get::<Option<i64>, _>("completed_at")?
+            .map(from_millis),
+    })
+}

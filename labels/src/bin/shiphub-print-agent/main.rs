@@ -1,0 +1,399 @@
+//! `shiphub-print-agent`: pulls a print station's jobs from the hub and prints them on one
+//! printer, keeping a local journal so that jobs it holds print while the hub is down and
+//! every outcome reaches the hub once it is back.
+//!
+//! Three loops share the journal: the fetcher (long poll → journal), the printer (journal →
+//! printer, in order, retrying until the printer takes the job) and the acknowledger
+//! (journal → hub). A fourth reports printer state changes. Each waits with capped,
+//! jittered exponential backoff when its side is unavailable; none blocks another.
+
+mod hub;
+mod journal;
+mod printer;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use clap::Parser;
+use rand::Rng;
+use tokio::sync::Notify;
+
+use hub::{Acked, Hub, HubError};
+use journal::{Job, Journal, Received};
+use printer::{PrintError, Printer};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "shiphub-print-agent",
+    version,
+    about = "Prints a shiphub print station's jobs on a local printer"
+)]
+struct Args {
+    /// The hub's base URL, e.g. https://hub.example.com
+    #[arg(long, env = "SHIPHUB_HUB")]
+    hub: url::Url,
+    /// The station token (from POST /v1/print-stations).
+    #[arg(long, env = "SHIPHUB_STATION_TOKEN", hide_env_values = true)]
+    token: String,
+    /// tcp://HOST:9100 (raw, ZPL status via ~HS; add ?status=none for printers without it),
+    /// cups:QUEUE, or dir:PATH.
+    #[arg(long, value_parser = |s: &str| s.parse::<Printer>())]
+    printer: Printer,
+    /// Directory of the job journal.
+    #[arg(
+        long,
+        env = "SHIPHUB_AGENT_JOURNAL",
+        default_value = ".shiphub-print-agent"
+    )]
+    journal: PathBuf,
+    /// Fetch once, print what is held, acknowledge, and exit (0: all done; 1: jobs left to
+    /// print; 3: acknowledgements left for the hub).
+    #[arg(long)]
+    once: bool,
+    /// Long-poll wait in seconds.
+    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u64).range(0..=60))]
+    wait: u64,
+    /// Longest pause between retries, in seconds.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    max_backoff: u64,
+}
+
+/// Capped exponential backoff with ±20 % jitter, starting at 500 ms.
+struct Backoff {
+    next: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    fn new(max: Duration) -> Self {
+        Backoff {
+            next: Duration::from_millis(500).min(max),
+            max,
+        }
+    }
+    fn reset(&mut self) {
+        self.next = Duration::from_millis(500).min(self.max);
+    }
+    async fn wait(&mut self) {
+        let jitter = rand::rng().random_range(0.8..1.2);
+        tokio::time::sleep(self.next.mul_f64(jitter)).await;
+        self.next = (self.next * 2).min(self.max);
+    }
+}
+
+struct Agent {
+    hub: Hub,
+    printer: Printer,
+    journal: Mutex<Journal>,
+    max_backoff: Duration,
+    wait: u64,
+    print_wake: Notify,
+    ack_wake: Notify,
+    state_wake: Notify,
+    /// The printer's state and whether the hub has it yet.
+    printer_state: Mutex<(&'static str, Option<String>, bool)>,
+}
+
+enum Step {
+    Printed,
+    Failed,
+    /// Not printed; the printer is not ready (or the journal failed).
+    Held,
+}
+
+impl Agent {
+    fn journal(&self) -> std::sync::MutexGuard<'_, Journal> {
+        self.journal.lock().expect("journal lock")
+    }
+
+    fn set_printer_state(&self, state: &'static str, detail: Option<String>) {
+        let mut s = self.printer_state.lock().expect("state lock");
+        if s.0 != state || s.1 != detail {
+            *s = (state, detail, false);
+            self.state_wake.notify_one();
+        }
+    }
+
+    /// Takes delivered jobs into the journal; true when any was new.
+    fn take(&self, jobs: Vec<Job>) -> bool {
+        let mut new = false;
+        for job in jobs {
+            let id = job.id.clone();
+            match self.journal().receive(job) {
+                Ok(Received::New) => {
+                    tracing::info!(job = %id, "job received");
+                    new = true;
+                }
+                Ok(Received::Held) => {
+                    tracing::debug!(job = %id, "job delivered again; already held")
+                }
+                Ok(Received::AckAgain) => {
+                    tracing::info!(job = %id, "job delivered again after it was acknowledged; acknowledging again");
+                    self.ack_wake.notify_one();
+                }
+                // Not journaled, so not acknowledged either: the hub delivers it again.
+                Err(e) => tracing::error!(job = %id, error = %e, "cannot journal job"),
+            }
+        }
+        if new {
+            self.print_wake.notify_one();
+        }
+        new
+    }
+
+    async fn fetch_loop(self: Arc<Self>) {
+        let mut backoff = Backoff::new(self.max_backoff);
+        loop {
+            match self.hub.poll(self.wait).await {
+                Ok(jobs) => {
+                    backoff.reset();
+                    self.take(jobs);
+                }
+                Err(e) => {
+                    let held = self.journal().unprinted();
+                    match &e {
+                        HubError::Unauthorized(_) | HubError::Unexpected(_) => {
+                            tracing::error!(error = %e, held, "cannot fetch jobs")
+                        }
+                        HubError::Unreachable(_) => {
+                            tracing::warn!(error = %e, held, "cannot fetch jobs; printing what is held")
+                        }
+                    }
+                    backoff.wait().await;
+                }
+            }
+        }
+    }
+
+    /// Prints the next held job once; `None` when nothing is held.
+    async fn print_next(&self) -> Option<Step> {
+        let (job, reprint) = self.journal().next_to_print()?;
+        let zpl = match job.format.as_str() {
+            "zpl" => true,
+            "pdf" => false,
+            other => return Some(self.fail(&job, format!("unsupported job format `{other}`"))),
+        };
+        let doc = match base64::engine::general_purpose::STANDARD.decode(&job.content) {
+            Ok(d) => d,
+            Err(e) => return Some(self.fail(&job, format!("document is not base64: {e}"))),
+        };
+        let mut start = || self.journal().start(&job.id);
+        match self
+            .printer
+            .print(&doc, zpl, job.copies, &job.id, &mut start)
+            .await
+        {
+            Ok(()) => {
+                let note = reprint.then(|| {
+                    "printed again after the agent restarted mid-print; an earlier copy may exist"
+                        .to_string()
+                });
+                if let Err(e) = self.journal().printed(&job.id, note) {
+                    tracing::error!(job = %job.id, error = %e, "printed, but cannot journal it");
+                    return Some(Step::Held);
+                }
+                tracing::info!(job = %job.id, tracking_number = %job.tracking_number, copies = job.copies, "printed");
+                self.set_printer_state("ready", None);
+                self.ack_wake.notify_one();
+                Some(Step::Printed)
+            }
+            Err(PrintError::Rejected(detail)) => Some(self.fail(&job, detail)),
+            Err(PrintError::NotReady { state, detail }) => {
+                tracing::warn!(job = %job.id, printer = state, %detail, "printer not ready; job held");
+                self.set_printer_state(state, Some(detail));
+                Some(Step::Held)
+            }
+        }
+    }
+
+    fn fail(&self, job: &Job, detail: String) -> Step {
+        tracing::error!(job = %job.id, %detail, "job cannot be printed");
+        match self.journal().failed(&job.id, detail) {
+            Ok(()) => {
+                self.ack_wake.notify_one();
+                Step::Failed
+            }
+            Err(e) => {
+                tracing::error!(job = %job.id, error = %e, "cannot journal the failure");
+                Step::Held
+            }
+        }
+    }
+
+    async fn print_loop(self: Arc<Self>) {
+        let mut backoff = Backoff::new(self.max_backoff);
+        loop {
+            let woken = self.print_wake.notified();
+            match self.print_next().await {
+                None => woken.await,
+                Some(Step::Held) => backoff.wait().await,
+                Some(Step::Printed | Step::Failed) => backoff.reset(),
+            }
+        }
+    }
+
+    /// Sends every owed acknowledgement once, in order; false when the hub could not be
+    /// reached (the rest wait for the next round).
+    async fn ack_pending(&self) -> bool {
+        let pending = self.journal().to_ack();
+        for p in pending {
+            match self.hub.ack(&p.id, p.status, p.detail.as_deref()).await {
+                Ok(outcome) => {
+                    if let Acked::Refused(why) = outcome {
+                        tracing::warn!(job = %p.id, %why, "the hub refused the acknowledgement; dropping it");
+                    } else {
+                        tracing::info!(job = %p.id, status = p.status, "acknowledged");
+                    }
+                    if let Err(e) = self.journal().acked(&p.id) {
+                        tracing::error!(job = %p.id, error = %e, "cannot journal the acknowledgement");
+                        return false;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(job = %p.id, error = %e, "acknowledgement kept for later");
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    async fn ack_loop(self: Arc<Self>) {
+        let mut backoff = Backoff::new(self.max_backoff);
+        loop {
+            let woken = self.ack_wake.notified();
+            if self.ack_pending().await {
+                backoff.reset();
+                if self.journal().to_ack().is_empty() {
+                    woken.await;
+                }
+            } else {
+                backoff.wait().await;
+            }
+        }
+    }
+
+    async fn report_loop(self: Arc<Self>) {
+        let mut backoff = Backoff::new(self.max_backoff);
+        loop {
+            let woken = self.state_wake.notified();
+            let (state, detail, sent) = self.printer_state.lock().expect("state lock").clone();
+            if sent {
+                woken.await;
+                continue;
+            }
+            match self.hub.report(state, detail.as_deref()).await {
+                Ok(()) => {
+                    backoff.reset();
+                    let mut s = self.printer_state.lock().expect("state lock");
+                    if s.0 == state && s.1 == detail {
+                        s.2 = true;
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "printer state not reported yet");
+                    backoff.wait().await;
+                }
+            }
+        }
+    }
+
+    /// `--once`: one fetch, every held job printed (a few tries each), one round of acks.
+    async fn once(&self) -> ExitCode {
+        match self.hub.poll(0).await {
+            Ok(jobs) => {
+                self.take(jobs);
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot fetch jobs; printing what is held"),
+        }
+        let mut backoff = Backoff::new(self.max_backoff);
+        let mut held_tries = 0;
+        while let Some(step) = self.print_next().await {
+            match step {
+                Step::Held if held_tries >= 3 => break,
+                Step::Held => {
+                    held_tries += 1;
+                    backoff.wait().await;
+                }
+                _ => held_tries = 0,
+            }
+        }
+        let left = self.journal().unprinted();
+        let acked = self.ack_pending().await;
+        if left > 0 {
+            tracing::error!(jobs = left, "jobs left unprinted in the journal");
+            ExitCode::from(1)
+        } else if !acked {
+            tracing::error!("acknowledgements left for the hub in the journal");
+            ExitCode::from(3)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SHIPHUB_AGENT_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let journal = match Journal::open(&args.journal) {
+        Ok(j) => j,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot open the journal in {}", args.journal.display());
+            return ExitCode::from(2);
+        }
+    };
+    let held = journal.unprinted();
+    let owed = journal.to_ack().len();
+    let agent = Arc::new(Agent {
+        hub: Hub::new(args.hub, args.token),
+        printer: args.printer,
+        journal: Mutex::new(journal),
+        max_backoff: Duration::from_secs(args.max_backoff),
+        wait: args.wait,
+        print_wake: Notify::new(),
+        ack_wake: Notify::new(),
+        state_wake: Notify::new(),
+        printer_state: Mutex::new(("ready", None, true)),
+    });
+    tracing::info!(held, owed, printer = ?agent.printer, "agent started");
+    if args.once {
+        return agent.once().await;
+    }
+    tokio::spawn(agent.clone().fetch_loop());
+    tokio::spawn(agent.clone().print_loop());
+    tokio::spawn(agent.clone().ack_loop());
+    tokio::spawn(agent.clone().report_loop());
+    shutdown().await;
+    tracing::info!("stopping; the journal holds what is left");
+    ExitCode::SUCCESS
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
