@@ -91,9 +91,15 @@ fn round(d: Decimal, dp: u32) -> Decimal {
     }
 }
 
-/// `pct` % of `x`, exactly: a multiplication by `pct × 0.01` rather than a division.
+/// `pct` % of `x`, exactly: the product with its scale raised by two (a division by 100
+/// that costs nothing), falling back to a multiplication by 0.01 at the 28-digit limit.
 fn percent_of(x: Decimal, pct: Decimal) -> Decimal {
-    x * pct * Decimal::new(1, 2)
+    let mut r = x * pct;
+    if r.set_scale(r.scale() + 2).is_ok() {
+        r
+    } else {
+        x * pct * Decimal::new(1, 2)
+    }
 }
 
 /// `v` rounded up to a multiple of `step`; `inverse` is `1 / step` when that is exact (0.5 →
@@ -164,13 +170,16 @@ impl RateCard {
         }
         let from_key = PostalKey::new(req.from.postal_code.as_deref().unwrap_or_default());
         let postal = PostalKey::new(req.to.postal_code.as_deref().unwrap_or_default());
-        let candidates = self.by_destination.get(&req.to.country).ok_or_else(|| {
-            RateError::new(
-                "/to/country",
-                "NO_ZONE",
-                format!("card {} has no zone for {}", self.name, req.to.country),
-            )
-        })?;
+        let candidates = (self.by_destination)
+            .binary_search_by_key(&req.to.country, |(c, _)| *c)
+            .map(|i| &self.by_destination[i].1)
+            .map_err(|_| {
+                RateError::new(
+                    "/to/country",
+                    "NO_ZONE",
+                    format!("card {} has no zone for {}", self.name, req.to.country),
+                )
+            })?;
         let (zone, place) = candidates
             .iter()
             .copied()
@@ -304,7 +313,14 @@ impl RateCard {
         package: Option<usize>,
     ) -> Result<(Decimal, Step<'c>), RateError> {
         let prices = &s.prices[col];
-        let i = s.breaks.partition_point(|b| *b < w);
+        // Integer comparisons where the card's breaks and the weight have at most 3 places.
+        let i = match &s.breaks_milli {
+            Some(milli) if w.scale() <= 3 => {
+                let m = w.mantissa() * 10i128.pow(3 - w.scale());
+                milli.partition_point(|b| *b < m)
+            }
+            _ => s.breaks.partition_point(|b| *b < w),
+        };
         if i < s.breaks.len() {
             let price = prices[i];
             return Ok((

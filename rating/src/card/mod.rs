@@ -9,7 +9,7 @@
 pub(crate) mod postal;
 mod raw;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -116,6 +116,8 @@ pub(crate) struct Service {
     pub column_of_zone: Vec<Option<usize>>,
     /// Break upper bounds, strictly increasing.
     pub breaks: Vec<Decimal>,
+    /// The same in thousandths, when every break has at most 3 decimal places.
+    pub breaks_milli: Option<Vec<i128>>,
     /// `prices[column][break]`, each column non-decreasing.
     pub prices: Vec<Vec<Decimal>>,
     pub additional: Option<Additional>,
@@ -143,8 +145,8 @@ pub struct RateCard {
     /// Every conversion rate the card states.
     pub(crate) rates: Vec<(Currency, Decimal)>,
     pub(crate) zones: Vec<Zone>,
-    /// Destination country → `(zone, place)` candidates in file order.
-    pub(crate) by_destination: HashMap<CountryCode, Vec<(usize, usize)>>,
+    /// Destination country → `(zone, place)` candidates in file order; sorted by country.
+    pub(crate) by_destination: Vec<(CountryCode, Vec<(usize, usize)>)>,
     pub(crate) services: Vec<Service>,
     pub(crate) accessorials: Vec<Accessorial>,
 }
@@ -291,12 +293,13 @@ impl Loader<'_> {
         }
         let (quote_currency, rates) = self.conversion(&raw)?;
         let zones = self.zones(&raw)?;
-        let mut by_destination: HashMap<CountryCode, Vec<(usize, usize)>> = HashMap::new();
+        let mut by_destination: BTreeMap<CountryCode, Vec<(usize, usize)>> = BTreeMap::new();
         for (zi, z) in zones.iter().enumerate() {
             for (pi, p) in z.to.iter().enumerate() {
                 by_destination.entry(p.country).or_default().push((zi, pi));
             }
         }
+        let by_destination: Vec<_> = by_destination.into_iter().collect();
         let service_codes: Vec<&str> = raw
             .services
             .iter()
@@ -805,6 +808,9 @@ impl Loader<'_> {
                 max_package_weight: s.max_package_weight.map(|m| m.0),
                 discount: discounts.get(code).copied(),
                 column_of_zone,
+                breaks_milli: (breaks.iter())
+                    .map(|b| (b.scale() <= 3).then(|| b.mantissa() * 10i128.pow(3 - b.scale())))
+                    .collect(),
                 breaks,
                 prices,
                 additional,
