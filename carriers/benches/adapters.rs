@@ -20,6 +20,11 @@ fn rate_cycles(c: &mut Criterion) {
             "fedex/fixtures/rate/us_domestic_all_services",
             shiphub_carriers::bench::fedex_rate_cycle,
         ),
+        (
+            "dhl_express_rate_build_parse",
+            "dhl_express/fixtures/rate/de_to_us_worldwide",
+            shiphub_carriers::bench::dhl_express_rate_cycle,
+        ),
     ];
     for (name, base, cycle) in cases {
         let req: RateRequest =
