@@ -208,6 +208,21 @@ impl RateCard {
             postal_code: postal,
             rule: &self.zones[zone].to[place].describe,
         };
+        // Decimal arithmetic panics on overflow (past 7.9e28): bound what a request may carry
+        // far above any parcel, so no input can reach that.
+        let limit = Decimal::from(1_000_000);
+        for (i, p) in req.parcels.iter().enumerate() {
+            let sides = p.dimensions.map(|d| d.to(self.length_unit));
+            let too_big = p.weight.to(self.weight_unit).value() > limit
+                || sides.is_some_and(|d| d.length().max(d.width()).max(d.height()) > limit);
+            if too_big {
+                return Err(RateError::new(
+                    format!("/parcels/{i}"),
+                    "INVALID_SHIPMENT",
+                    "weight and sides must be below 1,000,000 of the card's units",
+                ));
+            }
+        }
         let pkgs = req
             .parcels
             .iter()

@@ -272,3 +272,56 @@ fn the_version_in_force_on_the_ship_date_prices() {
         "today's card"
     );
 }
+
+#[test]
+fn absurd_weights_are_refused_instead_of_overflowing() {
+    let text = SMALL.replace(
+        "  [\"10\", \"15.00\", \"18.00\"],\n]",
+        "  [\"10\", \"15.00\", \"18.00\"],\n]\nadditional = { per = \"0.001\", prices = [\"99999\", \"99999\"] }",
+    );
+    let c = RateCard::from_toml(&text).unwrap();
+    let e = one(
+        &c,
+        &req("DE", "10115", &[("1", None), ("9999999999999999", None)]),
+        &QuoteOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.field.as_str(), e.code),
+        ("/parcels/1", "INVALID_SHIPMENT")
+    );
+    // Just below the bound the arithmetic still fits: 999,990 kg in 0.001 kg increments.
+    assert!(
+        one(
+            &c,
+            &req("DE", "10115", &[("1000000", None)]),
+            &QuoteOptions::default()
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn breaks_with_more_than_three_places_are_searched_as_decimals() {
+    // 8 oz = 0.226796185 kg; a card may state such breaks to the gram's thousandth.
+    let text = SMALL
+        .replace("rounding = \"1\"", "rounding = \"0.000001\"")
+        .replace(
+            "[\"5\", \"10.00\", \"12.00\"]",
+            "[\"0.226797\", \"4.00\", \"5.00\"],\n  [\"5\", \"10.00\", \"12.00\"]",
+        );
+    let c = RateCard::from_toml(&text).unwrap();
+    let at = |w: &str| {
+        one(
+            &c,
+            &req("DE", "10115", &[(w, None)]),
+            &QuoteOptions::default(),
+        )
+        .unwrap()
+        .total
+        .amount()
+    };
+    assert_eq!(at("0.226797"), dec!(4.00), "exactly on the break");
+    assert_eq!(at("0.226798"), dec!(10.00), "just above it");
+    assert_eq!(at("0.2"), dec!(4.00));
+}

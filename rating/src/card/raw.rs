@@ -227,23 +227,40 @@ fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
     d.deserialize_any(DecimalVisitor)
 }
 
+/// Card values are bounded so that no quote's arithmetic can overflow a `Decimal` (7.9e28):
+/// with requests bounded at 1,000,000 units per parcel side or weight, the largest chain
+/// (1e6 / 1e-6 increments × 1e7 × 50 parcels × a 1e7 rate) stays below 1e28.
+const MAX_VALUE: Decimal = Decimal::from_parts(10_000_000, 0, 0, false, 0);
+const MIN_POSITIVE: Decimal = Decimal::from_parts(1, 0, 0, false, 6);
+
+fn bounded<E: de::Error>(v: Decimal) -> Result<Decimal, E> {
+    if v > MAX_VALUE {
+        return Err(E::custom(format!(
+            "{v} is above the largest value a card may state (10,000,000)"
+        )));
+    }
+    Ok(v)
+}
+
 impl<'de> Deserialize<'de> for Amount {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = decimal(d)?;
         if v.is_sign_negative() && !v.is_zero() {
             return Err(de::Error::custom(format!("{v} must not be negative")));
         }
-        Ok(Amount(v))
+        Ok(Amount(bounded(v)?))
     }
 }
 
 impl<'de> Deserialize<'de> for PositiveAmount {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = decimal(d)?;
-        if v <= Decimal::ZERO {
-            return Err(de::Error::custom(format!("{v} must be greater than zero")));
+        if v < MIN_POSITIVE {
+            return Err(de::Error::custom(format!(
+                "{v} must be at least 0.000001 (greater than zero)"
+            )));
         }
-        Ok(PositiveAmount(v))
+        Ok(PositiveAmount(bounded(v)?))
     }
 }
 

@@ -211,3 +211,21 @@ fn the_error_reads_with_line_and_field() {
     assert!(e.to_string().starts_with("line 26, column "), "{e}");
     assert!(e.to_string().contains("service[0].breaks[1][2]"), "{e}");
 }
+
+#[test]
+fn values_that_could_overflow_a_quote_are_refused() {
+    let e = error_of(&SMALL.replace("\"18.00\"", "\"99999999999\""));
+    assert_eq!(
+        (e.line, e.field.as_str()),
+        (26, "service[0].breaks[1][2]"),
+        "{e}"
+    );
+    let e = error_of(&SMALL.replace("rounding = \"1\"", "rounding = \"0.0000000001\""));
+    assert_eq!(
+        (e.line, e.field.as_str()),
+        (21, "service[0].rounding"),
+        "{e}"
+    );
+    let e = error_of(&SMALL.replace("rounding = \"1\"", "rounding = \"0\""));
+    assert_eq!(e.field, "service[0].rounding", "{e}");
+}
