@@ -266,8 +266,15 @@ pub enum Step<'c> {
     },
 }
 
+/// A weight in words: exact up to 3 decimal places, else rounded to 3 and marked `~` (the
+/// structured step keeps every digit).
 fn w(w: &Weight) -> String {
-    format!("{} {}", w.value(), unit(w))
+    let v = w.value();
+    if v.scale() <= 3 {
+        format!("{v} {}", unit(w))
+    } else {
+        format!("~{} {}", v.round_dp(3).normalize(), unit(w))
+    }
 }
 
 fn unit(w: &Weight) -> &'static str {

@@ -14,6 +14,7 @@
 mod book;
 mod card;
 mod explain;
+mod lane;
 mod quote;
 pub mod table_rate;
 
@@ -24,6 +25,7 @@ pub use explain::{
     AmountBasis, BillableRule, Increments, Measure, RatedCharge, RatedQuote, Step, SurchargeRule,
     Unit,
 };
+pub use lane::{LaneEnd, lane_request};
 pub use quote::{QuoteOptions, RateError};
 
 #[cfg(test)]

@@ -209,33 +209,26 @@ impl RateCard {
             rule: &self.zones[zone].to[place].describe,
         };
         // Decimal arithmetic panics on overflow (past 7.9e28): bound what a request may carry
-        // far above any parcel, so no input can reach that.
+        // far above any parcel, so no input can reach that (card values are bounded too).
         let limit = Decimal::from(1_000_000);
+        let mut pkgs = Vec::with_capacity(req.parcels.len());
         for (i, p) in req.parcels.iter().enumerate() {
-            let sides = p.dimensions.map(|d| d.to(self.length_unit));
-            let too_big = p.weight.to(self.weight_unit).value() > limit
-                || sides.is_some_and(|d| d.length().max(d.width()).max(d.height()) > limit);
-            if too_big {
+            let actual = p.weight.to(self.weight_unit).value();
+            let sides = p.dimensions.map(|d| {
+                let d = d.to(self.length_unit);
+                let mut s = [d.length(), d.width(), d.height()];
+                s.sort_unstable_by(|a, b| b.cmp(a));
+                s
+            });
+            if actual > limit || sides.is_some_and(|s| s[0] > limit) {
                 return Err(RateError::new(
                     format!("/parcels/{i}"),
                     "INVALID_SHIPMENT",
                     "weight and sides must be below 1,000,000 of the card's units",
                 ));
             }
+            pkgs.push(Pkg { actual, sides });
         }
-        let pkgs = req
-            .parcels
-            .iter()
-            .map(|p| Pkg {
-                actual: p.weight.to(self.weight_unit).value(),
-                sides: p.dimensions.map(|d| {
-                    let d = d.to(self.length_unit);
-                    let mut s = [d.length(), d.width(), d.height()];
-                    s.sort_unstable_by(|a, b| b.cmp(a));
-                    s
-                }),
-            })
-            .collect();
         let target = match opts.currency {
             None => self.quote_currency,
             Some(c) if c == self.currency => None,

@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::json;
-use shiphub_carriers::model::{Currency, RateRequest};
+use shiphub_carriers::model::{Currency, RateRequest, Weight, WeightUnit};
 use time::macros::date;
 
 use crate::card::tests::SMALL;
@@ -324,4 +324,45 @@ fn breaks_with_more_than_three_places_are_searched_as_decimals() {
     assert_eq!(at("0.226797"), dec!(4.00), "exactly on the break");
     assert_eq!(at("0.226798"), dec!(10.00), "just above it");
     assert_eq!(at("0.2"), dec!(4.00));
+}
+
+#[test]
+fn a_lane_request_prices_like_a_full_one() {
+    use crate::{LaneEnd, lane_request};
+    let full = req("DE", "80331", &[("1", None)]);
+    let end = |c: &str, p: &str| LaneEnd {
+        country: c.parse().unwrap(),
+        postal_code: Some(p.into()),
+        residential: false,
+    };
+    let lane = lane_request(
+        end("DE", "10115"),
+        end("DE", "80331"),
+        full.parcels.clone(),
+        None,
+    );
+    let c = card("");
+    let o = QuoteOptions::default();
+    assert_eq!(
+        one(&c, &lane, &o).unwrap().total,
+        one(&c, &full, &o).unwrap().total
+    );
+}
+
+#[test]
+fn words_round_long_weights_and_data_keeps_them_exact() {
+    let c = card("");
+    let mut r = req("DE", "10115", &[("1", None)]);
+    r.parcels[0].weight = Weight::new(dec!(3), WeightUnit::Lb).unwrap();
+    let q = one(&c, &r, &QuoteOptions::default()).unwrap();
+    // 3 lb = 1.36077711 kg.
+    assert!(
+        q.charges[0].explanation().contains("actual ~1.361 kg"),
+        "{}",
+        q.charges[0].explanation()
+    );
+    match &q.charges[0].steps[1] {
+        Step::ShipmentWeight { actual, .. } => assert_eq!(actual.value(), dec!(1.36077711)),
+        other => panic!("{other:?}"),
+    }
 }
