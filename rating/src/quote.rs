@@ -600,21 +600,30 @@ impl RateCard {
         net: Decimal,
         charges: &mut Vec<RatedCharge<'c>>,
     ) -> Decimal {
-        let by_package = |a: &Accessorial| a.when == When::Threshold || a.per_package;
-        // Pass 1: which accessorials match the shipment (and in which area), and each package.
+        // Pass 1: which accessorials match the shipment, and each package. `detail` keeps the
+        // remote area that matched, or for a per-shipment threshold the package that did.
         let mut shipment_mask = 0u64;
-        let mut areas = [0usize; 64];
+        let mut detail = [0usize; 64];
         // `RateRequest::validate` allows at most 50 parcels.
         let mut package_masks = [0u64; 50];
         for &ai in &s.accessorials {
             let a = &self.accessorials[ai];
-            let hit = self.shipment_match(a, p, req, opts);
-            if let Some(area) = hit {
-                areas[ai] = area;
+            let hit = match a.when {
+                When::Threshold if !a.per_package => {
+                    p.pkgs.iter().position(|k| self.threshold(a, k).is_some())
+                }
+                _ => self.shipment_match(a, p, req, opts),
+            };
+            if let Some(d) = hit {
+                detail[ai] = d;
             }
-            if by_package(a) {
+            if a.per_package {
                 for (i, k) in p.pkgs.iter().enumerate() {
-                    if hit.is_some() || self.threshold(a, k).is_some() {
+                    let matched = match a.when {
+                        When::Threshold => self.threshold(a, k).is_some(),
+                        _ => hit.is_some(),
+                    };
+                    if matched {
                         package_masks[i] |= 1 << ai;
                     }
                 }
@@ -622,6 +631,8 @@ impl RateCard {
                 shipment_mask |= 1 << ai;
             }
         }
+        // A shipment-level `unless` sees the matches of every package too.
+        let any_package = package_masks[..p.pkgs.len()].iter().fold(0, |m, x| m | x);
         // Pass 2: lines for the matches no other match cancels.
         let mut fuel_bearing = Decimal::ZERO;
         for &ai in &s.accessorials {
@@ -673,7 +684,7 @@ impl RateCard {
                     }
                 }
             };
-            if by_package(a) {
+            if a.per_package {
                 for (i, k) in p.pkgs.iter().enumerate() {
                     let mask = shipment_mask | package_masks[i];
                     if mask & bit == 0 || a.unless & mask != 0 {
@@ -681,12 +692,19 @@ impl RateCard {
                     }
                     let rule = match a.when {
                         When::Threshold => self.threshold(a, k).expect("matched in pass 1"),
-                        _ => Self::shipment_rule(a, areas[ai]),
+                        _ => Self::shipment_rule(a, detail[ai]),
                     };
                     add(Some(i), rule, charges);
                 }
-            } else if shipment_mask & bit != 0 && a.unless & shipment_mask == 0 {
-                add(None, Self::shipment_rule(a, areas[ai]), charges);
+            } else if shipment_mask & bit != 0 && a.unless & (shipment_mask | any_package) == 0 {
+                match a.when {
+                    When::Threshold => {
+                        let i = detail[ai];
+                        let rule = self.threshold(a, &p.pkgs[i]).expect("matched in pass 1");
+                        add(Some(i), rule, charges);
+                    }
+                    _ => add(None, Self::shipment_rule(a, detail[ai]), charges),
+                }
             }
         }
         fuel_bearing

@@ -366,3 +366,48 @@ fn words_round_long_weights_and_data_keeps_them_exact() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_threshold_charged_per_shipment_is_charged_once_naming_the_package() {
+    let c = card(
+        "\n[[accessorial]]\ncode = \"HVY\"\nname = \"Heavy shipment\"\nwhen = \"additional_handling\"\n\
+         amount = \"7.00\"\nper = \"shipment\"\nweight_over = \"3\"\n\
+         [[accessorial]]\ncode = \"HND\"\nname = \"Handling\"\nwhen = \"always\"\namount = \"1.00\"\nunless = [\"BIG\"]\n\
+         [[accessorial]]\ncode = \"BIG\"\nname = \"Big piece\"\nwhen = \"oversize\"\namount = \"20.00\"\nlongest_side_over = \"100\"\n",
+    );
+    let q = one(
+        &c,
+        &req("DE", "10115", &[("1", None), ("4", None), ("5", None)]),
+        &QuoteOptions::default(),
+    )
+    .unwrap();
+    // Base: shipment 10 kg → 15.00. HVY once (packages 2 and 3 are over 3 kg); HND applies.
+    assert_eq!(
+        codes(&q),
+        [
+            ("BASE".into(), dec!(15.00)),
+            ("HVY".into(), dec!(7.00)),
+            ("HND".into(), dec!(1.00))
+        ]
+    );
+    assert!(
+        q.charges[1]
+            .explanation()
+            .starts_with("package 2: HVY applies: actual weight 4 kg is over 3 kg")
+    );
+    // A big piece anywhere cancels the shipment-level handling fee.
+    let q = one(
+        &c,
+        &req(
+            "DE",
+            "10115",
+            &[("1", None), ("1", Some(["120", "10", "10"]))],
+        ),
+        &QuoteOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        codes(&q),
+        [("BASE".into(), dec!(10.00)), ("BIG".into(), dec!(20.00))]
+    );
+}

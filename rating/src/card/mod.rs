@@ -288,8 +288,12 @@ impl Loader<'_> {
             }
             None => None,
         };
-        if raw.origins.is_empty() {
-            return Err(self.err(0..0, "origins", "needs at least one origin country"));
+        if raw.origins.get_ref().is_empty() {
+            return Err(self.err(
+                raw.origins.span(),
+                "origins",
+                "needs at least one origin country",
+            ));
         }
         let (quote_currency, rates) = self.conversion(&raw)?;
         let zones = self.zones(&raw)?;
@@ -323,7 +327,7 @@ impl Loader<'_> {
                 RawLengthUnit::Cm => LengthUnit::Cm,
                 RawLengthUnit::In => LengthUnit::In,
             },
-            origins: raw.origins,
+            origins: raw.origins.into_inner(),
             quote_currency,
             rates,
             zones,
@@ -448,7 +452,7 @@ impl Loader<'_> {
                     let mut v = Vec::new();
                     for (i, p) in from.iter().enumerate() {
                         let f = format!("zone[{zi}].from[{i}]");
-                        if !raw.origins.contains(&p.country) {
+                        if !raw.origins.get_ref().contains(&p.country) {
                             return Err(self.err(
                                 z.id.span(),
                                 f,
@@ -580,6 +584,13 @@ impl Loader<'_> {
                     sa.span(),
                     f("per"),
                     "only package-measure accessorials (and `always`) can be charged per package",
+                ));
+            }
+            if per_package && matches!(basis, Basis::Percent(_)) {
+                return Err(self.err(
+                    sa.span(),
+                    f("percent"),
+                    "a percentage is of the shipment's transportation charge: charge it per shipment",
                 ));
             }
             let mut areas = Vec::new();

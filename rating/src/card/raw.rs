@@ -24,7 +24,7 @@ pub(crate) struct RawCard {
     pub valid_to: Option<Spanned<Datetime>>,
     pub weight_unit: RawWeightUnit,
     pub length_unit: RawLengthUnit,
-    pub origins: Vec<CountryCode>,
+    pub origins: Spanned<Vec<CountryCode>>,
     #[serde(default)]
     pub currency_conversion: Option<RawConversion>,
     #[serde(rename = "zone")]

@@ -229,3 +229,13 @@ fn values_that_could_overflow_a_quote_are_refused() {
     let e = error_of(&SMALL.replace("rounding = \"1\"", "rounding = \"0\""));
     assert_eq!(e.field, "service[0].rounding", "{e}");
 }
+
+#[test]
+fn a_percentage_per_package_and_an_empty_origin_list_are_refused() {
+    let text = format!(
+        "{SMALL}\n[[accessorial]]\ncode = \"X\"\nname = \"x\"\nwhen = \"always\"\npercent = \"2\"\nper = \"package\"\n"
+    );
+    assert_eq!(error_of(&text).field, "accessorial[0].percent");
+    let e = error_of(&SMALL.replace("origins = [\"DE\"]", "origins = []"));
+    assert_eq!((e.line, e.field.as_str()), (7, "origins"), "{e}");
+}
