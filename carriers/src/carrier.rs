@@ -110,6 +110,50 @@ pub struct CarrierLimits {
     pub timeout: Duration,
 }
 
+/// A sustained request quota over any period, for carriers whose quota is below one request
+/// per second (USPS: about 60 an hour), which `CarrierLimits` cannot express. The hub's
+/// governor replenishes one request every `per / requests` and allows `burst` at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RequestQuota {
+    /// Requests per `per`.
+    pub requests: u32,
+    /// The period `requests` are counted over.
+    #[serde(serialize_with = "ser_millis")]
+    pub per: Duration,
+    /// Requests allowed at once.
+    pub burst: u32,
+}
+
+impl RequestQuota {
+    /// `requests` per second.
+    pub const fn per_second(requests: u32, burst: u32) -> Self {
+        Self {
+            requests,
+            per: Duration::from_secs(1),
+            burst,
+        }
+    }
+    /// `requests` per hour.
+    pub const fn per_hour(requests: u32, burst: u32) -> Self {
+        Self {
+            requests,
+            per: Duration::from_secs(3600),
+            burst,
+        }
+    }
+    /// How long one request takes to be replenished (at least a nanosecond; a zero count
+    /// is read as one).
+    pub fn replenish_interval(&self) -> Duration {
+        (self.per / self.requests.max(1)).max(Duration::from_nanos(1))
+    }
+}
+
+impl From<CarrierLimits> for RequestQuota {
+    fn from(l: CarrierLimits) -> Self {
+        RequestQuota::per_second(l.requests_per_second, l.burst)
+    }
+}
+
 fn ser_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(d.as_millis() as u64)
 }
@@ -125,6 +169,11 @@ pub trait Carrier: Send + Sync {
     fn capabilities(&self) -> &'static Capabilities;
     /// Its quotas.
     fn limits(&self) -> CarrierLimits;
+    /// The quota the hub's governor enforces: `limits()` per second unless the carrier's
+    /// quota is counted over a longer period.
+    fn quota(&self) -> RequestQuota {
+        self.limits().into()
+    }
     /// Quotes for every service that can carry the shipment.
     async fn rate(&self, _req: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
         Err(CarrierError::unsupported(self.code(), Capability::Rate))

@@ -51,6 +51,7 @@ async fn harness(code: &str) -> Option<Harness> {
         "ups" => Some(crate::ups::tests::conformance_harness().await),
         "fedex" => Some(crate::fedex::tests::conformance_harness().await),
         "dhl_express" => Some(crate::dhl_express::tests::conformance_harness().await),
+        "usps" => Some(crate::usps::tests::conformance_harness().await),
         _ => None,
     }
 }

@@ -14,8 +14,11 @@ mod dhl_express;
 mod fedex;
 mod sandbox;
 mod ups;
+mod usps;
 
-pub use carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits, ServiceInfo};
+pub use carrier::{
+    Capabilities, Capability, Carrier, CarrierCode, CarrierLimits, RequestQuota, ServiceInfo,
+};
 pub use error::{CarrierError, FieldError, RawBody};
 pub use http::CarrierHttp;
 pub use registry::{AccountError, CarrierEntry};
@@ -26,6 +29,7 @@ pub mod bench {
     pub use crate::dhl_express::bench_rate_cycle as dhl_express_rate_cycle;
     pub use crate::fedex::bench_rate_cycle as fedex_rate_cycle;
     pub use crate::ups::bench_rate_cycle as ups_rate_cycle;
+    pub use crate::usps::bench_rate_cycle as usps_rate_cycle;
 }
 
 /// Every carrier this crate ships. Adding a carrier: its folder, `mod x;` above, one line here.
@@ -34,4 +38,5 @@ pub static CARRIERS: &[&CarrierEntry] = &[
     &ups::ENTRY,
     &fedex::ENTRY,
     &dhl_express::ENTRY,
+    &usps::ENTRY,
 ];

@@ -1,0 +1,281 @@
+//! USPS answers to `CarrierError`: the HTTP status first (the v3 APIs share one status table:
+//! `api-examples/API-Error-Consolidated-List.csv`, sheet "General Errors"), then the
+//! `ErrorMessage` body's `error.errors[].code` through the table below. Pure: never sees a
+//! socket, never panics. A 401 reaching here has already been retried once with a fresh token.
+
+use std::time::Duration;
+
+use crate::carrier::CarrierCode;
+use crate::error::{CarrierError, FieldError, RawBody};
+
+use super::wire;
+
+/// Which call the answer belongs to: decides `maybe_processed` and where field errors point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Op {
+    Token,
+    Payment,
+    Rate,
+    Ship,
+    Void,
+    Track,
+}
+
+pub(super) fn carrier() -> CarrierCode {
+    CarrierCode::from_static("usps")
+}
+
+/// Payment-authorization codes (sheet "Payment") that mean the account's payment identities
+/// are wrong or unusable: fix the account, never retry. `100005` ("having trouble validating
+/// your credit card, please try again later") is USPS's own trouble and is retried.
+const PAYMENT_ACCOUNT_CODES: &[&str] = &[
+    "100001", "100002", "100003", "100004", "100006", "100007", "160215", "160218", "160219",
+    "160220", "160221", "160222", "160223", "160224", "160225", "160226", "160227", "160228",
+    "160229", "160254", "160289", "160290", "160372", "160390",
+];
+const RETRY_LATER_CODES: &[&str] = &["100005"];
+
+/// Tracking codes (sheet "Tracking") that mean "USPS has nothing (yet) for this number": the
+/// answer is a not-found result, not a failed call.
+pub(super) const TRACKING_NOT_FOUND: &[&str] = &[
+    "150001", "150002", "150003", "150004", "150009", "150010", "150011",
+];
+
+/// The error for a non-2xx answer.
+pub(super) fn classify(
+    op: Op,
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &[u8],
+) -> CarrierError {
+    let parsed: wire::ErrorMessage = serde_json::from_slice(body).unwrap_or_default();
+    let error = parsed.error.unwrap_or_default();
+    let first_code = error
+        .errors
+        .iter()
+        .find_map(|e| e.code.clone())
+        .or_else(|| error.code.clone());
+    let codes: Vec<&str> = error
+        .errors
+        .iter()
+        .filter_map(|e| e.code.as_deref())
+        .collect();
+    match status {
+        429 => CarrierError::RateLimited {
+            carrier: carrier(),
+            retry_after,
+        },
+        // 403: the app lacks the API product (scope) or the CRID is not enrolled.
+        401 | 403 => CarrierError::Auth {
+            carrier: carrier(),
+            code: first_code,
+        },
+        // Only a label purchase can have happened behind a 5xx.
+        500..=599 => transient(op == Op::Ship, status, first_code.as_deref()),
+        _ if codes.iter().any(|c| RETRY_LATER_CODES.contains(c)) => {
+            transient(false, status, first_code.as_deref())
+        }
+        _ if codes.iter().any(|c| PAYMENT_ACCOUNT_CODES.contains(c)) => CarrierError::Auth {
+            carrier: carrier(),
+            code: codes
+                .iter()
+                .find(|c| PAYMENT_ACCOUNT_CODES.contains(c))
+                .map(|c| c.to_string()),
+        },
+        // The payment token is the account's: whatever USPS refuses there is account setup.
+        400..=499 if op == Op::Payment || op == Op::Token => CarrierError::Auth {
+            carrier: carrier(),
+            code: first_code,
+        },
+        404 | 405 => protocol(
+            status,
+            body,
+            "USPS does not serve this path (check the account's base URL)",
+        ),
+        400..=499 if !error.errors.is_empty() || error.message.is_some() => rejected(op, &error),
+        _ => protocol(status, body, "an unexpected answer without a USPS error"),
+    }
+}
+
+fn rejected(op: Op, error: &wire::ErrorBody) -> CarrierError {
+    let mut errors: Vec<FieldError> = error
+        .errors
+        .iter()
+        .map(|e| FieldError {
+            field: field_for(op, e.source.as_ref().and_then(|s| s.parameter.as_deref())),
+            carrier_code: e.code.clone(),
+            message: e
+                .detail
+                .clone()
+                .or_else(|| e.title.clone())
+                .unwrap_or_else(|| "refused by USPS".into()),
+        })
+        .collect();
+    if errors.is_empty() {
+        errors.push(FieldError {
+            field: String::new(),
+            carrier_code: error.code.clone(),
+            message: error.message.clone().unwrap_or_default(),
+        });
+    }
+    CarrierError::Rejected {
+        carrier: carrier(),
+        errors,
+    }
+}
+
+/// USPS's `source.parameter` (a path in its request) as a pointer into ours.
+fn field_for(op: Op, parameter: Option<&str>) -> String {
+    let Some(p) = parameter.map(str::trim).filter(|p| !p.is_empty()) else {
+        return if op == Op::Track || op == Op::Void {
+            "/tracking_number".into()
+        } else {
+            String::new()
+        };
+    };
+    let (head, tail) = p.split_once('.').unwrap_or((p, ""));
+    let address = |side: &str| match tail {
+        "ZIPCode" | "ZIPPlus4" | "postalCode" => format!("/{side}/postal_code"),
+        "streetAddress" | "secondaryAddress" => format!("/{side}/street"),
+        "city" => format!("/{side}/city"),
+        "state" | "province" => format!("/{side}/state"),
+        "phone" => format!("/{side}/phone"),
+        "email" => format!("/{side}/email"),
+        "firstName" | "lastName" | "firm" => format!("/{side}/name"),
+        _ => format!("/{side}"),
+    };
+    match head {
+        "toAddress" => address("to"),
+        "fromAddress" | "senderAddress" | "returnAddress" => address("from"),
+        "originZIPCode" => "/from/postal_code".into(),
+        "destinationZIPCode" | "foreignPostalCode" => "/to/postal_code".into(),
+        "destinationCountryCode" => "/to/country".into(),
+        "customsForm" => "/customs".into(),
+        "trackingNumber" => "/tracking_number".into(),
+        "packageDescription" => match tail {
+            "mailClass" | "rateIndicator" | "processingCategory" => "/service".into(),
+            "mailingDate" => "/ship_date".into(),
+            "weight" => "/parcels/0/weight".into(),
+            "length" | "width" | "height" | "girth" => "/parcels/0/dimensions".into(),
+            _ => "/parcels/0".into(),
+        },
+        _ => String::new(),
+    }
+}
+
+fn transient(maybe_processed: bool, status: u16, code: Option<&str>) -> CarrierError {
+    CarrierError::Transient {
+        carrier: carrier(),
+        message: format!(
+            "HTTP {status}{}",
+            code.map(|c| format!(" {c}")).unwrap_or_default()
+        ),
+        maybe_processed,
+    }
+}
+
+/// A response we could not read, with its body kept redacted and truncated.
+pub(super) fn protocol(status: u16, body: &[u8], message: impl Into<String>) -> CarrierError {
+    CarrierError::Protocol {
+        carrier: carrier(),
+        status,
+        body: redact(body),
+        message: message.into(),
+    }
+}
+
+/// Bodies kept for diagnosis stop at 8 KiB and never carry a token or a label: the string
+/// value of `access_token`, `paymentAuthorizationToken`, `labelImage` and `receiptImage` is
+/// blanked.
+pub(super) fn redact(body: &[u8]) -> RawBody {
+    const KEEP: usize = 8 * 1024;
+    let mut text = String::from_utf8_lossy(&body[..body.len().min(KEEP)]).into_owned();
+    for key in [
+        "\"access_token\"",
+        "\"paymentAuthorizationToken\"",
+        "\"labelImage\"",
+        "\"receiptImage\"",
+    ] {
+        let mut from = 0;
+        while let Some(at) = text[from..].find(key).map(|i| i + from) {
+            let after = at + key.len();
+            let rest = &text[after..];
+            let Some(open) = rest
+                .find('"')
+                .filter(|i| rest[..*i].trim().trim_start_matches(':').trim().is_empty())
+            else {
+                from = after;
+                continue;
+            };
+            let start = after + open + 1;
+            let end = text[start..]
+                .find('"')
+                .map(|i| start + i)
+                .unwrap_or(text.len());
+            text.replace_range(start..end, "***");
+            from = start + 3;
+        }
+    }
+    RawBody(text.into_bytes())
+}
+
+/// Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3), relative to `now`.
+pub(super) fn retry_after(value: &str, now: time::OffsetDateTime) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()?;
+    Some((at - now).try_into().unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_blanks_tokens_and_label_images() {
+        let body = br#"{"access_token": "SECRET", "paymentAuthorizationToken":"PAY", "labelImage":"JVBER"}"#;
+        let shown = String::from_utf8(redact(body).0).unwrap();
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("PAY\"") && !shown.contains("JVBER"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn usps_parameters_point_into_our_request() {
+        assert_eq!(
+            field_for(Op::Ship, Some("toAddress.ZIPCode")),
+            "/to/postal_code"
+        );
+        assert_eq!(
+            field_for(Op::Ship, Some("fromAddress.state")),
+            "/from/state"
+        );
+        assert_eq!(
+            field_for(Op::Ship, Some("packageDescription.mailingDate")),
+            "/ship_date"
+        );
+        assert_eq!(
+            field_for(Op::Rate, Some("originZIPCode")),
+            "/from/postal_code"
+        );
+        assert_eq!(field_for(Op::Track, None), "/tracking_number");
+        assert_eq!(
+            field_for(Op::Rate, Some("length, height, width ,mailClass")),
+            ""
+        );
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_http_date() {
+        let now = time::macros::datetime!(2015-10-21 07:28:00 UTC);
+        assert_eq!(retry_after("30", now), Some(Duration::from_secs(30)));
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:29:00 GMT", now),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(retry_after("soon", now), None);
+    }
+}

@@ -1,0 +1,346 @@
+//! The `usps` carrier: the USPS v3 REST APIs as published in `../shared/carriers/usps/openapi/`
+//! (Shipping Options for prices, Payments, Labels, International Labels, Tracking) plus OAuth
+//! as in `api-examples/README.md`. This file is the glue and the only one that touches HTTP:
+//! it takes a request from `rate`/`ship`/`void`/`track` (pure `build`/`parse`), attaches the
+//! bearer token (and, for labels and cancels, the payment authorization token) from `auth`,
+//! sends it once and hands the answer to `error` or back to `parse`.
+//!
+//! No retries, no sleeps: the hub's call layer. The exceptions, by design, are the two
+//! tokens (cached in `crate::oauth`) and one repeat after a 401 with fresh tokens.
+//!
+//! Quota: USPS grants new apps about 60 requests an hour. `quota()` declares it (56 an hour
+//! with a burst of 4, see `account.rs`) so the hub's governor spaces calls; `limits()` keeps
+//! its per-second shape for callers that read it and says 1/s, the least it can express.
+
+mod account;
+mod auth;
+mod codes;
+mod error;
+mod impb;
+mod rate;
+mod ship;
+#[cfg(test)]
+pub(crate) mod tests;
+mod track;
+mod void;
+mod wire;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+pub use account::Account;
+#[doc(hidden)]
+pub use rate::bench_cycle as bench_rate_cycle;
+
+use crate::carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits, RequestQuota};
+use crate::error::CarrierError;
+use crate::http::CarrierHttp;
+use crate::model::{
+    LabelFormat, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill,
+    WaybillRef,
+};
+use crate::registry::{AccountError, CarrierEntry};
+
+use error::Op;
+
+static CAPS: Capabilities = Capabilities {
+    supports: &[
+        Capability::Rate,
+        Capability::Ship,
+        Capability::Void,
+        Capability::Track,
+    ],
+    track_batch_max: track::BATCH_MAX,
+    label_formats: &[LabelFormat::Pdf, LabelFormat::Zpl, LabelFormat::Png],
+    services: &codes::SERVICES,
+};
+
+/// The registry entry.
+pub static ENTRY: CarrierEntry = CarrierEntry {
+    code: CarrierCode::from_static("usps"),
+    name: "USPS",
+    capabilities: &CAPS,
+    needs_base_url: true,
+    build,
+};
+
+fn build(config: serde_json::Value, http: CarrierHttp) -> Result<Box<dyn Carrier>, AccountError> {
+    let account = Account::from_json(&config)?;
+    let base = http
+        .base_url
+        .clone()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
+        .ok_or_else(|| AccountError {
+            field: "/base_url".into(),
+            message: "a USPS account needs an http(s) base URL: https://apis.usps.com, \
+                      https://apis-tem.usps.com or a simulator"
+                .into(),
+        })?;
+    Ok(Box::new(Usps {
+        account,
+        http,
+        base,
+    }))
+}
+
+/// The USPS adapter for one account.
+pub struct Usps {
+    account: Account,
+    http: CarrierHttp,
+    base: Url,
+}
+
+/// `path` under `base`, keeping any path prefix the base URL has.
+fn endpoint(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().extend(path.split('/'));
+    }
+    url
+}
+
+/// A request that failed on the way. Only a connection never made is certain not to have
+/// reached USPS; after a timeout a label may exist.
+fn transport(op: Op, e: &reqwest::Error) -> CarrierError {
+    CarrierError::Transient {
+        carrier: error::carrier(),
+        message: if e.is_timeout() {
+            "timed out".into()
+        } else {
+            format!("transport error: {e}")
+        },
+        maybe_processed: op == Op::Ship && !e.is_connect() && !e.is_builder(),
+    }
+}
+
+/// A 2xx body as `T`, anything else through the error table.
+fn decode<T: DeserializeOwned>(
+    op: Op,
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &[u8],
+) -> Result<T, CarrierError> {
+    if !(200..300).contains(&status) {
+        return Err(error::classify(op, status, retry_after, body));
+    }
+    serde_json::from_slice(body).map_err(|e| error::protocol(status, body, format!("{e}")))
+}
+
+/// A `Protocol` error from a pure `parse` (which has no bytes) completed with the body.
+fn with_body(e: CarrierError, body: &[u8]) -> CarrierError {
+    match e {
+        CarrierError::Protocol {
+            status, message, ..
+        } => error::protocol(status, body, message),
+        other => other,
+    }
+}
+
+/// One answer: status, Retry-After, body.
+struct Answer {
+    status: u16,
+    retry_after: Option<Duration>,
+    body: Vec<u8>,
+}
+
+/// The label answer as one JSON document with the base64 image inside
+/// (`LabelVendorResponse`), instead of the default multipart body.
+const LABELS_JSON: &str = "application/vnd.usps.labels+json";
+
+impl Usps {
+    /// Sends one request as given; no tokens are fetched here.
+    async fn send_raw<B: Serialize + Sync>(
+        &self,
+        op: Op,
+        method: Method,
+        path: &str,
+        bearer: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&B>,
+    ) -> Result<Answer, CarrierError> {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let mut url = endpoint(&self.base, path);
+        if !query.is_empty() {
+            url.set_query(Some(query));
+        }
+        let mut request = self
+            .http
+            .client
+            .request(method, url)
+            .timeout(self.http.timeout);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        if !headers.iter().any(|(k, _)| *k == "Accept") {
+            request = request.header(reqwest::header::ACCEPT, "application/json");
+        }
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        if let Some(b) = body {
+            request = request.json(b);
+        }
+        let response = request.send().await.map_err(|e| transport(op, &e))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| error::retry_after(v, time::OffsetDateTime::now_utc()));
+        let body = response.bytes().await.map_err(|e| transport(op, &e))?;
+        Ok(Answer {
+            status,
+            retry_after,
+            body: body.to_vec(),
+        })
+    }
+
+    /// Sends with the bearer token (and the payment token when `pay`); on 401 forgets both
+    /// tokens and sends once more.
+    async fn call<B: Serialize + Sync>(
+        &self,
+        op: Op,
+        method: Method,
+        path: &str,
+        pay: bool,
+        accept: &str,
+        body: Option<&B>,
+    ) -> Result<Answer, CarrierError> {
+        let mut refreshed = false;
+        loop {
+            let bearer = auth::bearer(self).await?;
+            let payment = if pay {
+                Some(auth::payment(self, &bearer).await?)
+            } else {
+                None
+            };
+            let mut headers = vec![("Accept", accept)];
+            if let Some(p) = payment.as_deref() {
+                headers.push(("X-Payment-Authorization-Token", p));
+            }
+            let a = self
+                .send_raw(op, method.clone(), path, Some(&bearer), &headers, body)
+                .await?;
+            if a.status == 401 && !refreshed {
+                auth::forget(self);
+                refreshed = true;
+                continue;
+            }
+            return Ok(a);
+        }
+    }
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+#[async_trait]
+impl Carrier for Usps {
+    fn code(&self) -> CarrierCode {
+        ENTRY.code.clone()
+    }
+
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPS
+    }
+
+    fn limits(&self) -> CarrierLimits {
+        CarrierLimits {
+            requests_per_second: 1,
+            burst: self.account.burst,
+            timeout: self.http.timeout,
+        }
+    }
+
+    fn quota(&self) -> RequestQuota {
+        RequestQuota::per_hour(self.account.requests_per_hour, self.account.burst)
+    }
+
+    async fn rate(&self, req: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
+        let body = rate::build(req, &self.account, today())?;
+        let a = self
+            .call(
+                Op::Rate,
+                Method::POST,
+                "shipments/v3/options/search",
+                false,
+                "application/json",
+                Some(&body),
+            )
+            .await?;
+        let resp = decode(Op::Rate, a.status, a.retry_after, &a.body)?;
+        rate::parse(resp, req).map_err(|e| with_body(e, &a.body))
+    }
+
+    async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
+        let body = ship::build(req, today())?;
+        let path = if ship::is_international(req) {
+            "international-labels/v3/international-label"
+        } else {
+            "labels/v3/label"
+        };
+        let a = self
+            .call(Op::Ship, Method::POST, path, true, LABELS_JSON, Some(&body))
+            .await?;
+        let resp = decode(Op::Ship, a.status, a.retry_after, &a.body)?;
+        ship::parse(resp, req).map_err(|e| with_body(e, &a.body))
+    }
+
+    async fn void(&self, waybill: &WaybillRef) -> Result<(), CarrierError> {
+        let path = void::path(waybill)?;
+        let a = self
+            .call::<()>(
+                Op::Void,
+                Method::DELETE,
+                &path,
+                true,
+                "application/json",
+                None,
+            )
+            .await?;
+        let resp = decode(Op::Void, a.status, a.retry_after, &a.body)?;
+        void::parse(resp).map_err(|e| with_body(e, &a.body))?;
+        Ok(())
+    }
+
+    async fn track(&self, numbers: &[TrackingNumber]) -> Result<Vec<TrackingResult>, CarrierError> {
+        let (n, path) = track::request(numbers)?;
+        let path = format!("{path}?expand=DETAIL");
+        let a = self
+            .call::<()>(
+                Op::Track,
+                Method::GET,
+                &path,
+                false,
+                "application/json",
+                None,
+            )
+            .await?;
+        if a.status == 404 || (a.status == 400 && not_found_codes(&a.body)) {
+            return Ok(vec![track::not_found(n)]);
+        }
+        let resp: wire::TrackingDetails = decode(Op::Track, a.status, a.retry_after, &a.body)?;
+        Ok(vec![
+            track::parse(&resp, n).map_err(|e| with_body(e, &a.body))?,
+        ])
+    }
+}
+
+fn not_found_codes(body: &[u8]) -> bool {
+    serde_json::from_slice::<wire::ErrorMessage>(body)
+        .ok()
+        .and_then(|m| m.error)
+        .is_some_and(|e| {
+            e.errors.iter().any(|i| {
+                i.code
+                    .as_deref()
+                    .is_some_and(|c| error::TRACKING_NOT_FOUND.contains(&c))
+            })
+        })
+}

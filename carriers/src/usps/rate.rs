@@ -1,0 +1,343 @@
+//! Rates: our `RateRequest` to one `POST /shipments/v3/options/search` (Shipping Options
+//! 3.1.29) and its `pricingOptions[].shippingOptions[]` back to quotes. Also owns the pieces
+//! Ship reuses (domestic test, ZIP Codes, pounds and inches). Pure: no HTTP, no clock.
+//!
+//! Decisions:
+//! - One call prices every mail class (`mailClass: ALL_OUTBOUND` domestic, `ALL`
+//!   international) instead of one Domestic/International Prices call per class: USPS allows
+//!   new apps about 60 requests an hour, and a rate-shop must not spend ten of them.
+//! - One parcel per request: USPS prices and labels one piece at a time; a multi-parcel
+//!   shipment is refused on `/parcels` rather than half-priced.
+//! - Weights go in pounds rounded up to 0.01 lb, dimensions in inches rounded up to 0.01 in
+//!   (1 lb = 0.45359237 kg, 1 in = 2.54 cm, exactly): never under-declared.
+//! - Per mail class USPS may answer several rate options (packaging variants); we quote the
+//!   single-piece (`rateIndicator: SP`) option we will buy with, else the cheapest.
+//! - Media Mail, Library Mail and Bound Printed Matter are never quoted (content rules); the
+//!   return-service classes and Global Express Guaranteed (no labels) neither.
+//! - The quote's total is USPS's `totalPrice` (with extra services) or `totalBasePrice`; the
+//!   breakdown is the rate prices, their fees and the extra services, and anything USPS did not
+//!   itemise is shown as its own line with a note, so the breakdown always sums to the total.
+
+use rust_decimal::Decimal;
+use time::Date;
+
+use crate::error::CarrierError;
+use crate::model::{
+    Address, Charge, ChargeKind, Currency, LengthUnit, Money, Parcel, Quote, RateRequest,
+    ServiceLevel, Weight, WeightUnit,
+};
+
+use super::account::{Account, Payment};
+use super::{codes, error, wire};
+
+/// Countries and territories USPS serves with ZIP Codes as domestic mail.
+const DOMESTIC: [&str; 6] = ["US", "PR", "VI", "GU", "AS", "MP"];
+
+pub(super) fn is_domestic(a: &Address) -> bool {
+    DOMESTIC.contains(&a.country.as_str())
+}
+
+fn reject(field: &str, message: impl Into<String>) -> CarrierError {
+    CarrierError::rejected(error::carrier(), field, None, message)
+}
+
+/// The 5-digit ZIP Code and the ZIP+4, from `12345` or `12345-6789`.
+pub(super) fn zip(a: &Address, side: &str) -> Result<(String, Option<String>), CarrierError> {
+    let digits: String = a
+        .postal_code
+        .as_deref()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .collect();
+    match digits.len() {
+        5 | 9 if digits.bytes().all(|b| b.is_ascii_digit()) => Ok((
+            digits[..5].to_string(),
+            (digits.len() == 9).then(|| digits[5..].to_string()),
+        )),
+        _ => Err(reject(
+            &format!("/{side}/postal_code"),
+            "USPS needs a 5-digit ZIP Code (or ZIP+4)",
+        )),
+    }
+}
+
+/// The one parcel of the request, its pounds and its inches (length, width, height).
+pub(super) fn single_parcel(req: &RateRequest) -> Result<&Parcel, CarrierError> {
+    match req.parcels.as_slice() {
+        [p] => Ok(p),
+        _ => Err(reject(
+            "/parcels",
+            "USPS labels and prices one piece at a time: send one parcel per shipment",
+        )),
+    }
+}
+
+pub(super) fn pounds(w: Weight) -> Decimal {
+    w.ceil_to(Decimal::new(1, 2), WeightUnit::Lb).value()
+}
+
+pub(super) fn inches(p: &Parcel) -> Result<[Decimal; 3], CarrierError> {
+    let d = p.dimensions.as_ref().ok_or_else(|| {
+        reject(
+            "/parcels/0/dimensions",
+            "USPS prices by size: length, width and height are required",
+        )
+    })?;
+    let d = d.clone().to(LengthUnit::In);
+    let up = |x: Decimal| (x * Decimal::ONE_HUNDRED).ceil() / Decimal::ONE_HUNDRED;
+    Ok([up(d.length()), up(d.width()), up(d.height())])
+}
+
+pub(super) fn mailing_date(req: &RateRequest, today: Date) -> String {
+    let d = req.ship_date.unwrap_or(today);
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// The options-search body for `req`.
+pub(super) fn build(
+    req: &RateRequest,
+    account: &Account,
+    today: Date,
+) -> Result<wire::OptionsRequest, CarrierError> {
+    if !is_domestic(&req.from) {
+        return Err(reject("/from/country", "USPS ships from US ZIP Codes only"));
+    }
+    let parcel = single_parcel(req)?;
+    let [length, width, height] = inches(parcel)?;
+    let (origin, _) = zip(&req.from, "from")?;
+    let domestic = is_domestic(&req.to);
+    let (destination_zip_code, foreign_postal_code, destination_country_code) = if domestic {
+        (Some(zip(&req.to, "to")?.0), None, None)
+    } else {
+        (
+            None,
+            req.to.postal_code.clone().filter(|p| !p.trim().is_empty()),
+            Some(req.to.country.as_str().to_string()),
+        )
+    };
+    // `paymentAccount` is "required" with `CONTRACT` prices and not needed otherwise.
+    let payment_account = (account.price_type == "CONTRACT").then(|| match &account.payment {
+        Payment::Eps { account_number } => wire::PaymentAccount {
+            account_type: "EPS",
+            account_number: account_number.clone(),
+        },
+        Payment::Permit { number, .. } => wire::PaymentAccount {
+            account_type: "PERMIT",
+            account_number: number.clone(),
+        },
+    });
+    Ok(wire::OptionsRequest {
+        pricing_options: vec![wire::PricingOptionRequest {
+            price_type: account.price_type,
+            payment_account,
+        }],
+        origin_zip_code: origin,
+        destination_zip_code,
+        destination_entry_facility_type: domestic.then_some("NONE"),
+        foreign_postal_code,
+        destination_country_code,
+        package_description: wire::OptionsPackage {
+            weight: wire::Num(pounds(parcel.weight)),
+            length: wire::Num(length),
+            height: wire::Num(height),
+            width: wire::Num(width),
+            mail_class: if domestic { "ALL_OUTBOUND" } else { "ALL" },
+            mailing_date: mailing_date(req, today),
+        },
+    })
+}
+
+/// USD at cents: USPS sends JSON numbers, so `48.30` arrives as `48.3`.
+pub(super) fn usd(amount: Decimal) -> Money {
+    let mut a = amount.round_dp(2);
+    a.rescale(2);
+    Money::new(a, Currency::USD)
+}
+
+/// Quotes for every mail class we sell that USPS priced, cheapest first.
+pub(super) fn parse(
+    resp: wire::OptionsResponse,
+    req: &RateRequest,
+) -> Result<Vec<Quote>, CarrierError> {
+    let mut quotes = Vec::new();
+    for option in resp
+        .pricing_options
+        .iter()
+        .flat_map(|p| &p.shipping_options)
+    {
+        let Some(class) = option.mail_class.as_deref() else {
+            continue;
+        };
+        let Some(info) = codes::SERVICES.iter().find(|s| s.code == class) else {
+            continue;
+        };
+        if codes::CONTENT_RESTRICTED.contains(&class) {
+            continue;
+        }
+        let single = |o: &&wire::RateOption| {
+            o.rates.first().and_then(|r| r.rate_indicator.as_deref()) == Some("SP")
+        };
+        let total_of = |o: &wire::RateOption| o.total_price.or(o.total_base_price);
+        let chosen = option.rate_options.iter().find(single).or_else(|| {
+            option
+                .rate_options
+                .iter()
+                .filter(|o| total_of(o).is_some())
+                .min_by_key(|o| total_of(o))
+        });
+        let Some(chosen) = chosen else { continue };
+        quotes.push(quote(info, chosen, req)?);
+    }
+    quotes.sort_by(|a, b| a.total.amount().cmp(&b.total.amount()));
+    Ok(quotes)
+}
+
+fn quote(
+    info: &crate::carrier::ServiceInfo,
+    o: &wire::RateOption,
+    req: &RateRequest,
+) -> Result<Quote, CarrierError> {
+    let total = o.total_price.or(o.total_base_price).ok_or_else(|| {
+        error::protocol(
+            200,
+            b"",
+            format!(
+                "{}: a rate option without totalPrice or totalBasePrice",
+                info.code
+            ),
+        )
+    })?;
+    let mut breakdown = Vec::new();
+    for r in &o.rates {
+        if let Some(price) = r.price {
+            breakdown.push(Charge {
+                kind: ChargeKind::Base,
+                code: r.sku.clone(),
+                description: r.description.clone().unwrap_or_else(|| info.name.into()),
+                amount: usd(price),
+            });
+        }
+        for fee in &r.fees {
+            if let Some(price) = fee.price.filter(|p| !p.is_zero()) {
+                breakdown.push(Charge {
+                    kind: ChargeKind::Surcharge,
+                    code: fee.sku.clone(),
+                    description: fee.name.clone().unwrap_or_else(|| "Fee".into()),
+                    amount: usd(price),
+                });
+            }
+        }
+    }
+    // `totalPrice` "is only returned when extraServices are passed in the request": extra
+    // services are part of the total only then.
+    if o.total_price.is_some() {
+        for x in &o.extra_services {
+            if let Some(price) = x.price.filter(|p| !p.is_zero()) {
+                breakdown.push(Charge {
+                    kind: ChargeKind::Surcharge,
+                    code: x.extra_service.clone(),
+                    description: x.name.clone().unwrap_or_else(|| "Extra service".into()),
+                    amount: usd(price),
+                });
+            }
+        }
+    }
+    let mut notes = Vec::new();
+    let itemised: Decimal = breakdown.iter().map(|c| c.amount.amount()).sum();
+    let rest = total - itemised;
+    if !rest.is_zero() {
+        breakdown.push(Charge {
+            kind: if rest.is_sign_negative() {
+                ChargeKind::Discount
+            } else {
+                ChargeKind::Surcharge
+            },
+            code: None,
+            description: "Charges USPS did not itemise".into(),
+            amount: usd(rest),
+        });
+        notes.push(format!(
+            "USPS's total {} includes {} not itemised",
+            usd(total),
+            usd(rest).amount()
+        ));
+    }
+    let rate = o.rates.first();
+    let usps_weight = rate
+        .and_then(|r| r.weight)
+        .max(rate.and_then(|r| r.dim_weight))
+        .filter(|w| !w.is_zero());
+    let billable =
+        match usps_weight {
+            Some(lb) => Weight::new(lb, WeightUnit::Lb).map_err(|e| {
+                error::protocol(
+                    200,
+                    b"",
+                    format!("{}: weight {lb}: {}", info.code, e.message),
+                )
+            })?,
+            None => Weight::new(
+                pounds(req.parcels.iter().map(|p| p.weight).next().unwrap_or(
+                    Weight::new(Decimal::ZERO, WeightUnit::Lb).expect("zero is a weight"),
+                )),
+                WeightUnit::Lb,
+            )
+            .expect("a parcel weight is not negative"),
+        };
+    let commitment = o.commitment.as_ref();
+    let estimated_delivery = commitment
+        .and_then(|c| {
+            c.expected_delivery_date
+                .as_deref()
+                .or(c.schedule_delivery_date.as_deref())
+        })
+        .and_then(parse_date);
+    Ok(Quote {
+        service: ServiceLevel {
+            carrier: "usps".into(),
+            code: info.code.into(),
+            name: info.name.into(),
+            class: info.class,
+        },
+        total: usd(total),
+        breakdown,
+        billable_weight: billable,
+        transit_days: commitment
+            .and_then(|c| c.name.as_deref())
+            .and_then(leading_number),
+        estimated_delivery,
+        guaranteed: commitment
+            .and_then(|c| c.guaranteed_delivery)
+            .unwrap_or(false),
+        notes,
+    })
+}
+
+/// `2 Days` → 2; `1-Day` → 1; `Military` → none.
+fn leading_number(s: &str) -> Option<u32> {
+    let digits: String = s.trim().chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// `YYYY-MM-DD`, possibly followed by a time.
+pub(super) fn parse_date(s: &str) -> Option<Date> {
+    let d = s.get(..10)?;
+    Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
+/// Benchmark entry: build + serialize the request, deserialize + parse the fixture answer.
+#[doc(hidden)]
+pub fn bench_cycle(req: &RateRequest, response: &[u8]) -> Result<(usize, usize), CarrierError> {
+    use std::sync::LazyLock;
+    static ACCOUNT: LazyLock<Account> = LazyLock::new(|| {
+        let config = serde_json::json!({"client_id": "bench", "client_secret": "bench",
+            "crid": "12345678", "mid": "123456", "account_number": "1000000000"});
+        Account::from_json(&config).expect("static account")
+    });
+    let today = time::macros::date!(2025 - 03 - 14);
+    let body = serde_json::to_vec(&build(req, &ACCOUNT, today)?).expect("wire types serialize");
+    let resp: wire::OptionsResponse = serde_json::from_slice(response)
+        .map_err(|e| error::protocol(200, response, e.to_string()))?;
+    Ok((body.len(), parse(resp, req)?.len()))
+}
