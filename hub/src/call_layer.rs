@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use shiphub_carriers::{Capability, Carrier, CarrierCode, CarrierError, CarrierLimits};
+use shiphub_carriers::{
+    Capability, Carrier, CarrierCode, CarrierError, CarrierLimits, RequestQuota,
+};
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -46,6 +48,17 @@ impl Default for CallPolicy {
     }
 }
 
+/// The governor quota for a carrier's declared quota: one request replenished every
+/// `per / requests` (so 60 per hour is one a minute, 5 per second one every 200 ms, exactly
+/// what `Quota::per_second(5)` builds) and `burst` at once (the count when no burst is given).
+fn governor_quota(q: RequestQuota) -> Quota {
+    let count = NonZeroU32::new(q.requests).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(q.burst).unwrap_or(count);
+    Quota::with_period(q.replenish_interval())
+        .unwrap_or_else(|| Quota::per_second(count))
+        .allow_burst(burst)
+}
+
 #[derive(Debug, Default)]
 struct BreakerState {
     consecutive_failures: u32,
@@ -70,14 +83,12 @@ impl CallLayer {
         }
     }
 
-    fn guard(&self, account: &AccountId, limits: CarrierLimits) -> Arc<AccountGuard> {
+    fn guard(&self, account: &AccountId, quota: RequestQuota) -> Arc<AccountGuard> {
         let mut map = self.accounts.lock().expect("call layer lock");
         map.entry(account.clone())
             .or_insert_with(|| {
-                let rps = NonZeroU32::new(limits.requests_per_second).unwrap_or(NonZeroU32::MIN);
-                let burst = NonZeroU32::new(limits.burst).unwrap_or(rps);
                 Arc::new(AccountGuard {
-                    limiter: RateLimiter::direct(Quota::per_second(rps).allow_burst(burst)),
+                    limiter: RateLimiter::direct(governor_quota(quota)),
                     breaker: Mutex::new(BreakerState::default()),
                 })
             })
@@ -106,7 +117,7 @@ impl CallLayer {
     {
         let code = carrier.code();
         let limits = carrier.limits();
-        let guard = self.guard(account, limits);
+        let guard = self.guard(account, carrier.quota());
         let span = tracing::info_span!("carrier_call", carrier = %code, account = %account, operation = ?cap);
         let started = std::time::Instant::now();
         let result = self
@@ -269,6 +280,43 @@ mod tests {
             max_backoff: Duration::from_millis(2),
             ..Default::default()
         })
+    }
+
+    #[test]
+    fn per_second_limits_build_the_same_quota_as_before() {
+        for (rps, burst) in [(5, 10), (140, 1400), (1000, 1000), (1, 1)] {
+            let q = RequestQuota::from(CarrierLimits {
+                requests_per_second: rps,
+                burst,
+                timeout: Duration::from_secs(1),
+            });
+            let rps = NonZeroU32::new(rps).unwrap();
+            assert_eq!(
+                governor_quota(q),
+                Quota::per_second(rps).allow_burst(NonZeroU32::new(burst).unwrap())
+            );
+        }
+    }
+
+    #[test]
+    fn a_60_per_hour_carrier_gets_one_call_a_minute_after_its_burst() {
+        use governor::clock::{Clock, DefaultClock};
+        let clock = DefaultClock::default();
+        let limiter = RateLimiter::direct_with_clock(
+            governor_quota(RequestQuota::per_hour(60, 3)),
+            clock.clone(),
+        );
+        for i in 0..3 {
+            assert!(limiter.check().is_ok(), "call {i} of the burst");
+        }
+        let wait = limiter
+            .check()
+            .expect_err("the burst is spent")
+            .wait_time_from(clock.now());
+        assert!(
+            wait > Duration::from_secs(59) && wait <= Duration::from_secs(60),
+            "next call in {wait:?}"
+        );
     }
 
     #[tokio::test]
