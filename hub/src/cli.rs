@@ -44,6 +44,78 @@ pub struct PrintArgs {
     pub print_sweep_interval: u64,
 }
 
+#[derive(clap::Args, Debug, Clone)]
+pub struct WebhookArgs {
+    /// Development only: allow `http://` and loopback webhook URLs (private ranges stay refused).
+    #[arg(long, env = "SHIPHUB_WEBHOOK_DEV_LOOPBACK")]
+    pub webhook_dev_loopback: bool,
+    /// Retry delays in seconds after each failed attempt, comma-separated
+    /// (default 0,5,300,1800,7200,18000,36000,36000).
+    #[arg(long, env = "SHIPHUB_WEBHOOK_SCHEDULE")]
+    pub webhook_schedule: Option<String>,
+    /// Seconds a receiver has to answer one attempt.
+    #[arg(long, env = "SHIPHUB_WEBHOOK_TIMEOUT", default_value_t = 15.0)]
+    pub webhook_timeout: f64,
+    /// Seconds a claimed delivery is held before another instance may take it over (> timeout).
+    #[arg(long, env = "SHIPHUB_WEBHOOK_LEASE", default_value_t = 60.0)]
+    pub webhook_lease: f64,
+    /// Seconds of continuous failure after which an endpoint is disabled (default 5 days).
+    #[arg(
+        long,
+        env = "SHIPHUB_WEBHOOK_DISABLE_AFTER",
+        default_value_t = 432_000.0
+    )]
+    pub webhook_disable_after: f64,
+    /// Seconds the previous secret keeps signing after a rotation.
+    #[arg(
+        long,
+        env = "SHIPHUB_WEBHOOK_ROTATION_OVERLAP",
+        default_value_t = 86_400.0
+    )]
+    pub webhook_rotation_overlap: f64,
+    /// Webhook attempts in flight at once on this instance.
+    #[arg(long, env = "SHIPHUB_WEBHOOK_CONCURRENCY", default_value_t = 256)]
+    pub webhook_concurrency: usize,
+}
+
+impl WebhookArgs {
+    fn settings(&self) -> anyhow_like::Result<crate::webhooks::WebhookSettings> {
+        let secs = |v: f64, name: &str| {
+            Duration::try_from_secs_f64(v)
+                .map_err(|_| format!("--{name} must be a number of seconds ≥ 0"))
+        };
+        let mut s = crate::webhooks::WebhookSettings {
+            timeout: secs(self.webhook_timeout, "webhook-timeout")?,
+            lease: secs(self.webhook_lease, "webhook-lease")?,
+            disable_after: secs(self.webhook_disable_after, "webhook-disable-after")?,
+            rotation_overlap: secs(self.webhook_rotation_overlap, "webhook-rotation-overlap")?,
+            target: crate::webhooks::target::TargetPolicy {
+                dev_loopback: self.webhook_dev_loopback,
+            },
+            concurrency: self.webhook_concurrency.max(1),
+            ..Default::default()
+        };
+        if let Some(list) = &self.webhook_schedule {
+            s.schedule.delays = list
+                .split(',')
+                .map(|v| {
+                    v.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .and_then(|f| Duration::try_from_secs_f64(f).ok())
+                        .ok_or_else(|| {
+                            format!("--webhook-schedule: `{v}` is not a number of seconds")
+                        })
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        if s.lease <= s.timeout {
+            return Err("--webhook-lease must be longer than --webhook-timeout".into());
+        }
+        Ok(s)
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the HTTP server (migrates the database first).
@@ -55,6 +127,8 @@ pub enum Command {
         db: DbArgs,
         #[command(flatten)]
         print: PrintArgs,
+        #[command(flatten)]
+        webhooks: WebhookArgs,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -82,7 +156,12 @@ pub enum TenantCommand {
 
 pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
     match cli.command {
-        Command::Serve { listen, db, print } => serve(listen, &db.database_url, print).await,
+        Command::Serve {
+            listen,
+            db,
+            print,
+            webhooks,
+        } => serve(listen, &db.database_url, print, webhooks).await,
         Command::Migrate { db } => {
             open_store(&db.database_url).await?;
             eprintln!("migrations applied");
@@ -207,10 +286,17 @@ pub fn build_state(store: Store, master_key: MasterKey) -> AppState {
         print: Default::default(),
         print_wakeups: Default::default(),
         shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
+        webhooks: Default::default(),
     }
 }
 
-async fn serve(listen: SocketAddr, url: &str, print: PrintArgs) -> anyhow_like::Result<()> {
+async fn serve(
+    listen: SocketAddr,
+    url: &str,
+    print: PrintArgs,
+    webhooks: WebhookArgs,
+) -> anyhow_like::Result<()> {
+    let webhook_settings = webhooks.settings()?;
     let store = open_store(url).await?;
     let key = master_key(url, store.backend())?;
     if store.backend() == Backend::Sqlite
@@ -224,6 +310,8 @@ async fn serve(listen: SocketAddr, url: &str, print: PrintArgs) -> anyhow_like::
         sweep_every: Duration::from_secs(print.print_sweep_interval.max(1)),
     };
     tokio::spawn(crate::api::print::sweep(state.clone()));
+    state.webhooks = Arc::new(crate::webhooks::Webhooks::new(webhook_settings));
+    tokio::spawn(crate::webhooks::dispatcher::run(state.clone()));
     let stopping = state.shutdown.clone();
     let app = crate::api::router(state);
     let listener = tokio::net::TcpListener::bind(listen)

@@ -51,6 +51,9 @@ prefixed_id!(DocumentId, "doc");
 prefixed_id!(EventId, "evt");
 prefixed_id!(StationId, "pst");
 prefixed_id!(PrintJobId, "pjb");
+prefixed_id!(WebhookId, "whk");
+prefixed_id!(DeliveryId, "whd");
+prefixed_id!(AttemptId, "wha");
 
 #[cfg(test)]
 mod tests {

@@ -26,6 +26,8 @@ pub struct AppState {
     pub print_wakeups: Arc<crate::api::print::Wakeups>,
     /// Flips to true when the server starts shutting down: long polls return at once.
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Webhook delivery settings and the dispatcher's wake-up.
+    pub webhooks: Arc<crate::webhooks::Webhooks>,
 }
 
 /// Positive API-key lookups, kept briefly so a busy client does not cost a query per request.

@@ -10,6 +10,7 @@ pub mod print;
 pub mod problem;
 pub mod rates;
 pub mod shipments;
+pub mod webhooks;
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -80,6 +81,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(print::router())
         .merge(rates::router())
         .merge(shipments::router())
+        .merge(webhooks::router())
 }
 
 /// The process-wide Prometheus recorder (metrics' recorder is global; install it once).

@@ -16,10 +16,15 @@ use time::OffsetDateTime;
 use crate::ids::{AccountId, ApiKeyId, DocumentId, EventId, ShipmentId, TenantId};
 
 mod print;
+mod webhooks;
 #[cfg(test)]
 mod tests;
 
 pub use print::{AckOutcome, JobAck, PrintJobRecord, StationRecord};
+pub use webhooks::{
+    AfterAttempt, AttemptRecord, AttemptResult, ClaimedDelivery, DeliveryRecord, EndpointRecord,
+    RecoverFrom,
+};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator =

@@ -1,0 +1,718 @@
+//! Webhook endpoints: subscribe a URL to event types, rotate its signing secret, send a test
+//! event, list deliveries with their attempts, resend one, and recover after an outage.
+//! Deliveries are made by `webhooks::dispatcher`; the secret (`whsec_…`) is shown once, in
+//! the answer that created or rotated it, and stored encrypted.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::List;
+use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_value};
+use super::idempotency::{self, Answer};
+use super::problem::{ApiError, Problem};
+use crate::ids::{DeliveryId, EventId, TenantId, WebhookId};
+use crate::state::AppState;
+use crate::store::{AttemptRecord, DeliveryRecord, EndpointRecord, NewEvent, RecoverFrom};
+use crate::webhooks::sign::WebhookSecret;
+use crate::webhooks::{EVENT_TYPES, secret_aad, target};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_webhook, list_webhooks))
+        .routes(routes!(get_webhook, update_webhook, delete_webhook))
+        .routes(routes!(rotate_secret))
+        .routes(routes!(send_test))
+        .routes(routes!(list_deliveries))
+        .routes(routes!(get_delivery))
+        .routes(routes!(resend_delivery))
+        .routes(routes!(recover))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookIn {
+    /// `https://…` on a public address.
+    url: String,
+    /// Event types to receive, or `["*"]` for all.
+    events: Vec<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookPatch {
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    events: Option<Vec<String>>,
+    #[serde(default)]
+    description: Option<String>,
+    /// `true` re-enables a disabled endpoint (and clears its failure run).
+    #[serde(default)]
+    enabled: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WebhookOut {
+    id: String,
+    url: String,
+    description: Option<String>,
+    events: Vec<String>,
+    enabled: bool,
+    /// Why the hub disabled it (410 Gone, or failing continuously).
+    disabled_reason: Option<String>,
+    /// The signing secret: present only in the answer that created or rotated it; an
+    /// idempotent replay of that answer carries `null`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<Option<String>>,
+    /// Until then the previous secret signs too (after a rotation).
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    previous_secret_expires_at: Option<OffsetDateTime>,
+    /// Start of the current run of failed attempts.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    failing_since: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    updated_at: OffsetDateTime,
+}
+
+fn webhook_out(e: EndpointRecord, secret: Option<Option<String>>) -> WebhookOut {
+    let now = OffsetDateTime::now_utc();
+    WebhookOut {
+        id: e.id.to_string(),
+        url: e.url,
+        description: e.description,
+        events: e.events,
+        enabled: e.enabled,
+        disabled_reason: e.disabled_reason,
+        secret,
+        previous_secret_expires_at: e.old_secret_expires_at.filter(|t| *t > now),
+        failing_since: e.failing_since,
+        created_at: e.created_at,
+        updated_at: e.updated_at,
+    }
+}
+
+/// The answer with the secret, and the one stored for replays without it.
+fn secret_answers(
+    status: StatusCode,
+    e: EndpointRecord,
+    secret: &WebhookSecret,
+) -> (Answer, Answer) {
+    let live = Answer::json(status, &webhook_out(e.clone(), Some(Some(secret.expose()))));
+    let stored = Answer::json(status, &webhook_out(e, Some(None)));
+    (live, stored)
+}
+
+fn check_events(events: &[String]) -> Result<Vec<String>, ApiError> {
+    if events.is_empty() {
+        return Err(ApiError::field(
+            "/events",
+            "name at least one event type, or \"*\"",
+        ));
+    }
+    let mut out: Vec<String> = vec![];
+    for (i, e) in events.iter().enumerate() {
+        if e == "*" && events.len() > 1 {
+            return Err(ApiError::field(
+                format!("/events/{i}"),
+                "\"*\" stands alone",
+            ));
+        }
+        if e != "*" && !EVENT_TYPES.contains(&e.as_str()) {
+            return Err(ApiError::field(
+                format!("/events/{i}"),
+                format!(
+                    "unknown event type `{e}`; known: {}",
+                    EVENT_TYPES.join(", ")
+                ),
+            ));
+        }
+        if !out.contains(e) {
+            out.push(e.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn check_description(d: Option<String>) -> Result<Option<String>, ApiError> {
+    match d.map(|d| d.trim().to_string()).filter(|d| !d.is_empty()) {
+        Some(d) if d.len() > 500 => Err(ApiError::field("/description", "at most 500 characters")),
+        other => Ok(other),
+    }
+}
+
+async fn check_url(app: &AppState, url: &str) -> Result<String, ApiError> {
+    target::check_resolved(url, app.webhooks.settings.target)
+        .await
+        .map(|u| u.to_string())
+        .map_err(|e| ApiError::field("/url", e))
+}
+
+fn encrypt_secret(
+    app: &AppState,
+    tenant: &TenantId,
+    id: &WebhookId,
+    secret: &WebhookSecret,
+) -> (Vec<u8>, Vec<u8>) {
+    app.master_key
+        .encrypt(&secret_aad(tenant, id), secret.expose().as_bytes())
+}
+
+async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<EndpointRecord, ApiError> {
+    let id = WebhookId::parse(id).ok_or(ApiError::NotFound("webhook"))?;
+    app.store
+        .get_endpoint(tenant, &id)
+        .await?
+        .ok_or(ApiError::NotFound("webhook"))
+}
+
+/// Subscribes a URL to events. The answer carries the signing secret, once. Honours
+/// `Idempotency-Key`; a replay carries `"secret": null` (rotate to get a new one).
+#[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = WebhookIn,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = WebhookOut),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn create_webhook(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    IdempotencyKey(key): IdempotencyKey,
+    body: JsonBody<serde_json::Value>,
+) -> Response {
+    let hash = canonical_hash(&body.value);
+    idempotency::run(
+        &app.clone(),
+        &tenant.clone(),
+        key,
+        "POST /v1/webhooks",
+        &hash,
+        |owned| async move {
+            let input: WebhookIn = parse_value(body.value)?;
+            let events = check_events(&input.events)?;
+            let description = check_description(input.description)?;
+            let url = check_url(&app, &input.url).await?;
+            let id = WebhookId::generate();
+            let secret = WebhookSecret::generate();
+            let now = OffsetDateTime::now_utc();
+            let endpoint = EndpointRecord {
+                secret: encrypt_secret(&app, &tenant, &id, &secret),
+                id,
+                url,
+                description,
+                events,
+                enabled: true,
+                disabled_reason: None,
+                old_secret: None,
+                old_secret_expires_at: None,
+                failing_since: None,
+                created_at: now,
+                updated_at: now,
+            };
+            let (live, stored) = secret_answers(StatusCode::CREATED, endpoint.clone(), &secret);
+            app.store
+                .insert_endpoint(&tenant, &endpoint, stored.completion(&owned).as_ref())
+                .await?;
+            Ok(live)
+        },
+    )
+    .await
+}
+
+/// The tenant's webhook endpoints.
+#[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks",
+    responses((status = 200, body = inline(List<WebhookOut>))))]
+async fn list_webhooks(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+) -> Result<axum::Json<List<WebhookOut>>, ApiError> {
+    let list = app.store.list_endpoints(&tenant).await?;
+    Ok(axum::Json(List {
+        data: list.into_iter().map(|e| webhook_out(e, None)).collect(),
+        next_cursor: None,
+    }))
+}
+
+/// One webhook endpoint.
+#[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
+    responses((status = 200, body = WebhookOut),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_webhook(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<axum::Json<WebhookOut>, ApiError> {
+    Ok(axum::Json(webhook_out(
+        load(&app, &tenant, &id).await?,
+        None,
+    )))
+}
+
+/// Changes the URL, event types, description, or enabled state. Re-enabling clears the
+/// failure run; deliveries that failed meanwhile are replayed with `recover`.
+#[utoipa::path(patch, path = "/v1/webhooks/{id}", tag = "webhooks", request_body = WebhookPatch,
+    params(("id" = String, Path)),
+    responses((status = 200, body = WebhookOut),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn update_webhook(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    body: JsonBody<serde_json::Value>,
+) -> Result<axum::Json<WebhookOut>, ApiError> {
+    let mut e = load(&app, &tenant, &id).await?;
+    let patch: WebhookPatch = parse_value(body.value)?;
+    if let Some(url) = patch.url {
+        e.url = check_url(&app, &url).await?;
+    }
+    if let Some(events) = patch.events {
+        e.events = check_events(&events)?;
+    }
+    if patch.description.is_some() {
+        e.description = check_description(patch.description)?;
+    }
+    match patch.enabled {
+        Some(true) if !e.enabled => {
+            e.enabled = true;
+            e.disabled_reason = None;
+            e.failing_since = None;
+        }
+        Some(false) if e.enabled => {
+            e.enabled = false;
+            e.disabled_reason = Some("disabled through the API".into());
+        }
+        _ => {}
+    }
+    e.updated_at = OffsetDateTime::now_utc();
+    if !app.store.update_endpoint(&tenant, &e).await? {
+        return Err(ApiError::NotFound("webhook"));
+    }
+    Ok(axum::Json(webhook_out(e, None)))
+}
+
+/// Deletes an endpoint; its pending deliveries are cancelled.
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
+    responses((status = 204),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn delete_webhook(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = WebhookId::parse(&id).ok_or(ApiError::NotFound("webhook"))?;
+    if !app
+        .store
+        .delete_endpoint(&tenant, &id, OffsetDateTime::now_utc())
+        .await?
+    {
+        return Err(ApiError::NotFound("webhook"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Issues a new signing secret. The previous one keeps signing (both signatures are sent)
+/// until `previous_secret_expires_at`, so receivers can switch without losing events.
+#[utoipa::path(post, path = "/v1/webhooks/{id}/rotate-secret", tag = "webhooks",
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = WebhookOut),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn rotate_secret(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    IdempotencyKey(key): IdempotencyKey,
+    Path(id): Path<String>,
+) -> Response {
+    let scope = format!("POST /v1/webhooks/{id}/rotate-secret");
+    idempotency::run(
+        &app.clone(),
+        &tenant.clone(),
+        key,
+        &scope,
+        "",
+        |owned| async move {
+            let mut e = load(&app, &tenant, &id).await?;
+            let secret = WebhookSecret::generate();
+            let now = OffsetDateTime::now_utc();
+            let until = now + app.webhooks.settings.rotation_overlap;
+            let sealed = encrypt_secret(&app, &tenant, &e.id, &secret);
+            e.old_secret = Some(e.secret.clone());
+            e.old_secret_expires_at = Some(until);
+            e.secret = sealed.clone();
+            e.updated_at = now;
+            let (live, stored) = secret_answers(StatusCode::OK, e.clone(), &secret);
+            if !app
+                .store
+                .rotate_endpoint_secret(
+                    &tenant,
+                    &e.id,
+                    &sealed,
+                    until,
+                    now,
+                    stored.completion(&owned).as_ref(),
+                )
+                .await?
+            {
+                return Err(ApiError::NotFound("webhook"));
+            }
+            Ok(live)
+        },
+    )
+    .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TestOut {
+    /// The `webhook.test` event (its id is the delivery's `webhook-id`).
+    event_id: String,
+    delivery_id: String,
+}
+
+/// Sends a `webhook.test` event to this endpoint only. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/webhooks/{id}/test", tag = "webhooks",
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 202, body = TestOut),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled")))]
+async fn send_test(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    IdempotencyKey(key): IdempotencyKey,
+    Path(id): Path<String>,
+) -> Response {
+    let scope = format!("POST /v1/webhooks/{id}/test");
+    idempotency::run(&app.clone(), &tenant.clone(), key, &scope, "", |owned| async move {
+        let e = load(&app, &tenant, &id).await?;
+        if !e.enabled {
+            return Err(ApiError::Conflict(format!("webhook {} is disabled; enable it first", e.id)));
+        }
+        let now = OffsetDateTime::now_utc();
+        let event = NewEvent {
+            kind: "webhook.test",
+            subject_id: e.id.to_string(),
+            data: serde_json::json!({ "webhook_id": e.id.as_str(), "message": "a test event from shiphub" }),
+        };
+        let (event_id, delivery_id) = (EventId::generate(), DeliveryId::generate());
+        let answer = Answer::json(
+            StatusCode::ACCEPTED,
+            &TestOut { event_id: event_id.to_string(), delivery_id: delivery_id.to_string() },
+        );
+        app.store
+            .insert_test_event(&tenant, &e.id, &event_id, &delivery_id, &event, now, answer.completion(&owned).as_ref())
+            .await?;
+        app.webhooks.wake.notify_one();
+        Ok(answer)
+    })
+    .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttemptOut {
+    id: String,
+    attempt: u32,
+    /// `succeeded`, `failed`, `throttled` (429), `timeout`, `error` (no answer), `gone` (410)
+    /// or `skipped` (endpoint disabled meanwhile).
+    outcome: String,
+    status_code: Option<u16>,
+    latency_ms: u64,
+    /// The first KiB of the receiver's answer.
+    response: Option<String>,
+    error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    created_at: OffsetDateTime,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryOut {
+    id: String,
+    webhook_id: String,
+    event_id: String,
+    event_type: String,
+    /// `pending`, `succeeded`, `failed` (gave up or endpoint disabled) or `cancelled` (endpoint deleted).
+    status: String,
+    attempts: u32,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    next_attempt_at: Option<OffsetDateTime>,
+    last_status_code: Option<u16>,
+    last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    updated_at: OffsetDateTime,
+    /// Every attempt, oldest first (only when one delivery is read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attempt_log: Option<Vec<AttemptOut>>,
+}
+
+fn delivery_out(d: DeliveryRecord, attempts: Option<Vec<AttemptRecord>>) -> DeliveryOut {
+    DeliveryOut {
+        id: d.id.to_string(),
+        webhook_id: d.endpoint_id.to_string(),
+        event_id: d.event_id.to_string(),
+        event_type: d.event_type,
+        status: d.status,
+        attempts: d.attempts,
+        next_attempt_at: d.next_attempt_at,
+        last_status_code: d.last_status_code,
+        last_error: d.last_error,
+        created_at: d.created_at,
+        updated_at: d.updated_at,
+        attempt_log: attempts.map(|list| {
+            list.into_iter()
+                .map(|a| AttemptOut {
+                    id: a.id.to_string(),
+                    attempt: a.attempt,
+                    outcome: a.outcome,
+                    status_code: a.status_code,
+                    latency_ms: a.latency_ms,
+                    response: a.response,
+                    error: a.error,
+                    created_at: a.created_at,
+                })
+                .collect()
+        }),
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct DeliveryParams {
+    /// `pending`, `succeeded`, `failed` or `cancelled`.
+    status: Option<String>,
+    /// `next_cursor` from the previous page.
+    cursor: Option<String>,
+    /// Page size, 1 to 100 (default 50).
+    limit: Option<u32>,
+}
+
+/// The endpoint's deliveries, newest first.
+#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks",
+    params(("id" = String, Path), DeliveryParams),
+    responses((status = 200, body = inline(List<DeliveryOut>)),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn list_deliveries(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    Query(p): Query<DeliveryParams>,
+) -> Result<axum::Json<List<DeliveryOut>>, ApiError> {
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::field("/limit", "must be between 1 and 100"));
+    }
+    if let Some(s) = p.status.as_deref()
+        && !["pending", "succeeded", "failed", "cancelled"].contains(&s)
+    {
+        return Err(ApiError::field(
+            "/status",
+            "must be pending, succeeded, failed or cancelled",
+        ));
+    }
+    let before = p
+        .cursor
+        .as_deref()
+        .map(|c| {
+            DeliveryId::parse(c)
+                .ok_or_else(|| ApiError::field("/cursor", "not a cursor from this API"))
+        })
+        .transpose()?;
+    let e = load(&app, &tenant, &id).await?;
+    let list = app
+        .store
+        .list_deliveries(&tenant, &e.id, p.status.as_deref(), before.as_ref(), limit)
+        .await?;
+    let next_cursor = (list.len() == limit as usize)
+        .then(|| list.last().map(|d| d.id.to_string()))
+        .flatten();
+    Ok(axum::Json(List {
+        data: list.into_iter().map(|d| delivery_out(d, None)).collect(),
+        next_cursor,
+    }))
+}
+
+async fn load_delivery(
+    app: &AppState,
+    tenant: &TenantId,
+    endpoint: &WebhookId,
+    id: &str,
+) -> Result<DeliveryRecord, ApiError> {
+    let id = DeliveryId::parse(id).ok_or(ApiError::NotFound("delivery"))?;
+    app.store
+        .get_delivery(tenant, endpoint, &id)
+        .await?
+        .ok_or(ApiError::NotFound("delivery"))
+}
+
+/// One delivery with every attempt (status, latency, the start of the answer).
+#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries/{delivery_id}", tag = "webhooks",
+    params(("id" = String, Path), ("delivery_id" = String, Path)),
+    responses((status = 200, body = DeliveryOut),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_delivery(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path((id, delivery)): Path<(String, String)>,
+) -> Result<axum::Json<DeliveryOut>, ApiError> {
+    let e = load(&app, &tenant, &id).await?;
+    let d = load_delivery(&app, &tenant, &e.id, &delivery).await?;
+    let attempts = app.store.list_attempts(&tenant, &d.id).await?;
+    Ok(axum::Json(delivery_out(d, Some(attempts))))
+}
+
+/// Sends a delivery once more now, whatever its state (tried once; a failure is not
+/// rescheduled). Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/webhooks/{id}/deliveries/{delivery_id}/resend", tag = "webhooks",
+    params(("id" = String, Path), ("delivery_id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 202, body = DeliveryOut),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled")))]
+async fn resend_delivery(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    IdempotencyKey(key): IdempotencyKey,
+    Path((id, delivery)): Path<(String, String)>,
+) -> Response {
+    let scope = format!("POST /v1/webhooks/{id}/deliveries/{delivery}/resend");
+    idempotency::run(
+        &app.clone(),
+        &tenant.clone(),
+        key,
+        &scope,
+        "",
+        |owned| async move {
+            let e = load(&app, &tenant, &id).await?;
+            if !e.enabled {
+                return Err(ApiError::Conflict(format!(
+                    "webhook {} is disabled; enable it first",
+                    e.id
+                )));
+            }
+            let d = load_delivery(&app, &tenant, &e.id, &delivery).await?;
+            let now = OffsetDateTime::now_utc();
+            let mut out = delivery_out(d.clone(), None);
+            out.status = "pending".into();
+            out.next_attempt_at = Some(now);
+            out.updated_at = now;
+            let answer = Answer::json(StatusCode::ACCEPTED, &out);
+            if !app
+                .store
+                .resend_delivery(
+                    &tenant,
+                    &e.id,
+                    &d.id,
+                    now,
+                    answer.completion(&owned).as_ref(),
+                )
+                .await?
+            {
+                return Err(ApiError::NotFound("delivery"));
+            }
+            app.webhooks.wake.notify_one();
+            Ok(answer)
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct RecoverParams {
+    /// Replay events from this time on (RFC 3339).
+    since: Option<String>,
+    /// Or: replay events after this event id.
+    since_event: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RecoverOut {
+    /// Deliveries queued (each tried once).
+    queued: u64,
+}
+
+/// Replays to this endpoint every subscribed event since a time (or after an event id) that
+/// it did not get: failed deliveries and events that arrived while it was disabled.
+/// Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/webhooks/{id}/recover", tag = "webhooks",
+    params(("id" = String, Path), RecoverParams, ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 202, body = RecoverOut),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn recover(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    IdempotencyKey(key): IdempotencyKey,
+    Path(id): Path<String>,
+    Query(p): Query<RecoverParams>,
+) -> Response {
+    let from = match (p.since.as_deref(), p.since_event.as_deref()) {
+        (Some(t), None) => {
+            match OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339) {
+                Ok(t) => Ok(Err(t)),
+                Err(_) => Err(ApiError::field("/since", "must be an RFC 3339 time")),
+            }
+        }
+        (None, Some(e)) => EventId::parse(e)
+            .map(Ok)
+            .ok_or_else(|| ApiError::field("/since_event", "not an event id")),
+        _ => Err(ApiError::field(
+            "/since",
+            "give exactly one of `since` and `since_event`",
+        )),
+    };
+    let from = match from {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let scope = format!(
+        "POST /v1/webhooks/{id}/recover?{}",
+        match &from {
+            Ok(e) => format!("since_event={e}"),
+            Err(t) => format!("since={}", t.unix_timestamp_nanos()),
+        }
+    );
+    idempotency::run(
+        &app.clone(),
+        &tenant.clone(),
+        key,
+        &scope,
+        "",
+        |owned| async move {
+            let e = load(&app, &tenant, &id).await?;
+            if !e.enabled {
+                return Err(ApiError::Conflict(format!(
+                    "webhook {} is disabled; enable it first",
+                    e.id
+                )));
+            }
+            let since = match &from {
+                Ok(event) => RecoverFrom::After(event),
+                Err(t) => RecoverFrom::Time(*t),
+            };
+            // The count is known only inside the transaction; the stored answer is written after.
+            let queued = app
+                .store
+                .recover_endpoint(&tenant, &e, since, OffsetDateTime::now_utc(), None)
+                .await?;
+            let answer = Answer::json(StatusCode::ACCEPTED, &RecoverOut { queued });
+            if let Some(c) = answer.completion(&owned) {
+                app.store.idem_complete(&tenant, &c).await?;
+            }
+            app.webhooks.wake.notify_one();
+            Ok(answer)
+        },
+    )
+    .await
+}
