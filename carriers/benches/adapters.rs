@@ -25,6 +25,11 @@ fn rate_cycles(c: &mut Criterion) {
             "dhl_express/fixtures/rate/de_to_us_worldwide",
             shiphub_carriers::bench::dhl_express_rate_cycle,
         ),
+        (
+            "usps_rate_build_parse",
+            "usps/fixtures/rate/us_domestic",
+            shiphub_carriers::bench::usps_rate_cycle,
+        ),
     ];
     for (name, base, cycle) in cases {
         let req: RateRequest =

@@ -84,7 +84,7 @@ pub(super) fn inches(p: &Parcel) -> Result<[Decimal; 3], CarrierError> {
             "USPS prices by size: length, width and height are required",
         )
     })?;
-    let d = d.clone().to(LengthUnit::In);
+    let d = (*d).to(LengthUnit::In);
     let up = |x: Decimal| (x * Decimal::ONE_HUNDRED).ceil() / Decimal::ONE_HUNDRED;
     Ok([up(d.length()), up(d.width()), up(d.height())])
 }
@@ -189,7 +189,7 @@ pub(super) fn parse(
         let Some(chosen) = chosen else { continue };
         quotes.push(quote(info, chosen, req)?);
     }
-    quotes.sort_by(|a, b| a.total.amount().cmp(&b.total.amount()));
+    quotes.sort_by_key(|q| q.total.amount());
     Ok(quotes)
 }
 
