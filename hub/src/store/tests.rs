@@ -80,6 +80,11 @@ both_backends!(
     print_acks_are_final_and_emit_their_event_once,
     print_jobs_expire_unclaimed_with_an_event_and_print_on_purchase_is_atomic,
     print_stations_resolve_by_token_and_stay_tenant_scoped,
+    webhook_fan_out_gives_each_subscribed_endpoint_one_delivery_once,
+    webhook_claims_are_exclusive_leased_and_fenced,
+    webhook_attempts_retry_give_up_and_disable_with_an_event,
+    webhook_resend_and_recover_requeue_what_an_endpoint_missed,
+    webhook_endpoints_are_tenant_scoped_rotate_and_delete,
 );
 
 const NOW: OffsetDateTime = datetime!(2026-11-22 10:00 UTC);
@@ -699,5 +704,535 @@ async fn print_stations_resolve_by_token_and_stay_tenant_scoped(store: Store) {
             .rotate_station_token(&b, &st.id, "x", None)
             .await
             .unwrap()
+    );
+}
+
+// --- webhooks ------------------------------------------------------------------------------
+
+use crate::ids::WebhookId;
+
+fn endpoint(events: &[&str], enabled: bool) -> EndpointRecord {
+    EndpointRecord {
+        id: WebhookId::generate(),
+        url: "https://hooks.example.com/in".into(),
+        description: None,
+        events: events.iter().map(|e| e.to_string()).collect(),
+        enabled,
+        disabled_reason: None,
+        secret: (vec![1; 12], vec![2; 40]),
+        old_secret: None,
+        old_secret_expires_at: None,
+        failing_since: None,
+        created_at: NOW - time::Duration::hours(1),
+        updated_at: NOW - time::Duration::hours(1),
+    }
+}
+
+/// A shipment with one event of `kind`, written the way the API writes it.
+async fn emit(store: &Store, t: &TenantId, acc: &AccountId, n: u32, kind: &'static str) {
+    let s = shipment(acc, n);
+    let e = NewEvent {
+        kind,
+        subject_id: s.id.to_string(),
+        data: serde_json::json!({ "n": n }),
+    };
+    store.insert_shipment(t, &s, &[], &[e], None).await.unwrap();
+}
+
+async fn webhook_setup(store: &Store, name: &str) -> (TenantId, AccountId) {
+    let t = tenant(store, name).await;
+    let acc = account();
+    store.insert_account(&t, &acc, None).await.unwrap();
+    (t, acc.id)
+}
+
+fn outcome(d: &ClaimedDelivery, after: AfterAttempt, status: Option<u16>) -> AttemptResult {
+    AttemptResult {
+        delivery: d.clone(),
+        outcome: if after == AfterAttempt::Succeeded {
+            "succeeded"
+        } else {
+            "failed"
+        },
+        status_code: status,
+        latency_ms: 12,
+        response: Some("ok".into()),
+        error: None,
+        at: NOW,
+        after,
+    }
+}
+
+const LEASE: Duration = Duration::from_secs(60);
+const FIVE_DAYS: Duration = Duration::from_secs(5 * 24 * 3600);
+
+async fn webhook_fan_out_gives_each_subscribed_endpoint_one_delivery_once(store: Store) {
+    let (a, acc) = webhook_setup(&store, "a").await;
+    let (b, acc_b) = webhook_setup(&store, "b").await;
+    let created_only = endpoint(&["shipment.created"], true);
+    let all = endpoint(&["*"], true);
+    let disabled = endpoint(&["*"], false);
+    let mut later = endpoint(&["*"], true);
+    later.created_at = NOW + time::Duration::hours(1);
+    for e in [&created_only, &all, &disabled, &later] {
+        store.insert_endpoint(&a, e, None).await.unwrap();
+    }
+    let other_tenant = endpoint(&["*"], true);
+    store
+        .insert_endpoint(&b, &other_tenant, None)
+        .await
+        .unwrap();
+
+    emit(&store, &a, &acc, 1, "shipment.created").await;
+    emit(&store, &a, &acc, 2, "shipment.voided").await;
+    assert_eq!(store.fan_out_events(NOW, 100).await.unwrap(), 2);
+    assert_eq!(
+        store.fan_out_events(NOW, 100).await.unwrap(),
+        0,
+        "each event once"
+    );
+
+    let kinds = |list: Vec<DeliveryRecord>| {
+        let mut k: Vec<String> = list.into_iter().map(|d| d.event_type).collect();
+        k.sort();
+        k
+    };
+    let got = |e: WebhookId| {
+        let store = store.clone();
+        let a = a.clone();
+        async move { store.list_deliveries(&a, &e, None, None, 10).await.unwrap() }
+    };
+    assert_eq!(
+        kinds(got(created_only.id.clone()).await),
+        ["shipment.created"]
+    );
+    assert_eq!(
+        kinds(got(all.id.clone()).await),
+        ["shipment.created", "shipment.voided"]
+    );
+    assert!(
+        got(disabled.id.clone()).await.is_empty(),
+        "disabled endpoints get nothing"
+    );
+    assert!(
+        got(later.id.clone()).await.is_empty(),
+        "nor endpoints created after the event"
+    );
+    assert!(
+        store
+            .list_deliveries(&b, &other_tenant.id, None, None, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nor another tenant's"
+    );
+    // Tenant B's own event reaches only tenant B.
+    emit(&store, &b, &acc_b, 3, "shipment.created").await;
+    store.fan_out_events(NOW, 100).await.unwrap();
+    assert_eq!(
+        store
+            .list_deliveries(&b, &other_tenant.id, None, None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(got(all.id.clone()).await.len(), 2);
+    let counts = store.delivery_counts().await.unwrap();
+    assert_eq!(counts.get("pending"), Some(&4));
+}
+
+async fn webhook_claims_are_exclusive_leased_and_fenced(store: Store) {
+    let (a, acc) = webhook_setup(&store, "a").await;
+    let e = endpoint(&["*"], true);
+    store.insert_endpoint(&a, &e, None).await.unwrap();
+    for n in 0..40 {
+        emit(&store, &a, &acc, n, "shipment.created").await;
+    }
+    store.fan_out_events(NOW, 100).await.unwrap();
+
+    // Four dispatchers at once: every delivery claimed exactly once.
+    let claims = futures_join(&store, 4, 15).await;
+    let mut ids: Vec<String> = claims.iter().flatten().map(|d| d.id.to_string()).collect();
+    assert_eq!(ids.len(), 40, "all claimed");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 40, "none twice");
+    let d = claims.iter().flatten().next().unwrap().clone();
+    assert_eq!(d.event_type, "shipment.created");
+    assert_eq!(d.url, e.url);
+    assert_eq!(d.attempts, 0);
+
+    // Held for the lease: nothing more to claim until it runs out, then all of it again.
+    assert!(
+        store
+            .claim_deliveries(NOW + Duration::from_secs(59), LEASE, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = store
+        .claim_deliveries(NOW + Duration::from_secs(61), LEASE, 100)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 40, "a dead dispatcher's leases expire");
+    let retaken = again.iter().find(|x| x.id == d.id).unwrap();
+    assert_ne!(retaken.lease_token, d.lease_token);
+
+    // The first holder's late result does not overwrite the new holder's claim.
+    store
+        .record_attempts(
+            &[outcome(&d, AfterAttempt::Succeeded, Some(200))],
+            FIVE_DAYS,
+        )
+        .await
+        .unwrap();
+    let now = store.get_delivery(&a, &e.id, &d.id).await.unwrap().unwrap();
+    assert_eq!(now.status, "pending");
+    store
+        .record_attempts(
+            &[outcome(retaken, AfterAttempt::Succeeded, Some(204))],
+            FIVE_DAYS,
+        )
+        .await
+        .unwrap();
+    let now = store.get_delivery(&a, &e.id, &d.id).await.unwrap().unwrap();
+    assert_eq!(
+        (now.status.as_str(), now.attempts, now.last_status_code),
+        ("succeeded", 1, Some(204))
+    );
+    // Both attempts happened, so both are on record.
+    assert_eq!(store.list_attempts(&a, &d.id).await.unwrap().len(), 2);
+}
+
+/// `n` concurrent claims of up to `limit` each.
+async fn futures_join(store: &Store, n: usize, limit: u32) -> Vec<Vec<ClaimedDelivery>> {
+    let mut tasks = vec![];
+    for _ in 0..n {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut mine = vec![];
+            loop {
+                let batch = store.claim_deliveries(NOW, LEASE, limit).await.unwrap();
+                if batch.is_empty() {
+                    return mine;
+                }
+                mine.extend(batch);
+            }
+        }));
+    }
+    let mut out = vec![];
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+async fn webhook_attempts_retry_give_up_and_disable_with_an_event(store: Store) {
+    let (a, acc) = webhook_setup(&store, "a").await;
+    let flaky = endpoint(&["shipment.created"], true);
+    let gone = endpoint(&["shipment.created"], true);
+    let watcher = endpoint(&["webhook.disabled"], true);
+    for e in [&flaky, &gone, &watcher] {
+        store.insert_endpoint(&a, e, None).await.unwrap();
+    }
+    emit(&store, &a, &acc, 1, "shipment.created").await;
+    emit(&store, &a, &acc, 2, "shipment.created").await;
+    store.fan_out_events(NOW, 100).await.unwrap();
+    let claimed = store.claim_deliveries(NOW, LEASE, 100).await.unwrap();
+    assert_eq!(claimed.len(), 4);
+    let of = |e: &EndpointRecord| {
+        claimed
+            .iter()
+            .filter(|d| d.endpoint_id == e.id)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let (flaky_ds, gone_ds) = (of(&flaky), of(&gone));
+
+    // A failure is rescheduled and starts the endpoint's failure run; giving up fails it.
+    let retry_at = NOW + Duration::from_secs(5);
+    store
+        .record_attempts(
+            &[
+                outcome(&flaky_ds[0], AfterAttempt::RetryAt(retry_at), Some(500)),
+                outcome(&flaky_ds[1], AfterAttempt::GiveUp, Some(500)),
+            ],
+            FIVE_DAYS,
+        )
+        .await
+        .unwrap();
+    let d0 = store
+        .get_delivery(&a, &flaky.id, &flaky_ds[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (d0.status.as_str(), d0.attempts, d0.next_attempt_at),
+        ("pending", 1, Some(retry_at))
+    );
+    let d1 = store
+        .get_delivery(&a, &flaky.id, &flaky_ds[1].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d1.status, "failed");
+    let f = store.get_endpoint(&a, &flaky.id).await.unwrap().unwrap();
+    assert_eq!(f.failing_since, Some(NOW));
+    assert!(f.enabled, "one bad minute does not disable");
+    assert_eq!(
+        store
+            .list_deliveries(&a, &flaky.id, Some("failed"), None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "status filter"
+    );
+    // Not due before its time; due after.
+    assert!(
+        store
+            .claim_deliveries(NOW + Duration::from_secs(4), LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let retry = store.claim_deliveries(retry_at, LEASE, 10).await.unwrap();
+    assert_eq!(retry.len(), 1);
+    assert_eq!(retry[0].attempts, 1);
+
+    // 410 Gone disables at once: its other pending delivery fails, and the tenant's other
+    // endpoints hear of it.
+    store
+        .record_attempts(
+            &[outcome(&gone_ds[0], AfterAttempt::Gone, Some(410))],
+            FIVE_DAYS,
+        )
+        .await
+        .unwrap();
+    let g = store.get_endpoint(&a, &gone.id).await.unwrap().unwrap();
+    assert!(!g.enabled);
+    assert!(g.disabled_reason.as_deref().unwrap().contains("410"));
+    let other = store
+        .get_delivery(&a, &gone.id, &gone_ds[1].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(other.status, "failed");
+    let events = store.list_events(&a, None, 100).await.unwrap();
+    let disabled: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == "webhook.disabled")
+        .collect();
+    assert_eq!(disabled.len(), 1);
+    assert_eq!(disabled[0].data["id"], gone.id.as_str());
+    store.fan_out_events(NOW, 100).await.unwrap();
+    let heard = store
+        .list_deliveries(&a, &watcher.id, None, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(heard.len(), 1);
+    assert_eq!(heard[0].event_type, "webhook.disabled");
+
+    // Failing continuously for the configured time disables too; a success in between resets.
+    let later = NOW + Duration::from_secs(3600);
+    let mut r = outcome(&retry[0], AfterAttempt::RetryAt(later), Some(503));
+    r.at = later;
+    store
+        .record_attempts(&[r], Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let f = store.get_endpoint(&a, &flaky.id).await.unwrap().unwrap();
+    assert!(!f.enabled, "an hour of failures with a one-hour limit");
+    assert!(
+        f.disabled_reason
+            .unwrap()
+            .contains("every attempt failed since")
+    );
+    let events = store.list_events(&a, None, 100).await.unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.kind == "webhook.disabled")
+            .count(),
+        2
+    );
+}
+
+async fn webhook_resend_and_recover_requeue_what_an_endpoint_missed(store: Store) {
+    let (a, acc) = webhook_setup(&store, "a").await;
+    let mut e = endpoint(&["shipment.created"], true);
+    store.insert_endpoint(&a, &e, None).await.unwrap();
+    emit(&store, &a, &acc, 1, "shipment.created").await;
+    store.fan_out_events(NOW, 100).await.unwrap();
+    let d = store
+        .claim_deliveries(NOW, LEASE, 10)
+        .await
+        .unwrap()
+        .remove(0);
+    store
+        .record_attempts(&[outcome(&d, AfterAttempt::GiveUp, Some(500))], FIVE_DAYS)
+        .await
+        .unwrap();
+
+    // Resend: one more attempt now, one-shot.
+    let idem = IdemCompletion {
+        key: "k1".into(),
+        status: 202,
+        body: "{}".into(),
+    };
+    store.idem_begin(&a, "k1", "h", NOW).await.unwrap();
+    assert!(
+        store
+            .resend_delivery(&a, &e.id, &d.id, NOW, Some(&idem))
+            .await
+            .unwrap()
+    );
+    assert!(matches!(
+        store.idem_begin(&a, "k1", "h", NOW).await.unwrap(),
+        IdemBegin::Replay { .. }
+    ));
+    let again = store.claim_deliveries(NOW, LEASE, 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert!(again[0].one_shot);
+    assert_eq!(
+        again[0].event_id, d.event_id,
+        "the same event, so the same webhook-id"
+    );
+    store
+        .record_attempts(
+            &[outcome(&again[0], AfterAttempt::GiveUp, Some(500))],
+            FIVE_DAYS,
+        )
+        .await
+        .unwrap();
+
+    // Disabled meanwhile: events pass it by; resend is refused.
+    e.enabled = false;
+    store.update_endpoint(&a, &e).await.unwrap();
+    assert!(
+        !store
+            .resend_delivery(&a, &e.id, &d.id, NOW, None)
+            .await
+            .unwrap()
+    );
+    emit(&store, &a, &acc, 2, "shipment.created").await;
+    emit(&store, &a, &acc, 3, "shipment.voided").await;
+    store.fan_out_events(NOW, 100).await.unwrap();
+    assert_eq!(
+        store
+            .list_deliveries(&a, &e.id, None, None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Re-enabled and recovered: the failed delivery and the missed subscribed event, once each.
+    e.enabled = true;
+    store.update_endpoint(&a, &e).await.unwrap();
+    let n = store
+        .recover_endpoint(
+            &a,
+            &e,
+            RecoverFrom::Time(NOW - time::Duration::minutes(1)),
+            NOW,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    let queued = store.claim_deliveries(NOW, LEASE, 10).await.unwrap();
+    assert_eq!(queued.len(), 2);
+    assert!(
+        queued
+            .iter()
+            .all(|q| q.one_shot && q.event_type == "shipment.created")
+    );
+    // From an event id: only what came after it (nothing is failed or missing any more).
+    for q in &queued {
+        store
+            .record_attempts(&[outcome(q, AfterAttempt::Succeeded, Some(200))], FIVE_DAYS)
+            .await
+            .unwrap();
+    }
+    let n = store
+        .recover_endpoint(&a, &e, RecoverFrom::After(&d.event_id), NOW, None)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    // Another tenant cannot touch the delivery.
+    let (b, _) = webhook_setup(&store, "b").await;
+    assert!(
+        !store
+            .resend_delivery(&b, &e.id, &d.id, NOW, None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .get_delivery(&b, &e.id, &d.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn webhook_endpoints_are_tenant_scoped_rotate_and_delete(store: Store) {
+    let (a, acc) = webhook_setup(&store, "a").await;
+    let (b, _) = webhook_setup(&store, "b").await;
+    let e = endpoint(&["shipment.created", "shipment.voided"], true);
+    store.insert_endpoint(&a, &e, None).await.unwrap();
+    let got = store.get_endpoint(&a, &e.id).await.unwrap().unwrap();
+    assert_eq!(got.events, ["shipment.created", "shipment.voided"]);
+    assert_eq!(got.secret, e.secret);
+    assert!(store.get_endpoint(&b, &e.id).await.unwrap().is_none());
+    assert!(store.list_endpoints(&b).await.unwrap().is_empty());
+
+    let new = (vec![3; 12], vec![4; 40]);
+    let until = NOW + Duration::from_secs(3600);
+    assert!(
+        !store
+            .rotate_endpoint_secret(&b, &e.id, &new, until, NOW, None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .rotate_endpoint_secret(&a, &e.id, &new, until, NOW, None)
+            .await
+            .unwrap()
+    );
+    let got = store.get_endpoint(&a, &e.id).await.unwrap().unwrap();
+    assert_eq!(got.secret, new);
+    assert_eq!(got.old_secret, Some(e.secret.clone()));
+    assert_eq!(got.old_secret_expires_at, Some(until));
+
+    // The old secret travels with claimed deliveries until it expires.
+    emit(&store, &a, &acc, 1, "shipment.created").await;
+    store.fan_out_events(NOW, 100).await.unwrap();
+    let d = store
+        .claim_deliveries(NOW, LEASE, 10)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(d.secret, new);
+    assert_eq!(d.old_secret, Some(e.secret.clone()));
+
+    // Deleting cancels what is pending and hides the endpoint.
+    assert!(!store.delete_endpoint(&b, &e.id, NOW).await.unwrap());
+    assert!(store.delete_endpoint(&a, &e.id, NOW).await.unwrap());
+    assert!(store.get_endpoint(&a, &e.id).await.unwrap().is_none());
+    let list = store
+        .list_deliveries(&a, &e.id, None, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(list[0].status, "cancelled");
+    assert!(
+        store
+            .claim_deliveries(NOW + Duration::from_secs(120), LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
