@@ -1,0 +1,659 @@
+//! Webhooks through the real binary, to receivers on loopback (the hub runs with
+//! `--webhook-dev-loopback`): signed deliveries that the official `standardwebhooks` Python
+//! package verifies, retries until a failing receiver recovers, 410 disabling an endpoint with
+//! a `webhook.disabled` event, a slow receiver not holding up the others, secret rotation
+//! signing with both secrets, resend and recover, and a SIGKILL with deliveries in flight
+//! after which every event still arrives (at least once, same `webhook-id`).
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use serde_json::{Value, json};
+
+// --- the receiver -----------------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+struct Received {
+    path: String,
+    id: String,
+    timestamp: String,
+    signature: String,
+    body: String,
+}
+
+/// How a receiver path answers.
+#[derive(Clone, Copy, Debug)]
+enum Behaviour {
+    Ok,
+    /// 500 for the first `n` requests, then 200.
+    FailFirst(usize),
+    Gone,
+    /// Answers 200 after this long.
+    Slow(Duration),
+}
+
+#[derive(Default)]
+struct ReceiverState {
+    behaviour: HashMap<String, Behaviour>,
+    seen: HashMap<String, usize>,
+    received: Vec<Received>,
+}
+
+#[derive(Clone)]
+struct Receiver {
+    base: String,
+    state: Arc<Mutex<ReceiverState>>,
+}
+
+impl Receiver {
+    async fn start(paths: &[(&str, Behaviour)]) -> Receiver {
+        let state = Arc::new(Mutex::new(ReceiverState {
+            behaviour: paths.iter().map(|(p, b)| (p.to_string(), *b)).collect(),
+            ..Default::default()
+        }));
+        let app = Router::new()
+            .route("/{name}", post(receive))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Receiver { base, state }
+    }
+
+    fn url(&self, name: &str) -> String {
+        format!("{}/{name}", self.base)
+    }
+
+    fn received(&self, name: &str) -> Vec<Received> {
+        let s = self.state.lock().unwrap();
+        s.received
+            .iter()
+            .filter(|r| r.path == name)
+            .cloned()
+            .collect()
+    }
+
+    /// Distinct `webhook-id`s a path got: what a deduplicating receiver keeps.
+    fn ids(&self, name: &str) -> BTreeSet<String> {
+        self.received(name).into_iter().map(|r| r.id).collect()
+    }
+
+    fn requests(&self, name: &str) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .seen
+            .get(name)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    async fn wait_for(&self, what: &str, mut done: impl FnMut(&Receiver) -> bool) {
+        for _ in 0..600 {
+            if done(self) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+}
+
+async fn receive(
+    State(state): State<Arc<Mutex<ReceiverState>>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
+    let header = |h: &str| {
+        headers
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (behaviour, n) = {
+        let mut s = state.lock().unwrap();
+        let n = {
+            let seen = s.seen.entry(name.clone()).or_default();
+            *seen += 1;
+            *seen
+        };
+        (s.behaviour.get(&name).copied().unwrap_or(Behaviour::Ok), n)
+    };
+    let status = match behaviour {
+        Behaviour::Ok => StatusCode::OK,
+        Behaviour::FailFirst(k) if n <= k => StatusCode::INTERNAL_SERVER_ERROR,
+        Behaviour::FailFirst(_) => StatusCode::OK,
+        Behaviour::Gone => StatusCode::GONE,
+        Behaviour::Slow(d) => {
+            tokio::time::sleep(d).await;
+            StatusCode::OK
+        }
+    };
+    if status == StatusCode::OK {
+        state.lock().unwrap().received.push(Received {
+            path: name,
+            id: header("webhook-id"),
+            timestamp: header("webhook-timestamp"),
+            signature: header("webhook-signature"),
+            body: String::from_utf8_lossy(&body).into_owned(),
+        });
+    }
+    (status, format!("receiver says {}", status.as_u16()))
+}
+
+/// How many of `msgs` the official `standardwebhooks` package accepts under `secret`.
+fn verified_by_standardwebhooks(secret: &str, msgs: &[Received]) -> usize {
+    let check = std::process::Command::new("python3")
+        .args(["-c", "import standardwebhooks"])
+        .output();
+    if !check.as_ref().is_ok_and(|o| o.status.success()) {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("CI=true but python3 with `standardwebhooks` is missing");
+        }
+        eprintln!("skipped signature check: python3 `standardwebhooks` not installed");
+        return msgs.len();
+    }
+    let input: Vec<Value> = msgs
+        .iter()
+        .map(|m| json!({"id": m.id, "ts": m.timestamp, "sig": m.signature, "body": m.body}))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("msgs.json");
+    std::fs::write(&file, serde_json::to_vec(&input).unwrap()).unwrap();
+    let script = "import json, sys\n\
+        from standardwebhooks.webhooks import Webhook\n\
+        wh = Webhook(sys.argv[1])\n\
+        ok = 0\n\
+        for m in json.load(open(sys.argv[2])):\n\
+        \x20   try:\n\
+        \x20       wh.verify(m['body'], {'webhook-id': m['id'], 'webhook-timestamp': m['ts'], 'webhook-signature': m['sig']})\n\
+        \x20       ok += 1\n\
+        \x20   except Exception as e:\n\
+        \x20       print(e, file=sys.stderr)\n\
+        print(ok)\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, secret])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+// --- the hub's API ----------------------------------------------------------------------------
+
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    key: String,
+    account: String,
+}
+
+impl Api {
+    fn new(hub: &common::Hub) -> Api {
+        let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+        Api {
+            http: reqwest::Client::new(),
+            base: hub.base.clone(),
+            key: boot["api_key"].as_str().unwrap().to_string(),
+            account: boot["carrier_account"].as_str().unwrap().to_string(),
+        }
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        idem: Option<&str>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.key);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        if let Some(k) = idem {
+            req = req.header("Idempotency-Key", k);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(reqwest::Method::POST, path, Some(body), None)
+            .await
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let (status, v) = self.send(reqwest::Method::GET, path, None, None).await;
+        assert_eq!(status, 200, "GET {path}: {v}");
+        v
+    }
+
+    async fn subscribe(&self, url: &str, events: &[&str]) -> (String, String) {
+        let (status, v) = self
+            .post("/v1/webhooks", &json!({"url": url, "events": events}))
+            .await;
+        assert_eq!(status, 201, "{v}");
+        (
+            v["id"].as_str().unwrap().to_string(),
+            v["secret"].as_str().unwrap().to_string(),
+        )
+    }
+
+    async fn buy(&self, n: usize) -> String {
+        let body = json!({
+            "from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US","phone":"+14045550100"},
+            "to":{"name":"Receiver","street":["1 Market St"],"city":"San Francisco","state":"CA","postal_code":"94105","country":"US"},
+            "parcels":[{"weight":{"value":"1","unit":"kg"}}],
+            "carrier_account": self.account, "service": "standard", "label_format": "zpl",
+            "reference": format!("ORDER-{n}")
+        });
+        let (status, v) = self.post("/v1/shipments", &body).await;
+        assert_eq!(status, 201, "{v}");
+        v["id"].as_str().unwrap().to_string()
+    }
+
+    /// Ids of the tenant's events of `kind`.
+    async fn event_ids(&self, kind: &str) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let mut cursor = String::new();
+        loop {
+            let page = self.get(&format!("/v1/events?limit=100{cursor}")).await;
+            for e in page["data"].as_array().unwrap() {
+                if e["type"] == kind {
+                    out.insert(e["id"].as_str().unwrap().to_string());
+                }
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = format!("&cursor={c}"),
+                None => return out,
+            }
+        }
+    }
+}
+
+const FAST_RETRIES: &[&str] = &[
+    "--webhook-dev-loopback",
+    "--webhook-schedule",
+    "0,0.2,0.2,0.2,0.2",
+    "--webhook-timeout",
+    "1",
+    "--webhook-lease",
+    "3",
+];
+
+// --- tests ----------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn webhooks_are_signed_retried_until_received_and_gone_disables() {
+    let rx = Receiver::start(&[
+        ("ok", Behaviour::Ok),
+        ("flaky", Behaviour::FailFirst(4)),
+        ("gone", Behaviour::Gone),
+        ("slow", Behaviour::Slow(Duration::from_secs(5))),
+    ])
+    .await;
+    let hub = common::start_with(tempfile::tempdir().unwrap(), FAST_RETRIES);
+    let api = Api::new(&hub);
+
+    // Refusals name the field.
+    let (status, p) = api
+        .post(
+            "/v1/webhooks",
+            &json!({"url": "http://10.0.0.7/hook", "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(p["errors"][0]["pointer"], "/url");
+    assert!(
+        p["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("private")
+    );
+    let (status, p) = api
+        .post(
+            "/v1/webhooks",
+            &json!({"url": rx.url("ok"), "events": ["shipment.created", "parcel.lost"]}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(p["errors"][0]["pointer"], "/events/1");
+    let (status, p) = api
+        .post("/v1/webhooks", &json!({"url": rx.url("ok")}))
+        .await;
+    assert_eq!(
+        (status, p["errors"][0]["pointer"].as_str()),
+        (422, Some("/events"))
+    );
+
+    // Create is idempotent; the secret is shown once.
+    let body = json!({"url": rx.url("ok"), "events": ["*"], "description": "ops bot"});
+    let (status, first) = api
+        .send(
+            reqwest::Method::POST,
+            "/v1/webhooks",
+            Some(&body),
+            Some("wh-ok"),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let secret_ok = first["secret"].as_str().unwrap().to_string();
+    assert!(secret_ok.starts_with("whsec_"));
+    let (status, replay) = api
+        .send(
+            reqwest::Method::POST,
+            "/v1/webhooks",
+            Some(&body),
+            Some("wh-ok"),
+        )
+        .await;
+    assert_eq!((status, &replay["id"]), (201, &first["id"]));
+    assert_eq!(replay["secret"], Value::Null, "never shown twice");
+    let ok_id = first["id"].as_str().unwrap().to_string();
+    let (flaky_id, secret_flaky) = api.subscribe(&rx.url("flaky"), &["shipment.created"]).await;
+    let (gone_id, _) = api.subscribe(&rx.url("gone"), &["shipment.created"]).await;
+    let (slow_id, _) = api.subscribe(&rx.url("slow"), &["shipment.created"]).await;
+    assert_eq!(
+        api.get("/v1/webhooks").await["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+
+    // Act: three purchases, each an outbox event.
+    for n in 0..3 {
+        api.buy(n).await;
+    }
+    let created = api.event_ids("shipment.created").await;
+    assert_eq!(created.len(), 3);
+
+    // The healthy receiver gets them although the slow one holds its attempts for its timeout.
+    rx.wait_for("ok receiver", |r| r.ids("ok").is_superset(&created))
+        .await;
+    // The failing receiver gets every event once it recovers (4 failures, then 200s).
+    rx.wait_for("flaky receiver", |r| r.ids("flaky") == created)
+        .await;
+    assert!(rx.requests("flaky") >= 3 + 4);
+    // 410 disables at once, and the tenant's other endpoints hear of it.
+    rx.wait_for("webhook.disabled at ok", |r| {
+        r.received("ok")
+            .iter()
+            .any(|m| m.body.contains("webhook.disabled"))
+    })
+    .await;
+    let gone = api.get(&format!("/v1/webhooks/{gone_id}")).await;
+    assert_eq!(gone["enabled"], false);
+    assert!(gone["disabled_reason"].as_str().unwrap().contains("410"));
+    // Attempts already in flight may still land; none is retried after the 410.
+    let gone_requests = rx.requests("gone");
+    assert!(gone_requests <= 3, "{gone_requests} requests for 3 events");
+    let gone_log = api.get(&format!("/v1/webhooks/{gone_id}/deliveries")).await;
+    assert!(
+        gone_log["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["status"] == "failed" && d["attempts"].as_u64().unwrap() <= 1),
+        "{gone_log}"
+    );
+
+    // Everything received verifies with the official package; bodies are the event envelope.
+    let ok_msgs = rx.received("ok");
+    assert_eq!(
+        verified_by_standardwebhooks(&secret_ok, &ok_msgs),
+        ok_msgs.len()
+    );
+    let flaky_msgs = rx.received("flaky");
+    assert_eq!(
+        verified_by_standardwebhooks(&secret_flaky, &flaky_msgs),
+        flaky_msgs.len()
+    );
+    assert_eq!(
+        verified_by_standardwebhooks(&secret_ok, &flaky_msgs),
+        0,
+        "wrong secret"
+    );
+    let m: Value = serde_json::from_str(&ok_msgs[0].body).unwrap();
+    assert_eq!(m["id"], ok_msgs[0].id.as_str());
+    assert_eq!(m["type"], "shipment.created");
+    assert!(m["data"]["id"].as_str().unwrap().starts_with("shp_"));
+
+    // The deliveries list and the attempt log tell the story.
+    let list = api
+        .get(&format!(
+            "/v1/webhooks/{flaky_id}/deliveries?status=succeeded"
+        ))
+        .await;
+    let list = list["data"].as_array().unwrap();
+    assert_eq!(list.len(), 3);
+    let retried = list
+        .iter()
+        .find(|d| d["attempts"].as_u64().unwrap() > 1)
+        .expect("a retried delivery");
+    let one = api
+        .get(&format!(
+            "/v1/webhooks/{flaky_id}/deliveries/{}",
+            retried["id"].as_str().unwrap()
+        ))
+        .await;
+    let log = one["attempt_log"].as_array().unwrap();
+    assert_eq!(log.first().unwrap()["status_code"], 500);
+    assert_eq!(log.first().unwrap()["response"], "receiver says 500");
+    assert_eq!(log.last().unwrap()["outcome"], "succeeded");
+    assert!(log.iter().all(|a| a["latency_ms"].is_u64()));
+
+    // The slow receiver's attempts time out and are rescheduled; they never blocked the rest.
+    let slow = api.get(&format!("/v1/webhooks/{slow_id}/deliveries")).await;
+    let first_slow = slow["data"][0]["id"].as_str().unwrap().to_string();
+    let mut log = Value::Null;
+    for _ in 0..100 {
+        log = api
+            .get(&format!("/v1/webhooks/{slow_id}/deliveries/{first_slow}"))
+            .await;
+        if !log["attempt_log"].as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(log["attempt_log"][0]["outcome"], "timeout", "{log}");
+    assert_eq!(log["status"], "pending", "rescheduled");
+
+    // Rotation: both secrets sign the next message, so receivers on either one verify it.
+    let (status, rotated) = api
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/webhooks/{ok_id}/rotate-secret"),
+            None,
+            Some("rot-1"),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let new_secret = rotated["secret"].as_str().unwrap().to_string();
+    assert_ne!(new_secret, secret_ok);
+    assert!(rotated["previous_secret_expires_at"].is_string());
+    let before = rx.received("ok").len();
+    let (status, test) = api
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/webhooks/{ok_id}/test"),
+            None,
+            Some("test-1"),
+        )
+        .await;
+    assert_eq!(status, 202);
+    rx.wait_for("the test event", |r| r.received("ok").len() > before)
+        .await;
+    let msg = rx.received("ok").pop().unwrap();
+    assert_eq!(msg.id, test["event_id"].as_str().unwrap());
+    assert!(msg.body.contains("webhook.test"));
+    assert_eq!(msg.signature.split(' ').count(), 2);
+    assert_eq!(
+        verified_by_standardwebhooks(&secret_ok, std::slice::from_ref(&msg)),
+        1
+    );
+    assert_eq!(
+        verified_by_standardwebhooks(&new_secret, std::slice::from_ref(&msg)),
+        1
+    );
+    assert!(
+        rx.received("flaky")
+            .iter()
+            .all(|m| !m.body.contains("webhook.test")),
+        "test goes to one endpoint"
+    );
+
+    // Resend: the same event (same webhook-id) once more.
+    let delivered = api.get(&format!("/v1/webhooks/{ok_id}/deliveries")).await;
+    let d = &delivered["data"][0];
+    let count = |id: &str| rx.received("ok").iter().filter(|m| m.id == id).count();
+    let event = d["event_id"].as_str().unwrap().to_string();
+    let had = count(&event);
+    let (status, _) = api
+        .send(
+            reqwest::Method::POST,
+            &format!(
+                "/v1/webhooks/{ok_id}/deliveries/{}/resend",
+                d["id"].as_str().unwrap()
+            ),
+            None,
+            Some("resend-1"),
+        )
+        .await;
+    assert_eq!(status, 202);
+    rx.wait_for("the resend", |_| count(&event) > had).await;
+
+    // Recover: a disabled endpoint misses events; re-enabled and recovered, it gets them.
+    let since = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let (status, _) = api
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/v1/webhooks/{flaky_id}"),
+            Some(&json!({"enabled": false})),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let missed = api.buy(99).await;
+    // Fan-out is one transaction per batch: once `ok` has the event, `flaky` was passed by.
+    rx.wait_for("the event at ok", |r| {
+        r.received("ok").iter().any(|m| m.body.contains(&missed))
+    })
+    .await;
+    assert_eq!(
+        rx.requests("gone"),
+        gone_requests,
+        "a disabled endpoint gets nothing"
+    );
+    let (status, p) = api
+        .post(
+            &format!("/v1/webhooks/{flaky_id}/recover?since={since}"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 409, "recovering a disabled endpoint: {p}");
+    let (status, v) = api
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/v1/webhooks/{flaky_id}"),
+            Some(&json!({"enabled": true})),
+            None,
+        )
+        .await;
+    assert_eq!((status, &v["enabled"]), (200, &json!(true)));
+    assert!(
+        !rx.received("flaky")
+            .iter()
+            .any(|m| m.body.contains(&missed))
+    );
+    let since_q = since.replace('+', "%2B");
+    let (status, v) = api
+        .post(
+            &format!("/v1/webhooks/{flaky_id}/recover?since={since_q}"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!((status, &v["queued"]), (202, &json!(1)), "{v}");
+    rx.wait_for("the recovered event", |r| {
+        r.received("flaky").iter().any(|m| m.body.contains(&missed))
+    })
+    .await;
+    let (status, p) = api
+        .post(&format!("/v1/webhooks/{flaky_id}/recover"), &json!({}))
+        .await;
+    assert_eq!(
+        (status, p["errors"][0]["pointer"].as_str()),
+        (422, Some("/since"))
+    );
+
+    // Delete: gone from the list.
+    let (status, _) = api
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/v1/webhooks/{slow_id}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        api.get("/v1/webhooks").await["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn every_event_arrives_after_a_sigkill_with_deliveries_in_flight() {
+    // Each answer takes 150 ms, so a burst of events is still being delivered when the hub dies.
+    let rx = Receiver::start(&[("in", Behaviour::Slow(Duration::from_millis(150)))]).await;
+    let mut args = FAST_RETRIES.to_vec();
+    args.extend(["--webhook-concurrency", "2"]);
+    let mut hub = common::start_with(tempfile::tempdir().unwrap(), &args);
+    let api = Api::new(&hub);
+    let (_, secret) = api.subscribe(&rx.url("in"), &["shipment.created"]).await;
+    for n in 0..60 {
+        api.buy(n).await;
+    }
+    let created = api.event_ids("shipment.created").await;
+    assert_eq!(created.len(), 60);
+    rx.wait_for("some deliveries", |r| !r.ids("in").is_empty())
+        .await;
+    hub.kill();
+    let before = rx.ids("in").len();
+    assert!(
+        before < 60,
+        "the kill came with deliveries outstanding ({before} delivered)"
+    );
+
+    hub.restart();
+    rx.wait_for("every event after the restart", |r| r.ids("in") == created)
+        .await;
+    let msgs = rx.received("in");
+    assert!(msgs.len() >= 60, "at least once");
+    assert_eq!(verified_by_standardwebhooks(&secret, &msgs), msgs.len());
+}
