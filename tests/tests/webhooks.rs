@@ -27,6 +27,7 @@ struct Received {
     timestamp: String,
     signature: String,
     body: String,
+    arrived: time::OffsetDateTime,
 }
 
 /// How a receiver path answers.
@@ -84,6 +85,11 @@ impl Receiver {
     /// Distinct `webhook-id`s a path got: what a deduplicating receiver keeps.
     fn ids(&self, name: &str) -> BTreeSet<String> {
         self.received(name).into_iter().map(|r| r.id).collect()
+    }
+
+    fn count(&self, name: &str) -> usize {
+        let s = self.state.lock().unwrap();
+        s.received.iter().filter(|r| r.path == name).count()
     }
 
     fn requests(&self, name: &str) -> usize {
@@ -146,6 +152,7 @@ async fn receive(
             timestamp: header("webhook-timestamp"),
             signature: header("webhook-signature"),
             body: String::from_utf8_lossy(&body).into_owned(),
+            arrived: time::OffsetDateTime::now_utc(),
         });
     }
     (status, format!("receiver says {}", status.as_u16()))
@@ -656,4 +663,117 @@ async fn every_event_arrives_after_a_sigkill_with_deliveries_in_flight() {
     let msgs = rx.received("in");
     assert!(msgs.len() >= 60, "at least once");
     assert_eq!(verified_by_standardwebhooks(&secret, &msgs), msgs.len());
+}
+
+/// Benchmark, not a test (run it in release, see BENCHMARKS.md):
+/// `cargo build --release -p shiphub && cargo test --release -p shiphub-e2e --test webhooks -- --ignored --nocapture bench_`
+/// Throughput: N deliveries queued at once (an endpoint recovered after missing N events),
+/// timed until the receiver has them all. Latency: purchases at a steady pace to an enabled
+/// endpoint, receiver arrival minus the event's timestamp (millisecond precision).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark"]
+async fn bench_webhook_deliveries() {
+    let n: usize = std::env::var("WEBHOOK_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5000);
+    let rx = Receiver::start(&[("bulk", Behaviour::Ok), ("live", Behaviour::Ok)]).await;
+    let hub = common::start_with(tempfile::tempdir().unwrap(), &["--webhook-dev-loopback"]);
+    let api = Api::new(&hub);
+    let (bulk, _) = api.subscribe(&rx.url("bulk"), &["shipment.created"]).await;
+    let path = format!("/v1/webhooks/{bulk}");
+    let (status, _) = api
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(&json!({"enabled": false})),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let since = time::OffsetDateTime::now_utc();
+    // Purchases in parallel (8 at a time) to build the backlog quickly.
+    let api = Arc::new(api);
+    let mut tasks = vec![];
+    for w in 0..8 {
+        let api = api.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in (w..n).step_by(8) {
+                api.buy(i).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let (status, _) = api
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(&json!({"enabled": true})),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let q = since
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .replace('+', "%2B");
+    let started = std::time::Instant::now();
+    let (status, v) = api
+        .post(&format!("{path}/recover?since={q}"), &json!({}))
+        .await;
+    // Events the fan-out had not reached yet go to the re-enabled endpoint the normal way.
+    assert_eq!(status, 202, "{v}");
+    while rx.count("bulk") < n {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "stalled at {}",
+            rx.count("bulk")
+        );
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "throughput: {n} deliveries in {secs:.2} s = {:.0} deliveries/s",
+        n as f64 / secs
+    );
+
+    // Latency at a steady 200 purchases/s for 5 s.
+    let _ = api.subscribe(&rx.url("live"), &["shipment.created"]).await;
+    let pace = tokio::time::interval(Duration::from_millis(5));
+    tokio::pin!(pace);
+    let mut tasks = vec![];
+    for i in 0..1000 {
+        pace.as_mut().tick().await;
+        let api = api.clone();
+        tasks.push(tokio::spawn(async move { api.buy(100_000 + i).await }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    rx.wait_for("live deliveries", |r| r.count("live") >= 1000)
+        .await;
+    let mut lat: Vec<f64> = rx
+        .received("live")
+        .iter()
+        .map(|m| {
+            let v: Value = serde_json::from_str(&m.body).unwrap();
+            let at = time::OffsetDateTime::parse(
+                v["timestamp"].as_str().unwrap(),
+                &time::format_description::well_known::Rfc3339,
+            )
+            .unwrap();
+            (m.arrived - at).as_seconds_f64() * 1000.0
+        })
+        .collect();
+    lat.sort_by(f64::total_cmp);
+    let p = |q: f64| lat[((lat.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "event-to-delivery latency over {} deliveries: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        lat.len(),
+        p(0.5),
+        p(0.99),
+        p(1.0)
+    );
 }
