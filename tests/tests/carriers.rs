@@ -1,7 +1,8 @@
-//! Real carriers end to end: the `shiphub` binary with UPS and FedEx accounts pointed at the
-//! carrier simulators on loopback. Rate-shop across sandbox + UPS + FedEx in one request, buy a
-//! label on each, download it, track it, void it; a simulated 429 is retried after the
-//! advertised delay and an expired token is refreshed once, both visible in `/metrics`.
+//! Real carriers end to end: the `shiphub` binary with UPS, FedEx, DHL Express and USPS
+//! accounts pointed at the carrier simulators on loopback. Rate-shop across every configured
+//! carrier in one request, buy a label on each, download it, track it, void it (or be told
+//! honestly that the carrier cannot); a simulated 429 is retried after the advertised delay, an
+//! expired token is refreshed once, and a 5xx on a purchase is never repeated.
 
 mod common;
 
@@ -401,6 +402,221 @@ async fn dhl_express_rate_shop_ship_label_track_and_an_honest_void() {
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{failed}");
     assert_eq!(
         dhl_sim.hits("/mydhlapi/shipments"),
+        ship_hits + 1,
+        "a purchase that may have happened is not repeated"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usps_rate_shop_ship_label_track_and_cancel_within_the_hourly_quota() {
+    let ups_url = start_sim(sim::ups::router(Sim::default())).await;
+    let fedex_url = start_sim(sim::fedex::router(Sim::default())).await;
+    let dhl_url = start_sim(sim::dhl_express::router(Sim::default())).await;
+    let usps_sim = Sim::default();
+    let usps_url = start_sim(sim::usps::router(usps_sim.clone())).await;
+
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+    let api = Api {
+        http: reqwest::Client::new(),
+        base: hub.base.clone(),
+        key: boot["api_key"].as_str().unwrap().into(),
+    };
+    let sandbox = boot["carrier_account"].as_str().unwrap().to_string();
+    let ups = account(&api, json!({"carrier":"ups","name":"UPS","base_url": ups_url,
+        "credentials":{"client_id":"ups-client","client_secret":"ups-secret","account_number":"A1B2C3"}})).await;
+    let fedex = account(&api, json!({"carrier":"fedex","name":"FedEx","base_url": fedex_url,
+        "credentials":{"api_key":"fedex-key","secret_key":"fedex-secret","account_number":"740561073"}})).await;
+    let dhl = account(&api, json!({"carrier":"dhl_express","name":"DHL Express","base_url": format!("{dhl_url}/mydhlapi"),
+        "credentials":{"api_key":"dhl-key","api_secret":"dhl-secret","account_number":"123456789",
+                       "tracking_api_key":"dhl-unified-key","tracking_base_url": format!("{dhl_url}/track")}})).await;
+    // A raised quota: at the default 56 an hour each call after the burst would wait a minute.
+    let usps = account(
+        &api,
+        json!({"carrier":"usps","name":"USPS","base_url": usps_url,
+        "credentials":{"client_id":"usps-app","client_secret":"usps-secret","crid":"12345678",
+                       "mid":"123456","account_number":"1000000000","requests_per_hour":100000}}),
+    )
+    .await;
+
+    // One rate request across every configured carrier; one USPS call prices every mail class.
+    let (s, rates) = api.post("/v1/rates", shipment()).await;
+    assert_eq!(s, StatusCode::OK, "{rates}");
+    assert!(rates["errors"].as_array().unwrap().is_empty(), "{rates}");
+    let quotes = rates["quotes"].as_array().unwrap();
+    for (account, carrier) in [
+        (&sandbox, "sandbox"),
+        (&ups, "ups"),
+        (&fedex, "fedex"),
+        (&dhl, "dhl_express"),
+        (&usps, "usps"),
+    ] {
+        assert!(
+            quotes
+                .iter()
+                .any(|q| q["carrier_account"] == account.as_str() && q["carrier"] == carrier),
+            "no {carrier} quote: {rates}"
+        );
+    }
+    assert_eq!(usps_sim.hits("/shipments/v3/options/search"), 1);
+    let usps_quotes: Vec<&Value> = quotes
+        .iter()
+        .filter(|q| q["carrier_account"] == usps.as_str())
+        .collect();
+    let classes: Vec<&str> = usps_quotes
+        .iter()
+        .map(|q| q["service"]["code"].as_str().unwrap())
+        .collect();
+    for class in [
+        "USPS_GROUND_ADVANTAGE",
+        "PRIORITY_MAIL",
+        "PRIORITY_MAIL_EXPRESS",
+    ] {
+        assert!(classes.contains(&class), "{class} not quoted: {classes:?}");
+    }
+    assert!(
+        !classes.contains(&"MEDIA_MAIL"),
+        "content-restricted classes are not offered"
+    );
+    let quote = usps_quotes
+        .iter()
+        .find(|q| q["service"]["code"] == "PRIORITY_MAIL")
+        .unwrap();
+
+    // Buy a Priority Mail PDF label at the quoted price, download it, track it.
+    let mut body = shipment();
+    body["carrier_account"] = json!(usps);
+    body["service"] = json!("PRIORITY_MAIL");
+    body["label_format"] = json!("pdf");
+    body["reference"] = json!("ORDER-USPS-1");
+    let (s, bought) = api.post("/v1/shipments", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{bought}");
+    assert_eq!(bought["total"], quote["total"], "the label costs the quote");
+    let id = bought["id"].as_str().unwrap().to_string();
+    let number = bought["tracking_number"].as_str().unwrap().to_string();
+    assert!(
+        number.len() == 22 && number.starts_with("94001123456"),
+        "an IMpb number on the account's MID: {number}"
+    );
+    assert_eq!(usps_sim.hits("/payments/v3/payment-authorization"), 1);
+    let res = api
+        .get(&format!("/v1/shipments/{id}/label?format=pdf"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let pdf = res.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    assert!(
+        String::from_utf8_lossy(&pdf).contains(&number),
+        "the carrier's own label is served"
+    );
+
+    let res = api.get(&format!("/v1/shipments/{id}/tracking")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let tracking: Value = res.json().await.unwrap();
+    assert_eq!(tracking["tracking_number"], number.as_str());
+    // The simulator scans every two seconds after purchase: label created, accepted, ...
+    let code = tracking["carrier_code"].as_str().unwrap();
+    match code {
+        "GX" => assert_eq!(tracking["status"], "pre_transit", "{tracking}"),
+        "03" | "10" => assert_eq!(tracking["status"], "in_transit", "{tracking}"),
+        _ => panic!("unexpected scan {code}: {tracking}"),
+    }
+
+    // Not yet manifested: USPS cancels the label outright.
+    let (s, voided) = api
+        .post(&format!("/v1/shipments/{id}/void"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{voided}");
+    assert_eq!(voided["status"], "voided");
+    assert_eq!(usps_sim.hits(&format!("/labels/v3/label/{number}")), 1);
+
+    // International: Priority Mail International to Canada with a customs form, as ZPL; an
+    // S10 number, cancelled through the international labels API.
+    let mut abroad = shipment();
+    abroad["to"] = json!({"name":"Marie Tremblay","street":["1 Rue Sainte-Catherine O"],"city":"Montreal",
+        "state":"QC","postal_code":"H2X 1Z4","country":"CA","phone":"+15145550123"});
+    abroad["customs"] = json!({"incoterm":"DAP","content_type":"merchandise","items":[{"description":"Cotton T-shirt",
+        "quantity":2,"unit_value":{"amount":"15.00","currency":"USD"},"unit_weight":{"value":"0.25","unit":"kg"},
+        "hs_code":"610910","origin_country":"US"}]});
+    abroad["carrier_accounts"] = json!([usps]);
+    let (s, rates) = api.post("/v1/rates", abroad.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{rates}");
+    let pmi = rates["quotes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["service"]["code"] == "PRIORITY_MAIL_INTERNATIONAL")
+        .unwrap_or_else(|| panic!("no Priority Mail International: {rates}"))
+        .clone();
+    abroad["carrier_account"] = json!(usps);
+    abroad["service"] = json!("PRIORITY_MAIL_INTERNATIONAL");
+    abroad["label_format"] = json!("zpl");
+    let (s, bought) = api.post("/v1/shipments", abroad).await;
+    assert_eq!(s, StatusCode::CREATED, "{bought}");
+    assert_eq!(bought["total"], pmi["total"]);
+    let number = bought["tracking_number"].as_str().unwrap().to_string();
+    assert!(
+        number.starts_with("CZ") && number.ends_with("US") && number.len() == 13,
+        "an S10 number: {number}"
+    );
+    let id = bought["id"].as_str().unwrap();
+    let zpl = api
+        .get(&format!("/v1/shipments/{id}/label?format=zpl"))
+        .await;
+    assert_eq!(zpl.headers()["content-type"], "application/x-zpl");
+    assert!(zpl.text().await.unwrap().contains(&number));
+    let (s, voided) = api
+        .post(&format!("/v1/shipments/{id}/void"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{voided}");
+    assert_eq!(
+        usps_sim.hits(&format!(
+            "/international-labels/v3/international-label/{number}"
+        )),
+        1
+    );
+
+    // A 429 with Retry-After: 1 on the options search is waited out and retried.
+    usps_sim.push(Fault {
+        kind: FaultKind::RateLimited {
+            retry_after_secs: Some(1),
+        },
+        path: Some("/shipments/v3/options/search".into()),
+    });
+    let mut only_usps = shipment();
+    only_usps["carrier_accounts"] = json!([usps]);
+    let started = Instant::now();
+    let (s, rates) = api.post("/v1/rates", only_usps.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(rates["errors"].as_array().unwrap().is_empty(), "{rates}");
+    assert!(!rates["quotes"].as_array().unwrap().is_empty());
+    assert!(started.elapsed() >= Duration::from_secs(1));
+
+    // An expired token: one 401, one new token, the call repeated once.
+    let fetches_before = usps_sim.hits("/oauth2/v3/token");
+    usps_sim.push(Fault {
+        kind: FaultKind::Unauthorized,
+        path: Some("/shipments/v3/options/search".into()),
+    });
+    let (s, rates) = api.post("/v1/rates", only_usps).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(rates["errors"].as_array().unwrap().is_empty(), "{rates}");
+    assert_eq!(usps_sim.hits("/oauth2/v3/token"), fetches_before + 1);
+
+    // A 500 on purchase may have bought the label: not retried, reported as unavailable.
+    let ship_hits = usps_sim.hits("/labels/v3/label");
+    usps_sim.push(Fault {
+        kind: FaultKind::ServerError,
+        path: Some("/labels/v3/label".into()),
+    });
+    let mut body = shipment();
+    body["carrier_account"] = json!(usps);
+    body["service"] = json!("USPS_GROUND_ADVANTAGE");
+    let (s, failed) = api.post("/v1/shipments", body).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{failed}");
+    assert_eq!(
+        usps_sim.hits("/labels/v3/label"),
         ship_hits + 1,
         "a purchase that may have happened is not repeated"
     );

@@ -6,6 +6,7 @@
 pub mod dhl_express;
 pub mod fedex;
 pub mod ups;
+pub mod usps;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
