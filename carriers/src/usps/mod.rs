@@ -9,8 +9,10 @@
 //! tokens (cached in `crate::oauth`) and one repeat after a 401 with fresh tokens.
 //!
 //! Quota: USPS grants new apps about 60 requests an hour. `quota()` declares it (56 an hour
-//! with a burst of 4, see `account.rs`) so the hub's governor spaces calls; `limits()` keeps
-//! its per-second shape for callers that read it and says 1/s, the least it can express.
+//! with a burst of 4, see `account.rs`) and is what the hub's governor throttles by
+//! (`hub::call_layer` reads `quota()` for the limiter and `limits()` only for the timeout);
+//! `limits()` keeps its per-second shape for callers that read it and says 1/s, the least it
+//! can express.
 
 mod account;
 mod auth;
@@ -250,6 +252,8 @@ impl Carrier for Usps {
         &CAPS
     }
 
+    /// Not the quota: 1/s is the floor of this per-second shape. Throttling reads `quota()`;
+    /// the hub takes only `timeout` from here.
     fn limits(&self) -> CarrierLimits {
         CarrierLimits {
             requests_per_second: 1,
