@@ -879,6 +879,22 @@ async fn webhook_claims_are_exclusive_leased_and_fenced(store: Store) {
     let retaken = again.iter().find(|x| x.id == d.id).unwrap();
     assert_ne!(retaken.lease_token, d.lease_token);
 
+    // A delivery handed back unsent is due again at the time given, not before.
+    let back = NOW + Duration::from_secs(70);
+    store.defer_delivery(retaken, back).await.unwrap();
+    store.defer_delivery(&d, NOW).await.unwrap(); // the old token no longer holds it
+    assert!(
+        store
+            .claim_deliveries(back - Duration::from_secs(1), LEASE, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = store.claim_deliveries(back, LEASE, 100).await.unwrap();
+    assert_eq!(again.len(), 1);
+    let retaken = &again[0];
+    assert_eq!(retaken.id, d.id);
+
     // The first holder's late result does not overwrite the new holder's claim.
     store
         .record_attempts(

@@ -418,6 +418,21 @@ impl Store {
             .collect()
     }
 
+    /// Hands a claimed delivery back unsent, due again at `at` (its endpoint has enough
+    /// attempts in flight on this instance).
+    pub async fn defer_delivery(&self, d: &ClaimedDelivery, at: OffsetDateTime) -> Result<()> {
+        sqlx::query(
+            "UPDATE webhook_deliveries SET next_attempt_at = $1, lease_token = NULL \
+             WHERE id = $2 AND lease_token = $3 AND status = 'pending'",
+        )
+        .bind(millis(at))
+        .bind(d.id.as_str())
+        .bind(&d.lease_token)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
     /// Records finished attempts in one transaction: the attempt rows, each delivery's next
     /// state (only under the lease that claimed it), and each endpoint's failure run. An
     /// endpoint that answered 410, or has failed for `disable_after`, is disabled, its pending

@@ -8,7 +8,8 @@
 //! Delivery is at least once: a result lost in a crash leaves its lease to expire and the
 //! delivery is sent again with the same `webhook-id`, which receivers dedupe on.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
@@ -17,6 +18,7 @@ use tokio::sync::{Semaphore, mpsc};
 use super::schedule::Outcome;
 use super::sign::{WebhookSecret, signature_header};
 use super::{WebhookSettings, secret_aad, target};
+use crate::ids::WebhookId;
 use crate::state::AppState;
 use crate::store::{AfterAttempt, AttemptResult, ClaimedDelivery};
 
@@ -47,6 +49,12 @@ pub async fn run(app: AppState) {
     let (results, rx) = mpsc::channel::<AttemptResult>(4 * settings.concurrency.max(1));
     let recorder = tokio::spawn(record(app.clone(), rx));
     let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+    let in_flight: InFlightMap = Default::default();
+    // A quarter of the slots per endpoint; below 8 slots a share would serialize everything.
+    let per_endpoint = match settings.concurrency.max(1) {
+        c if c < 8 => c,
+        c => c / 4,
+    };
     let mut shutdown = app.shutdown.subscribe();
     while !*shutdown.borrow() {
         let mut busy = false;
@@ -68,11 +76,20 @@ pub async fn run(app: AppState) {
                 Ok(batch) => {
                     busy |= !batch.is_empty();
                     for d in batch {
+                        // A slow endpoint may hold only its share of the slots; the rest of
+                        // its backlog waits in the store, so other endpoints keep flowing.
+                        let Some(guard) = InFlight::take(&in_flight, &d, per_endpoint) else {
+                            let later = OffsetDateTime::now_utc() + settings.poll * 10;
+                            if let Err(e) = app.store.defer_delivery(&d, later).await {
+                                tracing::warn!(error = %e, "deferring a webhook delivery failed");
+                            }
+                            continue;
+                        };
                         let permit = slots.clone().acquire_owned().await.expect("never closed");
                         let (app, client, results) = (app.clone(), client.clone(), results.clone());
                         tokio::spawn(async move {
                             let _ = results.send(attempt(&app, &client, d).await).await;
-                            drop(permit);
+                            drop((permit, guard));
                         });
                     }
                 }
@@ -96,6 +113,41 @@ pub async fn run(app: AppState) {
     }
     drop(results);
     let _ = recorder.await;
+}
+
+type InFlightMap = Arc<Mutex<HashMap<WebhookId, usize>>>;
+
+/// One attempt in flight to an endpoint; counted down when dropped.
+struct InFlight {
+    map: InFlightMap,
+    endpoint: WebhookId,
+}
+
+impl InFlight {
+    fn take(map: &InFlightMap, d: &ClaimedDelivery, cap: usize) -> Option<InFlight> {
+        let mut m = map.lock().expect("in-flight lock");
+        let n = m.entry(d.endpoint_id.clone()).or_default();
+        if *n >= cap {
+            return None;
+        }
+        *n += 1;
+        Some(InFlight {
+            map: map.clone(),
+            endpoint: d.endpoint_id.clone(),
+        })
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut m = self.map.lock().expect("in-flight lock");
+        if let Some(n) = m.get_mut(&self.endpoint) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.endpoint);
+            }
+        }
+    }
 }
 
 /// Writes attempt results in batches of whatever has arrived.
