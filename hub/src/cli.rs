@@ -142,6 +142,8 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Price a lane from rate card files, every charge explained.
+    Rate(crate::cli_rate::RateArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -178,6 +180,7 @@ pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
             );
             Ok(())
         }
+        Command::Rate(args) => crate::cli_rate::run(args),
         Command::Openapi => {
             println!(
                 "{}",
@@ -274,10 +277,18 @@ fn master_key(url: &str, backend: Backend) -> anyhow_like::Result<MasterKey> {
     }
 }
 
+/// Every carrier the hub offers: the API carriers, and the table-rate carrier for carriers
+/// that publish a price list instead.
+pub fn carrier_entries() -> Vec<&'static shiphub_carriers::CarrierEntry> {
+    let mut entries = shiphub_carriers::CARRIERS.to_vec();
+    entries.push(&shiphub_rating::table_rate::ENTRY);
+    entries
+}
+
 pub fn build_state(store: Store, master_key: MasterKey) -> AppState {
     AppState {
         store,
-        carriers: Arc::new(CarrierSet::new(shiphub_carriers::CARRIERS.to_vec())),
+        carriers: Arc::new(CarrierSet::new(carrier_entries())),
         calls: Arc::new(CallLayer::new(CallPolicy::default())),
         master_key,
         key_cache: Arc::new(KeyCache::new(Duration::from_secs(60))),

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod call_layer;
 pub mod cli;
+pub mod cli_rate;
 pub mod crypto;
 pub mod ids;
 pub mod state;

@@ -136,8 +136,9 @@ impl CarrierSet {
 
     /// Builds (or reuses) the adapter for an account. A build failure is an input error on
     /// the account's credentials, reported against `credentials`.
-    pub fn adapter(
+    pub async fn adapter(
         &self,
+        store: &Store,
         tenant: &TenantId,
         account: &AccountRecord,
         key: &MasterKey,
@@ -160,6 +161,7 @@ impl CarrierSet {
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         let credentials: serde_json::Value =
             serde_json::from_slice(&plain).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let credentials = self.resolve(store, tenant, entry, credentials).await?;
         let base_url = account
             .base_url
             .as_deref()
@@ -177,16 +179,49 @@ impl CarrierSet {
         Ok(adapter)
     }
 
-    /// Validates credentials by building an adapter without caching it.
-    pub fn check(
+    /// Table-rate accounts name their rate cards; the cards' stored texts replace the names
+    /// before the adapter is built.
+    async fn resolve(
         &self,
+        store: &Store,
+        tenant: &TenantId,
+        entry: &CarrierEntry,
+        credentials: serde_json::Value,
+    ) -> Result<serde_json::Value, ApiError> {
+        if entry.code != shiphub_rating::table_rate::ENTRY.code {
+            return Ok(credentials);
+        }
+        let mut cards: HashMap<String, Vec<String>> = HashMap::new();
+        for v in store.list_rate_cards(tenant).await? {
+            cards.entry(v.name).or_default().push(v.body);
+        }
+        shiphub_rating::table_rate::resolve_card_names(&credentials, |name| {
+            cards.get(name).cloned()
+        })
+        .map_err(|e| ApiError::field(format!("/credentials{}", e.field), e.message))
+    }
+
+    /// Validates credentials by building an adapter without caching it.
+    pub async fn check(
+        &self,
+        store: &Store,
+        tenant: &TenantId,
         entry: &CarrierEntry,
         credentials: serde_json::Value,
         base_url: Option<url::Url>,
     ) -> Result<(), ApiError> {
+        let credentials = self.resolve(store, tenant, entry, credentials).await?;
         (entry.build)(credentials, CarrierHttp::new(self.http.clone(), base_url))
             .map(|_| ())
             .map_err(|e| ApiError::field(format!("/credentials{}", e.field), e.message))
+    }
+
+    /// Drops every cached adapter of one carrier (their configuration changed).
+    pub fn forget_carrier(&self, code: &str) {
+        self.adapters
+            .lock()
+            .expect("adapter lock")
+            .retain(|_, a| a.code().as_str() != code);
     }
 
     pub fn forget(&self, account: &AccountId) {

@@ -120,6 +120,10 @@ fn bench(c: &mut Criterion) {
     c.bench_function("convert_zpl_to_pdf_203", |b| {
         b.iter(|| convert::zpl_to_pdf(black_box(&zpl), &options).unwrap())
     });
+    let pdf = render_with(&full, LabelFormat::Pdf, &options).unwrap();
+    c.bench_function("convert_pdf_to_zpl_203", |b| {
+        b.iter(|| convert::pdf_to_zpl(black_box(&pdf), &options).unwrap())
+    });
 }
 
 criterion_group!(benches, bench);

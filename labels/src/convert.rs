@@ -2,10 +2,9 @@
 //! PNG/GIF → ZPL (`^GFA` with ZPL ASCII compression) for thermal printers, and ZPL →
 //! PNG/PDF for office printers and previews, drawn by `labelize`.
 //!
-//! PDF → ZPL is not here: it needs a PDF rasterizer, and no pure-Rust one is mature
-//! enough to trust with carrier PDFs yet (poppler/pdfium would bring a C++ library).
-//! Callers should ask the carrier for ZPL, PNG or GIF when the label is for a thermal
-//! printer.
+//! PDF → ZPL rasterizes each page with `hayro` (pure Rust, no C++ PDF library) and sends it
+//! as a `^GF` graphic like an image; it is the costliest path, so callers should still ask
+//! the carrier for ZPL, PNG or GIF when they know the label is for a thermal printer.
 
 use std::io::Cursor;
 
@@ -31,17 +30,75 @@ const MAX_PIXELS: u64 = 40_000_000;
 /// to fit the stock with its aspect kept, centred, and reduced to ink/paper by averaging
 /// the source pixels under each dot.
 pub fn image_to_zpl(image: &[u8], options: &RenderOptions) -> Result<Vec<u8>, LabelError> {
-    let stock = options.stock;
-    if stock.is_sheet() {
+    thermal_stock(options)?;
+    let gray = decode_gray(image)?;
+    Ok(gray_to_zpl(&gray, options).into_bytes())
+}
+
+/// A PDF label (every page one label) as a ZPL stream for `options.stock` at `options.dpi`:
+/// each page rasterized by `hayro` at twice the printer's resolution, then fitted and
+/// reduced to ink/paper as for images (averaging keeps thin bars true).
+pub fn pdf_to_zpl(pdf: &[u8], options: &RenderOptions) -> Result<Vec<u8>, LabelError> {
+    use hayro::hayro_interpret::InterpreterSettings;
+    use hayro::hayro_syntax::Pdf;
+    use hayro::vello_cpu::color::palette::css::WHITE;
+
+    thermal_stock(options)?;
+    let doc = Pdf::new(pdf.to_vec())
+        .map_err(|e| LabelError::Conversion(format!("PDF: {e:?}")))?;
+    let pages = doc.pages();
+    if pages.is_empty() {
+        return Err(LabelError::Conversion("PDF has no pages".into()));
+    }
+    let scale = 2.0 * options.dpi.dots_per_mm() * 25.4 / 72.0;
+    let cache = hayro::RenderCache::new();
+    let interpreter = InterpreterSettings::default();
+    let mut out = String::new();
+    for page in pages.iter() {
+        let (w, h) = page.render_dimensions();
+        if f64::from(w * scale) * f64::from(h * scale) > MAX_PIXELS as f64 {
+            return Err(LabelError::Conversion(format!(
+                "PDF page of {w} × {h} pt is larger than any label"
+            )));
+        }
+        let pixmap = hayro::render(
+            page,
+            &cache,
+            &interpreter,
+            &hayro::RenderSettings::default(),
+            &hayro::PixmapSettings {
+                x_scale: scale,
+                y_scale: scale,
+                bg_color: WHITE,
+            },
+        );
+        let (pw, ph) = (u32::from(pixmap.width()), u32::from(pixmap.height()));
+        let mut gray = GrayImage::new(pw, ph);
+        for (out, px) in gray.pixels_mut().zip(pixmap.data()) {
+            // Opaque white background: premultiplied equals straight colour here.
+            let luma = (299 * u32::from(px.r) + 587 * u32::from(px.g) + 114 * u32::from(px.b)) / 1000;
+            out.0[0] = luma as u8;
+        }
+        out.push_str(&gray_to_zpl(&gray, options));
+    }
+    Ok(out.into_bytes())
+}
+
+fn thermal_stock(options: &RenderOptions) -> Result<(), LabelError> {
+    if options.stock.is_sheet() {
         return Err(LabelError::UnsupportedStock {
             format: LabelFormat::Zpl,
-            stock,
+            stock: options.stock,
             reason: "sheets are for office printers: ask for PDF",
         });
     }
-    let gray = decode_gray(image)?;
-    let (page_w, page_h) = page_dots(stock.page_mm(), options.dpi);
-    let bitmap = fit_to_dots(&gray, page_w, page_h);
+    Ok(())
+}
+
+/// One label: `gray` fitted to the stock, centred, as stacked `^GFA` fields.
+fn gray_to_zpl(gray: &GrayImage, options: &RenderOptions) -> String {
+    let (page_w, page_h) = page_dots(options.stock.page_mm(), options.dpi);
+    let bitmap = fit_to_dots(gray, page_w, page_h);
     let (x, y) = (
         (page_w - bitmap.width()) / 2,
         (page_h - bitmap.height()) / 2,
@@ -53,7 +110,7 @@ pub fn image_to_zpl(image: &[u8], options: &RenderOptions) -> Result<Vec<u8>, La
         z.push_str(&format!("^FO{x},{}{}^FS\n", y + top, strip.to_gfa()));
     }
     z.push_str("^XZ\n");
-    Ok(z.into_bytes())
+    z
 }
 
 /// One PNG per label in a ZPL stream (1-bit, as the printer would print it), drawn by

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use rust_decimal_macros::dec;
 use shiphub_carriers::model::{Address, LabelFormat, Weight, WeightUnit};
-use shiphub_labels::convert::{image_to_zpl, zpl_to_pdf, zpl_to_png};
+use shiphub_labels::convert::{image_to_zpl, pdf_to_zpl, zpl_to_pdf, zpl_to_png};
 use shiphub_labels::{
     Dpi, Gs1Barcode, Label, LabelError, LabelSpec, MatrixCode, RenderOptions, Stock, render_with,
 };
@@ -431,6 +431,102 @@ fn carrier_png_and_gif_become_compressed_zpl_that_scans() {
             );
         }
     }
+}
+
+/// A vector PDF as carriers send them, written with lopdf directly (not this crate's code):
+/// one 4×6 in page per number, each a Code 128 symbol drawn as filled rectangles.
+fn carrier_pdf(numbers: &[&str]) -> Vec<u8> {
+    use lopdf::{Document, Object, Stream, dictionary};
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let mut kids = vec![];
+    for number in numbers {
+        let modules = barcoders::sym::code128::Code128::new(format!("Ɓ{number}"))
+            .unwrap()
+            .encode();
+        let module = 0.9; // pt: 0.32 mm, a common carrier X-dimension
+        let left = (288.0 - modules.len() as f64 * module) / 2.0;
+        let mut ops = String::from("0 0 0 rg\n");
+        for (i, &m) in modules.iter().enumerate() {
+            if m == 1 {
+                ops.push_str(&format!("{:.2} 200 {module} 90 re f\n", left + i as f64 * module));
+            }
+        }
+        let content = doc.add_object(Stream::new(dictionary! {}, ops.into_bytes()));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page",
+            "Parent" => pages_id,
+            "MediaBox" => vec![0.into(), 0.into(), 288.into(), 432.into()],
+            "Contents" => content,
+        });
+        kids.push(Object::Reference(page));
+    }
+    let count = kids.len() as i64;
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut out = vec![];
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn carrier_pdf_becomes_zpl_that_scans() {
+    if !have_tools(&["zbarimg"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let numbers = ["794953535000", "JD014600006281234567"];
+    let vector = carrier_pdf(&numbers);
+    // Our own multi-piece label with its extra symbols, as a second, busier input.
+    let ours = render_with(
+        &[full_label(MatrixCode::Qr(QR_TEXT.into()))],
+        LabelFormat::Pdf,
+        &RenderOptions::default(),
+    )
+    .unwrap();
+    for dpi in [Dpi::D203, Dpi::D300] {
+        let options = RenderOptions {
+            stock: Stock::In4x6,
+            dpi,
+        };
+        let zpl = pdf_to_zpl(&vector, &options).unwrap();
+        let text = String::from_utf8(zpl.clone()).unwrap();
+        assert_eq!(text.matches("^XA").count(), 2, "a label per page");
+        assert!(text.contains("^GFA,"));
+        let pngs = zpl_to_png(&zpl, &options).unwrap();
+        for (i, (png, number)) in pngs.iter().zip(numbers).enumerate() {
+            let path = write_png(dir.path(), &format!("pdfzpl-{dpi:?}-{i}"), png);
+            assert_eq!(zbar(&path), vec![format!("CODE-128:{number}")], "{dpi:?}");
+        }
+
+        let zpl = pdf_to_zpl(&ours, &options).unwrap();
+        let png = &zpl_to_png(&zpl, &options).unwrap()[0];
+        let path = write_png(dir.path(), &format!("ours-{dpi:?}"), png);
+        let mut expected = vec![
+            format!("CODE-128:{SSCC_DATA}"),
+            format!("CODE-128:{TRACKING}"),
+            format!("QR-Code:{QR_TEXT}"),
+        ];
+        expected.sort();
+        assert_eq!(zbar(&path), expected, "{dpi:?}");
+    }
+    // Not a PDF, and sheets (office printers), are refused with a reason.
+    assert!(matches!(
+        pdf_to_zpl(b"%PDF-nonsense", &RenderOptions::default()),
+        Err(LabelError::Conversion(_))
+    ));
+    let sheet = RenderOptions {
+        stock: Stock::A42Up,
+        dpi: Dpi::D203,
+    };
+    assert!(matches!(
+        pdf_to_zpl(&vector, &sheet),
+        Err(LabelError::UnsupportedStock { .. })
+    ));
 }
 
 #[test]

@@ -70,6 +70,11 @@ pub struct AccountIn {
     #[serde(default)]
     #[schema(value_type = Object)]
     credentials: Option<serde_json::Value>,
+    /// `table_rate` accounts: the name of a rate card (`PUT /v1/rate-cards/{name}`), or a
+    /// list of names; shorthand for `credentials.rate_card`.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    rate_card: Option<serde_json::Value>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -140,9 +145,24 @@ async fn create_account(
                     format!("{} accounts need the carrier host", entry.code),
                 ));
             }
-            let credentials = input.credentials.unwrap_or_else(|| serde_json::json!({}));
+            let mut credentials = input.credentials.unwrap_or_else(|| serde_json::json!({}));
+            if let Some(card) = input.rate_card {
+                match credentials.as_object_mut() {
+                    Some(map) => {
+                        map.insert("rate_card".into(), card);
+                    }
+                    None => return Err(ApiError::field("/credentials", "must be an object")),
+                }
+            }
             app.carriers
-                .check(entry, credentials.clone(), input.base_url.clone())?;
+                .check(
+                    &app.store,
+                    &tenant,
+                    entry,
+                    credentials.clone(),
+                    input.base_url.clone(),
+                )
+                .await?;
             let id = AccountId::generate();
             let (nonce, secret) = app.master_key.encrypt(
                 &aad(&tenant, &id),

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod print;
 pub mod problem;
+pub mod rate_cards;
 pub mod rates;
 pub mod shipments;
 pub mod webhooks;
@@ -80,6 +81,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(print::router())
         .merge(rates::router())
+        .merge(rate_cards::router())
         .merge(shipments::router())
         .merge(webhooks::router())
 }

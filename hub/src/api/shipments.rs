@@ -47,7 +47,7 @@ fn carrier_format(
     if offered.contains(&wanted) && joinable {
         return Some(Some(wanted));
     }
-    [LabelFormat::Zpl, LabelFormat::Png]
+    [LabelFormat::Zpl, LabelFormat::Png, LabelFormat::Pdf]
         .into_iter()
         .find(|from| offered.contains(from) && converted_formats(*from).contains(&wanted))
         .map(Some)
@@ -58,7 +58,7 @@ fn converted_formats(from: LabelFormat) -> &'static [LabelFormat] {
     match from {
         LabelFormat::Zpl => &[LabelFormat::Zpl, LabelFormat::Pdf, LabelFormat::Png],
         LabelFormat::Png => &[LabelFormat::Png, LabelFormat::Zpl],
-        LabelFormat::Pdf => &[LabelFormat::Pdf],
+        LabelFormat::Pdf => &[LabelFormat::Pdf, LabelFormat::Zpl],
     }
 }
 
@@ -77,6 +77,7 @@ fn convert_label(bytes: Vec<u8>, from: LabelFormat, to: LabelFormat) -> Result<V
         (LabelFormat::Png, LabelFormat::Zpl) => {
             shiphub_labels::convert::image_to_zpl(&bytes, &options)
         }
+        (LabelFormat::Pdf, LabelFormat::Zpl) => shiphub_labels::convert::pdf_to_zpl(&bytes, &options),
         _ => {
             return Err(ApiError::field(
                 "/format",
@@ -293,7 +294,7 @@ async fn create_shipment(
             None => None,
         };
         let request = ShipRequest { shipment, service: options.service, label_format: asked.unwrap_or(wanted), reference: options.reference };
-        let adapter = app.carriers.adapter(&tenant, &account, &app.master_key)?;
+        let adapter = app.carriers.adapter(&app.store, &tenant, &account, &app.master_key).await?;
         let waybill = app.calls.call(&account.id, adapter.as_ref(), Capability::Ship, || adapter.ship(&request)).await?;
         let reference = WaybillRef {
             tracking_number: waybill.tracking_number.clone(),
@@ -511,7 +512,7 @@ async fn void_shipment(
                 carrier_shipment_id: wb.carrier_shipment_id,
                 pieces: wb.pieces,
             };
-            let adapter = app.carriers.adapter(&tenant, &account, &app.master_key)?;
+            let adapter = app.carriers.adapter(&app.store, &tenant, &account, &app.master_key).await?;
             app.calls
                 .call(&account.id, adapter.as_ref(), Capability::Void, || {
                     adapter.void(&waybill)
@@ -575,7 +576,7 @@ async fn get_tracking(
         .tracking_number
         .parse()
         .map_err(|e: shiphub_carriers::model::InvalidValue| ApiError::Internal(e.to_string()))?;
-    let adapter = app.carriers.adapter(&tenant, &account, &app.master_key)?;
+    let adapter = app.carriers.adapter(&app.store, &tenant, &account, &app.master_key).await?;
     let numbers = [number];
     let mut results = app
         .calls
@@ -819,7 +820,8 @@ mod tests {
         // several pieces: ZPL joins, so one PDF can hold every piece
         assert_eq!(carrier_format(&[Pdf, Zpl, Png], Pdf, 3), Some(Some(Zpl)));
         assert_eq!(carrier_format(&[Pdf], Pdf, 3), Some(Some(Pdf)));
-        // nothing to convert from
-        assert_eq!(carrier_format(&[Pdf], Zpl, 1), None);
+        // PDF-only carriers are rasterized for thermal printers
+        assert_eq!(carrier_format(&[Pdf], Zpl, 1), Some(Some(Pdf)));
+        assert_eq!(carrier_format(&[Pdf], Png, 1), None);
     }
 }

@@ -16,11 +16,13 @@ use time::OffsetDateTime;
 use crate::ids::{AccountId, ApiKeyId, DocumentId, EventId, ShipmentId, TenantId};
 
 mod print;
-mod webhooks;
+mod rate_cards;
 #[cfg(test)]
 mod tests;
+mod webhooks;
 
 pub use print::{AckOutcome, JobAck, PrintJobRecord, StationRecord};
+pub use rate_cards::RateCardVersion;
 pub use webhooks::{
     AfterAttempt, AttemptRecord, AttemptResult, ClaimedDelivery, DeliveryRecord, EndpointRecord,
     RecoverFrom,
@@ -618,7 +620,7 @@ async fn insert_shipment_tx(
     docs: &[DocumentRecord],
     events: &[NewEvent],
 ) -> Result<()> {
-        sqlx::query(
+    sqlx::query(
             "INSERT INTO shipments (id, tenant_id, carrier_account_id, carrier, service_code, status, tracking_number, \
              reference, total_amount, total_currency, label_format, request, waybill, created_at, updated_at, voided_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
@@ -641,22 +643,22 @@ async fn insert_shipment_tx(
         .bind(s.voided_at.map(millis))
         .execute(&mut **tx)
         .await?;
-        for d in docs {
-            sqlx::query(
-                "INSERT INTO documents (id, tenant_id, shipment_id, kind, format, content, created_at) \
+    for d in docs {
+        sqlx::query(
+            "INSERT INTO documents (id, tenant_id, shipment_id, kind, format, content, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(d.id.as_str())
-            .bind(tenant.as_str())
-            .bind(d.shipment_id.as_str())
-            .bind(&d.kind)
-            .bind(&d.format)
-            .bind(&d.content)
-            .bind(millis(s.created_at))
-            .execute(&mut **tx)
-            .await?;
-        }
-        insert_events(tx, tenant, events, s.created_at).await
+        )
+        .bind(d.id.as_str())
+        .bind(tenant.as_str())
+        .bind(d.shipment_id.as_str())
+        .bind(&d.kind)
+        .bind(&d.format)
+        .bind(&d.content)
+        .bind(millis(s.created_at))
+        .execute(&mut **tx)
+        .await?;
+    }
+    insert_events(tx, tenant, events, s.created_at).await
 }
 
 async fn insert_events(

@@ -80,6 +80,7 @@ both_backends!(
     print_acks_are_final_and_emit_their_event_once,
     print_jobs_expire_unclaimed_with_an_event_and_print_on_purchase_is_atomic,
     print_stations_resolve_by_token_and_stay_tenant_scoped,
+    rate_card_versions_are_replaced_by_date_and_stay_tenant_scoped,
     webhook_fan_out_gives_each_subscribed_endpoint_one_delivery_once,
     webhook_claims_are_exclusive_leased_and_fenced,
     webhook_attempts_retry_give_up_and_disable_with_an_event,
@@ -1247,6 +1248,54 @@ async fn webhook_endpoints_are_tenant_scoped_rotate_and_delete(store: Store) {
     assert!(
         store
             .claim_deliveries(NOW + Duration::from_secs(120), LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn rate_card_versions_are_replaced_by_date_and_stay_tenant_scoped(store: Store) {
+    let a = tenant(&store, "a").await;
+    let b = tenant(&store, "b").await;
+    assert!(
+        store
+            .put_rate_card(&a, "ground", "2026-01-05", "v1", NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .put_rate_card(&a, "ground", "2026-07-01", "v2", NOW)
+            .await
+            .unwrap()
+    );
+    // the same date replaces, and says so
+    assert!(
+        !store
+            .put_rate_card(&a, "ground", "2026-01-05", "v1b", NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .put_rate_card(&a, "air", "2026-01-01", "x", NOW)
+            .await
+            .unwrap()
+    );
+    let versions = store.rate_card_versions(&a, "ground").await.unwrap();
+    let bodies: Vec<_> = versions.iter().map(|v| v.body.as_str()).collect();
+    assert_eq!(bodies, ["v1b", "v2"]);
+    let names: Vec<_> = store
+        .list_rate_cards(&a)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.name)
+        .collect();
+    assert_eq!(names, ["air", "ground", "ground"]);
+    assert!(
+        store
+            .rate_card_versions(&b, "ground")
             .await
             .unwrap()
             .is_empty()
