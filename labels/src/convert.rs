@@ -44,8 +44,7 @@ pub fn pdf_to_zpl(pdf: &[u8], options: &RenderOptions) -> Result<Vec<u8>, LabelE
     use hayro::vello_cpu::color::palette::css::WHITE;
 
     thermal_stock(options)?;
-    let doc = Pdf::new(pdf.to_vec())
-        .map_err(|e| LabelError::Conversion(format!("PDF: {e:?}")))?;
+    let doc = Pdf::new(pdf.to_vec()).map_err(|e| LabelError::Conversion(format!("PDF: {e:?}")))?;
     let pages = doc.pages();
     if pages.is_empty() {
         return Err(LabelError::Conversion("PDF has no pages".into()));
@@ -76,7 +75,8 @@ pub fn pdf_to_zpl(pdf: &[u8], options: &RenderOptions) -> Result<Vec<u8>, LabelE
         let mut gray = GrayImage::new(pw, ph);
         for (out, px) in gray.pixels_mut().zip(pixmap.data()) {
             // Opaque white background: premultiplied equals straight colour here.
-            let luma = (299 * u32::from(px.r) + 587 * u32::from(px.g) + 114 * u32::from(px.b)) / 1000;
+            let luma =
+                (299 * u32::from(px.r) + 587 * u32::from(px.g) + 114 * u32::from(px.b)) / 1000;
             out.0[0] = luma as u8;
         }
         out.push_str(&gray_to_zpl(&gray, options));

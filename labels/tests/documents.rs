@@ -449,7 +449,10 @@ fn carrier_pdf(numbers: &[&str]) -> Vec<u8> {
         let mut ops = String::from("0 0 0 rg\n");
         for (i, &m) in modules.iter().enumerate() {
             if m == 1 {
-                ops.push_str(&format!("{:.2} 200 {module} 90 re f\n", left + i as f64 * module));
+                ops.push_str(&format!(
+                    "{:.2} 200 {module} 90 re f\n",
+                    left + i as f64 * module
+                ));
             }
         }
         let content = doc.add_object(Stream::new(dictionary! {}, ops.into_bytes()));

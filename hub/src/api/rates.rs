@@ -135,7 +135,11 @@ async fn rate(
     let mut tasks = JoinSet::new();
     let mut errors = Vec::new();
     for account in accounts {
-        let adapter = match app.carriers.adapter(&app.store, &tenant, &account, &app.master_key).await {
+        let adapter = match app
+            .carriers
+            .adapter(&app.store, &tenant, &account, &app.master_key)
+            .await
+        {
             Ok(a) => a,
             Err(e) => {
                 errors.push(RateErrorOut {

@@ -77,7 +77,9 @@ fn convert_label(bytes: Vec<u8>, from: LabelFormat, to: LabelFormat) -> Result<V
         (LabelFormat::Png, LabelFormat::Zpl) => {
             shiphub_labels::convert::image_to_zpl(&bytes, &options)
         }
-        (LabelFormat::Pdf, LabelFormat::Zpl) => shiphub_labels::convert::pdf_to_zpl(&bytes, &options),
+        (LabelFormat::Pdf, LabelFormat::Zpl) => {
+            shiphub_labels::convert::pdf_to_zpl(&bytes, &options)
+        }
         _ => {
             return Err(ApiError::field(
                 "/format",
@@ -512,7 +514,10 @@ async fn void_shipment(
                 carrier_shipment_id: wb.carrier_shipment_id,
                 pieces: wb.pieces,
             };
-            let adapter = app.carriers.adapter(&app.store, &tenant, &account, &app.master_key).await?;
+            let adapter = app
+                .carriers
+                .adapter(&app.store, &tenant, &account, &app.master_key)
+                .await?;
             app.calls
                 .call(&account.id, adapter.as_ref(), Capability::Void, || {
                     adapter.void(&waybill)
@@ -576,7 +581,10 @@ async fn get_tracking(
         .tracking_number
         .parse()
         .map_err(|e: shiphub_carriers::model::InvalidValue| ApiError::Internal(e.to_string()))?;
-    let adapter = app.carriers.adapter(&app.store, &tenant, &account, &app.master_key).await?;
+    let adapter = app
+        .carriers
+        .adapter(&app.store, &tenant, &account, &app.master_key)
+        .await?;
     let numbers = [number];
     let mut results = app
         .calls
