@@ -2,6 +2,7 @@
 //! Depends on no other workspace crate. Adapters translate; they never retry or sleep.
 
 pub mod carrier;
+pub mod detect;
 pub mod error;
 pub mod http;
 pub mod model;

@@ -10,7 +10,7 @@
 
 /// What kind of USPS number this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Kind {
+pub(crate) enum Kind {
     /// Domestic IMpb; the routing prefix, if any, stripped.
     Impb,
     /// International S10.
@@ -19,7 +19,7 @@ pub(super) enum Kind {
 
 /// The number without a `420`+ZIP routing prefix, and its kind; `None` when it is neither a
 /// valid IMpb nor a valid S10 number.
-pub(super) fn check(number: &str) -> Option<(Kind, &str)> {
+pub(crate) fn check(number: &str) -> Option<(Kind, &str)> {
     let n = number.trim();
     if n.bytes().all(|b| b.is_ascii_digit()) {
         let tracking = match n.len() {
@@ -33,7 +33,7 @@ pub(super) fn check(number: &str) -> Option<(Kind, &str)> {
     s10_ok(n).then_some((Kind::S10, n))
 }
 
-fn impb_check_digit_ok(digits: &str) -> bool {
+pub(crate) fn impb_check_digit_ok(digits: &str) -> bool {
     let d: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
     let Some((&check, body)) = d.split_last() else {
         return false;

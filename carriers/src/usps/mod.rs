@@ -18,7 +18,7 @@ mod account;
 mod auth;
 mod codes;
 mod error;
-mod impb;
+pub(crate) mod impb;
 mod rate;
 mod ship;
 #[cfg(test)]
