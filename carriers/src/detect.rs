@@ -112,13 +112,7 @@ pub fn detect(number: &TrackingNumber) -> Vec<Candidate> {
             10 if mod7_ok(s) => push(DHL_EXPRESS, "waybill", ok, s),
             12 if fedex_express_ok(s) => push(FEDEX, "Express", ok, s),
             15 if impb::impb_check_digit_ok(s) => push(FEDEX, "Ground", ok, s),
-            // `96` is FedEx Ground's application identifier, never a USPS channel one; its
-            // check digit covers the 14-digit serial only.
-            22 if s.starts_with("96") => {
-                if impb::impb_check_digit_ok(&s[7..]) {
-                    push(FEDEX, "Ground 96", ok, s);
-                }
-            }
+            22 if s.starts_with("96") => ground_96(s, &mut push),
             20 | 22 => postal(s, &mut push),
             // `420` + ZIP5 or ZIP+4 routing prefix before a 20- or 22-digit number.
             28 | 30 | 32 | 34 if s.starts_with("420") => {
@@ -145,6 +139,14 @@ fn postal(n: &str, push: &mut impl FnMut(CarrierCode, &'static str, Detection, &
     };
     if smartpost {
         push(FEDEX, "SmartPost", ok, n);
+    }
+}
+
+/// `96` is FedEx Ground's application identifier, never a USPS channel one; the check digit
+/// covers the 14-digit serial only.
+fn ground_96(n: &str, push: &mut impl FnMut(CarrierCode, &'static str, Detection, &str)) {
+    if impb::impb_check_digit_ok(&n[7..]) {
+        push(FEDEX, "Ground 96", Detection::CheckDigit, n);
     }
 }
 
@@ -205,7 +207,7 @@ fn luhn_ok(s: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn yymmdd_ok(s: &str) -> bool {
