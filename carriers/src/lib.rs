@@ -17,6 +17,14 @@ mod sandbox;
 mod ups;
 mod usps;
 
+/// Carrier tracking pushes (webhooks), parsed into the events polling would have produced.
+pub mod push {
+    /// UPS Track Alert: see the module docs of `parse_track_alert` for how UPS authenticates.
+    pub mod ups {
+        pub use crate::ups::push::{parse_track_alert, verify_track_alert};
+    }
+}
+
 pub use carrier::{
     Capabilities, Capability, Carrier, CarrierCode, CarrierLimits, RequestQuota, ServiceInfo,
 };

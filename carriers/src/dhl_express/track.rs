@@ -123,6 +123,7 @@ fn result(
     mut events: Vec<TrackingEvent>,
     fallback_code: Option<&str>,
     estimated: Option<&str>,
+    signed_by: Option<String>,
 ) -> TrackingResult {
     events.sort_by_key(|e| e.occurred_at);
     let (status, carrier_code) = match events.last() {
@@ -142,6 +143,7 @@ fn result(
         } else {
             rate::date_prefix(estimated)
         },
+        signed_by,
     }
 }
 
@@ -166,17 +168,24 @@ pub(super) fn parse(
         Some(p) if !p.events.is_empty() => &p.events,
         _ => &shipment.events,
     };
+    // The signer on the latest checkpoint that names one (the delivery).
+    let signed_by = wire_events
+        .iter()
+        .filter_map(|w| Some((event(w)?.occurred_at, nonempty(&w.signed_by)?)))
+        .max_by_key(|(at, _)| *at)
+        .map(|(_, s)| s.to_string());
     Some(result(
         number,
         wire_events.iter().filter_map(event).collect(),
         nonempty(&shipment.status),
         nonempty(&shipment.estimated_delivery_date),
+        signed_by,
     ))
 }
 
 /// `unknown`, no events: a number DHL does not (yet) know.
 pub(super) fn not_found(number: &TrackingNumber) -> TrackingResult {
-    result(number, Vec::new(), None, None)
+    result(number, Vec::new(), None, None, None)
 }
 
 fn unified_event(e: &wire::UnifiedEvent) -> Option<TrackingEvent> {
@@ -240,5 +249,10 @@ pub(super) fn parse_unified(
         events,
         s.status.as_ref().and_then(|st| nonempty(&st.status_code)),
         nonempty(&s.estimated_time_of_delivery),
+        s.details
+            .as_ref()
+            .and_then(|d| d.proof_of_delivery.as_ref()?.signed.as_ref())
+            .and_then(|p| nonempty(&p.name))
+            .map(str::to_string),
     ))
 }

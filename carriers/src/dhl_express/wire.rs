@@ -561,6 +561,9 @@ pub(super) struct Event {
     pub description: Option<String>,
     #[serde(rename = "serviceArea", default, deserialize_with = "list")]
     pub service_area: Vec<ServiceArea>,
+    /// Who signed; may be left empty for GDPR (mydhl-express-api-3.1.1.yaml).
+    #[serde(rename = "signedBy", default, deserialize_with = "text")]
+    pub signed_by: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -591,6 +594,28 @@ pub(super) struct UnifiedShipment {
     pub events: Vec<UnifiedEvent>,
     #[serde(default, deserialize_with = "text")]
     pub estimated_time_of_delivery: Option<String>,
+    #[serde(default)]
+    pub details: Option<UnifiedDetails>,
+}
+
+/// `details`: only `proofOfDelivery.signed` (a Person) is read.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct UnifiedDetails {
+    #[serde(default)]
+    pub proof_of_delivery: Option<UnifiedProofOfDelivery>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub(super) struct UnifiedProofOfDelivery {
+    #[serde(default)]
+    pub signed: Option<UnifiedPerson>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub(super) struct UnifiedPerson {
+    #[serde(default, deserialize_with = "text")]
+    pub name: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -111,6 +111,7 @@ fn result(number: &TrackingNumber, r: &wire::TrackResult) -> TrackingResult {
             carrier_code: err.code.clone().unwrap_or_else(|| "ERROR".into()),
             events: Vec::new(),
             estimated_delivery: None,
+            signed_by: None,
         };
     }
     let mut events: Vec<TrackingEvent> = r.scan_events.iter().filter_map(event).collect();
@@ -151,6 +152,12 @@ fn result(number: &TrackingNumber, r: &wire::TrackResult) -> TrackingResult {
         carrier_code,
         events,
         estimated_delivery,
+        // `signedByName` is who signed; `receivedByName` who took it when nobody signed.
+        signed_by: r
+            .delivery_details
+            .as_ref()
+            .and_then(|d| nonempty(&d.signed_by_name).or(nonempty(&d.received_by_name)))
+            .map(str::to_string),
     }
 }
 
@@ -191,4 +198,33 @@ pub(super) fn parse(
             Ok(result(n, chosen))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod signed_by_tests {
+    use super::*;
+
+    fn signed_by(details: &str) -> Option<String> {
+        let body = format!(
+            r#"{{"output": {{"completeTrackResults": [{{"trackingNumber": "128667043726",
+                "trackResults": [{{"deliveryDetails": {details}}}]}}]}}}}"#
+        );
+        let n: TrackingNumber = "128667043726".parse().unwrap();
+        let r = parse(serde_json::from_str(&body).unwrap(), &[n]).unwrap();
+        r[0].signed_by.clone()
+    }
+
+    #[test]
+    fn signed_by_name_wins_over_received_by_name() {
+        // Both "Reciever" in ../shared/carriers/fedex/samples/tracking_response.json.
+        assert_eq!(
+            signed_by(r#"{"receivedByName": "Front desk", "signedByName": "Reciever"}"#).as_deref(),
+            Some("Reciever")
+        );
+        assert_eq!(
+            signed_by(r#"{"receivedByName": "Reciever", "signedByName": ""}"#).as_deref(),
+            Some("Reciever")
+        );
+        assert_eq!(signed_by("{}"), None);
+    }
 }

@@ -730,7 +730,19 @@ pub(super) struct TrackResult {
     #[serde(default, deserialize_with = "object")]
     pub estimated_delivery_time_window: Option<TimeWindow>,
     #[serde(default, deserialize_with = "object")]
+    pub delivery_details: Option<DeliveryDetails>,
+    #[serde(default, deserialize_with = "object")]
     pub error: Option<ApiError>,
+}
+
+/// track-api.json `DeliveryDetails` (only the names of who signed and who received).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct DeliveryDetails {
+    #[serde(default, deserialize_with = "text")]
+    pub signed_by_name: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub received_by_name: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -23,7 +23,9 @@ pub use money::{Currency, CurrencyMismatch, Money};
 pub use parcel::Parcel;
 pub use quote::{Charge, ChargeKind, Quote, ServiceClass, ServiceLevel};
 pub use request::{LabelFormat, RateRequest, ShipRequest, WaybillRef};
-pub use tracking::{Location, TrackingEvent, TrackingNumber, TrackingResult, TrackingStatus};
+pub use tracking::{
+    Location, PushedEvent, TrackingEvent, TrackingNumber, TrackingResult, TrackingStatus,
+};
 pub use waybill::{LabelDocument, Waybill};
 pub use weight::{Weight, WeightUnit};
 

@@ -138,6 +138,24 @@ pub struct TrackingResult {
     /// Expected delivery date, when the carrier says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimated_delivery: Option<Date>,
+    /// Who signed for the parcel, as the carrier spelled it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<String>,
+}
+
+/// One event a carrier pushed to us (a tracking webhook), for the same path as polled ones.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PushedEvent {
+    /// The parcel it is about.
+    pub tracking_number: TrackingNumber,
+    /// What happened.
+    pub event: TrackingEvent,
+    /// Expected delivery date, when the push carries one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_delivery: Option<Date>,
+    /// Who signed for the parcel, when the push says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<String>,
 }
 
 #[cfg(test)]

@@ -94,6 +94,7 @@ fn progress(
         carrier_code: current.code.to_string(),
         events,
         estimated_delivery,
+        signed_by: None,
     }
 }
 

@@ -17,6 +17,7 @@ mod account;
 mod auth;
 mod codes;
 mod error;
+pub(crate) mod push;
 mod rate;
 mod ship;
 #[cfg(test)]

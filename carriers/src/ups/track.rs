@@ -128,6 +128,13 @@ pub(super) fn parse(
         carrier_code,
         events,
         estimated_delivery,
+        signed_by: package
+            .delivery_information
+            .as_ref()
+            .and_then(|d| d.received_by.as_deref())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
     })
 }
 
@@ -143,6 +150,7 @@ pub(super) fn unknown(number: &TrackingNumber) -> TrackingResult {
         carrier_code: String::new(),
         events: Vec::new(),
         estimated_delivery: None,
+        signed_by: None,
     }
 }
 
@@ -226,4 +234,29 @@ fn parse_offset(s: &str) -> Option<UtcOffset> {
     let h: i8 = digits[0..2].parse().ok()?;
     let m: i8 = digits[2..4].parse().ok()?;
     UtcOffset::from_hms(sign * h, sign * m, 0).ok()
+}
+
+#[cfg(test)]
+mod signed_by_tests {
+    use super::*;
+
+    #[test]
+    fn received_by_is_the_signer() {
+        // `deliveryInformation` as in ../shared/carriers/ups/samples/tracking_response.json.
+        let body = r#"{"trackResponse": {"shipment": [{"package": [{
+            "trackingNumber": "1Z1442YY7229014688",
+            "deliveryInformation": {"location": "DEL", "receivedBy": "163000",
+                                    "signature": {"image": "encoding Base64"}}}]}]}}"#;
+        let n: TrackingNumber = "1Z1442YY7229014688".parse().unwrap();
+        let r = parse(serde_json::from_str(body).unwrap(), &n).unwrap();
+        assert_eq!(r.signed_by.as_deref(), Some("163000"));
+        let body = r#"{"trackResponse": {"shipment": [{"package": [{
+            "trackingNumber": "1Z1442YY7229014688", "deliveryInformation": {"receivedBy": ""}}]}]}}"#;
+        assert_eq!(
+            parse(serde_json::from_str(body).unwrap(), &n)
+                .unwrap()
+                .signed_by,
+            None
+        );
+    }
 }

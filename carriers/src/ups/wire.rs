@@ -619,6 +619,15 @@ pub(super) struct TrackPackage {
     pub(super) current_status: Option<TrackStatus>,
     #[serde(default, deserialize_with = "one_or_many")]
     pub(super) delivery_date: Vec<DeliveryDate>,
+    pub(super) delivery_information: Option<DeliveryInformation>,
+}
+
+/// Populated only once delivered (Tracking.yaml `DeliveryInformation`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct DeliveryInformation {
+    /// "The individual who took possession of the package at delivery."
+    pub(super) received_by: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

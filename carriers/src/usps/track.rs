@@ -52,6 +52,7 @@ pub(super) fn not_found(n: &TrackingNumber) -> TrackingResult {
         carrier_code: "NOT_FOUND".into(),
         events: Vec::new(),
         estimated_delivery: None,
+        signed_by: None,
     }
 }
 
@@ -138,5 +139,7 @@ pub(super) fn parse(
             .as_deref()
             .or(resp.predicted_delivery_date.as_deref())
             .and_then(rate::parse_date),
+        // Tracking v3 names no signer: USPS sends proof of delivery as a separate letter.
+        signed_by: None,
     })
 }
