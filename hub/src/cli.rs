@@ -116,6 +116,19 @@ impl WebhookArgs {
     }
 }
 
+#[derive(clap::Args, Debug, Clone)]
+pub struct TrackingArgs {
+    /// Divide every tracking poll interval by this (demos and tests run a day in seconds).
+    #[arg(long, env = "SHIPHUB_TRACKING_SPEEDUP", default_value_t = 1)]
+    pub tracking_speedup: u32,
+    /// Milliseconds the scheduler sleeps when no tracker is due.
+    #[arg(long, env = "SHIPHUB_TRACKING_TICK_MS", default_value_t = 1000)]
+    pub tracking_tick_ms: u64,
+    /// Do not poll trackers from this instance (other instances do).
+    #[arg(long, env = "SHIPHUB_NO_SCHEDULER")]
+    pub no_scheduler: bool,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the HTTP server (migrates the database first).
@@ -129,6 +142,8 @@ pub enum Command {
         print: PrintArgs,
         #[command(flatten)]
         webhooks: WebhookArgs,
+        #[command(flatten)]
+        tracking: TrackingArgs,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -163,7 +178,8 @@ pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
             db,
             print,
             webhooks,
-        } => serve(listen, &db.database_url, print, webhooks).await,
+            tracking,
+        } => serve(listen, &db.database_url, print, webhooks, tracking).await,
         Command::Migrate { db } => {
             open_store(&db.database_url).await?;
             eprintln!("migrations applied");
@@ -296,6 +312,7 @@ pub fn build_state(store: Store, master_key: MasterKey) -> AppState {
         metrics: Some(crate::api::metrics_handle()),
         print: Default::default(),
         print_wakeups: Default::default(),
+        tracking: Default::default(),
         shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
         webhooks: Default::default(),
     }
@@ -306,6 +323,7 @@ async fn serve(
     url: &str,
     print: PrintArgs,
     webhooks: WebhookArgs,
+    tracking: TrackingArgs,
 ) -> anyhow_like::Result<()> {
     let webhook_settings = webhooks.settings()?;
     let store = open_store(url).await?;
@@ -321,6 +339,15 @@ async fn serve(
         sweep_every: Duration::from_secs(print.print_sweep_interval.max(1)),
     };
     tokio::spawn(crate::api::print::sweep(state.clone()));
+    state.tracking = crate::tracking::PollPolicy::default().scaled(tracking.tracking_speedup);
+    if !tracking.no_scheduler {
+        let scheduler = crate::tracking::scheduler::Scheduler::new(
+            state.clone(),
+            state.tracking,
+            format!("sched_{}", uuid::Uuid::now_v7().simple()),
+        );
+        tokio::spawn(scheduler.run(Duration::from_millis(tracking.tracking_tick_ms.max(10))));
+    }
     state.webhooks = Arc::new(crate::webhooks::Webhooks::new(webhook_settings));
     tokio::spawn(crate::webhooks::dispatcher::run(state.clone()));
     let stopping = state.shutdown.clone();

@@ -54,6 +54,7 @@ prefixed_id!(PrintJobId, "pjb");
 prefixed_id!(WebhookId, "whk");
 prefixed_id!(DeliveryId, "whd");
 prefixed_id!(AttemptId, "wha");
+prefixed_id!(TrackerId, "trk");
 
 #[cfg(test)]
 mod tests {

@@ -8,4 +8,5 @@ pub mod crypto;
 pub mod ids;
 pub mod state;
 pub mod store;
+pub mod tracking;
 pub mod webhooks;

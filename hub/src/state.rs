@@ -24,6 +24,8 @@ pub struct AppState {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     pub print: crate::api::print::PrintSettings,
     pub print_wakeups: Arc<crate::api::print::Wakeups>,
+    /// When trackers are looked at.
+    pub tracking: crate::tracking::PollPolicy,
     /// Flips to true when the server starts shutting down: long polls return at once.
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
     /// Webhook delivery settings and the dispatcher's wake-up.

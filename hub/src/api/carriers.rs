@@ -182,6 +182,14 @@ async fn create_account(
                 .insert_account(&tenant, &record, answer.completion(&owned).as_ref())
                 .await?;
             app.account_cache.invalidate(&tenant);
+            // Trackers that waited for an account of this carrier start being polled.
+            let attached = app
+                .store
+                .attach_waiting_trackers(&tenant, &record.carrier, &record.id, OffsetDateTime::now_utc())
+                .await?;
+            if attached > 0 {
+                tracing::info!(attached, carrier = %record.carrier, "waiting trackers attached to the new account");
+            }
             Ok(answer)
         },
     )

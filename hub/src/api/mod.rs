@@ -11,6 +11,7 @@ pub mod problem;
 pub mod rate_cards;
 pub mod rates;
 pub mod shipments;
+pub mod trackers;
 pub mod webhooks;
 
 use std::sync::OnceLock;
@@ -83,6 +84,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(rates::router())
         .merge(rate_cards::router())
         .merge(shipments::router())
+        .merge(trackers::router())
         .merge(webhooks::router())
 }
 

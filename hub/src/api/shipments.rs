@@ -309,7 +309,14 @@ async fn create_shipment(
             let out = ShipmentOut { print_job: job.as_ref().map(|j| j.id.to_string()), ..shipment_out(&app, &record)? };
             let answer = Answer::json(StatusCode::CREATED, &out);
             let created = NewEvent { kind: "shipment.created", subject_id: record.id.to_string(), data: answer.value() };
-            app.store.insert_shipment_with_job(&tenant, &record, &docs, &[created], job.as_ref(), answer.completion(&owned).as_ref()).await?;
+            let tracker = entry.capabilities.supports(Capability::Track).then(|| {
+                let class = entry.capabilities.service(&record.service_code).map(|s| s.class);
+                let shipped = request.shipment.ship_date.unwrap_or(record.created_at.date());
+                crate::tracking::new_tracker(&app.tracking, record.created_at, &record.tracking_number, entry.code.as_str(),
+                    Some(account.id.clone()), Some(record.id.clone()), class, crate::tracking::promised_date(shipped, class))
+            });
+            let extras = crate::store::ShipmentExtras { job: job.as_ref(), tracker: tracker.as_ref() };
+            app.store.insert_shipment_with(&tenant, &record, &docs, &[created], extras, answer.completion(&owned).as_ref()).await?;
             if let Some(job) = &job {
                 app.print_wakeups.wake(&job.station_id);
             }
@@ -557,8 +564,8 @@ async fn void_shipment(
     .await
 }
 
-/// The carrier's current tracking for the shipment, asked live through the call layer.
-/// (Stored trackers with scheduled polling replace the live call with the tracking issue.)
+/// The carrier's current tracking for the shipment, asked live through the call layer and
+/// recorded on the shipment's tracker (in `tracker`), exactly as a scheduled poll would be.
 #[utoipa::path(get, path = "/v1/shipments/{id}/tracking", tag = "shipments", params(("id" = String, Path)),
     responses((status = 200, body = shiphub_carriers::model::TrackingResult), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 503, body = Problem, content_type = "application/problem+json", description = "carrier unavailable")))]
@@ -566,7 +573,7 @@ async fn get_tracking(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
-) -> Result<axum::Json<shiphub_carriers::model::TrackingResult>, ApiError> {
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let s = load(&app, &tenant, &id).await?;
     let account = app
         .store
@@ -598,7 +605,28 @@ async fn get_tracking(
             s.carrier, s.tracking_number
         )));
     }
-    Ok(axum::Json(results.swap_remove(0)))
+    let result = results.swap_remove(0);
+    let mut out = serde_json::to_value(&result).expect("tracking serializes");
+    // What was asked live goes through the tracker like a poll (dedup, status, events).
+    if let Some(t) = app.store.tracker_for_shipment(&tenant, &s.id).await? {
+        let policy = app.tracking;
+        let recorded = app
+            .store
+            .record_tracking(&tenant, &t.id, None, &result.events, |old, fresh| {
+                crate::tracking::decide(
+                    &policy,
+                    OffsetDateTime::now_utc(),
+                    old,
+                    fresh,
+                    Some(&result),
+                )
+            })
+            .await?;
+        if let Some(t) = recorded {
+            out["tracker"] = crate::tracking::tracker_json(&t, result.events.last());
+        }
+    }
+    Ok(axum::Json(out))
 }
 
 /// A customs document for an international shipment, drawn from its customs declaration:

@@ -17,11 +17,13 @@ use crate::ids::{AccountId, ApiKeyId, DocumentId, EventId, ShipmentId, TenantId}
 
 mod print;
 mod rate_cards;
+mod trackers;
 #[cfg(test)]
 mod tests;
 mod webhooks;
 
-pub use print::{AckOutcome, JobAck, PrintJobRecord, StationRecord};
+pub use print::{AckOutcome, JobAck, PrintJobRecord, ShipmentExtras, StationRecord};
+pub use trackers::{ClaimedTracker, TimelinessRow, TrackerRecord, status_name};
 pub use rate_cards::RateCardVersion;
 pub use webhooks::{
     AfterAttempt, AttemptRecord, AttemptResult, ClaimedDelivery, DeliveryRecord, EndpointRecord,
@@ -407,7 +409,7 @@ impl Store {
         events: &[NewEvent],
         idem: Option<&IdemCompletion>,
     ) -> Result<()> {
-        self.insert_shipment_with_job(tenant, s, docs, events, None, idem)
+        self.insert_shipment_with(tenant, s, docs, events, ShipmentExtras::default(), idem)
             .await
     }
 

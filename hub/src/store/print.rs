@@ -41,6 +41,13 @@ pub struct PrintJobRecord {
     pub completed_at: Option<OffsetDateTime>,
 }
 
+/// Rows written with a purchase.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ShipmentExtras<'a> {
+    pub job: Option<&'a PrintJobRecord>,
+    pub tracker: Option<&'a super::TrackerRecord>,
+}
+
 /// An agent's acknowledgement: `printed` or `failed`, with its detail.
 #[derive(Clone, Copy, Debug)]
 pub struct JobAck<'a> {
@@ -218,21 +225,25 @@ impl Store {
         Ok(())
     }
 
-    /// A bought shipment and the job printing its label, in one transaction (print on
-    /// purchase): the job exists if and only if the purchase was recorded.
-    pub async fn insert_shipment_with_job(
+    /// A bought shipment with what comes with it — the job printing its label (print on
+    /// purchase) and its tracker — in one transaction: they exist if and only if the
+    /// purchase was recorded.
+    pub async fn insert_shipment_with(
         &self,
         tenant: &TenantId,
         s: &ShipmentRecord,
         docs: &[DocumentRecord],
         events: &[NewEvent],
-        job: Option<&PrintJobRecord>,
+        extras: ShipmentExtras<'_>,
         idem: Option<&IdemCompletion>,
     ) -> Result<()> {
         let mut tx = self.writer.begin().await?;
         super::insert_shipment_tx(&mut tx, tenant, s, docs, events).await?;
-        if let Some(job) = job {
+        if let Some(job) = extras.job {
             insert_job(&mut tx, tenant, job).await?;
+        }
+        if let Some(tracker) = extras.tracker {
+            super::trackers::insert_tracker_in(&mut tx, tenant, tracker).await?;
         }
         if let Some(c) = idem {
             complete_idem(&mut tx, tenant, c).await?;

@@ -1,0 +1,235 @@
+//! Trackers: one per parcel followed. Created with every purchase (carriers that track) and
+//! by `POST /v1/trackers` for parcels shipped elsewhere, the carrier detected from the
+//! number when not given. The scheduler keeps them fresh; these endpoints read them.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use shiphub_carriers::Capability;
+use shiphub_carriers::detect::{Detection, detect};
+use shiphub_carriers::model::TrackingNumber;
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::List;
+use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_value};
+use super::idempotency::{self, Answer};
+use super::problem::{ApiError, Problem};
+use crate::ids::{TenantId, TrackerId};
+use crate::state::AppState;
+use crate::store::TrackerRecord;
+use crate::tracking::{new_tracker, tracker_json};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_tracker, list_trackers))
+        .routes(routes!(get_tracker))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrackerIn {
+    tracking_number: String,
+    /// Carrier code; detected from the number's format and check digit when left out.
+    #[serde(default)]
+    carrier: Option<String>,
+}
+
+/// A tracker with its scans, as answered.
+pub async fn tracker_view(
+    app: &AppState,
+    t: &TrackerRecord,
+) -> Result<serde_json::Value, ApiError> {
+    let events = app.store.tracking_events(&t.id).await?;
+    let mut v = tracker_json(t, events.last());
+    v["events"] = serde_json::to_value(&events).expect("events serialize");
+    Ok(v)
+}
+
+/// The carrier for a number: the one asked for, or the only likely one.
+fn carrier_for(
+    app: &AppState,
+    number: &TrackingNumber,
+    asked: Option<&str>,
+) -> Result<(String, TrackingNumber), ApiError> {
+    if let Some(code) = asked {
+        let entry = app
+            .carriers
+            .entry(code)
+            .ok_or_else(|| ApiError::field("/carrier", format!("unknown carrier `{code}`")))?;
+        if !entry.capabilities.supports(Capability::Track) {
+            return Err(ApiError::field(
+                "/carrier",
+                format!("{code} offers no tracking"),
+            ));
+        }
+        return Ok((code.to_string(), number.clone()));
+    }
+    let found = detect(number);
+    let Some(best) = found.first() else {
+        return Err(ApiError::field(
+            "/tracking_number",
+            "no carrier issues numbers of this format; give `carrier`",
+        ));
+    };
+    let tied: Vec<_> = found
+        .iter()
+        .filter(|c| c.detection == best.detection)
+        .collect();
+    if tied.len() > 1 || best.detection == Detection::FormatOnly && found.len() > 1 {
+        let names: Vec<String> = found
+            .iter()
+            .map(|c| format!("{} ({})", c.carrier, c.format))
+            .collect();
+        return Err(ApiError::field(
+            "/carrier",
+            format!(
+                "the number fits several carriers: {}; give `carrier`",
+                names.join(", ")
+            ),
+        ));
+    }
+    Ok((best.carrier.to_string(), best.number.clone()))
+}
+
+/// Follows a parcel. Without `carrier` the carrier is detected from the number; an ambiguous
+/// number is a 422 listing the candidates. A carrier the tenant has no account with yet is
+/// accepted and waits (`waiting_reason: no_carrier_account`). Following a number already
+/// followed answers the existing tracker (200). Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/trackers", tag = "tracking", request_body = TrackerIn,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, description = "tracker created"), (status = 200, description = "already followed"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "unrecognisable or ambiguous number")))]
+async fn create_tracker(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    IdempotencyKey(key): IdempotencyKey,
+    body: JsonBody<serde_json::Value>,
+) -> Response {
+    let hash = canonical_hash(&body.value);
+    idempotency::run(
+        &app.clone(),
+        &tenant.clone(),
+        key,
+        "POST /v1/trackers",
+        &hash,
+        |owned| async move {
+            let input: TrackerIn = parse_value(body.value)?;
+            let number: TrackingNumber = input.tracking_number.parse().map_err(
+                |e: shiphub_carriers::model::InvalidValue| {
+                    ApiError::field("/tracking_number", e.message)
+                },
+            )?;
+            let (carrier, number) = carrier_for(&app, &number, input.carrier.as_deref())?;
+            let account = app
+                .store
+                .list_accounts(&tenant)
+                .await?
+                .into_iter()
+                .find(|a| a.carrier == carrier)
+                .map(|a| a.id);
+            let now = OffsetDateTime::now_utc();
+            let t = new_tracker(
+                &app.tracking,
+                now,
+                number.as_str(),
+                &carrier,
+                account,
+                None,
+                None,
+                None,
+            );
+            let existing = app
+                .store
+                .find_tracker(&tenant, &carrier, number.as_str())
+                .await?;
+            if let Some(found) = existing {
+                return Ok(Answer::json(
+                    StatusCode::OK,
+                    &tracker_view(&app, &found).await?,
+                ));
+            }
+            let answer = Answer::json(StatusCode::CREATED, &tracker_view(&app, &t).await?);
+            let (stored, created) = app
+                .store
+                .insert_tracker(&tenant, &t, answer.completion(&owned).as_ref())
+                .await?;
+            if created {
+                Ok(answer)
+            } else {
+                Ok(Answer::json(
+                    StatusCode::OK,
+                    &tracker_view(&app, &stored).await?,
+                ))
+            }
+        },
+    )
+    .await
+}
+
+async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<TrackerRecord, ApiError> {
+    let id = TrackerId::parse(id).ok_or(ApiError::NotFound("tracker"))?;
+    app.store
+        .get_tracker(tenant, &id)
+        .await?
+        .ok_or(ApiError::NotFound("tracker"))
+}
+
+/// A tracker: status, sub-status, the carrier's raw code, scans (time with offset, place,
+/// text), estimated delivery, signed by, last and next check.
+#[utoipa::path(get, path = "/v1/trackers/{id}", tag = "tracking", params(("id" = String, Path)),
+    responses((status = 200, description = "the tracker"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_tracker(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let t = load(&app, &tenant, &id).await?;
+    Ok(axum::Json(tracker_view(&app, &t).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct TrackerListParams {
+    /// Only trackers in this status (`in_transit`, `delivered`, `exception`, …).
+    status: Option<String>,
+    cursor: Option<String>,
+    /// 1 to 100 (default 20).
+    limit: Option<u32>,
+}
+
+/// Trackers, newest first.
+#[utoipa::path(get, path = "/v1/trackers", tag = "tracking", params(TrackerListParams),
+    responses((status = 200, description = "a page of trackers")))]
+async fn list_trackers(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Query(p): Query<TrackerListParams>,
+) -> Result<axum::Json<List<serde_json::Value>>, ApiError> {
+    let limit = p.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::field("/limit", "must be between 1 and 100"));
+    }
+    let cursor = p
+        .cursor
+        .as_deref()
+        .map(|c| {
+            TrackerId::parse(c)
+                .ok_or_else(|| ApiError::field("/cursor", "not a cursor from this API"))
+        })
+        .transpose()?;
+    let mut rows = app
+        .store
+        .list_trackers(&tenant, p.status.as_deref(), cursor.as_ref(), limit + 1)
+        .await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| rows.last().map(|t| t.id.to_string()))
+        .flatten();
+    Ok(axum::Json(List {
+        data: rows.iter().map(|t| tracker_json(t, None)).collect(),
+        next_cursor,
+    }))
+}

@@ -1,0 +1,525 @@
+//! Trackers, their deduplicated scans, leases for the poll scheduler, and instance
+//! heartbeats (migration 0006).
+
+use sha2::{Digest, Sha256};
+use shiphub_carriers::model::{Location, TrackingEvent, TrackingStatus};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::{OffsetDateTime, UtcOffset};
+
+use super::{NewEvent, Result, Store, StoreError, from_millis, insert_events, millis};
+use crate::ids::{AccountId, ShipmentId, TenantId, TrackerId};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrackerRecord {
+    pub id: TrackerId,
+    pub tracking_number: String,
+    pub carrier: String,
+    pub carrier_account_id: Option<AccountId>,
+    pub shipment_id: Option<ShipmentId>,
+    /// The bought service's class (`express`, `standard`, …): sets the normal scan gap.
+    pub service_class: Option<String>,
+    pub status: TrackingStatus,
+    pub sub_status: Option<String>,
+    /// The carrier's own code of the latest scan (kept even when we cannot map it).
+    pub carrier_status_code: Option<String>,
+    /// ISO dates.
+    pub estimated_delivery: Option<String>,
+    pub promised_date: Option<String>,
+    pub signed_by: Option<String>,
+    /// `no_carrier_account` while no account of the carrier exists.
+    pub waiting_reason: Option<String>,
+    /// 0 = urgent (out for delivery, exception, past its date): polled first when quota is short.
+    pub urgency: i64,
+    /// Consecutive failed checks (backoff).
+    pub failures: u32,
+    pub last_event_at: Option<OffsetDateTime>,
+    pub last_checked_at: Option<OffsetDateTime>,
+    /// `None`: not polled any more.
+    pub next_check_at: Option<OffsetDateTime>,
+    pub delivered_at: Option<OffsetDateTime>,
+    pub had_exception: bool,
+    pub stalled_notified: bool,
+    pub late_notified: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// A tracker the scheduler holds a lease on.
+#[derive(Clone, Debug)]
+pub struct ClaimedTracker {
+    pub tenant: TenantId,
+    pub tracker: TrackerRecord,
+}
+
+/// One row for the timeliness report.
+#[derive(Clone, Debug)]
+pub struct TimelinessRow {
+    pub carrier: String,
+    pub service_code: String,
+    /// The stored ship request (for the lane).
+    pub request: String,
+    pub status: TrackingStatus,
+    pub shipped_at: OffsetDateTime,
+    pub delivered_at: Option<OffsetDateTime>,
+    pub promised_date: Option<String>,
+    pub estimated_delivery: Option<String>,
+    pub had_exception: bool,
+}
+
+const COLUMNS: &str = "id, tracking_number, carrier, carrier_account_id, shipment_id, service_class, status, \
+     sub_status, carrier_status_code, estimated_delivery, promised_date, signed_by, waiting_reason, urgency, \
+     failures, last_event_at, last_checked_at, next_check_at, delivered_at, had_exception, stalled_notified, \
+     late_notified, created_at, updated_at";
+
+pub fn status_name(s: TrackingStatus) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn parse_status(s: &str) -> TrackingStatus {
+    serde_json::from_value(serde_json::Value::String(s.into())).unwrap_or(TrackingStatus::Unknown)
+}
+
+/// Scans are the same scan when time, carrier code and text agree.
+fn dedupe_key(e: &TrackingEvent) -> String {
+    let mut h = Sha256::new();
+    h.update(millis(e.occurred_at).to_le_bytes());
+    h.update(e.carrier_code.as_bytes());
+    h.update([0]);
+    h.update(e.description.as_bytes());
+    hex::encode(&h.finalize()[..16])
+}
+
+async fn insert_tracker_tx(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &TenantId,
+    t: &TrackerRecord,
+) -> Result<bool> {
+    let r = sqlx::query(
+        "INSERT INTO trackers (id, tenant_id, tracking_number, carrier, carrier_account_id, shipment_id, service_class, \
+         status, promised_date, estimated_delivery, waiting_reason, urgency, next_check_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         ON CONFLICT (tenant_id, carrier, tracking_number) DO NOTHING",
+    )
+    .bind(t.id.as_str())
+    .bind(tenant.as_str())
+    .bind(&t.tracking_number)
+    .bind(&t.carrier)
+    .bind(t.carrier_account_id.as_ref().map(AccountId::as_str))
+    .bind(t.shipment_id.as_ref().map(ShipmentId::as_str))
+    .bind(t.service_class.as_deref())
+    .bind(status_name(t.status))
+    .bind(t.promised_date.as_deref())
+    .bind(t.estimated_delivery.as_deref())
+    .bind(t.waiting_reason.as_deref())
+    .bind(t.urgency)
+    .bind(t.next_check_at.map(millis))
+    .bind(millis(t.created_at))
+    .bind(millis(t.updated_at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub(super) async fn insert_tracker_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &TenantId,
+    t: &TrackerRecord,
+) -> Result<()> {
+    insert_tracker_tx(tx, tenant, t).await.map(|_| ())
+}
+
+impl Store {
+    /// Creates a tracker; when the tenant already follows that number with that carrier,
+    /// returns the existing one instead (`false`).
+    pub async fn insert_tracker(
+        &self,
+        tenant: &TenantId,
+        t: &TrackerRecord,
+        idem: Option<&super::IdemCompletion>,
+    ) -> Result<(TrackerRecord, bool)> {
+        let mut tx = self.writer.begin().await?;
+        let created = insert_tracker_tx(&mut tx, tenant, t).await?;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND carrier = $2 AND tracking_number = $3"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(&t.carrier)
+            .bind(&t.tracking_number)
+            .fetch_one(&mut *tx)
+            .await?;
+        if let Some(c) = idem {
+            super::complete_idem(&mut tx, tenant, c).await?;
+        }
+        tx.commit().await?;
+        Ok((tracker_from_row(&row)?, created))
+    }
+
+    pub async fn get_tracker(
+        &self,
+        tenant: &TenantId,
+        id: &TrackerId,
+    ) -> Result<Option<TrackerRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(tracker_from_row).transpose()
+    }
+
+    pub async fn tracker_for_shipment(
+        &self,
+        tenant: &TenantId,
+        shipment: &ShipmentId,
+    ) -> Result<Option<TrackerRecord>> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND shipment_id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(shipment.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(tracker_from_row).transpose()
+    }
+
+    /// The tenant's tracker for a number of a carrier.
+    pub async fn find_tracker(
+        &self,
+        tenant: &TenantId,
+        carrier: &str,
+        number: &str,
+    ) -> Result<Option<TrackerRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND carrier = $2 AND tracking_number = $3"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(carrier)
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(tracker_from_row).transpose()
+    }
+
+    /// Newest first, optionally by status; `before` is the cursor.
+    pub async fn list_trackers(
+        &self,
+        tenant: &TenantId,
+        status: Option<&str>,
+        before: Option<&TrackerId>,
+        limit: u32,
+    ) -> Result<Vec<TrackerRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND ($2 = '' OR status = $2) \
+             AND ($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(status.unwrap_or(""))
+            .bind(before.map_or("", TrackerId::as_str))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(tracker_from_row).collect()
+    }
+
+    /// Scans of a tracker, oldest first.
+    pub async fn tracking_events(&self, tracker: &TrackerId) -> Result<Vec<TrackingEvent>> {
+        let rows = sqlx::query(
+            "SELECT occurred_at, offset_seconds, status, carrier_code, sub_status, description, location \
+             FROM tracking_events WHERE tracker_id = $1 ORDER BY occurred_at, dedupe_key",
+        )
+        .bind(tracker.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let offset: i64 = r.try_get("offset_seconds")?;
+                let offset = UtcOffset::from_whole_seconds(offset as i32).unwrap_or(UtcOffset::UTC);
+                let location: Option<String> = r.try_get("location")?;
+                Ok(TrackingEvent {
+                    occurred_at: from_millis(r.try_get("occurred_at")?).to_offset(offset),
+                    status: parse_status(&r.try_get::<String, _>("status")?),
+                    carrier_code: r.try_get("carrier_code")?,
+                    sub_status: r.try_get("sub_status")?,
+                    description: r.try_get("description")?,
+                    location: location
+                        .map(|l| serde_json::from_str::<Location>(&l))
+                        .transpose()
+                        .map_err(|e| StoreError::Corrupt(format!("event location: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    /// Trackers that waited for an account of `carrier` start being polled with `account`.
+    pub async fn attach_waiting_trackers(
+        &self,
+        tenant: &TenantId,
+        carrier: &str,
+        account: &AccountId,
+        now: OffsetDateTime,
+    ) -> Result<u64> {
+        let r = sqlx::query(
+            "UPDATE trackers SET carrier_account_id = $1, waiting_reason = NULL, next_check_at = $2, updated_at = $2 \
+             WHERE tenant_id = $3 AND carrier = $4 AND carrier_account_id IS NULL",
+        )
+        .bind(account.as_str())
+        .bind(millis(now))
+        .bind(tenant.as_str())
+        .bind(carrier)
+        .execute(&self.writer)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
+    /// Leases up to `limit` due trackers to `owner` until `now + lease`, urgent first, then
+    /// the longest overdue. A tracker leased by a live instance is never handed out twice;
+    /// an expired lease (its instance died) is taken over.
+    pub async fn claim_due_trackers(
+        &self,
+        owner: &str,
+        now: OffsetDateTime,
+        lease: std::time::Duration,
+        limit: u32,
+    ) -> Result<Vec<ClaimedTracker>> {
+        let sql = format!(
+            "UPDATE trackers SET lease_owner = $1, lease_until = $2 \
+             WHERE id IN (SELECT id FROM trackers WHERE next_check_at <= $3 AND carrier_account_id IS NOT NULL \
+                          AND (lease_until IS NULL OR lease_until < $3) ORDER BY urgency, next_check_at LIMIT $4) \
+             AND next_check_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+             RETURNING tenant_id, {COLUMNS}"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(owner)
+            .bind(millis(now + lease))
+            .bind(millis(now))
+            .bind(i64::from(limit))
+            .fetch_all(&self.writer)
+            .await?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                Ok(ClaimedTracker {
+                    tenant: TenantId::from_db(r.try_get("tenant_id")?),
+                    tracker: tracker_from_row(r)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        out.sort_by(|a, b| {
+            (a.tracker.urgency, a.tracker.next_check_at)
+                .cmp(&(b.tracker.urgency, b.tracker.next_check_at))
+        });
+        Ok(out)
+    }
+
+    /// Records what a check (poll or push) found: new scans are stored (duplicates dropped),
+    /// then `decide` turns the tracker as it is now and the scans that were new into the
+    /// tracker's next state and the outbox events it emits — all in one transaction, and the
+    /// lease (when `owner` holds one) is released.
+    pub async fn record_tracking(
+        &self,
+        tenant: &TenantId,
+        id: &TrackerId,
+        owner: Option<&str>,
+        scans: &[TrackingEvent],
+        decide: impl FnOnce(&TrackerRecord, &[TrackingEvent]) -> (TrackerRecord, Vec<NewEvent>),
+    ) -> Result<Option<TrackerRecord>> {
+        let mut tx = self.writer.begin().await?;
+        let mut fresh = vec![];
+        for e in scans {
+            let r = sqlx::query(
+                "INSERT INTO tracking_events (tracker_id, dedupe_key, occurred_at, offset_seconds, status, carrier_code, \
+                 sub_status, description, location) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (tracker_id, dedupe_key) DO NOTHING",
+            )
+            .bind(id.as_str())
+            .bind(dedupe_key(e))
+            .bind(millis(e.occurred_at))
+            .bind(i64::from(e.occurred_at.offset().whole_seconds()))
+            .bind(status_name(e.status))
+            .bind(&e.carrier_code)
+            .bind(e.sub_status.as_deref())
+            .bind(&e.description)
+            .bind(
+                e.location
+                    .as_ref()
+                    .map(|l| serde_json::to_string(l).expect("location serializes")),
+            )
+            .execute(&mut *tx)
+            .await?;
+            if r.rows_affected() == 1 {
+                fresh.push(e.clone());
+            }
+        }
+        let sql = format!("SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND id = $2");
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let current = tracker_from_row(&row)?;
+        let (next, events) = decide(&current, &fresh);
+        sqlx::query(
+            "UPDATE trackers SET status = $1, sub_status = $2, carrier_status_code = $3, estimated_delivery = $4, \
+             signed_by = $5, urgency = $6, failures = $7, last_event_at = $8, last_checked_at = $9, next_check_at = $10, \
+             delivered_at = $11, had_exception = $12, stalled_notified = $13, late_notified = $14, updated_at = $15, \
+             lease_owner = CASE WHEN lease_owner = $16 THEN NULL ELSE lease_owner END, \
+             lease_until = CASE WHEN lease_owner = $16 THEN NULL ELSE lease_until END \
+             WHERE tenant_id = $17 AND id = $18",
+        )
+        .bind(status_name(next.status))
+        .bind(next.sub_status.as_deref())
+        .bind(next.carrier_status_code.as_deref())
+        .bind(next.estimated_delivery.as_deref())
+        .bind(next.signed_by.as_deref())
+        .bind(next.urgency)
+        .bind(i64::from(next.failures))
+        .bind(next.last_event_at.map(millis))
+        .bind(next.last_checked_at.map(millis))
+        .bind(next.next_check_at.map(millis))
+        .bind(next.delivered_at.map(millis))
+        .bind(i64::from(next.had_exception))
+        .bind(i64::from(next.stalled_notified))
+        .bind(i64::from(next.late_notified))
+        .bind(millis(next.updated_at))
+        .bind(owner.unwrap_or(""))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        insert_events(&mut tx, tenant, &events, next.updated_at).await?;
+        tx.commit().await?;
+        Ok(Some(next))
+    }
+
+    /// A failed check: the tracker is retried at `next_check_at`, and the lease released.
+    pub async fn tracker_check_failed(
+        &self,
+        id: &TrackerId,
+        owner: &str,
+        failures: u32,
+        next_check_at: OffsetDateTime,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE trackers SET failures = $1, next_check_at = $2, lease_owner = NULL, lease_until = NULL \
+             WHERE id = $3 AND lease_owner = $4",
+        )
+        .bind(i64::from(failures))
+        .bind(millis(next_check_at))
+        .bind(id.as_str())
+        .bind(owner)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Records that `instance` is alive, and returns how many instances are (seen within
+    /// `window`), itself included.
+    pub async fn scheduler_heartbeat(
+        &self,
+        instance: &str,
+        now: OffsetDateTime,
+        window: std::time::Duration,
+    ) -> Result<u32> {
+        sqlx::query(
+            "INSERT INTO scheduler_instances (id, seen_at) VALUES ($1, $2) \
+             ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
+        )
+        .bind(instance)
+        .bind(millis(now))
+        .execute(&self.writer)
+        .await?;
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM scheduler_instances WHERE seen_at >= $1")
+            .bind(millis(now - window))
+            .fetch_one(&self.pool)
+            .await?;
+        let n: i64 = row.try_get("n")?;
+        Ok(u32::try_from(n).unwrap_or(1).max(1))
+    }
+
+    /// Trackers of shipments bought in [from, to), for the timeliness report.
+    pub async fn timeliness_rows(
+        &self,
+        tenant: &TenantId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<TimelinessRow>> {
+        let rows = sqlx::query(
+            "SELECT t.carrier, s.service_code, s.request, t.status, s.created_at, t.delivered_at, \
+             t.promised_date, t.estimated_delivery, t.had_exception \
+             FROM trackers t JOIN shipments s ON s.id = t.shipment_id \
+             WHERE t.tenant_id = $1 AND s.created_at >= $2 AND s.created_at < $3",
+        )
+        .bind(tenant.as_str())
+        .bind(millis(from))
+        .bind(millis(to))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TimelinessRow {
+                    carrier: r.try_get("carrier")?,
+                    service_code: r.try_get("service_code")?,
+                    request: r.try_get("request")?,
+                    status: parse_status(&r.try_get::<String, _>("status")?),
+                    shipped_at: from_millis(r.try_get("created_at")?),
+                    delivered_at: r
+                        .try_get::<Option<i64>, _>("delivered_at")?
+                        .map(from_millis),
+                    promised_date: r.try_get("promised_date")?,
+                    estimated_delivery: r.try_get("estimated_delivery")?,
+                    had_exception: r.try_get::<i64, _>("had_exception")? != 0,
+                })
+            })
+            .collect()
+    }
+}
+
+fn tracker_from_row(r: &AnyRow) -> Result<TrackerRecord> {
+    let flag = |c: &str| -> Result<bool> { Ok(r.try_get::<i64, _>(c)? != 0) };
+    let time = |c: &str| -> Result<Option<OffsetDateTime>> {
+        Ok(r.try_get::<Option<i64>, _>(c)?.map(from_millis))
+    };
+    let failures: i64 = r.try_get("failures")?;
+    Ok(TrackerRecord {
+        id: TrackerId::from_db(r.try_get("id")?),
+        tracking_number: r.try_get("tracking_number")?,
+        carrier: r.try_get("carrier")?,
+        carrier_account_id: r
+            .try_get::<Option<String>, _>("carrier_account_id")?
+            .map(AccountId::from_db),
+        shipment_id: r
+            .try_get::<Option<String>, _>("shipment_id")?
+            .map(ShipmentId::from_db),
+        service_class: r.try_get("service_class")?,
+        status: parse_status(&r.try_get::<String, _>("status")?),
+        sub_status: r.try_get("sub_status")?,
+        carrier_status_code: r.try_get("carrier_status_code")?,
+        estimated_delivery: r.try_get("estimated_delivery")?,
+        promised_date: r.try_get("promised_date")?,
+        signed_by: r.try_get("signed_by")?,
+        waiting_reason: r.try_get("waiting_reason")?,
+        urgency: r.try_get("urgency")?,
+        failures: u32::try_from(failures).unwrap_or(u32::MAX),
+        last_event_at: time("last_event_at")?,
+        last_checked_at: time("last_checked_at")?,
+        next_check_at: time("next_check_at")?,
+        delivered_at: time("delivered_at")?,
+        had_exception: flag("had_exception")?,
+        stalled_notified: flag("stalled_notified")?,
+        late_notified: flag("late_notified")?,
+        created_at: from_millis(r.try_get("created_at")?),
+        updated_at: from_millis(r.try_get("updated_at")?),
+    })
+}

@@ -1,0 +1,242 @@
+//! The tracking scheduler through the real binary: sandbox parcels bought with each scripted
+//! scenario are polled on their own (a day of intervals runs in seconds with
+//! `--tracking-speedup`) and each produces its event for subscribers; trackers for numbers
+//! shipped elsewhere are detected, wait for an account, and start when one is added.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    key: String,
+}
+
+impl Api {
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (
+            res.status().as_u16(),
+            res.json().await.unwrap_or(Value::Null),
+        )
+    }
+    async fn get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+    async fn events(&self) -> Vec<Value> {
+        let mut all = vec![];
+        let mut cursor = String::new();
+        loop {
+            let page = self.get(&format!("/v1/events?limit=100{cursor}")).await;
+            all.extend(page["data"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = format!("&cursor={c}"),
+                None => return all,
+            }
+        }
+    }
+}
+
+fn shipment(account: &str, reference: &str, ship_date: &str) -> Value {
+    json!({"from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US"},
+           "to":{"name":"Receiver","street":["1 Market St"],"city":"San Francisco","state":"CA","postal_code":"94105","country":"US"},
+           "parcels":[{"weight":{"value":"1","unit":"kg"}}], "ship_date": ship_date,
+           "carrier_account": account, "service": "express", "reference": reference})
+}
+
+#[tokio::test]
+async fn every_sandbox_scenario_is_polled_to_its_event() {
+    // 20,000× faster: 4 h in transit → 0.7 s; express stall gap 36 h → 6.5 s.
+    let hub = common::start_with(
+        tempfile::tempdir().unwrap(),
+        &["--tracking-speedup", "20000", "--tracking-tick-ms", "100"],
+    );
+    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+    let api = Api {
+        http: reqwest::Client::new(),
+        base: hub.base.clone(),
+        key: boot["api_key"].as_str().unwrap().into(),
+    };
+    let (s, acc) = api
+        .post(
+            "/v1/carrier-accounts",
+            json!({"carrier":"sandbox","name":"fast","credentials":{"step_seconds":1}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{acc}");
+    let account = acc["id"].as_str().unwrap().to_string();
+    let today = time::OffsetDateTime::now_utc().date();
+    let long_ago = (today - time::Duration::days(14)).to_string();
+    let mut bought = vec![];
+    for (reference, date) in [
+        ("PLAIN", today.to_string()),
+        ("EXCEPTION", today.to_string()),
+        ("ATTEMPT_FAIL", today.to_string()),
+        ("RETURN", today.to_string()),
+        ("STALL", today.to_string()),
+        ("LATE-PLAIN", long_ago),
+    ] {
+        let (s, shp) = api
+            .post("/v1/shipments", shipment(&account, reference, &date))
+            .await;
+        assert_eq!(s, 201, "{shp}");
+        bought.push((reference, shp["id"].as_str().unwrap().to_string()));
+    }
+    let id_of = |r: &str| bought.iter().find(|(x, _)| *x == r).unwrap().1.clone();
+    let expected: Vec<(&str, &str, Option<&str>)> = vec![
+        ("PLAIN", "shipment.delivered", None),
+        ("EXCEPTION", "shipment.exception", Some("exception")),
+        ("EXCEPTION", "shipment.delivered", None),
+        ("ATTEMPT_FAIL", "shipment.exception", Some("attempt_failed")),
+        ("RETURN", "shipment.exception", Some("returned")),
+        ("STALL", "shipment.stalled", None),
+        ("LATE-PLAIN", "shipment.late", None),
+    ];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let events = api.events().await;
+        let found = |r: &str, kind: &str, reason: Option<&str>| {
+            events.iter().any(|e| {
+                e["type"] == kind
+                    && e["data"]["shipment_id"] == id_of(r).as_str()
+                    && reason.is_none_or(|x| {
+                        e["data"]["reason"]
+                            .as_str()
+                            .is_some_and(|y| y == x || x == "exception")
+                    })
+            })
+        };
+        let missing: Vec<_> = expected
+            .iter()
+            .filter(|(r, k, why)| !found(r, k, *why))
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still missing: {missing:?}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let events = api.events().await;
+    let count = |kind: &str, r: &str| {
+        events
+            .iter()
+            .filter(|e| e["type"] == kind && e["data"]["shipment_id"] == id_of(r).as_str())
+            .count()
+    };
+    // Each said once, however many polls saw it; a stalled parcel is never "delivered".
+    assert_eq!(count("shipment.delivered", "PLAIN"), 1);
+    assert_eq!(count("shipment.stalled", "STALL"), 1);
+    assert_eq!(count("shipment.delivered", "STALL"), 0);
+    assert_eq!(count("shipment.late", "LATE-PLAIN"), 1);
+    // The tracker shows the whole story; delivered ones are no longer polled.
+    let list = api.get("/v1/trackers?status=delivered&limit=100").await;
+    let delivered = list["data"].as_array().unwrap();
+    assert!(delivered.iter().all(|t| t["next_check_at"].is_null()));
+    let plain = delivered
+        .iter()
+        .find(|t| t["shipment_id"] == id_of("PLAIN").as_str())
+        .expect("the plain parcel is delivered");
+    let full = api
+        .get(&format!("/v1/trackers/{}", plain["id"].as_str().unwrap()))
+        .await;
+    let codes: Vec<&str> = full["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["carrier_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        ["LC", "PU", "AR", "OD", "DL"],
+        "each scan once, oldest first"
+    );
+    assert!(full["last_checked_at"].is_string());
+}
+
+#[tokio::test]
+async fn numbers_shipped_elsewhere_are_detected_wait_for_an_account_and_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::db_url(dir.path());
+    let created: Value =
+        serde_json::from_str(common::cli(&db, &["tenant", "create", "acme"]).trim()).unwrap();
+    let hub = common::start_with(
+        dir,
+        &["--tracking-speedup", "20000", "--tracking-tick-ms", "100"],
+    );
+    let api = Api {
+        http: reqwest::Client::new(),
+        base: hub.base.clone(),
+        key: created["api_key"].as_str().unwrap().into(),
+    };
+    // Not a tracking number of any carrier.
+    let (s, p) = api
+        .post("/v1/trackers", json!({"tracking_number": "HELLO123456"}))
+        .await;
+    assert_eq!(s, 422);
+    assert_eq!(p["errors"][0]["pointer"], "/tracking_number", "{p}");
+    // A UPS 1Z number (check digit right): detected, and waits for a UPS account.
+    let (s, t) = api
+        .post(
+            "/v1/trackers",
+            json!({"tracking_number": "1Z999AA10123456784"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    assert_eq!(t["carrier"], "ups");
+    assert_eq!(t["waiting_reason"], "no_carrier_account");
+    assert!(t["next_check_at"].is_null());
+    let (s, again) = api
+        .post(
+            "/v1/trackers",
+            json!({"tracking_number": "1z999aa10123456784"}),
+        )
+        .await;
+    assert_eq!(s, 200, "the same parcel is followed once");
+    assert_eq!(again["id"], t["id"]);
+
+    // A sandbox number from another tenant's purchase: the acme tenant has no sandbox
+    // account yet, so it waits; adding one starts the polling.
+    let number = "SB0179601871630612";
+    let (s, sb) = api
+        .post("/v1/trackers", json!({"tracking_number": number}))
+        .await;
+    assert_eq!(s, 201, "{sb}");
+    assert_eq!(sb["carrier"], "sandbox");
+    assert_eq!(sb["waiting_reason"], "no_carrier_account");
+    let (s, _) = api
+        .post(
+            "/v1/carrier-accounts",
+            json!({"carrier":"sandbox","name":"sb","credentials":{"step_seconds":1}}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let path = format!("/v1/trackers/{}", sb["id"].as_str().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let t = api.get(&path).await;
+        if t["waiting_reason"].is_null() && t["last_checked_at"].is_string() {
+            assert!(!t["events"].as_array().unwrap().is_empty(), "{t}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the tracker never started: {t}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
