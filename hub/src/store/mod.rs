@@ -17,14 +17,14 @@ use crate::ids::{AccountId, ApiKeyId, DocumentId, EventId, ShipmentId, TenantId}
 
 mod print;
 mod rate_cards;
-mod trackers;
 #[cfg(test)]
 mod tests;
+mod trackers;
 mod webhooks;
 
 pub use print::{AckOutcome, JobAck, PrintJobRecord, ShipmentExtras, StationRecord};
-pub use trackers::{ClaimedTracker, TimelinessRow, TrackerRecord, status_name};
 pub use rate_cards::RateCardVersion;
+pub use trackers::{ClaimedTracker, TimelinessRow, TrackerRecord, status_name};
 pub use webhooks::{
     AfterAttempt, AttemptRecord, AttemptResult, ClaimedDelivery, DeliveryRecord, EndpointRecord,
     RecoverFrom,
@@ -242,6 +242,14 @@ impl Store {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.writer).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
+        Ok(())
+    }
+
+    /// Runs one statement as given (test and admin harnesses: schemas).
+    pub async fn execute_raw(&self, sql: &str) -> Result<()> {
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -645,7 +645,17 @@ async fn print_jobs_expire_unclaimed_with_an_event_and_print_on_purchase_is_atom
     let orphan = job(&st.id, &dup.id, Duration::from_secs(60));
     assert!(
         store
-            .insert_shipment_with(&t, &dup, &[], &[], ShipmentExtras { job: Some(&orphan), tracker: None }, None)
+            .insert_shipment_with(
+                &t,
+                &dup,
+                &[],
+                &[],
+                ShipmentExtras {
+                    job: Some(&orphan),
+                    tracker: None
+                },
+                None
+            )
             .await
             .is_err()
     );
@@ -653,7 +663,17 @@ async fn print_jobs_expire_unclaimed_with_an_event_and_print_on_purchase_is_atom
     let fresh = shipment(&acc, 3);
     let with = job(&st.id, &fresh.id, Duration::from_secs(60));
     store
-        .insert_shipment_with(&t, &fresh, &[], &[], ShipmentExtras { job: Some(&with), tracker: None }, None)
+        .insert_shipment_with(
+            &t,
+            &fresh,
+            &[],
+            &[],
+            ShipmentExtras {
+                job: Some(&with),
+                tracker: None,
+            },
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(status(with.id.clone()).await, "queued");

@@ -279,11 +279,36 @@ impl Store {
         Ok(r.rows_affected())
     }
 
-    /// Leases up to `limit` due trackers to `owner` until `now + lease`, urgent first, then
-    /// the longest overdue. A tracker leased by a live instance is never handed out twice;
-    /// an expired lease (its instance died) is taken over.
+    /// Accounts with trackers due now and not leased (at most `limit`).
+    pub async fn due_accounts(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<(TenantId, AccountId)>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT tenant_id, carrier_account_id FROM trackers WHERE next_check_at <= $1              AND carrier_account_id IS NOT NULL AND (lease_until IS NULL OR lease_until < $1) LIMIT $2",
+        )
+        .bind(millis(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    TenantId::from_db(r.try_get("tenant_id")?),
+                    AccountId::from_db(r.try_get("carrier_account_id")?),
+                ))
+            })
+            .collect()
+    }
+
+    /// Leases up to `limit` of an account's due trackers to `owner` until `now + lease`,
+    /// urgent first, then the longest overdue. A tracker leased by a live instance is never
+    /// handed out twice (the outer condition is re-checked against a concurrent claim on
+    /// PostgreSQL); an expired lease (its instance died) is taken over.
     pub async fn claim_due_trackers(
         &self,
+        account: &AccountId,
         owner: &str,
         now: OffsetDateTime,
         lease: std::time::Duration,
@@ -291,14 +316,15 @@ impl Store {
     ) -> Result<Vec<ClaimedTracker>> {
         let sql = format!(
             "UPDATE trackers SET lease_owner = $1, lease_until = $2 \
-             WHERE id IN (SELECT id FROM trackers WHERE next_check_at <= $3 AND carrier_account_id IS NOT NULL \
-                          AND (lease_until IS NULL OR lease_until < $3) ORDER BY urgency, next_check_at LIMIT $4) \
-             AND next_check_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+             WHERE id IN (SELECT id FROM trackers WHERE carrier_account_id = $3 AND next_check_at <= $4 \
+                          AND (lease_until IS NULL OR lease_until < $4) ORDER BY urgency, next_check_at LIMIT $5) \
+             AND next_check_at <= $4 AND (lease_until IS NULL OR lease_until < $4) \
              RETURNING tenant_id, {COLUMNS}"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(owner)
             .bind(millis(now + lease))
+            .bind(account.as_str())
             .bind(millis(now))
             .bind(i64::from(limit))
             .fetch_all(&self.writer)
@@ -317,6 +343,17 @@ impl Store {
                 .cmp(&(b.tracker.urgency, b.tracker.next_check_at))
         });
         Ok(out)
+    }
+
+    /// Many trackers in one transaction (imports, tests, benchmarks); existing ones are kept.
+    pub async fn insert_trackers(&self, tenant: &TenantId, ts: &[TrackerRecord]) -> Result<u64> {
+        let mut tx = self.writer.begin().await?;
+        let mut n = 0;
+        for t in ts {
+            n += u64::from(insert_tracker_tx(&mut tx, tenant, t).await?);
+        }
+        tx.commit().await?;
+        Ok(n)
     }
 
     /// Records what a check (poll or push) found: new scans are stored (duplicates dropped),
@@ -421,6 +458,47 @@ impl Store {
         .bind(owner)
         .execute(&self.writer)
         .await?;
+        Ok(())
+    }
+
+    /// Tracking numbers of the trackers `owner` holds a live lease on (operations: what a
+    /// stopped instance left behind).
+    pub async fn leased_by(&self, owner: &str, now: OffsetDateTime) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT tracking_number FROM trackers WHERE lease_owner = $1 AND lease_until >= $2",
+        )
+        .bind(owner)
+        .bind(millis(now))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get("tracking_number")?))
+            .collect()
+    }
+
+    /// Gives leased trackers back, due at `at`, in one statement.
+    pub async fn release_trackers(
+        &self,
+        ids: &[TrackerId],
+        owner: &str,
+        at: OffsetDateTime,
+    ) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let marks: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "UPDATE trackers SET next_check_at = $1, lease_owner = NULL, lease_until = NULL \
+             WHERE lease_owner = $2 AND id IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(millis(at))
+            .bind(owner);
+        for id in ids {
+            q = q.bind(id.as_str());
+        }
+        q.execute(&self.writer).await?;
         Ok(())
     }
 

@@ -7,29 +7,83 @@
 //! jitter, so an outage never turns into a retry storm.
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use shiphub_carriers::model::{TrackingNumber, TrackingResult};
 use shiphub_carriers::{Capability, Carrier, CarrierError, RequestQuota};
 use time::OffsetDateTime;
+use tokio::time::Instant;
 
 use super::{PollPolicy, decide};
-use crate::ids::AccountId;
+use crate::ids::{AccountId, TenantId};
 use crate::state::AppState;
 use crate::store::{ClaimedTracker, StoreError};
 
-/// Leased per round.
-const CLAIM: u32 = 200;
+/// Accounts looked at per round.
+const ACCOUNTS_PER_ROUND: u32 = 100;
+/// Most trackers leased for one account per round.
+const MAX_CLAIM: u32 = 500;
+/// A round leases what the budget covers now plus what it will cover this much later, so
+/// calls keep flowing while the next round is prepared.
+const LOOKAHEAD: Duration = Duration::from_millis(500);
+/// Carrier calls of one account in flight at once.
+const POLLS_IN_FLIGHT: usize = 16;
 
-struct Budget {
-    limiter: DefaultDirectRateLimiter,
-    /// Instances the quota was divided by.
+/// An account's share of its carrier quota: a token bucket refilled at `rate` per second up
+/// to `burst`. The scheduler leases only as many trackers as it has tokens for, so it never
+/// waits on the carrier inside a lease and never asks beyond the quota.
+struct Bucket {
+    tokens: f64,
+    rate: f64,
+    burst: f64,
+    at: Instant,
     shares: u32,
-    paused_until: Option<OffsetDateTime>,
+    paused_until: Option<Instant>,
+}
+
+impl Bucket {
+    fn new(q: RequestQuota, shares: u32) -> Self {
+        let per = q.replenish_interval().as_secs_f64().max(1e-9);
+        let shares = shares.max(1);
+        let burst = (f64::from(q.burst.max(1)) / f64::from(shares)).max(1.0);
+        Bucket {
+            tokens: burst,
+            rate: 1.0 / per / f64::from(shares),
+            burst,
+            at: Instant::now(),
+            shares,
+            paused_until: None,
+        }
+    }
+    fn refill(&mut self, now: Instant) {
+        self.tokens =
+            (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
+        self.at = now;
+    }
+    /// Whole tokens available now (0 while paused).
+    fn available(&mut self, now: Instant) -> u32 {
+        if self.paused_until.is_some_and(|p| p > now) {
+            return 0;
+        }
+        self.refill(now);
+        self.tokens.floor() as u32
+    }
+    fn take(&mut self, now: Instant) -> bool {
+        if self.available(now) == 0 {
+            return false;
+        }
+        self.tokens -= 1.0;
+        true
+    }
+    /// When the next token will be there.
+    fn next_token(&self, now: Instant) -> Instant {
+        if let Some(p) = self.paused_until.filter(|p| *p > now) {
+            return p;
+        }
+        let missing = (1.0 - self.tokens).max(0.0);
+        now + Duration::from_secs_f64(missing / self.rate)
+    }
 }
 
 pub struct Scheduler {
@@ -37,17 +91,8 @@ pub struct Scheduler {
     policy: PollPolicy,
     /// This instance's id (lease owner).
     pub instance: String,
-    budgets: Mutex<HashMap<AccountId, Budget>>,
+    budgets: Mutex<HashMap<AccountId, Bucket>>,
     live: Mutex<u32>,
-}
-
-fn share(q: RequestQuota, shares: u32) -> Quota {
-    // Each instance gets 1/shares of the rate and of the burst.
-    let period = q.replenish_interval() * shares.max(1);
-    let burst = NonZeroU32::new((q.burst.max(1) / shares.max(1)).max(1)).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(period)
-        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-        .allow_burst(burst)
 }
 
 impl Scheduler {
@@ -61,160 +106,243 @@ impl Scheduler {
         })
     }
 
+    /// Records this instance's heartbeat and learns how many share the quotas.
+    pub async fn heartbeat(&self) -> Result<u32, StoreError> {
+        let n = self
+            .app
+            .store
+            .scheduler_heartbeat(
+                &self.instance,
+                OffsetDateTime::now_utc(),
+                Duration::from_secs(10),
+            )
+            .await?;
+        *self.live.lock().expect("live lock") = n;
+        Ok(n)
+    }
+
     /// Runs until the server shuts down.
     pub async fn run(self: Arc<Self>, tick: Duration) {
         let mut shutdown = self.app.shutdown.subscribe();
-        let mut last_beat = None::<tokio::time::Instant>;
+        let mut last_beat = None::<Instant>;
         loop {
             if last_beat.is_none_or(|t| t.elapsed() > Duration::from_secs(2)) {
-                match self
-                    .app
-                    .store
-                    .scheduler_heartbeat(
-                        &self.instance,
-                        OffsetDateTime::now_utc(),
-                        Duration::from_secs(10),
-                    )
-                    .await
-                {
-                    Ok(n) => *self.live.lock().expect("live lock") = n,
-                    Err(e) => tracing::warn!(error = %e, "scheduler heartbeat failed"),
+                if let Err(e) = self.heartbeat().await {
+                    tracing::warn!(error = %e, "scheduler heartbeat failed");
                 }
-                last_beat = Some(tokio::time::Instant::now());
+                last_beat = Some(Instant::now());
             }
-            let worked = match self.round().await {
-                Ok(n) => n,
+            let wake = match self.round().await {
+                Ok(next) => next,
                 Err(e) => {
                     tracing::warn!(error = %e, "scheduler round failed");
-                    0
+                    None
                 }
             };
             if *shutdown.borrow() {
                 return;
             }
-            if worked < CLAIM as usize {
+            let sleep = wake
+                .map(|w| w.saturating_duration_since(Instant::now()))
+                .unwrap_or(tick)
+                .min(tick);
+            if !sleep.is_zero() {
                 tokio::select! {
-                    _ = tokio::time::sleep(tick) => {}
+                    _ = tokio::time::sleep(sleep) => {}
                     _ = shutdown.changed() => return,
                 }
             }
         }
     }
 
-    /// One round: lease due trackers and check them. Returns how many were leased.
-    pub async fn round(self: &Arc<Self>) -> Result<usize, StoreError> {
+    /// One round: for each account with due trackers, lease as many as its budget covers and
+    /// check them. Returns when the next token of a waiting account arrives (`None`: no
+    /// account is waiting for budget).
+    pub async fn round(self: &Arc<Self>) -> Result<Option<Instant>, StoreError> {
         let now = OffsetDateTime::now_utc();
-        let claimed = self
-            .app
-            .store
-            .claim_due_trackers(&self.instance, now, self.policy.lease, CLAIM)
-            .await?;
-        let n = claimed.len();
-        let mut by_account: HashMap<AccountId, Vec<ClaimedTracker>> = HashMap::new();
-        for c in claimed {
-            if let Some(a) = c.tracker.carrier_account_id.clone() {
-                by_account.entry(a).or_default().push(c);
-            }
-        }
+        let due = self.app.store.due_accounts(now, ACCOUNTS_PER_ROUND).await?;
+        let mut wake: Option<Instant> = None;
         let mut tasks = tokio::task::JoinSet::new();
-        for (account, trackers) in by_account {
+        for (tenant, account) in due {
+            let Some((adapter, record)) = self.adapter(&tenant, &account).await else {
+                continue;
+            };
+            let batch = adapter.capabilities().track_batch_max.max(1) as u32;
+            let tokens = self.tokens(&account, adapter.quota());
+            if tokens == 0 {
+                let next = self.next_token(&account);
+                wake = Some(wake.map_or(next, |w| w.min(next)));
+                continue;
+            }
+            let claimed = self
+                .app
+                .store
+                .claim_due_trackers(
+                    &record.id,
+                    &self.instance,
+                    now,
+                    self.policy.lease,
+                    (self.lookahead(&account, tokens).saturating_mul(batch)).min(MAX_CLAIM),
+                )
+                .await?;
+            if claimed.is_empty() {
+                continue;
+            }
             let me = self.clone();
-            tasks.spawn(async move { me.check_account(account, trackers).await });
+            let acc = account.clone();
+            tasks.spawn(async move { me.check_account(acc, adapter, claimed).await });
+            // Come back when this account has budget again.
+            let next = self.next_token(&account);
+            wake = Some(wake.map_or(next, |w| w.min(next)));
         }
         while tasks.join_next().await.is_some() {}
-        Ok(n)
+        Ok(wake)
     }
 
-    /// Whether the account's budget covers one more call now; when not, the time it will.
-    fn spend(&self, account: &AccountId, quota: RequestQuota) -> Result<(), OffsetDateTime> {
-        let shares = *self.live.lock().expect("live lock");
-        let mut budgets = self.budgets.lock().expect("budget lock");
-        let b = budgets.entry(account.clone()).or_insert_with(|| Budget {
-            limiter: RateLimiter::direct(share(quota, shares)),
-            shares,
-            paused_until: None,
-        });
-        if b.shares != shares {
-            *b = Budget {
-                limiter: RateLimiter::direct(share(quota, shares)),
-                shares,
-                paused_until: b.paused_until,
-            };
-        }
-        let now = OffsetDateTime::now_utc();
-        if let Some(until) = b.paused_until {
-            if until > now {
-                return Err(until);
-            }
-            b.paused_until = None;
-        }
-        b.limiter.check().map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            now + wait
-        })
-    }
-
-    fn pause(&self, account: &AccountId, until: OffsetDateTime) {
-        if let Some(b) = self.budgets.lock().expect("budget lock").get_mut(account) {
-            b.paused_until = Some(until);
-        }
-    }
-
-    async fn check_account(self: Arc<Self>, account: AccountId, trackers: Vec<ClaimedTracker>) {
-        let tenant = trackers[0].tenant.clone();
-        let store = &self.app.store;
-        let record = match store.get_account(&tenant, &account).await {
+    async fn adapter(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+    ) -> Option<(Arc<dyn Carrier>, crate::store::AccountRecord)> {
+        let record = match self.app.store.get_account(tenant, account).await {
             Ok(Some(r)) => r,
-            Ok(None) | Err(_) => {
-                let later = OffsetDateTime::now_utc() + self.policy.max_backoff;
-                for c in &trackers {
-                    let _ = store
-                        .tracker_check_failed(
-                            &c.tracker.id,
-                            &self.instance,
-                            c.tracker.failures + 1,
-                            later,
-                        )
-                        .await;
-                }
-                return;
-            }
+            _ => return None,
         };
-        let adapter = match self
+        match self
             .app
             .carriers
-            .adapter(store, &tenant, &record, &self.app.master_key)
+            .adapter(&self.app.store, tenant, &record, &self.app.master_key)
             .await
         {
-            Ok(a) => a,
+            Ok(a) => Some((a, record)),
             Err(e) => {
                 tracing::warn!(account = %account, error = %e, "cannot build adapter for tracking");
-                self.back_off(&trackers, None).await;
-                return;
+                None
             }
-        };
-        let batch = adapter.capabilities().track_batch_max.max(1);
-        let quota = adapter.quota();
-        let mut rest = trackers.as_slice();
-        while !rest.is_empty() {
-            let (chunk, tail) = rest.split_at(batch.min(rest.len()));
-            rest = tail;
-            if let Err(when) = self.spend(&account, quota) {
-                // Out of budget: everything left goes back, due when there is room.
-                for c in chunk.iter().chain(rest) {
-                    let _ = store
-                        .tracker_check_failed(
-                            &c.tracker.id,
-                            &self.instance,
-                            c.tracker.failures,
-                            when,
-                        )
-                        .await;
-                }
-                return;
-            }
-            self.poll(&account, adapter.as_ref(), chunk).await;
         }
+    }
+
+    fn bucket<T>(
+        &self,
+        account: &AccountId,
+        quota: Option<RequestQuota>,
+        f: impl FnOnce(&mut Bucket) -> T,
+    ) -> Option<T> {
+        let shares = *self.live.lock().expect("live lock");
+        let mut budgets = self.budgets.lock().expect("budget lock");
+        if let Some(q) = quota {
+            let b = budgets
+                .entry(account.clone())
+                .or_insert_with(|| Bucket::new(q, shares));
+            if b.shares != shares {
+                let paused = b.paused_until;
+                *b = Bucket::new(q, shares);
+                b.paused_until = paused;
+            }
+        }
+        budgets.get_mut(account).map(f)
+    }
+
+    fn tokens(&self, account: &AccountId, quota: RequestQuota) -> u32 {
+        self.bucket(account, Some(quota), |b| b.available(Instant::now()))
+            .unwrap_or(0)
+    }
+
+    /// Tokens now plus those `LOOKAHEAD` will bring.
+    fn lookahead(&self, account: &AccountId, tokens: u32) -> u32 {
+        let more = self
+            .bucket(account, None, |b| {
+                (b.rate * LOOKAHEAD.as_secs_f64()).floor() as u32
+            })
+            .unwrap_or(0);
+        tokens.saturating_add(more)
+    }
+
+    fn next_token(&self, account: &AccountId) -> Instant {
+        self.bucket(account, None, |b| b.next_token(Instant::now()))
+            .unwrap_or_else(Instant::now)
+    }
+
+    fn take(&self, account: &AccountId) -> bool {
+        self.bucket(account, None, |b| b.take(Instant::now()))
+            .unwrap_or(false)
+    }
+
+    fn pause(&self, account: &AccountId, wait: Duration) {
+        self.bucket(account, None, |b| {
+            b.paused_until = Some(Instant::now() + wait);
+            // Shrink what is left: the carrier said the pace was too high.
+            b.tokens = 0.0;
+        });
+    }
+
+    async fn check_account(
+        self: Arc<Self>,
+        account: AccountId,
+        adapter: Arc<dyn Carrier>,
+        trackers: Vec<ClaimedTracker>,
+    ) {
+        let batch = adapter.capabilities().track_batch_max.max(1);
+        // Calls of one account run side by side (their answers are written concurrently),
+        // bounded so one account cannot take every store connection.
+        let slots = Arc::new(tokio::sync::Semaphore::new(POLLS_IN_FLIGHT));
+        let mut calls = tokio::task::JoinSet::new();
+        let chunks: Vec<Vec<ClaimedTracker>> = trackers.chunks(batch).map(<[_]>::to_vec).collect();
+        for (i, chunk) in chunks.iter().enumerate() {
+            if !self.take(&account) {
+                // Leased a little ahead of the budget: wait for a token that is moments
+                // away (well inside the lease) rather than hand the trackers back.
+                let next = self.next_token(&account);
+                if next.saturating_duration_since(Instant::now()) <= LOOKAHEAD {
+                    tokio::time::sleep_until(next).await;
+                    if self.take(&account) {
+                        let permit = slots.clone().acquire_owned().await.expect("semaphore open");
+                        let (me, account, adapter, chunk) = (
+                            self.clone(),
+                            account.clone(),
+                            adapter.clone(),
+                            chunk.clone(),
+                        );
+                        calls.spawn(async move {
+                            me.poll(&account, adapter.as_ref(), &chunk).await;
+                            drop(permit);
+                        });
+                        continue;
+                    }
+                }
+                // Budget gone (a pause, or a share shrank): everything left goes back.
+                let at = OffsetDateTime::now_utc()
+                    + self
+                        .next_token(&account)
+                        .saturating_duration_since(Instant::now());
+                let ids: Vec<_> = chunks[i..]
+                    .iter()
+                    .flatten()
+                    .map(|c| c.tracker.id.clone())
+                    .collect();
+                if let Err(e) = self
+                    .app
+                    .store
+                    .release_trackers(&ids, &self.instance, at)
+                    .await
+                {
+                    tracing::warn!(error = %e, "cannot release trackers");
+                }
+                break;
+            }
+            let permit = slots.clone().acquire_owned().await.expect("semaphore open");
+            let (me, account, adapter, chunk) = (
+                self.clone(),
+                account.clone(),
+                adapter.clone(),
+                chunk.clone(),
+            );
+            calls.spawn(async move {
+                me.poll(&account, adapter.as_ref(), &chunk).await;
+                drop(permit);
+            });
+        }
+        while calls.join_next().await.is_some() {}
     }
 
     async fn poll(&self, account: &AccountId, adapter: &dyn Carrier, chunk: &[ClaimedTracker]) {
@@ -262,10 +390,10 @@ impl Scheduler {
                 }
             }
             Err(CarrierError::RateLimited { retry_after, .. }) => {
-                let until =
-                    OffsetDateTime::now_utc() + retry_after.unwrap_or(Duration::from_secs(60));
+                let wait = retry_after.unwrap_or(Duration::from_secs(60));
+                let until = OffsetDateTime::now_utc() + wait;
                 tracing::warn!(account = %account, %until, "carrier rate limited tracking; pausing the account");
-                self.pause(account, until);
+                self.pause(account, wait);
                 self.back_off(chunk, Some(until)).await;
             }
             Err(e) => {

@@ -34,6 +34,7 @@ CREATE TABLE trackers (
     UNIQUE (tenant_id, carrier, tracking_number)
 );
 CREATE INDEX trackers_due ON trackers(next_check_at, urgency);
+CREATE INDEX trackers_account_due ON trackers(carrier_account_id, urgency, next_check_at);
 CREATE INDEX trackers_tenant ON trackers(tenant_id, id);
 CREATE INDEX trackers_shipment ON trackers(shipment_id);
 
