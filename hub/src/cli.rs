@@ -157,8 +157,34 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Delivery performance reports.
+    Analytics {
+        #[command(subcommand)]
+        command: AnalyticsCommand,
+    },
     /// Price a lane from rate card files, every charge explained.
     Rate(crate::cli_rate::RateArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AnalyticsCommand {
+    /// On-time %, transit-day percentiles and exceptions % for shipments bought in a period.
+    Timeliness {
+        /// First purchase day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last purchase day, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+        /// carrier, service or lane.
+        #[arg(long, default_value = "carrier")]
+        group_by: String,
+        /// The tenant (by name).
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -197,6 +223,58 @@ pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
             Ok(())
         }
         Command::Rate(args) => crate::cli_rate::run(args),
+        Command::Analytics {
+            command:
+                AnalyticsCommand::Timeliness {
+                    from,
+                    to,
+                    group_by,
+                    tenant,
+                    db,
+                },
+        } => {
+            use crate::tracking::analytics::{GroupBy, timeliness};
+            let by: GroupBy =
+                serde_json::from_value(serde_json::Value::String(group_by.clone()))
+                    .map_err(|_| format!("--group-by {group_by}: carrier, service or lane"))?;
+            let (start, end) =
+                crate::api::analytics::period(&from, &to).map_err(|e| e.to_string())?;
+            let store = open_store(&db.database_url).await?;
+            let t = store
+                .tenant_by_name(&tenant)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no tenant named {tenant}"))?;
+            let rows = store
+                .timeliness_rows(&t.id, start, end)
+                .await
+                .map_err(|e| e.to_string())?;
+            let opt =
+                |d: Option<rust_decimal::Decimal>| d.map_or("-".to_string(), |d| d.to_string());
+            println!(
+                "{:<28} {:>9} {:>9} {:>8} {:>8} {:>8} {:>11}",
+                group_by,
+                "shipments",
+                "delivered",
+                "on-time%",
+                "p50 days",
+                "p90 days",
+                "exceptions%"
+            );
+            for l in timeliness(&rows, by) {
+                println!(
+                    "{:<28} {:>9} {:>9} {:>8} {:>8} {:>8} {:>11}",
+                    l.key,
+                    l.shipments,
+                    l.delivered,
+                    opt(l.on_time_pct),
+                    opt(l.p50_transit_days),
+                    opt(l.p90_transit_days),
+                    l.exceptions_pct
+                );
+            }
+            Ok(())
+        }
         Command::Openapi => {
             println!(
                 "{}",

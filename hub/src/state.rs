@@ -181,15 +181,19 @@ impl CarrierSet {
         Ok(adapter)
     }
 
-    /// Table-rate accounts name their rate cards; the cards' stored texts replace the names
-    /// before the adapter is built.
+    /// The credentials the carrier's adapter is built from: without the hub's own
+    /// `push_secret`, and for table-rate accounts with the named rate cards' texts.
     async fn resolve(
         &self,
         store: &Store,
         tenant: &TenantId,
         entry: &CarrierEntry,
-        credentials: serde_json::Value,
+        mut credentials: serde_json::Value,
     ) -> Result<serde_json::Value, ApiError> {
+        // The hub's own setting (carrier push authentication), not the carrier's.
+        if let Some(map) = credentials.as_object_mut() {
+            map.remove("push_secret");
+        }
         if entry.code != shiphub_rating::table_rate::ENTRY.code {
             return Ok(credentials);
         }

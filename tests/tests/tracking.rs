@@ -240,3 +240,172 @@ async fn numbers_shipped_elsewhere_are_detected_wait_for_an_account_and_start() 
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn ups_track_alert_pushes_go_through_the_tracker_and_timeliness_reports_them() {
+    let hub = common::start_with(tempfile::tempdir().unwrap(), &["--no-scheduler"]);
+    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+    let api = Api {
+        http: reqwest::Client::new(),
+        base: hub.base.clone(),
+        key: boot["api_key"].as_str().unwrap().into(),
+    };
+    let secret = "push-secret-0123456789";
+    let (s, acc) = api
+        .post(
+            "/v1/carrier-accounts",
+            json!({"carrier":"ups","name":"ups","base_url":"https://wwwcie.ups.com",
+                   "credentials":{"client_id":"c","client_secret":"s","account_number":"A1B2C3","push_secret":secret}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{acc}");
+    let account = acc["id"].as_str().unwrap();
+    let (s, t) = api
+        .post(
+            "/v1/trackers",
+            json!({"tracking_number":"1Z204W4R0308071865","carrier":"ups"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    // UPS gets its token from our token URL with the account id and secret…
+    let token: Value = api
+        .http
+        .post(format!(
+            "{}/v1/carrier-events/ups/{account}/token",
+            hub.base
+        ))
+        .basic_auth(account, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = token["access_token"].as_str().unwrap().to_string();
+    let wrong = api
+        .http
+        .post(format!(
+            "{}/v1/carrier-events/ups/{account}/token",
+            hub.base
+        ))
+        .basic_auth(account, Some("guess"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    // …and sends Track Alert events with it (the spec's two examples).
+    let out_for_delivery = json!({"trackingNumber":"1Z204W4R0308071865","localActivityDate":"20240423","localActivityTime":"091519",
+        "activityLocation":{"city":"Charlotte","stateProvince":"NC","postalCode":"30004","country":"US"},
+        "activityStatus":{"type":"I","code":"OT","description":"Out for Delivery","descriptionCode":"021"},
+        "scheduledDeliveryDate":"20240423","gmtActivityDate":"20240423","gmtActivityTime":"131519"});
+    let delivered = json!({"trackingNumber":"1Z204W4R0308071865","localActivityDate":"20240423","localActivityTime":"095004",
+        "activityLocation":{"city":"CHARLOTTE","stateProvince":"NC","postalCode":"28209","country":"US"},
+        "activityStatus":{"type":"D","code":"FS","description":"Delivered","descriptionCode":11},
+        "gmtActivityDate":"20240423","gmtActivityTime":"135004","receivedBy":"John"});
+    let push = |body: Value, bearer: String| {
+        let http = api.http.clone();
+        let url = format!("{}/v1/carrier-events/ups/{account}", hub.base);
+        async move {
+            http.post(url)
+                .bearer_auth(bearer)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(push(out_for_delivery.clone(), "nope".into()).await, 401);
+    assert_eq!(push(out_for_delivery.clone(), bearer.clone()).await, 202);
+    assert_eq!(
+        push(out_for_delivery, bearer.clone()).await,
+        202,
+        "a repeat is harmless"
+    );
+    assert_eq!(push(delivered, bearer.clone()).await, 202);
+    let tracker = api
+        .get(&format!("/v1/trackers/{}", t["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(tracker["status"], "delivered", "{tracker}");
+    assert_eq!(tracker["signed_by"], "John");
+    assert_eq!(
+        tracker["events"].as_array().unwrap().len(),
+        2,
+        "deduplicated"
+    );
+    let events = api.events().await;
+    let delivered_events = events
+        .iter()
+        .filter(|e| e["type"] == "shipment.delivered")
+        .count();
+    assert_eq!(delivered_events, 1);
+
+    // Timeliness over sandbox purchases: one delivered on time (the scheduler is off here,
+    // so the live tracking call records it).
+    let (s, acc) = api
+        .post(
+            "/v1/carrier-accounts",
+            json!({"carrier":"sandbox","name":"fast","credentials":{"step_seconds":1}}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let (s, shp) = api
+        .post(
+            "/v1/shipments",
+            shipment(acc["id"].as_str().unwrap(), "PLAIN", &today),
+        )
+        .await;
+    assert_eq!(s, 201);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let live = api
+        .get(&format!(
+            "/v1/shipments/{}/tracking",
+            shp["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(live["tracker"]["status"], "delivered", "{live}");
+    let report = api
+        .get(&format!(
+            "/v1/analytics/timeliness?from={today}&to={today}&group_by=lane"
+        ))
+        .await;
+    let row = &report["rows"][0];
+    assert_eq!(row["key"], "US-US", "{report}");
+    assert_eq!(row["shipments"], 1);
+    assert_eq!(row["delivered"], 1);
+    assert_eq!(row["on_time_pct"], "100.0");
+    let (s, bad) = api
+        .post(
+            "/v1/trackers",
+            json!({"tracking_number":"1Z204W4R0308071865"}),
+        )
+        .await;
+    assert!(s == 200 || s == 422, "{bad}");
+    let out = std::process::Command::new(common::binary())
+        .args([
+            "analytics",
+            "timeliness",
+            "--from",
+            &today,
+            "--to",
+            &today,
+            "--database-url",
+            &hub.db_url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("sandbox") && l.contains("100.0")),
+        "{text}"
+    );
+}

@@ -2,6 +2,8 @@
 //! handlers), a docs page (`/docs`), and the operational endpoints `/healthz`, `/readyz`,
 //! `/metrics`.
 
+pub mod analytics;
+pub mod carrier_events;
 pub mod carriers;
 pub mod events;
 pub mod extract;
@@ -78,6 +80,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(analytics::router())
+        .merge(carrier_events::router())
         .merge(carriers::router())
         .merge(events::router())
         .merge(print::router())

@@ -387,6 +387,25 @@ impl Store {
         row.as_ref().map(account_from_row).transpose()
     }
 
+    /// An account by id alone, with its tenant: for carrier pushes, which name the account in
+    /// their URL and prove themselves with the account's secret.
+    pub async fn account_by_id(&self, id: &AccountId) -> Result<Option<(TenantId, AccountRecord)>> {
+        let row = sqlx::query(
+            "SELECT tenant_id, id, carrier, name, base_url, secret_nonce, secret, created_at FROM carrier_accounts \
+             WHERE id = $1 AND deleted_at IS NULL",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok((
+                TenantId::from_db(r.try_get("tenant_id")?),
+                account_from_row(&r)?,
+            ))
+        })
+        .transpose()
+    }
+
     /// Soft delete: shipments keep pointing at the account they were bought on.
     pub async fn delete_account(
         &self,

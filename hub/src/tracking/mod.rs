@@ -3,6 +3,7 @@
 //! `shipment.exception`, `shipment.stalled`, `shipment.late`). Pure functions here; the
 //! scheduler (`scheduler.rs`) and the push intake feed them.
 
+pub mod analytics;
 pub mod scheduler;
 
 use std::time::Duration;

@@ -1,0 +1,85 @@
+//! `GET /v1/analytics/timeliness`: how carriers, services or lanes deliver.
+
+use axum::extract::{Query, State};
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime, Time};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::extract::Tenant;
+use super::problem::{ApiError, Problem};
+use crate::state::AppState;
+use crate::tracking::analytics::{GroupBy, TimelinessLine, timeliness};
+use crate::tracking::parse_date;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_timeliness))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct TimelinessParams {
+    /// First purchase day (YYYY-MM-DD), inclusive.
+    from: String,
+    /// Last purchase day (YYYY-MM-DD), inclusive.
+    to: String,
+    /// `carrier` (default), `service` or `lane`.
+    group_by: Option<GroupBy>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TimelinessOut {
+    from: String,
+    to: String,
+    #[schema(value_type = String)]
+    group_by: GroupBy,
+    rows: Vec<TimelinessLine>,
+}
+
+impl Serialize for GroupBy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match self {
+            GroupBy::Carrier => "carrier",
+            GroupBy::Service => "service",
+            GroupBy::Lane => "lane",
+        })
+    }
+}
+
+/// The period as instants: `from` 00:00 UTC to the day after `to`.
+pub fn period(from: &str, to: &str) -> Result<(OffsetDateTime, OffsetDateTime), ApiError> {
+    let day = |s: &str, field: &str| {
+        parse_date(s).ok_or_else(|| ApiError::field(field, "must be a date, YYYY-MM-DD"))
+    };
+    let (f, t): (Date, Date) = (day(from, "/from")?, day(to, "/to")?);
+    if t < f {
+        return Err(ApiError::field("/to", "must not be before `from`"));
+    }
+    Ok((
+        f.with_time(Time::MIDNIGHT).assume_utc(),
+        t.next_day()
+            .unwrap_or(t)
+            .with_time(Time::MIDNIGHT)
+            .assume_utc(),
+    ))
+}
+
+/// Per carrier, service or lane: shipments, delivered, on-time %, p50/p90 transit days and
+/// exceptions %, for shipments bought in the period.
+#[utoipa::path(get, path = "/v1/analytics/timeliness", tag = "tracking", params(TimelinessParams),
+    responses((status = 200, body = TimelinessOut),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn get_timeliness(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Query(p): Query<TimelinessParams>,
+) -> Result<axum::Json<TimelinessOut>, ApiError> {
+    let (from, to) = period(&p.from, &p.to)?;
+    let by = p.group_by.unwrap_or(GroupBy::Carrier);
+    let rows = app.store.timeliness_rows(&tenant, from, to).await?;
+    Ok(axum::Json(TimelinessOut {
+        from: p.from,
+        to: p.to,
+        group_by: by,
+        rows: timeliness(&rows, by),
+    }))
+}

@@ -1,0 +1,162 @@
+//! Carrier push intake: `POST /v1/carrier-events/{carrier}/{account}` takes a carrier's
+//! tracking webhook (UPS Track Alert), authenticated per account, and feeds its scans
+//! through the same path as polled ones (dedup, status, events for subscribers).
+//!
+//! UPS authenticates Track Alert deliveries as an OAuth client of a token URL the receiver
+//! provides: register `…/{account}/token` with UPS ("Manage Webhook Credentials") with the
+//! account id as client id and the account's `push_secret` (in its credentials) as client
+//! secret; UPS then sends that token as `Authorization: Bearer` on each delivery.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use shiphub_carriers::model::TrackingResult;
+use time::OffsetDateTime;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::problem::{ApiError, Problem};
+use crate::ids::{AccountId, TenantId};
+use crate::state::{AppState, aad};
+use crate::store::AccountRecord;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(intake))
+        .routes(routes!(token))
+}
+
+/// The account a push names, and its push secret.
+async fn push_account(
+    app: &AppState,
+    carrier: &str,
+    account: &str,
+) -> Result<(TenantId, AccountRecord, String), ApiError> {
+    if carrier != "ups" {
+        return Err(ApiError::NotFound("push intake for this carrier"));
+    }
+    let id = AccountId::parse(account).ok_or(ApiError::NotFound("carrier account"))?;
+    let (tenant, record) = app
+        .store
+        .account_by_id(&id)
+        .await?
+        .filter(|(_, r)| r.carrier == carrier)
+        .ok_or(ApiError::NotFound("carrier account"))?;
+    let plain = app
+        .master_key
+        .decrypt(
+            &aad(&tenant, &record.id),
+            &record.secret_nonce,
+            &record.secret,
+        )
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let creds: serde_json::Value =
+        serde_json::from_slice(&plain).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let secret = creds["push_secret"]
+        .as_str()
+        .filter(|s| s.len() >= 16)
+        .ok_or(ApiError::Unauthorized(
+            "this account has no push_secret (16+ characters) in its credentials",
+        ))?
+        .to_string();
+    Ok((tenant, record, secret))
+}
+
+/// Receives a carrier's tracking push (UPS Track Alert: one event, or an array). 202 with
+/// how many scans were taken; numbers nobody follows are counted and dropped.
+#[utoipa::path(post, path = "/v1/carrier-events/{carrier}/{account}", tag = "tracking",
+    params(("carrier" = String, Path, description = "ups"), ("account" = String, Path)),
+    request_body(content = Object, description = "The carrier's own webhook body"),
+    security(()),
+    responses((status = 202, description = "accepted"),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "unreadable body"),
+        (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn intake(
+    State(app): State<AppState>,
+    Path((carrier, account)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let (tenant, _, secret) = push_account(&app, &carrier, &account).await?;
+    if !shiphub_carriers::push::ups::verify_track_alert(&headers, &secret) {
+        return Err(ApiError::Unauthorized("bad or missing bearer token"));
+    }
+    let pushed = shiphub_carriers::push::ups::parse_track_alert(&body)
+        .map_err(|e| ApiError::Malformed(e.to_string()))?;
+    let (mut taken, mut unknown) = (0u64, 0u64);
+    for p in pushed {
+        let Some(t) = app
+            .store
+            .find_tracker(&tenant, &carrier, p.tracking_number.as_str())
+            .await?
+        else {
+            unknown += 1;
+            continue;
+        };
+        let result = TrackingResult {
+            tracking_number: p.tracking_number.clone(),
+            status: p.event.status,
+            carrier_code: p.event.carrier_code.clone(),
+            events: vec![p.event],
+            estimated_delivery: p.estimated_delivery,
+            signed_by: p.signed_by,
+        };
+        let policy = app.tracking;
+        app.store
+            .record_tracking(&tenant, &t.id, None, &result.events, |old, fresh| {
+                crate::tracking::decide(
+                    &policy,
+                    OffsetDateTime::now_utc(),
+                    old,
+                    fresh,
+                    Some(&result),
+                )
+            })
+            .await?;
+        taken += 1;
+    }
+    metrics::counter!("shiphub_tracking_pushed_events_total", "carrier" => carrier)
+        .increment(taken);
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(serde_json::json!({ "accepted": taken, "unknown_numbers": unknown })),
+    )
+        .into_response())
+}
+
+/// The OAuth token URL for the carrier's webhook client (client credentials, HTTP Basic:
+/// the account id and its `push_secret`).
+#[utoipa::path(post, path = "/v1/carrier-events/{carrier}/{account}/token", tag = "tracking",
+    params(("carrier" = String, Path), ("account" = String, Path)), security(()),
+    responses((status = 200, description = "an access token"),
+        (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn token(
+    State(app): State<AppState>,
+    Path((carrier, account)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (_, record, secret) = push_account(&app, &carrier, &account).await?;
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
+        .and_then(|b| String::from_utf8(b).ok());
+    let expected = format!("{}:{}", record.id, secret);
+    let ok = given.is_some_and(|g| {
+        use sha2::{Digest, Sha256};
+        // Digests compared, so the comparison takes the same time wherever they differ.
+        Sha256::digest(g.as_bytes()) == Sha256::digest(expected.as_bytes())
+    });
+    if !ok {
+        return Err(ApiError::Unauthorized("client credentials refused"));
+    }
+    Ok(axum::Json(serde_json::json!({
+        "access_token": secret, "token_type": "Bearer", "expires_in": 86_400
+    }))
+    .into_response())
+}
