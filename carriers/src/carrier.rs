@@ -74,6 +74,19 @@ pub struct ServiceInfo {
     pub class: ServiceClass,
 }
 
+/// How a carrier took a cancellation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VoidOutcome {
+    /// The waybill is void and will not be charged.
+    Voided,
+    /// The carrier accepted a request it still reviews (e.g. a refund for a manifested
+    /// label): the label must not be used, but the charge stands until the carrier decides.
+    Requested {
+        /// What the carrier said (its dispute or request id, …).
+        detail: String,
+    },
+}
+
 /// What a carrier can do, declared as data and checked by the conformance test.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Capabilities {
@@ -185,6 +198,12 @@ pub trait Carrier: Send + Sync {
     /// Cancels an unused waybill.
     async fn void(&self, _waybill: &WaybillRef) -> Result<(), CarrierError> {
         Err(CarrierError::unsupported(self.code(), Capability::Void))
+    }
+    /// Cancels an unused waybill and says how far the carrier went: voided outright, or a
+    /// request it still reviews (a refund). Carriers whose cancel is always final need not
+    /// override this.
+    async fn void_outcome(&self, waybill: &WaybillRef) -> Result<VoidOutcome, CarrierError> {
+        self.void(waybill).await.map(|()| VoidOutcome::Voided)
     }
     /// Tracking for up to `track_batch_max` numbers.
     async fn track(

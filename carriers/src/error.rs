@@ -73,12 +73,14 @@ pub enum CarrierError {
         errors: Vec<FieldError>,
     },
     /// The carrier does not offer this.
-    #[error("{carrier} does not support {capability:?}")]
+    #[error("{carrier} does not support {capability:?}{}", reason.map(|r| format!(": {r}")).unwrap_or_default())]
     Unsupported {
         /// Which carrier.
         carrier: CarrierCode,
         /// The operation asked for.
         capability: Capability,
+        /// Why, and what that means for the shipper, when the carrier's API explains it.
+        reason: Option<&'static str>,
     },
     /// A response we could not understand: logged with its body, never a panic.
     #[error("unreadable {carrier} response (HTTP {status}): {message}")]
@@ -100,6 +102,19 @@ impl CarrierError {
         CarrierError::Unsupported {
             carrier,
             capability,
+            reason: None,
+        }
+    }
+    /// `Unsupported` for `capability`, saying why.
+    pub fn unsupported_because(
+        carrier: CarrierCode,
+        capability: Capability,
+        reason: &'static str,
+    ) -> Self {
+        CarrierError::Unsupported {
+            carrier,
+            capability,
+            reason: Some(reason),
         }
     }
     /// `Rejected` with a single field error.

@@ -27,6 +27,7 @@ pub mod push {
 
 pub use carrier::{
     Capabilities, Capability, Carrier, CarrierCode, CarrierLimits, RequestQuota, ServiceInfo,
+    VoidOutcome,
 };
 pub use error::{CarrierError, FieldError, RawBody};
 pub use http::CarrierHttp;

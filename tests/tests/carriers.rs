@@ -354,25 +354,33 @@ async fn dhl_express_rate_shop_ship_label_track_and_an_honest_void() {
     );
     assert_eq!(tracking["status"], "in_transit");
 
-    // MyDHL cannot cancel a shipment: the hub says so and the shipment stays bought.
-    let (s, refused) = api
+    // MyDHL cannot cancel a shipment: the hub says so honestly and marks the shipment
+    // `void_requested` (DHL bills a waybill only once tendered), never `voided`.
+    let (s, requested) = api
         .post(&format!("/v1/shipments/{id}/void"), json!({}))
         .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(s, StatusCode::ACCEPTED, "{requested}");
+    assert_eq!(requested["status"], "void_requested", "{requested}");
+    assert_eq!(requested["void"]["confirmed"], false);
     assert!(
-        refused["type"]
+        requested["void"]["detail"]
             .as_str()
             .unwrap()
-            .ends_with("carrier-unsupported"),
-        "{refused}"
+            .contains("no shipment cancel"),
+        "{requested}"
     );
+    assert!(requested["voided_at"].is_null());
+    let (s, again) = api
+        .post(&format!("/v1/shipments/{id}/void"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{again}");
     let shipment_now: Value = api
         .get(&format!("/v1/shipments/{id}"))
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(shipment_now["status"], "purchased", "{shipment_now}");
+    assert_eq!(shipment_now["status"], "void_requested", "{shipment_now}");
 
     // A 429 with Retry-After: 1 on MyDHL rates is waited out and retried.
     dhl_sim.push(Fault {

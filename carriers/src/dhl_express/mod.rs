@@ -264,7 +264,11 @@ impl Carrier for DhlExpress {
     /// than pretending to void, keeps shiphub from marking a shipment voided that DHL still
     /// holds; the booked courier pickup, if any, is cancelled separately.
     async fn void(&self, _waybill: &WaybillRef) -> Result<(), CarrierError> {
-        Err(CarrierError::unsupported(self.code(), Capability::Void))
+        Err(CarrierError::unsupported_because(
+            self.code(),
+            Capability::Void,
+            "MyDHL has no shipment cancel; DHL bills a waybill only once it is tendered, so an unused one costs nothing",
+        ))
     }
 
     async fn track(&self, numbers: &[TrackingNumber]) -> Result<Vec<TrackingResult>, CarrierError> {

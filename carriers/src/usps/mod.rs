@@ -39,7 +39,9 @@ pub use account::Account;
 #[doc(hidden)]
 pub use rate::bench_cycle as bench_rate_cycle;
 
-use crate::carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits, RequestQuota};
+use crate::carrier::{
+    Capabilities, Capability, Carrier, CarrierCode, CarrierLimits, RequestQuota, VoidOutcome,
+};
 use crate::error::CarrierError;
 use crate::http::CarrierHttp;
 use crate::model::{
@@ -297,6 +299,11 @@ impl Carrier for Usps {
     }
 
     async fn void(&self, waybill: &WaybillRef) -> Result<(), CarrierError> {
+        self.void_outcome(waybill).await.map(|_| ())
+    }
+
+    /// `CANCELED` is a void; `DISPUTED` is a refund request USPS still reviews.
+    async fn void_outcome(&self, waybill: &WaybillRef) -> Result<VoidOutcome, CarrierError> {
         let path = void::path(waybill)?;
         let a = self
             .call::<()>(
@@ -309,8 +316,16 @@ impl Carrier for Usps {
             )
             .await?;
         let resp = decode(Op::Void, a.status, a.retry_after, &a.body)?;
-        void::parse(resp).map_err(|e| with_body(e, &a.body))?;
-        Ok(())
+        Ok(
+            match void::parse(resp).map_err(|e| with_body(e, &a.body))? {
+                None => VoidOutcome::Voided,
+                Some(dispute) => VoidOutcome::Requested {
+                    detail: format!(
+                        "USPS took an unused-label refund request (dispute {dispute}) for review; the label was already manifested"
+                    ),
+                },
+            },
+        )
     }
 
     async fn track(&self, numbers: &[TrackingNumber]) -> Result<Vec<TrackingResult>, CarrierError> {

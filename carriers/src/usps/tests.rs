@@ -510,13 +510,19 @@ async fn usps_rate_ship_void_track_use_cached_bearer_and_payment_tokens() {
         .ship(&typed("ship/us_domestic_pdf.input"))
         .await
         .unwrap();
-    usps.void(&WaybillRef {
-        tracking_number: wb.tracking_number.clone(),
-        carrier_shipment_id: wb.carrier_shipment_id.clone(),
-        pieces: wb.pieces.clone(),
-    })
-    .await
-    .unwrap();
+    // The label was manifested: USPS takes a refund request, not a void.
+    let outcome = usps
+        .void_outcome(&WaybillRef {
+            tracking_number: wb.tracking_number.clone(),
+            carrier_shipment_id: wb.carrier_shipment_id.clone(),
+            pieces: wb.pieces.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(&outcome, crate::VoidOutcome::Requested { detail } if detail.contains("dispute")),
+        "{outcome:?}"
+    );
     let tracked = usps.track(&wb.pieces).await.unwrap();
 
     assert_eq!(quotes.len(), 4);

@@ -373,7 +373,7 @@ pub(crate) fn new_job(
     copies: u32,
     ttl: Duration,
 ) -> Result<PrintJobRecord, ApiError> {
-    if shipment.voided_at.is_some() {
+    if shipment.voided_at.is_some() || shipment.status == "void_requested" {
         return Err(ApiError::Conflict(format!(
             "shipment {} is voided; its label must not be printed",
             shipment.id

@@ -154,7 +154,7 @@ pub struct ShipmentOut {
     carrier_account: String,
     carrier: String,
     service: ServiceOut,
-    /// `purchased` or `voided`.
+    /// `purchased`, `voided`, or `void_requested` (the carrier could not confirm a void).
     status: String,
     tracking_number: String,
     /// Per-piece tracking numbers.
@@ -477,10 +477,13 @@ async fn list_shipments(
     Ok(axum::Json(List { data, next_cursor }))
 }
 
-/// Cancels an unused waybill at the carrier. Honours `Idempotency-Key`.
+/// Cancels an unused waybill at the carrier. Honours `Idempotency-Key`. Where the carrier
+/// cannot confirm the void the shipment becomes `void_requested` (202), not `voided`.
 #[utoipa::path(post, path = "/v1/shipments/{id}/void", tag = "shipments", params(("id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried void safe")),
-    responses((status = 200, body = ShipmentOut), (status = 404, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = ShipmentOut, description = "voided"),
+        (status = 202, body = ShipmentOut, description = "the carrier cannot confirm a void (no cancel API, or a refund under review): marked `void_requested`, with `void.detail`"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "already voided")))]
 async fn void_shipment(
     State(app): State<AppState>,
@@ -525,11 +528,61 @@ async fn void_shipment(
                 .carriers
                 .adapter(&app.store, &tenant, &account, &app.master_key)
                 .await?;
-            app.calls
+            let outcome = app
+                .calls
                 .call(&account.id, adapter.as_ref(), Capability::Void, || {
-                    adapter.void(&waybill)
+                    adapter.void_outcome(&waybill)
                 })
-                .await?;
+                .await;
+            // A carrier that cannot confirm a void (MyDHL has no cancel; USPS reviews refund
+            // requests): the shipment is marked `void_requested`, never `voided`.
+            let unconfirmed = match outcome {
+                Ok(shiphub_carriers::VoidOutcome::Voided) => None,
+                Ok(shiphub_carriers::VoidOutcome::Requested { detail }) => Some(detail),
+                Err(CarrierError::Unsupported {
+                    capability: Capability::Void,
+                    reason,
+                    carrier,
+                }) => Some(reason.map_or_else(
+                    || format!("{carrier} cannot cancel shipments"),
+                    str::to_string,
+                )),
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(detail) = unconfirmed {
+                let now = OffsetDateTime::now_utc();
+                let requested = ShipmentRecord {
+                    status: "void_requested".into(),
+                    updated_at: now,
+                    ..s
+                };
+                let mut out = serde_json::to_value(shipment_out(&app, &requested)?)
+                    .expect("shipment serializes");
+                out["void"] = serde_json::json!({ "confirmed": false, "detail": detail });
+                let answer = Answer::json(StatusCode::ACCEPTED, &out);
+                let event = NewEvent {
+                    kind: "shipment.void_requested",
+                    subject_id: requested.id.to_string(),
+                    data: answer.value(),
+                };
+                if !app
+                    .store
+                    .request_void(
+                        &tenant,
+                        &requested.id,
+                        now,
+                        &[event],
+                        answer.completion(&owned).as_ref(),
+                    )
+                    .await?
+                {
+                    return Err(ApiError::Conflict(format!(
+                        "shipment {} is already voided or its void was requested",
+                        requested.id
+                    )));
+                }
+                return Ok(answer);
+            }
             let now = OffsetDateTime::now_utc();
             let voided = ShipmentRecord {
                 status: "voided".into(),

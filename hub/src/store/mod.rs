@@ -519,6 +519,37 @@ impl Store {
         Ok(voided)
     }
 
+    /// Marks a shipment `void_requested` (the carrier could not confirm a void); false when it
+    /// is voided already or a void was requested before.
+    pub async fn request_void(
+        &self,
+        tenant: &TenantId,
+        id: &ShipmentId,
+        now: OffsetDateTime,
+        events: &[NewEvent],
+        idem: Option<&IdemCompletion>,
+    ) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        let r = sqlx::query(
+            "UPDATE shipments SET status = 'void_requested', updated_at = $1 \
+             WHERE tenant_id = $2 AND id = $3 AND voided_at IS NULL AND status <> 'void_requested'",
+        )
+        .bind(millis(now))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let changed = r.rows_affected() == 1;
+        if changed {
+            insert_events(&mut tx, tenant, events, now).await?;
+        }
+        if let Some(c) = idem {
+            complete_idem(&mut tx, tenant, c).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
     /// Events oldest first; `after` is the cursor (the last id of the previous page).
     pub async fn list_events(
         &self,

@@ -21,6 +21,7 @@ use target::TargetPolicy;
 pub const EVENT_TYPES: &[&str] = &[
     "shipment.created",
     "shipment.voided",
+    "shipment.void_requested",
     "tracker.updated",
     "shipment.delivered",
     "shipment.exception",
