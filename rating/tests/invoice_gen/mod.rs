@@ -396,7 +396,7 @@ fn package(
         }
     };
     // The clean packages are delivered on time on guaranteed services too.
-    if p == Plant::Clean && n % 3 == 0 {
+    if p == Plant::Clean && n.is_multiple_of(3) {
         let promised = OffsetDateTime::new_utc(
             ship + Duration::days(1),
             time::Time::from_hms(10, 30, 0).unwrap(),
