@@ -9,11 +9,14 @@
 //! - [`table_rate`] is the `Carrier` over a card, with its registry entry
 //!   [`table_rate::ENTRY`].
 //!
-//! Invoice import and audit arrive with their own issue.
+//! - [`invoice`] imports carrier invoice files (UPS, FedEx, DHL Express, mapped CSV) as a
+//!   stream of packages, audits them against the hub's shipments in batches and renders the
+//!   reports (CSV, JSON, PDF, dispute export per carrier).
 
 mod book;
 mod card;
 mod explain;
+pub mod invoice;
 mod lane;
 mod quote;
 pub mod table_rate;

@@ -665,6 +665,202 @@ async fn every_event_arrives_after_a_sigkill_with_deliveries_in_flight() {
     assert_eq!(verified_by_standardwebhooks(&secret, &msgs), msgs.len());
 }
 
+// --- two instances on one PostgreSQL --------------------------------------------------------
+
+/// A PostgreSQL schema of its own for one test, dropped afterwards (psql does the admin).
+struct PgSchema {
+    admin_url: String,
+    name: String,
+}
+
+impl PgSchema {
+    /// `None` (and a note) outside CI without `TEST_DATABASE_URL`; under `CI=true` a panic.
+    fn create() -> Option<PgSchema> {
+        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!(
+                    "CI=true but TEST_DATABASE_URL is not set: the PostgreSQL webhook test must run"
+                );
+            }
+            eprintln!("skipped: TEST_DATABASE_URL not set, two hubs on PostgreSQL not tested");
+            return None;
+        };
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let schema = PgSchema {
+            admin_url,
+            name: format!("wh_{}_{nanos}", std::process::id()),
+        };
+        schema.psql(&format!("CREATE SCHEMA {}", schema.name));
+        Some(schema)
+    }
+
+    fn psql(&self, sql: &str) {
+        let out = std::process::Command::new("psql")
+            .args([self.admin_url.as_str(), "-v", "ON_ERROR_STOP=1", "-qc", sql])
+            .output()
+            .expect("run psql");
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The database URL with every session confined to this schema.
+    fn url(&self) -> String {
+        let sep = if self.admin_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        format!("{}{sep}options[search_path]={}", self.admin_url, self.name)
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        self.psql(&format!("DROP SCHEMA {} CASCADE", self.name));
+    }
+}
+
+/// `shiphub serve` on PostgreSQL (no bootstrap there: the tenant comes from the CLI).
+fn serve_pg(url: &str, args: &[&str]) -> common::Hub {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(common::binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url])
+        .args(args)
+        .env(
+            "SHIPHUB_MASTER_KEY",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        )
+        .env_remove("DATABASE_URL")
+        .env("SHIPHUB_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn shiphub serve");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("shiphub listening on ") {
+                let _ = tx.send(
+                    rest.split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+            }
+            eprintln!("[hub] {line}");
+        }
+    });
+    let base = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("shiphub listening");
+    common::Hub {
+        child,
+        base,
+        dir: tempfile::tempdir().unwrap(),
+        db_url: url.to_string(),
+        stdout: vec![],
+        args: args.iter().map(|a| a.to_string()).collect(),
+    }
+}
+
+/// Two `shiphub serve` processes on one PostgreSQL database share the deliveries: every event
+/// arrives once (no `webhook-id` twice in a run without failures); after one is killed with
+/// SIGKILL, the other sends what it held once the lease runs out.
+#[tokio::test]
+async fn two_hubs_on_postgres_deliver_each_event_once_and_survive_a_sigkill() {
+    let Some(schema) = PgSchema::create() else {
+        return;
+    };
+    let url = schema.url();
+    common::cli(&url, &["migrate", "--database-url", &url]);
+    let tenant: Value = serde_json::from_str(
+        common::cli(&url, &["tenant", "create", "pg", "--database-url", &url]).trim(),
+    )
+    .unwrap();
+    // Two slots each (lease 3 s), so both instances claim a share of every burst.
+    let mut args = FAST_RETRIES.to_vec();
+    args.extend(["--webhook-concurrency", "2"]);
+    let mut a = serve_pg(&url, &args);
+    let b = serve_pg(&url, &args);
+    let api = |hub: &common::Hub, account: &str| Api {
+        http: reqwest::Client::new(),
+        base: hub.base.clone(),
+        key: tenant["api_key"].as_str().unwrap().to_string(),
+        account: account.to_string(),
+    };
+    let (status, account) = api(&a, "")
+        .post(
+            "/v1/carrier-accounts",
+            &json!({"carrier": "sandbox", "name": "sandbox"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{account}");
+    let account = account["id"].as_str().unwrap();
+    let (api_a, api_b) = (api(&a, account), api(&b, account));
+    let rx = Receiver::start(&[
+        ("once", Behaviour::Ok),
+        ("killed", Behaviour::Slow(Duration::from_millis(150))),
+    ])
+    .await;
+
+    // Without failures: every event once.
+    let (once, secret) = api_a
+        .subscribe(&rx.url("once"), &["shipment.created"])
+        .await;
+    for n in 0..80 {
+        if n % 2 == 0 {
+            api_a.buy(n).await
+        } else {
+            api_b.buy(n).await
+        };
+    }
+    let created = api_b.event_ids("shipment.created").await;
+    assert_eq!(created.len(), 80);
+    rx.wait_for("every event at `once`", |r| r.ids("once") == created)
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let msgs = rx.received("once");
+    assert_eq!(msgs.len(), 80, "no event delivered twice");
+    assert_eq!(verified_by_standardwebhooks(&secret, &msgs), 80);
+
+    // A slow endpoint, and one instance killed while both hold deliveries for it.
+    let (status, _) = api_b
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/v1/webhooks/{once}"),
+            Some(&json!({"enabled": false})),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let _ = api_b
+        .subscribe(&rx.url("killed"), &["shipment.created"])
+        .await;
+    for n in 100..140 {
+        api_b.buy(n).await;
+    }
+    let all = api_b.event_ids("shipment.created").await;
+    let later: BTreeSet<String> = all.difference(&created).cloned().collect();
+    assert_eq!(later.len(), 40);
+    rx.wait_for("the first slow deliveries", |r| r.ids("killed").len() >= 4)
+        .await;
+    a.kill();
+    assert!(
+        rx.ids("killed").len() < 40,
+        "the kill came with deliveries outstanding"
+    );
+    rx.wait_for("every event after the kill", |r| r.ids("killed") == later)
+        .await;
+    drop(b);
+}
+
 /// Benchmark, not a test (run it in release, see BENCHMARKS.md):
 /// `cargo build --release -p shiphub && cargo test --release -p shiphub-e2e --test webhooks -- --ignored --nocapture bench_`
 /// Throughput: N deliveries queued at once (an endpoint recovered after missing N events),

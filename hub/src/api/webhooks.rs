@@ -17,7 +17,9 @@ use super::idempotency::{self, Answer};
 use super::problem::{ApiError, Problem};
 use crate::ids::{DeliveryId, EventId, TenantId, WebhookId};
 use crate::state::AppState;
-use crate::store::{AttemptRecord, DeliveryRecord, EndpointRecord, NewEvent, RecoverFrom};
+use crate::store::{
+    AttemptRecord, DeliveryRecord, EndpointRecord, IdemCompletion, NewEvent, RecoverFrom,
+};
 use crate::webhooks::sign::WebhookSecret;
 use crate::webhooks::{EVENT_TYPES, secret_aad, target};
 
@@ -701,17 +703,23 @@ async fn recover(
                 Ok(event) => RecoverFrom::After(event),
                 Err(t) => RecoverFrom::Time(*t),
             };
-            // The count is known only inside the transaction; the stored answer is written after.
+            // The count is known only inside the transaction, which also stores the answer.
+            let answer = |queued| Answer::json(StatusCode::ACCEPTED, &RecoverOut { queued });
+            let complete = |queued| answer(queued).completion(&owned).expect("a key is owned");
             let queued = app
                 .store
-                .recover_endpoint(&tenant, &e, since, OffsetDateTime::now_utc(), None)
+                .recover_endpoint(
+                    &tenant,
+                    &e,
+                    since,
+                    OffsetDateTime::now_utc(),
+                    owned
+                        .is_some()
+                        .then_some(&complete as &(dyn Fn(u64) -> IdemCompletion + Sync)),
+                )
                 .await?;
-            let answer = Answer::json(StatusCode::ACCEPTED, &RecoverOut { queued });
-            if let Some(c) = answer.completion(&owned) {
-                app.store.idem_complete(&tenant, &c).await?;
-            }
             app.webhooks.wake.notify_one();
-            Ok(answer)
+            Ok(answer(queued))
         },
     )
     .await

@@ -1168,17 +1168,34 @@ async fn webhook_resend_and_recover_requeue_what_an_endpoint_missed(store: Store
     // Re-enabled and recovered: the failed delivery and the missed subscribed event, once each.
     e.enabled = true;
     store.update_endpoint(&a, &e).await.unwrap();
+    // Under an idempotency key, whose answer (the count) is stored with the requeue.
+    assert_eq!(
+        store.idem_begin(&a, "recover-1", "h", NOW).await.unwrap(),
+        IdemBegin::Started
+    );
+    let answer = |n: u64| IdemCompletion {
+        key: "recover-1".into(),
+        status: 202,
+        body: format!(r#"{{"queued":{n}}}"#),
+    };
     let n = store
         .recover_endpoint(
             &a,
             &e,
             RecoverFrom::Time(NOW - time::Duration::minutes(1)),
             NOW,
-            None,
+            Some(&answer),
         )
         .await
         .unwrap();
     assert_eq!(n, 2);
+    assert_eq!(
+        store.idem_begin(&a, "recover-1", "h", NOW).await.unwrap(),
+        IdemBegin::Replay {
+            status: 202,
+            body: r#"{"queued":2}"#.into()
+        }
+    );
     let queued = store.claim_deliveries(NOW, LEASE, 10).await.unwrap();
     assert_eq!(queued.len(), 2);
     assert!(

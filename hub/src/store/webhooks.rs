@@ -125,6 +125,22 @@ const ENDPOINT_COLUMNS: &str = "id, url, description, events, enabled, disabled_
 const DELIVERY_COLUMNS: &str = "d.id, d.endpoint_id, d.event_id, e.type AS event_type, d.status, d.attempts, \
      d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at";
 
+/// Results per multi-row statement: 10 binds each keeps a chunk under SQLite's and
+/// PostgreSQL's limits on bound parameters.
+const RECORD_CHUNK: usize = 500;
+
+const GONE: &str = "the endpoint answered 410 Gone";
+
+/// One endpoint's results within a batch, in order.
+#[derive(Default)]
+struct EndpointRun {
+    /// A success came (so the previous failure run ended).
+    cleared: bool,
+    /// First and last failure after the last success.
+    failed: Option<(OffsetDateTime, OffsetDateTime)>,
+    gone: bool,
+}
+
 fn placeholders(from: usize, n: usize) -> String {
     (from..from + n)
         .map(|i| format!("${i}"))
@@ -281,6 +297,13 @@ impl Store {
     /// enabled endpoint of the event's tenant that subscribes to its type and existed when
     /// it happened), and marks them. Returns how many events it handled.
     pub async fn fan_out_events(&self, now: OffsetDateTime, limit: u32) -> Result<usize> {
+        // A read first: most polls find nothing, and need not queue for the writer.
+        let waiting = sqlx::query("SELECT 1 FROM events WHERE fanned_out_at IS NULL LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        if waiting.is_none() {
+            return Ok(0);
+        }
         let mut tx = self.writer.begin().await?;
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
@@ -361,24 +384,43 @@ impl Store {
         lease: std::time::Duration,
         limit: u32,
     ) -> Result<Vec<ClaimedDelivery>> {
+        self.claim_deliveries_except(now, lease, limit, &[]).await
+    }
+
+    /// `claim_deliveries`, passing over the endpoints in `skip` (the dispatcher has enough of
+    /// theirs in hand).
+    pub async fn claim_deliveries_except(
+        &self,
+        now: OffsetDateTime,
+        lease: std::time::Duration,
+        limit: u32,
+        skip: &[WebhookId],
+    ) -> Result<Vec<ClaimedDelivery>> {
         let token = uuid::Uuid::now_v7().simple().to_string();
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
+        let except = if skip.is_empty() {
+            String::new()
+        } else {
+            format!(" AND endpoint_id NOT IN ({})", placeholders(5, skip.len()))
+        };
         let sql = format!(
             "UPDATE webhook_deliveries SET next_attempt_at = $1, lease_token = $2 \
-             WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $3 \
+             WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $3{except} \
                           ORDER BY next_attempt_at LIMIT $4{lock}) \
              AND status = 'pending' AND next_attempt_at <= $3"
         );
-        let claimed = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(millis(now + lease))
             .bind(&token)
             .bind(millis(now))
-            .bind(i64::from(limit))
-            .execute(&self.writer)
-            .await?;
+            .bind(i64::from(limit));
+        for e in skip {
+            q = q.bind(e.as_str());
+        }
+        let claimed = q.execute(&self.writer).await?;
         if claimed.rows_affected() == 0 {
             return Ok(vec![]);
         }
@@ -433,87 +475,173 @@ impl Store {
         Ok(())
     }
 
+    /// `defer_delivery` for many, in one statement.
+    pub async fn defer_deliveries(&self, ds: &[ClaimedDelivery], at: OffsetDateTime) -> Result<()> {
+        for chunk in ds.chunks(RECORD_CHUNK) {
+            let rows = (0..chunk.len())
+                .map(|i| format!("({})", placeholders(2 + i * 2, 2)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "UPDATE webhook_deliveries SET next_attempt_at = $1, lease_token = NULL FROM (VALUES {rows}) AS v \
+                 WHERE webhook_deliveries.id = v.column1 AND webhook_deliveries.lease_token = v.column2 \
+                 AND webhook_deliveries.status = 'pending'"
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(millis(at));
+            for d in chunk {
+                q = q.bind(d.id.as_str()).bind(d.lease_token.as_str());
+            }
+            q.execute(&self.writer).await?;
+        }
+        Ok(())
+    }
+
     /// Records finished attempts in one transaction: the attempt rows, each delivery's next
     /// state (only under the lease that claimed it), and each endpoint's failure run. An
     /// endpoint that answered 410, or has failed for `disable_after`, is disabled, its pending
     /// deliveries fail, and a `webhook.disabled` event goes to the tenant's other endpoints.
     /// Returns the endpoints disabled.
+    ///
+    /// Statements are per batch, not per result (SQLite has one writer): multi-row inserts
+    /// for the attempts, one `UPDATE … FROM (VALUES …)` per chunk for the deliveries, one
+    /// update for every endpoint that succeeded, and one per endpoint that failed.
     pub async fn record_attempts(
         &self,
         results: &[AttemptResult],
         disable_after: std::time::Duration,
     ) -> Result<Vec<WebhookId>> {
+        if results.is_empty() {
+            return Ok(vec![]);
+        }
         let mut tx = self.writer.begin().await?;
-        let mut disabled = vec![];
-        for r in results {
-            let d = &r.delivery;
-            let attempt = d.attempts + 1;
-            sqlx::query(
+        for chunk in results.chunks(RECORD_CHUNK) {
+            let rows = (0..chunk.len())
+                .map(|i| format!("({})", placeholders(1 + i * 10, 10)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
                 "INSERT INTO webhook_attempts (id, tenant_id, delivery_id, attempt, outcome, status_code, \
-                 latency_ms, response, error, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(AttemptId::generate().as_str())
-            .bind(d.tenant.as_str())
-            .bind(d.id.as_str())
-            .bind(i64::from(attempt))
-            .bind(r.outcome)
-            .bind(r.status_code.map(i64::from))
-            .bind(i64::try_from(r.latency_ms).unwrap_or(i64::MAX))
-            .bind(r.response.as_deref())
-            .bind(r.error.as_deref())
-            .bind(millis(r.at))
-            .execute(&mut *tx)
-            .await?;
-            let (status, next) = match r.after {
-                AfterAttempt::Succeeded => ("succeeded", None),
-                AfterAttempt::RetryAt(t) => ("pending", Some(millis(t))),
-                AfterAttempt::GiveUp | AfterAttempt::Gone => ("failed", None),
-            };
-            sqlx::query(
-                "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, lease_token = NULL, \
-                 last_status_code = $4, last_error = $5, updated_at = $6 \
-                 WHERE id = $7 AND lease_token = $8 AND status = 'pending'",
-            )
-            .bind(status)
-            .bind(i64::from(attempt))
-            .bind(next)
-            .bind(r.status_code.map(i64::from))
-            .bind(r.error.as_deref())
-            .bind(millis(r.at))
-            .bind(d.id.as_str())
-            .bind(&d.lease_token)
-            .execute(&mut *tx)
-            .await?;
-            if r.after == AfterAttempt::Succeeded {
-                sqlx::query(
-                    "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL",
-                )
-                .bind(d.endpoint_id.as_str())
-                .execute(&mut *tx)
-                .await?;
-                continue;
+                 latency_ms, response, error, created_at) VALUES {rows}"
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                let d = &r.delivery;
+                q = q
+                    .bind(AttemptId::generate().to_string())
+                    .bind(d.tenant.as_str())
+                    .bind(d.id.as_str())
+                    .bind(i64::from(d.attempts + 1))
+                    .bind(r.outcome)
+                    .bind(r.status_code.map(i64::from))
+                    .bind(i64::try_from(r.latency_ms).unwrap_or(i64::MAX))
+                    .bind(r.response.as_deref())
+                    .bind(r.error.as_deref())
+                    .bind(millis(r.at));
             }
-            sqlx::query(
-                "UPDATE webhook_endpoints SET failing_since = $1 WHERE id = $2 AND failing_since IS NULL",
-            )
-            .bind(millis(r.at))
-            .bind(d.endpoint_id.as_str())
-            .execute(&mut *tx)
-            .await?;
-            let reason = if r.after == AfterAttempt::Gone {
-                Some("the endpoint answered 410 Gone".to_string())
+            q.execute(&mut *tx).await?;
+
+            // VALUES columns are named column1… in both SQLite and PostgreSQL.
+            let rows = (0..chunk.len())
+                .map(|i| format!("({})", placeholders(1 + i * 8, 8)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "UPDATE webhook_deliveries SET status = v.column3, attempts = v.column4, \
+                 next_attempt_at = v.column5, lease_token = NULL, last_status_code = v.column6, \
+                 last_error = v.column7, updated_at = v.column8 FROM (VALUES {rows}) AS v \
+                 WHERE webhook_deliveries.id = v.column1 AND webhook_deliveries.lease_token = v.column2 \
+                 AND webhook_deliveries.status = 'pending'"
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                let d = &r.delivery;
+                let (status, next) = match r.after {
+                    AfterAttempt::Succeeded => ("succeeded", None),
+                    AfterAttempt::RetryAt(t) => ("pending", Some(millis(t))),
+                    AfterAttempt::GiveUp | AfterAttempt::Gone => ("failed", None),
+                };
+                q = q
+                    .bind(d.id.as_str())
+                    .bind(d.lease_token.as_str())
+                    .bind(status)
+                    .bind(i64::from(d.attempts + 1))
+                    .bind(next)
+                    .bind(r.status_code.map(i64::from))
+                    .bind(r.error.as_deref())
+                    .bind(millis(r.at));
+            }
+            q.execute(&mut *tx).await?;
+        }
+
+        // Each endpoint's failure run after this batch, results taken in order.
+        let mut runs: Vec<(&AttemptResult, EndpointRun)> = vec![];
+        for r in results {
+            let i = match runs
+                .iter()
+                .position(|(first, _)| first.delivery.endpoint_id == r.delivery.endpoint_id)
+            {
+                Some(i) => i,
+                None => {
+                    runs.push((r, EndpointRun::default()));
+                    runs.len() - 1
+                }
+            };
+            let run = &mut runs[i].1;
+            if r.after == AfterAttempt::Succeeded {
+                run.cleared = true;
+                run.failed = None;
             } else {
-                let since: Option<i64> = sqlx::query(
-                    "SELECT failing_since FROM webhook_endpoints WHERE id = $1 AND enabled = 1",
-                )
+                run.failed.get_or_insert((r.at, r.at)).1 = r.at;
+            }
+            run.gone |= r.after == AfterAttempt::Gone;
+        }
+        let cleared: Vec<&str> = runs
+            .iter()
+            .filter(|(_, run)| run.cleared && run.failed.is_none())
+            .map(|(r, _)| r.delivery.endpoint_id.as_str())
+            .collect();
+        if !cleared.is_empty() {
+            let sql = format!(
+                "UPDATE webhook_endpoints SET failing_since = NULL WHERE id IN ({}) AND failing_since IS NOT NULL",
+                placeholders(1, cleared.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in cleared {
+                q = q.bind(id);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        let mut disabled = vec![];
+        for (first, run) in &runs {
+            let d = &first.delivery;
+            let Some((first_failure, last_failure)) = run.failed else {
+                if run.gone
+                    && disable_tx(&mut tx, &d.tenant, &d.endpoint_id, GONE, first.at).await?
+                {
+                    disabled.push(d.endpoint_id.clone());
+                }
+                continue;
+            };
+            // A success earlier in this batch ended the previous run.
+            let sql = if run.cleared {
+                "UPDATE webhook_endpoints SET failing_since = $1 WHERE id = $2 RETURNING failing_since"
+            } else {
+                "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $1) WHERE id = $2 \
+                 RETURNING failing_since"
+            };
+            let since: Option<i64> = sqlx::query(sql)
+                .bind(millis(first_failure))
                 .bind(d.endpoint_id.as_str())
                 .fetch_optional(&mut *tx)
                 .await?
                 .map(|row| row.try_get("failing_since"))
                 .transpose()?
                 .flatten();
+            let reason = if run.gone {
+                Some(GONE.to_string())
+            } else {
                 since
-                    .filter(|s| *s <= millis(r.at) - disable_after.as_millis() as i64)
+                    .filter(|s| *s <= millis(last_failure) - disable_after.as_millis() as i64)
                     .map(|s| {
                         format!(
                             "every attempt failed since {}",
@@ -524,7 +652,7 @@ impl Store {
                     })
             };
             if let Some(reason) = reason
-                && disable_tx(&mut tx, &d.tenant, &d.endpoint_id, &reason, r.at).await?
+                && disable_tx(&mut tx, &d.tenant, &d.endpoint_id, &reason, last_failure).await?
             {
                 disabled.push(d.endpoint_id.clone());
             }
@@ -642,14 +770,15 @@ impl Store {
     /// Replays to one endpoint every event since `since` (a time, or strictly after an event
     /// id) that it subscribes to and did not get: failed or cancelled deliveries are queued
     /// again, and events it has no delivery for (it was disabled) get one. Each is tried once.
-    /// Returns how many deliveries were queued.
+    /// Returns how many deliveries were queued. `idem` builds the stored answer from that
+    /// count; it is written in the same transaction, so a crash leaves no key stuck.
     pub async fn recover_endpoint(
         &self,
         tenant: &TenantId,
         endpoint: &EndpointRecord,
         since: RecoverFrom<'_>,
         now: OffsetDateTime,
-        idem: Option<&IdemCompletion>,
+        idem: Option<&(dyn Fn(u64) -> IdemCompletion + Sync)>,
     ) -> Result<u64> {
         let mut tx = self.writer.begin().await?;
         let (time_from, id_after) = match since {
@@ -700,8 +829,8 @@ impl Store {
             .await?;
             added += 1;
         }
-        if let Some(c) = idem {
-            complete_idem(&mut tx, tenant, c).await?;
+        if let Some(answer) = idem {
+            complete_idem(&mut tx, tenant, &answer(requeued + added)).await?;
         }
         tx.commit().await?;
         Ok(requeued + added)

@@ -8,7 +8,7 @@
 //! Delivery is at least once: a result lost in a crash leaves its lease to expire and the
 //! delivery is sent again with the same `webhook-id`, which receivers dedupe on.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -49,7 +49,7 @@ pub async fn run(app: AppState) {
     let (results, rx) = mpsc::channel::<AttemptResult>(4 * settings.concurrency.max(1));
     let recorder = tokio::spawn(record(app.clone(), rx));
     let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
-    let in_flight: InFlightMap = Default::default();
+    let lanes: Lanes = Default::default();
     // A quarter of the slots per endpoint; below 8 slots a share would serialize everything.
     let per_endpoint = match settings.concurrency.max(1) {
         c if c < 8 => c,
@@ -68,28 +68,40 @@ pub async fn run(app: AppState) {
         }
         let free = slots.available_permits() as u32;
         if free > 0 {
+            // Endpoints with a backlog in hand (or all their slots busy) are left in the store.
+            let skip = lanes.full(per_endpoint);
             match app
                 .store
-                .claim_deliveries(OffsetDateTime::now_utc(), settings.lease, free.min(BATCH))
+                .claim_deliveries_except(
+                    OffsetDateTime::now_utc(),
+                    settings.lease,
+                    free.min(BATCH),
+                    &skip,
+                )
                 .await
             {
                 Ok(batch) => {
                     busy |= !batch.is_empty();
+                    // Held back past this, an attempt might outlive its lease.
+                    let usable_until =
+                        Instant::now() + settings.lease.saturating_sub(settings.timeout);
                     for d in batch {
-                        // A slow endpoint may hold only its share of the slots; the rest of
-                        // its backlog waits in the store, so other endpoints keep flowing.
-                        let Some(guard) = InFlight::take(&in_flight, &d, per_endpoint) else {
-                            let later = OffsetDateTime::now_utc() + settings.poll * 10;
-                            if let Err(e) = app.store.defer_delivery(&d, later).await {
-                                tracing::warn!(error = %e, "deferring a webhook delivery failed");
-                            }
+                        // A slow endpoint gets only its share of the slots; the rest of its
+                        // claim waits in its lane, so other endpoints keep flowing.
+                        if !lanes.admit(&d, usable_until, per_endpoint) {
                             continue;
-                        };
+                        }
                         let permit = slots.clone().acquire_owned().await.expect("never closed");
-                        let (app, client, results) = (app.clone(), client.clone(), results.clone());
+                        let (app, client, results, lanes) =
+                            (app.clone(), client.clone(), results.clone(), lanes.clone());
                         tokio::spawn(async move {
-                            let _ = results.send(attempt(&app, &client, d).await).await;
-                            drop((permit, guard));
+                            let mut next = Some(d);
+                            while let Some(d) = next {
+                                let endpoint = d.endpoint_id.clone();
+                                let _ = results.send(attempt(&app, &client, d).await).await;
+                                next = lanes.next(&app, &endpoint).await;
+                            }
+                            drop(permit);
                         });
                     }
                 }
@@ -115,38 +127,78 @@ pub async fn run(app: AppState) {
     let _ = recorder.await;
 }
 
-type InFlightMap = Arc<Mutex<HashMap<WebhookId, usize>>>;
+/// Per endpoint: attempts running on this instance, and claimed deliveries waiting for one
+/// of them to finish. Each running attempt, when done, takes the next waiting delivery.
+#[derive(Clone, Default)]
+struct Lanes(Arc<Mutex<HashMap<WebhookId, Lane>>>);
 
-/// One attempt in flight to an endpoint; counted down when dropped.
-struct InFlight {
-    map: InFlightMap,
-    endpoint: WebhookId,
+#[derive(Default)]
+struct Lane {
+    running: usize,
+    waiting: VecDeque<(ClaimedDelivery, Instant)>,
 }
 
-impl InFlight {
-    fn take(map: &InFlightMap, d: &ClaimedDelivery, cap: usize) -> Option<InFlight> {
-        let mut m = map.lock().expect("in-flight lock");
-        let n = m.entry(d.endpoint_id.clone()).or_default();
-        if *n >= cap {
-            return None;
+impl Lanes {
+    /// True when `d` may start now; otherwise it waits in its endpoint's lane.
+    fn admit(&self, d: &ClaimedDelivery, usable_until: Instant, cap: usize) -> bool {
+        let mut m = self.0.lock().expect("lanes lock");
+        let lane = m.entry(d.endpoint_id.clone()).or_default();
+        if lane.running < cap {
+            lane.running += 1;
+            true
+        } else {
+            lane.waiting.push_back((d.clone(), usable_until));
+            false
         }
-        *n += 1;
-        Some(InFlight {
-            map: map.clone(),
-            endpoint: d.endpoint_id.clone(),
-        })
     }
-}
 
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        let mut m = self.map.lock().expect("in-flight lock");
-        if let Some(n) = m.get_mut(&self.endpoint) {
-            *n -= 1;
-            if *n == 0 {
-                m.remove(&self.endpoint);
+    /// Endpoints the next claim should pass over.
+    fn full(&self, cap: usize) -> Vec<WebhookId> {
+        let m = self.0.lock().expect("lanes lock");
+        m.iter()
+            .filter(|(_, l)| l.running >= cap || !l.waiting.is_empty())
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// The endpoint's next waiting delivery, or none (the caller's attempt slot is freed).
+    /// Deliveries held too long to finish within their lease go back to the store, due now.
+    async fn next(&self, app: &AppState, endpoint: &WebhookId) -> Option<ClaimedDelivery> {
+        let mut stale = vec![];
+        let next = {
+            let mut m = self.0.lock().expect("lanes lock");
+            let lane = m.get_mut(endpoint).expect("a running attempt has a lane");
+            let now = Instant::now();
+            let had_waiting = !lane.waiting.is_empty();
+            let mut next = None;
+            while let Some((d, until)) = lane.waiting.pop_front() {
+                if until > now {
+                    next = Some(d);
+                    break;
+                }
+                stale.push(d);
             }
+            if had_waiting && lane.waiting.is_empty() {
+                // The lane is no longer skipped: let the loop claim more for it.
+                app.webhooks.wake.notify_one();
+            }
+            if next.is_none() {
+                lane.running -= 1;
+                if lane.running == 0 {
+                    m.remove(endpoint);
+                }
+            }
+            next
+        };
+        if !stale.is_empty()
+            && let Err(e) = app
+                .store
+                .defer_deliveries(&stale, OffsetDateTime::now_utc())
+                .await
+        {
+            tracing::warn!(error = %e, "handing back webhook deliveries failed");
         }
+        next
     }
 }
 
@@ -219,14 +271,22 @@ fn secrets(
 }
 
 fn retry_after(res: &reqwest::Response) -> Option<Duration> {
-    res.headers()
+    let v = res
+        .headers()
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
+        .ok()?;
+    parse_retry_after(v, std::time::SystemTime::now())
+}
+
+/// RFC 9110 §10.2.3: delay-seconds, or an HTTP-date (a date already past means now).
+fn parse_retry_after(v: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 async fn snippet(mut res: reqwest::Response) -> String {
@@ -351,4 +411,51 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         src = cause.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use super::parse_retry_after;
+
+    // Sun, 06 Nov 1994 08:49:37 GMT, the example of RFC 9110.
+    const AT: u64 = 784_111_777;
+
+    #[test]
+    fn retry_after_in_seconds_is_a_delay() {
+        let now = UNIX_EPOCH + Duration::from_secs(AT);
+        assert_eq!(
+            parse_retry_after(" 120 ", now),
+            Some(Duration::from_secs(120))
+        );
+    }
+
+    #[test]
+    fn retry_after_as_an_http_date_is_the_time_until_then() {
+        let now = UNIX_EPOCH + Duration::from_secs(AT - 90);
+        for v in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            // The obsolete forms recipients must still accept.
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+        ] {
+            assert_eq!(
+                parse_retry_after(v, now),
+                Some(Duration::from_secs(90)),
+                "{v}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_a_past_date_means_now_and_garbage_means_absent() {
+        let later = UNIX_EPOCH + Duration::from_secs(AT + 60);
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", later),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", SystemTime::now()), None);
+        assert_eq!(parse_retry_after("-5", SystemTime::now()), None);
+    }
 }

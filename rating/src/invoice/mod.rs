@@ -1,0 +1,266 @@
+//! Carrier invoice reconciliation: streaming import of invoice files ([`import`]), the audit
+//! of each billed package against what the hub knows ([`audit`]) and the reports for finance
+//! ([`report`], [`pdf`]). Pure library: no store, no I/O beyond the reader/writer it is given.
+//!
+//! The hub's loop, in batches so neither the file nor the shipments sit whole in memory:
+//! `InvoiceReader::next_batch` → `lookup_keys` → (store query) → `ShipmentIndex::new` →
+//! `Auditor::audit_batch` → `CsvReport::write` / `ReportSummary::add` / `DisputeExport::write`.
+
+pub mod audit;
+pub mod import;
+pub mod pdf;
+pub mod report;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use shiphub_carriers::model::{Currency, Dimensions, Weight};
+use time::Date;
+
+/// Which layout an invoice file follows (and whose rules audit it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceCarrier {
+    /// UPS Billing Data (250 columns).
+    Ups,
+    /// FedEx Billing Online CSV.
+    Fedex,
+    /// DHL Express e-billing CSV.
+    DhlExpress,
+    /// Any other carrier, through a column mapping file.
+    Other,
+}
+
+impl InvoiceCarrier {
+    /// Stable code used in reports and the API (`?carrier=ups`).
+    pub fn code(self) -> &'static str {
+        match self {
+            InvoiceCarrier::Ups => "ups",
+            InvoiceCarrier::Fedex => "fedex",
+            InvoiceCarrier::DhlExpress => "dhl_express",
+            InvoiceCarrier::Other => "other",
+        }
+    }
+}
+
+/// What a billed charge is for, normalized across carriers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeCategory {
+    /// Transportation (freight) charge, including weight/dimension corrections of it.
+    Base,
+    /// Fuel surcharge.
+    Fuel,
+    /// Residential delivery surcharge.
+    Residential,
+    /// Address correction fee.
+    AddressCorrection,
+    /// Delivery (remote) area surcharge.
+    DeliveryArea,
+    /// Additional handling / large package / oversize / overweight.
+    AdditionalHandling,
+    /// Any other surcharge or accessorial.
+    Surcharge,
+    /// Discount or incentive (negative).
+    Discount,
+    /// Duties and taxes (not audited against the freight quote).
+    Tax,
+}
+
+impl ChargeCategory {
+    /// Stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChargeCategory::Base => "base",
+            ChargeCategory::Fuel => "fuel",
+            ChargeCategory::Residential => "residential",
+            ChargeCategory::AddressCorrection => "address_correction",
+            ChargeCategory::DeliveryArea => "delivery_area",
+            ChargeCategory::AdditionalHandling => "additional_handling",
+            ChargeCategory::Surcharge => "surcharge",
+            ChargeCategory::Discount => "discount",
+            ChargeCategory::Tax => "tax",
+        }
+    }
+
+    /// Parses [`ChargeCategory::as_str`] (used by the generic mapping file).
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "base" => ChargeCategory::Base,
+            "fuel" => ChargeCategory::Fuel,
+            "residential" => ChargeCategory::Residential,
+            "address_correction" => ChargeCategory::AddressCorrection,
+            "delivery_area" => ChargeCategory::DeliveryArea,
+            "additional_handling" => ChargeCategory::AdditionalHandling,
+            "surcharge" => ChargeCategory::Surcharge,
+            "discount" => ChargeCategory::Discount,
+            "tax" => ChargeCategory::Tax,
+            _ => return None,
+        })
+    }
+
+    /// Classifies a charge from its description (FedEx, DHL and generic files name charges in
+    /// words). Order matters: "Address Correction Fuel Surcharge" is fuel.
+    pub fn from_description(desc: &str) -> Self {
+        let d = desc.to_ascii_lowercase();
+        let has = |w: &str| d.contains(w);
+        if has("fuel") {
+            ChargeCategory::Fuel
+        } else if has("address correction") {
+            ChargeCategory::AddressCorrection
+        } else if has("residential") {
+            ChargeCategory::Residential
+        } else if has("discount") || has("incentive") || has("rebate") {
+            ChargeCategory::Discount
+        } else if has("delivery area") || has("remote area") || has("extended area") {
+            ChargeCategory::DeliveryArea
+        } else if has("additional handling")
+            || has("large package")
+            || has("oversize")
+            || has("overweight")
+        {
+            ChargeCategory::AdditionalHandling
+        } else if has("tax") || has("duty") || has("vat") || has("gst") {
+            ChargeCategory::Tax
+        } else if has("transportation") || has("freight") || has("weight charge") {
+            ChargeCategory::Base
+        } else {
+            ChargeCategory::Surcharge
+        }
+    }
+}
+
+/// One billed charge line of a package.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceCharge {
+    /// Normalized category.
+    pub category: ChargeCategory,
+    /// The carrier's code for the charge (UPS Charge Description Code, DHL XC code), if any.
+    pub code: Option<String>,
+    /// The carrier's description.
+    pub description: String,
+    /// Amount billed (net of incentives), negative for credits.
+    pub amount: Decimal,
+    /// What the fuel percentage applies to, when the carrier states it (UPS Basis Value),
+    /// with the published (pre-incentive) amount; otherwise `None`.
+    pub basis: Option<FuelBasis>,
+    /// An adjustment line (UPS charge category `ADJ`: shipping charge correction, address
+    /// correction) rather than the original shipment charge.
+    pub adjustment: bool,
+    /// 1-based line number in the file.
+    pub line: u64,
+}
+
+/// UPS states the base of a fuel charge and its published amount: percent = published / basis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FuelBasis {
+    /// Published charges the percentage applies to.
+    pub basis: Decimal,
+    /// The fuel charge before incentives.
+    pub published: Decimal,
+}
+
+/// One billed package: its charge lines grouped, with what the carrier says it carried.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InvoicePackage {
+    /// Which layout it came from.
+    pub carrier: InvoiceCarrier,
+    /// Tracking number (UPS Tracking Number, FedEx Tracking ID, DHL waybill number).
+    pub tracking_number: String,
+    /// The shipper's reference, when the carrier repeats it.
+    pub reference: Option<String>,
+    /// Service as billed: the carrier's code where it has one, else its name.
+    pub service: Option<String>,
+    /// Service name as billed.
+    pub service_name: Option<String>,
+    /// Invoice number.
+    pub invoice_number: String,
+    /// Invoice date.
+    pub invoice_date: Option<Date>,
+    /// Ship (pickup/transaction) date.
+    pub ship_date: Option<Date>,
+    /// Delivery date the carrier reports on the invoice (FedEx POD date, UPS delivery date).
+    pub delivered_on: Option<Date>,
+    /// Invoice currency.
+    pub currency: Currency,
+    /// Weight the shipper entered, as the carrier recorded it.
+    pub entered_weight: Option<Weight>,
+    /// Weight billed (after any correction).
+    pub billed_weight: Option<Weight>,
+    /// Dimensions billed (after any correction).
+    pub billed_dimensions: Option<Dimensions>,
+    /// Zone billed.
+    pub zone: Option<String>,
+    /// Charge lines, in file order.
+    pub charges: Vec<InvoiceCharge>,
+}
+
+impl InvoicePackage {
+    /// Sum of every charge.
+    pub fn billed_total(&self) -> Decimal {
+        self.charges.iter().map(|c| c.amount).sum()
+    }
+
+    /// Sum of the charges of one category.
+    pub fn total_of(&self, category: ChargeCategory) -> Decimal {
+        self.charges
+            .iter()
+            .filter(|c| c.category == category)
+            .map(|c| c.amount)
+            .sum()
+    }
+
+    /// First line number of the package in the file.
+    pub fn first_line(&self) -> u64 {
+        self.charges.iter().map(|c| c.line).min().unwrap_or(0)
+    }
+
+    /// Line numbers of its charges.
+    pub fn lines(&self) -> Vec<u64> {
+        self.charges.iter().map(|c| c.line).collect()
+    }
+
+    /// Fuel percentage billed and the base it applies to. UPS states both (published fuel /
+    /// Basis Value); elsewhere the base is the net of every non-fuel, non-tax charge, which
+    /// is how FedEx and DHL apply fuel (to transportation and surcharges after discounts).
+    pub fn fuel_percent(&self) -> Option<(Decimal, Decimal)> {
+        let fuel: Vec<&InvoiceCharge> = self
+            .charges
+            .iter()
+            .filter(|c| c.category == ChargeCategory::Fuel)
+            .collect();
+        if fuel.is_empty() {
+            return None;
+        }
+        let stated: Vec<FuelBasis> = fuel.iter().filter_map(|c| c.basis).collect();
+        if !stated.is_empty() {
+            let basis: Decimal = stated.iter().map(|b| b.basis).sum();
+            let published: Decimal = stated.iter().map(|b| b.published).sum();
+            if basis.is_zero() {
+                return None;
+            }
+            return Some((published * Decimal::ONE_HUNDRED / basis, basis));
+        }
+        let amount: Decimal = fuel.iter().map(|c| c.amount).sum();
+        let basis: Decimal = self
+            .charges
+            .iter()
+            .filter(|c| !matches!(c.category, ChargeCategory::Fuel | ChargeCategory::Tax))
+            .map(|c| c.amount)
+            .sum();
+        if basis <= Decimal::ZERO {
+            return None;
+        }
+        Some((amount * Decimal::ONE_HUNDRED / basis, basis))
+    }
+}
+
+pub use audit::{
+    AuditSettings, AuditedPackage, Auditor, CarrierRules, Evidence, ExpectedCharge,
+    ExpectedShipment, Finding, FuelRate, LookupKeys, Reason, ShipmentIndex, Tolerances,
+    lookup_keys,
+};
+pub use import::{
+    ColumnMapping, ImportError, ImportSummary, InvoiceFormat, InvoiceReader, RowError,
+};
+pub use pdf::render_pdf;
+pub use report::{CsvReport, DisputeExport, JsonReport, ReportSummary};

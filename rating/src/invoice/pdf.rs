@@ -1,0 +1,223 @@
+//! The finance PDF: summary table (billed, expected, disputed, recoverable by carrier and
+//! reason), bar charts of recoverable by reason and by week, and the top lines to dispute.
+//!
+//! Built-in Helvetica only, so `pdftotext` extracts every figure. The charts are drawn as
+//! PDF vector bars with the same ops rather than rasterised with plotters: plotters would
+//! need a TTF font bundled for its labels (ab_glyph, no system fonts) and its labels would be
+//! pixels that `pdftotext` cannot read; bars are a few rectangles.
+
+use printpdf::{
+    BuiltinFont, Color, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage,
+    PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rgb, TextItem, WindingOrder,
+};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+use super::report::{ReportSummary, Totals};
+
+const W: f32 = 297.0; // A4 landscape
+const H: f32 = 210.0;
+
+/// Renders the summary as a PDF (A4 landscape, two pages).
+pub fn render_pdf(s: &ReportSummary, title: &str) -> Vec<u8> {
+    let cur = s.currency.clone().unwrap_or_default();
+    let mut p1 = Page::default();
+    p1.text(15.0, 195.0, 16.0, true, title);
+    p1.text(
+        15.0,
+        188.0,
+        9.0,
+        false,
+        &format!(
+            "{} packages - billed {} {cur} - expected {} - disputed {} - recoverable {} {cur}",
+            s.total.packages,
+            s.total.billed,
+            s.total.expected,
+            s.total.disputed,
+            s.total.recoverable
+        ),
+    );
+    let cols = [15.0, 60.0, 115.0, 145.0, 180.0, 215.0, 250.0];
+    let header = [
+        "Carrier",
+        "Reason",
+        "Packages",
+        "Billed",
+        "Expected",
+        "Disputed",
+        "Recoverable",
+    ];
+    let mut y = 176.0;
+    for (x, h) in cols.iter().zip(header) {
+        p1.text(*x, y, 9.0, true, h);
+    }
+    y -= 6.0;
+    let row = |p: &mut Page, y: f32, carrier: &str, reason: &str, t: &Totals| {
+        let cells = [
+            carrier.to_owned(),
+            reason.to_owned(),
+            t.packages.to_string(),
+            t.billed.to_string(),
+            t.expected.to_string(),
+            t.disputed.to_string(),
+            t.recoverable.to_string(),
+        ];
+        for (x, c) in cols.iter().zip(cells) {
+            p.text(*x, y, 8.0, false, &c);
+        }
+    };
+    for (carrier, totals) in &s.by_carrier {
+        if y < 20.0 {
+            break;
+        }
+        row(&mut p1, y, carrier.code(), "all lines", totals);
+        y -= 5.0;
+        for (reason, t) in s.by_carrier_reason.get(carrier).into_iter().flatten() {
+            if y < 20.0 {
+                break;
+            }
+            row(&mut p1, y, "", reason.code(), t);
+            y -= 5.0;
+        }
+    }
+    row(&mut p1, y - 2.0, "Total", "", &s.total);
+
+    let mut p2 = Page::default();
+    p2.text(15.0, 195.0, 13.0, true, "Recoverable by reason");
+    let reasons: Vec<(String, Decimal)> = s
+        .by_reason
+        .iter()
+        .filter(|(_, v)| **v > Decimal::ZERO)
+        .map(|(r, v)| (r.code().to_owned(), *v))
+        .collect();
+    p2.bars(15.0, 110.0, 130.0, 75.0, &reasons);
+    p2.text(155.0, 195.0, 13.0, true, "Recoverable by week");
+    let weeks: Vec<(String, Decimal)> = s
+        .by_week
+        .iter()
+        .rev()
+        .take(12)
+        .rev()
+        .map(|(d, v)| (d.to_string(), *v))
+        .collect();
+    p2.bars(155.0, 110.0, 130.0, 75.0, &weeks);
+    p2.text(15.0, 95.0, 13.0, true, "Top lines to dispute");
+    let mut y = 88.0;
+    for t in s.top().iter().take(14) {
+        let reasons: Vec<&str> = t.reasons.iter().map(|r| r.code()).collect();
+        p2.text(
+            15.0,
+            y,
+            8.0,
+            false,
+            &format!(
+                "{} {}  invoice {}  line {}  {}  recoverable {} {cur}",
+                t.carrier.code(),
+                t.tracking_number,
+                t.invoice_number,
+                t.line,
+                reasons.join(", "),
+                t.recoverable
+            ),
+        );
+        y -= 5.0;
+    }
+
+    let mut doc = PdfDocument::new(title);
+    let pages = vec![
+        PdfPage::new(Mm(W), Mm(H), p1.ops),
+        PdfPage::new(Mm(W), Mm(H), p2.ops),
+    ];
+    let mut warnings = Vec::new();
+    doc.with_pages(pages)
+        .save(&PdfSaveOptions::default(), &mut warnings)
+}
+
+#[derive(Default)]
+struct Page {
+    ops: Vec<Op>,
+}
+
+impl Page {
+    fn text(&mut self, x: f32, y: f32, size: f32, bold: bool, s: &str) {
+        let font = if bold {
+            BuiltinFont::HelveticaBold
+        } else {
+            BuiltinFont::Helvetica
+        };
+        self.ops.extend([
+            Op::StartTextSection,
+            Op::SetTextCursor {
+                pos: Point::new(Mm(x), Mm(y)),
+            },
+            Op::SetFont {
+                font: PdfFontHandle::Builtin(font),
+                size: Pt(size),
+            },
+            // Builtin fonts are WinAnsi: keep to ASCII.
+            Op::ShowText {
+                items: vec![TextItem::Text(s.chars().filter(char::is_ascii).collect())],
+            },
+            Op::EndTextSection,
+        ]);
+    }
+
+    fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, rgb: (f32, f32, f32)) {
+        let pt = |x: f32, y: f32| LinePoint {
+            p: Point::new(Mm(x), Mm(y)),
+            bezier: false,
+        };
+        self.ops.push(Op::SetFillColor {
+            col: Color::Rgb(Rgb {
+                r: rgb.0,
+                g: rgb.1,
+                b: rgb.2,
+                icc_profile: None,
+            }),
+        });
+        self.ops.push(Op::DrawPolygon {
+            polygon: Polygon {
+                rings: vec![PolygonRing {
+                    points: vec![pt(x, y), pt(x + w, y), pt(x + w, y + h), pt(x, y + h)],
+                }],
+                mode: PaintMode::Fill,
+                winding_order: WindingOrder::NonZero,
+            },
+        });
+        self.ops.push(Op::SetFillColor {
+            col: Color::Rgb(Rgb {
+                r: 0.0,
+                g: 0.0,
+                b: 0.0,
+                icc_profile: None,
+            }),
+        });
+    }
+
+    /// Horizontal bars: label, bar scaled to the largest value, value.
+    fn bars(&mut self, x: f32, y: f32, w: f32, h: f32, data: &[(String, Decimal)]) {
+        if data.is_empty() {
+            self.text(x, y + h - 8.0, 9.0, false, "nothing to recover");
+            return;
+        }
+        let max = data.iter().map(|d| d.1).max().unwrap_or(Decimal::ONE);
+        let max = max.to_f32().unwrap_or(1.0).max(0.01);
+        let step = (h / data.len() as f32).min(7.0);
+        let label_w = 45.0;
+        let bar_w = w - label_w - 25.0;
+        for (i, (label, v)) in data.iter().enumerate() {
+            let top = y + h - 6.0 - step * i as f32;
+            self.text(x, top + 1.0, 7.0, false, label);
+            // Display scaling only: f32 never touches the amounts printed.
+            let len = bar_w * (v.to_f32().unwrap_or(0.0) / max);
+            self.rect(x + label_w, top, len.max(0.3), step * 0.7, (0.2, 0.4, 0.7));
+            self.text(
+                x + label_w + len + 2.0,
+                top + 1.0,
+                7.0,
+                false,
+                &v.to_string(),
+            );
+        }
+    }
+}
