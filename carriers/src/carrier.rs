@@ -182,6 +182,12 @@ pub trait Carrier: Send + Sync {
     fn capabilities(&self) -> &'static Capabilities;
     /// Its quotas.
     fn limits(&self) -> CarrierLimits;
+    /// Requests allowed per day on top of `quota()` (FedEx meters tracking by a daily
+    /// quota as well as a rate); `None` when the carrier has no daily cap. The scheduler
+    /// spends it evenly across the day and across live instances.
+    fn daily_quota(&self) -> Option<u32> {
+        None
+    }
     /// The quota the hub's governor enforces: `limits()` per second unless the carrier's
     /// quota is counted over a longer period.
     fn quota(&self) -> RequestQuota {

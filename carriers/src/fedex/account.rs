@@ -73,6 +73,8 @@ pub struct Account {
     pub requests_per_second: u32,
     /// Burst above the sustained rate.
     pub burst: u32,
+    /// The project's daily request quota, when the account says (FedEx sets it per project).
+    pub requests_per_day: Option<u32>,
 }
 
 impl Account {
@@ -98,6 +100,7 @@ impl Account {
         let mut pickup_type = "DROPOFF_AT_FEDEX_LOCATION".to_string();
         let mut requests_per_second = DEFAULT_REQUESTS_PER_SECOND;
         let mut burst = DEFAULT_BURST;
+        let mut requests_per_day = None;
         let text = |name: &str, v: &Value| -> Result<String, AccountError> {
             v.as_str()
                 .map(str::trim)
@@ -139,11 +142,12 @@ impl Account {
                 }
                 "requests_per_second" => requests_per_second = count(name, value)?,
                 "burst" => burst = count(name, value)?,
+                "requests_per_day" => requests_per_day = Some(count(name, value)?),
                 other => {
                     return Err(err(
                         &format!("/{other}"),
                         "unknown field; a FedEx account takes api_key, secret_key, account_number, \
-                         track_api_key, track_secret_key, pickup_type, requests_per_second, burst",
+                         track_api_key, track_secret_key, pickup_type, requests_per_second, burst, requests_per_day",
                     ));
                 }
             }
@@ -174,6 +178,7 @@ impl Account {
             pickup_type,
             requests_per_second,
             burst,
+            requests_per_day,
         })
     }
 }
@@ -195,7 +200,19 @@ mod tests {
         assert_eq!(a.account_number, "740561073");
         assert_eq!(a.pickup_type, "DROPOFF_AT_FEDEX_LOCATION");
         assert_eq!((a.requests_per_second, a.burst), (140, 1400));
+        assert_eq!(a.requests_per_day, None);
         assert_eq!(a.track_credentials().api_key, "key-1");
+        let mut daily = minimal();
+        daily["requests_per_day"] = json!(100_000);
+        assert_eq!(
+            Account::from_json(&daily).unwrap().requests_per_day,
+            Some(100_000)
+        );
+        daily["requests_per_day"] = json!(0);
+        assert_eq!(
+            Account::from_json(&daily).unwrap_err().field,
+            "/requests_per_day"
+        );
     }
 
     #[test]

@@ -212,6 +212,10 @@ impl Carrier for FedEx {
         &CAPS
     }
 
+    fn daily_quota(&self) -> Option<u32> {
+        self.account.requests_per_day
+    }
+
     fn limits(&self) -> CarrierLimits {
         CarrierLimits {
             requests_per_second: self.account.requests_per_second,

@@ -37,52 +37,73 @@ struct Bucket {
     tokens: f64,
     rate: f64,
     burst: f64,
+    /// The daily cap, when the carrier has one: (tokens, per second, capacity). Capacity is
+    /// this instance's share of a day's quota, spent evenly (no day-start burst).
+    daily: Option<(f64, f64, f64)>,
     at: Instant,
     shares: u32,
     paused_until: Option<Instant>,
 }
 
 impl Bucket {
-    fn new(q: RequestQuota, shares: u32) -> Self {
+    fn new(q: RequestQuota, daily: Option<u32>, shares: u32) -> Self {
         let per = q.replenish_interval().as_secs_f64().max(1e-9);
-        let shares = shares.max(1);
-        let burst = (f64::from(q.burst.max(1)) / f64::from(shares)).max(1.0);
+        let shares = f64::from(shares.max(1));
+        let burst = (f64::from(q.burst.max(1)) / shares).max(1.0);
+        let daily = daily.map(|d| {
+            let share = f64::from(d) / shares;
+            // A day's share spent evenly: an hour's worth at most at once.
+            let cap = (share / 24.0).clamp(1.0, share.max(1.0));
+            (cap, share / 86_400.0, cap)
+        });
         Bucket {
             tokens: burst,
-            rate: 1.0 / per / f64::from(shares),
+            rate: 1.0 / per / shares,
             burst,
+            daily,
             at: Instant::now(),
-            shares,
+            shares: shares as u32,
             paused_until: None,
         }
     }
     fn refill(&mut self, now: Instant) {
-        self.tokens =
-            (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
-        self.at = now;
+        let dt = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + dt * self.rate).min(self.burst);
+        if let Some((tokens, rate, cap)) = &mut self.daily {
+            *tokens = (*tokens + dt * *rate).min(*cap);
+        }
+        self.at = self.at.max(now);
     }
-    /// Whole tokens available now (0 while paused).
+    /// Whole tokens available now under both caps (0 while paused).
     fn available(&mut self, now: Instant) -> u32 {
         if self.paused_until.is_some_and(|p| p > now) {
             return 0;
         }
         self.refill(now);
-        self.tokens.floor() as u32
+        let day = self.daily.map_or(f64::MAX, |(t, _, _)| t);
+        self.tokens.min(day).floor() as u32
     }
     fn take(&mut self, now: Instant) -> bool {
         if self.available(now) == 0 {
             return false;
         }
         self.tokens -= 1.0;
+        if let Some((tokens, _, _)) = &mut self.daily {
+            *tokens -= 1.0;
+        }
         true
     }
-    /// When the next token will be there.
+    /// When the next token will be there under both caps.
     fn next_token(&self, now: Instant) -> Instant {
         if let Some(p) = self.paused_until.filter(|p| *p > now) {
             return p;
         }
-        let missing = (1.0 - self.tokens).max(0.0);
-        now + Duration::from_secs_f64(missing / self.rate)
+        let wait = |tokens: f64, rate: f64| (1.0 - tokens).max(0.0) / rate;
+        let mut secs = wait(self.tokens, self.rate);
+        if let Some((tokens, rate, _)) = self.daily {
+            secs = secs.max(wait(tokens, rate));
+        }
+        now + Duration::from_secs_f64(secs)
     }
 }
 
@@ -168,7 +189,7 @@ impl Scheduler {
                 continue;
             };
             let batch = adapter.capabilities().track_batch_max.max(1) as u32;
-            let tokens = self.tokens(&account, adapter.quota());
+            let tokens = self.tokens(&account, adapter.quota(), adapter.daily_quota());
             if tokens == 0 {
                 let next = self.next_token(&account);
                 wake = Some(wake.map_or(next, |w| w.min(next)));
@@ -225,27 +246,29 @@ impl Scheduler {
     fn bucket<T>(
         &self,
         account: &AccountId,
-        quota: Option<RequestQuota>,
+        quota: Option<(RequestQuota, Option<u32>)>,
         f: impl FnOnce(&mut Bucket) -> T,
     ) -> Option<T> {
         let shares = *self.live.lock().expect("live lock");
         let mut budgets = self.budgets.lock().expect("budget lock");
-        if let Some(q) = quota {
+        if let Some((q, daily)) = quota {
             let b = budgets
                 .entry(account.clone())
-                .or_insert_with(|| Bucket::new(q, shares));
+                .or_insert_with(|| Bucket::new(q, daily, shares));
             if b.shares != shares {
                 let paused = b.paused_until;
-                *b = Bucket::new(q, shares);
+                *b = Bucket::new(q, daily, shares);
                 b.paused_until = paused;
             }
         }
         budgets.get_mut(account).map(f)
     }
 
-    fn tokens(&self, account: &AccountId, quota: RequestQuota) -> u32 {
-        self.bucket(account, Some(quota), |b| b.available(Instant::now()))
-            .unwrap_or(0)
+    fn tokens(&self, account: &AccountId, quota: RequestQuota, daily: Option<u32>) -> u32 {
+        self.bucket(account, Some((quota, daily)), |b| {
+            b.available(Instant::now())
+        })
+        .unwrap_or(0)
     }
 
     /// Tokens now plus those `LOOKAHEAD` will bring.
@@ -418,5 +441,39 @@ impl Scheduler {
                 tracing::warn!(tracker = %c.tracker.id, error = %e, "cannot release tracker");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_daily_cap_is_spent_evenly_and_shared_between_instances() {
+        let now = Instant::now();
+        // 1,400 per 10 s (FedEx's rate) but 2,400 a day: the day decides.
+        let q = RequestQuota {
+            requests: 1_400,
+            per: Duration::from_secs(10),
+            burst: 1_400,
+        };
+        let mut b = Bucket::new(q, Some(2_400), 1);
+        // A day's share evenly: 100 an hour, so at most an hour's worth at once.
+        assert_eq!(b.available(now), 100);
+        for _ in 0..100 {
+            assert!(b.take(now));
+        }
+        assert!(!b.take(now), "the daily budget is spent");
+        let next = b.next_token(now).duration_since(now).as_secs_f64();
+        assert!(
+            (35.0..=37.0).contains(&next),
+            "a token every 36 s, got {next}"
+        );
+        // Two live instances: each gets half of the day and half of the rate.
+        let mut half = Bucket::new(q, Some(2_400), 2);
+        assert_eq!(half.available(now), 50);
+        // Without a daily cap only the rate limits.
+        let mut free = Bucket::new(q, None, 1);
+        assert_eq!(free.available(now), 1_400);
     }
 }
