@@ -49,6 +49,10 @@ pub struct WebhookArgs {
     /// Development only: allow `http://` and loopback webhook URLs (private ranges stay refused).
     #[arg(long, env = "SHIPHUB_WEBHOOK_DEV_LOOPBACK")]
     pub webhook_dev_loopback: bool,
+    /// Private or loopback address ranges webhooks may be sent to anyway (an internal
+    /// receiver), e.g. 10.20.0.0/16; comma-separated or repeated.
+    #[arg(long, env = "SHIPHUB_WEBHOOK_ALLOW", value_delimiter = ',')]
+    pub webhook_allow: Vec<String>,
     /// Retry delays in seconds after each failed attempt, comma-separated
     /// (default 0,5,300,1800,7200,18000,36000,36000).
     #[arg(long, env = "SHIPHUB_WEBHOOK_SCHEDULE")]
@@ -91,6 +95,14 @@ impl WebhookArgs {
             rotation_overlap: secs(self.webhook_rotation_overlap, "webhook-rotation-overlap")?,
             target: crate::webhooks::target::TargetPolicy {
                 dev_loopback: self.webhook_dev_loopback,
+                // Parsed once per process; leaked so the policy stays `Copy`.
+                allow: Box::leak(
+                    self.webhook_allow
+                        .iter()
+                        .map(|c| c.parse().map_err(|e| format!("--webhook-allow: {e}")))
+                        .collect::<Result<Vec<crate::webhooks::target::Cidr>, String>>()?
+                        .into_boxed_slice(),
+                ),
             },
             concurrency: self.webhook_concurrency.max(1),
             ..Default::default()

@@ -973,3 +973,38 @@ async fn bench_webhook_deliveries() {
         p(1.0)
     );
 }
+
+#[tokio::test]
+async fn private_targets_need_the_operators_allowlist() {
+    // Without an allowlist an internal address is refused by the real binary…
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let api = Api::new(&hub);
+    let (status, p) = api
+        .post(
+            "/v1/webhooks",
+            &json!({"url": "https://10.20.3.4/hooks", "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(status, 422, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/url", "{p}");
+    // …and admitted when the operator allows its range; other private ranges stay refused.
+    let hub = common::start_with(
+        tempfile::tempdir().unwrap(),
+        &["--webhook-allow", "10.20.0.0/16,fd00::/8"],
+    );
+    let api = Api::new(&hub);
+    let (status, v) = api
+        .post(
+            "/v1/webhooks",
+            &json!({"url": "https://10.20.3.4/hooks", "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{v}");
+    let (status, _) = api
+        .post(
+            "/v1/webhooks",
+            &json!({"url": "https://10.21.0.1/hooks", "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(status, 422);
+}

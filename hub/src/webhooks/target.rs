@@ -17,6 +17,61 @@ use url::Url;
 pub struct TargetPolicy {
     /// Dev/test only: `http://` and loopback addresses (127.0.0.0/8, ::1) are allowed.
     pub dev_loopback: bool,
+    /// Address ranges the operator allows although they are private or loopback (an
+    /// internal receiver); still https unless `dev_loopback`. Set once at start-up.
+    pub allow: &'static [Cidr],
+}
+
+/// An address range, `10.20.0.0/16` or `fd00::/8`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    net: IpAddr,
+    prefix: u8,
+}
+
+impl std::str::FromStr for Cidr {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not an address range like 10.0.0.0/8 or fd00::/8");
+        let (ip, prefix) = s.trim().split_once('/').ok_or_else(bad)?;
+        let net: IpAddr = ip.parse().map_err(|_| bad())?;
+        let prefix: u8 = prefix.parse().map_err(|_| bad())?;
+        let max = if net.is_ipv4() { 32 } else { 128 };
+        if prefix > max {
+            return Err(bad());
+        }
+        Ok(Cidr { net, prefix })
+    }
+}
+
+impl Cidr {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let bits = |ip: IpAddr| -> (u128, u32) {
+            match ip {
+                IpAddr::V4(v) => (u128::from(u32::from(v)), 32),
+                IpAddr::V6(v) => (u128::from(v), 128),
+            }
+        };
+        let ip = match (self.net, ip) {
+            (IpAddr::V4(_), IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => return false,
+            },
+            _ => ip,
+        };
+        let ((net, width), (addr, w2)) = (bits(self.net), bits(ip));
+        if width != w2 {
+            return false;
+        }
+        let shift = width - u32::from(self.prefix);
+        let mask = if shift >= 128 { 0 } else { u128::MAX << shift };
+        let keep = if width == 32 {
+            mask & u128::from(u32::MAX)
+        } else {
+            mask
+        };
+        net & keep == addr & keep
+    }
 }
 
 fn refused_v4(ip: Ipv4Addr) -> Option<&'static str> {
@@ -62,6 +117,7 @@ pub fn refused(ip: IpAddr, policy: TargetPolicy) -> Option<&'static str> {
     };
     match why {
         Some("loopback") if policy.dev_loopback => None,
+        Some(_) if policy.allow.iter().any(|c| c.contains(ip)) => None,
         other => other,
     }
 }
@@ -153,8 +209,41 @@ mod tests {
 
     const PROD: TargetPolicy = TargetPolicy {
         dev_loopback: false,
+        allow: &[],
     };
-    const DEV: TargetPolicy = TargetPolicy { dev_loopback: true };
+    const DEV: TargetPolicy = TargetPolicy {
+        dev_loopback: true,
+        allow: &[],
+    };
+
+    #[test]
+    fn an_allowlisted_range_admits_its_addresses_and_nothing_else() {
+        let ranges: &'static [Cidr] = Box::leak(
+            vec!["10.20.0.0/16".parse().unwrap(), "fd00::/8".parse().unwrap()].into_boxed_slice(),
+        );
+        let policy = TargetPolicy {
+            dev_loopback: false,
+            allow: ranges,
+        };
+        assert!(check_syntax("https://10.20.3.4/hooks", policy).is_ok());
+        assert!(check_syntax("https://[fd12::1]/hooks", policy).is_ok());
+        // Outside the ranges: still refused, and still https only.
+        assert!(
+            check_syntax("https://10.21.0.1/hooks", policy)
+                .unwrap_err()
+                .contains("private")
+        );
+        assert!(
+            check_syntax("https://127.0.0.1/", policy)
+                .unwrap_err()
+                .contains("loopback")
+        );
+        assert!(check_syntax("http://10.20.3.4/hooks", policy).is_err());
+        assert!("10.0.0.0/33".parse::<Cidr>().is_err());
+        assert!("10.0.0.0".parse::<Cidr>().is_err());
+        let mapped: IpAddr = "::ffff:10.20.0.9".parse().unwrap();
+        assert!(ranges[0].contains(mapped));
+    }
 
     #[test]
     fn production_requires_https_on_public_addresses() {
