@@ -58,10 +58,7 @@ async fn list_events(
     Tenant(tenant): Tenant,
     Query(p): Query<EventParams>,
 ) -> Result<axum::Json<List<EventOut>>, ApiError> {
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::field("/limit", "must be between 1 and 100"));
-    }
+    let limit = super::page_limit(p.limit, 50)?;
     let after = p
         .cursor
         .as_deref()

@@ -18,24 +18,14 @@ pub struct Tenant(pub TenantId);
 impl FromRequestParts<AppState> for Tenant {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or(ApiError::Unauthorized(
+        if !parts.headers.contains_key(header::AUTHORIZATION) {
+            return Err(ApiError::Unauthorized(
                 "send `Authorization: Bearer <api key>`",
-            ))?;
-        let key = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .ok_or(ApiError::Unauthorized(
-                "the Authorization header must be `Bearer <api key>`",
-            ))?;
+            ));
+        }
+        let key = bearer(&parts.headers).ok_or(ApiError::Unauthorized(
+            "the Authorization header must be `Bearer <api key>`",
+        ))?;
         let hash = hash_api_key(key);
         if let Some(t) = app.key_cache.get(&hash) {
             return Ok(Tenant(t));
@@ -48,6 +38,14 @@ impl FromRequestParts<AppState> for Tenant {
         app.key_cache.put(hash, tenant.clone());
         Ok(Tenant(tenant))
     }
+}
+
+/// The token of an `Authorization: Bearer …` header (the scheme is case-insensitive).
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// `Idempotency-Key` header, when sent.

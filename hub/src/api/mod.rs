@@ -48,6 +48,37 @@ pub struct List<T> {
     pub next_cursor: Option<String>,
 }
 
+/// The page size asked for (`?limit=`), 1 to 100; `default` when not given.
+pub fn page_limit(limit: Option<u32>, default: u32) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::field("/limit", "must be between 1 and 100"));
+    }
+    Ok(limit)
+}
+
+/// A `?cursor=` read back into the id type it came from.
+pub fn page_cursor<T>(
+    cursor: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Option<T>, ApiError> {
+    cursor
+        .map(|c| parse(c).ok_or_else(|| ApiError::field("/cursor", "not a cursor from this API")))
+        .transpose()
+}
+
+/// Rows fetched as `limit + 1`: the page, and the cursor after its last row when more follow.
+pub fn split_page<R>(
+    mut rows: Vec<R>,
+    limit: u32,
+    id: impl Fn(&R) -> String,
+) -> (Vec<R>, Option<String>) {
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = if more { rows.last().map(id) } else { None };
+    (rows, next)
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "shiphub", description = "Carrier integration and shipment tracking hub. Errors are RFC 9457 problem+json."),

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::{StatusCode, header, request::Parts};
+use axum::http::{StatusCode, request::Parts};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -513,10 +513,7 @@ async fn list_jobs(
     Tenant(tenant): Tenant,
     Query(p): Query<JobListParams>,
 ) -> Result<axum::Json<List<JobOut>>, ApiError> {
-    let limit = p.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::field("/limit", "must be between 1 and 100"));
-    }
+    let limit = super::page_limit(p.limit, 20)?;
     let station = p
         .station
         .as_deref()
@@ -532,15 +529,8 @@ async fn list_jobs(
             "must be queued, delivered, printed, failed or expired",
         ));
     }
-    let cursor = p
-        .cursor
-        .as_deref()
-        .map(|c| {
-            PrintJobId::parse(c)
-                .ok_or_else(|| ApiError::field("/cursor", "not a cursor from this API"))
-        })
-        .transpose()?;
-    let mut rows = app
+    let cursor = super::page_cursor(p.cursor.as_deref(), PrintJobId::parse)?;
+    let rows = app
         .store
         .list_print_jobs(
             &tenant,
@@ -550,13 +540,7 @@ async fn list_jobs(
             limit + 1,
         )
         .await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = if more {
-        rows.last().map(|j| j.id.to_string())
-    } else {
-        None
-    };
+    let (rows, next_cursor) = super::split_page(rows, limit, |j| j.id.to_string());
     Ok(axum::Json(List {
         data: rows.iter().map(job_out).collect(),
         next_cursor,
@@ -592,12 +576,7 @@ pub struct Station {
 impl FromRequestParts<AppState> for Station {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+        let token = super::extract::bearer(&parts.headers)
             .filter(|t| t.starts_with("shps_"))
             .ok_or(ApiError::Unauthorized(
                 "send `Authorization: Bearer <station token>`",

@@ -447,29 +447,13 @@ async fn list_shipments(
     Tenant(tenant): Tenant,
     Query(p): Query<ListParams>,
 ) -> Result<axum::Json<List<ShipmentOut>>, ApiError> {
-    let limit = p.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::field("/limit", "must be between 1 and 100"));
-    }
-    let cursor = p
-        .cursor
-        .as_deref()
-        .map(|c| {
-            ShipmentId::parse(c)
-                .ok_or_else(|| ApiError::field("/cursor", "not a cursor from this API"))
-        })
-        .transpose()?;
-    let mut rows = app
+    let limit = super::page_limit(p.limit, 20)?;
+    let cursor = super::page_cursor(p.cursor.as_deref(), ShipmentId::parse)?;
+    let rows = app
         .store
         .list_shipments(&tenant, cursor.as_ref(), limit + 1)
         .await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = if more {
-        rows.last().map(|s| s.id.to_string())
-    } else {
-        None
-    };
+    let (rows, next_cursor) = super::split_page(rows, limit, |s| s.id.to_string());
     let data = rows
         .iter()
         .map(|s| shipment_out(&app, s))

@@ -207,27 +207,13 @@ async fn list_trackers(
     Tenant(tenant): Tenant,
     Query(p): Query<TrackerListParams>,
 ) -> Result<axum::Json<List<serde_json::Value>>, ApiError> {
-    let limit = p.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::field("/limit", "must be between 1 and 100"));
-    }
-    let cursor = p
-        .cursor
-        .as_deref()
-        .map(|c| {
-            TrackerId::parse(c)
-                .ok_or_else(|| ApiError::field("/cursor", "not a cursor from this API"))
-        })
-        .transpose()?;
-    let mut rows = app
+    let limit = super::page_limit(p.limit, 20)?;
+    let cursor = super::page_cursor(p.cursor.as_deref(), TrackerId::parse)?;
+    let rows = app
         .store
         .list_trackers(&tenant, p.status.as_deref(), cursor.as_ref(), limit + 1)
         .await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| rows.last().map(|t| t.id.to_string()))
-        .flatten();
+    let (rows, next_cursor) = super::split_page(rows, limit, |t| t.id.to_string());
     Ok(axum::Json(List {
         data: rows.iter().map(|t| tracker_json(t, None)).collect(),
         next_cursor,

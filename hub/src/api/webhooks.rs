@@ -511,10 +511,7 @@ async fn list_deliveries(
     Path(id): Path<String>,
     Query(p): Query<DeliveryParams>,
 ) -> Result<axum::Json<List<DeliveryOut>>, ApiError> {
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::field("/limit", "must be between 1 and 100"));
-    }
+    let limit = super::page_limit(p.limit, 50)?;
     if let Some(s) = p.status.as_deref()
         && !["pending", "succeeded", "failed", "cancelled"].contains(&s)
     {

@@ -299,6 +299,21 @@ impl Scheduler {
         });
     }
 
+    /// Takes a token of the account's budget, waiting for one that is moments away (the
+    /// round leased a little ahead of the budget, well inside the lease). False when the
+    /// budget is gone (a pause, or a share shrank).
+    async fn spend(&self, account: &AccountId) -> bool {
+        if self.take(account) {
+            return true;
+        }
+        let next = self.next_token(account);
+        if next.saturating_duration_since(Instant::now()) > LOOKAHEAD {
+            return false;
+        }
+        tokio::time::sleep_until(next).await;
+        self.take(account)
+    }
+
     async fn check_account(
         self: Arc<Self>,
         account: AccountId,
@@ -310,37 +325,21 @@ impl Scheduler {
         // bounded so one account cannot take every store connection.
         let slots = Arc::new(tokio::sync::Semaphore::new(POLLS_IN_FLIGHT));
         let mut calls = tokio::task::JoinSet::new();
-        let chunks: Vec<Vec<ClaimedTracker>> = trackers.chunks(batch).map(<[_]>::to_vec).collect();
-        for (i, chunk) in chunks.iter().enumerate() {
-            if !self.take(&account) {
-                // Leased a little ahead of the budget: wait for a token that is moments
-                // away (well inside the lease) rather than hand the trackers back.
-                let next = self.next_token(&account);
-                if next.saturating_duration_since(Instant::now()) <= LOOKAHEAD {
-                    tokio::time::sleep_until(next).await;
-                    if self.take(&account) {
-                        let permit = slots.clone().acquire_owned().await.expect("semaphore open");
-                        let (me, account, adapter, chunk) = (
-                            self.clone(),
-                            account.clone(),
-                            adapter.clone(),
-                            chunk.clone(),
-                        );
-                        calls.spawn(async move {
-                            me.poll(&account, adapter.as_ref(), &chunk).await;
-                            drop(permit);
-                        });
-                        continue;
-                    }
-                }
-                // Budget gone (a pause, or a share shrank): everything left goes back.
+        let mut left = trackers.into_iter();
+        loop {
+            let chunk: Vec<ClaimedTracker> = left.by_ref().take(batch).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            if !self.spend(&account).await {
+                // Everything left goes back, due when the budget has room again.
                 let at = OffsetDateTime::now_utc()
                     + self
                         .next_token(&account)
                         .saturating_duration_since(Instant::now());
-                let ids: Vec<_> = chunks[i..]
+                let ids: Vec<_> = chunk
                     .iter()
-                    .flatten()
+                    .chain(left.as_slice())
                     .map(|c| c.tracker.id.clone())
                     .collect();
                 if let Err(e) = self
@@ -354,12 +353,7 @@ impl Scheduler {
                 break;
             }
             let permit = slots.clone().acquire_owned().await.expect("semaphore open");
-            let (me, account, adapter, chunk) = (
-                self.clone(),
-                account.clone(),
-                adapter.clone(),
-                chunk.clone(),
-            );
+            let (me, account, adapter) = (self.clone(), account.clone(), adapter.clone());
             calls.spawn(async move {
                 me.poll(&account, adapter.as_ref(), &chunk).await;
                 drop(permit);
