@@ -1,4 +1,5 @@
-//! The `shiphub` command line: `serve`, `migrate`, `tenant create`, `openapi`.
+//! The `shiphub` command line: `serve`, `migrate`, `tenant create`, `openapi`, `rate`,
+//! `analytics`, `audit`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -176,6 +177,8 @@ pub enum Command {
     },
     /// Price a lane from rate card files, every charge explained.
     Rate(crate::cli_rate::RateArgs),
+    /// Audit a carrier invoice against the shipments in the store and write the report.
+    Audit(crate::cli_audit::AuditArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -235,6 +238,7 @@ pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
             Ok(())
         }
         Command::Rate(args) => crate::cli_rate::run(args),
+        Command::Audit(args) => crate::cli_audit::run(args).await,
         Command::Analytics {
             command:
                 AnalyticsCommand::Timeliness {
@@ -304,7 +308,7 @@ pub mod anyhow_like {
     pub type Result<T> = std::result::Result<T, String>;
 }
 
-async fn open_store(url: &str) -> anyhow_like::Result<Store> {
+pub async fn open_store(url: &str) -> anyhow_like::Result<Store> {
     if let Some(path) = sqlite_path(url)
         && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
     {
@@ -429,6 +433,7 @@ async fn serve(
         sweep_every: Duration::from_secs(print.print_sweep_interval.max(1)),
     };
     tokio::spawn(crate::api::print::sweep(state.clone()));
+    tokio::spawn(crate::api::invoices::sweep_abandoned(state.store.clone()));
     state.tracking = crate::tracking::PollPolicy::default().scaled(tracking.tracking_speedup);
     if !tracking.no_scheduler {
         let scheduler = crate::tracking::scheduler::Scheduler::new(

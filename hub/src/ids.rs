@@ -55,6 +55,7 @@ prefixed_id!(WebhookId, "whk");
 prefixed_id!(DeliveryId, "whd");
 prefixed_id!(AttemptId, "wha");
 prefixed_id!(TrackerId, "trk");
+prefixed_id!(ReconciliationId, "rec");
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@ pub mod carriers;
 pub mod events;
 pub mod extract;
 pub mod idempotency;
+pub mod invoices;
 pub mod print;
 pub mod problem;
 pub mod rate_cards;
@@ -115,6 +116,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(carrier_events::router())
         .merge(carriers::router())
         .merge(events::router())
+        .merge(invoices::router())
         .merge(print::router())
         .merge(rates::router())
         .merge(rate_cards::router())

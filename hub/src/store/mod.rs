@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 
 use crate::ids::{AccountId, ApiKeyId, DocumentId, EventId, ShipmentId, TenantId};
 
+mod invoices;
 mod print;
 mod rate_cards;
 #[cfg(test)]
@@ -22,6 +23,9 @@ mod tests;
 mod trackers;
 mod webhooks;
 
+pub use invoices::{
+    FileChunk, InvoicePackageRow, ReconciliationDone, ReconciliationRecord, ShipmentFacts,
+};
 pub use print::{AckOutcome, JobAck, PrintJobRecord, ShipmentExtras, StationRecord};
 pub use rate_cards::RateCardVersion;
 pub use trackers::{ClaimedTracker, TimelinessRow, TrackerRecord, status_name};
@@ -288,6 +292,17 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    /// The tenant, when the store has exactly one (CLI defaults).
+    pub async fn only_tenant(&self) -> Result<Option<TenantId>> {
+        let rows = sqlx::query("SELECT id FROM tenants ORDER BY id LIMIT 2")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(match rows.as_slice() {
+            [one] => Some(TenantId::from_db(one.try_get("id")?)),
+            _ => None,
+        })
     }
 
     pub async fn tenant_count(&self) -> Result<i64> {

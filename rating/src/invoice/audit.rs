@@ -16,7 +16,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 use shiphub_carriers::model::{
-    ChargeKind, Currency, DimDivisor, Dimensions, Parcel, Quote, Weight, WeightUnit,
+    Charge, ChargeKind, Currency, DimDivisor, Dimensions, Parcel, Quote, Weight, WeightUnit,
 };
 use time::{Date, Duration, OffsetDateTime};
 
@@ -153,8 +153,12 @@ impl ExpectedCharge {
     /// The breakdown of a stored `Quote`; surcharges are told apart by their code (`RES`,
     /// `DAS`, `AHS`...) or description.
     pub fn from_quote(quote: &Quote) -> Vec<ExpectedCharge> {
-        quote
-            .breakdown
+        Self::from_charges(&quote.breakdown)
+    }
+
+    /// The same, from the charge lines kept with a purchase (the waybill's breakdown).
+    pub fn from_charges(charges: &[Charge]) -> Vec<ExpectedCharge> {
+        charges
             .iter()
             .map(|c| ExpectedCharge {
                 category: match c.kind {

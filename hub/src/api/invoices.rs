@@ -1,0 +1,515 @@
+//! Freight reconciliation over HTTP: `POST /v1/invoices?carrier=ups` takes a carrier invoice
+//! file as the raw body (streamed to a spool file, never held in memory) and starts a
+//! reconciliation; `GET /v1/reconciliations/{id}` tells its status and totals; its reports
+//! download as CSV, JSON, PDF and a dispute file. Tolerances, fuel tables and contract rate
+//! cards are per tenant (`/v1/audit-settings`); layouts without a built-in reader are
+//! described by a mapping (`PUT /v1/invoice-mappings/{name}`).
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use shiphub_carriers::model::Currency;
+use shiphub_rating::RateCards;
+use shiphub_rating::invoice::{ColumnMapping, InvoiceCarrier, InvoiceFormat};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::extract::{IdempotencyKey, JsonBody, Tenant, parse_value};
+use super::idempotency::{self, Answer};
+use super::problem::{ApiError, Problem};
+use super::{List, page_cursor, page_limit, split_page};
+use crate::ids::{ReconciliationId, TenantId};
+use crate::reconcile::{self, AuditSettingsDoc, Plan, Progress, Record, Sinks};
+use crate::state::AppState;
+use crate::store::{ReconciliationRecord, Store};
+
+/// Largest invoice file accepted (UPS Billing Data runs about 470 bytes a line: ~9 M lines).
+pub const INVOICE_LIMIT: u64 = 4 << 30;
+/// An import that has not written for this long is taken for abandoned (its instance died).
+const ABANDONED_AFTER: Duration = Duration::from_secs(600);
+
+/// Report files of a completed reconciliation, with their media types.
+const FILES: [(&str, &str); 4] = [
+    ("report.csv", "text/csv; charset=utf-8"),
+    ("report.json", "application/json"),
+    ("report.pdf", "application/pdf"),
+    ("dispute.csv", "text/csv; charset=utf-8"),
+];
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(post_invoice))
+        .routes(routes!(list_reconciliations))
+        .routes(routes!(get_reconciliation))
+        .routes(routes!(download))
+        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(put_mapping))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InvoiceQuery {
+    /// Whose layout the file follows: `ups` (Billing Data, 250 columns), `fedex` (Billing
+    /// Online CSV), `dhl_express` (e-billing CSV) or `generic` (with `mapping`).
+    carrier: Option<String>,
+    /// FedEx only: the account's billing currency (the layout has no currency column).
+    currency: Option<String>,
+    /// `generic` only: the mapping stored with `PUT /v1/invoice-mappings/{name}`.
+    mapping: Option<String>,
+    /// Contract rate card that re-rates changed packages; default: the one the audit
+    /// settings name for this carrier.
+    rate_card: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReconciliationOut {
+    id: String,
+    /// `running`, `completed` or `failed`.
+    status: String,
+    carrier: String,
+    /// SHA-256 of the file (the same file is not imported twice).
+    file_sha256: String,
+    file_bytes: i64,
+    rate_card: Option<String>,
+    lines: i64,
+    packages: i64,
+    /// Rows that could not be read (each listed with its line in `summary.import.errors`).
+    error_count: i64,
+    /// Totals by carrier, reason and week, top lines to dispute, import errors; once completed.
+    #[schema(value_type = Option<Object>)]
+    summary: Option<serde_json::Value>,
+    /// Why a failed import failed (nothing of it was kept).
+    failure: Option<String>,
+    /// Download links, once completed.
+    #[schema(value_type = Option<Object>)]
+    files: Option<serde_json::Value>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    completed_at: Option<OffsetDateTime>,
+}
+
+fn rec_out(r: &ReconciliationRecord) -> Result<ReconciliationOut, ApiError> {
+    let summary = r
+        .summary
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| ApiError::Internal(format!("stored summary of {}: {e}", r.id)))?;
+    let files = (r.status == "completed").then(|| {
+        let mut m = serde_json::Map::new();
+        for (name, _) in FILES {
+            m.insert(
+                name.to_string(),
+                format!("/v1/reconciliations/{}/{name}", r.id).into(),
+            );
+        }
+        serde_json::Value::Object(m)
+    });
+    Ok(ReconciliationOut {
+        id: r.id.to_string(),
+        status: r.status.clone(),
+        carrier: r.carrier.clone(),
+        file_sha256: r.file_sha256.clone(),
+        file_bytes: r.file_bytes,
+        rate_card: r.rate_card.clone(),
+        lines: r.lines,
+        packages: r.packages,
+        error_count: r.error_count,
+        summary,
+        failure: r.failure.clone(),
+        files,
+        created_at: r.created_at,
+        completed_at: r.completed_at,
+    })
+}
+
+/// The file layout asked for, checked before the body is read.
+async fn format_for(
+    app: &AppState,
+    tenant: &TenantId,
+    q: &InvoiceQuery,
+) -> Result<(String, InvoiceFormat), ApiError> {
+    let code = q
+        .carrier
+        .as_deref()
+        .ok_or_else(|| ApiError::field("/carrier", "required: ups, fedex, dhl_express or generic"))?;
+    let format = match code {
+        "ups" => InvoiceFormat::Ups,
+        "fedex" => InvoiceFormat::Fedex {
+            currency: Currency::from_str(q.currency.as_deref().unwrap_or("USD"))
+                .map_err(|e| ApiError::field("/currency", e.to_string()))?,
+        },
+        "dhl_express" => InvoiceFormat::DhlExpress,
+        "generic" => {
+            let name = q.mapping.as_deref().ok_or_else(|| {
+                ApiError::field("/mapping", "required with carrier=generic: a stored mapping's name")
+            })?;
+            let body = app
+                .store
+                .invoice_mapping(tenant, name)
+                .await?
+                .ok_or_else(|| ApiError::field("/mapping", format!("no mapping named `{name}`")))?;
+            let m = ColumnMapping::from_toml(&body)
+                .map_err(|e| ApiError::Internal(format!("stored mapping {name}: {e}")))?;
+            InvoiceFormat::Generic(Box::new(m))
+        }
+        other => {
+            return Err(ApiError::field(
+                "/carrier",
+                format!("`{other}`: must be ups, fedex, dhl_express or generic"),
+            ));
+        }
+    };
+    if q.currency.is_some() && code != "fedex" {
+        return Err(ApiError::field("/currency", "only FedEx files need a currency"));
+    }
+    Ok((code.to_string(), format))
+}
+
+/// The contract card for re-rating: asked for, or named in the settings for this carrier.
+pub async fn contract_card(
+    store: &Store,
+    tenant: &TenantId,
+    carrier: InvoiceCarrier,
+    asked: Option<&str>,
+    settings: &AuditSettingsDoc,
+) -> Result<(Option<String>, Option<RateCards>), ApiError> {
+    let name = asked.or_else(|| settings.contract_cards.get(carrier.code()).map(String::as_str));
+    let Some(name) = name else {
+        return Ok((None, None));
+    };
+    let versions = store.rate_card_versions(tenant, name).await?;
+    if versions.is_empty() {
+        return Err(ApiError::field(
+            "/rate_card",
+            format!("no rate card named `{name}` (PUT /v1/rate-cards/{name})"),
+        ));
+    }
+    let cards = RateCards::from_toml(&versions.iter().map(|v| v.body.as_str()).collect::<Vec<_>>())
+        .map_err(|e| ApiError::Internal(format!("stored rate card {name}: {e}")))?;
+    Ok((Some(name.to_string()), Some(cards)))
+}
+
+/// Spools the body to a temporary file, hashing it on the way.
+async fn spool(body: Body) -> Result<(tempfile::NamedTempFile, String, u64), ApiError> {
+    let file = tempfile::NamedTempFile::new()
+        .map_err(|e| ApiError::Internal(format!("spool file: {e}")))?;
+    let mut out = tokio::fs::File::from_std(
+        file.reopen()
+            .map_err(|e| ApiError::Internal(format!("spool file: {e}")))?,
+    );
+    let mut hash = Sha256::new();
+    let mut n: u64 = 0;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::Malformed(format!("reading the body: {e}")))?;
+        n += chunk.len() as u64;
+        if n > INVOICE_LIMIT {
+            return Err(ApiError::TooLarge);
+        }
+        hash.update(&chunk);
+        tokio::io::AsyncWriteExt::write_all(&mut out, &chunk)
+            .await
+            .map_err(|e| ApiError::Internal(format!("spool file: {e}")))?;
+    }
+    tokio::io::AsyncWriteExt::flush(&mut out)
+        .await
+        .map_err(|e| ApiError::Internal(format!("spool file: {e}")))?;
+    if n == 0 {
+        return Err(ApiError::field("/", "the invoice file is empty"));
+    }
+    Ok((file, hex::encode(hash.finalize()), n))
+}
+
+/// Starts reconciling a carrier invoice file (the raw body). Answers 202 with the
+/// reconciliation (`status: running`); poll `GET /v1/reconciliations/{id}` until it is
+/// `completed` (reports ready, `reconciliation.completed` event sent) or `failed` (nothing
+/// kept). Rows that cannot be read are reported with their line number and skipped. The same
+/// file is not imported twice (409 naming the earlier import). Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/invoices", tag = "reconciliation", params(InvoiceQuery,
+        ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = String, content_type = "text/csv", description = "The invoice file as the carrier delivers it"),
+    responses((status = 202, body = ReconciliationOut),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "this file was already imported"),
+        (status = 413, body = Problem, content_type = "application/problem+json", description = "larger than 4 GiB"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "unknown carrier, mapping or rate card")))]
+async fn post_invoice(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    IdempotencyKey(key): IdempotencyKey,
+    Query(q): Query<InvoiceQuery>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (code, format) = format_for(&app, &tenant, &q).await?;
+    let doc = reconcile::load_settings(&app.store, &tenant).await?;
+    let (card_name, cards) =
+        contract_card(&app.store, &tenant, format.carrier(), q.rate_card.as_deref(), &doc).await?;
+    let (file, sha, bytes) = spool(body).await?;
+    let scope = format!(
+        "POST /v1/invoices?carrier={code}&currency={}&mapping={}&rate_card={}",
+        q.currency.as_deref().unwrap_or(""),
+        q.mapping.as_deref().unwrap_or(""),
+        q.rate_card.as_deref().unwrap_or("")
+    );
+    let app2 = app.clone();
+    let tenant2 = tenant.clone();
+    let body_hash = sha.clone();
+    Ok(idempotency::run(&app, &tenant, key, &scope, &body_hash, |owned| async move {
+        if let Some(earlier) = app2.store.reconciliation_of_file(&tenant2, &code, &sha).await? {
+            return Err(ApiError::Conflict(format!(
+                "this file was already imported as {} ({})",
+                earlier.id, earlier.status
+            )));
+        }
+        let now = OffsetDateTime::now_utc();
+        let rec = ReconciliationRecord {
+            id: ReconciliationId::generate(),
+            carrier: code.clone(),
+            status: "running".into(),
+            file_sha256: sha,
+            file_bytes: bytes as i64,
+            rate_card: card_name,
+            lines: 0,
+            packages: 0,
+            error_count: 0,
+            summary: None,
+            failure: None,
+            created_at: now,
+            updated_at: now,
+            completed_at: None,
+        };
+        let answer = Answer::json(StatusCode::ACCEPTED, &rec_out(&rec)?);
+        app2.store
+            .begin_reconciliation(&tenant2, &rec, answer.completion(&owned).as_ref())
+            .await?;
+        let plan = Plan {
+            tenant: tenant2.clone(),
+            format,
+            settings: doc.to_settings(),
+            cards,
+            title: format!("Freight reconciliation {} ({code})", rec.id),
+        };
+        tokio::spawn(import(app2.store.clone(), plan, rec.id.clone(), code, file));
+        Ok(answer)
+    })
+    .await)
+}
+
+/// Runs an import to its end: completed with its event, or failed with nothing kept.
+async fn import(
+    store: Store,
+    plan: Plan,
+    id: ReconciliationId,
+    carrier: String,
+    file: tempfile::NamedTempFile,
+) {
+    let tenant = plan.tenant.clone();
+    let result = async {
+        let input = file
+            .reopen()
+            .map_err(|e| reconcile::ReconcileError::Internal(format!("spool file: {e}")))?;
+        reconcile::run(
+            &store,
+            plan,
+            Box::new(input),
+            Sinks::default(),
+            Some(&Record { id: id.clone() }),
+            Arc::new(Progress::default()),
+        )
+        .await
+    }
+    .await;
+    reconcile::finish(&store, &tenant, &id, &carrier, result).await;
+    drop(file);
+}
+
+/// Fails imports whose instance died mid-way (their parts are deleted), every minute.
+pub async fn sweep_abandoned(store: Store) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let now = OffsetDateTime::now_utc();
+        match store
+            .sweep_abandoned_reconciliations(now - ABANDONED_AFTER, now)
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(count = n, "abandoned reconciliations failed and removed"),
+            Err(e) => tracing::warn!(error = %e, "reconciliation sweep failed"),
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// 1 to 100 (default 20).
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// Reconciliations, newest first.
+#[utoipa::path(get, path = "/v1/reconciliations", tag = "reconciliation", params(ListQuery),
+    responses((status = 200, body = List<ReconciliationOut>)))]
+async fn list_reconciliations(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Query(q): Query<ListQuery>,
+) -> Result<axum::Json<List<ReconciliationOut>>, ApiError> {
+    let limit = page_limit(q.limit, 20)?;
+    let cursor = page_cursor(q.cursor.as_deref(), ReconciliationId::parse)?;
+    let rows = app
+        .store
+        .list_reconciliations(&tenant, cursor.as_ref(), limit + 1)
+        .await?;
+    let (rows, next_cursor) = split_page(rows, limit, |r| r.id.to_string());
+    Ok(axum::Json(List {
+        data: rows.iter().map(rec_out).collect::<Result<_, _>>()?,
+        next_cursor,
+    }))
+}
+
+async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<ReconciliationRecord, ApiError> {
+    let id = ReconciliationId::parse(id).ok_or(ApiError::NotFound("reconciliation"))?;
+    app.store
+        .get_reconciliation(tenant, &id)
+        .await?
+        .ok_or(ApiError::NotFound("reconciliation"))
+}
+
+/// A reconciliation: status, counts, totals (billed, expected, disputed, recoverable by
+/// carrier and reason, recoverable by week), the top lines to dispute, import errors with
+/// their line numbers, and download links once completed.
+#[utoipa::path(get, path = "/v1/reconciliations/{id}", tag = "reconciliation", params(("id" = String, Path)),
+    responses((status = 200, body = ReconciliationOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_reconciliation(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ReconciliationOut>, ApiError> {
+    Ok(axum::Json(rec_out(&load(&app, &tenant, &id).await?)?))
+}
+
+/// A report of a completed reconciliation: `report.csv` (one row per invoice line with its
+/// reason codes), `report.json`, `report.pdf` (summary for finance) or `dispute.csv` (the
+/// carrier's dispute layout). 409 while it is still running or when it failed.
+#[utoipa::path(get, path = "/v1/reconciliations/{id}/{file}", tag = "reconciliation",
+    params(("id" = String, Path), ("file" = String, Path, description = "report.csv, report.json, report.pdf or dispute.csv")),
+    responses((status = 200, description = "the file, streamed"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "not completed")))]
+async fn download(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (kind, media) = FILES
+        .iter()
+        .find(|(name, _)| *name == file)
+        .copied()
+        .ok_or(ApiError::NotFound("report file"))?;
+    let rec = load(&app, &tenant, &id).await?;
+    if rec.status != "completed" {
+        return Err(ApiError::Conflict(format!(
+            "reconciliation {} is {}; its reports exist once it is completed",
+            rec.id, rec.status
+        )));
+    }
+    let store = app.store.clone();
+    let rid = rec.id.clone();
+    let stream = futures_util::stream::unfold(0i64, move |seq| {
+        let store = store.clone();
+        let tenant = tenant.clone();
+        let rid = rid.clone();
+        async move {
+            match store.reconciliation_file_chunk(&tenant, &rid, kind, seq).await {
+                Ok(Some(bytes)) => Some((Ok::<_, std::io::Error>(bytes), seq + 1)),
+                Ok(None) => None,
+                Err(e) => Some((Err(std::io::Error::other(e.to_string())), i64::MAX)),
+            }
+        }
+    })
+    .take_while(|r| std::future::ready(r.is_ok()));
+    let mut res = Body::from_stream(stream).into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}-{file}\"", rec.id)) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+/// The tenant's audit settings (defaults until set).
+#[utoipa::path(get, path = "/v1/audit-settings", tag = "reconciliation",
+    responses((status = 200, body = AuditSettingsDoc)))]
+async fn get_settings(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+) -> Result<axum::Json<AuditSettingsDoc>, ApiError> {
+    Ok(axum::Json(reconcile::load_settings(&app.store, &tenant).await?))
+}
+
+/// Replaces the tenant's audit settings: tolerances, published fuel tables and the contract
+/// rate card per carrier. Applies to reconciliations started afterwards.
+#[utoipa::path(put, path = "/v1/audit-settings", tag = "reconciliation", request_body = AuditSettingsDoc,
+    responses((status = 200, body = AuditSettingsDoc),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "a field is invalid")))]
+async fn put_settings(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    body: JsonBody<serde_json::Value>,
+) -> Result<axum::Json<AuditSettingsDoc>, ApiError> {
+    let doc: AuditSettingsDoc = parse_value(body.value)?;
+    doc.validate()
+        .map_err(|(pointer, detail)| ApiError::field(pointer, detail))?;
+    for (carrier, name) in &doc.contract_cards {
+        if app.store.rate_card_versions(&tenant, name).await?.is_empty() {
+            return Err(ApiError::field(
+                format!("/contract_cards/{carrier}"),
+                format!("no rate card named `{name}`"),
+            ));
+        }
+    }
+    let text = serde_json::to_string(&doc).expect("settings serialize");
+    app.store
+        .put_audit_settings(&tenant, &text, OffsetDateTime::now_utc())
+        .await?;
+    Ok(axum::Json(doc))
+}
+
+/// Stores a column mapping for invoices without a built-in layout (TOML; see
+/// `rating/src/invoice/import/generic.rs`). 201 when new, 200 when replaced.
+#[utoipa::path(put, path = "/v1/invoice-mappings/{name}", tag = "reconciliation", params(("name" = String, Path)),
+    request_body(content = String, content_type = "application/toml"),
+    responses((status = 201), (status = 200),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "the mapping is invalid")))]
+async fn put_mapping(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(name): Path<String>,
+    body: String,
+) -> Result<Response, ApiError> {
+    if name.is_empty() || name.len() > 64 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(ApiError::field("/name", "1 to 64 letters, digits, - or _"));
+    }
+    ColumnMapping::from_toml(&body).map_err(|e| ApiError::field("/", e.to_string()))?;
+    let new = app
+        .store
+        .put_invoice_mapping(&tenant, &name, &body, OffsetDateTime::now_utc())
+        .await?;
+    let status = if new { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, axum::Json(serde_json::json!({ "name": name }))).into_response())
+}

@@ -1,0 +1,741 @@
+//! Freight reconciliation, the hub's half: feeds `shiphub_rating::invoice` (parse, audit,
+//! reports) the shipments from the store, batch by batch, and records the result.
+//!
+//! Three stages run at once so both cores work and memory stays flat (bounded channels of a
+//! few batches): a thread parses the file; the async caller looks up each batch's shipments
+//! and earlier billings in the store; a second thread audits and renders the reports. When the
+//! import is recorded, each audited batch and the report chunks it produced are written to the
+//! store while the next batch is audited; the import counts only once one transaction marks
+//! it completed (with its `reconciliation.completed` event).
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use shiphub_carriers::model::{Charge, CountryCode, Currency, Parcel};
+use shiphub_rating::LaneEnd;
+use shiphub_rating::RateCards;
+use shiphub_rating::invoice::{
+    AuditSettings, AuditedPackage, Auditor, ChargeCategory, CsvReport,
+    DisputeExport, ExpectedCharge, ExpectedShipment, FuelRate, ImportSummary, InvoiceCarrier,
+    InvoiceFormat, InvoicePackage, InvoiceReader, JsonReport, ReportSummary, ShipmentIndex,
+    Tolerances, lookup_keys, render_pdf,
+};
+use time::{Date, Duration, OffsetDateTime, Time};
+use tokio::sync::mpsc;
+
+use crate::ids::{ReconciliationId, TenantId};
+use crate::store::{
+    FileChunk, InvoicePackageRow, NewEvent, ReconciliationDone, ShipmentFacts, Store, StoreError,
+};
+
+/// Packages per batch: one store round trip per kind of lookup, a few MB in flight.
+pub const BATCH: usize = 5_000;
+/// Size of a stored report chunk.
+const CHUNK: usize = 1 << 20;
+
+/// A tenant's audit settings as the API takes and gives them.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettingsDoc {
+    /// Differences at or under these are not findings.
+    #[serde(default)]
+    pub tolerances: TolerancesDoc,
+    /// Published fuel surcharge tables: `percent` applies to shipments from `from` on.
+    #[serde(default)]
+    pub fuel: Vec<FuelRow>,
+    /// The contract rate card (a `PUT /v1/rate-cards/{name}` name) that re-rates packages of
+    /// each carrier (`ups`, `fedex`, `dhl_express`, `other`) whose billable weight,
+    /// dimensions, zone or service changed. Its service codes are the carrier's billing codes.
+    #[serde(default)]
+    pub contract_cards: HashMap<String, String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TolerancesDoc {
+    /// Absolute amount in the invoice currency.
+    #[schema(value_type = String, example = "0.05")]
+    pub amount: Decimal,
+    /// Percent of the expected amount; the larger of the two applies.
+    #[schema(value_type = String, example = "0.5")]
+    pub percent: Decimal,
+    /// Billed weight over our billable weight, kg.
+    #[schema(value_type = String, example = "0.1")]
+    pub weight_kg: Decimal,
+    /// Per-side dimension difference, cm, before the carrier's dims count as a new measurement.
+    #[schema(value_type = String, example = "1")]
+    pub side_cm: Decimal,
+    /// Fuel percentage points.
+    #[schema(value_type = String, example = "0.1")]
+    pub fuel_points: Decimal,
+    /// Minutes after the promised time before a guaranteed delivery counts as late.
+    pub late_grace_minutes: u32,
+}
+
+impl Default for TolerancesDoc {
+    fn default() -> Self {
+        let t = Tolerances::default();
+        Self {
+            amount: t.amount,
+            percent: t.percent,
+            weight_kg: t.weight_kg,
+            side_cm: t.side_cm,
+            fuel_points: t.fuel_points,
+            late_grace_minutes: t.late_grace.whole_minutes().max(0) as u32,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FuelRow {
+    /// `ups`, `fedex`, `dhl_express` or `other`.
+    pub carrier: String,
+    /// First ship date the percentage applies to.
+    #[schema(value_type = String, format = Date)]
+    pub from: Date,
+    #[schema(value_type = String, example = "18.75")]
+    pub percent: Decimal,
+}
+
+/// Invoice carrier codes, as in `?carrier=` and the settings.
+pub fn invoice_carrier(code: &str) -> Option<InvoiceCarrier> {
+    Some(match code {
+        "ups" => InvoiceCarrier::Ups,
+        "fedex" => InvoiceCarrier::Fedex,
+        "dhl_express" => InvoiceCarrier::DhlExpress,
+        "other" | "generic" => InvoiceCarrier::Other,
+        _ => return None,
+    })
+}
+
+impl AuditSettingsDoc {
+    /// Checks values serde cannot; errors name the field as a JSON pointer.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let t = &self.tolerances;
+        for (name, v) in [
+            ("amount", t.amount),
+            ("percent", t.percent),
+            ("weight_kg", t.weight_kg),
+            ("side_cm", t.side_cm),
+            ("fuel_points", t.fuel_points),
+        ] {
+            if v < Decimal::ZERO {
+                return Err((format!("/tolerances/{name}"), "must not be negative".into()));
+            }
+        }
+        for (i, f) in self.fuel.iter().enumerate() {
+            if invoice_carrier(&f.carrier).is_none() {
+                return Err((
+                    format!("/fuel/{i}/carrier"),
+                    "must be ups, fedex, dhl_express or other".into(),
+                ));
+            }
+            if f.percent < Decimal::ZERO || f.percent > Decimal::ONE_HUNDRED {
+                return Err((format!("/fuel/{i}/percent"), "must be 0 to 100".into()));
+            }
+        }
+        for k in self.contract_cards.keys() {
+            if invoice_carrier(k).is_none() {
+                return Err((
+                    format!("/contract_cards/{k}"),
+                    "must be ups, fedex, dhl_express or other".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn to_settings(&self) -> AuditSettings {
+        let t = &self.tolerances;
+        AuditSettings {
+            tolerances: Tolerances {
+                amount: t.amount,
+                percent: t.percent,
+                weight_kg: t.weight_kg,
+                side_cm: t.side_cm,
+                fuel_points: t.fuel_points,
+                late_grace: Duration::minutes(i64::from(t.late_grace_minutes)),
+            },
+            rules: AuditSettings::default().rules,
+            fuel: self
+                .fuel
+                .iter()
+                .filter_map(|f| {
+                    Some(FuelRate {
+                        carrier: invoice_carrier(&f.carrier)?,
+                        from: f.from,
+                        percent: f.percent,
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The tenant's stored settings, or the defaults.
+pub async fn load_settings(store: &Store, tenant: &TenantId) -> Result<AuditSettingsDoc, StoreError> {
+    match store.audit_settings(tenant).await? {
+        Some(body) => serde_json::from_str(&body)
+            .map_err(|e| StoreError::Corrupt(format!("audit settings: {e}"))),
+        None => Ok(AuditSettingsDoc::default()),
+    }
+}
+
+/// Everything one reconciliation needs besides the file.
+pub struct Plan {
+    pub tenant: TenantId,
+    pub format: InvoiceFormat,
+    pub settings: AuditSettings,
+    pub cards: Option<RateCards>,
+    /// Title on the PDF.
+    pub title: String,
+}
+
+impl Plan {
+    fn carrier(&self) -> InvoiceCarrier {
+        self.format.carrier()
+    }
+    /// Shipments of which hub carrier an invoice can bill (any, for a mapped layout).
+    fn hub_carrier(&self) -> Option<&'static str> {
+        match self.carrier() {
+            InvoiceCarrier::Ups => Some("ups"),
+            InvoiceCarrier::Fedex => Some("fedex"),
+            InvoiceCarrier::DhlExpress => Some("dhl_express"),
+            InvoiceCarrier::Other => None,
+        }
+    }
+}
+
+/// Where the reports go: files (CLI) or the store (an import).
+#[derive(Default)]
+pub struct Sinks {
+    pub csv: Option<Box<dyn Write + Send>>,
+    pub json: Option<Box<dyn Write + Send>>,
+    pub dispute: Option<Box<dyn Write + Send>>,
+    pub pdf: Option<Box<dyn Write + Send>>,
+}
+
+/// How far the parser is (for a progress bar).
+#[derive(Default)]
+pub struct Progress {
+    pub bytes: AtomicU64,
+    pub lines: AtomicU64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error("{0}")]
+    Import(#[from] shiphub_rating::invoice::ImportError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("writing the report failed: {0}")]
+    Io(#[from] io::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// What a finished reconciliation found.
+pub struct Outcome {
+    pub import: ImportSummary,
+    pub report: ReportSummary,
+}
+
+impl Outcome {
+    /// The JSON kept with the import and shown by `GET /v1/reconciliations/{id}`.
+    pub fn summary_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "import": {
+                "lines": self.import.lines,
+                "charge_lines": self.import.charge_lines,
+                "packages": self.import.packages,
+                "error_count": self.import.error_count,
+                "errors": self.import.errors.iter().map(|e| serde_json::json!({"line": e.line, "message": e.message})).collect::<Vec<_>>(),
+                "invoice_level": self.import.invoice_level.iter().map(|c| serde_json::json!({"invoice_number": c.invoice_number, "description": c.description, "amount": c.amount})).collect::<Vec<_>>(),
+            },
+            "report": self.report,
+        })
+    }
+}
+
+/// Counts bytes read, for the progress bar.
+struct Counted<R> {
+    inner: R,
+    progress: Arc<Progress>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A report written into chunks that the recorder stores as they fill.
+struct ChunkSink {
+    kind: &'static str,
+    buf: Vec<u8>,
+    seq: i64,
+    out: Arc<Mutex<Vec<FileChunk>>>,
+}
+
+impl ChunkSink {
+    fn new(kind: &'static str, out: Arc<Mutex<Vec<FileChunk>>>) -> Self {
+        Self {
+            kind,
+            buf: Vec::with_capacity(CHUNK),
+            seq: 0,
+            out,
+        }
+    }
+    fn emit(&mut self) {
+        if self.buf.is_empty() {
+            return;
+        }
+        let content = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+        self.out.lock().expect("chunk list").push(FileChunk {
+            kind: self.kind,
+            seq: self.seq,
+            content,
+        });
+        self.seq += 1;
+    }
+}
+
+impl Write for ChunkSink {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.emit();
+        }
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for ChunkSink {
+    fn drop(&mut self) {
+        self.emit();
+    }
+}
+
+/// Recording an import: where its rows go.
+pub struct Record {
+    pub id: ReconciliationId,
+}
+
+enum Parsed {
+    Batch(Vec<InvoicePackage>),
+    Done(ImportSummary),
+}
+
+type Audited = (Vec<InvoicePackageRow>, Vec<FileChunk>);
+
+/// Runs one reconciliation of `input`. With `record`, the import's rows and reports go to the
+/// store (the caller then completes or fails it); otherwise only to `sinks`.
+pub async fn run(
+    store: &Store,
+    plan: Plan,
+    input: Box<dyn Read + Send>,
+    mut sinks: Sinks,
+    record: Option<&Record>,
+    progress: Arc<Progress>,
+) -> Result<Outcome, ReconcileError> {
+    let chunks = Arc::new(Mutex::new(Vec::new()));
+    if record.is_some() {
+        sinks.csv = Some(Box::new(ChunkSink::new("report.csv", chunks.clone())));
+        sinks.json = Some(Box::new(ChunkSink::new("report.json", chunks.clone())));
+        sinks.dispute = Some(Box::new(ChunkSink::new("dispute.csv", chunks.clone())));
+        sinks.pdf = Some(Box::new(ChunkSink::new("report.pdf", chunks.clone())));
+    }
+    let carrier = plan.carrier();
+    let hub_carrier = plan.hub_carrier();
+    let tenant_ref = plan.tenant.clone();
+    let r_tenant = plan.tenant.clone();
+
+    // Stage 1: parse.
+    let (parsed_tx, mut parsed_rx) = mpsc::channel::<Result<Parsed, ReconcileError>>(2);
+    let format = plan.format.clone();
+    let parse_progress = progress.clone();
+    let parser = std::thread::Builder::new()
+        .name("invoice-parse".into())
+        .spawn(move || {
+            let input = Counted {
+                inner: input,
+                progress: parse_progress.clone(),
+            };
+            let mut reader = InvoiceReader::new(format, io::BufReader::with_capacity(1 << 20, input));
+            loop {
+                match reader.next_batch(BATCH) {
+                    Ok(batch) if batch.is_empty() => {
+                        let _ = parsed_tx.blocking_send(Ok(Parsed::Done(reader.summary().clone())));
+                        return;
+                    }
+                    Ok(batch) => {
+                        parse_progress
+                            .lines
+                            .store(reader.summary().lines, Ordering::Relaxed);
+                        if parsed_tx.blocking_send(Ok(Parsed::Batch(batch))).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = parsed_tx.blocking_send(Err(e.into()));
+                        return;
+                    }
+                }
+            }
+        })
+        .map_err(|e| ReconcileError::Internal(format!("parser thread: {e}")))?;
+
+    // Stage 3: audit and render.
+    let (matched_tx, mut matched_rx) = mpsc::channel::<Matched>(2);
+    let (audited_tx, mut audited_rx) = mpsc::channel::<Audited>(2);
+    let recording = record.is_some();
+    let title = plan.title.clone();
+    let settings = plan.settings.clone();
+    let cards = plan.cards.clone();
+    let audit_chunks = chunks.clone();
+    let auditor = std::thread::Builder::new()
+        .name("invoice-audit".into())
+        .spawn(move || -> Result<ReportSummary, ReconcileError> {
+            let mut auditor = Auditor::new(&settings, cards.as_ref());
+            let mut csv = sinks.csv.map(CsvReport::new).transpose().map_err(csv_io)?;
+            let mut json = sinks.json.map(JsonReport::new).transpose()?;
+            let mut dispute = sinks
+                .dispute
+                .map(|w| DisputeExport::new(carrier, w))
+                .transpose()
+                .map_err(csv_io)?;
+            let mut summary = ReportSummary::new();
+            let take_chunks = || std::mem::take(&mut *audit_chunks.lock().expect("chunk list"));
+            while let Some(m) = matched_rx.blocking_recv() {
+                let audited = auditor.audit_batch(m.batch, &m.index);
+                let mut rows = Vec::with_capacity(if recording { audited.len() } else { 0 });
+                for a in &audited {
+                    summary.add(a);
+                    if let Some(w) = csv.as_mut() {
+                        w.write(a).map_err(csv_io)?;
+                    }
+                    if let Some(w) = json.as_mut() {
+                        w.write(a)?;
+                    }
+                    if let Some(w) = dispute.as_mut() {
+                        w.write(a).map_err(csv_io)?;
+                    }
+                    if recording {
+                        rows.push(package_row(a, &m.index, &m.ids));
+                    }
+                }
+                if recording && audited_tx.blocking_send((rows, take_chunks())).is_err() {
+                    return Err(ReconcileError::Internal("the recorder stopped".into()));
+                }
+            }
+            // Finishing drops each writer: a chunked one hands over its last chunk then.
+            if let Some(w) = csv {
+                w.finish()?.flush()?;
+            }
+            if let Some(w) = json {
+                w.finish(&summary)?.flush()?;
+            }
+            if let Some(w) = dispute {
+                w.finish()?.flush()?;
+            }
+            if let Some(mut w) = sinks.pdf {
+                w.write_all(&render_pdf(&summary, &title))?;
+                w.flush()?;
+            }
+            if recording && audited_tx.blocking_send((Vec::new(), take_chunks())).is_err() {
+                return Err(ReconcileError::Internal("the recorder stopped".into()));
+            }
+            Ok(summary)
+        })
+        .map_err(|e| ReconcileError::Internal(format!("audit thread: {e}")))?;
+
+    // Stage 2 (lookups) and the recorder run together on this task. Each owns its channel
+    // ends, so a stage that stops early unblocks the threads on either side of it.
+    let lookups = async move {
+        let mut import = None;
+        while let Some(msg) = parsed_rx.recv().await {
+            match msg? {
+                Parsed::Batch(batch) => {
+                    let (index, ids) = lookup(store, &tenant_ref, hub_carrier, &batch).await?;
+                    if matched_tx.send(Matched { batch, index, ids }).await.is_err() {
+                        break;
+                    }
+                }
+                Parsed::Done(summary) => import = Some(summary),
+            }
+        }
+        import.ok_or_else(|| ReconcileError::Internal("the import stopped early".into()))
+    };
+    let recorder = async move {
+        let mut seq = 0i64;
+        while let Some((rows, chunks)) = audited_rx.recv().await {
+            if let Some(r) = record {
+                let now = OffsetDateTime::now_utc();
+                store
+                    .add_to_reconciliation(&r_tenant, &r.id, seq, &rows, &chunks, now)
+                    .await?;
+            }
+            seq += rows.len() as i64;
+        }
+        Ok::<_, ReconcileError>(())
+    };
+    let (looked, recorded) = tokio::join!(lookups, recorder);
+    let audit = tokio::task::spawn_blocking(move || auditor.join())
+        .await
+        .map_err(|e| ReconcileError::Internal(e.to_string()))?
+        .map_err(|_| ReconcileError::Internal("the audit thread panicked".into()))?;
+    let _ = tokio::task::spawn_blocking(move || parser.join()).await;
+    // The first stage to fail says why; the others only saw their neighbour stop.
+    recorded?;
+    let report = audit?;
+    let import = looked?;
+    Ok(Outcome { import, report })
+}
+
+struct Matched {
+    batch: Vec<InvoicePackage>,
+    index: ShipmentIndex,
+    /// Hub shipment id by tracking number, for the rows kept with an import.
+    ids: HashMap<String, String>,
+}
+
+fn csv_io(e: csv::Error) -> ReconcileError {
+    ReconcileError::Io(io::Error::other(e))
+}
+
+fn package_row(
+    a: &AuditedPackage,
+    index: &ShipmentIndex,
+    ids: &HashMap<String, String>,
+) -> InvoicePackageRow {
+    let p = &a.package;
+    let shipment_id = index
+        .find(p)
+        .and_then(|(s, _)| ids.get(&s.tracking_number).cloned());
+    InvoicePackageRow {
+        invoice_number: p.invoice_number.clone(),
+        tracking_number: p.tracking_number.clone(),
+        shipment_id,
+        bills_shipment: bills_shipment(p),
+        billed: a.billed.to_string(),
+        recoverable: a.recoverable().to_string(),
+        reasons: a
+            .findings
+            .iter()
+            .map(|f| f.reason.code())
+            .collect::<Vec<_>>()
+            .join(","),
+    }
+}
+
+/// The package carries the shipment charge itself (not only corrections of it).
+fn bills_shipment(p: &InvoicePackage) -> bool {
+    p.charges
+        .iter()
+        .any(|c| c.category == ChargeCategory::Base && !c.adjustment)
+}
+
+/// The shipments a batch bills: by tracking number, then by reference for the packages not
+/// found so, with the invoices that billed them before.
+async fn lookup(
+    store: &Store,
+    tenant: &TenantId,
+    carrier: Option<&'static str>,
+    batch: &[InvoicePackage],
+) -> Result<(ShipmentIndex, HashMap<String, String>), ReconcileError> {
+    let keys = lookup_keys(batch);
+    let mut facts = store
+        .shipment_facts_by_tracking(tenant, carrier, &keys.tracking_numbers)
+        .await?;
+    let found: std::collections::HashSet<&str> =
+        facts.iter().map(|f| f.tracking_number.as_str()).collect();
+    let mut refs: Vec<String> = batch
+        .iter()
+        .filter(|p| !found.contains(p.tracking_number.as_str()))
+        .filter_map(|p| p.reference.clone())
+        .collect();
+    drop(found);
+    refs.sort_unstable();
+    refs.dedup();
+    if !refs.is_empty() {
+        let known: std::collections::HashSet<String> =
+            facts.iter().map(|f| f.shipment_id.clone()).collect();
+        let by_ref = store
+            .shipment_facts_by_reference(tenant, carrier, &refs)
+            .await?;
+        facts.extend(by_ref.into_iter().filter(|f| !known.contains(&f.shipment_id)));
+    }
+    let numbers: Vec<String> = facts.iter().map(|f| f.tracking_number.clone()).collect();
+    let mut earlier: HashMap<String, Vec<String>> = HashMap::new();
+    for (tn, inv) in store.earlier_billings(tenant, &numbers).await? {
+        earlier.entry(tn).or_default().push(inv);
+    }
+    let mut ids = HashMap::with_capacity(facts.len());
+    let mut shipments = Vec::with_capacity(facts.len());
+    for f in facts {
+        let mut e = expected(&f)?;
+        e.previously_billed = earlier.remove(&f.tracking_number).unwrap_or_default();
+        ids.insert(f.tracking_number, f.shipment_id);
+        shipments.push(e);
+    }
+    Ok((ShipmentIndex::new(shipments), ids))
+}
+
+/// The parts of a stored ship request the audit reads.
+#[derive(Deserialize)]
+struct RequestFacts {
+    from: End,
+    to: End,
+    parcels: Vec<Parcel>,
+}
+
+#[derive(Deserialize)]
+struct End {
+    country: CountryCode,
+    #[serde(default)]
+    postal_code: Option<String>,
+    #[serde(default)]
+    residential: bool,
+}
+
+#[derive(Deserialize)]
+struct WaybillFacts {
+    #[serde(default)]
+    breakdown: Vec<Charge>,
+}
+
+/// What the audit expects of a stored shipment. A multi-parcel shipment's quote covers all
+/// its pieces while a package line bills one: its quote is left out (weight and surcharge
+/// rules still apply to the first parcel, which carries the master tracking number).
+pub fn expected(f: &ShipmentFacts) -> Result<ExpectedShipment, ReconcileError> {
+    let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+        ReconcileError::Store(StoreError::Corrupt(format!(
+            "shipment {} {what}: {e}",
+            f.shipment_id
+        )))
+    };
+    let req: RequestFacts =
+        serde_json::from_str(&f.request).map_err(|e| corrupt("request", &e))?;
+    let wb: WaybillFacts =
+        serde_json::from_str(&f.waybill).map_err(|e| corrupt("waybill", &e))?;
+    let single = req.parcels.len() == 1;
+    let first = req.parcels.first();
+    let total = Decimal::from_str(&f.total_amount).map_err(|e| corrupt("total", &e))?;
+    let currency = Currency::from_str(&f.total_currency).ok();
+    let promised_by = f
+        .promised_date
+        .as_deref()
+        .and_then(|d| Date::parse(d, &time::format_description::well_known::Iso8601::DATE).ok())
+        .map(|d| d.with_time(Time::MAX).assume_utc());
+    Ok(ExpectedShipment {
+        tracking_number: f.tracking_number.clone(),
+        reference: f.reference.clone(),
+        service: billing_service(&f.carrier, &f.service_code),
+        zone: None,
+        declared_weight: first.map(|p| p.weight),
+        declared_dimensions: first.and_then(|p| p.dimensions),
+        residential: Some(req.to.residential),
+        address_validated: false,
+        quoted_total: single.then_some(total),
+        currency,
+        quoted: if single {
+            ExpectedCharge::from_charges(&wb.breakdown)
+        } else {
+            Vec::new()
+        },
+        voided_at: f.voided_at,
+        delivered_at: f.delivered_at,
+        promised_by,
+        guaranteed: matches!(
+            f.service_class.as_deref(),
+            Some("overnight" | "express")
+        ),
+        lane: Some((
+            LaneEnd {
+                country: req.from.country,
+                postal_code: req.from.postal_code,
+                residential: req.from.residential,
+            },
+            LaneEnd {
+                country: req.to.country,
+                postal_code: req.to.postal_code,
+                residential: req.to.residential,
+            },
+        )),
+        previously_billed: Vec::new(),
+    })
+}
+
+/// The service code as the carrier's invoice writes it. UPS bills a service under a
+/// three-digit Charge Description Code that is the API's two-digit service code zero-padded
+/// (`03` Ground → `003`); DHL Express invoices carry the product code the API uses. FedEx
+/// invoices name the service in words, so no code is compared for FedEx.
+pub fn billing_service(carrier: &str, code: &str) -> Option<String> {
+    match carrier {
+        "ups" => Some(format!("{code:0>3}")),
+        "fedex" => None,
+        _ => Some(code.to_string()),
+    }
+}
+
+/// Settles a recorded import: completed with its `reconciliation.completed` event, or failed
+/// with everything it wrote deleted. Returns the failure, if any.
+pub async fn finish(
+    store: &Store,
+    tenant: &TenantId,
+    id: &ReconciliationId,
+    carrier: &str,
+    result: Result<Outcome, ReconcileError>,
+) -> Option<String> {
+    let now = OffsetDateTime::now_utc();
+    let settled = match result {
+        Ok(outcome) => {
+            let done = ReconciliationDone {
+                lines: outcome.import.lines as i64,
+                packages: outcome.import.packages as i64,
+                error_count: outcome.import.error_count as i64,
+                summary: outcome.summary_json().to_string(),
+            };
+            let event = NewEvent {
+                kind: "reconciliation.completed",
+                subject_id: id.to_string(),
+                data: serde_json::json!({
+                    "id": id.to_string(),
+                    "carrier": carrier,
+                    "lines": done.lines,
+                    "packages": done.packages,
+                    "error_count": done.error_count,
+                    "currency": outcome.report.currency,
+                    "totals": outcome.report.total,
+                    "url": format!("/v1/reconciliations/{id}"),
+                }),
+            };
+            match store.complete_reconciliation(tenant, id, &done, &event, now).await {
+                Ok(true) => {
+                    tracing::info!(reconciliation = %id, lines = done.lines, "reconciliation completed");
+                    Ok(())
+                }
+                Ok(false) => Err("the import was taken for abandoned before it finished".to_string()),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    let why = settled.err()?;
+    tracing::warn!(reconciliation = %id, error = %why, "reconciliation failed");
+    if let Err(e) = store.fail_reconciliation(tenant, id, &why, now).await {
+        tracing::error!(reconciliation = %id, error = %e, "could not mark the reconciliation failed");
+    }
+    Some(why)
+}

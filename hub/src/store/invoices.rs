@@ -1,0 +1,567 @@
+//! Freight reconciliation: imported invoices, the packages they billed, their reports, and
+//! the lookups the audit makes (shipments by tracking number or reference, earlier billings).
+//! An import is written while `status = 'running'` and counts only once one transaction
+//! marks it `completed`; a failed or abandoned import is deleted whole.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use super::{Backend, IdemCompletion, NewEvent, Result, Store, complete_idem, from_millis};
+use super::{insert_events, millis};
+use crate::ids::{ReconciliationId, TenantId};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReconciliationRecord {
+    pub id: ReconciliationId,
+    pub carrier: String,
+    /// `running`, `completed` or `failed`.
+    pub status: String,
+    pub file_sha256: String,
+    pub file_bytes: i64,
+    pub rate_card: Option<String>,
+    pub lines: i64,
+    pub packages: i64,
+    pub error_count: i64,
+    /// Totals and import errors, as JSON, once completed.
+    pub summary: Option<String>,
+    pub failure: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub completed_at: Option<OffsetDateTime>,
+}
+
+/// What the audit needs of a stored shipment (decoded by the caller).
+#[derive(Clone, Debug)]
+pub struct ShipmentFacts {
+    pub shipment_id: String,
+    pub carrier: String,
+    pub service_code: String,
+    pub tracking_number: String,
+    pub reference: Option<String>,
+    pub total_amount: String,
+    pub total_currency: String,
+    /// The ship request and the stored waybill, JSON.
+    pub request: String,
+    pub waybill: String,
+    pub voided_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    /// From the shipment's tracker.
+    pub delivered_at: Option<OffsetDateTime>,
+    pub promised_date: Option<String>,
+    pub service_class: Option<String>,
+}
+
+/// One audited package, as kept for later imports and listings.
+#[derive(Clone, Debug)]
+pub struct InvoicePackageRow {
+    pub invoice_number: String,
+    pub tracking_number: String,
+    pub shipment_id: Option<String>,
+    pub bills_shipment: bool,
+    pub billed: String,
+    pub recoverable: String,
+    /// Reason codes, comma-separated.
+    pub reasons: String,
+}
+
+/// One chunk of a rendered report.
+#[derive(Clone, Debug)]
+pub struct FileChunk {
+    pub kind: &'static str,
+    pub seq: i64,
+    pub content: Vec<u8>,
+}
+
+/// Final counts and totals of an import.
+#[derive(Clone, Debug)]
+pub struct ReconciliationDone {
+    pub lines: i64,
+    pub packages: i64,
+    pub error_count: i64,
+    pub summary: String,
+}
+
+const REC_COLUMNS: &str = "id, carrier, status, file_sha256, file_bytes, rate_card, lines, packages, \
+     error_count, summary, failure, created_at, updated_at, completed_at";
+
+/// Rows per multi-row INSERT: 10 binds each, well under both backends' parameter limits.
+const INSERT_ROWS: usize = 400;
+
+impl Store {
+    /// `IN (…)` over one JSON array parameter: one cached statement whatever the batch size.
+    fn json_list(&self, n: usize) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("(SELECT value FROM json_each(${n}))"),
+            Backend::Postgres => format!("(SELECT jsonb_array_elements_text(${n}::jsonb))"),
+        }
+    }
+
+    /// Starts an import (status `running`), with the idempotent answer in the same transaction.
+    pub async fn begin_reconciliation(
+        &self,
+        tenant: &TenantId,
+        r: &ReconciliationRecord,
+        idem: Option<&IdemCompletion>,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO reconciliations (id, tenant_id, carrier, status, file_sha256, file_bytes, rate_card, \
+             created_at, updated_at) VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $7)",
+        )
+        .bind(r.id.as_str())
+        .bind(tenant.as_str())
+        .bind(&r.carrier)
+        .bind(&r.file_sha256)
+        .bind(r.file_bytes)
+        .bind(r.rate_card.as_deref())
+        .bind(millis(r.created_at))
+        .execute(&mut *tx)
+        .await?;
+        if let Some(c) = idem {
+            complete_idem(&mut tx, tenant, c).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A running or completed import of the same file (same SHA-256) for this carrier.
+    pub async fn reconciliation_of_file(
+        &self,
+        tenant: &TenantId,
+        carrier: &str,
+        sha256: &str,
+    ) -> Result<Option<ReconciliationRecord>> {
+        let sql = format!(
+            "SELECT {REC_COLUMNS} FROM reconciliations WHERE tenant_id = $1 AND file_sha256 = $2 \
+             AND carrier = $3 AND status IN ('running', 'completed') ORDER BY id LIMIT 1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(sha256)
+            .bind(carrier)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rec_from_row).transpose()
+    }
+
+    pub async fn get_reconciliation(
+        &self,
+        tenant: &TenantId,
+        id: &ReconciliationId,
+    ) -> Result<Option<ReconciliationRecord>> {
+        let sql = format!("SELECT {REC_COLUMNS} FROM reconciliations WHERE tenant_id = $1 AND id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rec_from_row).transpose()
+    }
+
+    /// Newest first, after `before` (an id) when given.
+    pub async fn list_reconciliations(
+        &self,
+        tenant: &TenantId,
+        before: Option<&ReconciliationId>,
+        limit: u32,
+    ) -> Result<Vec<ReconciliationRecord>> {
+        let sql = format!(
+            "SELECT {REC_COLUMNS} FROM reconciliations WHERE tenant_id = $1 AND ($2 = '' OR id < $2) \
+             ORDER BY id DESC LIMIT $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(before.map_or("", |b| b.as_str()))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rec_from_row).collect()
+    }
+
+    /// Shipments with these tracking numbers (of `carrier`, when given), with their trackers.
+    pub async fn shipment_facts_by_tracking(
+        &self,
+        tenant: &TenantId,
+        carrier: Option<&str>,
+        numbers: &[String],
+    ) -> Result<Vec<ShipmentFacts>> {
+        self.shipment_facts("tracking_number", tenant, carrier, numbers)
+            .await
+    }
+
+    /// Shipments with these references (of `carrier`, when given), with their trackers.
+    pub async fn shipment_facts_by_reference(
+        &self,
+        tenant: &TenantId,
+        carrier: Option<&str>,
+        references: &[String],
+    ) -> Result<Vec<ShipmentFacts>> {
+        self.shipment_facts("reference", tenant, carrier, references)
+            .await
+    }
+
+    async fn shipment_facts(
+        &self,
+        column: &str,
+        tenant: &TenantId,
+        carrier: Option<&str>,
+        keys: &[String],
+    ) -> Result<Vec<ShipmentFacts>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT s.id, s.carrier, s.service_code, s.tracking_number, s.reference, s.total_amount, \
+             s.total_currency, s.request, s.waybill, s.voided_at, s.created_at, \
+             t.delivered_at, t.promised_date, t.service_class \
+             FROM shipments s LEFT JOIN trackers t ON t.shipment_id = s.id \
+             WHERE s.tenant_id = $1 AND ($2 = '' OR s.carrier = $2) AND s.{column} IN {}",
+            self.json_list(3)
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(carrier.unwrap_or(""))
+            .bind(serde_json::to_string(keys).expect("strings serialize"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(facts_from_row).collect()
+    }
+
+    /// (tracking number, invoice number) of every completed import that billed the shipment
+    /// charge of one of these packages.
+    pub async fn earlier_billings(
+        &self,
+        tenant: &TenantId,
+        numbers: &[String],
+    ) -> Result<Vec<(String, String)>> {
+        if numbers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT p.tracking_number, p.invoice_number FROM invoice_packages p \
+             JOIN reconciliations r ON r.id = p.reconciliation_id \
+             WHERE p.tenant_id = $1 AND p.bills_shipment = 1 AND r.status = 'completed' \
+             AND p.tracking_number IN {}",
+            self.json_list(2)
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(serde_json::to_string(numbers).expect("strings serialize"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("tracking_number")?, r.try_get("invoice_number")?)))
+            .collect()
+    }
+
+    /// Adds a batch of audited packages and report chunks to a running import (one
+    /// transaction; `first_seq` numbers the packages).
+    pub async fn add_to_reconciliation(
+        &self,
+        tenant: &TenantId,
+        id: &ReconciliationId,
+        first_seq: i64,
+        packages: &[InvoicePackageRow],
+        chunks: &[FileChunk],
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE reconciliations SET updated_at = $1 WHERE tenant_id = $2 AND id = $3 AND status = 'running'",
+        )
+        .bind(millis(now))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(super::StoreError::Corrupt(format!(
+                "reconciliation {id} is no longer running"
+            )));
+        }
+        let mut seq = first_seq;
+        for rows in packages.chunks(INSERT_ROWS) {
+            let mut sql = String::from(
+                "INSERT INTO invoice_packages (reconciliation_id, seq, tenant_id, invoice_number, \
+                 tracking_number, shipment_id, bills_shipment, billed, recoverable, reasons) VALUES ",
+            );
+            for i in 0..rows.len() {
+                let b = i * 10;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "(${},${},${},${},${},${},${},${},${},${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9,
+                    b + 10
+                ));
+            }
+            // A full chunk always has the same text (cached); the last one of an import not.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(rows.len() == INSERT_ROWS);
+            for p in rows {
+                q = q
+                    .bind(id.as_str())
+                    .bind(seq)
+                    .bind(tenant.as_str())
+                    .bind(&p.invoice_number)
+                    .bind(&p.tracking_number)
+                    .bind(p.shipment_id.as_deref())
+                    .bind(i64::from(p.bills_shipment))
+                    .bind(&p.billed)
+                    .bind(&p.recoverable)
+                    .bind(&p.reasons);
+                seq += 1;
+            }
+            q.execute(&mut *tx).await?;
+        }
+        for c in chunks {
+            sqlx::query(
+                "INSERT INTO reconciliation_files (reconciliation_id, kind, seq, content) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id.as_str())
+            .bind(c.kind)
+            .bind(c.seq)
+            .bind(&c.content)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Makes a running import count, with its event, in one transaction. False when it was
+    /// no longer running (swept as abandoned).
+    pub async fn complete_reconciliation(
+        &self,
+        tenant: &TenantId,
+        id: &ReconciliationId,
+        done: &ReconciliationDone,
+        event: &NewEvent,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        let r = sqlx::query(
+            "UPDATE reconciliations SET status = 'completed', lines = $1, packages = $2, error_count = $3, \
+             summary = $4, updated_at = $5, completed_at = $5 WHERE tenant_id = $6 AND id = $7 AND status = 'running'",
+        )
+        .bind(done.lines)
+        .bind(done.packages)
+        .bind(done.error_count)
+        .bind(&done.summary)
+        .bind(millis(now))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_events(&mut tx, tenant, std::slice::from_ref(event), now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Ends an import that could not finish: what it wrote is deleted, the reason kept.
+    pub async fn fail_reconciliation(
+        &self,
+        tenant: &TenantId,
+        id: &ReconciliationId,
+        failure: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        delete_parts(&mut tx, id).await?;
+        sqlx::query(
+            "UPDATE reconciliations SET status = 'failed', failure = $1, updated_at = $2 \
+             WHERE tenant_id = $3 AND id = $4 AND status = 'running'",
+        )
+        .bind(failure)
+        .bind(millis(now))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Fails imports whose instance stopped writing before `stale_before` (it died): their
+    /// parts are deleted. Returns how many.
+    pub async fn sweep_abandoned_reconciliations(
+        &self,
+        stale_before: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<u64> {
+        let rows = sqlx::query(
+            "SELECT id FROM reconciliations WHERE status = 'running' AND updated_at < $1",
+        )
+        .bind(millis(stale_before))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut n = 0;
+        for r in rows {
+            let id = ReconciliationId::from_db(r.try_get("id")?);
+            let mut tx = self.writer.begin().await?;
+            let u = sqlx::query(
+                "UPDATE reconciliations SET status = 'failed', failure = $1, updated_at = $2 \
+                 WHERE id = $3 AND status = 'running' AND updated_at < $4",
+            )
+            .bind("abandoned: the instance importing it stopped before it finished")
+            .bind(millis(now))
+            .bind(id.as_str())
+            .bind(millis(stale_before))
+            .execute(&mut *tx)
+            .await?;
+            if u.rows_affected() == 1 {
+                delete_parts(&mut tx, &id).await?;
+                n += 1;
+            }
+            tx.commit().await?;
+        }
+        Ok(n)
+    }
+
+    /// One chunk of a report of a completed import; `None` past the last one.
+    pub async fn reconciliation_file_chunk(
+        &self,
+        tenant: &TenantId,
+        id: &ReconciliationId,
+        kind: &str,
+        seq: i64,
+    ) -> Result<Option<Vec<u8>>> {
+        let row = sqlx::query(
+            "SELECT f.content FROM reconciliation_files f JOIN reconciliations r ON r.id = f.reconciliation_id \
+             WHERE r.tenant_id = $1 AND r.id = $2 AND r.status = 'completed' AND f.kind = $3 AND f.seq = $4",
+        )
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .bind(kind)
+        .bind(seq)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| r.try_get("content").map_err(Into::into))
+            .transpose()
+    }
+
+    /// The tenant's audit settings (JSON), if it stored any.
+    pub async fn audit_settings(&self, tenant: &TenantId) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT body FROM audit_settings WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| r.try_get("body").map_err(Into::into))
+            .transpose()
+    }
+
+    pub async fn put_audit_settings(
+        &self,
+        tenant: &TenantId,
+        body: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_settings (tenant_id, body, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (tenant_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+        )
+        .bind(tenant.as_str())
+        .bind(body)
+        .bind(millis(now))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn invoice_mapping(&self, tenant: &TenantId, name: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT body FROM invoice_mappings WHERE tenant_id = $1 AND name = $2")
+            .bind(tenant.as_str())
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| r.try_get("body").map_err(Into::into))
+            .transpose()
+    }
+
+    /// Stores a column mapping; true when it is new.
+    pub async fn put_invoice_mapping(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        body: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let existed = self.invoice_mapping(tenant, name).await?.is_some();
+        sqlx::query(
+            "INSERT INTO invoice_mappings (tenant_id, name, body, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id, name) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+        )
+        .bind(tenant.as_str())
+        .bind(name)
+        .bind(body)
+        .bind(millis(now))
+        .execute(&self.writer)
+        .await?;
+        Ok(!existed)
+    }
+}
+
+async fn delete_parts(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &ReconciliationId,
+) -> Result<()> {
+    sqlx::query("DELETE FROM invoice_packages WHERE reconciliation_id = $1")
+        .bind(id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM reconciliation_files WHERE reconciliation_id = $1")
+        .bind(id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+fn rec_from_row(r: &AnyRow) -> Result<ReconciliationRecord> {
+    Ok(ReconciliationRecord {
+        id: ReconciliationId::from_db(r.try_get("id")?),
+        carrier: r.try_get("carrier")?,
+        status: r.try_get("status")?,
+        file_sha256: r.try_get("file_sha256")?,
+        file_bytes: r.try_get("file_bytes")?,
+        rate_card: r.try_get("rate_card")?,
+        lines: r.try_get("lines")?,
+        packages: r.try_get("packages")?,
+        error_count: r.try_get("error_count")?,
+        summary: r.try_get("summary")?,
+        failure: r.try_get("failure")?,
+        created_at: from_millis(r.try_get("created_at")?),
+        updated_at: from_millis(r.try_get("updated_at")?),
+        completed_at: r.try_get::<Option<i64>, _>("completed_at")?.map(from_millis),
+    })
+}
+
+fn facts_from_row(r: &AnyRow) -> Result<ShipmentFacts> {
+    Ok(ShipmentFacts {
+        shipment_id: r.try_get("id")?,
+        carrier: r.try_get("carrier")?,
+        service_code: r.try_get("service_code")?,
+        tracking_number: r.try_get("tracking_number")?,
+        reference: r.try_get("reference")?,
+        total_amount: r.try_get("total_amount")?,
+        total_currency: r.try_get("total_currency")?,
+        request: r.try_get("request")?,
+        waybill: r.try_get("waybill")?,
+        voided_at: r.try_get::<Option<i64>, _>("voided_at")?.map(from_millis),
+        created_at: from_millis(r.try_get("created_at")?),
+        delivered_at: r.try_get::<Option<i64>, _>("delivered_at")?.map(from_millis),
+        promised_date: r.try_get("promised_date")?,
+        service_class: r.try_get("service_class")?,
+    })
+}
