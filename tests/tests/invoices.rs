@@ -1,0 +1,553 @@
+//! Freight reconciliation through the real binary: shipments bought on the UPS simulator, a
+//! UPS Billing Data file (the 250-column layout) written for them with one planted
+//! discrepancy of each kind the hub can know about, imported with `POST /v1/invoices`; the
+//! reconciliation must find exactly what was planted, report unreadable rows with their line,
+//! refuse the same file twice, flag a later invoice that bills a package again, and give the
+//! same CSV as `shiphub audit`. The PDF's text must be extractable (`pdftotext`).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use shiphub_e2e::sim::{self, Sim};
+
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    key: String,
+}
+
+impl Api {
+    async fn send(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let res = req.bearer_auth(&self.key).send().await.unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.http.post(format!("{}{path}", self.base)).json(&body))
+            .await
+    }
+    async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.http.put(format!("{}{path}", self.base)).json(&body))
+            .await
+    }
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.http.get(format!("{}{path}", self.base)))
+            .await
+    }
+    async fn upload(&self, query: &str, body: &str, key: Option<&str>) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .post(format!("{}/v1/invoices?{query}", self.base))
+            .header("content-type", "text/csv")
+            .body(body.to_string());
+        if let Some(k) = key {
+            req = req.header("idempotency-key", k);
+        }
+        self.send(req).await
+    }
+    async fn bytes(&self, path: &str) -> (StatusCode, Vec<u8>) {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap();
+        (res.status(), res.bytes().await.unwrap().to_vec())
+    }
+    /// Polls a reconciliation until it leaves `running`.
+    async fn settled(&self, id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (s, r) = self.get(&format!("/v1/reconciliations/{id}")).await;
+            assert_eq!(s, StatusCode::OK, "{r}");
+            if r["status"] != "running" {
+                return r;
+            }
+            assert!(Instant::now() < deadline, "still running: {r}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn shipment(reference: &str) -> Value {
+    json!({"from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US","phone":"+14045550100"},
+           "to":{"name":"Receiver","company":"Receiver Inc","street":["1 Market St"],"city":"San Francisco","state":"CA","postal_code":"94105","country":"US","phone":"+14155550100"},
+           "parcels":[{"weight":{"value":"2.5","unit":"kg"},"dimensions":{"length":"30","width":"20","height":"10","unit":"cm"}}],
+           "reference": reference})
+}
+
+/// A bought shipment: tracking number, quoted base and fuel.
+#[derive(Clone, Debug)]
+struct Bought {
+    id: String,
+    tracking: String,
+    reference: String,
+    base: Decimal,
+    fuel: Decimal,
+}
+
+/// One row of UPS Billing Data: 250 columns, `fields` by the layout's 1-based column number.
+fn ups_row(fields: &[(usize, String)]) -> String {
+    let mut cols = vec![String::new(); 250];
+    for (pos, v) in fields {
+        cols[pos - 1] = v.clone();
+    }
+    cols.join(",")
+}
+
+/// A charge row for a package (invoice, tracking, reference, class, code, description, net,
+/// category SHP/ADJ, billed weight, basis).
+struct Charge<'a> {
+    invoice: &'a str,
+    tracking: &'a str,
+    reference: &'a str,
+    category: &'a str,
+    detail: &'a str,
+    class: &'a str,
+    code: &'a str,
+    description: &'a str,
+    net: Decimal,
+    incentive: Decimal,
+    billed_lb: &'a str,
+    basis: Decimal,
+}
+
+impl Charge<'_> {
+    fn row(&self) -> String {
+        ups_row(&[
+            (1, "2.1".into()),
+            (2, "0000A1B2C3".into()),
+            (3, "0000A1B2C3".into()),
+            (4, "US".into()),
+            (5, "2026-11-21".into()),
+            (6, self.invoice.into()),
+            (7, "E".into()),
+            (10, "USD".into()),
+            (12, "2026-11-16".into()),
+            (21, self.tracking.into()),
+            (22, self.reference.into()),
+            (27, "5.6".into()),
+            (28, "L".into()),
+            (29, self.billed_lb.into()),
+            (30, "L".into()),
+            (31, "PKG".into()),
+            (35, self.category.into()),
+            (36, self.detail.into()),
+            (44, self.class.into()),
+            (45, self.code.into()),
+            (46, self.description.into()),
+            (49, self.basis.to_string()),
+            (51, "USD".into()),
+            (52, self.incentive.to_string()),
+            (53, self.net.to_string()),
+            (117, "2026-11-16".into()),
+        ])
+    }
+}
+
+/// The two rows UPS bills for a Ground package as quoted: freight and fuel.
+fn billed_as_quoted(invoice: &str, b: &Bought, tracking: &str) -> Vec<String> {
+    let freight = Charge {
+        invoice,
+        tracking,
+        reference: &b.reference,
+        category: "SHP",
+        detail: "",
+        class: "FRT",
+        code: "003",
+        description: "Ground Commercial",
+        net: b.base,
+        incentive: Decimal::ZERO,
+        billed_lb: "6.0",
+        basis: Decimal::ZERO,
+    };
+    let fuel = Charge {
+        class: "FSC",
+        code: "FSC",
+        description: "Fuel Surcharge",
+        net: b.fuel,
+        basis: b.base,
+        ..freight
+    };
+    vec![freight.row(), fuel.row()]
+}
+
+fn dec(v: &Value) -> Decimal {
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a decimal string: {v}"))
+        .parse()
+        .unwrap()
+}
+
+/// reason codes per tracking number, from the CSV report (one row per invoice line).
+fn reasons_by_tracking(csv_text: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers = r.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (tn, codes) = (col("tracking_number"), col("reason_codes"));
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let set = out.entry(rec[tn].to_string()).or_default();
+        set.extend(
+            rec[codes]
+                .split(';')
+                .filter(|c| !c.is_empty())
+                .map(String::from),
+        );
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
+    let ups_url = {
+        let addr = sim::serve(
+            sim::ups::router(Sim::default()),
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+        )
+        .await
+        .unwrap();
+        format!("http://{addr}")
+    };
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+    let api = Api {
+        http: reqwest::Client::new(),
+        base: hub.base.clone(),
+        key: boot["api_key"].as_str().unwrap().into(),
+    };
+    let (s, ups) = api
+        .post("/v1/carrier-accounts", json!({"carrier":"ups","name":"UPS","base_url": ups_url,
+            "credentials":{"client_id":"ups-client","client_secret":"ups-secret","account_number":"A1B2C3"}}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{ups}");
+
+    // Eight Ground shipments, 2.5 kg in a 30x20x10 cm box: billable 6 lb at UPS.
+    let mut bought = Vec::new();
+    for i in 0..8 {
+        let mut body = shipment(&format!("ORDER-{i}"));
+        body["carrier_account"] = ups["id"].clone();
+        body["service"] = json!("03");
+        body["label_format"] = json!("zpl");
+        let (s, b) = api.post("/v1/shipments", body).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let charge = |kind: &str| {
+            b["breakdown"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["kind"] == kind)
+                .map(|c| dec(&c["amount"]["amount"]))
+                .unwrap_or_else(|| panic!("no {kind} charge: {b}"))
+        };
+        bought.push(Bought {
+            id: b["id"].as_str().unwrap().into(),
+            tracking: b["tracking_number"].as_str().unwrap().into(),
+            reference: format!("ORDER-{i}"),
+            base: charge("base"),
+            fuel: charge("fuel"),
+        });
+    }
+    let [clean, heavier, residential, voided, overbilled, by_reference, fuel_high, rebilled] =
+        <[Bought; 8]>::try_from(bought.clone()).unwrap();
+    let (s, v) = api
+        .post(&format!("/v1/shipments/{}/void", voided.id), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    // The tenant's published fuel table: 15 % (what the simulator charges).
+    let (s, settings) = api
+        .put(
+            "/v1/audit-settings",
+            json!({"fuel": [{"carrier": "ups", "from": "2026-01-01", "percent": "15"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{settings}");
+
+    let inv = "000000A1B2C3470";
+    let mut rows = Vec::new();
+    rows.extend(billed_as_quoted(inv, &clean, &clean.tracking));
+    rows.extend(billed_as_quoted(inv, &rebilled, &rebilled.tracking));
+    // Weight correction to 15 lb with no new measurement: our declared values support a
+    // dispute of the extra freight and its fuel (8.00 + 1.20).
+    rows.extend(billed_as_quoted(inv, &heavier, &heavier.tracking));
+    let scc = Charge {
+        invoice: inv,
+        tracking: &heavier.tracking,
+        reference: &heavier.reference,
+        category: "ADJ",
+        detail: "SCC",
+        class: "FRT",
+        code: "003",
+        description: "Shipping Charge Correction Ground",
+        net: Decimal::new(800, 2),
+        incentive: Decimal::ZERO,
+        billed_lb: "15.0",
+        basis: Decimal::ZERO,
+    };
+    rows.push(scc.row());
+    rows.push(
+        Charge {
+            class: "FSC",
+            code: "FSC",
+            description: "Shipping Charge Correction Fuel Surcharge",
+            net: Decimal::new(120, 2),
+            ..scc
+        }
+        .row(),
+    );
+    // A residential surcharge on a commercial address.
+    rows.extend(billed_as_quoted(inv, &residential, &residential.tracking));
+    rows.push(
+        Charge {
+            invoice: inv,
+            tracking: &residential.tracking,
+            reference: &residential.reference,
+            category: "SHP",
+            detail: "",
+            class: "ACC",
+            code: "RES",
+            description: "Residential Surcharge",
+            net: Decimal::new(550, 2),
+            incentive: Decimal::ZERO,
+            billed_lb: "0.0",
+            basis: Decimal::ZERO,
+        }
+        .row(),
+    );
+    // A voided label billed.
+    rows.extend(billed_as_quoted(inv, &voided, &voided.tracking));
+    // Freight 3.00 over the quote (and its fuel at the table's 15 %).
+    let mut over = overbilled.clone();
+    over.base += Decimal::new(300, 2);
+    over.fuel = (over.base * Decimal::new(15, 2)).round_dp(2);
+    rows.extend(billed_as_quoted(inv, &over, &overbilled.tracking));
+    // A package billed under a number we never issued but our reference: matched, clean.
+    rows.extend(billed_as_quoted(inv, &by_reference, "1ZSIM9990312345675"));
+    // Fuel at 18 % of the base instead of the 15 % table.
+    let mut high = fuel_high.clone();
+    high.fuel = (fuel_high.base * Decimal::new(18, 2)).round_dp(2);
+    rows.extend(billed_as_quoted(inv, &high, &fuel_high.tracking));
+    // Nobody here bought this one.
+    let stranger = Bought {
+        id: String::new(),
+        tracking: "1ZZZZ9990398765437".into(),
+        reference: "NOT-OURS".into(),
+        base: Decimal::new(1500, 2),
+        fuel: Decimal::new(225, 2),
+    };
+    rows.extend(billed_as_quoted(inv, &stranger, &stranger.tracking));
+    // An unreadable row: its line number must be reported, the rest imported.
+    let bad_line = rows.len() + 1;
+    rows.push(rows[0].replace(&clean.base.to_string(), "12.5O"));
+    let file = rows.join("\n") + "\n";
+
+    // Import.
+    let (s, started) = api.upload("carrier=ups", &file, Some("inv-470")).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{started}");
+    let id = started["id"].as_str().unwrap().to_string();
+    let rec = api.settled(&id).await;
+    assert_eq!(rec["status"], "completed", "{rec}");
+    assert_eq!(rec["lines"], rows.len(), "{rec}");
+    assert_eq!(rec["packages"], 9, "{rec}");
+    assert_eq!(rec["error_count"], 1, "{rec}");
+    let errors = rec["summary"]["import"]["errors"].as_array().unwrap();
+    assert_eq!(errors[0]["line"], bad_line, "{rec}");
+
+    let (s, csv_bytes) = api
+        .bytes(&format!("/v1/reconciliations/{id}/report.csv"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let report = String::from_utf8(csv_bytes.clone()).unwrap();
+    let found = reasons_by_tracking(&report);
+    let set = |codes: &[&str]| codes.iter().map(|c| c.to_string()).collect::<BTreeSet<_>>();
+    let expected: BTreeMap<String, BTreeSet<String>> = [
+        (clean.tracking.clone(), set(&[])),
+        (rebilled.tracking.clone(), set(&[])),
+        (heavier.tracking.clone(), set(&["weight_adjustment"])),
+        (residential.tracking.clone(), set(&["residential_fee"])),
+        (voided.tracking.clone(), set(&["billed_after_void"])),
+        (overbilled.tracking.clone(), set(&["base_rate_off_contract"])),
+        ("1ZSIM9990312345675".to_string(), set(&[])),
+        (fuel_high.tracking.clone(), set(&["fuel_off_table"])),
+        (stranger.tracking.clone(), set(&["unknown_shipment"])),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(found, expected, "report:\n{report}");
+
+    // Recoverable amounts: weight 9.20, residential 5.50, the voided label whole, freight
+    // 3.00, fuel 3 points of the base, the unknown package whole.
+    let recoverable = dec(&rec["summary"]["report"]["total"]["recoverable"]);
+    let three_points = (fuel_high.base * Decimal::new(3, 2)).round_dp(2);
+    let want = Decimal::new(920, 2)
+        + Decimal::new(550, 2)
+        + (voided.base + voided.fuel)
+        + Decimal::new(300, 2)
+        + three_points
+        + (stranger.base + stranger.fuel);
+    assert_eq!(recoverable, want, "{rec}");
+
+    // The other reports.
+    let (s, json_report) = api.get(&format!("/v1/reconciliations/{id}/report.json")).await;
+    assert_eq!(s, StatusCode::OK, "{json_report}");
+    let (s, dispute) = api
+        .bytes(&format!("/v1/reconciliations/{id}/dispute.csv"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let dispute = String::from_utf8(dispute).unwrap();
+    for t in [&heavier.tracking, &voided.tracking, &overbilled.tracking] {
+        assert!(dispute.contains(t.as_str()), "{t} not disputed:\n{dispute}");
+    }
+    assert!(!dispute.contains(&clean.tracking), "clean package disputed:\n{dispute}");
+    let (s, pdf) = api
+        .bytes(&format!("/v1/reconciliations/{id}/report.pdf"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(pdf.starts_with(b"%PDF"));
+    if common::tools_present(&["pdftotext"]) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.pdf");
+        std::fs::write(&path, &pdf).unwrap();
+        let out = Command::new("pdftotext").arg(&path).arg("-").output().unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(&recoverable.to_string()), "total missing:\n{text}");
+        assert!(text.contains(&voided.tracking), "top line missing:\n{text}");
+    }
+
+    // Completion is an event for subscribers.
+    let (_, events) = api.get("/v1/events?type=reconciliation.completed").await;
+    assert!(
+        events["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["data"]["id"] == id.as_str()),
+        "{events}"
+    );
+
+    // The same file again: the same answer with the same key, refused without.
+    let (s, again) = api.upload("carrier=ups", &file, Some("inv-470")).await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    assert_eq!(again["id"], id.as_str());
+    let (s, refused) = api.upload("carrier=ups", &file, None).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{refused}");
+    assert!(refused["detail"].as_str().unwrap().contains(&id), "{refused}");
+
+    // The CLI audits the first file the same way (re-reading an invoice is not billing twice).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("invoice.csv");
+    std::fs::write(&path, &file).unwrap();
+    let out_csv = dir.path().join("report.csv");
+    let out = Command::new(common::binary())
+        .args(["audit", path.to_str().unwrap(), "--carrier", "ups", "--out"])
+        .arg(&out_csv)
+        .args(["--database-url", &hub.db_url])
+        .env_remove("SHIPHUB_MASTER_KEY")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("{} lines", rows.len())), "{stderr}");
+    assert!(stderr.contains(&format!("line {bad_line}:")), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&out_csv).unwrap(),
+        report,
+        "the CLI's report differs from the API's"
+    );
+
+    // A later invoice billing one package again is a duplicate.
+    let second: String = billed_as_quoted("000000A1B2C3480", &rebilled, &rebilled.tracking).join("\n");
+    let (s, started) = api.upload("carrier=ups", &second, None).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{started}");
+    let id2 = started["id"].as_str().unwrap().to_string();
+    let rec2 = api.settled(&id2).await;
+    assert_eq!(rec2["status"], "completed", "{rec2}");
+    let (_, csv2) = api
+        .bytes(&format!("/v1/reconciliations/{id2}/report.csv"))
+        .await;
+    let found2 = reasons_by_tracking(&String::from_utf8(csv2).unwrap());
+    assert_eq!(found2[&rebilled.tracking], set(&["duplicate_billing"]));
+
+    // Per-tenant tolerance: with 5.00 absolute, the 3.00 freight overcharge is no finding.
+    let (s, _) = api
+        .put(
+            "/v1/audit-settings",
+            json!({"tolerances": {"amount": "5.00"}, "fuel": [{"carrier": "ups", "from": "2026-01-01", "percent": "15"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let out = Command::new(common::binary())
+        .args(["audit", path.to_str().unwrap(), "--carrier", "ups", "--quiet", "--out"])
+        .arg(&out_csv)
+        .args(["--database-url", &hub.db_url])
+        .env_remove("SHIPHUB_MASTER_KEY")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tolerant = reasons_by_tracking(&std::fs::read_to_string(&out_csv).unwrap());
+    assert_eq!(tolerant[&overbilled.tracking], set(&[]));
+    assert_eq!(tolerant[&heavier.tracking], set(&["weight_adjustment"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_name_the_field_and_keep_nothing() {
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+    let api = Api {
+        http: reqwest::Client::new(),
+        base: hub.base.clone(),
+        key: boot["api_key"].as_str().unwrap().into(),
+    };
+    for (query, pointer) in [
+        ("", "/carrier"),
+        ("carrier=royal_mail", "/carrier"),
+        ("carrier=generic", "/mapping"),
+        ("carrier=generic&mapping=nope", "/mapping"),
+        ("carrier=ups&currency=EUR", "/currency"),
+        ("carrier=fedex&currency=XXX", "/currency"),
+        ("carrier=ups&rate_card=missing", "/rate_card"),
+    ] {
+        let (s, p) = api.upload(query, "x\n", None).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {p}");
+        assert_eq!(p["errors"][0]["pointer"], pointer, "{query}: {p}");
+    }
+    let (s, p) = api.upload("carrier=ups", "", None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let (s, p) = api
+        .put("/v1/audit-settings", json!({"tolerances": {"amount": "-1"}}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/tolerances/amount", "{p}");
+    let (s, p) = api
+        .put("/v1/audit-settings", json!({"contract_cards": {"ups": "nope"}}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/contract_cards/ups", "{p}");
+    let (_, list) = api.get("/v1/reconciliations").await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 0, "{list}");
+
+    // A file that is not the layout at all: every row reported with its line, nothing billed.
+    let (s, started) = api.upload("carrier=ups", "a,b\nc,d,e\n", None).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{started}");
+    let rec = api.settled(started["id"].as_str().unwrap()).await;
+    assert_eq!(rec["status"], "completed", "{rec}");
+    assert_eq!(rec["packages"], 0, "{rec}");
+    let lines: Vec<&Value> = rec["summary"]["import"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["line"])
+        .collect();
+    assert_eq!(lines, [&json!(1), &json!(2)], "{rec}");
+}
