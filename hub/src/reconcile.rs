@@ -739,3 +739,112 @@ pub async fn finish(
     }
     Some(why)
 }
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+    use shiphub_rating::invoice::ChargeCategory;
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn facts(parcels: usize) -> ShipmentFacts {
+        let parcel = r#"{"weight":{"value":"2.5","unit":"kg"},"dimensions":{"length":"30","width":"20","height":"10","unit":"cm"}}"#;
+        ShipmentFacts {
+            shipment_id: "shp_1".into(),
+            carrier: "ups".into(),
+            service_code: "01".into(),
+            tracking_number: "1Z1".into(),
+            reference: Some("ORDER-1".into()),
+            total_amount: "24.84".into(),
+            total_currency: "USD".into(),
+            request: format!(
+                r#"{{"from":{{"name":"a","street":["s"],"city":"c","postal_code":"30301","country":"US"}},"to":{{"name":"b","street":["s"],"city":"c","postal_code":"94105","country":"US","residential":true}},"parcels":[{}],"service":"01","reference":"ORDER-1"}}"#,
+                vec![parcel; parcels].join(",")
+            ),
+            waybill: r#"{"pieces":["1Z1"],"carrier_shipment_id":"1Z1","breakdown":[{"kind":"base","description":"Base","amount":{"amount":"21.60","currency":"USD"}},{"kind":"fuel","code":"375","description":"Fuel","amount":{"amount":"3.24","currency":"USD"}}],"warnings":[],"carrier_label":"zpl"}"#.into(),
+            voided_at: None,
+            created_at: datetime!(2026-11-16 10:00 UTC),
+            delivered_at: Some(datetime!(2026-11-18 15:00 UTC)),
+            promised_date: Some("2026-11-17".into()),
+            service_class: Some("overnight".into()),
+        }
+    }
+
+    #[test]
+    fn a_stored_shipment_becomes_what_the_audit_expects() {
+        let e = expected(&facts(1)).unwrap();
+        assert_eq!(e.service.as_deref(), Some("001"), "UPS bills service 01 as 001");
+        assert_eq!(e.quoted_total, Some(dec!(24.84)));
+        assert_eq!(
+            e.quoted
+                .iter()
+                .map(|c| (c.category, c.amount))
+                .collect::<Vec<_>>(),
+            [
+                (ChargeCategory::Base, dec!(21.60)),
+                (ChargeCategory::Fuel, dec!(3.24))
+            ]
+        );
+        assert_eq!(e.residential, Some(true));
+        assert!(e.guaranteed, "overnight service is guaranteed");
+        assert_eq!(e.promised_by, Some(datetime!(2026-11-17 23:59:59.999999999 UTC)));
+        assert_eq!(e.delivered_at, Some(datetime!(2026-11-18 15:00 UTC)));
+        let (from, to) = e.lane.unwrap();
+        assert_eq!(from.postal_code.as_deref(), Some("30301"));
+        assert!(to.residential);
+        assert_eq!(e.declared_weight.unwrap().value(), dec!(2.5));
+    }
+
+    #[test]
+    fn a_multi_parcel_quote_is_not_held_against_one_package() {
+        let e = expected(&facts(2)).unwrap();
+        assert_eq!(e.quoted_total, None);
+        assert!(e.quoted.is_empty());
+        assert!(e.declared_weight.is_some(), "the first parcel's weight still applies");
+    }
+
+    #[test]
+    fn ground_is_not_guaranteed_and_fedex_compares_no_service_code() {
+        let mut f = facts(1);
+        f.service_class = Some("standard".into());
+        assert!(!expected(&f).unwrap().guaranteed);
+        assert_eq!(billing_service("fedex", "FEDEX_GROUND"), None);
+        assert_eq!(billing_service("dhl_express", "P").as_deref(), Some("P"));
+        assert_eq!(billing_service("ups", "03").as_deref(), Some("003"));
+        f.request = "{".into();
+        assert!(matches!(expected(&f), Err(ReconcileError::Store(StoreError::Corrupt(_)))));
+    }
+
+    #[test]
+    fn chunked_reports_hand_over_every_byte_in_order() {
+        let out = Arc::new(Mutex::new(Vec::new()));
+        {
+            let mut w = ChunkSink::new("report.csv", out.clone());
+            for _ in 0..3 {
+                w.write_all(&vec![b'x'; CHUNK / 2 + 1]).unwrap();
+            }
+        }
+        let chunks = out.lock().unwrap();
+        assert_eq!(chunks.iter().map(|c| c.seq).collect::<Vec<_>>(), [0, 1]);
+        let total: usize = chunks.iter().map(|c| c.content.len()).sum();
+        assert_eq!(total, 3 * (CHUNK / 2 + 1));
+    }
+
+    #[test]
+    fn settings_are_checked_field_by_field() {
+        let mut d = AuditSettingsDoc::default();
+        assert!(d.validate().is_ok());
+        d.fuel.push(FuelRow {
+            carrier: "royal_mail".into(),
+            from: time::macros::date!(2026 - 01 - 01),
+            percent: dec!(10),
+        });
+        assert_eq!(d.validate().unwrap_err().0, "/fuel/0/carrier");
+        d.fuel[0].carrier = "ups".into();
+        d.tolerances.late_grace_minutes = 90;
+        let s = d.to_settings();
+        assert_eq!(s.tolerances.late_grace, Duration::minutes(90));
+        assert_eq!(s.fuel[0].carrier, InvoiceCarrier::Ups);
+    }
+}

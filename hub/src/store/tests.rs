@@ -1338,3 +1338,6 @@ async fn rate_card_versions_are_replaced_by_date_and_stay_tenant_scoped(store: S
             .is_empty()
     );
 }
+
+#[path = "tests_invoices.rs"]
+mod invoices_suite;
