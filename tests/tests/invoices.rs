@@ -551,3 +551,67 @@ async fn bad_requests_name_the_field_and_keep_nothing() {
         .collect();
     assert_eq!(lines, [&json!(1), &json!(2)], "{rec}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mapped_csv_is_reconciled_against_any_carriers_shipments() {
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+    let api = Api {
+        http: reqwest::Client::new(),
+        base: hub.base.clone(),
+        key: boot["api_key"].as_str().unwrap().into(),
+    };
+    let mut body = shipment("PO-1");
+    body["carrier_account"] = boot["carrier_account"].clone();
+    body["service"] = json!("standard");
+    let (s, b) = api.post("/v1/shipments", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let tracking = b["tracking_number"].as_str().unwrap();
+
+    // A bad mapping is refused with the reason; a good one is stored.
+    let put = |text: &'static str| {
+        api.http
+            .put(format!("{}/v1/invoice-mappings/regional", api.base))
+            .bearer_auth(&api.key)
+            .body(text)
+            .send()
+    };
+    let res = put("carrier = \"other\"\n[columns]\ntracking_number = \"Tracking\"\n")
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let p: Value = res.json().await.unwrap();
+    assert!(p["detail"].as_str().unwrap().contains("invoice_number"), "{p}");
+    let mapping = "carrier = \"other\"\ncurrency = \"USD\"\ndelimiter = \";\"\n\
+        [columns]\ntracking_number = \"Tracking\"\ninvoice_number = \"Invoice\"\n\
+        invoice_date = \"Date\"\ncharge_code = \"Code\"\ncharge_amount = \"Amount\"\n\
+        [codes]\nbase = \"base\"\nfuel = \"fuel\"\nsurcharge = \"surcharge\"\n";
+    let res = put(mapping).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    // The purchase's own charges, one row each (billed as quoted), plus a package nobody bought.
+    let mut file = String::from("Tracking;Invoice;Date;Code;Amount\n");
+    for c in b["breakdown"].as_array().unwrap() {
+        let kind = c["kind"].as_str().unwrap();
+        file += &format!("{tracking};R-1;2026-11-21;{kind};{}\n", c["amount"]["amount"].as_str().unwrap());
+    }
+    file += "UNKNOWN-1;R-1;2026-11-21;base;9.99\n";
+    let (s, started) = api
+        .upload("carrier=generic&mapping=regional", &file, None)
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{started}");
+    let rec = api.settled(started["id"].as_str().unwrap()).await;
+    assert_eq!(rec["status"], "completed", "{rec}");
+    assert_eq!(rec["carrier"], "generic");
+    let id = rec["id"].as_str().unwrap();
+    let (_, csv_bytes) = api
+        .bytes(&format!("/v1/reconciliations/{id}/report.csv"))
+        .await;
+    let found = reasons_by_tracking(&String::from_utf8(csv_bytes).unwrap());
+    assert_eq!(found[tracking], BTreeSet::new(), "{found:?}");
+    assert_eq!(
+        found["UNKNOWN-1"],
+        ["unknown_shipment".to_string()].into_iter().collect()
+    );
+    assert_eq!(dec(&rec["summary"]["report"]["total"]["recoverable"]), Decimal::new(999, 2));
+}
