@@ -614,4 +614,18 @@ async fn a_mapped_csv_is_reconciled_against_any_carriers_shipments() {
         ["unknown_shipment".to_string()].into_iter().collect()
     );
     assert_eq!(dec(&rec["summary"]["report"]["total"]["recoverable"]), Decimal::new(999, 2));
+
+    // Invoice files are far above the API's 1 MiB body limit: streamed, not refused.
+    let mut big = String::from("Tracking;Invoice;Date;Code;Amount;Note\n");
+    let note = "x".repeat(80);
+    for i in 0..12_000 {
+        big += &format!("NOBODY-{i:06};R-2;2026-11-21;base;1.00;{note}\n");
+    }
+    assert!(big.len() > 1 << 20);
+    let (s, started) = api.upload("carrier=generic&mapping=regional", &big, None).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{started}");
+    let rec = api.settled(started["id"].as_str().unwrap()).await;
+    assert_eq!(rec["status"], "completed", "{rec}");
+    assert_eq!(rec["packages"], 12_000, "{rec}");
+    assert_eq!(dec(&rec["summary"]["report"]["total"]["recoverable"]), Decimal::new(12_000, 0));
 }
