@@ -199,8 +199,19 @@ impl Currency {
 impl FromStr for Currency {
     type Err = InvalidValue;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let upper = s.trim().to_ascii_uppercase();
-        match CURRENCIES.iter().find(|(c, _)| *c == upper) {
+        // Binary search over the sorted table, without allocating (invoice audits parse one
+        // per line).
+        let t = s.trim().as_bytes();
+        let upper: Option<[u8; 3]> = match t {
+            [a, b, c] => Some([a, b, c].map(|x| x.to_ascii_uppercase())),
+            _ => None,
+        };
+        let found = upper.and_then(|u| {
+            CURRENCIES
+                .binary_search_by(|(c, _)| c.as_bytes().cmp(&u[..]))
+                .ok()
+        });
+        match found.map(|i| CURRENCIES[i]) {
             Some((c, _)) => Ok(Currency(c.as_bytes().try_into().expect("3 bytes"))),
             None => Err(InvalidValue::new(
                 "",
@@ -304,6 +315,22 @@ impl fmt::Display for Money {
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
+
+    #[test]
+    fn every_listed_currency_parses_and_nothing_else_does() {
+        assert!(
+            CURRENCIES.windows(2).all(|w| w[0].0 < w[1].0),
+            "the table must stay sorted: parsing binary-searches it"
+        );
+        for (code, _) in CURRENCIES {
+            assert_eq!(code.parse::<Currency>().unwrap().code(), *code);
+            assert_eq!(code.to_ascii_lowercase().parse::<Currency>().unwrap().code(), *code);
+        }
+        assert_eq!(" usd ".parse::<Currency>().unwrap(), Currency::USD);
+        for bad in ["", "US", "USDD", "ZZZ", "AA", "U$D"] {
+            assert!(bad.parse::<Currency>().is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn adding_different_currencies_is_an_error() {
