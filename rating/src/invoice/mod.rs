@@ -101,8 +101,7 @@ impl ChargeCategory {
     /// Classifies a charge from its description (FedEx, DHL and generic files name charges in
     /// words). Order matters: "Address Correction Fuel Surcharge" is fuel.
     pub fn from_description(desc: &str) -> Self {
-        let d = desc.to_ascii_lowercase();
-        let has = |w: &str| d.contains(w);
+        let has = |w: &str| contains_ci(desc, w);
         if has("fuel") {
             ChargeCategory::Fuel
         } else if has("address correction") {
@@ -127,6 +126,13 @@ impl ChargeCategory {
             ChargeCategory::Surcharge
         }
     }
+}
+
+/// `hay.to_ascii_lowercase().contains(needle)` for a lowercase ASCII `needle`, without the
+/// allocation.
+pub(crate) fn contains_ci(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// One billed charge line of a package.
@@ -263,4 +269,14 @@ pub use import::{
     ColumnMapping, ImportError, ImportSummary, InvoiceFormat, InvoiceReader, RowError,
 };
 pub use pdf::render_pdf;
+
+// The hub parses on one thread and audits on another: readers and batches must move.
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<InvoiceReader<std::fs::File>>();
+    send::<InvoiceReader<std::io::BufReader<std::fs::File>>>();
+    send::<InvoicePackage>();
+    send::<ExpectedShipment>();
+    send::<AuditedPackage>();
+};
 pub use report::{CsvReport, DisputeExport, JsonReport, ReportSummary};
