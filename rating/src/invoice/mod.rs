@@ -229,24 +229,25 @@ impl InvoicePackage {
     /// Basis Value); elsewhere the base is the net of every non-fuel, non-tax charge, which
     /// is how FedEx and DHL apply fuel (to transportation and surcharges after discounts).
     pub fn fuel_percent(&self) -> Option<(Decimal, Decimal)> {
-        let fuel: Vec<&InvoiceCharge> = self
-            .charges
-            .iter()
-            .filter(|c| c.category == ChargeCategory::Fuel)
-            .collect();
-        if fuel.is_empty() {
-            return None;
-        }
-        let stated: Vec<FuelBasis> = fuel.iter().filter_map(|c| c.basis).collect();
-        if !stated.is_empty() {
-            let basis: Decimal = stated.iter().map(|b| b.basis).sum();
-            let published: Decimal = stated.iter().map(|b| b.published).sum();
+        let fuel = || {
+            self.charges
+                .iter()
+                .filter(|c| c.category == ChargeCategory::Fuel)
+        };
+        fuel().next()?;
+        let mut stated = fuel().filter_map(|c| c.basis).peekable();
+        if stated.peek().is_some() {
+            let (mut basis, mut published) = (Decimal::ZERO, Decimal::ZERO);
+            for b in stated {
+                basis += b.basis;
+                published += b.published;
+            }
             if basis.is_zero() {
                 return None;
             }
             return Some((published * Decimal::ONE_HUNDRED / basis, basis));
         }
-        let amount: Decimal = fuel.iter().map(|c| c.amount).sum();
+        let amount: Decimal = fuel().map(|c| c.amount).sum();
         let basis: Decimal = self
             .charges
             .iter()
