@@ -223,7 +223,7 @@ impl<R: Read> InvoiceReader<R> {
 
     /// Up to `max` packages, in the order they opened; an empty batch at the end of the file.
     pub fn next_batch(&mut self, max: usize) -> Result<Vec<InvoicePackage>, ImportError> {
-        let mut out = Vec::with_capacity(max.min(4096));
+        let mut out = Vec::with_capacity(max.min(16_384));
         while out.len() < max.max(1) {
             match self.next_package()? {
                 Some(p) => out.push(p),

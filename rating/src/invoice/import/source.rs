@@ -18,7 +18,7 @@ const MAX_RECORD: usize = 64 << 20;
 #[derive(Clone, Copy)]
 pub(crate) struct Rec<'a> {
     bytes: &'a [u8],
-    ends: &'a [usize],
+    ends: &'a [u32],
 }
 
 impl<'a> Rec<'a> {
@@ -33,8 +33,12 @@ impl<'a> Rec<'a> {
         match self.ends.get(i) {
             None => &[],
             Some(&end) => {
-                let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
-                &self.bytes[start..end]
+                let start = if i == 0 {
+                    0
+                } else {
+                    self.ends[i - 1] as usize + 1
+                };
+                &self.bytes[start..end as usize]
             }
         }
     }
@@ -42,9 +46,14 @@ impl<'a> Rec<'a> {
     /// Field at 1-based `pos`, trimmed; empty when the row is shorter; an error naming the
     /// column when it is not UTF-8.
     pub(crate) fn col(&self, pos: usize) -> Result<&'a str, String> {
-        std::str::from_utf8(self.raw(pos))
-            .map(str::trim)
-            .map_err(|_| format!("column {pos} is not valid UTF-8"))
+        let raw = self.raw(pos);
+        let s = std::str::from_utf8(raw).map_err(|_| format!("column {pos} is not valid UTF-8"))?;
+        // Nothing to trim when both ends are visible ASCII (whitespace is at or below ' ').
+        let visible = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
+        if visible(raw.first()) && visible(raw.last()) {
+            return Ok(s);
+        }
+        Ok(s.trim())
     }
 
     /// Every field is empty or whitespace (a field that is not UTF-8 is not blank).
@@ -77,7 +86,12 @@ pub(crate) struct Source<R> {
     eof: bool,
     /// `\n` consumed so far.
     newlines: u64,
-    ends: Vec<usize>,
+    /// Field ends of the current record: the first `nends` slots (the rest is room, so the
+    /// split loop stores without a capacity check).
+    ends: Vec<u32>,
+    nends: usize,
+    /// Bytes that end the fast path: `\n`, `\r`, `"` (unless the delimiter).
+    special: [bool; 256],
     /// Fields of a record read by `csv`, separated by one byte each (see [`Rec`]).
     slow: Vec<u8>,
     slow_record: csv::ByteRecord,
@@ -96,7 +110,15 @@ impl<R: Read> Source<R> {
             end: 0,
             eof: false,
             newlines: 0,
-            ends: Vec::with_capacity(256),
+            ends: vec![0; 1024],
+            nends: 0,
+            special: {
+                let mut t = [false; 256];
+                for b in [b'\n', b'\r', b'"'] {
+                    t[usize::from(b)] = b != delimiter;
+                }
+                t
+            },
             slow: Vec::new(),
             slow_record: csv::ByteRecord::new(),
             at: (0, 0),
@@ -118,7 +140,7 @@ impl<R: Read> Source<R> {
         };
         Rec {
             bytes,
-            ends: &self.ends,
+            ends: &self.ends[..self.nends],
         }
     }
 
@@ -153,52 +175,92 @@ impl<R: Read> Source<R> {
 
     /// The next record and the 1-based line it starts on; `None` at the end of the input.
     pub(crate) fn next(&mut self) -> std::io::Result<Option<u64>> {
+        loop {
+            match self.next_fast()? {
+                Step::Record(line) => {
+                    self.is_slow = false;
+                    return Ok(Some(line));
+                }
+                Step::End => return Ok(None),
+                Step::Slow => {
+                    if let Some(r) = self.slow_path()? {
+                        return Ok(r);
+                    }
+                }
+            }
+        }
+    }
+
+    /// One pass to the end of the line, noting delimiters without a branch on them (they
+    /// come every other byte in a UPS line); stops at anything that needs `csv`.
+    fn next_fast(&mut self) -> std::io::Result<Step> {
         let delim = self.delimiter;
         'record: loop {
-            // Fast path: one pass to the end of the line, noting delimiters.
-            self.ends.clear();
             let data = &self.buf[self.start..self.end];
-            let mut i = 0;
-            let body_end;
-            let consumed;
-            loop {
-                let Some(&b) = data.get(i) else {
-                    // No line end buffered.
-                    if self.eof {
-                        if data.is_empty() {
-                            return Ok(None);
-                        }
-                        body_end = data.len();
-                        consumed = data.len();
+            if data.len() >= u32::MAX as usize {
+                return Ok(Step::Slow);
+            }
+            let (mut i, mut n) = (0usize, 0usize);
+            let stop = loop {
+                let slots = &mut self.ends[..];
+                // One slot stays free for the record's end.
+                let room = slots.len() - 1;
+                // Eight bytes at a time while none of them needs a look.
+                while i + 8 <= data.len() && n + 8 <= room {
+                    let w = u64::from_le_bytes(data[i..i + 8].try_into().expect("8 bytes"));
+                    if special_bytes(w) != 0 {
                         break;
                     }
+                    let d = zero_bytes(w ^ (LO * u64::from(delim)));
+                    for k in 0..8 {
+                        slots[n] = (i + k) as u32;
+                        n += ((d >> (8 * k + 7)) & 1) as usize;
+                    }
+                    i += 8;
+                }
+                while i < data.len() && n < room {
+                    let b = data[i];
+                    if self.special[usize::from(b)] {
+                        break;
+                    }
+                    if b == delim {
+                        slots[n] = i as u32;
+                        n += 1;
+                    }
+                    i += 1;
+                    if i % 8 == 0 && n + 8 <= room {
+                        break;
+                    }
+                }
+                if n >= room {
+                    let len = self.ends.len() * 2;
+                    self.ends.resize(len, 0);
+                    continue;
+                }
+                match data.get(i) {
+                    Some(&b) if !self.special[usize::from(b)] => continue,
+                    other => break other.copied(),
+                }
+            };
+            let (body_end, consumed) = match stop {
+                None if !self.eof => {
+                    // No line end buffered.
                     self.refill()?;
                     continue 'record;
-                };
-                if b == delim {
-                    self.ends.push(i);
-                } else if b == b'\n' {
-                    body_end = i;
-                    consumed = i + 1;
-                    break;
-                } else if b == b'\r' {
-                    match data.get(i + 1) {
-                        Some(b'\n') => {
-                            body_end = i;
-                            consumed = i + 2;
-                            break;
-                        }
-                        None if !self.eof => {
-                            self.refill()?;
-                            continue 'record;
-                        }
-                        _ => return self.slow_path(),
-                    }
-                } else if b == b'"' {
-                    return self.slow_path();
                 }
-                i += 1;
-            }
+                None if data.is_empty() => return Ok(Step::End),
+                None => (data.len(), data.len()),
+                Some(b'\n') => (i, i + 1),
+                Some(b'\r') => match data.get(i + 1) {
+                    Some(b'\n') => (i, i + 2),
+                    None if !self.eof => {
+                        self.refill()?;
+                        continue 'record;
+                    }
+                    _ => return Ok(Step::Slow),
+                },
+                Some(_) => return Ok(Step::Slow),
+            };
             let line = self.newlines + 1;
             let had_newline = consumed > body_end && data[consumed - 1] == b'\n';
             self.at = (self.start, self.start + body_end);
@@ -208,14 +270,16 @@ impl<R: Read> Source<R> {
                 // An empty line is no record (as `csv` reads it).
                 continue;
             }
-            self.ends.push(body_end);
-            self.is_slow = false;
-            return Ok(Some(line));
+            self.ends[n] = body_end as u32;
+            self.nends = n + 1;
+            return Ok(Step::Record(line));
         }
     }
 
-    /// A record with quotes or bare `\r`, read by `csv` from what is buffered.
-    fn slow_path(&mut self) -> std::io::Result<Option<u64>> {
+    /// A record with quotes or bare `\r`, read by `csv` from what is buffered: the record
+    /// (`Some(Some(line))`), the end of the input (`Some(None)`), or only blank terminators
+    /// consumed (`None`).
+    fn slow_path(&mut self) -> std::io::Result<Option<Option<u64>>> {
         loop {
             let avail = &self.buf[self.start..self.end];
             let mut rdr = csv::ReaderBuilder::new()
@@ -237,23 +301,45 @@ impl<R: Read> Source<R> {
             self.newlines += avail[..consumed].iter().filter(|&&b| b == b'\n').count() as u64;
             self.start += consumed;
             if !more {
-                return if self.eof && self.start >= self.end {
-                    Ok(None)
-                } else {
-                    self.next()
-                };
+                return Ok((self.eof && self.start >= self.end).then_some(None));
             }
             self.slow.clear();
-            self.ends.clear();
-            for f in &self.slow_record {
+            if self.ends.len() <= self.slow_record.len() {
+                self.ends.resize(self.slow_record.len() + 1, 0);
+            }
+            for (i, f) in self.slow_record.iter().enumerate() {
                 self.slow.extend_from_slice(f);
-                self.ends.push(self.slow.len());
+                self.ends[i] = u32::try_from(self.slow.len()).unwrap_or(u32::MAX);
                 self.slow.push(0);
             }
+            self.nends = self.slow_record.len();
             self.is_slow = true;
-            return Ok(Some(line));
+            return Ok(Some(Some(line)));
         }
     }
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+
+/// 0x80 in each byte of `v` that is zero, 0 elsewhere (exact, no carries across bytes).
+#[inline]
+fn zero_bytes(v: u64) -> u64 {
+    !(((v & LOW7).wrapping_add(LOW7)) | v | LOW7)
+}
+
+/// Non-zero when `w` holds a `\n`, `\r` or `"`.
+#[inline]
+fn special_bytes(w: u64) -> u64 {
+    zero_bytes(w ^ (LO * u64::from(b'\n')))
+        | zero_bytes(w ^ (LO * u64::from(b'\r')))
+        | zero_bytes(w ^ (LO * u64::from(b'"')))
+}
+
+enum Step {
+    Record(u64),
+    End,
+    Slow,
 }
 
 /// A fast hasher for short keys (tracking numbers), FxHash with a final mix.
@@ -365,6 +451,36 @@ mod tests {
                     want.iter_mut().chain(got.iter_mut()).for_each(|r| r.0 = 0);
                 }
                 assert_eq!(got, want, "{:?} by {chunk}", String::from_utf8_lossy(case));
+            }
+        }
+        // Long lines: the eight-bytes-at-a-time split, a quote or CR late in a line, more
+        // fields than the first field list holds.
+        let long = |n: usize| -> Vec<u8> {
+            (0..n)
+                .map(|i| ["abc", "", "1.25", "Ground Commercial", "x"][i % 5])
+                .collect::<Vec<_>>()
+                .join(",")
+                .into_bytes()
+        };
+        let mut big = Vec::new();
+        for n in [250, 3, 3000, 17, 250] {
+            big.extend(long(n));
+            big.push(b'\n');
+        }
+        let mut quoted = long(250);
+        quoted.extend(b",\"late, \"\"quoted\"\"\nfield\",end\n");
+        quoted.extend(long(100));
+        quoted.extend(b"\r\n");
+        quoted.extend(long(90));
+        quoted.extend(b"\rlast");
+        for case in [&big, &quoted] {
+            for chunk in [1, 5, 8, 13, 4096, 1 << 20] {
+                let (mut want, mut got) = both(case, chunk);
+                if case.contains(&b'\r') {
+                    want.iter_mut().chain(got.iter_mut()).for_each(|r| r.0 = 0);
+                }
+                assert_eq!(got.len(), want.len(), "by {chunk}");
+                assert_eq!(got, want, "by {chunk}");
             }
         }
         let (_, got) = both(b"a,b\r\n\r\nc,d\r\ne\r\n", 3);
