@@ -74,9 +74,16 @@ impl<'a> Rec<'a> {
     }
 }
 
+/// `csv` reads from what was buffered, then the rest of the input.
+type CsvInput<R> = csv::Reader<std::io::Chain<std::io::Cursor<Vec<u8>>, R>>;
+
+/// Records read by `csv` one by one before the rest of the file is handed to it.
+const SLOW_RECORDS: u32 = 64;
+
 /// Splits the input into records.
 pub(crate) struct Source<R> {
-    input: R,
+    /// `None` once handed to `csv` (see [`Source::csv`]).
+    input: Option<R>,
     delimiter: u8,
     buf: Vec<u8>,
     /// Consumed up to here.
@@ -95,6 +102,12 @@ pub(crate) struct Source<R> {
     /// Fields of a record read by `csv`, separated by one byte each (see [`Rec`]).
     slow: Vec<u8>,
     slow_record: csv::ByteRecord,
+    /// Records read by `csv` so far.
+    slow_count: u32,
+    /// A file where quoting is the rule (every field quoted): after [`SLOW_RECORDS`]
+    /// records for `csv`, the rest of the input goes to one `csv::Reader`, with the
+    /// `\n` consumed before it.
+    csv: Option<(CsvInput<R>, u64)>,
     /// Where the current record's bytes are: `buf[a..b]` (fast) or `slow`.
     at: (usize, usize),
     is_slow: bool,
@@ -103,7 +116,7 @@ pub(crate) struct Source<R> {
 impl<R: Read> Source<R> {
     pub(crate) fn new(input: R, delimiter: u8) -> Self {
         Self {
-            input,
+            input: Some(input),
             delimiter,
             buf: Vec::new(),
             start: 0,
@@ -121,6 +134,8 @@ impl<R: Read> Source<R> {
             },
             slow: Vec::new(),
             slow_record: csv::ByteRecord::new(),
+            slow_count: 0,
+            csv: None,
             at: (0, 0),
             is_slow: false,
         }
@@ -158,7 +173,11 @@ impl<R: Read> Source<R> {
             self.buf.resize(self.end + CHUNK, 0);
         }
         loop {
-            match self.input.read(&mut self.buf[self.end..]) {
+            let Some(input) = self.input.as_mut() else {
+                self.eof = true;
+                return Ok(false);
+            };
+            match input.read(&mut self.buf[self.end..]) {
                 Ok(0) => {
                     self.eof = true;
                     return Ok(false);
@@ -175,6 +194,9 @@ impl<R: Read> Source<R> {
 
     /// The next record and the 1-based line it starts on; `None` at the end of the input.
     pub(crate) fn next(&mut self) -> std::io::Result<Option<u64>> {
+        if self.csv.is_some() {
+            return self.next_csv();
+        }
         loop {
             match self.next_fast()? {
                 Step::Record(line) => {
@@ -182,7 +204,21 @@ impl<R: Read> Source<R> {
                     return Ok(Some(line));
                 }
                 Step::End => return Ok(None),
+                Step::Slow if self.slow_count >= SLOW_RECORDS => {
+                    let rest = self.buf[self.start..self.end].to_vec();
+                    let input = self.input.take().expect("present until handed over");
+                    let rdr = csv::ReaderBuilder::new()
+                        .has_headers(false)
+                        .flexible(true)
+                        .delimiter(self.delimiter)
+                        .from_reader(std::io::Read::chain(std::io::Cursor::new(rest), input));
+                    self.csv = Some((rdr, self.newlines));
+                    self.buf = Vec::new();
+                    (self.start, self.end) = (0, 0);
+                    return self.next_csv();
+                }
                 Step::Slow => {
+                    self.slow_count += 1;
                     if let Some(r) = self.slow_path()? {
                         return Ok(r);
                     }
@@ -276,6 +312,38 @@ impl<R: Read> Source<R> {
         }
     }
 
+    fn next_csv(&mut self) -> std::io::Result<Option<u64>> {
+        let (rdr, before) = self.csv.as_mut().expect("csv mode");
+        let more =
+            rdr.read_byte_record(&mut self.slow_record)
+                .map_err(|e| match e.into_kind() {
+                    csv::ErrorKind::Io(e) => e,
+                    other => std::io::Error::other(format!("{other:?}")),
+                })?;
+        self.newlines = *before + rdr.position().line() - 1;
+        if !more {
+            return Ok(None);
+        }
+        let line = *before + self.slow_record.position().map_or(1, csv::Position::line);
+        self.take_slow_record();
+        Ok(Some(line))
+    }
+
+    /// The fields of `slow_record` as the current record.
+    fn take_slow_record(&mut self) {
+        self.slow.clear();
+        if self.ends.len() <= self.slow_record.len() {
+            self.ends.resize(self.slow_record.len() + 1, 0);
+        }
+        for (i, f) in self.slow_record.iter().enumerate() {
+            self.slow.extend_from_slice(f);
+            self.ends[i] = u32::try_from(self.slow.len()).unwrap_or(u32::MAX);
+            self.slow.push(0);
+        }
+        self.nends = self.slow_record.len();
+        self.is_slow = true;
+    }
+
     /// A record with quotes or bare `\r`, read by `csv` from what is buffered: the record
     /// (`Some(Some(line))`), the end of the input (`Some(None)`), or only blank terminators
     /// consumed (`None`).
@@ -303,17 +371,7 @@ impl<R: Read> Source<R> {
             if !more {
                 return Ok((self.eof && self.start >= self.end).then_some(None));
             }
-            self.slow.clear();
-            if self.ends.len() <= self.slow_record.len() {
-                self.ends.resize(self.slow_record.len() + 1, 0);
-            }
-            for (i, f) in self.slow_record.iter().enumerate() {
-                self.slow.extend_from_slice(f);
-                self.ends[i] = u32::try_from(self.slow.len()).unwrap_or(u32::MAX);
-                self.slow.push(0);
-            }
-            self.nends = self.slow_record.len();
-            self.is_slow = true;
+            self.take_slow_record();
             return Ok(Some(Some(line)));
         }
     }
@@ -473,8 +531,15 @@ mod tests {
         quoted.extend(b"\r\n");
         quoted.extend(long(90));
         quoted.extend(b"\rlast");
-        for case in [&big, &quoted] {
-            for chunk in [1, 5, 8, 13, 4096, 1 << 20] {
+        let mut all_quoted = Vec::new();
+        for i in 0..300 {
+            all_quoted.extend(format!("\"{i}\",\"a,b\",\"\"\"q\"\"\",plain\n").bytes());
+            if i == 150 {
+                all_quoted.extend(b"\"multi\nline\",x\n\nno,quotes\n");
+            }
+        }
+        for case in [&big, &quoted, &all_quoted] {
+            for chunk in [5, 8, 13, 4096, 1 << 20] {
                 let (mut want, mut got) = both(case, chunk);
                 if case.contains(&b'\r') {
                     want.iter_mut().chain(got.iter_mut()).for_each(|r| r.0 = 0);
