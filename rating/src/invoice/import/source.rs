@@ -18,6 +18,9 @@ const MAX_RECORD: usize = 64 << 20;
 #[derive(Clone, Copy)]
 pub(crate) struct Rec<'a> {
     bytes: &'a [u8],
+    /// `bytes` as text when the whole record is UTF-8 (fields are then sliced from it; a
+    /// field boundary is an ASCII delimiter, so always a char boundary).
+    text: Option<&'a str>,
     ends: &'a [u32],
 }
 
@@ -29,16 +32,21 @@ impl<'a> Rec<'a> {
 
     /// Raw bytes of the field at 1-based `pos`; empty when the row is shorter.
     pub(crate) fn raw(&self, pos: usize) -> &'a [u8] {
+        let (a, b) = self.bounds(pos);
+        &self.bytes[a..b]
+    }
+
+    fn bounds(&self, pos: usize) -> (usize, usize) {
         let i = pos - 1;
         match self.ends.get(i) {
-            None => &[],
+            None => (0, 0),
             Some(&end) => {
                 let start = if i == 0 {
                     0
                 } else {
                     self.ends[i - 1] as usize + 1
                 };
-                &self.bytes[start..end as usize]
+                (start, end as usize)
             }
         }
     }
@@ -46,8 +54,14 @@ impl<'a> Rec<'a> {
     /// Field at 1-based `pos`, trimmed; empty when the row is shorter; an error naming the
     /// column when it is not UTF-8.
     pub(crate) fn col(&self, pos: usize) -> Result<&'a str, String> {
-        let raw = self.raw(pos);
-        let s = std::str::from_utf8(raw).map_err(|_| format!("column {pos} is not valid UTF-8"))?;
+        let (a, b) = self.bounds(pos);
+        let raw = &self.bytes[a..b];
+        let s = match self.text {
+            Some(t) => &t[a..b],
+            None => {
+                std::str::from_utf8(raw).map_err(|_| format!("column {pos} is not valid UTF-8"))?
+            }
+        };
         // Nothing to trim when both ends are visible ASCII (whitespace is at or below ' ').
         let visible = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
         if visible(raw.first()) && visible(raw.last()) {
@@ -155,6 +169,7 @@ impl<R: Read> Source<R> {
         };
         Rec {
             bytes,
+            text: std::str::from_utf8(bytes).ok(),
             ends: &self.ends[..self.nends],
         }
     }
