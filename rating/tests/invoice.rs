@@ -11,8 +11,8 @@ use rust_decimal_macros::dec;
 use shiphub_carriers::model::{Currency, WeightUnit};
 use shiphub_rating::invoice::{
     AuditedPackage, Auditor, ChargeCategory, ColumnMapping, CsvReport, DisputeExport,
-    InvoiceCarrier, InvoiceFormat, InvoiceReader, JsonReport, Reason, ReportSummary, ShipmentIndex,
-    lookup_keys, render_pdf,
+    ExpectedShipment, InvoiceCarrier, InvoiceFormat, InvoicePackage, InvoiceReader, JsonReport,
+    Reason, ReportSummary, ShipmentIndex, lookup_keys, render_pdf,
 };
 
 use invoice_gen::{ALL_PLANTS, Scenario, generate, settings};
@@ -142,6 +142,110 @@ fn a_clean_file_has_no_findings_whatever_the_batch_size() {
             );
         }
     }
+}
+
+#[test]
+fn readers_and_batches_are_send() {
+    // Compile-time: the hub parses on one thread and audits on another.
+    fn send<T: Send>() {}
+    send::<InvoiceReader<std::fs::File>>();
+    send::<InvoiceReader<std::io::BufReader<std::fs::File>>>();
+    send::<InvoiceReader<Cursor<Vec<u8>>>>();
+    send::<Vec<InvoicePackage>>();
+    send::<Vec<ExpectedShipment>>();
+    send::<Vec<AuditedPackage>>();
+    send::<ShipmentIndex>();
+    // And at run time, a batch read on one thread is audited on another.
+    let mut file = Vec::new();
+    let sc = generate(InvoiceCarrier::Ups, 10, false, &mut file);
+    let batch = std::thread::spawn(move || {
+        InvoiceReader::new(InvoiceFormat::Ups, Cursor::new(file))
+            .next_batch(100)
+            .unwrap()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(batch.len(), 10);
+    let audited = std::thread::spawn(move || {
+        let settings = settings();
+        Auditor::new(&settings, None).audit_batch(batch, &ShipmentIndex::new(sc.shipments))
+    })
+    .join()
+    .unwrap();
+    assert!(found(&audited).is_empty());
+}
+
+/// The lines of a generated file, each as its fields' bytes.
+fn split_lines(file: &[u8]) -> Vec<Vec<Vec<u8>>> {
+    file.split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(|&b| b == b',').map(<[u8]>::to_vec).collect())
+        .collect()
+}
+
+fn join_lines(lines: &[Vec<Vec<u8>>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for l in lines {
+        out.extend_from_slice(&l.join(&b',')[..]);
+        out.push(b'\n');
+    }
+    out
+}
+
+#[test]
+fn ups_columns_past_the_layout_are_ignored() {
+    let mut file = Vec::new();
+    let sc = generate(InvoiceCarrier::Ups, 20, false, &mut file);
+    let (want, want_summary) = reconcile(InvoiceCarrier::Ups, &file, &sc, 100);
+    let mut lines = split_lines(&file);
+    assert!(
+        lines.iter().all(|l| l.len() == 250),
+        "the layout's 250 columns"
+    );
+    for l in &mut lines {
+        l.extend([b"extra".to_vec(), b"".to_vec(), b"more".to_vec()]);
+    }
+    let wider = join_lines(&lines);
+    let mut r = InvoiceReader::new(InvoiceFormat::Ups, Cursor::new(&wider));
+    let got = r.next_batch(100).unwrap();
+    // The generator's planted bad lines, and nothing else.
+    assert_eq!(r.summary(), &want_summary);
+    let want: Vec<_> = want.into_iter().map(|a| a.package).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn invalid_utf8_fails_a_row_only_in_a_column_the_layout_reads() {
+    let mut file = Vec::new();
+    let sc = generate(InvoiceCarrier::Ups, 20, false, &mut file);
+    let (want, want_summary) = reconcile(InvoiceCarrier::Ups, &file, &sc, 100);
+    let mut lines = split_lines(&file);
+    // Column 100 (unused) on line 3: imported as before.
+    lines[2][99] = b"Caf\xe9 \xff".to_vec();
+    let mut r = InvoiceReader::new(InvoiceFormat::Ups, Cursor::new(join_lines(&lines)));
+    let got = r.next_batch(100).unwrap();
+    assert_eq!(r.summary(), &want_summary);
+    let want: Vec<_> = want.into_iter().map(|a| a.package).collect();
+    assert_eq!(got, want);
+    // Charge Description (46) on line 5: that row is reported with its line number.
+    lines[4][45] = b"Ground \xff".to_vec();
+    let mut r = InvoiceReader::new(InvoiceFormat::Ups, Cursor::new(join_lines(&lines)));
+    let got = r.next_batch(100).unwrap();
+    let s = r.summary();
+    assert_eq!(
+        s.error_count,
+        want_summary.error_count + 1,
+        "{:?}",
+        s.errors
+    );
+    let e = s
+        .errors
+        .iter()
+        .find(|e| e.line == 5)
+        .expect("line 5 reported");
+    assert!(e.message.contains("column 46"), "{}", e.message);
+    assert_eq!(s.charge_lines, want_summary.charge_lines - 1);
+    assert!(got.iter().all(|p| !p.lines().contains(&5)));
 }
 
 #[test]

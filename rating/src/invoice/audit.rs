@@ -20,6 +20,7 @@ use shiphub_carriers::model::{
 };
 use time::{Date, Duration, OffsetDateTime};
 
+use super::import::FxBuild;
 use super::{ChargeCategory, InvoiceCarrier, InvoicePackage};
 use crate::{LaneEnd, QuoteOptions, RateCards, lane_request};
 
@@ -237,8 +238,8 @@ pub struct LookupKeys {
 
 /// The keys to look up for a batch of packages.
 pub fn lookup_keys(packages: &[InvoicePackage]) -> LookupKeys {
-    let mut t = HashSet::new();
-    let mut r = HashSet::new();
+    let mut t = HashSet::with_capacity_and_hasher(packages.len(), FxBuild::default());
+    let mut r = HashSet::with_hasher(FxBuild::default());
     let mut keys = LookupKeys::default();
     for p in packages {
         if t.insert(p.tracking_number.as_str()) {
@@ -267,16 +268,18 @@ pub enum MatchedBy {
 #[derive(Debug, Default)]
 pub struct ShipmentIndex {
     shipments: Vec<ExpectedShipment>,
-    by_tracking: HashMap<String, usize>,
-    by_reference: HashMap<String, usize>,
+    by_tracking: HashMap<String, usize, FxBuild>,
+    by_reference: HashMap<String, usize, FxBuild>,
 }
 
 impl ShipmentIndex {
     /// Indexes `shipments` (a reference shared by several shipments matches none of them:
     /// it does not say which one was billed).
     pub fn new(shipments: Vec<ExpectedShipment>) -> Self {
-        let mut by_tracking = HashMap::with_capacity(shipments.len());
-        let mut by_reference: HashMap<String, usize> = HashMap::new();
+        let mut by_tracking =
+            HashMap::with_capacity_and_hasher(shipments.len(), FxBuild::default());
+        let mut by_reference: HashMap<String, usize, FxBuild> =
+            HashMap::with_capacity_and_hasher(shipments.len(), FxBuild::default());
         let mut ambiguous = HashSet::new();
         for (i, s) in shipments.iter().enumerate() {
             by_tracking.insert(s.tracking_number.clone(), i);
@@ -298,12 +301,12 @@ impl ShipmentIndex {
 
     /// The shipment a package was billed for: tracking number first, then reference.
     pub fn find(&self, p: &InvoicePackage) -> Option<(&ExpectedShipment, MatchedBy)> {
-        if let Some(&i) = self.by_tracking.get(&p.tracking_number) {
+        if let Some(&i) = self.by_tracking.get(p.tracking_number.as_str()) {
             return Some((&self.shipments[i], MatchedBy::TrackingNumber));
         }
         let r = p.reference.as_ref()?;
         self.by_reference
-            .get(r)
+            .get(r.as_str())
             .map(|&i| (&self.shipments[i], MatchedBy::Reference))
     }
 }
@@ -432,7 +435,10 @@ impl AuditedPackage {
 pub struct Auditor<'a> {
     settings: &'a AuditSettings,
     cards: Option<&'a RateCards>,
-    seen: HashSet<u64>,
+    /// Already a hash: stored as is.
+    seen: HashSet<u64, FxBuild>,
+    /// The weight tolerance in the units asked so far.
+    weight_tolerance: Vec<(WeightUnit, Decimal)>,
 }
 
 impl<'a> Auditor<'a> {
@@ -442,7 +448,8 @@ impl<'a> Auditor<'a> {
         Self {
             settings,
             cards,
-            seen: HashSet::new(),
+            seen: HashSet::default(),
+            weight_tolerance: Vec::new(),
         }
     }
 
@@ -452,13 +459,24 @@ impl<'a> Auditor<'a> {
         packages: Vec<InvoicePackage>,
         shipments: &ShipmentIndex,
     ) -> Vec<AuditedPackage> {
-        packages
-            .into_iter()
-            .map(|p| {
-                let found = shipments.find(&p);
-                self.audit(p, found)
-            })
-            .collect()
+        let mut out = Vec::with_capacity(packages.len());
+        out.extend(packages.into_iter().map(|p| {
+            let found = shipments.find(&p);
+            self.audit(p, found)
+        }));
+        out
+    }
+
+    fn weight_tolerance(&mut self, unit: WeightUnit) -> Decimal {
+        if let Some((_, t)) = self.weight_tolerance.iter().find(|(u, _)| *u == unit) {
+            return *t;
+        }
+        let t = Weight::new(self.settings.tolerances.weight_kg, WeightUnit::Kg)
+            .expect("non-negative tolerance")
+            .to(unit)
+            .value();
+        self.weight_tolerance.push((unit, t));
+        t
     }
 
     /// Audits one package against its shipment, if one matched.
@@ -513,9 +531,13 @@ impl<'a> Auditor<'a> {
             ));
             return out;
         }
+        let rules = self.settings.rules_for(out.package.carrier);
+        let weight_tol = self.weight_tolerance(rules.dim_divisor.weight);
         let mut ctx = Ctx {
             s: self.settings,
             t: &self.settings.tolerances,
+            rules,
+            weight_tol,
             p: &out.package,
             e: exp,
             findings: Vec::new(),
@@ -565,6 +587,10 @@ fn money(d: Decimal) -> Decimal {
 struct Ctx<'x> {
     s: &'x AuditSettings,
     t: &'x Tolerances,
+    /// The carrier's billable weight rules.
+    rules: CarrierRules,
+    /// `t.weight_kg` in `rules.dim_divisor.weight`.
+    weight_tol: Decimal,
     p: &'x InvoicePackage,
     e: &'x ExpectedShipment,
     findings: Vec<Finding>,
@@ -572,8 +598,13 @@ struct Ctx<'x> {
 
 impl Ctx<'_> {
     fn exceeds(&self, diff: Decimal, expected: Decimal) -> bool {
+        // diff > max(amount, pct) is diff > amount and diff > pct: the percentage (a
+        // division) only for a difference over the absolute tolerance.
+        if diff <= self.t.amount {
+            return false;
+        }
         let pct = expected.abs() * self.t.percent / Decimal::ONE_HUNDRED;
-        diff > self.t.amount.max(pct)
+        diff > pct
     }
 
     fn expected_of(&self, cats: &[ChargeCategory]) -> Option<Decimal> {
@@ -602,7 +633,7 @@ impl Ctx<'_> {
             ChargeCategory::Discount,
             ChargeCategory::Fuel,
         ];
-        let rules = self.s.rules_for(self.p.carrier);
+        let rules = self.rules;
         let unit = rules.dim_divisor.weight;
         let ours = self.e.declared_weight.map(|w| {
             let dim = self
@@ -612,10 +643,7 @@ impl Ctx<'_> {
             let w = dim.map_or(w, |d| w.max(d));
             w.ceil_to(rules.weight_step, unit)
         });
-        let tol = Weight::new(self.t.weight_kg, WeightUnit::Kg)
-            .expect("non-negative tolerance")
-            .to(unit)
-            .value();
+        let tol = self.weight_tol;
         let mut weight_changed = false;
         let mut claimed = false;
         if let (Some(ours), Some(billed)) = (ours, self.p.billed_weight) {

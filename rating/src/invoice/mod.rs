@@ -101,8 +101,7 @@ impl ChargeCategory {
     /// Classifies a charge from its description (FedEx, DHL and generic files name charges in
     /// words). Order matters: "Address Correction Fuel Surcharge" is fuel.
     pub fn from_description(desc: &str) -> Self {
-        let d = desc.to_ascii_lowercase();
-        let has = |w: &str| d.contains(w);
+        let has = |w: &str| contains_ci(desc, w);
         if has("fuel") {
             ChargeCategory::Fuel
         } else if has("address correction") {
@@ -127,6 +126,13 @@ impl ChargeCategory {
             ChargeCategory::Surcharge
         }
     }
+}
+
+/// `hay.to_ascii_lowercase().contains(needle)` for a lowercase ASCII `needle`, without the
+/// allocation.
+pub(crate) fn contains_ci(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// One billed charge line of a package.
@@ -223,24 +229,25 @@ impl InvoicePackage {
     /// Basis Value); elsewhere the base is the net of every non-fuel, non-tax charge, which
     /// is how FedEx and DHL apply fuel (to transportation and surcharges after discounts).
     pub fn fuel_percent(&self) -> Option<(Decimal, Decimal)> {
-        let fuel: Vec<&InvoiceCharge> = self
-            .charges
-            .iter()
-            .filter(|c| c.category == ChargeCategory::Fuel)
-            .collect();
-        if fuel.is_empty() {
-            return None;
-        }
-        let stated: Vec<FuelBasis> = fuel.iter().filter_map(|c| c.basis).collect();
-        if !stated.is_empty() {
-            let basis: Decimal = stated.iter().map(|b| b.basis).sum();
-            let published: Decimal = stated.iter().map(|b| b.published).sum();
+        let fuel = || {
+            self.charges
+                .iter()
+                .filter(|c| c.category == ChargeCategory::Fuel)
+        };
+        fuel().next()?;
+        let mut stated = fuel().filter_map(|c| c.basis).peekable();
+        if stated.peek().is_some() {
+            let (mut basis, mut published) = (Decimal::ZERO, Decimal::ZERO);
+            for b in stated {
+                basis += b.basis;
+                published += b.published;
+            }
             if basis.is_zero() {
                 return None;
             }
             return Some((published * Decimal::ONE_HUNDRED / basis, basis));
         }
-        let amount: Decimal = fuel.iter().map(|c| c.amount).sum();
+        let amount: Decimal = fuel().map(|c| c.amount).sum();
         let basis: Decimal = self
             .charges
             .iter()
@@ -263,4 +270,14 @@ pub use import::{
     ColumnMapping, ImportError, ImportSummary, InvoiceFormat, InvoiceReader, RowError,
 };
 pub use pdf::render_pdf;
+
+// The hub parses on one thread and audits on another: readers and batches must move.
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<InvoiceReader<std::fs::File>>();
+    send::<InvoiceReader<std::io::BufReader<std::fs::File>>>();
+    send::<InvoicePackage>();
+    send::<ExpectedShipment>();
+    send::<AuditedPackage>();
+};
 pub use report::{CsvReport, DisputeExport, JsonReport, ReportSummary};

@@ -13,7 +13,7 @@ use serde::Serialize;
 use time::Date;
 
 use super::InvoiceCarrier;
-use super::audit::{AuditedPackage, Reason};
+use super::audit::{AuditedPackage, MatchedBy, Reason};
 
 /// Billed, expected, disputed and recoverable amounts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -82,10 +82,10 @@ impl ReportSummary {
     /// Counts one audited package.
     pub fn add(&mut self, a: &AuditedPackage) {
         let p = &a.package;
-        let cur = p.currency.as_str().to_owned();
+        let cur = p.currency.as_str();
         match &self.currency {
-            None => self.currency = Some(cur),
-            Some(c) if *c != cur => {
+            None => self.currency = Some(cur.to_owned()),
+            Some(c) if c != cur => {
                 self.other_currency_packages += 1;
                 return;
             }
@@ -161,95 +161,198 @@ fn ser_top<S: serde::Serializer>(
     s.collect_seq(v)
 }
 
-fn reasons(a: &AuditedPackage) -> String {
-    a.findings
-        .iter()
-        .map(|f| f.reason.code())
-        .collect::<Vec<_>>()
-        .join(";")
+/// CSV, one row per invoice charge line, with its package's reason codes and amounts.
+///
+/// Written straight into a buffer (what `csv::Writer` writes, quoting a field only when it
+/// holds a comma, a quote or a line break): the package's columns are rendered once per
+/// package, numbers without intermediate strings.
+pub struct CsvReport<W: Write> {
+    w: Option<W>,
+    buf: Vec<u8>,
+    /// Columns 2-7 of the current package, each preceded by a comma.
+    head: Vec<u8>,
+    /// Columns 12-17 of the current package, each preceded by a comma, and the terminator.
+    tail: Vec<u8>,
+    num: Vec<u8>,
 }
 
-/// CSV, one row per invoice charge line, with its package's reason codes and amounts.
-pub struct CsvReport<W: Write> {
-    w: csv::Writer<W>,
+const CSV_HEADER: [&str; 17] = [
+    "line",
+    "carrier",
+    "invoice_number",
+    "invoice_date",
+    "tracking_number",
+    "reference",
+    "service",
+    "charge_category",
+    "charge_code",
+    "charge_description",
+    "amount",
+    "currency",
+    "package_billed",
+    "package_expected",
+    "package_recoverable",
+    "matched_by",
+    "reason_codes",
+];
+
+/// Flushed to the writer past this many buffered bytes.
+const CSV_BUFFER: usize = 64 * 1024;
+
+/// Appends `field` as `csv::Writer` writes it (default settings: quoted only when needed).
+fn csv_field(out: &mut Vec<u8>, field: &[u8]) {
+    if !field
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+    {
+        out.extend_from_slice(field);
+        return;
+    }
+    out.push(b'"');
+    for part in field.split_inclusive(|&b| b == b'"') {
+        out.extend_from_slice(part);
+        if part.last() == Some(&b'"') {
+            out.push(b'"');
+        }
+    }
+    out.push(b'"');
+}
+
+/// Appends `,` and then `field` (see [`csv_field`]).
+fn csv_next(out: &mut Vec<u8>, field: &[u8]) {
+    out.push(b',');
+    csv_field(out, field);
+}
+
+/// Appends `,` and `v`'s `Display` (no quoting needed: numbers and dates).
+fn csv_display(out: &mut Vec<u8>, v: impl std::fmt::Display) {
+    out.push(b',');
+    write!(out, "{v}").expect("writing to a Vec");
+}
+
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+fn matched_code(m: MatchedBy) -> &'static str {
+    match m {
+        MatchedBy::TrackingNumber => "tracking_number",
+        MatchedBy::Reference => "reference",
+    }
 }
 
 impl<W: Write> CsvReport<W> {
     /// Writes the header row.
     pub fn new(out: W) -> csv::Result<Self> {
-        let mut w = csv::Writer::from_writer(out);
-        w.write_record([
-            "line",
-            "carrier",
-            "invoice_number",
-            "invoice_date",
-            "tracking_number",
-            "reference",
-            "service",
-            "charge_category",
-            "charge_code",
-            "charge_description",
-            "amount",
-            "currency",
-            "package_billed",
-            "package_expected",
-            "package_recoverable",
-            "matched_by",
-            "reason_codes",
-        ])?;
-        Ok(Self { w })
+        let mut r = Self {
+            w: Some(out),
+            buf: Vec::with_capacity(CSV_BUFFER + 4096),
+            head: Vec::new(),
+            tail: Vec::new(),
+            num: Vec::new(),
+        };
+        for (i, h) in CSV_HEADER.iter().enumerate() {
+            if i > 0 {
+                r.buf.push(b',');
+            }
+            csv_field(&mut r.buf, h.as_bytes());
+        }
+        r.buf.push(b'\n');
+        Ok(r)
     }
 
     /// Writes a package's lines.
     pub fn write(&mut self, a: &AuditedPackage) -> csv::Result<()> {
         let p = &a.package;
-        let codes = reasons(a);
-        let expected = a.expected.map(|e| e.to_string()).unwrap_or_default();
-        let recoverable = a.recoverable().to_string();
-        let billed = a.billed.to_string();
-        let matched = match a.matched_by {
-            Some(m) => serde_plain(&m),
-            None => String::new(),
-        };
-        let date = p.invoice_date.map(|d| d.to_string()).unwrap_or_default();
+        let head = &mut self.head;
+        head.clear();
+        csv_next(head, p.carrier.code().as_bytes());
+        csv_next(head, p.invoice_number.as_bytes());
+        match p.invoice_date {
+            Some(d) => csv_display(head, d),
+            None => head.push(b','),
+        }
+        csv_next(head, p.tracking_number.as_bytes());
+        csv_next(head, p.reference.as_deref().unwrap_or("").as_bytes());
+        let service = p.service_name.as_deref().or(p.service.as_deref());
+        csv_next(head, service.unwrap_or("").as_bytes());
+        let tail = &mut self.tail;
+        tail.clear();
+        csv_next(tail, p.currency.as_str().as_bytes());
+        csv_display(tail, a.billed);
+        match a.expected {
+            Some(e) => csv_display(tail, e),
+            None => tail.push(b','),
+        }
+        csv_display(tail, a.recoverable());
+        csv_next(tail, a.matched_by.map_or("", matched_code).as_bytes());
+        tail.push(b',');
+        let codes_at = tail.len();
+        for (i, f) in a.findings.iter().enumerate() {
+            if i > 0 {
+                tail.push(b';');
+            }
+            tail.extend_from_slice(f.reason.code().as_bytes());
+        }
+        // Reason codes are snake_case words joined by ';': never quoted.
+        debug_assert!(!tail[codes_at..].contains(&b','));
+        tail.push(b'\n');
         for c in &p.charges {
-            self.w.write_record([
-                c.line.to_string().as_str(),
-                p.carrier.code(),
-                &p.invoice_number,
-                &date,
-                &p.tracking_number,
-                p.reference.as_deref().unwrap_or(""),
-                p.service_name
-                    .as_deref()
-                    .or(p.service.as_deref())
-                    .unwrap_or(""),
-                c.category.as_str(),
-                c.code.as_deref().unwrap_or(""),
-                &c.description,
-                &c.amount.to_string(),
-                p.currency.as_str(),
-                &billed,
-                &expected,
-                &recoverable,
-                &matched,
-                &codes,
-            ])?;
+            let buf = &mut self.buf;
+            push_u64(buf, c.line);
+            buf.extend_from_slice(&self.head);
+            csv_next(buf, c.category.as_str().as_bytes());
+            csv_next(buf, c.code.as_deref().unwrap_or("").as_bytes());
+            csv_next(buf, c.description.as_bytes());
+            self.num.clear();
+            write!(self.num, "{}", c.amount).expect("writing to a Vec");
+            buf.push(b',');
+            buf.extend_from_slice(&self.num);
+            buf.extend_from_slice(&self.tail);
+        }
+        if self.buf.len() >= CSV_BUFFER {
+            self.flush_buf()?;
         }
         Ok(())
     }
 
+    fn flush_buf(&mut self) -> std::io::Result<()> {
+        if let Some(w) = self.w.as_mut() {
+            w.write_all(&self.buf)?;
+        }
+        self.buf.clear();
+        Ok(())
+    }
+
     /// Flushes and returns the writer.
-    pub fn finish(self) -> std::io::Result<W> {
-        self.w.into_inner().map_err(|e| e.into_error())
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.flush_buf()?;
+        let mut w = self.w.take().expect("present until finish");
+        w.flush()?;
+        Ok(w)
     }
 }
 
-fn serde_plain<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+impl<W: Write> Drop for CsvReport<W> {
+    /// Like `csv::Writer`: what is buffered is written if the report is dropped unfinished.
+    fn drop(&mut self) {
+        if self.w.is_some() && !std::thread::panicking() {
+            let _ = self.flush_buf();
+            if let Some(w) = self.w.as_mut() {
+                let _ = w.flush();
+            }
+        }
+    }
 }
 
 /// JSON `{"lines": [AuditedPackage...], "summary": ReportSummary}`, streamed.
@@ -349,5 +452,167 @@ impl<W: Write> DisputeExport<W> {
     /// Flushes and returns the writer.
     pub fn finish(self) -> std::io::Result<W> {
         self.w.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+    use shiphub_carriers::model::Currency;
+
+    use super::*;
+    use crate::invoice::audit::{Evidence, Finding};
+    use crate::invoice::{ChargeCategory, InvoiceCharge, InvoicePackage};
+
+    /// The report as `csv::Writer` writes it (the implementation before the direct writer).
+    fn with_csv_writer(packages: &[AuditedPackage]) -> Vec<u8> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(CSV_HEADER).unwrap();
+        for a in packages {
+            let p = &a.package;
+            let codes: Vec<&str> = a.findings.iter().map(|f| f.reason.code()).collect();
+            let matched = a
+                .matched_by
+                .map(|m| {
+                    serde_json::to_value(m)
+                        .unwrap()
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
+                .unwrap_or_default();
+            for c in &p.charges {
+                w.write_record([
+                    c.line.to_string().as_str(),
+                    p.carrier.code(),
+                    &p.invoice_number,
+                    &p.invoice_date.map(|d| d.to_string()).unwrap_or_default(),
+                    &p.tracking_number,
+                    p.reference.as_deref().unwrap_or(""),
+                    p.service_name
+                        .as_deref()
+                        .or(p.service.as_deref())
+                        .unwrap_or(""),
+                    c.category.as_str(),
+                    c.code.as_deref().unwrap_or(""),
+                    &c.description,
+                    &c.amount.to_string(),
+                    p.currency.as_str(),
+                    &a.billed.to_string(),
+                    &a.expected.map(|e| e.to_string()).unwrap_or_default(),
+                    &a.recoverable().to_string(),
+                    &matched,
+                    &codes.join(";"),
+                ])
+                .unwrap();
+            }
+        }
+        w.into_inner().unwrap()
+    }
+
+    fn charge(line: u64, description: &str, code: Option<&str>, amount: Decimal) -> InvoiceCharge {
+        InvoiceCharge {
+            category: ChargeCategory::from_description(description),
+            code: code.map(str::to_owned),
+            description: description.to_owned(),
+            amount,
+            basis: None,
+            adjustment: false,
+            line,
+        }
+    }
+
+    #[test]
+    fn csv_report_writes_what_csv_writer_writes() {
+        let finding = |reason| Finding {
+            reason,
+            recoverable: Decimal::new(-125, 2),
+            dispute_supported: true,
+            evidence: vec![Evidence {
+                field: "f".into(),
+                billed: "1".into(),
+                expected: "2".into(),
+            }],
+            note: "n".into(),
+        };
+        let pkg = |tracking: &str, reference: Option<&str>, charges| InvoicePackage {
+            carrier: InvoiceCarrier::Ups,
+            tracking_number: tracking.into(),
+            reference: reference.map(str::to_owned),
+            service: Some("003".into()),
+            service_name: None,
+            invoice_number: "INV,\"1\"".into(),
+            invoice_date: Some(time::macros::date!(2025 - 06 - 21)),
+            ship_date: None,
+            delivered_on: None,
+            currency: Currency::EUR,
+            entered_weight: None,
+            billed_weight: None,
+            billed_dimensions: None,
+            zone: None,
+            charges,
+        };
+        let packages = [
+            AuditedPackage {
+                package: pkg(
+                    "1Z1",
+                    Some("ref \"a\"\nb"),
+                    vec![
+                        charge(1, "Ground, Residential", Some("003"), Decimal::new(1304, 2)),
+                        charge(12_345_678_901, "Fuel \r\"x\"", None, Decimal::new(-79, 3)),
+                        charge(0, "", Some(""), Decimal::ZERO),
+                    ],
+                ),
+                matched_by: Some(MatchedBy::TrackingNumber),
+                billed: Decimal::new(1225, 2),
+                expected: Some(Decimal::new(10, 0)),
+                findings: vec![
+                    finding(Reason::WeightAdjustment),
+                    finding(Reason::FuelOffTable),
+                ],
+            },
+            AuditedPackage {
+                package: InvoicePackage {
+                    invoice_date: None,
+                    service: None,
+                    ..pkg("1Z2", None, vec![charge(7, "Café ü", None, Decimal::ONE)])
+                },
+                matched_by: Some(MatchedBy::Reference),
+                billed: Decimal::ONE,
+                expected: None,
+                findings: vec![],
+            },
+            AuditedPackage {
+                package: pkg("1Z3", Some(""), vec![]),
+                matched_by: None,
+                billed: Decimal::ZERO,
+                expected: None,
+                findings: vec![finding(Reason::UnknownShipment)],
+            },
+        ];
+        let mut r = CsvReport::new(Vec::new()).unwrap();
+        for a in packages.iter().cycle().take(3000) {
+            r.write(a).unwrap();
+        }
+        let got = r.finish().unwrap();
+        let want = with_csv_writer(
+            &packages
+                .iter()
+                .cycle()
+                .take(3000)
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            String::from_utf8(want).unwrap()
+        );
+        // Dropped unfinished, it still writes what it buffered (as csv::Writer does).
+        let mut out = Vec::new();
+        {
+            let mut r = CsvReport::new(&mut out).unwrap();
+            r.write(&packages[1]).unwrap();
+        }
+        assert_eq!(out, with_csv_writer(&packages[1..2]));
     }
 }

@@ -8,7 +8,7 @@
 use rust_decimal::Decimal;
 use shiphub_carriers::model::{LengthUnit, WeightUnit};
 
-use super::{Parsed, Row, amount, col, currency, date, dimensions, opt, weight};
+use super::{Parsed, Rec, Row, Scratch, amount, amount_named, date, dimensions, opt, weight};
 use crate::invoice::{ChargeCategory, InvoiceCharge};
 
 const LINE_TYPE: usize = 1;
@@ -29,20 +29,24 @@ const DISCOUNTS: [usize; 3] = [83, 85, 87];
 const FIRST_XC: usize = 91;
 const XC_BLOCKS: usize = 9;
 
-pub(super) fn parse(rec: &csv::StringRecord, line: u64) -> Result<Parsed, String> {
-    let c = |p| col(rec, p);
-    match c(LINE_TYPE) {
+pub(super) fn parse<'a>(
+    rec: &Rec<'a>,
+    line: u64,
+    scratch: &mut Scratch,
+) -> Result<Parsed<'a>, String> {
+    let c = |p| rec.col(p);
+    match c(LINE_TYPE)? {
         "S" => {}
         // Header rows of the file and the invoice lines (I) carry no package.
         _ => return Ok(Parsed::Skip),
     }
-    let awb = c(SHIPMENT_NUMBER);
+    let awb = c(SHIPMENT_NUMBER)?;
     if awb.is_empty() {
         return Err(format!(
             "Shipment Number (column {SHIPMENT_NUMBER}) is empty"
         ));
     }
-    let invoice_number = c(INVOICE_NUMBER);
+    let invoice_number = c(INVOICE_NUMBER)?;
     if invoice_number.is_empty() {
         return Err(format!("Invoice Number (column {INVOICE_NUMBER}) is empty"));
     }
@@ -55,15 +59,18 @@ pub(super) fn parse(rec: &csv::StringRecord, line: u64) -> Result<Parsed, String
         adjustment: false,
         line,
     };
-    let mut charges = vec![charge(
+    let charges = &mut scratch.charges;
+    charges.push(charge(
         ChargeCategory::Base,
         None,
         "Weight Charge",
-        amount(c(WEIGHT_CHARGE), "Weight Charge (77)")?,
-    )];
+        amount(c(WEIGHT_CHARGE)?, "Weight Charge (77)")?,
+    ));
     for pos in OTHER_CHARGES {
-        let name = c(pos);
-        let amt = amount(c(pos + 1), &format!("Other Charges Amount ({})", pos + 1))?;
+        let name = c(pos)?;
+        let amt = amount_named(c(pos + 1)?, || {
+            format!("Other Charges Amount ({})", pos + 1)
+        })?;
         if !name.is_empty() || !amt.is_zero() {
             charges.push(charge(
                 ChargeCategory::from_description(name),
@@ -74,8 +81,8 @@ pub(super) fn parse(rec: &csv::StringRecord, line: u64) -> Result<Parsed, String
         }
     }
     for pos in DISCOUNTS {
-        let name = c(pos);
-        let amt = amount(c(pos + 1), &format!("Discount Amount ({})", pos + 1))?;
+        let name = c(pos)?;
+        let amt = amount_named(c(pos + 1)?, || format!("Discount Amount ({})", pos + 1))?;
         if !amt.is_zero() {
             // Discounts are listed as positive amounts off the total.
             charges.push(charge(ChargeCategory::Discount, None, name, -amt.abs()));
@@ -83,13 +90,15 @@ pub(super) fn parse(rec: &csv::StringRecord, line: u64) -> Result<Parsed, String
     }
     for i in 0..XC_BLOCKS {
         let pos = FIRST_XC + 7 * i;
-        let code = c(pos);
+        let code = c(pos)?;
         if code.is_empty() {
             continue;
         }
-        let name = c(pos + 1);
-        let gross = amount(c(pos + 2), &format!("XC{} Charge ({})", i + 1, pos + 2))?;
-        let discount = amount(c(pos + 5), &format!("XC{} Discount ({})", i + 1, pos + 5))?;
+        let name = c(pos + 1)?;
+        let gross = amount_named(c(pos + 2)?, || format!("XC{} Charge ({})", i + 1, pos + 2))?;
+        let discount = amount_named(c(pos + 5)?, || {
+            format!("XC{} Discount ({})", i + 1, pos + 5)
+        })?;
         charges.push(charge(
             xc_category(code, name),
             Some(code),
@@ -97,30 +106,28 @@ pub(super) fn parse(rec: &csv::StringRecord, line: u64) -> Result<Parsed, String
             gross - discount.abs(),
         ));
     }
-    let product = opt(c(PRODUCT));
-    Ok(Parsed::Package(Box::new(Row {
-        tracking_number: awb.to_owned(),
-        invoice_number: invoice_number.to_owned(),
-        invoice_date: date(c(INVOICE_DATE), "Invoice Date (8)")?,
-        ship_date: date(c(SHIPMENT_DATE), "Shipment Date (25)")?,
+    // Zero charges other than the weight charge are left out.
+    charges.retain(|ch| !(ch.amount == Decimal::ZERO && ch.category != ChargeCategory::Base));
+    let product = opt(c(PRODUCT)?);
+    Ok(Parsed::Package(Row {
+        tracking_number: awb,
+        invoice_number,
+        invoice_date: date(c(INVOICE_DATE)?, "Invoice Date (8)")?,
+        ship_date: date(c(SHIPMENT_DATE)?, "Shipment Date (25)")?,
         delivered_on: None,
-        reference: opt(c(SHIPMENT_REFERENCE_1)),
-        service_name: opt(c(PRODUCT_NAME)).or(product.clone()),
+        reference: opt(c(SHIPMENT_REFERENCE_1)?),
+        service_name: opt(c(PRODUCT_NAME)?).or(product),
         service: product,
-        currency: currency(c(CURRENCY), "Currency (70)")?,
+        currency: scratch.currency(c(CURRENCY)?, "Currency (70)")?,
         entered_weight: weight(
-            c(CUST_SCALE_WEIGHT),
+            c(CUST_SCALE_WEIGHT)?,
             Some(WeightUnit::Kg),
             "Cust Scale Weight (64)",
         )?,
-        billed_weight: weight(c(WEIGHT_KG), Some(WeightUnit::Kg), "Weight (kg) (69)")?,
-        billed_dimensions: dimensions(c(DIMENSIONS), LengthUnit::Cm, "Dimensions (63)")?,
+        billed_weight: weight(c(WEIGHT_KG)?, Some(WeightUnit::Kg), "Weight (kg) (69)")?,
+        billed_dimensions: dimensions(c(DIMENSIONS)?, LengthUnit::Cm, "Dimensions (63)")?,
         zone: None,
-        charges: charges
-            .into_iter()
-            .filter(|ch| !(ch.amount == Decimal::ZERO && ch.category != ChargeCategory::Base))
-            .collect(),
-    })))
+    }))
 }
 
 /// DHL Express extra-charge codes (Rate & Service Guide): FF fuel, OO/OB remote area

@@ -5,7 +5,10 @@
 
 use shiphub_carriers::model::{Currency, LengthUnit};
 
-use super::{Parsed, Row, amount, col, date, dims3, length_unit, opt, weight, weight_unit};
+use super::{
+    Parsed, Rec, Row, Scratch, amount, amount_named, date, dims3, length_unit, opt, weight,
+    weight_unit,
+};
 use crate::invoice::{ChargeCategory, InvoiceCharge};
 
 const INVOICE_DATE: usize = 2;
@@ -27,32 +30,36 @@ const ZONE_CODE: usize = 64;
 const FIRST_CHARGE: usize = 106;
 const CHARGE_PAIRS: usize = 25;
 
-pub(super) fn parse(rec: &csv::StringRecord, line: u64, cur: Currency) -> Result<Parsed, String> {
-    let c = |p| col(rec, p);
-    if c(1) == "Bill to Account Number" {
+pub(super) fn parse<'a>(
+    rec: &Rec<'a>,
+    line: u64,
+    cur: Currency,
+    scratch: &mut Scratch,
+) -> Result<Parsed<'a>, String> {
+    let c = |p| rec.col(p);
+    if c(1)? == "Bill to Account Number" {
         return Ok(Parsed::Skip);
     }
-    let tracking = c(TRACKING_ID);
+    let tracking = c(TRACKING_ID)?;
     if tracking.is_empty() {
         return Err(format!(
             "Express or Ground Tracking ID (column {TRACKING_ID}) is empty"
         ));
     }
-    let invoice_number = c(INVOICE_NUMBER);
+    let invoice_number = c(INVOICE_NUMBER)?;
     if invoice_number.is_empty() {
         return Err(format!("Invoice Number (column {INVOICE_NUMBER}) is empty"));
     }
-    let mut charges = Vec::new();
+    let charges = &mut scratch.charges;
     for i in 0..CHARGE_PAIRS {
         let pos = FIRST_CHARGE + 2 * i;
-        let desc = c(pos);
+        let desc = c(pos)?;
         if desc.is_empty() {
             continue;
         }
-        let amt = amount(
-            c(pos + 1),
-            &format!("Tracking ID Charge Amount ({})", pos + 1),
-        )?;
+        let amt = amount_named(c(pos + 1)?, || {
+            format!("Tracking ID Charge Amount ({})", pos + 1)
+        })?;
         charges.push(InvoiceCharge {
             category: ChargeCategory::from_description(desc),
             code: None,
@@ -67,7 +74,7 @@ pub(super) fn parse(rec: &csv::StringRecord, line: u64, cur: Currency) -> Result
     // Amount (10) is the base, so the package total still adds up.
     if !charges.iter().any(|ch| ch.category == ChargeCategory::Base) {
         let base = amount(
-            c(TRANSPORTATION_CHARGE),
+            c(TRANSPORTATION_CHARGE)?,
             "Transportation Charge Amount (10)",
         )?;
         if !base.is_zero() {
@@ -85,36 +92,38 @@ pub(super) fn parse(rec: &csv::StringRecord, line: u64, cur: Currency) -> Result
             );
         }
     }
-    let service = opt(c(SERVICE_TYPE)).or_else(|| opt(c(GROUND_SERVICE)));
-    let dim_unit = length_unit(c(DIM_UNIT)).unwrap_or(LengthUnit::In);
-    Ok(Parsed::Package(Box::new(Row {
-        tracking_number: tracking.to_owned(),
-        invoice_number: invoice_number.to_owned(),
-        invoice_date: date(c(INVOICE_DATE), "Invoice Date (2)")?,
-        ship_date: date(c(SHIPMENT_DATE), "Shipment Date (14)")?,
-        delivered_on: date(c(POD_DELIVERY_DATE), "POD Delivery Date (15)")?,
-        reference: opt(c(ORIGINAL_CUSTOMER_REFERENCE)),
-        service_name: service.clone(),
+    let service = match opt(c(SERVICE_TYPE)?) {
+        Some(s) => Some(s),
+        None => opt(c(GROUND_SERVICE)?),
+    };
+    let dim_unit = length_unit(c(DIM_UNIT)?).unwrap_or(LengthUnit::In);
+    Ok(Parsed::Package(Row {
+        tracking_number: tracking,
+        invoice_number,
+        invoice_date: date(c(INVOICE_DATE)?, "Invoice Date (2)")?,
+        ship_date: date(c(SHIPMENT_DATE)?, "Shipment Date (14)")?,
+        delivered_on: date(c(POD_DELIVERY_DATE)?, "POD Delivery Date (15)")?,
+        reference: opt(c(ORIGINAL_CUSTOMER_REFERENCE)?),
+        service_name: service,
         service,
         currency: Some(cur),
         entered_weight: weight(
-            c(ACTUAL_WEIGHT),
-            weight_unit(c(ACTUAL_WEIGHT_UNITS)),
+            c(ACTUAL_WEIGHT)?,
+            weight_unit(c(ACTUAL_WEIGHT_UNITS)?),
             "Actual Weight Amount (19)",
         )?,
         billed_weight: weight(
-            c(RATED_WEIGHT),
-            weight_unit(c(RATED_WEIGHT_UNITS)),
+            c(RATED_WEIGHT)?,
+            weight_unit(c(RATED_WEIGHT_UNITS)?),
             "Rated Weight Amount (21)",
         )?,
         billed_dimensions: dims3(
-            c(DIM_LENGTH),
-            c(DIM_LENGTH + 1),
-            c(DIM_LENGTH + 2),
+            c(DIM_LENGTH)?,
+            c(DIM_LENGTH + 1)?,
+            c(DIM_LENGTH + 2)?,
             dim_unit,
             "Dim Length/Width/Height (28-30)",
         )?,
-        zone: opt(c(ZONE_CODE)),
-        charges,
-    })))
+        zone: opt(c(ZONE_CODE)?),
+    }))
 }

@@ -25,9 +25,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use shiphub_carriers::model::{Currency, LengthUnit, WeightUnit};
 
-use super::{
-    Parsed, Row, amount, col, currency, date, dimensions, dims3, opt, weight, weight_unit,
-};
+use super::{Parsed, Rec, Row, Scratch, amount, date, dimensions, dims3, opt, weight, weight_unit};
 use crate::invoice::{ChargeCategory, InvoiceCarrier, InvoiceCharge};
 
 /// A mapping file, parsed.
@@ -158,10 +156,8 @@ pub(super) struct Resolved {
 }
 
 impl Resolved {
-    pub(super) fn from_header(
-        m: &ColumnMapping,
-        header: &csv::StringRecord,
-    ) -> Result<Self, String> {
+    pub(super) fn from_header(m: &ColumnMapping, header: &Rec<'_>) -> Result<Self, String> {
+        let header = header.lossy();
         let find = |name: &str| {
             header
                 .iter()
@@ -209,18 +205,23 @@ impl Resolved {
         })
     }
 
-    pub(super) fn parse(&self, rec: &csv::StringRecord, line: u64) -> Result<Parsed, String> {
-        let f = |field: &str| self.pos.get(field).map(|&p| col(rec, p)).unwrap_or("");
+    pub(super) fn parse<'a>(
+        &self,
+        rec: &Rec<'a>,
+        line: u64,
+        scratch: &mut Scratch,
+    ) -> Result<Parsed<'a>, String> {
+        let f = |field: &str| self.pos.get(field).map_or(Ok(""), |&p| rec.col(p));
         let m = &self.mapping;
-        let tracking = f("tracking_number");
+        let tracking = f("tracking_number")?;
         if tracking.is_empty() {
             return Err(format!("{} is empty", m.columns.tracking_number));
         }
-        let invoice_number = f("invoice_number");
+        let invoice_number = f("invoice_number")?;
         if invoice_number.is_empty() {
             return Err(format!("{} is empty", m.columns.invoice_number));
         }
-        let mut charges = Vec::new();
+        let charges = &mut scratch.charges;
         let charge = |category, code: Option<String>, description: String, amount| InvoiceCharge {
             category,
             code,
@@ -231,9 +232,9 @@ impl Resolved {
             line,
         };
         if self.pos.contains_key("charge_amount") {
-            let code = opt(f("charge_code"));
-            let desc = f("charge_description").to_owned();
-            let amt = amount(f("charge_amount"), "charge_amount")?;
+            let code = opt(f("charge_code")?).map(str::to_owned);
+            let desc = f("charge_description")?.to_owned();
+            let amt = amount(f("charge_amount")?, "charge_amount")?;
             let mapped = code
                 .as_deref()
                 .and_then(|k| m.codes.get(k))
@@ -243,41 +244,42 @@ impl Resolved {
             charges.push(charge(category, code, desc, amt));
         }
         for (p, name, cat) in &self.charge_columns {
-            let amt = amount(col(rec, *p), name)?;
+            let amt = amount(rec.col(*p)?, name)?;
             if !amt.is_zero() {
                 charges.push(charge(*cat, None, name.clone(), amt));
             }
         }
-        let wunit = match f("weight_unit") {
+        let wunit = match f("weight_unit")? {
             "" => Some(m.weight_unit),
             u => Some(weight_unit(u).ok_or_else(|| format!("weight unit {u:?} is unknown"))?),
         };
         let dims = match self.pos.contains_key("dimensions") {
-            true => dimensions(f("dimensions"), m.length_unit, "dimensions")?,
+            true => dimensions(f("dimensions")?, m.length_unit, "dimensions")?,
             false => dims3(
-                f("length"),
-                f("width"),
-                f("height"),
+                f("length")?,
+                f("width")?,
+                f("height")?,
                 m.length_unit,
                 "dimensions",
             )?,
         };
-        let service = opt(f("service"));
-        Ok(Parsed::Package(Box::new(Row {
-            tracking_number: tracking.to_owned(),
-            invoice_number: invoice_number.to_owned(),
-            invoice_date: date(f("invoice_date"), "invoice_date")?,
-            ship_date: date(f("ship_date"), "ship_date")?,
-            delivered_on: date(f("delivered_on"), "delivered_on")?,
-            reference: opt(f("reference")),
-            service_name: service.clone(),
+        let service = opt(f("service")?);
+        Ok(Parsed::Package(Row {
+            tracking_number: tracking,
+            invoice_number,
+            invoice_date: date(f("invoice_date")?, "invoice_date")?,
+            ship_date: date(f("ship_date")?, "ship_date")?,
+            delivered_on: date(f("delivered_on")?, "delivered_on")?,
+            reference: opt(f("reference")?),
+            service_name: service,
             service,
-            currency: currency(f("currency"), "currency")?.or(Some(m.currency)),
-            entered_weight: weight(f("entered_weight"), wunit, "entered_weight")?,
-            billed_weight: weight(f("billed_weight"), wunit, "billed_weight")?,
+            currency: scratch
+                .currency(f("currency")?, "currency")?
+                .or(Some(m.currency)),
+            entered_weight: weight(f("entered_weight")?, wunit, "entered_weight")?,
+            billed_weight: weight(f("billed_weight")?, wunit, "billed_weight")?,
             billed_dimensions: dims,
-            zone: opt(f("zone")),
-            charges,
-        })))
+            zone: opt(f("zone")?),
+        }))
     }
 }

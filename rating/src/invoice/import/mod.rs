@@ -13,6 +13,7 @@
 mod dhl;
 mod fedex;
 mod generic;
+mod source;
 mod ups;
 
 use std::collections::{HashMap, VecDeque};
@@ -24,6 +25,8 @@ use shiphub_carriers::model::{Currency, Dimensions, LengthUnit, Weight, WeightUn
 use time::Date;
 
 pub use generic::{ColumnMapping, MappingError};
+use source::Source;
+pub(crate) use source::{FxBuild, Rec};
 
 use super::{ChargeCategory, InvoiceCarrier, InvoiceCharge, InvoicePackage};
 
@@ -113,47 +116,80 @@ pub struct InvoiceLevelCharge {
     pub amount: Decimal,
 }
 
-/// One parsed row, before grouping.
+/// One parsed row, before grouping: text borrowed from the record (owned only when a
+/// package opens or a field fills an empty slot), charges in the reader's scratch list.
 #[derive(Debug, Default)]
-pub(crate) struct Row {
-    pub tracking_number: String,
-    pub invoice_number: String,
+pub(crate) struct Row<'a> {
+    pub tracking_number: &'a str,
+    pub invoice_number: &'a str,
     pub invoice_date: Option<Date>,
     pub ship_date: Option<Date>,
     pub delivered_on: Option<Date>,
-    pub reference: Option<String>,
-    pub service: Option<String>,
-    pub service_name: Option<String>,
+    pub reference: Option<&'a str>,
+    pub service: Option<&'a str>,
+    pub service_name: Option<&'a str>,
     pub currency: Option<Currency>,
     pub entered_weight: Option<Weight>,
     pub billed_weight: Option<Weight>,
     pub billed_dimensions: Option<Dimensions>,
-    pub zone: Option<String>,
-    pub charges: Vec<InvoiceCharge>,
+    pub zone: Option<&'a str>,
 }
 
 /// What a layout makes of a record.
-pub(crate) enum Parsed {
-    /// A package's charge line(s).
-    Package(Box<Row>),
+pub(crate) enum Parsed<'a> {
+    /// A package's charge line(s) (the charges are in the scratch list).
+    Package(Row<'a>),
     /// A charge without a package.
     InvoiceLevel(InvoiceLevelCharge),
     /// Header or invoice summary line: nothing to import.
     Skip,
 }
 
+/// What parsing a record may reuse: the charge list and a currency cache (the currency
+/// table is searched linearly; a file uses one or two codes).
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    pub charges: Vec<InvoiceCharge>,
+    currencies: Vec<(String, Currency)>,
+}
+
+impl Scratch {
+    pub(crate) fn currency(&mut self, s: &str, name: &str) -> Result<Option<Currency>, String> {
+        if s.is_empty() {
+            return Ok(None);
+        }
+        if let Some((_, c)) = self.currencies.iter().find(|(k, _)| k == s) {
+            return Ok(Some(*c));
+        }
+        let c = currency(s, name)?;
+        if let Some(c) = c
+            && self.currencies.len() < 16
+        {
+            self.currencies.push((s.to_owned(), c));
+        }
+        Ok(c)
+    }
+}
+
 /// Streams packages out of an invoice file.
 pub struct InvoiceReader<R: Read> {
-    csv: csv::Reader<R>,
+    src: Source<R>,
     format: InvoiceFormat,
     generic: Option<generic::Resolved>,
-    record: csv::StringRecord,
-    open: HashMap<(String, String), InvoicePackage>,
-    order: VecDeque<(String, String)>,
+    scratch: Scratch,
+    group: Grouper,
+    done: bool,
+}
+
+/// Packages being grouped, keyed by tracking number: every open package is of the current
+/// invoice (a new invoice closes them all), so the tracking number alone tells them apart.
+struct Grouper {
+    carrier: InvoiceCarrier,
+    open: HashMap<String, InvoicePackage, FxBuild>,
+    order: VecDeque<String>,
     ready: VecDeque<InvoicePackage>,
     current_invoice: String,
     summary: ImportSummary,
-    done: bool,
 }
 
 impl<R: Read> InvoiceReader<R> {
@@ -163,33 +199,31 @@ impl<R: Read> InvoiceReader<R> {
             InvoiceFormat::Generic(m) => m.delimiter_byte(),
             _ => b',',
         };
-        let csv = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(input);
         Self {
-            csv,
-            format,
+            src: Source::new(input, delimiter),
             generic: None,
-            record: csv::StringRecord::new(),
-            open: HashMap::new(),
-            order: VecDeque::new(),
-            ready: VecDeque::new(),
-            current_invoice: String::new(),
-            summary: ImportSummary::default(),
+            scratch: Scratch::default(),
+            group: Grouper {
+                carrier: format.carrier(),
+                open: HashMap::with_capacity_and_hasher(WINDOW * 2, FxBuild::default()),
+                order: VecDeque::with_capacity(WINDOW + 1),
+                ready: VecDeque::new(),
+                current_invoice: String::new(),
+                summary: ImportSummary::default(),
+            },
+            format,
             done: false,
         }
     }
 
     /// What has been read so far; complete once `next_batch` returned an empty batch.
     pub fn summary(&self) -> &ImportSummary {
-        &self.summary
+        &self.group.summary
     }
 
     /// Up to `max` packages, in the order they opened; an empty batch at the end of the file.
     pub fn next_batch(&mut self, max: usize) -> Result<Vec<InvoicePackage>, ImportError> {
-        let mut out = Vec::with_capacity(max.min(4096));
+        let mut out = Vec::with_capacity(max.min(16_384));
         while out.len() < max.max(1) {
             match self.next_package()? {
                 Some(p) => out.push(p),
@@ -202,8 +236,8 @@ impl<R: Read> InvoiceReader<R> {
     /// The next package, or `None` at the end of the file.
     pub fn next_package(&mut self) -> Result<Option<InvoicePackage>, ImportError> {
         loop {
-            if let Some(p) = self.ready.pop_front() {
-                self.summary.packages += 1;
+            if let Some(p) = self.group.ready.pop_front() {
+                self.group.summary.packages += 1;
                 return Ok(Some(p));
             }
             if self.done {
@@ -214,67 +248,60 @@ impl<R: Read> InvoiceReader<R> {
     }
 
     fn read_one(&mut self) -> Result<(), ImportError> {
-        let line = self.summary.lines + 1;
-        let more = self
-            .csv
-            .read_record(&mut self.record)
-            .map_err(|source| match source.kind() {
-                csv::ErrorKind::Utf8 { .. } => None,
-                _ => Some(source),
-            });
-        let more = match more {
-            Ok(m) => m,
-            Err(None) => {
-                // Not UTF-8: report the row and go on (the reader has consumed it).
-                self.summary.lines += 1;
-                self.error(line, "the line is not valid UTF-8".into());
+        let at = self.group.summary.lines + 1;
+        let line = match self.src.next() {
+            Ok(Some(line)) => line,
+            Ok(None) => {
+                self.done = true;
+                self.group.flush_all();
                 return Ok(());
             }
-            Err(Some(source)) => return Err(ImportError::Read { line, source }),
+            Err(e) => {
+                return Err(ImportError::Read {
+                    line: at,
+                    source: csv::Error::from(e),
+                });
+            }
         };
-        if !more {
-            self.done = true;
-            self.flush_all();
+        // Quoted fields may span lines: `line` is where the record started.
+        self.group.summary.lines = self.src.newlines().max(line);
+        let rec = self.src.record();
+        if rec.is_blank() {
             return Ok(());
         }
-        // Quoted fields may span lines: the csv position gives the line the record started on.
-        let line = self.record.position().map(|p| p.line()).unwrap_or(line);
-        self.summary.lines = self.csv.position().line().saturating_sub(1).max(line);
-        if self.record.iter().all(|f| f.trim().is_empty()) {
-            return Ok(());
-        }
+        let scratch = &mut self.scratch;
+        scratch.charges.clear();
         let parsed = match &self.format {
-            InvoiceFormat::Ups => ups::parse(&self.record, line),
-            InvoiceFormat::Fedex { currency } => fedex::parse(&self.record, line, *currency),
-            InvoiceFormat::DhlExpress => dhl::parse(&self.record, line),
+            InvoiceFormat::Ups => ups::parse(&rec, line, scratch),
+            InvoiceFormat::Fedex { currency } => fedex::parse(&rec, line, *currency, scratch),
+            InvoiceFormat::DhlExpress => dhl::parse(&rec, line, scratch),
             InvoiceFormat::Generic(mapping) => match &self.generic {
-                None => match generic::Resolved::from_header(mapping, &self.record) {
+                None => match generic::Resolved::from_header(mapping, &rec) {
                     Ok(r) => {
                         let skip = mapping.header;
-                        self.generic = Some(r);
+                        let r = self.generic.insert(r);
                         if skip {
                             Ok(Parsed::Skip)
                         } else {
-                            self.generic
-                                .as_ref()
-                                .expect("just set")
-                                .parse(&self.record, line)
+                            r.parse(&rec, line, scratch)
                         }
                     }
                     Err(e) => Err(e),
                 },
-                Some(r) => r.parse(&self.record, line),
+                Some(r) => r.parse(&rec, line, scratch),
             },
         };
         match parsed {
             Ok(Parsed::Skip) => {}
-            Ok(Parsed::InvoiceLevel(c)) => self.invoice_level(c),
-            Ok(Parsed::Package(row)) => self.add_row(*row),
-            Err(message) => self.error(line, message),
+            Ok(Parsed::InvoiceLevel(c)) => self.group.invoice_level(c),
+            Ok(Parsed::Package(row)) => self.group.add_row(row, &mut self.scratch.charges),
+            Err(message) => self.group.error(line, message),
         }
         Ok(())
     }
+}
 
+impl Grouper {
     fn error(&mut self, line: u64, message: String) {
         self.summary.error_count += 1;
         if self.summary.errors.len() < MAX_ERRORS {
@@ -295,33 +322,35 @@ impl<R: Read> InvoiceReader<R> {
         }
     }
 
-    fn add_row(&mut self, row: Row) {
-        self.summary.charge_lines += row.charges.len() as u64;
+    fn add_row(&mut self, row: Row<'_>, charges: &mut Vec<InvoiceCharge>) {
+        self.summary.charge_lines += charges.len() as u64;
         if row.invoice_number != self.current_invoice {
             // A new invoice: packages of the previous one are complete.
             self.flush_all();
-            self.current_invoice.clone_from(&row.invoice_number);
+            self.current_invoice.clear();
+            self.current_invoice.push_str(row.invoice_number);
         }
-        let key = (row.invoice_number.clone(), row.tracking_number.clone());
         let original = |c: &InvoiceCharge| c.category == ChargeCategory::Base && !c.adjustment;
-        if let Some(p) = self.open.get_mut(&key) {
-            if !(row.charges.iter().any(original) && p.charges.iter().any(original)) {
-                merge(p, row);
+        if let Some(p) = self.open.get_mut(row.tracking_number) {
+            if !(charges.iter().any(original) && p.charges.iter().any(original)) {
+                merge(p, row, charges);
                 return;
             }
             // The shipment charge billed a second time: a separate record, so the auditor
             // sees the duplicate instead of one package with double freight.
-            let first = self.open.remove(&key).expect("present");
+            let first = self.open.remove(row.tracking_number).expect("present");
             self.ready.push_back(first);
         }
-        let carrier = self.format.carrier();
+        let own = |s: Option<&str>| s.map(str::to_owned);
+        let mut list = Vec::with_capacity(charges.len().max(4));
+        list.append(charges);
         let pkg = InvoicePackage {
-            carrier,
-            tracking_number: row.tracking_number,
-            reference: row.reference,
-            service: row.service,
-            service_name: row.service_name,
-            invoice_number: row.invoice_number,
+            carrier: self.carrier,
+            tracking_number: row.tracking_number.to_owned(),
+            reference: own(row.reference),
+            service: own(row.service),
+            service_name: own(row.service_name),
+            invoice_number: self.current_invoice.clone(),
             invoice_date: row.invoice_date,
             ship_date: row.ship_date,
             delivered_on: row.delivered_on,
@@ -329,11 +358,11 @@ impl<R: Read> InvoiceReader<R> {
             entered_weight: row.entered_weight,
             billed_weight: row.billed_weight,
             billed_dimensions: row.billed_dimensions,
-            zone: row.zone,
-            charges: row.charges,
+            zone: own(row.zone),
+            charges: list,
         };
-        self.open.insert(key.clone(), pkg);
-        self.order.push_back(key);
+        self.open.insert(row.tracking_number.to_owned(), pkg);
+        self.order.push_back(row.tracking_number.to_owned());
         while self.order.len() > WINDOW {
             let oldest = self.order.pop_front().expect("non-empty");
             if let Some(p) = self.open.remove(&oldest) {
@@ -360,21 +389,26 @@ impl<R: Read> Iterator for InvoiceReader<R> {
 
 /// Later lines fill what earlier ones left empty; a billed weight or dimension on a later
 /// line (a shipping charge correction) replaces the original, since it is what was billed.
-fn merge(p: &mut InvoicePackage, row: Row) {
+fn merge(p: &mut InvoicePackage, row: Row<'_>, charges: &mut Vec<InvoiceCharge>) {
     fn fill<T>(slot: &mut Option<T>, v: Option<T>) {
         if slot.is_none() {
             *slot = v;
         }
     }
-    fill(&mut p.reference, row.reference);
-    fill(&mut p.service, row.service);
-    fill(&mut p.service_name, row.service_name);
+    fn fill_str(slot: &mut Option<String>, v: Option<&str>) {
+        if slot.is_none() {
+            *slot = v.map(str::to_owned);
+        }
+    }
+    fill_str(&mut p.reference, row.reference);
+    fill_str(&mut p.service, row.service);
+    fill_str(&mut p.service_name, row.service_name);
     fill(&mut p.invoice_date, row.invoice_date);
     fill(&mut p.ship_date, row.ship_date);
     fill(&mut p.delivered_on, row.delivered_on);
     fill(&mut p.entered_weight, row.entered_weight);
-    fill(&mut p.zone, row.zone);
-    let corrects = row.charges.iter().any(|c| c.adjustment);
+    fill_str(&mut p.zone, row.zone);
+    let corrects = charges.iter().any(|c| c.adjustment);
     match (row.billed_weight, corrects) {
         (Some(w), true) => p.billed_weight = Some(w),
         (w, _) => fill(&mut p.billed_weight, w),
@@ -383,18 +417,50 @@ fn merge(p: &mut InvoicePackage, row: Row) {
         (Some(d), true) => p.billed_dimensions = Some(d),
         (d, _) => fill(&mut p.billed_dimensions, d),
     }
-    p.charges.extend(row.charges);
+    p.charges.append(charges);
 }
 
 // ---- field helpers shared by the layouts ----
 
-/// Field at 1-based `pos`, trimmed; empty string when the row is shorter.
-pub(crate) fn col(rec: &csv::StringRecord, pos: usize) -> &str {
-    rec.get(pos - 1).map(str::trim).unwrap_or("")
+pub(crate) fn opt(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
 }
 
-pub(crate) fn opt(s: &str) -> Option<String> {
-    (!s.is_empty()).then(|| s.to_owned())
+/// `-?digits[.digits]` with at most 18 digits, as `str::parse::<Decimal>` reads it (same
+/// value and scale); anything else is left to it.
+fn fast_decimal(s: &str) -> Option<Decimal> {
+    let b = s.as_bytes();
+    let (neg, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.first().is_none_or(|c| !c.is_ascii_digit()) || digits.last() == Some(&b'.') {
+        return None;
+    }
+    let (mut m, mut n, mut scale, mut dot) = (0i64, 0u32, 0u32, false);
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => {
+                m = m * 10 + i64::from(c - b'0');
+                n += 1;
+                scale += u32::from(dot);
+                if n > 18 {
+                    return None;
+                }
+            }
+            b'.' if !dot => dot = true,
+            _ => return None,
+        }
+    }
+    if neg && m == 0 {
+        return None;
+    }
+    Some(Decimal::new(if neg { -m } else { m }, scale))
+}
+
+/// A decimal as `str::parse` reads it, fast for plain amounts.
+pub(crate) fn dec(s: &str) -> Option<Decimal> {
+    fast_decimal(s).or_else(|| s.parse::<Decimal>().ok())
 }
 
 /// A decimal amount; empty is zero. Thousands separators are not part of these layouts.
@@ -402,8 +468,15 @@ pub(crate) fn amount(s: &str, name: &str) -> Result<Decimal, String> {
     if s.is_empty() {
         return Ok(Decimal::ZERO);
     }
-    s.parse::<Decimal>()
-        .map_err(|_| format!("{name}: {s:?} is not an amount"))
+    dec(s).ok_or_else(|| format!("{name}: {s:?} is not an amount"))
+}
+
+/// [`amount`] with the column's name built only for the error.
+pub(crate) fn amount_named(s: &str, name: impl FnOnce() -> String) -> Result<Decimal, String> {
+    if s.is_empty() {
+        return Ok(Decimal::ZERO);
+    }
+    dec(s).ok_or_else(|| format!("{}: {s:?} is not an amount", name()))
 }
 
 /// Dates as the layouts write them: `YYYY-MM-DD` (UPS), `YYYYMMDD` (FedEx), `DD/MM/YYYY` or
@@ -440,20 +513,28 @@ pub(crate) fn currency(s: &str, name: &str) -> Result<Option<Currency>, String> 
 
 /// Weight units as carriers write them: `L`/`LB`/`LBS`, `K`/`KG`/`KGS`, `O`/`OZ`.
 pub(crate) fn weight_unit(s: &str) -> Option<WeightUnit> {
-    match s.to_ascii_uppercase().as_str() {
-        "L" | "LB" | "LBS" => Some(WeightUnit::Lb),
-        "K" | "KG" | "KGS" => Some(WeightUnit::Kg),
-        "O" | "OZ" => Some(WeightUnit::Oz),
-        "G" => Some(WeightUnit::G),
-        _ => None,
+    let is = |w: &str| s.eq_ignore_ascii_case(w);
+    if is("L") || is("LB") || is("LBS") {
+        Some(WeightUnit::Lb)
+    } else if is("K") || is("KG") || is("KGS") {
+        Some(WeightUnit::Kg)
+    } else if is("O") || is("OZ") {
+        Some(WeightUnit::Oz)
+    } else if is("G") {
+        Some(WeightUnit::G)
+    } else {
+        None
     }
 }
 
 pub(crate) fn length_unit(s: &str) -> Option<LengthUnit> {
-    match s.to_ascii_uppercase().as_str() {
-        "I" | "IN" | "INCH" | "INCHES" => Some(LengthUnit::In),
-        "C" | "CM" => Some(LengthUnit::Cm),
-        _ => None,
+    let is = |w: &str| s.eq_ignore_ascii_case(w);
+    if is("I") || is("IN") || is("INCH") || is("INCHES") {
+        Some(LengthUnit::In)
+    } else if is("C") || is("CM") {
+        Some(LengthUnit::Cm)
+    } else {
+        None
     }
 }
 
@@ -482,13 +563,15 @@ pub(crate) fn dimensions(
     if s.is_empty() {
         return Ok(None);
     }
-    let parts: Vec<&str> = s.split(['x', 'X', '*']).map(str::trim).collect();
     let bad = || format!("{name}: {s:?} is not L x W x H");
-    if parts.len() != 3 {
+    let mut parts = s.split(['x', 'X', '*']).map(str::trim);
+    let (Some(l), Some(w), Some(h), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(bad());
-    }
-    let n = |t: &str| t.parse::<Decimal>().map_err(|_| bad());
-    let (l, w, h) = (n(parts[0])?, n(parts[1])?, n(parts[2])?);
+    };
+    let n = |t: &str| dec(t).ok_or_else(bad);
+    let (l, w, h) = (n(l)?, n(w)?, n(h)?);
     if l.is_zero() && w.is_zero() && h.is_zero() {
         return Ok(None);
     }
@@ -511,4 +594,60 @@ pub(crate) fn dims3(
     Dimensions::new(l, w, h, unit)
         .map(Some)
         .map_err(|e| format!("{name}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_decimals_read_as_decimal_parse_reads_them() {
+        for s in [
+            "0",
+            "0.0",
+            "0.00",
+            "13.04",
+            "-1.00",
+            "-0.00",
+            "-0",
+            "007.50",
+            "123456789012345678",
+            "1234567890123456789",
+            "12345678901234567.8",
+            "0.000000000",
+            "5.",
+            ".5",
+            "-.5",
+            "+1.5",
+            "1e3",
+            "1_000",
+            "--1",
+            "-",
+            "1.2.3",
+            "12.3456789012345678",
+        ] {
+            let want = s.parse::<Decimal>().ok();
+            let got = dec(s);
+            assert_eq!(got, want, "{s}");
+            if let (Some(g), Some(w)) = (got, want) {
+                assert_eq!(
+                    (g.to_string(), g.scale(), g.is_sign_negative()),
+                    (w.to_string(), w.scale(), w.is_sign_negative()),
+                    "{s}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn units_read_in_any_case() {
+        assert_eq!(weight_unit("lbs"), Some(WeightUnit::Lb));
+        assert_eq!(weight_unit("Kg"), Some(WeightUnit::Kg));
+        assert_eq!(weight_unit("oz"), Some(WeightUnit::Oz));
+        assert_eq!(weight_unit("g"), Some(WeightUnit::G));
+        assert_eq!(weight_unit("st"), None);
+        assert_eq!(length_unit("inches"), Some(LengthUnit::In));
+        assert_eq!(length_unit("cm"), Some(LengthUnit::Cm));
+        assert_eq!(length_unit("m"), None);
+    }
 }
