@@ -555,7 +555,7 @@ async fn lookup(
     batch: &[InvoicePackage],
 ) -> Result<(ShipmentIndex, HashMap<String, String>), ReconcileError> {
     let keys = lookup_keys(batch);
-    let mut facts = store
+    let mut facts: Vec<Facts> = store
         .shipment_facts_by_tracking(tenant, carrier, &keys.tracking_numbers)
         .await?;
     let found: std::collections::HashSet<&str> =
@@ -571,7 +571,7 @@ async fn lookup(
     if !refs.is_empty() {
         let known: std::collections::HashSet<String> =
             facts.iter().map(|f| f.shipment_id.clone()).collect();
-        let by_ref = store
+        let by_ref: Vec<Facts> = store
             .shipment_facts_by_reference(tenant, carrier, &refs)
             .await?;
         facts.extend(by_ref.into_iter().filter(|f| !known.contains(&f.shipment_id)));
@@ -592,16 +592,19 @@ async fn lookup(
     Ok((ShipmentIndex::new(shipments), ids))
 }
 
+/// A stored shipment as the audit reads it.
+pub type Facts = ShipmentFacts<RequestFacts, WaybillFacts>;
+
 /// The parts of a stored ship request the audit reads.
-#[derive(Deserialize)]
-struct RequestFacts {
+#[derive(Clone, Debug, Deserialize)]
+pub struct RequestFacts {
     from: End,
     to: End,
     parcels: Vec<Parcel>,
 }
 
-#[derive(Deserialize)]
-struct End {
+#[derive(Clone, Debug, Deserialize)]
+pub struct End {
     country: CountryCode,
     #[serde(default)]
     postal_code: Option<String>,
@@ -609,8 +612,8 @@ struct End {
     residential: bool,
 }
 
-#[derive(Deserialize)]
-struct WaybillFacts {
+#[derive(Clone, Debug, Deserialize)]
+pub struct WaybillFacts {
     #[serde(default)]
     breakdown: Vec<Charge>,
 }
@@ -618,17 +621,14 @@ struct WaybillFacts {
 /// What the audit expects of a stored shipment. A multi-parcel shipment's quote covers all
 /// its pieces while a package line bills one: its quote is left out (weight and surcharge
 /// rules still apply to the first parcel, which carries the master tracking number).
-pub fn expected(f: &ShipmentFacts) -> Result<ExpectedShipment, ReconcileError> {
+pub fn expected(f: &Facts) -> Result<ExpectedShipment, ReconcileError> {
     let corrupt = |what: &str, e: &dyn std::fmt::Display| {
         ReconcileError::Store(StoreError::Corrupt(format!(
             "shipment {} {what}: {e}",
             f.shipment_id
         )))
     };
-    let req: RequestFacts =
-        serde_json::from_str(&f.request).map_err(|e| corrupt("request", &e))?;
-    let wb: WaybillFacts =
-        serde_json::from_str(&f.waybill).map_err(|e| corrupt("waybill", &e))?;
+    let (req, wb) = (&f.request, &f.waybill);
     let single = req.parcels.len() == 1;
     let first = req.parcels.first();
     let total = Decimal::from_str(&f.total_amount).map_err(|e| corrupt("total", &e))?;
@@ -664,12 +664,12 @@ pub fn expected(f: &ShipmentFacts) -> Result<ExpectedShipment, ReconcileError> {
         lane: Some((
             LaneEnd {
                 country: req.from.country,
-                postal_code: req.from.postal_code,
+                postal_code: req.from.postal_code.clone(),
                 residential: req.from.residential,
             },
             LaneEnd {
                 country: req.to.country,
-                postal_code: req.to.postal_code,
+                postal_code: req.to.postal_code.clone(),
                 residential: req.to.residential,
             },
         )),
@@ -748,7 +748,7 @@ mod tests {
 
     use super::*;
 
-    fn facts(parcels: usize) -> ShipmentFacts {
+    fn facts(parcels: usize) -> Facts {
         let parcel = r#"{"weight":{"value":"2.5","unit":"kg"},"dimensions":{"length":"30","width":"20","height":"10","unit":"cm"}}"#;
         ShipmentFacts {
             shipment_id: "shp_1".into(),
@@ -758,11 +758,12 @@ mod tests {
             reference: Some("ORDER-1".into()),
             total_amount: "24.84".into(),
             total_currency: "USD".into(),
-            request: format!(
+            request: serde_json::from_str(&format!(
                 r#"{{"from":{{"name":"a","street":["s"],"city":"c","postal_code":"30301","country":"US"}},"to":{{"name":"b","street":["s"],"city":"c","postal_code":"94105","country":"US","residential":true}},"parcels":[{}],"service":"01","reference":"ORDER-1"}}"#,
                 vec![parcel; parcels].join(",")
-            ),
-            waybill: r#"{"pieces":["1Z1"],"carrier_shipment_id":"1Z1","breakdown":[{"kind":"base","description":"Base","amount":{"amount":"21.60","currency":"USD"}},{"kind":"fuel","code":"375","description":"Fuel","amount":{"amount":"3.24","currency":"USD"}}],"warnings":[],"carrier_label":"zpl"}"#.into(),
+            ))
+            .unwrap(),
+            waybill: serde_json::from_str(r#"{"pieces":["1Z1"],"carrier_shipment_id":"1Z1","breakdown":[{"kind":"base","description":"Base","amount":{"amount":"21.60","currency":"USD"}},{"kind":"fuel","code":"375","description":"Fuel","amount":{"amount":"3.24","currency":"USD"}}],"warnings":[],"carrier_label":"zpl"}"#).unwrap(),
             voided_at: None,
             created_at: datetime!(2026-11-16 10:00 UTC),
             delivered_at: Some(datetime!(2026-11-18 15:00 UTC)),
@@ -812,7 +813,7 @@ mod tests {
         assert_eq!(billing_service("fedex", "FEDEX_GROUND"), None);
         assert_eq!(billing_service("dhl_express", "P").as_deref(), Some("P"));
         assert_eq!(billing_service("ups", "03").as_deref(), Some("003"));
-        f.request = "{".into();
+        f.total_amount = "twelve".into();
         assert!(matches!(expected(&f), Err(ReconcileError::Store(StoreError::Corrupt(_)))));
     }
 

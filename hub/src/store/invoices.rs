@@ -3,6 +3,8 @@
 //! An import is written while `status = 'running'` and counts only once one transaction
 //! marks it `completed`; a failed or abandoned import is deleted whole.
 
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
@@ -31,9 +33,10 @@ pub struct ReconciliationRecord {
     pub completed_at: Option<OffsetDateTime>,
 }
 
-/// What the audit needs of a stored shipment (decoded by the caller).
-#[derive(Clone, Debug)]
-pub struct ShipmentFacts {
+/// What the audit needs of a stored shipment. `R` and `W` are the caller's views of the
+/// ship request and the stored waybill (only the fields it reads are decoded).
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct ShipmentFacts<R, W> {
     pub shipment_id: String,
     pub carrier: String,
     pub service_code: String,
@@ -41,15 +44,27 @@ pub struct ShipmentFacts {
     pub reference: Option<String>,
     pub total_amount: String,
     pub total_currency: String,
-    /// The ship request and the stored waybill, JSON.
-    pub request: String,
-    pub waybill: String,
+    pub request: R,
+    pub waybill: W,
+    #[serde(deserialize_with = "opt_millis")]
     pub voided_at: Option<OffsetDateTime>,
+    #[serde(deserialize_with = "millis_de")]
     pub created_at: OffsetDateTime,
     /// From the shipment's tracker.
+    #[serde(deserialize_with = "opt_millis")]
     pub delivered_at: Option<OffsetDateTime>,
     pub promised_date: Option<String>,
     pub service_class: Option<String>,
+}
+
+fn millis_de<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<OffsetDateTime, D::Error> {
+    Ok(from_millis(serde::Deserialize::deserialize(d)?))
+}
+
+fn opt_millis<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<OffsetDateTime>, D::Error> {
+    Ok(Option::<i64>::deserialize(d)?.map(from_millis))
 }
 
 /// One audited package, as kept for later imports and listings.
@@ -180,52 +195,72 @@ impl Store {
     }
 
     /// Shipments with these tracking numbers (of `carrier`, when given), with their trackers.
-    pub async fn shipment_facts_by_tracking(
+    pub async fn shipment_facts_by_tracking<R: DeserializeOwned, W: DeserializeOwned>(
         &self,
         tenant: &TenantId,
         carrier: Option<&str>,
         numbers: &[String],
-    ) -> Result<Vec<ShipmentFacts>> {
+    ) -> Result<Vec<ShipmentFacts<R, W>>> {
         self.shipment_facts("tracking_number", tenant, carrier, numbers)
             .await
     }
 
     /// Shipments with these references (of `carrier`, when given), with their trackers.
-    pub async fn shipment_facts_by_reference(
+    pub async fn shipment_facts_by_reference<R: DeserializeOwned, W: DeserializeOwned>(
         &self,
         tenant: &TenantId,
         carrier: Option<&str>,
         references: &[String],
-    ) -> Result<Vec<ShipmentFacts>> {
+    ) -> Result<Vec<ShipmentFacts<R, W>>> {
         self.shipment_facts("reference", tenant, carrier, references)
             .await
     }
 
-    async fn shipment_facts(
+    async fn shipment_facts<R: DeserializeOwned, W: DeserializeOwned>(
         &self,
         column: &str,
         tenant: &TenantId,
         carrier: Option<&str>,
         keys: &[String],
-    ) -> Result<Vec<ShipmentFacts>> {
+    ) -> Result<Vec<ShipmentFacts<R, W>>> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
+        // The whole answer as one JSON document of rows (each in `ShipmentFacts` field order,
+        // request and waybill nested), decoded in one pass: sqlx hands each row of a result
+        // from its SQLite thread to ours separately (a wake-up each) and copies every value,
+        // which dominated a large invoice's audit.
+        let (agg, packed) = match self.backend {
+            Backend::Sqlite => (
+                "json_group_array",
+                "json_array(s.id, s.carrier, s.service_code, s.tracking_number, s.reference, \
+                 s.total_amount, s.total_currency, json(s.request), json(s.waybill), s.voided_at, \
+                 s.created_at, t.delivered_at, t.promised_date, t.service_class)",
+            ),
+            Backend::Postgres => (
+                "json_agg",
+                "json_build_array(s.id, s.carrier, s.service_code, s.tracking_number, s.reference, \
+                 s.total_amount, s.total_currency, s.request::json, s.waybill::json, s.voided_at, \
+                 s.created_at, t.delivered_at, t.promised_date, t.service_class)",
+            ),
+        };
         let sql = format!(
-            "SELECT s.id, s.carrier, s.service_code, s.tracking_number, s.reference, s.total_amount, \
-             s.total_currency, s.request, s.waybill, s.voided_at, s.created_at, \
-             t.delivered_at, t.promised_date, t.service_class \
-             FROM shipments s LEFT JOIN trackers t ON t.shipment_id = s.id \
+            "SELECT CAST({agg}({packed}) AS TEXT) AS f FROM shipments s LEFT JOIN trackers t ON t.shipment_id = s.id \
              WHERE s.tenant_id = $1 AND ($2 = '' OR s.carrier = $2) AND s.{column} IN {}",
             self.json_list(3)
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
             .bind(carrier.unwrap_or(""))
             .bind(serde_json::to_string(keys).expect("strings serialize"))
-            .fetch_all(&self.pool)
+            .fetch_one(&self.pool)
             .await?;
-        rows.iter().map(facts_from_row).collect()
+        // No rows: SQLite answers `[]`, PostgreSQL NULL.
+        let Some(text) = row.try_get::<Option<String>, _>("f")? else {
+            return Ok(Vec::new());
+        };
+        serde_json::from_str(&text)
+            .map_err(|e| super::StoreError::Corrupt(format!("shipment facts: {e}")))
     }
 
     /// (tracking number, invoice number) of every completed import that billed the shipment
@@ -238,21 +273,28 @@ impl Store {
         if numbers.is_empty() {
             return Ok(Vec::new());
         }
+        // One JSON document for the whole answer (see `shipment_facts`).
+        let pair = match self.backend {
+            Backend::Sqlite => "json_group_array(json_array(p.tracking_number, p.invoice_number))",
+            Backend::Postgres => "json_agg(json_build_array(p.tracking_number, p.invoice_number))",
+        };
         let sql = format!(
-            "SELECT p.tracking_number, p.invoice_number FROM invoice_packages p \
+            "SELECT CAST({pair} AS TEXT) AS f FROM invoice_packages p \
              JOIN reconciliations r ON r.id = p.reconciliation_id \
              WHERE p.tenant_id = $1 AND p.bills_shipment = 1 AND r.status = 'completed' \
              AND p.tracking_number IN {}",
             self.json_list(2)
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
             .bind(serde_json::to_string(numbers).expect("strings serialize"))
-            .fetch_all(&self.pool)
+            .fetch_one(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("tracking_number")?, r.try_get("invoice_number")?)))
-            .collect()
+        let Some(text) = row.try_get::<Option<String>, _>("f")? else {
+            return Ok(Vec::new());
+        };
+        serde_json::from_str(&text)
+            .map_err(|e| super::StoreError::Corrupt(format!("earlier billings: {e}")))
     }
 
     /// Adds a batch of audited packages and report chunks to a running import (one
@@ -544,24 +586,5 @@ fn rec_from_row(r: &AnyRow) -> Result<ReconciliationRecord> {
         created_at: from_millis(r.try_get("created_at")?),
         updated_at: from_millis(r.try_get("updated_at")?),
         completed_at: r.try_get::<Option<i64>, _>("completed_at")?.map(from_millis),
-    })
-}
-
-fn facts_from_row(r: &AnyRow) -> Result<ShipmentFacts> {
-    Ok(ShipmentFacts {
-        shipment_id: r.try_get("id")?,
-        carrier: r.try_get("carrier")?,
-        service_code: r.try_get("service_code")?,
-        tracking_number: r.try_get("tracking_number")?,
-        reference: r.try_get("reference")?,
-        total_amount: r.try_get("total_amount")?,
-        total_currency: r.try_get("total_currency")?,
-        request: r.try_get("request")?,
-        waybill: r.try_get("waybill")?,
-        voided_at: r.try_get::<Option<i64>, _>("voided_at")?.map(from_millis),
-        created_at: from_millis(r.try_get("created_at")?),
-        delivered_at: r.try_get::<Option<i64>, _>("delivered_at")?.map(from_millis),
-        promised_date: r.try_get("promised_date")?,
-        service_class: r.try_get("service_class")?,
     })
 }

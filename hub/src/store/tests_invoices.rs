@@ -18,6 +18,8 @@ both_backends!(
     audit_lookups_find_shipments_with_their_trackers_within_a_tenant,
 );
 
+type Facts = crate::store::ShipmentFacts<serde_json::Value, serde_json::Value>;
+
 fn rec(sha: &str) -> ReconciliationRecord {
     ReconciliationRecord {
         id: ReconciliationId::generate(),
@@ -234,7 +236,7 @@ async fn audit_lookups_find_shipments_with_their_trackers_within_a_tenant(store:
     store.insert_shipment(&other, &s_other, &[], &[], None).await.unwrap();
 
     let keys = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let found = store
+    let found: Vec<Facts> = store
         .shipment_facts_by_tracking(&t, None, &keys(&[&s1.tracking_number, &s2.tracking_number, &s_other.tracking_number, "NOPE"]))
         .await
         .unwrap();
@@ -252,18 +254,18 @@ async fn audit_lookups_find_shipments_with_their_trackers_within_a_tenant(store:
     assert_eq!((f2.delivered_at, f2.promised_date.as_deref()), (None, None));
 
     // The carrier narrows; references find what tracking numbers do not.
-    assert!(
-        store
-            .shipment_facts_by_tracking(&t, Some("ups"), &keys(&[&s1.tracking_number]))
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let by_ref = store
+    let none: Vec<Facts> = store
+        .shipment_facts_by_tracking(&t, Some("ups"), &keys(&[&s1.tracking_number]))
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    let by_ref: Vec<Facts> = store
         .shipment_facts_by_reference(&t, Some("sandbox"), &keys(&["ORDER-2", "ORDER-3"]))
         .await
         .unwrap();
     assert_eq!(by_ref.len(), 1);
     assert_eq!(by_ref[0].shipment_id, s2.id.as_str());
-    assert!(store.shipment_facts_by_tracking(&t, None, &[]).await.unwrap().is_empty());
+    let empty: Vec<Facts> = store.shipment_facts_by_tracking(&t, None, &[]).await.unwrap();
+    assert!(empty.is_empty());
+    assert_eq!(f1.request, serde_json::json!({"a": 1}), "the request comes back as stored");
 }
