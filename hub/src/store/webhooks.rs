@@ -95,6 +95,15 @@ pub struct ClaimedDelivery {
     pub old_secret_expires_at: Option<OffsetDateTime>,
 }
 
+/// The endpoint fields a claim carries.
+struct ClaimedEndpoint {
+    url: String,
+    enabled: bool,
+    secret: (Vec<u8>, Vec<u8>),
+    old_secret: Option<(Vec<u8>, Vec<u8>)>,
+    old_secret_expires_at: Option<OffsetDateTime>,
+}
+
 /// What happens to a delivery after an attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AfterAttempt {
@@ -146,6 +155,18 @@ fn placeholders(from: usize, n: usize) -> String {
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `placeholders` for the long multi-row statements, whose binds come in the order their
+/// markers appear and each once: on SQLite anonymous `?`. A numbered marker costs SQLite a walk
+/// of every marker before it, when it parses the statement and again when each value is bound
+/// (`sqlite3_bind_parameter_name`), so a statement with P numbered markers costs O(P²): with
+/// thousands of binds that was most of the writer's time.
+fn markers(backend: Backend, from: usize, n: usize) -> String {
+    match backend {
+        Backend::Postgres => placeholders(from, n),
+        Backend::Sqlite => vec!["?"; n].join(", "),
+    }
 }
 
 impl Store {
@@ -322,6 +343,7 @@ impl Store {
         }
         let mut endpoints: HashMap<String, Vec<(WebhookId, Vec<String>, i64)>> = HashMap::new();
         let mut ids = Vec::with_capacity(events.len());
+        let mut rows = Vec::with_capacity(events.len());
         for ev in &events {
             let event_id: String = ev.try_get("id")?;
             let tenant: String = ev.try_get("tenant_id")?;
@@ -351,24 +373,23 @@ impl Store {
                 if *created > at || !types.iter().any(|t| t == "*" || *t == kind) {
                     continue;
                 }
-                insert_delivery(
-                    &mut tx,
-                    &DeliveryId::generate(),
-                    &tenant,
-                    endpoint,
-                    &event_id,
-                    now,
-                    false,
-                )
-                .await?;
+                rows.push(NewDelivery {
+                    tenant: tenant.clone(),
+                    endpoint: endpoint.clone(),
+                    event: event_id.clone(),
+                });
             }
             ids.push(event_id);
         }
+        insert_deliveries(&mut tx, self.backend, &rows, now, false).await?;
         let sql = format!(
-            "UPDATE events SET fanned_out_at = $1 WHERE id IN ({})",
-            placeholders(2, ids.len())
+            "UPDATE events SET fanned_out_at = {} WHERE id IN ({})",
+            markers(self.backend, 1, 1),
+            markers(self.backend, 2, ids.len())
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(millis(now));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .persistent(false)
+            .bind(millis(now));
         for id in &ids {
             q = q.bind(id.as_str());
         }
@@ -410,7 +431,8 @@ impl Store {
             "UPDATE webhook_deliveries SET next_attempt_at = $1, lease_token = $2 \
              WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $3{except} \
                           ORDER BY next_attempt_at LIMIT $4{lock}) \
-             AND status = 'pending' AND next_attempt_at <= $3"
+             AND status = 'pending' AND next_attempt_at <= $3 \
+             RETURNING id, tenant_id, endpoint_id, event_id, attempts, one_shot"
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(millis(now + lease))
@@ -420,41 +442,107 @@ impl Store {
         for e in skip {
             q = q.bind(e.as_str());
         }
-        let claimed = q.execute(&self.writer).await?;
-        if claimed.rows_affected() == 0 {
+        // The claim returns what it took, so the writer runs one statement per claim; the rest
+        // (event bodies, endpoint URLs and secrets) is read off the writer. Events and endpoints
+        // were committed before their deliveries could be claimed, so any reader sees them.
+        let claimed = q.fetch_all(&self.writer).await?;
+        if claimed.is_empty() {
             return Ok(vec![]);
         }
-        let rows = sqlx::query(
-            "SELECT d.id, d.tenant_id, d.endpoint_id, d.event_id, d.attempts, d.one_shot, e.type, e.payload, \
-             e.created_at AS event_at, w.url, w.enabled, w.secret_nonce, w.secret, w.old_secret_nonce, \
-             w.old_secret, w.old_secret_expires_at \
-             FROM webhook_deliveries d JOIN events e ON e.id = d.event_id \
-             JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE d.lease_token = $1",
-        )
-        .bind(&token)
-        // The writer: on SQLite a reader might not see the claim it just committed yet.
-        .fetch_all(&self.writer)
-        .await?;
-        rows.iter()
+        struct Claimed {
+            id: String,
+            tenant: String,
+            endpoint: String,
+            event: String,
+            attempts: u32,
+            one_shot: bool,
+        }
+        let claimed = claimed
+            .iter()
             .map(|r| {
-                Ok(ClaimedDelivery {
-                    id: DeliveryId::from_db(r.try_get("id")?),
-                    tenant: TenantId::from_db(r.try_get("tenant_id")?),
-                    endpoint_id: WebhookId::from_db(r.try_get("endpoint_id")?),
-                    event_id: EventId::from_db(r.try_get("event_id")?),
-                    event_type: r.try_get("type")?,
-                    event_payload: r.try_get("payload")?,
-                    event_at: from_millis(r.try_get("event_at")?),
+                Ok(Claimed {
+                    id: r.try_get("id")?,
+                    tenant: r.try_get("tenant_id")?,
+                    endpoint: r.try_get("endpoint_id")?,
+                    event: r.try_get("event_id")?,
                     attempts: count(r, "attempts")?,
                     one_shot: r.try_get::<i64, _>("one_shot")? != 0,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut endpoint_ids: Vec<&str> = claimed.iter().map(|c| c.endpoint.as_str()).collect();
+        endpoint_ids.sort_unstable();
+        endpoint_ids.dedup();
+        let sql = format!(
+            "SELECT id, url, enabled, secret_nonce, secret, old_secret_nonce, old_secret, old_secret_expires_at \
+             FROM webhook_endpoints WHERE id IN ({})",
+            markers(self.backend, 1, endpoint_ids.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        for id in &endpoint_ids {
+            q = q.bind(*id);
+        }
+        let mut endpoints = HashMap::new();
+        for r in q.fetch_all(&self.pool).await? {
+            let id: String = r.try_get("id")?;
+            let e = ClaimedEndpoint {
+                url: r.try_get("url")?,
+                enabled: r.try_get::<i64, _>("enabled")? != 0,
+                secret: (r.try_get("secret_nonce")?, r.try_get("secret")?),
+                old_secret: secret_pair(&r, "old_secret_nonce", "old_secret")?,
+                old_secret_expires_at: r
+                    .try_get::<Option<i64>, _>("old_secret_expires_at")?
+                    .map(from_millis),
+            };
+            endpoints.insert(id, e);
+        }
+        let mut events = HashMap::with_capacity(claimed.len());
+        for chunk in claimed.chunks(RECORD_CHUNK) {
+            let sql = format!(
+                "SELECT id, type, payload, created_at FROM events WHERE id IN ({})",
+                markers(self.backend, 1, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+            for c in chunk {
+                q = q.bind(c.event.as_str());
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                let id: String = r.try_get("id")?;
+                let ev: (String, String, i64) = (
+                    r.try_get("type")?,
+                    r.try_get("payload")?,
+                    r.try_get("created_at")?,
+                );
+                events.insert(id, ev);
+            }
+        }
+        claimed
+            .into_iter()
+            .map(|c| {
+                let (Some(e), Some((kind, payload, at))) =
+                    (endpoints.get(&c.endpoint), events.get(&c.event))
+                else {
+                    return Err(StoreError::Corrupt(format!(
+                        "delivery {} lost its endpoint or event",
+                        c.id
+                    )));
+                };
+                Ok(ClaimedDelivery {
+                    id: DeliveryId::from_db(c.id),
+                    tenant: TenantId::from_db(c.tenant),
+                    endpoint_id: WebhookId::from_db(c.endpoint),
+                    event_id: EventId::from_db(c.event),
+                    event_type: kind.clone(),
+                    event_payload: payload.clone(),
+                    event_at: from_millis(*at),
+                    attempts: c.attempts,
+                    one_shot: c.one_shot,
                     lease_token: token.clone(),
-                    url: r.try_get("url")?,
-                    enabled: r.try_get::<i64, _>("enabled")? != 0,
-                    secret: (r.try_get("secret_nonce")?, r.try_get("secret")?),
-                    old_secret: secret_pair(r, "old_secret_nonce", "old_secret")?,
-                    old_secret_expires_at: r
-                        .try_get::<Option<i64>, _>("old_secret_expires_at")?
-                        .map(from_millis),
+                    url: e.url.clone(),
+                    enabled: e.enabled,
+                    secret: e.secret.clone(),
+                    old_secret: e.old_secret.clone(),
+                    old_secret_expires_at: e.old_secret_expires_at,
                 })
             })
             .collect()
@@ -479,15 +567,18 @@ impl Store {
     pub async fn defer_deliveries(&self, ds: &[ClaimedDelivery], at: OffsetDateTime) -> Result<()> {
         for chunk in ds.chunks(RECORD_CHUNK) {
             let rows = (0..chunk.len())
-                .map(|i| format!("({})", placeholders(2 + i * 2, 2)))
+                .map(|i| format!("({})", markers(self.backend, 2 + i * 2, 2)))
                 .collect::<Vec<_>>()
                 .join(", ");
             let sql = format!(
-                "UPDATE webhook_deliveries SET next_attempt_at = $1, lease_token = NULL FROM (VALUES {rows}) AS v \
+                "UPDATE webhook_deliveries SET next_attempt_at = {}, lease_token = NULL FROM (VALUES {rows}) AS v \
                  WHERE webhook_deliveries.id = v.column1 AND webhook_deliveries.lease_token = v.column2 \
-                 AND webhook_deliveries.status = 'pending'"
+                 AND webhook_deliveries.status = 'pending'",
+                markers(self.backend, 1, 1)
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(millis(at));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .persistent(false)
+                .bind(millis(at));
             for d in chunk {
                 q = q.bind(d.id.as_str()).bind(d.lease_token.as_str());
             }
@@ -516,14 +607,14 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         for chunk in results.chunks(RECORD_CHUNK) {
             let rows = (0..chunk.len())
-                .map(|i| format!("({})", placeholders(1 + i * 10, 10)))
+                .map(|i| format!("({})", markers(self.backend, 1 + i * 10, 10)))
                 .collect::<Vec<_>>()
                 .join(", ");
             let sql = format!(
                 "INSERT INTO webhook_attempts (id, tenant_id, delivery_id, attempt, outcome, status_code, \
                  latency_ms, response, error, created_at) VALUES {rows}"
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
             for r in chunk {
                 let d = &r.delivery;
                 q = q
@@ -542,7 +633,7 @@ impl Store {
 
             // VALUES columns are named column1… in both SQLite and PostgreSQL.
             let rows = (0..chunk.len())
-                .map(|i| format!("({})", placeholders(1 + i * 8, 8)))
+                .map(|i| format!("({})", markers(self.backend, 1 + i * 8, 8)))
                 .collect::<Vec<_>>()
                 .join(", ");
             let sql = format!(
@@ -552,7 +643,7 @@ impl Store {
                  WHERE webhook_deliveries.id = v.column1 AND webhook_deliveries.lease_token = v.column2 \
                  AND webhook_deliveries.status = 'pending'"
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
             for r in chunk {
                 let d = &r.delivery;
                 let (status, next) = match r.after {
@@ -603,9 +694,9 @@ impl Store {
         if !cleared.is_empty() {
             let sql = format!(
                 "UPDATE webhook_endpoints SET failing_since = NULL WHERE id IN ({}) AND failing_since IS NOT NULL",
-                placeholders(1, cleared.len())
+                markers(self.backend, 1, cleared.len())
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
             for id in cleared {
                 q = q.bind(id);
             }
@@ -810,25 +901,20 @@ impl Store {
         .bind(endpoint.id.as_str())
         .fetch_all(&mut *tx)
         .await?;
-        let mut added = 0;
+        let mut rows = Vec::with_capacity(missing.len());
         for row in &missing {
             let kind: String = row.try_get("type")?;
             if !endpoint.subscribes(&kind) || kind == "webhook.test" {
                 continue;
             }
-            let event: String = row.try_get("id")?;
-            insert_delivery(
-                &mut tx,
-                &DeliveryId::generate(),
-                tenant.as_str(),
-                &endpoint.id,
-                &event,
-                now,
-                true,
-            )
-            .await?;
-            added += 1;
+            rows.push(NewDelivery {
+                tenant: tenant.to_string(),
+                endpoint: endpoint.id.clone(),
+                event: row.try_get("id")?,
+            });
         }
+        let added = rows.len() as u64;
+        insert_deliveries(&mut tx, self.backend, &rows, now, true).await?;
         if let Some(answer) = idem {
             complete_idem(&mut tx, tenant, &answer(requeued + added)).await?;
         }
@@ -897,6 +983,60 @@ pub enum RecoverFrom<'a> {
     Time(OffsetDateTime),
     /// Strictly after this event.
     After(&'a EventId),
+}
+
+/// A delivery to queue: (tenant, endpoint, event).
+struct NewDelivery {
+    tenant: String,
+    endpoint: WebhookId,
+    event: String,
+}
+
+/// Rows per multi-row delivery insert (5 binds each, well under either backend's limit).
+const INSERT_CHUNK: usize = 1000;
+
+/// Queues deliveries, due `now`, a multi-row insert per chunk; an (endpoint, event) pair that
+/// already has one is left alone.
+async fn insert_deliveries(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    rows: &[NewDelivery],
+    now: OffsetDateTime,
+    one_shot: bool,
+) -> Result<()> {
+    let one_shot = i64::from(one_shot);
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        // The same time three times, per row: markers are bound in order, each once.
+        let values = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "({}, 'pending', {one_shot}, {})",
+                    markers(backend, 1 + i * 7, 4),
+                    markers(backend, 5 + i * 7, 3)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, status, one_shot, \
+             next_attempt_at, created_at, updated_at) VALUES {values} \
+             ON CONFLICT (endpoint_id, event_id) DO NOTHING"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        let at = millis(now);
+        for r in chunk {
+            q = q
+                .bind(DeliveryId::generate().to_string())
+                .bind(r.tenant.as_str())
+                .bind(r.endpoint.as_str())
+                .bind(r.event.as_str())
+                .bind(at)
+                .bind(at)
+                .bind(at);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 async fn insert_delivery(

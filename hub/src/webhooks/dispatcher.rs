@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 
 use super::schedule::Outcome;
 use super::sign::{WebhookSecret, signature_header};
@@ -48,13 +48,7 @@ pub async fn run(app: AppState) {
     let client = http_client(&settings);
     let (results, rx) = mpsc::channel::<AttemptResult>(4 * settings.concurrency.max(1));
     let recorder = tokio::spawn(record(app.clone(), rx));
-    let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
-    let lanes: Lanes = Default::default();
-    // A quarter of the slots per endpoint; below 8 slots a share would serialize everything.
-    let per_endpoint = match settings.concurrency.max(1) {
-        c if c < 8 => c,
-        c => c / 4,
-    };
+    let lanes = Lanes::new(settings.concurrency);
     let mut shutdown = app.shutdown.subscribe();
     while !*shutdown.borrow() {
         let mut busy = false;
@@ -66,32 +60,29 @@ pub async fn run(app: AppState) {
             Ok(n) => busy |= n > 0,
             Err(e) => tracing::warn!(error = %e, "webhook fan-out failed"),
         }
-        let free = slots.available_permits() as u32;
-        if free > 0 {
-            // Endpoints with a backlog in hand (or all their slots busy) are left in the store.
-            let skip = lanes.full(per_endpoint);
+        // Endpoints with a backlog in hand are left in the store; so is everything once this
+        // instance holds enough (the lanes wake the loop as they drain).
+        let (skip, limit) = lanes.claim_room();
+        if limit > 0 {
             match app
                 .store
                 .claim_deliveries_except(
                     OffsetDateTime::now_utc(),
                     settings.lease,
-                    free.min(BATCH),
+                    limit as u32,
                     &skip,
                 )
                 .await
             {
                 Ok(batch) => {
-                    busy |= !batch.is_empty();
+                    // A full claim suggests more is due: claim again at once.
+                    busy |= batch.len() == limit;
                     // Held back past this, an attempt might outlive its lease.
                     let usable_until =
                         Instant::now() + settings.lease.saturating_sub(settings.timeout);
-                    for d in batch {
-                        // A slow endpoint gets only its share of the slots; the rest of its
-                        // claim waits in its lane, so other endpoints keep flowing.
-                        if !lanes.admit(&d, usable_until, per_endpoint) {
-                            continue;
-                        }
-                        let permit = slots.clone().acquire_owned().await.expect("never closed");
+                    let (start, stale) = lanes.offer(batch, usable_until, Instant::now());
+                    hand_back(&app, &stale).await;
+                    for d in start {
                         let (app, client, results, lanes) =
                             (app.clone(), client.clone(), results.clone(), lanes.clone());
                         tokio::spawn(async move {
@@ -99,21 +90,18 @@ pub async fn run(app: AppState) {
                             while let Some(d) = next {
                                 let endpoint = d.endpoint_id.clone();
                                 let _ = results.send(attempt(&app, &client, d).await).await;
-                                next = lanes.next(&app, &endpoint).await;
+                                let step = lanes.finish(&endpoint, Instant::now());
+                                if step.wake {
+                                    app.webhooks.wake.notify_one();
+                                }
+                                hand_back(&app, &step.stale).await;
+                                next = step.next;
                             }
-                            drop(permit);
                         });
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "claiming webhook deliveries failed"),
             }
-        } else {
-            // Every slot busy: wait for one rather than spin.
-            tokio::select! {
-                p = slots.acquire() => drop(p),
-                _ = shutdown.changed() => {}
-            }
-            continue;
         }
         if !busy {
             tokio::select! {
@@ -127,78 +115,222 @@ pub async fn run(app: AppState) {
     let _ = recorder.await;
 }
 
-/// Per endpoint: attempts running on this instance, and claimed deliveries waiting for one
-/// of them to finish. Each running attempt, when done, takes the next waiting delivery.
-#[derive(Clone, Default)]
-struct Lanes(Arc<Mutex<HashMap<WebhookId, Lane>>>);
+/// Deliveries held too long to finish within their lease go back to the store, due now.
+async fn hand_back(app: &AppState, stale: &[ClaimedDelivery]) {
+    if stale.is_empty() {
+        return;
+    }
+    if let Err(e) = app
+        .store
+        .defer_deliveries(stale, OffsetDateTime::now_utc())
+        .await
+    {
+        tracing::warn!(error = %e, "handing back webhook deliveries failed");
+    }
+}
+
+/// The claimed deliveries this instance holds, one lane per endpoint, and the attempt slots.
+///
+/// A slot is a task sending one attempt after another. An endpoint has at most `cap` of them,
+/// so a slow endpoint holds only its share and the others keep flowing; what is claimed beyond
+/// that waits in its lane. When a slot's attempt ends it goes to the next lane in line that has
+/// deliveries waiting and room to run (its own lane queues behind the others), so under
+/// contention slots rotate round-robin between endpoints. Claims pass over endpoints whose lane
+/// already holds `low_water` deliveries, and stop while `max_in_hand` are held; the loop is
+/// woken as lanes drain below that, before their slots run dry.
+#[derive(Clone)]
+struct Lanes(Arc<LanesShared>);
+
+struct LanesShared {
+    state: Mutex<LaneState>,
+    /// Slots per endpoint.
+    cap: usize,
+    /// A lane holding this many waiting deliveries is passed over by claims.
+    low_water: usize,
+    /// Most deliveries held (running and waiting) across all lanes.
+    max_in_hand: usize,
+    /// Most deliveries per claim.
+    max_claim: usize,
+}
+
+struct LaneState {
+    lanes: HashMap<WebhookId, Lane>,
+    /// Lanes that may have deliveries waiting and room for another slot, in arrival order.
+    ready: VecDeque<WebhookId>,
+    /// Slots not running.
+    idle: usize,
+    /// Deliveries held: running or waiting.
+    in_hand: usize,
+    /// The last claim was held back for room: wake the loop once a full claim fits.
+    starved: bool,
+}
 
 #[derive(Default)]
 struct Lane {
     running: usize,
     waiting: VecDeque<(ClaimedDelivery, Instant)>,
+    /// Listed in `ready`.
+    queued: bool,
+}
+
+impl Lane {
+    fn can_start(&self, cap: usize) -> bool {
+        self.running < cap && !self.waiting.is_empty()
+    }
+}
+
+/// What a slot does after an attempt.
+struct Step {
+    /// The next delivery to send (possibly another endpoint's), or none: the slot is idle.
+    next: Option<ClaimedDelivery>,
+    /// Waiting deliveries too old to send within their lease: hand them back.
+    stale: Vec<ClaimedDelivery>,
+    /// The dispatcher loop should claim again.
+    wake: bool,
 }
 
 impl Lanes {
-    /// True when `d` may start now; otherwise it waits in its endpoint's lane.
-    fn admit(&self, d: &ClaimedDelivery, usable_until: Instant, cap: usize) -> bool {
-        let mut m = self.0.lock().expect("lanes lock");
-        let lane = m.entry(d.endpoint_id.clone()).or_default();
-        if lane.running < cap {
-            lane.running += 1;
-            true
-        } else {
-            lane.waiting.push_back((d.clone(), usable_until));
-            false
-        }
+    fn new(concurrency: usize) -> Self {
+        let slots = concurrency.max(1);
+        // A quarter of the slots per endpoint; below 8 slots a share would serialize everything.
+        let cap = if slots < 8 { slots } else { slots / 4 };
+        Lanes(Arc::new(LanesShared {
+            state: Mutex::new(LaneState {
+                lanes: HashMap::new(),
+                ready: VecDeque::new(),
+                idle: slots,
+                in_hand: 0,
+                starved: false,
+            }),
+            cap,
+            low_water: 2 * cap,
+            max_in_hand: 3 * slots,
+            max_claim: slots.min(BATCH as usize),
+        }))
     }
 
-    /// Endpoints the next claim should pass over.
-    fn full(&self, cap: usize) -> Vec<WebhookId> {
-        let m = self.0.lock().expect("lanes lock");
-        m.iter()
-            .filter(|(_, l)| l.running >= cap || !l.waiting.is_empty())
+    /// The endpoints the next claim passes over, and how many deliveries it may take.
+    fn claim_room(&self) -> (Vec<WebhookId>, usize) {
+        let mut s = self.0.state.lock().expect("lanes lock");
+        let skip = s
+            .lanes
+            .iter()
+            .filter(|(_, l)| l.waiting.len() >= self.0.low_water)
             .map(|(id, _)| id.clone())
-            .collect()
+            .collect();
+        let room = self.0.max_in_hand.saturating_sub(s.in_hand);
+        s.starved = room < self.0.max_claim;
+        (skip, room.min(self.0.max_claim))
     }
 
-    /// The endpoint's next waiting delivery, or none (the caller's attempt slot is freed).
-    /// Deliveries held too long to finish within their lease go back to the store, due now.
-    async fn next(&self, app: &AppState, endpoint: &WebhookId) -> Option<ClaimedDelivery> {
-        let mut stale = vec![];
-        let next = {
-            let mut m = self.0.lock().expect("lanes lock");
-            let lane = m.get_mut(endpoint).expect("a running attempt has a lane");
-            let now = Instant::now();
-            let had_waiting = !lane.waiting.is_empty();
-            let mut next = None;
-            while let Some((d, until)) = lane.waiting.pop_front() {
-                if until > now {
-                    next = Some(d);
-                    break;
-                }
-                stale.push(d);
+    /// Takes in claimed deliveries; returns those to start now, one new slot each (and any too
+    /// late to send within their lease, to hand back).
+    fn offer(
+        &self,
+        batch: Vec<ClaimedDelivery>,
+        usable_until: Instant,
+        now: Instant,
+    ) -> (Vec<ClaimedDelivery>, Vec<ClaimedDelivery>) {
+        let cap = self.0.cap;
+        let mut s = self.0.state.lock().expect("lanes lock");
+        let s = &mut *s;
+        s.in_hand += batch.len();
+        for d in batch {
+            let id = d.endpoint_id.clone();
+            let lane = s.lanes.entry(id.clone()).or_default();
+            lane.waiting.push_back((d, usable_until));
+            if !lane.queued && lane.can_start(cap) {
+                lane.queued = true;
+                s.ready.push_back(id);
             }
-            if had_waiting && lane.waiting.is_empty() {
-                // The lane is no longer skipped: let the loop claim more for it.
-                app.webhooks.wake.notify_one();
-            }
-            if next.is_none() {
-                lane.running -= 1;
-                if lane.running == 0 {
-                    m.remove(endpoint);
-                }
-            }
-            next
-        };
-        if !stale.is_empty()
-            && let Err(e) = app
-                .store
-                .defer_deliveries(&stale, OffsetDateTime::now_utc())
-                .await
-        {
-            tracing::warn!(error = %e, "handing back webhook deliveries failed");
         }
-        next
+        let mut start = vec![];
+        let mut stale = vec![];
+        while s.idle > 0 {
+            let Some(d) = s.take_ready(cap, now, &mut stale) else {
+                break;
+            };
+            s.idle -= 1;
+            start.push(d);
+        }
+        (start, stale)
+    }
+
+    /// A slot's attempt for `endpoint` ended: its next delivery, if any.
+    fn finish(&self, endpoint: &WebhookId, now: Instant) -> Step {
+        let sh = &*self.0;
+        let mut s = sh.state.lock().expect("lanes lock");
+        let s = &mut *s;
+        s.in_hand -= 1;
+        let mut stale = vec![];
+        let lane = s
+            .lanes
+            .get_mut(endpoint)
+            .expect("a running attempt has a lane");
+        lane.running -= 1;
+        let waiting = lane.waiting.len();
+        if !lane.queued && lane.can_start(sh.cap) {
+            lane.queued = true;
+            s.ready.push_back(endpoint.clone());
+        }
+        if lane.running == 0 && lane.waiting.is_empty() && !lane.queued {
+            s.lanes.remove(endpoint);
+        }
+        // The own lane queues behind the others: under contention slots rotate.
+        let next = s.take_ready(sh.cap, now, &mut stale);
+        if next.is_none() {
+            s.idle += 1;
+        }
+        let left = s.lanes.get(endpoint).map_or(0, |l| l.waiting.len());
+        // Wake the loop when this lane is no longer passed over (so it is refilled while its
+        // slots still have work), or when a claim held back for room can now be a full one.
+        let refill = waiting >= sh.low_water && left < sh.low_water;
+        let room = s.starved && s.in_hand + sh.max_claim <= sh.max_in_hand;
+        if room {
+            s.starved = false;
+        }
+        Step {
+            next,
+            stale,
+            wake: refill || room,
+        }
+    }
+}
+
+impl LaneState {
+    /// The next delivery of the first ready lane, counted as running there. Deliveries that
+    /// waited past their lease's margin are moved to `stale` instead.
+    fn take_ready(
+        &mut self,
+        cap: usize,
+        now: Instant,
+        stale: &mut Vec<ClaimedDelivery>,
+    ) -> Option<ClaimedDelivery> {
+        while let Some(id) = self.ready.pop_front() {
+            let Some(lane) = self.lanes.get_mut(&id) else {
+                continue;
+            };
+            lane.queued = false;
+            while lane.running < cap && lane.waiting.front().is_some_and(|(_, until)| *until <= now)
+            {
+                stale.push(lane.waiting.pop_front().expect("front exists").0);
+                self.in_hand -= 1;
+            }
+            if !lane.can_start(cap) {
+                if lane.running == 0 && lane.waiting.is_empty() {
+                    self.lanes.remove(&id);
+                }
+                continue;
+            }
+            let (d, _) = lane.waiting.pop_front().expect("can_start: not empty");
+            lane.running += 1;
+            if lane.can_start(cap) {
+                lane.queued = true;
+                self.ready.push_back(id);
+            }
+            return Some(d);
+        }
+        None
     }
 }
 
@@ -415,9 +547,134 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    use std::collections::{HashMap, HashSet};
+    use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-    use super::parse_retry_after;
+    use time::OffsetDateTime;
+
+    use super::{Lanes, parse_retry_after};
+    use crate::ids::{DeliveryId, EventId, TenantId, WebhookId};
+    use crate::store::ClaimedDelivery;
+
+    fn delivery(endpoint: &str, n: usize) -> ClaimedDelivery {
+        ClaimedDelivery {
+            id: DeliveryId::from_db(format!("{endpoint}-{n}")),
+            tenant: TenantId::from_db("t".into()),
+            endpoint_id: WebhookId::from_db(endpoint.into()),
+            event_id: EventId::from_db(format!("ev-{n}")),
+            event_type: "shipment.created".into(),
+            event_payload: "{}".into(),
+            event_at: OffsetDateTime::UNIX_EPOCH,
+            attempts: 0,
+            one_shot: false,
+            lease_token: "token".into(),
+            url: format!("http://{endpoint}.test/"),
+            enabled: true,
+            secret: (vec![], vec![]),
+            old_secret: None,
+            old_secret_expires_at: None,
+        }
+    }
+
+    fn batch(endpoint: &str, range: std::ops::Range<usize>) -> Vec<ClaimedDelivery> {
+        range.map(|n| delivery(endpoint, n)).collect()
+    }
+
+    fn ids(ds: &[ClaimedDelivery]) -> Vec<String> {
+        ds.iter().map(|d| d.id.to_string()).collect()
+    }
+
+    /// Runs every slot until the lanes are empty, as the slot tasks would, in a round-robin
+    /// over the running slots. Returns each delivery sent, in order, and checks no endpoint
+    /// ever has more than `cap` attempts at once.
+    fn drain(lanes: &Lanes, mut running: Vec<ClaimedDelivery>, cap: usize) -> Vec<String> {
+        let mut sent = vec![];
+        let later = Instant::now();
+        while !running.is_empty() {
+            let mut per_endpoint: HashMap<String, usize> = HashMap::new();
+            for d in &running {
+                *per_endpoint.entry(d.endpoint_id.to_string()).or_default() += 1;
+            }
+            assert!(per_endpoint.values().all(|n| *n <= cap), "{per_endpoint:?}");
+            let d = running.remove(0);
+            sent.push(d.id.to_string());
+            let step = lanes.finish(&d.endpoint_id, later);
+            assert!(step.stale.is_empty());
+            running.extend(step.next);
+        }
+        sent
+    }
+
+    #[test]
+    fn a_full_lane_does_not_block_other_endpoints_and_each_delivery_goes_once() {
+        // 8 slots: 2 per endpoint, lanes holding 4 waiting are passed over by claims.
+        let lanes = Lanes::new(8);
+        let until = Instant::now() + Duration::from_secs(60);
+        let (start, stale) = lanes.offer(batch("slow", 0..10), until, Instant::now());
+        assert!(stale.is_empty());
+        assert_eq!(ids(&start), ["slow-0", "slow-1"], "only its share of slots");
+        let (skip, limit) = lanes.claim_room();
+        assert_eq!(skip, [WebhookId::from_db("slow".into())]);
+        assert!(limit > 0, "the other endpoints are still claimed");
+        // Another endpoint starts at once on the free slots, though `slow` has a backlog.
+        let (more, _) = lanes.offer(
+            [batch("fast", 0..3), batch("slow", 10..12)].concat(),
+            until,
+            Instant::now(),
+        );
+        assert_eq!(ids(&more), ["fast-0", "fast-1"]);
+
+        let sent = drain(&lanes, [start, more].concat(), 2);
+        let unique: HashSet<&String> = sent.iter().collect();
+        assert_eq!(sent.len(), 15, "{sent:?}");
+        assert_eq!(unique.len(), 15, "each delivery sent once: {sent:?}");
+        // Each lane keeps its own order.
+        let slow: Vec<&String> = sent.iter().filter(|s| s.starts_with("slow")).collect();
+        let mut sorted = slow.clone();
+        sorted.sort_by_key(|s| s[5..].parse::<usize>().unwrap());
+        assert_eq!(slow, sorted);
+        let (skip, limit) = lanes.claim_room();
+        assert!(skip.is_empty());
+        assert_eq!(limit, 8, "nothing held any more");
+    }
+
+    #[test]
+    fn busy_slots_rotate_to_a_waiting_endpoint() {
+        // 2 slots, both taken by `a`: `b` gets the first one that frees up, not the one after
+        // all of `a`'s backlog.
+        let lanes = Lanes::new(2);
+        let until = Instant::now() + Duration::from_secs(60);
+        let now = Instant::now();
+        let (start, _) = lanes.offer(batch("a", 0..6), until, now);
+        assert_eq!(ids(&start), ["a-0", "a-1"]);
+        let (start, _) = lanes.offer(batch("b", 0..2), until, now);
+        assert!(start.is_empty(), "no slot free");
+        let next = lanes.finish(&WebhookId::from_db("a".into()), now).next;
+        assert_eq!(next.map(|d| d.id.to_string()).as_deref(), Some("b-0"));
+        let next = lanes.finish(&WebhookId::from_db("a".into()), now).next;
+        assert_eq!(next.map(|d| d.id.to_string()).as_deref(), Some("a-2"));
+        let next = lanes.finish(&WebhookId::from_db("b".into()), now).next;
+        assert_eq!(next.map(|d| d.id.to_string()).as_deref(), Some("b-1"));
+    }
+
+    #[test]
+    fn deliveries_held_past_their_lease_margin_are_handed_back_not_sent() {
+        let lanes = Lanes::new(1);
+        let now = Instant::now();
+        let (start, _) = lanes.offer(batch("a", 0..3), now + Duration::from_secs(5), now);
+        assert_eq!(ids(&start), ["a-0"]);
+        let late = now + Duration::from_secs(6);
+        let step = lanes.finish(&WebhookId::from_db("a".into()), late);
+        assert!(step.next.is_none());
+        assert_eq!(ids(&step.stale), ["a-1", "a-2"]);
+        assert!(step.wake, "the loop may claim again");
+        assert_eq!(lanes.claim_room().1, 1, "nothing held any more");
+        // Already stale when claimed (a lease no longer than the timeout): handed back at once.
+        let (start, stale) = lanes.offer(batch("a", 3..5), now, now);
+        assert!(start.is_empty());
+        assert_eq!(ids(&stale), ["a-3", "a-4"]);
+        assert_eq!(lanes.claim_room().1, 1);
+    }
 
     // Sun, 06 Nov 1994 08:49:37 GMT, the example of RFC 9110.
     const AT: u64 = 784_111_777;
