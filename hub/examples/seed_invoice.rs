@@ -14,7 +14,7 @@ use shiphub::ids::{AccountId, ShipmentId};
 use shiphub::store::Store;
 use time::OffsetDateTime;
 
-const ROWS_PER_INSERT: usize = 500;
+const ROWS_PER_INSERT: usize = 400;
 
 #[tokio::main]
 async fn main() {
@@ -50,12 +50,19 @@ async fn main() {
         )
     };
     let tracking = |i: usize| format!("1ZBENCH03{i:09}");
+    // The audit facts the hub keeps with a purchase (the same for every bench shipment).
+    let ship: shiphub_carriers::model::ShipRequest = serde_json::from_str(request).expect("request");
+    let breakdown: Vec<shiphub_carriers::model::Charge> = serde_json::from_value(
+        serde_json::from_str::<serde_json::Value>(&waybill("X")).expect("waybill")["breakdown"].clone(),
+    )
+    .expect("breakdown");
+    let facts = shiphub::reconcile::audit_facts_json(&ship.shipment, &breakdown);
     let mut tx = pool.begin().await.expect("tx");
     let mut i = 0;
     while i < n {
         let rows = ROWS_PER_INSERT.min(n - i);
         let mut q_sql = String::new();
-        let mut binds: Vec<String> = Vec::with_capacity(rows * 7);
+        let mut binds: Vec<String> = Vec::with_capacity(rows * 8);
         let mut k = 0;
         for r in 0..rows {
             let tn = tracking(i + r);
@@ -66,24 +73,25 @@ async fn main() {
             binds.push(format!("ORDER-{}", i + r));
             binds.push(request.to_string());
             binds.push(waybill(&tn));
+            binds.push(facts.clone());
         }
         q_sql.push_str(
             "INSERT INTO shipments (id, tenant_id, carrier_account_id, carrier, service_code, status, tracking_number, \
-             reference, total_amount, total_currency, label_format, request, waybill, created_at, updated_at) VALUES ",
+             reference, total_amount, total_currency, label_format, request, waybill, created_at, updated_at, audit_facts) VALUES ",
         );
         for r in 0..rows {
             if r > 0 {
                 q_sql.push(',');
             }
-            let p: Vec<String> = (0..7)
+            let p: Vec<String> = (0..8)
                 .map(|_| {
                     k += 1;
                     format!("${k}")
                 })
                 .collect();
             q_sql.push_str(&format!(
-                "({}, {}, {}, 'ups', '03', 'purchased', {}, {}, '24.84', 'USD', 'zpl', {}, {}, 0, 0)",
-                p[0], p[1], p[2], p[3], p[4], p[5], p[6]
+                "({}, {}, {}, 'ups', '03', 'purchased', {}, {}, '24.84', 'USD', 'zpl', {}, {}, 0, 0, {})",
+                p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
             ));
         }
         let mut q = sqlx::query(sqlx::AssertSqlSafe(q_sql));

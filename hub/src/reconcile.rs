@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use shiphub_carriers::model::{Charge, CountryCode, Currency, Parcel};
+use shiphub_carriers::model::{Charge, CountryCode, Currency, Parcel, RateRequest};
 use shiphub_rating::LaneEnd;
 use shiphub_rating::RateCards;
 use shiphub_rating::invoice::{
@@ -26,6 +26,7 @@ use shiphub_rating::invoice::{
     Tolerances, lookup_keys, render_pdf,
 };
 use time::{Date, Duration, OffsetDateTime, Time};
+use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::ids::{ReconciliationId, TenantId};
@@ -362,7 +363,7 @@ pub async fn run(
     let r_tenant = plan.tenant.clone();
 
     // Stage 1: parse.
-    let (parsed_tx, mut parsed_rx) = mpsc::channel::<Result<Parsed, ReconcileError>>(2);
+    let (parsed_tx, parsed_rx) = mpsc::channel::<Result<Parsed, ReconcileError>>(2);
     let format = plan.format.clone();
     let parse_progress = progress.clone();
     let parser = std::thread::Builder::new()
@@ -462,20 +463,42 @@ pub async fn run(
 
     // Stage 2 (lookups) and the recorder run together on this task. Each owns its channel
     // ends, so a stage that stops early unblocks the threads on either side of it.
+    // Two batches are looked up at once (in order): one batch's store query runs on a
+    // SQLite connection's thread while the previous one's answer is decoded here.
     let lookups = async move {
-        let mut import = None;
-        while let Some(msg) = parsed_rx.recv().await {
-            match msg? {
-                Parsed::Batch(batch) => {
-                    let (index, ids) = lookup(store, &tenant_ref, hub_carrier, &batch).await?;
-                    if matched_tx.send(Matched { batch, index, ids }).await.is_err() {
-                        break;
+        let import = Arc::new(Mutex::new(None));
+        let seen = import.clone();
+        let batches = futures_util::stream::unfold(parsed_rx, move |mut rx| {
+            let seen = seen.clone();
+            async move {
+                loop {
+                    match rx.recv().await? {
+                        Ok(Parsed::Batch(batch)) => return Some((Ok(batch), rx)),
+                        Ok(Parsed::Done(summary)) => {
+                            *seen.lock().expect("import summary") = Some(summary);
+                        }
+                        Err(e) => return Some((Err(e), rx)),
                     }
                 }
-                Parsed::Done(summary) => import = Some(summary),
+            }
+        });
+        let tenant = &tenant_ref;
+        let mut matched = std::pin::pin!(
+            batches
+                .map(|b| async move {
+                    let batch = b?;
+                    let (index, ids) = lookup(store, tenant, hub_carrier, &batch).await?;
+                    Ok::<_, ReconcileError>(Matched { batch, index, ids })
+                })
+                .buffered(2)
+        );
+        while let Some(m) = matched.next().await {
+            if matched_tx.send(m?).await.is_err() {
+                break;
             }
         }
-        import.ok_or_else(|| ReconcileError::Internal("the import stopped early".into()))
+        let summary = import.lock().expect("import summary").take();
+        summary.ok_or_else(|| ReconcileError::Internal("the import stopped early".into()))
     };
     let recorder = async move {
         let mut seq = 0i64;
@@ -584,16 +607,74 @@ async fn lookup(
     let mut ids = HashMap::with_capacity(facts.len());
     let mut shipments = Vec::with_capacity(facts.len());
     for f in facts {
-        let mut e = expected(&f)?;
-        e.previously_billed = earlier.remove(&f.tracking_number).unwrap_or_default();
-        ids.insert(f.tracking_number, f.shipment_id);
+        ids.insert(f.tracking_number.clone(), f.shipment_id.clone());
+        let mut e = expected(f)?;
+        e.previously_billed = earlier.remove(&e.tracking_number).unwrap_or_default();
         shipments.push(e);
     }
     Ok((ShipmentIndex::new(shipments), ids))
 }
 
 /// A stored shipment as the audit reads it.
-pub type Facts = ShipmentFacts<RequestFacts, WaybillFacts>;
+pub type Facts = ShipmentFacts<FactsDoc>;
+
+/// What the audit reads of a shipment, kept with it at purchase (`audit_facts`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuditFacts {
+    pub from: End,
+    pub to: End,
+    pub parcels: Vec<Parcel>,
+    /// The charges bought, as the carrier itemised them.
+    pub breakdown: Vec<Charge>,
+}
+
+/// The audit facts of a purchase, as stored.
+pub fn audit_facts_json(request: &RateRequest, breakdown: &[Charge]) -> String {
+    let end = |a: &shiphub_carriers::model::Address| End {
+        country: a.country,
+        postal_code: a.postal_code.clone(),
+        residential: a.residential,
+    };
+    serde_json::to_string(&AuditFacts {
+        from: end(&request.from),
+        to: end(&request.to),
+        parcels: request.parcels.clone(),
+        breakdown: breakdown.to_vec(),
+    })
+    .expect("audit facts serialize")
+}
+
+/// `audit_facts`, or for a shipment bought before they were kept, its request and waybill.
+/// (Plain optional fields, not `#[serde(flatten)]`: flattening buffers every value first.)
+#[derive(Clone, Debug, Deserialize)]
+pub struct FactsDoc {
+    from: Option<End>,
+    to: Option<End>,
+    parcels: Option<Vec<Parcel>>,
+    breakdown: Option<Vec<Charge>>,
+    request: Option<RequestFacts>,
+    waybill: Option<WaybillFacts>,
+}
+
+impl FactsDoc {
+    fn into_facts(self) -> Option<AuditFacts> {
+        if let (Some(from), Some(to), Some(parcels)) = (self.from, self.to, self.parcels) {
+            return Some(AuditFacts {
+                from,
+                to,
+                parcels,
+                breakdown: self.breakdown.unwrap_or_default(),
+            });
+        }
+        let (r, w) = (self.request?, self.waybill?);
+        Some(AuditFacts {
+            from: r.from,
+            to: r.to,
+            parcels: r.parcels,
+            breakdown: w.breakdown,
+        })
+    }
+}
 
 /// The parts of a stored ship request the audit reads.
 #[derive(Clone, Debug, Deserialize)]
@@ -603,7 +684,7 @@ pub struct RequestFacts {
     parcels: Vec<Parcel>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct End {
     country: CountryCode,
     #[serde(default)]
@@ -621,14 +702,18 @@ pub struct WaybillFacts {
 /// What the audit expects of a stored shipment. A multi-parcel shipment's quote covers all
 /// its pieces while a package line bills one: its quote is left out (weight and surcharge
 /// rules still apply to the first parcel, which carries the master tracking number).
-pub fn expected(f: &Facts) -> Result<ExpectedShipment, ReconcileError> {
+pub fn expected(f: Facts) -> Result<ExpectedShipment, ReconcileError> {
     let corrupt = |what: &str, e: &dyn std::fmt::Display| {
         ReconcileError::Store(StoreError::Corrupt(format!(
             "shipment {} {what}: {e}",
             f.shipment_id
         )))
     };
-    let (req, wb) = (&f.request, &f.waybill);
+    let facts = f
+        .facts
+        .into_facts()
+        .ok_or_else(|| corrupt("audit facts", &"neither kept nor derivable"))?;
+    let (req, wb) = (&facts, &facts);
     let single = req.parcels.len() == 1;
     let first = req.parcels.first();
     let total = Decimal::from_str(&f.total_amount).map_err(|e| corrupt("total", &e))?;
@@ -748,6 +833,9 @@ mod tests {
 
     use super::*;
 
+    const WAYBILL: &str = r#"{"pieces":["1Z1"],"carrier_shipment_id":"1Z1","breakdown":[{"kind":"base","description":"Base","amount":{"amount":"21.60","currency":"USD"}},{"kind":"fuel","code":"375","description":"Fuel","amount":{"amount":"3.24","currency":"USD"}}],"warnings":[],"carrier_label":"zpl"}"#;
+
+    /// A shipment bought before audit facts were kept (decoded from request and waybill).
     fn facts(parcels: usize) -> Facts {
         let parcel = r#"{"weight":{"value":"2.5","unit":"kg"},"dimensions":{"length":"30","width":"20","height":"10","unit":"cm"}}"#;
         ShipmentFacts {
@@ -758,12 +846,15 @@ mod tests {
             reference: Some("ORDER-1".into()),
             total_amount: "24.84".into(),
             total_currency: "USD".into(),
-            request: serde_json::from_str(&format!(
+            facts: serde_json::from_str(&format!(
+                r#"{{"request":{},"waybill":{}}}"#,
+                format!(
                 r#"{{"from":{{"name":"a","street":["s"],"city":"c","postal_code":"30301","country":"US"}},"to":{{"name":"b","street":["s"],"city":"c","postal_code":"94105","country":"US","residential":true}},"parcels":[{}],"service":"01","reference":"ORDER-1"}}"#,
                 vec![parcel; parcels].join(",")
+                ),
+                WAYBILL
             ))
             .unwrap(),
-            waybill: serde_json::from_str(r#"{"pieces":["1Z1"],"carrier_shipment_id":"1Z1","breakdown":[{"kind":"base","description":"Base","amount":{"amount":"21.60","currency":"USD"}},{"kind":"fuel","code":"375","description":"Fuel","amount":{"amount":"3.24","currency":"USD"}}],"warnings":[],"carrier_label":"zpl"}"#).unwrap(),
             voided_at: None,
             created_at: datetime!(2026-11-16 10:00 UTC),
             delivered_at: Some(datetime!(2026-11-18 15:00 UTC)),
@@ -774,7 +865,7 @@ mod tests {
 
     #[test]
     fn a_stored_shipment_becomes_what_the_audit_expects() {
-        let e = expected(&facts(1)).unwrap();
+        let e = expected(facts(1)).unwrap();
         assert_eq!(e.service.as_deref(), Some("001"), "UPS bills service 01 as 001");
         assert_eq!(e.quoted_total, Some(dec!(24.84)));
         assert_eq!(
@@ -798,8 +889,31 @@ mod tests {
     }
 
     #[test]
+    fn facts_kept_at_purchase_give_the_same_expectation() {
+        let old = facts(1);
+        let legacy = expected(old.clone()).unwrap();
+        let doc: serde_json::Value = serde_json::to_value(&old.facts.clone().into_facts().unwrap()).unwrap();
+        let request: RateRequest = serde_json::from_value(serde_json::json!({
+            "from": {"name":"a","street":["s"],"city":"c","state":"GA","postal_code":"30301","country":"US"},
+            "to": {"name":"b","street":["s"],"city":"c","state":"CA","postal_code":"94105","country":"US","residential":true},
+            "parcels": doc["parcels"],
+        }))
+        .unwrap();
+        let breakdown: Vec<Charge> = serde_json::from_value(doc["breakdown"].clone()).unwrap();
+        let kept = Facts {
+            facts: serde_json::from_str(&audit_facts_json(&request, &breakdown)).unwrap(),
+            ..old
+        };
+        let e = expected(kept).unwrap();
+        assert_eq!(
+            (e.quoted_total, e.quoted, e.declared_weight, e.declared_dimensions, e.residential, e.lane),
+            (legacy.quoted_total, legacy.quoted, legacy.declared_weight, legacy.declared_dimensions, legacy.residential, legacy.lane)
+        );
+    }
+
+    #[test]
     fn a_multi_parcel_quote_is_not_held_against_one_package() {
-        let e = expected(&facts(2)).unwrap();
+        let e = expected(facts(2)).unwrap();
         assert_eq!(e.quoted_total, None);
         assert!(e.quoted.is_empty());
         assert!(e.declared_weight.is_some(), "the first parcel's weight still applies");
@@ -809,12 +923,12 @@ mod tests {
     fn ground_is_not_guaranteed_and_fedex_compares_no_service_code() {
         let mut f = facts(1);
         f.service_class = Some("standard".into());
-        assert!(!expected(&f).unwrap().guaranteed);
+        assert!(!expected(f.clone()).unwrap().guaranteed);
         assert_eq!(billing_service("fedex", "FEDEX_GROUND"), None);
         assert_eq!(billing_service("dhl_express", "P").as_deref(), Some("P"));
         assert_eq!(billing_service("ups", "03").as_deref(), Some("003"));
         f.total_amount = "twelve".into();
-        assert!(matches!(expected(&f), Err(ReconcileError::Store(StoreError::Corrupt(_)))));
+        assert!(matches!(expected(f.clone()), Err(ReconcileError::Store(StoreError::Corrupt(_)))));
     }
 
     #[test]

@@ -407,6 +407,7 @@ fn record(
         created_at: now,
         updated_at: now,
         voided_at: None,
+        audit_facts: Some(crate::reconcile::audit_facts_json(&request.shipment, &stored.breakdown)),
     };
     Ok((record, docs))
 }

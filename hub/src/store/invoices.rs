@@ -33,10 +33,10 @@ pub struct ReconciliationRecord {
     pub completed_at: Option<OffsetDateTime>,
 }
 
-/// What the audit needs of a stored shipment. `R` and `W` are the caller's views of the
-/// ship request and the stored waybill (only the fields it reads are decoded).
+/// What the audit needs of a stored shipment. `F` is the caller's view of `audit_facts`
+/// (for shipments bought before that column, `{"request": …, "waybill": …}` instead).
 #[derive(Clone, Debug, serde::Deserialize)]
-pub struct ShipmentFacts<R, W> {
+pub struct ShipmentFacts<F> {
     pub shipment_id: String,
     pub carrier: String,
     pub service_code: String,
@@ -44,8 +44,7 @@ pub struct ShipmentFacts<R, W> {
     pub reference: Option<String>,
     pub total_amount: String,
     pub total_currency: String,
-    pub request: R,
-    pub waybill: W,
+    pub facts: F,
     #[serde(deserialize_with = "opt_millis")]
     pub voided_at: Option<OffsetDateTime>,
     #[serde(deserialize_with = "millis_de")]
@@ -96,6 +95,11 @@ pub struct ReconciliationDone {
     pub error_count: i64,
     pub summary: String,
 }
+
+/// A shipment's audit facts, or for one bought before they were kept, its request and
+/// waybill (the same text on both backends).
+const FACTS: &str =
+    "coalesce(s.audit_facts, '{\"request\":' || s.request || ',\"waybill\":' || s.waybill || '}')";
 
 const REC_COLUMNS: &str = "id, carrier, status, file_sha256, file_bytes, rate_card, lines, packages, \
      error_count, summary, failure, created_at, updated_at, completed_at";
@@ -195,57 +199,60 @@ impl Store {
     }
 
     /// Shipments with these tracking numbers (of `carrier`, when given), with their trackers.
-    pub async fn shipment_facts_by_tracking<R: DeserializeOwned, W: DeserializeOwned>(
+    pub async fn shipment_facts_by_tracking<F: DeserializeOwned>(
         &self,
         tenant: &TenantId,
         carrier: Option<&str>,
         numbers: &[String],
-    ) -> Result<Vec<ShipmentFacts<R, W>>> {
+    ) -> Result<Vec<ShipmentFacts<F>>> {
         self.shipment_facts("tracking_number", tenant, carrier, numbers)
             .await
     }
 
     /// Shipments with these references (of `carrier`, when given), with their trackers.
-    pub async fn shipment_facts_by_reference<R: DeserializeOwned, W: DeserializeOwned>(
+    pub async fn shipment_facts_by_reference<F: DeserializeOwned>(
         &self,
         tenant: &TenantId,
         carrier: Option<&str>,
         references: &[String],
-    ) -> Result<Vec<ShipmentFacts<R, W>>> {
+    ) -> Result<Vec<ShipmentFacts<F>>> {
         self.shipment_facts("reference", tenant, carrier, references)
             .await
     }
 
-    async fn shipment_facts<R: DeserializeOwned, W: DeserializeOwned>(
+    async fn shipment_facts<F: DeserializeOwned>(
         &self,
         column: &str,
         tenant: &TenantId,
         carrier: Option<&str>,
         keys: &[String],
-    ) -> Result<Vec<ShipmentFacts<R, W>>> {
+    ) -> Result<Vec<ShipmentFacts<F>>> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
         // The whole answer as one JSON document of rows (each in `ShipmentFacts` field order,
-        // request and waybill nested), decoded in one pass: sqlx hands each row of a result
-        // from its SQLite thread to ours separately (a wake-up each) and copies every value,
-        // which dominated a large invoice's audit.
-        let (agg, packed) = match self.backend {
-            Backend::Sqlite => (
-                "json_group_array",
-                "json_array(s.id, s.carrier, s.service_code, s.tracking_number, s.reference, \
-                 s.total_amount, s.total_currency, json(s.request), json(s.waybill), s.voided_at, \
-                 s.created_at, t.delivered_at, t.promised_date, t.service_class)",
-            ),
-            Backend::Postgres => (
-                "json_agg",
-                "json_build_array(s.id, s.carrier, s.service_code, s.tracking_number, s.reference, \
-                 s.total_amount, s.total_currency, s.request::json, s.waybill::json, s.voided_at, \
-                 s.created_at, t.delivered_at, t.promised_date, t.service_class)",
-            ),
+        // the facts nested), decoded in one pass: sqlx hands each row of a result from its
+        // SQLite thread to ours separately (a wake-up each) and copies every value, which
+        // dominated a large invoice's audit. SQLite writes the document by concatenation, the
+        // stored JSON verbatim (the hub wrote it; `json()` would parse it again).
+        let doc = match self.backend {
+            Backend::Sqlite => {
+                "'[' || ifnull(group_concat('[' || json_quote(s.id) || ',' || json_quote(s.carrier) || ',' || \
+                 json_quote(s.service_code) || ',' || json_quote(s.tracking_number) || ',' || \
+                 json_quote(s.reference) || ',' || json_quote(s.total_amount) || ',' || \
+                 json_quote(s.total_currency) || ',' || {FACTS} || ',' || \
+                 json_quote(s.voided_at) || ',' || s.created_at || ',' || json_quote(t.delivered_at) || ',' || \
+                 json_quote(t.promised_date) || ',' || json_quote(t.service_class) || ']', ','), '') || ']'"
+            }
+            Backend::Postgres => {
+                "CAST(json_agg(json_build_array(s.id, s.carrier, s.service_code, s.tracking_number, s.reference, \
+                 s.total_amount, s.total_currency, CAST({FACTS} AS json), s.voided_at, \
+                 s.created_at, t.delivered_at, t.promised_date, t.service_class)) AS TEXT)"
+            }
         };
+        let doc = doc.replace("{FACTS}", FACTS);
         let sql = format!(
-            "SELECT CAST({agg}({packed}) AS TEXT) AS f FROM shipments s LEFT JOIN trackers t ON t.shipment_id = s.id \
+            "SELECT {doc} AS f FROM shipments s LEFT JOIN trackers t ON t.shipment_id = s.id \
              WHERE s.tenant_id = $1 AND ($2 = '' OR s.carrier = $2) AND s.{column} IN {}",
             self.json_list(3)
         );

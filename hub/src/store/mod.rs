@@ -114,6 +114,9 @@ pub struct ShipmentRecord {
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub voided_at: Option<OffsetDateTime>,
+    /// What the freight audit reads (JSON, `reconcile::AuditFacts`); written with the
+    /// shipment, not read back with it.
+    pub audit_facts: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -697,8 +700,8 @@ async fn insert_shipment_tx(
 ) -> Result<()> {
     sqlx::query(
             "INSERT INTO shipments (id, tenant_id, carrier_account_id, carrier, service_code, status, tracking_number, \
-             reference, total_amount, total_currency, label_format, request, waybill, created_at, updated_at, voided_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             reference, total_amount, total_currency, label_format, request, waybill, created_at, updated_at, voided_at, \
+             audit_facts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(s.id.as_str())
         .bind(tenant.as_str())
@@ -716,6 +719,7 @@ async fn insert_shipment_tx(
         .bind(millis(s.created_at))
         .bind(millis(s.updated_at))
         .bind(s.voided_at.map(millis))
+        .bind(s.audit_facts.as_deref())
         .execute(&mut **tx)
         .await?;
     for d in docs {
@@ -809,5 +813,6 @@ fn shipment_from_row(r: &AnyRow) -> Result<ShipmentRecord> {
         created_at: from_millis(r.try_get("created_at")?),
         updated_at: from_millis(r.try_get("updated_at")?),
         voided_at: r.try_get::<Option<i64>, _>("voided_at")?.map(from_millis),
+        audit_facts: None,
     })
 }

@@ -122,6 +122,7 @@ fn shipment(account: &AccountId, n: u32) -> ShipmentRecord {
         created_at: NOW,
         updated_at: NOW,
         voided_at: None,
+        audit_facts: None,
     }
 }
 
