@@ -487,7 +487,8 @@ pub async fn run(
             batches
                 .map(|b| async move {
                     let batch = b?;
-                    let (index, ids) = lookup(store, tenant, hub_carrier, &batch).await?;
+                    let (index, ids) =
+                        lookup(store, tenant, hub_carrier, &batch, recording).await?;
                     Ok::<_, ReconcileError>(Matched { batch, index, ids })
                 })
                 .buffered(2)
@@ -576,13 +577,14 @@ async fn lookup(
     tenant: &TenantId,
     carrier: Option<&'static str>,
     batch: &[InvoicePackage],
+    recording: bool,
 ) -> Result<(ShipmentIndex, HashMap<String, String>), ReconcileError> {
     let keys = lookup_keys(batch);
     let mut facts: Vec<Facts> = store
         .shipment_facts_by_tracking(tenant, carrier, &keys.tracking_numbers)
         .await?;
     let found: std::collections::HashSet<&str> =
-        facts.iter().map(|f| f.tracking_number.as_str()).collect();
+        facts.iter().map(|f| f.shipment.tracking_number.as_str()).collect();
     let mut refs: Vec<String> = batch
         .iter()
         .filter(|p| !found.contains(p.tracking_number.as_str()))
@@ -593,13 +595,13 @@ async fn lookup(
     refs.dedup();
     if !refs.is_empty() {
         let known: std::collections::HashSet<String> =
-            facts.iter().map(|f| f.shipment_id.clone()).collect();
+            facts.iter().map(|f| f.shipment.shipment_id.clone()).collect();
         let by_ref: Vec<Facts> = store
             .shipment_facts_by_reference(tenant, carrier, &refs)
             .await?;
-        facts.extend(by_ref.into_iter().filter(|f| !known.contains(&f.shipment_id)));
+        facts.extend(by_ref.into_iter().filter(|f| !known.contains(&f.shipment.shipment_id)));
     }
-    let numbers: Vec<String> = facts.iter().map(|f| f.tracking_number.clone()).collect();
+    let numbers: Vec<String> = facts.iter().map(|f| f.shipment.tracking_number.clone()).collect();
     let mut earlier: HashMap<String, Vec<String>> = HashMap::new();
     for (tn, inv) in store.earlier_billings(tenant, &numbers).await? {
         earlier.entry(tn).or_default().push(inv);
@@ -607,7 +609,9 @@ async fn lookup(
     let mut ids = HashMap::with_capacity(facts.len());
     let mut shipments = Vec::with_capacity(facts.len());
     for f in facts {
-        ids.insert(f.tracking_number.clone(), f.shipment_id.clone());
+        if recording {
+            ids.insert(f.shipment.tracking_number.clone(), f.shipment.shipment_id.clone());
+        }
         let mut e = expected(f)?;
         e.previously_billed = earlier.remove(&e.tracking_number).unwrap_or_default();
         shipments.push(e);
@@ -618,36 +622,62 @@ async fn lookup(
 /// A stored shipment as the audit reads it.
 pub type Facts = ShipmentFacts<FactsDoc>;
 
-/// What the audit reads of a shipment, kept with it at purchase (`audit_facts`).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct AuditFacts {
+/// What the audit reads of a shipment, kept with it at purchase (`audit_facts`): what was
+/// bought, the lane, the parcels and the charges as the carrier itemised them.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditFacts<'a> {
+    pub shipment_id: &'a str,
+    pub carrier: &'a str,
+    pub service_code: &'a str,
+    pub tracking_number: &'a str,
+    pub reference: Option<&'a str>,
+    pub total_amount: String,
+    pub total_currency: &'a str,
     pub from: End,
     pub to: End,
-    pub parcels: Vec<Parcel>,
-    /// The charges bought, as the carrier itemised them.
-    pub breakdown: Vec<Charge>,
+    pub parcels: &'a [Parcel],
+    pub breakdown: &'a [Charge],
 }
 
 /// The audit facts of a purchase, as stored.
-pub fn audit_facts_json(request: &RateRequest, breakdown: &[Charge]) -> String {
+pub fn audit_facts_json(
+    s: &crate::store::ShipmentRecord,
+    request: &RateRequest,
+    breakdown: &[Charge],
+) -> String {
     let end = |a: &shiphub_carriers::model::Address| End {
         country: a.country,
         postal_code: a.postal_code.clone(),
         residential: a.residential,
     };
     serde_json::to_string(&AuditFacts {
+        shipment_id: s.id.as_str(),
+        carrier: &s.carrier,
+        service_code: &s.service_code,
+        tracking_number: &s.tracking_number,
+        reference: s.reference.as_deref(),
+        total_amount: s.total.amount().to_string(),
+        total_currency: s.total.currency().code(),
         from: end(&request.from),
         to: end(&request.to),
-        parcels: request.parcels.clone(),
-        breakdown: breakdown.to_vec(),
+        parcels: &request.parcels,
+        breakdown,
     })
     .expect("audit facts serialize")
 }
 
-/// `audit_facts`, or for a shipment bought before they were kept, its request and waybill.
-/// (Plain optional fields, not `#[serde(flatten)]`: flattening buffers every value first.)
+/// `audit_facts` as read back, or for a shipment bought before they were kept, the same
+/// fields with its request and waybill. (Plain optional fields, not `#[serde(flatten)]`:
+/// flattening buffers every value first.)
 #[derive(Clone, Debug, Deserialize)]
 pub struct FactsDoc {
+    pub shipment_id: String,
+    pub carrier: String,
+    pub service_code: String,
+    pub tracking_number: String,
+    pub reference: Option<String>,
+    pub total_amount: String,
+    pub total_currency: String,
     from: Option<End>,
     to: Option<End>,
     parcels: Option<Vec<Parcel>>,
@@ -656,18 +686,28 @@ pub struct FactsDoc {
     waybill: Option<WaybillFacts>,
 }
 
+/// Lane, parcels and charges, from either form.
+struct Bought {
+    from: End,
+    to: End,
+    parcels: Vec<Parcel>,
+    breakdown: Vec<Charge>,
+}
+
 impl FactsDoc {
-    fn into_facts(self) -> Option<AuditFacts> {
-        if let (Some(from), Some(to), Some(parcels)) = (self.from, self.to, self.parcels) {
-            return Some(AuditFacts {
+    fn bought(&mut self) -> Option<Bought> {
+        if let (Some(from), Some(to), Some(parcels)) =
+            (self.from.take(), self.to.take(), self.parcels.take())
+        {
+            return Some(Bought {
                 from,
                 to,
                 parcels,
-                breakdown: self.breakdown.unwrap_or_default(),
+                breakdown: self.breakdown.take().unwrap_or_default(),
             });
         }
-        let (r, w) = (self.request?, self.waybill?);
-        Some(AuditFacts {
+        let (r, w) = (self.request.take()?, self.waybill.take()?);
+        Some(Bought {
             from: r.from,
             to: r.to,
             parcels: r.parcels,
@@ -703,30 +743,29 @@ pub struct WaybillFacts {
 /// its pieces while a package line bills one: its quote is left out (weight and surcharge
 /// rules still apply to the first parcel, which carries the master tracking number).
 pub fn expected(f: Facts) -> Result<ExpectedShipment, ReconcileError> {
+    let mut doc = f.shipment;
+    let bought = doc.bought();
     let corrupt = |what: &str, e: &dyn std::fmt::Display| {
         ReconcileError::Store(StoreError::Corrupt(format!(
             "shipment {} {what}: {e}",
-            f.shipment_id
+            doc.shipment_id
         )))
     };
-    let facts = f
-        .facts
-        .into_facts()
-        .ok_or_else(|| corrupt("audit facts", &"neither kept nor derivable"))?;
+    let facts = bought.ok_or_else(|| corrupt("audit facts", &"neither kept nor derivable"))?;
     let (req, wb) = (&facts, &facts);
     let single = req.parcels.len() == 1;
     let first = req.parcels.first();
-    let total = Decimal::from_str(&f.total_amount).map_err(|e| corrupt("total", &e))?;
-    let currency = Currency::from_str(&f.total_currency).ok();
+    let total = Decimal::from_str(&doc.total_amount).map_err(|e| corrupt("total", &e))?;
+    let currency = Currency::from_str(&doc.total_currency).ok();
     let promised_by = f
         .promised_date
         .as_deref()
         .and_then(|d| Date::parse(d, &time::format_description::well_known::Iso8601::DATE).ok())
         .map(|d| d.with_time(Time::MAX).assume_utc());
     Ok(ExpectedShipment {
-        tracking_number: f.tracking_number.clone(),
-        reference: f.reference.clone(),
-        service: billing_service(&f.carrier, &f.service_code),
+        tracking_number: doc.tracking_number.clone(),
+        reference: doc.reference.clone(),
+        service: billing_service(&doc.carrier, &doc.service_code),
         zone: None,
         declared_weight: first.map(|p| p.weight),
         declared_dimensions: first.and_then(|p| p.dimensions),
@@ -835,32 +874,33 @@ mod tests {
 
     const WAYBILL: &str = r#"{"pieces":["1Z1"],"carrier_shipment_id":"1Z1","breakdown":[{"kind":"base","description":"Base","amount":{"amount":"21.60","currency":"USD"}},{"kind":"fuel","code":"375","description":"Fuel","amount":{"amount":"3.24","currency":"USD"}}],"warnings":[],"carrier_label":"zpl"}"#;
 
-    /// A shipment bought before audit facts were kept (decoded from request and waybill).
-    fn facts(parcels: usize) -> Facts {
+    fn request_json(parcels: usize) -> String {
         let parcel = r#"{"weight":{"value":"2.5","unit":"kg"},"dimensions":{"length":"30","width":"20","height":"10","unit":"cm"}}"#;
-        ShipmentFacts {
-            shipment_id: "shp_1".into(),
-            carrier: "ups".into(),
-            service_code: "01".into(),
-            tracking_number: "1Z1".into(),
-            reference: Some("ORDER-1".into()),
-            total_amount: "24.84".into(),
-            total_currency: "USD".into(),
-            facts: serde_json::from_str(&format!(
-                r#"{{"request":{},"waybill":{}}}"#,
-                format!(
-                r#"{{"from":{{"name":"a","street":["s"],"city":"c","postal_code":"30301","country":"US"}},"to":{{"name":"b","street":["s"],"city":"c","postal_code":"94105","country":"US","residential":true}},"parcels":[{}],"service":"01","reference":"ORDER-1"}}"#,
-                vec![parcel; parcels].join(",")
-                ),
-                WAYBILL
-            ))
-            .unwrap(),
+        format!(
+            r#"{{"from":{{"name":"a","street":["s"],"city":"c","state":"GA","postal_code":"30301","country":"US"}},"to":{{"name":"b","street":["s"],"city":"c","state":"CA","postal_code":"94105","country":"US","residential":true}},"parcels":[{}]}}"#,
+            vec![parcel; parcels].join(",")
+        )
+    }
+
+    fn tracked(shipment: FactsDoc) -> Facts {
+        Facts {
+            shipment,
             voided_at: None,
-            created_at: datetime!(2026-11-16 10:00 UTC),
             delivered_at: Some(datetime!(2026-11-18 15:00 UTC)),
             promised_date: Some("2026-11-17".into()),
             service_class: Some("overnight".into()),
         }
+    }
+
+    /// A shipment bought before audit facts were kept (decoded from request and waybill).
+    fn facts(parcels: usize) -> Facts {
+        tracked(
+            serde_json::from_str(&format!(
+                r#"{{"shipment_id":"shp_1","carrier":"ups","service_code":"01","tracking_number":"1Z1","reference":"ORDER-1","total_amount":"24.84","total_currency":"USD","request":{},"waybill":{WAYBILL}}}"#,
+                request_json(parcels)
+            ))
+            .unwrap(),
+        )
     }
 
     #[test]
@@ -890,25 +930,44 @@ mod tests {
 
     #[test]
     fn facts_kept_at_purchase_give_the_same_expectation() {
-        let old = facts(1);
-        let legacy = expected(old.clone()).unwrap();
-        let doc: serde_json::Value = serde_json::to_value(&old.facts.clone().into_facts().unwrap()).unwrap();
-        let request: RateRequest = serde_json::from_value(serde_json::json!({
-            "from": {"name":"a","street":["s"],"city":"c","state":"GA","postal_code":"30301","country":"US"},
-            "to": {"name":"b","street":["s"],"city":"c","state":"CA","postal_code":"94105","country":"US","residential":true},
-            "parcels": doc["parcels"],
-        }))
-        .unwrap();
-        let breakdown: Vec<Charge> = serde_json::from_value(doc["breakdown"].clone()).unwrap();
-        let kept = Facts {
-            facts: serde_json::from_str(&audit_facts_json(&request, &breakdown)).unwrap(),
-            ..old
+        let legacy = expected(facts(1)).unwrap();
+        let request: RateRequest = serde_json::from_str(&request_json(1)).unwrap();
+        let waybill: serde_json::Value = serde_json::from_str(WAYBILL).unwrap();
+        let breakdown: Vec<Charge> = serde_json::from_value(waybill["breakdown"].clone()).unwrap();
+        let record = crate::store::ShipmentRecord {
+            id: crate::ids::ShipmentId::generate(),
+            carrier_account_id: crate::ids::AccountId::generate(),
+            carrier: "ups".into(),
+            service_code: "01".into(),
+            status: "purchased".into(),
+            tracking_number: "1Z1".into(),
+            reference: Some("ORDER-1".into()),
+            total: shiphub_carriers::model::Money::new(dec!(24.84), Currency::USD),
+            label_format: "zpl".into(),
+            request: String::new(),
+            waybill: String::new(),
+            created_at: datetime!(2026-11-16 10:00 UTC),
+            updated_at: datetime!(2026-11-16 10:00 UTC),
+            voided_at: None,
+            audit_facts: None,
         };
+        let kept = tracked(serde_json::from_str(&audit_facts_json(&record, &request, &breakdown)).unwrap());
         let e = expected(kept).unwrap();
-        assert_eq!(
-            (e.quoted_total, e.quoted, e.declared_weight, e.declared_dimensions, e.residential, e.lane),
-            (legacy.quoted_total, legacy.quoted, legacy.declared_weight, legacy.declared_dimensions, legacy.residential, legacy.lane)
-        );
+        let view = |e: &ExpectedShipment| {
+            format!(
+                "{} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+                e.tracking_number,
+                e.reference,
+                e.service,
+                e.quoted_total,
+                e.quoted,
+                e.declared_weight,
+                e.declared_dimensions,
+                e.residential,
+                e.lane
+            )
+        };
+        assert_eq!(view(&e), view(&legacy));
     }
 
     #[test]
@@ -927,7 +986,7 @@ mod tests {
         assert_eq!(billing_service("fedex", "FEDEX_GROUND"), None);
         assert_eq!(billing_service("dhl_express", "P").as_deref(), Some("P"));
         assert_eq!(billing_service("ups", "03").as_deref(), Some("003"));
-        f.total_amount = "twelve".into();
+        f.shipment.total_amount = "twelve".into();
         assert!(matches!(expected(f.clone()), Err(ReconcileError::Store(StoreError::Corrupt(_)))));
     }
 

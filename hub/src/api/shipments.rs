@@ -392,7 +392,7 @@ fn record(
         warnings: waybill.warnings,
         carrier_label,
     };
-    let record = ShipmentRecord {
+    let mut record = ShipmentRecord {
         id,
         carrier_account_id: account.clone(),
         carrier: carrier.to_string(),
@@ -407,8 +407,10 @@ fn record(
         created_at: now,
         updated_at: now,
         voided_at: None,
-        audit_facts: Some(crate::reconcile::audit_facts_json(&request.shipment, &stored.breakdown)),
+        audit_facts: None,
     };
+    let facts = crate::reconcile::audit_facts_json(&record, &request.shipment, &stored.breakdown);
+    record.audit_facts = Some(facts);
     Ok((record, docs))
 }
 

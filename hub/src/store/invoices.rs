@@ -33,31 +33,20 @@ pub struct ReconciliationRecord {
     pub completed_at: Option<OffsetDateTime>,
 }
 
-/// What the audit needs of a stored shipment. `F` is the caller's view of `audit_facts`
-/// (for shipments bought before that column, `{"request": …, "waybill": …}` instead).
+/// What the audit needs of a stored shipment: `F` is the caller's view of `audit_facts`
+/// (what was bought, kept at purchase; for shipments bought before that column, the same
+/// fields with `request` and `waybill` in place of the lane, parcels and charges), then what
+/// changes later.
 #[derive(Clone, Debug, serde::Deserialize)]
 pub struct ShipmentFacts<F> {
-    pub shipment_id: String,
-    pub carrier: String,
-    pub service_code: String,
-    pub tracking_number: String,
-    pub reference: Option<String>,
-    pub total_amount: String,
-    pub total_currency: String,
-    pub facts: F,
+    pub shipment: F,
     #[serde(deserialize_with = "opt_millis")]
     pub voided_at: Option<OffsetDateTime>,
-    #[serde(deserialize_with = "millis_de")]
-    pub created_at: OffsetDateTime,
     /// From the shipment's tracker.
     #[serde(deserialize_with = "opt_millis")]
     pub delivered_at: Option<OffsetDateTime>,
     pub promised_date: Option<String>,
     pub service_class: Option<String>,
-}
-
-fn millis_de<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<OffsetDateTime, D::Error> {
-    Ok(from_millis(serde::Deserialize::deserialize(d)?))
 }
 
 fn opt_millis<'de, D: serde::Deserializer<'de>>(
@@ -96,10 +85,17 @@ pub struct ReconciliationDone {
     pub summary: String,
 }
 
-/// A shipment's audit facts, or for one bought before they were kept, its request and
-/// waybill (the same text on both backends).
-const FACTS: &str =
-    "coalesce(s.audit_facts, '{\"request\":' || s.request || ',\"waybill\":' || s.waybill || '}')";
+/// A shipment's audit facts, or for one bought before they were kept, the same fields with
+/// its request and waybill (COALESCE evaluates the second only when the first is NULL).
+const SQLITE_FACTS: &str = "coalesce(s.audit_facts, '{\"shipment_id\":' || json_quote(s.id) || \
+     ',\"carrier\":' || json_quote(s.carrier) || ',\"service_code\":' || json_quote(s.service_code) || \
+     ',\"tracking_number\":' || json_quote(s.tracking_number) || ',\"reference\":' || json_quote(s.reference) || \
+     ',\"total_amount\":' || json_quote(s.total_amount) || ',\"total_currency\":' || json_quote(s.total_currency) || \
+     ',\"request\":' || s.request || ',\"waybill\":' || s.waybill || '}')";
+const POSTGRES_FACTS: &str = "coalesce(s.audit_facts, CAST(json_build_object('shipment_id', s.id, \
+     'carrier', s.carrier, 'service_code', s.service_code, 'tracking_number', s.tracking_number, \
+     'reference', s.reference, 'total_amount', s.total_amount, 'total_currency', s.total_currency, \
+     'request', CAST(s.request AS json), 'waybill', CAST(s.waybill AS json)) AS TEXT))";
 
 const REC_COLUMNS: &str = "id, carrier, status, file_sha256, file_bytes, rate_card, lines, packages, \
      error_count, summary, failure, created_at, updated_at, completed_at";
@@ -230,27 +226,23 @@ impl Store {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        // The whole answer as one JSON document of rows (each in `ShipmentFacts` field order,
-        // the facts nested), decoded in one pass: sqlx hands each row of a result from its
-        // SQLite thread to ours separately (a wake-up each) and copies every value, which
-        // dominated a large invoice's audit. SQLite writes the document by concatenation, the
-        // stored JSON verbatim (the hub wrote it; `json()` would parse it again).
+        // The whole answer as one JSON document of rows (each in `ShipmentFacts` field order),
+        // decoded in one pass: sqlx hands each row of a result from its SQLite thread to ours
+        // separately (a wake-up each) and copies every value, which dominated a large
+        // invoice's audit. SQLite writes the document by concatenation, the kept facts
+        // verbatim (JSON the hub wrote); the values around them are numbers, ISO dates and
+        // service-class words, which need no escaping.
         let doc = match self.backend {
-            Backend::Sqlite => {
-                "'[' || ifnull(group_concat('[' || json_quote(s.id) || ',' || json_quote(s.carrier) || ',' || \
-                 json_quote(s.service_code) || ',' || json_quote(s.tracking_number) || ',' || \
-                 json_quote(s.reference) || ',' || json_quote(s.total_amount) || ',' || \
-                 json_quote(s.total_currency) || ',' || {FACTS} || ',' || \
-                 json_quote(s.voided_at) || ',' || s.created_at || ',' || json_quote(t.delivered_at) || ',' || \
-                 json_quote(t.promised_date) || ',' || json_quote(t.service_class) || ']', ','), '') || ']'"
-            }
-            Backend::Postgres => {
-                "CAST(json_agg(json_build_array(s.id, s.carrier, s.service_code, s.tracking_number, s.reference, \
-                 s.total_amount, s.total_currency, CAST({FACTS} AS json), s.voided_at, \
-                 s.created_at, t.delivered_at, t.promised_date, t.service_class)) AS TEXT)"
-            }
+            Backend::Sqlite => format!(
+                "'[' || ifnull(group_concat('[' || {SQLITE_FACTS} || ',' || ifnull(s.voided_at, 'null') || ',' || \
+                 ifnull(t.delivered_at, 'null') || ',' || ifnull('\"' || t.promised_date || '\"', 'null') || ',' || \
+                 ifnull('\"' || t.service_class || '\"', 'null') || ']', ','), '') || ']'"
+            ),
+            Backend::Postgres => format!(
+                "CAST(json_agg(json_build_array(CAST({POSTGRES_FACTS} AS json), s.voided_at, t.delivered_at, \
+                 t.promised_date, t.service_class)) AS TEXT)"
+            ),
         };
-        let doc = doc.replace("{FACTS}", FACTS);
         let sql = format!(
             "SELECT {doc} AS f FROM shipments s LEFT JOIN trackers t ON t.shipment_id = s.id \
              WHERE s.tenant_id = $1 AND ($2 = '' OR s.carrier = $2) AND s.{column} IN {}",

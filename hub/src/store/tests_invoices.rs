@@ -240,17 +240,19 @@ async fn audit_lookups_find_shipments_with_their_trackers_within_a_tenant(store:
         .shipment_facts_by_tracking(&t, None, &keys(&[&s1.tracking_number, &s2.tracking_number, &s_other.tracking_number, "NOPE"]))
         .await
         .unwrap();
-    let mut ids: Vec<&str> = found.iter().map(|f| f.shipment_id.as_str()).collect();
+    let id_of = |f: &Facts| f.shipment["shipment_id"].as_str().unwrap().to_string();
+    let mut ids: Vec<String> = found.iter().map(id_of).collect();
     ids.sort();
-    let mut want = vec![s1.id.as_str(), s2.id.as_str()];
+    let mut want = vec![s1.id.to_string(), s2.id.to_string()];
     want.sort();
     assert_eq!(ids, want, "the other tenant's shipment must not be found");
-    let f1 = found.iter().find(|f| f.shipment_id == s1.id.as_str()).unwrap();
+    let f1 = found.iter().find(|f| id_of(f) == s1.id.as_str()).unwrap();
     assert_eq!(f1.delivered_at, Some(NOW + Duration::days(2)));
     assert_eq!(f1.promised_date.as_deref(), Some("2026-11-23"));
     assert_eq!(f1.service_class.as_deref(), Some("overnight"));
-    assert_eq!(f1.total_amount.parse::<rust_decimal::Decimal>().unwrap(), dec!(12.345));
-    let f2 = found.iter().find(|f| f.shipment_id == s2.id.as_str()).unwrap();
+    assert_eq!(f1.shipment["total_amount"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap(), dec!(12.345));
+    assert_eq!(f1.shipment["reference"], "ORDER-1");
+    let f2 = found.iter().find(|f| id_of(f) == s2.id.as_str()).unwrap();
     assert_eq!((f2.delivered_at, f2.promised_date.as_deref()), (None, None));
 
     // The carrier narrows; references find what tracking numbers do not.
@@ -264,8 +266,21 @@ async fn audit_lookups_find_shipments_with_their_trackers_within_a_tenant(store:
         .await
         .unwrap();
     assert_eq!(by_ref.len(), 1);
-    assert_eq!(by_ref[0].shipment_id, s2.id.as_str());
+    assert_eq!(id_of(&by_ref[0]), s2.id.as_str());
     let empty: Vec<Facts> = store.shipment_facts_by_tracking(&t, None, &[]).await.unwrap();
     assert!(empty.is_empty());
-    assert_eq!(f1.facts, serde_json::json!({"request": {"a": 1}, "waybill": {"b": 2}}), "no facts kept: request and waybill as stored");
+    assert_eq!(
+        (&f1.shipment["request"], &f1.shipment["waybill"]),
+        (&serde_json::json!({"a": 1}), &serde_json::json!({"b": 2})),
+        "no facts kept: request and waybill as stored"
+    );
+    // Facts kept at purchase are answered verbatim.
+    let mut s3 = shipment(&acc.id, 3);
+    s3.audit_facts = Some(format!(r#"{{"shipment_id":"{}","kept":true}}"#, s3.id));
+    store.insert_shipment(&t, &s3, &[], &[], None).await.unwrap();
+    let kept: Vec<Facts> = store
+        .shipment_facts_by_tracking(&t, None, &keys(&[&s3.tracking_number]))
+        .await
+        .unwrap();
+    assert_eq!(kept[0].shipment["kept"], true);
 }
