@@ -10,8 +10,8 @@
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
-use shiphub::ids::{AccountId, ShipmentId};
 use rust_decimal::Decimal;
+use shiphub::ids::{AccountId, ShipmentId};
 use shiphub::store::{ShipmentRecord, Store};
 use shiphub_carriers::model::{Currency, Money};
 use time::OffsetDateTime;
@@ -53,9 +53,11 @@ async fn main() {
     };
     let tracking = |i: usize| format!("1ZBENCH03{i:09}");
     // The audit facts the hub keeps with a purchase (the same for every bench shipment).
-    let ship: shiphub_carriers::model::ShipRequest = serde_json::from_str(request).expect("request");
+    let ship: shiphub_carriers::model::ShipRequest =
+        serde_json::from_str(request).expect("request");
     let breakdown: Vec<shiphub_carriers::model::Charge> = serde_json::from_value(
-        serde_json::from_str::<serde_json::Value>(&waybill("X")).expect("waybill")["breakdown"].clone(),
+        serde_json::from_str::<serde_json::Value>(&waybill("X")).expect("waybill")["breakdown"]
+            .clone(),
     )
     .expect("breakdown");
     let record = |id: &ShipmentId, tn: &str, reference: &str| ShipmentRecord {
@@ -184,7 +186,12 @@ async fn main() {
         writeln!(w, "{}", row("FSC", "FSC", "Fuel Surcharge", fuel, base)).expect("write");
         written += 2;
         if plant == 41 {
-            writeln!(w, "{}", row("ACC", "RES", "Residential Surcharge", "5.50", "0")).expect("write");
+            writeln!(
+                w,
+                "{}",
+                row("ACC", "RES", "Residential Surcharge", "5.50", "0")
+            )
+            .expect("write");
             written += 1;
         }
         pkg += 1;

@@ -107,8 +107,8 @@ fn format_of(a: &AuditArgs) -> Result<InvoiceFormat, String> {
                 .mapping
                 .as_ref()
                 .ok_or("--carrier generic needs --mapping FILE")?;
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
             InvoiceFormat::Generic(Box::new(
                 ColumnMapping::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))?,
             ))
@@ -143,7 +143,11 @@ fn create(path: &std::path::Path) -> Result<Box<dyn Write + Send>, String> {
 }
 
 /// Draws the bar from the parser's counters until `done`.
-fn progress_bar(progress: Arc<Progress>, total: u64, quiet: bool) -> Option<tokio::task::JoinHandle<()>> {
+fn progress_bar(
+    progress: Arc<Progress>,
+    total: u64,
+    quiet: bool,
+) -> Option<tokio::task::JoinHandle<()>> {
     if quiet {
         return None;
     }
@@ -200,7 +204,9 @@ pub async fn run(a: AuditArgs) -> Result<(), String> {
         cards,
         title: format!(
             "Freight reconciliation: {}",
-            a.file.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            a.file
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
         ),
     };
     let progress = Arc::new(Progress::default());

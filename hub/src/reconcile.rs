@@ -14,19 +14,19 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use futures_util::StreamExt;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use shiphub_carriers::model::{Charge, CountryCode, Currency, Parcel, RateRequest};
 use shiphub_rating::LaneEnd;
 use shiphub_rating::RateCards;
 use shiphub_rating::invoice::{
-    AuditSettings, AuditedPackage, Auditor, ChargeCategory, CsvReport,
-    DisputeExport, ExpectedCharge, ExpectedShipment, FuelRate, ImportSummary, InvoiceCarrier,
-    InvoiceFormat, InvoicePackage, InvoiceReader, JsonReport, ReportSummary, ShipmentIndex,
-    Tolerances, lookup_keys, render_pdf,
+    AuditSettings, AuditedPackage, Auditor, ChargeCategory, CsvReport, DisputeExport,
+    ExpectedCharge, ExpectedShipment, FuelRate, ImportSummary, InvoiceCarrier, InvoiceFormat,
+    InvoicePackage, InvoiceReader, JsonReport, ReportSummary, ShipmentIndex, Tolerances,
+    lookup_keys, render_pdf,
 };
 use time::{Date, Duration, OffsetDateTime, Time};
-use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::ids::{ReconciliationId, TenantId};
@@ -180,7 +180,10 @@ impl AuditSettingsDoc {
 }
 
 /// The tenant's stored settings, or the defaults.
-pub async fn load_settings(store: &Store, tenant: &TenantId) -> Result<AuditSettingsDoc, StoreError> {
+pub async fn load_settings(
+    store: &Store,
+    tenant: &TenantId,
+) -> Result<AuditSettingsDoc, StoreError> {
     match store.audit_settings(tenant).await? {
         Some(body) => serde_json::from_str(&body)
             .map_err(|e| StoreError::Corrupt(format!("audit settings: {e}"))),
@@ -373,7 +376,8 @@ pub async fn run(
                 inner: input,
                 progress: parse_progress.clone(),
             };
-            let mut reader = InvoiceReader::new(format, io::BufReader::with_capacity(1 << 20, input));
+            let mut reader =
+                InvoiceReader::new(format, io::BufReader::with_capacity(1 << 20, input));
             loop {
                 match reader.next_batch(BATCH) {
                     Ok(batch) if batch.is_empty() => {
@@ -454,7 +458,11 @@ pub async fn run(
                 w.write_all(&render_pdf(&summary, &title))?;
                 w.flush()?;
             }
-            if recording && audited_tx.blocking_send((Vec::new(), take_chunks())).is_err() {
+            if recording
+                && audited_tx
+                    .blocking_send((Vec::new(), take_chunks()))
+                    .is_err()
+            {
                 return Err(ReconcileError::Internal("the recorder stopped".into()));
             }
             Ok(summary)
@@ -583,8 +591,10 @@ async fn lookup(
     let mut facts: Vec<Facts> = store
         .shipment_facts_by_tracking(tenant, carrier, &keys.tracking_numbers)
         .await?;
-    let found: std::collections::HashSet<&str> =
-        facts.iter().map(|f| f.shipment.tracking_number.as_str()).collect();
+    let found: std::collections::HashSet<&str> = facts
+        .iter()
+        .map(|f| f.shipment.tracking_number.as_str())
+        .collect();
     let mut refs: Vec<String> = batch
         .iter()
         .filter(|p| !found.contains(p.tracking_number.as_str()))
@@ -594,14 +604,23 @@ async fn lookup(
     refs.sort_unstable();
     refs.dedup();
     if !refs.is_empty() {
-        let known: std::collections::HashSet<String> =
-            facts.iter().map(|f| f.shipment.shipment_id.clone()).collect();
+        let known: std::collections::HashSet<String> = facts
+            .iter()
+            .map(|f| f.shipment.shipment_id.clone())
+            .collect();
         let by_ref: Vec<Facts> = store
             .shipment_facts_by_reference(tenant, carrier, &refs)
             .await?;
-        facts.extend(by_ref.into_iter().filter(|f| !known.contains(&f.shipment.shipment_id)));
+        facts.extend(
+            by_ref
+                .into_iter()
+                .filter(|f| !known.contains(&f.shipment.shipment_id)),
+        );
     }
-    let numbers: Vec<String> = facts.iter().map(|f| f.shipment.tracking_number.clone()).collect();
+    let numbers: Vec<String> = facts
+        .iter()
+        .map(|f| f.shipment.tracking_number.clone())
+        .collect();
     let mut earlier: HashMap<String, Vec<String>> = HashMap::new();
     for (tn, inv) in store.earlier_billings(tenant, &numbers).await? {
         earlier.entry(tn).or_default().push(inv);
@@ -610,7 +629,10 @@ async fn lookup(
     let mut shipments = Vec::with_capacity(facts.len());
     for f in facts {
         if recording {
-            ids.insert(f.shipment.tracking_number.clone(), f.shipment.shipment_id.clone());
+            ids.insert(
+                f.shipment.tracking_number.clone(),
+                f.shipment.shipment_id.clone(),
+            );
         }
         let mut e = expected(f)?;
         e.previously_billed = earlier.remove(&e.tracking_number).unwrap_or_default();
@@ -781,10 +803,7 @@ pub fn expected(f: Facts) -> Result<ExpectedShipment, ReconcileError> {
         voided_at: f.voided_at,
         delivered_at: f.delivered_at,
         promised_by,
-        guaranteed: matches!(
-            f.service_class.as_deref(),
-            Some("overnight" | "express")
-        ),
+        guaranteed: matches!(f.service_class.as_deref(), Some("overnight" | "express")),
         lane: Some((
             LaneEnd {
                 country: req.from.country,
@@ -845,12 +864,17 @@ pub async fn finish(
                     "url": format!("/v1/reconciliations/{id}"),
                 }),
             };
-            match store.complete_reconciliation(tenant, id, &done, &event, now).await {
+            match store
+                .complete_reconciliation(tenant, id, &done, &event, now)
+                .await
+            {
                 Ok(true) => {
                     tracing::info!(reconciliation = %id, lines = done.lines, "reconciliation completed");
                     Ok(())
                 }
-                Ok(false) => Err("the import was taken for abandoned before it finished".to_string()),
+                Ok(false) => {
+                    Err("the import was taken for abandoned before it finished".to_string())
+                }
                 Err(e) => Err(e.to_string()),
             }
         }
@@ -906,7 +930,11 @@ mod tests {
     #[test]
     fn a_stored_shipment_becomes_what_the_audit_expects() {
         let e = expected(facts(1)).unwrap();
-        assert_eq!(e.service.as_deref(), Some("001"), "UPS bills service 01 as 001");
+        assert_eq!(
+            e.service.as_deref(),
+            Some("001"),
+            "UPS bills service 01 as 001"
+        );
         assert_eq!(e.quoted_total, Some(dec!(24.84)));
         assert_eq!(
             e.quoted
@@ -920,7 +948,10 @@ mod tests {
         );
         assert_eq!(e.residential, Some(true));
         assert!(e.guaranteed, "overnight service is guaranteed");
-        assert_eq!(e.promised_by, Some(datetime!(2026-11-17 23:59:59.999999999 UTC)));
+        assert_eq!(
+            e.promised_by,
+            Some(datetime!(2026-11-17 23:59:59.999999999 UTC))
+        );
         assert_eq!(e.delivered_at, Some(datetime!(2026-11-18 15:00 UTC)));
         let (from, to) = e.lane.unwrap();
         assert_eq!(from.postal_code.as_deref(), Some("30301"));
@@ -951,7 +982,9 @@ mod tests {
             voided_at: None,
             audit_facts: None,
         };
-        let kept = tracked(serde_json::from_str(&audit_facts_json(&record, &request, &breakdown)).unwrap());
+        let kept = tracked(
+            serde_json::from_str(&audit_facts_json(&record, &request, &breakdown)).unwrap(),
+        );
         let e = expected(kept).unwrap();
         let view = |e: &ExpectedShipment| {
             format!(
@@ -975,7 +1008,10 @@ mod tests {
         let e = expected(facts(2)).unwrap();
         assert_eq!(e.quoted_total, None);
         assert!(e.quoted.is_empty());
-        assert!(e.declared_weight.is_some(), "the first parcel's weight still applies");
+        assert!(
+            e.declared_weight.is_some(),
+            "the first parcel's weight still applies"
+        );
     }
 
     #[test]
@@ -987,7 +1023,10 @@ mod tests {
         assert_eq!(billing_service("dhl_express", "P").as_deref(), Some("P"));
         assert_eq!(billing_service("ups", "03").as_deref(), Some("003"));
         f.shipment.total_amount = "twelve".into();
-        assert!(matches!(expected(f.clone()), Err(ReconcileError::Store(StoreError::Corrupt(_)))));
+        assert!(matches!(
+            expected(f.clone()),
+            Err(ReconcileError::Store(StoreError::Corrupt(_)))
+        ));
     }
 
     #[test]

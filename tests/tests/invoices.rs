@@ -257,8 +257,16 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
             fuel: charge("fuel"),
         });
     }
-    let [clean, heavier, residential, voided, overbilled, by_reference, fuel_high, rebilled] =
-        <[Bought; 8]>::try_from(bought.clone()).unwrap();
+    let [
+        clean,
+        heavier,
+        residential,
+        voided,
+        overbilled,
+        by_reference,
+        fuel_high,
+        rebilled,
+    ] = <[Bought; 8]>::try_from(bought.clone()).unwrap();
     let (s, v) = api
         .post(&format!("/v1/shipments/{}/void", voided.id), json!({}))
         .await;
@@ -376,7 +384,10 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
         (heavier.tracking.clone(), set(&["weight_adjustment"])),
         (residential.tracking.clone(), set(&["residential_fee"])),
         (voided.tracking.clone(), set(&["billed_after_void"])),
-        (overbilled.tracking.clone(), set(&["base_rate_off_contract"])),
+        (
+            overbilled.tracking.clone(),
+            set(&["base_rate_off_contract"]),
+        ),
         ("1ZSIM9990312345675".to_string(), set(&[])),
         (fuel_high.tracking.clone(), set(&["fuel_off_table"])),
         (stranger.tracking.clone(), set(&["unknown_shipment"])),
@@ -398,7 +409,9 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
     assert_eq!(recoverable, want, "{rec}");
 
     // The other reports.
-    let (s, json_report) = api.get(&format!("/v1/reconciliations/{id}/report.json")).await;
+    let (s, json_report) = api
+        .get(&format!("/v1/reconciliations/{id}/report.json"))
+        .await;
     assert_eq!(s, StatusCode::OK, "{json_report}");
     let (s, dispute) = api
         .bytes(&format!("/v1/reconciliations/{id}/dispute.csv"))
@@ -408,7 +421,10 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
     for t in [&heavier.tracking, &voided.tracking, &overbilled.tracking] {
         assert!(dispute.contains(t.as_str()), "{t} not disputed:\n{dispute}");
     }
-    assert!(!dispute.contains(&clean.tracking), "clean package disputed:\n{dispute}");
+    assert!(
+        !dispute.contains(&clean.tracking),
+        "clean package disputed:\n{dispute}"
+    );
     let (s, pdf) = api
         .bytes(&format!("/v1/reconciliations/{id}/report.pdf"))
         .await;
@@ -418,10 +434,17 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.pdf");
         std::fs::write(&path, &pdf).unwrap();
-        let out = Command::new("pdftotext").arg(&path).arg("-").output().unwrap();
+        let out = Command::new("pdftotext")
+            .arg(&path)
+            .arg("-")
+            .output()
+            .unwrap();
         assert!(out.status.success());
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(text.contains(&recoverable.to_string()), "total missing:\n{text}");
+        assert!(
+            text.contains(&recoverable.to_string()),
+            "total missing:\n{text}"
+        );
         assert!(text.contains(&voided.tracking), "top line missing:\n{text}");
     }
 
@@ -442,7 +465,10 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
     assert_eq!(again["id"], id.as_str());
     let (s, refused) = api.upload("carrier=ups", &file, None).await;
     assert_eq!(s, StatusCode::CONFLICT, "{refused}");
-    assert!(refused["detail"].as_str().unwrap().contains(&id), "{refused}");
+    assert!(
+        refused["detail"].as_str().unwrap().contains(&id),
+        "{refused}"
+    );
 
     // The CLI audits the first file the same way (re-reading an invoice is not billing twice).
     let dir = tempfile::tempdir().unwrap();
@@ -456,9 +482,16 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
         .env_remove("SHIPHUB_MASTER_KEY")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(&format!("{} lines", rows.len())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{} lines", rows.len())),
+        "{stderr}"
+    );
     assert!(stderr.contains(&format!("line {bad_line}:")), "{stderr}");
     assert_eq!(
         std::fs::read_to_string(&out_csv).unwrap(),
@@ -467,7 +500,8 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
     );
 
     // A later invoice billing one package again is a duplicate.
-    let second: String = billed_as_quoted("000000A1B2C3480", &rebilled, &rebilled.tracking).join("\n");
+    let second: String =
+        billed_as_quoted("000000A1B2C3480", &rebilled, &rebilled.tracking).join("\n");
     let (s, started) = api.upload("carrier=ups", &second, None).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{started}");
     let id2 = started["id"].as_str().unwrap().to_string();
@@ -488,13 +522,24 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
         .await;
     assert_eq!(s, StatusCode::OK);
     let out = Command::new(common::binary())
-        .args(["audit", path.to_str().unwrap(), "--carrier", "ups", "--quiet", "--out"])
+        .args([
+            "audit",
+            path.to_str().unwrap(),
+            "--carrier",
+            "ups",
+            "--quiet",
+            "--out",
+        ])
         .arg(&out_csv)
         .args(["--database-url", &hub.db_url])
         .env_remove("SHIPHUB_MASTER_KEY")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let tolerant = reasons_by_tracking(&std::fs::read_to_string(&out_csv).unwrap());
     assert_eq!(tolerant[&overbilled.tracking], set(&[]));
     assert_eq!(tolerant[&heavier.tracking], set(&["weight_adjustment"]));
@@ -525,12 +570,18 @@ async fn bad_requests_name_the_field_and_keep_nothing() {
     let (s, p) = api.upload("carrier=ups", "", None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     let (s, p) = api
-        .put("/v1/audit-settings", json!({"tolerances": {"amount": "-1"}}))
+        .put(
+            "/v1/audit-settings",
+            json!({"tolerances": {"amount": "-1"}}),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(p["errors"][0]["pointer"], "/tolerances/amount", "{p}");
     let (s, p) = api
-        .put("/v1/audit-settings", json!({"contract_cards": {"ups": "nope"}}))
+        .put(
+            "/v1/audit-settings",
+            json!({"contract_cards": {"ups": "nope"}}),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(p["errors"][0]["pointer"], "/contract_cards/ups", "{p}");
@@ -581,7 +632,10 @@ async fn a_mapped_csv_is_reconciled_against_any_carriers_shipments() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let p: Value = res.json().await.unwrap();
-    assert!(p["detail"].as_str().unwrap().contains("invoice_number"), "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("invoice_number"),
+        "{p}"
+    );
     let mapping = "carrier = \"other\"\ncurrency = \"USD\"\ndelimiter = \";\"\n\
         [columns]\ntracking_number = \"Tracking\"\ninvoice_number = \"Invoice\"\n\
         invoice_date = \"Date\"\ncharge_code = \"Code\"\ncharge_amount = \"Amount\"\n\
@@ -593,7 +647,10 @@ async fn a_mapped_csv_is_reconciled_against_any_carriers_shipments() {
     let mut file = String::from("Tracking;Invoice;Date;Code;Amount\n");
     for c in b["breakdown"].as_array().unwrap() {
         let kind = c["kind"].as_str().unwrap();
-        file += &format!("{tracking};R-1;2026-11-21;{kind};{}\n", c["amount"]["amount"].as_str().unwrap());
+        file += &format!(
+            "{tracking};R-1;2026-11-21;{kind};{}\n",
+            c["amount"]["amount"].as_str().unwrap()
+        );
     }
     file += "UNKNOWN-1;R-1;2026-11-21;base;9.99\n";
     let (s, started) = api
@@ -613,7 +670,10 @@ async fn a_mapped_csv_is_reconciled_against_any_carriers_shipments() {
         found["UNKNOWN-1"],
         ["unknown_shipment".to_string()].into_iter().collect()
     );
-    assert_eq!(dec(&rec["summary"]["report"]["total"]["recoverable"]), Decimal::new(999, 2));
+    assert_eq!(
+        dec(&rec["summary"]["report"]["total"]["recoverable"]),
+        Decimal::new(999, 2)
+    );
 
     // Invoice files are far above the API's 1 MiB body limit: streamed, not refused.
     let mut big = String::from("Tracking;Invoice;Date;Code;Amount;Note\n");
@@ -622,10 +682,15 @@ async fn a_mapped_csv_is_reconciled_against_any_carriers_shipments() {
         big += &format!("NOBODY-{i:06};R-2;2026-11-21;base;1.00;{note}\n");
     }
     assert!(big.len() > 1 << 20);
-    let (s, started) = api.upload("carrier=generic&mapping=regional", &big, None).await;
+    let (s, started) = api
+        .upload("carrier=generic&mapping=regional", &big, None)
+        .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{started}");
     let rec = api.settled(started["id"].as_str().unwrap()).await;
     assert_eq!(rec["status"], "completed", "{rec}");
     assert_eq!(rec["packages"], 12_000, "{rec}");
-    assert_eq!(dec(&rec["summary"]["report"]["total"]["recoverable"]), Decimal::new(12_000, 0));
+    assert_eq!(
+        dec(&rec["summary"]["report"]["total"]["recoverable"]),
+        Decimal::new(12_000, 0)
+    );
 }

@@ -324,7 +324,13 @@ mod tests {
         );
         for (code, _) in CURRENCIES {
             assert_eq!(code.parse::<Currency>().unwrap().code(), *code);
-            assert_eq!(code.to_ascii_lowercase().parse::<Currency>().unwrap().code(), *code);
+            assert_eq!(
+                code.to_ascii_lowercase()
+                    .parse::<Currency>()
+                    .unwrap()
+                    .code(),
+                *code
+            );
         }
         assert_eq!(" usd ".parse::<Currency>().unwrap(), Currency::USD);
         for bad in ["", "US", "USDD", "ZZZ", "AA", "U$D"] {

@@ -141,10 +141,9 @@ async fn format_for(
     tenant: &TenantId,
     q: &InvoiceQuery,
 ) -> Result<(String, InvoiceFormat), ApiError> {
-    let code = q
-        .carrier
-        .as_deref()
-        .ok_or_else(|| ApiError::field("/carrier", "required: ups, fedex, dhl_express or generic"))?;
+    let code = q.carrier.as_deref().ok_or_else(|| {
+        ApiError::field("/carrier", "required: ups, fedex, dhl_express or generic")
+    })?;
     let format = match code {
         "ups" => InvoiceFormat::Ups,
         "fedex" => InvoiceFormat::Fedex {
@@ -154,7 +153,10 @@ async fn format_for(
         "dhl_express" => InvoiceFormat::DhlExpress,
         "generic" => {
             let name = q.mapping.as_deref().ok_or_else(|| {
-                ApiError::field("/mapping", "required with carrier=generic: a stored mapping's name")
+                ApiError::field(
+                    "/mapping",
+                    "required with carrier=generic: a stored mapping's name",
+                )
             })?;
             let body = app
                 .store
@@ -173,7 +175,10 @@ async fn format_for(
         }
     };
     if q.currency.is_some() && code != "fedex" {
-        return Err(ApiError::field("/currency", "only FedEx files need a currency"));
+        return Err(ApiError::field(
+            "/currency",
+            "only FedEx files need a currency",
+        ));
     }
     Ok((code.to_string(), format))
 }
@@ -186,7 +191,12 @@ pub async fn contract_card(
     asked: Option<&str>,
     settings: &AuditSettingsDoc,
 ) -> Result<(Option<String>, Option<RateCards>), ApiError> {
-    let name = asked.or_else(|| settings.contract_cards.get(carrier.code()).map(String::as_str));
+    let name = asked.or_else(|| {
+        settings
+            .contract_cards
+            .get(carrier.code())
+            .map(String::as_str)
+    });
     let Some(name) = name else {
         return Ok((None, None));
     };
@@ -254,8 +264,14 @@ async fn post_invoice(
 ) -> Result<Response, ApiError> {
     let (code, format) = format_for(&app, &tenant, &q).await?;
     let doc = reconcile::load_settings(&app.store, &tenant).await?;
-    let (card_name, cards) =
-        contract_card(&app.store, &tenant, format.carrier(), q.rate_card.as_deref(), &doc).await?;
+    let (card_name, cards) = contract_card(
+        &app.store,
+        &tenant,
+        format.carrier(),
+        q.rate_card.as_deref(),
+        &doc,
+    )
+    .await?;
     let (file, sha, bytes) = spool(body).await?;
     let scope = format!(
         "POST /v1/invoices?carrier={code}&currency={}&mapping={}&rate_card={}",
@@ -266,45 +282,51 @@ async fn post_invoice(
     let app2 = app.clone();
     let tenant2 = tenant.clone();
     let body_hash = sha.clone();
-    Ok(idempotency::run(&app, &tenant, key, &scope, &body_hash, |owned| async move {
-        if let Some(earlier) = app2.store.reconciliation_of_file(&tenant2, &code, &sha).await? {
-            return Err(ApiError::Conflict(format!(
-                "this file was already imported as {} ({})",
-                earlier.id, earlier.status
-            )));
-        }
-        let now = OffsetDateTime::now_utc();
-        let rec = ReconciliationRecord {
-            id: ReconciliationId::generate(),
-            carrier: code.clone(),
-            status: "running".into(),
-            file_sha256: sha,
-            file_bytes: bytes as i64,
-            rate_card: card_name,
-            lines: 0,
-            packages: 0,
-            error_count: 0,
-            summary: None,
-            failure: None,
-            created_at: now,
-            updated_at: now,
-            completed_at: None,
-        };
-        let answer = Answer::json(StatusCode::ACCEPTED, &rec_out(&rec)?);
-        app2.store
-            .begin_reconciliation(&tenant2, &rec, answer.completion(&owned).as_ref())
-            .await?;
-        let plan = Plan {
-            tenant: tenant2.clone(),
-            format,
-            settings: doc.to_settings(),
-            cards,
-            title: format!("Freight reconciliation {} ({code})", rec.id),
-        };
-        tokio::spawn(import(app2.store.clone(), plan, rec.id.clone(), code, file));
-        Ok(answer)
-    })
-    .await)
+    Ok(
+        idempotency::run(&app, &tenant, key, &scope, &body_hash, |owned| async move {
+            if let Some(earlier) = app2
+                .store
+                .reconciliation_of_file(&tenant2, &code, &sha)
+                .await?
+            {
+                return Err(ApiError::Conflict(format!(
+                    "this file was already imported as {} ({})",
+                    earlier.id, earlier.status
+                )));
+            }
+            let now = OffsetDateTime::now_utc();
+            let rec = ReconciliationRecord {
+                id: ReconciliationId::generate(),
+                carrier: code.clone(),
+                status: "running".into(),
+                file_sha256: sha,
+                file_bytes: bytes as i64,
+                rate_card: card_name,
+                lines: 0,
+                packages: 0,
+                error_count: 0,
+                summary: None,
+                failure: None,
+                created_at: now,
+                updated_at: now,
+                completed_at: None,
+            };
+            let answer = Answer::json(StatusCode::ACCEPTED, &rec_out(&rec)?);
+            app2.store
+                .begin_reconciliation(&tenant2, &rec, answer.completion(&owned).as_ref())
+                .await?;
+            let plan = Plan {
+                tenant: tenant2.clone(),
+                format,
+                settings: doc.to_settings(),
+                cards,
+                title: format!("Freight reconciliation {} ({code})", rec.id),
+            };
+            tokio::spawn(import(app2.store.clone(), plan, rec.id.clone(), code, file));
+            Ok(answer)
+        })
+        .await,
+    )
 }
 
 /// Runs an import to its end: completed with its event, or failed with nothing kept.
@@ -382,7 +404,11 @@ async fn list_reconciliations(
     }))
 }
 
-async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<ReconciliationRecord, ApiError> {
+async fn load(
+    app: &AppState,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<ReconciliationRecord, ApiError> {
     let id = ReconciliationId::parse(id).ok_or(ApiError::NotFound("reconciliation"))?;
     app.store
         .get_reconciliation(tenant, &id)
@@ -435,7 +461,10 @@ async fn download(
         let tenant = tenant.clone();
         let rid = rid.clone();
         async move {
-            match store.reconciliation_file_chunk(&tenant, &rid, kind, seq).await {
+            match store
+                .reconciliation_file_chunk(&tenant, &rid, kind, seq)
+                .await
+            {
                 Ok(Some(bytes)) => Some((Ok::<_, std::io::Error>(bytes), seq + 1)),
                 Ok(None) => None,
                 Err(e) => Some((Err(std::io::Error::other(e.to_string())), i64::MAX)),
@@ -459,7 +488,9 @@ async fn get_settings(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
 ) -> Result<axum::Json<AuditSettingsDoc>, ApiError> {
-    Ok(axum::Json(reconcile::load_settings(&app.store, &tenant).await?))
+    Ok(axum::Json(
+        reconcile::load_settings(&app.store, &tenant).await?,
+    ))
 }
 
 /// Replaces the tenant's audit settings: tolerances, published fuel tables and the contract
@@ -476,7 +507,12 @@ async fn put_settings(
     doc.validate()
         .map_err(|(pointer, detail)| ApiError::field(pointer, detail))?;
     for (carrier, name) in &doc.contract_cards {
-        if app.store.rate_card_versions(&tenant, name).await?.is_empty() {
+        if app
+            .store
+            .rate_card_versions(&tenant, name)
+            .await?
+            .is_empty()
+        {
             return Err(ApiError::field(
                 format!("/contract_cards/{carrier}"),
                 format!("no rate card named `{name}`"),
@@ -502,7 +538,12 @@ async fn put_mapping(
     Path(name): Path<String>,
     body: String,
 ) -> Result<Response, ApiError> {
-    if name.is_empty() || name.len() > 64 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         return Err(ApiError::field("/name", "1 to 64 letters, digits, - or _"));
     }
     ColumnMapping::from_toml(&body).map_err(|e| ApiError::field("/", e.to_string()))?;
@@ -510,6 +551,10 @@ async fn put_mapping(
         .store
         .put_invoice_mapping(&tenant, &name, &body, OffsetDateTime::now_utc())
         .await?;
-    let status = if new { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, axum::Json(serde_json::json!({ "name": name }))).into_response())
 }

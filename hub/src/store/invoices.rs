@@ -165,7 +165,8 @@ impl Store {
         tenant: &TenantId,
         id: &ReconciliationId,
     ) -> Result<Option<ReconciliationRecord>> {
-        let sql = format!("SELECT {REC_COLUMNS} FROM reconciliations WHERE tenant_id = $1 AND id = $2");
+        let sql =
+            format!("SELECT {REC_COLUMNS} FROM reconciliations WHERE tenant_id = $1 AND id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
             .bind(id.as_str())
@@ -323,29 +324,14 @@ impl Store {
         }
         let mut seq = first_seq;
         for rows in packages.chunks(INSERT_ROWS) {
-            let mut sql = String::from(
+            let values: Vec<String> = (0..rows.len())
+                .map(|i| format!("({})", super::markers(self.backend, 1 + i * 10, 10)))
+                .collect();
+            let sql = format!(
                 "INSERT INTO invoice_packages (reconciliation_id, seq, tenant_id, invoice_number, \
-                 tracking_number, shipment_id, bills_shipment, billed, recoverable, reasons) VALUES ",
+                 tracking_number, shipment_id, bills_shipment, billed, recoverable, reasons) VALUES {}",
+                values.join(",")
             );
-            for i in 0..rows.len() {
-                let b = i * 10;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!(
-                    "(${},${},${},${},${},${},${},${},${},${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9,
-                    b + 10
-                ));
-            }
             // A full chunk always has the same text (cached); the last one of an import not.
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(rows.len() == INSERT_ROWS);
             for p in rows {
@@ -522,11 +508,12 @@ impl Store {
     }
 
     pub async fn invoice_mapping(&self, tenant: &TenantId, name: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT body FROM invoice_mappings WHERE tenant_id = $1 AND name = $2")
-            .bind(tenant.as_str())
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT body FROM invoice_mappings WHERE tenant_id = $1 AND name = $2")
+                .bind(tenant.as_str())
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| r.try_get("body").map_err(Into::into))
             .transpose()
     }
@@ -584,6 +571,8 @@ fn rec_from_row(r: &AnyRow) -> Result<ReconciliationRecord> {
         failure: r.try_get("failure")?,
         created_at: from_millis(r.try_get("created_at")?),
         updated_at: from_millis(r.try_get("updated_at")?),
-        completed_at: r.try_get::<Option<i64>, _>("completed_at")?.map(from_millis),
+        completed_at: r
+            .try_get::<Option<i64>, _>("completed_at")?
+            .map(from_millis),
     })
 }

@@ -816,3 +816,22 @@ fn shipment_from_row(r: &AnyRow) -> Result<ShipmentRecord> {
         audit_facts: None,
     })
 }
+
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `placeholders` for the long multi-row statements, whose binds come in the order their
+/// markers appear and each once: on SQLite anonymous `?`. A numbered marker costs SQLite a walk
+/// of every marker before it, when it parses the statement and again when each value is bound
+/// (`sqlite3_bind_parameter_name`), so a statement with P numbered markers costs O(P²): with
+/// thousands of binds that was most of the writer's time.
+pub(crate) fn markers(backend: Backend, from: usize, n: usize) -> String {
+    match backend {
+        Backend::Postgres => placeholders(from, n),
+        Backend::Sqlite => vec!["?"; n].join(", "),
+    }
+}

@@ -94,7 +94,14 @@ async fn an_import_counts_only_once_completed_and_a_failed_one_leaves_nothing(st
         .await
         .unwrap();
     store
-        .add_to_reconciliation(&t, &r.id, 450, &[row("INV1", "1ZLAST", true)], &[chunk(1, b"x\n")], NOW)
+        .add_to_reconciliation(
+            &t,
+            &r.id,
+            450,
+            &[row("INV1", "1ZLAST", true)],
+            &[chunk(1, b"x\n")],
+            NOW,
+        )
         .await
         .unwrap();
     assert!(
@@ -109,11 +116,24 @@ async fn an_import_counts_only_once_completed_and_a_failed_one_leaves_nothing(st
         None,
         "a running import's reports must not be served"
     );
-    let of_file = store.reconciliation_of_file(&t, "ups", "aaa").await.unwrap();
+    let of_file = store
+        .reconciliation_of_file(&t, "ups", "aaa")
+        .await
+        .unwrap();
     assert_eq!(of_file.map(|x| x.status), Some("running".to_string()));
 
-    assert!(store.complete_reconciliation(&t, &r.id, &done(), &event(&r.id), NOW).await.unwrap());
-    assert!(!store.complete_reconciliation(&t, &r.id, &done(), &event(&r.id), NOW).await.unwrap());
+    assert!(
+        store
+            .complete_reconciliation(&t, &r.id, &done(), &event(&r.id), NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .complete_reconciliation(&t, &r.id, &done(), &event(&r.id), NOW)
+            .await
+            .unwrap()
+    );
     assert_eq!(
         earlier(&store, &t, &["1Z0000", "1Z0001", "1ZLAST", "1ZNONE"]).await,
         vec![
@@ -125,33 +145,79 @@ async fn an_import_counts_only_once_completed_and_a_failed_one_leaves_nothing(st
     assert!(earlier(&store, &other, &["1Z0000"]).await.is_empty());
     let mut file = Vec::new();
     for seq in 0.. {
-        match store.reconciliation_file_chunk(&t, &r.id, "report.csv", seq).await.unwrap() {
+        match store
+            .reconciliation_file_chunk(&t, &r.id, "report.csv", seq)
+            .await
+            .unwrap()
+        {
             Some(c) => file.extend(c),
             None => break,
         }
     }
     assert_eq!(file, b"line,x\n");
-    assert_eq!(store.reconciliation_file_chunk(&other, &r.id, "report.csv", 0).await.unwrap(), None);
+    assert_eq!(
+        store
+            .reconciliation_file_chunk(&other, &r.id, "report.csv", 0)
+            .await
+            .unwrap(),
+        None
+    );
     let got = store.get_reconciliation(&t, &r.id).await.unwrap().unwrap();
-    assert_eq!((got.status.as_str(), got.lines, got.packages, got.error_count), ("completed", 4, 3, 1));
+    assert_eq!(
+        (
+            got.status.as_str(),
+            got.lines,
+            got.packages,
+            got.error_count
+        ),
+        ("completed", 4, 3, 1)
+    );
     assert!(got.completed_at.is_some());
-    assert!(store.get_reconciliation(&other, &r.id).await.unwrap().is_none());
+    assert!(
+        store
+            .get_reconciliation(&other, &r.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let events = store.list_events(&t, None, 10).await.unwrap();
-    assert_eq!(events.iter().filter(|e| e.kind == "reconciliation.completed").count(), 1);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.kind == "reconciliation.completed")
+            .count(),
+        1
+    );
 
     // A failed import: its rows and files are gone, the same file may be imported again.
     let f = rec("bbb");
     store.begin_reconciliation(&t, &f, None).await.unwrap();
     store
-        .add_to_reconciliation(&t, &f.id, 0, &[row("INV2", "1ZFAIL", true)], &[chunk(0, b"y")], NOW)
+        .add_to_reconciliation(
+            &t,
+            &f.id,
+            0,
+            &[row("INV2", "1ZFAIL", true)],
+            &[chunk(0, b"y")],
+            NOW,
+        )
         .await
         .unwrap();
-    store.fail_reconciliation(&t, &f.id, "broken file", NOW).await.unwrap();
+    store
+        .fail_reconciliation(&t, &f.id, "broken file", NOW)
+        .await
+        .unwrap();
     let failed = store.get_reconciliation(&t, &f.id).await.unwrap().unwrap();
     assert_eq!(failed.status, "failed");
     assert_eq!(failed.failure.as_deref(), Some("broken file"));
     assert!(earlier(&store, &t, &["1ZFAIL"]).await.is_empty());
-    assert!(store.reconciliation_of_file(&t, "ups", "bbb").await.unwrap().is_none());
+    assert!(
+        store
+            .reconciliation_of_file(&t, "ups", "bbb")
+            .await
+            .unwrap()
+            .is_none()
+    );
     let n: i64 = sqlx::Row::try_get(
         &sqlx::query("SELECT COUNT(*) AS n FROM invoice_packages WHERE reconciliation_id = $1")
             .bind(f.id.as_str())
@@ -170,8 +236,14 @@ async fn an_import_counts_only_once_completed_and_a_failed_one_leaves_nothing(st
         "nothing is added to an import that is no longer running"
     );
     let listed = store.list_reconciliations(&t, None, 10).await.unwrap();
-    assert_eq!(listed.iter().map(|x| &x.id).collect::<Vec<_>>(), [&f.id, &r.id]);
-    let page2 = store.list_reconciliations(&t, Some(&f.id), 10).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|x| &x.id).collect::<Vec<_>>(),
+        [&f.id, &r.id]
+    );
+    let page2 = store
+        .list_reconciliations(&t, Some(&f.id), 10)
+        .await
+        .unwrap();
     assert_eq!(page2.iter().map(|x| &x.id).collect::<Vec<_>>(), [&r.id]);
 }
 
@@ -192,13 +264,26 @@ async fn abandoned_imports_are_failed_and_removed_by_the_sweep(store: Store) {
         .await
         .unwrap();
     assert_eq!(swept, 1);
-    let s = store.get_reconciliation(&t, &stale.id).await.unwrap().unwrap();
+    let s = store
+        .get_reconciliation(&t, &stale.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(s.status, "failed");
     assert!(s.failure.unwrap().contains("abandoned"));
-    let f = store.get_reconciliation(&t, &fresh.id).await.unwrap().unwrap();
+    let f = store
+        .get_reconciliation(&t, &fresh.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(f.status, "running");
     // The abandoned import cannot complete afterwards.
-    assert!(!store.complete_reconciliation(&t, &stale.id, &done(), &event(&stale.id), later).await.unwrap());
+    assert!(
+        !store
+            .complete_reconciliation(&t, &stale.id, &done(), &event(&stale.id), later)
+            .await
+            .unwrap()
+    );
 }
 
 async fn audit_lookups_find_shipments_with_their_trackers_within_a_tenant(store: Store) {
@@ -220,7 +305,17 @@ async fn audit_lookups_find_shipments_with_their_trackers_within_a_tenant(store:
         Some(time::macros::date!(2026 - 11 - 23)),
     );
     store
-        .insert_shipment_with(&t, &s1, &[], &[], ShipmentExtras { job: None, tracker: Some(&tracker) }, None)
+        .insert_shipment_with(
+            &t,
+            &s1,
+            &[],
+            &[],
+            ShipmentExtras {
+                job: None,
+                tracker: Some(&tracker),
+            },
+            None,
+        )
         .await
         .unwrap();
     // Delivered, as tracking records it.
@@ -231,13 +326,28 @@ async fn audit_lookups_find_shipments_with_their_trackers_within_a_tenant(store:
         .await
         .unwrap();
     let s2 = shipment(&acc.id, 2);
-    store.insert_shipment(&t, &s2, &[], &[], None).await.unwrap();
+    store
+        .insert_shipment(&t, &s2, &[], &[], None)
+        .await
+        .unwrap();
     let s_other = shipment(&acc_b.id, 3);
-    store.insert_shipment(&other, &s_other, &[], &[], None).await.unwrap();
+    store
+        .insert_shipment(&other, &s_other, &[], &[], None)
+        .await
+        .unwrap();
 
     let keys = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let found: Vec<Facts> = store
-        .shipment_facts_by_tracking(&t, None, &keys(&[&s1.tracking_number, &s2.tracking_number, &s_other.tracking_number, "NOPE"]))
+        .shipment_facts_by_tracking(
+            &t,
+            None,
+            &keys(&[
+                &s1.tracking_number,
+                &s2.tracking_number,
+                &s_other.tracking_number,
+                "NOPE",
+            ]),
+        )
         .await
         .unwrap();
     let id_of = |f: &Facts| f.shipment["shipment_id"].as_str().unwrap().to_string();
@@ -250,7 +360,14 @@ async fn audit_lookups_find_shipments_with_their_trackers_within_a_tenant(store:
     assert_eq!(f1.delivered_at, Some(NOW + Duration::days(2)));
     assert_eq!(f1.promised_date.as_deref(), Some("2026-11-23"));
     assert_eq!(f1.service_class.as_deref(), Some("overnight"));
-    assert_eq!(f1.shipment["total_amount"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap(), dec!(12.345));
+    assert_eq!(
+        f1.shipment["total_amount"]
+            .as_str()
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .unwrap(),
+        dec!(12.345)
+    );
     assert_eq!(f1.shipment["reference"], "ORDER-1");
     let f2 = found.iter().find(|f| id_of(f) == s2.id.as_str()).unwrap();
     assert_eq!((f2.delivered_at, f2.promised_date.as_deref()), (None, None));
@@ -267,7 +384,10 @@ async fn audit_lookups_find_shipments_with_their_trackers_within_a_tenant(store:
         .unwrap();
     assert_eq!(by_ref.len(), 1);
     assert_eq!(id_of(&by_ref[0]), s2.id.as_str());
-    let empty: Vec<Facts> = store.shipment_facts_by_tracking(&t, None, &[]).await.unwrap();
+    let empty: Vec<Facts> = store
+        .shipment_facts_by_tracking(&t, None, &[])
+        .await
+        .unwrap();
     assert!(empty.is_empty());
     assert_eq!(
         (&f1.shipment["request"], &f1.shipment["waybill"]),
@@ -277,7 +397,10 @@ async fn audit_lookups_find_shipments_with_their_trackers_within_a_tenant(store:
     // Facts kept at purchase are answered verbatim.
     let mut s3 = shipment(&acc.id, 3);
     s3.audit_facts = Some(format!(r#"{{"shipment_id":"{}","kept":true}}"#, s3.id));
-    store.insert_shipment(&t, &s3, &[], &[], None).await.unwrap();
+    store
+        .insert_shipment(&t, &s3, &[], &[], None)
+        .await
+        .unwrap();
     let kept: Vec<Facts> = store
         .shipment_facts_by_tracking(&t, None, &keys(&[&s3.tracking_number]))
         .await

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 
 use super::{
     Backend, IdemCompletion, NewEvent, Result, Store, StoreError, complete_idem, from_millis,
-    insert_events, millis,
+    insert_events, markers, millis, placeholders,
 };
 use crate::ids::{AttemptId, DeliveryId, EventId, TenantId, WebhookId};
 
@@ -148,25 +148,6 @@ struct EndpointRun {
     /// First and last failure after the last success.
     failed: Option<(OffsetDateTime, OffsetDateTime)>,
     gone: bool,
-}
-
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `placeholders` for the long multi-row statements, whose binds come in the order their
-/// markers appear and each once: on SQLite anonymous `?`. A numbered marker costs SQLite a walk
-/// of every marker before it, when it parses the statement and again when each value is bound
-/// (`sqlite3_bind_parameter_name`), so a statement with P numbered markers costs O(P²): with
-/// thousands of binds that was most of the writer's time.
-fn markers(backend: Backend, from: usize, n: usize) -> String {
-    match backend {
-        Backend::Postgres => placeholders(from, n),
-        Backend::Sqlite => vec!["?"; n].join(", "),
-    }
 }
 
 impl Store {
