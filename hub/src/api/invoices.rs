@@ -467,11 +467,12 @@ async fn download(
             {
                 Ok(Some(bytes)) => Some((Ok::<_, std::io::Error>(bytes), seq + 1)),
                 Ok(None) => None,
+                // An error item aborts the response (the client sees a broken transfer, not
+                // a short file); the next poll ends the stream.
                 Err(e) => Some((Err(std::io::Error::other(e.to_string())), i64::MAX)),
             }
         }
-    })
-    .take_while(|r| std::future::ready(r.is_ok()));
+    });
     let mut res = Body::from_stream(stream).into_response();
     res.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
