@@ -290,22 +290,7 @@ async fn record(
         ));
     }
     let now = OffsetDateTime::now_utc();
-    let rec = ReconciliationRecord {
-        id: ReconciliationId::generate(),
-        carrier: a.carrier.clone(),
-        status: "running".into(),
-        file_sha256: sha,
-        file_bytes: total as i64,
-        rate_card: card_name,
-        lines: 0,
-        packages: 0,
-        error_count: 0,
-        summary: None,
-        failure: None,
-        created_at: now,
-        updated_at: now,
-        completed_at: None,
-    };
+    let rec = ReconciliationRecord::running(&a.carrier, sha, total, card_name, now);
     store
         .begin_reconciliation(&tenant, &rec, None)
         .await

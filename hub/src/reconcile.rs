@@ -253,17 +253,7 @@ pub struct Outcome {
 impl Outcome {
     /// The JSON kept with the import and shown by `GET /v1/reconciliations/{id}`.
     pub fn summary_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "import": {
-                "lines": self.import.lines,
-                "charge_lines": self.import.charge_lines,
-                "packages": self.import.packages,
-                "error_count": self.import.error_count,
-                "errors": self.import.errors.iter().map(|e| serde_json::json!({"line": e.line, "message": e.message})).collect::<Vec<_>>(),
-                "invoice_level": self.import.invoice_level.iter().map(|c| serde_json::json!({"invoice_number": c.invoice_number, "description": c.description, "amount": c.amount})).collect::<Vec<_>>(),
-            },
-            "report": self.report,
-        })
+        serde_json::json!({ "import": self.import, "report": self.report })
     }
 }
 

@@ -295,22 +295,7 @@ async fn post_invoice(
                 )));
             }
             let now = OffsetDateTime::now_utc();
-            let rec = ReconciliationRecord {
-                id: ReconciliationId::generate(),
-                carrier: code.clone(),
-                status: "running".into(),
-                file_sha256: sha,
-                file_bytes: bytes as i64,
-                rate_card: card_name,
-                lines: 0,
-                packages: 0,
-                error_count: 0,
-                summary: None,
-                failure: None,
-                created_at: now,
-                updated_at: now,
-                completed_at: None,
-            };
+            let rec = ReconciliationRecord::running(&code, sha, bytes, card_name, now);
             let answer = Answer::json(StatusCode::ACCEPTED, &rec_out(&rec)?);
             app2.store
                 .begin_reconciliation(&tenant2, &rec, answer.completion(&owned).as_ref())

@@ -33,6 +33,34 @@ pub struct ReconciliationRecord {
     pub completed_at: Option<OffsetDateTime>,
 }
 
+impl ReconciliationRecord {
+    /// A new import, `running` from `now`.
+    pub fn running(
+        carrier: &str,
+        file_sha256: String,
+        file_bytes: u64,
+        rate_card: Option<String>,
+        now: OffsetDateTime,
+    ) -> Self {
+        Self {
+            id: ReconciliationId::generate(),
+            carrier: carrier.to_string(),
+            status: "running".into(),
+            file_sha256,
+            file_bytes: file_bytes as i64,
+            rate_card,
+            lines: 0,
+            packages: 0,
+            error_count: 0,
+            summary: None,
+            failure: None,
+            created_at: now,
+            updated_at: now,
+            completed_at: None,
+        }
+    }
+}
+
 /// What the audit needs of a stored shipment: `F` is the caller's view of `audit_facts`
 /// (what was bought, kept at purchase; for shipments bought before that column, the same
 /// fields with `request` and `waybill` in place of the lane, parcels and charges), then what

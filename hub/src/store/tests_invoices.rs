@@ -21,22 +21,7 @@ both_backends!(
 type Facts = crate::store::ShipmentFacts<serde_json::Value>;
 
 fn rec(sha: &str) -> ReconciliationRecord {
-    ReconciliationRecord {
-        id: ReconciliationId::generate(),
-        carrier: "ups".into(),
-        status: "running".into(),
-        file_sha256: sha.into(),
-        file_bytes: 10,
-        rate_card: None,
-        lines: 0,
-        packages: 0,
-        error_count: 0,
-        summary: None,
-        failure: None,
-        created_at: NOW,
-        updated_at: NOW,
-        completed_at: None,
-    }
+    ReconciliationRecord::running("ups", sha.into(), 10, None, NOW)
 }
 
 fn row(invoice: &str, tracking: &str, bills: bool) -> InvoicePackageRow {
