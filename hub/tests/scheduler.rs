@@ -284,6 +284,11 @@ async fn two_instances_never_poll_a_tracker_twice_and_take_over_a_dead_ones_leas
     let b_run = tokio::spawn(b.clone().run(Duration::from_millis(20)));
     tokio::time::sleep(Duration::from_millis(300)).await;
     a_run.abort();
+    // `abort` only asks: A's round (and the checks its JoinSet drops) may still be finishing a
+    // write on the other worker, and a statement already sent commits on the server. Wait until
+    // A is gone and its last statements have landed before reading what it still holds.
+    assert!(a_run.await.unwrap_err().is_cancelled());
+    tokio::time::sleep(Duration::from_millis(250)).await;
     let killed = Instant::now();
     let orphans = store
         .leased_by("instance-a", OffsetDateTime::now_utc())
