@@ -262,10 +262,11 @@ impl Store {
         // verbatim (JSON the hub wrote); the values around them are numbers, ISO dates and
         // service-class words, which need no escaping.
         let doc = match self.backend {
+            // `printf` writes each row once; a chain of `||` copies the row at every step.
             Backend::Sqlite => format!(
-                "'[' || ifnull(group_concat('[' || {SQLITE_FACTS} || ',' || ifnull(s.voided_at, 'null') || ',' || \
-                 ifnull(t.delivered_at, 'null') || ',' || ifnull('\"' || t.promised_date || '\"', 'null') || ',' || \
-                 ifnull('\"' || t.service_class || '\"', 'null') || ']', ','), '') || ']'"
+                "'[' || ifnull(group_concat(printf('[%s,%s,%s,%s,%s]', {SQLITE_FACTS}, ifnull(s.voided_at, 'null'), \
+                 ifnull(t.delivered_at, 'null'), ifnull('\"' || t.promised_date || '\"', 'null'), \
+                 ifnull('\"' || t.service_class || '\"', 'null')), ','), '') || ']'"
             ),
             Backend::Postgres => format!(
                 "CAST(json_agg(json_build_array(CAST({POSTGRES_FACTS} AS json), s.voided_at, t.delivered_at, \

@@ -189,6 +189,9 @@ fn sqlite_options() -> AnyPoolOptions {
             sqlx::query("PRAGMA foreign_keys = ON")
                 .execute(&mut *conn)
                 .await?;
+            sqlx::query("PRAGMA mmap_size = 2147418112")
+                .execute(&mut *conn)
+                .await?;
             Ok(())
         })
     })
