@@ -147,7 +147,7 @@ impl Store {
         r: &ReconciliationRecord,
         idem: Option<&IdemCompletion>,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO reconciliations (id, tenant_id, carrier, status, file_sha256, file_bytes, rate_card, \
              created_at, updated_at) VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $7)",
@@ -337,7 +337,7 @@ impl Store {
         chunks: &[FileChunk],
         now: OffsetDateTime,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         let updated = sqlx::query(
             "UPDATE reconciliations SET updated_at = $1 WHERE tenant_id = $2 AND id = $3 AND status = 'running'",
         )
@@ -404,7 +404,7 @@ impl Store {
         event: &NewEvent,
         now: OffsetDateTime,
     ) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         let r = sqlx::query(
             "UPDATE reconciliations SET status = 'completed', lines = $1, packages = $2, error_count = $3, \
              summary = $4, updated_at = $5, completed_at = $5 WHERE tenant_id = $6 AND id = $7 AND status = 'running'",
@@ -434,7 +434,7 @@ impl Store {
         failure: &str,
         now: OffsetDateTime,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         delete_parts(&mut tx, id).await?;
         sqlx::query(
             "UPDATE reconciliations SET status = 'failed', failure = $1, updated_at = $2 \
@@ -466,7 +466,7 @@ impl Store {
         let mut n = 0;
         for r in rows {
             let id = ReconciliationId::from_db(r.try_get("id")?);
-            let mut tx = self.writer.begin().await?;
+            let mut tx = self.begin().await?;
             let u = sqlx::query(
                 "UPDATE reconciliations SET status = 'failed', failure = $1, updated_at = $2 \
                  WHERE id = $3 AND status = 'running' AND updated_at < $4",

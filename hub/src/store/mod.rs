@@ -249,6 +249,21 @@ impl Store {
         self.backend
     }
 
+    /// A transaction on the writer. The `BEGIN` runs on a task of its own so that it finishes
+    /// even when the caller is dropped (a client hangs up, a task is aborted): sqlx's
+    /// PostgreSQL driver forgets a transaction whose `begin` is dropped after BEGIN went out,
+    /// and the pooled connection would then run every later statement inside it, uncommitted
+    /// and holding its locks. A finished start dropped unused rolls back as usual.
+    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let writer = self.writer.clone();
+        match tokio::spawn(async move { writer.begin().await }).await {
+            Ok(tx) => Ok(tx?),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only when the runtime is shutting down.
+            Err(_) => Err(StoreError::Db(sqlx::Error::PoolClosed)),
+        }
+    }
+
     pub async fn migrate(&self) -> Result<()> {
         match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.writer).await?,
@@ -361,7 +376,7 @@ impl Store {
         a: &AccountRecord,
         idem: Option<&IdemCompletion>,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO carrier_accounts (id, tenant_id, carrier, name, base_url, secret_nonce, secret, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -520,7 +535,7 @@ impl Store {
         events: &[NewEvent],
         idem: Option<&IdemCompletion>,
     ) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         let r = sqlx::query(
             "UPDATE shipments SET status = 'voided', voided_at = $1, updated_at = $2 \
              WHERE tenant_id = $3 AND id = $4 AND voided_at IS NULL",
@@ -552,7 +567,7 @@ impl Store {
         events: &[NewEvent],
         idem: Option<&IdemCompletion>,
     ) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         let r = sqlx::query(
             "UPDATE shipments SET status = 'void_requested', updated_at = $1 \
              WHERE tenant_id = $2 AND id = $3 AND voided_at IS NULL AND status <> 'void_requested'",
@@ -677,7 +692,7 @@ impl Store {
 
     /// Records the answer for a request that changed nothing in the store (a rejection).
     pub async fn idem_complete(&self, tenant: &TenantId, c: &IdemCompletion) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         complete_idem(&mut tx, tenant, c).await?;
         tx.commit().await?;
         Ok(())

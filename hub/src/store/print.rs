@@ -88,7 +88,7 @@ impl Store {
         token_hash: &str,
         idem: Option<&IdemCompletion>,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO print_stations (id, tenant_id, name, format, token_hash, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -116,7 +116,7 @@ impl Store {
         token_hash: &str,
         idem: Option<&IdemCompletion>,
     ) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         let r = sqlx::query(
             "UPDATE print_stations SET token_hash = $1 WHERE tenant_id = $2 AND id = $3",
         )
@@ -216,7 +216,7 @@ impl Store {
         job: &PrintJobRecord,
         idem: Option<&IdemCompletion>,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         insert_job(&mut tx, tenant, job).await?;
         if let Some(c) = idem {
             complete_idem(&mut tx, tenant, c).await?;
@@ -237,7 +237,7 @@ impl Store {
         extras: ShipmentExtras<'_>,
         idem: Option<&IdemCompletion>,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         super::insert_shipment_tx(&mut tx, tenant, s, docs, events).await?;
         if let Some(job) = extras.job {
             insert_job(&mut tx, tenant, job).await?;
@@ -336,7 +336,7 @@ impl Store {
             detail,
             at: now,
         } = *ack;
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         let sql = format!(
             "UPDATE print_jobs SET status = $1, detail = $2, completed_at = $3 \
              WHERE tenant_id = $4 AND station_id = $5 AND id = $6 AND status IN ('queued', 'delivered') \
@@ -382,7 +382,7 @@ impl Store {
         limit: u32,
         event: impl Fn(&PrintJobRecord) -> NewEvent,
     ) -> Result<usize> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         let sql = format!(
             "UPDATE print_jobs SET status = 'expired', completed_at = $1 \
              WHERE id IN (SELECT id FROM print_jobs WHERE status = 'queued' AND expires_at <= $1 ORDER BY id LIMIT $2) \

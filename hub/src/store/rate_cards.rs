@@ -26,7 +26,7 @@ impl Store {
         body: &str,
         now: OffsetDateTime,
     ) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         let existed = sqlx::query(
             "SELECT 1 AS x FROM rate_cards WHERE tenant_id = $1 AND name = $2 AND valid_from = $3",
         )

@@ -86,7 +86,73 @@ both_backends!(
     webhook_attempts_retry_give_up_and_disable_with_an_event,
     webhook_resend_and_recover_requeue_what_an_endpoint_missed,
     webhook_endpoints_are_tenant_scoped_rotate_and_delete,
+    an_abandoned_transaction_start_leaves_no_connection_inside_it,
 );
+
+/// A transaction whose start is abandoned (a client hangs up, a task is aborted) must not leave
+/// a pooled connection inside a transaction nobody will end: every later statement on it would
+/// run uncommitted, holding its locks.
+async fn an_abandoned_transaction_start_leaves_no_connection_inside_it(store: Store) {
+    // One writer connection, so that every start and every check meet the same one (a start
+    // that completes on a connection left inside a transaction would end that transaction).
+    let store = match store.backend {
+        Backend::Sqlite => store,
+        Backend::Postgres => {
+            let url = std::env::var("TEST_DATABASE_URL").unwrap();
+            let one = AnyPoolOptions::new()
+                .max_connections(1)
+                .connect(&url)
+                .await
+                .unwrap();
+            Store {
+                pool: one.clone(),
+                writer: one,
+                backend: Backend::Postgres,
+            }
+        }
+    };
+    // Starts dropped after one to six polls: some after BEGIN went out, before its answer.
+    for (attempt, polls) in (1..=6).cycle().take(240).enumerate() {
+        {
+            let mut start = std::pin::pin!(store.begin());
+            for _ in 0..polls {
+                let polled = std::future::poll_fn(|cx| {
+                    std::task::Poll::Ready(start.as_mut().poll(cx).is_ready())
+                });
+                if polled.await {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let mut conn = store.writer.acquire().await.unwrap();
+        let outside = match store.backend {
+            // A transaction-local setting outlives its statement only inside a transaction.
+            Backend::Postgres => {
+                sqlx::query("SELECT set_config('application_name', 'probe', true)")
+                    .execute(&mut *conn)
+                    .await
+                    .unwrap();
+                let name: String = sqlx::query_scalar("SELECT current_setting('application_name')")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .unwrap();
+                name != "probe"
+            }
+            // SQLite refuses a BEGIN inside a transaction.
+            Backend::Sqlite => {
+                let began = sqlx::query("BEGIN").execute(&mut *conn).await.is_ok();
+                sqlx::query("ROLLBACK").execute(&mut *conn).await.unwrap();
+                began
+            }
+        };
+        assert!(
+            outside,
+            "start {attempt} (dropped after {polls} polls) left its connection inside a transaction"
+        );
+    }
+}
 
 const NOW: OffsetDateTime = datetime!(2026-11-22 10:00 UTC);
 

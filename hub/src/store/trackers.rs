@@ -141,7 +141,7 @@ impl Store {
         t: &TrackerRecord,
         idem: Option<&super::IdemCompletion>,
     ) -> Result<(TrackerRecord, bool)> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         let created = insert_tracker_tx(&mut tx, tenant, t).await?;
         let sql = format!(
             "SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND carrier = $2 AND tracking_number = $3"
@@ -347,7 +347,7 @@ impl Store {
 
     /// Many trackers in one transaction (imports, tests, benchmarks); existing ones are kept.
     pub async fn insert_trackers(&self, tenant: &TenantId, ts: &[TrackerRecord]) -> Result<u64> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         let mut n = 0;
         for t in ts {
             n += u64::from(insert_tracker_tx(&mut tx, tenant, t).await?);
@@ -368,7 +368,7 @@ impl Store {
         scans: &[TrackingEvent],
         decide: impl FnOnce(&TrackerRecord, &[TrackingEvent]) -> (TrackerRecord, Vec<NewEvent>),
     ) -> Result<Option<TrackerRecord>> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         let mut fresh = vec![];
         for e in scans {
             let r = sqlx::query(

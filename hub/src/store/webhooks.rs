@@ -157,7 +157,7 @@ impl Store {
         e: &EndpointRecord,
         idem: Option<&IdemCompletion>,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO webhook_endpoints (id, tenant_id, url, description, events, enabled, secret_nonce, secret, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -239,7 +239,7 @@ impl Store {
         now: OffsetDateTime,
         idem: Option<&IdemCompletion>,
     ) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         let r = sqlx::query(
             "UPDATE webhook_endpoints SET old_secret_nonce = secret_nonce, old_secret = secret, \
              old_secret_expires_at = $1, secret_nonce = $2, secret = $3, updated_at = $4 \
@@ -270,7 +270,7 @@ impl Store {
         id: &WebhookId,
         now: OffsetDateTime,
     ) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         let r = sqlx::query(
             "UPDATE webhook_endpoints SET deleted_at = $1, enabled = 0, updated_at = $1 \
              WHERE tenant_id = $2 AND id = $3 AND deleted_at IS NULL",
@@ -306,7 +306,7 @@ impl Store {
         if waiting.is_none() {
             return Ok(0);
         }
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -585,7 +585,7 @@ impl Store {
         if results.is_empty() {
             return Ok(vec![]);
         }
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         for chunk in results.chunks(RECORD_CHUNK) {
             let rows = (0..chunk.len())
                 .map(|i| format!("({})", markers(self.backend, 1 + i * 10, 10)))
@@ -817,7 +817,7 @@ impl Store {
         now: OffsetDateTime,
         idem: Option<&IdemCompletion>,
     ) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         let r = sqlx::query(
             "UPDATE webhook_deliveries SET status = 'pending', one_shot = 1, next_attempt_at = $1, \
              lease_token = NULL, updated_at = $1 WHERE tenant_id = $2 AND endpoint_id = $3 AND id = $4 \
@@ -852,7 +852,7 @@ impl Store {
         now: OffsetDateTime,
         idem: Option<&(dyn Fn(u64) -> IdemCompletion + Sync)>,
     ) -> Result<u64> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         let (time_from, id_after) = match since {
             RecoverFrom::Time(t) => (millis(t), ""),
             RecoverFrom::After(e) => (0, e.as_str()),
@@ -916,7 +916,7 @@ impl Store {
         now: OffsetDateTime,
         idem: Option<&IdemCompletion>,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO events (id, tenant_id, type, subject_id, payload, created_at, fanned_out_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $6)",
