@@ -629,3 +629,75 @@ async fn usps_rate_shop_ship_label_track_and_cancel_within_the_hourly_quota() {
         "a purchase that may have happened is not repeated"
     );
 }
+
+/// A client that hangs up while the carrier is still selling the label must not cancel the
+/// purchase half-way (bought at the carrier, never recorded, its key claimed for good): the
+/// purchase finishes, is kept, and the retry with the same key gets its answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purchase_outlives_the_client_that_hung_up_and_its_retry_gets_the_answer() {
+    let ups_sim = Sim::default();
+    let ups_url = start_sim(sim::ups::router(ups_sim.clone())).await;
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+    let api = Api {
+        http: reqwest::Client::new(),
+        base: hub.base.clone(),
+        key: boot["api_key"].as_str().unwrap().into(),
+    };
+    let ups = account(
+        &api,
+        json!({"carrier":"ups","name":"UPS","base_url": ups_url,
+            "credentials":{"client_id":"ups-client","client_secret":"ups-secret","account_number":"A1B2C3"}}),
+    )
+    .await;
+    let mut body = shipment();
+    body["carrier_account"] = json!(ups);
+    body["service"] = json!("03");
+    body["label_format"] = json!("zpl");
+
+    // UPS takes 1.5 s to sell the label; the client gives up after 0.3 s.
+    ups_sim.push(Fault {
+        kind: FaultKind::Slow { millis: 1_500 },
+        path: Some("/api/shipments".into()),
+    });
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let hung_up = impatient
+        .post(format!("{}/v1/shipments", api.base))
+        .bearer_auth(&api.key)
+        .header("Idempotency-Key", "order-77")
+        .json(&body)
+        .send()
+        .await;
+    assert!(hung_up.unwrap_err().is_timeout());
+
+    // The purchase is recorded once UPS answers.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let listed = loop {
+        let list: Value = api.get("/v1/shipments").await.json().await.unwrap();
+        if !list["data"].as_array().unwrap().is_empty() {
+            break list;
+        }
+        assert!(Instant::now() < deadline, "the purchase was never recorded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1, "{listed}");
+
+    // The retry replays the answer: same shipment, nothing bought twice.
+    let res = api
+        .http
+        .post(format!("{}/v1/shipments", api.base))
+        .bearer_auth(&api.key)
+        .header("Idempotency-Key", "order-77")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.headers()["idempotent-replayed"], "true");
+    let replayed: Value = res.json().await.unwrap();
+    assert_eq!(replayed["id"], listed["data"][0]["id"]);
+    assert_eq!(ups_sim.hits("/api/shipments"), 1, "bought once");
+}

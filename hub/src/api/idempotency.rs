@@ -72,10 +72,10 @@ pub async fn run<F, Fut>(
 ) -> Response
 where
     F: FnOnce(OwnedKey) -> Fut,
-    Fut: Future<Output = Result<Answer, ApiError>>,
+    Fut: Future<Output = Result<Answer, ApiError>> + Send + 'static,
 {
     let Some(key) = key else {
-        return match work(None).await {
+        return match detached(work(None)).await {
             Ok(a) => respond(a.status, a.body, false),
             Err(e) => e.into_response(),
         };
@@ -99,29 +99,51 @@ where
         Ok(IdemBegin::InProgress) => return ApiError::IdempotencyInProgress.into_response(),
         Ok(IdemBegin::Started) => {}
     }
-    match work(Some(key.clone())).await {
-        Ok(a) => respond(a.status, a.body, false),
-        Err(e) => {
-            let outcome = if e.releases_idempotency_key() {
-                app.store.idem_abandon(tenant, &key).await
-            } else {
-                let (status, problem, _) = e.problem();
-                let body = serde_json::to_string(&problem).expect("problem serializes");
-                app.store
-                    .idem_complete(
-                        tenant,
-                        &IdemCompletion {
-                            key: key.clone(),
-                            status: status.as_u16(),
-                            body,
-                        },
-                    )
-                    .await
-            };
-            if let Err(store_err) = outcome {
-                tracing::error!(error = %store_err, "could not settle idempotency key {key}");
-            }
-            e.into_response()
+    let work = work(Some(key.clone()));
+    let (app, tenant) = (app.clone(), tenant.clone());
+    let settled = detached(async move {
+        let e = match work.await {
+            Ok(a) => return Ok(a),
+            Err(e) => e,
+        };
+        let outcome = if e.releases_idempotency_key() {
+            app.store.idem_abandon(&tenant, &key).await
+        } else {
+            let (status, problem, _) = e.problem();
+            let body = serde_json::to_string(&problem).expect("problem serializes");
+            app.store
+                .idem_complete(
+                    &tenant,
+                    &IdemCompletion {
+                        key: key.clone(),
+                        status: status.as_u16(),
+                        body,
+                    },
+                )
+                .await
+        };
+        if let Err(store_err) = outcome {
+            tracing::error!(error = %store_err, "could not settle idempotency key {key}");
         }
+        Err(e)
+    });
+    match settled.await {
+        Ok(a) => respond(a.status, a.body, false),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Runs a request's work on a task of its own. The server drops a handler whose client hangs
+/// up; a purchase dropped between the carrier's sale and our record of it would be paid for
+/// and lost, and its key left claimed. Detached, it finishes, and its answer is kept for the
+/// retry.
+async fn detached<Fut>(work: Fut) -> Result<Answer, ApiError>
+where
+    Fut: Future<Output = Result<Answer, ApiError>> + Send + 'static,
+{
+    match tokio::spawn(work).await {
+        Ok(done) => done,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(ApiError::Internal("the server is shutting down".into())),
     }
 }
