@@ -547,6 +547,7 @@ fn package_row(
         .and_then(|(s, _)| ids.get(&s.tracking_number).cloned());
     InvoicePackageRow {
         invoice_number: p.invoice_number.clone(),
+        invoice_date: p.invoice_date.map(|d| d.to_string()),
         tracking_number: p.tracking_number.clone(),
         shipment_id,
         bills_shipment: bills_shipment(p),
@@ -611,9 +612,22 @@ async fn lookup(
         .iter()
         .map(|f| f.shipment.tracking_number.clone())
         .collect();
+    let billings = store.earlier_billings(tenant, &numbers).await?;
     let mut earlier: HashMap<String, Vec<String>> = HashMap::new();
-    for (tn, inv) in store.earlier_billings(tenant, &numbers).await? {
-        earlier.entry(tn).or_default().push(inv);
+    if !billings.is_empty() {
+        let ours = billed_on(batch);
+        for (tn, inv, date) in billings {
+            let later = match (date, ours.get(tn.as_str())) {
+                (Some(date), Some((our_date, our_inv))) => {
+                    (date.as_str(), inv.as_str()) > (our_date.as_str(), *our_inv)
+                }
+                // Without dates to compare it counts as earlier.
+                _ => false,
+            };
+            if !later {
+                earlier.entry(tn).or_default().push(inv);
+            }
+        }
     }
     let mut ids = HashMap::with_capacity(facts.len());
     let mut shipments = Vec::with_capacity(facts.len());
@@ -629,6 +643,26 @@ async fn lookup(
         shipments.push(e);
     }
     Ok((ShipmentIndex::new(shipments), ids))
+}
+
+/// When this batch bills each package's shipment charge: (invoice date, invoice number), the
+/// earliest when it does so twice. A kept billing after that (by date, then invoice number,
+/// which carriers count up per account) is a later invoice's: re-auditing an older invoice must
+/// not call its line the duplicate of a later one.
+fn billed_on(batch: &[InvoicePackage]) -> HashMap<&str, (String, &str)> {
+    let mut on: HashMap<&str, (String, &str)> = HashMap::new();
+    for p in batch.iter().filter(|p| bills_shipment(p)) {
+        let Some(date) = p.invoice_date else { continue };
+        let this = (date.to_string(), p.invoice_number.as_str());
+        on.entry(p.tracking_number.as_str())
+            .and_modify(|e| {
+                if this < *e {
+                    *e = this.clone();
+                }
+            })
+            .or_insert(this);
+    }
+    on
 }
 
 /// A stored shipment as the audit reads it.
@@ -881,7 +915,7 @@ pub async fn finish(
 #[cfg(test)]
 mod tests {
     use rust_decimal_macros::dec;
-    use shiphub_rating::invoice::ChargeCategory;
+    use shiphub_rating::invoice::{ChargeCategory, InvoiceCharge};
     use time::macros::datetime;
 
     use super::*;
@@ -1017,6 +1051,57 @@ mod tests {
             expected(f.clone()),
             Err(ReconcileError::Store(StoreError::Corrupt(_)))
         ));
+    }
+
+    fn package(tracking: &str, invoice: &str, date: Option<Date>, charge: bool) -> InvoicePackage {
+        InvoicePackage {
+            carrier: InvoiceCarrier::Ups,
+            tracking_number: tracking.into(),
+            reference: None,
+            service: None,
+            service_name: None,
+            invoice_number: invoice.into(),
+            invoice_date: date,
+            ship_date: None,
+            delivered_on: None,
+            currency: shiphub_carriers::model::Currency::USD,
+            entered_weight: None,
+            billed_weight: None,
+            billed_dimensions: None,
+            zone: None,
+            charges: vec![InvoiceCharge {
+                category: if charge {
+                    ChargeCategory::Base
+                } else {
+                    ChargeCategory::Surcharge
+                },
+                code: None,
+                description: "freight".into(),
+                amount: dec!(10),
+                basis: None,
+                adjustment: false,
+                line: 2,
+            }],
+        }
+    }
+
+    #[test]
+    fn a_batch_bills_each_shipment_on_its_earliest_dated_invoice() {
+        use time::macros::date;
+        let batch = vec![
+            package("1ZA", "480", Some(date!(2026 - 11 - 21)), true),
+            package("1ZA", "470", Some(date!(2026 - 11 - 21)), true),
+            package("1ZB", "490", Some(date!(2026 - 11 - 28)), true),
+            // A surcharge alone does not bill the shipment; an undated line cannot be ordered.
+            package("1ZC", "400", Some(date!(2026 - 11 - 01)), false),
+            package("1ZD", "410", None, true),
+        ];
+        let on = billed_on(&batch);
+        assert_eq!(on["1ZA"], ("2026-11-21".to_string(), "470"));
+        assert_eq!(on["1ZB"], ("2026-11-28".to_string(), "490"));
+        assert!(!on.contains_key("1ZC") && !on.contains_key("1ZD"));
+        // ISO dates order as text: a later billing compares greater.
+        assert!(("2026-12-01", "100") > (on["1ZB"].0.as_str(), on["1ZB"].1));
     }
 
     #[test]

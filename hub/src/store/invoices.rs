@@ -87,6 +87,8 @@ fn opt_millis<'de, D: serde::Deserializer<'de>>(
 #[derive(Clone, Debug)]
 pub struct InvoicePackageRow {
     pub invoice_number: String,
+    /// ISO date, when the file gave one.
+    pub invoice_date: Option<String>,
     pub tracking_number: String,
     pub shipment_id: Option<String>,
     pub bills_shipment: bool,
@@ -95,6 +97,9 @@ pub struct InvoicePackageRow {
     /// Reason codes, comma-separated.
     pub reasons: String,
 }
+
+/// A kept billing of a shipment charge: tracking number, invoice number, invoice date (ISO).
+pub type Billing = (String, String, Option<String>);
 
 /// One chunk of a rendered report.
 #[derive(Clone, Debug)]
@@ -128,7 +133,7 @@ const POSTGRES_FACTS: &str = "coalesce(s.audit_facts, CAST(json_build_object('sh
 const REC_COLUMNS: &str = "id, carrier, status, file_sha256, file_bytes, rate_card, lines, packages, \
      error_count, summary, failure, created_at, updated_at, completed_at";
 
-/// Rows per multi-row INSERT: 10 binds each, well under both backends' parameter limits.
+/// Rows per multi-row INSERT: 11 binds each, well under both backends' parameter limits.
 const INSERT_ROWS: usize = 400;
 
 impl Store {
@@ -298,14 +303,18 @@ impl Store {
         &self,
         tenant: &TenantId,
         numbers: &[String],
-    ) -> Result<Vec<(String, String)>> {
+    ) -> Result<Vec<Billing>> {
         if numbers.is_empty() {
             return Ok(Vec::new());
         }
         // One JSON document for the whole answer (see `shipment_facts`).
         let pair = match self.backend {
-            Backend::Sqlite => "json_group_array(json_array(p.tracking_number, p.invoice_number))",
-            Backend::Postgres => "json_agg(json_build_array(p.tracking_number, p.invoice_number))",
+            Backend::Sqlite => {
+                "json_group_array(json_array(p.tracking_number, p.invoice_number, p.invoice_date))"
+            }
+            Backend::Postgres => {
+                "json_agg(json_build_array(p.tracking_number, p.invoice_number, p.invoice_date))"
+            }
         };
         let sql = format!(
             "SELECT CAST({pair} AS TEXT) AS f FROM invoice_packages p \
@@ -354,11 +363,11 @@ impl Store {
         let mut seq = first_seq;
         for rows in packages.chunks(INSERT_ROWS) {
             let values: Vec<String> = (0..rows.len())
-                .map(|i| format!("({})", super::markers(self.backend, 1 + i * 10, 10)))
+                .map(|i| format!("({})", super::markers(self.backend, 1 + i * 11, 11)))
                 .collect();
             let sql = format!(
                 "INSERT INTO invoice_packages (reconciliation_id, seq, tenant_id, invoice_number, \
-                 tracking_number, shipment_id, bills_shipment, billed, recoverable, reasons) VALUES {}",
+                 tracking_number, shipment_id, bills_shipment, billed, recoverable, reasons, invoice_date) VALUES {}",
                 values.join(",")
             );
             // A full chunk always has the same text (cached); the last one of an import not.
@@ -374,7 +383,8 @@ impl Store {
                     .bind(i64::from(p.bills_shipment))
                     .bind(&p.billed)
                     .bind(&p.recoverable)
-                    .bind(&p.reasons);
+                    .bind(&p.reasons)
+                    .bind(p.invoice_date.as_deref());
                 seq += 1;
             }
             q.execute(&mut *tx).await?;

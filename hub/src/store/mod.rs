@@ -24,7 +24,7 @@ mod trackers;
 mod webhooks;
 
 pub use invoices::{
-    FileChunk, InvoicePackageRow, ReconciliationDone, ReconciliationRecord, ShipmentFacts,
+    Billing, FileChunk, InvoicePackageRow, ReconciliationDone, ReconciliationRecord, ShipmentFacts,
 };
 pub use print::{AckOutcome, JobAck, PrintJobRecord, ShipmentExtras, StationRecord};
 pub use rate_cards::RateCardVersion;
