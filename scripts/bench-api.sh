@@ -31,4 +31,6 @@ id=$(curl -s -H "$auth" "$base/v1/shipments?limit=1" | python3 -c 'import json,s
 echo "== GET label PDF (rendered per request) ($conc connections, $duration)"
 oha --no-tui -z "$duration" -c "$conc" -H "$auth" "$base/v1/shipments/$id/label?format=pdf" | sed -n '1,12p;/Status code distribution/,/^$/p'
 
-echo "== RSS after the runs: $(ps -o rss= -p $pid) KiB"
+# SQLite reads through mmap: mapped database pages (page cache) count as file-backed RSS, once per
+# connection that touched them; the process's own memory is the anonymous part.
+echo "== RSS after the runs: $(ps -o rss= -p $pid) KiB ($(awk '/RssAnon|RssFile/{printf "%s %s KiB ", $1, $2}' /proc/$pid/status))"
