@@ -81,6 +81,10 @@ pub struct WebhookArgs {
     /// Webhook attempts in flight at once on this instance.
     #[arg(long, env = "SHIPHUB_WEBHOOK_CONCURRENCY", default_value_t = 256)]
     pub webhook_concurrency: usize,
+    /// Seconds between an idle dispatcher's looks for due retries and for events other
+    /// instances wrote (events written by this instance wake it at once).
+    #[arg(long, env = "SHIPHUB_WEBHOOK_POLL", default_value_t = 0.1)]
+    pub webhook_poll: f64,
 }
 
 impl WebhookArgs {
@@ -106,6 +110,7 @@ impl WebhookArgs {
                 ),
             },
             concurrency: self.webhook_concurrency.max(1),
+            poll: secs(self.webhook_poll, "webhook-poll")?,
             ..Default::default()
         };
         if let Some(list) = &self.webhook_schedule {

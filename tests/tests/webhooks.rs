@@ -1010,3 +1010,29 @@ async fn private_targets_need_the_operators_allowlist() {
         .await;
     assert_eq!(status, 422);
 }
+
+/// Events a purchase commits wake this instance's dispatcher: with the idle poll a minute
+/// apart, deliveries still arrive at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_committed_here_are_delivered_without_waiting_for_the_poll() {
+    let rx = Receiver::start(&[("ok", Behaviour::Ok)]).await;
+    let hub = common::start_with(
+        tempfile::tempdir().unwrap(),
+        &["--webhook-dev-loopback", "--webhook-poll", "60"],
+    );
+    let api = Api::new(&hub);
+    api.subscribe(&rx.url("ok"), &["shipment.created"]).await;
+    // Past the wake-up the subscription rang, the dispatcher sleeps on its 60 s poll.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    for n in 0..5 {
+        api.buy(n).await;
+    }
+    // `wait_for` gives up after 30 s, half the poll.
+    rx.wait_for("five deliveries", |r| r.count("ok") == 5).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+}

@@ -432,7 +432,7 @@ impl Store {
             return Ok(false);
         }
         insert_events(&mut tx, tenant, std::slice::from_ref(event), now).await?;
-        tx.commit().await?;
+        self.commit_events(tx).await?;
         Ok(true)
     }
 

@@ -6,12 +6,14 @@
 //! strings for money, BLOBs for documents and ciphertext.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use shiphub_carriers::model::{Currency, Money};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use time::OffsetDateTime;
+use tokio::sync::Notify;
 
 use crate::ids::{AccountId, ApiKeyId, DocumentId, EventId, ShipmentId, TenantId};
 
@@ -66,6 +68,9 @@ pub struct Store {
     /// in the pool is far cheaper than writers sleeping in SQLite's busy handler.
     writer: AnyPool,
     backend: Backend,
+    /// Rung after a commit that wrote events, so this instance's webhook dispatcher need not
+    /// wait for its next poll (other instances still find them by polling).
+    events: Arc<Notify>,
 }
 
 pub fn millis(t: OffsetDateTime) -> i64 {
@@ -242,6 +247,7 @@ impl Store {
             pool,
             writer,
             backend,
+            events: Arc::default(),
         })
     }
 
@@ -262,6 +268,22 @@ impl Store {
             // Only when the runtime is shutting down.
             Err(_) => Err(StoreError::Db(sqlx::Error::PoolClosed)),
         }
+    }
+
+    /// Commits a transaction that wrote events and says so to `events_committed`.
+    pub(crate) async fn commit_events(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Any>,
+    ) -> Result<()> {
+        tx.commit().await?;
+        self.events.notify_one();
+        Ok(())
+    }
+
+    /// Resolves once events have been committed by this instance since the last call (a
+    /// commit while nobody waited is kept for the next call).
+    pub async fn events_committed(&self) {
+        self.events.notified().await;
     }
 
     pub async fn migrate(&self) -> Result<()> {
@@ -553,7 +575,7 @@ impl Store {
         if let Some(c) = idem {
             complete_idem(&mut tx, tenant, c).await?;
         }
-        tx.commit().await?;
+        self.commit_events(tx).await?;
         Ok(voided)
     }
 
@@ -584,7 +606,7 @@ impl Store {
         if let Some(c) = idem {
             complete_idem(&mut tx, tenant, c).await?;
         }
-        tx.commit().await?;
+        self.commit_events(tx).await?;
         Ok(changed)
     }
 

@@ -248,7 +248,7 @@ impl Store {
         if let Some(c) = idem {
             complete_idem(&mut tx, tenant, c).await?;
         }
-        tx.commit().await?;
+        self.commit_events(tx).await?;
         Ok(())
     }
 
@@ -354,7 +354,7 @@ impl Store {
         if let Some(row) = updated {
             let job = job_from_row(&row)?;
             insert_events(&mut tx, tenant, &[event(&job)], now).await?;
-            tx.commit().await?;
+            self.commit_events(tx).await?;
             return Ok(AckOutcome::Updated(job));
         }
         tx.rollback().await?;
@@ -398,7 +398,11 @@ impl Store {
             let job = job_from_row(row)?;
             insert_events(&mut tx, &tenant, &[event(&job)], now).await?;
         }
-        tx.commit().await?;
+        if rows.is_empty() {
+            tx.commit().await?;
+        } else {
+            self.commit_events(tx).await?;
+        }
         Ok(rows.len())
     }
 }

@@ -108,6 +108,7 @@ async fn an_abandoned_transaction_start_leaves_no_connection_inside_it(store: St
                 pool: one.clone(),
                 writer: one,
                 backend: Backend::Postgres,
+                events: Arc::default(),
             }
         }
     };

@@ -436,7 +436,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         insert_events(&mut tx, tenant, &events, next.updated_at).await?;
-        tx.commit().await?;
+        self.commit_events(tx).await?;
         Ok(Some(next))
     }
 

@@ -729,7 +729,11 @@ impl Store {
                 disabled.push(d.endpoint_id.clone());
             }
         }
-        tx.commit().await?;
+        if disabled.is_empty() {
+            tx.commit().await?;
+        } else {
+            self.commit_events(tx).await?;
+        }
         Ok(disabled)
     }
 

@@ -42,6 +42,9 @@ pub fn http_client(s: &WebhookSettings) -> reqwest::Client {
         .expect("HTTP client builds")
 }
 
+/// How long the dispatcher waits, after this instance commits events, for more to come.
+const EVENT_GATHER: Duration = Duration::from_millis(20);
+
 /// Runs until the server shuts down.
 pub async fn run(app: AppState) {
     let settings = app.webhooks.settings.clone();
@@ -107,6 +110,9 @@ pub async fn run(app: AppState) {
             tokio::select! {
                 _ = tokio::time::sleep(settings.poll) => {}
                 _ = app.webhooks.wake.notified() => {}
+                // Events committed here: gather the burst they may be part of, so that a
+                // stream of purchases is fanned out in a few writer transactions, not one each.
+                _ = app.store.events_committed() => tokio::time::sleep(EVENT_GATHER).await,
                 _ = shutdown.changed() => {}
             }
         }
