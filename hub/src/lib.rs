@@ -12,3 +12,18 @@ pub mod state;
 pub mod store;
 pub mod tracking;
 pub mod webhooks;
+
+/// Runs `work` on a task of its own, so that it finishes even when the caller is dropped (a
+/// client hangs up, a task is aborted). `None` only when the runtime is shutting down; a panic
+/// in `work` goes on in the caller.
+pub(crate) async fn outliving_caller<F>(work: F) -> Option<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match tokio::spawn(work).await {
+        Ok(done) => Some(done),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => None,
+    }
+}

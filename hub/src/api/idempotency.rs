@@ -141,9 +141,7 @@ async fn detached<Fut>(work: Fut) -> Result<Answer, ApiError>
 where
     Fut: Future<Output = Result<Answer, ApiError>> + Send + 'static,
 {
-    match tokio::spawn(work).await {
-        Ok(done) => done,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(_) => Err(ApiError::Internal("the server is shutting down".into())),
-    }
+    crate::outliving_caller(work)
+        .await
+        .unwrap_or_else(|| Err(ApiError::Internal("the server is shutting down".into())))
 }

@@ -262,12 +262,10 @@ impl Store {
     /// and holding its locks. A finished start dropped unused rolls back as usual.
     pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         let writer = self.writer.clone();
-        match tokio::spawn(async move { writer.begin().await }).await {
-            Ok(tx) => Ok(tx?),
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            // Only when the runtime is shutting down.
-            Err(_) => Err(StoreError::Db(sqlx::Error::PoolClosed)),
-        }
+        crate::outliving_caller(async move { writer.begin().await })
+            .await
+            .unwrap_or(Err(sqlx::Error::PoolClosed))
+            .map_err(StoreError::Db)
     }
 
     /// Commits a transaction that wrote events and says so to `events_committed`.
