@@ -26,6 +26,18 @@ struct Api {
 }
 
 impl Api {
+    /// The API of a freshly started hub with the key its bootstrap printed, and the id of the
+    /// sandbox account it created.
+    fn new(hub: &common::Hub) -> (Api, String) {
+        let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+        let api = Api {
+            http: reqwest::Client::new(),
+            base: hub.base.clone(),
+            key: boot["api_key"].as_str().unwrap().into(),
+        };
+        (api, boot["carrier_account"].as_str().unwrap().to_string())
+    }
+
     async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         let res = self
             .http
@@ -73,13 +85,7 @@ async fn rate_ship_track_void_across_sandbox_ups_and_fedex() {
     let fedex_url = start_sim(sim::fedex::router(fedex_sim.clone())).await;
 
     let hub = common::start(tempfile::tempdir().unwrap());
-    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: boot["api_key"].as_str().unwrap().into(),
-    };
-    let sandbox = boot["carrier_account"].as_str().unwrap().to_string();
+    let (api, sandbox) = Api::new(&hub);
 
     let (s, ups) = api
         .post("/v1/carrier-accounts", json!({"carrier":"ups","name":"UPS","base_url": ups_url,
@@ -281,13 +287,7 @@ async fn dhl_express_rate_shop_ship_label_track_and_an_honest_void() {
     let dhl_url = start_sim(sim::dhl_express::router(dhl_sim.clone())).await;
 
     let hub = common::start(tempfile::tempdir().unwrap());
-    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: boot["api_key"].as_str().unwrap().into(),
-    };
-    let sandbox = boot["carrier_account"].as_str().unwrap().to_string();
+    let (api, sandbox) = Api::new(&hub);
     let ups = account(&api, json!({"carrier":"ups","name":"UPS","base_url": ups_url,
         "credentials":{"client_id":"ups-client","client_secret":"ups-secret","account_number":"A1B2C3"}})).await;
     let fedex = account(&api, json!({"carrier":"fedex","name":"FedEx","base_url": fedex_url,
@@ -424,13 +424,7 @@ async fn usps_rate_shop_ship_label_track_and_cancel_within_the_hourly_quota() {
     let usps_url = start_sim(sim::usps::router(usps_sim.clone())).await;
 
     let hub = common::start(tempfile::tempdir().unwrap());
-    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: boot["api_key"].as_str().unwrap().into(),
-    };
-    let sandbox = boot["carrier_account"].as_str().unwrap().to_string();
+    let (api, sandbox) = Api::new(&hub);
     let ups = account(&api, json!({"carrier":"ups","name":"UPS","base_url": ups_url,
         "credentials":{"client_id":"ups-client","client_secret":"ups-secret","account_number":"A1B2C3"}})).await;
     let fedex = account(&api, json!({"carrier":"fedex","name":"FedEx","base_url": fedex_url,
@@ -638,12 +632,7 @@ async fn a_purchase_outlives_the_client_that_hung_up_and_its_retry_gets_the_answ
     let ups_sim = Sim::default();
     let ups_url = start_sim(sim::ups::router(ups_sim.clone())).await;
     let hub = common::start(tempfile::tempdir().unwrap());
-    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: boot["api_key"].as_str().unwrap().into(),
-    };
+    let (api, _) = Api::new(&hub);
     let ups = account(
         &api,
         json!({"carrier":"ups","name":"UPS","base_url": ups_url,
