@@ -147,6 +147,79 @@ pub struct TrackingArgs {
     pub no_scheduler: bool,
 }
 
+/// Timeouts, limits and shutdown timing of the HTTP server (seconds may be fractional).
+#[derive(clap::Args, Debug, Clone)]
+pub struct EdgeArgs {
+    /// Seconds a client has to send a complete request head (slow-header clients are cut off).
+    #[arg(long, env = "SHIPHUB_HEADER_TIMEOUT", default_value_t = 10.0)]
+    pub header_timeout: f64,
+    /// Seconds a request body may pause between two chunks (not in total: uploads of GiBs work).
+    #[arg(long, env = "SHIPHUB_BODY_TIMEOUT", default_value_t = 30.0)]
+    pub body_timeout: f64,
+    /// Seconds a keep-alive connection may sit idle between requests.
+    #[arg(long, env = "SHIPHUB_IDLE_TIMEOUT", default_value_t = 75.0)]
+    pub idle_timeout: f64,
+    /// Seconds a handler has to answer once the body is in (a long poll gets its `wait` on
+    /// top); then a 503 problem with Retry-After. Buying work still completes for the retry.
+    #[arg(long, env = "SHIPHUB_REQUEST_TIMEOUT", default_value_t = 60.0)]
+    pub request_timeout: f64,
+    /// Connections served at once; more wait in the listen backlog.
+    #[arg(long, env = "SHIPHUB_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+    /// Requests a second per API key (token bucket); 0 for no limit.
+    #[arg(long, env = "SHIPHUB_KEY_RATE", default_value_t = 100)]
+    pub key_rate: u32,
+    /// Requests an API key may send at once before its rate applies.
+    #[arg(long, env = "SHIPHUB_KEY_BURST", default_value_t = 200)]
+    pub key_burst: u32,
+    /// Requests a second per tenant, all its keys together; 0 for no limit.
+    #[arg(long, env = "SHIPHUB_TENANT_RATE", default_value_t = 200)]
+    pub tenant_rate: u32,
+    /// Requests a tenant may send at once before its rate applies.
+    #[arg(long, env = "SHIPHUB_TENANT_BURST", default_value_t = 400)]
+    pub tenant_burst: u32,
+    /// Seconds after SIGTERM during which /readyz answers 503 and requests are still accepted.
+    #[arg(long, env = "SHIPHUB_DRAIN", default_value_t = 5.0)]
+    pub drain: f64,
+    /// Seconds in-flight requests have to finish after the drain; then the process exits.
+    #[arg(long, env = "SHIPHUB_SHUTDOWN_TIMEOUT", default_value_t = 20.0)]
+    pub shutdown_timeout: f64,
+}
+
+impl EdgeArgs {
+    fn settings(
+        &self,
+    ) -> anyhow_like::Result<(crate::server::ServerSettings, crate::api::edge::Edge)> {
+        let secs = |v: f64, name: &str| {
+            Duration::try_from_secs_f64(v)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| format!("--{name} must be a number of seconds > 0"))
+        };
+        let bucket = |rate: u32, burst: u32| {
+            (rate > 0).then_some(crate::api::edge::Bucket {
+                rate,
+                burst: burst.max(1),
+            })
+        };
+        let server = crate::server::ServerSettings {
+            header_timeout: secs(self.header_timeout, "header-timeout")?,
+            idle_timeout: secs(self.idle_timeout, "idle-timeout")?,
+            max_connections: self.max_connections.max(1),
+            drain: Duration::try_from_secs_f64(self.drain)
+                .map_err(|_| "--drain must be a number of seconds ≥ 0")?,
+            shutdown_timeout: secs(self.shutdown_timeout, "shutdown-timeout")?,
+        };
+        let edge = crate::api::edge::Edge::new(
+            secs(self.request_timeout, "request-timeout")?,
+            secs(self.body_timeout, "body-timeout")?,
+            bucket(self.key_rate, self.key_burst),
+            bucket(self.tenant_rate, self.tenant_burst),
+        );
+        Ok((server, edge))
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the HTTP server (migrates the database first).
@@ -162,6 +235,8 @@ pub enum Command {
         webhooks: WebhookArgs,
         #[command(flatten)]
         tracking: TrackingArgs,
+        #[command(flatten)]
+        edge: EdgeArgs,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -172,6 +247,11 @@ pub enum Command {
     Tenant {
         #[command(subcommand)]
         command: TenantCommand,
+    },
+    /// Manage API keys.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
     },
     /// Print the OpenAPI document.
     Openapi,
@@ -208,6 +288,27 @@ pub enum AnalyticsCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Give one API key its own request limit instead of the server's `--key-rate` and
+    /// `--key-burst` (running servers pick it up within 30 s).
+    Limit {
+        /// The key's first 11 characters (`sh_` and 8 more), as the key list shows them.
+        prefix: String,
+        /// Requests a second; 0 for no limit.
+        #[arg(long, required_unless_present = "default")]
+        rate: Option<u32>,
+        /// Requests at once before the rate applies (default: the server's `--key-burst`).
+        #[arg(long, conflicts_with = "default")]
+        burst: Option<u32>,
+        /// Back to the server's defaults.
+        #[arg(long, conflicts_with = "rate")]
+        default: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum TenantCommand {
     /// Create a tenant and print its API key (shown once, stored hashed) as one JSON line.
     Create {
@@ -225,7 +326,8 @@ pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
             print,
             webhooks,
             tracking,
-        } => serve(listen, &db.database_url, print, webhooks, tracking).await,
+            edge,
+        } => serve(listen, &db.database_url, print, webhooks, tracking, edge).await,
         Command::Migrate { db } => {
             open_store(&db.database_url).await?;
             eprintln!("migrations applied");
@@ -240,6 +342,31 @@ pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
                 "{}",
                 serde_json::json!({ "tenant": name, "id": tenant.to_string(), "api_key": key })
             );
+            Ok(())
+        }
+        Command::Key {
+            command:
+                KeyCommand::Limit {
+                    prefix,
+                    rate,
+                    burst,
+                    default,
+                    db,
+                },
+        } => {
+            let store = open_store(&db.database_url).await?;
+            let limit = crate::store::KeyLimit {
+                rate: rate.filter(|_| !default),
+                burst: burst.filter(|_| !default),
+            };
+            let n = store
+                .set_key_limit(&prefix, limit)
+                .await
+                .map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err(format!("no active API key starts with `{prefix}`"));
+            }
+            eprintln!("limit set on {n} key(s) starting with {prefix}");
             Ok(())
         }
         Command::Rate(args) => crate::cli_rate::run(args),
@@ -423,8 +550,11 @@ async fn serve(
     print: PrintArgs,
     webhooks: WebhookArgs,
     tracking: TrackingArgs,
+    edge: EdgeArgs,
 ) -> anyhow_like::Result<()> {
     let webhook_settings = webhooks.settings()?;
+    let (server_settings, edge) = edge.settings()?;
+    let edge = Arc::new(edge);
     let store = open_store(url).await?;
     let key = master_key(url, store.backend())?;
     if store.backend() == Backend::Sqlite
@@ -450,22 +580,38 @@ async fn serve(
     }
     state.webhooks = Arc::new(crate::webhooks::Webhooks::new(webhook_settings));
     tokio::spawn(crate::webhooks::dispatcher::run(state.clone()));
-    let stopping = state.shutdown.clone();
-    let app = crate::api::router(state);
+    let phases = ShutdownPhases {
+        edge: edge.clone(),
+        stopping: state.shutdown.clone(),
+    };
+    let app = crate::api::router_with(state, edge);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!("shiphub listening on http://{addr} (docs at http://{addr}/docs)");
     tracing::info!(%addr, "listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown().await;
-            // Long polls and background loops end now, so the drain does not wait for them.
-            stopping.send_replace(true);
-        })
-        .await
-        .map_err(|e| e.to_string())
+    crate::server::run(listener, app, server_settings, shutdown(), phases).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Shutdown phases as the rest of the hub sees them.
+struct ShutdownPhases {
+    edge: Arc<crate::api::edge::Edge>,
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl crate::server::Phases for ShutdownPhases {
+    fn draining(&mut self) {
+        self.edge
+            .draining
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn closing(&mut self) {
+        // Long polls and background loops end now, so the drain does not wait for them.
+        self.stopping.send_replace(true);
+    }
 }
 
 /// A fresh embedded database gets a `default` tenant with a sandbox account, and its API key

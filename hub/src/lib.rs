@@ -8,6 +8,7 @@ pub mod cli_rate;
 pub mod crypto;
 pub mod ids;
 pub mod reconcile;
+pub mod server;
 pub mod state;
 pub mod store;
 pub mod tracking;
@@ -21,7 +22,8 @@ where
     F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match tokio::spawn(work).await {
+    // The request's span (its Request-Id) follows the work onto its task.
+    match tokio::spawn(tracing::Instrument::in_current_span(work)).await {
         Ok(done) => Some(done),
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(_) => None,

@@ -6,8 +6,7 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let filter = EnvFilter::try_from_env("SHIPHUB_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
     let builder = tracing_subscriber::fmt()
@@ -18,7 +17,16 @@ async fn main() -> std::process::ExitCode {
     } else {
         builder.init();
     }
-    match shiphub::cli::run(shiphub::cli::Cli::parse()).await {
+    let cli = shiphub::cli::Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let result = runtime.block_on(shiphub::cli::run(cli));
+    // `serve` returns at its shutdown deadline; work still running then (a purchase left to the
+    // idempotency-key recovery, a blocking import) must not keep the process alive.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("shiphub: {e}");

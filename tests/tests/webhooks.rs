@@ -767,6 +767,7 @@ fn serve_pg(url: &str, args: &[&str]) -> common::Hub {
         db_url: url.to_string(),
         stdout: vec![],
         args: args.iter().map(|a| a.to_string()).collect(),
+        log: Default::default(),
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod analytics;
 pub mod carrier_events;
 pub mod carriers;
+pub mod edge;
 pub mod events;
 pub mod extract;
 pub mod idempotency;
@@ -17,7 +18,7 @@ pub mod shipments;
 pub mod trackers;
 pub mod webhooks;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -151,23 +152,46 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
+/// The API with the edge's defaults and no rate limits (in-process tests).
 pub fn router(state: AppState) -> Router {
+    router_with(state, Arc::new(edge::Edge::unlimited()))
+}
+
+/// The API behind the edge layers (outermost first): request id, panic catcher, trace span,
+/// rate limits, deadline and body timeout, body limit, metrics.
+pub fn router_with(state: AppState, edge: Arc<edge::Edge>) -> Router {
     let (api, doc) = api_router().split_for_parts();
+    let ready = edge.clone();
+    let limits = edge::LimitState {
+        app: state.clone(),
+        edge: edge.clone(),
+    };
     api.merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
+        .route(
+            "/readyz",
+            get(move |app: State<AppState>| readyz(app, ready.clone())),
+        )
         .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::NotFound("route") })
         .layer(middleware::from_fn(track_http))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(edge, edge::deadline))
+        .layer(middleware::from_fn_with_state(limits, edge::rate_limit))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal("handler panicked".into()).into_response()
         }))
+        .layer(middleware::from_fn(edge::request_id))
         .with_state(state)
 }
 
-async fn readyz(State(app): State<AppState>) -> Response {
+/// 503 from the moment shutdown begins (so a load balancer stops sending), or when the store
+/// does not answer.
+async fn readyz(State(app): State<AppState>, edge: Arc<edge::Edge>) -> Response {
+    if edge.is_draining() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
     match app.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => (

@@ -73,6 +73,13 @@ pub struct Store {
     events: Arc<Notify>,
 }
 
+/// A key's own request limit; `None` fields fall back to the server's defaults.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeyLimit {
+    pub rate: Option<u32>,
+    pub burst: Option<u32>,
+}
+
 pub fn millis(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64
 }
@@ -386,6 +393,40 @@ impl Store {
             .map(|r| r.try_get("tenant_id"))
             .transpose()?
             .map(TenantId::from_db))
+    }
+
+    /// A key's own request limit (`rate`, `burst`), when one was set for it; `None` when the
+    /// key is unknown or revoked.
+    pub async fn key_limit(&self, key_hash: &str) -> Result<Option<KeyLimit>> {
+        let row = sqlx::query(
+            "SELECT rate_limit, rate_burst FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(key_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let get = |c: &str| -> Result<Option<u32>> {
+            Ok(r.try_get::<Option<i64>, _>(c)?
+                .map(|v| u32::try_from(v.max(0)).unwrap_or(u32::MAX)))
+        };
+        Ok(Some(KeyLimit {
+            rate: get("rate_limit")?,
+            burst: get("rate_burst")?,
+        }))
+    }
+
+    /// Sets (or with `None`s, clears) the request limit of the unrevoked keys starting with
+    /// `prefix`; returns how many keys it applied to.
+    pub async fn set_key_limit(&self, prefix: &str, limit: KeyLimit) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET rate_limit = $1, rate_burst = $2 WHERE prefix = $3 AND revoked_at IS NULL",
+        )
+        .bind(limit.rate.map(i64::from))
+        .bind(limit.burst.map(i64::from))
+        .bind(prefix)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     // --- carrier accounts -------------------------------------------------------------------

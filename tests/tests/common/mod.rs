@@ -5,8 +5,8 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 /// The `shiphub` binary next to this test's own executable (target/<profile>/). The README's
 /// test command (`cargo test --workspace`) builds it with the hub's own tests; a test run of
@@ -45,6 +45,8 @@ pub struct Hub {
     pub stdout: Vec<String>,
     /// Extra `serve` arguments, kept for `restart`.
     pub args: Vec<String>,
+    /// Lines the server logged on stderr so far.
+    pub log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Hub {
@@ -54,13 +56,38 @@ impl Hub {
         let _ = self.child.wait();
     }
 
+    /// Asks the server to shut down gracefully (SIGTERM), as an orchestrator would.
+    pub fn terminate(&mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// The server's exit status once it has exited, or `None` if it is still running after
+    /// `within`.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for shiphub") {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Starts the server again on the same address and database.
     pub fn restart(&mut self) {
         self.kill();
         let addr = self.base.trim_start_matches("http://").to_string();
-        let (child, base, _) = spawn(&self.db_url, &addr, &self.args);
+        let (child, base, _, log) = spawn(&self.db_url, &addr, &self.args);
         self.child = child;
         self.base = base;
+        self.log = log;
     }
 }
 
@@ -100,7 +127,7 @@ pub fn start(dir: tempfile::TempDir) -> Hub {
 pub fn start_with(dir: tempfile::TempDir, args: &[&str]) -> Hub {
     let db_url = db_url(dir.path());
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let (child, base, stdout) = spawn(&db_url, "127.0.0.1:0", &args);
+    let (child, base, stdout, log) = spawn(&db_url, "127.0.0.1:0", &args);
     Hub {
         child,
         base,
@@ -108,12 +135,16 @@ pub fn start_with(dir: tempfile::TempDir, args: &[&str]) -> Hub {
         db_url,
         stdout,
         args,
+        log,
     }
 }
 
-/// Spawns `shiphub serve` and waits for its listening line; returns the child, its base URL
-/// and what it printed on stdout before that.
-fn spawn(db_url: &str, listen: &str, args: &[String]) -> (Child, String, Vec<String>) {
+/// What `spawn` returns: the child, its base URL, what it printed on stdout before listening,
+/// and its stderr lines as they come.
+type Spawned = (Child, String, Vec<String>, Arc<Mutex<Vec<String>>>);
+
+/// Spawns `shiphub serve` and waits for its listening line.
+fn spawn(db_url: &str, listen: &str, args: &[String]) -> Spawned {
     let mut child = Command::new(binary())
         .args(["serve", "--listen", listen, "--database-url", db_url])
         .args(args)
@@ -127,8 +158,11 @@ fn spawn(db_url: &str, listen: &str, args: &[String]) -> (Child, String, Vec<Str
     let (tx, rx) = mpsc::channel();
     let stderr = child.stderr.take().expect("stderr");
     let tx2 = tx.clone();
+    let log = Arc::new(Mutex::new(vec![]));
+    let log2 = log.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            log2.lock().unwrap().push(line.clone());
             if let Some(rest) = line.strip_prefix("shiphub listening on ") {
                 let base = rest
                     .split_whitespace()
@@ -150,7 +184,7 @@ fn spawn(db_url: &str, listen: &str, args: &[String]) -> (Child, String, Vec<Str
     loop {
         match rx.recv_timeout(Duration::from_secs(30)) {
             Ok(Ok(line)) => lines.push(line),
-            Ok(Err(base)) => return (child, base, lines),
+            Ok(Err(base)) => return (child, base, lines, log),
             Err(e) => panic!("shiphub did not start listening: {e}"),
         }
     }
