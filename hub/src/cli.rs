@@ -166,17 +166,18 @@ pub struct EdgeArgs {
     /// Connections served at once; more wait in the listen backlog.
     #[arg(long, env = "SHIPHUB_MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,
-    /// Requests a second per API key (token bucket); 0 for no limit.
-    #[arg(long, env = "SHIPHUB_KEY_RATE", default_value_t = 100)]
+    /// Requests a second per API key (token bucket); 0 for no limit. Generous: the webhook
+    /// benchmark buys at 200/s from one key.
+    #[arg(long, env = "SHIPHUB_KEY_RATE", default_value_t = 300)]
     pub key_rate: u32,
     /// Requests an API key may send at once before its rate applies.
-    #[arg(long, env = "SHIPHUB_KEY_BURST", default_value_t = 200)]
+    #[arg(long, env = "SHIPHUB_KEY_BURST", default_value_t = 600)]
     pub key_burst: u32,
     /// Requests a second per tenant, all its keys together; 0 for no limit.
-    #[arg(long, env = "SHIPHUB_TENANT_RATE", default_value_t = 200)]
+    #[arg(long, env = "SHIPHUB_TENANT_RATE", default_value_t = 600)]
     pub tenant_rate: u32,
     /// Requests a tenant may send at once before its rate applies.
-    #[arg(long, env = "SHIPHUB_TENANT_BURST", default_value_t = 400)]
+    #[arg(long, env = "SHIPHUB_TENANT_BURST", default_value_t = 1200)]
     pub tenant_burst: u32,
     /// Seconds after SIGTERM during which /readyz answers 503 and requests are still accepted.
     #[arg(long, env = "SHIPHUB_DRAIN", default_value_t = 5.0)]
