@@ -596,3 +596,52 @@ async fn a_key_with_its_own_limit_is_held_to_it() {
     let limit = seen[0].limit.as_deref().unwrap();
     assert!(limit.starts_with("\"key\";r=2;t=1, \"tenant\";"), "{limit}");
 }
+
+/// A keep-alive connection left idle is closed after the idle timeout, and a request whose body
+/// stops half-way is answered (and its connection closed) after the body timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_and_stalled_bodies_time_out() {
+    let hub = common::start_with(
+        tempfile::tempdir().unwrap(),
+        &[
+            "--idle-timeout",
+            "1",
+            "--body-timeout",
+            "1",
+            "--header-timeout",
+            "30",
+        ],
+    );
+    let (key, addr) = (api_key(&hub), addr(&hub));
+    let mut idle = TcpStream::connect(&addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 512];
+    assert!(idle.read(&mut buf).await.unwrap() > 0);
+
+    let mut stalled = TcpStream::connect(&addr).await.unwrap();
+    stalled
+        .write_all(
+            format!(
+                "POST /v1/rates HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer {key}\r\n\
+                 Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"from\":"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut answer = vec![];
+    let read = tokio::time::timeout(Duration::from_secs(10), stalled.read_to_end(&mut answer))
+        .await
+        .expect("a stalled body was still waited for 10 s after a 1 s body timeout");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        read.is_err() || answer.starts_with("HTTP/1.1 4"),
+        "answered {answer}"
+    );
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(10)).await,
+        "an idle keep-alive connection was open 10 s after a 1 s idle timeout"
+    );
+}
