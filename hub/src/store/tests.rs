@@ -71,6 +71,7 @@ macro_rules! both_backends {
 both_backends!(
     events_are_written_with_their_change_and_listed_per_tenant_in_order,
     api_keys_resolve_to_their_tenant_only_while_unrevoked,
+    api_key_limits_are_set_by_prefix_and_read_by_hash,
     accounts_are_tenant_scoped_and_soft_deleted,
     shipments_round_trip_and_paginate_newest_first,
     shipment_reads_never_cross_tenants,
@@ -219,6 +220,34 @@ async fn api_keys_resolve_to_their_tenant_only_while_unrevoked(store: Store) {
         .await
         .unwrap();
     assert_eq!(store.tenant_for_key("hash-a").await.unwrap(), None);
+}
+
+async fn api_key_limits_are_set_by_prefix_and_read_by_hash(store: Store) {
+    let a = tenant(&store, "a").await;
+    store
+        .insert_api_key(&a, "hash-a", "sh_a", NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.key_limit("hash-a").await.unwrap(),
+        Some(KeyLimit::default())
+    );
+    assert_eq!(store.key_limit("nope").await.unwrap(), None);
+    let own = KeyLimit {
+        rate: Some(5),
+        burst: Some(20),
+    };
+    assert_eq!(store.set_key_limit("sh_a", own).await.unwrap(), 1);
+    assert_eq!(store.key_limit("hash-a").await.unwrap(), Some(own));
+    assert_eq!(store.set_key_limit("sh_zz", own).await.unwrap(), 0);
+    store
+        .set_key_limit("sh_a", KeyLimit::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.key_limit("hash-a").await.unwrap(),
+        Some(KeyLimit::default())
+    );
 }
 
 async fn accounts_are_tenant_scoped_and_soft_deleted(store: Store) {
