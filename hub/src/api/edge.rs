@@ -126,12 +126,13 @@ impl Edge {
             Some(l) => l,
             None => {
                 // A store error keeps the server's default rather than failing the request.
-                let l = store
-                    .key_limit(hash)
-                    .await
-                    .ok()
-                    .flatten()
-                    .unwrap_or_default();
+                let l = match store.key_limit(hash).await {
+                    Ok(l) => l.unwrap_or_default(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not read an API key's own limit");
+                        KeyLimit::default()
+                    }
+                };
                 let mut map = self.overrides.lock().unwrap_or_else(|p| p.into_inner());
                 map.insert(hash.to_string(), (l, Instant::now()));
                 l
