@@ -38,46 +38,40 @@ fn step(a: IpAddr, up: bool) -> Option<IpAddr> {
     }
 }
 
-/// One row per registry range: its first and last address are refused with the row's
-/// reason (or a more specific row's), and the addresses just outside are not refused for
-/// this row's reason.
+/// The first row of `table` containing `ip` (the one `classify` names).
+fn first_match(table: &[Special], ip: IpAddr) -> Option<usize> {
+    table.iter().position(|s| s.range.contains(ip))
+}
+
+/// One row per registry range: its first and last address are refused by this row (or by a
+/// more specific row nested in it), and the addresses just outside it are not this row's.
 #[test]
 fn every_special_purpose_range_is_refused_up_to_its_boundaries() {
     let (v4, v6) = &*SPECIAL;
     assert_eq!(v4.len(), V4.len());
     assert_eq!(v6.len(), V6.len());
-    for (i, row) in v4.iter().chain(v6.iter()).enumerate() {
-        let table: Vec<&Special> = v4.iter().chain(v6.iter()).collect();
-        let (first, last) = row.range.bounds();
-        for inside in [first, last] {
-            let why =
-                classify(inside).unwrap_or_else(|| panic!("{inside} ({}) allowed", row.range));
-            // Either this row or an earlier (more specific) one that it contains.
-            let earlier = table[..i].iter().any(|s| {
-                s.name == why && s.range.contains(inside) && row.range.contains(s.range.bounds().0)
-            });
-            assert!(
-                why == row.name || earlier,
-                "{inside}: {why}, expected {}",
-                row.name
-            );
-            assert!(refused(inside, PROD).is_some(), "{inside}");
-        }
-        for outside in [step(first, false), step(last, true)].into_iter().flatten() {
-            if row.range.contains(outside) {
-                continue;
+    for table in [v4, v6] {
+        for (i, row) in table.iter().enumerate() {
+            let (first, last) = row.range.bounds();
+            for inside in [first, last] {
+                let j = first_match(table, inside).unwrap();
+                let (a, b) = table[j].range.bounds();
+                assert!(
+                    j == i || (row.range.contains(a) && row.range.contains(b)),
+                    "{inside} in {} matched {}",
+                    row.range,
+                    table[j].range
+                );
+                assert_eq!(classify(inside), Some(table[j].name), "{inside}");
+                assert!(refused(inside, PROD).is_some(), "{inside}");
             }
-            // Outside this range: refused only if another row (one that does not lie
-            // inside this one) covers it.
-            match classify(outside) {
-                None => {}
-                Some(why) => assert!(
-                    table.iter().any(|s| s.name == why
-                        && s.range.contains(outside)
-                        && !row.range.contains(s.range.bounds().0)),
-                    "{outside} just outside {} refused as {why}",
+            for outside in [step(first, false), step(last, true)].into_iter().flatten() {
+                assert_ne!(
+                    first_match(table, outside),
+                    Some(i),
+                    "{outside} outside {}",
                     row.range
-                ),
+                );
             }
         }
     }
