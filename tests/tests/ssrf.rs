@@ -368,3 +368,36 @@ async fn webhooks_refuse_ipv6_transition_and_special_purpose_forms() {
         assert!(detail.contains(why), "{url}: {detail}");
     }
 }
+
+/// A carrier host that answers with a redirect cannot send the hub elsewhere (where the
+/// target checks of the account's URL never looked).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn carrier_redirects_are_not_followed() {
+    let (elsewhere, seen) = listener(None).await;
+    let target = format!("http://127.0.0.1:{elsewhere}/security/v1/oauth/token");
+    let app = axum::Router::new().fallback(move || {
+        let target = target.clone();
+        async move {
+            (
+                axum::http::StatusCode::TEMPORARY_REDIRECT,
+                [(axum::http::header::LOCATION, target)],
+            )
+        }
+    });
+    let addr = sim::serve(app, std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let hub = common::start_with(tempfile::tempdir().unwrap(), &[]);
+    let api = Api::new(&hub);
+    let (s, account) = api
+        .ups_account(&format!("http://127.0.0.1:{}", addr.port()))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{account}");
+    let e = api.rate_error(account["id"].as_str().unwrap()).await;
+    assert!(!e.to_string().contains(&elsewhere.to_string()), "{e}");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        0,
+        "the hub followed the redirect: {e}"
+    );
+}
