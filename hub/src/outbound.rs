@@ -414,14 +414,13 @@ impl CarrierPolicy {
     /// dev switch. The message says which hosts are allowed and how to allow more.
     pub fn check_url(&self, entry: &CarrierEntry, url: &Url) -> Result<(), String> {
         check_scheme(url, self.target)?;
-        let not_allowed = |host: &str| {
-            let official = if entry.hosts.is_empty() {
-                format!("{} has no official hosts", entry.name)
-            } else {
-                format!("{}'s hosts are {}", entry.name, entry.hosts.join(", "))
-            };
-            format!("host `{host}` is not allowed: {official}; {HOW_TO_ALLOW}")
+        let official = if entry.hosts.is_empty() {
+            format!("{} has no official hosts", entry.name)
+        } else {
+            format!("{}'s hosts are {}", entry.name, entry.hosts.join(", "))
         };
+        let not_allowed =
+            |host: &str| format!("host `{host}` is not allowed: {official}; {HOW_TO_ALLOW}");
         let ip = match url.host() {
             None => return Err("has no host".into()),
             Some(url::Host::Domain(d)) => {
@@ -440,7 +439,9 @@ impl CarrierPolicy {
         let listed = self.target.allow.iter().any(|c| c.contains(ip));
         let dev = self.target.dev_loopback && classify(ip) == Some("loopback");
         match refused(ip, self.target) {
-            Some(why) => Err(format!("points at a {why} address ({ip}); {HOW_TO_ALLOW}")),
+            Some(why) => Err(format!(
+                "points at a {why} address ({ip}): {official}; {HOW_TO_ALLOW}"
+            )),
             None if listed || dev => Ok(()),
             None => Err(not_allowed(&ip.to_string())),
         }
