@@ -302,6 +302,8 @@ mod liar {
         name: "Liar",
         capabilities: &CAPS,
         needs_base_url: false,
+        hosts: &[],
+        url_settings: &[],
         build: |_, _| Ok(Box::new(Liar)),
     };
 

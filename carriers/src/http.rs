@@ -1,5 +1,8 @@
 //! `CarrierHttp`: a shared HTTP client plus the account's base URL. No retries here: the
-//! hub's call layer retries, so an adapter's request is sent exactly once per call.
+//! hub's call layer retries, so an adapter's request is sent exactly once per call. The hub's
+//! client enforces its target policy (`shiphub::outbound`: official or operator-listed hosts,
+//! checked on every connection, no redirects), so adapters build every URL from `base_url` or
+//! a setting their entry declares in `url_settings`.
 
 use std::time::Duration;
 

@@ -24,6 +24,13 @@ pub struct CarrierEntry {
     pub capabilities: &'static Capabilities,
     /// Whether accounts need a `base_url` (real carriers) or not (sandbox, table rate).
     pub needs_base_url: bool,
+    /// The carrier's official API hosts (production and sandbox, from its published
+    /// OpenAPI `servers`): the hub calls these over https without the operator's say-so.
+    /// Any other host needs `--carrier-allow`.
+    pub hosts: &'static [&'static str],
+    /// JSON pointers into the credentials of settings that hold a URL the adapter calls
+    /// (DHL's `/tracking_base_url`); checked against the same target policy as `base_url`.
+    pub url_settings: &'static [&'static str],
     /// Builds an adapter from the account's credentials JSON.
     pub build: fn(serde_json::Value, CarrierHttp) -> Result<Box<dyn Carrier>, AccountError>,
 }

@@ -47,9 +47,6 @@ pub struct PrintArgs {
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct WebhookArgs {
-    /// Development only: allow `http://` and loopback webhook URLs (private ranges stay refused).
-    #[arg(long, env = "SHIPHUB_WEBHOOK_DEV_LOOPBACK")]
-    pub webhook_dev_loopback: bool,
     /// Private or loopback address ranges webhooks may be sent to anyway (an internal
     /// receiver), e.g. 10.20.0.0/16; comma-separated or repeated.
     #[arg(long, env = "SHIPHUB_WEBHOOK_ALLOW", value_delimiter = ',')]
@@ -88,7 +85,10 @@ pub struct WebhookArgs {
 }
 
 impl WebhookArgs {
-    fn settings(&self) -> anyhow_like::Result<crate::webhooks::WebhookSettings> {
+    fn settings(
+        &self,
+        dev_loopback: bool,
+    ) -> anyhow_like::Result<crate::webhooks::WebhookSettings> {
         let secs = |v: f64, name: &str| {
             Duration::try_from_secs_f64(v)
                 .map_err(|_| format!("--{name} must be a number of seconds ≥ 0"))
@@ -98,14 +98,14 @@ impl WebhookArgs {
             lease: secs(self.webhook_lease, "webhook-lease")?,
             disable_after: secs(self.webhook_disable_after, "webhook-disable-after")?,
             rotation_overlap: secs(self.webhook_rotation_overlap, "webhook-rotation-overlap")?,
-            target: crate::webhooks::target::TargetPolicy {
-                dev_loopback: self.webhook_dev_loopback,
+            target: crate::outbound::TargetPolicy {
+                dev_loopback,
                 // Parsed once per process; leaked so the policy stays `Copy`.
                 allow: Box::leak(
                     self.webhook_allow
                         .iter()
                         .map(|c| c.parse().map_err(|e| format!("--webhook-allow: {e}")))
-                        .collect::<Result<Vec<crate::webhooks::target::Cidr>, String>>()?
+                        .collect::<Result<Vec<crate::outbound::Cidr>, String>>()?
                         .into_boxed_slice(),
                 ),
             },
@@ -235,6 +235,8 @@ pub enum Command {
         #[command(flatten)]
         webhooks: WebhookArgs,
         #[command(flatten)]
+        outbound: crate::outbound::OutboundArgs,
+        #[command(flatten)]
         tracking: TrackingArgs,
         #[command(flatten)]
         edge: EdgeArgs,
@@ -326,9 +328,21 @@ pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
             db,
             print,
             webhooks,
+            outbound,
             tracking,
             edge,
-        } => serve(listen, &db.database_url, print, webhooks, tracking, edge).await,
+        } => {
+            serve(
+                listen,
+                &db.database_url,
+                print,
+                webhooks,
+                outbound,
+                tracking,
+                edge,
+            )
+            .await
+        }
         Command::Migrate { db } => {
             open_store(&db.database_url).await?;
             eprintln!("migrations applied");
@@ -550,10 +564,12 @@ async fn serve(
     url: &str,
     print: PrintArgs,
     webhooks: WebhookArgs,
+    outbound: crate::outbound::OutboundArgs,
     tracking: TrackingArgs,
     edge: EdgeArgs,
 ) -> anyhow_like::Result<()> {
-    let webhook_settings = webhooks.settings()?;
+    let webhook_settings = webhooks.settings(outbound.dev_loopback())?;
+    let carrier_policy = outbound.carrier_policy()?;
     let (server_settings, edge) = edge.settings()?;
     let edge = Arc::new(edge);
     let store = open_store(url).await?;
@@ -564,6 +580,7 @@ async fn serve(
         bootstrap(&store, &key).await?;
     }
     let mut state = build_state(store, key);
+    state.carriers = Arc::new(CarrierSet::with_policy(carrier_entries(), carrier_policy));
     state.print = crate::api::print::PrintSettings {
         redeliver_after: Duration::from_secs(print.print_redeliver_after.max(1)),
         sweep_every: Duration::from_secs(print.print_sweep_interval.max(1)),

@@ -5,12 +5,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use shiphub_carriers::{Carrier, CarrierEntry, CarrierHttp};
+use shiphub_carriers::{Carrier, CarrierEntry, CarrierError, CarrierHttp};
 
 use crate::api::problem::ApiError;
 use crate::call_layer::CallLayer;
 use crate::crypto::MasterKey;
 use crate::ids::{AccountId, TenantId};
+use crate::outbound::{self, CarrierPolicy};
 use crate::store::{AccountRecord, Store};
 
 #[derive(Clone)]
@@ -111,22 +112,36 @@ impl AccountCache {
 }
 
 /// The registry plus live adapters, one per carrier account, built on first use from the
-/// account's decrypted credentials.
+/// account's decrypted credentials. Every carrier call goes through one HTTP client whose
+/// resolver enforces the carriers' target policy (`outbound`).
 pub struct CarrierSet {
     pub entries: Vec<&'static CarrierEntry>,
+    /// Which hosts carrier accounts may point at.
+    pub policy: CarrierPolicy,
     http: reqwest::Client,
     adapters: Mutex<HashMap<AccountId, Arc<dyn Carrier>>>,
 }
 
 impl CarrierSet {
+    /// Official carrier hosts only: no loopback, no operator additions.
     pub fn new(entries: Vec<&'static CarrierEntry>) -> Self {
+        Self::with_policy(entries, CarrierPolicy::default())
+    }
+
+    pub fn with_policy(entries: Vec<&'static CarrierEntry>, policy: CarrierPolicy) -> Self {
         let http = reqwest::Client::builder()
             .user_agent(concat!("shiphub/", env!("CARGO_PKG_VERSION")))
             .pool_idle_timeout(Duration::from_secs(60))
+            // A redirect could lead anywhere, past the host checks; carriers do not redirect.
+            .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve names itself, past the resolver's checks.
+            .no_proxy()
+            .dns_resolver(policy.resolver(&entries))
             .build()
             .expect("HTTP client builds");
         Self {
             entries,
+            policy,
             http,
             adapters: Mutex::new(HashMap::new()),
         }
@@ -163,17 +178,38 @@ impl CarrierSet {
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         let credentials: serde_json::Value =
             serde_json::from_slice(&plain).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let credentials = self.resolve(store, tenant, entry, credentials).await?;
         let base_url = account
             .base_url
             .as_deref()
             .map(url::Url::parse)
             .transpose()
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let adapter: Arc<dyn Carrier> =
+        // Checked again under this process's policy (an account saved under a wider one, or
+        // an IP literal, which no resolver sees); refused like a connection: one generic answer.
+        let mut official = true;
+        for (pointer, url) in CarrierPolicy::account_urls(entry, base_url.as_ref(), &credentials) {
+            let Ok(url) = url else { continue };
+            if let Err(why) = self.policy.check_url(entry, &url) {
+                tracing::warn!(account = %account.id, pointer, %why, "carrier account host refused by the target policy");
+                return Err(ApiError::Carrier(CarrierError::Transient {
+                    carrier: entry.code.clone(),
+                    message: outbound::UNREACHABLE.into(),
+                    maybe_processed: false,
+                }));
+            }
+            official &= CarrierPolicy::is_official(entry, &url);
+        }
+        let credentials = self.resolve(store, tenant, entry, credentials).await?;
+        let built: Arc<dyn Carrier> =
             (entry.build)(credentials, CarrierHttp::new(self.http.clone(), base_url))
                 .map_err(|e| ApiError::field(format!("/credentials{}", e.field), e.message))?
                 .into();
+        // Answers from hosts outside the carrier's official list never reach the client.
+        let adapter: Arc<dyn Carrier> = if official {
+            built
+        } else {
+            Arc::new(outbound::Withheld(built))
+        };
         self.adapters
             .lock()
             .expect("adapter lock")
@@ -207,7 +243,8 @@ impl CarrierSet {
         .map_err(|e| ApiError::field(format!("/credentials{}", e.field), e.message))
     }
 
-    /// Validates credentials by building an adapter without caching it.
+    /// Validates a new account: every URL it would make the hub call passes the target
+    /// policy (resolved now, and checked again on each connection), and an adapter builds.
     pub async fn check(
         &self,
         store: &Store,
@@ -216,6 +253,21 @@ impl CarrierSet {
         credentials: serde_json::Value,
         base_url: Option<url::Url>,
     ) -> Result<(), ApiError> {
+        let mut refused = Vec::new();
+        for (pointer, url) in CarrierPolicy::account_urls(entry, base_url.as_ref(), &credentials) {
+            // An unparsable setting is the adapter's to report, in its own words.
+            let Ok(url) = url else { continue };
+            if let Err(detail) = self.policy.check_resolved(entry, &url).await {
+                refused.push(crate::api::problem::FieldProblem {
+                    pointer,
+                    detail,
+                    code: None,
+                });
+            }
+        }
+        if !refused.is_empty() {
+            return Err(ApiError::Validation(refused));
+        }
         let credentials = self.resolve(store, tenant, entry, credentials).await?;
         (entry.build)(credentials, CarrierHttp::new(self.http.clone(), base_url))
             .map(|_| ())

@@ -78,6 +78,8 @@ static SLOW: CarrierEntry = CarrierEntry {
     name: "Slow",
     capabilities: &SLOW_CAPS,
     needs_base_url: false,
+    hosts: &[],
+    url_settings: &[],
     build: |_, _| Ok(Box::new(Slow)),
 };
 static BADAUTH: CarrierEntry = CarrierEntry {
@@ -85,6 +87,8 @@ static BADAUTH: CarrierEntry = CarrierEntry {
     name: "Bad auth",
     capabilities: &SLOW_CAPS,
     needs_base_url: false,
+    hosts: &[],
+    url_settings: &[],
     build: |_, _| Ok(Box::new(BadAuth)),
 };
 
@@ -413,6 +417,8 @@ static VOIDABLE: CarrierEntry = CarrierEntry {
     name: "Voidable",
     capabilities: &SHIP_CAPS,
     needs_base_url: false,
+    hosts: &[],
+    url_settings: &[],
     build: |_, _| Ok(Box::new(Unrecordable::<true>)),
 };
 static STUCK: CarrierEntry = CarrierEntry {
@@ -420,6 +426,8 @@ static STUCK: CarrierEntry = CarrierEntry {
     name: "Stuck",
     capabilities: &SHIP_CAPS,
     needs_base_url: false,
+    hosts: &[],
+    url_settings: &[],
     build: |_, _| Ok(Box::new(Unrecordable::<false>)),
 };
 

@@ -105,6 +105,8 @@ static METERED: CarrierEntry = CarrierEntry {
     name: "Metered",
     capabilities: &CAPS,
     needs_base_url: false,
+    hosts: &[],
+    url_settings: &[],
     build: |_, _| Ok(Box::new(Metered)),
 };
 
@@ -143,6 +145,8 @@ static RECORDER: CarrierEntry = CarrierEntry {
     name: "Recorder",
     capabilities: &CAPS,
     needs_base_url: false,
+    hosts: &[],
+    url_settings: &[],
     build: |_, _| Ok(Box::new(Recorder)),
 };
 

@@ -60,6 +60,15 @@ pub static ENTRY: CarrierEntry = CarrierEntry {
     name: "DHL Express",
     capabilities: &CAPS,
     needs_base_url: true,
+    // MyDHL API (production and `/mydhlapi/test`), DHL's mock server, and the Shipment
+    // Tracking - Unified API (production and test) that `tracking_base_url` names.
+    hosts: &[
+        "express.api.dhl.com",
+        "api-mock.dhl.com",
+        "api-eu.dhl.com",
+        "api-test.dhl.com",
+    ],
+    url_settings: &["/tracking_base_url"],
     build,
 };
 

@@ -66,6 +66,8 @@ pub static ENTRY: CarrierEntry = CarrierEntry {
     name: "FedEx",
     capabilities: &CAPS,
     needs_base_url: true,
+    hosts: &["apis.fedex.com", "apis-sandbox.fedex.com"],
+    url_settings: &[],
     build,
 };
 

@@ -68,6 +68,8 @@ pub static ENTRY: CarrierEntry = CarrierEntry {
     name: "Sandbox",
     capabilities: &CAPS,
     needs_base_url: false,
+    hosts: &[],
+    url_settings: &[],
     build,
 };
 

@@ -66,6 +66,8 @@ pub static ENTRY: CarrierEntry = CarrierEntry {
     name: "UPS",
     capabilities: &CAPS,
     needs_base_url: true,
+    hosts: &["onlinetools.ups.com", "wwwcie.ups.com"],
+    url_settings: &[],
     build,
 };
 

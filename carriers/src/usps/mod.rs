@@ -70,6 +70,8 @@ pub static ENTRY: CarrierEntry = CarrierEntry {
     name: "USPS",
     capabilities: &CAPS,
     needs_base_url: true,
+    hosts: &["apis.usps.com", "apis-tem.usps.com"],
+    url_settings: &[],
     build,
 };
 

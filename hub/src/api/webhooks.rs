@@ -16,12 +16,13 @@ use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_val
 use super::idempotency::{self, Answer};
 use super::problem::{ApiError, Problem};
 use crate::ids::{DeliveryId, EventId, TenantId, WebhookId};
+use crate::outbound as target;
 use crate::state::AppState;
 use crate::store::{
     AttemptRecord, DeliveryRecord, EndpointRecord, IdemCompletion, NewEvent, RecoverFrom,
 };
 use crate::webhooks::sign::WebhookSecret;
-use crate::webhooks::{EVENT_TYPES, secret_aad, target};
+use crate::webhooks::{EVENT_TYPES, secret_aad};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -17,8 +17,9 @@ use tokio::sync::mpsc;
 
 use super::schedule::Outcome;
 use super::sign::{WebhookSecret, signature_header};
-use super::{WebhookSettings, secret_aad, target};
+use super::{WebhookSettings, secret_aad};
 use crate::ids::WebhookId;
+use crate::outbound as target;
 use crate::state::AppState;
 use crate::store::{AfterAttempt, AttemptResult, ClaimedDelivery};
 

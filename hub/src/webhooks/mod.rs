@@ -1,20 +1,20 @@
 //! Webhooks per the Standard Webhooks spec: signing (`sign`), the retry schedule
-//! (`schedule`), which URLs may receive them (`target`) and the dispatcher that fans outbox
-//! events out to endpoints and delivers them (`dispatcher`). The endpoints API is
+//! (`schedule`) and the dispatcher that fans outbox events out to endpoints and delivers
+//! them (`dispatcher`). Which URLs may receive them is the hub-wide target policy
+//! (`crate::outbound`). The endpoints API is
 //! `api::webhooks`; rows live in `store::webhooks`.
 
 pub mod dispatcher;
 pub mod schedule;
 pub mod sign;
-pub mod target;
 
 use std::time::Duration;
 
 use tokio::sync::Notify;
 
 use crate::ids::{TenantId, WebhookId};
+use crate::outbound::TargetPolicy;
 use schedule::RetrySchedule;
-use target::TargetPolicy;
 
 /// Event types an endpoint may subscribe to (`"*"` subscribes to all, present and future).
 /// A type is listed once something emits it or the tracking work (issue 5) will.

@@ -51,6 +51,8 @@ pub static ENTRY: CarrierEntry = CarrierEntry {
     name: "Table rate (rate card)",
     capabilities: &CAPS,
     needs_base_url: false,
+    hosts: &[],
+    url_settings: &[],
     build,
 };
 

@@ -123,8 +123,22 @@ pub fn start(dir: tempfile::TempDir) -> Hub {
     start_with(dir, &[])
 }
 
-/// `start` with extra `serve` arguments.
+/// `start` with extra `serve` arguments. The carrier simulators and webhook receivers of
+/// the tests listen on 127.0.0.1, so the hub runs with the development loopback switch.
 pub fn start_with(dir: tempfile::TempDir, args: &[&str]) -> Hub {
+    let mut args: Vec<&str> = args.to_vec();
+    if !args
+        .iter()
+        .any(|a| *a == "--dev-loopback" || *a == "--webhook-dev-loopback")
+    {
+        args.insert(0, "--dev-loopback");
+    }
+    start_strict(dir, &args)
+}
+
+/// `start_with` without adding the development loopback switch: the production target
+/// policy (no loopback, no `http://` carriers or webhooks).
+pub fn start_strict(dir: tempfile::TempDir, args: &[&str]) -> Hub {
     let db_url = db_url(dir.path());
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let (child, base, stdout, log) = spawn(&db_url, "127.0.0.1:0", &args);
