@@ -1,4 +1,5 @@
-//! Spawns the real `shiphub` binary on a free loopback port with a temporary SQLite file.
+//! Spawns the real `shiphub` binary on a free loopback port with a temporary SQLite file (or
+//! on a PostgreSQL schema of its own, `PgSchema`).
 
 #![allow(dead_code)]
 
@@ -111,13 +112,35 @@ pub fn start_with(dir: tempfile::TempDir, args: &[&str]) -> Hub {
     }
 }
 
+/// `start_with` on another database (PostgreSQL: see `PgSchema`), in a fresh temporary dir.
+pub fn start_on(db_url: &str, args: &[&str]) -> Hub {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let (child, base, stdout) = spawn(db_url, "127.0.0.1:0", &args);
+    Hub {
+        child,
+        base,
+        dir: tempfile::tempdir().unwrap(),
+        db_url: db_url.to_string(),
+        stdout,
+        args,
+    }
+}
+
+/// The master key of hubs on PostgreSQL (an embedded database keeps its own key file).
+pub const PG_MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
 /// Spawns `shiphub serve` and waits for its listening line; returns the child, its base URL
 /// and what it printed on stdout before that.
 fn spawn(db_url: &str, listen: &str, args: &[String]) -> (Child, String, Vec<String>) {
-    let mut child = Command::new(binary())
+    let mut command = Command::new(binary());
+    if db_url.starts_with("postgres") {
+        command.env("SHIPHUB_MASTER_KEY", PG_MASTER_KEY);
+    } else {
+        command.env_remove("SHIPHUB_MASTER_KEY");
+    }
+    let mut child = command
         .args(["serve", "--listen", listen, "--database-url", db_url])
         .args(args)
-        .env_remove("SHIPHUB_MASTER_KEY")
         .env_remove("DATABASE_URL")
         .env("SHIPHUB_LOG", "warn")
         .stdout(Stdio::piped())
@@ -153,6 +176,63 @@ fn spawn(db_url: &str, listen: &str, args: &[String]) -> (Child, String, Vec<Str
             Ok(Err(base)) => return (child, base, lines),
             Err(e) => panic!("shiphub did not start listening: {e}"),
         }
+    }
+}
+
+/// A PostgreSQL schema of its own for one test, dropped afterwards (psql does the admin).
+pub struct PgSchema {
+    admin_url: String,
+    pub name: String,
+}
+
+impl PgSchema {
+    /// `None` (and a note) outside CI without `TEST_DATABASE_URL`; under `CI=true` a panic.
+    pub fn create(prefix: &str) -> Option<PgSchema> {
+        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("CI=true but TEST_DATABASE_URL is not set: the PostgreSQL test must run");
+            }
+            eprintln!("skipped: TEST_DATABASE_URL not set, the PostgreSQL half not tested");
+            return None;
+        };
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let schema = PgSchema {
+            admin_url,
+            name: format!("{prefix}_{}_{nanos}", std::process::id()),
+        };
+        schema.psql(&format!("CREATE SCHEMA {}", schema.name));
+        Some(schema)
+    }
+
+    fn psql(&self, sql: &str) {
+        let out = Command::new("psql")
+            .args([self.admin_url.as_str(), "-v", "ON_ERROR_STOP=1", "-qc", sql])
+            .output()
+            .expect("run psql");
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The database URL with every session confined to this schema.
+    pub fn url(&self) -> String {
+        let sep = if self.admin_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        format!("{}{sep}options[search_path]={}", self.admin_url, self.name)
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        self.psql(&format!("DROP SCHEMA {} CASCADE", self.name));
     }
 }
 
