@@ -299,9 +299,18 @@ async fn create_shipment(
         let adapter = app.carriers.adapter(&app.store, &tenant, &account, &app.master_key).await?;
         // The key records that the carrier is about to be asked, then its whole answer the
         // moment it comes: a crash at any point leaves the key in a state recovery resolves.
+        // `sent` is written inside the call, past the account's rate limiter, so a purchase
+        // still queued there when its process dies is released, not left "outcome unknown".
         let mut kept = PurchaseProgress { account: account.id.to_string(), request, wanted, waybill: None };
-        idempotency::progress(&app, &tenant, &owned, "sent", &serde_json::to_string(&kept).expect("progress serializes")).await?;
-        let waybill = app.calls.call(&account.id, adapter.as_ref(), Capability::Ship, || adapter.ship(&kept.request)).await?;
+        let sent = serde_json::to_string(&kept).expect("progress serializes");
+        let (progressed, request, carrier) = ((&app, &tenant, &owned, &sent), &kept.request, adapter.as_ref());
+        let waybill = app.calls.call(&account.id, adapter.as_ref(), Capability::Ship, || async move {
+            let (app, tenant, owned, sent) = progressed;
+            if let Err(e) = idempotency::progress(app, tenant, owned, "sent", sent).await {
+                return Ok(Err(e));
+            }
+            carrier.ship(request).await.map(Ok)
+        }).await??;
         let reference = WaybillRef {
             tracking_number: waybill.tracking_number.clone(),
             carrier_shipment_id: waybill.carrier_shipment_id.clone(),
