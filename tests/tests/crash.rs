@@ -467,3 +467,30 @@ async fn a_404_does_not_consume_a_key_and_another_endpoint_is_named() {
     );
     assert!(!detail.contains("different body"), "{reused}");
 }
+
+/// A purchase slower than the lease keeps its key (the lease is renewed while it runs): the
+/// hub's own sweep does not take it over, the purchase is recorded, and bought once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purchase_slower_than_the_lease_keeps_its_key() {
+    let (ups, sim_url) = start_ups(0).await;
+    let (_hub, api) = hub_and_api(None);
+    let account = api.ups_account(&sim_url).await;
+    let body = purchase(&account, "slow-1", 1);
+    ups.push(Fault {
+        kind: FaultKind::Slow { millis: 4_000 },
+        path: Some("/api/shipments".into()),
+    });
+    let (status, bought) = api
+        .post("/v1/shipments", Some("slow-1"), &body)
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{bought}");
+    let (status, again) = api
+        .post("/v1/shipments", Some("slow-1"), &body)
+        .await
+        .unwrap();
+    assert_eq!((status, &again["id"]), (StatusCode::CREATED, &bought["id"]));
+    let sales = ledger(&sim_url).await;
+    assert_eq!(sales.len(), 1, "{sales:?}");
+    assert_eq!(sales[0]["voided"], json!(false), "{sales:?}");
+}
