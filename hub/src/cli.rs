@@ -46,6 +46,25 @@ pub struct PrintArgs {
 }
 
 #[derive(clap::Args, Debug, Clone)]
+pub struct IdempotencyArgs {
+    /// Seconds a request's Idempotency-Key stays claimed without renewal (renewed every third
+    /// of it while the request runs). A key whose hub died is resolved once this has passed, so
+    /// it bounds how long a retry after a crash waits for its final answer.
+    #[arg(long, env = "SHIPHUB_IDEMPOTENCY_LEASE", default_value_t = 30.0)]
+    pub idempotency_lease: f64,
+}
+
+impl IdempotencyArgs {
+    pub fn settings(&self) -> anyhow_like::Result<crate::api::idempotency::Settings> {
+        let lease = Duration::try_from_secs_f64(self.idempotency_lease)
+            .ok()
+            .filter(|d| *d >= Duration::from_millis(300))
+            .ok_or("--idempotency-lease: a number of seconds, at least 0.3")?;
+        Ok(crate::api::idempotency::Settings { lease })
+    }
+}
+
+#[derive(clap::Args, Debug, Clone)]
 pub struct WebhookArgs {
     /// Private or loopback address ranges webhooks may be sent to anyway (an internal
     /// receiver), e.g. 10.20.0.0/16; comma-separated or repeated.
@@ -240,6 +259,8 @@ pub enum Command {
         tracking: TrackingArgs,
         #[command(flatten)]
         edge: EdgeArgs,
+        #[command(flatten)]
+        idempotency: IdempotencyArgs,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -331,6 +352,7 @@ pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
             outbound,
             tracking,
             edge,
+            idempotency,
         } => {
             serve(
                 listen,
@@ -340,6 +362,7 @@ pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
                 outbound,
                 tracking,
                 edge,
+                idempotency,
             )
             .await
         }
@@ -556,6 +579,7 @@ pub fn build_state(store: Store, master_key: MasterKey) -> AppState {
         tracking: Default::default(),
         shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
         webhooks: Default::default(),
+        idempotency: Default::default(),
     }
 }
 
@@ -567,11 +591,13 @@ async fn serve(
     outbound: crate::outbound::OutboundArgs,
     tracking: TrackingArgs,
     edge: EdgeArgs,
+    idempotency: IdempotencyArgs,
 ) -> anyhow_like::Result<()> {
     let webhook_settings = webhooks.settings(outbound.dev_loopback())?;
     let carrier_policy = outbound.carrier_policy()?;
     let (server_settings, edge) = edge.settings()?;
     let edge = Arc::new(edge);
+    let idempotency = idempotency.settings()?;
     let store = open_store(url).await?;
     let key = master_key(url, store.backend())?;
     if store.backend() == Backend::Sqlite
@@ -587,6 +613,8 @@ async fn serve(
     };
     tokio::spawn(crate::api::print::sweep(state.clone()));
     tokio::spawn(crate::api::invoices::sweep_abandoned(state.store.clone()));
+    state.idempotency = idempotency;
+    tokio::spawn(crate::api::idempotency::sweep(state.clone()));
     state.tracking = crate::tracking::PollPolicy::default().scaled(tracking.tracking_speedup);
     if !tracking.no_scheduler {
         let scheduler = crate::tracking::scheduler::Scheduler::new(

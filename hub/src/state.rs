@@ -31,6 +31,8 @@ pub struct AppState {
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
     /// Webhook delivery settings and the dispatcher's wake-up.
     pub webhooks: Arc<crate::webhooks::Webhooks>,
+    /// The lease on claimed idempotency keys.
+    pub idempotency: crate::api::idempotency::Settings,
 }
 
 /// Positive API-key lookups, kept briefly so a busy client does not cost a query per request.

@@ -657,3 +657,90 @@ async fn a_long_poll_wakes_when_a_job_is_queued_and_acks_are_final() {
     let (s, _) = as_station(&app, &token, "GET", "/v1/print-stations/self/jobs", None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
+
+/// A purchase whose hub died after the carrier answered (the answer kept on its key) and before
+/// the shipment was written: the retry, once the lease has run out, gets that very shipment,
+/// recorded from the kept answer; nothing is bought again.
+#[tokio::test]
+async fn a_kept_carrier_answer_is_recorded_by_the_retry_after_the_lease() {
+    use sha2::Digest;
+    use shiphub_carriers::model::{Currency, Money, ShipRequest, Waybill};
+    let app = spawn_app().await;
+    let account = app.account("sandbox").await;
+    let mut body = shipment();
+    body["carrier_account"] = json!(account);
+    body["service"] = json!("economy");
+    body["reference"] = json!("ORDER-KEPT");
+    let tenant = app
+        .state
+        .store
+        .tenant_by_name("t")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+
+    // What the dead hub left: the key claimed under a lease that has run out, `answered`.
+    let scope = "POST /v1/shipments";
+    let hash = hex::encode(sha2::Sha256::digest(format!(
+        "{scope}\n{}",
+        api::extract::canonical_hash(&body)
+    )));
+    let now = time::OffsetDateTime::now_utc();
+    let claim = shiphub::store::IdemClaim {
+        key: "kept-1",
+        scope,
+        request_hash: &hash,
+        owner: "inst_dead",
+        lease_until: now - time::Duration::seconds(1),
+    };
+    assert_eq!(
+        app.state
+            .store
+            .idem_begin(&tenant, &claim, now)
+            .await
+            .unwrap(),
+        shiphub::store::IdemBegin::Started
+    );
+    let mut request = shipment();
+    request["service"] = json!("economy");
+    request["label_format"] = json!("pdf");
+    request["reference"] = json!("ORDER-KEPT");
+    let request: ShipRequest = serde_json::from_value(request).unwrap();
+    let number = "SBXKEPT0001".parse().unwrap();
+    let waybill = Waybill {
+        tracking_number: "SBXKEPT0001".parse().unwrap(),
+        pieces: vec![number],
+        carrier_shipment_id: "sbx-kept-1".into(),
+        label: None,
+        total: Some(Money::new(rust_decimal_macros::dec!(9.75), Currency::USD)),
+        breakdown: vec![],
+        warnings: vec![],
+    };
+    let progress = json!({"account": account, "request": request, "wanted": "pdf",
+                          "waybill": {"waybill": waybill, "label": null}});
+    assert!(
+        app.state
+            .store
+            .idem_progress(
+                &tenant,
+                "kept-1",
+                "inst_dead",
+                "answered",
+                &progress.to_string()
+            )
+            .await
+            .unwrap()
+    );
+
+    let (s, v) = app
+        .call_with_key("POST", "/v1/shipments", Some(body), "kept-1")
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["tracking_number"], "SBXKEPT0001", "the kept sale: {v}");
+    assert_eq!(v["reference"], "ORDER-KEPT");
+    assert_eq!(v["total"]["amount"], "9.75", "{v}");
+    let (_, list) = app.call("GET", "/v1/shipments", None).await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["data"][0]["id"], v["id"]);
+}

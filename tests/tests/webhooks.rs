@@ -667,108 +667,9 @@ async fn every_event_arrives_after_a_sigkill_with_deliveries_in_flight() {
 
 // --- two instances on one PostgreSQL --------------------------------------------------------
 
-/// A PostgreSQL schema of its own for one test, dropped afterwards (psql does the admin).
-struct PgSchema {
-    admin_url: String,
-    name: String,
-}
-
-impl PgSchema {
-    /// `None` (and a note) outside CI without `TEST_DATABASE_URL`; under `CI=true` a panic.
-    fn create() -> Option<PgSchema> {
-        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!(
-                    "CI=true but TEST_DATABASE_URL is not set: the PostgreSQL webhook test must run"
-                );
-            }
-            eprintln!("skipped: TEST_DATABASE_URL not set, two hubs on PostgreSQL not tested");
-            return None;
-        };
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let schema = PgSchema {
-            admin_url,
-            name: format!("wh_{}_{nanos}", std::process::id()),
-        };
-        schema.psql(&format!("CREATE SCHEMA {}", schema.name));
-        Some(schema)
-    }
-
-    fn psql(&self, sql: &str) {
-        let out = std::process::Command::new("psql")
-            .args([self.admin_url.as_str(), "-v", "ON_ERROR_STOP=1", "-qc", sql])
-            .output()
-            .expect("run psql");
-        assert!(
-            out.status.success(),
-            "{sql}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    /// The database URL with every session confined to this schema.
-    fn url(&self) -> String {
-        let sep = if self.admin_url.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
-        format!("{}{sep}options[search_path]={}", self.admin_url, self.name)
-    }
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        self.psql(&format!("DROP SCHEMA {} CASCADE", self.name));
-    }
-}
-
 /// `shiphub serve` on PostgreSQL (no bootstrap there: the tenant comes from the CLI).
 fn serve_pg(url: &str, args: &[&str]) -> common::Hub {
-    use std::io::{BufRead, BufReader};
-    let mut child = std::process::Command::new(common::binary())
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url])
-        .args(args)
-        .env(
-            "SHIPHUB_MASTER_KEY",
-            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-        )
-        .env_remove("DATABASE_URL")
-        .env("SHIPHUB_LOG", "warn")
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn shiphub serve");
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(rest) = line.strip_prefix("shiphub listening on ") {
-                let _ = tx.send(
-                    rest.split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_string(),
-                );
-            }
-            eprintln!("[hub] {line}");
-        }
-    });
-    let base = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("shiphub listening");
-    common::Hub {
-        child,
-        base,
-        dir: tempfile::tempdir().unwrap(),
-        db_url: url.to_string(),
-        stdout: vec![],
-        args: args.iter().map(|a| a.to_string()).collect(),
-        log: Default::default(),
-    }
+    common::start_on(url, args)
 }
 
 /// Two `shiphub serve` processes on one PostgreSQL database share the deliveries: every event
@@ -776,7 +677,7 @@ fn serve_pg(url: &str, args: &[&str]) -> common::Hub {
 /// SIGKILL, the other sends what it held once the lease runs out.
 #[tokio::test]
 async fn two_hubs_on_postgres_deliver_each_event_once_and_survive_a_sigkill() {
-    let Some(schema) = PgSchema::create() else {
+    let Some(schema) = common::PgSchema::create("wh") else {
         return;
     };
     let url = schema.url();

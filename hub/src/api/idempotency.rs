@@ -1,9 +1,23 @@
 //! `Idempotency-Key` for every POST that buys or changes something. The first request with a
 //! key claims it; its answer is stored (in the same transaction as its effect, by the
 //! handler) and replayed verbatim to any retry with the same key and body. The same key with
-//! a different body is a 422. A failure worth retrying (carrier down) releases the key.
+//! a different body, or on another endpoint, is a 422. A failure worth retrying (carrier down)
+//! or a 404 (nothing there to change) releases the key.
+//!
+//! Crashes: a claimed key is leased to this process (`owner`, `lease_until`) and the lease is
+//! renewed while the work runs. A process that dies (SIGKILL, or exiting with buying work still
+//! in flight at the end of a graceful shutdown) stops renewing; once the lease has run out any
+//! instance resolves the key — the sweep started by `serve`, or at once the retry that meets
+//! it. Recovery is claimed by one conditional UPDATE, so of several instances sharing one
+//! database exactly one acts. What it does depends on how far the request got (see
+//! `shipments::recover_purchase` for purchases): never reached the carrier → the key is
+//! released and the retry runs the request; every other endpoint writes its effect and its
+//! answer in one transaction, so an unanswered key there changed nothing and is released too.
+//! Hence within one lease after a crash every retry gets a final answer.
 
 use std::future::Future;
+use std::sync::LazyLock;
+use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -13,10 +27,41 @@ use time::OffsetDateTime;
 use super::problem::ApiError;
 use crate::ids::TenantId;
 use crate::state::AppState;
-use crate::store::{IdemBegin, IdemCompletion};
+use crate::store::{IdemBegin, IdemClaim, IdemCompletion, StoreError};
+
+/// How long a claimed key stays this instance's without a renewal.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    pub lease: Duration,
+}
+
+impl Default for Settings {
+    /// 30 s: renewed every 10 s, so a slow carrier call never loses its key, and a retry after
+    /// a crash waits at most half a minute for its answer.
+    fn default() -> Self {
+        Settings {
+            lease: Duration::from_secs(30),
+        }
+    }
+}
+
+/// This process, as the owner of the keys it claims (one per process: a restarted hub is a
+/// new owner, and recovers its predecessor's keys like any other instance's).
+pub fn instance() -> &'static str {
+    static ID: LazyLock<String> =
+        LazyLock::new(|| format!("inst_{}", uuid::Uuid::now_v7().simple()));
+    &ID
+}
+
+/// A key this request owns.
+#[derive(Clone, Debug)]
+pub struct Claim {
+    pub key: String,
+    pub owner: String,
+}
 
 /// The key this request owns, to be completed in the handler's own transaction.
-pub type OwnedKey = Option<String>;
+pub type OwnedKey = Option<Claim>;
 
 /// A JSON answer an idempotent handler produced, ready to store and send.
 pub struct Answer {
@@ -37,10 +82,32 @@ impl Answer {
     }
     pub fn completion(&self, key: &OwnedKey) -> Option<IdemCompletion> {
         key.as_ref().map(|k| IdemCompletion {
-            key: k.clone(),
+            key: k.key.clone(),
+            owner: k.owner.clone(),
             status: self.status.as_u16(),
             body: self.body.clone(),
         })
+    }
+}
+
+/// Records how far a buying request got on its key (nothing without a key). An error when the
+/// key is no longer this instance's: the request must stop (or undo what it did).
+pub async fn progress(
+    app: &AppState,
+    tenant: &TenantId,
+    owned: &OwnedKey,
+    stage: &str,
+    progress: &str,
+) -> Result<(), ApiError> {
+    let Some(c) = owned else { return Ok(()) };
+    if app
+        .store
+        .idem_progress(tenant, &c.key, &c.owner, stage, progress)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(StoreError::LeaseLost(c.key.clone()).into())
     }
 }
 
@@ -58,6 +125,10 @@ fn respond(status: StatusCode, body: String, replayed: bool) -> Response {
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     res
+}
+
+fn lease_until(app: &AppState, now: OffsetDateTime) -> OffsetDateTime {
+    now + app.idempotency.lease
 }
 
 /// Runs `work` at most once per (tenant, key). `scope` (method and path) is part of the
@@ -81,55 +152,208 @@ where
         };
     };
     let hash = hex::encode(Sha256::digest(format!("{scope}\n{body_hash}")));
-    match app
-        .store
-        .idem_begin(tenant, &key, &hash, OffsetDateTime::now_utc())
-        .await
-    {
-        Err(e) => return ApiError::from(e).into_response(),
-        Ok(IdemBegin::Replay { status, body }) => {
-            metrics::counter!("shiphub_idempotent_replays_total").increment(1);
-            return respond(
-                StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
-                body,
-                true,
-            );
+    let mut recovered = false;
+    loop {
+        let now = OffsetDateTime::now_utc();
+        let claim = IdemClaim {
+            key: &key,
+            scope,
+            request_hash: &hash,
+            owner: instance(),
+            lease_until: lease_until(app, now),
+        };
+        match app.store.idem_begin(tenant, &claim, now).await {
+            Err(e) => return ApiError::from(e).into_response(),
+            Ok(IdemBegin::Replay { status, body }) => {
+                metrics::counter!("shiphub_idempotent_replays_total").increment(1);
+                return respond(
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+                    body,
+                    true,
+                );
+            }
+            Ok(IdemBegin::Mismatch) => return ApiError::IdempotencyMismatch.into_response(),
+            Ok(IdemBegin::OtherScope { scope }) => {
+                return ApiError::IdempotencyKeyElsewhere(scope).into_response();
+            }
+            // Its process died: resolve the key now rather than make the client wait for the
+            // sweep, then look again (a replay, or the key is free).
+            Ok(IdemBegin::InProgress { expired: true }) if !recovered => {
+                recovered = true;
+                let (a, t, k) = (app.clone(), tenant.clone(), key.clone());
+                if crate::outliving_caller(async move { recover(&a, &t, &k).await })
+                    .await
+                    .is_none()
+                {
+                    return ApiError::IdempotencyInProgress.into_response();
+                }
+            }
+            Ok(IdemBegin::InProgress { .. }) => {
+                return ApiError::IdempotencyInProgress.into_response();
+            }
+            Ok(IdemBegin::Started) => break,
         }
-        Ok(IdemBegin::Mismatch) => return ApiError::IdempotencyMismatch.into_response(),
-        Ok(IdemBegin::InProgress) => return ApiError::IdempotencyInProgress.into_response(),
-        Ok(IdemBegin::Started) => {}
     }
-    let work = work(Some(key.clone()));
+    let claim = Claim {
+        key,
+        owner: instance().to_string(),
+    };
+    let work = work(Some(claim.clone()));
     let (app, tenant) = (app.clone(), tenant.clone());
     let settled = detached(async move {
+        let _heartbeat = AbortOnDrop(tokio::spawn(heartbeat(
+            app.clone(),
+            tenant.clone(),
+            claim.clone(),
+        )));
         let e = match work.await {
             Ok(a) => return Ok(a),
             Err(e) => e,
         };
-        let outcome = if e.releases_idempotency_key() {
-            app.store.idem_abandon(&tenant, &key).await
-        } else {
-            let (status, problem, _) = e.problem();
-            let body = serde_json::to_string(&problem).expect("problem serializes");
-            app.store
-                .idem_complete(
-                    &tenant,
-                    &IdemCompletion {
-                        key: key.clone(),
-                        status: status.as_u16(),
-                        body,
-                    },
-                )
-                .await
-        };
-        if let Err(store_err) = outcome {
-            tracing::error!(error = %store_err, "could not settle idempotency key {key}");
-        }
+        settle_failure(&app, &tenant, &claim, &e).await;
         Err(e)
     });
     match settled.await {
         Ok(a) => respond(a.status, a.body, false),
         Err(e) => e.into_response(),
+    }
+}
+
+/// Leaves a failed request's key for its retry: released when the failure is worth retrying
+/// (or a 404: a wrong id or path consumed nothing), otherwise completed with the problem.
+pub(crate) async fn settle_failure(app: &AppState, tenant: &TenantId, claim: &Claim, e: &ApiError) {
+    let outcome = if e.releases_idempotency_key() || matches!(e, ApiError::NotFound(_)) {
+        app.store
+            .idem_abandon(tenant, &claim.key, &claim.owner)
+            .await
+    } else {
+        let (status, problem, _) = e.problem();
+        let body = serde_json::to_string(&problem).expect("problem serializes");
+        app.store
+            .idem_complete(
+                tenant,
+                &IdemCompletion {
+                    key: claim.key.clone(),
+                    owner: claim.owner.clone(),
+                    status: status.as_u16(),
+                    body,
+                },
+            )
+            .await
+    };
+    match outcome {
+        Ok(()) => {}
+        Err(StoreError::LeaseLost(_)) => {
+            tracing::warn!(key = %claim.key, "idempotency key was recovered by another instance meanwhile")
+        }
+        Err(store_err) => {
+            tracing::error!(error = %store_err, "could not settle idempotency key {}", claim.key)
+        }
+    }
+}
+
+/// Aborts a background task when the work it accompanies ends, however it ends.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Renews the key's lease every third of the lease while its work runs.
+async fn heartbeat(app: AppState, tenant: TenantId, claim: Claim) {
+    let every = app.idempotency.lease / 3;
+    loop {
+        tokio::time::sleep(every).await;
+        let until = lease_until(&app, OffsetDateTime::now_utc());
+        match app
+            .store
+            .idem_renew(&tenant, &claim.key, &claim.owner, until)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(key = %claim.key, "idempotency key lease lost before its work ended");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, key = %claim.key, "idempotency lease renewal failed")
+            }
+        }
+    }
+}
+
+/// Resolves `key` when its lease has run out (a no-op when it has not, or another instance
+/// got there first).
+pub async fn recover(app: &AppState, tenant: &TenantId, key: &str) {
+    let now = OffsetDateTime::now_utc();
+    let owner = instance();
+    let stuck = match app
+        .store
+        .idem_claim_expired(tenant, key, owner, now, lease_until(app, now))
+        .await
+    {
+        Ok(Some(stuck)) => stuck,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, key, "could not claim an expired idempotency key");
+            return;
+        }
+    };
+    let claim = Claim {
+        key: key.to_string(),
+        owner: owner.to_string(),
+    };
+    metrics::counter!("shiphub_idempotency_recoveries_total").increment(1);
+    tracing::warn!(key, scope = ?stuck.scope, stage = ?stuck.stage, "recovering an idempotency key whose process died");
+    let failure = match (stuck.scope.as_deref(), stuck.stage.as_deref()) {
+        // The carrier was reached by a purchase: finish recording it, or answer finally.
+        (Some(super::shipments::BUY_SCOPE), Some(stage)) => super::shipments::recover_purchase(
+            app,
+            tenant,
+            &claim,
+            stage,
+            stuck.progress.as_deref(),
+        )
+        .await
+        .err(),
+        // Nothing left the hub, or the effect commits with its answer (so none happened):
+        // the retry runs the request. (A void re-run is safe: voiding is idempotent.)
+        (Some(_), _) => {
+            if let Err(e) = app.store.idem_abandon(tenant, key, owner).await {
+                tracing::warn!(error = %e, key, "could not release a recovered idempotency key");
+            }
+            None
+        }
+        // Claimed by a hub that kept no scope or progress: it may have bought.
+        (None, _) => Some(ApiError::PurchaseOutcomeUnknown(format!(
+            "this key was claimed by an earlier hub version that recorded no progress; check \
+             the tenant's carrier accounts for a purchase made near its first use (key `{key}`)"
+        ))),
+    };
+    if let Some(e) = failure {
+        settle_failure(app, tenant, &claim, &e).await;
+    }
+}
+
+/// Resolves expired keys every half lease, for as long as the server runs.
+pub async fn sweep(app: AppState) {
+    let mut shutdown = app.shutdown.subscribe();
+    let every = (app.idempotency.lease / 2).max(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => return,
+        }
+        match app.store.idem_expired(OffsetDateTime::now_utc(), 100).await {
+            Ok(keys) => {
+                for (tenant, key) in keys {
+                    recover(&app, &tenant, &key).await;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "idempotency key sweep failed"),
+        }
     }
 }
 

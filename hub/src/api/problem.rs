@@ -56,6 +56,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("idempotency key reused with a different request")]
     IdempotencyMismatch,
+    /// The key was first used on another endpoint (method and path, named).
+    #[error("idempotency key used for {0}")]
+    IdempotencyKeyElsewhere(String),
     #[error("request still in progress")]
     IdempotencyInProgress,
     #[error("body too large")]
@@ -71,6 +74,10 @@ pub enum ApiError {
     /// Bought at the carrier, not recorded, not voided: retrying could buy twice.
     #[error("purchase {0} was made but could not be recorded")]
     PurchaseUnrecorded(String),
+    /// A purchase reached the carrier and its process died before any answer was kept: the
+    /// carrier may have sold a label. Final for its key; the detail says what to check.
+    #[error("purchase outcome unknown: {0}")]
+    PurchaseOutcomeUnknown(String),
 }
 
 impl ApiError {
@@ -119,6 +126,12 @@ impl ApiError {
                   Some("this Idempotency-Key was first used with a different body; use a new key for a new request".into())),
                 None,
             ),
+            ApiError::IdempotencyKeyElsewhere(scope) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                p(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency-Key reused for another request",
+                  Some(format!("this Idempotency-Key was used for {scope}; use a new key for a new request"))),
+                None,
+            ),
             ApiError::IdempotencyInProgress => {
                 let mut pr = p(StatusCode::CONFLICT, "idempotency-in-progress", "A request with this Idempotency-Key is still in progress", None);
                 pr.retryable = Some(true);
@@ -138,6 +151,16 @@ impl ApiError {
                     "purchase-unrecorded",
                     "The label was bought but could not be recorded",
                     Some(format!("tracking number {tracking}; do not retry with a new Idempotency-Key: the operator has been alerted")),
+                );
+                pr.retryable = Some(false);
+                (StatusCode::INTERNAL_SERVER_ERROR, pr, None)
+            }
+            ApiError::PurchaseOutcomeUnknown(detail) => {
+                let mut pr = p(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "purchase-outcome-unknown",
+                    "The purchase reached the carrier but the hub stopped before its answer",
+                    Some(detail.clone()),
                 );
                 pr.retryable = Some(false);
                 (StatusCode::INTERNAL_SERVER_ERROR, pr, None)
@@ -218,7 +241,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if matches!(
             self,
-            ApiError::Store(_) | ApiError::Internal(_) | ApiError::PurchaseUnrecorded(_)
+            ApiError::Store(_)
+                | ApiError::Internal(_)
+                | ApiError::PurchaseUnrecorded(_)
+                | ApiError::PurchaseOutcomeUnknown(_)
         ) {
             tracing::error!(error = %self, "request failed");
         }

@@ -22,7 +22,7 @@ use super::idempotency::{self, Answer};
 use super::problem::{ApiError, Problem};
 use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
 use crate::state::AppState;
-use crate::store::{DocumentRecord, NewEvent, ShipmentRecord};
+use crate::store::{DocumentRecord, NewEvent, ShipmentRecord, StoreError};
 
 /// Formats the hub renders itself for carriers that return no label document.
 const RENDERED_FORMATS: &[LabelFormat] = &[LabelFormat::Pdf, LabelFormat::Zpl, LabelFormat::Png];
@@ -263,7 +263,7 @@ async fn create_shipment(
     body: JsonBody<serde_json::Value>,
 ) -> Response {
     let hash = canonical_hash(&body.value);
-    idempotency::run(&app.clone(), &tenant.clone(), key, "POST /v1/shipments", &hash, |owned| async move {
+    idempotency::run(&app.clone(), &tenant.clone(), key, BUY_SCOPE, &hash, |owned| async move {
         let options: ShipOptions = parse_value(body.value.clone())?;
         let shipment: RateRequest = parse_value(body.value)?;
         shipment.validate().map_err(|e| ApiError::field(e.field, e.message))?;
@@ -297,38 +297,248 @@ async fn create_shipment(
         };
         let request = ShipRequest { shipment, service: options.service, label_format: asked.unwrap_or(wanted), reference: options.reference };
         let adapter = app.carriers.adapter(&app.store, &tenant, &account, &app.master_key).await?;
-        let waybill = app.calls.call(&account.id, adapter.as_ref(), Capability::Ship, || adapter.ship(&request)).await?;
+        // The key records that the carrier is about to be asked, then its whole answer the
+        // moment it comes: a crash at any point leaves the key in a state recovery resolves.
+        // `sent` is written inside the call, past the account's rate limiter, so a purchase
+        // still queued there when its process dies is released, not left "outcome unknown".
+        let mut kept = PurchaseProgress { account: account.id.to_string(), request, wanted, waybill: None };
+        let sent = serde_json::to_string(&kept).expect("progress serializes");
+        let (progressed, request, carrier) = ((&app, &tenant, &owned, &sent), &kept.request, adapter.as_ref());
+        let waybill = app.calls.call(&account.id, adapter.as_ref(), Capability::Ship, || async move {
+            let (app, tenant, owned, sent) = progressed;
+            if let Err(e) = idempotency::progress(app, tenant, owned, "sent", sent).await {
+                return Ok(Err(e));
+            }
+            carrier.ship(request).await.map(Ok)
+        }).await??;
         let reference = WaybillRef {
             tracking_number: waybill.tracking_number.clone(),
             carrier_shipment_id: waybill.carrier_shipment_id.clone(),
             pieces: waybill.pieces.clone(),
         };
-        let recorded = async {
-            let (record, docs) = record(&account.id, entry.code.as_str(), &request, wanted, waybill)?;
-            let job = printer.as_ref().map(|(station, format)| super::print::new_job(&record, station, *format, 1, super::print::DEFAULT_TTL)).transpose()?;
-            let out = ShipmentOut { print_job: job.as_ref().map(|j| j.id.to_string()), ..shipment_out(&app, &record)? };
-            let answer = Answer::json(StatusCode::CREATED, &out);
-            let created = NewEvent { kind: "shipment.created", subject_id: record.id.to_string(), data: answer.value() };
-            let tracker = entry.capabilities.supports(Capability::Track).then(|| {
-                let class = entry.capabilities.service(&record.service_code).map(|s| s.class);
-                let shipped = request.shipment.ship_date.unwrap_or(record.created_at.date());
-                crate::tracking::new_tracker(&app.tracking, record.created_at, &record.tracking_number, entry.code.as_str(),
-                    Some(account.id.clone()), Some(record.id.clone()), class, crate::tracking::promised_date(shipped, class))
-            });
-            let extras = crate::store::ShipmentExtras { job: job.as_ref(), tracker: tracker.as_ref() };
-            app.store.insert_shipment_with(&tenant, &record, &docs, &[created], extras, answer.completion(&owned).as_ref()).await?;
-            if let Some(job) = &job {
-                app.print_wakeups.wake(&job.station_id);
+        kept.waybill = Some(KeptWaybill::from(&waybill));
+        let answered = match idempotency::progress(&app, &tenant, &owned, "answered", &serde_json::to_string(&kept).expect("progress serializes")).await {
+            Ok(()) => true,
+            // Lost the key while the carrier answered: whoever recovered it did not see this
+            // sale, so it must not stand.
+            Err(cause @ ApiError::Store(StoreError::LeaseLost(_))) => {
+                return Err(unrecorded_purchase(&app, &account.id, adapter.as_ref(), &reference, cause).await);
             }
-            metrics::counter!("shiphub_shipments_purchased_total", "carrier" => record.carrier.clone()).increment(1);
-            Ok::<_, ApiError>(answer)
+            // Not kept (the store failed): recording below is tried all the same.
+            Err(e) => {
+                tracing::warn!(error = %e, "could not keep the carrier's answer on the idempotency key");
+                false
+            }
         };
-        match recorded.await {
+        match record_purchase(&app, &tenant, &account.id, entry, &kept.request, wanted, printer.as_ref(), waybill, &owned).await {
             Ok(answer) => Ok(answer),
+            // Another instance took the key over after the answer was kept: it records (or
+            // recorded) this very sale from the kept answer, so voiding it here would undo it.
+            Err(cause @ ApiError::Store(StoreError::LeaseLost(_))) if answered => Err(cause),
             Err(cause) => Err(unrecorded_purchase(&app, &account.id, adapter.as_ref(), &reference, cause).await),
         }
     })
     .await
+}
+
+/// The scope of a purchase on its idempotency key.
+pub(crate) const BUY_SCOPE: &str = "POST /v1/shipments";
+
+/// What a purchase keeps on its idempotency key: what it asks the carrier (`sent`) and, once
+/// it answers, the whole answer (`answered`), so recovery can finish recording it.
+#[derive(Serialize, Deserialize)]
+struct PurchaseProgress {
+    account: String,
+    request: ShipRequest,
+    wanted: LabelFormat,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    waybill: Option<KeptWaybill>,
+}
+
+/// A carrier's answer as kept on a key: the waybill, its label bytes in base64.
+#[derive(Serialize, Deserialize)]
+struct KeptWaybill {
+    waybill: Waybill,
+    label: Option<(LabelFormat, String)>,
+}
+
+impl From<&Waybill> for KeptWaybill {
+    fn from(w: &Waybill) -> Self {
+        use base64::Engine;
+        KeptWaybill {
+            waybill: Waybill {
+                label: None,
+                ..w.clone()
+            },
+            label: w.label.as_ref().map(|l| {
+                (
+                    l.format,
+                    base64::engine::general_purpose::STANDARD.encode(&l.content),
+                )
+            }),
+        }
+    }
+}
+
+impl KeptWaybill {
+    fn into_waybill(self) -> Result<Waybill, ApiError> {
+        use base64::Engine;
+        let label = match self.label {
+            Some((format, b64)) => Some(shiphub_carriers::model::LabelDocument {
+                format,
+                content: base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .map_err(|e| ApiError::Internal(format!("kept label: {e}")))?,
+            }),
+            None => None,
+        };
+        Ok(Waybill {
+            label,
+            ..self.waybill
+        })
+    }
+}
+
+/// Records a bought waybill: the shipment, its documents, event, tracker and print job, with
+/// the key's answer, in one transaction.
+#[allow(clippy::too_many_arguments)]
+async fn record_purchase(
+    app: &AppState,
+    tenant: &TenantId,
+    account: &AccountId,
+    entry: &'static shiphub_carriers::CarrierEntry,
+    request: &ShipRequest,
+    wanted: LabelFormat,
+    printer: Option<&(crate::store::StationRecord, LabelFormat)>,
+    waybill: Waybill,
+    owned: &idempotency::OwnedKey,
+) -> Result<Answer, ApiError> {
+    let (record, docs) = record(account, entry.code.as_str(), request, wanted, waybill)?;
+    let job = printer
+        .map(|(station, format)| {
+            super::print::new_job(&record, station, *format, 1, super::print::DEFAULT_TTL)
+        })
+        .transpose()?;
+    let out = ShipmentOut {
+        print_job: job.as_ref().map(|j| j.id.to_string()),
+        ..shipment_out(app, &record)?
+    };
+    let answer = Answer::json(StatusCode::CREATED, &out);
+    let created = NewEvent {
+        kind: "shipment.created",
+        subject_id: record.id.to_string(),
+        data: answer.value(),
+    };
+    let tracker = entry.capabilities.supports(Capability::Track).then(|| {
+        let class = entry
+            .capabilities
+            .service(&record.service_code)
+            .map(|s| s.class);
+        let shipped = request
+            .shipment
+            .ship_date
+            .unwrap_or(record.created_at.date());
+        crate::tracking::new_tracker(
+            &app.tracking,
+            record.created_at,
+            &record.tracking_number,
+            entry.code.as_str(),
+            Some(account.clone()),
+            Some(record.id.clone()),
+            class,
+            crate::tracking::promised_date(shipped, class),
+        )
+    });
+    let extras = crate::store::ShipmentExtras {
+        job: job.as_ref(),
+        tracker: tracker.as_ref(),
+    };
+    app.store
+        .insert_shipment_with(
+            tenant,
+            &record,
+            &docs,
+            &[created],
+            extras,
+            answer.completion(owned).as_ref(),
+        )
+        .await?;
+    if let Some(job) = &job {
+        app.print_wakeups.wake(&job.station_id);
+    }
+    metrics::counter!("shiphub_shipments_purchased_total", "carrier" => record.carrier.clone())
+        .increment(1);
+    Ok(answer)
+}
+
+/// Resolves the key of a purchase whose process died after reaching the carrier (called by
+/// key recovery, which holds the key). `answered`: the carrier's kept answer is recorded as
+/// the shipment (no print job: the station's moment has passed), so the retry replays it.
+/// `sent`: the request went out and no answer was kept, and no carrier here can be asked
+/// what it sold under a reference, so the key gets a final answer naming what to check;
+/// never a second purchase.
+pub(crate) async fn recover_purchase(
+    app: &AppState,
+    tenant: &TenantId,
+    claim: &idempotency::Claim,
+    stage: &str,
+    progress: Option<&str>,
+) -> Result<(), ApiError> {
+    let kept: PurchaseProgress = progress
+        .and_then(|p| serde_json::from_str(p).ok())
+        .ok_or_else(|| ApiError::PurchaseOutcomeUnknown(format!(
+            "the purchase under this key reached the carrier and its record is unreadable; check the tenant's carrier accounts (key `{}`)", claim.key)))?;
+    let reference = kept
+        .request
+        .reference
+        .as_deref()
+        .map_or_else(String::new, |r| format!(" with reference `{r}`"));
+    let unknown = || {
+        ApiError::PurchaseOutcomeUnknown(format!(
+            "the purchase was sent to carrier account {} and the hub stopped before its answer; check that account for a {} label{reference}          bought around this request's time and void it if you do not want it; this key will not buy again",
+            kept.account, kept.request.service
+        ))
+    };
+    let (Some(kept_waybill), "answered") = (kept.waybill, stage) else {
+        return Err(unknown());
+    };
+    let account_id = AccountId::parse(&kept.account).ok_or_else(unknown)?;
+    let account = app
+        .store
+        .get_account(tenant, &account_id)
+        .await?
+        .ok_or_else(unknown)?;
+    let entry = app.carriers.entry(&account.carrier).ok_or_else(unknown)?;
+    let waybill = kept_waybill.into_waybill()?;
+    let reference = WaybillRef {
+        tracking_number: waybill.tracking_number.clone(),
+        carrier_shipment_id: waybill.carrier_shipment_id.clone(),
+        pieces: waybill.pieces.clone(),
+    };
+    let owned = Some(claim.clone());
+    match record_purchase(
+        app,
+        tenant,
+        &account.id,
+        entry,
+        &kept.request,
+        kept.wanted,
+        None,
+        waybill,
+        &owned,
+    )
+    .await
+    {
+        Ok(_) => Ok(()),
+        Err(cause @ ApiError::Store(StoreError::LeaseLost(_))) => Err(cause),
+        Err(cause) => {
+            let adapter = app
+                .carriers
+                .adapter(&app.store, tenant, &account, &app.master_key)
+                .await?;
+            Err(unrecorded_purchase(app, &account.id, adapter.as_ref(), &reference, cause).await)
+        }
+    }
 }
 
 /// The carrier sold a label that the hub could not record. Void it at the carrier, so that a

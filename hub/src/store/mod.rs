@@ -17,6 +17,7 @@ use tokio::sync::Notify;
 
 use crate::ids::{AccountId, ApiKeyId, DocumentId, EventId, ShipmentId, TenantId};
 
+mod idempotency;
 mod invoices;
 mod print;
 mod rate_cards;
@@ -25,6 +26,8 @@ mod tests;
 mod trackers;
 mod webhooks;
 
+pub(crate) use idempotency::complete_idem;
+pub use idempotency::{IdemBegin, IdemClaim, IdemCompletion, IdemStuck};
 pub use invoices::{
     Billing, FileChunk, InvoicePackageRow, ReconciliationDone, ReconciliationRecord, ShipmentFacts,
 };
@@ -56,6 +59,10 @@ pub enum StoreError {
     Url(String),
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The request's idempotency key is no longer this instance's (its lease ran out and
+    /// another instance resolved it): the transaction must not commit.
+    #[error("idempotency key `{0}` was taken over after its lease ran out")]
+    LeaseLost(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -158,27 +165,6 @@ pub struct EventRecord {
     pub subject_id: String,
     pub data: serde_json::Value,
     pub created_at: OffsetDateTime,
-}
-
-/// A finished idempotent request, written in the same transaction as its effect.
-#[derive(Clone, Debug)]
-pub struct IdemCompletion {
-    pub key: String,
-    pub status: u16,
-    pub body: String,
-}
-
-/// What `idem_begin` found for a key.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum IdemBegin {
-    /// The key is new; this request owns it.
-    Started,
-    /// The same request finished before: replay its answer.
-    Replay { status: u16, body: String },
-    /// The key was used for a different request.
-    Mismatch,
-    /// The same request is still running.
-    InProgress,
 }
 
 const SHIPMENT_COLUMNS: &str = "id, carrier_account_id, carrier, service_code, status, tracking_number, reference, \
@@ -698,78 +684,6 @@ impl Store {
         .await?;
         Ok(row.map(|r| r.try_get("content")).transpose()?)
     }
-
-    // --- idempotency ----------------------------------------------------------------------
-
-    /// Claims `key` for a request whose canonical form hashes to `request_hash`, or reports
-    /// what an earlier request with the same key left.
-    pub async fn idem_begin(
-        &self,
-        tenant: &TenantId,
-        key: &str,
-        request_hash: &str,
-        now: OffsetDateTime,
-    ) -> Result<IdemBegin> {
-        let inserted = sqlx::query(
-            "INSERT INTO idempotency_keys (tenant_id, key, request_hash, state, created_at) \
-             VALUES ($1, $2, $3, 'started', $4) ON CONFLICT (tenant_id, key) DO NOTHING",
-        )
-        .bind(tenant.as_str())
-        .bind(key)
-        .bind(request_hash)
-        .bind(millis(now))
-        .execute(&self.writer)
-        .await?;
-        if inserted.rows_affected() == 1 {
-            return Ok(IdemBegin::Started);
-        }
-        let row = sqlx::query(
-            "SELECT request_hash, state, response_status, response_body FROM idempotency_keys \
-             WHERE tenant_id = $1 AND key = $2",
-        )
-        .bind(tenant.as_str())
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else {
-            // Abandoned between our insert and select: the caller may try again.
-            return Ok(IdemBegin::InProgress);
-        };
-        let hash: String = row.try_get("request_hash")?;
-        if hash != request_hash {
-            return Ok(IdemBegin::Mismatch);
-        }
-        let state: String = row.try_get("state")?;
-        if state != "completed" {
-            return Ok(IdemBegin::InProgress);
-        }
-        let status: i64 = row.try_get("response_status")?;
-        Ok(IdemBegin::Replay {
-            status: u16::try_from(status)
-                .map_err(|_| StoreError::Corrupt(format!("status {status}")))?,
-            body: row.try_get("response_body")?,
-        })
-    }
-
-    /// Records the answer for a request that changed nothing in the store (a rejection).
-    pub async fn idem_complete(&self, tenant: &TenantId, c: &IdemCompletion) -> Result<()> {
-        let mut tx = self.begin().await?;
-        complete_idem(&mut tx, tenant, c).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Releases a key after a failure worth retrying (carrier down), so a retry can run.
-    pub async fn idem_abandon(&self, tenant: &TenantId, key: &str) -> Result<()> {
-        sqlx::query(
-            "DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND state = 'started'",
-        )
-        .bind(tenant.as_str())
-        .bind(key)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
-    }
 }
 
 async fn insert_shipment_tx(
@@ -838,24 +752,6 @@ async fn insert_events(
             .execute(&mut **tx)
             .await?;
     }
-    Ok(())
-}
-
-async fn complete_idem(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    tenant: &TenantId,
-    c: &IdemCompletion,
-) -> Result<()> {
-    sqlx::query(
-        "UPDATE idempotency_keys SET state = 'completed', response_status = $1, response_body = $2 \
-         WHERE tenant_id = $3 AND key = $4",
-    )
-    .bind(i64::from(c.status))
-    .bind(&c.body)
-    .bind(tenant.as_str())
-    .bind(&c.key)
-    .execute(&mut **tx)
-    .await?;
     Ok(())
 }
 

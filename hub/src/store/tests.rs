@@ -76,6 +76,7 @@ both_backends!(
     shipments_round_trip_and_paginate_newest_first,
     shipment_reads_never_cross_tenants,
     idempotency_claims_replays_and_detects_mismatch,
+    idempotency_leases_expire_and_are_recovered_once,
     void_is_once_only,
     print_jobs_are_claimed_in_order_once_and_redelivered_only_when_unacknowledged,
     print_acks_are_final_and_emit_their_event_once,
@@ -352,57 +353,180 @@ async fn shipment_reads_never_cross_tenants(store: Store) {
     );
 }
 
+/// A claim by `owner` on `POST /x` with a lease of a minute from `NOW`.
+fn claim<'a>(key: &'a str, hash: &'a str, owner: &'a str) -> IdemClaim<'a> {
+    IdemClaim {
+        key,
+        scope: "POST /x",
+        request_hash: hash,
+        owner,
+        lease_until: NOW + time::Duration::minutes(1),
+    }
+}
+
+async fn begin(store: &Store, t: &TenantId, key: &str, hash: &str) -> IdemBegin {
+    store
+        .idem_begin(t, &claim(key, hash, "me"), NOW)
+        .await
+        .unwrap()
+}
+
+fn done(key: &str, owner: &str) -> IdemCompletion {
+    IdemCompletion {
+        key: key.into(),
+        owner: owner.into(),
+        status: 201,
+        body: r#"{"id":"x"}"#.into(),
+    }
+}
+
 async fn idempotency_claims_replays_and_detects_mismatch(store: Store) {
     let a = tenant(&store, "a").await;
     let b = tenant(&store, "b").await;
+    assert_eq!(begin(&store, &a, "k1", "h1").await, IdemBegin::Started);
     assert_eq!(
-        store.idem_begin(&a, "k1", "h1", NOW).await.unwrap(),
-        IdemBegin::Started
+        begin(&store, &a, "k1", "h1").await,
+        IdemBegin::InProgress { expired: false }
     );
+    assert_eq!(begin(&store, &a, "k1", "h2").await, IdemBegin::Mismatch);
+    // another endpoint is named
+    let elsewhere = IdemClaim {
+        scope: "POST /y",
+        ..claim("k1", "h1", "me")
+    };
     assert_eq!(
-        store.idem_begin(&a, "k1", "h1", NOW).await.unwrap(),
-        IdemBegin::InProgress
-    );
-    assert_eq!(
-        store.idem_begin(&a, "k1", "h2", NOW).await.unwrap(),
-        IdemBegin::Mismatch
+        store.idem_begin(&a, &elsewhere, NOW).await.unwrap(),
+        IdemBegin::OtherScope {
+            scope: "POST /x".into()
+        }
     );
     // keys are per tenant
-    assert_eq!(
-        store.idem_begin(&b, "k1", "h2", NOW).await.unwrap(),
-        IdemBegin::Started
-    );
+    assert_eq!(begin(&store, &b, "k1", "h2").await, IdemBegin::Started);
 
-    // completion rides in the same transaction as the shipment
+    // completion rides in the same transaction as the shipment, and only its owner's
     let acc = account();
     store.insert_account(&a, &acc, None).await.unwrap();
-    let done = IdemCompletion {
-        key: "k1".into(),
-        status: 201,
-        body: r#"{"id":"x"}"#.into(),
-    };
+    assert!(matches!(
+        store
+            .insert_shipment(
+                &a,
+                &shipment(&acc.id, 1),
+                &[],
+                &[],
+                Some(&done("k1", "other"))
+            )
+            .await,
+        Err(StoreError::LeaseLost(_))
+    ));
+    assert!(
+        store
+            .get_shipment(&a, &shipment(&acc.id, 1).id)
+            .await
+            .unwrap()
+            .is_none()
+    );
     store
-        .insert_shipment(&a, &shipment(&acc.id, 1), &[], &[], Some(&done))
+        .insert_shipment(&a, &shipment(&acc.id, 1), &[], &[], Some(&done("k1", "me")))
         .await
         .unwrap();
     assert_eq!(
-        store.idem_begin(&a, "k1", "h1", NOW).await.unwrap(),
+        begin(&store, &a, "k1", "h1").await,
         IdemBegin::Replay {
             status: 201,
             body: r#"{"id":"x"}"#.into()
         }
     );
 
-    // abandoned keys can be claimed again; completed ones are not abandoned
-    store.idem_abandon(&b, "k1").await.unwrap();
+    // abandoned keys can be claimed again; completed ones are not abandoned, nor others' keys
+    store.idem_abandon(&b, "k1", "other").await.unwrap();
     assert_eq!(
-        store.idem_begin(&b, "k1", "h3", NOW).await.unwrap(),
-        IdemBegin::Started
+        begin(&store, &b, "k1", "h2").await,
+        IdemBegin::InProgress { expired: false }
     );
-    store.idem_abandon(&a, "k1").await.unwrap();
+    store.idem_abandon(&b, "k1", "me").await.unwrap();
+    assert_eq!(begin(&store, &b, "k1", "h3").await, IdemBegin::Started);
+    store.idem_abandon(&a, "k1", "me").await.unwrap();
     assert!(matches!(
-        store.idem_begin(&a, "k1", "h1", NOW).await.unwrap(),
+        begin(&store, &a, "k1", "h1").await,
         IdemBegin::Replay { .. }
+    ));
+}
+
+async fn idempotency_leases_expire_and_are_recovered_once(store: Store) {
+    let a = tenant(&store, "a").await;
+    assert_eq!(begin(&store, &a, "k1", "h").await, IdemBegin::Started);
+    let later = NOW + time::Duration::minutes(2);
+    let lease = later + time::Duration::minutes(1);
+    // progress and renewals are the owner's only
+    assert!(
+        store
+            .idem_progress(&a, "k1", "me", "sent", "{}")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .idem_progress(&a, "k1", "other", "sent", "{}")
+            .await
+            .unwrap()
+    );
+    assert!(!store.idem_renew(&a, "k1", "other", lease).await.unwrap());
+    // still leased: nothing to recover
+    assert!(store.idem_expired(NOW, 10).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .idem_claim_expired(&a, "k1", "rescuer", NOW, lease)
+            .await
+            .unwrap(),
+        None
+    );
+    // the lease runs out: the retry is told so, the sweep finds it, one claimant wins
+    let retry = IdemClaim {
+        lease_until: lease,
+        ..claim("k1", "h", "me")
+    };
+    assert_eq!(
+        store.idem_begin(&a, &retry, later).await.unwrap(),
+        IdemBegin::InProgress { expired: true }
+    );
+    assert_eq!(
+        store.idem_expired(later, 10).await.unwrap(),
+        vec![(a.clone(), "k1".to_string())]
+    );
+    let stuck = store
+        .idem_claim_expired(&a, "k1", "rescuer", later, lease)
+        .await
+        .unwrap()
+        .expect("claimed");
+    assert_eq!(
+        stuck,
+        IdemStuck {
+            scope: Some("POST /x".into()),
+            stage: Some("sent".into()),
+            progress: Some("{}".into())
+        }
+    );
+    assert_eq!(
+        store
+            .idem_claim_expired(&a, "k1", "second", later, lease)
+            .await
+            .unwrap(),
+        None,
+        "claimed once"
+    );
+    assert!(store.idem_expired(later, 10).await.unwrap().is_empty());
+    // the dead owner can no longer complete it; the rescuer can
+    assert!(matches!(
+        store.idem_complete(&a, &done("k1", "me")).await,
+        Err(StoreError::LeaseLost(_))
+    ));
+    store
+        .idem_complete(&a, &done("k1", "rescuer"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.idem_begin(&a, &retry, later).await.unwrap(),
+        IdemBegin::Replay { status: 201, .. }
     ));
 }
 
@@ -1211,11 +1335,11 @@ async fn webhook_resend_and_recover_requeue_what_an_endpoint_missed(store: Store
 
     // Resend: one more attempt now, one-shot.
     let idem = IdemCompletion {
-        key: "k1".into(),
         status: 202,
         body: "{}".into(),
+        ..done("k1", "me")
     };
-    store.idem_begin(&a, "k1", "h", NOW).await.unwrap();
+    begin(&store, &a, "k1", "h").await;
     assert!(
         store
             .resend_delivery(&a, &e.id, &d.id, NOW, Some(&idem))
@@ -1223,7 +1347,7 @@ async fn webhook_resend_and_recover_requeue_what_an_endpoint_missed(store: Store
             .unwrap()
     );
     assert!(matches!(
-        store.idem_begin(&a, "k1", "h", NOW).await.unwrap(),
+        begin(&store, &a, "k1", "h").await,
         IdemBegin::Replay { .. }
     ));
     let again = store.claim_deliveries(NOW, LEASE, 10).await.unwrap();
@@ -1267,11 +1391,12 @@ async fn webhook_resend_and_recover_requeue_what_an_endpoint_missed(store: Store
     store.update_endpoint(&a, &e).await.unwrap();
     // Under an idempotency key, whose answer (the count) is stored with the requeue.
     assert_eq!(
-        store.idem_begin(&a, "recover-1", "h", NOW).await.unwrap(),
+        begin(&store, &a, "recover-1", "h").await,
         IdemBegin::Started
     );
     let answer = |n: u64| IdemCompletion {
         key: "recover-1".into(),
+        owner: "me".into(),
         status: 202,
         body: format!(r#"{{"queued":{n}}}"#),
     };
@@ -1287,7 +1412,7 @@ async fn webhook_resend_and_recover_requeue_what_an_endpoint_missed(store: Store
         .unwrap();
     assert_eq!(n, 2);
     assert_eq!(
-        store.idem_begin(&a, "recover-1", "h", NOW).await.unwrap(),
+        begin(&store, &a, "recover-1", "h").await,
         IdemBegin::Replay {
             status: 202,
             body: r#"{"queued":2}"#.into()

@@ -1,7 +1,10 @@
 //! Carrier simulators: axum apps that serve a carrier's OAuth, rate, ship, void and track
 //! endpoints on loopback with realistic bodies. Faults are queued through a control endpoint
 //! (`POST /_sim/faults`) or [`Sim::push`] and consumed by the next matching request, so a test
-//! can script "the next rate call answers 429 with Retry-After: 1".
+//! can script "the next rate call answers 429 with Retry-After: 1". A standing latency
+//! (`POST /_sim/latency`, [`Sim::set_latency`]) delays the answers a simulator chooses to
+//! delay (UPS purchases, after the sale), so that a test can kill the hub while its calls are
+//! in flight.
 
 pub mod dhl_express;
 pub mod fedex;
@@ -10,6 +13,7 @@ pub mod usps;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
@@ -49,9 +53,24 @@ pub enum FaultKind {
 pub struct Sim {
     faults: Arc<Mutex<VecDeque<Fault>>>,
     hits: Arc<Mutex<HashMap<String, u64>>>,
+    latency_ms: Arc<AtomicU64>,
 }
 
 impl Sim {
+    /// Sets the standing latency [`Sim::lag`] waits.
+    pub fn set_latency(&self, millis: u64) {
+        self.latency_ms.store(millis, Ordering::Relaxed);
+    }
+
+    /// Waits the standing latency: a simulator calls it after doing the work and before
+    /// answering, as a slow carrier that sold a label still answers late.
+    pub async fn lag(&self) {
+        let latency = self.latency_ms.load(Ordering::Relaxed);
+        if latency > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+        }
+    }
+
     pub fn push(&self, fault: Fault) {
         self.faults.lock().unwrap().push_back(fault);
     }
@@ -131,7 +150,8 @@ impl Sim {
     }
 }
 
-/// `POST /_sim/faults` queues a fault; `GET /_sim/hits` returns the counters.
+/// `POST /_sim/faults` queues a fault; `GET /_sim/hits` returns the counters;
+/// `POST /_sim/latency` (`{"millis": n}`) sets the standing latency.
 pub fn control(sim: Sim) -> Router {
     Router::new()
         .route(
@@ -140,6 +160,15 @@ pub fn control(sim: Sim) -> Router {
                 sim.push(f);
                 axum::http::StatusCode::NO_CONTENT
             }),
+        )
+        .route(
+            "/_sim/latency",
+            post(
+                |State(sim): State<Sim>, Json(v): Json<serde_json::Value>| async move {
+                    sim.set_latency(v["millis"].as_u64().unwrap_or(0));
+                    axum::http::StatusCode::NO_CONTENT
+                },
+            ),
         )
         .route(
             "/_sim/hits",

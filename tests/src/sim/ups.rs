@@ -4,6 +4,9 @@
 //! unknown token answers 401 like UPS, so a queued `Unauthorized` fault on an API path shows
 //! the adapter's single refresh end to end. Faults come from [`Sim::take_fault`].
 //!
+//! Every label sold and voided is kept in a ledger (`GET /_sim/ledger`), so a test can compare
+//! what the carrier sold with what the hub recorded.
+//!
 //! Deterministic enough for tests: tracking numbers are sequential 1Z numbers with valid check
 //! digits; a shipped parcel's tracking advances one scan every two seconds after shipping
 //! (label created, origin scan, departure, out for delivery, delivered).
@@ -33,6 +36,30 @@ struct UpsState {
     tokens: Mutex<HashSet<String>>,
     shipped: Mutex<HashMap<String, Instant>>,
     next: AtomicU64,
+    /// Every sale in order: what a carrier bills for.
+    ledger: Mutex<Vec<Sale>>,
+}
+
+/// One shipment sold: its identification number, the first reference it carried, its
+/// package tracking numbers, and whether it was voided since.
+#[derive(Clone, Debug, serde::Serialize)]
+struct Sale {
+    shipment_id: String,
+    reference: Option<String>,
+    pieces: Vec<String>,
+    voided: bool,
+}
+
+/// The first reference number of a ship request (shipment level, or the first package's).
+fn reference_of(shipment: &Value) -> Option<String> {
+    let first = |v: &Value| match v {
+        Value::Array(a) => a.first().cloned(),
+        Value::Null => None,
+        one => Some(one.clone()),
+    };
+    first(&shipment["ReferenceNumber"])
+        .or_else(|| first(&shipment["Package"]).and_then(|p| first(&p["ReferenceNumber"])))
+        .and_then(|r| r["Value"].as_str().map(str::to_string))
 }
 
 #[derive(Clone)]
@@ -52,6 +79,12 @@ pub fn router(sim: Sim) -> Router {
         .route("/api/shipments/{version}/ship", post(ship))
         .route("/api/shipments/{version}/void/cancel/{id}", delete(void))
         .route("/api/track/v1/details/{number}", get(track))
+        .route(
+            "/_sim/ledger",
+            get(|State(app): State<App>| async move {
+                axum::Json(app.ups.ledger.lock().unwrap().clone())
+            }),
+        )
         .with_state(app)
         .merge(super::control(sim))
 }
@@ -252,6 +285,14 @@ async fn ship(
             shipped.insert(n.clone(), Instant::now());
         }
     }
+    app.ups.ledger.lock().unwrap().push(Sale {
+        shipment_id: numbers[0].clone(),
+        reference: reference_of(shipment),
+        pieces: numbers.clone(),
+        voided: false,
+    });
+    // Sold: a slow answer now leaves a hub killed meanwhile with a sale it never heard of.
+    app.sim.lag().await;
     let packages: Vec<Value> = numbers
         .iter()
         .map(|n| {
@@ -303,6 +344,11 @@ async fn void(
             "190100",
             "No shipment found within the allowed void period",
         );
+    }
+    for sale in app.ups.ledger.lock().unwrap().iter_mut() {
+        if sale.shipment_id == id {
+            sale.voided = true;
+        }
     }
     axum::Json(json!({"VoidShipmentResponse": {
         "Response": {"ResponseStatus": {"Code": "1", "Description": "Success"}},

@@ -1,4 +1,5 @@
-//! Spawns the real `shiphub` binary on a free loopback port with a temporary SQLite file.
+//! Spawns the real `shiphub` binary on a free loopback port with a temporary SQLite file (or
+//! on a PostgreSQL schema of its own, `PgSchema`).
 
 #![allow(dead_code)]
 
@@ -126,6 +127,10 @@ pub fn start(dir: tempfile::TempDir) -> Hub {
 /// `start` with extra `serve` arguments. The carrier simulators and webhook receivers of
 /// the tests listen on 127.0.0.1, so the hub runs with the development loopback switch.
 pub fn start_with(dir: tempfile::TempDir, args: &[&str]) -> Hub {
+    start_strict(dir, &with_dev_loopback(args))
+}
+
+fn with_dev_loopback<'a>(args: &[&'a str]) -> Vec<&'a str> {
     let mut args: Vec<&str> = args.to_vec();
     if !args
         .iter()
@@ -133,7 +138,7 @@ pub fn start_with(dir: tempfile::TempDir, args: &[&str]) -> Hub {
     {
         args.insert(0, "--dev-loopback");
     }
-    start_strict(dir, &args)
+    args
 }
 
 /// `start_with` without adding the development loopback switch: the production target
@@ -153,16 +158,40 @@ pub fn start_strict(dir: tempfile::TempDir, args: &[&str]) -> Hub {
     }
 }
 
+/// `start_with` on another database (PostgreSQL: see `PgSchema`), in a fresh temporary dir.
+pub fn start_on(db_url: &str, args: &[&str]) -> Hub {
+    let args = with_dev_loopback(args);
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let (child, base, stdout, log) = spawn(db_url, "127.0.0.1:0", &args);
+    Hub {
+        child,
+        base,
+        dir: tempfile::tempdir().unwrap(),
+        db_url: db_url.to_string(),
+        stdout,
+        args,
+        log,
+    }
+}
+
+/// The master key of hubs on PostgreSQL (an embedded database keeps its own key file).
+pub const PG_MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
 /// What `spawn` returns: the child, its base URL, what it printed on stdout before listening,
 /// and its stderr lines as they come.
 type Spawned = (Child, String, Vec<String>, Arc<Mutex<Vec<String>>>);
 
 /// Spawns `shiphub serve` and waits for its listening line.
 fn spawn(db_url: &str, listen: &str, args: &[String]) -> Spawned {
-    let mut child = Command::new(binary())
+    let mut command = Command::new(binary());
+    if db_url.starts_with("postgres") {
+        command.env("SHIPHUB_MASTER_KEY", PG_MASTER_KEY);
+    } else {
+        command.env_remove("SHIPHUB_MASTER_KEY");
+    }
+    let mut child = command
         .args(["serve", "--listen", listen, "--database-url", db_url])
         .args(args)
-        .env_remove("SHIPHUB_MASTER_KEY")
         .env_remove("DATABASE_URL")
         .env("SHIPHUB_LOG", "warn")
         .stdout(Stdio::piped())
@@ -201,6 +230,63 @@ fn spawn(db_url: &str, listen: &str, args: &[String]) -> Spawned {
             Ok(Err(base)) => return (child, base, lines, log),
             Err(e) => panic!("shiphub did not start listening: {e}"),
         }
+    }
+}
+
+/// A PostgreSQL schema of its own for one test, dropped afterwards (psql does the admin).
+pub struct PgSchema {
+    admin_url: String,
+    pub name: String,
+}
+
+impl PgSchema {
+    /// `None` (and a note) outside CI without `TEST_DATABASE_URL`; under `CI=true` a panic.
+    pub fn create(prefix: &str) -> Option<PgSchema> {
+        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("CI=true but TEST_DATABASE_URL is not set: the PostgreSQL test must run");
+            }
+            eprintln!("skipped: TEST_DATABASE_URL not set, the PostgreSQL half not tested");
+            return None;
+        };
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let schema = PgSchema {
+            admin_url,
+            name: format!("{prefix}_{}_{nanos}", std::process::id()),
+        };
+        schema.psql(&format!("CREATE SCHEMA {}", schema.name));
+        Some(schema)
+    }
+
+    fn psql(&self, sql: &str) {
+        let out = Command::new("psql")
+            .args([self.admin_url.as_str(), "-v", "ON_ERROR_STOP=1", "-qc", sql])
+            .output()
+            .expect("run psql");
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The database URL with every session confined to this schema.
+    pub fn url(&self) -> String {
+        let sep = if self.admin_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        format!("{}{sep}options[search_path]={}", self.admin_url, self.name)
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        self.psql(&format!("DROP SCHEMA {} CASCADE", self.name));
     }
 }
 
