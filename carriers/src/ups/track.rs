@@ -135,6 +135,8 @@ pub(super) fn parse(
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_string),
+        warnings: Vec::new(),
+        other_shipments: Vec::new(),
     })
 }
 
@@ -151,6 +153,8 @@ pub(super) fn unknown(number: &TrackingNumber) -> TrackingResult {
         events: Vec::new(),
         estimated_delivery: None,
         signed_by: None,
+        warnings: Vec::new(),
+        other_shipments: Vec::new(),
     }
 }
 
