@@ -127,10 +127,11 @@ fn inherited_attributes(doc: &Document, page: ObjectId) -> BTreeMap<Vec<u8>, Obj
             break;
         };
         for key in INHERITED {
-            if !dict.has(key) && !found.contains_key(key) {
-                if let Ok(v) = node.get(key) {
-                    found.insert(key.to_vec(), v.clone());
-                }
+            if !dict.has(key)
+                && !found.contains_key(key)
+                && let Ok(v) = node.get(key)
+            {
+                found.insert(key.to_vec(), v.clone());
             }
         }
         parent = node.get(b"Parent").and_then(Object::as_reference).ok();

@@ -71,7 +71,7 @@ impl RateRequest {
         for (i, p) in self.parcels.iter().enumerate() {
             if let Some(k) = p.packaging.filter(|k| !sold(*k)) {
                 return Err(InvalidValue::new(
-                    &format!("/parcels/{i}/packaging"),
+                    format!("/parcels/{i}/packaging"),
                     format!("{carrier} sells no `{}` packaging", k.as_str()),
                 ));
             }

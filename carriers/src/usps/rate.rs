@@ -269,8 +269,11 @@ pub(super) fn processing_category(
 }
 
 /// The one rate option of a mail class that Ship would buy for `parcel`: its rate indicator
-/// and, for the shipper's own packaging sent domestically, the processing category Ship
-/// declares (when USPS names one). `None` when USPS priced no such option.
+/// and, for the shipper's own packaging, the processing category Ship declares. Domestic
+/// answers must match that category when USPS names one; international answers file the same
+/// single piece under varying categories (`FLATS` in `international-prices.yaml`), so there
+/// the matching one is preferred, else the indicator alone decides. `None` when USPS priced
+/// no such option.
 fn fitting_option<'a>(
     class: &str,
     options: &'a [wire::RateOption],
@@ -281,25 +284,34 @@ fn fitting_option<'a>(
     let Some(indicator) = rate_indicator(class, packaging) else {
         return Ok(None);
     };
-    let category = match (domestic, packaging) {
-        (true, None) => Some(processing_category(
+    // USPS files flat-rate products under varying categories: the indicator names them.
+    let category = match packaging {
+        None => Some(processing_category(
             pounds(parcel.weight),
             inches(parcel)?,
             None,
         )),
-        // USPS files flat-rate boxes under varying categories (`FLATS` in its answers, while
-        // the label takes the box's own): the indicator alone names the product.
-        _ => None,
+        Some(_) => None,
     };
-    Ok(options.iter().find(|o| {
-        o.rates.first().is_some_and(|r| {
-            r.rate_indicator.as_deref() == Some(indicator)
-                && match (category, r.processing_category.as_deref()) {
-                    (Some(want), Some(got)) => want == got,
-                    _ => true,
-                }
-        })
-    }))
+    fn rate(o: &wire::RateOption) -> Option<(Option<&str>, Option<&str>)> {
+        let r = o.rates.first()?;
+        Some((
+            r.rate_indicator.as_deref(),
+            r.processing_category.as_deref(),
+        ))
+    }
+    let fitting = || {
+        options
+            .iter()
+            .filter(move |o| rate(o).is_some_and(|(i, _)| i == Some(indicator)))
+    };
+    let exact = fitting()
+        .find(|o| rate(o).is_some_and(|(_, c)| category.is_none() || c.is_none() || c == category));
+    Ok(if domestic {
+        exact
+    } else {
+        exact.or_else(|| fitting().next())
+    })
 }
 
 fn quote(

@@ -171,6 +171,31 @@ fn rate_quotes_the_option_that_fits_the_parcel_never_a_flat_rate_envelope() {
 }
 
 #[test]
+fn rate_international_prefers_the_single_piece_filed_under_the_parcels_category() {
+    // `international-prices.yaml` prices Priority Mail International single piece under both
+    // `FLATS` and `MACHINABLE`; the machinable parcel of `rate/us_to_ca` is the latter.
+    let req: RateRequest = typed("rate/us_to_ca.input");
+    let option = |price: f64, category: &str| {
+        json!({"totalBasePrice": price, "rates": [{"price": price, "rateIndicator": "SP",
+            "processingCategory": category, "description": format!("PMI {category}")}]})
+    };
+    let resp = json!({"pricingOptions": [{"shippingOptions": [
+        {"mailClass": "PRIORITY_MAIL_INTERNATIONAL",
+         "rateOptions": [option(40.10, "FLATS"), option(48.30, "MACHINABLE")]},
+        {"mailClass": "PRIORITY_MAIL_EXPRESS_INTERNATIONAL",
+         "rateOptions": [{"totalBasePrice": 65.64, "rates": [{"price": 65.64,
+            "rateIndicator": "PA", "processingCategory": "FLATS"}]}]}]}]});
+    let quotes = rate::parse(serde_json::from_value(resp).unwrap(), &req).unwrap();
+    assert_eq!(
+        quoted(&quotes),
+        owned(&[
+            ("PRIORITY_MAIL_INTERNATIONAL", "48.30 USD"),
+            ("PRIORITY_MAIL_EXPRESS_INTERNATIONAL", "65.64 USD"),
+        ])
+    );
+}
+
+#[test]
 fn rate_international_asks_all_classes_and_leaves_out_global_express_guaranteed() {
     let req: RateRequest = typed("rate/us_to_ca.input");
     let body = rate::build(&req, &test_account(), TODAY).unwrap();
