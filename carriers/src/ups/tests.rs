@@ -285,6 +285,9 @@ fn ship_parse_gives_one_number_per_package_and_the_zpl_label() {
     let label = wb.label.unwrap();
     assert_eq!(label.format, LabelFormat::Zpl);
     assert!(label.content.starts_with(b"^XA"));
+    // Both packages' labels, in package order (UPS answers one per package).
+    let zpl = String::from_utf8_lossy(&label.content);
+    assert_eq!(zpl.matches("^XA").count(), 2, "{zpl}");
     // Negotiated: 33.10 total, itemized 3.40 + 5.85, so the base is 23.85.
     assert_eq!(wb.total, Some(Money::new(dec!(33.10), Currency::USD)));
     assert_eq!(wb.breakdown[0].kind, ChargeKind::Base);
