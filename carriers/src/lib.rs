@@ -13,6 +13,7 @@ pub mod registry;
 mod conformance;
 mod dhl_express;
 mod fedex;
+mod join;
 mod sandbox;
 mod ups;
 mod usps;

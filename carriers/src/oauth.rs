@@ -10,6 +10,18 @@ use std::time::{Duration, Instant};
 
 use crate::error::CarrierError;
 
+/// The error code of an OAuth2 token endpoint's refusal (RFC 6749 §5.2:
+/// `{"error": "invalid_client", "error_description": …}`), which UPS, FedEx and USPS send
+/// beside or instead of their own error lists. `None` when the body has no such string.
+pub fn error_code(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    v.get("error")?
+        .as_str()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+}
+
 /// A bearer token and how long it lives.
 #[derive(Clone, Debug)]
 pub struct Token {

@@ -63,6 +63,8 @@ fn bench(c: &mut Criterion) {
         events: vec![],
         estimated_delivery: None,
         signed_by: None,
+        warnings: Vec::new(),
+        other_shipments: Vec::new(),
     };
     c.bench_function("decide_no_news", |b| {
         b.iter(|| decide(&policy, NOW, black_box(&old), &[], Some(&quiet)))

@@ -114,6 +114,7 @@ pub fn run(args: RateArgs) -> Result<(), String> {
                 weight: weight(w)?,
                 dimensions: args.dims.get(i).map(|d| dims(d)).transpose()?,
                 description: None,
+                packaging: None,
             })
         })
         .collect::<Result<Vec<_>, String>>()?;

@@ -45,6 +45,8 @@ fn in_transit(n: &TrackingNumber) -> TrackingResult {
         }],
         estimated_delivery: None,
         signed_by: None,
+        warnings: Vec::new(),
+        other_shipments: Vec::new(),
     }
 }
 

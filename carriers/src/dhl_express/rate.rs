@@ -98,6 +98,9 @@ pub(super) fn customs_declarable(req: &RateRequest) -> bool {
 pub(super) fn validate(req: &RateRequest) -> Result<(), CarrierError> {
     req.validate()
         .map_err(|e| CarrierError::rejected(error::carrier(), &e.field, None, e.message))?;
+    // DHL Express prices its flyers like any package: no packaging of ours changes a price.
+    req.unsold_packaging("DHL Express", |_| false)
+        .map_err(|e| CarrierError::rejected(error::carrier(), &e.field, None, e.message))?;
     if customs_declarable(req) && req.customs.is_none() {
         return Err(CarrierError::rejected(
             error::carrier(),

@@ -5,8 +5,8 @@
 //! - No courier pickup is booked (`pickup.isRequested: false`): pickups are their own booking.
 //! - Labels: `encodingFormat` pdf (300 dpi) or zpl (200 dpi, DHL's value for 203-dpi
 //!   printers) with DHL's default transport label template; PNG is asked as ZPL (MyDHL has no
-//!   PNG encoding) and the hub converts. Every piece's label comes back; ZPL labels are joined
-//!   into one stream, for PDF the first is kept and a warning says how many more there were.
+//!   PNG encoding) and the hub converts. Every piece's label comes back and all go into one
+//!   document (`crate::join`: ZPL streams concatenated, PDFs merged page after page).
 //! - `getRateEstimates: true`, so the answer carries `shipmentCharges` and the waybill its
 //!   price.
 //! - Pieces: DHL gives the shipment one waybill number (AWB, `shipmentTrackingNumber`) and
@@ -357,23 +357,11 @@ pub(super) fn parse(
         .filter(|d| d.type_code.as_deref() == Some("label"))
         .map(|d| decode(d, wanted))
         .collect::<Result<Vec<_>, _>>()?;
-    let label = match labels.len() {
-        0 => {
-            warnings.push("DHL returned no label document".into());
-            None
-        }
-        1 => labels.into_iter().next(),
-        _ if labels.iter().all(|l| l.format == LabelFormat::Zpl) => Some(LabelDocument {
-            format: LabelFormat::Zpl,
-            content: labels.into_iter().flat_map(|l| l.content).collect(),
-        }),
-        n => {
-            warnings.push(format!(
-                "DHL returned {n} label documents; only the first is attached (PDF labels cannot be joined)"
-            ));
-            labels.into_iter().next()
-        }
-    };
+    if labels.is_empty() {
+        warnings.push("DHL returned no label document".into());
+    }
+    // Every piece's label in one document (`crate::join`).
+    let label = crate::join::pieces(labels, "DHL", &mut warnings);
     if req.label_format == LabelFormat::Png {
         warnings.push("MyDHL has no PNG labels; the label is ZPL".into());
     }

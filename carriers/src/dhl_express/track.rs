@@ -144,6 +144,8 @@ fn result(
             rate::date_prefix(estimated)
         },
         signed_by,
+        warnings: Vec::new(),
+        other_shipments: Vec::new(),
     }
 }
 

@@ -127,6 +127,18 @@ mod tests {
     }
 
     #[test]
+    fn oauth_refusals_keep_the_oauth_error_code() {
+        // RFC 6749 §5.2, as FedEx's OAuth server answers a wrong secret or grant.
+        for (status, code) in [(401, "invalid_client"), (400, "invalid_grant")] {
+            let body = format!(r#"{{"error":"{code}","error_description":"refused"}}"#);
+            match parse_token(status, body.as_bytes()) {
+                Err(CarrierError::Auth { code: Some(c), .. }) => assert_eq!(c, code),
+                other => panic!("{status}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn protocol_errors_never_carry_the_token() {
         let Err(CarrierError::Protocol { body, .. }) =
             parse_token(200, br#"{"access_token":"SECRET-TOKEN","expires_in":"#)

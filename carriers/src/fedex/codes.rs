@@ -142,9 +142,9 @@ pub(super) fn service_info(code: &str) -> Option<&'static ServiceInfo> {
 }
 
 /// Packaging types (enumeration, single-package maximum) from the "Package Types" table of
-/// `fedex/reference/fedex-reference-tables.csv`. Our parcels carry no packaging choice, so we
-/// always send `YOUR_PACKAGING`; the table documents the alternatives and keeps the constant
-/// honest (a test checks it is listed).
+/// `fedex/reference/fedex-reference-tables.csv`. We send `YOUR_PACKAGING` unless the parcels
+/// name a FedEx Envelope or Pak (`packaging_type`); a test checks every code we send is
+/// listed.
 pub(super) const PACKAGING_TYPES: [(&str, &str); 11] = [
     (
         "YOUR_PACKAGING",
@@ -162,8 +162,20 @@ pub(super) const PACKAGING_TYPES: [(&str, &str); 11] = [
     ("FEDEX_TUBE", "20 lbs/9 KG"),
 ];
 
-/// What we send as `packagingType`: customer packaging, the first row of the table.
+/// What we send as `packagingType` without a named packaging: customer packaging, the first
+/// row of the table.
 pub(super) const PACKAGING: &str = PACKAGING_TYPES[0].0;
+
+/// The FedEx code of a packaging FedEx sells (Envelope, Pak); `None` for the others.
+pub(super) fn packaging_code(p: Option<crate::model::Packaging>) -> Option<&'static str> {
+    use crate::model::Packaging;
+    match p {
+        None => Some(PACKAGING),
+        Some(Packaging::Envelope) => Some("FEDEX_ENVELOPE"),
+        Some(Packaging::Pak) => Some("FEDEX_PAK"),
+        Some(_) => None,
+    }
+}
 
 /// `(imageType, labelStockType)` for a 4x6 label, from the "Label Stock Types" table of
 /// `fedex/reference/fedex-reference-tables.csv`: laser formats (PDF, PNG) print on
@@ -634,7 +646,12 @@ mod tests {
 
     #[test]
     fn packaging_we_send_is_a_published_type() {
-        assert!(PACKAGING_TYPES.iter().any(|(c, _)| *c == PACKAGING));
+        use crate::model::Packaging;
+        for p in [None, Some(Packaging::Envelope), Some(Packaging::Pak)] {
+            let code = packaging_code(p).unwrap();
+            assert!(PACKAGING_TYPES.iter().any(|(c, _)| *c == code), "{code}");
+        }
+        assert_eq!(packaging_code(Some(Packaging::FlatRateEnvelope)), None);
         let Some(reference) = shared("reference/fedex-reference-tables.csv") else {
             return;
         };

@@ -86,7 +86,10 @@ pub(super) fn classify(
 ) -> CarrierError {
     let parsed: Option<wire::ErrorResponse> = serde_json::from_slice(body).ok();
     let errors = parsed.map(|p| p.errors).unwrap_or_default();
-    let first_code = errors.iter().find_map(|e| e.code.clone());
+    let first_code = errors
+        .iter()
+        .find_map(|e| e.code.clone())
+        .or_else(|| crate::oauth::error_code(body));
     match status {
         429 => CarrierError::RateLimited {
             carrier: carrier(),
@@ -99,6 +102,14 @@ pub(super) fn classify(
         // Ship is the one call that buys: after a 5xx FedEx may have created the shipment,
         // so the hub must not blindly buy again.
         500..=599 => transient(op, status, first_code.as_deref()),
+        // The token endpoint refusing in OAuth's own words (`invalid_client`, …): the
+        // credentials, never retried.
+        400..=499 if op == Op::Token && errors.is_empty() && first_code.is_some() => {
+            CarrierError::Auth {
+                carrier: carrier(),
+                code: first_code,
+            }
+        }
         _ if errors.is_empty() => protocol(
             status,
             body,

@@ -5,8 +5,12 @@
 //! Decisions:
 //! - `serviceType` is left out, so FedEx quotes every service on the lane, and
 //!   `returnTransitTimes` is on, for transit days and delivery dates.
-//! - We ask for `ACCOUNT` and `LIST` rates and quote the account (negotiated) rate when FedEx
-//!   returns both: that is what the account will be billed.
+//! - We ask for `ACCOUNT`, `LIST` and `PREFERRED` rates, with `preferredCurrency` the
+//!   shipper's local currency (`preferred_currency`), and quote the account (negotiated) rate
+//!   in the currency FedEx bills it in: a `PREFERRED_*` figure is FedEx's conversion, never what
+//!   is billed, so it only ever shows up as a note beside the billed amount. Services may come
+//!   back in different currencies (some in the account's, some in the shipper's); each quote
+//!   keeps its own, and the hub's rate shopping never compares across them.
 //! - The breakdown is FedEx's own lines: base charge, minus discounts, each surcharge under its
 //!   FedEx type (`FUEL` as fuel), each tax; the total is FedEx's `totalNetCharge`. When the
 //!   lines do not add up to it, the difference becomes one explicit "not itemised" line and a
@@ -231,6 +235,20 @@ pub(super) fn payor(account: &Account) -> wire::Payor {
 pub(super) fn validate(req: &RateRequest) -> Result<(), CarrierError> {
     req.validate()
         .map_err(|e| CarrierError::rejected(error::carrier(), &e.field, None, e.message))?;
+    req.unsold_packaging("FedEx", |p| codes::packaging_code(Some(p)).is_some())
+        .map_err(|e| CarrierError::rejected(error::carrier(), &e.field, None, e.message))?;
+    if req
+        .parcels
+        .iter()
+        .any(|p| p.packaging != req.parcels[0].packaging)
+    {
+        return Err(CarrierError::rejected(
+            error::carrier(),
+            "/parcels",
+            None,
+            "FedEx takes one packaging type per shipment: every parcel must name the same packaging",
+        ));
+    }
     if req.is_international() && req.customs.is_none() {
         return Err(CarrierError::rejected(
             error::carrier(),
@@ -248,6 +266,11 @@ fn date(d: Date) -> String {
 
 pub(super) fn ship_date(req: &RateRequest) -> Option<String> {
     req.ship_date.map(date)
+}
+
+/// `packagingType` for a validated request: one per shipment, the parcels' own.
+pub(super) fn packaging_type(req: &RateRequest) -> &'static str {
+    codes::packaging_code(req.parcels.first().and_then(|p| p.packaging)).unwrap_or(codes::PACKAGING)
 }
 
 /// The Rate API body for `req`.
@@ -281,8 +304,9 @@ pub(super) fn build(
             recipient: party(&req.to),
             service_type: None,
             pickup_type: account.pickup_type.clone(),
-            packaging_type: codes::PACKAGING,
-            rate_request_type: vec!["ACCOUNT", "LIST"],
+            packaging_type: packaging_type(req),
+            rate_request_type: vec!["ACCOUNT", "LIST", "PREFERRED"],
+            preferred_currency: preferred_currency(&req.from),
             ship_date_stamp: ship_date(req),
             total_package_count: req.parcels.len() as u32,
             total_weight: wire::Num(total),
@@ -295,12 +319,53 @@ pub(super) fn build(
     })
 }
 
-/// Account (negotiated) rates first, list rates next, anything else last.
+/// The currency of the shipper's country, for `preferredCurrency`; `None` (no preferred
+/// rates asked) for a country outside this short list of FedEx's main markets.
+fn preferred_currency(from: &Address) -> Option<&'static str> {
+    const EURO: [&str; 20] = [
+        "AT", "BE", "CY", "DE", "EE", "ES", "FI", "FR", "GR", "HR", "IE", "IT", "LT", "LU", "LV",
+        "MT", "NL", "PT", "SI", "SK",
+    ];
+    let country = from.country.as_str();
+    if EURO.contains(&country) {
+        return Some("EUR");
+    }
+    Some(match country {
+        "US" | "PR" => "USD",
+        "CA" => "CAD",
+        "MX" => "MXN",
+        "GB" => "GBP",
+        "AU" => "AUD",
+        "JP" => "JPY",
+        "CN" => "CNY",
+        "HK" => "HKD",
+        "SG" => "SGD",
+        "CH" => "CHF",
+        "SE" => "SEK",
+        "DK" => "DKK",
+        "NO" => "NOK",
+        "PL" => "PLN",
+        "IN" => "INR",
+        "BR" => "BRL",
+        _ => return None,
+    })
+}
+
+/// Which of FedEx's `ratedShipmentDetails` is billed: account (negotiated, incentive, payor
+/// account) rates first, list rates next; the `PREFERRED_*` conversions after both, since
+/// FedEx bills in the account's currency, not the preferred one; anything else last.
 pub(super) fn rate_rank(rate_type: Option<&str>) -> u8 {
-    match rate_type.unwrap_or_default() {
-        t if t.contains("ACCOUNT") || t == "NEGOTIATED" || t.contains("INCENTIVE") => 0,
+    let t = rate_type.unwrap_or_default();
+    let preferred = t.starts_with("PREFERRED");
+    let base = match t {
+        t if t.contains("ACCOUNT") || t.contains("NEGOTIATED") || t.contains("INCENTIVE") => 0,
         t if t.contains("LIST") => 1,
-        _ => 2,
+        _ => 4,
+    };
+    if preferred && base < 4 {
+        base + 2
+    } else {
+        base
     }
 }
 
@@ -470,6 +535,24 @@ pub(super) fn parse(
         )
         .or_else(|| date_prefix(ops.and_then(|o| o.delivery_date.as_deref())));
         let mut notes = priced.notes;
+        // The same rate in another currency (FedEx's `PREFERRED_*` conversion): shown, not billed.
+        for other in &detail.rated_shipment_details {
+            let other_currency = other.currency.as_deref().or(other
+                .shipment_rate_detail
+                .as_ref()
+                .and_then(|s| s.currency.as_deref()));
+            if rate_rank(other.rate_type.as_deref()) == rate_rank(rated.rate_type.as_deref()) + 2
+                && other_currency.is_some_and(|c| Some(c) != currency)
+                && let (Some(net), Some(c)) = (other.total_net_charge, other_currency)
+            {
+                notes.push(format!(
+                    "billed in {}; FedEx's {} figure is {} {c}",
+                    priced.total.currency().as_str(),
+                    other.rate_type.as_deref().unwrap_or("preferred"),
+                    net.round_dp(2)
+                ));
+            }
+        }
         notes.extend(alert_notes(&detail.customer_messages));
         notes.extend(shared_notes.iter().cloned());
         quotes.push(Quote {

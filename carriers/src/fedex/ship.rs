@@ -7,10 +7,9 @@
 //! - One request per shipment, however many parcels: FedEx's single-shot multi-piece
 //!   shipment, packages numbered from 1 in parcel order, so piece numbers come back in our
 //!   parcel order with the master first.
-//! - FedEx returns one label per piece. A waybill carries one document, so ZPL labels are
-//!   concatenated (a ZPL stream of several `^XA…^XZ` formats prints them all); PDF and PNG
-//!   cannot be joined byte-wise, so the master's label is kept and a warning says how many
-//!   more FedEx produced (see the report on issue 3: the model needs per-piece documents).
+//! - FedEx returns one label per piece. A waybill carries one document, so every piece goes
+//!   into it in piece order (`crate::join`): ZPL streams concatenated (a stream of several
+//!   `^XA…^XZ` formats prints them all), PDFs merged page after page, PNGs stacked.
 //! - FedEx has no shipment id apart from the master tracking number; `carrier_shipment_id`
 //!   is `<master>:<origin country>` because cancelling needs the sender's country and a
 //!   `WaybillRef` carries nothing else (`void.rs` reads it back).
@@ -20,9 +19,7 @@
 use base64::Engine;
 
 use crate::error::CarrierError;
-use crate::model::{
-    Address, LabelDocument, LabelFormat, ShipRequest, TaxIds, TrackingNumber, Waybill,
-};
+use crate::model::{Address, LabelDocument, ShipRequest, TaxIds, TrackingNumber, Waybill};
 
 use super::account::Account;
 use super::rate::{self, Units};
@@ -119,7 +116,7 @@ pub(super) fn build(
             recipients: vec![recipient],
             pickup_type: account.pickup_type.clone(),
             service_type: service.code.to_string(),
-            packaging_type: codes::PACKAGING,
+            packaging_type: rate::packaging_type(shipment),
             total_weight: wire::Num(total),
             total_package_count: shipment.parcels.len() as u32,
             shipping_charges_payment: wire::Payment {
@@ -252,26 +249,10 @@ pub(super) fn parse(resp: wire::ShipResponse, req: &ShipRequest) -> Result<Waybi
         warnings,
     })
 }
-
-fn join_labels(
-    mut labels: Vec<LabelDocument>,
-    warnings: &mut Vec<String>,
-) -> Option<LabelDocument> {
-    match labels.len() {
-        0 => {
-            warnings.push("FedEx returned no inline label".into());
-            None
-        }
-        1 => labels.pop(),
-        _ if labels.iter().all(|l| l.format == LabelFormat::Zpl) => Some(LabelDocument {
-            format: LabelFormat::Zpl,
-            content: labels.into_iter().flat_map(|l| l.content).collect(),
-        }),
-        n => {
-            warnings.push(format!(
-                "FedEx returned {n} piece labels; only the master's is attached (PDF/PNG labels cannot be joined)"
-            ));
-            labels.into_iter().next()
-        }
+/// Every piece's label in one document (`crate::join`): FedEx answers one label per piece.
+fn join_labels(labels: Vec<LabelDocument>, warnings: &mut Vec<String>) -> Option<LabelDocument> {
+    if labels.is_empty() {
+        warnings.push("FedEx returned no inline label".into());
     }
+    crate::join::pieces(labels, "FedEx", warnings)
 }

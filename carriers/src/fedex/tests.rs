@@ -118,6 +118,74 @@ fn rate_international_sends_customs_with_sender_paying_duties_under_ddp() {
     assert_json("rate/us_to_gb_ddp.wire_request", &body);
 }
 
+/// `rate/ca_to_us_two_currencies.*` (hand-written; shape of the `rate-api.json` response
+/// example in `../shared/carriers/fedex/openapi/`, whose `FEDEX_GROUND` reply carries an
+/// `ACCOUNT` rate in CAD next to a `PREFERRED_INCENTIVE` one): a Canadian shipper on a
+/// USD-billed account. International Priority comes back as a `PREFERRED_ACCOUNT_SHIPMENT`
+/// conversion to CAD listed first and the billed `ACCOUNT` rate in USD; Ground only in CAD.
+#[test]
+fn rate_keeps_the_currency_each_service_is_billed_in_and_asks_for_the_shippers() {
+    let req: RateRequest = typed("rate/ca_to_us_two_currencies.input");
+    let body = serde_json::to_value(rate::build(&req, &test_account()).unwrap()).unwrap();
+    assert_eq!(body["requestedShipment"]["preferredCurrency"], "CAD");
+    assert_eq!(
+        body["requestedShipment"]["rateRequestType"],
+        json!(["ACCOUNT", "LIST", "PREFERRED"])
+    );
+
+    let quotes = rate::parse(typed("rate/ca_to_us_two_currencies.wire_response"), &req).unwrap();
+    let got: Vec<(&str, String)> = quotes
+        .iter()
+        .map(|q| (q.service.code.as_str(), q.total.to_string()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("FEDEX_INTERNATIONAL_PRIORITY", "66.38 USD".to_string()),
+            ("FEDEX_GROUND", "50.8 CAD".to_string()),
+        ]
+    );
+    assert!(
+        quotes[0]
+            .breakdown
+            .iter()
+            .all(|c| c.amount.currency().as_str() == "USD"),
+        "{:?}",
+        quotes[0].breakdown
+    );
+    assert!(
+        quotes[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("PREFERRED_ACCOUNT_SHIPMENT") && n.contains("90.08 CAD")),
+        "{:?}",
+        quotes[0].notes
+    );
+}
+
+#[test]
+fn rate_and_ship_send_the_fedex_packaging_the_parcels_name() {
+    use crate::model::Packaging;
+    let mut req: RateRequest = typed("rate/us_domestic_all_services.input");
+    req.parcels[0].packaging = Some(Packaging::Pak);
+    let body = serde_json::to_value(rate::build(&req, &test_account()).unwrap()).unwrap();
+    assert_eq!(body["requestedShipment"]["packagingType"], "FEDEX_PAK");
+    req.parcels[0].packaging = Some(Packaging::Envelope);
+    let body = serde_json::to_value(rate::build(&req, &test_account()).unwrap()).unwrap();
+    assert_eq!(body["requestedShipment"]["packagingType"], "FEDEX_ENVELOPE");
+    let mut ship: ShipRequest = typed("ship/us_domestic_pdf.input");
+    ship.shipment.parcels[0].packaging = Some(Packaging::Envelope);
+    let body = serde_json::to_value(ship::build(&ship, &test_account()).unwrap()).unwrap();
+    assert_eq!(body["requestedShipment"]["packagingType"], "FEDEX_ENVELOPE");
+    // USPS flat-rate packaging is not FedEx's.
+    req.parcels[0].packaging = Some(Packaging::FlatRateEnvelope);
+    let e = rate::build(&req, &test_account()).unwrap_err();
+    assert!(
+        matches!(&e, CarrierError::Rejected { errors, .. } if errors[0].field == "/parcels/0/packaging"),
+        "{e:?}"
+    );
+}
+
 #[test]
 fn rate_international_without_customs_is_rejected_on_customs() {
     let mut req: RateRequest = typed("rate/us_to_gb_ddp.input");
@@ -221,7 +289,7 @@ fn ship_refuses_before_sending_what_fedex_would_refuse() {
 }
 
 #[test]
-fn ship_multi_piece_pdf_keeps_the_master_label_and_says_so() {
+fn ship_multi_piece_pdf_that_cannot_be_joined_keeps_the_purchase_and_says_so() {
     let req: ShipRequest = typed("ship/multi_piece_zpl.input");
     let mut resp = load("ship/multi_piece_zpl.wire_response");
     let pdf = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4 piece");
@@ -232,10 +300,13 @@ fn ship_multi_piece_pdf_keeps_the_master_label_and_says_so() {
         piece["packageDocuments"][0]["docType"] = json!("PDF");
         piece["packageDocuments"][0]["encodedLabel"] = json!(pdf);
     }
+    // The waybill is bought: it stands, with the first label and a warning naming the rest.
     let wb = ship::parse(serde_json::from_value(resp).unwrap(), &req).unwrap();
     assert_eq!(wb.label.unwrap().format, LabelFormat::Pdf);
     assert!(
-        wb.warnings.iter().any(|w| w.contains("2 piece labels")),
+        wb.warnings
+            .iter()
+            .any(|w| w.contains("2 piece labels that could not be joined")),
         "{:?}",
         wb.warnings
     );
@@ -294,6 +365,69 @@ fn void_refused_by_fedex_is_rejected_on_the_tracking_number() {
 // ---------------------------------------------------------------------------------------------
 // Golden fixtures: track
 
+/// A 21-piece shipment, its input: `ship/multi_piece_zpl.input` with 21 parcels.
+fn twenty_one_parcels(format: LabelFormat) -> ShipRequest {
+    let mut req: ShipRequest = typed("ship/multi_piece_zpl.input");
+    let parcel = req.shipment.parcels[0].clone();
+    req.shipment.parcels = vec![parcel; 21];
+    req.label_format = format;
+    req
+}
+
+/// `ship/21_pieces_{pdf,png}.wire_response` (hand-written by a Python script from the
+/// `pieceResponses[].packageDocuments[]` shape of ship-api.json: one 4×6 label per piece, the
+/// master listed last; every other PDF keeps its MediaBox and Resources on its Pages node).
+#[test]
+fn ship_many_pieces_pdf_labels_all_go_into_one_document_in_piece_order() {
+    let req = twenty_one_parcels(LabelFormat::Pdf);
+    let wb = ship::parse(typed("ship/21_pieces_pdf.wire_response"), &req).unwrap();
+    assert_eq!(wb.pieces.len(), 21);
+    assert!(wb.warnings.is_empty(), "{:?}", wb.warnings);
+    let label = wb.label.unwrap();
+    assert_eq!(label.format, LabelFormat::Pdf);
+    let doc = lopdf::Document::load_mem(&label.content).unwrap();
+    let pages = doc.get_pages();
+    assert_eq!(pages.len(), 21);
+    for (i, (&n, &id)) in pages.iter().enumerate() {
+        let text = String::from_utf8_lossy(&doc.get_page_content(id)).to_string();
+        assert!(
+            text.contains(&format!("{} piece {} of 21", wb.pieces[i], i + 1)),
+            "page {n}: {text}"
+        );
+        // Each page has its size, inherited or its own.
+        let page = doc.get_dictionary(id).unwrap();
+        let media = page.get(b"MediaBox").is_ok()
+            || page
+                .get(b"Parent")
+                .and_then(lopdf::Object::as_reference)
+                .and_then(|p| doc.get_dictionary(p))
+                .is_ok_and(|p| p.get(b"MediaBox").is_ok());
+        assert!(media, "page {n} lost its MediaBox");
+    }
+}
+
+#[test]
+fn ship_many_pieces_png_labels_are_stacked_into_one_image() {
+    let req = twenty_one_parcels(LabelFormat::Png);
+    let wb = ship::parse(typed("ship/21_pieces_png.wire_response"), &req).unwrap();
+    let label = wb.label.unwrap();
+    assert_eq!(label.format, LabelFormat::Png);
+    let mut reader = png::Decoder::new(std::io::Cursor::new(&label.content))
+        .read_info()
+        .unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    // 21 labels of 12 rows; the widest is 8 px (piece 21 is 6 px, padded with white).
+    assert_eq!((info.width, info.height), (8, 21 * 12));
+    let px = |x: usize, y: usize| &buf[(y * 8 + x) * 4..][..4];
+    for piece in 1..=21usize {
+        let y = (piece - 1) * 12 + 5;
+        let grey = (10 * piece) as u8;
+        assert_eq!(px(0, y), [grey, grey, grey, 255], "piece {piece}");
+    }
+    assert_eq!(px(7, 20 * 12 + 5), [255, 255, 255, 255]);
+}
+
 #[test]
 fn track_batch_answers_in_the_order_asked_with_unknown_for_not_found() {
     let numbers: Vec<TrackingNumber> = typed("track/delivered_and_not_found.input");
@@ -318,6 +452,37 @@ fn track_customs_delay_is_an_exception_with_its_estimate() {
     )
     .unwrap();
     assert_json("track/in_transit_customs_delay.results", &results);
+}
+
+/// `track/reused_number.wire_response` (hand-written in the shape of
+/// `../shared/carriers/fedex/samples/tracking_response.json` and track-api.json, which gives
+/// each `trackResults[]` entry its `trackingNumberUniqueId`): FedEx answers two shipments for
+/// one reused number, the 2023 one stuck in transit listed first, the 2025 one delivered.
+#[test]
+fn track_reused_number_reports_the_most_recent_shipment_and_keeps_the_other() {
+    let n: TrackingNumber = "123456789012".parse().unwrap();
+    let results = track::parse(typed("track/reused_number.wire_response"), &[n]).unwrap();
+    let r = &results[0];
+    assert_eq!(r.status, TrackingStatus::Delivered);
+    assert_eq!(r.carrier_code, "DL");
+    assert_eq!(r.signed_by.as_deref(), Some("A.DOE"));
+    assert!(
+        r.events.iter().all(|e| e.occurred_at.year() == 2025),
+        "{:?}",
+        r.events
+    );
+    assert_eq!(r.other_shipments.len(), 1);
+    let other = &r.other_shipments[0];
+    assert_eq!(
+        other.carrier_id.as_deref(),
+        Some("245822~123456789012~FDEG")
+    );
+    assert_eq!(other.status, TrackingStatus::InTransit);
+    assert_eq!(other.ship_date, Some(time::macros::date!(2023 - 05 - 30)));
+    assert_eq!(
+        other.last_event_at,
+        Some(time::macros::datetime!(2023-06-02 03:12:00 -05:00))
+    );
 }
 
 #[test]

@@ -8,8 +8,12 @@
 //!   with FedEx's error code as its code and no events, rather than failing the batch: one bad
 //!   number must not hide 29 good answers, and a label created minutes ago is often
 //!   "not found" until its first scan.
-//! - When FedEx returns several results for one number (numbers are reused over the years),
-//!   the first one without an error is taken, as FedEx lists the most recent first.
+//! - When FedEx returns several shipments for one number (numbers are reused), the result is
+//!   the most recent one without an error: latest ship date (`SHIP`, else `ACTUAL_PICKUP`,
+//!   else the first scan), then latest scan; FedEx's order is no guide. The others stay
+//!   visible in `other_shipments` and are never merged, so an older parcel stuck in transit
+//!   is never reported over a newer one delivered. (`Carrier::track` carries no ship date or
+//!   account, so the tracker's own ship date cannot narrow the choice here.)
 //! - Events are sorted oldest first (FedEx lists newest first); a scan time without an offset
 //!   is read as UTC.
 
@@ -17,7 +21,9 @@ use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::error::CarrierError;
-use crate::model::{Location, TrackingEvent, TrackingNumber, TrackingResult, TrackingStatus};
+use crate::model::{
+    Location, OtherShipment, TrackingEvent, TrackingNumber, TrackingResult, TrackingStatus,
+};
 
 use super::{codes, error, rate, wire};
 
@@ -112,6 +118,8 @@ fn result(number: &TrackingNumber, r: &wire::TrackResult) -> TrackingResult {
             events: Vec::new(),
             estimated_delivery: None,
             signed_by: None,
+            warnings: Vec::new(),
+            other_shipments: Vec::new(),
         };
     }
     let mut events: Vec<TrackingEvent> = r.scan_events.iter().filter_map(event).collect();
@@ -158,7 +166,37 @@ fn result(number: &TrackingNumber, r: &wire::TrackResult) -> TrackingResult {
             .as_ref()
             .and_then(|d| nonempty(&d.signed_by_name).or(nonempty(&d.received_by_name)))
             .map(str::to_string),
+        warnings: Vec::new(),
+        other_shipments: Vec::new(),
     }
+}
+
+fn unique_id(r: &wire::TrackResult) -> Option<String> {
+    r.tracking_number_info
+        .as_ref()
+        .and_then(|i| nonempty(&i.tracking_number_unique_id))
+        .map(str::to_string)
+}
+
+/// How recent a shipment is: when it shipped (`SHIP`, else `ACTUAL_PICKUP`, else its first
+/// scan), then its latest scan. Compared as instants, so offsets do not mislead.
+fn recency(r: &wire::TrackResult) -> (Option<OffsetDateTime>, Option<OffsetDateTime>) {
+    let at = |kind: &str| {
+        r.date_and_times
+            .iter()
+            .find(|d| d.kind.as_deref() == Some(kind))
+            .and_then(|d| d.date_time.as_deref())
+            .and_then(timestamp)
+    };
+    let scans: Vec<OffsetDateTime> = r
+        .scan_events
+        .iter()
+        .filter_map(|e| e.date.as_deref().and_then(timestamp))
+        .collect();
+    let shipped = at("SHIP")
+        .or_else(|| at("ACTUAL_PICKUP"))
+        .or_else(|| scans.iter().min().copied());
+    (shipped, scans.iter().max().copied())
 }
 
 /// One result per number asked, in the order asked.
@@ -183,19 +221,37 @@ pub(super) fn parse(
                 .ok_or_else(|| {
                     error::protocol(200, b"", format!("track response has no result for {n}"))
                 })?;
-            let chosen = complete
+            if complete.track_results.is_empty() {
+                return Err(error::protocol(
+                    200,
+                    b"",
+                    format!("track response has an empty result for {n}"),
+                ));
+            }
+            let found: Vec<&wire::TrackResult> = complete
                 .track_results
                 .iter()
-                .find(|r| r.error.is_none())
-                .or(complete.track_results.first())
-                .ok_or_else(|| {
-                    error::protocol(
-                        200,
-                        b"",
-                        format!("track response has an empty result for {n}"),
-                    )
-                })?;
-            Ok(result(n, chosen))
+                .filter(|r| r.error.is_none())
+                .collect();
+            let Some(chosen) = found.iter().copied().max_by_key(|r| recency(r)) else {
+                return Ok(result(n, &complete.track_results[0]));
+            };
+            let mut out = result(n, chosen);
+            out.other_shipments = found
+                .iter()
+                .filter(|r| !std::ptr::eq(**r, chosen))
+                .map(|r| {
+                    let other = result(n, r);
+                    OtherShipment {
+                        carrier_id: unique_id(r),
+                        ship_date: recency(r).0.map(|t| t.date()),
+                        status: other.status,
+                        carrier_code: other.carrier_code,
+                        last_event_at: other.events.last().map(|e| e.occurred_at),
+                    }
+                })
+                .collect();
+            Ok(out)
         })
         .collect()
 }

@@ -230,6 +230,9 @@ pub(super) struct RateShipment {
     pub pickup_type: String,
     pub packaging_type: &'static str,
     pub rate_request_type: Vec<&'static str>,
+    /// The currency `PREFERRED` rates come in; account rates stay in the billing currency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_currency: Option<&'static str>,
     /// Rate spells it `shipDateStamp`, Ship `shipDatestamp`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ship_date_stamp: Option<String>,
@@ -722,6 +725,8 @@ pub(super) struct CompleteTrackResult {
 #[serde(rename_all = "camelCase")]
 pub(super) struct TrackResult {
     #[serde(default, deserialize_with = "object")]
+    pub tracking_number_info: Option<TrackedNumberInfo>,
+    #[serde(default, deserialize_with = "object")]
     pub latest_status_detail: Option<StatusDetail>,
     #[serde(default, deserialize_with = "list")]
     pub scan_events: Vec<ScanEvent>,
@@ -733,6 +738,15 @@ pub(super) struct TrackResult {
     pub delivery_details: Option<DeliveryDetails>,
     #[serde(default, deserialize_with = "object")]
     pub error: Option<ApiError>,
+}
+
+/// track-api.json `TrackingNumberInfo` in an answer: `trackingNumberUniqueId` tells apart
+/// shipments that reuse one number.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct TrackedNumberInfo {
+    #[serde(default, deserialize_with = "text")]
+    pub tracking_number_unique_id: Option<String>,
 }
 
 /// track-api.json `DeliveryDetails` (only the names of who signed and who received).

@@ -20,11 +20,12 @@ pub use codes::InvalidValue;
 pub use customs::{ContentType, CustomsDeclaration, CustomsItem, HsCode, Incoterm, TaxIds};
 pub use dimensions::{DimDivisor, Dimensions, LengthUnit};
 pub use money::{Currency, CurrencyMismatch, Money};
-pub use parcel::Parcel;
+pub use parcel::{Packaging, Parcel};
 pub use quote::{Charge, ChargeKind, Quote, ServiceClass, ServiceLevel};
 pub use request::{LabelFormat, RateRequest, ShipRequest, WaybillRef};
 pub use tracking::{
-    Location, PushedEvent, TrackingEvent, TrackingNumber, TrackingResult, TrackingStatus,
+    Location, OtherShipment, PushedEvent, TrackingEvent, TrackingNumber, TrackingResult,
+    TrackingStatus,
 };
 pub use waybill::{LabelDocument, Waybill};
 pub use weight::{Weight, WeightUnit};

@@ -14,6 +14,49 @@ pub struct Parcel {
     /// What is inside, for the label and customs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Carrier-supplied packaging priced by its own table (flat rate, envelope, pak); absent
+    /// for the shipper's own box. Only quoted and bought when named here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packaging: Option<Packaging>,
+}
+
+/// Packaging a carrier supplies and prices apart from the shipper's own boxes. Each carrier
+/// maps the ones it sells to its wire code and refuses the others on `/parcels/N/packaging`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Packaging {
+    /// USPS Flat Rate Envelope (Priority Mail, Priority Mail Express, international).
+    FlatRateEnvelope,
+    /// USPS Legal Flat Rate Envelope.
+    FlatRateLegalEnvelope,
+    /// USPS Padded Flat Rate Envelope.
+    FlatRatePaddedEnvelope,
+    /// USPS Small Flat Rate Box.
+    FlatRateSmallBox,
+    /// USPS Medium Flat Rate Box.
+    FlatRateMediumBox,
+    /// USPS Large Flat Rate Box.
+    FlatRateLargeBox,
+    /// The carrier's document envelope: FedEx Envelope, UPS Letter.
+    Envelope,
+    /// The carrier's pak: FedEx Pak, UPS PAK.
+    Pak,
+}
+
+impl Packaging {
+    /// The name used on the wire of our API (`flat_rate_envelope`), for messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Packaging::FlatRateEnvelope => "flat_rate_envelope",
+            Packaging::FlatRateLegalEnvelope => "flat_rate_legal_envelope",
+            Packaging::FlatRatePaddedEnvelope => "flat_rate_padded_envelope",
+            Packaging::FlatRateSmallBox => "flat_rate_small_box",
+            Packaging::FlatRateMediumBox => "flat_rate_medium_box",
+            Packaging::FlatRateLargeBox => "flat_rate_large_box",
+            Packaging::Envelope => "envelope",
+            Packaging::Pak => "pak",
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -24,6 +67,8 @@ struct RawParcel {
     dimensions: Option<Dimensions>,
     #[serde(default)]
     description: Option<String>,
+    #[serde(default)]
+    packaging: Option<Packaging>,
 }
 
 impl TryFrom<RawParcel> for Parcel {
@@ -39,6 +84,7 @@ impl TryFrom<RawParcel> for Parcel {
             weight: r.weight,
             dimensions: r.dimensions,
             description: r.description,
+            packaging: r.packaging,
         })
     }
 }

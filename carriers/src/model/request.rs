@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use super::{Address, CustomsDeclaration, InvalidValue, Parcel, TrackingNumber};
+use super::{Address, CustomsDeclaration, InvalidValue, Packaging, Parcel, TrackingNumber};
 
 /// Label document formats.
 #[derive(
@@ -57,6 +57,24 @@ impl RateRequest {
                 "/parcels",
                 "at most 50 parcels per shipment",
             ));
+        }
+        Ok(())
+    }
+    /// The first parcel whose packaging `sold` refuses, as a complaint on its field
+    /// (`/parcels/N/packaging`) naming the carrier: carriers quote and buy only the packaging
+    /// they sell.
+    pub fn unsold_packaging(
+        &self,
+        carrier: &str,
+        sold: impl Fn(Packaging) -> bool,
+    ) -> Result<(), InvalidValue> {
+        for (i, p) in self.parcels.iter().enumerate() {
+            if let Some(k) = p.packaging.filter(|k| !sold(*k)) {
+                return Err(InvalidValue::new(
+                    format!("/parcels/{i}/packaging"),
+                    format!("{carrier} sells no `{}` packaging", k.as_str()),
+                ));
+            }
         }
         Ok(())
     }

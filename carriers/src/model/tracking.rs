@@ -141,6 +141,38 @@ pub struct TrackingResult {
     /// Who signed for the parcel, as the carrier spelled it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed_by: Option<String>,
+    /// What the carrier warned about beside (or instead of) data, each with its own code
+    /// (`TW0001: Tracking Information Not Found`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Other shipments the carrier reported under the same number (numbers are reused): kept
+    /// visible, never merged into this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_shipments: Vec<OtherShipment>,
+}
+
+/// A shipment the carrier also reported under a tracking number, apart from the one chosen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OtherShipment {
+    /// The carrier's id telling shipments under one number apart (FedEx
+    /// `trackingNumberUniqueId`), when it gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier_id: Option<String>,
+    /// When it shipped, when the carrier says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ship_date: Option<Date>,
+    /// Its normalized status.
+    pub status: TrackingStatus,
+    /// The carrier's code for that status.
+    pub carrier_code: String,
+    /// Its latest scan.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_event_at: Option<OffsetDateTime>,
 }
 
 /// One event a carrier pushed to us (a tracking webhook), for the same path as polled ones.

@@ -124,6 +124,9 @@ impl Carrier for Sandbox {
 
     async fn rate(&self, req: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
         check_receiver(&req.to)?;
+        // The sandbox's rate table prices boxes only: carrier packaging is not its to sell.
+        req.unsold_packaging("the sandbox", |_| false)
+            .map_err(|e| rejected(&e.field, "PACKAGING", e.message))?;
         rate::quotes(req, self.now().date())
     }
 
@@ -131,6 +134,9 @@ impl Carrier for Sandbox {
         if let Some(reference) = &req.reference {
             check_tokens(reference, "/reference")?;
         }
+        req.shipment
+            .unsold_packaging("the sandbox", |_| false)
+            .map_err(|e| rejected(&e.field, "PACKAGING", e.message))?;
         let service_index = codes::SERVICES
             .iter()
             .position(|s| s.code == req.service)

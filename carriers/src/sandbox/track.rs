@@ -95,6 +95,8 @@ fn progress(
         events,
         estimated_delivery,
         signed_by: None,
+        warnings: Vec::new(),
+        other_shipments: Vec::new(),
     }
 }
 

@@ -55,8 +55,9 @@ pub(super) fn service(code: &str) -> Option<&'static ServiceInfo> {
 }
 
 /// Packaging codes, from `Shipping.yaml` (`Package_Packaging.Code`). Rate calls the same
-/// list `PackagingType`. We always send `02` (our parcels are the shipper's own boxes); the
-/// table documents the rest for readers of UPS responses and invoices.
+/// list `PackagingType`. We send `02` (the shipper's own box), `01` or `04` when a parcel names
+/// an envelope or pak (`packaging_code`); the table documents the rest for readers of UPS
+/// responses and invoices.
 #[cfg_attr(
     not(test),
     expect(
@@ -90,8 +91,20 @@ pub(super) static PACKAGING: &[(&str, &str)] = &[
     ("67", "Standard Flat"),
 ];
 
-/// The packaging we send: the shipper's own box.
+/// The packaging we send without a named one: the shipper's own box.
 pub(super) const CUSTOMER_PACKAGING: &str = "02";
+
+/// The UPS packaging code for a parcel's packaging: UPS Letter (`01`) for an envelope, PAK
+/// (`04`), else the shipper's own box; `None` for packaging UPS does not sell.
+pub(super) fn packaging_code(p: Option<crate::model::Packaging>) -> Option<&'static str> {
+    use crate::model::Packaging;
+    match p {
+        None => Some(CUSTOMER_PACKAGING),
+        Some(Packaging::Envelope) => Some("01"),
+        Some(Packaging::Pak) => Some("04"),
+        Some(_) => None,
+    }
+}
 
 /// UPS accessorial codes seen in `ItemizedCharges` whose kind is not "surcharge". The specs
 /// give no code list (`Rating.yaml` says only "Identification code for itemized charge"); 375

@@ -66,7 +66,10 @@ pub(super) fn classify(
 ) -> CarrierError {
     let carrier = ENTRY.code.clone();
     let errors = error_items(body);
-    let first_code = errors.first().and_then(|e| e.code.clone());
+    let first_code = errors
+        .first()
+        .and_then(|e| e.code.clone())
+        .or_else(|| crate::oauth::error_code(body));
     match status {
         401 | 403 => {
             return CarrierError::Auth {
@@ -87,6 +90,14 @@ pub(super) fn classify(
                 carrier,
                 message: format!("UPS answered HTTP {status}{}", describe(&errors)),
                 maybe_processed: op == Op::Ship,
+            };
+        }
+        // The token endpoint refusing in OAuth's own words (`invalid_client`, …): the
+        // credentials, never retried.
+        400..=499 if op == Op::Token && errors.is_empty() && first_code.is_some() => {
+            return CarrierError::Auth {
+                carrier,
+                code: first_code,
             };
         }
         _ => {}

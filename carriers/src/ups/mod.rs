@@ -273,12 +273,19 @@ impl Carrier for Ups {
                 Ok((resp, answer)) => {
                     results.push(track::parse(resp, number).map_err(|e| with_body(e, &answer))?)
                 }
-                Err(CarrierError::Rejected { errors, .. })
+                Err(CarrierError::Rejected { ref errors, .. })
                     if errors.iter().all(|e| {
                         track::NOT_FOUND.contains(&e.carrier_code.as_deref().unwrap_or(""))
                     }) =>
                 {
-                    results.push(track::unknown(number))
+                    let code = errors.iter().find_map(|e| e.carrier_code.clone());
+                    let mut r = track::unknown(number);
+                    r.carrier_code = code.unwrap_or_default();
+                    r.warnings = errors
+                        .iter()
+                        .map(|e| track::note(e.carrier_code.as_deref(), Some(&e.message)))
+                        .collect();
+                    results.push(r)
                 }
                 Err(e) => return Err(e),
             }

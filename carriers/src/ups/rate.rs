@@ -33,6 +33,8 @@ pub(super) fn build(
     req: &RateRequest,
     account: &Account,
 ) -> Result<wire::RateRequestWrapper, CarrierError> {
+    req.unsold_packaging("UPS", |p| codes::packaging_code(Some(p)).is_some())
+        .map_err(|e| rejected(&e.field, &e.message))?;
     let units = Units::for_origin(&req.from);
     let packages = req
         .parcels
@@ -40,7 +42,9 @@ pub(super) fn build(
         .enumerate()
         .map(|(i, p)| {
             Ok(wire::RatePackage {
-                packaging_type: wire::CodeDesc::code(codes::CUSTOMER_PACKAGING),
+                packaging_type: wire::CodeDesc::code(
+                    codes::packaging_code(p.packaging).unwrap_or(codes::CUSTOMER_PACKAGING),
+                ),
                 dimensions: p.dimensions.map(|d| units.dimensions(d, i)).transpose()?,
                 package_weight: units.weight(p.weight),
             })

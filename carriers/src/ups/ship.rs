@@ -41,6 +41,8 @@ pub(super) fn build(
             &format!("`{}` is not a UPS service code", req.service),
         ));
     }
+    s.unsold_packaging("UPS", |p| codes::packaging_code(Some(p)).is_some())
+        .map_err(|e| rejected(&e.field, &e.message))?;
     let units = Units::for_origin(&s.from);
     let international = s.is_international();
     // Reference numbers: Shipping.yaml allows shipment-level references only when origin and
@@ -58,7 +60,9 @@ pub(super) fn build(
         .map(|(i, p)| {
             Ok(wire::ShipPackage {
                 description: p.description.as_ref().map(|d| cut(d, 35)),
-                packaging: wire::CodeDesc::code(codes::CUSTOMER_PACKAGING),
+                packaging: wire::CodeDesc::code(
+                    codes::packaging_code(p.packaging).unwrap_or(codes::CUSTOMER_PACKAGING),
+                ),
                 dimensions: p.dimensions.map(|d| units.dimensions(d, i)).transpose()?,
                 package_weight: units.weight(p.weight),
                 reference_number: if domestic_us {
@@ -243,8 +247,7 @@ fn terms_of_shipment(i: Incoterm) -> Result<&'static str, CarrierError> {
 
 /// The waybill from a Shipping answer: one tracking number per package in request order,
 /// the first being the master, `ShipmentIdentificationNumber` as the carrier shipment id,
-/// and the first package's label (UPS returns one per package; multi-page documents are
-/// out of scope for the `Waybill` shape, which carries one label).
+/// and every package's label joined into one document (`crate::join`).
 pub(super) fn parse(
     resp: wire::ShipResponseWrapper,
     req: &ShipRequest,
@@ -284,14 +287,15 @@ pub(super) fn parse(
         .iter()
         .filter_map(|a| a.description.clone())
         .collect();
-    let label = match results
+    // UPS returns one label per package: every one goes into the document, in package order.
+    let labels = results
         .package_results
-        .first()
-        .and_then(|p| p.shipping_label.as_ref())
-    {
-        Some(l) => Some(label(l, req.label_format, &mut warnings)?),
-        None => None,
-    };
+        .iter()
+        .filter_map(|p| p.shipping_label.as_ref())
+        .map(|l| label(l, req.label_format, &mut warnings))
+        .collect::<Result<Vec<_>, _>>()?;
+    warnings.dedup();
+    let label = crate::join::pieces(labels, "UPS", &mut warnings);
     let (total, breakdown) = match &results.shipment_charges {
         Some(published) => {
             let (total, breakdown, _) =

@@ -285,6 +285,9 @@ fn ship_parse_gives_one_number_per_package_and_the_zpl_label() {
     let label = wb.label.unwrap();
     assert_eq!(label.format, LabelFormat::Zpl);
     assert!(label.content.starts_with(b"^XA"));
+    // Both packages' labels, in package order (UPS answers one per package).
+    let zpl = String::from_utf8_lossy(&label.content);
+    assert_eq!(zpl.matches("^XA").count(), 2, "{zpl}");
     // Negotiated: 33.10 total, itemized 3.40 + 5.85, so the base is 23.85.
     assert_eq!(wb.total, Some(Money::new(dec!(33.10), Currency::USD)));
     assert_eq!(wb.breakdown[0].kind, ChargeKind::Base);
@@ -349,6 +352,44 @@ fn void_parse_accepts_voided_and_rejects_a_package_not_voided() {
 }
 
 // ------------------------------------------------------------------ track
+
+/// `track/not_found_tw0001.wire_response.json` (hand-written): the `Shipment.warnings[]`
+/// of `../shared/carriers/ups/openapi/Tracking.yaml` with UPS's "Tracking Information Not
+/// Found" warning `TW0001` and no package, as UPS answers a number it has nothing on.
+#[test]
+fn track_warnings_keep_ups_codes_and_not_found_carries_tw0001() {
+    let n: TrackingNumber = "1ZA1B2C30310000099".parse().unwrap();
+    let r = track::parse(
+        serde_json::from_value(read("track/not_found_tw0001.wire_response.json")).unwrap(),
+        &n,
+    )
+    .unwrap();
+    assert_eq!(r.status, TrackingStatus::Unknown);
+    assert_eq!(r.carrier_code, "TW0001");
+    assert_eq!(r.warnings, ["TW0001: Tracking Information Not Found"]);
+    // A warning beside data is kept on the result too.
+    let mut with_data = read("track/delivered.wire_response.json");
+    with_data["trackResponse"]["shipment"][0]["warnings"] =
+        json!([{"code": "TW0003", "message": "Some data unavailable"}]);
+    let n: TrackingNumber = "1ZA1B2C30310000011".parse().unwrap();
+    let r = track::parse(serde_json::from_value(with_data).unwrap(), &n).unwrap();
+    assert_eq!(r.status, TrackingStatus::Delivered);
+    assert_eq!(r.warnings, ["TW0003: Some data unavailable"]);
+}
+
+/// RFC 6749 §5.2 refusals from the token endpoint (`{"error": "invalid_client"}`), as UPS's
+/// OAuth server sends them beside its documented `response.errors[]` shape.
+#[test]
+fn oauth_refusals_keep_the_oauth_error_code() {
+    let body = br#"{"error":"invalid_client","error_description":"Client authentication failed"}"#;
+    for status in [400, 401] {
+        let e = auth::parse(status, None, body).unwrap_err();
+        assert!(
+            matches!(&e, CarrierError::Auth { code: Some(c), .. } if c == "invalid_client"),
+            "{status}: {e:?}"
+        );
+    }
+}
 
 #[test]
 fn track_delivered_events_are_oldest_first_with_offsets_and_raw_codes() {

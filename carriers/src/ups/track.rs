@@ -89,8 +89,26 @@ pub(super) fn parse(
         .iter()
         .find(|p| p.tracking_number.as_deref() == Some(number.as_str()))
         .or(packages.first());
+    // Warnings come beside data or instead of it (`TW0001`: no information for the number);
+    // each keeps UPS's code.
+    let warnings: Vec<String> = resp
+        .track_response
+        .iter()
+        .flat_map(|r| r.shipment.iter())
+        .flat_map(|s| s.warnings.iter())
+        .map(|w| note(w.code.as_deref(), w.message.as_deref()))
+        .collect();
     let Some(package) = package else {
-        return Ok(unknown(number));
+        let mut r = unknown(number);
+        r.carrier_code = resp
+            .track_response
+            .iter()
+            .flat_map(|r| r.shipment.iter())
+            .flat_map(|s| s.warnings.iter())
+            .find_map(|w| w.code.clone())
+            .unwrap_or_default();
+        r.warnings = warnings;
+        return Ok(r);
     };
     let mut events: Vec<TrackingEvent> = package.activity.iter().filter_map(event).collect();
     // UPS lists newest first; equal times keep UPS's relative order, reversed.
@@ -135,7 +153,22 @@ pub(super) fn parse(
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_string),
+        warnings,
+        other_shipments: Vec::new(),
     })
+}
+
+/// `CODE: message`, or whichever of the two UPS gave.
+pub(super) fn note(code: Option<&str>, message: Option<&str>) -> String {
+    match (
+        code.filter(|c| !c.is_empty()),
+        message.map(str::trim).filter(|m| !m.is_empty()),
+    ) {
+        (Some(c), Some(m)) => format!("{c}: {m}"),
+        (Some(c), None) => c.to_string(),
+        (None, Some(m)) => m.to_string(),
+        (None, None) => "UPS warning without code or message".into(),
+    }
 }
 
 /// UPS error codes meaning "no tracking information yet" (151044, UPS Tracking appendix,
@@ -151,6 +184,8 @@ pub(super) fn unknown(number: &TrackingNumber) -> TrackingResult {
         events: Vec::new(),
         estimated_delivery: None,
         signed_by: None,
+        warnings: Vec::new(),
+        other_shipments: Vec::new(),
     }
 }
 

@@ -608,6 +608,16 @@ pub(super) struct TrackResponse {
 pub(super) struct TrackShipment {
     #[serde(default, deserialize_with = "one_or_many")]
     pub(super) package: Vec<TrackPackage>,
+    /// `Tracking.yaml` `Shipment.warnings[]`: `TW0001` "Tracking Information Not Found" and
+    /// others, beside or instead of packages.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub(super) warnings: Vec<TrackWarning>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct TrackWarning {
+    pub(super) code: Option<String>,
+    pub(super) message: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -165,6 +165,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn oauth_refusals_keep_the_oauth_error_code() {
+        // RFC 6749 §5.2, as the USPS OAuth server answers a wrong client secret.
+        let body =
+            br#"{"error":"invalid_client","error_description":"Client authentication failed"}"#;
+        for status in [400, 401] {
+            match parse_token(status, body) {
+                Err(CarrierError::Auth { code: Some(c), .. }) => assert_eq!(c, "invalid_client"),
+                other => panic!("{status}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn token_answers_read_expires_in_as_the_string_usps_sends() {
         let t = parse_token(
             200,

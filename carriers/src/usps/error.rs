@@ -54,7 +54,8 @@ pub(super) fn classify(
         .errors
         .iter()
         .find_map(|e| e.code.clone())
-        .or_else(|| error.code.clone());
+        .or_else(|| error.code.clone())
+        .or_else(|| crate::oauth::error_code(body));
     let codes: Vec<&str> = error
         .errors
         .iter()

@@ -10,8 +10,14 @@
 //!   shipment is refused on `/parcels` rather than half-priced.
 //! - Weights go in pounds rounded up to 0.01 lb, dimensions in inches rounded up to 0.01 in
 //!   (1 lb = 0.45359237 kg, 1 in = 2.54 cm, exactly): never under-declared.
-//! - Per mail class USPS may answer several rate options (packaging variants); we quote the
-//!   single-piece (`rateIndicator: SP`) option we will buy with, else the cheapest.
+//! - Per mail class USPS answers several rate options, one per rate indicator (single piece,
+//!   each flat-rate envelope and box, dimensional, cubic tiers …). We quote only the option
+//!   that fits the parcel as the request describes it, and that Ship will buy with: the rate
+//!   indicator of the parcel's named packaging (`rate_indicator`), else single piece (`PA` for
+//!   Priority Mail Express, `SP` otherwise); domestically also the processing category Ship
+//!   will declare (`processing_category`). A class with no such option is not quoted: the
+//!   cheapest option is never a stand-in (a 55 lb box is not a flat-rate envelope). Ship
+//!   re-derives both from the same parcel, so the quote needs to carry nothing back.
 //! - Media Mail, Library Mail and Bound Printed Matter are never quoted (content rules); the
 //!   return-service classes and Global Express Guaranteed (no labels) neither.
 //! - The quote's total is USPS's `totalPrice` (with extra services) or `totalBasePrice`; the
@@ -23,8 +29,8 @@ use time::Date;
 
 use crate::error::CarrierError;
 use crate::model::{
-    Address, Charge, ChargeKind, Currency, LengthUnit, Money, Parcel, Quote, RateRequest,
-    ServiceLevel, Weight, WeightUnit,
+    Address, Charge, ChargeKind, Currency, LengthUnit, Money, Packaging, Parcel, Quote,
+    RateRequest, ServiceLevel, Weight, WeightUnit,
 };
 
 use super::account::{Account, Payment};
@@ -160,6 +166,8 @@ pub(super) fn parse(
     resp: wire::OptionsResponse,
     req: &RateRequest,
 ) -> Result<Vec<Quote>, CarrierError> {
+    let parcel = single_parcel(req)?;
+    let domestic = is_domestic(&req.to);
     let mut quotes = Vec::new();
     for option in resp
         .pricing_options
@@ -175,22 +183,135 @@ pub(super) fn parse(
         if codes::CONTENT_RESTRICTED.contains(&class) {
             continue;
         }
-        let single = |o: &&wire::RateOption| {
-            o.rates.first().and_then(|r| r.rate_indicator.as_deref()) == Some("SP")
+        let Some(chosen) = fitting_option(class, &option.rate_options, parcel, domestic)? else {
+            continue;
         };
-        let total_of = |o: &wire::RateOption| o.total_price.or(o.total_base_price);
-        let chosen = option.rate_options.iter().find(single).or_else(|| {
-            option
-                .rate_options
-                .iter()
-                .filter(|o| total_of(o).is_some())
-                .min_by_key(|o| total_of(o))
-        });
-        let Some(chosen) = chosen else { continue };
         quotes.push(quote(info, chosen, req)?);
     }
     quotes.sort_by_key(|q| q.total.amount());
     Ok(quotes)
+}
+
+/// The rate indicator USPS prices `mail_class` under for a parcel in `packaging` (`None`: the
+/// shipper's own packaging), from the indicator lists of `domestic-prices.yaml` and
+/// `international-prices.yaml`; `None` when USPS sells no such packaging in that class.
+/// Priority Mail Express prices its flat-rate envelopes under its own `E4`/`E6`.
+pub(super) fn rate_indicator(
+    mail_class: &str,
+    packaging: Option<Packaging>,
+) -> Option<&'static str> {
+    let express = mail_class.starts_with("PRIORITY_MAIL_EXPRESS");
+    let priority = mail_class.starts_with("PRIORITY_MAIL") && !express;
+    match packaging {
+        None if express => Some("PA"),
+        None => Some("SP"),
+        Some(p) if express => match p {
+            Packaging::FlatRateEnvelope => Some("E4"),
+            Packaging::FlatRateLegalEnvelope => Some("E6"),
+            Packaging::FlatRatePaddedEnvelope => Some("FP"),
+            _ => None,
+        },
+        Some(p) if priority => match p {
+            Packaging::FlatRateEnvelope => Some("FE"),
+            Packaging::FlatRateLegalEnvelope => Some("FA"),
+            Packaging::FlatRatePaddedEnvelope => Some("FP"),
+            Packaging::FlatRateSmallBox => Some("FS"),
+            Packaging::FlatRateMediumBox => Some("FB"),
+            Packaging::FlatRateLargeBox => Some("PL"),
+            Packaging::Envelope | Packaging::Pak => None,
+        },
+        Some(_) => None,
+    }
+}
+
+/// The parcel's packaging, when USPS sells it at all (its flat-rate range); FedEx/UPS
+/// envelopes and paks are refused on the field.
+pub(super) fn usps_packaging(parcel: &Parcel) -> Result<Option<Packaging>, CarrierError> {
+    match parcel.packaging {
+        Some(p @ (Packaging::Envelope | Packaging::Pak)) => Err(reject(
+            "/parcels/0/packaging",
+            format!(
+                "USPS sells no `{}` packaging: use a USPS flat-rate envelope or box, or none",
+                p.as_str()
+            ),
+        )),
+        p => Ok(p),
+    }
+}
+
+/// `MACHINABLE` or `NONSTANDARD` from the parcel's pounds and inches (USPS DMM 201.7):
+/// machinable up to 25 lb and within 22 × 18 × 15 in, at least 6 × 3 × 0.25 in. Flat-rate
+/// envelopes are `FLATS`.
+pub(super) fn processing_category(
+    lb: Decimal,
+    dims: [Decimal; 3],
+    packaging: Option<Packaging>,
+) -> &'static str {
+    if matches!(
+        packaging,
+        Some(
+            Packaging::FlatRateEnvelope
+                | Packaging::FlatRateLegalEnvelope
+                | Packaging::FlatRatePaddedEnvelope
+        )
+    ) {
+        return "FLATS";
+    }
+    let mut d = dims;
+    d.sort_by(|a, b| b.cmp(a));
+    let within = |max: [i64; 3]| d.iter().zip(max).all(|(x, m)| *x <= Decimal::from(m));
+    let min = [Decimal::from(6), Decimal::from(3), Decimal::new(25, 2)];
+    if lb <= Decimal::from(25) && within([22, 18, 15]) && d.iter().zip(min).all(|(x, m)| *x >= m) {
+        "MACHINABLE"
+    } else {
+        "NONSTANDARD"
+    }
+}
+
+/// The one rate option of a mail class that Ship would buy for `parcel`: its rate indicator
+/// and, for the shipper's own packaging, the processing category Ship declares. Domestic
+/// answers must match that category when USPS names one; international answers file the same
+/// single piece under varying categories (`FLATS` in `international-prices.yaml`), so there
+/// the matching one is preferred, else the indicator alone decides. `None` when USPS priced
+/// no such option.
+fn fitting_option<'a>(
+    class: &str,
+    options: &'a [wire::RateOption],
+    parcel: &Parcel,
+    domestic: bool,
+) -> Result<Option<&'a wire::RateOption>, CarrierError> {
+    let packaging = usps_packaging(parcel)?;
+    let Some(indicator) = rate_indicator(class, packaging) else {
+        return Ok(None);
+    };
+    // USPS files flat-rate products under varying categories: the indicator names them.
+    let category = match packaging {
+        None => Some(processing_category(
+            pounds(parcel.weight),
+            inches(parcel)?,
+            None,
+        )),
+        Some(_) => None,
+    };
+    fn rate(o: &wire::RateOption) -> Option<(Option<&str>, Option<&str>)> {
+        let r = o.rates.first()?;
+        Some((
+            r.rate_indicator.as_deref(),
+            r.processing_category.as_deref(),
+        ))
+    }
+    let fitting = || {
+        options
+            .iter()
+            .filter(move |o| rate(o).is_some_and(|(i, _)| i == Some(indicator)))
+    };
+    let exact = fitting()
+        .find(|o| rate(o).is_some_and(|(_, c)| category.is_none() || c.is_none() || c == category));
+    Ok(if domestic {
+        exact
+    } else {
+        exact.or_else(|| fitting().next())
+    })
 }
 
 fn quote(

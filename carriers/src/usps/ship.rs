@@ -5,9 +5,10 @@
 //! clock. The bearer and payment authorization tokens are added by `mod.rs`.
 //!
 //! Decisions:
-//! - One piece per label (see `rate.rs`); `rateIndicator: SP` (single piece, our packaging)
-//!   and `processingCategory` from the parcel: `MACHINABLE` up to 25 lb and within
-//!   22 × 18 × 15 in (at least 6 × 3 × 0.25 in), `NONSTANDARD` otherwise (USPS DMM 201.7).
+//! - One piece per label (see `rate.rs`); `rateIndicator` and `processingCategory` are the
+//!   ones Rate quoted this parcel under, re-derived from the same parcel (`rate.rs`
+//!   `rate_indicator`, `processing_category`): single piece (`PA` for Priority Mail Express)
+//!   unless the parcel names a flat-rate packaging.
 //! - Labels are 4×6. PDF is `PDF`, ZPL is `ZPL203DPI` (203 dpi, like every other carrier
 //!   here), PNG is `PNG` domestically; international labels offer no PNG, so a PDF comes
 //!   back with a warning.
@@ -30,7 +31,10 @@ use crate::model::{
     TrackingNumber, Waybill, Weight,
 };
 
-use super::rate::{inches, is_domestic, mailing_date, pounds, single_parcel, usd, zip};
+use super::rate::{
+    inches, is_domestic, mailing_date, pounds, processing_category, rate_indicator, single_parcel,
+    usd, usps_packaging, zip,
+};
 use super::{codes, error, impb, wire};
 
 fn reject(field: &str, message: impl Into<String>) -> CarrierError {
@@ -40,19 +44,6 @@ fn reject(field: &str, message: impl Into<String>) -> CarrierError {
 /// Whether the request goes to the international labels API.
 pub(super) fn is_international(req: &ShipRequest) -> bool {
     !is_domestic(&req.shipment.to)
-}
-
-/// `MACHINABLE` or `NONSTANDARD` from the parcel's pounds and inches.
-fn processing_category(lb: Decimal, dims: [Decimal; 3]) -> &'static str {
-    let mut d = dims;
-    d.sort_by(|a, b| b.cmp(a));
-    let within = |max: [i64; 3]| d.iter().zip(max).all(|(x, m)| *x <= Decimal::from(m));
-    let min = [Decimal::from(6), Decimal::from(3), Decimal::new(25, 2)];
-    if lb <= Decimal::from(25) && within([22, 18, 15]) && d.iter().zip(min).all(|(x, m)| *x >= m) {
-        "MACHINABLE"
-    } else {
-        "NONSTANDARD"
-    }
 }
 
 /// `+1 212-555-0100` → `+12125550100`; dropped when it cannot fit USPS's `Phone` pattern.
@@ -211,6 +202,18 @@ pub(super) fn build(req: &ShipRequest, today: Date) -> Result<wire::LabelRequest
         ));
     }
     let parcel = single_parcel(shipment)?;
+    let packaging = usps_packaging(parcel)?;
+    // The indicator and category Rate quoted this parcel under (see `rate.rs`).
+    let indicator = rate_indicator(&req.service, packaging).ok_or_else(|| {
+        reject(
+            "/parcels/0/packaging",
+            format!(
+                "USPS sells no `{}` for {}",
+                packaging.map_or("", |p| p.as_str()),
+                req.service
+            ),
+        )
+    })?;
     let lb = pounds(parcel.weight);
     let [length, width, height] = inches(parcel)?;
     let image_type = match (req.label_format, international) {
@@ -241,14 +244,14 @@ pub(super) fn build(req: &ShipRequest, today: Date) -> Result<wire::LabelRequest
         from_address: domestic_address(&shipment.from, "from")?,
         package_description: wire::LabelPackage {
             mail_class: req.service.clone(),
-            rate_indicator: "SP",
+            rate_indicator: indicator,
             weight_uom: "lb",
             weight: wire::Num(lb),
             dimensions_uom: "in",
             length: wire::Num(length),
             height: wire::Num(height),
             width: wire::Num(width),
-            processing_category: processing_category(lb, [length, width, height]),
+            processing_category: processing_category(lb, [length, width, height], packaging),
             mailing_date: mailing_date(shipment, today),
             destination_entry_facility_type: "NONE",
             customer_reference: reference.into_iter().collect(),

@@ -14,7 +14,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::error::Op;
 use super::*;
-use crate::model::TrackingStatus;
+use crate::model::{Packaging, Quote, TrackingStatus, Weight, WeightUnit};
+use rust_decimal::Decimal;
 
 const TODAY: time::Date = time::macros::date!(2025 - 03 - 14);
 
@@ -105,6 +106,93 @@ fn rate_domestic_prices_every_class_in_one_call_in_pounds_and_inches() {
     let quotes = rate::parse(typed("rate/us_domestic.wire_response"), &req).unwrap();
     // Single-piece Priority Mail (11.95), not the cheaper flat-rate box; no Media Mail.
     assert_json("rate/us_domestic.quotes", &quotes);
+}
+
+fn quoted(quotes: &[Quote]) -> Vec<(String, String)> {
+    quotes
+        .iter()
+        .map(|q| (q.service.code.clone(), q.total.to_string()))
+        .collect()
+}
+
+fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+/// `rate/pme_55lb.*` (hand-written): one Shipping Options answer pricing each mail class
+/// under several rate indicators, as USPS does. Shape and indicators from the USPS specs in
+/// `../shared/carriers/usps/openapi/`: `shipping-options.yaml` `InternationalOptionsExample`
+/// and the `domestic-labels.yaml` Priority Mail Express example (single piece is `PA`),
+/// `international-prices.yaml` examples (one class under `PA`, `FP`, `FB`, `PL`, `SP`), and
+/// the indicator list of `domestic-prices.yaml` (`E4`, `E6`, `FP`, `FE`, `FS`, `FB`, `PL`).
+#[test]
+fn rate_quotes_the_option_that_fits_the_parcel_never_a_flat_rate_envelope() {
+    // A 55 lb box of the shipper's own: Priority Mail Express single piece is `PA` (457.30),
+    // not the 32.25 flat-rate envelope, and it does not win "cheapest".
+    let req: RateRequest = typed("rate/pme_55lb.input");
+    let quotes = rate::parse(typed("rate/pme_55lb.wire_response"), &req).unwrap();
+    assert_eq!(
+        quoted(&quotes),
+        owned(&[
+            ("USPS_GROUND_ADVANTAGE", "96.10 USD"),
+            ("PRIORITY_MAIL", "150.65 USD"),
+            ("PRIORITY_MAIL_EXPRESS", "457.30 USD"),
+        ])
+    );
+    let pme = quotes.last().unwrap();
+    assert_eq!(
+        pme.breakdown[0].description,
+        "Priority Mail Express Nonstandard Single-piece"
+    );
+
+    // Flat-rate packaging is quoted only when the parcel names it, and then in every class
+    // that sells it (Ground Advantage does not).
+    let mut req: RateRequest = typed("rate/pme_55lb.input");
+    req.parcels[0].weight = Weight::new(Decimal::ONE, WeightUnit::Lb).unwrap();
+    req.parcels[0].packaging = Some(Packaging::FlatRateEnvelope);
+    let quotes = rate::parse(typed("rate/pme_55lb.wire_response"), &req).unwrap();
+    assert_eq!(
+        quoted(&quotes),
+        owned(&[
+            ("PRIORITY_MAIL", "9.85 USD"),
+            ("PRIORITY_MAIL_EXPRESS", "32.25 USD"),
+        ])
+    );
+    req.parcels[0].packaging = Some(Packaging::FlatRateMediumBox);
+    let quotes = rate::parse(typed("rate/pme_55lb.wire_response"), &req).unwrap();
+    assert_eq!(quoted(&quotes), owned(&[("PRIORITY_MAIL", "18.40 USD")]));
+    // USPS sells no carrier envelope or pak.
+    req.parcels[0].packaging = Some(Packaging::Pak);
+    let e = rate::parse(typed("rate/pme_55lb.wire_response"), &req).unwrap_err();
+    assert_eq!(fields(&e), ["/parcels/0/packaging"]);
+}
+
+#[test]
+fn rate_international_prefers_the_single_piece_filed_under_the_parcels_category() {
+    // `international-prices.yaml` prices Priority Mail International single piece under both
+    // `FLATS` and `MACHINABLE`; the machinable parcel of `rate/us_to_ca` is the latter.
+    let req: RateRequest = typed("rate/us_to_ca.input");
+    let option = |price: f64, category: &str| {
+        json!({"totalBasePrice": price, "rates": [{"price": price, "rateIndicator": "SP",
+            "processingCategory": category, "description": format!("PMI {category}")}]})
+    };
+    let resp = json!({"pricingOptions": [{"shippingOptions": [
+        {"mailClass": "PRIORITY_MAIL_INTERNATIONAL",
+         "rateOptions": [option(40.10, "FLATS"), option(48.30, "MACHINABLE")]},
+        {"mailClass": "PRIORITY_MAIL_EXPRESS_INTERNATIONAL",
+         "rateOptions": [{"totalBasePrice": 65.64, "rates": [{"price": 65.64,
+            "rateIndicator": "PA", "processingCategory": "FLATS"}]}]}]}]});
+    let quotes = rate::parse(serde_json::from_value(resp).unwrap(), &req).unwrap();
+    assert_eq!(
+        quoted(&quotes),
+        owned(&[
+            ("PRIORITY_MAIL_INTERNATIONAL", "48.30 USD"),
+            ("PRIORITY_MAIL_EXPRESS_INTERNATIONAL", "65.64 USD"),
+        ])
+    );
 }
 
 #[test]
@@ -241,6 +329,41 @@ fn ship_heavy_or_long_parcels_are_nonstandard_and_png_is_asked_domestically() {
         "NONSTANDARD"
     );
     assert_eq!(body["imageInfo"]["imageType"], "PNG");
+}
+
+#[test]
+fn ship_sends_the_rate_indicator_and_processing_category_that_were_quoted() {
+    // The parcel `rate/pme_55lb` quoted at 457.30 under `PA`, NONSTANDARD.
+    let mut req: ShipRequest = typed("ship/us_domestic_pdf.input");
+    let quoted: RateRequest = typed("rate/pme_55lb.input");
+    req.shipment.parcels = quoted.parcels.clone();
+    req.service = "PRIORITY_MAIL_EXPRESS".into();
+    let package = |req: &ShipRequest| {
+        let body = serde_json::to_value(ship::build(req, TODAY).unwrap()).unwrap();
+        (
+            body["packageDescription"]["rateIndicator"].clone(),
+            body["packageDescription"]["processingCategory"].clone(),
+        )
+    };
+    assert_eq!(package(&req), (json!("PA"), json!("NONSTANDARD")));
+    req.service = "PRIORITY_MAIL".into();
+    assert_eq!(package(&req), (json!("SP"), json!("NONSTANDARD")));
+    // Named flat-rate packaging is bought under its own indicator.
+    req.shipment.parcels[0].weight = Weight::new(Decimal::ONE, WeightUnit::Lb).unwrap();
+    req.shipment.parcels[0].packaging = Some(Packaging::FlatRateMediumBox);
+    assert_eq!(package(&req), (json!("FB"), json!("NONSTANDARD")));
+    req.shipment.parcels[0].packaging = Some(Packaging::FlatRateEnvelope);
+    assert_eq!(package(&req), (json!("FE"), json!("FLATS")));
+    req.service = "PRIORITY_MAIL_EXPRESS".into();
+    assert_eq!(package(&req), (json!("E4"), json!("FLATS")));
+    // A packaging the class does not sell is refused on the field, before any call.
+    req.service = "USPS_GROUND_ADVANTAGE".into();
+    let e = ship::build(&req, TODAY).unwrap_err();
+    assert_eq!(fields(&e), ["/parcels/0/packaging"]);
+    req.shipment.parcels[0].packaging = Some(Packaging::Envelope);
+    req.service = "PRIORITY_MAIL".into();
+    let e = ship::build(&req, TODAY).unwrap_err();
+    assert_eq!(fields(&e), ["/parcels/0/packaging"]);
 }
 
 #[test]
@@ -525,7 +648,7 @@ async fn usps_rate_ship_void_track_use_cached_bearer_and_payment_tokens() {
     );
     let tracked = usps.track(&wb.pieces).await.unwrap();
 
-    assert_eq!(quotes.len(), 4);
+    assert_eq!(quotes.len(), 3); // Parcel Select priced as NONSTANDARD does not fit this parcel
     assert_eq!(tracked[0].status, TrackingStatus::Delivered);
     server.verify().await;
 }

@@ -53,6 +53,8 @@ pub(super) fn not_found(n: &TrackingNumber) -> TrackingResult {
         events: Vec::new(),
         estimated_delivery: None,
         signed_by: None,
+        warnings: Vec::new(),
+        other_shipments: Vec::new(),
     }
 }
 
@@ -141,5 +143,7 @@ pub(super) fn parse(
             .and_then(rate::parse_date),
         // Tracking v3 names no signer: USPS sends proof of delivery as a separate letter.
         signed_by: None,
+        warnings: Vec::new(),
+        other_shipments: Vec::new(),
     })
 }

@@ -200,6 +200,8 @@ pub(super) struct Rate {
     pub fees: Vec<Priced>,
     #[serde(default, deserialize_with = "text")]
     pub rate_indicator: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub processing_category: Option<String>,
 }
 
 /// A priced line: a fee, or an extra service (`extraService` is its code).

@@ -100,6 +100,8 @@ async fn intake(
             events: vec![p.event],
             estimated_delivery: p.estimated_delivery,
             signed_by: p.signed_by,
+            warnings: Vec::new(),
+            other_shipments: Vec::new(),
         };
         let policy = app.tracking;
         app.store

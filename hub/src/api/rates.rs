@@ -215,7 +215,43 @@ async fn rate(
     Ok(axum::Json(RatesOut { quotes, errors }))
 }
 
+/// Orders quotes by `strategy` without ever comparing amounts in different currencies: the
+/// hub holds no exchange rates, so each currency is ranked apart (the currency most quotes are
+/// in first, ties by code) and, when there are several, every quote says so in its notes.
 fn sort_quotes(quotes: &mut [QuoteOut], strategy: Strategy) {
+    let currency = |q: &QuoteOut| q.quote.total.currency().as_str().to_string();
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for q in quotes.iter() {
+        *counts.entry(currency(q)).or_default() += 1;
+    }
+    if counts.len() > 1 {
+        let all: Vec<&str> = counts.keys().map(String::as_str).collect();
+        for q in quotes.iter_mut() {
+            q.quote.notes.push(format!(
+                "ranked among the {} quotes only: quotes came in {} and amounts in different currencies are not compared",
+                q.quote.total.currency().as_str(),
+                all.join(", ")
+            ));
+        }
+    }
+    quotes.sort_by(|a, b| {
+        let (ca, cb) = (currency(a), currency(b));
+        counts[&cb].cmp(&counts[&ca]).then(ca.cmp(&cb))
+    });
+    let mut start = 0;
+    while start < quotes.len() {
+        let c = currency(&quotes[start]);
+        let len = quotes[start..]
+            .iter()
+            .take_while(|q| currency(q) == c)
+            .count();
+        sort_same_currency(&mut quotes[start..start + len], strategy);
+        start += len;
+    }
+}
+
+/// `strategy` over quotes that all share one currency.
+fn sort_same_currency(quotes: &mut [QuoteOut], strategy: Strategy) {
     let amount = |q: &QuoteOut| q.quote.total.amount();
     let days = |q: &QuoteOut| q.quote.transit_days.unwrap_or(u32::MAX);
     match strategy {
@@ -254,6 +290,10 @@ mod tests {
     };
 
     fn q(code: &str, amount: Decimal, days: Option<u32>) -> QuoteOut {
+        in_currency(code, amount, days, Currency::USD)
+    }
+
+    fn in_currency(code: &str, amount: Decimal, days: Option<u32>, currency: Currency) -> QuoteOut {
         QuoteOut {
             carrier_account: "car_x".into(),
             carrier: "x".into(),
@@ -264,7 +304,7 @@ mod tests {
                     name: code.into(),
                     class: ServiceClass::Standard,
                 },
-                total: Money::new(amount, Currency::USD),
+                total: Money::new(amount, currency),
                 breakdown: vec![],
                 billable_weight: Weight::new(dec!(1), WeightUnit::Kg).unwrap(),
                 transit_days: days,
@@ -298,5 +338,33 @@ mod tests {
             order(Strategy::BestValue),
             ["mid", "slow", "unknown", "fast"]
         );
+    }
+
+    #[test]
+    fn quotes_in_different_currencies_are_ranked_apart_and_say_why() {
+        let cad: Currency = "CAD".parse().unwrap();
+        for strategy in [Strategy::Cheapest, Strategy::Fastest, Strategy::BestValue] {
+            let mut v = vec![
+                q("usd_slow", dec!(10), Some(5)),
+                in_currency("cad_fast", dec!(8), Some(1), cad),
+                q("usd_fast", dec!(12), Some(1)),
+            ];
+            sort_quotes(&mut v, strategy);
+            let codes: Vec<&str> = v.iter().map(|q| q.quote.service.code.as_str()).collect();
+            // USD (two quotes) first, ranked among themselves; CAD 8 is never "cheaper" than USD 10.
+            let usd: Vec<&str> = match strategy {
+                Strategy::Cheapest => vec!["usd_slow", "usd_fast"],
+                _ => vec!["usd_fast", "usd_slow"],
+            };
+            assert_eq!(codes, [usd[0], usd[1], "cad_fast"], "{strategy:?}");
+            assert!(
+                v.iter()
+                    .all(|q| q.quote.notes.iter().any(|n| n.contains("CAD, USD")))
+            );
+        }
+        // One currency: no note.
+        let mut v = vec![q("a", dec!(2), None), q("b", dec!(1), None)];
+        sort_quotes(&mut v, Strategy::Cheapest);
+        assert!(v.iter().all(|q| q.quote.notes.is_empty()));
     }
 }

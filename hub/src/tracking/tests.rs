@@ -57,6 +57,8 @@ fn result(events: &[TrackingEvent]) -> TrackingResult {
         events: events.to_vec(),
         estimated_delivery: None,
         signed_by: None,
+        warnings: Vec::new(),
+        other_shipments: Vec::new(),
     }
 }
 

@@ -767,6 +767,7 @@ impl Ctx<'_> {
             weight,
             dimensions: self.p.billed_dimensions.or(self.e.declared_dimensions),
             description: None,
+            packaging: None,
         };
         let day = self.p.ship_date.or(self.p.invoice_date)?;
         let req = lane_request(from, to, vec![parcel], Some(day));
