@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::Tenant;
+use super::responses::*;
 use super::problem::{ApiError, Problem};
 use crate::state::AppState;
 use crate::tracking::analytics::{GroupBy, TimelinessLine, timeliness};
@@ -66,8 +67,7 @@ pub fn period(from: &str, to: &str) -> Result<(OffsetDateTime, OffsetDateTime), 
 /// Per carrier, service or lane: shipments, delivered, on-time %, p50/p90 transit days and
 /// exceptions %, for shipments bought in the period.
 #[utoipa::path(get, path = "/v1/analytics/timeliness", tag = "tracking", params(TimelinessParams),
-    responses((status = 200, body = TimelinessOut),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = TimelinessOut), Auth, BadQuery))]
 async fn get_timeliness(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,

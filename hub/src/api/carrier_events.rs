@@ -15,6 +15,7 @@ use shiphub_carriers::model::TrackingResult;
 use time::OffsetDateTime;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::responses::*;
 use super::problem::{ApiError, Problem};
 use crate::ids::{AccountId, TenantId};
 use crate::state::{AppState, aad};
@@ -70,7 +71,8 @@ async fn push_account(
     security(()),
     responses((status = 202, description = "accepted"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "unreadable body"),
-        (status = 401, body = Problem, content_type = "application/problem+json")))]
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "the carrier's signature or token does not verify"),
+        Missing, (status = 413, body = Problem, content_type = "application/problem+json", description = "larger than the body limit")))]
 async fn intake(
     State(app): State<AppState>,
     Path((carrier, account)): Path<(String, String)>,
@@ -129,7 +131,8 @@ async fn intake(
 #[utoipa::path(post, path = "/v1/carrier-events/{carrier}/{account}/token", tag = "tracking",
     params(("carrier" = String, Path), ("account" = String, Path)), security(()),
     responses((status = 200, description = "an access token"),
-        (status = 401, body = Problem, content_type = "application/problem+json")))]
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "the carrier's client credentials do not verify"),
+        Missing))]
 async fn token(
     State(app): State<AppState>,
     Path((carrier, account)): Path<(String, String)>,

@@ -9,6 +9,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
 use super::extract::Tenant;
+use super::responses::*;
 use super::problem::ApiError;
 use crate::ids::EventId;
 use crate::state::AppState;
@@ -52,7 +53,7 @@ pub struct EventParams {
 }
 
 /// Events, oldest first.
-#[utoipa::path(get, path = "/v1/events", tag = "events", params(EventParams), responses((status = 200, body = inline(List<EventOut>))))]
+#[utoipa::path(get, path = "/v1/events", tag = "events", params(EventParams), responses((status = 200, body = inline(List<EventOut>)), Auth, BadQuery))]
 async fn list_events(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,

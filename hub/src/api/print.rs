@@ -24,6 +24,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::List;
 use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_value};
 use super::idempotency::{self, Answer};
+use super::responses::*;
 use super::problem::{ApiError, Problem};
 use super::shipments::{format_name, label_available, label_document};
 use crate::crypto::hash_api_key;
@@ -159,8 +160,7 @@ fn token_answers(status: StatusCode, s: StationRecord, token: String) -> (Answer
 /// `Idempotency-Key`; a replay carries `"token": null` (rotate the token to get a new one).
 #[utoipa::path(post, path = "/v1/print-stations", tag = "printing", request_body = StationIn,
     params(("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = StationOut),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = StationOut), Auth, Idempotent, BadBody))]
 async fn create_station(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -212,8 +212,7 @@ async fn create_station(
 /// Replaces a station's agent token; the old one stops working at once.
 #[utoipa::path(post, path = "/v1/print-stations/{id}/token", tag = "printing",
     params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 200, body = StationOut),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = StationOut), Auth, Missing, Idempotent))]
 async fn rotate_token(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -263,7 +262,7 @@ async fn load_station(
 
 /// The tenant's print stations.
 #[utoipa::path(get, path = "/v1/print-stations", tag = "printing",
-    responses((status = 200, body = inline(List<StationOut>))))]
+    responses((status = 200, body = inline(List<StationOut>)), Auth))]
 async fn list_stations(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -277,8 +276,7 @@ async fn list_stations(
 
 /// One print station, with the printer state its agent last reported.
 #[utoipa::path(get, path = "/v1/print-stations/{id}", tag = "printing", params(("id" = String, Path)),
-    responses((status = 200, body = StationOut),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = StationOut), Auth, Missing))]
 async fn get_station(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -429,9 +427,8 @@ pub(crate) async fn station_for_job(
 /// Queues a shipment's label for printing on a station. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/print-jobs", tag = "printing", request_body = JobIn,
     params(("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = JobOut),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "the shipment is voided"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = JobOut), Auth, Idempotent, BadBody,
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the shipment is voided, or a request with this key is in progress")))]
 async fn create_job(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -506,8 +503,7 @@ pub struct JobListParams {
 
 /// Print jobs, newest first.
 #[utoipa::path(get, path = "/v1/print-jobs", tag = "printing", params(JobListParams),
-    responses((status = 200, body = inline(List<JobOut>)),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = inline(List<JobOut>)), Auth, BadQuery))]
 async fn list_jobs(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -549,8 +545,7 @@ async fn list_jobs(
 
 /// One print job.
 #[utoipa::path(get, path = "/v1/print-jobs/{id}", tag = "printing", params(("id" = String, Path)),
-    responses((status = 200, body = JobOut),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = JobOut), Auth, Missing))]
 async fn get_job(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -632,8 +627,7 @@ pub struct AgentJobs {
 /// interval (deduplicate by job id).
 #[utoipa::path(get, path = "/v1/print-stations/self/jobs", tag = "printing", params(PollParams),
     security(("station_token" = [])),
-    responses((status = 200, body = AgentJobs),
-        (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = AgentJobs), Auth, BadQuery))]
 async fn poll_jobs(
     State(app): State<AppState>,
     station: Station,
@@ -733,9 +727,8 @@ pub struct AckIn {
 /// as it is); contradicting an earlier one is a 409.
 #[utoipa::path(post, path = "/v1/print-jobs/{id}/ack", tag = "printing", request_body = AckIn,
     params(("id" = String, Path)), security(("station_token" = [])),
-    responses((status = 200, body = JobOut),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = JobOut), Auth, Missing, BadBody,
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the job was acknowledged otherwise already, or is not this station's")))]
 async fn ack_job(
     State(app): State<AppState>,
     station: Station,
@@ -804,8 +797,7 @@ const PRINTER_STATES: &[&str] = &[
 /// The agent reports its printer's state (shown on the station).
 #[utoipa::path(post, path = "/v1/print-stations/self/status", tag = "printing", request_body = PrinterStatusIn,
     security(("station_token" = [])),
-    responses((status = 204, description = "recorded"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "recorded"), Auth, BadBody))]
 async fn report_status(
     State(app): State<AppState>,
     station: Station,

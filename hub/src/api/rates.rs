@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{JsonBody, Tenant, parse_value};
+use super::responses::*;
 use super::problem::{ApiError, Problem};
 use crate::ids::AccountId;
 use crate::state::AppState;
@@ -89,7 +90,7 @@ pub struct RatesOut {
 
 /// Rate-shops across the tenant's carrier accounts.
 #[utoipa::path(post, path = "/v1/rates", tag = "rates", request_body = RateRequest,
-    responses((status = 200, body = RatesOut), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = RatesOut, description = "quotes, best first by `strategy`; accounts that failed or missed the deadline are listed in `errors`"), Auth, BadBody))]
 async fn rate(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,

@@ -14,6 +14,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::List;
 use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_value};
 use super::idempotency::{self, Answer};
+use super::responses::*;
 use super::problem::{ApiError, Problem};
 use crate::ids::{DeliveryId, EventId, TenantId, WebhookId};
 use crate::state::AppState;
@@ -184,8 +185,7 @@ async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<EndpointRec
 /// `Idempotency-Key`; a replay carries `"secret": null` (rotate to get a new one).
 #[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = WebhookIn,
     params(("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = WebhookOut),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = WebhookOut), Auth, Idempotent, BadBody))]
 async fn create_webhook(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -233,7 +233,7 @@ async fn create_webhook(
 
 /// The tenant's webhook endpoints.
 #[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks",
-    responses((status = 200, body = inline(List<WebhookOut>))))]
+    responses((status = 200, body = inline(List<WebhookOut>)), Auth))]
 async fn list_webhooks(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -247,8 +247,7 @@ async fn list_webhooks(
 
 /// One webhook endpoint.
 #[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
-    responses((status = 200, body = WebhookOut),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = WebhookOut), Auth, Missing))]
 async fn get_webhook(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -264,9 +263,7 @@ async fn get_webhook(
 /// failure run; deliveries that failed meanwhile are replayed with `recover`.
 #[utoipa::path(patch, path = "/v1/webhooks/{id}", tag = "webhooks", request_body = WebhookPatch,
     params(("id" = String, Path)),
-    responses((status = 200, body = WebhookOut),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = WebhookOut), Auth, Missing, BadBody))]
 async fn update_webhook(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -305,8 +302,7 @@ async fn update_webhook(
 
 /// Deletes an endpoint; its pending deliveries are cancelled.
 #[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
-    responses((status = 204),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "deleted"), Auth, Missing))]
 async fn delete_webhook(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -327,8 +323,7 @@ async fn delete_webhook(
 /// until `previous_secret_expires_at`, so receivers can switch without losing events.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/rotate-secret", tag = "webhooks",
     params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 200, body = WebhookOut),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = WebhookOut), Auth, Missing, Idempotent))]
 async fn rotate_secret(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -383,9 +378,8 @@ pub struct TestOut {
 /// Sends a `webhook.test` event to this endpoint only. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/test", tag = "webhooks",
     params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 202, body = TestOut),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled")))]
+    responses((status = 202, body = TestOut), Auth, Missing, Idempotent,
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled, or a request with this key is in progress")))]
 async fn send_test(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -503,8 +497,7 @@ pub struct DeliveryParams {
 /// The endpoint's deliveries, newest first.
 #[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks",
     params(("id" = String, Path), DeliveryParams),
-    responses((status = 200, body = inline(List<DeliveryOut>)),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = inline(List<DeliveryOut>)), Auth, Missing, BadQuery))]
 async fn list_deliveries(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -558,8 +551,7 @@ async fn load_delivery(
 /// One delivery with every attempt (status, latency, the start of the answer).
 #[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries/{delivery_id}", tag = "webhooks",
     params(("id" = String, Path), ("delivery_id" = String, Path)),
-    responses((status = 200, body = DeliveryOut),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = DeliveryOut), Auth, Missing))]
 async fn get_delivery(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -575,9 +567,8 @@ async fn get_delivery(
 /// rescheduled). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/deliveries/{delivery_id}/resend", tag = "webhooks",
     params(("id" = String, Path), ("delivery_id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 202, body = DeliveryOut),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled")))]
+    responses((status = 202, body = DeliveryOut), Auth, Missing, Idempotent,
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled, or a request with this key is in progress")))]
 async fn resend_delivery(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -645,10 +636,9 @@ pub struct RecoverOut {
 /// Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/recover", tag = "webhooks",
     params(("id" = String, Path), RecoverParams, ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 202, body = RecoverOut),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 202, body = RecoverOut), Auth, Missing, Idempotent,
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled, or a request with this key is in progress"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "`since` or `since_event` is missing or invalid, or the Idempotency-Key is invalid or was used for another request")))]
 async fn recover(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
