@@ -1,14 +1,14 @@
 //! `GET /v1/analytics/timeliness`: how carriers, services or lanes deliver.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime, Time};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::extract::Tenant;
+use super::extract::{Query, Tenant};
+use super::problem::ApiError;
 use super::responses::*;
-use super::problem::{ApiError, Problem};
 use crate::state::AppState;
 use crate::tracking::analytics::{GroupBy, TimelinessLine, timeliness};
 use crate::tracking::parse_date;
@@ -20,8 +20,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, IntoParams)]
 pub struct TimelinessParams {
     /// First purchase day (YYYY-MM-DD), inclusive.
+    #[param(format = Date)]
     from: String,
     /// Last purchase day (YYYY-MM-DD), inclusive.
+    #[param(format = Date)]
     to: String,
     /// `carrier` (default), `service` or `lane`.
     group_by: Option<GroupBy>,

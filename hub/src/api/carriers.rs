@@ -13,8 +13,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::List;
 use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_value};
 use super::idempotency::{self, Answer};
+use super::problem::ApiError;
 use super::responses::*;
-use super::problem::{ApiError, Problem};
 use crate::ids::AccountId;
 use crate::state::{AppState, aad};
 use crate::store::AccountRecord;
@@ -104,7 +104,7 @@ impl From<&AccountRecord> for AccountOut {
 
 /// Adds a carrier account. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/carrier-accounts", tag = "carriers", request_body = AccountIn,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request safe")),
+    params(IdempotencyHeader),
     responses((status = 201, body = AccountOut), Auth, Idempotent, BadBody))]
 async fn create_account(
     State(app): State<AppState>,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
@@ -23,10 +23,10 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::extract::{IdempotencyKey, JsonBody, Tenant, parse_value};
+use super::extract::{IdempotencyKey, JsonBody, Query, Tenant, parse_value};
 use super::idempotency::{self, Answer};
-use super::responses::*;
 use super::problem::{ApiError, Problem};
+use super::responses::*;
 use super::{List, page_cursor, page_limit, split_page};
 use crate::ids::{ReconciliationId, TenantId};
 use crate::reconcile::{self, AuditSettingsDoc, Plan, Progress, Record, Sinks};
@@ -250,7 +250,7 @@ async fn spool(body: Body) -> Result<(tempfile::NamedTempFile, String, u64), Api
 /// kept). Rows that cannot be read are reported with their line number and skipped. The same
 /// file is not imported twice (409 naming the earlier import). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/invoices", tag = "reconciliation", params(InvoiceQuery,
-        ("Idempotency-Key" = Option<String>, Header)),
+        IdempotencyHeader),
     request_body(content = String, content_type = "text/csv", description = "The invoice file as the carrier delivers it"),
     responses((status = 202, body = ReconciliationOut), Auth, Idempotent,
         (status = 400, body = Problem, content_type = "application/problem+json", description = "the upload broke off"),
@@ -365,8 +365,10 @@ pub async fn sweep_abandoned(store: Store) {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^rec_[0-9a-f]{32}$")]
     cursor: Option<String>,
 }
 

@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod carrier_events;
 pub mod carriers;
 pub mod events;
+pub mod examples;
 pub mod extract;
 pub mod idempotency;
 pub mod invoices;
@@ -148,7 +149,9 @@ impl Modify for BearerAuth {
 
 /// The OpenAPI document the server serves (also written to `contracts/openapi.json`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    let mut doc = api_router().split_for_parts().1;
+    examples::add(&mut doc);
+    doc
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
@@ -194,7 +197,8 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api, doc) = api_router().split_for_parts();
+    let (api, mut doc) = api_router().split_for_parts();
+    examples::add(&mut doc);
     api.merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

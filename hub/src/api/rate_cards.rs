@@ -14,8 +14,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
 use super::extract::Tenant;
-use super::responses::*;
 use super::problem::{ApiError, FieldProblem, Problem};
+use super::responses::*;
 use crate::state::AppState;
 use crate::store::RateCardVersion;
 

@@ -14,8 +14,8 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{JsonBody, Tenant, parse_value};
+use super::problem::ApiError;
 use super::responses::*;
-use super::problem::{ApiError, Problem};
 use crate::ids::AccountId;
 use crate::state::AppState;
 

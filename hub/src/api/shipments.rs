@@ -3,7 +3,7 @@
 //! by `shiphub-labels` from the stored shipment, in whichever format is asked for; labels a
 //! carrier returned are stored as bytes and served in that format only.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -17,10 +17,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_value};
+use super::extract::{IdempotencyKey, JsonBody, Query, Tenant, canonical_hash, parse_value};
 use super::idempotency::{self, Answer};
-use super::responses::*;
 use super::problem::{ApiError, Problem};
+use super::responses::*;
 use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
 use crate::state::AppState;
 use crate::store::{DocumentRecord, NewEvent, ShipmentRecord};
@@ -272,7 +272,7 @@ pub(crate) fn format_name(f: LabelFormat) -> &'static str {
 /// Buys a waybill and label. Honours `Idempotency-Key`: a retry with the same key and body
 /// returns the same shipment without buying again; the same key with another body is a 422.
 #[utoipa::path(post, path = "/v1/shipments", tag = "shipments", request_body = ShipmentIn,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried purchase safe")),
+    params(IdempotencyHeader),
     responses(
         (status = 201, body = ShipmentOut, description = "bought (or, for a retried key, the first purchase's answer)"),
         Auth, Idempotent, BadBody, CarrierFailure,
@@ -460,8 +460,10 @@ async fn get_shipment(
 #[derive(Deserialize, IntoParams)]
 pub struct ListParams {
     /// `next_cursor` from the previous page.
+    #[param(pattern = "^shp_[0-9a-f]{32}$")]
     cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
@@ -490,7 +492,7 @@ async fn list_shipments(
 /// Cancels an unused waybill at the carrier. Honours `Idempotency-Key`. Where the carrier
 /// cannot confirm the void the shipment becomes `void_requested` (202), not `voided`.
 #[utoipa::path(post, path = "/v1/shipments/{id}/void", tag = "shipments", params(("id" = String, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried void safe")),
+        IdempotencyHeader),
     responses((status = 200, body = ShipmentOut, description = "voided"),
         (status = 202, body = ShipmentOut, description = "the carrier cannot confirm a void (no cancel API, or a refund under review): marked `void_requested`, with `void.detail`"),
         Auth, Missing, Idempotent, CarrierFailure,
@@ -568,7 +570,10 @@ async fn void_shipment(
                     ..s
                 };
                 let out = ShipmentOut {
-                    void: Some(VoidOut { confirmed: false, detail }),
+                    void: Some(VoidOut {
+                        confirmed: false,
+                        detail,
+                    }),
                     ..shipment_out(&app, &requested)?
                 };
                 let answer = Answer::json(StatusCode::ACCEPTED, &out);

@@ -2,7 +2,7 @@
 //! by `POST /v1/trackers` for parcels shipped elsewhere, the carrier detected from the
 //! number when not given. The scheduler keeps them fresh; these endpoints read them.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -14,10 +14,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_value};
+use super::extract::{IdempotencyKey, JsonBody, Query, Tenant, canonical_hash, parse_value};
 use super::idempotency::{self, Answer};
+use super::problem::ApiError;
 use super::responses::*;
-use super::problem::{ApiError, Problem};
 use crate::ids::{TenantId, TrackerId};
 use crate::state::AppState;
 use crate::store::TrackerRecord;
@@ -98,7 +98,7 @@ fn carrier_for(
 /// accepted and waits (`waiting_reason: no_carrier_account`). Following a number already
 /// followed answers the existing tracker (200). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/trackers", tag = "tracking", request_body = TrackerIn,
-    params(("Idempotency-Key" = Option<String>, Header)),
+    params(IdempotencyHeader),
     responses((status = 201, body = TrackerOut, description = "tracker created"), (status = 200, body = TrackerOut, description = "already followed"),
         Auth, Idempotent, BadBody))]
 async fn create_tracker(
@@ -193,8 +193,10 @@ async fn get_tracker(
 pub struct TrackerListParams {
     /// Only trackers in this status (`in_transit`, `delivered`, `exception`, …).
     status: Option<String>,
+    #[param(pattern = "^trk_[0-9a-f]{32}$")]
     cursor: Option<String>,
     /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 

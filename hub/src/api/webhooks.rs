@@ -3,7 +3,7 @@
 //! Deliveries are made by `webhooks::dispatcher`; the secret (`whsec_…`) is shown once, in
 //! the answer that created or rotated it, and stored encrypted.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -12,10 +12,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_value};
+use super::extract::{IdempotencyKey, JsonBody, Query, Tenant, canonical_hash, parse_value};
 use super::idempotency::{self, Answer};
-use super::responses::*;
 use super::problem::{ApiError, Problem};
+use super::responses::*;
 use crate::ids::{DeliveryId, EventId, TenantId, WebhookId};
 use crate::state::AppState;
 use crate::store::{
@@ -40,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct WebhookIn {
     /// `https://…` on a public address.
+    #[schema(format = Uri)]
     url: String,
     /// Event types to receive, or `["*"]` for all.
     events: Vec<String>,
@@ -51,6 +52,7 @@ pub struct WebhookIn {
 #[serde(deny_unknown_fields)]
 pub struct WebhookPatch {
     #[serde(default)]
+    #[schema(format = Uri)]
     url: Option<String>,
     #[serde(default)]
     events: Option<Vec<String>>,
@@ -184,7 +186,7 @@ async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<EndpointRec
 /// Subscribes a URL to events. The answer carries the signing secret, once. Honours
 /// `Idempotency-Key`; a replay carries `"secret": null` (rotate to get a new one).
 #[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = WebhookIn,
-    params(("Idempotency-Key" = Option<String>, Header)),
+    params(IdempotencyHeader),
     responses((status = 201, body = WebhookOut), Auth, Idempotent, BadBody))]
 async fn create_webhook(
     State(app): State<AppState>,
@@ -322,7 +324,7 @@ async fn delete_webhook(
 /// Issues a new signing secret. The previous one keeps signing (both signatures are sent)
 /// until `previous_secret_expires_at`, so receivers can switch without losing events.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/rotate-secret", tag = "webhooks",
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = String, Path), IdempotencyHeader),
     responses((status = 200, body = WebhookOut), Auth, Missing, Idempotent))]
 async fn rotate_secret(
     State(app): State<AppState>,
@@ -377,7 +379,7 @@ pub struct TestOut {
 
 /// Sends a `webhook.test` event to this endpoint only. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/test", tag = "webhooks",
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = String, Path), IdempotencyHeader),
     responses((status = 202, body = TestOut), Auth, Missing, Idempotent,
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled, or a request with this key is in progress")))]
 async fn send_test(
@@ -487,8 +489,10 @@ fn delivery_out(d: DeliveryRecord, attempts: Option<Vec<AttemptRecord>>) -> Deli
 #[derive(Deserialize, IntoParams)]
 pub struct DeliveryParams {
     /// `pending`, `succeeded`, `failed` or `cancelled`.
+    #[param(value_type = Option<String>, pattern = "^(pending|succeeded|failed|cancelled)$")]
     status: Option<String>,
     /// `next_cursor` from the previous page.
+    #[param(pattern = "^whd_[0-9a-f]{32}$")]
     cursor: Option<String>,
     /// Page size, 1 to 100 (default 50).
     limit: Option<u32>,
@@ -566,7 +570,7 @@ async fn get_delivery(
 /// Sends a delivery once more now, whatever its state (tried once; a failure is not
 /// rescheduled). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/deliveries/{delivery_id}/resend", tag = "webhooks",
-    params(("id" = String, Path), ("delivery_id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = String, Path), ("delivery_id" = String, Path), IdempotencyHeader),
     responses((status = 202, body = DeliveryOut), Auth, Missing, Idempotent,
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled, or a request with this key is in progress")))]
 async fn resend_delivery(
@@ -635,7 +639,7 @@ pub struct RecoverOut {
 /// it did not get: failed deliveries and events that arrived while it was disabled.
 /// Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/recover", tag = "webhooks",
-    params(("id" = String, Path), RecoverParams, ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = String, Path), RecoverParams, IdempotencyHeader),
     responses((status = 202, body = RecoverOut), Auth, Missing, Idempotent,
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled, or a request with this key is in progress"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "`since` or `since_event` is missing or invalid, or the Idempotency-Key is invalid or was used for another request")))]

@@ -12,7 +12,7 @@ use serde::Serialize;
 use shiphub_carriers::model::{ServiceClass, TrackingEvent, TrackingResult, TrackingStatus};
 use time::{Date, OffsetDateTime, Weekday};
 
-use crate::store::{NewEvent, TrackerRecord, status_name};
+use crate::store::{NewEvent, TrackerRecord};
 
 /// How often to look, by the parcel's state. Every interval divides by `speedup` (tests and
 /// demos run a day in seconds).
