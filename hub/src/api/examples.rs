@@ -61,7 +61,9 @@ fn problem(status: &str) -> Option<Value> {
         "400" => ApiError::Malformed("EOF while parsing an object at line 1 column 9".into()),
         "401" => ApiError::Unauthorized("unknown or revoked API key"),
         "404" => ApiError::NotFound("shipment"),
-        "409" => ApiError::Conflict("shipment shp_0193a4c1f2e37c0e9a0b4d6f8e1c2a3b is already voided".into()),
+        "409" => ApiError::Conflict(
+            "shipment shp_0193a4c1f2e37c0e9a0b4d6f8e1c2a3b is already voided".into(),
+        ),
         "413" => ApiError::TooLarge,
         "415" => ApiError::UnsupportedMedia,
         "422" => ApiError::field("/name", "1 to 64 letters, digits, - or _"),

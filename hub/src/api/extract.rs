@@ -57,10 +57,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(de).map(Query).map_err(|e| {
-            let path = pointer(e.path());
-            ApiError::Validation(vec![field_problem(path, &e.inner().to_string())])
-        })
+        serde_path_to_error::deserialize(de)
+            .map(Query)
+            .map_err(|e| {
+                let path = pointer(e.path());
+                ApiError::Validation(vec![field_problem(path, &e.inner().to_string())])
+            })
     }
 }
 

@@ -120,13 +120,13 @@ pub struct ShipOptions {
     print_station: Option<String>,
 }
 
-/// A rated shipment plus the purchase choice.
-#[derive(ToSchema)]
+/// A rated shipment plus the purchase choice, in one flat object (as the handler reads it).
+#[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct ShipmentIn {
-    #[schema(inline)]
+    #[serde(flatten)]
     shipment: RateRequest,
-    #[schema(inline)]
+    #[serde(flatten)]
     options: ShipOptions,
 }
 

@@ -40,7 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct WebhookIn {
     /// `https://…` on a public address.
-    #[schema(format = Uri)]
+    #[schema(format = "uri")]
     url: String,
     /// Event types to receive, or `["*"]` for all.
     events: Vec<String>,
@@ -52,7 +52,7 @@ pub struct WebhookIn {
 #[serde(deny_unknown_fields)]
 pub struct WebhookPatch {
     #[serde(default)]
-    #[schema(format = Uri)]
+    #[schema(format = "uri")]
     url: Option<String>,
     #[serde(default)]
     events: Option<Vec<String>>,
@@ -495,6 +495,7 @@ pub struct DeliveryParams {
     #[param(pattern = "^whd_[0-9a-f]{32}$")]
     cursor: Option<String>,
     /// Page size, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
