@@ -56,25 +56,33 @@ pub struct AuditSettingsDoc {
     pub contract_cards: HashMap<String, String>,
 }
 
+/// Decimals are JSON strings, as documented: a JSON number (`0.1`) is refused, not read
+/// through a float.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct TolerancesDoc {
     /// Absolute amount in the invoice currency.
+    #[serde(with = "rust_decimal::serde::str")]
     #[schema(value_type = String, example = "0.05")]
     pub amount: Decimal,
     /// Percent of the expected amount; the larger of the two applies.
+    #[serde(with = "rust_decimal::serde::str")]
     #[schema(value_type = String, example = "0.5")]
     pub percent: Decimal,
     /// Billed weight over our billable weight, kg.
+    #[serde(with = "rust_decimal::serde::str")]
     #[schema(value_type = String, example = "0.1")]
     pub weight_kg: Decimal,
     /// Per-side dimension difference, cm, before the carrier's dims count as a new measurement.
+    #[serde(with = "rust_decimal::serde::str")]
     #[schema(value_type = String, example = "1")]
     pub side_cm: Decimal,
     /// Fuel percentage points.
+    #[serde(with = "rust_decimal::serde::str")]
     #[schema(value_type = String, example = "0.1")]
     pub fuel_points: Decimal,
     /// Minutes after the promised time before a guaranteed delivery counts as late.
+    #[schema(format = Int64, minimum = 0, maximum = 4294967295u64)]
     pub late_grace_minutes: u32,
 }
 
@@ -100,6 +108,7 @@ pub struct FuelRow {
     /// First ship date the percentage applies to.
     #[schema(value_type = String, format = Date)]
     pub from: Date,
+    #[serde(with = "rust_decimal::serde::str")]
     #[schema(value_type = String, example = "18.75")]
     pub percent: Decimal,
 }

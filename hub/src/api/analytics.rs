@@ -1,13 +1,14 @@
 //! `GET /v1/analytics/timeliness`: how carriers, services or lanes deliver.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime, Time};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::extract::Tenant;
-use super::problem::{ApiError, Problem};
+use super::extract::{Query, Tenant};
+use super::problem::ApiError;
+use super::responses::*;
 use crate::state::AppState;
 use crate::tracking::analytics::{GroupBy, TimelinessLine, timeliness};
 use crate::tracking::parse_date;
@@ -19,8 +20,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, IntoParams)]
 pub struct TimelinessParams {
     /// First purchase day (YYYY-MM-DD), inclusive.
+    #[param(format = Date)]
     from: String,
     /// Last purchase day (YYYY-MM-DD), inclusive.
+    #[param(format = Date)]
     to: String,
     /// `carrier` (default), `service` or `lane`.
     group_by: Option<GroupBy>,
@@ -66,8 +69,7 @@ pub fn period(from: &str, to: &str) -> Result<(OffsetDateTime, OffsetDateTime), 
 /// Per carrier, service or lane: shipments, delivered, on-time %, p50/p90 transit days and
 /// exceptions %, for shipments bought in the period.
 #[utoipa::path(get, path = "/v1/analytics/timeliness", tag = "tracking", params(TimelinessParams),
-    responses((status = 200, body = TimelinessOut),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = TimelinessOut), Auth, BadQuery))]
 async fn get_timeliness(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,

@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::problem::{ApiError, Problem};
+use super::responses::*;
 use crate::ids::{AccountId, TenantId};
 use crate::state::{AppState, aad};
 use crate::store::AccountRecord;
@@ -68,9 +69,10 @@ async fn push_account(
     params(("carrier" = String, Path, description = "ups"), ("account" = String, Path)),
     request_body(content = Object, description = "The carrier's own webhook body"),
     security(()),
-    responses((status = 202, description = "accepted"),
+    responses((status = 202, body = PushOut, description = "accepted"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "unreadable body"),
-        (status = 401, body = Problem, content_type = "application/problem+json")))]
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "the carrier's signature or token does not verify"),
+        Missing, (status = 413, body = Problem, content_type = "application/problem+json", description = "larger than the body limit")))]
 async fn intake(
     State(app): State<AppState>,
     Path((carrier, account)): Path<(String, String)>,
@@ -121,17 +123,40 @@ async fn intake(
         .increment(taken);
     Ok((
         StatusCode::ACCEPTED,
-        axum::Json(serde_json::json!({ "accepted": taken, "unknown_numbers": unknown })),
+        axum::Json(PushOut {
+            accepted: taken,
+            unknown_numbers: unknown,
+        }),
     )
         .into_response())
+}
+
+/// What a push delivered.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PushOut {
+    /// Events recorded on a tracker.
+    accepted: u64,
+    /// Events for numbers no tracker follows (ignored).
+    unknown_numbers: u64,
+}
+
+/// An OAuth client-credentials answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct TokenOut {
+    access_token: String,
+    /// Always `Bearer`.
+    token_type: &'static str,
+    /// Seconds.
+    expires_in: u64,
 }
 
 /// The OAuth token URL for the carrier's webhook client (client credentials, HTTP Basic:
 /// the account id and its `push_secret`).
 #[utoipa::path(post, path = "/v1/carrier-events/{carrier}/{account}/token", tag = "tracking",
     params(("carrier" = String, Path), ("account" = String, Path)), security(()),
-    responses((status = 200, description = "an access token"),
-        (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = TokenOut, description = "an access token"),
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "the carrier's client credentials do not verify"),
+        Missing))]
 async fn token(
     State(app): State<AppState>,
     Path((carrier, account)): Path<(String, String)>,
@@ -157,8 +182,10 @@ async fn token(
     if !ok {
         return Err(ApiError::Unauthorized("client credentials refused"));
     }
-    Ok(axum::Json(serde_json::json!({
-        "access_token": secret, "token_type": "Bearer", "expires_in": 86_400
-    }))
+    Ok(axum::Json(TokenOut {
+        access_token: secret,
+        token_type: "Bearer",
+        expires_in: 86_400,
+    })
     .into_response())
 }

@@ -13,7 +13,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::List;
 use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_value};
 use super::idempotency::{self, Answer};
-use super::problem::{ApiError, Problem};
+use super::problem::ApiError;
+use super::responses::*;
 use crate::ids::AccountId;
 use crate::state::{AppState, aad};
 use crate::store::AccountRecord;
@@ -36,7 +37,7 @@ pub struct CarrierOut {
 
 /// The carriers this hub can talk to and what each can do.
 #[utoipa::path(get, path = "/v1/carriers", tag = "carriers",
-    responses((status = 200, body = inline(List<CarrierOut>)), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = inline(List<CarrierOut>)), Auth))]
 async fn list_carriers(State(app): State<AppState>, _t: Tenant) -> axum::Json<List<CarrierOut>> {
     let data = app
         .carriers
@@ -103,8 +104,8 @@ impl From<&AccountRecord> for AccountOut {
 
 /// Adds a carrier account. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/carrier-accounts", tag = "carriers", request_body = AccountIn,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request safe")),
-    responses((status = 201, body = AccountOut), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    params(IdempotencyHeader),
+    responses((status = 201, body = AccountOut), Auth, Idempotent, BadBody))]
 async fn create_account(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -197,7 +198,7 @@ async fn create_account(
 }
 
 /// The tenant's carrier accounts.
-#[utoipa::path(get, path = "/v1/carrier-accounts", tag = "carriers", responses((status = 200, body = inline(List<AccountOut>))))]
+#[utoipa::path(get, path = "/v1/carrier-accounts", tag = "carriers", responses((status = 200, body = inline(List<AccountOut>)), Auth))]
 async fn list_accounts(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -217,7 +218,7 @@ async fn list_accounts(
 
 /// One carrier account.
 #[utoipa::path(get, path = "/v1/carrier-accounts/{id}", tag = "carriers", params(("id" = String, Path)),
-    responses((status = 200, body = AccountOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = AccountOut), Auth, Missing))]
 async fn get_account(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -234,7 +235,7 @@ async fn get_account(
 
 /// Removes a carrier account; its shipments stay readable.
 #[utoipa::path(delete, path = "/v1/carrier-accounts/{id}", tag = "carriers", params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "deleted"), Auth, Missing))]
 async fn delete_account(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,

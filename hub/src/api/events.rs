@@ -1,15 +1,16 @@
 //! `GET /v1/events`: the tenant's events, oldest first, in the envelope webhooks deliver
 //! (`{"id","type","timestamp","data"}`). The same rows are the webhook outbox.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::Tenant;
+use super::extract::{Query, Tenant};
 use super::problem::ApiError;
+use super::responses::*;
 use crate::ids::EventId;
 use crate::state::AppState;
 use crate::store::EventRecord;
@@ -46,13 +47,15 @@ impl From<EventRecord> for EventOut {
 #[derive(Deserialize, IntoParams)]
 pub struct EventParams {
     /// `next_cursor` from the previous page.
+    #[param(pattern = "^evt_[0-9a-f]{32}$")]
     cursor: Option<String>,
     /// Page size, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
 /// Events, oldest first.
-#[utoipa::path(get, path = "/v1/events", tag = "events", params(EventParams), responses((status = 200, body = inline(List<EventOut>))))]
+#[utoipa::path(get, path = "/v1/events", tag = "events", params(EventParams), responses((status = 200, body = inline(List<EventOut>)), Auth, BadQuery))]
 async fn list_events(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,

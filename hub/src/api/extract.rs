@@ -48,6 +48,24 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// Query parameters parsed into `T`; a misfit is a 422 problem naming the parameter
+/// (`/limit`), where axum's own `Query` answers a `text/plain` 400.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(Query)
+            .map_err(|e| {
+                let path = pointer(e.path());
+                ApiError::Validation(vec![field_problem(path, &e.inner().to_string())])
+            })
+    }
+}
+
 /// `Idempotency-Key` header, when sent.
 #[derive(Clone, Debug)]
 pub struct IdempotencyKey(pub Option<String>);
@@ -116,6 +134,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<JsonBody<T>, ApiE
     // Syntax first, so a malformed body is a 400 and never a field error.
     let raw: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| ApiError::Malformed(e.to_string()))?;
+    // Every body is an object; serde would read a struct from an array (`[null, null]`) too.
+    if !raw.is_object() {
+        return Err(ApiError::field("/", "must be a JSON object"));
+    }
     Ok(JsonBody {
         value: parse_value(raw)?,
     })

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
@@ -23,9 +23,10 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::extract::{IdempotencyKey, JsonBody, Tenant, parse_value};
+use super::extract::{IdempotencyKey, JsonBody, Query, Tenant, parse_value};
 use super::idempotency::{self, Answer};
 use super::problem::{ApiError, Problem};
+use super::responses::*;
 use super::{List, page_cursor, page_limit, split_page};
 use crate::ids::{ReconciliationId, TenantId};
 use crate::reconcile::{self, AuditSettingsDoc, Plan, Progress, Record, Sinks};
@@ -249,12 +250,13 @@ async fn spool(body: Body) -> Result<(tempfile::NamedTempFile, String, u64), Api
 /// kept). Rows that cannot be read are reported with their line number and skipped. The same
 /// file is not imported twice (409 naming the earlier import). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/invoices", tag = "reconciliation", params(InvoiceQuery,
-        ("Idempotency-Key" = Option<String>, Header)),
+        IdempotencyHeader),
     request_body(content = String, content_type = "text/csv", description = "The invoice file as the carrier delivers it"),
-    responses((status = 202, body = ReconciliationOut),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "this file was already imported"),
+    responses((status = 202, body = ReconciliationOut), Auth, Idempotent,
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "the upload broke off"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "this file was already imported, or a request with this key is in progress"),
         (status = 413, body = Problem, content_type = "application/problem+json", description = "larger than 4 GiB"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "unknown carrier, mapping or rate card")))]
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "unknown carrier, mapping or rate card, an empty file, or an invalid parameter")))]
 async fn post_invoice(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -363,14 +365,16 @@ pub async fn sweep_abandoned(store: Store) {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^rec_[0-9a-f]{32}$")]
     cursor: Option<String>,
 }
 
 /// Reconciliations, newest first.
 #[utoipa::path(get, path = "/v1/reconciliations", tag = "reconciliation", params(ListQuery),
-    responses((status = 200, body = List<ReconciliationOut>)))]
+    responses((status = 200, body = List<ReconciliationOut>), Auth, BadQuery))]
 async fn list_reconciliations(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -405,7 +409,7 @@ async fn load(
 /// carrier and reason, recoverable by week), the top lines to dispute, import errors with
 /// their line numbers, and download links once completed.
 #[utoipa::path(get, path = "/v1/reconciliations/{id}", tag = "reconciliation", params(("id" = String, Path)),
-    responses((status = 200, body = ReconciliationOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ReconciliationOut), Auth, Missing))]
 async fn get_reconciliation(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -419,8 +423,9 @@ async fn get_reconciliation(
 /// carrier's dispute layout). 409 while it is still running or when it failed.
 #[utoipa::path(get, path = "/v1/reconciliations/{id}/{file}", tag = "reconciliation",
     params(("id" = String, Path), ("file" = String, Path, description = "report.csv, report.json, report.pdf or dispute.csv")),
-    responses((status = 200, description = "the file, streamed"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, description = "the file, streamed, as an attachment", content(
+            ("text/csv"), ("application/json"), ("application/pdf"))),
+        Auth, Missing,
         (status = 409, body = Problem, content_type = "application/problem+json", description = "not completed")))]
 async fn download(
     State(app): State<AppState>,
@@ -469,7 +474,7 @@ async fn download(
 
 /// The tenant's audit settings (defaults until set).
 #[utoipa::path(get, path = "/v1/audit-settings", tag = "reconciliation",
-    responses((status = 200, body = AuditSettingsDoc)))]
+    responses((status = 200, body = AuditSettingsDoc), Auth))]
 async fn get_settings(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -482,8 +487,7 @@ async fn get_settings(
 /// Replaces the tenant's audit settings: tolerances, published fuel tables and the contract
 /// rate card per carrier. Applies to reconciliations started afterwards.
 #[utoipa::path(put, path = "/v1/audit-settings", tag = "reconciliation", request_body = AuditSettingsDoc,
-    responses((status = 200, body = AuditSettingsDoc),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "a field is invalid")))]
+    responses((status = 200, body = AuditSettingsDoc), Auth, BadBody))]
 async fn put_settings(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -512,12 +516,19 @@ async fn put_settings(
     Ok(axum::Json(doc))
 }
 
+/// A stored column mapping.
+#[derive(Serialize, ToSchema)]
+struct MappingOut {
+    name: String,
+}
+
 /// Stores a column mapping for invoices without a built-in layout (TOML; see
 /// `rating/src/invoice/import/generic.rs`). 201 when new, 200 when replaced.
 #[utoipa::path(put, path = "/v1/invoice-mappings/{name}", tag = "reconciliation", params(("name" = String, Path)),
     request_body(content = String, content_type = "application/toml"),
-    responses((status = 201), (status = 200),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "the mapping is invalid")))]
+    responses((status = 201, body = MappingOut, description = "created"), (status = 200, body = MappingOut, description = "replaced"), Auth,
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "the body is not UTF-8"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "the mapping or its name is invalid")))]
 async fn put_mapping(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -542,5 +553,5 @@ async fn put_mapping(
     } else {
         StatusCode::OK
     };
-    Ok((status, axum::Json(serde_json::json!({ "name": name }))).into_response())
+    Ok((status, axum::Json(MappingOut { name })).into_response())
 }

@@ -7,6 +7,7 @@ pub mod carrier_events;
 pub mod carriers;
 pub mod edge;
 pub mod events;
+pub mod examples;
 pub mod extract;
 pub mod idempotency;
 pub mod invoices;
@@ -14,6 +15,7 @@ pub mod print;
 pub mod problem;
 pub mod rate_cards;
 pub mod rates;
+pub mod responses;
 pub mod shipments;
 pub mod trackers;
 pub mod webhooks;
@@ -81,12 +83,52 @@ pub fn split_page<R>(
     (rows, next)
 }
 
+/// The docs page's introduction: what a newcomer needs before the first call.
+const API_DESCRIPTION: &str = "Carrier integration and shipment tracking hub: rate-shop \
+carriers, buy labels, track parcels, audit invoices.
+
+## Authentication
+
+Every `/v1` call sends an API key as a Bearer token: `Authorization: Bearer <api key>`. A key \
+belongs to one tenant and sees only that tenant's data. To get one:
+
+* `shiphub serve` on a fresh embedded (SQLite) database creates the `default` tenant with a \
+sandbox carrier account and prints its API key once, as a JSON line on standard output;
+* `shiphub tenant create NAME` (also on PostgreSQL) creates a tenant and prints its key.
+
+Keys are stored hashed: a lost key cannot be shown again; create a new tenant key instead.
+
+Print agents do not use an API key: each print station has its own **station token** \
+(`POST /v1/print-stations` answers it once; `POST /v1/print-stations/{id}/token` rotates it), \
+sent the same way (`Authorization: Bearer <station token>`) to the `/v1/print-stations/self/…` \
+and `/v1/print-jobs/{id}/ack` operations only. Carrier push endpoints (`/v1/carrier-events/…`) \
+authenticate the carrier by its own signature or token instead.
+
+## Errors and retries
+
+Every error is RFC 9457 `application/problem+json` with a stable `type`, and `errors[]` naming \
+each invalid field by JSON pointer. Purchases, voids and other creating calls honour an \
+`Idempotency-Key` header: a retry with the same key and body gets the first answer and never \
+buys twice.";
+
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "shiphub", description = "Carrier integration and shipment tracking hub. Errors are RFC 9457 problem+json."),
+    info(title = "shiphub", description = API_DESCRIPTION),
     modifiers(&BearerAuth),
     security(("api_key" = [])),
-    components(schemas(problem::Problem, problem::FieldProblem))
+    components(schemas(problem::Problem, problem::FieldProblem)),
+    // Tag order is the docs page's order: the everyday calls first.
+    tags(
+        (name = "rates", description = "Rate-shop every carrier account at once"),
+        (name = "shipments", description = "Buy, read, void labels; fetch labels and customs documents"),
+        (name = "tracking", description = "Follow parcels, carrier push events, delivery analytics"),
+        (name = "carriers", description = "Carriers offered and the tenant's carrier accounts"),
+        (name = "printing", description = "Print stations, print jobs, and the print agent's calls"),
+        (name = "webhooks", description = "Signed event deliveries to your endpoints"),
+        (name = "events", description = "The tenant's event log"),
+        (name = "rate cards", description = "Contract rate cards the audit prices against"),
+        (name = "reconciliation", description = "Carrier invoice audit"),
+    )
 )]
 struct ApiDoc;
 
@@ -108,22 +150,25 @@ impl Modify for BearerAuth {
 
 /// The OpenAPI document the server serves (also written to `contracts/openapi.json`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    let mut doc = api_router().split_for_parts().1;
+    examples::add(&mut doc);
+    doc
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
+    // Merge order is the document's path order (utoipa `preserve_path_order`), tags' order.
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(analytics::router())
-        .merge(carrier_events::router())
-        .merge(carriers::router())
-        .merge(events::router())
-        .merge(invoices::router())
-        .merge(print::router())
         .merge(rates::router())
-        .merge(rate_cards::router())
         .merge(shipments::router())
         .merge(trackers::router())
+        .merge(carrier_events::router())
+        .merge(analytics::router())
+        .merge(carriers::router())
+        .merge(print::router())
         .merge(webhooks::router())
+        .merge(events::router())
+        .merge(rate_cards::router())
+        .merge(invoices::router())
 }
 
 /// The process-wide Prometheus recorder (metrics' recorder is global; install it once).
@@ -160,7 +205,8 @@ pub fn router(state: AppState) -> Router {
 /// The API behind the edge layers (outermost first): request id, panic catcher, trace span,
 /// rate limits, deadline and body timeout, body limit, metrics.
 pub fn router_with(state: AppState, edge: Arc<edge::Edge>) -> Router {
-    let (api, doc) = api_router().split_for_parts();
+    let (api, mut doc) = api_router().split_for_parts();
+    examples::add(&mut doc);
     let ready = edge.clone();
     let limits = edge::LimitState {
         app: state.clone(),

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::{StatusCode, request::Parts};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -22,9 +22,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_value};
+use super::extract::{IdempotencyKey, JsonBody, Query, Tenant, canonical_hash, parse_value};
 use super::idempotency::{self, Answer};
 use super::problem::{ApiError, Problem};
+use super::responses::*;
 use super::shipments::{format_name, label_available, label_document};
 use crate::crypto::hash_api_key;
 use crate::ids::{PrintJobId, ShipmentId, StationId, TenantId};
@@ -112,6 +113,7 @@ pub struct StationIn {
     name: String,
     /// Default job format: `zpl` (thermal printers) or `pdf` (default).
     #[serde(default)]
+    #[schema(pattern = "^(zpl|pdf)$")]
     format: Option<String>,
 }
 
@@ -158,9 +160,8 @@ fn token_answers(status: StatusCode, s: StationRecord, token: String) -> (Answer
 /// Registers a print station and returns its agent token (shown once). Honours
 /// `Idempotency-Key`; a replay carries `"token": null` (rotate the token to get a new one).
 #[utoipa::path(post, path = "/v1/print-stations", tag = "printing", request_body = StationIn,
-    params(("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = StationOut),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    params(IdempotencyHeader),
+    responses((status = 201, body = StationOut), Auth, Idempotent, BadBody))]
 async fn create_station(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -211,9 +212,8 @@ async fn create_station(
 
 /// Replaces a station's agent token; the old one stops working at once.
 #[utoipa::path(post, path = "/v1/print-stations/{id}/token", tag = "printing",
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 200, body = StationOut),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    params(("id" = String, Path), IdempotencyHeader),
+    responses((status = 200, body = StationOut), Auth, Missing, Idempotent))]
 async fn rotate_token(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -263,7 +263,7 @@ async fn load_station(
 
 /// The tenant's print stations.
 #[utoipa::path(get, path = "/v1/print-stations", tag = "printing",
-    responses((status = 200, body = inline(List<StationOut>))))]
+    responses((status = 200, body = inline(List<StationOut>)), Auth))]
 async fn list_stations(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -277,8 +277,7 @@ async fn list_stations(
 
 /// One print station, with the printer state its agent last reported.
 #[utoipa::path(get, path = "/v1/print-stations/{id}", tag = "printing", params(("id" = String, Path)),
-    responses((status = 200, body = StationOut),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = StationOut), Auth, Missing))]
 async fn get_station(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -428,10 +427,9 @@ pub(crate) async fn station_for_job(
 
 /// Queues a shipment's label for printing on a station. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/print-jobs", tag = "printing", request_body = JobIn,
-    params(("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = JobOut),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "the shipment is voided"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    params(IdempotencyHeader),
+    responses((status = 201, body = JobOut), Auth, Idempotent, BadBody,
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the shipment is voided, or a request with this key is in progress")))]
 async fn create_job(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -495,19 +493,22 @@ async fn create_job(
 #[derive(Deserialize, IntoParams)]
 pub struct JobListParams {
     /// Only this station's jobs.
+    #[param(pattern = "^pst_[0-9a-f]{32}$")]
     station: Option<String>,
     /// Only jobs in this state.
+    #[param(pattern = "^(queued|delivered|printed|failed|expired)$")]
     status: Option<String>,
     /// `next_cursor` from the previous page.
+    #[param(pattern = "^pjb_[0-9a-f]{32}$")]
     cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
 /// Print jobs, newest first.
 #[utoipa::path(get, path = "/v1/print-jobs", tag = "printing", params(JobListParams),
-    responses((status = 200, body = inline(List<JobOut>)),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = inline(List<JobOut>)), Auth, BadQuery))]
 async fn list_jobs(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -549,8 +550,7 @@ async fn list_jobs(
 
 /// One print job.
 #[utoipa::path(get, path = "/v1/print-jobs/{id}", tag = "printing", params(("id" = String, Path)),
-    responses((status = 200, body = JobOut),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = JobOut), Auth, Missing))]
 async fn get_job(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -593,8 +593,10 @@ impl FromRequestParts<AppState> for Station {
 #[derive(Deserialize, IntoParams)]
 pub struct PollParams {
     /// Seconds to wait for a job when none is queued (0 to 60, default 0).
+    #[param(minimum = 0, maximum = 60)]
     wait: Option<u64>,
     /// Most jobs to return (1 to 50, default 10).
+    #[param(minimum = 1, maximum = 50)]
     limit: Option<u32>,
 }
 
@@ -632,8 +634,7 @@ pub struct AgentJobs {
 /// interval (deduplicate by job id).
 #[utoipa::path(get, path = "/v1/print-stations/self/jobs", tag = "printing", params(PollParams),
     security(("station_token" = [])),
-    responses((status = 200, body = AgentJobs),
-        (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = AgentJobs), Auth, BadQuery))]
 async fn poll_jobs(
     State(app): State<AppState>,
     station: Station,
@@ -723,6 +724,7 @@ async fn agent_job(
 #[serde(deny_unknown_fields)]
 pub struct AckIn {
     /// `printed` or `failed`.
+    #[schema(pattern = "^(printed|failed)$")]
     status: String,
     /// Why it failed (or a note, e.g. that it was reprinted after an agent crash).
     #[serde(default)]
@@ -733,9 +735,8 @@ pub struct AckIn {
 /// as it is); contradicting an earlier one is a 409.
 #[utoipa::path(post, path = "/v1/print-jobs/{id}/ack", tag = "printing", request_body = AckIn,
     params(("id" = String, Path)), security(("station_token" = [])),
-    responses((status = 200, body = JobOut),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = JobOut), Auth, Missing, BadBody,
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the job was acknowledged otherwise already, or is not this station's")))]
 async fn ack_job(
     State(app): State<AppState>,
     station: Station,
@@ -786,6 +787,7 @@ async fn ack_job(
 #[serde(deny_unknown_fields)]
 pub struct PrinterStatusIn {
     /// `ready`, `offline`, `paper_out`, `paused`, `head_open`, `ribbon_out` or `error`.
+    #[schema(pattern = "^(ready|offline|paper_out|paused|head_open|ribbon_out|error)$")]
     printer: String,
     #[serde(default)]
     detail: Option<String>,
@@ -804,8 +806,7 @@ const PRINTER_STATES: &[&str] = &[
 /// The agent reports its printer's state (shown on the station).
 #[utoipa::path(post, path = "/v1/print-stations/self/status", tag = "printing", request_body = PrinterStatusIn,
     security(("station_token" = [])),
-    responses((status = 204, description = "recorded"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "recorded"), Auth, BadBody))]
 async fn report_status(
     State(app): State<AppState>,
     station: Station,

@@ -15,6 +15,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::List;
 use super::extract::Tenant;
 use super::problem::{ApiError, FieldProblem, Problem};
+use super::responses::*;
 use crate::state::AppState;
 use crate::store::RateCardVersion;
 
@@ -107,8 +108,10 @@ fn card_out(name: &str, versions: &[RateCardVersion]) -> Result<CardOut, ApiErro
 /// same card.
 #[utoipa::path(put, path = "/v1/rate-cards/{name}", tag = "rate cards", params(("name" = String, Path)),
     request_body(content = String, content_type = "application/toml", description = "The card, TOML (rating/README.md)"),
-    responses((status = 201, body = CardOut), (status = 200, body = CardOut),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "the card is invalid: errors name line, column and field")))]
+    responses((status = 201, body = CardOut, description = "created"), (status = 200, body = CardOut, description = "replaced"), Auth,
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "the body is not UTF-8"),
+        (status = 413, body = Problem, content_type = "application/problem+json", description = "larger than the body limit"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "the card or its name is invalid: errors name line, column and field")))]
 async fn put_card(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -157,7 +160,7 @@ async fn put_card(
 
 /// One rate card with its versions.
 #[utoipa::path(get, path = "/v1/rate-cards/{name}", tag = "rate cards", params(("name" = String, Path)),
-    responses((status = 200, body = CardOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CardOut), Auth, Missing))]
 async fn get_card(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -172,7 +175,7 @@ async fn get_card(
 
 /// The tenant's rate cards.
 #[utoipa::path(get, path = "/v1/rate-cards", tag = "rate cards",
-    responses((status = 200, body = inline(List<CardOut>))))]
+    responses((status = 200, body = inline(List<CardOut>)), Auth))]
 async fn list_cards(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,

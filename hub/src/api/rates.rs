@@ -14,7 +14,8 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{JsonBody, Tenant, parse_value};
-use super::problem::{ApiError, Problem};
+use super::problem::ApiError;
+use super::responses::*;
 use crate::ids::AccountId;
 use crate::state::AppState;
 
@@ -50,13 +51,14 @@ pub struct RateOptions {
     deadline_ms: Option<u64>,
 }
 
-/// The shipment to price plus rate-shopping options.
-#[derive(ToSchema)]
+/// The shipment to price plus rate-shopping options, in one flat object (as the handler
+/// reads it).
+#[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct RatesIn {
-    #[schema(inline)]
+    #[serde(flatten)]
     shipment: RateRequest,
-    #[schema(inline)]
+    #[serde(flatten)]
     options: RateOptions,
 }
 
@@ -88,8 +90,8 @@ pub struct RatesOut {
 }
 
 /// Rate-shops across the tenant's carrier accounts.
-#[utoipa::path(post, path = "/v1/rates", tag = "rates", request_body = RateRequest,
-    responses((status = 200, body = RatesOut), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/v1/rates", tag = "rates", request_body = RatesIn,
+    responses((status = 200, body = RatesOut, description = "quotes, best first by `strategy`; accounts that failed or missed the deadline are listed in `errors`"), Auth, BadBody))]
 async fn rate(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,

@@ -3,7 +3,7 @@
 //! by `shiphub-labels` from the stored shipment, in whichever format is asked for; labels a
 //! carrier returned are stored as bytes and served in that format only.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -17,9 +17,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_value};
+use super::extract::{IdempotencyKey, JsonBody, Query, Tenant, canonical_hash, parse_value};
 use super::idempotency::{self, Answer};
 use super::problem::{ApiError, Problem};
+use super::responses::*;
 use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
 use crate::state::AppState;
 use crate::store::{DocumentRecord, NewEvent, ShipmentRecord, StoreError};
@@ -119,13 +120,13 @@ pub struct ShipOptions {
     print_station: Option<String>,
 }
 
-/// A rated shipment plus the purchase choice.
-#[derive(ToSchema)]
+/// A rated shipment plus the purchase choice, in one flat object (as the handler reads it).
+#[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct ShipmentIn {
-    #[schema(inline)]
+    #[serde(flatten)]
     shipment: RateRequest,
-    #[schema(inline)]
+    #[serde(flatten)]
     options: ShipOptions,
 }
 
@@ -177,6 +178,26 @@ pub struct ShipmentOut {
     /// The print job queued with the purchase (`print_station`), in the purchase's answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     print_job: Option<String>,
+    /// In a `202` void answer: the carrier has not confirmed the void (yet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    void: Option<VoidOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VoidOut {
+    /// Always false: a confirmed void answers `200` with status `voided`.
+    confirmed: bool,
+    /// The carrier's words (a refund under review, no cancel API).
+    detail: String,
+}
+
+/// The carrier's live tracking answer, and the shipment's tracker after recording it.
+#[derive(Serialize, ToSchema)]
+pub struct ShipmentTrackingOut {
+    #[serde(flatten)]
+    result: shiphub_carriers::model::TrackingResult,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tracker: Option<crate::tracking::TrackerOut>,
 }
 
 /// What the hub keeps of a waybill: everything but the label bytes (stored as a document).
@@ -236,6 +257,7 @@ fn shipment_out(app: &AppState, s: &ShipmentRecord) -> Result<ShipmentOut, ApiEr
         created_at: s.created_at,
         voided_at: s.voided_at,
         print_job: None,
+        void: None,
     })
 }
 
@@ -250,11 +272,12 @@ pub(crate) fn format_name(f: LabelFormat) -> &'static str {
 /// Buys a waybill and label. Honours `Idempotency-Key`: a retry with the same key and body
 /// returns the same shipment without buying again; the same key with another body is a 422.
 #[utoipa::path(post, path = "/v1/shipments", tag = "shipments", request_body = ShipmentIn,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried purchase safe")),
+    params(IdempotencyHeader),
     responses(
-        (status = 201, body = ShipmentOut),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "invalid input, or the carrier rejected it"),
-        (status = 503, body = Problem, content_type = "application/problem+json", description = "carrier unavailable; retry later with the same key"),
+        (status = 201, body = ShipmentOut, description = "bought (or, for a retried key, the first purchase's answer)"),
+        Auth, Idempotent, BadBody, CarrierFailure,
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "invalid input, the carrier rejected it, or the Idempotency-Key was used for another request"),
+        (status = 500, body = Problem, content_type = "application/problem+json", description = "`purchase-unrecorded`: the label was bought but could not be recorded; do not retry with a new key"),
     ))]
 async fn create_shipment(
     State(app): State<AppState>,
@@ -634,7 +657,7 @@ async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<ShipmentRec
 
 /// One shipment.
 #[utoipa::path(get, path = "/v1/shipments/{id}", tag = "shipments", params(("id" = String, Path)),
-    responses((status = 200, body = ShipmentOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ShipmentOut), Auth, Missing))]
 async fn get_shipment(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -647,14 +670,16 @@ async fn get_shipment(
 #[derive(Deserialize, IntoParams)]
 pub struct ListParams {
     /// `next_cursor` from the previous page.
+    #[param(pattern = "^shp_[0-9a-f]{32}$")]
     cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
 /// Shipments, newest first.
 #[utoipa::path(get, path = "/v1/shipments", tag = "shipments", params(ListParams),
-    responses((status = 200, body = inline(List<ShipmentOut>))))]
+    responses((status = 200, body = inline(List<ShipmentOut>)), Auth, BadQuery))]
 async fn list_shipments(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -677,11 +702,12 @@ async fn list_shipments(
 /// Cancels an unused waybill at the carrier. Honours `Idempotency-Key`. Where the carrier
 /// cannot confirm the void the shipment becomes `void_requested` (202), not `voided`.
 #[utoipa::path(post, path = "/v1/shipments/{id}/void", tag = "shipments", params(("id" = String, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried void safe")),
+        IdempotencyHeader),
     responses((status = 200, body = ShipmentOut, description = "voided"),
         (status = 202, body = ShipmentOut, description = "the carrier cannot confirm a void (no cancel API, or a refund under review): marked `void_requested`, with `void.detail`"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "already voided")))]
+        Auth, Missing, Idempotent, CarrierFailure,
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "already voided, its carrier account was removed, or a request with this key is in progress"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "the carrier refused the void, or the Idempotency-Key is invalid or was used for another request")))]
 async fn void_shipment(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -753,9 +779,13 @@ async fn void_shipment(
                     updated_at: now,
                     ..s
                 };
-                let mut out = serde_json::to_value(shipment_out(&app, &requested)?)
-                    .expect("shipment serializes");
-                out["void"] = serde_json::json!({ "confirmed": false, "detail": detail });
+                let out = ShipmentOut {
+                    void: Some(VoidOut {
+                        confirmed: false,
+                        detail,
+                    }),
+                    ..shipment_out(&app, &requested)?
+                };
                 let answer = Answer::json(StatusCode::ACCEPTED, &out);
                 let event = NewEvent {
                     kind: "shipment.void_requested",
@@ -817,13 +847,14 @@ async fn void_shipment(
 /// The carrier's current tracking for the shipment, asked live through the call layer and
 /// recorded on the shipment's tracker (in `tracker`), exactly as a scheduled poll would be.
 #[utoipa::path(get, path = "/v1/shipments/{id}/tracking", tag = "shipments", params(("id" = String, Path)),
-    responses((status = 200, body = shiphub_carriers::model::TrackingResult), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json", description = "carrier unavailable")))]
+    responses((status = 200, body = ShipmentTrackingOut), Auth, Missing, CarrierFailure,
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the carrier account this shipment was bought on has been removed"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "the carrier cannot track it")))]
 async fn get_tracking(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
-) -> Result<axum::Json<serde_json::Value>, ApiError> {
+) -> Result<axum::Json<ShipmentTrackingOut>, ApiError> {
     let s = load(&app, &tenant, &id).await?;
     let account = app
         .store
@@ -856,7 +887,7 @@ async fn get_tracking(
         )));
     }
     let result = results.swap_remove(0);
-    let mut out = serde_json::to_value(&result).expect("tracking serializes");
+    let mut tracker = None;
     // What was asked live goes through the tracker like a poll (dedup, status, events).
     if let Some(t) = app.store.tracker_for_shipment(&tenant, &s.id).await? {
         let policy = app.tracking;
@@ -872,19 +903,17 @@ async fn get_tracking(
                 )
             })
             .await?;
-        if let Some(t) = recorded {
-            out["tracker"] = crate::tracking::tracker_json(&t, result.events.last());
-        }
+        tracker = recorded.map(|t| crate::tracking::TrackerOut::new(&t, result.events.last()));
     }
-    Ok(axum::Json(out))
+    Ok(axum::Json(ShipmentTrackingOut { result, tracker }))
 }
 
 /// A customs document for an international shipment, drawn from its customs declaration:
 /// `cn22` (small parcels, up to 5 items), `cn23`, or `commercial_invoice` (PDF).
 #[utoipa::path(get, path = "/v1/shipments/{id}/documents/{kind}", tag = "shipments",
     params(("id" = String, Path), ("kind" = String, Path, description = "cn22 | cn23 | commercial_invoice")),
-    responses((status = 200, description = "application/pdf document"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, description = "the document", content(("application/pdf"))),
+        Auth, Missing,
         (status = 422, body = Problem, content_type = "application/problem+json", description = "no customs declaration, or too many items for a CN 22")))]
 async fn get_customs_document(
     State(app): State<AppState>,
@@ -936,9 +965,9 @@ pub struct LabelParams {
 
 /// The shipping label document.
 #[utoipa::path(get, path = "/v1/shipments/{id}/label", tag = "shipments", params(("id" = String, Path), LabelParams),
-    responses((status = 200, description = "application/pdf or application/x-zpl document"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "format not available")))]
+    responses((status = 200, description = "the label, as an attachment", content(("application/pdf"), ("application/x-zpl"), ("image/png"))),
+        Auth, Missing,
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "the format is not available for this label, or a parameter is invalid")))]
 async fn get_label(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,

@@ -2,7 +2,7 @@
 //! by `POST /v1/trackers` for parcels shipped elsewhere, the carrier detected from the
 //! number when not given. The scheduler keeps them fresh; these endpoints read them.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -14,13 +14,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_value};
+use super::extract::{IdempotencyKey, JsonBody, Query, Tenant, canonical_hash, parse_value};
 use super::idempotency::{self, Answer};
-use super::problem::{ApiError, Problem};
+use super::problem::ApiError;
+use super::responses::*;
 use crate::ids::{TenantId, TrackerId};
 use crate::state::AppState;
 use crate::store::TrackerRecord;
-use crate::tracking::{new_tracker, tracker_json};
+use crate::tracking::{TrackerOut, new_tracker};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -38,14 +39,12 @@ pub struct TrackerIn {
 }
 
 /// A tracker with its scans, as answered.
-pub async fn tracker_view(
-    app: &AppState,
-    t: &TrackerRecord,
-) -> Result<serde_json::Value, ApiError> {
+pub async fn tracker_view(app: &AppState, t: &TrackerRecord) -> Result<TrackerOut, ApiError> {
     let events = app.store.tracking_events(&t.id).await?;
-    let mut v = tracker_json(t, events.last());
-    v["events"] = serde_json::to_value(&events).expect("events serialize");
-    Ok(v)
+    Ok(TrackerOut {
+        events: Some(events.clone()),
+        ..TrackerOut::new(t, events.last())
+    })
 }
 
 /// The carrier for a number: the one asked for, or the only likely one.
@@ -99,9 +98,9 @@ fn carrier_for(
 /// accepted and waits (`waiting_reason: no_carrier_account`). Following a number already
 /// followed answers the existing tracker (200). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/trackers", tag = "tracking", request_body = TrackerIn,
-    params(("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, description = "tracker created"), (status = 200, description = "already followed"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "unrecognisable or ambiguous number")))]
+    params(IdempotencyHeader),
+    responses((status = 201, body = TrackerOut, description = "tracker created"), (status = 200, body = TrackerOut, description = "already followed"),
+        Auth, Idempotent, BadBody))]
 async fn create_tracker(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -180,12 +179,12 @@ async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<TrackerReco
 /// A tracker: status, sub-status, the carrier's raw code, scans (time with offset, place,
 /// text), estimated delivery, signed by, last and next check.
 #[utoipa::path(get, path = "/v1/trackers/{id}", tag = "tracking", params(("id" = String, Path)),
-    responses((status = 200, description = "the tracker"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = TrackerOut), Auth, Missing))]
 async fn get_tracker(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
-) -> Result<axum::Json<serde_json::Value>, ApiError> {
+) -> Result<axum::Json<TrackerOut>, ApiError> {
     let t = load(&app, &tenant, &id).await?;
     Ok(axum::Json(tracker_view(&app, &t).await?))
 }
@@ -194,19 +193,21 @@ async fn get_tracker(
 pub struct TrackerListParams {
     /// Only trackers in this status (`in_transit`, `delivered`, `exception`, …).
     status: Option<String>,
+    #[param(pattern = "^trk_[0-9a-f]{32}$")]
     cursor: Option<String>,
     /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
 /// Trackers, newest first.
 #[utoipa::path(get, path = "/v1/trackers", tag = "tracking", params(TrackerListParams),
-    responses((status = 200, description = "a page of trackers")))]
+    responses((status = 200, body = inline(List<TrackerOut>)), Auth, BadQuery))]
 async fn list_trackers(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Query(p): Query<TrackerListParams>,
-) -> Result<axum::Json<List<serde_json::Value>>, ApiError> {
+) -> Result<axum::Json<List<TrackerOut>>, ApiError> {
     let limit = super::page_limit(p.limit, 20)?;
     let cursor = super::page_cursor(p.cursor.as_deref(), TrackerId::parse)?;
     let rows = app
@@ -215,7 +216,7 @@ async fn list_trackers(
         .await?;
     let (rows, next_cursor) = super::split_page(rows, limit, |t| t.id.to_string());
     Ok(axum::Json(List {
-        data: rows.iter().map(|t| tracker_json(t, None)).collect(),
+        data: rows.iter().map(|t| TrackerOut::new(t, None)).collect(),
         next_cursor,
     }))
 }

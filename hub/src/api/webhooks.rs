@@ -3,7 +3,7 @@
 //! Deliveries are made by `webhooks::dispatcher`; the secret (`whsec_…`) is shown once, in
 //! the answer that created or rotated it, and stored encrypted.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -12,9 +12,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_value};
+use super::extract::{IdempotencyKey, JsonBody, Query, Tenant, canonical_hash, parse_value};
 use super::idempotency::{self, Answer};
 use super::problem::{ApiError, Problem};
+use super::responses::*;
 use crate::ids::{DeliveryId, EventId, TenantId, WebhookId};
 use crate::outbound as target;
 use crate::state::AppState;
@@ -40,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct WebhookIn {
     /// `https://…` on a public address.
+    #[schema(format = "uri")]
     url: String,
     /// Event types to receive, or `["*"]` for all.
     events: Vec<String>,
@@ -51,6 +53,7 @@ pub struct WebhookIn {
 #[serde(deny_unknown_fields)]
 pub struct WebhookPatch {
     #[serde(default)]
+    #[schema(format = "uri")]
     url: Option<String>,
     #[serde(default)]
     events: Option<Vec<String>>,
@@ -184,9 +187,8 @@ async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<EndpointRec
 /// Subscribes a URL to events. The answer carries the signing secret, once. Honours
 /// `Idempotency-Key`; a replay carries `"secret": null` (rotate to get a new one).
 #[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = WebhookIn,
-    params(("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = WebhookOut),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    params(IdempotencyHeader),
+    responses((status = 201, body = WebhookOut), Auth, Idempotent, BadBody))]
 async fn create_webhook(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -234,7 +236,7 @@ async fn create_webhook(
 
 /// The tenant's webhook endpoints.
 #[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks",
-    responses((status = 200, body = inline(List<WebhookOut>))))]
+    responses((status = 200, body = inline(List<WebhookOut>)), Auth))]
 async fn list_webhooks(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -248,8 +250,7 @@ async fn list_webhooks(
 
 /// One webhook endpoint.
 #[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
-    responses((status = 200, body = WebhookOut),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = WebhookOut), Auth, Missing))]
 async fn get_webhook(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -265,9 +266,7 @@ async fn get_webhook(
 /// failure run; deliveries that failed meanwhile are replayed with `recover`.
 #[utoipa::path(patch, path = "/v1/webhooks/{id}", tag = "webhooks", request_body = WebhookPatch,
     params(("id" = String, Path)),
-    responses((status = 200, body = WebhookOut),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = WebhookOut), Auth, Missing, BadBody))]
 async fn update_webhook(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -306,8 +305,7 @@ async fn update_webhook(
 
 /// Deletes an endpoint; its pending deliveries are cancelled.
 #[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
-    responses((status = 204),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "deleted"), Auth, Missing))]
 async fn delete_webhook(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -327,9 +325,8 @@ async fn delete_webhook(
 /// Issues a new signing secret. The previous one keeps signing (both signatures are sent)
 /// until `previous_secret_expires_at`, so receivers can switch without losing events.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/rotate-secret", tag = "webhooks",
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 200, body = WebhookOut),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    params(("id" = String, Path), IdempotencyHeader),
+    responses((status = 200, body = WebhookOut), Auth, Missing, Idempotent))]
 async fn rotate_secret(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -383,10 +380,9 @@ pub struct TestOut {
 
 /// Sends a `webhook.test` event to this endpoint only. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/test", tag = "webhooks",
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 202, body = TestOut),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled")))]
+    params(("id" = String, Path), IdempotencyHeader),
+    responses((status = 202, body = TestOut), Auth, Missing, Idempotent,
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled, or a request with this key is in progress")))]
 async fn send_test(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -494,18 +490,20 @@ fn delivery_out(d: DeliveryRecord, attempts: Option<Vec<AttemptRecord>>) -> Deli
 #[derive(Deserialize, IntoParams)]
 pub struct DeliveryParams {
     /// `pending`, `succeeded`, `failed` or `cancelled`.
+    #[param(value_type = Option<String>, pattern = "^(pending|succeeded|failed|cancelled)$")]
     status: Option<String>,
     /// `next_cursor` from the previous page.
+    #[param(pattern = "^whd_[0-9a-f]{32}$")]
     cursor: Option<String>,
     /// Page size, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
 /// The endpoint's deliveries, newest first.
 #[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks",
     params(("id" = String, Path), DeliveryParams),
-    responses((status = 200, body = inline(List<DeliveryOut>)),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = inline(List<DeliveryOut>)), Auth, Missing, BadQuery))]
 async fn list_deliveries(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -559,8 +557,7 @@ async fn load_delivery(
 /// One delivery with every attempt (status, latency, the start of the answer).
 #[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries/{delivery_id}", tag = "webhooks",
     params(("id" = String, Path), ("delivery_id" = String, Path)),
-    responses((status = 200, body = DeliveryOut),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = DeliveryOut), Auth, Missing))]
 async fn get_delivery(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -575,10 +572,9 @@ async fn get_delivery(
 /// Sends a delivery once more now, whatever its state (tried once; a failure is not
 /// rescheduled). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/deliveries/{delivery_id}/resend", tag = "webhooks",
-    params(("id" = String, Path), ("delivery_id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 202, body = DeliveryOut),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled")))]
+    params(("id" = String, Path), ("delivery_id" = String, Path), IdempotencyHeader),
+    responses((status = 202, body = DeliveryOut), Auth, Missing, Idempotent,
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled, or a request with this key is in progress")))]
 async fn resend_delivery(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -645,11 +641,10 @@ pub struct RecoverOut {
 /// it did not get: failed deliveries and events that arrived while it was disabled.
 /// Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/recover", tag = "webhooks",
-    params(("id" = String, Path), RecoverParams, ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 202, body = RecoverOut),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    params(("id" = String, Path), RecoverParams, IdempotencyHeader),
+    responses((status = 202, body = RecoverOut), Auth, Missing, Idempotent,
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled, or a request with this key is in progress"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "`since` or `since_event` is missing or invalid, or the Idempotency-Key is invalid or was used for another request")))]
 async fn recover(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,

@@ -8,10 +8,11 @@ pub mod scheduler;
 
 use std::time::Duration;
 
+use serde::Serialize;
 use shiphub_carriers::model::{ServiceClass, TrackingEvent, TrackingResult, TrackingStatus};
 use time::{Date, OffsetDateTime, Weekday};
 
-use crate::store::{NewEvent, TrackerRecord, status_name};
+use crate::store::{NewEvent, TrackerRecord};
 
 /// How often to look, by the parcel's state. Every interval divides by `speedup` (tests and
 /// demos run a day in seconds).
@@ -235,32 +236,74 @@ pub fn exception_reason(status: TrackingStatus, e: Option<&TrackingEvent>) -> &'
 
 /// The tracker as API answers and event payloads show it.
 pub fn tracker_json(t: &TrackerRecord, latest: Option<&TrackingEvent>) -> serde_json::Value {
-    let time = |x: Option<OffsetDateTime>| {
-        x.and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-    };
-    serde_json::json!({
-        "id": t.id.to_string(),
-        "tracking_number": t.tracking_number,
-        "carrier": t.carrier,
-        "carrier_account": t.carrier_account_id.as_ref().map(|a| a.to_string()),
-        "shipment_id": t.shipment_id.as_ref().map(|s| s.to_string()),
-        "status": status_name(t.status),
-        "sub_status": t.sub_status,
-        "carrier_status_code": t.carrier_status_code,
-        "estimated_delivery": t.estimated_delivery,
-        "promised_date": t.promised_date,
-        "signed_by": t.signed_by,
-        "waiting_reason": t.waiting_reason,
-        "last_event": latest,
-        "last_event_at": time(t.last_event_at),
-        "last_checked_at": time(t.last_checked_at),
-        "next_check_at": time(t.next_check_at),
-        "delivered_at": time(t.delivered_at),
-        "created_at": time(Some(t.created_at)),
-    })
+    serde_json::to_value(TrackerOut::new(t, latest)).expect("a tracker serializes")
+}
+
+/// A tracker as the API answers it and events carry it; the type `/openapi.json` documents.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TrackerOut {
+    pub id: String,
+    pub tracking_number: String,
+    pub carrier: String,
+    pub carrier_account: Option<String>,
+    pub shipment_id: Option<String>,
+    pub status: TrackingStatus,
+    pub sub_status: Option<String>,
+    /// The carrier's own code of the latest scan.
+    pub carrier_status_code: Option<String>,
+    /// ISO date.
+    pub estimated_delivery: Option<String>,
+    /// ISO date the service promised.
+    pub promised_date: Option<String>,
+    pub signed_by: Option<String>,
+    /// `no_carrier_account` while no account of the carrier exists.
+    pub waiting_reason: Option<String>,
+    pub last_event: Option<TrackingEvent>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_event_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_checked_at: Option<OffsetDateTime>,
+    /// Null once the tracker is not polled any more.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_check_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub delivered_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    /// Every scan, oldest first (single-tracker answers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<TrackingEvent>>,
+}
+
+impl TrackerOut {
+    pub fn new(t: &TrackerRecord, latest: Option<&TrackingEvent>) -> TrackerOut {
+        TrackerOut {
+            id: t.id.to_string(),
+            tracking_number: t.tracking_number.clone(),
+            carrier: t.carrier.clone(),
+            carrier_account: t.carrier_account_id.as_ref().map(|a| a.to_string()),
+            shipment_id: t.shipment_id.as_ref().map(|s| s.to_string()),
+            status: t.status,
+            sub_status: t.sub_status.clone(),
+            carrier_status_code: t.carrier_status_code.clone(),
+            estimated_delivery: t.estimated_delivery.clone(),
+            promised_date: t.promised_date.clone(),
+            signed_by: t.signed_by.clone(),
+            waiting_reason: t.waiting_reason.clone(),
+            last_event: latest.cloned(),
+            last_event_at: t.last_event_at,
+            last_checked_at: t.last_checked_at,
+            next_check_at: t.next_check_at,
+            delivered_at: t.delivered_at,
+            created_at: t.created_at,
+            events: None,
+        }
+    }
 }
 
 fn event(kind: &'static str, t: &TrackerRecord, data: serde_json::Value) -> NewEvent {

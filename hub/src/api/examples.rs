@@ -1,0 +1,129 @@
+//! Request and response examples for every operation of `/openapi.json`, kept here rather
+//! than inside each `#[utoipa::path]`. The response examples (`examples.json`) are real answers
+//! of a hub on the sandbox carrier to the requests below (ids and times as it gave them,
+//! long label contents shortened); `hub/tests/openapi.rs` checks that
+//! every operation has them and that each is valid against its schema, so a change of a type
+//! that makes one stale fails there. Problem answers without an example of their own get one
+//! made by [`ApiError`] itself, so their shape is the one the server sends.
+
+use serde_json::{Value, json};
+use utoipa::openapi::{OpenApi, RefOr, path::Operation};
+
+use super::problem::ApiError;
+
+/// Fills in the examples of `doc`'s operations.
+pub fn add(doc: &mut OpenApi) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            ("GET", item.get.as_mut()),
+            ("POST", item.post.as_mut()),
+            ("PUT", item.put.as_mut()),
+            ("PATCH", item.patch.as_mut()),
+            ("DELETE", item.delete.as_mut()),
+        ];
+        for (method, op) in ops {
+            if let Some(op) = op {
+                add_to(&format!("{method} {path}"), op);
+            }
+        }
+    }
+}
+
+fn add_to(name: &str, op: &mut Operation) {
+    if let (Some(example), Some(RefOr::T(body))) = (request(name), op.request_body.as_mut())
+        && let Some(RefOr::T(content)) = body.content.get_mut("application/json")
+    {
+        content.example = Some(example);
+    }
+    for (status, response) in op.responses.responses.iter_mut() {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        for (media, content) in response.content.iter_mut() {
+            let RefOr::T(content) = content else { continue };
+            if content.example.is_some() || !content.examples.is_empty() {
+                continue;
+            }
+            content.example = if media == "application/problem+json" {
+                problem(status)
+            } else if media == "application/json" {
+                answer(name, status)
+            } else {
+                None
+            };
+        }
+    }
+}
+
+/// A problem of `status` as the server makes it, for answers documented without an example.
+fn problem(status: &str) -> Option<Value> {
+    let error = match status {
+        "400" => ApiError::Malformed("EOF while parsing an object at line 1 column 9".into()),
+        "401" => ApiError::Unauthorized("unknown or revoked API key"),
+        "404" => ApiError::NotFound("shipment"),
+        "409" => ApiError::Conflict(
+            "shipment shp_0193a4c1f2e37c0e9a0b4d6f8e1c2a3b is already voided".into(),
+        ),
+        "413" => ApiError::TooLarge,
+        "415" => ApiError::UnsupportedMedia,
+        "422" => ApiError::field("/name", "1 to 64 letters, digits, - or _"),
+        "500" => ApiError::PurchaseUnrecorded("1ZSBX0000000000001".into()),
+        _ => return None,
+    };
+    Some(serde_json::to_value(error.problem().1).expect("a problem serializes"))
+}
+
+fn from() -> Value {
+    json!({"name": "Shipper", "street": ["100 Main St"], "city": "Atlanta", "state": "GA",
+        "postal_code": "30301", "country": "US", "phone": "+14045550100"})
+}
+fn to() -> Value {
+    json!({"name": "Receiver", "street": ["1 Market St"], "city": "San Francisco", "state": "CA",
+        "postal_code": "94105", "country": "US", "residential": true})
+}
+fn parcels() -> Value {
+    json!([{"weight": {"value": "2.5", "unit": "kg"},
+        "dimensions": {"length": "30", "width": "20", "height": "10", "unit": "cm"}}])
+}
+
+fn request(name: &str) -> Option<Value> {
+    Some(match name {
+        "POST /v1/rates" => json!({"from": from(), "to": to(), "parcels": parcels(),
+            "strategy": "cheapest", "deadline_ms": 3000}),
+        "POST /v1/shipments" => json!({"from": from(), "to": to(), "parcels": parcels(),
+            "carrier_account": "car_0193a4c0b1e27d3f8c5a6b7e9d0f1a2b", "service": "standard",
+            "label_format": "pdf", "reference": "ORDER-1001"}),
+        "POST /v1/carrier-accounts" => json!({"carrier": "ups", "name": "UPS",
+            "base_url": "https://wwwcie.ups.com", "credentials": {"client_id": "x",
+            "client_secret": "y", "account_number": "A1B2C3", "push_secret": "0123456789abcdef0123"}}),
+        "POST /v1/trackers" => json!({"tracking_number": "1Z999AA10123456784", "carrier": "ups"}),
+        "POST /v1/print-stations" => json!({"name": "Dock 3 Zebra", "format": "zpl"}),
+        "POST /v1/print-jobs" => json!({"shipment_id": "shp_0193a4c1f2e37c0e9a0b4d6f8e1c2a3b",
+            "station_id": "pst_0193a4c3a1b27e4d9c8f7a6b5e4d3c2b", "copies": 1}),
+        "POST /v1/print-jobs/{id}/ack" => json!({"status": "printed"}),
+        "POST /v1/print-stations/self/status" => {
+            json!({"printer": "paper_out", "detail": "media out on roll 2"})
+        }
+        "POST /v1/webhooks" => json!({"url": "https://orders.example.com/hooks/shiphub",
+            "events": ["shipment.created", "tracker.updated"], "description": "Order system"}),
+        "PATCH /v1/webhooks/{id}" => json!({"description": "Order system (EU)", "enabled": true}),
+        "PUT /v1/audit-settings" => json!({"tolerances": {"amount": "0.05", "percent": "0.5"},
+            "fuel": [], "contract_cards": {}}),
+        "POST /v1/carrier-events/{carrier}/{account}" => json!({
+            "trackingNumber": "1Z204W4R0308071865", "localActivityDate": "20240423",
+            "localActivityTime": "091519", "scheduledDeliveryDate": "20240423",
+            "activityLocation": {"city": "Charlotte", "stateProvince": "NC", "postalCode": "30004", "country": "US"},
+            "activityStatus": {"type": "I", "code": "OT", "description": "Out for Delivery", "descriptionCode": "021"},
+            "gmtActivityDate": "20240423", "gmtActivityTime": "131519"}),
+        _ => return None,
+    })
+}
+
+/// Real answers, keyed `METHOD /path` then status (`examples.json`).
+fn answer(name: &str, status: &str) -> Option<Value> {
+    static ANSWERS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let answers = ANSWERS.get_or_init(|| {
+        serde_json::from_str(include_str!("examples.json")).expect("examples.json is JSON")
+    });
+    answers.get(name)?.get(status).cloned()
+}
