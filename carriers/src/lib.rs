@@ -11,6 +11,19 @@ pub mod registry;
 
 #[cfg(test)]
 mod conformance;
+
+/// Test support: says on the process's own stderr, which `cargo test` shows, that the current
+/// test skipped and why (`eprintln!` is captured and shown only for failing tests, so a skip
+/// would read just `ok`). libtest names each test's thread after the test.
+#[cfg(test)]
+pub(crate) fn report_skip(why: &str) {
+    use std::io::Write;
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    let _ = writeln!(std::io::stderr().lock(), "skipped: {test}: {why}");
+}
 mod dhl_express;
 mod fedex;
 mod join;

@@ -4,14 +4,18 @@
 //! adapters are checked against (`carriers/src/<carrier>/fixtures/`), so what we send is
 //! proven against the carrier's own schema, not against our reading of it.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-/// `../shared/carriers` beside the workspace. Absent: under `CI=true` a failure, otherwise
-/// `None` with a note on stderr.
+/// `../shared/carriers` beside the workspace (or `SHIPHUB_SHARED_CARRIERS`, e.g. from a git
+/// worktree elsewhere). Absent: under `CI=true` a failure, otherwise `None`, reported as
+/// skipped (see `report_skip`).
 pub fn shared_carriers_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/carriers");
+    let dir = std::env::var_os("SHIPHUB_SHARED_CARRIERS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/carriers"));
     if dir.is_dir() {
         return Some(dir);
     }
@@ -21,11 +25,22 @@ pub fn shared_carriers_dir() -> Option<PathBuf> {
             dir.display()
         );
     }
-    eprintln!(
-        "skipped: {} not present, carrier contract tests not run",
+    report_skip(&format!(
+        "{} not found, the carrier contract test did not run",
         dir.display()
-    );
+    ));
     None
+}
+
+/// Says on the process's own stderr, which `cargo test` shows, that the current test was
+/// skipped and why: libtest captures `eprintln!` and prints it only for failing tests, so a
+/// skipped test would otherwise read just `ok`. libtest names each test's thread after it.
+pub fn report_skip(why: &str) {
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    let _ = writeln!(std::io::stderr().lock(), "skipped: {test}: {why}");
 }
 
 /// The workspace root (for reading fixtures).

@@ -1,5 +1,6 @@
 //! The `shiphub` command line: `serve`, `migrate`, `tenant create`, `openapi`, `rate`,
-//! `analytics`, `audit`.
+//! `analytics`, `audit`, `master-key`, `healthcheck`; opening the store (fail fast, key first)
+//! and the first start's `default` tenant.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -288,6 +289,21 @@ pub enum Command {
     Rate(crate::cli_rate::RateArgs),
     /// Audit a carrier invoice against the shipments in the store and write the report.
     Audit(crate::cli_audit::AuditArgs),
+    /// Print a fresh SHIPHUB_MASTER_KEY (32 random bytes, base64).
+    MasterKey,
+    /// GET the hub's /readyz and exit 0 when it is ready, 1 otherwise (container probes: the
+    /// runtime image has no curl).
+    Healthcheck {
+        /// The URL to probe; default: /readyz at the serve address (SHIPHUB_LISTEN), with an
+        /// unspecified address (0.0.0.0, [::]) probed on loopback.
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long, env = "SHIPHUB_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 3.0)]
+        timeout: f64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -408,6 +424,15 @@ pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
             Ok(())
         }
         Command::Rate(args) => crate::cli_rate::run(args),
+        Command::MasterKey => {
+            println!("{}", MasterKey::generate_base64());
+            Ok(())
+        }
+        Command::Healthcheck {
+            url,
+            listen,
+            timeout,
+        } => healthcheck(url, listen, timeout).await,
         Command::Audit(args) => crate::cli_audit::run(args).await,
         Command::Analytics {
             command:
@@ -424,7 +449,7 @@ pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
                 serde_json::from_value(serde_json::Value::String(group_by.clone()))
                     .map_err(|_| format!("--group-by {group_by}: carrier, service or lane"))?;
             let (start, end) =
-                crate::api::analytics::period(&from, &to).map_err(|e| e.to_string())?;
+                crate::api::analytics::period(&from, &to).map_err(|e| problem_text(&e))?;
             let store = open_store(&db.database_url).await?;
             let t = store
                 .tenant_by_name(&tenant)
@@ -478,7 +503,90 @@ pub mod anyhow_like {
     pub type Result<T> = std::result::Result<T, String>;
 }
 
+/// An API error as the CLI prints it: the problem's title, then its detail or every field
+/// error (`Display` alone says only "invalid request"). A one-segment pointer names a query
+/// parameter, which the CLI spells as its `--flag`.
+pub fn problem_text(e: &crate::api::problem::ApiError) -> String {
+    use crate::api::problem::ApiError;
+    if let ApiError::Store(_) | ApiError::Internal(_) = e {
+        // The API hides these from clients; the operator at the command line sees them.
+        return e.to_string();
+    }
+    let (_, p, _) = e.problem();
+    let mut out = p.title;
+    if p.errors.is_empty()
+        && let Some(d) = p.detail
+    {
+        out = format!("{out}: {d}");
+    }
+    for f in &p.errors {
+        let name = match f.pointer.strip_prefix('/') {
+            Some(param) if !param.is_empty() && !param.contains('/') => {
+                format!("--{}", param.replace('_', "-"))
+            }
+            _ => f.pointer.clone(),
+        };
+        out = format!("{out}\n  {name}: {}", f.detail);
+    }
+    out
+}
+
+/// Which store a database URL names; anything else is refused before any work.
+fn backend_of(url: &str) -> anyhow_like::Result<Backend> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Backend::Postgres)
+    } else {
+        Err(format!(
+            "unsupported database URL {}: use sqlite://FILE?mode=rwc or postgres://USER@HOST/DB",
+            redact(url)
+        ))
+    }
+}
+
+/// How long start-up waits for PostgreSQL to answer one connection attempt.
+const CONNECT_PROBE: Duration = Duration::from_secs(10);
+
+/// One plain connection to PostgreSQL before the pool exists: the pool retries a refused or
+/// unresolvable host until its 30 s acquire timeout and then says only "pool timed out", while
+/// this reports the cause (connection refused, unknown host, bad password) at once.
+async fn probe_postgres(url: &str) -> anyhow_like::Result<()> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    match tokio::time::timeout(CONNECT_PROBE, sqlx::AnyConnection::connect(url)).await {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(format!("cannot connect to {}: {}", redact(url), causes(&e))),
+        Err(_) => Err(format!(
+            "cannot connect to {}: no answer within {} s",
+            redact(url),
+            CONNECT_PROBE.as_secs()
+        )),
+    }
+}
+
+/// An error and its sources on one line (wrappers such as reqwest's "error sending request"
+/// keep the useful part, e.g. "Connection refused", in a source).
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out = format!("{out}: {text}");
+        }
+        next = s.source();
+    }
+    out
+}
+
 pub async fn open_store(url: &str) -> anyhow_like::Result<Store> {
+    if backend_of(url)? == Backend::Postgres {
+        probe_postgres(url).await?;
+    }
     if let Some(path) = sqlite_path(url)
         && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
     {
@@ -538,20 +646,29 @@ fn redact(url: &str) -> String {
 
 /// `SHIPHUB_MASTER_KEY` when set; otherwise, for the embedded database only, a key file next
 /// to it, created on first use. A shared PostgreSQL must not rely on a key on one host's disk.
-fn master_key(url: &str, backend: Backend) -> anyhow_like::Result<MasterKey> {
+/// Called before the store is opened, so a missing key leaves no migrated database behind.
+fn master_key(url: &str) -> anyhow_like::Result<MasterKey> {
     if let Ok(k) = std::env::var("SHIPHUB_MASTER_KEY") {
-        return MasterKey::from_base64(&k).map_err(|e| e.to_string());
+        return MasterKey::from_base64(&k).map_err(|e| {
+            format!("{e}; make one with `shiphub master-key` (or `openssl rand -base64 32`)")
+        });
     }
-    match (backend, sqlite_path(url)) {
+    match (backend_of(url)?, sqlite_path(url)) {
         (Backend::Sqlite, Some(db)) => {
             let dir = db
                 .parent()
                 .filter(|d| !d.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
+            // Before `open_store`, which would otherwise create the directory.
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             MasterKey::load_or_create(&dir.join("shiphub-master.key")).map_err(|e| e.to_string())
         }
         _ => Err(
-            "set SHIPHUB_MASTER_KEY (32 random bytes, base64) to encrypt carrier credentials"
+            "SHIPHUB_MASTER_KEY is not set. It encrypts carrier credentials and \
+             PostgreSQL needs it (32 random bytes, base64): make one with `shiphub master-key` \
+             (or `openssl rand -base64 32`), keep it in your secret store, and start again with \
+             SHIPHUB_MASTER_KEY set. Nothing was written to the database."
                 .into(),
         ),
     }
@@ -598,11 +715,9 @@ async fn serve(
     let (server_settings, edge) = edge.settings()?;
     let edge = Arc::new(edge);
     let idempotency = idempotency.settings()?;
+    let key = master_key(url)?;
     let store = open_store(url).await?;
-    let key = master_key(url, store.backend())?;
-    if store.backend() == Backend::Sqlite
-        && store.tenant_count().await.map_err(|e| e.to_string())? == 0
-    {
+    if store.tenant_count().await.map_err(|e| e.to_string())? == 0 {
         bootstrap(&store, &key).await?;
     }
     let mut state = build_state(store, key);
@@ -660,10 +775,22 @@ impl crate::server::Phases for ShutdownPhases {
     }
 }
 
-/// A fresh embedded database gets a `default` tenant with a sandbox account, and its API key
-/// is printed once, so the first command is all a newcomer needs.
+/// A fresh database (embedded or PostgreSQL) gets a `default` tenant with a sandbox account,
+/// and its API key is printed once, so the first command is all a newcomer needs.
 async fn bootstrap(store: &Store, key: &MasterKey) -> anyhow_like::Result<()> {
-    let (tenant, api_key) = create_tenant(store, "default").await?;
+    let (tenant, api_key) = match create_tenant(store, "default").await {
+        Ok(created) => created,
+        // Instances starting together on one empty PostgreSQL: one of them creates it.
+        Err(_)
+            if store
+                .tenant_by_name("default")
+                .await
+                .is_ok_and(|t| t.is_some()) =>
+        {
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
     let id = AccountId::generate();
     let (nonce, secret) = key.encrypt(&aad(&tenant, &id), b"{}");
     let account = AccountRecord {
@@ -687,6 +814,41 @@ async fn bootstrap(store: &Store, key: &MasterKey) -> anyhow_like::Result<()> {
         "Created tenant `default` with a sandbox carrier account. Its API key is shown above, once: keep it."
     );
     Ok(())
+}
+
+/// `shiphub healthcheck`: the container probe (see `Command::Healthcheck`).
+async fn healthcheck(
+    url: Option<String>,
+    listen: SocketAddr,
+    timeout: f64,
+) -> anyhow_like::Result<()> {
+    let url = url.unwrap_or_else(|| {
+        let mut addr = listen;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr {
+                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        format!("http://{addr}/readyz")
+    });
+    let timeout = Duration::try_from_secs_f64(timeout)
+        .map_err(|_| "--timeout must be a number of seconds".to_string())?;
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        // A container's HTTP(S)_PROXY must not take the probe of its own loopback elsewhere.
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())?;
+    match client.get(&url).send().await {
+        Ok(r) if r.status().is_success() => Ok(()),
+        Ok(r) => {
+            let status = r.status();
+            let body = r.text().await.unwrap_or_default();
+            Err(format!("{url}: {status} {}", body.trim()))
+        }
+        Err(e) => Err(format!("{url}: {}", causes(&e))),
+    }
 }
 
 async fn shutdown() {

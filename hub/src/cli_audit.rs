@@ -192,7 +192,7 @@ pub async fn run(a: AuditArgs) -> Result<(), String> {
         &doc,
     )
     .await
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| crate::cli::problem_text(&e))?;
     let total = std::fs::metadata(&a.file)
         .map_err(|e| format!("{}: {e}", a.file.display()))?
         .len();

@@ -44,6 +44,11 @@ impl MasterKey {
         Ok(MasterKey(Aes256Gcm::new(&key)))
     }
 
+    /// A fresh key, base64 (what `SHIPHUB_MASTER_KEY` and the key file hold).
+    pub fn generate_base64() -> String {
+        B64.encode(Key::<Aes256Gcm>::generate().as_slice())
+    }
+
     /// Reads the key file in the data directory, creating it (mode 0600) on first use.
     pub fn load_or_create(path: &Path) -> Result<Self, CryptoError> {
         let io = |cause| CryptoError::KeyFile {
@@ -53,8 +58,7 @@ impl MasterKey {
         match std::fs::read_to_string(path) {
             Ok(s) => Self::from_base64(&s),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = Key::<Aes256Gcm>::generate();
-                let encoded = B64.encode(key.as_slice());
+                let encoded = Self::generate_base64();
                 write_private(path, encoded.as_bytes()).map_err(io)?;
                 Self::from_base64(&encoded)
             }

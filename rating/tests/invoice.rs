@@ -4,7 +4,7 @@
 mod invoice_gen;
 
 use std::collections::BTreeSet;
-use std::io::Cursor;
+use std::io::{Cursor, Write};
 
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -286,7 +286,13 @@ fn sample(name: &str) -> Option<Vec<u8>> {
             panic!("{} is missing (CI has ../shared)", path.display())
         }
         Err(_) => {
-            eprintln!("SKIPPED: {} not present", path.display());
+            // Straight to stderr: `cargo test` captures `eprintln!` of passing tests.
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "skipped: {}: {} not found",
+                std::thread::current().name().unwrap_or("a test"),
+                path.display()
+            );
             None
         }
     }

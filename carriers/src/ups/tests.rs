@@ -560,7 +560,7 @@ fn shared_ups() -> Option<PathBuf> {
         "CI=true but {} is missing",
         dir.display()
     );
-    eprintln!("skipped: {} not present", dir.display());
+    crate::report_skip(&format!("{} not found", dir.display()));
     None
 }
 

@@ -32,7 +32,7 @@ pub(crate) fn shared(rel: &str) -> Option<PathBuf> {
         "CI=true but {} is missing",
         p.display()
     );
-    eprintln!("skipped: {} not present", p.display());
+    crate::report_skip(&format!("{} not found", p.display()));
     None
 }
 
