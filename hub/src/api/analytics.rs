@@ -1,12 +1,12 @@
 //! `GET /v1/analytics/timeliness`: how carriers, services or lanes deliver.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime, Time};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::extract::Tenant;
+use super::extract::{Query, Tenant};
 use super::problem::{ApiError, Problem};
 use crate::state::AppState;
 use crate::tracking::analytics::{GroupBy, TimelinessLine, timeliness};
@@ -50,9 +50,9 @@ pub fn period(from: &str, to: &str) -> Result<(OffsetDateTime, OffsetDateTime), 
     let day = |s: &str, field: &str| {
         parse_date(s).ok_or_else(|| ApiError::field(field, "must be a date, YYYY-MM-DD"))
     };
-    let (f, t): (Date, Date) = (day(from, "/from")?, day(to, "/to")?);
+    let (f, t): (Date, Date) = (day(from, "/query/from")?, day(to, "/query/to")?);
     if t < f {
-        return Err(ApiError::field("/to", "must not be before `from`"));
+        return Err(ApiError::field("/query/to", "must not be before `from`"));
     }
     Ok((
         f.with_time(Time::MIDNIGHT).assume_utc(),

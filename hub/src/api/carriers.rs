@@ -1,7 +1,7 @@
 //! `GET /v1/carriers` and `/v1/carrier-accounts`: what carriers exist, and the tenant's
 //! accounts with them. Credentials go in encrypted and never come back out.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_value};
+use super::extract::{IdempotencyKey, JsonBody, Path, Tenant};
 use super::idempotency::{self, Answer};
 use super::problem::{ApiError, Problem};
 use crate::ids::AccountId;
@@ -109,9 +109,9 @@ async fn create_account(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     IdempotencyKey(key): IdempotencyKey,
-    body: JsonBody<serde_json::Value>,
+    body: JsonBody<AccountIn>,
 ) -> Response {
-    let hash = canonical_hash(&body.value);
+    let hash = body.hash();
     idempotency::run(
         &app.clone(),
         &tenant.clone(),
@@ -119,7 +119,7 @@ async fn create_account(
         "POST /v1/carrier-accounts",
         &hash,
         |owned| async move {
-            let input: AccountIn = parse_value(body.value)?;
+            let input = body.value;
             let entry = app.carriers.entry(&input.carrier).ok_or_else(|| {
                 let known: Vec<_> = app
                     .carriers

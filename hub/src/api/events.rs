@@ -1,14 +1,14 @@
 //! `GET /v1/events`: the tenant's events, oldest first, in the envelope webhooks deliver
 //! (`{"id","type","timestamp","data"}`). The same rows are the webhook outbox.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::Tenant;
+use super::extract::{Query, Tenant};
 use super::problem::ApiError;
 use crate::ids::EventId;
 use crate::state::AppState;
@@ -64,7 +64,7 @@ async fn list_events(
         .as_deref()
         .map(|c| {
             EventId::parse(c)
-                .ok_or_else(|| ApiError::field("/cursor", "not a cursor from this API"))
+                .ok_or_else(|| ApiError::field("/query/cursor", "not a cursor from this API"))
         })
         .transpose()?;
     let events = app

@@ -13,6 +13,7 @@ pub mod print;
 pub mod problem;
 pub mod rate_cards;
 pub mod rates;
+pub mod schema;
 pub mod shipments;
 pub mod trackers;
 pub mod webhooks;
@@ -53,7 +54,7 @@ pub struct List<T> {
 pub fn page_limit(limit: Option<u32>, default: u32) -> Result<u32, ApiError> {
     let limit = limit.unwrap_or(default);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::field("/limit", "must be between 1 and 100"));
+        return Err(ApiError::field("/query/limit", "must be between 1 and 100"));
     }
     Ok(limit)
 }
@@ -64,7 +65,9 @@ pub fn page_cursor<T>(
     parse: fn(&str) -> Option<T>,
 ) -> Result<Option<T>, ApiError> {
     cursor
-        .map(|c| parse(c).ok_or_else(|| ApiError::field("/cursor", "not a cursor from this API")))
+        .map(|c| {
+            parse(c).ok_or_else(|| ApiError::field("/query/cursor", "not a cursor from this API"))
+        })
         .transpose()
 }
 
@@ -105,9 +108,12 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The OpenAPI document the server serves (also written to `contracts/openapi.json`).
+/// The OpenAPI document the server serves (also written to `contracts/openapi.json`), with the
+/// request rules [`schema::harden`] adds; bodies are validated against this very document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    let mut doc = api_router().split_for_parts().1;
+    schema::harden(&mut doc);
+    doc
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
@@ -152,13 +158,15 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api, doc) = api_router().split_for_parts();
+    let (api, mut doc) = api_router().split_for_parts();
+    schema::harden(&mut doc);
     api.merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::NotFound("route") })
         .layer(middleware::from_fn(track_http))
+        .layer(middleware::from_fn(problem_for_bare_errors))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(|_| {
@@ -189,6 +197,43 @@ async fn metrics(State(app): State<AppState>) -> Response {
         )
             .into_response(),
         None => (StatusCode::NOT_FOUND, "metrics disabled").into_response(),
+    }
+}
+
+/// Gives the answers axum makes itself a problem body: 405 (keeping its `Allow` header) and a
+/// 413 from the body limit on routes that read the raw body.
+async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let is_problem = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return res;
+    }
+    match res.status() {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = res.headers().get(axum::http::header::ALLOW).cloned();
+            let text = allow
+                .as_ref()
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            let mut out = problem::problem_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                &problem::method_not_allowed(text),
+                None,
+            );
+            if let Some(allow) = allow {
+                out.headers_mut().insert(axum::http::header::ALLOW, allow);
+            }
+            out
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => problem::problem_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &problem::too_large(BODY_LIMIT as u64),
+            None,
+        ),
+        _ => res,
     }
 }
 

@@ -2,19 +2,19 @@
 //! by `POST /v1/trackers` for parcels shipped elsewhere, the carrier detected from the
 //! number when not given. The scheduler keeps them fresh; these endpoints read them.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use shiphub_carriers::Capability;
 use shiphub_carriers::detect::{Detection, detect};
-use shiphub_carriers::model::TrackingNumber;
+use shiphub_carriers::model::{TrackingNumber, TrackingStatus};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_value};
+use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
 use super::idempotency::{self, Answer};
 use super::problem::{ApiError, Problem};
 use crate::ids::{TenantId, TrackerId};
@@ -106,9 +106,9 @@ async fn create_tracker(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     IdempotencyKey(key): IdempotencyKey,
-    body: JsonBody<serde_json::Value>,
+    body: JsonBody<TrackerIn>,
 ) -> Response {
-    let hash = canonical_hash(&body.value);
+    let hash = body.hash();
     idempotency::run(
         &app.clone(),
         &tenant.clone(),
@@ -116,7 +116,7 @@ async fn create_tracker(
         "POST /v1/trackers",
         &hash,
         |owned| async move {
-            let input: TrackerIn = parse_value(body.value)?;
+            let input = body.value;
             let number: TrackingNumber = input.tracking_number.parse().map_err(
                 |e: shiphub_carriers::model::InvalidValue| {
                     ApiError::field("/tracking_number", e.message)
@@ -192,8 +192,9 @@ async fn get_tracker(
 
 #[derive(Deserialize, IntoParams)]
 pub struct TrackerListParams {
-    /// Only trackers in this status (`in_transit`, `delivered`, `exception`, …).
-    status: Option<String>,
+    /// Only trackers in this status.
+    #[param(inline)]
+    status: Option<TrackingStatus>,
     cursor: Option<String>,
     /// 1 to 100 (default 20).
     limit: Option<u32>,
@@ -211,7 +212,12 @@ async fn list_trackers(
     let cursor = super::page_cursor(p.cursor.as_deref(), TrackerId::parse)?;
     let rows = app
         .store
-        .list_trackers(&tenant, p.status.as_deref(), cursor.as_ref(), limit + 1)
+        .list_trackers(
+            &tenant,
+            p.status.map(crate::store::status_name).as_deref(),
+            cursor.as_ref(),
+            limit + 1,
+        )
         .await?;
     let (rows, next_cursor) = super::split_page(rows, limit, |t| t.id.to_string());
     Ok(axum::Json(List {
