@@ -203,6 +203,7 @@ async fn metrics(State(app): State<AppState>) -> Response {
 /// Gives the answers axum makes itself a problem body: 405 (keeping its `Allow` header) and a
 /// 413 from the body limit on routes that read the raw body.
 async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
     let res = next.run(req).await;
     let is_problem = res
         .headers()
@@ -211,30 +212,20 @@ async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
     if is_problem {
         return res;
     }
-    match res.status() {
-        StatusCode::METHOD_NOT_ALLOWED => {
-            let allow = res.headers().get(axum::http::header::ALLOW).cloned();
-            let text = allow
-                .as_ref()
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            let mut out = problem::problem_response(
-                StatusCode::METHOD_NOT_ALLOWED,
-                &problem::method_not_allowed(text),
-                None,
-            );
-            if let Some(allow) = allow {
-                out.headers_mut().insert(axum::http::header::ALLOW, allow);
-            }
-            out
+    let problem = match res.status() {
+        StatusCode::METHOD_NOT_ALLOWED => problem::method_not_allowed(method.as_str()),
+        StatusCode::PAYLOAD_TOO_LARGE => problem::too_large(BODY_LIMIT as u64),
+        _ => return res,
+    };
+    let (parts, _) = res.into_parts();
+    let mut out = problem::problem_response(parts.status, &problem, None);
+    // Keep what axum said besides the body (`Allow` on a 405).
+    for (name, value) in &parts.headers {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
         }
-        StatusCode::PAYLOAD_TOO_LARGE => problem::problem_response(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &problem::too_large(BODY_LIMIT as u64),
-            None,
-        ),
-        _ => res,
     }
+    out
 }
 
 async fn track_http(req: Request, next: Next) -> Response {

@@ -185,17 +185,16 @@ pub fn too_large(limit: u64) -> Problem {
     }
 }
 
-/// The 405 problem, for the methods `allow` lists.
-pub fn method_not_allowed(allow: &str) -> Problem {
+/// The 405 problem for a request with `method` (axum adds the `Allow` header listing the
+/// methods the resource answers).
+pub fn method_not_allowed(method: &str) -> Problem {
     Problem {
         type_: "https://shiphub.dev/problems/method-not-allowed".into(),
         title: "Method not allowed".into(),
         status: StatusCode::METHOD_NOT_ALLOWED.as_u16(),
-        detail: Some(if allow.is_empty() {
-            "this resource answers no method".into()
-        } else {
-            format!("this resource answers {allow}")
-        }),
+        detail: Some(format!(
+            "this resource does not answer {method}; the Allow header lists the methods it does"
+        )),
         errors: vec![],
         retryable: Some(false),
         retry_after: None,
