@@ -73,9 +73,23 @@ pub struct AccountIn {
     /// `table_rate` accounts: the name of a rate card (`PUT /v1/rate-cards/{name}`), or a
     /// list of names; shorthand for `credentials.rate_card`.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<RateCardNames>)]
     rate_card: Option<serde_json::Value>,
 }
+
+/// `rate_card` as the schema describes it: one card name, or a list of names.
+pub struct RateCardNames;
+
+impl utoipa::PartialSchema for RateCardNames {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .item(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)))
+            .into()
+    }
+}
+impl ToSchema for RateCardNames {}
 
 #[derive(Serialize, ToSchema)]
 pub struct AccountOut {
