@@ -175,7 +175,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
         let query = parts.uri.query().unwrap_or_default();
         let pairs = url::form_urlencoded::parse(query.as_bytes());
         let controls: Vec<FieldProblem> = pairs
-            .clone()
             .filter_map(|(k, v)| {
                 let pointer = format!("/query/{}", escape(&k));
                 control_problem(&pointer, &k).or_else(|| control_problem(&pointer, &v))
