@@ -61,6 +61,13 @@ impl FromStr for CountryCode {
         }
     }
 }
+impl CountryCode {
+    /// Every assigned code, for the schema's `enum`.
+    pub fn assigned() -> impl Iterator<Item = &'static str> {
+        ISO3166_ALPHA2.split(' ')
+    }
+}
+
 impl fmt::Debug for CountryCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -76,6 +83,10 @@ pub const US_STATES: &[&str] = &[
     "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA",
     "WV", "WI", "WY", "AS", "GU", "MP", "PR", "VI", "FM", "MH", "PW", "AA", "AE", "AP",
 ];
+
+/// Text a label prints (names, streets, cities): not blank, no control characters. The schema
+/// attributes below spell it out (they take literals only); the hub's schema test checks them.
+pub const TEXT_PATTERN: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$";
 
 /// A US ZIP code: five digits, or ZIP+4 (`12345-6789`).
 pub const US_ZIP_PATTERN: &str = "^[0-9]{5}(-[0-9]{4})?$";
@@ -104,7 +115,11 @@ fn is_us_zip(s: &str) -> bool {
 #[serde(try_from = "RawAddress")]
 pub struct Address {
     /// Person or department (at most 35 characters, UPS and FedEx).
-    #[schema(min_length = 1, max_length = 35, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 35,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
     /// Company, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,7 +129,11 @@ pub struct Address {
     #[schema(min_items = 1, max_items = 3, value_type = Vec<StreetLine>)]
     pub street: Vec<String>,
     /// City or town (at most 30 characters, UPS).
-    #[schema(min_length = 1, max_length = 30, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 30,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub city: String,
     /// State, province or region code, where the country uses one (at most 5 characters, UPS
     /// `StateProvinceCode`; a USPS code for the US).
@@ -147,7 +166,7 @@ impl utoipa::PartialSchema for StreetLine {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
             .max_length(Some(MAX_NAME))
-            .pattern(Some("\\S"))
+            .pattern(Some(TEXT_PATTERN))
             .into()
     }
 }
@@ -175,7 +194,7 @@ struct RawAddress {
 }
 
 /// Countries whose addresses need a postal code for any carrier we serve.
-const POSTAL_CODE_REQUIRED: &[&str] = &[
+pub const POSTAL_CODE_REQUIRED: &[&str] = &[
     "US", "CA", "GB", "DE", "FR", "NL", "AU", "JP", "CN", "IN", "BR", "MX", "ES", "IT",
 ];
 

@@ -15,7 +15,10 @@ mod tracking;
 mod waybill;
 mod weight;
 
-pub use address::{Address, CountryCode, MAX_CITY, MAX_NAME, US_STATES, US_ZIP_PATTERN};
+pub use address::{
+    Address, CountryCode, MAX_CITY, MAX_NAME, POSTAL_CODE_REQUIRED, TEXT_PATTERN, US_STATES,
+    US_ZIP_PATTERN,
+};
 pub use codes::InvalidValue;
 pub use customs::{ContentType, CustomsDeclaration, CustomsItem, HsCode, Incoterm, TaxIds};
 pub use dimensions::{DimDivisor, Dimensions, LengthUnit};

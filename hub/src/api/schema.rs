@@ -76,20 +76,37 @@ pub fn harden(doc: &mut OpenApi) {
         }
     }
     if let Some(RefOr::T(Schema::Object(address))) = components.schemas.get_mut("Address") {
-        let us = json!({
-            "if": {"properties": {"country": {"const": "US"}}, "required": ["country"]},
-            "then": {
-                "required": ["state", "postal_code"],
-                "properties": {
-                    "state": {"enum": shiphub_carriers::model::US_STATES},
-                    "postal_code": {"type": "string", "pattern": shiphub_carriers::model::US_ZIP_PATTERN},
+        use shiphub_carriers::model::{POSTAL_CODE_REQUIRED, US_STATES, US_ZIP_PATTERN};
+        let country_is = |codes: Value| json!({"properties": {"country": {"enum": codes}}, "required": ["country"]});
+        let rules = json!([
+            {
+                "if": country_is(json!(["US"])),
+                "then": {
+                    "required": ["state", "postal_code"],
+                    "properties": {
+                        "state": {"enum": US_STATES},
+                        "postal_code": {"type": "string", "pattern": US_ZIP_PATTERN},
+                    },
                 },
             },
-        });
-        let ext = address.extensions.get_or_insert_with(Default::default);
-        for (k, v) in us.as_object().expect("object") {
-            ext.insert(k.clone(), v.clone());
-        }
+            {
+                "if": country_is(json!(POSTAL_CODE_REQUIRED)),
+                "then": {"required": ["postal_code"], "properties": {"postal_code": {"type": "string"}}},
+            },
+        ]);
+        address
+            .extensions
+            .get_or_insert_with(Default::default)
+            .insert("allOf".into(), rules);
+    }
+    // Only assigned codes: a generated `XX` is not a valid request.
+    if let Some(RefOr::T(Schema::Object(country))) = components.schemas.get_mut("CountryCode") {
+        country.enum_values = Some(
+            shiphub_carriers::model::CountryCode::assigned()
+                .map(Value::from)
+                .collect(),
+        );
+        country.pattern = None;
     }
 }
 
@@ -203,7 +220,10 @@ pub fn check_body(method: &Method, route: &str, body: &Value) -> Result<(), ApiE
     }
     // Free-form parts (carrier credentials and settings) have no string schema to carry the
     // rule; every string and key of every body is checked here as well.
-    controls(body, &mut String::new(), &mut out);
+    let mut raw = vec![];
+    controls(body, &mut String::new(), &mut raw);
+    raw.retain(|c| !out.iter().any(|p| p.pointer == c.pointer));
+    out.extend(raw);
     if out.is_empty() {
         return Ok(());
     }
@@ -282,7 +302,9 @@ fn problems(e: &jsonschema::ValidationError<'_>, doc: &Value, out: &mut Vec<Fiel
                     "must be a decimal string greater than 0 and below 10000, at most 4 decimals"
                         .to_string()
                 }
-                "\\S" => "must not be blank".to_string(),
+                shiphub_carriers::model::TEXT_PATTERN => {
+                    "must not be blank nor hold control characters".to_string()
+                }
                 _ => format!("must match the pattern `{pattern}`"),
             };
             push(out, at, detail)
@@ -549,6 +571,13 @@ mod tests {
             .unwrap()
             .to_string();
         assert_eq!(pattern, shiphub_carriers::model::POSITIVE_MEASURE_PATTERN);
+        let address = &doc["components"]["schemas"]["Address"]["properties"];
+        for field in ["name", "city"] {
+            assert_eq!(
+                address[field]["pattern"],
+                shiphub_carriers::model::TEXT_PATTERN
+            );
+        }
         for side in ["length", "width", "height"] {
             assert_eq!(
                 doc["components"]["schemas"]["Dimensions"]["properties"][side]["pattern"],
