@@ -257,6 +257,31 @@ async fn every_error_of_a_body_is_reported_at_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_errors_speak_the_problem_details_vocabulary() {
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let api = hub_api(&hub);
+    let mut body = shipment();
+    // The sandbox refuses a receiver named REJECT, naming the field.
+    body["to"]["name"] = json!("REJECT");
+    let (s, _, r) = api.post("/v1/rates", &body).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let refusal = &r["errors"][0];
+    assert_eq!(refusal["type"], "rejected", "{r}");
+    assert_eq!(
+        refusal["errors"][0],
+        json!({"pointer": "/to/name", "detail": "simulated rejection (REJECT)", "code": "REJECTED"}),
+        "the fields of a problem's errors[]: {r}"
+    );
+    // The same carrier refusal on a purchase, as a problem: one vocabulary.
+    let mut buy = body.clone();
+    buy["carrier_account"] = refusal["carrier_account"].clone();
+    buy["service"] = json!("standard");
+    let (s, _, p) = api.post("/v1/shipments", &buy).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0], refusal["errors"][0], "{p}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn us_states_and_zip_codes_must_be_real_formats() {
     let hub = common::start(tempfile::tempdir().unwrap());
     let api = hub_api(&hub);
