@@ -251,6 +251,9 @@ pub enum ReconcileError {
     Io(#[from] io::Error),
     #[error("{0}")]
     Internal(String),
+    /// Not one package could be read: a wrong carrier or layout, or not an invoice at all.
+    #[error("{0}")]
+    NothingRead(String),
 }
 
 /// What a finished reconciliation found.
@@ -531,7 +534,33 @@ pub async fn run(
     recorded?;
     let report = audit?;
     let import = looked?;
+    nothing_read(&import, carrier.code())?;
     Ok(Outcome { import, report })
+}
+
+/// A file of which no package nor invoice charge could be read fails instead of completing
+/// as an audit of nothing: most often the wrong `carrier` (layout) was named.
+fn nothing_read(import: &ImportSummary, carrier: &str) -> Result<(), ReconcileError> {
+    if import.packages > 0 || !import.invoice_level.is_empty() {
+        return Ok(());
+    }
+    let first: String = import
+        .errors
+        .iter()
+        .take(3)
+        .map(|e| format!("; line {}: {}", e.line, e.message))
+        .collect();
+    Err(ReconcileError::NothingRead(if import.error_count > 0 {
+        format!(
+            "no line of the file could be read as a {carrier} invoice ({} lines, {} unreadable rows{first})",
+            import.lines, import.error_count
+        )
+    } else {
+        format!(
+            "the file holds no {carrier} invoice lines ({} lines read)",
+            import.lines
+        )
+    }))
 }
 
 struct Matched {

@@ -551,6 +551,8 @@ async fn usps_rate_shop_ship_label_track_and_cancel_within_the_hourly_quota() {
         .find(|q| q["service"]["code"] == "PRIORITY_MAIL_INTERNATIONAL")
         .unwrap_or_else(|| panic!("no Priority Mail International: {rates}"))
         .clone();
+    // A purchase takes no rate-shopping options (unknown fields are refused, issue 14).
+    abroad.as_object_mut().unwrap().remove("carrier_accounts");
     abroad["carrier_account"] = json!(usps);
     abroad["service"] = json!("PRIORITY_MAIL_INTERNATIONAL");
     abroad["label_format"] = json!("zpl");

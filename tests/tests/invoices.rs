@@ -558,13 +558,13 @@ async fn bad_requests_name_the_field_and_keep_nothing() {
         key: boot["api_key"].as_str().unwrap().into(),
     };
     for (query, pointer) in [
-        ("", "/carrier"),
-        ("carrier=royal_mail", "/carrier"),
-        ("carrier=generic", "/mapping"),
-        ("carrier=generic&mapping=nope", "/mapping"),
-        ("carrier=ups&currency=EUR", "/currency"),
-        ("carrier=fedex&currency=XXX", "/currency"),
-        ("carrier=ups&rate_card=missing", "/rate_card"),
+        ("", "/query/carrier"),
+        ("carrier=royal_mail", "/query/carrier"),
+        ("carrier=generic", "/query/mapping"),
+        ("carrier=generic&mapping=nope", "/query/mapping"),
+        ("carrier=ups&currency=EUR", "/query/currency"),
+        ("carrier=fedex&currency=XXX", "/query/currency"),
+        ("carrier=ups&rate_card=missing", "/query/rate_card"),
     ] {
         let (s, p) = api.upload(query, "x\n", None).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {p}");
@@ -591,19 +591,17 @@ async fn bad_requests_name_the_field_and_keep_nothing() {
     let (_, list) = api.get("/v1/reconciliations").await;
     assert_eq!(list["data"].as_array().unwrap().len(), 0, "{list}");
 
-    // A file that is not the layout at all: every row reported with its line, nothing billed.
+    // A file that is not the layout at all: the reconciliation fails (issue 14: no audit of
+    // nothing), naming the rows it could not read with their lines.
     let (s, started) = api.upload("carrier=ups", "a,b\nc,d,e\n", None).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{started}");
     let rec = api.settled(started["id"].as_str().unwrap()).await;
-    assert_eq!(rec["status"], "completed", "{rec}");
-    assert_eq!(rec["packages"], 0, "{rec}");
-    let lines: Vec<&Value> = rec["summary"]["import"]["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| &e["line"])
-        .collect();
-    assert_eq!(lines, [&json!(1), &json!(2)], "{rec}");
+    assert_eq!(rec["status"], "failed", "{rec}");
+    let failure = rec["failure"].as_str().unwrap();
+    assert!(
+        failure.contains("line 1:") && failure.contains("line 2:"),
+        "{rec}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

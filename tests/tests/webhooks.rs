@@ -612,7 +612,7 @@ async fn webhooks_are_signed_retried_until_received_and_gone_disables() {
         .await;
     assert_eq!(
         (status, p["errors"][0]["pointer"].as_str()),
-        (422, Some("/since"))
+        (422, Some("/query/since"))
     );
 
     // Delete: gone from the list.

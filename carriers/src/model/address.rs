@@ -61,6 +61,13 @@ impl FromStr for CountryCode {
         }
     }
 }
+impl CountryCode {
+    /// Every assigned code, for the schema's `enum`.
+    pub fn assigned() -> impl Iterator<Item = &'static str> {
+        ISO3166_ALPHA2.split(' ')
+    }
+}
+
 impl fmt::Debug for CountryCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -68,24 +75,75 @@ impl fmt::Debug for CountryCode {
 }
 super::string_newtype!(CountryCode, "ISO 3166-1 alpha-2 country code", "US");
 
+/// USPS two-letter codes of the states, DC, territories, freely associated states and armed
+/// forces (USPS Publication 28, appendix B): the only `state` a US address may carry.
+pub const US_STATES: &[&str] = &[
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
+    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM",
+    "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA",
+    "WV", "WI", "WY", "AS", "GU", "MP", "PR", "VI", "FM", "MH", "PW", "AA", "AE", "AP",
+];
+
+/// Text a label prints (names, streets, cities): not blank, no control characters. The schema
+/// attributes below spell it out (they take literals only); the hub's schema test checks them.
+pub const TEXT_PATTERN: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$";
+
+/// A US ZIP code: five digits, or ZIP+4 (`12345-6789`).
+pub const US_ZIP_PATTERN: &str = "^[0-9]{5}(-[0-9]{4})?$";
+
+/// Longest name, company and street line every carrier takes: 35 (UPS Shipping API `ShipTo.Name`,
+/// `AttentionName` and each `AddressLine`; FedEx `companyName` and each `streetLines` entry).
+pub const MAX_NAME: usize = 35;
+/// Longest city every carrier takes: 30 (UPS Shipping API `ShipTo.Address.City`).
+pub const MAX_CITY: usize = 30;
+
+fn is_us_zip(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: &[u8]| r.iter().all(u8::is_ascii_digit);
+    match b.len() {
+        5 => digits(b),
+        10 => digits(&b[..5]) && b[5] == b'-' && digits(&b[6..]),
+        _ => false,
+    }
+}
+
 /// A postal address with contact details.
+///
+/// For `country: US` the schema also requires a USPS `state` code and a ZIP `postal_code`
+/// (added to the published schema from [`US_STATES`] and [`US_ZIP_PATTERN`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "RawAddress")]
 pub struct Address {
-    /// Person or department.
+    /// Person or department (at most 35 characters, UPS and FedEx).
+    #[schema(
+        min_length = 1,
+        max_length = 35,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
     /// Company, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 35)]
     pub company: Option<String>,
-    /// One to three street lines.
+    /// One to three street lines, each at most 35 characters.
+    #[schema(min_items = 1, max_items = 3, value_type = Vec<StreetLine>)]
     pub street: Vec<String>,
-    /// City or town.
+    /// City or town (at most 30 characters, UPS).
+    #[schema(
+        min_length = 1,
+        max_length = 30,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub city: String,
-    /// State, province or region code, where the country uses one.
+    /// State, province or region code, where the country uses one (at most 5 characters, UPS
+    /// `StateProvinceCode`; a USPS code for the US).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 5)]
     pub state: Option<String>,
-    /// Postal code, where the country uses one.
+    /// Postal code, where the country uses one (at most 10 characters; `12345` or
+    /// `12345-6789` for the US).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 10)]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2.
     pub country: CountryCode,
@@ -99,6 +157,20 @@ pub struct Address {
     #[serde(default)]
     pub residential: bool,
 }
+
+/// One street line, as the schema describes it (the field stays a `String`).
+struct StreetLine;
+
+impl utoipa::PartialSchema for StreetLine {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .max_length(Some(MAX_NAME))
+            .pattern(Some(TEXT_PATTERN))
+            .into()
+    }
+}
+impl utoipa::ToSchema for StreetLine {}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,7 +194,7 @@ struct RawAddress {
 }
 
 /// Countries whose addresses need a postal code for any carrier we serve.
-const POSTAL_CODE_REQUIRED: &[&str] = &[
+pub const POSTAL_CODE_REQUIRED: &[&str] = &[
     "US", "CA", "GB", "DE", "FR", "NL", "AU", "JP", "CN", "IN", "BR", "MX", "ES", "IT",
 ];
 
@@ -132,6 +204,26 @@ impl TryFrom<RawAddress> for Address {
         let trim = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         if r.name.trim().is_empty() {
             return Err(InvalidValue::new("/name", "must not be empty"));
+        }
+        let too_long = |field: &str, s: &str, max: usize| {
+            (s.chars().count() > max)
+                .then(|| InvalidValue::new(field, format!("must be at most {max} characters")))
+        };
+        let lengths = [
+            too_long("/name", &r.name, MAX_NAME),
+            too_long("/company", r.company.as_deref().unwrap_or(""), MAX_NAME),
+            too_long("/city", &r.city, MAX_CITY),
+            too_long("/state", r.state.as_deref().unwrap_or(""), 5),
+            too_long("/postal_code", r.postal_code.as_deref().unwrap_or(""), 10),
+        ];
+        if let Some(e) = lengths.into_iter().flatten().next() {
+            return Err(e);
+        }
+        if let Some(i) = r.street.iter().position(|l| l.chars().count() > MAX_NAME) {
+            return Err(InvalidValue::new(
+                format!("/street/{i}"),
+                format!("must be at most {MAX_NAME} characters"),
+            ));
         }
         let street: Vec<String> = r
             .street
@@ -156,10 +248,23 @@ impl TryFrom<RawAddress> for Address {
             ));
         }
         let state = trim(r.state);
-        if r.country == CountryCode::US && state.as_deref().is_none_or(|s| s.len() != 2) {
+        if r.country == CountryCode::US
+            && state
+                .as_deref()
+                .is_none_or(|s| !US_STATES.contains(&s.to_ascii_uppercase().as_str()))
+        {
             return Err(InvalidValue::new(
                 "/state",
-                "US addresses need a two-letter state code",
+                "US addresses need a USPS two-letter state code",
+            ));
+        }
+        if r.country == CountryCode::US
+            && let Some(zip) = &postal_code
+            && !is_us_zip(zip)
+        {
+            return Err(InvalidValue::new(
+                "/postal_code",
+                "a US ZIP code is 12345 or 12345-6789",
             ));
         }
         let email = trim(r.email);

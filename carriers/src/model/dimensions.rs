@@ -26,11 +26,14 @@ impl LengthUnit {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "RawDimensions")]
 pub struct Dimensions {
-    #[schema(value_type = String, example = "30")]
+    /// Decimal string, greater than zero and below 10000 in `unit`, at most 4 decimals.
+    #[schema(value_type = String, example = "30", pattern = "^([1-9][0-9]{0,3}(\\.[0-9]{1,4})?|0?\\.([1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$")]
     length: Decimal,
-    #[schema(value_type = String, example = "20")]
+    /// Decimal string, greater than zero and below 10000 in `unit`, at most 4 decimals.
+    #[schema(value_type = String, example = "20", pattern = "^([1-9][0-9]{0,3}(\\.[0-9]{1,4})?|0?\\.([1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$")]
     width: Decimal,
-    #[schema(value_type = String, example = "10")]
+    /// Decimal string, greater than zero and below 10000 in `unit`, at most 4 decimals.
+    #[schema(value_type = String, example = "10", pattern = "^([1-9][0-9]{0,3}(\\.[0-9]{1,4})?|0?\\.([1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$")]
     height: Decimal,
     unit: LengthUnit,
 }

@@ -15,7 +15,10 @@ mod tracking;
 mod waybill;
 mod weight;
 
-pub use address::{Address, CountryCode};
+pub use address::{
+    Address, CountryCode, MAX_CITY, MAX_NAME, POSTAL_CODE_REQUIRED, TEXT_PATTERN, US_STATES,
+    US_ZIP_PATTERN,
+};
 pub use codes::InvalidValue;
 pub use customs::{ContentType, CustomsDeclaration, CustomsItem, HsCode, Incoterm, TaxIds};
 pub use dimensions::{DimDivisor, Dimensions, LengthUnit};
@@ -28,7 +31,7 @@ pub use tracking::{
     TrackingStatus,
 };
 pub use waybill::{LabelDocument, Waybill};
-pub use weight::{Weight, WeightUnit};
+pub use weight::{POSITIVE_MEASURE_PATTERN, Weight, WeightUnit};
 
 /// For a validated string newtype with `as_str()` and `FromStr<Err = InvalidValue>`:
 /// `Display`, serde as a plain string (parsed, so JSON input is validated), and its

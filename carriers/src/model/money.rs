@@ -232,7 +232,7 @@ super::string_newtype!(Currency, "ISO 4217 currency code", "USD");
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Money {
     /// Decimal amount, as a string in JSON (`"12.30"`).
-    #[schema(value_type = String, example = "12.30")]
+    #[schema(value_type = String, example = "12.30", pattern = "^-?[0-9]{1,15}(\\.[0-9]{1,10})?$")]
     amount: Decimal,
     /// ISO 4217 code.
     currency: Currency,

@@ -3,6 +3,11 @@ use serde::{Deserialize, Serialize};
 
 use super::InvalidValue;
 
+/// A weight or a side as a decimal string: greater than zero, below 10000 in its unit, at most 4
+/// decimals. The schema attributes of [`Weight`] and [`super::Dimensions`] spell it out (they
+/// take literals only); the hub's schema test checks they agree with this constant.
+pub const POSITIVE_MEASURE_PATTERN: &str = "^([1-9][0-9]{0,3}(\\.[0-9]{1,4})?|0?\\.([1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$";
+
 /// A unit of mass.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -33,8 +38,8 @@ impl WeightUnit {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "RawWeight")]
 pub struct Weight {
-    /// Decimal string.
-    #[schema(value_type = String, example = "2.5")]
+    /// Decimal string, greater than zero and below 10000 in `unit`, at most 4 decimals.
+    #[schema(value_type = String, example = "2.5", pattern = "^([1-9][0-9]{0,3}(\\.[0-9]{1,4})?|0?\\.([1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$")]
     value: Decimal,
     unit: WeightUnit,
 }

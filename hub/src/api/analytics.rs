@@ -53,9 +53,9 @@ pub fn period(from: &str, to: &str) -> Result<(OffsetDateTime, OffsetDateTime), 
     let day = |s: &str, field: &str| {
         parse_date(s).ok_or_else(|| ApiError::field(field, "must be a date, YYYY-MM-DD"))
     };
-    let (f, t): (Date, Date) = (day(from, "/from")?, day(to, "/to")?);
+    let (f, t): (Date, Date) = (day(from, "/query/from")?, day(to, "/query/to")?);
     if t < f {
-        return Err(ApiError::field("/to", "must not be before `from`"));
+        return Err(ApiError::field("/query/to", "must not be before `from`"));
     }
     Ok((
         f.with_time(Time::MIDNIGHT).assume_utc(),

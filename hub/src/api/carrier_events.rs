@@ -7,7 +7,7 @@
 //! account id as client id and the account's `push_secret` (in its credentials) as client
 //! secret; UPS then sends that token as `Authorization: Bearer` on each delivery.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -15,6 +15,7 @@ use shiphub_carriers::model::TrackingResult;
 use time::OffsetDateTime;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::extract::Path;
 use super::problem::{ApiError, Problem};
 use super::responses::*;
 use crate::ids::{AccountId, TenantId};

@@ -1,7 +1,7 @@
 //! `GET /v1/carriers` and `/v1/carrier-accounts`: what carriers exist, and the tenant's
 //! accounts with them. Credentials go in encrypted and never come back out.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Tenant, canonical_hash, parse_value};
+use super::extract::{IdempotencyKey, JsonBody, Path, Tenant};
 use super::idempotency::{self, Answer};
 use super::problem::ApiError;
 use super::responses::*;
@@ -74,9 +74,23 @@ pub struct AccountIn {
     /// `table_rate` accounts: the name of a rate card (`PUT /v1/rate-cards/{name}`), or a
     /// list of names; shorthand for `credentials.rate_card`.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<RateCardNames>)]
     rate_card: Option<serde_json::Value>,
 }
+
+/// `rate_card` as the schema describes it: one card name, or a list of names.
+pub struct RateCardNames;
+
+impl utoipa::PartialSchema for RateCardNames {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .item(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)))
+            .into()
+    }
+}
+impl ToSchema for RateCardNames {}
 
 #[derive(Serialize, ToSchema)]
 pub struct AccountOut {
@@ -110,9 +124,9 @@ async fn create_account(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     IdempotencyKey(key): IdempotencyKey,
-    body: JsonBody<serde_json::Value>,
+    body: JsonBody<AccountIn>,
 ) -> Response {
-    let hash = canonical_hash(&body.value);
+    let hash = body.hash();
     idempotency::run(
         &app.clone(),
         &tenant.clone(),
@@ -120,7 +134,7 @@ async fn create_account(
         "POST /v1/carrier-accounts",
         &hash,
         |owned| async move {
-            let input: AccountIn = parse_value(body.value)?;
+            let input = body.value;
             let entry = app.carriers.entry(&input.carrier).ok_or_else(|| {
                 let known: Vec<_> = app
                     .carriers

@@ -67,7 +67,7 @@ async fn list_events(
         .as_deref()
         .map(|c| {
             EventId::parse(c)
-                .ok_or_else(|| ApiError::field("/cursor", "not a cursor from this API"))
+                .ok_or_else(|| ApiError::field("/query/cursor", "not a cursor from this API"))
         })
         .transpose()?;
     let events = app

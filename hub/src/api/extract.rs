@@ -1,12 +1,19 @@
-//! Request extractors: the tenant behind a Bearer key, JSON bodies whose errors name the field
-//! (JSON pointer), and the `Idempotency-Key` header.
+//! Request extractors: the tenant behind a Bearer key, JSON bodies checked against their
+//! operation's published schema (every error at once, each naming its field), query strings
+//! and path segments whose errors are problem+json too, and the `Idempotency-Key` header.
+//!
+//! Pointers: a body field is a JSON pointer into the body (`/to/postal_code`); the other
+//! inputs are prefixed with where they came from: `/query/limit`, `/path/id`,
+//! `/headers/Idempotency-Key`. Every string anywhere in a request is refused with a 422 when it
+//! holds a control character (see [`super::schema::NO_CONTROL_PATTERN`]), before any work.
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::{header, request::Parts};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, RawPathParams, Request};
+use axum::http::{HeaderMap, header, request::Parts};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use super::problem::{ApiError, FieldProblem};
+use super::schema::control_problem;
 use crate::crypto::hash_api_key;
 use crate::ids::TenantId;
 use crate::state::AppState;
@@ -48,24 +55,6 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// Query parameters parsed into `T`; a misfit is a 422 problem naming the parameter
-/// (`/limit`), where axum's own `Query` answers a `text/plain` 400.
-pub struct Query<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let query = parts.uri.query().unwrap_or_default();
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(de)
-            .map(Query)
-            .map_err(|e| {
-                let path = pointer(e.path());
-                ApiError::Validation(vec![field_problem(path, &e.inner().to_string())])
-            })
-    }
-}
-
 /// `Idempotency-Key` header, when sent.
 #[derive(Clone, Debug)]
 pub struct IdempotencyKey(pub Option<String>);
@@ -78,7 +67,9 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
         };
         let key = v
             .to_str()
-            .map_err(|_| ApiError::field("/headers/Idempotency-Key", "must be visible ASCII"))?
+            .ok()
+            .filter(|k| !k.chars().any(char::is_control))
+            .ok_or_else(|| ApiError::field("/headers/Idempotency-Key", "must be visible ASCII"))?
             .trim();
         if key.is_empty() || key.len() > 255 {
             return Err(ApiError::field(
@@ -90,9 +81,20 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     }
 }
 
-/// A JSON body parsed into `T`; a malformed body is a 400, a misfit a 422 naming the field.
+/// A JSON body checked against the schema its operation publishes (every misfit at once, a
+/// 422 naming each field), then parsed into `T` (what only code checks: a 422 naming the
+/// field). Malformed JSON is a 400; another media type a 415; too large a body a 413.
 pub struct JsonBody<T> {
     pub value: T,
+    /// The body as sent, for the idempotency hash.
+    pub raw: serde_json::Value,
+}
+
+impl<T> JsonBody<T> {
+    /// The body's canonical hash (see [`canonical_hash`]).
+    pub fn hash(&self) -> String {
+        canonical_hash(&self.raw)
+    }
 }
 
 /// A hash of a body's canonical form (keys sorted, whitespace dropped), so that an idempotent
@@ -103,35 +105,128 @@ pub fn canonical_hash(value: &serde_json::Value) -> String {
     ))
 }
 
+/// Whether the request says `application/json`, in UTF-8 (the only charset JSON has, RFC 8259
+/// section 8.1): `application/json` or `application/json; charset=utf-8`, case-insensitive.
+pub fn is_json_utf8(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let mut parts = ct.split(';');
+    if !parts
+        .next()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+    {
+        return false;
+    }
+    parts.all(|param| match param.split_once('=') {
+        Some((name, value)) if name.trim().eq_ignore_ascii_case("charset") => {
+            let v = value.trim().trim_matches('"');
+            v.eq_ignore_ascii_case("utf-8") || v.eq_ignore_ascii_case("utf8")
+        }
+        // Other parameters mean nothing to JSON; an empty one is a stray `;`.
+        Some(_) => true,
+        None => param.trim().is_empty(),
+    })
+}
+
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| {
-                ct.starts_with("application/json")
-                    || (ct.starts_with("application/") && ct.contains("+json"))
-            });
-        if !json {
+        if !is_json_utf8(req.headers()) {
             return Err(ApiError::UnsupportedMedia);
         }
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|p| p.as_str().to_string());
+        let method = req.method().clone();
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| {
                 if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::TooLarge
+                    ApiError::TooLarge(super::BODY_LIMIT as u64)
                 } else {
                     ApiError::Malformed(e.body_text())
                 }
             })?;
-        parse_json(&bytes)
+        // Syntax first, so a malformed body is a 400 and never a field error.
+        let raw: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| ApiError::Malformed(e.to_string()))?;
+        if let Some(route) = route {
+            super::schema::check_body(&method, &route, &raw)?;
+        }
+        Ok(JsonBody {
+            value: parse_value(raw.clone())?,
+            raw,
+        })
     }
 }
 
+/// Query parameters parsed into `T`: a parameter that is missing, malformed, out of range or
+/// holds a control character is a 422 pointing at `/query/<name>`.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let pairs = url::form_urlencoded::parse(query.as_bytes());
+        let controls: Vec<FieldProblem> = pairs
+            .filter_map(|(k, v)| {
+                let pointer = format!("/query/{}", escape(&k));
+                control_problem(&pointer, &k).or_else(|| control_problem(&pointer, &v))
+            })
+            .collect();
+        if !controls.is_empty() {
+            return Err(ApiError::Validation(controls));
+        }
+        serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs))
+            .map(Query)
+            .map_err(|e| {
+                let path = format!("/query{}", pointer(e.path()));
+                let mut problem = field_problem(path, &e.inner().to_string());
+                // serde_urlencoded names no field for a value that is not a number.
+                if problem.pointer == "/query" {
+                    problem.pointer = "/query/".into();
+                }
+                ApiError::Validation(vec![problem])
+            })
+    }
+}
+
+/// Path parameters parsed into `T`; a segment with a control character (`%00`) or that does not
+/// fit is a 422 pointing at `/path/<name>`, before any handler looks it up.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let raw = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::field("/path", e.body_text()))?;
+        let controls: Vec<FieldProblem> = raw
+            .iter()
+            .filter_map(|(k, v)| control_problem(&format!("/path/{}", escape(k)), v))
+            .collect();
+        if !controls.is_empty() {
+            return Err(ApiError::Validation(controls));
+        }
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e| ApiError::field("/path", e.body_text()))
+    }
+}
+
+fn escape(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
+}
+
+/// Parses a JSON document into `T` without a schema (bodies of the CLI and of tests).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<JsonBody<T>, ApiError> {
-    // Syntax first, so a malformed body is a 400 and never a field error.
     let raw: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| ApiError::Malformed(e.to_string()))?;
     // Every body is an object; serde would read a struct from an array (`[null, null]`) too.
@@ -139,7 +234,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<JsonBody<T>, ApiE
         return Err(ApiError::field("/", "must be a JSON object"));
     }
     Ok(JsonBody {
-        value: parse_value(raw)?,
+        value: parse_value(raw.clone())?,
+        raw,
     })
 }
 
@@ -246,6 +342,72 @@ mod tests {
             parse_json::<RateRequest>(b"{\"from\":"),
             Err(ApiError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn only_json_in_utf8_is_json() {
+        let ok = |ct: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::CONTENT_TYPE, ct.parse().unwrap());
+            is_json_utf8(&h)
+        };
+        for yes in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            "application/json;charset=\"UTF-8\"",
+            "application/json; charset=utf8",
+            "application/json;",
+        ] {
+            assert!(ok(yes), "{yes}");
+        }
+        for no in [
+            "application/json; charset=latin1",
+            "application/json; charset=utf-16",
+            "application/jsonx",
+            "application/merge-patch+json",
+            "text/json",
+            "text/plain",
+            "",
+        ] {
+            assert!(!ok(no), "{no}");
+        }
+        assert!(!is_json_utf8(&HeaderMap::new()));
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Params {
+        to: String,
+        limit: Option<u32>,
+        format: Option<shiphub_carriers::model::LabelFormat>,
+    }
+
+    async fn query(uri: &str) -> Result<Params, Vec<FieldProblem>> {
+        let (mut parts, _) = axum::http::Request::builder()
+            .uri(uri)
+            .body(())
+            .unwrap()
+            .into_parts();
+        match Query::<Params>::from_request_parts(&mut parts, &()).await {
+            Ok(Query(p)) => Ok(p),
+            Err(ApiError::Validation(v)) => Err(v),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn query_errors_point_at_the_parameter() {
+        let at = |r: Result<Params, Vec<FieldProblem>>| r.unwrap_err()[0].pointer.clone();
+        assert_eq!(at(query("/x?limit=1").await), "/query/to");
+        assert_eq!(at(query("/x?to=a&limit=-1").await), "/query/limit");
+        let e = query("/x?to=a&format=ZPL").await.unwrap_err();
+        assert_eq!(e[0].pointer, "/query/format");
+        assert!(e[0].detail.contains("zpl"), "{e:?}");
+        assert_eq!(at(query("/x?to=a%00b").await), "/query/to");
+        assert_eq!(at(query("/x?to=a&x%01=1").await), "/query/x\u{1}");
+        let p = query("/x?to=caf%C3%A9&limit=5").await.unwrap();
+        assert_eq!((p.to.as_str(), p.limit), ("café", Some(5)));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::extract::{IdempotencyKey, JsonBody, Query, Tenant, parse_value};
+use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
 use super::idempotency::{self, Answer};
 use super::problem::{ApiError, Problem};
 use super::responses::*;
@@ -143,19 +143,22 @@ async fn format_for(
     q: &InvoiceQuery,
 ) -> Result<(String, InvoiceFormat), ApiError> {
     let code = q.carrier.as_deref().ok_or_else(|| {
-        ApiError::field("/carrier", "required: ups, fedex, dhl_express or generic")
+        ApiError::field(
+            "/query/carrier",
+            "required: ups, fedex, dhl_express or generic",
+        )
     })?;
     let format = match code {
         "ups" => InvoiceFormat::Ups,
         "fedex" => InvoiceFormat::Fedex {
             currency: Currency::from_str(q.currency.as_deref().unwrap_or("USD"))
-                .map_err(|e| ApiError::field("/currency", e.to_string()))?,
+                .map_err(|e| ApiError::field("/query/currency", e.to_string()))?,
         },
         "dhl_express" => InvoiceFormat::DhlExpress,
         "generic" => {
             let name = q.mapping.as_deref().ok_or_else(|| {
                 ApiError::field(
-                    "/mapping",
+                    "/query/mapping",
                     "required with carrier=generic: a stored mapping's name",
                 )
             })?;
@@ -163,21 +166,23 @@ async fn format_for(
                 .store
                 .invoice_mapping(tenant, name)
                 .await?
-                .ok_or_else(|| ApiError::field("/mapping", format!("no mapping named `{name}`")))?;
+                .ok_or_else(|| {
+                    ApiError::field("/query/mapping", format!("no mapping named `{name}`"))
+                })?;
             let m = ColumnMapping::from_toml(&body)
                 .map_err(|e| ApiError::Internal(format!("stored mapping {name}: {e}")))?;
             InvoiceFormat::Generic(Box::new(m))
         }
         other => {
             return Err(ApiError::field(
-                "/carrier",
+                "/query/carrier",
                 format!("`{other}`: must be ups, fedex, dhl_express or generic"),
             ));
         }
     };
     if q.currency.is_some() && code != "fedex" {
         return Err(ApiError::field(
-            "/currency",
+            "/query/currency",
             "only FedEx files need a currency",
         ));
     }
@@ -204,7 +209,7 @@ pub async fn contract_card(
     let versions = store.rate_card_versions(tenant, name).await?;
     if versions.is_empty() {
         return Err(ApiError::field(
-            "/rate_card",
+            "/query/rate_card",
             format!("no rate card named `{name}` (PUT /v1/rate-cards/{name})"),
         ));
     }
@@ -228,7 +233,7 @@ async fn spool(body: Body) -> Result<(tempfile::NamedTempFile, String, u64), Api
         let chunk = chunk.map_err(|e| ApiError::Malformed(format!("reading the body: {e}")))?;
         n += chunk.len() as u64;
         if n > INVOICE_LIMIT {
-            return Err(ApiError::TooLarge);
+            return Err(ApiError::TooLarge(INVOICE_LIMIT));
         }
         hash.update(&chunk);
         tokio::io::AsyncWriteExt::write_all(&mut out, &chunk)
@@ -491,9 +496,9 @@ async fn get_settings(
 async fn put_settings(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    body: JsonBody<serde_json::Value>,
+    body: JsonBody<AuditSettingsDoc>,
 ) -> Result<axum::Json<AuditSettingsDoc>, ApiError> {
-    let doc: AuditSettingsDoc = parse_value(body.value)?;
+    let doc = body.value;
     doc.validate()
         .map_err(|(pointer, detail)| ApiError::field(pointer, detail))?;
     for (carrier, name) in &doc.contract_cards {

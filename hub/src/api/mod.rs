@@ -16,6 +16,7 @@ pub mod problem;
 pub mod rate_cards;
 pub mod rates;
 pub mod responses;
+pub mod schema;
 pub mod shipments;
 pub mod trackers;
 pub mod webhooks;
@@ -56,7 +57,7 @@ pub struct List<T> {
 pub fn page_limit(limit: Option<u32>, default: u32) -> Result<u32, ApiError> {
     let limit = limit.unwrap_or(default);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::field("/limit", "must be between 1 and 100"));
+        return Err(ApiError::field("/query/limit", "must be between 1 and 100"));
     }
     Ok(limit)
 }
@@ -67,7 +68,9 @@ pub fn page_cursor<T>(
     parse: fn(&str) -> Option<T>,
 ) -> Result<Option<T>, ApiError> {
     cursor
-        .map(|c| parse(c).ok_or_else(|| ApiError::field("/cursor", "not a cursor from this API")))
+        .map(|c| {
+            parse(c).ok_or_else(|| ApiError::field("/query/cursor", "not a cursor from this API"))
+        })
         .transpose()
 }
 
@@ -148,9 +151,11 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The OpenAPI document the server serves (also written to `contracts/openapi.json`).
+/// The OpenAPI document the server serves (also written to `contracts/openapi.json`), with the
+/// request rules [`schema::harden`] adds; bodies are validated against this very document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = api_router().split_for_parts().1;
+    schema::harden(&mut doc);
     examples::add(&mut doc);
     doc
 }
@@ -206,6 +211,7 @@ pub fn router(state: AppState) -> Router {
 /// rate limits, deadline and body timeout, body limit, metrics.
 pub fn router_with(state: AppState, edge: Arc<edge::Edge>) -> Router {
     let (api, mut doc) = api_router().split_for_parts();
+    schema::harden(&mut doc);
     examples::add(&mut doc);
     let ready = edge.clone();
     let limits = edge::LimitState {
@@ -221,6 +227,7 @@ pub fn router_with(state: AppState, edge: Arc<edge::Edge>) -> Router {
         .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::NotFound("route") })
         .layer(middleware::from_fn(track_http))
+        .layer(middleware::from_fn(problem_for_bare_errors))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(edge, edge::deadline))
         .layer(middleware::from_fn_with_state(limits, edge::rate_limit))
@@ -260,6 +267,34 @@ async fn metrics(State(app): State<AppState>) -> Response {
             .into_response(),
         None => (StatusCode::NOT_FOUND, "metrics disabled").into_response(),
     }
+}
+
+/// Gives the answers axum makes itself a problem body: 405 (keeping its `Allow` header) and a
+/// 413 from the body limit on routes that read the raw body.
+async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let res = next.run(req).await;
+    let is_problem = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return res;
+    }
+    let problem = match res.status() {
+        StatusCode::METHOD_NOT_ALLOWED => problem::method_not_allowed(method.as_str()),
+        StatusCode::PAYLOAD_TOO_LARGE => problem::too_large(BODY_LIMIT as u64),
+        _ => return res,
+    };
+    let (parts, _) = res.into_parts();
+    let mut out = problem::problem_response(parts.status, &problem, None);
+    // Keep what axum said besides the body (`Allow` on a 405).
+    for (name, value) in &parts.headers {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
 }
 
 async fn track_http(req: Request, next: Next) -> Response {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::{StatusCode, request::Parts};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -22,7 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Query, Tenant, canonical_hash, parse_value};
+use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
 use super::idempotency::{self, Answer};
 use super::problem::{ApiError, Problem};
 use super::responses::*;
@@ -166,9 +166,9 @@ async fn create_station(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     IdempotencyKey(key): IdempotencyKey,
-    body: JsonBody<serde_json::Value>,
+    body: JsonBody<StationIn>,
 ) -> Response {
-    let hash = canonical_hash(&body.value);
+    let hash = body.hash();
     idempotency::run(
         &app.clone(),
         &tenant.clone(),
@@ -176,7 +176,7 @@ async fn create_station(
         "POST /v1/print-stations",
         &hash,
         |owned| async move {
-            let input: StationIn = parse_value(body.value)?;
+            let input = body.value;
             let name = input.name.trim();
             if name.is_empty() || name.len() > 100 {
                 return Err(ApiError::field("/name", "must be 1 to 100 characters"));
@@ -434,9 +434,9 @@ async fn create_job(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     IdempotencyKey(key): IdempotencyKey,
-    body: JsonBody<serde_json::Value>,
+    body: JsonBody<JobIn>,
 ) -> Response {
-    let hash = canonical_hash(&body.value);
+    let hash = body.hash();
     idempotency::run(
         &app.clone(),
         &tenant.clone(),
@@ -444,7 +444,7 @@ async fn create_job(
         "POST /v1/print-jobs",
         &hash,
         |owned| async move {
-            let input: JobIn = parse_value(body.value)?;
+            let input = body.value;
             let shipment_id = ShipmentId::parse(&input.shipment_id)
                 .ok_or_else(|| ApiError::field("/shipment_id", "not a shipment id"))?;
             let shipment = app
@@ -519,14 +519,15 @@ async fn list_jobs(
         .station
         .as_deref()
         .map(|s| {
-            StationId::parse(s).ok_or_else(|| ApiError::field("/station", "not a print station id"))
+            StationId::parse(s)
+                .ok_or_else(|| ApiError::field("/query/station", "not a print station id"))
         })
         .transpose()?;
     if let Some(s) = p.status.as_deref()
         && !["queued", "delivered", "printed", "failed", "expired"].contains(&s)
     {
         return Err(ApiError::field(
-            "/status",
+            "/query/status",
             "must be queued, delivered, printed, failed or expired",
         ));
     }
@@ -643,13 +644,13 @@ async fn poll_jobs(
     let wait = p.wait.unwrap_or(0);
     if wait > MAX_WAIT_SECS {
         return Err(ApiError::field(
-            "/wait",
+            "/query/wait",
             format!("must be at most {MAX_WAIT_SECS}"),
         ));
     }
     let limit = p.limit.unwrap_or(10);
     if !(1..=50).contains(&limit) {
-        return Err(ApiError::field("/limit", "must be between 1 and 50"));
+        return Err(ApiError::field("/query/limit", "must be between 1 and 50"));
     }
     let Station { tenant, station } = station;
     app.store
@@ -741,7 +742,7 @@ async fn ack_job(
     State(app): State<AppState>,
     station: Station,
     Path(id): Path<String>,
-    JsonBody { value: input }: JsonBody<AckIn>,
+    JsonBody { value: input, .. }: JsonBody<AckIn>,
 ) -> Result<axum::Json<JobOut>, ApiError> {
     if !["printed", "failed"].contains(&input.status.as_str()) {
         return Err(ApiError::field("/status", "must be `printed` or `failed`"));
@@ -810,7 +811,7 @@ const PRINTER_STATES: &[&str] = &[
 async fn report_status(
     State(app): State<AppState>,
     station: Station,
-    JsonBody { value: input }: JsonBody<PrinterStatusIn>,
+    JsonBody { value: input, .. }: JsonBody<PrinterStatusIn>,
 ) -> Result<Response, ApiError> {
     if !PRINTER_STATES.contains(&input.printer.as_str()) {
         return Err(ApiError::field(

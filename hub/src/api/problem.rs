@@ -1,5 +1,8 @@
 //! RFC 9457 problem details. Every error the API returns is `application/problem+json` with a
-//! stable `type` slug, and field-level `errors` as JSON pointers into the request body.
+//! stable `type` slug, and field-level `errors` (`pointer`, `detail`, `code`): JSON pointers into
+//! the request body, or `/query/<name>`, `/path/<name>`, `/headers/<name>` for the other parts
+//! of a request (see `extract`). The same three fields describe a carrier's field errors, in a
+//! problem and in a rate answer's `errors[]`.
 
 use std::time::Duration;
 
@@ -10,14 +13,26 @@ use shiphub_carriers::CarrierError;
 
 use crate::store::StoreError;
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldProblem {
-    /// JSON pointer into the request body (`/to/postal_code`).
+    /// JSON pointer into the request body (`/to/postal_code`), or `/query/<name>`,
+    /// `/path/<name>`, `/headers/<name>`.
     pub pointer: String,
     pub detail: String,
-    /// The carrier's own error code, when the carrier raised it.
+    /// Machine-readable reason: the JSON Schema keyword that failed (`required`,
+    /// `additionalProperties`, `maxLength`, `pattern`, …), or the carrier's own error code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+}
+
+impl From<&shiphub_carriers::FieldError> for FieldProblem {
+    fn from(f: &shiphub_carriers::FieldError) -> Self {
+        FieldProblem {
+            pointer: f.field.clone(),
+            detail: f.message.clone(),
+            code: f.carrier_code.clone(),
+        }
+    }
 }
 
 /// RFC 9457 problem document.
@@ -61,8 +76,9 @@ pub enum ApiError {
     IdempotencyKeyElsewhere(String),
     #[error("request still in progress")]
     IdempotencyInProgress,
+    /// The body is larger than the limit (bytes).
     #[error("body too large")]
-    TooLarge,
+    TooLarge(u64),
     #[error("unsupported media type")]
     UnsupportedMedia,
     #[error(transparent)]
@@ -113,7 +129,10 @@ impl ApiError {
             ApiError::Malformed(m) => (StatusCode::BAD_REQUEST, p(StatusCode::BAD_REQUEST, "malformed-request", "Malformed request body", Some(m.clone())), None),
             ApiError::Validation(errors) => {
                 let mut pr = p(StatusCode::UNPROCESSABLE_ENTITY, "validation", "The request is not valid", None);
-                pr.detail = errors.first().map(|e| format!("{}: {}", e.pointer, e.detail));
+                pr.detail = errors.first().map(|e| match errors.len() {
+                    1 => format!("{}: {}", e.pointer, e.detail),
+                    n => format!("{n} problems; the first: {}: {}", e.pointer, e.detail),
+                });
                 pr.errors = errors.clone();
                 (StatusCode::UNPROCESSABLE_ENTITY, pr, None)
             }
@@ -138,10 +157,11 @@ impl ApiError {
                 pr.retry_after = Some(1);
                 (StatusCode::CONFLICT, pr, Some(Duration::from_secs(1)))
             }
-            ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, p(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large", "Request body too large", None), None),
+            ApiError::TooLarge(limit) => (StatusCode::PAYLOAD_TOO_LARGE, too_large(*limit), None),
             ApiError::UnsupportedMedia => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                p(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Expected Content-Type: application/json", None),
+                p(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Expected Content-Type: application/json",
+                  Some("send the body as `Content-Type: application/json` (optionally `; charset=utf-8`; JSON has no other charset)".into())),
                 None,
             ),
             ApiError::Carrier(e) => carrier_problem(e),
@@ -171,6 +191,37 @@ impl ApiError {
                 (StatusCode::INTERNAL_SERVER_ERROR, pr, None)
             }
         }
+    }
+}
+
+/// The 413 problem: says the limit, so a client knows what to split or shrink.
+pub fn too_large(limit: u64) -> Problem {
+    Problem {
+        type_: "https://shiphub.dev/problems/body-too-large".into(),
+        title: "Request body too large".into(),
+        status: StatusCode::PAYLOAD_TOO_LARGE.as_u16(),
+        detail: Some(format!("the body limit is {limit} bytes")),
+        errors: vec![],
+        retryable: Some(false),
+        retry_after: None,
+        carrier: None,
+    }
+}
+
+/// The 405 problem for a request with `method` (axum adds the `Allow` header listing the
+/// methods the resource answers).
+pub fn method_not_allowed(method: &str) -> Problem {
+    Problem {
+        type_: "https://shiphub.dev/problems/method-not-allowed".into(),
+        title: "Method not allowed".into(),
+        status: StatusCode::METHOD_NOT_ALLOWED.as_u16(),
+        detail: Some(format!(
+            "this resource does not answer {method}; the Allow header lists the methods it does"
+        )),
+        errors: vec![],
+        retryable: Some(false),
+        retry_after: None,
+        carrier: None,
     }
 }
 
@@ -214,14 +265,7 @@ fn carrier_problem(e: &CarrierError) -> (StatusCode, Problem, Option<Duration>) 
         ),
     };
     let errors = match e {
-        CarrierError::Rejected { errors, .. } => errors
-            .iter()
-            .map(|f| FieldProblem {
-                pointer: f.field.clone(),
-                detail: f.message.clone(),
-                code: f.carrier_code.clone(),
-            })
-            .collect(),
+        CarrierError::Rejected { errors, .. } => errors.iter().map(FieldProblem::from).collect(),
         _ => vec![],
     };
     let problem = Problem {

@@ -3,7 +3,7 @@
 //! is a 422 whose errors name the line, column and field. Accounts use a card by name:
 //! `POST /v1/carrier-accounts {"carrier":"table_rate","name":…,"rate_card":"<name>"}`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::Tenant;
+use super::extract::{Path, Tenant};
 use super::problem::{ApiError, FieldProblem, Problem};
 use super::responses::*;
 use crate::state::AppState;

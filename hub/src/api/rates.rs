@@ -7,14 +7,15 @@ use std::time::Duration;
 use axum::extract::State;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use shiphub_carriers::model::{Quote, RateRequest};
+use shiphub_carriers::model::{Address, CustomsDeclaration, Parcel, Quote, RateRequest};
 use shiphub_carriers::{Capability, CarrierError};
+use time::Date;
 use tokio::task::JoinSet;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::extract::{JsonBody, Tenant, parse_value};
-use super::problem::ApiError;
+use super::extract::{JsonBody, Tenant};
+use super::problem::{ApiError, FieldProblem};
 use super::responses::*;
 use crate::ids::AccountId;
 use crate::state::AppState;
@@ -36,8 +37,24 @@ pub enum Strategy {
     BestValue,
 }
 
+/// The shipment to price plus rate-shopping options. Every field is spelled out (no
+/// `flatten`), so the body is closed at every level: an unknown field is a 422 naming it.
 #[derive(Deserialize, ToSchema)]
-pub struct RateOptions {
+#[serde(deny_unknown_fields)]
+pub struct RatesIn {
+    /// Origin.
+    from: Address,
+    /// Destination.
+    to: Address,
+    /// One to 50 packages.
+    #[schema(min_items = 1, max_items = 50)]
+    parcels: Vec<Parcel>,
+    /// Required when origin and destination are in different customs territories.
+    #[serde(default)]
+    customs: Option<CustomsDeclaration>,
+    /// Planned ship date; today when absent.
+    #[serde(default)]
+    ship_date: Option<Date>,
     /// Only these accounts (default: every account whose carrier can rate).
     #[serde(default)]
     carrier_accounts: Option<Vec<String>>,
@@ -46,20 +63,10 @@ pub struct RateOptions {
     services: Option<Vec<String>>,
     #[serde(default)]
     strategy: Strategy,
-    /// How long to wait for carriers, in milliseconds (default 3000, at most 30000).
+    /// How long to wait for carriers, in milliseconds (default 3000).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 30000)]
     deadline_ms: Option<u64>,
-}
-
-/// The shipment to price plus rate-shopping options, in one flat object (as the handler
-/// reads it).
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct RatesIn {
-    #[serde(flatten)]
-    shipment: RateRequest,
-    #[serde(flatten)]
-    options: RateOptions,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -70,6 +77,8 @@ pub struct QuoteOut {
     quote: Quote,
 }
 
+/// One account that gave no quotes, in the problem-details vocabulary: `detail`, `retryable`,
+/// and field `errors` with `pointer`, `detail`, `code` (as in a 422 problem).
 #[derive(Serialize, ToSchema)]
 pub struct RateErrorOut {
     carrier_account: String,
@@ -80,7 +89,7 @@ pub struct RateErrorOut {
     detail: String,
     retryable: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    errors: Vec<shiphub_carriers::FieldError>,
+    errors: Vec<FieldProblem>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -95,10 +104,15 @@ pub struct RatesOut {
 async fn rate(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    body: JsonBody<serde_json::Value>,
+    JsonBody { value: options, .. }: JsonBody<RatesIn>,
 ) -> Result<axum::Json<RatesOut>, ApiError> {
-    let options: RateOptions = parse_value(body.value.clone())?;
-    let shipment: RateRequest = parse_value(body.value)?;
+    let shipment = RateRequest {
+        from: options.from,
+        to: options.to,
+        parcels: options.parcels,
+        customs: options.customs,
+        ship_date: options.ship_date,
+    };
     shipment
         .validate()
         .map_err(|e| ApiError::field(e.field, e.message))?;
@@ -171,17 +185,15 @@ async fn rate(
     while let Some(joined) = tasks.join_next().await {
         let (account, answer) =
             joined.map_err(|e| ApiError::Internal(format!("rate task: {e}")))?;
-        let err = |kind: &str,
-                   detail: String,
-                   retryable: bool,
-                   errors: Vec<shiphub_carriers::FieldError>| RateErrorOut {
-            carrier_account: account.id.to_string(),
-            carrier: account.carrier.clone(),
-            kind: kind.to_string(),
-            detail,
-            retryable,
-            errors,
-        };
+        let err =
+            |kind: &str, detail: String, retryable: bool, errors: Vec<FieldProblem>| RateErrorOut {
+                carrier_account: account.id.to_string(),
+                carrier: account.carrier.clone(),
+                kind: kind.to_string(),
+                detail,
+                retryable,
+                errors,
+            };
         match answer {
             Err(_) => errors.push(err(
                 "deadline",
@@ -191,7 +203,9 @@ async fn rate(
             )),
             Ok(Err(e)) => {
                 let fields = match &e {
-                    CarrierError::Rejected { errors, .. } => errors.clone(),
+                    CarrierError::Rejected { errors, .. } => {
+                        errors.iter().map(FieldProblem::from).collect()
+                    }
                     _ => vec![],
                 };
                 errors.push(err(e.kind(), e.to_string(), e.is_retryable(), fields));

@@ -3,21 +3,21 @@
 //! by `shiphub-labels` from the stored shipment, in whichever format is asked for; labels a
 //! carrier returned are stored as bytes and served in that format only.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use shiphub_carriers::model::{
-    Charge, LabelFormat, Money, RateRequest, ServiceClass, ShipRequest, TrackingNumber, Waybill,
-    WaybillRef,
+    Address, Charge, CustomsDeclaration, LabelFormat, Money, Parcel, RateRequest, ServiceClass,
+    ShipRequest, TrackingNumber, Waybill, WaybillRef,
 };
 use shiphub_carriers::{Capability, CarrierError};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Query, Tenant, canonical_hash, parse_value};
+use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
 use super::idempotency::{self, Answer};
 use super::problem::{ApiError, Problem};
 use super::responses::*;
@@ -104,30 +104,52 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_customs_document))
 }
 
+/// A purchase: the shipment as it was rated plus the choice made from its quotes. Every
+/// field is spelled out (no `flatten`), so the body is closed at every level: an unknown field
+/// anywhere is a 422 that names it, never silently a plain outbound label.
 #[derive(Deserialize, ToSchema)]
-pub struct ShipOptions {
+#[serde(deny_unknown_fields)]
+pub struct ShipmentIn {
+    /// Origin.
+    from: Address,
+    /// Destination.
+    to: Address,
+    /// One to 50 packages.
+    #[schema(min_items = 1, max_items = 50)]
+    parcels: Vec<Parcel>,
+    /// Required when origin and destination are in different customs territories.
+    #[serde(default)]
+    customs: Option<CustomsDeclaration>,
+    /// Planned ship date; today when absent.
+    #[serde(default)]
+    ship_date: Option<Date>,
     /// The carrier account to buy on (from a quote).
     carrier_account: String,
     /// Service code (from a quote).
     service: String,
     #[serde(default)]
     label_format: LabelFormat,
-    /// Your reference (order number); printed on the label.
+    /// Your reference (order number); printed on the label. At most 35 characters (UPS
+    /// `ReferenceNumber.Value`).
     #[serde(default)]
+    #[schema(max_length = 35)]
     reference: Option<String>,
     /// Print the label on this print station once bought, in the station's format.
     #[serde(default)]
     print_station: Option<String>,
 }
 
-/// A rated shipment plus the purchase choice, in one flat object (as the handler reads it).
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct ShipmentIn {
-    #[serde(flatten)]
-    shipment: RateRequest,
-    #[serde(flatten)]
-    options: ShipOptions,
+impl ShipmentIn {
+    /// The shipment part, as carriers rate and ship it.
+    fn shipment(&mut self) -> RateRequest {
+        RateRequest {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            parcels: std::mem::take(&mut self.parcels),
+            customs: self.customs.take(),
+            ship_date: self.ship_date,
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -283,12 +305,12 @@ async fn create_shipment(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     IdempotencyKey(key): IdempotencyKey,
-    body: JsonBody<serde_json::Value>,
+    body: JsonBody<ShipmentIn>,
 ) -> Response {
-    let hash = canonical_hash(&body.value);
+    let hash = body.hash();
+    let mut options = body.value;
+    let shipment = options.shipment();
     idempotency::run(&app.clone(), &tenant.clone(), key, BUY_SCOPE, &hash, |owned| async move {
-        let options: ShipOptions = parse_value(body.value.clone())?;
-        let shipment: RateRequest = parse_value(body.value)?;
         shipment.validate().map_err(|e| ApiError::field(e.field, e.message))?;
         let account_id = AccountId::parse(&options.carrier_account).ok_or_else(|| ApiError::field("/carrier_account", "not a carrier account id"))?;
         let account = app.store.get_account(&tenant, &account_id).await?.ok_or_else(|| ApiError::field("/carrier_account", "no such carrier account"))?;

@@ -2,19 +2,19 @@
 //! by `POST /v1/trackers` for parcels shipped elsewhere, the carrier detected from the
 //! number when not given. The scheduler keeps them fresh; these endpoints read them.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use shiphub_carriers::Capability;
 use shiphub_carriers::detect::{Detection, detect};
-use shiphub_carriers::model::TrackingNumber;
+use shiphub_carriers::model::{TrackingNumber, TrackingStatus};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Query, Tenant, canonical_hash, parse_value};
+use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
 use super::idempotency::{self, Answer};
 use super::problem::ApiError;
 use super::responses::*;
@@ -105,9 +105,9 @@ async fn create_tracker(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     IdempotencyKey(key): IdempotencyKey,
-    body: JsonBody<serde_json::Value>,
+    body: JsonBody<TrackerIn>,
 ) -> Response {
-    let hash = canonical_hash(&body.value);
+    let hash = body.hash();
     idempotency::run(
         &app.clone(),
         &tenant.clone(),
@@ -115,7 +115,7 @@ async fn create_tracker(
         "POST /v1/trackers",
         &hash,
         |owned| async move {
-            let input: TrackerIn = parse_value(body.value)?;
+            let input = body.value;
             let number: TrackingNumber = input.tracking_number.parse().map_err(
                 |e: shiphub_carriers::model::InvalidValue| {
                     ApiError::field("/tracking_number", e.message)
@@ -191,8 +191,9 @@ async fn get_tracker(
 
 #[derive(Deserialize, IntoParams)]
 pub struct TrackerListParams {
-    /// Only trackers in this status (`in_transit`, `delivered`, `exception`, …).
-    status: Option<String>,
+    /// Only trackers in this status.
+    #[param(inline)]
+    status: Option<TrackingStatus>,
     #[param(pattern = "^trk_[0-9a-f]{32}$")]
     cursor: Option<String>,
     /// 1 to 100 (default 20).
@@ -212,7 +213,12 @@ async fn list_trackers(
     let cursor = super::page_cursor(p.cursor.as_deref(), TrackerId::parse)?;
     let rows = app
         .store
-        .list_trackers(&tenant, p.status.as_deref(), cursor.as_ref(), limit + 1)
+        .list_trackers(
+            &tenant,
+            p.status.map(crate::store::status_name).as_deref(),
+            cursor.as_ref(),
+            limit + 1,
+        )
         .await?;
     let (rows, next_cursor) = super::split_page(rows, limit, |t| t.id.to_string());
     Ok(axum::Json(List {

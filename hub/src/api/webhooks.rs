@@ -3,7 +3,7 @@
 //! Deliveries are made by `webhooks::dispatcher`; the secret (`whsec_…`) is shown once, in
 //! the answer that created or rotated it, and stored encrypted.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Query, Tenant, canonical_hash, parse_value};
+use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
 use super::idempotency::{self, Answer};
 use super::problem::{ApiError, Problem};
 use super::responses::*;
@@ -193,9 +193,9 @@ async fn create_webhook(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     IdempotencyKey(key): IdempotencyKey,
-    body: JsonBody<serde_json::Value>,
+    body: JsonBody<WebhookIn>,
 ) -> Response {
-    let hash = canonical_hash(&body.value);
+    let hash = body.hash();
     idempotency::run(
         &app.clone(),
         &tenant.clone(),
@@ -203,7 +203,7 @@ async fn create_webhook(
         "POST /v1/webhooks",
         &hash,
         |owned| async move {
-            let input: WebhookIn = parse_value(body.value)?;
+            let input = body.value;
             let events = check_events(&input.events)?;
             let description = check_description(input.description)?;
             let url = check_url(&app, &input.url).await?;
@@ -271,10 +271,10 @@ async fn update_webhook(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
-    body: JsonBody<serde_json::Value>,
+    body: JsonBody<WebhookPatch>,
 ) -> Result<axum::Json<WebhookOut>, ApiError> {
     let mut e = load(&app, &tenant, &id).await?;
-    let patch: WebhookPatch = parse_value(body.value)?;
+    let patch = body.value;
     if let Some(url) = patch.url {
         e.url = check_url(&app, &url).await?;
     }
@@ -515,7 +515,7 @@ async fn list_deliveries(
         && !["pending", "succeeded", "failed", "cancelled"].contains(&s)
     {
         return Err(ApiError::field(
-            "/status",
+            "/query/status",
             "must be pending, succeeded, failed or cancelled",
         ));
     }
@@ -524,7 +524,7 @@ async fn list_deliveries(
         .as_deref()
         .map(|c| {
             DeliveryId::parse(c)
-                .ok_or_else(|| ApiError::field("/cursor", "not a cursor from this API"))
+                .ok_or_else(|| ApiError::field("/query/cursor", "not a cursor from this API"))
         })
         .transpose()?;
     let e = load(&app, &tenant, &id).await?;
@@ -656,14 +656,14 @@ async fn recover(
         (Some(t), None) => {
             match OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339) {
                 Ok(t) => Ok(Err(t)),
-                Err(_) => Err(ApiError::field("/since", "must be an RFC 3339 time")),
+                Err(_) => Err(ApiError::field("/query/since", "must be an RFC 3339 time")),
             }
         }
         (None, Some(e)) => EventId::parse(e)
             .map(Ok)
-            .ok_or_else(|| ApiError::field("/since_event", "not an event id")),
+            .ok_or_else(|| ApiError::field("/query/since_event", "not an event id")),
         _ => Err(ApiError::field(
-            "/since",
+            "/query/since",
             "give exactly one of `since` and `since_event`",
         )),
     };

@@ -1,0 +1,615 @@
+//! The request half of the published contract: tightens the OpenAPI document generated from the
+//! request types (closed objects, no control characters, the US address rules) and checks
+//! every JSON body against the schema its operation publishes, reporting every error at once.
+//!
+//! The document is the one rule book: `/openapi.json`, `contracts/openapi.json` and the
+//! validator all come from [`harden`]ed output of the same types the handlers deserialize, so
+//! the schema cannot promise what the server refuses (or the reverse) for structure, lengths,
+//! patterns and enums. What only code can check (a carrier account exists, a customs total)
+//! still answers 422 from the handler.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::OnceLock;
+
+use axum::http::Method;
+use jsonschema::error::ValidationErrorKind;
+use serde_json::{Value, json};
+use utoipa::openapi::schema::{AdditionalProperties, ArrayItems, Schema, SchemaType, Type};
+use utoipa::openapi::{OpenApi, RefOr};
+
+use super::problem::{ApiError, FieldProblem};
+
+/// Characters refused in every request string: the C0 controls (U+0000 breaks PostgreSQL
+/// text; no carrier takes any of them on a label or in XML), DEL and the C1 controls.
+/// `char::is_control` is exactly this set (Unicode general category Cc).
+pub const NO_CONTROL_PATTERN: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
+
+/// The `detail` for a string with a control character.
+pub const CONTROL_DETAIL: &str =
+    "must not contain control characters (U+0000 to U+001F, U+007F to U+009F)";
+
+/// The problem for a string with a control character, if it has one.
+pub fn control_problem(pointer: &str, s: &str) -> Option<FieldProblem> {
+    s.chars().any(char::is_control).then(|| FieldProblem {
+        pointer: pointer.to_string(),
+        detail: CONTROL_DETAIL.to_string(),
+        code: Some("pattern".into()),
+    })
+}
+
+/// Tightens the generated document: every object a request body or parameter can reach is
+/// closed (`additionalProperties: false`, as serde's `deny_unknown_fields` would make it),
+/// every free string a request can carry refuses control characters, and a US address must
+/// name a USPS state and a ZIP code.
+pub fn harden(doc: &mut OpenApi) {
+    let mut reachable = BTreeSet::new();
+    let mut pending: Vec<String> = vec![];
+    for item in doc.paths.paths.values_mut() {
+        for op in operations(item) {
+            if let Some(RefOr::T(body)) = op.request_body.as_mut() {
+                for content in body.content.values_mut() {
+                    if let RefOr::T(content) = content
+                        && let Some(s) = content.schema.as_mut()
+                    {
+                        tighten(s, &mut pending);
+                    }
+                }
+            }
+            for p in op.parameters.iter_mut().flatten() {
+                if let RefOr::T(p) = p
+                    && let Some(s) = p.schema.as_mut()
+                {
+                    tighten(s, &mut pending);
+                }
+            }
+        }
+    }
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    while let Some(name) = pending.pop() {
+        if !reachable.insert(name.clone()) {
+            continue;
+        }
+        if let Some(s) = components.schemas.get_mut(&name) {
+            tighten(s, &mut pending);
+        }
+    }
+    if let Some(RefOr::T(Schema::Object(address))) = components.schemas.get_mut("Address") {
+        use shiphub_carriers::model::{POSTAL_CODE_REQUIRED, US_STATES, US_ZIP_PATTERN};
+        let country_is = |codes: Value| json!({"properties": {"country": {"enum": codes}}, "required": ["country"]});
+        let rules = json!([
+            {
+                "if": country_is(json!(["US"])),
+                "then": {
+                    "required": ["state", "postal_code"],
+                    "properties": {
+                        "state": {"enum": US_STATES},
+                        "postal_code": {"type": "string", "pattern": US_ZIP_PATTERN},
+                    },
+                },
+            },
+            {
+                "if": country_is(json!(POSTAL_CODE_REQUIRED)),
+                "then": {"required": ["postal_code"], "properties": {"postal_code": {"type": "string"}}},
+            },
+        ]);
+        address
+            .extensions
+            .get_or_insert_with(Default::default)
+            .insert("allOf".into(), rules);
+    }
+    // Only assigned codes: a generated `XX` is not a valid request.
+    if let Some(RefOr::T(Schema::Object(country))) = components.schemas.get_mut("CountryCode") {
+        country.enum_values = Some(
+            shiphub_carriers::model::CountryCode::assigned()
+                .map(Value::from)
+                .collect(),
+        );
+        country.pattern = None;
+    }
+}
+
+fn operations(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        item.get.as_mut(),
+        item.put.as_mut(),
+        item.post.as_mut(),
+        item.delete.as_mut(),
+        item.patch.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// Closes objects and fences strings in one schema; queues the components it refers to.
+fn tighten(s: &mut RefOr<Schema>, pending: &mut Vec<String>) {
+    let schema = match s {
+        RefOr::Ref(r) => {
+            if let Some(name) = r.ref_location.strip_prefix("#/components/schemas/") {
+                pending.push(name.to_string());
+            }
+            return;
+        }
+        RefOr::T(schema) => schema,
+    };
+    match schema {
+        Schema::Object(o) => {
+            let is = |t: Type| match &o.schema_type {
+                SchemaType::Type(x) => *x == t,
+                SchemaType::Array(xs) => xs.contains(&t),
+                SchemaType::AnyValue => false,
+            };
+            if is(Type::Object) && !o.properties.is_empty() && o.additional_properties.is_none() {
+                o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+            }
+            if is(Type::String)
+                && o.pattern.is_none()
+                && o.enum_values.is_none()
+                && o.format.is_none()
+            {
+                o.pattern = Some(NO_CONTROL_PATTERN.to_string());
+            }
+            for p in o.properties.values_mut() {
+                tighten(p, pending);
+            }
+            if let Some(ap) = o.additional_properties.as_mut()
+                && let AdditionalProperties::RefOr(r) = ap.as_mut()
+            {
+                tighten(r, pending);
+            }
+        }
+        Schema::Array(a) => {
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                tighten(items, pending);
+            }
+        }
+        Schema::OneOf(x) => x.items.iter_mut().for_each(|i| tighten(i, pending)),
+        Schema::AllOf(x) => x.items.iter_mut().for_each(|i| tighten(i, pending)),
+        Schema::AnyOf(x) => x.items.iter_mut().for_each(|i| tighten(i, pending)),
+        _ => {}
+    }
+}
+
+/// Compiled request-body schemas by (method, route as axum matched it).
+struct Validators {
+    /// Each body schema as compiled (components included), for naming the known fields.
+    by_operation: HashMap<(Method, String), (jsonschema::Validator, Value)>,
+}
+
+fn validators() -> &'static Validators {
+    static V: OnceLock<Validators> = OnceLock::new();
+    V.get_or_init(|| {
+        let doc = serde_json::to_value(super::openapi()).expect("the document serializes");
+        let mut by_operation = HashMap::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let Ok(method) = method.to_ascii_uppercase().parse::<Method>() else {
+                    continue;
+                };
+                let Some(schema) = op
+                    .pointer("/requestBody/content/application~1json/schema")
+                    .and_then(Value::as_object)
+                else {
+                    continue;
+                };
+                let mut root = schema.clone();
+                root.insert("components".into(), doc["components"].clone());
+                let root = Value::Object(root);
+                let validator = jsonschema::draft202012::new(&root)
+                    .unwrap_or_else(|e| panic!("request schema of {method} {path}: {e}"));
+                by_operation.insert((method, path.clone()), (validator, root));
+            }
+        }
+        Validators { by_operation }
+    })
+}
+
+/// Checks a JSON body against the schema `method route` publishes; every error, with pointers.
+pub fn check_body(method: &Method, route: &str, body: &Value) -> Result<(), ApiError> {
+    let mut out = vec![];
+    if let Some((validator, root)) = validators()
+        .by_operation
+        .get(&(method.clone(), route.to_string()))
+    {
+        for e in validator.iter_errors(body) {
+            problems(&e, root, &mut out);
+        }
+    }
+    // Free-form parts (carrier credentials and settings) have no string schema to carry the
+    // rule; every string and key of every body is checked here as well.
+    let mut raw = vec![];
+    controls(body, &mut String::new(), &mut raw);
+    raw.retain(|c| !out.iter().any(|p| p.pointer == c.pointer));
+    out.extend(raw);
+    if out.is_empty() {
+        return Ok(());
+    }
+    // One answer per place and reason: composite schemas can report the same miss twice.
+    let mut seen = BTreeSet::new();
+    out.retain(|p| seen.insert((p.pointer.clone(), p.detail.clone())));
+    Err(ApiError::Validation(out))
+}
+
+/// Whether the operation has a JSON body schema (for the test that every body is checked).
+#[cfg(test)]
+pub fn has_body_schema(method: &Method, route: &str) -> bool {
+    validators()
+        .by_operation
+        .contains_key(&(method.clone(), route.to_string()))
+}
+
+fn problems(e: &jsonschema::ValidationError<'_>, doc: &Value, out: &mut Vec<FieldProblem>) {
+    let at = e.instance_path().as_str().to_string();
+    let keyword = e.kind().keyword().to_string();
+    let push = |out: &mut Vec<FieldProblem>, pointer: String, detail: String| {
+        out.push(FieldProblem {
+            pointer: if pointer.is_empty() {
+                "/".into()
+            } else {
+                pointer
+            },
+            detail,
+            code: Some(keyword.clone()),
+        })
+    };
+    match e.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let known = known_fields(doc, e.schema_path().as_str());
+            for name in unexpected {
+                let detail = if known.is_empty() {
+                    "unknown field".to_string()
+                } else {
+                    format!("unknown field; known fields: {}", known.join(", "))
+                };
+                push(out, format!("{at}/{}", escape(name)), detail);
+            }
+        }
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            push(out, format!("{at}/{}", escape(name)), "is required".into());
+        }
+        ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
+            // `Option<T>` is `oneOf: [null, T]`: report why the value is not a T, not that it
+            // is not null either.
+            let real: Vec<_> = context
+                .iter()
+                .filter(|branch| {
+                    !(branch.len() == 1
+                        && matches!(branch[0].kind(), ValidationErrorKind::Type { .. })
+                        && branch[0].instance_path().as_str() == at)
+                })
+                .collect();
+            if let [branch] = real.as_slice() {
+                for sub in branch.iter() {
+                    problems(sub, doc, out);
+                }
+            } else {
+                push(out, at, "does not match any allowed form".into());
+            }
+        }
+        ValidationErrorKind::Pattern { pattern } if pattern == NO_CONTROL_PATTERN => {
+            push(out, at, CONTROL_DETAIL.into())
+        }
+        ValidationErrorKind::Pattern { pattern } => {
+            let detail = match pattern.as_str() {
+                shiphub_carriers::model::US_ZIP_PATTERN => {
+                    "a US ZIP code is 12345 or 12345-6789".to_string()
+                }
+                shiphub_carriers::model::POSITIVE_MEASURE_PATTERN => {
+                    "must be a decimal string greater than 0 and below 10000, at most 4 decimals"
+                        .to_string()
+                }
+                shiphub_carriers::model::TEXT_PATTERN => {
+                    "must not be blank nor hold control characters".to_string()
+                }
+                _ => format!("must match the pattern `{pattern}`"),
+            };
+            push(out, at, detail)
+        }
+        ValidationErrorKind::MaxLength { limit } => {
+            push(out, at, format!("must be at most {limit} characters"))
+        }
+        ValidationErrorKind::MinLength { limit } => {
+            push(out, at, format!("must be at least {limit} characters"))
+        }
+        ValidationErrorKind::MaxItems { limit } => {
+            push(out, at, format!("must have at most {limit} items"))
+        }
+        ValidationErrorKind::MinItems { limit } => {
+            push(out, at, format!("must have at least {limit} items"))
+        }
+        ValidationErrorKind::Maximum { limit } => push(out, at, format!("must be at most {limit}")),
+        ValidationErrorKind::Minimum { limit } => {
+            push(out, at, format!("must be at least {limit}"))
+        }
+        ValidationErrorKind::Enum { options } => {
+            let list: Vec<String> = options
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|o| o.as_str().map_or_else(|| o.to_string(), str::to_string))
+                .collect();
+            push(out, at, format!("must be one of: {}", list.join(", ")))
+        }
+        ValidationErrorKind::Type { kind } => {
+            push(out, at, format!("must be of type {}", type_name(kind)))
+        }
+        _ => push(out, at, e.to_string()),
+    }
+}
+
+/// Control characters anywhere in a JSON value (keys too), by pointer.
+fn controls(v: &Value, at: &mut String, out: &mut Vec<FieldProblem>) {
+    match v {
+        Value::String(s) => out.extend(control_problem(at, s)),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = at.len();
+                at.push_str(&format!("/{i}"));
+                controls(item, at, out);
+                at.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&escape(k));
+                out.extend(control_problem(at, k));
+                controls(item, at, out);
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn type_name(kind: &jsonschema::error::TypeKind) -> String {
+    match kind {
+        jsonschema::error::TypeKind::Single(t) => t.to_string(),
+        jsonschema::error::TypeKind::Multiple(ts) => {
+            let names: Vec<String> = ts.iter().map(|t| t.to_string()).collect();
+            names.join(" or ")
+        }
+    }
+}
+
+fn escape(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
+}
+
+/// The property names of the object schema whose `additionalProperties` failed, found by
+/// walking the keyword location through the document (following `$ref`s).
+fn known_fields(doc: &Value, keyword_location: &str) -> Vec<String> {
+    let Some(parent) = keyword_location.strip_suffix("/additionalProperties") else {
+        return vec![];
+    };
+    let mut node = doc;
+    for seg in parent.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        if seg == "$ref" {
+            let Some(target) = node
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix('#'))
+                .and_then(|p| doc.pointer(p))
+            else {
+                return vec![];
+            };
+            node = target;
+            continue;
+        }
+        let next = match node {
+            Value::Object(m) => m.get(&seg),
+            Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get(i)),
+            _ => None,
+        };
+        let Some(next) = next else {
+            return vec![];
+        };
+        node = next;
+    }
+    node.get("properties")
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems_of(method: Method, route: &str, body: Value) -> Vec<FieldProblem> {
+        match check_body(&method, route, &body) {
+            Ok(()) => vec![],
+            Err(ApiError::Validation(v)) => v,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    fn purchase() -> Value {
+        json!({"from":{"name":"S","street":["1 A St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US"},
+               "to":{"name":"R","street":["1 Market St"],"city":"SF","state":"CA","postal_code":"94105","country":"US"},
+               "parcels":[{"weight":{"value":"2.5","unit":"kg"}}],
+               "carrier_account":"car_1","service":"standard"})
+    }
+
+    /// Every object a JSON body can hold, by JSON path, with its schema resolved.
+    fn objects<'a>(doc: &'a Value, s: &'a Value, at: String, out: &mut Vec<(String, &'a Value)>) {
+        if out.len() > 5000 {
+            return;
+        }
+        let s = match s.get("$ref").and_then(Value::as_str) {
+            Some(r) => doc
+                .pointer(r.trim_start_matches('#'))
+                .expect("ref resolves"),
+            None => s,
+        };
+        if let Some(props) = s.get("properties").and_then(Value::as_object) {
+            out.push((at.clone(), s));
+            for (k, v) in props {
+                objects(doc, v, format!("{at}/{k}"), out);
+            }
+        }
+        for key in ["oneOf", "anyOf", "allOf"] {
+            for v in s.get(key).and_then(Value::as_array).into_iter().flatten() {
+                objects(doc, v, at.clone(), out);
+            }
+        }
+        if let Some(items) = s.get("items") {
+            objects(doc, items, format!("{at}/0"), out);
+        }
+    }
+
+    #[test]
+    fn every_json_body_is_checked_and_closed_at_every_level() {
+        let doc = serde_json::to_value(crate::api::openapi()).unwrap();
+        let mut bodies = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let Some(schema) = op.pointer("/requestBody/content/application~1json/schema")
+                else {
+                    continue;
+                };
+                bodies += 1;
+                let m: Method = method.to_ascii_uppercase().parse().unwrap();
+                assert!(has_body_schema(&m, path), "{method} {path}");
+                let mut found = vec![];
+                objects(&doc, schema, String::new(), &mut found);
+                for (at, o) in found {
+                    assert_eq!(
+                        o.get("additionalProperties"),
+                        Some(&json!(false)),
+                        "{method} {path} at `{at}` is open: {o}"
+                    );
+                }
+            }
+        }
+        assert!(bodies >= 10, "{bodies} JSON bodies");
+    }
+
+    #[test]
+    fn a_purchase_reports_every_error_at_once_and_names_the_known_fields() {
+        assert_eq!(
+            problems_of(Method::POST, "/v1/shipments", purchase()),
+            vec![]
+        );
+        let mut body = purchase();
+        body["is_return"] = json!(true);
+        body["options"] = json!({"signature": "adult"});
+        body["to"]["apartment"] = json!("4B");
+        body["to"]["postal_code"] = json!("9410");
+        body["from"]["state"] = json!("XX");
+        body["from"]["name"] = json!("N".repeat(36));
+        body["parcels"][0]["weight"]["value"] = json!("0");
+        body["reference"] = json!("ok\u{0}");
+        let got = problems_of(Method::POST, "/v1/shipments", body);
+        let at = |p: &str| {
+            got.iter()
+                .find(|x| x.pointer == p)
+                .unwrap_or_else(|| panic!("nothing at {p}: {got:?}"))
+        };
+        assert!(at("/is_return").detail.contains("carrier_account"));
+        assert_eq!(
+            at("/is_return").code.as_deref(),
+            Some("additionalProperties")
+        );
+        assert!(at("/options").detail.starts_with("unknown field"));
+        assert!(at("/to/apartment").detail.contains("postal_code"));
+        assert_eq!(
+            at("/to/postal_code").detail,
+            "a US ZIP code is 12345 or 12345-6789"
+        );
+        assert!(
+            at("/parcels/0/weight/value")
+                .detail
+                .contains("greater than 0")
+        );
+        assert!(at("/from/state").detail.contains("GA"));
+        assert_eq!(at("/from/name").detail, "must be at most 35 characters");
+        at("/parcels/0/weight/value");
+        assert_eq!(at("/reference").detail, CONTROL_DETAIL);
+        assert_eq!(got.len(), 8, "{got:?}");
+    }
+
+    #[test]
+    fn a_nested_optional_object_reports_its_own_fields() {
+        let mut body = purchase();
+        body["customs"] =
+            json!({"incoterm": "DAP", "content_type": "gift", "items": [], "colour": 1});
+        let got = problems_of(Method::POST, "/v1/shipments", body);
+        assert!(
+            got.iter().any(|p| p.pointer == "/customs/colour"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_free_form_parts_and_keys() {
+        let body =
+            json!({"carrier": "sandbox", "name": "n", "credentials": {"a\u{1}": ["x\u{9f}"]}});
+        let got = problems_of(Method::POST, "/v1/carrier-accounts", body);
+        let pointers: Vec<&str> = got.iter().map(|p| p.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            ["/credentials/a\u{1}", "/credentials/a\u{1}/0"],
+            "{got:?}"
+        );
+        assert!(control_problem("/x", "tab\there").is_some());
+        assert!(control_problem("/x", "Zoë 東京 ✓").is_none());
+    }
+
+    #[test]
+    fn the_weight_pattern_accepts_exactly_the_positive_weights_below_ten_thousand() {
+        use rust_decimal::Decimal;
+        let doc = serde_json::to_value(crate::api::openapi()).unwrap();
+        let pattern = doc["components"]["schemas"]["Weight"]["properties"]["value"]["pattern"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(pattern, shiphub_carriers::model::POSITIVE_MEASURE_PATTERN);
+        let address = &doc["components"]["schemas"]["Address"]["properties"];
+        for field in ["name", "city"] {
+            assert_eq!(
+                address[field]["pattern"],
+                shiphub_carriers::model::TEXT_PATTERN
+            );
+        }
+        for side in ["length", "width", "height"] {
+            assert_eq!(
+                doc["components"]["schemas"]["Dimensions"]["properties"][side]["pattern"],
+                pattern
+            );
+        }
+        let v =
+            jsonschema::draft202012::new(&json!({"type": "string", "pattern": pattern})).unwrap();
+        let accepted = [
+            "1",
+            "2.5",
+            "0.25",
+            ".5",
+            "0.0625",
+            "9999.9999",
+            "0.0001",
+            "10",
+            "100.1",
+        ];
+        let refused = [
+            "0", "0.0", "-1", "1e3", "10000", "1.23456", "", ".", "1.", " 1", "0.00001", "01",
+            "abc",
+        ];
+        for s in accepted {
+            assert!(v.is_valid(&json!(s)), "{s}");
+            // What the schema lets through, the type takes: a positive weight.
+            let w: shiphub_carriers::model::Weight =
+                serde_json::from_value(json!({"value": s, "unit": "kg"})).unwrap();
+            assert!(w.value() > Decimal::ZERO, "{s}");
+        }
+        for s in refused {
+            assert!(!v.is_valid(&json!(s)), "{s}");
+        }
+    }
+}
