@@ -358,6 +358,9 @@ pub(super) fn rate_rank(rate_type: Option<&str>) -> u8 {
     let t = rate_type.unwrap_or_default();
     let preferred = t.starts_with("PREFERRED");
     let base = match t {
+        // `PREFERRED_CURRENCY` (and bare `PREFERRED`) is the account rate converted to the
+        // preferred currency, as FedEx's own rating samples pair it with `ACCOUNT`.
+        "PREFERRED" | "PREFERRED_CURRENCY" => 0,
         t if t.contains("ACCOUNT") || t.contains("NEGOTIATED") || t.contains("INCENTIVE") => 0,
         t if t.contains("LIST") => 1,
         _ => 4,

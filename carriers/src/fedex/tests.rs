@@ -121,8 +121,9 @@ fn rate_international_sends_customs_with_sender_paying_duties_under_ddp() {
 /// `rate/ca_to_us_two_currencies.*` (hand-written; shape of the `rate-api.json` response
 /// example in `../shared/carriers/fedex/openapi/`, whose `FEDEX_GROUND` reply carries an
 /// `ACCOUNT` rate in CAD next to a `PREFERRED_INCENTIVE` one): a Canadian shipper on a
-/// USD-billed account. International Priority comes back as a `PREFERRED_ACCOUNT_SHIPMENT`
-/// conversion to CAD listed first and the billed `ACCOUNT` rate in USD; Ground only in CAD.
+/// USD-billed account. International Priority comes back as a `PREFERRED_CURRENCY`
+/// conversion to CAD listed first (the top-level rate type FedEx's own rating samples pair
+/// with `ACCOUNT`; `PREFERRED_ACCOUNT_*` is a package/shipment-level type) and the billed `ACCOUNT` rate in USD; Ground only in CAD.
 #[test]
 fn rate_keeps_the_currency_each_service_is_billed_in_and_asks_for_the_shippers() {
     let req: RateRequest = typed("rate/ca_to_us_two_currencies.input");
@@ -157,7 +158,7 @@ fn rate_keeps_the_currency_each_service_is_billed_in_and_asks_for_the_shippers()
         quotes[0]
             .notes
             .iter()
-            .any(|n| n.contains("PREFERRED_ACCOUNT_SHIPMENT") && n.contains("90.08 CAD")),
+            .any(|n| n.contains("PREFERRED_CURRENCY") && n.contains("90.08 CAD")),
         "{:?}",
         quotes[0].notes
     );

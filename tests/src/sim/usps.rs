@@ -656,7 +656,12 @@ async fn options(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Res
         };
         let single = Priced {
             class,
-            indicator: "SP",
+            // USPS files Priority Mail Express single-piece under `PA` (its price examples).
+            indicator: if *class == "PRIORITY_MAIL_EXPRESS" {
+                "PA"
+            } else {
+                "SP"
+            },
             description: format!("{} Single-piece", title(class)),
             price: amount,
             fees: if international {
@@ -908,10 +913,12 @@ fn read_label(api: &str, body: &Value, international: bool) -> Result<LabelAsk, 
             "packageDescription.mailClass",
         ));
     }
-    if p["rateIndicator"] != "SP" {
+    if p["rateIndicator"] != "SP"
+        && !(class == "PRIORITY_MAIL_EXPRESS" && p["rateIndicator"] == "PA")
+    {
         return Err(bad(
             "160004",
-            "the simulator sells single-piece (SP) labels only",
+            "the simulator sells single-piece (SP, or PA for Priority Mail Express) labels only",
             "packageDescription.rateIndicator",
         ));
     }
