@@ -241,28 +241,32 @@ impl EdgeArgs {
     }
 }
 
+/// What `serve` is started with.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (printed on start).
+    #[arg(long, env = "SHIPHUB_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub print: PrintArgs,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
+    #[command(flatten)]
+    pub outbound: crate::outbound::OutboundArgs,
+    #[command(flatten)]
+    pub tracking: TrackingArgs,
+    #[command(flatten)]
+    pub edge: EdgeArgs,
+    #[command(flatten)]
+    pub idempotency: IdempotencyArgs,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the HTTP server (migrates the database first).
-    Serve {
-        /// Address to listen on; port 0 picks a free port (printed on start).
-        #[arg(long, env = "SHIPHUB_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-        #[command(flatten)]
-        db: DbArgs,
-        #[command(flatten)]
-        print: PrintArgs,
-        #[command(flatten)]
-        webhooks: WebhookArgs,
-        #[command(flatten)]
-        outbound: crate::outbound::OutboundArgs,
-        #[command(flatten)]
-        tracking: TrackingArgs,
-        #[command(flatten)]
-        edge: EdgeArgs,
-        #[command(flatten)]
-        idempotency: IdempotencyArgs,
-    },
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -360,28 +364,7 @@ pub enum TenantCommand {
 
 pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
     match cli.command {
-        Command::Serve {
-            listen,
-            db,
-            print,
-            webhooks,
-            outbound,
-            tracking,
-            edge,
-            idempotency,
-        } => {
-            serve(
-                listen,
-                &db.database_url,
-                print,
-                webhooks,
-                outbound,
-                tracking,
-                edge,
-                idempotency,
-            )
-            .await
-        }
+        Command::Serve(args) => serve(*args).await,
         Command::Migrate { db } => {
             open_store(&db.database_url).await?;
             eprintln!("migrations applied");
@@ -701,15 +684,18 @@ pub fn build_state(store: Store, master_key: MasterKey) -> AppState {
 }
 
 async fn serve(
-    listen: SocketAddr,
-    url: &str,
-    print: PrintArgs,
-    webhooks: WebhookArgs,
-    outbound: crate::outbound::OutboundArgs,
-    tracking: TrackingArgs,
-    edge: EdgeArgs,
-    idempotency: IdempotencyArgs,
+    ServeArgs {
+        listen,
+        db,
+        print,
+        webhooks,
+        outbound,
+        tracking,
+        edge,
+        idempotency,
+    }: ServeArgs,
 ) -> anyhow_like::Result<()> {
+    let url = db.database_url.as_str();
     let webhook_settings = webhooks.settings(outbound.dev_loopback())?;
     let carrier_policy = outbound.carrier_policy()?;
     let (server_settings, edge) = edge.settings()?;
