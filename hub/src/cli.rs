@@ -503,7 +503,8 @@ pub fn problem_text(e: &crate::api::problem::ApiError) -> String {
         out = format!("{out}: {d}");
     }
     for f in &p.errors {
-        let name = match f.pointer.strip_prefix('/') {
+        // A query parameter (`/query/to`) is the command's flag of the same name.
+        let name = match f.pointer.strip_prefix("/query/") {
             Some(param) if !param.is_empty() && !param.contains('/') => {
                 format!("--{}", param.replace('_', "-"))
             }

@@ -153,7 +153,18 @@ fn free_port() -> u16 {
 
 // --- the agent process ----------------------------------------------------------------------
 
-struct AgentProc(Child);
+/// A running agent and the lines it logged.
+struct AgentProc(Child, Arc<Mutex<Vec<String>>>);
+
+impl AgentProc {
+    /// Jobs the agent itself has received (journaled). The hub marks a job delivered when it
+    /// answers the long poll, before the agent has the answer: a kill in between leaves the job
+    /// to the hub's redelivery a minute later, so tests that kill wait for the agent's side.
+    fn received(&self) -> usize {
+        let lines = self.1.lock().unwrap();
+        lines.iter().filter(|l| l.contains("job received")).count()
+    }
+}
 
 impl Drop for AgentProc {
     fn drop(&mut self) {
@@ -182,12 +193,15 @@ fn agent(hub: &str, token: &str, port: u16, journal: &std::path::Path) -> AgentP
         .spawn()
         .expect("spawn shiphub-print-agent");
     let stderr = child.stderr.take().unwrap();
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let kept = lines.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             eprintln!("[agent] {line}");
+            kept.lock().unwrap().push(line);
         }
     });
-    AgentProc(child)
+    AgentProc(child, lines)
 }
 
 // --- the hub's API ----------------------------------------------------------------------------
@@ -422,10 +436,14 @@ async fn jobs_held_by_the_agent_print_during_a_hub_outage_and_acks_arrive_after(
     // hub goes down.
     printer.with(|s| s.hold_at = Some(1));
     let journal = tempfile::tempdir().unwrap();
-    let _agent = agent(&hub.base, &token, printer.port, journal.path());
+    let agent = agent(&hub.base, &token, printer.port, journal.path());
     let (jobs, numbers) = api.jobs(&station, 4).await;
     eventually("the agent took every job", 30, || {
         api.all_in(&jobs, "delivered")
+    })
+    .await;
+    eventually("the agent received every job", 30, || async {
+        agent.received() == 4
     })
     .await;
     eventually("the printer holds the first job", 30, || async {
@@ -467,6 +485,10 @@ async fn a_killed_agent_loses_no_job_and_prints_none_twice() {
     let mut first = agent(&hub.base, &token, printer.port, journal.path());
     let (jobs, numbers) = api.jobs(&station, 6).await;
     eventually("the agent took every job", 30, || api.all_taken(&jobs)).await;
+    eventually("the agent received every job", 30, || async {
+        first.received() == 6
+    })
+    .await;
     eventually("the printer holds the third job", 30, || async {
         printer.with(|s| s.holding)
     })
