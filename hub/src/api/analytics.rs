@@ -26,6 +26,7 @@ pub struct TimelinessParams {
     #[param(format = Date)]
     to: String,
     /// `carrier` (default), `service` or `lane`.
+    #[param(inline)]
     group_by: Option<GroupBy>,
 }
 

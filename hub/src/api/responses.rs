@@ -33,6 +33,12 @@ pub enum Missing {
         example = json!({"type": "https://shiphub.dev/problems/not-found", "title": "Not found",
             "status": 404, "detail": "no such shipment"}))]
     NotFound(Problem),
+    /// A path segment holds a control character (`%00`): `errors` points at `/path/<name>`.
+    #[response(status = 422, content_type = "application/problem+json",
+        example = json!({"type": "https://shiphub.dev/problems/validation", "title": "The request is not valid",
+            "status": 422, "detail": "/path/id: must not contain control characters (U+0000 to U+001F, U+007F to U+009F)",
+            "errors": [{"pointer": "/path/id", "detail": "must not contain control characters (U+0000 to U+001F, U+007F to U+009F)", "code": "pattern"}]}))]
+    BadPath(Problem),
 }
 
 /// Operations that parse a JSON body.
