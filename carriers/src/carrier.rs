@@ -9,8 +9,9 @@ use serde::Serialize;
 use crate::error::CarrierError;
 use crate::model::{
     LabelFormat, Quote, RateRequest, ServiceClass, ShipRequest, TrackingNumber, TrackingResult,
-    Waybill, WaybillRef,
+    Waybill, WaybillRef, Weight, WeightUnit,
 };
+use rust_decimal::Decimal;
 
 /// A carrier's code (`ups`, `sandbox`): lower-case ASCII letters, digits and `_`.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -98,6 +99,73 @@ pub struct Capabilities {
     pub label_formats: &'static [LabelFormat],
     /// Services sold.
     pub services: &'static [ServiceInfo],
+    /// The weight of one parcel the carrier accepts; the hub refuses a parcel outside it
+    /// before calling the carrier.
+    pub parcel_weight: WeightRange,
+}
+
+/// The weights one parcel may have with a carrier, both ends included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct WeightRange {
+    /// Lightest parcel, in `unit`.
+    #[schema(value_type = String, example = "0.1")]
+    pub min: Decimal,
+    /// Heaviest parcel, in `unit`.
+    #[schema(value_type = String, example = "150")]
+    pub max: Decimal,
+    /// The unit of `min` and `max` (the carrier's own).
+    pub unit: WeightUnit,
+}
+
+impl WeightRange {
+    /// `min` to `max` `unit`s.
+    pub const fn new(min: Decimal, max: Decimal, unit: WeightUnit) -> Self {
+        Self { min, max, unit }
+    }
+
+    /// Whether `w` is within the range. Compared in grams, where every unit conversion is
+    /// exact, so a parcel of exactly the limit in another unit is never refused by rounding.
+    pub fn contains(&self, w: Weight) -> bool {
+        let g = w.to(WeightUnit::G).value();
+        self.grams(self.min) <= g && g <= self.grams(self.max)
+    }
+
+    /// Whether `w` is lighter than `min`.
+    pub fn is_below(&self, w: Weight) -> bool {
+        w.to(WeightUnit::G).value() < self.grams(self.min)
+    }
+
+    fn grams(&self, v: Decimal) -> Decimal {
+        Weight::new(v, self.unit)
+            .map(|b| b.to(WeightUnit::G).value())
+            .unwrap_or(Decimal::ZERO)
+    }
+
+    /// Why `w` is refused, naming the range with its unit; `None` when it is accepted.
+    pub fn refusal(&self, carrier: &str, w: Weight) -> Option<String> {
+        if self.contains(w) {
+            return None;
+        }
+        let unit = |u: WeightUnit| match u {
+            WeightUnit::Kg => "kg",
+            WeightUnit::G => "g",
+            WeightUnit::Lb => "lb",
+            WeightUnit::Oz => "oz",
+        };
+        let mut detail = format!(
+            "{carrier} accepts a parcel of {} {u} to {} {u}; this one weighs {} {}",
+            self.min,
+            self.max,
+            w.value(),
+            unit(w.unit()),
+            u = unit(self.unit),
+        );
+        if w.unit() != self.unit {
+            let there = w.to(self.unit).value().round_dp(4).normalize();
+            detail.push_str(&format!(" ({there} {})", unit(self.unit)));
+        }
+        Some(detail)
+    }
 }
 
 impl Capabilities {
@@ -217,5 +285,42 @@ pub trait Carrier: Send + Sync {
         _numbers: &[TrackingNumber],
     ) -> Result<Vec<TrackingResult>, CarrierError> {
         Err(CarrierError::unsupported(self.code(), Capability::Track))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn w(value: Decimal, unit: WeightUnit) -> Weight {
+        Weight::new(value, unit).unwrap()
+    }
+
+    #[test]
+    fn weight_range_includes_its_ends_in_any_unit_and_refuses_outside() {
+        let ups = WeightRange::new(dec!(0.1), dec!(150), WeightUnit::Lb);
+        assert!(ups.contains(w(dec!(150), WeightUnit::Lb)));
+        // 150 lb is exactly 68.0388555 kg and 2400 oz: no rounding refuses the limit.
+        assert!(ups.contains(w(dec!(68.0388555), WeightUnit::Kg)));
+        assert!(ups.contains(w(dec!(2400), WeightUnit::Oz)));
+        assert!(!ups.contains(w(dec!(68.0388556), WeightUnit::Kg)));
+        assert!(!ups.contains(w(dec!(150.0001), WeightUnit::Lb)));
+        assert!(ups.contains(w(dec!(0.1), WeightUnit::Lb)));
+        assert!(
+            !ups.contains(w(dec!(45), WeightUnit::G)),
+            "45 g is under 0.1 lb (45.359237 g)"
+        );
+        assert!(ups.is_below(w(dec!(45), WeightUnit::G)));
+        assert!(!ups.is_below(w(dec!(200), WeightUnit::Lb)));
+        assert_eq!(ups.refusal("ups", w(dec!(1), WeightUnit::Lb)), None);
+        assert_eq!(
+            ups.refusal("ups", w(dec!(200), WeightUnit::Lb)).unwrap(),
+            "ups accepts a parcel of 0.1 lb to 150 lb; this one weighs 200 lb"
+        );
+        assert_eq!(
+            ups.refusal("ups", w(dec!(70), WeightUnit::Kg)).unwrap(),
+            "ups accepts a parcel of 0.1 lb to 150 lb; this one weighs 70 kg (154.3236 lb)"
+        );
     }
 }

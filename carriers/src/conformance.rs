@@ -100,6 +100,13 @@ fn check_declaration(caps: &Capabilities, fail: &mut Vec<String>) {
             caps.track_batch_max
         ));
     }
+    let w = caps.parcel_weight;
+    if !(w.min > rust_decimal::Decimal::ZERO && w.min < w.max) {
+        fail.push(format!(
+            "parcel_weight {} to {} {:?} is not a range of positive weights",
+            w.min, w.max, w.unit
+        ));
+    }
 }
 
 async fn check_adapter(
@@ -296,6 +303,11 @@ mod liar {
         track_batch_max: 10,
         label_formats: &[],
         services: &[],
+        parcel_weight: crate::carrier::WeightRange::new(
+            rust_decimal::Decimal::ONE,
+            rust_decimal::Decimal::TEN,
+            crate::model::WeightUnit::Kg,
+        ),
     };
     static ENTRY: CarrierEntry = CarrierEntry {
         code: CarrierCode::from_static("liar"),

@@ -41,7 +41,7 @@ pub mod push {
 
 pub use carrier::{
     Capabilities, Capability, Carrier, CarrierCode, CarrierLimits, RequestQuota, ServiceInfo,
-    VoidOutcome,
+    VoidOutcome, WeightRange,
 };
 pub use error::{CarrierError, FieldError, RawBody};
 pub use http::CarrierHttp;

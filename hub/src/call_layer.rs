@@ -246,6 +246,11 @@ mod tests {
         track_batch_max: 0,
         label_formats: &[],
         services: &[],
+        parcel_weight: shiphub_carriers::WeightRange::new(
+            rust_decimal::Decimal::ZERO,
+            rust_decimal::Decimal::ONE_THOUSAND,
+            shiphub_carriers::model::WeightUnit::Kg,
+        ),
     };
 
     struct Fake(Duration);

@@ -23,6 +23,11 @@ static SLOW_CAPS: Capabilities = Capabilities {
     track_batch_max: 0,
     label_formats: &[],
     services: &[],
+    parcel_weight: shiphub_carriers::WeightRange::new(
+        rust_decimal::Decimal::ZERO,
+        rust_decimal::Decimal::ONE_THOUSAND,
+        shiphub_carriers::model::WeightUnit::Kg,
+    ),
 };
 
 /// Answers after 10 s: longer than any deadline a test sets.
@@ -361,6 +366,11 @@ static SHIP_CAPS: Capabilities = Capabilities {
     track_batch_max: 0,
     label_formats: &[shiphub_carriers::model::LabelFormat::Zpl],
     services: &[],
+    parcel_weight: shiphub_carriers::WeightRange::new(
+        rust_decimal::Decimal::ZERO,
+        rust_decimal::Decimal::ONE_THOUSAND,
+        shiphub_carriers::model::WeightUnit::Kg,
+    ),
 };
 
 /// Sells a label but returns a waybill without a total, which the hub cannot record; its void

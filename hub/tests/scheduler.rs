@@ -27,6 +27,11 @@ static CAPS: Capabilities = Capabilities {
     track_batch_max: 1,
     label_formats: &[],
     services: &[],
+    parcel_weight: shiphub_carriers::WeightRange::new(
+        rust_decimal::Decimal::ZERO,
+        rust_decimal::Decimal::ONE_THOUSAND,
+        shiphub_carriers::model::WeightUnit::Kg,
+    ),
 };
 
 fn in_transit(n: &TrackingNumber) -> TrackingResult {

@@ -549,3 +549,112 @@ async fn an_invoice_of_which_no_line_can_be_read_fails_in_the_api_and_the_cli() 
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no line"), "{stderr}");
 }
+
+/// A parcel heavier than a carrier's published per-package limit is refused before the
+/// carrier is called: a 422 naming `/parcels/0/weight` with the range and its unit on a
+/// purchase (the UPS simulator sells nothing), and a rate error for that account while the
+/// sandbox still quotes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parcel_outside_the_carriers_weight_range_is_refused_before_calling_it() {
+    let ups_sim = shiphub_e2e::sim::Sim::default();
+    let addr = shiphub_e2e::sim::serve(
+        shiphub_e2e::sim::ups::router(ups_sim.clone()),
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .unwrap();
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let api = hub_api(&hub);
+    let sandbox: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+    let sandbox = sandbox["carrier_account"].as_str().unwrap().to_string();
+    let (s, _, ups) = api
+        .post("/v1/carrier-accounts", &json!({"carrier":"ups","name":"UPS","base_url": format!("http://{addr}"),
+            "credentials":{"client_id":"ups-client","client_secret":"ups-secret","account_number":"A1B2C3"}}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{ups}");
+    let ups = ups["id"].as_str().unwrap().to_string();
+
+    // GET /v1/carriers says what UPS takes.
+    let (s, _, carriers) = api.get("/v1/carriers").await;
+    assert_eq!(s, StatusCode::OK, "{carriers}");
+    let declared = carriers["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "ups")
+        .map(|c| c["capabilities"]["parcel_weight"].clone());
+    assert_eq!(
+        declared,
+        Some(json!({"min": "0.1", "max": "150", "unit": "lb"})),
+        "{carriers}"
+    );
+
+    let mut heavy = shipment();
+    heavy["parcels"][0]["weight"] = json!({"value": "200", "unit": "lb"});
+    let mut buy = heavy.clone();
+    buy["carrier_account"] = json!(ups);
+    buy["service"] = json!("03");
+    let (s, ct, p) = api.post("/v1/shipments", &buy).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert!(ct.starts_with(PROBLEM), "{ct}");
+    let detail = detail_at(&p, "/parcels/0/weight");
+    assert!(
+        detail.contains("0.1 lb to 150 lb") && detail.contains("200 lb"),
+        "the range with its unit: {detail}"
+    );
+    assert_eq!(ups_sim.hits("/api/shipments/"), 0, "UPS was asked to sell");
+    assert!(api.shipments().await.is_empty());
+
+    // Rate-shopping the same parcel: 200 lb (90.7 kg) is over the sandbox's 70 kg too, so
+    // both accounts are listed in errors[] with the pointer, and neither was called.
+    let (s, _, r) = api.post("/v1/rates", &heavy).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["quotes"], json!([]), "{r}");
+    let mut refused: Vec<(String, String)> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["errors"][0]["pointer"], "/parcels/0/weight", "{r}");
+            (
+                e["carrier"].as_str().unwrap().into(),
+                e["errors"][0]["detail"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    refused.sort();
+    assert_eq!(refused, [
+        ("sandbox".to_string(), "sandbox accepts a parcel of 0.001 kg to 70 kg; this one weighs 200 lb (90.7185 kg)".to_string()),
+        ("ups".to_string(), "ups accepts a parcel of 0.1 lb to 150 lb; this one weighs 200 lb".to_string()),
+    ], "{r}");
+    assert_eq!(ups_sim.hits("/api/rating/"), 0, "UPS was asked to rate");
+
+    // 152 lb (68.9 kg) is over UPS's 150 lb and within the sandbox's 70 kg: UPS is listed in
+    // errors[] with the pointer, the sandbox quotes.
+    heavy["parcels"][0]["weight"] = json!({"value": "152", "unit": "lb"});
+    let (s, _, r) = api.post("/v1/rates", &heavy).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let refused: Vec<&Value> = r["errors"].as_array().unwrap().iter().collect();
+    assert_eq!(refused.len(), 1, "{r}");
+    assert_eq!(refused[0]["carrier_account"], json!(ups), "{r}");
+    assert_eq!(
+        refused[0]["errors"][0]["pointer"], "/parcels/0/weight",
+        "{r}"
+    );
+    assert!(
+        refused[0]["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("150 lb"),
+        "{r}"
+    );
+    assert_eq!(ups_sim.hits("/api/rating/"), 0, "UPS was asked to rate");
+    let quotes = r["quotes"].as_array().unwrap();
+    assert!(!quotes.is_empty(), "{r}");
+    assert!(
+        quotes
+            .iter()
+            .all(|q| q["carrier_account"] == json!(sandbox)),
+        "{r}"
+    );
+}

@@ -32,14 +32,17 @@ pub use account::Account;
 #[doc(hidden)]
 pub use rate::bench_cycle as bench_rate_cycle;
 
+use crate::carrier::WeightRange;
 use crate::carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits};
 use crate::error::CarrierError;
 use crate::http::CarrierHttp;
+use crate::model::WeightUnit;
 use crate::model::{
     LabelFormat, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill,
     WaybillRef,
 };
 use crate::registry::{AccountError, CarrierEntry};
+use rust_decimal::Decimal;
 
 use error::Op;
 
@@ -52,6 +55,14 @@ static CAPS: Capabilities = Capabilities {
     track_batch_max: track::BATCH_MAX,
     label_formats: &[LabelFormat::Pdf, LabelFormat::Zpl],
     services: &codes::SERVICES,
+    // Package `weight` in mydhl-express-api-3.1.1.yaml: `minimum: 0.001` (metric: kg),
+    // `multipleOf: 0.001`; its `maximum` (999999999999) is no real limit, so the maximum is DHL
+    // Express's published 70 kg per piece (the spec's `pieceWeightLimit` per service point).
+    parcel_weight: WeightRange::new(
+        Decimal::from_parts(1, 0, 0, false, 3),
+        Decimal::from_parts(70, 0, 0, false, 0),
+        WeightUnit::Kg,
+    ),
 };
 
 /// The registry entry.

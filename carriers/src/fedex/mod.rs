@@ -36,14 +36,17 @@ pub use account::Account;
 #[doc(hidden)]
 pub use rate::bench_cycle as bench_rate_cycle;
 
+use crate::carrier::WeightRange;
 use crate::carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits};
 use crate::error::CarrierError;
 use crate::http::CarrierHttp;
+use crate::model::WeightUnit;
 use crate::model::{
     LabelFormat, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill,
     WaybillRef,
 };
 use crate::registry::{AccountError, CarrierEntry};
+use rust_decimal::Decimal;
 
 use account::Credentials;
 use error::Op;
@@ -58,6 +61,15 @@ static CAPS: Capabilities = Capabilities {
     track_batch_max: track::BATCH_MAX,
     label_formats: &[LabelFormat::Pdf, LabelFormat::Zpl, LabelFormat::Png],
     services: &codes::SERVICES,
+    // The FedEx spec leaves package weight open ("Weight Value. Example: 68.25", ship-api.json
+    // `Weight`, limits by its Service Guide): 150 lb per package is FedEx's published limit for
+    // Express and Ground parcels (heavier goes as freight, which this adapter does not sell);
+    // 0.1 lb, the smallest weight its rate tables bill, is the lightest.
+    parcel_weight: WeightRange::new(
+        Decimal::from_parts(1, 0, 0, false, 1),
+        Decimal::from_parts(150, 0, 0, false, 0),
+        WeightUnit::Lb,
+    ),
 };
 
 /// The registry entry.

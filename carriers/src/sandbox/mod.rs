@@ -42,13 +42,16 @@ use time::OffsetDateTime;
 
 pub use account::Account;
 
+use crate::carrier::WeightRange;
 use crate::carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits};
 use crate::error::CarrierError;
 use crate::http::CarrierHttp;
+use crate::model::WeightUnit;
 use crate::model::{
     Address, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill, WaybillRef,
 };
 use crate::registry::{AccountError, CarrierEntry};
+use rust_decimal::Decimal;
 
 static CAPS: Capabilities = Capabilities {
     supports: &[
@@ -60,6 +63,12 @@ static CAPS: Capabilities = Capabilities {
     track_batch_max: 50,
     label_formats: &[],
     services: &codes::SERVICES,
+    // Its own rule (rate.rs, `MAX_PARCEL_KG`): up to 70 kg, like DHL Express; from 1 g.
+    parcel_weight: WeightRange::new(
+        Decimal::from_parts(1, 0, 0, false, 3),
+        Decimal::from_parts(rate::MAX_PARCEL_KG as u32, 0, 0, false, 0),
+        WeightUnit::Kg,
+    ),
 };
 
 /// The registry entry.

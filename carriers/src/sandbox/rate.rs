@@ -71,7 +71,7 @@ const FUEL_PERCENT: Decimal = Decimal::from_parts(125, 0, 0, false, 1);
 /// Flat residential delivery surcharge, in cents, per shipment. Fuel is not applied to it.
 const RESIDENTIAL_CENTS: i64 = 495;
 /// Heaviest parcel the sandbox accepts, like a parcel carrier's 70 kg limit.
-const MAX_PARCEL_KG: i64 = 70;
+pub(super) const MAX_PARCEL_KG: i64 = 70;
 
 /// Quotes for every service, in `SERVICES` order (cheapest first). `today` is the ship date
 /// when the request gives none.

@@ -37,9 +37,11 @@ pub use account::Account;
 #[doc(hidden)]
 pub use rate::bench_cycle as bench_rate_cycle;
 
+use crate::carrier::WeightRange;
 use crate::carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits};
 use crate::error::CarrierError;
 use crate::http::CarrierHttp;
+use crate::model::WeightUnit;
 use crate::model::{
     LabelFormat, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill,
     WaybillRef,
@@ -47,6 +49,7 @@ use crate::model::{
 use crate::oauth::TOKENS;
 use crate::registry::{AccountError, CarrierEntry};
 use error::Op;
+use rust_decimal::Decimal;
 
 static CAPS: Capabilities = Capabilities {
     supports: &[
@@ -58,6 +61,14 @@ static CAPS: Capabilities = Capabilities {
     track_batch_max: 1,
     label_formats: &[LabelFormat::Zpl, LabelFormat::Png],
     services: &codes::SERVICES,
+    // UPS rounds package weights to the tenth (Shipping.yaml, PackageWeight), so 0.1 lb is the
+    // lightest it can be told; 150 lb is its per-package maximum (TimeInTransit.yaml, `weight`:
+    // "Maximum value is 70 kilograms or 150 pounds"; UPS's published package limit).
+    parcel_weight: WeightRange::new(
+        Decimal::from_parts(1, 0, 0, false, 1),
+        Decimal::from_parts(150, 0, 0, false, 0),
+        WeightUnit::Lb,
+    ),
 };
 
 /// The registry entry.

@@ -39,16 +39,19 @@ pub use account::Account;
 #[doc(hidden)]
 pub use rate::bench_cycle as bench_rate_cycle;
 
+use crate::carrier::WeightRange;
 use crate::carrier::{
     Capabilities, Capability, Carrier, CarrierCode, CarrierLimits, RequestQuota, VoidOutcome,
 };
 use crate::error::CarrierError;
 use crate::http::CarrierHttp;
+use crate::model::WeightUnit;
 use crate::model::{
     LabelFormat, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill,
     WaybillRef,
 };
 use crate::registry::{AccountError, CarrierEntry};
+use rust_decimal::Decimal;
 
 use error::Op;
 
@@ -62,6 +65,15 @@ static CAPS: Capabilities = Capabilities {
     track_batch_max: track::BATCH_MAX,
     label_formats: &[LabelFormat::Pdf, LabelFormat::Zpl, LabelFormat::Png],
     services: &codes::SERVICES,
+    // "Items must weigh 70 pounds (1120 ounces) or less" (domestic-labels.yaml and
+    // international-labels.yaml, package `weight`); the floor depends on the mail class (error
+    // 160098, "Weight should be greater than <weightFloor> LB", API-Error-Consolidated-List.csv):
+    // 0.1 oz is the lightest any class takes.
+    parcel_weight: WeightRange::new(
+        Decimal::from_parts(1, 0, 0, false, 1),
+        Decimal::from_parts(1120, 0, 0, false, 0),
+        WeightUnit::Oz,
+    ),
 };
 
 /// The registry entry.

@@ -8,7 +8,7 @@ use axum::extract::State;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use shiphub_carriers::model::{Address, CustomsDeclaration, Parcel, Quote, RateRequest};
-use shiphub_carriers::{Capability, CarrierError};
+use shiphub_carriers::{Capabilities, Capability, CarrierError};
 use time::Date;
 use tokio::task::JoinSet;
 use utoipa::ToSchema;
@@ -151,6 +151,26 @@ async fn rate(
     let mut tasks = JoinSet::new();
     let mut errors = Vec::new();
     for account in accounts {
+        // A parcel the carrier does not accept is refused here, without a call.
+        if let Some(entry) = app.carriers.entry(&account.carrier) {
+            let fields =
+                parcel_weight_problems(entry.capabilities, entry.code.as_str(), &request.parcels);
+            if !fields.is_empty() {
+                errors.push(RateErrorOut {
+                    carrier_account: account.id.to_string(),
+                    carrier: account.carrier.clone(),
+                    kind: "rejected".into(),
+                    detail: fields
+                        .iter()
+                        .map(|f| format!("{}: {}", f.pointer, f.detail))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    retryable: false,
+                    errors: fields,
+                });
+                continue;
+            }
+        }
         let adapter = match app
             .carriers
             .adapter(&app.store, &tenant, &account, &app.master_key)
@@ -234,6 +254,33 @@ async fn rate(
 /// Orders quotes by `strategy` without ever comparing amounts in different currencies: the
 /// hub holds no exchange rates, so each currency is ranked apart (the currency most quotes are
 /// in first, ties by code) and, when there are several, every quote says so in its notes.
+/// One problem per parcel whose weight is outside what the carrier accepts
+/// (`/parcels/N/weight`, the range with its unit), for a 422 or a rate error.
+pub(crate) fn parcel_weight_problems(
+    caps: &Capabilities,
+    carrier: &str,
+    parcels: &[Parcel],
+) -> Vec<FieldProblem> {
+    parcels
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            caps.parcel_weight
+                .refusal(carrier, p.weight)
+                .map(|detail| FieldProblem {
+                    pointer: format!("/parcels/{i}/weight"),
+                    detail,
+                    // The JSON Schema keyword the weight breaks, as for schema errors.
+                    code: Some(if caps.parcel_weight.is_below(p.weight) {
+                        "minimum".into()
+                    } else {
+                        "maximum".into()
+                    }),
+                })
+        })
+        .collect()
+}
+
 fn sort_quotes(quotes: &mut [QuoteOut], strategy: Strategy) {
     let currency = |q: &QuoteOut| q.quote.total.currency().as_str().to_string();
     let mut counts = std::collections::BTreeMap::<String, usize>::new();

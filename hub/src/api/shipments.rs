@@ -322,6 +322,10 @@ async fn create_shipment(
             let known: Vec<_> = entry.capabilities.services.iter().map(|s| s.code).collect();
             return Err(ApiError::field("/service", format!("{} has no service `{}`; known: {}", entry.code, options.service, known.join(", "))));
         }
+        let heavy = super::rates::parcel_weight_problems(entry.capabilities, entry.code.as_str(), &shipment.parcels);
+        if !heavy.is_empty() {
+            return Err(ApiError::Validation(heavy));
+        }
         let wanted = options.label_format;
         let asked = carrier_format(entry.capabilities.label_formats, wanted, shipment.parcels.len())
             .ok_or_else(|| ApiError::field("/label_format", format!("{} labels are not available from {}", format_name(wanted), entry.code)))?;

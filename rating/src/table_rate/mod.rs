@@ -23,6 +23,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use rust_decimal::Decimal;
+use shiphub_carriers::WeightRange;
+use shiphub_carriers::model::WeightUnit;
 use shiphub_carriers::model::{
     Quote, RateRequest, ShipRequest, TrackingNumber, Waybill, WaybillRef,
 };
@@ -43,6 +46,13 @@ static CAPS: Capabilities = Capabilities {
     track_batch_max: 0,
     label_formats: &[],
     services: &[],
+    // A rate card's brackets decide what it prices (a weight beyond its last bracket gets no
+    // quote); the range only keeps out what no card is meant for: 1 g to 1000 kg.
+    parcel_weight: WeightRange::new(
+        Decimal::ONE,
+        Decimal::from_parts(1_000_000, 0, 0, false, 0),
+        WeightUnit::G,
+    ),
 };
 
 /// The registry entry; the hub adds it to the list it composes from `shiphub_carriers::CARRIERS`.
