@@ -588,6 +588,18 @@ async fn a_parcel_outside_the_carriers_weight_range_is_refused_before_calling_it
         Some(json!({"min": "0.1", "max": "150", "unit": "lb"})),
         "{carriers}"
     );
+    // … and which hosts an account's base_url may name.
+    let hosts = carriers["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "ups")
+        .map(|c| c["official_hosts"].clone());
+    assert_eq!(
+        hosts,
+        Some(json!(["onlinetools.ups.com", "wwwcie.ups.com"])),
+        "{carriers}"
+    );
 
     let mut heavy = shipment();
     heavy["parcels"][0]["weight"] = json!({"value": "200", "unit": "lb"});

@@ -32,6 +32,9 @@ pub struct CarrierOut {
     name: String,
     /// Whether accounts need a `base_url` (the carrier's production, sandbox or simulator host).
     needs_base_url: bool,
+    /// The carrier's official API hosts: an account's `base_url` may name one of these, or a
+    /// host the operator allows with `--carrier-allow`; any other is refused.
+    official_hosts: Vec<String>,
     capabilities: Capabilities,
 }
 
@@ -47,6 +50,7 @@ async fn list_carriers(State(app): State<AppState>, _t: Tenant) -> axum::Json<Li
             code: e.code.to_string(),
             name: e.name.to_string(),
             needs_base_url: e.needs_base_url,
+            official_hosts: e.hosts.iter().map(|h| h.to_string()).collect(),
             capabilities: e.capabilities.clone(),
         })
         .collect();

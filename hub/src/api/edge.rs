@@ -194,6 +194,8 @@ fn valid_request_id(v: &str) -> bool {
 /// detached (see `idempotency::detached`), finishes, and settles its key for the retry.
 pub async fn deadline(State(edge): State<Arc<Edge>>, req: Request, next: Next) -> Response {
     let mut limit = edge.request_timeout;
+    // HTTP/2 has no `Connection` header (its GOAWAY comes with the close that follows the drain).
+    let http1 = req.version() <= axum::http::Version::HTTP_11;
     if req.method() == Method::GET && req.uri().path() == LONG_POLL {
         limit += long_poll_wait(req.uri().query().unwrap_or_default());
     }
@@ -211,7 +213,7 @@ pub async fn deadline(State(edge): State<Arc<Edge>>, req: Request, next: Next) -
         tokio::time::sleep(limit).await;
     };
     let run = pin!(next.run(req));
-    tokio::select! {
+    let mut res = tokio::select! {
         res = run => res,
         _ = timer => {
             metrics::counter!("shiphub_http_deadline_exceeded_total").increment(1);
@@ -233,7 +235,16 @@ pub async fn deadline(State(edge): State<Arc<Edge>>, req: Request, next: Next) -
             };
             problem_response(StatusCode::SERVICE_UNAVAILABLE, &problem, Some(retry))
         }
+    };
+    // Draining: every answer tells a keep-alive client to go, so that pooled connections move
+    // to another instance before this one closes them (rather than racing its close).
+    if http1 && edge.is_draining() {
+        res.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            HeaderValue::from_static("close"),
+        );
     }
+    res
 }
 
 /// The `wait` of a long poll, capped like the handler caps it (a bad value is the handler's

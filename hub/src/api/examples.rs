@@ -64,6 +64,7 @@ fn problem(status: &str) -> Option<Value> {
         "409" => ApiError::Conflict(
             "shipment shp_0193a4c1f2e37c0e9a0b4d6f8e1c2a3b is already voided".into(),
         ),
+        "408" => ApiError::BodyTimeout,
         "413" => ApiError::TooLarge(super::BODY_LIMIT as u64),
         "415" => ApiError::UnsupportedMedia,
         "422" => ApiError::field("/name", "1 to 64 letters, digits, - or _"),

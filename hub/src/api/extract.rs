@@ -148,6 +148,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
             .map_err(|e| {
                 if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::TooLarge(super::BODY_LIMIT as u64)
+                } else if super::problem::is_body_timeout(&e) {
+                    ApiError::BodyTimeout
                 } else {
                     ApiError::Malformed(e.body_text())
                 }

@@ -230,7 +230,13 @@ async fn spool(body: Body) -> Result<(tempfile::NamedTempFile, String, u64), Api
     let mut n: u64 = 0;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ApiError::Malformed(format!("reading the body: {e}")))?;
+        let chunk = chunk.map_err(|e| {
+            if super::problem::is_body_timeout(&e) {
+                ApiError::BodyTimeout
+            } else {
+                ApiError::Malformed(format!("reading the body: {e}"))
+            }
+        })?;
         n += chunk.len() as u64;
         if n > INVOICE_LIMIT {
             return Err(ApiError::TooLarge(INVOICE_LIMIT));

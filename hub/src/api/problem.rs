@@ -81,6 +81,9 @@ pub enum ApiError {
     TooLarge(u64),
     #[error("unsupported media type")]
     UnsupportedMedia,
+    /// The body stopped arriving for longer than the body timeout (seconds, when known).
+    #[error("request body timed out")]
+    BodyTimeout,
     #[error(transparent)]
     Carrier(#[from] CarrierError),
     #[error("store: {0}")]
@@ -158,6 +161,12 @@ impl ApiError {
                 (StatusCode::CONFLICT, pr, Some(Duration::from_secs(1)))
             }
             ApiError::TooLarge(limit) => (StatusCode::PAYLOAD_TOO_LARGE, too_large(*limit), None),
+            ApiError::BodyTimeout => {
+                let mut pr = p(StatusCode::REQUEST_TIMEOUT, "body-timeout", "The request body stopped arriving",
+                  Some("no part of the body arrived within the body timeout; nothing was done: send the request again".into()));
+                pr.retryable = Some(true);
+                (StatusCode::REQUEST_TIMEOUT, pr, None)
+            }
             ApiError::UnsupportedMedia => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 p(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Expected Content-Type: application/json",
@@ -195,6 +204,19 @@ impl ApiError {
 }
 
 /// The 413 problem: says the limit, so a client knows what to split or shrink.
+/// Whether a body read failed because the body timeout (`tower_http`'s, set by the edge layer)
+/// ran out, somewhere down the error's source chain.
+pub fn is_body_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
 pub fn too_large(limit: u64) -> Problem {
     Problem {
         type_: "https://shiphub.dev/problems/body-too-large".into(),

@@ -49,6 +49,12 @@ pub enum BadBody {
         example = json!({"type": "https://shiphub.dev/problems/malformed-request", "title": "Malformed request body",
             "status": 400, "detail": "EOF while parsing an object at line 1 column 9"}))]
     Malformed(Problem),
+    /// The body stopped arriving for longer than the body timeout (`--body-timeout`); nothing
+    /// was done.
+    #[response(status = 408, content_type = "application/problem+json",
+        example = json!({"type": "https://shiphub.dev/problems/body-timeout", "title": "The request body stopped arriving",
+            "status": 408, "retryable": true}))]
+    BodyTimeout(Problem),
     /// The body is larger than the limit (1 MiB).
     #[response(status = 413, content_type = "application/problem+json",
         example = json!({"type": "https://shiphub.dev/problems/body-too-large", "title": "Request body too large",
