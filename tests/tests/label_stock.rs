@@ -34,7 +34,10 @@ impl Api {
             .send()
             .await
             .unwrap();
-        (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
+        (
+            res.status().as_u16(),
+            res.json().await.unwrap_or(Value::Null),
+        )
     }
 
     async fn get_bytes(&self, path: &str) -> (u16, Vec<u8>) {
@@ -147,7 +150,9 @@ fn assert_page(pdf: &[u8], w: f64, h: f64, what: &str) {
 fn zpl_sizes(zpl: &[u8]) -> Vec<(u32, u32)> {
     let text = String::from_utf8_lossy(zpl);
     let num = |label: &str, cmd: &str| -> u32 {
-        let at = label.find(cmd).unwrap_or_else(|| panic!("{cmd} missing: {label}"));
+        let at = label
+            .find(cmd)
+            .unwrap_or_else(|| panic!("{cmd} missing: {label}"));
         label[at + 3..]
             .chars()
             .take_while(char::is_ascii_digit)
@@ -164,7 +169,10 @@ fn zpl_sizes(zpl: &[u8]) -> Vec<(u32, u32)> {
 fn assert_zpl(zpl: &[u8], w: u32, h: u32, what: &str) {
     let sizes = zpl_sizes(zpl);
     assert!(!sizes.is_empty(), "{what}: no label");
-    assert!(sizes.iter().all(|&s| s == (w, h)), "{what}: {sizes:?}, want {w} × {h}");
+    assert!(
+        sizes.iter().all(|&s| s == (w, h)),
+        "{what}: {sizes:?}, want {w} × {h}"
+    );
 }
 
 /// A PNG's size from its IHDR chunk.
@@ -201,24 +209,75 @@ async fn a_label_comes_on_the_asked_stock_at_the_asked_resolution() {
     // PDF: the page is the stock (sheets: the office paper).
     let pdf = |q: &'static str| api.label(&id, q);
     assert_page(&pdf("format=pdf").await, pt_in(4.0), pt_in(6.0), "default");
-    assert_page(&pdf("format=pdf&stock=4x6").await, pt_in(4.0), pt_in(6.0), "4x6");
-    assert_page(&pdf("format=pdf&stock=4x8").await, pt_in(4.0), pt_in(8.0), "4x8");
-    assert_page(&pdf("format=pdf&stock=a6").await, pt_mm(105.0), pt_mm(148.0), "a6");
-    assert_page(&pdf("format=pdf&stock=letter-2up").await, pt_in(8.5), pt_in(11.0), "letter");
-    assert_page(&pdf("format=pdf&stock=a4-2up").await, pt_mm(210.0), pt_mm(297.0), "a4");
+    assert_page(
+        &pdf("format=pdf&stock=4x6").await,
+        pt_in(4.0),
+        pt_in(6.0),
+        "4x6",
+    );
+    assert_page(
+        &pdf("format=pdf&stock=4x8").await,
+        pt_in(4.0),
+        pt_in(8.0),
+        "4x8",
+    );
+    assert_page(
+        &pdf("format=pdf&stock=a6").await,
+        pt_mm(105.0),
+        pt_mm(148.0),
+        "a6",
+    );
+    assert_page(
+        &pdf("format=pdf&stock=letter-2up").await,
+        pt_in(8.5),
+        pt_in(11.0),
+        "letter",
+    );
+    assert_page(
+        &pdf("format=pdf&stock=a4-2up").await,
+        pt_mm(210.0),
+        pt_mm(297.0),
+        "a4",
+    );
 
     // ZPL: print width and label length in the printhead's dots (inches × dpi).
     assert_zpl(&pdf("format=zpl").await, 812, 1218, "zpl default");
-    assert_zpl(&pdf("format=zpl&stock=4x6&dpi=300").await, 1200, 1800, "4x6 300");
-    assert_zpl(&pdf("format=zpl&stock=4x8&dpi=203").await, 812, 1624, "4x8 203");
-    assert_zpl(&pdf("format=zpl&stock=4x8&dpi=300").await, 1200, 2400, "4x8 300");
+    assert_zpl(
+        &pdf("format=zpl&stock=4x6&dpi=300").await,
+        1200,
+        1800,
+        "4x6 300",
+    );
+    assert_zpl(
+        &pdf("format=zpl&stock=4x8&dpi=203").await,
+        812,
+        1624,
+        "4x8 203",
+    );
+    assert_zpl(
+        &pdf("format=zpl&stock=4x8&dpi=300").await,
+        1200,
+        2400,
+        "4x8 300",
+    );
     // A6 is 105 × 148 mm: 105 / 25.4 × 300 = 1240.2, 148 / 25.4 × 300 = 1748.0
-    assert_zpl(&pdf("format=zpl&stock=a6&dpi=300").await, 1240, 1748, "a6 300");
+    assert_zpl(
+        &pdf("format=zpl&stock=a6&dpi=300").await,
+        1240,
+        1748,
+        "a6 300",
+    );
 
     // PNG: the pixels a printer of that resolution would print.
     assert_png(&pdf("format=png").await, 4.0, 6.0, 203.0, "png default");
     assert_png(&pdf("format=png&dpi=300").await, 4.0, 6.0, 300.0, "png 300");
-    assert_png(&pdf("format=png&stock=4x8&dpi=300").await, 4.0, 8.0, 300.0, "png 4x8");
+    assert_png(
+        &pdf("format=png&stock=4x8&dpi=300").await,
+        4.0,
+        8.0,
+        300.0,
+        "png 4x8",
+    );
 
     // Unknown values, and sheets in a thermal format, are 422s naming the parameter.
     let base = format!("/v1/shipments/{id}/label");
@@ -244,7 +303,10 @@ async fn stations_and_jobs_render_in_the_printers_language_stock_and_resolution(
     let (zebra, zebra_token) = api
         .station(json!({"name": "Dock 2 Zebra", "format": "zpl", "stock": "4x8", "dpi": 300}))
         .await;
-    assert_eq!((&zebra["format"], &zebra["stock"], &zebra["dpi"]), (&json!("zpl"), &json!("4x8"), &json!(300)));
+    assert_eq!(
+        (&zebra["format"], &zebra["stock"], &zebra["dpi"]),
+        (&json!("zpl"), &json!("4x8"), &json!(300))
+    );
     assert_eq!(zebra["printer_reported"], false);
     let zebra_id = zebra["id"].as_str().unwrap();
 
@@ -253,7 +315,10 @@ async fn stations_and_jobs_render_in_the_printers_language_stock_and_resolution(
         (json!({"name": "x", "stock": "5x7"}), "/stock"),
         (json!({"name": "x", "dpi": 600}), "/dpi"),
         (json!({"name": "x", "dpi": "300"}), "/dpi"),
-        (json!({"name": "x", "format": "zpl", "stock": "a4-2up"}), "/stock"),
+        (
+            json!({"name": "x", "format": "zpl", "stock": "a4-2up"}),
+            "/stock",
+        ),
     ] {
         let (status, p) = api.post("/v1/print-stations", body.clone()).await;
         assert_eq!(status, 422, "{body}: {p}");
@@ -263,10 +328,16 @@ async fn stations_and_jobs_render_in_the_printers_language_stock_and_resolution(
     // A job takes the station's stock and resolution by default, or another stock.
     let shipment = api.buy(None).await["id"].as_str().unwrap().to_string();
     let (status, job) = api
-        .post("/v1/print-jobs", json!({"shipment_id": shipment, "station_id": zebra_id}))
+        .post(
+            "/v1/print-jobs",
+            json!({"shipment_id": shipment, "station_id": zebra_id}),
+        )
         .await;
     assert_eq!(status, 201, "{job}");
-    assert_eq!((&job["format"], &job["stock"], &job["dpi"]), (&json!("zpl"), &json!("4x8"), &json!(300)));
+    assert_eq!(
+        (&job["format"], &job["stock"], &job["dpi"]),
+        (&json!("zpl"), &json!("4x8"), &json!(300))
+    );
     let (status, a6) = api
         .post(
             "/v1/print-jobs",
@@ -298,8 +369,16 @@ async fn stations_and_jobs_render_in_the_printers_language_stock_and_resolution(
     let jobs = api.poll(&zebra_token).await;
     assert_eq!(jobs.len(), 2);
     assert_eq!(jobs[0]["format"], "zpl");
-    assert_eq!((&jobs[0]["stock"], &jobs[0]["dpi"]), (&json!("4x8"), &json!(300)));
-    assert_zpl(&document(&jobs[0]), 1200, 2400, "station default 4x8 at 300");
+    assert_eq!(
+        (&jobs[0]["stock"], &jobs[0]["dpi"]),
+        (&json!("4x8"), &json!(300))
+    );
+    assert_zpl(
+        &document(&jobs[0]),
+        1200,
+        2400,
+        "station default 4x8 at 300",
+    );
     assert_eq!(jobs[1]["stock"], "a6");
     assert_zpl(&document(&jobs[1]), 1240, 1748, "job's a6 at 300");
 
@@ -308,7 +387,10 @@ async fn stations_and_jobs_render_in_the_printers_language_stock_and_resolution(
     let job_id = bought["print_job"].as_str().unwrap();
     let (_, j) = api.get_bytes(&format!("/v1/print-jobs/{job_id}")).await;
     let j: Value = serde_json::from_slice(&j).unwrap();
-    assert_eq!((&j["format"], &j["stock"], &j["dpi"]), (&json!("zpl"), &json!("4x8"), &json!(300)));
+    assert_eq!(
+        (&j["format"], &j["stock"], &j["dpi"]),
+        (&json!("zpl"), &json!("4x8"), &json!(300))
+    );
 
     // An office printer takes sheets: two labels to an A4 page.
     let (office, office_token) = api

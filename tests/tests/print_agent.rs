@@ -700,7 +700,10 @@ async fn the_agent_reports_its_printer_and_jobs_come_in_its_language_and_resolut
     let api = Api::of(&hub);
     // Declared as an office printer at 203 dpi; the agent really drives a 300 dpi Zebra.
     let (status, s) = api
-        .post("/v1/print-stations", json!({"name": "Dock 4", "format": "pdf"}))
+        .post(
+            "/v1/print-stations",
+            json!({"name": "Dock 4", "format": "pdf"}),
+        )
         .await;
     assert_eq!(status, 201, "{s}");
     let station = s["id"].as_str().unwrap().to_string();
@@ -739,7 +742,10 @@ async fn the_agent_reports_its_printer_and_jobs_come_in_its_language_and_resolut
     assert!(zpl.contains("^PW1200") && zpl.contains("^LL1800"), "{zpl}");
     assert!(!out.path().join(format!("{}.pdf", queued[0])).exists());
     let first = api.get(&format!("/v1/print-jobs/{}", queued[0])).await;
-    assert_eq!((&first["status"], &first["format"], &first["dpi"]), (&json!("printed"), &json!("zpl"), &json!(300)));
+    assert_eq!(
+        (&first["status"], &first["format"], &first["dpi"]),
+        (&json!("printed"), &json!("zpl"), &json!(300))
+    );
     // A sheet cannot go to a Zebra: the hub failed it, saying why; nothing reached the printer.
     let sheet = api.get(&format!("/v1/print-jobs/{}", queued[1])).await;
     assert_eq!(sheet["status"], "failed", "{sheet}");
@@ -747,13 +753,19 @@ async fn the_agent_reports_its_printer_and_jobs_come_in_its_language_and_resolut
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);
     let events = api.get("/v1/events?limit=100").await;
     assert!(
-        events["data"].as_array().unwrap().iter().any(|e| e["type"] == "print_job.failed"
-            && e["data"]["id"] == queued[1].as_str())
+        events["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "print_job.failed" && e["data"]["id"] == queued[1].as_str())
     );
 
     // The station now shows what the agent reported, and new jobs follow it.
     let s = api.get(&format!("/v1/print-stations/{station}")).await;
-    assert_eq!((&s["format"], &s["dpi"], &s["printer_reported"]), (&json!("zpl"), &json!(300), &json!(true)));
+    assert_eq!(
+        (&s["format"], &s["dpi"], &s["printer_reported"]),
+        (&json!("zpl"), &json!(300), &json!(true))
+    );
     for (extra, at) in [
         (json!({"format": "pdf"}), "/format"),
         (json!({"stock": "a4-2up"}), "/stock"),

@@ -247,7 +247,8 @@ fn readme_walkthrough_runs_as_written_against_the_built_binary() {
     );
     let stdout = text(&out.stdout);
 
-    let zpl = std::fs::read_to_string(dir.path().join("label-4x8.zpl")).expect("step 3 wrote label-4x8.zpl");
+    let zpl = std::fs::read_to_string(dir.path().join("label-4x8.zpl"))
+        .expect("step 3 wrote label-4x8.zpl");
     assert!(
         zpl.contains("^PW1200") && zpl.contains("^LL2400"),
         "4x8 in at 300 dpi: {zpl}"

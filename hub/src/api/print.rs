@@ -24,9 +24,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::List;
 use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
 use super::idempotency::{self, Answer};
+use super::label_options::{LabelOptions, Resolution, StockName};
 use super::problem::{ApiError, Problem};
 use super::responses::*;
-use super::label_options::{LabelOptions, Resolution, StockName};
 use super::shipments::{format_name, label_document, label_refusal};
 use crate::crypto::hash_api_key;
 use crate::ids::{PrintJobId, ShipmentId, StationId, TenantId};
@@ -256,7 +256,14 @@ async fn create_station(
             };
             let stock = input.stock.unwrap_or_default();
             if let Some(why) = stock.refuses(format) {
-                return Err(ApiError::field("/stock", format!("{} on a {} printer: {why}", stock.as_str(), format_name(format))));
+                return Err(ApiError::field(
+                    "/stock",
+                    format!(
+                        "{} on a {} printer: {why}",
+                        stock.as_str(),
+                        format_name(format)
+                    ),
+                ));
             }
             let station = StationRecord {
                 id: StationId::generate(),
@@ -544,19 +551,34 @@ async fn create_job(
             {
                 return Err(ApiError::field(
                     "/format",
-                    format!("the printer of station {} takes {}, not {f}", station.id, format_name(format)),
+                    format!(
+                        "the printer of station {} takes {}, not {f}",
+                        station.id,
+                        format_name(format)
+                    ),
                 ));
             }
             let stock = input.stock.unwrap_or(printer.options.stock);
             if let Some(why) = stock.refuses(format) {
-                return Err(ApiError::field("/stock", format!("{} on a {} printer: {why}", stock.as_str(), format_name(format))));
+                return Err(ApiError::field(
+                    "/stock",
+                    format!(
+                        "{} on a {} printer: {why}",
+                        stock.as_str(),
+                        format_name(format)
+                    ),
+                ));
             }
             let dpi = match input.dpi {
                 // ZPL is drawn in the printhead's dots: another resolution prints the wrong size.
                 Some(d) if format == LabelFormat::Zpl && d != printer.options.dpi => {
                     return Err(ApiError::field(
                         "/dpi",
-                        format!("the printer of station {} prints at {} dpi", station.id, printer.options.dpi.dpi()),
+                        format!(
+                            "the printer of station {} prints at {} dpi",
+                            station.id,
+                            printer.options.dpi.dpi()
+                        ),
                     ));
                 }
                 Some(d) => d,
@@ -773,18 +795,28 @@ async fn poll_jobs(
     app.store.station_seen(&station.id, now, None).await?;
     if p.printer_language.is_some() || p.dpi.is_some() {
         let current = station_printer(&station)?;
-        let format = p.printer_language.map_or(current.format, PrinterLanguage::format);
+        let format = p
+            .printer_language
+            .map_or(current.format, PrinterLanguage::format);
         let dpi = p.dpi.unwrap_or(current.options.dpi);
         let known = station.agent_format.as_deref() == Some(format_name(format))
             && station.agent_dpi == Some(dpi.dpi());
         if !known {
             let failed = app
                 .store
-                .station_printer_reported(&tenant, &station.id, format_name(format), dpi.dpi(), now, job_event)
+                .station_printer_reported(
+                    &tenant,
+                    &station.id,
+                    format_name(format),
+                    dpi.dpi(),
+                    now,
+                    job_event,
+                )
                 .await?;
             tracing::info!(station = %station.id, format = format_name(format), dpi = dpi.dpi(), failed = failed.len(), "the agent reported its printer");
             if !failed.is_empty() {
-                metrics::counter!("shiphub_print_jobs_total", "status" => "failed").increment(failed.len() as u64);
+                metrics::counter!("shiphub_print_jobs_total", "status" => "failed")
+                    .increment(failed.len() as u64);
             }
         }
     }

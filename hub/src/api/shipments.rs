@@ -1238,16 +1238,24 @@ mod tests {
     #[test]
     fn carrier_labels_are_served_as_issued_on_4x6_at_203_and_redrawn_for_other_stocks() {
         // A 4×6 label at 203 dpi as carriers send it: a frame and a line of text.
-        let zpl = b"^XA^PW812^LL1218^FO20,20^GB772,1178,4^FS^FO60,80^A0N,40,40^FDSHIPHUB^FS^XZ".to_vec();
+        let zpl =
+            b"^XA^PW812^LL1218^FO20,20^GB772,1178,4^FS^FO60,80^A0N,40,40^FDSHIPHUB^FS^XZ".to_vec();
         let as_issued = convert_label(zpl.clone(), Zpl, Zpl, LabelOptions::default()).unwrap();
         assert_eq!(as_issued, zpl);
         let tall = LabelOptions {
             stock: StockName::In4x8,
             dpi: Resolution::D300,
         };
-        let redrawn = String::from_utf8(convert_label(zpl.clone(), Zpl, Zpl, tall).unwrap()).unwrap();
-        assert!(redrawn.contains("^PW1200") && redrawn.contains("^LL2400"), "{redrawn}");
-        assert!(redrawn.contains("^GFA"), "a graphic of the carrier's label: {redrawn}");
+        let redrawn =
+            String::from_utf8(convert_label(zpl.clone(), Zpl, Zpl, tall).unwrap()).unwrap();
+        assert!(
+            redrawn.contains("^PW1200") && redrawn.contains("^LL2400"),
+            "{redrawn}"
+        );
+        assert!(
+            redrawn.contains("^GFA"),
+            "a graphic of the carrier's label: {redrawn}"
+        );
         let a4 = LabelOptions {
             stock: StockName::A42Up,
             ..Default::default()
