@@ -693,3 +693,106 @@ async fn the_queue_expires_untaken_jobs_and_refuses_what_cannot_print() {
         .unwrap();
     assert_eq!(res.status(), 401);
 }
+
+#[tokio::test]
+async fn the_agent_reports_its_printer_and_jobs_come_in_its_language_and_resolution() {
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let api = Api::of(&hub);
+    // Declared as an office printer at 203 dpi; the agent really drives a 300 dpi Zebra.
+    let (status, s) = api
+        .post(
+            "/v1/print-stations",
+            json!({"name": "Dock 4", "format": "pdf"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{s}");
+    let station = s["id"].as_str().unwrap().to_string();
+    let token = s["token"].as_str().unwrap().to_string();
+    let (shipment, number, _) = api.buy(None).await;
+    let mut queued = vec![];
+    for stock in ["4x6", "letter-2up"] {
+        let (status, j) = api
+            .post(
+                "/v1/print-jobs",
+                json!({"shipment_id": shipment, "station_id": station, "stock": stock}),
+            )
+            .await;
+        assert_eq!(status, 201, "{j}");
+        assert_eq!(j["format"], "pdf");
+        queued.push(j["id"].as_str().unwrap().to_string());
+    }
+
+    let out = tempfile::tempdir().unwrap();
+    let journal = tempfile::tempdir().unwrap();
+    let status = agent_command(
+        &hub.base,
+        &token,
+        &format!("dir:{}", out.path().display()),
+        journal.path(),
+    )
+    .args(["--printer-language", "zpl", "--dpi", "300", "--once"])
+    .stderr(Stdio::inherit())
+    .status()
+    .unwrap();
+    assert!(status.success(), "{status}");
+
+    // The queued 4×6 job came as ZPL at 300 dpi (4 × 6 in = 1200 × 1800 dots) and printed.
+    let zpl = std::fs::read_to_string(out.path().join(format!("{}.zpl", queued[0]))).unwrap();
+    assert!(zpl.contains(number.as_str()), "{zpl}");
+    assert!(zpl.contains("^PW1200") && zpl.contains("^LL1800"), "{zpl}");
+    assert!(!out.path().join(format!("{}.pdf", queued[0])).exists());
+    let first = api.get(&format!("/v1/print-jobs/{}", queued[0])).await;
+    assert_eq!(
+        (&first["status"], &first["format"], &first["dpi"]),
+        (&json!("printed"), &json!("zpl"), &json!(300))
+    );
+    // A sheet cannot go to a Zebra: the hub failed it, saying why; nothing reached the printer.
+    let sheet = api.get(&format!("/v1/print-jobs/{}", queued[1])).await;
+    assert_eq!(sheet["status"], "failed", "{sheet}");
+    assert!(sheet["detail"].as_str().unwrap().contains("ZPL"), "{sheet}");
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);
+    let events = api.get("/v1/events?limit=100").await;
+    assert!(
+        events["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "print_job.failed" && e["data"]["id"] == queued[1].as_str())
+    );
+
+    // The station now shows what the agent reported, and new jobs follow it.
+    let s = api.get(&format!("/v1/print-stations/{station}")).await;
+    assert_eq!(
+        (&s["format"], &s["dpi"], &s["printer_reported"]),
+        (&json!("zpl"), &json!(300), &json!(true))
+    );
+    for (extra, at) in [
+        (json!({"format": "pdf"}), "/format"),
+        (json!({"stock": "a4-2up"}), "/stock"),
+        (json!({"dpi": 203}), "/dpi"),
+    ] {
+        let mut body = json!({"shipment_id": shipment, "station_id": station});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let (status, p) = api.post("/v1/print-jobs", body.clone()).await;
+        assert_eq!(status, 422, "{body}: {p}");
+        assert_eq!(p["errors"][0]["pointer"], at, "{body}: {p}");
+    }
+    let (status, j) = api
+        .post(
+            "/v1/print-jobs",
+            json!({"shipment_id": shipment, "station_id": station}),
+        )
+        .await;
+    assert_eq!(status, 201, "{j}");
+    assert_eq!((&j["format"], &j["dpi"]), (&json!("zpl"), &json!(300)));
+
+    // Flags outside what the hub takes are refused by the agent before it starts.
+    let bad = agent_command(&hub.base, &token, "dir:/nonexistent", journal.path())
+        .args(["--dpi", "600", "--once"])
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!bad.success());
+}

@@ -247,6 +247,12 @@ fn readme_walkthrough_runs_as_written_against_the_built_binary() {
     );
     let stdout = text(&out.stdout);
 
+    let zpl = std::fs::read_to_string(dir.path().join("label-4x8.zpl"))
+        .expect("step 3 wrote label-4x8.zpl");
+    assert!(
+        zpl.contains("^PW1200") && zpl.contains("^LL2400"),
+        "4x8 in at 300 dpi: {zpl}"
+    );
     let label = std::fs::read(dir.path().join("label.pdf")).expect("step 3 wrote label.pdf");
     assert!(
         label.starts_with(b"%PDF"),
@@ -265,6 +271,44 @@ fn readme_walkthrough_runs_as_written_against_the_built_binary() {
     assert!(
         stdout.contains(id) && stdout.contains("\"voided\""),
         "the void's answer is shown: {stdout}"
+    );
+}
+
+#[test]
+fn readme_printing_section_runs_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = serve(shiphub(dir.path(), &["serve"]));
+    let key = hub.bootstrap()["api_key"].as_str().unwrap().to_string();
+    // The section says: the agent on the PATH, after the walk-through's first block.
+    let agent = common::workspace_binary("shiphub-print-agent", "shiphub-labels");
+    let path = format!(
+        "{}:{}",
+        agent.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut blocks = readme_blocks("walkthrough")[..1].to_vec();
+    blocks.extend(readme_blocks("printing"));
+    let out = run_blocks(
+        &blocks,
+        dir.path(),
+        &[("KEY", key), ("HUB", hub.base.clone()), ("PATH", path)],
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("\"status\":422") && stdout.contains("\"pointer\":\"/stock\""),
+        "the sheet for a Zebra is refused naming /stock: {stdout}"
+    );
+    let printed: Vec<_> = std::fs::read_dir(dir.path().join("printed"))
+        .expect("the agent printed into printed/")
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(printed.len(), 1, "{printed:?}");
+    let zpl = std::fs::read_to_string(&printed[0]).unwrap();
+    assert!(
+        printed[0].extension().is_some_and(|e| e == "zpl")
+            && zpl.contains("^PW1200")
+            && zpl.contains("^LL2400"),
+        "4x8 in at 300 dpi: {zpl}"
     );
 }
 

@@ -98,7 +98,9 @@ fn request(name: &str) -> Option<Value> {
             "base_url": "https://wwwcie.ups.com", "credentials": {"client_id": "x",
             "client_secret": "y", "account_number": "A1B2C3", "push_secret": "0123456789abcdef0123"}}),
         "POST /v1/trackers" => json!({"tracking_number": "1Z999AA10123456784", "carrier": "ups"}),
-        "POST /v1/print-stations" => json!({"name": "Dock 3 Zebra", "format": "zpl"}),
+        "POST /v1/print-stations" => {
+            json!({"name": "Dock 3 Zebra", "format": "zpl", "stock": "4x6", "dpi": 203})
+        }
         "POST /v1/print-jobs" => json!({"shipment_id": "shp_0193a4c1f2e37c0e9a0b4d6f8e1c2a3b",
             "station_id": "pst_0193a4c3a1b27e4d9c8f7a6b5e4d3c2b", "copies": 1}),
         "POST /v1/print-jobs/{id}/ack" => json!({"status": "printed"}),

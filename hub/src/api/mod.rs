@@ -11,6 +11,7 @@ pub mod examples;
 pub mod extract;
 pub mod idempotency;
 pub mod invoices;
+pub mod label_options;
 pub mod print;
 pub mod problem;
 pub mod rate_cards;

@@ -24,9 +24,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::List;
 use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
 use super::idempotency::{self, Answer};
+use super::label_options::{LabelOptions, Resolution, StockName};
 use super::problem::{ApiError, Problem};
 use super::responses::*;
-use super::shipments::{format_name, label_available, label_document};
+use super::shipments::{format_name, label_document, label_refusal};
 use crate::crypto::hash_api_key;
 use crate::ids::{PrintJobId, ShipmentId, StationId, TenantId};
 use crate::state::AppState;
@@ -106,22 +107,82 @@ fn parse_print_format(v: &str, field: &str) -> Result<LabelFormat, ApiError> {
     }
 }
 
+/// A printer's language: what its agent can send it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PrinterLanguage {
+    /// ZPL II, to a thermal printer.
+    Zpl,
+    /// PDF, through CUPS or into a folder.
+    Pdf,
+}
+
+impl PrinterLanguage {
+    fn format(self) -> LabelFormat {
+        match self {
+            PrinterLanguage::Zpl => LabelFormat::Zpl,
+            PrinterLanguage::Pdf => LabelFormat::Pdf,
+        }
+    }
+}
+
+/// What a station's printer takes now: its language and resolution as its agent reported them
+/// (else as declared), and the stock loaded.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StationPrinter {
+    pub(crate) format: LabelFormat,
+    pub(crate) options: LabelOptions,
+    /// The agent reported `format` and `dpi` (rather than only the declaration).
+    reported: bool,
+}
+
+pub(crate) fn station_printer(station: &StationRecord) -> Result<StationPrinter, ApiError> {
+    let corrupt = || ApiError::Internal(format!("station {} printer", station.id));
+    let format = parse_print_format(
+        station.agent_format.as_deref().unwrap_or(&station.format),
+        "/format",
+    )
+    .map_err(|_| corrupt())?;
+    let dpi = Resolution::from_dpi(i64::from(station.agent_dpi.unwrap_or(station.dpi)))
+        .ok_or_else(corrupt)?;
+    let stock = StockName::parse(&station.stock).ok_or_else(corrupt)?;
+    Ok(StationPrinter {
+        format,
+        options: LabelOptions { stock, dpi },
+        reported: station.agent_format.is_some() || station.agent_dpi.is_some(),
+    })
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StationIn {
     /// Shown in lists, e.g. "Dock 3 Zebra".
     name: String,
-    /// Default job format: `zpl` (thermal printers) or `pdf` (default).
+    /// The printer's language: `zpl` (thermal printers) or `pdf` (default). Every job for the
+    /// station is rendered in it; the agent's `printer_language` report overrides it.
     #[serde(default)]
     #[schema(pattern = "^(zpl|pdf)$")]
     format: Option<String>,
+    /// The stock loaded (default `4x6`); sheets (`letter-2up`, `a4-2up`) only on `pdf` stations.
+    #[serde(default)]
+    stock: Option<StockName>,
+    /// The printhead resolution (default 203); the agent's `dpi` report overrides it.
+    #[serde(default)]
+    dpi: Option<Resolution>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct StationOut {
     id: String,
     name: String,
+    /// The printer's language (`zpl`, `pdf`): what every job for the station is rendered in.
     format: String,
+    /// The stock jobs are rendered on unless a job asks for another.
+    stock: StockName,
+    /// The printer's resolution: what ZPL jobs are rendered at.
+    dpi: Resolution,
+    /// True once the agent reported `format` and `dpi` from its printer; false: as declared.
+    printer_reported: bool,
     /// The agent's token: present only in the answer that created (or rotated) it. It is
     /// stored hashed; an idempotent replay of that answer carries `null`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -137,24 +198,32 @@ pub struct StationOut {
     created_at: OffsetDateTime,
 }
 
-fn station_out(s: StationRecord, token: Option<Option<String>>) -> StationOut {
-    StationOut {
+fn station_out(s: StationRecord, token: Option<Option<String>>) -> Result<StationOut, ApiError> {
+    let printer = station_printer(&s)?;
+    Ok(StationOut {
         id: s.id.to_string(),
         name: s.name,
-        format: s.format,
+        format: format_name(printer.format).to_string(),
+        stock: printer.options.stock,
+        dpi: printer.options.dpi,
+        printer_reported: printer.reported,
         token,
         printer_state: s.printer_state,
         printer_detail: s.printer_detail,
         last_seen_at: s.last_seen_at,
         created_at: s.created_at,
-    }
+    })
 }
 
 /// The answer with the token, and the one stored for replays without it.
-fn token_answers(status: StatusCode, s: StationRecord, token: String) -> (Answer, Answer) {
-    let live = Answer::json(status, &station_out(s.clone(), Some(Some(token))));
-    let stored = Answer::json(status, &station_out(s, Some(None)));
-    (live, stored)
+fn token_answers(
+    status: StatusCode,
+    s: StationRecord,
+    token: String,
+) -> Result<(Answer, Answer), ApiError> {
+    let live = Answer::json(status, &station_out(s.clone(), Some(Some(token)))?);
+    let stored = Answer::json(status, &station_out(s, Some(None))?);
+    Ok((live, stored))
 }
 
 /// Registers a print station and returns its agent token (shown once). Honours
@@ -185,17 +254,32 @@ async fn create_station(
                 None => LabelFormat::Pdf,
                 Some(f) => parse_print_format(f, "/format")?,
             };
+            let stock = input.stock.unwrap_or_default();
+            if let Some(why) = stock.refuses(format) {
+                return Err(ApiError::field(
+                    "/stock",
+                    format!(
+                        "{} on a {} printer: {why}",
+                        stock.as_str(),
+                        format_name(format)
+                    ),
+                ));
+            }
             let station = StationRecord {
                 id: StationId::generate(),
                 name: name.to_string(),
                 format: format_name(format).to_string(),
+                stock: stock.as_str().to_string(),
+                dpi: input.dpi.unwrap_or_default().dpi(),
+                agent_format: None,
+                agent_dpi: None,
                 printer_state: None,
                 printer_detail: None,
                 last_seen_at: None,
                 created_at: OffsetDateTime::now_utc(),
             };
             let (token, token_hash) = new_station_token();
-            let (live, stored) = token_answers(StatusCode::CREATED, station.clone(), token);
+            let (live, stored) = token_answers(StatusCode::CREATED, station.clone(), token)?;
             app.store
                 .insert_station(
                     &tenant,
@@ -230,7 +314,7 @@ async fn rotate_token(
         |owned| async move {
             let station = load_station(&app, &tenant, &id).await?;
             let (token, token_hash) = new_station_token();
-            let (live, stored) = token_answers(StatusCode::OK, station.clone(), token);
+            let (live, stored) = token_answers(StatusCode::OK, station.clone(), token)?;
             if !app
                 .store
                 .rotate_station_token(
@@ -270,7 +354,10 @@ async fn list_stations(
 ) -> Result<axum::Json<List<StationOut>>, ApiError> {
     let stations = app.store.list_stations(&tenant).await?;
     Ok(axum::Json(List {
-        data: stations.into_iter().map(|s| station_out(s, None)).collect(),
+        data: stations
+            .into_iter()
+            .map(|s| station_out(s, None))
+            .collect::<Result<_, _>>()?,
         next_cursor: None,
     }))
 }
@@ -286,7 +373,7 @@ async fn get_station(
     Ok(axum::Json(station_out(
         load_station(&app, &tenant, &id).await?,
         None,
-    )))
+    )?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -294,9 +381,16 @@ async fn get_station(
 pub struct JobIn {
     shipment_id: String,
     station_id: String,
-    /// `zpl` or `pdf`; default: the station's format.
+    /// `zpl` or `pdf`: must be the station's printer language (the default); a job is never
+    /// queued in a language its printer cannot print.
     #[serde(default)]
     format: Option<String>,
+    /// The stock to print on (default: the station's); sheets only on `pdf` stations.
+    #[serde(default)]
+    stock: Option<StockName>,
+    /// The resolution (default: the station's); on a `zpl` station it must be the printer's.
+    #[serde(default)]
+    dpi: Option<Resolution>,
     /// 1 to 100 (default 1).
     #[serde(default)]
     copies: Option<u32>,
@@ -310,7 +404,12 @@ pub struct JobOut {
     id: String,
     station_id: String,
     shipment_id: String,
+    /// The printer language the job is rendered in (follows the station's printer).
     format: String,
+    /// The stock and resolution it is rendered on.
+    #[schema(value_type = StockName)]
+    stock: String,
+    dpi: Resolution,
     copies: u32,
     /// `queued`, `delivered`, `printed`, `failed` or `expired`.
     status: String,
@@ -338,6 +437,8 @@ pub fn job_out(j: &PrintJobRecord) -> JobOut {
         station_id: j.station_id.to_string(),
         shipment_id: j.shipment_id.to_string(),
         format: j.format.clone(),
+        stock: j.stock.clone(),
+        dpi: Resolution::from_dpi(i64::from(j.dpi)).unwrap_or_default(),
         copies: j.copies,
         status: j.status.clone(),
         detail: j.detail.clone(),
@@ -364,11 +465,12 @@ pub fn job_event(j: &PrintJobRecord) -> NewEvent {
 }
 
 /// A queued job for a shipment's label on a station, checked: the shipment is live and its
-/// label exists (or converts) in the format asked for.
+/// label exists (or converts) in the format and on the stock asked for.
 pub(crate) fn new_job(
     shipment: &crate::store::ShipmentRecord,
     station: &StationRecord,
     format: LabelFormat,
+    options: LabelOptions,
     copies: u32,
     ttl: Duration,
 ) -> Result<PrintJobRecord, ApiError> {
@@ -378,15 +480,8 @@ pub(crate) fn new_job(
             shipment.id
         )));
     }
-    if !label_available(shipment, format)? {
-        return Err(ApiError::field(
-            "/format",
-            format!(
-                "the label of {} cannot be produced as {}",
-                shipment.id,
-                format_name(format)
-            ),
-        ));
+    if let Some(r) = label_refusal(shipment, format, options)? {
+        return Err(r.at("/"));
     }
     let now = OffsetDateTime::now_utc();
     Ok(PrintJobRecord {
@@ -394,6 +489,8 @@ pub(crate) fn new_job(
         station_id: station.id.clone(),
         shipment_id: shipment.id.clone(),
         format: format_name(format).to_string(),
+        stock: options.stock.as_str().to_string(),
+        dpi: options.dpi.dpi(),
         copies,
         status: "queued".into(),
         detail: None,
@@ -403,12 +500,6 @@ pub(crate) fn new_job(
         delivered_at: None,
         completed_at: None,
     })
-}
-
-/// The station's default job format.
-pub(crate) fn station_format(station: &StationRecord) -> Result<LabelFormat, ApiError> {
-    parse_print_format(&station.format, "/format")
-        .map_err(|_| ApiError::Internal(format!("station {} format", station.id)))
 }
 
 pub(crate) async fn station_for_job(
@@ -453,9 +544,45 @@ async fn create_job(
                 .await?
                 .ok_or_else(|| ApiError::field("/shipment_id", "no such shipment"))?;
             let station = station_for_job(&app, &tenant, &input.station_id, "/station_id").await?;
-            let format = match input.format.as_deref() {
-                Some(f) => parse_print_format(f, "/format")?,
-                None => station_format(&station)?,
+            let printer = station_printer(&station)?;
+            let format = printer.format;
+            if let Some(f) = input.format.as_deref()
+                && parse_print_format(f, "/format")? != format
+            {
+                return Err(ApiError::field(
+                    "/format",
+                    format!(
+                        "the printer of station {} takes {}, not {f}",
+                        station.id,
+                        format_name(format)
+                    ),
+                ));
+            }
+            let stock = input.stock.unwrap_or(printer.options.stock);
+            if let Some(why) = stock.refuses(format) {
+                return Err(ApiError::field(
+                    "/stock",
+                    format!(
+                        "{} on a {} printer: {why}",
+                        stock.as_str(),
+                        format_name(format)
+                    ),
+                ));
+            }
+            let dpi = match input.dpi {
+                // ZPL is drawn in the printhead's dots: another resolution prints the wrong size.
+                Some(d) if format == LabelFormat::Zpl && d != printer.options.dpi => {
+                    return Err(ApiError::field(
+                        "/dpi",
+                        format!(
+                            "the printer of station {} prints at {} dpi",
+                            station.id,
+                            printer.options.dpi.dpi()
+                        ),
+                    ));
+                }
+                Some(d) => d,
+                None => printer.options.dpi,
             };
             let copies = input.copies.unwrap_or(1);
             if !(1..=MAX_COPIES).contains(&copies) {
@@ -475,6 +602,7 @@ async fn create_job(
                 &shipment,
                 &station,
                 format,
+                LabelOptions { stock, dpi },
                 copies,
                 Duration::from_secs(ttl),
             )?;
@@ -599,6 +727,11 @@ pub struct PollParams {
     /// Most jobs to return (1 to 50, default 10).
     #[param(minimum = 1, maximum = 50)]
     limit: Option<u32>,
+    /// The language of the agent's printer (`shiphub-print-agent --printer-language`): jobs
+    /// are rendered in it from now on, queued ones included.
+    printer_language: Option<PrinterLanguage>,
+    /// The resolution of the agent's printer (`--dpi`), 203 or 300: likewise.
+    dpi: Option<Resolution>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -616,6 +749,11 @@ pub struct AgentJob {
     shipment_id: String,
     tracking_number: String,
     format: String,
+    /// The stock the document is laid out for (its media size).
+    #[schema(value_type = StockName)]
+    stock: String,
+    /// The resolution a ZPL document is drawn at.
+    dpi: Resolution,
     copies: u32,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -653,9 +791,35 @@ async fn poll_jobs(
         return Err(ApiError::field("/query/limit", "must be between 1 and 50"));
     }
     let Station { tenant, station } = station;
-    app.store
-        .station_seen(&station.id, OffsetDateTime::now_utc(), None)
-        .await?;
+    let now = OffsetDateTime::now_utc();
+    app.store.station_seen(&station.id, now, None).await?;
+    if p.printer_language.is_some() || p.dpi.is_some() {
+        let current = station_printer(&station)?;
+        let format = p
+            .printer_language
+            .map_or(current.format, PrinterLanguage::format);
+        let dpi = p.dpi.unwrap_or(current.options.dpi);
+        let known = station.agent_format.as_deref() == Some(format_name(format))
+            && station.agent_dpi == Some(dpi.dpi());
+        if !known {
+            let failed = app
+                .store
+                .station_printer_reported(
+                    &tenant,
+                    &station.id,
+                    format_name(format),
+                    dpi.dpi(),
+                    now,
+                    job_event,
+                )
+                .await?;
+            tracing::info!(station = %station.id, format = format_name(format), dpi = dpi.dpi(), failed = failed.len(), "the agent reported its printer");
+            if !failed.is_empty() {
+                metrics::counter!("shiphub_print_jobs_total", "status" => "failed")
+                    .increment(failed.len() as u64);
+            }
+        }
+    }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
     let wakeup = app.print_wakeups.get(&station.id);
     let mut shutdown = app.shutdown.subscribe();
@@ -703,14 +867,20 @@ async fn agent_job(
         .get_shipment(tenant, &job.shipment_id)
         .await?
         .ok_or_else(|| ApiError::Internal(format!("shipment of {} missing", job.id)))?;
-    let format = parse_print_format(&job.format, "/format")
-        .map_err(|_| ApiError::Internal(format!("job {} format", job.id)))?;
-    let bytes = label_document(app, tenant, &shipment, format).await?;
+    let corrupt = || ApiError::Internal(format!("job {} format, stock or dpi", job.id));
+    let format = parse_print_format(&job.format, "/format").map_err(|_| corrupt())?;
+    let options = LabelOptions {
+        stock: StockName::parse(&job.stock).ok_or_else(corrupt)?,
+        dpi: Resolution::from_dpi(i64::from(job.dpi)).ok_or_else(corrupt)?,
+    };
+    let bytes = label_document(app, tenant, &shipment, format, options).await?;
     Ok(AgentJob {
         id: job.id.to_string(),
         shipment_id: job.shipment_id.to_string(),
         tracking_number: shipment.tracking_number,
         format: job.format,
+        stock: job.stock,
+        dpi: options.dpi,
         copies: job.copies,
         created_at: job.created_at,
         document: AgentDocument {

@@ -19,6 +19,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::List;
 use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
 use super::idempotency::{self, Answer};
+use super::label_options::{LabelOptions, Resolution, StockName};
 use super::problem::{ApiError, Problem};
 use super::responses::*;
 use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
@@ -64,23 +65,59 @@ fn converted_formats(from: LabelFormat) -> &'static [LabelFormat] {
 }
 
 /// A stored carrier label in `to`, converted locally when the carrier's format differs.
-fn convert_label(bytes: Vec<u8>, from: LabelFormat, to: LabelFormat) -> Result<Vec<u8>, ApiError> {
-    let options = shiphub_labels::RenderOptions::default();
+///
+/// Carrier labels are taken to be 4×6 at 203 dpi (what the adapters ask for). On those
+/// options a label is served as issued (or converted as before); on any other stock or
+/// resolution it is first redrawn as ZPL on the asked label stock at the asked resolution
+/// (rasterized, fitted, centred: `convert`), then turned into the asked format. Sheets take
+/// 4×6 labels, so a sheet's ZPL is drawn on 4×6 and placed two to a page by `zpl_to_pdf`.
+fn convert_label(
+    bytes: Vec<u8>,
+    from: LabelFormat,
+    to: LabelFormat,
+    options: LabelOptions,
+) -> Result<Vec<u8>, ApiError> {
+    use shiphub_labels::convert;
+    let failed = |e: shiphub_labels::LabelError| {
+        ApiError::Internal(format!("label conversion {from:?} -> {to:?}: {e}"))
+    };
+    let native = shiphub_labels::RenderOptions::default();
+    if options != LabelOptions::default() {
+        let asked = options.render();
+        let label_stock = shiphub_labels::RenderOptions {
+            stock: if asked.stock.is_sheet() {
+                shiphub_labels::Stock::In4x6
+            } else {
+                asked.stock
+            },
+            ..asked
+        };
+        let zpl = match from {
+            LabelFormat::Zpl => {
+                let mut out = Vec::new();
+                for png in convert::zpl_to_png(&bytes, &native).map_err(failed)? {
+                    out.extend(convert::image_to_zpl(&png, &label_stock).map_err(failed)?);
+                }
+                out
+            }
+            LabelFormat::Png => convert::image_to_zpl(&bytes, &label_stock).map_err(failed)?,
+            LabelFormat::Pdf => convert::pdf_to_zpl(&bytes, &label_stock).map_err(failed)?,
+        };
+        return match to {
+            LabelFormat::Zpl => Ok(zpl),
+            LabelFormat::Pdf => convert::zpl_to_pdf(&zpl, &asked).map_err(failed),
+            LabelFormat::Png => convert::zpl_to_png(&zpl, &asked)
+                .map(|pages| pages.into_iter().next().unwrap_or_default())
+                .map_err(failed),
+        };
+    }
     let converted = match (from, to) {
         (f, t) if f == t => Ok(bytes),
-        (LabelFormat::Zpl, LabelFormat::Pdf) => {
-            shiphub_labels::convert::zpl_to_pdf(&bytes, &options)
-        }
-        (LabelFormat::Zpl, LabelFormat::Png) => {
-            shiphub_labels::convert::zpl_to_png(&bytes, &options)
-                .map(|pages| pages.into_iter().next().unwrap_or_default())
-        }
-        (LabelFormat::Png, LabelFormat::Zpl) => {
-            shiphub_labels::convert::image_to_zpl(&bytes, &options)
-        }
-        (LabelFormat::Pdf, LabelFormat::Zpl) => {
-            shiphub_labels::convert::pdf_to_zpl(&bytes, &options)
-        }
+        (LabelFormat::Zpl, LabelFormat::Pdf) => convert::zpl_to_pdf(&bytes, &native),
+        (LabelFormat::Zpl, LabelFormat::Png) => convert::zpl_to_png(&bytes, &native)
+            .map(|pages| pages.into_iter().next().unwrap_or_default()),
+        (LabelFormat::Png, LabelFormat::Zpl) => convert::image_to_zpl(&bytes, &native),
+        (LabelFormat::Pdf, LabelFormat::Zpl) => convert::pdf_to_zpl(&bytes, &native),
         _ => {
             return Err(ApiError::field(
                 "/format",
@@ -91,7 +128,7 @@ fn convert_label(bytes: Vec<u8>, from: LabelFormat, to: LabelFormat) -> Result<V
             ));
         }
     };
-    converted.map_err(|e| ApiError::Internal(format!("label conversion {from:?} -> {to:?}: {e}")))
+    converted.map_err(failed)
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -332,7 +369,8 @@ async fn create_shipment(
         let printer = match &options.print_station {
             Some(id) => {
                 let station = super::print::station_for_job(&app, &tenant, id, "/print_station").await?;
-                let format = super::print::station_format(&station)?;
+                let printer = super::print::station_printer(&station)?;
+                let format = printer.format;
                 let printable = match asked {
                     None => RENDERED_FORMATS.contains(&format),
                     Some(from) => converted_formats(from).contains(&format),
@@ -340,7 +378,7 @@ async fn create_shipment(
                 if !printable {
                     return Err(ApiError::field("/print_station", format!("{} labels cannot be made as {} for this station", entry.code, format_name(format))));
                 }
-                Some((station, format))
+                Some((station, printer))
             }
             None => None,
         };
@@ -458,14 +496,21 @@ async fn record_purchase(
     entry: &'static shiphub_carriers::CarrierEntry,
     request: &ShipRequest,
     wanted: LabelFormat,
-    printer: Option<&(crate::store::StationRecord, LabelFormat)>,
+    printer: Option<&(crate::store::StationRecord, super::print::StationPrinter)>,
     waybill: Waybill,
     owned: &idempotency::OwnedKey,
 ) -> Result<Answer, ApiError> {
     let (record, docs) = record(account, entry.code.as_str(), request, wanted, waybill)?;
     let job = printer
-        .map(|(station, format)| {
-            super::print::new_job(&record, station, *format, 1, super::print::DEFAULT_TTL)
+        .map(|(station, p)| {
+            super::print::new_job(
+                &record,
+                station,
+                p.format,
+                p.options,
+                1,
+                super::print::DEFAULT_TTL,
+            )
         })
         .transpose()?;
     let out = ShipmentOut {
@@ -985,15 +1030,20 @@ async fn get_customs_document(
 
 #[derive(Deserialize, IntoParams)]
 pub struct LabelParams {
-    /// `pdf` or `zpl` (default: the format bought).
+    /// `pdf`, `zpl` or `png` (default: the format bought).
     format: Option<LabelFormat>,
+    /// The medium (default `4x6`); `letter-2up` and `a4-2up` are PDF only.
+    stock: Option<StockName>,
+    /// Printhead resolution for ZPL and PNG, 203 (default) or 300.
+    dpi: Option<Resolution>,
 }
 
-/// The shipping label document.
+/// The shipping label document, on the asked stock at the asked resolution: a PDF page is the
+/// stock's size, ZPL sets `^PW`/`^LL` in the resolution's dots, a PNG is that many pixels.
 #[utoipa::path(get, path = "/v1/shipments/{id}/label", tag = "shipments", params(("id" = String, Path), LabelParams),
     responses((status = 200, description = "the label, as an attachment", content(("application/pdf"), ("application/x-zpl"), ("image/png"))),
         Auth, Missing,
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "the format is not available for this label, or a parameter is invalid")))]
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "the format is not available for this label or on this stock, or a parameter is invalid")))]
 async fn get_label(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -1005,7 +1055,14 @@ async fn get_label(
         Some(f) => f,
         None => bought_format(&s)?,
     };
-    let bytes = label_document(&app, &tenant, &s, format).await?;
+    let options = LabelOptions {
+        stock: p.stock.unwrap_or_default(),
+        dpi: p.dpi.unwrap_or_default(),
+    };
+    if let Some(r) = label_refusal(&s, format, options)? {
+        return Err(r.at("/query/"));
+    }
+    let bytes = label_document(&app, &tenant, &s, format, options).await?;
     let mut res = bytes.into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -1029,53 +1086,87 @@ pub(crate) fn bought_format(s: &ShipmentRecord) -> Result<LabelFormat, ApiError>
         .map_err(|e| ApiError::Internal(format!("stored label format {}: {e}", s.id)))
 }
 
-/// Whether a shipment's label can be produced in `format` (stored, converted or rendered).
-pub(crate) fn label_available(s: &ShipmentRecord, format: LabelFormat) -> Result<bool, ApiError> {
-    let wb: StoredWaybill =
-        serde_json::from_str(&s.waybill).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(match wb.carrier_label {
-        Some(f) => converted_formats(f).contains(&format),
-        None => RENDERED_FORMATS.contains(&format),
-    })
+/// Why a label cannot be made as asked, naming the input at fault (`format`, `stock`).
+pub(crate) struct Refusal {
+    field: &'static str,
+    message: String,
 }
 
-/// A shipment's label in `format`: the carrier's document (converted locally when the carrier
-/// issued another format) or, for carriers that issue none, every piece rendered by the hub.
+impl Refusal {
+    /// The 422, with the field under `prefix` (`/query/` for a query string, `/` for a body).
+    pub(crate) fn at(self, prefix: &str) -> ApiError {
+        ApiError::field(format!("{prefix}{}", self.field), self.message)
+    }
+}
+
+/// Whether a shipment's label can be produced in `format` on `options` (stored, converted or
+/// rendered); `Some` says why not.
+pub(crate) fn label_refusal(
+    s: &ShipmentRecord,
+    format: LabelFormat,
+    options: LabelOptions,
+) -> Result<Option<Refusal>, ApiError> {
+    if let Some(why) = options.stock.refuses(format) {
+        return Ok(Some(Refusal {
+            field: "stock",
+            message: format!("{}: {why}", options.stock.as_str()),
+        }));
+    }
+    let wb: StoredWaybill =
+        serde_json::from_str(&s.waybill).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let available = match wb.carrier_label {
+        Some(f) => converted_formats(f),
+        None => RENDERED_FORMATS,
+    };
+    if available.contains(&format) {
+        return Ok(None);
+    }
+    let list: Vec<_> = available.iter().map(|x| format_name(*x)).collect();
+    Ok(Some(Refusal {
+        field: "format",
+        message: match wb.carrier_label {
+            Some(f) => format!(
+                "the carrier issued this label as {}; it converts to {}",
+                format_name(f),
+                list.join(", ")
+            ),
+            None => format!(
+                "{} labels cannot be rendered; ask for {}",
+                format_name(format),
+                list.join(", ")
+            ),
+        },
+    }))
+}
+
+/// A shipment's label in `format` on `options`: the carrier's document (converted locally when
+/// the carrier issued another format or for another stock) or, for carriers that issue none,
+/// every piece rendered by the hub. Callers check [`label_refusal`] first.
 pub(crate) async fn label_document(
     app: &AppState,
     tenant: &TenantId,
     s: &ShipmentRecord,
     format: LabelFormat,
+    options: LabelOptions,
 ) -> Result<Vec<u8>, ApiError> {
+    if let Some(r) = label_refusal(s, format, options)? {
+        return Err(r.at("/"));
+    }
     let wb: StoredWaybill =
         serde_json::from_str(&s.waybill).map_err(|e| ApiError::Internal(e.to_string()))?;
     let bytes = match wb.carrier_label {
         Some(f) => {
-            if !converted_formats(f).contains(&format) {
-                return Err(ApiError::field(
-                    "/format",
-                    format!(
-                        "the carrier issued this label as {}; it converts to {}",
-                        format_name(f),
-                        converted_formats(f)
-                            .iter()
-                            .map(|x| format_name(*x))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
-            }
             let stored = app
                 .store
                 .get_document(tenant, &s.id, "label", format_name(f))
                 .await?
                 .ok_or_else(|| ApiError::Internal(format!("label document of {} missing", s.id)))?;
             // Conversions rasterize (tens of ms): keep them off the async workers.
-            tokio::task::spawn_blocking(move || convert_label(stored, f, format))
+            tokio::task::spawn_blocking(move || convert_label(stored, f, format, options))
                 .await
                 .map_err(|e| ApiError::Internal(format!("label conversion task: {e}")))??
         }
-        None => render(app, s, &wb, format).await?,
+        None => render(app, s, &wb, format, options).await?,
     };
     Ok(bytes)
 }
@@ -1087,13 +1178,8 @@ async fn render(
     s: &ShipmentRecord,
     wb: &StoredWaybill,
     format: LabelFormat,
+    options: LabelOptions,
 ) -> Result<Vec<u8>, ApiError> {
-    if !RENDERED_FORMATS.contains(&format) {
-        return Err(ApiError::field(
-            "/format",
-            format!("{} labels cannot be rendered", format_name(format)),
-        ));
-    }
     let request: ShipRequest =
         serde_json::from_str(&s.request).map_err(|e| ApiError::Internal(e.to_string()))?;
     let entry = app.carriers.entry(&s.carrier);
@@ -1137,7 +1223,7 @@ async fn render(
         })
         .collect();
     tokio::task::spawn_blocking(move || {
-        shiphub_labels::render_with(&labels, format, &shiphub_labels::RenderOptions::default())
+        shiphub_labels::render_with(&labels, format, &options.render())
     })
     .await
     .map_err(|e| ApiError::Internal(format!("label render task: {e}")))?
@@ -1148,6 +1234,35 @@ async fn render(
 mod tests {
     use super::*;
     use LabelFormat::{Pdf, Png, Zpl};
+
+    #[test]
+    fn carrier_labels_are_served_as_issued_on_4x6_at_203_and_redrawn_for_other_stocks() {
+        // A 4×6 label at 203 dpi as carriers send it: a frame and a line of text.
+        let zpl =
+            b"^XA^PW812^LL1218^FO20,20^GB772,1178,4^FS^FO60,80^A0N,40,40^FDSHIPHUB^FS^XZ".to_vec();
+        let as_issued = convert_label(zpl.clone(), Zpl, Zpl, LabelOptions::default()).unwrap();
+        assert_eq!(as_issued, zpl);
+        let tall = LabelOptions {
+            stock: StockName::In4x8,
+            dpi: Resolution::D300,
+        };
+        let redrawn =
+            String::from_utf8(convert_label(zpl.clone(), Zpl, Zpl, tall).unwrap()).unwrap();
+        assert!(
+            redrawn.contains("^PW1200") && redrawn.contains("^LL2400"),
+            "{redrawn}"
+        );
+        assert!(
+            redrawn.contains("^GFA"),
+            "a graphic of the carrier's label: {redrawn}"
+        );
+        let a4 = LabelOptions {
+            stock: StockName::A42Up,
+            ..Default::default()
+        };
+        let pdf = String::from_utf8_lossy(&convert_label(zpl, Zpl, Pdf, a4).unwrap()).into_owned();
+        assert!(pdf.contains("595.2") && pdf.contains("841.8"), "an A4 page");
+    }
 
     #[test]
     fn the_carrier_is_asked_for_a_format_the_hub_can_serve_the_wanted_one_from() {

@@ -15,8 +15,14 @@ use crate::store::DocumentRecord;
 pub struct StationRecord {
     pub id: StationId,
     pub name: String,
-    /// The format jobs default to (`zpl` for thermal printers, `pdf` otherwise).
+    /// The printer's language as declared (`zpl` for thermal printers, `pdf` otherwise).
     pub format: String,
+    /// The stock loaded (`4x6`, …) and the printhead resolution (203, 300), as declared.
+    pub stock: String,
+    pub dpi: u16,
+    /// The language and resolution the agent reported for its printer; they win.
+    pub agent_format: Option<String>,
+    pub agent_dpi: Option<u16>,
     pub printer_state: Option<String>,
     pub printer_detail: Option<String>,
     pub last_seen_at: Option<OffsetDateTime>,
@@ -29,6 +35,9 @@ pub struct PrintJobRecord {
     pub station_id: StationId,
     pub shipment_id: ShipmentId,
     pub format: String,
+    /// Rendered on this stock at this resolution when delivered.
+    pub stock: String,
+    pub dpi: u16,
     pub copies: u32,
     /// queued, delivered, printed, failed, expired.
     pub status: String,
@@ -68,10 +77,12 @@ pub enum AckOutcome {
     NotFound,
 }
 
-const STATION_COLUMNS: &str =
-    "id, name, format, printer_state, printer_detail, last_seen_at, created_at";
-const JOB_COLUMNS: &str = "id, station_id, shipment_id, format, copies, status, detail, deliveries, \
-     created_at, expires_at, delivered_at, completed_at";
+const STATION_COLUMNS: &str = "id, name, format, stock, dpi, agent_format, agent_dpi, \
+     printer_state, printer_detail, last_seen_at, created_at";
+const JOB_COLUMNS: &str = "id, station_id, shipment_id, format, stock, dpi, copies, status, detail, \
+     deliveries, created_at, expires_at, delivered_at, completed_at";
+/// Stocks that are office sheets (PDF only).
+const SHEETS: &str = "('letter-2up', 'a4-2up')";
 
 /// Jobs an agent may be handed now: queued and not expired, or delivered so long ago without
 /// an acknowledgement that the agent probably never received them. `$1` is now, `$4` the
@@ -90,13 +101,15 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO print_stations (id, tenant_id, name, format, token_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO print_stations (id, tenant_id, name, format, stock, dpi, token_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(s.id.as_str())
         .bind(tenant.as_str())
         .bind(&s.name)
         .bind(&s.format)
+        .bind(&s.stock)
+        .bind(i64::from(s.dpi))
         .bind(token_hash)
         .bind(millis(s.created_at))
         .execute(&mut *tx)
@@ -208,6 +221,65 @@ impl Store {
             }
         };
         Ok(())
+    }
+
+    /// Records the language and resolution the station's agent reports for its printer. Jobs
+    /// not acknowledged yet follow it (they are rendered when delivered), except jobs on an
+    /// office sheet when the printer is a ZPL one: those cannot print there and fail, each
+    /// with `event(job)`. Returns the failed jobs.
+    pub async fn station_printer_reported(
+        &self,
+        tenant: &TenantId,
+        station: &StationId,
+        format: &str,
+        dpi: u16,
+        now: OffsetDateTime,
+        event: impl Fn(&PrintJobRecord) -> NewEvent,
+    ) -> Result<Vec<PrintJobRecord>> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE print_stations SET agent_format = $1, agent_dpi = $2 WHERE tenant_id = $3 AND id = $4")
+            .bind(format)
+            .bind(i64::from(dpi))
+            .bind(tenant.as_str())
+            .bind(station.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let mut failed = Vec::new();
+        if format == "zpl" {
+            let sql = format!(
+                "UPDATE print_jobs SET status = 'failed', completed_at = $1, \
+                 detail = 'the station''s printer reported ZPL; a sheet stock prints on PDF printers only' \
+                 WHERE tenant_id = $2 AND station_id = $3 AND status IN ('queued', 'delivered') \
+                 AND stock IN {SHEETS} RETURNING {JOB_COLUMNS}"
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(millis(now))
+                .bind(tenant.as_str())
+                .bind(station.as_str())
+                .fetch_all(&mut *tx)
+                .await?;
+            failed = rows.iter().map(job_from_row).collect::<Result<Vec<_>>>()?;
+            let events: Vec<NewEvent> = failed.iter().map(&event).collect();
+            if !events.is_empty() {
+                insert_events(&mut tx, tenant, &events, now).await?;
+            }
+        }
+        sqlx::query(
+            "UPDATE print_jobs SET format = $1, dpi = $2 WHERE tenant_id = $3 AND station_id = $4 \
+             AND status IN ('queued', 'delivered') AND (format <> $1 OR dpi <> $2)",
+        )
+        .bind(format)
+        .bind(i64::from(dpi))
+        .bind(tenant.as_str())
+        .bind(station.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if failed.is_empty() {
+            tx.commit().await?;
+        } else {
+            self.commit_events(tx).await?;
+        }
+        Ok(failed)
     }
 
     pub async fn insert_print_job(
@@ -413,14 +485,16 @@ async fn insert_job(
     j: &PrintJobRecord,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO print_jobs (id, tenant_id, station_id, shipment_id, format, copies, status, \
-         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO print_jobs (id, tenant_id, station_id, shipment_id, format, stock, dpi, copies, \
+         status, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(j.id.as_str())
     .bind(tenant.as_str())
     .bind(j.station_id.as_str())
     .bind(j.shipment_id.as_str())
     .bind(&j.format)
+    .bind(&j.stock)
+    .bind(i64::from(j.dpi))
     .bind(i64::from(j.copies))
     .bind(&j.status)
     .bind(millis(j.created_at))
@@ -430,11 +504,22 @@ async fn insert_job(
     Ok(())
 }
 
+fn dpi(v: i64) -> Result<u16> {
+    u16::try_from(v).map_err(|_| StoreError::Corrupt(format!("print dpi {v}")))
+}
+
 fn station_from_row(r: &AnyRow) -> Result<StationRecord> {
     Ok(StationRecord {
         id: StationId::from_db(r.try_get("id")?),
         name: r.try_get("name")?,
         format: r.try_get("format")?,
+        stock: r.try_get("stock")?,
+        dpi: dpi(r.try_get("dpi")?)?,
+        agent_format: r.try_get("agent_format")?,
+        agent_dpi: r
+            .try_get::<Option<i64>, _>("agent_dpi")?
+            .map(dpi)
+            .transpose()?,
         printer_state: r.try_get("printer_state")?,
         printer_detail: r.try_get("printer_detail")?,
         last_seen_at: r
@@ -454,6 +539,8 @@ fn job_from_row(r: &AnyRow) -> Result<PrintJobRecord> {
         station_id: StationId::from_db(r.try_get("station_id")?),
         shipment_id: ShipmentId::from_db(r.try_get("shipment_id")?),
         format: r.try_get("format")?,
+        stock: r.try_get("stock")?,
+        dpi: dpi(r.try_get("dpi")?)?,
         copies: count("copies")?,
         status: r.try_get("status")?,
         detail: r.try_get("detail")?,

@@ -80,6 +80,7 @@ both_backends!(
     void_is_once_only,
     print_jobs_are_claimed_in_order_once_and_redelivered_only_when_unacknowledged,
     print_acks_are_final_and_emit_their_event_once,
+    a_reported_printer_repoints_unfinished_jobs_and_fails_sheets_for_zpl,
     print_jobs_expire_unclaimed_with_an_event_and_print_on_purchase_is_atomic,
     print_stations_resolve_by_token_and_stay_tenant_scoped,
     rate_card_versions_are_replaced_by_date_and_stay_tenant_scoped,
@@ -622,6 +623,10 @@ fn station(name: &str) -> StationRecord {
         id: StationId::generate(),
         name: name.into(),
         format: "zpl".into(),
+        stock: "4x6".into(),
+        dpi: 203,
+        agent_format: None,
+        agent_dpi: None,
         printer_state: None,
         printer_detail: None,
         last_seen_at: None,
@@ -635,6 +640,8 @@ fn job(station: &StationId, shipment: &ShipmentId, ttl: Duration) -> PrintJobRec
         station_id: station.clone(),
         shipment_id: shipment.clone(),
         format: "zpl".into(),
+        stock: "4x6".into(),
+        dpi: 203,
         copies: 2,
         status: "queued".into(),
         detail: None,
@@ -742,6 +749,80 @@ async fn print_jobs_are_claimed_in_order_once_and_redelivered_only_when_unacknow
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+async fn a_reported_printer_repoints_unfinished_jobs_and_fails_sheets_for_zpl(store: Store) {
+    let (t, mut st, s) = print_setup(&store, "a").await;
+    let (other, ost, os) = print_setup(&store, "b").await;
+    let hour = Duration::from_secs(3600);
+    let pdf = |stock: &str| PrintJobRecord {
+        format: "pdf".into(),
+        stock: stock.into(),
+        ..job(&st.id, &s.id, hour)
+    };
+    let (label, sheet, done) = (pdf("4x6"), pdf("a4-2up"), pdf("4x8"));
+    let elsewhere = PrintJobRecord {
+        format: "pdf".into(),
+        ..job(&ost.id, &os.id, hour)
+    };
+    for j in [&label, &sheet, &done] {
+        store.insert_print_job(&t, j, None).await.unwrap();
+    }
+    store
+        .insert_print_job(&other, &elsewhere, None)
+        .await
+        .unwrap();
+    let ack = JobAck {
+        status: "printed",
+        detail: None,
+        at: NOW,
+    };
+    store
+        .ack_print_job(&t, &st.id, &done.id, &ack, event_for)
+        .await
+        .unwrap();
+    let before = store.list_events(&t, None, 100).await.unwrap().len();
+
+    let failed = store
+        .station_printer_reported(&t, &st.id, "zpl", 300, NOW, event_for)
+        .await
+        .unwrap();
+    assert_eq!(
+        failed.iter().map(|j| &j.id).collect::<Vec<_>>(),
+        [&sheet.id]
+    );
+    assert_eq!(failed[0].status, "failed");
+    assert!(failed[0].detail.as_deref().unwrap().contains("ZPL"));
+    assert_eq!(
+        store.list_events(&t, None, 100).await.unwrap().len(),
+        before + 1
+    );
+    let get = |tenant: &TenantId, id: &PrintJobId| {
+        let (store, tenant, id) = (store.clone(), tenant.clone(), id.clone());
+        async move { store.get_print_job(&tenant, &id).await.unwrap().unwrap() }
+    };
+    let l = get(&t, &label.id).await;
+    assert_eq!(
+        (l.format.as_str(), l.dpi, l.stock.as_str()),
+        ("zpl", 300, "4x6")
+    );
+    let d = get(&t, &done.id).await;
+    assert_eq!(
+        (d.format.as_str(), d.dpi),
+        ("pdf", 203),
+        "a printed job keeps its record"
+    );
+    let e = get(&other, &elsewhere.id).await;
+    assert_eq!(e.format, "pdf", "another tenant's station is untouched");
+    st = store.get_station(&t, &st.id).await.unwrap().unwrap();
+    assert_eq!(
+        (st.agent_format.as_deref(), st.agent_dpi),
+        (Some("zpl"), Some(300))
+    );
+    assert_eq!(
+        st.format, "zpl",
+        "the declaration is kept beside the report"
     );
 }
 

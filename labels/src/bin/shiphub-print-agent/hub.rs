@@ -39,6 +39,18 @@ pub struct Hub {
     http: reqwest::Client,
     base: url::Url,
     token: String,
+    printer: PrinterSpec,
+}
+
+/// What the agent tells the hub about its printer with every poll (the first one after a
+/// start or reconnect is the one that counts), so that jobs come rendered in the printer's
+/// language and resolution. `None`: not told; the station's declaration stands.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PrinterSpec {
+    /// `zpl` or `pdf`.
+    pub language: Option<&'static str>,
+    /// 203 or 300.
+    pub dpi: Option<u16>,
 }
 
 #[derive(Deserialize)]
@@ -63,13 +75,18 @@ struct WireDocument {
 }
 
 impl Hub {
-    pub fn new(base: url::Url, token: String) -> Hub {
+    pub fn new(base: url::Url, token: String, printer: PrinterSpec) -> Hub {
         let http = reqwest::Client::builder()
             .user_agent(concat!("shiphub-print-agent/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(5))
             .build()
             .expect("HTTP client builds");
-        Hub { http, base, token }
+        Hub {
+            http,
+            base,
+            token,
+            printer,
+        }
     }
 
     fn url(&self, path: &str) -> url::Url {
@@ -97,7 +114,16 @@ impl Hub {
     /// Long-polls for jobs (up to `wait` seconds).
     pub async fn poll(&self, wait: u64) -> Result<Vec<Job>, HubError> {
         let mut url = self.url("v1/print-stations/self/jobs");
-        url.query_pairs_mut().append_pair("wait", &wait.to_string());
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("wait", &wait.to_string());
+            if let Some(language) = self.printer.language {
+                q.append_pair("printer_language", language);
+            }
+            if let Some(dpi) = self.printer.dpi {
+                q.append_pair("dpi", &dpi.to_string());
+            }
+        }
         let res = self
             .http
             .get(url)

@@ -21,7 +21,7 @@ use clap::Parser;
 use rand::Rng;
 use tokio::sync::Notify;
 
-use hub::{Acked, Hub, HubError};
+use hub::{Acked, Hub, HubError, PrinterSpec};
 use journal::{Job, Journal, Received};
 use printer::{PrintError, Printer};
 
@@ -42,6 +42,14 @@ struct Args {
     /// cups:QUEUE, or dir:PATH.
     #[arg(long, value_parser = |s: &str| s.parse::<Printer>())]
     printer: Printer,
+    /// The printer's language, reported to the hub so that every job comes in it: `zpl` or
+    /// `pdf`. Default: `zpl` for tcp:// printers; for others the station's declaration.
+    #[arg(long, value_parser = ["zpl", "pdf"])]
+    printer_language: Option<String>,
+    /// The printer's resolution in dpi (203 or 300), reported to the hub so that ZPL jobs are
+    /// drawn in its dots. Default: the station's declaration.
+    #[arg(long, value_parser = parse_dpi)]
+    dpi: Option<u16>,
     /// Directory of the job journal.
     #[arg(
         long,
@@ -355,8 +363,9 @@ async fn main() -> ExitCode {
     };
     let held = journal.unprinted();
     let owed = journal.to_ack().len();
+    let spec = printer_spec(&args);
     let agent = Arc::new(Agent {
-        hub: Hub::new(args.hub, args.token),
+        hub: Hub::new(args.hub, args.token, spec),
         printer: args.printer,
         journal: Mutex::new(journal),
         max_backoff: Duration::from_secs(args.max_backoff),
@@ -377,6 +386,27 @@ async fn main() -> ExitCode {
     shutdown().await;
     tracing::info!("stopping; the journal holds what is left");
     ExitCode::SUCCESS
+}
+
+fn parse_dpi(s: &str) -> Result<u16, String> {
+    match s {
+        "203" => Ok(203),
+        "300" => Ok(300),
+        _ => Err("203 or 300".into()),
+    }
+}
+
+/// The printer as reported to the hub: the flags, with a raw TCP printer taken to speak ZPL.
+fn printer_spec(args: &Args) -> PrinterSpec {
+    let language = match args.printer_language.as_deref() {
+        Some("zpl") => Some("zpl"),
+        Some(_) => Some("pdf"),
+        None => matches!(args.printer, Printer::Tcp { .. }).then_some("zpl"),
+    };
+    PrinterSpec {
+        language,
+        dpi: args.dpi,
+    }
 }
 
 async fn shutdown() {
