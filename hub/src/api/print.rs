@@ -615,6 +615,9 @@ pub struct AgentJob {
     id: String,
     shipment_id: String,
     tracking_number: String,
+    /// The shipment's reference: the agent titles the printer's job with it and the
+    /// tracking number, so an operator can match the printer's queue to a parcel.
+    reference: Option<String>,
     format: String,
     copies: u32,
     #[serde(with = "time::serde::rfc3339")]
@@ -710,6 +713,7 @@ async fn agent_job(
         id: job.id.to_string(),
         shipment_id: job.shipment_id.to_string(),
         tracking_number: shipment.tracking_number,
+        reference: shipment.reference,
         format: job.format,
         copies: job.copies,
         created_at: job.created_at,
