@@ -36,7 +36,8 @@ struct Args {
     /// The hub's base URL, e.g. https://hub.example.com
     #[arg(long, env = "SHIPHUB_HUB")]
     hub: url::Url,
-    /// The station token (from POST /v1/print-stations).
+    /// The station token (from POST /v1/print-stations). Prefer the environment variable:
+    /// a command line is visible to every user through `ps`.
     #[arg(long, env = "SHIPHUB_STATION_TOKEN", hide_env_values = true)]
     token: String,
     /// tcp://HOST:9100 (raw, ZPL status via ~HS; add ?status=none for printers without it),
