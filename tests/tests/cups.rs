@@ -679,19 +679,20 @@ async fn a_pdf_label_goes_to_cups_at_its_own_size_unscaled() {
     ] {
         assert!(attrs.contains(want), "{want} in {attrs}");
     }
-    // What came out of cups-pdf (in the job owner's ~/PDF, per Debian's cups-pdf.conf): one
-    // 4×6 page, not A4 or Letter.
-    let out_dir = PathBuf::from(std::env::var("HOME").unwrap()).join("PDF");
-    let out = std::fs::read_dir(&out_dir)
-        .unwrap()
+    // What came out of cups-pdf (in the job owner's ~/PDF per Debian's cups-pdf.conf, or its
+    // anonymous spool): one 4×6 page, not A4 or Letter.
+    let dirs = [
+        PathBuf::from(std::env::var("HOME").unwrap_or("/root".into())).join("PDF"),
+        PathBuf::from("/root/PDF"),
+        PathBuf::from("/var/spool/cups-pdf/ANONYMOUS"),
+    ];
+    let out = dirs
+        .iter()
+        .filter_map(|d| std::fs::read_dir(d).ok())
+        .flatten()
         .map(|e| e.unwrap().path())
         .find(|p| p.to_string_lossy().contains(&reference))
-        .unwrap_or_else(|| {
-            panic!(
-                "no cups-pdf output for {reference} in {}",
-                out_dir.display()
-            )
-        });
+        .unwrap_or_else(|| panic!("no cups-pdf output for {reference} in {dirs:?}"));
     let info = Command::new("pdfinfo").arg(&out).output().unwrap();
     let _ = std::fs::remove_file(&out);
     let info = String::from_utf8_lossy(&info.stdout);
