@@ -812,3 +812,30 @@ fn dockerfile_builds_and_runs_what_exists() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn readme_gives_the_agent_its_token_through_the_environment() {
+    let readme = read("README.md");
+    let agent_lines: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.contains("shiphub-print-agent --"))
+        .collect();
+    assert!(
+        !agent_lines.is_empty(),
+        "the README shows how to run the agent"
+    );
+    for l in agent_lines {
+        // `ps` shows a command line to every user; the environment stays with the process.
+        assert!(!l.contains("--token"), "token on the command line: {l}");
+        assert!(l.contains("SHIPHUB_STATION_TOKEN="), "{l}");
+    }
+    // and it is the variable the agent really reads
+    let help = Command::new(common::workspace_binary(
+        "shiphub-print-agent",
+        "shiphub-labels",
+    ))
+    .arg("--help")
+    .output()
+    .unwrap();
+    assert!(text(&help.stdout).contains("SHIPHUB_STATION_TOKEN"));
+}

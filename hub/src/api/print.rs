@@ -748,6 +748,9 @@ pub struct AgentJob {
     id: String,
     shipment_id: String,
     tracking_number: String,
+    /// The shipment's reference: the agent titles the printer's job with it and the
+    /// tracking number, so an operator can match the printer's queue to a parcel.
+    reference: Option<String>,
     format: String,
     /// The stock the document is laid out for (its media size).
     #[schema(value_type = StockName)]
@@ -878,6 +881,7 @@ async fn agent_job(
         id: job.id.to_string(),
         shipment_id: job.shipment_id.to_string(),
         tracking_number: shipment.tracking_number,
+        reference: shipment.reference,
         format: job.format,
         stock: job.stock,
         dpi: options.dpi,

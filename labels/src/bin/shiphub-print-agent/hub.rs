@@ -62,6 +62,9 @@ struct Jobs {
 struct WireJob {
     id: String,
     tracking_number: String,
+    /// The shipment's reference (hubs before it was sent: absent).
+    #[serde(default)]
+    reference: Option<String>,
     format: String,
     copies: u32,
     document: WireDocument,
@@ -152,6 +155,7 @@ impl Hub {
                     format: j.format,
                     copies: j.copies,
                     media_type: j.document.media_type,
+                    reference: j.reference,
                     content: j.document.content,
                 })
             })

@@ -1,12 +1,16 @@
 //! The agent's journal: an append-only file of JSON lines, each appended with `fdatasync`
 //! before the agent acts on it. A job is journaled when received (with its document, so it
 //! prints while the hub is unreachable), `start` right before its bytes go to the printer,
-//! `printed`/`failed` once the printer took it, and `acked` once the hub confirmed.
+//! `unsent` when the printer refused it before anything reached it (a failed `lp`), `submitted`
+//! with the spooler's job id once a CUPS queue took it, `printed`/`failed` once the printer
+//! printed it (for CUPS: once the CUPS job completed, was cancelled or aborted), and `acked`
+//! once the hub confirmed.
 //!
 //! Replaying the file rebuilds the queue after a crash: received jobs print, unacknowledged
-//! outcomes are acknowledged, and a job that was `start`ed but never `printed` is printed
-//! again with a note — the one case where a label may come out twice, because no printer
-//! tells whether the bytes it got before the crash were printed.
+//! outcomes are acknowledged, a job CUPS holds (`submitted`) is followed again rather than
+//! sent again, and a job that was `start`ed but neither `unsent` nor `submitted` nor `printed`
+//! is printed again with a note — the one case where a label may come out twice, because no
+//! printer tells whether the bytes it got before the crash were printed.
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
@@ -29,6 +33,9 @@ pub struct Job {
     pub format: String,
     pub copies: u32,
     pub media_type: String,
+    /// The shipment's reference, for the CUPS job title (absent in older journals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
     /// The document, base64 as delivered.
     pub content: String,
 }
@@ -41,6 +48,18 @@ enum Record {
     },
     Start {
         id: String,
+    },
+    /// Nothing reached the printer after all: back to received.
+    Unsent {
+        id: String,
+    },
+    /// A CUPS queue took the job as `cups_job` (e.g. `Dock-42`); it is followed, not resent.
+    Submitted {
+        id: String,
+        cups_job: String,
+        /// Sent again after a crash mid-print (the note survives another restart).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        reprint: bool,
     },
     Printed {
         id: String,
@@ -72,6 +91,8 @@ struct Entry {
     /// Printed again after a crash mid-print.
     reprint: bool,
     detail: Option<String>,
+    /// The CUPS job holding it, once `lp` succeeded.
+    cups_job: Option<String>,
 }
 
 /// An outcome the hub has yet to hear.
@@ -146,7 +167,7 @@ impl Journal {
             }
         }
         for e in j.entries.values_mut() {
-            if e.phase == Phase::Started {
+            if e.phase == Phase::Started && e.cups_job.is_none() {
                 e.reprint = true;
             }
         }
@@ -167,11 +188,31 @@ impl Journal {
                             phase: Phase::Received,
                             reprint: false,
                             detail: None,
+                            cups_job: None,
                         },
                     );
                 }
             }
             Record::Start { id } => self.set(&id, Phase::Started, None),
+            Record::Unsent { id } => {
+                if let Some(e) = self.entries.get_mut(&id)
+                    && e.phase == Phase::Started
+                    && e.cups_job.is_none()
+                {
+                    e.phase = Phase::Received;
+                }
+            }
+            Record::Submitted {
+                id,
+                cups_job,
+                reprint,
+            } => {
+                if let Some(e) = self.entries.get_mut(&id) {
+                    e.phase = Phase::Started;
+                    e.cups_job = Some(cups_job);
+                    e.reprint |= reprint;
+                }
+            }
             Record::Printed { id, note } => self.set(&id, Phase::Printed, note),
             Record::Failed { id, detail } => self.set(&id, Phase::Failed, Some(detail)),
             Record::Acked { id } => {
@@ -233,6 +274,7 @@ impl Journal {
                     format: String::new(),
                     copies: 0,
                     media_type: String::new(),
+                    reference: None,
                     content: String::new(),
                 },
             })?;
@@ -253,7 +295,16 @@ impl Journal {
             put(&Record::Job { job: e.job.clone() })?;
             match e.phase {
                 Phase::Received => {}
-                Phase::Started => put(&Record::Start { id: id.clone() })?,
+                Phase::Started => {
+                    put(&Record::Start { id: id.clone() })?;
+                    if let Some(cups_job) = &e.cups_job {
+                        put(&Record::Submitted {
+                            id: id.clone(),
+                            cups_job: cups_job.clone(),
+                            reprint: e.reprint,
+                        })?;
+                    }
+                }
                 Phase::Printed => put(&Record::Printed {
                     id: id.clone(),
                     note: e.detail.clone(),
@@ -291,11 +342,13 @@ impl Journal {
         Ok(Received::New)
     }
 
-    /// The next job to print, oldest first, and whether it is a reprint after a crash.
-    pub fn next_to_print(&self) -> Option<(Job, bool)> {
+    /// The next job to print, oldest first, whether it is a reprint after a crash, and the
+    /// CUPS job that already holds it (to follow rather than send again).
+    pub fn next_to_print(&self) -> Option<(Job, bool, Option<String>)> {
         self.order.iter().find_map(|id| {
             let e = &self.entries[id];
-            matches!(e.phase, Phase::Received | Phase::Started).then(|| (e.job.clone(), e.reprint))
+            matches!(e.phase, Phase::Received | Phase::Started)
+                .then(|| (e.job.clone(), e.reprint, e.cups_job.clone()))
         })
     }
 
@@ -309,6 +362,22 @@ impl Journal {
             self.append(Record::Start { id: id.into() })?;
         }
         Ok(())
+    }
+
+    /// Recorded when the printer refused the job before any of it was sent (`lp` failed):
+    /// the `start` no longer stands, so a restart does not take it for a possible copy.
+    pub fn unsent(&mut self, id: &str) -> io::Result<()> {
+        self.append(Record::Unsent { id: id.into() })
+    }
+
+    /// Recorded once a CUPS queue took the job, with CUPS's job id.
+    pub fn submitted(&mut self, id: &str, cups_job: &str) -> io::Result<()> {
+        let reprint = self.entries.get(id).is_some_and(|e| e.reprint);
+        self.append(Record::Submitted {
+            id: id.into(),
+            cups_job: cups_job.into(),
+            reprint,
+        })
     }
 
     pub fn printed(&mut self, id: &str, note: Option<String>) -> io::Result<()> {
@@ -379,6 +448,7 @@ mod tests {
             format: "zpl".into(),
             copies: 1,
             media_type: "application/x-zpl".into(),
+            reference: None,
             content: "Xlha".into(),
         }
     }
@@ -410,9 +480,9 @@ mod tests {
                 detail: None
             }]
         );
-        assert_eq!(j.next_to_print(), Some((job("c"), true)));
+        assert_eq!(j.next_to_print(), Some((job("c"), true, None)));
         j.printed("c", Some("reprinted".into())).unwrap();
-        assert_eq!(j.next_to_print(), Some((job("d"), false)));
+        assert_eq!(j.next_to_print(), Some((job("d"), false, None)));
         assert_eq!(j.unprinted(), 1);
         // a redelivered, already acknowledged job is not printed again, only re-acknowledged
         assert_eq!(j.receive(job("a")).unwrap(), Received::AckAgain);
@@ -420,6 +490,43 @@ mod tests {
         assert!(j.to_ack().iter().any(|p| p.id == "a"));
         j.acked("a").unwrap();
         assert!(!j.to_ack().iter().any(|p| p.id == "a"));
+    }
+
+    #[test]
+    fn a_failed_lp_is_no_copy_and_a_job_cups_took_is_followed_not_resent() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut j = Journal::open(dir.path()).unwrap();
+            for id in ["a", "b", "c"] {
+                j.receive(job(id)).unwrap();
+            }
+            // a: lp failed (scheduler down); b: CUPS took it as Dock-7; c: the agent died
+            // while lp ran
+            j.start("a").unwrap();
+            j.unsent("a").unwrap();
+            j.start("b").unwrap();
+            j.submitted("b", "Dock-7").unwrap();
+            j.start("c").unwrap();
+        }
+        let mut j = Journal::open(dir.path()).unwrap();
+        assert_eq!(j.next_to_print(), Some((job("a"), false, None)));
+        j.start("a").unwrap();
+        j.printed("a", None).unwrap();
+        assert_eq!(
+            j.next_to_print(),
+            Some((job("b"), false, Some("Dock-7".into())))
+        );
+        j.printed("b", None).unwrap();
+        assert_eq!(j.next_to_print(), Some((job("c"), true, None)));
+        // an unsent record after CUPS took the job does not undo the submission
+        j.submitted("c", "Dock-8").unwrap();
+        j.unsent("c").unwrap();
+        drop(j);
+        let j = Journal::open(dir.path()).unwrap();
+        assert_eq!(
+            j.next_to_print(),
+            Some((job("c"), true, Some("Dock-8".into())))
+        );
     }
 
     #[test]
@@ -435,7 +542,7 @@ mod tests {
         f.write_all(br#"{"t":"start","id":"#).unwrap();
         drop(f);
         let j = Journal::open(dir.path()).unwrap();
-        assert_eq!(j.next_to_print(), Some((job("a"), false)));
+        assert_eq!(j.next_to_print(), Some((job("a"), false, None)));
         drop(j);
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(&path, format!("garbage\n{text}")).unwrap();

@@ -7,6 +7,7 @@
 //! (journal → hub). A fourth reports printer state changes. Each waits with capped,
 //! jittered exponential backoff when its side is unavailable; none blocks another.
 
+mod cups;
 mod hub;
 mod journal;
 mod printer;
@@ -14,7 +15,7 @@ mod printer;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use clap::Parser;
@@ -35,7 +36,8 @@ struct Args {
     /// The hub's base URL, e.g. https://hub.example.com
     #[arg(long, env = "SHIPHUB_HUB")]
     hub: url::Url,
-    /// The station token (from POST /v1/print-stations).
+    /// The station token (from POST /v1/print-stations). Prefer the environment variable:
+    /// a command line is visible to every user through `ps`.
     #[arg(long, env = "SHIPHUB_STATION_TOKEN", hide_env_values = true)]
     token: String,
     /// tcp://HOST:9100 (raw, ZPL status via ~HS; add ?status=none for printers without it),
@@ -103,7 +105,16 @@ struct Agent {
     state_wake: Notify,
     /// The printer's state and whether the hub has it yet.
     printer_state: Mutex<(&'static str, Option<String>, bool)>,
+    /// The CUPS job being followed and since when (to tell a slow job from a stuck one).
+    following: Mutex<Option<(String, Instant)>>,
 }
+
+/// A CUPS job still processing this long while CUPS has a message about the printer (the
+/// socket backend's "The printer may not exist or is unavailable at this time.", retried
+/// without end) is reported as the printer being offline. A label job takes a second or two.
+const CUPS_STALL: Duration = Duration::from_secs(10);
+/// How often a CUPS job is looked at while it prints.
+const CUPS_POLL: Duration = Duration::from_millis(300);
 
 enum Step {
     Printed,
@@ -176,9 +187,30 @@ impl Agent {
         }
     }
 
+    /// Checks the printer and records its state for the hub (start-up and `--once`): only a
+    /// CUPS queue can be asked without printing.
+    async fn check_printer(&self) {
+        if let Printer::Cups { queue } = &self.printer {
+            let (state, detail) = match cups::queue_state(&cups::Server::from_env(), queue).await {
+                Ok(()) => ("ready", None),
+                Err(PrintError::NotReady { state, detail }) => {
+                    tracing::error!(printer = state, %detail, "the CUPS queue is not ready");
+                    (state, Some(detail))
+                }
+                Err(PrintError::Rejected(detail)) => ("error", Some(detail)),
+            };
+            let mut s = self.printer_state.lock().expect("state lock");
+            *s = (state, detail, false);
+            self.state_wake.notify_one();
+        }
+    }
+
     /// Prints the next held job once; `None` when nothing is held.
     async fn print_next(&self) -> Option<Step> {
-        let (job, reprint) = self.journal().next_to_print()?;
+        let (job, reprint, cups_job) = self.journal().next_to_print()?;
+        if let Some(cups_job) = cups_job {
+            return Some(self.follow(&job, &cups_job, reprint).await);
+        }
         let zpl = match job.format.as_str() {
             "zpl" => true,
             "pdf" => false,
@@ -188,25 +220,40 @@ impl Agent {
             Ok(d) => d,
             Err(e) => return Some(self.fail(&job, format!("document is not base64: {e}"))),
         };
+        // The title an operator sees in the CUPS queue: the parcel and the shipper's reference.
+        let title = match job.reference.as_deref().filter(|r| !r.is_empty()) {
+            Some(r) => format!("{} {r}", job.tracking_number),
+            None => job.tracking_number.clone(),
+        };
+        let title = if title.trim().is_empty() {
+            job.id.clone()
+        } else {
+            title
+        };
         let mut start = || self.journal().start(&job.id);
+        let mut not_sent = || self.journal().unsent(&job.id);
         match self
             .printer
-            .print(&doc, zpl, job.copies, &job.id, &mut start)
+            .print(
+                &doc,
+                zpl,
+                job.copies,
+                &title,
+                &job.id,
+                &mut start,
+                &mut not_sent,
+            )
             .await
         {
-            Ok(()) => {
-                let note = reprint.then(|| {
-                    "printed again after the agent restarted mid-print; an earlier copy may exist"
-                        .to_string()
-                });
-                if let Err(e) = self.journal().printed(&job.id, note) {
-                    tracing::error!(job = %job.id, error = %e, "printed, but cannot journal it");
+            Ok(None) => Some(self.printed(&job, reprint, None)),
+            Ok(Some(cups_job)) => {
+                tracing::info!(job = %job.id, %cups_job, "CUPS took the job; following it");
+                if let Err(e) = self.journal().submitted(&job.id, &cups_job) {
+                    // Not followable after a restart: it is sent again then, with the note.
+                    tracing::error!(job = %job.id, error = %e, "cannot journal the CUPS job");
                     return Some(Step::Held);
                 }
-                tracing::info!(job = %job.id, tracking_number = %job.tracking_number, copies = job.copies, "printed");
-                self.set_printer_state("ready", None);
-                self.ack_wake.notify_one();
-                Some(Step::Printed)
+                Some(self.follow(&job, &cups_job, reprint).await)
             }
             Err(PrintError::Rejected(detail)) => Some(self.fail(&job, detail)),
             Err(PrintError::NotReady { state, detail }) => {
@@ -214,6 +261,102 @@ impl Agent {
                 self.set_printer_state(state, Some(detail));
                 Some(Step::Held)
             }
+        }
+    }
+
+    fn printed(&self, job: &Job, reprint: bool, note: Option<String>) -> Step {
+        let note = match (reprint, note) {
+            (true, n) => Some(
+                "printed again after the agent restarted mid-print; an earlier copy may exist"
+                    .to_string()
+                    + &n.map(|n| format!("; {n}")).unwrap_or_default(),
+            ),
+            (false, n) => n,
+        };
+        if let Err(e) = self.journal().printed(&job.id, note) {
+            tracing::error!(job = %job.id, error = %e, "printed, but cannot journal it");
+            return Step::Held;
+        }
+        tracing::info!(job = %job.id, tracking_number = %job.tracking_number, copies = job.copies, "printed");
+        self.set_printer_state("ready", None);
+        self.ack_wake.notify_one();
+        Step::Printed
+    }
+
+    /// Follows a job a CUPS queue holds until CUPS completes, cancels or aborts it; `Held`
+    /// (with the printer's state reported) while the queue or its device keeps it waiting.
+    async fn follow(&self, job: &Job, cups_job: &str, reprint: bool) -> Step {
+        let Printer::Cups { queue } = &self.printer else {
+            // The journal says CUPS holds it, but the agent now prints elsewhere.
+            return self.fail(
+                job,
+                format!("CUPS job {cups_job} was left behind when the agent's printer changed"),
+            );
+        };
+        let server = cups::Server::from_env();
+        let since = {
+            let mut f = self.following.lock().expect("following lock");
+            match &*f {
+                Some((id, at)) if id == cups_job => *at,
+                _ => {
+                    let now = Instant::now();
+                    *f = Some((cups_job.to_string(), now));
+                    now
+                }
+            }
+        };
+        let hold = |state: &'static str, detail: String| {
+            tracing::warn!(job = %job.id, %cups_job, printer = state, %detail, "CUPS holds the job");
+            self.set_printer_state(state, Some(detail));
+            Step::Held
+        };
+        loop {
+            let open = match cups::job_state(&server, cups_job).await {
+                Err(PrintError::NotReady { state, detail }) => return hold(state, detail),
+                Err(PrintError::Rejected(detail)) => return hold("error", detail),
+                Ok(cups::JobState::Completed) => return self.printed(job, reprint, None),
+                Ok(cups::JobState::Ended(detail)) => return self.fail(job, detail),
+                Ok(cups::JobState::Unknown) => {
+                    return self.printed(
+                        job,
+                        reprint,
+                        Some(format!(
+                            "CUPS no longer knows job {cups_job} (history purged or scheduler                              restarted); assumed printed"
+                        )),
+                    );
+                }
+                Ok(cups::JobState::Open {
+                    state,
+                    message,
+                    reasons,
+                }) => (state, message, reasons),
+            };
+            if let Err(PrintError::NotReady { state, detail }) =
+                cups::queue_state(&server, queue).await
+            {
+                return hold(state, format!("{detail} (CUPS job {cups_job} waits)"));
+            }
+            let (state, message, reasons) = open;
+            // RFC 8011 job-state 4: pending-held; 6: processing-stopped.
+            if state == 4 {
+                return hold(
+                    "paused",
+                    format!("CUPS job {cups_job} is held [{}]", reasons.join(", ")),
+                );
+            }
+            if state == 6 {
+                return hold("error", format!("CUPS job {cups_job} stopped: {message}"));
+            }
+            if since.elapsed() >= CUPS_STALL && !message.is_empty() {
+                return hold(
+                    "offline",
+                    format!(
+                        "CUPS job {cups_job} not printed after {} s: {message}",
+                        CUPS_STALL.as_secs()
+                    ),
+                );
+            }
+            tokio::time::sleep(CUPS_POLL).await;
         }
     }
 
@@ -309,8 +452,10 @@ impl Agent {
         }
     }
 
-    /// `--once`: one fetch, every held job printed (a few tries each), one round of acks.
+    /// `--once`: one fetch, every held job printed (a few tries each), one round of acks,
+    /// and the printer's state reported.
     async fn once(&self) -> ExitCode {
+        self.check_printer().await;
         match self.hub.poll(0).await {
             Ok(jobs) => {
                 self.take(jobs);
@@ -331,6 +476,10 @@ impl Agent {
         }
         let left = self.journal().unprinted();
         let acked = self.ack_pending().await;
+        let (state, detail, sent) = self.printer_state.lock().expect("state lock").clone();
+        if !sent && let Err(e) = self.hub.report(state, detail.as_deref()).await {
+            tracing::warn!(error = %e, "cannot report the printer state");
+        }
         if left > 0 {
             tracing::error!(jobs = left, "jobs left unprinted in the journal");
             ExitCode::from(1)
@@ -374,11 +523,13 @@ async fn main() -> ExitCode {
         ack_wake: Notify::new(),
         state_wake: Notify::new(),
         printer_state: Mutex::new(("ready", None, true)),
+        following: Mutex::new(None),
     });
     tracing::info!(held, owed, printer = ?agent.printer, "agent started");
     if args.once {
         return agent.once().await;
     }
+    agent.check_printer().await;
     tokio::spawn(agent.clone().fetch_loop());
     tokio::spawn(agent.clone().print_loop());
     tokio::spawn(agent.clone().ack_loop());

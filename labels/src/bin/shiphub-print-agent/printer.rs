@@ -1,4 +1,5 @@
-//! Printers: raw TCP (Zebra-style, port 9100), a CUPS queue (`lp`), or a directory.
+//! Printers: raw TCP (Zebra-style, port 9100), a CUPS queue (`lp`, then followed: `cups.rs`),
+//! or a directory.
 //!
 //! Before sending a ZPL job over TCP the agent asks the printer for its host status (`~HS`)
 //! and holds the job while the printer reports paper out, pause, head open or ribbon out.
@@ -11,6 +12,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+use crate::cups;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const STATUS_TIMEOUT: Duration = Duration::from_secs(5);
@@ -168,15 +171,21 @@ async fn host_status(stream: &mut TcpStream) -> Result<(), PrintError> {
 impl Printer {
     /// Prints `copies` of `doc`. `before_send` runs once the printer is known ready, right
     /// before the first byte of the document leaves (the journal's `start`); when it fails
-    /// nothing is sent.
+    /// nothing is sent. `not_sent` runs when, after `before_send`, the printer refused the job
+    /// before taking any of it (a failed `lp`). `Ok(Some(id))`: a CUPS queue holds the job
+    /// as `id`, to be followed until CUPS has printed it; `Ok(None)`: the printer took it.
+    /// `title` names the job where the printer shows one (CUPS), `file` where it is a file.
+    #[allow(clippy::too_many_arguments)]
     pub async fn print(
         &self,
         doc: &[u8],
         zpl: bool,
         copies: u32,
         title: &str,
+        file: &str,
         before_send: &mut (dyn FnMut() -> io::Result<()> + Send),
-    ) -> Result<(), PrintError> {
+        not_sent: &mut (dyn FnMut() -> io::Result<()> + Send),
+    ) -> Result<Option<String>, PrintError> {
         let journal_error = |e: io::Error| PrintError::NotReady {
             state: "error",
             detail: format!("journal: {e}"),
@@ -207,33 +216,58 @@ impl Printer {
                     .await
                     .map_err(|_| offline(addr, "sending timed out"))?
                     .map_err(|e| offline(addr, e))
+                    .map(|()| None)
             }
             Printer::Cups { queue } => {
+                // Scheduler down, no such queue, queue stopped: said so, and the job stays
+                // here rather than waiting unseen in CUPS.
+                let server = cups::Server::from_env();
+                cups::queue_state(&server, queue).await?;
                 let mut cmd = tokio::process::Command::new("lp");
-                cmd.args(lp_args(queue, copies, title, zpl))
+                cmd.args(cups::lp_args(queue, copies, title, zpl, doc))
+                    // lp's "request id is …" is parsed: untranslated.
+                    .env("LC_ALL", "C")
                     .stdin(std::process::Stdio::piped())
-                    .stdout(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::piped())
                     .stderr(std::process::Stdio::piped());
                 let mut child = cmd.spawn().map_err(|e| PrintError::NotReady {
                     state: "error",
                     detail: format!("cannot run lp: {e}"),
                 })?;
-                before_send().map_err(journal_error)?;
+                if let Err(e) = before_send() {
+                    let _ = child.kill().await;
+                    return Err(journal_error(e));
+                }
                 let mut stdin = child.stdin.take().expect("piped stdin");
-                let write = stdin.write_all(doc).await;
+                // A write error shows as lp's own failure (it submits nothing then).
+                let _ = stdin.write_all(doc).await;
                 drop(stdin);
-                let out = child
-                    .wait_with_output()
-                    .await
-                    .map_err(|e| offline("lp", e))?;
-                write.map_err(|e| offline("lp", e))?;
-                if out.status.success() {
-                    Ok(())
-                } else {
-                    Err(PrintError::NotReady {
+                let out = child.wait_with_output().await;
+                let mut lp_failed = |detail: String| {
+                    // lp submits nothing unless it succeeds: the start does not stand.
+                    match not_sent() {
+                        Ok(()) => PrintError::NotReady {
+                            state: "error",
+                            detail,
+                        },
+                        Err(e) => journal_error(e),
+                    }
+                };
+                let out = out.map_err(|e| lp_failed(format!("lp: {e}")))?;
+                if !out.status.success() {
+                    return Err(lp_failed(format!(
+                        "lp: {}",
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    )));
+                }
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                match cups::request_id(&stdout) {
+                    Some(id) => Ok(Some(id)),
+                    // Submitted, but not followable: the start stands (a copy may exist).
+                    None => Err(PrintError::NotReady {
                         state: "error",
-                        detail: format!("lp: {}", String::from_utf8_lossy(&out.stderr).trim()),
-                    })
+                        detail: format!("lp gave no request id: {}", stdout.trim()),
+                    }),
                 }
             }
             Printer::Dir { path } => {
@@ -244,34 +278,17 @@ impl Printer {
                 let ext = if zpl { "zpl" } else { "pdf" };
                 for copy in 1..=copies {
                     let name = if copies == 1 {
-                        format!("{title}.{ext}")
+                        format!("{file}.{ext}")
                     } else {
-                        format!("{title}-{copy}.{ext}")
+                        format!("{file}-{copy}.{ext}")
                     };
                     write_atomically(&path.join(name), doc)
                         .map_err(|e| offline(&path.display().to_string(), e))?;
                 }
-                Ok(())
+                Ok(None)
             }
         }
     }
-}
-
-/// `lp` arguments: raw for ZPL (the queue passes it to the printer untouched).
-pub fn lp_args(queue: &str, copies: u32, title: &str, zpl: bool) -> Vec<String> {
-    let mut args = vec![
-        "-d".to_string(),
-        queue.to_string(),
-        "-n".to_string(),
-        copies.to_string(),
-        "-t".to_string(),
-        title.to_string(),
-    ];
-    if zpl {
-        args.extend(["-o".to_string(), "raw".to_string()]);
-    }
-    args.push("-".to_string());
-    args
 }
 
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
@@ -337,15 +354,6 @@ mod tests {
         assert!("tcp://:9100".parse::<Printer>().is_err());
     }
 
-    #[test]
-    fn zpl_goes_to_cups_raw() {
-        assert_eq!(
-            lp_args("Dock", 2, "pjb_1", true),
-            ["-d", "Dock", "-n", "2", "-t", "pjb_1", "-o", "raw", "-"]
-        );
-        assert!(!lp_args("Dock", 1, "pjb_1", false).contains(&"raw".to_string()));
-    }
-
     #[tokio::test]
     async fn a_directory_printer_writes_every_copy_after_the_journal_start() {
         let dir = tempfile::tempdir().unwrap();
@@ -353,10 +361,18 @@ mod tests {
             path: dir.path().to_path_buf(),
         };
         let mut started = 0;
-        p.print(b"^XA^XZ", true, 2, "pjb_1", &mut || {
-            started += 1;
-            Ok(())
-        })
+        p.print(
+            b"^XA^XZ",
+            true,
+            2,
+            "T1",
+            "pjb_1",
+            &mut || {
+                started += 1;
+                Ok(())
+            },
+            &mut || Ok(()),
+        )
         .await
         .unwrap();
         assert_eq!(started, 1);
@@ -366,9 +382,15 @@ mod tests {
         );
         // a journal that cannot record the start stops the print
         let err = p
-            .print(b"x", false, 1, "pjb_2", &mut || {
-                Err(io::Error::other("disk full"))
-            })
+            .print(
+                b"x",
+                false,
+                1,
+                "T2",
+                "pjb_2",
+                &mut || Err(io::Error::other("disk full")),
+                &mut || Ok(()),
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, PrintError::NotReady { .. }));
@@ -377,7 +399,8 @@ mod tests {
             path: dir.path().join("missing"),
         };
         assert!(matches!(
-            gone.print(b"x", false, 1, "j", &mut || Ok(())).await,
+            gone.print(b"x", false, 1, "t", "j", &mut || Ok(()), &mut || Ok(()))
+                .await,
             Err(PrintError::NotReady {
                 state: "offline",
                 ..
