@@ -667,7 +667,7 @@ pub fn carrier_entries() -> Vec<&'static shiphub_carriers::CarrierEntry> {
 }
 
 pub fn build_state(store: Store, master_key: MasterKey) -> AppState {
-    AppState {
+    AppState::new(crate::state::App {
         store,
         carriers: Arc::new(CarrierSet::new(carrier_entries())),
         calls: Arc::new(CallLayer::new(CallPolicy::default())),
@@ -681,7 +681,7 @@ pub fn build_state(store: Store, master_key: MasterKey) -> AppState {
         shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
         webhooks: Default::default(),
         idempotency: Default::default(),
-    }
+    })
 }
 
 async fn serve(

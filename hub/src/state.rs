@@ -1,5 +1,5 @@
 //! Shared application state: the store, the carrier registry with its per-account adapter
-//! cache, the call layer, the master key. Cheap to clone (everything behind `Arc`).
+//! cache, the call layer, the master key. Cheap to clone (one `Arc`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,8 +14,36 @@ use crate::ids::{AccountId, TenantId};
 use crate::outbound::{self, CarrierPolicy};
 use crate::store::{AccountRecord, Store};
 
+/// The state every handler and middleware takes, behind one `Arc`: axum clones it for each
+/// request several times over (each route's handler, `State` extractors, the rate-limit layer),
+/// and a clone of the bare struct was a dozen reference-count updates that both cores contend
+/// for, a few percent of a rate request. Fields read through `Deref`; set-up code changes them
+/// through `DerefMut` before the state is shared (copy-on-write after).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<App>);
+
+impl AppState {
+    pub fn new(app: App) -> Self {
+        AppState(Arc::new(app))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut App {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Clone)]
+pub struct App {
     pub store: Store,
     pub carriers: Arc<CarrierSet>,
     pub calls: Arc<CallLayer>,

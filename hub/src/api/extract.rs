@@ -8,7 +8,7 @@
 //! holds a control character (see [`super::schema::NO_CONTROL_PATTERN`]), before any work.
 
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, RawPathParams, Request};
-use axum::http::{HeaderMap, header, request::Parts};
+use axum::http::{HeaderMap, Method, header, request::Parts};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
@@ -138,10 +138,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         if !is_json_utf8(req.headers()) {
             return Err(ApiError::UnsupportedMedia);
         }
-        let route = req
-            .extensions()
-            .get::<MatchedPath>()
-            .map(|p| p.as_str().to_string());
+        // The matched route is an `Arc<str>`: cloning it allocates nothing.
+        let route = req.extensions().get::<MatchedPath>().cloned();
         let method = req.method().clone();
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
@@ -154,17 +152,27 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                     ApiError::Malformed(e.body_text())
                 }
             })?;
-        // Syntax first, so a malformed body is a 400 and never a field error.
-        let raw: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| ApiError::Malformed(e.to_string()))?;
-        if let Some(route) = route {
-            super::schema::check_body(&method, &route, &raw)?;
-        }
-        Ok(JsonBody {
-            value: parse_value(raw.clone())?,
-            raw,
-        })
+        parse_checked(&method, route.as_ref().map(MatchedPath::as_str), &bytes)
     }
+}
+
+/// What [`JsonBody`] does with a request's bytes: JSON syntax first (a malformed body is a 400,
+/// never a field error), then the schema `method route` publishes, then `T`, read from the very
+/// value that was checked (borrowed: no copy of the document).
+pub fn parse_checked<T: DeserializeOwned>(
+    method: &Method,
+    route: Option<&str>,
+    bytes: &[u8],
+) -> Result<JsonBody<T>, ApiError> {
+    let raw: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::Malformed(e.to_string()))?;
+    if let Some(route) = route {
+        super::schema::check_body(method, route, &raw)?;
+    }
+    Ok(JsonBody {
+        value: parse_ref(&raw)?,
+        raw,
+    })
 }
 
 /// Query parameters parsed into `T`: a parameter that is missing, malformed, out of range or
@@ -236,13 +244,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<JsonBody<T>, ApiE
         return Err(ApiError::field("/", "must be a JSON object"));
     }
     Ok(JsonBody {
-        value: parse_value(raw.clone())?,
+        value: parse_ref(&raw)?,
         raw,
     })
 }
 
-/// Deserializes part of an already-parsed body, naming the failing field.
-pub fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+/// Deserializes an already-parsed body from a borrow, naming the failing field.
+pub fn parse_ref<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = pointer(e.path());
         ApiError::Validation(vec![field_problem(path, &e.inner().to_string())])
