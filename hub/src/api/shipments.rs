@@ -171,7 +171,8 @@ pub struct ShipmentIn {
     #[serde(default)]
     #[schema(max_length = 35)]
     reference: Option<String>,
-    /// Print the label on this print station once bought, in the station's format.
+    /// Print the label on this print station once bought, in the station's printer language,
+    /// on its stock at its resolution.
     #[serde(default)]
     print_station: Option<String>,
 }
