@@ -379,6 +379,10 @@ async fn create_shipment(
                 if !printable {
                     return Err(ApiError::field("/print_station", format!("{} labels cannot be made as {} for this station", entry.code, format_name(format))));
                 }
+                // Checked before buying: the job is made after the carrier sold the label.
+                if let Some(why) = printer.options.stock.refuses(format) {
+                    return Err(ApiError::field("/print_station", format!("the station's stock {} on its {} printer: {why}", printer.options.stock.as_str(), format_name(format))));
+                }
                 Some((station, printer))
             }
             None => None,
