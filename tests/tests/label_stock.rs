@@ -91,9 +91,14 @@ impl Api {
 
     /// The station's agent polls once: its jobs.
     async fn poll(&self, token: &str) -> Vec<Value> {
+        self.poll_reporting(token, "").await
+    }
+
+    /// A poll that reports the agent's printer (`printer_language=zpl&dpi=300`).
+    async fn poll_reporting(&self, token: &str, query: &str) -> Vec<Value> {
         let res = self
             .http
-            .get(format!("{}/v1/print-stations/self/jobs", self.base))
+            .get(format!("{}/v1/print-stations/self/jobs?{query}", self.base))
             .bearer_auth(token)
             .send()
             .await
@@ -415,4 +420,33 @@ async fn stations_and_jobs_render_in_the_printers_language_stock_and_resolution(
     assert_eq!(jobs[0]["document"]["media_type"], "application/pdf");
     assert_page(&document(&jobs[0]), pt_mm(210.0), pt_mm(297.0), "a4 job");
     assert_page(&document(&jobs[1]), pt_in(8.5), pt_in(11.0), "letter job");
+
+    // Its agent says the printer takes ZPL: an A4 sheet cannot print there, so print on
+    // purchase is refused before anything is bought.
+    api.poll_reporting(&office_token, "printer_language=zpl")
+        .await;
+    let (_, before) = api.get_bytes("/v1/shipments?limit=100").await;
+    let before = serde_json::from_slice::<Value>(&before).unwrap()["data"]
+        .as_array()
+        .unwrap()
+        .len();
+    let (status, p) = api
+        .post(
+            "/v1/shipments",
+            json!({
+                "from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US"},
+                "to":{"name":"Receiver","street":["1 Market St"],"city":"San Francisco","state":"CA","postal_code":"94105","country":"US"},
+                "parcels":[{"weight":{"value":"1.2","unit":"kg"}}],
+                "carrier_account": api.account, "service": "standard", "print_station": office["id"]
+            }),
+        )
+        .await;
+    assert_eq!(status, 422, "{p}");
+    assert_eq!(pointer(&p), "/print_station", "{p}");
+    let (_, after) = api.get_bytes("/v1/shipments?limit=100").await;
+    let after = serde_json::from_slice::<Value>(&after).unwrap()["data"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(after, before, "nothing was bought");
 }

@@ -181,7 +181,8 @@ pub struct StationOut {
     stock: StockName,
     /// The printer's resolution: what ZPL jobs are rendered at.
     dpi: Resolution,
-    /// True once the agent reported `format` and `dpi` from its printer; false: as declared.
+    /// True once the agent reported its printer (`format`, and `dpi` when it was given one);
+    /// false: both as declared.
     printer_reported: bool,
     /// The agent's token: present only in the answer that created (or rotated) it. It is
     /// stored hashed; an idempotent replay of that answer carries `null`.

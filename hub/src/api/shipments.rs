@@ -171,7 +171,8 @@ pub struct ShipmentIn {
     #[serde(default)]
     #[schema(max_length = 35)]
     reference: Option<String>,
-    /// Print the label on this print station once bought, in the station's format.
+    /// Print the label on this print station once bought, in the station's printer language,
+    /// on its stock at its resolution.
     #[serde(default)]
     print_station: Option<String>,
 }
@@ -378,6 +379,10 @@ async fn create_shipment(
                 };
                 if !printable {
                     return Err(ApiError::field("/print_station", format!("{} labels cannot be made as {} for this station", entry.code, format_name(format))));
+                }
+                // Checked before buying: the job is made after the carrier sold the label.
+                if let Some(why) = printer.options.stock.refuses(format) {
+                    return Err(ApiError::field("/print_station", format!("the station's stock {} on its {} printer: {why}", printer.options.stock.as_str(), format_name(format))));
                 }
                 Some((station, printer))
             }

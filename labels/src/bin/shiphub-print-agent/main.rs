@@ -45,7 +45,8 @@ struct Args {
     #[arg(long, value_parser = |s: &str| s.parse::<Printer>())]
     printer: Printer,
     /// The printer's language, reported to the hub so that every job comes in it: `zpl` or
-    /// `pdf`. Default: `zpl` for tcp:// printers; for others the station's declaration.
+    /// `pdf`. Default: `zpl` for tcp:// printers with status (Zebras); for others the
+    /// station's declaration.
     #[arg(long, value_parser = ["zpl", "pdf"])]
     printer_language: Option<String>,
     /// The printer's resolution in dpi (203 or 300), reported to the hub so that ZPL jobs are
@@ -547,12 +548,13 @@ fn parse_dpi(s: &str) -> Result<u16, String> {
     }
 }
 
-/// The printer as reported to the hub: the flags, with a raw TCP printer taken to speak ZPL.
+/// The printer as reported to the hub: the flags, with a Zebra on raw TCP taken to speak ZPL.
 fn printer_spec(args: &Args) -> PrinterSpec {
     let language = match args.printer_language.as_deref() {
         Some("zpl") => Some("zpl"),
         Some(_) => Some("pdf"),
-        None => matches!(args.printer, Printer::Tcp { .. }).then_some("zpl"),
+        // A raw printer answering `~HS` is a Zebra; one without status may take PDF.
+        None => matches!(args.printer, Printer::Tcp { status: true, .. }).then_some("zpl"),
     };
     PrinterSpec {
         language,
