@@ -455,13 +455,16 @@ async fn a_tracker_for_a_parcel_already_moving_has_its_status_within_seconds() {
     let hub = common::start(tempfile::tempdir().unwrap());
     let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
     let api = api_of(&hub, boot["api_key"].as_str().unwrap());
-    sandbox_account(&api, "hourly", 3600).await;
+    let hourly = sandbox_account(&api, "hourly", 3600).await;
     // Shipped elsewhere 2.5 hours ago, a step an hour: labelled, picked up, arrived.
     let shipped = time::OffsetDateTime::now_utc().unix_timestamp() - 9000;
     let number = sandbox_number(0, shipped, 4242);
     let created = Instant::now();
     let (s, t) = api
-        .post("/v1/trackers", json!({"tracking_number": number}))
+        .post(
+            "/v1/trackers",
+            json!({"tracking_number": number, "carrier_account": hourly}),
+        )
         .await;
     assert_eq!(s, 201, "{t}");
     assert_eq!(t["status"], "pre_transit");

@@ -100,10 +100,13 @@ fn carrier_for(
     Ok((best.carrier.to_string(), best.number.clone()))
 }
 
-/// Follows a parcel. Without `carrier` the carrier is detected from the number; an ambiguous
-/// number is a 422 listing the candidates. A carrier the tenant has no account with yet is
-/// accepted and waits (`waiting_reason: no_carrier_account`). Following a number already
-/// followed answers the existing tracker (200). Honours `Idempotency-Key`.
+/// Follows a parcel. Without `carrier` the carrier is detected from the number (or taken from
+/// `carrier_account`); an ambiguous number is a 422 listing the candidates. `carrier_account`
+/// must be the tenant's and of that carrier (422 naming `/carrier_account`); without it the
+/// tracker goes to the carrier's account with the most quota to spare. A carrier the tenant
+/// has no account with yet is accepted and waits (`waiting_reason: no_carrier_account`). The
+/// first look is at once (within the account's quota). Following a number already followed
+/// answers the open tracker (200). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/trackers", tag = "tracking", request_body = TrackerIn,
     params(IdempotencyHeader),
     responses((status = 201, body = TrackerOut, description = "tracker created"), (status = 200, body = TrackerOut, description = "already followed"),
