@@ -230,10 +230,19 @@ async fn most_spare(
         .await?;
     let mut best: Option<(&AccountRecord, u128, u128)> = None;
     for a in accounts.iter().filter(|a| a.carrier == carrier) {
-        let adapter = app
+        // An account whose adapter cannot be built (credentials it cannot read) polls
+        // nothing: it is passed over, and chosen only when no other account is left.
+        let adapter = match app
             .carriers
             .adapter(&app.store, tenant, a, &app.master_key)
-            .await?;
+            .await
+        {
+            Ok(adapter) => adapter,
+            Err(e) => {
+                tracing::warn!(account = %a.id, error = ?e, "cannot weigh the account's quota");
+                continue;
+            }
+        };
         let q = adapter.quota();
         let per_day = u128::from(q.requests.max(1)) * 86_400_000 / q.per.as_millis().max(1);
         let per_day = adapter
@@ -246,7 +255,10 @@ async fn most_spare(
             best = Some((a, trackers, per_day));
         }
     }
-    Ok(best.map(|(a, _, _)| a.id.clone()))
+    Ok(best
+        .map(|(a, _, _)| a)
+        .or_else(|| accounts.iter().find(|a| a.carrier == carrier))
+        .map(|a| a.id.clone()))
 }
 
 async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<TrackerRecord, ApiError> {
