@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::error::CarrierError;
 use crate::model::{
-    LabelFormat, Quote, RateRequest, ServiceClass, ShipRequest, TrackingNumber, TrackingResult,
-    Waybill, WaybillRef, Weight, WeightUnit,
+    LabelFormat, Quote, RateRequest, ServiceClass, ShipRequest, TrackQuery, TrackingNumber,
+    TrackingResult, Waybill, WaybillRef, Weight, WeightUnit,
 };
 use rust_decimal::Decimal;
 
@@ -285,6 +285,17 @@ pub trait Carrier: Send + Sync {
         _numbers: &[TrackingNumber],
     ) -> Result<Vec<TrackingResult>, CarrierError> {
         Err(CarrierError::unsupported(self.code(), Capability::Track))
+    }
+    /// Tracking for up to `track_batch_max` parcels with what the hub knows of each (the
+    /// ship date of a label bought here), one result per parcel in the order asked. A
+    /// carrier that can use the hints (FedEx answers several shipments for a reused number)
+    /// overrides this; the others track the numbers alone.
+    async fn track_parcels(
+        &self,
+        parcels: &[TrackQuery],
+    ) -> Result<Vec<TrackingResult>, CarrierError> {
+        let numbers: Vec<TrackingNumber> = parcels.iter().map(|p| p.number.clone()).collect();
+        self.track(&numbers).await
     }
 }
 

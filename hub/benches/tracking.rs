@@ -39,6 +39,8 @@ fn tracker() -> TrackerRecord {
         late_notified: false,
         created_at: NOW - Duration::days(1),
         updated_at: NOW - Duration::hours(4),
+        ship_date: None,
+        superseded_by: None,
     }
 }
 

@@ -26,7 +26,8 @@ use shiphub_carriers::carrier::{
     Capabilities, Carrier, CarrierCode, CarrierLimits, RequestQuota, VoidOutcome,
 };
 use shiphub_carriers::model::{
-    Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill, WaybillRef,
+    Quote, RateRequest, ShipRequest, TrackQuery, TrackingNumber, TrackingResult, Waybill,
+    WaybillRef,
 };
 use shiphub_carriers::{CarrierEntry, CarrierError, FieldError, RawBody};
 use url::Url;
@@ -634,6 +635,12 @@ impl Carrier for Withheld {
     }
     async fn track(&self, numbers: &[TrackingNumber]) -> Result<Vec<TrackingResult>, CarrierError> {
         self.0.track(numbers).await.map_err(withhold)
+    }
+    async fn track_parcels(
+        &self,
+        parcels: &[TrackQuery],
+    ) -> Result<Vec<TrackingResult>, CarrierError> {
+        self.0.track_parcels(parcels).await.map_err(withhold)
     }
 }
 

@@ -409,3 +409,241 @@ async fn ups_track_alert_pushes_go_through_the_tracker_and_timeliness_reports_th
         "{text}"
     );
 }
+
+/// A sandbox number for a parcel of `scenario` shipped at `shipped` (unix seconds): the
+/// sandbox keeps the story in the number (`carriers/src/sandbox/number.rs`), Luhn-checked.
+fn sandbox_number(scenario: u8, shipped: i64, slot: u16) -> String {
+    let payload = format!("{scenario}{shipped:010}{slot:04}");
+    let sum: u32 = payload
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 0 {
+                (d * 2) / 10 + (d * 2) % 10
+            } else {
+                d
+            }
+        })
+        .sum();
+    format!("SB{payload}{}", (10 - sum % 10) % 10)
+}
+
+fn api_of(hub: &common::Hub, key: &str) -> Api {
+    Api {
+        http: reqwest::Client::new(),
+        base: hub.base.clone(),
+        key: key.into(),
+    }
+}
+
+async fn sandbox_account(api: &Api, name: &str, step_seconds: u32) -> String {
+    let (s, acc) = api
+        .post(
+            "/v1/carrier-accounts",
+            json!({"carrier":"sandbox","name":name,"credentials":{"step_seconds":step_seconds}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{acc}");
+    acc["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_tracker_for_a_parcel_already_moving_has_its_status_within_seconds() {
+    // Real time (no speedup): the post-label delay would be 15 minutes.
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+    let api = api_of(&hub, boot["api_key"].as_str().unwrap());
+    let hourly = sandbox_account(&api, "hourly", 3600).await;
+    // Shipped elsewhere 2.5 hours ago, a step an hour: labelled, picked up, arrived.
+    let shipped = time::OffsetDateTime::now_utc().unix_timestamp() - 9000;
+    let number = sandbox_number(0, shipped, 4242);
+    let created = Instant::now();
+    let (s, t) = api
+        .post(
+            "/v1/trackers",
+            json!({"tracking_number": number, "carrier_account": hourly}),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    assert_eq!(t["status"], "pre_transit");
+    let path = format!("/v1/trackers/{}", t["id"].as_str().unwrap());
+    let deadline = created + Duration::from_secs(10);
+    loop {
+        let t = api.get(&path).await;
+        if t["last_checked_at"].is_string() {
+            assert_eq!(t["status"], "in_transit", "{t}");
+            assert_eq!(t["carrier_status_code"], "AR", "{t}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "not polled within 10 s: {t}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn trackers_take_the_named_account_or_the_one_with_most_quota_to_spare() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::db_url(dir.path());
+    let acme: Value =
+        serde_json::from_str(common::cli(&db, &["tenant", "create", "acme"]).trim()).unwrap();
+    let other: Value =
+        serde_json::from_str(common::cli(&db, &["tenant", "create", "other"]).trim()).unwrap();
+    let hub = common::start_with(dir, &["--no-scheduler"]);
+    let api = api_of(&hub, acme["api_key"].as_str().unwrap());
+    let stranger = api_of(&hub, other["api_key"].as_str().unwrap());
+    let first = sandbox_account(&api, "first", 3600).await;
+    let second = sandbox_account(&api, "second", 3600).await;
+    let theirs = sandbox_account(&stranger, "theirs", 3600).await;
+    let (s, ups) = api
+        .post(
+            "/v1/carrier-accounts",
+            json!({"carrier":"ups","name":"ups","base_url":"https://wwwcie.ups.com",
+                   "credentials":{"client_id":"c","client_secret":"s","account_number":"A1B2C3"}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{ups}");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let number = |slot: u16| sandbox_number(0, now - 60, slot);
+
+    // Named: that account, shown on the answer.
+    for slot in [1, 2] {
+        let (s, t) = api
+            .post(
+                "/v1/trackers",
+                json!({"tracking_number": number(slot), "carrier_account": first}),
+            )
+            .await;
+        assert_eq!(s, 201, "{t}");
+        assert_eq!(t["carrier_account"], first.as_str());
+        assert_eq!(t["carrier"], "sandbox");
+    }
+    // Not named: the first account polls two trackers, the second none.
+    let (s, t) = api
+        .post("/v1/trackers", json!({"tracking_number": number(3)}))
+        .await;
+    assert_eq!(s, 201, "{t}");
+    assert_eq!(t["carrier_account"], second.as_str(), "{t}");
+    let (s, t) = api
+        .post("/v1/trackers", json!({"tracking_number": number(4)}))
+        .await;
+    assert_eq!(s, 201, "{t}");
+    assert_eq!(
+        t["carrier_account"],
+        second.as_str(),
+        "one each is still the second's turn"
+    );
+    let (s, t) = api
+        .post("/v1/trackers", json!({"tracking_number": number(5)}))
+        .await;
+    assert_eq!(s, 201, "{t}");
+    assert_eq!(t["carrier_account"], first.as_str(), "{t}");
+
+    // Refused, naming the field: another tenant's account, no such account, not an id, an
+    // account of another carrier than the number's or the one asked.
+    for (body, why) in [
+        (
+            json!({"tracking_number": number(6), "carrier_account": theirs}),
+            "another tenant's",
+        ),
+        (
+            json!({"tracking_number": number(6), "carrier_account": "car_0123456789abcdef0123456789abcdef"}),
+            "unknown",
+        ),
+        (
+            json!({"tracking_number": number(6), "carrier_account": "first"}),
+            "not an id",
+        ),
+        (
+            json!({"tracking_number": number(6), "carrier_account": ups["id"]}),
+            "a UPS account for a sandbox number",
+        ),
+        (
+            json!({"tracking_number": number(6), "carrier": "sandbox", "carrier_account": ups["id"]}),
+            "a UPS account for sandbox",
+        ),
+    ] {
+        let (s, p) = api.post("/v1/trackers", body).await;
+        assert_eq!(s, 422, "{why}: {p}");
+        assert_eq!(p["errors"][0]["pointer"], "/carrier_account", "{why}: {p}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purchase_of_a_reused_number_gets_its_own_tracker_and_closes_the_old_one() {
+    use shiphub_e2e::sim::{self, Sim};
+    let fedex_sim = Sim::default();
+    let addr = sim::serve(
+        sim::fedex::router(fedex_sim.clone()),
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .unwrap();
+    let hub = common::start_with(tempfile::tempdir().unwrap(), &["--no-scheduler"]);
+    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+    let api = api_of(&hub, boot["api_key"].as_str().unwrap());
+    let (s, fedex) = api
+        .post("/v1/carrier-accounts", json!({"carrier":"fedex","name":"FedEx","base_url": format!("http://{addr}"),
+            "credentials":{"api_key":"fedex-key","secret_key":"fedex-secret","account_number":"740561073"}}))
+        .await;
+    assert_eq!(s, 201, "{fedex}");
+    let fedex = fedex["id"].as_str().unwrap().to_string();
+    // A parcel shipped elsewhere years ago under the number, followed here.
+    let number = "123456789012";
+    let (s, old) = api
+        .post(
+            "/v1/trackers",
+            json!({"tracking_number": number, "carrier": "fedex"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{old}");
+
+    let mut body = json!({"from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US","phone":"+14045550100"},
+           "to":{"name":"Receiver","street":["1 Market St"],"city":"San Francisco","state":"CA","postal_code":"94105","country":"US","phone":"+14155550100"},
+           "parcels":[{"weight":{"value":"2.5","unit":"kg"}}], "carrier_accounts": [fedex]});
+    let (s, rates) = api.post("/v1/rates", body.clone()).await;
+    assert_eq!(s, 200, "{rates}");
+    body["carrier_account"] = json!(fedex);
+    body["service"] = rates["quotes"][0]["service"]["code"].clone();
+    body.as_object_mut().unwrap().remove("carrier_accounts");
+    let mut trackers = vec![old["id"].as_str().unwrap().to_string()];
+    for round in 0..2 {
+        // FedEx issues the number again, for a label bought here.
+        fedex_sim.reissue(number);
+        let (s, bought) = api.post("/v1/shipments", body.clone()).await;
+        assert_eq!(s, 201, "{bought}");
+        assert_eq!(bought["tracking_number"], number);
+        let shipment = bought["id"].as_str().unwrap();
+        let all = api.get("/v1/trackers?limit=100").await;
+        let all = all["data"].as_array().unwrap();
+        assert_eq!(all.len(), trackers.len() + 1, "round {round}: {all:?}");
+        let new = all
+            .iter()
+            .find(|t| t["shipment_id"] == shipment)
+            .unwrap_or_else(|| panic!("round {round}: the purchase has no tracker: {all:?}"));
+        assert!(new["superseded_by"].is_null());
+        assert!(new["next_check_at"].is_string());
+        let new_id = new["id"].as_str().unwrap().to_string();
+        // The one that followed the number before is closed, pointing at the new one, its
+        // scans kept apart; never merged.
+        let before = api
+            .get(&format!("/v1/trackers/{}", trackers.last().unwrap()))
+            .await;
+        assert_eq!(before["superseded_by"], new_id.as_str(), "{before}");
+        assert!(before["next_check_at"].is_null(), "{before}");
+        assert_ne!(before["shipment_id"], shipment);
+        // Following the number now answers the open tracker.
+        let (s, again) = api
+            .post(
+                "/v1/trackers",
+                json!({"tracking_number": number, "carrier": "fedex"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{again}");
+        assert_eq!(again["id"], new_id.as_str());
+        let live = api.get(&format!("/v1/shipments/{shipment}/tracking")).await;
+        assert_eq!(live["tracker"]["id"], new_id.as_str(), "{live}");
+        trackers.push(new_id);
+    }
+}

@@ -42,8 +42,8 @@ use crate::error::CarrierError;
 use crate::http::CarrierHttp;
 use crate::model::WeightUnit;
 use crate::model::{
-    LabelFormat, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill,
-    WaybillRef,
+    LabelFormat, Quote, RateRequest, ShipRequest, TrackQuery, TrackingNumber, TrackingResult,
+    Waybill, WaybillRef,
 };
 use crate::registry::{AccountError, CarrierEntry};
 use rust_decimal::Decimal;
@@ -281,6 +281,14 @@ impl Carrier for FedEx {
     }
 
     async fn track(&self, numbers: &[TrackingNumber]) -> Result<Vec<TrackingResult>, CarrierError> {
+        let parcels: Vec<TrackQuery> = numbers.iter().cloned().map(TrackQuery::from).collect();
+        self.track_parcels(&parcels).await
+    }
+
+    async fn track_parcels(
+        &self,
+        numbers: &[TrackQuery],
+    ) -> Result<Vec<TrackingResult>, CarrierError> {
         let body = track::build(numbers)?;
         let (resp, raw) = self
             .call(

@@ -50,6 +50,10 @@ fn load(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
+fn q(numbers: &[TrackingNumber]) -> Vec<TrackQuery> {
+    numbers.iter().cloned().map(TrackQuery::from).collect()
+}
+
 fn typed<T: serde::de::DeserializeOwned>(name: &str) -> T {
     serde_json::from_value(load(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
@@ -434,11 +438,11 @@ fn track_batch_answers_in_the_order_asked_with_unknown_for_not_found() {
     let numbers: Vec<TrackingNumber> = typed("track/delivered_and_not_found.input");
     assert_json(
         "track/delivered_and_not_found.wire_request",
-        &track::build(&numbers).unwrap(),
+        &track::build(&q(&numbers)).unwrap(),
     );
     let results = track::parse(
         typed("track/delivered_and_not_found.wire_response"),
-        &numbers,
+        &q(&numbers),
     )
     .unwrap();
     assert_json("track/delivered_and_not_found.results", &results);
@@ -449,7 +453,7 @@ fn track_customs_delay_is_an_exception_with_its_estimate() {
     let numbers: Vec<TrackingNumber> = typed("track/in_transit_customs_delay.input");
     let results = track::parse(
         typed("track/in_transit_customs_delay.wire_response"),
-        &numbers,
+        &q(&numbers),
     )
     .unwrap();
     assert_json("track/in_transit_customs_delay.results", &results);
@@ -462,7 +466,7 @@ fn track_customs_delay_is_an_exception_with_its_estimate() {
 #[test]
 fn track_reused_number_reports_the_most_recent_shipment_and_keeps_the_other() {
     let n: TrackingNumber = "123456789012".parse().unwrap();
-    let results = track::parse(typed("track/reused_number.wire_response"), &[n]).unwrap();
+    let results = track::parse(typed("track/reused_number.wire_response"), &[n.into()]).unwrap();
     let r = &results[0];
     assert_eq!(r.status, TrackingStatus::Delivered);
     assert_eq!(r.carrier_code, "DL");
@@ -486,12 +490,114 @@ fn track_reused_number_reports_the_most_recent_shipment_and_keeps_the_other() {
     );
 }
 
+/// `track/reused_number_three_shipments.wire_response` (hand-written from
+/// `../shared/carriers/fedex/samples/tracking_response.json` and track-api.json): one reused
+/// number, three shipments in no order — shipped 2025-06-02 and stuck in an exception scanned
+/// as late as 2025-10-01, shipped 2024-01-08 delivered, shipped 2025-09-15 delivered.
+fn three_shipments(ship_date: Option<time::Date>) -> TrackingResult {
+    let n: TrackingNumber = "123456789012".parse().unwrap();
+    let parcel = TrackQuery::new(n, ship_date);
+    track::parse(
+        typed("track/reused_number_three_shipments.wire_response"),
+        &[parcel],
+    )
+    .unwrap()
+    .remove(0)
+}
+
+fn others(r: &TrackingResult) -> Vec<&str> {
+    let mut ids: Vec<&str> = r
+        .other_shipments
+        .iter()
+        .filter_map(|o| o.carrier_id.as_deref())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn track_reused_number_takes_the_shipment_of_the_trackers_ship_date() {
+    use time::macros::date;
+    // The tracker's parcel shipped 2025-06-02: its own exception, not the newer delivery.
+    let r = three_shipments(Some(date!(2025 - 06 - 02)));
+    assert_eq!(r.status, TrackingStatus::Exception);
+    assert_eq!(r.carrier_code, "SE");
+    assert!(
+        r.events.iter().all(
+            |e| e.occurred_at.year() == 2025 && e.occurred_at.month() != time::Month::September
+        )
+    );
+    assert_eq!(
+        others(&r),
+        ["12029~123456789012~FDEG", "31337~123456789012~FDEG"]
+    );
+    // A label dated a day after FedEx's SHIP date still finds its shipment.
+    let r = three_shipments(Some(date!(2024 - 01 - 09)));
+    assert_eq!(r.status, TrackingStatus::Delivered);
+    assert_eq!(r.signed_by.as_deref(), Some("B.ROE"));
+    assert_eq!(
+        others(&r),
+        ["245822~123456789012~FDEG", "31337~123456789012~FDEG"]
+    );
+}
+
+#[test]
+fn track_reused_number_bought_today_is_unknown_not_an_old_delivery() {
+    use time::macros::date;
+    // Bought 2026-11-30; FedEx knows only the number's earlier parcels.
+    let r = three_shipments(Some(date!(2026 - 11 - 30)));
+    assert_eq!(r.status, TrackingStatus::Unknown);
+    assert!(r.events.is_empty());
+    assert_eq!(r.signed_by, None);
+    assert_eq!(r.other_shipments.len(), 3, "all three stay visible");
+    assert!(r.warnings[0].contains("2026-11-30"), "{:?}", r.warnings);
+}
+
+#[test]
+fn track_reused_number_without_a_ship_date_never_prefers_an_older_undelivered_parcel() {
+    // The 2025-06-02 parcel has the latest scan (an exception in October) but shipped
+    // before the one delivered in September: the newer shipment wins.
+    let r = three_shipments(None);
+    assert_eq!(r.status, TrackingStatus::Delivered);
+    assert_eq!(r.carrier_code, "DL");
+    assert_eq!(r.signed_by.as_deref(), Some("Front desk"));
+    assert_eq!(
+        others(&r),
+        ["12029~123456789012~FDEG", "245822~123456789012~FDEG"]
+    );
+    let stuck = r
+        .other_shipments
+        .iter()
+        .find(|o| o.carrier_id.as_deref() == Some("245822~123456789012~FDEG"))
+        .unwrap();
+    assert_eq!(stuck.status, TrackingStatus::Exception);
+    assert_eq!(stuck.ship_date, Some(time::macros::date!(2025 - 06 - 02)));
+}
+
+/// `track/ship_date_window.wire_request` (hand-written from
+/// `../shared/carriers/fedex/samples/tracking_request.json`): a known ship date asks FedEx
+/// for that window only; a number without one is asked bare.
+#[test]
+fn track_request_narrows_a_known_ship_date_to_its_window() {
+    let parcels = [
+        TrackQuery::new(
+            "123456789012".parse().unwrap(),
+            Some(time::macros::date!(2025 - 06 - 02)),
+        ),
+        TrackQuery::from("794953555571".parse::<TrackingNumber>().unwrap()),
+    ];
+    assert_json(
+        "track/ship_date_window.wire_request",
+        &track::build(&parcels).unwrap(),
+    );
+}
+
 #[test]
 fn track_batches_are_one_to_thirty_numbers() {
     let n: TrackingNumber = "794953555571".parse().unwrap();
-    assert!(track::build(&vec![n.clone(); 30]).is_ok());
+    assert!(track::build(&q(&vec![n.clone(); 30])).is_ok());
     assert_eq!(
-        fields(&track::build(&vec![n; 31]).unwrap_err()),
+        fields(&track::build(&q(&vec![n; 31])).unwrap_err()),
         ["/tracking_numbers"]
     );
     assert_eq!(
@@ -505,7 +611,7 @@ fn track_result_missing_for_a_number_is_protocol() {
     let numbers: Vec<TrackingNumber> = vec!["111111111111".parse().unwrap()];
     let e = track::parse(
         typed("track/delivered_and_not_found.wire_response"),
-        &numbers,
+        &q(&numbers),
     )
     .unwrap_err();
     assert!(matches!(e, CarrierError::Protocol { .. }));
@@ -518,7 +624,7 @@ fn unpublished_status_codes_are_unknown_with_the_raw_code_kept() {
         "trackResults": [{"latestStatusDetail": {"code": "ZZ"},
             "scanEvents": [{"date": "2025-03-14T10:00:00Z", "eventType": "ZZ", "eventDescription": "Something new"}]}]}]}}))
     .unwrap();
-    let r = track::parse(resp, &numbers).unwrap().remove(0);
+    let r = track::parse(resp, &q(&numbers)).unwrap().remove(0);
     assert_eq!(
         (r.status, r.carrier_code.as_str()),
         (TrackingStatus::Unknown, "ZZ")
@@ -703,7 +809,7 @@ fn published_cancel_tracking_and_error_responses_parse() {
             "123456789012".parse().unwrap(),
             "39936862321".parse().unwrap(),
         ];
-        let results = track::parse(serde_json::from_value(s).unwrap(), &numbers).unwrap();
+        let results = track::parse(serde_json::from_value(s).unwrap(), &q(&numbers)).unwrap();
         assert_eq!(results[1].carrier_code, "TRACKING.TRACKINGNUMBER.NOTFOUND");
     }
     if let Some(s) = sample("error_response.json") {

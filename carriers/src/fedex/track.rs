@@ -8,21 +8,30 @@
 //!   with FedEx's error code as its code and no events, rather than failing the batch: one bad
 //!   number must not hide 29 good answers, and a label created minutes ago is often
 //!   "not found" until its first scan.
-//! - When FedEx returns several shipments for one number (numbers are reused), the result is
-//!   the most recent one without an error: latest ship date (`SHIP`, else `ACTUAL_PICKUP`,
-//!   else the first scan), then latest scan; FedEx's order is no guide. The others stay
-//!   visible in `other_shipments` and are never merged, so an older parcel stuck in transit
-//!   is never reported over a newer one delivered. (`Carrier::track` carries no ship date or
-//!   account, so the tracker's own ship date cannot narrow the choice here.)
+//! - Numbers are reused. When the parcel's ship date is known (a label bought here), the
+//!   request asks FedEx for that window only (`shipDateBegin` a day before, `shipDateEnd` a
+//!   week after: the label's date and FedEx's `SHIP` date may differ by a time zone or a late
+//!   hand-over), and of what comes back the shipment shipped closest to that date is the
+//!   parcel's. When none shipped in the window, the parcel is `unknown` (not scanned yet)
+//!   and every shipment FedEx did report is listed apart: a label bought minutes ago must
+//!   never show the delivery of the number's previous parcel.
+//! - Otherwise the result is the most recent shipment without an error: latest ship date
+//!   (`SHIP`, else `ACTUAL_PICKUP`, else the first scan), then latest scan; FedEx's order is no
+//!   guide. So an older parcel still in transit is never reported over a newer one delivered.
+//! - Either way the other shipments stay visible in `other_shipments`, never merged.
+//! - The account cannot narrow the answer: Track by tracking number neither takes nor returns
+//!   the shipper's account (only Track by reference and SPOD do). The poll already runs on
+//!   the tracker's own account.
 //! - Events are sorted oldest first (FedEx lists newest first); a scan time without an offset
 //!   is read as UTC.
 
 use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, PrimitiveDateTime};
+use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime};
 
 use crate::error::CarrierError;
 use crate::model::{
-    Location, OtherShipment, TrackingEvent, TrackingNumber, TrackingResult, TrackingStatus,
+    Location, OtherShipment, TrackQuery, TrackingEvent, TrackingNumber, TrackingResult,
+    TrackingStatus,
 };
 
 use super::{codes, error, rate, wire};
@@ -30,27 +39,43 @@ use super::{codes, error, rate, wire};
 /// FedEx's batch limit for Track by tracking number.
 pub(super) const BATCH_MAX: usize = 30;
 
-/// The Track body for `numbers`.
-pub(super) fn build(numbers: &[TrackingNumber]) -> Result<wire::TrackRequest, CarrierError> {
-    if numbers.is_empty() || numbers.len() > BATCH_MAX {
+/// The days around a known ship date FedEx is asked about (see the module's decisions).
+const BEFORE_SHIP_DATE: Duration = Duration::days(1);
+const AFTER_SHIP_DATE: Duration = Duration::days(7);
+
+fn window(ship_date: Date) -> (Date, Date) {
+    (
+        ship_date.checked_sub(BEFORE_SHIP_DATE).unwrap_or(ship_date),
+        ship_date.checked_add(AFTER_SHIP_DATE).unwrap_or(ship_date),
+    )
+}
+
+/// The Track body for `parcels`.
+pub(super) fn build(parcels: &[TrackQuery]) -> Result<wire::TrackRequest, CarrierError> {
+    if parcels.is_empty() || parcels.len() > BATCH_MAX {
         return Err(CarrierError::rejected(
             error::carrier(),
             "/tracking_numbers",
             None,
             format!(
                 "FedEx tracks 1 to {BATCH_MAX} numbers per request, got {}",
-                numbers.len()
+                parcels.len()
             ),
         ));
     }
     Ok(wire::TrackRequest {
         include_detailed_scans: true,
-        tracking_info: numbers
+        tracking_info: parcels
             .iter()
-            .map(|n| wire::TrackingInfo {
-                tracking_number_info: wire::TrackingNumberInfo {
-                    tracking_number: n.as_str().to_string(),
-                },
+            .map(|p| {
+                let window = p.ship_date.map(window);
+                wire::TrackingInfo {
+                    ship_date_begin: window.map(|w| w.0.to_string()),
+                    ship_date_end: window.map(|w| w.1.to_string()),
+                    tracking_number_info: wire::TrackingNumberInfo {
+                        tracking_number: p.number.as_str().to_string(),
+                    },
+                }
             })
             .collect(),
     })
@@ -199,17 +224,52 @@ fn recency(r: &wire::TrackResult) -> (Option<OffsetDateTime>, Option<OffsetDateT
     (shipped, scans.iter().max().copied())
 }
 
-/// One result per number asked, in the order asked.
+fn other(n: &TrackingNumber, r: &wire::TrackResult) -> OtherShipment {
+    let other = result(n, r);
+    OtherShipment {
+        carrier_id: unique_id(r),
+        ship_date: recency(r).0.map(|t| t.date()),
+        status: other.status,
+        carrier_code: other.carrier_code,
+        last_event_at: other.events.last().map(|e| e.occurred_at),
+    }
+}
+
+/// The parcel's own shipment among those FedEx found: shipped closest to its known ship date
+/// within the asked window (then the most recent), or with no ship date known the most recent.
+/// `None` when a ship date is known and no shipment fits it.
+fn choose<'a>(
+    found: &[&'a wire::TrackResult],
+    ship_date: Option<Date>,
+) -> Option<&'a wire::TrackResult> {
+    let Some(day) = ship_date else {
+        return found.iter().copied().max_by_key(|r| recency(r));
+    };
+    let (begin, end) = window(day);
+    found
+        .iter()
+        .copied()
+        .filter_map(|r| {
+            // FedEx's own date of the day it shipped, in its own offset.
+            let shipped = recency(r).0?.date();
+            (begin <= shipped && shipped <= end).then(|| (r, (shipped - day).abs()))
+        })
+        .max_by(|(a, da), (b, db)| db.cmp(da).then_with(|| recency(a).cmp(&recency(b))))
+        .map(|(r, _)| r)
+}
+
+/// One result per parcel asked, in the order asked.
 pub(super) fn parse(
     resp: wire::TrackResponse,
-    numbers: &[TrackingNumber],
+    parcels: &[TrackQuery],
 ) -> Result<Vec<TrackingResult>, CarrierError> {
     let output = resp
         .output
         .ok_or_else(|| error::protocol(200, b"", "track response without output"))?;
-    numbers
+    parcels
         .iter()
-        .map(|n| {
+        .map(|p| {
+            let n = &p.number;
             let complete = output
                 .complete_track_results
                 .iter()
@@ -233,23 +293,30 @@ pub(super) fn parse(
                 .iter()
                 .filter(|r| r.error.is_none())
                 .collect();
-            let Some(chosen) = found.iter().copied().max_by_key(|r| recency(r)) else {
+            if found.is_empty() {
                 return Ok(result(n, &complete.track_results[0]));
+            }
+            let chosen = choose(&found, p.ship_date);
+            let mut out = match chosen {
+                Some(r) => result(n, r),
+                None => TrackingResult {
+                    tracking_number: n.clone(),
+                    status: TrackingStatus::Unknown,
+                    carrier_code: String::new(),
+                    events: Vec::new(),
+                    estimated_delivery: None,
+                    signed_by: None,
+                    warnings: vec![format!(
+                        "FedEx reports {n} only for shipments of other dates than {}",
+                        p.ship_date.map(|d| d.to_string()).unwrap_or_default()
+                    )],
+                    other_shipments: Vec::new(),
+                },
             };
-            let mut out = result(n, chosen);
             out.other_shipments = found
                 .iter()
-                .filter(|r| !std::ptr::eq(**r, chosen))
-                .map(|r| {
-                    let other = result(n, r);
-                    OtherShipment {
-                        carrier_id: unique_id(r),
-                        ship_date: recency(r).0.map(|t| t.date()),
-                        status: other.status,
-                        carrier_code: other.carrier_code,
-                        last_event_at: other.events.last().map(|e| e.occurred_at),
-                    }
-                })
+                .filter(|r| chosen.is_none_or(|c| !std::ptr::eq(**r, c)))
+                .map(|r| other(n, r))
                 .collect();
             Ok(out)
         })
@@ -266,7 +333,7 @@ mod signed_by_tests {
                 "trackResults": [{{"deliveryDetails": {details}}}]}}]}}}}"#
         );
         let n: TrackingNumber = "128667043726".parse().unwrap();
-        let r = parse(serde_json::from_str(&body).unwrap(), &[n]).unwrap();
+        let r = parse(serde_json::from_str(&body).unwrap(), &[n.into()]).unwrap();
         r[0].signed_by.clone()
     }
 

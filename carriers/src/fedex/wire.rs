@@ -309,6 +309,12 @@ pub(super) struct TrackRequest {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct TrackingInfo {
+    /// `YYYY-MM-DD`; with `ship_date_end`, narrows a reused number to the shipments of
+    /// those days ("recommended … to avoid duplicates", track-api.json).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ship_date_begin: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ship_date_end: Option<String>,
     pub tracking_number_info: TrackingNumberInfo,
 }
 

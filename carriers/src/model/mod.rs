@@ -27,8 +27,8 @@ pub use parcel::{Packaging, Parcel};
 pub use quote::{Charge, ChargeKind, Quote, ServiceClass, ServiceLevel};
 pub use request::{LabelFormat, RateRequest, ShipRequest, WaybillRef};
 pub use tracking::{
-    Location, OtherShipment, PushedEvent, TrackingEvent, TrackingNumber, TrackingResult,
-    TrackingStatus,
+    Location, OtherShipment, PushedEvent, TrackQuery, TrackingEvent, TrackingNumber,
+    TrackingResult, TrackingStatus,
 };
 pub use waybill::{LabelDocument, Waybill};
 pub use weight::{POSITIVE_MEASURE_PATTERN, Weight, WeightUnit};

@@ -124,6 +124,31 @@ pub struct TrackingEvent {
     pub location: Option<Location>,
 }
 
+/// One parcel to track: its number and what the asker knows of it besides. Carriers reuse
+/// numbers; a ship date picks the parcel's own shipment out of several answered under one
+/// number. Built from a bare number with `From`, so callers that know nothing more say so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TrackQuery {
+    /// The number.
+    pub number: TrackingNumber,
+    /// The day it shipped, when known (a label bought through the hub knows it).
+    pub ship_date: Option<Date>,
+}
+
+impl TrackQuery {
+    /// A number shipped on `ship_date`, when known.
+    pub fn new(number: TrackingNumber, ship_date: Option<Date>) -> Self {
+        Self { number, ship_date }
+    }
+}
+
+impl From<TrackingNumber> for TrackQuery {
+    fn from(number: TrackingNumber) -> Self {
+        Self::new(number, None)
+    }
+}
+
 /// What a carrier knows about one tracking number.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TrackingResult {

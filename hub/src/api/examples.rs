@@ -97,7 +97,8 @@ fn request(name: &str) -> Option<Value> {
         "POST /v1/carrier-accounts" => json!({"carrier": "ups", "name": "UPS",
             "base_url": "https://wwwcie.ups.com", "credentials": {"client_id": "x",
             "client_secret": "y", "account_number": "A1B2C3", "push_secret": "0123456789abcdef0123"}}),
-        "POST /v1/trackers" => json!({"tracking_number": "1Z999AA10123456784", "carrier": "ups"}),
+        "POST /v1/trackers" => json!({"tracking_number": "1Z204W4R0308071865", "carrier": "ups",
+            "carrier_account": "car_01a24b27517171128e853c51f87b86c7"}),
         "POST /v1/print-stations" => {
             json!({"name": "Dock 3 Zebra", "format": "zpl", "stock": "4x6", "dpi": 203})
         }

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use shiphub_carriers::model::{
     Address, Charge, CustomsDeclaration, LabelFormat, Money, Parcel, RateRequest, ServiceClass,
-    ShipRequest, TrackingNumber, Waybill, WaybillRef,
+    ShipRequest, TrackQuery, TrackingNumber, Waybill, WaybillRef,
 };
 use shiphub_carriers::{Capability, CarrierError};
 use time::{Date, OffsetDateTime};
@@ -538,7 +538,7 @@ async fn record_purchase(
             .shipment
             .ship_date
             .unwrap_or(record.created_at.date());
-        crate::tracking::new_tracker(
+        let mut t = crate::tracking::new_tracker(
             &app.tracking,
             record.created_at,
             &record.tracking_number,
@@ -547,7 +547,9 @@ async fn record_purchase(
             Some(record.id.clone()),
             class,
             crate::tracking::promised_date(shipped, class),
-        )
+        );
+        t.ship_date = Some(shipped.to_string());
+        t
     });
     let extras = crate::store::ShipmentExtras {
         job: job.as_ref(),
@@ -950,11 +952,17 @@ async fn get_tracking(
         .carriers
         .adapter(&app.store, &tenant, &account, &app.master_key)
         .await?;
-    let numbers = [number];
+    let own = app.store.tracker_for_shipment(&tenant, &s.id).await?;
+    // The tracker's ship date picks this shipment when the carrier reused the number.
+    let shipped = own
+        .as_ref()
+        .and_then(|t| t.ship_date.as_deref())
+        .and_then(crate::tracking::parse_date);
+    let parcels = [TrackQuery::new(number, shipped)];
     let mut results = app
         .calls
         .call(&account.id, adapter.as_ref(), Capability::Track, || {
-            adapter.track(&numbers)
+            adapter.track_parcels(&parcels)
         })
         .await?;
     if results.is_empty() {
@@ -966,7 +974,7 @@ async fn get_tracking(
     let result = results.swap_remove(0);
     let mut tracker = None;
     // What was asked live goes through the tracker like a poll (dedup, status, events).
-    if let Some(t) = app.store.tracker_for_shipment(&tenant, &s.id).await? {
+    if let Some(t) = own {
         let policy = app.tracking;
         let recorded = app
             .store

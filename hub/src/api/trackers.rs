@@ -18,9 +18,9 @@ use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
 use super::idempotency::{self, Answer};
 use super::problem::ApiError;
 use super::responses::*;
-use crate::ids::{TenantId, TrackerId};
+use crate::ids::{AccountId, TenantId, TrackerId};
 use crate::state::AppState;
-use crate::store::TrackerRecord;
+use crate::store::{AccountRecord, TrackerRecord};
 use crate::tracking::{TrackerOut, new_tracker};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -33,9 +33,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct TrackerIn {
     tracking_number: String,
-    /// Carrier code; detected from the number's format and check digit when left out.
+    /// Carrier code; detected from the number's format and check digit when left out (or
+    /// taken from `carrier_account`).
     #[serde(default)]
     carrier: Option<String>,
+    /// The carrier account (`car_…`) to poll with; it must be the tenant's and of the
+    /// tracker's carrier. When left out, the account of that carrier with the most quota to
+    /// spare.
+    #[serde(default)]
+    #[schema(pattern = "^car_[0-9a-f]{32}$")]
+    carrier_account: Option<String>,
 }
 
 /// A tracker with its scans, as answered.
@@ -93,10 +100,13 @@ fn carrier_for(
     Ok((best.carrier.to_string(), best.number.clone()))
 }
 
-/// Follows a parcel. Without `carrier` the carrier is detected from the number; an ambiguous
-/// number is a 422 listing the candidates. A carrier the tenant has no account with yet is
-/// accepted and waits (`waiting_reason: no_carrier_account`). Following a number already
-/// followed answers the existing tracker (200). Honours `Idempotency-Key`.
+/// Follows a parcel. Without `carrier` the carrier is detected from the number (or taken from
+/// `carrier_account`); an ambiguous number is a 422 listing the candidates. `carrier_account`
+/// must be the tenant's and of that carrier (422 naming `/carrier_account`); without it the
+/// tracker goes to the carrier's account with the most quota to spare. A carrier the tenant
+/// has no account with yet is accepted and waits (`waiting_reason: no_carrier_account`). The
+/// first look is at once (within the account's quota). Following a number already followed
+/// answers the open tracker (200). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/trackers", tag = "tracking", request_body = TrackerIn,
     params(IdempotencyHeader),
     responses((status = 201, body = TrackerOut, description = "tracker created"), (status = 200, body = TrackerOut, description = "already followed"),
@@ -121,16 +131,49 @@ async fn create_tracker(
                     ApiError::field("/tracking_number", e.message)
                 },
             )?;
-            let (carrier, number) = carrier_for(&app, &number, input.carrier.as_deref())?;
-            let account = app
-                .store
-                .list_accounts(&tenant)
-                .await?
-                .into_iter()
-                .find(|a| a.carrier == carrier)
-                .map(|a| a.id);
+            let accounts = app.store.list_accounts(&tenant).await?;
+            let asked = match input.carrier_account.as_deref() {
+                Some(id) => Some(
+                    AccountId::parse(id)
+                        .and_then(|id| accounts.iter().find(|a| a.id == id))
+                        .ok_or_else(|| {
+                            ApiError::field("/carrier_account", "no such carrier account")
+                        })?,
+                ),
+                None => None,
+            };
+            // An account without `carrier` names the carrier, unless the number's format
+            // says it is another carrier's.
+            let from_account = match (input.carrier.as_deref(), asked) {
+                (None, Some(a)) => {
+                    let found = detect(&number);
+                    if !found.is_empty() && found.iter().all(|c| c.carrier.as_str() != a.carrier) {
+                        return Err(ApiError::field(
+                            "/carrier_account",
+                            format!(
+                                "the account is of {}, the number is {}'s",
+                                a.carrier, found[0].carrier
+                            ),
+                        ));
+                    }
+                    Some(a.carrier.as_str())
+                }
+                _ => None,
+            };
+            let (carrier, number) =
+                carrier_for(&app, &number, input.carrier.as_deref().or(from_account))?;
+            let account = match asked {
+                Some(a) if a.carrier != carrier => {
+                    return Err(ApiError::field(
+                        "/carrier_account",
+                        format!("the account is of {}, the tracker of {carrier}", a.carrier),
+                    ));
+                }
+                Some(a) => Some(a.id.clone()),
+                None => most_spare(&app, &tenant, &carrier, &accounts).await?,
+            };
             let now = OffsetDateTime::now_utc();
-            let t = new_tracker(
+            let mut t = new_tracker(
                 &app.tracking,
                 now,
                 number.as_str(),
@@ -140,6 +183,10 @@ async fn create_tracker(
                 None,
                 None,
             );
+            // Followed from elsewhere, the parcel may be moving already: first look at once
+            // (the scheduler keeps it inside the account's quota). The post-label delay is
+            // for labels bought here, which no carrier has scanned yet.
+            t.next_check_at = t.next_check_at.map(|_| now);
             let existing = app
                 .store
                 .find_tracker(&tenant, &carrier, number.as_str())
@@ -166,6 +213,52 @@ async fn create_tracker(
         },
     )
     .await
+}
+
+/// The tenant's account of `carrier` with the most quota to spare: the fewest trackers it
+/// polls per request its quota allows in a day (the declared rate, or the daily cap when that
+/// is lower). Ties go to the oldest account. `None` when the tenant has no such account.
+async fn most_spare(
+    app: &AppState,
+    tenant: &TenantId,
+    carrier: &str,
+    accounts: &[AccountRecord],
+) -> Result<Option<AccountId>, ApiError> {
+    let load = app
+        .store
+        .polled_trackers_by_account(tenant, carrier)
+        .await?;
+    let mut best: Option<(&AccountRecord, u128, u128)> = None;
+    for a in accounts.iter().filter(|a| a.carrier == carrier) {
+        // An account whose adapter cannot be built (credentials it cannot read) polls
+        // nothing: it is passed over, and chosen only when no other account is left.
+        let adapter = match app
+            .carriers
+            .adapter(&app.store, tenant, a, &app.master_key)
+            .await
+        {
+            Ok(adapter) => adapter,
+            Err(e) => {
+                tracing::warn!(account = %a.id, error = ?e, "cannot weigh the account's quota");
+                continue;
+            }
+        };
+        let q = adapter.quota();
+        let per_day = u128::from(q.requests.max(1)) * 86_400_000 / q.per.as_millis().max(1);
+        let per_day = adapter
+            .daily_quota()
+            .map_or(per_day, |d| per_day.min(u128::from(d)))
+            .max(1);
+        let trackers = u128::from(load.get(&a.id).copied().unwrap_or(0));
+        // trackers / per_day smaller than the best's, compared without division.
+        if best.is_none_or(|(_, t, d)| trackers * d < t * per_day) {
+            best = Some((a, trackers, per_day));
+        }
+    }
+    Ok(best
+        .map(|(a, _, _)| a)
+        .or_else(|| accounts.iter().find(|a| a.carrier == carrier))
+        .map(|a| a.id.clone()))
 }
 
 async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<TrackerRecord, ApiError> {

@@ -315,7 +315,7 @@ impl Store {
             insert_job(&mut tx, tenant, job).await?;
         }
         if let Some(tracker) = extras.tracker {
-            super::trackers::insert_tracker_in(&mut tx, tenant, tracker).await?;
+            super::trackers::insert_purchase_tracker_in(&mut tx, tenant, tracker).await?;
         }
         if let Some(c) = idem {
             complete_idem(&mut tx, tenant, c).await?;

@@ -90,6 +90,7 @@ both_backends!(
     webhook_resend_and_recover_requeue_what_an_endpoint_missed,
     webhook_endpoints_are_tenant_scoped_rotate_and_delete,
     an_abandoned_transaction_start_leaves_no_connection_inside_it,
+    a_purchase_of_a_followed_number_closes_the_old_tracker_and_keeps_its_scans,
 );
 
 /// A transaction whose start is abandoned (a client hangs up, a task is aborted) must not leave
@@ -1644,3 +1645,146 @@ async fn rate_card_versions_are_replaced_by_date_and_stay_tenant_scoped(store: S
 
 #[path = "tests_invoices.rs"]
 mod invoices_suite;
+
+/// Issue 15: carriers reuse numbers. A purchase whose number the tenant already follows gets
+/// its own tracker; the old one is closed (`superseded_by`, not polled, its scans kept) and
+/// the number stays unique among open trackers only.
+async fn a_purchase_of_a_followed_number_closes_the_old_tracker_and_keeps_its_scans(store: Store) {
+    use shiphub_carriers::model::{TrackingEvent, TrackingStatus};
+    let t = tenant(&store, "reuse").await;
+    let acc = account();
+    store.insert_account(&t, &acc, None).await.unwrap();
+    let policy = crate::tracking::PollPolicy::default();
+    let number = "SB0000000007";
+    // Followed from elsewhere, with a scan.
+    let old = crate::tracking::new_tracker(
+        &policy,
+        NOW,
+        number,
+        "sandbox",
+        Some(acc.id.clone()),
+        None,
+        None,
+        None,
+    );
+    assert!(store.insert_tracker(&t, &old, None).await.unwrap().1);
+    let scan = TrackingEvent {
+        occurred_at: NOW,
+        status: TrackingStatus::InTransit,
+        carrier_code: "AR".into(),
+        sub_status: None,
+        description: "Arrived".into(),
+        location: None,
+    };
+    store
+        .record_tracking(
+            &t,
+            &old.id,
+            None,
+            std::slice::from_ref(&scan),
+            |o, fresh| crate::tracking::decide(&policy, NOW, o, fresh, None),
+        )
+        .await
+        .unwrap();
+    // Following it again answers the same tracker.
+    let again = crate::tracking::new_tracker(
+        &policy,
+        NOW,
+        number,
+        "sandbox",
+        Some(acc.id.clone()),
+        None,
+        None,
+        None,
+    );
+    let (found, created) = store.insert_tracker(&t, &again, None).await.unwrap();
+    assert!(!created);
+    assert_eq!(found.id, old.id);
+    assert_eq!(
+        store
+            .polled_trackers_by_account(&t, "sandbox")
+            .await
+            .unwrap()[&acc.id],
+        1
+    );
+
+    // Bought here under the same number.
+    let bought = ShipmentRecord {
+        tracking_number: number.into(),
+        ..shipment(&acc.id, 1)
+    };
+    let mut mine = crate::tracking::new_tracker(
+        &policy,
+        NOW,
+        number,
+        "sandbox",
+        Some(acc.id.clone()),
+        Some(bought.id.clone()),
+        None,
+        None,
+    );
+    mine.ship_date = Some("2026-11-22".into());
+    store
+        .insert_shipment_with(
+            &t,
+            &bought,
+            &[],
+            &[],
+            ShipmentExtras {
+                job: None,
+                tracker: Some(&mine),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let closed = store.get_tracker(&t, &old.id).await.unwrap().unwrap();
+    assert_eq!(closed.superseded_by, Some(mine.id.clone()));
+    assert_eq!(closed.next_check_at, None);
+    assert_eq!(closed.status, TrackingStatus::InTransit);
+    assert_eq!(
+        store.tracking_events(&old.id).await.unwrap(),
+        vec![scan.clone()]
+    );
+    let open = store
+        .find_tracker(&t, "sandbox", number)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(open.id, mine.id);
+    assert_eq!(open.shipment_id, Some(bought.id.clone()));
+    assert_eq!(open.ship_date.as_deref(), Some("2026-11-22"));
+    assert!(
+        store.tracking_events(&mine.id).await.unwrap().is_empty(),
+        "never merged"
+    );
+    assert_eq!(
+        store
+            .tracker_for_shipment(&t, &bought.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        mine.id
+    );
+    // A poll of the closed tracker that was in flight records its scans but never reopens it.
+    store
+        .record_tracking(&t, &old.id, None, &[], |o, fresh| {
+            crate::tracking::decide(&policy, NOW, o, fresh, None)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_tracker(&t, &old.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .next_check_at,
+        None
+    );
+    assert_eq!(
+        store.list_trackers(&t, None, None, 10).await.unwrap().len(),
+        2
+    );
+}

@@ -43,6 +43,11 @@ pub struct TrackerRecord {
     pub late_notified: bool,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// ISO date the parcel shipped, when known (a purchase here): picks the tracker's own
+    /// shipment when the carrier answers several for a reused number.
+    pub ship_date: Option<String>,
+    /// Closed: a newer shipment reuses the number and this tracker follows it instead.
+    pub superseded_by: Option<TrackerId>,
 }
 
 /// A tracker the scheduler holds a lease on.
@@ -70,7 +75,7 @@ pub struct TimelinessRow {
 const COLUMNS: &str = "id, tracking_number, carrier, carrier_account_id, shipment_id, service_class, status, \
      sub_status, carrier_status_code, estimated_delivery, promised_date, signed_by, waiting_reason, urgency, \
      failures, last_event_at, last_checked_at, next_check_at, delivered_at, had_exception, stalled_notified, \
-     late_notified, created_at, updated_at";
+     late_notified, created_at, updated_at, ship_date, superseded_by";
 
 pub fn status_name(s: TrackingStatus) -> String {
     serde_json::to_value(s)
@@ -100,9 +105,10 @@ async fn insert_tracker_tx(
 ) -> Result<bool> {
     let r = sqlx::query(
         "INSERT INTO trackers (id, tenant_id, tracking_number, carrier, carrier_account_id, shipment_id, service_class, \
-         status, promised_date, estimated_delivery, waiting_reason, urgency, next_check_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-         ON CONFLICT (tenant_id, carrier, tracking_number) DO NOTHING",
+         status, promised_date, estimated_delivery, waiting_reason, urgency, next_check_at, created_at, updated_at, \
+         ship_date) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+         ON CONFLICT (tenant_id, carrier, tracking_number) WHERE superseded_by IS NULL DO NOTHING",
     )
     .bind(t.id.as_str())
     .bind(tenant.as_str())
@@ -119,16 +125,31 @@ async fn insert_tracker_tx(
     .bind(t.next_check_at.map(millis))
     .bind(millis(t.created_at))
     .bind(millis(t.updated_at))
+    .bind(t.ship_date.as_deref())
     .execute(&mut **tx)
     .await?;
     Ok(r.rows_affected() == 1)
 }
 
-pub(super) async fn insert_tracker_in(
+/// A purchase's tracker: the shipment is new, so a tracker still open for its number follows
+/// an older parcel the carrier issued the number to before. That one is closed (no longer
+/// polled, its scans kept, `superseded_by` pointing here) and never merged with the new one.
+pub(super) async fn insert_purchase_tracker_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     tenant: &TenantId,
     t: &TrackerRecord,
 ) -> Result<()> {
+    sqlx::query(
+        "UPDATE trackers SET superseded_by = $1, next_check_at = NULL, lease_owner = NULL, lease_until = NULL, \
+         updated_at = $2 WHERE tenant_id = $3 AND carrier = $4 AND tracking_number = $5 AND superseded_by IS NULL",
+    )
+    .bind(t.id.as_str())
+    .bind(millis(t.created_at))
+    .bind(tenant.as_str())
+    .bind(&t.carrier)
+    .bind(&t.tracking_number)
+    .execute(&mut **tx)
+    .await?;
     insert_tracker_tx(tx, tenant, t).await.map(|_| ())
 }
 
@@ -144,7 +165,8 @@ impl Store {
         let mut tx = self.begin().await?;
         let created = insert_tracker_tx(&mut tx, tenant, t).await?;
         let sql = format!(
-            "SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND carrier = $2 AND tracking_number = $3"
+            "SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND carrier = $2 AND tracking_number = $3 \
+             AND superseded_by IS NULL"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
@@ -188,7 +210,8 @@ impl Store {
         row.as_ref().map(tracker_from_row).transpose()
     }
 
-    /// The tenant's tracker for a number of a carrier.
+    /// The tenant's open tracker for a number of a carrier (not one a newer shipment of the
+    /// number superseded).
     pub async fn find_tracker(
         &self,
         tenant: &TenantId,
@@ -196,7 +219,8 @@ impl Store {
         number: &str,
     ) -> Result<Option<TrackerRecord>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND carrier = $2 AND tracking_number = $3"
+            "SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND carrier = $2 AND tracking_number = $3 \
+             AND superseded_by IS NULL"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
@@ -205,6 +229,32 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(tracker_from_row).transpose()
+    }
+
+    /// How many trackers of `carrier` each of the tenant's accounts polls (open, not
+    /// finished): the load that decides which account a new tracker goes to.
+    pub async fn polled_trackers_by_account(
+        &self,
+        tenant: &TenantId,
+        carrier: &str,
+    ) -> Result<std::collections::HashMap<AccountId, u64>> {
+        let rows = sqlx::query(
+            "SELECT carrier_account_id, COUNT(*) AS n FROM trackers WHERE tenant_id = $1 AND carrier = $2 \
+             AND carrier_account_id IS NOT NULL AND next_check_at IS NOT NULL GROUP BY carrier_account_id",
+        )
+        .bind(tenant.as_str())
+        .bind(carrier)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let n: i64 = r.try_get("n")?;
+                Ok((
+                    AccountId::from_db(r.try_get("carrier_account_id")?),
+                    u64::try_from(n).unwrap_or(0),
+                ))
+            })
+            .collect()
     }
 
     /// Newest first, optionally by status; `before` is the cursor.
@@ -406,7 +456,11 @@ impl Store {
             return Ok(None);
         };
         let current = tracker_from_row(&row)?;
-        let (next, events) = decide(&current, &fresh);
+        let (mut next, events) = decide(&current, &fresh);
+        if current.superseded_by.is_some() {
+            // Closed while this check was in flight: keep what it found, never poll again.
+            next.next_check_at = None;
+        }
         sqlx::query(
             "UPDATE trackers SET status = $1, sub_status = $2, carrier_status_code = $3, estimated_delivery = $4, \
              signed_by = $5, urgency = $6, failures = $7, last_event_at = $8, last_checked_at = $9, next_check_at = $10, \
@@ -599,5 +653,9 @@ fn tracker_from_row(r: &AnyRow) -> Result<TrackerRecord> {
         late_notified: flag("late_notified")?,
         created_at: from_millis(r.try_get("created_at")?),
         updated_at: from_millis(r.try_get("updated_at")?),
+        ship_date: r.try_get("ship_date")?,
+        superseded_by: r
+            .try_get::<Option<String>, _>("superseded_by")?
+            .map(TrackerId::from_db),
     })
 }

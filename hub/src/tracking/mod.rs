@@ -196,6 +196,8 @@ pub fn new_tracker(
         late_notified: false,
         created_at: now,
         updated_at: now,
+        ship_date: None,
+        superseded_by: None,
     }
 }
 
@@ -258,6 +260,9 @@ pub struct TrackerOut {
     pub signed_by: Option<String>,
     /// `no_carrier_account` while no account of the carrier exists.
     pub waiting_reason: Option<String>,
+    /// Closed: the carrier reused the number for a newer shipment bought here, which the
+    /// tracker with this id follows. A closed tracker keeps its scans and is not polled.
+    pub superseded_by: Option<String>,
     pub last_event: Option<TrackingEvent>,
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -295,6 +300,7 @@ impl TrackerOut {
             promised_date: t.promised_date.clone(),
             signed_by: t.signed_by.clone(),
             waiting_reason: t.waiting_reason.clone(),
+            superseded_by: t.superseded_by.as_ref().map(|s| s.to_string()),
             last_event: latest.cloned(),
             last_event_at: t.last_event_at,
             last_checked_at: t.last_checked_at,

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use shiphub_carriers::model::{TrackingNumber, TrackingResult};
+use shiphub_carriers::model::{TrackQuery, TrackingNumber, TrackingResult};
 use shiphub_carriers::{Capability, Carrier, CarrierError, RequestQuota};
 use time::OffsetDateTime;
 use tokio::time::Instant;
@@ -363,15 +363,21 @@ impl Scheduler {
     }
 
     async fn poll(&self, account: &AccountId, adapter: &dyn Carrier, chunk: &[ClaimedTracker]) {
-        let numbers: Vec<TrackingNumber> = chunk
+        // The ship date a purchase here recorded picks the parcel's own shipment when the
+        // carrier reused the number.
+        let parcels: Vec<TrackQuery> = chunk
             .iter()
-            .filter_map(|c| c.tracker.tracking_number.parse().ok())
+            .filter_map(|c| {
+                let number: TrackingNumber = c.tracker.tracking_number.parse().ok()?;
+                let shipped = c.tracker.ship_date.as_deref().and_then(super::parse_date);
+                Some(TrackQuery::new(number, shipped))
+            })
             .collect();
         let answer = self
             .app
             .calls
             .call(account, adapter, Capability::Track, || {
-                adapter.track(&numbers)
+                adapter.track_parcels(&parcels)
             })
             .await;
         metrics::counter!("shiphub_tracking_polls_total", "carrier" => adapter.code().to_string(), "ok" => answer.is_ok().to_string())

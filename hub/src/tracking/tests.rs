@@ -33,6 +33,8 @@ fn tracker() -> TrackerRecord {
         late_notified: false,
         created_at: NOW - Duration::hours(1),
         updated_at: NOW - Duration::hours(1),
+        ship_date: None,
+        superseded_by: None,
     }
 }
 

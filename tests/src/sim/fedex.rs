@@ -519,10 +519,13 @@ async fn ship(
     let image_type = shipment["labelSpecification"]["imageType"]
         .as_str()
         .unwrap_or("PDF");
-    let numbers: Vec<String> = items
+    let mut numbers: Vec<String> = items
         .iter()
         .map(|_| (app.first_number + app.fedex.next.fetch_add(1, Ordering::Relaxed)).to_string())
         .collect();
+    if let Some(reused) = app.sim.take_reissued() {
+        numbers[0] = reused;
+    }
     let master = numbers[0].clone();
     let now = OffsetDateTime::now_utc();
     {

@@ -54,6 +54,7 @@ pub struct Sim {
     faults: Arc<Mutex<VecDeque<Fault>>>,
     hits: Arc<Mutex<HashMap<String, u64>>>,
     latency_ms: Arc<AtomicU64>,
+    reissued: Arc<Mutex<VecDeque<String>>>,
 }
 
 impl Sim {
@@ -69,6 +70,17 @@ impl Sim {
         if latency > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
         }
+    }
+
+    /// The next label sold gets `number` as its (master) tracking number again: carriers
+    /// reuse numbers, and a purchase here may get one the hub already follows.
+    pub fn reissue(&self, number: &str) {
+        self.reissued.lock().unwrap().push_back(number.to_string());
+    }
+
+    /// The number queued by [`Sim::reissue`], if any.
+    pub fn take_reissued(&self) -> Option<String> {
+        self.reissued.lock().unwrap().pop_front()
     }
 
     pub fn push(&self, fault: Fault) {
