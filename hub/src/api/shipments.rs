@@ -67,6 +67,10 @@ fn converted_formats(from: LabelFormat) -> &'static [LabelFormat] {
 fn convert_label(bytes: Vec<u8>, from: LabelFormat, to: LabelFormat) -> Result<Vec<u8>, ApiError> {
     let options = shiphub_labels::RenderOptions::default();
     let converted = match (from, to) {
+        // A carrier's PNG/GIF (UPS: 1400 × 800 landscape) is turned and fitted to the stock.
+        (LabelFormat::Png, LabelFormat::Png) => {
+            shiphub_labels::convert::image_to_png(&bytes, &options)
+        }
         (f, t) if f == t => Ok(bytes),
         (LabelFormat::Zpl, LabelFormat::Pdf) => {
             shiphub_labels::convert::zpl_to_pdf(&bytes, &options)
@@ -203,6 +207,51 @@ pub struct ShipmentOut {
     /// In a `202` void answer: the carrier has not confirmed the void (yet).
     #[serde(skip_serializing_if = "Option::is_none")]
     void: Option<VoidOut>,
+    /// The customs documents drawn from the shipment's customs declaration (absent when
+    /// it has none): `commercial_invoice`, `cn23`, and `cn22` when the items fit one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    documents: Vec<DocumentLink>,
+}
+
+/// A document of the shipment other than its label.
+#[derive(Serialize, ToSchema)]
+pub struct DocumentLink {
+    /// `cn22`, `cn23` or `commercial_invoice`.
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// Where to fetch it (PDF).
+    url: String,
+}
+
+/// The part of a stored ship request that says which customs documents exist: parsed
+/// apart so listing shipments does not parse every stored request whole.
+#[derive(Deserialize)]
+struct StoredCustoms {
+    #[serde(default)]
+    customs: Option<StoredCustomsItems>,
+}
+
+#[derive(Deserialize)]
+struct StoredCustomsItems {
+    items: Vec<serde::de::IgnoredAny>,
+}
+
+/// Links to the documents `get_customs_document` serves for this shipment.
+fn document_links(s: &ShipmentRecord) -> Result<Vec<DocumentLink>, ApiError> {
+    let stored: StoredCustoms = serde_json::from_str(&s.request)
+        .map_err(|e| ApiError::Internal(format!("stored request {}: {e}", s.id)))?;
+    let Some(customs) = stored.customs else {
+        return Ok(Vec::new());
+    };
+    let fits_cn22 = customs.items.len() <= shiphub_labels::customs_docs::CN22_MAX_ITEMS;
+    Ok(["commercial_invoice", "cn23", "cn22"]
+        .into_iter()
+        .filter(|k| *k != "cn22" || fits_cn22)
+        .map(|kind| DocumentLink {
+            kind,
+            url: format!("/v1/shipments/{}/documents/{kind}", s.id),
+        })
+        .collect())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -280,6 +329,7 @@ fn shipment_out(app: &AppState, s: &ShipmentRecord) -> Result<ShipmentOut, ApiEr
         voided_at: s.voided_at,
         print_job: None,
         void: None,
+        documents: document_links(s)?,
     })
 }
 
@@ -960,6 +1010,7 @@ async fn get_customs_document(
         tracking_number: s.tracking_number.parse().ok(),
         invoice_number: request.reference.unwrap_or_else(|| s.id.to_string()),
         date: request.shipment.ship_date.unwrap_or(s.created_at.date()),
+        parcel_weights: request.shipment.parcels.iter().map(|p| p.weight).collect(),
     };
     let draw = match kind.as_str() {
         "cn22" => shiphub_labels::customs_docs::cn22,
@@ -1148,6 +1199,22 @@ async fn render(
 mod tests {
     use super::*;
     use LabelFormat::{Pdf, Png, Zpl};
+
+    /// Width and height from a PNG's IHDR chunk.
+    fn png_size(png: &[u8]) -> (u32, u32) {
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+        let be = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap());
+        (be(&png[16..20]), be(&png[20..24]))
+    }
+
+    #[test]
+    fn a_carrier_png_label_is_served_as_the_4x6_portrait_label() {
+        // UPS's 1400 × 800 landscape label image (labels/tests/fixtures/SOURCES.md).
+        let ups = include_bytes!("../../../labels/tests/fixtures/ups_landscape_label.png");
+        assert_eq!(png_size(ups), (1400, 800));
+        let png = convert_label(ups.to_vec(), Png, Png).unwrap();
+        assert_eq!(png_size(&png), (812, 1218), "4×6 in at 203 dpi, portrait");
+    }
 
     #[test]
     fn the_carrier_is_asked_for_a_format_the_hub_can_serve_the_wanted_one_from() {
