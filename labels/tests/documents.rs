@@ -775,8 +775,14 @@ fn a_ups_landscape_image_becomes_an_upright_png_on_the_stock() {
                 dark as f64 / f64::from(cw * ch)
             };
             assert!(ink_share(0, 0) > 0.07, "{what}: no mark at the top left");
-            assert!(ink_share(w - w / 4, 0) < 0.05, "{what}: mark at the top right");
-            assert!(ink_share(0, h - h / 8) < 0.05, "{what}: mark at the bottom left");
+            assert!(
+                ink_share(w - w / 4, 0) < 0.05,
+                "{what}: mark at the top right"
+            );
+            assert!(
+                ink_share(0, h - h / 8) < 0.05,
+                "{what}: mark at the bottom left"
+            );
         }
     }
     let sheet = RenderOptions {

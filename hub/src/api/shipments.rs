@@ -216,11 +216,29 @@ pub struct ShipmentOut {
 /// A document of the shipment other than its label.
 #[derive(Serialize, ToSchema)]
 pub struct DocumentLink {
-    /// `cn22`, `cn23` or `commercial_invoice`.
     #[serde(rename = "type")]
-    kind: &'static str,
+    kind: DocumentKind,
     /// Where to fetch it (PDF).
     url: String,
+}
+
+/// The customs documents `GET /v1/shipments/{id}/documents/{kind}` draws.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    CommercialInvoice,
+    Cn23,
+    Cn22,
+}
+
+impl DocumentKind {
+    fn name(self) -> &'static str {
+        match self {
+            DocumentKind::CommercialInvoice => "commercial_invoice",
+            DocumentKind::Cn23 => "cn23",
+            DocumentKind::Cn22 => "cn22",
+        }
+    }
 }
 
 /// The part of a stored ship request that says which customs documents exist: parsed
@@ -244,14 +262,18 @@ fn document_links(s: &ShipmentRecord) -> Result<Vec<DocumentLink>, ApiError> {
         return Ok(Vec::new());
     };
     let fits_cn22 = customs.items.len() <= shiphub_labels::customs_docs::CN22_MAX_ITEMS;
-    Ok(["commercial_invoice", "cn23", "cn22"]
-        .into_iter()
-        .filter(|k| *k != "cn22" || fits_cn22)
-        .map(|kind| DocumentLink {
-            kind,
-            url: format!("/v1/shipments/{}/documents/{kind}", s.id),
-        })
-        .collect())
+    Ok([
+        DocumentKind::CommercialInvoice,
+        DocumentKind::Cn23,
+        DocumentKind::Cn22,
+    ]
+    .into_iter()
+    .filter(|k| *k != DocumentKind::Cn22 || fits_cn22)
+    .map(|kind| DocumentLink {
+        kind,
+        url: format!("/v1/shipments/{}/documents/{}", s.id, kind.name()),
+    })
+    .collect())
 }
 
 #[derive(Serialize, ToSchema)]
