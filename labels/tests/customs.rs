@@ -260,6 +260,22 @@ fn cn22_and_cn23_print_gross_weight_country_names_and_contacts() {
 }
 
 #[test]
+fn a_full_cn22_with_both_contacts_stays_one_page() {
+    if !have_tools(&["pdftotext"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut input = weighed_with_contacts();
+    input.declaration.items = (0..5)
+        .map(|i| item(&format!("Part {i}"), 1, dec!(1.10), "847330", "GB"))
+        .collect();
+    let t = text(&cn22(&input).unwrap(), dir.path(), "cn22-full");
+    // pdftotext ends every page with a form feed.
+    assert_eq!(t.matches('\u{c}').count(), 1, "{t}");
+    assert!(t.contains("jane@example.co.uk"), "{t}");
+}
+
+#[test]
 fn without_parcel_weights_the_gross_weight_falls_back_to_the_items() {
     if !have_tools(&["pdftotext"]) {
         return;
