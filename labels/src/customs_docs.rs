@@ -87,6 +87,15 @@ pub fn country_text(code: CountryCode) -> String {
     }
 }
 
+/// "GB United Kingdom of Great Britain and Northern Ireland", for narrow columns: when the
+/// name has to be cut, the code survives.
+fn country_code_first(code: CountryCode) -> String {
+    match country_name(code) {
+        Some(name) => format!("{} {name}", code.as_str()),
+        None => code.as_str().to_string(),
+    }
+}
+
 /// The ISO 3166-1 English short name. isocountry's list predates three renamings, kept
 /// current here; a code it lacked would print as the code alone.
 fn country_name(code: CountryCode) -> Option<&'static str> {
@@ -257,7 +266,7 @@ pub fn cn23(input: &CustomsInput) -> Result<Vec<u8>, LabelError> {
                 (cols[2], &kg_text(line_weight_kg(item))),
                 (cols[3], &money_text(line_value(item))),
                 (cols[4], item.hs_code.as_str()),
-                (cols[5], &country_text(item.origin_country)),
+                (cols[5], &country_code_first(item.origin_country)),
             ],
             8.0,
             false,
