@@ -35,6 +35,40 @@ pub fn image_to_zpl(image: &[u8], options: &RenderOptions) -> Result<Vec<u8>, La
     Ok(gray_to_zpl(&gray, options).into_bytes())
 }
 
+/// A PNG or GIF label as a PNG for `options.stock` at `options.dpi`, laid out as
+/// [`image_to_zpl`] lays it out (upright, fitted, centred, ink/paper): a UPS label comes
+/// as a 1400 × 800 landscape image, and a PNG asked for on 4×6 stock must be the 4×6
+/// portrait label at the printer's resolution like every other label, not UPS's image.
+pub fn image_to_png(image: &[u8], options: &RenderOptions) -> Result<Vec<u8>, LabelError> {
+    if options.stock.is_sheet() {
+        return Err(LabelError::UnsupportedStock {
+            format: LabelFormat::Png,
+            stock: options.stock,
+            reason: "a PNG is one label: use a label stock",
+        });
+    }
+    let gray = decode_gray(image)?;
+    let (page_w, page_h) = page_dots(options.stock.page_mm(), options.dpi);
+    let bitmap = fit_to_dots(&gray, page_w, page_h);
+    let (x0, y0) = (
+        (page_w - bitmap.width()) / 2,
+        (page_h - bitmap.height()) / 2,
+    );
+    let page = GrayImage::from_fn(page_w as u32, page_h as u32, |x, y| {
+        let (x, y) = (x as usize, y as usize);
+        let ink = x >= x0
+            && y >= y0
+            && x - x0 < bitmap.width()
+            && y - y0 < bitmap.height()
+            && bitmap.get(x - x0, y - y0);
+        image::Luma([if ink { 0 } else { 255 }])
+    });
+    let mut png = Vec::new();
+    page.write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+        .map_err(|e| LabelError::Conversion(format!("PNG: {e}")))?;
+    Ok(png)
+}
+
 /// A PDF label (every page one label) as a ZPL stream for `options.stock` at `options.dpi`:
 /// each page rasterized by `hayro` at twice the printer's resolution, then fitted and
 /// reduced to ink/paper as for images (averaging keeps thin bars true).

@@ -5,13 +5,19 @@
 //! currency's minor units, never rounded away. Which form applies (CN 22 up to 300 SDR,
 //! CN 23 above) needs an exchange rate, so the caller chooses.
 //!
+//! The total weight on the CN 22 and CN 23 is the gross weight the UPU forms ask for: the
+//! parcels as weighed for the purchase, packaging included, not the sum of the items' net
+//! weights (which the CN 23's item lines and the invoice show). Countries are printed by
+//! name with their code, and both parties' phone and e-mail, which customs use to reach
+//! them about a held parcel.
+//!
 //! Drawn with the label PDF writer (built-in Helvetica, WinAnsi text), so the same
 //! fitting and barcode rules hold; no clock is read (the date is an input).
 
 use rust_decimal::{Decimal, RoundingStrategy};
 use shiphub_carriers::model::{
-    Address, ContentType, Currency, CustomsDeclaration, CustomsItem, Money, TaxIds, TrackingNumber,
-    WeightUnit,
+    Address, ContentType, CountryCode, Currency, CustomsDeclaration, CustomsItem, Money, TaxIds,
+    TrackingNumber, Weight, WeightUnit,
 };
 use time::Date;
 
@@ -35,6 +41,9 @@ pub struct CustomsInput {
     pub invoice_number: String,
     /// Date of the documents (and the PDF creation date).
     pub date: Date,
+    /// Each parcel's weight as declared for the purchase (packaging included): their sum
+    /// is the gross weight on the CN 22/23. Empty: the items' net weights stand in.
+    pub parcel_weights: Vec<Weight>,
 }
 
 /// Sum of quantity × unit value per currency, in order of first appearance. A validated
@@ -55,6 +64,47 @@ pub fn totals(declaration: &CustomsDeclaration) -> Vec<Money> {
 /// Total net weight in kg, exact.
 pub fn total_weight_kg(declaration: &CustomsDeclaration) -> Decimal {
     declaration.items.iter().map(line_weight_kg).sum()
+}
+
+/// Gross weight in kg, exact: the parcels' weights, or the items' net weights when no
+/// parcel weight is known.
+pub fn gross_weight_kg(input: &CustomsInput) -> Decimal {
+    if input.parcel_weights.is_empty() {
+        return total_weight_kg(&input.declaration);
+    }
+    input
+        .parcel_weights
+        .iter()
+        .map(|w| w.to(WeightUnit::Kg).value())
+        .sum()
+}
+
+/// "Germany (DE)": the ISO 3166-1 name with the code customs systems key on.
+pub fn country_text(code: CountryCode) -> String {
+    match country_name(code) {
+        Some(name) => format!("{name} ({})", code.as_str()),
+        None => code.as_str().to_string(),
+    }
+}
+
+/// "GB United Kingdom of Great Britain and Northern Ireland", for narrow columns: when the
+/// name has to be cut, the code survives.
+fn country_code_first(code: CountryCode) -> String {
+    match country_name(code) {
+        Some(name) => format!("{} {name}", code.as_str()),
+        None => code.as_str().to_string(),
+    }
+}
+
+/// The ISO 3166-1 English short name. isocountry's list predates three renamings, kept
+/// current here; a code it lacked would print as the code alone.
+fn country_name(code: CountryCode) -> Option<&'static str> {
+    Some(match code.as_str() {
+        "MK" => "North Macedonia",
+        "SZ" => "Eswatini",
+        "TR" => "Türkiye",
+        c => isocountry::CountryCode::for_alpha2(c).ok()?.name(),
+    })
 }
 
 fn line_value(item: &CustomsItem) -> Money {
@@ -84,7 +134,7 @@ fn kg_text(kg: Decimal) -> String {
 }
 
 /// The CN 22 lines that fit a 4×6 in form; more items need a CN 23.
-const CN22_MAX_ITEMS: usize = 5;
+pub const CN22_MAX_ITEMS: usize = 5;
 const A4: (f32, f32) = (210.0, 297.0);
 const FORM_4X6: (f32, f32) = (101.6, 152.4);
 
@@ -131,7 +181,7 @@ pub fn cn22(input: &CustomsInput) -> Result<Vec<u8>, LabelError> {
             &format!(
                 "HS {}  origin {}",
                 item.hs_code.as_str(),
-                item.origin_country.as_str()
+                country_text(item.origin_country)
             ),
             6.5,
             false,
@@ -140,13 +190,27 @@ pub fn cn22(input: &CustomsInput) -> Result<Vec<u8>, LabelError> {
     s.rule();
     s.line(
         0.0,
-        &format!("Total weight: {}", kg_text(total_weight_kg(d))),
+        &format!("Total gross weight: {}", kg_text(gross_weight_kg(input))),
         8.0,
         true,
     );
     s.line(0.0, &format!("Total value: {}", totals_text(d)), 8.0, true);
     s.tax_ids("Sender", &d.exporter);
     s.tax_ids("Importer", &d.importer);
+    s.rule();
+    // No address block on a CN 22 (the label beside it has them): who, where, and how
+    // to reach them, one party per two lines.
+    for (who, a) in [("From", &input.sender), ("To", &input.receiver)] {
+        s.line(
+            0.0,
+            &format!("{who}: {}, {}", a.name, country_text(a.country)),
+            7.0,
+            true,
+        );
+        if let Some(contact) = contact_text(a) {
+            s.line(3.0, &contact, 7.0, false);
+        }
+    }
     s.rule();
     s.line(
         0.0,
@@ -180,7 +244,8 @@ pub fn cn23(input: &CustomsInput) -> Result<Vec<u8>, LabelError> {
     s.rule();
     s.parties(input);
     s.rule();
-    let cols = [0.0, 78.0, 92.0, 115.0, 145.0, 166.0];
+    // Origin gets room for a country name; descriptions are cut rather than names.
+    let cols = [0.0, 62.0, 74.0, 95.0, 121.0, 141.0];
     s.columns(
         &[
             (cols[0], "Detailed description of contents"),
@@ -201,7 +266,7 @@ pub fn cn23(input: &CustomsInput) -> Result<Vec<u8>, LabelError> {
                 (cols[2], &kg_text(line_weight_kg(item))),
                 (cols[3], &money_text(line_value(item))),
                 (cols[4], item.hs_code.as_str()),
-                (cols[5], item.origin_country.as_str()),
+                (cols[5], &country_code_first(item.origin_country)),
             ],
             8.0,
             false,
@@ -210,7 +275,7 @@ pub fn cn23(input: &CustomsInput) -> Result<Vec<u8>, LabelError> {
     s.rule();
     s.line(
         0.0,
-        &format!("Total gross weight: {}", kg_text(total_weight_kg(d))),
+        &format!("Total gross weight: {}", kg_text(gross_weight_kg(input))),
         9.0,
         true,
     );
@@ -326,6 +391,12 @@ pub fn commercial_invoice(input: &CustomsInput) -> Result<Vec<u8>, LabelError> {
     );
     s.line(
         0.0,
+        &format!("Total gross weight: {}", kg_text(gross_weight_kg(input))),
+        10.0,
+        false,
+    );
+    s.line(
+        0.0,
         &format!(
             "Number of items: {}",
             d.items.iter().map(|i| u64::from(i.quantity)).sum::<u64>()
@@ -342,6 +413,15 @@ pub fn commercial_invoice(input: &CustomsInput) -> Result<Vec<u8>, LabelError> {
     );
     s.line(0.0, "Signature: ____________________", 10.0, false);
     s.finish(input, "Commercial invoice")
+}
+
+/// "Tel +49 30 1234567  E-mail jane@example.de", or None when the address has neither.
+fn contact_text(a: &Address) -> Option<String> {
+    let parts: Vec<String> = [("Tel", &a.phone), ("E-mail", &a.email)]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("  "))
 }
 
 fn totals_text(d: &CustomsDeclaration) -> String {
@@ -480,7 +560,9 @@ impl Sheet {
                 city.push_str(&format!(", {s}"));
             }
             lines.push(city);
-            lines.push(a.country.to_string());
+            lines.push(country_text(a.country));
+            lines.extend(a.phone.as_ref().map(|p| format!("Tel: {p}")));
+            lines.extend(a.email.as_ref().map(|e| format!("E-mail: {e}")));
             for (k, v) in [("EORI", &ids.eori), ("VAT", &ids.vat), ("IOSS", &ids.ioss)] {
                 if let Some(v) = v {
                     lines.push(format!("{k}: {v}"));

@@ -3,7 +3,8 @@
 //! [`LabelSpec`] is the owned description the hub builds from a stored shipment;
 //! [`render`] draws one 4×6 label, [`render_with`] draws all labels of a shipment on a
 //! chosen [`Stock`] at a chosen [`Dpi`] as PDF, ZPL II or PNG, with an optional GS1-128
-//! and QR/DataMatrix symbol ([`Label`]). [`convert`] turns carrier documents into what a
+//! and a QR/DataMatrix symbol ([`Label`]; without one, the routing Data Matrix of
+//! [`LabelSpec::routing_text`]). [`convert`] turns carrier documents into what a
 //! given printer takes, locally (PNG/GIF → ZPL `^GF`, ZPL → PDF/PNG). [`customs_docs`]
 //! draws CN22, CN23 and commercial invoices. Rendering is pure: no I/O, no clock (the
 //! PDF creation date is the ship date), so the same input always gives the same bytes.

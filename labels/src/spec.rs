@@ -39,7 +39,8 @@ pub struct Label {
     pub spec: LabelSpec,
     /// A GS1-128 symbol (SSCC, ship-to postal code) drawn in its own band.
     pub gs1: Option<Gs1Barcode>,
-    /// A QR or DataMatrix symbol drawn beside the receiver's address.
+    /// A QR or DataMatrix symbol drawn beside the receiver's address. `None` draws the
+    /// hub's own Data Matrix of [`LabelSpec::routing_text`], so every label carries one.
     pub matrix: Option<MatrixCode>,
 }
 
@@ -50,6 +51,37 @@ impl From<LabelSpec> for Label {
             gs1: None,
             matrix: None,
         }
+    }
+}
+
+impl LabelSpec {
+    /// The text of the Data Matrix every label carries when the caller asks for no other
+    /// 2D symbol: `SH1|<tracking number>|<destination country>|<destination postal code>`,
+    /// e.g. `SH1|1Z999AA10123456784|US|94105`.
+    ///
+    /// `SH1` names this format (version 1), so a sorter can tell it from a carrier's
+    /// symbol and a later version can add fields. Fields are separated by `|`, which none
+    /// of them can contain: tracking numbers are alphanumeric, the country is ISO 3166-1
+    /// alpha-2, and the postal code is upper-cased and kept to letters, digits, spaces and
+    /// hyphens (`SW1A 1AA`, `1000-001`); it is empty when the address has none (Hong Kong).
+    /// Short on purpose: about 30 characters fit a 22×22 symbol, whose modules stay
+    /// larger than 1 mm in its 28 mm slot, eight dots each at 203 dpi.
+    pub fn routing_text(&self) -> String {
+        let postal: String = self
+            .to
+            .postal_code
+            .as_deref()
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-'))
+            .collect::<String>()
+            .to_ascii_uppercase();
+        format!(
+            "SH1|{}|{}|{}",
+            self.tracking_number.as_str(),
+            self.to.country.as_str(),
+            postal.trim()
+        )
     }
 }
 
@@ -255,6 +287,18 @@ mod gs1_tests {
         assert_eq!(b.data_with_fnc1(), "\x1d42094105\x1d00106141411234567897");
         let b = Gs1Barcode::new([("00", "106141411234567897"), ("420", "94105")]).unwrap();
         assert_eq!(b.data_with_fnc1(), "\x1d0010614141123456789742094105");
+    }
+
+    #[test]
+    fn routing_text_is_tracking_country_and_a_clean_postal_code() {
+        let mut spec = tests::sample();
+        assert_eq!(spec.routing_text(), "SH1|1Z999AA10123456784|US|94105");
+        spec.to.country = "GB".parse().unwrap();
+        spec.to.postal_code = Some(" sw1a 1aa|x\n".into());
+        assert_eq!(spec.routing_text(), "SH1|1Z999AA10123456784|GB|SW1A 1AAX");
+        spec.to.country = "HK".parse().unwrap();
+        spec.to.postal_code = None;
+        assert_eq!(spec.routing_text(), "SH1|1Z999AA10123456784|HK|");
     }
 
     #[test]

@@ -65,6 +65,7 @@ fn input(items: Vec<CustomsItem>) -> CustomsInput {
         tracking_number: Some("1Z999AA10123456784".parse().unwrap()),
         invoice_number: "INV-2026-0042".into(),
         date: Date::from_calendar_date(2026, Month::November, 23).unwrap(),
+        parcel_weights: Vec::new(),
     }
 }
 
@@ -159,9 +160,9 @@ fn cn22_and_cn23_read_back_and_their_barcode_scans() {
         "CN 22",
         "[X] Sale of goods",
         "Total value: 84.47 EUR",
-        "Total weight: 1 kg",
+        "Total gross weight: 1 kg",
         "HS 610910",
-        "origin PT",
+        "origin Portugal (PT)",
     ] {
         assert!(t.contains(expected), "{expected:?} missing from:\n{t}");
     }
@@ -209,4 +210,92 @@ fn many_items_refuse_cn22_and_run_onto_more_cn23_pages() {
     assert!(info.contains("Pages:           2"), "{info}");
     // 60 × 1.10, exact.
     assert!(text(&pdf, dir.path(), "long").contains("Total value: 66.00 EUR"));
+}
+
+/// Two parcels (2.5 kg and 1 lb, packaging included) holding items of 1 kg net, with
+/// both parties' phone and e-mail.
+fn weighed_with_contacts() -> CustomsInput {
+    let mut input = two_items();
+    input.parcel_weights = vec![
+        Weight::new(dec!(2.5), WeightUnit::Kg).unwrap(),
+        Weight::new(dec!(1), WeightUnit::Lb).unwrap(),
+    ];
+    input.sender.phone = Some("+49 30 1234567".into());
+    input.sender.email = Some("versand@example.de".into());
+    input.receiver.phone = Some("+44 20 7946 0018".into());
+    input.receiver.email = Some("jane@example.co.uk".into());
+    input
+}
+
+#[test]
+fn cn22_and_cn23_print_gross_weight_country_names_and_contacts() {
+    if !have_tools(&["pdftotext"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = weighed_with_contacts();
+    // 2.5 kg + 1 lb (0.45359237 kg) = 2.95359237 kg, rounded up to the gram.
+    let gross = "Total gross weight: 2.954 kg";
+    for (name, pdf) in [("cn22", cn22(&input)), ("cn23", cn23(&input))] {
+        let t = text(&pdf.unwrap(), dir.path(), name);
+        for expected in [
+            gross,
+            "Germany (DE)",
+            "United Kingdom of Great Britain and Northern Ireland (GB)",
+            "+49 30 1234567",
+            "versand@example.de",
+            "+44 20 7946 0018",
+            "jane@example.co.uk",
+        ] {
+            assert!(
+                t.contains(expected),
+                "{name}: {expected:?} missing from:\n{t}"
+            );
+        }
+        // Item origins: a line of its own on the CN 22, a column led by the code on the
+        // CN 23 (a cut name keeps its code).
+        let origins: [&str; 2] = if name == "cn22" {
+            ["origin Portugal (PT)", "origin Italy (IT)"]
+        } else {
+            ["PT Portugal", "IT Italy"]
+        };
+        for expected in origins {
+            assert!(
+                t.contains(expected),
+                "{name}: {expected:?} missing from:\n{t}"
+            );
+        }
+        // The items' net weight (4 × 250 g) is never the total.
+        assert!(!t.contains("Total gross weight: 1 kg"), "{name}:\n{t}");
+    }
+}
+
+#[test]
+fn a_full_cn22_with_both_contacts_stays_one_page() {
+    if !have_tools(&["pdftotext"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut input = weighed_with_contacts();
+    input.declaration.items = (0..5)
+        .map(|i| item(&format!("Part {i}"), 1, dec!(1.10), "847330", "GB"))
+        .collect();
+    let t = text(&cn22(&input).unwrap(), dir.path(), "cn22-full");
+    // pdftotext ends every page with a form feed.
+    assert_eq!(t.matches('\u{c}').count(), 1, "{t}");
+    assert!(t.contains("jane@example.co.uk"), "{t}");
+}
+
+#[test]
+fn without_parcel_weights_the_gross_weight_falls_back_to_the_items() {
+    if !have_tools(&["pdftotext"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut input = weighed_with_contacts();
+    input.parcel_weights.clear();
+    for (name, pdf) in [("cn22", cn22(&input)), ("cn23", cn23(&input))] {
+        let t = text(&pdf.unwrap(), dir.path(), name);
+        assert!(t.contains("Total gross weight: 1 kg"), "{name}:\n{t}");
+    }
 }

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use rust_decimal_macros::dec;
 use shiphub_carriers::model::{Address, LabelFormat, Weight, WeightUnit};
-use shiphub_labels::convert::{image_to_zpl, pdf_to_zpl, zpl_to_pdf, zpl_to_png};
+use shiphub_labels::convert::{image_to_png, image_to_zpl, pdf_to_zpl, zpl_to_pdf, zpl_to_png};
 use shiphub_labels::{
     Dpi, Gs1Barcode, Label, LabelError, LabelSpec, MatrixCode, RenderOptions, Stock, render_with,
 };
@@ -590,6 +590,207 @@ fn unreadable_documents_are_conversion_errors() {
     };
     assert!(matches!(
         image_to_zpl(b"", &sheet),
+        Err(LabelError::UnsupportedStock { .. })
+    ));
+}
+
+// ---- what every label shows ------------------------------------------------------
+
+/// The routing Data Matrix text for `spec(TRACKING, …)`, written out by hand from the
+/// format documented on `LabelSpec::routing_text`.
+const ROUTING: &str = "SH1|1Z999AA10123456784|US|94105";
+
+fn with_phones(mut spec: LabelSpec) -> LabelSpec {
+    spec.from.phone = Some("+1 404 555 0100".into());
+    spec.to.phone = Some("+1 415 555 0199".into());
+    spec
+}
+
+#[test]
+fn every_label_shows_both_phones_and_a_routing_datamatrix() {
+    if !have_tools(&["pdftoppm", "pdftotext", "zbarimg"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let label = Label::from(with_phones(spec(TRACKING, 1, 1)));
+    let one = std::slice::from_ref(&label);
+    for stock in [
+        Stock::In4x6,
+        Stock::In4x8,
+        Stock::A6,
+        Stock::Letter2Up,
+        Stock::A42Up,
+    ] {
+        let options = RenderOptions {
+            stock,
+            dpi: Dpi::D203,
+        };
+        let pdf = render_with(one, LabelFormat::Pdf, &options).unwrap();
+        let file = dir.path().join(format!("phones-{stock:?}.pdf"));
+        std::fs::write(&file, &pdf).unwrap();
+        let text = run(Command::new("pdftotext").arg(&file).arg("-"));
+        for phone in ["TEL +1 404 555 0100", "TEL +1 415 555 0199"] {
+            assert!(
+                text.contains(phone),
+                "{stock:?}: {phone:?} missing:\n{text}"
+            );
+        }
+        let page = &pdf_pages(&pdf, dir.path(), &format!("routing-{stock:?}"))[0];
+        assert_eq!(
+            rxing_datamatrix(page).as_deref(),
+            Some(ROUTING),
+            "PDF {stock:?}"
+        );
+        // The tracking barcode still scans beside it.
+        assert_eq!(
+            zbar(page),
+            vec![format!("CODE-128:{TRACKING}")],
+            "PDF {stock:?}"
+        );
+        if stock.is_sheet() {
+            continue;
+        }
+        for dpi in [Dpi::D203, Dpi::D300] {
+            let options = RenderOptions { stock, dpi };
+            let zpl = render_with(one, LabelFormat::Zpl, &options).unwrap();
+            let zpl_text = String::from_utf8(zpl.clone()).unwrap();
+            for phone in ["TEL +1 404 555 0100", "TEL +1 415 555 0199"] {
+                assert!(zpl_text.contains(phone), "ZPL {stock:?} {dpi:?}: {phone:?}");
+            }
+            let drawn = zpl_to_png(&zpl, &options).unwrap();
+            let path = write_png(
+                dir.path(),
+                &format!("routing-zpl-{stock:?}-{dpi:?}"),
+                &drawn[0],
+            );
+            assert_eq!(
+                rxing_datamatrix(&path).as_deref(),
+                Some(ROUTING),
+                "ZPL {stock:?} {dpi:?}"
+            );
+            let png = render_with(one, LabelFormat::Png, &options).unwrap();
+            let path = write_png(dir.path(), &format!("routing-{stock:?}-{dpi:?}"), &png);
+            assert_eq!(
+                rxing_datamatrix(&path).as_deref(),
+                Some(ROUTING),
+                "PNG {stock:?} {dpi:?}"
+            );
+            assert_eq!(
+                zbar(&path),
+                vec![format!("CODE-128:{TRACKING}")],
+                "PNG {stock:?} {dpi:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_routing_datamatrix_keeps_a_postal_code_with_a_space() {
+    if !have_tools(&["pdftoppm"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = spec(TRACKING, 1, 1);
+    s.to = address("Jane Buyer", "London", "sw1a 1aa", "GB");
+    let pdf = render_with(&[s.into()], LabelFormat::Pdf, &RenderOptions::default()).unwrap();
+    let page = &pdf_pages(&pdf, dir.path(), "routing-gb")[0];
+    assert_eq!(
+        rxing_datamatrix(page).as_deref(),
+        Some("SH1|1Z999AA10123456784|GB|SW1A 1AA")
+    );
+}
+
+// ---- UPS's landscape image as a PNG label -----------------------------------------
+
+/// UPS's GIF label shape (1400 × 800, landscape, label turned counter-clockwise), written
+/// by `fixtures/ups_landscape_label.py`; see `fixtures/SOURCES.md`.
+const UPS_LANDSCAPE: &[u8] = include_bytes!("fixtures/ups_landscape_label.png");
+
+/// zbar's symbols as `(data, orientation)`: `UP` reads left to right, upright.
+fn zbar_oriented(png: &Path) -> Vec<(String, String)> {
+    let xml = run(Command::new("zbarimg").args(["-q", "--xml"]).arg(png));
+    xml.split("<symbol ")
+        .skip(1)
+        .map(|s| {
+            let orientation = s
+                .split("orientation='")
+                .nth(1)
+                .and_then(|r| r.split('\'').next())
+                .unwrap_or("?")
+                .to_string();
+            let data = s
+                .split("<![CDATA[")
+                .nth(1)
+                .and_then(|r| r.split("]]>").next())
+                .unwrap_or("")
+                .to_string();
+            (data, orientation)
+        })
+        .collect()
+}
+
+#[test]
+fn a_ups_landscape_image_becomes_an_upright_png_on_the_stock() {
+    if !have_tools(&["zbarimg"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = write_png(dir.path(), "ups-fixture", UPS_LANDSCAPE);
+    // The fixture is what the test says it is: landscape, read sideways.
+    let img = image::load_from_memory(UPS_LANDSCAPE).unwrap().to_luma8();
+    assert_eq!(img.dimensions(), (1400, 800));
+    assert_eq!(
+        zbar_oriented(&fixture),
+        vec![(TRACKING.to_string(), "LEFT".to_string())]
+    );
+    let gif = encode(&img, image::ImageFormat::Gif);
+    for (stock, dpi, size) in [
+        (Stock::In4x6, Dpi::D203, (812, 1218)),
+        (Stock::In4x6, Dpi::D300, (1200, 1800)),
+        (Stock::In4x8, Dpi::D203, (812, 1624)),
+        (Stock::A6, Dpi::D203, (839, 1183)),
+    ] {
+        let options = RenderOptions { stock, dpi };
+        for (source, bytes) in [("png", UPS_LANDSCAPE), ("gif", gif.as_slice())] {
+            let png = image_to_png(bytes, &options).unwrap();
+            let out = image::load_from_memory(&png).unwrap().to_luma8();
+            let what = format!("{source} {stock:?} {dpi:?}");
+            assert_eq!(out.dimensions(), size, "{what}");
+            let path = write_png(dir.path(), &format!("ups-{source}-{stock:?}-{dpi:?}"), &png);
+            assert_eq!(
+                zbar_oriented(&path),
+                vec![(TRACKING.to_string(), "UP".to_string())],
+                "{what}"
+            );
+            // The label's top-left corner mark is at the top left, not mirrored: the
+            // share of ink in a corner (w/4 × h/8, wide enough for the margins a fitted
+            // image leaves) is the mark's (~10 %) there, the frame's (~3 %) elsewhere.
+            let (w, h) = out.dimensions();
+            let ink_share = |x0: u32, y0: u32| {
+                let (cw, ch) = (w / 4, h / 8);
+                let dark = (x0..x0 + cw)
+                    .flat_map(|x| (y0..y0 + ch).map(move |y| (x, y)))
+                    .filter(|&(x, y)| out.get_pixel(x, y).0[0] < 128)
+                    .count();
+                dark as f64 / f64::from(cw * ch)
+            };
+            assert!(ink_share(0, 0) > 0.07, "{what}: no mark at the top left");
+            assert!(
+                ink_share(w - w / 4, 0) < 0.05,
+                "{what}: mark at the top right"
+            );
+            assert!(
+                ink_share(0, h - h / 8) < 0.05,
+                "{what}: mark at the bottom left"
+            );
+        }
+    }
+    let sheet = RenderOptions {
+        stock: Stock::Letter2Up,
+        dpi: Dpi::D203,
+    };
+    assert!(matches!(
+        image_to_png(UPS_LANDSCAPE, &sheet),
         Err(LabelError::UnsupportedStock { .. })
     ));
 }

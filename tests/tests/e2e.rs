@@ -458,6 +458,98 @@ async fn a_multi_piece_shipment_prints_every_piece_in_one_document() {
 }
 
 #[tokio::test]
+async fn the_shipment_answer_links_the_customs_documents_it_has() {
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+    let c = Client {
+        http: reqwest::Client::new(),
+        base: hub.base.clone(),
+        key: boot["api_key"].as_str().unwrap().to_string(),
+    };
+    let item = json!({"description":"Cotton T-shirt","quantity":3,
+        "unit_value":{"amount":"12.50","currency":"USD"},
+        "unit_weight":{"value":"0.2","unit":"kg"},"hs_code":"6109.10","origin_country":"US"});
+    let mut body = rate_body();
+    body["to"] = json!({"name":"Empfänger","street":["Unter den Linden 1"],"city":"Berlin",
+        "postal_code":"10117","country":"DE","phone":"+49 30 1234567","email":"empfang@example.de"});
+    body["customs"] = json!({"incoterm":"DDP","content_type":"merchandise","items":[item]});
+    body["carrier_account"] = boot["carrier_account"].clone();
+    body["service"] = json!("express");
+    let res = c.post("/v1/shipments", &body, Some("docs-links-1")).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let bought = json_of(res).await;
+    let id = bought["id"].as_str().unwrap().to_string();
+    let link =
+        |kind: &str| json!({"type": kind, "url": format!("/v1/shipments/{id}/documents/{kind}")});
+    let all = json!([link("commercial_invoice"), link("cn23"), link("cn22")]);
+    assert_eq!(bought["documents"], all, "purchase answer");
+    let got = json_of(c.get(&format!("/v1/shipments/{id}")).await).await;
+    assert_eq!(got["documents"], all, "GET /v1/shipments/{{id}}");
+    let listed = json_of(c.get("/v1/shipments").await).await;
+    assert_eq!(listed["data"][0]["documents"], all, "listing");
+
+    for doc in all.as_array().unwrap() {
+        let res = c.get(doc["url"].as_str().unwrap()).await;
+        assert_eq!(res.status(), StatusCode::OK, "{doc}");
+        assert_eq!(res.headers()["content-type"], "application/pdf");
+        let pdf = res.bytes().await.unwrap();
+        if doc["type"] != "cn23" || !common::tools_present(&["pdftotext"]) {
+            continue;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cn23.pdf");
+        std::fs::write(&path, &pdf).unwrap();
+        let out = std::process::Command::new("pdftotext")
+            .arg(&path)
+            .arg("-")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        // The parcel's 2.5 kg, not the items' 0.6 kg net.
+        for expected in [
+            "Total gross weight: 2.5 kg",
+            "Germany (DE)",
+            "United States of America (US)",
+            "+49 30 1234567",
+            "empfang@example.de",
+            "+14045550100",
+        ] {
+            assert!(
+                text.contains(expected),
+                "{expected} missing from the CN 23:\n{text}"
+            );
+        }
+    }
+
+    // Six items do not fit a CN 22: it is not linked.
+    body["customs"]["items"] = json!([item, item, item, item, item, item]);
+    let res = c.post("/v1/shipments", &body, Some("docs-links-2")).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let bought = json_of(res).await;
+    let id = bought["id"].as_str().unwrap();
+    let kinds: Vec<&str> = bought["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["commercial_invoice", "cn23"]);
+    let res = c.get(&format!("/v1/shipments/{id}/documents/cn22")).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A domestic shipment has no customs documents and no `documents` field.
+    let mut domestic = rate_body();
+    domestic["carrier_account"] = boot["carrier_account"].clone();
+    domestic["service"] = json!("economy");
+    let bought = json_of(
+        c.post("/v1/shipments", &domestic, Some("docs-links-3"))
+            .await,
+    )
+    .await;
+    assert!(bought.get("documents").is_none(), "{bought}");
+}
+
+#[tokio::test]
 async fn an_international_shipment_gets_its_customs_documents() {
     let hub = common::start(tempfile::tempdir().unwrap());
     let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();

@@ -84,6 +84,10 @@ fn convert_label(
     let native = shiphub_labels::RenderOptions::default();
     if options != LabelOptions::default() {
         let asked = options.render();
+        // An image is turned and fitted straight onto a label stock (no ZPL round trip).
+        if (from, to) == (LabelFormat::Png, LabelFormat::Png) && !asked.stock.is_sheet() {
+            return convert::image_to_png(&bytes, &asked).map_err(failed);
+        }
         let label_stock = shiphub_labels::RenderOptions {
             stock: if asked.stock.is_sheet() {
                 shiphub_labels::Stock::In4x6
@@ -112,6 +116,8 @@ fn convert_label(
         };
     }
     let converted = match (from, to) {
+        // A carrier's PNG/GIF (UPS: 1400 × 800 landscape) is turned and fitted to the stock.
+        (LabelFormat::Png, LabelFormat::Png) => convert::image_to_png(&bytes, &native),
         (f, t) if f == t => Ok(bytes),
         (LabelFormat::Zpl, LabelFormat::Pdf) => convert::zpl_to_pdf(&bytes, &native),
         (LabelFormat::Zpl, LabelFormat::Png) => convert::zpl_to_png(&bytes, &native)
@@ -241,6 +247,73 @@ pub struct ShipmentOut {
     /// In a `202` void answer: the carrier has not confirmed the void (yet).
     #[serde(skip_serializing_if = "Option::is_none")]
     void: Option<VoidOut>,
+    /// The customs documents drawn from the shipment's customs declaration (absent when
+    /// it has none): `commercial_invoice`, `cn23`, and `cn22` when the items fit one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    documents: Vec<DocumentLink>,
+}
+
+/// A document of the shipment other than its label.
+#[derive(Serialize, ToSchema)]
+pub struct DocumentLink {
+    #[serde(rename = "type")]
+    kind: DocumentKind,
+    /// Where to fetch it (PDF).
+    url: String,
+}
+
+/// The customs documents `GET /v1/shipments/{id}/documents/{kind}` draws.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    CommercialInvoice,
+    Cn23,
+    Cn22,
+}
+
+impl DocumentKind {
+    fn name(self) -> &'static str {
+        match self {
+            DocumentKind::CommercialInvoice => "commercial_invoice",
+            DocumentKind::Cn23 => "cn23",
+            DocumentKind::Cn22 => "cn22",
+        }
+    }
+}
+
+/// The part of a stored ship request that says which customs documents exist: parsed
+/// apart so listing shipments does not parse every stored request whole.
+#[derive(Deserialize)]
+struct StoredCustoms {
+    #[serde(default)]
+    customs: Option<StoredCustomsItems>,
+}
+
+#[derive(Deserialize)]
+struct StoredCustomsItems {
+    items: Vec<serde::de::IgnoredAny>,
+}
+
+/// Links to the documents `get_customs_document` serves for this shipment.
+fn document_links(s: &ShipmentRecord) -> Result<Vec<DocumentLink>, ApiError> {
+    let stored: StoredCustoms = serde_json::from_str(&s.request)
+        .map_err(|e| ApiError::Internal(format!("stored request {}: {e}", s.id)))?;
+    let Some(customs) = stored.customs else {
+        return Ok(Vec::new());
+    };
+    let fits_cn22 = customs.items.len() <= shiphub_labels::customs_docs::CN22_MAX_ITEMS;
+    Ok([
+        DocumentKind::CommercialInvoice,
+        DocumentKind::Cn23,
+        DocumentKind::Cn22,
+    ]
+    .into_iter()
+    .filter(|k| *k != DocumentKind::Cn22 || fits_cn22)
+    .map(|kind| DocumentLink {
+        kind,
+        url: format!("/v1/shipments/{}/documents/{}", s.id, kind.name()),
+    })
+    .collect())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -318,6 +391,7 @@ fn shipment_out(app: &AppState, s: &ShipmentRecord) -> Result<ShipmentOut, ApiEr
         voided_at: s.voided_at,
         print_job: None,
         void: None,
+        documents: document_links(s)?,
     })
 }
 
@@ -1019,6 +1093,7 @@ async fn get_customs_document(
         tracking_number: s.tracking_number.parse().ok(),
         invoice_number: request.reference.unwrap_or_else(|| s.id.to_string()),
         date: request.shipment.ship_date.unwrap_or(s.created_at.date()),
+        parcel_weights: request.shipment.parcels.iter().map(|p| p.weight).collect(),
     };
     let draw = match kind.as_str() {
         "cn22" => shiphub_labels::customs_docs::cn22,
@@ -1248,6 +1323,32 @@ async fn render(
 mod tests {
     use super::*;
     use LabelFormat::{Pdf, Png, Zpl};
+
+    /// Width and height from a PNG's IHDR chunk.
+    fn png_size(png: &[u8]) -> (u32, u32) {
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+        let be = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap());
+        (be(&png[16..20]), be(&png[20..24]))
+    }
+
+    #[test]
+    fn a_carrier_png_label_is_served_as_the_4x6_portrait_label() {
+        // UPS's 1400 × 800 landscape label image (labels/tests/fixtures/SOURCES.md).
+        let ups = include_bytes!("../../../labels/tests/fixtures/ups_landscape_label.png");
+        assert_eq!(png_size(ups), (1400, 800));
+        let png = convert_label(ups.to_vec(), Png, Png, LabelOptions::default()).unwrap();
+        assert_eq!(png_size(&png), (812, 1218), "4×6 in at 203 dpi, portrait");
+        let tall = LabelOptions {
+            stock: StockName::In4x8,
+            dpi: Resolution::D300,
+        };
+        let png = convert_label(ups.to_vec(), Png, Png, tall).unwrap();
+        let (w, h) = png_size(&png);
+        assert!(
+            w < h && w.abs_diff(1200) <= 24 && h.abs_diff(2400) <= 48,
+            "4×8 in at 300 dpi, portrait: {w}×{h}"
+        );
+    }
 
     #[test]
     fn carrier_labels_are_served_as_issued_on_4x6_at_203_and_redrawn_for_other_stocks() {

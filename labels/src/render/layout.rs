@@ -2,8 +2,8 @@
 //! of the output format and of the stock (which only places and scales the result, see
 //! [`transform`]). Every line is fitted to its box here (shrunk, then cut with "..."), so
 //! no writer has to measure text. The 4×6 layout squeezes the optional GS1-128 into the
-//! service band and the 2D symbol beside the address; the 4×8 layout gives both the
-//! extra 2 in at the bottom instead.
+//! service band and the 2D symbol beside the address; the 4×8 layout gives the extra 2 in
+//! at the bottom to the GS1-128 at full width, or else to the 2D symbol.
 
 use rust_decimal::RoundingStrategy;
 use shiphub_carriers::model::{Address, Weight, WeightUnit};
@@ -113,10 +113,24 @@ pub(crate) fn layout(
     }
     let symbol = Code128::new(spec.tracking_number.as_str())?;
     let gs1 = gs1_data.map(Code128::gs1).transpose()?;
-    let matrix = matrix.map(Matrix::new).transpose()?;
-    // On 4×6 the extras take the right-hand side of their sections, so text narrows.
+    // Without a caller's symbol the label carries the hub's routing Data Matrix, so a
+    // scanner gets the tracking number and destination even where the bars are damaged.
+    let routing;
+    let matrix = match matrix {
+        Some(m) => m,
+        None => {
+            routing = MatrixCode::DataMatrix(spec.routing_text());
+            &routing
+        }
+    };
+    let matrix = Some(Matrix::new(matrix)?);
+    // On 4×6 the extras take the right-hand side of their sections, so text narrows. On
+    // 4×8 the 2D symbol has the band to itself, or sits beside the address as on 4×6 when
+    // a GS1-128 is there: every label carries a 2D symbol, and the GS1-128 needs the
+    // band's whole width (63 mm beside the symbol would refuse data that fits 4×8).
+    let band_matrix = tall && gs1.is_none();
     let matrix_slot = matrix.as_ref().map(|_| {
-        if tall {
+        if band_matrix {
             (INNER_RIGHT - 0.5 - 31.0, BAND_TOP + 6.0, 31.0)
         } else {
             (INNER_RIGHT - 0.5 - 28.0, FROM_END + 2.0, 28.0)
@@ -126,15 +140,10 @@ pub(crate) fn layout(
         if tall {
             // (x, y, width, bar height, HRI baseline): full width unless the 2D symbol
             // shares the band.
-            let width = if matrix.is_some() {
-                63.0
-            } else {
-                INNER_WIDTH - 1.0
-            };
             (
                 INNER_LEFT + 0.5,
                 BAND_TOP + 4.0,
-                width,
+                INNER_WIDTH - 1.0,
                 36.0,
                 BAND_TOP + 45.0,
             )
@@ -150,7 +159,7 @@ pub(crate) fn layout(
         }
     });
     let ship_to_width = match matrix_slot {
-        Some((x, _, _)) if !tall => x - TEXT_LEFT - 1.0,
+        Some((x, _, _)) if !band_matrix => x - TEXT_LEFT - 1.0,
         _ => TEXT_WIDTH,
     };
     let service_width = match gs1_slot {
@@ -220,6 +229,11 @@ pub(crate) fn layout(
     let city = city_line(to);
     lines.push((14.0, true, &city));
     lines.push((12.0, true, to.country.as_str()));
+    // The receiver's phone: couriers call it when no one answers the door.
+    let phone = to.phone.as_deref().map(|p| format!("TEL {p}"));
+    if let Some(p) = &phone {
+        lines.push((10.0, false, p));
+    }
     let mut baseline = FROM_END + 4.0;
     for (size, bold, line) in lines {
         baseline += size * 0.42; // 1.2 × the size in mm
@@ -378,7 +392,11 @@ fn address_lines(a: &Address) -> Vec<String> {
     lines.extend(a.company.clone());
     lines.extend(a.street.iter().cloned());
     lines.push(city_line(a));
-    lines.push(a.country.to_string());
+    // The phone shares the country's line: the FROM block has no room for another.
+    lines.push(match &a.phone {
+        Some(p) => format!("{}  TEL {p}", a.country.as_str()),
+        None => a.country.as_str().to_string(),
+    });
     lines
 }
 
@@ -521,6 +539,56 @@ mod tests {
             texts(&elements).iter().any(|t| t.text == "W".repeat(40)),
             "the tracking number is shrunk, never cut"
         );
+    }
+
+    #[test]
+    fn phones_and_the_routing_symbol_fit_without_overlapping_on_both_layouts() {
+        let mut spec = sample();
+        spec.from.phone = Some("+1 404 555 0100 ext. 4417".into());
+        spec.from.company = Some("Acme Fulfilment Center".into());
+        spec.from.street = vec!["1 Warehouse Way".into(), "Dock 7".into(), "Gate B".into()];
+        spec.to.phone = Some("+1 415 555 0199".into());
+        spec.to.company = Some("Receiver Inc".into());
+        spec.to.street = vec!["1 Market St".into(), "Suite 300".into(), "Floor 3".into()];
+        for height in [LABEL_HEIGHT_MM, TALL_HEIGHT_MM] {
+            let elements = layout(&spec, None, None, height).unwrap();
+            let (mx, my, size) = elements
+                .iter()
+                .find_map(|e| match e {
+                    Element::Matrix { x, y, size, .. } => Some((*x, *y, *size)),
+                    _ => None,
+                })
+                .expect("every label carries a 2D symbol");
+            let texts = texts(&elements);
+            for phone in ["+1 404 555 0100 ext. 4417", "+1 415 555 0199"] {
+                assert!(
+                    texts.iter().any(|t| t.text.contains(phone)),
+                    "{phone} missing at {height} mm"
+                );
+            }
+            for t in texts {
+                let cap = t.size_pt * super::super::text::MM_PER_PT;
+                let right = t.x + width_mm(&t.text, t.bold, t.size_pt);
+                let clear_vertically = t.baseline < my || t.baseline - cap > my + size;
+                assert!(
+                    clear_vertically || right <= mx || t.x >= mx + size,
+                    "{:?} overlaps the 2D symbol at {height} mm",
+                    t.text
+                );
+                assert!(t.size_pt >= MIN_PT, "{:?} below {MIN_PT} pt", t.text);
+                // The FROM block ends above its rule, SHIP TO above the service band.
+                if t.baseline < FROM_END + 4.0 {
+                    assert!(t.baseline < FROM_END, "{:?} runs into SHIP TO", t.text);
+                }
+                if t.baseline > FROM_END + 4.0 && t.baseline < SHIP_TO_END + 4.0 {
+                    assert!(
+                        t.baseline < SHIP_TO_END,
+                        "{:?} runs into the service",
+                        t.text
+                    );
+                }
+            }
+        }
     }
 
     #[test]
