@@ -59,6 +59,8 @@ pub(super) fn same_customs_territory(a: &str, b: &str) -> bool {
 /// charge line itself; these names (DHL's, in DHL's capitals) are for lines that come without
 /// one.
 static SERVICE_CHARGES: &[(&str, &str)] = &[
+    // The landed-cost examples quote this one: `serviceCode: '30'`.
+    ("30", "IMPORT BILLING ACCOUNT"),
     ("AA", "SATURDAY DELIVERY"),
     ("CG", "DIPLOMATIC MAIL"),
     ("CR", "EMERGENCY SITUATION"),
@@ -354,6 +356,40 @@ mod tests {
                 })
                 .collect(),
         )
+    }
+
+    /// Every `serviceCode` the MyDHL spec shows beside a `name` is named here, once.
+    #[test]
+    fn every_service_code_the_spec_names_has_our_name() {
+        let mut seen = HashSet::new();
+        for (c, _) in SERVICE_CHARGES {
+            assert!(seen.insert(*c), "service code {c} twice");
+        }
+        assert_eq!(service_charge_name("OO"), Some("REMOTE AREA DELIVERY"));
+        let Some(spec) = shared("openapi/mydhl-express-api-3.1.1.yaml") else {
+            return;
+        };
+        let text = std::fs::read_to_string(spec).unwrap();
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        let mut missing = Vec::new();
+        for pair in lines.windows(2) {
+            // `- name: FUEL SURCHARGE` followed by `serviceCode: FF`, as in the examples.
+            let (Some(_), Some(code)) = (
+                pair[0]
+                    .trim_start_matches("- ")
+                    .strip_prefix("name: ")
+                    .filter(|n| n.chars().all(|c| !c.is_ascii_lowercase())),
+                pair[1]
+                    .strip_prefix("serviceCode: ")
+                    .map(|c| c.trim_matches('\'')),
+            ) else {
+                continue;
+            };
+            if service_charge_name(code).is_none() {
+                missing.push(code.to_string());
+            }
+        }
+        assert!(missing.is_empty(), "unnamed DHL service codes: {missing:?}");
     }
 
     #[test]

@@ -215,6 +215,10 @@ static CHARGES: &[(&str, ChargeKind, &str)] = &[
         ChargeKind::Surcharge,
         "Peak season surcharge, additional handling",
     ),
+    // In `samples/rating_responses.json` with `SubType` "Surge_Fee_Commercial"; UPS invoices
+    // bill it as "Surge Fee - Com" / "Surge Fee - Resi"
+    // (`invoices/ups-charge-description-categories.csv`).
+    ("434", ChargeKind::Surcharge, "Surge fee"),
     (
         "440",
         ChargeKind::Surcharge,
