@@ -89,17 +89,19 @@ pub(super) fn classify(
     // Some FedEx gateways answer in a flat shape instead of `errors[]` (the 404 example of
     // `ship-api.json`: `{"error": "NOT.FOUND.ERROR", "error_detail": "…"}`): the same code,
     // read into the same table. The token endpoint's OAuth words stay its own case below.
-    if errors.is_empty() && op != Op::Token && (400..500).contains(&status) {
-        if let Some(code) = crate::oauth::error_code(body) {
-            let detail = serde_json::from_slice::<serde_json::Value>(body)
-                .ok()
-                .and_then(|v| v.get("error_detail")?.as_str().map(str::to_string));
-            errors.push(wire::ApiError {
-                code: Some(code),
-                message: detail,
-                ..Default::default()
-            });
-        }
+    if errors.is_empty()
+        && op != Op::Token
+        && (400..500).contains(&status)
+        && let Some(code) = crate::oauth::error_code(body)
+    {
+        let detail = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v.get("error_detail")?.as_str().map(str::to_string));
+        errors.push(wire::ApiError {
+            code: Some(code),
+            message: detail,
+            ..Default::default()
+        });
     }
     let first_code = errors
         .iter()
