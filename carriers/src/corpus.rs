@@ -23,7 +23,8 @@
 //! outcome) or `{"error": {"kind", "action", "codes", "fields", "retry_after_secs",
 //! "maybe_processed"}}` where `action` is what the hub must do: `retry`, `fix_input` or
 //! `give_up`. The expected files are written by hand from the carriers' documents, never
-//! produced by this code: there is deliberately no bless mode.
+//! produced by this code: there is deliberately no bless mode. `CORPUS_DEBUG=1` prints the
+//! requests each case's simulator received.
 
 use std::path::{Path, PathBuf};
 
