@@ -11,6 +11,8 @@ pub mod registry;
 
 #[cfg(test)]
 mod conformance;
+#[cfg(test)]
+mod corpus;
 
 /// Test support: says on the process's own stderr, which `cargo test` shows, that the current
 /// test skipped and why (`eprintln!` is captured and shown only for failing tests, so a skip

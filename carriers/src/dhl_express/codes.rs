@@ -53,6 +53,115 @@ pub(super) fn same_customs_territory(a: &str, b: &str) -> bool {
     a == b || (EU.contains(&a) && EU.contains(&b))
 }
 
+/// DHL Express special service and surcharge codes with their names, as the examples of
+/// `dhl_express/openapi/mydhl-express-api-3.1.1.yaml` pair them (`serviceCode` beside `name`
+/// or `description` in `/rates`, `/products` and `/landed-cost`). DHL normally names each
+/// charge line itself; these names (DHL's, in DHL's capitals) are for lines that come without
+/// one.
+static SERVICE_CHARGES: &[(&str, &str)] = &[
+    // The landed-cost examples quote this one: `serviceCode: '30'`.
+    ("30", "IMPORT BILLING ACCOUNT"),
+    ("AA", "SATURDAY DELIVERY"),
+    ("CG", "DIPLOMATIC MAIL"),
+    ("CR", "EMERGENCY SITUATION"),
+    ("DD", "DUTY TAX PAID"),
+    ("DE", "RECEIVER PAID"),
+    ("DT", "IMPORT BILLING"),
+    ("DU", "DUTY TAX IMPORTER"),
+    ("EE", "GOGREEN CLIMATE NEUTRAL"),
+    ("FE", "GO GREEN PLUS- CARBON REDUCED"),
+    ("FF", "FUEL SURCHARGE"),
+    ("GG", "PACKAGING"),
+    ("HC", "DRY ICE UN1845"),
+    ("HD", "LITHIUM ION PI966 SECTION II"),
+    ("HE", "DANGEROUS GOODS"),
+    ("HH", "EXCEPTED QUANTITIES"),
+    ("HK", "CONSUMER COMMODITIES"),
+    ("HM", "LITHIUM METAL"),
+    ("HT", "ACTIVE DATA LOGGER"),
+    ("HU", "NOT RESTRICTED DANGEROUS GOODS"),
+    ("HV", "LITHIUM ION PI967-SECTION II"),
+    ("HW", "LITHIUM METAL PI970-SECTION II"),
+    ("HX", "MAGNETIZED MATERIAL"),
+    ("II", "SHIPMENT INSURANCE"),
+    ("JA", "VERBAL NOTIFICATION"),
+    ("JD", "VERBAL NOTIFICATION"),
+    ("JY", "COURIER TIME WINDOW"),
+    ("LG", "COLD STORAGE"),
+    ("LU", "SANCTIONS ROUTING"),
+    ("LX", "HOLD FOR COLLECTION"),
+    ("MA", "ADDRESS CORRECTION"),
+    ("NN", "NEUTRAL DELIVERY"),
+    ("OO", "REMOTE AREA DELIVERY"),
+    ("PA", "SHIPMENT PREPARATION"),
+    ("PD", "DATA ENTRY"),
+    ("PH", "RETURN TO SELLER"),
+    ("PJ", "AUTOMATED DIGITAL IMAGING"),
+    ("PK", "PLT IMAGES PENDING"),
+    ("PL", "OPTICAL CHARACTER RECOGNITION"),
+    ("PM", "COMMERCIAL INVOICE DATA MERGE"),
+    ("PO", "COMAT"),
+    ("PP", "NEUTRAL DESCRIPTION LABEL"),
+    ("PQ", "PERSONALLY IDENTIFIABLE DATA"),
+    ("PR", "RETURN TO ORIGIN"),
+    ("PT", "DATA STAGING 03"),
+    ("PU", "DATA STAGING 06"),
+    ("PV", "DATA STAGING 12"),
+    ("PW", "DATA STAGING 24"),
+    ("PZ", "LABEL FREE"),
+    ("QA", "DEDICATED PICKUP"),
+    ("SF", "DIRECT SIGNATURE"),
+    ("SX", "SIGNATURE RELEASE"),
+    ("TF", "VERIFIED DELIVERY"),
+    ("TK", "RESIDENTIAL DELIVERY"),
+    ("TT", "SCHEDULED DELIVERY"),
+    ("TV", "COLLECT FROM SERVICE POINT"),
+    ("WB", "NON-ROUTINE ENTRY"),
+    ("WD", "CLEARANCE AUTHORIZATION"),
+    ("WE", "MULTILINE ENTRY"),
+    ("WF", "CLEARANCE DATA MODIFICATION"),
+    ("WG", "BROKER NOTIFICATION"),
+    ("WH", "PHYSICAL INTERVENTION"),
+    ("WI", "OTHER GOVERNMENT AGENCY"),
+    ("WJ", "OBTAINING PERMITS & LICENCES"),
+    ("WK", "BONDED STORAGE"),
+    ("WL", "BONDED TRANSIT"),
+    ("WM", "TEMPORARY IMPORT/EXPORT"),
+    ("WO", "EXPORT DECLARATION"),
+    ("WS", "POST CLEARANCE MODIFICATION"),
+    ("WT", "SALE IN TRANSIT"),
+    ("WY", "PAPERLESS TRADE"),
+    ("XB", "IMPORT EXPORT TAXES"),
+    ("XE", "MERCHANDISE PROCESS"),
+    ("XJ", "TRADE ZONE PROCESS"),
+    ("XK", "REGULATORY CHARGES"),
+    ("XX", "IMPORT EXPORT DUTIES"),
+    ("YC", "NON STACKABLE PALLET"),
+];
+
+/// Our name for a DHL Express special service or surcharge code.
+pub(super) fn service_charge_name(code: &str) -> Option<&'static str> {
+    SERVICE_CHARGES
+        .iter()
+        .find(|(c, _)| c.eq_ignore_ascii_case(code))
+        .map(|(_, n)| *n)
+}
+
+/// The summary `priceBreakdown[].typeCode`s and landed-cost charge types of the MyDHL spec
+/// (`totalPriceBreakdown` and `detailedPriceBreakdown` descriptions), with DHL's meaning.
+pub(super) static PRICE_TYPES: &[(&str, &str)] = &[
+    ("SPRQT", "Net shipment charge"),
+    ("STTXA", "Total tax"),
+    ("STDIS", "Total discount"),
+    ("SCUSV", "Shipment customs value"),
+    ("SINSV", "Insured value"),
+    ("SPRQD", "Product quote discount"),
+    ("SPRQN", "Quoted price"),
+    ("STSCH", "Total service charges"),
+    ("MACHG", "Merchant service charges"),
+    ("MFCHG", "Merchant freight charge"),
+];
+
 /// `outputImageProperties` for a label format: (`encodingFormat`, `printerDPI`). MyDHL's
 /// encodings are pdf, zpl, lp2, epl; PNG is not among them, so PNG is asked as ZPL (declared
 /// label formats are PDF and ZPL, and the hub converts).
@@ -247,6 +356,40 @@ mod tests {
                 })
                 .collect(),
         )
+    }
+
+    /// Every `serviceCode` the MyDHL spec shows beside a `name` is named here, once.
+    #[test]
+    fn every_service_code_the_spec_names_has_our_name() {
+        let mut seen = HashSet::new();
+        for (c, _) in SERVICE_CHARGES {
+            assert!(seen.insert(*c), "service code {c} twice");
+        }
+        assert_eq!(service_charge_name("OO"), Some("REMOTE AREA DELIVERY"));
+        let Some(spec) = shared("openapi/mydhl-express-api-3.1.1.yaml") else {
+            return;
+        };
+        let text = std::fs::read_to_string(spec).unwrap();
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        let mut missing = Vec::new();
+        for pair in lines.windows(2) {
+            // `- name: FUEL SURCHARGE` followed by `serviceCode: FF`, as in the examples.
+            let (Some(_), Some(code)) = (
+                pair[0]
+                    .trim_start_matches("- ")
+                    .strip_prefix("name: ")
+                    .filter(|n| n.chars().all(|c| !c.is_ascii_lowercase())),
+                pair[1]
+                    .strip_prefix("serviceCode: ")
+                    .map(|c| c.trim_matches('\'')),
+            ) else {
+                continue;
+            };
+            if service_charge_name(code).is_none() {
+                missing.push(code.to_string());
+            }
+        }
+        assert!(missing.is_empty(), "unnamed DHL service codes: {missing:?}");
     }
 
     #[test]

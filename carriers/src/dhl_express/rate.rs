@@ -234,14 +234,17 @@ fn detailed_lines(items: &[wire::DetailedItem], currency: Currency) -> Vec<Charg
                 Some("FF") => (ChargeKind::Fuel, Some("FF".to_string())),
                 Some(c) => (ChargeKind::Surcharge, Some(c.to_string())),
             };
+            // DHL's own name for the line; without one, the spec's name for its service code.
+            let description = match (name.is_empty(), code.as_deref()) {
+                (false, _) => name.clone(),
+                (true, Some(c)) => codes::service_charge_name(c)
+                    .map_or_else(|| format!("DHL service {c}"), str::to_string),
+                (true, None) => "Transportation".into(),
+            };
             out.push(Charge {
                 kind,
                 code,
-                description: if name.is_empty() {
-                    "Transportation".into()
-                } else {
-                    name.clone()
-                },
+                description,
                 amount: money(price),
             });
         }
@@ -279,17 +282,24 @@ fn summary_lines(items: &[wire::TypedPrice], currency: Currency) -> Vec<Charge> 
         .filter_map(|t| {
             let price = t.price.filter(|p| !p.is_zero())?;
             let code = t.type_code.clone().unwrap_or_default();
-            let (kind, description, amount) = match code.as_str() {
-                "SPRQT" => (ChargeKind::Base, "Net shipment charge", price),
-                "STTXA" => (ChargeKind::DutiesTaxes, "Total tax", price),
-                "STDIS" => (ChargeKind::Discount, "Total discount", -price.abs()),
-                "FUEL" | "FF" => (ChargeKind::Fuel, "Fuel surcharge", price),
-                _ => (ChargeKind::Surcharge, "Surcharge", price),
+            let (kind, amount) = match code.as_str() {
+                "SPRQT" => (ChargeKind::Base, price),
+                "STTXA" => (ChargeKind::DutiesTaxes, price),
+                "STDIS" | "SPRQD" => (ChargeKind::Discount, -price.abs()),
+                "FUEL" | "FF" => (ChargeKind::Fuel, price),
+                _ => (ChargeKind::Surcharge, price),
             };
+            // The spec's meaning of a summary type code, else of a service code, else the code.
+            let description = codes::PRICE_TYPES
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map(|(_, n)| *n)
+                .or_else(|| codes::service_charge_name(&code))
+                .map_or_else(|| format!("DHL charge {code}"), str::to_string);
             Some(Charge {
                 kind,
                 code: Some(code),
-                description: description.into(),
+                description,
                 amount: crate::model::Money::new(amount, currency),
             })
         })
@@ -339,7 +349,8 @@ pub(super) fn date_prefix(s: Option<&str>) -> Option<Date> {
 }
 
 /// Quotes from a rates answer, in DHL's order. Products outside our table are left out (ship
-/// would refuse to buy them); a product without a usable total is a `Protocol` error.
+/// would refuse to buy them), and so are products priced at 0 (DHL could not price them); a
+/// product without a usable total is a `Protocol` error.
 pub(super) fn parse(
     resp: wire::RateResponse,
     req: &RateRequest,
@@ -353,6 +364,12 @@ pub(super) fn parse(
         };
         let priced = price(p, info.name)
             .map_err(|m| error::protocol(200, b"", format!("product {}: {m}", info.code)))?;
+        // A product DHL could not price comes with a total of 0 (and the answer's warning
+        // "can't return prices", `mydhl-express-api-3.1.1.yaml`): no offer, and a free quote
+        // would win every cheapest-first ranking.
+        if priced.total.amount() <= rust_decimal::Decimal::ZERO {
+            continue;
+        }
         let billable = p
             .weight
             .as_ref()

@@ -270,6 +270,219 @@ pub(super) fn iso_currency(code: &str) -> Option<Currency> {
     iso.parse().ok()
 }
 
+/// Every FedEx surcharge type with our name for it: the `surchargeType` enumeration of
+/// `fedex/openapi/rate-api.json` (`Surcharge_2`), the same list as the "Surcharges" table of
+/// `fedex/reference/fedex-reference-tables.csv` (which adds `CLEARANCE_ENTRY_FEE`,
+/// `DATE_CERTAIN`, `EVENING` and `UNAUTHORIZED`). FedEx usually sends its own `description`,
+/// which wins; these names are for lines that come without one, so that a quote never reads
+/// `RESIDENTIAL_DELIVERY` and the invoice audit can match it by its words.
+static SURCHARGES: &[(&str, &str)] = &[
+    (
+        "ACCOUNT_NUMBER_PROCESSING_FEE",
+        "Account number processing fee",
+    ),
+    ("ADDITIONAL_HANDLING", "Additional handling surcharge"),
+    ("ADDRESS_CORRECTION", "Address correction surcharge"),
+    ("ANCILLARY_FEE", "Ancillary fee"),
+    ("APPOINTMENT_DELIVERY", "Appointment delivery surcharge"),
+    ("BLIND_SHIPMENT", "Blind shipment surcharge"),
+    ("BROKER_SELECT_OPTION", "Broker select option surcharge"),
+    ("CANADIAN_DESTINATION", "Canadian destination surcharge"),
+    ("CLEARANCE_ENTRY_FEE", "Clearance entry fee"),
+    (
+        "CHARGEABLE_PALLET_WEIGHT",
+        "Chargeable pallet weight surcharge",
+    ),
+    ("COD", "Collect on delivery (COD)"),
+    ("CUT_FLOWERS", "Cut flowers surcharge"),
+    ("DANGEROUS_GOODS", "Dangerous goods surcharge"),
+    ("DATE_CERTAIN", "Date certain delivery surcharge"),
+    ("DELIVERY_AREA", "Delivery area surcharge"),
+    ("DELIVERY_CONFIRMATION", "Delivery confirmation surcharge"),
+    (
+        "DELIVERY_ON_INVOICE_ACCEPTANCE",
+        "Delivery on invoice acceptance surcharge",
+    ),
+    ("DEMAND", "Demand surcharge"),
+    (
+        "DEMAND_ADDITIONAL_HANDLING",
+        "Demand additional handling surcharge",
+    ),
+    ("DEMAND_OVERSIZE", "Demand oversize surcharge"),
+    (
+        "DEMAND_RESIDENTIAL_DELIVERY",
+        "Demand residential delivery surcharge",
+    ),
+    ("DETENTION", "Detention surcharge"),
+    ("DOCUMENTATION_FEE", "Documentation fee"),
+    ("DRY_ICE", "Dry ice surcharge"),
+    ("EMAIL_LABEL", "Email label surcharge"),
+    ("ENHANCED_SECURITY", "Enhanced security surcharge"),
+    ("EUROPE_FIRST", "Europe First surcharge"),
+    ("EVENING", "Evening delivery surcharge"),
+    ("EXCESS_VALUE", "Excess value"),
+    ("EXCLUSIVE_USE", "Exclusive use surcharge"),
+    ("EXHIBITION", "Exhibition surcharge"),
+    ("EXPEDITED", "Expedited surcharge"),
+    ("EXPORT", "Export surcharge"),
+    ("EXTRA_LABOR", "Extra labor surcharge"),
+    (
+        "EXTRA_SURFACE_HANDLING_CHARGE",
+        "Extra surface handling charge",
+    ),
+    ("EXTREME_LENGTH", "Extreme length surcharge"),
+    ("FEDEX_INTRACOUNTRY_FEES", "FedEx intra-country fees"),
+    ("FEDEX_TAG", "FedEx Tag"),
+    ("FICE", "FICE surcharge"),
+    ("FLATBED", "Flatbed surcharge"),
+    (
+        "FREIGHT_DIRECT_BASIC_BY_APPOINTMENT_DELIVERY",
+        "Freight direct basic by appointment delivery surcharge",
+    ),
+    (
+        "FREIGHT_DIRECT_BASIC_BY_APPOINTMENT_PICKUP",
+        "Freight direct basic by appointment pickup surcharge",
+    ),
+    (
+        "FREIGHT_DIRECT_BASIC_DELIVERY",
+        "Freight direct basic delivery surcharge",
+    ),
+    (
+        "FREIGHT_DIRECT_BASIC_PICKUP",
+        "Freight direct basic pickup surcharge",
+    ),
+    (
+        "FREIGHT_DIRECT_PREMIUM_DELIVERY",
+        "Freight direct premium delivery surcharge",
+    ),
+    (
+        "FREIGHT_DIRECT_PREMIUM_PICKUP",
+        "Freight direct premium pickup surcharge",
+    ),
+    (
+        "FREIGHT_DIRECT_STANDARD_DELIVERY",
+        "Freight direct standard delivery surcharge",
+    ),
+    (
+        "FREIGHT_DIRECT_STANDARD_PICKUP",
+        "Freight direct standard pickup surcharge",
+    ),
+    ("FREIGHT_GUARANTEE", "Freight guarantee surcharge"),
+    ("FREIGHT_ON_VALUE", "Freight on value surcharge"),
+    ("FREIGHT_TO_COLLECT", "Freight to collect surcharge"),
+    ("FUEL", "Fuel surcharge"),
+    (
+        "HIGH_COST_SERVICE_AREA_DESTINATION",
+        "High cost service area destination surcharge",
+    ),
+    (
+        "HIGH_COST_SERVICE_AREA_ORIGIN",
+        "High cost service area origin surcharge",
+    ),
+    ("HIGH_DENSITY", "High density surcharge"),
+    ("HOLD_AT_LOCATION", "Hold at location surcharge"),
+    ("HOLIDAY_DELIVERY", "Holiday delivery surcharge"),
+    ("HOLIDAY_GUARANTEE", "Holiday guarantee surcharge"),
+    (
+        "HOME_DELIVERY_APPOINTMENT",
+        "Home delivery appointment surcharge",
+    ),
+    (
+        "HOME_DELIVERY_DATE_CERTAIN",
+        "Home delivery date certain surcharge",
+    ),
+    ("HOME_DELIVERY_EVENING", "Home delivery evening surcharge"),
+    ("INSIDE_DELIVERY", "Inside delivery surcharge"),
+    ("INSIDE_PICKUP", "Inside pickup surcharge"),
+    ("INSURED_VALUE", "Declared value"),
+    ("INTERHAWAII", "Inter-Hawaii surcharge"),
+    ("LIFTGATE_DELIVERY", "Liftgate delivery surcharge"),
+    ("LIFTGATE_PICKUP", "Liftgate pickup surcharge"),
+    (
+        "LIMITED_ACCESS_DELIVERY",
+        "Limited access delivery surcharge",
+    ),
+    ("LIMITED_ACCESS_PICKUP", "Limited access pickup surcharge"),
+    ("MARKING_OR_TAGGING", "Marking or tagging surcharge"),
+    ("METRO_DELIVERY", "Metro delivery surcharge"),
+    ("METRO_PICKUP", "Metro pickup surcharge"),
+    (
+        "MONITORING_AND_INTERVENTION",
+        "Monitoring and intervention surcharge",
+    ),
+    ("NON_BUSINESS_TIME", "Non business time surcharge"),
+    ("NON_MACHINABLE", "Non machinable surcharge"),
+    ("OFFSHORE", "Offshore surcharge"),
+    ("ON_CALL_PICKUP", "On call pickup surcharge"),
+    ("ON_DEMAND_CARE", "On demand care surcharge"),
+    ("OTHER", "Other surcharge"),
+    ("OUT_OF_DELIVERY_AREA", "Out of delivery area surcharge"),
+    ("OUT_OF_PICKUP_AREA", "Out of pickup area surcharge"),
+    ("OVER_DIMENSION", "Over dimension surcharge"),
+    ("OVER_LENGTH", "Over length surcharge"),
+    ("OVERSIZE", "Oversize surcharge"),
+    ("OVERWEIGHT", "Overweight surcharge"),
+    ("PALLET_SHRINKWRAP", "Pallet shrinkwrap surcharge"),
+    ("PALLETS_PROVIDED", "Pallets provided surcharge"),
+    ("PEAK", "Peak surcharge"),
+    (
+        "PEAK_ADDITIONAL_HANDLING",
+        "Peak additional handling surcharge",
+    ),
+    ("PEAK_OVERSIZE", "Peak oversize surcharge"),
+    (
+        "PEAK_RESIDENTIAL_DELIVERY",
+        "Peak residential delivery surcharge",
+    ),
+    ("PERMIT", "Permit surcharge"),
+    (
+        "PIECE_COUNT_VERIFICATION",
+        "Piece count verification surcharge",
+    ),
+    ("PORT", "Port surcharge"),
+    (
+        "PRE_DELIVERY_NOTIFICATION",
+        "Pre delivery notification surcharge",
+    ),
+    ("PRIORITY_ALERT", "Priority alert surcharge"),
+    (
+        "PROTECTION_FROM_FREEZING",
+        "Protection from freezing surcharge",
+    ),
+    ("REGIONAL_MALL_DELIVERY", "Regional mall delivery surcharge"),
+    ("REGIONAL_MALL_PICKUP", "Regional mall pickup surcharge"),
+    ("REROUTE", "Reroute surcharge"),
+    ("RESCHEDULE", "Reschedule surcharge"),
+    ("RESIDENTIAL_DELIVERY", "Residential delivery surcharge"),
+    ("RESIDENTIAL_PICKUP", "Residential pickup surcharge"),
+    ("RETURN_LABEL", "Return label surcharge"),
+    ("SATURDAY_DELIVERY", "Saturday delivery surcharge"),
+    ("SATURDAY_PICKUP", "Saturday pickup surcharge"),
+    ("SHIPMENT_ASSEMBLY", "Shipment assembly surcharge"),
+    ("SIGNATURE_OPTION", "Signature option surcharge"),
+    ("SINGLE_PIECE", "Single piece surcharge"),
+    ("SORT_AND_SEGREGATE", "Sort and segregate surcharge"),
+    ("SPECIAL_DELIVERY", "Special delivery surcharge"),
+    ("SPECIAL_EQUIPMENT", "Special equipment surcharge"),
+    ("STORAGE", "Storage surcharge"),
+    ("SUNDAY_DELIVERY", "Sunday delivery surcharge"),
+    ("TARP", "Tarp surcharge"),
+    ("THIRD_PARTY_BILLING", "Third party billing surcharge"),
+    ("THIRD_PARTY_CONSIGNEE", "Third party consignee surcharge"),
+    ("TRANSMART_SERVICE_FEE", "TransMart service fee"),
+    ("UNAUTHORIZED", "Unauthorized package surcharge"),
+    ("USPS", "USPS surcharge"),
+    ("WEIGHING", "Weighing surcharge"),
+];
+
+/// Our name for a FedEx surcharge type.
+pub(super) fn surcharge_name(kind: &str) -> Option<&'static str> {
+    SURCHARGES
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(kind))
+        .map(|(_, n)| *n)
+}
+
 /// Which column of FedEx's tracking status table a code comes from. The same two letters mean
 /// different things in different columns (`CA` is "Shipment Cancelled" under Movement and
 /// "Carrier" under Possession), so a status lookup searches Movement, then Regulatory, then
@@ -551,6 +764,31 @@ mod tests {
                 (code, description)
             })
             .collect()
+    }
+
+    #[test]
+    fn every_published_surcharge_type_has_a_name() {
+        let Some(csv) = shared("reference/fedex-reference-tables.csv") else {
+            return;
+        };
+        let text = std::fs::read_to_string(csv).unwrap();
+        let published: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("Surcharges,row,"))
+            .filter_map(|l| l.rsplit(',').next())
+            // "DEMAND (Formerly known as PEAK)": the enumeration is the first word.
+            .filter_map(|c| c.split_whitespace().next())
+            .collect();
+        assert!(published.len() > 90, "{} surcharge rows", published.len());
+        let missing: Vec<&&str> = published
+            .iter()
+            .filter(|k| surcharge_name(k).is_none())
+            .collect();
+        assert!(missing.is_empty(), "unnamed FedEx surcharges: {missing:?}");
+        assert_eq!(
+            surcharge_name("RESIDENTIAL_DELIVERY"),
+            Some("Residential delivery surcharge")
+        );
     }
 
     #[test]

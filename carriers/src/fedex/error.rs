@@ -85,7 +85,24 @@ pub(super) fn classify(
     body: &[u8],
 ) -> CarrierError {
     let parsed: Option<wire::ErrorResponse> = serde_json::from_slice(body).ok();
-    let errors = parsed.map(|p| p.errors).unwrap_or_default();
+    let mut errors = parsed.map(|p| p.errors).unwrap_or_default();
+    // Some FedEx gateways answer in a flat shape instead of `errors[]` (the 404 example of
+    // `ship-api.json`: `{"error": "NOT.FOUND.ERROR", "error_detail": "…"}`): the same code,
+    // read into the same table. The token endpoint's OAuth words stay its own case below.
+    if errors.is_empty()
+        && op != Op::Token
+        && (400..500).contains(&status)
+        && let Some(code) = crate::oauth::error_code(body)
+    {
+        let detail = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v.get("error_detail")?.as_str().map(str::to_string));
+        errors.push(wire::ApiError {
+            code: Some(code),
+            message: detail,
+            ..Default::default()
+        });
+    }
     let first_code = errors
         .iter()
         .find_map(|e| e.code.clone())
@@ -162,7 +179,10 @@ pub(super) fn from_errors(
         return protocol(
             status,
             body,
-            "FedEx does not serve this path (check the account's base URL)",
+            format!(
+                "FedEx does not serve this path (check the account's base URL): {}",
+                code_of(Action::Protocol).unwrap_or_default()
+            ),
         );
     }
     CarrierError::Rejected {

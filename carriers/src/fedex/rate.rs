@@ -416,10 +416,15 @@ pub(super) fn price(
         } else {
             ChargeKind::Surcharge
         };
+        // FedEx's own words when it sends them, else our name for its surcharge type.
         let description = s
             .description
             .clone()
-            .or_else(|| s.kind.clone())
+            .filter(|d| !d.trim().is_empty())
+            .or_else(|| {
+                let kind = s.kind.as_deref()?;
+                Some(codes::surcharge_name(kind).map_or_else(|| kind.to_string(), str::to_string))
+            })
             .unwrap_or_else(|| "Surcharge".into());
         breakdown.push(line(kind, s.kind.as_deref(), description, amount));
     }

@@ -106,19 +106,137 @@ pub(super) fn packaging_code(p: Option<crate::model::Packaging>) -> Option<&'sta
     }
 }
 
-/// UPS accessorial codes seen in `ItemizedCharges` whose kind is not "surcharge". The specs
-/// give no code list (`Rating.yaml` says only "Identification code for itemized charge"); 375
-/// is UPS's fuel surcharge code (UPS Rating appendix, *ext*; it is the fuel-sized line in
-/// `samples/rating_responses.json`). Any other code is a `Surcharge` unless UPS's own
-/// description says fuel; the code is kept on every line either way.
-static CHARGE_KINDS: &[(&str, ChargeKind, &str)] = &[("375", ChargeKind::Fuel, "Fuel surcharge")];
+/// UPS accessorial codes as they come in `ItemizedCharges[].Code`, with UPS's meaning. The specs
+/// give no list (`Rating.yaml` says only "Identification code for itemized charge"); the codes
+/// are UPS's "Accessorials" appendix of the Rating and Shipping developer guides (*ext*; the
+/// same list recurs in public UPS integrations), checked against what the samples here carry:
+/// 375 is the fuel-sized line and 190 comes with `SubType` "Extended Area Destination" in
+/// `samples/rating_responses.json`, 376 with `SubType` "Urban" in
+/// `postman/UPS_Rating.postman_collection.json`. Names are ours, in UPS's words. Codes not here
+/// keep UPS's own description, or "UPS charge <code>" when UPS gives none.
+static CHARGES: &[(&str, ChargeKind, &str)] = &[
+    ("100", ChargeKind::Surcharge, "Additional handling"),
+    ("110", ChargeKind::Surcharge, "Collect on delivery"),
+    ("120", ChargeKind::Surcharge, "Delivery confirmation"),
+    (
+        "121",
+        ChargeKind::Surcharge,
+        "Shipment delivery confirmation",
+    ),
+    ("190", ChargeKind::Surcharge, "Extended area surcharge"),
+    ("199", ChargeKind::Surcharge, "Hazardous materials"),
+    ("200", ChargeKind::Surcharge, "Dry ice"),
+    (
+        "201",
+        ChargeKind::Surcharge,
+        "International special commodities: seeds",
+    ),
+    (
+        "202",
+        ChargeKind::Surcharge,
+        "International special commodities: perishables",
+    ),
+    (
+        "203",
+        ChargeKind::Surcharge,
+        "International special commodities: tobacco",
+    ),
+    (
+        "204",
+        ChargeKind::Surcharge,
+        "International special commodities: plants",
+    ),
+    (
+        "205",
+        ChargeKind::Surcharge,
+        "International special commodities: alcoholic beverages",
+    ),
+    (
+        "206",
+        ChargeKind::Surcharge,
+        "International special commodities: biological substances",
+    ),
+    (
+        "207",
+        ChargeKind::Surcharge,
+        "International special commodities: special exceptions",
+    ),
+    ("220", ChargeKind::Surcharge, "Hold for pickup"),
+    ("240", ChargeKind::Surcharge, "Certificate of origin"),
+    ("250", ChargeKind::Surcharge, "Print return label"),
+    ("258", ChargeKind::Surcharge, "Export license verification"),
+    ("260", ChargeKind::Surcharge, "Print and mail return label"),
+    ("270", ChargeKind::Surcharge, "Residential surcharge"),
+    ("280", ChargeKind::Surcharge, "Returns, 1 pickup attempt"),
+    ("290", ChargeKind::Surcharge, "Returns, 3 pickup attempts"),
+    ("300", ChargeKind::Surcharge, "Saturday delivery"),
+    (
+        "310",
+        ChargeKind::Surcharge,
+        "Saturday international processing fee",
+    ),
+    ("350", ChargeKind::Surcharge, "Electronic return label"),
+    (
+        "374",
+        ChargeKind::Surcharge,
+        "UPS prepared export declaration (SED)",
+    ),
+    ("375", ChargeKind::Fuel, "Fuel surcharge"),
+    ("376", ChargeKind::Surcharge, "Delivery area surcharge"),
+    ("377", ChargeKind::Surcharge, "Large package surcharge"),
+    ("378", ChargeKind::Surcharge, "Shipper pays duty and tax"),
+    (
+        "379",
+        ChargeKind::Surcharge,
+        "Shipper pays duty and tax, unpaid",
+    ),
+    ("380", ChargeKind::Surcharge, "Express Plus surcharge"),
+    ("400", ChargeKind::Surcharge, "Declared value (insurance)"),
+    (
+        "401",
+        ChargeKind::Surcharge,
+        "Additional handling (shipment)",
+    ),
+    ("402", ChargeKind::Surcharge, "Shipper release"),
+    ("403", ChargeKind::Surcharge, "Check to shipper"),
+    ("404", ChargeKind::Surcharge, "UPS Proactive Response"),
+    ("405", ChargeKind::Surcharge, "German pickup"),
+    ("406", ChargeKind::Surcharge, "German road tax"),
+    ("407", ChargeKind::Surcharge, "Extended area pickup"),
+    ("410", ChargeKind::Surcharge, "Return of documents"),
+    ("430", ChargeKind::Surcharge, "Peak season surcharge"),
+    (
+        "431",
+        ChargeKind::Surcharge,
+        "Peak season surcharge, large package",
+    ),
+    (
+        "432",
+        ChargeKind::Surcharge,
+        "Peak season surcharge, additional handling",
+    ),
+    // In `samples/rating_responses.json` with `SubType` "Surge_Fee_Commercial"; UPS invoices
+    // bill it as "Surge Fee - Com" / "Surge Fee - Resi"
+    // (`invoices/ups-charge-description-categories.csv`).
+    ("434", ChargeKind::Surcharge, "Surge fee"),
+    (
+        "440",
+        ChargeKind::Surcharge,
+        "Large package surcharge (shipment)",
+    ),
+    ("441", ChargeKind::Surcharge, "Carbon neutral"),
+    ("444", ChargeKind::Surcharge, "Import control"),
+    ("445", ChargeKind::Surcharge, "Commercial invoice removal"),
+    ("452", ChargeKind::Surcharge, "Refrigeration"),
+];
 
-/// The kind and a description for an itemized charge line.
+/// The kind and our name for an itemized charge line, from its code; an unknown code is a
+/// `Surcharge` unless UPS's own description says fuel.
 pub(super) fn charge_kind(
     code: &str,
     description: Option<&str>,
 ) -> (ChargeKind, Option<&'static str>) {
-    if let Some((_, kind, name)) = CHARGE_KINDS.iter().find(|(c, _, _)| *c == code) {
+    if let Some((_, kind, name)) = CHARGES.iter().find(|(c, _, _)| *c == code) {
         return (*kind, Some(name));
     }
     let fuel = description.is_some_and(|d| d.to_ascii_lowercase().contains("fuel"));
@@ -130,6 +248,12 @@ pub(super) fn charge_kind(
         },
         None,
     )
+}
+
+/// The codes [`charge_kind`] names, for the table's own test.
+#[cfg(test)]
+pub(super) fn charge_codes() -> impl Iterator<Item = &'static str> {
+    CHARGES.iter().map(|(c, _, _)| *c)
 }
 
 /// A UPS tracking code table: one section of the Tracking API appendix.

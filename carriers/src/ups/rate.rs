@@ -151,10 +151,11 @@ pub(super) fn parse(
                 .and_then(|a| a.arrival.as_ref())
                 .and_then(|a| a.date.as_deref())
                 .and_then(parse_date);
+            // Each alert keeps UPS's code (`110971: Your invoice may vary…`).
             notes.extend(
                 rs.rated_shipment_alert
                     .iter()
-                    .filter_map(|a| a.description.clone()),
+                    .map(|a| super::track::note(a.code.as_deref(), a.description.as_deref())),
             );
             Ok(Quote {
                 service,
@@ -209,6 +210,27 @@ pub(super) fn check_status(r: &wire::Response) -> Result<(), CarrierError> {
     }
 }
 
+/// A charge line's words: UPS's own description when it gives one, else our name for the code
+/// with UPS's `SubType` beside it ("Delivery area surcharge (Urban)"), else the sub-type alone,
+/// else the bare code.
+fn charge_description(
+    code: &str,
+    name: Option<&str>,
+    description: Option<&str>,
+    sub_type: Option<&str>,
+) -> String {
+    fn given(t: Option<&str>) -> Option<&str> {
+        t.map(str::trim).filter(|t| !t.is_empty())
+    }
+    match (given(description), name, given(sub_type)) {
+        (Some(d), _, _) => d.to_string(),
+        (None, Some(n), Some(s)) => format!("{n} ({s})"),
+        (None, Some(n), None) => n.to_string(),
+        (None, None, Some(s)) => s.to_string(),
+        (None, None, None) => format!("UPS charge {code}"),
+    }
+}
+
 /// Total and breakdown from UPS's charge blocks. Negotiated (account) rates win over published
 /// ones when UPS returns them. The breakdown keeps every line with UPS's code: the base
 /// service charge, each `ItemizedCharges` line (fuel and surcharges), non-zero service
@@ -242,15 +264,16 @@ pub(super) fn charges(
                 currency,
             )?;
             let code = c.code.clone().unwrap_or_default();
-            let text = c.description.as_deref().or(c.sub_type.as_deref());
-            let (kind, name) = codes::charge_kind(&code, text);
+            let (kind, name) =
+                codes::charge_kind(&code, c.description.as_deref().or(c.sub_type.as_deref()));
             Ok(Charge {
                 kind,
-                description: text
-                    .filter(|t| !t.is_empty())
-                    .or(name)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("UPS charge {code}")),
+                description: charge_description(
+                    &code,
+                    name,
+                    c.description.as_deref(),
+                    c.sub_type.as_deref(),
+                ),
                 code: Some(code),
                 amount,
             })

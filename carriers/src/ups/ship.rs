@@ -281,11 +281,12 @@ pub(super) fn parse(
         .clone()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| master.to_string());
+    // Each alert keeps UPS's code (`129001: Additional Handling has automatically been set…`).
     let mut warnings: Vec<String> = resp
         .response
         .alert
         .iter()
-        .filter_map(|a| a.description.clone())
+        .map(|a| super::track::note(a.code.as_deref(), a.description.as_deref()))
         .collect();
     // UPS returns one label per package: every one goes into the document, in package order.
     let labels = results

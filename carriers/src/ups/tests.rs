@@ -650,6 +650,53 @@ fn service_and_packaging_tables_are_well_formed() {
     );
 }
 
+/// Every itemized charge code in UPS's own samples and Postman examples has a name (the
+/// Postman shipping example's placeholder "ItemizedCharges Code" aside), and the table names
+/// each code once: a quote never reads "UPS charge 270".
+#[test]
+fn every_published_itemized_charge_code_is_named_once() {
+    let mut seen = std::collections::HashSet::new();
+    for c in codes::charge_codes() {
+        assert!(seen.insert(c), "charge code {c} twice");
+        assert!(codes::charge_kind(c, None).1.is_some());
+    }
+    assert_eq!(
+        codes::charge_kind("270", None),
+        (ChargeKind::Surcharge, Some("Residential surcharge"))
+    );
+    let Some(dir) = shared_ups() else { return };
+    let mut published = std::collections::BTreeSet::new();
+    for file in [
+        "samples/rating_responses.json",
+        "samples/shipping_response.json",
+        "postman/UPS_Rating.postman_collection.json",
+        "postman/UPS_Shipping.postman_collection.json",
+    ] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        // Postman bodies are JSON inside JSON strings: unescape the quotes first.
+        let text = text.replace("\\\"", "\"");
+        for part in text.split("\"ItemizedCharges\"").skip(1) {
+            let block = &part[..part.find(']').unwrap_or(part.len()).min(part.len())];
+            for code in block.split("\"Code\"").skip(1) {
+                let value: String = code
+                    .trim_start_matches([' ', ':', '"'])
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit())
+                    .collect();
+                if !value.is_empty() {
+                    published.insert(value);
+                }
+            }
+        }
+    }
+    assert!(published.contains("270"), "{published:?}");
+    let unnamed: Vec<_> = published
+        .iter()
+        .filter(|c| codes::charge_kind(c, None).1.is_none())
+        .collect();
+    assert!(unnamed.is_empty(), "unnamed UPS charge codes: {unnamed:?}");
+}
+
 #[test]
 fn every_published_ups_sample_response_parses_with_the_wire_types() {
     let Some(dir) = shared_samples() else { return };

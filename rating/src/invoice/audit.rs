@@ -171,6 +171,17 @@ impl ExpectedCharge {
                         Some("RES") => ChargeCategory::Residential,
                         Some("DAS" | "EDAS" | "RAS") => ChargeCategory::DeliveryArea,
                         Some("AHS" | "OVERSIZE" | "LPS") => ChargeCategory::AdditionalHandling,
+                        // The carriers' own quote codes (see each adapter's `codes.rs`), so a
+                        // quote stored before its line was named still matches the invoice:
+                        // UPS accessorials 270/376/190/100/377, FedEx surcharge types, DHL
+                        // service codes TK (residential) and OO (remote area).
+                        Some("270" | "RESIDENTIAL_DELIVERY" | "TK") => ChargeCategory::Residential,
+                        Some("376" | "190" | "DELIVERY_AREA" | "OUT_OF_DELIVERY_AREA" | "OO") => {
+                            ChargeCategory::DeliveryArea
+                        }
+                        Some("100" | "377" | "ADDITIONAL_HANDLING") => {
+                            ChargeCategory::AdditionalHandling
+                        }
                         _ => match ChargeCategory::from_description(&c.description) {
                             ChargeCategory::Base | ChargeCategory::Fuel => {
                                 ChargeCategory::Surcharge
@@ -925,4 +936,44 @@ fn dims_text(d: Dimensions) -> String {
         d.height().normalize(),
         d.unit()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use shiphub_carriers::model::{Charge, ChargeKind, Currency, Money};
+
+    use super::*;
+
+    fn line(code: &str, description: &str) -> Charge {
+        Charge {
+            kind: ChargeKind::Surcharge,
+            code: Some(code.to_string()),
+            description: description.to_string(),
+            amount: Money::new(Decimal::ONE, Currency::USD),
+        }
+    }
+
+    #[test]
+    fn carrier_surcharge_codes_categorize_without_words() {
+        let got: Vec<ChargeCategory> = ExpectedCharge::from_charges(&[
+            line("270", "UPS charge 270"),
+            line("376", "Urban"),
+            line("DELIVERY_AREA", "DELIVERY_AREA"),
+            line("OO", "DHL service OO"),
+            line("ADDITIONAL_HANDLING", "ADDITIONAL_HANDLING"),
+        ])
+        .into_iter()
+        .map(|e| e.category)
+        .collect();
+        assert_eq!(
+            got,
+            [
+                ChargeCategory::Residential,
+                ChargeCategory::DeliveryArea,
+                ChargeCategory::DeliveryArea,
+                ChargeCategory::DeliveryArea,
+                ChargeCategory::AdditionalHandling,
+            ]
+        );
+    }
 }
