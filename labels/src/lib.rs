@@ -19,3 +19,36 @@ pub use render::graphic::Bitmap;
 pub use render::{LabelError, render, render_with};
 pub use spec::{Gs1Barcode, InvalidGs1, Label, LabelSpec, MatrixCode, predefined_length};
 pub use stock::{Dpi, RenderOptions, Stock};
+
+#[cfg(test)]
+mod tests {
+    /// The library draws documents and nothing else: the print agent, which talks to the hub,
+    /// lives in its own crate (`agent/`), so no runtime, HTTP client or CLI parser comes back
+    /// here. (The carriers crate still brings tokio and reqwest along with its vocabulary.)
+    #[test]
+    fn depends_on_no_runtime_http_or_cli_crate() {
+        let manifest = include_str!("../Cargo.toml");
+        let deps = manifest
+            .split("\n[dependencies]\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n[").next())
+            .expect("a [dependencies] table");
+        let names: Vec<&str> = deps
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter_map(|l| l.split(['.', '=', ' ']).next())
+            .collect();
+        assert!(names.contains(&"printpdf"), "read the table: {names:?}");
+        for banned in [
+            "tokio",
+            "reqwest",
+            "clap",
+            "tracing-subscriber",
+            "url",
+            "rand",
+        ] {
+            assert!(!names.contains(&banned), "labels depends on {banned}");
+        }
+    }
+}

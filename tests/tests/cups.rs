@@ -353,7 +353,7 @@ impl Drop for Agent {
 fn agent_command(hub: &str, token: &str, server: &str, queue: &str, journal: &Path) -> Command {
     let mut cmd = Command::new(common::workspace_binary(
         "shiphub-print-agent",
-        "shiphub-labels",
+        "shiphub-print-agent",
     ));
     cmd.args(["--hub", hub, "--printer", &format!("cups:{queue}")])
         .arg("--journal")

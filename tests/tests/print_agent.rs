@@ -176,7 +176,7 @@ impl Drop for AgentProc {
 fn agent_command(hub: &str, token: &str, printer: &str, journal: &std::path::Path) -> Command {
     let mut cmd = Command::new(common::workspace_binary(
         "shiphub-print-agent",
-        "shiphub-labels",
+        "shiphub-print-agent",
     ));
     cmd.args(["--hub", hub, "--token", token, "--printer", printer])
         .arg("--journal")

@@ -280,7 +280,7 @@ fn readme_printing_section_runs_as_written() {
     let hub = serve(shiphub(dir.path(), &["serve"]));
     let key = hub.bootstrap()["api_key"].as_str().unwrap().to_string();
     // The section says: the agent on the PATH, after the walk-through's first block.
-    let agent = common::workspace_binary("shiphub-print-agent", "shiphub-labels");
+    let agent = common::workspace_binary("shiphub-print-agent", "shiphub-print-agent");
     let path = format!(
         "{}:{}",
         agent.parent().unwrap().display(),
@@ -691,7 +691,7 @@ fn dockerfile_builds_and_runs_what_exists() {
     assert!(shipped.contains(&"shiphub-print-agent".to_string()));
     let binary = |name: &str| match name {
         "shiphub" => common::binary(),
-        "shiphub-print-agent" => common::workspace_binary(name, "shiphub-labels"),
+        "shiphub-print-agent" => common::workspace_binary(name, "shiphub-print-agent"),
         other => panic!("unknown binary {other}"),
     };
     for name in &shipped {
@@ -800,7 +800,7 @@ fn dockerfile_builds_and_runs_what_exists() {
             "-p",
             "shiphub",
             "-p",
-            "shiphub-labels",
+            "shiphub-print-agent",
         ])
         .current_dir(stub.path())
         .env("CARGO_TARGET_DIR", stub.path().join("target"))
@@ -832,7 +832,7 @@ fn readme_gives_the_agent_its_token_through_the_environment() {
     // and it is the variable the agent really reads
     let help = Command::new(common::workspace_binary(
         "shiphub-print-agent",
-        "shiphub-labels",
+        "shiphub-print-agent",
     ))
     .arg("--help")
     .output()
