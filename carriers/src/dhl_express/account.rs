@@ -11,11 +11,10 @@
 //!  "requests_per_second": 5, "burst": 10}                          // optional quota
 //! ```
 
-use std::fmt;
-
 use serde_json::Value;
 use url::Url;
 
+use crate::http::Secret;
 use crate::registry::AccountError;
 
 /// The MyDHL API spec states no request quota (shared README: "None are given in the spec");
@@ -26,22 +25,6 @@ const DEFAULT_BURST: u32 = 10;
 /// The production server of the DHL Shipment Tracking – Unified API
 /// (`unified-tracking/dhl-shipment-tracking-unified-1.4.1.yaml`, `servers`).
 pub(super) const UNIFIED_TRACKING_PRODUCTION: &str = "https://api-eu.dhl.com/track";
-
-/// A credential that must never be printed.
-#[derive(Clone, PartialEq, Eq)]
-pub(super) struct Secret(String);
-
-impl Secret {
-    pub(super) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
 
 /// Unified Shipment Tracking access: a separate DHL developer-portal app with its own key,
 /// on its own host.
@@ -147,7 +130,7 @@ impl Account {
         };
         let unified = match (tracking_key, tracking_base) {
             (Some(key), base) => Some(UnifiedTracking {
-                api_key: Secret(key),
+                api_key: Secret::new(key),
                 base_url: base.unwrap_or_else(|| {
                     UNIFIED_TRACKING_PRODUCTION
                         .parse()
@@ -164,7 +147,7 @@ impl Account {
         };
         Ok(Account {
             api_key: required(api_key, "api_key")?,
-            api_secret: Secret(required(api_secret, "api_secret")?),
+            api_secret: Secret::new(required(api_secret, "api_secret")?),
             account_number: required(account_number, "account_number")?,
             paperless_trade,
             unified,

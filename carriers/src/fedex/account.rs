@@ -11,28 +11,10 @@
 //!  "requests_per_second": 140, "burst": 1400}                // optional quota
 //! ```
 
-use std::fmt;
-
 use serde_json::Value;
 
+use crate::http::Secret;
 use crate::registry::AccountError;
-
-/// A credential that must never be printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// The secret itself, for the token request only.
-    pub(super) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
 
 /// One OAuth client of a FedEx project: the API key is FedEx's `client_id`, the secret key its
 /// `client_secret`.
@@ -158,7 +140,7 @@ impl Account {
         let track = match (track_api_key, track_secret_key) {
             (Some(api_key), Some(secret)) => Some(Credentials {
                 api_key,
-                secret_key: Secret(secret),
+                secret_key: Secret::new(secret),
             }),
             (None, None) => None,
             (Some(_), None) => {
@@ -171,7 +153,7 @@ impl Account {
         Ok(Account {
             main: Credentials {
                 api_key: required(api_key, "api_key")?,
-                secret_key: Secret(required(secret_key, "secret_key")?),
+                secret_key: Secret::new(required(secret_key, "secret_key")?),
             },
             track,
             account_number: required(account_number, "account_number")?,

@@ -19,7 +19,7 @@ use super::wire;
 
 /// The token endpoint under `base`.
 pub(super) fn token_url(base: &Url) -> Url {
-    super::endpoint(base, "oauth/token")
+    crate::http::endpoint(base, "oauth/token")
 }
 
 /// The form body, in the order FedEx documents it.
@@ -66,25 +66,16 @@ pub(super) fn forget(base: &Url, creds: &Credentials) {
 }
 
 async fn fetch(http: &CarrierHttp, base: &Url, creds: &Credentials) -> Result<Token, CarrierError> {
-    let response = http
+    let request = http
         .client
         .post(token_url(base))
-        .timeout(http.timeout)
         .header(reqwest::header::ACCEPT, "application/json")
-        .form(&token_form(creds))
-        .send()
-        .await
-        .map_err(|e| super::transport(Op::Token, &e))?;
-    let status = response.status().as_u16();
-    let retry_after = super::retry_after_of(&response);
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| super::transport(Op::Token, &e))?;
-    if status == 429 {
-        return Err(error::classify(Op::Token, status, retry_after, &body));
+        .form(&token_form(creds));
+    let a = http.send(request, error::carrier(), false).await?;
+    if a.status == 429 {
+        return Err(error::classify(Op::Token, a.status, a.retry_after, &a.body));
     }
-    parse_token(status, &body)
+    parse_token(a.status, &a.body)
 }
 
 #[cfg(test)]

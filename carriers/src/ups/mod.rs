@@ -27,7 +27,6 @@ mod void;
 mod wire;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use reqwest::Method;
@@ -40,7 +39,7 @@ pub use rate::bench_cycle as bench_rate_cycle;
 use crate::carrier::WeightRange;
 use crate::carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits};
 use crate::error::CarrierError;
-use crate::http::CarrierHttp;
+use crate::http::{Answer, CarrierHttp, with_body};
 use crate::model::WeightUnit;
 use crate::model::{
     LabelFormat, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill,
@@ -93,13 +92,6 @@ pub struct Ups {
     http: CarrierHttp,
 }
 
-/// A raw answer: status, `Retry-After`, body.
-struct Answer {
-    status: u16,
-    retry_after: Option<Duration>,
-    body: Vec<u8>,
-}
-
 impl Ups {
     async fn token(&self) -> Result<String, CarrierError> {
         TOKENS
@@ -130,7 +122,6 @@ impl Ups {
             .http
             .client
             .request(method, self.account.url(path))
-            .timeout(self.http.timeout)
             .header("transId", trans_id())
             .header("transactionSrc", "shiphub");
         if !query.is_empty() {
@@ -146,19 +137,9 @@ impl Ups {
         if let Some(body) = json {
             rb = rb.json(body);
         }
-        let resp = rb.send().await.map_err(|e| transport(op, &e))?;
-        let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        let body = resp.bytes().await.map_err(|e| transport(op, &e))?.to_vec();
-        Ok(Answer {
-            status,
-            retry_after,
-            body,
-        })
+        // For a ship call, anything after the request may have left (a timeout, a dropped
+        // connection while reading) means UPS may have bought the label.
+        self.http.send(rb, ENTRY.code.clone(), op == Op::Ship).await
     }
 
     /// An API call with the cached token; on 401 the token is dropped, a new one fetched and
@@ -183,7 +164,7 @@ impl Ups {
                 .send_raw(op, method, path, query, json, Some(&token))
                 .await?;
         }
-        if !(200..300).contains(&answer.status) {
+        if !answer.is_success() {
             return Err(error::classify(
                 op,
                 answer.status,
@@ -199,16 +180,6 @@ impl Ups {
                 }),
             ),
         }
-    }
-}
-
-/// Puts the real status and body on a `Protocol` error raised by a pure `parse`.
-fn with_body(e: CarrierError, answer: &Answer) -> CarrierError {
-    match e {
-        CarrierError::Protocol { message, .. } => {
-            error::protocol(answer.status, &answer.body, message)
-        }
-        other => other,
     }
 }
 
@@ -239,7 +210,7 @@ impl Carrier for Ups {
         let (resp, answer) = self
             .call(Op::Rate, Method::POST, &rate::path(), &[], Some(&body))
             .await?;
-        rate::parse(resp, req).map_err(|e| with_body(e, &answer))
+        rate::parse(resp, req).map_err(|e| with_body(e, &answer.body, error::REDACTED))
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
@@ -248,7 +219,7 @@ impl Carrier for Ups {
         let (resp, answer) = self
             .call(Op::Ship, Method::POST, &ship::path(), &[], Some(&body))
             .await?;
-        ship::parse(resp, req).map_err(|e| with_body(e, &answer))
+        ship::parse(resp, req).map_err(|e| with_body(e, &answer.body, error::REDACTED))
     }
 
     async fn void(&self, waybill: &WaybillRef) -> Result<(), CarrierError> {
@@ -256,7 +227,7 @@ impl Carrier for Ups {
         let (resp, answer) = self
             .call(Op::Void, Method::DELETE, &path, &query, None)
             .await?;
-        void::parse(resp, waybill).map_err(|e| with_body(e, &answer))
+        void::parse(resp, waybill).map_err(|e| with_body(e, &answer.body, error::REDACTED))
     }
 
     async fn track(&self, numbers: &[TrackingNumber]) -> Result<Vec<TrackingResult>, CarrierError> {
@@ -281,9 +252,10 @@ impl Carrier for Ups {
                 .call(Op::Track, Method::GET, &track::path(number), &query, None)
                 .await;
             match called {
-                Ok((resp, answer)) => {
-                    results.push(track::parse(resp, number).map_err(|e| with_body(e, &answer))?)
-                }
+                Ok((resp, answer)) => results.push(
+                    track::parse(resp, number)
+                        .map_err(|e| with_body(e, &answer.body, error::REDACTED))?,
+                ),
                 Err(CarrierError::Rejected { ref errors, .. })
                     if errors.iter().all(|e| {
                         track::NOT_FOUND.contains(&e.carrier_code.as_deref().unwrap_or(""))
@@ -303,32 +275,6 @@ impl Carrier for Ups {
         }
         Ok(results)
     }
-}
-
-/// A transport failure. For a ship call, anything after the request may have left (a timeout,
-/// a dropped connection while reading) means UPS may have bought the label.
-fn transport(op: Op, e: &reqwest::Error) -> CarrierError {
-    let before_sending = e.is_connect() || e.is_builder();
-    CarrierError::Transient {
-        carrier: ENTRY.code.clone(),
-        message: format!("UPS unreachable: {e}"),
-        maybe_processed: op == Op::Ship && !before_sending,
-    }
-}
-
-/// `Retry-After` as seconds or an HTTP date.
-fn parse_retry_after(v: &str) -> Option<Duration> {
-    let v = v.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = time::OffsetDateTime::parse(
-        &v.replace("GMT", "+0000"),
-        &time::format_description::well_known::Rfc2822,
-    )
-    .ok()?;
-    let wait = at - time::OffsetDateTime::now_utc();
-    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
 }
 
 /// UPS's `transId` (at most 32 characters): unique per request, for UPS support.

@@ -13,10 +13,9 @@
 //!  "requests_per_hour": 56, "burst": 4}                              // optional quota
 //! ```
 
-use std::fmt;
-
 use serde_json::Value;
 
+use crate::http::Secret;
 use crate::registry::AccountError;
 
 /// USPS grants new apps about 60 requests per hour. 56 per hour with a burst of 4 never
@@ -25,22 +24,6 @@ use crate::registry::AccountError;
 /// raises quotas on request; the account can then say so.
 pub(super) const DEFAULT_REQUESTS_PER_HOUR: u32 = 56;
 pub(super) const DEFAULT_BURST: u32 = 4;
-
-/// A credential that must never be printed.
-#[derive(Clone, PartialEq, Eq)]
-pub(super) struct Secret(String);
-
-impl Secret {
-    pub(super) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
 
 /// How postage is paid (`payments.yaml` `PaymentAccount`); METER (PC Postage providers only)
 /// and OMAS (federal agencies) are not offered.
@@ -116,7 +99,7 @@ impl Account {
         for (name, value) in fields {
             match name.as_str() {
                 "client_id" => client_id = Some(text(name, value)?),
-                "client_secret" => client_secret = Some(Secret(text(name, value)?)),
+                "client_secret" => client_secret = Some(Secret::new(text(name, value)?)),
                 "crid" => {
                     let lens: Vec<usize> = (2..=18).collect();
                     crid = Some(digits(name, value, &lens, "must be the digits of a CRID")?)
