@@ -9,33 +9,10 @@
 //! body that is not JSON fails here; `parse` decides whether what arrived is enough.
 
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
+pub(super) use crate::http::lenient::Num;
 use crate::http::lenient::{decimal, list, text};
-
-/// A decimal sent where DHL's schema says `number`: whole values as JSON integers, others as
-/// the shortest double that prints back to the same decimal (weights and money we send have at
-/// most three decimals).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Num(pub Decimal);
-
-impl Serialize for Num {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let d = self.0.normalize();
-        if d.fract().is_zero()
-            && let Some(i) = d.to_i64()
-        {
-            return s.serialize_i64(i);
-        }
-        match d.to_f64() {
-            Some(f) => s.serialize_f64(f),
-            None => Err(serde::ser::Error::custom(format!(
-                "{d} does not fit a double"
-            ))),
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Requests

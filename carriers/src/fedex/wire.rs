@@ -9,10 +9,10 @@
 //! needs is decided by that operation's `parse`, which answers `Protocol` when it does not.
 
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+pub(super) use crate::http::lenient::Num;
 use crate::http::lenient::{count, decimal, flag, list, object, text};
 
 // ---------------------------------------------------------------------------------------------
@@ -22,29 +22,6 @@ use crate::http::lenient::{count, decimal, flag, list, object, text};
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(super) struct AccountNumber {
     pub value: String,
-}
-
-/// A decimal sent where FedEx's schema says `number`: whole values as JSON integers, others as
-/// the shortest double that prints back to the same decimal (every amount and weight we send
-/// has at most a few decimals, well inside a double's 15 significant digits).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Num(pub Decimal);
-
-impl Serialize for Num {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let d = self.0.normalize();
-        if d.fract().is_zero()
-            && let Some(i) = d.to_i64()
-        {
-            return s.serialize_i64(i);
-        }
-        match d.to_f64() {
-            Some(f) => s.serialize_f64(f),
-            None => Err(serde::ser::Error::custom(format!(
-                "{d} does not fit a double"
-            ))),
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

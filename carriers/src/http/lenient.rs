@@ -1,12 +1,14 @@
 //! Lenient readers for carrier responses (`#[serde(deserialize_with = "…")]`): carriers write
 //! numbers as strings and strings as numbers, and a field we cannot read reads as absent
-//! rather than failing the whole answer; whether absence matters is the parser's call.
+//! rather than failing the whole answer; whether absence matters is the parser's call. `Num`
+//! is the one writer: a decimal where a schema says `number`.
 
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 fn lenient<'de, D: Deserializer<'de>, T>(
@@ -83,6 +85,29 @@ pub fn list<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Vec<
 /// An object that fits `T`, or absent.
 pub fn object<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
     lenient(d, |v| serde_json::from_value(v).ok())
+}
+
+/// A decimal sent where a carrier's schema says `number`: whole values as JSON integers,
+/// others as the shortest double that prints back to the same decimal (every amount and
+/// weight we send has at most a few decimals, well inside a double's 15 significant digits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Num(pub Decimal);
+
+impl Serialize for Num {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.0.normalize();
+        if d.fract().is_zero()
+            && let Some(i) = d.to_i64()
+        {
+            return s.serialize_i64(i);
+        }
+        match d.to_f64() {
+            Some(f) => s.serialize_f64(f),
+            None => Err(serde::ser::Error::custom(format!(
+                "{d} does not fit a double"
+            ))),
+        }
+    }
 }
 
 #[cfg(test)]

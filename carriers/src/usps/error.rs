@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::carrier::CarrierCode;
-use crate::error::{CarrierError, FieldError, RawBody};
+use crate::error::{CarrierError, FieldError};
 
 use super::wire;
 
@@ -192,7 +192,7 @@ pub(super) const REDACTED: &[&str] = &[
 mod tests {
     use super::*;
 
-    fn redact(body: &[u8]) -> RawBody {
+    fn redact(body: &[u8]) -> crate::error::RawBody {
         crate::http::redact(body, REDACTED)
     }
 

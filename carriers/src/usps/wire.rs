@@ -5,29 +5,10 @@
 //! numbers as text and `null` for absent values: see `contracts/README.md`).
 
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
+pub(super) use crate::http::lenient::Num;
 use crate::http::lenient::{decimal, flag, list, nonblank_text};
-
-/// A decimal written as a JSON number (USPS's schemas say `number`); whole values as integers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Num(pub Decimal);
-
-impl Serialize for Num {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let d = self.0.normalize();
-        if d.scale() == 0
-            && let Some(i) = d.to_i64()
-        {
-            return s.serialize_i64(i);
-        }
-        match d.to_f64() {
-            Some(f) => s.serialize_f64(f),
-            None => Err(serde::ser::Error::custom("decimal out of range")),
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // OAuth and payments
