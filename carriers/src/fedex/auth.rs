@@ -15,7 +15,6 @@ use crate::oauth::{TOKENS, Token};
 
 use super::account::Credentials;
 use super::error::{self, Op};
-use super::wire;
 
 /// The token endpoint under `base`.
 pub(super) fn token_url(base: &Url) -> Url {
@@ -37,16 +36,13 @@ pub(super) fn parse_token(status: u16, body: &[u8]) -> Result<Token, CarrierErro
     if !(200..300).contains(&status) {
         return Err(error::classify(Op::Token, status, None, body));
     }
-    let parsed: wire::TokenResponse = serde_json::from_slice(body)
-        .map_err(|e| error::protocol(status, body, format!("token response: {e}")))?;
-    let access_token = parsed
-        .access_token
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| error::protocol(status, body, "token response without access_token"))?;
-    Ok(Token {
-        access_token,
-        expires_in: Duration::from_secs(parsed.expires_in.unwrap_or(60)),
-    })
+    crate::oauth::read_token(
+        error::carrier(),
+        status,
+        body,
+        error::REDACTED,
+        Duration::from_secs(60),
+    )
 }
 
 /// A bearer token for `creds` on `base`, from the cache or freshly fetched.

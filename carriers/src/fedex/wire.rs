@@ -393,14 +393,6 @@ pub(super) struct Surcharge {
 // ---------------------------------------------------------------------------------------------
 // OAuth token response (authorization-api.json `Response`)
 
-#[derive(Clone, Debug, Deserialize)]
-pub(super) struct TokenResponse {
-    #[serde(default, deserialize_with = "text")]
-    pub access_token: Option<String>,
-    #[serde(default, deserialize_with = "count")]
-    pub expires_in: Option<u64>,
-}
-
 // ---------------------------------------------------------------------------------------------
 // Rate response (rate-api.json `RatcResponseVO`). The `errors` list of every response is
 // read by `mod.rs` through `ErrorResponse` before these types see the body.

@@ -22,15 +22,6 @@ pub(super) struct TokenRequest<'a> {
     pub grant_type: &'static str,
 }
 
-/// The token answer; `expires_in` comes as a string in USPS's examples.
-#[derive(Debug, Deserialize)]
-pub(super) struct TokenResponse {
-    #[serde(default)]
-    pub access_token: Option<String>,
-    #[serde(default, deserialize_with = "nonblank_text")]
-    pub expires_in: Option<String>,
-}
-
 /// `payments.yaml` `Parties`.
 #[derive(Debug, Serialize)]
 pub(super) struct PaymentAuthorizationRequest {
