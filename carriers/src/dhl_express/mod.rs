@@ -13,6 +13,7 @@
 mod account;
 mod codes;
 mod error;
+mod number;
 mod rate;
 mod ship;
 #[cfg(test)]
@@ -79,6 +80,8 @@ pub static ENTRY: CarrierEntry = CarrierEntry {
     ],
     url_settings: &["/tracking_base_url"],
     build,
+    numbers: number::NUMBERS,
+    push: None,
 };
 
 fn build(config: serde_json::Value, http: CarrierHttp) -> Result<Box<dyn Carrier>, AccountError> {

@@ -16,6 +16,7 @@ mod account;
 mod auth;
 mod codes;
 mod error;
+mod number;
 mod rate;
 mod ship;
 #[cfg(test)]
@@ -81,6 +82,8 @@ pub static ENTRY: CarrierEntry = CarrierEntry {
     hosts: &["apis.fedex.com", "apis-sandbox.fedex.com"],
     url_settings: &[],
     build,
+    numbers: number::NUMBERS,
+    push: None,
 };
 
 fn build(config: serde_json::Value, http: CarrierHttp) -> Result<Box<dyn Carrier>, AccountError> {

@@ -17,6 +17,7 @@ mod account;
 mod auth;
 mod codes;
 mod error;
+mod number;
 pub(crate) mod push;
 mod rate;
 mod ship;
@@ -46,7 +47,7 @@ use crate::model::{
     WaybillRef,
 };
 use crate::oauth::TOKENS;
-use crate::registry::{AccountError, CarrierEntry};
+use crate::registry::{AccountError, CarrierEntry, PushIntake};
 use error::Op;
 use rust_decimal::Decimal;
 
@@ -79,6 +80,11 @@ pub static ENTRY: CarrierEntry = CarrierEntry {
     hosts: &["onlinetools.ups.com", "wwwcie.ups.com"],
     url_settings: &[],
     build,
+    numbers: number::NUMBERS,
+    push: Some(PushIntake {
+        verify: push::verify_track_alert,
+        parse: push::parse_track_alert,
+    }),
 };
 
 fn build(config: serde_json::Value, http: CarrierHttp) -> Result<Box<dyn Carrier>, AccountError> {

@@ -83,6 +83,8 @@ pub static ENTRY: CarrierEntry = CarrierEntry {
     hosts: &["apis.usps.com", "apis-tem.usps.com"],
     url_settings: &[],
     build,
+    numbers: impb::NUMBERS,
+    push: None,
 };
 
 fn build(config: serde_json::Value, http: CarrierHttp) -> Result<Box<dyn Carrier>, AccountError> {
