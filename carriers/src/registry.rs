@@ -17,6 +17,43 @@ pub struct AccountError {
     pub message: String,
 }
 
+/// Readers for an account's stored config, with the same answers for every carrier.
+pub mod config {
+    use serde_json::Value;
+
+    use super::AccountError;
+
+    /// `message` about the setting at `field` (a JSON pointer into the credentials).
+    pub fn err(field: &str, message: &str) -> AccountError {
+        AccountError {
+            field: field.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    /// A non-empty string, trimmed.
+    pub fn text(name: &str, v: &Value) -> Result<String, AccountError> {
+        v.as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| err(&format!("/{name}"), "must be a non-empty string"))
+    }
+
+    /// A whole number above zero (quotas, bursts).
+    pub fn count(name: &str, v: &Value) -> Result<u32, AccountError> {
+        v.as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n > 0)
+            .ok_or_else(|| err(&format!("/{name}"), "must be a whole number above zero"))
+    }
+
+    /// A setting that must be given.
+    pub fn required<T>(v: Option<T>, name: &str) -> Result<T, AccountError> {
+        v.ok_or_else(|| err(&format!("/{name}"), "is required"))
+    }
+}
+
 /// How to build one carrier's adapter.
 pub struct CarrierEntry {
     /// Code used in the API and stored on accounts.

@@ -16,6 +16,7 @@ use url::Url;
 
 use crate::http::Secret;
 use crate::registry::AccountError;
+use crate::registry::config::{count, err, required, text};
 
 /// The MyDHL API spec states no request quota (shared README: "None are given in the spec");
 /// 5/s with a burst of 10 is a conservative default an account can raise.
@@ -55,28 +56,11 @@ pub struct Account {
 impl Account {
     /// Parses the stored config; unknown and missing fields are named.
     pub(super) fn from_json(config: &Value) -> Result<Self, AccountError> {
-        let err = |field: &str, message: &str| AccountError {
-            field: field.to_string(),
-            message: message.to_string(),
-        };
         let Value::Object(fields) = config else {
             return Err(err(
                 "",
                 "the DHL Express account config must be a JSON object",
             ));
-        };
-        let text = |name: &str, v: &Value| -> Result<String, AccountError> {
-            v.as_str()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .ok_or_else(|| err(&format!("/{name}"), "must be a non-empty string"))
-        };
-        let count = |name: &str, v: &Value| -> Result<u32, AccountError> {
-            v.as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .filter(|n| *n > 0)
-                .ok_or_else(|| err(&format!("/{name}"), "must be a whole number above zero"))
         };
         let (mut api_key, mut api_secret, mut account_number) = (None, None, None);
         let (mut tracking_key, mut tracking_base) = (None, None);
@@ -125,9 +109,6 @@ impl Account {
                 }
             }
         }
-        let required = |v: Option<String>, name: &str| {
-            v.ok_or_else(|| err(&format!("/{name}"), "is required"))
-        };
         let unified = match (tracking_key, tracking_base) {
             (Some(key), base) => Some(UnifiedTracking {
                 api_key: Secret::new(key),

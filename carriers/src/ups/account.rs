@@ -8,6 +8,7 @@ use url::Url;
 
 use crate::http::Secret;
 use crate::registry::AccountError;
+use crate::registry::config::err;
 
 /// UPS publishes no request quotas in its specs (README: "No numbers are published"); 10/s is
 /// the conservative default the governor applies until the account says otherwise.
@@ -31,10 +32,6 @@ pub struct Account {
 impl Account {
     /// Parses the stored config; `base_url` is the account's, from `CarrierHttp`.
     pub(super) fn from_json(config: &Value, base_url: Option<&Url>) -> Result<Self, AccountError> {
-        let err = |field: &str, message: &str| AccountError {
-            field: field.to_string(),
-            message: message.to_string(),
-        };
         let Value::Object(fields) = config else {
             return Err(err("", "the UPS account config must be a JSON object"));
         };
