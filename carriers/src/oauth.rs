@@ -42,6 +42,9 @@ struct TokenResponse {
     expires_in: Option<u64>,
 }
 
+/// The life of a token whose answer states none (FedEx, USPS).
+pub const ONE_MINUTE: Duration = Duration::from_secs(60);
+
 /// The token in a 2xx token answer for `carrier` (a non-2xx one is the carrier's error table's
 /// to classify). One without `expires_in` lives `fallback`, so a misbehaving host cannot pin a
 /// token forever; one without a token is `Protocol`, its body kept through

@@ -5,13 +5,11 @@
 //! key), never by the secret, and are reused until shortly before expiry. This module fetches
 //! and forgets tokens; it never retries (a 401 on an API call is retried once by `mod.rs`).
 
-use std::time::Duration;
-
 use url::Url;
 
 use crate::error::CarrierError;
 use crate::http::CarrierHttp;
-use crate::oauth::{TOKENS, Token};
+use crate::oauth::{ONE_MINUTE, TOKENS, Token, read_token};
 
 use super::account::Credentials;
 use super::error::{self, Op};
@@ -36,13 +34,7 @@ pub(super) fn parse_token(status: u16, body: &[u8]) -> Result<Token, CarrierErro
     if !(200..300).contains(&status) {
         return Err(error::classify(Op::Token, status, None, body));
     }
-    crate::oauth::read_token(
-        error::carrier(),
-        status,
-        body,
-        error::REDACTED,
-        Duration::from_secs(60),
-    )
+    read_token(error::carrier(), status, body, error::REDACTED, ONE_MINUTE)
 }
 
 /// A bearer token for `creds` on `base`, from the cache or freshly fetched.
@@ -77,6 +69,7 @@ async fn fetch(http: &CarrierHttp, base: &Url, creds: &Credentials) -> Result<To
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn token_answer_is_read_with_its_lifetime() {

@@ -15,7 +15,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::error::CarrierError;
-use crate::oauth::{TOKENS, Token};
+use crate::oauth::{ONE_MINUTE, TOKENS, Token, read_token};
 
 use super::account::{Account, Payment};
 use super::error::{self, Op};
@@ -37,13 +37,7 @@ pub(super) fn parse_token(status: u16, body: &[u8]) -> Result<Token, CarrierErro
     if !(200..300).contains(&status) {
         return Err(error::classify(Op::Token, status, None, body));
     }
-    crate::oauth::read_token(
-        error::carrier(),
-        status,
-        body,
-        error::REDACTED,
-        Duration::from_secs(60),
-    )
+    read_token(error::carrier(), status, body, error::REDACTED, ONE_MINUTE)
 }
 
 /// The payment authorization body: the account pays and owns the label range.
