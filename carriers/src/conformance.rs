@@ -317,6 +317,8 @@ mod liar {
         hosts: &[],
         url_settings: &[],
         build: |_, _| Ok(Box::new(Liar)),
+        numbers: &[],
+        push: None,
     };
 
     struct Liar;

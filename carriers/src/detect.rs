@@ -7,29 +7,16 @@
 //! a typo should be refused before a carrier request is spent on it. Formats without a check
 //! digit (DHL Express `JD` piece IDs) come back as [`Detection::FormatOnly`].
 //!
-//! Algorithms, with where they are published:
-//! - UPS `1Z` + 15 characters + check digit: "modified MOD 10" per UPS (letters to digits,
-//!   odd positions + 2 × even positions, complement to the next multiple of 10), as quoted from
-//!   UPS in answers.google.com/answers/threadview/id/207899.html; letter values and examples
-//!   from jkeen/tracking_number_data `couriers/ups.json`.
-//! - FedEx Express 12 digits: weights 1, 3, 7 from the right over the first 11 digits, sum mod
-//!   11, 10 → 0 (same thread, quoting FedEx; jkeen `couriers/fedex.json` "FedEx Express (12)").
-//! - FedEx Ground 15 digits and `96` 22 digits (check over the last 15), FedEx SmartPost 20
-//!   digits (`92` prepended) and 22 digits: MOD 10 with weights 3, 1 from the right, the IMpb
-//!   rule (jkeen `couriers/fedex.json`; stackoverflow "how to calculate a FedEx SmartPost
-//!   tracking number check digit", which cites FedEx's SmartPost job aid).
-//! - USPS IMpb (Pub 199) and UPU S10: `crate::usps::impb`, which cites its sources.
-//! - DHL Express 10-digit waybill: the first 9 digits mod 7 (jkeen `couriers/dhl.json`
-//!   "DHL Express", `mod7`).
-//! - shiphub's own sandbox (`SB…`, `sandbox/number.rs`) and table-rate (`TR…`,
-//!   `rating/src/table_rate/number.rs`) numbers: Luhn, reimplemented here because this crate
-//!   must not depend on `rating`.
+//! Each carrier declares the formats it issues in its registry entry (`CarrierEntry::numbers`,
+//! with the algorithm and where it is published next to it in the carrier's folder); this
+//! module only asks every entry and ranks the answers. Shared check digits:
+//! `crate::check_digit`.
 
 use serde::Serialize;
 
 use crate::carrier::CarrierCode;
 use crate::model::TrackingNumber;
-use crate::usps::impb;
+use crate::registry::CarrierEntry;
 
 /// How sure a candidate is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -55,168 +42,31 @@ pub struct Candidate {
     pub number: TrackingNumber,
 }
 
-const UPS: CarrierCode = CarrierCode::from_static("ups");
-const FEDEX: CarrierCode = CarrierCode::from_static("fedex");
-const USPS: CarrierCode = CarrierCode::from_static("usps");
-const DHL_EXPRESS: CarrierCode = CarrierCode::from_static("dhl_express");
-const SANDBOX: CarrierCode = CarrierCode::from_static("sandbox");
-const TABLE_RATE: CarrierCode = CarrierCode::from_static("table_rate");
-
-/// The carriers that may have issued `number`, most likely first (check-digit matches before
-/// format-only ones; where two check digits agree, the carrier whose format it primarily is
-/// comes first, e.g. USPS before FedEx SmartPost for `92…`). Empty when nothing matches.
-pub fn detect(number: &TrackingNumber) -> Vec<Candidate> {
+/// The carriers among `entries` that may have issued `number`, most likely first (check-digit
+/// matches before format-only ones; where two check digits agree, the carrier whose format it
+/// primarily is comes first, e.g. USPS before FedEx SmartPost for `92…`). Empty when nothing
+/// matches.
+pub fn detect(entries: &[&CarrierEntry], number: &TrackingNumber) -> Vec<Candidate> {
     let s = number.as_str();
-    let b = s.as_bytes();
-    let digits = |r: &[u8]| r.iter().all(u8::is_ascii_digit);
-    let mut out = Vec::new();
-    let mut push = |carrier: CarrierCode, format, detection, n: &str| {
-        out.push(Candidate {
-            carrier,
-            format,
-            detection,
-            number: n.parse().expect("a slice of a tracking number"),
-        })
-    };
-    let ok = Detection::CheckDigit;
-
-    if let Some(rest) = s.strip_prefix("1Z") {
-        if rest.len() == 16 && ups_ok(rest) {
-            push(UPS, "1Z", ok, s);
-        }
-    } else if let Some(rest) = s.strip_prefix("SB") {
-        // The scenario digit (first after `SB`) is 0..=4 (`sandbox::number::Scenario`).
-        if rest.len() == 16
-            && digits(rest.as_bytes())
-            && rest.as_bytes()[0] <= b'4'
-            && luhn_ok(rest)
-        {
-            push(SANDBOX, "sandbox", ok, s);
-        }
-    } else if let Some(rest) = s.strip_prefix("TR") {
-        if rest.len() == 19 && digits(rest.as_bytes()) && yymmdd_ok(&rest[..6]) && luhn_ok(rest) {
-            push(TABLE_RATE, "table_rate", ok, s);
-        }
-    } else if let Some(rest) = s.strip_prefix("JD") {
-        // Piece IDs (licence plates) as in the MyDHL spec: `JD` + 18 digits, no check digit.
-        if rest.len() == 18 && digits(rest.as_bytes()) {
-            push(DHL_EXPRESS, "piece_id", Detection::FormatOnly, s);
-        }
-    } else if b.len() == 13 {
-        // S10 issued by USPS; other posts' S10 numbers (`…CN`) are not USPS's to track.
-        if s.ends_with("US") && matches!(impb::check(s), Some((impb::Kind::S10, _))) {
-            push(USPS, "S10", ok, s);
-        }
-    } else if digits(b) {
-        match b.len() {
-            10 if mod7_ok(s) => push(DHL_EXPRESS, "waybill", ok, s),
-            12 if fedex_express_ok(s) => push(FEDEX, "Express", ok, s),
-            15 if impb::impb_check_digit_ok(s) => push(FEDEX, "Ground", ok, s),
-            22 if s.starts_with("96") => ground_96(s, &mut push),
-            20 | 22 => postal(s, &mut push),
-            // `420` + ZIP5 or ZIP+4 routing prefix before a 20- or 22-digit number.
-            28 | 30 | 32 | 34 if s.starts_with("420") => {
-                let zip = if b.len() <= 30 { 5 } else { 9 };
-                postal(&s[3 + zip..], &mut push);
-            }
-            _ => {}
-        }
-    }
-    out.sort_by_key(|c| c.detection);
-    out
-}
-
-/// 20- or 22-digit numbers in the IMpb shape: USPS's own, and FedEx SmartPost's (which are
-/// IMpb numbers with the `92` channel identifier left off in the 20-digit form).
-fn postal(n: &str, push: &mut impl FnMut(CarrierCode, &'static str, Detection, &str)) {
-    let ok = Detection::CheckDigit;
-    if let Some((impb::Kind::Impb, _)) = impb::check(n) {
-        push(USPS, "IMpb", ok, n);
-    }
-    let smartpost = match n.len() {
-        20 => impb::impb_check_digit_ok(&format!("92{n}")),
-        _ => n.starts_with("92") && impb::impb_check_digit_ok(n),
-    };
-    if smartpost {
-        push(FEDEX, "SmartPost", ok, n);
-    }
-}
-
-/// `96` is FedEx Ground's application identifier, never a USPS channel one; the check digit
-/// covers the 14-digit serial only.
-fn ground_96(n: &str, push: &mut impl FnMut(CarrierCode, &'static str, Detection, &str)) {
-    if impb::impb_check_digit_ok(&n[7..]) {
-        push(FEDEX, "Ground 96", Detection::CheckDigit, n);
-    }
-}
-
-/// UPS: characters 3–17 (after `1Z`), letters mapped A=2 … H=9, I=0 … (`(ascii - 63) mod
-/// 10`), odd positions once, even positions twice; the check digit completes to a multiple of 10.
-fn ups_ok(rest: &str) -> bool {
-    let b = rest.as_bytes();
-    if !b.iter().all(u8::is_ascii_alphanumeric) || !b[15].is_ascii_digit() {
-        return false;
-    }
-    let sum: u32 = b[..15]
+    let mut out: Vec<(bool, Candidate)> = entries
         .iter()
-        .enumerate()
-        .map(|(i, &c)| {
-            let v = if c.is_ascii_digit() {
-                u32::from(c - b'0')
-            } else {
-                u32::from(c - 63) % 10
-            };
-            if i % 2 == 1 { v * 2 } else { v }
+        .flat_map(|entry| {
+            entry.numbers.iter().filter_map(move |format| {
+                let n = (format.read)(s)?;
+                Some((
+                    format.shared,
+                    Candidate {
+                        carrier: entry.code.clone(),
+                        format: format.name,
+                        detection: format.detection,
+                        number: n.parse().expect("a slice of a tracking number"),
+                    },
+                ))
+            })
         })
-        .sum();
-    (10 - sum % 10) % 10 == u32::from(b[15] - b'0')
-}
-
-/// FedEx Express: weights 1, 3, 7 from the right over 11 digits, sum mod 11, 10 → 0.
-fn fedex_express_ok(s: &str) -> bool {
-    let b = s.as_bytes();
-    let sum: u32 = b[..11]
-        .iter()
-        .rev()
-        .zip([1, 3, 7].into_iter().cycle())
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
-    sum % 11 % 10 == u32::from(b[11] - b'0')
-}
-
-/// DHL Express: the 9-digit serial mod 7 is the 10th digit.
-fn mod7_ok(s: &str) -> bool {
-    s[..9]
-        .parse::<u32>()
-        .is_ok_and(|n| n % 7 == u32::from(s.as_bytes()[9] - b'0'))
-}
-
-/// Luhn over all digits, the last being the check digit.
-fn luhn_ok(s: &str) -> bool {
-    let sum: u32 = s
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, c)| {
-            let d = u32::from(c - b'0');
-            if i % 2 == 1 {
-                let x = d * 2;
-                x / 10 + x % 10
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
-fn yymmdd_ok(s: &str) -> bool {
-    let n = |r: std::ops::Range<usize>| s[r].parse::<u8>().ok();
-    let (Some(y), Some(m), Some(d)) = (n(0..2), n(2..4), n(4..6)) else {
-        return false;
-    };
-    time::Month::try_from(m)
-        .is_ok_and(|m| time::Date::from_calendar_date(2000 + i32::from(y), m, d).is_ok())
+        .collect();
+    out.sort_by_key(|(shared, c)| (c.detection, *shared));
+    out.into_iter().map(|(_, c)| c).collect()
 }
 
 #[cfg(test)]
@@ -224,7 +74,7 @@ mod tests {
     use super::*;
 
     fn found(s: &str) -> Vec<(String, Detection, String)> {
-        detect(&s.parse().unwrap())
+        detect(crate::CARRIERS, &s.parse().unwrap())
             .into_iter()
             .map(|c| {
                 (
@@ -470,23 +320,17 @@ mod tests {
     }
 
     #[test]
-    fn sandbox_and_table_rate_numbers_carry_a_luhn_digit() {
-        // Hand-computed in sandbox/number.rs and rating/src/table_rate/number.rs.
+    fn sandbox_numbers_carry_a_luhn_digit() {
+        // Hand-computed in sandbox/number.rs; table-rate numbers: rating/src/table_rate/number.rs.
         assert_eq!(only("SB0170000000000426"), "sandbox");
-        assert_eq!(only("TR2603140000000042176"), "table_rate");
         for n in [
             "SB0170000000000427",
             "SB0170000000000246",
             "SB017000000000042",
             "SB9170000000000427",
-            "TR2603140000000042177",
-            "TR2603140000000042716",
-            "TR260314000000004216",
         ] {
             assert_eq!(found(n), [], "{n}");
         }
-        // A Luhn-valid table-rate number with month 13: 261314000000004217 + check 5.
-        assert_eq!(found("TR2613140000000042175"), []);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! Depends on no other workspace crate. Adapters translate; they never retry or sleep.
 
 pub mod carrier;
+pub mod check_digit;
 pub mod detect;
 pub mod error;
 pub mod http;
@@ -33,14 +34,6 @@ mod sandbox;
 mod ups;
 mod usps;
 
-/// Carrier tracking pushes (webhooks), parsed into the events polling would have produced.
-pub mod push {
-    /// UPS Track Alert: see the module docs of `parse_track_alert` for how UPS authenticates.
-    pub mod ups {
-        pub use crate::ups::push::{parse_track_alert, verify_track_alert};
-    }
-}
-
 pub use carrier::{
     Capabilities, Capability, Carrier, CarrierCode, CarrierLimits, RequestQuota, ServiceInfo,
     VoidOutcome, WeightRange,
@@ -58,7 +51,8 @@ pub mod bench {
     pub use crate::usps::bench_rate_cycle as usps_rate_cycle;
 }
 
-/// Every carrier this crate ships. Adding a carrier: its folder, `mod x;` above, one line here.
+/// Every carrier this crate ships. Adding a carrier: its folder (whose `ENTRY` declares its
+/// number formats and push intake), `mod x;` above, one line here.
 pub static CARRIERS: &[&CarrierEntry] = &[
     &sandbox::ENTRY,
     &ups::ENTRY,

@@ -8,7 +8,9 @@ use std::future::Future;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::carrier::CarrierCode;
 use crate::error::CarrierError;
+use crate::http;
 
 /// The error code of an OAuth2 token endpoint's refusal (RFC 6749 §5.2:
 /// `{"error": "invalid_client", "error_description": …}`), which UPS, FedEx and USPS send
@@ -29,6 +31,45 @@ pub struct Token {
     pub access_token: String,
     /// `expires_in` from the token response.
     pub expires_in: Duration,
+}
+
+/// A token answer (RFC 6749 §5.1); carriers write `expires_in` as a number or a string.
+#[derive(serde::Deserialize)]
+struct TokenResponse {
+    #[serde(default, deserialize_with = "crate::http::lenient::text")]
+    access_token: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::lenient::count")]
+    expires_in: Option<u64>,
+}
+
+/// The life of a token whose answer states none (FedEx, USPS).
+pub const ONE_MINUTE: Duration = Duration::from_secs(60);
+
+/// The token in a 2xx token answer for `carrier` (a non-2xx one is the carrier's error table's
+/// to classify). One without `expires_in` lives `fallback`, so a misbehaving host cannot pin a
+/// token forever; one without a token is `Protocol`, its body kept through
+/// `http::redact` with `keys`.
+pub fn read_token(
+    carrier: CarrierCode,
+    status: u16,
+    body: &[u8],
+    keys: &[&str],
+    fallback: Duration,
+) -> Result<Token, CarrierError> {
+    let protocol = |m: String| http::protocol(carrier.clone(), status, body, keys, m);
+    let parsed: TokenResponse =
+        serde_json::from_slice(body).map_err(|e| protocol(format!("token response: {e}")))?;
+    let access_token = parsed
+        .access_token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| protocol("token response without access_token".into()))?;
+    Ok(Token {
+        access_token,
+        expires_in: parsed
+            .expires_in
+            .map(Duration::from_secs)
+            .unwrap_or(fallback),
+    })
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

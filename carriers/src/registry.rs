@@ -2,7 +2,10 @@
 //! stored JSON config, so the hub never learns a carrier's credential shape.
 
 use crate::carrier::{Capabilities, Carrier, CarrierCode};
+use crate::detect::Detection;
+use crate::error::CarrierError;
 use crate::http::CarrierHttp;
+use crate::model::PushedEvent;
 
 /// The account config did not fit the carrier's account shape.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -12,6 +15,43 @@ pub struct AccountError {
     pub field: String,
     /// What is wrong.
     pub message: String,
+}
+
+/// Readers for an account's stored config, with the same answers for every carrier.
+pub mod config {
+    use serde_json::Value;
+
+    use super::AccountError;
+
+    /// `message` about the setting at `field` (a JSON pointer into the credentials).
+    pub fn err(field: &str, message: &str) -> AccountError {
+        AccountError {
+            field: field.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    /// A non-empty string, trimmed.
+    pub fn text(name: &str, v: &Value) -> Result<String, AccountError> {
+        v.as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| err(&format!("/{name}"), "must be a non-empty string"))
+    }
+
+    /// A whole number above zero (quotas, bursts).
+    pub fn count(name: &str, v: &Value) -> Result<u32, AccountError> {
+        v.as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n > 0)
+            .ok_or_else(|| err(&format!("/{name}"), "must be a whole number above zero"))
+    }
+
+    /// A setting that must be given.
+    pub fn required<T>(v: Option<T>, name: &str) -> Result<T, AccountError> {
+        v.ok_or_else(|| err(&format!("/{name}"), "is required"))
+    }
 }
 
 /// How to build one carrier's adapter.
@@ -33,6 +73,36 @@ pub struct CarrierEntry {
     pub url_settings: &'static [&'static str],
     /// Builds an adapter from the account's credentials JSON.
     pub build: fn(serde_json::Value, CarrierHttp) -> Result<Box<dyn Carrier>, AccountError>,
+    /// The tracking-number formats the carrier issues, for `detect`.
+    pub numbers: &'static [NumberFormat],
+    /// How the carrier pushes tracking events to us, when it does.
+    pub push: Option<PushIntake>,
+}
+
+/// One tracking-number format a carrier issues.
+#[derive(Debug)]
+pub struct NumberFormat {
+    /// The carrier's name for the format (`1Z`, `Express`, `IMpb`, `SmartPost`…).
+    pub name: &'static str,
+    /// `CheckDigit` when `read` verifies one, `FormatOnly` when the format has none.
+    pub detection: Detection,
+    /// The format is another carrier's that this one also issues (FedEx SmartPost numbers are
+    /// USPS IMpb numbers): on a tie the owner's candidate comes first.
+    pub shared: bool,
+    /// The number to track when `number` is in this format (without any routing prefix).
+    pub read: fn(&str) -> Option<&str>,
+}
+
+/// A carrier's tracking push (webhook): how a delivery is authenticated and read. The hub
+/// owns the endpoint (`/v1/carrier-events/{carrier}/{account}`), the account's push secret
+/// and deduplication.
+#[derive(Clone, Copy, Debug)]
+pub struct PushIntake {
+    /// Whether the request headers carry the credential the carrier sends for an account
+    /// whose push secret is the second argument.
+    pub verify: fn(&reqwest::header::HeaderMap, &str) -> bool,
+    /// The events a delivery body carries.
+    pub parse: fn(&[u8]) -> Result<Vec<PushedEvent>, CarrierError>,
 }
 
 impl std::fmt::Debug for CarrierEntry {

@@ -86,6 +86,8 @@ static SLOW: CarrierEntry = CarrierEntry {
     hosts: &[],
     url_settings: &[],
     build: |_, _| Ok(Box::new(Slow)),
+    numbers: &[],
+    push: None,
 };
 static BADAUTH: CarrierEntry = CarrierEntry {
     code: CarrierCode::from_static("badauth"),
@@ -95,6 +97,8 @@ static BADAUTH: CarrierEntry = CarrierEntry {
     hosts: &[],
     url_settings: &[],
     build: |_, _| Ok(Box::new(BadAuth)),
+    numbers: &[],
+    push: None,
 };
 
 struct App {
@@ -430,6 +434,8 @@ static VOIDABLE: CarrierEntry = CarrierEntry {
     hosts: &[],
     url_settings: &[],
     build: |_, _| Ok(Box::new(Unrecordable::<true>)),
+    numbers: &[],
+    push: None,
 };
 static STUCK: CarrierEntry = CarrierEntry {
     code: CarrierCode::from_static("stuck"),
@@ -439,6 +445,8 @@ static STUCK: CarrierEntry = CarrierEntry {
     hosts: &[],
     url_settings: &[],
     build: |_, _| Ok(Box::new(Unrecordable::<false>)),
+    numbers: &[],
+    push: None,
 };
 
 #[tokio::test]

@@ -120,6 +120,8 @@ static METERED: CarrierEntry = CarrierEntry {
     hosts: &[],
     url_settings: &[],
     build: |_, _| Ok(Box::new(Metered)),
+    numbers: &[],
+    push: None,
 };
 
 // --- a carrier that records who polled what when ---------------------------------------
@@ -160,6 +162,8 @@ static RECORDER: CarrierEntry = CarrierEntry {
     hosts: &[],
     url_settings: &[],
     build: |_, _| Ok(Box::new(Recorder)),
+    numbers: &[],
+    push: None,
 };
 
 // --- set-up ------------------------------------------------------------------------------

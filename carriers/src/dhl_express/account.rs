@@ -11,12 +11,12 @@
 //!  "requests_per_second": 5, "burst": 10}                          // optional quota
 //! ```
 
-use std::fmt;
-
 use serde_json::Value;
 use url::Url;
 
+use crate::http::Secret;
 use crate::registry::AccountError;
+use crate::registry::config::{count, err, required, text};
 
 /// The MyDHL API spec states no request quota (shared README: "None are given in the spec");
 /// 5/s with a burst of 10 is a conservative default an account can raise.
@@ -26,22 +26,6 @@ const DEFAULT_BURST: u32 = 10;
 /// The production server of the DHL Shipment Tracking – Unified API
 /// (`unified-tracking/dhl-shipment-tracking-unified-1.4.1.yaml`, `servers`).
 pub(super) const UNIFIED_TRACKING_PRODUCTION: &str = "https://api-eu.dhl.com/track";
-
-/// A credential that must never be printed.
-#[derive(Clone, PartialEq, Eq)]
-pub(super) struct Secret(String);
-
-impl Secret {
-    pub(super) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
 
 /// Unified Shipment Tracking access: a separate DHL developer-portal app with its own key,
 /// on its own host.
@@ -72,28 +56,11 @@ pub struct Account {
 impl Account {
     /// Parses the stored config; unknown and missing fields are named.
     pub(super) fn from_json(config: &Value) -> Result<Self, AccountError> {
-        let err = |field: &str, message: &str| AccountError {
-            field: field.to_string(),
-            message: message.to_string(),
-        };
         let Value::Object(fields) = config else {
             return Err(err(
                 "",
                 "the DHL Express account config must be a JSON object",
             ));
-        };
-        let text = |name: &str, v: &Value| -> Result<String, AccountError> {
-            v.as_str()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .ok_or_else(|| err(&format!("/{name}"), "must be a non-empty string"))
-        };
-        let count = |name: &str, v: &Value| -> Result<u32, AccountError> {
-            v.as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .filter(|n| *n > 0)
-                .ok_or_else(|| err(&format!("/{name}"), "must be a whole number above zero"))
         };
         let (mut api_key, mut api_secret, mut account_number) = (None, None, None);
         let (mut tracking_key, mut tracking_base) = (None, None);
@@ -142,12 +109,9 @@ impl Account {
                 }
             }
         }
-        let required = |v: Option<String>, name: &str| {
-            v.ok_or_else(|| err(&format!("/{name}"), "is required"))
-        };
         let unified = match (tracking_key, tracking_base) {
             (Some(key), base) => Some(UnifiedTracking {
-                api_key: Secret(key),
+                api_key: Secret::new(key),
                 base_url: base.unwrap_or_else(|| {
                     UNIFIED_TRACKING_PRODUCTION
                         .parse()
@@ -164,7 +128,7 @@ impl Account {
         };
         Ok(Account {
             api_key: required(api_key, "api_key")?,
-            api_secret: Secret(required(api_secret, "api_secret")?),
+            api_secret: Secret::new(required(api_secret, "api_secret")?),
             account_number: required(account_number, "account_number")?,
             paperless_trade,
             unified,

@@ -13,14 +13,13 @@
 mod account;
 mod codes;
 mod error;
+mod number;
 mod rate;
 mod ship;
 #[cfg(test)]
 pub(crate) mod tests;
 mod track;
 mod wire;
-
-use std::time::Duration;
 
 use async_trait::async_trait;
 use reqwest::Method;
@@ -35,7 +34,7 @@ pub use rate::bench_cycle as bench_rate_cycle;
 use crate::carrier::WeightRange;
 use crate::carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits};
 use crate::error::CarrierError;
-use crate::http::CarrierHttp;
+use crate::http::{self, Answer, CarrierHttp, endpoint, with_body};
 use crate::model::WeightUnit;
 use crate::model::{
     LabelFormat, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill,
@@ -81,21 +80,18 @@ pub static ENTRY: CarrierEntry = CarrierEntry {
     ],
     url_settings: &["/tracking_base_url"],
     build,
+    numbers: number::NUMBERS,
+    push: None,
 };
 
 fn build(config: serde_json::Value, http: CarrierHttp) -> Result<Box<dyn Carrier>, AccountError> {
     let account = Account::from_json(&config)?;
-    let base = http
-        .base_url
-        .clone()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
-        .ok_or_else(|| AccountError {
-            field: "/base_url".into(),
-            message: "a DHL Express account needs an http(s) base URL: \
-                      https://express.api.dhl.com/mydhlapi, \
-                      https://express.api.dhl.com/mydhlapi/test or a simulator"
-                .into(),
-        })?;
+    let base = http::require_base_url(
+        &http,
+        "a DHL Express account needs an http(s) base URL: \
+         https://express.api.dhl.com/mydhlapi, \
+         https://express.api.dhl.com/mydhlapi/test or a simulator",
+    )?;
     Ok(Box::new(DhlExpress {
         account,
         http,
@@ -110,66 +106,12 @@ pub struct DhlExpress {
     base: Url,
 }
 
-/// `path` under `base`, keeping the base's path prefix (`/mydhlapi`, `/mydhlapi/test`).
-fn endpoint(base: &Url, path: &str) -> Url {
-    let mut url = base.clone();
-    if let Ok(mut segments) = url.path_segments_mut() {
-        segments.pop_if_empty().extend(path.split('/'));
-    }
-    url
-}
-
-/// A request that failed on the way. Only a connection never made is certain not to have
-/// reached DHL; after a timeout an AWB may exist.
-fn transport(op: Op, e: &reqwest::Error) -> CarrierError {
-    CarrierError::Transient {
-        carrier: error::carrier(),
-        message: if e.is_timeout() {
-            "timed out".into()
-        } else {
-            format!("transport error: {e}")
-        },
-        maybe_processed: op == Op::Ship && !e.is_connect() && !e.is_builder(),
-    }
-}
-
-fn retry_after_of(response: &reqwest::Response) -> Option<Duration> {
-    let value = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?;
-    error::retry_after(value, time::OffsetDateTime::now_utc())
-}
-
 /// A 2xx body as `T`, anything else through the error table.
-fn decode<T: DeserializeOwned>(
-    op: Op,
-    status: u16,
-    retry_after: Option<Duration>,
-    body: &[u8],
-) -> Result<T, CarrierError> {
-    if !(200..300).contains(&status) {
-        return Err(error::classify(op, status, retry_after, body));
+fn decode<T: DeserializeOwned>(op: Op, a: &Answer) -> Result<T, CarrierError> {
+    if !a.is_success() {
+        return Err(error::classify(op, a.status, a.retry_after, &a.body));
     }
-    serde_json::from_slice(body).map_err(|e| error::protocol(status, body, format!("{e}")))
-}
-
-/// A `Protocol` error from a pure `parse` (which has no bytes) completed with the body.
-fn with_body(e: CarrierError, body: &[u8]) -> CarrierError {
-    match e {
-        CarrierError::Protocol {
-            status, message, ..
-        } => error::protocol(status, body, message),
-        other => other,
-    }
-}
-
-/// One answer: status, Retry-After, body.
-struct Answer {
-    status: u16,
-    retry_after: Option<Duration>,
-    body: Vec<u8>,
+    a.json(error::carrier(), error::REDACTED)
 }
 
 impl DhlExpress {
@@ -186,7 +128,6 @@ impl DhlExpress {
             .http
             .client
             .request(method, endpoint(&self.base, path))
-            .timeout(self.http.timeout)
             .basic_auth(
                 &self.account.api_key,
                 Some(self.account.api_secret.expose()),
@@ -199,15 +140,9 @@ impl DhlExpress {
         if let Some(b) = body {
             request = request.json(b);
         }
-        let response = request.send().await.map_err(|e| transport(op, &e))?;
-        let status = response.status().as_u16();
-        let retry_after = retry_after_of(&response);
-        let body = response.bytes().await.map_err(|e| transport(op, &e))?;
-        Ok(Answer {
-            status,
-            retry_after,
-            body: body.to_vec(),
-        })
+        self.http
+            .send(request, error::carrier(), op == Op::Ship)
+            .await
     }
 
     /// The Unified API for a number MyDHL does not know; `not found` when no key is set.
@@ -215,27 +150,18 @@ impl DhlExpress {
         let Some(unified) = &self.account.unified else {
             return Ok(track::not_found(n));
         };
-        let response = self
+        let request = self
             .http
             .client
             .get(endpoint(&unified.base_url, "shipments"))
-            .timeout(self.http.timeout)
             .query(&track::unified_query(n))
             .header("DHL-API-Key", unified.api_key.expose())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| transport(Op::Track, &e))?;
-        let status = response.status().as_u16();
-        let retry_after = retry_after_of(&response);
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport(Op::Track, &e))?;
-        if status == 404 {
+            .header(reqwest::header::ACCEPT, "application/json");
+        let a = self.http.send(request, error::carrier(), false).await?;
+        if a.status == 404 {
             return Ok(track::not_found(n));
         }
-        let resp: wire::UnifiedResponse = decode(Op::Track, status, retry_after, &body)?;
+        let resp: wire::UnifiedResponse = decode(Op::Track, &a)?;
         Ok(track::parse_unified(&resp, n).unwrap_or_else(|| track::not_found(n)))
     }
 }
@@ -267,8 +193,8 @@ impl Carrier for DhlExpress {
         let a = self
             .send(Op::Rate, Method::POST, "rates", &[], Some(&body))
             .await?;
-        let resp = decode(Op::Rate, a.status, a.retry_after, &a.body)?;
-        rate::parse(resp, req).map_err(|e| with_body(e, &a.body))
+        let resp = decode(Op::Rate, &a)?;
+        rate::parse(resp, req).map_err(|e| with_body(e, &a.body, error::REDACTED))
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
@@ -276,8 +202,8 @@ impl Carrier for DhlExpress {
         let a = self
             .send(Op::Ship, Method::POST, "shipments", &[], Some(&body))
             .await?;
-        let resp = decode(Op::Ship, a.status, a.retry_after, &a.body)?;
-        ship::parse(resp, req).map_err(|e| with_body(e, &a.body))
+        let resp = decode(Op::Ship, &a)?;
+        ship::parse(resp, req).map_err(|e| with_body(e, &a.body, error::REDACTED))
     }
 
     /// MyDHL has no shipment cancel: an unused AWB is simply never billed. Saying so, rather
@@ -301,8 +227,7 @@ impl Carrier for DhlExpress {
             // "No data found": not a MyDHL shipment of ours (yet).
             404 => None,
             _ => {
-                let resp: wire::TrackingResponse =
-                    decode(Op::Track, a.status, a.retry_after, &a.body)?;
+                let resp: wire::TrackingResponse = decode(Op::Track, &a)?;
                 track::parse(&resp, n)
             }
         };

@@ -8,35 +8,11 @@
 //! examples send `status` as a string where the published samples send a number), so only a
 //! body that is not JSON fails here; `parse` decides whether what arrived is enough.
 
-use std::str::FromStr;
-
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
-/// A decimal sent where DHL's schema says `number`: whole values as JSON integers, others as
-/// the shortest double that prints back to the same decimal (weights and money we send have at
-/// most three decimals).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Num(pub Decimal);
-
-impl Serialize for Num {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let d = self.0.normalize();
-        if d.fract().is_zero()
-            && let Some(i) = d.to_i64()
-        {
-            return s.serialize_i64(i);
-        }
-        match d.to_f64() {
-            Some(f) => s.serialize_f64(f),
-            None => Err(serde::ser::Error::custom(format!(
-                "{d} does not fit a double"
-            ))),
-        }
-    }
-}
+pub(super) use crate::http::lenient::Num;
+use crate::http::lenient::{decimal, list, text};
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -307,50 +283,6 @@ pub(super) struct ShipmentRequest {
 
 // ---------------------------------------------------------------------------------------------
 // Lenient readers for responses
-
-fn lenient<'de, D: Deserializer<'de>, T>(
-    d: D,
-    f: impl FnOnce(Value) -> Option<T>,
-) -> Result<Option<T>, D::Error> {
-    Ok(f(Value::deserialize(d)?))
-}
-
-/// A JSON number or numeric string as an exact decimal, read from the number's shortest text
-/// (`157.95` is 157.95, not its binary neighbour); anything else reads as absent.
-pub(super) fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    lenient(d, |v| match v {
-        Value::Number(n) => {
-            let s = n.to_string();
-            Decimal::from_str(&s)
-                .or_else(|_| Decimal::from_scientific(&s))
-                .ok()
-        }
-        Value::String(s) => Decimal::from_str(s.trim()).ok(),
-        _ => None,
-    })
-}
-
-/// A string, or a number written as one (DHL's samples send some ids as numbers).
-pub(super) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    lenient(d, |v| match v {
-        Value::String(s) => Some(s),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
-}
-
-/// A list, or absent/garbage as empty.
-fn list<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned>(
-    d: D,
-) -> Result<Vec<T>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Array(items) => items
-            .into_iter()
-            .filter_map(|v| serde_json::from_value(v).ok())
-            .collect(),
-        _ => Vec::new(),
-    })
-}
 
 // ---------------------------------------------------------------------------------------------
 // Responses: rates

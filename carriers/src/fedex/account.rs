@@ -11,28 +11,11 @@
 //!  "requests_per_second": 140, "burst": 1400}                // optional quota
 //! ```
 
-use std::fmt;
-
 use serde_json::Value;
 
+use crate::http::Secret;
 use crate::registry::AccountError;
-
-/// A credential that must never be printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// The secret itself, for the token request only.
-    pub(super) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+use crate::registry::config::{count, err, required, text};
 
 /// One OAuth client of a FedEx project: the API key is FedEx's `client_id`, the secret key its
 /// `client_secret`.
@@ -85,10 +68,6 @@ impl Account {
 
     /// Parses the stored config; unknown and missing fields are named.
     pub fn from_json(config: &Value) -> Result<Self, AccountError> {
-        let err = |field: &str, message: &str| AccountError {
-            field: field.to_string(),
-            message: message.to_string(),
-        };
         let Value::Object(fields) = config else {
             return Err(err("", "the FedEx account config must be a JSON object"));
         };
@@ -101,19 +80,6 @@ impl Account {
         let mut requests_per_second = DEFAULT_REQUESTS_PER_SECOND;
         let mut burst = DEFAULT_BURST;
         let mut requests_per_day = None;
-        let text = |name: &str, v: &Value| -> Result<String, AccountError> {
-            v.as_str()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .ok_or_else(|| err(&format!("/{name}"), "must be a non-empty string"))
-        };
-        let count = |name: &str, v: &Value| -> Result<u32, AccountError> {
-            v.as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .filter(|n| *n > 0)
-                .ok_or_else(|| err(&format!("/{name}"), "must be a whole number above zero"))
-        };
         for (name, value) in fields {
             match name.as_str() {
                 "api_key" => api_key = Some(text(name, value)?),
@@ -152,13 +118,10 @@ impl Account {
                 }
             }
         }
-        let required = |v: Option<String>, name: &str| {
-            v.ok_or_else(|| err(&format!("/{name}"), "is required"))
-        };
         let track = match (track_api_key, track_secret_key) {
             (Some(api_key), Some(secret)) => Some(Credentials {
                 api_key,
-                secret_key: Secret(secret),
+                secret_key: Secret::new(secret),
             }),
             (None, None) => None,
             (Some(_), None) => {
@@ -171,7 +134,7 @@ impl Account {
         Ok(Account {
             main: Credentials {
                 api_key: required(api_key, "api_key")?,
-                secret_key: Secret(required(secret_key, "secret_key")?),
+                secret_key: Secret::new(required(secret_key, "secret_key")?),
             },
             track,
             account_number: required(account_number, "account_number")?,

@@ -5,21 +5,18 @@
 //! key), never by the secret, and are reused until shortly before expiry. This module fetches
 //! and forgets tokens; it never retries (a 401 on an API call is retried once by `mod.rs`).
 
-use std::time::Duration;
-
 use url::Url;
 
 use crate::error::CarrierError;
 use crate::http::CarrierHttp;
-use crate::oauth::{TOKENS, Token};
+use crate::oauth::{ONE_MINUTE, TOKENS, Token, read_token};
 
 use super::account::Credentials;
 use super::error::{self, Op};
-use super::wire;
 
 /// The token endpoint under `base`.
 pub(super) fn token_url(base: &Url) -> Url {
-    super::endpoint(base, "oauth/token")
+    crate::http::endpoint(base, "oauth/token")
 }
 
 /// The form body, in the order FedEx documents it.
@@ -37,16 +34,7 @@ pub(super) fn parse_token(status: u16, body: &[u8]) -> Result<Token, CarrierErro
     if !(200..300).contains(&status) {
         return Err(error::classify(Op::Token, status, None, body));
     }
-    let parsed: wire::TokenResponse = serde_json::from_slice(body)
-        .map_err(|e| error::protocol(status, body, format!("token response: {e}")))?;
-    let access_token = parsed
-        .access_token
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| error::protocol(status, body, "token response without access_token"))?;
-    Ok(Token {
-        access_token,
-        expires_in: Duration::from_secs(parsed.expires_in.unwrap_or(60)),
-    })
+    read_token(error::carrier(), status, body, error::REDACTED, ONE_MINUTE)
 }
 
 /// A bearer token for `creds` on `base`, from the cache or freshly fetched.
@@ -66,30 +54,22 @@ pub(super) fn forget(base: &Url, creds: &Credentials) {
 }
 
 async fn fetch(http: &CarrierHttp, base: &Url, creds: &Credentials) -> Result<Token, CarrierError> {
-    let response = http
+    let request = http
         .client
         .post(token_url(base))
-        .timeout(http.timeout)
         .header(reqwest::header::ACCEPT, "application/json")
-        .form(&token_form(creds))
-        .send()
-        .await
-        .map_err(|e| super::transport(Op::Token, &e))?;
-    let status = response.status().as_u16();
-    let retry_after = super::retry_after_of(&response);
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| super::transport(Op::Token, &e))?;
-    if status == 429 {
-        return Err(error::classify(Op::Token, status, retry_after, &body));
+        .form(&token_form(creds));
+    let a = http.send(request, error::carrier(), false).await?;
+    if a.status == 429 {
+        return Err(error::classify(Op::Token, a.status, a.retry_after, &a.body));
     }
-    parse_token(status, &body)
+    parse_token(a.status, &a.body)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn token_answer_is_read_with_its_lifetime() {

@@ -16,6 +16,7 @@ mod account;
 mod auth;
 mod codes;
 mod error;
+mod number;
 mod rate;
 mod ship;
 #[cfg(test)]
@@ -39,7 +40,7 @@ pub use rate::bench_cycle as bench_rate_cycle;
 use crate::carrier::WeightRange;
 use crate::carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits};
 use crate::error::CarrierError;
-use crate::http::CarrierHttp;
+use crate::http::{self, CarrierHttp, endpoint, with_body};
 use crate::model::WeightUnit;
 use crate::model::{
     LabelFormat, Quote, RateRequest, ShipRequest, TrackQuery, TrackingNumber, TrackingResult,
@@ -81,20 +82,17 @@ pub static ENTRY: CarrierEntry = CarrierEntry {
     hosts: &["apis.fedex.com", "apis-sandbox.fedex.com"],
     url_settings: &[],
     build,
+    numbers: number::NUMBERS,
+    push: None,
 };
 
 fn build(config: serde_json::Value, http: CarrierHttp) -> Result<Box<dyn Carrier>, AccountError> {
     let account = Account::from_json(&config)?;
-    let base = http
-        .base_url
-        .clone()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
-        .ok_or_else(|| AccountError {
-            field: "/base_url".into(),
-            message: "a FedEx account needs an http(s) base URL: https://apis.fedex.com, \
-                      https://apis-sandbox.fedex.com or a simulator"
-                .into(),
-        })?;
+    let base = http::require_base_url(
+        &http,
+        "a FedEx account needs an http(s) base URL: https://apis.fedex.com, \
+         https://apis-sandbox.fedex.com or a simulator",
+    )?;
     Ok(Box::new(FedEx {
         account,
         http,
@@ -107,38 +105,6 @@ pub struct FedEx {
     account: Account,
     http: CarrierHttp,
     base: Url,
-}
-
-/// `path` under `base`, keeping any path prefix the base URL has.
-fn endpoint(base: &Url, path: &str) -> Url {
-    let mut url = base.clone();
-    if let Ok(mut segments) = url.path_segments_mut() {
-        segments.pop_if_empty().extend(path.split('/'));
-    }
-    url
-}
-
-/// A request that failed on the way. Only a connection never made is certain not to have
-/// reached FedEx; after a timeout a shipment may exist.
-fn transport(op: Op, e: &reqwest::Error) -> CarrierError {
-    CarrierError::Transient {
-        carrier: error::carrier(),
-        message: if e.is_timeout() {
-            "timed out".into()
-        } else {
-            format!("transport error: {e}")
-        },
-        maybe_processed: op == Op::Ship && !e.is_connect() && !e.is_builder(),
-    }
-}
-
-fn retry_after_of(response: &reqwest::Response) -> Option<Duration> {
-    let value = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?;
-    error::retry_after(value, time::OffsetDateTime::now_utc())
 }
 
 /// A 2xx body as `T`, or the error it carries ("200 with errors": an `errors` list and no
@@ -165,16 +131,6 @@ fn decode<T: DeserializeOwned>(
     serde_json::from_value(value).map_err(|e| error::protocol(status, body, e.to_string()))
 }
 
-/// A `Protocol` error from a pure `parse` (which has no bytes) completed with the body.
-fn with_body(e: CarrierError, body: &[u8]) -> CarrierError {
-    match e {
-        CarrierError::Protocol {
-            status, message, ..
-        } => error::protocol(status, body, message),
-        other => other,
-    }
-}
-
 impl FedEx {
     /// Sends `body` once with a bearer token; on 401 forgets the token, fetches a new one and
     /// sends once more. Returns the decoded answer and its raw bytes (for `with_body`).
@@ -190,28 +146,25 @@ impl FedEx {
         let mut refreshed = false;
         loop {
             let token = auth::bearer(&self.http, &self.base, creds).await?;
-            let response = self
+            let request = self
                 .http
                 .client
                 .request(method.clone(), url.clone())
-                .timeout(self.http.timeout)
                 .bearer_auth(&token)
                 .header(reqwest::header::ACCEPT, "application/json")
                 .header("X-locale", "en_US")
-                .json(body)
-                .send()
-                .await
-                .map_err(|e| transport(op, &e))?;
-            let status = response.status().as_u16();
-            if status == 401 && !refreshed {
+                .json(body);
+            let a = self
+                .http
+                .send(request, error::carrier(), op == Op::Ship)
+                .await?;
+            if a.status == 401 && !refreshed {
                 auth::forget(&self.base, creds);
                 refreshed = true;
                 continue;
             }
-            let retry_after = retry_after_of(&response);
-            let bytes = response.bytes().await.map_err(|e| transport(op, &e))?;
-            let value = decode(op, status, retry_after, &bytes)?;
-            return Ok((value, bytes.to_vec()));
+            let value = decode(op, a.status, a.retry_after, &a.body)?;
+            return Ok((value, a.body));
         }
     }
 }
@@ -249,7 +202,7 @@ impl Carrier for FedEx {
                 &self.account.main,
             )
             .await?;
-        rate::parse(resp, req).map_err(|e| with_body(e, &raw))
+        rate::parse(resp, req).map_err(|e| with_body(e, &raw, error::REDACTED))
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
@@ -263,7 +216,7 @@ impl Carrier for FedEx {
                 &self.account.main,
             )
             .await?;
-        ship::parse(resp, req).map_err(|e| with_body(e, &raw))
+        ship::parse(resp, req).map_err(|e| with_body(e, &raw, error::REDACTED))
     }
 
     async fn void(&self, waybill: &WaybillRef) -> Result<(), CarrierError> {
@@ -277,7 +230,7 @@ impl Carrier for FedEx {
                 &self.account.main,
             )
             .await?;
-        void::parse(resp).map_err(|e| with_body(e, &raw))
+        void::parse(resp).map_err(|e| with_body(e, &raw, error::REDACTED))
     }
 
     async fn track(&self, numbers: &[TrackingNumber]) -> Result<Vec<TrackingResult>, CarrierError> {
@@ -299,6 +252,6 @@ impl Carrier for FedEx {
                 self.account.track_credentials(),
             )
             .await?;
-        track::parse(resp, numbers).map_err(|e| with_body(e, &raw))
+        track::parse(resp, numbers).map_err(|e| with_body(e, &raw, error::REDACTED))
     }
 }

@@ -8,12 +8,12 @@
 //! response only fails to parse when it is not JSON at all; whether it has what an operation
 //! needs is decided by that operation's `parse`, which answers `Protocol` when it does not.
 
-use std::str::FromStr;
-
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
+
+pub(super) use crate::http::lenient::Num;
+use crate::http::lenient::{count, decimal, flag, list, object, text};
 
 // ---------------------------------------------------------------------------------------------
 // Shared request pieces
@@ -22,29 +22,6 @@ use serde_json::Value;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(super) struct AccountNumber {
     pub value: String,
-}
-
-/// A decimal sent where FedEx's schema says `number`: whole values as JSON integers, others as
-/// the shortest double that prints back to the same decimal (every amount and weight we send
-/// has at most a few decimals, well inside a double's 15 significant digits).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Num(pub Decimal);
-
-impl Serialize for Num {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let d = self.0.normalize();
-        if d.fract().is_zero()
-            && let Some(i) = d.to_i64()
-        {
-            return s.serialize_i64(i);
-        }
-        match d.to_f64() {
-            Some(f) => s.serialize_f64(f),
-            None => Err(serde::ser::Error::custom(format!(
-                "{d} does not fit a double"
-            ))),
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -327,67 +304,6 @@ pub(super) struct TrackingNumberInfo {
 // ---------------------------------------------------------------------------------------------
 // Lenient readers for responses
 
-fn lenient<'de, D: Deserializer<'de>, T>(
-    d: D,
-    f: impl FnOnce(Value) -> Option<T>,
-) -> Result<Option<T>, D::Error> {
-    Ok(f(Value::deserialize(d)?))
-}
-
-/// A JSON number or numeric string as an exact decimal (from the number's shortest text, so
-/// `954.17` is 954.17, not its binary neighbour); anything else reads as absent.
-pub(super) fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    lenient(d, |v| match v {
-        Value::Number(n) => {
-            let s = n.to_string();
-            Decimal::from_str(&s)
-                .or_else(|_| Decimal::from_scientific(&s))
-                .ok()
-        }
-        Value::String(s) => Decimal::from_str(s.trim()).ok(),
-        _ => None,
-    })
-}
-
-/// A string, or a number written as one; anything else reads as absent.
-pub(super) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    lenient(d, |v| match v {
-        Value::String(s) => Some(s),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
-}
-
-pub(super) fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    lenient(d, |v| match v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    })
-}
-
-pub(super) fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    lenient(d, |v| match v {
-        Value::Bool(b) => Some(b),
-        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
-        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
-        _ => None,
-    })
-}
-
-/// A list whose elements that do not fit `T` are dropped; not a list reads as empty.
-fn list<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned>(
-    d: D,
-) -> Result<Vec<T>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Array(items) => items
-            .into_iter()
-            .filter_map(|v| serde_json::from_value(v).ok())
-            .collect(),
-        _ => Vec::new(),
-    })
-}
-
 /// `alerts`: a list of alert objects, or (track sample) one bare string.
 fn alerts<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Alert>, D::Error> {
     Ok(match Value::deserialize(d)? {
@@ -402,12 +318,6 @@ fn alerts<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Alert>, D::Error> {
         }],
         _ => Vec::new(),
     })
-}
-
-fn object<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned>(
-    d: D,
-) -> Result<Option<T>, D::Error> {
-    lenient(d, |v| serde_json::from_value(v).ok())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -482,14 +392,6 @@ pub(super) struct Surcharge {
 
 // ---------------------------------------------------------------------------------------------
 // OAuth token response (authorization-api.json `Response`)
-
-#[derive(Clone, Debug, Deserialize)]
-pub(super) struct TokenResponse {
-    #[serde(default, deserialize_with = "text")]
-    pub access_token: Option<String>,
-    #[serde(default, deserialize_with = "count")]
-    pub expires_in: Option<u64>,
-}
 
 // ---------------------------------------------------------------------------------------------
 // Rate response (rate-api.json `RatcResponseVO`). The `errors` list of every response is

@@ -3,32 +3,16 @@
 //! (as the sandbox does) so that every complaint names its field as a JSON pointer. Owns no
 //! network access and never prints the secret.
 
-use std::fmt;
-
 use serde_json::Value;
 use url::Url;
 
+use crate::http::Secret;
 use crate::registry::AccountError;
+use crate::registry::config::err;
 
 /// UPS publishes no request quotas in its specs (README: "No numbers are published"); 10/s is
 /// the conservative default the governor applies until the account says otherwise.
 pub(super) const DEFAULT_REQUESTS_PER_SECOND: u32 = 10;
-
-/// A client secret that never appears in `Debug` output or logs.
-#[derive(Clone, PartialEq, Eq)]
-pub(super) struct Secret(String);
-
-impl Secret {
-    pub(super) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
 
 /// One UPS shipper account.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,10 +32,6 @@ pub struct Account {
 impl Account {
     /// Parses the stored config; `base_url` is the account's, from `CarrierHttp`.
     pub(super) fn from_json(config: &Value, base_url: Option<&Url>) -> Result<Self, AccountError> {
-        let err = |field: &str, message: &str| AccountError {
-            field: field.to_string(),
-            message: message.to_string(),
-        };
         let Value::Object(fields) = config else {
             return Err(err("", "the UPS account config must be a JSON object"));
         };
@@ -74,7 +54,7 @@ impl Account {
             }
         }
         let client_id = text("client_id")?;
-        let client_secret = Secret(text("client_secret")?);
+        let client_secret = Secret::new(text("client_secret")?);
         let account_number = text("account_number")?.to_ascii_uppercase();
         if account_number.len() != 6 || !account_number.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(err(

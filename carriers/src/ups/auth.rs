@@ -11,9 +11,9 @@ use std::time::Duration;
 use crate::error::CarrierError;
 use crate::oauth::Token;
 
+use super::ENTRY;
 use super::account::Account;
 use super::error::{self, Op};
-use super::wire;
 
 /// The token path, outside `/api`.
 pub(super) const TOKEN_PATH: &str = "/security/v1/oauth/token";
@@ -45,19 +45,11 @@ pub(super) fn parse(
     if !(200..300).contains(&status) {
         return Err(error::classify(Op::Token, status, retry_after, body));
     }
-    let resp: wire::TokenResponse = serde_json::from_slice(body)
-        .map_err(|e| error::protocol(status, body, format!("token response: {e}")))?;
-    let access_token = resp
-        .access_token
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| error::protocol(status, body, "token response without access_token"))?;
-    let expires_in = resp
-        .expires_in
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
-        .unwrap_or(FALLBACK_LIFETIME);
-    Ok(Token {
-        access_token,
-        expires_in,
-    })
+    crate::oauth::read_token(
+        ENTRY.code.clone(),
+        status,
+        body,
+        error::REDACTED,
+        FALLBACK_LIFETIME,
+    )
 }

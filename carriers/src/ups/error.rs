@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::error::{CarrierError, FieldError, RawBody};
+use crate::error::{CarrierError, FieldError};
 
 use super::ENTRY;
 use super::wire;
@@ -166,13 +166,11 @@ pub(super) fn errors_in_success(op: Op, body: &[u8]) -> Option<CarrierError> {
 /// `Protocol` for a body we could not read: the body is kept for diagnosis (`RawBody`
 /// truncates it for `Debug`) with anything that looks like a token redacted.
 pub(super) fn protocol(status: u16, body: &[u8], message: impl Into<String>) -> CarrierError {
-    CarrierError::Protocol {
-        carrier: ENTRY.code.clone(),
-        status,
-        body: RawBody(redact(body)),
-        message: message.into(),
-    }
+    crate::http::protocol(ENTRY.code.clone(), status, body, REDACTED, message)
 }
+
+/// Keys whose string values never stay in a kept body: the OAuth token.
+pub(super) const REDACTED: &[&str] = &["\"access_token\""];
 
 fn error_items(body: &[u8]) -> Vec<wire::ErrorItem> {
     serde_json::from_slice::<wire::ErrorResponse>(body)
@@ -241,22 +239,4 @@ pub(super) fn field_from_message(message: &str) -> String {
         }
         _ => String::new(),
     }
-}
-
-/// Blanks the value of any `access_token` in a body before it is kept.
-fn redact(body: &[u8]) -> Vec<u8> {
-    let text = String::from_utf8_lossy(body);
-    let Some(at) = text.find("\"access_token\"") else {
-        return body.to_vec();
-    };
-    let rest = &text[at + "\"access_token\"".len()..];
-    let Some(open) = rest.find('"').map(|i| i + 1) else {
-        return body.to_vec();
-    };
-    let close = rest[open..]
-        .find('"')
-        .map(|i| open + i)
-        .unwrap_or(rest.len());
-    let start = at + "\"access_token\"".len();
-    format!("{}{}***{}", &text[..start], &rest[..open], &rest[close..]).into_bytes()
 }

@@ -17,6 +17,7 @@ mod account;
 mod auth;
 mod codes;
 mod error;
+mod number;
 pub(crate) mod push;
 mod rate;
 mod ship;
@@ -27,7 +28,6 @@ mod void;
 mod wire;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use reqwest::Method;
@@ -40,14 +40,14 @@ pub use rate::bench_cycle as bench_rate_cycle;
 use crate::carrier::WeightRange;
 use crate::carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits};
 use crate::error::CarrierError;
-use crate::http::CarrierHttp;
+use crate::http::{Answer, CarrierHttp, with_body};
 use crate::model::WeightUnit;
 use crate::model::{
     LabelFormat, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill,
     WaybillRef,
 };
 use crate::oauth::TOKENS;
-use crate::registry::{AccountError, CarrierEntry};
+use crate::registry::{AccountError, CarrierEntry, PushIntake};
 use error::Op;
 use rust_decimal::Decimal;
 
@@ -80,6 +80,11 @@ pub static ENTRY: CarrierEntry = CarrierEntry {
     hosts: &["onlinetools.ups.com", "wwwcie.ups.com"],
     url_settings: &[],
     build,
+    numbers: number::NUMBERS,
+    push: Some(PushIntake {
+        verify: push::verify_track_alert,
+        parse: push::parse_track_alert,
+    }),
 };
 
 fn build(config: serde_json::Value, http: CarrierHttp) -> Result<Box<dyn Carrier>, AccountError> {
@@ -91,13 +96,6 @@ fn build(config: serde_json::Value, http: CarrierHttp) -> Result<Box<dyn Carrier
 pub struct Ups {
     account: Account,
     http: CarrierHttp,
-}
-
-/// A raw answer: status, `Retry-After`, body.
-struct Answer {
-    status: u16,
-    retry_after: Option<Duration>,
-    body: Vec<u8>,
 }
 
 impl Ups {
@@ -130,7 +128,6 @@ impl Ups {
             .http
             .client
             .request(method, self.account.url(path))
-            .timeout(self.http.timeout)
             .header("transId", trans_id())
             .header("transactionSrc", "shiphub");
         if !query.is_empty() {
@@ -146,19 +143,9 @@ impl Ups {
         if let Some(body) = json {
             rb = rb.json(body);
         }
-        let resp = rb.send().await.map_err(|e| transport(op, &e))?;
-        let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        let body = resp.bytes().await.map_err(|e| transport(op, &e))?.to_vec();
-        Ok(Answer {
-            status,
-            retry_after,
-            body,
-        })
+        // For a ship call, anything after the request may have left (a timeout, a dropped
+        // connection while reading) means UPS may have bought the label.
+        self.http.send(rb, ENTRY.code.clone(), op == Op::Ship).await
     }
 
     /// An API call with the cached token; on 401 the token is dropped, a new one fetched and
@@ -183,7 +170,7 @@ impl Ups {
                 .send_raw(op, method, path, query, json, Some(&token))
                 .await?;
         }
-        if !(200..300).contains(&answer.status) {
+        if !answer.is_success() {
             return Err(error::classify(
                 op,
                 answer.status,
@@ -199,16 +186,6 @@ impl Ups {
                 }),
             ),
         }
-    }
-}
-
-/// Puts the real status and body on a `Protocol` error raised by a pure `parse`.
-fn with_body(e: CarrierError, answer: &Answer) -> CarrierError {
-    match e {
-        CarrierError::Protocol { message, .. } => {
-            error::protocol(answer.status, &answer.body, message)
-        }
-        other => other,
     }
 }
 
@@ -239,7 +216,7 @@ impl Carrier for Ups {
         let (resp, answer) = self
             .call(Op::Rate, Method::POST, &rate::path(), &[], Some(&body))
             .await?;
-        rate::parse(resp, req).map_err(|e| with_body(e, &answer))
+        rate::parse(resp, req).map_err(|e| with_body(e, &answer.body, error::REDACTED))
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
@@ -248,7 +225,7 @@ impl Carrier for Ups {
         let (resp, answer) = self
             .call(Op::Ship, Method::POST, &ship::path(), &[], Some(&body))
             .await?;
-        ship::parse(resp, req).map_err(|e| with_body(e, &answer))
+        ship::parse(resp, req).map_err(|e| with_body(e, &answer.body, error::REDACTED))
     }
 
     async fn void(&self, waybill: &WaybillRef) -> Result<(), CarrierError> {
@@ -256,7 +233,7 @@ impl Carrier for Ups {
         let (resp, answer) = self
             .call(Op::Void, Method::DELETE, &path, &query, None)
             .await?;
-        void::parse(resp, waybill).map_err(|e| with_body(e, &answer))
+        void::parse(resp, waybill).map_err(|e| with_body(e, &answer.body, error::REDACTED))
     }
 
     async fn track(&self, numbers: &[TrackingNumber]) -> Result<Vec<TrackingResult>, CarrierError> {
@@ -281,9 +258,10 @@ impl Carrier for Ups {
                 .call(Op::Track, Method::GET, &track::path(number), &query, None)
                 .await;
             match called {
-                Ok((resp, answer)) => {
-                    results.push(track::parse(resp, number).map_err(|e| with_body(e, &answer))?)
-                }
+                Ok((resp, answer)) => results.push(
+                    track::parse(resp, number)
+                        .map_err(|e| with_body(e, &answer.body, error::REDACTED))?,
+                ),
                 Err(CarrierError::Rejected { ref errors, .. })
                     if errors.iter().all(|e| {
                         track::NOT_FOUND.contains(&e.carrier_code.as_deref().unwrap_or(""))
@@ -303,32 +281,6 @@ impl Carrier for Ups {
         }
         Ok(results)
     }
-}
-
-/// A transport failure. For a ship call, anything after the request may have left (a timeout,
-/// a dropped connection while reading) means UPS may have bought the label.
-fn transport(op: Op, e: &reqwest::Error) -> CarrierError {
-    let before_sending = e.is_connect() || e.is_builder();
-    CarrierError::Transient {
-        carrier: ENTRY.code.clone(),
-        message: format!("UPS unreachable: {e}"),
-        maybe_processed: op == Op::Ship && !before_sending,
-    }
-}
-
-/// `Retry-After` as seconds or an HTTP date.
-fn parse_retry_after(v: &str) -> Option<Duration> {
-    let v = v.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = time::OffsetDateTime::parse(
-        &v.replace("GMT", "+0000"),
-        &time::format_description::well_known::Rfc2822,
-    )
-    .ok()?;
-    let wait = at - time::OffsetDateTime::now_utc();
-    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
 }
 
 /// UPS's `transId` (at most 32 characters): unique per request, for UPS support.

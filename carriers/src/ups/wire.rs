@@ -33,13 +33,6 @@ where
 
 // ---------------------------------------------------------------- OAuth
 
-/// `tokenSuccessResponse`; `expires_in` is a string of seconds.
-#[derive(Debug, Deserialize)]
-pub(super) struct TokenResponse {
-    pub(super) access_token: Option<String>,
-    pub(super) expires_in: Option<String>,
-}
-
 /// `ErrorResponse` / `tokenErrorResponse`: `{"response":{"errors":[{"code","message"}]}}`.
 #[derive(Debug, Deserialize)]
 pub(super) struct ErrorResponse {

@@ -13,11 +13,11 @@
 //!  "requests_per_hour": 56, "burst": 4}                              // optional quota
 //! ```
 
-use std::fmt;
-
 use serde_json::Value;
 
+use crate::http::Secret;
 use crate::registry::AccountError;
+use crate::registry::config::{count, err, required, text};
 
 /// USPS grants new apps about 60 requests per hour. 56 per hour with a burst of 4 never
 /// sends more than 60 in any 60-minute window (a GCRA limiter allows at most
@@ -25,22 +25,6 @@ use crate::registry::AccountError;
 /// raises quotas on request; the account can then say so.
 pub(super) const DEFAULT_REQUESTS_PER_HOUR: u32 = 56;
 pub(super) const DEFAULT_BURST: u32 = 4;
-
-/// A credential that must never be printed.
-#[derive(Clone, PartialEq, Eq)]
-pub(super) struct Secret(String);
-
-impl Secret {
-    pub(super) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
 
 /// How postage is paid (`payments.yaml` `PaymentAccount`); METER (PC Postage providers only)
 /// and OMAS (federal agencies) are not offered.
@@ -77,19 +61,8 @@ const PRICE_TYPES: [&str; 3] = ["RETAIL", "COMMERCIAL", "CONTRACT"];
 impl Account {
     /// Parses the stored config; unknown, missing and malformed fields are named.
     pub(super) fn from_json(config: &Value) -> Result<Self, AccountError> {
-        let err = |field: &str, message: &str| AccountError {
-            field: field.to_string(),
-            message: message.to_string(),
-        };
         let Value::Object(fields) = config else {
             return Err(err("", "the USPS account config must be a JSON object"));
-        };
-        let text = |name: &str, v: &Value| -> Result<String, AccountError> {
-            v.as_str()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .ok_or_else(|| err(&format!("/{name}"), "must be a non-empty string"))
         };
         let digits = |name: &str, v: &Value, lens: &[usize], what: &str| {
             let s = text(name, v)?;
@@ -98,12 +71,6 @@ impl Account {
             } else {
                 Err(err(&format!("/{name}"), what))
             }
-        };
-        let count = |name: &str, v: &Value| -> Result<u32, AccountError> {
-            v.as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .filter(|n| *n > 0)
-                .ok_or_else(|| err(&format!("/{name}"), "must be a whole number above zero"))
         };
         let (mut client_id, mut client_secret, mut crid, mut mid, mut manifest_mid) =
             (None, None, None, None, None);
@@ -116,7 +83,7 @@ impl Account {
         for (name, value) in fields {
             match name.as_str() {
                 "client_id" => client_id = Some(text(name, value)?),
-                "client_secret" => client_secret = Some(Secret(text(name, value)?)),
+                "client_secret" => client_secret = Some(Secret::new(text(name, value)?)),
                 "crid" => {
                     let lens: Vec<usize> = (2..=18).collect();
                     crid = Some(digits(name, value, &lens, "must be the digits of a CRID")?)
@@ -153,9 +120,6 @@ impl Account {
                 }
             }
         }
-        let required = |v: Option<String>, name: &str| {
-            v.ok_or_else(|| err(&format!("/{name}"), "is required"))
-        };
         let payment = match account_type.unwrap_or("EPS") {
             "PERMIT" => Payment::Permit {
                 number: required(permit_number, "permit_number")?,

@@ -15,7 +15,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::error::CarrierError;
-use crate::oauth::{TOKENS, Token};
+use crate::oauth::{ONE_MINUTE, TOKENS, Token, read_token};
 
 use super::account::{Account, Payment};
 use super::error::{self, Op};
@@ -37,20 +37,7 @@ pub(super) fn parse_token(status: u16, body: &[u8]) -> Result<Token, CarrierErro
     if !(200..300).contains(&status) {
         return Err(error::classify(Op::Token, status, None, body));
     }
-    let parsed: wire::TokenResponse = serde_json::from_slice(body)
-        .map_err(|e| error::protocol(status, body, format!("token response: {e}")))?;
-    let access_token = parsed
-        .access_token
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| error::protocol(status, body, "token response without access_token"))?;
-    let secs = parsed
-        .expires_in
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .unwrap_or(60);
-    Ok(Token {
-        access_token,
-        expires_in: Duration::from_secs(secs),
-    })
+    read_token(error::carrier(), status, body, error::REDACTED, ONE_MINUTE)
 }
 
 /// The payment authorization body: the account pays and owns the label range.

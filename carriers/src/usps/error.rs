@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::carrier::CarrierCode;
-use crate::error::{CarrierError, FieldError, RawBody};
+use crate::error::{CarrierError, FieldError};
 
 use super::wire;
 
@@ -177,62 +177,24 @@ fn transient(maybe_processed: bool, status: u16, code: Option<&str>) -> CarrierE
 
 /// A response we could not read, with its body kept redacted and truncated.
 pub(super) fn protocol(status: u16, body: &[u8], message: impl Into<String>) -> CarrierError {
-    CarrierError::Protocol {
-        carrier: carrier(),
-        status,
-        body: redact(body),
-        message: message.into(),
-    }
+    crate::http::protocol(carrier(), status, body, REDACTED, message)
 }
 
-/// Bodies kept for diagnosis stop at 8 KiB and never carry a token or a label: the string
-/// value of `access_token`, `paymentAuthorizationToken`, `labelImage` and `receiptImage` is
-/// blanked.
-pub(super) fn redact(body: &[u8]) -> RawBody {
-    const KEEP: usize = 8 * 1024;
-    let mut text = String::from_utf8_lossy(&body[..body.len().min(KEEP)]).into_owned();
-    for key in [
-        "\"access_token\"",
-        "\"paymentAuthorizationToken\"",
-        "\"labelImage\"",
-        "\"receiptImage\"",
-    ] {
-        let mut from = 0;
-        while let Some(at) = text[from..].find(key).map(|i| i + from) {
-            let after = at + key.len();
-            let rest = &text[after..];
-            let Some(open) = rest
-                .find('"')
-                .filter(|i| rest[..*i].trim().trim_start_matches(':').trim().is_empty())
-            else {
-                from = after;
-                continue;
-            };
-            let start = after + open + 1;
-            let end = text[start..]
-                .find('"')
-                .map(|i| start + i)
-                .unwrap_or(text.len());
-            text.replace_range(start..end, "***");
-            from = start + 3;
-        }
-    }
-    RawBody(text.into_bytes())
-}
-
-/// Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3), relative to `now`.
-pub(super) fn retry_after(value: &str, now: time::OffsetDateTime) -> Option<Duration> {
-    let v = value.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()?;
-    Some((at - now).try_into().unwrap_or(Duration::ZERO))
-}
+/// Keys whose string values never stay in a kept body: tokens and label/receipt images.
+pub(super) const REDACTED: &[&str] = &[
+    "\"access_token\"",
+    "\"paymentAuthorizationToken\"",
+    "\"labelImage\"",
+    "\"receiptImage\"",
+];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn redact(body: &[u8]) -> crate::error::RawBody {
+        crate::http::redact(body, REDACTED)
+    }
 
     #[test]
     fn redaction_blanks_tokens_and_label_images() {
@@ -267,16 +229,5 @@ mod tests {
             field_for(Op::Rate, Some("length, height, width ,mailClass")),
             ""
         );
-    }
-
-    #[test]
-    fn retry_after_in_seconds_or_http_date() {
-        let now = time::macros::datetime!(2015-10-21 07:28:00 UTC);
-        assert_eq!(retry_after("30", now), Some(Duration::from_secs(30)));
-        assert_eq!(
-            retry_after("Wed, 21 Oct 2015 07:29:00 GMT", now),
-            Some(Duration::from_secs(60))
-        );
-        assert_eq!(retry_after("soon", now), None);
     }
 }

@@ -8,6 +8,42 @@
 //! A label answer whose number fails its check is a `Protocol` error (a garbled answer), never
 //! a waybill; tracking a number that fails is refused before a request is spent on it.
 
+use crate::check_digit::without_routing_prefix;
+use crate::detect::Detection;
+use crate::registry::NumberFormat;
+
+/// The formats USPS issues (`ENTRY.numbers`).
+pub(super) static NUMBERS: &[NumberFormat] = &[
+    NumberFormat {
+        name: "S10",
+        detection: Detection::CheckDigit,
+        shared: false,
+        read: s10,
+    },
+    NumberFormat {
+        name: "IMpb",
+        detection: Detection::CheckDigit,
+        shared: false,
+        read: impb,
+    },
+];
+
+/// S10 issued by USPS; other posts' S10 numbers (`…CN`) are not USPS's to track.
+fn s10(s: &str) -> Option<&str> {
+    (s.len() == 13 && s.ends_with("US") && matches!(check(s), Some((Kind::S10, _)))).then_some(s)
+}
+
+/// 20 or 22 digits, or either behind a `420`+ZIP routing prefix. A bare 22-digit number
+/// starting `96` is FedEx Ground's (application identifier 96), never a USPS channel.
+fn impb(s: &str) -> Option<&str> {
+    let n = match without_routing_prefix(s) {
+        Some(n) => n,
+        None if s.len() == 22 && s.starts_with("96") => return None,
+        None => s,
+    };
+    matches!(check(n), Some((Kind::Impb, _))).then_some(n)
+}
+
 /// What kind of USPS number this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -34,17 +70,7 @@ pub(crate) fn check(number: &str) -> Option<(Kind, &str)> {
 }
 
 pub(crate) fn impb_check_digit_ok(digits: &str) -> bool {
-    let d: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
-    let Some((&check, body)) = d.split_last() else {
-        return false;
-    };
-    let sum: u32 = body
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, x)| if i % 2 == 0 { x * 3 } else { *x })
-        .sum();
-    (10 - sum % 10) % 10 == check
+    crate::check_digit::mod10_31_ok(digits)
 }
 
 fn s10_ok(n: &str) -> bool {

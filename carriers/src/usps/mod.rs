@@ -27,8 +27,6 @@ mod track;
 mod void;
 mod wire;
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use reqwest::Method;
 use serde::Serialize;
@@ -44,7 +42,7 @@ use crate::carrier::{
     Capabilities, Capability, Carrier, CarrierCode, CarrierLimits, RequestQuota, VoidOutcome,
 };
 use crate::error::CarrierError;
-use crate::http::CarrierHttp;
+use crate::http::{self, Answer, CarrierHttp, endpoint, with_body};
 use crate::model::WeightUnit;
 use crate::model::{
     LabelFormat, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill,
@@ -85,20 +83,17 @@ pub static ENTRY: CarrierEntry = CarrierEntry {
     hosts: &["apis.usps.com", "apis-tem.usps.com"],
     url_settings: &[],
     build,
+    numbers: impb::NUMBERS,
+    push: None,
 };
 
 fn build(config: serde_json::Value, http: CarrierHttp) -> Result<Box<dyn Carrier>, AccountError> {
     let account = Account::from_json(&config)?;
-    let base = http
-        .base_url
-        .clone()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
-        .ok_or_else(|| AccountError {
-            field: "/base_url".into(),
-            message: "a USPS account needs an http(s) base URL: https://apis.usps.com, \
-                      https://apis-tem.usps.com or a simulator"
-                .into(),
-        })?;
+    let base = http::require_base_url(
+        &http,
+        "a USPS account needs an http(s) base URL: https://apis.usps.com, \
+         https://apis-tem.usps.com or a simulator",
+    )?;
     Ok(Box::new(Usps {
         account,
         http,
@@ -113,57 +108,12 @@ pub struct Usps {
     base: Url,
 }
 
-/// `path` under `base`, keeping any path prefix the base URL has.
-fn endpoint(base: &Url, path: &str) -> Url {
-    let mut url = base.clone();
-    if let Ok(mut segments) = url.path_segments_mut() {
-        segments.pop_if_empty().extend(path.split('/'));
-    }
-    url
-}
-
-/// A request that failed on the way. Only a connection never made is certain not to have
-/// reached USPS; after a timeout a label may exist.
-fn transport(op: Op, e: &reqwest::Error) -> CarrierError {
-    CarrierError::Transient {
-        carrier: error::carrier(),
-        message: if e.is_timeout() {
-            "timed out".into()
-        } else {
-            format!("transport error: {e}")
-        },
-        maybe_processed: op == Op::Ship && !e.is_connect() && !e.is_builder(),
-    }
-}
-
 /// A 2xx body as `T`, anything else through the error table.
-fn decode<T: DeserializeOwned>(
-    op: Op,
-    status: u16,
-    retry_after: Option<Duration>,
-    body: &[u8],
-) -> Result<T, CarrierError> {
-    if !(200..300).contains(&status) {
-        return Err(error::classify(op, status, retry_after, body));
+fn decode<T: DeserializeOwned>(op: Op, a: &Answer) -> Result<T, CarrierError> {
+    if !a.is_success() {
+        return Err(error::classify(op, a.status, a.retry_after, &a.body));
     }
-    serde_json::from_slice(body).map_err(|e| error::protocol(status, body, format!("{e}")))
-}
-
-/// A `Protocol` error from a pure `parse` (which has no bytes) completed with the body.
-fn with_body(e: CarrierError, body: &[u8]) -> CarrierError {
-    match e {
-        CarrierError::Protocol {
-            status, message, ..
-        } => error::protocol(status, body, message),
-        other => other,
-    }
-}
-
-/// One answer: status, Retry-After, body.
-struct Answer {
-    status: u16,
-    retry_after: Option<Duration>,
-    body: Vec<u8>,
+    a.json(error::carrier(), error::REDACTED)
 }
 
 /// The label answer as one JSON document with the base64 image inside
@@ -186,11 +136,7 @@ impl Usps {
         if !query.is_empty() {
             url.set_query(Some(query));
         }
-        let mut request = self
-            .http
-            .client
-            .request(method, url)
-            .timeout(self.http.timeout);
+        let mut request = self.http.client.request(method, url);
         if let Some(token) = bearer {
             request = request.bearer_auth(token);
         }
@@ -203,19 +149,9 @@ impl Usps {
         if let Some(b) = body {
             request = request.json(b);
         }
-        let response = request.send().await.map_err(|e| transport(op, &e))?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| error::retry_after(v, time::OffsetDateTime::now_utc()));
-        let body = response.bytes().await.map_err(|e| transport(op, &e))?;
-        Ok(Answer {
-            status,
-            retry_after,
-            body: body.to_vec(),
-        })
+        self.http
+            .send(request, error::carrier(), op == Op::Ship)
+            .await
     }
 
     /// Sends with the bearer token (and the payment token when `pay`); on 401 forgets both
@@ -294,8 +230,8 @@ impl Carrier for Usps {
                 Some(&body),
             )
             .await?;
-        let resp = decode(Op::Rate, a.status, a.retry_after, &a.body)?;
-        rate::parse(resp, req).map_err(|e| with_body(e, &a.body))
+        let resp = decode(Op::Rate, &a)?;
+        rate::parse(resp, req).map_err(|e| with_body(e, &a.body, error::REDACTED))
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
@@ -308,8 +244,8 @@ impl Carrier for Usps {
         let a = self
             .call(Op::Ship, Method::POST, path, true, LABELS_JSON, Some(&body))
             .await?;
-        let resp = decode(Op::Ship, a.status, a.retry_after, &a.body)?;
-        ship::parse(resp, req).map_err(|e| with_body(e, &a.body))
+        let resp = decode(Op::Ship, &a)?;
+        ship::parse(resp, req).map_err(|e| with_body(e, &a.body, error::REDACTED))
     }
 
     async fn void(&self, waybill: &WaybillRef) -> Result<(), CarrierError> {
@@ -329,9 +265,9 @@ impl Carrier for Usps {
                 None,
             )
             .await?;
-        let resp = decode(Op::Void, a.status, a.retry_after, &a.body)?;
+        let resp = decode(Op::Void, &a)?;
         Ok(
-            match void::parse(resp).map_err(|e| with_body(e, &a.body))? {
+            match void::parse(resp).map_err(|e| with_body(e, &a.body, error::REDACTED))? {
                 None => VoidOutcome::Voided,
                 Some(dispute) => VoidOutcome::Requested {
                     detail: format!(
@@ -358,9 +294,9 @@ impl Carrier for Usps {
         if a.status == 404 || (a.status == 400 && not_found_codes(&a.body)) {
             return Ok(vec![track::not_found(n)]);
         }
-        let resp: wire::TrackingDetails = decode(Op::Track, a.status, a.retry_after, &a.body)?;
+        let resp: wire::TrackingDetails = decode(Op::Track, &a)?;
         Ok(vec![
-            track::parse(&resp, n).map_err(|e| with_body(e, &a.body))?,
+            track::parse(&resp, n).map_err(|e| with_body(e, &a.body, error::REDACTED))?,
         ])
     }
 }

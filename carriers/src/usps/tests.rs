@@ -458,7 +458,15 @@ fn error_fixtures_classify_as_expected() {
         let status = case["status"].as_u64().unwrap() as u16;
         let retry_after = case["retry_after_secs"].as_u64().map(Duration::from_secs);
         let body = serde_json::to_vec(&case["body"]).unwrap();
-        let e = decode::<wire::OptionsResponse>(op, status, retry_after, &body).unwrap_err();
+        let e = decode::<wire::OptionsResponse>(
+            op,
+            &Answer {
+                status,
+                retry_after,
+                body: body.to_vec(),
+            },
+        )
+        .unwrap_err();
         let expected = &case["expected"];
         assert_eq!(
             e.kind(),
@@ -501,15 +509,37 @@ fn error_fixtures_classify_as_expected() {
 fn malformed_or_truncated_bodies_are_protocol_never_a_panic() {
     let full = serde_json::to_vec(&load("rate/us_domestic.wire_response")).unwrap();
     for cut in [0, 1, 10, full.len() / 2, full.len() - 1] {
-        let e = decode::<wire::OptionsResponse>(Op::Rate, 200, None, &full[..cut]).unwrap_err();
+        let e = decode::<wire::OptionsResponse>(
+            Op::Rate,
+            &Answer {
+                status: 200,
+                retry_after: None,
+                body: full[..cut].to_vec(),
+            },
+        )
+        .unwrap_err();
         assert!(
             matches!(e, CarrierError::Protocol { status: 200, .. }),
             "cut at {cut}: {e:?}"
         );
     }
     for garbage in [&b"<html>502</html>"[..], b"null", b"[]", b"\xff\xfe"] {
-        let _ = decode::<wire::LabelResponse>(Op::Ship, 200, None, garbage);
-        let _ = decode::<wire::LabelResponse>(Op::Ship, 400, None, garbage);
+        let _ = decode::<wire::LabelResponse>(
+            Op::Ship,
+            &Answer {
+                status: 200,
+                retry_after: None,
+                body: garbage.to_vec(),
+            },
+        );
+        let _ = decode::<wire::LabelResponse>(
+            Op::Ship,
+            &Answer {
+                status: 400,
+                retry_after: None,
+                body: garbage.to_vec(),
+            },
+        );
     }
 }
 

@@ -4,31 +4,11 @@
 //! declare); responses are read leniently (USPS's published samples send booleans as strings,
 //! numbers as text and `null` for absent values: see `contracts/README.md`).
 
-use std::str::FromStr;
-
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
-/// A decimal written as a JSON number (USPS's schemas say `number`); whole values as integers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Num(pub Decimal);
-
-impl Serialize for Num {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let d = self.0.normalize();
-        if d.scale() == 0
-            && let Some(i) = d.to_i64()
-        {
-            return s.serialize_i64(i);
-        }
-        match d.to_f64() {
-            Some(f) => s.serialize_f64(f),
-            None => Err(serde::ser::Error::custom("decimal out of range")),
-        }
-    }
-}
+pub(super) use crate::http::lenient::Num;
+use crate::http::lenient::{decimal, flag, list, nonblank_text};
 
 // ---------------------------------------------------------------------------------------------
 // OAuth and payments
@@ -40,15 +20,6 @@ pub(super) struct TokenRequest<'a> {
     pub client_id: &'a str,
     pub client_secret: &'a str,
     pub grant_type: &'static str,
-}
-
-/// The token answer; `expires_in` comes as a string in USPS's examples.
-#[derive(Debug, Deserialize)]
-pub(super) struct TokenResponse {
-    #[serde(default)]
-    pub access_token: Option<String>,
-    #[serde(default, deserialize_with = "text")]
-    pub expires_in: Option<String>,
 }
 
 /// `payments.yaml` `Parties`.
@@ -149,7 +120,7 @@ pub(super) struct PricingOption {
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct ShippingOption {
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub mail_class: Option<String>,
     #[serde(default, deserialize_with = "list")]
     pub rate_options: Vec<RateOption>,
@@ -173,11 +144,11 @@ pub(super) struct RateOption {
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Commitment {
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub expected_delivery_date: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub schedule_delivery_date: Option<String>,
     #[serde(default, deserialize_with = "flag")]
     pub guaranteed_delivery: Option<bool>,
@@ -186,9 +157,9 @@ pub(super) struct Commitment {
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Rate {
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub description: Option<String>,
-    #[serde(default, rename = "SKU", deserialize_with = "text")]
+    #[serde(default, rename = "SKU", deserialize_with = "nonblank_text")]
     pub sku: Option<String>,
     #[serde(default, deserialize_with = "decimal")]
     pub price: Option<Decimal>,
@@ -198,9 +169,9 @@ pub(super) struct Rate {
     pub dim_weight: Option<Decimal>,
     #[serde(default, deserialize_with = "list")]
     pub fees: Vec<Priced>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub rate_indicator: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub processing_category: Option<String>,
 }
 
@@ -208,13 +179,13 @@ pub(super) struct Rate {
 #[derive(Debug, Deserialize, Default, Clone)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Priced {
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub name: Option<String>,
-    #[serde(default, rename = "SKU", deserialize_with = "text")]
+    #[serde(default, rename = "SKU", deserialize_with = "nonblank_text")]
     pub sku: Option<String>,
     #[serde(default, deserialize_with = "decimal")]
     pub price: Option<Decimal>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub extra_service: Option<String>,
 }
 
@@ -342,9 +313,9 @@ pub(super) struct CustomsContent {
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct LabelResponse {
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub tracking_number: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub international_tracking_number: Option<String>,
     #[serde(default, deserialize_with = "decimal")]
     pub postage: Option<Decimal>,
@@ -352,7 +323,7 @@ pub(super) struct LabelResponse {
     pub extra_services: Vec<ExtraServiceCharge>,
     #[serde(default, deserialize_with = "list")]
     pub fees: Vec<Priced>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub label_image: Option<String>,
 }
 
@@ -360,11 +331,11 @@ pub(super) struct LabelResponse {
 /// (the international example).
 #[derive(Debug, Deserialize, Default)]
 pub(super) struct ExtraServiceCharge {
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub name: Option<String>,
-    #[serde(default, rename = "serviceName", deserialize_with = "text")]
+    #[serde(default, rename = "serviceName", deserialize_with = "nonblank_text")]
     pub service_name: Option<String>,
-    #[serde(default, rename = "serviceID", deserialize_with = "text")]
+    #[serde(default, rename = "serviceID", deserialize_with = "nonblank_text")]
     pub service_id: Option<String>,
     #[serde(default, deserialize_with = "decimal")]
     pub price: Option<Decimal>,
@@ -374,9 +345,9 @@ pub(super) struct ExtraServiceCharge {
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct CancelResponse {
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub status: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub dispute_id: Option<String>,
 }
 
@@ -387,11 +358,11 @@ pub(super) struct CancelResponse {
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct TrackingDetails {
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub status_category: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub expected_delivery_time_stamp: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub predicted_delivery_date: Option<String>,
     #[serde(default, deserialize_with = "list")]
     pub tracking_events: Vec<TrackingEvent>,
@@ -400,23 +371,23 @@ pub(super) struct TrackingDetails {
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct TrackingEvent {
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub event_type: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub event_timestamp: Option<String>,
-    #[serde(default, rename = "GMTTimestamp", deserialize_with = "text")]
+    #[serde(default, rename = "GMTTimestamp", deserialize_with = "nonblank_text")]
     pub gmt_timestamp: Option<String>,
-    #[serde(default, rename = "GMTOffset", deserialize_with = "text")]
+    #[serde(default, rename = "GMTOffset", deserialize_with = "nonblank_text")]
     pub gmt_offset: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub event_city: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub event_state: Option<String>,
-    #[serde(default, rename = "eventZIP", deserialize_with = "text")]
+    #[serde(default, rename = "eventZIP", deserialize_with = "nonblank_text")]
     pub event_zip: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub event_country: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub event_code: Option<String>,
 }
 
@@ -432,9 +403,9 @@ pub(super) struct ErrorMessage {
 
 #[derive(Debug, Deserialize, Default)]
 pub(super) struct ErrorBody {
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub code: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub message: Option<String>,
     #[serde(default, deserialize_with = "list")]
     pub errors: Vec<ErrorItem>,
@@ -442,11 +413,11 @@ pub(super) struct ErrorBody {
 
 #[derive(Debug, Deserialize, Default, Clone)]
 pub(super) struct ErrorItem {
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub code: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub title: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub detail: Option<String>,
     #[serde(default)]
     pub source: Option<ErrorSource>,
@@ -454,61 +425,9 @@ pub(super) struct ErrorItem {
 
 #[derive(Debug, Deserialize, Default, Clone)]
 pub(super) struct ErrorSource {
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default, deserialize_with = "nonblank_text")]
     pub parameter: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
 // Lenient readers
-
-fn lenient<'de, D: Deserializer<'de>, T>(
-    d: D,
-    f: impl FnOnce(Value) -> Option<T>,
-) -> Result<Option<T>, D::Error> {
-    Ok(f(Value::deserialize(d)?))
-}
-
-/// A JSON number or numeric string as an exact decimal, read from the number's shortest text.
-pub(super) fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    lenient(d, |v| match v {
-        Value::Number(n) => {
-            let s = n.to_string();
-            Decimal::from_str(&s)
-                .or_else(|_| Decimal::from_scientific(&s))
-                .ok()
-        }
-        Value::String(s) => Decimal::from_str(s.trim()).ok(),
-        _ => None,
-    })
-}
-
-/// A string, or a number written as one; `null` and empty strings are absent.
-fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    lenient(d, |v| match v {
-        Value::String(s) if !s.trim().is_empty() => Some(s),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
-}
-
-/// A boolean, or `"true"`/`"false"` (the tracking sample's spelling).
-fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    lenient(d, |v| match v {
-        Value::Bool(b) => Some(b),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    })
-}
-
-/// A list, or absent/garbage as empty.
-fn list<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned>(
-    d: D,
-) -> Result<Vec<T>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Array(items) => items
-            .into_iter()
-            .filter_map(|i| serde_json::from_value(i).ok())
-            .collect(),
-        _ => Vec::new(),
-    })
-}

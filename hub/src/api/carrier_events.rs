@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use shiphub_carriers::model::TrackingResult;
+use shiphub_carriers::registry::PushIntake;
 use time::OffsetDateTime;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -33,10 +34,13 @@ async fn push_account(
     app: &AppState,
     carrier: &str,
     account: &str,
-) -> Result<(TenantId, AccountRecord, String), ApiError> {
-    if carrier != "ups" {
-        return Err(ApiError::NotFound("push intake for this carrier"));
-    }
+) -> Result<(TenantId, AccountRecord, String, PushIntake), ApiError> {
+    // The carrier's registry entry says whether and how it pushes.
+    let intake = app
+        .carriers
+        .entry(carrier)
+        .and_then(|e| e.push)
+        .ok_or(ApiError::NotFound("push intake for this carrier"))?;
     let id = AccountId::parse(account).ok_or(ApiError::NotFound("carrier account"))?;
     let (tenant, record) = app
         .store
@@ -61,7 +65,7 @@ async fn push_account(
             "this account has no push_secret (16+ characters) in its credentials",
         ))?
         .to_string();
-    Ok((tenant, record, secret))
+    Ok((tenant, record, secret, intake))
 }
 
 /// Receives a carrier's tracking push (UPS Track Alert: one event, or an array). 202 with
@@ -80,12 +84,11 @@ async fn intake(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let (tenant, _, secret) = push_account(&app, &carrier, &account).await?;
-    if !shiphub_carriers::push::ups::verify_track_alert(&headers, &secret) {
+    let (tenant, _, secret, intake) = push_account(&app, &carrier, &account).await?;
+    if !(intake.verify)(&headers, &secret) {
         return Err(ApiError::Unauthorized("bad or missing bearer token"));
     }
-    let pushed = shiphub_carriers::push::ups::parse_track_alert(&body)
-        .map_err(|e| ApiError::Malformed(e.to_string()))?;
+    let pushed = (intake.parse)(&body).map_err(|e| ApiError::Malformed(e.to_string()))?;
     let (mut taken, mut unknown) = (0u64, 0u64);
     for p in pushed {
         let Some(t) = app
@@ -163,7 +166,7 @@ async fn token(
     Path((carrier, account)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (_, record, secret) = push_account(&app, &carrier, &account).await?;
+    let (_, record, secret, _) = push_account(&app, &carrier, &account).await?;
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

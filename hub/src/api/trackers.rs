@@ -73,7 +73,7 @@ fn carrier_for(
         }
         return Ok((code.to_string(), number.clone()));
     }
-    let found = detect(number);
+    let found = detect(&app.carriers.entries, number);
     let Some(best) = found.first() else {
         return Err(ApiError::field(
             "/tracking_number",
@@ -146,7 +146,7 @@ async fn create_tracker(
             // says it is another carrier's.
             let from_account = match (input.carrier.as_deref(), asked) {
                 (None, Some(a)) => {
-                    let found = detect(&number);
+                    let found = detect(&app.carriers.entries, &number);
                     if !found.is_empty() && found.iter().all(|c| c.carrier.as_str() != a.carrier) {
                         return Err(ApiError::field(
                             "/carrier_account",

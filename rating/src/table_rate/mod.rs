@@ -64,6 +64,8 @@ pub static ENTRY: CarrierEntry = CarrierEntry {
     hosts: &[],
     url_settings: &[],
     build,
+    numbers: number::NUMBERS,
+    push: None,
 };
 
 fn build(config: serde_json::Value, _http: CarrierHttp) -> Result<Box<dyn Carrier>, AccountError> {

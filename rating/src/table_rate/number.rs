@@ -16,7 +16,10 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use shiphub_carriers::check_digit::luhn as luhn_check_digit;
+use shiphub_carriers::detect::Detection;
 use shiphub_carriers::model::TrackingNumber;
+use shiphub_carriers::registry::NumberFormat;
 use time::{Date, Month};
 
 const PREFIX: &str = "TR";
@@ -57,22 +60,17 @@ pub(crate) fn decode(number: &TrackingNumber) -> Option<Date> {
     Date::from_calendar_date(2000 + i32::from(n(0..2)?), month, n(4..6)?).ok()
 }
 
-/// Luhn: double every second digit from the right (starting with the last), add the digits
-/// of the products, and take what completes the sum to a multiple of 10. Catches every
-/// single-digit typo and most transpositions of neighbours.
-fn luhn_check_digit(payload: &str) -> u32 {
-    let sum: u32 = (payload.bytes().rev().enumerate())
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 0 {
-                let x = d * 2;
-                x / 10 + x % 10
-            } else {
-                d
-            }
-        })
-        .sum();
-    (10 - sum % 10) % 10
+/// The table-rate number format (`ENTRY.numbers`), so `detect` recognises these numbers
+/// without knowing their shape.
+pub(crate) static NUMBERS: &[NumberFormat] = &[NumberFormat {
+    name: "table_rate",
+    detection: Detection::CheckDigit,
+    shared: false,
+    read,
+}];
+
+fn read(s: &str) -> Option<&str> {
+    decode(&s.parse().ok()?).map(|_| s)
 }
 
 #[cfg(test)]
@@ -126,5 +124,38 @@ mod tests {
             assert_eq!(decode(&n), Some(d));
             assert!(seen.insert(n), "duplicate number");
         }
+    }
+
+    /// Moved from `carriers/src/detect.rs` (`sandbox_and_table_rate_numbers_carry_a_luhn_digit`)
+    /// now that the table-rate entry declares its own format.
+    #[test]
+    fn table_rate_numbers_are_detected_by_their_luhn_digit() {
+        let entries: Vec<_> = shiphub_carriers::CARRIERS
+            .iter()
+            .copied()
+            .chain([&super::super::ENTRY])
+            .collect();
+        let found = |s: &str| {
+            shiphub_carriers::detect::detect(&entries, &tn(s))
+                .into_iter()
+                .map(|c| (c.carrier.to_string(), c.detection, c.number.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let only = |s: &str| {
+            let f = found(s);
+            assert_eq!(f.len(), 1, "{s}: {f:?}");
+            assert_eq!(f[0].1, Detection::CheckDigit, "{s}");
+            f[0].0.clone()
+        };
+        assert_eq!(only("TR2603140000000042176"), "table_rate");
+        for n in [
+            "TR2603140000000042177",
+            "TR2603140000000042716",
+            "TR260314000000004216",
+        ] {
+            assert_eq!(found(n), [], "{n}");
+        }
+        // A Luhn-valid table-rate number with month 13: 261314000000004217 + check 5.
+        assert_eq!(found("TR2613140000000042175"), []);
     }
 }
