@@ -17,8 +17,11 @@ use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
+use shiphub_carriers::model::{
+    Quote, RateRequest, ShipRequest, TrackQuery, TrackingResult, Waybill, WaybillRef,
+};
 use shiphub_carriers::{
-    Capability, Carrier, CarrierCode, CarrierError, CarrierLimits, RequestQuota,
+    Capability, Carrier, CarrierCode, CarrierError, CarrierLimits, RequestQuota, VoidOutcome,
 };
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -165,8 +168,75 @@ impl CallLayer {
             .remove(account);
     }
 
-    /// Runs `op` against `carrier` for `account` under the policy.
-    pub async fn call<T, F, Fut>(
+    /// Quotes for a shipment; retried on any transient failure (asking again buys nothing).
+    pub async fn rate(
+        &self,
+        account: &AccountId,
+        carrier: &dyn Carrier,
+        req: &RateRequest,
+    ) -> Result<Vec<Quote>, CarrierError> {
+        self.call(account, carrier, Capability::Rate, || carrier.rate(req))
+            .await
+    }
+
+    /// Buys a waybill; retried only when the carrier certainly did not act on the request.
+    /// `before_send` runs inside each attempt, past the account's quota and just before the
+    /// carrier is asked (a purchase records there that it is about to buy); its error stops
+    /// the purchase unasked and comes back as the inner `Err`.
+    pub async fn ship<E, B, BFut>(
+        &self,
+        account: &AccountId,
+        carrier: &dyn Carrier,
+        req: &ShipRequest,
+        before_send: B,
+    ) -> Result<Result<Waybill, E>, CarrierError>
+    where
+        B: Fn() -> BFut,
+        BFut: std::future::Future<Output = Result<(), E>>,
+    {
+        self.call(account, carrier, Capability::Ship, || {
+            let ready = before_send();
+            async move {
+                if let Err(e) = ready.await {
+                    return Ok(Err(e));
+                }
+                carrier.ship(req).await.map(Ok)
+            }
+        })
+        .await
+    }
+
+    /// Cancels a waybill, saying how far the carrier went; retried on any transient failure
+    /// (a void asked twice voids once).
+    pub async fn void(
+        &self,
+        account: &AccountId,
+        carrier: &dyn Carrier,
+        waybill: &WaybillRef,
+    ) -> Result<VoidOutcome, CarrierError> {
+        self.call(account, carrier, Capability::Void, || {
+            carrier.void_outcome(waybill)
+        })
+        .await
+    }
+
+    /// Tracking for a batch of parcels; retried on any transient failure.
+    pub async fn track(
+        &self,
+        account: &AccountId,
+        carrier: &dyn Carrier,
+        parcels: &[TrackQuery],
+    ) -> Result<Vec<TrackingResult>, CarrierError> {
+        self.call(account, carrier, Capability::Track, || {
+            carrier.track_parcels(parcels)
+        })
+        .await
+    }
+
+    /// Runs `op` against `carrier` for `account` under the policy for `cap`. Private: each
+    /// operation has its verb above, so an operation cannot be run under another's retry rule
+    /// (a purchase retried like a quote could buy twice).
+    async fn call<T, F, Fut>(
         &self,
         account: &AccountId,
         carrier: &dyn Carrier,

@@ -470,14 +470,7 @@ async fn create_shipment(
         // still queued there when its process dies is released, not left "outcome unknown".
         let mut kept = PurchaseProgress { account: account.id.to_string(), request, wanted, waybill: None };
         let sent = serde_json::to_string(&kept).expect("progress serializes");
-        let (progressed, request, carrier) = ((&app, &tenant, &owned, &sent), &kept.request, adapter.as_ref());
-        let waybill = app.calls.call(&account.id, adapter.as_ref(), Capability::Ship, || async move {
-            let (app, tenant, owned, sent) = progressed;
-            if let Err(e) = idempotency::progress(app, tenant, owned, "sent", sent).await {
-                return Ok(Err(e));
-            }
-            carrier.ship(request).await.map(Ok)
-        }).await??;
+        let waybill = app.calls.ship(&account.id, adapter.as_ref(), &kept.request, || idempotency::progress(&app, &tenant, &owned, "sent", &sent)).await??;
         let reference = WaybillRef {
             tracking_number: waybill.tracking_number.clone(),
             carrier_shipment_id: waybill.carrier_shipment_id.clone(),
@@ -730,12 +723,10 @@ async fn unrecorded_purchase(
 ) -> ApiError {
     tracing::error!(error = %cause, tracking_number = %waybill.tracking_number, "purchase could not be recorded; voiding it");
     metrics::counter!("shiphub_unrecorded_purchases_total").increment(1);
-    match app
-        .calls
-        .call(account, adapter, Capability::Void, || adapter.void(waybill))
-        .await
-    {
-        Ok(()) => cause,
+    match app.calls.void(account, adapter, waybill).await {
+        // `void` and `void_outcome` are one request to every carrier: either outcome means
+        // the carrier took the cancel.
+        Ok(_) => cause,
         Err(void_error) => {
             tracing::error!(
                 error = %void_error,
@@ -906,9 +897,7 @@ async fn void_shipment(
                 .await?;
             let outcome = app
                 .calls
-                .call(&account.id, adapter.as_ref(), Capability::Void, || {
-                    adapter.void_outcome(&waybill)
-                })
+                .void(&account.id, adapter.as_ref(), &waybill)
                 .await;
             // A carrier that cannot confirm a void (MyDHL has no cancel; USPS reviews refund
             // requests): the shipment is marked `void_requested`, never `voided`.
@@ -1035,9 +1024,7 @@ async fn get_tracking(
     let parcels = [TrackQuery::new(number, shipped)];
     let mut results = app
         .calls
-        .call(&account.id, adapter.as_ref(), Capability::Track, || {
-            adapter.track_parcels(&parcels)
-        })
+        .track(&account.id, adapter.as_ref(), &parcels)
         .await?;
     if results.is_empty() {
         return Err(ApiError::Internal(format!(
