@@ -13,7 +13,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
 use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
-use super::idempotency::{self, Answer};
+use super::idempotency::{self, Answer, OwnedKey};
 use super::problem::{ApiError, Problem};
 use super::responses::*;
 use crate::ids::{DeliveryId, EventId, TenantId, WebhookId};
@@ -192,46 +192,43 @@ async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<EndpointRec
 async fn create_webhook(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    IdempotencyKey(key): IdempotencyKey,
-    body: JsonBody<WebhookIn>,
+    req: idempotency::Idempotent<WebhookIn>,
 ) -> Response {
-    let hash = body.hash();
-    idempotency::run(
-        &app.clone(),
-        &tenant.clone(),
-        key,
-        "POST /v1/webhooks",
-        &hash,
-        |owned| async move {
-            let input = body.value;
-            let events = check_events(&input.events)?;
-            let description = check_description(input.description)?;
-            let url = check_url(&app, &input.url).await?;
-            let id = WebhookId::generate();
-            let secret = WebhookSecret::generate();
-            let now = OffsetDateTime::now_utc();
-            let endpoint = EndpointRecord {
-                secret: encrypt_secret(&app, &tenant, &id, &secret),
-                id,
-                url,
-                description,
-                events,
-                enabled: true,
-                disabled_reason: None,
-                old_secret: None,
-                old_secret_expires_at: None,
-                failing_since: None,
-                created_at: now,
-                updated_at: now,
-            };
-            let (live, stored) = secret_answers(StatusCode::CREATED, endpoint.clone(), &secret);
-            app.store
-                .insert_endpoint(&tenant, &endpoint, stored.completion(&owned).as_ref())
-                .await?;
-            Ok(live)
-        },
-    )
-    .await
+    req.run(app, tenant, add_webhook).await
+}
+
+/// A new endpoint, under its key.
+async fn add_webhook(
+    app: AppState,
+    tenant: TenantId,
+    input: WebhookIn,
+    owned: OwnedKey,
+) -> Result<Answer, ApiError> {
+    let events = check_events(&input.events)?;
+    let description = check_description(input.description)?;
+    let url = check_url(&app, &input.url).await?;
+    let id = WebhookId::generate();
+    let secret = WebhookSecret::generate();
+    let now = OffsetDateTime::now_utc();
+    let endpoint = EndpointRecord {
+        secret: encrypt_secret(&app, &tenant, &id, &secret),
+        id,
+        url,
+        description,
+        events,
+        enabled: true,
+        disabled_reason: None,
+        old_secret: None,
+        old_secret_expires_at: None,
+        failing_since: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let (live, stored) = secret_answers(StatusCode::CREATED, endpoint.clone(), &secret);
+    app.store
+        .insert_endpoint(&tenant, &endpoint, stored.completion(&owned).as_ref())
+        .await?;
+    Ok(live)
 }
 
 /// The tenant's webhook endpoints.
@@ -330,45 +327,47 @@ async fn delete_webhook(
 async fn rotate_secret(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    IdempotencyKey(key): IdempotencyKey,
+    req: idempotency::Idempotent,
     Path(id): Path<String>,
 ) -> Response {
-    let scope = format!("POST /v1/webhooks/{id}/rotate-secret");
-    idempotency::run(
-        &app.clone(),
-        &tenant.clone(),
-        key,
-        &scope,
-        "",
-        |owned| async move {
-            let mut e = load(&app, &tenant, &id).await?;
-            let secret = WebhookSecret::generate();
-            let now = OffsetDateTime::now_utc();
-            let until = now + app.webhooks.settings.rotation_overlap;
-            let sealed = encrypt_secret(&app, &tenant, &e.id, &secret);
-            e.old_secret = Some(e.secret.clone());
-            e.old_secret_expires_at = Some(until);
-            e.secret = sealed.clone();
-            e.updated_at = now;
-            let (live, stored) = secret_answers(StatusCode::OK, e.clone(), &secret);
-            if !app
-                .store
-                .rotate_endpoint_secret(
-                    &tenant,
-                    &e.id,
-                    &sealed,
-                    until,
-                    now,
-                    stored.completion(&owned).as_ref(),
-                )
-                .await?
-            {
-                return Err(ApiError::NotFound("webhook"));
-            }
-            Ok(live)
-        },
-    )
+    req.run(app, tenant, |app, tenant, _, owned| {
+        replace_secret(app, tenant, id, owned)
+    })
     .await
+}
+
+/// An endpoint's new secret, under its key.
+async fn replace_secret(
+    app: AppState,
+    tenant: TenantId,
+    id: String,
+    owned: OwnedKey,
+) -> Result<Answer, ApiError> {
+    let mut e = load(&app, &tenant, &id).await?;
+    let secret = WebhookSecret::generate();
+    let now = OffsetDateTime::now_utc();
+    let until = now + app.webhooks.settings.rotation_overlap;
+    let sealed = encrypt_secret(&app, &tenant, &e.id, &secret);
+    e.old_secret = Some(e.secret.clone());
+    e.old_secret_expires_at = Some(until);
+    e.secret = sealed.clone();
+    e.updated_at = now;
+    let (live, stored) = secret_answers(StatusCode::OK, e.clone(), &secret);
+    if !app
+        .store
+        .rotate_endpoint_secret(
+            &tenant,
+            &e.id,
+            &sealed,
+            until,
+            now,
+            stored.completion(&owned).as_ref(),
+        )
+        .await?
+    {
+        return Err(ApiError::NotFound("webhook"));
+    }
+    Ok(live)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -386,33 +385,56 @@ pub struct TestOut {
 async fn send_test(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    IdempotencyKey(key): IdempotencyKey,
+    req: idempotency::Idempotent,
     Path(id): Path<String>,
 ) -> Response {
-    let scope = format!("POST /v1/webhooks/{id}/test");
-    idempotency::run(&app.clone(), &tenant.clone(), key, &scope, "", |owned| async move {
-        let e = load(&app, &tenant, &id).await?;
-        if !e.enabled {
-            return Err(ApiError::Conflict(format!("webhook {} is disabled; enable it first", e.id)));
-        }
-        let now = OffsetDateTime::now_utc();
-        let event = NewEvent {
-            kind: "webhook.test",
-            subject_id: e.id.to_string(),
-            data: serde_json::json!({ "webhook_id": e.id.as_str(), "message": "a test event from shiphub" }),
-        };
-        let (event_id, delivery_id) = (EventId::generate(), DeliveryId::generate());
-        let answer = Answer::json(
-            StatusCode::ACCEPTED,
-            &TestOut { event_id: event_id.to_string(), delivery_id: delivery_id.to_string() },
-        );
-        app.store
-            .insert_test_event(&tenant, &e.id, &event_id, &delivery_id, &event, now, answer.completion(&owned).as_ref())
-            .await?;
-        app.webhooks.wake.notify_one();
-        Ok(answer)
+    req.run(app, tenant, |app, tenant, _, owned| {
+        queue_test(app, tenant, id, owned)
     })
     .await
+}
+
+/// A test event, under its key.
+async fn queue_test(
+    app: AppState,
+    tenant: TenantId,
+    id: String,
+    owned: OwnedKey,
+) -> Result<Answer, ApiError> {
+    let e = load(&app, &tenant, &id).await?;
+    if !e.enabled {
+        return Err(ApiError::Conflict(format!(
+            "webhook {} is disabled; enable it first",
+            e.id
+        )));
+    }
+    let now = OffsetDateTime::now_utc();
+    let event = NewEvent {
+        kind: "webhook.test",
+        subject_id: e.id.to_string(),
+        data: serde_json::json!({ "webhook_id": e.id.as_str(), "message": "a test event from shiphub" }),
+    };
+    let (event_id, delivery_id) = (EventId::generate(), DeliveryId::generate());
+    let answer = Answer::json(
+        StatusCode::ACCEPTED,
+        &TestOut {
+            event_id: event_id.to_string(),
+            delivery_id: delivery_id.to_string(),
+        },
+    );
+    app.store
+        .insert_test_event(
+            &tenant,
+            &e.id,
+            &event_id,
+            &delivery_id,
+            &event,
+            now,
+            answer.completion(&owned).as_ref(),
+        )
+        .await?;
+    app.webhooks.wake.notify_one();
+    Ok(answer)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -578,49 +600,52 @@ async fn get_delivery(
 async fn resend_delivery(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    IdempotencyKey(key): IdempotencyKey,
+    req: idempotency::Idempotent,
     Path((id, delivery)): Path<(String, String)>,
 ) -> Response {
-    let scope = format!("POST /v1/webhooks/{id}/deliveries/{delivery}/resend");
-    idempotency::run(
-        &app.clone(),
-        &tenant.clone(),
-        key,
-        &scope,
-        "",
-        |owned| async move {
-            let e = load(&app, &tenant, &id).await?;
-            if !e.enabled {
-                return Err(ApiError::Conflict(format!(
-                    "webhook {} is disabled; enable it first",
-                    e.id
-                )));
-            }
-            let d = load_delivery(&app, &tenant, &e.id, &delivery).await?;
-            let now = OffsetDateTime::now_utc();
-            let mut out = delivery_out(d.clone(), None);
-            out.status = "pending".into();
-            out.next_attempt_at = Some(now);
-            out.updated_at = now;
-            let answer = Answer::json(StatusCode::ACCEPTED, &out);
-            if !app
-                .store
-                .resend_delivery(
-                    &tenant,
-                    &e.id,
-                    &d.id,
-                    now,
-                    answer.completion(&owned).as_ref(),
-                )
-                .await?
-            {
-                return Err(ApiError::NotFound("delivery"));
-            }
-            app.webhooks.wake.notify_one();
-            Ok(answer)
-        },
-    )
+    req.run(app, tenant, |app, tenant, _, owned| {
+        queue_resend(app, tenant, id, delivery, owned)
+    })
     .await
+}
+
+/// A delivery sent again, under its key.
+async fn queue_resend(
+    app: AppState,
+    tenant: TenantId,
+    id: String,
+    delivery: String,
+    owned: OwnedKey,
+) -> Result<Answer, ApiError> {
+    let e = load(&app, &tenant, &id).await?;
+    if !e.enabled {
+        return Err(ApiError::Conflict(format!(
+            "webhook {} is disabled; enable it first",
+            e.id
+        )));
+    }
+    let d = load_delivery(&app, &tenant, &e.id, &delivery).await?;
+    let now = OffsetDateTime::now_utc();
+    let mut out = delivery_out(d.clone(), None);
+    out.status = "pending".into();
+    out.next_attempt_at = Some(now);
+    out.updated_at = now;
+    let answer = Answer::json(StatusCode::ACCEPTED, &out);
+    if !app
+        .store
+        .resend_delivery(
+            &tenant,
+            &e.id,
+            &d.id,
+            now,
+            answer.completion(&owned).as_ref(),
+        )
+        .await?
+    {
+        return Err(ApiError::NotFound("delivery"));
+    }
+    app.webhooks.wake.notify_one();
+    Ok(answer)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -648,7 +673,7 @@ pub struct RecoverOut {
 async fn recover(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    IdempotencyKey(key): IdempotencyKey,
+    req: idempotency::Idempotent,
     Path(id): Path<String>,
     Query(p): Query<RecoverParams>,
 ) -> Response {
@@ -671,49 +696,50 @@ async fn recover(
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
-    let scope = format!(
-        "POST /v1/webhooks/{id}/recover?{}",
-        match &from {
-            Ok(e) => format!("since_event={e}"),
-            Err(t) => format!("since={}", t.unix_timestamp_nanos()),
-        }
-    );
-    idempotency::run(
-        &app.clone(),
-        &tenant.clone(),
-        key,
-        &scope,
-        "",
-        |owned| async move {
-            let e = load(&app, &tenant, &id).await?;
-            if !e.enabled {
-                return Err(ApiError::Conflict(format!(
-                    "webhook {} is disabled; enable it first",
-                    e.id
-                )));
-            }
-            let since = match &from {
-                Ok(event) => RecoverFrom::After(event),
-                Err(t) => RecoverFrom::Time(*t),
-            };
-            // The count is known only inside the transaction, which also stores the answer.
-            let answer = |queued| Answer::json(StatusCode::ACCEPTED, &RecoverOut { queued });
-            let complete = |queued| answer(queued).completion(&owned).expect("a key is owned");
-            let queued = app
-                .store
-                .recover_endpoint(
-                    &tenant,
-                    &e,
-                    since,
-                    OffsetDateTime::now_utc(),
-                    owned
-                        .is_some()
-                        .then_some(&complete as &(dyn Fn(u64) -> IdemCompletion + Sync)),
-                )
-                .await?;
-            app.webhooks.wake.notify_one();
-            Ok(answer(queued))
-        },
-    )
+    let req = req.scoped(&match &from {
+        Ok(e) => format!("?since_event={e}"),
+        Err(t) => format!("?since={}", t.unix_timestamp_nanos()),
+    });
+    req.run(app, tenant, |app, tenant, _, owned| {
+        replay(app, tenant, id, from, owned)
+    })
     .await
+}
+
+/// A replay, under its key.
+async fn replay(
+    app: AppState,
+    tenant: TenantId,
+    id: String,
+    from: Result<EventId, OffsetDateTime>,
+    owned: OwnedKey,
+) -> Result<Answer, ApiError> {
+    let e = load(&app, &tenant, &id).await?;
+    if !e.enabled {
+        return Err(ApiError::Conflict(format!(
+            "webhook {} is disabled; enable it first",
+            e.id
+        )));
+    }
+    let since = match &from {
+        Ok(event) => RecoverFrom::After(event),
+        Err(t) => RecoverFrom::Time(*t),
+    };
+    // The count is known only inside the transaction, which also stores the answer.
+    let answer = |queued| Answer::json(StatusCode::ACCEPTED, &RecoverOut { queued });
+    let complete = |queued| answer(queued).completion(&owned).expect("a key is owned");
+    let queued = app
+        .store
+        .recover_endpoint(
+            &tenant,
+            &e,
+            since,
+            OffsetDateTime::now_utc(),
+            owned
+                .is_some()
+                .then_some(&complete as &(dyn Fn(u64) -> IdemCompletion + Sync)),
+        )
+        .await?;
+    app.webhooks.wake.notify_one();
+    Ok(answer(queued))
 }
