@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Path, Tenant};
+use super::extract::{IdempotencyKey, Path, Tenant};
 use super::idempotency::{self, Answer, OwnedKey};
 use super::problem::ApiError;
 use super::responses::*;
@@ -78,23 +78,17 @@ pub struct AccountIn {
     /// `table_rate` accounts: the name of a rate card (`PUT /v1/rate-cards/{name}`), or a
     /// list of names; shorthand for `credentials.rate_card`.
     #[serde(default)]
-    #[schema(value_type = Option<RateCardNames>)]
-    rate_card: Option<serde_json::Value>,
+    rate_card: Option<RateCardNames>,
 }
 
-/// `rate_card` as the schema describes it: one card name, or a list of names.
-pub struct RateCardNames;
-
-impl utoipa::PartialSchema for RateCardNames {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
-        OneOfBuilder::new()
-            .item(ObjectBuilder::new().schema_type(Type::String))
-            .item(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)))
-            .into()
-    }
+// `rate_card`: one card name, or a list of names (kept in the credentials as sent). A plain
+// comment: a doc comment would become a description the contract does not have.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum RateCardNames {
+    One(String),
+    Many(Vec<String>),
 }
-impl ToSchema for RateCardNames {}
 
 #[derive(Serialize, ToSchema)]
 pub struct AccountOut {
@@ -122,7 +116,7 @@ impl From<&AccountRecord> for AccountOut {
 
 /// Adds a carrier account. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/carrier-accounts", tag = "carriers", request_body = AccountIn,
-    params(IdempotencyHeader),
+    params(IdempotencyKey),
     responses((status = 201, body = AccountOut), Auth, Idempotent, BadBody))]
 async fn create_account(
     State(app): State<AppState>,
@@ -167,7 +161,10 @@ async fn add_account(
     if let Some(card) = input.rate_card {
         match credentials.as_object_mut() {
             Some(map) => {
-                map.insert("rate_card".into(), card);
+                map.insert(
+                    "rate_card".into(),
+                    serde_json::to_value(card).expect("names serialize"),
+                );
             }
             None => return Err(ApiError::field("/credentials", "must be an object")),
         }

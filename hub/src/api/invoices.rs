@@ -261,7 +261,7 @@ async fn spool(body: Body) -> Result<(tempfile::NamedTempFile, String, u64), Api
 /// kept). Rows that cannot be read are reported with their line number and skipped. The same
 /// file is not imported twice (409 naming the earlier import). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/invoices", tag = "reconciliation", params(InvoiceQuery,
-        IdempotencyHeader),
+        IdempotencyKey),
     request_body(content = String, content_type = "text/csv", description = "The invoice file as the carrier delivers it"),
     responses((status = 202, body = ReconciliationOut), Auth, Idempotent,
         (status = 400, body = Problem, content_type = "application/problem+json", description = "the upload broke off"),

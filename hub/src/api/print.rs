@@ -230,7 +230,7 @@ fn token_answers(
 /// Registers a print station and returns its agent token (shown once). Honours
 /// `Idempotency-Key`; a replay carries `"token": null` (rotate the token to get a new one).
 #[utoipa::path(post, path = "/v1/print-stations", tag = "printing", request_body = StationIn,
-    params(IdempotencyHeader),
+    params(IdempotencyKey),
     responses((status = 201, body = StationOut), Auth, Idempotent, BadBody))]
 async fn create_station(
     State(app): State<AppState>,
@@ -294,7 +294,7 @@ async fn add_station(
 
 /// Replaces a station's agent token; the old one stops working at once.
 #[utoipa::path(post, path = "/v1/print-stations/{id}/token", tag = "printing",
-    params(("id" = String, Path), IdempotencyHeader),
+    params(("id" = String, Path), IdempotencyKey),
     responses((status = 200, body = StationOut), Auth, Missing, Idempotent))]
 async fn rotate_token(
     State(app): State<AppState>,
@@ -518,7 +518,7 @@ pub(crate) async fn station_for_job(
 
 /// Queues a shipment's label for printing on a station. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/print-jobs", tag = "printing", request_body = JobIn,
-    params(IdempotencyHeader),
+    params(IdempotencyKey),
     responses((status = 201, body = JobOut), Auth, Idempotent, BadBody,
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the shipment is voided, or a request with this key is in progress")))]
 async fn create_job(

@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
+use super::extract::{IdempotencyKey, Path, Query, Tenant};
 use super::idempotency::{self, Answer, OwnedKey};
 use super::label_options::{LabelOptions, Resolution, StockName};
 use super::problem::{ApiError, Problem};
@@ -406,7 +406,7 @@ pub(crate) fn format_name(f: LabelFormat) -> &'static str {
 /// Buys a waybill and label. Honours `Idempotency-Key`: a retry with the same key and body
 /// returns the same shipment without buying again; the same key with another body is a 422.
 #[utoipa::path(post, path = "/v1/shipments", tag = "shipments", request_body = ShipmentIn,
-    params(IdempotencyHeader),
+    params(IdempotencyKey),
     responses(
         (status = 201, body = ShipmentOut, description = "bought (or, for a retried key, the first purchase's answer)"),
         Auth, Idempotent, BadBody, CarrierFailure,
@@ -954,7 +954,7 @@ async fn list_shipments(
 /// Cancels an unused waybill at the carrier. Honours `Idempotency-Key`. Where the carrier
 /// cannot confirm the void the shipment becomes `void_requested` (202), not `voided`.
 #[utoipa::path(post, path = "/v1/shipments/{id}/void", tag = "shipments", params(("id" = String, Path),
-        IdempotencyHeader),
+        IdempotencyKey),
     responses((status = 200, body = ShipmentOut, description = "voided"),
         (status = 202, body = ShipmentOut, description = "the carrier cannot confirm a void (no cancel API, or a refund under review): marked `void_requested`, with `void.detail`"),
         Auth, Missing, Idempotent, CarrierFailure,

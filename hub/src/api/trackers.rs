@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
+use super::extract::{IdempotencyKey, Path, Query, Tenant};
 use super::idempotency::{self, Answer, OwnedKey};
 use super::problem::ApiError;
 use super::responses::*;
@@ -108,7 +108,7 @@ fn carrier_for(
 /// first look is at once (within the account's quota). Following a number already followed
 /// answers the open tracker (200). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/trackers", tag = "tracking", request_body = TrackerIn,
-    params(IdempotencyHeader),
+    params(IdempotencyKey),
     responses((status = 201, body = TrackerOut, description = "tracker created"), (status = 200, body = TrackerOut, description = "already followed"),
         Auth, Idempotent, BadBody))]
 async fn create_tracker(

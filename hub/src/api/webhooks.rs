@@ -187,7 +187,7 @@ async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<EndpointRec
 /// Subscribes a URL to events. The answer carries the signing secret, once. Honours
 /// `Idempotency-Key`; a replay carries `"secret": null` (rotate to get a new one).
 #[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = WebhookIn,
-    params(IdempotencyHeader),
+    params(IdempotencyKey),
     responses((status = 201, body = WebhookOut), Auth, Idempotent, BadBody))]
 async fn create_webhook(
     State(app): State<AppState>,
@@ -322,7 +322,7 @@ async fn delete_webhook(
 /// Issues a new signing secret. The previous one keeps signing (both signatures are sent)
 /// until `previous_secret_expires_at`, so receivers can switch without losing events.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/rotate-secret", tag = "webhooks",
-    params(("id" = String, Path), IdempotencyHeader),
+    params(("id" = String, Path), IdempotencyKey),
     responses((status = 200, body = WebhookOut), Auth, Missing, Idempotent))]
 async fn rotate_secret(
     State(app): State<AppState>,
@@ -379,7 +379,7 @@ pub struct TestOut {
 
 /// Sends a `webhook.test` event to this endpoint only. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/test", tag = "webhooks",
-    params(("id" = String, Path), IdempotencyHeader),
+    params(("id" = String, Path), IdempotencyKey),
     responses((status = 202, body = TestOut), Auth, Missing, Idempotent,
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled, or a request with this key is in progress")))]
 async fn send_test(
@@ -594,7 +594,7 @@ async fn get_delivery(
 /// Sends a delivery once more now, whatever its state (tried once; a failure is not
 /// rescheduled). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/deliveries/{delivery_id}/resend", tag = "webhooks",
-    params(("id" = String, Path), ("delivery_id" = String, Path), IdempotencyHeader),
+    params(("id" = String, Path), ("delivery_id" = String, Path), IdempotencyKey),
     responses((status = 202, body = DeliveryOut), Auth, Missing, Idempotent,
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled, or a request with this key is in progress")))]
 async fn resend_delivery(
@@ -666,7 +666,7 @@ pub struct RecoverOut {
 /// it did not get: failed deliveries and events that arrived while it was disabled.
 /// Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/recover", tag = "webhooks",
-    params(("id" = String, Path), RecoverParams, IdempotencyHeader),
+    params(("id" = String, Path), RecoverParams, IdempotencyKey),
     responses((status = 202, body = RecoverOut), Auth, Missing, Idempotent,
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled, or a request with this key is in progress"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "`since` or `since_event` is missing or invalid, or the Idempotency-Key is invalid or was used for another request")))]
