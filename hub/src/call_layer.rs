@@ -690,6 +690,99 @@ mod tests {
         assert_eq!(r.unwrap(), 1);
     }
 
+    /// A carrier whose every operation fails once as if it timed out after sending.
+    #[derive(Default)]
+    struct FailsOnce(AtomicU32);
+    impl FailsOnce {
+        fn once<T>(&self, ok: T) -> Result<T, CarrierError> {
+            match self.0.fetch_add(1, Ordering::SeqCst) {
+                0 => Err(transient(true)),
+                _ => Ok(ok),
+            }
+        }
+    }
+    #[async_trait]
+    impl Carrier for FailsOnce {
+        fn code(&self) -> CarrierCode {
+            CarrierCode::from_static("fake")
+        }
+        fn capabilities(&self) -> &'static Capabilities {
+            &CAPS
+        }
+        fn limits(&self) -> CarrierLimits {
+            Fake(Duration::from_secs(1)).limits()
+        }
+        async fn rate(&self, _: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
+            self.once(vec![])
+        }
+        async fn ship(&self, _: &ShipRequest) -> Result<Waybill, CarrierError> {
+            self.once(())
+                .and_then(|()| unreachable!("a purchase is never retried here"))
+        }
+        async fn void(&self, _: &WaybillRef) -> Result<(), CarrierError> {
+            self.once(())
+        }
+        async fn track_parcels(
+            &self,
+            _: &[TrackQuery],
+        ) -> Result<Vec<TrackingResult>, CarrierError> {
+            self.once(vec![])
+        }
+    }
+
+    #[tokio::test]
+    async fn each_verb_carries_its_operations_retry_rule() {
+        let address = serde_json::json!({"name": "S", "street": ["1 A St"], "city": "Atlanta",
+            "state": "GA", "postal_code": "30301", "country": "US"});
+        let ship: ShipRequest = serde_json::from_value(serde_json::json!({
+            "from": address, "to": address, "service": "ground",
+            "parcels": [{"weight": {"value": "1", "unit": "kg"}}]}))
+        .unwrap();
+        let waybill = WaybillRef {
+            tracking_number: "1Z999AA10123456784".parse().unwrap(),
+            carrier_shipment_id: "1Z999AA10123456784".into(),
+            pieces: vec![],
+        };
+        let account = AccountId::generate();
+        // Asking again buys nothing: quotes, voids and tracking are retried after a timeout.
+        let c = FailsOnce::default();
+        layer().rate(&account, &c, &ship.shipment).await.unwrap();
+        assert_eq!(c.0.load(Ordering::SeqCst), 2);
+        let c = FailsOnce::default();
+        let outcome = layer().void(&account, &c, &waybill).await.unwrap();
+        assert!(matches!(outcome, VoidOutcome::Voided));
+        assert_eq!(c.0.load(Ordering::SeqCst), 2);
+        let c = FailsOnce::default();
+        layer().track(&account, &c, &[]).await.unwrap();
+        assert_eq!(c.0.load(Ordering::SeqCst), 2);
+        // A purchase that may have reached the carrier is not.
+        let (c, asked) = (FailsOnce::default(), AtomicU32::new(0));
+        let r = layer()
+            .ship(&account, &c, &ship, || async {
+                asked.fetch_add(1, Ordering::SeqCst);
+                Ok::<(), ()>(())
+            })
+            .await;
+        assert!(matches!(
+            r,
+            Err(CarrierError::Transient {
+                maybe_processed: true,
+                ..
+            })
+        ));
+        assert_eq!(
+            (c.0.load(Ordering::SeqCst), asked.load(Ordering::SeqCst)),
+            (1, 1)
+        );
+        // What runs before sending can stop the purchase: the carrier is never asked.
+        let c = FailsOnce::default();
+        let r = layer()
+            .ship(&account, &c, &ship, || async { Err("lease lost") })
+            .await;
+        assert!(matches!(r, Ok(Err("lease lost"))));
+        assert_eq!(c.0.load(Ordering::SeqCst), 0);
+    }
+
     #[tokio::test]
     async fn retry_after_is_honoured_and_too_long_a_wait_is_returned() {
         let started = std::time::Instant::now();
