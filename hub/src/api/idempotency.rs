@@ -254,7 +254,7 @@ fn lease_until(app: &AppState, now: OffsetDateTime) -> OffsetDateTime {
 
 /// Runs `work` at most once per (tenant, key). `scope` (method and path) is part of the
 /// request's identity, so one key cannot be replayed against another endpoint.
-pub async fn run<F, Fut>(
+async fn run<F, Fut>(
     app: &AppState,
     tenant: &TenantId,
     key: Option<String>,
@@ -489,4 +489,82 @@ where
     crate::outliving_caller(work)
         .await
         .unwrap_or_else(|| Err(ApiError::Internal("the server is shutting down".into())))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::post;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::api::extract::canonical_hash;
+
+    /// What the extractor made of a request: scope, key and hash, or the problem's status.
+    async fn extracted(uri: &str, key: Option<&str>, body: Option<&str>) -> String {
+        async fn bodiless(req: Idempotent) -> String {
+            format!("{}|{:?}|{}", req.scope, req.key, req.hash)
+        }
+        async fn json(req: Idempotent<serde_json::Value>) -> String {
+            format!("{}|{:?}|{}", req.scope, req.key, req.hash)
+        }
+        let app = Router::new().route("/v1/things", post(json)).route(
+            "/v1/webhooks/{id}/deliveries/{delivery_id}/resend",
+            post(bodiless),
+        );
+        let mut req = axum::http::Request::post(uri).header("content-type", "application/json");
+        if let Some(k) = key {
+            req = req.header("idempotency-key", k);
+        }
+        let req = req
+            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+            .unwrap();
+        let res = app.oneshot(req).await.unwrap();
+        let status = res.status();
+        let text = axum::body::to_bytes(res.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        if status.is_success() {
+            String::from_utf8(text.to_vec()).unwrap()
+        } else {
+            status.as_u16().to_string()
+        }
+    }
+
+    #[tokio::test]
+    async fn scope_is_the_method_and_the_path_with_its_parameters() {
+        // As the handlers once wrote it: `format!("POST /v1/webhooks/{id}/deliveries/{delivery}/resend")`
+        // with the decoded path values, so a key cannot be replayed on another delivery.
+        assert_eq!(
+            extracted(
+                "/v1/webhooks/wh_1/deliveries/dl%7Bx%7D/resend",
+                Some("k"),
+                None
+            )
+            .await,
+            "POST /v1/webhooks/wh_1/deliveries/dl{x}/resend|Some(\"k\")|"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_body_is_hashed_only_when_a_key_was_sent() {
+        let body = r#"{"b": [1, 2], "a": 1}"#;
+        let hash = canonical_hash(&serde_json::from_str(body).unwrap());
+        assert_eq!(
+            extracted("/v1/things", Some("k"), Some(body)).await,
+            format!("POST /v1/things|Some(\"k\")|{hash}")
+        );
+        assert_eq!(
+            extracted("/v1/things", None, Some(body)).await,
+            "POST /v1/things|None|"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_key_is_checked_before_the_body() {
+        // A bad key with a malformed body: the key's 422, not the body's 400.
+        assert_eq!(extracted("/v1/things", Some(" "), Some("{")).await, "422");
+        assert_eq!(extracted("/v1/things", Some("k"), Some("{")).await, "400");
+    }
 }
