@@ -716,8 +716,8 @@ mod tests {
             self.once(vec![])
         }
         async fn ship(&self, _: &ShipRequest) -> Result<Waybill, CarrierError> {
-            self.once(())
-                .and_then(|()| unreachable!("a purchase is never retried here"))
+            self.once(())?;
+            unreachable!("a purchase is never retried here")
         }
         async fn void(&self, _: &WaybillRef) -> Result<(), CarrierError> {
             self.once(())

@@ -208,7 +208,11 @@ async fn add_account(
         )
         .await?;
     if attached > 0 {
-        tracing::info!(attached, carrier = %record.carrier, "waiting trackers attached to the new account");
+        tracing::info!(
+            attached,
+            carrier = %record.carrier,
+            "waiting trackers attached to the new account"
+        );
     }
     Ok(answer)
 }

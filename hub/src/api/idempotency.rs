@@ -534,8 +534,7 @@ mod tests {
 
     #[tokio::test]
     async fn scope_is_the_method_and_the_path_with_its_parameters() {
-        // As the handlers once wrote it: `format!("POST /v1/webhooks/{id}/deliveries/{delivery}/resend")`
-        // with the decoded path values, so a key cannot be replayed on another delivery.
+        // As the handlers once wrote it with `format!`, the decoded path values filled in, so a key cannot be replayed on another delivery.
         assert_eq!(
             extracted(
                 "/v1/webhooks/wh_1/deliveries/dl%7Bx%7D/resend",

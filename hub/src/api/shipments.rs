@@ -582,7 +582,10 @@ async fn buy(
         }
         // Not kept (the store failed): recording below is tried all the same.
         Err(e) => {
-            tracing::warn!(error = %e, "could not keep the carrier's answer on the idempotency key");
+            tracing::warn!(
+                error = %e,
+                "could not keep the carrier's answer on the idempotency key"
+            );
             false
         }
     };

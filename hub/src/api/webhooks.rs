@@ -412,7 +412,10 @@ async fn queue_test(
     let event = NewEvent {
         kind: "webhook.test",
         subject_id: e.id.to_string(),
-        data: serde_json::json!({ "webhook_id": e.id.as_str(), "message": "a test event from shiphub" }),
+        data: serde_json::json!({
+            "webhook_id": e.id.as_str(),
+            "message": "a test event from shiphub",
+        }),
     };
     let (event_id, delivery_id) = (EventId::generate(), DeliveryId::generate());
     let answer = Answer::json(
