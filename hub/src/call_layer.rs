@@ -17,8 +17,11 @@ use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
+use shiphub_carriers::model::{
+    Quote, RateRequest, ShipRequest, TrackQuery, TrackingResult, Waybill, WaybillRef,
+};
 use shiphub_carriers::{
-    Capability, Carrier, CarrierCode, CarrierError, CarrierLimits, RequestQuota,
+    Capability, Carrier, CarrierCode, CarrierError, CarrierLimits, RequestQuota, VoidOutcome,
 };
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -165,8 +168,75 @@ impl CallLayer {
             .remove(account);
     }
 
-    /// Runs `op` against `carrier` for `account` under the policy.
-    pub async fn call<T, F, Fut>(
+    /// Quotes for a shipment; retried on any transient failure (asking again buys nothing).
+    pub async fn rate(
+        &self,
+        account: &AccountId,
+        carrier: &dyn Carrier,
+        req: &RateRequest,
+    ) -> Result<Vec<Quote>, CarrierError> {
+        self.call(account, carrier, Capability::Rate, || carrier.rate(req))
+            .await
+    }
+
+    /// Buys a waybill; retried only when the carrier certainly did not act on the request.
+    /// `before_send` runs inside each attempt, past the account's quota and just before the
+    /// carrier is asked (a purchase records there that it is about to buy); its error stops
+    /// the purchase unasked and comes back as the inner `Err`.
+    pub async fn ship<E, B, BFut>(
+        &self,
+        account: &AccountId,
+        carrier: &dyn Carrier,
+        req: &ShipRequest,
+        before_send: B,
+    ) -> Result<Result<Waybill, E>, CarrierError>
+    where
+        B: Fn() -> BFut,
+        BFut: std::future::Future<Output = Result<(), E>>,
+    {
+        self.call(account, carrier, Capability::Ship, || {
+            let ready = before_send();
+            async move {
+                if let Err(e) = ready.await {
+                    return Ok(Err(e));
+                }
+                carrier.ship(req).await.map(Ok)
+            }
+        })
+        .await
+    }
+
+    /// Cancels a waybill, saying how far the carrier went; retried on any transient failure
+    /// (a void asked twice voids once).
+    pub async fn void(
+        &self,
+        account: &AccountId,
+        carrier: &dyn Carrier,
+        waybill: &WaybillRef,
+    ) -> Result<VoidOutcome, CarrierError> {
+        self.call(account, carrier, Capability::Void, || {
+            carrier.void_outcome(waybill)
+        })
+        .await
+    }
+
+    /// Tracking for a batch of parcels; retried on any transient failure.
+    pub async fn track(
+        &self,
+        account: &AccountId,
+        carrier: &dyn Carrier,
+        parcels: &[TrackQuery],
+    ) -> Result<Vec<TrackingResult>, CarrierError> {
+        self.call(account, carrier, Capability::Track, || {
+            carrier.track_parcels(parcels)
+        })
+        .await
+    }
+
+    /// Runs `op` against `carrier` for `account` under the policy for `cap`. Private: each
+    /// operation has its verb above, so an operation cannot be run under another's retry rule
+    /// (a purchase retried like a quote could buy twice).
+    async fn call<T, F, Fut>(
         &self,
         account: &AccountId,
         carrier: &dyn Carrier,
@@ -618,6 +688,99 @@ mod tests {
             )
             .await;
         assert_eq!(r.unwrap(), 1);
+    }
+
+    /// A carrier whose every operation fails once as if it timed out after sending.
+    #[derive(Default)]
+    struct FailsOnce(AtomicU32);
+    impl FailsOnce {
+        fn once<T>(&self, ok: T) -> Result<T, CarrierError> {
+            match self.0.fetch_add(1, Ordering::SeqCst) {
+                0 => Err(transient(true)),
+                _ => Ok(ok),
+            }
+        }
+    }
+    #[async_trait]
+    impl Carrier for FailsOnce {
+        fn code(&self) -> CarrierCode {
+            CarrierCode::from_static("fake")
+        }
+        fn capabilities(&self) -> &'static Capabilities {
+            &CAPS
+        }
+        fn limits(&self) -> CarrierLimits {
+            Fake(Duration::from_secs(1)).limits()
+        }
+        async fn rate(&self, _: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
+            self.once(vec![])
+        }
+        async fn ship(&self, _: &ShipRequest) -> Result<Waybill, CarrierError> {
+            self.once(())?;
+            unreachable!("a purchase is never retried here")
+        }
+        async fn void(&self, _: &WaybillRef) -> Result<(), CarrierError> {
+            self.once(())
+        }
+        async fn track_parcels(
+            &self,
+            _: &[TrackQuery],
+        ) -> Result<Vec<TrackingResult>, CarrierError> {
+            self.once(vec![])
+        }
+    }
+
+    #[tokio::test]
+    async fn each_verb_carries_its_operations_retry_rule() {
+        let address = serde_json::json!({"name": "S", "street": ["1 A St"], "city": "Atlanta",
+            "state": "GA", "postal_code": "30301", "country": "US"});
+        let ship: ShipRequest = serde_json::from_value(serde_json::json!({
+            "from": address, "to": address, "service": "ground",
+            "parcels": [{"weight": {"value": "1", "unit": "kg"}}]}))
+        .unwrap();
+        let waybill = WaybillRef {
+            tracking_number: "1Z999AA10123456784".parse().unwrap(),
+            carrier_shipment_id: "1Z999AA10123456784".into(),
+            pieces: vec![],
+        };
+        let account = AccountId::generate();
+        // Asking again buys nothing: quotes, voids and tracking are retried after a timeout.
+        let c = FailsOnce::default();
+        layer().rate(&account, &c, &ship.shipment).await.unwrap();
+        assert_eq!(c.0.load(Ordering::SeqCst), 2);
+        let c = FailsOnce::default();
+        let outcome = layer().void(&account, &c, &waybill).await.unwrap();
+        assert!(matches!(outcome, VoidOutcome::Voided));
+        assert_eq!(c.0.load(Ordering::SeqCst), 2);
+        let c = FailsOnce::default();
+        layer().track(&account, &c, &[]).await.unwrap();
+        assert_eq!(c.0.load(Ordering::SeqCst), 2);
+        // A purchase that may have reached the carrier is not.
+        let (c, asked) = (FailsOnce::default(), AtomicU32::new(0));
+        let r = layer()
+            .ship(&account, &c, &ship, || async {
+                asked.fetch_add(1, Ordering::SeqCst);
+                Ok::<(), ()>(())
+            })
+            .await;
+        assert!(matches!(
+            r,
+            Err(CarrierError::Transient {
+                maybe_processed: true,
+                ..
+            })
+        ));
+        assert_eq!(
+            (c.0.load(Ordering::SeqCst), asked.load(Ordering::SeqCst)),
+            (1, 1)
+        );
+        // What runs before sending can stop the purchase: the carrier is never asked.
+        let c = FailsOnce::default();
+        let r = layer()
+            .ship(&account, &c, &ship, || async { Err("lease lost") })
+            .await;
+        assert!(matches!(r, Ok(Err("lease lost"))));
+        assert_eq!(c.0.load(Ordering::SeqCst), 0);
     }
 
     #[tokio::test]

@@ -11,11 +11,11 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Path, Tenant};
-use super::idempotency::{self, Answer};
+use super::extract::{IdempotencyKey, Path, Tenant};
+use super::idempotency::{self, Answer, OwnedKey};
 use super::problem::ApiError;
 use super::responses::*;
-use crate::ids::AccountId;
+use crate::ids::{AccountId, TenantId};
 use crate::state::{AppState, aad};
 use crate::store::AccountRecord;
 
@@ -78,23 +78,17 @@ pub struct AccountIn {
     /// `table_rate` accounts: the name of a rate card (`PUT /v1/rate-cards/{name}`), or a
     /// list of names; shorthand for `credentials.rate_card`.
     #[serde(default)]
-    #[schema(value_type = Option<RateCardNames>)]
-    rate_card: Option<serde_json::Value>,
+    rate_card: Option<RateCardNames>,
 }
 
-/// `rate_card` as the schema describes it: one card name, or a list of names.
-pub struct RateCardNames;
-
-impl utoipa::PartialSchema for RateCardNames {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
-        OneOfBuilder::new()
-            .item(ObjectBuilder::new().schema_type(Type::String))
-            .item(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)))
-            .into()
-    }
+// `rate_card`: one card name, or a list of names (kept in the credentials as sent). A plain
+// comment: a doc comment would become a description the contract does not have.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum RateCardNames {
+    One(String),
+    Many(Vec<String>),
 }
-impl ToSchema for RateCardNames {}
 
 #[derive(Serialize, ToSchema)]
 pub struct AccountOut {
@@ -122,97 +116,105 @@ impl From<&AccountRecord> for AccountOut {
 
 /// Adds a carrier account. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/carrier-accounts", tag = "carriers", request_body = AccountIn,
-    params(IdempotencyHeader),
+    params(IdempotencyKey),
     responses((status = 201, body = AccountOut), Auth, Idempotent, BadBody))]
 async fn create_account(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    IdempotencyKey(key): IdempotencyKey,
-    body: JsonBody<AccountIn>,
+    req: idempotency::Idempotent<AccountIn>,
 ) -> Response {
-    let hash = body.hash();
-    idempotency::run(
-        &app.clone(),
-        &tenant.clone(),
-        key,
-        "POST /v1/carrier-accounts",
-        &hash,
-        |owned| async move {
-            let input = body.value;
-            let entry = app.carriers.entry(&input.carrier).ok_or_else(|| {
-                let known: Vec<_> = app
-                    .carriers
-                    .entries
-                    .iter()
-                    .map(|e| e.code.to_string())
-                    .collect();
-                ApiError::field(
-                    "/carrier",
-                    format!(
-                        "unknown carrier `{}`; known: {}",
-                        input.carrier,
-                        known.join(", ")
-                    ),
-                )
-            })?;
-            if input.name.trim().is_empty() {
-                return Err(ApiError::field("/name", "must not be empty"));
+    req.run(app, tenant, add_account).await
+}
+
+async fn add_account(
+    app: AppState,
+    tenant: TenantId,
+    input: AccountIn,
+    owned: OwnedKey,
+) -> Result<Answer, ApiError> {
+    let entry = app.carriers.entry(&input.carrier).ok_or_else(|| {
+        let known: Vec<_> = app
+            .carriers
+            .entries
+            .iter()
+            .map(|e| e.code.to_string())
+            .collect();
+        ApiError::field(
+            "/carrier",
+            format!(
+                "unknown carrier `{}`; known: {}",
+                input.carrier,
+                known.join(", ")
+            ),
+        )
+    })?;
+    if input.name.trim().is_empty() {
+        return Err(ApiError::field("/name", "must not be empty"));
+    }
+    if entry.needs_base_url && input.base_url.is_none() {
+        return Err(ApiError::field(
+            "/base_url",
+            format!("{} accounts need the carrier host", entry.code),
+        ));
+    }
+    let mut credentials = input.credentials.unwrap_or_else(|| serde_json::json!({}));
+    if let Some(card) = input.rate_card {
+        match credentials.as_object_mut() {
+            Some(map) => {
+                map.insert(
+                    "rate_card".into(),
+                    serde_json::to_value(card).expect("names serialize"),
+                );
             }
-            if entry.needs_base_url && input.base_url.is_none() {
-                return Err(ApiError::field(
-                    "/base_url",
-                    format!("{} accounts need the carrier host", entry.code),
-                ));
-            }
-            let mut credentials = input.credentials.unwrap_or_else(|| serde_json::json!({}));
-            if let Some(card) = input.rate_card {
-                match credentials.as_object_mut() {
-                    Some(map) => {
-                        map.insert("rate_card".into(), card);
-                    }
-                    None => return Err(ApiError::field("/credentials", "must be an object")),
-                }
-            }
-            app.carriers
-                .check(
-                    &app.store,
-                    &tenant,
-                    entry,
-                    credentials.clone(),
-                    input.base_url.clone(),
-                )
-                .await?;
-            let id = AccountId::generate();
-            let (nonce, secret) = app.master_key.encrypt(
-                &aad(&tenant, &id),
-                &serde_json::to_vec(&credentials).expect("JSON serializes"),
-            );
-            let record = AccountRecord {
-                id,
-                carrier: entry.code.to_string(),
-                name: input.name.trim().to_string(),
-                base_url: input.base_url.map(|u| u.to_string()),
-                secret_nonce: nonce,
-                secret,
-                created_at: OffsetDateTime::now_utc(),
-            };
-            let answer = Answer::json(StatusCode::CREATED, &AccountOut::from(&record));
-            app.store
-                .insert_account(&tenant, &record, answer.completion(&owned).as_ref())
-                .await?;
-            app.account_cache.invalidate(&tenant);
-            // Trackers that waited for an account of this carrier start being polled.
-            let attached = app
-                .store
-                .attach_waiting_trackers(&tenant, &record.carrier, &record.id, OffsetDateTime::now_utc())
-                .await?;
-            if attached > 0 {
-                tracing::info!(attached, carrier = %record.carrier, "waiting trackers attached to the new account");
-            }
-            Ok(answer)
-        },
-    )
-    .await
+            None => return Err(ApiError::field("/credentials", "must be an object")),
+        }
+    }
+    app.carriers
+        .check(
+            &app.store,
+            &tenant,
+            entry,
+            credentials.clone(),
+            input.base_url.clone(),
+        )
+        .await?;
+    let id = AccountId::generate();
+    let (nonce, secret) = app.master_key.encrypt(
+        &aad(&tenant, &id),
+        &serde_json::to_vec(&credentials).expect("JSON serializes"),
+    );
+    let record = AccountRecord {
+        id,
+        carrier: entry.code.to_string(),
+        name: input.name.trim().to_string(),
+        base_url: input.base_url.map(|u| u.to_string()),
+        secret_nonce: nonce,
+        secret,
+        created_at: OffsetDateTime::now_utc(),
+    };
+    let answer = Answer::json(StatusCode::CREATED, &AccountOut::from(&record));
+    app.store
+        .insert_account(&tenant, &record, answer.completion(&owned).as_ref())
+        .await?;
+    app.account_cache.invalidate(&tenant);
+    // Trackers that waited for an account of this carrier start being polled.
+    let attached = app
+        .store
+        .attach_waiting_trackers(
+            &tenant,
+            &record.carrier,
+            &record.id,
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+    if attached > 0 {
+        tracing::info!(
+            attached,
+            carrier = %record.carrier,
+            "waiting trackers attached to the new account"
+        );
+    }
+    Ok(answer)
 }
 
 /// The tenant's carrier accounts.

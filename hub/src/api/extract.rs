@@ -55,9 +55,16 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// `Idempotency-Key` header, when sent.
-#[derive(Clone, Debug)]
-pub struct IdempotencyKey(pub Option<String>);
+/// `Idempotency-Key` header, when sent. The operations that honour one list this type in
+/// their `params`: what is published is what is parsed here, 1 to 255 visible ASCII characters.
+#[derive(Clone, Debug, utoipa::IntoParams)]
+#[into_params(names("Idempotency-Key"), parameter_in = Header)]
+pub struct IdempotencyKey(
+    /// Makes a retried request safe: a retry with the same key and body gets the first
+    /// answer, and never buys or creates twice. Use a new key for a new request.
+    #[param(min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")]
+    pub Option<String>,
+);
 
 impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     type Rejection = ApiError;

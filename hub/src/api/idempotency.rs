@@ -19,11 +19,15 @@ use std::future::Future;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, RawPathParams, Request};
+use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use serde::de::DeserializeOwned;
+
+use super::extract::{IdempotencyKey, JsonBody};
 use super::problem::ApiError;
 use crate::ids::TenantId;
 use crate::state::AppState;
@@ -90,6 +94,123 @@ impl Answer {
     }
 }
 
+/// An idempotent request as its handler needs it: the key (when sent), the scope (method and
+/// path, the path's parameters filled in, so one key cannot be replayed against another
+/// endpoint or another resource), the body parsed once (checked against its schema like
+/// [`JsonBody`]) and its canonical hash (only computed when a key was sent: nothing else reads
+/// it). Operations without a body take `Idempotent` (= `Idempotent<NoBody>`).
+///
+/// A handler extracts it, then hands the work to [`Idempotent::run`]:
+/// `req.run(app, tenant, create_thing).await`, with
+/// `async fn create_thing(app, tenant, body, owned) -> Result<Answer, ApiError>`.
+pub struct Idempotent<T = NoBody> {
+    key: Option<String>,
+    scope: String,
+    hash: String,
+    pub body: T,
+}
+
+/// The body of an operation that takes none (anything sent is ignored, as before).
+pub struct NoBody;
+
+impl<T> Idempotent<T> {
+    /// The scope on the key (`POST /v1/shipments/shp_…/void`).
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+
+    /// Narrows the scope with what else identifies the request (query parameters that
+    /// change what it does): `?since=…`.
+    pub fn scoped(mut self, extra: &str) -> Self {
+        self.scope.push_str(extra);
+        self
+    }
+
+    /// The hash of a body the handler read itself (a streamed upload).
+    pub fn hashed(mut self, hash: String) -> Self {
+        self.hash = hash;
+        self
+    }
+
+    /// Runs `work` at most once per (tenant, key) (see [`run`]); `work` gets the state, the
+    /// tenant, the body and the key it owns, to complete in its own transaction.
+    pub async fn run<W, Fut>(self, app: AppState, tenant: TenantId, work: W) -> Response
+    where
+        W: FnOnce(AppState, TenantId, T, OwnedKey) -> Fut,
+        Fut: Future<Output = Result<Answer, ApiError>> + Send + 'static,
+    {
+        let Idempotent {
+            key,
+            scope,
+            hash,
+            body,
+        } = self;
+        let (a, t) = (app.clone(), tenant.clone());
+        run(&a, &t, key, &scope, &hash, move |owned| {
+            work(app, tenant, body, owned)
+        })
+        .await
+    }
+}
+
+/// `method path`, each `{name}` segment of the matched route replaced by its (decoded) value:
+/// what the handlers once wrote out with `format!`.
+async fn request_scope<S: Send + Sync>(parts: &mut Parts, state: &S) -> String {
+    let Some(route) = parts.extensions.get::<MatchedPath>().cloned() else {
+        return format!("{} {}", parts.method, parts.uri.path());
+    };
+    let params = RawPathParams::from_request_parts(parts, state).await.ok();
+    let value = |name: &str| {
+        params
+            .as_ref()
+            .and_then(|p| p.iter().find(|(k, _)| *k == name).map(|(_, v)| v))
+    };
+    let path = route
+        .as_str()
+        .split('/')
+        .map(|segment| {
+            segment
+                .strip_prefix('{')
+                .and_then(|s| s.strip_suffix('}'))
+                .and_then(value)
+                .unwrap_or(segment)
+        })
+        .collect::<Vec<_>>()
+        .join("/");
+    format!("{} {path}", parts.method)
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Idempotent<NoBody> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let IdempotencyKey(key) = IdempotencyKey::from_request_parts(parts, state).await?;
+        Ok(Idempotent {
+            key,
+            scope: request_scope(parts, state).await,
+            hash: String::new(),
+            body: NoBody,
+        })
+    }
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Idempotent<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let (mut parts, body) = req.into_parts();
+        // The key is checked before the body, as when it was an extractor of its own.
+        let IdempotencyKey(key) = IdempotencyKey::from_request_parts(&mut parts, state).await?;
+        let scope = request_scope(&mut parts, state).await;
+        let body = JsonBody::<T>::from_request(Request::from_parts(parts, body), state).await?;
+        let hash = key.as_ref().map(|_| body.hash()).unwrap_or_default();
+        Ok(Idempotent {
+            key,
+            scope,
+            hash,
+            body: body.value,
+        })
+    }
+}
+
 /// Records how far a buying request got on its key (nothing without a key). An error when the
 /// key is no longer this instance's: the request must stop (or undo what it did).
 pub async fn progress(
@@ -133,7 +254,7 @@ fn lease_until(app: &AppState, now: OffsetDateTime) -> OffsetDateTime {
 
 /// Runs `work` at most once per (tenant, key). `scope` (method and path) is part of the
 /// request's identity, so one key cannot be replayed against another endpoint.
-pub async fn run<F, Fut>(
+async fn run<F, Fut>(
     app: &AppState,
     tenant: &TenantId,
     key: Option<String>,
@@ -368,4 +489,81 @@ where
     crate::outliving_caller(work)
         .await
         .unwrap_or_else(|| Err(ApiError::Internal("the server is shutting down".into())))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::post;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::api::extract::canonical_hash;
+
+    /// What the extractor made of a request: scope, key and hash, or the problem's status.
+    async fn extracted(uri: &str, key: Option<&str>, body: Option<&str>) -> String {
+        async fn bodiless(req: Idempotent) -> String {
+            format!("{}|{:?}|{}", req.scope, req.key, req.hash)
+        }
+        async fn json(req: Idempotent<serde_json::Value>) -> String {
+            format!("{}|{:?}|{}", req.scope, req.key, req.hash)
+        }
+        let app = Router::new().route("/v1/things", post(json)).route(
+            "/v1/webhooks/{id}/deliveries/{delivery_id}/resend",
+            post(bodiless),
+        );
+        let mut req = axum::http::Request::post(uri).header("content-type", "application/json");
+        if let Some(k) = key {
+            req = req.header("idempotency-key", k);
+        }
+        let req = req
+            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+            .unwrap();
+        let res = app.oneshot(req).await.unwrap();
+        let status = res.status();
+        let text = axum::body::to_bytes(res.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        if status.is_success() {
+            String::from_utf8(text.to_vec()).unwrap()
+        } else {
+            status.as_u16().to_string()
+        }
+    }
+
+    #[tokio::test]
+    async fn scope_is_the_method_and_the_path_with_its_parameters() {
+        // As the handlers once wrote it with `format!`, the decoded path values filled in, so a key cannot be replayed on another delivery.
+        assert_eq!(
+            extracted(
+                "/v1/webhooks/wh_1/deliveries/dl%7Bx%7D/resend",
+                Some("k"),
+                None
+            )
+            .await,
+            "POST /v1/webhooks/wh_1/deliveries/dl{x}/resend|Some(\"k\")|"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_body_is_hashed_only_when_a_key_was_sent() {
+        let body = r#"{"b": [1, 2], "a": 1}"#;
+        let hash = canonical_hash(&serde_json::from_str(body).unwrap());
+        assert_eq!(
+            extracted("/v1/things", Some("k"), Some(body)).await,
+            format!("POST /v1/things|Some(\"k\")|{hash}")
+        );
+        assert_eq!(
+            extracted("/v1/things", None, Some(body)).await,
+            "POST /v1/things|None|"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_key_is_checked_before_the_body() {
+        // A bad key with a malformed body: the key's 422, not the body's 400.
+        assert_eq!(extracted("/v1/things", Some(" "), Some("{")).await, "422");
+        assert_eq!(extracted("/v1/things", Some("k"), Some("{")).await, "400");
+    }
 }

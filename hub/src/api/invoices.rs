@@ -24,7 +24,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
-use super::idempotency::{self, Answer};
+use super::idempotency::{self, Answer, OwnedKey};
 use super::problem::{ApiError, Problem};
 use super::responses::*;
 use super::{List, page_cursor, page_limit, split_page};
@@ -261,7 +261,7 @@ async fn spool(body: Body) -> Result<(tempfile::NamedTempFile, String, u64), Api
 /// kept). Rows that cannot be read are reported with their line number and skipped. The same
 /// file is not imported twice (409 naming the earlier import). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/invoices", tag = "reconciliation", params(InvoiceQuery,
-        IdempotencyHeader),
+        IdempotencyKey),
     request_body(content = String, content_type = "text/csv", description = "The invoice file as the carrier delivers it"),
     responses((status = 202, body = ReconciliationOut), Auth, Idempotent,
         (status = 400, body = Problem, content_type = "application/problem+json", description = "the upload broke off"),
@@ -271,7 +271,7 @@ async fn spool(body: Body) -> Result<(tempfile::NamedTempFile, String, u64), Api
 async fn post_invoice(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    IdempotencyKey(key): IdempotencyKey,
+    req: idempotency::Idempotent,
     Query(q): Query<InvoiceQuery>,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -286,45 +286,86 @@ async fn post_invoice(
     )
     .await?;
     let (file, sha, bytes) = spool(body).await?;
-    let scope = format!(
-        "POST /v1/invoices?carrier={code}&currency={}&mapping={}&rate_card={}",
-        q.currency.as_deref().unwrap_or(""),
-        q.mapping.as_deref().unwrap_or(""),
-        q.rate_card.as_deref().unwrap_or("")
-    );
-    let app2 = app.clone();
-    let tenant2 = tenant.clone();
-    let body_hash = sha.clone();
-    Ok(
-        idempotency::run(&app, &tenant, key, &scope, &body_hash, |owned| async move {
-            if let Some(earlier) = app2
-                .store
-                .reconciliation_of_file(&tenant2, &code, &sha)
-                .await?
-            {
-                return Err(ApiError::Conflict(format!(
-                    "this file was already imported as {} ({})",
-                    earlier.id, earlier.status
-                )));
-            }
-            let now = OffsetDateTime::now_utc();
-            let rec = ReconciliationRecord::running(&code, sha, bytes, card_name, now);
-            let answer = Answer::json(StatusCode::ACCEPTED, &rec_out(&rec)?);
-            app2.store
-                .begin_reconciliation(&tenant2, &rec, answer.completion(&owned).as_ref())
-                .await?;
-            let plan = Plan {
-                tenant: tenant2.clone(),
-                format,
-                settings: doc.to_settings(),
-                cards,
-                title: format!("Freight reconciliation {} ({code})", rec.id),
-            };
-            tokio::spawn(import(app2.store.clone(), plan, rec.id.clone(), code, file));
-            Ok(answer)
+    // The parameters choose what the file is read as: part of the request's identity.
+    let req = req
+        .scoped(&format!(
+            "?carrier={code}&currency={}&mapping={}&rate_card={}",
+            q.currency.as_deref().unwrap_or(""),
+            q.mapping.as_deref().unwrap_or(""),
+            q.rate_card.as_deref().unwrap_or("")
+        ))
+        .hashed(sha.clone());
+    let upload = Upload {
+        code,
+        format,
+        doc,
+        card_name,
+        cards,
+        file,
+        sha,
+        bytes,
+    };
+    Ok(req
+        .run(app, tenant, |app, tenant, _, owned| {
+            start_import(app, tenant, upload, owned)
         })
-        .await,
-    )
+        .await)
+}
+
+/// An invoice file spooled to disk, with what it is read as.
+struct Upload {
+    code: String,
+    format: InvoiceFormat,
+    doc: AuditSettingsDoc,
+    card_name: Option<String>,
+    cards: Option<RateCards>,
+    file: tempfile::NamedTempFile,
+    sha: String,
+    bytes: u64,
+}
+
+/// Records the reconciliation (running) with its answer, under its key, and starts the import.
+async fn start_import(
+    app: AppState,
+    tenant: TenantId,
+    upload: Upload,
+    owned: OwnedKey,
+) -> Result<Answer, ApiError> {
+    let Upload {
+        code,
+        format,
+        doc,
+        card_name,
+        cards,
+        file,
+        sha,
+        bytes,
+    } = upload;
+    if let Some(earlier) = app
+        .store
+        .reconciliation_of_file(&tenant, &code, &sha)
+        .await?
+    {
+        return Err(ApiError::Conflict(format!(
+            "this file was already imported as {} ({})",
+            earlier.id, earlier.status
+        )));
+    }
+    let now = OffsetDateTime::now_utc();
+    let rec = ReconciliationRecord::running(&code, sha, bytes, card_name, now);
+    let answer = Answer::json(StatusCode::ACCEPTED, &rec_out(&rec)?);
+    app.store
+        .begin_reconciliation(&tenant, &rec, answer.completion(&owned).as_ref())
+        .await?;
+    let plan = Plan {
+        tenant: tenant.clone(),
+        format,
+        settings: doc.to_settings(),
+        cards,
+        title: format!("Freight reconciliation {} ({code})", rec.id),
+    };
+    tokio::spawn(import(app.store.clone(), plan, rec.id.clone(), code, file));
+    Ok(answer)
 }
 
 /// Runs an import to its end: completed with its event, or failed with nothing kept.

@@ -23,7 +23,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
 use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
-use super::idempotency::{self, Answer};
+use super::idempotency::{self, Answer, OwnedKey};
 use super::label_options::{LabelOptions, Resolution, StockName};
 use super::problem::{ApiError, Problem};
 use super::responses::*;
@@ -230,108 +230,107 @@ fn token_answers(
 /// Registers a print station and returns its agent token (shown once). Honours
 /// `Idempotency-Key`; a replay carries `"token": null` (rotate the token to get a new one).
 #[utoipa::path(post, path = "/v1/print-stations", tag = "printing", request_body = StationIn,
-    params(IdempotencyHeader),
+    params(IdempotencyKey),
     responses((status = 201, body = StationOut), Auth, Idempotent, BadBody))]
 async fn create_station(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    IdempotencyKey(key): IdempotencyKey,
-    body: JsonBody<StationIn>,
+    req: idempotency::Idempotent<StationIn>,
 ) -> Response {
-    let hash = body.hash();
-    idempotency::run(
-        &app.clone(),
-        &tenant.clone(),
-        key,
-        "POST /v1/print-stations",
-        &hash,
-        |owned| async move {
-            let input = body.value;
-            let name = input.name.trim();
-            if name.is_empty() || name.len() > 100 {
-                return Err(ApiError::field("/name", "must be 1 to 100 characters"));
-            }
-            let format = match input.format.as_deref() {
-                None => LabelFormat::Pdf,
-                Some(f) => parse_print_format(f, "/format")?,
-            };
-            let stock = input.stock.unwrap_or_default();
-            if let Some(why) = stock.refuses(format) {
-                return Err(ApiError::field(
-                    "/stock",
-                    format!(
-                        "{} on a {} printer: {why}",
-                        stock.as_str(),
-                        format_name(format)
-                    ),
-                ));
-            }
-            let station = StationRecord {
-                id: StationId::generate(),
-                name: name.to_string(),
-                format: format_name(format).to_string(),
-                stock: stock.as_str().to_string(),
-                dpi: input.dpi.unwrap_or_default().dpi(),
-                agent_format: None,
-                agent_dpi: None,
-                printer_state: None,
-                printer_detail: None,
-                last_seen_at: None,
-                created_at: OffsetDateTime::now_utc(),
-            };
-            let (token, token_hash) = new_station_token();
-            let (live, stored) = token_answers(StatusCode::CREATED, station.clone(), token)?;
-            app.store
-                .insert_station(
-                    &tenant,
-                    &station,
-                    &token_hash,
-                    stored.completion(&owned).as_ref(),
-                )
-                .await?;
-            Ok(live)
-        },
-    )
-    .await
+    req.run(app, tenant, add_station).await
+}
+
+/// A new station, under its key.
+async fn add_station(
+    app: AppState,
+    tenant: TenantId,
+    input: StationIn,
+    owned: OwnedKey,
+) -> Result<Answer, ApiError> {
+    let name = input.name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(ApiError::field("/name", "must be 1 to 100 characters"));
+    }
+    let format = match input.format.as_deref() {
+        None => LabelFormat::Pdf,
+        Some(f) => parse_print_format(f, "/format")?,
+    };
+    let stock = input.stock.unwrap_or_default();
+    if let Some(why) = stock.refuses(format) {
+        return Err(ApiError::field(
+            "/stock",
+            format!(
+                "{} on a {} printer: {why}",
+                stock.as_str(),
+                format_name(format)
+            ),
+        ));
+    }
+    let station = StationRecord {
+        id: StationId::generate(),
+        name: name.to_string(),
+        format: format_name(format).to_string(),
+        stock: stock.as_str().to_string(),
+        dpi: input.dpi.unwrap_or_default().dpi(),
+        agent_format: None,
+        agent_dpi: None,
+        printer_state: None,
+        printer_detail: None,
+        last_seen_at: None,
+        created_at: OffsetDateTime::now_utc(),
+    };
+    let (token, token_hash) = new_station_token();
+    let (live, stored) = token_answers(StatusCode::CREATED, station.clone(), token)?;
+    app.store
+        .insert_station(
+            &tenant,
+            &station,
+            &token_hash,
+            stored.completion(&owned).as_ref(),
+        )
+        .await?;
+    Ok(live)
 }
 
 /// Replaces a station's agent token; the old one stops working at once.
 #[utoipa::path(post, path = "/v1/print-stations/{id}/token", tag = "printing",
-    params(("id" = String, Path), IdempotencyHeader),
+    params(("id" = String, Path), IdempotencyKey),
     responses((status = 200, body = StationOut), Auth, Missing, Idempotent))]
 async fn rotate_token(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    IdempotencyKey(key): IdempotencyKey,
+    req: idempotency::Idempotent,
     Path(id): Path<String>,
 ) -> Response {
-    let scope = format!("POST /v1/print-stations/{id}/token");
-    idempotency::run(
-        &app.clone(),
-        &tenant.clone(),
-        key,
-        &scope,
-        "",
-        |owned| async move {
-            let station = load_station(&app, &tenant, &id).await?;
-            let (token, token_hash) = new_station_token();
-            let (live, stored) = token_answers(StatusCode::OK, station.clone(), token)?;
-            if !app
-                .store
-                .rotate_station_token(
-                    &tenant,
-                    &station.id,
-                    &token_hash,
-                    stored.completion(&owned).as_ref(),
-                )
-                .await?
-            {
-                return Err(ApiError::NotFound("print station"));
-            }
-            Ok(live)
-        },
-    )
+    req.run(app, tenant, |app, tenant, _, owned| {
+        replace_token(app, tenant, id, owned)
+    })
     .await
+}
+
+/// A station's new token, under its key.
+async fn replace_token(
+    app: AppState,
+    tenant: TenantId,
+    id: String,
+    owned: OwnedKey,
+) -> Result<Answer, ApiError> {
+    let station = load_station(&app, &tenant, &id).await?;
+    let (token, token_hash) = new_station_token();
+    let (live, stored) = token_answers(StatusCode::OK, station.clone(), token)?;
+    if !app
+        .store
+        .rotate_station_token(
+            &tenant,
+            &station.id,
+            &token_hash,
+            stored.completion(&owned).as_ref(),
+        )
+        .await?
+    {
+        return Err(ApiError::NotFound("print station"));
+    }
+    Ok(live)
 }
 
 async fn load_station(
@@ -519,104 +518,101 @@ pub(crate) async fn station_for_job(
 
 /// Queues a shipment's label for printing on a station. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/print-jobs", tag = "printing", request_body = JobIn,
-    params(IdempotencyHeader),
+    params(IdempotencyKey),
     responses((status = 201, body = JobOut), Auth, Idempotent, BadBody,
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the shipment is voided, or a request with this key is in progress")))]
 async fn create_job(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    IdempotencyKey(key): IdempotencyKey,
-    body: JsonBody<JobIn>,
+    req: idempotency::Idempotent<JobIn>,
 ) -> Response {
-    let hash = body.hash();
-    idempotency::run(
-        &app.clone(),
-        &tenant.clone(),
-        key,
-        "POST /v1/print-jobs",
-        &hash,
-        |owned| async move {
-            let input = body.value;
-            let shipment_id = ShipmentId::parse(&input.shipment_id)
-                .ok_or_else(|| ApiError::field("/shipment_id", "not a shipment id"))?;
-            let shipment = app
-                .store
-                .get_shipment(&tenant, &shipment_id)
-                .await?
-                .ok_or_else(|| ApiError::field("/shipment_id", "no such shipment"))?;
-            let station = station_for_job(&app, &tenant, &input.station_id, "/station_id").await?;
-            let printer = station_printer(&station)?;
-            let format = printer.format;
-            if let Some(f) = input.format.as_deref()
-                && parse_print_format(f, "/format")? != format
-            {
-                return Err(ApiError::field(
-                    "/format",
-                    format!(
-                        "the printer of station {} takes {}, not {f}",
-                        station.id,
-                        format_name(format)
-                    ),
-                ));
-            }
-            let stock = input.stock.unwrap_or(printer.options.stock);
-            if let Some(why) = stock.refuses(format) {
-                return Err(ApiError::field(
-                    "/stock",
-                    format!(
-                        "{} on a {} printer: {why}",
-                        stock.as_str(),
-                        format_name(format)
-                    ),
-                ));
-            }
-            let dpi = match input.dpi {
-                // ZPL is drawn in the printhead's dots: another resolution prints the wrong size.
-                Some(d) if format == LabelFormat::Zpl && d != printer.options.dpi => {
-                    return Err(ApiError::field(
-                        "/dpi",
-                        format!(
-                            "the printer of station {} prints at {} dpi",
-                            station.id,
-                            printer.options.dpi.dpi()
-                        ),
-                    ));
-                }
-                Some(d) => d,
-                None => printer.options.dpi,
-            };
-            let copies = input.copies.unwrap_or(1);
-            if !(1..=MAX_COPIES).contains(&copies) {
-                return Err(ApiError::field(
-                    "/copies",
-                    format!("must be between 1 and {MAX_COPIES}"),
-                ));
-            }
-            let ttl = input.ttl_seconds.unwrap_or(DEFAULT_TTL_SECS);
-            if !(1..=MAX_TTL_SECS).contains(&ttl) {
-                return Err(ApiError::field(
-                    "/ttl_seconds",
-                    format!("must be between 1 and {MAX_TTL_SECS}"),
-                ));
-            }
-            let job = new_job(
-                &shipment,
-                &station,
-                format,
-                LabelOptions { stock, dpi },
-                copies,
-                Duration::from_secs(ttl),
-            )?;
-            let answer = Answer::json(StatusCode::CREATED, &job_out(&job));
-            app.store
-                .insert_print_job(&tenant, &job, answer.completion(&owned).as_ref())
-                .await?;
-            app.print_wakeups.wake(&station.id);
-            metrics::counter!("shiphub_print_jobs_total", "status" => "queued").increment(1);
-            Ok(answer)
-        },
-    )
-    .await
+    req.run(app, tenant, queue_job).await
+}
+
+/// A new print job, under its key.
+async fn queue_job(
+    app: AppState,
+    tenant: TenantId,
+    input: JobIn,
+    owned: OwnedKey,
+) -> Result<Answer, ApiError> {
+    let shipment_id = ShipmentId::parse(&input.shipment_id)
+        .ok_or_else(|| ApiError::field("/shipment_id", "not a shipment id"))?;
+    let shipment = app
+        .store
+        .get_shipment(&tenant, &shipment_id)
+        .await?
+        .ok_or_else(|| ApiError::field("/shipment_id", "no such shipment"))?;
+    let station = station_for_job(&app, &tenant, &input.station_id, "/station_id").await?;
+    let printer = station_printer(&station)?;
+    let format = printer.format;
+    if let Some(f) = input.format.as_deref()
+        && parse_print_format(f, "/format")? != format
+    {
+        return Err(ApiError::field(
+            "/format",
+            format!(
+                "the printer of station {} takes {}, not {f}",
+                station.id,
+                format_name(format)
+            ),
+        ));
+    }
+    let stock = input.stock.unwrap_or(printer.options.stock);
+    if let Some(why) = stock.refuses(format) {
+        return Err(ApiError::field(
+            "/stock",
+            format!(
+                "{} on a {} printer: {why}",
+                stock.as_str(),
+                format_name(format)
+            ),
+        ));
+    }
+    let dpi = match input.dpi {
+        // ZPL is drawn in the printhead's dots: another resolution prints the wrong size.
+        Some(d) if format == LabelFormat::Zpl && d != printer.options.dpi => {
+            return Err(ApiError::field(
+                "/dpi",
+                format!(
+                    "the printer of station {} prints at {} dpi",
+                    station.id,
+                    printer.options.dpi.dpi()
+                ),
+            ));
+        }
+        Some(d) => d,
+        None => printer.options.dpi,
+    };
+    let copies = input.copies.unwrap_or(1);
+    if !(1..=MAX_COPIES).contains(&copies) {
+        return Err(ApiError::field(
+            "/copies",
+            format!("must be between 1 and {MAX_COPIES}"),
+        ));
+    }
+    let ttl = input.ttl_seconds.unwrap_or(DEFAULT_TTL_SECS);
+    if !(1..=MAX_TTL_SECS).contains(&ttl) {
+        return Err(ApiError::field(
+            "/ttl_seconds",
+            format!("must be between 1 and {MAX_TTL_SECS}"),
+        ));
+    }
+    let job = new_job(
+        &shipment,
+        &station,
+        format,
+        LabelOptions { stock, dpi },
+        copies,
+        Duration::from_secs(ttl),
+    )?;
+    let answer = Answer::json(StatusCode::CREATED, &job_out(&job));
+    app.store
+        .insert_print_job(&tenant, &job, answer.completion(&owned).as_ref())
+        .await?;
+    app.print_wakeups.wake(&station.id);
+    metrics::counter!("shiphub_print_jobs_total", "status" => "queued").increment(1);
+    Ok(answer)
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -192,11 +192,8 @@ async fn rate(
         let (calls, request) = (app.calls.clone(), request.clone());
         tasks.spawn(async move {
             let (a, r) = (&adapter, &request);
-            let answer = tokio::time::timeout(
-                deadline,
-                calls.call(&account.id, a.as_ref(), Capability::Rate, || a.rate(r)),
-            )
-            .await;
+            let answer =
+                tokio::time::timeout(deadline, calls.rate(&account.id, a.as_ref(), r)).await;
             (account, answer)
         });
     }

@@ -121,19 +121,3 @@ pub enum Idempotent {
             "detail": "this Idempotency-Key was first used with a different body; use a new key for a new request"}))]
     KeyReused(Problem),
 }
-
-/// The `Idempotency-Key` header of operations that honour one, with the rule the server
-/// applies (`extract::IdempotencyKey`): 1 to 255 visible ASCII characters.
-#[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Header)]
-pub struct IdempotencyHeader {
-    /// Makes a retried request safe: a retry with the same key and body gets the first
-    /// answer, and never buys or creates twice. Use a new key for a new request.
-    #[param(
-        rename = "Idempotency-Key",
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[!-~]([ -~]*[!-~])?$"
-    )]
-    idempotency_key: Option<String>,
-}

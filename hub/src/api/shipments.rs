@@ -17,8 +17,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
-use super::idempotency::{self, Answer};
+use super::extract::{IdempotencyKey, Path, Query, Tenant};
+use super::idempotency::{self, Answer, OwnedKey};
 use super::label_options::{LabelOptions, Resolution, StockName};
 use super::problem::{ApiError, Problem};
 use super::responses::*;
@@ -406,7 +406,7 @@ pub(crate) fn format_name(f: LabelFormat) -> &'static str {
 /// Buys a waybill and label. Honours `Idempotency-Key`: a retry with the same key and body
 /// returns the same shipment without buying again; the same key with another body is a 422.
 #[utoipa::path(post, path = "/v1/shipments", tag = "shipments", request_body = ShipmentIn,
-    params(IdempotencyHeader),
+    params(IdempotencyKey),
     responses(
         (status = 201, body = ShipmentOut, description = "bought (or, for a retried key, the first purchase's answer)"),
         Auth, Idempotent, BadBody, CarrierFailure,
@@ -416,96 +416,200 @@ pub(crate) fn format_name(f: LabelFormat) -> &'static str {
 async fn create_shipment(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    IdempotencyKey(key): IdempotencyKey,
-    body: JsonBody<ShipmentIn>,
+    req: idempotency::Idempotent<ShipmentIn>,
 ) -> Response {
-    // The body's hash identifies a keyed request; without a key nothing reads it.
-    let hash = key.as_ref().map(|_| body.hash()).unwrap_or_default();
-    let mut options = body.value;
+    debug_assert_eq!(
+        req.scope(),
+        BUY_SCOPE,
+        "recovery finds purchases by this scope"
+    );
+    req.run(app, tenant, buy).await
+}
+
+/// A purchase, under its key: checks, the carrier's sale (its progress kept on the key), the
+/// record.
+async fn buy(
+    app: AppState,
+    tenant: TenantId,
+    mut options: ShipmentIn,
+    owned: OwnedKey,
+) -> Result<Answer, ApiError> {
     let shipment = options.shipment();
-    idempotency::run(&app.clone(), &tenant.clone(), key, BUY_SCOPE, &hash, |owned| async move {
-        shipment.validate().map_err(|e| ApiError::field(e.field, e.message))?;
-        let account_id = AccountId::parse(&options.carrier_account).ok_or_else(|| ApiError::field("/carrier_account", "not a carrier account id"))?;
-        let account = app.store.get_account(&tenant, &account_id).await?.ok_or_else(|| ApiError::field("/carrier_account", "no such carrier account"))?;
-        let entry = app.carriers.entry(&account.carrier).ok_or_else(|| ApiError::Internal(format!("unknown carrier {}", account.carrier)))?;
-        if !entry.capabilities.supports(Capability::Ship) {
-            return Err(CarrierError::unsupported(entry.code.clone(), Capability::Ship).into());
-        }
-        if !entry.capabilities.services.is_empty() && entry.capabilities.service(&options.service).is_none() {
-            let known: Vec<_> = entry.capabilities.services.iter().map(|s| s.code).collect();
-            return Err(ApiError::field("/service", format!("{} has no service `{}`; known: {}", entry.code, options.service, known.join(", "))));
-        }
-        let heavy = super::rates::parcel_weight_problems(entry.capabilities, entry.code.as_str(), &shipment.parcels);
-        if !heavy.is_empty() {
-            return Err(ApiError::Validation(heavy));
-        }
-        let wanted = options.label_format;
-        let asked = carrier_format(entry.capabilities.label_formats, wanted, shipment.parcels.len())
-            .ok_or_else(|| ApiError::field("/label_format", format!("{} labels are not available from {}", format_name(wanted), entry.code)))?;
-        let printer = match &options.print_station {
-            Some(id) => {
-                let station = super::print::station_for_job(&app, &tenant, id, "/print_station").await?;
-                let printer = super::print::station_printer(&station)?;
-                let format = printer.format;
-                let printable = match asked {
-                    None => RENDERED_FORMATS.contains(&format),
-                    Some(from) => converted_formats(from).contains(&format),
-                };
-                if !printable {
-                    return Err(ApiError::field("/print_station", format!("{} labels cannot be made as {} for this station", entry.code, format_name(format))));
-                }
-                // Checked before buying: the job is made after the carrier sold the label.
-                if let Some(why) = printer.options.stock.refuses(format) {
-                    return Err(ApiError::field("/print_station", format!("the station's stock {} on its {} printer: {why}", printer.options.stock.as_str(), format_name(format))));
-                }
-                Some((station, printer))
+    shipment
+        .validate()
+        .map_err(|e| ApiError::field(e.field, e.message))?;
+    let account_id = AccountId::parse(&options.carrier_account)
+        .ok_or_else(|| ApiError::field("/carrier_account", "not a carrier account id"))?;
+    let account = app
+        .store
+        .get_account(&tenant, &account_id)
+        .await?
+        .ok_or_else(|| ApiError::field("/carrier_account", "no such carrier account"))?;
+    let entry = app
+        .carriers
+        .entry(&account.carrier)
+        .ok_or_else(|| ApiError::Internal(format!("unknown carrier {}", account.carrier)))?;
+    if !entry.capabilities.supports(Capability::Ship) {
+        return Err(CarrierError::unsupported(entry.code.clone(), Capability::Ship).into());
+    }
+    if !entry.capabilities.services.is_empty()
+        && entry.capabilities.service(&options.service).is_none()
+    {
+        let known: Vec<_> = entry.capabilities.services.iter().map(|s| s.code).collect();
+        return Err(ApiError::field(
+            "/service",
+            format!(
+                "{} has no service `{}`; known: {}",
+                entry.code,
+                options.service,
+                known.join(", ")
+            ),
+        ));
+    }
+    let heavy = super::rates::parcel_weight_problems(
+        entry.capabilities,
+        entry.code.as_str(),
+        &shipment.parcels,
+    );
+    if !heavy.is_empty() {
+        return Err(ApiError::Validation(heavy));
+    }
+    let wanted = options.label_format;
+    let asked = carrier_format(
+        entry.capabilities.label_formats,
+        wanted,
+        shipment.parcels.len(),
+    )
+    .ok_or_else(|| {
+        ApiError::field(
+            "/label_format",
+            format!(
+                "{} labels are not available from {}",
+                format_name(wanted),
+                entry.code
+            ),
+        )
+    })?;
+    let printer = match &options.print_station {
+        Some(id) => {
+            let station =
+                super::print::station_for_job(&app, &tenant, id, "/print_station").await?;
+            let printer = super::print::station_printer(&station)?;
+            let format = printer.format;
+            let printable = match asked {
+                None => RENDERED_FORMATS.contains(&format),
+                Some(from) => converted_formats(from).contains(&format),
+            };
+            if !printable {
+                return Err(ApiError::field(
+                    "/print_station",
+                    format!(
+                        "{} labels cannot be made as {} for this station",
+                        entry.code,
+                        format_name(format)
+                    ),
+                ));
             }
-            None => None,
-        };
-        let request = ShipRequest { shipment, service: options.service, label_format: asked.unwrap_or(wanted), reference: options.reference };
-        let adapter = app.carriers.adapter(&app.store, &tenant, &account, &app.master_key).await?;
-        // The key records that the carrier is about to be asked, then its whole answer the
-        // moment it comes: a crash at any point leaves the key in a state recovery resolves.
-        // `sent` is written inside the call, past the account's rate limiter, so a purchase
-        // still queued there when its process dies is released, not left "outcome unknown".
-        let mut kept = PurchaseProgress { account: account.id.to_string(), request, wanted, waybill: None };
-        let sent = serde_json::to_string(&kept).expect("progress serializes");
-        let (progressed, request, carrier) = ((&app, &tenant, &owned, &sent), &kept.request, adapter.as_ref());
-        let waybill = app.calls.call(&account.id, adapter.as_ref(), Capability::Ship, || async move {
-            let (app, tenant, owned, sent) = progressed;
-            if let Err(e) = idempotency::progress(app, tenant, owned, "sent", sent).await {
-                return Ok(Err(e));
+            // Checked before buying: the job is made after the carrier sold the label.
+            if let Some(why) = printer.options.stock.refuses(format) {
+                return Err(ApiError::field(
+                    "/print_station",
+                    format!(
+                        "the station's stock {} on its {} printer: {why}",
+                        printer.options.stock.as_str(),
+                        format_name(format)
+                    ),
+                ));
             }
-            carrier.ship(request).await.map(Ok)
-        }).await??;
-        let reference = WaybillRef {
-            tracking_number: waybill.tracking_number.clone(),
-            carrier_shipment_id: waybill.carrier_shipment_id.clone(),
-            pieces: waybill.pieces.clone(),
-        };
-        kept.waybill = Some(KeptWaybill::from(&waybill));
-        let answered = match idempotency::progress(&app, &tenant, &owned, "answered", &serde_json::to_string(&kept).expect("progress serializes")).await {
-            Ok(()) => true,
-            // Lost the key while the carrier answered: whoever recovered it did not see this
-            // sale, so it must not stand.
-            Err(cause @ ApiError::Store(StoreError::LeaseLost(_))) => {
-                return Err(unrecorded_purchase(&app, &account.id, adapter.as_ref(), &reference, cause).await);
-            }
-            // Not kept (the store failed): recording below is tried all the same.
-            Err(e) => {
-                tracing::warn!(error = %e, "could not keep the carrier's answer on the idempotency key");
-                false
-            }
-        };
-        match record_purchase(&app, &tenant, &account.id, entry, &kept.request, wanted, printer.as_ref(), waybill, &owned).await {
-            Ok(answer) => Ok(answer),
-            // Another instance took the key over after the answer was kept: it records (or
-            // recorded) this very sale from the kept answer, so voiding it here would undo it.
-            Err(cause @ ApiError::Store(StoreError::LeaseLost(_))) if answered => Err(cause),
-            Err(cause) => Err(unrecorded_purchase(&app, &account.id, adapter.as_ref(), &reference, cause).await),
+            Some((station, printer))
         }
-    })
+        None => None,
+    };
+    let request = ShipRequest {
+        shipment,
+        service: options.service,
+        label_format: asked.unwrap_or(wanted),
+        reference: options.reference,
+    };
+    let adapter = app
+        .carriers
+        .adapter(&app.store, &tenant, &account, &app.master_key)
+        .await?;
+    // The key records that the carrier is about to be asked, then its whole answer the
+    // moment it comes: a crash at any point leaves the key in a state recovery resolves.
+    // `sent` is written inside the call, past the account's rate limiter, so a purchase
+    // still queued there when its process dies is released, not left "outcome unknown".
+    let mut kept = PurchaseProgress {
+        account: account.id.to_string(),
+        request,
+        wanted,
+        waybill: None,
+    };
+    let sent = serde_json::to_string(&kept).expect("progress serializes");
+    let waybill = app
+        .calls
+        .ship(&account.id, adapter.as_ref(), &kept.request, || {
+            idempotency::progress(&app, &tenant, &owned, "sent", &sent)
+        })
+        .await??;
+    let reference = WaybillRef {
+        tracking_number: waybill.tracking_number.clone(),
+        carrier_shipment_id: waybill.carrier_shipment_id.clone(),
+        pieces: waybill.pieces.clone(),
+    };
+    kept.waybill = Some(KeptWaybill::from(&waybill));
+    let answered = match idempotency::progress(
+        &app,
+        &tenant,
+        &owned,
+        "answered",
+        &serde_json::to_string(&kept).expect("progress serializes"),
+    )
     .await
+    {
+        Ok(()) => true,
+        // Lost the key while the carrier answered: whoever recovered it did not see this
+        // sale, so it must not stand.
+        Err(cause @ ApiError::Store(StoreError::LeaseLost(_))) => {
+            return Err(unrecorded_purchase(
+                &app,
+                &account.id,
+                adapter.as_ref(),
+                &reference,
+                cause,
+            )
+            .await);
+        }
+        // Not kept (the store failed): recording below is tried all the same.
+        Err(e) => {
+            tracing::warn!(
+                error = %e,
+                "could not keep the carrier's answer on the idempotency key"
+            );
+            false
+        }
+    };
+    match record_purchase(
+        &app,
+        &tenant,
+        &account.id,
+        entry,
+        &kept.request,
+        wanted,
+        printer.as_ref(),
+        waybill,
+        &owned,
+    )
+    .await
+    {
+        Ok(answer) => Ok(answer),
+        // Another instance took the key over after the answer was kept: it records (or
+        // recorded) this very sale from the kept answer, so voiding it here would undo it.
+        Err(cause @ ApiError::Store(StoreError::LeaseLost(_))) if answered => Err(cause),
+        Err(cause) => {
+            Err(unrecorded_purchase(&app, &account.id, adapter.as_ref(), &reference, cause).await)
+        }
+    }
 }
 
 /// The scope of a purchase on its idempotency key.
@@ -730,12 +834,10 @@ async fn unrecorded_purchase(
 ) -> ApiError {
     tracing::error!(error = %cause, tracking_number = %waybill.tracking_number, "purchase could not be recorded; voiding it");
     metrics::counter!("shiphub_unrecorded_purchases_total").increment(1);
-    match app
-        .calls
-        .call(account, adapter, Capability::Void, || adapter.void(waybill))
-        .await
-    {
-        Ok(()) => cause,
+    match app.calls.void(account, adapter, waybill).await {
+        // `void` and `void_outcome` are one request to every carrier: either outcome means
+        // the carrier took the cancel.
+        Ok(_) => cause,
         Err(void_error) => {
             tracing::error!(
                 error = %void_error,
@@ -855,7 +957,7 @@ async fn list_shipments(
 /// Cancels an unused waybill at the carrier. Honours `Idempotency-Key`. Where the carrier
 /// cannot confirm the void the shipment becomes `void_requested` (202), not `voided`.
 #[utoipa::path(post, path = "/v1/shipments/{id}/void", tag = "shipments", params(("id" = String, Path),
-        IdempotencyHeader),
+        IdempotencyKey),
     responses((status = 200, body = ShipmentOut, description = "voided"),
         (status = 202, body = ShipmentOut, description = "the carrier cannot confirm a void (no cancel API, or a refund under review): marked `void_requested`, with `void.detail`"),
         Auth, Missing, Idempotent, CarrierFailure,
@@ -864,137 +966,137 @@ async fn list_shipments(
 async fn void_shipment(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    IdempotencyKey(key): IdempotencyKey,
+    req: idempotency::Idempotent,
     Path(id): Path<String>,
 ) -> Response {
-    let scope = format!("POST /v1/shipments/{id}/void");
-    idempotency::run(
-        &app.clone(),
-        &tenant.clone(),
-        key,
-        &scope,
-        "",
-        |owned| async move {
-            let s = load(&app, &tenant, &id).await?;
-            if s.voided_at.is_some() {
-                return Err(ApiError::Conflict(format!(
-                    "shipment {} is already voided",
-                    s.id
-                )));
-            }
-            let account = app
-                .store
-                .get_account(&tenant, &s.carrier_account_id)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::Conflict(
-                        "the carrier account this shipment was bought on has been removed".into(),
-                    )
-                })?;
-            let wb: StoredWaybill =
-                serde_json::from_str(&s.waybill).map_err(|e| ApiError::Internal(e.to_string()))?;
-            let waybill = WaybillRef {
-                tracking_number: s.tracking_number.parse().map_err(
-                    |e: shiphub_carriers::model::InvalidValue| ApiError::Internal(e.to_string()),
-                )?,
-                carrier_shipment_id: wb.carrier_shipment_id,
-                pieces: wb.pieces,
-            };
-            let adapter = app
-                .carriers
-                .adapter(&app.store, &tenant, &account, &app.master_key)
-                .await?;
-            let outcome = app
-                .calls
-                .call(&account.id, adapter.as_ref(), Capability::Void, || {
-                    adapter.void_outcome(&waybill)
-                })
-                .await;
-            // A carrier that cannot confirm a void (MyDHL has no cancel; USPS reviews refund
-            // requests): the shipment is marked `void_requested`, never `voided`.
-            let unconfirmed = match outcome {
-                Ok(shiphub_carriers::VoidOutcome::Voided) => None,
-                Ok(shiphub_carriers::VoidOutcome::Requested { detail }) => Some(detail),
-                Err(CarrierError::Unsupported {
-                    capability: Capability::Void,
-                    reason,
-                    carrier,
-                }) => Some(reason.map_or_else(
-                    || format!("{carrier} cannot cancel shipments"),
-                    str::to_string,
-                )),
-                Err(e) => return Err(e.into()),
-            };
-            if let Some(detail) = unconfirmed {
-                let now = OffsetDateTime::now_utc();
-                let requested = ShipmentRecord {
-                    status: "void_requested".into(),
-                    updated_at: now,
-                    ..s
-                };
-                let out = ShipmentOut {
-                    void: Some(VoidOut {
-                        confirmed: false,
-                        detail,
-                    }),
-                    ..shipment_out(&app, &requested)?
-                };
-                let answer = Answer::json(StatusCode::ACCEPTED, &out);
-                let event = NewEvent {
-                    kind: "shipment.void_requested",
-                    subject_id: requested.id.to_string(),
-                    data: answer.value(),
-                };
-                if !app
-                    .store
-                    .request_void(
-                        &tenant,
-                        &requested.id,
-                        now,
-                        &[event],
-                        answer.completion(&owned).as_ref(),
-                    )
-                    .await?
-                {
-                    return Err(ApiError::Conflict(format!(
-                        "shipment {} is already voided or its void was requested",
-                        requested.id
-                    )));
-                }
-                return Ok(answer);
-            }
-            let now = OffsetDateTime::now_utc();
-            let voided = ShipmentRecord {
-                status: "voided".into(),
-                voided_at: Some(now),
-                updated_at: now,
-                ..s
-            };
-            let answer = Answer::json(StatusCode::OK, &shipment_out(&app, &voided)?);
-            if !app
-                .store
-                .void_shipment(
-                    &tenant,
-                    &voided.id,
-                    now,
-                    &[NewEvent {
-                        kind: "shipment.voided",
-                        subject_id: voided.id.to_string(),
-                        data: answer.value(),
-                    }],
-                    answer.completion(&owned).as_ref(),
-                )
-                .await?
-            {
-                return Err(ApiError::Conflict(format!(
-                    "shipment {} is already voided",
-                    voided.id
-                )));
-            }
-            Ok(answer)
-        },
-    )
+    req.run(app, tenant, |app, tenant, _, owned| {
+        void(app, tenant, id, owned)
+    })
     .await
+}
+
+/// A void, under its key.
+async fn void(
+    app: AppState,
+    tenant: TenantId,
+    id: String,
+    owned: OwnedKey,
+) -> Result<Answer, ApiError> {
+    let s = load(&app, &tenant, &id).await?;
+    if s.voided_at.is_some() {
+        return Err(ApiError::Conflict(format!(
+            "shipment {} is already voided",
+            s.id
+        )));
+    }
+    let account = app
+        .store
+        .get_account(&tenant, &s.carrier_account_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Conflict(
+                "the carrier account this shipment was bought on has been removed".into(),
+            )
+        })?;
+    let wb: StoredWaybill =
+        serde_json::from_str(&s.waybill).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let waybill = WaybillRef {
+        tracking_number: s.tracking_number.parse().map_err(
+            |e: shiphub_carriers::model::InvalidValue| ApiError::Internal(e.to_string()),
+        )?,
+        carrier_shipment_id: wb.carrier_shipment_id,
+        pieces: wb.pieces,
+    };
+    let adapter = app
+        .carriers
+        .adapter(&app.store, &tenant, &account, &app.master_key)
+        .await?;
+    let outcome = app
+        .calls
+        .void(&account.id, adapter.as_ref(), &waybill)
+        .await;
+    // A carrier that cannot confirm a void (MyDHL has no cancel; USPS reviews refund
+    // requests): the shipment is marked `void_requested`, never `voided`.
+    let unconfirmed = match outcome {
+        Ok(shiphub_carriers::VoidOutcome::Voided) => None,
+        Ok(shiphub_carriers::VoidOutcome::Requested { detail }) => Some(detail),
+        Err(CarrierError::Unsupported {
+            capability: Capability::Void,
+            reason,
+            carrier,
+        }) => Some(reason.map_or_else(
+            || format!("{carrier} cannot cancel shipments"),
+            str::to_string,
+        )),
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(detail) = unconfirmed {
+        let now = OffsetDateTime::now_utc();
+        let requested = ShipmentRecord {
+            status: "void_requested".into(),
+            updated_at: now,
+            ..s
+        };
+        let out = ShipmentOut {
+            void: Some(VoidOut {
+                confirmed: false,
+                detail,
+            }),
+            ..shipment_out(&app, &requested)?
+        };
+        let answer = Answer::json(StatusCode::ACCEPTED, &out);
+        let event = NewEvent {
+            kind: "shipment.void_requested",
+            subject_id: requested.id.to_string(),
+            data: answer.value(),
+        };
+        if !app
+            .store
+            .request_void(
+                &tenant,
+                &requested.id,
+                now,
+                &[event],
+                answer.completion(&owned).as_ref(),
+            )
+            .await?
+        {
+            return Err(ApiError::Conflict(format!(
+                "shipment {} is already voided or its void was requested",
+                requested.id
+            )));
+        }
+        return Ok(answer);
+    }
+    let now = OffsetDateTime::now_utc();
+    let voided = ShipmentRecord {
+        status: "voided".into(),
+        voided_at: Some(now),
+        updated_at: now,
+        ..s
+    };
+    let answer = Answer::json(StatusCode::OK, &shipment_out(&app, &voided)?);
+    if !app
+        .store
+        .void_shipment(
+            &tenant,
+            &voided.id,
+            now,
+            &[NewEvent {
+                kind: "shipment.voided",
+                subject_id: voided.id.to_string(),
+                data: answer.value(),
+            }],
+            answer.completion(&owned).as_ref(),
+        )
+        .await?
+    {
+        return Err(ApiError::Conflict(format!(
+            "shipment {} is already voided",
+            voided.id
+        )));
+    }
+    Ok(answer)
 }
 
 /// The carrier's current tracking for the shipment, asked live through the call layer and
@@ -1035,9 +1137,7 @@ async fn get_tracking(
     let parcels = [TrackQuery::new(number, shipped)];
     let mut results = app
         .calls
-        .call(&account.id, adapter.as_ref(), Capability::Track, || {
-            adapter.track_parcels(&parcels)
-        })
+        .track(&account.id, adapter.as_ref(), &parcels)
         .await?;
     if results.is_empty() {
         return Err(ApiError::Internal(format!(

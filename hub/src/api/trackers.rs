@@ -14,8 +14,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
-use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
-use super::idempotency::{self, Answer};
+use super::extract::{IdempotencyKey, Path, Query, Tenant};
+use super::idempotency::{self, Answer, OwnedKey};
 use super::problem::ApiError;
 use super::responses::*;
 use crate::ids::{AccountId, TenantId, TrackerId};
@@ -108,111 +108,107 @@ fn carrier_for(
 /// first look is at once (within the account's quota). Following a number already followed
 /// answers the open tracker (200). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/trackers", tag = "tracking", request_body = TrackerIn,
-    params(IdempotencyHeader),
+    params(IdempotencyKey),
     responses((status = 201, body = TrackerOut, description = "tracker created"), (status = 200, body = TrackerOut, description = "already followed"),
         Auth, Idempotent, BadBody))]
 async fn create_tracker(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    IdempotencyKey(key): IdempotencyKey,
-    body: JsonBody<TrackerIn>,
+    req: idempotency::Idempotent<TrackerIn>,
 ) -> Response {
-    let hash = body.hash();
-    idempotency::run(
-        &app.clone(),
-        &tenant.clone(),
-        key,
-        "POST /v1/trackers",
-        &hash,
-        |owned| async move {
-            let input = body.value;
-            let number: TrackingNumber = input.tracking_number.parse().map_err(
-                |e: shiphub_carriers::model::InvalidValue| {
-                    ApiError::field("/tracking_number", e.message)
-                },
-            )?;
-            let accounts = app.store.list_accounts(&tenant).await?;
-            let asked = match input.carrier_account.as_deref() {
-                Some(id) => Some(
-                    AccountId::parse(id)
-                        .and_then(|id| accounts.iter().find(|a| a.id == id))
-                        .ok_or_else(|| {
-                            ApiError::field("/carrier_account", "no such carrier account")
-                        })?,
-                ),
-                None => None,
-            };
-            // An account without `carrier` names the carrier, unless the number's format
-            // says it is another carrier's.
-            let from_account = match (input.carrier.as_deref(), asked) {
-                (None, Some(a)) => {
-                    let found = detect(&app.carriers.entries, &number);
-                    if !found.is_empty() && found.iter().all(|c| c.carrier.as_str() != a.carrier) {
-                        return Err(ApiError::field(
-                            "/carrier_account",
-                            format!(
-                                "the account is of {}, the number is {}'s",
-                                a.carrier, found[0].carrier
-                            ),
-                        ));
-                    }
-                    Some(a.carrier.as_str())
-                }
-                _ => None,
-            };
-            let (carrier, number) =
-                carrier_for(&app, &number, input.carrier.as_deref().or(from_account))?;
-            let account = match asked {
-                Some(a) if a.carrier != carrier => {
-                    return Err(ApiError::field(
-                        "/carrier_account",
-                        format!("the account is of {}, the tracker of {carrier}", a.carrier),
-                    ));
-                }
-                Some(a) => Some(a.id.clone()),
-                None => most_spare(&app, &tenant, &carrier, &accounts).await?,
-            };
-            let now = OffsetDateTime::now_utc();
-            let mut t = new_tracker(
-                &app.tracking,
-                now,
-                number.as_str(),
-                &carrier,
-                account,
-                None,
-                None,
-                None,
-            );
-            // Followed from elsewhere, the parcel may be moving already: first look at once
-            // (the scheduler keeps it inside the account's quota). The post-label delay is
-            // for labels bought here, which no carrier has scanned yet.
-            t.next_check_at = t.next_check_at.map(|_| now);
-            let existing = app
-                .store
-                .find_tracker(&tenant, &carrier, number.as_str())
-                .await?;
-            if let Some(found) = existing {
-                return Ok(Answer::json(
-                    StatusCode::OK,
-                    &tracker_view(&app, &found).await?,
+    req.run(app, tenant, add_tracker).await
+}
+
+/// A new tracker, under its key.
+async fn add_tracker(
+    app: AppState,
+    tenant: TenantId,
+    input: TrackerIn,
+    owned: OwnedKey,
+) -> Result<Answer, ApiError> {
+    let number: TrackingNumber =
+        input
+            .tracking_number
+            .parse()
+            .map_err(|e: shiphub_carriers::model::InvalidValue| {
+                ApiError::field("/tracking_number", e.message)
+            })?;
+    let accounts = app.store.list_accounts(&tenant).await?;
+    let asked = match input.carrier_account.as_deref() {
+        Some(id) => Some(
+            AccountId::parse(id)
+                .and_then(|id| accounts.iter().find(|a| a.id == id))
+                .ok_or_else(|| ApiError::field("/carrier_account", "no such carrier account"))?,
+        ),
+        None => None,
+    };
+    // An account without `carrier` names the carrier, unless the number's format
+    // says it is another carrier's.
+    let from_account = match (input.carrier.as_deref(), asked) {
+        (None, Some(a)) => {
+            let found = detect(&app.carriers.entries, &number);
+            if !found.is_empty() && found.iter().all(|c| c.carrier.as_str() != a.carrier) {
+                return Err(ApiError::field(
+                    "/carrier_account",
+                    format!(
+                        "the account is of {}, the number is {}'s",
+                        a.carrier, found[0].carrier
+                    ),
                 ));
             }
-            let answer = Answer::json(StatusCode::CREATED, &tracker_view(&app, &t).await?);
-            let (stored, created) = app
-                .store
-                .insert_tracker(&tenant, &t, answer.completion(&owned).as_ref())
-                .await?;
-            if created {
-                Ok(answer)
-            } else {
-                Ok(Answer::json(
-                    StatusCode::OK,
-                    &tracker_view(&app, &stored).await?,
-                ))
-            }
-        },
-    )
-    .await
+            Some(a.carrier.as_str())
+        }
+        _ => None,
+    };
+    let (carrier, number) = carrier_for(&app, &number, input.carrier.as_deref().or(from_account))?;
+    let account = match asked {
+        Some(a) if a.carrier != carrier => {
+            return Err(ApiError::field(
+                "/carrier_account",
+                format!("the account is of {}, the tracker of {carrier}", a.carrier),
+            ));
+        }
+        Some(a) => Some(a.id.clone()),
+        None => most_spare(&app, &tenant, &carrier, &accounts).await?,
+    };
+    let now = OffsetDateTime::now_utc();
+    let mut t = new_tracker(
+        &app.tracking,
+        now,
+        number.as_str(),
+        &carrier,
+        account,
+        None,
+        None,
+        None,
+    );
+    // Followed from elsewhere, the parcel may be moving already: first look at once
+    // (the scheduler keeps it inside the account's quota). The post-label delay is
+    // for labels bought here, which no carrier has scanned yet.
+    t.next_check_at = t.next_check_at.map(|_| now);
+    let existing = app
+        .store
+        .find_tracker(&tenant, &carrier, number.as_str())
+        .await?;
+    if let Some(found) = existing {
+        return Ok(Answer::json(
+            StatusCode::OK,
+            &tracker_view(&app, &found).await?,
+        ));
+    }
+    let answer = Answer::json(StatusCode::CREATED, &tracker_view(&app, &t).await?);
+    let (stored, created) = app
+        .store
+        .insert_tracker(&tenant, &t, answer.completion(&owned).as_ref())
+        .await?;
+    if created {
+        Ok(answer)
+    } else {
+        Ok(Answer::json(
+            StatusCode::OK,
+            &tracker_view(&app, &stored).await?,
+        ))
+    }
 }
 
 /// The tenant's account of `carrier` with the most quota to spare: the fewest trackers it

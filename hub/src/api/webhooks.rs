@@ -13,7 +13,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
 use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
-use super::idempotency::{self, Answer};
+use super::idempotency::{self, Answer, OwnedKey};
 use super::problem::{ApiError, Problem};
 use super::responses::*;
 use crate::ids::{DeliveryId, EventId, TenantId, WebhookId};
@@ -187,51 +187,48 @@ async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<EndpointRec
 /// Subscribes a URL to events. The answer carries the signing secret, once. Honours
 /// `Idempotency-Key`; a replay carries `"secret": null` (rotate to get a new one).
 #[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = WebhookIn,
-    params(IdempotencyHeader),
+    params(IdempotencyKey),
     responses((status = 201, body = WebhookOut), Auth, Idempotent, BadBody))]
 async fn create_webhook(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    IdempotencyKey(key): IdempotencyKey,
-    body: JsonBody<WebhookIn>,
+    req: idempotency::Idempotent<WebhookIn>,
 ) -> Response {
-    let hash = body.hash();
-    idempotency::run(
-        &app.clone(),
-        &tenant.clone(),
-        key,
-        "POST /v1/webhooks",
-        &hash,
-        |owned| async move {
-            let input = body.value;
-            let events = check_events(&input.events)?;
-            let description = check_description(input.description)?;
-            let url = check_url(&app, &input.url).await?;
-            let id = WebhookId::generate();
-            let secret = WebhookSecret::generate();
-            let now = OffsetDateTime::now_utc();
-            let endpoint = EndpointRecord {
-                secret: encrypt_secret(&app, &tenant, &id, &secret),
-                id,
-                url,
-                description,
-                events,
-                enabled: true,
-                disabled_reason: None,
-                old_secret: None,
-                old_secret_expires_at: None,
-                failing_since: None,
-                created_at: now,
-                updated_at: now,
-            };
-            let (live, stored) = secret_answers(StatusCode::CREATED, endpoint.clone(), &secret);
-            app.store
-                .insert_endpoint(&tenant, &endpoint, stored.completion(&owned).as_ref())
-                .await?;
-            Ok(live)
-        },
-    )
-    .await
+    req.run(app, tenant, add_webhook).await
+}
+
+/// A new endpoint, under its key.
+async fn add_webhook(
+    app: AppState,
+    tenant: TenantId,
+    input: WebhookIn,
+    owned: OwnedKey,
+) -> Result<Answer, ApiError> {
+    let events = check_events(&input.events)?;
+    let description = check_description(input.description)?;
+    let url = check_url(&app, &input.url).await?;
+    let id = WebhookId::generate();
+    let secret = WebhookSecret::generate();
+    let now = OffsetDateTime::now_utc();
+    let endpoint = EndpointRecord {
+        secret: encrypt_secret(&app, &tenant, &id, &secret),
+        id,
+        url,
+        description,
+        events,
+        enabled: true,
+        disabled_reason: None,
+        old_secret: None,
+        old_secret_expires_at: None,
+        failing_since: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let (live, stored) = secret_answers(StatusCode::CREATED, endpoint.clone(), &secret);
+    app.store
+        .insert_endpoint(&tenant, &endpoint, stored.completion(&owned).as_ref())
+        .await?;
+    Ok(live)
 }
 
 /// The tenant's webhook endpoints.
@@ -325,50 +322,52 @@ async fn delete_webhook(
 /// Issues a new signing secret. The previous one keeps signing (both signatures are sent)
 /// until `previous_secret_expires_at`, so receivers can switch without losing events.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/rotate-secret", tag = "webhooks",
-    params(("id" = String, Path), IdempotencyHeader),
+    params(("id" = String, Path), IdempotencyKey),
     responses((status = 200, body = WebhookOut), Auth, Missing, Idempotent))]
 async fn rotate_secret(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    IdempotencyKey(key): IdempotencyKey,
+    req: idempotency::Idempotent,
     Path(id): Path<String>,
 ) -> Response {
-    let scope = format!("POST /v1/webhooks/{id}/rotate-secret");
-    idempotency::run(
-        &app.clone(),
-        &tenant.clone(),
-        key,
-        &scope,
-        "",
-        |owned| async move {
-            let mut e = load(&app, &tenant, &id).await?;
-            let secret = WebhookSecret::generate();
-            let now = OffsetDateTime::now_utc();
-            let until = now + app.webhooks.settings.rotation_overlap;
-            let sealed = encrypt_secret(&app, &tenant, &e.id, &secret);
-            e.old_secret = Some(e.secret.clone());
-            e.old_secret_expires_at = Some(until);
-            e.secret = sealed.clone();
-            e.updated_at = now;
-            let (live, stored) = secret_answers(StatusCode::OK, e.clone(), &secret);
-            if !app
-                .store
-                .rotate_endpoint_secret(
-                    &tenant,
-                    &e.id,
-                    &sealed,
-                    until,
-                    now,
-                    stored.completion(&owned).as_ref(),
-                )
-                .await?
-            {
-                return Err(ApiError::NotFound("webhook"));
-            }
-            Ok(live)
-        },
-    )
+    req.run(app, tenant, |app, tenant, _, owned| {
+        replace_secret(app, tenant, id, owned)
+    })
     .await
+}
+
+/// An endpoint's new secret, under its key.
+async fn replace_secret(
+    app: AppState,
+    tenant: TenantId,
+    id: String,
+    owned: OwnedKey,
+) -> Result<Answer, ApiError> {
+    let mut e = load(&app, &tenant, &id).await?;
+    let secret = WebhookSecret::generate();
+    let now = OffsetDateTime::now_utc();
+    let until = now + app.webhooks.settings.rotation_overlap;
+    let sealed = encrypt_secret(&app, &tenant, &e.id, &secret);
+    e.old_secret = Some(e.secret.clone());
+    e.old_secret_expires_at = Some(until);
+    e.secret = sealed.clone();
+    e.updated_at = now;
+    let (live, stored) = secret_answers(StatusCode::OK, e.clone(), &secret);
+    if !app
+        .store
+        .rotate_endpoint_secret(
+            &tenant,
+            &e.id,
+            &sealed,
+            until,
+            now,
+            stored.completion(&owned).as_ref(),
+        )
+        .await?
+    {
+        return Err(ApiError::NotFound("webhook"));
+    }
+    Ok(live)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -380,39 +379,65 @@ pub struct TestOut {
 
 /// Sends a `webhook.test` event to this endpoint only. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/test", tag = "webhooks",
-    params(("id" = String, Path), IdempotencyHeader),
+    params(("id" = String, Path), IdempotencyKey),
     responses((status = 202, body = TestOut), Auth, Missing, Idempotent,
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled, or a request with this key is in progress")))]
 async fn send_test(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    IdempotencyKey(key): IdempotencyKey,
+    req: idempotency::Idempotent,
     Path(id): Path<String>,
 ) -> Response {
-    let scope = format!("POST /v1/webhooks/{id}/test");
-    idempotency::run(&app.clone(), &tenant.clone(), key, &scope, "", |owned| async move {
-        let e = load(&app, &tenant, &id).await?;
-        if !e.enabled {
-            return Err(ApiError::Conflict(format!("webhook {} is disabled; enable it first", e.id)));
-        }
-        let now = OffsetDateTime::now_utc();
-        let event = NewEvent {
-            kind: "webhook.test",
-            subject_id: e.id.to_string(),
-            data: serde_json::json!({ "webhook_id": e.id.as_str(), "message": "a test event from shiphub" }),
-        };
-        let (event_id, delivery_id) = (EventId::generate(), DeliveryId::generate());
-        let answer = Answer::json(
-            StatusCode::ACCEPTED,
-            &TestOut { event_id: event_id.to_string(), delivery_id: delivery_id.to_string() },
-        );
-        app.store
-            .insert_test_event(&tenant, &e.id, &event_id, &delivery_id, &event, now, answer.completion(&owned).as_ref())
-            .await?;
-        app.webhooks.wake.notify_one();
-        Ok(answer)
+    req.run(app, tenant, |app, tenant, _, owned| {
+        queue_test(app, tenant, id, owned)
     })
     .await
+}
+
+/// A test event, under its key.
+async fn queue_test(
+    app: AppState,
+    tenant: TenantId,
+    id: String,
+    owned: OwnedKey,
+) -> Result<Answer, ApiError> {
+    let e = load(&app, &tenant, &id).await?;
+    if !e.enabled {
+        return Err(ApiError::Conflict(format!(
+            "webhook {} is disabled; enable it first",
+            e.id
+        )));
+    }
+    let now = OffsetDateTime::now_utc();
+    let event = NewEvent {
+        kind: "webhook.test",
+        subject_id: e.id.to_string(),
+        data: serde_json::json!({
+            "webhook_id": e.id.as_str(),
+            "message": "a test event from shiphub",
+        }),
+    };
+    let (event_id, delivery_id) = (EventId::generate(), DeliveryId::generate());
+    let answer = Answer::json(
+        StatusCode::ACCEPTED,
+        &TestOut {
+            event_id: event_id.to_string(),
+            delivery_id: delivery_id.to_string(),
+        },
+    );
+    app.store
+        .insert_test_event(
+            &tenant,
+            &e.id,
+            &event_id,
+            &delivery_id,
+            &event,
+            now,
+            answer.completion(&owned).as_ref(),
+        )
+        .await?;
+    app.webhooks.wake.notify_one();
+    Ok(answer)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -572,55 +597,58 @@ async fn get_delivery(
 /// Sends a delivery once more now, whatever its state (tried once; a failure is not
 /// rescheduled). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/deliveries/{delivery_id}/resend", tag = "webhooks",
-    params(("id" = String, Path), ("delivery_id" = String, Path), IdempotencyHeader),
+    params(("id" = String, Path), ("delivery_id" = String, Path), IdempotencyKey),
     responses((status = 202, body = DeliveryOut), Auth, Missing, Idempotent,
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled, or a request with this key is in progress")))]
 async fn resend_delivery(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    IdempotencyKey(key): IdempotencyKey,
+    req: idempotency::Idempotent,
     Path((id, delivery)): Path<(String, String)>,
 ) -> Response {
-    let scope = format!("POST /v1/webhooks/{id}/deliveries/{delivery}/resend");
-    idempotency::run(
-        &app.clone(),
-        &tenant.clone(),
-        key,
-        &scope,
-        "",
-        |owned| async move {
-            let e = load(&app, &tenant, &id).await?;
-            if !e.enabled {
-                return Err(ApiError::Conflict(format!(
-                    "webhook {} is disabled; enable it first",
-                    e.id
-                )));
-            }
-            let d = load_delivery(&app, &tenant, &e.id, &delivery).await?;
-            let now = OffsetDateTime::now_utc();
-            let mut out = delivery_out(d.clone(), None);
-            out.status = "pending".into();
-            out.next_attempt_at = Some(now);
-            out.updated_at = now;
-            let answer = Answer::json(StatusCode::ACCEPTED, &out);
-            if !app
-                .store
-                .resend_delivery(
-                    &tenant,
-                    &e.id,
-                    &d.id,
-                    now,
-                    answer.completion(&owned).as_ref(),
-                )
-                .await?
-            {
-                return Err(ApiError::NotFound("delivery"));
-            }
-            app.webhooks.wake.notify_one();
-            Ok(answer)
-        },
-    )
+    req.run(app, tenant, |app, tenant, _, owned| {
+        queue_resend(app, tenant, id, delivery, owned)
+    })
     .await
+}
+
+/// A delivery sent again, under its key.
+async fn queue_resend(
+    app: AppState,
+    tenant: TenantId,
+    id: String,
+    delivery: String,
+    owned: OwnedKey,
+) -> Result<Answer, ApiError> {
+    let e = load(&app, &tenant, &id).await?;
+    if !e.enabled {
+        return Err(ApiError::Conflict(format!(
+            "webhook {} is disabled; enable it first",
+            e.id
+        )));
+    }
+    let d = load_delivery(&app, &tenant, &e.id, &delivery).await?;
+    let now = OffsetDateTime::now_utc();
+    let mut out = delivery_out(d.clone(), None);
+    out.status = "pending".into();
+    out.next_attempt_at = Some(now);
+    out.updated_at = now;
+    let answer = Answer::json(StatusCode::ACCEPTED, &out);
+    if !app
+        .store
+        .resend_delivery(
+            &tenant,
+            &e.id,
+            &d.id,
+            now,
+            answer.completion(&owned).as_ref(),
+        )
+        .await?
+    {
+        return Err(ApiError::NotFound("delivery"));
+    }
+    app.webhooks.wake.notify_one();
+    Ok(answer)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -641,14 +669,14 @@ pub struct RecoverOut {
 /// it did not get: failed deliveries and events that arrived while it was disabled.
 /// Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/recover", tag = "webhooks",
-    params(("id" = String, Path), RecoverParams, IdempotencyHeader),
+    params(("id" = String, Path), RecoverParams, IdempotencyKey),
     responses((status = 202, body = RecoverOut), Auth, Missing, Idempotent,
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the endpoint is disabled, or a request with this key is in progress"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "`since` or `since_event` is missing or invalid, or the Idempotency-Key is invalid or was used for another request")))]
 async fn recover(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    IdempotencyKey(key): IdempotencyKey,
+    req: idempotency::Idempotent,
     Path(id): Path<String>,
     Query(p): Query<RecoverParams>,
 ) -> Response {
@@ -671,49 +699,50 @@ async fn recover(
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
-    let scope = format!(
-        "POST /v1/webhooks/{id}/recover?{}",
-        match &from {
-            Ok(e) => format!("since_event={e}"),
-            Err(t) => format!("since={}", t.unix_timestamp_nanos()),
-        }
-    );
-    idempotency::run(
-        &app.clone(),
-        &tenant.clone(),
-        key,
-        &scope,
-        "",
-        |owned| async move {
-            let e = load(&app, &tenant, &id).await?;
-            if !e.enabled {
-                return Err(ApiError::Conflict(format!(
-                    "webhook {} is disabled; enable it first",
-                    e.id
-                )));
-            }
-            let since = match &from {
-                Ok(event) => RecoverFrom::After(event),
-                Err(t) => RecoverFrom::Time(*t),
-            };
-            // The count is known only inside the transaction, which also stores the answer.
-            let answer = |queued| Answer::json(StatusCode::ACCEPTED, &RecoverOut { queued });
-            let complete = |queued| answer(queued).completion(&owned).expect("a key is owned");
-            let queued = app
-                .store
-                .recover_endpoint(
-                    &tenant,
-                    &e,
-                    since,
-                    OffsetDateTime::now_utc(),
-                    owned
-                        .is_some()
-                        .then_some(&complete as &(dyn Fn(u64) -> IdemCompletion + Sync)),
-                )
-                .await?;
-            app.webhooks.wake.notify_one();
-            Ok(answer(queued))
-        },
-    )
+    let req = req.scoped(&match &from {
+        Ok(e) => format!("?since_event={e}"),
+        Err(t) => format!("?since={}", t.unix_timestamp_nanos()),
+    });
+    req.run(app, tenant, |app, tenant, _, owned| {
+        replay(app, tenant, id, from, owned)
+    })
     .await
+}
+
+/// A replay, under its key.
+async fn replay(
+    app: AppState,
+    tenant: TenantId,
+    id: String,
+    from: Result<EventId, OffsetDateTime>,
+    owned: OwnedKey,
+) -> Result<Answer, ApiError> {
+    let e = load(&app, &tenant, &id).await?;
+    if !e.enabled {
+        return Err(ApiError::Conflict(format!(
+            "webhook {} is disabled; enable it first",
+            e.id
+        )));
+    }
+    let since = match &from {
+        Ok(event) => RecoverFrom::After(event),
+        Err(t) => RecoverFrom::Time(*t),
+    };
+    // The count is known only inside the transaction, which also stores the answer.
+    let answer = |queued| Answer::json(StatusCode::ACCEPTED, &RecoverOut { queued });
+    let complete = |queued| answer(queued).completion(&owned).expect("a key is owned");
+    let queued = app
+        .store
+        .recover_endpoint(
+            &tenant,
+            &e,
+            since,
+            OffsetDateTime::now_utc(),
+            owned
+                .is_some()
+                .then_some(&complete as &(dyn Fn(u64) -> IdemCompletion + Sync)),
+        )
+        .await?;
+    app.webhooks.wake.notify_one();
+    Ok(answer(queued))
 }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use shiphub_carriers::model::{TrackQuery, TrackingNumber, TrackingResult};
-use shiphub_carriers::{Capability, Carrier, CarrierError, RequestQuota};
+use shiphub_carriers::{Carrier, CarrierError, RequestQuota};
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
@@ -373,13 +373,7 @@ impl Scheduler {
                 Some(TrackQuery::new(number, shipped))
             })
             .collect();
-        let answer = self
-            .app
-            .calls
-            .call(account, adapter, Capability::Track, || {
-                adapter.track_parcels(&parcels)
-            })
-            .await;
+        let answer = self.app.calls.track(account, adapter, &parcels).await;
         metrics::counter!("shiphub_tracking_polls_total", "carrier" => adapter.code().to_string(), "ok" => answer.is_ok().to_string())
             .increment(1);
         match answer {
