@@ -138,7 +138,17 @@ const DELIVERY_COLUMNS: &str = "d.id, d.endpoint_id, d.event_id, e.type AS event
 /// PostgreSQL's limits on bound parameters.
 const RECORD_CHUNK: usize = 500;
 
-const GONE: &str = "the endpoint answered 410 Gone";
+/// An endpoint after a batch of attempts, as the webhook domain's disable rule
+/// (`webhooks::disable`) sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EndpointHealth {
+    /// An attempt in the batch answered 410 Gone.
+    pub gone: bool,
+    /// Since when every attempt has failed, when the batch ended in a failure.
+    pub failing_since: Option<OffsetDateTime>,
+    /// The batch's last failure, when it ended in one.
+    pub last_failure: Option<OffsetDateTime>,
+}
 
 /// One endpoint's results within a batch, in order.
 #[derive(Default)]
@@ -570,9 +580,9 @@ impl Store {
 
     /// Records finished attempts in one transaction: the attempt rows, each delivery's next
     /// state (only under the lease that claimed it), and each endpoint's failure run. An
-    /// endpoint that answered 410, or has failed for `disable_after`, is disabled, its pending
-    /// deliveries fail, and a `webhook.disabled` event goes to the tenant's other endpoints.
-    /// Returns the endpoints disabled.
+    /// endpoint for which `disable` gives a reason (the domain's rule, `webhooks::disable`) is
+    /// disabled with it, its pending deliveries fail, and a `webhook.disabled` event goes to the
+    /// tenant's other endpoints. Returns the endpoints disabled.
     ///
     /// Statements are per batch, not per result (SQLite has one writer): multi-row inserts
     /// for the attempts, one `UPDATE … FROM (VALUES …)` per chunk for the deliveries, one
@@ -580,7 +590,7 @@ impl Store {
     pub async fn record_attempts(
         &self,
         results: &[AttemptResult],
-        disable_after: std::time::Duration,
+        disable: impl Fn(&EndpointHealth) -> Option<String>,
     ) -> Result<Vec<WebhookId>> {
         if results.is_empty() {
             return Ok(vec![]);
@@ -687,8 +697,13 @@ impl Store {
         for (first, run) in &runs {
             let d = &first.delivery;
             let Some((first_failure, last_failure)) = run.failed else {
-                if run.gone
-                    && disable_tx(&mut tx, &d.tenant, &d.endpoint_id, GONE, first.at).await?
+                let health = EndpointHealth {
+                    gone: run.gone,
+                    failing_since: None,
+                    last_failure: None,
+                };
+                if let Some(reason) = disable(&health)
+                    && disable_tx(&mut tx, &d.tenant, &d.endpoint_id, &reason, first.at).await?
                 {
                     disabled.push(d.endpoint_id.clone());
                 }
@@ -709,20 +724,12 @@ impl Store {
                 .map(|row| row.try_get("failing_since"))
                 .transpose()?
                 .flatten();
-            let reason = if run.gone {
-                Some(GONE.to_string())
-            } else {
-                since
-                    .filter(|s| *s <= millis(last_failure) - disable_after.as_millis() as i64)
-                    .map(|s| {
-                        format!(
-                            "every attempt failed since {}",
-                            from_millis(s)
-                                .format(&time::format_description::well_known::Rfc3339)
-                                .unwrap_or_default()
-                        )
-                    })
+            let health = EndpointHealth {
+                gone: run.gone,
+                failing_since: since.map(from_millis),
+                last_failure: Some(last_failure),
             };
+            let reason = disable(&health);
             if let Some(reason) = reason
                 && disable_tx(&mut tx, &d.tenant, &d.endpoint_id, &reason, last_failure).await?
             {
