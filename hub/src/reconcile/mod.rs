@@ -65,11 +65,10 @@ impl Plan {
     }
     /// Shipments of which hub carrier an invoice can bill (any, for a mapped layout).
     fn hub_carrier(&self) -> Option<&'static str> {
+        // The named invoice carriers' codes are the hub's carrier codes.
         match self.carrier() {
-            InvoiceCarrier::Ups => Some("ups"),
-            InvoiceCarrier::Fedex => Some("fedex"),
-            InvoiceCarrier::DhlExpress => Some("dhl_express"),
             InvoiceCarrier::Other => None,
+            named => Some(named.code()),
         }
     }
 }

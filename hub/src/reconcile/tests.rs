@@ -1,3 +1,6 @@
+//! Unit tests of the reconciliation's parts that need no database: audit facts and what is
+//! expected of them, billing dates, report chunks, settings.
+
 use rust_decimal_macros::dec;
 use shiphub_carriers::model::{Charge, Currency, RateRequest};
 use shiphub_rating::invoice::{ChargeCategory, ExpectedShipment, InvoiceCharge};

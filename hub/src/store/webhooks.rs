@@ -7,6 +7,10 @@
 //! another instance holds (`FOR UPDATE SKIP LOCKED`); on SQLite every write goes through the
 //! one writer connection, which serializes claims. Results are written only under the lease
 //! token that claimed them.
+//!
+//! Persistence only: when an endpoint is disabled is the webhook domain's rule
+//! (`webhooks::disable`), which `record_attempts` is given; the store applies its verdict in the
+//! attempt's transaction.
 
 use std::collections::HashMap;
 

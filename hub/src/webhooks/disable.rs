@@ -1,6 +1,6 @@
 //! When an endpoint is disabled: at once when it answers 410 Gone, or when every attempt has
 //! failed for `disable_after`. The store records each endpoint's failure run and asks this rule,
-//! in the same transaction, whether the endpoint must go.
+//! in the same transaction, whether the endpoint must go. No SQL here: the store disables.
 
 use std::time::Duration;
 
