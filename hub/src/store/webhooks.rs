@@ -45,8 +45,13 @@ pub struct EndpointRecord {
 
 impl EndpointRecord {
     pub fn subscribes(&self, kind: &str) -> bool {
-        self.events.iter().any(|e| e == "*" || e == kind)
+        subscribes(&self.events, kind)
     }
+}
+
+/// What the stored `events` list means: the listed types, or all of them for `"*"`.
+fn subscribes(events: &[String], kind: &str) -> bool {
+    events.iter().any(|e| e == "*" || e == kind)
 }
 
 #[derive(Clone, Debug)]
@@ -365,7 +370,7 @@ impl Store {
                 endpoints.insert(tenant.clone(), list);
             }
             for (endpoint, types, created) in &endpoints[&tenant] {
-                if *created > at || !types.iter().any(|t| t == "*" || *t == kind) {
+                if *created > at || !subscribes(types, &kind) {
                     continue;
                 }
                 rows.push(NewDelivery {
