@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use shiphub_carriers::model::Currency;
-use shiphub_rating::invoice::{ColumnMapping, InvoiceFormat};
+use shiphub_rating::invoice::{ColumnMapping, InvoiceCarrier, InvoiceFormat, LAYOUT_CODES};
 use time::OffsetDateTime;
 
 use crate::cli::{DbArgs, open_store};
@@ -89,20 +89,21 @@ impl OutKind {
 }
 
 fn format_of(a: &AuditArgs) -> Result<InvoiceFormat, String> {
-    if a.currency.is_some() && a.carrier != "fedex" {
+    let carrier = InvoiceCarrier::from_layout(&a.carrier);
+    if a.currency.is_some() && carrier != Some(InvoiceCarrier::Fedex) {
         return Err("--currency is for FedEx files only".into());
     }
-    if a.mapping.is_some() && a.carrier != "generic" {
+    if a.mapping.is_some() && carrier != Some(InvoiceCarrier::Other) {
         return Err("--mapping is for --carrier generic only".into());
     }
-    Ok(match a.carrier.as_str() {
-        "ups" => InvoiceFormat::Ups,
-        "fedex" => InvoiceFormat::Fedex {
+    Ok(match carrier {
+        Some(InvoiceCarrier::Ups) => InvoiceFormat::Ups,
+        Some(InvoiceCarrier::Fedex) => InvoiceFormat::Fedex {
             currency: Currency::from_str(a.currency.as_deref().unwrap_or("USD"))
                 .map_err(|e| format!("--currency: {e}"))?,
         },
-        "dhl_express" => InvoiceFormat::DhlExpress,
-        "generic" => {
+        Some(InvoiceCarrier::DhlExpress) => InvoiceFormat::DhlExpress,
+        Some(InvoiceCarrier::Other) => {
             let path = a
                 .mapping
                 .as_ref()
@@ -113,10 +114,8 @@ fn format_of(a: &AuditArgs) -> Result<InvoiceFormat, String> {
                 ColumnMapping::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))?,
             ))
         }
-        other => {
-            return Err(format!(
-                "--carrier {other}: must be ups, fedex, dhl_express or generic"
-            ));
+        None => {
+            return Err(format!("--carrier {}: must be {LAYOUT_CODES}", a.carrier));
         }
     })
 }

@@ -548,6 +548,76 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
     assert_eq!(tolerant[&rebilled.tracking], set(&[]));
 }
 
+/// The invoice layout is parsed in one place (`InvoiceCarrier::from_layout`) for the API and the
+/// CLI: `other` names a carrier in the settings but is no file layout, and the answers keep
+/// their words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoice_layouts_are_named_and_other_is_not_one() {
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+    let api = Api {
+        http: reqwest::Client::new(),
+        base: hub.base.clone(),
+        key: boot["api_key"].as_str().unwrap().into(),
+    };
+    for (query, pointer, detail) in [
+        (
+            "",
+            "/query/carrier",
+            "required: ups, fedex, dhl_express or generic",
+        ),
+        (
+            "carrier=other",
+            "/query/carrier",
+            "`other`: must be ups, fedex, dhl_express or generic",
+        ),
+        (
+            "carrier=dhl_express&currency=EUR",
+            "/query/currency",
+            "only FedEx files need a currency",
+        ),
+    ] {
+        let (s, p) = api.upload(query, "x\n", None).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {p}");
+        assert_eq!(p["errors"][0]["pointer"], pointer, "{query}: {p}");
+        assert_eq!(p["errors"][0]["detail"], detail, "{query}: {p}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("invoice.csv");
+    std::fs::write(&file, "x\n").unwrap();
+    let out = dir.path().join("report.csv");
+    for (carrier, extra, said) in [
+        (
+            "other",
+            &[][..],
+            "--carrier other: must be ups, fedex, dhl_express or generic",
+        ),
+        (
+            "ups",
+            &["--currency", "EUR"][..],
+            "--currency is for FedEx files only",
+        ),
+        (
+            "fedex",
+            &["--mapping", "m.toml"][..],
+            "--mapping is for --carrier generic only",
+        ),
+    ] {
+        let mut args = vec!["audit", file.to_str().unwrap(), "--carrier", carrier];
+        args.extend_from_slice(extra);
+        args.extend([
+            "--out",
+            out.to_str().unwrap(),
+            "--database-url",
+            &hub.db_url,
+        ]);
+        let run = Command::new(common::binary()).args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(!run.status.success(), "{carrier}: {stderr}");
+        assert!(stderr.contains(said), "{carrier}: {stderr}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_name_the_field_and_keep_nothing() {
     let hub = common::start(tempfile::tempdir().unwrap());

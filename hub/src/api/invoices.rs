@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shiphub_carriers::model::Currency;
 use shiphub_rating::RateCards;
-use shiphub_rating::invoice::{ColumnMapping, InvoiceCarrier, InvoiceFormat};
+use shiphub_rating::invoice::{ColumnMapping, InvoiceCarrier, InvoiceFormat, LAYOUT_CODES};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -142,20 +142,19 @@ async fn format_for(
     tenant: &TenantId,
     q: &InvoiceQuery,
 ) -> Result<(String, InvoiceFormat), ApiError> {
-    let code = q.carrier.as_deref().ok_or_else(|| {
-        ApiError::field(
-            "/query/carrier",
-            "required: ups, fedex, dhl_express or generic",
-        )
-    })?;
-    let format = match code {
-        "ups" => InvoiceFormat::Ups,
-        "fedex" => InvoiceFormat::Fedex {
+    let code = q
+        .carrier
+        .as_deref()
+        .ok_or_else(|| ApiError::field("/query/carrier", format!("required: {LAYOUT_CODES}")))?;
+    let carrier = InvoiceCarrier::from_layout(code);
+    let format = match carrier {
+        Some(InvoiceCarrier::Ups) => InvoiceFormat::Ups,
+        Some(InvoiceCarrier::Fedex) => InvoiceFormat::Fedex {
             currency: Currency::from_str(q.currency.as_deref().unwrap_or("USD"))
                 .map_err(|e| ApiError::field("/query/currency", e.to_string()))?,
         },
-        "dhl_express" => InvoiceFormat::DhlExpress,
-        "generic" => {
+        Some(InvoiceCarrier::DhlExpress) => InvoiceFormat::DhlExpress,
+        Some(InvoiceCarrier::Other) => {
             let name = q.mapping.as_deref().ok_or_else(|| {
                 ApiError::field(
                     "/query/mapping",
@@ -173,14 +172,14 @@ async fn format_for(
                 .map_err(|e| ApiError::Internal(format!("stored mapping {name}: {e}")))?;
             InvoiceFormat::Generic(Box::new(m))
         }
-        other => {
+        None => {
             return Err(ApiError::field(
                 "/query/carrier",
-                format!("`{other}`: must be ups, fedex, dhl_express or generic"),
+                format!("`{code}`: must be {LAYOUT_CODES}"),
             ));
         }
     };
-    if q.currency.is_some() && code != "fedex" {
+    if q.currency.is_some() && carrier != Some(InvoiceCarrier::Fedex) {
         return Err(ApiError::field(
             "/query/currency",
             "only FedEx files need a currency",

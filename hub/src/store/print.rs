@@ -5,11 +5,10 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use super::{
-    IdemCompletion, NewEvent, Result, ShipmentRecord, Store, StoreError, complete_idem,
-    from_millis, insert_events, millis,
+    IdemCompletion, NewEvent, Result, Store, StoreError, complete_idem, from_millis, insert_events,
+    millis,
 };
 use crate::ids::{PrintJobId, ShipmentId, StationId, TenantId};
-use crate::store::DocumentRecord;
 
 #[derive(Clone, Debug)]
 pub struct StationRecord {
@@ -48,13 +47,6 @@ pub struct PrintJobRecord {
     pub expires_at: OffsetDateTime,
     pub delivered_at: Option<OffsetDateTime>,
     pub completed_at: Option<OffsetDateTime>,
-}
-
-/// Rows written with a purchase.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ShipmentExtras<'a> {
-    pub job: Option<&'a PrintJobRecord>,
-    pub tracker: Option<&'a super::TrackerRecord>,
 }
 
 /// An agent's acknowledgement: `printed` or `failed`, with its detail.
@@ -297,33 +289,6 @@ impl Store {
         Ok(())
     }
 
-    /// A bought shipment with what comes with it — the job printing its label (print on
-    /// purchase) and its tracker — in one transaction: they exist if and only if the
-    /// purchase was recorded.
-    pub async fn insert_shipment_with(
-        &self,
-        tenant: &TenantId,
-        s: &ShipmentRecord,
-        docs: &[DocumentRecord],
-        events: &[NewEvent],
-        extras: ShipmentExtras<'_>,
-        idem: Option<&IdemCompletion>,
-    ) -> Result<()> {
-        let mut tx = self.begin().await?;
-        super::insert_shipment_tx(&mut tx, tenant, s, docs, events).await?;
-        if let Some(job) = extras.job {
-            insert_job(&mut tx, tenant, job).await?;
-        }
-        if let Some(tracker) = extras.tracker {
-            super::trackers::insert_purchase_tracker_in(&mut tx, tenant, tracker).await?;
-        }
-        if let Some(c) = idem {
-            complete_idem(&mut tx, tenant, c).await?;
-        }
-        self.commit_events(tx).await?;
-        Ok(())
-    }
-
     pub async fn get_print_job(
         &self,
         tenant: &TenantId,
@@ -479,7 +444,7 @@ impl Store {
     }
 }
 
-async fn insert_job(
+pub(super) async fn insert_job(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     tenant: &TenantId,
     j: &PrintJobRecord,

@@ -7,6 +7,8 @@ use shiphub_carriers::model::{Currency, Money};
 use time::macros::datetime;
 
 use super::*;
+use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
+use crate::webhooks::disable::disable_rule;
 
 async fn sqlite_store() -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -1223,7 +1225,7 @@ async fn webhook_claims_are_exclusive_leased_and_fenced(store: Store) {
     store
         .record_attempts(
             &[outcome(&d, AfterAttempt::Succeeded, Some(200))],
-            FIVE_DAYS,
+            disable_rule(FIVE_DAYS),
         )
         .await
         .unwrap();
@@ -1232,7 +1234,7 @@ async fn webhook_claims_are_exclusive_leased_and_fenced(store: Store) {
     store
         .record_attempts(
             &[outcome(retaken, AfterAttempt::Succeeded, Some(204))],
-            FIVE_DAYS,
+            disable_rule(FIVE_DAYS),
         )
         .await
         .unwrap();
@@ -1298,7 +1300,7 @@ async fn webhook_attempts_retry_give_up_and_disable_with_an_event(store: Store) 
                 outcome(&flaky_ds[0], AfterAttempt::RetryAt(retry_at), Some(500)),
                 outcome(&flaky_ds[1], AfterAttempt::GiveUp, Some(500)),
             ],
-            FIVE_DAYS,
+            disable_rule(FIVE_DAYS),
         )
         .await
         .unwrap();
@@ -1346,7 +1348,7 @@ async fn webhook_attempts_retry_give_up_and_disable_with_an_event(store: Store) 
     store
         .record_attempts(
             &[outcome(&gone_ds[0], AfterAttempt::Gone, Some(410))],
-            FIVE_DAYS,
+            disable_rule(FIVE_DAYS),
         )
         .await
         .unwrap();
@@ -1379,7 +1381,7 @@ async fn webhook_attempts_retry_give_up_and_disable_with_an_event(store: Store) 
     let mut r = outcome(&retry[0], AfterAttempt::RetryAt(later), Some(503));
     r.at = later;
     store
-        .record_attempts(&[r], Duration::from_secs(3600))
+        .record_attempts(&[r], disable_rule(Duration::from_secs(3600)))
         .await
         .unwrap();
     let f = store.get_endpoint(&a, &flaky.id).await.unwrap().unwrap();
@@ -1411,7 +1413,10 @@ async fn webhook_resend_and_recover_requeue_what_an_endpoint_missed(store: Store
         .unwrap()
         .remove(0);
     store
-        .record_attempts(&[outcome(&d, AfterAttempt::GiveUp, Some(500))], FIVE_DAYS)
+        .record_attempts(
+            &[outcome(&d, AfterAttempt::GiveUp, Some(500))],
+            disable_rule(FIVE_DAYS),
+        )
         .await
         .unwrap();
 
@@ -1442,7 +1447,7 @@ async fn webhook_resend_and_recover_requeue_what_an_endpoint_missed(store: Store
     store
         .record_attempts(
             &[outcome(&again[0], AfterAttempt::GiveUp, Some(500))],
-            FIVE_DAYS,
+            disable_rule(FIVE_DAYS),
         )
         .await
         .unwrap();
@@ -1510,7 +1515,10 @@ async fn webhook_resend_and_recover_requeue_what_an_endpoint_missed(store: Store
     // From an event id: only what came after it (nothing is failed or missing any more).
     for q in &queued {
         store
-            .record_attempts(&[outcome(q, AfterAttempt::Succeeded, Some(200))], FIVE_DAYS)
+            .record_attempts(
+                &[outcome(q, AfterAttempt::Succeeded, Some(200))],
+                disable_rule(FIVE_DAYS),
+            )
             .await
             .unwrap();
     }

@@ -343,11 +343,11 @@ impl LaneState {
 
 /// Writes attempt results in batches of whatever has arrived.
 async fn record(app: AppState, mut rx: mpsc::Receiver<AttemptResult>) {
-    let disable_after = app.webhooks.settings.disable_after;
+    let disable = super::disable::disable_rule(app.webhooks.settings.disable_after);
     let mut buf = Vec::with_capacity(512);
     while rx.recv_many(&mut buf, 512).await > 0 {
         for n in 1..=5 {
-            match app.store.record_attempts(&buf, disable_after).await {
+            match app.store.record_attempts(&buf, &disable).await {
                 Ok(disabled) => {
                     for id in disabled {
                         tracing::warn!(endpoint = %id, "webhook endpoint disabled");

@@ -1,9 +1,10 @@
 //! Webhooks per the Standard Webhooks spec: signing (`sign`), the retry schedule
 //! (`schedule`) and the dispatcher that fans outbox events out to endpoints and delivers
 //! them (`dispatcher`). Which URLs may receive them is the hub-wide target policy
-//! (`crate::outbound`). The endpoints API is
+//! (`crate::outbound`). When an endpoint is disabled is `disable`'s rule. The endpoints API is
 //! `api::webhooks`; rows live in `store::webhooks`.
 
+pub mod disable;
 pub mod dispatcher;
 pub mod schedule;
 pub mod sign;

@@ -30,7 +30,31 @@ pub enum InvoiceCarrier {
     Other,
 }
 
+/// The invoice layouts `?carrier=` and `--carrier` accept, for their error messages.
+pub const LAYOUT_CODES: &str = "ups, fedex, dhl_express or generic";
+
 impl InvoiceCarrier {
+    /// The carrier an invoice code names (the audit settings, fuel tables, contract cards):
+    /// `ups`, `fedex`, `dhl_express`, and `other` or `generic` for any other carrier.
+    pub fn from_code(code: &str) -> Option<InvoiceCarrier> {
+        Some(match code {
+            "ups" => InvoiceCarrier::Ups,
+            "fedex" => InvoiceCarrier::Fedex,
+            "dhl_express" => InvoiceCarrier::DhlExpress,
+            "other" | "generic" => InvoiceCarrier::Other,
+            _ => return None,
+        })
+    }
+
+    /// The carrier whose file layout an import names (`?carrier=`, `--carrier`): as
+    /// `from_code`, but a file read through a column mapping is named `generic` only.
+    pub fn from_layout(code: &str) -> Option<InvoiceCarrier> {
+        match code {
+            "other" => None,
+            code => InvoiceCarrier::from_code(code),
+        }
+    }
+
     /// Stable code used in reports and the API (`?carrier=ups`).
     pub fn code(self) -> &'static str {
         match self {
@@ -281,3 +305,35 @@ const _: fn() = || {
     send::<AuditedPackage>();
 };
 pub use report::{CsvReport, DisputeExport, JsonReport, ReportSummary};
+
+#[cfg(test)]
+mod carrier_code_tests {
+    use super::InvoiceCarrier;
+
+    #[test]
+    fn codes_name_carriers_and_layouts_name_only_files() {
+        for c in [
+            InvoiceCarrier::Ups,
+            InvoiceCarrier::Fedex,
+            InvoiceCarrier::DhlExpress,
+            InvoiceCarrier::Other,
+        ] {
+            assert_eq!(InvoiceCarrier::from_code(c.code()), Some(c));
+        }
+        assert_eq!(
+            InvoiceCarrier::from_code("generic"),
+            Some(InvoiceCarrier::Other)
+        );
+        assert_eq!(InvoiceCarrier::from_code("usps"), None);
+        // A mapped file's layout is `generic`; `other` names the carrier, not a layout.
+        assert_eq!(
+            InvoiceCarrier::from_layout("generic"),
+            Some(InvoiceCarrier::Other)
+        );
+        assert_eq!(InvoiceCarrier::from_layout("other"), None);
+        assert_eq!(
+            InvoiceCarrier::from_layout("fedex"),
+            Some(InvoiceCarrier::Fedex)
+        );
+    }
+}

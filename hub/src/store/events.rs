@@ -1,0 +1,82 @@
+//! The events outbox: written with the change that caused it, read by the events API and
+//! fanned out to webhook endpoints (`store::webhooks`).
+
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use super::{Result, Store, StoreError, from_millis, millis};
+use crate::ids::{EventId, TenantId};
+
+/// An event for subscribers, written with the change that caused it.
+#[derive(Clone, Debug)]
+pub struct NewEvent {
+    /// `shipment.created`, `shipment.voided`, …
+    pub kind: &'static str,
+    /// The object the event is about (`shp_…`).
+    pub subject_id: String,
+    /// The event's `data`.
+    pub data: serde_json::Value,
+}
+
+#[derive(Clone, Debug)]
+pub struct EventRecord {
+    pub id: EventId,
+    pub kind: String,
+    pub subject_id: String,
+    pub data: serde_json::Value,
+    pub created_at: OffsetDateTime,
+}
+
+impl Store {
+    /// Events oldest first; `after` is the cursor (the last id of the previous page).
+    pub async fn list_events(
+        &self,
+        tenant: &TenantId,
+        after: Option<&EventId>,
+        limit: u32,
+    ) -> Result<Vec<EventRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, type, subject_id, payload, created_at FROM events \
+             WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(tenant.as_str())
+        .bind(after.map_or("", EventId::as_str))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let payload: String = r.try_get("payload")?;
+                Ok(EventRecord {
+                    id: EventId::from_db(r.try_get("id")?),
+                    kind: r.try_get("type")?,
+                    subject_id: r.try_get("subject_id")?,
+                    data: serde_json::from_str(&payload)
+                        .map_err(|e| StoreError::Corrupt(format!("event payload: {e}")))?,
+                    created_at: from_millis(r.try_get("created_at")?),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Writes events in the transaction of the change that caused them.
+pub(crate) async fn insert_events(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &TenantId,
+    events: &[NewEvent],
+    at: OffsetDateTime,
+) -> Result<()> {
+    for e in events {
+        sqlx::query("INSERT INTO events (id, tenant_id, type, subject_id, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(EventId::generate().as_str())
+            .bind(tenant.as_str())
+            .bind(e.kind)
+            .bind(&e.subject_id)
+            .bind(e.data.to_string())
+            .bind(millis(at))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,306 @@
+//! Shipments and their documents: a purchase is written in one transaction with its documents,
+//! events, the rows that come with it (print job, tracker) and the idempotency answer.
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use shiphub_carriers::model::{Currency, Money};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use super::{
+    IdemCompletion, NewEvent, PrintJobRecord, Result, Store, StoreError, TrackerRecord,
+    complete_idem, from_millis, insert_events, millis,
+};
+use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
+
+#[derive(Clone, Debug)]
+pub struct ShipmentRecord {
+    pub id: ShipmentId,
+    pub carrier_account_id: AccountId,
+    pub carrier: String,
+    pub service_code: String,
+    pub status: String,
+    pub tracking_number: String,
+    pub reference: Option<String>,
+    pub total: Money,
+    pub label_format: String,
+    /// The validated ship request, as JSON.
+    pub request: String,
+    /// The carrier's waybill (without label bytes), as JSON.
+    pub waybill: String,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub voided_at: Option<OffsetDateTime>,
+    /// What the freight audit reads (JSON, `reconcile::AuditFacts`); written with the
+    /// shipment, not read back with it.
+    pub audit_facts: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DocumentRecord {
+    pub id: DocumentId,
+    pub shipment_id: ShipmentId,
+    pub kind: String,
+    pub format: String,
+    pub content: Vec<u8>,
+}
+
+/// Rows written with a purchase.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ShipmentExtras<'a> {
+    pub job: Option<&'a PrintJobRecord>,
+    pub tracker: Option<&'a TrackerRecord>,
+}
+
+const SHIPMENT_COLUMNS: &str = "id, carrier_account_id, carrier, service_code, status, tracking_number, reference, \
+     total_amount, total_currency, label_format, request, waybill, created_at, updated_at, voided_at";
+
+impl Store {
+    /// Writes a bought shipment, its documents and the idempotency answer in one transaction:
+    /// either the purchase is recorded and replayable, or nothing is.
+    pub async fn insert_shipment(
+        &self,
+        tenant: &TenantId,
+        s: &ShipmentRecord,
+        docs: &[DocumentRecord],
+        events: &[NewEvent],
+        idem: Option<&IdemCompletion>,
+    ) -> Result<()> {
+        self.insert_shipment_with(tenant, s, docs, events, ShipmentExtras::default(), idem)
+            .await
+    }
+
+    pub async fn get_shipment(
+        &self,
+        tenant: &TenantId,
+        id: &ShipmentId,
+    ) -> Result<Option<ShipmentRecord>> {
+        let sql =
+            format!("SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE tenant_id = $1 AND id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(shipment_from_row).transpose()
+    }
+
+    /// Newest first; `before` is the cursor (the last id of the previous page).
+    pub async fn list_shipments(
+        &self,
+        tenant: &TenantId,
+        before: Option<&ShipmentId>,
+        limit: u32,
+    ) -> Result<Vec<ShipmentRecord>> {
+        let rows = match before {
+            Some(cursor) => {
+                let sql = format!(
+                    "SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant.as_str())
+                    .bind(cursor.as_str())
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                let sql = format!(
+                    "SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant.as_str())
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter().map(shipment_from_row).collect()
+    }
+
+    /// Marks a shipment voided; false when it was already voided (or is not the tenant's).
+    pub async fn void_shipment(
+        &self,
+        tenant: &TenantId,
+        id: &ShipmentId,
+        now: OffsetDateTime,
+        events: &[NewEvent],
+        idem: Option<&IdemCompletion>,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "UPDATE shipments SET status = 'voided', voided_at = $1, updated_at = $2 \
+             WHERE tenant_id = $3 AND id = $4 AND voided_at IS NULL",
+        )
+        .bind(millis(now))
+        .bind(millis(now))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let voided = r.rows_affected() == 1;
+        if voided {
+            insert_events(&mut tx, tenant, events, now).await?;
+        }
+        if let Some(c) = idem {
+            complete_idem(&mut tx, tenant, c).await?;
+        }
+        self.commit_events(tx).await?;
+        Ok(voided)
+    }
+
+    /// Marks a shipment `void_requested` (the carrier could not confirm a void); false when it
+    /// is voided already or a void was requested before.
+    pub async fn request_void(
+        &self,
+        tenant: &TenantId,
+        id: &ShipmentId,
+        now: OffsetDateTime,
+        events: &[NewEvent],
+        idem: Option<&IdemCompletion>,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "UPDATE shipments SET status = 'void_requested', updated_at = $1 \
+             WHERE tenant_id = $2 AND id = $3 AND voided_at IS NULL AND status <> 'void_requested'",
+        )
+        .bind(millis(now))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let changed = r.rows_affected() == 1;
+        if changed {
+            insert_events(&mut tx, tenant, events, now).await?;
+        }
+        if let Some(c) = idem {
+            complete_idem(&mut tx, tenant, c).await?;
+        }
+        self.commit_events(tx).await?;
+        Ok(changed)
+    }
+
+    /// A bought shipment with what comes with it — the job printing its label (print on
+    /// purchase) and its tracker — in one transaction: they exist if and only if the
+    /// purchase was recorded.
+    pub async fn insert_shipment_with(
+        &self,
+        tenant: &TenantId,
+        s: &ShipmentRecord,
+        docs: &[DocumentRecord],
+        events: &[NewEvent],
+        extras: ShipmentExtras<'_>,
+        idem: Option<&IdemCompletion>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        insert_shipment_tx(&mut tx, tenant, s, docs, events).await?;
+        if let Some(job) = extras.job {
+            super::print::insert_job(&mut tx, tenant, job).await?;
+        }
+        if let Some(tracker) = extras.tracker {
+            super::trackers::insert_purchase_tracker_in(&mut tx, tenant, tracker).await?;
+        }
+        if let Some(c) = idem {
+            complete_idem(&mut tx, tenant, c).await?;
+        }
+        self.commit_events(tx).await?;
+        Ok(())
+    }
+
+    pub async fn get_document(
+        &self,
+        tenant: &TenantId,
+        shipment: &ShipmentId,
+        kind: &str,
+        format: &str,
+    ) -> Result<Option<Vec<u8>>> {
+        let row = sqlx::query(
+            "SELECT content FROM documents WHERE tenant_id = $1 AND shipment_id = $2 AND kind = $3 AND format = $4",
+        )
+        .bind(tenant.as_str())
+        .bind(shipment.as_str())
+        .bind(kind)
+        .bind(format)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.try_get("content")).transpose()?)
+    }
+}
+
+async fn insert_shipment_tx(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &TenantId,
+    s: &ShipmentRecord,
+    docs: &[DocumentRecord],
+    events: &[NewEvent],
+) -> Result<()> {
+    sqlx::query(
+            "INSERT INTO shipments (id, tenant_id, carrier_account_id, carrier, service_code, status, tracking_number, \
+             reference, total_amount, total_currency, label_format, request, waybill, created_at, updated_at, voided_at, \
+             audit_facts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        )
+        .bind(s.id.as_str())
+        .bind(tenant.as_str())
+        .bind(s.carrier_account_id.as_str())
+        .bind(&s.carrier)
+        .bind(&s.service_code)
+        .bind(&s.status)
+        .bind(&s.tracking_number)
+        .bind(s.reference.as_deref())
+        .bind(s.total.amount().to_string())
+        .bind(s.total.currency().code())
+        .bind(&s.label_format)
+        .bind(&s.request)
+        .bind(&s.waybill)
+        .bind(millis(s.created_at))
+        .bind(millis(s.updated_at))
+        .bind(s.voided_at.map(millis))
+        .bind(s.audit_facts.as_deref())
+        .execute(&mut **tx)
+        .await?;
+    for d in docs {
+        sqlx::query(
+            "INSERT INTO documents (id, tenant_id, shipment_id, kind, format, content, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(d.id.as_str())
+        .bind(tenant.as_str())
+        .bind(d.shipment_id.as_str())
+        .bind(&d.kind)
+        .bind(&d.format)
+        .bind(&d.content)
+        .bind(millis(s.created_at))
+        .execute(&mut **tx)
+        .await?;
+    }
+    insert_events(tx, tenant, events, s.created_at).await
+}
+
+fn shipment_from_row(r: &AnyRow) -> Result<ShipmentRecord> {
+    let amount: String = r.try_get("total_amount")?;
+    let currency: String = r.try_get("total_currency")?;
+    let total = Money::new(
+        Decimal::from_str(&amount)
+            .map_err(|e| StoreError::Corrupt(format!("amount {amount}: {e}")))?,
+        Currency::from_str(&currency).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    );
+    Ok(ShipmentRecord {
+        id: ShipmentId::from_db(r.try_get("id")?),
+        carrier_account_id: AccountId::from_db(r.try_get("carrier_account_id")?),
+        carrier: r.try_get("carrier")?,
+        service_code: r.try_get("service_code")?,
+        status: r.try_get("status")?,
+        tracking_number: r.try_get("tracking_number")?,
+        reference: r.try_get("reference")?,
+        total,
+        label_format: r.try_get("label_format")?,
+        request: r.try_get("request")?,
+        waybill: r.try_get("waybill")?,
+        created_at: from_millis(r.try_get("created_at")?),
+        updated_at: from_millis(r.try_get("updated_at")?),
+        voided_at: r.try_get::<Option<i64>, _>("voided_at")?.map(from_millis),
+        audit_facts: None,
+    })
+}
