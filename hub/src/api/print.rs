@@ -726,6 +726,7 @@ pub struct PollParams {
     limit: Option<u32>,
     /// The language of the agent's printer (`shiphub-print-agent --printer-language`): jobs
     /// are rendered in it from now on, queued ones included.
+    #[param(inline)]
     printer_language: Option<PrinterLanguage>,
     /// The resolution of the agent's printer (`--dpi`), 203 or 300: likewise.
     dpi: Option<Resolution>,
