@@ -34,7 +34,55 @@ pub fn workspace_binary(name: &str, package: &str) -> PathBuf {
             .expect("run cargo build");
         assert!(status.success(), "building {name} failed");
     }
+    // A binary older than its sources would test old code and pass or fail for the wrong
+    // reason (`cargo test -p shiphub-e2e` does not rebuild it): refuse, and say what to run.
+    // The sources are the ones cargo's dep-info next to the binary lists (test-only files and
+    // fixtures are not among them).
+    let built = std::fs::metadata(&bin)
+        .and_then(|m| m.modified())
+        .expect("binary mtime");
+    let dep_info = std::fs::read_to_string(bin.with_extension("d")).unwrap_or_default();
+    let newer = sources(&dep_info).find(|src| {
+        std::fs::metadata(src)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t > built)
+    });
+    if let Some(src) = newer {
+        panic!(
+            "{} is older than its source {}: run `cargo build -p {package} --bin {name}` (or the \
+             README's `cargo test --workspace`, which builds it) before this test",
+            bin.display(),
+            src.display()
+        );
+    }
     bin
+}
+
+/// The sources a Makefile-style dep-info line (`target: a.rs b\ c.rs …`) names.
+fn sources(dep_info: &str) -> impl Iterator<Item = PathBuf> + '_ {
+    let deps = dep_info
+        .lines()
+        .next()
+        .and_then(|l| l.split_once(": "))
+        .map_or("", |(_, deps)| deps);
+    let mut paths = vec![];
+    let mut cur = String::new();
+    let mut chars = deps.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => cur.extend(chars.next()),
+            ' ' => {
+                if !cur.is_empty() {
+                    paths.push(PathBuf::from(std::mem::take(&mut cur)));
+                }
+            }
+            _ => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        paths.push(PathBuf::from(cur));
+    }
+    paths.into_iter()
 }
 
 pub struct Hub {
