@@ -38,9 +38,17 @@ impl StockName {
         }
     }
 
+    const ALL: [StockName; 5] = [
+        StockName::In4x6,
+        StockName::In4x8,
+        StockName::A6,
+        StockName::Letter2Up,
+        StockName::A42Up,
+    ];
+
     /// A stored name; `None` for anything else.
     pub fn parse(s: &str) -> Option<Self> {
-        serde_json::from_value(serde_json::Value::String(s.into())).ok()
+        Self::ALL.into_iter().find(|n| n.as_str() == s)
     }
 
     pub fn stock(self) -> Stock {
@@ -161,6 +169,8 @@ mod tests {
             StockName::A42Up,
         ] {
             assert_eq!(StockName::parse(s.as_str()), Some(s));
+            // The stored name is the API's (serde) name.
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
         assert_eq!(StockName::parse("4X6"), None);
         let q: Result<Resolution, _> = serde_json::from_str("600");
