@@ -489,9 +489,9 @@ pub mod anyhow_like {
 /// An API error as the CLI prints it: the problem's title, then its detail or every field
 /// error (`Display` alone says only "invalid request"). A one-segment pointer names a query
 /// parameter, which the CLI spells as its `--flag`.
-pub fn problem_text(e: &crate::api::problem::ApiError) -> String {
-    use crate::api::problem::ApiError;
-    if let ApiError::Store(_) | ApiError::Internal(_) = e {
+pub fn problem_text(e: &crate::error::Error) -> String {
+    use crate::error::Error;
+    if let Error::Store(_) | Error::Internal(_) = e {
         // The API hides these from clients; the operator at the command line sees them.
         return e.to_string();
     }

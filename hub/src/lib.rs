@@ -6,6 +6,7 @@ pub mod cli;
 pub mod cli_audit;
 pub mod cli_rate;
 pub mod crypto;
+pub mod error;
 pub mod ids;
 pub mod outbound;
 pub mod reconcile;

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use shiphub_carriers::{Carrier, CarrierEntry, CarrierError, CarrierHttp};
 
-use crate::api::problem::ApiError;
 use crate::call_layer::CallLayer;
 use crate::crypto::MasterKey;
+use crate::error::Error;
 use crate::ids::{AccountId, TenantId};
 use crate::outbound::{self, CarrierPolicy};
 use crate::store::{AccountRecord, Store};
@@ -189,12 +189,12 @@ impl CarrierSet {
         tenant: &TenantId,
         account: &AccountRecord,
         key: &MasterKey,
-    ) -> Result<Arc<dyn Carrier>, ApiError> {
+    ) -> Result<Arc<dyn Carrier>, Error> {
         if let Some(a) = self.adapters.lock().expect("adapter lock").get(&account.id) {
             return Ok(a.clone());
         }
         let entry = self.entry(&account.carrier).ok_or_else(|| {
-            ApiError::Internal(format!(
+            Error::Internal(format!(
                 "account {} names unknown carrier {}",
                 account.id, account.carrier
             ))
@@ -205,15 +205,15 @@ impl CarrierSet {
                 &account.secret_nonce,
                 &account.secret,
             )
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            .map_err(|e| Error::Internal(e.to_string()))?;
         let credentials: serde_json::Value =
-            serde_json::from_slice(&plain).map_err(|e| ApiError::Internal(e.to_string()))?;
+            serde_json::from_slice(&plain).map_err(|e| Error::Internal(e.to_string()))?;
         let base_url = account
             .base_url
             .as_deref()
             .map(url::Url::parse)
             .transpose()
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            .map_err(|e| Error::Internal(e.to_string()))?;
         // Checked again under this process's policy (an account saved under a wider one, or
         // an IP literal, which no resolver sees); refused like a connection: one generic answer.
         let mut official = true;
@@ -221,7 +221,7 @@ impl CarrierSet {
             let Ok(url) = url else { continue };
             if let Err(why) = self.policy.check_url(entry, &url) {
                 tracing::warn!(account = %account.id, pointer, %why, "carrier account host refused by the target policy");
-                return Err(ApiError::Carrier(CarrierError::Transient {
+                return Err(Error::Carrier(CarrierError::Transient {
                     carrier: entry.code.clone(),
                     message: outbound::UNREACHABLE.into(),
                     maybe_processed: false,
@@ -232,7 +232,7 @@ impl CarrierSet {
         let credentials = self.resolve(store, tenant, entry, credentials).await?;
         let built: Arc<dyn Carrier> =
             (entry.build)(credentials, CarrierHttp::new(self.http.clone(), base_url))
-                .map_err(|e| ApiError::field(format!("/credentials{}", e.field), e.message))?
+                .map_err(|e| Error::field(format!("/credentials{}", e.field), e.message))?
                 .into();
         // Answers from hosts outside the carrier's official list never reach the client.
         let adapter: Arc<dyn Carrier> = if official {
@@ -255,7 +255,7 @@ impl CarrierSet {
         tenant: &TenantId,
         entry: &CarrierEntry,
         mut credentials: serde_json::Value,
-    ) -> Result<serde_json::Value, ApiError> {
+    ) -> Result<serde_json::Value, Error> {
         // The hub's own setting (carrier push authentication), not the carrier's.
         if let Some(map) = credentials.as_object_mut() {
             map.remove("push_secret");
@@ -270,7 +270,7 @@ impl CarrierSet {
         shiphub_rating::table_rate::resolve_card_names(&credentials, |name| {
             cards.get(name).cloned()
         })
-        .map_err(|e| ApiError::field(format!("/credentials{}", e.field), e.message))
+        .map_err(|e| Error::field(format!("/credentials{}", e.field), e.message))
     }
 
     /// Validates a new account: every URL it would make the hub call passes the target
@@ -282,13 +282,13 @@ impl CarrierSet {
         entry: &CarrierEntry,
         credentials: serde_json::Value,
         base_url: Option<url::Url>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), Error> {
         let mut refused = Vec::new();
         for (pointer, url) in CarrierPolicy::account_urls(entry, base_url.as_ref(), &credentials) {
             // An unparsable setting is the adapter's to report, in its own words.
             let Ok(url) = url else { continue };
             if let Err(detail) = self.policy.check_resolved(entry, &url).await {
-                refused.push(crate::api::problem::FieldProblem {
+                refused.push(crate::error::FieldProblem {
                     pointer,
                     detail,
                     code: None,
@@ -296,12 +296,12 @@ impl CarrierSet {
             }
         }
         if !refused.is_empty() {
-            return Err(ApiError::Validation(refused));
+            return Err(Error::Validation(refused));
         }
         let credentials = self.resolve(store, tenant, entry, credentials).await?;
         (entry.build)(credentials, CarrierHttp::new(self.http.clone(), base_url))
             .map(|_| ())
-            .map_err(|e| ApiError::field(format!("/credentials{}", e.field), e.message))
+            .map_err(|e| Error::field(format!("/credentials{}", e.field), e.message))
     }
 
     /// Drops every cached adapter of one carrier (their configuration changed).

@@ -7,8 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{Query, Tenant};
-use super::problem::ApiError;
 use super::responses::*;
+use crate::error::Error;
 use crate::state::AppState;
 use crate::tracking::analytics::{GroupBy, TimelinessLine, timeliness};
 use crate::tracking::parse_date;
@@ -50,13 +50,13 @@ impl Serialize for GroupBy {
 }
 
 /// The period as instants: `from` 00:00 UTC to the day after `to`.
-pub fn period(from: &str, to: &str) -> Result<(OffsetDateTime, OffsetDateTime), ApiError> {
+pub fn period(from: &str, to: &str) -> Result<(OffsetDateTime, OffsetDateTime), Error> {
     let day = |s: &str, field: &str| {
-        parse_date(s).ok_or_else(|| ApiError::field(field, "must be a date, YYYY-MM-DD"))
+        parse_date(s).ok_or_else(|| Error::field(field, "must be a date, YYYY-MM-DD"))
     };
     let (f, t): (Date, Date) = (day(from, "/query/from")?, day(to, "/query/to")?);
     if t < f {
-        return Err(ApiError::field("/query/to", "must not be before `from`"));
+        return Err(Error::field("/query/to", "must not be before `from`"));
     }
     Ok((
         f.with_time(Time::MIDNIGHT).assume_utc(),
@@ -75,7 +75,7 @@ async fn get_timeliness(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Query(p): Query<TimelinessParams>,
-) -> Result<axum::Json<TimelinessOut>, ApiError> {
+) -> Result<axum::Json<TimelinessOut>, Error> {
     let (from, to) = period(&p.from, &p.to)?;
     let by = p.group_by.unwrap_or(GroupBy::Carrier);
     let rows = app.store.timeliness_rows(&tenant, from, to).await?;

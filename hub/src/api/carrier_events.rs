@@ -17,8 +17,9 @@ use time::OffsetDateTime;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::Path;
-use super::problem::{ApiError, Problem};
+use super::problem::Problem;
 use super::responses::*;
+use crate::error::Error;
 use crate::ids::{AccountId, TenantId};
 use crate::state::{AppState, aad};
 use crate::store::AccountRecord;
@@ -34,20 +35,20 @@ async fn push_account(
     app: &AppState,
     carrier: &str,
     account: &str,
-) -> Result<(TenantId, AccountRecord, String, PushIntake), ApiError> {
+) -> Result<(TenantId, AccountRecord, String, PushIntake), Error> {
     // The carrier's registry entry says whether and how it pushes.
     let intake = app
         .carriers
         .entry(carrier)
         .and_then(|e| e.push)
-        .ok_or(ApiError::NotFound("push intake for this carrier"))?;
-    let id = AccountId::parse(account).ok_or(ApiError::NotFound("carrier account"))?;
+        .ok_or(Error::NotFound("push intake for this carrier"))?;
+    let id = AccountId::parse(account).ok_or(Error::NotFound("carrier account"))?;
     let (tenant, record) = app
         .store
         .account_by_id(&id)
         .await?
         .filter(|(_, r)| r.carrier == carrier)
-        .ok_or(ApiError::NotFound("carrier account"))?;
+        .ok_or(Error::NotFound("carrier account"))?;
     let plain = app
         .master_key
         .decrypt(
@@ -55,13 +56,13 @@ async fn push_account(
             &record.secret_nonce,
             &record.secret,
         )
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| Error::Internal(e.to_string()))?;
     let creds: serde_json::Value =
-        serde_json::from_slice(&plain).map_err(|e| ApiError::Internal(e.to_string()))?;
+        serde_json::from_slice(&plain).map_err(|e| Error::Internal(e.to_string()))?;
     let secret = creds["push_secret"]
         .as_str()
         .filter(|s| s.len() >= 16)
-        .ok_or(ApiError::Unauthorized(
+        .ok_or(Error::Unauthorized(
             "this account has no push_secret (16+ characters) in its credentials",
         ))?
         .to_string();
@@ -83,12 +84,12 @@ async fn intake(
     Path((carrier, account)): Path<(String, String)>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Error> {
     let (tenant, _, secret, intake) = push_account(&app, &carrier, &account).await?;
     if !(intake.verify)(&headers, &secret) {
-        return Err(ApiError::Unauthorized("bad or missing bearer token"));
+        return Err(Error::Unauthorized("bad or missing bearer token"));
     }
-    let pushed = (intake.parse)(&body).map_err(|e| ApiError::Malformed(e.to_string()))?;
+    let pushed = (intake.parse)(&body).map_err(|e| Error::Malformed(e.to_string()))?;
     let (mut taken, mut unknown) = (0u64, 0u64);
     for p in pushed {
         let Some(t) = app
@@ -165,7 +166,7 @@ async fn token(
     State(app): State<AppState>,
     Path((carrier, account)): Path<(String, String)>,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Error> {
     let (_, record, secret, _) = push_account(&app, &carrier, &account).await?;
     let given = headers
         .get(header::AUTHORIZATION)
@@ -184,7 +185,7 @@ async fn token(
         Sha256::digest(g.as_bytes()) == Sha256::digest(expected.as_bytes())
     });
     if !ok {
-        return Err(ApiError::Unauthorized("client credentials refused"));
+        return Err(Error::Unauthorized("client credentials refused"));
     }
     Ok(axum::Json(TokenOut {
         access_token: secret,

@@ -13,8 +13,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::List;
 use super::extract::{IdempotencyKey, Path, Tenant};
 use super::idempotency::{self, Answer, OwnedKey};
-use super::problem::ApiError;
 use super::responses::*;
+use crate::error::Error;
 use crate::ids::{AccountId, TenantId};
 use crate::state::{AppState, aad};
 use crate::store::AccountRecord;
@@ -131,7 +131,7 @@ async fn add_account(
     tenant: TenantId,
     input: AccountIn,
     owned: OwnedKey,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, Error> {
     let entry = app.carriers.entry(&input.carrier).ok_or_else(|| {
         let known: Vec<_> = app
             .carriers
@@ -139,7 +139,7 @@ async fn add_account(
             .iter()
             .map(|e| e.code.to_string())
             .collect();
-        ApiError::field(
+        Error::field(
             "/carrier",
             format!(
                 "unknown carrier `{}`; known: {}",
@@ -149,10 +149,10 @@ async fn add_account(
         )
     })?;
     if input.name.trim().is_empty() {
-        return Err(ApiError::field("/name", "must not be empty"));
+        return Err(Error::field("/name", "must not be empty"));
     }
     if entry.needs_base_url && input.base_url.is_none() {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "/base_url",
             format!("{} accounts need the carrier host", entry.code),
         ));
@@ -166,7 +166,7 @@ async fn add_account(
                     serde_json::to_value(card).expect("names serialize"),
                 );
             }
-            None => return Err(ApiError::field("/credentials", "must be an object")),
+            None => return Err(Error::field("/credentials", "must be an object")),
         }
     }
     app.carriers
@@ -222,7 +222,7 @@ async fn add_account(
 async fn list_accounts(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-) -> Result<axum::Json<List<AccountOut>>, ApiError> {
+) -> Result<axum::Json<List<AccountOut>>, Error> {
     let data = app
         .store
         .list_accounts(&tenant)
@@ -243,13 +243,13 @@ async fn get_account(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
-) -> Result<axum::Json<AccountOut>, ApiError> {
-    let id = AccountId::parse(&id).ok_or(ApiError::NotFound("carrier account"))?;
+) -> Result<axum::Json<AccountOut>, Error> {
+    let id = AccountId::parse(&id).ok_or(Error::NotFound("carrier account"))?;
     let a = app
         .store
         .get_account(&tenant, &id)
         .await?
-        .ok_or(ApiError::NotFound("carrier account"))?;
+        .ok_or(Error::NotFound("carrier account"))?;
     Ok(axum::Json(AccountOut::from(&a)))
 }
 
@@ -260,14 +260,14 @@ async fn delete_account(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let id = AccountId::parse(&id).ok_or(ApiError::NotFound("carrier account"))?;
+) -> Result<StatusCode, Error> {
+    let id = AccountId::parse(&id).ok_or(Error::NotFound("carrier account"))?;
     if !app
         .store
         .delete_account(&tenant, &id, OffsetDateTime::now_utc())
         .await?
     {
-        return Err(ApiError::NotFound("carrier account"));
+        return Err(Error::NotFound("carrier account"));
     }
     app.account_cache.invalidate(&tenant);
     app.carriers.forget(&id);

@@ -9,8 +9,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
 use super::extract::{Query, Tenant};
-use super::problem::ApiError;
 use super::responses::*;
+use crate::error::Error;
 use crate::ids::EventId;
 use crate::state::AppState;
 use crate::store::EventRecord;
@@ -60,14 +60,14 @@ async fn list_events(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Query(p): Query<EventParams>,
-) -> Result<axum::Json<List<EventOut>>, ApiError> {
+) -> Result<axum::Json<List<EventOut>>, Error> {
     let limit = super::page_limit(p.limit, 50)?;
     let after = p
         .cursor
         .as_deref()
         .map(|c| {
             EventId::parse(c)
-                .ok_or_else(|| ApiError::field("/query/cursor", "not a cursor from this API"))
+                .ok_or_else(|| Error::field("/query/cursor", "not a cursor from this API"))
         })
         .transpose()?;
     let events = app

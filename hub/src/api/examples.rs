@@ -4,12 +4,12 @@
 //! long label contents shortened); `hub/tests/openapi.rs` checks that
 //! every operation has them and that each is valid against its schema, so a change of a type
 //! that makes one stale fails there. Problem answers without an example of their own get one
-//! made by [`ApiError`] itself, so their shape is the one the server sends.
+//! made by [`Error`] itself, so their shape is the one the server sends.
 
 use serde_json::{Value, json};
 use utoipa::openapi::{OpenApi, RefOr, path::Operation};
 
-use super::problem::ApiError;
+use crate::error::Error;
 
 /// Fills in the examples of `doc`'s operations.
 pub fn add(doc: &mut OpenApi) {
@@ -58,17 +58,17 @@ fn add_to(name: &str, op: &mut Operation) {
 /// A problem of `status` as the server makes it, for answers documented without an example.
 fn problem(status: &str) -> Option<Value> {
     let error = match status {
-        "400" => ApiError::Malformed("EOF while parsing an object at line 1 column 9".into()),
-        "401" => ApiError::Unauthorized("unknown or revoked API key"),
-        "404" => ApiError::NotFound("shipment"),
-        "409" => ApiError::Conflict(
+        "400" => Error::Malformed("EOF while parsing an object at line 1 column 9".into()),
+        "401" => Error::Unauthorized("unknown or revoked API key"),
+        "404" => Error::NotFound("shipment"),
+        "409" => Error::Conflict(
             "shipment shp_0193a4c1f2e37c0e9a0b4d6f8e1c2a3b is already voided".into(),
         ),
-        "408" => ApiError::BodyTimeout,
-        "413" => ApiError::TooLarge(super::BODY_LIMIT as u64),
-        "415" => ApiError::UnsupportedMedia,
-        "422" => ApiError::field("/name", "1 to 64 letters, digits, - or _"),
-        "500" => ApiError::PurchaseUnrecorded("1ZSBX0000000000001".into()),
+        "408" => Error::BodyTimeout,
+        "413" => Error::TooLarge(super::BODY_LIMIT as u64),
+        "415" => Error::UnsupportedMedia,
+        "422" => Error::field("/name", "1 to 64 letters, digits, - or _"),
+        "500" => Error::PurchaseUnrecorded("1ZSBX0000000000001".into()),
         _ => return None,
     };
     Some(serde_json::to_value(error.problem().1).expect("a problem serializes"))

@@ -12,9 +12,9 @@ use axum::http::{HeaderMap, Method, header, request::Parts};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
-use super::problem::{ApiError, FieldProblem};
 use super::schema::control_problem;
 use crate::crypto::hash_api_key;
+use crate::error::{Error, FieldProblem};
 use crate::ids::TenantId;
 use crate::state::AppState;
 
@@ -23,14 +23,14 @@ use crate::state::AppState;
 pub struct Tenant(pub TenantId);
 
 impl FromRequestParts<AppState> for Tenant {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Error> {
         if !parts.headers.contains_key(header::AUTHORIZATION) {
-            return Err(ApiError::Unauthorized(
+            return Err(Error::Unauthorized(
                 "send `Authorization: Bearer <api key>`",
             ));
         }
-        let key = bearer(&parts.headers).ok_or(ApiError::Unauthorized(
+        let key = bearer(&parts.headers).ok_or(Error::Unauthorized(
             "the Authorization header must be `Bearer <api key>`",
         ))?;
         let hash = hash_api_key(key);
@@ -41,7 +41,7 @@ impl FromRequestParts<AppState> for Tenant {
             .store
             .tenant_for_key(&hash)
             .await?
-            .ok_or(ApiError::Unauthorized("unknown or revoked API key"))?;
+            .ok_or(Error::Unauthorized("unknown or revoked API key"))?;
         app.key_cache.put(hash, tenant.clone());
         Ok(Tenant(tenant))
     }
@@ -67,8 +67,8 @@ pub struct IdempotencyKey(
 );
 
 impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
         let Some(v) = parts.headers.get("idempotency-key") else {
             return Ok(IdempotencyKey(None));
         };
@@ -76,10 +76,10 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
             .to_str()
             .ok()
             .filter(|k| !k.chars().any(char::is_control))
-            .ok_or_else(|| ApiError::field("/headers/Idempotency-Key", "must be visible ASCII"))?
+            .ok_or_else(|| Error::field("/headers/Idempotency-Key", "must be visible ASCII"))?
             .trim();
         if key.is_empty() || key.len() > 255 {
-            return Err(ApiError::field(
+            return Err(Error::field(
                 "/headers/Idempotency-Key",
                 "must be 1 to 255 characters",
             ));
@@ -140,10 +140,10 @@ pub fn is_json_utf8(headers: &HeaderMap) -> bool {
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
-    type Rejection = ApiError;
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    type Rejection = Error;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
         if !is_json_utf8(req.headers()) {
-            return Err(ApiError::UnsupportedMedia);
+            return Err(Error::UnsupportedMedia);
         }
         // The matched route is an `Arc<str>`: cloning it allocates nothing.
         let route = req.extensions().get::<MatchedPath>().cloned();
@@ -152,11 +152,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
             .await
             .map_err(|e| {
                 if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::TooLarge(super::BODY_LIMIT as u64)
+                    Error::TooLarge(super::BODY_LIMIT as u64)
                 } else if super::problem::is_body_timeout(&e) {
-                    ApiError::BodyTimeout
+                    Error::BodyTimeout
                 } else {
-                    ApiError::Malformed(e.body_text())
+                    Error::Malformed(e.body_text())
                 }
             })?;
         parse_checked(&method, route.as_ref().map(MatchedPath::as_str), &bytes)
@@ -170,9 +170,9 @@ pub fn parse_checked<T: DeserializeOwned>(
     method: &Method,
     route: Option<&str>,
     bytes: &[u8],
-) -> Result<JsonBody<T>, ApiError> {
+) -> Result<JsonBody<T>, Error> {
     let raw: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| ApiError::Malformed(e.to_string()))?;
+        serde_json::from_slice(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
     if let Some(route) = route {
         super::schema::check_body(method, route, &raw)?;
     }
@@ -187,8 +187,8 @@ pub fn parse_checked<T: DeserializeOwned>(
 pub struct Query<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
         let query = parts.uri.query().unwrap_or_default();
         let pairs = url::form_urlencoded::parse(query.as_bytes());
         let controls: Vec<FieldProblem> = pairs
@@ -198,7 +198,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
             })
             .collect();
         if !controls.is_empty() {
-            return Err(ApiError::Validation(controls));
+            return Err(Error::Validation(controls));
         }
         serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs))
             .map(Query)
@@ -209,7 +209,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
                 if problem.pointer == "/query" {
                     problem.pointer = "/query/".into();
                 }
-                ApiError::Validation(vec![problem])
+                Error::Validation(vec![problem])
             })
     }
 }
@@ -219,22 +219,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 pub struct Path<T>(pub T);
 
 impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
         let raw = RawPathParams::from_request_parts(parts, state)
             .await
-            .map_err(|e| ApiError::field("/path", e.body_text()))?;
+            .map_err(|e| Error::field("/path", e.body_text()))?;
         let controls: Vec<FieldProblem> = raw
             .iter()
             .filter_map(|(k, v)| control_problem(&format!("/path/{}", escape(k)), v))
             .collect();
         if !controls.is_empty() {
-            return Err(ApiError::Validation(controls));
+            return Err(Error::Validation(controls));
         }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Path(p.0))
-            .map_err(|e| ApiError::field("/path", e.body_text()))
+            .map_err(|e| Error::field("/path", e.body_text()))
     }
 }
 
@@ -243,12 +243,12 @@ fn escape(name: &str) -> String {
 }
 
 /// Parses a JSON document into `T` without a schema (bodies of the CLI and of tests).
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<JsonBody<T>, ApiError> {
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<JsonBody<T>, Error> {
     let raw: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| ApiError::Malformed(e.to_string()))?;
+        serde_json::from_slice(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
     // Every body is an object; serde would read a struct from an array (`[null, null]`) too.
     if !raw.is_object() {
-        return Err(ApiError::field("/", "must be a JSON object"));
+        return Err(Error::field("/", "must be a JSON object"));
     }
     Ok(JsonBody {
         value: parse_ref(&raw)?,
@@ -257,10 +257,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<JsonBody<T>, ApiE
 }
 
 /// Deserializes an already-parsed body from a borrow, naming the failing field.
-pub fn parse_ref<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, ApiError> {
+pub fn parse_ref<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, Error> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = pointer(e.path());
-        ApiError::Validation(vec![field_problem(path, &e.inner().to_string())])
+        Error::Validation(vec![field_problem(path, &e.inner().to_string())])
     })
 }
 
@@ -317,7 +317,7 @@ mod tests {
 
     fn field_errors(body: &str) -> Vec<FieldProblem> {
         match parse_json::<RateRequest>(body.as_bytes()) {
-            Err(ApiError::Validation(v)) => v,
+            Err(Error::Validation(v)) => v,
             Err(e) => panic!("expected a validation error, got {e:?}"),
             Ok(_) => panic!("expected a validation error"),
         }
@@ -357,7 +357,7 @@ mod tests {
     fn malformed_json_is_not_a_field_error() {
         assert!(matches!(
             parse_json::<RateRequest>(b"{\"from\":"),
-            Err(ApiError::Malformed(_))
+            Err(Error::Malformed(_))
         ));
     }
 
@@ -408,7 +408,7 @@ mod tests {
             .into_parts();
         match Query::<Params>::from_request_parts(&mut parts, &()).await {
             Ok(Query(p)) => Ok(p),
-            Err(ApiError::Validation(v)) => Err(v),
+            Err(Error::Validation(v)) => Err(v),
             Err(e) => panic!("{e:?}"),
         }
     }

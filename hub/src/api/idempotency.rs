@@ -28,7 +28,7 @@ use time::OffsetDateTime;
 use serde::de::DeserializeOwned;
 
 use super::extract::{IdempotencyKey, JsonBody};
-use super::problem::ApiError;
+use crate::error::Error;
 use crate::ids::TenantId;
 use crate::state::AppState;
 use crate::store::{IdemBegin, IdemClaim, IdemCompletion, StoreError};
@@ -102,7 +102,7 @@ impl Answer {
 ///
 /// A handler extracts it, then hands the work to [`Idempotent::run`]:
 /// `req.run(app, tenant, create_thing).await`, with
-/// `async fn create_thing(app, tenant, body, owned) -> Result<Answer, ApiError>`.
+/// `async fn create_thing(app, tenant, body, owned) -> Result<Answer, Error>`.
 pub struct Idempotent<T = NoBody> {
     key: Option<String>,
     scope: String,
@@ -137,7 +137,7 @@ impl<T> Idempotent<T> {
     pub async fn run<W, Fut>(self, app: AppState, tenant: TenantId, work: W) -> Response
     where
         W: FnOnce(AppState, TenantId, T, OwnedKey) -> Fut,
-        Fut: Future<Output = Result<Answer, ApiError>> + Send + 'static,
+        Fut: Future<Output = Result<Answer, Error>> + Send + 'static,
     {
         let Idempotent {
             key,
@@ -181,8 +181,8 @@ async fn request_scope<S: Send + Sync>(parts: &mut Parts, state: &S) -> String {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Idempotent<NoBody> {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
         let IdempotencyKey(key) = IdempotencyKey::from_request_parts(parts, state).await?;
         Ok(Idempotent {
             key,
@@ -194,8 +194,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Idempotent<NoBody> {
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Idempotent<T> {
-    type Rejection = ApiError;
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    type Rejection = Error;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
         let (mut parts, body) = req.into_parts();
         // The key is checked before the body, as when it was an extractor of its own.
         let IdempotencyKey(key) = IdempotencyKey::from_request_parts(&mut parts, state).await?;
@@ -219,7 +219,7 @@ pub async fn progress(
     owned: &OwnedKey,
     stage: &str,
     progress: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let Some(c) = owned else { return Ok(()) };
     if app
         .store
@@ -264,7 +264,7 @@ async fn run<F, Fut>(
 ) -> Response
 where
     F: FnOnce(OwnedKey) -> Fut,
-    Fut: Future<Output = Result<Answer, ApiError>> + Send + 'static,
+    Fut: Future<Output = Result<Answer, Error>> + Send + 'static,
 {
     let Some(key) = key else {
         return match detached(work(None)).await {
@@ -284,7 +284,7 @@ where
             lease_until: lease_until(app, now),
         };
         match app.store.idem_begin(tenant, &claim, now).await {
-            Err(e) => return ApiError::from(e).into_response(),
+            Err(e) => return Error::from(e).into_response(),
             Ok(IdemBegin::Replay { status, body }) => {
                 metrics::counter!("shiphub_idempotent_replays_total").increment(1);
                 return respond(
@@ -293,9 +293,9 @@ where
                     true,
                 );
             }
-            Ok(IdemBegin::Mismatch) => return ApiError::IdempotencyMismatch.into_response(),
+            Ok(IdemBegin::Mismatch) => return Error::IdempotencyMismatch.into_response(),
             Ok(IdemBegin::OtherScope { scope }) => {
-                return ApiError::IdempotencyKeyElsewhere(scope).into_response();
+                return Error::IdempotencyKeyElsewhere(scope).into_response();
             }
             // Its process died: resolve the key now rather than make the client wait for the
             // sweep, then look again (a replay, or the key is free).
@@ -306,11 +306,11 @@ where
                     .await
                     .is_none()
                 {
-                    return ApiError::IdempotencyInProgress.into_response();
+                    return Error::IdempotencyInProgress.into_response();
                 }
             }
             Ok(IdemBegin::InProgress { .. }) => {
-                return ApiError::IdempotencyInProgress.into_response();
+                return Error::IdempotencyInProgress.into_response();
             }
             Ok(IdemBegin::Started) => break,
         }
@@ -342,8 +342,8 @@ where
 
 /// Leaves a failed request's key for its retry: released when the failure is worth retrying
 /// (or a 404: a wrong id or path consumed nothing), otherwise completed with the problem.
-pub(crate) async fn settle_failure(app: &AppState, tenant: &TenantId, claim: &Claim, e: &ApiError) {
-    let outcome = if e.releases_idempotency_key() || matches!(e, ApiError::NotFound(_)) {
+pub(crate) async fn settle_failure(app: &AppState, tenant: &TenantId, claim: &Claim, e: &Error) {
+    let outcome = if e.releases_idempotency_key() || matches!(e, Error::NotFound(_)) {
         app.store
             .idem_abandon(tenant, &claim.key, &claim.owner)
             .await
@@ -448,7 +448,7 @@ pub async fn recover(app: &AppState, tenant: &TenantId, key: &str) {
             None
         }
         // Claimed by a hub that kept no scope or progress: it may have bought.
-        (None, _) => Some(ApiError::PurchaseOutcomeUnknown(format!(
+        (None, _) => Some(Error::PurchaseOutcomeUnknown(format!(
             "this key was claimed by an earlier hub version that recorded no progress; check \
              the tenant's carrier accounts for a purchase made near its first use (key `{key}`)"
         ))),
@@ -482,13 +482,13 @@ pub async fn sweep(app: AppState) {
 /// up; a purchase dropped between the carrier's sale and our record of it would be paid for
 /// and lost, and its key left claimed. Detached, it finishes, and its answer is kept for the
 /// retry.
-async fn detached<Fut>(work: Fut) -> Result<Answer, ApiError>
+async fn detached<Fut>(work: Fut) -> Result<Answer, Error>
 where
-    Fut: Future<Output = Result<Answer, ApiError>> + Send + 'static,
+    Fut: Future<Output = Result<Answer, Error>> + Send + 'static,
 {
     crate::outliving_caller(work)
         .await
-        .unwrap_or_else(|| Err(ApiError::Internal("the server is shutting down".into())))
+        .unwrap_or_else(|| Err(Error::Internal("the server is shutting down".into())))
 }
 
 #[cfg(test)]

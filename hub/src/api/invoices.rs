@@ -25,9 +25,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
 use super::idempotency::{self, Answer, OwnedKey};
-use super::problem::{ApiError, Problem};
+use super::problem::Problem;
 use super::responses::*;
 use super::{List, page_cursor, page_limit, split_page};
+use crate::error::Error;
 use crate::ids::{ReconciliationId, TenantId};
 use crate::reconcile::{self, AuditSettingsDoc, Plan, Progress, Record, Sinks};
 use crate::state::AppState;
@@ -101,13 +102,13 @@ pub struct ReconciliationOut {
     completed_at: Option<OffsetDateTime>,
 }
 
-fn rec_out(r: &ReconciliationRecord) -> Result<ReconciliationOut, ApiError> {
+fn rec_out(r: &ReconciliationRecord) -> Result<ReconciliationOut, Error> {
     let summary = r
         .summary
         .as_deref()
         .map(serde_json::from_str)
         .transpose()
-        .map_err(|e| ApiError::Internal(format!("stored summary of {}: {e}", r.id)))?;
+        .map_err(|e| Error::Internal(format!("stored summary of {}: {e}", r.id)))?;
     let files = (r.status == "completed").then(|| {
         let mut m = serde_json::Map::new();
         for (name, _) in FILES {
@@ -141,22 +142,22 @@ async fn format_for(
     app: &AppState,
     tenant: &TenantId,
     q: &InvoiceQuery,
-) -> Result<(String, InvoiceFormat), ApiError> {
+) -> Result<(String, InvoiceFormat), Error> {
     let code = q
         .carrier
         .as_deref()
-        .ok_or_else(|| ApiError::field("/query/carrier", format!("required: {LAYOUT_CODES}")))?;
+        .ok_or_else(|| Error::field("/query/carrier", format!("required: {LAYOUT_CODES}")))?;
     let carrier = InvoiceCarrier::from_layout(code);
     let format = match carrier {
         Some(InvoiceCarrier::Ups) => InvoiceFormat::Ups,
         Some(InvoiceCarrier::Fedex) => InvoiceFormat::Fedex {
             currency: Currency::from_str(q.currency.as_deref().unwrap_or("USD"))
-                .map_err(|e| ApiError::field("/query/currency", e.to_string()))?,
+                .map_err(|e| Error::field("/query/currency", e.to_string()))?,
         },
         Some(InvoiceCarrier::DhlExpress) => InvoiceFormat::DhlExpress,
         Some(InvoiceCarrier::Other) => {
             let name = q.mapping.as_deref().ok_or_else(|| {
-                ApiError::field(
+                Error::field(
                     "/query/mapping",
                     "required with carrier=generic: a stored mapping's name",
                 )
@@ -166,21 +167,21 @@ async fn format_for(
                 .invoice_mapping(tenant, name)
                 .await?
                 .ok_or_else(|| {
-                    ApiError::field("/query/mapping", format!("no mapping named `{name}`"))
+                    Error::field("/query/mapping", format!("no mapping named `{name}`"))
                 })?;
             let m = ColumnMapping::from_toml(&body)
-                .map_err(|e| ApiError::Internal(format!("stored mapping {name}: {e}")))?;
+                .map_err(|e| Error::Internal(format!("stored mapping {name}: {e}")))?;
             InvoiceFormat::Generic(Box::new(m))
         }
         None => {
-            return Err(ApiError::field(
+            return Err(Error::field(
                 "/query/carrier",
                 format!("`{code}`: must be {LAYOUT_CODES}"),
             ));
         }
     };
     if q.currency.is_some() && carrier != Some(InvoiceCarrier::Fedex) {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "/query/currency",
             "only FedEx files need a currency",
         ));
@@ -195,7 +196,7 @@ pub async fn contract_card(
     carrier: InvoiceCarrier,
     asked: Option<&str>,
     settings: &AuditSettingsDoc,
-) -> Result<(Option<String>, Option<RateCards>), ApiError> {
+) -> Result<(Option<String>, Option<RateCards>), Error> {
     let name = asked.or_else(|| {
         settings
             .contract_cards
@@ -207,23 +208,23 @@ pub async fn contract_card(
     };
     let versions = store.rate_card_versions(tenant, name).await?;
     if versions.is_empty() {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "/query/rate_card",
             format!("no rate card named `{name}` (PUT /v1/rate-cards/{name})"),
         ));
     }
     let cards = RateCards::from_toml(&versions.iter().map(|v| v.body.as_str()).collect::<Vec<_>>())
-        .map_err(|e| ApiError::Internal(format!("stored rate card {name}: {e}")))?;
+        .map_err(|e| Error::Internal(format!("stored rate card {name}: {e}")))?;
     Ok((Some(name.to_string()), Some(cards)))
 }
 
 /// Spools the body to a temporary file, hashing it on the way.
-async fn spool(body: Body) -> Result<(tempfile::NamedTempFile, String, u64), ApiError> {
-    let file = tempfile::NamedTempFile::new()
-        .map_err(|e| ApiError::Internal(format!("spool file: {e}")))?;
+async fn spool(body: Body) -> Result<(tempfile::NamedTempFile, String, u64), Error> {
+    let file =
+        tempfile::NamedTempFile::new().map_err(|e| Error::Internal(format!("spool file: {e}")))?;
     let mut out = tokio::fs::File::from_std(
         file.reopen()
-            .map_err(|e| ApiError::Internal(format!("spool file: {e}")))?,
+            .map_err(|e| Error::Internal(format!("spool file: {e}")))?,
     );
     let mut hash = Sha256::new();
     let mut n: u64 = 0;
@@ -231,25 +232,25 @@ async fn spool(body: Body) -> Result<(tempfile::NamedTempFile, String, u64), Api
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
             if super::problem::is_body_timeout(&e) {
-                ApiError::BodyTimeout
+                Error::BodyTimeout
             } else {
-                ApiError::Malformed(format!("reading the body: {e}"))
+                Error::Malformed(format!("reading the body: {e}"))
             }
         })?;
         n += chunk.len() as u64;
         if n > INVOICE_LIMIT {
-            return Err(ApiError::TooLarge(INVOICE_LIMIT));
+            return Err(Error::TooLarge(INVOICE_LIMIT));
         }
         hash.update(&chunk);
         tokio::io::AsyncWriteExt::write_all(&mut out, &chunk)
             .await
-            .map_err(|e| ApiError::Internal(format!("spool file: {e}")))?;
+            .map_err(|e| Error::Internal(format!("spool file: {e}")))?;
     }
     tokio::io::AsyncWriteExt::flush(&mut out)
         .await
-        .map_err(|e| ApiError::Internal(format!("spool file: {e}")))?;
+        .map_err(|e| Error::Internal(format!("spool file: {e}")))?;
     if n == 0 {
-        return Err(ApiError::field("/", "the invoice file is empty"));
+        return Err(Error::field("/", "the invoice file is empty"));
     }
     Ok((file, hex::encode(hash.finalize()), n))
 }
@@ -273,7 +274,7 @@ async fn post_invoice(
     req: idempotency::Idempotent,
     Query(q): Query<InvoiceQuery>,
     body: Body,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Error> {
     let (code, format) = format_for(&app, &tenant, &q).await?;
     let doc = reconcile::load_settings(&app.store, &tenant).await?;
     let (card_name, cards) = contract_card(
@@ -329,7 +330,7 @@ async fn start_import(
     tenant: TenantId,
     upload: Upload,
     owned: OwnedKey,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, Error> {
     let Upload {
         code,
         format,
@@ -345,7 +346,7 @@ async fn start_import(
         .reconciliation_of_file(&tenant, &code, &sha)
         .await?
     {
-        return Err(ApiError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "this file was already imported as {} ({})",
             earlier.id, earlier.status
         )));
@@ -430,7 +431,7 @@ async fn list_reconciliations(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Query(q): Query<ListQuery>,
-) -> Result<axum::Json<List<ReconciliationOut>>, ApiError> {
+) -> Result<axum::Json<List<ReconciliationOut>>, Error> {
     let limit = page_limit(q.limit, 20)?;
     let cursor = page_cursor(q.cursor.as_deref(), ReconciliationId::parse)?;
     let rows = app
@@ -444,16 +445,12 @@ async fn list_reconciliations(
     }))
 }
 
-async fn load(
-    app: &AppState,
-    tenant: &TenantId,
-    id: &str,
-) -> Result<ReconciliationRecord, ApiError> {
-    let id = ReconciliationId::parse(id).ok_or(ApiError::NotFound("reconciliation"))?;
+async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<ReconciliationRecord, Error> {
+    let id = ReconciliationId::parse(id).ok_or(Error::NotFound("reconciliation"))?;
     app.store
         .get_reconciliation(tenant, &id)
         .await?
-        .ok_or(ApiError::NotFound("reconciliation"))
+        .ok_or(Error::NotFound("reconciliation"))
 }
 
 /// A reconciliation: status, counts, totals (billed, expected, disputed, recoverable by
@@ -465,7 +462,7 @@ async fn get_reconciliation(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
-) -> Result<axum::Json<ReconciliationOut>, ApiError> {
+) -> Result<axum::Json<ReconciliationOut>, Error> {
     Ok(axum::Json(rec_out(&load(&app, &tenant, &id).await?)?))
 }
 
@@ -482,15 +479,15 @@ async fn download(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Path((id, file)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Error> {
     let (kind, media) = FILES
         .iter()
         .find(|(name, _)| *name == file)
         .copied()
-        .ok_or(ApiError::NotFound("report file"))?;
+        .ok_or(Error::NotFound("report file"))?;
     let rec = load(&app, &tenant, &id).await?;
     if rec.status != "completed" {
-        return Err(ApiError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "reconciliation {} is {}; its reports exist once it is completed",
             rec.id, rec.status
         )));
@@ -529,7 +526,7 @@ async fn download(
 async fn get_settings(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-) -> Result<axum::Json<AuditSettingsDoc>, ApiError> {
+) -> Result<axum::Json<AuditSettingsDoc>, Error> {
     Ok(axum::Json(
         reconcile::load_settings(&app.store, &tenant).await?,
     ))
@@ -543,10 +540,10 @@ async fn put_settings(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     body: JsonBody<AuditSettingsDoc>,
-) -> Result<axum::Json<AuditSettingsDoc>, ApiError> {
+) -> Result<axum::Json<AuditSettingsDoc>, Error> {
     let doc = body.value;
     doc.validate()
-        .map_err(|(pointer, detail)| ApiError::field(pointer, detail))?;
+        .map_err(|(pointer, detail)| Error::field(pointer, detail))?;
     for (carrier, name) in &doc.contract_cards {
         if app
             .store
@@ -554,7 +551,7 @@ async fn put_settings(
             .await?
             .is_empty()
         {
-            return Err(ApiError::field(
+            return Err(Error::field(
                 format!("/contract_cards/{carrier}"),
                 format!("no rate card named `{name}`"),
             ));
@@ -585,16 +582,16 @@ async fn put_mapping(
     Tenant(tenant): Tenant,
     Path(name): Path<String>,
     body: String,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Error> {
     if name.is_empty()
         || name.len() > 64
         || !name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
-        return Err(ApiError::field("/name", "1 to 64 letters, digits, - or _"));
+        return Err(Error::field("/name", "1 to 64 letters, digits, - or _"));
     }
-    ColumnMapping::from_toml(&body).map_err(|e| ApiError::field("/", e.to_string()))?;
+    ColumnMapping::from_toml(&body).map_err(|e| Error::field("/", e.to_string()))?;
     let new = app
         .store
         .put_invoice_mapping(&tenant, &name, &body, OffsetDateTime::now_utc())

@@ -40,8 +40,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::error::Error;
 use crate::state::AppState;
-use problem::ApiError;
 
 /// Largest request body accepted; larger bodies get a 413 problem.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -55,10 +55,10 @@ pub struct List<T> {
 }
 
 /// The page size asked for (`?limit=`), 1 to 100; `default` when not given.
-pub fn page_limit(limit: Option<u32>, default: u32) -> Result<u32, ApiError> {
+pub fn page_limit(limit: Option<u32>, default: u32) -> Result<u32, Error> {
     let limit = limit.unwrap_or(default);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::field("/query/limit", "must be between 1 and 100"));
+        return Err(Error::field("/query/limit", "must be between 1 and 100"));
     }
     Ok(limit)
 }
@@ -67,10 +67,10 @@ pub fn page_limit(limit: Option<u32>, default: u32) -> Result<u32, ApiError> {
 pub fn page_cursor<T>(
     cursor: Option<&str>,
     parse: fn(&str) -> Option<T>,
-) -> Result<Option<T>, ApiError> {
+) -> Result<Option<T>, Error> {
     cursor
         .map(|c| {
-            parse(c).ok_or_else(|| ApiError::field("/query/cursor", "not a cursor from this API"))
+            parse(c).ok_or_else(|| Error::field("/query/cursor", "not a cursor from this API"))
         })
         .transpose()
 }
@@ -120,7 +120,7 @@ buys twice.";
     info(title = "shiphub", description = API_DESCRIPTION),
     modifiers(&BearerAuth),
     security(("api_key" = [])),
-    components(schemas(problem::Problem, problem::FieldProblem)),
+    components(schemas(problem::Problem, crate::error::FieldProblem)),
     // Tag order is the docs page's order: the everyday calls first.
     tags(
         (name = "rates", description = "Rate-shop every carrier account at once"),
@@ -226,7 +226,7 @@ pub fn router_with(state: AppState, edge: Arc<edge::Edge>) -> Router {
             get(move |app: State<AppState>| readyz(app, ready.clone())),
         )
         .route("/metrics", get(metrics))
-        .fallback(|| async { ApiError::NotFound("route") })
+        .fallback(|| async { Error::NotFound("route") })
         .layer(middleware::from_fn(track_http))
         .layer(middleware::from_fn(problem_for_bare_errors))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -234,7 +234,7 @@ pub fn router_with(state: AppState, edge: Arc<edge::Edge>) -> Router {
         .layer(middleware::from_fn_with_state(limits, edge::rate_limit))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(|_| {
-            ApiError::Internal("handler panicked".into()).into_response()
+            Error::Internal("handler panicked".into()).into_response()
         }))
         .layer(middleware::from_fn(edge::request_id))
         .with_state(state)

@@ -25,10 +25,11 @@ use super::List;
 use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
 use super::idempotency::{self, Answer, OwnedKey};
 use super::label_options::{LabelOptions, Resolution, StockName};
-use super::problem::{ApiError, Problem};
+use super::problem::Problem;
 use super::responses::*;
 use super::shipments::{format_name, label_document, label_refusal};
 use crate::crypto::hash_api_key;
+use crate::error::Error;
 use crate::ids::{PrintJobId, ShipmentId, StationId, TenantId};
 use crate::state::AppState;
 use crate::store::{AckOutcome, JobAck, NewEvent, PrintJobRecord, StationRecord};
@@ -99,11 +100,11 @@ fn new_station_token() -> (String, String) {
     (token, hash)
 }
 
-fn parse_print_format(v: &str, field: &str) -> Result<LabelFormat, ApiError> {
+fn parse_print_format(v: &str, field: &str) -> Result<LabelFormat, Error> {
     match v {
         "pdf" => Ok(LabelFormat::Pdf),
         "zpl" => Ok(LabelFormat::Zpl),
-        _ => Err(ApiError::field(field, "must be `zpl` or `pdf`")),
+        _ => Err(Error::field(field, "must be `zpl` or `pdf`")),
     }
 }
 
@@ -136,8 +137,8 @@ pub(crate) struct StationPrinter {
     reported: bool,
 }
 
-pub(crate) fn station_printer(station: &StationRecord) -> Result<StationPrinter, ApiError> {
-    let corrupt = || ApiError::Internal(format!("station {} printer", station.id));
+pub(crate) fn station_printer(station: &StationRecord) -> Result<StationPrinter, Error> {
+    let corrupt = || Error::Internal(format!("station {} printer", station.id));
     let format = parse_print_format(
         station.agent_format.as_deref().unwrap_or(&station.format),
         "/format",
@@ -199,7 +200,7 @@ pub struct StationOut {
     created_at: OffsetDateTime,
 }
 
-fn station_out(s: StationRecord, token: Option<Option<String>>) -> Result<StationOut, ApiError> {
+fn station_out(s: StationRecord, token: Option<Option<String>>) -> Result<StationOut, Error> {
     let printer = station_printer(&s)?;
     Ok(StationOut {
         id: s.id.to_string(),
@@ -221,7 +222,7 @@ fn token_answers(
     status: StatusCode,
     s: StationRecord,
     token: String,
-) -> Result<(Answer, Answer), ApiError> {
+) -> Result<(Answer, Answer), Error> {
     let live = Answer::json(status, &station_out(s.clone(), Some(Some(token)))?);
     let stored = Answer::json(status, &station_out(s, Some(None))?);
     Ok((live, stored))
@@ -246,10 +247,10 @@ async fn add_station(
     tenant: TenantId,
     input: StationIn,
     owned: OwnedKey,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, Error> {
     let name = input.name.trim();
     if name.is_empty() || name.len() > 100 {
-        return Err(ApiError::field("/name", "must be 1 to 100 characters"));
+        return Err(Error::field("/name", "must be 1 to 100 characters"));
     }
     let format = match input.format.as_deref() {
         None => LabelFormat::Pdf,
@@ -257,7 +258,7 @@ async fn add_station(
     };
     let stock = input.stock.unwrap_or_default();
     if let Some(why) = stock.refuses(format) {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "/stock",
             format!(
                 "{} on a {} printer: {why}",
@@ -314,7 +315,7 @@ async fn replace_token(
     tenant: TenantId,
     id: String,
     owned: OwnedKey,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, Error> {
     let station = load_station(&app, &tenant, &id).await?;
     let (token, token_hash) = new_station_token();
     let (live, stored) = token_answers(StatusCode::OK, station.clone(), token)?;
@@ -328,21 +329,17 @@ async fn replace_token(
         )
         .await?
     {
-        return Err(ApiError::NotFound("print station"));
+        return Err(Error::NotFound("print station"));
     }
     Ok(live)
 }
 
-async fn load_station(
-    app: &AppState,
-    tenant: &TenantId,
-    id: &str,
-) -> Result<StationRecord, ApiError> {
-    let id = StationId::parse(id).ok_or(ApiError::NotFound("print station"))?;
+async fn load_station(app: &AppState, tenant: &TenantId, id: &str) -> Result<StationRecord, Error> {
+    let id = StationId::parse(id).ok_or(Error::NotFound("print station"))?;
     app.store
         .get_station(tenant, &id)
         .await?
-        .ok_or(ApiError::NotFound("print station"))
+        .ok_or(Error::NotFound("print station"))
 }
 
 /// The tenant's print stations.
@@ -351,7 +348,7 @@ async fn load_station(
 async fn list_stations(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-) -> Result<axum::Json<List<StationOut>>, ApiError> {
+) -> Result<axum::Json<List<StationOut>>, Error> {
     let stations = app.store.list_stations(&tenant).await?;
     Ok(axum::Json(List {
         data: stations
@@ -369,7 +366,7 @@ async fn get_station(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
-) -> Result<axum::Json<StationOut>, ApiError> {
+) -> Result<axum::Json<StationOut>, Error> {
     Ok(axum::Json(station_out(
         load_station(&app, &tenant, &id).await?,
         None,
@@ -473,9 +470,9 @@ pub(crate) fn new_job(
     options: LabelOptions,
     copies: u32,
     ttl: Duration,
-) -> Result<PrintJobRecord, ApiError> {
+) -> Result<PrintJobRecord, Error> {
     if shipment.voided_at.is_some() || shipment.status == "void_requested" {
-        return Err(ApiError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "shipment {} is voided; its label must not be printed",
             shipment.id
         )));
@@ -507,13 +504,12 @@ pub(crate) async fn station_for_job(
     tenant: &TenantId,
     id: &str,
     field: &str,
-) -> Result<StationRecord, ApiError> {
-    let id =
-        StationId::parse(id).ok_or_else(|| ApiError::field(field, "not a print station id"))?;
+) -> Result<StationRecord, Error> {
+    let id = StationId::parse(id).ok_or_else(|| Error::field(field, "not a print station id"))?;
     app.store
         .get_station(tenant, &id)
         .await?
-        .ok_or_else(|| ApiError::field(field, "no such print station"))
+        .ok_or_else(|| Error::field(field, "no such print station"))
 }
 
 /// Queues a shipment's label for printing on a station. Honours `Idempotency-Key`.
@@ -535,21 +531,21 @@ async fn queue_job(
     tenant: TenantId,
     input: JobIn,
     owned: OwnedKey,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, Error> {
     let shipment_id = ShipmentId::parse(&input.shipment_id)
-        .ok_or_else(|| ApiError::field("/shipment_id", "not a shipment id"))?;
+        .ok_or_else(|| Error::field("/shipment_id", "not a shipment id"))?;
     let shipment = app
         .store
         .get_shipment(&tenant, &shipment_id)
         .await?
-        .ok_or_else(|| ApiError::field("/shipment_id", "no such shipment"))?;
+        .ok_or_else(|| Error::field("/shipment_id", "no such shipment"))?;
     let station = station_for_job(&app, &tenant, &input.station_id, "/station_id").await?;
     let printer = station_printer(&station)?;
     let format = printer.format;
     if let Some(f) = input.format.as_deref()
         && parse_print_format(f, "/format")? != format
     {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "/format",
             format!(
                 "the printer of station {} takes {}, not {f}",
@@ -560,7 +556,7 @@ async fn queue_job(
     }
     let stock = input.stock.unwrap_or(printer.options.stock);
     if let Some(why) = stock.refuses(format) {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "/stock",
             format!(
                 "{} on a {} printer: {why}",
@@ -572,7 +568,7 @@ async fn queue_job(
     let dpi = match input.dpi {
         // ZPL is drawn in the printhead's dots: another resolution prints the wrong size.
         Some(d) if format == LabelFormat::Zpl && d != printer.options.dpi => {
-            return Err(ApiError::field(
+            return Err(Error::field(
                 "/dpi",
                 format!(
                     "the printer of station {} prints at {} dpi",
@@ -586,14 +582,14 @@ async fn queue_job(
     };
     let copies = input.copies.unwrap_or(1);
     if !(1..=MAX_COPIES).contains(&copies) {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "/copies",
             format!("must be between 1 and {MAX_COPIES}"),
         ));
     }
     let ttl = input.ttl_seconds.unwrap_or(DEFAULT_TTL_SECS);
     if !(1..=MAX_TTL_SECS).contains(&ttl) {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "/ttl_seconds",
             format!("must be between 1 and {MAX_TTL_SECS}"),
         ));
@@ -638,20 +634,20 @@ async fn list_jobs(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Query(p): Query<JobListParams>,
-) -> Result<axum::Json<List<JobOut>>, ApiError> {
+) -> Result<axum::Json<List<JobOut>>, Error> {
     let limit = super::page_limit(p.limit, 20)?;
     let station = p
         .station
         .as_deref()
         .map(|s| {
             StationId::parse(s)
-                .ok_or_else(|| ApiError::field("/query/station", "not a print station id"))
+                .ok_or_else(|| Error::field("/query/station", "not a print station id"))
         })
         .transpose()?;
     if let Some(s) = p.status.as_deref()
         && !["queued", "delivered", "printed", "failed", "expired"].contains(&s)
     {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "/query/status",
             "must be queued, delivered, printed, failed or expired",
         ));
@@ -681,13 +677,13 @@ async fn get_job(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
-) -> Result<axum::Json<JobOut>, ApiError> {
-    let id = PrintJobId::parse(&id).ok_or(ApiError::NotFound("print job"))?;
+) -> Result<axum::Json<JobOut>, Error> {
+    let id = PrintJobId::parse(&id).ok_or(Error::NotFound("print job"))?;
     let job = app
         .store
         .get_print_job(&tenant, &id)
         .await?
-        .ok_or(ApiError::NotFound("print job"))?;
+        .ok_or(Error::NotFound("print job"))?;
     Ok(axum::Json(job_out(&job)))
 }
 
@@ -700,18 +696,18 @@ pub struct Station {
 }
 
 impl FromRequestParts<AppState> for Station {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Error> {
         let token = super::extract::bearer(&parts.headers)
             .filter(|t| t.starts_with("shps_"))
-            .ok_or(ApiError::Unauthorized(
+            .ok_or(Error::Unauthorized(
                 "send `Authorization: Bearer <station token>`",
             ))?;
         let (tenant, station) = app
             .store
             .station_for_token(&hash_api_key(token))
             .await?
-            .ok_or(ApiError::Unauthorized("unknown or rotated station token"))?;
+            .ok_or(Error::Unauthorized("unknown or rotated station token"))?;
         Ok(Station { tenant, station })
     }
 }
@@ -779,17 +775,17 @@ async fn poll_jobs(
     State(app): State<AppState>,
     station: Station,
     Query(p): Query<PollParams>,
-) -> Result<axum::Json<AgentJobs>, ApiError> {
+) -> Result<axum::Json<AgentJobs>, Error> {
     let wait = p.wait.unwrap_or(0);
     if wait > MAX_WAIT_SECS {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "/query/wait",
             format!("must be at most {MAX_WAIT_SECS}"),
         ));
     }
     let limit = p.limit.unwrap_or(10);
     if !(1..=50).contains(&limit) {
-        return Err(ApiError::field("/query/limit", "must be between 1 and 50"));
+        return Err(Error::field("/query/limit", "must be between 1 and 50"));
     }
     let Station { tenant, station } = station;
     let now = OffsetDateTime::now_utc();
@@ -862,13 +858,13 @@ async fn agent_job(
     app: &AppState,
     tenant: &TenantId,
     job: PrintJobRecord,
-) -> Result<AgentJob, ApiError> {
+) -> Result<AgentJob, Error> {
     let shipment = app
         .store
         .get_shipment(tenant, &job.shipment_id)
         .await?
-        .ok_or_else(|| ApiError::Internal(format!("shipment of {} missing", job.id)))?;
-    let corrupt = || ApiError::Internal(format!("job {} format, stock or dpi", job.id));
+        .ok_or_else(|| Error::Internal(format!("shipment of {} missing", job.id)))?;
+    let corrupt = || Error::Internal(format!("job {} format, stock or dpi", job.id));
     let format = parse_print_format(&job.format, "/format").map_err(|_| corrupt())?;
     let options = LabelOptions {
         stock: StockName::parse(&job.stock).ok_or_else(corrupt)?,
@@ -915,17 +911,14 @@ async fn ack_job(
     station: Station,
     Path(id): Path<String>,
     JsonBody { value: input, .. }: JsonBody<AckIn>,
-) -> Result<axum::Json<JobOut>, ApiError> {
+) -> Result<axum::Json<JobOut>, Error> {
     if !["printed", "failed"].contains(&input.status.as_str()) {
-        return Err(ApiError::field("/status", "must be `printed` or `failed`"));
+        return Err(Error::field("/status", "must be `printed` or `failed`"));
     }
     if input.detail.as_ref().is_some_and(|d| d.len() > 2000) {
-        return Err(ApiError::field(
-            "/detail",
-            "must be at most 2000 characters",
-        ));
+        return Err(Error::field("/detail", "must be at most 2000 characters"));
     }
-    let id = PrintJobId::parse(&id).ok_or(ApiError::NotFound("print job"))?;
+    let id = PrintJobId::parse(&id).ok_or(Error::NotFound("print job"))?;
     let now = OffsetDateTime::now_utc();
     let outcome = app
         .store
@@ -948,11 +941,11 @@ async fn ack_job(
             Ok(axum::Json(job_out(&job)))
         }
         AckOutcome::Unchanged(job) => Ok(axum::Json(job_out(&job))),
-        AckOutcome::Conflict(job) => Err(ApiError::Conflict(format!(
+        AckOutcome::Conflict(job) => Err(Error::Conflict(format!(
             "print job {} is already {}",
             job.id, job.status
         ))),
-        AckOutcome::NotFound => Err(ApiError::NotFound("print job")),
+        AckOutcome::NotFound => Err(Error::NotFound("print job")),
     }
 }
 
@@ -984,18 +977,15 @@ async fn report_status(
     State(app): State<AppState>,
     station: Station,
     JsonBody { value: input, .. }: JsonBody<PrinterStatusIn>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Error> {
     if !PRINTER_STATES.contains(&input.printer.as_str()) {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "/printer",
             format!("must be one of {}", PRINTER_STATES.join(", ")),
         ));
     }
     if input.detail.as_ref().is_some_and(|d| d.len() > 2000) {
-        return Err(ApiError::field(
-            "/detail",
-            "must be at most 2000 characters",
-        ));
+        return Err(Error::field("/detail", "must be at most 2000 characters"));
     }
     app.store
         .station_seen(

@@ -11,29 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use shiphub_carriers::CarrierError;
 
-use crate::store::StoreError;
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct FieldProblem {
-    /// JSON pointer into the request body (`/to/postal_code`), or `/query/<name>`,
-    /// `/path/<name>`, `/headers/<name>`.
-    pub pointer: String,
-    pub detail: String,
-    /// Machine-readable reason: the JSON Schema keyword that failed (`required`,
-    /// `additionalProperties`, `maxLength`, `pattern`, …), or the carrier's own error code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-}
-
-impl From<&shiphub_carriers::FieldError> for FieldProblem {
-    fn from(f: &shiphub_carriers::FieldError) -> Self {
-        FieldProblem {
-            pointer: f.field.clone(),
-            detail: f.message.clone(),
-            code: f.carrier_code.clone(),
-        }
-    }
-}
+use crate::error::{Error, FieldProblem};
 
 /// RFC 9457 problem document.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -57,66 +35,7 @@ pub struct Problem {
     pub carrier: Option<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error("malformed request: {0}")]
-    Malformed(String),
-    #[error("invalid request")]
-    Validation(Vec<FieldProblem>),
-    #[error("unauthorized: {0}")]
-    Unauthorized(&'static str),
-    #[error("not found")]
-    NotFound(&'static str),
-    #[error("conflict: {0}")]
-    Conflict(String),
-    #[error("idempotency key reused with a different request")]
-    IdempotencyMismatch,
-    /// The key was first used on another endpoint (method and path, named).
-    #[error("idempotency key used for {0}")]
-    IdempotencyKeyElsewhere(String),
-    #[error("request still in progress")]
-    IdempotencyInProgress,
-    /// The body is larger than the limit (bytes).
-    #[error("body too large")]
-    TooLarge(u64),
-    #[error("unsupported media type")]
-    UnsupportedMedia,
-    /// The body stopped arriving for longer than the body timeout (seconds, when known).
-    #[error("request body timed out")]
-    BodyTimeout,
-    #[error(transparent)]
-    Carrier(#[from] CarrierError),
-    #[error("store: {0}")]
-    Store(#[from] StoreError),
-    #[error("internal: {0}")]
-    Internal(String),
-    /// Bought at the carrier, not recorded, not voided: retrying could buy twice.
-    #[error("purchase {0} was made but could not be recorded")]
-    PurchaseUnrecorded(String),
-    /// A purchase reached the carrier and its process died before any answer was kept: the
-    /// carrier may have sold a label. Final for its key; the detail says what to check.
-    #[error("purchase outcome unknown: {0}")]
-    PurchaseOutcomeUnknown(String),
-}
-
-impl ApiError {
-    pub fn field(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
-        ApiError::Validation(vec![FieldProblem {
-            pointer: pointer.into(),
-            detail: detail.into(),
-            code: None,
-        }])
-    }
-
-    /// Whether an idempotent request that failed this way may be retried with the same key.
-    pub fn releases_idempotency_key(&self) -> bool {
-        match self {
-            ApiError::Carrier(e) => e.is_retryable(),
-            ApiError::Store(_) | ApiError::Internal(_) => true,
-            _ => false,
-        }
-    }
-
+impl Error {
     pub fn problem(&self) -> (StatusCode, Problem, Option<Duration>) {
         let p = |status: StatusCode, slug: &str, title: &str, detail: Option<String>| Problem {
             type_: format!("https://shiphub.dev/problems/{slug}"),
@@ -129,8 +48,8 @@ impl ApiError {
             carrier: None,
         };
         match self {
-            ApiError::Malformed(m) => (StatusCode::BAD_REQUEST, p(StatusCode::BAD_REQUEST, "malformed-request", "Malformed request body", Some(m.clone())), None),
-            ApiError::Validation(errors) => {
+            Error::Malformed(m) => (StatusCode::BAD_REQUEST, p(StatusCode::BAD_REQUEST, "malformed-request", "Malformed request body", Some(m.clone())), None),
+            Error::Validation(errors) => {
                 let mut pr = p(StatusCode::UNPROCESSABLE_ENTITY, "validation", "The request is not valid", None);
                 pr.detail = errors.first().map(|e| match errors.len() {
                     1 => format!("{}: {}", e.pointer, e.detail),
@@ -139,42 +58,42 @@ impl ApiError {
                 pr.errors = errors.clone();
                 (StatusCode::UNPROCESSABLE_ENTITY, pr, None)
             }
-            ApiError::Unauthorized(why) => (StatusCode::UNAUTHORIZED, p(StatusCode::UNAUTHORIZED, "unauthorized", "Missing or invalid API key", Some(why.to_string())), None),
-            ApiError::NotFound(what) => (StatusCode::NOT_FOUND, p(StatusCode::NOT_FOUND, "not-found", "Not found", Some(format!("no such {what}"))), None),
-            ApiError::Conflict(m) => (StatusCode::CONFLICT, p(StatusCode::CONFLICT, "conflict", "Conflict", Some(m.clone())), None),
-            ApiError::IdempotencyMismatch => (
+            Error::Unauthorized(why) => (StatusCode::UNAUTHORIZED, p(StatusCode::UNAUTHORIZED, "unauthorized", "Missing or invalid API key", Some(why.to_string())), None),
+            Error::NotFound(what) => (StatusCode::NOT_FOUND, p(StatusCode::NOT_FOUND, "not-found", "Not found", Some(format!("no such {what}"))), None),
+            Error::Conflict(m) => (StatusCode::CONFLICT, p(StatusCode::CONFLICT, "conflict", "Conflict", Some(m.clone())), None),
+            Error::IdempotencyMismatch => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 p(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency-Key reused with a different request",
                   Some("this Idempotency-Key was first used with a different body; use a new key for a new request".into())),
                 None,
             ),
-            ApiError::IdempotencyKeyElsewhere(scope) => (
+            Error::IdempotencyKeyElsewhere(scope) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 p(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency-Key reused for another request",
                   Some(format!("this Idempotency-Key was used for {scope}; use a new key for a new request"))),
                 None,
             ),
-            ApiError::IdempotencyInProgress => {
+            Error::IdempotencyInProgress => {
                 let mut pr = p(StatusCode::CONFLICT, "idempotency-in-progress", "A request with this Idempotency-Key is still in progress", None);
                 pr.retryable = Some(true);
                 pr.retry_after = Some(1);
                 (StatusCode::CONFLICT, pr, Some(Duration::from_secs(1)))
             }
-            ApiError::TooLarge(limit) => (StatusCode::PAYLOAD_TOO_LARGE, too_large(*limit), None),
-            ApiError::BodyTimeout => {
+            Error::TooLarge(limit) => (StatusCode::PAYLOAD_TOO_LARGE, too_large(*limit), None),
+            Error::BodyTimeout => {
                 let mut pr = p(StatusCode::REQUEST_TIMEOUT, "body-timeout", "The request body stopped arriving",
                   Some("no part of the body arrived within the body timeout; nothing was done: send the request again".into()));
                 pr.retryable = Some(true);
                 (StatusCode::REQUEST_TIMEOUT, pr, None)
             }
-            ApiError::UnsupportedMedia => (
+            Error::UnsupportedMedia => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 p(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Expected Content-Type: application/json",
                   Some("send the body as `Content-Type: application/json` (optionally `; charset=utf-8`; JSON has no other charset)".into())),
                 None,
             ),
-            ApiError::Carrier(e) => carrier_problem(e),
-            ApiError::PurchaseUnrecorded(tracking) => {
+            Error::Carrier(e) => carrier_problem(e),
+            Error::PurchaseUnrecorded(tracking) => {
                 let mut pr = p(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "purchase-unrecorded",
@@ -184,7 +103,7 @@ impl ApiError {
                 pr.retryable = Some(false);
                 (StatusCode::INTERNAL_SERVER_ERROR, pr, None)
             }
-            ApiError::PurchaseOutcomeUnknown(detail) => {
+            Error::PurchaseOutcomeUnknown(detail) => {
                 let mut pr = p(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "purchase-outcome-unknown",
@@ -194,7 +113,7 @@ impl ApiError {
                 pr.retryable = Some(false);
                 (StatusCode::INTERNAL_SERVER_ERROR, pr, None)
             }
-            ApiError::Store(_) | ApiError::Internal(_) => {
+            Error::Store(_) | Error::Internal(_) => {
                 let mut pr = p(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", Some("the error was logged".into()));
                 pr.retryable = Some(true);
                 (StatusCode::INTERNAL_SERVER_ERROR, pr, None)
@@ -303,14 +222,14 @@ fn carrier_problem(e: &CarrierError) -> (StatusCode, Problem, Option<Duration>) 
     (status, problem, retry)
 }
 
-impl IntoResponse for ApiError {
+impl IntoResponse for Error {
     fn into_response(self) -> Response {
         if matches!(
             self,
-            ApiError::Store(_)
-                | ApiError::Internal(_)
-                | ApiError::PurchaseUnrecorded(_)
-                | ApiError::PurchaseOutcomeUnknown(_)
+            Error::Store(_)
+                | Error::Internal(_)
+                | Error::PurchaseUnrecorded(_)
+                | Error::PurchaseOutcomeUnknown(_)
         ) {
             tracing::error!(error = %self, "request failed");
         }

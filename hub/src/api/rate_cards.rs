@@ -14,8 +14,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::List;
 use super::extract::{Path, Tenant};
-use super::problem::{ApiError, FieldProblem, Problem};
+use super::problem::Problem;
 use super::responses::*;
+use crate::error::{Error, FieldProblem};
 use crate::state::AppState;
 use crate::store::RateCardVersion;
 
@@ -76,16 +77,16 @@ fn card_problem(e: &CardError) -> FieldProblem {
     }
 }
 
-fn parse(text: &str) -> Result<RateCard, ApiError> {
-    RateCard::from_toml(text).map_err(|e| ApiError::Validation(vec![card_problem(&e)]))
+fn parse(text: &str) -> Result<RateCard, Error> {
+    RateCard::from_toml(text).map_err(|e| Error::Validation(vec![card_problem(&e)]))
 }
 
-fn card_out(name: &str, versions: &[RateCardVersion]) -> Result<CardOut, ApiError> {
+fn card_out(name: &str, versions: &[RateCardVersion]) -> Result<CardOut, Error> {
     let versions = versions
         .iter()
         .map(|v| {
             let card = RateCard::from_toml(&v.body)
-                .map_err(|e| ApiError::Internal(format!("stored rate card {name}: {e}")))?;
+                .map_err(|e| Error::Internal(format!("stored rate card {name}: {e}")))?;
             Ok(CardVersionOut {
                 valid_from: v.valid_from.clone(),
                 valid_to: card.valid_to().map(|d| d.to_string()),
@@ -95,7 +96,7 @@ fn card_out(name: &str, versions: &[RateCardVersion]) -> Result<CardOut, ApiErro
                 updated_at: v.updated_at,
             })
         })
-        .collect::<Result<_, ApiError>>()?;
+        .collect::<Result<_, Error>>()?;
     Ok(CardOut {
         name: name.to_string(),
         versions,
@@ -117,10 +118,10 @@ async fn put_card(
     Tenant(tenant): Tenant,
     Path(name): Path<String>,
     body: String,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Error> {
     let card = parse(&body)?;
     if card.name() != name {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "/name",
             format!(
                 "the card is named `{}`; PUT it at /v1/rate-cards/{}",
@@ -135,7 +136,7 @@ async fn put_card(
     versions.retain(|v| v.valid_from != valid_from);
     let mut texts: Vec<&str> = versions.iter().map(|v| v.body.as_str()).collect();
     texts.push(&body);
-    RateCards::from_toml(&texts).map_err(|e| ApiError::Validation(vec![card_problem(&e.error)]))?;
+    RateCards::from_toml(&texts).map_err(|e| Error::Validation(vec![card_problem(&e.error)]))?;
     let created = app
         .store
         .put_rate_card(
@@ -165,10 +166,10 @@ async fn get_card(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Path(name): Path<String>,
-) -> Result<axum::Json<CardOut>, ApiError> {
+) -> Result<axum::Json<CardOut>, Error> {
     let versions = app.store.rate_card_versions(&tenant, &name).await?;
     if versions.is_empty() {
-        return Err(ApiError::NotFound("rate card"));
+        return Err(Error::NotFound("rate card"));
     }
     Ok(axum::Json(card_out(&name, &versions)?))
 }
@@ -179,7 +180,7 @@ async fn get_card(
 async fn list_cards(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-) -> Result<axum::Json<List<CardOut>>, ApiError> {
+) -> Result<axum::Json<List<CardOut>>, Error> {
     let all = app.store.list_rate_cards(&tenant).await?;
     let mut data = vec![];
     for chunk in all.chunk_by(|a, b| a.name == b.name) {

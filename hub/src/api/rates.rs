@@ -15,8 +15,8 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{JsonBody, Tenant};
-use super::problem::{ApiError, FieldProblem};
 use super::responses::*;
+use crate::error::{Error, FieldProblem};
 use crate::ids::AccountId;
 use crate::state::AppState;
 
@@ -105,7 +105,7 @@ async fn rate(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     JsonBody { value: options, .. }: JsonBody<RatesIn>,
-) -> Result<axum::Json<RatesOut>, ApiError> {
+) -> Result<axum::Json<RatesOut>, Error> {
     let shipment = RateRequest {
         from: options.from,
         to: options.to,
@@ -115,7 +115,7 @@ async fn rate(
     };
     shipment
         .validate()
-        .map_err(|e| ApiError::field(e.field, e.message))?;
+        .map_err(|e| Error::field(e.field, e.message))?;
     let deadline = Duration::from_millis(options.deadline_ms.unwrap_or(3000).clamp(1, 30_000));
 
     let mut accounts = app
@@ -127,7 +127,7 @@ async fn rate(
     if let Some(wanted) = &options.carrier_accounts {
         for (i, id) in wanted.iter().enumerate() {
             if !AccountId::parse(id).is_some_and(|id| accounts.iter().any(|a| a.id == id)) {
-                return Err(ApiError::field(
+                return Err(Error::field(
                     format!("/carrier_accounts/{i}"),
                     format!("no carrier account `{id}`"),
                 ));
@@ -141,7 +141,7 @@ async fn rate(
             .is_some_and(|e| e.capabilities.supports(Capability::Rate))
     });
     if accounts.is_empty() {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "/carrier_accounts",
             "no carrier account that can rate; add one with POST /v1/carrier-accounts",
         ));
@@ -200,8 +200,7 @@ async fn rate(
 
     let mut quotes = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let (account, answer) =
-            joined.map_err(|e| ApiError::Internal(format!("rate task: {e}")))?;
+        let (account, answer) = joined.map_err(|e| Error::Internal(format!("rate task: {e}")))?;
         let err =
             |kind: &str, detail: String, retryable: bool, errors: Vec<FieldProblem>| RateErrorOut {
                 carrier_account: account.id.to_string(),

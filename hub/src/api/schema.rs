@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use utoipa::openapi::schema::{AdditionalProperties, ArrayItems, Schema, SchemaType, Type};
 use utoipa::openapi::{OpenApi, RefOr};
 
-use super::problem::{ApiError, FieldProblem};
+use crate::error::{Error, FieldProblem};
 
 /// Characters refused in every request string: the C0 controls (U+0000 breaks PostgreSQL
 /// text; no carrier takes any of them on a label or in XML), DEL and the C1 controls.
@@ -230,7 +230,7 @@ fn body_schema(method: &Method, route: &str) -> Option<&'static BodySchema> {
 /// A valid body (nearly every request) costs one `is_valid` pass and one scan for control
 /// characters; the error-collecting pass, which builds every error with its paths, runs only
 /// for a body that fails either, and finds exactly what it would have found alone.
-pub fn check_body(method: &Method, route: &str, body: &Value) -> Result<(), ApiError> {
+pub fn check_body(method: &Method, route: &str, body: &Value) -> Result<(), Error> {
     let schema = body_schema(method, route);
     if schema.is_none_or(|s| s.validator.is_valid(body)) && !has_controls(body) {
         return Ok(());
@@ -253,7 +253,7 @@ pub fn check_body(method: &Method, route: &str, body: &Value) -> Result<(), ApiE
     // One answer per place and reason: composite schemas can report the same miss twice.
     let mut seen = BTreeSet::new();
     out.retain(|p| seen.insert((p.pointer.clone(), p.detail.clone())));
-    Err(ApiError::Validation(out))
+    Err(Error::Validation(out))
 }
 
 /// Whether the operation has a JSON body schema (for the test that every body is checked).
@@ -463,7 +463,7 @@ mod tests {
     fn problems_of(method: Method, route: &str, body: Value) -> Vec<FieldProblem> {
         match check_body(&method, route, &body) {
             Ok(()) => vec![],
-            Err(ApiError::Validation(v)) => v,
+            Err(Error::Validation(v)) => v,
             Err(e) => panic!("{e:?}"),
         }
     }

@@ -20,8 +20,9 @@ use super::List;
 use super::extract::{IdempotencyKey, Path, Query, Tenant};
 use super::idempotency::{self, Answer, OwnedKey};
 use super::label_options::{LabelOptions, Resolution, StockName};
-use super::problem::{ApiError, Problem};
+use super::problem::Problem;
 use super::responses::*;
+use crate::error::Error;
 use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
 use crate::state::AppState;
 use crate::store::{DocumentRecord, NewEvent, ShipmentRecord, StoreError};
@@ -76,10 +77,10 @@ fn convert_label(
     from: LabelFormat,
     to: LabelFormat,
     options: LabelOptions,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Vec<u8>, Error> {
     use shiphub_labels::convert;
     let failed = |e: shiphub_labels::LabelError| {
-        ApiError::Internal(format!("label conversion {from:?} -> {to:?}: {e}"))
+        Error::Internal(format!("label conversion {from:?} -> {to:?}: {e}"))
     };
     let native = shiphub_labels::RenderOptions::default();
     if options != LabelOptions::default() {
@@ -125,7 +126,7 @@ fn convert_label(
         (LabelFormat::Png, LabelFormat::Zpl) => convert::image_to_zpl(&bytes, &native),
         (LabelFormat::Pdf, LabelFormat::Zpl) => convert::pdf_to_zpl(&bytes, &native),
         _ => {
-            return Err(ApiError::field(
+            return Err(Error::field(
                 "/format",
                 format!(
                     "the carrier issued this label as {} only",
@@ -295,9 +296,9 @@ struct StoredCustomsItems {
 }
 
 /// Links to the documents `get_customs_document` serves for this shipment.
-fn document_links(s: &ShipmentRecord) -> Result<Vec<DocumentLink>, ApiError> {
+fn document_links(s: &ShipmentRecord) -> Result<Vec<DocumentLink>, Error> {
     let stored: StoredCustoms = serde_json::from_str(&s.request)
-        .map_err(|e| ApiError::Internal(format!("stored request {}: {e}", s.id)))?;
+        .map_err(|e| Error::Internal(format!("stored request {}: {e}", s.id)))?;
     let Some(customs) = stored.customs else {
         return Ok(Vec::new());
     };
@@ -344,12 +345,12 @@ struct StoredWaybill {
     carrier_label: Option<LabelFormat>,
 }
 
-fn shipment_out(app: &AppState, s: &ShipmentRecord) -> Result<ShipmentOut, ApiError> {
+fn shipment_out(app: &AppState, s: &ShipmentRecord) -> Result<ShipmentOut, Error> {
     let wb: StoredWaybill = serde_json::from_str(&s.waybill)
-        .map_err(|e| ApiError::Internal(format!("stored waybill {}: {e}", s.id)))?;
+        .map_err(|e| Error::Internal(format!("stored waybill {}: {e}", s.id)))?;
     let bought: LabelFormat =
         serde_json::from_value(serde_json::Value::String(s.label_format.clone()))
-            .map_err(|e| ApiError::Internal(format!("stored label format {}: {e}", s.id)))?;
+            .map_err(|e| Error::Internal(format!("stored label format {}: {e}", s.id)))?;
     let url = |f: LabelFormat| format!("/v1/shipments/{}/label?format={}", s.id, format_name(f));
     let formats = match wb.carrier_label {
         Some(f) => converted_formats(f).to_vec(),
@@ -433,22 +434,22 @@ async fn buy(
     tenant: TenantId,
     mut options: ShipmentIn,
     owned: OwnedKey,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, Error> {
     let shipment = options.shipment();
     shipment
         .validate()
-        .map_err(|e| ApiError::field(e.field, e.message))?;
+        .map_err(|e| Error::field(e.field, e.message))?;
     let account_id = AccountId::parse(&options.carrier_account)
-        .ok_or_else(|| ApiError::field("/carrier_account", "not a carrier account id"))?;
+        .ok_or_else(|| Error::field("/carrier_account", "not a carrier account id"))?;
     let account = app
         .store
         .get_account(&tenant, &account_id)
         .await?
-        .ok_or_else(|| ApiError::field("/carrier_account", "no such carrier account"))?;
+        .ok_or_else(|| Error::field("/carrier_account", "no such carrier account"))?;
     let entry = app
         .carriers
         .entry(&account.carrier)
-        .ok_or_else(|| ApiError::Internal(format!("unknown carrier {}", account.carrier)))?;
+        .ok_or_else(|| Error::Internal(format!("unknown carrier {}", account.carrier)))?;
     if !entry.capabilities.supports(Capability::Ship) {
         return Err(CarrierError::unsupported(entry.code.clone(), Capability::Ship).into());
     }
@@ -456,7 +457,7 @@ async fn buy(
         && entry.capabilities.service(&options.service).is_none()
     {
         let known: Vec<_> = entry.capabilities.services.iter().map(|s| s.code).collect();
-        return Err(ApiError::field(
+        return Err(Error::field(
             "/service",
             format!(
                 "{} has no service `{}`; known: {}",
@@ -472,7 +473,7 @@ async fn buy(
         &shipment.parcels,
     );
     if !heavy.is_empty() {
-        return Err(ApiError::Validation(heavy));
+        return Err(Error::Validation(heavy));
     }
     let wanted = options.label_format;
     let asked = carrier_format(
@@ -481,7 +482,7 @@ async fn buy(
         shipment.parcels.len(),
     )
     .ok_or_else(|| {
-        ApiError::field(
+        Error::field(
             "/label_format",
             format!(
                 "{} labels are not available from {}",
@@ -501,7 +502,7 @@ async fn buy(
                 Some(from) => converted_formats(from).contains(&format),
             };
             if !printable {
-                return Err(ApiError::field(
+                return Err(Error::field(
                     "/print_station",
                     format!(
                         "{} labels cannot be made as {} for this station",
@@ -512,7 +513,7 @@ async fn buy(
             }
             // Checked before buying: the job is made after the carrier sold the label.
             if let Some(why) = printer.options.stock.refuses(format) {
-                return Err(ApiError::field(
+                return Err(Error::field(
                     "/print_station",
                     format!(
                         "the station's stock {} on its {} printer: {why}",
@@ -570,7 +571,7 @@ async fn buy(
         Ok(()) => true,
         // Lost the key while the carrier answered: whoever recovered it did not see this
         // sale, so it must not stand.
-        Err(cause @ ApiError::Store(StoreError::LeaseLost(_))) => {
+        Err(cause @ Error::Store(StoreError::LeaseLost(_))) => {
             return Err(unrecorded_purchase(
                 &app,
                 &account.id,
@@ -605,7 +606,7 @@ async fn buy(
         Ok(answer) => Ok(answer),
         // Another instance took the key over after the answer was kept: it records (or
         // recorded) this very sale from the kept answer, so voiding it here would undo it.
-        Err(cause @ ApiError::Store(StoreError::LeaseLost(_))) if answered => Err(cause),
+        Err(cause @ Error::Store(StoreError::LeaseLost(_))) if answered => Err(cause),
         Err(cause) => {
             Err(unrecorded_purchase(&app, &account.id, adapter.as_ref(), &reference, cause).await)
         }
@@ -652,14 +653,14 @@ impl From<&Waybill> for KeptWaybill {
 }
 
 impl KeptWaybill {
-    fn into_waybill(self) -> Result<Waybill, ApiError> {
+    fn into_waybill(self) -> Result<Waybill, Error> {
         use base64::Engine;
         let label = match self.label {
             Some((format, b64)) => Some(shiphub_carriers::model::LabelDocument {
                 format,
                 content: base64::engine::general_purpose::STANDARD
                     .decode(b64)
-                    .map_err(|e| ApiError::Internal(format!("kept label: {e}")))?,
+                    .map_err(|e| Error::Internal(format!("kept label: {e}")))?,
             }),
             None => None,
         };
@@ -683,7 +684,7 @@ async fn record_purchase(
     printer: Option<&(crate::store::StationRecord, super::print::StationPrinter)>,
     waybill: Waybill,
     owned: &idempotency::OwnedKey,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, Error> {
     let (record, docs) = record(account, entry.code.as_str(), request, wanted, waybill)?;
     let job = printer
         .map(|(station, p)| {
@@ -763,10 +764,10 @@ pub(crate) async fn recover_purchase(
     claim: &idempotency::Claim,
     stage: &str,
     progress: Option<&str>,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let kept: PurchaseProgress = progress
         .and_then(|p| serde_json::from_str(p).ok())
-        .ok_or_else(|| ApiError::PurchaseOutcomeUnknown(format!(
+        .ok_or_else(|| Error::PurchaseOutcomeUnknown(format!(
             "the purchase under this key reached the carrier and its record is unreadable; check the tenant's carrier accounts (key `{}`)", claim.key)))?;
     let reference = kept
         .request
@@ -774,7 +775,7 @@ pub(crate) async fn recover_purchase(
         .as_deref()
         .map_or_else(String::new, |r| format!(" with reference `{r}`"));
     let unknown = || {
-        ApiError::PurchaseOutcomeUnknown(format!(
+        Error::PurchaseOutcomeUnknown(format!(
             "the purchase was sent to carrier account {} and the hub stopped before its answer; check that account for a {} label{reference}          bought around this request's time and void it if you do not want it; this key will not buy again",
             kept.account, kept.request.service
         ))
@@ -810,7 +811,7 @@ pub(crate) async fn recover_purchase(
     .await
     {
         Ok(_) => Ok(()),
-        Err(cause @ ApiError::Store(StoreError::LeaseLost(_))) => Err(cause),
+        Err(cause @ Error::Store(StoreError::LeaseLost(_))) => Err(cause),
         Err(cause) => {
             let adapter = app
                 .carriers
@@ -830,8 +831,8 @@ async fn unrecorded_purchase(
     account: &AccountId,
     adapter: &dyn shiphub_carriers::Carrier,
     waybill: &WaybillRef,
-    cause: ApiError,
-) -> ApiError {
+    cause: Error,
+) -> Error {
     tracing::error!(error = %cause, tracking_number = %waybill.tracking_number, "purchase could not be recorded; voiding it");
     metrics::counter!("shiphub_unrecorded_purchases_total").increment(1);
     match app.calls.void(account, adapter, waybill).await {
@@ -845,7 +846,7 @@ async fn unrecorded_purchase(
                 carrier_shipment_id = %waybill.carrier_shipment_id,
                 "UNRECORDED PURCHASE: the label was bought, not recorded, and could not be voided"
             );
-            ApiError::PurchaseUnrecorded(waybill.tracking_number.to_string())
+            Error::PurchaseUnrecorded(waybill.tracking_number.to_string())
         }
     }
 }
@@ -856,12 +857,12 @@ fn record(
     request: &ShipRequest,
     wanted: LabelFormat,
     waybill: Waybill,
-) -> Result<(ShipmentRecord, Vec<DocumentRecord>), ApiError> {
+) -> Result<(ShipmentRecord, Vec<DocumentRecord>), Error> {
     let now = OffsetDateTime::now_utc();
     let id = ShipmentId::generate();
     let total = waybill
         .total
-        .ok_or_else(|| ApiError::Internal("carrier returned no total for the shipment".into()))?;
+        .ok_or_else(|| Error::Internal("carrier returned no total for the shipment".into()))?;
     let mut docs = vec![];
     let carrier_label = waybill.label.map(|l| {
         docs.push(DocumentRecord {
@@ -902,12 +903,12 @@ fn record(
     Ok((record, docs))
 }
 
-async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<ShipmentRecord, ApiError> {
-    let id = ShipmentId::parse(id).ok_or(ApiError::NotFound("shipment"))?;
+async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<ShipmentRecord, Error> {
+    let id = ShipmentId::parse(id).ok_or(Error::NotFound("shipment"))?;
     app.store
         .get_shipment(tenant, &id)
         .await?
-        .ok_or(ApiError::NotFound("shipment"))
+        .ok_or(Error::NotFound("shipment"))
 }
 
 /// One shipment.
@@ -917,7 +918,7 @@ async fn get_shipment(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
-) -> Result<axum::Json<ShipmentOut>, ApiError> {
+) -> Result<axum::Json<ShipmentOut>, Error> {
     let s = load(&app, &tenant, &id).await?;
     Ok(axum::Json(shipment_out(&app, &s)?))
 }
@@ -939,7 +940,7 @@ async fn list_shipments(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Query(p): Query<ListParams>,
-) -> Result<axum::Json<List<ShipmentOut>>, ApiError> {
+) -> Result<axum::Json<List<ShipmentOut>>, Error> {
     let limit = super::page_limit(p.limit, 20)?;
     let cursor = super::page_cursor(p.cursor.as_deref(), ShipmentId::parse)?;
     let rows = app
@@ -981,10 +982,10 @@ async fn void(
     tenant: TenantId,
     id: String,
     owned: OwnedKey,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, Error> {
     let s = load(&app, &tenant, &id).await?;
     if s.voided_at.is_some() {
-        return Err(ApiError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "shipment {} is already voided",
             s.id
         )));
@@ -994,16 +995,17 @@ async fn void(
         .get_account(&tenant, &s.carrier_account_id)
         .await?
         .ok_or_else(|| {
-            ApiError::Conflict(
+            Error::Conflict(
                 "the carrier account this shipment was bought on has been removed".into(),
             )
         })?;
     let wb: StoredWaybill =
-        serde_json::from_str(&s.waybill).map_err(|e| ApiError::Internal(e.to_string()))?;
+        serde_json::from_str(&s.waybill).map_err(|e| Error::Internal(e.to_string()))?;
     let waybill = WaybillRef {
-        tracking_number: s.tracking_number.parse().map_err(
-            |e: shiphub_carriers::model::InvalidValue| ApiError::Internal(e.to_string()),
-        )?,
+        tracking_number: s
+            .tracking_number
+            .parse()
+            .map_err(|e: shiphub_carriers::model::InvalidValue| Error::Internal(e.to_string()))?,
         carrier_shipment_id: wb.carrier_shipment_id,
         pieces: wb.pieces,
     };
@@ -1061,7 +1063,7 @@ async fn void(
             )
             .await?
         {
-            return Err(ApiError::Conflict(format!(
+            return Err(Error::Conflict(format!(
                 "shipment {} is already voided or its void was requested",
                 requested.id
             )));
@@ -1091,7 +1093,7 @@ async fn void(
         )
         .await?
     {
-        return Err(ApiError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "shipment {} is already voided",
             voided.id
         )));
@@ -1109,21 +1111,21 @@ async fn get_tracking(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
-) -> Result<axum::Json<ShipmentTrackingOut>, ApiError> {
+) -> Result<axum::Json<ShipmentTrackingOut>, Error> {
     let s = load(&app, &tenant, &id).await?;
     let account = app
         .store
         .get_account(&tenant, &s.carrier_account_id)
         .await?
         .ok_or_else(|| {
-            ApiError::Conflict(
+            Error::Conflict(
                 "the carrier account this shipment was bought on has been removed".into(),
             )
         })?;
     let number: TrackingNumber = s
         .tracking_number
         .parse()
-        .map_err(|e: shiphub_carriers::model::InvalidValue| ApiError::Internal(e.to_string()))?;
+        .map_err(|e: shiphub_carriers::model::InvalidValue| Error::Internal(e.to_string()))?;
     let adapter = app
         .carriers
         .adapter(&app.store, &tenant, &account, &app.master_key)
@@ -1140,7 +1142,7 @@ async fn get_tracking(
         .track(&account.id, adapter.as_ref(), &parcels)
         .await?;
     if results.is_empty() {
-        return Err(ApiError::Internal(format!(
+        return Err(Error::Internal(format!(
             "{} answered no tracking for {}",
             s.carrier, s.tracking_number
         )));
@@ -1178,14 +1180,14 @@ async fn get_customs_document(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Path((id, kind)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Error> {
     let s = load(&app, &tenant, &id).await?;
     let request: ShipRequest =
-        serde_json::from_str(&s.request).map_err(|e| ApiError::Internal(e.to_string()))?;
+        serde_json::from_str(&s.request).map_err(|e| Error::Internal(e.to_string()))?;
     let declaration = request
         .shipment
         .customs
-        .ok_or_else(|| ApiError::field("/customs", "this shipment has no customs declaration"))?;
+        .ok_or_else(|| Error::field("/customs", "this shipment has no customs declaration"))?;
     let input = shiphub_labels::customs_docs::CustomsInput {
         declaration,
         sender: request.shipment.from,
@@ -1200,15 +1202,15 @@ async fn get_customs_document(
         "cn23" => shiphub_labels::customs_docs::cn23,
         "commercial_invoice" => shiphub_labels::customs_docs::commercial_invoice,
         _ => {
-            return Err(ApiError::NotFound(
+            return Err(Error::NotFound(
                 "document kind (cn22, cn23, commercial_invoice)",
             ));
         }
     };
     let pdf = tokio::task::spawn_blocking(move || draw(&input))
         .await
-        .map_err(|e| ApiError::Internal(format!("document task: {e}")))?
-        .map_err(|e| ApiError::field("/customs/items", e.to_string()))?;
+        .map_err(|e| Error::Internal(format!("document task: {e}")))?
+        .map_err(|e| Error::field("/customs/items", e.to_string()))?;
     let mut res = pdf.into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -1238,7 +1240,7 @@ async fn get_label(
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
     Query(p): Query<LabelParams>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Error> {
     let s = load(&app, &tenant, &id).await?;
     let format = match p.format {
         Some(f) => f,
@@ -1270,9 +1272,9 @@ async fn get_label(
 }
 
 /// The format a shipment's label was bought in.
-pub(crate) fn bought_format(s: &ShipmentRecord) -> Result<LabelFormat, ApiError> {
+pub(crate) fn bought_format(s: &ShipmentRecord) -> Result<LabelFormat, Error> {
     serde_json::from_value(serde_json::Value::String(s.label_format.clone()))
-        .map_err(|e| ApiError::Internal(format!("stored label format {}: {e}", s.id)))
+        .map_err(|e| Error::Internal(format!("stored label format {}: {e}", s.id)))
 }
 
 /// Why a label cannot be made as asked, naming the input at fault (`format`, `stock`).
@@ -1283,8 +1285,8 @@ pub(crate) struct Refusal {
 
 impl Refusal {
     /// The 422, with the field under `prefix` (`/query/` for a query string, `/` for a body).
-    pub(crate) fn at(self, prefix: &str) -> ApiError {
-        ApiError::field(format!("{prefix}{}", self.field), self.message)
+    pub(crate) fn at(self, prefix: &str) -> Error {
+        Error::field(format!("{prefix}{}", self.field), self.message)
     }
 }
 
@@ -1294,7 +1296,7 @@ pub(crate) fn label_refusal(
     s: &ShipmentRecord,
     format: LabelFormat,
     options: LabelOptions,
-) -> Result<Option<Refusal>, ApiError> {
+) -> Result<Option<Refusal>, Error> {
     if let Some(why) = options.stock.refuses(format) {
         return Ok(Some(Refusal {
             field: "stock",
@@ -1302,7 +1304,7 @@ pub(crate) fn label_refusal(
         }));
     }
     let wb: StoredWaybill =
-        serde_json::from_str(&s.waybill).map_err(|e| ApiError::Internal(e.to_string()))?;
+        serde_json::from_str(&s.waybill).map_err(|e| Error::Internal(e.to_string()))?;
     let available = match wb.carrier_label {
         Some(f) => converted_formats(f),
         None => RENDERED_FORMATS,
@@ -1337,23 +1339,23 @@ pub(crate) async fn label_document(
     s: &ShipmentRecord,
     format: LabelFormat,
     options: LabelOptions,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Vec<u8>, Error> {
     if let Some(r) = label_refusal(s, format, options)? {
         return Err(r.at("/"));
     }
     let wb: StoredWaybill =
-        serde_json::from_str(&s.waybill).map_err(|e| ApiError::Internal(e.to_string()))?;
+        serde_json::from_str(&s.waybill).map_err(|e| Error::Internal(e.to_string()))?;
     let bytes = match wb.carrier_label {
         Some(f) => {
             let stored = app
                 .store
                 .get_document(tenant, &s.id, "label", format_name(f))
                 .await?
-                .ok_or_else(|| ApiError::Internal(format!("label document of {} missing", s.id)))?;
+                .ok_or_else(|| Error::Internal(format!("label document of {} missing", s.id)))?;
             // Conversions rasterize (tens of ms): keep them off the async workers.
             tokio::task::spawn_blocking(move || convert_label(stored, f, format, options))
                 .await
-                .map_err(|e| ApiError::Internal(format!("label conversion task: {e}")))??
+                .map_err(|e| Error::Internal(format!("label conversion task: {e}")))??
         }
         None => render(app, s, &wb, format, options).await?,
     };
@@ -1368,9 +1370,9 @@ async fn render(
     wb: &StoredWaybill,
     format: LabelFormat,
     options: LabelOptions,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Vec<u8>, Error> {
     let request: ShipRequest =
-        serde_json::from_str(&s.request).map_err(|e| ApiError::Internal(e.to_string()))?;
+        serde_json::from_str(&s.request).map_err(|e| Error::Internal(e.to_string()))?;
     let entry = app.carriers.entry(&s.carrier);
     let service_name = entry
         .and_then(|e| e.capabilities.service(&s.service_code))
@@ -1378,7 +1380,7 @@ async fn render(
     let master: TrackingNumber = s
         .tracking_number
         .parse()
-        .map_err(|e: shiphub_carriers::model::InvalidValue| ApiError::Internal(e.to_string()))?;
+        .map_err(|e: shiphub_carriers::model::InvalidValue| Error::Internal(e.to_string()))?;
     let pieces = if wb.pieces.is_empty() {
         vec![master]
     } else {
@@ -1415,8 +1417,8 @@ async fn render(
         shiphub_labels::render_with(&labels, format, &options.render())
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("label render task: {e}")))?
-    .map_err(|e| ApiError::Internal(format!("label render: {e}")))
+    .map_err(|e| Error::Internal(format!("label render task: {e}")))?
+    .map_err(|e| Error::Internal(format!("label render: {e}")))
 }
 
 #[cfg(test)]

@@ -16,8 +16,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::List;
 use super::extract::{IdempotencyKey, Path, Query, Tenant};
 use super::idempotency::{self, Answer, OwnedKey};
-use super::problem::ApiError;
 use super::responses::*;
+use crate::error::Error;
 use crate::ids::{AccountId, TenantId, TrackerId};
 use crate::state::AppState;
 use crate::store::{AccountRecord, TrackerRecord};
@@ -46,7 +46,7 @@ pub struct TrackerIn {
 }
 
 /// A tracker with its scans, as answered.
-pub async fn tracker_view(app: &AppState, t: &TrackerRecord) -> Result<TrackerOut, ApiError> {
+pub async fn tracker_view(app: &AppState, t: &TrackerRecord) -> Result<TrackerOut, Error> {
     let events = app.store.tracking_events(&t.id).await?;
     Ok(TrackerOut {
         events: Some(events.clone()),
@@ -59,14 +59,14 @@ fn carrier_for(
     app: &AppState,
     number: &TrackingNumber,
     asked: Option<&str>,
-) -> Result<(String, TrackingNumber), ApiError> {
+) -> Result<(String, TrackingNumber), Error> {
     if let Some(code) = asked {
         let entry = app
             .carriers
             .entry(code)
-            .ok_or_else(|| ApiError::field("/carrier", format!("unknown carrier `{code}`")))?;
+            .ok_or_else(|| Error::field("/carrier", format!("unknown carrier `{code}`")))?;
         if !entry.capabilities.supports(Capability::Track) {
-            return Err(ApiError::field(
+            return Err(Error::field(
                 "/carrier",
                 format!("{code} offers no tracking"),
             ));
@@ -75,7 +75,7 @@ fn carrier_for(
     }
     let found = detect(&app.carriers.entries, number);
     let Some(best) = found.first() else {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "/tracking_number",
             "no carrier issues numbers of this format; give `carrier`",
         ));
@@ -89,7 +89,7 @@ fn carrier_for(
             .iter()
             .map(|c| format!("{} ({})", c.carrier, c.format))
             .collect();
-        return Err(ApiError::field(
+        return Err(Error::field(
             "/carrier",
             format!(
                 "the number fits several carriers: {}; give `carrier`",
@@ -125,20 +125,20 @@ async fn add_tracker(
     tenant: TenantId,
     input: TrackerIn,
     owned: OwnedKey,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, Error> {
     let number: TrackingNumber =
         input
             .tracking_number
             .parse()
             .map_err(|e: shiphub_carriers::model::InvalidValue| {
-                ApiError::field("/tracking_number", e.message)
+                Error::field("/tracking_number", e.message)
             })?;
     let accounts = app.store.list_accounts(&tenant).await?;
     let asked = match input.carrier_account.as_deref() {
         Some(id) => Some(
             AccountId::parse(id)
                 .and_then(|id| accounts.iter().find(|a| a.id == id))
-                .ok_or_else(|| ApiError::field("/carrier_account", "no such carrier account"))?,
+                .ok_or_else(|| Error::field("/carrier_account", "no such carrier account"))?,
         ),
         None => None,
     };
@@ -148,7 +148,7 @@ async fn add_tracker(
         (None, Some(a)) => {
             let found = detect(&app.carriers.entries, &number);
             if !found.is_empty() && found.iter().all(|c| c.carrier.as_str() != a.carrier) {
-                return Err(ApiError::field(
+                return Err(Error::field(
                     "/carrier_account",
                     format!(
                         "the account is of {}, the number is {}'s",
@@ -163,7 +163,7 @@ async fn add_tracker(
     let (carrier, number) = carrier_for(&app, &number, input.carrier.as_deref().or(from_account))?;
     let account = match asked {
         Some(a) if a.carrier != carrier => {
-            return Err(ApiError::field(
+            return Err(Error::field(
                 "/carrier_account",
                 format!("the account is of {}, the tracker of {carrier}", a.carrier),
             ));
@@ -219,7 +219,7 @@ async fn most_spare(
     tenant: &TenantId,
     carrier: &str,
     accounts: &[AccountRecord],
-) -> Result<Option<AccountId>, ApiError> {
+) -> Result<Option<AccountId>, Error> {
     let load = app
         .store
         .polled_trackers_by_account(tenant, carrier)
@@ -257,12 +257,12 @@ async fn most_spare(
         .map(|a| a.id.clone()))
 }
 
-async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<TrackerRecord, ApiError> {
-    let id = TrackerId::parse(id).ok_or(ApiError::NotFound("tracker"))?;
+async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<TrackerRecord, Error> {
+    let id = TrackerId::parse(id).ok_or(Error::NotFound("tracker"))?;
     app.store
         .get_tracker(tenant, &id)
         .await?
-        .ok_or(ApiError::NotFound("tracker"))
+        .ok_or(Error::NotFound("tracker"))
 }
 
 /// A tracker: status, sub-status, the carrier's raw code, scans (time with offset, place,
@@ -273,7 +273,7 @@ async fn get_tracker(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
-) -> Result<axum::Json<TrackerOut>, ApiError> {
+) -> Result<axum::Json<TrackerOut>, Error> {
     let t = load(&app, &tenant, &id).await?;
     Ok(axum::Json(tracker_view(&app, &t).await?))
 }
@@ -297,7 +297,7 @@ async fn list_trackers(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Query(p): Query<TrackerListParams>,
-) -> Result<axum::Json<List<TrackerOut>>, ApiError> {
+) -> Result<axum::Json<List<TrackerOut>>, Error> {
     let limit = super::page_limit(p.limit, 20)?;
     let cursor = super::page_cursor(p.cursor.as_deref(), TrackerId::parse)?;
     let rows = app

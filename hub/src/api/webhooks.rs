@@ -14,8 +14,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::List;
 use super::extract::{IdempotencyKey, JsonBody, Path, Query, Tenant};
 use super::idempotency::{self, Answer, OwnedKey};
-use super::problem::{ApiError, Problem};
+use super::problem::Problem;
 use super::responses::*;
+use crate::error::Error;
 use crate::ids::{DeliveryId, EventId, TenantId, WebhookId};
 use crate::outbound as target;
 use crate::state::AppState;
@@ -121,9 +122,9 @@ fn secret_answers(
     (live, stored)
 }
 
-fn check_events(events: &[String]) -> Result<Vec<String>, ApiError> {
+fn check_events(events: &[String]) -> Result<Vec<String>, Error> {
     if events.is_empty() {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "/events",
             "name at least one event type, or \"*\"",
         ));
@@ -131,13 +132,10 @@ fn check_events(events: &[String]) -> Result<Vec<String>, ApiError> {
     let mut out: Vec<String> = vec![];
     for (i, e) in events.iter().enumerate() {
         if e == "*" && events.len() > 1 {
-            return Err(ApiError::field(
-                format!("/events/{i}"),
-                "\"*\" stands alone",
-            ));
+            return Err(Error::field(format!("/events/{i}"), "\"*\" stands alone"));
         }
         if e != "*" && !EVENT_TYPES.contains(&e.as_str()) {
-            return Err(ApiError::field(
+            return Err(Error::field(
                 format!("/events/{i}"),
                 format!(
                     "unknown event type `{e}`; known: {}",
@@ -152,18 +150,18 @@ fn check_events(events: &[String]) -> Result<Vec<String>, ApiError> {
     Ok(out)
 }
 
-fn check_description(d: Option<String>) -> Result<Option<String>, ApiError> {
+fn check_description(d: Option<String>) -> Result<Option<String>, Error> {
     match d.map(|d| d.trim().to_string()).filter(|d| !d.is_empty()) {
-        Some(d) if d.len() > 500 => Err(ApiError::field("/description", "at most 500 characters")),
+        Some(d) if d.len() > 500 => Err(Error::field("/description", "at most 500 characters")),
         other => Ok(other),
     }
 }
 
-async fn check_url(app: &AppState, url: &str) -> Result<String, ApiError> {
+async fn check_url(app: &AppState, url: &str) -> Result<String, Error> {
     target::check_resolved(url, app.webhooks.settings.target)
         .await
         .map(|u| u.to_string())
-        .map_err(|e| ApiError::field("/url", e))
+        .map_err(|e| Error::field("/url", e))
 }
 
 fn encrypt_secret(
@@ -176,12 +174,12 @@ fn encrypt_secret(
         .encrypt(&secret_aad(tenant, id), secret.expose().as_bytes())
 }
 
-async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<EndpointRecord, ApiError> {
-    let id = WebhookId::parse(id).ok_or(ApiError::NotFound("webhook"))?;
+async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<EndpointRecord, Error> {
+    let id = WebhookId::parse(id).ok_or(Error::NotFound("webhook"))?;
     app.store
         .get_endpoint(tenant, &id)
         .await?
-        .ok_or(ApiError::NotFound("webhook"))
+        .ok_or(Error::NotFound("webhook"))
 }
 
 /// Subscribes a URL to events. The answer carries the signing secret, once. Honours
@@ -203,7 +201,7 @@ async fn add_webhook(
     tenant: TenantId,
     input: WebhookIn,
     owned: OwnedKey,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, Error> {
     let events = check_events(&input.events)?;
     let description = check_description(input.description)?;
     let url = check_url(&app, &input.url).await?;
@@ -237,7 +235,7 @@ async fn add_webhook(
 async fn list_webhooks(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-) -> Result<axum::Json<List<WebhookOut>>, ApiError> {
+) -> Result<axum::Json<List<WebhookOut>>, Error> {
     let list = app.store.list_endpoints(&tenant).await?;
     Ok(axum::Json(List {
         data: list.into_iter().map(|e| webhook_out(e, None)).collect(),
@@ -252,7 +250,7 @@ async fn get_webhook(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
-) -> Result<axum::Json<WebhookOut>, ApiError> {
+) -> Result<axum::Json<WebhookOut>, Error> {
     Ok(axum::Json(webhook_out(
         load(&app, &tenant, &id).await?,
         None,
@@ -269,7 +267,7 @@ async fn update_webhook(
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
     body: JsonBody<WebhookPatch>,
-) -> Result<axum::Json<WebhookOut>, ApiError> {
+) -> Result<axum::Json<WebhookOut>, Error> {
     let mut e = load(&app, &tenant, &id).await?;
     let patch = body.value;
     if let Some(url) = patch.url {
@@ -295,7 +293,7 @@ async fn update_webhook(
     }
     e.updated_at = OffsetDateTime::now_utc();
     if !app.store.update_endpoint(&tenant, &e).await? {
-        return Err(ApiError::NotFound("webhook"));
+        return Err(Error::NotFound("webhook"));
     }
     Ok(axum::Json(webhook_out(e, None)))
 }
@@ -307,14 +305,14 @@ async fn delete_webhook(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let id = WebhookId::parse(&id).ok_or(ApiError::NotFound("webhook"))?;
+) -> Result<StatusCode, Error> {
+    let id = WebhookId::parse(&id).ok_or(Error::NotFound("webhook"))?;
     if !app
         .store
         .delete_endpoint(&tenant, &id, OffsetDateTime::now_utc())
         .await?
     {
-        return Err(ApiError::NotFound("webhook"));
+        return Err(Error::NotFound("webhook"));
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -342,7 +340,7 @@ async fn replace_secret(
     tenant: TenantId,
     id: String,
     owned: OwnedKey,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, Error> {
     let mut e = load(&app, &tenant, &id).await?;
     let secret = WebhookSecret::generate();
     let now = OffsetDateTime::now_utc();
@@ -365,7 +363,7 @@ async fn replace_secret(
         )
         .await?
     {
-        return Err(ApiError::NotFound("webhook"));
+        return Err(Error::NotFound("webhook"));
     }
     Ok(live)
 }
@@ -400,10 +398,10 @@ async fn queue_test(
     tenant: TenantId,
     id: String,
     owned: OwnedKey,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, Error> {
     let e = load(&app, &tenant, &id).await?;
     if !e.enabled {
-        return Err(ApiError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "webhook {} is disabled; enable it first",
             e.id
         )));
@@ -534,12 +532,12 @@ async fn list_deliveries(
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
     Query(p): Query<DeliveryParams>,
-) -> Result<axum::Json<List<DeliveryOut>>, ApiError> {
+) -> Result<axum::Json<List<DeliveryOut>>, Error> {
     let limit = super::page_limit(p.limit, 50)?;
     if let Some(s) = p.status.as_deref()
         && !["pending", "succeeded", "failed", "cancelled"].contains(&s)
     {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "/query/status",
             "must be pending, succeeded, failed or cancelled",
         ));
@@ -549,7 +547,7 @@ async fn list_deliveries(
         .as_deref()
         .map(|c| {
             DeliveryId::parse(c)
-                .ok_or_else(|| ApiError::field("/query/cursor", "not a cursor from this API"))
+                .ok_or_else(|| Error::field("/query/cursor", "not a cursor from this API"))
         })
         .transpose()?;
     let e = load(&app, &tenant, &id).await?;
@@ -571,12 +569,12 @@ async fn load_delivery(
     tenant: &TenantId,
     endpoint: &WebhookId,
     id: &str,
-) -> Result<DeliveryRecord, ApiError> {
-    let id = DeliveryId::parse(id).ok_or(ApiError::NotFound("delivery"))?;
+) -> Result<DeliveryRecord, Error> {
+    let id = DeliveryId::parse(id).ok_or(Error::NotFound("delivery"))?;
     app.store
         .get_delivery(tenant, endpoint, &id)
         .await?
-        .ok_or(ApiError::NotFound("delivery"))
+        .ok_or(Error::NotFound("delivery"))
 }
 
 /// One delivery with every attempt (status, latency, the start of the answer).
@@ -587,7 +585,7 @@ async fn get_delivery(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Path((id, delivery)): Path<(String, String)>,
-) -> Result<axum::Json<DeliveryOut>, ApiError> {
+) -> Result<axum::Json<DeliveryOut>, Error> {
     let e = load(&app, &tenant, &id).await?;
     let d = load_delivery(&app, &tenant, &e.id, &delivery).await?;
     let attempts = app.store.list_attempts(&tenant, &d.id).await?;
@@ -619,10 +617,10 @@ async fn queue_resend(
     id: String,
     delivery: String,
     owned: OwnedKey,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, Error> {
     let e = load(&app, &tenant, &id).await?;
     if !e.enabled {
-        return Err(ApiError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "webhook {} is disabled; enable it first",
             e.id
         )));
@@ -645,7 +643,7 @@ async fn queue_resend(
         )
         .await?
     {
-        return Err(ApiError::NotFound("delivery"));
+        return Err(Error::NotFound("delivery"));
     }
     app.webhooks.wake.notify_one();
     Ok(answer)
@@ -684,13 +682,13 @@ async fn recover(
         (Some(t), None) => {
             match OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339) {
                 Ok(t) => Ok(Err(t)),
-                Err(_) => Err(ApiError::field("/query/since", "must be an RFC 3339 time")),
+                Err(_) => Err(Error::field("/query/since", "must be an RFC 3339 time")),
             }
         }
         (None, Some(e)) => EventId::parse(e)
             .map(Ok)
-            .ok_or_else(|| ApiError::field("/query/since_event", "not an event id")),
-        _ => Err(ApiError::field(
+            .ok_or_else(|| Error::field("/query/since_event", "not an event id")),
+        _ => Err(Error::field(
             "/query/since",
             "give exactly one of `since` and `since_event`",
         )),
@@ -716,10 +714,10 @@ async fn replay(
     id: String,
     from: Result<EventId, OffsetDateTime>,
     owned: OwnedKey,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, Error> {
     let e = load(&app, &tenant, &id).await?;
     if !e.enabled {
-        return Err(ApiError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "webhook {} is disabled; enable it first",
             e.id
         )));
