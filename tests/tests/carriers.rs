@@ -9,7 +9,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shiphub_e2e::sim::{self, Fault, FaultKind, Sim};
 
@@ -17,50 +17,6 @@ fn shipment() -> Value {
     json!({"from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US","phone":"+14045550100"},
            "to":{"name":"Receiver","street":["1 Market St"],"city":"San Francisco","state":"CA","postal_code":"94105","country":"US","residential":true,"phone":"+14155550100"},
            "parcels":[{"weight":{"value":"2.5","unit":"kg"},"dimensions":{"length":"30","width":"20","height":"10","unit":"cm"}}]})
-}
-
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    key: String,
-}
-
-impl Api {
-    /// The API of a freshly started hub with the key its bootstrap printed, and the id of the
-    /// sandbox account it created.
-    fn new(hub: &common::Hub) -> (Api, String) {
-        let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-        let api = Api {
-            http: reqwest::Client::new(),
-            base: hub.base.clone(),
-            key: boot["api_key"].as_str().unwrap().into(),
-        };
-        (api, boot["carrier_account"].as_str().unwrap().to_string())
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let res = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
-    }
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .unwrap()
-    }
-    async fn metrics(&self) -> String {
-        self.get("/metrics").await.text().await.unwrap()
-    }
 }
 
 fn metric(text: &str, name: &str, label: &str) -> f64 {
@@ -85,7 +41,8 @@ async fn rate_ship_track_void_across_sandbox_ups_and_fedex() {
     let fedex_url = start_sim(sim::fedex::router(fedex_sim.clone())).await;
 
     let hub = common::start(tempfile::tempdir().unwrap());
-    let (api, sandbox) = Api::new(&hub);
+    let api = common::Api::of(&hub);
+    let sandbox = api.account.clone();
 
     let (s, ups) = api
         .post("/v1/carrier-accounts", json!({"carrier":"ups","name":"UPS","base_url": ups_url,
@@ -135,7 +92,7 @@ async fn rate_ship_track_void_across_sandbox_ups_and_fedex() {
         assert!(!bought["tracking_number"].as_str().unwrap().is_empty());
 
         let res = api
-            .get(&format!("/v1/shipments/{id}/label?format={format}"))
+            .fetch(&format!("/v1/shipments/{id}/label?format={format}"))
             .await;
         assert_eq!(res.status(), StatusCode::OK, "{carrier} label");
         assert_eq!(res.headers()["content-type"], media);
@@ -160,14 +117,14 @@ async fn rate_ship_track_void_across_sandbox_ups_and_fedex() {
                 );
             }
             let zpl = api
-                .get(&format!("/v1/shipments/{id}/label?format=zpl"))
+                .fetch(&format!("/v1/shipments/{id}/label?format=zpl"))
                 .await;
             assert_eq!(zpl.headers()["content-type"], "application/x-zpl");
             assert!(zpl.text().await.unwrap().contains("^XA"));
             assert_eq!(bought["label"]["format"], "pdf");
         }
 
-        let res = api.get(&format!("/v1/shipments/{id}/tracking")).await;
+        let res = api.fetch(&format!("/v1/shipments/{id}/tracking")).await;
         assert_eq!(res.status(), StatusCode::OK, "{carrier} tracking");
         let tracking: Value = res.json().await.unwrap();
         assert_eq!(tracking["tracking_number"], bought["tracking_number"]);
@@ -198,7 +155,7 @@ async fn rate_ship_track_void_across_sandbox_ups_and_fedex() {
     assert_eq!(s, StatusCode::CREATED, "{bought}");
     let id = bought["id"].as_str().unwrap();
     let pdf = api
-        .get(&format!("/v1/shipments/{id}/label?format=pdf"))
+        .fetch(&format!("/v1/shipments/{id}/label?format=pdf"))
         .await
         .bytes()
         .await
@@ -238,7 +195,7 @@ async fn rate_ship_track_void_across_sandbox_ups_and_fedex() {
         "waited the advertised delay: {:?}",
         started.elapsed()
     );
-    let m = api.metrics().await;
+    let m = api.text("/metrics").await;
     assert!(
         metric(
             &m,
@@ -265,7 +222,7 @@ async fn rate_ship_track_void_across_sandbox_ups_and_fedex() {
         fetches_before + 1,
         "exactly one new token"
     );
-    let m = api.metrics().await;
+    let m = api.text("/metrics").await;
     assert!(
         metric(&m, "shiphub_carrier_token_refreshes_total", "127.0.0.1") >= 1.0,
         "{m}"
@@ -273,7 +230,29 @@ async fn rate_ship_track_void_across_sandbox_ups_and_fedex() {
 }
 
 /// Creates a carrier account through the API and returns its id.
-async fn account(api: &Api, body: Value) -> String {
+/// Checks that shipment `id` serves the carrier's own PDF label (it bears `number`) and
+/// answers its tracking: the tracking.
+async fn own_label_and_tracking(api: &common::Api, id: &str, number: &str) -> Value {
+    let res = api
+        .fetch(&format!("/v1/shipments/{id}/label?format=pdf"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let pdf = res.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    assert!(
+        String::from_utf8_lossy(&pdf).contains(number),
+        "the carrier's own label is served"
+    );
+
+    let res = api.fetch(&format!("/v1/shipments/{id}/tracking")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let tracking: Value = res.json().await.unwrap();
+    assert_eq!(tracking["tracking_number"], number);
+    tracking
+}
+
+async fn account(api: &common::Api, body: Value) -> String {
     let (s, created) = api.post("/v1/carrier-accounts", body).await;
     assert_eq!(s, StatusCode::CREATED, "{created}");
     created["id"].as_str().unwrap().to_string()
@@ -287,7 +266,8 @@ async fn dhl_express_rate_shop_ship_label_track_and_an_honest_void() {
     let dhl_url = start_sim(sim::dhl_express::router(dhl_sim.clone())).await;
 
     let hub = common::start(tempfile::tempdir().unwrap());
-    let (api, sandbox) = Api::new(&hub);
+    let api = common::Api::of(&hub);
+    let sandbox = api.account.clone();
     let ups = account(&api, json!({"carrier":"ups","name":"UPS","base_url": ups_url,
         "credentials":{"client_id":"ups-client","client_secret":"ups-secret","account_number":"A1B2C3"}})).await;
     let fedex = account(&api, json!({"carrier":"fedex","name":"FedEx","base_url": fedex_url,
@@ -331,22 +311,7 @@ async fn dhl_express_rate_shop_ship_label_track_and_an_honest_void() {
     let id = bought["id"].as_str().unwrap().to_string();
     let awb = bought["tracking_number"].as_str().unwrap().to_string();
     assert_eq!(awb.len(), 10, "a DHL waybill number: {awb}");
-    let res = api
-        .get(&format!("/v1/shipments/{id}/label?format=pdf"))
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers()["content-type"], "application/pdf");
-    let pdf = res.bytes().await.unwrap();
-    assert!(pdf.starts_with(b"%PDF"));
-    assert!(
-        String::from_utf8_lossy(&pdf).contains(&awb),
-        "the carrier's own label is served"
-    );
-
-    let res = api.get(&format!("/v1/shipments/{id}/tracking")).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let tracking: Value = res.json().await.unwrap();
-    assert_eq!(tracking["tracking_number"], awb.as_str());
+    let tracking = own_label_and_tracking(&api, &id, &awb).await;
     // The simulator scans every two seconds after shipping: picked up, processed, ...
     assert!(
         ["PU", "PL", "DF"].contains(&tracking["carrier_code"].as_str().unwrap()),
@@ -375,7 +340,7 @@ async fn dhl_express_rate_shop_ship_label_track_and_an_honest_void() {
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{again}");
     let shipment_now: Value = api
-        .get(&format!("/v1/shipments/{id}"))
+        .fetch(&format!("/v1/shipments/{id}"))
         .await
         .json()
         .await
@@ -424,7 +389,8 @@ async fn usps_rate_shop_ship_label_track_and_cancel_within_the_hourly_quota() {
     let usps_url = start_sim(sim::usps::router(usps_sim.clone())).await;
 
     let hub = common::start(tempfile::tempdir().unwrap());
-    let (api, sandbox) = Api::new(&hub);
+    let api = common::Api::of(&hub);
+    let sandbox = api.account.clone();
     let ups = account(&api, json!({"carrier":"ups","name":"UPS","base_url": ups_url,
         "credentials":{"client_id":"ups-client","client_secret":"ups-secret","account_number":"A1B2C3"}})).await;
     let fedex = account(&api, json!({"carrier":"fedex","name":"FedEx","base_url": fedex_url,
@@ -501,22 +467,7 @@ async fn usps_rate_shop_ship_label_track_and_cancel_within_the_hourly_quota() {
         "an IMpb number on the account's MID: {number}"
     );
     assert_eq!(usps_sim.hits("/payments/v3/payment-authorization"), 1);
-    let res = api
-        .get(&format!("/v1/shipments/{id}/label?format=pdf"))
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers()["content-type"], "application/pdf");
-    let pdf = res.bytes().await.unwrap();
-    assert!(pdf.starts_with(b"%PDF"));
-    assert!(
-        String::from_utf8_lossy(&pdf).contains(&number),
-        "the carrier's own label is served"
-    );
-
-    let res = api.get(&format!("/v1/shipments/{id}/tracking")).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let tracking: Value = res.json().await.unwrap();
-    assert_eq!(tracking["tracking_number"], number.as_str());
+    let tracking = own_label_and_tracking(&api, &id, &number).await;
     // The simulator scans every two seconds after purchase: label created, accepted, ...
     let code = tracking["carrier_code"].as_str().unwrap();
     match code {
@@ -566,7 +517,7 @@ async fn usps_rate_shop_ship_label_track_and_cancel_within_the_hourly_quota() {
     );
     let id = bought["id"].as_str().unwrap();
     let zpl = api
-        .get(&format!("/v1/shipments/{id}/label?format=zpl"))
+        .fetch(&format!("/v1/shipments/{id}/label?format=zpl"))
         .await;
     assert_eq!(zpl.headers()["content-type"], "application/x-zpl");
     assert!(zpl.text().await.unwrap().contains(&number));
@@ -634,7 +585,7 @@ async fn a_purchase_outlives_the_client_that_hung_up_and_its_retry_gets_the_answ
     let ups_sim = Sim::default();
     let ups_url = start_sim(sim::ups::router(ups_sim.clone())).await;
     let hub = common::start(tempfile::tempdir().unwrap());
-    let (api, _) = Api::new(&hub);
+    let api = common::Api::of(&hub);
     let ups = account(
         &api,
         json!({"carrier":"ups","name":"UPS","base_url": ups_url,
@@ -667,7 +618,7 @@ async fn a_purchase_outlives_the_client_that_hung_up_and_its_retry_gets_the_answ
     // The purchase is recorded once UPS answers.
     let deadline = Instant::now() + Duration::from_secs(10);
     let listed = loop {
-        let list: Value = api.get("/v1/shipments").await.json().await.unwrap();
+        let list: Value = api.fetch("/v1/shipments").await.json().await.unwrap();
         if !list["data"].as_array().unwrap().is_empty() {
             break list;
         }
@@ -678,14 +629,8 @@ async fn a_purchase_outlives_the_client_that_hung_up_and_its_retry_gets_the_answ
 
     // The retry replays the answer: same shipment, nothing bought twice.
     let res = api
-        .http
-        .post(format!("{}/v1/shipments", api.base))
-        .bearer_auth(&api.key)
-        .header("Idempotency-Key", "order-77")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .response(Method::POST, "/v1/shipments", Some(&body), Some("order-77"))
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(res.headers()["idempotent-replayed"], "true");
     let replayed: Value = res.json().await.unwrap();

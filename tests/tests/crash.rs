@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::Api;
+
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,70 +36,23 @@ fn purchase(account: &str, reference: &str, parcels: usize) -> Value {
            "label_format": "zpl", "reference": reference})
 }
 
-#[derive(Clone)]
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    key: String,
+/// A UPS account at the simulator `sim_url`: its id.
+async fn ups_account(api: &Api, sim_url: &str) -> String {
+    let (s, account) = api
+        .post("/v1/carrier-accounts", json!({"carrier": "ups", "name": "UPS", "base_url": sim_url,
+            "credentials": {"client_id": "ups-client", "client_secret": "ups-secret", "account_number": "A1B2C3"}}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{account}");
+    account["id"].as_str().unwrap().to_string()
 }
 
-impl Api {
-    async fn post(
-        &self,
-        path: &str,
-        key: Option<&str>,
-        body: &Value,
-    ) -> reqwest::Result<(StatusCode, Value)> {
-        let mut req = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .json(body);
-        if let Some(k) = key {
-            req = req.header("Idempotency-Key", k);
-        }
-        let res = req.send().await?;
-        let status = res.status();
-        Ok((status, res.json().await.unwrap_or(Value::Null)))
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    /// Every shipment of the tenant, by id.
-    async fn shipments(&self) -> HashMap<String, Value> {
-        let mut all = HashMap::new();
-        let mut cursor = String::new();
-        loop {
-            let page = self.get(&format!("/v1/shipments?limit=100{cursor}")).await;
-            for s in page["data"].as_array().unwrap() {
-                all.insert(s["id"].as_str().unwrap().to_string(), s.clone());
-            }
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = format!("&cursor={c}"),
-                None => return all,
-            }
-        }
-    }
-
-    async fn ups_account(&self, sim_url: &str) -> String {
-        let (s, account) = self
-            .post("/v1/carrier-accounts", None, &json!({"carrier": "ups", "name": "UPS", "base_url": sim_url,
-                "credentials": {"client_id": "ups-client", "client_secret": "ups-secret", "account_number": "A1B2C3"}}))
-            .await
-            .unwrap();
-        assert_eq!(s, StatusCode::CREATED, "{account}");
-        account["id"].as_str().unwrap().to_string()
-    }
+/// Every shipment of the tenant, by id.
+async fn shipments(api: &Api) -> HashMap<String, Value> {
+    api.all("/v1/shipments?limit=100")
+        .await
+        .into_iter()
+        .map(|s| (s["id"].as_str().unwrap().to_string(), s))
+        .collect()
 }
 
 /// Whether an answer is one a client must retry: the hub is down or restarting, the key is
@@ -146,25 +101,14 @@ fn hub_and_api(schema: Option<&common::PgSchema>) -> (common::Hub, Api) {
             let key = boot["api_key"].as_str().unwrap().to_string();
             (hub, key)
         }
-        Some(schema) => {
-            let url = schema.url();
-            common::cli(&url, &["migrate", "--database-url", &url]);
-            let tenant: Value = serde_json::from_str(
-                common::cli(&url, &["tenant", "create", "crash", "--database-url", &url]).trim(),
-            )
-            .unwrap();
-            let hub = common::start_on(&url, &args);
-            (hub, tenant["api_key"].as_str().unwrap().to_string())
-        }
+        Some(schema) => common::start_tenant_on(&schema.url(), "crash", &args),
     };
-    let api = Api {
-        http: reqwest::Client::builder()
+    let api = Api::with_key(&hub, &key).using(
+        reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
             .build()
             .unwrap(),
-        base: hub.base.clone(),
-        key,
-    };
+    );
     (hub, api)
 }
 
@@ -187,7 +131,7 @@ const KILLS: usize = 3;
 async fn purchases_survive_sigkills(schema: Option<common::PgSchema>) {
     let (_ups, sim_url) = start_ups(40).await;
     let (hub, api) = hub_and_api(schema.as_ref());
-    let account = api.ups_account(&sim_url).await;
+    let account = ups_account(&api, &sim_url).await;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(100);
 
@@ -207,7 +151,7 @@ async fn purchases_survive_sigkills(schema: Option<common::PgSchema>) {
                 let key = format!("crash-{n}");
                 let body = purchase(&account, &key, if n % 5 == 0 { 3 } else { 1 });
                 let answer = loop {
-                    let answer = api.post("/v1/shipments", Some(&key), &body).await;
+                    let answer = api.try_post("/v1/shipments", &body, Some(&key)).await;
                     if !must_retry(&answer) {
                         break answer.unwrap();
                     }
@@ -276,7 +220,10 @@ async fn purchases_survive_sigkills(schema: Option<common::PgSchema>) {
     for n in (0..PURCHASES).step_by(7) {
         let key = format!("crash-{n}");
         let body = purchase(&account, &key, if n % 5 == 0 { 3 } else { 1 });
-        let (status, again) = api.post("/v1/shipments", Some(&key), &body).await.unwrap();
+        let (status, again) = api
+            .try_post("/v1/shipments", &body, Some(&key))
+            .await
+            .unwrap();
         let (first_status, first) = &finals[&key];
         assert_eq!(
             (status, &again["id"]),
@@ -285,7 +232,7 @@ async fn purchases_survive_sigkills(schema: Option<common::PgSchema>) {
         );
     }
     // No shipment without a key: the hub's shipments are exactly the answered ones.
-    let shipments = api.shipments().await;
+    let shipments = shipments(&api).await;
     let ids: HashSet<&String> = shipments.keys().collect();
     assert_eq!(
         ids,
@@ -353,7 +300,7 @@ async fn purchases_survive_sigkills_on_postgres() {
 async fn a_key_claimed_by_a_killed_hub_is_answered_within_the_lease_after_restart() {
     let (ups, sim_url) = start_ups(0).await;
     let (mut hub, api) = hub_and_api(None);
-    let account = api.ups_account(&sim_url).await;
+    let account = ups_account(&api, &sim_url).await;
     let body = purchase(&account, "killed-1", 1);
     ups.push(Fault {
         kind: FaultKind::Slow { millis: 3_000 },
@@ -362,7 +309,7 @@ async fn a_key_claimed_by_a_killed_hub_is_answered_within_the_lease_after_restar
     let in_flight = {
         let api = api.clone();
         let body = body.clone();
-        tokio::spawn(async move { api.post("/v1/shipments", Some("killed-1"), &body).await })
+        tokio::spawn(async move { api.try_post("/v1/shipments", &body, Some("killed-1")).await })
     };
     let t = Instant::now();
     while ups.hits("/api/shipments") == 0 {
@@ -377,7 +324,7 @@ async fn a_key_claimed_by_a_killed_hub_is_answered_within_the_lease_after_restar
     hub.restart();
     let restarted = Instant::now();
     let (status, answer) = loop {
-        let answer = api.post("/v1/shipments", Some("killed-1"), &body).await;
+        let answer = api.try_post("/v1/shipments", &body, Some("killed-1")).await;
         if !must_retry(&answer) {
             break answer.unwrap();
         }
@@ -399,12 +346,12 @@ async fn a_key_claimed_by_a_killed_hub_is_answered_within_the_lease_after_restar
     );
     // Final: replayed, and no second purchase.
     let (again, _) = api
-        .post("/v1/shipments", Some("killed-1"), &body)
+        .try_post("/v1/shipments", &body, Some("killed-1"))
         .await
         .unwrap();
     assert_eq!(again, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(ups.hits("/api/shipments"), 1, "asked to buy once");
-    assert!(api.shipments().await.is_empty());
+    assert!(shipments(&api).await.is_empty());
 }
 
 /// A void on a wrong shipment id is a 404 that leaves its key unused, so the corrected request
@@ -412,37 +359,32 @@ async fn a_key_claimed_by_a_killed_hub_is_answered_within_the_lease_after_restar
 #[tokio::test]
 async fn a_404_does_not_consume_a_key_and_another_endpoint_is_named() {
     let hub = common::start(tempfile::tempdir().unwrap());
-    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: boot["api_key"].as_str().unwrap().to_string(),
-    };
-    let sandbox = boot["carrier_account"].as_str().unwrap();
+    let api = Api::of(&hub);
+    let sandbox = &api.account;
     let mut body = purchase(sandbox, "ORDER-1", 1);
     body["service"] = json!("standard");
     body["label_format"] = json!("pdf");
     let (s, bought) = api
-        .post("/v1/shipments", Some("buy-1"), &body)
+        .try_post("/v1/shipments", &body, Some("buy-1"))
         .await
         .unwrap();
     assert_eq!(s, StatusCode::CREATED, "{bought}");
     let id = bought["id"].as_str().unwrap();
 
     let (s, missing) = api
-        .post(
+        .try_post(
             "/v1/shipments/shp_doesnotexist/void",
-            Some("void-1"),
             &json!({}),
+            Some("void-1"),
         )
         .await
         .unwrap();
     assert_eq!(s, StatusCode::NOT_FOUND, "{missing}");
     let (s, voided) = api
-        .post(
+        .try_post(
             &format!("/v1/shipments/{id}/void"),
-            Some("void-1"),
             &json!({}),
+            Some("void-1"),
         )
         .await
         .unwrap();
@@ -452,10 +394,10 @@ async fn a_404_does_not_consume_a_key_and_another_endpoint_is_named() {
     );
 
     let (s, reused) = api
-        .post(
+        .try_post(
             &format!("/v1/shipments/{id}/void"),
-            Some("buy-1"),
             &json!({}),
+            Some("buy-1"),
         )
         .await
         .unwrap();
@@ -474,19 +416,19 @@ async fn a_404_does_not_consume_a_key_and_another_endpoint_is_named() {
 async fn a_purchase_slower_than_the_lease_keeps_its_key() {
     let (ups, sim_url) = start_ups(0).await;
     let (_hub, api) = hub_and_api(None);
-    let account = api.ups_account(&sim_url).await;
+    let account = ups_account(&api, &sim_url).await;
     let body = purchase(&account, "slow-1", 1);
     ups.push(Fault {
         kind: FaultKind::Slow { millis: 4_000 },
         path: Some("/api/shipments".into()),
     });
     let (status, bought) = api
-        .post("/v1/shipments", Some("slow-1"), &body)
+        .try_post("/v1/shipments", &body, Some("slow-1"))
         .await
         .unwrap();
     assert_eq!(status, StatusCode::CREATED, "{bought}");
     let (status, again) = api
-        .post("/v1/shipments", Some("slow-1"), &body)
+        .try_post("/v1/shipments", &body, Some("slow-1"))
         .await
         .unwrap();
     assert_eq!((status, &again["id"]), (StatusCode::CREATED, &bought["id"]));

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::{Api, is_problem};
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -14,42 +16,8 @@ fn rate_body() -> Value {
            "parcels":[{"weight":{"value":"2.5","unit":"kg"},"dimensions":{"length":"30","width":"20","height":"10","unit":"cm"}}]})
 }
 
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    key: String,
-}
-
-impl Client {
-    async fn post(&self, path: &str, body: &Value, idem: Option<&str>) -> reqwest::Response {
-        let mut req = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .json(body);
-        if let Some(k) = idem {
-            req = req.header("Idempotency-Key", k);
-        }
-        req.send().await.unwrap()
-    }
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .unwrap()
-    }
-}
-
 async fn json_of(res: reqwest::Response) -> Value {
     res.json().await.unwrap()
-}
-
-fn is_problem(res: &reqwest::Response) -> bool {
-    res.headers()
-        .get("content-type")
-        .is_some_and(|v| v == "application/problem+json")
 }
 
 #[tokio::test]
@@ -69,15 +37,11 @@ async fn rate_ship_label_void_walkthrough() {
         "no bootstrap on a database that has tenants: {:?}",
         hub.stdout
     );
-    let c = Client {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key,
-    };
+    let c = Api::with_key(&hub, &key);
 
     // Arrange: a sandbox account (idempotent).
     let res = c
-        .post(
+        .post_response(
             "/v1/carrier-accounts",
             &json!({"carrier":"sandbox","name":"sandbox"}),
             Some("acct-1"),
@@ -87,7 +51,7 @@ async fn rate_ship_label_void_walkthrough() {
     let account = json_of(res).await;
     let account_id = account["id"].as_str().unwrap().to_string();
     let again = json_of(
-        c.post(
+        c.post_response(
             "/v1/carrier-accounts",
             &json!({"carrier":"sandbox","name":"sandbox"}),
             Some("acct-1"),
@@ -96,7 +60,7 @@ async fn rate_ship_label_void_walkthrough() {
     )
     .await;
     assert_eq!(again["id"], account["id"]);
-    let accounts = json_of(c.get("/v1/carrier-accounts").await).await;
+    let accounts = json_of(c.fetch("/v1/carrier-accounts").await).await;
     assert_eq!(
         accounts["data"].as_array().unwrap().len(),
         1,
@@ -104,7 +68,7 @@ async fn rate_ship_label_void_walkthrough() {
     );
 
     // Rates: the request, verbatim.
-    let res = c.post("/v1/rates", &rate_body(), None).await;
+    let res = c.post_response("/v1/rates", &rate_body(), None).await;
     assert_eq!(res.status(), StatusCode::OK);
     let rates = json_of(res).await;
     let quotes = rates["quotes"].as_array().unwrap();
@@ -124,7 +88,7 @@ async fn rate_ship_label_void_walkthrough() {
         assert_eq!(q["total"]["currency"], "USD");
     }
     let fastest = json_of(
-        c.post(
+        c.post_response(
             "/v1/rates",
             &json!({"strategy":"fastest"})
                 .as_object()
@@ -148,7 +112,9 @@ async fn rate_ship_label_void_walkthrough() {
     body["service"] = json!(service);
     body["label_format"] = json!("pdf");
     body["reference"] = json!("ORDER-1001");
-    let res = c.post("/v1/shipments", &body, Some("order-1001")).await;
+    let res = c
+        .post_response("/v1/shipments", &body, Some("order-1001"))
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let shipment = json_of(res).await;
     let id = shipment["id"].as_str().unwrap().to_string();
@@ -160,13 +126,15 @@ async fn rate_ship_label_void_walkthrough() {
         format!("/v1/shipments/{id}/label?format=pdf")
     );
 
-    let res = c.post("/v1/shipments", &body, Some("order-1001")).await;
+    let res = c
+        .post_response("/v1/shipments", &body, Some("order-1001"))
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(res.headers().get("idempotent-replayed").unwrap(), "true");
     let replay = json_of(res).await;
     assert_eq!(replay["id"], shipment["id"]);
     assert_eq!(replay["tracking_number"], shipment["tracking_number"]);
-    let list = json_of(c.get("/v1/shipments").await).await;
+    let list = json_of(c.fetch("/v1/shipments").await).await;
     assert_eq!(
         list["data"].as_array().unwrap().len(),
         1,
@@ -175,12 +143,16 @@ async fn rate_ship_label_void_walkthrough() {
 
     let mut changed = body.clone();
     changed["reference"] = json!("ORDER-1002");
-    let res = c.post("/v1/shipments", &changed, Some("order-1001")).await;
+    let res = c
+        .post_response("/v1/shipments", &changed, Some("order-1001"))
+        .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(is_problem(&res));
 
     // Label: PDF whose barcode decodes to the tracking number; ZPL too.
-    let res = c.get(&format!("/v1/shipments/{id}/label?format=pdf")).await;
+    let res = c
+        .fetch(&format!("/v1/shipments/{id}/label?format=pdf"))
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
         res.headers().get("content-type").unwrap(),
@@ -192,7 +164,7 @@ async fn rate_ship_label_void_walkthrough() {
         assert_eq!(common::decode_pdf_barcodes(&pdf), vec![tracking.clone()]);
     }
     let zpl = c
-        .get(&format!("/v1/shipments/{id}/label?format=zpl"))
+        .fetch(&format!("/v1/shipments/{id}/label?format=zpl"))
         .await
         .text()
         .await
@@ -203,26 +175,25 @@ async fn rate_ship_label_void_walkthrough() {
     );
 
     // Another tenant sees nothing of it.
-    let o = Client {
-        http: c.http.clone(),
-        base: c.base.clone(),
+    let o = Api {
         key: other["api_key"].as_str().unwrap().to_string(),
+        ..c.clone()
     };
-    let res = o.get(&format!("/v1/shipments/{id}")).await;
+    let res = o.fetch(&format!("/v1/shipments/{id}")).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert!(is_problem(&res));
     assert_eq!(
-        o.get(&format!("/v1/shipments/{id}/label")).await.status(),
+        o.fetch(&format!("/v1/shipments/{id}/label")).await.status(),
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        o.post(&format!("/v1/shipments/{id}/void"), &json!({}), None)
+        o.post_response(&format!("/v1/shipments/{id}/void"), &json!({}), None)
             .await
             .status(),
         StatusCode::NOT_FOUND
     );
     assert!(
-        json_of(o.get("/v1/shipments").await).await["data"]
+        json_of(o.fetch("/v1/shipments").await).await["data"]
             .as_array()
             .unwrap()
             .is_empty()
@@ -230,7 +201,7 @@ async fn rate_ship_label_void_walkthrough() {
 
     // Void, once.
     let res = c
-        .post(
+        .post_response(
             &format!("/v1/shipments/{id}/void"),
             &json!({}),
             Some("void-1"),
@@ -239,7 +210,7 @@ async fn rate_ship_label_void_walkthrough() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(json_of(res).await["status"], "voided");
     let res = c
-        .post(
+        .post_response(
             &format!("/v1/shipments/{id}/void"),
             &json!({}),
             Some("void-1"),
@@ -251,16 +222,16 @@ async fn rate_ship_label_void_walkthrough() {
         "the same key replays the void"
     );
     let res = c
-        .post(&format!("/v1/shipments/{id}/void"), &json!({}), None)
+        .post_response(&format!("/v1/shipments/{id}/void"), &json!({}), None)
         .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(
-        json_of(c.get(&format!("/v1/shipments/{id}")).await).await["status"],
+        json_of(c.fetch(&format!("/v1/shipments/{id}")).await).await["status"],
         "voided"
     );
 
     // The outbox: one event per change, none for replays or refused repeats.
-    let events = json_of(c.get("/v1/events").await).await;
+    let events = json_of(c.fetch("/v1/events").await).await;
     let kinds: Vec<_> = events["data"]
         .as_array()
         .unwrap()
@@ -281,7 +252,7 @@ async fn rate_ship_label_void_walkthrough() {
         "{events}"
     );
     assert!(
-        json_of(o.get("/v1/events").await).await["data"]
+        json_of(o.fetch("/v1/events").await).await["data"]
             .as_array()
             .unwrap()
             .is_empty(),
@@ -296,12 +267,8 @@ async fn errors_are_problem_json_with_the_right_status() {
     // A fresh embedded database bootstraps a default tenant with a sandbox account.
     let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
     assert_eq!(boot["tenant"], "default");
-    let c = Client {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: boot["api_key"].as_str().unwrap().to_string(),
-    };
-    let accounts = json_of(c.get("/v1/carrier-accounts").await).await;
+    let c = Api::of(&hub);
+    let accounts = json_of(c.fetch("/v1/carrier-accounts").await).await;
     assert_eq!(accounts["data"][0]["carrier"], "sandbox");
     let account = accounts["data"][0]["id"].as_str().unwrap().to_string();
 
@@ -313,13 +280,12 @@ async fn errors_are_problem_json_with_the_right_status() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(is_problem(&res));
-    let bad = Client {
-        http: c.http.clone(),
-        base: c.base.clone(),
+    let bad = Api {
         key: "sh_nope".into(),
+        ..c.clone()
     };
     assert_eq!(
-        bad.get("/v1/shipments").await.status(),
+        bad.fetch("/v1/shipments").await.status(),
         StatusCode::UNAUTHORIZED
     );
 
@@ -339,7 +305,7 @@ async fn errors_are_problem_json_with_the_right_status() {
     // 422 naming the field
     let mut body = rate_body();
     body["to"]["country"] = json!("XX");
-    let res = c.post("/v1/rates", &body, None).await;
+    let res = c.post_response("/v1/rates", &body, None).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let p = json_of(res).await;
     assert_eq!(p["errors"][0]["pointer"], "/to/country");
@@ -363,7 +329,7 @@ async fn errors_are_problem_json_with_the_right_status() {
     ship["carrier_account"] = json!(account);
     ship["service"] = json!("standard");
     ship["reference"] = json!("REJECT-1");
-    let res = c.post("/v1/shipments", &ship, Some("r-1")).await;
+    let res = c.post_response("/v1/shipments", &ship, Some("r-1")).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(is_problem(&res));
     let p = json_of(res).await;
@@ -372,13 +338,13 @@ async fn errors_are_problem_json_with_the_right_status() {
 
     // carrier down → 503 with Retry-After; the key is released so a retry can buy
     ship["reference"] = json!("CARRIER_DOWN");
-    let res = c.post("/v1/shipments", &ship, Some("d-1")).await;
+    let res = c.post_response("/v1/shipments", &ship, Some("d-1")).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(res.headers().get("retry-after").is_some());
     let p = json_of(res).await;
     assert_eq!(p["retryable"], true);
     assert!(
-        json_of(c.get("/v1/shipments").await).await["data"]
+        json_of(c.fetch("/v1/shipments").await).await["data"]
             .as_array()
             .unwrap()
             .is_empty()
@@ -387,30 +353,26 @@ async fn errors_are_problem_json_with_the_right_status() {
     // unknown service → 422 /service
     ship["reference"] = json!("ORDER-9");
     ship["service"] = json!("teleport");
-    let res = c.post("/v1/shipments", &ship, None).await;
+    let res = c.post_response("/v1/shipments", &ship, None).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(json_of(res).await["errors"][0]["pointer"], "/service");
 
     // operational endpoints
-    assert_eq!(c.get("/healthz").await.status(), StatusCode::OK);
-    assert_eq!(c.get("/readyz").await.status(), StatusCode::OK);
-    let metrics = c.get("/metrics").await.text().await.unwrap();
+    assert_eq!(c.fetch("/healthz").await.status(), StatusCode::OK);
+    assert_eq!(c.fetch("/readyz").await.status(), StatusCode::OK);
+    let metrics = c.fetch("/metrics").await.text().await.unwrap();
     assert!(metrics.contains("shiphub_http_requests_total"), "{metrics}");
     assert!(metrics.contains("shiphub_carrier_calls_total"), "{metrics}");
-    let doc = json_of(c.get("/openapi.json").await).await;
+    let doc = json_of(c.fetch("/openapi.json").await).await;
     assert!(doc["paths"]["/v1/shipments"]["post"].is_object());
-    assert_eq!(c.get("/docs/").await.status(), StatusCode::OK);
+    assert_eq!(c.fetch("/docs/").await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn a_multi_piece_shipment_prints_every_piece_in_one_document() {
     let hub = common::start(tempfile::tempdir().unwrap());
     let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-    let c = Client {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: boot["api_key"].as_str().unwrap().to_string(),
-    };
+    let c = Api::of(&hub);
     let mut body = rate_body();
     body["parcels"] = json!([
         {"weight":{"value":"2.5","unit":"kg"}},
@@ -419,7 +381,7 @@ async fn a_multi_piece_shipment_prints_every_piece_in_one_document() {
     body["carrier_account"] = boot["carrier_account"].clone();
     body["service"] = json!("standard");
     body["reference"] = json!("ORDER-2P");
-    let res = c.post("/v1/shipments", &body, None).await;
+    let res = c.post_response("/v1/shipments", &body, None).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let shipment = json_of(res).await;
     let id = shipment["id"].as_str().unwrap();
@@ -432,7 +394,7 @@ async fn a_multi_piece_shipment_prints_every_piece_in_one_document() {
     assert_eq!(pieces.len(), 2);
 
     let pdf = c
-        .get(&format!("/v1/shipments/{id}/label?format=pdf"))
+        .fetch(&format!("/v1/shipments/{id}/label?format=pdf"))
         .await
         .bytes()
         .await
@@ -445,14 +407,16 @@ async fn a_multi_piece_shipment_prints_every_piece_in_one_document() {
         assert_eq!(decoded, want, "one scannable label per piece");
     }
     let zpl = c
-        .get(&format!("/v1/shipments/{id}/label?format=zpl"))
+        .fetch(&format!("/v1/shipments/{id}/label?format=zpl"))
         .await
         .text()
         .await
         .unwrap();
     assert_eq!(zpl.matches("^XA").count(), 2);
     assert!(pieces.iter().all(|p| zpl.contains(p.as_str())));
-    let png = c.get(&format!("/v1/shipments/{id}/label?format=png")).await;
+    let png = c
+        .fetch(&format!("/v1/shipments/{id}/label?format=png"))
+        .await;
     assert_eq!(png.headers()["content-type"], "image/png");
     assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG"));
 }
@@ -461,11 +425,7 @@ async fn a_multi_piece_shipment_prints_every_piece_in_one_document() {
 async fn the_shipment_answer_links_the_customs_documents_it_has() {
     let hub = common::start(tempfile::tempdir().unwrap());
     let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-    let c = Client {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: boot["api_key"].as_str().unwrap().to_string(),
-    };
+    let c = Api::of(&hub);
     let item = json!({"description":"Cotton T-shirt","quantity":3,
         "unit_value":{"amount":"12.50","currency":"USD"},
         "unit_weight":{"value":"0.2","unit":"kg"},"hs_code":"6109.10","origin_country":"US"});
@@ -475,7 +435,9 @@ async fn the_shipment_answer_links_the_customs_documents_it_has() {
     body["customs"] = json!({"incoterm":"DDP","content_type":"merchandise","items":[item]});
     body["carrier_account"] = boot["carrier_account"].clone();
     body["service"] = json!("express");
-    let res = c.post("/v1/shipments", &body, Some("docs-links-1")).await;
+    let res = c
+        .post_response("/v1/shipments", &body, Some("docs-links-1"))
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let bought = json_of(res).await;
     let id = bought["id"].as_str().unwrap().to_string();
@@ -483,13 +445,13 @@ async fn the_shipment_answer_links_the_customs_documents_it_has() {
         |kind: &str| json!({"type": kind, "url": format!("/v1/shipments/{id}/documents/{kind}")});
     let all = json!([link("commercial_invoice"), link("cn23"), link("cn22")]);
     assert_eq!(bought["documents"], all, "purchase answer");
-    let got = json_of(c.get(&format!("/v1/shipments/{id}")).await).await;
+    let got = json_of(c.fetch(&format!("/v1/shipments/{id}")).await).await;
     assert_eq!(got["documents"], all, "GET /v1/shipments/{{id}}");
-    let listed = json_of(c.get("/v1/shipments").await).await;
+    let listed = json_of(c.fetch("/v1/shipments").await).await;
     assert_eq!(listed["data"][0]["documents"], all, "listing");
 
     for doc in all.as_array().unwrap() {
-        let res = c.get(doc["url"].as_str().unwrap()).await;
+        let res = c.fetch(doc["url"].as_str().unwrap()).await;
         assert_eq!(res.status(), StatusCode::OK, "{doc}");
         assert_eq!(res.headers()["content-type"], "application/pdf");
         let pdf = res.bytes().await.unwrap();
@@ -523,7 +485,9 @@ async fn the_shipment_answer_links_the_customs_documents_it_has() {
 
     // Six items do not fit a CN 22: it is not linked.
     body["customs"]["items"] = json!([item, item, item, item, item, item]);
-    let res = c.post("/v1/shipments", &body, Some("docs-links-2")).await;
+    let res = c
+        .post_response("/v1/shipments", &body, Some("docs-links-2"))
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let bought = json_of(res).await;
     let id = bought["id"].as_str().unwrap();
@@ -534,7 +498,7 @@ async fn the_shipment_answer_links_the_customs_documents_it_has() {
         .map(|d| d["type"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["commercial_invoice", "cn23"]);
-    let res = c.get(&format!("/v1/shipments/{id}/documents/cn22")).await;
+    let res = c.fetch(&format!("/v1/shipments/{id}/documents/cn22")).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // A domestic shipment has no customs documents and no `documents` field.
@@ -542,7 +506,7 @@ async fn the_shipment_answer_links_the_customs_documents_it_has() {
     domestic["carrier_account"] = boot["carrier_account"].clone();
     domestic["service"] = json!("economy");
     let bought = json_of(
-        c.post("/v1/shipments", &domestic, Some("docs-links-3"))
+        c.post_response("/v1/shipments", &domestic, Some("docs-links-3"))
             .await,
     )
     .await;
@@ -553,11 +517,7 @@ async fn the_shipment_answer_links_the_customs_documents_it_has() {
 async fn an_international_shipment_gets_its_customs_documents() {
     let hub = common::start(tempfile::tempdir().unwrap());
     let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-    let c = Client {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: boot["api_key"].as_str().unwrap().to_string(),
-    };
+    let c = Api::of(&hub);
     let mut body = rate_body();
     body["to"] = json!({"name":"Empfänger","street":["Unter den Linden 1"],"city":"Berlin","postal_code":"10117","country":"DE"});
     body["customs"] = json!({"incoterm":"DDP","content_type":"merchandise","items":[
@@ -567,12 +527,14 @@ async fn an_international_shipment_gets_its_customs_documents() {
     body["carrier_account"] = boot["carrier_account"].clone();
     body["service"] = json!("express");
     body["reference"] = json!("INV-77");
-    let res = c.post("/v1/shipments", &body, None).await;
+    let res = c.post_response("/v1/shipments", &body, None).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let id = json_of(res).await["id"].as_str().unwrap().to_string();
 
     for kind in ["commercial_invoice", "cn22", "cn23"] {
-        let res = c.get(&format!("/v1/shipments/{id}/documents/{kind}")).await;
+        let res = c
+            .fetch(&format!("/v1/shipments/{id}/documents/{kind}"))
+            .await;
         assert_eq!(res.status(), StatusCode::OK, "{kind}");
         assert_eq!(res.headers()["content-type"], "application/pdf");
         let pdf = res.bytes().await.unwrap();
@@ -596,7 +558,7 @@ async fn an_international_shipment_gets_its_customs_documents() {
         }
     }
     assert_eq!(
-        c.get(&format!("/v1/shipments/{id}/documents/passport"))
+        c.fetch(&format!("/v1/shipments/{id}/documents/passport"))
             .await
             .status(),
         StatusCode::NOT_FOUND
@@ -606,12 +568,12 @@ async fn an_international_shipment_gets_its_customs_documents() {
     let mut domestic = rate_body();
     domestic["carrier_account"] = boot["carrier_account"].clone();
     domestic["service"] = json!("economy");
-    let id = json_of(c.post("/v1/shipments", &domestic, None).await).await["id"]
+    let id = json_of(c.post_response("/v1/shipments", &domestic, None).await).await["id"]
         .as_str()
         .unwrap()
         .to_string();
     let res = c
-        .get(&format!("/v1/shipments/{id}/documents/commercial_invoice"))
+        .fetch(&format!("/v1/shipments/{id}/documents/commercial_invoice"))
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }

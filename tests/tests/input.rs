@@ -6,78 +6,47 @@
 
 mod common;
 
+use common::Api;
+
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    key: String,
+async fn sandbox_account(api: &Api) -> String {
+    let (s, _, a) = api
+        .post_typed(
+            "/v1/carrier-accounts",
+            &json!({"carrier": "sandbox", "name": "sandbox"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    a["id"].as_str().unwrap().to_string()
 }
 
-impl Api {
-    async fn send(&self, req: reqwest::RequestBuilder) -> (StatusCode, String, Value) {
-        let res = req.bearer_auth(&self.key).send().await.unwrap();
-        let status = res.status();
-        let ct = res
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        (status, ct, res.json().await.unwrap_or(Value::Null))
-    }
-    async fn post(&self, path: &str, body: &Value) -> (StatusCode, String, Value) {
-        self.send(self.http.post(format!("{}{path}", self.base)).json(body))
-            .await
-    }
-    async fn get(&self, path: &str) -> (StatusCode, String, Value) {
-        self.send(self.http.get(format!("{}{path}", self.base)))
-            .await
-    }
-    async fn sandbox_account(&self) -> String {
-        let (s, _, a) = self
-            .post(
-                "/v1/carrier-accounts",
-                &json!({"carrier": "sandbox", "name": "sandbox"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{a}");
-        a["id"].as_str().unwrap().to_string()
-    }
-    /// Purchases the hub recorded.
-    async fn shipments(&self) -> Vec<Value> {
-        let (s, _, list) = self.get("/v1/shipments").await;
-        assert_eq!(s, StatusCode::OK, "{list}");
-        list["data"].as_array().unwrap().clone()
-    }
-    /// Carrier calls the hub made, from its Prometheus metrics (every call goes through the
-    /// call layer, which counts it).
-    async fn carrier_calls(&self) -> usize {
-        let text = self
-            .http
-            .get(format!("{}/metrics", self.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        text.lines()
-            .filter(|l| l.starts_with("shiphub_carrier_calls_total{"))
-            .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap() as usize)
-            .sum()
-    }
+/// Purchases the hub recorded.
+async fn shipments(api: &Api) -> Vec<Value> {
+    let (s, _, list) = api.get_typed("/v1/shipments").await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    list["data"].as_array().unwrap().clone()
 }
 
-fn hub_api(hub: &common::Hub) -> Api {
-    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-    Api {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: boot["api_key"].as_str().unwrap().into(),
-    }
+/// Carrier calls the hub made, from its Prometheus metrics (every call goes through the
+/// call layer, which counts it).
+async fn carrier_calls(api: &Api) -> usize {
+    let text = api
+        .http
+        .get(api.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("shiphub_carrier_calls_total{"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap() as usize)
+        .sum()
 }
 
 fn shipment() -> Value {
@@ -121,8 +90,8 @@ fn detail_at(p: &Value, pointer: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_fields_at_any_level_are_refused_naming_them_and_nothing_is_bought() {
     let hub = common::start(tempfile::tempdir().unwrap());
-    let api = hub_api(&hub);
-    let account = api.sandbox_account().await;
+    let api = Api::of(&hub);
+    let account = sandbox_account(&api).await;
 
     // The buyer meant a return label with an adult signature; today's hub bought a plain
     // outbound label without a word.
@@ -131,7 +100,7 @@ async fn unknown_fields_at_any_level_are_refused_naming_them_and_nothing_is_boug
     body["options"] = json!({"signature": "adult"});
     body["to"]["apartment"] = json!("4B");
     body["parcels"][0]["insurance"] = json!("100");
-    let (s, ct, p) = api.post("/v1/shipments", &body).await;
+    let (s, ct, p) = api.post_typed("/v1/shipments", &body).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(ct, PROBLEM);
     for pointer in [
@@ -158,13 +127,13 @@ async fn unknown_fields_at_any_level_are_refused_naming_them_and_nothing_is_boug
         detail_at(&p, "/parcels/0/insurance").contains("weight"),
         "{p}"
     );
-    assert!(api.shipments().await.is_empty(), "nothing was bought");
-    assert_eq!(api.carrier_calls().await, 0, "no carrier was called");
+    assert!(shipments(&api).await.is_empty(), "nothing was bought");
+    assert_eq!(carrier_calls(&api).await, 0, "no carrier was called");
 
     // Rates likewise; the options a rate request does take are accepted.
     let mut rate = shipment();
     rate["is_return"] = json!(true);
-    let (s, _, p) = api.post("/v1/rates", &rate).await;
+    let (s, _, p) = api.post_typed("/v1/rates", &rate).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert!(detail_at(&p, "/is_return").contains("deadline_ms"), "{p}");
     let mut rate = shipment();
@@ -172,12 +141,12 @@ async fn unknown_fields_at_any_level_are_refused_naming_them_and_nothing_is_boug
     rate["deadline_ms"] = json!(5000);
     rate["carrier_accounts"] = json!([account]);
     rate["services"] = json!(["standard"]);
-    let (s, _, r) = api.post("/v1/rates", &rate).await;
+    let (s, _, r) = api.post_typed("/v1/rates", &rate).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert!(!r["quotes"].as_array().unwrap().is_empty(), "{r}");
 
     // The published schema says the same: the body the handler parses, closed.
-    let (_, _, doc) = api.get("/openapi.json").await;
+    let (_, _, doc) = api.get_typed("/openapi.json").await;
     let body_ref = |path: &str| {
         doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
             .as_str()
@@ -219,8 +188,8 @@ async fn unknown_fields_at_any_level_are_refused_naming_them_and_nothing_is_boug
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_error_of_a_body_is_reported_at_once() {
     let hub = common::start(tempfile::tempdir().unwrap());
-    let api = hub_api(&hub);
-    let account = api.sandbox_account().await;
+    let api = Api::of(&hub);
+    let account = sandbox_account(&api).await;
     let mut body = purchase(&account);
     body["from"]["postal_code"] = json!("3030");
     body["from"]["name"] = json!("N".repeat(36));
@@ -228,7 +197,7 @@ async fn every_error_of_a_body_is_reported_at_once() {
     body["parcels"][0]["weight"]["value"] = json!("0");
     body["reference"] = json!("R".repeat(36));
     body["colour"] = json!("red");
-    let (s, ct, p) = api.post("/v1/shipments", &body).await;
+    let (s, ct, p) = api.post_typed("/v1/shipments", &body).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(ct, PROBLEM);
     let pointers: Vec<String> = errors(&p).into_iter().map(|(ptr, _)| ptr).collect();
@@ -253,17 +222,17 @@ async fn every_error_of_a_body_is_reported_at_once() {
             .all(|e| e["code"].is_string()),
         "{p}"
     );
-    assert!(api.shipments().await.is_empty());
+    assert!(shipments(&api).await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_errors_speak_the_problem_details_vocabulary() {
     let hub = common::start(tempfile::tempdir().unwrap());
-    let api = hub_api(&hub);
+    let api = Api::of(&hub);
     let mut body = shipment();
     // The sandbox refuses a receiver named REJECT, naming the field.
     body["to"]["name"] = json!("REJECT");
-    let (s, _, r) = api.post("/v1/rates", &body).await;
+    let (s, _, r) = api.post_typed("/v1/rates", &body).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     let refusal = &r["errors"][0];
     assert_eq!(refusal["type"], "rejected", "{r}");
@@ -276,7 +245,7 @@ async fn rate_errors_speak_the_problem_details_vocabulary() {
     let mut buy = body.clone();
     buy["carrier_account"] = refusal["carrier_account"].clone();
     buy["service"] = json!("standard");
-    let (s, _, p) = api.post("/v1/shipments", &buy).await;
+    let (s, _, p) = api.post_typed("/v1/shipments", &buy).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(p["errors"][0], refusal["errors"][0], "{p}");
 }
@@ -284,8 +253,8 @@ async fn rate_errors_speak_the_problem_details_vocabulary() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn us_states_and_zip_codes_must_be_real_formats() {
     let hub = common::start(tempfile::tempdir().unwrap());
-    let api = hub_api(&hub);
-    api.sandbox_account().await;
+    let api = Api::of(&hub);
+    sandbox_account(&api).await;
     for (field, value) in [
         ("state", "XX"),
         ("state", "C"),
@@ -295,7 +264,7 @@ async fn us_states_and_zip_codes_must_be_real_formats() {
     ] {
         let mut body = shipment();
         body["to"][field] = json!(value);
-        let (s, ct, p) = api.post("/v1/rates", &body).await;
+        let (s, ct, p) = api.post_typed("/v1/rates", &body).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{field}={value}: {p}");
         assert_eq!(ct, PROBLEM);
         let pointer = format!("/to/{field}");
@@ -307,16 +276,16 @@ async fn us_states_and_zip_codes_must_be_real_formats() {
     let mut body = shipment();
     body["to"]["postal_code"] = json!("94105-1234");
     body["to"]["state"] = json!("PR");
-    let (s, _, r) = api.post("/v1/rates", &body).await;
+    let (s, _, r) = api.post_typed("/v1/rates", &body).await;
     assert_eq!(s, StatusCode::OK, "ZIP+4 and a territory are fine: {r}");
 }
 
 /// A control character in any string is a 422 naming the field, before any carrier call.
 async fn control_characters_are_refused(api: &Api) {
-    let account = api.sandbox_account().await;
+    let account = sandbox_account(&api).await;
     let mut body = purchase(&account);
     body["reference"] = json!("ORDER\u{0}1042");
-    let (s, ct, p) = api.post("/v1/shipments", &body).await;
+    let (s, ct, p) = api.post_typed("/v1/shipments", &body).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(ct, PROBLEM);
     assert!(detail_at(&p, "/reference").contains("control"), "{p}");
@@ -324,14 +293,14 @@ async fn control_characters_are_refused(api: &Api) {
     let mut body = purchase(&account);
     body["to"]["name"] = json!("Re\u{0}ceiver");
     body["parcels"][0]["description"] = json!("bell\u{7}");
-    let (s, _, p) = api.post("/v1/shipments", &body).await;
+    let (s, _, p) = api.post_typed("/v1/shipments", &body).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     detail_at(&p, "/to/name");
     detail_at(&p, "/parcels/0/description");
 
     // Free-form settings (carrier credentials) too.
     let (s, _, p) = api
-        .post(
+        .post_typed(
             "/v1/carrier-accounts",
             &json!({"carrier": "sandbox", "name": "s\u{0}", "credentials": {"note": "a\u{0}"}}),
         )
@@ -341,17 +310,17 @@ async fn control_characters_are_refused(api: &Api) {
     detail_at(&p, "/credentials/note");
 
     // Query parameters and path segments.
-    let (s, ct, p) = api.get("/v1/trackers?cursor=a%00b").await;
+    let (s, ct, p) = api.get_typed("/v1/trackers?cursor=a%00b").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(ct, PROBLEM);
     detail_at(&p, "/query/cursor");
-    let (s, ct, p) = api.get("/v1/rate-cards/a%00b").await;
+    let (s, ct, p) = api.get_typed("/v1/rate-cards/a%00b").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(ct, PROBLEM);
     detail_at(&p, "/path/name");
     // An Idempotency-Key with a tab.
     let (s, _, p) = api
-        .send(
+        .typed(
             api.http
                 .post(format!("{}/v1/shipments", api.base))
                 .header("Idempotency-Key", "a\tb")
@@ -361,14 +330,14 @@ async fn control_characters_are_refused(api: &Api) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     detail_at(&p, "/headers/Idempotency-Key");
 
-    assert!(api.shipments().await.is_empty(), "nothing was bought");
-    assert_eq!(api.carrier_calls().await, 0, "no carrier was called");
+    assert!(shipments(&api).await.is_empty(), "nothing was bought");
+    assert_eq!(carrier_calls(&api).await, 0, "no carrier was called");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn control_characters_are_refused_before_any_carrier_call_on_sqlite() {
     let hub = common::start(tempfile::tempdir().unwrap());
-    control_characters_are_refused(&hub_api(&hub)).await;
+    control_characters_are_refused(&Api::of(&hub)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -376,25 +345,15 @@ async fn control_characters_are_refused_before_any_carrier_call_on_postgres() {
     let Some(schema) = common::PgSchema::create("input") else {
         return;
     };
-    let url = schema.url();
-    common::cli(&url, &["migrate", "--database-url", &url]);
-    let tenant: Value = serde_json::from_str(
-        common::cli(&url, &["tenant", "create", "pg", "--database-url", &url]).trim(),
-    )
-    .unwrap();
-    let hub = common::start_on(&url, &[]);
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: tenant["api_key"].as_str().unwrap().into(),
-    };
+    let (hub, key) = common::start_tenant_on(&schema.url(), "pg", &[]);
+    let api = Api::with_key(&hub, &key);
     control_characters_are_refused(&api).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn query_and_path_errors_are_problems_pointing_at_the_parameter() {
     let hub = common::start(tempfile::tempdir().unwrap());
-    let api = hub_api(&hub);
+    let api = Api::of(&hub);
     for (path, pointer) in [
         ("/v1/shipments?limit=-1", "/query/limit"),
         ("/v1/shipments?limit=1000", "/query/limit"),
@@ -402,14 +361,14 @@ async fn query_and_path_errors_are_problems_pointing_at_the_parameter() {
         ("/v1/analytics/timeliness?from=2026-01-01", "/query/to"),
         ("/v1/trackers?status=lost", "/query/status"),
     ] {
-        let (s, ct, p) = api.get(path).await;
+        let (s, ct, p) = api.get_typed(path).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {p}");
         assert_eq!(ct, PROBLEM, "{path}");
         assert_eq!(p["errors"][0]["pointer"], pointer, "{path}: {p}");
     }
-    let (s, _, p) = api.get("/v1/trackers?status=delivered").await;
+    let (s, _, p) = api.get_typed("/v1/trackers?status=delivered").await;
     assert_eq!(s, StatusCode::OK, "a status of the enum is fine: {p}");
-    let (s, ct, p) = api.get("/v1/trackers?status=").await;
+    let (s, ct, p) = api.get_typed("/v1/trackers?status=").await;
     assert_eq!(
         (s, ct.as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, PROBLEM),
@@ -420,7 +379,7 @@ async fn query_and_path_errors_are_problems_pointing_at_the_parameter() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn method_not_allowed_too_large_and_wrong_media_types_are_problems() {
     let hub = common::start(tempfile::tempdir().unwrap());
-    let api = hub_api(&hub);
+    let api = Api::of(&hub);
 
     let res = api
         .http
@@ -449,7 +408,7 @@ async fn method_not_allowed_too_large_and_wrong_media_types_are_problems() {
             .header("content-type", "application/toml")
             .body(big.clone()),
     ] {
-        let (s, ct, p) = api.send(req).await;
+        let (s, ct, p) = api.typed(req).await;
         assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{p}");
         assert_eq!(ct, PROBLEM);
         assert!(
@@ -466,7 +425,7 @@ async fn method_not_allowed_too_large_and_wrong_media_types_are_problems() {
         "application/jsonx",
     ] {
         let (s, got, p) = api
-            .send(
+            .typed(
                 api.http
                     .post(format!("{}/v1/rates", api.base))
                     .header("content-type", ct)
@@ -476,10 +435,10 @@ async fn method_not_allowed_too_large_and_wrong_media_types_are_problems() {
         assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{ct}: {p}");
         assert_eq!(got, PROBLEM);
     }
-    api.sandbox_account().await;
+    sandbox_account(&api).await;
     for ct in ["application/json; charset=UTF-8", "Application/JSON"] {
         let (s, _, p) = api
-            .send(
+            .typed(
                 api.http
                     .post(format!("{}/v1/rates", api.base))
                     .header("content-type", ct)
@@ -490,7 +449,7 @@ async fn method_not_allowed_too_large_and_wrong_media_types_are_problems() {
     }
     // Malformed JSON stays a 400 problem.
     let (s, ct, p) = api
-        .send(
+        .typed(
             api.http
                 .post(format!("{}/v1/rates", api.base))
                 .header("content-type", "application/json")
@@ -503,10 +462,10 @@ async fn method_not_allowed_too_large_and_wrong_media_types_are_problems() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invoice_of_which_no_line_can_be_read_fails_in_the_api_and_the_cli() {
     let hub = common::start(tempfile::tempdir().unwrap());
-    let api = hub_api(&hub);
+    let api = Api::of(&hub);
     let file = "a,b\nc,d,e\n";
     let (s, _, started) = api
-        .send(
+        .typed(
             api.http
                 .post(format!("{}/v1/invoices?carrier=ups", api.base))
                 .header("content-type", "text/csv")
@@ -517,7 +476,7 @@ async fn an_invoice_of_which_no_line_can_be_read_fails_in_the_api_and_the_cli() 
     let id = started["id"].as_str().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     let rec = loop {
-        let (_, _, r) = api.get(&format!("/v1/reconciliations/{id}")).await;
+        let (_, _, r) = api.get_typed(&format!("/v1/reconciliations/{id}")).await;
         if r["status"] != "running" {
             break r;
         }
@@ -564,18 +523,18 @@ async fn a_parcel_outside_the_carriers_weight_range_is_refused_before_calling_it
     .await
     .unwrap();
     let hub = common::start(tempfile::tempdir().unwrap());
-    let api = hub_api(&hub);
+    let api = Api::of(&hub);
     let sandbox: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
     let sandbox = sandbox["carrier_account"].as_str().unwrap().to_string();
     let (s, _, ups) = api
-        .post("/v1/carrier-accounts", &json!({"carrier":"ups","name":"UPS","base_url": format!("http://{addr}"),
+        .post_typed("/v1/carrier-accounts", &json!({"carrier":"ups","name":"UPS","base_url": format!("http://{addr}"),
             "credentials":{"client_id":"ups-client","client_secret":"ups-secret","account_number":"A1B2C3"}}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{ups}");
     let ups = ups["id"].as_str().unwrap().to_string();
 
     // GET /v1/carriers says what UPS takes.
-    let (s, _, carriers) = api.get("/v1/carriers").await;
+    let (s, _, carriers) = api.get_typed("/v1/carriers").await;
     assert_eq!(s, StatusCode::OK, "{carriers}");
     let declared = carriers["data"]
         .as_array()
@@ -606,7 +565,7 @@ async fn a_parcel_outside_the_carriers_weight_range_is_refused_before_calling_it
     let mut buy = heavy.clone();
     buy["carrier_account"] = json!(ups);
     buy["service"] = json!("03");
-    let (s, ct, p) = api.post("/v1/shipments", &buy).await;
+    let (s, ct, p) = api.post_typed("/v1/shipments", &buy).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert!(ct.starts_with(PROBLEM), "{ct}");
     let detail = detail_at(&p, "/parcels/0/weight");
@@ -615,11 +574,11 @@ async fn a_parcel_outside_the_carriers_weight_range_is_refused_before_calling_it
         "the range with its unit: {detail}"
     );
     assert_eq!(ups_sim.hits("/api/shipments/"), 0, "UPS was asked to sell");
-    assert!(api.shipments().await.is_empty());
+    assert!(shipments(&api).await.is_empty());
 
     // Rate-shopping the same parcel: 200 lb (90.7 kg) is over the sandbox's 70 kg too, so
     // both accounts are listed in errors[] with the pointer, and neither was called.
-    let (s, _, r) = api.post("/v1/rates", &heavy).await;
+    let (s, _, r) = api.post_typed("/v1/rates", &heavy).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["quotes"], json!([]), "{r}");
     let mut refused: Vec<(String, String)> = r["errors"]
@@ -644,7 +603,7 @@ async fn a_parcel_outside_the_carriers_weight_range_is_refused_before_calling_it
     // 152 lb (68.9 kg) is over UPS's 150 lb and within the sandbox's 70 kg: UPS is listed in
     // errors[] with the pointer, the sandbox quotes.
     heavy["parcels"][0]["weight"] = json!({"value": "152", "unit": "lb"});
-    let (s, _, r) = api.post("/v1/rates", &heavy).await;
+    let (s, _, r) = api.post_typed("/v1/rates", &heavy).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     let refused: Vec<&Value> = r["errors"].as_array().unwrap().iter().collect();
     assert_eq!(refused.len(), 1, "{r}");

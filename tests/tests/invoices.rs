@@ -9,72 +9,59 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
+use common::Api;
+use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use shiphub_e2e::sim::{self, Sim};
 
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    key: String,
+/// Uploads an invoice (`query` names its layout), with an `Idempotency-Key` when given.
+async fn upload(api: &Api, query: &str, body: &str, key: Option<&str>) -> (StatusCode, Value) {
+    let mut req = api
+        .request(Method::POST, &format!("/v1/invoices?{query}"))
+        .header("content-type", "text/csv")
+        .body(body.to_string());
+    if let Some(k) = key {
+        req = req.header("idempotency-key", k);
+    }
+    common::answer(req.send().await.unwrap()).await
 }
 
-impl Api {
-    async fn send(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
-        let res = req.bearer_auth(&self.key).send().await.unwrap();
-        let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
-    }
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(self.http.post(format!("{}{path}", self.base)).json(&body))
-            .await
-    }
-    async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(self.http.put(format!("{}{path}", self.base)).json(&body))
-            .await
-    }
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(self.http.get(format!("{}{path}", self.base)))
-            .await
-    }
-    async fn upload(&self, query: &str, body: &str, key: Option<&str>) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .post(format!("{}/v1/invoices?{query}", self.base))
-            .header("content-type", "text/csv")
-            .body(body.to_string());
-        if let Some(k) = key {
-            req = req.header("idempotency-key", k);
+/// Polls a reconciliation until it leaves `running`.
+async fn settled(api: &Api, id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (s, r) = api.get(&format!("/v1/reconciliations/{id}")).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        if r["status"] != "running" {
+            return r;
         }
-        self.send(req).await
+        assert!(Instant::now() < deadline, "still running: {r}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    async fn bytes(&self, path: &str) -> (StatusCode, Vec<u8>) {
-        let res = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .unwrap();
-        (res.status(), res.bytes().await.unwrap().to_vec())
-    }
-    /// Polls a reconciliation until it leaves `running`.
-    async fn settled(&self, id: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let (s, r) = self.get(&format!("/v1/reconciliations/{id}")).await;
-            assert_eq!(s, StatusCode::OK, "{r}");
-            if r["status"] != "running" {
-                return r;
-            }
-            assert!(Instant::now() < deadline, "still running: {r}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
+}
+
+/// `shiphub audit PATH --carrier ups [FLAGS] --out OUT` on `db_url`, which must succeed.
+fn audit_cli(path: &Path, flags: &[&str], out: &Path, db_url: &str) -> Output {
+    let out = Command::new(common::binary())
+        .args(["audit", path.to_str().unwrap(), "--carrier", "ups"])
+        .args(flags)
+        .arg("--out")
+        .arg(out)
+        .args(["--database-url", db_url])
+        .env_remove("SHIPHUB_MASTER_KEY")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 fn shipment(reference: &str) -> Value {
@@ -219,12 +206,7 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
         format!("http://{addr}")
     };
     let hub = common::start(tempfile::tempdir().unwrap());
-    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: boot["api_key"].as_str().unwrap().into(),
-    };
+    let api = Api::of(&hub);
     let (s, ups) = api
         .post("/v1/carrier-accounts", json!({"carrier":"ups","name":"UPS","base_url": ups_url,
             "credentials":{"client_id":"ups-client","client_secret":"ups-secret","account_number":"A1B2C3"}}))
@@ -360,10 +342,10 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
     let file = rows.join("\n") + "\n";
 
     // Import.
-    let (s, started) = api.upload("carrier=ups", &file, Some("inv-470")).await;
+    let (s, started) = upload(&api, "carrier=ups", &file, Some("inv-470")).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{started}");
     let id = started["id"].as_str().unwrap().to_string();
-    let rec = api.settled(&id).await;
+    let rec = settled(&api, &id).await;
     assert_eq!(rec["status"], "completed", "{rec}");
     assert_eq!(rec["lines"], rows.len(), "{rec}");
     assert_eq!(rec["packages"], 9, "{rec}");
@@ -460,10 +442,10 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
     );
 
     // The same file again: the same answer with the same key, refused without.
-    let (s, again) = api.upload("carrier=ups", &file, Some("inv-470")).await;
+    let (s, again) = upload(&api, "carrier=ups", &file, Some("inv-470")).await;
     assert_eq!(s, StatusCode::ACCEPTED);
     assert_eq!(again["id"], id.as_str());
-    let (s, refused) = api.upload("carrier=ups", &file, None).await;
+    let (s, refused) = upload(&api, "carrier=ups", &file, None).await;
     assert_eq!(s, StatusCode::CONFLICT, "{refused}");
     assert!(
         refused["detail"].as_str().unwrap().contains(&id),
@@ -475,18 +457,7 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
     let path = dir.path().join("invoice.csv");
     std::fs::write(&path, &file).unwrap();
     let out_csv = dir.path().join("report.csv");
-    let out = Command::new(common::binary())
-        .args(["audit", path.to_str().unwrap(), "--carrier", "ups", "--out"])
-        .arg(&out_csv)
-        .args(["--database-url", &hub.db_url])
-        .env_remove("SHIPHUB_MASTER_KEY")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = audit_cli(&path, &[], &out_csv, &hub.db_url);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(&format!("{} lines", rows.len())),
@@ -502,10 +473,10 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
     // A later invoice billing one package again is a duplicate.
     let second: String =
         billed_as_quoted("000000A1B2C3480", &rebilled, &rebilled.tracking).join("\n");
-    let (s, started) = api.upload("carrier=ups", &second, None).await;
+    let (s, started) = upload(&api, "carrier=ups", &second, None).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{started}");
     let id2 = started["id"].as_str().unwrap().to_string();
-    let rec2 = api.settled(&id2).await;
+    let rec2 = settled(&api, &id2).await;
     assert_eq!(rec2["status"], "completed", "{rec2}");
     let (_, csv2) = api
         .bytes(&format!("/v1/reconciliations/{id2}/report.csv"))
@@ -521,25 +492,7 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
         )
         .await;
     assert_eq!(s, StatusCode::OK);
-    let out = Command::new(common::binary())
-        .args([
-            "audit",
-            path.to_str().unwrap(),
-            "--carrier",
-            "ups",
-            "--quiet",
-            "--out",
-        ])
-        .arg(&out_csv)
-        .args(["--database-url", &hub.db_url])
-        .env_remove("SHIPHUB_MASTER_KEY")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    audit_cli(&path, &["--quiet"], &out_csv, &hub.db_url);
     let tolerant = reasons_by_tracking(&std::fs::read_to_string(&out_csv).unwrap());
     assert_eq!(tolerant[&overbilled.tracking], set(&[]));
     assert_eq!(tolerant[&heavier.tracking], set(&["weight_adjustment"]));
@@ -554,12 +507,7 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invoice_layouts_are_named_and_other_is_not_one() {
     let hub = common::start(tempfile::tempdir().unwrap());
-    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: boot["api_key"].as_str().unwrap().into(),
-    };
+    let api = Api::of(&hub);
     for (query, pointer, detail) in [
         (
             "",
@@ -577,7 +525,7 @@ async fn invoice_layouts_are_named_and_other_is_not_one() {
             "only FedEx files need a currency",
         ),
     ] {
-        let (s, p) = api.upload(query, "x\n", None).await;
+        let (s, p) = upload(&api, query, "x\n", None).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {p}");
         assert_eq!(p["errors"][0]["pointer"], pointer, "{query}: {p}");
         assert_eq!(p["errors"][0]["detail"], detail, "{query}: {p}");
@@ -621,12 +569,7 @@ async fn invoice_layouts_are_named_and_other_is_not_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_name_the_field_and_keep_nothing() {
     let hub = common::start(tempfile::tempdir().unwrap());
-    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: boot["api_key"].as_str().unwrap().into(),
-    };
+    let api = Api::of(&hub);
     for (query, pointer) in [
         ("", "/query/carrier"),
         ("carrier=royal_mail", "/query/carrier"),
@@ -636,11 +579,11 @@ async fn bad_requests_name_the_field_and_keep_nothing() {
         ("carrier=fedex&currency=XXX", "/query/currency"),
         ("carrier=ups&rate_card=missing", "/query/rate_card"),
     ] {
-        let (s, p) = api.upload(query, "x\n", None).await;
+        let (s, p) = upload(&api, query, "x\n", None).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {p}");
         assert_eq!(p["errors"][0]["pointer"], pointer, "{query}: {p}");
     }
-    let (s, p) = api.upload("carrier=ups", "", None).await;
+    let (s, p) = upload(&api, "carrier=ups", "", None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     let (s, p) = api
         .put(
@@ -663,9 +606,9 @@ async fn bad_requests_name_the_field_and_keep_nothing() {
 
     // A file that is not the layout at all: the reconciliation fails (issue 14: no audit of
     // nothing), naming the rows it could not read with their lines.
-    let (s, started) = api.upload("carrier=ups", "a,b\nc,d,e\n", None).await;
+    let (s, started) = upload(&api, "carrier=ups", "a,b\nc,d,e\n", None).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{started}");
-    let rec = api.settled(started["id"].as_str().unwrap()).await;
+    let rec = settled(&api, started["id"].as_str().unwrap()).await;
     assert_eq!(rec["status"], "failed", "{rec}");
     let failure = rec["failure"].as_str().unwrap();
     assert!(
@@ -678,11 +621,7 @@ async fn bad_requests_name_the_field_and_keep_nothing() {
 async fn a_mapped_csv_is_reconciled_against_any_carriers_shipments() {
     let hub = common::start(tempfile::tempdir().unwrap());
     let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: boot["api_key"].as_str().unwrap().into(),
-    };
+    let api = Api::of(&hub);
     let mut body = shipment("PO-1");
     body["carrier_account"] = boot["carrier_account"].clone();
     body["service"] = json!("standard");
@@ -724,11 +663,9 @@ async fn a_mapped_csv_is_reconciled_against_any_carriers_shipments() {
         );
     }
     file += "UNKNOWN-1;R-1;2026-11-21;base;9.99\n";
-    let (s, started) = api
-        .upload("carrier=generic&mapping=regional", &file, None)
-        .await;
+    let (s, started) = upload(&api, "carrier=generic&mapping=regional", &file, None).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{started}");
-    let rec = api.settled(started["id"].as_str().unwrap()).await;
+    let rec = settled(&api, started["id"].as_str().unwrap()).await;
     assert_eq!(rec["status"], "completed", "{rec}");
     assert_eq!(rec["carrier"], "generic");
     let id = rec["id"].as_str().unwrap();
@@ -753,11 +690,9 @@ async fn a_mapped_csv_is_reconciled_against_any_carriers_shipments() {
         big += &format!("NOBODY-{i:06};R-2;2026-11-21;base;1.00;{note}\n");
     }
     assert!(big.len() > 1 << 20);
-    let (s, started) = api
-        .upload("carrier=generic&mapping=regional", &big, None)
-        .await;
+    let (s, started) = upload(&api, "carrier=generic&mapping=regional", &big, None).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{started}");
-    let rec = api.settled(started["id"].as_str().unwrap()).await;
+    let rec = settled(&api, started["id"].as_str().unwrap()).await;
     assert_eq!(rec["status"], "completed", "{rec}");
     assert_eq!(rec["packages"], 12_000, "{rec}");
     assert_eq!(

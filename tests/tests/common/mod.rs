@@ -3,6 +3,10 @@
 
 #![allow(dead_code)]
 
+mod api;
+
+pub use api::*;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -220,6 +224,22 @@ pub fn start_on(db_url: &str, args: &[&str]) -> Hub {
         args,
         log,
     }
+}
+
+/// `start_on` a freshly migrated database with one tenant `name` made by the CLI (a database
+/// that is not embedded bootstraps none): the hub and the tenant's API key.
+pub fn start_tenant_on(db_url: &str, name: &str, args: &[&str]) -> (Hub, String) {
+    cli(db_url, &["migrate", "--database-url", db_url]);
+    let tenant: serde_json::Value = serde_json::from_str(
+        cli(
+            db_url,
+            &["tenant", "create", name, "--database-url", db_url],
+        )
+        .trim(),
+    )
+    .unwrap();
+    let hub = start_on(db_url, args);
+    (hub, tenant["api_key"].as_str().unwrap().to_string())
 }
 
 /// The master key of hubs on PostgreSQL (an embedded database keeps its own key file).

@@ -1,0 +1,238 @@
+//! The one client the end-to-end tests speak to the hub's API with: a tenant's key on every
+//! request, answers as `(status, JSON or null)`, and the raw response where a test reads
+//! headers. Tests keep their domain steps (buy, subscribe, …) beside themselves.
+
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::Hub;
+
+/// The JSON line a freshly started hub printed on bootstrap (its API key and sandbox account).
+pub fn bootstrap(hub: &Hub) -> Value {
+    serde_json::from_str(&hub.stdout[0]).expect("bootstrap line")
+}
+
+#[derive(Clone)]
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub key: String,
+    /// The sandbox carrier account of the bootstrap (empty for a key given by the test).
+    pub account: String,
+}
+
+impl Api {
+    /// The tenant the hub bootstrapped on its fresh database: its key and sandbox account.
+    pub fn of(hub: &Hub) -> Api {
+        let boot = bootstrap(hub);
+        Api {
+            account: boot["carrier_account"].as_str().unwrap_or_default().into(),
+            ..Api::with_key(hub, boot["api_key"].as_str().unwrap())
+        }
+    }
+
+    /// Another tenant's key on the same hub.
+    pub fn with_key(hub: &Hub, key: &str) -> Api {
+        Api {
+            http: reqwest::Client::new(),
+            base: hub.base.clone(),
+            key: key.into(),
+            account: String::new(),
+        }
+    }
+
+    /// After a restart: same tenant, the new process.
+    pub fn at(&self, hub: &Hub) -> Api {
+        Api {
+            http: reqwest::Client::new(),
+            base: hub.base.clone(),
+            ..self.clone()
+        }
+    }
+
+    /// The same tenant through another client (a timeout, no pooling, …).
+    pub fn using(self, http: reqwest::Client) -> Api {
+        Api { http, ..self }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A request with the tenant's key.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(&self.key)
+    }
+
+    /// Sends `body` (when given) with an `Idempotency-Key` (when given); the transport's error
+    /// is the caller's (a test that kills the hub expects some).
+    pub async fn try_send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        idem: Option<&str>,
+    ) -> reqwest::Result<Response> {
+        let mut req = self.request(method, path);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        if let Some(k) = idem {
+            req = req.header("Idempotency-Key", k);
+        }
+        req.send().await
+    }
+
+    /// `try_send` that must reach the hub; the whole response.
+    pub async fn response(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        idem: Option<&str>,
+    ) -> Response {
+        self.try_send(method, path, body, idem).await.unwrap()
+    }
+
+    /// `try_send` that must reach the hub: the status and the JSON body (null when none).
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        idem: Option<&str>,
+    ) -> (StatusCode, Value) {
+        answer(self.response(method, path, body, idem).await).await
+    }
+
+    pub async fn post(&self, path: &str, body: impl Serialize) -> (StatusCode, Value) {
+        let body = serde_json::to_value(body).unwrap();
+        self.send(Method::POST, path, Some(&body), None).await
+    }
+
+    /// A POST with an `Idempotency-Key` when `idem` is given; the transport's error is the
+    /// caller's.
+    pub async fn try_post(
+        &self,
+        path: &str,
+        body: &Value,
+        idem: Option<&str>,
+    ) -> reqwest::Result<(StatusCode, Value)> {
+        let res = self.try_send(Method::POST, path, Some(body), idem).await?;
+        Ok(answer(res).await)
+    }
+
+    /// A POST's whole response (for its headers), with an `Idempotency-Key` when given.
+    pub async fn post_response(&self, path: &str, body: &Value, idem: Option<&str>) -> Response {
+        self.response(Method::POST, path, Some(body), idem).await
+    }
+
+    /// A POST that must succeed (2xx): its JSON.
+    pub async fn post_ok(&self, path: &str, body: impl Serialize) -> Value {
+        let res = self
+            .request(Method::POST, path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        res.json().await.unwrap()
+    }
+
+    pub async fn put(&self, path: &str, body: impl Serialize) -> (StatusCode, Value) {
+        let body = serde_json::to_value(body).unwrap();
+        self.send(Method::PUT, path, Some(&body), None).await
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Method::GET, path, None, None).await
+    }
+
+    /// Sends `req` with the tenant's key: the status, content type and JSON body.
+    pub async fn typed(&self, req: RequestBuilder) -> (StatusCode, String, Value) {
+        typed_answer(req.bearer_auth(&self.key).send().await.unwrap()).await
+    }
+
+    pub async fn post_typed(&self, path: &str, body: &Value) -> (StatusCode, String, Value) {
+        self.typed(self.http.post(self.url(path)).json(body)).await
+    }
+
+    pub async fn get_typed(&self, path: &str) -> (StatusCode, String, Value) {
+        self.typed(self.http.get(self.url(path))).await
+    }
+
+    /// A GET's whole response (for its headers).
+    pub async fn fetch(&self, path: &str) -> Response {
+        self.response(Method::GET, path, None, None).await
+    }
+
+    /// A GET whose answer must be JSON, whatever its status.
+    pub async fn json(&self, path: &str) -> Value {
+        self.fetch(path).await.json().await.unwrap()
+    }
+
+    /// A GET that must answer 200: its JSON.
+    pub async fn get_ok(&self, path: &str) -> Value {
+        let (status, v) = self.get(path).await;
+        assert_eq!(status, 200, "GET {path}: {v}");
+        v
+    }
+
+    /// A GET's status and body bytes (labels, CSV reports).
+    pub async fn bytes(&self, path: &str) -> (StatusCode, Vec<u8>) {
+        let res = self.fetch(path).await;
+        (res.status(), res.bytes().await.unwrap().to_vec())
+    }
+
+    /// A GET's body as text (`/metrics`).
+    pub async fn text(&self, path: &str) -> String {
+        self.fetch(path).await.text().await.unwrap()
+    }
+
+    /// Every item of a cursor-paged list: `path` carries its query (`?limit=100`), the
+    /// cursor is appended page by page.
+    pub async fn all(&self, path: &str) -> Vec<Value> {
+        let mut all = vec![];
+        let mut cursor = String::new();
+        loop {
+            let page = self.get_ok(&format!("{path}{cursor}")).await;
+            all.extend(page["data"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = format!("&cursor={c}"),
+                None => return all,
+            }
+        }
+    }
+}
+
+/// A response's status and JSON body (null when it has none).
+pub async fn answer(res: Response) -> (StatusCode, Value) {
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// A response's status, content type and JSON body (null when it has none).
+pub async fn typed_answer(res: Response) -> (StatusCode, String, Value) {
+    let ct = content_type(&res);
+    let (status, body) = answer(res).await;
+    (status, ct, body)
+}
+
+pub fn content_type(res: &Response) -> String {
+    res.headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+pub fn is_problem(res: &Response) -> bool {
+    content_type(res) == "application/problem+json"
+}
+
+/// The pointer of a problem's first error (empty when it has none).
+pub fn pointer(problem: &Value) -> &str {
+    problem["errors"][0]["pointer"].as_str().unwrap_or_default()
+}
