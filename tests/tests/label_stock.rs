@@ -4,113 +4,50 @@
 
 mod common;
 
+use common::{Api, pointer};
+
 use base64::Engine;
 use serde_json::{Value, json};
 
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    key: String,
-    account: String,
+async fn label(api: &Api, id: &str, query: &str) -> Vec<u8> {
+    let (status, body) = api
+        .bytes(&format!("/v1/shipments/{id}/label?{query}"))
+        .await;
+    assert_eq!(status, 200, "{query}: {}", String::from_utf8_lossy(&body));
+    body
 }
 
-impl Api {
-    fn of(hub: &common::Hub) -> Api {
-        let boot: Value = serde_json::from_str(&hub.stdout[0]).expect("bootstrap line");
-        Api {
-            http: reqwest::Client::new(),
-            base: hub.base.clone(),
-            key: boot["api_key"].as_str().unwrap().into(),
-            account: boot["carrier_account"].as_str().unwrap().into(),
-        }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let res = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        (
-            res.status().as_u16(),
-            res.json().await.unwrap_or(Value::Null),
-        )
-    }
-
-    async fn get_bytes(&self, path: &str) -> (u16, Vec<u8>) {
-        let res = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .unwrap();
-        (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
-    }
-
-    /// A sandbox shipment (hub-rendered label), printed on `station` when given.
-    async fn buy(&self, station: Option<&str>) -> Value {
-        let mut body = json!({
-            "from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US"},
-            "to":{"name":"Receiver","street":["1 Market St"],"city":"San Francisco","state":"CA","postal_code":"94105","country":"US"},
-            "parcels":[{"weight":{"value":"1.2","unit":"kg"}}],
-            "carrier_account": self.account, "service": "standard", "label_format": "pdf"
-        });
-        if let Some(s) = station {
-            body["print_station"] = json!(s);
-        }
-        let (status, s) = self.post("/v1/shipments", body).await;
-        assert_eq!(status, 201, "{s}");
-        s
-    }
-
-    async fn label(&self, id: &str, query: &str) -> Vec<u8> {
-        let (status, body) = self
-            .get_bytes(&format!("/v1/shipments/{id}/label?{query}"))
-            .await;
-        assert_eq!(status, 200, "{query}: {}", String::from_utf8_lossy(&body));
-        body
-    }
-
-    async fn refused(&self, path: &str) -> Value {
-        let (status, body) = self.get_bytes(path).await;
-        assert_eq!(status, 422, "{path}: {}", String::from_utf8_lossy(&body));
-        serde_json::from_slice(&body).unwrap()
-    }
-
-    /// Creates a station: (answer, token).
-    async fn station(&self, body: Value) -> (Value, String) {
-        let (status, s) = self.post("/v1/print-stations", body).await;
-        assert_eq!(status, 201, "{s}");
-        let token = s["token"].as_str().unwrap().to_string();
-        (s, token)
-    }
-
-    /// The station's agent polls once: its jobs.
-    async fn poll(&self, token: &str) -> Vec<Value> {
-        self.poll_reporting(token, "").await
-    }
-
-    /// A poll that reports the agent's printer (`printer_language=zpl&dpi=300`).
-    async fn poll_reporting(&self, token: &str, query: &str) -> Vec<Value> {
-        let res = self
-            .http
-            .get(format!("{}/v1/print-stations/self/jobs?{query}", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        let body: Value = res.json().await.unwrap();
-        body["jobs"].as_array().unwrap().clone()
-    }
+async fn refused(api: &Api, path: &str) -> Value {
+    let (status, body) = api.bytes(path).await;
+    assert_eq!(status, 422, "{path}: {}", String::from_utf8_lossy(&body));
+    serde_json::from_slice(&body).unwrap()
 }
 
-fn pointer(problem: &Value) -> &str {
-    problem["errors"][0]["pointer"].as_str().unwrap_or_default()
+/// Creates a station: (answer, token).
+async fn station(api: &Api, body: Value) -> (Value, String) {
+    let (status, s) = api.post("/v1/print-stations", body).await;
+    assert_eq!(status, 201, "{s}");
+    let token = s["token"].as_str().unwrap().to_string();
+    (s, token)
+}
+
+/// The station's agent polls once: its jobs.
+async fn poll(api: &Api, token: &str) -> Vec<Value> {
+    poll_reporting(api, token, "").await
+}
+
+/// A poll that reports the agent's printer (`printer_language=zpl&dpi=300`).
+async fn poll_reporting(api: &Api, token: &str, query: &str) -> Vec<Value> {
+    let res = api
+        .http
+        .get(format!("{}/v1/print-stations/self/jobs?{query}", api.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    body["jobs"].as_array().unwrap().clone()
 }
 
 /// Width and height in points of every page's MediaBox, in file order.
@@ -209,10 +146,13 @@ fn document(job: &Value) -> Vec<u8> {
 async fn a_label_comes_on_the_asked_stock_at_the_asked_resolution() {
     let hub = common::start(tempfile::tempdir().unwrap());
     let api = Api::of(&hub);
-    let id = api.buy(None).await["id"].as_str().unwrap().to_string();
+    let id = api.buy_sandbox(None).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     // PDF: the page is the stock (sheets: the office paper).
-    let pdf = |q: &'static str| api.label(&id, q);
+    let pdf = |q: &'static str| label(&api, &id, q);
     assert_page(&pdf("format=pdf").await, pt_in(4.0), pt_in(6.0), "default");
     assert_page(
         &pdf("format=pdf&stock=4x6").await,
@@ -294,7 +234,7 @@ async fn a_label_comes_on_the_asked_stock_at_the_asked_resolution() {
         ("format=zpl&stock=letter-2up", "/query/stock"),
         ("format=png&stock=a4-2up", "/query/stock"),
     ] {
-        let p = api.refused(&format!("{base}?{query}")).await;
+        let p = refused(&api, &format!("{base}?{query}")).await;
         assert_eq!(pointer(&p), at, "{query}: {p}");
     }
 }
@@ -305,9 +245,11 @@ async fn stations_and_jobs_render_in_the_printers_language_stock_and_resolution(
     let api = Api::of(&hub);
 
     // A 300 dpi Zebra loaded with 4×8 labels.
-    let (zebra, zebra_token) = api
-        .station(json!({"name": "Dock 2 Zebra", "format": "zpl", "stock": "4x8", "dpi": 300}))
-        .await;
+    let (zebra, zebra_token) = station(
+        &api,
+        json!({"name": "Dock 2 Zebra", "format": "zpl", "stock": "4x8", "dpi": 300}),
+    )
+    .await;
     assert_eq!(
         (&zebra["format"], &zebra["stock"], &zebra["dpi"]),
         (&json!("zpl"), &json!("4x8"), &json!(300))
@@ -331,7 +273,10 @@ async fn stations_and_jobs_render_in_the_printers_language_stock_and_resolution(
     }
 
     // A job takes the station's stock and resolution by default, or another stock.
-    let shipment = api.buy(None).await["id"].as_str().unwrap().to_string();
+    let shipment = api.buy_sandbox(None).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (status, job) = api
         .post(
             "/v1/print-jobs",
@@ -371,7 +316,7 @@ async fn stations_and_jobs_render_in_the_printers_language_stock_and_resolution(
     }
 
     // The agent gets each job drawn for its stock at 300 dpi, and is told the stock.
-    let jobs = api.poll(&zebra_token).await;
+    let jobs = poll(&api, &zebra_token).await;
     assert_eq!(jobs.len(), 2);
     assert_eq!(jobs[0]["format"], "zpl");
     assert_eq!(
@@ -388,9 +333,9 @@ async fn stations_and_jobs_render_in_the_printers_language_stock_and_resolution(
     assert_zpl(&document(&jobs[1]), 1240, 1748, "job's a6 at 300");
 
     // Print on purchase takes the station's stock too.
-    let bought = api.buy(Some(zebra_id)).await;
+    let bought = api.buy_sandbox(Some(zebra_id)).await;
     let job_id = bought["print_job"].as_str().unwrap();
-    let (_, j) = api.get_bytes(&format!("/v1/print-jobs/{job_id}")).await;
+    let (_, j) = api.bytes(&format!("/v1/print-jobs/{job_id}")).await;
     let j: Value = serde_json::from_slice(&j).unwrap();
     assert_eq!(
         (&j["format"], &j["stock"], &j["dpi"]),
@@ -398,9 +343,11 @@ async fn stations_and_jobs_render_in_the_printers_language_stock_and_resolution(
     );
 
     // An office printer takes sheets: two labels to an A4 page.
-    let (office, office_token) = api
-        .station(json!({"name": "Office", "format": "pdf", "stock": "a4-2up"}))
-        .await;
+    let (office, office_token) = station(
+        &api,
+        json!({"name": "Office", "format": "pdf", "stock": "a4-2up"}),
+    )
+    .await;
     let (status, job) = api
         .post(
             "/v1/print-jobs",
@@ -415,7 +362,7 @@ async fn stations_and_jobs_render_in_the_printers_language_stock_and_resolution(
         )
         .await;
     assert_eq!(status, 201, "{letter}");
-    let jobs = api.poll(&office_token).await;
+    let jobs = poll(&api, &office_token).await;
     assert_eq!(jobs.len(), 2);
     assert_eq!(jobs[0]["document"]["media_type"], "application/pdf");
     assert_page(&document(&jobs[0]), pt_mm(210.0), pt_mm(297.0), "a4 job");
@@ -423,9 +370,8 @@ async fn stations_and_jobs_render_in_the_printers_language_stock_and_resolution(
 
     // Its agent says the printer takes ZPL: an A4 sheet cannot print there, so print on
     // purchase is refused before anything is bought.
-    api.poll_reporting(&office_token, "printer_language=zpl")
-        .await;
-    let (_, before) = api.get_bytes("/v1/shipments?limit=100").await;
+    poll_reporting(&api, &office_token, "printer_language=zpl").await;
+    let (_, before) = api.bytes("/v1/shipments?limit=100").await;
     let before = serde_json::from_slice::<Value>(&before).unwrap()["data"]
         .as_array()
         .unwrap()
@@ -443,7 +389,7 @@ async fn stations_and_jobs_render_in_the_printers_language_stock_and_resolution(
         .await;
     assert_eq!(status, 422, "{p}");
     assert_eq!(pointer(&p), "/print_station", "{p}");
-    let (_, after) = api.get_bytes("/v1/shipments?limit=100").await;
+    let (_, after) = api.bytes("/v1/shipments?limit=100").await;
     let after = serde_json::from_slice::<Value>(&after).unwrap()["data"]
         .as_array()
         .unwrap()

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::Api;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -206,138 +208,81 @@ fn agent(hub: &str, token: &str, port: u16, journal: &std::path::Path) -> AgentP
 
 // --- the hub's API ----------------------------------------------------------------------------
 
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    key: String,
-    account: String,
+/// A ZPL station: (id, token).
+async fn station(api: &Api) -> (String, String) {
+    let (status, s) = api
+        .post(
+            "/v1/print-stations",
+            json!({"name": "Dock 1 Zebra", "format": "zpl"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{s}");
+    (
+        s["id"].as_str().unwrap().into(),
+        s["token"].as_str().unwrap().into(),
+    )
 }
 
-impl Api {
-    /// The tenant `start` bootstrapped on the fresh database.
-    fn of(hub: &common::Hub) -> Api {
-        let boot: Value = serde_json::from_str(&hub.stdout[0]).expect("bootstrap line");
-        Api {
-            http: reqwest::Client::new(),
-            base: hub.base.clone(),
-            key: boot["api_key"].as_str().unwrap().into(),
-            account: boot["carrier_account"].as_str().unwrap().into(),
-        }
-    }
+/// Buys a sandbox shipment (printing it on `station` when given): (shipment id,
+/// tracking number, print job id).
+async fn buy(api: &Api, station: Option<&str>) -> (String, String, Option<String>) {
+    let s = api.buy_sandbox(station).await;
+    (
+        s["id"].as_str().unwrap().into(),
+        s["tracking_number"].as_str().unwrap().into(),
+        s["print_job"].as_str().map(String::from),
+    )
+}
 
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let res = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        (
-            res.status().as_u16(),
-            res.json().await.unwrap_or(Value::Null),
+async fn job(api: &Api, shipment: &str, station: &str, copies: u32) -> String {
+    let (status, j) = api
+        .post(
+            "/v1/print-jobs",
+            json!({"shipment_id": shipment, "station_id": station, "copies": copies}),
         )
-    }
+        .await;
+    assert_eq!(status, 201, "{j}");
+    assert_eq!(j["status"], "queued");
+    assert_eq!(j["format"], "zpl", "the station's format is the default");
+    j["id"].as_str().unwrap().into()
+}
 
-    async fn get(&self, path: &str) -> Value {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+/// Buys `n` shipments and queues a job for each: (job ids, tracking numbers) in order.
+async fn queue_jobs(api: &Api, station: &str, n: usize) -> (Vec<String>, Vec<String>) {
+    let mut ids = vec![];
+    let mut numbers = vec![];
+    for _ in 0..n {
+        let (shipment, number, _) = buy(api, None).await;
+        ids.push(job(api, &shipment, station, 1).await);
+        numbers.push(number);
     }
+    (ids, numbers)
+}
 
-    /// A ZPL station: (id, token).
-    async fn station(&self) -> (String, String) {
-        let (status, s) = self
-            .post(
-                "/v1/print-stations",
-                json!({"name": "Dock 1 Zebra", "format": "zpl"}),
-            )
-            .await;
-        assert_eq!(status, 201, "{s}");
-        (
-            s["id"].as_str().unwrap().into(),
-            s["token"].as_str().unwrap().into(),
-        )
-    }
+async fn job_status(api: &Api, id: &str) -> String {
+    api.json(&format!("/v1/print-jobs/{id}")).await["status"]
+        .as_str()
+        .unwrap()
+        .into()
+}
 
-    /// Buys a sandbox shipment (printing it on `station` when given): (shipment id,
-    /// tracking number, print job id).
-    async fn buy(&self, station: Option<&str>) -> (String, String, Option<String>) {
-        let mut body = json!({
-            "from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US"},
-            "to":{"name":"Receiver","street":["1 Market St"],"city":"San Francisco","state":"CA","postal_code":"94105","country":"US"},
-            "parcels":[{"weight":{"value":"1.2","unit":"kg"}}],
-            "carrier_account": self.account, "service": "standard", "label_format": "pdf"
-        });
-        if let Some(s) = station {
-            body["print_station"] = json!(s);
+/// Every job handed to the agent (delivered, or already printed).
+async fn all_taken(api: &Api, ids: &[String]) -> bool {
+    for id in ids {
+        if job_status(api, id).await == "queued" {
+            return false;
         }
-        let (status, s) = self.post("/v1/shipments", body).await;
-        assert_eq!(status, 201, "{s}");
-        (
-            s["id"].as_str().unwrap().into(),
-            s["tracking_number"].as_str().unwrap().into(),
-            s["print_job"].as_str().map(String::from),
-        )
     }
+    true
+}
 
-    async fn job(&self, shipment: &str, station: &str, copies: u32) -> String {
-        let (status, j) = self
-            .post(
-                "/v1/print-jobs",
-                json!({"shipment_id": shipment, "station_id": station, "copies": copies}),
-            )
-            .await;
-        assert_eq!(status, 201, "{j}");
-        assert_eq!(j["status"], "queued");
-        assert_eq!(j["format"], "zpl", "the station's format is the default");
-        j["id"].as_str().unwrap().into()
-    }
-
-    /// Buys `n` shipments and queues a job for each: (job ids, tracking numbers) in order.
-    async fn jobs(&self, station: &str, n: usize) -> (Vec<String>, Vec<String>) {
-        let mut ids = vec![];
-        let mut numbers = vec![];
-        for _ in 0..n {
-            let (shipment, number, _) = self.buy(None).await;
-            ids.push(self.job(&shipment, station, 1).await);
-            numbers.push(number);
+async fn all_in(api: &Api, ids: &[String], status: &str) -> bool {
+    for id in ids {
+        if job_status(api, id).await != status {
+            return false;
         }
-        (ids, numbers)
     }
-
-    async fn job_status(&self, id: &str) -> String {
-        self.get(&format!("/v1/print-jobs/{id}")).await["status"]
-            .as_str()
-            .unwrap()
-            .into()
-    }
-
-    /// Every job handed to the agent (delivered, or already printed).
-    async fn all_taken(&self, ids: &[String]) -> bool {
-        for id in ids {
-            if self.job_status(id).await == "queued" {
-                return false;
-            }
-        }
-        true
-    }
-
-    async fn all_in(&self, ids: &[String], status: &str) -> bool {
-        for id in ids {
-            if self.job_status(id).await != status {
-                return false;
-            }
-        }
-        true
-    }
+    true
 }
 
 async fn eventually<F, Fut>(what: &str, secs: u64, mut check: F)
@@ -376,7 +321,7 @@ fn printed_numbers(prints: &[String], known: &[String]) -> Vec<String> {
 async fn jobs_created_while_the_agent_runs_print_once_each_in_order() {
     let hub = common::start(tempfile::tempdir().unwrap());
     let api = Api::of(&hub);
-    let (station, token) = api.station().await;
+    let (station, token) = station(&api).await;
     let printer = FakePrinter::new();
     let journal = tempfile::tempdir().unwrap();
     let _agent = agent(&hub.base, &token, printer.port, journal.path());
@@ -385,30 +330,30 @@ async fn jobs_created_while_the_agent_runs_print_once_each_in_order() {
     let mut expected = vec![];
     let mut jobs = vec![];
     for _ in 0..2 {
-        let (_, number, job) = api.buy(Some(&station)).await;
+        let (_, number, job) = buy(&api, Some(&station)).await;
         jobs.push(job.expect("print on purchase queues a job"));
         expected.push(number);
     }
-    let (shipment, number, _) = api.buy(None).await;
-    jobs.push(api.job(&shipment, &station, 2).await);
+    let (shipment, number, _) = buy(&api, None).await;
+    jobs.push(job(&api, &shipment, &station, 2).await);
     expected.extend([number.clone(), number]);
-    let (more, numbers) = api.jobs(&station, 1).await;
+    let (more, numbers) = queue_jobs(&api, &station, 1).await;
     jobs.extend(more);
     expected.extend(numbers);
-    let (_, number, job) = api.buy(Some(&station)).await;
+    let (_, number, job) = buy(&api, Some(&station)).await;
     jobs.push(job.unwrap());
     expected.push(number);
 
     let known: Vec<String> = expected.clone();
     eventually("every job printed at the hub", 30, || {
-        api.all_in(&jobs, "printed")
+        all_in(&api, &jobs, "printed")
     })
     .await;
     // Nothing more arrives: each job printed once (the copies job twice, as asked).
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(printed_numbers(&printer.prints(), &known), expected);
 
-    let events = api.get("/v1/events?limit=100").await;
+    let events = api.json("/v1/events?limit=100").await;
     let printed: Vec<&str> = events["data"]
         .as_array()
         .unwrap()
@@ -418,10 +363,10 @@ async fn jobs_created_while_the_agent_runs_print_once_each_in_order() {
         .collect();
     assert_eq!(printed, jobs.iter().map(String::as_str).collect::<Vec<_>>());
     let listed = api
-        .get(&format!("/v1/print-jobs?station={station}&status=printed"))
+        .json(&format!("/v1/print-jobs?station={station}&status=printed"))
         .await;
     assert_eq!(listed["data"].as_array().unwrap().len(), jobs.len());
-    let st = api.get(&format!("/v1/print-stations/{station}")).await;
+    let st = api.json(&format!("/v1/print-stations/{station}")).await;
     assert!(st["last_seen_at"].is_string(), "{st}");
     assert!(st.get("token").is_none(), "the token is never shown again");
 }
@@ -430,16 +375,16 @@ async fn jobs_created_while_the_agent_runs_print_once_each_in_order() {
 async fn jobs_held_by_the_agent_print_during_a_hub_outage_and_acks_arrive_after() {
     let mut hub = common::start(tempfile::tempdir().unwrap());
     let api = Api::of(&hub);
-    let (station, token) = api.station().await;
+    let (station, token) = station(&api).await;
     let printer = FakePrinter::new();
     // The printer holds the first job, so the agent is still holding all of them when the
     // hub goes down.
     printer.with(|s| s.hold_at = Some(1));
     let journal = tempfile::tempdir().unwrap();
     let agent = agent(&hub.base, &token, printer.port, journal.path());
-    let (jobs, numbers) = api.jobs(&station, 4).await;
+    let (jobs, numbers) = queue_jobs(&api, &station, 4).await;
     eventually("the agent took every job", 30, || {
-        api.all_in(&jobs, "delivered")
+        all_in(&api, &jobs, "delivered")
     })
     .await;
     eventually("the agent received every job", 30, || async {
@@ -467,7 +412,7 @@ async fn jobs_held_by_the_agent_print_during_a_hub_outage_and_acks_arrive_after(
 
     hub.restart();
     eventually("the acknowledgements reached the hub", 30, || {
-        api.all_in(&jobs, "printed")
+        all_in(&api, &jobs, "printed")
     })
     .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -478,13 +423,13 @@ async fn jobs_held_by_the_agent_print_during_a_hub_outage_and_acks_arrive_after(
 async fn a_killed_agent_loses_no_job_and_prints_none_twice() {
     let hub = common::start(tempfile::tempdir().unwrap());
     let api = Api::of(&hub);
-    let (station, token) = api.station().await;
+    let (station, token) = station(&api).await;
     let printer = FakePrinter::new();
     printer.with(|s| s.hold_at = Some(3));
     let journal = tempfile::tempdir().unwrap();
     let mut first = agent(&hub.base, &token, printer.port, journal.path());
-    let (jobs, numbers) = api.jobs(&station, 6).await;
-    eventually("the agent took every job", 30, || api.all_taken(&jobs)).await;
+    let (jobs, numbers) = queue_jobs(&api, &station, 6).await;
+    eventually("the agent took every job", 30, || all_taken(&api, &jobs)).await;
     eventually("the agent received every job", 30, || async {
         first.received() == 6
     })
@@ -503,7 +448,7 @@ async fn a_killed_agent_loses_no_job_and_prints_none_twice() {
     // now comes from the journal.
     let _second = agent(&hub.base, &token, printer.port, journal.path());
     eventually("every job printed at the hub", 30, || {
-        api.all_in(&jobs, "printed")
+        all_in(&api, &jobs, "printed")
     })
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -514,15 +459,15 @@ async fn a_killed_agent_loses_no_job_and_prints_none_twice() {
 async fn a_printer_that_refuses_connections_or_is_out_of_paper_holds_jobs_until_it_is_back() {
     let hub = common::start(tempfile::tempdir().unwrap());
     let api = Api::of(&hub);
-    let (station, token) = api.station().await;
+    let (station, token) = station(&api).await;
     let port = free_port();
     let journal = tempfile::tempdir().unwrap();
     let _agent = agent(&hub.base, &token, port, journal.path());
-    let (jobs, numbers) = api.jobs(&station, 3).await;
+    let (jobs, numbers) = queue_jobs(&api, &station, 3).await;
     let printer_state = |want: &'static str| {
         let api = &api;
         let station = station.clone();
-        async move { api.get(&format!("/v1/print-stations/{station}")).await["printer_state"] == want }
+        async move { api.json(&format!("/v1/print-stations/{station}")).await["printer_state"] == want }
     };
     eventually("the agent reported the printer offline", 30, || {
         printer_state("offline")
@@ -530,7 +475,7 @@ async fn a_printer_that_refuses_connections_or_is_out_of_paper_holds_jobs_until_
     .await;
     // The agent reports the printer at start-up, possibly before it has fetched the jobs.
     eventually("every job delivered to the agent", 30, || {
-        api.all_in(&jobs, "delivered")
+        all_in(&api, &jobs, "delivered")
     })
     .await;
 
@@ -546,7 +491,7 @@ async fn a_printer_that_refuses_connections_or_is_out_of_paper_holds_jobs_until_
 
     printer.with(|s| s.paper_out = false);
     eventually("every job printed at the hub", 30, || {
-        api.all_in(&jobs, "printed")
+        all_in(&api, &jobs, "printed")
     })
     .await;
     assert_eq!(printed_numbers(&printer.prints(), &numbers), numbers);
@@ -556,13 +501,16 @@ async fn a_printer_that_refuses_connections_or_is_out_of_paper_holds_jobs_until_
     .await;
     // Stop it once more mid-life: the next job waits and prints when it is back.
     let state = printer.stop();
-    let (more, more_numbers) = api.jobs(&station, 1).await;
+    let (more, more_numbers) = queue_jobs(&api, &station, 1).await;
     eventually("the agent reported the printer offline", 30, || {
         printer_state("offline")
     })
     .await;
     let printer = FakePrinter::start(port, state);
-    eventually("the late job printed", 30, || api.all_in(&more, "printed")).await;
+    eventually("the late job printed", 30, || {
+        all_in(&api, &more, "printed")
+    })
+    .await;
     let all: Vec<String> = numbers.iter().chain(&more_numbers).cloned().collect();
     assert_eq!(printed_numbers(&printer.prints(), &all), all);
 }
@@ -571,8 +519,8 @@ async fn a_printer_that_refuses_connections_or_is_out_of_paper_holds_jobs_until_
 async fn once_mode_prints_what_is_queued_and_exits() {
     let hub = common::start(tempfile::tempdir().unwrap());
     let api = Api::of(&hub);
-    let (station, token) = api.station().await;
-    let (jobs, numbers) = api.jobs(&station, 2).await;
+    let (station, token) = station(&api).await;
+    let (jobs, numbers) = queue_jobs(&api, &station, 2).await;
     let out = tempfile::tempdir().unwrap();
     let journal = tempfile::tempdir().unwrap();
     let status = agent_command(
@@ -590,7 +538,7 @@ async fn once_mode_prints_what_is_queued_and_exits() {
         let zpl = std::fs::read_to_string(out.path().join(format!("{job}.zpl"))).unwrap();
         assert!(zpl.contains(number.as_str()) && zpl.contains("^XA"));
     }
-    assert!(api.all_in(&jobs, "printed").await);
+    assert!(all_in(&api, &jobs, "printed").await);
 
     // A wrong token: nothing to print, the journal is empty, exit 0 is still honest.
     let bad = agent_command(&hub.base, "shps_nope", "dir:/nonexistent", journal.path())
@@ -608,8 +556,8 @@ async fn the_queue_expires_untaken_jobs_and_refuses_what_cannot_print() {
         &["--print-sweep-interval", "1"],
     );
     let api = Api::of(&hub);
-    let (station, token) = api.station().await;
-    let (shipment, _, _) = api.buy(None).await;
+    let (station, token) = station(&api).await;
+    let (shipment, _, _) = buy(&api, None).await;
     let (status, job) = api
         .post(
             "/v1/print-jobs",
@@ -619,10 +567,10 @@ async fn the_queue_expires_untaken_jobs_and_refuses_what_cannot_print() {
     assert_eq!(status, 201);
     let id = job["id"].as_str().unwrap().to_string();
     eventually("the untaken job expired", 15, || async {
-        api.job_status(&id).await == "expired"
+        job_status(&api, &id).await == "expired"
     })
     .await;
-    let events = api.get("/v1/events?limit=100").await;
+    let events = api.json("/v1/events?limit=100").await;
     assert!(
         events["data"]
             .as_array()
@@ -712,7 +660,7 @@ async fn the_agent_reports_its_printer_and_jobs_come_in_its_language_and_resolut
     assert_eq!(status, 201, "{s}");
     let station = s["id"].as_str().unwrap().to_string();
     let token = s["token"].as_str().unwrap().to_string();
-    let (shipment, number, _) = api.buy(None).await;
+    let (shipment, number, _) = buy(&api, None).await;
     let mut queued = vec![];
     for stock in ["4x6", "letter-2up"] {
         let (status, j) = api
@@ -745,17 +693,17 @@ async fn the_agent_reports_its_printer_and_jobs_come_in_its_language_and_resolut
     assert!(zpl.contains(number.as_str()), "{zpl}");
     assert!(zpl.contains("^PW1200") && zpl.contains("^LL1800"), "{zpl}");
     assert!(!out.path().join(format!("{}.pdf", queued[0])).exists());
-    let first = api.get(&format!("/v1/print-jobs/{}", queued[0])).await;
+    let first = api.json(&format!("/v1/print-jobs/{}", queued[0])).await;
     assert_eq!(
         (&first["status"], &first["format"], &first["dpi"]),
         (&json!("printed"), &json!("zpl"), &json!(300))
     );
     // A sheet cannot go to a Zebra: the hub failed it, saying why; nothing reached the printer.
-    let sheet = api.get(&format!("/v1/print-jobs/{}", queued[1])).await;
+    let sheet = api.json(&format!("/v1/print-jobs/{}", queued[1])).await;
     assert_eq!(sheet["status"], "failed", "{sheet}");
     assert!(sheet["detail"].as_str().unwrap().contains("ZPL"), "{sheet}");
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);
-    let events = api.get("/v1/events?limit=100").await;
+    let events = api.json("/v1/events?limit=100").await;
     assert!(
         events["data"]
             .as_array()
@@ -765,7 +713,7 @@ async fn the_agent_reports_its_printer_and_jobs_come_in_its_language_and_resolut
     );
 
     // The station now shows what the agent reported, and new jobs follow it.
-    let s = api.get(&format!("/v1/print-stations/{station}")).await;
+    let s = api.json(&format!("/v1/print-stations/{station}")).await;
     assert_eq!(
         (&s["format"], &s["dpi"], &s["printer_reported"]),
         (&json!("zpl"), &json!(300), &json!(true))

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::Api;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -13,68 +15,29 @@ use serde_json::{Value, json};
 use shiphub_e2e::sim::{self, Sim};
 use tokio::io::AsyncWriteExt;
 
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    key: String,
+/// Creates a UPS account at `base_url`.
+async fn ups_account(api: &Api, base_url: &str) -> (StatusCode, Value) {
+    api.post(
+        "/v1/carrier-accounts",
+        json!({"carrier": "ups", "name": "UPS", "base_url": base_url,
+               "credentials": {"client_id": "c", "client_secret": "s", "account_number": "A1B2C3"}}),
+    )
+    .await
 }
 
-impl Api {
-    fn new(hub: &common::Hub) -> Api {
-        let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-        Api {
-            http: reqwest::Client::new(),
-            base: hub.base.clone(),
-            key: boot["api_key"].as_str().unwrap().into(),
-        }
-    }
+/// Rates one account; returns its error entry (or panics when it quoted).
+async fn rate_error(api: &Api, account: &str) -> Value {
+    let (s, rates) = rate(api, account).await;
+    assert_eq!(s, StatusCode::OK, "{rates}");
+    let errors = rates["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{rates}");
+    errors[0].clone()
+}
 
-    /// After a restart: same key, new process.
-    fn at(&self, hub: &common::Hub) -> Api {
-        Api {
-            http: reqwest::Client::new(),
-            base: hub.base.clone(),
-            key: self.key.clone(),
-        }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let res = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Creates a UPS account at `base_url`.
-    async fn ups_account(&self, base_url: &str) -> (StatusCode, Value) {
-        self.post(
-            "/v1/carrier-accounts",
-            json!({"carrier": "ups", "name": "UPS", "base_url": base_url,
-                   "credentials": {"client_id": "c", "client_secret": "s", "account_number": "A1B2C3"}}),
-        )
-        .await
-    }
-
-    /// Rates one account; returns its error entry (or panics when it quoted).
-    async fn rate_error(&self, account: &str) -> Value {
-        let (s, rates) = self.rate(account).await;
-        assert_eq!(s, StatusCode::OK, "{rates}");
-        let errors = rates["errors"].as_array().unwrap();
-        assert_eq!(errors.len(), 1, "{rates}");
-        errors[0].clone()
-    }
-
-    async fn rate(&self, account: &str) -> (StatusCode, Value) {
-        let mut body = shipment();
-        body["carrier_accounts"] = json!([account]);
-        self.post("/v1/rates", body).await
-    }
+async fn rate(api: &Api, account: &str) -> (StatusCode, Value) {
+    let mut body = shipment();
+    body["carrier_accounts"] = json!([account]);
+    api.post("/v1/rates", body).await
 }
 
 fn shipment() -> Value {
@@ -115,7 +78,7 @@ async fn tenants_cannot_point_carrier_accounts_at_internal_hosts() {
         tempfile::tempdir().unwrap(),
         &["--carrier-allow", "localhost"],
     );
-    let api = Api::new(&hub);
+    let api = Api::of(&hub);
     let (sim_port, seen) = listener(None).await;
     for (base_url, why) in [
         (format!("http://127.0.0.1:{sim_port}"), "https"),
@@ -143,7 +106,7 @@ async fn tenants_cannot_point_carrier_accounts_at_internal_hosts() {
             "onlinetools.ups.com, wwwcie.ups.com",
         ),
     ] {
-        let (s, p) = api.ups_account(&base_url).await;
+        let (s, p) = ups_account(&api, &base_url).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{base_url}: {p}");
         assert_eq!(p["errors"][0]["pointer"], "/base_url", "{base_url}: {p}");
         let detail = p["errors"][0]["detail"].as_str().unwrap();
@@ -168,7 +131,7 @@ async fn tenants_cannot_point_carrier_accounts_at_internal_hosts() {
     );
     // The official hosts are allowed as they are.
     for official in ["https://wwwcie.ups.com", "https://onlinetools.ups.com/"] {
-        let (s, p) = api.ups_account(official).await;
+        let (s, p) = ups_account(&api, official).await;
         assert_eq!(s, StatusCode::CREATED, "{official}: {p}");
     }
     assert_eq!(
@@ -191,8 +154,8 @@ async fn a_host_the_operator_lists_is_reachable_and_an_unlisted_one_is_not() {
 
     // The dev switch admits loopback addresses, not any name that resolves there.
     let hub = common::start_with(tempfile::tempdir().unwrap(), &[]);
-    let api = Api::new(&hub);
-    let (s, p) = api.ups_account(&by_name).await;
+    let api = Api::of(&hub);
+    let (s, p) = ups_account(&api, &by_name).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert!(
         p["errors"][0]["detail"]
@@ -207,10 +170,10 @@ async fn a_host_the_operator_lists_is_reachable_and_an_unlisted_one_is_not() {
         tempfile::tempdir().unwrap(),
         &["--carrier-allow", "localhost"],
     );
-    let api = Api::new(&hub);
-    let (s, account) = api.ups_account(&by_name).await;
+    let api = Api::of(&hub);
+    let (s, account) = ups_account(&api, &by_name).await;
     assert_eq!(s, StatusCode::CREATED, "{account}");
-    let (s, rates) = api.rate(account["id"].as_str().unwrap()).await;
+    let (s, rates) = rate(&api, account["id"].as_str().unwrap()).await;
     assert_eq!(s, StatusCode::OK, "{rates}");
     assert!(rates["errors"].as_array().unwrap().is_empty(), "{rates}");
     assert!(!rates["quotes"].as_array().unwrap().is_empty(), "{rates}");
@@ -226,13 +189,13 @@ async fn a_host_allowed_at_creation_is_refused_on_connection_once_it_resolves_to
         tempfile::tempdir().unwrap(),
         &["--carrier-allow", "localhost"],
     );
-    let api = Api::new(&hub);
+    let api = Api::of(&hub);
     // Allowed at creation: a listed name resolving to loopback under the dev switch.
-    let (s, account) = api.ups_account(&format!("https://localhost:{port}")).await;
+    let (s, account) = ups_account(&api, &format!("https://localhost:{port}")).await;
     assert_eq!(s, StatusCode::CREATED, "{account}");
     let id = account["id"].as_str().unwrap().to_string();
     // The hub reaches it now (the listener is no TLS server: the call fails after connecting).
-    let before = api.rate_error(&id).await;
+    let before = rate_error(&api, &id).await;
     assert!(seen.load(Ordering::SeqCst) > 0, "{before}");
 
     // The same account, the same name, loopback no longer allowed: resolved and refused on
@@ -241,7 +204,7 @@ async fn a_host_allowed_at_creation_is_refused_on_connection_once_it_resolves_to
     hub.restart();
     let api = api.at(&hub);
     seen.store(0, Ordering::SeqCst);
-    let after = api.rate_error(&id).await;
+    let after = rate_error(&api, &id).await;
     assert_eq!(after["type"], "transient", "{after}");
     assert_eq!(
         after["detail"],
@@ -287,16 +250,16 @@ async fn answers_and_connection_errors_of_non_official_hosts_reveal_nothing() {
     let (banner_port, _) = listener(Some(b"SSH-2.0-OpenSSH_9.6 internal-secret-7f3a\r\n")).await;
 
     let hub = common::start_with(tempfile::tempdir().unwrap(), &[]);
-    let api = Api::new(&hub);
+    let api = Api::of(&hub);
     let mut details = vec![];
     for base_url in [
         format!("http://127.0.0.1:{}", closed_port()),
         format!("http://127.0.0.1:{banner_port}"),
         format!("http://127.0.0.1:{}", closed_port()),
     ] {
-        let (s, account) = api.ups_account(&base_url).await;
+        let (s, account) = ups_account(&api, &base_url).await;
         assert_eq!(s, StatusCode::CREATED, "{account}");
-        let e = api.rate_error(account["id"].as_str().unwrap()).await;
+        let e = rate_error(&api, account["id"].as_str().unwrap()).await;
         assert!(!e.to_string().contains(SECRET), "{e}");
         details.push(e["detail"].clone());
     }
@@ -307,10 +270,10 @@ async fn answers_and_connection_errors_of_non_official_hosts_reveal_nothing() {
         "{details:?}"
     );
 
-    let (s, account) = api.ups_account(&leaky).await;
+    let (s, account) = ups_account(&api, &leaky).await;
     assert_eq!(s, StatusCode::CREATED, "{account}");
     let id = account["id"].as_str().unwrap().to_string();
-    let e = api.rate_error(&id).await;
+    let e = rate_error(&api, &id).await;
     assert_eq!(e["type"], "rejected", "{e}");
     assert!(!e.to_string().contains(SECRET), "{e}");
     assert!(!e.to_string().contains("INTERNAL-42"), "{e}");
@@ -339,7 +302,7 @@ async fn answers_and_connection_errors_of_non_official_hosts_reveal_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_refuse_ipv6_transition_and_special_purpose_forms() {
     let hub = common::start_strict(tempfile::tempdir().unwrap(), &[]);
-    let api = Api::new(&hub);
+    let api = Api::of(&hub);
     for (url, why) in [
         ("https://[::127.0.0.1]/hook", "IPv4-compatible"),
         ("https://[::a9fe:a9fe]/hook", "IPv4-compatible"),
@@ -388,12 +351,10 @@ async fn carrier_redirects_are_not_followed() {
         .await
         .unwrap();
     let hub = common::start_with(tempfile::tempdir().unwrap(), &[]);
-    let api = Api::new(&hub);
-    let (s, account) = api
-        .ups_account(&format!("http://127.0.0.1:{}", addr.port()))
-        .await;
+    let api = Api::of(&hub);
+    let (s, account) = ups_account(&api, &format!("http://127.0.0.1:{}", addr.port())).await;
     assert_eq!(s, StatusCode::CREATED, "{account}");
-    let e = api.rate_error(account["id"].as_str().unwrap()).await;
+    let e = rate_error(&api, account["id"].as_str().unwrap()).await;
     assert!(!e.to_string().contains(&elsewhere.to_string()), "{e}");
     assert_eq!(
         seen.load(Ordering::SeqCst),

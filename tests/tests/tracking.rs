@@ -5,55 +5,11 @@
 
 mod common;
 
+use common::Api;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    key: String,
-}
-
-impl Api {
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let res = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        (
-            res.status().as_u16(),
-            res.json().await.unwrap_or(Value::Null),
-        )
-    }
-    async fn get(&self, path: &str) -> Value {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-    async fn events(&self) -> Vec<Value> {
-        let mut all = vec![];
-        let mut cursor = String::new();
-        loop {
-            let page = self.get(&format!("/v1/events?limit=100{cursor}")).await;
-            all.extend(page["data"].as_array().unwrap().iter().cloned());
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = format!("&cursor={c}"),
-                None => return all,
-            }
-        }
-    }
-}
 
 fn shipment(account: &str, reference: &str, ship_date: &str) -> Value {
     json!({"from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US"},
@@ -69,12 +25,7 @@ async fn every_sandbox_scenario_is_polled_to_its_event() {
         tempfile::tempdir().unwrap(),
         &["--tracking-speedup", "20000", "--tracking-tick-ms", "100"],
     );
-    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: boot["api_key"].as_str().unwrap().into(),
-    };
+    let api = Api::of(&hub);
     let (s, acc) = api
         .post(
             "/v1/carrier-accounts",
@@ -112,7 +63,7 @@ async fn every_sandbox_scenario_is_polled_to_its_event() {
     ];
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let events = api.events().await;
+        let events = api.all("/v1/events?limit=100").await;
         let found = |r: &str, kind: &str, reason: Option<&str>| {
             events.iter().any(|e| {
                 e["type"] == kind
@@ -134,7 +85,7 @@ async fn every_sandbox_scenario_is_polled_to_its_event() {
         assert!(Instant::now() < deadline, "still missing: {missing:?}");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    let events = api.events().await;
+    let events = api.all("/v1/events?limit=100").await;
     let count = |kind: &str, r: &str| {
         events
             .iter()
@@ -147,7 +98,7 @@ async fn every_sandbox_scenario_is_polled_to_its_event() {
     assert_eq!(count("shipment.delivered", "STALL"), 0);
     assert_eq!(count("shipment.late", "LATE-PLAIN"), 1);
     // The tracker shows the whole story; delivered ones are no longer polled.
-    let list = api.get("/v1/trackers?status=delivered&limit=100").await;
+    let list = api.json("/v1/trackers?status=delivered&limit=100").await;
     let delivered = list["data"].as_array().unwrap();
     assert!(delivered.iter().all(|t| t["next_check_at"].is_null()));
     let plain = delivered
@@ -155,7 +106,7 @@ async fn every_sandbox_scenario_is_polled_to_its_event() {
         .find(|t| t["shipment_id"] == id_of("PLAIN").as_str())
         .expect("the plain parcel is delivered");
     let full = api
-        .get(&format!("/v1/trackers/{}", plain["id"].as_str().unwrap()))
+        .json(&format!("/v1/trackers/{}", plain["id"].as_str().unwrap()))
         .await;
     let codes: Vec<&str> = full["events"]
         .as_array()
@@ -181,11 +132,7 @@ async fn numbers_shipped_elsewhere_are_detected_wait_for_an_account_and_start() 
         dir,
         &["--tracking-speedup", "20000", "--tracking-tick-ms", "100"],
     );
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: created["api_key"].as_str().unwrap().into(),
-    };
+    let api = Api::with_key(&hub, created["api_key"].as_str().unwrap());
     // Not a tracking number of any carrier.
     let (s, p) = api
         .post("/v1/trackers", json!({"tracking_number": "HELLO123456"}))
@@ -231,7 +178,7 @@ async fn numbers_shipped_elsewhere_are_detected_wait_for_an_account_and_start() 
     let path = format!("/v1/trackers/{}", sb["id"].as_str().unwrap());
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let t = api.get(&path).await;
+        let t = api.json(&path).await;
         if t["waiting_reason"].is_null() && t["last_checked_at"].is_string() {
             assert!(!t["events"].as_array().unwrap().is_empty(), "{t}");
             break;
@@ -244,12 +191,7 @@ async fn numbers_shipped_elsewhere_are_detected_wait_for_an_account_and_start() 
 #[tokio::test]
 async fn ups_track_alert_pushes_go_through_the_tracker_and_timeliness_reports_them() {
     let hub = common::start_with(tempfile::tempdir().unwrap(), &["--no-scheduler"]);
-    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: boot["api_key"].as_str().unwrap().into(),
-    };
+    let api = Api::of(&hub);
     let secret = "push-secret-0123456789";
     let (s, acc) = api
         .post(
@@ -326,7 +268,7 @@ async fn ups_track_alert_pushes_go_through_the_tracker_and_timeliness_reports_th
     );
     assert_eq!(push(delivered, bearer.clone()).await, 202);
     let tracker = api
-        .get(&format!("/v1/trackers/{}", t["id"].as_str().unwrap()))
+        .json(&format!("/v1/trackers/{}", t["id"].as_str().unwrap()))
         .await;
     assert_eq!(tracker["status"], "delivered", "{tracker}");
     assert_eq!(tracker["signed_by"], "John");
@@ -335,7 +277,7 @@ async fn ups_track_alert_pushes_go_through_the_tracker_and_timeliness_reports_th
         2,
         "deduplicated"
     );
-    let events = api.events().await;
+    let events = api.all("/v1/events?limit=100").await;
     let delivered_events = events
         .iter()
         .filter(|e| e["type"] == "shipment.delivered")
@@ -361,14 +303,14 @@ async fn ups_track_alert_pushes_go_through_the_tracker_and_timeliness_reports_th
     assert_eq!(s, 201);
     tokio::time::sleep(Duration::from_secs(6)).await;
     let live = api
-        .get(&format!(
+        .json(&format!(
             "/v1/shipments/{}/tracking",
             shp["id"].as_str().unwrap()
         ))
         .await;
     assert_eq!(live["tracker"]["status"], "delivered", "{live}");
     let report = api
-        .get(&format!(
+        .json(&format!(
             "/v1/analytics/timeliness?from={today}&to={today}&group_by=lane"
         ))
         .await;
@@ -430,14 +372,6 @@ fn sandbox_number(scenario: u8, shipped: i64, slot: u16) -> String {
     format!("SB{payload}{}", (10 - sum % 10) % 10)
 }
 
-fn api_of(hub: &common::Hub, key: &str) -> Api {
-    Api {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: key.into(),
-    }
-}
-
 async fn sandbox_account(api: &Api, name: &str, step_seconds: u32) -> String {
     let (s, acc) = api
         .post(
@@ -454,7 +388,7 @@ async fn a_tracker_for_a_parcel_already_moving_has_its_status_within_seconds() {
     // Real time (no speedup): the post-label delay would be 15 minutes.
     let hub = common::start(tempfile::tempdir().unwrap());
     let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-    let api = api_of(&hub, boot["api_key"].as_str().unwrap());
+    let api = Api::with_key(&hub, boot["api_key"].as_str().unwrap());
     let hourly = sandbox_account(&api, "hourly", 3600).await;
     // Shipped elsewhere 2.5 hours ago, a step an hour: labelled, picked up, arrived.
     let shipped = time::OffsetDateTime::now_utc().unix_timestamp() - 9000;
@@ -471,7 +405,7 @@ async fn a_tracker_for_a_parcel_already_moving_has_its_status_within_seconds() {
     let path = format!("/v1/trackers/{}", t["id"].as_str().unwrap());
     let deadline = created + Duration::from_secs(10);
     loop {
-        let t = api.get(&path).await;
+        let t = api.json(&path).await;
         if t["last_checked_at"].is_string() {
             assert_eq!(t["status"], "in_transit", "{t}");
             assert_eq!(t["carrier_status_code"], "AR", "{t}");
@@ -491,8 +425,8 @@ async fn trackers_take_the_named_account_or_the_one_with_most_quota_to_spare() {
     let other: Value =
         serde_json::from_str(common::cli(&db, &["tenant", "create", "other"]).trim()).unwrap();
     let hub = common::start_with(dir, &["--no-scheduler"]);
-    let api = api_of(&hub, acme["api_key"].as_str().unwrap());
-    let stranger = api_of(&hub, other["api_key"].as_str().unwrap());
+    let api = Api::with_key(&hub, acme["api_key"].as_str().unwrap());
+    let stranger = Api::with_key(&hub, other["api_key"].as_str().unwrap());
     let first = sandbox_account(&api, "first", 3600).await;
     let second = sandbox_account(&api, "second", 3600).await;
     let theirs = sandbox_account(&stranger, "theirs", 3600).await;
@@ -582,7 +516,7 @@ async fn a_purchase_of_a_reused_number_gets_its_own_tracker_and_closes_the_old_o
     .unwrap();
     let hub = common::start_with(tempfile::tempdir().unwrap(), &["--no-scheduler"]);
     let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-    let api = api_of(&hub, boot["api_key"].as_str().unwrap());
+    let api = Api::with_key(&hub, boot["api_key"].as_str().unwrap());
     let (s, fedex) = api
         .post("/v1/carrier-accounts", json!({"carrier":"fedex","name":"FedEx","base_url": format!("http://{addr}"),
             "credentials":{"api_key":"fedex-key","secret_key":"fedex-secret","account_number":"740561073"}}))
@@ -615,7 +549,7 @@ async fn a_purchase_of_a_reused_number_gets_its_own_tracker_and_closes_the_old_o
         assert_eq!(s, 201, "{bought}");
         assert_eq!(bought["tracking_number"], number);
         let shipment = bought["id"].as_str().unwrap();
-        let all = api.get("/v1/trackers?limit=100").await;
+        let all = api.json("/v1/trackers?limit=100").await;
         let all = all["data"].as_array().unwrap();
         assert_eq!(all.len(), trackers.len() + 1, "round {round}: {all:?}");
         let new = all
@@ -628,7 +562,7 @@ async fn a_purchase_of_a_reused_number_gets_its_own_tracker_and_closes_the_old_o
         // The one that followed the number before is closed, pointing at the new one, its
         // scans kept apart; never merged.
         let before = api
-            .get(&format!("/v1/trackers/{}", trackers.last().unwrap()))
+            .json(&format!("/v1/trackers/{}", trackers.last().unwrap()))
             .await;
         assert_eq!(before["superseded_by"], new_id.as_str(), "{before}");
         assert!(before["next_check_at"].is_null(), "{before}");
@@ -642,7 +576,9 @@ async fn a_purchase_of_a_reused_number_gets_its_own_tracker_and_closes_the_old_o
             .await;
         assert_eq!(s, 200, "{again}");
         assert_eq!(again["id"], new_id.as_str());
-        let live = api.get(&format!("/v1/shipments/{shipment}/tracking")).await;
+        let live = api
+            .json(&format!("/v1/shipments/{shipment}/tracking"))
+            .await;
         assert_eq!(live["tracker"]["id"], new_id.as_str(), "{live}");
         trackers.push(new_id);
     }

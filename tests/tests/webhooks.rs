@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::Api;
+
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -203,99 +205,38 @@ fn verified_by_standardwebhooks(secret: &str, msgs: &[Received]) -> usize {
 
 // --- the hub's API ----------------------------------------------------------------------------
 
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    key: String,
-    account: String,
+async fn subscribe(api: &Api, url: &str, events: &[&str]) -> (String, String) {
+    let (status, v) = api
+        .post("/v1/webhooks", &json!({"url": url, "events": events}))
+        .await;
+    assert_eq!(status, 201, "{v}");
+    (
+        v["id"].as_str().unwrap().to_string(),
+        v["secret"].as_str().unwrap().to_string(),
+    )
 }
 
-impl Api {
-    fn new(hub: &common::Hub) -> Api {
-        let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
-        Api {
-            http: reqwest::Client::new(),
-            base: hub.base.clone(),
-            key: boot["api_key"].as_str().unwrap().to_string(),
-            account: boot["carrier_account"].as_str().unwrap().to_string(),
-        }
-    }
+async fn buy(api: &Api, n: usize) -> String {
+    let body = json!({
+        "from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US","phone":"+14045550100"},
+        "to":{"name":"Receiver","street":["1 Market St"],"city":"San Francisco","state":"CA","postal_code":"94105","country":"US"},
+        "parcels":[{"weight":{"value":"1","unit":"kg"}}],
+        "carrier_account": api.account, "service": "standard", "label_format": "zpl",
+        "reference": format!("ORDER-{n}")
+    });
+    let (status, v) = api.post("/v1/shipments", &body).await;
+    assert_eq!(status, 201, "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
 
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
-        idem: Option<&str>,
-    ) -> (u16, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.key);
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        if let Some(k) = idem {
-            req = req.header("Idempotency-Key", k);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        let text = res.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        self.send(reqwest::Method::POST, path, Some(body), None)
-            .await
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let (status, v) = self.send(reqwest::Method::GET, path, None, None).await;
-        assert_eq!(status, 200, "GET {path}: {v}");
-        v
-    }
-
-    async fn subscribe(&self, url: &str, events: &[&str]) -> (String, String) {
-        let (status, v) = self
-            .post("/v1/webhooks", &json!({"url": url, "events": events}))
-            .await;
-        assert_eq!(status, 201, "{v}");
-        (
-            v["id"].as_str().unwrap().to_string(),
-            v["secret"].as_str().unwrap().to_string(),
-        )
-    }
-
-    async fn buy(&self, n: usize) -> String {
-        let body = json!({
-            "from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US","phone":"+14045550100"},
-            "to":{"name":"Receiver","street":["1 Market St"],"city":"San Francisco","state":"CA","postal_code":"94105","country":"US"},
-            "parcels":[{"weight":{"value":"1","unit":"kg"}}],
-            "carrier_account": self.account, "service": "standard", "label_format": "zpl",
-            "reference": format!("ORDER-{n}")
-        });
-        let (status, v) = self.post("/v1/shipments", &body).await;
-        assert_eq!(status, 201, "{v}");
-        v["id"].as_str().unwrap().to_string()
-    }
-
-    /// Ids of the tenant's events of `kind`.
-    async fn event_ids(&self, kind: &str) -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
-        let mut cursor = String::new();
-        loop {
-            let page = self.get(&format!("/v1/events?limit=100{cursor}")).await;
-            for e in page["data"].as_array().unwrap() {
-                if e["type"] == kind {
-                    out.insert(e["id"].as_str().unwrap().to_string());
-                }
-            }
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = format!("&cursor={c}"),
-                None => return out,
-            }
-        }
-    }
+/// Ids of the tenant's events of `kind`.
+async fn event_ids(api: &Api, kind: &str) -> BTreeSet<String> {
+    api.all("/v1/events?limit=100")
+        .await
+        .into_iter()
+        .filter(|e| e["type"] == kind)
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 const FAST_RETRIES: &[&str] = &[
@@ -320,7 +261,7 @@ async fn webhooks_are_signed_retried_until_received_and_gone_disables() {
     ])
     .await;
     let hub = common::start_with(tempfile::tempdir().unwrap(), FAST_RETRIES);
-    let api = Api::new(&hub);
+    let api = Api::of(&hub);
 
     // Refusals name the field.
     let (status, p) = api
@@ -349,7 +290,7 @@ async fn webhooks_are_signed_retried_until_received_and_gone_disables() {
         .post("/v1/webhooks", &json!({"url": rx.url("ok")}))
         .await;
     assert_eq!(
-        (status, p["errors"][0]["pointer"].as_str()),
+        (status.as_u16(), p["errors"][0]["pointer"].as_str()),
         (422, Some("/events"))
     );
 
@@ -374,14 +315,14 @@ async fn webhooks_are_signed_retried_until_received_and_gone_disables() {
             Some("wh-ok"),
         )
         .await;
-    assert_eq!((status, &replay["id"]), (201, &first["id"]));
+    assert_eq!((status.as_u16(), &replay["id"]), (201, &first["id"]));
     assert_eq!(replay["secret"], Value::Null, "never shown twice");
     let ok_id = first["id"].as_str().unwrap().to_string();
-    let (flaky_id, secret_flaky) = api.subscribe(&rx.url("flaky"), &["shipment.created"]).await;
-    let (gone_id, _) = api.subscribe(&rx.url("gone"), &["shipment.created"]).await;
-    let (slow_id, _) = api.subscribe(&rx.url("slow"), &["shipment.created"]).await;
+    let (flaky_id, secret_flaky) = subscribe(&api, &rx.url("flaky"), &["shipment.created"]).await;
+    let (gone_id, _) = subscribe(&api, &rx.url("gone"), &["shipment.created"]).await;
+    let (slow_id, _) = subscribe(&api, &rx.url("slow"), &["shipment.created"]).await;
     assert_eq!(
-        api.get("/v1/webhooks").await["data"]
+        api.get_ok("/v1/webhooks").await["data"]
             .as_array()
             .unwrap()
             .len(),
@@ -390,9 +331,9 @@ async fn webhooks_are_signed_retried_until_received_and_gone_disables() {
 
     // Act: three purchases, each an outbox event.
     for n in 0..3 {
-        api.buy(n).await;
+        buy(&api, n).await;
     }
-    let created = api.event_ids("shipment.created").await;
+    let created = event_ids(&api, "shipment.created").await;
     assert_eq!(created.len(), 3);
 
     // The healthy receiver gets them although the slow one holds its attempts for its timeout.
@@ -409,13 +350,15 @@ async fn webhooks_are_signed_retried_until_received_and_gone_disables() {
             .any(|m| m.body.contains("webhook.disabled"))
     })
     .await;
-    let gone = api.get(&format!("/v1/webhooks/{gone_id}")).await;
+    let gone = api.get_ok(&format!("/v1/webhooks/{gone_id}")).await;
     assert_eq!(gone["enabled"], false);
     assert!(gone["disabled_reason"].as_str().unwrap().contains("410"));
     // Attempts already in flight may still land; none is retried after the 410.
     let gone_requests = rx.requests("gone");
     assert!(gone_requests <= 3, "{gone_requests} requests for 3 events");
-    let gone_log = api.get(&format!("/v1/webhooks/{gone_id}/deliveries")).await;
+    let gone_log = api
+        .get_ok(&format!("/v1/webhooks/{gone_id}/deliveries"))
+        .await;
     assert!(
         gone_log["data"]
             .as_array()
@@ -448,7 +391,7 @@ async fn webhooks_are_signed_retried_until_received_and_gone_disables() {
 
     // The deliveries list and the attempt log tell the story.
     let list = api
-        .get(&format!(
+        .get_ok(&format!(
             "/v1/webhooks/{flaky_id}/deliveries?status=succeeded"
         ))
         .await;
@@ -459,7 +402,7 @@ async fn webhooks_are_signed_retried_until_received_and_gone_disables() {
         .find(|d| d["attempts"].as_u64().unwrap() > 1)
         .expect("a retried delivery");
     let one = api
-        .get(&format!(
+        .get_ok(&format!(
             "/v1/webhooks/{flaky_id}/deliveries/{}",
             retried["id"].as_str().unwrap()
         ))
@@ -471,12 +414,14 @@ async fn webhooks_are_signed_retried_until_received_and_gone_disables() {
     assert!(log.iter().all(|a| a["latency_ms"].is_u64()));
 
     // The slow receiver's attempts time out and are rescheduled; they never blocked the rest.
-    let slow = api.get(&format!("/v1/webhooks/{slow_id}/deliveries")).await;
+    let slow = api
+        .get_ok(&format!("/v1/webhooks/{slow_id}/deliveries"))
+        .await;
     let first_slow = slow["data"][0]["id"].as_str().unwrap().to_string();
     let mut log = Value::Null;
     for _ in 0..100 {
         log = api
-            .get(&format!("/v1/webhooks/{slow_id}/deliveries/{first_slow}"))
+            .get_ok(&format!("/v1/webhooks/{slow_id}/deliveries/{first_slow}"))
             .await;
         if !log["attempt_log"].as_array().unwrap().is_empty() {
             break;
@@ -531,7 +476,9 @@ async fn webhooks_are_signed_retried_until_received_and_gone_disables() {
     );
 
     // Resend: the same event (same webhook-id) once more.
-    let delivered = api.get(&format!("/v1/webhooks/{ok_id}/deliveries")).await;
+    let delivered = api
+        .get_ok(&format!("/v1/webhooks/{ok_id}/deliveries"))
+        .await;
     let d = &delivered["data"][0];
     let count = |id: &str| rx.received("ok").iter().filter(|m| m.id == id).count();
     let event = d["event_id"].as_str().unwrap().to_string();
@@ -563,7 +510,7 @@ async fn webhooks_are_signed_retried_until_received_and_gone_disables() {
         )
         .await;
     assert_eq!(status, 200);
-    let missed = api.buy(99).await;
+    let missed = buy(&api, 99).await;
     // Fan-out is one transaction per batch: once `ok` has the event, `flaky` was passed by.
     rx.wait_for("the event at ok", |r| {
         r.received("ok").iter().any(|m| m.body.contains(&missed))
@@ -589,7 +536,7 @@ async fn webhooks_are_signed_retried_until_received_and_gone_disables() {
             None,
         )
         .await;
-    assert_eq!((status, &v["enabled"]), (200, &json!(true)));
+    assert_eq!((status.as_u16(), &v["enabled"]), (200, &json!(true)));
     assert!(
         !rx.received("flaky")
             .iter()
@@ -602,7 +549,7 @@ async fn webhooks_are_signed_retried_until_received_and_gone_disables() {
             &json!({}),
         )
         .await;
-    assert_eq!((status, &v["queued"]), (202, &json!(1)), "{v}");
+    assert_eq!((status.as_u16(), &v["queued"]), (202, &json!(1)), "{v}");
     rx.wait_for("the recovered event", |r| {
         r.received("flaky").iter().any(|m| m.body.contains(&missed))
     })
@@ -611,7 +558,7 @@ async fn webhooks_are_signed_retried_until_received_and_gone_disables() {
         .post(&format!("/v1/webhooks/{flaky_id}/recover"), &json!({}))
         .await;
     assert_eq!(
-        (status, p["errors"][0]["pointer"].as_str()),
+        (status.as_u16(), p["errors"][0]["pointer"].as_str()),
         (422, Some("/query/since"))
     );
 
@@ -626,7 +573,7 @@ async fn webhooks_are_signed_retried_until_received_and_gone_disables() {
         .await;
     assert_eq!(status, 204);
     assert_eq!(
-        api.get("/v1/webhooks").await["data"]
+        api.get_ok("/v1/webhooks").await["data"]
             .as_array()
             .unwrap()
             .len(),
@@ -641,12 +588,12 @@ async fn every_event_arrives_after_a_sigkill_with_deliveries_in_flight() {
     let mut args = FAST_RETRIES.to_vec();
     args.extend(["--webhook-concurrency", "2"]);
     let mut hub = common::start_with(tempfile::tempdir().unwrap(), &args);
-    let api = Api::new(&hub);
-    let (_, secret) = api.subscribe(&rx.url("in"), &["shipment.created"]).await;
+    let api = Api::of(&hub);
+    let (_, secret) = subscribe(&api, &rx.url("in"), &["shipment.created"]).await;
     for n in 0..60 {
-        api.buy(n).await;
+        buy(&api, n).await;
     }
-    let created = api.event_ids("shipment.created").await;
+    let created = event_ids(&api, "shipment.created").await;
     assert_eq!(created.len(), 60);
     rx.wait_for("some deliveries", |r| !r.ids("in").is_empty())
         .await;
@@ -681,21 +628,14 @@ async fn two_hubs_on_postgres_deliver_each_event_once_and_survive_a_sigkill() {
         return;
     };
     let url = schema.url();
-    common::cli(&url, &["migrate", "--database-url", &url]);
-    let tenant: Value = serde_json::from_str(
-        common::cli(&url, &["tenant", "create", "pg", "--database-url", &url]).trim(),
-    )
-    .unwrap();
     // Two slots each (lease 3 s), so both instances claim a share of every burst.
     let mut args = FAST_RETRIES.to_vec();
     args.extend(["--webhook-concurrency", "2"]);
-    let mut a = serve_pg(&url, &args);
+    let (mut a, key) = common::start_tenant_on(&url, "pg", &args);
     let b = serve_pg(&url, &args);
     let api = |hub: &common::Hub, account: &str| Api {
-        http: reqwest::Client::new(),
-        base: hub.base.clone(),
-        key: tenant["api_key"].as_str().unwrap().to_string(),
         account: account.to_string(),
+        ..Api::with_key(hub, &key)
     };
     let (status, account) = api(&a, "")
         .post(
@@ -713,17 +653,15 @@ async fn two_hubs_on_postgres_deliver_each_event_once_and_survive_a_sigkill() {
     .await;
 
     // Without failures: every event once.
-    let (once, secret) = api_a
-        .subscribe(&rx.url("once"), &["shipment.created"])
-        .await;
+    let (once, secret) = subscribe(&api_a, &rx.url("once"), &["shipment.created"]).await;
     for n in 0..80 {
         if n % 2 == 0 {
-            api_a.buy(n).await
+            buy(&api_a, n).await
         } else {
-            api_b.buy(n).await
+            buy(&api_b, n).await
         };
     }
-    let created = api_b.event_ids("shipment.created").await;
+    let created = event_ids(&api_b, "shipment.created").await;
     assert_eq!(created.len(), 80);
     rx.wait_for("every event at `once`", |r| r.ids("once") == created)
         .await;
@@ -742,13 +680,11 @@ async fn two_hubs_on_postgres_deliver_each_event_once_and_survive_a_sigkill() {
         )
         .await;
     assert_eq!(status, 200);
-    let _ = api_b
-        .subscribe(&rx.url("killed"), &["shipment.created"])
-        .await;
+    let _ = subscribe(&api_b, &rx.url("killed"), &["shipment.created"]).await;
     for n in 100..140 {
-        api_b.buy(n).await;
+        buy(&api_b, n).await;
     }
-    let all = api_b.event_ids("shipment.created").await;
+    let all = event_ids(&api_b, "shipment.created").await;
     let later: BTreeSet<String> = all.difference(&created).cloned().collect();
     assert_eq!(later.len(), 40);
     rx.wait_for("the first slow deliveries", |r| r.ids("killed").len() >= 4)
@@ -777,8 +713,8 @@ async fn bench_webhook_deliveries() {
         .unwrap_or(5000);
     let rx = Receiver::start(&[("bulk", Behaviour::Ok), ("live", Behaviour::Ok)]).await;
     let hub = common::start_with(tempfile::tempdir().unwrap(), &["--webhook-dev-loopback"]);
-    let api = Api::new(&hub);
-    let (bulk, _) = api.subscribe(&rx.url("bulk"), &["shipment.created"]).await;
+    let api = Api::of(&hub);
+    let (bulk, _) = subscribe(&api, &rx.url("bulk"), &["shipment.created"]).await;
     let path = format!("/v1/webhooks/{bulk}");
     let (status, _) = api
         .send(
@@ -797,7 +733,7 @@ async fn bench_webhook_deliveries() {
         let api = api.clone();
         tasks.push(tokio::spawn(async move {
             for i in (w..n).step_by(8) {
-                api.buy(i).await;
+                buy(&api, i).await;
             }
         }));
     }
@@ -840,14 +776,14 @@ async fn bench_webhook_deliveries() {
     );
 
     // Latency at a steady 200 purchases/s for 5 s.
-    let _ = api.subscribe(&rx.url("live"), &["shipment.created"]).await;
+    let _ = subscribe(&api, &rx.url("live"), &["shipment.created"]).await;
     let pace = tokio::time::interval(Duration::from_millis(5));
     tokio::pin!(pace);
     let mut tasks = vec![];
     for i in 0..1000 {
         pace.as_mut().tick().await;
         let api = api.clone();
-        tasks.push(tokio::spawn(async move { api.buy(100_000 + i).await }));
+        tasks.push(tokio::spawn(async move { buy(&api, 100_000 + i).await }));
     }
     for t in tasks {
         t.await.unwrap();
@@ -882,7 +818,7 @@ async fn bench_webhook_deliveries() {
 async fn private_targets_need_the_operators_allowlist() {
     // Without an allowlist an internal address is refused by the real binary…
     let hub = common::start(tempfile::tempdir().unwrap());
-    let api = Api::new(&hub);
+    let api = Api::of(&hub);
     let (status, p) = api
         .post(
             "/v1/webhooks",
@@ -896,7 +832,7 @@ async fn private_targets_need_the_operators_allowlist() {
         tempfile::tempdir().unwrap(),
         &["--webhook-allow", "10.20.0.0/16,fd00::/8"],
     );
-    let api = Api::new(&hub);
+    let api = Api::of(&hub);
     let (status, v) = api
         .post(
             "/v1/webhooks",
@@ -922,13 +858,13 @@ async fn events_committed_here_are_delivered_without_waiting_for_the_poll() {
         tempfile::tempdir().unwrap(),
         &["--webhook-dev-loopback", "--webhook-poll", "60"],
     );
-    let api = Api::new(&hub);
-    api.subscribe(&rx.url("ok"), &["shipment.created"]).await;
+    let api = Api::of(&hub);
+    subscribe(&api, &rx.url("ok"), &["shipment.created"]).await;
     // Past the wake-up the subscription rang, the dispatcher sleeps on its 60 s poll.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let started = std::time::Instant::now();
     for n in 0..5 {
-        api.buy(n).await;
+        buy(&api, n).await;
     }
     // `wait_for` gives up after 30 s, half the poll.
     rx.wait_for("five deliveries", |r| r.count("ok") == 5).await;

@@ -4,7 +4,7 @@
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::Hub;
 
@@ -192,6 +192,14 @@ impl Api {
         self.fetch(path).await.text().await.unwrap()
     }
 
+    /// Buys a sandbox label (`sandbox_pdf_purchase` on the bootstrap account): the shipment.
+    pub async fn buy_sandbox(&self, station: Option<&str>) -> Value {
+        let body = sandbox_pdf_purchase(&self.account, station);
+        let (status, s) = self.post("/v1/shipments", body).await;
+        assert_eq!(status, 201, "{s}");
+        s
+    }
+
     /// Every item of a cursor-paged list: `path` carries its query (`?limit=100`), the
     /// cursor is appended page by page.
     pub async fn all(&self, path: &str) -> Vec<Value> {
@@ -206,6 +214,21 @@ impl Api {
             }
         }
     }
+}
+
+/// A sandbox purchase of one 1.2 kg parcel with a hub-rendered PDF label, printed on
+/// `station` when given.
+pub fn sandbox_pdf_purchase(account: &str, station: Option<&str>) -> Value {
+    let mut body = json!({
+        "from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US"},
+        "to":{"name":"Receiver","street":["1 Market St"],"city":"San Francisco","state":"CA","postal_code":"94105","country":"US"},
+        "parcels":[{"weight":{"value":"1.2","unit":"kg"}}],
+        "carrier_account": account, "service": "standard", "label_format": "pdf"
+    });
+    if let Some(s) = station {
+        body["print_station"] = json!(s);
+    }
+    body
 }
 
 /// A response's status and JSON body (null when it has none).
