@@ -8,7 +8,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use common::{AgentProc, Api, eventually, free_port};
+
+use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -55,14 +57,6 @@ fn cups_present() -> bool {
 }
 
 const CUPS_PDF_PPD: &str = "/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 struct Cups {
     dir: tempfile::TempDir,
@@ -207,6 +201,15 @@ impl Cups {
     }
 }
 
+impl Cups {
+    /// A raw queue `Dock` to a fresh printer: the printer.
+    fn dock(&self) -> Listener {
+        let printer = Listener::start_on(0);
+        self.raw_queue("Dock", printer.port);
+        printer
+    }
+}
+
 impl Drop for Cups {
     fn drop(&mut self) {
         self.stop();
@@ -247,46 +250,52 @@ impl Listener {
 
 // --- the hub and the agent --------------------------------------------------------------------
 
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    key: String,
-    account: String,
+/// What every test here starts from: a hub with its bootstrap tenant, and a journal for the
+/// agent (one per test, kept across the agent's runs).
+struct Rig {
+    hub: common::Hub,
+    api: Api,
+    journal: tempfile::TempDir,
 }
 
-impl Api {
-    fn of(hub: &common::Hub) -> Api {
-        let boot: Value = serde_json::from_str(&hub.stdout[0]).expect("bootstrap line");
-        Api {
-            http: reqwest::Client::new(),
-            base: hub.base.clone(),
-            key: boot["api_key"].as_str().unwrap().into(),
-            account: boot["carrier_account"].as_str().unwrap().into(),
+impl Rig {
+    fn new() -> Rig {
+        let hub = common::start(tempfile::tempdir().unwrap());
+        let api = Api::of(&hub);
+        Rig {
+            hub,
+            api,
+            journal: tempfile::tempdir().unwrap(),
         }
     }
 
-    async fn post(&self, path: &str, body: Value) -> Value {
-        let res = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(res.status().is_success(), "{path}: {}", res.status());
-        res.json().await.unwrap()
+    /// The agent for `cups:QUEUE` on the scheduler at `server`; the token comes from the
+    /// environment, as the README documents.
+    fn agent_command(&self, token: &str, server: &str, queue: &str) -> Command {
+        let mut cmd = common::agent_command(
+            &self.hub.base,
+            &format!("cups:{queue}"),
+            self.journal.path(),
+        );
+        cmd.args(["--wait", "2", "--max-backoff", "1"])
+            .env("SHIPHUB_STATION_TOKEN", token)
+            .env("CUPS_SERVER", server);
+        cmd
     }
 
-    async fn get(&self, path: &str) -> Value {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .send()
-            .await
+    /// The agent running in the background.
+    fn agent(&self, token: &str, server: &str, queue: &str) -> AgentProc {
+        AgentProc::spawn(self.agent_command(token, server, queue))
+    }
+
+    /// The agent's `--once` run; its exit code.
+    fn once(&self, token: &str, server: &str, queue: &str) -> i32 {
+        self.agent_command(token, server, queue)
+            .arg("--once")
+            .stderr(Stdio::inherit())
+            .status()
             .unwrap()
-            .json()
-            .await
+            .code()
             .unwrap()
     }
 
@@ -297,21 +306,18 @@ impl Api {
         format: &str,
         reference: &str,
     ) -> (String, String, String, String) {
-        let s = self
-            .post(
+        let api = &self.api;
+        let s = api
+            .post_ok(
                 "/v1/print-stations",
                 json!({"name": "Dock CUPS", "format": format}),
             )
             .await;
-        let shipment = self.post("/v1/shipments", json!({
-            "from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US"},
-            "to":{"name":"Receiver","street":["1 Market St"],"city":"San Francisco","state":"CA","postal_code":"94105","country":"US"},
-            "parcels":[{"weight":{"value":"1.2","unit":"kg"}}],
-            "carrier_account": self.account, "service": "standard", "label_format": "pdf",
-            "reference": reference
-        })).await;
-        let job = self
-            .post(
+        let mut purchase = common::sandbox_pdf_purchase(&api.account, None);
+        purchase["reference"] = json!(reference);
+        let shipment = api.post_ok("/v1/shipments", purchase).await;
+        let job = api
+            .post_ok(
                 "/v1/print-jobs",
                 json!({"shipment_id": shipment["id"], "station_id": s["id"]}),
             )
@@ -325,81 +331,11 @@ impl Api {
     }
 
     async fn job(&self, id: &str) -> Value {
-        self.get(&format!("/v1/print-jobs/{id}")).await
+        self.api.json(&format!("/v1/print-jobs/{id}")).await
     }
 
     async fn station(&self, id: &str) -> Value {
-        self.get(&format!("/v1/print-stations/{id}")).await
-    }
-}
-
-struct Agent(Child, Arc<Mutex<Vec<String>>>);
-
-impl Agent {
-    fn logged(&self, what: &str) -> bool {
-        self.1.lock().unwrap().iter().any(|l| l.contains(what))
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The agent for `cups:QUEUE` on the scheduler at `server`; the token comes from the
-/// environment, as the README documents.
-fn agent_command(hub: &str, token: &str, server: &str, queue: &str, journal: &Path) -> Command {
-    let mut cmd = Command::new(common::workspace_binary(
-        "shiphub-print-agent",
-        "shiphub-print-agent",
-    ));
-    cmd.args(["--hub", hub, "--printer", &format!("cups:{queue}")])
-        .arg("--journal")
-        .arg(journal)
-        .args(["--wait", "2", "--max-backoff", "1"])
-        .env("SHIPHUB_STATION_TOKEN", token)
-        .env("CUPS_SERVER", server)
-        .env("SHIPHUB_AGENT_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    cmd
-}
-
-fn spawn(mut cmd: Command) -> Agent {
-    let mut child = cmd.spawn().expect("spawn shiphub-print-agent");
-    let stderr = child.stderr.take().unwrap();
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let kept = lines.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            eprintln!("[agent] {line}");
-            kept.lock().unwrap().push(line);
-        }
-    });
-    Agent(child, lines)
-}
-
-/// Runs `--once`; its exit code.
-fn once(cmd: &mut Command) -> i32 {
-    cmd.arg("--once")
-        .stderr(Stdio::inherit())
-        .status()
-        .unwrap()
-        .code()
-        .unwrap()
-}
-
-async fn eventually<F, Fut>(what: &str, secs: u64, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        self.api.json(&format!("/v1/print-stations/{id}")).await
     }
 }
 
@@ -410,22 +346,13 @@ async fn a_job_is_printed_once_cups_completed_it_and_is_titled_with_the_parcel()
     if !cups_present() {
         return;
     }
-    let hub = common::start(tempfile::tempdir().unwrap());
-    let api = Api::of(&hub);
+    let rig = Rig::new();
     let cups = Cups::start();
-    let printer = Listener::start_on(0);
-    cups.raw_queue("Dock", printer.port);
-    let (station, token, job, number) = api.station_with_job("zpl", "ORDER-CUPS-1").await;
-    let journal = tempfile::tempdir().unwrap();
-    let _agent = spawn(agent_command(
-        &hub.base,
-        &token,
-        &cups.server(),
-        "Dock",
-        journal.path(),
-    ));
+    let printer = cups.dock();
+    let (station, token, job, number) = rig.station_with_job("zpl", "ORDER-CUPS-1").await;
+    let _agent = rig.agent(&token, &cups.server(), "Dock");
     eventually("the job is printed", 60, || async {
-        api.job(&job).await["status"] == "printed"
+        rig.job(&job).await["status"] == "printed"
     })
     .await;
     // The printer had every byte by then: CUPS completes a socket job once the device took it.
@@ -439,7 +366,7 @@ async fn a_job_is_printed_once_cups_completed_it_and_is_titled_with_the_parcel()
         )),
         "{attrs}"
     );
-    assert_eq!(api.station(&station).await["printer_state"], "ready");
+    assert_eq!(rig.station(&station).await["printer_state"], "ready");
 }
 
 #[tokio::test]
@@ -447,30 +374,21 @@ async fn a_disabled_queue_holds_the_job_and_the_station_says_so() {
     if !cups_present() {
         return;
     }
-    let hub = common::start(tempfile::tempdir().unwrap());
-    let api = Api::of(&hub);
+    let rig = Rig::new();
     let cups = Cups::start();
-    let printer = Listener::start_on(0);
-    cups.raw_queue("Dock", printer.port);
+    let printer = cups.dock();
     cups.ok("cupsdisable", &["Dock"]);
-    let (station, token, job, number) = api.station_with_job("zpl", "ORDER-CUPS-2").await;
-    let journal = tempfile::tempdir().unwrap();
-    let agent = spawn(agent_command(
-        &hub.base,
-        &token,
-        &cups.server(),
-        "Dock",
-        journal.path(),
-    ));
+    let (station, token, job, number) = rig.station_with_job("zpl", "ORDER-CUPS-2").await;
+    let agent = rig.agent(&token, &cups.server(), "Dock");
     eventually("the station shows the queue stopped", 30, || async {
-        api.station(&station).await["printer_state"] == "paused"
+        rig.station(&station).await["printer_state"] == "paused"
     })
     .await;
     eventually("the agent has tried the job", 30, || async {
         agent.logged("printer not ready; job held")
     })
     .await;
-    let s = api.station(&station).await;
+    let s = rig.station(&station).await;
     assert!(
         s["printer_detail"]
             .as_str()
@@ -478,17 +396,17 @@ async fn a_disabled_queue_holds_the_job_and_the_station_says_so() {
             .contains("CUPS queue `Dock` is stopped"),
         "{s}"
     );
-    assert_ne!(api.job(&job).await["status"], "printed");
+    assert_ne!(rig.job(&job).await["status"], "printed");
     assert!(printer.text().is_empty());
 
     cups.ok("cupsenable", &["Dock"]);
     eventually("the job prints once the queue is enabled", 60, || async {
-        api.job(&job).await["status"] == "printed"
+        rig.job(&job).await["status"] == "printed"
     })
     .await;
     assert!(printer.text().contains(&number));
     eventually("the station is ready again", 10, || async {
-        api.station(&station).await["printer_state"] == "ready"
+        rig.station(&station).await["printer_state"] == "ready"
     })
     .await;
 }
@@ -498,26 +416,18 @@ async fn an_unreachable_device_keeps_the_job_unprinted_until_it_answers() {
     if !cups_present() {
         return;
     }
-    let hub = common::start(tempfile::tempdir().unwrap());
-    let api = Api::of(&hub);
+    let rig = Rig::new();
     let cups = Cups::start();
     // Nothing listens on the queue's device yet: CUPS's socket backend keeps retrying.
     let port = free_port();
     cups.raw_queue("Dock", port);
-    let (station, token, job, number) = api.station_with_job("zpl", "ORDER-CUPS-3").await;
-    let journal = tempfile::tempdir().unwrap();
-    let _agent = spawn(agent_command(
-        &hub.base,
-        &token,
-        &cups.server(),
-        "Dock",
-        journal.path(),
-    ));
+    let (station, token, job, number) = rig.station_with_job("zpl", "ORDER-CUPS-3").await;
+    let _agent = rig.agent(&token, &cups.server(), "Dock");
     eventually("the station shows the device offline", 60, || async {
-        api.station(&station).await["printer_state"] == "offline"
+        rig.station(&station).await["printer_state"] == "offline"
     })
     .await;
-    let s = api.station(&station).await;
+    let s = rig.station(&station).await;
     assert!(
         s["printer_detail"]
             .as_str()
@@ -525,11 +435,11 @@ async fn an_unreachable_device_keeps_the_job_unprinted_until_it_answers() {
             .contains("CUPS job Dock-1"),
         "{s}"
     );
-    assert_eq!(api.job(&job).await["status"], "delivered");
+    assert_eq!(rig.job(&job).await["status"], "delivered");
 
     let printer = Listener::start_on(port);
     eventually("the job prints once the device answers", 90, || async {
-        api.job(&job).await["status"] == "printed"
+        rig.job(&job).await["status"] == "printed"
     })
     .await;
     assert!(printer.text().contains(&number));
@@ -540,29 +450,21 @@ async fn a_job_cancelled_in_cups_is_reported_cancelled() {
     if !cups_present() {
         return;
     }
-    let hub = common::start(tempfile::tempdir().unwrap());
-    let api = Api::of(&hub);
+    let rig = Rig::new();
     let cups = Cups::start();
     cups.raw_queue("Dock", free_port());
-    let (_station, token, job, _) = api.station_with_job("zpl", "ORDER-CUPS-4").await;
-    let journal = tempfile::tempdir().unwrap();
-    let agent = spawn(agent_command(
-        &hub.base,
-        &token,
-        &cups.server(),
-        "Dock",
-        journal.path(),
-    ));
+    let (_station, token, job, _) = rig.station_with_job("zpl", "ORDER-CUPS-4").await;
+    let agent = rig.agent(&token, &cups.server(), "Dock");
     eventually("CUPS holds the job", 30, || async {
         agent.logged("CUPS took the job")
     })
     .await;
     cups.ok("cancel", &["Dock-1"]);
     eventually("the cancellation reaches the hub", 30, || async {
-        api.job(&job).await["status"] == "failed"
+        rig.job(&job).await["status"] == "failed"
     })
     .await;
-    let j = api.job(&job).await;
+    let j = rig.job(&job).await;
     assert!(
         j["detail"]
             .as_str()
@@ -577,23 +479,15 @@ async fn scheduler_down_and_a_mistyped_queue_are_told_apart_and_a_failed_lp_leav
     if !cups_present() {
         return;
     }
-    let hub = common::start(tempfile::tempdir().unwrap());
-    let api = Api::of(&hub);
-    let (station, token, job, number) = api.station_with_job("zpl", "ORDER-CUPS-5").await;
-    let journal = tempfile::tempdir().unwrap();
+    let rig = Rig::new();
+    let (station, token, job, number) = rig.station_with_job("zpl", "ORDER-CUPS-5").await;
     let port = free_port();
     let server = format!("127.0.0.1:{port}");
 
     // No scheduler: the job stays in the journal, the station says why.
-    let code = once(&mut agent_command(
-        &hub.base,
-        &token,
-        &server,
-        "Dock",
-        journal.path(),
-    ));
+    let code = rig.once(&token, &server, "Dock");
     assert_eq!(code, 1, "jobs left to print");
-    let s = api.station(&station).await;
+    let s = rig.station(&station).await;
     assert_eq!(s["printer_state"], "offline", "{s}");
     assert!(
         s["printer_detail"]
@@ -605,17 +499,10 @@ async fn scheduler_down_and_a_mistyped_queue_are_told_apart_and_a_failed_lp_leav
 
     // The scheduler is up, but the agent names a queue it does not have.
     let cups = Cups::start_on(port);
-    let printer = Listener::start_on(0);
-    cups.raw_queue("Dock", printer.port);
-    let code = once(&mut agent_command(
-        &hub.base,
-        &token,
-        &server,
-        "Dokc",
-        journal.path(),
-    ));
+    let printer = cups.dock();
+    let code = rig.once(&token, &server, "Dokc");
     assert_eq!(code, 1);
-    let s = api.station(&station).await;
+    let s = rig.station(&station).await;
     assert_eq!(s["printer_state"], "error", "{s}");
     assert!(
         s["printer_detail"]
@@ -626,19 +513,13 @@ async fn scheduler_down_and_a_mistyped_queue_are_told_apart_and_a_failed_lp_leav
     );
 
     // Restarted on the right queue: printed once, and not as a possible second copy.
-    let code = once(&mut agent_command(
-        &hub.base,
-        &token,
-        &server,
-        "Dock",
-        journal.path(),
-    ));
+    let code = rig.once(&token, &server, "Dock");
     assert_eq!(code, 0);
-    let j = api.job(&job).await;
+    let j = rig.job(&job).await;
     assert_eq!(j["status"], "printed", "{j}");
     assert_eq!(j["detail"], Value::Null, "{j}");
     assert_eq!(printer.text().matches(&number as &str).count(), 1);
-    assert_eq!(api.station(&station).await["printer_state"], "ready");
+    assert_eq!(rig.station(&station).await["printer_state"], "ready");
 }
 
 #[tokio::test]
@@ -646,8 +527,7 @@ async fn a_pdf_label_goes_to_cups_at_its_own_size_unscaled() {
     if !cups_present() || !common::tools_present(&["pdfinfo"]) {
         return;
     }
-    let hub = common::start(tempfile::tempdir().unwrap());
-    let api = Api::of(&hub);
+    let rig = Rig::new();
     let cups = Cups::start();
     cups.pdf_queue("Pdf");
     // cups-pdf's PPD defaults to a full sheet: without the job's media the label comes out
@@ -658,17 +538,10 @@ async fn a_pdf_label_goes_to_cups_at_its_own_size_unscaled() {
         "{ppd}"
     );
     let reference = format!("CUPSPDF-{}", std::process::id());
-    let (_station, token, job, number) = api.station_with_job("pdf", &reference).await;
-    let journal = tempfile::tempdir().unwrap();
-    let code = once(&mut agent_command(
-        &hub.base,
-        &token,
-        &cups.server(),
-        "Pdf",
-        journal.path(),
-    ));
+    let (_station, token, job, number) = rig.station_with_job("pdf", &reference).await;
+    let code = rig.once(&token, &cups.server(), "Pdf");
     assert_eq!(code, 0);
-    assert_eq!(api.job(&job).await["status"], "printed");
+    assert_eq!(rig.job(&job).await["status"], "printed");
 
     let attrs = cups.job_attributes(1);
     for want in [

@@ -5,11 +5,11 @@
 
 mod common;
 
-use common::Api;
+use common::{AgentProc, Api, eventually, free_port};
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -144,66 +144,21 @@ fn serve(mut sock: TcpStream, state: &Arc<(Mutex<PrinterState>, Condvar)>) {
     }
 }
 
-/// A port nothing listens on (yet).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 // --- the agent process ----------------------------------------------------------------------
 
-/// A running agent and the lines it logged.
-struct AgentProc(Child, Arc<Mutex<Vec<String>>>);
-
-impl AgentProc {
-    /// Jobs the agent itself has received (journaled). The hub marks a job delivered when it
-    /// answers the long poll, before the agent has the answer: a kill in between leaves the job
-    /// to the hub's redelivery a minute later, so tests that kill wait for the agent's side.
-    fn received(&self) -> usize {
-        let lines = self.1.lock().unwrap();
-        lines.iter().filter(|l| l.contains("job received")).count()
-    }
-}
-
-impl Drop for AgentProc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn agent_command(hub: &str, token: &str, printer: &str, journal: &std::path::Path) -> Command {
-    let mut cmd = Command::new(common::workspace_binary(
-        "shiphub-print-agent",
-        "shiphub-print-agent",
-    ));
-    cmd.args(["--hub", hub, "--token", token, "--printer", printer])
-        .arg("--journal")
-        .arg(journal)
-        .args(["--wait", "5", "--max-backoff", "1"])
-        .env("SHIPHUB_AGENT_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    let mut cmd = common::agent_command(hub, printer, journal);
+    cmd.args(["--token", token, "--wait", "5", "--max-backoff", "1"]);
     cmd
 }
 
 fn agent(hub: &str, token: &str, port: u16, journal: &std::path::Path) -> AgentProc {
-    let mut child = agent_command(hub, token, &format!("tcp://127.0.0.1:{port}"), journal)
-        .spawn()
-        .expect("spawn shiphub-print-agent");
-    let stderr = child.stderr.take().unwrap();
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let kept = lines.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            eprintln!("[agent] {line}");
-            kept.lock().unwrap().push(line);
-        }
-    });
-    AgentProc(child, lines)
+    AgentProc::spawn(agent_command(
+        hub,
+        token,
+        &format!("tcp://127.0.0.1:{port}"),
+        journal,
+    ))
 }
 
 // --- the hub's API ----------------------------------------------------------------------------
@@ -283,18 +238,6 @@ async fn all_in(api: &Api, ids: &[String], status: &str) -> bool {
         }
     }
     true
-}
-
-async fn eventually<F, Fut>(what: &str, secs: u64, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// The tracking numbers in printed jobs, one per label (`^XA` … `^XZ`), in print order.
@@ -388,7 +331,7 @@ async fn jobs_held_by_the_agent_print_during_a_hub_outage_and_acks_arrive_after(
     })
     .await;
     eventually("the agent received every job", 30, || async {
-        agent.received() == 4
+        agent.count("job received") == 4
     })
     .await;
     eventually("the printer holds the first job", 30, || async {
@@ -431,7 +374,7 @@ async fn a_killed_agent_loses_no_job_and_prints_none_twice() {
     let (jobs, numbers) = queue_jobs(&api, &station, 6).await;
     eventually("the agent took every job", 30, || all_taken(&api, &jobs)).await;
     eventually("the agent received every job", 30, || async {
-        first.received() == 6
+        first.count("job received") == 6
     })
     .await;
     eventually("the printer holds the third job", 30, || async {
@@ -441,8 +384,8 @@ async fn a_killed_agent_loses_no_job_and_prints_none_twice() {
     assert_eq!(printer.prints().len(), 2);
 
     // SIGKILL mid-queue: two printed, one at the printer's status check, three held.
-    first.0.kill().unwrap();
-    first.0.wait().unwrap();
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
     printer.release();
     // Jobs delivered to the dead agent are not redelivered for a minute: whatever prints
     // now comes from the journal.

@@ -3,8 +3,10 @@
 
 #![allow(dead_code)]
 
+mod agent;
 mod api;
 
+pub use agent::*;
 pub use api::*;
 
 use std::io::{BufRead, BufReader};
