@@ -6,7 +6,10 @@
 mod agent;
 mod api;
 
+// Not every test file uses both.
+#[allow(unused_imports)]
 pub use agent::*;
+#[allow(unused_imports)]
 pub use api::*;
 
 use std::io::{BufRead, BufReader};
