@@ -364,6 +364,12 @@ impl CallLayer {
     }
 }
 
+// The integration tests' test-carrier parts, included rather than exported: the hub keeps no
+// test-only public API.
+#[cfg(test)]
+#[path = "../tests/common/mod.rs"]
+mod test_carriers;
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -373,17 +379,9 @@ mod tests {
 
     use super::*;
 
-    static CAPS: Capabilities = Capabilities {
-        supports: &[],
-        track_batch_max: 0,
-        label_formats: &[],
-        services: &[],
-        parcel_weight: shiphub_carriers::WeightRange::new(
-            rust_decimal::Decimal::ZERO,
-            rust_decimal::Decimal::ONE_THOUSAND,
-            shiphub_carriers::model::WeightUnit::Kg,
-        ),
-    };
+    use super::test_carriers as common;
+
+    static CAPS: Capabilities = common::capabilities(&[], 0, &[]);
 
     struct Fake(Duration);
     #[async_trait]
@@ -395,11 +393,7 @@ mod tests {
             &CAPS
         }
         fn limits(&self) -> CarrierLimits {
-            CarrierLimits {
-                requests_per_second: 1000,
-                burst: 1000,
-                timeout: self.0,
-            }
+            common::limits(1000, 1000, self.0)
         }
     }
 
@@ -470,11 +464,7 @@ mod tests {
             &CAPS
         }
         fn limits(&self) -> CarrierLimits {
-            CarrierLimits {
-                requests_per_second: self.rate,
-                burst: self.rate,
-                timeout: Duration::from_secs(5),
-            }
+            common::limits(self.rate, self.rate, Duration::from_secs(5))
         }
     }
 

@@ -1,6 +1,8 @@
 //! Handler behaviour through the router without a socket: rate-shopping deadlines and
 //! partial failures, using test carriers registered next to the sandbox.
 
+mod common;
+
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -18,17 +20,7 @@ use shiphub_carriers::{
 };
 use tower::ServiceExt;
 
-static SLOW_CAPS: Capabilities = Capabilities {
-    supports: &[Capability::Rate],
-    track_batch_max: 0,
-    label_formats: &[],
-    services: &[],
-    parcel_weight: shiphub_carriers::WeightRange::new(
-        rust_decimal::Decimal::ZERO,
-        rust_decimal::Decimal::ONE_THOUSAND,
-        shiphub_carriers::model::WeightUnit::Kg,
-    ),
-};
+static SLOW_CAPS: Capabilities = common::capabilities(&[Capability::Rate], 0, &[]);
 
 /// Answers after 10 s: longer than any deadline a test sets.
 struct Slow;
@@ -41,11 +33,7 @@ impl Carrier for Slow {
         &SLOW_CAPS
     }
     fn limits(&self) -> CarrierLimits {
-        CarrierLimits {
-            requests_per_second: 100,
-            burst: 100,
-            timeout: Duration::from_secs(30),
-        }
+        common::limits(100, 100, Duration::from_secs(30))
     }
     async fn rate(&self, _: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
         tokio::time::sleep(Duration::from_secs(10)).await;
@@ -64,11 +52,7 @@ impl Carrier for BadAuth {
         &SLOW_CAPS
     }
     fn limits(&self) -> CarrierLimits {
-        CarrierLimits {
-            requests_per_second: 100,
-            burst: 100,
-            timeout: Duration::from_secs(1),
-        }
+        common::limits(100, 100, Duration::from_secs(1))
     }
     async fn rate(&self, _: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
         Err(CarrierError::Auth {
@@ -78,28 +62,10 @@ impl Carrier for BadAuth {
     }
 }
 
-static SLOW: CarrierEntry = CarrierEntry {
-    code: CarrierCode::from_static("slow"),
-    name: "Slow",
-    capabilities: &SLOW_CAPS,
-    needs_base_url: false,
-    hosts: &[],
-    url_settings: &[],
-    build: |_, _| Ok(Box::new(Slow)),
-    numbers: &[],
-    push: None,
-};
-static BADAUTH: CarrierEntry = CarrierEntry {
-    code: CarrierCode::from_static("badauth"),
-    name: "Bad auth",
-    capabilities: &SLOW_CAPS,
-    needs_base_url: false,
-    hosts: &[],
-    url_settings: &[],
-    build: |_, _| Ok(Box::new(BadAuth)),
-    numbers: &[],
-    push: None,
-};
+static SLOW: CarrierEntry = common::entry("slow", "Slow", &SLOW_CAPS, |_, _| Ok(Box::new(Slow)));
+static BADAUTH: CarrierEntry = common::entry("badauth", "Bad auth", &SLOW_CAPS, |_, _| {
+    Ok(Box::new(BadAuth))
+});
 
 struct App {
     router: axum::Router,
@@ -171,10 +137,22 @@ impl App {
         body: Option<Value>,
         idem: Option<&str>,
     ) -> (StatusCode, Value) {
+        self.send_as(&self.key, method, path, body, idem).await
+    }
+
+    /// A request through the router with `bearer` (an API key or a station token).
+    async fn send_as(
+        &self,
+        bearer: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        idem: Option<&str>,
+    ) -> (StatusCode, Value) {
         let mut req = Request::builder()
             .method(method)
             .uri(path)
-            .header("authorization", format!("Bearer {}", self.key));
+            .header("authorization", format!("Bearer {bearer}"));
         if let Some(k) = idem {
             req = req.header("idempotency-key", k);
         }
@@ -200,6 +178,7 @@ impl App {
             serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         )
     }
+
     async fn account(&self, carrier: &str) -> String {
         let (s, v) = self
             .call(
@@ -365,17 +344,11 @@ async fn accounts_added_or_removed_take_part_in_the_next_rate_request() {
 }
 
 static VOIDS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-static SHIP_CAPS: Capabilities = Capabilities {
-    supports: &[Capability::Ship, Capability::Void],
-    track_batch_max: 0,
-    label_formats: &[shiphub_carriers::model::LabelFormat::Zpl],
-    services: &[],
-    parcel_weight: shiphub_carriers::WeightRange::new(
-        rust_decimal::Decimal::ZERO,
-        rust_decimal::Decimal::ONE_THOUSAND,
-        shiphub_carriers::model::WeightUnit::Kg,
-    ),
-};
+static SHIP_CAPS: Capabilities = common::capabilities(
+    &[Capability::Ship, Capability::Void],
+    0,
+    &[shiphub_carriers::model::LabelFormat::Zpl],
+);
 
 /// Sells a label but returns a waybill without a total, which the hub cannot record; its void
 /// works when `VOID_WORKS`. (Each purchase then calls void exactly once.)
@@ -389,11 +362,7 @@ impl<const VOID_WORKS: bool> Carrier for Unrecordable<VOID_WORKS> {
         &SHIP_CAPS
     }
     fn limits(&self) -> CarrierLimits {
-        CarrierLimits {
-            requests_per_second: 100,
-            burst: 100,
-            timeout: Duration::from_secs(1),
-        }
+        common::limits(100, 100, Duration::from_secs(1))
     }
     async fn ship(
         &self,
@@ -426,28 +395,12 @@ impl<const VOID_WORKS: bool> Carrier for Unrecordable<VOID_WORKS> {
     }
 }
 
-static VOIDABLE: CarrierEntry = CarrierEntry {
-    code: CarrierCode::from_static("voidable"),
-    name: "Voidable",
-    capabilities: &SHIP_CAPS,
-    needs_base_url: false,
-    hosts: &[],
-    url_settings: &[],
-    build: |_, _| Ok(Box::new(Unrecordable::<true>)),
-    numbers: &[],
-    push: None,
-};
-static STUCK: CarrierEntry = CarrierEntry {
-    code: CarrierCode::from_static("stuck"),
-    name: "Stuck",
-    capabilities: &SHIP_CAPS,
-    needs_base_url: false,
-    hosts: &[],
-    url_settings: &[],
-    build: |_, _| Ok(Box::new(Unrecordable::<false>)),
-    numbers: &[],
-    push: None,
-};
+static VOIDABLE: CarrierEntry = common::entry("voidable", "Voidable", &SHIP_CAPS, |_, _| {
+    Ok(Box::new(Unrecordable::<true>))
+});
+static STUCK: CarrierEntry = common::entry("stuck", "Stuck", &SHIP_CAPS, |_, _| {
+    Ok(Box::new(Unrecordable::<false>))
+});
 
 #[tokio::test]
 async fn a_purchase_the_hub_cannot_record_is_voided_or_blocks_its_key() {
@@ -514,31 +467,7 @@ async fn as_station(
     path: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("authorization", format!("Bearer {token}"));
-    let body = match body {
-        Some(b) => {
-            req = req.header("content-type", "application/json");
-            Body::from(b.to_string())
-        }
-        None => Body::empty(),
-    };
-    let res = app
-        .router
-        .clone()
-        .oneshot(req.body(body).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    app.send_as(token, method, path, body, None).await
 }
 
 #[tokio::test]

@@ -4,6 +4,8 @@
 //! poll a tracker twice in a window, and when one dies holding leases, the other polls its
 //! trackers within the lease time.
 
+mod common;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,17 +24,7 @@ use shiphub_carriers::{
 };
 use time::OffsetDateTime;
 
-static CAPS: Capabilities = Capabilities {
-    supports: &[Capability::Track],
-    track_batch_max: 1,
-    label_formats: &[],
-    services: &[],
-    parcel_weight: shiphub_carriers::WeightRange::new(
-        rust_decimal::Decimal::ZERO,
-        rust_decimal::Decimal::ONE_THOUSAND,
-        shiphub_carriers::model::WeightUnit::Kg,
-    ),
-};
+static CAPS: Capabilities = common::capabilities(&[Capability::Track], 1, &[]);
 
 fn in_transit(n: &TrackingNumber) -> TrackingResult {
     let at = time::macros::datetime!(2026-11-30 08:00 UTC);
@@ -76,11 +68,7 @@ impl Carrier for Metered {
         &CAPS
     }
     fn limits(&self) -> CarrierLimits {
-        CarrierLimits {
-            requests_per_second: RATE as u32,
-            burst: BURST as u32,
-            timeout: Duration::from_secs(5),
-        }
+        common::limits(RATE as u32, BURST as u32, Duration::from_secs(5))
     }
     async fn track(&self, numbers: &[TrackingNumber]) -> Result<Vec<TrackingResult>, CarrierError> {
         let now = Instant::now();
@@ -112,17 +100,8 @@ impl Carrier for Metered {
     }
 }
 
-static METERED: CarrierEntry = CarrierEntry {
-    code: CarrierCode::from_static("metered"),
-    name: "Metered",
-    capabilities: &CAPS,
-    needs_base_url: false,
-    hosts: &[],
-    url_settings: &[],
-    build: |_, _| Ok(Box::new(Metered)),
-    numbers: &[],
-    push: None,
-};
+static METERED: CarrierEntry =
+    common::entry("metered", "Metered", &CAPS, |_, _| Ok(Box::new(Metered)));
 
 // --- a carrier that records who polled what when ---------------------------------------
 
@@ -138,11 +117,7 @@ impl Carrier for Recorder {
         &CAPS
     }
     fn limits(&self) -> CarrierLimits {
-        CarrierLimits {
-            requests_per_second: 2000,
-            burst: 200,
-            timeout: Duration::from_secs(5),
-        }
+        common::limits(2000, 200, Duration::from_secs(5))
     }
     async fn track(&self, numbers: &[TrackingNumber]) -> Result<Vec<TrackingResult>, CarrierError> {
         let now = Instant::now();
@@ -154,17 +129,8 @@ impl Carrier for Recorder {
     }
 }
 
-static RECORDER: CarrierEntry = CarrierEntry {
-    code: CarrierCode::from_static("recorder"),
-    name: "Recorder",
-    capabilities: &CAPS,
-    needs_base_url: false,
-    hosts: &[],
-    url_settings: &[],
-    build: |_, _| Ok(Box::new(Recorder)),
-    numbers: &[],
-    push: None,
-};
+static RECORDER: CarrierEntry =
+    common::entry("recorder", "Recorder", &CAPS, |_, _| Ok(Box::new(Recorder)));
 
 // --- set-up ------------------------------------------------------------------------------
 
