@@ -215,32 +215,7 @@ async fn rates(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Respo
 /// A one-page PDF naming `awb`, with a correct cross-reference table.
 fn pdf(awb: &str) -> Vec<u8> {
     let stream = format!("BT /F1 24 Tf 24 400 Td (DHL EXPRESS WAYBILL {awb}) Tj ET");
-    let objects = [
-        "<</Type/Catalog/Pages 2 0 R>>".to_string(),
-        "<</Type/Pages/Kids[3 0 R]/Count 1>>".to_string(),
-        "<</Type/Page/Parent 2 0 R/MediaBox[0 0 288 576]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>".to_string(),
-        format!("<</Length {}>>\nstream\n{stream}\nendstream", stream.len()),
-        "<</Type/Font/Subtype/Type1/BaseFont/Courier>>".to_string(),
-    ];
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut at = Vec::with_capacity(objects.len());
-    for (i, o) in objects.iter().enumerate() {
-        at.push(out.len());
-        out.extend(format!("{} 0 obj\n{o}\nendobj\n", i + 1).into_bytes());
-    }
-    let xref = out.len();
-    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).into_bytes());
-    for o in at {
-        out.extend(format!("{o:010} 00000 n \n").into_bytes());
-    }
-    out.extend(
-        format!(
-            "trailer\n<</Size {}/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .into_bytes(),
-    );
-    out
+    super::one_page_pdf(576, "Courier", &stream)
 }
 
 async fn shipments(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {

@@ -439,34 +439,7 @@ async fn rate(
 /// A one-page 4x6 in PDF naming `number`, with a correct cross-reference table.
 fn pdf_label(number: &str) -> Vec<u8> {
     let text = format!("BT /F1 28 Tf 20 380 Td (FedEx {number}) Tj ET");
-    let objects = [
-        "<</Type/Catalog/Pages 2 0 R>>".to_string(),
-        "<</Type/Pages/Kids[3 0 R]/Count 1>>".to_string(),
-        "<</Type/Page/Parent 2 0 R/MediaBox[0 0 288 432]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>".to_string(),
-        format!("<</Length {}>>\nstream\n{text}\nendstream", text.len()),
-        "<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>".to_string(),
-    ];
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, o) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<</Size {}/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    super::one_page_pdf(432, "Helvetica", &text)
 }
 
 fn label(image_type: &str, number: &str) -> (String, &'static str) {

@@ -198,3 +198,36 @@ pub async fn serve(router: Router, addr: SocketAddr) -> std::io::Result<SocketAd
     });
     Ok(local)
 }
+
+/// A one-page PDF, 4 in wide and `height` points high, that shows `text` (a content stream) in
+/// the standard `font`, with a correct cross-reference table: the carriers' own labels.
+pub(crate) fn one_page_pdf(height: u32, font: &str, text: &str) -> Vec<u8> {
+    let objects = [
+        "<</Type/Catalog/Pages 2 0 R>>".to_string(),
+        "<</Type/Pages/Kids[3 0 R]/Count 1>>".to_string(),
+        format!(
+            "<</Type/Page/Parent 2 0 R/MediaBox[0 0 288 {height}]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>"
+        ),
+        format!("<</Length {}>>\nstream\n{text}\nendstream", text.len()),
+        format!("<</Type/Font/Subtype/Type1/BaseFont/{font}>>"),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut at = Vec::with_capacity(objects.len());
+    for (i, o) in objects.iter().enumerate() {
+        at.push(out.len());
+        out.extend(format!("{} 0 obj\n{o}\nendobj\n", i + 1).into_bytes());
+    }
+    let xref = out.len();
+    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).into_bytes());
+    for o in at {
+        out.extend(format!("{o:010} 00000 n \n").into_bytes());
+    }
+    out.extend(
+        format!(
+            "trailer\n<</Size {}/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .into_bytes(),
+    );
+    out
+}

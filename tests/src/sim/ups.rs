@@ -126,6 +126,13 @@ fn unauthorized(app: &App, headers: &HeaderMap) -> Option<Response> {
     }
 }
 
+/// A fault queued for `path`, else the 401 of a request without a token this simulator issued.
+async fn guard(app: &App, path: &str, headers: &HeaderMap) -> Option<Response> {
+    fault(app, path)
+        .await
+        .or_else(|| unauthorized(app, headers))
+}
+
 async fn token(State(app): State<App>, headers: HeaderMap) -> Response {
     if let Some(r) = fault(&app, "/security/v1/oauth/token").await {
         return r;
@@ -214,10 +221,7 @@ async fn rate(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = fault(&app, "/api/rating").await {
-        return r;
-    }
-    if let Some(r) = unauthorized(&app, &headers) {
+    if let Some(r) = guard(&app, "/api/rating", &headers).await {
         return r;
     }
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
@@ -259,10 +263,7 @@ async fn ship(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = fault(&app, "/api/shipments").await {
-        return r;
-    }
-    if let Some(r) = unauthorized(&app, &headers) {
+    if let Some(r) = guard(&app, "/api/shipments", &headers).await {
         return r;
     }
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
@@ -332,10 +333,7 @@ async fn void(
     Path((_version, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(r) = fault(&app, "/api/shipments").await {
-        return r;
-    }
-    if let Some(r) = unauthorized(&app, &headers) {
+    if let Some(r) = guard(&app, "/api/shipments", &headers).await {
         return r;
     }
     if !app.ups.shipped.lock().unwrap().contains_key(&id) {
@@ -373,10 +371,7 @@ const SCRIPT: &[(u64, &str, &str, &str, &str)] = &[
 ];
 
 async fn track(State(app): State<App>, Path(number): Path<String>, headers: HeaderMap) -> Response {
-    if let Some(r) = fault(&app, "/api/track").await {
-        return r;
-    }
-    if let Some(r) = unauthorized(&app, &headers) {
+    if let Some(r) = guard(&app, "/api/track", &headers).await {
         return r;
     }
     let shipped_at = app.ups.shipped.lock().unwrap().get(&number).copied();

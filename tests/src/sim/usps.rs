@@ -237,6 +237,13 @@ fn unauthorized(app: &App, api: &str, headers: &HeaderMap) -> Option<Response> {
     }
 }
 
+/// A fault queued for `path`, else the 401 of a request without a token this simulator issued.
+async fn guard(app: &App, api: &str, path: &str, headers: &HeaderMap) -> Option<Response> {
+    fault(app, api, path)
+        .await
+        .or_else(|| unauthorized(app, api, headers))
+}
+
 /// The label owner's MID for the request's payment authorization token, or the refusal.
 fn payer(app: &App, api: &str, headers: &HeaderMap) -> Result<String, Box<Response>> {
     headers
@@ -306,10 +313,7 @@ fn digits(v: &Value, lens: &[usize]) -> Option<String> {
 
 async fn payment(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
     const API: &str = "/payments/v3";
-    if let Some(r) = fault(&app, API, "/payments/v3/payment-authorization").await {
-        return r;
-    }
-    if let Some(r) = unauthorized(&app, API, &headers) {
+    if let Some(r) = guard(&app, API, "/payments/v3/payment-authorization", &headers).await {
         return r;
     }
     let body = match parse_json(API, &body) {
@@ -575,10 +579,7 @@ fn title(class: &str) -> String {
 
 async fn options(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
     const API: &str = "/shipments/v3";
-    if let Some(r) = fault(&app, API, "/shipments/v3/options/search").await {
-        return r;
-    }
-    if let Some(r) = unauthorized(&app, API, &headers) {
+    if let Some(r) = guard(&app, API, "/shipments/v3/options/search", &headers).await {
         return r;
     }
     let body = match parse_json(API, &body) {
@@ -769,32 +770,7 @@ fn pdf(class: &str, number: &str) -> Vec<u8> {
         "BT /F1 18 Tf 24 380 Td ({}) Tj 0 -40 Td (USPS TRACKING # {number}) Tj ET",
         title(class)
     );
-    let objects = [
-        "<</Type/Catalog/Pages 2 0 R>>".to_string(),
-        "<</Type/Pages/Kids[3 0 R]/Count 1>>".to_string(),
-        "<</Type/Page/Parent 2 0 R/MediaBox[0 0 288 432]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>".to_string(),
-        format!("<</Length {}>>\nstream\n{stream}\nendstream", stream.len()),
-        "<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>".to_string(),
-    ];
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut at = Vec::with_capacity(objects.len());
-    for (i, o) in objects.iter().enumerate() {
-        at.push(out.len());
-        out.extend(format!("{} 0 obj\n{o}\nendobj\n", i + 1).into_bytes());
-    }
-    let xref = out.len();
-    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).into_bytes());
-    for o in at {
-        out.extend(format!("{o:010} 00000 n \n").into_bytes());
-    }
-    out.extend(
-        format!(
-            "trailer\n<</Size {}/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .into_bytes(),
-    );
-    out
+    super::one_page_pdf(432, "Helvetica", &stream)
 }
 
 /// A 4×6 label at 203 dpi with the number as a Code 128 barcode.
@@ -1012,10 +988,7 @@ async fn label(app: App, headers: HeaderMap, body: Bytes, international: bool) -
     } else {
         ("/labels/v3", "/labels/v3/label")
     };
-    if let Some(r) = fault(&app, api, path).await {
-        return r;
-    }
-    if let Some(r) = unauthorized(&app, api, &headers) {
+    if let Some(r) = guard(&app, api, path, &headers).await {
         return r;
     }
     let mid = match payer(&app, api, &headers) {
@@ -1136,10 +1109,7 @@ async fn cancel(app: App, number: String, headers: HeaderMap, international: boo
     } else {
         ("/labels/v3", format!("/labels/v3/label/{number}"))
     };
-    if let Some(r) = fault(&app, api, &path).await {
-        return r;
-    }
-    if let Some(r) = unauthorized(&app, api, &headers) {
+    if let Some(r) = guard(&app, api, &path, &headers).await {
         return r;
     }
     if let Err(r) = payer(&app, api, &headers) {
@@ -1226,10 +1196,14 @@ async fn track(
     RawQuery(q): RawQuery,
 ) -> Response {
     const API: &str = "/tracking/v3";
-    if let Some(r) = fault(&app, API, &format!("/tracking/v3/tracking/{number}")).await {
-        return r;
-    }
-    if let Some(r) = unauthorized(&app, API, &headers) {
+    if let Some(r) = guard(
+        &app,
+        API,
+        &format!("/tracking/v3/tracking/{number}"),
+        &headers,
+    )
+    .await
+    {
         return r;
     }
     let label = app.usps.labels.lock().unwrap().get(&number).cloned();
