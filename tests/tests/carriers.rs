@@ -44,18 +44,8 @@ async fn rate_ship_track_void_across_sandbox_ups_and_fedex() {
     let api = common::Api::of(&hub);
     let sandbox = api.account.clone();
 
-    let (s, ups) = api
-        .post("/v1/carrier-accounts", json!({"carrier":"ups","name":"UPS","base_url": ups_url,
-            "credentials":{"client_id":"ups-client","client_secret":"ups-secret","account_number":"A1B2C3"}}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{ups}");
-    let ups = ups["id"].as_str().unwrap().to_string();
-    let (s, fedex) = api
-        .post("/v1/carrier-accounts", json!({"carrier":"fedex","name":"FedEx","base_url": fedex_url,
-            "credentials":{"api_key":"fedex-key","secret_key":"fedex-secret","account_number":"740561073"}}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{fedex}");
-    let fedex = fedex["id"].as_str().unwrap().to_string();
+    let ups = api.create_account(common::ups_account(&ups_url)).await;
+    let fedex = api.create_account(common::fedex_account(&fedex_url)).await;
 
     // One rate request, three carriers.
     let (s, rates) = api.post("/v1/rates", shipment()).await;
@@ -252,12 +242,6 @@ async fn own_label_and_tracking(api: &common::Api, id: &str, number: &str) -> Va
     tracking
 }
 
-async fn account(api: &common::Api, body: Value) -> String {
-    let (s, created) = api.post("/v1/carrier-accounts", body).await;
-    assert_eq!(s, StatusCode::CREATED, "{created}");
-    created["id"].as_str().unwrap().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dhl_express_rate_shop_ship_label_track_and_an_honest_void() {
     let ups_url = start_sim(sim::ups::router(Sim::default())).await;
@@ -268,13 +252,9 @@ async fn dhl_express_rate_shop_ship_label_track_and_an_honest_void() {
     let hub = common::start(tempfile::tempdir().unwrap());
     let api = common::Api::of(&hub);
     let sandbox = api.account.clone();
-    let ups = account(&api, json!({"carrier":"ups","name":"UPS","base_url": ups_url,
-        "credentials":{"client_id":"ups-client","client_secret":"ups-secret","account_number":"A1B2C3"}})).await;
-    let fedex = account(&api, json!({"carrier":"fedex","name":"FedEx","base_url": fedex_url,
-        "credentials":{"api_key":"fedex-key","secret_key":"fedex-secret","account_number":"740561073"}})).await;
-    let dhl = account(&api, json!({"carrier":"dhl_express","name":"DHL Express","base_url": format!("{dhl_url}/mydhlapi"),
-        "credentials":{"api_key":"dhl-key","api_secret":"dhl-secret","account_number":"123456789",
-                       "tracking_api_key":"dhl-unified-key","tracking_base_url": format!("{dhl_url}/track")}})).await;
+    let ups = api.create_account(common::ups_account(&ups_url)).await;
+    let fedex = api.create_account(common::fedex_account(&fedex_url)).await;
+    let dhl = api.create_account(common::dhl_account(&dhl_url)).await;
 
     // One rate request across every configured carrier.
     let (s, rates) = api.post("/v1/rates", shipment()).await;
@@ -391,21 +371,15 @@ async fn usps_rate_shop_ship_label_track_and_cancel_within_the_hourly_quota() {
     let hub = common::start(tempfile::tempdir().unwrap());
     let api = common::Api::of(&hub);
     let sandbox = api.account.clone();
-    let ups = account(&api, json!({"carrier":"ups","name":"UPS","base_url": ups_url,
-        "credentials":{"client_id":"ups-client","client_secret":"ups-secret","account_number":"A1B2C3"}})).await;
-    let fedex = account(&api, json!({"carrier":"fedex","name":"FedEx","base_url": fedex_url,
-        "credentials":{"api_key":"fedex-key","secret_key":"fedex-secret","account_number":"740561073"}})).await;
-    let dhl = account(&api, json!({"carrier":"dhl_express","name":"DHL Express","base_url": format!("{dhl_url}/mydhlapi"),
-        "credentials":{"api_key":"dhl-key","api_secret":"dhl-secret","account_number":"123456789",
-                       "tracking_api_key":"dhl-unified-key","tracking_base_url": format!("{dhl_url}/track")}})).await;
+    let ups = api.create_account(common::ups_account(&ups_url)).await;
+    let fedex = api.create_account(common::fedex_account(&fedex_url)).await;
+    let dhl = api.create_account(common::dhl_account(&dhl_url)).await;
     // A raised quota: at the default 56 an hour each call after the burst would wait a minute.
-    let usps = account(
-        &api,
-        json!({"carrier":"usps","name":"USPS","base_url": usps_url,
+    let usps = api
+        .create_account(json!({"carrier":"usps","name":"USPS","base_url": usps_url,
         "credentials":{"client_id":"usps-app","client_secret":"usps-secret","crid":"12345678",
-                       "mid":"123456","account_number":"1000000000","requests_per_hour":100000}}),
-    )
-    .await;
+                       "mid":"123456","account_number":"1000000000","requests_per_hour":100000}}))
+        .await;
 
     // One rate request across every configured carrier; one USPS call prices every mail class.
     let (s, rates) = api.post("/v1/rates", shipment()).await;
@@ -586,12 +560,7 @@ async fn a_purchase_outlives_the_client_that_hung_up_and_its_retry_gets_the_answ
     let ups_url = start_sim(sim::ups::router(ups_sim.clone())).await;
     let hub = common::start(tempfile::tempdir().unwrap());
     let api = common::Api::of(&hub);
-    let ups = account(
-        &api,
-        json!({"carrier":"ups","name":"UPS","base_url": ups_url,
-            "credentials":{"client_id":"ups-client","client_secret":"ups-secret","account_number":"A1B2C3"}}),
-    )
-    .await;
+    let ups = api.create_account(common::ups_account(&ups_url)).await;
     let mut body = shipment();
     body["carrier_account"] = json!(ups);
     body["service"] = json!("03");

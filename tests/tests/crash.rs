@@ -36,16 +36,6 @@ fn purchase(account: &str, reference: &str, parcels: usize) -> Value {
            "label_format": "zpl", "reference": reference})
 }
 
-/// A UPS account at the simulator `sim_url`: its id.
-async fn ups_account(api: &Api, sim_url: &str) -> String {
-    let (s, account) = api
-        .post("/v1/carrier-accounts", json!({"carrier": "ups", "name": "UPS", "base_url": sim_url,
-            "credentials": {"client_id": "ups-client", "client_secret": "ups-secret", "account_number": "A1B2C3"}}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{account}");
-    account["id"].as_str().unwrap().to_string()
-}
-
 /// Every shipment of the tenant, by id.
 async fn shipments(api: &Api) -> HashMap<String, Value> {
     api.all("/v1/shipments?limit=100")
@@ -131,7 +121,7 @@ const KILLS: usize = 3;
 async fn purchases_survive_sigkills(schema: Option<common::PgSchema>) {
     let (_ups, sim_url) = start_ups(40).await;
     let (hub, api) = hub_and_api(schema.as_ref());
-    let account = ups_account(&api, &sim_url).await;
+    let account = api.create_account(common::ups_account(&sim_url)).await;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(100);
 
@@ -300,7 +290,7 @@ async fn purchases_survive_sigkills_on_postgres() {
 async fn a_key_claimed_by_a_killed_hub_is_answered_within_the_lease_after_restart() {
     let (ups, sim_url) = start_ups(0).await;
     let (mut hub, api) = hub_and_api(None);
-    let account = ups_account(&api, &sim_url).await;
+    let account = api.create_account(common::ups_account(&sim_url)).await;
     let body = purchase(&account, "killed-1", 1);
     ups.push(Fault {
         kind: FaultKind::Slow { millis: 3_000 },
@@ -416,7 +406,7 @@ async fn a_404_does_not_consume_a_key_and_another_endpoint_is_named() {
 async fn a_purchase_slower_than_the_lease_keeps_its_key() {
     let (ups, sim_url) = start_ups(0).await;
     let (_hub, api) = hub_and_api(None);
-    let account = ups_account(&api, &sim_url).await;
+    let account = api.create_account(common::ups_account(&sim_url)).await;
     let body = purchase(&account, "slow-1", 1);
     ups.push(Fault {
         kind: FaultKind::Slow { millis: 4_000 },

@@ -526,12 +526,9 @@ async fn a_parcel_outside_the_carriers_weight_range_is_refused_before_calling_it
     let api = Api::of(&hub);
     let sandbox: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
     let sandbox = sandbox["carrier_account"].as_str().unwrap().to_string();
-    let (s, _, ups) = api
-        .post_typed("/v1/carrier-accounts", &json!({"carrier":"ups","name":"UPS","base_url": format!("http://{addr}"),
-            "credentials":{"client_id":"ups-client","client_secret":"ups-secret","account_number":"A1B2C3"}}))
+    let ups = api
+        .create_account(common::ups_account(&format!("http://{addr}")))
         .await;
-    assert_eq!(s, StatusCode::CREATED, "{ups}");
-    let ups = ups["id"].as_str().unwrap().to_string();
 
     // GET /v1/carriers says what UPS takes.
     let (s, _, carriers) = api.get_typed("/v1/carriers").await;

@@ -207,17 +207,13 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
     };
     let hub = common::start(tempfile::tempdir().unwrap());
     let api = Api::of(&hub);
-    let (s, ups) = api
-        .post("/v1/carrier-accounts", json!({"carrier":"ups","name":"UPS","base_url": ups_url,
-            "credentials":{"client_id":"ups-client","client_secret":"ups-secret","account_number":"A1B2C3"}}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{ups}");
+    let ups = api.create_account(common::ups_account(&ups_url)).await;
 
     // Eight Ground shipments, 2.5 kg in a 30x20x10 cm box: billable 6 lb at UPS.
     let mut bought = Vec::new();
     for i in 0..8 {
         let mut body = shipment(&format!("ORDER-{i}"));
-        body["carrier_account"] = ups["id"].clone();
+        body["carrier_account"] = json!(ups);
         body["service"] = json!("03");
         body["label_format"] = json!("zpl");
         let (s, b) = api.post("/v1/shipments", body).await;

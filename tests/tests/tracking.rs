@@ -517,12 +517,9 @@ async fn a_purchase_of_a_reused_number_gets_its_own_tracker_and_closes_the_old_o
     let hub = common::start_with(tempfile::tempdir().unwrap(), &["--no-scheduler"]);
     let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
     let api = Api::with_key(&hub, boot["api_key"].as_str().unwrap());
-    let (s, fedex) = api
-        .post("/v1/carrier-accounts", json!({"carrier":"fedex","name":"FedEx","base_url": format!("http://{addr}"),
-            "credentials":{"api_key":"fedex-key","secret_key":"fedex-secret","account_number":"740561073"}}))
+    let fedex = api
+        .create_account(common::fedex_account(&format!("http://{addr}")))
         .await;
-    assert_eq!(s, 201, "{fedex}");
-    let fedex = fedex["id"].as_str().unwrap().to_string();
     // A parcel shipped elsewhere years ago under the number, followed here.
     let number = "123456789012";
     let (s, old) = api

@@ -200,6 +200,13 @@ impl Api {
         s
     }
 
+    /// Creates a carrier account (answered 201): its id.
+    pub async fn create_account(&self, body: Value) -> String {
+        let (status, created) = self.post("/v1/carrier-accounts", body).await;
+        assert_eq!(status, 201, "{created}");
+        created["id"].as_str().unwrap().to_string()
+    }
+
     /// Every item of a cursor-paged list: `path` carries its query (`?limit=100`), the
     /// cursor is appended page by page.
     pub async fn all(&self, path: &str) -> Vec<Value> {
@@ -229,6 +236,25 @@ pub fn sandbox_pdf_purchase(account: &str, station: Option<&str>) -> Value {
         body["print_station"] = json!(s);
     }
     body
+}
+
+/// A UPS account at `base_url` with the credentials the UPS simulator takes.
+pub fn ups_account(base_url: &str) -> Value {
+    json!({"carrier":"ups","name":"UPS","base_url": base_url,
+        "credentials":{"client_id":"ups-client","client_secret":"ups-secret","account_number":"A1B2C3"}})
+}
+
+/// A FedEx account at `base_url` with the credentials the FedEx simulator takes.
+pub fn fedex_account(base_url: &str) -> Value {
+    json!({"carrier":"fedex","name":"FedEx","base_url": base_url,
+        "credentials":{"api_key":"fedex-key","secret_key":"fedex-secret","account_number":"740561073"}})
+}
+
+/// A DHL Express account on the DHL simulator at `sim_url` (MyDHL API and tracking).
+pub fn dhl_account(sim_url: &str) -> Value {
+    json!({"carrier":"dhl_express","name":"DHL Express","base_url": format!("{sim_url}/mydhlapi"),
+        "credentials":{"api_key":"dhl-key","api_secret":"dhl-secret","account_number":"123456789",
+                       "tracking_api_key":"dhl-unified-key","tracking_base_url": format!("{sim_url}/track")}})
 }
 
 /// A response's status and JSON body (null when it has none).
