@@ -48,18 +48,12 @@ async fn rate_ship_track_void_across_sandbox_ups_and_fedex() {
     let fedex = api.create_account(common::fedex_account(&fedex_url)).await;
 
     // One rate request, three carriers.
-    let (s, rates) = api.post("/v1/rates", shipment()).await;
-    assert_eq!(s, StatusCode::OK, "{rates}");
-    assert!(rates["errors"].as_array().unwrap().is_empty(), "{rates}");
+    let rates = rate_everywhere(
+        &api,
+        &[(&sandbox, "sandbox"), (&ups, "ups"), (&fedex, "fedex")],
+    )
+    .await;
     let quotes = rates["quotes"].as_array().unwrap();
-    for (account, carrier) in [(&sandbox, "sandbox"), (&ups, "ups"), (&fedex, "fedex")] {
-        assert!(
-            quotes
-                .iter()
-                .any(|q| q["carrier_account"] == account.as_str() && q["carrier"] == carrier),
-            "no {carrier} quote: {rates}"
-        );
-    }
 
     // Buy, download, track and void on each real carrier.
     for (account, carrier, format, media) in [
@@ -141,8 +135,7 @@ async fn rate_ship_track_void_across_sandbox_ups_and_fedex() {
         .unwrap()["service"]["code"]
         .clone();
     two["label_format"] = json!("pdf");
-    let (s, bought) = api.post("/v1/shipments", two).await;
-    assert_eq!(s, StatusCode::CREATED, "{bought}");
+    let bought = api.created("/v1/shipments", two).await;
     let id = bought["id"].as_str().unwrap();
     let pdf = api
         .fetch(&format!("/v1/shipments/{id}/label?format=pdf"))
@@ -222,6 +215,24 @@ async fn rate_ship_track_void_across_sandbox_ups_and_fedex() {
 /// Creates a carrier account through the API and returns its id.
 /// Checks that shipment `id` serves the carrier's own PDF label (it bears `number`) and
 /// answers its tracking: the tracking.
+/// Rates `shipment()` on every account, which must each quote (`(account, carrier)`) and none
+/// fail: the answer.
+async fn rate_everywhere(api: &common::Api, accounts: &[(&String, &str)]) -> Value {
+    let (s, rates) = api.post("/v1/rates", shipment()).await;
+    assert_eq!(s, StatusCode::OK, "{rates}");
+    assert!(rates["errors"].as_array().unwrap().is_empty(), "{rates}");
+    let quotes = rates["quotes"].as_array().unwrap();
+    for (account, carrier) in accounts {
+        assert!(
+            quotes
+                .iter()
+                .any(|q| q["carrier_account"] == account.as_str() && q["carrier"] == *carrier),
+            "no {carrier} quote: {rates}"
+        );
+    }
+    rates
+}
+
 async fn own_label_and_tracking(api: &common::Api, id: &str, number: &str) -> Value {
     let res = api
         .fetch(&format!("/v1/shipments/{id}/label?format=pdf"))
@@ -257,23 +268,17 @@ async fn dhl_express_rate_shop_ship_label_track_and_an_honest_void() {
     let dhl = api.create_account(common::dhl_account(&dhl_url)).await;
 
     // One rate request across every configured carrier.
-    let (s, rates) = api.post("/v1/rates", shipment()).await;
-    assert_eq!(s, StatusCode::OK, "{rates}");
-    assert!(rates["errors"].as_array().unwrap().is_empty(), "{rates}");
+    let rates = rate_everywhere(
+        &api,
+        &[
+            (&sandbox, "sandbox"),
+            (&ups, "ups"),
+            (&fedex, "fedex"),
+            (&dhl, "dhl_express"),
+        ],
+    )
+    .await;
     let quotes = rates["quotes"].as_array().unwrap();
-    for (account, carrier) in [
-        (&sandbox, "sandbox"),
-        (&ups, "ups"),
-        (&fedex, "fedex"),
-        (&dhl, "dhl_express"),
-    ] {
-        assert!(
-            quotes
-                .iter()
-                .any(|q| q["carrier_account"] == account.as_str() && q["carrier"] == carrier),
-            "no {carrier} quote: {rates}"
-        );
-    }
     let quote = quotes
         .iter()
         .find(|q| q["carrier_account"] == dhl.as_str())
@@ -286,8 +291,7 @@ async fn dhl_express_rate_shop_ship_label_track_and_an_honest_void() {
     body["service"] = quote["service"]["code"].clone();
     body["label_format"] = json!("pdf");
     body["reference"] = json!("ORDER-DHL-1");
-    let (s, bought) = api.post("/v1/shipments", body).await;
-    assert_eq!(s, StatusCode::CREATED, "{bought}");
+    let bought = api.created("/v1/shipments", body).await;
     let id = bought["id"].as_str().unwrap().to_string();
     let awb = bought["tracking_number"].as_str().unwrap().to_string();
     assert_eq!(awb.len(), 10, "a DHL waybill number: {awb}");
@@ -382,24 +386,18 @@ async fn usps_rate_shop_ship_label_track_and_cancel_within_the_hourly_quota() {
         .await;
 
     // One rate request across every configured carrier; one USPS call prices every mail class.
-    let (s, rates) = api.post("/v1/rates", shipment()).await;
-    assert_eq!(s, StatusCode::OK, "{rates}");
-    assert!(rates["errors"].as_array().unwrap().is_empty(), "{rates}");
+    let rates = rate_everywhere(
+        &api,
+        &[
+            (&sandbox, "sandbox"),
+            (&ups, "ups"),
+            (&fedex, "fedex"),
+            (&dhl, "dhl_express"),
+            (&usps, "usps"),
+        ],
+    )
+    .await;
     let quotes = rates["quotes"].as_array().unwrap();
-    for (account, carrier) in [
-        (&sandbox, "sandbox"),
-        (&ups, "ups"),
-        (&fedex, "fedex"),
-        (&dhl, "dhl_express"),
-        (&usps, "usps"),
-    ] {
-        assert!(
-            quotes
-                .iter()
-                .any(|q| q["carrier_account"] == account.as_str() && q["carrier"] == carrier),
-            "no {carrier} quote: {rates}"
-        );
-    }
     assert_eq!(usps_sim.hits("/shipments/v3/options/search"), 1);
     let usps_quotes: Vec<&Value> = quotes
         .iter()
@@ -431,8 +429,7 @@ async fn usps_rate_shop_ship_label_track_and_cancel_within_the_hourly_quota() {
     body["service"] = json!("PRIORITY_MAIL");
     body["label_format"] = json!("pdf");
     body["reference"] = json!("ORDER-USPS-1");
-    let (s, bought) = api.post("/v1/shipments", body).await;
-    assert_eq!(s, StatusCode::CREATED, "{bought}");
+    let bought = api.created("/v1/shipments", body).await;
     assert_eq!(bought["total"], quote["total"], "the label costs the quote");
     let id = bought["id"].as_str().unwrap().to_string();
     let number = bought["tracking_number"].as_str().unwrap().to_string();
@@ -481,8 +478,7 @@ async fn usps_rate_shop_ship_label_track_and_cancel_within_the_hourly_quota() {
     abroad["carrier_account"] = json!(usps);
     abroad["service"] = json!("PRIORITY_MAIL_INTERNATIONAL");
     abroad["label_format"] = json!("zpl");
-    let (s, bought) = api.post("/v1/shipments", abroad).await;
-    assert_eq!(s, StatusCode::CREATED, "{bought}");
+    let bought = api.created("/v1/shipments", abroad).await;
     assert_eq!(bought["total"], pmi["total"]);
     let number = bought["tracking_number"].as_str().unwrap().to_string();
     assert!(

@@ -339,6 +339,11 @@ impl Rig {
     }
 }
 
+/// A string field of an answer.
+fn text<'a>(answer: &'a Value, field: &str) -> &'a str {
+    answer[field].as_str().unwrap()
+}
+
 // --- the tests --------------------------------------------------------------------------------
 
 #[tokio::test]
@@ -390,10 +395,7 @@ async fn a_disabled_queue_holds_the_job_and_the_station_says_so() {
     .await;
     let s = rig.station(&station).await;
     assert!(
-        s["printer_detail"]
-            .as_str()
-            .unwrap()
-            .contains("CUPS queue `Dock` is stopped"),
+        text(&s, "printer_detail").contains("CUPS queue `Dock` is stopped"),
         "{s}"
     );
     assert_ne!(rig.job(&job).await["status"], "printed");
@@ -429,10 +431,7 @@ async fn an_unreachable_device_keeps_the_job_unprinted_until_it_answers() {
     .await;
     let s = rig.station(&station).await;
     assert!(
-        s["printer_detail"]
-            .as_str()
-            .unwrap()
-            .contains("CUPS job Dock-1"),
+        text(&s, "printer_detail").contains("CUPS job Dock-1"),
         "{s}"
     );
     assert_eq!(rig.job(&job).await["status"], "delivered");
@@ -466,10 +465,7 @@ async fn a_job_cancelled_in_cups_is_reported_cancelled() {
     .await;
     let j = rig.job(&job).await;
     assert!(
-        j["detail"]
-            .as_str()
-            .unwrap()
-            .starts_with("cancelled in CUPS (CUPS job Dock-1"),
+        text(&j, "detail").starts_with("cancelled in CUPS (CUPS job Dock-1"),
         "{j}"
     );
 }
@@ -490,10 +486,7 @@ async fn scheduler_down_and_a_mistyped_queue_are_told_apart_and_a_failed_lp_leav
     let s = rig.station(&station).await;
     assert_eq!(s["printer_state"], "offline", "{s}");
     assert!(
-        s["printer_detail"]
-            .as_str()
-            .unwrap()
-            .starts_with("CUPS scheduler not running"),
+        text(&s, "printer_detail").starts_with("CUPS scheduler not running"),
         "{s}"
     );
 
@@ -505,10 +498,7 @@ async fn scheduler_down_and_a_mistyped_queue_are_told_apart_and_a_failed_lp_leav
     let s = rig.station(&station).await;
     assert_eq!(s["printer_state"], "error", "{s}");
     assert!(
-        s["printer_detail"]
-            .as_str()
-            .unwrap()
-            .starts_with("no such CUPS queue `Dokc`"),
+        text(&s, "printer_detail").starts_with("no such CUPS queue `Dokc`"),
         "{s}"
     );
 

@@ -458,15 +458,7 @@ async fn the_shipment_answer_links_the_customs_documents_it_has() {
         if doc["type"] != "cn23" || !common::tools_present(&["pdftotext"]) {
             continue;
         }
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("cn23.pdf");
-        std::fs::write(&path, &pdf).unwrap();
-        let out = std::process::Command::new("pdftotext")
-            .arg(&path)
-            .arg("-")
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
+        let text = common::pdf_text(&pdf);
         // The parcel's 2.5 kg, not the items' 0.6 kg net.
         for expected in [
             "Total gross weight: 2.5 kg",
@@ -540,15 +532,7 @@ async fn an_international_shipment_gets_its_customs_documents() {
         let pdf = res.bytes().await.unwrap();
         assert!(pdf.starts_with(b"%PDF"));
         if kind == "commercial_invoice" && common::tools_present(&["pdftotext"]) {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("invoice.pdf");
-            std::fs::write(&path, &pdf).unwrap();
-            let out = std::process::Command::new("pdftotext")
-                .arg(&path)
-                .arg("-")
-                .output()
-                .unwrap();
-            let text = String::from_utf8_lossy(&out.stdout);
+            let text = common::pdf_text(&pdf);
             for expected in ["610910", "DDP", "37.50", "INV-77", "DE123456789012345"] {
                 assert!(
                     text.contains(expected),

@@ -35,6 +35,31 @@ fn fresh_client() -> reqwest::Client {
         .unwrap()
 }
 
+/// A connection that sent a rate request's headers and the start of its 1000-byte body, and
+/// then stalls.
+async fn stalled_body(addr: &str, key: &str) -> TcpStream {
+    let mut conn = TcpStream::connect(addr).await.unwrap();
+    conn.write_all(
+        format!(
+            "POST /v1/rates HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer {key}\r\n\
+             Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"from\":"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    conn
+}
+
+/// A connection that asked for `/healthz` and stays open (keep-alive) afterwards.
+async fn kept_alive(addr: &str) -> TcpStream {
+    let mut conn = TcpStream::connect(addr).await.unwrap();
+    conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n")
+        .await
+        .unwrap();
+    conn
+}
+
 /// Waits until the server closes `conn` (EOF or reset); false if it is still open after `within`.
 async fn closed_within(conn: &mut TcpStream, within: Duration) -> bool {
     let mut buf = [0u8; 4096];
@@ -133,21 +158,8 @@ async fn a_stalled_client_does_not_hold_up_shutdown_past_the_deadline() {
         ],
     );
     let (key, addr) = (api_key(&hub), addr(&hub));
-    let mut stalled = TcpStream::connect(&addr).await.unwrap();
-    stalled
-        .write_all(
-            format!(
-                "POST /v1/rates HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer {key}\r\n\
-                 Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"from\":"
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
-    let mut idle = TcpStream::connect(&addr).await.unwrap();
-    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n")
-        .await
-        .unwrap();
+    let mut stalled = stalled_body(&addr, &key).await;
+    let mut idle = kept_alive(&addr).await;
     let mut buf = [0u8; 512];
     assert!(
         idle.read(&mut buf).await.unwrap() > 0,
@@ -618,24 +630,11 @@ async fn idle_connections_and_stalled_bodies_time_out() {
         ],
     );
     let (key, addr) = (api_key(&hub), addr(&hub));
-    let mut idle = TcpStream::connect(&addr).await.unwrap();
-    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n")
-        .await
-        .unwrap();
+    let mut idle = kept_alive(&addr).await;
     let mut buf = [0u8; 512];
     assert!(idle.read(&mut buf).await.unwrap() > 0);
 
-    let mut stalled = TcpStream::connect(&addr).await.unwrap();
-    stalled
-        .write_all(
-            format!(
-                "POST /v1/rates HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer {key}\r\n\
-                 Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"from\":"
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
+    let mut stalled = stalled_body(&addr, &key).await;
     let mut answer = vec![];
     let read = tokio::time::timeout(Duration::from_secs(10), stalled.read_to_end(&mut answer))
         .await

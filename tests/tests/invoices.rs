@@ -216,8 +216,7 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
         body["carrier_account"] = json!(ups);
         body["service"] = json!("03");
         body["label_format"] = json!("zpl");
-        let (s, b) = api.post("/v1/shipments", body).await;
-        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let b = api.created("/v1/shipments", body).await;
         let charge = |kind: &str| {
             b["breakdown"]
                 .as_array()
@@ -409,16 +408,7 @@ async fn a_ups_invoice_is_reconciled_against_what_was_bought() {
     assert_eq!(s, StatusCode::OK);
     assert!(pdf.starts_with(b"%PDF"));
     if common::tools_present(&["pdftotext"]) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.pdf");
-        std::fs::write(&path, &pdf).unwrap();
-        let out = Command::new("pdftotext")
-            .arg(&path)
-            .arg("-")
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        let text = String::from_utf8_lossy(&out.stdout);
+        let text = common::pdf_text(&pdf);
         assert!(
             text.contains(&recoverable.to_string()),
             "total missing:\n{text}"
@@ -621,8 +611,7 @@ async fn a_mapped_csv_is_reconciled_against_any_carriers_shipments() {
     let mut body = shipment("PO-1");
     body["carrier_account"] = boot["carrier_account"].clone();
     body["service"] = json!("standard");
-    let (s, b) = api.post("/v1/shipments", body).await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let b = api.created("/v1/shipments", body).await;
     let tracking = b["tracking_number"].as_str().unwrap();
 
     // A bad mapping is refused with the reason; a good one is stored.

@@ -25,8 +25,7 @@ async fn refused(api: &Api, path: &str) -> Value {
 
 /// Creates a station: (answer, token).
 async fn station(api: &Api, body: Value) -> (Value, String) {
-    let (status, s) = api.post("/v1/print-stations", body).await;
-    assert_eq!(status, 201, "{s}");
+    let s = api.created("/v1/print-stations", body).await;
     let token = s["token"].as_str().unwrap().to_string();
     (s, token)
 }
@@ -277,24 +276,22 @@ async fn stations_and_jobs_render_in_the_printers_language_stock_and_resolution(
         .as_str()
         .unwrap()
         .to_string();
-    let (status, job) = api
-        .post(
+    let job = api
+        .created(
             "/v1/print-jobs",
             json!({"shipment_id": shipment, "station_id": zebra_id}),
         )
         .await;
-    assert_eq!(status, 201, "{job}");
     assert_eq!(
         (&job["format"], &job["stock"], &job["dpi"]),
         (&json!("zpl"), &json!("4x8"), &json!(300))
     );
-    let (status, a6) = api
-        .post(
+    let a6 = api
+        .created(
             "/v1/print-jobs",
             json!({"shipment_id": shipment, "station_id": zebra_id, "stock": "a6", "dpi": 300}),
         )
         .await;
-    assert_eq!(status, 201, "{a6}");
     assert_eq!(a6["stock"], "a6");
 
     // What the printer cannot print is refused when the job is created, never at the printer.
@@ -348,20 +345,16 @@ async fn stations_and_jobs_render_in_the_printers_language_stock_and_resolution(
         json!({"name": "Office", "format": "pdf", "stock": "a4-2up"}),
     )
     .await;
-    let (status, job) = api
-        .post(
-            "/v1/print-jobs",
-            json!({"shipment_id": shipment, "station_id": office["id"]}),
-        )
-        .await;
-    assert_eq!(status, 201, "{job}");
-    let (status, letter) = api
-        .post(
-            "/v1/print-jobs",
-            json!({"shipment_id": shipment, "station_id": office["id"], "stock": "letter-2up"}),
-        )
-        .await;
-    assert_eq!(status, 201, "{letter}");
+    api.created(
+        "/v1/print-jobs",
+        json!({"shipment_id": shipment, "station_id": office["id"]}),
+    )
+    .await;
+    api.created(
+        "/v1/print-jobs",
+        json!({"shipment_id": shipment, "station_id": office["id"], "stock": "letter-2up"}),
+    )
+    .await;
     let jobs = poll(&api, &office_token).await;
     assert_eq!(jobs.len(), 2);
     assert_eq!(jobs[0]["document"]["media_type"], "application/pdf");

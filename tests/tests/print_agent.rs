@@ -165,13 +165,12 @@ fn agent(hub: &str, token: &str, port: u16, journal: &std::path::Path) -> AgentP
 
 /// A ZPL station: (id, token).
 async fn station(api: &Api) -> (String, String) {
-    let (status, s) = api
-        .post(
+    let s = api
+        .created(
             "/v1/print-stations",
             json!({"name": "Dock 1 Zebra", "format": "zpl"}),
         )
         .await;
-    assert_eq!(status, 201, "{s}");
     (
         s["id"].as_str().unwrap().into(),
         s["token"].as_str().unwrap().into(),
@@ -190,13 +189,12 @@ async fn buy(api: &Api, station: Option<&str>) -> (String, String, Option<String
 }
 
 async fn job(api: &Api, shipment: &str, station: &str, copies: u32) -> String {
-    let (status, j) = api
-        .post(
+    let j = api
+        .created(
             "/v1/print-jobs",
             json!({"shipment_id": shipment, "station_id": station, "copies": copies}),
         )
         .await;
-    assert_eq!(status, 201, "{j}");
     assert_eq!(j["status"], "queued");
     assert_eq!(j["format"], "zpl", "the station's format is the default");
     j["id"].as_str().unwrap().into()
@@ -594,25 +592,23 @@ async fn the_agent_reports_its_printer_and_jobs_come_in_its_language_and_resolut
     let hub = common::start(tempfile::tempdir().unwrap());
     let api = Api::of(&hub);
     // Declared as an office printer at 203 dpi; the agent really drives a 300 dpi Zebra.
-    let (status, s) = api
-        .post(
+    let s = api
+        .created(
             "/v1/print-stations",
             json!({"name": "Dock 4", "format": "pdf"}),
         )
         .await;
-    assert_eq!(status, 201, "{s}");
     let station = s["id"].as_str().unwrap().to_string();
     let token = s["token"].as_str().unwrap().to_string();
     let (shipment, number, _) = buy(&api, None).await;
     let mut queued = vec![];
     for stock in ["4x6", "letter-2up"] {
-        let (status, j) = api
-            .post(
+        let j = api
+            .created(
                 "/v1/print-jobs",
                 json!({"shipment_id": shipment, "station_id": station, "stock": stock}),
             )
             .await;
-        assert_eq!(status, 201, "{j}");
         assert_eq!(j["format"], "pdf");
         queued.push(j["id"].as_str().unwrap().to_string());
     }
@@ -674,13 +670,12 @@ async fn the_agent_reports_its_printer_and_jobs_come_in_its_language_and_resolut
         assert_eq!(status, 422, "{body}: {p}");
         assert_eq!(p["errors"][0]["pointer"], at, "{body}: {p}");
     }
-    let (status, j) = api
-        .post(
+    let j = api
+        .created(
             "/v1/print-jobs",
             json!({"shipment_id": shipment, "station_id": station}),
         )
         .await;
-    assert_eq!(status, 201, "{j}");
     assert_eq!((&j["format"], &j["dpi"]), (&json!("zpl"), &json!(300)));
 
     // Flags outside what the hub takes are refused by the agent before it starts.

@@ -387,20 +387,15 @@ fn readme_states_the_guarantees_and_where_the_key_lives() {
 #[test]
 fn cli_errors_show_the_problem_detail_and_name_the_flag() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run_bounded(
-        shiphub(
-            dir.path(),
-            &[
-                "analytics",
-                "timeliness",
-                "--from",
-                "2026-11-30",
-                "--to",
-                "2026-11-01",
-            ],
-        ),
-        Duration::from_secs(30),
-    );
+    let cli = |args: &[&str]| run_bounded(shiphub(dir.path(), args), Duration::from_secs(30));
+    let out = cli(&[
+        "analytics",
+        "timeliness",
+        "--from",
+        "2026-11-30",
+        "--to",
+        "2026-11-01",
+    ]);
     let err = text(&out.stderr);
     assert!(!out.status.success());
     assert!(
@@ -408,20 +403,14 @@ fn cli_errors_show_the_problem_detail_and_name_the_flag() {
         "the reason and the flag: {err}"
     );
 
-    let out = run_bounded(
-        shiphub(
-            dir.path(),
-            &[
-                "analytics",
-                "timeliness",
-                "--from",
-                "2026-13-01",
-                "--to",
-                "x",
-            ],
-        ),
-        Duration::from_secs(30),
-    );
+    let out = cli(&[
+        "analytics",
+        "timeliness",
+        "--from",
+        "2026-13-01",
+        "--to",
+        "x",
+    ]);
     let err = text(&out.stderr);
     assert!(err.contains("--from: must be a date, YYYY-MM-DD"), "{err}");
 
@@ -431,22 +420,16 @@ fn cli_errors_show_the_problem_detail_and_name_the_flag() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let sample = repo().join("rating/examples/ups-invoice-sample.csv");
-    let out = run_bounded(
-        shiphub(
-            dir.path(),
-            &[
-                "audit",
-                sample.to_str().unwrap(),
-                "--carrier",
-                "ups",
-                "--rate-card",
-                "nope",
-                "--out",
-                "r.csv",
-            ],
-        ),
-        Duration::from_secs(30),
-    );
+    let out = cli(&[
+        "audit",
+        sample.to_str().unwrap(),
+        "--carrier",
+        "ups",
+        "--rate-card",
+        "nope",
+        "--out",
+        "r.csv",
+    ]);
     let err = text(&out.stderr);
     assert!(!out.status.success());
     assert!(

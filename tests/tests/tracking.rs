@@ -26,13 +26,12 @@ async fn every_sandbox_scenario_is_polled_to_its_event() {
         &["--tracking-speedup", "20000", "--tracking-tick-ms", "100"],
     );
     let api = Api::of(&hub);
-    let (s, acc) = api
-        .post(
+    let acc = api
+        .created(
             "/v1/carrier-accounts",
             json!({"carrier":"sandbox","name":"fast","credentials":{"step_seconds":1}}),
         )
         .await;
-    assert_eq!(s, 201, "{acc}");
     let account = acc["id"].as_str().unwrap().to_string();
     let today = time::OffsetDateTime::now_utc().date();
     let long_ago = (today - time::Duration::days(14)).to_string();
@@ -45,10 +44,9 @@ async fn every_sandbox_scenario_is_polled_to_its_event() {
         ("STALL", today.to_string()),
         ("LATE-PLAIN", long_ago),
     ] {
-        let (s, shp) = api
-            .post("/v1/shipments", shipment(&account, reference, &date))
+        let shp = api
+            .created("/v1/shipments", shipment(&account, reference, &date))
             .await;
-        assert_eq!(s, 201, "{shp}");
         bought.push((reference, shp["id"].as_str().unwrap().to_string()));
     }
     let id_of = |r: &str| bought.iter().find(|(x, _)| *x == r).unwrap().1.clone();
@@ -140,13 +138,12 @@ async fn numbers_shipped_elsewhere_are_detected_wait_for_an_account_and_start() 
     assert_eq!(s, 422);
     assert_eq!(p["errors"][0]["pointer"], "/tracking_number", "{p}");
     // A UPS 1Z number (check digit right): detected, and waits for a UPS account.
-    let (s, t) = api
-        .post(
+    let t = api
+        .created(
             "/v1/trackers",
             json!({"tracking_number": "1Z999AA10123456784"}),
         )
         .await;
-    assert_eq!(s, 201, "{t}");
     assert_eq!(t["carrier"], "ups");
     assert_eq!(t["waiting_reason"], "no_carrier_account");
     assert!(t["next_check_at"].is_null());
@@ -162,10 +159,9 @@ async fn numbers_shipped_elsewhere_are_detected_wait_for_an_account_and_start() 
     // A sandbox number from another tenant's purchase: the acme tenant has no sandbox
     // account yet, so it waits; adding one starts the polling.
     let number = "SB0179601871630612";
-    let (s, sb) = api
-        .post("/v1/trackers", json!({"tracking_number": number}))
+    let sb = api
+        .created("/v1/trackers", json!({"tracking_number": number}))
         .await;
-    assert_eq!(s, 201, "{sb}");
     assert_eq!(sb["carrier"], "sandbox");
     assert_eq!(sb["waiting_reason"], "no_carrier_account");
     let (s, _) = api
@@ -193,22 +189,20 @@ async fn ups_track_alert_pushes_go_through_the_tracker_and_timeliness_reports_th
     let hub = common::start_with(tempfile::tempdir().unwrap(), &["--no-scheduler"]);
     let api = Api::of(&hub);
     let secret = "push-secret-0123456789";
-    let (s, acc) = api
-        .post(
+    let acc = api
+        .created(
             "/v1/carrier-accounts",
             json!({"carrier":"ups","name":"ups","base_url":"https://wwwcie.ups.com",
                    "credentials":{"client_id":"c","client_secret":"s","account_number":"A1B2C3","push_secret":secret}}),
         )
         .await;
-    assert_eq!(s, 201, "{acc}");
     let account = acc["id"].as_str().unwrap();
-    let (s, t) = api
-        .post(
+    let t = api
+        .created(
             "/v1/trackers",
             json!({"tracking_number":"1Z204W4R0308071865","carrier":"ups"}),
         )
         .await;
-    assert_eq!(s, 201, "{t}");
     // UPS gets its token from our token URL with the account id and secret…
     let token: Value = api
         .http
@@ -373,13 +367,12 @@ fn sandbox_number(scenario: u8, shipped: i64, slot: u16) -> String {
 }
 
 async fn sandbox_account(api: &Api, name: &str, step_seconds: u32) -> String {
-    let (s, acc) = api
-        .post(
+    let acc = api
+        .created(
             "/v1/carrier-accounts",
             json!({"carrier":"sandbox","name":name,"credentials":{"step_seconds":step_seconds}}),
         )
         .await;
-    assert_eq!(s, 201, "{acc}");
     acc["id"].as_str().unwrap().to_string()
 }
 
@@ -394,13 +387,12 @@ async fn a_tracker_for_a_parcel_already_moving_has_its_status_within_seconds() {
     let shipped = time::OffsetDateTime::now_utc().unix_timestamp() - 9000;
     let number = sandbox_number(0, shipped, 4242);
     let created = Instant::now();
-    let (s, t) = api
-        .post(
+    let t = api
+        .created(
             "/v1/trackers",
             json!({"tracking_number": number, "carrier_account": hourly}),
         )
         .await;
-    assert_eq!(s, 201, "{t}");
     assert_eq!(t["status"], "pre_transit");
     let path = format!("/v1/trackers/{}", t["id"].as_str().unwrap());
     let deadline = created + Duration::from_secs(10);
@@ -430,48 +422,43 @@ async fn trackers_take_the_named_account_or_the_one_with_most_quota_to_spare() {
     let first = sandbox_account(&api, "first", 3600).await;
     let second = sandbox_account(&api, "second", 3600).await;
     let theirs = sandbox_account(&stranger, "theirs", 3600).await;
-    let (s, ups) = api
-        .post(
+    let ups = api
+        .created(
             "/v1/carrier-accounts",
             json!({"carrier":"ups","name":"ups","base_url":"https://wwwcie.ups.com",
                    "credentials":{"client_id":"c","client_secret":"s","account_number":"A1B2C3"}}),
         )
         .await;
-    assert_eq!(s, 201, "{ups}");
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let number = |slot: u16| sandbox_number(0, now - 60, slot);
 
     // Named: that account, shown on the answer.
     for slot in [1, 2] {
-        let (s, t) = api
-            .post(
+        let t = api
+            .created(
                 "/v1/trackers",
                 json!({"tracking_number": number(slot), "carrier_account": first}),
             )
             .await;
-        assert_eq!(s, 201, "{t}");
         assert_eq!(t["carrier_account"], first.as_str());
         assert_eq!(t["carrier"], "sandbox");
     }
     // Not named: the first account polls two trackers, the second none.
-    let (s, t) = api
-        .post("/v1/trackers", json!({"tracking_number": number(3)}))
+    let t = api
+        .created("/v1/trackers", json!({"tracking_number": number(3)}))
         .await;
-    assert_eq!(s, 201, "{t}");
     assert_eq!(t["carrier_account"], second.as_str(), "{t}");
-    let (s, t) = api
-        .post("/v1/trackers", json!({"tracking_number": number(4)}))
+    let t = api
+        .created("/v1/trackers", json!({"tracking_number": number(4)}))
         .await;
-    assert_eq!(s, 201, "{t}");
     assert_eq!(
         t["carrier_account"],
         second.as_str(),
         "one each is still the second's turn"
     );
-    let (s, t) = api
-        .post("/v1/trackers", json!({"tracking_number": number(5)}))
+    let t = api
+        .created("/v1/trackers", json!({"tracking_number": number(5)}))
         .await;
-    assert_eq!(s, 201, "{t}");
     assert_eq!(t["carrier_account"], first.as_str(), "{t}");
 
     // Refused, naming the field: another tenant's account, no such account, not an id, an
@@ -522,13 +509,12 @@ async fn a_purchase_of_a_reused_number_gets_its_own_tracker_and_closes_the_old_o
         .await;
     // A parcel shipped elsewhere years ago under the number, followed here.
     let number = "123456789012";
-    let (s, old) = api
-        .post(
+    let old = api
+        .created(
             "/v1/trackers",
             json!({"tracking_number": number, "carrier": "fedex"}),
         )
         .await;
-    assert_eq!(s, 201, "{old}");
 
     let mut body = json!({"from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US","phone":"+14045550100"},
            "to":{"name":"Receiver","street":["1 Market St"],"city":"San Francisco","state":"CA","postal_code":"94105","country":"US","phone":"+14155550100"},
@@ -542,8 +528,7 @@ async fn a_purchase_of_a_reused_number_gets_its_own_tracker_and_closes_the_old_o
     for round in 0..2 {
         // FedEx issues the number again, for a label bought here.
         fedex_sim.reissue(number);
-        let (s, bought) = api.post("/v1/shipments", body.clone()).await;
-        assert_eq!(s, 201, "{bought}");
+        let bought = api.created("/v1/shipments", body.clone()).await;
         assert_eq!(bought["tracking_number"], number);
         let shipment = bought["id"].as_str().unwrap();
         let all = api.json("/v1/trackers?limit=100").await;

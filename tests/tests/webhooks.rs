@@ -206,10 +206,9 @@ fn verified_by_standardwebhooks(secret: &str, msgs: &[Received]) -> usize {
 // --- the hub's API ----------------------------------------------------------------------------
 
 async fn subscribe(api: &Api, url: &str, events: &[&str]) -> (String, String) {
-    let (status, v) = api
-        .post("/v1/webhooks", &json!({"url": url, "events": events}))
+    let v = api
+        .created("/v1/webhooks", &json!({"url": url, "events": events}))
         .await;
-    assert_eq!(status, 201, "{v}");
     (
         v["id"].as_str().unwrap().to_string(),
         v["secret"].as_str().unwrap().to_string(),
@@ -224,8 +223,7 @@ async fn buy(api: &Api, n: usize) -> String {
         "carrier_account": api.account, "service": "standard", "label_format": "zpl",
         "reference": format!("ORDER-{n}")
     });
-    let (status, v) = api.post("/v1/shipments", &body).await;
-    assert_eq!(status, 201, "{v}");
+    let v = api.created("/v1/shipments", &body).await;
     v["id"].as_str().unwrap().to_string()
 }
 
@@ -833,13 +831,11 @@ async fn private_targets_need_the_operators_allowlist() {
         &["--webhook-allow", "10.20.0.0/16,fd00::/8"],
     );
     let api = Api::of(&hub);
-    let (status, v) = api
-        .post(
-            "/v1/webhooks",
-            &json!({"url": "https://10.20.3.4/hooks", "events": ["*"]}),
-        )
-        .await;
-    assert_eq!(status, 201, "{v}");
+    api.created(
+        "/v1/webhooks",
+        &json!({"url": "https://10.20.3.4/hooks", "events": ["*"]}),
+    )
+    .await;
     let (status, _) = api
         .post(
             "/v1/webhooks",

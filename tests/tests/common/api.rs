@@ -113,6 +113,13 @@ impl Api {
         self.send(Method::POST, path, Some(&body), None).await
     }
 
+    /// A POST that must answer 201: what it created.
+    pub async fn created(&self, path: &str, body: impl Serialize) -> Value {
+        let (status, v) = self.post(path, body).await;
+        assert_eq!(status, 201, "{v}");
+        v
+    }
+
     /// A POST with an `Idempotency-Key` when `idem` is given; the transport's error is the
     /// caller's.
     pub async fn try_post(

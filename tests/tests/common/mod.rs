@@ -386,6 +386,20 @@ pub fn tools_present(tools: &[&str]) -> bool {
     false
 }
 
+/// The text pdftotext reads from a PDF (which it must be able to read).
+pub fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Rasterizes a PDF at 300 dpi and returns what zbarimg decodes.
 pub fn decode_pdf_barcodes(pdf: &[u8]) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
