@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::Succeeds;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -586,16 +588,10 @@ async fn a_request_past_its_deadline_is_answered_and_its_purchase_still_complete
 async fn a_key_with_its_own_limit_is_held_to_it() {
     let hub = common::start(tempfile::tempdir().unwrap());
     let key = api_key(&hub);
-    let out = std::process::Command::new(common::binary())
+    std::process::Command::new(common::binary())
         .args(["key", "limit", &key[..11], "--rate", "1", "--burst", "3"])
         .env("DATABASE_URL", &hub.db_url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .succeed();
     let http = reqwest::Client::new();
     let mut seen = vec![];
     for _ in 0..6 {

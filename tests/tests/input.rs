@@ -282,7 +282,7 @@ async fn us_states_and_zip_codes_must_be_real_formats() {
 
 /// A control character in any string is a 422 naming the field, before any carrier call.
 async fn control_characters_are_refused(api: &Api) {
-    let account = sandbox_account(&api).await;
+    let account = sandbox_account(api).await;
     let mut body = purchase(&account);
     body["reference"] = json!("ORDER\u{0}1042");
     let (s, ct, p) = api.post_typed("/v1/shipments", &body).await;
@@ -330,8 +330,8 @@ async fn control_characters_are_refused(api: &Api) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     detail_at(&p, "/headers/Idempotency-Key");
 
-    assert!(shipments(&api).await.is_empty(), "nothing was bought");
-    assert_eq!(carrier_calls(&api).await, 0, "no carrier was called");
+    assert!(shipments(api).await.is_empty(), "nothing was bought");
+    assert_eq!(carrier_calls(api).await, 0, "no carrier was called");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

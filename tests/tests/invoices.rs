@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::Api;
+use common::{Api, Succeeds};
 use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -47,21 +47,14 @@ async fn settled(api: &Api, id: &str) -> Value {
 
 /// `shiphub audit PATH --carrier ups [FLAGS] --out OUT` on `db_url`, which must succeed.
 fn audit_cli(path: &Path, flags: &[&str], out: &Path, db_url: &str) -> Output {
-    let out = Command::new(common::binary())
+    Command::new(common::binary())
         .args(["audit", path.to_str().unwrap(), "--carrier", "ups"])
         .args(flags)
         .arg("--out")
         .arg(out)
         .args(["--database-url", db_url])
         .env_remove("SHIPHUB_MASTER_KEY")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+        .succeed()
 }
 
 fn shipment(reference: &str) -> Value {

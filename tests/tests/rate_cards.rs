@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::Succeeds;
+
 use serde_json::{Value, json};
 
 fn card_path() -> std::path::PathBuf {
@@ -174,13 +176,7 @@ async fn a_rate_card_carrier_quotes_with_its_reasons_and_ships() {
             "--date",
             "2026-11-30",
         ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .succeed();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("Ground (ground): 28.00 USD"), "{text}");
     assert!(text.contains("Residential surcharge"), "{text}");

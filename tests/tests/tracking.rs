@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::Api;
+use common::{Api, Succeeds};
 
 use std::time::{Duration, Instant};
 
@@ -331,13 +331,7 @@ async fn ups_track_alert_pushes_go_through_the_tracker_and_timeliness_reports_th
             "--database-url",
             &hub.db_url,
         ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .succeed();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.lines()

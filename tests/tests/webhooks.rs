@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::Api;
+use common::{Api, Succeeds};
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -193,13 +193,7 @@ fn verified_by_standardwebhooks(secret: &str, msgs: &[Received]) -> usize {
     let out = std::process::Command::new("python3")
         .args(["-c", script, secret])
         .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .succeed();
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
 

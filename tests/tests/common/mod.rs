@@ -14,7 +14,7 @@ pub use api::*;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
@@ -384,6 +384,23 @@ pub fn tools_present(tools: &[&str]) -> bool {
     }
     eprintln!("skipped barcode check: {missing:?} not installed");
     false
+}
+
+/// A command run to its end that must succeed (its stderr tells why not).
+pub trait Succeeds {
+    fn succeed(&mut self) -> Output;
+}
+
+impl Succeeds for Command {
+    fn succeed(&mut self) -> Output {
+        let out = self.output().expect("run the command");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
 }
 
 /// The text pdftotext reads from a PDF (which it must be able to read).
