@@ -215,6 +215,32 @@ async fn rate_ship_track_void_across_sandbox_ups_and_fedex() {
 /// Creates a carrier account through the API and returns its id.
 /// Checks that shipment `id` serves the carrier's own PDF label (it bears `number`) and
 /// answers its tracking: the tracking.
+/// A purchase on `account` whose carrier answers 500 at `path` (it may have bought) is
+/// reported unavailable and not sent again.
+async fn purchase_failing_once_is_not_repeated(
+    api: &common::Api,
+    sim: &Sim,
+    path: &str,
+    account: &str,
+    service: &str,
+) {
+    let ship_hits = sim.hits(path);
+    sim.push(Fault {
+        kind: FaultKind::ServerError,
+        path: Some(path.into()),
+    });
+    let mut body = shipment();
+    body["carrier_account"] = json!(account);
+    body["service"] = json!(service);
+    let (s, failed) = api.post("/v1/shipments", body).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{failed}");
+    assert_eq!(
+        sim.hits(path),
+        ship_hits + 1,
+        "a purchase that may have happened is not repeated"
+    );
+}
+
 /// Rates `shipment()` on every account, which must each quote (`(account, carrier)`) and none
 /// fail: the answer.
 async fn rate_everywhere(api: &common::Api, accounts: &[(&String, &str)]) -> Value {
@@ -347,21 +373,7 @@ async fn dhl_express_rate_shop_ship_label_track_and_an_honest_void() {
     assert!(started.elapsed() >= Duration::from_secs(1));
 
     // A 500 on purchase may have created the AWB: not retried, reported as unavailable.
-    let ship_hits = dhl_sim.hits("/mydhlapi/shipments");
-    dhl_sim.push(Fault {
-        kind: FaultKind::ServerError,
-        path: Some("/mydhlapi/shipments".into()),
-    });
-    let mut body = shipment();
-    body["carrier_account"] = json!(dhl);
-    body["service"] = json!("N");
-    let (s, failed) = api.post("/v1/shipments", body).await;
-    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{failed}");
-    assert_eq!(
-        dhl_sim.hits("/mydhlapi/shipments"),
-        ship_hits + 1,
-        "a purchase that may have happened is not repeated"
-    );
+    purchase_failing_once_is_not_repeated(&api, &dhl_sim, "/mydhlapi/shipments", &dhl, "N").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -530,21 +542,14 @@ async fn usps_rate_shop_ship_label_track_and_cancel_within_the_hourly_quota() {
     assert_eq!(usps_sim.hits("/oauth2/v3/token"), fetches_before + 1);
 
     // A 500 on purchase may have bought the label: not retried, reported as unavailable.
-    let ship_hits = usps_sim.hits("/labels/v3/label");
-    usps_sim.push(Fault {
-        kind: FaultKind::ServerError,
-        path: Some("/labels/v3/label".into()),
-    });
-    let mut body = shipment();
-    body["carrier_account"] = json!(usps);
-    body["service"] = json!("USPS_GROUND_ADVANTAGE");
-    let (s, failed) = api.post("/v1/shipments", body).await;
-    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{failed}");
-    assert_eq!(
-        usps_sim.hits("/labels/v3/label"),
-        ship_hits + 1,
-        "a purchase that may have happened is not repeated"
-    );
+    purchase_failing_once_is_not_repeated(
+        &api,
+        &usps_sim,
+        "/labels/v3/label",
+        &usps,
+        "USPS_GROUND_ADVANTAGE",
+    )
+    .await;
 }
 
 /// A client that hangs up while the carrier is still selling the label must not cancel the

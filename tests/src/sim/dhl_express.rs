@@ -327,13 +327,6 @@ async fn track_awb(
     tracking_answer(&app, &awb)
 }
 
-fn query_value(query: &Option<String>, key: &str) -> Option<String> {
-    query.as_deref()?.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        (k == key).then(|| v.to_string())
-    })
-}
-
 /// `GET /tracking?pieceTrackingNumber=JD0146<awb><nnnn>`: the piece's shipment.
 async fn track_query(
     State(app): State<App>,
@@ -346,8 +339,8 @@ async fn track_query(
     if let Some(r) = refused(&headers) {
         return r;
     }
-    let awb = query_value(&q, "shipmentTrackingNumber").or_else(|| {
-        query_value(&q, "pieceTrackingNumber").and_then(|p| {
+    let awb = super::query_value(&q, "shipmentTrackingNumber").or_else(|| {
+        super::query_value(&q, "pieceTrackingNumber").and_then(|p| {
             p.strip_prefix("JD0146")
                 .map(|s| s[..s.len().saturating_sub(4)].to_string())
         })
@@ -370,7 +363,7 @@ async fn unified(State(app): State<App>, headers: HeaderMap, RawQuery(q): RawQue
     if headers.get("DHL-API-Key").is_none() {
         return dhl_error(StatusCode::UNAUTHORIZED, "", "Unauthorized");
     }
-    let number = query_value(&q, "trackingNumber").unwrap_or_default();
+    let number = super::query_value(&q, "trackingNumber").unwrap_or_default();
     let shipped = app.dhl.shipped.lock().unwrap().get(&number).copied();
     let Some(at) = shipped else {
         return dhl_error(

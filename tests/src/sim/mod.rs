@@ -231,3 +231,11 @@ pub(crate) fn one_page_pdf(height: u32, font: &str, text: &str) -> Vec<u8> {
     );
     out
 }
+
+/// The value of `key` in a raw query string.
+pub(crate) fn query_value(query: &Option<String>, key: &str) -> Option<String> {
+    query.as_deref()?.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == key).then(|| v.to_string())
+    })
+}

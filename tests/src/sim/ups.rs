@@ -133,6 +133,19 @@ async fn guard(app: &App, path: &str, headers: &HeaderMap) -> Option<Response> {
         .or_else(|| unauthorized(app, headers))
 }
 
+/// `guard`, then the request's JSON (a 400 when it is none).
+async fn guarded_json(
+    app: &App,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, Response> {
+    if let Some(r) = guard(app, path, headers).await {
+        return Err(r);
+    }
+    serde_json::from_slice(body).map_err(|_| bad_request("The request is not valid JSON"))
+}
+
 async fn token(State(app): State<App>, headers: HeaderMap) -> Response {
     if let Some(r) = fault(&app, "/security/v1/oauth/token").await {
         return r;
@@ -221,11 +234,9 @@ async fn rate(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = guard(&app, "/api/rating", &headers).await {
-        return r;
-    }
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
-        return bad_request("The request is not valid JSON");
+    let body = match guarded_json(&app, "/api/rating", &headers, &body).await {
+        Ok(b) => b,
+        Err(r) => return r,
     };
     let shipment = &body["RateRequest"]["Shipment"];
     let from = shipment["Shipper"]["Address"]["CountryCode"].as_str();
@@ -263,11 +274,9 @@ async fn ship(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = guard(&app, "/api/shipments", &headers).await {
-        return r;
-    }
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
-        return bad_request("The request is not valid JSON");
+    let body = match guarded_json(&app, "/api/shipments", &headers, &body).await {
+        Ok(b) => b,
+        Err(r) => return r,
     };
     let req = &body["ShipmentRequest"];
     let shipment = &req["Shipment"];

@@ -244,6 +244,20 @@ async fn guard(app: &App, api: &str, path: &str, headers: &HeaderMap) -> Option<
         .or_else(|| unauthorized(app, api, headers))
 }
 
+/// `guard`, then the request's JSON (a 400 when it is none).
+async fn guarded_json(
+    app: &App,
+    api: &str,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, Box<Response>> {
+    if let Some(r) = guard(app, api, path, headers).await {
+        return Err(Box::new(r));
+    }
+    parse_json(api, body)
+}
+
 /// The label owner's MID for the request's payment authorization token, or the refusal.
 fn payer(app: &App, api: &str, headers: &HeaderMap) -> Result<String, Box<Response>> {
     headers
@@ -313,10 +327,15 @@ fn digits(v: &Value, lens: &[usize]) -> Option<String> {
 
 async fn payment(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
     const API: &str = "/payments/v3";
-    if let Some(r) = guard(&app, API, "/payments/v3/payment-authorization", &headers).await {
-        return r;
-    }
-    let body = match parse_json(API, &body) {
+    let body = match guarded_json(
+        &app,
+        API,
+        "/payments/v3/payment-authorization",
+        &headers,
+        &body,
+    )
+    .await
+    {
         Ok(b) => b,
         Err(r) => return *r,
     };
@@ -579,10 +598,8 @@ fn title(class: &str) -> String {
 
 async fn options(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
     const API: &str = "/shipments/v3";
-    if let Some(r) = guard(&app, API, "/shipments/v3/options/search", &headers).await {
-        return r;
-    }
-    let body = match parse_json(API, &body) {
+    let body = match guarded_json(&app, API, "/shipments/v3/options/search", &headers, &body).await
+    {
         Ok(b) => b,
         Err(r) => return *r,
     };
@@ -1182,13 +1199,6 @@ fn events(label: &Label) -> Vec<Value> {
     out
 }
 
-fn query_value(query: &Option<String>, key: &str) -> Option<String> {
-    query.as_deref()?.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        (k == key).then(|| v.to_string())
-    })
-}
-
 async fn track(
     State(app): State<App>,
     Path(number): Path<String>,
@@ -1224,7 +1234,7 @@ async fn track(
         "status": status, "statusCategory": category,
         "statusSummary": format!("{status}, {}", label.from.city)
     });
-    if query_value(&q, "expand").as_deref() == Some("DETAIL") {
+    if super::query_value(&q, "expand").as_deref() == Some("DETAIL") {
         answer["trackingEvents"] = Value::Array(events);
     }
     axum::Json(answer).into_response()
