@@ -215,6 +215,22 @@ async fn rate_ship_track_void_across_sandbox_ups_and_fedex() {
 /// Creates a carrier account through the API and returns its id.
 /// Checks that shipment `id` serves the carrier's own PDF label (it bears `number`) and
 /// answers its tracking: the tracking.
+/// A hub with accounts on the sandbox and on the UPS, FedEx and DHL (`dhl_sim`) simulators:
+/// the hub, its API, and the accounts in that order.
+async fn hub_with_every_carrier(dhl_sim: &Sim) -> (common::Hub, common::Api, [String; 4]) {
+    let ups_url = start_sim(sim::ups::router(Sim::default())).await;
+    let fedex_url = start_sim(sim::fedex::router(Sim::default())).await;
+    let dhl_url = start_sim(sim::dhl_express::router(dhl_sim.clone())).await;
+
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let api = common::Api::of(&hub);
+    let sandbox = api.account.clone();
+    let ups = api.create_account(common::ups_account(&ups_url)).await;
+    let fedex = api.create_account(common::fedex_account(&fedex_url)).await;
+    let dhl = api.create_account(common::dhl_account(&dhl_url)).await;
+    (hub, api, [sandbox, ups, fedex, dhl])
+}
+
 /// A purchase on `account` whose carrier answers 500 at `path` (it may have bought) is
 /// reported unavailable and not sent again.
 async fn purchase_failing_once_is_not_repeated(
@@ -281,17 +297,8 @@ async fn own_label_and_tracking(api: &common::Api, id: &str, number: &str) -> Va
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dhl_express_rate_shop_ship_label_track_and_an_honest_void() {
-    let ups_url = start_sim(sim::ups::router(Sim::default())).await;
-    let fedex_url = start_sim(sim::fedex::router(Sim::default())).await;
     let dhl_sim = Sim::default();
-    let dhl_url = start_sim(sim::dhl_express::router(dhl_sim.clone())).await;
-
-    let hub = common::start(tempfile::tempdir().unwrap());
-    let api = common::Api::of(&hub);
-    let sandbox = api.account.clone();
-    let ups = api.create_account(common::ups_account(&ups_url)).await;
-    let fedex = api.create_account(common::fedex_account(&fedex_url)).await;
-    let dhl = api.create_account(common::dhl_account(&dhl_url)).await;
+    let (_hub, api, [sandbox, ups, fedex, dhl]) = hub_with_every_carrier(&dhl_sim).await;
 
     // One rate request across every configured carrier.
     let rates = rate_everywhere(
@@ -378,18 +385,9 @@ async fn dhl_express_rate_shop_ship_label_track_and_an_honest_void() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn usps_rate_shop_ship_label_track_and_cancel_within_the_hourly_quota() {
-    let ups_url = start_sim(sim::ups::router(Sim::default())).await;
-    let fedex_url = start_sim(sim::fedex::router(Sim::default())).await;
-    let dhl_url = start_sim(sim::dhl_express::router(Sim::default())).await;
     let usps_sim = Sim::default();
     let usps_url = start_sim(sim::usps::router(usps_sim.clone())).await;
-
-    let hub = common::start(tempfile::tempdir().unwrap());
-    let api = common::Api::of(&hub);
-    let sandbox = api.account.clone();
-    let ups = api.create_account(common::ups_account(&ups_url)).await;
-    let fedex = api.create_account(common::fedex_account(&fedex_url)).await;
-    let dhl = api.create_account(common::dhl_account(&dhl_url)).await;
+    let (_hub, api, [sandbox, ups, fedex, dhl]) = hub_with_every_carrier(&Sim::default()).await;
     // A raised quota: at the default 56 an hour each call after the burst would wait a minute.
     let usps = api
         .create_account(json!({"carrier":"usps","name":"USPS","base_url": usps_url,
