@@ -1,0 +1,82 @@
+//! Warehouse printing: print stations (one per agent and printer) and their tokens, print jobs
+//! queued for them, the agents' side (long poll, acknowledgements, printer reports) and the
+//! sweep that expires jobs no agent took within their TTL. Knows nothing of HTTP: `api::print`
+//! extracts and answers.
+//!
+//! Delivery is at least once: a job handed to an agent that never acknowledges it is handed
+//! out again after the redelivery interval. Agents journal jobs by id, so a second delivery
+//! never prints a second time.
+
+mod agent;
+mod jobs;
+mod stations;
+mod sweep;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::ids::StationId;
+pub use crate::store::{AckStatus, JobStatus, PrinterLanguage, PrinterState};
+pub use agent::{Agent, Delivery, Poll, authenticate};
+pub use jobs::{
+    DEFAULT_TTL, JobRequest, get_job, job_event, job_json, list_jobs, new_job, prepare_job,
+    queue_job, station_for_job,
+};
+pub use stations::{
+    NewStation, StationPrinter, StationToken, add_station, list_stations, load_station,
+    new_station, replace_token, station_printer,
+};
+pub use sweep::sweep;
+
+/// Timing of the print queue (configurable so tests need not wait a minute).
+#[derive(Clone, Copy, Debug)]
+pub struct PrintSettings {
+    /// A delivered job not acknowledged for this long is handed out again.
+    pub redeliver_after: Duration,
+    /// How often queued jobs past their TTL are expired.
+    pub sweep_every: Duration,
+}
+
+impl Default for PrintSettings {
+    fn default() -> Self {
+        Self {
+            redeliver_after: Duration::from_secs(60),
+            sweep_every: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Wakes a station's long poll when this instance queues a job for it. Other instances'
+/// jobs are found by the poll's periodic re-check.
+#[derive(Default)]
+pub struct Wakeups(Mutex<HashMap<StationId, Arc<Notify>>>);
+
+impl Wakeups {
+    fn get(&self, station: &StationId) -> Arc<Notify> {
+        self.0
+            .lock()
+            .expect("wakeups lock")
+            .entry(station.clone())
+            .or_default()
+            .clone()
+    }
+    pub fn wake(&self, station: &StationId) {
+        if let Some(n) = self.0.lock().expect("wakeups lock").get(station) {
+            n.notify_waiters();
+        }
+    }
+}
+
+/// The 422 for an agent's or a tenant's free-text detail longer than the store keeps.
+fn check_detail(detail: Option<&str>) -> Result<(), crate::error::Error> {
+    if detail.is_some_and(|d| d.len() > 2000) {
+        return Err(crate::error::Error::field(
+            "/detail",
+            "must be at most 2000 characters",
+        ));
+    }
+    Ok(())
+}
