@@ -6,6 +6,10 @@
 //! Delivery is at least once: a job handed to an agent that never acknowledges it is handed
 //! out again after the redelivery interval. Agents journal jobs by id, so a second delivery
 //! never prints a second time.
+//!
+//! The print vocabulary (`PrinterLanguage`, `JobStatus`, …) is defined in `store::print`, where
+//! rows are read into it, and re-exported here. Label documents and stock names still come from
+//! `api::shipments` and `api::label_options` until those move out of `api/` (issue 16).
 
 mod agent;
 mod jobs;
@@ -70,7 +74,8 @@ impl Wakeups {
     }
 }
 
-/// The 422 for an agent's or a tenant's free-text detail longer than the store keeps.
+/// An agent's free-text detail (on an acknowledgement or a printer report) is kept to 2000
+/// characters.
 fn check_detail(detail: Option<&str>) -> Result<(), crate::error::Error> {
     if detail.is_some_and(|d| d.len() > 2000) {
         return Err(crate::error::Error::field(
