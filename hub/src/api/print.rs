@@ -156,7 +156,11 @@ async fn add_station(
     input: StationIn,
     owned: OwnedKey,
 ) -> Result<Answer, Error> {
-    let format = input.format.as_deref().map(parse_language).transpose()?;
+    let format = input
+        .format
+        .as_deref()
+        .map(domain::parse_language)
+        .transpose()?;
     let station = domain::new_station(domain::NewStation {
         name: input.name,
         format,
@@ -174,11 +178,6 @@ async fn add_station(
     )
     .await?;
     Ok(live)
-}
-
-fn parse_language(f: &str) -> Result<domain::PrinterLanguage, Error> {
-    domain::PrinterLanguage::parse(f)
-        .ok_or_else(|| Error::field("/format", "must be `zpl` or `pdf`"))
 }
 
 /// Replaces a station's agent token; the old one stops working at once.

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::stations::{refuse_stock, station_printer};
-use super::{JobStatus, PrinterLanguage};
+use super::{JobStatus, PrinterLanguage, not_a_language, parse_language};
 use crate::api::label_options::{LabelOptions, Resolution, StockName};
 use crate::api::shipments::label_refusal;
 use crate::error::Error;
@@ -34,10 +34,6 @@ pub struct JobRequest {
     pub ttl_seconds: Option<u64>,
 }
 
-fn not_a_language() -> Error {
-    Error::field("/format", "must be `zpl` or `pdf`")
-}
-
 /// A checked job for `req` (not stored yet: see [`queue_job`]).
 pub async fn prepare_job(
     app: &AppState,
@@ -55,7 +51,7 @@ pub async fn prepare_job(
     let printer = station_printer(&station);
     let language = printer.language;
     if let Some(f) = req.format.as_deref()
-        && PrinterLanguage::parse(f).ok_or_else(not_a_language)? != language
+        && parse_language(f)? != language
     {
         return Err(Error::field(
             "/format",

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use crate::error::Error;
 use crate::ids::StationId;
 pub use crate::store::{AckStatus, JobStatus, PrinterLanguage, PrinterState};
 pub use agent::{Agent, Delivery, Poll, authenticate};
@@ -74,14 +75,20 @@ impl Wakeups {
     }
 }
 
+/// A printer language named in a request's `format`.
+pub fn parse_language(f: &str) -> Result<PrinterLanguage, Error> {
+    PrinterLanguage::parse(f).ok_or_else(not_a_language)
+}
+
+fn not_a_language() -> Error {
+    Error::field("/format", "must be `zpl` or `pdf`")
+}
+
 /// An agent's free-text detail (on an acknowledgement or a printer report) is kept to 2000
 /// characters.
-fn check_detail(detail: Option<&str>) -> Result<(), crate::error::Error> {
+fn check_detail(detail: Option<&str>) -> Result<(), Error> {
     if detail.is_some_and(|d| d.len() > 2000) {
-        return Err(crate::error::Error::field(
-            "/detail",
-            "must be at most 2000 characters",
-        ));
+        return Err(Error::field("/detail", "must be at most 2000 characters"));
     }
     Ok(())
 }
