@@ -85,6 +85,7 @@ both_backends!(
     a_reported_printer_repoints_unfinished_jobs_and_fails_sheets_for_zpl,
     print_jobs_expire_unclaimed_with_an_event_and_print_on_purchase_is_atomic,
     print_stations_resolve_by_token_and_stay_tenant_scoped,
+    a_print_row_outside_its_names_is_corrupt,
     rate_card_versions_are_replaced_by_date_and_stay_tenant_scoped,
     webhook_fan_out_gives_each_subscribed_endpoint_one_delivery_once,
     webhook_claims_are_exclusive_leased_and_fenced,
@@ -618,7 +619,6 @@ async fn events_are_written_with_their_change_and_listed_per_tenant_in_order(sto
 
 // --- printing ------------------------------------------------------------------------------
 
-use super::{AckStatus, JobStatus, PrinterLanguage, PrinterState};
 use crate::api::label_options::{Resolution, StockName};
 use crate::ids::{PrintJobId, StationId};
 use std::time::Duration;
@@ -1063,6 +1063,30 @@ async fn print_stations_resolve_by_token_and_stay_tenant_scoped(store: Store) {
             .await
             .unwrap()
     );
+}
+
+async fn a_print_row_outside_its_names_is_corrupt(store: Store) {
+    let (t, st, s) = print_setup(&store, "a").await;
+    let j = job(&st.id, &s.id, Duration::from_secs(60));
+    store.insert_print_job(&t, &j, None).await.unwrap();
+    sqlx::query("UPDATE print_jobs SET status = 'lost' WHERE id = $1")
+        .bind(j.id.as_str())
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.get_print_job(&t, &j.id).await,
+        Err(StoreError::Corrupt(_))
+    ));
+    sqlx::query("UPDATE print_stations SET printer_state = 'on_fire' WHERE id = $1")
+        .bind(st.id.as_str())
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.get_station(&t, &st.id).await,
+        Err(StoreError::Corrupt(_))
+    ));
 }
 
 // --- webhooks ------------------------------------------------------------------------------
