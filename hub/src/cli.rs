@@ -709,11 +709,11 @@ async fn serve(
     }
     let mut state = build_state(store, key);
     state.carriers = Arc::new(CarrierSet::with_policy(carrier_entries(), carrier_policy));
-    state.print = crate::api::print::PrintSettings {
+    state.print = crate::print::PrintSettings {
         redeliver_after: Duration::from_secs(print.print_redeliver_after.max(1)),
         sweep_every: Duration::from_secs(print.print_sweep_interval.max(1)),
     };
-    tokio::spawn(crate::api::print::sweep(state.clone()));
+    tokio::spawn(crate::print::sweep(state.clone()));
     tokio::spawn(crate::api::invoices::sweep_abandoned(state.store.clone()));
     state.idempotency = idempotency;
     tokio::spawn(crate::api::idempotency::sweep(state.clone()));

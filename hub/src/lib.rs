@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod error;
 pub mod ids;
 pub mod outbound;
+pub mod print;
 pub mod reconcile;
 pub mod server;
 pub mod state;

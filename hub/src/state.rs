@@ -51,8 +51,8 @@ pub struct App {
     pub key_cache: Arc<KeyCache>,
     pub account_cache: Arc<AccountCache>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
-    pub print: crate::api::print::PrintSettings,
-    pub print_wakeups: Arc<crate::api::print::Wakeups>,
+    pub print: crate::print::PrintSettings,
+    pub print_wakeups: Arc<crate::print::Wakeups>,
     /// When trackers are looked at.
     pub tracking: crate::tracking::PollPolicy,
     /// Flips to true when the server starts shutting down: long polls return at once.

@@ -33,7 +33,10 @@ pub use idempotency::{IdemBegin, IdemClaim, IdemCompletion, IdemStuck};
 pub use invoices::{
     Billing, FileChunk, InvoicePackageRow, ReconciliationDone, ReconciliationRecord, ShipmentFacts,
 };
-pub use print::{AckOutcome, JobAck, PrintJobRecord, StationRecord};
+pub use print::{
+    AckOutcome, AckStatus, JobAck, JobStatus, PrintJobRecord, PrinterLanguage, PrinterState,
+    StationRecord,
+};
 pub use rate_cards::RateCardVersion;
 pub use shipments::{DocumentRecord, ShipmentExtras, ShipmentRecord};
 pub use tenants::{KeyLimit, Tenant};

@@ -1,5 +1,8 @@
-//! Print stations and print jobs (see migration 0003 for the job life cycle).
+//! Print stations and print jobs (see migration 0003 for the job life cycle). The closed sets
+//! a row holds (printer language, stock, resolution, job status, printer state) are read into
+//! their types here, once; a value outside them is a corrupt row.
 
+use shiphub_carriers::model::LabelFormat;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
@@ -8,21 +11,118 @@ use super::{
     IdemCompletion, NewEvent, Result, Store, StoreError, complete_idem, from_millis, insert_events,
     millis,
 };
+// The API's stock and resolution names are the stored ones.
+use crate::api::label_options::{Resolution, StockName};
 use crate::ids::{PrintJobId, ShipmentId, StationId, TenantId};
+
+/// A closed set of names, stored as the names: `as_str` is the stored (and API) spelling,
+/// `parse` its inverse.
+macro_rules! stored_names {
+    ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $variant:ident = $s:literal,)+ }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name { $($(#[$vm])* $variant,)+ }
+
+        impl $name {
+            pub const ALL: &[$name] = &[$($name::$variant,)+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s,)+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+stored_names! {
+    /// A printer's language: what its agent can send it, and so what its jobs are rendered in.
+    pub enum PrinterLanguage {
+        /// ZPL II, to a thermal printer.
+        Zpl = "zpl",
+        /// PDF, through CUPS or into a folder.
+        Pdf = "pdf",
+    }
+}
+
+impl PrinterLanguage {
+    pub fn format(self) -> LabelFormat {
+        match self {
+            PrinterLanguage::Zpl => LabelFormat::Zpl,
+            PrinterLanguage::Pdf => LabelFormat::Pdf,
+        }
+    }
+
+    /// `None` for a format no printer speaks (PNG).
+    pub fn of(format: LabelFormat) -> Option<Self> {
+        match format {
+            LabelFormat::Zpl => Some(PrinterLanguage::Zpl),
+            LabelFormat::Pdf => Some(PrinterLanguage::Pdf),
+            LabelFormat::Png => None,
+        }
+    }
+}
+
+stored_names! {
+    /// Where a print job is in its life: `queued` until an agent is handed it (`delivered`),
+    /// then `printed` or `failed` as the agent says; `expired` if no agent took it in time.
+    pub enum JobStatus {
+        Queued = "queued",
+        Delivered = "delivered",
+        Printed = "printed",
+        Failed = "failed",
+        Expired = "expired",
+    }
+}
+
+stored_names! {
+    /// What an agent says of a job it was handed.
+    pub enum AckStatus {
+        Printed = "printed",
+        Failed = "failed",
+    }
+}
+
+impl AckStatus {
+    pub fn status(self) -> JobStatus {
+        match self {
+            AckStatus::Printed => JobStatus::Printed,
+            AckStatus::Failed => JobStatus::Failed,
+        }
+    }
+}
+
+stored_names! {
+    /// A printer's state as its agent last reported it.
+    pub enum PrinterState {
+        Ready = "ready",
+        Offline = "offline",
+        PaperOut = "paper_out",
+        Paused = "paused",
+        HeadOpen = "head_open",
+        RibbonOut = "ribbon_out",
+        Error = "error",
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct StationRecord {
     pub id: StationId,
     pub name: String,
-    /// The printer's language as declared (`zpl` for thermal printers, `pdf` otherwise).
-    pub format: String,
-    /// The stock loaded (`4x6`, …) and the printhead resolution (203, 300), as declared.
-    pub stock: String,
-    pub dpi: u16,
+    /// The printer's language, stock loaded and printhead resolution, as declared.
+    pub format: PrinterLanguage,
+    pub stock: StockName,
+    pub dpi: Resolution,
     /// The language and resolution the agent reported for its printer; they win.
-    pub agent_format: Option<String>,
-    pub agent_dpi: Option<u16>,
-    pub printer_state: Option<String>,
+    pub agent_format: Option<PrinterLanguage>,
+    pub agent_dpi: Option<Resolution>,
+    pub printer_state: Option<PrinterState>,
     pub printer_detail: Option<String>,
     pub last_seen_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
@@ -33,13 +133,12 @@ pub struct PrintJobRecord {
     pub id: PrintJobId,
     pub station_id: StationId,
     pub shipment_id: ShipmentId,
-    pub format: String,
+    pub format: PrinterLanguage,
     /// Rendered on this stock at this resolution when delivered.
-    pub stock: String,
-    pub dpi: u16,
+    pub stock: StockName,
+    pub dpi: Resolution,
     pub copies: u32,
-    /// queued, delivered, printed, failed, expired.
-    pub status: String,
+    pub status: JobStatus,
     pub detail: Option<String>,
     /// How many times an agent was handed the job.
     pub deliveries: u32,
@@ -49,10 +148,10 @@ pub struct PrintJobRecord {
     pub completed_at: Option<OffsetDateTime>,
 }
 
-/// An agent's acknowledgement: `printed` or `failed`, with its detail.
+/// An agent's acknowledgement, with its detail.
 #[derive(Clone, Copy, Debug)]
 pub struct JobAck<'a> {
-    pub status: &'a str,
+    pub status: AckStatus,
     pub detail: Option<&'a str>,
     pub at: OffsetDateTime,
 }
@@ -99,9 +198,9 @@ impl Store {
         .bind(s.id.as_str())
         .bind(tenant.as_str())
         .bind(&s.name)
-        .bind(&s.format)
-        .bind(&s.stock)
-        .bind(i64::from(s.dpi))
+        .bind(s.format.as_str())
+        .bind(s.stock.as_str())
+        .bind(i64::from(s.dpi.dpi()))
         .bind(token_hash)
         .bind(millis(s.created_at))
         .execute(&mut *tx)
@@ -190,7 +289,7 @@ impl Store {
         &self,
         station: &StationId,
         now: OffsetDateTime,
-        printer: Option<(&str, Option<&str>)>,
+        printer: Option<(PrinterState, Option<&str>)>,
     ) -> Result<()> {
         match printer {
             Some((state, detail)) => {
@@ -198,7 +297,7 @@ impl Store {
                     "UPDATE print_stations SET last_seen_at = $1, printer_state = $2, printer_detail = $3 WHERE id = $4",
                 )
                 .bind(millis(now))
-                .bind(state)
+                .bind(state.as_str())
                 .bind(detail)
                 .bind(station.as_str())
                 .execute(&self.writer)
@@ -223,21 +322,21 @@ impl Store {
         &self,
         tenant: &TenantId,
         station: &StationId,
-        format: &str,
-        dpi: u16,
+        format: PrinterLanguage,
+        dpi: Resolution,
         now: OffsetDateTime,
         event: impl Fn(&PrintJobRecord) -> NewEvent,
     ) -> Result<Vec<PrintJobRecord>> {
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE print_stations SET agent_format = $1, agent_dpi = $2 WHERE tenant_id = $3 AND id = $4")
-            .bind(format)
-            .bind(i64::from(dpi))
+            .bind(format.as_str())
+            .bind(i64::from(dpi.dpi()))
             .bind(tenant.as_str())
             .bind(station.as_str())
             .execute(&mut *tx)
             .await?;
         let mut failed = Vec::new();
-        if format == "zpl" {
+        if format == PrinterLanguage::Zpl {
             let sql = format!(
                 "UPDATE print_jobs SET status = 'failed', completed_at = $1, \
                  detail = 'the station''s printer reported ZPL; a sheet stock prints on PDF printers only' \
@@ -260,8 +359,8 @@ impl Store {
             "UPDATE print_jobs SET format = $1, dpi = $2 WHERE tenant_id = $3 AND station_id = $4 \
              AND status IN ('queued', 'delivered') AND (format <> $1 OR dpi <> $2)",
         )
-        .bind(format)
-        .bind(i64::from(dpi))
+        .bind(format.as_str())
+        .bind(i64::from(dpi.dpi()))
         .bind(tenant.as_str())
         .bind(station.as_str())
         .execute(&mut *tx)
@@ -308,7 +407,7 @@ impl Store {
         &self,
         tenant: &TenantId,
         station: Option<&StationId>,
-        status: Option<&str>,
+        status: Option<JobStatus>,
         before: Option<&PrintJobId>,
         limit: u32,
     ) -> Result<Vec<PrintJobRecord>> {
@@ -321,7 +420,7 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
             .bind(station.map_or("", StationId::as_str))
-            .bind(status.unwrap_or(""))
+            .bind(status.map_or("", JobStatus::as_str))
             .bind(before.map_or("", PrintJobId::as_str))
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
@@ -359,7 +458,7 @@ impl Store {
         Ok(jobs)
     }
 
-    /// The agent's word on a job: `printed` or `failed`. Writes `event(job)` with the change.
+    /// The agent's word on a job. Writes `event(job)` with the change.
     pub async fn ack_print_job(
         &self,
         tenant: &TenantId,
@@ -380,7 +479,7 @@ impl Store {
              RETURNING {JOB_COLUMNS}"
         );
         let updated = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(status)
+            .bind(status.as_str())
             .bind(detail)
             .bind(millis(now))
             .bind(tenant.as_str())
@@ -406,7 +505,7 @@ impl Store {
             .await?;
         Ok(match row.as_ref().map(job_from_row).transpose()? {
             None => AckOutcome::NotFound,
-            Some(job) if job.status == status => AckOutcome::Unchanged(job),
+            Some(job) if job.status == status.status() => AckOutcome::Unchanged(job),
             Some(job) => AckOutcome::Conflict(job),
         })
     }
@@ -457,11 +556,11 @@ pub(super) async fn insert_job(
     .bind(tenant.as_str())
     .bind(j.station_id.as_str())
     .bind(j.shipment_id.as_str())
-    .bind(&j.format)
-    .bind(&j.stock)
-    .bind(i64::from(j.dpi))
+    .bind(j.format.as_str())
+    .bind(j.stock.as_str())
+    .bind(i64::from(j.dpi.dpi()))
     .bind(i64::from(j.copies))
-    .bind(&j.status)
+    .bind(j.status.as_str())
     .bind(millis(j.created_at))
     .bind(millis(j.expires_at))
     .execute(&mut **tx)
@@ -469,23 +568,38 @@ pub(super) async fn insert_job(
     Ok(())
 }
 
-fn dpi(v: i64) -> Result<u16> {
-    u16::try_from(v).map_err(|_| StoreError::Corrupt(format!("print dpi {v}")))
+/// A stored name of a closed set, read into its type; anything else is a corrupt row.
+fn named<T>(r: &AnyRow, col: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+    name_in(col, r.try_get(col)?, parse)
+}
+
+fn named_opt<T>(r: &AnyRow, col: &str, parse: fn(&str) -> Option<T>) -> Result<Option<T>> {
+    r.try_get::<Option<String>, _>(col)?
+        .map(|v| name_in(col, v, parse))
+        .transpose()
+}
+
+fn name_in<T>(col: &str, v: String, parse: fn(&str) -> Option<T>) -> Result<T> {
+    parse(&v).ok_or_else(|| StoreError::Corrupt(format!("print {col} `{v}`")))
+}
+
+fn dpi(v: i64) -> Result<Resolution> {
+    Resolution::from_dpi(v).ok_or_else(|| StoreError::Corrupt(format!("print dpi {v}")))
 }
 
 fn station_from_row(r: &AnyRow) -> Result<StationRecord> {
     Ok(StationRecord {
         id: StationId::from_db(r.try_get("id")?),
         name: r.try_get("name")?,
-        format: r.try_get("format")?,
-        stock: r.try_get("stock")?,
+        format: named(r, "format", PrinterLanguage::parse)?,
+        stock: named(r, "stock", StockName::parse)?,
         dpi: dpi(r.try_get("dpi")?)?,
-        agent_format: r.try_get("agent_format")?,
+        agent_format: named_opt(r, "agent_format", PrinterLanguage::parse)?,
         agent_dpi: r
             .try_get::<Option<i64>, _>("agent_dpi")?
             .map(dpi)
             .transpose()?,
-        printer_state: r.try_get("printer_state")?,
+        printer_state: named_opt(r, "printer_state", PrinterState::parse)?,
         printer_detail: r.try_get("printer_detail")?,
         last_seen_at: r
             .try_get::<Option<i64>, _>("last_seen_at")?
@@ -503,11 +617,11 @@ fn job_from_row(r: &AnyRow) -> Result<PrintJobRecord> {
         id: PrintJobId::from_db(r.try_get("id")?),
         station_id: StationId::from_db(r.try_get("station_id")?),
         shipment_id: ShipmentId::from_db(r.try_get("shipment_id")?),
-        format: r.try_get("format")?,
-        stock: r.try_get("stock")?,
+        format: named(r, "format", PrinterLanguage::parse)?,
+        stock: named(r, "stock", StockName::parse)?,
         dpi: dpi(r.try_get("dpi")?)?,
         copies: count("copies")?,
-        status: r.try_get("status")?,
+        status: named(r, "status", JobStatus::parse)?,
         detail: r.try_get("detail")?,
         deliveries: count("deliveries")?,
         created_at: from_millis(r.try_get("created_at")?),

@@ -85,6 +85,7 @@ both_backends!(
     a_reported_printer_repoints_unfinished_jobs_and_fails_sheets_for_zpl,
     print_jobs_expire_unclaimed_with_an_event_and_print_on_purchase_is_atomic,
     print_stations_resolve_by_token_and_stay_tenant_scoped,
+    a_print_row_outside_its_names_is_corrupt,
     rate_card_versions_are_replaced_by_date_and_stay_tenant_scoped,
     webhook_fan_out_gives_each_subscribed_endpoint_one_delivery_once,
     webhook_claims_are_exclusive_leased_and_fenced,
@@ -618,6 +619,7 @@ async fn events_are_written_with_their_change_and_listed_per_tenant_in_order(sto
 
 // --- printing ------------------------------------------------------------------------------
 
+use crate::api::label_options::{Resolution, StockName};
 use crate::ids::{PrintJobId, StationId};
 use std::time::Duration;
 
@@ -625,9 +627,9 @@ fn station(name: &str) -> StationRecord {
     StationRecord {
         id: StationId::generate(),
         name: name.into(),
-        format: "zpl".into(),
-        stock: "4x6".into(),
-        dpi: 203,
+        format: PrinterLanguage::Zpl,
+        stock: StockName::In4x6,
+        dpi: Resolution::D203,
         agent_format: None,
         agent_dpi: None,
         printer_state: None,
@@ -642,11 +644,11 @@ fn job(station: &StationId, shipment: &ShipmentId, ttl: Duration) -> PrintJobRec
         id: PrintJobId::generate(),
         station_id: station.clone(),
         shipment_id: shipment.clone(),
-        format: "zpl".into(),
-        stock: "4x6".into(),
-        dpi: 203,
+        format: PrinterLanguage::Zpl,
+        stock: StockName::In4x6,
+        dpi: Resolution::D203,
         copies: 2,
-        status: "queued".into(),
+        status: JobStatus::Queued,
         detail: None,
         deliveries: 0,
         created_at: NOW,
@@ -658,13 +660,13 @@ fn job(station: &StationId, shipment: &ShipmentId, ttl: Duration) -> PrintJobRec
 
 fn event_for(j: &PrintJobRecord) -> NewEvent {
     NewEvent {
-        kind: if j.status == "expired" {
+        kind: if j.status == JobStatus::Expired {
             "print_job.expired"
         } else {
             "print_job.printed"
         },
         subject_id: j.id.to_string(),
-        data: serde_json::json!({ "status": j.status }),
+        data: serde_json::json!({ "status": j.status.as_str() }),
     }
 }
 
@@ -702,7 +704,7 @@ async fn print_jobs_are_claimed_in_order_once_and_redelivered_only_when_unacknow
     assert!(
         first
             .iter()
-            .all(|j| j.status == "delivered" && j.deliveries == 1)
+            .all(|j| j.status == JobStatus::Delivered && j.deliveries == 1)
     );
     let rest = store
         .claim_print_jobs(&t, &st.id, NOW, redeliver(NOW), 10)
@@ -722,7 +724,7 @@ async fn print_jobs_are_claimed_in_order_once_and_redelivered_only_when_unacknow
     );
     // the agent acknowledges the first; a minute later the other four come back once more
     let ack = JobAck {
-        status: "printed",
+        status: AckStatus::Printed,
         detail: None,
         at: NOW,
     };
@@ -760,13 +762,13 @@ async fn a_reported_printer_repoints_unfinished_jobs_and_fails_sheets_for_zpl(st
     let (other, ost, os) = print_setup(&store, "b").await;
     let hour = Duration::from_secs(3600);
     let pdf = |stock: &str| PrintJobRecord {
-        format: "pdf".into(),
-        stock: stock.into(),
+        format: PrinterLanguage::Pdf,
+        stock: StockName::parse(stock).unwrap(),
         ..job(&st.id, &s.id, hour)
     };
     let (label, sheet, done) = (pdf("4x6"), pdf("a4-2up"), pdf("4x8"));
     let elsewhere = PrintJobRecord {
-        format: "pdf".into(),
+        format: PrinterLanguage::Pdf,
         ..job(&ost.id, &os.id, hour)
     };
     for j in [&label, &sheet, &done] {
@@ -777,7 +779,7 @@ async fn a_reported_printer_repoints_unfinished_jobs_and_fails_sheets_for_zpl(st
         .await
         .unwrap();
     let ack = JobAck {
-        status: "printed",
+        status: AckStatus::Printed,
         detail: None,
         at: NOW,
     };
@@ -788,14 +790,21 @@ async fn a_reported_printer_repoints_unfinished_jobs_and_fails_sheets_for_zpl(st
     let before = store.list_events(&t, None, 100).await.unwrap().len();
 
     let failed = store
-        .station_printer_reported(&t, &st.id, "zpl", 300, NOW, event_for)
+        .station_printer_reported(
+            &t,
+            &st.id,
+            PrinterLanguage::Zpl,
+            Resolution::D300,
+            NOW,
+            event_for,
+        )
         .await
         .unwrap();
     assert_eq!(
         failed.iter().map(|j| &j.id).collect::<Vec<_>>(),
         [&sheet.id]
     );
-    assert_eq!(failed[0].status, "failed");
+    assert_eq!(failed[0].status, JobStatus::Failed);
     assert!(failed[0].detail.as_deref().unwrap().contains("ZPL"));
     assert_eq!(
         store.list_events(&t, None, 100).await.unwrap().len(),
@@ -807,24 +816,32 @@ async fn a_reported_printer_repoints_unfinished_jobs_and_fails_sheets_for_zpl(st
     };
     let l = get(&t, &label.id).await;
     assert_eq!(
-        (l.format.as_str(), l.dpi, l.stock.as_str()),
+        (l.format.as_str(), l.dpi.dpi(), l.stock.as_str()),
         ("zpl", 300, "4x6")
     );
     let d = get(&t, &done.id).await;
     assert_eq!(
-        (d.format.as_str(), d.dpi),
+        (d.format.as_str(), d.dpi.dpi()),
         ("pdf", 203),
         "a printed job keeps its record"
     );
     let e = get(&other, &elsewhere.id).await;
-    assert_eq!(e.format, "pdf", "another tenant's station is untouched");
+    assert_eq!(
+        e.format,
+        PrinterLanguage::Pdf,
+        "another tenant's station is untouched"
+    );
     st = store.get_station(&t, &st.id).await.unwrap().unwrap();
     assert_eq!(
-        (st.agent_format.as_deref(), st.agent_dpi),
+        (
+            st.agent_format.map(PrinterLanguage::as_str),
+            st.agent_dpi.map(Resolution::dpi)
+        ),
         (Some("zpl"), Some(300))
     );
     assert_eq!(
-        st.format, "zpl",
+        st.format.as_str(),
+        "zpl",
         "the declaration is kept beside the report"
     );
 }
@@ -838,7 +855,7 @@ async fn print_acks_are_final_and_emit_their_event_once(store: Store) {
         .await
         .unwrap();
     let printed = JobAck {
-        status: "printed",
+        status: AckStatus::Printed,
         detail: Some("2 copies"),
         at: NOW,
     };
@@ -848,7 +865,7 @@ async fn print_acks_are_final_and_emit_their_event_once(store: Store) {
         .unwrap()
     {
         AckOutcome::Updated(got) => {
-            assert_eq!(got.status, "printed");
+            assert_eq!(got.status, JobStatus::Printed);
             assert_eq!(got.detail.as_deref(), Some("2 copies"));
             assert_eq!(got.completed_at, Some(NOW));
         }
@@ -863,7 +880,7 @@ async fn print_acks_are_final_and_emit_their_event_once(store: Store) {
         AckOutcome::Unchanged(_)
     ));
     let failed = JobAck {
-        status: "failed",
+        status: AckStatus::Failed,
         ..printed
     };
     assert!(matches!(
@@ -924,7 +941,15 @@ async fn print_jobs_expire_unclaimed_with_an_event_and_print_on_purchase_is_atom
     let status = |id: PrintJobId| {
         let store = store.clone();
         let t = t.clone();
-        async move { store.get_print_job(&t, &id).await.unwrap().unwrap().status }
+        async move {
+            store
+                .get_print_job(&t, &id)
+                .await
+                .unwrap()
+                .unwrap()
+                .status
+                .as_str()
+        }
     };
     assert_eq!(status(short.id.clone()).await, "expired");
     assert_eq!(status(taken.id.clone()).await, "delivered");
@@ -983,7 +1008,7 @@ async fn print_jobs_expire_unclaimed_with_an_event_and_print_on_purchase_is_atom
         .unwrap();
     assert_eq!(status(with.id.clone()).await, "queued");
     let listed = store
-        .list_print_jobs(&t, Some(&st.id), Some("queued"), None, 10)
+        .list_print_jobs(&t, Some(&st.id), Some(JobStatus::Queued), None, 10)
         .await
         .unwrap();
     assert_eq!(
@@ -1010,11 +1035,18 @@ async fn print_stations_resolve_by_token_and_stay_tenant_scoped(store: Store) {
     assert!(store.get_station(&b, &st.id).await.unwrap().is_none());
     assert_eq!(store.list_stations(&a).await.unwrap().len(), 1);
     store
-        .station_seen(&st.id, NOW, Some(("paper_out", Some("media out"))))
+        .station_seen(
+            &st.id,
+            NOW,
+            Some((PrinterState::PaperOut, Some("media out"))),
+        )
         .await
         .unwrap();
     let seen = store.get_station(&a, &st.id).await.unwrap().unwrap();
-    assert_eq!(seen.printer_state.as_deref(), Some("paper_out"));
+    assert_eq!(
+        seen.printer_state.map(PrinterState::as_str),
+        Some("paper_out")
+    );
     assert_eq!(seen.last_seen_at, Some(NOW));
     // rotation: the old token stops resolving
     assert!(
@@ -1031,6 +1063,30 @@ async fn print_stations_resolve_by_token_and_stay_tenant_scoped(store: Store) {
             .await
             .unwrap()
     );
+}
+
+async fn a_print_row_outside_its_names_is_corrupt(store: Store) {
+    let (t, st, s) = print_setup(&store, "a").await;
+    let j = job(&st.id, &s.id, Duration::from_secs(60));
+    store.insert_print_job(&t, &j, None).await.unwrap();
+    sqlx::query("UPDATE print_jobs SET status = 'lost' WHERE id = $1")
+        .bind(j.id.as_str())
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.get_print_job(&t, &j.id).await,
+        Err(StoreError::Corrupt(_))
+    ));
+    sqlx::query("UPDATE print_stations SET printer_state = 'on_fire' WHERE id = $1")
+        .bind(st.id.as_str())
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.get_station(&t, &st.id).await,
+        Err(StoreError::Corrupt(_))
+    ));
 }
 
 // --- webhooks ------------------------------------------------------------------------------

@@ -1,0 +1,228 @@
+//! Print jobs: a shipment's label queued for a station, checked against its printer, and the
+//! event a job's final state emits.
+
+use std::time::Duration;
+
+use shiphub_carriers::model::LabelFormat;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::stations::{refuse_stock, station_printer};
+use super::{JobStatus, PrinterLanguage, not_a_language, parse_language};
+use crate::api::label_options::{LabelOptions, Resolution, StockName};
+use crate::api::shipments::label_refusal;
+use crate::error::Error;
+use crate::ids::{PrintJobId, ShipmentId, StationId, TenantId};
+use crate::state::AppState;
+use crate::store::{IdemCompletion, NewEvent, PrintJobRecord, ShipmentRecord, StationRecord};
+
+/// Default and longest job TTL.
+const DEFAULT_TTL_SECS: u64 = 3600;
+pub const DEFAULT_TTL: Duration = Duration::from_secs(DEFAULT_TTL_SECS);
+const MAX_TTL_SECS: u64 = 7 * 24 * 3600;
+const MAX_COPIES: u32 = 100;
+
+/// A tenant's request to print a shipment's label; unset fields follow the station.
+pub struct JobRequest {
+    pub shipment_id: String,
+    pub station_id: String,
+    /// Checked against the station's printer once that is known, hence still text.
+    pub format: Option<String>,
+    pub stock: Option<StockName>,
+    pub dpi: Option<Resolution>,
+    pub copies: Option<u32>,
+    pub ttl_seconds: Option<u64>,
+}
+
+/// A checked job for `req` (not stored yet: see [`queue_job`]).
+pub async fn prepare_job(
+    app: &AppState,
+    tenant: &TenantId,
+    req: JobRequest,
+) -> Result<PrintJobRecord, Error> {
+    let shipment_id = ShipmentId::parse(&req.shipment_id)
+        .ok_or_else(|| Error::field("/shipment_id", "not a shipment id"))?;
+    let shipment = app
+        .store
+        .get_shipment(tenant, &shipment_id)
+        .await?
+        .ok_or_else(|| Error::field("/shipment_id", "no such shipment"))?;
+    let station = station_for_job(app, tenant, &req.station_id, "/station_id").await?;
+    let printer = station_printer(&station);
+    let language = printer.language;
+    if let Some(f) = req.format.as_deref()
+        && parse_language(f)? != language
+    {
+        return Err(Error::field(
+            "/format",
+            format!(
+                "the printer of station {} takes {language}, not {f}",
+                station.id
+            ),
+        ));
+    }
+    let stock = req.stock.unwrap_or(printer.options.stock);
+    refuse_stock(stock, language)?;
+    let dpi = match req.dpi {
+        // ZPL is drawn in the printhead's dots: another resolution prints the wrong size.
+        Some(d) if language == PrinterLanguage::Zpl && d != printer.options.dpi => {
+            return Err(Error::field(
+                "/dpi",
+                format!(
+                    "the printer of station {} prints at {} dpi",
+                    station.id,
+                    printer.options.dpi.dpi()
+                ),
+            ));
+        }
+        Some(d) => d,
+        None => printer.options.dpi,
+    };
+    let copies = req.copies.unwrap_or(1);
+    if !(1..=MAX_COPIES).contains(&copies) {
+        return Err(Error::field(
+            "/copies",
+            format!("must be between 1 and {MAX_COPIES}"),
+        ));
+    }
+    let ttl = req.ttl_seconds.unwrap_or(DEFAULT_TTL_SECS);
+    if !(1..=MAX_TTL_SECS).contains(&ttl) {
+        return Err(Error::field(
+            "/ttl_seconds",
+            format!("must be between 1 and {MAX_TTL_SECS}"),
+        ));
+    }
+    new_job(
+        &shipment,
+        &station,
+        printer.format,
+        LabelOptions { stock, dpi },
+        copies,
+        Duration::from_secs(ttl),
+    )
+}
+
+/// Stores a job (completing `idem` in the same transaction) and wakes its station's poll.
+pub async fn queue_job(
+    app: &AppState,
+    tenant: &TenantId,
+    job: &PrintJobRecord,
+    idem: Option<&IdemCompletion>,
+) -> Result<(), Error> {
+    app.store.insert_print_job(tenant, job, idem).await?;
+    app.print_wakeups.wake(&job.station_id);
+    metrics::counter!("shiphub_print_jobs_total", "status" => "queued").increment(1);
+    Ok(())
+}
+
+/// A queued job for a shipment's label on a station, checked: the shipment is live and its
+/// label exists (or converts) in the format and on the stock asked for.
+pub fn new_job(
+    shipment: &ShipmentRecord,
+    station: &StationRecord,
+    format: LabelFormat,
+    options: LabelOptions,
+    copies: u32,
+    ttl: Duration,
+) -> Result<PrintJobRecord, Error> {
+    if shipment.voided_at.is_some() || shipment.status == "void_requested" {
+        return Err(Error::Conflict(format!(
+            "shipment {} is voided; its label must not be printed",
+            shipment.id
+        )));
+    }
+    if let Some(r) = label_refusal(shipment, format, options)? {
+        return Err(r.at("/"));
+    }
+    let format = PrinterLanguage::of(format).ok_or_else(not_a_language)?;
+    let now = OffsetDateTime::now_utc();
+    Ok(PrintJobRecord {
+        id: PrintJobId::generate(),
+        station_id: station.id.clone(),
+        shipment_id: shipment.id.clone(),
+        format,
+        stock: options.stock,
+        dpi: options.dpi,
+        copies,
+        status: JobStatus::Queued,
+        detail: None,
+        deliveries: 0,
+        created_at: now,
+        expires_at: now + ttl,
+        delivered_at: None,
+        completed_at: None,
+    })
+}
+
+/// The tenant's station `id` names, for a job; a 422 on `field` when there is none.
+pub async fn station_for_job(
+    app: &AppState,
+    tenant: &TenantId,
+    id: &str,
+    field: &str,
+) -> Result<StationRecord, Error> {
+    let id = StationId::parse(id).ok_or_else(|| Error::field(field, "not a print station id"))?;
+    app.store
+        .get_station(tenant, &id)
+        .await?
+        .ok_or_else(|| Error::field(field, "no such print station"))
+}
+
+/// Jobs newest first, before the cursor job `before`; filters are optional.
+pub async fn list_jobs(
+    app: &AppState,
+    tenant: &TenantId,
+    station: Option<&StationId>,
+    status: Option<JobStatus>,
+    before: Option<&PrintJobId>,
+    limit: u32,
+) -> Result<Vec<PrintJobRecord>, Error> {
+    Ok(app
+        .store
+        .list_print_jobs(tenant, station, status, before, limit)
+        .await?)
+}
+
+pub async fn get_job(app: &AppState, tenant: &TenantId, id: &str) -> Result<PrintJobRecord, Error> {
+    let id = PrintJobId::parse(id).ok_or(Error::NotFound("print job"))?;
+    app.store
+        .get_print_job(tenant, &id)
+        .await?
+        .ok_or(Error::NotFound("print job"))
+}
+
+/// The event a job's final state emits (`print_job.printed`, `.failed`, `.expired`).
+pub fn job_event(j: &PrintJobRecord) -> NewEvent {
+    let kind = match j.status {
+        JobStatus::Printed => "print_job.printed",
+        JobStatus::Failed => "print_job.failed",
+        _ => "print_job.expired",
+    };
+    NewEvent {
+        kind,
+        subject_id: j.id.to_string(),
+        data: job_json(j),
+    }
+}
+
+/// A job as events carry it: the API's job answer (`api::print::JobOut`, whose tests pin the
+/// two equal), written here because the sweep emits events with no API in sight.
+pub fn job_json(j: &PrintJobRecord) -> serde_json::Value {
+    let time = |t: OffsetDateTime| t.format(&Rfc3339).expect("a job's times format");
+    serde_json::json!({
+        "id": j.id,
+        "station_id": j.station_id,
+        "shipment_id": j.shipment_id,
+        "format": j.format.as_str(),
+        "stock": j.stock,
+        "dpi": j.dpi,
+        "copies": j.copies,
+        "status": j.status.as_str(),
+        "detail": j.detail,
+        "deliveries": j.deliveries,
+        "created_at": time(j.created_at),
+        "expires_at": time(j.expires_at),
+        "delivered_at": j.delivered_at.map(time),
+        "completed_at": j.completed_at.map(time),
+    })
+}
