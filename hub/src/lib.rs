@@ -1,10 +1,9 @@
 //! shiphub: the hub server (REST API, store, call layer) and its CLI.
 
 pub mod api;
+pub mod background;
 pub mod call_layer;
 pub mod cli;
-pub mod cli_audit;
-pub mod cli_rate;
 pub mod crypto;
 pub mod error;
 pub mod ids;
