@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod error;
 pub mod ids;
 pub mod outbound;
+pub mod rates;
 pub mod reconcile;
 pub mod server;
 pub mod state;
