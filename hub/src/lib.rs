@@ -1,5 +1,6 @@
 //! shiphub: the hub server (REST API, store, call layer) and its CLI.
 
+pub mod accounts;
 pub mod api;
 pub mod background;
 pub mod call_layer;

@@ -25,7 +25,7 @@ use crate::error::Error;
 use crate::ids::{ReconciliationId, TenantId};
 use crate::reconcile::{self, Asked, AuditSettingsDoc, Import};
 use crate::state::AppState;
-use crate::store::ReconciliationRecord;
+use crate::store::{ReconciliationRecord, ReconciliationStatus};
 
 /// Largest invoice file accepted (UPS Billing Data runs about 470 bytes a line: ~9 M lines).
 pub const INVOICE_LIMIT: u64 = 4 << 30;
@@ -93,14 +93,8 @@ pub struct ReconciliationOut {
     completed_at: Option<OffsetDateTime>,
 }
 
-fn rec_out(r: &ReconciliationRecord) -> Result<ReconciliationOut, Error> {
-    let summary = r
-        .summary
-        .as_deref()
-        .map(serde_json::from_str)
-        .transpose()
-        .map_err(|e| Error::Internal(format!("stored summary of {}: {e}", r.id)))?;
-    let files = (r.status == "completed").then(|| {
+fn rec_out(r: &ReconciliationRecord) -> ReconciliationOut {
+    let files = (r.status == ReconciliationStatus::Completed).then(|| {
         let mut m = serde_json::Map::new();
         for (name, _) in FILES {
             m.insert(
@@ -110,9 +104,9 @@ fn rec_out(r: &ReconciliationRecord) -> Result<ReconciliationOut, Error> {
         }
         serde_json::Value::Object(m)
     });
-    Ok(ReconciliationOut {
+    ReconciliationOut {
         id: r.id.to_string(),
-        status: r.status.clone(),
+        status: r.status.as_str().to_string(),
         carrier: r.carrier.clone(),
         file_sha256: r.file_sha256.clone(),
         file_bytes: r.file_bytes,
@@ -120,12 +114,12 @@ fn rec_out(r: &ReconciliationRecord) -> Result<ReconciliationOut, Error> {
         lines: r.lines,
         packages: r.packages,
         error_count: r.error_count,
-        summary,
+        summary: r.summary.clone(),
         failure: r.failure.clone(),
         files,
         created_at: r.created_at,
         completed_at: r.completed_at,
-    })
+    }
 }
 
 /// Spools the body to a temporary file, hashing it on the way.
@@ -219,7 +213,7 @@ async fn start_import(
     owned: OwnedKey,
 ) -> Result<Answer, Error> {
     let rec = import.new_record(&app.store, &tenant, sha, bytes).await?;
-    let answer = Answer::json(StatusCode::ACCEPTED, &rec_out(&rec)?);
+    let answer = Answer::json(StatusCode::ACCEPTED, &rec_out(&rec));
     reconcile::start(
         &app.store,
         &tenant,
@@ -259,7 +253,7 @@ async fn list_reconciliations(
         .await?;
     let (rows, next_cursor) = split_page(rows, limit, |r| r.id.to_string());
     Ok(axum::Json(List {
-        data: rows.iter().map(rec_out).collect::<Result<_, _>>()?,
+        data: rows.iter().map(rec_out).collect(),
         next_cursor,
     }))
 }
@@ -282,7 +276,7 @@ async fn get_reconciliation(
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
 ) -> Result<axum::Json<ReconciliationOut>, Error> {
-    Ok(axum::Json(rec_out(&load(&app, &tenant, &id).await?)?))
+    Ok(axum::Json(rec_out(&load(&app, &tenant, &id).await?)))
 }
 
 /// A report of a completed reconciliation: `report.csv` (one row per invoice line with its
@@ -305,7 +299,7 @@ async fn download(
         .copied()
         .ok_or(Error::NotFound("report file"))?;
     let rec = load(&app, &tenant, &id).await?;
-    if rec.status != "completed" {
+    if rec.status != ReconciliationStatus::Completed {
         return Err(Error::Conflict(format!(
             "reconciliation {} is {}; its reports exist once it is completed",
             rec.id, rec.status

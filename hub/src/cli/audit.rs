@@ -309,7 +309,7 @@ async fn record(
         Ok(o) => o,
         Err(e) => {
             let why = e.to_string();
-            reconcile::finish(store, &tenant, &rec.id, &a.carrier, Err(e)).await;
+            reconcile::finish(store, tenant, &rec.id, &a.carrier, Err(e)).await;
             return Err(why);
         }
     };
@@ -317,14 +317,14 @@ async fn record(
         import: outcome.import.clone(),
         report: outcome.report.clone(),
     };
-    if let Some(why) = reconcile::finish(store, &tenant, &rec.id, &a.carrier, Ok(outcome)).await {
+    if let Some(why) = reconcile::finish(store, tenant, &rec.id, &a.carrier, Ok(outcome)).await {
         return Err(why);
     }
     let mut out = create(&a.out)?;
-    copy_stored(store, &tenant, &rec.id, kind.stored_name(), &mut out).await?;
+    copy_stored(store, tenant, &rec.id, kind.stored_name(), &mut out).await?;
     if let Some(d) = &a.dispute {
         let mut w = create(d)?;
-        copy_stored(store, &tenant, &rec.id, "dispute.csv", &mut w).await?;
+        copy_stored(store, tenant, &rec.id, "dispute.csv", &mut w).await?;
     }
     eprintln!("recorded as reconciliation {}", rec.id);
     Ok(summary_copy)
