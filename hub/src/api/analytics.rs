@@ -37,12 +37,6 @@ pub struct TimelinessOut {
     rows: Vec<TimelinessLine>,
 }
 
-impl Serialize for GroupBy {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
 /// Per carrier, service or lane: shipments, delivered, on-time %, p50/p90 transit days and
 /// exceptions %, for shipments bought in the period.
 #[utoipa::path(get, path = "/v1/analytics/timeliness", tag = "tracking", params(TimelinessParams),
