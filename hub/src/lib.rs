@@ -1,15 +1,16 @@
 //! shiphub: the hub server (REST API, store, call layer) and its CLI.
 
+pub mod accounts;
 pub mod api;
+pub mod background;
 pub mod call_layer;
 pub mod cli;
-pub mod cli_audit;
-pub mod cli_rate;
 pub mod crypto;
 pub mod error;
 pub mod ids;
 pub mod outbound;
 pub mod print;
+pub mod rates;
 pub mod reconcile;
 pub mod server;
 pub mod state;

@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime, Time};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -10,8 +9,7 @@ use super::extract::{Query, Tenant};
 use super::responses::*;
 use crate::error::Error;
 use crate::state::AppState;
-use crate::tracking::analytics::{GroupBy, TimelinessLine, timeliness};
-use crate::tracking::parse_date;
+use crate::tracking::analytics::{GroupBy, TimelinessLine, period, timeliness};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_timeliness))
@@ -37,34 +35,6 @@ pub struct TimelinessOut {
     #[schema(value_type = String)]
     group_by: GroupBy,
     rows: Vec<TimelinessLine>,
-}
-
-impl Serialize for GroupBy {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(match self {
-            GroupBy::Carrier => "carrier",
-            GroupBy::Service => "service",
-            GroupBy::Lane => "lane",
-        })
-    }
-}
-
-/// The period as instants: `from` 00:00 UTC to the day after `to`.
-pub fn period(from: &str, to: &str) -> Result<(OffsetDateTime, OffsetDateTime), Error> {
-    let day = |s: &str, field: &str| {
-        parse_date(s).ok_or_else(|| Error::field(field, "must be a date, YYYY-MM-DD"))
-    };
-    let (f, t): (Date, Date) = (day(from, "/query/from")?, day(to, "/query/to")?);
-    if t < f {
-        return Err(Error::field("/query/to", "must not be before `from`"));
-    }
-    Ok((
-        f.with_time(Time::MIDNIGHT).assume_utc(),
-        t.next_day()
-            .unwrap_or(t)
-            .with_time(Time::MIDNIGHT)
-            .assume_utc(),
-    ))
 }
 
 /// Per carrier, service or lane: shipments, delivered, on-time %, p50/p90 transit days and

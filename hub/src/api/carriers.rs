@@ -1,5 +1,6 @@
 //! `GET /v1/carriers` and `/v1/carrier-accounts`: what carriers exist, and the tenant's
-//! accounts with them. Credentials go in encrypted and never come back out.
+//! accounts with them (`crate::accounts` checks and keeps them). Credentials go in encrypted
+//! and never come back out.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,9 +15,10 @@ use super::List;
 use super::extract::{IdempotencyKey, Path, Tenant};
 use super::idempotency::{self, Answer, OwnedKey};
 use super::responses::*;
+use crate::accounts::{self, NewAccount};
 use crate::error::Error;
 use crate::ids::{AccountId, TenantId};
-use crate::state::{AppState, aad};
+use crate::state::AppState;
 use crate::store::AccountRecord;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -132,88 +134,18 @@ async fn add_account(
     input: AccountIn,
     owned: OwnedKey,
 ) -> Result<Answer, Error> {
-    let entry = app.carriers.entry(&input.carrier).ok_or_else(|| {
-        let known: Vec<_> = app
-            .carriers
-            .entries
-            .iter()
-            .map(|e| e.code.to_string())
-            .collect();
-        Error::field(
-            "/carrier",
-            format!(
-                "unknown carrier `{}`; known: {}",
-                input.carrier,
-                known.join(", ")
-            ),
-        )
-    })?;
-    if input.name.trim().is_empty() {
-        return Err(Error::field("/name", "must not be empty"));
-    }
-    if entry.needs_base_url && input.base_url.is_none() {
-        return Err(Error::field(
-            "/base_url",
-            format!("{} accounts need the carrier host", entry.code),
-        ));
-    }
-    let mut credentials = input.credentials.unwrap_or_else(|| serde_json::json!({}));
-    if let Some(card) = input.rate_card {
-        match credentials.as_object_mut() {
-            Some(map) => {
-                map.insert(
-                    "rate_card".into(),
-                    serde_json::to_value(card).expect("names serialize"),
-                );
-            }
-            None => return Err(Error::field("/credentials", "must be an object")),
-        }
-    }
-    app.carriers
-        .check(
-            &app.store,
-            &tenant,
-            entry,
-            credentials.clone(),
-            input.base_url.clone(),
-        )
-        .await?;
-    let id = AccountId::generate();
-    let (nonce, secret) = app.master_key.encrypt(
-        &aad(&tenant, &id),
-        &serde_json::to_vec(&credentials).expect("JSON serializes"),
-    );
-    let record = AccountRecord {
-        id,
-        carrier: entry.code.to_string(),
-        name: input.name.trim().to_string(),
-        base_url: input.base_url.map(|u| u.to_string()),
-        secret_nonce: nonce,
-        secret,
-        created_at: OffsetDateTime::now_utc(),
+    let new = NewAccount {
+        carrier: input.carrier,
+        name: input.name,
+        base_url: input.base_url,
+        credentials: input.credentials,
+        rate_card: input
+            .rate_card
+            .map(|card| serde_json::to_value(card).expect("names serialize")),
     };
+    let record = accounts::prepare(&app, &tenant, new).await?;
     let answer = Answer::json(StatusCode::CREATED, &AccountOut::from(&record));
-    app.store
-        .insert_account(&tenant, &record, answer.completion(&owned).as_ref())
-        .await?;
-    app.account_cache.invalidate(&tenant);
-    // Trackers that waited for an account of this carrier start being polled.
-    let attached = app
-        .store
-        .attach_waiting_trackers(
-            &tenant,
-            &record.carrier,
-            &record.id,
-            OffsetDateTime::now_utc(),
-        )
-        .await?;
-    if attached > 0 {
-        tracing::info!(
-            attached,
-            carrier = %record.carrier,
-            "waiting trackers attached to the new account"
-        );
-    }
+    accounts::add(&app, &tenant, &record, answer.completion(&owned).as_ref()).await?;
     Ok(answer)
 }
 
@@ -261,16 +193,6 @@ async fn delete_account(
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Error> {
-    let id = AccountId::parse(&id).ok_or(Error::NotFound("carrier account"))?;
-    if !app
-        .store
-        .delete_account(&tenant, &id, OffsetDateTime::now_utc())
-        .await?
-    {
-        return Err(Error::NotFound("carrier account"));
-    }
-    app.account_cache.invalidate(&tenant);
-    app.carriers.forget(&id);
-    app.calls.forget(&id);
+    accounts::remove(&app, &tenant, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,10 +5,6 @@
 //! cards are per tenant (`/v1/audit-settings`); layouts without a built-in reader are
 //! described by a mapping (`PUT /v1/invoice-mappings/{name}`).
 
-use std::str::FromStr;
-use std::sync::Arc;
-use std::time::Duration;
-
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -16,9 +12,6 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use shiphub_carriers::model::Currency;
-use shiphub_rating::RateCards;
-use shiphub_rating::invoice::{ColumnMapping, InvoiceCarrier, InvoiceFormat, LAYOUT_CODES};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -30,14 +23,12 @@ use super::responses::*;
 use super::{List, page_cursor, page_limit, split_page};
 use crate::error::Error;
 use crate::ids::{ReconciliationId, TenantId};
-use crate::reconcile::{self, AuditSettingsDoc, Plan, Progress, Record, Sinks};
+use crate::reconcile::{self, Asked, AuditSettingsDoc, Import};
 use crate::state::AppState;
-use crate::store::{ReconciliationRecord, Store};
+use crate::store::{ReconciliationRecord, ReconciliationStatus};
 
 /// Largest invoice file accepted (UPS Billing Data runs about 470 bytes a line: ~9 M lines).
 pub const INVOICE_LIMIT: u64 = 4 << 30;
-/// An import that has not written for this long is taken for abandoned (its instance died).
-const ABANDONED_AFTER: Duration = Duration::from_secs(600);
 
 /// Report files of a completed reconciliation, with their media types.
 const FILES: [(&str, &str); 4] = [
@@ -102,14 +93,8 @@ pub struct ReconciliationOut {
     completed_at: Option<OffsetDateTime>,
 }
 
-fn rec_out(r: &ReconciliationRecord) -> Result<ReconciliationOut, Error> {
-    let summary = r
-        .summary
-        .as_deref()
-        .map(serde_json::from_str)
-        .transpose()
-        .map_err(|e| Error::Internal(format!("stored summary of {}: {e}", r.id)))?;
-    let files = (r.status == "completed").then(|| {
+fn rec_out(r: &ReconciliationRecord) -> ReconciliationOut {
+    let files = (r.status == ReconciliationStatus::Completed).then(|| {
         let mut m = serde_json::Map::new();
         for (name, _) in FILES {
             m.insert(
@@ -119,9 +104,9 @@ fn rec_out(r: &ReconciliationRecord) -> Result<ReconciliationOut, Error> {
         }
         serde_json::Value::Object(m)
     });
-    Ok(ReconciliationOut {
+    ReconciliationOut {
         id: r.id.to_string(),
-        status: r.status.clone(),
+        status: r.status.as_str().to_string(),
         carrier: r.carrier.clone(),
         file_sha256: r.file_sha256.clone(),
         file_bytes: r.file_bytes,
@@ -129,93 +114,12 @@ fn rec_out(r: &ReconciliationRecord) -> Result<ReconciliationOut, Error> {
         lines: r.lines,
         packages: r.packages,
         error_count: r.error_count,
-        summary,
+        summary: r.summary.clone(),
         failure: r.failure.clone(),
         files,
         created_at: r.created_at,
         completed_at: r.completed_at,
-    })
-}
-
-/// The file layout asked for, checked before the body is read.
-async fn format_for(
-    app: &AppState,
-    tenant: &TenantId,
-    q: &InvoiceQuery,
-) -> Result<(String, InvoiceFormat), Error> {
-    let code = q
-        .carrier
-        .as_deref()
-        .ok_or_else(|| Error::field("/query/carrier", format!("required: {LAYOUT_CODES}")))?;
-    let carrier = InvoiceCarrier::from_layout(code);
-    let format = match carrier {
-        Some(InvoiceCarrier::Ups) => InvoiceFormat::Ups,
-        Some(InvoiceCarrier::Fedex) => InvoiceFormat::Fedex {
-            currency: Currency::from_str(q.currency.as_deref().unwrap_or("USD"))
-                .map_err(|e| Error::field("/query/currency", e.to_string()))?,
-        },
-        Some(InvoiceCarrier::DhlExpress) => InvoiceFormat::DhlExpress,
-        Some(InvoiceCarrier::Other) => {
-            let name = q.mapping.as_deref().ok_or_else(|| {
-                Error::field(
-                    "/query/mapping",
-                    "required with carrier=generic: a stored mapping's name",
-                )
-            })?;
-            let body = app
-                .store
-                .invoice_mapping(tenant, name)
-                .await?
-                .ok_or_else(|| {
-                    Error::field("/query/mapping", format!("no mapping named `{name}`"))
-                })?;
-            let m = ColumnMapping::from_toml(&body)
-                .map_err(|e| Error::Internal(format!("stored mapping {name}: {e}")))?;
-            InvoiceFormat::Generic(Box::new(m))
-        }
-        None => {
-            return Err(Error::field(
-                "/query/carrier",
-                format!("`{code}`: must be {LAYOUT_CODES}"),
-            ));
-        }
-    };
-    if q.currency.is_some() && carrier != Some(InvoiceCarrier::Fedex) {
-        return Err(Error::field(
-            "/query/currency",
-            "only FedEx files need a currency",
-        ));
     }
-    Ok((code.to_string(), format))
-}
-
-/// The contract card for re-rating: asked for, or named in the settings for this carrier.
-pub async fn contract_card(
-    store: &Store,
-    tenant: &TenantId,
-    carrier: InvoiceCarrier,
-    asked: Option<&str>,
-    settings: &AuditSettingsDoc,
-) -> Result<(Option<String>, Option<RateCards>), Error> {
-    let name = asked.or_else(|| {
-        settings
-            .contract_cards
-            .get(carrier.code())
-            .map(String::as_str)
-    });
-    let Some(name) = name else {
-        return Ok((None, None));
-    };
-    let versions = store.rate_card_versions(tenant, name).await?;
-    if versions.is_empty() {
-        return Err(Error::field(
-            "/query/rate_card",
-            format!("no rate card named `{name}` (PUT /v1/rate-cards/{name})"),
-        ));
-    }
-    let cards = RateCards::from_toml(&versions.iter().map(|v| v.body.as_str()).collect::<Vec<_>>())
-        .map_err(|e| Error::Internal(format!("stored rate card {name}: {e}")))?;
-    Ok((Some(name.to_string()), Some(cards)))
 }
 
 /// Spools the body to a temporary file, hashing it on the way.
@@ -275,142 +179,51 @@ async fn post_invoice(
     Query(q): Query<InvoiceQuery>,
     body: Body,
 ) -> Result<Response, Error> {
-    let (code, format) = format_for(&app, &tenant, &q).await?;
-    let doc = reconcile::load_settings(&app.store, &tenant).await?;
-    let (card_name, cards) = contract_card(
-        &app.store,
-        &tenant,
-        format.carrier(),
-        q.rate_card.as_deref(),
-        &doc,
-    )
-    .await?;
+    let asked = Asked {
+        carrier: q.carrier.as_deref(),
+        currency: q.currency.as_deref(),
+        mapping: q.mapping.as_deref(),
+        rate_card: q.rate_card.as_deref(),
+    };
+    let import = Import::plan(&app.store, &tenant, &asked).await?;
     let (file, sha, bytes) = spool(body).await?;
     // The parameters choose what the file is read as: part of the request's identity.
     let req = req
         .scoped(&format!(
-            "?carrier={code}&currency={}&mapping={}&rate_card={}",
+            "?carrier={}&currency={}&mapping={}&rate_card={}",
+            import.code,
             q.currency.as_deref().unwrap_or(""),
             q.mapping.as_deref().unwrap_or(""),
             q.rate_card.as_deref().unwrap_or("")
         ))
         .hashed(sha.clone());
-    let upload = Upload {
-        code,
-        format,
-        doc,
-        card_name,
-        cards,
-        file,
-        sha,
-        bytes,
-    };
     Ok(req
         .run(app, tenant, |app, tenant, _, owned| {
-            start_import(app, tenant, upload, owned)
+            start_import(app, tenant, import, (file, sha, bytes), owned)
         })
         .await)
-}
-
-/// An invoice file spooled to disk, with what it is read as.
-struct Upload {
-    code: String,
-    format: InvoiceFormat,
-    doc: AuditSettingsDoc,
-    card_name: Option<String>,
-    cards: Option<RateCards>,
-    file: tempfile::NamedTempFile,
-    sha: String,
-    bytes: u64,
 }
 
 /// Records the reconciliation (running) with its answer, under its key, and starts the import.
 async fn start_import(
     app: AppState,
     tenant: TenantId,
-    upload: Upload,
+    import: Import,
+    (file, sha, bytes): (tempfile::NamedTempFile, String, u64),
     owned: OwnedKey,
 ) -> Result<Answer, Error> {
-    let Upload {
-        code,
-        format,
-        doc,
-        card_name,
-        cards,
+    let rec = import.new_record(&app.store, &tenant, sha, bytes).await?;
+    let answer = Answer::json(StatusCode::ACCEPTED, &rec_out(&rec));
+    reconcile::start(
+        &app.store,
+        &tenant,
+        &rec,
+        answer.completion(&owned).as_ref(),
+        import,
         file,
-        sha,
-        bytes,
-    } = upload;
-    if let Some(earlier) = app
-        .store
-        .reconciliation_of_file(&tenant, &code, &sha)
-        .await?
-    {
-        return Err(Error::Conflict(format!(
-            "this file was already imported as {} ({})",
-            earlier.id, earlier.status
-        )));
-    }
-    let now = OffsetDateTime::now_utc();
-    let rec = ReconciliationRecord::running(&code, sha, bytes, card_name, now);
-    let answer = Answer::json(StatusCode::ACCEPTED, &rec_out(&rec)?);
-    app.store
-        .begin_reconciliation(&tenant, &rec, answer.completion(&owned).as_ref())
-        .await?;
-    let plan = Plan {
-        tenant: tenant.clone(),
-        format,
-        settings: doc.to_settings(),
-        cards,
-        title: format!("Freight reconciliation {} ({code})", rec.id),
-    };
-    tokio::spawn(import(app.store.clone(), plan, rec.id.clone(), code, file));
+    )
+    .await?;
     Ok(answer)
-}
-
-/// Runs an import to its end: completed with its event, or failed with nothing kept.
-async fn import(
-    store: Store,
-    plan: Plan,
-    id: ReconciliationId,
-    carrier: String,
-    file: tempfile::NamedTempFile,
-) {
-    let tenant = plan.tenant.clone();
-    let result = async {
-        let input = file
-            .reopen()
-            .map_err(|e| reconcile::ReconcileError::Internal(format!("spool file: {e}")))?;
-        reconcile::run(
-            &store,
-            plan,
-            Box::new(input),
-            Sinks::default(),
-            Some(&Record { id: id.clone() }),
-            Arc::new(Progress::default()),
-        )
-        .await
-    }
-    .await;
-    reconcile::finish(&store, &tenant, &id, &carrier, result).await;
-    drop(file);
-}
-
-/// Fails imports whose instance died mid-way (their parts are deleted), every minute.
-pub async fn sweep_abandoned(store: Store) {
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
-    loop {
-        tick.tick().await;
-        let now = OffsetDateTime::now_utc();
-        match store
-            .sweep_abandoned_reconciliations(now - ABANDONED_AFTER, now)
-            .await
-        {
-            Ok(0) => {}
-            Ok(n) => tracing::warn!(count = n, "abandoned reconciliations failed and removed"),
-            Err(e) => tracing::warn!(error = %e, "reconciliation sweep failed"),
-        }
-    }
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -440,7 +253,7 @@ async fn list_reconciliations(
         .await?;
     let (rows, next_cursor) = split_page(rows, limit, |r| r.id.to_string());
     Ok(axum::Json(List {
-        data: rows.iter().map(rec_out).collect::<Result<_, _>>()?,
+        data: rows.iter().map(rec_out).collect(),
         next_cursor,
     }))
 }
@@ -463,7 +276,7 @@ async fn get_reconciliation(
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
 ) -> Result<axum::Json<ReconciliationOut>, Error> {
-    Ok(axum::Json(rec_out(&load(&app, &tenant, &id).await?)?))
+    Ok(axum::Json(rec_out(&load(&app, &tenant, &id).await?)))
 }
 
 /// A report of a completed reconciliation: `report.csv` (one row per invoice line with its
@@ -486,7 +299,7 @@ async fn download(
         .copied()
         .ok_or(Error::NotFound("report file"))?;
     let rec = load(&app, &tenant, &id).await?;
-    if rec.status != "completed" {
+    if rec.status != ReconciliationStatus::Completed {
         return Err(Error::Conflict(format!(
             "reconciliation {} is {}; its reports exist once it is completed",
             rec.id, rec.status
@@ -542,25 +355,7 @@ async fn put_settings(
     body: JsonBody<AuditSettingsDoc>,
 ) -> Result<axum::Json<AuditSettingsDoc>, Error> {
     let doc = body.value;
-    doc.validate()
-        .map_err(|(pointer, detail)| Error::field(pointer, detail))?;
-    for (carrier, name) in &doc.contract_cards {
-        if app
-            .store
-            .rate_card_versions(&tenant, name)
-            .await?
-            .is_empty()
-        {
-            return Err(Error::field(
-                format!("/contract_cards/{carrier}"),
-                format!("no rate card named `{name}`"),
-            ));
-        }
-    }
-    let text = serde_json::to_string(&doc).expect("settings serialize");
-    app.store
-        .put_audit_settings(&tenant, &text, OffsetDateTime::now_utc())
-        .await?;
+    reconcile::save_settings(&app.store, &tenant, &doc).await?;
     Ok(axum::Json(doc))
 }
 
@@ -583,19 +378,7 @@ async fn put_mapping(
     Path(name): Path<String>,
     body: String,
 ) -> Result<Response, Error> {
-    if name.is_empty()
-        || name.len() > 64
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return Err(Error::field("/name", "1 to 64 letters, digits, - or _"));
-    }
-    ColumnMapping::from_toml(&body).map_err(|e| Error::field("/", e.to_string()))?;
-    let new = app
-        .store
-        .put_invoice_mapping(&tenant, &name, &body, OffsetDateTime::now_utc())
-        .await?;
+    let new = reconcile::save_mapping(&app.store, &tenant, &name, &body).await?;
     let status = if new {
         StatusCode::CREATED
     } else {

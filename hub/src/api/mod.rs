@@ -22,6 +22,10 @@ pub mod shipments;
 pub mod trackers;
 pub mod webhooks;
 
+// The HTTP edge's settings, in one place for whoever starts the server (the CLI).
+pub use edge::{Bucket, Edge};
+pub use idempotency::Settings as IdempotencySettings;
+
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use shiphub_rating::{CardError, RateCard, RateCards, ServiceSummary};
+use shiphub_rating::ServiceSummary;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -16,9 +16,9 @@ use super::List;
 use super::extract::{Path, Tenant};
 use super::problem::Problem;
 use super::responses::*;
-use crate::error::{Error, FieldProblem};
+use crate::error::Error;
+use crate::rates::cards::{self, Version};
 use crate::state::AppState;
-use crate::store::RateCardVersion;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -48,59 +48,21 @@ pub struct CardOut {
     versions: Vec<CardVersionOut>,
 }
 
-/// A TOML path (`service[0].breaks[3]`) as a JSON pointer (`/service/0/breaks/3`).
-fn pointer(field: &str) -> String {
-    if field.is_empty() {
-        return "/".into();
-    }
-    let mut out = String::new();
-    for part in field.split('.') {
-        let (key, rest) = part.split_once('[').unwrap_or((part, ""));
-        out.push('/');
-        out.push_str(&key.replace('~', "~0").replace('/', "~1"));
-        for idx in rest.split('[') {
-            let idx = idx.trim_end_matches(']');
-            if !idx.is_empty() {
-                out.push('/');
-                out.push_str(idx);
-            }
-        }
-    }
-    out
-}
-
-fn card_problem(e: &CardError) -> FieldProblem {
-    FieldProblem {
-        pointer: pointer(&e.field),
-        detail: format!("line {}, column {}: {}", e.line, e.column, e.message),
-        code: None,
-    }
-}
-
-fn parse(text: &str) -> Result<RateCard, Error> {
-    RateCard::from_toml(text).map_err(|e| Error::Validation(vec![card_problem(&e)]))
-}
-
-fn card_out(name: &str, versions: &[RateCardVersion]) -> Result<CardOut, Error> {
-    let versions = versions
-        .iter()
-        .map(|v| {
-            let card = RateCard::from_toml(&v.body)
-                .map_err(|e| Error::Internal(format!("stored rate card {name}: {e}")))?;
-            Ok(CardVersionOut {
-                valid_from: v.valid_from.clone(),
+fn card_out(name: &str, versions: &[Version]) -> CardOut {
+    CardOut {
+        name: name.to_string(),
+        versions: versions
+            .iter()
+            .map(|Version { stored, card }| CardVersionOut {
+                valid_from: stored.valid_from.clone(),
                 valid_to: card.valid_to().map(|d| d.to_string()),
                 carrier: card.carrier().to_string(),
                 currency: card.currency().code().to_string(),
                 services: card.services(),
-                updated_at: v.updated_at,
+                updated_at: stored.updated_at,
             })
-        })
-        .collect::<Result<_, Error>>()?;
-    Ok(CardOut {
-        name: name.to_string(),
-        versions,
-    })
+            .collect(),
+    }
 }
 
 /// Stores one version of a rate card (the TOML text is the body). The card must carry
@@ -119,44 +81,14 @@ async fn put_card(
     Path(name): Path<String>,
     body: String,
 ) -> Result<Response, Error> {
-    let card = parse(&body)?;
-    if card.name() != name {
-        return Err(Error::field(
-            "/name",
-            format!(
-                "the card is named `{}`; PUT it at /v1/rate-cards/{}",
-                card.name(),
-                card.name()
-            ),
-        ));
-    }
-    let valid_from = card.valid_from().to_string();
-    // The versions must still make one consistent card with this one in place.
-    let mut versions = app.store.rate_card_versions(&tenant, &name).await?;
-    versions.retain(|v| v.valid_from != valid_from);
-    let mut texts: Vec<&str> = versions.iter().map(|v| v.body.as_str()).collect();
-    texts.push(&body);
-    RateCards::from_toml(&texts).map_err(|e| Error::Validation(vec![card_problem(&e.error)]))?;
-    let created = app
-        .store
-        .put_rate_card(
-            &tenant,
-            &name,
-            &valid_from,
-            &body,
-            OffsetDateTime::now_utc(),
-        )
-        .await?;
-    // Accounts pricing with this card rebuild from the new text on their next use.
-    app.carriers
-        .forget_carrier(shiphub_rating::table_rate::ENTRY.code.as_str());
-    let stored = app.store.rate_card_versions(&tenant, &name).await?;
+    let created = cards::put(&app, &tenant, &name, &body).await?;
+    let stored = cards::versions(&app.store, &tenant, &name).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, axum::Json(card_out(&name, &stored)?)).into_response())
+    Ok((status, axum::Json(card_out(&name, &stored))).into_response())
 }
 
 /// One rate card with its versions.
@@ -167,11 +99,11 @@ async fn get_card(
     Tenant(tenant): Tenant,
     Path(name): Path<String>,
 ) -> Result<axum::Json<CardOut>, Error> {
-    let versions = app.store.rate_card_versions(&tenant, &name).await?;
+    let versions = cards::versions(&app.store, &tenant, &name).await?;
     if versions.is_empty() {
         return Err(Error::NotFound("rate card"));
     }
-    Ok(axum::Json(card_out(&name, &versions)?))
+    Ok(axum::Json(card_out(&name, &versions)))
 }
 
 /// The tenant's rate cards.
@@ -181,25 +113,13 @@ async fn list_cards(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
 ) -> Result<axum::Json<List<CardOut>>, Error> {
-    let all = app.store.list_rate_cards(&tenant).await?;
-    let mut data = vec![];
-    for chunk in all.chunk_by(|a, b| a.name == b.name) {
-        data.push(card_out(&chunk[0].name, chunk)?);
-    }
+    let all = cards::all(&app.store, &tenant).await?;
+    let data = all
+        .chunk_by(|a, b| a.stored.name == b.stored.name)
+        .map(|card| card_out(&card[0].stored.name, card))
+        .collect();
     Ok(axum::Json(List {
         data,
         next_cursor: None,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::pointer;
-
-    #[test]
-    fn toml_paths_become_json_pointers() {
-        assert_eq!(pointer("service[0].breaks[3][1]"), "/service/0/breaks/3/1");
-        assert_eq!(pointer("currency"), "/currency");
-        assert_eq!(pointer(""), "/");
-    }
 }

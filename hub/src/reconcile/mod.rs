@@ -8,10 +8,10 @@
 //! store while the next batch is audited; the import counts only once one transaction marks
 //! it completed (with its `reconciliation.completed` event).
 //!
-//! This module runs the pipeline; its jobs live beside it: `settings` (a tenant's audit
-//! settings), `lookup` (matching a batch to the hub's shipments), `facts` (what the audit reads
-//! of a shipment and expects of it) and `record` (storing an import's rows and reports, and
-//! settling it).
+//! This module runs the pipeline; its jobs live beside it: `import` (planning, starting and
+//! sweeping imports), `settings` (a tenant's audit settings), `lookup` (matching a batch to the
+//! hub's shipments), `facts` (what the audit reads of a shipment and expects of it) and
+//! `record` (storing an import's rows and reports, and settling it). Nothing here knows HTTP.
 
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,6 +30,7 @@ use crate::ids::TenantId;
 use crate::store::{Store, StoreError};
 
 mod facts;
+mod import;
 mod lookup;
 mod record;
 mod settings;
@@ -39,6 +40,9 @@ mod tests;
 pub use facts::{
     AuditFacts, End, Facts, FactsDoc, RequestFacts, WaybillFacts, audit_facts_json,
     billing_service, expected,
+};
+pub use import::{
+    Asked, Import, contract_card, save_mapping, save_settings, start, sweep_abandoned,
 };
 pub use record::{Record, finish};
 pub use settings::{AuditSettingsDoc, FuelRow, TolerancesDoc, load_settings};

@@ -17,20 +17,52 @@ use crate::ids::{ReconciliationId, TenantId};
 pub struct ReconciliationRecord {
     pub id: ReconciliationId,
     pub carrier: String,
-    /// `running`, `completed` or `failed`.
-    pub status: String,
+    pub status: ReconciliationStatus,
     pub file_sha256: String,
     pub file_bytes: i64,
     pub rate_card: Option<String>,
     pub lines: i64,
     pub packages: i64,
     pub error_count: i64,
-    /// Totals and import errors, as JSON, once completed.
-    pub summary: Option<String>,
+    /// Totals and import errors, once completed.
+    pub summary: Option<serde_json::Value>,
     pub failure: Option<String>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub completed_at: Option<OffsetDateTime>,
+}
+
+/// Where an import is: only a `completed` one counts (and serves its reports); a `failed` one
+/// kept nothing but its failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReconciliationStatus {
+    Running,
+    Completed,
+    Failed,
+}
+
+impl ReconciliationStatus {
+    /// As stored and as the API shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReconciliationStatus::Running => "running",
+            ReconciliationStatus::Completed => "completed",
+            ReconciliationStatus::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        [Self::Running, Self::Completed, Self::Failed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| super::StoreError::Corrupt(format!("reconciliation status `{s}`")))
+    }
+}
+
+impl std::fmt::Display for ReconciliationStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl ReconciliationRecord {
@@ -45,7 +77,7 @@ impl ReconciliationRecord {
         Self {
             id: ReconciliationId::generate(),
             carrier: carrier.to_string(),
-            status: "running".into(),
+            status: ReconciliationStatus::Running,
             file_sha256,
             file_bytes: file_bytes as i64,
             rate_card,
@@ -599,14 +631,18 @@ fn rec_from_row(r: &AnyRow) -> Result<ReconciliationRecord> {
     Ok(ReconciliationRecord {
         id: ReconciliationId::from_db(r.try_get("id")?),
         carrier: r.try_get("carrier")?,
-        status: r.try_get("status")?,
+        status: ReconciliationStatus::parse(&r.try_get::<String, _>("status")?)?,
         file_sha256: r.try_get("file_sha256")?,
         file_bytes: r.try_get("file_bytes")?,
         rate_card: r.try_get("rate_card")?,
         lines: r.try_get("lines")?,
         packages: r.try_get("packages")?,
         error_count: r.try_get("error_count")?,
-        summary: r.try_get("summary")?,
+        summary: r
+            .try_get::<Option<String>, _>("summary")?
+            .map(|s| serde_json::from_str(&s))
+            .transpose()
+            .map_err(|e| super::StoreError::Corrupt(format!("reconciliation summary: {e}")))?,
         failure: r.try_get("failure")?,
         created_at: from_millis(r.try_get("created_at")?),
         updated_at: from_millis(r.try_get("updated_at")?),

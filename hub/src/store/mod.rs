@@ -31,7 +31,8 @@ pub use events::{EventRecord, NewEvent};
 pub(crate) use idempotency::complete_idem;
 pub use idempotency::{IdemBegin, IdemClaim, IdemCompletion, IdemStuck};
 pub use invoices::{
-    Billing, FileChunk, InvoicePackageRow, ReconciliationDone, ReconciliationRecord, ShipmentFacts,
+    Billing, FileChunk, InvoicePackageRow, ReconciliationDone, ReconciliationRecord,
+    ReconciliationStatus, ShipmentFacts,
 };
 pub use print::{
     AckOutcome, AckStatus, JobAck, JobStatus, PrintJobRecord, PrinterLanguage, PrinterState,

@@ -107,7 +107,10 @@ async fn an_import_counts_only_once_completed_and_a_failed_one_leaves_nothing(st
         .reconciliation_of_file(&t, "ups", "aaa")
         .await
         .unwrap();
-    assert_eq!(of_file.map(|x| x.status), Some("running".to_string()));
+    assert_eq!(
+        of_file.map(|x| x.status.as_str().to_string()),
+        Some("running".to_string())
+    );
 
     assert!(
         store
@@ -199,7 +202,7 @@ async fn an_import_counts_only_once_completed_and_a_failed_one_leaves_nothing(st
         .await
         .unwrap();
     let failed = store.get_reconciliation(&t, &f.id).await.unwrap().unwrap();
-    assert_eq!(failed.status, "failed");
+    assert_eq!(failed.status.as_str(), "failed");
     assert_eq!(failed.failure.as_deref(), Some("broken file"));
     assert!(earlier(&store, &t, &["1ZFAIL"]).await.is_empty());
     assert!(
@@ -260,14 +263,14 @@ async fn abandoned_imports_are_failed_and_removed_by_the_sweep(store: Store) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(s.status, "failed");
+    assert_eq!(s.status.as_str(), "failed");
     assert!(s.failure.unwrap().contains("abandoned"));
     let f = store
         .get_reconciliation(&t, &fresh.id)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(f.status, "running");
+    assert_eq!(f.status.as_str(), "running");
     // The abandoned import cannot complete afterwards.
     assert!(
         !store

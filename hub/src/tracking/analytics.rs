@@ -6,16 +6,38 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use shiphub_carriers::model::TrackingStatus;
+use time::{Date, OffsetDateTime, Time};
 
 use super::parse_date;
+use crate::error::Error;
 use crate::store::TimelinessRow;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
     Carrier,
     Service,
     Lane,
+}
+
+impl GroupBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::Carrier => "carrier",
+            GroupBy::Service => "service",
+            GroupBy::Lane => "lane",
+        }
+    }
+}
+
+impl std::str::FromStr for GroupBy {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        [GroupBy::Carrier, GroupBy::Service, GroupBy::Lane]
+            .into_iter()
+            .find(|g| g.as_str() == s)
+            .ok_or(())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
@@ -75,6 +97,26 @@ fn percentile(sorted: &[Decimal], p: u32) -> Option<Decimal> {
     }
     let rank = (u64::from(p) * sorted.len() as u64).div_ceil(100).max(1) as usize;
     Some(sorted[rank.min(sorted.len()) - 1])
+}
+
+/// A period of purchase days (`from` and `to`, YYYY-MM-DD, both inclusive) as instants: `from`
+/// 00:00 UTC to the day after `to`. Errors name the days as the query parameters they are
+/// (`/query/from`, `/query/to`; the CLI says `--from`, `--to`).
+pub fn period(from: &str, to: &str) -> Result<(OffsetDateTime, OffsetDateTime), Error> {
+    let day = |s: &str, field: &str| {
+        parse_date(s).ok_or_else(|| Error::field(field, "must be a date, YYYY-MM-DD"))
+    };
+    let (f, t): (Date, Date) = (day(from, "/query/from")?, day(to, "/query/to")?);
+    if t < f {
+        return Err(Error::field("/query/to", "must not be before `from`"));
+    }
+    Ok((
+        f.with_time(Time::MIDNIGHT).assume_utc(),
+        t.next_day()
+            .unwrap_or(t)
+            .with_time(Time::MIDNIGHT)
+            .assume_utc(),
+    ))
 }
 
 pub fn timeliness(rows: &[TimelinessRow], by: GroupBy) -> Vec<TimelinessLine> {

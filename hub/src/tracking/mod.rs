@@ -1,10 +1,12 @@
 //! Tracking: when to look at a parcel next, and what a check found — the tracker's next
 //! state and the events subscribers hear (`tracker.updated`, `shipment.delivered`,
 //! `shipment.exception`, `shipment.stalled`, `shipment.late`). Pure functions here; the
-//! scheduler (`scheduler.rs`) and the push intake feed them.
+//! scheduler (`scheduler.rs`) and the push intake feed them; `trackers.rs` starts following a
+//! parcel shipped elsewhere, `analytics.rs` reports how carriers deliver.
 
 pub mod analytics;
 pub mod scheduler;
+pub mod trackers;
 
 use std::time::Duration;
 

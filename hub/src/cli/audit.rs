@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use shiphub_carriers::model::Currency;
 use shiphub_rating::invoice::{ColumnMapping, InvoiceCarrier, InvoiceFormat, LAYOUT_CODES};
-use time::OffsetDateTime;
 
-use crate::cli::{DbArgs, open_store};
+use super::{DbArgs, open_store, problem_text};
+use crate::error::Error;
 use crate::ids::{ReconciliationId, TenantId};
-use crate::reconcile::{self, Outcome, Plan, Progress, Record, Sinks};
-use crate::store::{ReconciliationRecord, Store};
+use crate::reconcile::{self, Import, Outcome, Progress, Record, Sinks};
+use crate::store::Store;
 
 #[derive(clap::Args, Debug)]
 pub struct AuditArgs {
@@ -180,39 +180,43 @@ pub async fn run(a: AuditArgs) -> Result<(), String> {
     let format = format_of(&a)?;
     let store = open_store(&a.db.database_url).await?;
     let tenant = tenant_of(&store, a.tenant.as_deref()).await?;
-    let doc = reconcile::load_settings(&store, &tenant)
+    let settings = reconcile::load_settings(&store, &tenant)
         .await
         .map_err(|e| e.to_string())?;
-    let (card_name, cards) = crate::api::invoices::contract_card(
+    let (card_name, cards) = reconcile::contract_card(
         &store,
         &tenant,
         format.carrier(),
         a.rate_card.as_deref(),
-        &doc,
+        &settings,
     )
     .await
-    .map_err(|e| crate::cli::problem_text(&e))?;
+    .map_err(|e| problem_text(&e))?;
     let total = std::fs::metadata(&a.file)
         .map_err(|e| format!("{}: {e}", a.file.display()))?
         .len();
     let input = File::open(&a.file).map_err(|e| format!("{}: {e}", a.file.display()))?;
-    let plan = Plan {
-        tenant: tenant.clone(),
+    let import = Import {
+        code: a.carrier.clone(),
         format,
-        settings: doc.to_settings(),
+        settings,
+        card_name,
         cards,
-        title: format!(
-            "Freight reconciliation: {}",
-            a.file
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-        ),
     };
+    let title = format!(
+        "Freight reconciliation: {}",
+        a.file
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    );
     let progress = Arc::new(Progress::default());
     let bar = progress_bar(progress.clone(), total, a.quiet);
     let started = Instant::now();
     let outcome = if a.record {
-        record(&store, &a, plan, input, total, card_name, progress, kind).await?
+        record(
+            &store, &a, &tenant, import, title, input, total, progress, kind,
+        )
+        .await?
     } else {
         let mut sinks = Sinks::default();
         let out = create(&a.out)?;
@@ -224,6 +228,7 @@ pub async fn run(a: AuditArgs) -> Result<(), String> {
         if let Some(d) = &a.dispute {
             sinks.dispute = Some(create(d)?);
         }
+        let plan = import.into_plan(tenant, title);
         reconcile::run(&store, plan, Box::new(input), sinks, None, progress)
             .await
             .map_err(|e| e.to_string())?
@@ -256,10 +261,11 @@ pub async fn run(a: AuditArgs) -> Result<(), String> {
 async fn record(
     store: &Store,
     a: &AuditArgs,
-    plan: Plan,
+    tenant: &TenantId,
+    import: Import,
+    title: String,
     mut input: File,
     total: u64,
-    card_name: Option<String>,
     progress: Arc<Progress>,
     kind: OutKind,
 ) -> Result<Outcome, String> {
@@ -277,23 +283,19 @@ async fn record(
         std::io::Seek::rewind(&mut input).map_err(|e| e.to_string())?;
         hex::encode(h.finalize())
     };
-    let tenant = plan.tenant.clone();
-    if let Some(earlier) = store
-        .reconciliation_of_file(&tenant, &a.carrier, &sha)
+    let rec = import
+        .new_record(store, tenant, sha, total)
         .await
-        .map_err(|e| e.to_string())?
-    {
-        return Err(format!(
-            "this file was already imported as {} ({})",
-            earlier.id, earlier.status
-        ));
-    }
-    let now = OffsetDateTime::now_utc();
-    let rec = ReconciliationRecord::running(&a.carrier, sha, total, card_name, now);
+        .map_err(|e| match e {
+            // Said as the API's problem detail says it.
+            Error::Conflict(why) => why,
+            e => problem_text(&e),
+        })?;
     store
-        .begin_reconciliation(&tenant, &rec, None)
+        .begin_reconciliation(tenant, &rec, None)
         .await
         .map_err(|e| e.to_string())?;
+    let plan = import.into_plan(tenant.clone(), title);
     let result = reconcile::run(
         store,
         plan,
@@ -307,7 +309,7 @@ async fn record(
         Ok(o) => o,
         Err(e) => {
             let why = e.to_string();
-            reconcile::finish(store, &tenant, &rec.id, &a.carrier, Err(e)).await;
+            reconcile::finish(store, tenant, &rec.id, &a.carrier, Err(e)).await;
             return Err(why);
         }
     };
@@ -315,14 +317,14 @@ async fn record(
         import: outcome.import.clone(),
         report: outcome.report.clone(),
     };
-    if let Some(why) = reconcile::finish(store, &tenant, &rec.id, &a.carrier, Ok(outcome)).await {
+    if let Some(why) = reconcile::finish(store, tenant, &rec.id, &a.carrier, Ok(outcome)).await {
         return Err(why);
     }
     let mut out = create(&a.out)?;
-    copy_stored(store, &tenant, &rec.id, kind.stored_name(), &mut out).await?;
+    copy_stored(store, tenant, &rec.id, kind.stored_name(), &mut out).await?;
     if let Some(d) = &a.dispute {
         let mut w = create(d)?;
-        copy_stored(store, &tenant, &rec.id, "dispute.csv", &mut w).await?;
+        copy_stored(store, tenant, &rec.id, "dispute.csv", &mut w).await?;
     }
     eprintln!("recorded as reconciliation {}", rec.id);
     Ok(summary_copy)

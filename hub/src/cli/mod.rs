@@ -16,6 +16,9 @@ use crate::ids::{AccountId, TenantId};
 use crate::state::{AccountCache, AppState, CarrierSet, KeyCache, aad};
 use crate::store::{AccountRecord, Backend, Store};
 
+pub mod audit;
+pub mod rate;
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://shiphub.db?mode=rwc";
 
 #[derive(Parser, Debug)]
@@ -56,12 +59,12 @@ pub struct IdempotencyArgs {
 }
 
 impl IdempotencyArgs {
-    pub fn settings(&self) -> anyhow_like::Result<crate::api::idempotency::Settings> {
+    pub fn settings(&self) -> anyhow_like::Result<crate::api::IdempotencySettings> {
         let lease = Duration::try_from_secs_f64(self.idempotency_lease)
             .ok()
             .filter(|d| *d >= Duration::from_millis(300))
             .ok_or("--idempotency-lease: a number of seconds, at least 0.3")?;
-        Ok(crate::api::idempotency::Settings { lease })
+        Ok(crate::api::IdempotencySettings { lease })
     }
 }
 
@@ -208,9 +211,7 @@ pub struct EdgeArgs {
 }
 
 impl EdgeArgs {
-    fn settings(
-        &self,
-    ) -> anyhow_like::Result<(crate::server::ServerSettings, crate::api::edge::Edge)> {
+    fn settings(&self) -> anyhow_like::Result<(crate::server::ServerSettings, crate::api::Edge)> {
         let secs = |v: f64, name: &str| {
             Duration::try_from_secs_f64(v)
                 .ok()
@@ -218,7 +219,7 @@ impl EdgeArgs {
                 .ok_or_else(|| format!("--{name} must be a number of seconds > 0"))
         };
         let bucket = |rate: u32, burst: u32| {
-            (rate > 0).then_some(crate::api::edge::Bucket {
+            (rate > 0).then_some(crate::api::Bucket {
                 rate,
                 burst: burst.max(1),
             })
@@ -231,7 +232,7 @@ impl EdgeArgs {
                 .map_err(|_| "--drain must be a number of seconds ≥ 0")?,
             shutdown_timeout: secs(self.shutdown_timeout, "shutdown-timeout")?,
         };
-        let edge = crate::api::edge::Edge::new(
+        let edge = crate::api::Edge::new(
             secs(self.request_timeout, "request-timeout")?,
             secs(self.body_timeout, "body-timeout")?,
             bucket(self.key_rate, self.key_burst),
@@ -290,9 +291,9 @@ pub enum Command {
         command: AnalyticsCommand,
     },
     /// Price a lane from rate card files, every charge explained.
-    Rate(crate::cli_rate::RateArgs),
+    Rate(rate::RateArgs),
     /// Audit a carrier invoice against the shipments in the store and write the report.
-    Audit(crate::cli_audit::AuditArgs),
+    Audit(audit::AuditArgs),
     /// Print a fresh SHIPHUB_MASTER_KEY (32 random bytes, base64).
     MasterKey,
     /// GET the hub's /readyz and exit 0 when it is ready, 1 otherwise (container probes: the
@@ -406,7 +407,7 @@ pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
             eprintln!("limit set on {n} key(s) starting with {prefix}");
             Ok(())
         }
-        Command::Rate(args) => crate::cli_rate::run(args),
+        Command::Rate(args) => rate::run(args),
         Command::MasterKey => {
             println!("{}", MasterKey::generate_base64());
             Ok(())
@@ -416,7 +417,7 @@ pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
             listen,
             timeout,
         } => healthcheck(url, listen, timeout).await,
-        Command::Audit(args) => crate::cli_audit::run(args).await,
+        Command::Audit(args) => audit::run(args).await,
         Command::Analytics {
             command:
                 AnalyticsCommand::Timeliness {
@@ -427,12 +428,11 @@ pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
                     db,
                 },
         } => {
-            use crate::tracking::analytics::{GroupBy, timeliness};
-            let by: GroupBy =
-                serde_json::from_value(serde_json::Value::String(group_by.clone()))
-                    .map_err(|_| format!("--group-by {group_by}: carrier, service or lane"))?;
-            let (start, end) =
-                crate::api::analytics::period(&from, &to).map_err(|e| problem_text(&e))?;
+            use crate::tracking::analytics::{GroupBy, period, timeliness};
+            let by: GroupBy = group_by
+                .parse()
+                .map_err(|()| format!("--group-by {group_by}: carrier, service or lane"))?;
+            let (start, end) = period(&from, &to).map_err(|e| problem_text(&e))?;
             let store = open_store(&db.database_url).await?;
             let t = store
                 .tenant_by_name(&tenant)
@@ -713,21 +713,16 @@ async fn serve(
         redeliver_after: Duration::from_secs(print.print_redeliver_after.max(1)),
         sweep_every: Duration::from_secs(print.print_sweep_interval.max(1)),
     };
-    tokio::spawn(crate::print::sweep(state.clone()));
-    tokio::spawn(crate::api::invoices::sweep_abandoned(state.store.clone()));
     state.idempotency = idempotency;
-    tokio::spawn(crate::api::idempotency::sweep(state.clone()));
     state.tracking = crate::tracking::PollPolicy::default().scaled(tracking.tracking_speedup);
-    if !tracking.no_scheduler {
-        let scheduler = crate::tracking::scheduler::Scheduler::new(
-            state.clone(),
-            state.tracking,
-            format!("sched_{}", uuid::Uuid::now_v7().simple()),
-        );
-        tokio::spawn(scheduler.run(Duration::from_millis(tracking.tracking_tick_ms.max(10))));
-    }
     state.webhooks = Arc::new(crate::webhooks::Webhooks::new(webhook_settings));
-    tokio::spawn(crate::webhooks::dispatcher::run(state.clone()));
+    crate::background::start(
+        &state,
+        crate::background::Settings {
+            tracking_tick: (!tracking.no_scheduler)
+                .then(|| Duration::from_millis(tracking.tracking_tick_ms.max(10))),
+        },
+    );
     let phases = ShutdownPhases {
         edge: edge.clone(),
         stopping: state.shutdown.clone(),
@@ -746,7 +741,7 @@ async fn serve(
 
 /// Shutdown phases as the rest of the hub sees them.
 struct ShutdownPhases {
-    edge: Arc<crate::api::edge::Edge>,
+    edge: Arc<crate::api::Edge>,
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 

@@ -1,0 +1,130 @@
+//! A tenant's carrier accounts: a new account is checked (known carrier, host under the target
+//! policy, an adapter that builds from its credentials), its credentials encrypted, and trackers
+//! waiting for an account of its carrier attached to it; a removed account leaves the caches.
+
+use time::OffsetDateTime;
+
+use crate::error::Error;
+use crate::ids::{AccountId, TenantId};
+use crate::state::{AppState, aad};
+use crate::store::{AccountRecord, IdemCompletion};
+
+/// An account as asked for (errors point at these fields by name).
+pub struct NewAccount {
+    pub carrier: String,
+    pub name: String,
+    pub base_url: Option<url::Url>,
+    pub credentials: Option<serde_json::Value>,
+    /// `table_rate` accounts: the card name(s), kept as `credentials.rate_card`.
+    pub rate_card: Option<serde_json::Value>,
+}
+
+/// The record of a new account, checked and with its credentials encrypted; not stored yet.
+pub async fn prepare(
+    app: &AppState,
+    tenant: &TenantId,
+    new: NewAccount,
+) -> Result<AccountRecord, Error> {
+    let entry = app.carriers.entry(&new.carrier).ok_or_else(|| {
+        let known: Vec<_> = app
+            .carriers
+            .entries
+            .iter()
+            .map(|e| e.code.to_string())
+            .collect();
+        Error::field(
+            "/carrier",
+            format!(
+                "unknown carrier `{}`; known: {}",
+                new.carrier,
+                known.join(", ")
+            ),
+        )
+    })?;
+    if new.name.trim().is_empty() {
+        return Err(Error::field("/name", "must not be empty"));
+    }
+    if entry.needs_base_url && new.base_url.is_none() {
+        return Err(Error::field(
+            "/base_url",
+            format!("{} accounts need the carrier host", entry.code),
+        ));
+    }
+    let mut credentials = new.credentials.unwrap_or_else(|| serde_json::json!({}));
+    if let Some(card) = new.rate_card {
+        match credentials.as_object_mut() {
+            Some(map) => {
+                map.insert("rate_card".into(), card);
+            }
+            None => return Err(Error::field("/credentials", "must be an object")),
+        }
+    }
+    app.carriers
+        .check(
+            &app.store,
+            tenant,
+            entry,
+            credentials.clone(),
+            new.base_url.clone(),
+        )
+        .await?;
+    let id = AccountId::generate();
+    let (nonce, secret) = app.master_key.encrypt(
+        &aad(tenant, &id),
+        &serde_json::to_vec(&credentials).expect("JSON serializes"),
+    );
+    Ok(AccountRecord {
+        id,
+        carrier: entry.code.to_string(),
+        name: new.name.trim().to_string(),
+        base_url: new.base_url.map(|u| u.to_string()),
+        secret_nonce: nonce,
+        secret,
+        created_at: OffsetDateTime::now_utc(),
+    })
+}
+
+/// Stores a prepared account (with the answer kept for its idempotency key in the same
+/// transaction); trackers that waited for an account of its carrier start being polled.
+pub async fn add(
+    app: &AppState,
+    tenant: &TenantId,
+    record: &AccountRecord,
+    idem: Option<&IdemCompletion>,
+) -> Result<(), Error> {
+    app.store.insert_account(tenant, record, idem).await?;
+    app.account_cache.invalidate(tenant);
+    let attached = app
+        .store
+        .attach_waiting_trackers(
+            tenant,
+            &record.carrier,
+            &record.id,
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+    if attached > 0 {
+        tracing::info!(
+            attached,
+            carrier = %record.carrier,
+            "waiting trackers attached to the new account"
+        );
+    }
+    Ok(())
+}
+
+/// Removes an account (its shipments stay readable) and forgets its adapter and call limits.
+pub async fn remove(app: &AppState, tenant: &TenantId, id: &str) -> Result<(), Error> {
+    let id = AccountId::parse(id).ok_or(Error::NotFound("carrier account"))?;
+    if !app
+        .store
+        .delete_account(tenant, &id, OffsetDateTime::now_utc())
+        .await?
+    {
+        return Err(Error::NotFound("carrier account"));
+    }
+    app.account_cache.invalidate(tenant);
+    app.carriers.forget(&id);
+    app.calls.forget(&id);
+    Ok(())
+}

@@ -1,0 +1,36 @@
+//! Every background task of a running hub, started from one place once its state is complete:
+//! the print job sweep, the abandoned-import sweep, the idempotency key sweep, the tracking
+//! scheduler and the webhook dispatcher. Each task ends when the state's shutdown flag flips
+//! (or with the runtime); none is restarted.
+
+use std::time::Duration;
+
+use crate::state::AppState;
+
+/// What the tasks need beyond the state itself.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    /// How long the tracking scheduler sleeps when no tracker is due; `None` when this instance
+    /// polls no trackers (other instances do).
+    pub tracking_tick: Option<Duration>,
+}
+
+/// Starts every background task on `app`. Called once its settings are all in place: each
+/// task keeps the state as it is now (set-up changes after this are not seen).
+pub fn start(app: &AppState, settings: Settings) {
+    tokio::spawn(crate::print::sweep(app.clone()));
+    tokio::spawn(crate::reconcile::sweep_abandoned(
+        app.store.clone(),
+        app.shutdown.subscribe(),
+    ));
+    tokio::spawn(crate::api::idempotency::sweep(app.clone()));
+    if let Some(tick) = settings.tracking_tick {
+        let scheduler = crate::tracking::scheduler::Scheduler::new(
+            app.clone(),
+            app.tracking,
+            format!("sched_{}", uuid::Uuid::now_v7().simple()),
+        );
+        tokio::spawn(scheduler.run(tick));
+    }
+    tokio::spawn(crate::webhooks::dispatcher::run(app.clone()));
+}

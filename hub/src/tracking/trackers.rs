@@ -1,0 +1,208 @@
+//! Following a parcel shipped elsewhere: which carrier its number is (asked for, taken from the
+//! account, or detected from the number's format), which of the tenant's accounts polls it
+//! (asked for, or the one with the most quota to spare), and the new tracker, first looked at
+//! at once. A tracker with its scans, as it is shown.
+
+use shiphub_carriers::Capability;
+use shiphub_carriers::detect::{Detection, detect};
+use shiphub_carriers::model::TrackingNumber;
+use time::OffsetDateTime;
+
+use super::{TrackerOut, new_tracker};
+use crate::error::Error;
+use crate::ids::{AccountId, TenantId};
+use crate::state::AppState;
+use crate::store::{AccountRecord, Store, TrackerRecord};
+
+/// What the caller asked to follow (errors point at these fields by name: `/tracking_number`,
+/// `/carrier`, `/carrier_account`).
+#[derive(Clone, Copy, Debug)]
+pub struct Follow<'a> {
+    pub tracking_number: &'a str,
+    pub carrier: Option<&'a str>,
+    pub carrier_account: Option<&'a str>,
+}
+
+/// A tracker to store, or the open one that follows the number already.
+pub enum Followed {
+    New(TrackerRecord),
+    Existing(TrackerRecord),
+}
+
+/// The tracker that follows `asked`: a new one (not stored yet), or the tenant's open tracker
+/// of the same carrier and number.
+pub async fn follow(
+    app: &AppState,
+    tenant: &TenantId,
+    asked: Follow<'_>,
+) -> Result<Followed, Error> {
+    let number: TrackingNumber =
+        asked
+            .tracking_number
+            .parse()
+            .map_err(|e: shiphub_carriers::model::InvalidValue| {
+                Error::field("/tracking_number", e.message)
+            })?;
+    let accounts = app.store.list_accounts(tenant).await?;
+    let account_asked = match asked.carrier_account {
+        Some(id) => Some(
+            AccountId::parse(id)
+                .and_then(|id| accounts.iter().find(|a| a.id == id))
+                .ok_or_else(|| Error::field("/carrier_account", "no such carrier account"))?,
+        ),
+        None => None,
+    };
+    // An account without `carrier` names the carrier, unless the number's format
+    // says it is another carrier's.
+    let from_account = match (asked.carrier, account_asked) {
+        (None, Some(a)) => {
+            let found = detect(&app.carriers.entries, &number);
+            if !found.is_empty() && found.iter().all(|c| c.carrier.as_str() != a.carrier) {
+                return Err(Error::field(
+                    "/carrier_account",
+                    format!(
+                        "the account is of {}, the number is {}'s",
+                        a.carrier, found[0].carrier
+                    ),
+                ));
+            }
+            Some(a.carrier.as_str())
+        }
+        _ => None,
+    };
+    let (carrier, number) = carrier_for(app, &number, asked.carrier.or(from_account))?;
+    let account = match account_asked {
+        Some(a) if a.carrier != carrier => {
+            return Err(Error::field(
+                "/carrier_account",
+                format!("the account is of {}, the tracker of {carrier}", a.carrier),
+            ));
+        }
+        Some(a) => Some(a.id.clone()),
+        None => most_spare(app, tenant, &carrier, &accounts).await?,
+    };
+    let now = OffsetDateTime::now_utc();
+    let mut t = new_tracker(
+        &app.tracking,
+        now,
+        number.as_str(),
+        &carrier,
+        account,
+        None,
+        None,
+        None,
+    );
+    // Followed from elsewhere, the parcel may be moving already: first look at once
+    // (the scheduler keeps it inside the account's quota). The post-label delay is
+    // for labels bought here, which no carrier has scanned yet.
+    t.next_check_at = t.next_check_at.map(|_| now);
+    match app
+        .store
+        .find_tracker(tenant, &carrier, number.as_str())
+        .await?
+    {
+        Some(found) => Ok(Followed::Existing(found)),
+        None => Ok(Followed::New(t)),
+    }
+}
+
+/// A tracker with every scan, oldest first (the single-tracker view).
+pub async fn with_events(store: &Store, t: &TrackerRecord) -> Result<TrackerOut, Error> {
+    let events = store.tracking_events(&t.id).await?;
+    Ok(TrackerOut {
+        events: Some(events.clone()),
+        ..TrackerOut::new(t, events.last())
+    })
+}
+
+/// The carrier for a number: the one asked for, or the only likely one.
+fn carrier_for(
+    app: &AppState,
+    number: &TrackingNumber,
+    asked: Option<&str>,
+) -> Result<(String, TrackingNumber), Error> {
+    if let Some(code) = asked {
+        let entry = app
+            .carriers
+            .entry(code)
+            .ok_or_else(|| Error::field("/carrier", format!("unknown carrier `{code}`")))?;
+        if !entry.capabilities.supports(Capability::Track) {
+            return Err(Error::field(
+                "/carrier",
+                format!("{code} offers no tracking"),
+            ));
+        }
+        return Ok((code.to_string(), number.clone()));
+    }
+    let found = detect(&app.carriers.entries, number);
+    let Some(best) = found.first() else {
+        return Err(Error::field(
+            "/tracking_number",
+            "no carrier issues numbers of this format; give `carrier`",
+        ));
+    };
+    let tied: Vec<_> = found
+        .iter()
+        .filter(|c| c.detection == best.detection)
+        .collect();
+    if tied.len() > 1 || best.detection == Detection::FormatOnly && found.len() > 1 {
+        let names: Vec<String> = found
+            .iter()
+            .map(|c| format!("{} ({})", c.carrier, c.format))
+            .collect();
+        return Err(Error::field(
+            "/carrier",
+            format!(
+                "the number fits several carriers: {}; give `carrier`",
+                names.join(", ")
+            ),
+        ));
+    }
+    Ok((best.carrier.to_string(), best.number.clone()))
+}
+
+/// The tenant's account of `carrier` with the most quota to spare: the fewest trackers it
+/// polls per request its quota allows in a day (the declared rate, or the daily cap when that
+/// is lower). Ties go to the oldest account. `None` when the tenant has no such account.
+async fn most_spare(
+    app: &AppState,
+    tenant: &TenantId,
+    carrier: &str,
+    accounts: &[AccountRecord],
+) -> Result<Option<AccountId>, Error> {
+    let load = app
+        .store
+        .polled_trackers_by_account(tenant, carrier)
+        .await?;
+    let mut best: Option<(&AccountRecord, u128, u128)> = None;
+    for a in accounts.iter().filter(|a| a.carrier == carrier) {
+        // An account whose adapter cannot be built (credentials it cannot read) polls
+        // nothing: it is passed over, and chosen only when no other account is left.
+        let adapter = match app
+            .carriers
+            .adapter(&app.store, tenant, a, &app.master_key)
+            .await
+        {
+            Ok(adapter) => adapter,
+            Err(e) => {
+                tracing::warn!(account = %a.id, error = ?e, "cannot weigh the account's quota");
+                continue;
+            }
+        };
+        let q = adapter.quota();
+        let per_day = u128::from(q.requests.max(1)) * 86_400_000 / q.per.as_millis().max(1);
+        let per_day = adapter
+            .daily_quota()
+            .map_or(per_day, |d| per_day.min(u128::from(d)))
+            .max(1);
+        let trackers = u128::from(load.get(&a.id).copied().unwrap_or(0));
+        // trackers / per_day smaller than the best's, compared without division.
+        if best.is_none_or(|(_, t, d)| trackers * d < t * per_day) {
+            best = Some((a, trackers, per_day));
+        }
+    }
+    Ok(best
+        .map(|(a, _, _)| a)
+        .or_else(|| accounts.iter().find(|a| a.carrier == carrier))
+        .map(|a| a.id.clone()))
+}
