@@ -430,12 +430,16 @@ pub async fn recover(app: &AppState, tenant: &TenantId, key: &str) {
     tracing::warn!(key, scope = ?stuck.scope, stage = ?stuck.stage, "recovering an idempotency key whose process died");
     let failure = match (stuck.scope.as_deref(), stuck.stage.as_deref()) {
         // The carrier was reached by a purchase: finish recording it, or answer finally.
-        (Some(super::shipments::BUY_SCOPE), Some(stage)) => super::shipments::recover_purchase(
+        (Some(super::shipments::BUY_SCOPE), Some(stage)) => crate::shipments::recover_purchase(
             app,
             tenant,
-            &claim,
+            crate::shipments::Key {
+                key: &claim.key,
+                owner: &claim.owner,
+            },
             stage,
             stuck.progress.as_deref(),
+            super::shipments::answer,
         )
         .await
         .err(),

@@ -35,7 +35,9 @@ pub use invoices::{
 };
 pub use print::{AckOutcome, JobAck, PrintJobRecord, StationRecord};
 pub use rate_cards::RateCardVersion;
-pub use shipments::{DocumentRecord, ShipmentExtras, ShipmentRecord};
+pub use shipments::{
+    DocumentRecord, ShipmentExtras, ShipmentRecord, ShipmentStatus, ShipmentWaybill, StoredRequest,
+};
 pub use tenants::{KeyLimit, Tenant};
 pub use trackers::{ClaimedTracker, TimelinessRow, TrackerRecord, status_name};
 pub use webhooks::{
