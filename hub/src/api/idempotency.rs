@@ -211,27 +211,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Idempotent<T> {
     }
 }
 
-/// Records how far a buying request got on its key (nothing without a key). An error when the
-/// key is no longer this instance's: the request must stop (or undo what it did).
-pub async fn progress(
-    app: &AppState,
-    tenant: &TenantId,
-    owned: &OwnedKey,
-    stage: &str,
-    progress: &str,
-) -> Result<(), Error> {
-    let Some(c) = owned else { return Ok(()) };
-    if app
-        .store
-        .idem_progress(tenant, &c.key, &c.owner, stage, progress)
-        .await?
-    {
-        Ok(())
-    } else {
-        Err(StoreError::LeaseLost(c.key.clone()).into())
-    }
-}
-
 fn respond(status: StatusCode, body: String, replayed: bool) -> Response {
     let ct = if status.is_success() {
         "application/json"

@@ -289,7 +289,7 @@ impl shipments::Answer for Answer {
 }
 
 /// The key a request owns, as the domain takes it.
-pub(crate) fn key(owned: &OwnedKey) -> Option<Key<'_>> {
+fn key(owned: &OwnedKey) -> Option<Key<'_>> {
     owned.as_ref().map(|c| Key {
         key: &c.key,
         owner: &c.owner,
