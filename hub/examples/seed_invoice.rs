@@ -60,18 +60,23 @@ async fn main() {
             .clone(),
     )
     .expect("breakdown");
+    // Not read by the audit facts: parsed once, not per row.
+    let (stored_request, stored_waybill): (_, shiphub::store::ShipmentWaybill) = (
+        shiphub::store::StoredRequest::new(&ship),
+        serde_json::from_str(&waybill("X")).expect("waybill"),
+    );
     let record = |id: &ShipmentId, tn: &str, reference: &str| ShipmentRecord {
         id: id.clone(),
         carrier_account_id: account.clone(),
-        carrier: "ups".into(),
+        carrier: shiphub_carriers::CarrierCode::from_static("ups"),
         service_code: "03".into(),
-        status: "purchased".into(),
+        status: shiphub::store::ShipmentStatus::Purchased,
         tracking_number: tn.into(),
         reference: Some(reference.into()),
         total: Money::new(Decimal::new(2484, 2), Currency::USD),
-        label_format: "zpl".into(),
-        request: String::new(),
-        waybill: String::new(),
+        label_format: shiphub_carriers::model::LabelFormat::Zpl,
+        request: stored_request.clone(),
+        waybill: stored_waybill.clone(),
         created_at: now,
         updated_at: now,
         voided_at: None,

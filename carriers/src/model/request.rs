@@ -27,6 +27,27 @@ impl LabelFormat {
             LabelFormat::Png => "image/png",
         }
     }
+
+    /// The format's name, as the API and the store spell it (`pdf`, `zpl`, `png`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LabelFormat::Pdf => "pdf",
+            LabelFormat::Zpl => "zpl",
+            LabelFormat::Png => "png",
+        }
+    }
+}
+
+impl std::str::FromStr for LabelFormat {
+    type Err = InvalidValue;
+
+    /// The name [`LabelFormat::as_str`] gives, exactly (lower case, as serde spells it).
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        [LabelFormat::Pdf, LabelFormat::Zpl, LabelFormat::Png]
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| InvalidValue::new("", format!("unknown label format `{s}`")))
+    }
 }
 
 /// What to price: who ships what to whom.
@@ -110,4 +131,18 @@ pub struct WaybillRef {
     /// Per-piece tracking numbers.
     #[serde(default)]
     pub pieces: Vec<TrackingNumber>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LabelFormat;
+
+    #[test]
+    fn label_format_names_are_serdes_and_parse_back() {
+        for f in [LabelFormat::Pdf, LabelFormat::Zpl, LabelFormat::Png] {
+            assert_eq!(serde_json::to_value(f).unwrap(), f.as_str());
+            assert_eq!(f.as_str().parse::<LabelFormat>().unwrap(), f);
+        }
+        assert!("PDF".parse::<LabelFormat>().is_err());
+    }
 }

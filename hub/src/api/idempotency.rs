@@ -211,27 +211,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Idempotent<T> {
     }
 }
 
-/// Records how far a buying request got on its key (nothing without a key). An error when the
-/// key is no longer this instance's: the request must stop (or undo what it did).
-pub async fn progress(
-    app: &AppState,
-    tenant: &TenantId,
-    owned: &OwnedKey,
-    stage: &str,
-    progress: &str,
-) -> Result<(), Error> {
-    let Some(c) = owned else { return Ok(()) };
-    if app
-        .store
-        .idem_progress(tenant, &c.key, &c.owner, stage, progress)
-        .await?
-    {
-        Ok(())
-    } else {
-        Err(StoreError::LeaseLost(c.key.clone()).into())
-    }
-}
-
 fn respond(status: StatusCode, body: String, replayed: bool) -> Response {
     let ct = if status.is_success() {
         "application/json"
@@ -430,12 +409,16 @@ pub async fn recover(app: &AppState, tenant: &TenantId, key: &str) {
     tracing::warn!(key, scope = ?stuck.scope, stage = ?stuck.stage, "recovering an idempotency key whose process died");
     let failure = match (stuck.scope.as_deref(), stuck.stage.as_deref()) {
         // The carrier was reached by a purchase: finish recording it, or answer finally.
-        (Some(super::shipments::BUY_SCOPE), Some(stage)) => super::shipments::recover_purchase(
+        (Some(super::shipments::BUY_SCOPE), Some(stage)) => crate::shipments::recover_purchase(
             app,
             tenant,
-            &claim,
+            crate::shipments::Key {
+                key: &claim.key,
+                owner: &claim.owner,
+            },
             stage,
             stuck.progress.as_deref(),
+            super::shipments::answer,
         )
         .await
         .err(),

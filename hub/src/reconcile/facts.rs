@@ -46,7 +46,7 @@ pub fn audit_facts_json(
     };
     serde_json::to_string(&AuditFacts {
         shipment_id: s.id.as_str(),
-        carrier: &s.carrier,
+        carrier: s.carrier.as_str(),
         service_code: &s.service_code,
         tracking_number: &s.tracking_number,
         reference: s.reference.as_deref(),

@@ -39,7 +39,9 @@ pub use print::{
     StationRecord,
 };
 pub use rate_cards::RateCardVersion;
-pub use shipments::{DocumentRecord, ShipmentExtras, ShipmentRecord};
+pub use shipments::{
+    DocumentRecord, ShipmentExtras, ShipmentRecord, ShipmentStatus, ShipmentWaybill, StoredRequest,
+};
 pub use tenants::{KeyLimit, Tenant};
 pub use trackers::{ClaimedTracker, TimelinessRow, TrackerRecord, status_name};
 pub use webhooks::{

@@ -1,10 +1,14 @@
 //! Shipments and their documents: a purchase is written in one transaction with its documents,
-//! events, the rows that come with it (print job, tracker) and the idempotency answer.
+//! events, the rows that come with it (print job, tracker) and the idempotency answer. A row is
+//! parsed into its types here, once: an unknown status, carrier code, label format or an
+//! unreadable waybill is a `Corrupt` row, not a string every reader re-checks.
 
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
-use shiphub_carriers::model::{Currency, Money};
+use serde::{Deserialize, Serialize};
+use shiphub_carriers::CarrierCode;
+use shiphub_carriers::model::{Charge, Currency, LabelFormat, Money, ShipRequest, TrackingNumber};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
@@ -19,23 +23,109 @@ use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
 pub struct ShipmentRecord {
     pub id: ShipmentId,
     pub carrier_account_id: AccountId,
-    pub carrier: String,
+    pub carrier: CarrierCode,
     pub service_code: String,
-    pub status: String,
+    pub status: ShipmentStatus,
     pub tracking_number: String,
     pub reference: Option<String>,
     pub total: Money,
-    pub label_format: String,
-    /// The validated ship request, as JSON.
-    pub request: String,
-    /// The carrier's waybill (without label bytes), as JSON.
-    pub waybill: String,
+    /// The format the label was bought in (what `GET …/label` serves by default).
+    pub label_format: LabelFormat,
+    pub request: StoredRequest,
+    pub waybill: ShipmentWaybill,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub voided_at: Option<OffsetDateTime>,
     /// What the freight audit reads (JSON, `reconcile::AuditFacts`); written with the
     /// shipment, not read back with it.
     pub audit_facts: Option<String>,
+}
+
+/// Where a shipment stands; stored as [`ShipmentStatus::as_str`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShipmentStatus {
+    Purchased,
+    Voided,
+    /// The carrier could not confirm a void (no cancel API, a refund under review).
+    VoidRequested,
+}
+
+impl ShipmentStatus {
+    const ALL: [ShipmentStatus; 3] = [
+        ShipmentStatus::Purchased,
+        ShipmentStatus::Voided,
+        ShipmentStatus::VoidRequested,
+    ];
+
+    /// The stored (and answered) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShipmentStatus::Purchased => "purchased",
+            ShipmentStatus::Voided => "voided",
+            ShipmentStatus::VoidRequested => "void_requested",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// Compares with a stored name. Kept while callers outside the shipments domain
+/// (`api::print`) still compare the status with a name; new code matches the enum.
+impl PartialEq<&str> for ShipmentStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// What the hub keeps of a waybill: everything but the label bytes (stored as a document).
+/// Stored as JSON in these field names and this order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipmentWaybill {
+    pub pieces: Vec<TrackingNumber>,
+    pub carrier_shipment_id: String,
+    pub breakdown: Vec<Charge>,
+    pub warnings: Vec<String>,
+    /// The carrier made the label (only that format exists), or the hub renders it.
+    pub carrier_label: Option<LabelFormat>,
+}
+
+/// The ship request a shipment was bought with, as stored (JSON). Decoded where it is read:
+/// whole ([`StoredRequest::decode`]) by the label and customs documents, only the customs
+/// items by a listing, so a page of shipments does not parse every request whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRequest(String);
+
+impl StoredRequest {
+    pub fn new(request: &ShipRequest) -> Self {
+        StoredRequest(serde_json::to_string(request).expect("ship requests serialize"))
+    }
+
+    /// The stored JSON as it is (tests and rows of old formats).
+    pub fn from_json(json: impl Into<String>) -> Self {
+        StoredRequest(json.into())
+    }
+
+    pub fn decode(&self) -> Result<ShipRequest> {
+        serde_json::from_str(&self.0).map_err(|e| StoreError::Corrupt(format!("ship request: {e}")))
+    }
+
+    /// How many customs items were declared; `None` without a customs declaration.
+    pub fn customs_items(&self) -> Result<Option<usize>> {
+        #[derive(Deserialize)]
+        struct Customs {
+            #[serde(default)]
+            customs: Option<Items>,
+        }
+        #[derive(Deserialize)]
+        struct Items {
+            items: Vec<serde::de::IgnoredAny>,
+        }
+        let c: Customs = serde_json::from_str(&self.0)
+            .map_err(|e| StoreError::Corrupt(format!("ship request: {e}")))?;
+        Ok(c.customs.map(|c| c.items.len()))
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -244,16 +334,16 @@ async fn insert_shipment_tx(
         .bind(s.id.as_str())
         .bind(tenant.as_str())
         .bind(s.carrier_account_id.as_str())
-        .bind(&s.carrier)
+        .bind(s.carrier.as_str())
         .bind(&s.service_code)
-        .bind(&s.status)
+        .bind(s.status.as_str())
         .bind(&s.tracking_number)
         .bind(s.reference.as_deref())
         .bind(s.total.amount().to_string())
         .bind(s.total.currency().code())
-        .bind(&s.label_format)
-        .bind(&s.request)
-        .bind(&s.waybill)
+        .bind(s.label_format.as_str())
+        .bind(&s.request.0)
+        .bind(serde_json::to_string(&s.waybill).expect("waybills serialize"))
         .bind(millis(s.created_at))
         .bind(millis(s.updated_at))
         .bind(s.voided_at.map(millis))
@@ -279,28 +369,61 @@ async fn insert_shipment_tx(
 }
 
 fn shipment_from_row(r: &AnyRow) -> Result<ShipmentRecord> {
+    let id = ShipmentId::from_db(r.try_get("id")?);
+    let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+        StoreError::Corrupt(format!("shipment {id} {what}: {e}"))
+    };
     let amount: String = r.try_get("total_amount")?;
     let currency: String = r.try_get("total_currency")?;
     let total = Money::new(
-        Decimal::from_str(&amount)
-            .map_err(|e| StoreError::Corrupt(format!("amount {amount}: {e}")))?,
-        Currency::from_str(&currency).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        Decimal::from_str(&amount).map_err(|e| corrupt("amount", &e))?,
+        Currency::from_str(&currency).map_err(|e| corrupt("currency", &e))?,
     );
+    let carrier: String = r.try_get("carrier")?;
+    let status: String = r.try_get("status")?;
+    let label_format: String = r.try_get("label_format")?;
+    let waybill: String = r.try_get("waybill")?;
     Ok(ShipmentRecord {
-        id: ShipmentId::from_db(r.try_get("id")?),
         carrier_account_id: AccountId::from_db(r.try_get("carrier_account_id")?),
-        carrier: r.try_get("carrier")?,
+        carrier: CarrierCode::parse(&carrier).ok_or_else(|| corrupt("carrier", &carrier))?,
         service_code: r.try_get("service_code")?,
-        status: r.try_get("status")?,
+        status: ShipmentStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
         tracking_number: r.try_get("tracking_number")?,
         reference: r.try_get("reference")?,
         total,
-        label_format: r.try_get("label_format")?,
-        request: r.try_get("request")?,
-        waybill: r.try_get("waybill")?,
+        label_format: label_format.parse().map_err(
+            |e: shiphub_carriers::model::InvalidValue| corrupt("label format", &e.message),
+        )?,
+        request: StoredRequest(r.try_get("request")?),
+        waybill: serde_json::from_str(&waybill).map_err(|e| corrupt("waybill", &e))?,
         created_at: from_millis(r.try_get("created_at")?),
         updated_at: from_millis(r.try_get("updated_at")?),
         voided_at: r.try_get::<Option<i64>, _>("voided_at")?.map(from_millis),
         audit_facts: None,
+        id,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_waybill_reads_and_writes_back_byte_for_byte() {
+        // As purchases have written it: the field order and names are the stored format.
+        let stored = r#"{"pieces":["1Z999AA10123456784","1Z999AA10123456793"],"carrier_shipment_id":"1Z999AA10123456784","breakdown":[{"kind":"base","description":"Base","amount":{"amount":"21.60","currency":"USD"}}],"warnings":["w"],"carrier_label":"zpl"}"#;
+        let w: ShipmentWaybill = serde_json::from_str(stored).unwrap();
+        assert_eq!(serde_json::to_string(&w).unwrap(), stored);
+        let rendered = r#"{"pieces":[],"carrier_shipment_id":"SB1","breakdown":[],"warnings":[],"carrier_label":null}"#;
+        let w: ShipmentWaybill = serde_json::from_str(rendered).unwrap();
+        assert_eq!(serde_json::to_string(&w).unwrap(), rendered);
+    }
+
+    #[test]
+    fn statuses_are_stored_by_name() {
+        for s in ShipmentStatus::ALL {
+            assert_eq!(ShipmentStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(ShipmentStatus::parse("cancelled"), None);
+    }
 }

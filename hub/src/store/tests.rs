@@ -184,15 +184,21 @@ fn shipment(account: &AccountId, n: u32) -> ShipmentRecord {
     ShipmentRecord {
         id: ShipmentId::generate(),
         carrier_account_id: account.clone(),
-        carrier: "sandbox".into(),
+        carrier: shiphub_carriers::CarrierCode::from_static("sandbox"),
         service_code: "express".into(),
-        status: "purchased".into(),
+        status: ShipmentStatus::Purchased,
         tracking_number: format!("SB{n:010}"),
         reference: Some(format!("ORDER-{n}")),
         total: Money::new(dec!(12.345), Currency::USD),
-        label_format: "pdf".into(),
-        request: r#"{"a":1}"#.into(),
-        waybill: r#"{"b":2}"#.into(),
+        label_format: shiphub_carriers::model::LabelFormat::Pdf,
+        request: StoredRequest::from_json(r#"{"a":1}"#),
+        waybill: ShipmentWaybill {
+            pieces: vec![],
+            carrier_shipment_id: format!("SB{n:010}"),
+            breakdown: vec![],
+            warnings: vec![],
+            carrier_label: None,
+        },
         created_at: NOW,
         updated_at: NOW,
         voided_at: None,
@@ -564,7 +570,7 @@ async fn void_is_once_only(store: Store) {
     assert_eq!(events[0].kind, "shipment.voided");
     assert_eq!(events[0].created_at, later);
     let got = store.get_shipment(&a, &s.id).await.unwrap().unwrap();
-    assert_eq!(got.status, "voided");
+    assert_eq!(got.status, ShipmentStatus::Voided);
     assert_eq!(got.voided_at, Some(later));
 }
 

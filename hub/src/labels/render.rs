@@ -1,0 +1,65 @@
+//! Labels the hub draws itself, for carriers that issue none (sandbox, table rate).
+
+use shiphub_carriers::model::{LabelFormat, TrackingNumber};
+
+use crate::api::label_options::LabelOptions;
+use crate::error::Error;
+use crate::state::AppState;
+use crate::store::ShipmentRecord;
+
+/// Every piece's label in one document (one PDF page or one ZPL block per piece; a PNG is
+/// one image, so it shows the first piece), rendered off the async workers.
+pub(super) async fn render(
+    app: &AppState,
+    s: &ShipmentRecord,
+    format: LabelFormat,
+    options: LabelOptions,
+) -> Result<Vec<u8>, Error> {
+    let request = s.request.decode()?;
+    let entry = app.carriers.entry(s.carrier.as_str());
+    let service_name = entry
+        .and_then(|e| e.capabilities.service(&s.service_code))
+        .map_or(s.service_code.as_str(), |x| x.name);
+    let master: TrackingNumber = s
+        .tracking_number
+        .parse()
+        .map_err(|e: shiphub_carriers::model::InvalidValue| Error::Internal(e.to_string()))?;
+    let pieces = if s.waybill.pieces.is_empty() {
+        vec![master]
+    } else {
+        s.waybill.pieces.clone()
+    };
+    let count = u16::try_from(pieces.len()).unwrap_or(u16::MAX);
+    let parcels = &request.shipment.parcels;
+    let labels: Vec<shiphub_labels::Label> = pieces
+        .into_iter()
+        .take(if format == LabelFormat::Png {
+            1
+        } else {
+            usize::MAX
+        })
+        .enumerate()
+        .map(|(i, tracking_number)| {
+            shiphub_labels::LabelSpec {
+                carrier: entry.map_or_else(|| s.carrier.to_string(), |e| e.name.to_string()),
+                service_name: service_name.to_string(),
+                service_code: s.service_code.clone(),
+                tracking_number,
+                from: request.shipment.from.clone(),
+                to: request.shipment.to.clone(),
+                weight: parcels.get(i).unwrap_or(&parcels[0]).weight,
+                reference: request.reference.clone(),
+                ship_date: request.shipment.ship_date.unwrap_or(s.created_at.date()),
+                piece_number: u16::try_from(i + 1).unwrap_or(u16::MAX),
+                piece_count: count,
+            }
+            .into()
+        })
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        shiphub_labels::render_with(&labels, format, &options.render())
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("label render task: {e}")))?
+    .map_err(|e| Error::Internal(format!("label render: {e}")))
+}

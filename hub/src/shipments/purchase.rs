@@ -1,0 +1,444 @@
+//! Buying: the checks before the carrier is asked, the sale (its progress kept on the
+//! idempotency key), the record, and voiding a sale that could not be recorded.
+
+use serde::{Deserialize, Serialize};
+use shiphub_carriers::model::{
+    LabelDocument, LabelFormat, RateRequest, ShipRequest, Waybill, WaybillRef,
+};
+use shiphub_carriers::{Capability, Carrier, CarrierEntry, CarrierError};
+use time::OffsetDateTime;
+
+use super::{Answer, Change, Key, Present, completion, keep_progress};
+use crate::api::print::StationPrinter;
+use crate::error::Error;
+use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
+use crate::labels;
+use crate::state::AppState;
+use crate::store::{
+    DocumentRecord, NewEvent, ShipmentRecord, ShipmentStatus, ShipmentWaybill, StationRecord,
+    StoreError, StoredRequest,
+};
+
+/// A purchase: the shipment as it was rated plus the choice made from its quotes.
+pub struct Order {
+    pub shipment: RateRequest,
+    /// The carrier account to buy on, as given.
+    pub carrier_account: String,
+    pub service: String,
+    pub label_format: LabelFormat,
+    pub reference: Option<String>,
+    /// The print station to print the label on once bought, as given.
+    pub print_station: Option<String>,
+}
+
+/// Buys `order` under `key`: checks, the carrier's sale (its progress kept on the key), the
+/// record, answered by `present`.
+pub async fn buy<A: Answer>(
+    app: &AppState,
+    tenant: &TenantId,
+    order: Order,
+    key: Option<Key<'_>>,
+    present: Present<A>,
+) -> Result<A, Error> {
+    let shipment = order.shipment;
+    shipment
+        .validate()
+        .map_err(|e| Error::field(e.field, e.message))?;
+    let account_id = AccountId::parse(&order.carrier_account)
+        .ok_or_else(|| Error::field("/carrier_account", "not a carrier account id"))?;
+    let account = app
+        .store
+        .get_account(tenant, &account_id)
+        .await?
+        .ok_or_else(|| Error::field("/carrier_account", "no such carrier account"))?;
+    let entry = app
+        .carriers
+        .entry(&account.carrier)
+        .ok_or_else(|| Error::Internal(format!("unknown carrier {}", account.carrier)))?;
+    if !entry.capabilities.supports(Capability::Ship) {
+        return Err(CarrierError::unsupported(entry.code.clone(), Capability::Ship).into());
+    }
+    if !entry.capabilities.services.is_empty()
+        && entry.capabilities.service(&order.service).is_none()
+    {
+        let known: Vec<_> = entry.capabilities.services.iter().map(|s| s.code).collect();
+        return Err(Error::field(
+            "/service",
+            format!(
+                "{} has no service `{}`; known: {}",
+                entry.code,
+                order.service,
+                known.join(", ")
+            ),
+        ));
+    }
+    let heavy = crate::api::rates::parcel_weight_problems(
+        entry.capabilities,
+        entry.code.as_str(),
+        &shipment.parcels,
+    );
+    if !heavy.is_empty() {
+        return Err(Error::Validation(heavy));
+    }
+    let wanted = order.label_format;
+    let asked = labels::carrier_format(
+        entry.capabilities.label_formats,
+        wanted,
+        shipment.parcels.len(),
+    )
+    .ok_or_else(|| {
+        Error::field(
+            "/label_format",
+            format!(
+                "{} labels are not available from {}",
+                wanted.as_str(),
+                entry.code
+            ),
+        )
+    })?;
+    let printer = match &order.print_station {
+        Some(id) => Some(printer(app, tenant, id, entry, asked).await?),
+        None => None,
+    };
+    let request = ShipRequest {
+        shipment,
+        service: order.service,
+        label_format: asked.unwrap_or(wanted),
+        reference: order.reference,
+    };
+    let adapter = app
+        .carriers
+        .adapter(&app.store, tenant, &account, &app.master_key)
+        .await?;
+    // The key records that the carrier is about to be asked, then its whole answer the
+    // moment it comes: a crash at any point leaves the key in a state recovery resolves.
+    // `sent` is written inside the call, past the account's rate limiter, so a purchase
+    // still queued there when its process dies is released, not left "outcome unknown".
+    let mut kept = PurchaseProgress {
+        account: account.id.to_string(),
+        request,
+        wanted,
+        waybill: None,
+    };
+    let sent = serde_json::to_string(&kept).expect("progress serializes");
+    let waybill = app
+        .calls
+        .ship(&account.id, adapter.as_ref(), &kept.request, || {
+            keep_progress(app, tenant, key, "sent", &sent)
+        })
+        .await??;
+    let reference = waybill_ref(&waybill);
+    kept.waybill = Some(KeptWaybill::from(&waybill));
+    let answered = match keep_progress(
+        app,
+        tenant,
+        key,
+        "answered",
+        &serde_json::to_string(&kept).expect("progress serializes"),
+    )
+    .await
+    {
+        Ok(()) => true,
+        // Lost the key while the carrier answered: whoever recovered it did not see this
+        // sale, so it must not stand.
+        Err(cause @ Error::Store(StoreError::LeaseLost(_))) => {
+            return Err(
+                unrecorded_purchase(app, &account.id, adapter.as_ref(), &reference, cause).await,
+            );
+        }
+        // Not kept (the store failed): recording below is tried all the same.
+        Err(e) => {
+            tracing::warn!(
+                error = %e,
+                "could not keep the carrier's answer on the idempotency key"
+            );
+            false
+        }
+    };
+    let bought = Bought {
+        account: &account.id,
+        entry,
+        request: &kept.request,
+        wanted,
+        waybill,
+    };
+    match record_purchase(app, tenant, bought, printer.as_ref(), key, present).await {
+        Ok(answer) => Ok(answer),
+        // Another instance took the key over after the answer was kept: it records (or
+        // recorded) this very sale from the kept answer, so voiding it here would undo it.
+        Err(cause @ Error::Store(StoreError::LeaseLost(_))) if answered => Err(cause),
+        Err(cause) => {
+            Err(unrecorded_purchase(app, &account.id, adapter.as_ref(), &reference, cause).await)
+        }
+    }
+}
+
+/// The station `id` and its printer, checked before buying (the job is made after the carrier
+/// sold the label): the label it will be sold as (`asked`) can be made in the printer's
+/// language on its stock.
+async fn printer(
+    app: &AppState,
+    tenant: &TenantId,
+    id: &str,
+    entry: &CarrierEntry,
+    asked: Option<LabelFormat>,
+) -> Result<(StationRecord, StationPrinter), Error> {
+    let station = crate::api::print::station_for_job(app, tenant, id, "/print_station").await?;
+    let printer = crate::api::print::station_printer(&station)?;
+    let format = printer.format;
+    if !labels::served_formats(asked).contains(&format) {
+        return Err(Error::field(
+            "/print_station",
+            format!(
+                "{} labels cannot be made as {} for this station",
+                entry.code,
+                format.as_str()
+            ),
+        ));
+    }
+    if let Some(why) = printer.options.stock.refuses(format) {
+        return Err(Error::field(
+            "/print_station",
+            format!(
+                "the station's stock {} on its {} printer: {why}",
+                printer.options.stock.as_str(),
+                format.as_str()
+            ),
+        ));
+    }
+    Ok((station, printer))
+}
+
+pub(super) fn waybill_ref(w: &Waybill) -> WaybillRef {
+    WaybillRef {
+        tracking_number: w.tracking_number.clone(),
+        carrier_shipment_id: w.carrier_shipment_id.clone(),
+        pieces: w.pieces.clone(),
+    }
+}
+
+/// What a purchase keeps on its idempotency key: what it asks the carrier (`sent`) and, once
+/// it answers, the whole answer (`answered`), so recovery can finish recording it.
+#[derive(Serialize, Deserialize)]
+pub(super) struct PurchaseProgress {
+    pub(super) account: String,
+    pub(super) request: ShipRequest,
+    pub(super) wanted: LabelFormat,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) waybill: Option<KeptWaybill>,
+}
+
+/// A carrier's answer as kept on a key: the waybill, its label bytes in base64.
+#[derive(Serialize, Deserialize)]
+pub(super) struct KeptWaybill {
+    waybill: Waybill,
+    label: Option<(LabelFormat, String)>,
+}
+
+impl From<&Waybill> for KeptWaybill {
+    fn from(w: &Waybill) -> Self {
+        use base64::Engine;
+        KeptWaybill {
+            waybill: Waybill {
+                label: None,
+                ..w.clone()
+            },
+            label: w.label.as_ref().map(|l| {
+                (
+                    l.format,
+                    base64::engine::general_purpose::STANDARD.encode(&l.content),
+                )
+            }),
+        }
+    }
+}
+
+impl KeptWaybill {
+    pub(super) fn into_waybill(self) -> Result<Waybill, Error> {
+        use base64::Engine;
+        let label = match self.label {
+            Some((format, b64)) => Some(LabelDocument {
+                format,
+                content: base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .map_err(|e| Error::Internal(format!("kept label: {e}")))?,
+            }),
+            None => None,
+        };
+        Ok(Waybill {
+            label,
+            ..self.waybill
+        })
+    }
+}
+
+/// A sale the carrier made, to record.
+pub(super) struct Bought<'a> {
+    pub(super) account: &'a AccountId,
+    pub(super) entry: &'static CarrierEntry,
+    pub(super) request: &'a ShipRequest,
+    pub(super) wanted: LabelFormat,
+    pub(super) waybill: Waybill,
+}
+
+/// Records a bought waybill: the shipment, its documents, event, tracker and print job, with
+/// the key's answer, in one transaction.
+pub(super) async fn record_purchase<A: Answer>(
+    app: &AppState,
+    tenant: &TenantId,
+    bought: Bought<'_>,
+    printer: Option<&(StationRecord, StationPrinter)>,
+    key: Option<Key<'_>>,
+    present: Present<A>,
+) -> Result<A, Error> {
+    let Bought {
+        account,
+        entry,
+        request,
+        wanted,
+        waybill,
+    } = bought;
+    let (record, docs) = record(account, entry, request, wanted, waybill)?;
+    let job = printer
+        .map(|(station, p)| {
+            crate::api::print::new_job(
+                &record,
+                station,
+                p.format,
+                p.options,
+                1,
+                crate::api::print::DEFAULT_TTL,
+            )
+        })
+        .transpose()?;
+    let answer = present(app, &record, Change::Bought { job: job.as_ref() })?;
+    let created = NewEvent {
+        kind: "shipment.created",
+        subject_id: record.id.to_string(),
+        data: answer.value(),
+    };
+    let tracker = entry.capabilities.supports(Capability::Track).then(|| {
+        let class = entry
+            .capabilities
+            .service(&record.service_code)
+            .map(|s| s.class);
+        let shipped = request
+            .shipment
+            .ship_date
+            .unwrap_or(record.created_at.date());
+        let mut t = crate::tracking::new_tracker(
+            &app.tracking,
+            record.created_at,
+            &record.tracking_number,
+            entry.code.as_str(),
+            Some(account.clone()),
+            Some(record.id.clone()),
+            class,
+            crate::tracking::promised_date(shipped, class),
+        );
+        t.ship_date = Some(shipped.to_string());
+        t
+    });
+    let extras = crate::store::ShipmentExtras {
+        job: job.as_ref(),
+        tracker: tracker.as_ref(),
+    };
+    app.store
+        .insert_shipment_with(
+            tenant,
+            &record,
+            &docs,
+            &[created],
+            extras,
+            completion(&answer, key).as_ref(),
+        )
+        .await?;
+    if let Some(job) = &job {
+        app.print_wakeups.wake(&job.station_id);
+    }
+    metrics::counter!("shiphub_shipments_purchased_total", "carrier" => record.carrier.to_string())
+        .increment(1);
+    Ok(answer)
+}
+
+/// The carrier sold a label that the hub could not record. Void it at the carrier, so that a
+/// retry with the same key cannot leave two bought labels; when even the void fails, keep the
+/// idempotency key claimed (a retry gets 409, never a second purchase) and log the waybill for
+/// an operator.
+pub(super) async fn unrecorded_purchase(
+    app: &AppState,
+    account: &AccountId,
+    adapter: &dyn Carrier,
+    waybill: &WaybillRef,
+    cause: Error,
+) -> Error {
+    tracing::error!(error = %cause, tracking_number = %waybill.tracking_number, "purchase could not be recorded; voiding it");
+    metrics::counter!("shiphub_unrecorded_purchases_total").increment(1);
+    match app.calls.void(account, adapter, waybill).await {
+        // `void` and `void_outcome` are one request to every carrier: either outcome means
+        // the carrier took the cancel.
+        Ok(_) => cause,
+        Err(void_error) => {
+            tracing::error!(
+                error = %void_error,
+                tracking_number = %waybill.tracking_number,
+                carrier_shipment_id = %waybill.carrier_shipment_id,
+                "UNRECORDED PURCHASE: the label was bought, not recorded, and could not be voided"
+            );
+            Error::PurchaseUnrecorded(waybill.tracking_number.to_string())
+        }
+    }
+}
+
+/// The record of a sale, and its label document when the carrier issued one.
+fn record(
+    account: &AccountId,
+    entry: &CarrierEntry,
+    request: &ShipRequest,
+    wanted: LabelFormat,
+    waybill: Waybill,
+) -> Result<(ShipmentRecord, Vec<DocumentRecord>), Error> {
+    let now = OffsetDateTime::now_utc();
+    let id = ShipmentId::generate();
+    let total = waybill
+        .total
+        .ok_or_else(|| Error::Internal("carrier returned no total for the shipment".into()))?;
+    let mut docs = vec![];
+    let carrier_label = waybill.label.map(|l| {
+        docs.push(DocumentRecord {
+            id: DocumentId::generate(),
+            shipment_id: id.clone(),
+            kind: "label".into(),
+            format: l.format.as_str().into(),
+            content: l.content,
+        });
+        l.format
+    });
+    let mut record = ShipmentRecord {
+        id,
+        carrier_account_id: account.clone(),
+        carrier: entry.code.clone(),
+        service_code: request.service.clone(),
+        status: ShipmentStatus::Purchased,
+        tracking_number: waybill.tracking_number.to_string(),
+        reference: request.reference.clone(),
+        total,
+        label_format: wanted,
+        request: StoredRequest::new(request),
+        waybill: ShipmentWaybill {
+            pieces: waybill.pieces,
+            carrier_shipment_id: waybill.carrier_shipment_id,
+            breakdown: waybill.breakdown,
+            warnings: waybill.warnings,
+            carrier_label,
+        },
+        created_at: now,
+        updated_at: now,
+        voided_at: None,
+        audit_facts: None,
+    };
+    let facts =
+        crate::reconcile::audit_facts_json(&record, &request.shipment, &record.waybill.breakdown);
+    record.audit_facts = Some(facts);
+    Ok((record, docs))
+}

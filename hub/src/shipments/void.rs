@@ -1,0 +1,120 @@
+//! Voiding: cancelling an unused waybill at the carrier, or recording that it was asked to.
+
+use shiphub_carriers::model::{InvalidValue, WaybillRef};
+use shiphub_carriers::{Capability, CarrierError, VoidOutcome};
+use time::OffsetDateTime;
+
+use super::{Answer, Change, Key, Present, account_of, completion, load};
+use crate::error::Error;
+use crate::ids::TenantId;
+use crate::state::AppState;
+use crate::store::{NewEvent, ShipmentRecord, ShipmentStatus};
+
+/// Voids shipment `id` under `key`, answered by `present`. Where the carrier cannot confirm
+/// the void the shipment becomes `void_requested`, not `voided`.
+pub async fn void<A: Answer>(
+    app: &AppState,
+    tenant: &TenantId,
+    id: &str,
+    key: Option<Key<'_>>,
+    present: Present<A>,
+) -> Result<A, Error> {
+    let s = load(app, tenant, id).await?;
+    if s.voided_at.is_some() {
+        return Err(Error::Conflict(format!(
+            "shipment {} is already voided",
+            s.id
+        )));
+    }
+    let account = account_of(app, tenant, &s).await?;
+    let waybill = WaybillRef {
+        tracking_number: s
+            .tracking_number
+            .parse()
+            .map_err(|e: InvalidValue| Error::Internal(e.to_string()))?,
+        carrier_shipment_id: s.waybill.carrier_shipment_id.clone(),
+        pieces: s.waybill.pieces.clone(),
+    };
+    let adapter = app
+        .carriers
+        .adapter(&app.store, tenant, &account, &app.master_key)
+        .await?;
+    let outcome = app
+        .calls
+        .void(&account.id, adapter.as_ref(), &waybill)
+        .await;
+    // A carrier that cannot confirm a void (MyDHL has no cancel; USPS reviews refund
+    // requests): the shipment is marked `void_requested`, never `voided`.
+    let unconfirmed = match outcome {
+        Ok(VoidOutcome::Voided) => None,
+        Ok(VoidOutcome::Requested { detail }) => Some(detail),
+        Err(CarrierError::Unsupported {
+            capability: Capability::Void,
+            reason,
+            carrier,
+        }) => Some(reason.map_or_else(
+            || format!("{carrier} cannot cancel shipments"),
+            str::to_string,
+        )),
+        Err(e) => return Err(e.into()),
+    };
+    let now = OffsetDateTime::now_utc();
+    if let Some(detail) = unconfirmed {
+        let requested = ShipmentRecord {
+            status: ShipmentStatus::VoidRequested,
+            updated_at: now,
+            ..s
+        };
+        let answer = present(app, &requested, Change::VoidRequested { detail })?;
+        let event = NewEvent {
+            kind: "shipment.void_requested",
+            subject_id: requested.id.to_string(),
+            data: answer.value(),
+        };
+        if !app
+            .store
+            .request_void(
+                tenant,
+                &requested.id,
+                now,
+                &[event],
+                completion(&answer, key).as_ref(),
+            )
+            .await?
+        {
+            return Err(Error::Conflict(format!(
+                "shipment {} is already voided or its void was requested",
+                requested.id
+            )));
+        }
+        return Ok(answer);
+    }
+    let voided = ShipmentRecord {
+        status: ShipmentStatus::Voided,
+        voided_at: Some(now),
+        updated_at: now,
+        ..s
+    };
+    let answer = present(app, &voided, Change::Voided)?;
+    if !app
+        .store
+        .void_shipment(
+            tenant,
+            &voided.id,
+            now,
+            &[NewEvent {
+                kind: "shipment.voided",
+                subject_id: voided.id.to_string(),
+                data: answer.value(),
+            }],
+            completion(&answer, key).as_ref(),
+        )
+        .await?
+    {
+        return Err(Error::Conflict(format!(
+            "shipment {} is already voided",
+            voided.id
+        )));
+    }
+    Ok(answer)
+}
