@@ -7,6 +7,7 @@ pub mod cli_audit;
 pub mod cli_rate;
 pub mod crypto;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod outbound;
 pub mod reconcile;

@@ -30,6 +30,7 @@ use super::responses::*;
 use super::shipments::{format_name, label_document, label_refusal};
 use crate::crypto::hash_api_key;
 use crate::error::Error;
+use crate::events::EventType;
 use crate::ids::{PrintJobId, ShipmentId, StationId, TenantId};
 use crate::state::AppState;
 use crate::store::{AckOutcome, JobAck, NewEvent, PrintJobRecord, StationRecord};
@@ -450,9 +451,9 @@ pub fn job_out(j: &PrintJobRecord) -> JobOut {
 /// The event a job's final state emits (`print_job.printed`, `.failed`, `.expired`).
 pub fn job_event(j: &PrintJobRecord) -> NewEvent {
     let kind = match j.status.as_str() {
-        "printed" => "print_job.printed",
-        "failed" => "print_job.failed",
-        _ => "print_job.expired",
+        "printed" => EventType::PrintJobPrinted,
+        "failed" => EventType::PrintJobFailed,
+        _ => EventType::PrintJobExpired,
     };
     NewEvent {
         kind,

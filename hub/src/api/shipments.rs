@@ -23,6 +23,7 @@ use super::label_options::{LabelOptions, Resolution, StockName};
 use super::problem::Problem;
 use super::responses::*;
 use crate::error::Error;
+use crate::events::EventType;
 use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
 use crate::state::AppState;
 use crate::store::{DocumentRecord, NewEvent, ShipmentRecord, StoreError};
@@ -704,7 +705,7 @@ async fn record_purchase(
     };
     let answer = Answer::json(StatusCode::CREATED, &out);
     let created = NewEvent {
-        kind: "shipment.created",
+        kind: EventType::ShipmentCreated,
         subject_id: record.id.to_string(),
         data: answer.value(),
     };
@@ -1048,7 +1049,7 @@ async fn void(
         };
         let answer = Answer::json(StatusCode::ACCEPTED, &out);
         let event = NewEvent {
-            kind: "shipment.void_requested",
+            kind: EventType::ShipmentVoidRequested,
             subject_id: requested.id.to_string(),
             data: answer.value(),
         };
@@ -1085,7 +1086,7 @@ async fn void(
             &voided.id,
             now,
             &[NewEvent {
-                kind: "shipment.voided",
+                kind: EventType::ShipmentVoided,
                 subject_id: voided.id.to_string(),
                 data: answer.value(),
             }],
