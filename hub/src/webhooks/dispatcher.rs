@@ -492,45 +492,45 @@ async fn attempt(app: &AppState, client: &reqwest::Client, d: ClaimedDelivery) -
                 })
         }
     };
-    let (outcome, status, response, error, kind, wait) = match sent {
+    let (outcome, status, response, error, wait) = match sent {
         Ok(res) => {
             let status = res.status().as_u16();
             let wait = retry_after(&res);
             let text = snippet(res).await;
-            let (outcome, kind) = match status {
-                200..=299 => (AttemptOutcome::Succeeded, None),
-                410 => (AttemptOutcome::Gone, None),
-                429 => (AttemptOutcome::Throttled, Some(Outcome::Throttled)),
-                _ => (AttemptOutcome::Failed, Some(Outcome::Failed)),
+            let outcome = match status {
+                200..=299 => AttemptOutcome::Succeeded,
+                410 => AttemptOutcome::Gone,
+                429 => AttemptOutcome::Throttled,
+                _ => AttemptOutcome::Failed,
             };
             let error = (outcome != AttemptOutcome::Succeeded).then(|| format!("HTTP {status}"));
-            (outcome, Some(status), Some(text), error, kind, wait)
+            (outcome, Some(status), Some(text), error, wait)
         }
-        Err((outcome, e)) => {
-            let kind = if outcome == AttemptOutcome::Timeout {
-                Outcome::Throttled
-            } else {
-                Outcome::Failed
-            };
-            (outcome, None, None, Some(e), Some(kind), None)
-        }
+        Err((outcome, e)) => (outcome, None, None, Some(e), None),
     };
     let latency = started.elapsed();
     metrics::counter!("shiphub_webhook_attempts_total", "outcome" => outcome.as_str()).increment(1);
     metrics::histogram!("shiphub_webhook_attempt_seconds").record(latency.as_secs_f64());
-    let after = match (outcome, kind) {
-        (AttemptOutcome::Succeeded, _) => AfterAttempt::Succeeded,
-        (AttemptOutcome::Gone, _) => AfterAttempt::Gone,
+    let after = match outcome {
+        AttemptOutcome::Succeeded => AfterAttempt::Succeeded,
+        AttemptOutcome::Gone => AfterAttempt::Gone,
         _ if d.one_shot => AfterAttempt::GiveUp,
-        (_, kind) => match settings.schedule.next_delay(
-            d.attempts as usize + 1,
-            kind.unwrap_or(Outcome::Failed),
-            wait,
-            &mut rand::rng(),
-        ) {
-            Some(delay) => AfterAttempt::RetryAt(OffsetDateTime::now_utc() + delay),
-            None => AfterAttempt::GiveUp,
-        },
+        _ => {
+            // A 429 or no answer in time: the receiver is overwhelmed, back off harder.
+            let kind = match outcome {
+                AttemptOutcome::Throttled | AttemptOutcome::Timeout => Outcome::Throttled,
+                _ => Outcome::Failed,
+            };
+            match settings.schedule.next_delay(
+                d.attempts as usize + 1,
+                kind,
+                wait,
+                &mut rand::rng(),
+            ) {
+                Some(delay) => AfterAttempt::RetryAt(OffsetDateTime::now_utc() + delay),
+                None => AfterAttempt::GiveUp,
+            }
+        }
     };
     AttemptResult {
         delivery: d,
