@@ -532,10 +532,7 @@ async fn replay(
     owned: OwnedKey,
 ) -> Result<Answer, Error> {
     let answer = |queued| Answer::json(StatusCode::ACCEPTED, &RecoverOut { queued });
-    let complete = |queued| answer(queued).completion(&owned).expect("a key is owned");
-    let stored = owned
-        .is_some()
-        .then_some(&complete as &(dyn Fn(u64) -> IdemCompletion + Sync));
+    let stored = |queued| answer(queued).completion(&owned);
     let queued = deliveries::recover(&app, &tenant, &id, from, stored).await?;
     Ok(answer(queued))
 }

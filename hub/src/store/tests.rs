@@ -1494,7 +1494,7 @@ async fn webhook_resend_and_recover_requeue_what_an_endpoint_missed(store: Store
             &e,
             RecoverFrom::Time(NOW - time::Duration::minutes(1)),
             NOW,
-            Some(&answer),
+            &|n| Some(answer(n)),
         )
         .await
         .unwrap();
@@ -1524,7 +1524,9 @@ async fn webhook_resend_and_recover_requeue_what_an_endpoint_missed(store: Store
             .unwrap();
     }
     let n = store
-        .recover_endpoint(&a, &e, RecoverFrom::After(d.event_id.clone()), NOW, None)
+        .recover_endpoint(&a, &e, RecoverFrom::After(d.event_id.clone()), NOW, &|_| {
+            None
+        })
         .await
         .unwrap();
     assert_eq!(n, 0);

@@ -115,18 +115,18 @@ pub async fn resend(
 /// Replays to an (enabled) endpoint every subscribed event since `from` that it did not get:
 /// failed deliveries and events that arrived while it was disabled, each tried once. Returns
 /// how many were queued; that count is known only inside the transaction that also stores the
-/// answer, so `stored` builds it from the count (and is given only when a key is owned).
+/// answer, so `stored` builds it from the count.
 pub async fn recover(
     app: &AppState,
     tenant: &TenantId,
     endpoint: &str,
     from: RecoverFrom,
-    stored: Option<&(dyn Fn(u64) -> IdemCompletion + Sync)>,
+    stored: impl Fn(u64) -> Option<IdemCompletion> + Sync,
 ) -> Result<u64, Error> {
     let e = endpoints::get_enabled(app, tenant, endpoint).await?;
     let queued = app
         .store
-        .recover_endpoint(tenant, &e, from, OffsetDateTime::now_utc(), stored)
+        .recover_endpoint(tenant, &e, from, OffsetDateTime::now_utc(), &stored)
         .await?;
     app.webhooks.wake.notify_one();
     Ok(queued)

@@ -126,14 +126,15 @@ impl Store {
     /// id) that it subscribes to and did not get: failed or cancelled deliveries are queued
     /// again, and events it has no delivery for (it was disabled) get one. Each is tried once.
     /// Returns how many deliveries were queued. `idem` builds the stored answer from that
-    /// count; it is written in the same transaction, so a crash leaves no key stuck.
+    /// count (`None` without a key); it is written in the same transaction, so a crash leaves
+    /// no key stuck.
     pub async fn recover_endpoint(
         &self,
         tenant: &TenantId,
         endpoint: &EndpointRecord,
         since: RecoverFrom,
         now: OffsetDateTime,
-        idem: Option<&(dyn Fn(u64) -> IdemCompletion + Sync)>,
+        idem: &(dyn Fn(u64) -> Option<IdemCompletion> + Sync),
     ) -> Result<u64> {
         let mut tx = self.begin().await?;
         let (time_from, id_after) = match &since {
@@ -179,8 +180,8 @@ impl Store {
         }
         let added = rows.len() as u64;
         insert_deliveries(&mut tx, self.backend, &rows, now, true).await?;
-        if let Some(answer) = idem {
-            complete_idem(&mut tx, tenant, &answer(requeued + added)).await?;
+        if let Some(c) = idem(requeued + added) {
+            complete_idem(&mut tx, tenant, &c).await?;
         }
         tx.commit().await?;
         Ok(requeued + added)

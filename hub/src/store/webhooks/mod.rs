@@ -12,9 +12,11 @@
 //! (`webhooks::disable`), which `record_attempts` is given; the store applies its verdict in the
 //! attempt's transaction.
 //!
-//! This file holds the records and row readers; the queries are by job: `endpoints` (the
-//! endpoints API), `dispatch` (fan-out, claims, results) and `deliveries` (what the API shows of
-//! deliveries and attempts, resends, recovery, test events).
+//! This file holds the records, their typed columns (`DeliveryStatus`, `AttemptOutcome`, the
+//! endpoint's `Subscription`, each read back once here) and row readers; the queries are by
+//! job: `endpoints` (for `webhooks::endpoints`), `dispatch` (fan-out, claims, results) and
+//! `deliveries` (for `webhooks::deliveries`: deliveries and attempts, resends, recovery, test
+//! events).
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
