@@ -7,6 +7,7 @@ pub mod call_layer;
 pub mod cli;
 pub mod crypto;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod labels;
 pub mod outbound;

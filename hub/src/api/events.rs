@@ -37,7 +37,7 @@ impl From<EventRecord> for EventOut {
     fn from(e: EventRecord) -> Self {
         EventOut {
             id: e.id.to_string(),
-            kind: e.kind,
+            kind: e.kind.as_str().to_string(),
             timestamp: e.created_at,
             data: e.data,
         }

@@ -1,7 +1,7 @@
-//! Webhook endpoints: subscribe a URL to event types, rotate its signing secret, send a test
-//! event, list deliveries with their attempts, resend one, and recover after an outage.
-//! Deliveries are made by `webhooks::dispatcher`; the secret (`whsec_…`) is shown once, in
-//! the answer that created or rotated it, and stored encrypted.
+//! The webhooks API: endpoints (subscribe a URL to event types, rotate its signing secret, send
+//! a test event) and their deliveries (list with attempts, resend, recover after an outage).
+//! Extracts, calls the webhook domain (`webhooks::endpoints`, `webhooks::deliveries`) and shapes
+//! the answer; the secret (`whsec_…`) is shown once, in the answer that created or rotated it.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,14 +17,13 @@ use super::idempotency::{self, Answer, OwnedKey};
 use super::problem::Problem;
 use super::responses::*;
 use crate::error::Error;
-use crate::ids::{DeliveryId, EventId, TenantId, WebhookId};
-use crate::outbound as target;
+use crate::ids::{DeliveryId, EventId, TenantId};
 use crate::state::AppState;
 use crate::store::{
-    AttemptRecord, DeliveryRecord, EndpointRecord, IdemCompletion, NewEvent, RecoverFrom,
+    AttemptRecord, DeliveryRecord, DeliveryStatus, EndpointRecord, IdemCompletion, RecoverFrom,
 };
-use crate::webhooks::sign::WebhookSecret;
-use crate::webhooks::{EVENT_TYPES, secret_aad};
+use crate::webhooks::deliveries::{self, TestQueued};
+use crate::webhooks::endpoints::{self, EndpointPatch, NewEndpoint, WithSecret};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -100,7 +99,7 @@ fn webhook_out(e: EndpointRecord, secret: Option<Option<String>>) -> WebhookOut 
         id: e.id.to_string(),
         url: e.url,
         description: e.description,
-        events: e.events,
+        events: e.events.names().into_iter().map(String::from).collect(),
         enabled: e.enabled,
         disabled_reason: e.disabled_reason,
         secret,
@@ -111,75 +110,21 @@ fn webhook_out(e: EndpointRecord, secret: Option<Option<String>>) -> WebhookOut 
     }
 }
 
-/// The answer with the secret, and the one stored for replays without it.
-fn secret_answers(
+/// The answer with the secret. The one stored for replays carries `"secret": null`
+/// (`secret_replay`).
+fn secret_answer(status: StatusCode, w: WithSecret) -> Answer {
+    Answer::json(
+        status,
+        &webhook_out(w.endpoint, Some(Some(w.secret.expose()))),
+    )
+}
+
+/// What a replay of `secret_answer` gets, stored under the key.
+fn secret_replay(
     status: StatusCode,
-    e: EndpointRecord,
-    secret: &WebhookSecret,
-) -> (Answer, Answer) {
-    let live = Answer::json(status, &webhook_out(e.clone(), Some(Some(secret.expose()))));
-    let stored = Answer::json(status, &webhook_out(e, Some(None)));
-    (live, stored)
-}
-
-fn check_events(events: &[String]) -> Result<Vec<String>, Error> {
-    if events.is_empty() {
-        return Err(Error::field(
-            "/events",
-            "name at least one event type, or \"*\"",
-        ));
-    }
-    let mut out: Vec<String> = vec![];
-    for (i, e) in events.iter().enumerate() {
-        if e == "*" && events.len() > 1 {
-            return Err(Error::field(format!("/events/{i}"), "\"*\" stands alone"));
-        }
-        if e != "*" && !EVENT_TYPES.contains(&e.as_str()) {
-            return Err(Error::field(
-                format!("/events/{i}"),
-                format!(
-                    "unknown event type `{e}`; known: {}",
-                    EVENT_TYPES.join(", ")
-                ),
-            ));
-        }
-        if !out.contains(e) {
-            out.push(e.clone());
-        }
-    }
-    Ok(out)
-}
-
-fn check_description(d: Option<String>) -> Result<Option<String>, Error> {
-    match d.map(|d| d.trim().to_string()).filter(|d| !d.is_empty()) {
-        Some(d) if d.len() > 500 => Err(Error::field("/description", "at most 500 characters")),
-        other => Ok(other),
-    }
-}
-
-async fn check_url(app: &AppState, url: &str) -> Result<String, Error> {
-    target::check_resolved(url, app.webhooks.settings.target)
-        .await
-        .map(|u| u.to_string())
-        .map_err(|e| Error::field("/url", e))
-}
-
-fn encrypt_secret(
-    app: &AppState,
-    tenant: &TenantId,
-    id: &WebhookId,
-    secret: &WebhookSecret,
-) -> (Vec<u8>, Vec<u8>) {
-    app.master_key
-        .encrypt(&secret_aad(tenant, id), secret.expose().as_bytes())
-}
-
-async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<EndpointRecord, Error> {
-    let id = WebhookId::parse(id).ok_or(Error::NotFound("webhook"))?;
-    app.store
-        .get_endpoint(tenant, &id)
-        .await?
-        .ok_or(Error::NotFound("webhook"))
+    owned: &OwnedKey,
+) -> impl FnOnce(&EndpointRecord) -> Option<IdemCompletion> {
+    move |e| Answer::json(status, &webhook_out(e.clone(), Some(None))).completion(owned)
 }
 
 /// Subscribes a URL to events. The answer carries the signing secret, once. Honours
@@ -202,31 +147,14 @@ async fn add_webhook(
     input: WebhookIn,
     owned: OwnedKey,
 ) -> Result<Answer, Error> {
-    let events = check_events(&input.events)?;
-    let description = check_description(input.description)?;
-    let url = check_url(&app, &input.url).await?;
-    let id = WebhookId::generate();
-    let secret = WebhookSecret::generate();
-    let now = OffsetDateTime::now_utc();
-    let endpoint = EndpointRecord {
-        secret: encrypt_secret(&app, &tenant, &id, &secret),
-        id,
-        url,
-        description,
-        events,
-        enabled: true,
-        disabled_reason: None,
-        old_secret: None,
-        old_secret_expires_at: None,
-        failing_since: None,
-        created_at: now,
-        updated_at: now,
+    let new = NewEndpoint {
+        url: input.url,
+        events: input.events,
+        description: input.description,
     };
-    let (live, stored) = secret_answers(StatusCode::CREATED, endpoint.clone(), &secret);
-    app.store
-        .insert_endpoint(&tenant, &endpoint, stored.completion(&owned).as_ref())
-        .await?;
-    Ok(live)
+    let stored = secret_replay(StatusCode::CREATED, &owned);
+    let created = endpoints::create(&app, &tenant, new, stored).await?;
+    Ok(secret_answer(StatusCode::CREATED, created))
 }
 
 /// The tenant's webhook endpoints.
@@ -236,7 +164,7 @@ async fn list_webhooks(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
 ) -> Result<axum::Json<List<WebhookOut>>, Error> {
-    let list = app.store.list_endpoints(&tenant).await?;
+    let list = endpoints::list(&app, &tenant).await?;
     Ok(axum::Json(List {
         data: list.into_iter().map(|e| webhook_out(e, None)).collect(),
         next_cursor: None,
@@ -252,7 +180,7 @@ async fn get_webhook(
     Path(id): Path<String>,
 ) -> Result<axum::Json<WebhookOut>, Error> {
     Ok(axum::Json(webhook_out(
-        load(&app, &tenant, &id).await?,
+        endpoints::get(&app, &tenant, &id).await?,
         None,
     )))
 }
@@ -268,33 +196,14 @@ async fn update_webhook(
     Path(id): Path<String>,
     body: JsonBody<WebhookPatch>,
 ) -> Result<axum::Json<WebhookOut>, Error> {
-    let mut e = load(&app, &tenant, &id).await?;
-    let patch = body.value;
-    if let Some(url) = patch.url {
-        e.url = check_url(&app, &url).await?;
-    }
-    if let Some(events) = patch.events {
-        e.events = check_events(&events)?;
-    }
-    if patch.description.is_some() {
-        e.description = check_description(patch.description)?;
-    }
-    match patch.enabled {
-        Some(true) if !e.enabled => {
-            e.enabled = true;
-            e.disabled_reason = None;
-            e.failing_since = None;
-        }
-        Some(false) if e.enabled => {
-            e.enabled = false;
-            e.disabled_reason = Some("disabled through the API".into());
-        }
-        _ => {}
-    }
-    e.updated_at = OffsetDateTime::now_utc();
-    if !app.store.update_endpoint(&tenant, &e).await? {
-        return Err(Error::NotFound("webhook"));
-    }
+    let p = body.value;
+    let patch = EndpointPatch {
+        url: p.url,
+        events: p.events,
+        description: p.description,
+        enabled: p.enabled,
+    };
+    let e = endpoints::update(&app, &tenant, &id, patch).await?;
     Ok(axum::Json(webhook_out(e, None)))
 }
 
@@ -306,14 +215,7 @@ async fn delete_webhook(
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Error> {
-    let id = WebhookId::parse(&id).ok_or(Error::NotFound("webhook"))?;
-    if !app
-        .store
-        .delete_endpoint(&tenant, &id, OffsetDateTime::now_utc())
-        .await?
-    {
-        return Err(Error::NotFound("webhook"));
-    }
+    endpoints::delete(&app, &tenant, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -341,31 +243,9 @@ async fn replace_secret(
     id: String,
     owned: OwnedKey,
 ) -> Result<Answer, Error> {
-    let mut e = load(&app, &tenant, &id).await?;
-    let secret = WebhookSecret::generate();
-    let now = OffsetDateTime::now_utc();
-    let until = now + app.webhooks.settings.rotation_overlap;
-    let sealed = encrypt_secret(&app, &tenant, &e.id, &secret);
-    e.old_secret = Some(e.secret.clone());
-    e.old_secret_expires_at = Some(until);
-    e.secret = sealed.clone();
-    e.updated_at = now;
-    let (live, stored) = secret_answers(StatusCode::OK, e.clone(), &secret);
-    if !app
-        .store
-        .rotate_endpoint_secret(
-            &tenant,
-            &e.id,
-            &sealed,
-            until,
-            now,
-            stored.completion(&owned).as_ref(),
-        )
-        .await?
-    {
-        return Err(Error::NotFound("webhook"));
-    }
-    Ok(live)
+    let stored = secret_replay(StatusCode::OK, &owned);
+    let rotated = endpoints::rotate_secret(&app, &tenant, &id, stored).await?;
+    Ok(secret_answer(StatusCode::OK, rotated))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -399,43 +279,16 @@ async fn queue_test(
     id: String,
     owned: OwnedKey,
 ) -> Result<Answer, Error> {
-    let e = load(&app, &tenant, &id).await?;
-    if !e.enabled {
-        return Err(Error::Conflict(format!(
-            "webhook {} is disabled; enable it first",
-            e.id
-        )));
-    }
-    let now = OffsetDateTime::now_utc();
-    let event = NewEvent {
-        kind: "webhook.test",
-        subject_id: e.id.to_string(),
-        data: serde_json::json!({
-            "webhook_id": e.id.as_str(),
-            "message": "a test event from shiphub",
-        }),
+    let answer = |q: &TestQueued| {
+        let out = TestOut {
+            event_id: q.event_id.to_string(),
+            delivery_id: q.delivery_id.to_string(),
+        };
+        Answer::json(StatusCode::ACCEPTED, &out)
     };
-    let (event_id, delivery_id) = (EventId::generate(), DeliveryId::generate());
-    let answer = Answer::json(
-        StatusCode::ACCEPTED,
-        &TestOut {
-            event_id: event_id.to_string(),
-            delivery_id: delivery_id.to_string(),
-        },
-    );
-    app.store
-        .insert_test_event(
-            &tenant,
-            &e.id,
-            &event_id,
-            &delivery_id,
-            &event,
-            now,
-            answer.completion(&owned).as_ref(),
-        )
-        .await?;
-    app.webhooks.wake.notify_one();
-    Ok(answer)
+    let queued =
+        deliveries::send_test(&app, &tenant, &id, |q| answer(q).completion(&owned)).await?;
+    Ok(answer(&queued))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -485,8 +338,8 @@ fn delivery_out(d: DeliveryRecord, attempts: Option<Vec<AttemptRecord>>) -> Deli
         id: d.id.to_string(),
         webhook_id: d.endpoint_id.to_string(),
         event_id: d.event_id.to_string(),
-        event_type: d.event_type,
-        status: d.status,
+        event_type: d.event_type.as_str().to_string(),
+        status: d.status.as_str().to_string(),
         attempts: d.attempts,
         next_attempt_at: d.next_attempt_at,
         last_status_code: d.last_status_code,
@@ -498,7 +351,7 @@ fn delivery_out(d: DeliveryRecord, attempts: Option<Vec<AttemptRecord>>) -> Deli
                 .map(|a| AttemptOut {
                     id: a.id.to_string(),
                     attempt: a.attempt,
-                    outcome: a.outcome,
+                    outcome: a.outcome.as_str().to_string(),
                     status_code: a.status_code,
                     latency_ms: a.latency_ms,
                     response: a.response,
@@ -534,14 +387,18 @@ async fn list_deliveries(
     Query(p): Query<DeliveryParams>,
 ) -> Result<axum::Json<List<DeliveryOut>>, Error> {
     let limit = super::page_limit(p.limit, 50)?;
-    if let Some(s) = p.status.as_deref()
-        && !["pending", "succeeded", "failed", "cancelled"].contains(&s)
-    {
-        return Err(Error::field(
-            "/query/status",
-            "must be pending, succeeded, failed or cancelled",
-        ));
-    }
+    let status = p
+        .status
+        .as_deref()
+        .map(|s| {
+            s.parse::<DeliveryStatus>().map_err(|_| {
+                Error::field(
+                    "/query/status",
+                    "must be pending, succeeded, failed or cancelled",
+                )
+            })
+        })
+        .transpose()?;
     let before = p
         .cursor
         .as_deref()
@@ -550,11 +407,7 @@ async fn list_deliveries(
                 .ok_or_else(|| Error::field("/query/cursor", "not a cursor from this API"))
         })
         .transpose()?;
-    let e = load(&app, &tenant, &id).await?;
-    let list = app
-        .store
-        .list_deliveries(&tenant, &e.id, p.status.as_deref(), before.as_ref(), limit)
-        .await?;
+    let list = deliveries::list(&app, &tenant, &id, status, before.as_ref(), limit).await?;
     let next_cursor = (list.len() == limit as usize)
         .then(|| list.last().map(|d| d.id.to_string()))
         .flatten();
@@ -562,19 +415,6 @@ async fn list_deliveries(
         data: list.into_iter().map(|d| delivery_out(d, None)).collect(),
         next_cursor,
     }))
-}
-
-async fn load_delivery(
-    app: &AppState,
-    tenant: &TenantId,
-    endpoint: &WebhookId,
-    id: &str,
-) -> Result<DeliveryRecord, Error> {
-    let id = DeliveryId::parse(id).ok_or(Error::NotFound("delivery"))?;
-    app.store
-        .get_delivery(tenant, endpoint, &id)
-        .await?
-        .ok_or(Error::NotFound("delivery"))
 }
 
 /// One delivery with every attempt (status, latency, the start of the answer).
@@ -586,9 +426,7 @@ async fn get_delivery(
     Tenant(tenant): Tenant,
     Path((id, delivery)): Path<(String, String)>,
 ) -> Result<axum::Json<DeliveryOut>, Error> {
-    let e = load(&app, &tenant, &id).await?;
-    let d = load_delivery(&app, &tenant, &e.id, &delivery).await?;
-    let attempts = app.store.list_attempts(&tenant, &d.id).await?;
+    let (d, attempts) = deliveries::get(&app, &tenant, &id, &delivery).await?;
     Ok(axum::Json(delivery_out(d, Some(attempts))))
 }
 
@@ -618,35 +456,13 @@ async fn queue_resend(
     delivery: String,
     owned: OwnedKey,
 ) -> Result<Answer, Error> {
-    let e = load(&app, &tenant, &id).await?;
-    if !e.enabled {
-        return Err(Error::Conflict(format!(
-            "webhook {} is disabled; enable it first",
-            e.id
-        )));
-    }
-    let d = load_delivery(&app, &tenant, &e.id, &delivery).await?;
-    let now = OffsetDateTime::now_utc();
-    let mut out = delivery_out(d.clone(), None);
-    out.status = "pending".into();
-    out.next_attempt_at = Some(now);
-    out.updated_at = now;
-    let answer = Answer::json(StatusCode::ACCEPTED, &out);
-    if !app
-        .store
-        .resend_delivery(
-            &tenant,
-            &e.id,
-            &d.id,
-            now,
-            answer.completion(&owned).as_ref(),
-        )
-        .await?
-    {
-        return Err(Error::NotFound("delivery"));
-    }
-    app.webhooks.wake.notify_one();
-    Ok(answer)
+    let answer =
+        |d: &DeliveryRecord| Answer::json(StatusCode::ACCEPTED, &delivery_out(d.clone(), None));
+    let d = deliveries::resend(&app, &tenant, &id, &delivery, |d| {
+        answer(d).completion(&owned)
+    })
+    .await?;
+    Ok(answer(&d))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -681,12 +497,12 @@ async fn recover(
     let from = match (p.since.as_deref(), p.since_event.as_deref()) {
         (Some(t), None) => {
             match OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339) {
-                Ok(t) => Ok(Err(t)),
+                Ok(t) => Ok(RecoverFrom::Time(t)),
                 Err(_) => Err(Error::field("/query/since", "must be an RFC 3339 time")),
             }
         }
         (None, Some(e)) => EventId::parse(e)
-            .map(Ok)
+            .map(RecoverFrom::After)
             .ok_or_else(|| Error::field("/query/since_event", "not an event id")),
         _ => Err(Error::field(
             "/query/since",
@@ -698,8 +514,8 @@ async fn recover(
         Err(e) => return e.into_response(),
     };
     let req = req.scoped(&match &from {
-        Ok(e) => format!("?since_event={e}"),
-        Err(t) => format!("?since={}", t.unix_timestamp_nanos()),
+        RecoverFrom::After(e) => format!("?since_event={e}"),
+        RecoverFrom::Time(t) => format!("?since={}", t.unix_timestamp_nanos()),
     });
     req.run(app, tenant, |app, tenant, _, owned| {
         replay(app, tenant, id, from, owned)
@@ -712,35 +528,11 @@ async fn replay(
     app: AppState,
     tenant: TenantId,
     id: String,
-    from: Result<EventId, OffsetDateTime>,
+    from: RecoverFrom,
     owned: OwnedKey,
 ) -> Result<Answer, Error> {
-    let e = load(&app, &tenant, &id).await?;
-    if !e.enabled {
-        return Err(Error::Conflict(format!(
-            "webhook {} is disabled; enable it first",
-            e.id
-        )));
-    }
-    let since = match &from {
-        Ok(event) => RecoverFrom::After(event),
-        Err(t) => RecoverFrom::Time(*t),
-    };
-    // The count is known only inside the transaction, which also stores the answer.
     let answer = |queued| Answer::json(StatusCode::ACCEPTED, &RecoverOut { queued });
-    let complete = |queued| answer(queued).completion(&owned).expect("a key is owned");
-    let queued = app
-        .store
-        .recover_endpoint(
-            &tenant,
-            &e,
-            since,
-            OffsetDateTime::now_utc(),
-            owned
-                .is_some()
-                .then_some(&complete as &(dyn Fn(u64) -> IdemCompletion + Sync)),
-        )
-        .await?;
-    app.webhooks.wake.notify_one();
+    let stored = |queued| answer(queued).completion(&owned);
+    let queued = deliveries::recover(&app, &tenant, &id, from, stored).await?;
     Ok(answer(queued))
 }

@@ -9,6 +9,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::stations::{refuse_stock, station_printer};
 use super::{JobStatus, PrinterLanguage, not_a_language, parse_language};
+use crate::events::EventType;
 use crate::api::label_options::{LabelOptions, Resolution, StockName};
 use crate::api::shipments::label_refusal;
 use crate::error::Error;
@@ -194,9 +195,9 @@ pub async fn get_job(app: &AppState, tenant: &TenantId, id: &str) -> Result<Prin
 /// The event a job's final state emits (`print_job.printed`, `.failed`, `.expired`).
 pub fn job_event(j: &PrintJobRecord) -> NewEvent {
     let kind = match j.status {
-        JobStatus::Printed => "print_job.printed",
-        JobStatus::Failed => "print_job.failed",
-        _ => "print_job.expired",
+        JobStatus::Printed => EventType::PrintJobPrinted,
+        JobStatus::Failed => EventType::PrintJobFailed,
+        _ => EventType::PrintJobExpired,
     };
     NewEvent {
         kind,

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use super::lookup::bills_shipment;
 use super::{Outcome, ReconcileError};
+use crate::events::EventType;
 use crate::ids::{ReconciliationId, TenantId};
 use crate::store::{FileChunk, InvoicePackageRow, NewEvent, ReconciliationDone, Store};
 
@@ -118,7 +119,7 @@ pub async fn finish(
                 summary: outcome.summary_json().to_string(),
             };
             let event = NewEvent {
-                kind: "reconciliation.completed",
+                kind: EventType::ReconciliationCompleted,
                 subject_id: id.to_string(),
                 data: serde_json::json!({
                     "id": id.to_string(),

@@ -9,6 +9,7 @@ use shiphub_carriers::{Capability, Carrier, CarrierEntry, CarrierError};
 use time::OffsetDateTime;
 
 use super::{Answer, Change, Key, Present, completion, keep_progress};
+use crate::events::EventType;
 use crate::api::print::StationPrinter;
 use crate::error::Error;
 use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
@@ -313,7 +314,7 @@ pub(super) async fn record_purchase<A: Answer>(
         .transpose()?;
     let answer = present(app, &record, Change::Bought { job: job.as_ref() })?;
     let created = NewEvent {
-        kind: "shipment.created",
+        kind: EventType::ShipmentCreated,
         subject_id: record.id.to_string(),
         data: answer.value(),
     };

@@ -5,6 +5,7 @@ use shiphub_carriers::{Capability, CarrierError, VoidOutcome};
 use time::OffsetDateTime;
 
 use super::{Answer, Change, Key, Present, account_of, completion, load};
+use crate::events::EventType;
 use crate::error::Error;
 use crate::ids::TenantId;
 use crate::state::AppState;
@@ -67,7 +68,7 @@ pub async fn void<A: Answer>(
         };
         let answer = present(app, &requested, Change::VoidRequested { detail })?;
         let event = NewEvent {
-            kind: "shipment.void_requested",
+            kind: EventType::ShipmentVoidRequested,
             subject_id: requested.id.to_string(),
             data: answer.value(),
         };
@@ -103,7 +104,7 @@ pub async fn void<A: Answer>(
             &voided.id,
             now,
             &[NewEvent {
-                kind: "shipment.voided",
+                kind: EventType::ShipmentVoided,
                 subject_id: voided.id.to_string(),
                 data: answer.value(),
             }],

@@ -1,17 +1,20 @@
 //! The events outbox: written with the change that caused it, read by the events API and
 //! fanned out to webhook endpoints (`store::webhooks`).
 
+use std::str::FromStr;
+
 use sqlx::Row;
+use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use super::{Result, Store, StoreError, from_millis, millis};
+use crate::events::{EventType, UnknownName};
 use crate::ids::{EventId, TenantId};
 
 /// An event for subscribers, written with the change that caused it.
 #[derive(Clone, Debug)]
 pub struct NewEvent {
-    /// `shipment.created`, `shipment.voided`, …
-    pub kind: &'static str,
+    pub kind: EventType,
     /// The object the event is about (`shp_…`).
     pub subject_id: String,
     /// The event's `data`.
@@ -21,7 +24,7 @@ pub struct NewEvent {
 #[derive(Clone, Debug)]
 pub struct EventRecord {
     pub id: EventId,
-    pub kind: String,
+    pub kind: EventType,
     pub subject_id: String,
     pub data: serde_json::Value,
     pub created_at: OffsetDateTime,
@@ -49,7 +52,7 @@ impl Store {
                 let payload: String = r.try_get("payload")?;
                 Ok(EventRecord {
                     id: EventId::from_db(r.try_get("id")?),
-                    kind: r.try_get("type")?,
+                    kind: named(r, "type")?,
                     subject_id: r.try_get("subject_id")?,
                     data: serde_json::from_str(&payload)
                         .map_err(|e| StoreError::Corrupt(format!("event payload: {e}")))?,
@@ -71,7 +74,7 @@ pub(crate) async fn insert_events(
         sqlx::query("INSERT INTO events (id, tenant_id, type, subject_id, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(EventId::generate().as_str())
             .bind(tenant.as_str())
-            .bind(e.kind)
+            .bind(e.kind.as_str())
             .bind(&e.subject_id)
             .bind(e.data.to_string())
             .bind(millis(at))
@@ -79,4 +82,12 @@ pub(crate) async fn insert_events(
             .await?;
     }
     Ok(())
+}
+
+/// A name column (an event's type, a delivery's status…) read back into its `named_enum!`:
+/// an unknown name is a corrupt row, found here once.
+pub(crate) fn named<T: FromStr<Err = UnknownName>>(r: &AnyRow, col: &str) -> Result<T> {
+    r.try_get::<String, _>(col)?
+        .parse()
+        .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }

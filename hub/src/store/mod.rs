@@ -26,8 +26,8 @@ mod trackers;
 mod webhooks;
 
 pub use accounts::AccountRecord;
-pub(crate) use events::insert_events;
 pub use events::{EventRecord, NewEvent};
+pub(crate) use events::{insert_events, named};
 pub(crate) use idempotency::complete_idem;
 pub use idempotency::{IdemBegin, IdemClaim, IdemCompletion, IdemStuck};
 pub use invoices::{
@@ -45,8 +45,8 @@ pub use shipments::{
 pub use tenants::{KeyLimit, Tenant};
 pub use trackers::{ClaimedTracker, TimelinessRow, TrackerRecord, status_name};
 pub use webhooks::{
-    AfterAttempt, AttemptRecord, AttemptResult, ClaimedDelivery, DeliveryRecord, EndpointHealth,
-    EndpointRecord, RecoverFrom,
+    AfterAttempt, AttemptOutcome, AttemptRecord, AttemptResult, ClaimedDelivery, DeliveryRecord,
+    DeliveryStatus, EndpointHealth, EndpointRecord, RecoverFrom,
 };
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/sqlite");

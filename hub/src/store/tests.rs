@@ -7,6 +7,7 @@ use shiphub_carriers::model::{Currency, Money};
 use time::macros::datetime;
 
 use super::*;
+use crate::events::{EventType, Subscription};
 use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
 use crate::webhooks::disable::disable_rule;
 
@@ -92,6 +93,7 @@ both_backends!(
     webhook_attempts_retry_give_up_and_disable_with_an_event,
     webhook_resend_and_recover_requeue_what_an_endpoint_missed,
     webhook_endpoints_are_tenant_scoped_rotate_and_delete,
+    an_unknown_name_in_a_row_is_corrupt,
     an_abandoned_transaction_start_leaves_no_connection_inside_it,
     a_purchase_of_a_followed_number_closes_the_old_tracker_and_keeps_its_scans,
 );
@@ -549,7 +551,7 @@ async fn void_is_once_only(store: Store) {
     store.insert_shipment(&a, &s, &[], &[], None).await.unwrap();
     let later = datetime!(2026-11-22 11:00 UTC);
     let voided = |id: &ShipmentId| NewEvent {
-        kind: "shipment.voided",
+        kind: EventType::ShipmentVoided,
         subject_id: id.to_string(),
         data: serde_json::json!({"id": id.to_string()}),
     };
@@ -583,7 +585,7 @@ async fn events_are_written_with_their_change_and_listed_per_tenant_in_order(sto
     for n in 0..3 {
         let s = shipment(&acc.id, n);
         let e = NewEvent {
-            kind: "shipment.created",
+            kind: EventType::ShipmentCreated,
             subject_id: s.id.to_string(),
             data: serde_json::json!({"n": n}),
         };
@@ -610,7 +612,7 @@ async fn events_are_written_with_their_change_and_listed_per_tenant_in_order(sto
         .await
         .unwrap();
     let e = NewEvent {
-        kind: "shipment.created",
+        kind: EventType::ShipmentCreated,
         subject_id: "x".into(),
         data: serde_json::json!({}),
     };
@@ -667,9 +669,9 @@ fn job(station: &StationId, shipment: &ShipmentId, ttl: Duration) -> PrintJobRec
 fn event_for(j: &PrintJobRecord) -> NewEvent {
     NewEvent {
         kind: if j.status == JobStatus::Expired {
-            "print_job.expired"
+            EventType::PrintJobExpired
         } else {
-            "print_job.printed"
+            EventType::PrintJobPrinted
         },
         subject_id: j.id.to_string(),
         data: serde_json::json!({ "status": j.status.as_str() }),
@@ -1104,7 +1106,7 @@ fn endpoint(events: &[&str], enabled: bool) -> EndpointRecord {
         id: WebhookId::generate(),
         url: "https://hooks.example.com/in".into(),
         description: None,
-        events: events.iter().map(|e| e.to_string()).collect(),
+        events: Subscription::from_names(events).unwrap(),
         enabled,
         disabled_reason: None,
         secret: (vec![1; 12], vec![2; 40]),
@@ -1120,7 +1122,7 @@ fn endpoint(events: &[&str], enabled: bool) -> EndpointRecord {
 async fn emit(store: &Store, t: &TenantId, acc: &AccountId, n: u32, kind: &'static str) {
     let s = shipment(acc, n);
     let e = NewEvent {
-        kind,
+        kind: kind.parse().unwrap(),
         subject_id: s.id.to_string(),
         data: serde_json::json!({ "n": n }),
     };
@@ -1138,9 +1140,9 @@ fn outcome(d: &ClaimedDelivery, after: AfterAttempt, status: Option<u16>) -> Att
     AttemptResult {
         delivery: d.clone(),
         outcome: if after == AfterAttempt::Succeeded {
-            "succeeded"
+            AttemptOutcome::Succeeded
         } else {
-            "failed"
+            AttemptOutcome::Failed
         },
         status_code: status,
         latency_ms: 12,
@@ -1181,7 +1183,7 @@ async fn webhook_fan_out_gives_each_subscribed_endpoint_one_delivery_once(store:
     );
 
     let kinds = |list: Vec<DeliveryRecord>| {
-        let mut k: Vec<String> = list.into_iter().map(|d| d.event_type).collect();
+        let mut k: Vec<&str> = list.into_iter().map(|d| d.event_type.as_str()).collect();
         k.sort();
         k
     };
@@ -1227,7 +1229,7 @@ async fn webhook_fan_out_gives_each_subscribed_endpoint_one_delivery_once(store:
     );
     assert_eq!(got(all.id.clone()).await.len(), 2);
     let counts = store.delivery_counts().await.unwrap();
-    assert_eq!(counts.get("pending"), Some(&4));
+    assert_eq!(counts.get(&DeliveryStatus::Pending), Some(&4));
 }
 
 async fn webhook_claims_are_exclusive_leased_and_fenced(store: Store) {
@@ -1386,7 +1388,7 @@ async fn webhook_attempts_retry_give_up_and_disable_with_an_event(store: Store) 
     assert!(f.enabled, "one bad minute does not disable");
     assert_eq!(
         store
-            .list_deliveries(&a, &flaky.id, Some("failed"), None, 10)
+            .list_deliveries(&a, &flaky.id, Some(DeliveryStatus::Failed), None, 10)
             .await
             .unwrap()
             .len(),
@@ -1555,7 +1557,7 @@ async fn webhook_resend_and_recover_requeue_what_an_endpoint_missed(store: Store
             &e,
             RecoverFrom::Time(NOW - time::Duration::minutes(1)),
             NOW,
-            Some(&answer),
+            &|n| Some(answer(n)),
         )
         .await
         .unwrap();
@@ -1585,7 +1587,9 @@ async fn webhook_resend_and_recover_requeue_what_an_endpoint_missed(store: Store
             .unwrap();
     }
     let n = store
-        .recover_endpoint(&a, &e, RecoverFrom::After(&d.event_id), NOW, None)
+        .recover_endpoint(&a, &e, RecoverFrom::After(d.event_id.clone()), NOW, &|_| {
+            None
+        })
         .await
         .unwrap();
     assert_eq!(n, 0);
@@ -1606,13 +1610,47 @@ async fn webhook_resend_and_recover_requeue_what_an_endpoint_missed(store: Store
     );
 }
 
+/// Names are parsed once, where rows are read: one the hub does not know is a corrupt row,
+/// said with the column and the name, not passed on as a string.
+async fn an_unknown_name_in_a_row_is_corrupt(store: Store) {
+    let (a, acc) = webhook_setup(&store, "a").await;
+    let e = endpoint(&["*"], true);
+    store.insert_endpoint(&a, &e, None).await.unwrap();
+    emit(&store, &a, &acc, 1, "shipment.created").await;
+    assert_eq!(store.fan_out_events(NOW, 10).await.unwrap(), 1);
+    let corrupt = |r: Result<usize>| match r {
+        Err(StoreError::Corrupt(why)) => why,
+        other => panic!("{other:?}"),
+    };
+
+    sqlx::query("UPDATE webhook_deliveries SET status = 'lost'")
+        .execute(&store.writer)
+        .await
+        .unwrap();
+    let listed = store.list_deliveries(&a, &e.id, None, None, 10).await;
+    assert_eq!(
+        corrupt(listed.map(|l| l.len())),
+        "status: unknown DeliveryStatus `lost`"
+    );
+
+    sqlx::query("UPDATE events SET type = 'shipment.lost'")
+        .execute(&store.writer)
+        .await
+        .unwrap();
+    let listed = store.list_events(&a, None, 10).await;
+    assert_eq!(
+        corrupt(listed.map(|l| l.len())),
+        "type: unknown EventType `shipment.lost`"
+    );
+}
+
 async fn webhook_endpoints_are_tenant_scoped_rotate_and_delete(store: Store) {
     let (a, acc) = webhook_setup(&store, "a").await;
     let (b, _) = webhook_setup(&store, "b").await;
     let e = endpoint(&["shipment.created", "shipment.voided"], true);
     store.insert_endpoint(&a, &e, None).await.unwrap();
     let got = store.get_endpoint(&a, &e.id).await.unwrap().unwrap();
-    assert_eq!(got.events, ["shipment.created", "shipment.voided"]);
+    assert_eq!(got.events.names(), ["shipment.created", "shipment.voided"]);
     assert_eq!(got.secret, e.secret);
     assert!(store.get_endpoint(&b, &e.id).await.unwrap().is_none());
     assert!(store.list_endpoints(&b).await.unwrap().is_empty());

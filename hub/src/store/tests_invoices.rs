@@ -49,7 +49,7 @@ fn done() -> ReconciliationDone {
 
 fn event(id: &ReconciliationId) -> NewEvent {
     NewEvent {
-        kind: "reconciliation.completed",
+        kind: crate::events::EventType::ReconciliationCompleted,
         subject_id: id.to_string(),
         data: serde_json::json!({"id": id.to_string()}),
     }

@@ -5,6 +5,7 @@
 //! parcel shipped elsewhere, `analytics.rs` reports how carriers deliver.
 
 pub mod analytics;
+pub mod push;
 pub mod scheduler;
 pub mod trackers;
 
@@ -14,6 +15,7 @@ use serde::Serialize;
 use shiphub_carriers::model::{ServiceClass, TrackingEvent, TrackingResult, TrackingStatus};
 use time::{Date, OffsetDateTime, Weekday};
 
+use crate::events::EventType;
 use crate::store::{NewEvent, TrackerRecord};
 
 /// How often to look, by the parcel's state. Every interval divides by `speedup` (tests and
@@ -314,7 +316,7 @@ impl TrackerOut {
     }
 }
 
-fn event(kind: &'static str, t: &TrackerRecord, data: serde_json::Value) -> NewEvent {
+fn event(kind: EventType, t: &TrackerRecord, data: serde_json::Value) -> NewEvent {
     NewEvent {
         kind,
         subject_id: t
@@ -420,15 +422,15 @@ pub fn decide(
 
     let json = tracker_json(&t, latest);
     if changed || !fresh.is_empty() {
-        events.push(event("tracker.updated", &t, json.clone()));
+        events.push(event(EventType::TrackerUpdated, &t, json.clone()));
     }
     if changed && t.status == TrackingStatus::Delivered {
-        events.push(event("shipment.delivered", &t, json.clone()));
+        events.push(event(EventType::ShipmentDelivered, &t, json.clone()));
     }
     if changed && t.status.is_problem() {
         let mut data = json.clone();
         data["reason"] = exception_reason(t.status, latest).into();
-        events.push(event("shipment.exception", &t, data));
+        events.push(event(EventType::ShipmentException, &t, data));
     }
     if t.stalled_notified && !old.stalled_notified {
         let mut data = json.clone();
@@ -437,12 +439,12 @@ pub fn decide(
                 .format(&time::format_description::well_known::Rfc3339)
                 .ok()
         );
-        events.push(event("shipment.stalled", &t, data));
+        events.push(event(EventType::ShipmentStalled, &t, data));
     }
     if t.late_notified && !old.late_notified {
         let mut data = json;
         data["due"] = serde_json::json!(due.map(|d| d.to_string()));
-        events.push(event("shipment.late", &t, data));
+        events.push(event(EventType::ShipmentLate, &t, data));
     }
     (t, events)
 }

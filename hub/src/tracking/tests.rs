@@ -65,7 +65,7 @@ fn result(events: &[TrackingEvent]) -> TrackingResult {
 }
 
 fn kinds(events: &[NewEvent]) -> Vec<&'static str> {
-    events.iter().map(|e| e.kind).collect()
+    events.iter().map(|e| e.kind.as_str()).collect()
 }
 
 #[test]

@@ -21,7 +21,7 @@ use super::{WebhookSettings, secret_aad};
 use crate::ids::WebhookId;
 use crate::outbound as target;
 use crate::state::AppState;
-use crate::store::{AfterAttempt, AttemptResult, ClaimedDelivery};
+use crate::store::{AfterAttempt, AttemptOutcome, AttemptResult, ClaimedDelivery};
 
 /// Most of a receiver's answer kept with an attempt.
 const SNIPPET: usize = 1024;
@@ -380,7 +380,7 @@ pub fn envelope(d: &ClaimedDelivery) -> String {
     format!(
         r#"{{"id":{},"type":{},"timestamp":{},"data":{}}}"#,
         s(d.event_id.as_str()),
-        s(&d.event_type),
+        s(d.event_type.as_str()),
         s(&ts),
         d.event_payload
     )
@@ -446,7 +446,7 @@ async fn attempt(app: &AppState, client: &reqwest::Client, d: ClaimedDelivery) -
     if !d.enabled {
         return AttemptResult {
             delivery: d,
-            outcome: "skipped",
+            outcome: AttemptOutcome::Skipped,
             status_code: None,
             latency_ms: 0,
             response: None,
@@ -463,8 +463,11 @@ async fn attempt(app: &AppState, client: &reqwest::Client, d: ClaimedDelivery) -
         secrets(app, &d, at),
         target::check_syntax(&d.url, settings.target),
     ) {
-        (Err(e), _) => Err(("error", format!("signing secret unusable: {e}"))),
-        (_, Err(e)) => Err(("error", format!("target refused: {e}"))),
+        (Err(e), _) => Err((
+            AttemptOutcome::Error,
+            format!("signing secret unusable: {e}"),
+        )),
+        (_, Err(e)) => Err((AttemptOutcome::Error, format!("target refused: {e}"))),
         (Ok(keys), Ok(url)) => {
             let refs: Vec<&WebhookSecret> = keys.iter().collect();
             let signature = signature_header(&refs, d.event_id.as_str(), ts, body.as_bytes());
@@ -480,54 +483,54 @@ async fn attempt(app: &AppState, client: &reqwest::Client, d: ClaimedDelivery) -
                 .map_err(|e| {
                     if e.is_timeout() {
                         (
-                            "timeout",
+                            AttemptOutcome::Timeout,
                             format!("no answer within {:?}", settings.timeout),
                         )
                     } else {
-                        ("error", error_chain(&e))
+                        (AttemptOutcome::Error, error_chain(&e))
                     }
                 })
         }
     };
-    let (outcome, status, response, error, kind, wait) = match sent {
+    let (outcome, status, response, error, wait) = match sent {
         Ok(res) => {
             let status = res.status().as_u16();
             let wait = retry_after(&res);
             let text = snippet(res).await;
-            let (outcome, kind) = match status {
-                200..=299 => ("succeeded", None),
-                410 => ("gone", None),
-                429 => ("throttled", Some(Outcome::Throttled)),
-                _ => ("failed", Some(Outcome::Failed)),
+            let outcome = match status {
+                200..=299 => AttemptOutcome::Succeeded,
+                410 => AttemptOutcome::Gone,
+                429 => AttemptOutcome::Throttled,
+                _ => AttemptOutcome::Failed,
             };
-            let error = (outcome != "succeeded").then(|| format!("HTTP {status}"));
-            (outcome, Some(status), Some(text), error, kind, wait)
+            let error = (outcome != AttemptOutcome::Succeeded).then(|| format!("HTTP {status}"));
+            (outcome, Some(status), Some(text), error, wait)
         }
-        Err((outcome, e)) => {
-            let kind = if outcome == "timeout" {
-                Outcome::Throttled
-            } else {
-                Outcome::Failed
-            };
-            (outcome, None, None, Some(e), Some(kind), None)
-        }
+        Err((outcome, e)) => (outcome, None, None, Some(e), None),
     };
     let latency = started.elapsed();
-    metrics::counter!("shiphub_webhook_attempts_total", "outcome" => outcome).increment(1);
+    metrics::counter!("shiphub_webhook_attempts_total", "outcome" => outcome.as_str()).increment(1);
     metrics::histogram!("shiphub_webhook_attempt_seconds").record(latency.as_secs_f64());
-    let after = match (outcome, kind) {
-        ("succeeded", _) => AfterAttempt::Succeeded,
-        ("gone", _) => AfterAttempt::Gone,
+    let after = match outcome {
+        AttemptOutcome::Succeeded => AfterAttempt::Succeeded,
+        AttemptOutcome::Gone => AfterAttempt::Gone,
         _ if d.one_shot => AfterAttempt::GiveUp,
-        (_, kind) => match settings.schedule.next_delay(
-            d.attempts as usize + 1,
-            kind.unwrap_or(Outcome::Failed),
-            wait,
-            &mut rand::rng(),
-        ) {
-            Some(delay) => AfterAttempt::RetryAt(OffsetDateTime::now_utc() + delay),
-            None => AfterAttempt::GiveUp,
-        },
+        _ => {
+            // A 429 or no answer in time: the receiver is overwhelmed, back off harder.
+            let kind = match outcome {
+                AttemptOutcome::Throttled | AttemptOutcome::Timeout => Outcome::Throttled,
+                _ => Outcome::Failed,
+            };
+            match settings.schedule.next_delay(
+                d.attempts as usize + 1,
+                kind,
+                wait,
+                &mut rand::rng(),
+            ) {
+                Some(delay) => AfterAttempt::RetryAt(OffsetDateTime::now_utc() + delay),
+                None => AfterAttempt::GiveUp,
+            }
+        }
     };
     AttemptResult {
         delivery: d,
@@ -569,7 +572,7 @@ mod tests {
             tenant: TenantId::from_db("t".into()),
             endpoint_id: WebhookId::from_db(endpoint.into()),
             event_id: EventId::from_db(format!("ev-{n}")),
-            event_type: "shipment.created".into(),
+            event_type: crate::events::EventType::ShipmentCreated,
             event_payload: "{}".into(),
             event_at: OffsetDateTime::UNIX_EPOCH,
             attempts: 0,

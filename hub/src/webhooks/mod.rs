@@ -1,11 +1,15 @@
-//! Webhooks per the Standard Webhooks spec: signing (`sign`), the retry schedule
-//! (`schedule`) and the dispatcher that fans outbox events out to endpoints and delivers
-//! them (`dispatcher`). Which URLs may receive them is the hub-wide target policy
-//! (`crate::outbound`). When an endpoint is disabled is `disable`'s rule. The endpoints API is
-//! `api::webhooks`; rows live in `store::webhooks`.
+//! Webhooks per the Standard Webhooks spec: endpoints and their secrets (`endpoints`), what a
+//! tenant sees and steers of deliveries (`deliveries`: test events, resends, recovery),
+//! signing (`sign`), the retry schedule (`schedule`) and the dispatcher that fans outbox events
+//! out to endpoints and delivers them (`dispatcher`). Which URLs may receive them is the
+//! hub-wide target policy (`crate::outbound`); when an endpoint is disabled is `disable`'s
+//! rule; which events exist is `crate::events`. No HTTP here: `api::webhooks` is the face,
+//! rows live in `store::webhooks`.
 
+pub mod deliveries;
 pub mod disable;
 pub mod dispatcher;
+pub mod endpoints;
 pub mod schedule;
 pub mod sign;
 
@@ -16,24 +20,6 @@ use tokio::sync::Notify;
 use crate::ids::{TenantId, WebhookId};
 use crate::outbound::TargetPolicy;
 use schedule::RetrySchedule;
-
-/// Event types an endpoint may subscribe to (`"*"` subscribes to all, present and future).
-/// A type is listed once something emits it or the tracking work (issue 5) will.
-pub const EVENT_TYPES: &[&str] = &[
-    "shipment.created",
-    "shipment.voided",
-    "shipment.void_requested",
-    "tracker.updated",
-    "shipment.delivered",
-    "shipment.exception",
-    "shipment.stalled",
-    "shipment.late",
-    "print_job.printed",
-    "print_job.failed",
-    "print_job.expired",
-    "reconciliation.completed",
-    "webhook.disabled",
-];
 
 /// Delivery policy, from the `serve` flags.
 #[derive(Clone, Debug)]

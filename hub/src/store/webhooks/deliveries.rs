@@ -6,11 +6,14 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use super::{
-    AttemptRecord, DELIVERY_COLUMNS, DeliveryRecord, EndpointRecord, NewDelivery, RecoverFrom,
-    count, delivery_from_row, insert_deliveries, insert_delivery, status_code,
+    AttemptRecord, DELIVERY_COLUMNS, DeliveryRecord, DeliveryStatus, EndpointRecord, NewDelivery,
+    RecoverFrom, count, delivery_from_row, insert_deliveries, insert_delivery, status_code,
 };
+use crate::events::EventType;
 use crate::ids::{AttemptId, DeliveryId, EventId, TenantId, WebhookId};
-use crate::store::{IdemCompletion, NewEvent, Result, Store, complete_idem, from_millis, millis};
+use crate::store::{
+    IdemCompletion, NewEvent, Result, Store, complete_idem, from_millis, millis, named,
+};
 
 impl Store {
     /// The endpoint's deliveries, newest first; `status` filters, `before` is the cursor.
@@ -18,7 +21,7 @@ impl Store {
         &self,
         tenant: &TenantId,
         endpoint: &WebhookId,
-        status: Option<&str>,
+        status: Option<DeliveryStatus>,
         before: Option<&DeliveryId>,
         limit: u32,
     ) -> Result<Vec<DeliveryRecord>> {
@@ -30,7 +33,7 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
             .bind(endpoint.as_str())
-            .bind(status.unwrap_or(""))
+            .bind(status.map_or("", DeliveryStatus::as_str))
             .bind(before.map_or("", DeliveryId::as_str))
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
@@ -76,8 +79,8 @@ impl Store {
                 Ok(AttemptRecord {
                     id: AttemptId::from_db(r.try_get("id")?),
                     attempt: count(r, "attempt")?,
-                    outcome: r.try_get("outcome")?,
-                    status_code: status_code(r)?,
+                    outcome: named(r, "outcome")?,
+                    status_code: status_code(r, "status_code")?,
                     latency_ms: u64::from(count(r, "latency_ms")?),
                     response: r.try_get("response")?,
                     error: r.try_get("error")?,
@@ -123,18 +126,19 @@ impl Store {
     /// id) that it subscribes to and did not get: failed or cancelled deliveries are queued
     /// again, and events it has no delivery for (it was disabled) get one. Each is tried once.
     /// Returns how many deliveries were queued. `idem` builds the stored answer from that
-    /// count; it is written in the same transaction, so a crash leaves no key stuck.
+    /// count (`None` without a key); it is written in the same transaction, so a crash leaves
+    /// no key stuck.
     pub async fn recover_endpoint(
         &self,
         tenant: &TenantId,
         endpoint: &EndpointRecord,
-        since: RecoverFrom<'_>,
+        since: RecoverFrom,
         now: OffsetDateTime,
-        idem: Option<&(dyn Fn(u64) -> IdemCompletion + Sync)>,
+        idem: &(dyn Fn(u64) -> Option<IdemCompletion> + Sync),
     ) -> Result<u64> {
         let mut tx = self.begin().await?;
-        let (time_from, id_after) = match since {
-            RecoverFrom::Time(t) => (millis(t), ""),
+        let (time_from, id_after) = match &since {
+            RecoverFrom::Time(t) => (millis(*t), ""),
             RecoverFrom::After(e) => (0, e.as_str()),
         };
         let requeued = sqlx::query(
@@ -164,8 +168,8 @@ impl Store {
         .await?;
         let mut rows = Vec::with_capacity(missing.len());
         for row in &missing {
-            let kind: String = row.try_get("type")?;
-            if !endpoint.subscribes(&kind) || kind == "webhook.test" {
+            let kind: EventType = named(row, "type")?;
+            if !endpoint.events.includes(kind) {
                 continue;
             }
             rows.push(NewDelivery {
@@ -176,8 +180,8 @@ impl Store {
         }
         let added = rows.len() as u64;
         insert_deliveries(&mut tx, self.backend, &rows, now, true).await?;
-        if let Some(answer) = idem {
-            complete_idem(&mut tx, tenant, &answer(requeued + added)).await?;
+        if let Some(c) = idem(requeued + added) {
+            complete_idem(&mut tx, tenant, &c).await?;
         }
         tx.commit().await?;
         Ok(requeued + added)
@@ -203,7 +207,7 @@ impl Store {
         )
         .bind(event_id.as_str())
         .bind(tenant.as_str())
-        .bind(event.kind)
+        .bind(event.kind.as_str())
         .bind(&event.subject_id)
         .bind(event.data.to_string())
         .bind(millis(now))
@@ -227,13 +231,13 @@ impl Store {
     }
 
     /// Counts deliveries by status (all tenants): the benchmark and tests watch progress.
-    pub async fn delivery_counts(&self) -> Result<HashMap<String, i64>> {
+    pub async fn delivery_counts(&self) -> Result<HashMap<DeliveryStatus, i64>> {
         let rows =
             sqlx::query("SELECT status, COUNT(*) AS n FROM webhook_deliveries GROUP BY status")
                 .fetch_all(&self.pool)
                 .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
+            .map(|r| Ok((named(r, "status")?, r.try_get("n")?)))
             .collect()
     }
 }

@@ -8,13 +8,14 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use super::{
-    AfterAttempt, AttemptResult, ClaimedDelivery, ClaimedEndpoint, EndpointHealth, NewDelivery,
-    count, insert_deliveries, parse_events, secret_pair, subscribes,
+    AfterAttempt, AttemptResult, ClaimedDelivery, ClaimedEndpoint, DeliveryStatus, EndpointHealth,
+    NewDelivery, count, insert_deliveries, parse_events, secret_pair,
 };
+use crate::events::{EventType, Subscription};
 use crate::ids::{AttemptId, DeliveryId, EventId, TenantId, WebhookId};
 use crate::store::{
     Backend, NewEvent, Result, Store, StoreError, from_millis, insert_events, markers, millis,
-    placeholders,
+    named, placeholders,
 };
 
 /// Results per multi-row statement: 10 binds each keeps a chunk under SQLite's and
@@ -58,13 +59,13 @@ impl Store {
             tx.rollback().await?;
             return Ok(0);
         }
-        let mut endpoints: HashMap<String, Vec<(WebhookId, Vec<String>, i64)>> = HashMap::new();
+        let mut endpoints: HashMap<String, Vec<(WebhookId, Subscription, i64)>> = HashMap::new();
         let mut ids = Vec::with_capacity(events.len());
         let mut rows = Vec::with_capacity(events.len());
         for ev in &events {
             let event_id: String = ev.try_get("id")?;
             let tenant: String = ev.try_get("tenant_id")?;
-            let kind: String = ev.try_get("type")?;
+            let kind: EventType = named(ev, "type")?;
             let at: i64 = ev.try_get("created_at")?;
             if !endpoints.contains_key(&tenant) {
                 let rows = sqlx::query(
@@ -87,7 +88,7 @@ impl Store {
                 endpoints.insert(tenant.clone(), list);
             }
             for (endpoint, types, created) in &endpoints[&tenant] {
-                if *created > at || !subscribes(types, &kind) {
+                if *created > at || !types.includes(kind) {
                     continue;
                 }
                 rows.push(NewDelivery {
@@ -225,8 +226,8 @@ impl Store {
             }
             for r in q.fetch_all(&self.pool).await? {
                 let id: String = r.try_get("id")?;
-                let ev: (String, String, i64) = (
-                    r.try_get("type")?,
+                let ev: (EventType, String, i64) = (
+                    named(&r, "type")?,
                     r.try_get("payload")?,
                     r.try_get("created_at")?,
                 );
@@ -249,7 +250,7 @@ impl Store {
                     tenant: TenantId::from_db(c.tenant),
                     endpoint_id: WebhookId::from_db(c.endpoint),
                     event_id: EventId::from_db(c.event),
-                    event_type: kind.clone(),
+                    event_type: *kind,
                     event_payload: payload.clone(),
                     event_at: from_millis(*at),
                     attempts: c.attempts,
@@ -339,7 +340,7 @@ impl Store {
                     .bind(d.tenant.as_str())
                     .bind(d.id.as_str())
                     .bind(i64::from(d.attempts + 1))
-                    .bind(r.outcome)
+                    .bind(r.outcome.as_str())
                     .bind(r.status_code.map(i64::from))
                     .bind(i64::try_from(r.latency_ms).unwrap_or(i64::MAX))
                     .bind(r.response.as_deref())
@@ -364,14 +365,14 @@ impl Store {
             for r in chunk {
                 let d = &r.delivery;
                 let (status, next) = match r.after {
-                    AfterAttempt::Succeeded => ("succeeded", None),
-                    AfterAttempt::RetryAt(t) => ("pending", Some(millis(t))),
-                    AfterAttempt::GiveUp | AfterAttempt::Gone => ("failed", None),
+                    AfterAttempt::Succeeded => (DeliveryStatus::Succeeded, None),
+                    AfterAttempt::RetryAt(t) => (DeliveryStatus::Pending, Some(millis(t))),
+                    AfterAttempt::GiveUp | AfterAttempt::Gone => (DeliveryStatus::Failed, None),
                 };
                 q = q
                     .bind(d.id.as_str())
                     .bind(d.lease_token.as_str())
-                    .bind(status)
+                    .bind(status.as_str())
                     .bind(i64::from(d.attempts + 1))
                     .bind(next)
                     .bind(r.status_code.map(i64::from))
@@ -501,7 +502,7 @@ async fn disable_tx(
     .execute(&mut **tx)
     .await?;
     let event = NewEvent {
-        kind: "webhook.disabled",
+        kind: EventType::WebhookDisabled,
         subject_id: endpoint.to_string(),
         data: serde_json::json!({ "id": endpoint.as_str(), "url": url, "reason": reason }),
     };

@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 
-use super::{ENDPOINT_COLUMNS, EndpointRecord, endpoint_from_row};
+use super::{ENDPOINT_COLUMNS, EndpointRecord, endpoint_from_row, events_column};
 use crate::ids::{TenantId, WebhookId};
 use crate::store::{IdemCompletion, Result, Store, complete_idem, millis};
 
@@ -22,7 +22,7 @@ impl Store {
         .bind(tenant.as_str())
         .bind(&e.url)
         .bind(e.description.as_deref())
-        .bind(serde_json::to_string(&e.events).expect("strings serialize"))
+        .bind(events_column(&e.events))
         .bind(i64::from(e.enabled))
         .bind(&e.secret.0)
         .bind(&e.secret.1)
@@ -73,7 +73,7 @@ impl Store {
         )
         .bind(&e.url)
         .bind(e.description.as_deref())
-        .bind(serde_json::to_string(&e.events).expect("strings serialize"))
+        .bind(events_column(&e.events))
         .bind(i64::from(e.enabled))
         .bind(e.disabled_reason.as_deref())
         .bind(e.failing_since.map(millis))

@@ -12,15 +12,18 @@
 //! (`webhooks::disable`), which `record_attempts` is given; the store applies its verdict in the
 //! attempt's transaction.
 //!
-//! This file holds the records and row readers; the queries are by job: `endpoints` (the
-//! endpoints API), `dispatch` (fan-out, claims, results) and `deliveries` (what the API shows of
-//! deliveries and attempts, resends, recovery, test events).
+//! This file holds the records, their typed columns (`DeliveryStatus`, `AttemptOutcome`, the
+//! endpoint's `Subscription`, each read back once here) and row readers; the queries are by
+//! job: `endpoints` (for `webhooks::endpoints`), `dispatch` (fan-out, claims, results) and
+//! `deliveries` (for `webhooks::deliveries`: deliveries and attempts, resends, recovery, test
+//! events).
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
-use super::{Backend, Result, StoreError, from_millis, markers, millis};
+use super::{Backend, Result, StoreError, from_millis, markers, millis, named};
+use crate::events::{EventType, Subscription, named_enum};
 use crate::ids::{AttemptId, DeliveryId, EventId, TenantId, WebhookId};
 
 mod deliveries;
@@ -32,8 +35,7 @@ pub struct EndpointRecord {
     pub id: WebhookId,
     pub url: String,
     pub description: Option<String>,
-    /// Event types, or `["*"]` for all.
-    pub events: Vec<String>,
+    pub events: Subscription,
     pub enabled: bool,
     pub disabled_reason: Option<String>,
     /// AES-GCM nonce and ciphertext of the `whsec_…` secret.
@@ -46,15 +48,37 @@ pub struct EndpointRecord {
     pub updated_at: OffsetDateTime,
 }
 
-impl EndpointRecord {
-    pub fn subscribes(&self, kind: &str) -> bool {
-        subscribes(&self.events, kind)
+named_enum! {
+    /// Where a delivery stands.
+    pub enum DeliveryStatus {
+        /// Due (or held under a lease) for its next attempt.
+        Pending = "pending",
+        Succeeded = "succeeded",
+        /// Gave up, or its endpoint was disabled.
+        Failed = "failed",
+        /// Its endpoint was deleted.
+        Cancelled = "cancelled",
     }
 }
 
-/// What the stored `events` list means: the listed types, or all of them for `"*"`.
-fn subscribes(events: &[String], kind: &str) -> bool {
-    events.iter().any(|e| e == "*" || e == kind)
+named_enum! {
+    /// How one attempt ended.
+    pub enum AttemptOutcome {
+        /// A 2xx answer.
+        Succeeded = "succeeded",
+        /// Any other answer.
+        Failed = "failed",
+        /// 429.
+        Throttled = "throttled",
+        /// No answer within the timeout.
+        Timeout = "timeout",
+        /// No answer: refused, unreachable, or not sent (secret unusable, target refused).
+        Error = "error",
+        /// 410: the endpoint is disabled at once.
+        Gone = "gone",
+        /// Not sent: the endpoint was disabled after the claim.
+        Skipped = "skipped",
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -62,9 +86,8 @@ pub struct DeliveryRecord {
     pub id: DeliveryId,
     pub endpoint_id: WebhookId,
     pub event_id: EventId,
-    pub event_type: String,
-    /// `pending`, `succeeded`, `failed` or `cancelled`.
-    pub status: String,
+    pub event_type: EventType,
+    pub status: DeliveryStatus,
     pub attempts: u32,
     pub next_attempt_at: Option<OffsetDateTime>,
     pub last_status_code: Option<u16>,
@@ -77,8 +100,7 @@ pub struct DeliveryRecord {
 pub struct AttemptRecord {
     pub id: AttemptId,
     pub attempt: u32,
-    /// `succeeded`, `failed`, `throttled`, `timeout`, `error` or `gone`.
-    pub outcome: String,
+    pub outcome: AttemptOutcome,
     pub status_code: Option<u16>,
     pub latency_ms: u64,
     pub response: Option<String>,
@@ -93,7 +115,7 @@ pub struct ClaimedDelivery {
     pub tenant: TenantId,
     pub endpoint_id: WebhookId,
     pub event_id: EventId,
-    pub event_type: String,
+    pub event_type: EventType,
     pub event_payload: String,
     pub event_at: OffsetDateTime,
     /// Attempts made before this one.
@@ -131,7 +153,7 @@ pub enum AfterAttempt {
 #[derive(Clone, Debug)]
 pub struct AttemptResult {
     pub delivery: ClaimedDelivery,
-    pub outcome: &'static str,
+    pub outcome: AttemptOutcome,
     pub status_code: Option<u16>,
     pub latency_ms: u64,
     pub response: Option<String>,
@@ -159,11 +181,11 @@ pub struct EndpointHealth {
 }
 
 /// Where a recovery starts.
-#[derive(Clone, Copy, Debug)]
-pub enum RecoverFrom<'a> {
+#[derive(Clone, Debug)]
+pub enum RecoverFrom {
     Time(OffsetDateTime),
     /// Strictly after this event.
-    After(&'a EventId),
+    After(EventId),
 }
 
 /// A delivery to queue: (tenant, endpoint, event).
@@ -245,8 +267,17 @@ async fn insert_delivery(
     Ok(())
 }
 
-fn parse_events(s: &str) -> Result<Vec<String>> {
-    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("endpoint events: {e}")))
+/// An endpoint's stored `events` (a JSON list of names) read back.
+fn parse_events(s: &str) -> Result<Subscription> {
+    serde_json::from_str::<Vec<String>>(s)
+        .map_err(|e| e.to_string())
+        .and_then(|names| Subscription::from_names(&names).map_err(|e| e.to_string()))
+        .map_err(|e| StoreError::Corrupt(format!("endpoint events: {e}")))
+}
+
+/// An endpoint's `events` as stored.
+fn events_column(events: &Subscription) -> String {
+    serde_json::to_string(&events.names()).expect("strings serialize")
 }
 
 fn count(r: &AnyRow, col: &str) -> Result<u32> {
@@ -254,8 +285,8 @@ fn count(r: &AnyRow, col: &str) -> Result<u32> {
     u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("{col} {v}")))
 }
 
-fn status_code(r: &AnyRow) -> Result<Option<u16>> {
-    r.try_get::<Option<i64>, _>("status_code")?
+fn status_code(r: &AnyRow, col: &str) -> Result<Option<u16>> {
+    r.try_get::<Option<i64>, _>(col)?
         .map(|v| u16::try_from(v).map_err(|_| StoreError::Corrupt(format!("status {v}"))))
         .transpose()
 }
@@ -292,16 +323,13 @@ fn delivery_from_row(r: &AnyRow) -> Result<DeliveryRecord> {
         id: DeliveryId::from_db(r.try_get("id")?),
         endpoint_id: WebhookId::from_db(r.try_get("endpoint_id")?),
         event_id: EventId::from_db(r.try_get("event_id")?),
-        event_type: r.try_get("event_type")?,
-        status: r.try_get("status")?,
+        event_type: named(r, "event_type")?,
+        status: named(r, "status")?,
         attempts: count(r, "attempts")?,
         next_attempt_at: r
             .try_get::<Option<i64>, _>("next_attempt_at")?
             .map(from_millis),
-        last_status_code: r
-            .try_get::<Option<i64>, _>("last_status_code")?
-            .map(|v| u16::try_from(v).map_err(|_| StoreError::Corrupt(format!("status {v}"))))
-            .transpose()?,
+        last_status_code: status_code(r, "last_status_code")?,
         last_error: r.try_get("last_error")?,
         created_at: from_millis(r.try_get("created_at")?),
         updated_at: from_millis(r.try_get("updated_at")?),
