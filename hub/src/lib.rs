@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod named;
 pub mod labels;
 pub mod outbound;
 pub mod print;

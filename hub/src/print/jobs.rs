@@ -15,7 +15,9 @@ use crate::api::shipments::label_refusal;
 use crate::error::Error;
 use crate::ids::{PrintJobId, ShipmentId, StationId, TenantId};
 use crate::state::AppState;
-use crate::store::{IdemCompletion, NewEvent, PrintJobRecord, ShipmentRecord, StationRecord};
+use crate::store::{
+    IdemCompletion, NewEvent, PrintJobRecord, ShipmentRecord, ShipmentStatus, StationRecord,
+};
 
 /// Default and longest job TTL.
 const DEFAULT_TTL_SECS: u64 = 3600;
@@ -126,7 +128,7 @@ pub fn new_job(
     copies: u32,
     ttl: Duration,
 ) -> Result<PrintJobRecord, Error> {
-    if shipment.voided_at.is_some() || shipment.status == "void_requested" {
+    if shipment.voided_at.is_some() || shipment.status == ShipmentStatus::VoidRequested {
         return Err(Error::Conflict(format!(
             "shipment {} is voided; its label must not be printed",
             shipment.id

@@ -8,7 +8,8 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use super::{Result, Store, StoreError, from_millis, millis};
-use crate::events::{EventType, UnknownName};
+use crate::events::EventType;
+use crate::named::UnknownName;
 use crate::ids::{EventId, TenantId};
 
 /// An event for subscribers, written with the change that caused it.

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 
 use super::{Backend, IdemCompletion, NewEvent, Result, Store, complete_idem, from_millis};
 use super::{insert_events, millis};
+use crate::named::named_enum;
 use crate::ids::{ReconciliationId, TenantId};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,36 +33,13 @@ pub struct ReconciliationRecord {
     pub completed_at: Option<OffsetDateTime>,
 }
 
-/// Where an import is: only a `completed` one counts (and serves its reports); a `failed` one
-/// kept nothing but its failure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReconciliationStatus {
-    Running,
-    Completed,
-    Failed,
-}
-
-impl ReconciliationStatus {
-    /// As stored and as the API shows it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReconciliationStatus::Running => "running",
-            ReconciliationStatus::Completed => "completed",
-            ReconciliationStatus::Failed => "failed",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Self> {
-        [Self::Running, Self::Completed, Self::Failed]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| super::StoreError::Corrupt(format!("reconciliation status `{s}`")))
-    }
-}
-
-impl std::fmt::Display for ReconciliationStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+named_enum! {
+    /// Where an import is: only a `completed` one counts (and serves its reports); a `failed`
+    /// one kept nothing but its failure.
+    pub enum ReconciliationStatus {
+        Running = "running",
+        Completed = "completed",
+        Failed = "failed",
     }
 }
 
@@ -631,7 +609,7 @@ fn rec_from_row(r: &AnyRow) -> Result<ReconciliationRecord> {
     Ok(ReconciliationRecord {
         id: ReconciliationId::from_db(r.try_get("id")?),
         carrier: r.try_get("carrier")?,
-        status: ReconciliationStatus::parse(&r.try_get::<String, _>("status")?)?,
+        status: super::named(r, "status")?,
         file_sha256: r.try_get("file_sha256")?,
         file_bytes: r.try_get("file_bytes")?,
         rate_card: r.try_get("rate_card")?,

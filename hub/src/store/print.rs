@@ -13,35 +13,10 @@ use super::{
 };
 // The API's stock and resolution names are the stored ones.
 use crate::api::label_options::{Resolution, StockName};
+use crate::named::named_enum;
 use crate::ids::{PrintJobId, ShipmentId, StationId, TenantId};
 
-/// A closed set of names, stored as the names: `as_str` is the stored (and API) spelling,
-/// `parse` its inverse.
-macro_rules! stored_names {
-    ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $variant:ident = $s:literal,)+ }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name { $($(#[$vm])* $variant,)+ }
-
-        impl $name {
-            pub const ALL: &[$name] = &[$($name::$variant,)+];
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $s,)+ }
-            }
-            pub fn parse(s: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == s)
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-stored_names! {
+named_enum! {
     /// A printer's language: what its agent can send it, and so what its jobs are rendered in.
     pub enum PrinterLanguage {
         /// ZPL II, to a thermal printer.
@@ -69,7 +44,7 @@ impl PrinterLanguage {
     }
 }
 
-stored_names! {
+named_enum! {
     /// Where a print job is in its life: `queued` until an agent is handed it (`delivered`),
     /// then `printed` or `failed` as the agent says; `expired` if no agent took it in time.
     pub enum JobStatus {
@@ -81,7 +56,7 @@ stored_names! {
     }
 }
 
-stored_names! {
+named_enum! {
     /// What an agent says of a job it was handed.
     pub enum AckStatus {
         Printed = "printed",
@@ -98,7 +73,7 @@ impl AckStatus {
     }
 }
 
-stored_names! {
+named_enum! {
     /// A printer's state as its agent last reported it.
     pub enum PrinterState {
         Ready = "ready",

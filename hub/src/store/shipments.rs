@@ -17,6 +17,7 @@ use super::{
     IdemCompletion, NewEvent, PrintJobRecord, Result, Store, StoreError, TrackerRecord,
     complete_idem, from_millis, insert_events, millis,
 };
+use crate::named::named_enum;
 use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
 
 #[derive(Clone, Debug)]
@@ -41,41 +42,13 @@ pub struct ShipmentRecord {
     pub audit_facts: Option<String>,
 }
 
-/// Where a shipment stands; stored as [`ShipmentStatus::as_str`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ShipmentStatus {
-    Purchased,
-    Voided,
-    /// The carrier could not confirm a void (no cancel API, a refund under review).
-    VoidRequested,
-}
-
-impl ShipmentStatus {
-    const ALL: [ShipmentStatus; 3] = [
-        ShipmentStatus::Purchased,
-        ShipmentStatus::Voided,
-        ShipmentStatus::VoidRequested,
-    ];
-
-    /// The stored (and answered) name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ShipmentStatus::Purchased => "purchased",
-            ShipmentStatus::Voided => "voided",
-            ShipmentStatus::VoidRequested => "void_requested",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-}
-
-/// Compares with a stored name. Kept while callers outside the shipments domain
-/// (`api::print`) still compare the status with a name; new code matches the enum.
-impl PartialEq<&str> for ShipmentStatus {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
+named_enum! {
+    /// Where a shipment stands.
+    pub enum ShipmentStatus {
+        Purchased = "purchased",
+        Voided = "voided",
+        /// The carrier could not confirm a void (no cancel API, a refund under review).
+        VoidRequested = "void_requested",
     }
 }
 
@@ -422,7 +395,7 @@ mod tests {
     #[test]
     fn statuses_are_stored_by_name() {
         for s in ShipmentStatus::ALL {
-            assert_eq!(ShipmentStatus::parse(s.as_str()), Some(s));
+            assert_eq!(ShipmentStatus::parse(s.as_str()), Some(*s));
         }
         assert_eq!(ShipmentStatus::parse("cancelled"), None);
     }

@@ -23,7 +23,8 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use super::{Backend, Result, StoreError, from_millis, markers, millis, named};
-use crate::events::{EventType, Subscription, named_enum};
+use crate::events::{EventType, Subscription};
+use crate::named::named_enum;
 use crate::ids::{AttemptId, DeliveryId, EventId, TenantId, WebhookId};
 
 mod deliveries;
