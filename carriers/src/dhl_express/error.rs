@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::carrier::CarrierCode;
 use crate::error::{CarrierError, FieldError};
+use crate::http::Dialect;
 
 use super::wire;
 
@@ -23,8 +24,15 @@ pub(super) enum Op {
 }
 
 pub(super) fn carrier() -> CarrierCode {
-    CarrierCode::from_static("dhl_express")
+    super::CODE
 }
+
+/// How MyDHL's answers read (see `crate::http::Dialect`).
+pub(super) static DIALECT: Dialect<Op> = Dialect {
+    carrier: super::CODE,
+    redacted: REDACTED,
+    classify,
+};
 
 /// What a DHL detail means beyond "the input was wrong".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,7 +227,7 @@ pub(super) fn field_for(op: Op, text: &str) -> String {
 
 /// A response we could not read, its body kept redacted and truncated.
 pub(super) fn protocol(status: u16, body: &[u8], message: impl Into<String>) -> CarrierError {
-    crate::http::protocol(carrier(), status, body, REDACTED, message)
+    DIALECT.protocol(status, body, message)
 }
 
 /// Keys whose string values never stay in a kept body: `content` holds base64 documents.

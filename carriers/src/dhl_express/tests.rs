@@ -363,7 +363,7 @@ fn error_fixtures_classify_as_expected() {
         let status = case["status"].as_u64().unwrap() as u16;
         let retry_after = case["retry_after_secs"].as_u64().map(Duration::from_secs);
         let body = serde_json::to_vec(&case["body"]).unwrap();
-        let e = decode::<wire::RateResponse>(
+        let e = DIALECT.decode::<wire::RateResponse>(
             op,
             &Answer {
                 status,
@@ -414,7 +414,7 @@ fn error_fixtures_classify_as_expected() {
 fn malformed_or_truncated_bodies_are_protocol_never_a_panic() {
     let full = serde_json::to_vec(&load("rate/de_to_us_worldwide.wire_response")).unwrap();
     for cut in [0, 1, 10, full.len() / 2, full.len() - 1] {
-        let e = decode::<wire::RateResponse>(
+        let e = DIALECT.decode::<wire::RateResponse>(
             Op::Rate,
             &Answer {
                 status: 200,
@@ -429,7 +429,7 @@ fn malformed_or_truncated_bodies_are_protocol_never_a_panic() {
         );
     }
     for garbage in [&b"<html>502</html>"[..], b"null", b"[]", b"\xff\xfe"] {
-        let _ = decode::<wire::ShipmentResponse>(
+        let _ = DIALECT.decode::<wire::ShipmentResponse>(
             Op::Ship,
             &Answer {
                 status: 200,
@@ -437,7 +437,7 @@ fn malformed_or_truncated_bodies_are_protocol_never_a_panic() {
                 body: garbage.to_vec(),
             },
         );
-        let _ = decode::<wire::ShipmentResponse>(
+        let _ = DIALECT.decode::<wire::ShipmentResponse>(
             Op::Ship,
             &Answer {
                 status: 400,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::carrier::CarrierCode;
 use crate::error::{CarrierError, FieldError};
+use crate::http::Dialect;
 
 use super::wire;
 
@@ -74,8 +75,16 @@ fn action(code: &str) -> Option<Action> {
 }
 
 pub(super) fn carrier() -> CarrierCode {
-    CarrierCode::from_static("fedex")
+    super::CODE
 }
+
+/// How FedEx's answers read (see `crate::http::Dialect`); a 2xx that carries errors is
+/// `mod.rs`'s `decode`.
+pub(super) static DIALECT: Dialect<Op> = Dialect {
+    carrier: super::CODE,
+    redacted: REDACTED,
+    classify,
+};
 
 /// The error for a non-2xx answer.
 pub(super) fn classify(
@@ -219,7 +228,7 @@ fn transient(op: Op, status: u16, code: Option<&str>) -> CarrierError {
 
 /// A response we could not read, with its body kept redacted and truncated.
 pub(super) fn protocol(status: u16, body: &[u8], message: impl Into<String>) -> CarrierError {
-    crate::http::protocol(carrier(), status, body, REDACTED, message)
+    DIALECT.protocol(status, body, message)
 }
 
 /// Keys whose string values never stay in a kept body: the token, the secret, label images.

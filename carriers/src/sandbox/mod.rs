@@ -115,12 +115,8 @@ impl Sandbox {
 
 #[async_trait]
 impl Carrier for Sandbox {
-    fn code(&self) -> CarrierCode {
-        ENTRY.code.clone()
-    }
-
-    fn capabilities(&self) -> &'static Capabilities {
-        &CAPS
+    fn entry(&self) -> &'static CarrierEntry {
+        &ENTRY
     }
 
     /// No remote quota to respect: the limit only guards against a runaway client, and sits

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::carrier::CarrierCode;
 use crate::error::{CarrierError, FieldError};
+use crate::http::Dialect;
 
 use super::wire;
 
@@ -22,8 +23,15 @@ pub(super) enum Op {
 }
 
 pub(super) fn carrier() -> CarrierCode {
-    CarrierCode::from_static("usps")
+    super::CODE
 }
+
+/// How the USPS APIs' answers read (see `crate::http::Dialect`).
+pub(super) static DIALECT: Dialect<Op> = Dialect {
+    carrier: super::CODE,
+    redacted: REDACTED,
+    classify,
+};
 
 /// Payment-authorization codes (sheet "Payment") that mean the account's payment identities
 /// are wrong or unusable: fix the account, never retry. `100005` ("having trouble validating
@@ -177,7 +185,7 @@ fn transient(maybe_processed: bool, status: u16, code: Option<&str>) -> CarrierE
 
 /// A response we could not read, with its body kept redacted and truncated.
 pub(super) fn protocol(status: u16, body: &[u8], message: impl Into<String>) -> CarrierError {
-    crate::http::protocol(carrier(), status, body, REDACTED, message)
+    DIALECT.protocol(status, body, message)
 }
 
 /// Keys whose string values never stay in a kept body: tokens and label/receipt images.

@@ -127,12 +127,8 @@ fn shipment_id(master: &TrackingNumber) -> String {
 
 #[async_trait]
 impl Carrier for TableRate {
-    fn code(&self) -> CarrierCode {
-        ENTRY.code.clone()
-    }
-
-    fn capabilities(&self) -> &'static Capabilities {
-        &CAPS
+    fn entry(&self) -> &'static CarrierEntry {
+        &ENTRY
     }
 
     /// Nothing remote to protect: the limit only guards against a runaway client.
