@@ -7,11 +7,11 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 use crate::error::CarrierError;
-use crate::registry::CarrierEntry;
 use crate::model::{
     LabelFormat, Quote, RateRequest, ServiceClass, ShipRequest, TrackQuery, TrackingNumber,
     TrackingResult, Waybill, WaybillRef, Weight, WeightUnit,
 };
+use crate::registry::CarrierEntry;
 use rust_decimal::Decimal;
 
 /// A carrier's code (`ups`, `sandbox`): lower-case ASCII letters, digits and `_`.

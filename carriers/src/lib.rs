@@ -14,6 +14,8 @@ pub mod registry;
 mod conformance;
 #[cfg(test)]
 mod corpus;
+#[cfg(test)]
+mod testing;
 
 /// Test support: says on the process's own stderr, which `cargo test` shows, that the current
 /// test skipped and why (`eprintln!` is captured and shown only for failing tests, so a skip

@@ -223,7 +223,13 @@ impl Carrier for FedEx {
         let body = track::build(numbers)?;
         let to = (Method::POST, "track/v1/trackingnumbers");
         let parse = |resp| track::parse(resp, numbers);
-        self.call(Op::Track, to, &body, self.account.track_credentials(), parse)
-            .await
+        self.call(
+            Op::Track,
+            to,
+            &body,
+            self.account.track_credentials(),
+            parse,
+        )
+        .await
     }
 }
