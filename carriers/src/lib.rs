@@ -8,6 +8,7 @@ pub mod error;
 pub mod http;
 pub mod model;
 pub mod oauth;
+pub mod offline;
 pub mod registry;
 
 #[cfg(test)]
