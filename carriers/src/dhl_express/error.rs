@@ -9,7 +9,6 @@
 
 use std::time::Duration;
 
-use crate::carrier::CarrierCode;
 use crate::error::{CarrierError, FieldError};
 use crate::http::Dialect;
 
@@ -21,10 +20,6 @@ pub(super) enum Op {
     Rate,
     Ship,
     Track,
-}
-
-pub(super) fn carrier() -> CarrierCode {
-    super::CODE
 }
 
 /// How MyDHL's answers read (see `crate::http::Dialect`).
@@ -86,17 +81,17 @@ pub(super) fn classify(
     let code = detail.as_deref().and_then(detail_code).map(str::to_string);
     match status {
         429 => CarrierError::RateLimited {
-            carrier: carrier(),
+            carrier: super::CODE,
             retry_after,
         },
         401 | 403 => CarrierError::Auth {
-            carrier: carrier(),
+            carrier: super::CODE,
             code: code.or_else(|| Some(status.to_string())),
         },
         // A 5xx after we sent a shipment may have created it ("999: Process failure occurred"
         // says nothing about whether the AWB was allocated).
         500..=599 => CarrierError::Transient {
-            carrier: carrier(),
+            carrier: super::CODE,
             message: format!(
                 "HTTP {status}{}",
                 detail.map(|d| format!(": {d}")).unwrap_or_default()
@@ -129,7 +124,7 @@ fn rejected(op: Op, p: &wire::ErrorResponse) -> CarrierError {
         .and_then(|c| CODES.iter().find(|(k, _)| *k == c).map(|(_, a)| *a));
     if action == Some(Action::Auth) || detail.to_ascii_lowercase().contains(ACCOUNT_TEXT) {
         return CarrierError::Auth {
-            carrier: carrier(),
+            carrier: super::CODE,
             code: code.or_else(|| Some("ACCOUNT".into())),
         };
     }
@@ -151,7 +146,7 @@ fn rejected(op: Op, p: &wire::ErrorResponse) -> CarrierError {
         })
         .collect();
     CarrierError::Rejected {
-        carrier: carrier(),
+        carrier: super::CODE,
         errors,
     }
 }

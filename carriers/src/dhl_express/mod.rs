@@ -133,9 +133,7 @@ impl DhlExpress {
         if let Some(b) = body {
             request = request.json(b);
         }
-        self.http
-            .send(request, error::carrier(), op == Op::Ship)
-            .await
+        self.http.send(request, CODE, op == Op::Ship).await
     }
 
     /// The Unified API for a number MyDHL does not know; `not found` when no key is set.
@@ -150,7 +148,7 @@ impl DhlExpress {
             .query(&track::unified_query(n))
             .header("DHL-API-Key", unified.api_key.expose())
             .header(reqwest::header::ACCEPT, "application/json");
-        let a = self.http.send(request, error::carrier(), false).await?;
+        let a = self.http.send(request, CODE, false).await?;
         if a.status == 404 {
             return Ok(track::not_found(n));
         }

@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use crate::carrier::CarrierCode;
 use crate::error::{CarrierError, FieldError};
 use crate::http::Dialect;
 
@@ -74,10 +73,6 @@ fn action(code: &str) -> Option<Action> {
     CODES.iter().find(|(c, _)| *c == code).map(|(_, a)| *a)
 }
 
-pub(super) fn carrier() -> CarrierCode {
-    super::CODE
-}
-
 /// How FedEx's answers read (see `crate::http::Dialect`); a 2xx that carries errors is
 /// `mod.rs`'s `decode`.
 pub(super) static DIALECT: Dialect<Op> = Dialect {
@@ -118,11 +113,11 @@ pub(super) fn classify(
         .or_else(|| crate::oauth::error_code(body));
     match status {
         429 => CarrierError::RateLimited {
-            carrier: carrier(),
+            carrier: super::CODE,
             retry_after,
         },
         401 | 403 => CarrierError::Auth {
-            carrier: carrier(),
+            carrier: super::CODE,
             code: first_code,
         },
         // Ship is the one call that buys: after a 5xx FedEx may have created the shipment,
@@ -132,7 +127,7 @@ pub(super) fn classify(
         // credentials, never retried.
         400..=499 if op == Op::Token && errors.is_empty() && first_code.is_some() => {
             CarrierError::Auth {
-                carrier: carrier(),
+                carrier: super::CODE,
                 code: first_code,
             }
         }
@@ -169,7 +164,7 @@ pub(super) fn from_errors(
     };
     if actions.contains(&Some(Action::Auth)) {
         return CarrierError::Auth {
-            carrier: carrier(),
+            carrier: super::CODE,
             code: code_of(Action::Auth),
         };
     }
@@ -195,7 +190,7 @@ pub(super) fn from_errors(
         );
     }
     CarrierError::Rejected {
-        carrier: carrier(),
+        carrier: super::CODE,
         errors: errors
             .iter()
             .zip(&actions)
@@ -217,7 +212,7 @@ pub(super) fn from_errors(
 
 fn transient(op: Op, status: u16, code: Option<&str>) -> CarrierError {
     CarrierError::Transient {
-        carrier: carrier(),
+        carrier: super::CODE,
         message: format!(
             "HTTP {status}{}",
             code.map(|c| format!(" {c}")).unwrap_or_default()

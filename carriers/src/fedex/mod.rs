@@ -156,10 +156,7 @@ impl FedEx {
                 .header(reqwest::header::ACCEPT, "application/json")
                 .header("X-locale", "en_US")
                 .json(body);
-            let a = self
-                .http
-                .send(request, error::carrier(), op == Op::Ship)
-                .await?;
+            let a = self.http.send(request, CODE, op == Op::Ship).await?;
             if a.status == 401 && !refreshed {
                 auth::forget(&self.base, creds);
                 refreshed = true;

@@ -299,7 +299,7 @@ fn void_refused_by_fedex_is_rejected_on_the_tracking_number() {
     );
     assert!(
         !CarrierError::Rejected {
-            carrier: error::carrier(),
+            carrier: CODE,
             errors
         }
         .is_retryable()

@@ -268,6 +268,21 @@ impl<Op: Copy> Dialect<Op> {
         self.parse(a, self.decode(op, a), parse)
     }
 
+    /// The CPU one call costs without the network: the `built` request serialized, then
+    /// `response` deserialized and parsed. For the adapter benchmarks.
+    #[doc(hidden)]
+    pub fn cycle<W: serde::Serialize, T: serde::de::DeserializeOwned, R>(
+        &self,
+        built: W,
+        response: &[u8],
+        parse: impl FnOnce(T) -> Result<Vec<R>, CarrierError>,
+    ) -> Result<(usize, usize), CarrierError> {
+        let body = serde_json::to_vec(&built).expect("wire types serialize");
+        let resp: T = serde_json::from_slice(response)
+            .map_err(|e| self.protocol(200, response, e.to_string()))?;
+        Ok((body.len(), parse(resp)?.len()))
+    }
+
     /// A `Protocol` error for a body the carrier's code could not read, kept redacted.
     pub fn protocol(&self, status: u16, body: &[u8], message: impl Into<String>) -> CarrierError {
         protocol(self.carrier.clone(), status, body, self.redacted, message)

@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use crate::carrier::CarrierCode;
 use crate::error::{CarrierError, FieldError};
 use crate::http::Dialect;
 
@@ -20,10 +19,6 @@ pub(super) enum Op {
     Ship,
     Void,
     Track,
-}
-
-pub(super) fn carrier() -> CarrierCode {
-    super::CODE
 }
 
 /// How the USPS APIs' answers read (see `crate::http::Dialect`).
@@ -71,12 +66,12 @@ pub(super) fn classify(
         .collect();
     match status {
         429 => CarrierError::RateLimited {
-            carrier: carrier(),
+            carrier: super::CODE,
             retry_after,
         },
         // 403: the app lacks the API product (scope) or the CRID is not enrolled.
         401 | 403 => CarrierError::Auth {
-            carrier: carrier(),
+            carrier: super::CODE,
             code: first_code,
         },
         // Only a label purchase can have happened behind a 5xx.
@@ -85,7 +80,7 @@ pub(super) fn classify(
             transient(false, status, first_code.as_deref())
         }
         _ if codes.iter().any(|c| PAYMENT_ACCOUNT_CODES.contains(c)) => CarrierError::Auth {
-            carrier: carrier(),
+            carrier: super::CODE,
             code: codes
                 .iter()
                 .find(|c| PAYMENT_ACCOUNT_CODES.contains(c))
@@ -93,7 +88,7 @@ pub(super) fn classify(
         },
         // The payment token is the account's: whatever USPS refuses there is account setup.
         400..=499 if op == Op::Payment || op == Op::Token => CarrierError::Auth {
-            carrier: carrier(),
+            carrier: super::CODE,
             code: first_code,
         },
         404 | 405 => protocol(
@@ -128,7 +123,7 @@ fn rejected(op: Op, error: &wire::ErrorBody) -> CarrierError {
         });
     }
     CarrierError::Rejected {
-        carrier: carrier(),
+        carrier: super::CODE,
         errors,
     }
 }
@@ -174,7 +169,7 @@ fn field_for(op: Op, parameter: Option<&str>) -> String {
 
 fn transient(maybe_processed: bool, status: u16, code: Option<&str>) -> CarrierError {
     CarrierError::Transient {
-        carrier: carrier(),
+        carrier: super::CODE,
         message: format!(
             "HTTP {status}{}",
             code.map(|c| format!(" {c}")).unwrap_or_default()

@@ -142,9 +142,7 @@ impl Usps {
         if let Some(b) = body {
             request = request.json(b);
         }
-        self.http
-            .send(request, error::carrier(), op == Op::Ship)
-            .await
+        self.http.send(request, CODE, op == Op::Ship).await
     }
 
     /// Sends with the bearer token (and the payment token when `pay`); on 401 forgets both
