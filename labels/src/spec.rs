@@ -268,7 +268,6 @@ impl LabelSpec {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use rust_decimal_macros::dec;
 
     /// A typical one-piece UPS Ground label.
     pub(crate) fn sample() -> LabelSpec {
