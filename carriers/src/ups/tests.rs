@@ -96,8 +96,7 @@ fn rate_international_without_customs_is_rejected_on_customs() {
 #[test]
 fn rate_parse_prefers_negotiated_rates_and_keeps_every_charge_code() {
     let req = rate_input("us_domestic_ground");
-    let resp =
-        serde_json::from_value(FX.read("rate/us_domestic_ground.wire_response.json")).unwrap();
+    let resp = FX.typed("rate/us_domestic_ground.wire_response");
     let quotes = rate::parse(resp, &req).unwrap();
     assert_eq!(quotes.len(), 2);
 
@@ -248,8 +247,7 @@ fn ship_with_dpu_or_an_unknown_service_is_rejected_on_the_field() {
 #[test]
 fn ship_parse_gives_one_number_per_package_and_the_zpl_label() {
     let req = ship_input("us_domestic_two_pieces");
-    let resp =
-        serde_json::from_value(FX.read("ship/us_domestic_two_pieces.wire_response.json")).unwrap();
+    let resp = FX.typed("ship/us_domestic_two_pieces.wire_response");
     let wb = ship::parse(resp, &req).unwrap();
     assert_eq!(wb.tracking_number.as_str(), "1ZA1B2C30310000011");
     assert_eq!(
@@ -273,7 +271,7 @@ fn ship_parse_gives_one_number_per_package_and_the_zpl_label() {
 #[test]
 fn ship_parse_converts_a_gif_label_to_png_and_reads_single_object_lists() {
     let req = ship_input("intl_ddp_gif");
-    let resp = serde_json::from_value(FX.read("ship/intl_ddp_gif.wire_response.json")).unwrap();
+    let resp = FX.typed("ship/intl_ddp_gif.wire_response");
     let wb = ship::parse(resp, &req).unwrap();
     let label = wb.label.unwrap();
     assert_eq!(label.format, LabelFormat::Png);
@@ -312,17 +310,9 @@ fn void_builds_a_shipment_void_or_a_single_package_void() {
 #[test]
 fn void_parse_accepts_voided_and_rejects_a_package_not_voided() {
     let wb = waybill_ref("1ZA1B2C30310000011", "1ZA1B2C30310000011");
-    void::parse(
-        serde_json::from_value(FX.read("void/shipment.wire_response.json")).unwrap(),
-        &wb,
-    )
-    .unwrap();
+    void::parse(FX.typed("void/shipment.wire_response"), &wb).unwrap();
     let one = waybill_ref("1ZA1B2C30310000011", "1ZA1B2C30310000020");
-    let e = void::parse(
-        serde_json::from_value(FX.read("void/package_not_voided.wire_response.json")).unwrap(),
-        &one,
-    )
-    .unwrap_err();
+    let e = void::parse(FX.typed("void/package_not_voided.wire_response"), &one).unwrap_err();
     assert_eq!(field_errors(&e)[0].0, "/tracking_number");
 }
 
@@ -334,11 +324,7 @@ fn void_parse_accepts_voided_and_rejects_a_package_not_voided() {
 #[test]
 fn track_warnings_keep_ups_codes_and_not_found_carries_tw0001() {
     let n: TrackingNumber = "1ZA1B2C30310000099".parse().unwrap();
-    let r = track::parse(
-        serde_json::from_value(FX.read("track/not_found_tw0001.wire_response.json")).unwrap(),
-        &n,
-    )
-    .unwrap();
+    let r = track::parse(FX.typed("track/not_found_tw0001.wire_response"), &n).unwrap();
     assert_eq!(r.status, TrackingStatus::Unknown);
     assert_eq!(r.carrier_code, "TW0001");
     assert_eq!(r.warnings, ["TW0001: Tracking Information Not Found"]);
@@ -369,11 +355,7 @@ fn oauth_refusals_keep_the_oauth_error_code() {
 #[test]
 fn track_delivered_events_are_oldest_first_with_offsets_and_raw_codes() {
     let n: TrackingNumber = "1ZA1B2C30310000011".parse().unwrap();
-    let r = track::parse(
-        serde_json::from_value(FX.read("track/delivered.wire_response.json")).unwrap(),
-        &n,
-    )
-    .unwrap();
+    let r = track::parse(FX.typed("track/delivered.wire_response"), &n).unwrap();
     assert_eq!(r.status, TrackingStatus::Delivered);
     assert_eq!(r.carrier_code, "011");
     let seen: Vec<_> = r
@@ -405,11 +387,7 @@ fn track_delivered_events_are_oldest_first_with_offsets_and_raw_codes() {
 #[test]
 fn track_generic_exception_status_takes_the_specific_exception_code() {
     let n: TrackingNumber = "1ZA1B2C30310000020".parse().unwrap();
-    let r = track::parse(
-        serde_json::from_value(FX.read("track/exception_address.wire_response.json")).unwrap(),
-        &n,
-    )
-    .unwrap();
+    let r = track::parse(FX.typed("track/exception_address.wire_response"), &n).unwrap();
     // statusCode 013 is the generic "Exception"; code 48 (receiver not available) is an attempt.
     assert_eq!(r.status, TrackingStatus::AttemptFail);
     let statuses: Vec<_> = r.events.iter().map(|e| e.status).collect();
