@@ -192,3 +192,24 @@ pub(crate) async fn mount(server: &MockServer, verb: &str, at: &str, answer: Res
         .mount(server)
         .await;
 }
+
+/// An answer with `status` and `body` and no Retry-After.
+pub(crate) fn answer(status: u16, body: &[u8]) -> crate::http::Answer {
+    crate::http::Answer {
+        status,
+        retry_after: None,
+        body: body.to_vec(),
+    }
+}
+
+/// Every cut of the 2xx body `full` short of the whole (empty, 1 and 10 bytes, half, all but
+/// the last byte) is, through `decode`, a `Protocol` error on status 200, never a panic.
+pub(crate) fn assert_cuts_are_protocol(full: &[u8], decode: impl Fn(&[u8]) -> CarrierError) {
+    for cut in [0, 1, 10, full.len() / 2, full.len() - 1] {
+        let e = decode(&full[..cut]);
+        assert!(
+            matches!(e, CarrierError::Protocol { status: 200, .. }),
+            "cut at {cut}: {e:?}"
+        );
+    }
+}

@@ -18,6 +18,7 @@ use crate::model::TrackingStatus;
 use crate::testing::{
     Fixtures, assert_error_case, assert_transient, case_answer, fields, waybill_json,
 };
+use crate::testing::{answer, assert_cuts_are_protocol};
 
 const TODAY: time::Date = time::macros::date!(2025 - 03 - 14);
 
@@ -310,39 +311,14 @@ fn error_fixtures_classify_as_expected() {
 #[test]
 fn malformed_or_truncated_bodies_are_protocol_never_a_panic() {
     let full = serde_json::to_vec(&FX.load("rate/de_to_us_worldwide.wire_response")).unwrap();
-    for cut in [0, 1, 10, full.len() / 2, full.len() - 1] {
-        let e = DIALECT
-            .decode::<wire::RateResponse>(
-                Op::Rate,
-                &Answer {
-                    status: 200,
-                    retry_after: None,
-                    body: full[..cut].to_vec(),
-                },
-            )
-            .unwrap_err();
-        assert!(
-            matches!(e, CarrierError::Protocol { status: 200, .. }),
-            "cut at {cut}: {e:?}"
-        );
-    }
+    assert_cuts_are_protocol(&full, |body| {
+        DIALECT
+            .decode::<wire::RateResponse>(Op::Rate, &answer(200, body))
+            .unwrap_err()
+    });
     for garbage in [&b"<html>502</html>"[..], b"null", b"[]", b"\xff\xfe"] {
-        let _ = DIALECT.decode::<wire::ShipmentResponse>(
-            Op::Ship,
-            &Answer {
-                status: 200,
-                retry_after: None,
-                body: garbage.to_vec(),
-            },
-        );
-        let _ = DIALECT.decode::<wire::ShipmentResponse>(
-            Op::Ship,
-            &Answer {
-                status: 400,
-                retry_after: None,
-                body: garbage.to_vec(),
-            },
-        );
+        let _ = DIALECT.decode::<wire::ShipmentResponse>(Op::Ship, &answer(200, garbage));
+        let _ = DIALECT.decode::<wire::ShipmentResponse>(Op::Ship, &answer(400, garbage));
     }
 }
 

@@ -16,6 +16,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 use super::error::Op;
 use super::*;
 use crate::model::TrackingStatus;
+use crate::testing::assert_cuts_are_protocol;
 use crate::testing::{
     Fixtures, assert_error_case, assert_transient, case_answer, fields, mount, waybill_json,
 };
@@ -595,13 +596,9 @@ fn error_fixtures_classify_as_expected() {
 #[test]
 fn malformed_or_truncated_bodies_are_protocol_never_a_panic() {
     let full = serde_json::to_vec(&FX.load("rate/us_domestic_all_services.wire_response")).unwrap();
-    for cut in [0, 1, 10, full.len() / 2, full.len() - 1] {
-        let e = decode::<wire::RateResponse>(Op::Rate, 200, None, &full[..cut]).unwrap_err();
-        assert!(
-            matches!(e, CarrierError::Protocol { status: 200, .. }),
-            "cut at {cut}: {e:?}"
-        );
-    }
+    assert_cuts_are_protocol(&full, |body| {
+        decode::<wire::RateResponse>(Op::Rate, 200, None, body).unwrap_err()
+    });
     for garbage in [
         &b"<html>502 Bad Gateway</html>"[..],
         b"null",
