@@ -11,6 +11,7 @@ use crate::model::{
     LabelFormat, Quote, RateRequest, ServiceClass, ShipRequest, TrackQuery, TrackingNumber,
     TrackingResult, Waybill, WaybillRef, Weight, WeightUnit,
 };
+use crate::registry::CarrierEntry;
 use rust_decimal::Decimal;
 
 /// A carrier's code (`ups`, `sandbox`): lower-case ASCII letters, digits and `_`.
@@ -244,10 +245,21 @@ fn ser_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Erro
 /// An operation a carrier does not offer answers `Unsupported`, never an empty success.
 #[async_trait]
 pub trait Carrier: Send + Sync {
+    /// The registry entry the adapter was built from, which `code()` and `capabilities()`
+    /// read, so a carrier declares them once (in its `ENTRY`). An adapter outside any
+    /// registry (a test double, a wrapper) answers `code()` and `capabilities()` itself and
+    /// never reaches this default.
+    fn entry(&self) -> &'static CarrierEntry {
+        unreachable!("an adapter outside the registry answers code() and capabilities() itself")
+    }
     /// The carrier's code.
-    fn code(&self) -> CarrierCode;
+    fn code(&self) -> CarrierCode {
+        self.entry().code.clone()
+    }
     /// What it can do.
-    fn capabilities(&self) -> &'static Capabilities;
+    fn capabilities(&self) -> &'static Capabilities {
+        self.entry().capabilities
+    }
     /// Its quotas.
     fn limits(&self) -> CarrierLimits;
     /// Requests allowed per day on top of `quota()` (FedEx meters tracking by a daily

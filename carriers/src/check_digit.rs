@@ -19,6 +19,37 @@ pub fn luhn(payload: &str) -> u32 {
     (10 - sum % 10) % 10
 }
 
+/// The shape of numbers a carrier without a ledger issues itself (sandbox, table rate): a
+/// letter prefix, digits carrying what tracking needs, and a [`luhn`] check digit over them.
+#[derive(Clone, Copy, Debug)]
+pub struct LuhnNumbers {
+    /// The letters every number starts with.
+    pub prefix: &'static str,
+    /// The whole number's length, prefix and check digit included.
+    pub len: usize,
+}
+
+impl LuhnNumbers {
+    /// `payload` (ASCII digits) as a number: prefix, payload, check digit.
+    pub fn issue(&self, payload: &str) -> crate::model::TrackingNumber {
+        debug_assert_eq!(self.prefix.len() + payload.len() + 1, self.len);
+        format!("{}{payload}{}", self.prefix, luhn(payload))
+            .parse()
+            .expect("ASCII letters and digits")
+    }
+
+    /// The payload of `number`; `None` when it is not of this shape or its check digit is
+    /// wrong.
+    pub fn payload<'a>(&self, number: &'a str) -> Option<&'a str> {
+        let rest = number.strip_prefix(self.prefix)?;
+        if number.len() != self.len || !digits(rest) {
+            return None;
+        }
+        let (payload, check) = rest.split_at(rest.len() - 1);
+        (luhn(payload).to_string() == check).then_some(payload)
+    }
+}
+
 /// MOD 10 with weights 3, 1 from the right over all digits but the last, which is the check
 /// digit (USPS Pub 199 IMpb; FedEx Ground and SmartPost use the same rule).
 pub fn mod10_31_ok(digits: &str) -> bool {

@@ -8,12 +8,15 @@ pub mod error;
 pub mod http;
 pub mod model;
 pub mod oauth;
+pub mod offline;
 pub mod registry;
 
 #[cfg(test)]
 mod conformance;
 #[cfg(test)]
 mod corpus;
+#[cfg(test)]
+mod testing;
 
 /// Test support: says on the process's own stderr, which `cargo test` shows, that the current
 /// test skipped and why (`eprintln!` is captured and shown only for failing tests, so a skip

@@ -1,7 +1,7 @@
 //! What goes on one label. Plain owned data so the hub can build it from a stored
 //! shipment without borrowing; checks that span fields happen in [`crate::render`].
 
-use shiphub_carriers::model::{Address, TrackingNumber, Weight};
+use shiphub_carriers::model::{Address, TrackingNumber, Weight, WeightUnit};
 use time::Date;
 
 /// One 4×6 in label for one piece of a shipment.
@@ -227,14 +227,10 @@ fn gs1_check_digit(digits: &str) -> u32 {
     (10 - sum % 10) % 10
 }
 
-#[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use rust_decimal_macros::dec;
-    use shiphub_carriers::model::WeightUnit;
-
-    /// A typical one-piece UPS Ground label.
-    pub(crate) fn sample() -> LabelSpec {
+impl LabelSpec {
+    /// A typical one-piece UPS Ground label: the unit tests' and the benchmarks' input.
+    #[doc(hidden)]
+    pub fn example() -> LabelSpec {
         let address = |name: &str, street: &str, city: &str, state: &str, postal: &str| Address {
             name: name.into(),
             company: None,
@@ -260,12 +256,22 @@ pub(crate) mod tests {
                 "CA",
                 "94105",
             ),
-            weight: Weight::new(dec!(2.5), WeightUnit::Kg).unwrap(),
+            weight: Weight::new(rust_decimal::Decimal::new(25, 1), WeightUnit::Kg).unwrap(),
             reference: Some("PO-12345".into()),
             ship_date: Date::from_calendar_date(2026, time::Month::November, 23).unwrap(),
             piece_number: 1,
             piece_count: 1,
         }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A typical one-piece UPS Ground label.
+    pub(crate) fn sample() -> LabelSpec {
+        LabelSpec::example()
     }
 }
 

@@ -27,7 +27,37 @@ pub enum Dpi {
     D300,
 }
 
+impl std::fmt::Display for Stock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stock name that is none of [`Stock::ALL`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown label stock `{0}`")]
+pub struct UnknownStock(pub String);
+
+impl std::str::FromStr for Stock {
+    type Err = UnknownStock;
+    /// Exactly a name of [`Stock::as_str`] (case matters: names are stored as given).
+    fn from_str(s: &str) -> Result<Self, UnknownStock> {
+        Stock::ALL
+            .into_iter()
+            .find(|n| n.as_str() == s)
+            .ok_or_else(|| UnknownStock(s.to_string()))
+    }
+}
+
 impl Dpi {
+    /// Every resolution, lowest first.
+    pub const ALL: [Dpi; 2] = [Dpi::D203, Dpi::D300];
+
+    /// The resolution of `dpi` dots per inch, when it is one labels are drawn at.
+    pub fn from_dpi(dpi: u32) -> Option<Dpi> {
+        Dpi::ALL.into_iter().find(|d| d.dpi() == dpi)
+    }
+
     /// Dots per inch.
     pub fn dpi(self) -> u32 {
         match self {
@@ -68,12 +98,49 @@ pub(crate) struct Placement {
     pub(crate) scale: f32,
 }
 
+use shiphub_carriers::model::LabelFormat;
+
 use crate::render::layout::{LABEL_HEIGHT_MM, LABEL_WIDTH_MM as LAYOUT_WIDTH_MM, TALL_HEIGHT_MM};
 
 const SHEET_MARGIN_MM: f32 = 5.0;
 const SHEET_GAP_MM: f32 = 5.0;
 
 impl Stock {
+    /// Every stock, in the order the API lists them.
+    pub const ALL: [Stock; 5] = [
+        Stock::In4x6,
+        Stock::In4x8,
+        Stock::A6,
+        Stock::Letter2Up,
+        Stock::A42Up,
+    ];
+
+    /// The stock's name, as the API takes it and print stations store it (`4x6`, `a4-2up`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Stock::In4x6 => "4x6",
+            Stock::In4x8 => "4x8",
+            Stock::A6 => "a6",
+            Stock::Letter2Up => "letter-2up",
+            Stock::A42Up => "a4-2up",
+        }
+    }
+
+    /// Why `format` cannot be produced on this stock; `None` when it can. Sheets are for
+    /// office printers: PDF only.
+    pub fn refuses(self, format: LabelFormat) -> Option<&'static str> {
+        if !self.is_sheet() {
+            return None;
+        }
+        match format {
+            LabelFormat::Pdf => None,
+            LabelFormat::Zpl => {
+                Some("sheets (letter-2up, a4-2up) are for office printers: PDF only, not ZPL")
+            }
+            LabelFormat::Png => Some("a PNG holds one label: use a label stock (4x6, 4x8, a6)"),
+        }
+    }
+
     /// Page size in mm (width, height).
     pub fn page_mm(self) -> (f32, f32) {
         match self {

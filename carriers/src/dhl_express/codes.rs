@@ -338,11 +338,11 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
-    use crate::dhl_express::tests::shared;
+    use crate::dhl_express::tests::FX;
 
     /// `(code, description)` of the `express;` rows.
     fn express_rows() -> Option<Vec<(String, String)>> {
-        let csv = shared("tracking-codes/dhl-unified-tracking-status-codes.csv")?;
+        let csv = FX.shared("tracking-codes/dhl-unified-tracking-status-codes.csv")?;
         Some(
             // The file is not all UTF-8 (other units' rows carry Latin-1 text).
             String::from_utf8_lossy(&std::fs::read(csv).unwrap())
@@ -366,7 +366,7 @@ mod tests {
             assert!(seen.insert(*c), "service code {c} twice");
         }
         assert_eq!(service_charge_name("OO"), Some("REMOTE AREA DELIVERY"));
-        let Some(spec) = shared("openapi/mydhl-express-api-3.1.1.yaml") else {
+        let Some(spec) = FX.shared("openapi/mydhl-express-api-3.1.1.yaml") else {
             return;
         };
         let text = std::fs::read_to_string(spec).unwrap();
@@ -444,8 +444,8 @@ mod tests {
         let codes: HashSet<_> = SERVICES.iter().map(|s| s.code).collect();
         assert_eq!(codes.len(), SERVICES.len());
         let (Some(mydhl), Some(express)) = (
-            shared("karrio-services-mydhl.csv"),
-            shared("karrio-services-dhl_express.csv"),
+            FX.shared("karrio-services-mydhl.csv"),
+            FX.shared("karrio-services-dhl_express.csv"),
         ) else {
             return;
         };

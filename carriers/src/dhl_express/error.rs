@@ -9,8 +9,8 @@
 
 use std::time::Duration;
 
-use crate::carrier::CarrierCode;
 use crate::error::{CarrierError, FieldError};
+use crate::http::Dialect;
 
 use super::wire;
 
@@ -22,9 +22,12 @@ pub(super) enum Op {
     Track,
 }
 
-pub(super) fn carrier() -> CarrierCode {
-    CarrierCode::from_static("dhl_express")
-}
+/// How MyDHL's answers read (see `crate::http::Dialect`).
+pub(super) static DIALECT: Dialect<Op> = Dialect {
+    carrier: super::CODE,
+    redacted: REDACTED,
+    classify,
+};
 
 /// What a DHL detail means beyond "the input was wrong".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,17 +81,17 @@ pub(super) fn classify(
     let code = detail.as_deref().and_then(detail_code).map(str::to_string);
     match status {
         429 => CarrierError::RateLimited {
-            carrier: carrier(),
+            carrier: super::CODE,
             retry_after,
         },
         401 | 403 => CarrierError::Auth {
-            carrier: carrier(),
+            carrier: super::CODE,
             code: code.or_else(|| Some(status.to_string())),
         },
         // A 5xx after we sent a shipment may have created it ("999: Process failure occurred"
         // says nothing about whether the AWB was allocated).
         500..=599 => CarrierError::Transient {
-            carrier: carrier(),
+            carrier: super::CODE,
             message: format!(
                 "HTTP {status}{}",
                 detail.map(|d| format!(": {d}")).unwrap_or_default()
@@ -121,7 +124,7 @@ fn rejected(op: Op, p: &wire::ErrorResponse) -> CarrierError {
         .and_then(|c| CODES.iter().find(|(k, _)| *k == c).map(|(_, a)| *a));
     if action == Some(Action::Auth) || detail.to_ascii_lowercase().contains(ACCOUNT_TEXT) {
         return CarrierError::Auth {
-            carrier: carrier(),
+            carrier: super::CODE,
             code: code.or_else(|| Some("ACCOUNT".into())),
         };
     }
@@ -143,7 +146,7 @@ fn rejected(op: Op, p: &wire::ErrorResponse) -> CarrierError {
         })
         .collect();
     CarrierError::Rejected {
-        carrier: carrier(),
+        carrier: super::CODE,
         errors,
     }
 }
@@ -219,7 +222,7 @@ pub(super) fn field_for(op: Op, text: &str) -> String {
 
 /// A response we could not read, its body kept redacted and truncated.
 pub(super) fn protocol(status: u16, body: &[u8], message: impl Into<String>) -> CarrierError {
-    crate::http::protocol(carrier(), status, body, REDACTED, message)
+    DIALECT.protocol(status, body, message)
 }
 
 /// Keys whose string values never stay in a kept body: `content` holds base64 documents.

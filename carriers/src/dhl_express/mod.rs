@@ -24,7 +24,6 @@ mod wire;
 use async_trait::async_trait;
 use reqwest::Method;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use url::Url;
 
 pub use account::Account;
@@ -34,7 +33,7 @@ pub use rate::bench_cycle as bench_rate_cycle;
 use crate::carrier::WeightRange;
 use crate::carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits};
 use crate::error::CarrierError;
-use crate::http::{self, Answer, CarrierHttp, endpoint, with_body};
+use crate::http::{self, Answer, CarrierHttp, endpoint};
 use crate::model::WeightUnit;
 use crate::model::{
     LabelFormat, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill,
@@ -43,11 +42,13 @@ use crate::model::{
 use crate::registry::{AccountError, CarrierEntry};
 use rust_decimal::Decimal;
 
-use error::Op;
+use error::{DIALECT, Op};
 
 /// `x-version`: required on every MyDHL call; the spec's value is `3.1.0` with "do not change
 /// this field value".
 const X_VERSION: &str = "3.1.0";
+
+const CODE: CarrierCode = CarrierCode::from_static("dhl_express");
 
 static CAPS: Capabilities = Capabilities {
     supports: &[Capability::Rate, Capability::Ship, Capability::Track],
@@ -66,7 +67,7 @@ static CAPS: Capabilities = Capabilities {
 
 /// The registry entry.
 pub static ENTRY: CarrierEntry = CarrierEntry {
-    code: CarrierCode::from_static("dhl_express"),
+    code: CODE,
     name: "DHL Express",
     capabilities: &CAPS,
     needs_base_url: true,
@@ -106,14 +107,6 @@ pub struct DhlExpress {
     base: Url,
 }
 
-/// A 2xx body as `T`, anything else through the error table.
-fn decode<T: DeserializeOwned>(op: Op, a: &Answer) -> Result<T, CarrierError> {
-    if !a.is_success() {
-        return Err(error::classify(op, a.status, a.retry_after, &a.body));
-    }
-    a.json(error::carrier(), error::REDACTED)
-}
-
 impl DhlExpress {
     /// Sends one MyDHL request with Basic auth and the required `x-version`.
     async fn send<B: Serialize + Sync>(
@@ -140,9 +133,7 @@ impl DhlExpress {
         if let Some(b) = body {
             request = request.json(b);
         }
-        self.http
-            .send(request, error::carrier(), op == Op::Ship)
-            .await
+        self.http.send(request, CODE, op == Op::Ship).await
     }
 
     /// The Unified API for a number MyDHL does not know; `not found` when no key is set.
@@ -157,11 +148,11 @@ impl DhlExpress {
             .query(&track::unified_query(n))
             .header("DHL-API-Key", unified.api_key.expose())
             .header(reqwest::header::ACCEPT, "application/json");
-        let a = self.http.send(request, error::carrier(), false).await?;
+        let a = self.http.send(request, CODE, false).await?;
         if a.status == 404 {
             return Ok(track::not_found(n));
         }
-        let resp: wire::UnifiedResponse = decode(Op::Track, &a)?;
+        let resp: wire::UnifiedResponse = DIALECT.decode(Op::Track, &a)?;
         Ok(track::parse_unified(&resp, n).unwrap_or_else(|| track::not_found(n)))
     }
 }
@@ -172,12 +163,8 @@ fn today() -> time::Date {
 
 #[async_trait]
 impl Carrier for DhlExpress {
-    fn code(&self) -> CarrierCode {
-        ENTRY.code.clone()
-    }
-
-    fn capabilities(&self) -> &'static Capabilities {
-        &CAPS
+    fn entry(&self) -> &'static CarrierEntry {
+        &ENTRY
     }
 
     fn limits(&self) -> CarrierLimits {
@@ -193,8 +180,7 @@ impl Carrier for DhlExpress {
         let a = self
             .send(Op::Rate, Method::POST, "rates", &[], Some(&body))
             .await?;
-        let resp = decode(Op::Rate, &a)?;
-        rate::parse(resp, req).map_err(|e| with_body(e, &a.body, error::REDACTED))
+        DIALECT.read(Op::Rate, &a, |resp| rate::parse(resp, req))
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
@@ -202,8 +188,7 @@ impl Carrier for DhlExpress {
         let a = self
             .send(Op::Ship, Method::POST, "shipments", &[], Some(&body))
             .await?;
-        let resp = decode(Op::Ship, &a)?;
-        ship::parse(resp, req).map_err(|e| with_body(e, &a.body, error::REDACTED))
+        DIALECT.read(Op::Ship, &a, |resp| ship::parse(resp, req))
     }
 
     /// MyDHL has no shipment cancel: an unused AWB is simply never billed. Saying so, rather
@@ -227,7 +212,7 @@ impl Carrier for DhlExpress {
             // "No data found": not a MyDHL shipment of ours (yet).
             404 => None,
             _ => {
-                let resp: wire::TrackingResponse = decode(Op::Track, &a)?;
+                let resp: wire::TrackingResponse = DIALECT.decode(Op::Track, &a)?;
                 track::parse(&resp, n)
             }
         };

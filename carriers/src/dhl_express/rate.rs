@@ -97,13 +97,13 @@ pub(super) fn customs_declarable(req: &RateRequest) -> bool {
 /// Checks shared by rate and ship before anything is sent.
 pub(super) fn validate(req: &RateRequest) -> Result<(), CarrierError> {
     req.validate()
-        .map_err(|e| CarrierError::rejected(error::carrier(), &e.field, None, e.message))?;
+        .map_err(|e| CarrierError::rejected(super::CODE, &e.field, None, e.message))?;
     // DHL Express prices its flyers like any package: no packaging of ours changes a price.
     req.unsold_packaging("DHL Express", |_| false)
-        .map_err(|e| CarrierError::rejected(error::carrier(), &e.field, None, e.message))?;
+        .map_err(|e| CarrierError::rejected(super::CODE, &e.field, None, e.message))?;
     if customs_declarable(req) && req.customs.is_none() {
         return Err(CarrierError::rejected(
-            error::carrier(),
+            super::CODE,
             "/customs",
             None,
             "DHL Express needs a customs declaration for goods crossing a customs border",
@@ -421,8 +421,9 @@ pub fn bench_cycle(req: &RateRequest, response: &[u8]) -> Result<(usize, usize),
         Account::from_json(&config).expect("static account")
     });
     let today = time::macros::date!(2025 - 03 - 14);
-    let body = serde_json::to_vec(&build(req, &ACCOUNT, today)?).expect("wire types serialize");
-    let resp: wire::RateResponse = serde_json::from_slice(response)
-        .map_err(|e| error::protocol(200, response, e.to_string()))?;
-    Ok((body.len(), parse(resp, req)?.len()))
+    error::DIALECT.cycle(
+        build(req, &ACCOUNT, today)?,
+        response,
+        |resp: wire::RateResponse| parse(resp, req),
+    )
 }

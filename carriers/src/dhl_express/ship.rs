@@ -40,7 +40,7 @@ use super::rate::{self, Units};
 use super::{codes, error, wire};
 
 fn rejected(field: &str, message: impl Into<String>) -> CarrierError {
-    CarrierError::rejected(error::carrier(), field, None, message)
+    CarrierError::rejected(super::CODE, field, None, message)
 }
 
 /// Truncated to DHL's maximum length, on a character boundary.

@@ -6,10 +6,8 @@
 //! first and are validated against DHL's schema by `contracts/tests/dhl_express.rs`. Expected
 //! parse results are never generated.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use base64::Engine;
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -17,68 +15,12 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use super::error::Op;
 use super::*;
 use crate::model::TrackingStatus;
+use crate::testing::{
+    Fixtures, assert_error_case, assert_transient, case_answer, fields, waybill_json,
+};
+use crate::testing::{answer, assert_cuts_are_protocol};
 
 const TODAY: time::Date = time::macros::date!(2025 - 03 - 14);
-
-/// `../shared/carriers/dhl_express/<rel>`; absent: a failure under `CI=true`, a skip otherwise.
-pub(crate) fn shared(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/carriers/dhl_express")
-        .join(rel);
-    if p.exists() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but {} is missing",
-        p.display()
-    );
-    crate::report_skip(&format!("{} not found", p.display()));
-    None
-}
-
-fn fixture_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("src/dhl_express/fixtures")
-        .join(format!("{name}.json"))
-}
-
-fn load(name: &str) -> Value {
-    let p = fixture_path(name);
-    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-fn typed<T: serde::de::DeserializeOwned>(name: &str) -> T {
-    serde_json::from_value(load(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-fn assert_json(name: &str, actual: &impl serde::Serialize) {
-    let actual = serde_json::to_value(actual).unwrap();
-    if name.ends_with(".wire_request") && std::env::var("BLESS").as_deref() == Ok("1") {
-        let text = serde_json::to_string_pretty(&actual).unwrap() + "\n";
-        std::fs::write(fixture_path(name), text).unwrap();
-        return;
-    }
-    let expected = load(name);
-    assert!(
-        actual == expected,
-        "{name} differs\n--- expected\n{}\n--- actual\n{}",
-        serde_json::to_string_pretty(&expected).unwrap(),
-        serde_json::to_string_pretty(&actual).unwrap()
-    );
-}
-
-fn waybill_json(wb: &Waybill) -> Value {
-    let mut v = serde_json::to_value(wb).unwrap();
-    if let Some(label) = &wb.label {
-        v["label"] = json!({
-            "format": label.format,
-            "content_base64": base64::engine::general_purpose::STANDARD.encode(&label.content),
-        });
-    }
-    v
-}
 
 fn test_account() -> Account {
     Account::from_json(
@@ -87,45 +29,40 @@ fn test_account() -> Account {
     .unwrap()
 }
 
-fn fields(e: &CarrierError) -> Vec<&str> {
-    match e {
-        CarrierError::Rejected { errors, .. } => errors.iter().map(|f| f.field.as_str()).collect(),
-        other => panic!("expected a rejection, got {other:?}"),
-    }
-}
-
 fn number(s: &str) -> TrackingNumber {
     s.parse().unwrap()
 }
+
+pub(crate) const FX: Fixtures = Fixtures::new("dhl_express");
 
 // ---------------------------------------------------------------------------------------------
 // Rate
 
 #[test]
 fn rate_international_asks_every_product_and_quotes_billing_currency_itemised() {
-    let req: RateRequest = typed("rate/de_to_us_worldwide.input");
+    let req: RateRequest = FX.typed("rate/de_to_us_worldwide.input");
     let body = rate::build(&req, &test_account(), TODAY).unwrap();
-    assert_json("rate/de_to_us_worldwide.wire_request", &body);
+    FX.assert_json("rate/de_to_us_worldwide.wire_request", &body);
 
-    let quotes = rate::parse(typed("rate/de_to_us_worldwide.wire_response"), &req).unwrap();
-    assert_json("rate/de_to_us_worldwide.quotes", &quotes);
+    let quotes = rate::parse(FX.typed("rate/de_to_us_worldwide.wire_response"), &req).unwrap();
+    FX.assert_json("rate/de_to_us_worldwide.quotes", &quotes);
 }
 
 #[test]
 fn rate_goods_across_a_customs_border_need_customs_but_intra_eu_and_documents_do_not() {
-    let mut req: RateRequest = typed("rate/de_to_us_worldwide.input");
+    let mut req: RateRequest = FX.typed("rate/de_to_us_worldwide.input");
     req.customs = None;
     assert_eq!(
         fields(&rate::build(&req, &test_account(), TODAY).unwrap_err()),
         ["/customs"]
     );
-    let mut eu: RateRequest = typed("rate/de_to_us_worldwide.input");
+    let mut eu: RateRequest = FX.typed("rate/de_to_us_worldwide.input");
     eu.to = serde_json::from_value(json!({"name": "Marie", "street": ["1 Rue de Rivoli"], "city": "Paris", "postal_code": "75001", "country": "FR"})).unwrap();
     eu.customs = None;
     let body = serde_json::to_value(rate::build(&eu, &test_account(), TODAY).unwrap()).unwrap();
     assert_eq!(body["isCustomsDeclarable"], false);
     assert!(body.get("monetaryAmount").is_none());
-    let mut docs: RateRequest = typed("rate/de_to_us_worldwide.input");
+    let mut docs: RateRequest = FX.typed("rate/de_to_us_worldwide.input");
     docs.customs.as_mut().unwrap().content_type = crate::model::ContentType::Documents;
     let body = serde_json::to_value(rate::build(&docs, &test_account(), TODAY).unwrap()).unwrap();
     assert_eq!(body["isCustomsDeclarable"], false);
@@ -133,7 +70,7 @@ fn rate_goods_across_a_customs_border_need_customs_but_intra_eu_and_documents_do
 
 #[test]
 fn rate_pounds_go_imperial_rounded_up_and_today_is_the_default_date() {
-    let mut req: RateRequest = typed("rate/de_to_us_worldwide.input");
+    let mut req: RateRequest = FX.typed("rate/de_to_us_worldwide.input");
     req.parcels[0].weight =
         crate::model::Weight::new("10".parse().unwrap(), crate::model::WeightUnit::Oz).unwrap();
     req.ship_date = None;
@@ -153,7 +90,7 @@ fn rate_pounds_go_imperial_rounded_up_and_today_is_the_default_date() {
 
 #[test]
 fn rate_product_without_a_usable_total_is_protocol_and_unknown_products_are_left_out() {
-    let req: RateRequest = typed("rate/de_to_us_worldwide.input");
+    let req: RateRequest = FX.typed("rate/de_to_us_worldwide.input");
     let resp = serde_json::from_value(json!({"products": [{"productCode": "P", "totalPrice": [{"currencyType": "BILLC", "price": 10}]}]})).unwrap();
     assert!(matches!(
         rate::parse(resp, &req),
@@ -167,7 +104,7 @@ fn rate_product_without_a_usable_total_is_protocol_and_unknown_products_are_left
 
 #[test]
 fn rate_falls_back_to_the_summary_breakdown() {
-    let req: RateRequest = typed("rate/de_to_us_worldwide.input");
+    let req: RateRequest = FX.typed("rate/de_to_us_worldwide.input");
     let resp = serde_json::from_value(json!({"products": [{"productCode": "P",
         "totalPrice": [{"currencyType": "BILLC", "priceCurrency": "EUR", "price": 95.0}],
         "totalPriceBreakdown": [{"currencyType": "BILLC", "priceCurrency": "EUR", "priceBreakdown": [
@@ -196,23 +133,27 @@ fn rate_falls_back_to_the_summary_breakdown() {
 
 #[test]
 fn ship_international_ddp_pdf_with_export_declaration_and_registration_numbers() {
-    let req: ShipRequest = typed("ship/de_to_us_ddp_pdf.input");
+    let req: ShipRequest = FX.typed("ship/de_to_us_ddp_pdf.input");
     let body = ship::build(&req, &test_account(), TODAY).unwrap();
-    assert_json("ship/de_to_us_ddp_pdf.wire_request", &body);
+    FX.assert_json("ship/de_to_us_ddp_pdf.wire_request", &body);
 
-    let wb = ship::parse(typed("ship/de_to_us_ddp_pdf.wire_response"), &req).unwrap();
-    assert_json("ship/de_to_us_ddp_pdf.waybill", &waybill_json(&wb));
+    let wb = ship::parse(FX.typed("ship/de_to_us_ddp_pdf.wire_response"), &req).unwrap();
+    FX.assert_json("ship/de_to_us_ddp_pdf.waybill", &waybill_json(&wb));
     assert!(wb.label.unwrap().content.starts_with(b"%PDF-1.4"));
 }
 
 #[test]
 fn ship_domestic_two_pieces_zpl_in_parcel_order_with_joined_labels() {
-    let req: ShipRequest = typed("ship/de_domestic_two_pieces_zpl.input");
+    let req: ShipRequest = FX.typed("ship/de_domestic_two_pieces_zpl.input");
     let body = ship::build(&req, &test_account(), TODAY).unwrap();
-    assert_json("ship/de_domestic_two_pieces_zpl.wire_request", &body);
+    FX.assert_json("ship/de_domestic_two_pieces_zpl.wire_request", &body);
 
-    let wb = ship::parse(typed("ship/de_domestic_two_pieces_zpl.wire_response"), &req).unwrap();
-    assert_json(
+    let wb = ship::parse(
+        FX.typed("ship/de_domestic_two_pieces_zpl.wire_response"),
+        &req,
+    )
+    .unwrap();
+    FX.assert_json(
         "ship/de_domestic_two_pieces_zpl.waybill",
         &waybill_json(&wb),
     );
@@ -220,7 +161,7 @@ fn ship_domestic_two_pieces_zpl_in_parcel_order_with_joined_labels() {
 
 #[test]
 fn ship_paperless_trade_accounts_add_wy_and_dap_bills_duties_to_the_receiver() {
-    let mut req: ShipRequest = typed("ship/de_to_us_ddp_pdf.input");
+    let mut req: ShipRequest = FX.typed("ship/de_to_us_ddp_pdf.input");
     req.shipment.customs.as_mut().unwrap().incoterm = crate::model::Incoterm::DAP;
     let account = Account::from_json(&json!({"api_key": "k", "api_secret": "s", "account_number": "123456789", "paperless_trade": true})).unwrap();
     let body = serde_json::to_value(ship::build(&req, &account, TODAY).unwrap()).unwrap();
@@ -234,19 +175,19 @@ fn ship_paperless_trade_accounts_add_wy_and_dap_bills_duties_to_the_receiver() {
 
 #[test]
 fn ship_refuses_before_sending_what_dhl_would_refuse() {
-    let mut req: ShipRequest = typed("ship/de_to_us_ddp_pdf.input");
+    let mut req: ShipRequest = FX.typed("ship/de_to_us_ddp_pdf.input");
     req.shipment.to.phone = None;
     assert_eq!(
         fields(&ship::build(&req, &test_account(), TODAY).unwrap_err()),
         ["/to/phone"]
     );
-    let mut req: ShipRequest = typed("ship/de_to_us_ddp_pdf.input");
+    let mut req: ShipRequest = FX.typed("ship/de_to_us_ddp_pdf.input");
     req.service = "FEDEX_GROUND".into();
     assert_eq!(
         fields(&ship::build(&req, &test_account(), TODAY).unwrap_err()),
         ["/service"]
     );
-    let mut req: ShipRequest = typed("ship/de_to_us_ddp_pdf.input");
+    let mut req: ShipRequest = FX.typed("ship/de_to_us_ddp_pdf.input");
     req.shipment.customs.as_mut().unwrap().incoterm = crate::model::Incoterm::DDU;
     assert_eq!(
         fields(&ship::build(&req, &test_account(), TODAY).unwrap_err()),
@@ -256,19 +197,23 @@ fn ship_refuses_before_sending_what_dhl_would_refuse() {
 
 #[test]
 fn ship_png_is_asked_as_zpl_and_says_so() {
-    let mut req: ShipRequest = typed("ship/de_domestic_two_pieces_zpl.input");
+    let mut req: ShipRequest = FX.typed("ship/de_domestic_two_pieces_zpl.input");
     req.label_format = LabelFormat::Png;
     let body = serde_json::to_value(ship::build(&req, &test_account(), TODAY).unwrap()).unwrap();
     assert_eq!(body["outputImageProperties"]["encodingFormat"], "zpl");
-    let wb = ship::parse(typed("ship/de_domestic_two_pieces_zpl.wire_response"), &req).unwrap();
+    let wb = ship::parse(
+        FX.typed("ship/de_domestic_two_pieces_zpl.wire_response"),
+        &req,
+    )
+    .unwrap();
     assert_eq!(wb.label.unwrap().format, LabelFormat::Zpl);
     assert!(wb.warnings.iter().any(|w| w.contains("PNG")));
 }
 
 #[test]
 fn ship_answer_without_awb_or_with_a_broken_label_is_protocol() {
-    let req: ShipRequest = typed("ship/de_to_us_ddp_pdf.input");
-    let mut resp = load("ship/de_to_us_ddp_pdf.wire_response");
+    let req: ShipRequest = FX.typed("ship/de_to_us_ddp_pdf.input");
+    let mut resp = FX.load("ship/de_to_us_ddp_pdf.wire_response");
     resp["documents"][0]["content"] = json!("%%%");
     assert!(matches!(
         ship::parse(serde_json::from_value(resp).unwrap(), &req),
@@ -296,8 +241,8 @@ fn track_delivered_waybill_oldest_first_with_offsets_and_codes() {
             ("levelOfDetail", "all".to_string())
         ]
     );
-    let r = track::parse(&typed("track/delivered.wire_response"), &n).unwrap();
-    assert_json("track/delivered.results", &r);
+    let r = track::parse(&FX.typed("track/delivered.wire_response"), &n).unwrap();
+    FX.assert_json("track/delivered.results", &r);
 }
 
 #[test]
@@ -307,12 +252,12 @@ fn track_a_piece_licence_plate_through_the_tracking_query() {
     assert_eq!(p, "tracking");
     assert_eq!(q[0], ("pieceTrackingNumber", piece.as_str().to_string()));
     // A piece without its own checkpoints reports the shipment's.
-    let r = track::parse(&typed("track/delivered.wire_response"), &piece).unwrap();
+    let r = track::parse(&FX.typed("track/delivered.wire_response"), &piece).unwrap();
     assert_eq!(r.tracking_number, piece);
     assert_eq!(r.status, TrackingStatus::Delivered);
     assert!(
         track::parse(
-            &typed("track/delivered.wire_response"),
+            &FX.typed("track/delivered.wire_response"),
             &number("9999999999")
         )
         .is_none()
@@ -322,8 +267,8 @@ fn track_a_piece_licence_plate_through_the_tracking_query() {
 #[test]
 fn track_unified_failure_is_an_exception_with_its_estimate() {
     let n = number("7777777770");
-    let r = track::parse_unified(&typed("track/unified_failure.wire_response"), &n).unwrap();
-    assert_json("track/unified_failure.results", &r);
+    let r = track::parse_unified(&FX.typed("track/unified_failure.wire_response"), &n).unwrap();
+    FX.assert_json("track/unified_failure.results", &r);
 }
 
 #[test]
@@ -348,120 +293,44 @@ fn track_one_number_per_call_and_unpublished_codes_are_unknown_with_the_code_kep
 
 #[test]
 fn error_fixtures_classify_as_expected() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/dhl_express/fixtures/error");
-    let mut seen = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        let name = p.file_stem().unwrap().to_str().unwrap().to_string();
-        let case = load(&format!("error/{name}"));
+    let cases = FX.error_cases();
+    for (name, case) in &cases {
         let op = match case["op"].as_str().unwrap() {
             "rate" => Op::Rate,
             "ship" => Op::Ship,
             "track" => Op::Track,
             other => panic!("{name}: op {other}"),
         };
-        let status = case["status"].as_u64().unwrap() as u16;
-        let retry_after = case["retry_after_secs"].as_u64().map(Duration::from_secs);
-        let body = serde_json::to_vec(&case["body"]).unwrap();
-        let e = decode::<wire::RateResponse>(
-            op,
-            &Answer {
-                status,
-                retry_after,
-                body: body.to_vec(),
-            },
-        )
-        .unwrap_err();
-        let expected = &case["expected"];
-        assert_eq!(
-            e.kind(),
-            expected["kind"].as_str().unwrap(),
-            "{name}: {e:?}"
-        );
-        match &e {
-            CarrierError::Rejected { .. } => {
-                let want: Vec<&str> = expected["fields"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|f| f.as_str().unwrap())
-                    .collect();
-                assert_eq!(fields(&e), want, "{name}");
-            }
-            CarrierError::Auth { code, .. } => {
-                assert_eq!(code.as_deref(), expected["code"].as_str(), "{name}")
-            }
-            CarrierError::Transient {
-                maybe_processed, ..
-            } => assert_eq!(
-                Some(*maybe_processed),
-                expected["maybe_processed"].as_bool(),
-                "{name}"
-            ),
-            CarrierError::RateLimited { retry_after, .. } => assert_eq!(
-                retry_after.map(|d| d.as_secs()),
-                expected["retry_after_secs"].as_u64(),
-                "{name}"
-            ),
-            other => panic!("{name}: unexpected {other:?}"),
-        }
-        seen += 1;
+        let a = case_answer(case);
+        let e = DIALECT.decode::<wire::RateResponse>(op, &a).unwrap_err();
+        assert_error_case(name, &e, &case["expected"]);
     }
-    assert!(seen >= 6);
+    assert!(cases.len() >= 6);
 }
 
 #[test]
 fn malformed_or_truncated_bodies_are_protocol_never_a_panic() {
-    let full = serde_json::to_vec(&load("rate/de_to_us_worldwide.wire_response")).unwrap();
-    for cut in [0, 1, 10, full.len() / 2, full.len() - 1] {
-        let e = decode::<wire::RateResponse>(
-            Op::Rate,
-            &Answer {
-                status: 200,
-                retry_after: None,
-                body: full[..cut].to_vec(),
-            },
-        )
-        .unwrap_err();
-        assert!(
-            matches!(e, CarrierError::Protocol { status: 200, .. }),
-            "cut at {cut}: {e:?}"
-        );
-    }
+    let full = serde_json::to_vec(&FX.load("rate/de_to_us_worldwide.wire_response")).unwrap();
+    assert_cuts_are_protocol(&full, |body| {
+        DIALECT
+            .decode::<wire::RateResponse>(Op::Rate, &answer(200, body))
+            .unwrap_err()
+    });
     for garbage in [&b"<html>502</html>"[..], b"null", b"[]", b"\xff\xfe"] {
-        let _ = decode::<wire::ShipmentResponse>(
-            Op::Ship,
-            &Answer {
-                status: 200,
-                retry_after: None,
-                body: garbage.to_vec(),
-            },
-        );
-        let _ = decode::<wire::ShipmentResponse>(
-            Op::Ship,
-            &Answer {
-                status: 400,
-                retry_after: None,
-                body: garbage.to_vec(),
-            },
-        );
+        let _ = DIALECT.decode::<wire::ShipmentResponse>(Op::Ship, &answer(200, garbage));
+        let _ = DIALECT.decode::<wire::ShipmentResponse>(Op::Ship, &answer(400, garbage));
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Published samples read with our wire types
 
-fn sample(rel: &str) -> Option<Value> {
-    let p = shared(rel)?;
-    Some(serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
-}
-
 #[test]
 fn published_rate_response_parses_to_its_billing_total_itemised() {
-    let Some(s) = sample("samples/rate_response.json") else {
+    let Some(s) = FX.sample("samples/rate_response.json") else {
         return;
     };
-    let req: RateRequest = typed("rate/de_to_us_worldwide.input");
+    let req: RateRequest = FX.typed("rate/de_to_us_worldwide.input");
     let q = rate::parse(serde_json::from_value(s).unwrap(), &req)
         .unwrap()
         .remove(0);
@@ -478,28 +347,28 @@ fn published_rate_response_parses_to_its_billing_total_itemised() {
 
 #[test]
 fn published_shipment_tracking_and_error_samples_read() {
-    if let Some(s) = sample("samples/shipment_response.json") {
+    if let Some(s) = FX.sample("samples/shipment_response.json") {
         let resp: wire::ShipmentResponse = serde_json::from_value(s).unwrap();
         assert_eq!(resp.shipment_tracking_number.as_deref(), Some("1234567890"));
         // The sample's label content is an elided placeholder ("JVBERi0xLjQKJeLjz9MK..."):
         // not base64, so the parse fails as Protocol, never a panic.
-        let req: ShipRequest = typed("ship/de_to_us_ddp_pdf.input");
+        let req: ShipRequest = FX.typed("ship/de_to_us_ddp_pdf.input");
         assert!(matches!(
             ship::parse(resp, &req),
             Err(CarrierError::Protocol { .. })
         ));
     }
-    if let Some(s) = sample("samples/tracking_response.json") {
+    if let Some(s) = FX.sample("samples/tracking_response.json") {
         let resp: wire::TrackingResponse = serde_json::from_value(s).unwrap();
         let r = track::parse(&resp, &number("1234567890")).unwrap();
         assert_eq!(r.status, TrackingStatus::Delivered);
         assert!(r.events.is_sorted_by_key(|e| e.occurred_at));
     }
-    if let Some(s) = sample("samples/error_response.json") {
+    if let Some(s) = FX.sample("samples/error_response.json") {
         let e = error::classify(Op::Ship, 400, None, &serde_json::to_vec(&s).unwrap());
         assert!(matches!(e, CarrierError::Auth { .. }), "{e:?}");
     }
-    if let Some(s) = sample("unified-tracking/tracking_sample.json") {
+    if let Some(s) = FX.sample("unified-tracking/tracking_sample.json") {
         let resp: wire::UnifiedResponse =
             serde_json::from_value(s["trackingResponse"].clone()).unwrap();
         let r = track::parse_unified(&resp, &number("7777777770")).unwrap();
@@ -541,7 +410,8 @@ async fn dhl_calls_use_basic_auth_x_version_and_the_base_path() {
         .and(header("x-version", "3.1.0"))
         .and(header("content-type", "application/json"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(load("rate/de_to_us_worldwide.wire_response")),
+            ResponseTemplate::new(200)
+                .set_body_json(FX.load("rate/de_to_us_worldwide.wire_response")),
         )
         .expect(1)
         .mount(&server)
@@ -550,7 +420,8 @@ async fn dhl_calls_use_basic_auth_x_version_and_the_base_path() {
         .and(path("/mydhlapi/shipments"))
         .and(header("x-version", "3.1.0"))
         .respond_with(
-            ResponseTemplate::new(201).set_body_json(load("ship/de_to_us_ddp_pdf.wire_response")),
+            ResponseTemplate::new(201)
+                .set_body_json(FX.load("ship/de_to_us_ddp_pdf.wire_response")),
         )
         .expect(1)
         .mount(&server)
@@ -558,11 +429,11 @@ async fn dhl_calls_use_basic_auth_x_version_and_the_base_path() {
     let dhl = adapter(&server, account_json(), Duration::from_secs(5)).await;
 
     let quotes = dhl
-        .rate(&typed("rate/de_to_us_worldwide.input"))
+        .rate(&FX.typed("rate/de_to_us_worldwide.input"))
         .await
         .unwrap();
     let wb = dhl
-        .ship(&typed("ship/de_to_us_ddp_pdf.input"))
+        .ship(&FX.typed("ship/de_to_us_ddp_pdf.input"))
         .await
         .unwrap();
 
@@ -581,7 +452,7 @@ async fn dhl_401_is_auth_without_a_second_try() {
         .await;
     let dhl = adapter(&server, account_json(), Duration::from_secs(5)).await;
     let e = dhl
-        .rate(&typed("rate/de_to_us_worldwide.input"))
+        .rate(&FX.typed("rate/de_to_us_worldwide.input"))
         .await
         .unwrap_err();
     assert!(matches!(e, CarrierError::Auth { .. }), "{e:?}");
@@ -611,12 +482,12 @@ async fn dhl_429_500_slow_and_malformed_map_to_their_variants() {
         .mount(&server)
         .await;
     let dhl = adapter(&server, account_json(), Duration::from_millis(300)).await;
-    let req: RateRequest = typed("rate/de_to_us_worldwide.input");
+    let req: RateRequest = FX.typed("rate/de_to_us_worldwide.input");
 
     let limited = dhl.rate(&req).await.unwrap_err();
     let malformed = dhl.rate(&req).await.unwrap_err();
     let ship = dhl
-        .ship(&typed("ship/de_to_us_ddp_pdf.input"))
+        .ship(&FX.typed("ship/de_to_us_ddp_pdf.input"))
         .await
         .unwrap_err();
     let slow = dhl.track(&[number("1234567890")]).await.unwrap_err();
@@ -630,16 +501,7 @@ async fn dhl_429_500_slow_and_malformed_map_to_their_variants() {
     };
     assert!(String::from_utf8_lossy(&body.0).contains("productCode"));
     assert!(!ship.is_retryable_purchase(), "{ship:?}");
-    assert!(
-        matches!(
-            slow,
-            CarrierError::Transient {
-                maybe_processed: false,
-                ..
-            }
-        ),
-        "{slow:?}"
-    );
+    assert_transient(&slow, false);
 }
 
 #[tokio::test]
@@ -659,7 +521,8 @@ async fn dhl_unknown_waybill_falls_back_to_unified_tracking_with_its_key() {
         .and(query_param("service", "express"))
         .and(header("DHL-API-Key", "unified-key"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(load("track/unified_failure.wire_response")),
+            ResponseTemplate::new(200)
+                .set_body_json(FX.load("track/unified_failure.wire_response")),
         )
         .expect(1)
         .mount(&server)
@@ -684,7 +547,7 @@ async fn dhl_unknown_number_without_unified_key_is_unknown_not_an_error() {
         .await;
     Mock::given(path("/mydhlapi/shipments/1234567890/tracking"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(load("track/delivered.wire_response")),
+            ResponseTemplate::new(200).set_body_json(FX.load("track/delivered.wire_response")),
         )
         .mount(&server)
         .await;
@@ -760,21 +623,21 @@ pub(crate) async fn conformance_harness() -> crate::conformance::Harness {
     answer(
         "POST",
         "/mydhlapi/rates",
-        load("rate/de_to_us_worldwide.wire_response"),
+        FX.load("rate/de_to_us_worldwide.wire_response"),
     )
     .mount(&server)
     .await;
     answer(
         "POST",
         "/mydhlapi/shipments",
-        load("ship/de_to_us_ddp_pdf.wire_response"),
+        FX.load("ship/de_to_us_ddp_pdf.wire_response"),
     )
     .mount(&server)
     .await;
     answer(
         "GET",
         "/mydhlapi/shipments/1234567890/tracking",
-        load("track/delivered.wire_response"),
+        FX.load("track/delivered.wire_response"),
     )
     .mount(&server)
     .await;
@@ -789,8 +652,8 @@ pub(crate) async fn conformance_harness() -> crate::conformance::Harness {
     crate::conformance::Harness {
         account: account_json(),
         http,
-        rate: typed("rate/de_to_us_worldwide.input"),
-        ship: typed("ship/de_to_us_ddp_pdf.input"),
+        rate: FX.typed("rate/de_to_us_worldwide.input"),
+        ship: FX.typed("ship/de_to_us_ddp_pdf.input"),
         track: Vec::new(),
         _simulator: Some(server),
     }

@@ -22,7 +22,7 @@ use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use crate::error::CarrierError;
 use crate::model::{Location, TrackingEvent, TrackingNumber, TrackingResult, TrackingStatus};
 
-use super::{codes, error, rate, wire};
+use super::{codes, rate, wire};
 
 pub(super) const BATCH_MAX: usize = 1;
 
@@ -33,7 +33,7 @@ pub(super) fn check(numbers: &[TrackingNumber]) -> Result<&TrackingNumber, Carri
     match numbers {
         [one] => Ok(one),
         _ => Err(CarrierError::rejected(
-            error::carrier(),
+            super::CODE,
             "/tracking_numbers",
             None,
             format!(

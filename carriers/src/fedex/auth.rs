@@ -34,7 +34,7 @@ pub(super) fn parse_token(status: u16, body: &[u8]) -> Result<Token, CarrierErro
     if !(200..300).contains(&status) {
         return Err(error::classify(Op::Token, status, None, body));
     }
-    read_token(error::carrier(), status, body, error::REDACTED, ONE_MINUTE)
+    read_token(super::CODE, status, body, error::REDACTED, ONE_MINUTE)
 }
 
 /// A bearer token for `creds` on `base`, from the cache or freshly fetched.
@@ -59,7 +59,7 @@ async fn fetch(http: &CarrierHttp, base: &Url, creds: &Credentials) -> Result<To
         .post(token_url(base))
         .header(reqwest::header::ACCEPT, "application/json")
         .form(&token_form(creds));
-    let a = http.send(request, error::carrier(), false).await?;
+    let a = http.send(request, super::CODE, false).await?;
     if a.status == 429 {
         return Err(error::classify(Op::Token, a.status, a.retry_after, &a.body));
     }

@@ -747,7 +747,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::fedex::tests::shared;
+    use crate::fedex::tests::FX;
 
     /// `(code, description)` rows of a two-column-after-table CSV without quoted commas.
     fn csv_rows(path: &Path) -> Vec<(String, String)> {
@@ -768,7 +768,7 @@ mod tests {
 
     #[test]
     fn every_published_surcharge_type_has_a_name() {
-        let Some(csv) = shared("reference/fedex-reference-tables.csv") else {
+        let Some(csv) = FX.shared("reference/fedex-reference-tables.csv") else {
             return;
         };
         let text = std::fs::read_to_string(csv).unwrap();
@@ -793,7 +793,7 @@ mod tests {
 
     #[test]
     fn every_published_tracking_code_maps_and_none_is_invented() {
-        let Some(csv) = shared("tracking-codes/fedex-tracking-status-codes.csv") else {
+        let Some(csv) = FX.shared("tracking-codes/fedex-tracking-status-codes.csv") else {
             return;
         };
         let rows = csv_rows(&csv);
@@ -824,7 +824,7 @@ mod tests {
 
     #[test]
     fn webhook_codes_are_in_fedex_webhook_table() {
-        let Some(csv) = shared("reference/fedex-reference-tables.csv") else {
+        let Some(csv) = FX.shared("reference/fedex-reference-tables.csv") else {
             return;
         };
         let text = std::fs::read_to_string(csv).unwrap();
@@ -866,8 +866,8 @@ mod tests {
         let codes: HashSet<_> = SERVICES.iter().map(|s| s.code).collect();
         assert_eq!(codes.len(), SERVICES.len());
         let (Some(karrio), Some(reference)) = (
-            shared("karrio-services.csv"),
-            shared("reference/fedex-reference-tables.csv"),
+            FX.shared("karrio-services.csv"),
+            FX.shared("reference/fedex-reference-tables.csv"),
         ) else {
             return;
         };
@@ -890,7 +890,7 @@ mod tests {
             assert!(PACKAGING_TYPES.iter().any(|(c, _)| *c == code), "{code}");
         }
         assert_eq!(packaging_code(Some(Packaging::FlatRateEnvelope)), None);
-        let Some(reference) = shared("reference/fedex-reference-tables.csv") else {
+        let Some(reference) = FX.shared("reference/fedex-reference-tables.csv") else {
             return;
         };
         let text = std::fs::read_to_string(reference).unwrap();
@@ -910,7 +910,7 @@ mod tests {
         assert_eq!(iso_currency("UKL"), Some(Currency::GBP));
         assert_eq!(iso_currency("GBP"), Some(Currency::GBP));
         assert_eq!(iso_currency("XXQ"), None);
-        let Some(reference) = shared("reference/fedex-reference-tables.csv") else {
+        let Some(reference) = FX.shared("reference/fedex-reference-tables.csv") else {
             return;
         };
         let text = std::fs::read_to_string(reference).unwrap();

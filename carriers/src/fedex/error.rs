@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use crate::carrier::CarrierCode;
 use crate::error::{CarrierError, FieldError};
+use crate::http::Dialect;
 
 use super::wire;
 
@@ -73,9 +73,13 @@ fn action(code: &str) -> Option<Action> {
     CODES.iter().find(|(c, _)| *c == code).map(|(_, a)| *a)
 }
 
-pub(super) fn carrier() -> CarrierCode {
-    CarrierCode::from_static("fedex")
-}
+/// How FedEx's answers read (see `crate::http::Dialect`); a 2xx that carries errors is
+/// `mod.rs`'s `decode`.
+pub(super) static DIALECT: Dialect<Op> = Dialect {
+    carrier: super::CODE,
+    redacted: REDACTED,
+    classify,
+};
 
 /// The error for a non-2xx answer.
 pub(super) fn classify(
@@ -109,11 +113,11 @@ pub(super) fn classify(
         .or_else(|| crate::oauth::error_code(body));
     match status {
         429 => CarrierError::RateLimited {
-            carrier: carrier(),
+            carrier: super::CODE,
             retry_after,
         },
         401 | 403 => CarrierError::Auth {
-            carrier: carrier(),
+            carrier: super::CODE,
             code: first_code,
         },
         // Ship is the one call that buys: after a 5xx FedEx may have created the shipment,
@@ -123,7 +127,7 @@ pub(super) fn classify(
         // credentials, never retried.
         400..=499 if op == Op::Token && errors.is_empty() && first_code.is_some() => {
             CarrierError::Auth {
-                carrier: carrier(),
+                carrier: super::CODE,
                 code: first_code,
             }
         }
@@ -160,7 +164,7 @@ pub(super) fn from_errors(
     };
     if actions.contains(&Some(Action::Auth)) {
         return CarrierError::Auth {
-            carrier: carrier(),
+            carrier: super::CODE,
             code: code_of(Action::Auth),
         };
     }
@@ -186,7 +190,7 @@ pub(super) fn from_errors(
         );
     }
     CarrierError::Rejected {
-        carrier: carrier(),
+        carrier: super::CODE,
         errors: errors
             .iter()
             .zip(&actions)
@@ -208,7 +212,7 @@ pub(super) fn from_errors(
 
 fn transient(op: Op, status: u16, code: Option<&str>) -> CarrierError {
     CarrierError::Transient {
-        carrier: carrier(),
+        carrier: super::CODE,
         message: format!(
             "HTTP {status}{}",
             code.map(|c| format!(" {c}")).unwrap_or_default()
@@ -219,7 +223,7 @@ fn transient(op: Op, status: u16, code: Option<&str>) -> CarrierError {
 
 /// A response we could not read, with its body kept redacted and truncated.
 pub(super) fn protocol(status: u16, body: &[u8], message: impl Into<String>) -> CarrierError {
-    crate::http::protocol(carrier(), status, body, REDACTED, message)
+    DIALECT.protocol(status, body, message)
 }
 
 /// Keys whose string values never stay in a kept body: the token, the secret, label images.

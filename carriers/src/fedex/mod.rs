@@ -40,7 +40,7 @@ pub use rate::bench_cycle as bench_rate_cycle;
 use crate::carrier::WeightRange;
 use crate::carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits};
 use crate::error::CarrierError;
-use crate::http::{self, CarrierHttp, endpoint, with_body};
+use crate::http::{self, CarrierHttp, endpoint};
 use crate::model::WeightUnit;
 use crate::model::{
     LabelFormat, Quote, RateRequest, ShipRequest, TrackQuery, TrackingNumber, TrackingResult,
@@ -50,7 +50,9 @@ use crate::registry::{AccountError, CarrierEntry};
 use rust_decimal::Decimal;
 
 use account::Credentials;
-use error::Op;
+use error::{DIALECT, Op};
+
+const CODE: CarrierCode = CarrierCode::from_static("fedex");
 
 static CAPS: Capabilities = Capabilities {
     supports: &[
@@ -75,7 +77,7 @@ static CAPS: Capabilities = Capabilities {
 
 /// The registry entry.
 pub static ENTRY: CarrierEntry = CarrierEntry {
-    code: CarrierCode::from_static("fedex"),
+    code: CODE,
     name: "FedEx",
     capabilities: &CAPS,
     needs_base_url: true,
@@ -133,15 +135,15 @@ fn decode<T: DeserializeOwned>(
 
 impl FedEx {
     /// Sends `body` once with a bearer token; on 401 forgets the token, fetches a new one and
-    /// sends once more. Returns the decoded answer and its raw bytes (for `with_body`).
-    async fn call<B: Serialize + Sync, T: DeserializeOwned>(
+    /// sends once more. The answer goes through `decode` to `parse`.
+    async fn call<B: Serialize + Sync, T: DeserializeOwned, R>(
         &self,
         op: Op,
-        method: Method,
-        path: &str,
+        (method, path): (Method, &str),
         body: &B,
         creds: &Credentials,
-    ) -> Result<(T, Vec<u8>), CarrierError> {
+        parse: impl FnOnce(T) -> Result<R, CarrierError>,
+    ) -> Result<R, CarrierError> {
         let url = endpoint(&self.base, path);
         let mut refreshed = false;
         loop {
@@ -154,29 +156,21 @@ impl FedEx {
                 .header(reqwest::header::ACCEPT, "application/json")
                 .header("X-locale", "en_US")
                 .json(body);
-            let a = self
-                .http
-                .send(request, error::carrier(), op == Op::Ship)
-                .await?;
+            let a = self.http.send(request, CODE, op == Op::Ship).await?;
             if a.status == 401 && !refreshed {
                 auth::forget(&self.base, creds);
                 refreshed = true;
                 continue;
             }
-            let value = decode(op, a.status, a.retry_after, &a.body)?;
-            return Ok((value, a.body));
+            return DIALECT.parse(&a, decode(op, a.status, a.retry_after, &a.body), parse);
         }
     }
 }
 
 #[async_trait]
 impl Carrier for FedEx {
-    fn code(&self) -> CarrierCode {
-        ENTRY.code.clone()
-    }
-
-    fn capabilities(&self) -> &'static Capabilities {
-        &CAPS
+    fn entry(&self) -> &'static CarrierEntry {
+        &ENTRY
     }
 
     fn daily_quota(&self) -> Option<u32> {
@@ -193,44 +187,25 @@ impl Carrier for FedEx {
 
     async fn rate(&self, req: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
         let body = rate::build(req, &self.account)?;
-        let (resp, raw) = self
-            .call(
-                Op::Rate,
-                Method::POST,
-                "rate/v1/rates/quotes",
-                &body,
-                &self.account.main,
-            )
-            .await?;
-        rate::parse(resp, req).map_err(|e| with_body(e, &raw, error::REDACTED))
+        let to = (Method::POST, "rate/v1/rates/quotes");
+        let parse = |resp| rate::parse(resp, req);
+        self.call(Op::Rate, to, &body, &self.account.main, parse)
+            .await
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
         let body = ship::build(req, &self.account)?;
-        let (resp, raw) = self
-            .call(
-                Op::Ship,
-                Method::POST,
-                "ship/v1/shipments",
-                &body,
-                &self.account.main,
-            )
-            .await?;
-        ship::parse(resp, req).map_err(|e| with_body(e, &raw, error::REDACTED))
+        let to = (Method::POST, "ship/v1/shipments");
+        let parse = |resp| ship::parse(resp, req);
+        self.call(Op::Ship, to, &body, &self.account.main, parse)
+            .await
     }
 
     async fn void(&self, waybill: &WaybillRef) -> Result<(), CarrierError> {
         let body = void::build(waybill, &self.account);
-        let (resp, raw) = self
-            .call(
-                Op::Void,
-                Method::PUT,
-                "ship/v1/shipments/cancel",
-                &body,
-                &self.account.main,
-            )
-            .await?;
-        void::parse(resp).map_err(|e| with_body(e, &raw, error::REDACTED))
+        let to = (Method::PUT, "ship/v1/shipments/cancel");
+        self.call(Op::Void, to, &body, &self.account.main, void::parse)
+            .await
     }
 
     async fn track(&self, numbers: &[TrackingNumber]) -> Result<Vec<TrackingResult>, CarrierError> {
@@ -243,15 +218,15 @@ impl Carrier for FedEx {
         numbers: &[TrackQuery],
     ) -> Result<Vec<TrackingResult>, CarrierError> {
         let body = track::build(numbers)?;
-        let (resp, raw) = self
-            .call(
-                Op::Track,
-                Method::POST,
-                "track/v1/trackingnumbers",
-                &body,
-                self.account.track_credentials(),
-            )
-            .await?;
-        track::parse(resp, numbers).map_err(|e| with_body(e, &raw, error::REDACTED))
+        let to = (Method::POST, "track/v1/trackingnumbers");
+        let parse = |resp| track::parse(resp, numbers);
+        self.call(
+            Op::Track,
+            to,
+            &body,
+            self.account.track_credentials(),
+            parse,
+        )
+        .await
     }
 }

@@ -234,16 +234,16 @@ pub(super) fn payor(account: &Account) -> wire::Payor {
 /// Checks shared by rate and ship before anything is sent.
 pub(super) fn validate(req: &RateRequest) -> Result<(), CarrierError> {
     req.validate()
-        .map_err(|e| CarrierError::rejected(error::carrier(), &e.field, None, e.message))?;
+        .map_err(|e| CarrierError::rejected(super::CODE, &e.field, None, e.message))?;
     req.unsold_packaging("FedEx", |p| codes::packaging_code(Some(p)).is_some())
-        .map_err(|e| CarrierError::rejected(error::carrier(), &e.field, None, e.message))?;
+        .map_err(|e| CarrierError::rejected(super::CODE, &e.field, None, e.message))?;
     if req
         .parcels
         .iter()
         .any(|p| p.packaging != req.parcels[0].packaging)
     {
         return Err(CarrierError::rejected(
-            error::carrier(),
+            super::CODE,
             "/parcels",
             None,
             "FedEx takes one packaging type per shipment: every parcel must name the same packaging",
@@ -251,7 +251,7 @@ pub(super) fn validate(req: &RateRequest) -> Result<(), CarrierError> {
     }
     if req.is_international() && req.customs.is_none() {
         return Err(CarrierError::rejected(
-            error::carrier(),
+            super::CODE,
             "/customs",
             None,
             "FedEx needs a customs declaration for an international shipment",
@@ -591,8 +591,9 @@ pub fn bench_cycle(req: &RateRequest, response: &[u8]) -> Result<(usize, usize),
         let config = serde_json::json!({"api_key": "bench", "secret_key": "bench", "account_number": "740561073"});
         Account::from_json(&config).expect("static account")
     });
-    let body = serde_json::to_vec(&build(req, &ACCOUNT)?).expect("wire types serialize");
-    let resp: wire::RateResponse = serde_json::from_slice(response)
-        .map_err(|e| error::protocol(200, response, e.to_string()))?;
-    Ok((body.len(), parse(resp, req)?.len()))
+    error::DIALECT.cycle(
+        build(req, &ACCOUNT)?,
+        response,
+        |resp: wire::RateResponse| parse(resp, req),
+    )
 }

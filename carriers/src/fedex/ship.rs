@@ -26,7 +26,7 @@ use super::rate::{self, Units};
 use super::{codes, error, wire};
 
 fn rejected(field: &str, message: impl Into<String>) -> CarrierError {
-    CarrierError::rejected(error::carrier(), field, None, message)
+    CarrierError::rejected(super::CODE, field, None, message)
 }
 
 fn party(a: &Address, ids: Option<&TaxIds>, field: &str) -> Result<wire::Party, CarrierError> {

@@ -6,7 +6,6 @@
 //! `BLESS=1` rewrites `*.wire_request.json` only (request bodies are reviewed by hand and by
 //! the contract test against FedEx's schema); expected parse results are never generated.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use base64::Engine;
@@ -17,74 +16,18 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 use super::error::Op;
 use super::*;
 use crate::model::TrackingStatus;
+use crate::testing::assert_cuts_are_protocol;
+use crate::testing::{
+    Fixtures, assert_error_case, assert_transient, case_answer, fields, mount, waybill_json,
+};
+
+pub(crate) const FX: Fixtures = Fixtures::new("fedex");
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-/// `../shared/carriers/fedex/<rel>`; absent: a failure under `CI=true`, a skip otherwise.
-pub(crate) fn shared(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/carriers/fedex")
-        .join(rel);
-    if p.exists() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but {} is missing",
-        p.display()
-    );
-    crate::report_skip(&format!("{} not found", p.display()));
-    None
-}
-
-fn fixture_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("src/fedex/fixtures")
-        .join(format!("{name}.json"))
-}
-
-fn load(name: &str) -> Value {
-    let p = fixture_path(name);
-    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
 fn q(numbers: &[TrackingNumber]) -> Vec<TrackQuery> {
     numbers.iter().cloned().map(TrackQuery::from).collect()
-}
-
-fn typed<T: serde::de::DeserializeOwned>(name: &str) -> T {
-    serde_json::from_value(load(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-/// Compares with the fixture; `BLESS=1` rewrites request fixtures (never expected results).
-fn assert_json(name: &str, actual: &impl serde::Serialize) {
-    let actual = serde_json::to_value(actual).unwrap();
-    if name.ends_with(".wire_request") && std::env::var("BLESS").as_deref() == Ok("1") {
-        let text = serde_json::to_string_pretty(&actual).unwrap() + "\n";
-        std::fs::write(fixture_path(name), text).unwrap();
-        return;
-    }
-    let expected = load(name);
-    assert!(
-        actual == expected,
-        "{name} differs\n--- expected\n{}\n--- actual\n{}",
-        serde_json::to_string_pretty(&expected).unwrap(),
-        serde_json::to_string_pretty(&actual).unwrap()
-    );
-}
-
-/// A waybill as JSON with its label bytes as base64 (fixtures stay readable).
-fn waybill_json(wb: &Waybill) -> Value {
-    let mut v = serde_json::to_value(wb).unwrap();
-    if let Some(label) = &wb.label {
-        v["label"] = json!({
-            "format": label.format,
-            "content_base64": base64::engine::general_purpose::STANDARD.encode(&label.content),
-        });
-    }
-    v
 }
 
 fn test_account() -> Account {
@@ -94,32 +37,29 @@ fn test_account() -> Account {
     .unwrap()
 }
 
-fn fields(e: &CarrierError) -> Vec<&str> {
-    match e {
-        CarrierError::Rejected { errors, .. } => errors.iter().map(|f| f.field.as_str()).collect(),
-        other => panic!("expected a rejection, got {other:?}"),
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Golden fixtures: rate
 
 #[test]
 fn rate_us_domestic_quotes_every_service_preferring_account_rates() {
-    let req: RateRequest = typed("rate/us_domestic_all_services.input");
+    let req: RateRequest = FX.typed("rate/us_domestic_all_services.input");
 
     let body = rate::build(&req, &test_account()).unwrap();
-    assert_json("rate/us_domestic_all_services.wire_request", &body);
+    FX.assert_json("rate/us_domestic_all_services.wire_request", &body);
 
-    let quotes = rate::parse(typed("rate/us_domestic_all_services.wire_response"), &req).unwrap();
-    assert_json("rate/us_domestic_all_services.quotes", &quotes);
+    let quotes = rate::parse(
+        FX.typed("rate/us_domestic_all_services.wire_response"),
+        &req,
+    )
+    .unwrap();
+    FX.assert_json("rate/us_domestic_all_services.quotes", &quotes);
 }
 
 #[test]
 fn rate_international_sends_customs_with_sender_paying_duties_under_ddp() {
-    let req: RateRequest = typed("rate/us_to_gb_ddp.input");
+    let req: RateRequest = FX.typed("rate/us_to_gb_ddp.input");
     let body = rate::build(&req, &test_account()).unwrap();
-    assert_json("rate/us_to_gb_ddp.wire_request", &body);
+    FX.assert_json("rate/us_to_gb_ddp.wire_request", &body);
 }
 
 /// `rate/ca_to_us_two_currencies.*` (hand-written; shape of the `rate-api.json` response
@@ -130,7 +70,7 @@ fn rate_international_sends_customs_with_sender_paying_duties_under_ddp() {
 /// with `ACCOUNT`; `PREFERRED_ACCOUNT_*` is a package/shipment-level type) and the billed `ACCOUNT` rate in USD; Ground only in CAD.
 #[test]
 fn rate_keeps_the_currency_each_service_is_billed_in_and_asks_for_the_shippers() {
-    let req: RateRequest = typed("rate/ca_to_us_two_currencies.input");
+    let req: RateRequest = FX.typed("rate/ca_to_us_two_currencies.input");
     let body = serde_json::to_value(rate::build(&req, &test_account()).unwrap()).unwrap();
     assert_eq!(body["requestedShipment"]["preferredCurrency"], "CAD");
     assert_eq!(
@@ -138,7 +78,7 @@ fn rate_keeps_the_currency_each_service_is_billed_in_and_asks_for_the_shippers()
         json!(["ACCOUNT", "LIST", "PREFERRED"])
     );
 
-    let quotes = rate::parse(typed("rate/ca_to_us_two_currencies.wire_response"), &req).unwrap();
+    let quotes = rate::parse(FX.typed("rate/ca_to_us_two_currencies.wire_response"), &req).unwrap();
     let got: Vec<(&str, String)> = quotes
         .iter()
         .map(|q| (q.service.code.as_str(), q.total.to_string()))
@@ -171,14 +111,14 @@ fn rate_keeps_the_currency_each_service_is_billed_in_and_asks_for_the_shippers()
 #[test]
 fn rate_and_ship_send_the_fedex_packaging_the_parcels_name() {
     use crate::model::Packaging;
-    let mut req: RateRequest = typed("rate/us_domestic_all_services.input");
+    let mut req: RateRequest = FX.typed("rate/us_domestic_all_services.input");
     req.parcels[0].packaging = Some(Packaging::Pak);
     let body = serde_json::to_value(rate::build(&req, &test_account()).unwrap()).unwrap();
     assert_eq!(body["requestedShipment"]["packagingType"], "FEDEX_PAK");
     req.parcels[0].packaging = Some(Packaging::Envelope);
     let body = serde_json::to_value(rate::build(&req, &test_account()).unwrap()).unwrap();
     assert_eq!(body["requestedShipment"]["packagingType"], "FEDEX_ENVELOPE");
-    let mut ship: ShipRequest = typed("ship/us_domestic_pdf.input");
+    let mut ship: ShipRequest = FX.typed("ship/us_domestic_pdf.input");
     ship.shipment.parcels[0].packaging = Some(Packaging::Envelope);
     let body = serde_json::to_value(ship::build(&ship, &test_account()).unwrap()).unwrap();
     assert_eq!(body["requestedShipment"]["packagingType"], "FEDEX_ENVELOPE");
@@ -193,7 +133,7 @@ fn rate_and_ship_send_the_fedex_packaging_the_parcels_name() {
 
 #[test]
 fn rate_international_without_customs_is_rejected_on_customs() {
-    let mut req: RateRequest = typed("rate/us_to_gb_ddp.input");
+    let mut req: RateRequest = FX.typed("rate/us_to_gb_ddp.input");
     req.customs = None;
     assert_eq!(
         fields(&rate::build(&req, &test_account()).unwrap_err()),
@@ -203,7 +143,7 @@ fn rate_international_without_customs_is_rejected_on_customs() {
 
 #[test]
 fn rate_weights_and_dimensions_round_up_never_down() {
-    let mut req: RateRequest = typed("rate/us_domestic_all_services.input");
+    let mut req: RateRequest = FX.typed("rate/us_domestic_all_services.input");
     req.parcels[0].weight =
         crate::model::Weight::new("10".parse().unwrap(), crate::model::WeightUnit::Oz).unwrap();
     let body = serde_json::to_value(rate::build(&req, &test_account()).unwrap()).unwrap();
@@ -215,7 +155,7 @@ fn rate_weights_and_dimensions_round_up_never_down() {
 
 #[test]
 fn rate_without_output_or_total_is_protocol() {
-    let req: RateRequest = typed("rate/us_domestic_all_services.input");
+    let req: RateRequest = FX.typed("rate/us_domestic_all_services.input");
     let resp = serde_json::from_value(json!({"transactionId": "x"})).unwrap();
     assert!(matches!(
         rate::parse(resp, &req),
@@ -236,37 +176,37 @@ fn rate_without_output_or_total_is_protocol() {
 
 #[test]
 fn ship_domestic_pdf_with_reference_and_account_charges() {
-    let req: ShipRequest = typed("ship/us_domestic_pdf.input");
+    let req: ShipRequest = FX.typed("ship/us_domestic_pdf.input");
 
     let body = ship::build(&req, &test_account()).unwrap();
-    assert_json("ship/us_domestic_pdf.wire_request", &body);
+    FX.assert_json("ship/us_domestic_pdf.wire_request", &body);
 
-    let wb = ship::parse(typed("ship/us_domestic_pdf.wire_response"), &req).unwrap();
-    assert_json("ship/us_domestic_pdf.waybill", &waybill_json(&wb));
+    let wb = ship::parse(FX.typed("ship/us_domestic_pdf.wire_response"), &req).unwrap();
+    FX.assert_json("ship/us_domestic_pdf.waybill", &waybill_json(&wb));
     assert!(wb.label.unwrap().content.starts_with(b"%PDF-1.4"));
 }
 
 #[test]
 fn ship_multi_piece_zpl_numbers_pieces_in_parcel_order_and_joins_labels() {
-    let req: ShipRequest = typed("ship/multi_piece_zpl.input");
+    let req: ShipRequest = FX.typed("ship/multi_piece_zpl.input");
 
     let body = ship::build(&req, &test_account()).unwrap();
-    assert_json("ship/multi_piece_zpl.wire_request", &body);
+    FX.assert_json("ship/multi_piece_zpl.wire_request", &body);
 
-    let wb = ship::parse(typed("ship/multi_piece_zpl.wire_response"), &req).unwrap();
-    assert_json("ship/multi_piece_zpl.waybill", &waybill_json(&wb));
+    let wb = ship::parse(FX.typed("ship/multi_piece_zpl.wire_response"), &req).unwrap();
+    FX.assert_json("ship/multi_piece_zpl.waybill", &waybill_json(&wb));
 }
 
 #[test]
 fn ship_international_png_with_customs_incoterm_and_tax_ids() {
-    let req: ShipRequest = typed("ship/us_to_gb_ddp_png.input");
+    let req: ShipRequest = FX.typed("ship/us_to_gb_ddp_png.input");
     let body = ship::build(&req, &test_account()).unwrap();
-    assert_json("ship/us_to_gb_ddp_png.wire_request", &body);
+    FX.assert_json("ship/us_to_gb_ddp_png.wire_request", &body);
 }
 
 #[test]
 fn ship_under_dap_leaves_duties_to_the_recipient() {
-    let mut req: ShipRequest = typed("ship/us_to_gb_ddp_png.input");
+    let mut req: ShipRequest = FX.typed("ship/us_to_gb_ddp_png.input");
     req.shipment.customs.as_mut().unwrap().incoterm = crate::model::Incoterm::DAP;
     let body = serde_json::to_value(ship::build(&req, &test_account()).unwrap()).unwrap();
     let customs = &body["requestedShipment"]["customsClearanceDetail"];
@@ -279,13 +219,13 @@ fn ship_under_dap_leaves_duties_to_the_recipient() {
 
 #[test]
 fn ship_refuses_before_sending_what_fedex_would_refuse() {
-    let mut req: ShipRequest = typed("ship/us_domestic_pdf.input");
+    let mut req: ShipRequest = FX.typed("ship/us_domestic_pdf.input");
     req.shipment.to.phone = None;
     assert_eq!(
         fields(&ship::build(&req, &test_account()).unwrap_err()),
         ["/to/phone"]
     );
-    let mut req: ShipRequest = typed("ship/us_domestic_pdf.input");
+    let mut req: ShipRequest = FX.typed("ship/us_domestic_pdf.input");
     req.service = "03".into();
     assert_eq!(
         fields(&ship::build(&req, &test_account()).unwrap_err()),
@@ -295,8 +235,8 @@ fn ship_refuses_before_sending_what_fedex_would_refuse() {
 
 #[test]
 fn ship_multi_piece_pdf_that_cannot_be_joined_keeps_the_purchase_and_says_so() {
-    let req: ShipRequest = typed("ship/multi_piece_zpl.input");
-    let mut resp = load("ship/multi_piece_zpl.wire_response");
+    let req: ShipRequest = FX.typed("ship/multi_piece_zpl.input");
+    let mut resp = FX.load("ship/multi_piece_zpl.wire_response");
     let pdf = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4 piece");
     for piece in resp["output"]["transactionShipments"][0]["pieceResponses"]
         .as_array_mut()
@@ -319,8 +259,8 @@ fn ship_multi_piece_pdf_that_cannot_be_joined_keeps_the_purchase_and_says_so() {
 
 #[test]
 fn ship_label_that_is_not_base64_is_protocol() {
-    let req: ShipRequest = typed("ship/us_domestic_pdf.input");
-    let mut resp = load("ship/us_domestic_pdf.wire_response");
+    let req: ShipRequest = FX.typed("ship/us_domestic_pdf.input");
+    let mut resp = FX.load("ship/us_domestic_pdf.wire_response");
     resp["output"]["transactionShipments"][0]["pieceResponses"][0]["packageDocuments"][0]["encodedLabel"] =
         json!("%%%");
     assert!(matches!(
@@ -334,22 +274,22 @@ fn ship_label_that_is_not_base64_is_protocol() {
 
 #[test]
 fn void_cancels_all_packages_with_the_sender_country() {
-    let r: WaybillRef = typed("void/cancelled.input");
-    assert_json(
+    let r: WaybillRef = FX.typed("void/cancelled.input");
+    FX.assert_json(
         "void/cancelled.wire_request",
         &void::build(&r, &test_account()),
     );
-    void::parse(typed("void/cancelled.wire_response")).unwrap();
+    void::parse(FX.typed("void/cancelled.wire_response")).unwrap();
 }
 
 #[test]
 fn void_refused_by_fedex_is_rejected_on_the_tracking_number() {
-    let r: WaybillRef = typed("void/refused.input");
-    assert_json(
+    let r: WaybillRef = FX.typed("void/refused.input");
+    FX.assert_json(
         "void/refused.wire_request",
         &void::build(&r, &test_account()),
     );
-    let e = void::parse(typed("void/refused.wire_response")).unwrap_err();
+    let e = void::parse(FX.typed("void/refused.wire_response")).unwrap_err();
     assert_eq!(fields(&e), ["/tracking_number"]);
     let CarrierError::Rejected { errors, .. } = e else {
         unreachable!()
@@ -360,7 +300,7 @@ fn void_refused_by_fedex_is_rejected_on_the_tracking_number() {
     );
     assert!(
         !CarrierError::Rejected {
-            carrier: error::carrier(),
+            carrier: CODE,
             errors
         }
         .is_retryable()
@@ -372,7 +312,7 @@ fn void_refused_by_fedex_is_rejected_on_the_tracking_number() {
 
 /// A 21-piece shipment, its input: `ship/multi_piece_zpl.input` with 21 parcels.
 fn twenty_one_parcels(format: LabelFormat) -> ShipRequest {
-    let mut req: ShipRequest = typed("ship/multi_piece_zpl.input");
+    let mut req: ShipRequest = FX.typed("ship/multi_piece_zpl.input");
     let parcel = req.shipment.parcels[0].clone();
     req.shipment.parcels = vec![parcel; 21];
     req.label_format = format;
@@ -385,7 +325,7 @@ fn twenty_one_parcels(format: LabelFormat) -> ShipRequest {
 #[test]
 fn ship_many_pieces_pdf_labels_all_go_into_one_document_in_piece_order() {
     let req = twenty_one_parcels(LabelFormat::Pdf);
-    let wb = ship::parse(typed("ship/21_pieces_pdf.wire_response"), &req).unwrap();
+    let wb = ship::parse(FX.typed("ship/21_pieces_pdf.wire_response"), &req).unwrap();
     assert_eq!(wb.pieces.len(), 21);
     assert!(wb.warnings.is_empty(), "{:?}", wb.warnings);
     let label = wb.label.unwrap();
@@ -414,7 +354,7 @@ fn ship_many_pieces_pdf_labels_all_go_into_one_document_in_piece_order() {
 #[test]
 fn ship_many_pieces_png_labels_are_stacked_into_one_image() {
     let req = twenty_one_parcels(LabelFormat::Png);
-    let wb = ship::parse(typed("ship/21_pieces_png.wire_response"), &req).unwrap();
+    let wb = ship::parse(FX.typed("ship/21_pieces_png.wire_response"), &req).unwrap();
     let label = wb.label.unwrap();
     assert_eq!(label.format, LabelFormat::Png);
     let mut reader = png::Decoder::new(std::io::Cursor::new(&label.content))
@@ -435,28 +375,28 @@ fn ship_many_pieces_png_labels_are_stacked_into_one_image() {
 
 #[test]
 fn track_batch_answers_in_the_order_asked_with_unknown_for_not_found() {
-    let numbers: Vec<TrackingNumber> = typed("track/delivered_and_not_found.input");
-    assert_json(
+    let numbers: Vec<TrackingNumber> = FX.typed("track/delivered_and_not_found.input");
+    FX.assert_json(
         "track/delivered_and_not_found.wire_request",
         &track::build(&q(&numbers)).unwrap(),
     );
     let results = track::parse(
-        typed("track/delivered_and_not_found.wire_response"),
+        FX.typed("track/delivered_and_not_found.wire_response"),
         &q(&numbers),
     )
     .unwrap();
-    assert_json("track/delivered_and_not_found.results", &results);
+    FX.assert_json("track/delivered_and_not_found.results", &results);
 }
 
 #[test]
 fn track_customs_delay_is_an_exception_with_its_estimate() {
-    let numbers: Vec<TrackingNumber> = typed("track/in_transit_customs_delay.input");
+    let numbers: Vec<TrackingNumber> = FX.typed("track/in_transit_customs_delay.input");
     let results = track::parse(
-        typed("track/in_transit_customs_delay.wire_response"),
+        FX.typed("track/in_transit_customs_delay.wire_response"),
         &q(&numbers),
     )
     .unwrap();
-    assert_json("track/in_transit_customs_delay.results", &results);
+    FX.assert_json("track/in_transit_customs_delay.results", &results);
 }
 
 /// `track/reused_number.wire_response` (hand-written in the shape of
@@ -466,7 +406,7 @@ fn track_customs_delay_is_an_exception_with_its_estimate() {
 #[test]
 fn track_reused_number_reports_the_most_recent_shipment_and_keeps_the_other() {
     let n: TrackingNumber = "123456789012".parse().unwrap();
-    let results = track::parse(typed("track/reused_number.wire_response"), &[n.into()]).unwrap();
+    let results = track::parse(FX.typed("track/reused_number.wire_response"), &[n.into()]).unwrap();
     let r = &results[0];
     assert_eq!(r.status, TrackingStatus::Delivered);
     assert_eq!(r.carrier_code, "DL");
@@ -498,7 +438,7 @@ fn three_shipments(ship_date: Option<time::Date>) -> TrackingResult {
     let n: TrackingNumber = "123456789012".parse().unwrap();
     let parcel = TrackQuery::new(n, ship_date);
     track::parse(
-        typed("track/reused_number_three_shipments.wire_response"),
+        FX.typed("track/reused_number_three_shipments.wire_response"),
         &[parcel],
     )
     .unwrap()
@@ -586,7 +526,7 @@ fn track_request_narrows_a_known_ship_date_to_its_window() {
         ),
         TrackQuery::from("794953555571".parse::<TrackingNumber>().unwrap()),
     ];
-    assert_json(
+    FX.assert_json(
         "track/ship_date_window.wire_request",
         &track::build(&parcels).unwrap(),
     );
@@ -610,7 +550,7 @@ fn track_batches_are_one_to_thirty_numbers() {
 fn track_result_missing_for_a_number_is_protocol() {
     let numbers: Vec<TrackingNumber> = vec!["111111111111".parse().unwrap()];
     let e = track::parse(
-        typed("track/delivered_and_not_found.wire_response"),
+        FX.typed("track/delivered_and_not_found.wire_response"),
         &q(&numbers),
     )
     .unwrap_err();
@@ -637,12 +577,8 @@ fn unpublished_status_codes_are_unknown_with_the_raw_code_kept() {
 
 #[test]
 fn error_fixtures_classify_as_expected() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/fedex/fixtures/error");
-    let mut seen = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        let name = p.file_stem().unwrap().to_str().unwrap().to_string();
-        let case = load(&format!("error/{name}"));
+    let cases = FX.error_cases();
+    for (name, case) in &cases {
         let op = match case["op"].as_str().unwrap() {
             "rate" => Op::Rate,
             "ship" => Op::Ship,
@@ -650,62 +586,19 @@ fn error_fixtures_classify_as_expected() {
             "track" => Op::Track,
             other => panic!("{name}: op {other}"),
         };
-        let status = case["status"].as_u64().unwrap() as u16;
-        let retry_after = case["retry_after_secs"].as_u64().map(Duration::from_secs);
-        let body = serde_json::to_vec(&case["body"]).unwrap();
-        let e = decode::<wire::TrackResponse>(op, status, retry_after, &body).unwrap_err();
-        let expected = &case["expected"];
-        assert_eq!(
-            e.kind(),
-            expected["kind"].as_str().unwrap(),
-            "{name}: {e:?}"
-        );
-        match &e {
-            CarrierError::Rejected { .. } => {
-                let want: Vec<&str> = expected["fields"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|f| f.as_str().unwrap())
-                    .collect();
-                assert_eq!(fields(&e), want, "{name}");
-            }
-            CarrierError::Auth { code, .. } => {
-                assert_eq!(code.as_deref(), expected["code"].as_str(), "{name}")
-            }
-            CarrierError::Transient {
-                maybe_processed, ..
-            } => {
-                assert_eq!(
-                    Some(*maybe_processed),
-                    expected["maybe_processed"].as_bool(),
-                    "{name}"
-                )
-            }
-            CarrierError::RateLimited { retry_after, .. } => {
-                assert_eq!(
-                    retry_after.map(|d| d.as_secs()),
-                    expected["retry_after_secs"].as_u64(),
-                    "{name}"
-                )
-            }
-            other => panic!("{name}: unexpected {other:?}"),
-        }
-        seen += 1;
+        let a = case_answer(case);
+        let e = decode::<wire::TrackResponse>(op, a.status, a.retry_after, &a.body).unwrap_err();
+        assert_error_case(name, &e, &case["expected"]);
     }
-    assert!(seen >= 6);
+    assert!(cases.len() >= 6);
 }
 
 #[test]
 fn malformed_or_truncated_bodies_are_protocol_never_a_panic() {
-    let full = serde_json::to_vec(&load("rate/us_domestic_all_services.wire_response")).unwrap();
-    for cut in [0, 1, 10, full.len() / 2, full.len() - 1] {
-        let e = decode::<wire::RateResponse>(Op::Rate, 200, None, &full[..cut]).unwrap_err();
-        assert!(
-            matches!(e, CarrierError::Protocol { status: 200, .. }),
-            "cut at {cut}: {e:?}"
-        );
-    }
+    let full = serde_json::to_vec(&FX.load("rate/us_domestic_all_services.wire_response")).unwrap();
+    assert_cuts_are_protocol(&full, |body| {
+        decode::<wire::RateResponse>(Op::Rate, 200, None, body).unwrap_err()
+    });
     for garbage in [
         &b"<html>502 Bad Gateway</html>"[..],
         b"null",
@@ -721,7 +614,7 @@ fn malformed_or_truncated_bodies_are_protocol_never_a_panic() {
 // Every published FedEx sample response reads with our wire types
 
 fn sample(rel: &str) -> Option<Value> {
-    let p = shared(&format!("samples/{rel}"))?;
+    let p = FX.shared(&format!("samples/{rel}"))?;
     Some(serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap())
 }
 
@@ -737,7 +630,7 @@ fn published_rating_responses_parse_and_prefer_account_rates() {
     let Some(samples) = sample("rating_responses.json") else {
         return;
     };
-    let req: RateRequest = typed("rate/us_domestic_all_services.input");
+    let req: RateRequest = FX.typed("rate/us_domestic_all_services.input");
     for (i, s) in each(samples).into_iter().enumerate() {
         let resp: wire::RateResponse =
             serde_json::from_value(s).unwrap_or_else(|e| panic!("sample {i}: {e}"));
@@ -765,7 +658,7 @@ fn published_shipping_responses_parse() {
     let Some(samples) = sample("shipping_responses.json") else {
         return;
     };
-    let mut req: ShipRequest = typed("ship/us_domestic_pdf.input");
+    let mut req: ShipRequest = FX.typed("ship/us_domestic_pdf.input");
     for (i, s) in each(samples).into_iter().enumerate() {
         let resp: wire::ShipResponse =
             serde_json::from_value(s).unwrap_or_else(|e| panic!("sample {i}: {e}"));
@@ -840,7 +733,7 @@ fn token(t: &str) -> ResponseTemplate {
 }
 
 fn rate_ok() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(load("rate/us_domestic_all_services.wire_response"))
+    ResponseTemplate::new(200).set_body_json(FX.load("rate/us_domestic_all_services.wire_response"))
 }
 
 fn fedex_error(status: u16, code: &str) -> ResponseTemplate {
@@ -870,7 +763,7 @@ async fn fedex_token_is_form_encoded_client_credentials_and_cached_across_calls(
         .mount(&server)
         .await;
     let fedex = adapter(&server, account_json("key-cache"), Duration::from_secs(5)).await;
-    let req: RateRequest = typed("rate/us_domestic_all_services.input");
+    let req: RateRequest = FX.typed("rate/us_domestic_all_services.input");
 
     assert_eq!(fedex.rate(&req).await.unwrap().len(), 3);
     assert_eq!(fedex.rate(&req).await.unwrap().len(), 3);
@@ -878,7 +771,7 @@ async fn fedex_token_is_form_encoded_client_credentials_and_cached_across_calls(
     server.verify().await;
     let sent: Value =
         serde_json::from_slice(&server.received_requests().await.unwrap()[1].body).unwrap();
-    assert_json("rate/us_domestic_all_services.wire_request", &sent);
+    FX.assert_json("rate/us_domestic_all_services.wire_request", &sent);
 }
 
 /// Answers 401 to the first token it sees, 200 to any other.
@@ -923,7 +816,7 @@ async fn fedex_401_refreshes_the_token_once_then_succeeds() {
     let fedex = adapter(&server, account_json("key-refresh"), Duration::from_secs(5)).await;
 
     let quotes = fedex
-        .rate(&typed("rate/us_domestic_all_services.input"))
+        .rate(&FX.typed("rate/us_domestic_all_services.input"))
         .await
         .unwrap();
 
@@ -949,7 +842,7 @@ async fn fedex_401_twice_is_auth_after_exactly_one_refresh() {
     let fedex = adapter(&server, account_json("key-401x2"), Duration::from_secs(5)).await;
 
     let e = fedex
-        .ship(&typed("ship/us_domestic_pdf.input"))
+        .ship(&FX.typed("ship/us_domestic_pdf.input"))
         .await
         .unwrap_err();
 
@@ -963,11 +856,13 @@ async fn fedex_401_twice_is_auth_after_exactly_one_refresh() {
 #[tokio::test]
 async fn fedex_refused_client_credentials_are_auth_without_calling_the_api() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(fedex_error(401, "NOT.AUTHORIZED.ERROR"))
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        "POST",
+        "/oauth/token",
+        fedex_error(401, "NOT.AUTHORIZED.ERROR"),
+    )
+    .await;
     Mock::given(path("/rate/v1/rates/quotes"))
         .respond_with(rate_ok())
         .expect(0)
@@ -975,7 +870,7 @@ async fn fedex_refused_client_credentials_are_auth_without_calling_the_api() {
         .await;
     let fedex = adapter(&server, account_json("key-refused"), Duration::from_secs(5)).await;
     let e = fedex
-        .rate(&typed("rate/us_domestic_all_services.input"))
+        .rate(&FX.typed("rate/us_domestic_all_services.input"))
         .await
         .unwrap_err();
     assert!(matches!(e, CarrierError::Auth { .. }), "{e:?}");
@@ -999,7 +894,7 @@ async fn fedex_429_with_and_without_retry_after_is_rate_limited() {
         .mount(&server)
         .await;
     let fedex = adapter(&server, account_json("key-429"), Duration::from_secs(5)).await;
-    let req: RateRequest = typed("rate/us_domestic_all_services.input");
+    let req: RateRequest = FX.typed("rate/us_domestic_all_services.input");
 
     let first = fedex.rate(&req).await.unwrap_err();
     let second = fedex.rate(&req).await.unwrap_err();
@@ -1038,35 +933,17 @@ async fn fedex_500_on_ship_is_transient_and_maybe_processed() {
     let fedex = adapter(&server, account_json("key-500"), Duration::from_secs(5)).await;
 
     let ship = fedex
-        .ship(&typed("ship/us_domestic_pdf.input"))
+        .ship(&FX.typed("ship/us_domestic_pdf.input"))
         .await
         .unwrap_err();
     let rate = fedex
-        .rate(&typed("rate/us_domestic_all_services.input"))
+        .rate(&FX.typed("rate/us_domestic_all_services.input"))
         .await
         .unwrap_err();
 
-    assert!(
-        matches!(
-            ship,
-            CarrierError::Transient {
-                maybe_processed: true,
-                ..
-            }
-        ),
-        "{ship:?}"
-    );
+    assert_transient(&ship, true);
     assert!(!ship.is_retryable_purchase());
-    assert!(
-        matches!(
-            rate,
-            CarrierError::Transient {
-                maybe_processed: false,
-                ..
-            }
-        ),
-        "{rate:?}"
-    );
+    assert_transient(&rate, false);
 }
 
 #[tokio::test]
@@ -1091,7 +968,7 @@ async fn fedex_malformed_body_is_protocol_with_the_body_kept() {
     .await;
 
     let e = fedex
-        .rate(&typed("rate/us_domestic_all_services.input"))
+        .rate(&FX.typed("rate/us_domestic_all_services.input"))
         .await
         .unwrap_err();
 
@@ -1123,16 +1000,7 @@ async fn fedex_slow_reply_is_transient() {
         .track(&["794953555571".parse().unwrap()])
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            CarrierError::Transient {
-                maybe_processed: false,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert_transient(&e, false);
 }
 
 #[tokio::test]
@@ -1145,7 +1013,7 @@ async fn fedex_200_with_errors_is_classified_not_parsed() {
     Mock::given(path("/track/v1/trackingnumbers"))
         .respond_with(
             ResponseTemplate::new(200)
-                .set_body_json(load("error/tracking_number_empty_200")["body"].clone()),
+                .set_body_json(FX.load("error/tracking_number_empty_200")["body"].clone()),
         )
         .mount(&server)
         .await;
@@ -1179,7 +1047,7 @@ async fn fedex_track_and_void_use_their_paths_methods_and_track_credentials() {
         .and(header("authorization", "Bearer tok-track"))
         .respond_with(
             ResponseTemplate::new(200)
-                .set_body_json(load("track/delivered_and_not_found.wire_response")),
+                .set_body_json(FX.load("track/delivered_and_not_found.wire_response")),
         )
         .expect(1)
         .mount(&server)
@@ -1188,7 +1056,7 @@ async fn fedex_track_and_void_use_their_paths_methods_and_track_credentials() {
         .and(path("/ship/v1/shipments/cancel"))
         .and(header("authorization", "Bearer tok-main"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(load("void/cancelled.wire_response")),
+            ResponseTemplate::new(200).set_body_json(FX.load("void/cancelled.wire_response")),
         )
         .expect(1)
         .mount(&server)
@@ -1198,9 +1066,9 @@ async fn fedex_track_and_void_use_their_paths_methods_and_track_credentials() {
     account["track_secret_key"] = json!("track-secret");
     let fedex = adapter(&server, account, Duration::from_secs(5)).await;
 
-    let numbers: Vec<TrackingNumber> = typed("track/delivered_and_not_found.input");
+    let numbers: Vec<TrackingNumber> = FX.typed("track/delivered_and_not_found.input");
     let results = fedex.track(&numbers).await.unwrap();
-    fedex.void(&typed("void/cancelled.input")).await.unwrap();
+    fedex.void(&FX.typed("void/cancelled.input")).await.unwrap();
 
     assert_eq!(results[0].status, TrackingStatus::Delivered);
     server.verify().await;
@@ -1261,28 +1129,28 @@ pub(crate) async fn conformance_harness() -> crate::conformance::Harness {
     answer(
         "POST",
         "/rate/v1/rates/quotes",
-        load("rate/us_domestic_all_services.wire_response"),
+        FX.load("rate/us_domestic_all_services.wire_response"),
     )
     .mount(&server)
     .await;
     answer(
         "POST",
         "/ship/v1/shipments",
-        load("ship/us_domestic_pdf.wire_response"),
+        FX.load("ship/us_domestic_pdf.wire_response"),
     )
     .mount(&server)
     .await;
     answer(
         "PUT",
         "/ship/v1/shipments/cancel",
-        load("void/cancelled.wire_response"),
+        FX.load("void/cancelled.wire_response"),
     )
     .mount(&server)
     .await;
     answer(
         "POST",
         "/track/v1/trackingnumbers",
-        load("track/delivered_and_not_found.wire_response"),
+        FX.load("track/delivered_and_not_found.wire_response"),
     )
     .mount(&server)
     .await;
@@ -1293,8 +1161,8 @@ pub(crate) async fn conformance_harness() -> crate::conformance::Harness {
     crate::conformance::Harness {
         account: account_json("conformance-key"),
         http,
-        rate: typed("rate/us_domestic_all_services.input"),
-        ship: typed("ship/us_domestic_pdf.input"),
+        rate: FX.typed("rate/us_domestic_all_services.input"),
+        ship: FX.typed("ship/us_domestic_pdf.input"),
         track: Vec::new(),
         _simulator: Some(server),
     }
@@ -1353,12 +1221,12 @@ async fn fedex_live_round_trip() {
     let fedex = (ENTRY.build)(account, http).unwrap();
 
     let quotes = fedex
-        .rate(&typed("rate/us_domestic_all_services.input"))
+        .rate(&FX.typed("rate/us_domestic_all_services.input"))
         .await
         .unwrap();
     assert!(!quotes.is_empty());
     let wb = fedex
-        .ship(&typed("ship/multi_piece_zpl.input"))
+        .ship(&FX.typed("ship/multi_piece_zpl.input"))
         .await
         .unwrap();
     assert_eq!(wb.pieces.len(), 2);

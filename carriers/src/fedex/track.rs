@@ -54,7 +54,7 @@ fn window(ship_date: Date) -> (Date, Date) {
 pub(super) fn build(parcels: &[TrackQuery]) -> Result<wire::TrackRequest, CarrierError> {
     if parcels.is_empty() || parcels.len() > BATCH_MAX {
         return Err(CarrierError::rejected(
-            error::carrier(),
+            super::CODE,
             "/tracking_numbers",
             None,
             format!(

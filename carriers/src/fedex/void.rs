@@ -48,7 +48,7 @@ pub(super) fn parse(resp: wire::CancelResponse) -> Result<(), CarrierError> {
                         .into()
                 });
             Err(CarrierError::rejected(
-                error::carrier(),
+                super::CODE,
                 "/tracking_number",
                 code.as_deref(),
                 message,

@@ -216,6 +216,79 @@ pub fn with_body(e: CarrierError, body: &[u8], keys: &[&str]) -> CarrierError {
     }
 }
 
+/// How one carrier's answers read, declared once in its `error.rs`: its code, the keys a kept
+/// body blanks, and its error table for a non-2xx answer. The verbs in a carrier's `mod.rs`
+/// then send, [`read`](Self::read) and are done: decoding, parsing and attaching the body to
+/// a `Protocol` error raised by a pure `parse` happen here, the same for every carrier.
+pub struct Dialect<Op: 'static> {
+    /// The carrier's code, for the errors made here.
+    pub carrier: CarrierCode,
+    /// Keys whose string values never stay in a kept body (see [`redact`]).
+    pub redacted: &'static [&'static str],
+    /// The carrier's error for a non-2xx answer: operation, status, Retry-After, body.
+    pub classify: fn(Op, u16, Option<Duration>, &[u8]) -> CarrierError,
+}
+
+impl<Op: Copy> Dialect<Op> {
+    /// The error `classify` makes of `a`.
+    pub fn classify(&self, op: Op, a: &Answer) -> CarrierError {
+        (self.classify)(op, a.status, a.retry_after, &a.body)
+    }
+
+    /// A 2xx answer as JSON `T`; any other through the carrier's error table.
+    pub fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        op: Op,
+        a: &Answer,
+    ) -> Result<T, CarrierError> {
+        if !a.is_success() {
+            return Err(self.classify(op, a));
+        }
+        a.json(self.carrier.clone(), self.redacted)
+    }
+
+    /// `parse` over the answer `decode` made, a `Protocol` error it raises completed with
+    /// the body (`parse` is pure and never sees bytes).
+    pub fn parse<T, R>(
+        &self,
+        a: &Answer,
+        decoded: Result<T, CarrierError>,
+        parse: impl FnOnce(T) -> Result<R, CarrierError>,
+    ) -> Result<R, CarrierError> {
+        parse(decoded?).map_err(|e| with_body(e, &a.body, self.redacted))
+    }
+
+    /// [`decode`](Self::decode) then [`parse`](Self::parse).
+    pub fn read<T: serde::de::DeserializeOwned, R>(
+        &self,
+        op: Op,
+        a: &Answer,
+        parse: impl FnOnce(T) -> Result<R, CarrierError>,
+    ) -> Result<R, CarrierError> {
+        self.parse(a, self.decode(op, a), parse)
+    }
+
+    /// The CPU one call costs without the network: the `built` request serialized, then
+    /// `response` deserialized and parsed. For the adapter benchmarks.
+    #[doc(hidden)]
+    pub fn cycle<W: serde::Serialize, T: serde::de::DeserializeOwned, R>(
+        &self,
+        built: W,
+        response: &[u8],
+        parse: impl FnOnce(T) -> Result<Vec<R>, CarrierError>,
+    ) -> Result<(usize, usize), CarrierError> {
+        let body = serde_json::to_vec(&built).expect("wire types serialize");
+        let resp: T = serde_json::from_slice(response)
+            .map_err(|e| self.protocol(200, response, e.to_string()))?;
+        Ok((body.len(), parse(resp)?.len()))
+    }
+
+    /// A `Protocol` error for a body the carrier's code could not read, kept redacted.
+    pub fn protocol(&self, status: u16, body: &[u8], message: impl Into<String>) -> CarrierError {
+        protocol(self.carrier.clone(), status, body, self.redacted, message)
+    }
+}
+
 /// A credential that never appears in `Debug` output or logs.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);

@@ -35,7 +35,6 @@ mod tests;
 mod track;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -50,8 +49,11 @@ use crate::model::WeightUnit;
 use crate::model::{
     Address, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill, WaybillRef,
 };
+use crate::offline;
 use crate::registry::{AccountError, CarrierEntry};
 use rust_decimal::Decimal;
+
+const CODE: CarrierCode = CarrierCode::from_static("sandbox");
 
 static CAPS: Capabilities = Capabilities {
     supports: &[
@@ -73,7 +75,7 @@ static CAPS: Capabilities = Capabilities {
 
 /// The registry entry.
 pub static ENTRY: CarrierEntry = CarrierEntry {
-    code: CarrierCode::from_static("sandbox"),
+    code: CODE,
     name: "Sandbox",
     capabilities: &CAPS,
     needs_base_url: false,
@@ -115,22 +117,12 @@ impl Sandbox {
 
 #[async_trait]
 impl Carrier for Sandbox {
-    fn code(&self) -> CarrierCode {
-        ENTRY.code.clone()
+    fn entry(&self) -> &'static CarrierEntry {
+        &ENTRY
     }
 
-    fn capabilities(&self) -> &'static Capabilities {
-        &CAPS
-    }
-
-    /// No remote quota to respect: the limit only guards against a runaway client, and sits
-    /// far above what one hub instance can serve so it never shapes a benchmark.
     fn limits(&self) -> CarrierLimits {
-        CarrierLimits {
-            requests_per_second: 1_000_000,
-            burst: 1_000_000,
-            timeout: Duration::from_secs(5),
-        }
+        offline::LIMITS
     }
 
     async fn rate(&self, req: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
@@ -171,42 +163,11 @@ impl Carrier for Sandbox {
             .iter()
             .map(|_| number::issue(scenario, now))
             .collect();
-        let master = pieces[0].clone();
-        Ok(Waybill {
-            carrier_shipment_id: shipment_id(&master),
-            tracking_number: master,
-            pieces,
-            label: None,
-            total: Some(quote.total),
-            breakdown: quote.breakdown,
-            warnings: Vec::new(),
-        })
+        Ok(WAYBILLS.waybill(pieces, quote.total, quote.breakdown, Vec::new()))
     }
 
     async fn void(&self, waybill: &WaybillRef) -> Result<(), CarrierError> {
-        let invalid = |field: &str, n: &TrackingNumber| {
-            rejected(
-                field,
-                "INVALID_TRACKING_NUMBER",
-                format!("`{n}` is not a sandbox tracking number"),
-            )
-        };
-        if number::decode(&waybill.tracking_number).is_none() {
-            return Err(invalid("/tracking_number", &waybill.tracking_number));
-        }
-        if let Some((i, n)) =
-            (waybill.pieces.iter().enumerate()).find(|(_, n)| number::decode(n).is_none())
-        {
-            return Err(invalid(&format!("/pieces/{i}"), n));
-        }
-        if waybill.carrier_shipment_id != shipment_id(&waybill.tracking_number) {
-            return Err(rejected(
-                "/carrier_shipment_id",
-                "SHIPMENT_NOT_FOUND",
-                "the shipment id does not belong to this tracking number",
-            ));
-        }
-        Ok(())
+        WAYBILLS.void(waybill)
     }
 
     async fn track(&self, numbers: &[TrackingNumber]) -> Result<Vec<TrackingResult>, CarrierError> {
@@ -214,11 +175,13 @@ impl Carrier for Sandbox {
     }
 }
 
-/// The sandbox's shipment id is derived from the master number, so void can check it
-/// without remembering anything.
-fn shipment_id(master: &TrackingNumber) -> String {
-    format!("sbx_{master}")
-}
+/// Numbers are issued here and carry everything; the shipment id is derived from the master.
+static WAYBILLS: offline::Waybills = offline::Waybills {
+    carrier: CODE,
+    noun: "sandbox",
+    shipment_prefix: "sbx_",
+    issued: |n| number::decode(n).is_some(),
+};
 
 /// The failure tokens in the receiver's name or company.
 fn check_receiver(to: &Address) -> Result<(), CarrierError> {

@@ -16,7 +16,7 @@
 //! collision needs a restart and a shipment within the same second and the same seed
 //! (1 in 10,000). Good enough for a demo carrier; a real carrier issues from its own ledger.
 
-use crate::check_digit::luhn as luhn_check_digit;
+use crate::check_digit::LuhnNumbers;
 use crate::detect::Detection;
 use crate::registry::NumberFormat;
 use std::sync::OnceLock;
@@ -78,8 +78,10 @@ pub(super) struct Decoded {
     pub shipped_at: OffsetDateTime,
 }
 
-const PREFIX: &str = "SB";
-const LEN: usize = 18;
+const SHAPE: LuhnNumbers = LuhnNumbers {
+    prefix: "SB",
+    len: 18,
+};
 
 /// A fresh number for a shipment of `scenario` shipped at `shipped_at`.
 pub(super) fn issue(scenario: Scenario, shipped_at: OffsetDateTime) -> TrackingNumber {
@@ -88,22 +90,12 @@ pub(super) fn issue(scenario: Scenario, shipped_at: OffsetDateTime) -> TrackingN
     // Times before 1970 cannot occur with a real clock; clamp rather than fail a purchase.
     let secs = shipped_at.unix_timestamp().clamp(0, 9_999_999_999);
     let payload = format!("{}{secs:010}{slot:04}", scenario.digit());
-    format!("{PREFIX}{payload}{}", luhn_check_digit(&payload))
-        .parse()
-        .expect("18 ASCII letters and digits")
+    SHAPE.issue(&payload)
 }
 
 /// Reads a number back; `None` when it is not a sandbox number or its check digit is wrong.
 pub(super) fn decode(number: &TrackingNumber) -> Option<Decoded> {
-    let s = number.as_str();
-    let digits = s.strip_prefix(PREFIX)?;
-    if s.len() != LEN || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let (payload, check) = digits.split_at(digits.len() - 1);
-    if luhn_check_digit(payload).to_string() != check {
-        return None;
-    }
+    let payload = SHAPE.payload(number.as_str())?;
     let scenario = Scenario::from_digit(payload.as_bytes()[0] - b'0')?;
     let secs: i64 = payload[1..11].parse().ok()?;
     let shipped_at = OffsetDateTime::from_unix_timestamp(secs).ok()?;
@@ -146,6 +138,7 @@ fn process_seed() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check_digit::luhn as luhn_check_digit;
     use std::collections::HashSet;
     use time::macros::datetime;
 

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use crate::error::{CarrierError, FieldError};
+use crate::http::Dialect;
 
 use super::ENTRY;
 use super::wire;
@@ -166,8 +167,16 @@ pub(super) fn errors_in_success(op: Op, body: &[u8]) -> Option<CarrierError> {
 /// `Protocol` for a body we could not read: the body is kept for diagnosis (`RawBody`
 /// truncates it for `Debug`) with anything that looks like a token redacted.
 pub(super) fn protocol(status: u16, body: &[u8], message: impl Into<String>) -> CarrierError {
-    crate::http::protocol(ENTRY.code.clone(), status, body, REDACTED, message)
+    DIALECT.protocol(status, body, message)
 }
+
+/// How UPS's answers read (see `crate::http::Dialect`); a 2xx that carries errors is
+/// `mod.rs`'s `call`.
+pub(super) static DIALECT: Dialect<Op> = Dialect {
+    carrier: super::CODE,
+    redacted: REDACTED,
+    classify,
+};
 
 /// Keys whose string values never stay in a kept body: the OAuth token.
 pub(super) const REDACTED: &[&str] = &["\"access_token\""];

@@ -51,6 +51,8 @@ use crate::registry::{AccountError, CarrierEntry, PushIntake};
 use error::Op;
 use rust_decimal::Decimal;
 
+const CODE: CarrierCode = CarrierCode::from_static("ups");
+
 static CAPS: Capabilities = Capabilities {
     supports: &[
         Capability::Rate,
@@ -73,7 +75,7 @@ static CAPS: Capabilities = Capabilities {
 
 /// The registry entry.
 pub static ENTRY: CarrierEntry = CarrierEntry {
-    code: CarrierCode::from_static("ups"),
+    code: CODE,
     name: "UPS",
     capabilities: &CAPS,
     needs_base_url: true,
@@ -171,12 +173,7 @@ impl Ups {
                 .await?;
         }
         if !answer.is_success() {
-            return Err(error::classify(
-                op,
-                answer.status,
-                answer.retry_after,
-                &answer.body,
-            ));
+            return Err(error::DIALECT.classify(op, &answer));
         }
         match serde_json::from_slice::<T>(&answer.body) {
             Ok(v) => Ok((v, answer)),
@@ -195,12 +192,8 @@ fn to_json<T: serde::Serialize>(v: &T) -> serde_json::Value {
 
 #[async_trait]
 impl Carrier for Ups {
-    fn code(&self) -> CarrierCode {
-        ENTRY.code.clone()
-    }
-
-    fn capabilities(&self) -> &'static Capabilities {
-        &CAPS
+    fn entry(&self) -> &'static CarrierEntry {
+        &ENTRY
     }
 
     fn limits(&self) -> CarrierLimits {

@@ -631,8 +631,9 @@ pub fn bench_cycle(req: &RateRequest, response: &[u8]) -> Result<(usize, usize),
         )
         .expect("static account")
     });
-    let body = serde_json::to_vec(&build(req, &ACCOUNT)?).expect("wire types serialize");
-    let resp: wire::RateResponseWrapper = serde_json::from_slice(response)
-        .map_err(|e| error::protocol(200, response, e.to_string()))?;
-    Ok((body.len(), parse(resp, req)?.len()))
+    error::DIALECT.cycle(
+        build(req, &ACCOUNT)?,
+        response,
+        |resp: wire::RateResponseWrapper| parse(resp, req),
+    )
 }

@@ -7,7 +7,6 @@
 //! you have read against the spec (the contract test in `contracts/tests/ups.rs` validates
 //! those files against UPS's own schemas).
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rust_decimal_macros::dec;
@@ -18,39 +17,14 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
 use crate::model::{ChargeKind, Currency, Money, TrackingStatus, WeightUnit};
+use crate::testing::{Fixtures, assert_transient, mount};
+
+const FX: Fixtures = Fixtures::new("ups");
 
 const GIF_1X1: &str = "R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7";
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ups/fixtures")
-}
-
-fn read(rel: &str) -> Value {
-    let p = fixtures().join(rel);
-    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
 fn read_bytes(rel: &str) -> Vec<u8> {
-    std::fs::read(fixtures().join(rel)).expect("fixture")
-}
-
-/// Compares `actual` with the golden file `rel`; `BLESS=1` rewrites it instead.
-fn assert_golden(rel: &str, actual: &Value) {
-    let p = fixtures().join(rel);
-    if std::env::var("BLESS").as_deref() == Ok("1") {
-        let text = serde_json::to_string_pretty(actual).unwrap() + "\n";
-        std::fs::write(&p, text).unwrap();
-        return;
-    }
-    let expected = read(rel);
-    assert_eq!(
-        &expected,
-        actual,
-        "{} differs from build (BLESS=1 rewrites it after review)\nactual:\n{}",
-        p.display(),
-        serde_json::to_string_pretty(actual).unwrap()
-    );
+    std::fs::read(FX.dir().join(rel)).expect("fixture")
 }
 
 fn test_account(base: &str) -> Account {
@@ -62,11 +36,11 @@ fn test_account(base: &str) -> Account {
 }
 
 fn rate_input(name: &str) -> RateRequest {
-    serde_json::from_value(read(&format!("rate/{name}.input.json"))).unwrap()
+    serde_json::from_value(FX.read(&format!("rate/{name}.input.json"))).unwrap()
 }
 
 fn ship_input(name: &str) -> ShipRequest {
-    serde_json::from_value(read(&format!("ship/{name}.input.json"))).unwrap()
+    serde_json::from_value(FX.read(&format!("ship/{name}.input.json"))).unwrap()
 }
 
 fn field_errors(e: &CarrierError) -> Vec<(String, Option<String>)> {
@@ -85,7 +59,7 @@ fn field_errors(e: &CarrierError) -> Vec<(String, Option<String>)> {
 fn rate_us_domestic_ground_builds_the_golden_request() {
     let req = rate_input("us_domestic_ground");
     let body = to_json(&rate::build(&req, &test_account("https://wwwcie.ups.com")).unwrap());
-    assert_golden("rate/us_domestic_ground.wire_request.json", &body);
+    FX.assert_json("rate/us_domestic_ground.wire_request", &body);
     // 2.5 kg = 5.5115... lb, ceiled to 5.6; 30x20x10 cm ceiled to whole inches.
     let pkg = &body["RateRequest"]["Shipment"]["Package"][0];
     assert_eq!(pkg["PackageWeight"]["Weight"], "5.6");
@@ -104,7 +78,7 @@ fn rate_us_domestic_ground_builds_the_golden_request() {
 fn rate_international_builds_the_golden_request_with_declared_value() {
     let req = rate_input("intl_us_to_de");
     let body = to_json(&rate::build(&req, &test_account("https://wwwcie.ups.com")).unwrap());
-    assert_golden("rate/intl_us_to_de.wire_request.json", &body);
+    FX.assert_json("rate/intl_us_to_de.wire_request", &body);
     assert_eq!(
         body["RateRequest"]["Shipment"]["InvoiceLineTotal"],
         json!({"CurrencyCode": "USD", "MonetaryValue": "72.50"})
@@ -122,7 +96,7 @@ fn rate_international_without_customs_is_rejected_on_customs() {
 #[test]
 fn rate_parse_prefers_negotiated_rates_and_keeps_every_charge_code() {
     let req = rate_input("us_domestic_ground");
-    let resp = serde_json::from_value(read("rate/us_domestic_ground.wire_response.json")).unwrap();
+    let resp = FX.typed("rate/us_domestic_ground.wire_response");
     let quotes = rate::parse(resp, &req).unwrap();
     assert_eq!(quotes.len(), 2);
 
@@ -160,7 +134,7 @@ fn rate_parse_prefers_negotiated_rates_and_keeps_every_charge_code() {
 
 #[test]
 fn rate_parse_of_the_published_canadian_sample_sums_taxes_into_the_total() {
-    let Some(samples) = shared_samples() else {
+    let Some(samples) = FX.shared("samples") else {
         return;
     };
     let all: Value =
@@ -209,7 +183,7 @@ fn ship_domestic_two_pieces_builds_the_golden_request() {
         )
         .unwrap(),
     );
-    assert_golden("ship/us_domestic_two_pieces.wire_request.json", &body);
+    FX.assert_json("ship/us_domestic_two_pieces.wire_request", &body);
     let s = &body["ShipmentRequest"]["Shipment"];
     assert_eq!(s["Package"].as_array().unwrap().len(), 2);
     // US→US: references go on the packages, not the shipment (Shipping.yaml).
@@ -236,7 +210,7 @@ fn ship_international_ddp_builds_the_golden_request_with_invoice_and_duties_paye
         )
         .unwrap(),
     );
-    assert_golden("ship/intl_ddp_gif.wire_request.json", &body);
+    FX.assert_json("ship/intl_ddp_gif.wire_request", &body);
     let s = &body["ShipmentRequest"]["Shipment"];
     assert_eq!(
         s["PaymentInformation"]["ShipmentCharge"][1]["Type"], "02",
@@ -273,8 +247,7 @@ fn ship_with_dpu_or_an_unknown_service_is_rejected_on_the_field() {
 #[test]
 fn ship_parse_gives_one_number_per_package_and_the_zpl_label() {
     let req = ship_input("us_domestic_two_pieces");
-    let resp =
-        serde_json::from_value(read("ship/us_domestic_two_pieces.wire_response.json")).unwrap();
+    let resp = FX.typed("ship/us_domestic_two_pieces.wire_response");
     let wb = ship::parse(resp, &req).unwrap();
     assert_eq!(wb.tracking_number.as_str(), "1ZA1B2C30310000011");
     assert_eq!(
@@ -298,7 +271,7 @@ fn ship_parse_gives_one_number_per_package_and_the_zpl_label() {
 #[test]
 fn ship_parse_converts_a_gif_label_to_png_and_reads_single_object_lists() {
     let req = ship_input("intl_ddp_gif");
-    let resp = serde_json::from_value(read("ship/intl_ddp_gif.wire_response.json")).unwrap();
+    let resp = FX.typed("ship/intl_ddp_gif.wire_response");
     let wb = ship::parse(resp, &req).unwrap();
     let label = wb.label.unwrap();
     assert_eq!(label.format, LabelFormat::Png);
@@ -337,17 +310,9 @@ fn void_builds_a_shipment_void_or_a_single_package_void() {
 #[test]
 fn void_parse_accepts_voided_and_rejects_a_package_not_voided() {
     let wb = waybill_ref("1ZA1B2C30310000011", "1ZA1B2C30310000011");
-    void::parse(
-        serde_json::from_value(read("void/shipment.wire_response.json")).unwrap(),
-        &wb,
-    )
-    .unwrap();
+    void::parse(FX.typed("void/shipment.wire_response"), &wb).unwrap();
     let one = waybill_ref("1ZA1B2C30310000011", "1ZA1B2C30310000020");
-    let e = void::parse(
-        serde_json::from_value(read("void/package_not_voided.wire_response.json")).unwrap(),
-        &one,
-    )
-    .unwrap_err();
+    let e = void::parse(FX.typed("void/package_not_voided.wire_response"), &one).unwrap_err();
     assert_eq!(field_errors(&e)[0].0, "/tracking_number");
 }
 
@@ -359,16 +324,12 @@ fn void_parse_accepts_voided_and_rejects_a_package_not_voided() {
 #[test]
 fn track_warnings_keep_ups_codes_and_not_found_carries_tw0001() {
     let n: TrackingNumber = "1ZA1B2C30310000099".parse().unwrap();
-    let r = track::parse(
-        serde_json::from_value(read("track/not_found_tw0001.wire_response.json")).unwrap(),
-        &n,
-    )
-    .unwrap();
+    let r = track::parse(FX.typed("track/not_found_tw0001.wire_response"), &n).unwrap();
     assert_eq!(r.status, TrackingStatus::Unknown);
     assert_eq!(r.carrier_code, "TW0001");
     assert_eq!(r.warnings, ["TW0001: Tracking Information Not Found"]);
     // A warning beside data is kept on the result too.
-    let mut with_data = read("track/delivered.wire_response.json");
+    let mut with_data = FX.read("track/delivered.wire_response.json");
     with_data["trackResponse"]["shipment"][0]["warnings"] =
         json!([{"code": "TW0003", "message": "Some data unavailable"}]);
     let n: TrackingNumber = "1ZA1B2C30310000011".parse().unwrap();
@@ -394,11 +355,7 @@ fn oauth_refusals_keep_the_oauth_error_code() {
 #[test]
 fn track_delivered_events_are_oldest_first_with_offsets_and_raw_codes() {
     let n: TrackingNumber = "1ZA1B2C30310000011".parse().unwrap();
-    let r = track::parse(
-        serde_json::from_value(read("track/delivered.wire_response.json")).unwrap(),
-        &n,
-    )
-    .unwrap();
+    let r = track::parse(FX.typed("track/delivered.wire_response"), &n).unwrap();
     assert_eq!(r.status, TrackingStatus::Delivered);
     assert_eq!(r.carrier_code, "011");
     let seen: Vec<_> = r
@@ -430,11 +387,7 @@ fn track_delivered_events_are_oldest_first_with_offsets_and_raw_codes() {
 #[test]
 fn track_generic_exception_status_takes_the_specific_exception_code() {
     let n: TrackingNumber = "1ZA1B2C30310000020".parse().unwrap();
-    let r = track::parse(
-        serde_json::from_value(read("track/exception_address.wire_response.json")).unwrap(),
-        &n,
-    )
-    .unwrap();
+    let r = track::parse(FX.typed("track/exception_address.wire_response"), &n).unwrap();
     // statusCode 013 is the generic "Exception"; code 48 (receiver not available) is an attempt.
     assert_eq!(r.status, TrackingStatus::AttemptFail);
     let statuses: Vec<_> = r.events.iter().map(|e| e.status).collect();
@@ -549,25 +502,6 @@ fn messages_point_at_our_fields() {
 
 // ------------------------------------------------------------------ codes and samples
 
-/// `../shared/carriers/ups` beside the workspace; absent under `CI=true` is a failure.
-fn shared_ups() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/carriers/ups");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but {} is missing",
-        dir.display()
-    );
-    crate::report_skip(&format!("{} not found", dir.display()));
-    None
-}
-
-fn shared_samples() -> Option<PathBuf> {
-    shared_ups().map(|d| d.join("samples"))
-}
-
 /// Splits one CSV line (quoted fields may hold commas and doubled quotes).
 fn csv_fields(line: &str) -> Vec<String> {
     let (mut out, mut cur, mut quoted, mut chars) =
@@ -589,7 +523,7 @@ fn csv_fields(line: &str) -> Vec<String> {
 
 #[test]
 fn every_published_ups_tracking_code_maps_to_a_status() {
-    let Some(dir) = shared_ups() else { return };
+    let Some(dir) = FX.shared("") else { return };
     let text = std::fs::read_to_string(dir.join("tracking-codes/ups-tracking-codes.csv")).unwrap();
     let mut missing = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -664,7 +598,7 @@ fn every_published_itemized_charge_code_is_named_once() {
         codes::charge_kind("270", None),
         (ChargeKind::Surcharge, Some("Residential surcharge"))
     );
-    let Some(dir) = shared_ups() else { return };
+    let Some(dir) = FX.shared("") else { return };
     let mut published = std::collections::BTreeSet::new();
     for file in [
         "samples/rating_responses.json",
@@ -699,7 +633,9 @@ fn every_published_itemized_charge_code_is_named_once() {
 
 #[test]
 fn every_published_ups_sample_response_parses_with_the_wire_types() {
-    let Some(dir) = shared_samples() else { return };
+    let Some(dir) = FX.shared("samples") else {
+        return;
+    };
     let load = |name: &str| -> Value {
         serde_json::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap()
     };
@@ -769,7 +705,7 @@ async fn ups_for(server: &MockServer, token: &'static str, times: u64) -> Box<dy
 }
 
 fn rate_ok() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(read("rate/us_domestic_ground.wire_response.json"))
+    ResponseTemplate::new(200).set_body_json(FX.read("rate/us_domestic_ground.wire_response.json"))
 }
 
 #[tokio::test]
@@ -803,15 +739,17 @@ async fn ups_401_refreshes_the_token_once_then_succeeds() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/security/v1/oauth/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_body("new")))
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        "POST",
+        "/security/v1/oauth/token",
+        ResponseTemplate::new(200).set_body_json(token_body("new")),
+    )
+    .await;
     Mock::given(method("POST"))
         .and(path("/api/rating/v2409/Shoptimeintransit"))
         .and(header("authorization", "Bearer old"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(read("error/token_expired.json")))
+        .respond_with(ResponseTemplate::new(401).set_body_json(FX.read("error/token_expired.json")))
         .expect(1)
         .mount(&server)
         .await;
@@ -833,7 +771,7 @@ async fn ups_401_twice_is_auth_after_exactly_one_refresh() {
     let ups = ups_for(&server, "tok", 2).await;
     Mock::given(method("GET"))
         .and(path("/api/track/v1/details/1ZA1B2C30310000011"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(read("error/token_expired.json")))
+        .respond_with(ResponseTemplate::new(401).set_body_json(FX.read("error/token_expired.json")))
         .expect(2)
         .mount(&server)
         .await;
@@ -858,11 +796,13 @@ async fn ups_429_with_retry_after_is_rate_limited_with_the_duration() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/api/rating/v2409/Shoptimeintransit"))
-        .respond_with(ResponseTemplate::new(429))
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        "POST",
+        "/api/rating/v2409/Shoptimeintransit",
+        ResponseTemplate::new(429),
+    )
+    .await;
     let e = ups
         .rate(&rate_input("us_domestic_ground"))
         .await
@@ -891,70 +831,57 @@ async fn ups_429_with_retry_after_is_rate_limited_with_the_duration() {
 async fn ups_500_on_ship_is_transient_and_maybe_processed() {
     let server = MockServer::start().await;
     let ups = ups_for(&server, "tok", 1).await;
-    Mock::given(method("POST"))
-        .and(path("/api/shipments/v2409/ship"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        "POST",
+        "/api/shipments/v2409/ship",
+        ResponseTemplate::new(500),
+    )
+    .await;
     let e = ups
         .ship(&ship_input("us_domestic_two_pieces"))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            CarrierError::Transient {
-                maybe_processed: true,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert_transient(&e, true);
     assert!(!e.is_retryable_purchase());
 }
 
 #[tokio::test]
 async fn ups_slow_reply_is_transient() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/security/v1/oauth/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_body("tok")))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/rating/v2409/Shoptimeintransit"))
-        .respond_with(rate_ok().set_delay(Duration::from_millis(800)))
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        "POST",
+        "/security/v1/oauth/token",
+        ResponseTemplate::new(200).set_body_json(token_body("tok")),
+    )
+    .await;
+    mount(
+        &server,
+        "POST",
+        "/api/rating/v2409/Shoptimeintransit",
+        rate_ok().set_delay(Duration::from_millis(800)),
+    )
+    .await;
     let ups = ups_with(&server, &client_id(), Some(Duration::from_millis(300)));
     let e = ups
         .rate(&rate_input("us_domestic_ground"))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            CarrierError::Transient {
-                maybe_processed: false,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert_transient(&e, false);
 }
 
 #[tokio::test]
 async fn ups_truncated_body_is_protocol_with_the_raw_body() {
     let server = MockServer::start().await;
     let ups = ups_for(&server, "tok", 1).await;
-    Mock::given(method("POST"))
-        .and(path("/api/rating/v2409/Shoptimeintransit"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_string(r#"{"RateResponse": {"RatedShipment": [{"Serv"#),
-        )
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        "POST",
+        "/api/rating/v2409/Shoptimeintransit",
+        ResponseTemplate::new(200).set_body_string(r#"{"RateResponse": {"RatedShipment": [{"Serv"#),
+    )
+    .await;
     let e = ups
         .rate(&rate_input("us_domestic_ground"))
         .await
@@ -970,13 +897,13 @@ async fn ups_truncated_body_is_protocol_with_the_raw_body() {
 async fn ups_200_with_errors_in_the_body_is_rejected() {
     let server = MockServer::start().await;
     let ups = ups_for(&server, "tok", 1).await;
-    Mock::given(method("POST"))
-        .and(path("/api/shipments/v2409/ship"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(read("error/ship_to_state_in_200.json")),
-        )
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        "POST",
+        "/api/shipments/v2409/ship",
+        ResponseTemplate::new(200).set_body_json(FX.read("error/ship_to_state_in_200.json")),
+    )
+    .await;
     let e = ups
         .ship(&ship_input("us_domestic_two_pieces"))
         .await
@@ -995,7 +922,7 @@ async fn ups_void_and_track_use_their_paths_and_headers() {
         .and(path("/api/shipments/v2409/void/cancel/1ZA1B2C30310000011"))
         .and(query_param("trackingnumber", "1ZA1B2C30310000020"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(read("void/shipment.wire_response.json")),
+            ResponseTemplate::new(200).set_body_json(FX.read("void/shipment.wire_response.json")),
         )
         .expect(1)
         .mount(&server)
@@ -1005,7 +932,7 @@ async fn ups_void_and_track_use_their_paths_and_headers() {
         .and(query_param("locale", "en_US"))
         .and(header("transactionSrc", "shiphub"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(read("track/delivered.wire_response.json")),
+            ResponseTemplate::new(200).set_body_json(FX.read("track/delivered.wire_response.json")),
         )
         .expect(1)
         .mount(&server)
@@ -1033,13 +960,9 @@ async fn ups_void_and_track_use_their_paths_and_headers() {
         .unwrap()
         .to_string();
     assert!(!trans_id.is_empty() && trans_id.len() <= 32, "{trans_id}");
-    Mock::given(method("GET"))
-        .and(path("/api/track/v1/details/1ZA1B2C30310000020"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(
+    mount(&server, "GET", "/api/track/v1/details/1ZA1B2C30310000020", ResponseTemplate::new(404).set_body_json(
             json!({"response": {"errors": [{"code": "151044", "message": "No tracking information available"}]}}),
-        ))
-        .mount(&server)
-        .await;
+        )).await;
     let r = ups
         .track(&["1ZA1B2C30310000020".parse().unwrap()])
         .await
@@ -1062,13 +985,15 @@ async fn ups_void_and_track_use_their_paths_and_headers() {
 #[tokio::test]
 async fn ups_token_endpoint_refusal_is_auth() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/security/v1/oauth/token"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(
+    mount(
+        &server,
+        "POST",
+        "/security/v1/oauth/token",
+        ResponseTemplate::new(401).set_body_json(
             json!({"response": {"errors": [{"code": "10401", "message": "ClientId is Invalid"}]}}),
-        ))
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let ups = ups_with(&server, &client_id(), None);
     let e = ups
         .rate(&rate_input("us_domestic_ground"))
@@ -1083,41 +1008,47 @@ async fn ups_token_endpoint_refusal_is_auth() {
 /// sample requests (the sandbox's canonical shipment, shipped with UPS Ground as ZPL).
 pub(crate) async fn conformance_harness() -> crate::conformance::Harness {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/security/v1/oauth/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_body("conformance")))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/rating/v2409/Shoptimeintransit"))
-        .respond_with(rate_ok())
-        .mount(&server)
-        .await;
-    let mut ship = read("ship/us_domestic_two_pieces.wire_response.json");
+    mount(
+        &server,
+        "POST",
+        "/security/v1/oauth/token",
+        ResponseTemplate::new(200).set_body_json(token_body("conformance")),
+    )
+    .await;
+    mount(
+        &server,
+        "POST",
+        "/api/rating/v2409/Shoptimeintransit",
+        rate_ok(),
+    )
+    .await;
+    let mut ship = FX.read("ship/us_domestic_two_pieces.wire_response.json");
     let results = &mut ship["ShipmentResponse"]["ShipmentResults"];
     results["PackageResults"]
         .as_array_mut()
         .unwrap()
         .truncate(1);
-    Mock::given(method("POST"))
-        .and(path("/api/shipments/v2409/ship"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ship))
-        .mount(&server)
-        .await;
-    Mock::given(method("DELETE"))
-        .and(path("/api/shipments/v2409/void/cancel/1ZA1B2C30310000011"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(read("void/shipment.wire_response.json")),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/track/v1/details/1ZA1B2C30310000011"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(read("track/delivered.wire_response.json")),
-        )
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        "POST",
+        "/api/shipments/v2409/ship",
+        ResponseTemplate::new(200).set_body_json(ship),
+    )
+    .await;
+    mount(
+        &server,
+        "DELETE",
+        "/api/shipments/v2409/void/cancel/1ZA1B2C30310000011",
+        ResponseTemplate::new(200).set_body_json(FX.read("void/shipment.wire_response.json")),
+    )
+    .await;
+    mount(
+        &server,
+        "GET",
+        "/api/track/v1/details/1ZA1B2C30310000011",
+        ResponseTemplate::new(200).set_body_json(FX.read("track/delivered.wire_response.json")),
+    )
+    .await;
     let mut ship_req = crate::sandbox::fixtures::ship_request("03", "CONFORMANCE-1");
     ship_req.label_format = LabelFormat::Zpl;
     crate::conformance::Harness {

@@ -37,7 +37,7 @@ pub(super) fn parse_token(status: u16, body: &[u8]) -> Result<Token, CarrierErro
     if !(200..300).contains(&status) {
         return Err(error::classify(Op::Token, status, None, body));
     }
-    read_token(error::carrier(), status, body, error::REDACTED, ONE_MINUTE)
+    read_token(super::CODE, status, body, error::REDACTED, ONE_MINUTE)
 }
 
 /// The payment authorization body: the account pays and owns the label range.

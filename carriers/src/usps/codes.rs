@@ -216,10 +216,12 @@ mod tests {
 
     #[test]
     fn every_purchasable_class_is_a_label_mail_class_of_the_specs() {
-        let Some(dom) = super::super::tests::shared("openapi/domestic-labels.yaml") else {
+        let Some(dom) = super::super::tests::FX.shared("openapi/domestic-labels.yaml") else {
             return;
         };
-        let intl = super::super::tests::shared("openapi/international-labels.yaml").unwrap();
+        let intl = super::super::tests::FX
+            .shared("openapi/international-labels.yaml")
+            .unwrap();
         let text = std::fs::read_to_string(dom).unwrap() + &std::fs::read_to_string(intl).unwrap();
         for s in SERVICES.iter().filter(|s| purchasable(s.code)) {
             assert!(

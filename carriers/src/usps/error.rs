@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use crate::carrier::CarrierCode;
 use crate::error::{CarrierError, FieldError};
+use crate::http::Dialect;
 
 use super::wire;
 
@@ -21,9 +21,12 @@ pub(super) enum Op {
     Track,
 }
 
-pub(super) fn carrier() -> CarrierCode {
-    CarrierCode::from_static("usps")
-}
+/// How the USPS APIs' answers read (see `crate::http::Dialect`).
+pub(super) static DIALECT: Dialect<Op> = Dialect {
+    carrier: super::CODE,
+    redacted: REDACTED,
+    classify,
+};
 
 /// Payment-authorization codes (sheet "Payment") that mean the account's payment identities
 /// are wrong or unusable: fix the account, never retry. `100005` ("having trouble validating
@@ -63,12 +66,12 @@ pub(super) fn classify(
         .collect();
     match status {
         429 => CarrierError::RateLimited {
-            carrier: carrier(),
+            carrier: super::CODE,
             retry_after,
         },
         // 403: the app lacks the API product (scope) or the CRID is not enrolled.
         401 | 403 => CarrierError::Auth {
-            carrier: carrier(),
+            carrier: super::CODE,
             code: first_code,
         },
         // Only a label purchase can have happened behind a 5xx.
@@ -77,7 +80,7 @@ pub(super) fn classify(
             transient(false, status, first_code.as_deref())
         }
         _ if codes.iter().any(|c| PAYMENT_ACCOUNT_CODES.contains(c)) => CarrierError::Auth {
-            carrier: carrier(),
+            carrier: super::CODE,
             code: codes
                 .iter()
                 .find(|c| PAYMENT_ACCOUNT_CODES.contains(c))
@@ -85,7 +88,7 @@ pub(super) fn classify(
         },
         // The payment token is the account's: whatever USPS refuses there is account setup.
         400..=499 if op == Op::Payment || op == Op::Token => CarrierError::Auth {
-            carrier: carrier(),
+            carrier: super::CODE,
             code: first_code,
         },
         404 | 405 => protocol(
@@ -120,7 +123,7 @@ fn rejected(op: Op, error: &wire::ErrorBody) -> CarrierError {
         });
     }
     CarrierError::Rejected {
-        carrier: carrier(),
+        carrier: super::CODE,
         errors,
     }
 }
@@ -166,7 +169,7 @@ fn field_for(op: Op, parameter: Option<&str>) -> String {
 
 fn transient(maybe_processed: bool, status: u16, code: Option<&str>) -> CarrierError {
     CarrierError::Transient {
-        carrier: carrier(),
+        carrier: super::CODE,
         message: format!(
             "HTTP {status}{}",
             code.map(|c| format!(" {c}")).unwrap_or_default()
@@ -177,7 +180,7 @@ fn transient(maybe_processed: bool, status: u16, code: Option<&str>) -> CarrierE
 
 /// A response we could not read, with its body kept redacted and truncated.
 pub(super) fn protocol(status: u16, body: &[u8], message: impl Into<String>) -> CarrierError {
-    crate::http::protocol(carrier(), status, body, REDACTED, message)
+    DIALECT.protocol(status, body, message)
 }
 
 /// Keys whose string values never stay in a kept body: tokens and label/receipt images.

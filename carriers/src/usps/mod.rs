@@ -30,7 +30,6 @@ mod wire;
 use async_trait::async_trait;
 use reqwest::Method;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use url::Url;
 
 pub use account::Account;
@@ -42,7 +41,7 @@ use crate::carrier::{
     Capabilities, Capability, Carrier, CarrierCode, CarrierLimits, RequestQuota, VoidOutcome,
 };
 use crate::error::CarrierError;
-use crate::http::{self, Answer, CarrierHttp, endpoint, with_body};
+use crate::http::{self, Answer, CarrierHttp, endpoint};
 use crate::model::WeightUnit;
 use crate::model::{
     LabelFormat, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill,
@@ -51,7 +50,9 @@ use crate::model::{
 use crate::registry::{AccountError, CarrierEntry};
 use rust_decimal::Decimal;
 
-use error::Op;
+use error::{DIALECT, Op};
+
+const CODE: CarrierCode = CarrierCode::from_static("usps");
 
 static CAPS: Capabilities = Capabilities {
     supports: &[
@@ -76,7 +77,7 @@ static CAPS: Capabilities = Capabilities {
 
 /// The registry entry.
 pub static ENTRY: CarrierEntry = CarrierEntry {
-    code: CarrierCode::from_static("usps"),
+    code: CODE,
     name: "USPS",
     capabilities: &CAPS,
     needs_base_url: true,
@@ -106,14 +107,6 @@ pub struct Usps {
     account: Account,
     http: CarrierHttp,
     base: Url,
-}
-
-/// A 2xx body as `T`, anything else through the error table.
-fn decode<T: DeserializeOwned>(op: Op, a: &Answer) -> Result<T, CarrierError> {
-    if !a.is_success() {
-        return Err(error::classify(op, a.status, a.retry_after, &a.body));
-    }
-    a.json(error::carrier(), error::REDACTED)
 }
 
 /// The label answer as one JSON document with the base64 image inside
@@ -149,9 +142,7 @@ impl Usps {
         if let Some(b) = body {
             request = request.json(b);
         }
-        self.http
-            .send(request, error::carrier(), op == Op::Ship)
-            .await
+        self.http.send(request, CODE, op == Op::Ship).await
     }
 
     /// Sends with the bearer token (and the payment token when `pay`); on 401 forgets both
@@ -196,12 +187,8 @@ fn today() -> time::Date {
 
 #[async_trait]
 impl Carrier for Usps {
-    fn code(&self) -> CarrierCode {
-        ENTRY.code.clone()
-    }
-
-    fn capabilities(&self) -> &'static Capabilities {
-        &CAPS
+    fn entry(&self) -> &'static CarrierEntry {
+        &ENTRY
     }
 
     /// Not the quota: 1/s is the floor of this per-second shape. Throttling reads `quota()`;
@@ -230,8 +217,7 @@ impl Carrier for Usps {
                 Some(&body),
             )
             .await?;
-        let resp = decode(Op::Rate, &a)?;
-        rate::parse(resp, req).map_err(|e| with_body(e, &a.body, error::REDACTED))
+        DIALECT.read(Op::Rate, &a, |resp| rate::parse(resp, req))
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
@@ -244,8 +230,7 @@ impl Carrier for Usps {
         let a = self
             .call(Op::Ship, Method::POST, path, true, LABELS_JSON, Some(&body))
             .await?;
-        let resp = decode(Op::Ship, &a)?;
-        ship::parse(resp, req).map_err(|e| with_body(e, &a.body, error::REDACTED))
+        DIALECT.read(Op::Ship, &a, |resp| ship::parse(resp, req))
     }
 
     async fn void(&self, waybill: &WaybillRef) -> Result<(), CarrierError> {
@@ -265,17 +250,14 @@ impl Carrier for Usps {
                 None,
             )
             .await?;
-        let resp = decode(Op::Void, &a)?;
-        Ok(
-            match void::parse(resp).map_err(|e| with_body(e, &a.body, error::REDACTED))? {
-                None => VoidOutcome::Voided,
-                Some(dispute) => VoidOutcome::Requested {
-                    detail: format!(
-                        "USPS took an unused-label refund request (dispute {dispute}) for review; the label was already manifested"
-                    ),
-                },
+        Ok(match DIALECT.read(Op::Void, &a, void::parse)? {
+            None => VoidOutcome::Voided,
+            Some(dispute) => VoidOutcome::Requested {
+                detail: format!(
+                    "USPS took an unused-label refund request (dispute {dispute}) for review; the label was already manifested"
+                ),
             },
-        )
+        })
     }
 
     async fn track(&self, numbers: &[TrackingNumber]) -> Result<Vec<TrackingResult>, CarrierError> {
@@ -294,10 +276,10 @@ impl Carrier for Usps {
         if a.status == 404 || (a.status == 400 && not_found_codes(&a.body)) {
             return Ok(vec![track::not_found(n)]);
         }
-        let resp: wire::TrackingDetails = decode(Op::Track, &a)?;
-        Ok(vec![
-            track::parse(&resp, n).map_err(|e| with_body(e, &a.body, error::REDACTED))?,
-        ])
+        let result = DIALECT.read(Op::Track, &a, |resp: wire::TrackingDetails| {
+            track::parse(&resp, n)
+        })?;
+        Ok(vec![result])
     }
 }
 

@@ -44,7 +44,7 @@ pub(super) fn is_domestic(a: &Address) -> bool {
 }
 
 fn reject(field: &str, message: impl Into<String>) -> CarrierError {
-    CarrierError::rejected(error::carrier(), field, None, message)
+    CarrierError::rejected(super::CODE, field, None, message)
 }
 
 /// The 5-digit ZIP Code and the ZIP+4, from `12345` or `12345-6789`.
@@ -457,8 +457,9 @@ pub fn bench_cycle(req: &RateRequest, response: &[u8]) -> Result<(usize, usize),
         Account::from_json(&config).expect("static account")
     });
     let today = time::macros::date!(2025 - 03 - 14);
-    let body = serde_json::to_vec(&build(req, &ACCOUNT, today)?).expect("wire types serialize");
-    let resp: wire::OptionsResponse = serde_json::from_slice(response)
-        .map_err(|e| error::protocol(200, response, e.to_string()))?;
-    Ok((body.len(), parse(resp, req)?.len()))
+    error::DIALECT.cycle(
+        build(req, &ACCOUNT, today)?,
+        response,
+        |resp: wire::OptionsResponse| parse(resp, req),
+    )
 }

@@ -38,7 +38,7 @@ use super::rate::{
 use super::{codes, error, impb, wire};
 
 fn reject(field: &str, message: impl Into<String>) -> CarrierError {
-    CarrierError::rejected(error::carrier(), field, None, message)
+    CarrierError::rejected(super::CODE, field, None, message)
 }
 
 /// Whether the request goes to the international labels API.

@@ -4,10 +4,8 @@
 //! types, wiremock tests for the HTTP glue in `mod.rs` and `auth.rs` (both tokens), and the
 //! conformance harness. Expected parse results are never generated.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use base64::Engine;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -15,64 +13,13 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use super::error::Op;
 use super::*;
 use crate::model::{Packaging, Quote, TrackingStatus, Weight, WeightUnit};
+use crate::testing::{
+    Fixtures, assert_error_case, assert_transient, case_answer, fields, waybill_json,
+};
+use crate::testing::{answer, assert_cuts_are_protocol};
 use rust_decimal::Decimal;
 
 const TODAY: time::Date = time::macros::date!(2025 - 03 - 14);
-
-/// `../shared/carriers/usps/<rel>`; absent: a failure under `CI=true`, a skip otherwise.
-pub(crate) fn shared(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/carriers/usps")
-        .join(rel);
-    if p.exists() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but {} is missing",
-        p.display()
-    );
-    crate::report_skip(&format!("{} not found", p.display()));
-    None
-}
-
-fn fixture_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("src/usps/fixtures")
-        .join(format!("{name}.json"))
-}
-
-fn load(name: &str) -> Value {
-    let p = fixture_path(name);
-    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-fn typed<T: serde::de::DeserializeOwned>(name: &str) -> T {
-    serde_json::from_value(load(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-fn assert_json(name: &str, actual: &impl serde::Serialize) {
-    let actual = serde_json::to_value(actual).unwrap();
-    let expected = load(name);
-    assert!(
-        actual == expected,
-        "{name} differs\n--- expected\n{}\n--- actual\n{}",
-        serde_json::to_string_pretty(&expected).unwrap(),
-        serde_json::to_string_pretty(&actual).unwrap()
-    );
-}
-
-fn waybill_json(wb: &Waybill) -> Value {
-    let mut v = serde_json::to_value(wb).unwrap();
-    if let Some(label) = &wb.label {
-        v["label"] = json!({
-            "format": label.format,
-            "content_base64": base64::engine::general_purpose::STANDARD.encode(&label.content),
-        });
-    }
-    v
-}
 
 fn account_json() -> Value {
     json!({"client_id": "app-1", "client_secret": "app-secret", "crid": "12345678",
@@ -83,29 +30,24 @@ fn test_account() -> Account {
     Account::from_json(&account_json()).unwrap()
 }
 
-fn fields(e: &CarrierError) -> Vec<&str> {
-    match e {
-        CarrierError::Rejected { errors, .. } => errors.iter().map(|f| f.field.as_str()).collect(),
-        other => panic!("expected a rejection, got {other:?}"),
-    }
-}
-
 fn number(s: &str) -> TrackingNumber {
     s.parse().unwrap()
 }
+
+pub(crate) const FX: Fixtures = Fixtures::new("usps");
 
 // ---------------------------------------------------------------------------------------------
 // Rate
 
 #[test]
 fn rate_domestic_prices_every_class_in_one_call_in_pounds_and_inches() {
-    let req: RateRequest = typed("rate/us_domestic.input");
+    let req: RateRequest = FX.typed("rate/us_domestic.input");
     let body = rate::build(&req, &test_account(), TODAY).unwrap();
-    assert_json("rate/us_domestic.wire_request", &body);
+    FX.assert_json("rate/us_domestic.wire_request", &body);
 
-    let quotes = rate::parse(typed("rate/us_domestic.wire_response"), &req).unwrap();
+    let quotes = rate::parse(FX.typed("rate/us_domestic.wire_response"), &req).unwrap();
     // Single-piece Priority Mail (11.95), not the cheaper flat-rate box; no Media Mail.
-    assert_json("rate/us_domestic.quotes", &quotes);
+    FX.assert_json("rate/us_domestic.quotes", &quotes);
 }
 
 fn quoted(quotes: &[Quote]) -> Vec<(String, String)> {
@@ -132,8 +74,8 @@ fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 fn rate_quotes_the_option_that_fits_the_parcel_never_a_flat_rate_envelope() {
     // A 55 lb box of the shipper's own: Priority Mail Express single piece is `PA` (457.30),
     // not the 32.25 flat-rate envelope, and it does not win "cheapest".
-    let req: RateRequest = typed("rate/pme_55lb.input");
-    let quotes = rate::parse(typed("rate/pme_55lb.wire_response"), &req).unwrap();
+    let req: RateRequest = FX.typed("rate/pme_55lb.input");
+    let quotes = rate::parse(FX.typed("rate/pme_55lb.wire_response"), &req).unwrap();
     assert_eq!(
         quoted(&quotes),
         owned(&[
@@ -150,10 +92,10 @@ fn rate_quotes_the_option_that_fits_the_parcel_never_a_flat_rate_envelope() {
 
     // Flat-rate packaging is quoted only when the parcel names it, and then in every class
     // that sells it (Ground Advantage does not).
-    let mut req: RateRequest = typed("rate/pme_55lb.input");
+    let mut req: RateRequest = FX.typed("rate/pme_55lb.input");
     req.parcels[0].weight = Weight::new(Decimal::ONE, WeightUnit::Lb).unwrap();
     req.parcels[0].packaging = Some(Packaging::FlatRateEnvelope);
-    let quotes = rate::parse(typed("rate/pme_55lb.wire_response"), &req).unwrap();
+    let quotes = rate::parse(FX.typed("rate/pme_55lb.wire_response"), &req).unwrap();
     assert_eq!(
         quoted(&quotes),
         owned(&[
@@ -162,11 +104,11 @@ fn rate_quotes_the_option_that_fits_the_parcel_never_a_flat_rate_envelope() {
         ])
     );
     req.parcels[0].packaging = Some(Packaging::FlatRateMediumBox);
-    let quotes = rate::parse(typed("rate/pme_55lb.wire_response"), &req).unwrap();
+    let quotes = rate::parse(FX.typed("rate/pme_55lb.wire_response"), &req).unwrap();
     assert_eq!(quoted(&quotes), owned(&[("PRIORITY_MAIL", "18.40 USD")]));
     // USPS sells no carrier envelope or pak.
     req.parcels[0].packaging = Some(Packaging::Pak);
-    let e = rate::parse(typed("rate/pme_55lb.wire_response"), &req).unwrap_err();
+    let e = rate::parse(FX.typed("rate/pme_55lb.wire_response"), &req).unwrap_err();
     assert_eq!(fields(&e), ["/parcels/0/packaging"]);
 }
 
@@ -174,7 +116,7 @@ fn rate_quotes_the_option_that_fits_the_parcel_never_a_flat_rate_envelope() {
 fn rate_international_prefers_the_single_piece_filed_under_the_parcels_category() {
     // `international-prices.yaml` prices Priority Mail International single piece under both
     // `FLATS` and `MACHINABLE`; the machinable parcel of `rate/us_to_ca` is the latter.
-    let req: RateRequest = typed("rate/us_to_ca.input");
+    let req: RateRequest = FX.typed("rate/us_to_ca.input");
     let option = |price: f64, category: &str| {
         json!({"totalBasePrice": price, "rates": [{"price": price, "rateIndicator": "SP",
             "processingCategory": category, "description": format!("PMI {category}")}]})
@@ -197,10 +139,10 @@ fn rate_international_prefers_the_single_piece_filed_under_the_parcels_category(
 
 #[test]
 fn rate_international_asks_all_classes_and_leaves_out_global_express_guaranteed() {
-    let req: RateRequest = typed("rate/us_to_ca.input");
+    let req: RateRequest = FX.typed("rate/us_to_ca.input");
     let body = rate::build(&req, &test_account(), TODAY).unwrap();
-    assert_json("rate/us_to_ca.wire_request", &body);
-    let quotes = rate::parse(typed("rate/us_to_ca.wire_response"), &req).unwrap();
+    FX.assert_json("rate/us_to_ca.wire_request", &body);
+    let quotes = rate::parse(FX.typed("rate/us_to_ca.wire_response"), &req).unwrap();
     let codes: Vec<(&str, String)> = quotes
         .iter()
         .map(|q| (q.service.code.as_str(), q.total.to_string()))
@@ -224,7 +166,7 @@ fn rate_contract_prices_send_the_payment_account() {
     v["price_type"] = json!("CONTRACT");
     let a = Account::from_json(&v).unwrap();
     let body =
-        serde_json::to_value(rate::build(&typed("rate/us_domestic.input"), &a, TODAY).unwrap())
+        serde_json::to_value(rate::build(&FX.typed("rate/us_domestic.input"), &a, TODAY).unwrap())
             .unwrap();
     assert_eq!(
         body["pricingOptions"],
@@ -235,25 +177,25 @@ fn rate_contract_prices_send_the_payment_account() {
 #[test]
 fn rate_refuses_what_usps_cannot_price() {
     let a = test_account();
-    let mut req: RateRequest = typed("rate/us_domestic.input");
+    let mut req: RateRequest = FX.typed("rate/us_domestic.input");
     req.parcels.push(req.parcels[0].clone());
     assert_eq!(
         fields(&rate::build(&req, &a, TODAY).unwrap_err()),
         ["/parcels"]
     );
-    let mut req: RateRequest = typed("rate/us_domestic.input");
+    let mut req: RateRequest = FX.typed("rate/us_domestic.input");
     req.parcels[0].dimensions = None;
     assert_eq!(
         fields(&rate::build(&req, &a, TODAY).unwrap_err()),
         ["/parcels/0/dimensions"]
     );
-    let mut req: RateRequest = typed("rate/us_domestic.input");
+    let mut req: RateRequest = FX.typed("rate/us_domestic.input");
     req.to.postal_code = Some("6310".into());
     assert_eq!(
         fields(&rate::build(&req, &a, TODAY).unwrap_err()),
         ["/to/postal_code"]
     );
-    let mut req: RateRequest = typed("rate/us_to_ca.input");
+    let mut req: RateRequest = FX.typed("rate/us_to_ca.input");
     std::mem::swap(&mut req.from, &mut req.to);
     assert_eq!(
         fields(&rate::build(&req, &a, TODAY).unwrap_err()),
@@ -263,7 +205,7 @@ fn rate_refuses_what_usps_cannot_price() {
 
 #[test]
 fn rate_option_without_any_total_is_protocol() {
-    let req: RateRequest = typed("rate/us_domestic.input");
+    let req: RateRequest = FX.typed("rate/us_domestic.input");
     let resp = serde_json::from_value(json!({"pricingOptions": [{"shippingOptions": [
         {"mailClass": "PRIORITY_MAIL", "rateOptions": [{"rates": [{"price": 1, "rateIndicator": "SP"}]}]}]}]}))
     .unwrap();
@@ -278,48 +220,48 @@ fn rate_option_without_any_total_is_protocol() {
 
 #[test]
 fn ship_domestic_pdf_label_with_reference_and_no_receipt() {
-    let req: ShipRequest = typed("ship/us_domestic_pdf.input");
+    let req: ShipRequest = FX.typed("ship/us_domestic_pdf.input");
     let body = ship::build(&req, TODAY).unwrap();
-    assert_json("ship/us_domestic_pdf.wire_request", &body);
-    let wb = ship::parse(typed("ship/us_domestic_pdf.wire_response"), &req).unwrap();
-    assert_json("ship/us_domestic_pdf.waybill", &waybill_json(&wb));
+    FX.assert_json("ship/us_domestic_pdf.wire_request", &body);
+    let wb = ship::parse(FX.typed("ship/us_domestic_pdf.wire_response"), &req).unwrap();
+    FX.assert_json("ship/us_domestic_pdf.waybill", &waybill_json(&wb));
     assert!(wb.label.unwrap().content.starts_with(b"%PDF-1.4"));
 }
 
 #[test]
 fn ship_international_zpl_with_customs_form_under_the_aes_exemption() {
-    let req: ShipRequest = typed("ship/us_to_ca_zpl.input");
+    let req: ShipRequest = FX.typed("ship/us_to_ca_zpl.input");
     let body = ship::build(&req, TODAY).unwrap();
-    assert_json("ship/us_to_ca_zpl.wire_request", &body);
-    let wb = ship::parse(typed("ship/us_to_ca_zpl.wire_response"), &req).unwrap();
-    assert_json("ship/us_to_ca_zpl.waybill", &waybill_json(&wb));
+    FX.assert_json("ship/us_to_ca_zpl.wire_request", &body);
+    let wb = ship::parse(FX.typed("ship/us_to_ca_zpl.wire_response"), &req).unwrap();
+    FX.assert_json("ship/us_to_ca_zpl.waybill", &waybill_json(&wb));
 }
 
 #[test]
 fn ship_refuses_before_sending_what_usps_would_refuse() {
-    let mut req: ShipRequest = typed("ship/us_to_ca_zpl.input");
+    let mut req: ShipRequest = FX.typed("ship/us_to_ca_zpl.input");
     req.shipment.customs.as_mut().unwrap().items[0].quantity = 200; // 3,000 USD
     assert_eq!(fields(&ship::build(&req, TODAY).unwrap_err()), ["/customs"]);
-    let mut req: ShipRequest = typed("ship/us_to_ca_zpl.input");
+    let mut req: ShipRequest = FX.typed("ship/us_to_ca_zpl.input");
     req.service = "PRIORITY_MAIL".into();
     assert_eq!(fields(&ship::build(&req, TODAY).unwrap_err()), ["/service"]);
-    let mut req: ShipRequest = typed("ship/us_domestic_pdf.input");
+    let mut req: ShipRequest = FX.typed("ship/us_domestic_pdf.input");
     req.service = "GLOBAL_EXPRESS_GUARANTEED".into();
     assert_eq!(fields(&ship::build(&req, TODAY).unwrap_err()), ["/service"]);
-    let mut req: ShipRequest = typed("ship/us_domestic_pdf.input");
+    let mut req: ShipRequest = FX.typed("ship/us_domestic_pdf.input");
     req.shipment.to.state = None;
     assert_eq!(
         fields(&ship::build(&req, TODAY).unwrap_err()),
         ["/to/state"]
     );
-    let mut req: ShipRequest = typed("ship/us_to_ca_zpl.input");
+    let mut req: ShipRequest = FX.typed("ship/us_to_ca_zpl.input");
     req.shipment.customs = None;
     assert_eq!(fields(&ship::build(&req, TODAY).unwrap_err()), ["/customs"]);
 }
 
 #[test]
 fn ship_heavy_or_long_parcels_are_nonstandard_and_png_is_asked_domestically() {
-    let mut req: ShipRequest = typed("ship/us_domestic_pdf.input");
+    let mut req: ShipRequest = FX.typed("ship/us_domestic_pdf.input");
     req.shipment.parcels[0].weight =
         crate::model::Weight::new("26".parse().unwrap(), crate::model::WeightUnit::Lb).unwrap();
     req.label_format = LabelFormat::Png;
@@ -334,8 +276,8 @@ fn ship_heavy_or_long_parcels_are_nonstandard_and_png_is_asked_domestically() {
 #[test]
 fn ship_sends_the_rate_indicator_and_processing_category_that_were_quoted() {
     // The parcel `rate/pme_55lb` quoted at 457.30 under `PA`, NONSTANDARD.
-    let mut req: ShipRequest = typed("ship/us_domestic_pdf.input");
-    let quoted: RateRequest = typed("rate/pme_55lb.input");
+    let mut req: ShipRequest = FX.typed("ship/us_domestic_pdf.input");
+    let quoted: RateRequest = FX.typed("rate/pme_55lb.input");
     req.shipment.parcels = quoted.parcels.clone();
     req.service = "PRIORITY_MAIL_EXPRESS".into();
     let package = |req: &ShipRequest| {
@@ -368,14 +310,14 @@ fn ship_sends_the_rate_indicator_and_processing_category_that_were_quoted() {
 
 #[test]
 fn ship_answer_with_a_bad_check_digit_or_broken_label_is_protocol() {
-    let req: ShipRequest = typed("ship/us_domestic_pdf.input");
-    let mut resp = load("ship/us_domestic_pdf.wire_response");
+    let req: ShipRequest = FX.typed("ship/us_domestic_pdf.input");
+    let mut resp = FX.load("ship/us_domestic_pdf.wire_response");
     resp["trackingNumber"] = json!("9400111899223855201012");
     assert!(matches!(
         ship::parse(serde_json::from_value(resp).unwrap(), &req),
         Err(CarrierError::Protocol { .. })
     ));
-    let mut resp = load("ship/us_domestic_pdf.wire_response");
+    let mut resp = FX.load("ship/us_domestic_pdf.wire_response");
     resp["labelImage"] = json!("%%%");
     assert!(matches!(
         ship::parse(serde_json::from_value(resp).unwrap(), &req),
@@ -391,8 +333,8 @@ fn track_delivered_oldest_first_at_the_scan_offsets() {
     let n = number("9400111899223855201011");
     let (_, p) = track::request(std::slice::from_ref(&n)).unwrap();
     assert_eq!(p, "tracking/v3/tracking/9400111899223855201011");
-    let r = track::parse(&typed("track/delivered.wire_response"), &n).unwrap();
-    assert_json("track/delivered.results", &r);
+    let r = track::parse(&FX.typed("track/delivered.wire_response"), &n).unwrap();
+    FX.assert_json("track/delivered.results", &r);
 }
 
 #[test]
@@ -411,11 +353,11 @@ fn track_refuses_batches_and_numbers_that_fail_their_check_digit() {
 #[test]
 fn void_canceled_and_refund_requested_are_both_accepted() {
     assert_eq!(
-        void::parse(typed("void/canceled.wire_response")).unwrap(),
+        void::parse(FX.typed("void/canceled.wire_response")).unwrap(),
         None
     );
     assert_eq!(
-        void::parse(typed("void/disputed.wire_response")).unwrap(),
+        void::parse(FX.typed("void/disputed.wire_response")).unwrap(),
         Some("103789".into())
     );
     let wb = |n: &str| WaybillRef {
@@ -442,12 +384,8 @@ fn void_canceled_and_refund_requested_are_both_accepted() {
 
 #[test]
 fn error_fixtures_classify_as_expected() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/usps/fixtures/error");
-    let mut seen = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        let name = p.file_stem().unwrap().to_str().unwrap().to_string();
-        let case = load(&format!("error/{name}"));
+    let cases = FX.error_cases();
+    for (name, case) in &cases {
         let op = match case["op"].as_str().unwrap() {
             "rate" => Op::Rate,
             "ship" => Op::Ship,
@@ -455,112 +393,40 @@ fn error_fixtures_classify_as_expected() {
             "track" => Op::Track,
             other => panic!("{name}: op {other}"),
         };
-        let status = case["status"].as_u64().unwrap() as u16;
-        let retry_after = case["retry_after_secs"].as_u64().map(Duration::from_secs);
-        let body = serde_json::to_vec(&case["body"]).unwrap();
-        let e = decode::<wire::OptionsResponse>(
-            op,
-            &Answer {
-                status,
-                retry_after,
-                body: body.to_vec(),
-            },
-        )
-        .unwrap_err();
-        let expected = &case["expected"];
-        assert_eq!(
-            e.kind(),
-            expected["kind"].as_str().unwrap(),
-            "{name}: {e:?}"
-        );
-        match &e {
-            CarrierError::Rejected { .. } => {
-                let want: Vec<&str> = expected["fields"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|f| f.as_str().unwrap())
-                    .collect();
-                assert_eq!(fields(&e), want, "{name}");
-            }
-            CarrierError::Auth { code, .. } => {
-                assert_eq!(code.as_deref(), expected["code"].as_str(), "{name}")
-            }
-            CarrierError::Transient {
-                maybe_processed, ..
-            } => assert_eq!(
-                Some(*maybe_processed),
-                expected["maybe_processed"].as_bool(),
-                "{name}"
-            ),
-            CarrierError::RateLimited { retry_after, .. } => assert_eq!(
-                retry_after.map(|d| d.as_secs()),
-                expected["retry_after_secs"].as_u64(),
-                "{name}"
-            ),
-            other => panic!("{name}: unexpected {other:?}"),
-        }
-        seen += 1;
+        let a = case_answer(case);
+        let e = DIALECT.decode::<wire::OptionsResponse>(op, &a).unwrap_err();
+        assert_error_case(name, &e, &case["expected"]);
     }
-    assert!(seen >= 7);
+    assert!(cases.len() >= 7);
 }
 
 #[test]
 fn malformed_or_truncated_bodies_are_protocol_never_a_panic() {
-    let full = serde_json::to_vec(&load("rate/us_domestic.wire_response")).unwrap();
-    for cut in [0, 1, 10, full.len() / 2, full.len() - 1] {
-        let e = decode::<wire::OptionsResponse>(
-            Op::Rate,
-            &Answer {
-                status: 200,
-                retry_after: None,
-                body: full[..cut].to_vec(),
-            },
-        )
-        .unwrap_err();
-        assert!(
-            matches!(e, CarrierError::Protocol { status: 200, .. }),
-            "cut at {cut}: {e:?}"
-        );
-    }
+    let full = serde_json::to_vec(&FX.load("rate/us_domestic.wire_response")).unwrap();
+    assert_cuts_are_protocol(&full, |body| {
+        DIALECT
+            .decode::<wire::OptionsResponse>(Op::Rate, &answer(200, body))
+            .unwrap_err()
+    });
     for garbage in [&b"<html>502</html>"[..], b"null", b"[]", b"\xff\xfe"] {
-        let _ = decode::<wire::LabelResponse>(
-            Op::Ship,
-            &Answer {
-                status: 200,
-                retry_after: None,
-                body: garbage.to_vec(),
-            },
-        );
-        let _ = decode::<wire::LabelResponse>(
-            Op::Ship,
-            &Answer {
-                status: 400,
-                retry_after: None,
-                body: garbage.to_vec(),
-            },
-        );
+        let _ = DIALECT.decode::<wire::LabelResponse>(Op::Ship, &answer(200, garbage));
+        let _ = DIALECT.decode::<wire::LabelResponse>(Op::Ship, &answer(400, garbage));
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Published samples read with our wire types
 
-fn sample(rel: &str) -> Option<Value> {
-    let p = shared(rel)?;
-    Some(serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
-}
-
 #[test]
 fn published_rate_and_tracking_samples_read() {
-    if let Some(s) = sample("samples/domestic/rate_response.json") {
-        let req: RateRequest = typed("rate/us_domestic.input");
+    if let Some(s) = FX.sample("samples/domestic/rate_response.json") {
+        let req: RateRequest = FX.typed("rate/us_domestic.input");
         let quotes = rate::parse(serde_json::from_value(s).unwrap(), &req).unwrap();
         // The sample prices Library Mail only, which is never offered in a rate-shop; its
         // shape (commitment, rates, extra services) reads without error.
         assert!(quotes.is_empty(), "{quotes:?}");
     }
-    if let Some(s) = sample("samples/domestic/tracking_responses.json") {
+    if let Some(s) = FX.sample("samples/domestic/tracking_responses.json") {
         let resp: wire::TrackingDetails = serde_json::from_value(s[0].clone()).unwrap();
         let r = track::parse(&resp, &number("9400111899223855201011")).unwrap();
         assert_eq!(r.status, TrackingStatus::Delivered);
@@ -569,7 +435,7 @@ fn published_rate_and_tracking_samples_read() {
         assert_eq!(r.events[0].status, TrackingStatus::PreTransit);
         assert!(r.events.is_sorted_by_key(|e| e.occurred_at));
     }
-    if let Some(s) = sample("samples/domestic/error_response.json") {
+    if let Some(s) = FX.sample("samples/domestic/error_response.json") {
         let e = error::classify(Op::Rate, 400, None, &serde_json::to_vec(&s).unwrap());
         assert!(matches!(e, CarrierError::Rejected { .. }), "{e:?}");
     }
@@ -624,7 +490,7 @@ async fn usps_rate_ship_void_track_use_cached_bearer_and_payment_tokens() {
         .and(path("/shipments/v3/options/search"))
         .and(header("authorization", "Bearer bearer-1"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(load("rate/us_domestic.wire_response")),
+            ResponseTemplate::new(200).set_body_json(FX.load("rate/us_domestic.wire_response")),
         )
         .expect(1)
         .mount(&server)
@@ -635,7 +501,7 @@ async fn usps_rate_ship_void_track_use_cached_bearer_and_payment_tokens() {
         .and(header("x-payment-authorization-token", "pay-token-1"))
         .and(header("accept", "application/vnd.usps.labels+json"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(load("ship/us_domestic_pdf.wire_response")),
+            ResponseTemplate::new(200).set_body_json(FX.load("ship/us_domestic_pdf.wire_response")),
         )
         .expect(1)
         .mount(&server)
@@ -643,7 +509,9 @@ async fn usps_rate_ship_void_track_use_cached_bearer_and_payment_tokens() {
     Mock::given(method("DELETE"))
         .and(path("/labels/v3/label/9400111899223855201011"))
         .and(header("x-payment-authorization-token", "pay-token-1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(load("void/disputed.wire_response")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(FX.load("void/disputed.wire_response")),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -651,16 +519,19 @@ async fn usps_rate_ship_void_track_use_cached_bearer_and_payment_tokens() {
         .and(path("/tracking/v3/tracking/9400111899223855201011"))
         .and(query_param("expand", "DETAIL"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(load("track/delivered.wire_response")),
+            ResponseTemplate::new(200).set_body_json(FX.load("track/delivered.wire_response")),
         )
         .expect(1)
         .mount(&server)
         .await;
     let usps = adapter(&server, account_for("flow"), Duration::from_secs(5)).await;
 
-    let quotes = usps.rate(&typed("rate/us_domestic.input")).await.unwrap();
+    let quotes = usps
+        .rate(&FX.typed("rate/us_domestic.input"))
+        .await
+        .unwrap();
     let wb = usps
-        .ship(&typed("ship/us_domestic_pdf.input"))
+        .ship(&FX.typed("ship/us_domestic_pdf.input"))
         .await
         .unwrap();
     // The label was manifested: USPS takes a refund request, not a void.
@@ -745,12 +616,12 @@ async fn usps_429_5xx_slow_not_found_and_malformed_map_to_their_variants() {
         .mount(&server)
         .await;
     let usps = adapter(&server, account_for("faults"), Duration::from_millis(500)).await;
-    let req: RateRequest = typed("rate/us_domestic.input");
+    let req: RateRequest = FX.typed("rate/us_domestic.input");
 
     let limited = usps.rate(&req).await.unwrap_err();
     let malformed = usps.rate(&req).await.unwrap_err();
     let ship = usps
-        .ship(&typed("ship/us_domestic_pdf.input"))
+        .ship(&FX.typed("ship/us_domestic_pdf.input"))
         .await
         .unwrap_err();
     let slow = usps
@@ -770,26 +641,8 @@ async fn usps_429_5xx_slow_not_found_and_malformed_map_to_their_variants() {
         matches!(malformed, CarrierError::Protocol { .. }),
         "{malformed:?}"
     );
-    assert!(
-        matches!(
-            ship,
-            CarrierError::Transient {
-                maybe_processed: true,
-                ..
-            }
-        ),
-        "{ship:?}"
-    );
-    assert!(
-        matches!(
-            slow,
-            CarrierError::Transient {
-                maybe_processed: false,
-                ..
-            }
-        ),
-        "{slow:?}"
-    );
+    assert_transient(&ship, true);
+    assert_transient(&slow, false);
     assert_eq!(
         (unknown[0].status, unknown[0].carrier_code.as_str()),
         (TrackingStatus::Unknown, "NOT_FOUND")
@@ -841,28 +694,28 @@ pub(crate) async fn conformance_harness() -> crate::conformance::Harness {
     answer(
         "POST",
         "/shipments/v3/options/search",
-        load("rate/us_domestic.wire_response"),
+        FX.load("rate/us_domestic.wire_response"),
     )
     .mount(&server)
     .await;
     answer(
         "POST",
         "/labels/v3/label",
-        load("ship/us_domestic_pdf.wire_response"),
+        FX.load("ship/us_domestic_pdf.wire_response"),
     )
     .mount(&server)
     .await;
     answer(
         "DELETE",
         "/labels/v3/label/9400111899223855201011",
-        load("void/canceled.wire_response"),
+        FX.load("void/canceled.wire_response"),
     )
     .mount(&server)
     .await;
     answer(
         "GET",
         "/tracking/v3/tracking/9400111899223855201011",
-        load("track/delivered.wire_response"),
+        FX.load("track/delivered.wire_response"),
     )
     .mount(&server)
     .await;
@@ -874,8 +727,8 @@ pub(crate) async fn conformance_harness() -> crate::conformance::Harness {
             reqwest::Client::new(),
             Some(server.uri().parse().expect("mock URL")),
         ),
-        rate: typed("rate/us_domestic.input"),
-        ship: typed("ship/us_domestic_pdf.input"),
+        rate: FX.typed("rate/us_domestic.input"),
+        ship: FX.typed("ship/us_domestic_pdf.input"),
         track: Vec::new(),
         _simulator: Some(server),
     }

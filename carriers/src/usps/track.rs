@@ -28,7 +28,7 @@ pub(super) fn request(
 ) -> Result<(&TrackingNumber, String), CarrierError> {
     let [n] = numbers else {
         return Err(CarrierError::rejected(
-            error::carrier(),
+            super::CODE,
             "/tracking_numbers",
             None,
             "USPS tracks one number per call",
@@ -36,7 +36,7 @@ pub(super) fn request(
     };
     let (_, number) = impb::check(n.as_str()).ok_or_else(|| {
         CarrierError::rejected(
-            error::carrier(),
+            super::CODE,
             "/tracking_numbers/0",
             None,
             format!("`{n}` is not a USPS tracking number (IMpb or S10 check digit)"),

@@ -23,7 +23,7 @@ pub(super) fn path(waybill: &WaybillRef) -> Result<String, CarrierError> {
             "international-labels/v3/international-label/{number}"
         )),
         None => Err(CarrierError::rejected(
-            error::carrier(),
+            super::CODE,
             "/tracking_number",
             None,
             format!("`{n}` is not a USPS IMpb or S10 number"),

@@ -1,8 +1,10 @@
-//! Label stock and printhead resolution as the API spells them (`stock=4x8`, `dpi=300`), and
-//! how they map onto `shiphub_labels`. The stock names are the README's; a name or resolution
-//! outside these lists is refused by the schema (bodies) or by serde (query strings), so every
-//! handler sees only values the renderer supports.
+//! Label stock and printhead resolution as the API spells them (`stock=4x8`, `dpi=300`): thin
+//! wrappers over `shiphub_labels::Stock` and `Dpi`, which own the names, adding only the wire
+//! shape (serde, OpenAPI schema). A name or resolution outside labels' lists is refused by the
+//! schema (bodies) or by serde (query strings), so every handler sees only values the renderer
+//! supports.
 
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use shiphub_carriers::model::LabelFormat;
 use shiphub_labels::{Dpi, RenderOptions, Stock};
@@ -12,100 +14,94 @@ use utoipa::openapi::{RefOr, SchemaFormat, schema::KnownFormat};
 
 /// The medium a label is printed on: `4x6` (default), `4x8`, `a6` (thermal labels), or
 /// `letter-2up` / `a4-2up` (two 4×6 labels per office sheet, PDF only).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub enum StockName {
-    #[default]
-    #[serde(rename = "4x6")]
-    In4x6,
-    #[serde(rename = "4x8")]
-    In4x8,
-    #[serde(rename = "a6")]
-    A6,
-    #[serde(rename = "letter-2up")]
-    Letter2Up,
-    #[serde(rename = "a4-2up")]
-    A42Up,
-}
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StockName(pub Stock);
 
 impl StockName {
     pub fn as_str(self) -> &'static str {
-        match self {
-            StockName::In4x6 => "4x6",
-            StockName::In4x8 => "4x8",
-            StockName::A6 => "a6",
-            StockName::Letter2Up => "letter-2up",
-            StockName::A42Up => "a4-2up",
-        }
+        self.0.as_str()
     }
-
-    const ALL: [StockName; 5] = [
-        StockName::In4x6,
-        StockName::In4x8,
-        StockName::A6,
-        StockName::Letter2Up,
-        StockName::A42Up,
-    ];
 
     /// A stored name; `None` for anything else.
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|n| n.as_str() == s)
+        s.parse().ok().map(StockName)
     }
 
     pub fn stock(self) -> Stock {
-        match self {
-            StockName::In4x6 => Stock::In4x6,
-            StockName::In4x8 => Stock::In4x8,
-            StockName::A6 => Stock::A6,
-            StockName::Letter2Up => Stock::Letter2Up,
-            StockName::A42Up => Stock::A42Up,
-        }
+        self.0
     }
 
     /// Why `format` cannot be produced on this stock, for a 422 on the stock field.
     pub fn refuses(self, format: LabelFormat) -> Option<&'static str> {
-        if !self.stock().is_sheet() {
-            return None;
+        self.0.refuses(format)
+    }
+
+    /// Labels' names in a `'static` list, as serde's "expected one of" wants them.
+    const NAMES: [&'static str; Stock::ALL.len()] = {
+        let mut names = [""; Stock::ALL.len()];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = Stock::ALL[i].as_str();
+            i += 1;
         }
-        match format {
-            LabelFormat::Pdf => None,
-            LabelFormat::Zpl => {
-                Some("sheets (letter-2up, a4-2up) are for office printers: PDF only, not ZPL")
-            }
-            LabelFormat::Png => Some("a PNG holds one label: use a label stock (4x6, 4x8, a6)"),
-        }
+        names
+    };
+}
+
+impl Serialize for StockName {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
+
+impl<'de> Deserialize<'de> for StockName {
+    /// With the errors a derived unit-variant enum `StockName` gives (`unknown variant …,
+    /// expected one of …`, `expected enum StockName`): query strings show them.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl Visitor<'_> for Name {
+            type Value = StockName;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("enum StockName")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<StockName, E> {
+                StockName::parse(v).ok_or_else(|| E::unknown_variant(v, &StockName::NAMES))
+            }
+        }
+        d.deserialize_str(Name)
+    }
+}
+
+impl utoipa::PartialSchema for StockName {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "The medium a label is printed on: `4x6` (default), `4x8`, `a6` (thermal labels), or\n`letter-2up` / `a4-2up` (two 4×6 labels per office sheet, PDF only).",
+            ))
+            .enum_values(Some(Self::NAMES))
+            .into()
+    }
+}
+
+impl ToSchema for StockName {}
 
 /// Printhead resolution in dots per inch: 203 (default) or 300. ZPL and PNG are drawn at it;
 /// PDF is resolution-free.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Resolution {
-    #[default]
-    D203,
-    D300,
-}
+pub struct Resolution(pub Dpi);
 
 impl Resolution {
     pub fn dpi(self) -> u16 {
-        match self {
-            Resolution::D203 => 203,
-            Resolution::D300 => 300,
-        }
+        // 203 or 300: always fits.
+        self.0.dpi() as u16
     }
 
     pub fn from_dpi(dpi: i64) -> Option<Self> {
-        match dpi {
-            203 => Some(Resolution::D203),
-            300 => Some(Resolution::D300),
-            _ => None,
-        }
-    }
-
-    fn labels(self) -> Dpi {
-        match self {
-            Resolution::D203 => Dpi::D203,
-            Resolution::D300 => Dpi::D300,
-        }
+        u32::try_from(dpi)
+            .ok()
+            .and_then(Dpi::from_dpi)
+            .map(Resolution)
     }
 }
 
@@ -129,7 +125,7 @@ impl utoipa::PartialSchema for Resolution {
         ObjectBuilder::new()
             .schema_type(Type::Integer)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
-            .enum_values(Some([203, 300]))
+            .enum_values(Some(Dpi::ALL.map(Dpi::dpi)))
             .description(Some(
                 "Printhead resolution in dots per inch: 203 or 300 (ZPL and PNG; PDF is resolution-free).",
             ))
@@ -149,8 +145,8 @@ pub struct LabelOptions {
 impl LabelOptions {
     pub fn render(self) -> RenderOptions {
         RenderOptions {
-            stock: self.stock.stock(),
-            dpi: self.dpi.labels(),
+            stock: self.stock.0,
+            dpi: self.dpi.0,
         }
     }
 }
@@ -162,11 +158,11 @@ mod tests {
     #[test]
     fn names_round_trip_and_unknown_ones_are_refused() {
         for s in [
-            StockName::In4x6,
-            StockName::In4x8,
-            StockName::A6,
-            StockName::Letter2Up,
-            StockName::A42Up,
+            StockName(Stock::In4x6),
+            StockName(Stock::In4x8),
+            StockName(Stock::A6),
+            StockName(Stock::Letter2Up),
+            StockName(Stock::A42Up),
         ] {
             assert_eq!(StockName::parse(s.as_str()), Some(s));
             // The stored name is the API's (serde) name.
@@ -175,6 +171,9 @@ mod tests {
         assert_eq!(StockName::parse("4X6"), None);
         let q: Result<Resolution, _> = serde_json::from_str("600");
         assert!(q.unwrap_err().to_string().contains("203 or 300"));
-        assert_eq!(serde_json::to_string(&Resolution::D300).unwrap(), "300");
+        assert_eq!(
+            serde_json::to_string(&Resolution(Dpi::D300)).unwrap(),
+            "300"
+        );
     }
 }

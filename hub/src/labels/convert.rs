@@ -96,8 +96,8 @@ mod tests {
         let png = convert_label(ups.to_vec(), Png, Png, LabelOptions::default()).unwrap();
         assert_eq!(png_size(&png), (812, 1218), "4×6 in at 203 dpi, portrait");
         let tall = LabelOptions {
-            stock: StockName::In4x8,
-            dpi: Resolution::D300,
+            stock: StockName(shiphub_labels::Stock::In4x8),
+            dpi: Resolution(shiphub_labels::Dpi::D300),
         };
         let png = convert_label(ups.to_vec(), Png, Png, tall).unwrap();
         let (w, h) = png_size(&png);
@@ -115,8 +115,8 @@ mod tests {
         let as_issued = convert_label(zpl.clone(), Zpl, Zpl, LabelOptions::default()).unwrap();
         assert_eq!(as_issued, zpl);
         let tall = LabelOptions {
-            stock: StockName::In4x8,
-            dpi: Resolution::D300,
+            stock: StockName(shiphub_labels::Stock::In4x8),
+            dpi: Resolution(shiphub_labels::Dpi::D300),
         };
         let redrawn =
             String::from_utf8(convert_label(zpl.clone(), Zpl, Zpl, tall).unwrap()).unwrap();
@@ -129,7 +129,7 @@ mod tests {
             "a graphic of the carrier's label: {redrawn}"
         );
         let a4 = LabelOptions {
-            stock: StockName::A42Up,
+            stock: StockName(shiphub_labels::Stock::A42Up),
             ..Default::default()
         };
         let pdf = String::from_utf8_lossy(&convert_label(zpl, Zpl, Pdf, a4).unwrap()).into_owned();

@@ -20,7 +20,6 @@ pub mod account;
 mod number;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use rust_decimal::Decimal;
@@ -29,6 +28,7 @@ use shiphub_carriers::model::WeightUnit;
 use shiphub_carriers::model::{
     Quote, RateRequest, ShipRequest, TrackingNumber, Waybill, WaybillRef,
 };
+use shiphub_carriers::offline;
 use shiphub_carriers::{
     AccountError, Capabilities, Capability, Carrier, CarrierCode, CarrierEntry, CarrierError,
     CarrierHttp, CarrierLimits,
@@ -40,6 +40,8 @@ pub use account::resolve_card_names;
 use crate::book::RateCards;
 use crate::card::ServiceSummary;
 use crate::quote::{QuoteOptions, RateError};
+
+const CODE: CarrierCode = CarrierCode::from_static("table_rate");
 
 static CAPS: Capabilities = Capabilities {
     supports: &[Capability::Rate, Capability::Ship, Capability::Void],
@@ -57,7 +59,7 @@ static CAPS: Capabilities = Capabilities {
 
 /// The registry entry; the hub adds it to the list it composes from `shiphub_carriers::CARRIERS`.
 pub static ENTRY: CarrierEntry = CarrierEntry {
-    code: CarrierCode::from_static("table_rate"),
+    code: CODE,
     name: "Table rate (rate card)",
     capabilities: &CAPS,
     needs_base_url: false,
@@ -121,27 +123,23 @@ fn rejected(e: RateError) -> CarrierError {
     CarrierError::rejected(ENTRY.code.clone(), &e.field, Some(e.code), e.message)
 }
 
-fn shipment_id(master: &TrackingNumber) -> String {
-    format!("tr_{master}")
-}
+/// Numbers are issued here and carry the ship date; the shipment id is derived from the
+/// master.
+static WAYBILLS: offline::Waybills = offline::Waybills {
+    carrier: CODE,
+    noun: "table-rate",
+    shipment_prefix: "tr_",
+    issued: |n| number::decode(n).is_some(),
+};
 
 #[async_trait]
 impl Carrier for TableRate {
-    fn code(&self) -> CarrierCode {
-        ENTRY.code.clone()
+    fn entry(&self) -> &'static CarrierEntry {
+        &ENTRY
     }
 
-    fn capabilities(&self) -> &'static Capabilities {
-        &CAPS
-    }
-
-    /// Nothing remote to protect: the limit only guards against a runaway client.
     fn limits(&self) -> CarrierLimits {
-        CarrierLimits {
-            requests_per_second: 1_000_000,
-            burst: 1_000_000,
-            timeout: Duration::from_secs(5),
-        }
+        offline::LIMITS
     }
 
     async fn rate(&self, req: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
@@ -162,44 +160,11 @@ impl Carrier for TableRate {
             .iter()
             .map(|_| number::issue(date))
             .collect();
-        let master = pieces[0].clone();
-        Ok(Waybill {
-            carrier_shipment_id: shipment_id(&master),
-            tracking_number: master,
-            pieces,
-            label: None,
-            total: Some(quote.total),
-            breakdown: quote.breakdown,
-            warnings: quote.notes,
-        })
+        Ok(WAYBILLS.waybill(pieces, quote.total, quote.breakdown, quote.notes))
     }
 
     async fn void(&self, waybill: &WaybillRef) -> Result<(), CarrierError> {
-        let invalid = |field: &str, n: &TrackingNumber| {
-            CarrierError::rejected(
-                ENTRY.code.clone(),
-                field,
-                Some("INVALID_TRACKING_NUMBER"),
-                format!("`{n}` is not a table-rate tracking number"),
-            )
-        };
-        if number::decode(&waybill.tracking_number).is_none() {
-            return Err(invalid("/tracking_number", &waybill.tracking_number));
-        }
-        if let Some((i, n)) =
-            (waybill.pieces.iter().enumerate()).find(|(_, n)| number::decode(n).is_none())
-        {
-            return Err(invalid(&format!("/pieces/{i}"), n));
-        }
-        if waybill.carrier_shipment_id != shipment_id(&waybill.tracking_number) {
-            return Err(CarrierError::rejected(
-                ENTRY.code.clone(),
-                "/carrier_shipment_id",
-                Some("SHIPMENT_NOT_FOUND"),
-                "the shipment id does not belong to this tracking number",
-            ));
-        }
-        Ok(())
+        WAYBILLS.void(waybill)
     }
 }
 

@@ -16,14 +16,16 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use shiphub_carriers::check_digit::luhn as luhn_check_digit;
+use shiphub_carriers::check_digit::LuhnNumbers;
 use shiphub_carriers::detect::Detection;
 use shiphub_carriers::model::TrackingNumber;
 use shiphub_carriers::registry::NumberFormat;
 use time::{Date, Month};
 
-const PREFIX: &str = "TR";
-const LEN: usize = 21;
+const SHAPE: LuhnNumbers = LuhnNumbers {
+    prefix: "TR",
+    len: 21,
+};
 const SERIALS: u64 = 1_000_000_000_000;
 
 /// A fresh number for a shipment shipped on `date`.
@@ -38,23 +40,13 @@ pub(crate) fn issue(date: Date) -> TrackingNumber {
         u8::from(date.month()),
         date.day()
     );
-    format!("{PREFIX}{payload}{}", luhn_check_digit(&payload))
-        .parse()
-        .expect("21 ASCII letters and digits")
+    SHAPE.issue(&payload)
 }
 
 /// The ship date a valid number carries; `None` when it is not a table-rate number or its
 /// check digit is wrong.
 pub(crate) fn decode(number: &TrackingNumber) -> Option<Date> {
-    let s = number.as_str();
-    let digits = s.strip_prefix(PREFIX)?;
-    if s.len() != LEN || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let (payload, check) = digits.split_at(digits.len() - 1);
-    if luhn_check_digit(payload).to_string() != check {
-        return None;
-    }
+    let payload = SHAPE.payload(number.as_str())?;
     let n = |r: std::ops::Range<usize>| payload[r].parse::<u8>().ok();
     let month = Month::try_from(n(2..4)?).ok()?;
     Date::from_calendar_date(2000 + i32::from(n(0..2)?), month, n(4..6)?).ok()
@@ -76,6 +68,7 @@ fn read(s: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shiphub_carriers::check_digit::luhn as luhn_check_digit;
     use std::collections::HashSet;
     use time::macros::date;
 
@@ -120,7 +113,7 @@ mod tests {
         let mut seen = HashSet::new();
         for _ in 0..1000 {
             let n = issue(d);
-            assert_eq!(n.as_str().len(), LEN);
+            assert_eq!(n.as_str().len(), SHAPE.len);
             assert_eq!(decode(&n), Some(d));
             assert!(seen.insert(n), "duplicate number");
         }
