@@ -23,6 +23,8 @@ pub fn start(app: &AppState, settings: Settings) {
         app.store.clone(),
         app.shutdown.subscribe(),
     ));
+    // The one loop of the API edge: it finishes requests whose process died and keeps their
+    // answers for the retry (`api::idempotency`), so it writes HTTP answers.
     tokio::spawn(crate::api::idempotency::sweep(app.clone()));
     if let Some(tick) = settings.tracking_tick {
         let scheduler = crate::tracking::scheduler::Scheduler::new(

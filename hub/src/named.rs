@@ -62,4 +62,3 @@ pub struct UnknownName {
     pub what: &'static str,
     pub name: String,
 }
-

@@ -60,7 +60,7 @@ pub struct App {
     /// Webhook delivery settings and the dispatcher's wake-up.
     pub webhooks: Arc<crate::webhooks::Webhooks>,
     /// The lease on claimed idempotency keys.
-    pub idempotency: crate::api::IdempotencySettings,
+    pub idempotency: crate::store::IdempotencySettings,
 }
 
 /// Positive API-key lookups, kept briefly so a busy client does not cost a query per request.

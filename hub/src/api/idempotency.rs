@@ -33,21 +33,7 @@ use crate::ids::TenantId;
 use crate::state::AppState;
 use crate::store::{IdemBegin, IdemClaim, IdemCompletion, StoreError};
 
-/// How long a claimed key stays this instance's without a renewal.
-#[derive(Clone, Copy, Debug)]
-pub struct Settings {
-    pub lease: Duration,
-}
-
-impl Default for Settings {
-    /// 30 s: renewed every 10 s, so a slow carrier call never loses its key, and a retry after
-    /// a crash waits at most half a minute for its answer.
-    fn default() -> Self {
-        Settings {
-            lease: Duration::from_secs(30),
-        }
-    }
-}
+pub use crate::store::IdempotencySettings as Settings;
 
 /// This process, as the owner of the keys it claims (one per process: a restarted hub is a
 /// new owner, and recovers its predecessor's keys like any other instance's).

@@ -6,8 +6,7 @@
 
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use shiphub_carriers::model::LabelFormat;
-use shiphub_labels::{Dpi, RenderOptions, Stock};
+use shiphub_labels::{Dpi, Stock};
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::{RefOr, SchemaFormat, schema::KnownFormat};
@@ -22,18 +21,9 @@ impl StockName {
         self.0.as_str()
     }
 
-    /// A stored name; `None` for anything else.
+    /// A name of labels' list; `None` for anything else.
     pub fn parse(s: &str) -> Option<Self> {
         s.parse().ok().map(StockName)
-    }
-
-    pub fn stock(self) -> Stock {
-        self.0
-    }
-
-    /// Why `format` cannot be produced on this stock, for a 422 on the stock field.
-    pub fn refuses(self, format: LabelFormat) -> Option<&'static str> {
-        self.0.refuses(format)
     }
 
     /// Labels' names in a `'static` list, as serde's "expected one of" wants them.
@@ -134,22 +124,6 @@ impl utoipa::PartialSchema for Resolution {
 }
 
 impl ToSchema for Resolution {}
-
-/// What to render: stock and resolution.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LabelOptions {
-    pub stock: StockName,
-    pub dpi: Resolution,
-}
-
-impl LabelOptions {
-    pub fn render(self) -> RenderOptions {
-        RenderOptions {
-            stock: self.stock.0,
-            dpi: self.dpi.0,
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -24,12 +24,6 @@ use crate::print::{self as domain, AckStatus, Agent, JobStatus, PrinterState, St
 use crate::state::AppState;
 use crate::store::{PrintJobRecord, StationRecord};
 
-// The purchase's way in, under the names `api::shipments` still calls.
-pub(crate) use crate::print::{DEFAULT_TTL, StationPrinter, new_job, station_for_job};
-pub(crate) fn station_printer(station: &StationRecord) -> Result<StationPrinter, Error> {
-    Ok(domain::station_printer(station))
-}
-
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_station, list_stations))
@@ -115,8 +109,8 @@ fn station_out(s: StationRecord, token: Option<Option<String>>) -> StationOut {
         id: s.id.to_string(),
         name: s.name,
         format: printer.language.as_str().to_string(),
-        stock: printer.options.stock,
-        dpi: printer.options.dpi,
+        stock: StockName(printer.options.stock),
+        dpi: Resolution(printer.options.dpi),
         printer_reported: printer.reported,
         token,
         printer_state: s.printer_state.map(|p| p.as_str().to_string()),
@@ -164,8 +158,8 @@ async fn add_station(
     let station = domain::new_station(domain::NewStation {
         name: input.name,
         format,
-        stock: input.stock,
-        dpi: input.dpi,
+        stock: input.stock.map(|s| s.0),
+        dpi: input.dpi.map(|d| d.0),
     })?;
     let token = StationToken::issue();
     let (live, stored) = token_answers(StatusCode::CREATED, &station, &token);
@@ -305,7 +299,7 @@ pub fn job_out(j: &PrintJobRecord) -> JobOut {
         shipment_id: j.shipment_id.to_string(),
         format: j.format.as_str().to_string(),
         stock: j.stock.as_str().to_string(),
-        dpi: j.dpi,
+        dpi: Resolution(j.dpi),
         copies: j.copies,
         status: j.status.as_str().to_string(),
         detail: j.detail.clone(),
@@ -344,8 +338,8 @@ async fn queue_job(
             shipment_id: input.shipment_id,
             station_id: input.station_id,
             format: input.format,
-            stock: input.stock,
-            dpi: input.dpi,
+            stock: input.stock.map(|s| s.0),
+            dpi: input.dpi.map(|d| d.0),
             copies: input.copies,
             ttl_seconds: input.ttl_seconds,
         },
@@ -512,7 +506,7 @@ async fn poll_jobs(
         wait: p.wait,
         limit: p.limit,
         printer_language: p.printer_language.map(Into::into),
-        dpi: p.dpi,
+        dpi: p.dpi.map(|d| d.0),
     };
     let deliveries = agent.poll(&app, poll).await?;
     Ok(axum::Json(AgentJobs {
@@ -533,7 +527,7 @@ fn agent_job(d: domain::Delivery) -> AgentJob {
         reference: shipment.reference,
         format: job.format.as_str().to_string(),
         stock: job.stock.as_str().to_string(),
-        dpi: job.dpi,
+        dpi: Resolution(job.dpi),
         copies: job.copies,
         created_at: job.created_at,
         document: AgentDocument {
@@ -617,8 +611,8 @@ mod tests {
             station_id: StationId::generate(),
             shipment_id: ShipmentId::generate(),
             format: domain::PrinterLanguage::Zpl,
-            stock: StockName(shiphub_labels::Stock::In4x8),
-            dpi: Resolution(shiphub_labels::Dpi::D300),
+            stock: shiphub_labels::Stock::In4x8,
+            dpi: shiphub_labels::Dpi::D300,
             copies: 2,
             status: JobStatus::Queued,
             detail: None,

@@ -17,7 +17,6 @@ use crate::rates;
 use crate::state::AppState;
 
 // Purchases refuse the same parcels a rate request lists as rejected.
-pub(crate) use crate::rates::parcel_weight_problems;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(rate))

@@ -17,7 +17,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::List;
 use super::extract::{IdempotencyKey, Path, Query, Tenant};
 use super::idempotency::{self, Answer, OwnedKey};
-use super::label_options::{LabelOptions, Resolution, StockName};
+use super::label_options::{Resolution, StockName};
 use super::problem::Problem;
 use super::responses::*;
 use crate::error::Error;
@@ -296,19 +296,6 @@ fn key(owned: &OwnedKey) -> Option<Key<'_>> {
     })
 }
 
-// `api::print` calls these by their names of before the labels domain, until it moves too.
-pub(crate) use crate::labels::document as label_document;
-pub(crate) fn format_name(f: LabelFormat) -> &'static str {
-    f.as_str()
-}
-pub(crate) fn label_refusal(
-    s: &ShipmentRecord,
-    format: LabelFormat,
-    options: LabelOptions,
-) -> Result<Option<labels::Refusal>, Error> {
-    Ok(labels::refusal(s, format, options))
-}
-
 /// Buys a waybill and label. Honours `Idempotency-Key`: a retry with the same key and body
 /// returns the same shipment without buying again; the same key with another body is a 422.
 #[utoipa::path(post, path = "/v1/shipments", tag = "shipments", request_body = ShipmentIn,
@@ -465,9 +452,9 @@ async fn get_label(
 ) -> Result<Response, Error> {
     let s = shipments::load(&app, &tenant, &id).await?;
     let format = p.format.unwrap_or(s.label_format);
-    let options = LabelOptions {
-        stock: p.stock.unwrap_or_default(),
-        dpi: p.dpi.unwrap_or_default(),
+    let options = shiphub_labels::RenderOptions {
+        stock: p.stock.unwrap_or_default().0,
+        dpi: p.dpi.unwrap_or_default().0,
     };
     if let Some(r) = labels::refusal(&s, format, options) {
         return Err(r.at("/query/"));

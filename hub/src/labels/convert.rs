@@ -2,8 +2,8 @@
 
 use shiphub_carriers::model::LabelFormat;
 
-use crate::api::label_options::LabelOptions;
 use crate::error::Error;
+use shiphub_labels::RenderOptions as LabelOptions;
 
 /// A stored carrier label in `to`, converted locally when the carrier's format differs.
 ///
@@ -24,7 +24,7 @@ pub(super) fn convert_label(
     };
     let native = shiphub_labels::RenderOptions::default();
     if options != LabelOptions::default() {
-        let asked = options.render();
+        let asked = options;
         // An image is turned and fitted straight onto a label stock (no ZPL round trip).
         if (from, to) == (LabelFormat::Png, LabelFormat::Png) && !asked.stock.is_sheet() {
             return convert::image_to_png(&bytes, &asked).map_err(failed);
@@ -78,7 +78,6 @@ pub(super) fn convert_label(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::label_options::{Resolution, StockName};
     use LabelFormat::{Pdf, Png, Zpl};
 
     /// Width and height from a PNG's IHDR chunk.
@@ -96,8 +95,8 @@ mod tests {
         let png = convert_label(ups.to_vec(), Png, Png, LabelOptions::default()).unwrap();
         assert_eq!(png_size(&png), (812, 1218), "4×6 in at 203 dpi, portrait");
         let tall = LabelOptions {
-            stock: StockName(shiphub_labels::Stock::In4x8),
-            dpi: Resolution(shiphub_labels::Dpi::D300),
+            stock: shiphub_labels::Stock::In4x8,
+            dpi: shiphub_labels::Dpi::D300,
         };
         let png = convert_label(ups.to_vec(), Png, Png, tall).unwrap();
         let (w, h) = png_size(&png);
@@ -115,8 +114,8 @@ mod tests {
         let as_issued = convert_label(zpl.clone(), Zpl, Zpl, LabelOptions::default()).unwrap();
         assert_eq!(as_issued, zpl);
         let tall = LabelOptions {
-            stock: StockName(shiphub_labels::Stock::In4x8),
-            dpi: Resolution(shiphub_labels::Dpi::D300),
+            stock: shiphub_labels::Stock::In4x8,
+            dpi: shiphub_labels::Dpi::D300,
         };
         let redrawn =
             String::from_utf8(convert_label(zpl.clone(), Zpl, Zpl, tall).unwrap()).unwrap();
@@ -129,7 +128,7 @@ mod tests {
             "a graphic of the carrier's label: {redrawn}"
         );
         let a4 = LabelOptions {
-            stock: StockName(shiphub_labels::Stock::A42Up),
+            stock: shiphub_labels::Stock::A42Up,
             ..Default::default()
         };
         let pdf = String::from_utf8_lossy(&convert_label(zpl, Zpl, Pdf, a4).unwrap()).into_owned();

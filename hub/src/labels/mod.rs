@@ -12,11 +12,11 @@ use shiphub_carriers::model::LabelFormat;
 
 pub use customs::{CustomsDocument, customs_document, customs_documents};
 
-use crate::api::label_options::LabelOptions;
 use crate::error::Error;
 use crate::ids::TenantId;
 use crate::state::AppState;
 use crate::store::ShipmentRecord;
+use shiphub_labels::RenderOptions as LabelOptions;
 
 /// Formats the hub renders itself for carriers that return no label document.
 const RENDERED_FORMATS: &[LabelFormat] = &[LabelFormat::Pdf, LabelFormat::Zpl, LabelFormat::Png];

@@ -2,10 +2,10 @@
 
 use shiphub_carriers::model::{LabelFormat, TrackingNumber};
 
-use crate::api::label_options::LabelOptions;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::ShipmentRecord;
+use shiphub_labels::RenderOptions as LabelOptions;
 
 /// Every piece's label in one document (one PDF page or one ZPL block per piece; a PNG is
 /// one image, so it shows the first piece), rendered off the async workers.
@@ -56,10 +56,8 @@ pub(super) async fn render(
             .into()
         })
         .collect();
-    tokio::task::spawn_blocking(move || {
-        shiphub_labels::render_with(&labels, format, &options.render())
-    })
-    .await
-    .map_err(|e| Error::Internal(format!("label render task: {e}")))?
-    .map_err(|e| Error::Internal(format!("label render: {e}")))
+    tokio::task::spawn_blocking(move || shiphub_labels::render_with(&labels, format, &options))
+        .await
+        .map_err(|e| Error::Internal(format!("label render task: {e}")))?
+        .map_err(|e| Error::Internal(format!("label render: {e}")))
 }

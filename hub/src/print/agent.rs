@@ -6,13 +6,12 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use super::{AckStatus, PrinterLanguage, PrinterState, check_detail, job_event, station_printer};
-use crate::api::label_options::{LabelOptions, Resolution};
-use crate::api::shipments::label_document;
 use crate::crypto::hash_api_key;
 use crate::error::Error;
 use crate::ids::{PrintJobId, TenantId};
 use crate::state::AppState;
 use crate::store::{AckOutcome, JobAck, PrintJobRecord, ShipmentRecord, StationRecord};
+use shiphub_labels::{Dpi, RenderOptions as LabelOptions};
 
 /// Longest long poll an agent may ask for.
 const MAX_WAIT_SECS: u64 = 60;
@@ -44,7 +43,7 @@ pub struct Poll {
     pub wait: Option<u64>,
     pub limit: Option<u32>,
     pub printer_language: Option<PrinterLanguage>,
-    pub dpi: Option<Resolution>,
+    pub dpi: Option<Dpi>,
 }
 
 /// A job handed to the agent, with its shipment and its document rendered for the printer.
@@ -209,7 +208,8 @@ async fn delivery(
         stock: job.stock,
         dpi: job.dpi,
     };
-    let document = label_document(app, tenant, &shipment, job.format.format(), options).await?;
+    let document =
+        crate::labels::document(app, tenant, &shipment, job.format.format(), options).await?;
     Ok(Delivery {
         job,
         shipment,

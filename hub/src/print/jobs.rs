@@ -9,15 +9,14 @@ use time::format_description::well_known::Rfc3339;
 
 use super::stations::{refuse_stock, station_printer};
 use super::{JobStatus, PrinterLanguage, not_a_language, parse_language};
-use crate::events::EventType;
-use crate::api::label_options::{LabelOptions, Resolution, StockName};
-use crate::api::shipments::label_refusal;
 use crate::error::Error;
+use crate::events::EventType;
 use crate::ids::{PrintJobId, ShipmentId, StationId, TenantId};
 use crate::state::AppState;
 use crate::store::{
     IdemCompletion, NewEvent, PrintJobRecord, ShipmentRecord, ShipmentStatus, StationRecord,
 };
+use shiphub_labels::{Dpi, RenderOptions as LabelOptions, Stock};
 
 /// Default and longest job TTL.
 const DEFAULT_TTL_SECS: u64 = 3600;
@@ -31,8 +30,8 @@ pub struct JobRequest {
     pub station_id: String,
     /// Checked against the station's printer once that is known, hence still text.
     pub format: Option<String>,
-    pub stock: Option<StockName>,
-    pub dpi: Option<Resolution>,
+    pub stock: Option<Stock>,
+    pub dpi: Option<Dpi>,
     pub copies: Option<u32>,
     pub ttl_seconds: Option<u64>,
 }
@@ -134,7 +133,7 @@ pub fn new_job(
             shipment.id
         )));
     }
-    if let Some(r) = label_refusal(shipment, format, options)? {
+    if let Some(r) = crate::labels::refusal(shipment, format, options) {
         return Err(r.at("/"));
     }
     let format = PrinterLanguage::of(format).ok_or_else(not_a_language)?;
@@ -217,8 +216,8 @@ pub fn job_json(j: &PrintJobRecord) -> serde_json::Value {
         "station_id": j.station_id,
         "shipment_id": j.shipment_id,
         "format": j.format.as_str(),
-        "stock": j.stock,
-        "dpi": j.dpi,
+        "stock": j.stock.as_str(),
+        "dpi": j.dpi.dpi(),
         "copies": j.copies,
         "status": j.status.as_str(),
         "detail": j.detail,

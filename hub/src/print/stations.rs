@@ -4,19 +4,19 @@ use shiphub_carriers::model::LabelFormat;
 use time::OffsetDateTime;
 
 use super::PrinterLanguage;
-use crate::api::label_options::{LabelOptions, Resolution, StockName};
 use crate::crypto::hash_api_key;
 use crate::error::Error;
 use crate::ids::{StationId, TenantId};
 use crate::state::AppState;
 use crate::store::{IdemCompletion, StationRecord};
+use shiphub_labels::{Dpi, RenderOptions as LabelOptions, Stock};
 
 /// A station as a tenant registers it; the defaults are a 4×6 PDF printer at 203 dpi.
 pub struct NewStation {
     pub name: String,
     pub format: Option<PrinterLanguage>,
-    pub stock: Option<StockName>,
-    pub dpi: Option<Resolution>,
+    pub stock: Option<Stock>,
+    pub dpi: Option<Dpi>,
 }
 
 /// An agent's token, shown once; only its hash is stored.
@@ -60,7 +60,7 @@ pub fn station_printer(station: &StationRecord) -> StationPrinter {
 }
 
 /// Why `stock` cannot be printed on a printer of `language`, as the 422 on `/stock`.
-pub(super) fn refuse_stock(stock: StockName, language: PrinterLanguage) -> Result<(), Error> {
+pub(super) fn refuse_stock(stock: Stock, language: PrinterLanguage) -> Result<(), Error> {
     match stock.refuses(language.format()) {
         None => Ok(()),
         Some(why) => Err(Error::field(

@@ -9,11 +9,11 @@ use shiphub_carriers::{Capability, Carrier, CarrierEntry, CarrierError};
 use time::OffsetDateTime;
 
 use super::{Answer, Change, Key, Present, completion, keep_progress};
-use crate::events::EventType;
-use crate::api::print::StationPrinter;
 use crate::error::Error;
+use crate::events::EventType;
 use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
 use crate::labels;
+use crate::print::StationPrinter;
 use crate::state::AppState;
 use crate::store::{
     DocumentRecord, NewEvent, ShipmentRecord, ShipmentStatus, ShipmentWaybill, StationRecord,
@@ -73,7 +73,7 @@ pub async fn buy<A: Answer>(
             ),
         ));
     }
-    let heavy = crate::api::rates::parcel_weight_problems(
+    let heavy = crate::rates::parcel_weight_problems(
         entry.capabilities,
         entry.code.as_str(),
         &shipment.parcels,
@@ -184,8 +184,8 @@ async fn printer(
     entry: &CarrierEntry,
     asked: Option<LabelFormat>,
 ) -> Result<(StationRecord, StationPrinter), Error> {
-    let station = crate::api::print::station_for_job(app, tenant, id, "/print_station").await?;
-    let printer = crate::api::print::station_printer(&station)?;
+    let station = crate::print::station_for_job(app, tenant, id, "/print_station").await?;
+    let printer = crate::print::station_printer(&station);
     let format = printer.format;
     if !labels::served_formats(asked).contains(&format) {
         return Err(Error::field(
@@ -302,13 +302,13 @@ pub(super) async fn record_purchase<A: Answer>(
     let (record, docs) = record(account, entry, request, wanted, waybill)?;
     let job = printer
         .map(|(station, p)| {
-            crate::api::print::new_job(
+            crate::print::new_job(
                 &record,
                 station,
                 p.format,
                 p.options,
                 1,
-                crate::api::print::DEFAULT_TTL,
+                crate::print::DEFAULT_TTL,
             )
         })
         .transpose()?;

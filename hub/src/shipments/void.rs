@@ -5,8 +5,8 @@ use shiphub_carriers::{Capability, CarrierError, VoidOutcome};
 use time::OffsetDateTime;
 
 use super::{Answer, Change, Key, Present, account_of, completion, load};
-use crate::events::EventType;
 use crate::error::Error;
+use crate::events::EventType;
 use crate::ids::TenantId;
 use crate::state::AppState;
 use crate::store::{NewEvent, ShipmentRecord, ShipmentStatus};

@@ -9,8 +9,8 @@ use time::OffsetDateTime;
 
 use super::{Result, Store, StoreError, from_millis, millis};
 use crate::events::EventType;
-use crate::named::UnknownName;
 use crate::ids::{EventId, TenantId};
+use crate::named::UnknownName;
 
 /// An event for subscribers, written with the change that caused it.
 #[derive(Clone, Debug)]

@@ -5,11 +5,29 @@
 //! instances sharing one database never both act on a key: a recovery claim is one conditional
 //! `UPDATE` (the database serialises it per row on SQLite and PostgreSQL alike).
 
+use std::time::Duration;
+
 use sqlx::Row;
 use time::OffsetDateTime;
 
 use super::{Result, Store, StoreError, millis};
 use crate::ids::TenantId;
+
+/// How long a claimed key stays this instance's without a renewal.
+#[derive(Clone, Copy, Debug)]
+pub struct IdempotencySettings {
+    pub lease: Duration,
+}
+
+impl Default for IdempotencySettings {
+    /// 30 s: renewed every 10 s, so a slow carrier call never loses its key, and a retry after
+    /// a crash waits at most half a minute for its answer.
+    fn default() -> Self {
+        IdempotencySettings {
+            lease: Duration::from_secs(30),
+        }
+    }
+}
 
 /// A finished idempotent request, written in the same transaction as its effect.
 #[derive(Clone, Debug)]

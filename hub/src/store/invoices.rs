@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 
 use super::{Backend, IdemCompletion, NewEvent, Result, Store, complete_idem, from_millis};
 use super::{insert_events, millis};
-use crate::named::named_enum;
 use crate::ids::{ReconciliationId, TenantId};
+use crate::named::named_enum;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReconciliationRecord {

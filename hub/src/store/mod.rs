@@ -29,7 +29,7 @@ pub use accounts::AccountRecord;
 pub use events::{EventRecord, NewEvent};
 pub(crate) use events::{insert_events, named};
 pub(crate) use idempotency::complete_idem;
-pub use idempotency::{IdemBegin, IdemClaim, IdemCompletion, IdemStuck};
+pub use idempotency::{IdemBegin, IdemClaim, IdemCompletion, IdemStuck, IdempotencySettings};
 pub use invoices::{
     Billing, FileChunk, InvoicePackageRow, ReconciliationDone, ReconciliationRecord,
     ReconciliationStatus, ShipmentFacts,

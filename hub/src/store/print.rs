@@ -12,9 +12,9 @@ use super::{
     millis,
 };
 // The API's stock and resolution names are the stored ones.
-use crate::api::label_options::{Resolution, StockName};
-use crate::named::named_enum;
 use crate::ids::{PrintJobId, ShipmentId, StationId, TenantId};
+use crate::named::named_enum;
+use shiphub_labels::{Dpi, Stock};
 
 named_enum! {
     /// A printer's language: what its agent can send it, and so what its jobs are rendered in.
@@ -92,11 +92,11 @@ pub struct StationRecord {
     pub name: String,
     /// The printer's language, stock loaded and printhead resolution, as declared.
     pub format: PrinterLanguage,
-    pub stock: StockName,
-    pub dpi: Resolution,
+    pub stock: Stock,
+    pub dpi: Dpi,
     /// The language and resolution the agent reported for its printer; they win.
     pub agent_format: Option<PrinterLanguage>,
-    pub agent_dpi: Option<Resolution>,
+    pub agent_dpi: Option<Dpi>,
     pub printer_state: Option<PrinterState>,
     pub printer_detail: Option<String>,
     pub last_seen_at: Option<OffsetDateTime>,
@@ -110,8 +110,8 @@ pub struct PrintJobRecord {
     pub shipment_id: ShipmentId,
     pub format: PrinterLanguage,
     /// Rendered on this stock at this resolution when delivered.
-    pub stock: StockName,
-    pub dpi: Resolution,
+    pub stock: Stock,
+    pub dpi: Dpi,
     pub copies: u32,
     pub status: JobStatus,
     pub detail: Option<String>,
@@ -298,7 +298,7 @@ impl Store {
         tenant: &TenantId,
         station: &StationId,
         format: PrinterLanguage,
-        dpi: Resolution,
+        dpi: Dpi,
         now: OffsetDateTime,
         event: impl Fn(&PrintJobRecord) -> NewEvent,
     ) -> Result<Vec<PrintJobRecord>> {
@@ -558,8 +558,11 @@ fn name_in<T>(col: &str, v: String, parse: fn(&str) -> Option<T>) -> Result<T> {
     parse(&v).ok_or_else(|| StoreError::Corrupt(format!("print {col} `{v}`")))
 }
 
-fn dpi(v: i64) -> Result<Resolution> {
-    Resolution::from_dpi(v).ok_or_else(|| StoreError::Corrupt(format!("print dpi {v}")))
+fn dpi(v: i64) -> Result<Dpi> {
+    u32::try_from(v)
+        .ok()
+        .and_then(Dpi::from_dpi)
+        .ok_or_else(|| StoreError::Corrupt(format!("print dpi {v}")))
 }
 
 fn station_from_row(r: &AnyRow) -> Result<StationRecord> {
@@ -567,7 +570,7 @@ fn station_from_row(r: &AnyRow) -> Result<StationRecord> {
         id: StationId::from_db(r.try_get("id")?),
         name: r.try_get("name")?,
         format: named(r, "format", PrinterLanguage::parse)?,
-        stock: named(r, "stock", StockName::parse)?,
+        stock: named(r, "stock", |s| s.parse::<Stock>().ok())?,
         dpi: dpi(r.try_get("dpi")?)?,
         agent_format: named_opt(r, "agent_format", PrinterLanguage::parse)?,
         agent_dpi: r
@@ -593,7 +596,7 @@ fn job_from_row(r: &AnyRow) -> Result<PrintJobRecord> {
         station_id: StationId::from_db(r.try_get("station_id")?),
         shipment_id: ShipmentId::from_db(r.try_get("shipment_id")?),
         format: named(r, "format", PrinterLanguage::parse)?,
-        stock: named(r, "stock", StockName::parse)?,
+        stock: named(r, "stock", |s| s.parse::<Stock>().ok())?,
         dpi: dpi(r.try_get("dpi")?)?,
         copies: count("copies")?,
         status: named(r, "status", JobStatus::parse)?,

@@ -17,8 +17,8 @@ use super::{
     IdemCompletion, NewEvent, PrintJobRecord, Result, Store, StoreError, TrackerRecord,
     complete_idem, from_millis, insert_events, millis,
 };
-use crate::named::named_enum;
 use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
+use crate::named::named_enum;
 
 #[derive(Clone, Debug)]
 pub struct ShipmentRecord {

@@ -627,7 +627,6 @@ async fn events_are_written_with_their_change_and_listed_per_tenant_in_order(sto
 
 // --- printing ------------------------------------------------------------------------------
 
-use crate::api::label_options::{Resolution, StockName};
 use crate::ids::{PrintJobId, StationId};
 use std::time::Duration;
 
@@ -636,8 +635,8 @@ fn station(name: &str) -> StationRecord {
         id: StationId::generate(),
         name: name.into(),
         format: PrinterLanguage::Zpl,
-        stock: StockName(shiphub_labels::Stock::In4x6),
-        dpi: Resolution(shiphub_labels::Dpi::D203),
+        stock: shiphub_labels::Stock::In4x6,
+        dpi: shiphub_labels::Dpi::D203,
         agent_format: None,
         agent_dpi: None,
         printer_state: None,
@@ -653,8 +652,8 @@ fn job(station: &StationId, shipment: &ShipmentId, ttl: Duration) -> PrintJobRec
         station_id: station.clone(),
         shipment_id: shipment.clone(),
         format: PrinterLanguage::Zpl,
-        stock: StockName(shiphub_labels::Stock::In4x6),
-        dpi: Resolution(shiphub_labels::Dpi::D203),
+        stock: shiphub_labels::Stock::In4x6,
+        dpi: shiphub_labels::Dpi::D203,
         copies: 2,
         status: JobStatus::Queued,
         detail: None,
@@ -771,7 +770,7 @@ async fn a_reported_printer_repoints_unfinished_jobs_and_fails_sheets_for_zpl(st
     let hour = Duration::from_secs(3600);
     let pdf = |stock: &str| PrintJobRecord {
         format: PrinterLanguage::Pdf,
-        stock: StockName::parse(stock).unwrap(),
+        stock: stock.parse().unwrap(),
         ..job(&st.id, &s.id, hour)
     };
     let (label, sheet, done) = (pdf("4x6"), pdf("a4-2up"), pdf("4x8"));
@@ -802,7 +801,7 @@ async fn a_reported_printer_repoints_unfinished_jobs_and_fails_sheets_for_zpl(st
             &t,
             &st.id,
             PrinterLanguage::Zpl,
-            Resolution(shiphub_labels::Dpi::D300),
+            shiphub_labels::Dpi::D300,
             NOW,
             event_for,
         )
@@ -843,7 +842,7 @@ async fn a_reported_printer_repoints_unfinished_jobs_and_fails_sheets_for_zpl(st
     assert_eq!(
         (
             st.agent_format.map(PrinterLanguage::as_str),
-            st.agent_dpi.map(Resolution::dpi)
+            st.agent_dpi.map(shiphub_labels::Dpi::dpi)
         ),
         (Some("zpl"), Some(300))
     );

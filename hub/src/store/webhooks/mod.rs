@@ -24,8 +24,8 @@ use time::OffsetDateTime;
 
 use super::{Backend, Result, StoreError, from_millis, markers, millis, named};
 use crate::events::{EventType, Subscription};
-use crate::named::named_enum;
 use crate::ids::{AttemptId, DeliveryId, EventId, TenantId, WebhookId};
+use crate::named::named_enum;
 
 mod deliveries;
 mod dispatch;
