@@ -1,7 +1,7 @@
 //! The event vocabulary: the kinds of event the hub records (`EventType`) and which of them a
 //! webhook endpoint receives (`Subscription`). A leaf (no store, no HTTP): the store parses its
 //! rows into these, every domain module emits with them, and adding an event is one line in
-//! `event_types!` below.
+//! `EventType` below.
 
 use std::str::FromStr;
 
