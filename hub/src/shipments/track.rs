@@ -1,7 +1,6 @@
 //! A shipment's live tracking, asked of its carrier and recorded on its tracker.
 
 use shiphub_carriers::model::{InvalidValue, TrackQuery, TrackingNumber, TrackingResult};
-use time::OffsetDateTime;
 
 use super::{account_of, load};
 use crate::error::Error;
@@ -48,19 +47,8 @@ pub async fn track(
     let mut tracker = None;
     // What was asked live goes through the tracker like a poll (dedup, status, events).
     if let Some(t) = own {
-        let policy = app.tracking;
-        let recorded = app
-            .store
-            .record_tracking(tenant, &t.id, None, &result.events, |old, fresh| {
-                crate::tracking::decide(
-                    &policy,
-                    OffsetDateTime::now_utc(),
-                    old,
-                    fresh,
-                    Some(&result),
-                )
-            })
-            .await?;
+        let recorded =
+            crate::tracking::trackers::record_result(app, tenant, &t.id, &result).await?;
         tracker = recorded.map(|t| TrackerOut::new(&t, result.events.last()));
     }
     Ok((result, tracker))

@@ -6,7 +6,6 @@
 
 use shiphub_carriers::model::TrackingResult;
 use shiphub_carriers::registry::PushIntake;
-use time::OffsetDateTime;
 
 use crate::error::Error;
 use crate::ids::{AccountId, TenantId};
@@ -106,18 +105,7 @@ impl PushAccount {
                 warnings: Vec::new(),
                 other_shipments: Vec::new(),
             };
-            let policy = app.tracking;
-            app.store
-                .record_tracking(&self.tenant, &t.id, None, &result.events, |old, fresh| {
-                    super::decide(
-                        &policy,
-                        OffsetDateTime::now_utc(),
-                        old,
-                        fresh,
-                        Some(&result),
-                    )
-                })
-                .await?;
+            super::trackers::record_result(app, &self.tenant, &t.id, &result).await?;
             taken.accepted += 1;
         }
         metrics::counter!("shiphub_tracking_pushed_events_total", "carrier" => carrier.to_string())

@@ -5,12 +5,12 @@
 
 use shiphub_carriers::Capability;
 use shiphub_carriers::detect::{Detection, detect};
-use shiphub_carriers::model::TrackingNumber;
+use shiphub_carriers::model::{TrackingNumber, TrackingResult};
 use time::OffsetDateTime;
 
 use super::{TrackerOut, new_tracker};
 use crate::error::Error;
-use crate::ids::{AccountId, TenantId};
+use crate::ids::{AccountId, TenantId, TrackerId};
 use crate::state::AppState;
 use crate::store::{AccountRecord, Store, TrackerRecord};
 
@@ -205,4 +205,23 @@ async fn most_spare(
         .map(|(a, _, _)| a)
         .or_else(|| accounts.iter().find(|a| a.carrier == carrier))
         .map(|a| a.id.clone()))
+}
+
+/// Records what a carrier said of a tracked parcel outside the scheduler's polls (a live look,
+/// a carrier's push) as a poll is recorded: scans deduplicated, the next state decided, its
+/// events emitted. `None` when the tracker is gone.
+pub async fn record_result(
+    app: &AppState,
+    tenant: &TenantId,
+    tracker: &TrackerId,
+    result: &TrackingResult,
+) -> Result<Option<TrackerRecord>, Error> {
+    let policy = app.tracking;
+    let recorded = app
+        .store
+        .record_tracking(tenant, tracker, None, &result.events, |old, fresh| {
+            super::decide(&policy, OffsetDateTime::now_utc(), old, fresh, Some(result))
+        })
+        .await?;
+    Ok(recorded)
 }
