@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use shiphub::crypto::MasterKey;
+use shiphub::crypto::aad;
 use shiphub::ids::AccountId;
-use shiphub::state::aad;
 use shiphub::store::{AccountRecord, Store};
 use shiphub::tracking::{PollPolicy, new_tracker};
 use time::OffsetDateTime;

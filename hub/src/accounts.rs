@@ -4,9 +4,10 @@
 
 use time::OffsetDateTime;
 
+use crate::crypto::aad;
 use crate::error::Error;
 use crate::ids::{AccountId, TenantId};
-use crate::state::{AppState, aad};
+use crate::state::AppState;
 use crate::store::{AccountRecord, IdemCompletion};
 
 /// An account as asked for (errors point at these fields by name).

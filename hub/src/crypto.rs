@@ -12,6 +12,15 @@ use base64::engine::general_purpose::STANDARD as B64;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use crate::error::Error;
+use crate::ids::{AccountId, TenantId};
+use crate::store::AccountRecord;
+
+/// Associated data binding a credentials ciphertext to its tenant and account.
+pub fn aad(tenant: &TenantId, account: &AccountId) -> String {
+    format!("{tenant}/{account}")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
     #[error("SHIPHUB_MASTER_KEY must be 32 bytes in base64: {0}")]
@@ -79,6 +88,25 @@ impl MasterKey {
             )
             .expect("AES-GCM encryption of an in-memory buffer cannot fail");
         (nonce.to_vec(), ct)
+    }
+
+    /// A carrier account's credentials, decrypted: the JSON its adapter is built from. A
+    /// ciphertext that does not open under this key, or opens to something else than JSON, is
+    /// the operator's problem (a wrong `SHIPHUB_MASTER_KEY`), not the caller's.
+    pub fn account_credentials(
+        &self,
+        tenant: &TenantId,
+        account: &AccountRecord,
+    ) -> Result<serde_json::Value, Error> {
+        let plain = self
+            .decrypt(
+                &aad(tenant, &account.id),
+                &account.secret_nonce,
+                &account.secret,
+            )
+            .map_err(|e| Error::Internal(format!("credentials of account {}: {e}", account.id)))?;
+        serde_json::from_slice(&plain)
+            .map_err(|e| Error::Internal(format!("credentials of account {}: {e}", account.id)))
     }
 
     pub fn decrypt(

@@ -199,15 +199,7 @@ impl CarrierSet {
                 account.id, account.carrier
             ))
         })?;
-        let plain = key
-            .decrypt(
-                &aad(tenant, &account.id),
-                &account.secret_nonce,
-                &account.secret,
-            )
-            .map_err(|e| Error::Internal(e.to_string()))?;
-        let credentials: serde_json::Value =
-            serde_json::from_slice(&plain).map_err(|e| Error::Internal(e.to_string()))?;
+        let credentials = key.account_credentials(tenant, account)?;
         let base_url = account
             .base_url
             .as_deref()
@@ -315,9 +307,4 @@ impl CarrierSet {
     pub fn forget(&self, account: &AccountId) {
         self.adapters.lock().expect("adapter lock").remove(account);
     }
-}
-
-/// Associated data binding a credentials ciphertext to its tenant and account.
-pub fn aad(tenant: &TenantId, account: &AccountId) -> String {
-    format!("{tenant}/{account}")
 }

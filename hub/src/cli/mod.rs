@@ -11,9 +11,9 @@ use clap::{Parser, Subcommand};
 use time::OffsetDateTime;
 
 use crate::call_layer::{CallLayer, CallPolicy};
-use crate::crypto::{MasterKey, new_api_key};
+use crate::crypto::{MasterKey, aad, new_api_key};
 use crate::ids::{AccountId, TenantId};
-use crate::state::{AccountCache, AppState, CarrierSet, KeyCache, aad};
+use crate::state::{AccountCache, AppState, CarrierSet, KeyCache};
 use crate::store::{AccountRecord, Backend, Store};
 
 pub mod audit;

@@ -9,7 +9,7 @@ use shiphub_carriers::registry::PushIntake;
 
 use crate::error::Error;
 use crate::ids::{AccountId, TenantId};
-use crate::state::{AppState, aad};
+use crate::state::AppState;
 use crate::store::AccountRecord;
 
 /// The account a push names, with its push secret and its carrier's intake.
@@ -46,16 +46,7 @@ pub async fn account(app: &AppState, carrier: &str, account: &str) -> Result<Pus
         .await?
         .filter(|(_, r)| r.carrier == carrier)
         .ok_or(Error::NotFound("carrier account"))?;
-    let plain = app
-        .master_key
-        .decrypt(
-            &aad(&tenant, &record.id),
-            &record.secret_nonce,
-            &record.secret,
-        )
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    let creds: serde_json::Value =
-        serde_json::from_slice(&plain).map_err(|e| Error::Internal(e.to_string()))?;
+    let creds = app.master_key.account_credentials(&tenant, &record)?;
     let secret = creds["push_secret"]
         .as_str()
         .filter(|s| s.len() >= 16)
