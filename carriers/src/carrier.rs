@@ -65,6 +65,16 @@ pub enum Capability {
     Pickup,
 }
 
+impl Capability {
+    /// What a parcel carrier with a full API offers: rate, buy, void, track.
+    pub const PARCEL: &'static [Capability] = &[
+        Capability::Rate,
+        Capability::Ship,
+        Capability::Void,
+        Capability::Track,
+    ];
+}
+
 /// One service a carrier sells.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ServiceInfo {

@@ -56,12 +56,7 @@ use rust_decimal::Decimal;
 const CODE: CarrierCode = CarrierCode::from_static("sandbox");
 
 static CAPS: Capabilities = Capabilities {
-    supports: &[
-        Capability::Rate,
-        Capability::Ship,
-        Capability::Void,
-        Capability::Track,
-    ],
+    supports: Capability::PARCEL,
     track_batch_max: 50,
     label_formats: &[],
     services: &codes::SERVICES,

@@ -54,12 +54,7 @@ use rust_decimal::Decimal;
 const CODE: CarrierCode = CarrierCode::from_static("ups");
 
 static CAPS: Capabilities = Capabilities {
-    supports: &[
-        Capability::Rate,
-        Capability::Ship,
-        Capability::Void,
-        Capability::Track,
-    ],
+    supports: Capability::PARCEL,
     track_batch_max: 1,
     label_formats: &[LabelFormat::Zpl, LabelFormat::Png],
     services: &codes::SERVICES,

@@ -55,12 +55,7 @@ use error::{DIALECT, Op};
 const CODE: CarrierCode = CarrierCode::from_static("usps");
 
 static CAPS: Capabilities = Capabilities {
-    supports: &[
-        Capability::Rate,
-        Capability::Ship,
-        Capability::Void,
-        Capability::Track,
-    ],
+    supports: Capability::PARCEL,
     track_batch_max: track::BATCH_MAX,
     label_formats: &[LabelFormat::Pdf, LabelFormat::Zpl, LabelFormat::Png],
     services: &codes::SERVICES,
