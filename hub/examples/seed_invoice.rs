@@ -71,7 +71,7 @@ async fn main() {
         carrier: shiphub_carriers::CarrierCode::from_static("ups"),
         service_code: "03".into(),
         status: shiphub::store::ShipmentStatus::Purchased,
-        tracking_number: tn.into(),
+        tracking_number: tn.parse().expect("a UPS number"),
         reference: Some(reference.into()),
         total: Money::new(Decimal::new(2484, 2), Currency::USD),
         label_format: shiphub_carriers::model::LabelFormat::Zpl,

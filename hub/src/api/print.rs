@@ -523,7 +523,7 @@ fn agent_job(d: domain::Delivery) -> AgentJob {
     AgentJob {
         id: job.id.to_string(),
         shipment_id: job.shipment_id.to_string(),
-        tracking_number: shipment.tracking_number,
+        tracking_number: shipment.tracking_number.to_string(),
         reference: shipment.reference,
         format: job.format.as_str().to_string(),
         stock: job.stock.as_str().to_string(),

@@ -223,7 +223,7 @@ fn shipment_out(app: &AppState, s: &ShipmentRecord) -> Result<ShipmentOut, Error
             class: service.map(|x| x.class),
         },
         status: s.status.as_str().to_string(),
-        tracking_number: s.tracking_number.clone(),
+        tracking_number: s.tracking_number.to_string(),
         pieces: s.waybill.pieces.clone(),
         reference: s.reference.clone(),
         total: s.total,

@@ -1,6 +1,6 @@
 //! Labels the hub draws itself, for carriers that issue none (sandbox, table rate).
 
-use shiphub_carriers::model::{LabelFormat, TrackingNumber};
+use shiphub_carriers::model::LabelFormat;
 
 use crate::error::Error;
 use crate::state::AppState;
@@ -20,10 +20,7 @@ pub(super) async fn render(
     let service_name = entry
         .and_then(|e| e.capabilities.service(&s.service_code))
         .map_or(s.service_code.as_str(), |x| x.name);
-    let master: TrackingNumber = s
-        .tracking_number
-        .parse()
-        .map_err(|e: shiphub_carriers::model::InvalidValue| Error::Internal(e.to_string()))?;
+    let master = s.tracking_number.clone();
     let pieces = if s.waybill.pieces.is_empty() {
         vec![master]
     } else {

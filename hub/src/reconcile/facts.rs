@@ -48,7 +48,7 @@ pub fn audit_facts_json(
         shipment_id: s.id.as_str(),
         carrier: s.carrier.as_str(),
         service_code: &s.service_code,
-        tracking_number: &s.tracking_number,
+        tracking_number: s.tracking_number.as_str(),
         reference: s.reference.as_deref(),
         total_amount: s.total.amount().to_string(),
         total_currency: s.total.currency().code(),

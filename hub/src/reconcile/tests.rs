@@ -35,7 +35,7 @@ fn tracked(shipment: FactsDoc) -> Facts {
 fn facts(parcels: usize) -> Facts {
     tracked(
         serde_json::from_str(&format!(
-            r#"{{"shipment_id":"shp_1","carrier":"ups","service_code":"01","tracking_number":"1Z1","reference":"ORDER-1","total_amount":"24.84","total_currency":"USD","request":{},"waybill":{WAYBILL}}}"#,
+            r#"{{"shipment_id":"shp_1","carrier":"ups","service_code":"01","tracking_number":"1Z999AA10123456784","reference":"ORDER-1","total_amount":"24.84","total_currency":"USD","request":{},"waybill":{WAYBILL}}}"#,
             request_json(parcels)
         ))
         .unwrap(),
@@ -86,7 +86,7 @@ fn facts_kept_at_purchase_give_the_same_expectation() {
         carrier: shiphub_carriers::CarrierCode::from_static("ups"),
         service_code: "01".into(),
         status: crate::store::ShipmentStatus::Purchased,
-        tracking_number: "1Z1".into(),
+        tracking_number: "1Z999AA10123456784".parse().unwrap(),
         reference: Some("ORDER-1".into()),
         total: shiphub_carriers::model::Money::new(dec!(24.84), Currency::USD),
         label_format: shiphub_carriers::model::LabelFormat::Zpl,

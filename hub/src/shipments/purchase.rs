@@ -330,7 +330,7 @@ pub(super) async fn record_purchase<A: Answer>(
         let mut t = crate::tracking::new_tracker(
             &app.tracking,
             record.created_at,
-            &record.tracking_number,
+            record.tracking_number.as_str(),
             entry.code.as_str(),
             Some(account.clone()),
             Some(record.id.clone()),
@@ -421,7 +421,7 @@ fn record(
         carrier: entry.code.clone(),
         service_code: request.service.clone(),
         status: ShipmentStatus::Purchased,
-        tracking_number: waybill.tracking_number.to_string(),
+        tracking_number: waybill.tracking_number.clone(),
         reference: request.reference.clone(),
         total,
         label_format: wanted,

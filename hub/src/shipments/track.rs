@@ -1,6 +1,6 @@
 //! A shipment's live tracking, asked of its carrier and recorded on its tracker.
 
-use shiphub_carriers::model::{InvalidValue, TrackQuery, TrackingNumber, TrackingResult};
+use shiphub_carriers::model::{TrackQuery, TrackingResult};
 
 use super::{account_of, load};
 use crate::error::Error;
@@ -18,10 +18,7 @@ pub async fn track(
 ) -> Result<(TrackingResult, Option<TrackerOut>), Error> {
     let s = load(app, tenant, id).await?;
     let account = account_of(app, tenant, &s).await?;
-    let number: TrackingNumber = s
-        .tracking_number
-        .parse()
-        .map_err(|e: InvalidValue| Error::Internal(e.to_string()))?;
+    let number = s.tracking_number.clone();
     let adapter = app
         .carriers
         .adapter(&app.store, tenant, &account, &app.master_key)

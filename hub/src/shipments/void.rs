@@ -1,6 +1,6 @@
 //! Voiding: cancelling an unused waybill at the carrier, or recording that it was asked to.
 
-use shiphub_carriers::model::{InvalidValue, WaybillRef};
+use shiphub_carriers::model::WaybillRef;
 use shiphub_carriers::{Capability, CarrierError, VoidOutcome};
 use time::OffsetDateTime;
 
@@ -29,10 +29,7 @@ pub async fn void<A: Answer>(
     }
     let account = account_of(app, tenant, &s).await?;
     let waybill = WaybillRef {
-        tracking_number: s
-            .tracking_number
-            .parse()
-            .map_err(|e: InvalidValue| Error::Internal(e.to_string()))?,
+        tracking_number: s.tracking_number.clone(),
         carrier_shipment_id: s.waybill.carrier_shipment_id.clone(),
         pieces: s.waybill.pieces.clone(),
     };

@@ -8,7 +8,9 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use shiphub_carriers::CarrierCode;
-use shiphub_carriers::model::{Charge, Currency, LabelFormat, Money, ShipRequest, TrackingNumber};
+use shiphub_carriers::model::{
+    Charge, Currency, InvalidValue, LabelFormat, Money, ShipRequest, TrackingNumber,
+};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
@@ -27,7 +29,7 @@ pub struct ShipmentRecord {
     pub carrier: CarrierCode,
     pub service_code: String,
     pub status: ShipmentStatus,
-    pub tracking_number: String,
+    pub tracking_number: TrackingNumber,
     pub reference: Option<String>,
     pub total: Money,
     /// The format the label was bought in (what `GET …/label` serves by default).
@@ -310,7 +312,7 @@ async fn insert_shipment_tx(
         .bind(s.carrier.as_str())
         .bind(&s.service_code)
         .bind(s.status.as_str())
-        .bind(&s.tracking_number)
+        .bind(s.tracking_number.as_str())
         .bind(s.reference.as_deref())
         .bind(s.total.amount().to_string())
         .bind(s.total.currency().code())
@@ -361,7 +363,10 @@ fn shipment_from_row(r: &AnyRow) -> Result<ShipmentRecord> {
         carrier: CarrierCode::parse(&carrier).ok_or_else(|| corrupt("carrier", &carrier))?,
         service_code: r.try_get("service_code")?,
         status: ShipmentStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-        tracking_number: r.try_get("tracking_number")?,
+        tracking_number: r
+            .try_get::<String, _>("tracking_number")?
+            .parse()
+            .map_err(|e: InvalidValue| corrupt("tracking number", &e.message))?,
         reference: r.try_get("reference")?,
         total,
         label_format: label_format.parse().map_err(

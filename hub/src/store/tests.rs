@@ -189,7 +189,7 @@ fn shipment(account: &AccountId, n: u32) -> ShipmentRecord {
         carrier: shiphub_carriers::CarrierCode::from_static("sandbox"),
         service_code: "express".into(),
         status: ShipmentStatus::Purchased,
-        tracking_number: format!("SB{n:010}"),
+        tracking_number: format!("SB{n:010}").parse().unwrap(),
         reference: Some(format!("ORDER-{n}")),
         total: Money::new(dec!(12.345), Currency::USD),
         label_format: shiphub_carriers::model::LabelFormat::Pdf,
@@ -1817,7 +1817,7 @@ async fn a_purchase_of_a_followed_number_closes_the_old_tracker_and_keeps_its_sc
 
     // Bought here under the same number.
     let bought = ShipmentRecord {
-        tracking_number: number.into(),
+        tracking_number: number.parse().unwrap(),
         ..shipment(&acc.id, 1)
     };
     let mut mine = crate::tracking::new_tracker(

@@ -291,7 +291,7 @@ async fn audit_lookups_find_shipments_with_their_trackers_within_a_tenant(store:
     let tracker = crate::tracking::new_tracker(
         &crate::tracking::PollPolicy::default(),
         NOW,
-        &s1.tracking_number,
+        s1.tracking_number.as_str(),
         "sandbox",
         Some(acc.id.clone()),
         Some(s1.id.clone()),
@@ -336,9 +336,9 @@ async fn audit_lookups_find_shipments_with_their_trackers_within_a_tenant(store:
             &t,
             None,
             &keys(&[
-                &s1.tracking_number,
-                &s2.tracking_number,
-                &s_other.tracking_number,
+                s1.tracking_number.as_str(),
+                s2.tracking_number.as_str(),
+                s_other.tracking_number.as_str(),
                 "NOPE",
             ]),
         )
@@ -368,7 +368,7 @@ async fn audit_lookups_find_shipments_with_their_trackers_within_a_tenant(store:
 
     // The carrier narrows; references find what tracking numbers do not.
     let none: Vec<Facts> = store
-        .shipment_facts_by_tracking(&t, Some("ups"), &keys(&[&s1.tracking_number]))
+        .shipment_facts_by_tracking(&t, Some("ups"), &keys(&[s1.tracking_number.as_str()]))
         .await
         .unwrap();
     assert!(none.is_empty());
@@ -399,7 +399,7 @@ async fn audit_lookups_find_shipments_with_their_trackers_within_a_tenant(store:
         .await
         .unwrap();
     let kept: Vec<Facts> = store
-        .shipment_facts_by_tracking(&t, None, &keys(&[&s3.tracking_number]))
+        .shipment_facts_by_tracking(&t, None, &keys(&[s3.tracking_number.as_str()]))
         .await
         .unwrap();
     assert_eq!(kept[0].shipment["kept"], true);
