@@ -87,6 +87,7 @@ both_backends!(
     print_jobs_expire_unclaimed_with_an_event_and_print_on_purchase_is_atomic,
     print_stations_resolve_by_token_and_stay_tenant_scoped,
     a_print_row_outside_its_names_is_corrupt,
+    a_shipment_row_outside_its_types_is_corrupt,
     rate_card_versions_are_replaced_by_date_and_stay_tenant_scoped,
     webhook_fan_out_gives_each_subscribed_endpoint_one_delivery_once,
     webhook_claims_are_exclusive_leased_and_fenced,
@@ -1094,6 +1095,38 @@ async fn a_print_row_outside_its_names_is_corrupt(store: Store) {
         store.get_station(&t, &st.id).await,
         Err(StoreError::Corrupt(_))
     ));
+}
+
+/// A shipment's status, carrier code, label format, tracking number and waybill are parsed
+/// where the row is read: a row that does not hold one is reported there, not as a 500 later.
+async fn a_shipment_row_outside_its_types_is_corrupt(store: Store) {
+    let a = tenant(&store, "a").await;
+    let acc = account();
+    store.insert_account(&a, &acc, None).await.unwrap();
+    for (column, value) in [
+        ("status", "lost"),
+        ("label_format", "gif"),
+        ("tracking_number", "1Z-1"),
+        ("waybill", "{}"),
+    ] {
+        let s = shipment(&acc.id, 0);
+        store.insert_shipment(&a, &s, &[], &[], None).await.unwrap();
+        assert!(store.get_shipment(&a, &s.id).await.unwrap().is_some());
+        let sql = format!("UPDATE shipments SET {column} = $1 WHERE id = $2");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(value)
+            .bind(s.id.as_str())
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                store.get_shipment(&a, &s.id).await,
+                Err(StoreError::Corrupt(_))
+            ),
+            "{column} = {value}"
+        );
+    }
 }
 
 // --- webhooks ------------------------------------------------------------------------------
