@@ -194,7 +194,6 @@ impl Store {
         events: &[NewEvent],
         idem: Option<&IdemCompletion>,
     ) -> Result<bool> {
-        let mut tx = self.begin().await?;
         let r = sqlx::query(
             "UPDATE shipments SET status = 'voided', voided_at = $1, updated_at = $2 \
              WHERE tenant_id = $3 AND id = $4 AND voided_at IS NULL",
@@ -202,18 +201,8 @@ impl Store {
         .bind(millis(now))
         .bind(millis(now))
         .bind(tenant.as_str())
-        .bind(id.as_str())
-        .execute(&mut *tx)
-        .await?;
-        let voided = r.rows_affected() == 1;
-        if voided {
-            insert_events(&mut tx, tenant, events, now).await?;
-        }
-        if let Some(c) = idem {
-            complete_idem(&mut tx, tenant, c).await?;
-        }
-        self.commit_events(tx).await?;
-        Ok(voided)
+        .bind(id.as_str());
+        self.change_shipment(r, tenant, now, events, idem).await
     }
 
     /// Marks a shipment `void_requested` (the carrier could not confirm a void); false when it
@@ -226,17 +215,28 @@ impl Store {
         events: &[NewEvent],
         idem: Option<&IdemCompletion>,
     ) -> Result<bool> {
-        let mut tx = self.begin().await?;
         let r = sqlx::query(
             "UPDATE shipments SET status = 'void_requested', updated_at = $1 \
              WHERE tenant_id = $2 AND id = $3 AND voided_at IS NULL AND status <> 'void_requested'",
         )
         .bind(millis(now))
         .bind(tenant.as_str())
-        .bind(id.as_str())
-        .execute(&mut *tx)
-        .await?;
-        let changed = r.rows_affected() == 1;
+        .bind(id.as_str());
+        self.change_shipment(r, tenant, now, events, idem).await
+    }
+
+    /// Runs one conditional UPDATE of a shipment and, only when it changed the row, writes its
+    /// events; the idempotent answer either way, all in one transaction. True when it changed.
+    async fn change_shipment(
+        &self,
+        update: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+        tenant: &TenantId,
+        now: OffsetDateTime,
+        events: &[NewEvent],
+        idem: Option<&IdemCompletion>,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let changed = update.execute(&mut *tx).await?.rows_affected() == 1;
         if changed {
             insert_events(&mut tx, tenant, events, now).await?;
         }
