@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::error::CarrierError;
 use crate::model::{
-    LabelFormat, Quote, RateRequest, ServiceClass, ShipRequest, TrackQuery, TrackingNumber,
+    BilledWaybill, LabelFormat, NetworkGuess, Quote, RateRequest, ServiceClass, ShipRequest, TrackQuery, TrackingNumber,
     TrackingResult, Waybill, WaybillRef, Weight, WeightUnit,
 };
 use crate::registry::CarrierEntry;
@@ -63,6 +63,12 @@ pub enum Capability {
     PushTracking,
     /// Book a courier pickup.
     Pickup,
+    /// Name the network a number belongs to (an aggregator's number detection, such as
+    /// Kuaidi100's auto-number service): the hub asks when its own detection has no answer.
+    Identify,
+    /// Report what the carrier billed per waybill (SF Express `EXP_RECE_QUERY_SFWAYBILL`),
+    /// for reconciliation without an invoice file.
+    BilledFreight,
 }
 
 impl Capability {
@@ -318,6 +324,19 @@ pub trait Carrier: Send + Sync {
     ) -> Result<Vec<TrackingResult>, CarrierError> {
         let numbers: Vec<TrackingNumber> = parcels.iter().map(|p| p.number.clone()).collect();
         self.track(&numbers).await
+    }
+    /// The networks a number may belong to, likeliest first (an aggregator's detection);
+    /// empty when the carrier does not know it.
+    async fn identify(&self, _number: &TrackingNumber) -> Result<Vec<NetworkGuess>, CarrierError> {
+        Err(CarrierError::unsupported(self.code(), Capability::Identify))
+    }
+    /// What the carrier billed for each waybill it has billed (a waybill not billed yet is
+    /// left out of the answer).
+    async fn billed_freight(
+        &self,
+        _numbers: &[TrackingNumber],
+    ) -> Result<Vec<BilledWaybill>, CarrierError> {
+        Err(CarrierError::unsupported(self.code(), Capability::BilledFreight))
     }
 }
 

@@ -98,11 +98,24 @@ pub struct NumberFormat {
 /// and deduplication.
 #[derive(Clone, Copy, Debug)]
 pub struct PushIntake {
-    /// Whether the request headers carry the credential the carrier sends for an account
-    /// whose push secret is the second argument.
-    pub verify: fn(&reqwest::header::HeaderMap, &str) -> bool,
+    /// Whether a delivery (its headers and raw body) carries the credential or signature the
+    /// carrier sends for an account whose push secret is the last argument. Carriers that
+    /// sign the body (SF Express `msgDigest`, Kuaidi100 `sign`) read it here.
+    pub verify: fn(&reqwest::header::HeaderMap, &[u8], &str) -> bool,
     /// The events a delivery body carries.
     pub parse: fn(&[u8]) -> Result<Vec<PushedEvent>, CarrierError>,
+    /// The answer the carrier expects for a delivery it must not send again; `None` for the
+    /// hub's own `202` JSON count.
+    pub ack: Option<PushAck>,
+}
+
+/// The body a carrier's push protocol wants back on success (status 200).
+#[derive(Clone, Copy, Debug)]
+pub struct PushAck {
+    /// Its media type.
+    pub content_type: &'static str,
+    /// Its bytes.
+    pub body: &'static str,
 }
 
 impl std::fmt::Debug for CarrierEntry {

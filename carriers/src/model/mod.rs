@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 mod address;
+mod billing;
 mod codes;
 mod customs;
 mod dimensions;
@@ -19,6 +20,7 @@ pub use address::{
     Address, CountryCode, MAX_CITY, MAX_NAME, POSTAL_CODE_REQUIRED, TEXT_PATTERN, US_STATES,
     US_ZIP_PATTERN,
 };
+pub use billing::{BilledCharge, BilledWaybill};
 pub use codes::InvalidValue;
 pub use customs::{ContentType, CustomsDeclaration, CustomsItem, HsCode, Incoterm, TaxIds};
 pub use dimensions::{DimDivisor, Dimensions, LengthUnit};
@@ -27,7 +29,7 @@ pub use parcel::{Packaging, Parcel};
 pub use quote::{Charge, ChargeKind, Quote, ServiceClass, ServiceLevel};
 pub use request::{LabelFormat, RateRequest, ShipRequest, WaybillRef};
 pub use tracking::{
-    Location, OtherShipment, PushedEvent, TrackQuery, TrackingEvent, TrackingNumber,
+    CHINA_STANDARD_TIME, Location, NetworkGuess, OtherShipment, PushedEvent, TrackQuery, TrackingEvent, TrackingNumber,
     TrackingResult, TrackingStatus,
 };
 pub use waybill::{LabelDocument, Waybill};

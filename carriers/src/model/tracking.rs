@@ -134,13 +134,43 @@ pub struct TrackQuery {
     pub number: TrackingNumber,
     /// The day it shipped, when known (a label bought through the hub knows it).
     pub ship_date: Option<Date>,
+    /// The network an aggregator tracks the number in (Kuaidi100's company code such as
+    /// `zhongtong`), when the tracker names one.
+    pub network: Option<String>,
 }
 
 impl TrackQuery {
     /// A number shipped on `ship_date`, when known.
     pub fn new(number: TrackingNumber, ship_date: Option<Date>) -> Self {
-        Self { number, ship_date }
+        Self {
+            number,
+            ship_date,
+            network: None,
+        }
     }
+
+    /// The same parcel, in an aggregator's `network`.
+    pub fn in_network(mut self, network: Option<String>) -> Self {
+        self.network = network;
+        self
+    }
+}
+
+/// The offset of China Standard Time (UTC+08:00, no daylight saving): what SF Express,
+/// Kuaidi100 and YunExpress timestamps without an offset mean.
+pub const CHINA_STANDARD_TIME: time::UtcOffset = match time::UtcOffset::from_hms(8, 0, 0) {
+    Ok(o) => o,
+    Err(_) => panic!("+08:00 is an offset"),
+};
+
+/// A network an aggregator says a number belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NetworkGuess {
+    /// The aggregator's code for the network (Kuaidi100 `comCode`, e.g. `zhongtong`).
+    pub code: String,
+    /// Its name, when the aggregator gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 impl From<TrackingNumber> for TrackQuery {

@@ -81,6 +81,7 @@ pub static ENTRY: CarrierEntry = CarrierEntry {
     push: Some(PushIntake {
         verify: push::verify_track_alert,
         parse: push::parse_track_alert,
+        ack: None,
     }),
 };
 

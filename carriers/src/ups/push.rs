@@ -49,7 +49,7 @@ pub fn parse_track_alert(body: &[u8]) -> Result<Vec<PushedEvent>, CarrierError> 
 
 /// Whether a delivery carries `Authorization: Bearer <secret>` (the token the hub's token URL
 /// issued for this account). Compared in constant time over SHA-256 digests.
-pub fn verify_track_alert(headers: &HeaderMap, secret: &str) -> bool {
+pub fn verify_track_alert(headers: &HeaderMap, _body: &[u8], secret: &str) -> bool {
     let Some(token) = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -321,13 +321,13 @@ mod tests {
     #[test]
     fn deliveries_are_verified_by_their_bearer_token() {
         let mut h = HeaderMap::new();
-        assert!(!verify_track_alert(&h, "s3cret"));
+        assert!(!verify_track_alert(&h, b"", "s3cret"));
         h.insert(AUTHORIZATION, HeaderValue::from_static("Bearer s3cret"));
         h.insert("x-api-key", HeaderValue::from_static("client-id"));
-        assert!(verify_track_alert(&h, "s3cret"));
-        assert!(!verify_track_alert(&h, "s3cre"));
-        assert!(!verify_track_alert(&h, ""));
+        assert!(verify_track_alert(&h, b"", "s3cret"));
+        assert!(!verify_track_alert(&h, b"", "s3cre"));
+        assert!(!verify_track_alert(&h, b"", ""));
         h.insert(AUTHORIZATION, HeaderValue::from_static("Basic s3cret"));
-        assert!(!verify_track_alert(&h, "s3cret"));
+        assert!(!verify_track_alert(&h, b"", "s3cret"));
     }
 }

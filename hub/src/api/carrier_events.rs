@@ -27,12 +27,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Receives a carrier's tracking push (UPS Track Alert: one event, or an array). 202 with
-/// how many scans were taken; numbers nobody follows are counted and dropped.
+/// how many scans were taken; numbers nobody follows are counted and dropped. A carrier whose
+/// push protocol prescribes its own answer gets that instead (200).
 #[utoipa::path(post, path = "/v1/carrier-events/{carrier}/{account}", tag = "tracking",
     params(("carrier" = String, Path, description = "ups"), ("account" = String, Path)),
     request_body(content = Object, description = "The carrier's own webhook body"),
     security(()),
     responses((status = 202, body = PushOut, description = "accepted"),
+        (status = 200, description = "accepted, answered in the carrier's own acknowledgement format"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "unreadable body"),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "the carrier's signature or token does not verify"),
         Missing, (status = 413, body = Problem, content_type = "application/problem+json", description = "larger than the body limit")))]
@@ -43,10 +45,21 @@ async fn intake(
     body: axum::body::Bytes,
 ) -> Result<Response, Error> {
     let account = push::account(&app, &carrier, &account).await?;
-    if !(account.intake.verify)(&headers, &account.secret) {
-        return Err(Error::Unauthorized("bad or missing bearer token"));
+    if !(account.intake.verify)(&headers, &body, &account.secret) {
+        return Err(Error::Unauthorized(
+            "the carrier's token or signature does not verify",
+        ));
     }
     let taken = account.take(&app, &body).await?;
+    if let Some(ack) = account.intake.ack {
+        // The carrier's own protocol decides what "received, do not resend" looks like.
+        return Ok((
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, ack.content_type)],
+            ack.body,
+        )
+            .into_response());
+    }
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(PushOut {
