@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::error::CarrierError;
 use crate::model::{
-    BilledWaybill, LabelFormat, NetworkGuess, Quote, RateRequest, ServiceClass, ShipRequest, TrackQuery, TrackingNumber,
-    TrackingResult, Waybill, WaybillRef, Weight, WeightUnit,
+    BilledWaybill, LabelFormat, NetworkGuess, Quote, RateRequest, ServiceClass, ShipRequest,
+    TrackQuery, TrackingNumber, TrackingResult, Waybill, WaybillRef, Weight, WeightUnit,
 };
 use crate::registry::CarrierEntry;
 use rust_decimal::Decimal;
@@ -325,6 +325,15 @@ pub trait Carrier: Send + Sync {
         let numbers: Vec<TrackingNumber> = parcels.iter().map(|p| p.number.clone()).collect();
         self.track(&numbers).await
     }
+    /// Asks the carrier to push this parcel's scans to the account's push URL from now on
+    /// (Kuaidi100's `poll` subscription). Carriers that push every parcel of an account
+    /// unasked (UPS Track Alert is set up once, outside the API) answer `Unsupported`.
+    async fn subscribe(&self, _parcel: &TrackQuery) -> Result<(), CarrierError> {
+        Err(CarrierError::unsupported(
+            self.code(),
+            Capability::PushTracking,
+        ))
+    }
     /// The networks a number may belong to, likeliest first (an aggregator's detection);
     /// empty when the carrier does not know it.
     async fn identify(&self, _number: &TrackingNumber) -> Result<Vec<NetworkGuess>, CarrierError> {
@@ -336,7 +345,10 @@ pub trait Carrier: Send + Sync {
         &self,
         _numbers: &[TrackingNumber],
     ) -> Result<Vec<BilledWaybill>, CarrierError> {
-        Err(CarrierError::unsupported(self.code(), Capability::BilledFreight))
+        Err(CarrierError::unsupported(
+            self.code(),
+            Capability::BilledFreight,
+        ))
     }
 }
 

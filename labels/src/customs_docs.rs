@@ -627,6 +627,7 @@ mod tests {
     fn item(value: Decimal, currency: Currency, qty: u32) -> CustomsItem {
         CustomsItem {
             description: "T-shirt".into(),
+            local_description: None,
             quantity: qty,
             unit_value: Money::new(value, currency),
             unit_weight: Weight::new(dec!(0.2), WeightUnit::Kg).unwrap(),

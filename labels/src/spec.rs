@@ -236,6 +236,7 @@ impl LabelSpec {
             company: None,
             street: vec![street.into()],
             city: city.into(),
+            district: None,
             state: Some(state.into()),
             postal_code: Some(postal.into()),
             country: "US".parse().unwrap(),

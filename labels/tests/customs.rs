@@ -22,6 +22,7 @@ fn address(name: &str, city: &str, postal: &str, country: &str) -> Address {
         company: None,
         street: vec!["1 Main Street".into()],
         city: city.into(),
+        district: None,
         state: None,
         postal_code: Some(postal.into()),
         country: country.parse().unwrap(),
@@ -34,6 +35,7 @@ fn address(name: &str, city: &str, postal: &str, country: &str) -> Address {
 fn item(desc: &str, qty: u32, value: rust_decimal::Decimal, hs: &str, origin: &str) -> CustomsItem {
     CustomsItem {
         description: desc.into(),
+        local_description: None,
         quantity: qty,
         unit_value: Money::new(value, Currency::EUR),
         unit_weight: Weight::new(dec!(250), WeightUnit::G).unwrap(),

@@ -22,6 +22,7 @@ fn address(name: &str, city: &str, postal: &str, country: &str) -> Address {
         company: None,
         street: vec!["1 Market St".into()],
         city: city.into(),
+        district: None,
         state: None,
         postal_code: Some(postal.into()),
         country: country.parse().unwrap(),

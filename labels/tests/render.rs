@@ -25,6 +25,7 @@ fn address(
         company: None,
         street: vec![street.into()],
         city: city.into(),
+        district: None,
         state: state.map(Into::into),
         postal_code: Some(postal.into()),
         country: country.parse().unwrap(),

@@ -28,6 +28,7 @@ pub fn lane_request(
         company: None,
         street: vec!["-".into()],
         city: "-".into(),
+        district: None,
         state: None,
         postal_code: end.postal_code,
         country: end.country,

@@ -135,6 +135,11 @@ pub struct Address {
         pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
     )]
     pub city: String,
+    /// District or county within the city (Chinese 区/县, the third level of a Chinese
+    /// address), where the country's addresses have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 30)]
+    pub district: Option<String>,
     /// State, province or region code, where the country uses one (at most 5 characters, UPS
     /// `StateProvinceCode`; a USPS code for the US).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -181,6 +186,8 @@ struct RawAddress {
     street: Vec<String>,
     city: String,
     #[serde(default)]
+    district: Option<String>,
+    #[serde(default)]
     state: Option<String>,
     #[serde(default)]
     postal_code: Option<String>,
@@ -213,6 +220,7 @@ impl TryFrom<RawAddress> for Address {
             too_long("/name", &r.name, MAX_NAME),
             too_long("/company", r.company.as_deref().unwrap_or(""), MAX_NAME),
             too_long("/city", &r.city, MAX_CITY),
+            too_long("/district", r.district.as_deref().unwrap_or(""), MAX_CITY),
             too_long("/state", r.state.as_deref().unwrap_or(""), 5),
             too_long("/postal_code", r.postal_code.as_deref().unwrap_or(""), 10),
         ];
@@ -278,6 +286,7 @@ impl TryFrom<RawAddress> for Address {
             company: trim(r.company),
             street,
             city: r.city.trim().to_string(),
+            district: trim(r.district),
             state: state.map(|s| s.to_ascii_uppercase()),
             postal_code,
             country: r.country,

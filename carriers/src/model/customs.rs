@@ -89,6 +89,10 @@ super::string_newtype!(HsCode, "Harmonized System code, 6 to 10 digits", "610910
 pub struct CustomsItem {
     /// Plain description of the goods.
     pub description: String,
+    /// The same in the origin country's language, where a carrier or customs wants both
+    /// (YunExpress: item names in English and Chinese).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_description: Option<String>,
     /// Number of units; at least one.
     pub quantity: u32,
     /// Value of one unit.

@@ -29,8 +29,8 @@ pub use parcel::{Packaging, Parcel};
 pub use quote::{Charge, ChargeKind, Quote, ServiceClass, ServiceLevel};
 pub use request::{LabelFormat, RateRequest, ShipRequest, WaybillRef};
 pub use tracking::{
-    CHINA_STANDARD_TIME, Location, NetworkGuess, OtherShipment, PushedEvent, TrackQuery, TrackingEvent, TrackingNumber,
-    TrackingResult, TrackingStatus,
+    CHINA_STANDARD_TIME, Location, NetworkGuess, OtherShipment, PushedEvent, TrackQuery,
+    TrackingEvent, TrackingNumber, TrackingResult, TrackingStatus,
 };
 pub use waybill::{LabelDocument, Waybill};
 pub use weight::{POSITIVE_MEASURE_PATTERN, Weight, WeightUnit};
