@@ -7,8 +7,9 @@
 //! - MyDHL has no tokens: every call needs HTTP Basic credentials (any) and the `x-version`
 //!   header, else 401 / 400 as DHL answers.
 //! - Rates quote Express Worldwide (`P`) and Express 12:00 (`Y`) across borders, Express
-//!   Domestic (`N`) inside a country, billed in EUR, with base + fuel (`FF`) lines that add up
-//!   exactly (`rust_decimal`, whole cents).
+//!   Domestic (`N`) inside a country, billed in EUR (CNY for a shipper in China, as a Chinese
+//!   account is billed), with base + fuel (`FF`) lines that add up exactly (`rust_decimal`,
+//!   whole cents).
 //! - Shipments get a 10-digit AWB and a `JD…` licence plate per piece, a PDF or ZPL label
 //!   naming the AWB, and `shipmentCharges`.
 //! - Tracking walks a shipped AWB through PU, PL, DF, AR, WC, OK, one checkpoint every two
@@ -187,6 +188,7 @@ async fn rates(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Respo
     let from = body["customerDetails"]["shipperDetails"]["countryCode"].as_str();
     let to = body["customerDetails"]["receiverDetails"]["countryCode"].as_str();
     let w = weight(&body["packages"]);
+    let billed = billing_currency(from);
     let products: &[(&str, u32)] = if from == to {
         &[("N", 1)]
     } else {
@@ -200,8 +202,8 @@ async fn rates(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Respo
                 "productName": name(p), "productCode": p, "localProductCode": p,
                 "networkTypeCode": "TD", "isCustomerAgreement": false,
                 "weight": {"volumetric": 0, "provided": num(w), "unitOfMeasurement": "metric"},
-                "totalPrice": [{"currencyType": "BILLC", "priceCurrency": "EUR", "price": num(total)}],
-                "detailedPriceBreakdown": [{"currencyType": "BILLC", "priceCurrency": "EUR", "breakdown": [
+                "totalPrice": [{"currencyType": "BILLC", "priceCurrency": billed, "price": num(total)}],
+                "detailedPriceBreakdown": [{"currencyType": "BILLC", "priceCurrency": billed, "breakdown": [
                     {"name": name(p), "price": num(base)},
                     {"name": "FUEL SURCHARGE", "serviceCode": "FF", "localServiceCode": "FF", "serviceTypeCode": "SCH", "price": num(fuel)}
                 ]}],
@@ -210,6 +212,15 @@ async fn rates(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Respo
         })
         .collect();
     axum::Json(json!({"products": list})).into_response()
+}
+
+/// The account's billing currency (`BILLC`): the sim's accounts are German, except that a
+/// shipper in China ships on a Chinese account, billed in CNY.
+fn billing_currency(shipper_country: Option<&str>) -> &'static str {
+    match shipper_country {
+        Some("CN") => "CNY",
+        _ => "EUR",
+    }
 }
 
 /// A one-page PDF naming `awb`, with a correct cross-reference table.
@@ -267,6 +278,9 @@ async fn shipments(State(app): State<App>, headers: HeaderMap, body: Bytes) -> R
         .map(|i| json!({"referenceNumber": i, "trackingNumber": format!("JD0146{awb}{i:04}")}))
         .collect();
     let (base, fuel, total) = charges(&product, weight(&body["content"]["packages"]));
+    let billed = billing_currency(
+        body["customerDetails"]["shipperDetails"]["postalAddress"]["countryCode"].as_str(),
+    );
     (
         StatusCode::CREATED,
         axum::Json(json!({
@@ -274,7 +288,7 @@ async fn shipments(State(app): State<App>, headers: HeaderMap, body: Bytes) -> R
             "trackingUrl": format!("/mydhlapi/shipments/{awb}/tracking"),
             "packages": pieces,
             "documents": [{"imageFormat": format, "content": content, "typeCode": "label"}],
-            "shipmentCharges": [{"currencyType": "BILLC", "priceCurrency": "EUR", "price": num(total),
+            "shipmentCharges": [{"currencyType": "BILLC", "priceCurrency": billed, "price": num(total),
                 "serviceBreakdown": [{"name": name(&product), "price": num(base)},
                                      {"name": "FUEL SURCHARGE", "price": num(fuel), "typeCode": "FF"}]}]
         })),
