@@ -1887,7 +1887,7 @@ async fn a_purchase_of_a_followed_number_closes_the_old_tracker_and_keeps_its_sc
         vec![scan.clone()]
     );
     let open = store
-        .find_tracker(&t, "sandbox", number)
+        .find_tracker(&t, "sandbox", number, None)
         .await
         .unwrap()
         .unwrap();
