@@ -97,6 +97,7 @@ both_backends!(
     an_unknown_name_in_a_row_is_corrupt,
     an_abandoned_transaction_start_leaves_no_connection_inside_it,
     a_purchase_of_a_followed_number_closes_the_old_tracker_and_keeps_its_scans,
+    one_number_in_two_networks_is_two_trackers_and_a_subscription_is_kept,
 );
 
 /// A transaction whose start is abandoned (a client hangs up, a task is aborted) must not leave
@@ -1927,4 +1928,92 @@ async fn a_purchase_of_a_followed_number_closes_the_old_tracker_and_keeps_its_sc
         store.list_trackers(&t, None, None, 10).await.unwrap().len(),
         2
     );
+}
+
+/// Issue 17: a tracker keeps the network an aggregator tracks its number in; the same number in
+/// another network (or in none) is another open tracker, the same one again is the existing
+/// tracker; a claimed tracker carries its network to the scheduler; the push subscription's
+/// time is kept.
+async fn one_number_in_two_networks_is_two_trackers_and_a_subscription_is_kept(store: Store) {
+    let t = tenant(&store, "networks").await;
+    let acc = account();
+    store.insert_account(&t, &acc, None).await.unwrap();
+    let policy = crate::tracking::PollPolicy::default();
+    let number = "773312345678901";
+    let follow = |network: Option<&str>| {
+        let mut tr = crate::tracking::new_tracker(
+            &policy,
+            NOW,
+            number,
+            "sandbox",
+            Some(acc.id.clone()),
+            None,
+            None,
+            None,
+        );
+        tr.network = network.map(str::to_string);
+        tr.next_check_at = Some(NOW);
+        tr
+    };
+    let zto = follow(Some("zhongtong"));
+    let (stored, created) = store.insert_tracker(&t, &zto, None).await.unwrap();
+    assert!(created);
+    assert_eq!(stored.network.as_deref(), Some("zhongtong"));
+    assert_eq!(stored.subscribed_at, None);
+    let yto = follow(Some("yuantong"));
+    let (other, created) = store.insert_tracker(&t, &yto, None).await.unwrap();
+    assert!(created, "another network is another parcel");
+    assert_ne!(other.id, stored.id);
+    let bare = follow(None);
+    assert!(store.insert_tracker(&t, &bare, None).await.unwrap().1);
+    // The same network again (and no network again) answers the open tracker.
+    let (again, created) = store
+        .insert_tracker(&t, &follow(Some("zhongtong")), None)
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(again.id, zto.id);
+    let (again, created) = store.insert_tracker(&t, &follow(None), None).await.unwrap();
+    assert!(!created);
+    assert_eq!(again.id, bare.id);
+    for (network, id) in [
+        (Some("zhongtong"), &zto.id),
+        (Some("yuantong"), &yto.id),
+        (None, &bare.id),
+    ] {
+        let found = store
+            .find_tracker(&t, "sandbox", number, network)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&found.id, id, "{network:?}");
+    }
+    assert_eq!(
+        store
+            .open_trackers_of_number(&t, "sandbox", number)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    // The scheduler's claim carries the network.
+    let claimed = store
+        .claim_due_trackers(&acc.id, "me", NOW, std::time::Duration::from_secs(30), 10)
+        .await
+        .unwrap();
+    let mut networks: Vec<Option<String>> =
+        claimed.iter().map(|c| c.tracker.network.clone()).collect();
+    networks.sort();
+    assert_eq!(
+        networks,
+        vec![None, Some("yuantong".into()), Some("zhongtong".into())]
+    );
+    store
+        .mark_tracker_subscribed(&t, &zto.id, NOW)
+        .await
+        .unwrap();
+    let got = store.get_tracker(&t, &zto.id).await.unwrap().unwrap();
+    assert_eq!(got.subscribed_at, Some(NOW));
+    let untouched = store.get_tracker(&t, &yto.id).await.unwrap().unwrap();
+    assert_eq!(untouched.subscribed_at, None);
 }
