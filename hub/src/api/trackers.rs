@@ -64,7 +64,7 @@ pub struct TrackerIn {
 #[utoipa::path(post, path = "/v1/trackers", tag = "tracking", request_body = TrackerIn,
     params(IdempotencyKey),
     responses((status = 201, body = TrackerOut, description = "tracker created"), (status = 200, body = TrackerOut, description = "already followed"),
-        Auth, Idempotent, BadBody))]
+        Auth, Idempotent, BadBody, CarrierFailure))]
 async fn create_tracker(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,

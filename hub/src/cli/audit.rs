@@ -228,8 +228,9 @@ pub async fn run(a: AuditArgs) -> Result<(), String> {
         if let Some(d) = &a.dispute {
             sinks.dispute = Some(create(d)?);
         }
-        let plan = import.into_plan(tenant, title);
-        reconcile::run(&store, plan, Box::new(input), sinks, None, progress)
+        let (plan, format) = import.into_plan(tenant, title);
+        let input = reconcile::Input::File(format, Box::new(input));
+        reconcile::run(&store, plan, input, sinks, None, progress)
             .await
             .map_err(|e| e.to_string())?
     };
@@ -295,11 +296,11 @@ async fn record(
         .begin_reconciliation(tenant, &rec, None)
         .await
         .map_err(|e| e.to_string())?;
-    let plan = import.into_plan(tenant.clone(), title);
+    let (plan, format) = import.into_plan(tenant.clone(), title);
     let result = reconcile::run(
         store,
         plan,
-        Box::new(input),
+        reconcile::Input::File(format, Box::new(input)),
         Sinks::default(),
         Some(&Record { id: rec.id.clone() }),
         progress,

@@ -2008,12 +2008,14 @@ async fn one_number_in_two_networks_is_two_trackers_and_a_subscription_is_kept(s
         networks,
         vec![None, Some("yuantong".into()), Some("zhongtong".into())]
     );
+    let later = NOW + time::Duration::hours(16);
     store
-        .mark_tracker_subscribed(&t, &zto.id, NOW)
+        .mark_tracker_subscribed(&t, &zto.id, NOW, later)
         .await
         .unwrap();
     let got = store.get_tracker(&t, &zto.id).await.unwrap().unwrap();
     assert_eq!(got.subscribed_at, Some(NOW));
+    assert_eq!(got.next_check_at, Some(later));
     let untouched = store.get_tracker(&t, &yto.id).await.unwrap().unwrap();
     assert_eq!(untouched.subscribed_at, None);
 }

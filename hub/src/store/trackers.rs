@@ -266,17 +266,23 @@ impl Store {
         rows.iter().map(tracker_from_row).collect()
     }
 
-    /// Records that the carrier accepted a push subscription for the tracker's parcel.
+    /// Records that the carrier accepted a push subscription for the tracker's parcel, and
+    /// moves its next poll to `next_check_at` (the slower safety-net pace) unless it is no
+    /// longer polled.
     pub async fn mark_tracker_subscribed(
         &self,
         tenant: &TenantId,
         id: &TrackerId,
         at: OffsetDateTime,
+        next_check_at: OffsetDateTime,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE trackers SET subscribed_at = $1, updated_at = $1 WHERE tenant_id = $2 AND id = $3",
+            "UPDATE trackers SET subscribed_at = $1, updated_at = $1, \
+             next_check_at = CASE WHEN next_check_at IS NULL THEN NULL ELSE $2 END \
+             WHERE tenant_id = $3 AND id = $4",
         )
         .bind(millis(at))
+        .bind(millis(next_check_at))
         .bind(tenant.as_str())
         .bind(id.as_str())
         .execute(&self.writer)

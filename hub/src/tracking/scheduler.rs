@@ -471,10 +471,19 @@ impl Scheduler {
         match self.app.calls.subscribe(account, adapter, &parcel).await {
             Ok(()) => {
                 let now = OffsetDateTime::now_utc();
+                // The next poll at the subscribed pace, counted from this poll.
+                let subscribed = crate::store::TrackerRecord {
+                    subscribed_at: Some(now),
+                    ..t.clone()
+                };
+                let next = self
+                    .policy
+                    .interval(&subscribed, now.date())
+                    .map_or(now, |wait| t.last_checked_at.unwrap_or(now) + wait);
                 if let Err(e) = self
                     .app
                     .store
-                    .mark_tracker_subscribed(tenant, &t.id, now)
+                    .mark_tracker_subscribed(tenant, &t.id, now, next)
                     .await
                 {
                     tracing::warn!(tracker = %t.id, error = %e, "cannot record the push subscription");
