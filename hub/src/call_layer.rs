@@ -839,6 +839,39 @@ mod tests {
         assert_eq!(c.0.load(Ordering::SeqCst), 0);
     }
 
+    static PUSH_CAPS: Capabilities =
+        common::capabilities(&[Capability::Track, Capability::PushTracking], 1, &[]);
+
+    /// Declares push tracking; its per-parcel subscription is the trait's `Unsupported` (UPS).
+    struct PushesUnasked;
+    #[async_trait]
+    impl Carrier for PushesUnasked {
+        fn code(&self) -> CarrierCode {
+            CarrierCode::from_static("pushes_unasked")
+        }
+        fn capabilities(&self) -> &'static Capabilities {
+            &PUSH_CAPS
+        }
+        fn limits(&self) -> CarrierLimits {
+            Fake(Duration::from_secs(1)).limits()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_carrier_without_per_parcel_subscriptions_is_asked_once_and_never_again() {
+        let layer = layer();
+        let account = AccountId::generate();
+        let parcel = TrackQuery::from("1Z999AA10123456784".parse::<TrackingNumber>().unwrap());
+        assert!(
+            !layer.may_subscribe(&Fake(Duration::from_secs(1))),
+            "no push declared"
+        );
+        assert!(layer.may_subscribe(&PushesUnasked));
+        let r = layer.subscribe(&account, &PushesUnasked, &parcel).await;
+        assert!(matches!(r, Err(CarrierError::Unsupported { .. })));
+        assert!(!layer.may_subscribe(&PushesUnasked));
+    }
+
     #[tokio::test]
     async fn retry_after_is_honoured_and_too_long_a_wait_is_returned() {
         let started = std::time::Instant::now();
