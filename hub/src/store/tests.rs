@@ -98,6 +98,7 @@ both_backends!(
     an_abandoned_transaction_start_leaves_no_connection_inside_it,
     a_purchase_of_a_followed_number_closes_the_old_tracker_and_keeps_its_scans,
     one_number_in_two_networks_is_two_trackers_and_a_subscription_is_kept,
+    a_pull_asks_about_the_shipments_of_its_account_and_period_only,
 );
 
 /// A transaction whose start is abandoned (a client hangs up, a task is aborted) must not leave
@@ -2018,4 +2019,60 @@ async fn one_number_in_two_networks_is_two_trackers_and_a_subscription_is_kept(s
     assert_eq!(got.next_check_at, Some(later));
     let untouched = store.get_tracker(&t, &yto.id).await.unwrap().unwrap();
     assert_eq!(untouched.subscribed_at, None);
+}
+
+/// Issue 17: a pull from a carrier's billing API asks about the tenant's shipments bought on the
+/// account in the period (from included, to excluded), voided ones too, oldest first; never
+/// another account's or another tenant's.
+async fn a_pull_asks_about_the_shipments_of_its_account_and_period_only(store: Store) {
+    let t = tenant(&store, "pull").await;
+    let other_tenant = tenant(&store, "pull-other").await;
+    let acc = account();
+    let other_acc = account();
+    let foreign = account();
+    store.insert_account(&t, &acc, None).await.unwrap();
+    store.insert_account(&t, &other_acc, None).await.unwrap();
+    store
+        .insert_account(&other_tenant, &foreign, None)
+        .await
+        .unwrap();
+    let day = time::Duration::days(1);
+    let bought = |account: &AccountId, n: u32, at: OffsetDateTime| ShipmentRecord {
+        created_at: at,
+        updated_at: at,
+        ..shipment(account, n)
+    };
+    let mine = [
+        bought(&acc.id, 1, NOW - day),
+        bought(&acc.id, 2, NOW + time::Duration::hours(1)),
+        bought(&acc.id, 3, NOW),
+        bought(&acc.id, 4, NOW + day),
+        bought(&other_acc.id, 5, NOW),
+    ];
+    for s in &mine {
+        store.insert_shipment(&t, s, &[], &[], None).await.unwrap();
+    }
+    store
+        .insert_shipment(&other_tenant, &bought(&foreign.id, 6, NOW), &[], &[], None)
+        .await
+        .unwrap();
+    // A voided label may still be billed: it is asked about.
+    assert!(
+        store
+            .void_shipment(&t, &mine[2].id, NOW + time::Duration::hours(2), &[], None)
+            .await
+            .unwrap()
+    );
+    let numbers = store
+        .shipment_numbers_of_account(&t, &acc.id, NOW, NOW + day)
+        .await
+        .unwrap();
+    assert_eq!(numbers, ["SB0000000003", "SB0000000002"]);
+    assert!(
+        store
+            .shipment_numbers_of_account(&other_tenant, &acc.id, NOW - day, NOW + day * 2)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
