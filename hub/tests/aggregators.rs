@@ -27,9 +27,10 @@ use shiphub::tracking::PollPolicy;
 use shiphub::tracking::scheduler::Scheduler;
 use shiphub_carriers::model::{
     BilledCharge, BilledWaybill, Charge, ChargeKind, Currency, LabelDocument, LabelFormat, Money,
-    NetworkGuess, ShipRequest, TrackQuery, TrackingEvent, TrackingNumber, TrackingResult,
-    TrackingStatus, Waybill,
+    NetworkGuess, PushedEvent, ShipRequest, TrackQuery, TrackingEvent, TrackingNumber,
+    TrackingResult, TrackingStatus, Waybill,
 };
+use shiphub_carriers::registry::{PushAck, PushIntake};
 use shiphub_carriers::{
     Capabilities, Capability, Carrier, CarrierCode, CarrierEntry, CarrierError, CarrierLimits,
 };
@@ -140,9 +141,39 @@ impl Carrier for Aggregator {
     }
 }
 
-static AGG: CarrierEntry = common::entry("aggtest", "Aggregator", &AGG_CAPS, |_, _| {
-    Ok(Box::new(Aggregator))
-});
+/// The aggregator's push: the secret in a header, a JSON list of `PushedEvent`s (a push says
+/// the number, not the network), acknowledged in the aggregator's own words.
+static AGG: CarrierEntry = CarrierEntry {
+    push: Some(PushIntake {
+        verify: |headers, _, secret| {
+            headers
+                .get("x-push-secret")
+                .is_some_and(|v| v.as_bytes() == secret.as_bytes())
+        },
+        parse: |body| {
+            serde_json::from_slice::<Vec<PushedEvent>>(body).map_err(|e| {
+                CarrierError::rejected(
+                    CarrierCode::from_static("aggtest"),
+                    "/",
+                    None,
+                    &e.to_string(),
+                )
+            })
+        },
+        ack: Some(PushAck {
+            content_type: "application/json",
+            body: r#"{"result":true,"returnCode":"200","message":"成功"}"#,
+        }),
+    }),
+    code: CarrierCode::from_static("aggtest"),
+    name: "Aggregator",
+    capabilities: &AGG_CAPS,
+    needs_base_url: false,
+    hosts: &[],
+    url_settings: &[],
+    build: |_, _| Ok(Box::new(Aggregator)),
+    numbers: &[],
+};
 
 /// Pushes every parcel of an account unasked (UPS Track Alert): declares `PushTracking`, and
 /// answers a per-parcel subscription `Unsupported`.
@@ -406,7 +437,16 @@ async fn an_unknown_number_is_followed_in_the_network_an_aggregator_names_polled
         "{v}"
     );
 
-    let agg = app.account("aggtest").await;
+    let (s, v) = app
+        .call(
+            "POST",
+            "/v1/carrier-accounts",
+            Some(json!({"carrier": "aggtest", "name": "kuaidi",
+                "credentials": {"push_secret": "0123456789abcdef0123"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let agg = v["id"].as_str().unwrap().to_string();
     let (s, zto) = app.follow(json!({"tracking_number": "773300000001"})).await;
     assert_eq!(s, StatusCode::CREATED, "{zto}");
     assert_eq!(zto["carrier"], "aggtest");
@@ -514,6 +554,34 @@ async fn an_unknown_number_is_followed_in_the_network_an_aggregator_names_polled
     assert_eq!(PUSH_ALL_ASKED.load(Ordering::SeqCst), 1);
     let p2_now = app.tracker(p2["id"].as_str().unwrap()).await;
     assert_eq!(p2_now["subscribed_at"], Value::Null);
+
+    // A push names the number only: it is recorded on the number's trackers in every network,
+    // and answered in the aggregator's own words.
+    // Signed for now, in China Standard Time.
+    let signed_at = time::OffsetDateTime::now_utc()
+        .to_offset(shiphub_carriers::model::CHINA_STANDARD_TIME)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let push = json!([{"tracking_number": "773300000001", "event": {
+        "occurred_at": signed_at, "status": "delivered", "carrier_code": "3",
+        "description": "已签收"}}]);
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/v1/carrier-events/aggtest/{agg}"))
+        .header("x-push-secret", "0123456789abcdef0123")
+        .header("content-type", "application/json")
+        .body(Body::from(push.to_string()))
+        .unwrap();
+    let res = app.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let ack = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&ack).contains("\"returnCode\":\"200\""));
+    for id in [&zto["id"], &yunda["id"]] {
+        let t = app.tracker(id.as_str().unwrap()).await;
+        assert_eq!(t["status"], "delivered", "{t}");
+    }
 }
 
 fn address(city: &str) -> Value {
