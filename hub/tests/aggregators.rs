@@ -156,7 +156,7 @@ static AGG: CarrierEntry = CarrierEntry {
                     CarrierCode::from_static("aggtest"),
                     "/",
                     None,
-                    &e.to_string(),
+                    e.to_string(),
                 )
             })
         },
@@ -465,6 +465,12 @@ async fn an_unknown_number_is_followed_in_the_network_an_aggregator_names_polled
     assert_eq!(s, StatusCode::CREATED, "{yunda}");
     assert_ne!(yunda["id"], zto["id"]);
     assert_eq!(yunda["network"], "yunda");
+    // The aggregator named without a network: its account names the network.
+    let (s, named) = app
+        .follow(json!({"tracking_number": "YT0000000009", "carrier": "aggtest"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{named}");
+    assert_eq!(named["network"], "yuantong", "{named}");
     let (s, flaky) = app.follow(json!({"tracking_number": "YTFAIL000001"})).await;
     assert_eq!(s, StatusCode::CREATED, "{flaky}");
     assert_eq!(flaky["network"], "yuantong");

@@ -43,8 +43,9 @@ pub struct TrackerIn {
     #[schema(pattern = "^car_[0-9a-f]{32}$")]
     carrier_account: Option<String>,
     /// The network an aggregator carrier tracks the number in (Kuaidi100's company code:
-    /// `zhongtong`, `yuantong`, `shentong`, `yunda`, `jd`, `ems` …). Left out, an aggregator
-    /// that detected the number names it. The same number in two networks is two trackers.
+    /// `zhongtong`, `yuantong`, `shentong`, `yunda`, `jd`, `ems` …). Left out with an
+    /// aggregator, its number detection names it. The same number in two networks is two
+    /// trackers.
     #[serde(default)]
     #[schema(pattern = "^[a-z0-9_]{1,32}$", example = "zhongtong")]
     network: Option<String>,

@@ -110,11 +110,36 @@ pub async fn follow(
             ));
         }
         Some(a) => Some(a.id.clone()),
-        None => match identified_by {
-            Some(a) => Some(a),
+        None => match &identified_by {
+            Some(a) => Some(a.clone()),
             None => most_spare(app, tenant, &carrier, &accounts).await?,
         },
     };
+    // An aggregator asked for by name, without the network: the account that will poll names
+    // it (the aggregator tracks a number in one network at a time).
+    let names_networks = app
+        .carriers
+        .entry(&carrier)
+        .is_some_and(|e| e.capabilities.supports(Capability::Identify));
+    if network.is_none()
+        && identified_by.is_none()
+        && names_networks
+        && let Some(record) = account
+            .as_ref()
+            .and_then(|id| accounts.iter().find(|a| &a.id == id))
+    {
+        let adapter = app
+            .carriers
+            .adapter(&app.store, tenant, record, &app.master_key)
+            .await?;
+        network = app
+            .calls
+            .identify(&record.id, adapter.as_ref(), &number)
+            .await?
+            .into_iter()
+            .find(|g| valid_network(&g.code))
+            .map(|g| g.code);
+    }
     let now = OffsetDateTime::now_utc();
     let mut t = new_tracker(
         &app.tracking,
