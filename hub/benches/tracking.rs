@@ -41,6 +41,8 @@ fn tracker() -> TrackerRecord {
         updated_at: NOW - Duration::hours(4),
         ship_date: None,
         superseded_by: None,
+        network: None,
+        subscribed_at: None,
     }
 }
 

@@ -6,7 +6,7 @@
 //! (rate limited, or a failure before the request was sent): retrying after a timeout could
 //! buy a second label.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -18,7 +18,8 @@ use governor::nanos::Nanos;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 use shiphub_carriers::model::{
-    Quote, RateRequest, ShipRequest, TrackQuery, TrackingResult, Waybill, WaybillRef,
+    BilledWaybill, NetworkGuess, Quote, RateRequest, ShipRequest, TrackQuery, TrackingNumber,
+    TrackingResult, Waybill, WaybillRef,
 };
 use shiphub_carriers::{
     Capability, Carrier, CarrierCode, CarrierError, CarrierLimits, RequestQuota, VoidOutcome,
@@ -138,6 +139,9 @@ struct AccountGuard {
 pub struct CallLayer {
     policy: CallPolicy,
     accounts: Mutex<HashMap<AccountId, Arc<AccountGuard>>>,
+    /// Carriers that declare `PushTracking` but answered `Unsupported` to a per-parcel
+    /// subscription (UPS: its pushes are set up once, outside the API): never asked again.
+    no_subscribe: Mutex<HashSet<CarrierCode>>,
 }
 
 impl CallLayer {
@@ -145,6 +149,7 @@ impl CallLayer {
         Self {
             policy,
             accounts: Mutex::new(HashMap::new()),
+            no_subscribe: Mutex::new(HashSet::new()),
         }
     }
 
@@ -229,6 +234,67 @@ impl CallLayer {
     ) -> Result<Vec<TrackingResult>, CarrierError> {
         self.call(account, carrier, Capability::Track, || {
             carrier.track_parcels(parcels)
+        })
+        .await
+    }
+
+    /// The networks a number may be in (an aggregator's detection); retried on any transient
+    /// failure (asking again changes nothing).
+    pub async fn identify(
+        &self,
+        account: &AccountId,
+        carrier: &dyn Carrier,
+        number: &TrackingNumber,
+    ) -> Result<Vec<NetworkGuess>, CarrierError> {
+        self.call(account, carrier, Capability::Identify, || {
+            carrier.identify(number)
+        })
+        .await
+    }
+
+    /// Whether a per-parcel push subscription is worth asking `carrier` for: it declares
+    /// `PushTracking` and has not answered `Unsupported` to one.
+    pub fn may_subscribe(&self, carrier: &dyn Carrier) -> bool {
+        carrier.capabilities().supports(Capability::PushTracking)
+            && !self
+                .no_subscribe
+                .lock()
+                .expect("call layer lock")
+                .contains(&carrier.code())
+    }
+
+    /// Asks the carrier to push one parcel's scans; retried on any transient failure (a
+    /// subscription asked twice subscribes once). A carrier that answers `Unsupported` is
+    /// remembered and never asked again (`may_subscribe`).
+    pub async fn subscribe(
+        &self,
+        account: &AccountId,
+        carrier: &dyn Carrier,
+        parcel: &TrackQuery,
+    ) -> Result<(), CarrierError> {
+        let r = self
+            .call(account, carrier, Capability::PushTracking, || {
+                carrier.subscribe(parcel)
+            })
+            .await;
+        if let Err(CarrierError::Unsupported { .. }) = &r {
+            self.no_subscribe
+                .lock()
+                .expect("call layer lock")
+                .insert(carrier.code());
+        }
+        r
+    }
+
+    /// What the carrier billed for a batch of waybills; retried on any transient failure.
+    pub async fn billed_freight(
+        &self,
+        account: &AccountId,
+        carrier: &dyn Carrier,
+        numbers: &[TrackingNumber],
+    ) -> Result<Vec<BilledWaybill>, CarrierError> {
+        self.call(account, carrier, Capability::BilledFreight, || {
+            carrier.billed_freight(numbers)
         })
         .await
     }
@@ -771,6 +837,39 @@ mod tests {
             .await;
         assert!(matches!(r, Ok(Err("lease lost"))));
         assert_eq!(c.0.load(Ordering::SeqCst), 0);
+    }
+
+    static PUSH_CAPS: Capabilities =
+        common::capabilities(&[Capability::Track, Capability::PushTracking], 1, &[]);
+
+    /// Declares push tracking; its per-parcel subscription is the trait's `Unsupported` (UPS).
+    struct PushesUnasked;
+    #[async_trait]
+    impl Carrier for PushesUnasked {
+        fn code(&self) -> CarrierCode {
+            CarrierCode::from_static("pushes_unasked")
+        }
+        fn capabilities(&self) -> &'static Capabilities {
+            &PUSH_CAPS
+        }
+        fn limits(&self) -> CarrierLimits {
+            Fake(Duration::from_secs(1)).limits()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_carrier_without_per_parcel_subscriptions_is_asked_once_and_never_again() {
+        let layer = layer();
+        let account = AccountId::generate();
+        let parcel = TrackQuery::from("1Z999AA10123456784".parse::<TrackingNumber>().unwrap());
+        assert!(
+            !layer.may_subscribe(&Fake(Duration::from_secs(1))),
+            "no push declared"
+        );
+        assert!(layer.may_subscribe(&PushesUnasked));
+        let r = layer.subscribe(&account, &PushesUnasked, &parcel).await;
+        assert!(matches!(r, Err(CarrierError::Unsupported { .. })));
+        assert!(!layer.may_subscribe(&PushesUnasked));
     }
 
     #[tokio::test]

@@ -111,6 +111,10 @@ fn request(name: &str) -> Option<Value> {
         "POST /v1/webhooks" => json!({"url": "https://orders.example.com/hooks/shiphub",
             "events": ["shipment.created", "tracker.updated"], "description": "Order system"}),
         "PATCH /v1/webhooks/{id}" => json!({"description": "Order system (EU)", "enabled": true}),
+        "POST /v1/invoices/pull" => {
+            json!({"carrier_account": "car_01a24cf9a5907775a89a38c467db7a15",
+            "from": "2026-11-01", "to": "2026-11-30"})
+        }
         "PUT /v1/audit-settings" => json!({"tolerances": {"amount": "0.05", "percent": "0.5"},
             "fuel": [], "contract_cards": {}}),
         "POST /v1/carrier-events/{carrier}/{account}" => json!({

@@ -3,7 +3,8 @@
 //! reconciliation; `GET /v1/reconciliations/{id}` tells its status and totals; its reports
 //! download as CSV, JSON, PDF and a dispute file. Tolerances, fuel tables and contract rate
 //! cards are per tenant (`/v1/audit-settings`); layouts without a built-in reader are
-//! described by a mapping (`PUT /v1/invoice-mappings/{name}`).
+//! described by a mapping (`PUT /v1/invoice-mappings/{name}`). A carrier whose API reports
+//! what it billed (SF Express) is reconciled without a file: `POST /v1/invoices/pull`.
 
 use axum::body::Body;
 use axum::extract::State;
@@ -41,6 +42,7 @@ const FILES: [(&str, &str); 4] = [
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(post_invoice))
+        .routes(routes!(pull_invoices))
         .routes(routes!(list_reconciliations))
         .routes(routes!(get_reconciliation))
         .routes(routes!(download))
@@ -223,6 +225,77 @@ async fn start_import(
         file,
     )
     .await?;
+    Ok(answer)
+}
+
+/// What to reconcile from a carrier's billing API: the shipments bought on the account from
+/// `from` to `to` (both days included, UTC), or the waybills named in `tracking_numbers`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PullIn {
+    /// The carrier account (`car_…`) whose bills to pull; its carrier must report billed
+    /// freight (`billed_freight` in its capabilities, such as SF Express).
+    #[schema(pattern = "^car_[0-9a-f]{32}$")]
+    carrier_account: String,
+    /// First day the shipments were bought (ISO date).
+    #[serde(default)]
+    #[schema(format = Date, example = "2026-11-01")]
+    from: Option<String>,
+    /// Last day the shipments were bought, included (ISO date).
+    #[serde(default)]
+    #[schema(format = Date, example = "2026-11-30")]
+    to: Option<String>,
+    /// The waybills to ask about, instead of a period (any of them unknown to the hub is
+    /// reported as such).
+    #[serde(default)]
+    #[schema(min_items = 1, max_items = 1000)]
+    tracking_numbers: Option<Vec<String>>,
+    /// Contract rate card that re-rates changed packages; default: the one the audit
+    /// settings name for `other`.
+    #[serde(default)]
+    rate_card: Option<String>,
+}
+
+/// Reconciles what a carrier billed through its billing API, without an invoice file (SF
+/// Express's billed freight per waybill). The hub asks the carrier, in batches within the
+/// account's quota, about the shipments bought on `carrier_account` from `from` to `to` (or
+/// the `tracking_numbers`), then audits the bills exactly as an imported file: 202 with the
+/// reconciliation (`status: running`), reports and `reconciliation.completed` as for
+/// `POST /v1/invoices`, each bill in the currency it was billed in. A carrier that reports no
+/// billed freight is a 422 naming `/carrier_account`; a carrier failure answers as a carrier
+/// error (its retry class) and records nothing; the same bills pulled again are a 409 naming
+/// the earlier import. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/invoices/pull", tag = "reconciliation", request_body = PullIn,
+    params(IdempotencyKey),
+    responses((status = 202, body = ReconciliationOut), Auth, Idempotent, BadBody, CarrierFailure))]
+async fn pull_invoices(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    req: idempotency::Idempotent<PullIn>,
+) -> Response {
+    req.run(app, tenant, start_pull).await
+}
+
+/// Pulls the bills, records the reconciliation (running) with its answer under its key, and
+/// starts the audit.
+async fn start_pull(
+    app: AppState,
+    tenant: TenantId,
+    input: PullIn,
+    owned: OwnedKey,
+) -> Result<Answer, Error> {
+    let asked = reconcile::PullAsked {
+        carrier_account: &input.carrier_account,
+        from: input.from.as_deref(),
+        to: input.to.as_deref(),
+        tracking_numbers: input.tracking_numbers.as_deref(),
+        rate_card: input.rate_card.as_deref(),
+    };
+    let pulled = reconcile::pull(&app, &tenant, &asked).await?;
+    let answer = Answer::json(StatusCode::ACCEPTED, &rec_out(&pulled.record));
+    pulled
+        .start(&app, &tenant, answer.completion(&owned).as_ref())
+        .await?;
     Ok(answer)
 }
 

@@ -42,10 +42,21 @@ pub struct TrackerIn {
     #[serde(default)]
     #[schema(pattern = "^car_[0-9a-f]{32}$")]
     carrier_account: Option<String>,
+    /// The network an aggregator carrier tracks the number in (Kuaidi100's company code:
+    /// `zhongtong`, `yuantong`, `shentong`, `yunda`, `jd`, `ems` …). Left out with an
+    /// aggregator, its number detection names it. The same number in two networks is two
+    /// trackers.
+    #[serde(default)]
+    #[schema(pattern = "^[a-z0-9_]{1,32}$", example = "zhongtong")]
+    network: Option<String>,
 }
 
 /// Follows a parcel. Without `carrier` the carrier is detected from the number (or taken from
-/// `carrier_account`); an ambiguous number is a 422 listing the candidates. `carrier_account`
+/// `carrier_account`); an ambiguous number is a 422 listing the candidates. A number of no
+/// format the hub knows is given to the tenant's aggregator accounts (carriers that identify
+/// numbers, such as Kuaidi100): the first that recognises it follows it, in the network it
+/// names (`carrier` and `network` in the answer); none (or no such account) is a 422 naming
+/// `/tracking_number`, and an aggregator that fails answers as a carrier error. `carrier_account`
 /// must be the tenant's and of that carrier (422 naming `/carrier_account`); without it the
 /// tracker goes to the carrier's account with the most quota to spare. A carrier the tenant
 /// has no account with yet is accepted and waits (`waiting_reason: no_carrier_account`). The
@@ -54,7 +65,7 @@ pub struct TrackerIn {
 #[utoipa::path(post, path = "/v1/trackers", tag = "tracking", request_body = TrackerIn,
     params(IdempotencyKey),
     responses((status = 201, body = TrackerOut, description = "tracker created"), (status = 200, body = TrackerOut, description = "already followed"),
-        Auth, Idempotent, BadBody))]
+        Auth, Idempotent, BadBody, CarrierFailure))]
 async fn create_tracker(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -74,6 +85,7 @@ async fn add_tracker(
         tracking_number: &input.tracking_number,
         carrier: input.carrier.as_deref(),
         carrier_account: input.carrier_account.as_deref(),
+        network: input.network.as_deref(),
     };
     let t = match trackers::follow(&app, &tenant, asked).await? {
         Followed::New(t) => t,

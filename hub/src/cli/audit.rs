@@ -61,14 +61,14 @@ pub struct AuditArgs {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum OutKind {
+pub(super) enum OutKind {
     Csv,
     Json,
     Pdf,
 }
 
 impl OutKind {
-    fn of(path: &std::path::Path) -> Result<Self, String> {
+    pub(super) fn of(path: &std::path::Path) -> Result<Self, String> {
         match path.extension().and_then(|e| e.to_str()) {
             Some("csv") => Ok(OutKind::Csv),
             Some("json") => Ok(OutKind::Json),
@@ -79,7 +79,7 @@ impl OutKind {
             )),
         }
     }
-    fn stored_name(self) -> &'static str {
+    pub(super) fn stored_name(self) -> &'static str {
         match self {
             OutKind::Csv => "report.csv",
             OutKind::Json => "report.json",
@@ -120,7 +120,7 @@ fn format_of(a: &AuditArgs) -> Result<InvoiceFormat, String> {
     })
 }
 
-async fn tenant_of(store: &Store, name: Option<&str>) -> Result<TenantId, String> {
+pub(super) async fn tenant_of(store: &Store, name: Option<&str>) -> Result<TenantId, String> {
     if let Some(name) = name {
         return Ok(store
             .tenant_by_name(name)
@@ -136,7 +136,7 @@ async fn tenant_of(store: &Store, name: Option<&str>) -> Result<TenantId, String
         .ok_or_else(|| "the store has several tenants (or none): give --tenant NAME".to_string())
 }
 
-fn create(path: &std::path::Path) -> Result<Box<dyn Write + Send>, String> {
+pub(super) fn create(path: &std::path::Path) -> Result<Box<dyn Write + Send>, String> {
     let f = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(Box::new(BufWriter::with_capacity(1 << 20, f)))
 }
@@ -228,8 +228,9 @@ pub async fn run(a: AuditArgs) -> Result<(), String> {
         if let Some(d) = &a.dispute {
             sinks.dispute = Some(create(d)?);
         }
-        let plan = import.into_plan(tenant, title);
-        reconcile::run(&store, plan, Box::new(input), sinks, None, progress)
+        let (plan, format) = import.into_plan(tenant, title);
+        let input = reconcile::Input::File(format, Box::new(input));
+        reconcile::run(&store, plan, input, sinks, None, progress)
             .await
             .map_err(|e| e.to_string())?
     };
@@ -295,11 +296,11 @@ async fn record(
         .begin_reconciliation(tenant, &rec, None)
         .await
         .map_err(|e| e.to_string())?;
-    let plan = import.into_plan(tenant.clone(), title);
+    let (plan, format) = import.into_plan(tenant.clone(), title);
     let result = reconcile::run(
         store,
         plan,
-        Box::new(input),
+        reconcile::Input::File(format, Box::new(input)),
         Sinks::default(),
         Some(&Record { id: rec.id.clone() }),
         progress,
@@ -330,7 +331,7 @@ async fn record(
     Ok(summary_copy)
 }
 
-async fn copy_stored(
+pub(super) async fn copy_stored(
     store: &Store,
     tenant: &TenantId,
     id: &ReconciliationId,

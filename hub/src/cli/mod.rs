@@ -1,5 +1,5 @@
 //! The `shiphub` command line: `serve`, `migrate`, `tenant create`, `openapi`, `rate`,
-//! `analytics`, `audit`, `master-key`, `healthcheck`; opening the store (fail fast, key first)
+//! `analytics`, `audit`, `reconcile-pull`, `master-key`, `healthcheck`; opening the store (fail fast, key first)
 //! and the first start's `default` tenant.
 
 use std::net::SocketAddr;
@@ -18,6 +18,7 @@ use crate::store::{AccountRecord, Backend, Store};
 
 pub mod audit;
 pub mod rate;
+pub mod reconcile_pull;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://shiphub.db?mode=rwc";
 
@@ -294,6 +295,9 @@ pub enum Command {
     Rate(rate::RateArgs),
     /// Audit a carrier invoice against the shipments in the store and write the report.
     Audit(audit::AuditArgs),
+    /// Reconcile what a carrier billed through its billing API (SF Express billed freight),
+    /// without an invoice file, as `POST /v1/invoices/pull` does, and write the report.
+    ReconcilePull(reconcile_pull::PullArgs),
     /// Print a fresh SHIPHUB_MASTER_KEY (32 random bytes, base64).
     MasterKey,
     /// GET the hub's /readyz and exit 0 when it is ready, 1 otherwise (container probes: the
@@ -418,6 +422,7 @@ pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
             timeout,
         } => healthcheck(url, listen, timeout).await,
         Command::Audit(args) => audit::run(args).await,
+        Command::ReconcilePull(args) => reconcile_pull::run(args).await,
         Command::Analytics {
             command:
                 AnalyticsCommand::Timeliness {
@@ -631,7 +636,7 @@ fn redact(url: &str) -> String {
 /// `SHIPHUB_MASTER_KEY` when set; otherwise, for the embedded database only, a key file next
 /// to it, created on first use. A shared PostgreSQL must not rely on a key on one host's disk.
 /// Called before the store is opened, so a missing key leaves no migrated database behind.
-fn master_key(url: &str) -> anyhow_like::Result<MasterKey> {
+pub(crate) fn master_key(url: &str) -> anyhow_like::Result<MasterKey> {
     if let Ok(k) = std::env::var("SHIPHUB_MASTER_KEY") {
         return MasterKey::from_base64(&k).map_err(|e| {
             format!("{e}; make one with `shiphub master-key` (or `openssl rand -base64 32`)")

@@ -9,11 +9,14 @@ use std::time::Duration;
 
 use shiphub_carriers::model::Currency;
 use shiphub_rating::RateCards;
-use shiphub_rating::invoice::{ColumnMapping, InvoiceCarrier, InvoiceFormat, LAYOUT_CODES};
+use shiphub_rating::invoice::{
+    ColumnMapping, InvoiceCarrier, InvoiceFormat, InvoicePackage, LAYOUT_CODES,
+};
 use time::OffsetDateTime;
 
 use super::{
-    AuditSettingsDoc, Plan, Progress, ReconcileError, Record, Sinks, finish, load_settings, run,
+    AuditSettingsDoc, Input, Plan, Progress, ReconcileError, Record, Sinks, finish, load_settings,
+    run,
 };
 use crate::error::Error;
 use crate::ids::{ReconciliationId, TenantId};
@@ -91,16 +94,24 @@ impl Import {
         ))
     }
 
-    /// The pipeline's plan, with the PDF's title.
-    pub fn into_plan(self, tenant: TenantId, title: String) -> Plan {
-        Plan {
+    /// The pipeline's plan, with the PDF's title, and the layout the file is read in.
+    pub fn into_plan(self, tenant: TenantId, title: String) -> (Plan, InvoiceFormat) {
+        let plan = Plan {
             tenant,
-            format: self.format,
+            carrier: self.format.carrier(),
+            hub_carrier: Plan::hub_carrier_of(&self.format),
             settings: self.settings.to_settings(),
             cards: self.cards,
             title,
-        }
+        };
+        (plan, self.format)
     }
+}
+
+/// What a started import reads: its spooled file, or the packages a billing API reported.
+pub(super) enum Spooled {
+    File(InvoiceFormat, tempfile::NamedTempFile),
+    Packages(Vec<InvoicePackage>),
 }
 
 /// Stores a new import (`running`, with the answer kept for its idempotency key in the same
@@ -113,13 +124,31 @@ pub async fn start(
     import: Import,
     file: tempfile::NamedTempFile,
 ) -> Result<(), Error> {
-    store.begin_reconciliation(tenant, rec, idem).await?;
     let code = import.code.clone();
-    let plan = import.into_plan(
+    let (plan, format) = import.into_plan(
         tenant.clone(),
         format!("Freight reconciliation {} ({code})", rec.id),
     );
-    tokio::spawn(run_spooled(store.clone(), plan, rec.id.clone(), code, file));
+    begin(store, tenant, rec, idem, plan, Spooled::File(format, file)).await
+}
+
+/// Stores a new import (`running`, with its key's answer) and runs it on a task of its own.
+pub(super) async fn begin(
+    store: &Store,
+    tenant: &TenantId,
+    rec: &ReconciliationRecord,
+    idem: Option<&IdemCompletion>,
+    plan: Plan,
+    input: Spooled,
+) -> Result<(), Error> {
+    store.begin_reconciliation(tenant, rec, idem).await?;
+    tokio::spawn(run_spooled(
+        store.clone(),
+        plan,
+        rec.id.clone(),
+        rec.carrier.clone(),
+        input,
+    ));
     Ok(())
 }
 
@@ -129,17 +158,24 @@ async fn run_spooled(
     plan: Plan,
     id: ReconciliationId,
     carrier: String,
-    file: tempfile::NamedTempFile,
+    spooled: Spooled,
 ) {
     let tenant = plan.tenant.clone();
     let result = async {
-        let input = file
-            .reopen()
-            .map_err(|e| ReconcileError::Internal(format!("spool file: {e}")))?;
+        // The spool file lives until the import has read it.
+        let (input, _file) = match spooled {
+            Spooled::File(format, file) => {
+                let input = file
+                    .reopen()
+                    .map_err(|e| ReconcileError::Internal(format!("spool file: {e}")))?;
+                (Input::File(format, Box::new(input)), Some(file))
+            }
+            Spooled::Packages(packages) => (Input::Packages(packages), None),
+        };
         run(
             &store,
             plan,
-            Box::new(input),
+            input,
             Sinks::default(),
             Some(&Record { id: id.clone() }),
             Arc::new(Progress::default()),
@@ -148,7 +184,6 @@ async fn run_spooled(
     }
     .await;
     finish(&store, &tenant, &id, &carrier, result).await;
-    drop(file);
 }
 
 /// Fails imports whose instance died mid-way (their parts are deleted), every minute, until

@@ -29,7 +29,7 @@ pub(super) fn bills_shipment(p: &InvoicePackage) -> bool {
 pub(super) async fn lookup(
     store: &Store,
     tenant: &TenantId,
-    carrier: Option<&'static str>,
+    carrier: Option<&str>,
     batch: &[InvoicePackage],
     recording: bool,
 ) -> Result<(ShipmentIndex, HashMap<String, String>), ReconcileError> {

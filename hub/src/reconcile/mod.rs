@@ -8,10 +8,15 @@
 //! store while the next batch is audited; the import counts only once one transaction marks
 //! it completed (with its `reconciliation.completed` event).
 //!
+//! The packages come from an invoice file, or from a carrier's billing API (`pull`: SF
+//! Express's billed freight per waybill), read into the same `InvoicePackage`s: from there on
+//! both take the same lookups, audit, reports and record.
+//!
 //! This module runs the pipeline; its jobs live beside it: `import` (planning, starting and
-//! sweeping imports), `settings` (a tenant's audit settings), `lookup` (matching a batch to the
-//! hub's shipments), `facts` (what the audit reads of a shipment and expects of it) and
-//! `record` (storing an import's rows and reports, and settling it). Nothing here knows HTTP.
+//! sweeping imports), `pull` (an import of what a carrier's billing API reports), `settings`
+//! (a tenant's audit settings), `lookup` (matching a batch to the hub's shipments), `facts`
+//! (what the audit reads of a shipment and expects of it) and `record` (storing an import's
+//! rows and reports, and settling it). Nothing here knows HTTP.
 
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,6 +37,7 @@ use crate::store::{Store, StoreError};
 mod facts;
 mod import;
 mod lookup;
+mod pull;
 mod record;
 mod settings;
 #[cfg(test)]
@@ -44,6 +50,7 @@ pub use facts::{
 pub use import::{
     Asked, Import, contract_card, save_mapping, save_settings, start, sweep_abandoned,
 };
+pub use pull::{MAX_NUMBERS, PullAsked, Pulled, pull};
 pub use record::{Record, finish};
 pub use settings::{AuditSettingsDoc, FuelRow, TolerancesDoc, load_settings};
 
@@ -53,10 +60,13 @@ use record::{Audited, ChunkSink, package_row};
 /// Packages per batch: one store round trip per kind of lookup, a few MB in flight.
 pub const BATCH: usize = 5_000;
 
-/// Everything one reconciliation needs besides the file.
+/// Everything one reconciliation needs besides its packages.
 pub struct Plan {
     pub tenant: TenantId,
-    pub format: InvoiceFormat,
+    /// Whose audit rules (billable weight, fuel table) and dispute layout apply.
+    pub carrier: InvoiceCarrier,
+    /// Shipments of which hub carrier the packages can bill (`None`: any).
+    pub hub_carrier: Option<String>,
     pub settings: AuditSettings,
     pub cards: Option<RateCards>,
     /// Title on the PDF.
@@ -64,17 +74,23 @@ pub struct Plan {
 }
 
 impl Plan {
-    fn carrier(&self) -> InvoiceCarrier {
-        self.format.carrier()
-    }
-    /// Shipments of which hub carrier an invoice can bill (any, for a mapped layout).
-    fn hub_carrier(&self) -> Option<&'static str> {
+    /// Shipments of which hub carrier an invoice in `format` can bill (any, for a mapped
+    /// layout).
+    pub fn hub_carrier_of(format: &InvoiceFormat) -> Option<String> {
         // The named invoice carriers' codes are the hub's carrier codes.
-        match self.carrier() {
+        match format.carrier() {
             InvoiceCarrier::Other => None,
-            named => Some(named.code()),
+            named => Some(named.code().to_string()),
         }
     }
+}
+
+/// Where a reconciliation's packages come from.
+pub enum Input {
+    /// An invoice file, read in its layout.
+    File(InvoiceFormat, Box<dyn Read + Send>),
+    /// Packages already read (a carrier's billing API, `pull`).
+    Packages(Vec<InvoicePackage>),
 }
 
 /// Where the reports go: files (CLI) or the store (an import).
@@ -145,7 +161,7 @@ enum Parsed {
 pub async fn run(
     store: &Store,
     plan: Plan,
-    input: Box<dyn Read + Send>,
+    input: Input,
     mut sinks: Sinks,
     record: Option<&Record>,
     progress: Arc<Progress>,
@@ -157,40 +173,62 @@ pub async fn run(
         sinks.dispute = Some(Box::new(ChunkSink::new("dispute.csv", chunks.clone())));
         sinks.pdf = Some(Box::new(ChunkSink::new("report.pdf", chunks.clone())));
     }
-    let carrier = plan.carrier();
-    let hub_carrier = plan.hub_carrier();
+    let carrier = plan.carrier;
+    let hub_carrier = plan.hub_carrier.clone();
     let tenant_ref = plan.tenant.clone();
     let r_tenant = plan.tenant.clone();
 
     // Stage 1: parse.
     let (parsed_tx, parsed_rx) = mpsc::channel::<Result<Parsed, ReconcileError>>(2);
-    let format = plan.format.clone();
     let parse_progress = progress.clone();
     let parser = std::thread::Builder::new()
         .name("invoice-parse".into())
-        .spawn(move || {
-            let input = Counted {
-                inner: input,
-                progress: parse_progress.clone(),
-            };
-            let mut reader =
-                InvoiceReader::new(format, io::BufReader::with_capacity(1 << 20, input));
-            loop {
-                match reader.next_batch(BATCH) {
-                    Ok(batch) if batch.is_empty() => {
-                        let _ = parsed_tx.blocking_send(Ok(Parsed::Done(reader.summary().clone())));
-                        return;
-                    }
-                    Ok(batch) => {
-                        parse_progress
-                            .lines
-                            .store(reader.summary().lines, Ordering::Relaxed);
-                        if parsed_tx.blocking_send(Ok(Parsed::Batch(batch))).is_err() {
+        .spawn(move || match input {
+            Input::File(format, input) => {
+                let input = Counted {
+                    inner: input,
+                    progress: parse_progress.clone(),
+                };
+                let mut reader =
+                    InvoiceReader::new(format, io::BufReader::with_capacity(1 << 20, input));
+                loop {
+                    match reader.next_batch(BATCH) {
+                        Ok(batch) if batch.is_empty() => {
+                            let _ =
+                                parsed_tx.blocking_send(Ok(Parsed::Done(reader.summary().clone())));
+                            return;
+                        }
+                        Ok(batch) => {
+                            parse_progress
+                                .lines
+                                .store(reader.summary().lines, Ordering::Relaxed);
+                            if parsed_tx.blocking_send(Ok(Parsed::Batch(batch))).is_err() {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = parsed_tx.blocking_send(Err(e.into()));
                             return;
                         }
                     }
-                    Err(e) => {
-                        let _ = parsed_tx.blocking_send(Err(e.into()));
+                }
+            }
+            Input::Packages(packages) => {
+                // One "line" per package, as the billing API reported each.
+                let summary = ImportSummary {
+                    lines: packages.len() as u64,
+                    charge_lines: packages.iter().map(|p| p.charges.len() as u64).sum(),
+                    packages: packages.len() as u64,
+                    ..ImportSummary::default()
+                };
+                let mut left = packages.into_iter();
+                loop {
+                    let batch: Vec<InvoicePackage> = left.by_ref().take(BATCH).collect();
+                    if batch.is_empty() {
+                        let _ = parsed_tx.blocking_send(Ok(Parsed::Done(summary)));
+                        return;
+                    }
+                    if parsed_tx.blocking_send(Ok(Parsed::Batch(batch))).is_err() {
                         return;
                     }
                 }
@@ -288,6 +326,7 @@ pub async fn run(
             }
         });
         let tenant = &tenant_ref;
+        let hub_carrier = hub_carrier.as_deref();
         let mut matched = std::pin::pin!(
             batches
                 .map(|b| async move {

@@ -147,6 +147,31 @@ const REC_COLUMNS: &str = "id, carrier, status, file_sha256, file_bytes, rate_ca
 const INSERT_ROWS: usize = 400;
 
 impl Store {
+    /// Tracking numbers of the shipments bought on a carrier account in [from, to), voided
+    /// ones included (a voided label billed is a finding), oldest first: what a pull from the
+    /// carrier's billing API asks about.
+    pub async fn shipment_numbers_of_account(
+        &self,
+        tenant: &TenantId,
+        account: &crate::ids::AccountId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT tracking_number FROM shipments WHERE tenant_id = $1 AND carrier_account_id = $2 \
+             AND created_at >= $3 AND created_at < $4 ORDER BY created_at, id",
+        )
+        .bind(tenant.as_str())
+        .bind(account.as_str())
+        .bind(millis(from))
+        .bind(millis(to))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get("tracking_number")?))
+            .collect()
+    }
+
     /// `IN (…)` over one JSON array parameter: one cached statement whatever the batch size.
     fn json_list(&self, n: usize) -> String {
         match self.backend {

@@ -97,6 +97,8 @@ both_backends!(
     an_unknown_name_in_a_row_is_corrupt,
     an_abandoned_transaction_start_leaves_no_connection_inside_it,
     a_purchase_of_a_followed_number_closes_the_old_tracker_and_keeps_its_scans,
+    one_number_in_two_networks_is_two_trackers_and_a_subscription_is_kept,
+    a_pull_asks_about_the_shipments_of_its_account_and_period_only,
 );
 
 /// A transaction whose start is abandoned (a client hangs up, a task is aborted) must not leave
@@ -1887,7 +1889,7 @@ async fn a_purchase_of_a_followed_number_closes_the_old_tracker_and_keeps_its_sc
         vec![scan.clone()]
     );
     let open = store
-        .find_tracker(&t, "sandbox", number)
+        .find_tracker(&t, "sandbox", number, None)
         .await
         .unwrap()
         .unwrap();
@@ -1926,5 +1928,151 @@ async fn a_purchase_of_a_followed_number_closes_the_old_tracker_and_keeps_its_sc
     assert_eq!(
         store.list_trackers(&t, None, None, 10).await.unwrap().len(),
         2
+    );
+}
+
+/// Issue 17: a tracker keeps the network an aggregator tracks its number in; the same number in
+/// another network (or in none) is another open tracker, the same one again is the existing
+/// tracker; a claimed tracker carries its network to the scheduler; the push subscription's
+/// time is kept.
+async fn one_number_in_two_networks_is_two_trackers_and_a_subscription_is_kept(store: Store) {
+    let t = tenant(&store, "networks").await;
+    let acc = account();
+    store.insert_account(&t, &acc, None).await.unwrap();
+    let policy = crate::tracking::PollPolicy::default();
+    let number = "773312345678901";
+    let follow = |network: Option<&str>| {
+        let mut tr = crate::tracking::new_tracker(
+            &policy,
+            NOW,
+            number,
+            "sandbox",
+            Some(acc.id.clone()),
+            None,
+            None,
+            None,
+        );
+        tr.network = network.map(str::to_string);
+        tr.next_check_at = Some(NOW);
+        tr
+    };
+    let zto = follow(Some("zhongtong"));
+    let (stored, created) = store.insert_tracker(&t, &zto, None).await.unwrap();
+    assert!(created);
+    assert_eq!(stored.network.as_deref(), Some("zhongtong"));
+    assert_eq!(stored.subscribed_at, None);
+    let yto = follow(Some("yuantong"));
+    let (other, created) = store.insert_tracker(&t, &yto, None).await.unwrap();
+    assert!(created, "another network is another parcel");
+    assert_ne!(other.id, stored.id);
+    let bare = follow(None);
+    assert!(store.insert_tracker(&t, &bare, None).await.unwrap().1);
+    // The same network again (and no network again) answers the open tracker.
+    let (again, created) = store
+        .insert_tracker(&t, &follow(Some("zhongtong")), None)
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(again.id, zto.id);
+    let (again, created) = store.insert_tracker(&t, &follow(None), None).await.unwrap();
+    assert!(!created);
+    assert_eq!(again.id, bare.id);
+    for (network, id) in [
+        (Some("zhongtong"), &zto.id),
+        (Some("yuantong"), &yto.id),
+        (None, &bare.id),
+    ] {
+        let found = store
+            .find_tracker(&t, "sandbox", number, network)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&found.id, id, "{network:?}");
+    }
+    assert_eq!(
+        store
+            .open_trackers_of_number(&t, "sandbox", number)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    // The scheduler's claim carries the network.
+    let claimed = store
+        .claim_due_trackers(&acc.id, "me", NOW, std::time::Duration::from_secs(30), 10)
+        .await
+        .unwrap();
+    let mut networks: Vec<Option<String>> =
+        claimed.iter().map(|c| c.tracker.network.clone()).collect();
+    networks.sort();
+    assert_eq!(
+        networks,
+        vec![None, Some("yuantong".into()), Some("zhongtong".into())]
+    );
+    let later = NOW + time::Duration::hours(16);
+    store
+        .mark_tracker_subscribed(&t, &zto.id, NOW, later)
+        .await
+        .unwrap();
+    let got = store.get_tracker(&t, &zto.id).await.unwrap().unwrap();
+    assert_eq!(got.subscribed_at, Some(NOW));
+    assert_eq!(got.next_check_at, Some(later));
+    let untouched = store.get_tracker(&t, &yto.id).await.unwrap().unwrap();
+    assert_eq!(untouched.subscribed_at, None);
+}
+
+/// Issue 17: a pull from a carrier's billing API asks about the tenant's shipments bought on the
+/// account in the period (from included, to excluded), voided ones too, oldest first; never
+/// another account's or another tenant's.
+async fn a_pull_asks_about_the_shipments_of_its_account_and_period_only(store: Store) {
+    let t = tenant(&store, "pull").await;
+    let other_tenant = tenant(&store, "pull-other").await;
+    let acc = account();
+    let other_acc = account();
+    let foreign = account();
+    store.insert_account(&t, &acc, None).await.unwrap();
+    store.insert_account(&t, &other_acc, None).await.unwrap();
+    store
+        .insert_account(&other_tenant, &foreign, None)
+        .await
+        .unwrap();
+    let day = time::Duration::days(1);
+    let bought = |account: &AccountId, n: u32, at: OffsetDateTime| ShipmentRecord {
+        created_at: at,
+        updated_at: at,
+        ..shipment(account, n)
+    };
+    let mine = [
+        bought(&acc.id, 1, NOW - day),
+        bought(&acc.id, 2, NOW + time::Duration::hours(1)),
+        bought(&acc.id, 3, NOW),
+        bought(&acc.id, 4, NOW + day),
+        bought(&other_acc.id, 5, NOW),
+    ];
+    for s in &mine {
+        store.insert_shipment(&t, s, &[], &[], None).await.unwrap();
+    }
+    store
+        .insert_shipment(&other_tenant, &bought(&foreign.id, 6, NOW), &[], &[], None)
+        .await
+        .unwrap();
+    // A voided label may still be billed: it is asked about.
+    assert!(
+        store
+            .void_shipment(&t, &mine[2].id, NOW + time::Duration::hours(2), &[], None)
+            .await
+            .unwrap()
+    );
+    let numbers = store
+        .shipment_numbers_of_account(&t, &acc.id, NOW, NOW + day)
+        .await
+        .unwrap();
+    assert_eq!(numbers, ["SB0000000003", "SB0000000002"]);
+    assert!(
+        store
+            .shipment_numbers_of_account(&other_tenant, &acc.id, NOW - day, NOW + day * 2)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

@@ -48,6 +48,10 @@ pub struct TrackerRecord {
     pub ship_date: Option<String>,
     /// Closed: a newer shipment reuses the number and this tracker follows it instead.
     pub superseded_by: Option<TrackerId>,
+    /// The network an aggregator tracks the number in (Kuaidi100 `zhongtong`), when named.
+    pub network: Option<String>,
+    /// When the carrier accepted a push subscription for this parcel (`None`: not yet).
+    pub subscribed_at: Option<OffsetDateTime>,
 }
 
 /// A tracker the scheduler holds a lease on.
@@ -75,7 +79,11 @@ pub struct TimelinessRow {
 const COLUMNS: &str = "id, tracking_number, carrier, carrier_account_id, shipment_id, service_class, status, \
      sub_status, carrier_status_code, estimated_delivery, promised_date, signed_by, waiting_reason, urgency, \
      failures, last_event_at, last_checked_at, next_check_at, delivered_at, had_exception, stalled_notified, \
-     late_notified, created_at, updated_at, ship_date, superseded_by";
+     late_notified, created_at, updated_at, ship_date, superseded_by, network, subscribed_at";
+
+/// The same open parcel: the network compared with NULL as a value of its own (as the unique
+/// index `trackers_open_number` of migration 0017 does).
+const SAME_NETWORK: &str = "COALESCE(network, '') = COALESCE($4, '')";
 
 pub fn status_name(s: TrackingStatus) -> String {
     serde_json::to_value(s)
@@ -106,9 +114,9 @@ async fn insert_tracker_tx(
     let r = sqlx::query(
         "INSERT INTO trackers (id, tenant_id, tracking_number, carrier, carrier_account_id, shipment_id, service_class, \
          status, promised_date, estimated_delivery, waiting_reason, urgency, next_check_at, created_at, updated_at, \
-         ship_date) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
-         ON CONFLICT (tenant_id, carrier, tracking_number) WHERE superseded_by IS NULL DO NOTHING",
+         ship_date, network) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         ON CONFLICT DO NOTHING",
     )
     .bind(t.id.as_str())
     .bind(tenant.as_str())
@@ -126,6 +134,7 @@ async fn insert_tracker_tx(
     .bind(millis(t.created_at))
     .bind(millis(t.updated_at))
     .bind(t.ship_date.as_deref())
+    .bind(t.network.as_deref())
     .execute(&mut **tx)
     .await?;
     Ok(r.rows_affected() == 1)
@@ -141,13 +150,15 @@ pub(super) async fn insert_purchase_tracker_in(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE trackers SET superseded_by = $1, next_check_at = NULL, lease_owner = NULL, lease_until = NULL, \
-         updated_at = $2 WHERE tenant_id = $3 AND carrier = $4 AND tracking_number = $5 AND superseded_by IS NULL",
+         updated_at = $2 WHERE tenant_id = $3 AND carrier = $4 AND tracking_number = $5 AND superseded_by IS NULL \
+         AND COALESCE(network, '') = COALESCE($6, '')",
     )
     .bind(t.id.as_str())
     .bind(millis(t.created_at))
     .bind(tenant.as_str())
     .bind(&t.carrier)
     .bind(&t.tracking_number)
+    .bind(t.network.as_deref())
     .execute(&mut **tx)
     .await?;
     insert_tracker_tx(tx, tenant, t).await.map(|_| ())
@@ -166,12 +177,13 @@ impl Store {
         let created = insert_tracker_tx(&mut tx, tenant, t).await?;
         let sql = format!(
             "SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND carrier = $2 AND tracking_number = $3 \
-             AND superseded_by IS NULL"
+             AND superseded_by IS NULL AND {SAME_NETWORK}"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
             .bind(&t.carrier)
             .bind(&t.tracking_number)
+            .bind(t.network.as_deref())
             .fetch_one(&mut *tx)
             .await?;
         if let Some(c) = idem {
@@ -210,25 +222,72 @@ impl Store {
         row.as_ref().map(tracker_from_row).transpose()
     }
 
-    /// The tenant's open tracker for a number of a carrier (not one a newer shipment of the
-    /// number superseded).
+    /// The tenant's open tracker for a number of a carrier in a network (none: the number
+    /// followed without one), not one a newer shipment of the number superseded.
     pub async fn find_tracker(
         &self,
         tenant: &TenantId,
         carrier: &str,
         number: &str,
+        network: Option<&str>,
     ) -> Result<Option<TrackerRecord>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND carrier = $2 AND tracking_number = $3 \
-             AND superseded_by IS NULL"
+             AND superseded_by IS NULL AND {SAME_NETWORK}"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
             .bind(carrier)
             .bind(number)
+            .bind(network)
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(tracker_from_row).transpose()
+    }
+
+    /// Every open tracker of a number of a carrier, in any network, oldest first (a push that
+    /// does not say the network is about each of them).
+    pub async fn open_trackers_of_number(
+        &self,
+        tenant: &TenantId,
+        carrier: &str,
+        number: &str,
+    ) -> Result<Vec<TrackerRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND carrier = $2 AND tracking_number = $3 \
+             AND superseded_by IS NULL ORDER BY id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(carrier)
+            .bind(number)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(tracker_from_row).collect()
+    }
+
+    /// Records that the carrier accepted a push subscription for the tracker's parcel, and
+    /// moves its next poll to `next_check_at` (the slower safety-net pace) unless it is no
+    /// longer polled.
+    pub async fn mark_tracker_subscribed(
+        &self,
+        tenant: &TenantId,
+        id: &TrackerId,
+        at: OffsetDateTime,
+        next_check_at: OffsetDateTime,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE trackers SET subscribed_at = $1, updated_at = $1, \
+             next_check_at = CASE WHEN next_check_at IS NULL THEN NULL ELSE $2 END \
+             WHERE tenant_id = $3 AND id = $4",
+        )
+        .bind(millis(at))
+        .bind(millis(next_check_at))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
     }
 
     /// How many trackers of `carrier` each of the tenant's accounts polls (open, not
@@ -657,5 +716,7 @@ fn tracker_from_row(r: &AnyRow) -> Result<TrackerRecord> {
         superseded_by: r
             .try_get::<Option<String>, _>("superseded_by")?
             .map(TrackerId::from_db),
+        network: r.try_get("network")?,
+        subscribed_at: time("subscribed_at")?,
     })
 }

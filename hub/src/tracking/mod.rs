@@ -43,6 +43,9 @@ pub struct PollPolicy {
     pub max_backoff: Duration,
     /// How long a claimed tracker is leased to one instance.
     pub lease: Duration,
+    /// A parcel the carrier pushes (subscribed) is still polled, as a safety net against a
+    /// lost push, this many times less often than its state asks.
+    pub subscribed_slowdown: u32,
 }
 
 impl Default for PollPolicy {
@@ -61,6 +64,7 @@ impl Default for PollPolicy {
             backoff: Duration::from_secs(5 * 60),
             max_backoff: h(6),
             lease: Duration::from_secs(30),
+            subscribed_slowdown: 4,
         }
     }
 }
@@ -83,6 +87,7 @@ impl PollPolicy {
             backoff: d(self.backoff),
             max_backoff: d(self.max_backoff),
             lease: self.lease,
+            subscribed_slowdown: self.subscribed_slowdown,
         }
     }
 
@@ -93,8 +98,17 @@ impl PollPolicy {
         }
     }
 
-    /// The wait before the next look at a parcel in this state; `None` = stop.
+    /// The wait before the next look at a parcel in this state; `None` = stop. A subscribed
+    /// parcel (the carrier pushes its scans) waits `subscribed_slowdown` times longer.
     pub fn interval(&self, t: &TrackerRecord, today: Date) -> Option<Duration> {
+        let wait = self.state_interval(t, today)?;
+        Some(match t.subscribed_at {
+            Some(_) => wait.saturating_mul(self.subscribed_slowdown.max(1)),
+            None => wait,
+        })
+    }
+
+    fn state_interval(&self, t: &TrackerRecord, today: Date) -> Option<Duration> {
         use TrackingStatus::*;
         Some(match t.status {
             Delivered | Cancelled | Expired | ReturnToSender => return None,
@@ -202,6 +216,8 @@ pub fn new_tracker(
         updated_at: now,
         ship_date: None,
         superseded_by: None,
+        network: None,
+        subscribed_at: None,
     }
 }
 
@@ -251,6 +267,9 @@ pub struct TrackerOut {
     pub id: String,
     pub tracking_number: String,
     pub carrier: String,
+    /// The network the carrier (an aggregator such as Kuaidi100) tracks the number in
+    /// (`zhongtong`, `yuantong` …), when named or found by the aggregator's detection.
+    pub network: Option<String>,
     pub carrier_account: Option<String>,
     pub shipment_id: Option<String>,
     pub status: TrackingStatus,
@@ -281,6 +300,11 @@ pub struct TrackerOut {
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub delivered_at: Option<OffsetDateTime>,
+    /// When the carrier accepted to push this parcel's scans (a per-parcel subscription such
+    /// as Kuaidi100's); the hub then polls it less often, as a safety net. Null otherwise.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub subscribed_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
@@ -295,6 +319,7 @@ impl TrackerOut {
             id: t.id.to_string(),
             tracking_number: t.tracking_number.clone(),
             carrier: t.carrier.clone(),
+            network: t.network.clone(),
             carrier_account: t.carrier_account_id.as_ref().map(|a| a.to_string()),
             shipment_id: t.shipment_id.as_ref().map(|s| s.to_string()),
             status: t.status,
@@ -310,6 +335,7 @@ impl TrackerOut {
             last_checked_at: t.last_checked_at,
             next_check_at: t.next_check_at,
             delivered_at: t.delivered_at,
+            subscribed_at: t.subscribed_at,
             created_at: t.created_at,
             events: None,
         }

@@ -78,14 +78,16 @@ impl PushAccount {
         let pushed = (self.intake.parse)(body).map_err(|e| Error::Malformed(e.to_string()))?;
         let mut taken = Taken::default();
         for p in pushed {
-            let Some(t) = app
+            // A push names the number, not the network an aggregator tracks it in: it is about
+            // each open tracker of the number (almost always one).
+            let trackers = app
                 .store
-                .find_tracker(&self.tenant, carrier, p.tracking_number.as_str())
-                .await?
-            else {
+                .open_trackers_of_number(&self.tenant, carrier, p.tracking_number.as_str())
+                .await?;
+            if trackers.is_empty() {
                 taken.unknown_numbers += 1;
                 continue;
-            };
+            }
             let result = TrackingResult {
                 tracking_number: p.tracking_number.clone(),
                 status: p.event.status,
@@ -96,7 +98,9 @@ impl PushAccount {
                 warnings: Vec::new(),
                 other_shipments: Vec::new(),
             };
-            super::trackers::record_result(app, &self.tenant, &t.id, &result).await?;
+            for t in &trackers {
+                super::trackers::record_result(app, &self.tenant, &t.id, &result).await?;
+            }
             taken.accepted += 1;
         }
         metrics::counter!("shiphub_tracking_pushed_events_total", "carrier" => carrier.to_string())

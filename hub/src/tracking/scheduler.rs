@@ -364,26 +364,46 @@ impl Scheduler {
 
     async fn poll(&self, account: &AccountId, adapter: &dyn Carrier, chunk: &[ClaimedTracker]) {
         // The ship date a purchase here recorded picks the parcel's own shipment when the
-        // carrier reused the number.
-        let parcels: Vec<TrackQuery> = chunk
+        // carrier reused the number; an aggregator is told the network it tracks it in.
+        let (asked, parcels): (Vec<&ClaimedTracker>, Vec<TrackQuery>) = chunk
             .iter()
             .filter_map(|c| {
                 let number: TrackingNumber = c.tracker.tracking_number.parse().ok()?;
                 let shipped = c.tracker.ship_date.as_deref().and_then(super::parse_date);
-                Some(TrackQuery::new(number, shipped))
+                Some((
+                    c,
+                    TrackQuery::new(number, shipped).in_network(c.tracker.network.clone()),
+                ))
             })
-            .collect();
+            .unzip();
         let answer = self.app.calls.track(account, adapter, &parcels).await;
         metrics::counter!("shiphub_tracking_polls_total", "carrier" => adapter.code().to_string(), "ok" => answer.is_ok().to_string())
             .increment(1);
         match answer {
             Ok(results) => {
+                // One result per parcel in the order asked; by number only when the carrier
+                // answered otherwise (the same number in two networks is two parcels, told
+                // apart by position alone).
+                let in_order = results.len() == parcels.len()
+                    && results
+                        .iter()
+                        .zip(&parcels)
+                        .all(|(r, p)| r.tracking_number == p.number);
                 let by_number: HashMap<&str, &TrackingResult> = results
                     .iter()
                     .map(|r| (r.tracking_number.as_str(), r))
                     .collect();
+                let position: HashMap<&crate::ids::TrackerId, usize> = asked
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (&c.tracker.id, i))
+                    .collect();
                 for c in chunk {
-                    let Some(result) = by_number.get(c.tracker.tracking_number.as_str()) else {
+                    let found = match position.get(&c.tracker.id) {
+                        Some(&i) if in_order => Some(&results[i]),
+                        _ => by_number.get(c.tracker.tracking_number.as_str()).copied(),
+                    };
+                    let Some(result) = found else {
                         self.back_off(std::slice::from_ref(c), None).await;
                         continue;
                     };
@@ -401,8 +421,12 @@ impl Scheduler {
                             },
                         )
                         .await;
-                    if let Err(e) = recorded {
-                        tracing::warn!(tracker = %c.tracker.id, error = %e, "cannot record tracking");
+                    match recorded {
+                        Ok(Some(t)) => self.subscribe(account, adapter, &c.tenant, &t).await,
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::warn!(tracker = %c.tracker.id, error = %e, "cannot record tracking")
+                        }
                     }
                 }
             }
@@ -416,6 +440,58 @@ impl Scheduler {
             Err(e) => {
                 tracing::debug!(account = %account, error = %e, "tracking check failed");
                 self.back_off(chunk, None).await;
+            }
+        }
+    }
+
+    /// Subscribes a polled parcel to the carrier's push once, when the carrier offers
+    /// per-parcel subscriptions (Kuaidi100 `poll`) and the parcel is still moving; a failed
+    /// subscription is asked again after the next poll. A subscribed parcel is polled
+    /// `subscribed_slowdown` times less often from its next poll on (a safety net). Carriers
+    /// that push without a per-parcel subscription (UPS) answer `Unsupported` once and are
+    /// never asked again.
+    async fn subscribe(
+        &self,
+        account: &AccountId,
+        adapter: &dyn Carrier,
+        tenant: &TenantId,
+        t: &crate::store::TrackerRecord,
+    ) {
+        if t.subscribed_at.is_some()
+            || t.next_check_at.is_none()
+            || !self.app.calls.may_subscribe(adapter)
+        {
+            return;
+        }
+        let Ok(number) = t.tracking_number.parse::<TrackingNumber>() else {
+            return;
+        };
+        let ship_date = t.ship_date.as_deref().and_then(super::parse_date);
+        let parcel = TrackQuery::new(number, ship_date).in_network(t.network.clone());
+        match self.app.calls.subscribe(account, adapter, &parcel).await {
+            Ok(()) => {
+                let now = OffsetDateTime::now_utc();
+                // The next poll at the subscribed pace, counted from this poll.
+                let subscribed = crate::store::TrackerRecord {
+                    subscribed_at: Some(now),
+                    ..t.clone()
+                };
+                let next = self
+                    .policy
+                    .interval(&subscribed, now.date())
+                    .map_or(now, |wait| t.last_checked_at.unwrap_or(now) + wait);
+                if let Err(e) = self
+                    .app
+                    .store
+                    .mark_tracker_subscribed(tenant, &t.id, now, next)
+                    .await
+                {
+                    tracing::warn!(tracker = %t.id, error = %e, "cannot record the push subscription");
+                }
+            }
+            Err(CarrierError::Unsupported { .. }) => {}
+            Err(e) => {
+                tracing::info!(tracker = %t.id, error = %e, "push subscription failed; asked again at the next poll");
             }
         }
     }

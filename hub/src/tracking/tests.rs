@@ -35,6 +35,8 @@ fn tracker() -> TrackerRecord {
         updated_at: NOW - Duration::hours(1),
         ship_date: None,
         superseded_by: None,
+        network: None,
+        subscribed_at: None,
     }
 }
 
@@ -203,6 +205,20 @@ fn polling_follows_the_parcel_and_expires_silent_ones() {
     assert!(b1 >= p.backoff * 2 * 8 / 10 && b1 <= p.backoff * 2 * 12 / 10);
     assert!(p.backoff(30) <= p.max_backoff * 12 / 10);
     assert_eq!(p.scaled(3600).in_transit, std::time::Duration::from_secs(4));
+}
+
+#[test]
+fn a_subscribed_parcel_is_polled_four_times_less_often_and_still_stops_when_done() {
+    let p = PollPolicy::default();
+    let mut t = tracker();
+    t.last_checked_at = Some(NOW);
+    t.status = TrackingStatus::InTransit;
+    t.subscribed_at = Some(NOW);
+    assert_eq!(p.interval(&t, NOW.date()), Some(p.in_transit * 4));
+    t.status = TrackingStatus::OutForDelivery;
+    assert_eq!(p.interval(&t, NOW.date()), Some(p.out_for_delivery * 4));
+    t.status = TrackingStatus::Delivered;
+    assert_eq!(p.interval(&t, NOW.date()), None);
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! Following a parcel shipped elsewhere: which carrier its number is (asked for, taken from the
-//! account, or detected from the number's format), which of the tenant's accounts polls it
-//! (asked for, or the one with the most quota to spare), and the new tracker, first looked at
-//! at once. A tracker with its scans, as it is shown.
+//! account, detected from the number's format, or else named by an aggregator the tenant has
+//! an account with, such as Kuaidi100, with the network it tracks the number in), which of the
+//! tenant's accounts polls it (asked for, the aggregator account that named it, or the one with
+//! the most quota to spare), and the new tracker, first looked at at once. A tracker with its
+//! scans, as it is shown.
 
 use shiphub_carriers::Capability;
 use shiphub_carriers::detect::{Detection, detect};
@@ -15,12 +17,23 @@ use crate::state::AppState;
 use crate::store::{AccountRecord, Store, TrackerRecord};
 
 /// What the caller asked to follow (errors point at these fields by name: `/tracking_number`,
-/// `/carrier`, `/carrier_account`).
+/// `/carrier`, `/carrier_account`, `/network`).
 #[derive(Clone, Copy, Debug)]
 pub struct Follow<'a> {
     pub tracking_number: &'a str,
     pub carrier: Option<&'a str>,
     pub carrier_account: Option<&'a str>,
+    /// The network an aggregator tracks the number in (`zhongtong`).
+    pub network: Option<&'a str>,
+}
+
+/// A network code: what the API's schema allows (`^[a-z0-9_]{1,32}$`), checked again here
+/// for callers that do not pass through it.
+pub fn valid_network(code: &str) -> bool {
+    (1..=32).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// A tracker to store, or the open one that follows the number already.
@@ -70,7 +83,25 @@ pub async fn follow(
         }
         _ => None,
     };
-    let (carrier, number) = carrier_for(app, &number, asked.carrier.or(from_account))?;
+    if let Some(n) = asked.network
+        && !valid_network(n)
+    {
+        return Err(Error::field(
+            "/network",
+            "a network code: 1 to 32 lower-case letters, digits or _",
+        ));
+    }
+    let mut network = asked.network.map(str::to_string);
+    let mut identified_by = None;
+    let (carrier, number) = match carrier_for(app, &number, asked.carrier.or(from_account))? {
+        Some(found) => found,
+        None => {
+            let (carrier, guess, account) = identify(app, tenant, &accounts, &number).await?;
+            network = network.or(Some(guess));
+            identified_by = Some(account);
+            (carrier, number)
+        }
+    };
     let account = match account_asked {
         Some(a) if a.carrier != carrier => {
             return Err(Error::field(
@@ -79,8 +110,36 @@ pub async fn follow(
             ));
         }
         Some(a) => Some(a.id.clone()),
-        None => most_spare(app, tenant, &carrier, &accounts).await?,
+        None => match &identified_by {
+            Some(a) => Some(a.clone()),
+            None => most_spare(app, tenant, &carrier, &accounts).await?,
+        },
     };
+    // An aggregator asked for by name, without the network: the account that will poll names
+    // it (the aggregator tracks a number in one network at a time).
+    let names_networks = app
+        .carriers
+        .entry(&carrier)
+        .is_some_and(|e| e.capabilities.supports(Capability::Identify));
+    if network.is_none()
+        && identified_by.is_none()
+        && names_networks
+        && let Some(record) = account
+            .as_ref()
+            .and_then(|id| accounts.iter().find(|a| &a.id == id))
+    {
+        let adapter = app
+            .carriers
+            .adapter(&app.store, tenant, record, &app.master_key)
+            .await?;
+        network = app
+            .calls
+            .identify(&record.id, adapter.as_ref(), &number)
+            .await?
+            .into_iter()
+            .find(|g| valid_network(&g.code))
+            .map(|g| g.code);
+    }
     let now = OffsetDateTime::now_utc();
     let mut t = new_tracker(
         &app.tracking,
@@ -92,17 +151,73 @@ pub async fn follow(
         None,
         None,
     );
+    t.network = network;
     // Followed from elsewhere, the parcel may be moving already: first look at once
     // (the scheduler keeps it inside the account's quota). The post-label delay is
     // for labels bought here, which no carrier has scanned yet.
     t.next_check_at = t.next_check_at.map(|_| now);
     match app
         .store
-        .find_tracker(tenant, &carrier, number.as_str())
+        .find_tracker(tenant, &carrier, number.as_str(), t.network.as_deref())
         .await?
     {
         Some(found) => Ok(Followed::Existing(found)),
         None => Ok(Followed::New(t)),
+    }
+}
+
+/// Our own detection had no answer: the tenant's accounts whose carrier names networks
+/// (`Capability::Identify`, an aggregator such as Kuaidi100) are asked in turn, through the
+/// call layer, and the first that guesses follows the number in its likeliest network:
+/// (carrier, network, the account that named it). No such account, or no guess, is the
+/// undetectable number's 422; a failed `identify` is the carrier's error (with its retry
+/// class) when no other account guessed.
+async fn identify(
+    app: &AppState,
+    tenant: &TenantId,
+    accounts: &[AccountRecord],
+    number: &TrackingNumber,
+) -> Result<(String, String, AccountId), Error> {
+    let mut failed = None;
+    for a in accounts {
+        let Some(entry) = app.carriers.entry(&a.carrier) else {
+            continue;
+        };
+        if !entry.capabilities.supports(Capability::Identify)
+            || !entry.capabilities.supports(Capability::Track)
+        {
+            continue;
+        }
+        let adapter = match app
+            .carriers
+            .adapter(&app.store, tenant, a, &app.master_key)
+            .await
+        {
+            Ok(adapter) => adapter,
+            Err(e) => {
+                tracing::warn!(account = %a.id, error = ?e, "cannot ask the account to identify a number");
+                continue;
+            }
+        };
+        match app.calls.identify(&a.id, adapter.as_ref(), number).await {
+            Ok(guesses) => {
+                if let Some(g) = guesses.into_iter().find(|g| valid_network(&g.code)) {
+                    return Ok((a.carrier.clone(), g.code, a.id.clone()));
+                }
+            }
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
+    }
+    match failed {
+        Some(e) => Err(Error::Carrier(e)),
+        None => Err(Error::field(
+            "/tracking_number",
+            "no carrier issues numbers of this format, and no aggregator account (such as \
+             kuaidi100) of the tenant's recognised it; give `carrier`, or add an aggregator \
+             account that can identify it",
+        )),
     }
 }
 
@@ -115,12 +230,13 @@ pub async fn with_events(store: &Store, t: &TrackerRecord) -> Result<TrackerOut,
     })
 }
 
-/// The carrier for a number: the one asked for, or the only likely one.
+/// The carrier for a number: the one asked for, or the only likely one; `None` when no
+/// carrier issues numbers of its format (an aggregator may still know it).
 fn carrier_for(
     app: &AppState,
     number: &TrackingNumber,
     asked: Option<&str>,
-) -> Result<(String, TrackingNumber), Error> {
+) -> Result<Option<(String, TrackingNumber)>, Error> {
     if let Some(code) = asked {
         let entry = app
             .carriers
@@ -132,14 +248,11 @@ fn carrier_for(
                 format!("{code} offers no tracking"),
             ));
         }
-        return Ok((code.to_string(), number.clone()));
+        return Ok(Some((code.to_string(), number.clone())));
     }
     let found = detect(&app.carriers.entries, number);
     let Some(best) = found.first() else {
-        return Err(Error::field(
-            "/tracking_number",
-            "no carrier issues numbers of this format; give `carrier`",
-        ));
+        return Ok(None);
     };
     let tied: Vec<_> = found
         .iter()
@@ -158,7 +271,7 @@ fn carrier_for(
             ),
         ));
     }
-    Ok((best.carrier.to_string(), best.number.clone()))
+    Ok(Some((best.carrier.to_string(), best.number.clone())))
 }
 
 /// The tenant's account of `carrier` with the most quota to spare: the fewest trackers it

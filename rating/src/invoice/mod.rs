@@ -13,7 +13,7 @@ pub mod report;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use shiphub_carriers::model::{Currency, Dimensions, Weight};
+use shiphub_carriers::model::{BilledWaybill, Currency, Dimensions, Weight};
 use time::Date;
 
 /// Which layout an invoice file follows (and whose rules audit it).
@@ -123,28 +123,43 @@ impl ChargeCategory {
     }
 
     /// Classifies a charge from its description (FedEx, DHL and generic files name charges in
-    /// words). Order matters: "Address Correction Fuel Surcharge" is fuel.
+    /// words, Chinese carriers' billing APIs in Chinese). Order matters: "Address Correction
+    /// Fuel Surcharge" is fuel, and so is 燃油附加费 (fuel surcharge).
     pub fn from_description(desc: &str) -> Self {
         let has = |w: &str| contains_ci(desc, w);
-        if has("fuel") {
+        let zh = |words: &[&str]| words.iter().any(|w| desc.contains(w));
+        if has("fuel") || zh(&["燃油"]) {
             ChargeCategory::Fuel
-        } else if has("address correction") {
+        } else if has("address correction") || zh(&["改址", "更改地址"]) {
             ChargeCategory::AddressCorrection
         } else if has("residential") {
             ChargeCategory::Residential
-        } else if has("discount") || has("incentive") || has("rebate") {
+        } else if has("discount")
+            || has("incentive")
+            || has("rebate")
+            || zh(&["优惠", "折扣", "减免", "返利"])
+        {
             ChargeCategory::Discount
-        } else if has("delivery area") || has("remote area") || has("extended area") {
+        } else if has("delivery area")
+            || has("remote area")
+            || has("extended area")
+            || zh(&["偏远", "超区"])
+        {
             ChargeCategory::DeliveryArea
         } else if has("additional handling")
             || has("large package")
             || has("oversize")
             || has("overweight")
+            || zh(&["超长", "超重", "超大"])
         {
             ChargeCategory::AdditionalHandling
-        } else if has("tax") || has("duty") || has("vat") || has("gst") {
+        } else if has("tax") || has("duty") || has("vat") || has("gst") || zh(&["税"]) {
             ChargeCategory::Tax
-        } else if has("transportation") || has("freight") || has("weight charge") {
+        } else if has("transportation")
+            || has("freight")
+            || has("weight charge")
+            || zh(&["运费", "快递费"])
+        {
             ChargeCategory::Base
         } else {
             ChargeCategory::Surcharge
@@ -225,6 +240,64 @@ pub struct InvoicePackage {
 }
 
 impl InvoicePackage {
+    /// The package a carrier's billing API reports for one waybill (SF Express billed
+    /// freight), as the file importers would have read it: each charge categorised from its
+    /// description, in the currency it was billed in, its position as its line. `None` when
+    /// nothing was billed; an error when the charges are in more than one currency.
+    pub fn from_billed(
+        carrier: InvoiceCarrier,
+        invoice_number: &str,
+        billed: &BilledWaybill,
+    ) -> Result<Option<InvoicePackage>, String> {
+        let Some(first) = billed.charges.first() else {
+            return Ok(None);
+        };
+        let currency = first.amount.currency();
+        if let Some(other) = billed
+            .charges
+            .iter()
+            .find(|c| c.amount.currency() != currency)
+        {
+            return Err(format!(
+                "waybill {} is billed in {} and {}",
+                billed.tracking_number.as_str(),
+                currency.code(),
+                other.amount.currency().code()
+            ));
+        }
+        let charges = billed
+            .charges
+            .iter()
+            .enumerate()
+            .map(|(i, c)| InvoiceCharge {
+                category: ChargeCategory::from_description(&c.description),
+                code: c.code.clone(),
+                description: c.description.clone(),
+                amount: c.amount.amount(),
+                basis: None,
+                adjustment: false,
+                line: i as u64 + 1,
+            })
+            .collect();
+        Ok(Some(InvoicePackage {
+            carrier,
+            tracking_number: billed.tracking_number.as_str().to_string(),
+            reference: billed.reference.clone(),
+            service: billed.service.clone(),
+            service_name: None,
+            invoice_number: invoice_number.to_string(),
+            invoice_date: None,
+            ship_date: billed.ship_date,
+            delivered_on: None,
+            currency,
+            entered_weight: None,
+            billed_weight: billed.billed_weight,
+            billed_dimensions: None,
+            zone: None,
+            charges,
+        }))
+    }
+
     /// Sum of every charge.
     pub fn billed_total(&self) -> Decimal {
         self.charges.iter().map(|c| c.amount).sum()
@@ -335,5 +408,78 @@ mod carrier_code_tests {
             InvoiceCarrier::from_layout("fedex"),
             Some(InvoiceCarrier::Fedex)
         );
+    }
+}
+
+#[cfg(test)]
+mod billed_tests {
+    use rust_decimal_macros::dec;
+    use shiphub_carriers::model::{BilledCharge, Money};
+
+    use super::*;
+
+    fn cny() -> Currency {
+        "CNY".parse().unwrap()
+    }
+
+    fn charge(description: &str, amount: Decimal, currency: Currency) -> BilledCharge {
+        BilledCharge {
+            code: None,
+            description: description.to_string(),
+            amount: Money::new(amount, currency),
+        }
+    }
+
+    #[test]
+    fn a_billed_waybill_reads_as_a_package_in_its_own_currency_with_chinese_charges_categorised() {
+        let billed = BilledWaybill {
+            tracking_number: "SF1234567890123".parse().unwrap(),
+            reference: Some("ORDER-1".into()),
+            service: Some("2".into()),
+            billed_weight: None,
+            ship_date: None,
+            charges: vec![
+                charge("运费", dec!(23.00), cny()),
+                charge("燃油附加费", dec!(1.20), cny()),
+                charge("偏远地区附加费", dec!(5), cny()),
+                charge("保价费", dec!(2), cny()),
+                charge("优惠", dec!(-3), cny()),
+            ],
+        };
+        let p = InvoicePackage::from_billed(InvoiceCarrier::Other, "INV", &billed)
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.currency, cny());
+        assert_eq!(p.tracking_number, "SF1234567890123");
+        assert_eq!(p.reference.as_deref(), Some("ORDER-1"));
+        let cats: Vec<ChargeCategory> = p.charges.iter().map(|c| c.category).collect();
+        assert_eq!(
+            cats,
+            [
+                ChargeCategory::Base,
+                ChargeCategory::Fuel,
+                ChargeCategory::DeliveryArea,
+                ChargeCategory::Surcharge,
+                ChargeCategory::Discount,
+            ]
+        );
+        assert_eq!(p.billed_total(), dec!(28.20));
+        // Nothing billed: no package. Two currencies: an error, never a sum of both.
+        let none = BilledWaybill {
+            charges: vec![],
+            ..billed.clone()
+        };
+        assert_eq!(
+            InvoicePackage::from_billed(InvoiceCarrier::Other, "INV", &none).unwrap(),
+            None
+        );
+        let mixed = BilledWaybill {
+            charges: vec![
+                charge("运费", dec!(23), cny()),
+                charge("Fuel", dec!(1), Currency::USD),
+            ],
+            ..billed
+        };
+        assert!(InvoicePackage::from_billed(InvoiceCarrier::Other, "INV", &mixed).is_err());
     }
 }
