@@ -174,7 +174,7 @@ async fn the_simulator_checks_the_sign_and_scripts_kuaidi100_faults() {
     let q = TrackQuery::new(ZTO.parse().unwrap(), None).in_network(Some("zhongtong".into()));
     // A key the simulator does not know makes a sign it refuses: 503, the account's to fix.
     let e = build("wrong-key")
-        .track_parcels(&[q.clone()])
+        .track_parcels(std::slice::from_ref(&q))
         .await
         .unwrap_err();
     assert!(
@@ -195,20 +195,23 @@ async fn the_simulator_checks_the_sign_and_scripts_kuaidi100_faults() {
         }
     };
     fault("601").await; // the paid volume used up / key expired
-    let e = good.track_parcels(&[q.clone()]).await.unwrap_err();
+    let e = good
+        .track_parcels(std::slice::from_ref(&q))
+        .await
+        .unwrap_err();
     assert!(
         matches!(&e, CarrierError::Auth { code: Some(c), .. } if c == "601"),
         "{e:?}"
     );
     fault("500").await; // no result yet
-    let r = good.track_parcels(&[q.clone()]).await.unwrap();
+    let r = good.track_parcels(std::slice::from_ref(&q)).await.unwrap();
     assert_eq!(
         (r[0].status, r[0].carrier_code.as_str()),
         (TrackingStatus::Unknown, "500")
     );
     fault("502").await; // busy: retried by the hub
     assert!(
-        good.track_parcels(&[q.clone()])
+        good.track_parcels(std::slice::from_ref(&q))
             .await
             .unwrap_err()
             .is_retryable()
