@@ -36,6 +36,7 @@ async fn main() -> std::io::Result<()> {
         SocketAddr::from(([127, 0, 0, 1], usps_port)),
     )
     .await?;
+    // Kuaidi100: the 6th argument (default 9106), after SF Express's 5th.
     let kuaidi100 = sim::serve(
         sim::kuaidi100::router(Sim::default()),
         SocketAddr::from(([127, 0, 0, 1], port(std::env::args().nth(6), 9106))),
