@@ -43,5 +43,17 @@ fn rate_cycles(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, rate_cycles);
+/// Kuaidi100 tracks (it has no rates): one query's `param` built, signed (MD5) and
+/// form-encoded, then a three-scan answer parsed.
+fn kuaidi100_track_cycle(c: &mut Criterion) {
+    let resp = fixture("kuaidi100/fixtures/track/zto_in_transit.wire_response.json");
+    let (_, events) =
+        shiphub_carriers::bench::kuaidi100_track_cycle(&resp).expect("fixture cycles");
+    assert_eq!(events, 3);
+    c.bench_function("kuaidi100_track_build_sign_parse", |b| {
+        b.iter(|| shiphub_carriers::bench::kuaidi100_track_cycle(std::hint::black_box(&resp)))
+    });
+}
+
+criterion_group!(benches, rate_cycles, kuaidi100_track_cycle);
 criterion_main!(benches);

@@ -33,6 +33,7 @@ pub(crate) fn report_skip(why: &str) {
 mod dhl_express;
 mod fedex;
 mod join;
+mod kuaidi100;
 mod sandbox;
 mod ups;
 mod usps;
@@ -50,6 +51,7 @@ pub use registry::{AccountError, CarrierEntry};
 pub mod bench {
     pub use crate::dhl_express::bench_rate_cycle as dhl_express_rate_cycle;
     pub use crate::fedex::bench_rate_cycle as fedex_rate_cycle;
+    pub use crate::kuaidi100::bench_track_cycle as kuaidi100_track_cycle;
     pub use crate::ups::bench_rate_cycle as ups_rate_cycle;
     pub use crate::usps::bench_rate_cycle as usps_rate_cycle;
 }
@@ -62,4 +64,5 @@ pub static CARRIERS: &[&CarrierEntry] = &[
     &fedex::ENTRY,
     &dhl_express::ENTRY,
     &usps::ENTRY,
+    &kuaidi100::ENTRY,
 ];

@@ -36,6 +36,17 @@ async fn main() -> std::io::Result<()> {
         SocketAddr::from(([127, 0, 0, 1], usps_port)),
     )
     .await?;
+    // Kuaidi100: the 6th argument (default 9106), after SF Express's 5th.
+    let kuaidi100 = sim::serve(
+        sim::kuaidi100::router(Sim::default()),
+        SocketAddr::from(([127, 0, 0, 1], port(std::env::args().nth(6), 9106))),
+    )
+    .await?;
+    eprintln!(
+        "Kuaidi100 simulator on http://{kuaidi100} (customer {}, key {})",
+        sim::kuaidi100::CUSTOMER,
+        sim::kuaidi100::KEY
+    );
     eprintln!(
         "UPS simulator on http://{ups}, FedEx simulator on http://{fedex}, \
          DHL Express simulator on http://{dhl}/mydhlapi, USPS simulator on http://{usps}; \

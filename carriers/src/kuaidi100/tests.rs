@@ -1,0 +1,662 @@
+//! Kuaidi100 tests: signing against vectors computed outside this code, every state of the
+//! code table, answers parsed from the hand-written fixtures (`fixtures/SOURCES.md` says where
+//! each shape comes from), the error table, callback verification and parsing, the account
+//! config, the adapter's HTTP path against wiremock, and the conformance harness.
+
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use time::macros::datetime;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::*;
+use crate::model::TrackingStatus;
+use crate::model::TrackingStatus::*;
+use crate::testing::Fixtures;
+
+const FX: Fixtures = Fixtures::new("kuaidi100");
+
+const KEY: &str = "k3yK3yk3y";
+const CUSTOMER: &str = "C0FFEE0123456789ABCDEF0123456789";
+const SALT: &str = "salt-0123456789abcdef";
+
+fn n(s: &str) -> TrackingNumber {
+    s.parse().unwrap()
+}
+
+fn answer(name: &str) -> wire::TrackAnswer {
+    serde_json::from_value(FX.read(name)).unwrap()
+}
+
+fn text(rel: &str) -> String {
+    std::fs::read_to_string(FX.dir().join(rel)).unwrap()
+}
+
+/// A callback form body with `param` and `sign` URL-encoded as Kuaidi100 posts them.
+fn form(param: &str, sign: Option<&str>) -> Vec<u8> {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    s.append_pair("param", param);
+    if let Some(sign) = sign {
+        s.append_pair("sign", sign);
+    }
+    s.finish().into_bytes()
+}
+
+// ------------------------------------------------------------------ signing
+
+#[test]
+fn request_sign_is_upper_md5_of_param_key_customer() {
+    // python3 -c "import hashlib; print(hashlib.md5(('{\"com\":\"zhongtong\",\"num\":\"75312345678901\",\"resultv2\":\"4\"}'
+    //   + 'k3yK3yk3y' + 'C0FFEE0123456789ABCDEF0123456789').encode()).hexdigest().upper())"
+    let param = r#"{"com":"zhongtong","num":"75312345678901","resultv2":"4"}"#;
+    assert_eq!(
+        sign::request(param, KEY, CUSTOMER),
+        "6844AC6F4EF8F78C5741B70775C76596"
+    );
+    // The form signs exactly the `param` text it sends.
+    let f = track::form("zhongtong", &n("75312345678901"), KEY, CUSTOMER);
+    assert_eq!(f[0], ("customer", CUSTOMER.to_string()));
+    assert_eq!(
+        f[1],
+        ("sign", "6844AC6F4EF8F78C5741B70775C76596".to_string())
+    );
+    assert_eq!(f[2], ("param", param.to_string()));
+}
+
+#[test]
+fn callback_sign_is_upper_md5_of_param_salt_over_utf8() {
+    // python3: hashlib.md5(('{"status":"polling"}' + 'salt-0123456789abcdef').encode()).hexdigest().upper()
+    assert_eq!(
+        sign::callback(r#"{"status":"polling"}"#, SALT),
+        "C823235CBE473A6D437D323198DF19CE"
+    );
+    // Chinese text is hashed as UTF-8: hashlib.md5('中通'.encode()).hexdigest().upper()
+    assert_eq!(
+        sign::callback("中通", ""),
+        "95B298122FDD48EC4C0E6CCE70F7B102"
+    );
+    assert!(sign::matches(
+        "c823235cbe473a6d437d323198df19ce",
+        "C823235CBE473A6D437D323198DF19CE"
+    ));
+    assert!(!sign::matches(
+        "C823235CBE473A6D437D323198DF19C",
+        "C823235CBE473A6D437D323198DF19CE"
+    ));
+    assert!(!sign::matches("", "C823235CBE473A6D437D323198DF19CE"));
+}
+
+// ------------------------------------------------------------------ the state table
+
+#[test]
+fn every_published_state_maps_as_decided() {
+    // Written out here, independently of `codes.rs`: code, name, status, sub-status.
+    let expected: &[(&str, &str, TrackingStatus, Option<&str>)] = &[
+        ("0", "在途", InTransit, None),
+        ("1", "揽收", InTransit, None),
+        ("2", "疑难", Exception, Some("problem")),
+        ("3", "签收", Delivered, None),
+        ("4", "退签", ReturnToSender, Some("returned_signed")),
+        ("5", "派件", OutForDelivery, None),
+        ("6", "退回", ReturnToSender, Some("returning")),
+        ("7", "转投", InTransit, None),
+        ("8", "清关", InTransit, None),
+        ("10", "待清关", InTransit, None),
+        ("11", "清关中", InTransit, None),
+        ("12", "已清关", InTransit, None),
+        ("13", "清关异常", Exception, Some("customs")),
+        ("14", "拒签", Exception, Some("refused")),
+        ("101", "已下单", PreTransit, None),
+        ("102", "待揽收", PreTransit, None),
+        ("103", "已揽收", InTransit, None),
+        ("1001", "到达派件城市", InTransit, None),
+        ("1002", "干线", InTransit, None),
+        ("1003", "转递", InTransit, None),
+        ("501", "投柜或驿站", AvailableForPickup, None),
+        ("301", "本人签收", Delivered, None),
+        ("302", "派件异常后签收", Delivered, None),
+        ("303", "代签", Delivered, None),
+        ("304", "投柜或站签收", Delivered, None),
+        ("401", "已销单", Cancelled, None),
+        ("201", "超时未签收", Exception, Some("not_signed_in_time")),
+        ("202", "超时未更新", Exception, Some("no_update")),
+        ("203", "拒收", Exception, Some("refused")),
+        ("204", "派件异常", AttemptFail, Some("delivery_failed")),
+        ("205", "柜或驿站超时未取", Exception, Some("not_collected")),
+        (
+            "206",
+            "无法联系",
+            AttemptFail,
+            Some("recipient_unreachable"),
+        ),
+        ("207", "超区", Exception, Some("outside_service_area")),
+        ("208", "滞留", Exception, Some("held")),
+        ("209", "破损", Exception, Some("damaged")),
+        ("210", "销单", Cancelled, None),
+    ];
+    assert_eq!(
+        codes::STATES.len(),
+        expected.len(),
+        "the table lists every state once"
+    );
+    for (code, name, status, sub) in expected {
+        let s = codes::state(code).unwrap_or_else(|| panic!("state {code} missing"));
+        assert_eq!(
+            (s.name, s.status, s.sub_status),
+            (*name, *status, *sub),
+            "{code}"
+        );
+        assert_eq!(
+            codes::state_named(name).map(|s| s.code),
+            Some(*code),
+            "{name}"
+        );
+        // An advanced state belongs to a base state that exists.
+        assert!(codes::state(s.base).is_some(), "{code}: base {}", s.base);
+        // Problems say why; nothing else does.
+        assert_eq!(s.status.is_problem(), s.sub_status.is_some(), "{code}");
+    }
+    assert_eq!(codes::state_named("揽件").map(|s| s.code), Some("1"));
+    assert_eq!(codes::state("99"), None);
+}
+
+// ------------------------------------------------------------------ query answers
+
+#[test]
+fn an_in_transit_answer_reads_oldest_first_in_china_time() {
+    let r = track::parse(
+        answer("track/zto_in_transit.wire_response.json"),
+        &n("75312345678901"),
+    )
+    .unwrap();
+    assert_eq!(r.tracking_number.as_str(), "75312345678901");
+    assert_eq!((r.status, r.carrier_code.as_str()), (InTransit, "1001"));
+    let got: Vec<_> = r
+        .events
+        .iter()
+        .map(|e| (e.occurred_at, e.status, e.carrier_code.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (datetime!(2026-12-04 09:15:00 +08:00), InTransit, "103"),
+            (datetime!(2026-12-04 18:02:45 +08:00), InTransit, "1002"),
+            (datetime!(2026-12-05 21:40:12 +08:00), InTransit, "1001"),
+        ]
+    );
+    assert_eq!(
+        r.events[2].occurred_at.offset(),
+        crate::model::CHINA_STANDARD_TIME
+    );
+    assert_eq!(
+        r.events[2].description,
+        "【襄阳市】 快件已到达 【襄阳中转部】"
+    );
+    let place = r.events[0].location.as_ref().unwrap();
+    assert_eq!(place.state.as_deref(), Some("湖北"));
+    assert_eq!(place.city.as_deref(), Some("武汉市"));
+    assert_eq!(
+        place.country.as_ref().map(|c| c.to_string()).as_deref(),
+        Some("CN")
+    );
+    assert!(r.warnings.is_empty());
+}
+
+#[test]
+fn a_delivered_answer_is_delivered_with_each_scan_coded() {
+    let r = track::parse(
+        answer("track/yto_delivered.wire_response.json"),
+        &n("YT6186594166532"),
+    )
+    .unwrap();
+    assert_eq!((r.status, r.carrier_code.as_str()), (Delivered, "301"));
+    let got: Vec<_> = r
+        .events
+        .iter()
+        .map(|e| (e.status, e.carrier_code.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![(InTransit, "1"), (OutForDelivery, "5"), (Delivered, "301")]
+    );
+}
+
+#[test]
+fn scans_without_status_code_are_read_by_name_and_numeric_state_is_read() {
+    let r = track::parse(
+        answer("track/names_only.wire_response.json"),
+        &n("75312345678902"),
+    )
+    .unwrap();
+    assert_eq!((r.status, r.carrier_code.as_str()), (Exception, "2"));
+    let got: Vec<_> = r
+        .events
+        .iter()
+        .map(|e| (e.status, e.carrier_code.as_str(), e.sub_status.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![(InTransit, "1", None), (Exception, "2", Some("problem"))]
+    );
+    // `ftime` missing: `time` is used.
+    assert_eq!(
+        r.events[0].occurred_at,
+        datetime!(2026-12-04 09:00:00 +08:00)
+    );
+}
+
+#[test]
+fn no_result_yet_is_an_empty_result_not_an_error() {
+    let r = track::parse(answer("error/no_result.json"), &n("75312345678903")).unwrap();
+    assert_eq!((r.status, r.carrier_code.as_str()), (Unknown, "500"));
+    assert!(r.events.is_empty());
+    assert_eq!(
+        r.warnings,
+        vec!["500: 查询无结果，请隔段时间再查".to_string()]
+    );
+}
+
+#[test]
+fn an_unknown_state_is_unknown_with_its_code_kept_and_a_bad_time_is_protocol() {
+    let mut a = answer("track/yto_delivered.wire_response.json");
+    a.state = Some("77".into());
+    let r = track::parse(a, &n("YT6186594166532")).unwrap();
+    assert_eq!((r.status, r.carrier_code.as_str()), (Unknown, "77"));
+    assert_eq!(r.warnings.len(), 1);
+    let mut a = answer("track/yto_delivered.wire_response.json");
+    a.data[0].ftime = Some("05/12/2026".into());
+    a.data[0].time = None;
+    assert!(matches!(
+        track::parse(a, &n("YT6186594166532")),
+        Err(CarrierError::Protocol { .. })
+    ));
+}
+
+// ------------------------------------------------------------------ errors
+
+fn refused(name: &str) -> CarrierError {
+    track::parse(answer(name), &n("75312345678901")).unwrap_err()
+}
+
+#[test]
+fn query_refusals_map_to_what_the_caller_must_do() {
+    assert!(
+        matches!(refused("error/bad_sign.json"), CarrierError::Auth { code: Some(c), .. } if c == "503")
+    );
+    assert!(
+        matches!(refused("error/key_expired.json"), CarrierError::Auth { code: Some(c), .. } if c == "601")
+    );
+    let busy = refused("error/server_busy.json");
+    assert!(busy.is_retryable(), "{busy:?}");
+    match refused("error/unknown_company.json") {
+        CarrierError::Rejected { errors, .. } => {
+            assert_eq!(errors[0].field, "/network");
+            assert_eq!(errors[0].carrier_code.as_deref(), Some("400"));
+            assert_eq!(errors[0].message, "找不到对应公司");
+        }
+        e => panic!("{e:?}"),
+    }
+    // A code nobody published is refused, never retried.
+    let e = error::refusal(Op::Query, "999", Some("?"));
+    assert!(matches!(e, CarrierError::Rejected { .. }), "{e:?}");
+}
+
+#[test]
+fn http_failures_around_kuaidi100_are_the_transports() {
+    let a = crate::testing::answer(429, b"");
+    assert!(matches!(
+        DIALECT.classify(Op::Query, &a),
+        CarrierError::RateLimited { .. }
+    ));
+    let a = crate::testing::answer(502, b"<html>Bad Gateway</html>");
+    assert!(DIALECT.classify(Op::Query, &a).is_retryable());
+    let a = crate::testing::answer(404, b"<html>nope</html>");
+    assert!(matches!(
+        DIALECT.classify(Op::Query, &a),
+        CarrierError::Protocol { .. }
+    ));
+    // A refusal envelope behind an error status still reads as the refusal.
+    let a = crate::testing::answer(400, br#"{"result":false,"returnCode":"503","message":"x"}"#);
+    assert!(matches!(
+        DIALECT.classify(Op::Query, &a),
+        CarrierError::Auth { .. }
+    ));
+}
+
+#[test]
+fn subscription_answers() {
+    let read = |name: &str| subscribe::parse(serde_json::from_value(FX.read(name)).unwrap());
+    read("subscribe/ok.json").unwrap();
+    read("subscribe/duplicate.json").unwrap();
+    assert!(matches!(
+        read("subscribe/not_subscriber.json"),
+        Err(CarrierError::Auth { .. })
+    ));
+    match read("subscribe/unknown_network.json") {
+        Err(CarrierError::Rejected { errors, .. }) => assert_eq!(errors[0].field, "/network"),
+        e => panic!("{e:?}"),
+    }
+    // 501 is a server error to the query, a duplicate (fine) to the subscription.
+    assert!(error::refusal(Op::Query, "501", None).is_retryable());
+    assert!(error::is_fine(Op::Subscribe, "501"));
+}
+
+#[test]
+fn the_subscription_form_carries_key_callback_salt_and_resultv2() {
+    let f = subscribe::form(
+        "zhongtong",
+        "75312345678901",
+        KEY,
+        "https://hub.example/v1/carrier-events/kuaidi100/acc_1",
+        SALT,
+    );
+    assert_eq!(f[0], ("schema", "json".to_string()));
+    let param: Value = serde_json::from_str(&f[1].1).unwrap();
+    assert_eq!(
+        param,
+        json!({"company": "zhongtong", "number": "75312345678901", "key": KEY,
+               "parameters": {"callbackurl": "https://hub.example/v1/carrier-events/kuaidi100/acc_1",
+                              "salt": SALT, "resultv2": "4"}})
+    );
+}
+
+#[test]
+fn auto_number_guesses_in_order_each_network_once() {
+    let guesses =
+        identify::parse(serde_json::from_value(FX.read("autonumber/zto.json")).unwrap()).unwrap();
+    let codes: Vec<_> = guesses.iter().map(|g| g.code.as_str()).collect();
+    assert_eq!(codes, ["zhongtong", "zhongtongkuaiyun"]);
+    assert_eq!(guesses[0].name.as_deref(), Some("中通快递"));
+    let none =
+        identify::parse(serde_json::from_value(FX.read("autonumber/none.json")).unwrap()).unwrap();
+    assert!(none.is_empty());
+    let refused = identify::parse(serde_json::from_value(FX.read("error/bad_sign.json")).unwrap());
+    assert!(matches!(refused, Err(CarrierError::Auth { .. })));
+}
+
+// ------------------------------------------------------------------ push
+
+#[test]
+fn callback_verify_takes_only_the_salts_sign() {
+    let param = text("push/polling.param.json");
+    // python3: hashlib.md5((open('push/polling.param.json').read() + 'salt-0123456789abcdef')
+    //   .encode()).hexdigest().upper()
+    let good = "A9E23FA412B456A615411171AE6C48B7";
+    let h = HeaderMap::new();
+    assert!(push::verify(&h, &form(&param, Some(good)), SALT));
+    assert!(push::verify(
+        &h,
+        &form(&param, Some(&good.to_lowercase())),
+        SALT
+    ));
+    assert!(!push::verify(
+        &h,
+        &form(&param, Some(good)),
+        "another-salt-0123"
+    ));
+    assert!(!push::verify(
+        &h,
+        &form(&param, Some("A9E23FA412B456A615411171AE6C48B8")),
+        SALT
+    ));
+    assert!(!push::verify(&h, &form(&param, None), SALT), "missing sign");
+    assert!(
+        !push::verify(
+            &h,
+            &form(&param.replace("派件中", "已签收"), Some(good)),
+            SALT
+        ),
+        "altered param"
+    );
+    assert!(
+        !push::verify(&h, b"sign=A9E23FA412B456A615411171AE6C48B7", SALT),
+        "missing param"
+    );
+    assert!(
+        !push::verify(&h, &form(&param, Some(good)), ""),
+        "no secret"
+    );
+}
+
+#[test]
+fn a_polling_callback_is_its_scans() {
+    let events = push::parse(&form(&text("push/polling.param.json"), Some("x"))).unwrap();
+    let got: Vec<_> = events
+        .iter()
+        .map(|p| {
+            (
+                p.tracking_number.as_str(),
+                p.event.occurred_at,
+                p.event.status,
+                p.event.carrier_code.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "75312345678901",
+                datetime!(2026-12-05 21:40:12 +08:00),
+                InTransit,
+                "1001"
+            ),
+            (
+                "75312345678901",
+                datetime!(2026-12-06 08:30:00 +08:00),
+                OutForDelivery,
+                "5"
+            ),
+        ]
+    );
+    assert!(events[1].event.description.contains("派件中"));
+}
+
+#[test]
+fn an_abort_callback_adds_nothing_and_garbage_is_protocol() {
+    // python3: md5(abort.param.json + salt) = 82B2D0DFFB744AAB5EF9D0D001C87DFB
+    let body = form(
+        &text("push/abort.param.json"),
+        Some("82B2D0DFFB744AAB5EF9D0D001C87DFB"),
+    );
+    assert!(push::verify(&HeaderMap::new(), &body, SALT));
+    assert!(push::parse(&body).unwrap().is_empty());
+    for bad in [
+        &b"sign=x"[..],
+        &form("{not json", None),
+        &form(
+            r#"{"lastResult":{"nu":"?!","data":[{"time":"2026-12-05 10:00:00"}]}}"#,
+            None,
+        ),
+    ] {
+        assert!(
+            matches!(push::parse(bad), Err(CarrierError::Protocol { .. })),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        push::ACK.body,
+        r#"{"result":true,"returnCode":"200","message":"提交成功"}"#
+    );
+}
+
+// ------------------------------------------------------------------ account
+
+fn account() -> Value {
+    json!({"customer": CUSTOMER, "key": KEY, "push_secret": SALT,
+           "callback_url": "https://hub.example/v1/carrier-events/kuaidi100/acc_1"})
+}
+
+#[test]
+fn account_config_is_checked_field_by_field() {
+    let prod: url::Url = "https://poll.kuaidi100.com".parse().unwrap();
+    let a = Account::from_json(&account(), Some(&prod)).unwrap();
+    assert_eq!(
+        a.autonumber_url.as_str(),
+        "https://www.kuaidi100.com/autonumber/auto"
+    );
+    assert_eq!(
+        a.url("poll/query.do").as_str(),
+        "https://poll.kuaidi100.com/poll/query.do"
+    );
+    assert_eq!(a.requests_per_second, account::DEFAULT_REQUESTS_PER_SECOND);
+    assert!(!format!("{a:?}").contains(KEY), "the key never shows");
+    let sim: url::Url = "http://127.0.0.1:9106".parse().unwrap();
+    let a = Account::from_json(&account(), Some(&sim)).unwrap();
+    assert_eq!(
+        a.autonumber_url.as_str(),
+        "http://127.0.0.1:9106/autonumber/auto"
+    );
+    let field = |v: Value| Account::from_json(&v, Some(&sim)).unwrap_err().field;
+    let mut v = account();
+    v.as_object_mut().unwrap().remove("key");
+    assert_eq!(field(v), "/key");
+    let mut v = account();
+    v["secret"] = json!("ewaybill");
+    assert_eq!(field(v), "/secret");
+    let mut v = account();
+    v["callback_url"] = json!("not a url");
+    assert_eq!(field(v), "/callback_url");
+    let mut v = account();
+    v["requests_per_second"] = json!(0);
+    assert_eq!(field(v), "/requests_per_second");
+    assert_eq!(
+        Account::from_json(&account(), None).unwrap_err().field,
+        "/base_url"
+    );
+}
+
+// ------------------------------------------------------------------ over HTTP
+
+async fn adapter(server: &MockServer) -> Box<dyn Carrier> {
+    let http = CarrierHttp::new(reqwest::Client::new(), Some(server.uri().parse().unwrap()));
+    (ENTRY.build)(account(), http).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn form_of(body: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+#[tokio::test]
+async fn a_tracker_with_its_network_is_queried_signed() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/poll/query.do"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(FX.read("track/zto_in_transit.wire_response.json")),
+        )
+        .mount(&server)
+        .await;
+    let k = adapter(&server).await;
+    let q = TrackQuery::new(n("75312345678901"), None).in_network(Some("zhongtong".into()));
+    let r = k.track_parcels(&[q]).await.unwrap();
+    assert_eq!(r[0].events.len(), 3);
+    let seen = server.received_requests().await.unwrap();
+    assert_eq!(
+        form_of(&seen[0].body),
+        vec![
+            ("customer".to_string(), CUSTOMER.to_string()),
+            (
+                "sign".to_string(),
+                "6844AC6F4EF8F78C5741B70775C76596".to_string()
+            ),
+            (
+                "param".to_string(),
+                r#"{"com":"zhongtong","num":"75312345678901","resultv2":"4"}"#.to_string()
+            ),
+        ]
+    );
+    // No network: the tracker must say which.
+    let e = k
+        .track_parcels(&[n("75312345678901").into()])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, CarrierError::Rejected { errors, .. } if errors[0].field == "/network"),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn bare_numbers_are_identified_then_queried_and_subscribe_and_identify_work() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/autonumber/auto"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(FX.read("autonumber/zto.json")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/poll/query.do"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(FX.read("error/no_result.json")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/poll"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(FX.read("subscribe/duplicate.json")))
+        .mount(&server)
+        .await;
+    let k = adapter(&server).await;
+    let r = k.track(&[n("75312345678901")]).await.unwrap();
+    assert_eq!((r[0].status, r[0].carrier_code.as_str()), (Unknown, "500"));
+    let seen = server.received_requests().await.unwrap();
+    assert_eq!(
+        seen[0].url.query(),
+        Some(format!("num=75312345678901&key={KEY}").as_str())
+    );
+    assert!(form_of(&seen[1].body)[2].1.contains(r#""com":"zhongtong""#));
+    let guesses = k.identify(&n("75312345678901")).await.unwrap();
+    assert_eq!(guesses[0].code, "zhongtong");
+    let q = TrackQuery::new(n("75312345678901"), None).in_network(Some("zhongtong".into()));
+    k.subscribe(&q).await.unwrap();
+    let seen = server.received_requests().await.unwrap();
+    let sub = form_of(&seen.last().unwrap().body);
+    assert_eq!(sub[0], ("schema".to_string(), "json".to_string()));
+    assert!(sub[1].1.contains(r#""salt":"salt-0123456789abcdef""#));
+    assert!(matches!(
+        k.track(&[n("75312345678901"), n("75312345678902")]).await,
+        Err(CarrierError::Rejected { .. })
+    ));
+}
+
+#[test]
+fn the_entry_declares_tracking_push_and_identify_only() {
+    assert!(CAPS.supports(Capability::Track));
+    assert!(CAPS.supports(Capability::PushTracking));
+    assert!(CAPS.supports(Capability::Identify));
+    assert!(!CAPS.supports(Capability::Ship));
+    assert!(ENTRY.push.unwrap().ack.is_some());
+    let (body, events) =
+        bench_track_cycle(text("track/zto_in_transit.wire_response.json").as_bytes()).unwrap();
+    assert!(body > 100);
+    assert_eq!(events, 3);
+}
+
+// ------------------------------------------------------------------ conformance
+
+/// A wiremock Kuaidi100 answering auto-number and the query, for the conformance check
+/// (which tracks bare numbers).
+pub(crate) async fn conformance_harness() -> crate::conformance::Harness {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/autonumber/auto"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(FX.read("autonumber/zto.json")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/poll/query.do"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(FX.read("track/zto_in_transit.wire_response.json")),
+        )
+        .mount(&server)
+        .await;
+    crate::conformance::Harness {
+        account: account(),
+        http: CarrierHttp::new(reqwest::Client::new(), Some(server.uri().parse().unwrap())),
+        rate: crate::sandbox::fixtures::rate_request(),
+        ship: crate::sandbox::fixtures::ship_request("standard", "CONFORMANCE-1"),
+        track: vec![n("75312345678901")],
+        _simulator: Some(server),
+    }
+}

@@ -1,0 +1,413 @@
+//! Kuaidi100 (快递100) simulator: the real-time query (`POST /poll/query.do`), the push
+//! subscription (`POST /poll`) and the auto-number service (`GET /autonumber/auto`) on one
+//! loopback port, answering in Kuaidi100's shapes (the adapter's `fixtures/SOURCES.md`).
+//! Point a Kuaidi100 account's `base_url` at `http://<addr>` with `customer` = [`CUSTOMER`]
+//! and `key` = [`KEY`].
+//!
+//! - The query's `sign` is checked exactly as Kuaidi100 does (upper-case MD5 of
+//!   `param + key + customer`); a wrong one answers `503 验证签名失败`. The subscription's
+//!   `param.key` must be the key (else `600`); auto-number's `key` too (else `503`, this
+//!   simulator's choice: Kuaidi100 does not document that refusal).
+//! - Scripted scans per number: a ZTO number (`7531…`, network `zhongtong`) is in transit
+//!   (103 → 1002 → 1001); a YTO number (`YT…`, `yuantong`) is delivered (1 → 5 → 301); both
+//!   with times hours before now in China Standard Time, newest first, `resultv2=4` shape.
+//!   `POST /_sim/kuaidi100/scans` scripts any number. A number in another network, or
+//!   unscripted, answers `500 查询无结果` (no result yet).
+//! - Auto-number knows `7531…` → `zhongtong` and `YT…` → `yuantong`, and `[]` otherwise.
+//! - Subscriptions are kept: the first answers `200 提交成功`, a repeat `501 重复订阅`.
+//! - `POST /_sim/kuaidi100/push` (`{"number", "url"?, "salt"?, "status"?}`) POSTs a signed
+//!   callback for a number (to its subscription's callback URL and salt unless given) and
+//!   answers what the receiver said (`{"status", "body"}`); [`callback_form`] builds one.
+//! - Kuaidi100's own faults: `POST /_sim/kuaidi100/faults` (`{"return_code": "503" | "601" |
+//!   "500" | …}`) makes the next query, subscription or auto-number answer that `returnCode`
+//!   (bad sign, key expired / volume used up, no result yet). The shared faults
+//!   ([`Sim::take_fault`]) apply too: `Unauthorized` answers 503 in Kuaidi100's envelope,
+//!   `RateLimited` HTTP 429, `ServerError` HTTP 500 with `501 服务器错误`, `Slow`, `Malformed`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Form, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use md5::{Digest, Md5};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime, UtcOffset};
+
+use super::{FaultWords, Sim};
+
+/// The simulator's account: its `customer`.
+pub const CUSTOMER: &str = "SIMCUSTOMER0123456789ABCDEF01234";
+/// The simulator's account: its authorization `key`.
+pub const KEY: &str = "simkey0123456789";
+
+/// One scripted scan: advanced state, its name, the words, the place, how long ago.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ScriptedScan {
+    pub status_code: String,
+    pub status: String,
+    pub context: String,
+    #[serde(default)]
+    pub area_name: Option<String>,
+    /// Minutes before now.
+    pub minutes_ago: i64,
+}
+
+/// A number's script: its network and scans, oldest first.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Script {
+    pub number: String,
+    pub com: String,
+    pub scans: Vec<ScriptedScan>,
+}
+
+#[derive(Clone, Debug)]
+struct Subscription {
+    callback: String,
+    salt: String,
+}
+
+#[derive(Default)]
+struct K100 {
+    scripts: Mutex<HashMap<String, Script>>,
+    subscriptions: Mutex<HashMap<String, Subscription>>,
+    faults: Mutex<VecDeque<String>>,
+}
+
+#[derive(Clone)]
+struct App {
+    sim: Sim,
+    k: Arc<K100>,
+}
+
+pub fn router(sim: Sim) -> Router {
+    let app = App {
+        sim: sim.clone(),
+        k: Arc::default(),
+    };
+    Router::new()
+        .route("/poll/query.do", post(query))
+        .route("/poll", post(subscribe))
+        .route("/autonumber/auto", get(autonumber))
+        .route("/_sim/kuaidi100/faults", post(queue_fault))
+        .route("/_sim/kuaidi100/scans", post(script))
+        .route("/_sim/kuaidi100/push", post(push))
+        .with_state(app)
+        .merge(super::control(sim))
+}
+
+/// Upper-case hex MD5 of the parts, Kuaidi100's sign.
+pub fn sign(parts: &[&str]) -> String {
+    let mut md5 = Md5::new();
+    for p in parts {
+        md5.update(p.as_bytes());
+    }
+    hex::encode_upper(md5.finalize())
+}
+
+fn envelope(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"result": false, "returnCode": code, "message": message})),
+    )
+        .into_response()
+}
+
+fn message_of(code: &str) -> &'static str {
+    match code {
+        "400" => "找不到对应公司",
+        "500" => "查询无结果，请隔段时间再查",
+        "501" => "服务器错误",
+        "502" => "服务器繁忙",
+        "503" => "验证签名失败",
+        "600" => "您不是合法的订阅者",
+        "601" => "POLL:KEY已过期",
+        _ => "错误",
+    }
+}
+
+const FAULT_WORDS: FaultWords = FaultWords {
+    unauthorized: ("503", "验证签名失败"),
+    rate_limited: ("502", "服务器繁忙"),
+    server_error: ("501", "服务器错误"),
+    truncated_body: r#"{"message":"ok","nu":"7531","state":"0","data":[{"time":"#,
+};
+
+/// A shared fault, or else a Kuaidi100 one queued for the next call.
+async fn fault(app: &App, path: &str) -> Option<Response> {
+    if let Some(r) = app
+        .sim
+        .fault(path, &FAULT_WORDS, |status, code, message| {
+            // Kuaidi100 refuses in a 200; a shared fault keeps its HTTP status.
+            let status = if status == StatusCode::UNAUTHORIZED {
+                StatusCode::OK
+            } else {
+                status
+            };
+            envelope(status, code, message)
+        })
+        .await
+    {
+        return Some(r);
+    }
+    let code = app.k.faults.lock().unwrap().pop_front()?;
+    Some(envelope(StatusCode::OK, &code, message_of(&code)))
+}
+
+/// The built-in script for ZTO `7531…` and YTO `YT…` numbers.
+fn default_script(number: &str) -> Option<Script> {
+    let scan = |code: &str, name: &str, context: &str, area: &str, minutes_ago: i64| ScriptedScan {
+        status_code: code.into(),
+        status: name.into(),
+        context: context.into(),
+        area_name: Some(area.into()),
+        minutes_ago,
+    };
+    if number.starts_with("7531") {
+        Some(Script {
+            number: number.into(),
+            com: "zhongtong".into(),
+            scans: vec![
+                scan(
+                    "103",
+                    "揽收",
+                    "【武汉市】 【武汉洪山】 的小王 已揽收",
+                    "湖北,武汉市,洪山区",
+                    30 * 60,
+                ),
+                scan(
+                    "1002",
+                    "干线",
+                    "【武汉市】 快件离开 【武汉转运中心】 已发往 【襄阳中转部】",
+                    "湖北,武汉市",
+                    20 * 60,
+                ),
+                scan(
+                    "1001",
+                    "到达派件城市",
+                    "【襄阳市】 快件已到达 【襄阳中转部】",
+                    "湖北,襄阳市",
+                    3 * 60,
+                ),
+            ],
+        })
+    } else if number.starts_with("YT") {
+        Some(Script {
+            number: number.into(),
+            com: "yuantong".into(),
+            scans: vec![
+                scan(
+                    "1",
+                    "揽收",
+                    "【湖北省武汉市公司】 已收件 取件人: 张师傅",
+                    "湖北,武汉市",
+                    40 * 60,
+                ),
+                scan(
+                    "5",
+                    "派件",
+                    "【湖北省襄阳市樊城区公司】 派件中 派件人: 李师傅",
+                    "湖北,襄阳市,樊城区",
+                    6 * 60,
+                ),
+                scan(
+                    "301",
+                    "签收",
+                    "客户签收人: 本人签收 已签收 感谢使用圆通速递",
+                    "湖北,襄阳市",
+                    60,
+                ),
+            ],
+        })
+    } else {
+        None
+    }
+}
+
+fn script_of(app: &App, number: &str) -> Option<Script> {
+    let scripted = app.k.scripts.lock().unwrap().get(number).cloned();
+    scripted.or_else(|| default_script(number))
+}
+
+/// A query answer (and a callback's `lastResult`) for a script: newest first, CST times.
+fn answer(s: &Script) -> Value {
+    let cst = UtcOffset::from_hms(8, 0, 0).expect("an offset");
+    let now = OffsetDateTime::now_utc().to_offset(cst);
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let data: Vec<Value> = s
+        .scans
+        .iter()
+        .rev()
+        .map(|sc| {
+            let at = (now - Duration::minutes(sc.minutes_ago))
+                .format(fmt)
+                .unwrap_or_default();
+            json!({"time": at, "ftime": at, "context": sc.context, "areaName": sc.area_name,
+                   "status": sc.status, "statusCode": sc.status_code})
+        })
+        .collect();
+    let state = s.scans.last().map_or("0", |sc| sc.status_code.as_str());
+    let signed = matches!(state, "3" | "301" | "302" | "303" | "304");
+    json!({"message": "ok", "nu": s.number, "ischeck": if signed { "1" } else { "0" },
+           "condition": if signed { "F00" } else { "00" }, "com": s.com, "status": "200",
+           "state": state, "data": data})
+}
+
+async fn query(State(app): State<App>, Form(form): Form<HashMap<String, String>>) -> Response {
+    if let Some(r) = fault(&app, "/poll/query.do").await {
+        return r;
+    }
+    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    let (param, given) = (field("param"), field("sign"));
+    if field("customer") != CUSTOMER || given != sign(&[param, KEY, CUSTOMER]) {
+        return envelope(StatusCode::OK, "503", "验证签名失败");
+    }
+    let Ok(p) = serde_json::from_str::<Value>(param) else {
+        return envelope(StatusCode::OK, "400", "提交的数据不完整");
+    };
+    let (com, num) = (
+        p["com"].as_str().unwrap_or(""),
+        p["num"].as_str().unwrap_or(""),
+    );
+    if com.is_empty() || num.is_empty() {
+        return envelope(StatusCode::OK, "400", "提交的数据不完整");
+    }
+    match script_of(&app, num) {
+        Some(s) if s.com == com => Json(answer(&s)).into_response(),
+        _ => envelope(StatusCode::OK, "500", message_of("500")),
+    }
+}
+
+async fn subscribe(State(app): State<App>, Form(form): Form<HashMap<String, String>>) -> Response {
+    if let Some(r) = fault(&app, "/poll").await {
+        return r;
+    }
+    let Some(p) = form
+        .get("param")
+        .and_then(|p| serde_json::from_str::<Value>(p).ok())
+    else {
+        return envelope(StatusCode::OK, "700", "订阅方的订阅数据存在错误");
+    };
+    if p["key"].as_str() != Some(KEY) {
+        return envelope(StatusCode::OK, "600", message_of("600"));
+    }
+    let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+    let (com, number) = (text(&p["company"]), text(&p["number"]));
+    let callback = text(&p["parameters"]["callbackurl"]);
+    if com.is_empty() || number.is_empty() || !callback.starts_with("http") {
+        return envelope(StatusCode::OK, "700", "订阅方的订阅数据存在错误");
+    }
+    let sub = Subscription {
+        callback,
+        salt: text(&p["parameters"]["salt"]),
+    };
+    if app
+        .k
+        .subscriptions
+        .lock()
+        .unwrap()
+        .insert(number, sub)
+        .is_some()
+    {
+        return envelope(StatusCode::OK, "501", "重复订阅");
+    }
+    Json(json!({"result": true, "returnCode": "200", "message": "提交成功"})).into_response()
+}
+
+async fn autonumber(State(app): State<App>, Query(q): Query<HashMap<String, String>>) -> Response {
+    if let Some(r) = fault(&app, "/autonumber/auto").await {
+        return r;
+    }
+    if q.get("key").map(String::as_str) != Some(KEY) {
+        return envelope(StatusCode::OK, "503", message_of("503"));
+    }
+    let num = q.get("num").map(String::as_str).unwrap_or("");
+    let guesses = match script_of(&app, num) {
+        Some(s) if s.com == "zhongtong" => {
+            json!([{"lengthPre": num.len(), "comCode": "zhongtong", "name": "中通快递", "noPre": "7531", "noCount": 1200}])
+        }
+        Some(s) if s.com == "yuantong" => {
+            json!([{"lengthPre": num.len(), "comCode": "yuantong", "name": "圆通速递", "noPre": "YT", "noCount": 900}])
+        }
+        Some(s) => json!([{"comCode": s.com, "name": s.com}]),
+        None => json!([]),
+    };
+    Json(guesses).into_response()
+}
+
+#[derive(Deserialize)]
+struct FaultIn {
+    return_code: String,
+}
+
+async fn queue_fault(State(app): State<App>, Json(f): Json<FaultIn>) -> StatusCode {
+    app.k.faults.lock().unwrap().push_back(f.return_code);
+    StatusCode::NO_CONTENT
+}
+
+async fn script(State(app): State<App>, Json(s): Json<Script>) -> StatusCode {
+    app.k.scripts.lock().unwrap().insert(s.number.clone(), s);
+    StatusCode::NO_CONTENT
+}
+
+/// The form body of a callback for `number`'s script, signed with `salt`: `param` =
+/// `{status, message, lastResult}`, `sign` = upper-case MD5(`param + salt`).
+pub fn callback_form(script: &Script, status: &str, salt: &str) -> String {
+    let param = json!({"status": status, "billstatus": "got", "message": "", "autoCheck": "0",
+                       "comOld": "", "comNew": "", "lastResult": answer(script)})
+    .to_string();
+    let sign = sign(&[&param, salt]);
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                    (b as char).to_string()
+                }
+                b' ' => "+".to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    format!("param={}&sign={}", enc(&param), enc(&sign))
+}
+
+#[derive(Deserialize)]
+struct PushIn {
+    number: String,
+    url: Option<String>,
+    salt: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+async fn push(State(app): State<App>, Json(p): Json<PushIn>) -> Response {
+    let Some(script) = script_of(&app, &p.number) else {
+        return (StatusCode::NOT_FOUND, "no script for that number").into_response();
+    };
+    let sub = app.k.subscriptions.lock().unwrap().get(&p.number).cloned();
+    let Some(url) = p.url.or_else(|| sub.as_ref().map(|s| s.callback.clone())) else {
+        return (StatusCode::BAD_REQUEST, "neither a url nor a subscription").into_response();
+    };
+    let salt = p.salt.or_else(|| sub.map(|s| s.salt)).unwrap_or_default();
+    let status = p.status.as_deref().unwrap_or("polling");
+    let sent = reqwest::Client::new()
+        .post(&url)
+        .header(
+            header::CONTENT_TYPE.as_str(),
+            "application/x-www-form-urlencoded",
+        )
+        .body(callback_form(&script, status, &salt))
+        .send()
+        .await;
+    match sent {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let body = r.text().await.unwrap_or_default();
+            Json(json!({"status": status, "body": body})).into_response()
+        }
+        Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    }
+}
