@@ -107,6 +107,10 @@ pub struct PushIntake {
     /// The answer the carrier expects for a delivery it must not send again; `None` for the
     /// hub's own `202` JSON count.
     pub ack: Option<PushAck>,
+    /// The account tells the carrier its push secret (Kuaidi100 signs callbacks with the
+    /// `salt` each subscription sends), so the adapter is built with `push_secret`; other
+    /// adapters never see it.
+    pub secret_to_carrier: bool,
 }
 
 /// The body a carrier's push protocol wants back on success (status 200).

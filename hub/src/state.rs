@@ -240,7 +240,7 @@ impl CarrierSet {
     }
 
     /// The credentials the carrier's adapter is built from: without the hub's own
-    /// `push_secret`, and for table-rate accounts with the named rate cards' texts.
+    /// `push_secret` (unless the carrier's push intake shares it with the carrier), and for table-rate accounts with the named rate cards' texts.
     async fn resolve(
         &self,
         store: &Store,
@@ -248,8 +248,11 @@ impl CarrierSet {
         entry: &CarrierEntry,
         mut credentials: serde_json::Value,
     ) -> Result<serde_json::Value, Error> {
-        // The hub's own setting (carrier push authentication), not the carrier's.
-        if let Some(map) = credentials.as_object_mut() {
+        // The hub's own setting (carrier push authentication), not the carrier's, unless the
+        // carrier signs its pushes with it (Kuaidi100's salt).
+        if let Some(map) = credentials.as_object_mut()
+            && !entry.push.is_some_and(|p| p.secret_to_carrier)
+        {
             map.remove("push_secret");
         }
         if entry.code != shiphub_rating::table_rate::ENTRY.code {

@@ -164,6 +164,7 @@ static AGG: CarrierEntry = CarrierEntry {
             content_type: "application/json",
             body: r#"{"result":true,"returnCode":"200","message":"成功"}"#,
         }),
+        secret_to_carrier: false,
     }),
     code: CarrierCode::from_static("aggtest"),
     name: "Aggregator",

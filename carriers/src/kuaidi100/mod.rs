@@ -77,6 +77,7 @@ pub static ENTRY: CarrierEntry = CarrierEntry {
         verify: push::verify,
         parse: push::parse,
         ack: Some(push::ACK),
+        secret_to_carrier: true,
     }),
 };
 

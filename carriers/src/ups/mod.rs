@@ -82,6 +82,7 @@ pub static ENTRY: CarrierEntry = CarrierEntry {
         verify: push::verify_track_alert,
         parse: push::parse_track_alert,
         ack: None,
+        secret_to_carrier: false,
     }),
 };
 
