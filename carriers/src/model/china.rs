@@ -19,7 +19,7 @@
 //!   new areas), and the street line carries the full address anyway; refusing them would
 //!   refuse real, deliverable addresses. The division code is then the city's.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use super::InvalidValue;
@@ -235,7 +235,8 @@ fn short_names(name: &'static str) -> Vec<String> {
 }
 
 /// Inserts official names first, then short names where no other division of the same parent
-/// has that name or short name (an ambiguous short name matches nothing).
+/// has that name or short name (an ambiguous short name matches nothing). `forms` gets them in
+/// list order, so the published schema is the same on every run.
 fn insert_names(
     map: &mut HashMap<(u32, &'static str), u32>,
     forms: &mut HashMap<u32, Vec<&'static str>>,
@@ -245,25 +246,36 @@ fn insert_names(
         map.insert((parent, name), code);
         forms.entry(parent).or_default().push(name);
     }
-    let mut seen: HashMap<(u32, &'static str), u32> = HashMap::new();
-    let mut ambiguous = HashSet::new();
-    for &(parent, code, name) in members {
-        for short in short_names(name) {
-            // Leaked once per short name at first use: the index lives for the program.
-            let short: &'static str = Box::leak(short.into_boxed_str());
-            if map.contains_key(&(parent, short))
-                || seen
-                    .insert((parent, short), code)
-                    .is_some_and(|c| c != code)
-            {
-                ambiguous.insert((parent, short));
-            }
+    // Leaked once at first use: the index lives for the program.
+    let shorts: Vec<(u32, u32, Vec<&'static str>)> = members
+        .iter()
+        .map(|&(parent, code, name)| {
+            let s = short_names(name).into_iter();
+            (
+                parent,
+                code,
+                s.map(|s| &*Box::leak(s.into_boxed_str())).collect(),
+            )
+        })
+        .collect();
+    let mut owner: HashMap<(u32, &'static str), Option<u32>> = HashMap::new();
+    for (parent, code, names) in &shorts {
+        for &short in names {
+            let taken = map.contains_key(&(*parent, short));
+            owner
+                .entry((*parent, short))
+                .and_modify(|o| *o = None)
+                .or_insert((!taken).then_some(*code));
         }
     }
-    for (key, code) in seen {
-        if !ambiguous.contains(&key) {
-            map.insert(key, code);
-            forms.entry(key.0).or_default().push(key.1);
+    for (parent, code, names) in shorts {
+        for short in names {
+            if owner.get(&(parent, short)) == Some(&Some(code))
+                && !map.contains_key(&(parent, short))
+            {
+                map.insert((parent, short), code);
+                forms.entry(parent).or_default().push(short);
+            }
         }
     }
 }
