@@ -56,9 +56,9 @@ pub struct Division {
 impl Division {
     /// The level its code says: `xx0000` province, `xxyy00` prefecture, otherwise county.
     pub fn level(&self) -> Level {
-        if self.code % 10000 == 0 {
+        if self.code.is_multiple_of(10000) {
             Level::Province
-        } else if self.code % 100 == 0 {
+        } else if self.code.is_multiple_of(100) {
             Level::Prefecture
         } else {
             Level::County
@@ -312,7 +312,7 @@ static INDEX: LazyLock<Index> = LazyLock::new(|| {
     // (a municipality's districts, a county-level city the province governs directly).
     let parent_of = |code: u32| {
         let prefecture = code / 100 * 100;
-        if by_code.contains_key(&prefecture) && prefecture % 10000 != 0 {
+        if by_code.contains_key(&prefecture) && !prefecture.is_multiple_of(10000) {
             prefecture
         } else {
             code / 10000 * 10000
