@@ -119,9 +119,11 @@ pub const MAX_STATE_CN: usize = 12;
 /// For `country: US` the schema also requires a USPS `state` code and a ZIP `postal_code`
 /// (added to the published schema from [`US_STATES`] and [`US_ZIP_PATTERN`]).
 ///
-/// For `country: CN` (see [`super::china`]): `state` is the province, `city` the
-/// prefecture-level city, `district` the county or district, all normalized to their official
-/// GB/T 2260 names; `phone` is required (a mainland mobile, normalized to its 11 digits, or a
+/// For `country: CN` (see [`super::china`]) written in Chinese script (the city has Han
+/// characters): `state` is the province, `city` the prefecture-level city, `district` the
+/// county or district, all normalized to their official GB/T 2260 names. In Latin script
+/// ("Shenzhen", for an international carrier) they stay free text as for other countries.
+/// Either way `phone` is required (a mainland mobile, normalized to its 11 digits, or a
 /// landline with its area code) and is the key field; `postal_code` is optional (6 digits).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "RawAddress")]
@@ -240,7 +242,7 @@ impl TryFrom<RawAddress> for Address {
             too_long(
                 "/state",
                 r.state.as_deref().unwrap_or(""),
-                if r.country == CountryCode::CN {
+                if r.country == CountryCode::CN && super::china::chinese_script(&r.city) {
                     MAX_STATE_CN
                 } else {
                     MAX_STATE
@@ -303,7 +305,10 @@ impl TryFrom<RawAddress> for Address {
         let mut district = trim(r.district);
         let mut phone = trim(r.phone);
         let mut state = state;
-        if r.country == CountryCode::CN {
+        // A CN address in Chinese script is checked against GB/T 2260; one in Latin script (a
+        // shipper abroad writing "Shenzhen" for DHL or UPS, as before this rule) keeps the
+        // free-form 5-character `state`. Both need the mainland phone.
+        if r.country == CountryCode::CN && super::china::chinese_script(&city) {
             let province = state.as_deref().ok_or_else(|| {
                 InvalidValue::new(
                     "/state",
@@ -315,6 +320,8 @@ impl TryFrom<RawAddress> for Address {
             state = Some(resolved.province.to_string());
             city = resolved.city.to_string();
             district = resolved.district;
+        }
+        if r.country == CountryCode::CN {
             let given = phone.as_deref().ok_or_else(|| {
                 InvalidValue::new(
                     "/phone",
@@ -545,6 +552,26 @@ mod tests {
         assert_eq!(e.field, "/postal_code");
         let e = cn(serde_json::json!({"state": "新疆维吾尔自治区新疆维吾尔"})).unwrap_err();
         assert_eq!(e.field, "/state");
+    }
+
+    #[test]
+    fn a_chinese_address_in_latin_script_stays_free_text_but_needs_the_mobile() {
+        let a = cn(
+            serde_json::json!({"name": "Guo Xiangyang", "street": ["122 Huancheng East Rd"],
+            "city": "Xiangyang", "district": "Xiangcheng", "state": "HB", "postal_code": "441021"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (a.city.as_str(), a.state.as_deref()),
+            ("Xiangyang", Some("HB"))
+        );
+        assert_eq!(a.china_division(), None);
+        let e =
+            cn(serde_json::json!({"city": "Xiangyang", "state": "Hubei Province"})).unwrap_err();
+        assert_eq!(e.field, "/state");
+        let e = cn(serde_json::json!({"city": "Xiangyang", "state": null, "phone": "555-0100"}))
+            .unwrap_err();
+        assert_eq!(e.field, "/phone");
     }
 
     #[test]

@@ -464,6 +464,17 @@ pub fn resolve(
     })
 }
 
+/// Whether text is in Chinese script: it holds a Han character (CJK Unified Ideographs and
+/// Extension A). A CN address whose city is not is a romanized one and is not resolved.
+pub fn chinese_script(s: &str) -> bool {
+    s.chars()
+        .any(|c| ('\u{3400}'..='\u{4DBF}').contains(&c) || ('\u{4E00}'..='\u{9FFF}').contains(&c))
+}
+
+/// The pattern the published schema gives the city of a romanized CN address: no Han
+/// character (the negation of [`chinese_script`]).
+pub const NOT_CHINESE_SCRIPT_PATTERN: &str = "^[^\\u3400-\\u4DBF\\u4E00-\\u9FFF]*$";
+
 /// A mainland phone as the address's key field: a mobile (11 digits, 13–19…, after an optional
 /// +86 / 0086 / 86 and with spaces or hyphens anywhere) normalized to its 11 digits; a
 /// landline with its area code (0 + 2–3 digit area code + 7–8 digits, `010-12345678`,

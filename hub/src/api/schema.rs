@@ -111,10 +111,10 @@ pub fn harden(doc: &mut OpenApi) {
     }
 }
 
-/// A CN address (`model::china`): the province by name, short name or code; the city one of
-/// that province's (a nested `if` per province, so a wrong city is reported at `/city`); a
-/// mainland phone, required; a 6-digit postcode when given. Every other country keeps the
-/// 5-character `state`.
+/// A CN address (`model::china`): a mainland phone, required; a 6-digit postcode when given;
+/// in Chinese script, the province by name, short name or code and the city one of that
+/// province's (a nested `if` per province, so a wrong city is reported at `/city`). A romanized
+/// CN address and every other country keep the 5-character `state`.
 fn china_address_rule(country_is_cn: Value) -> Value {
     use shiphub_carriers::model::{MAX_STATE, china};
     let provinces = china::province_forms();
@@ -131,18 +131,21 @@ fn china_address_rule(country_is_cn: Value) -> Value {
             })
         })
         .collect();
+    let short_state = json!({"properties": {"state": {"maxLength": MAX_STATE}}});
     json!({
         "if": country_is_cn,
         "then": {
-            "required": ["state", "phone"],
+            "required": ["phone"],
             "properties": {
-                "state": {"enum": all},
                 "phone": {"type": "string", "pattern": china::PHONE_PATTERN},
                 "postal_code": {"type": "string", "pattern": china::POSTCODE_PATTERN},
             },
-            "allOf": cities,
+            // A romanized address (no Han character in the city) keeps the free `state`.
+            "if": {"properties": {"city": {"pattern": china::NOT_CHINESE_SCRIPT_PATTERN}}},
+            "then": short_state,
+            "else": {"required": ["state"], "properties": {"state": {"enum": all}}, "allOf": cities},
         },
-        "else": {"properties": {"state": {"maxLength": MAX_STATE}}},
+        "else": short_state,
     })
 }
 
@@ -776,6 +779,42 @@ mod tests {
         body["to"]["state"] = json!("新疆维吾尔自治区");
         body["to"]["city"] = json!("乌鲁木齐");
         assert_eq!(problems_of(Method::POST, "/v1/shipments", body), vec![]);
+        // Romanized for an international carrier: free 5-character state, still the mobile.
+        let mut body = china_purchase();
+        body["to"]["city"] = json!("Xiangyang");
+        body["to"]["state"] = json!("HB");
+        assert_eq!(
+            problems_of(Method::POST, "/v1/shipments", body.clone()),
+            vec![]
+        );
+        body["to"]["state"] = json!("Hubei Prov");
+        body["to"]["phone"] = json!("555-0100");
+        let got = problems_of(Method::POST, "/v1/shipments", body);
+        let pointers: Vec<&str> = got.iter().map(|p| p.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/to/phone", "/to/state"], "{got:?}");
+    }
+
+    #[test]
+    fn the_script_pattern_says_what_the_parser_does() {
+        use shiphub_carriers::model::china::{NOT_CHINESE_SCRIPT_PATTERN, chinese_script};
+        let v = jsonschema::draft202012::new(
+            &json!({"type": "string", "pattern": NOT_CHINESE_SCRIPT_PATTERN}),
+        )
+        .unwrap();
+        for s in [
+            "Xiangyang",
+            "襄阳市",
+            "Shenzhen 深圳",
+            "㐀",
+            "鿿",
+            "ＡＢＣ",
+            "Zoë",
+            "東京",
+            "서울",
+            "",
+        ] {
+            assert_eq!(v.is_valid(&json!(s)), !chinese_script(s), "`{s}`");
+        }
     }
 
     #[test]
