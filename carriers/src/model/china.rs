@@ -5,7 +5,11 @@
 //! The list is data (`carriers/data/gb2260/`, its source and date in `SOURCE.md`), parsed and
 //! indexed once on first use; every lookup is a hash-map probe.
 //!
-//! What an address may name:
+//! A CN address is checked against the list when it is written in Chinese script (its city
+//! holds a Han character, [`chinese_script`]); one romanized for an international carrier
+//! ("Shenzhen", "GD") keeps the free-form rules of other countries. Both need [`phone`].
+//!
+//! What an address in Chinese script may name:
 //! - `state`: a province-level division as its official name (湖北省), its short name (湖北) or
 //!   its code (42 or 420000). Hong Kong, Macao and Taiwan are in the list but have their own
 //!   ISO 3166 codes (HK, MO, TW): a CN address naming them is refused with a pointer there.

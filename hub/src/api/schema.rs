@@ -1,5 +1,5 @@
 //! The request half of the published contract: tightens the OpenAPI document generated from the
-//! request types (closed objects, no control characters, the US address rules) and checks
+//! request types (closed objects, no control characters, the US and CN address rules) and checks
 //! every JSON body against the schema its operation publishes, reporting every error at once.
 //!
 //! The document is the one rule book: `/openapi.json`, `contracts/openapi.json` and the
