@@ -280,6 +280,66 @@ async fn unknown_carrier_and_missing_fields_are_field_errors() {
     assert_eq!(v["errors"][0]["pointer"], "/parcels");
 }
 
+/// A domestic Chinese rate request: SF's own sample addresses (request-01), Hubei to Xiangyang.
+fn china_shipment() -> Value {
+    json!({"from":{"name":"张三丰","company":"清雅轩保健品专营店","street":["十堰市丹江口市公园路155号"],
+                   "city":"十堰市","district":"武当山风景区","state":"湖北省","country":"CN","phone":"17006805888"},
+           "to":{"name":"郭襄阳","street":["湖北省襄阳市襄城区环城东路122号"],"city":"襄阳市","district":"襄城区",
+                 "state":"湖北省","country":"CN","phone":"18963828829"},
+           "parcels":[{"weight":{"value":"6.6","unit":"kg"}}]})
+}
+
+#[tokio::test]
+async fn chinese_addresses_rate_and_name_the_province_or_mobile_they_get_wrong() {
+    let app = spawn_app().await;
+    app.account("sandbox").await;
+    let (s, v) = app.call("POST", "/v1/rates", Some(china_shipment())).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    let problem = |v: &Value, pointer: &str| {
+        v["errors"]
+            .as_array()
+            .and_then(|e| e.iter().find(|e| e["pointer"] == pointer))
+            .unwrap_or_else(|| panic!("no problem at {pointer}: {v}"))["detail"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let mut body = china_shipment();
+    body["to"]["state"] = json!("湖某省");
+    let (s, v) = app.call("POST", "/v1/rates", Some(body)).await;
+    assert!(
+        s == StatusCode::BAD_REQUEST || s == StatusCode::UNPROCESSABLE_ENTITY,
+        "{s} {v}"
+    );
+    assert_eq!(v["errors"].as_array().unwrap().len(), 1, "{v}");
+    let detail = problem(&v, "/to/state");
+    assert!(
+        detail.contains("`湖某省` is not a province of China (GB/T 2260)"),
+        "{detail}"
+    );
+
+    let mut body = china_shipment();
+    body["to"]["phone"] = json!("1896382882");
+    let (s, v) = app.call("POST", "/v1/rates", Some(body)).await;
+    assert!(
+        s == StatusCode::BAD_REQUEST || s == StatusCode::UNPROCESSABLE_ENTITY,
+        "{s} {v}"
+    );
+    assert!(
+        problem(&v, "/to/phone").contains("a mobile in China is 11 digits"),
+        "{v}"
+    );
+
+    let mut body = china_shipment();
+    body["from"]["city"] = json!("长沙市");
+    let (_, v) = app.call("POST", "/v1/rates", Some(body)).await;
+    assert!(
+        problem(&v, "/from/city").contains("`长沙市` is not a city of 湖北省"),
+        "{v}"
+    );
+}
+
 #[tokio::test]
 async fn pagination_walks_every_shipment_once() {
     let app = spawn_app().await;

@@ -20,6 +20,8 @@ pub struct CountryCode([u8; 2]);
 impl CountryCode {
     /// United States.
     pub const US: CountryCode = CountryCode(*b"US");
+    /// China (the mainland: Hong Kong, Macao and Taiwan have their own codes).
+    pub const CN: CountryCode = CountryCode(*b"CN");
 
     /// The two-letter code.
     pub fn as_str(&self) -> &str {
@@ -107,10 +109,22 @@ fn is_us_zip(s: &str) -> bool {
     }
 }
 
+/// Longest `state` outside China: 5 (UPS `StateProvinceCode`).
+pub const MAX_STATE: usize = 5;
+/// Longest `state` of a Chinese address: a province's official name (新疆维吾尔自治区 is 8).
+pub const MAX_STATE_CN: usize = 12;
+
 /// A postal address with contact details.
 ///
 /// For `country: US` the schema also requires a USPS `state` code and a ZIP `postal_code`
 /// (added to the published schema from [`US_STATES`] and [`US_ZIP_PATTERN`]).
+///
+/// For `country: CN` (see [`super::china`]) written in Chinese script (the city has Han
+/// characters): `state` is the province, `city` the prefecture-level city, `district` the
+/// county or district, all normalized to their official GB/T 2260 names. In Latin script
+/// ("Shenzhen", for an international carrier) they stay free text as for other countries.
+/// Either way `phone` is required (a mainland mobile, normalized to its 11 digits, or a
+/// landline with its area code) and is the key field; `postal_code` is optional (6 digits).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "RawAddress")]
 pub struct Address {
@@ -141,9 +155,10 @@ pub struct Address {
     #[schema(max_length = 30)]
     pub district: Option<String>,
     /// State, province or region code, where the country uses one (at most 5 characters, UPS
-    /// `StateProvinceCode`; a USPS code for the US).
+    /// `StateProvinceCode`; a USPS code for the US). For CN the province: its official name
+    /// (湖北省), short name (湖北) or GB/T 2260 code (42, 420000), up to 12 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 5)]
+    #[schema(max_length = 12)]
     pub state: Option<String>,
     /// Postal code, where the country uses one (at most 10 characters; `12345` or
     /// `12345-6789` for the US).
@@ -152,7 +167,8 @@ pub struct Address {
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2.
     pub country: CountryCode,
-    /// Phone in international format.
+    /// Phone in international format. Required for CN: a mainland mobile (11 digits, with or
+    /// without +86) or a landline with its area code (010-12345678).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// E-mail address.
@@ -200,9 +216,11 @@ struct RawAddress {
     residential: bool,
 }
 
-/// Countries whose addresses need a postal code for any carrier we serve.
+/// Countries whose addresses need a postal code for any carrier we serve. Not CN: Chinese
+/// carriers key an address on the receiver's mobile and its division names, and SF's own
+/// order samples carry no postcode.
 pub const POSTAL_CODE_REQUIRED: &[&str] = &[
-    "US", "CA", "GB", "DE", "FR", "NL", "AU", "JP", "CN", "IN", "BR", "MX", "ES", "IT",
+    "US", "CA", "GB", "DE", "FR", "NL", "AU", "JP", "IN", "BR", "MX", "ES", "IT",
 ];
 
 impl TryFrom<RawAddress> for Address {
@@ -221,7 +239,15 @@ impl TryFrom<RawAddress> for Address {
             too_long("/company", r.company.as_deref().unwrap_or(""), MAX_NAME),
             too_long("/city", &r.city, MAX_CITY),
             too_long("/district", r.district.as_deref().unwrap_or(""), MAX_CITY),
-            too_long("/state", r.state.as_deref().unwrap_or(""), 5),
+            too_long(
+                "/state",
+                r.state.as_deref().unwrap_or(""),
+                if r.country == CountryCode::CN && super::china::chinese_script(&r.city) {
+                    MAX_STATE_CN
+                } else {
+                    MAX_STATE
+                },
+            ),
             too_long("/postal_code", r.postal_code.as_deref().unwrap_or(""), 10),
         ];
         if let Some(e) = lengths.into_iter().flatten().next() {
@@ -275,6 +301,44 @@ impl TryFrom<RawAddress> for Address {
                 "a US ZIP code is 12345 or 12345-6789",
             ));
         }
+        let mut city = r.city.trim().to_string();
+        let mut district = trim(r.district);
+        let mut phone = trim(r.phone);
+        let mut state = state;
+        // A CN address in Chinese script is checked against GB/T 2260; one in Latin script (a
+        // shipper abroad writing "Shenzhen" for DHL or UPS, as before this rule) keeps the
+        // free-form 5-character `state`. Both need the mainland phone.
+        if r.country == CountryCode::CN && super::china::chinese_script(&city) {
+            let province = state.as_deref().ok_or_else(|| {
+                InvalidValue::new(
+                    "/state",
+                    "CN addresses need the province (湖北省, 湖北 or 42)",
+                )
+            })?;
+            let resolved = super::china::resolve(province, &city, district.as_deref())
+                .map_err(super::china::Unresolved::into_invalid)?;
+            state = Some(resolved.province.to_string());
+            city = resolved.city.to_string();
+            district = resolved.district;
+        }
+        if r.country == CountryCode::CN {
+            let given = phone.as_deref().ok_or_else(|| {
+                InvalidValue::new(
+                    "/phone",
+                    "is required for CN: a mobile in China is 11 digits (or a landline with \
+                     its area code, 010-12345678)",
+                )
+            })?;
+            phone = Some(super::china::phone(given)?);
+            if let Some(pc) = &postal_code
+                && !(pc.len() == 6 && pc.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return Err(InvalidValue::new(
+                    "/postal_code",
+                    "a Chinese postcode is 6 digits",
+                ));
+            }
+        }
         let email = trim(r.email);
         if let Some(e) = &email
             && !e.contains('@')
@@ -285,12 +349,12 @@ impl TryFrom<RawAddress> for Address {
             name: r.name.trim().to_string(),
             company: trim(r.company),
             street,
-            city: r.city.trim().to_string(),
-            district: trim(r.district),
+            city,
+            district,
             state: state.map(|s| s.to_ascii_uppercase()),
             postal_code,
             country: r.country,
-            phone: trim(r.phone),
+            phone,
             email,
             residential: r.residential,
         })
@@ -301,6 +365,17 @@ impl Address {
     /// True when both addresses are in the same country.
     pub fn is_domestic_to(&self, other: &Address) -> bool {
         self.country == other.country
+    }
+
+    /// For a CN address, the GB/T 2260 division it names: the district's six-digit code when
+    /// the district is a listed one, otherwise the city's (e.g. "420602", "420300"). `None`
+    /// for other countries.
+    pub fn china_division(&self) -> Option<super::china::Resolved> {
+        if self.country != CountryCode::CN {
+            return None;
+        }
+        // A parsed CN address already resolved; this repeats three hash lookups.
+        super::china::resolve(self.state.as_deref()?, &self.city, self.district.as_deref()).ok()
     }
 }
 
@@ -357,5 +432,169 @@ mod tests {
         assert_eq!(Address::try_from(raw).unwrap_err().field, "/postal_code");
         let hk = r#"{"name":"A","street":["x"],"city":"Hong Kong","country":"HK"}"#;
         assert!(serde_json::from_str::<Address>(hk).is_ok());
+    }
+
+    fn cn(v: serde_json::Value) -> Result<Address, InvalidValue> {
+        let mut base = serde_json::json!({
+            "name": "郭襄阳", "street": ["湖北省襄阳市襄城区环城东路122号"], "city": "襄阳市",
+            "district": "襄城区", "state": "湖北省", "country": "CN", "phone": "18963828829",
+        });
+        for (k, x) in v.as_object().unwrap() {
+            if x.is_null() {
+                base.as_object_mut().unwrap().remove(k);
+            } else {
+                base[k] = x.clone();
+            }
+        }
+        Address::try_from(serde_json::from_value::<RawAddress>(base).unwrap())
+    }
+
+    #[test]
+    fn chinese_addresses_from_sf_samples() {
+        // SF request-01, receiver.
+        let a = cn(serde_json::json!({})).unwrap();
+        assert_eq!(a.state.as_deref(), Some("湖北省"));
+        assert_eq!(
+            (a.city.as_str(), a.district.as_deref()),
+            ("襄阳市", Some("襄城区"))
+        );
+        assert_eq!(a.postal_code, None, "no postcode needed in China");
+        assert_eq!(a.china_division().unwrap().code, "420602");
+        // Sender: 武当山风景区 is no statutory county; kept, the division is 十堰市's.
+        let a = cn(serde_json::json!({
+            "street": ["十堰市丹江口市公园路155号"], "city": "十堰市", "district": "武当山风景区",
+            "phone": "17006805888", "company": "清雅轩保健品专营店",
+        }))
+        .unwrap();
+        assert_eq!(a.district.as_deref(), Some("武当山风景区"));
+        assert_eq!(a.china_division().unwrap().code, "420300");
+        // request-04: empty county, a 400 service number as the sender's phone.
+        let a = cn(serde_json::json!({
+            "street": ["广东省深圳市南山区粤海街道创智天地大厦B栋27楼南区"], "city": "深圳市",
+            "district": "", "state": "广东省", "phone": "4001118851",
+        }))
+        .unwrap();
+        assert_eq!((a.district, a.phone.as_deref()), (None, Some("4001118851")));
+        let a = cn(serde_json::json!({
+            "street": ["南朗镇翠亨村101"], "city": "中山市", "district": "", "state": "广东省",
+            "phone": "15888888111",
+        }))
+        .unwrap();
+        assert_eq!(a.china_division().unwrap().code, "442000");
+    }
+
+    #[test]
+    fn chinese_names_and_codes_normalize() {
+        let a = cn(serde_json::json!({
+            "state": "42", "city": "襄阳", "district": "襄城", "phone": "+86 189-6382-8829",
+            "postal_code": "441021",
+        }))
+        .unwrap();
+        assert_eq!(a.state.as_deref(), Some("湖北省"));
+        assert_eq!(
+            (a.city.as_str(), a.district.as_deref()),
+            ("襄阳市", Some("襄城区"))
+        );
+        assert_eq!(a.phone.as_deref(), Some("18963828829"));
+        assert_eq!(a.postal_code.as_deref(), Some("441021"));
+        let a =
+            cn(serde_json::json!({"state": "420000", "city": "仙桃市", "district": null})).unwrap();
+        assert_eq!(a.china_division().unwrap().code, "429004");
+        // Eight characters: over the 5 other countries get, not over a province's name.
+        let a = cn(
+            serde_json::json!({"state": "新疆维吾尔自治区", "city": "乌鲁木齐市",
+            "district": "天山区"}),
+        )
+        .unwrap();
+        assert_eq!(a.china_division().unwrap().code, "650102");
+        let a = cn(
+            serde_json::json!({"state": "北京", "city": "北京", "district": "朝阳区",
+            "phone": "010-12345678"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (a.city.as_str(), a.phone.as_deref()),
+            ("北京市", Some("010-12345678"))
+        );
+        assert_eq!(a.china_division().unwrap().code, "110105");
+    }
+
+    #[test]
+    fn chinese_addresses_refused_with_the_field() {
+        let e = cn(serde_json::json!({"state": "湖某省"})).unwrap_err();
+        assert_eq!(e.field, "/state");
+        assert!(
+            e.message
+                .contains("`湖某省` is not a province of China (GB/T 2260)"),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            cn(serde_json::json!({"state": null})).unwrap_err().field,
+            "/state"
+        );
+        let e = cn(serde_json::json!({"state": "香港"})).unwrap_err();
+        assert!(e.message.contains("`HK`"), "{}", e.message);
+        let e = cn(serde_json::json!({"city": "长沙市"})).unwrap_err();
+        assert_eq!(e.field, "/city");
+        assert!(e.message.contains("not a city of 湖北省"), "{}", e.message);
+        let e = cn(serde_json::json!({"phone": "1896382882"})).unwrap_err();
+        assert_eq!(e.field, "/phone");
+        assert!(
+            e.message.contains("a mobile in China is 11 digits"),
+            "{}",
+            e.message
+        );
+        let e = cn(serde_json::json!({"phone": null})).unwrap_err();
+        assert_eq!(e.field, "/phone");
+        assert!(e.message.contains("11 digits"));
+        let e = cn(serde_json::json!({"postal_code": "44102"})).unwrap_err();
+        assert_eq!(e.field, "/postal_code");
+        let e = cn(serde_json::json!({"state": "新疆维吾尔自治区新疆维吾尔"})).unwrap_err();
+        assert_eq!(e.field, "/state");
+    }
+
+    #[test]
+    fn a_chinese_address_in_latin_script_stays_free_text_but_needs_the_mobile() {
+        let a = cn(
+            serde_json::json!({"name": "Guo Xiangyang", "street": ["122 Huancheng East Rd"],
+            "city": "Xiangyang", "district": "Xiangcheng", "state": "HB", "postal_code": "441021"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (a.city.as_str(), a.state.as_deref()),
+            ("Xiangyang", Some("HB"))
+        );
+        assert_eq!(a.china_division(), None);
+        let e =
+            cn(serde_json::json!({"city": "Xiangyang", "state": "Hubei Province"})).unwrap_err();
+        assert_eq!(e.field, "/state");
+        let e = cn(serde_json::json!({"city": "Xiangyang", "state": null, "phone": "555-0100"}))
+            .unwrap_err();
+        assert_eq!(e.field, "/phone");
+    }
+
+    #[test]
+    fn other_countries_keep_their_rules() {
+        // A 6-character state is still too long outside China, and HK needs no phone.
+        let raw: RawAddress = serde_json::from_str(
+            r#"{"name":"A","street":["x"],"city":"c","state":"ABCDEF","postal_code":"1","country":"DE"}"#,
+        )
+        .unwrap();
+        assert_eq!(Address::try_from(raw).unwrap_err().field, "/state");
+        let hk = r#"{"name":"A","street":["x"],"city":"Hong Kong","state":"香港","country":"HK"}"#;
+        let a: Address = serde_json::from_str(hk).unwrap();
+        assert_eq!(
+            (a.state.as_deref(), a.china_division()),
+            (Some("香港"), None)
+        );
+        let us = r#"{"name":"A","street":["x"],"city":"c","state":"ca","postal_code":"94105","country":"US","phone":"1"}"#;
+        assert_eq!(
+            serde_json::from_str::<Address>(us)
+                .unwrap()
+                .phone
+                .as_deref(),
+            Some("1")
+        );
     }
 }

@@ -5,6 +5,7 @@
 
 mod address;
 mod billing;
+pub mod china;
 mod codes;
 mod customs;
 mod dimensions;
@@ -17,8 +18,8 @@ mod waybill;
 mod weight;
 
 pub use address::{
-    Address, CountryCode, MAX_CITY, MAX_NAME, POSTAL_CODE_REQUIRED, TEXT_PATTERN, US_STATES,
-    US_ZIP_PATTERN,
+    Address, CountryCode, MAX_CITY, MAX_NAME, MAX_STATE, MAX_STATE_CN, POSTAL_CODE_REQUIRED,
+    TEXT_PATTERN, US_STATES, US_ZIP_PATTERN,
 };
 pub use billing::{BilledCharge, BilledWaybill};
 pub use codes::InvalidValue;

@@ -366,6 +366,19 @@ mod tests {
     }
 
     #[test]
+    fn cny_has_two_minor_units_fen() {
+        // ISO 4217: CNY, yuan renminbi, minor unit 2 (fen).
+        let cny: Currency = "cny".parse().unwrap();
+        assert_eq!((cny.as_str(), cny.minor_units()), ("CNY", 2));
+        let m = Money::new(dec!(23.455), cny).round();
+        assert_eq!(m.amount(), dec!(23.46));
+        assert_eq!(m.to_minor_units(), Some(2346));
+        assert_eq!(Money::from_minor_units(2346, cny), m);
+        let json: Money = serde_json::from_str(r#"{"amount":"308.00","currency":"CNY"}"#).unwrap();
+        assert_eq!(json.checked_add(m).unwrap().amount(), dec!(331.46));
+    }
+
+    #[test]
     fn minor_units_round_trip() {
         let m = Money::new(dec!(12.30), Currency::USD);
         assert_eq!(m.to_minor_units(), Some(1230));

@@ -1,5 +1,5 @@
 //! The request half of the published contract: tightens the OpenAPI document generated from the
-//! request types (closed objects, no control characters, the US address rules) and checks
+//! request types (closed objects, no control characters, the US and CN address rules) and checks
 //! every JSON body against the schema its operation publishes, reporting every error at once.
 //!
 //! The document is the one rule book: `/openapi.json`, `contracts/openapi.json` and the
@@ -93,6 +93,7 @@ pub fn harden(doc: &mut OpenApi) {
                 "if": country_is(json!(POSTAL_CODE_REQUIRED)),
                 "then": {"required": ["postal_code"], "properties": {"postal_code": {"type": "string"}}},
             },
+            china_address_rule(country_is(json!(["CN"]))),
         ]);
         address
             .extensions
@@ -108,6 +109,63 @@ pub fn harden(doc: &mut OpenApi) {
         );
         country.pattern = None;
     }
+}
+
+/// A CN address (`model::china`): a mainland phone, required; a 6-digit postcode when given;
+/// in Chinese script, the province by name, short name or code and the city one of that
+/// province's (a nested `if` per province, so a wrong city is reported at `/city`). A romanized
+/// CN address and every other country keep the 5-character `state`.
+fn china_address_rule(country_is_cn: Value) -> Value {
+    use shiphub_carriers::model::{MAX_STATE, china};
+    let provinces = china::province_forms();
+    let all: Vec<&str> = provinces
+        .iter()
+        .flat_map(|(_, f)| f.iter().copied())
+        .collect();
+    let cities: Vec<Value> = provinces
+        .iter()
+        .map(|(p, forms)| {
+            json!({
+                "if": {"properties": {"state": {"enum": forms}}, "required": ["state"]},
+                "then": {"properties": {"city": {"enum": china::city_forms(p.code)}}},
+            })
+        })
+        .collect();
+    let short_state = json!({"properties": {"state": {"maxLength": MAX_STATE}}});
+    json!({
+        "if": country_is_cn,
+        "then": {
+            "required": ["phone"],
+            "properties": {
+                "phone": {"type": "string", "pattern": china::PHONE_PATTERN},
+                "postal_code": {"type": "string", "pattern": china::POSTCODE_PATTERN},
+            },
+            // A romanized address (no Han character in the city) keeps the free `state`.
+            "if": {"properties": {"city": {"pattern": china::NOT_CHINESE_SCRIPT_PATTERN}}},
+            "then": short_state,
+            "else": {"required": ["state"], "properties": {"state": {"enum": all}}, "allOf": cities},
+        },
+        "else": short_state,
+    })
+}
+
+/// The detail for a CN province or city the schema's enum refused, as the address parser
+/// words it; `None` for any other enum.
+fn china_enum_detail(value: &Value, options: &Value) -> Option<String> {
+    use shiphub_carriers::model::china;
+    let (value, first) = (value.as_str()?, options.get(0)?.as_str()?);
+    let provinces = china::province_forms();
+    if first == provinces.first()?.0.name && options.as_array()?.len() > 100 {
+        return china::province(value)
+            .err()
+            .map(|e| e.into_invalid().message);
+    }
+    let (province, _) = provinces
+        .iter()
+        .find(|(p, _)| china::city_forms(p.code).first() == Some(&first))?;
+    china::resolve(province.name, value, None)
+        .err()
+        .map(|e| e.into_invalid().message)
 }
 
 fn operations(
@@ -326,6 +384,17 @@ fn problems(e: &jsonschema::ValidationError<'_>, doc: &Value, out: &mut Vec<Fiel
                 shiphub_carriers::model::TEXT_PATTERN => {
                     "must not be blank nor hold control characters".to_string()
                 }
+                shiphub_carriers::model::china::PHONE_PATTERN => {
+                    shiphub_carriers::model::china::phone(e.instance().as_str().unwrap_or(""))
+                        .err()
+                        .map_or_else(
+                            || format!("must match the pattern `{pattern}`"),
+                            |e| e.message,
+                        )
+                }
+                shiphub_carriers::model::china::POSTCODE_PATTERN => {
+                    "a Chinese postcode is 6 digits".to_string()
+                }
                 _ => format!("must match the pattern `{pattern}`"),
             };
             push(out, at, detail)
@@ -345,6 +414,11 @@ fn problems(e: &jsonschema::ValidationError<'_>, doc: &Value, out: &mut Vec<Fiel
         ValidationErrorKind::Maximum { limit } => push(out, at, format!("must be at most {limit}")),
         ValidationErrorKind::Minimum { limit } => {
             push(out, at, format!("must be at least {limit}"))
+        }
+        ValidationErrorKind::Enum { options }
+            if let Some(detail) = china_enum_detail(e.instance(), options) =>
+        {
+            push(out, at, detail)
         }
         ValidationErrorKind::Enum { options } => {
             let list: Vec<String> = options
@@ -658,6 +732,145 @@ mod tests {
         }
         for s in refused {
             assert!(!v.is_valid(&json!(s)), "{s}");
+        }
+    }
+
+    fn china_purchase() -> Value {
+        let mut body = purchase();
+        body["to"] = json!({"name":"郭襄阳","street":["湖北省襄阳市襄城区环城东路122号"],"city":"襄阳市",
+            "district":"襄城区","state":"湖北省","country":"CN","phone":"18963828829"});
+        body
+    }
+
+    #[test]
+    fn a_chinese_address_is_checked_against_gb2260_with_the_parsers_words() {
+        assert_eq!(
+            problems_of(Method::POST, "/v1/shipments", china_purchase()),
+            vec![]
+        );
+        let at = |field: &str, value: Value| {
+            let mut body = china_purchase();
+            body["to"][field] = value;
+            let got = problems_of(Method::POST, "/v1/shipments", body);
+            assert_eq!(got.len(), 1, "{got:?}");
+            assert_eq!(got[0].pointer, format!("/to/{field}"), "{got:?}");
+            got[0].detail.clone()
+        };
+        let d = at("state", json!("湖某省"));
+        assert!(
+            d.starts_with("`湖某省` is not a province of China (GB/T 2260)"),
+            "{d}"
+        );
+        assert!(at("state", json!("香港")).contains("country `HK`"));
+        assert!(at("city", json!("长沙市")).starts_with("`长沙市` is not a city of 湖北省"));
+        assert!(at("phone", json!("1896382882")).contains("a mobile in China is 11 digits"));
+        assert!(at("phone", Value::Null).contains("string"));
+        assert_eq!(
+            at("postal_code", json!("4410")),
+            "a Chinese postcode is 6 digits"
+        );
+        // Outside China the state keeps its 5 characters; inside, the long names pass.
+        let mut body = purchase();
+        body["to"]["country"] = json!("DE");
+        body["to"]["state"] = json!("湖北省湖北省");
+        let got = problems_of(Method::POST, "/v1/shipments", body);
+        assert_eq!(got[0].pointer, "/to/state", "{got:?}");
+        let mut body = china_purchase();
+        body["to"]["state"] = json!("新疆维吾尔自治区");
+        body["to"]["city"] = json!("乌鲁木齐");
+        assert_eq!(problems_of(Method::POST, "/v1/shipments", body), vec![]);
+        // Romanized for an international carrier: free 5-character state, still the mobile.
+        let mut body = china_purchase();
+        body["to"]["city"] = json!("Xiangyang");
+        body["to"]["state"] = json!("HB");
+        assert_eq!(
+            problems_of(Method::POST, "/v1/shipments", body.clone()),
+            vec![]
+        );
+        body["to"]["state"] = json!("Hubei Prov");
+        body["to"]["phone"] = json!("555-0100");
+        let got = problems_of(Method::POST, "/v1/shipments", body);
+        let pointers: Vec<&str> = got.iter().map(|p| p.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/to/phone", "/to/state"], "{got:?}");
+    }
+
+    #[test]
+    fn the_script_pattern_says_what_the_parser_does() {
+        use shiphub_carriers::model::china::{NOT_CHINESE_SCRIPT_PATTERN, chinese_script};
+        let v = jsonschema::draft202012::new(
+            &json!({"type": "string", "pattern": NOT_CHINESE_SCRIPT_PATTERN}),
+        )
+        .unwrap();
+        for s in [
+            "Xiangyang",
+            "襄阳市",
+            "Shenzhen 深圳",
+            "㐀",
+            "鿿",
+            "ＡＢＣ",
+            "Zoë",
+            "東京",
+            "서울",
+            "",
+        ] {
+            assert_eq!(v.is_valid(&json!(s)), !chinese_script(s), "`{s}`");
+        }
+    }
+
+    #[test]
+    fn every_chinese_province_and_city_the_schema_allows_parses() {
+        use shiphub_carriers::model::{Address, china};
+        let mut pairs = 0;
+        for (p, forms) in china::province_forms() {
+            for state in forms {
+                for city in china::city_forms(p.code) {
+                    let a: Address =
+                        serde_json::from_value(json!({"name":"收件人","street":["某路1号"],
+                        "city":city,"state":state,"country":"CN","phone":"13000000000"}))
+                        .unwrap_or_else(|e| panic!("{state} {city}: {e}"));
+                    assert_eq!(a.state.as_deref(), Some(p.name));
+                    pairs += 1;
+                }
+            }
+        }
+        assert!(pairs > 2000, "{pairs}");
+    }
+
+    #[test]
+    fn the_china_phone_pattern_says_what_the_parser_does() {
+        use shiphub_carriers::model::china::{PHONE_PATTERN, phone};
+        let v = jsonschema::draft202012::new(&json!({"type": "string", "pattern": PHONE_PATTERN}))
+            .unwrap();
+        for s in [
+            "18963828829",
+            "+86 189 6382 8829",
+            "0086-18963828829",
+            "86 18963828829",
+            "8618963828829",
+            " 189-6382-8829 ",
+            "010-12345678",
+            "0755 88888888",
+            "07108888888",
+            "4001118851",
+            "800-123-4567",
+            "1896382882",
+            "189638288290",
+            "12963828829",
+            "+1 415 555 0100",
+            "010-123456",
+            "abc18963828829",
+            "+010-12345678",
+            "1896382882+9",
+            "00-12345678",
+            "010-12345678-",
+            "-18963828829",
+            "+8618963828829",
+            "+86-18963828829",
+            "",
+            "0086 18963828829",
+            "14155550100",
+        ] {
+            assert_eq!(v.is_valid(&json!(s)), phone(s).is_ok(), "`{s}`");
         }
     }
 }

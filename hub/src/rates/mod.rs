@@ -391,4 +391,29 @@ mod tests {
         sort_quotes(&mut v, Strategy::Cheapest);
         assert!(v.iter().all(|q| q.quote.notes.is_empty()));
     }
+
+    #[test]
+    fn a_domestic_chinese_shop_ranks_in_yuan_and_keeps_usd_quotes_apart() {
+        // SF and YunExpress answer in CNY, DHL Express in USD: CNY has most quotes, so it
+        // comes first, ranked in yuan; 200 CNY is never compared with 30 USD.
+        let cny: Currency = "CNY".parse().unwrap();
+        let mut v = vec![
+            q("dhl_express", dec!(30.00), Some(2)),
+            in_currency("sf_standard", dec!(23.01), Some(1), cny),
+            in_currency("yun_line", dec!(200.50), Some(7), cny),
+            in_currency("sf_economy", dec!(18.00), Some(2), cny),
+        ];
+        sort_quotes(&mut v, Strategy::Cheapest);
+        let codes: Vec<&str> = v.iter().map(|q| q.quote.service.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            ["sf_economy", "sf_standard", "yun_line", "dhl_express"]
+        );
+        assert_eq!(v[0].quote.total.amount(), dec!(18.00));
+        assert_eq!(v[0].quote.total.currency().minor_units(), 2);
+        assert!(
+            v.iter()
+                .all(|q| q.quote.notes.iter().any(|n| n.contains("CNY, USD")))
+        );
+    }
 }

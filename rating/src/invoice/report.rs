@@ -615,4 +615,79 @@ mod tests {
         }
         assert_eq!(out, with_csv_writer(&packages[1..2]));
     }
+
+    #[test]
+    fn a_reconciliation_in_cny_sums_yuan_and_fen_exactly_and_names_its_currency() {
+        let cny: Currency = "CNY".parse().unwrap();
+        let pkg = |tracking: &str, currency: Currency, amount: Decimal| InvoicePackage {
+            carrier: InvoiceCarrier::Other,
+            tracking_number: tracking.into(),
+            reference: None,
+            service: Some("1".into()),
+            service_name: Some("顺丰标快".into()),
+            invoice_number: "SF-2025-06".into(),
+            invoice_date: Some(time::macros::date!(2025 - 06 - 30)),
+            ship_date: Some(time::macros::date!(2025 - 06 - 18)),
+            delivered_on: None,
+            currency,
+            entered_weight: None,
+            billed_weight: None,
+            billed_dimensions: None,
+            zone: None,
+            charges: vec![charge(1, "运费", None, amount)],
+        };
+        let audited = |p: InvoicePackage, billed: Decimal, expected: Decimal| AuditedPackage {
+            package: p,
+            matched_by: Some(MatchedBy::TrackingNumber),
+            billed,
+            expected: Some(expected),
+            findings: vec![Finding {
+                reason: Reason::WeightAdjustment,
+                recoverable: billed - expected,
+                dispute_supported: true,
+                evidence: vec![],
+                note: String::new(),
+            }],
+        };
+        let mut s = ReportSummary::new();
+        for (t, billed, expected) in [
+            (
+                "SF1234567890123",
+                Decimal::new(2301, 2),
+                Decimal::new(1800, 2),
+            ),
+            (
+                "SF1234567890124",
+                Decimal::new(1299, 2),
+                Decimal::new(1200, 2),
+            ),
+            ("SF1234567890125", Decimal::new(1, 2), Decimal::ZERO),
+        ] {
+            s.add(&audited(pkg(t, cny, billed), billed, expected));
+        }
+        // A USD line in a CNY reconciliation is counted apart, never added to yuan.
+        s.add(&audited(
+            pkg("1Z1", Currency::USD, Decimal::new(999, 2)),
+            Decimal::new(999, 2),
+            Decimal::ZERO,
+        ));
+        assert_eq!(s.currency.as_deref(), Some("CNY"));
+        assert_eq!(s.other_currency_packages, 1);
+        assert_eq!(s.total.packages, 3);
+        assert_eq!(s.total.billed, Decimal::new(3601, 2));
+        assert_eq!(s.total.expected, Decimal::new(3000, 2));
+        assert_eq!(s.total.recoverable, Decimal::new(601, 2));
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["currency"], "CNY");
+        assert_eq!(json["total"]["billed"], "36.01");
+        let mut r = CsvReport::new(Vec::new()).unwrap();
+        r.write(&audited(
+            pkg("SF1234567890123", cny, Decimal::new(2301, 2)),
+            Decimal::new(2301, 2),
+            Decimal::new(1800, 2),
+        ))
+        .unwrap();
+        let csv = String::from_utf8(r.finish().unwrap()).unwrap();
+        assert!(csv.contains(",运费,23.01,CNY,23.01,18.00,5.01,"), "{csv}");
+    }
 }
