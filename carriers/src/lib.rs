@@ -36,6 +36,7 @@ mod join;
 mod sandbox;
 mod ups;
 mod usps;
+mod yunexpress;
 
 pub use carrier::{
     Capabilities, Capability, Carrier, CarrierCode, CarrierLimits, RequestQuota, ServiceInfo,
@@ -52,6 +53,7 @@ pub mod bench {
     pub use crate::fedex::bench_rate_cycle as fedex_rate_cycle;
     pub use crate::ups::bench_rate_cycle as ups_rate_cycle;
     pub use crate::usps::bench_rate_cycle as usps_rate_cycle;
+    pub use crate::yunexpress::bench_rate_cycle as yunexpress_rate_cycle;
 }
 
 /// Every carrier this crate ships. Adding a carrier: its folder (whose `ENTRY` declares its
@@ -62,4 +64,5 @@ pub static CARRIERS: &[&CarrierEntry] = &[
     &fedex::ENTRY,
     &dhl_express::ENTRY,
     &usps::ENTRY,
+    &yunexpress::ENTRY,
 ];
