@@ -43,7 +43,10 @@ impl Account {
     /// Parses the stored config; unknown and missing fields are named.
     pub(super) fn from_json(config: &Value) -> Result<Self, AccountError> {
         let Value::Object(fields) = config else {
-            return Err(err("", "the YunExpress account config must be a JSON object"));
+            return Err(err(
+                "",
+                "the YunExpress account config must be a JSON object",
+            ));
         };
         let (mut app_id, mut app_secret, mut source_key, mut origin) = (None, None, None, None);
         let mut requests_per_second = DEFAULT_REQUESTS_PER_SECOND;
@@ -130,6 +133,9 @@ mod tests {
     #[test]
     fn debug_never_shows_secrets() {
         let shown = format!("{:?}", Account::from_json(&minimal()).unwrap());
-        assert!(!shown.contains("s3cr3t-value") && !shown.contains("src-key-9"), "{shown}");
+        assert!(
+            !shown.contains("s3cr3t-value") && !shown.contains("src-key-9"),
+            "{shown}"
+        );
     }
 }

@@ -61,7 +61,12 @@ mod tests {
     #[test]
     fn content_joins_the_fields_in_name_order_and_leaves_out_an_absent_body() {
         assert_eq!(
-            content("1654060801140", "POST", "/v1/order/cancel", Some(r#"{"waybill_number":"YT1"}"#)),
+            content(
+                "1654060801140",
+                "POST",
+                "/v1/order/cancel",
+                Some(r#"{"waybill_number":"YT1"}"#)
+            ),
             r#"body={"waybill_number":"YT1"}&date=1654060801140&method=POST&uri=/v1/order/cancel"#
         );
         assert_eq!(

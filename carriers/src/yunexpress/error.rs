@@ -39,8 +39,16 @@ pub(super) const REDACTED: &[&str] = &["\"accessToken\"", "\"label_string\"", "\
 
 /// Words of a refusal about the credentials rather than the request (lower case).
 const AUTH_WORDS: &[&str] = &[
-    "token", "sign", "签名", "授权", "unauthorized", "appid", "app id", "sourcekey",
-    "source key", "令牌",
+    "token",
+    "sign",
+    "签名",
+    "授权",
+    "unauthorized",
+    "appid",
+    "app id",
+    "sourcekey",
+    "source key",
+    "令牌",
 ];
 
 /// Words that place a refusal on a field of our request, first match wins (lower case).
@@ -52,7 +60,12 @@ fn field_for(op: Op, text: &str) -> String {
         Op::Void | Op::Label => return String::new(),
         _ => {}
     }
-    if has(&["customer_order_number", "customer order", "客户订单号", "客户单号"]) {
+    if has(&[
+        "customer_order_number",
+        "customer order",
+        "客户订单号",
+        "客户单号",
+    ]) {
         return "/reference".into();
     }
     if has(&["product", "产品"]) {
@@ -67,7 +80,11 @@ fn field_for(op: Op, text: &str) -> String {
     if has(&["declar", "申报"]) {
         return "/customs".into();
     }
-    let party = if has(&["sender", "发件"]) { "/from" } else { "/to" };
+    let party = if has(&["sender", "发件"]) {
+        "/from"
+    } else {
+        "/to"
+    };
     let attribute = if has(&["postal", "邮编"]) {
         "/postal_code"
     } else if has(&["phone", "电话"]) {

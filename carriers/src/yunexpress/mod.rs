@@ -39,9 +39,7 @@ pub use account::Account;
 #[doc(hidden)]
 pub use rate::bench_cycle as bench_rate_cycle;
 
-use crate::carrier::{
-    Capabilities, Capability, Carrier, CarrierCode, CarrierLimits, WeightRange,
-};
+use crate::carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimits, WeightRange};
 use crate::error::CarrierError;
 use crate::http::{self, Answer, CarrierHttp, endpoint};
 use crate::model::{
@@ -126,7 +124,9 @@ impl YunExpress {
     /// A valid access token, fetched when the cache has none.
     async fn token(&self) -> Result<String, CarrierError> {
         TOKENS
-            .get(self.base.as_str(), &self.account.app_id, || self.fetch_token())
+            .get(self.base.as_str(), &self.account.app_id, || {
+                self.fetch_token()
+            })
             .await
     }
 
@@ -175,8 +175,7 @@ impl YunExpress {
         query: &[(&str, String)],
         body: Option<&B>,
     ) -> Result<Answer, CarrierError> {
-        let body = body
-            .map(|b| serde_json::to_string(b).expect("wire types serialize"));
+        let body = body.map(|b| serde_json::to_string(b).expect("wire types serialize"));
         let mut refreshed = false;
         loop {
             let token = self.token().await?;
@@ -198,7 +197,10 @@ impl YunExpress {
             }
             if let Some(b) = &body {
                 request = request
-                    .header(reqwest::header::CONTENT_TYPE, "application/json;charset=utf-8")
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        "application/json;charset=utf-8",
+                    )
                     .body(b.clone());
             }
             let a = self.http.send(request, CODE, op == Op::Ship).await?;
@@ -214,9 +216,18 @@ impl YunExpress {
     }
 
     /// The label of a created waybill: inline, or downloaded from its URL.
-    async fn label(&self, waybill: &TrackingNumber) -> Result<crate::model::LabelDocument, CarrierError> {
+    async fn label(
+        &self,
+        waybill: &TrackingNumber,
+    ) -> Result<crate::model::LabelDocument, CarrierError> {
         let a = self
-            .send::<()>(Op::Label, Method::GET, ship::LABEL_PATH, &track::query(waybill), None)
+            .send::<()>(
+                Op::Label,
+                Method::GET,
+                ship::LABEL_PATH,
+                &track::query(waybill),
+                None,
+            )
             .await?;
         let source = DIALECT.read(Op::Label, &a, |env: wire::Envelope<wire::Label>| {
             ship::label(error::result(Op::Label, env)?)
@@ -228,9 +239,14 @@ impl YunExpress {
                     .parse()
                     .ok()
                     .filter(|u: &Url| matches!(u.scheme(), "http" | "https"))
-                    .ok_or_else(|| DIALECT.protocol(200, &a.body, format!("label url `{u}` is not http(s)")))?;
+                    .ok_or_else(|| {
+                        DIALECT.protocol(200, &a.body, format!("label url `{u}` is not http(s)"))
+                    })?;
                 // A plain download: the token and signature are for the API host only.
-                let got = self.http.send(self.http.client.get(url), CODE, false).await?;
+                let got = self
+                    .http
+                    .send(self.http.client.get(url), CODE, false)
+                    .await?;
                 if !got.is_success() {
                     return Err(DIALECT.protocol(got.status, b"", "the label download failed"));
                 }
@@ -277,7 +293,9 @@ impl Carrier for YunExpress {
         // purchase (it can be fetched again by waybill number).
         match self.label(&wb.tracking_number).await {
             Ok(doc) => wb.label = Some(doc),
-            Err(e) => wb.warnings.push(format!("YunExpress label not fetched: {e}")),
+            Err(e) => wb
+                .warnings
+                .push(format!("YunExpress label not fetched: {e}")),
         }
         Ok(wb)
     }
@@ -309,7 +327,13 @@ impl Carrier for YunExpress {
             return Ok(vec![r]);
         }
         let a = self
-            .send::<()>(Op::Track, Method::GET, track::DETAIL_PATH, &track::query(n), None)
+            .send::<()>(
+                Op::Track,
+                Method::GET,
+                track::DETAIL_PATH,
+                &track::query(n),
+                None,
+            )
             .await?;
         let detail = DIALECT.read(Op::Track, &a, |env: wire::Envelope<wire::WaybillDetail>| {
             Ok(env

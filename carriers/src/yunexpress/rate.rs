@@ -35,8 +35,7 @@ fn rejected(field: &str, message: impl Into<String>) -> CarrierError {
 
 /// Checks shared by rate and ship before anything is sent.
 pub(super) fn validate(req: &RateRequest) -> Result<(), CarrierError> {
-    req.validate()
-        .map_err(|e| rejected(&e.field, e.message))?;
+    req.validate().map_err(|e| rejected(&e.field, e.message))?;
     if req.parcels.len() != 1 {
         return Err(rejected(
             "/parcels",
@@ -56,7 +55,9 @@ pub(super) fn validate(req: &RateRequest) -> Result<(), CarrierError> {
 
 /// Kilograms, rounded up to the gram.
 pub(super) fn kilograms(w: Weight) -> Decimal {
-    w.ceil_to(Decimal::new(1, 3), WeightUnit::Kg).value().normalize()
+    w.ceil_to(Decimal::new(1, 3), WeightUnit::Kg)
+        .value()
+        .normalize()
 }
 
 /// Centimetres, rounded up to the whole centimetre.
@@ -110,7 +111,10 @@ fn days(interval: &str) -> Option<u32> {
 }
 
 /// Quotes from a price-trial answer, in YunExpress's order of products.
-pub(super) fn parse(lines: wire::PriceLines, req: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
+pub(super) fn parse(
+    lines: wire::PriceLines,
+    req: &RateRequest,
+) -> Result<Vec<Quote>, CarrierError> {
     let billable = req.parcels[0].weight;
     let mut order: Vec<&'static str> = Vec::new();
     for l in &lines.0 {
@@ -143,10 +147,14 @@ pub(super) fn parse(lines: wire::PriceLines, req: &RateRequest) -> Result<Vec<Qu
                 .ok_or_else(|| bad("a fee line without calculate_amount".into()))?;
             let fee = l.fee_name.clone();
             let (kind, description) = match fee.as_deref() {
-                Some("E1") => (ChargeKind::Base, codes::fee_name("E1").unwrap_or_default().to_string()),
+                Some("E1") => (
+                    ChargeKind::Base,
+                    codes::fee_name("E1").unwrap_or_default().to_string(),
+                ),
                 Some(f) => (
                     ChargeKind::Surcharge,
-                    codes::fee_name(f).map_or_else(|| format!("YunExpress fee {f}"), str::to_string),
+                    codes::fee_name(f)
+                        .map_or_else(|| format!("YunExpress fee {f}"), str::to_string),
                 ),
                 None => (ChargeKind::Base, "Freight".to_string()),
             };
@@ -198,8 +206,7 @@ pub(super) fn parse(lines: wire::PriceLines, req: &RateRequest) -> Result<Vec<Qu
 pub fn bench_cycle(req: &RateRequest, response: &[u8]) -> Result<(usize, usize), CarrierError> {
     use std::sync::LazyLock;
     static ACCOUNT: LazyLock<Account> = LazyLock::new(|| {
-        let config =
-            serde_json::json!({"app_id": "bench", "app_secret": "bench-secret", "source_key": "bench"});
+        let config = serde_json::json!({"app_id": "bench", "app_secret": "bench-secret", "source_key": "bench"});
         Account::from_json(&config).expect("static account")
     });
     let query = build(req, &ACCOUNT)?;

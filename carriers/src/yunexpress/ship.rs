@@ -116,13 +116,14 @@ pub(super) fn build(
         });
     }
     let ids = &customs.importer;
-    let customs_number = (ids.ioss.is_some() || ids.vat.is_some() || ids.eori.is_some()).then(|| {
-        wire::CustomsNumber {
-            ioss_code: ids.ioss.clone(),
-            vat_code: ids.vat.clone(),
-            eori_number: ids.eori.clone(),
-        }
-    });
+    let customs_number =
+        (ids.ioss.is_some() || ids.vat.is_some() || ids.eori.is_some()).then(|| {
+            wire::CustomsNumber {
+                ioss_code: ids.ioss.clone(),
+                vat_code: ids.vat.clone(),
+                eori_number: ids.eori.clone(),
+            }
+        });
     let parcel = &shipment.parcels[0];
     let dims = parcel.dimensions.map(|d| d.to(LengthUnit::Cm));
     Ok(wire::CreatePackage {
@@ -161,13 +162,15 @@ pub(super) fn parse(created: wire::Created, req: &ShipRequest) -> Result<Waybill
         )
     })?;
     let mut warnings = Vec::new();
-    match (created.tracking_number.as_deref(), created.track_type.as_deref()) {
+    match (
+        created.tracking_number.as_deref(),
+        created.track_type.as_deref(),
+    ) {
         (Some(t), _) if t != waybill.as_str() => warnings.push(format!(
             "YunExpress last-mile tracking number {t} (the hub tracks waybill {waybill})"
         )),
-        (None, Some("W")) => warnings.push(
-            "YunExpress assigns the last-mile tracking number later (track_type W)".into(),
-        ),
+        (None, Some("W")) => warnings
+            .push("YunExpress assigns the last-mile tracking number later (track_type W)".into()),
         _ => {}
     }
     let remote = match &created.remote_area {
@@ -177,7 +180,8 @@ pub(super) fn parse(created: wire::Created, req: &ShipRequest) -> Result<Waybill
         _ => false,
     };
     if remote {
-        warnings.push("YunExpress marks the address remote (偏远): a remote-area fee applies".into());
+        warnings
+            .push("YunExpress marks the address remote (偏远): a remote-area fee applies".into());
     }
     if req.label_format != LabelFormat::Pdf {
         warnings.push("YunExpress labels are PDF; the hub converts it".into());
@@ -220,9 +224,9 @@ pub(super) fn label(l: wire::Label) -> Result<LabelSource, CarrierError> {
             .map_err(|e| error::DIALECT.protocol(200, b"", format!("label is not base64: {e}")))?;
         return Ok(LabelSource::Inline(pdf(content)?));
     }
-    l.url
-        .map(LabelSource::Url)
-        .ok_or_else(|| error::DIALECT.protocol(200, b"", "label answer without url or label_string"))
+    l.url.map(LabelSource::Url).ok_or_else(|| {
+        error::DIALECT.protocol(200, b"", "label answer without url or label_string")
+    })
 }
 
 /// A downloaded or decoded label, checked to be a PDF.

@@ -82,7 +82,10 @@ fn event(e: &wire::TrackEvent) -> Option<TrackingEvent> {
     Some(TrackingEvent {
         occurred_at,
         status,
-        sub_status: status.is_problem().then(|| code.clone()).filter(|c| !c.is_empty()),
+        sub_status: status
+            .is_problem()
+            .then(|| code.clone())
+            .filter(|c| !c.is_empty()),
         description: e
             .process_content
             .clone()
@@ -97,7 +100,10 @@ fn event(e: &wire::TrackEvent) -> Option<TrackingEvent> {
 /// Tracking for `number` from a tracking answer; `None` when it does not know the number
 /// (no item for it, or `package_status` N).
 pub(super) fn parse(items: &wire::TrackItems, number: &TrackingNumber) -> Option<TrackingResult> {
-    let same = |s: &Option<String>| s.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(number.as_str()));
+    let same = |s: &Option<String>| {
+        s.as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case(number.as_str()))
+    };
     let item = items
         .0
         .iter()
@@ -134,7 +140,10 @@ pub(super) fn parse(items: &wire::TrackItems, number: &TrackingNumber) -> Option
     };
     let mut warnings = Vec::new();
     if let Some(t) = item.track_info.as_ref()
-        && let Some(last_mile) = t.tracking_number.as_deref().filter(|n| !same(&Some(n.to_string())))
+        && let Some(last_mile) = t
+            .tracking_number
+            .as_deref()
+            .filter(|n| !same(&Some(n.to_string())))
     {
         warnings.push(match t.last_mile_name.as_deref() {
             Some(name) => format!("last-mile tracking number {last_mile} ({name})"),
@@ -155,7 +164,10 @@ pub(super) fn parse(items: &wire::TrackItems, number: &TrackingNumber) -> Option
 
 /// Tracking for `number` from its waybill detail (an order without scans yet); `None` when
 /// the detail has no status we know.
-pub(super) fn from_detail(d: &wire::WaybillDetail, number: &TrackingNumber) -> Option<TrackingResult> {
+pub(super) fn from_detail(
+    d: &wire::WaybillDetail,
+    number: &TrackingNumber,
+) -> Option<TrackingResult> {
     let entry = codes::lookup(codes::ORDER_STATUS, d.status.as_deref()?)?;
     Some(TrackingResult {
         tracking_number: number.clone(),
@@ -164,7 +176,10 @@ pub(super) fn from_detail(d: &wire::WaybillDetail, number: &TrackingNumber) -> O
         events: Vec::new(),
         estimated_delivery: None,
         signed_by: None,
-        warnings: vec![format!("YunExpress order status {}: {}", entry.code, entry.description)],
+        warnings: vec![format!(
+            "YunExpress order status {}: {}",
+            entry.code, entry.description
+        )],
         other_shipments: Vec::new(),
     })
 }

@@ -183,7 +183,12 @@ pub(super) struct TrackItem {
     pub order_number: Option<String>,
     #[serde(default, deserialize_with = "nonblank_text")]
     pub package_status: Option<String>,
-    #[serde(rename = "track_Info", alias = "track_info", default, deserialize_with = "object")]
+    #[serde(
+        rename = "track_Info",
+        alias = "track_info",
+        default,
+        deserialize_with = "object"
+    )]
     pub track_info: Option<TrackInfo>,
 }
 
