@@ -10,6 +10,7 @@ pub mod dhl_express;
 pub mod fedex;
 pub mod ups;
 pub mod usps;
+pub mod yunexpress;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
