@@ -13,7 +13,7 @@
 //!   `body=` left out without a body)), else 401 with the envelope.
 //! - Price trial: BKZXR (标快) and THPHR (特惠普货), one line per fee (E1 freight, E2
 //!   registration) in RMB, exact to the fen.
-//! - Orders: a known product (BKZXR, BKPHR, THZXR, THPHR), a Chinese name (`name_local`)
+//! - Orders: a product enabled for the account (BKZXR, BKPHR, THPHR), a Chinese name (`name_local`)
 //!   and an English one on every declaration line, a `customer_order_number` not seen
 //!   before; else a business refusal (HTTP 200, `success: false`). A waybill `YT` + 16
 //!   digits; its label is a PDF behind the answer's `url` (`/_sim/labels/<waybill>.pdf`).
@@ -48,8 +48,9 @@ use super::{FaultWords, Sim};
 
 const STEP_SECS: i64 = 2;
 
-/// The products the simulated account may ship.
-const PRODUCTS: [&str; 4] = ["BKZXR", "BKPHR", "THZXR", "THPHR"];
+/// The products the simulated account may ship (THZXR, which YunExpress sells, is not
+/// enabled for it: a purchase of it is YunExpress's own business refusal).
+const PRODUCTS: [&str; 3] = ["BKZXR", "BKPHR", "THPHR"];
 
 /// (node code, description) of the scripted scans.
 const SCRIPT: [(&str, &str); 7] = [
@@ -115,8 +116,10 @@ fn millis_now() -> i64 {
 fn refusal(status: StatusCode, code: &str, msg: &str) -> Response {
     (
         status,
-        axum::Json(json!({"t": millis_now(), "success": false, "code": code, "msg": msg,
-            "request_id": format!("sim-{}", millis_now())})),
+        axum::Json(
+            json!({"t": millis_now(), "success": false, "code": code, "msg": msg,
+            "request_id": format!("sim-{}", millis_now())}),
+        ),
     )
         .into_response()
 }
@@ -167,10 +170,17 @@ async fn token(State(app): State<App>, body: Bytes) -> Response {
 
 /// YunExpress's checks on every business call: a token it issued, a fresh `date`, and the
 /// `sign` over date, method, path and body with the token's secret.
-fn refused(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Option<Response> {
+fn refused(
+    app: &App,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Option<Response> {
     let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
     let unauthorized = |msg| Some(refusal(StatusCode::UNAUTHORIZED, "401", msg));
-    let Some(secret) = h("token").and_then(|t| app.yun.tokens.lock().unwrap().get(t).cloned()) else {
+    let Some(secret) = h("token").and_then(|t| app.yun.tokens.lock().unwrap().get(t).cloned())
+    else {
         return unauthorized("token is invalid or expired");
     };
     let Some(date) = h("date").filter(|d| {
@@ -220,7 +230,11 @@ async fn price_trial(
     let country = super::query_value(&q, "country_code").unwrap_or_default();
     let weight = super::query_value(&q, "weight").and_then(|w| dec_of(&w));
     let (true, Some(w)) = (country.len() == 2, weight.filter(|w| *w > Decimal::ZERO)) else {
-        return refusal(StatusCode::OK, "20001", "country_code and weight are required");
+        return refusal(
+            StatusCode::OK,
+            "20001",
+            "country_code and weight are required",
+        );
     };
     if country == "CN" {
         return ok(json!([]));
@@ -237,7 +251,13 @@ async fn price_trial(
         line("BKZXR", "云途全球专线挂号（标快）", "E1", bk, "5-8"),
         line("BKZXR", "云途全球专线挂号（标快）", "E2", dec!(18), "5-8"),
         line("THPHR", "云途全球专线挂号（特惠普货）", "E1", th, "7-12"),
-        line("THPHR", "云途全球专线挂号（特惠普货）", "E2", dec!(15), "7-12"),
+        line(
+            "THPHR",
+            "云途全球专线挂号（特惠普货）",
+            "E2",
+            dec!(15),
+            "7-12"
+        ),
     ]))
 }
 
@@ -255,7 +275,11 @@ async fn create(
         return r;
     }
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
-        return refusal(StatusCode::BAD_REQUEST, "10000", "the request body is not JSON");
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "10000",
+            "the request body is not JSON",
+        );
     };
     let product = v["product_code"].as_str().unwrap_or_default();
     if !PRODUCTS.contains(&product) {
@@ -265,9 +289,16 @@ async fn create(
             &format!("product_code {product} does not exist or is not enabled (产品不存在)"),
         );
     }
-    let lines = v["declaration_info"].as_array().cloned().unwrap_or_default();
+    let lines = v["declaration_info"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     if lines.is_empty() {
-        return refusal(StatusCode::OK, "10002", "declaration_info is required (申报信息不能为空)");
+        return refusal(
+            StatusCode::OK,
+            "10002",
+            "declaration_info is required (申报信息不能为空)",
+        );
     }
     for (i, l) in lines.iter().enumerate() {
         if l["name_local"].as_str().is_none_or(|s| s.trim().is_empty()) {
@@ -286,10 +317,24 @@ async fn create(
         }
     }
     if v["packages"].as_array().is_none_or(|p| p.is_empty()) {
-        return refusal(StatusCode::OK, "10005", "packages is required (包裹信息不能为空)");
+        return refusal(
+            StatusCode::OK,
+            "10005",
+            "packages is required (包裹信息不能为空)",
+        );
     }
-    let customer = v["customer_order_number"].as_str().unwrap_or_default().to_string();
-    if customer.is_empty() || !app.yun.customer_orders.lock().unwrap().insert(customer.clone()) {
+    let customer = v["customer_order_number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if customer.is_empty()
+        || !app
+            .yun
+            .customer_orders
+            .lock()
+            .unwrap()
+            .insert(customer.clone())
+    {
         return refusal(
             StatusCode::OK,
             "10006",
@@ -306,9 +351,11 @@ async fn create(
         },
     );
     app.sim.lag().await;
-    ok(json!({"customer_order_number": customer, "waybill_number": waybill,
+    ok(
+        json!({"customer_order_number": customer, "waybill_number": waybill,
               "tracking_number": "", "bar_codes": [waybill], "remote_area": false,
-              "track_type": "W", "shipper_boxs": []}))
+              "track_type": "W", "shipper_boxs": []}),
+    )
 }
 
 /// A one-page label naming the waybill.
@@ -332,14 +379,20 @@ async fn label(
     }
     let number = super::query_value(&q, "order_number").unwrap_or_default();
     if !app.yun.orders.lock().unwrap().contains_key(&number) {
-        return refusal(StatusCode::OK, "30001", &format!("order {number} not found (订单不存在)"));
+        return refusal(
+            StatusCode::OK,
+            "30001",
+            &format!("order {number} not found (订单不存在)"),
+        );
     }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1");
-    ok(json!({"order_number": number, "url": format!("http://{host}/_sim/labels/{number}.pdf"),
-              "label_type": "PDF", "label_string": ""}))
+    ok(
+        json!({"order_number": number, "url": format!("http://{host}/_sim/labels/{number}.pdf"),
+              "label_type": "PDF", "label_string": ""}),
+    )
 }
 
 async fn label_file(State(app): State<App>, Path(file): Path<String>) -> Response {
@@ -367,10 +420,18 @@ async fn cancel(
     let number = v["waybill_number"].as_str().unwrap_or_default();
     let mut orders = app.yun.orders.lock().unwrap();
     let Some(order) = orders.get_mut(number) else {
-        return refusal(StatusCode::OK, "30001", &format!("waybill {number} not found (运单不存在)"));
+        return refusal(
+            StatusCode::OK,
+            "30001",
+            &format!("waybill {number} not found (运单不存在)"),
+        );
     };
     if order.cancelled {
-        return refusal(StatusCode::OK, "30002", "the waybill is already cancelled (运单已撤销)");
+        return refusal(
+            StatusCode::OK,
+            "30002",
+            "the waybill is already cancelled (运单已撤销)",
+        );
     }
     if (OffsetDateTime::now_utc() - order.created).whole_seconds() >= STEP_SECS {
         return refusal(
@@ -380,7 +441,12 @@ async fn cancel(
         );
     }
     order.cancelled = true;
-    (StatusCode::OK, axum::Json(json!({"t": millis_now(), "success": true, "code": "00000000", "msg": "处理成功"})))
+    (
+        StatusCode::OK,
+        axum::Json(
+            json!({"t": millis_now(), "success": true, "code": "00000000", "msg": "处理成功"}),
+        ),
+    )
         .into_response()
 }
 
@@ -400,7 +466,11 @@ async fn detail(
     let number = super::query_value(&q, "order_number").unwrap_or_default();
     let orders = app.yun.orders.lock().unwrap();
     let Some(order) = orders.get(&number) else {
-        return refusal(StatusCode::OK, "30001", &format!("order {number} not found (订单不存在)"));
+        return refusal(
+            StatusCode::OK,
+            "30001",
+            &format!("order {number} not found (订单不存在)"),
+        );
     };
     let status = if order.cancelled { "E" } else { "A" };
     ok(json!({"waybill_number": number, "status": status, "weight_unit": "KG", "size_unit": "CM"}))
@@ -451,7 +521,11 @@ async fn track(
         .enumerate()
         .map(|(i, (code, text))| {
             let (local, utc) = stamp(order.created + time::Duration::seconds(i as i64 * STEP_SECS));
-            let (country, city) = if i < 3 { ("CN", "深圳") } else { ("DE", "Berlin") };
+            let (country, city) = if i < 3 {
+                ("CN", "深圳")
+            } else {
+                ("DE", "Berlin")
+            };
             json!({"process_time": local, "process_utc_time": utc, "process_content": text,
                    "process_country": if i == 0 { "" } else { country },
                    "process_city": if i == 0 { "" } else { city },
@@ -480,7 +554,10 @@ mod tests {
         let t = time::macros::datetime!(2026-12-06 20:00:00 UTC);
         assert_eq!(
             stamp(t),
-            ("2026-12-07T04:00:00".to_string(), "2026-12-06T20:00:00Z".to_string())
+            (
+                "2026-12-07T04:00:00".to_string(),
+                "2026-12-06T20:00:00Z".to_string()
+            )
         );
     }
 }
