@@ -133,8 +133,9 @@ async fn yunexpress_rate_buy_label_track_and_cancel_a_shenzhen_to_berlin_parcel(
     assert_eq!(tracking["tracking_number"], waybill.as_str());
     let code = tracking["carrier_code"].as_str().unwrap();
     match code {
-        "F" => assert_eq!(tracking["status"], "pre_transit", "{tracking}"),
-        "T" | "FIRST_MILE_ARRIVE" | "FIRST_MILE_DEPART" | "MAIN_LINE_DEPART" => {
+        // Pre-advised (F): the order's first node.
+        "ORDER_CREATION" => assert_eq!(tracking["status"], "pre_transit", "{tracking}"),
+        "FIRST_MILE_ARRIVE" | "FIRST_MILE_DEPART" | "MAIN_LINE_DEPART" => {
             assert_eq!(tracking["status"], "in_transit", "{tracking}")
         }
         _ => panic!("unexpected status {code}: {tracking}"),

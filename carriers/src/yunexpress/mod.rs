@@ -10,8 +10,9 @@
 //! to `parse`. A token YunExpress refuses (401) is dropped and the call signed once more with
 //! a fresh one (the refused call did nothing); nothing else is retried: the hub's call layer.
 //!
-//! Verbs: `rate` is the price trial (费用试算), `ship` creates the order (单票寄件) and then
-//! fetches its label (获取运单标签), `void` cancels the waybill (撤销运单, possible until
+//! Verbs: `rate` is the price trial (费用试算), `ship` prices the parcel through the same
+//! trial (the create answer has no price), creates the order (单票寄件) and then fetches its
+//! label (获取运单标签), `void` cancels the waybill (撤销运单, possible until
 //! YunExpress's warehouse receives the parcel), `track` queries the waybill's trajectory
 //! (查询运单轨迹).
 
@@ -283,6 +284,25 @@ impl Carrier for YunExpress {
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
         let number = req.reference.clone().unwrap_or_else(order_number);
         let body = ship::build(req, &number)?;
+        // The create answer carries no price: the price trial for this parcel and product,
+        // asked first, is what the waybill costs (and a product YunExpress does not offer
+        // for the parcel is refused before anything is bought).
+        let quote = self
+            .rate(&req.shipment)
+            .await?
+            .into_iter()
+            .find(|q| q.service.code == req.service)
+            .ok_or_else(|| {
+                CarrierError::rejected(
+                    CODE,
+                    "/service",
+                    None,
+                    format!(
+                        "YunExpress's price trial offers no {} for this parcel",
+                        req.service
+                    ),
+                )
+            })?;
         let a = self
             .send(Op::Ship, Method::POST, ship::CREATE_PATH, &[], Some(&body))
             .await?;
@@ -291,6 +311,11 @@ impl Carrier for YunExpress {
         })?;
         // The order exists now: a label that cannot be fetched is a warning, never a failed
         // purchase (it can be fetched again by waybill number).
+        wb.total = Some(quote.total);
+        wb.breakdown = quote.breakdown;
+        wb.warnings.push(
+            "The price is YunExpress's price trial; YunExpress bills the weighed parcel".into(),
+        );
         match self.label(&wb.tracking_number).await {
             Ok(doc) => wb.label = Some(doc),
             Err(e) => wb

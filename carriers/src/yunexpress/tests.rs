@@ -524,7 +524,8 @@ async fn calls_carry_the_token_date_and_an_hmac_sign_and_ship_fetches_the_label(
         .respond_with(
             ResponseTemplate::new(200).set_body_json(FX.load("rate/sz_to_berlin.wire_response")),
         )
-        .expect(1)
+        // The quote, then the purchase's own price.
+        .expect(2)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
@@ -569,6 +570,8 @@ async fn calls_carry_the_token_date_and_an_hmac_sign_and_ship_fetches_the_label(
         .unwrap();
     assert_eq!(wb.tracking_number.as_str(), "YT2233621266010029");
     assert_eq!(wb.label.unwrap().content, b"%PDF-1.4 label");
+    assert_eq!(wb.total.unwrap().to_string(), "104.45 CNY");
+    assert_eq!(wb.breakdown.len(), 2);
     server.verify().await;
 }
 
@@ -673,6 +676,13 @@ async fn throttling_a_5xx_purchase_and_a_slow_answer_map_to_their_variants() {
             ResponseTemplate::new(429)
                 .insert_header("Retry-After", "3")
                 .set_body_json(json!({"success": false, "msg": "Too many requests"})),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v1/price-trial/get"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(FX.load("rate/sz_to_berlin.wire_response")),
         )
         .mount(&server)
         .await;

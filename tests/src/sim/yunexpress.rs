@@ -11,8 +11,8 @@
 //!   `date` (milliseconds, within five minutes of now) and `sign` =
 //!   Base64(HMAC-SHA256(appSecret, `body=<body>&date=<date>&method=<METHOD>&uri=<path>`,
 //!   `body=` left out without a body)), else 401 with the envelope.
-//! - Price trial: BKZXR (标快) and THPHR (特惠普货), one line per fee (E1 freight, E2
-//!   registration) in RMB, exact to the fen.
+//! - Price trial: BKZXR (标快), THPHR (特惠普货) and THZXR (特惠), one line per fee (E1
+//!   freight, E2 registration) in RMB, exact to the fen.
 //! - Orders: a product enabled for the account (BKZXR, BKPHR, THPHR), a Chinese name (`name_local`)
 //!   and an English one on every declaration line, a `customer_order_number` not seen
 //!   before; else a business refusal (HTTP 200, `success: false`). A waybill `YT` + 16
@@ -247,6 +247,7 @@ async fn price_trial(
     };
     let bk = (w * dec!(72)).round_dp(2);
     let th = (w * dec!(52)).round_dp(2);
+    let tz = (w * dec!(56)).round_dp(2);
     ok(json!([
         line("BKZXR", "云途全球专线挂号（标快）", "E1", bk, "5-8"),
         line("BKZXR", "云途全球专线挂号（标快）", "E2", dec!(18), "5-8"),
@@ -258,6 +259,8 @@ async fn price_trial(
             dec!(15),
             "7-12"
         ),
+        line("THZXR", "云途全球专线挂号（特惠）", "E1", tz, "7-12"),
+        line("THZXR", "云途全球专线挂号（特惠）", "E2", dec!(15), "7-12"),
     ]))
 }
 
@@ -396,6 +399,9 @@ async fn label(
 }
 
 async fn label_file(State(app): State<App>, Path(file): Path<String>) -> Response {
+    if let Some(r) = fault(&app, &format!("/_sim/labels/{file}")).await {
+        return r;
+    }
     let number = file.trim_end_matches(".pdf");
     if !app.yun.orders.lock().unwrap().contains_key(number) {
         return StatusCode::NOT_FOUND.into_response();
