@@ -344,8 +344,12 @@ impl Carrier for YunExpress {
             if env.success == Some(true) {
                 Ok(env.result.as_ref().and_then(|items| track::parse(items, n)))
             } else {
-                // "Not found" answers fail the envelope; the waybill detail decides.
-                Ok(None)
+                // A refusal of the credentials stands; "not found" answers fail the envelope
+                // too, and for them the waybill detail decides.
+                match error::refused(Op::Track, env.code.as_deref(), env.msg.as_deref()) {
+                    e @ CarrierError::Auth { .. } => Err(e),
+                    _ => Ok(None),
+                }
             }
         })?;
         if let Some(r) = found {

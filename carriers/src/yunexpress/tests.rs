@@ -634,6 +634,14 @@ async fn an_unscanned_order_is_read_from_its_waybill_detail_and_a_stranger_is_un
     let server = MockServer::start().await;
     token_mock(&server, "detail-app", "tok-2", 1).await;
     Mock::given(path("/v1/track-service/info/get"))
+        .and(query_param("order_number", "YT2233621266010033"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"success": false, "code": "40101", "msg": "Invalid token"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/v1/track-service/info/get"))
         .respond_with(envelope(
             json!([{"order_number": "YT2233621266010031", "package_status": "N"}]),
         ))
@@ -665,6 +673,11 @@ async fn an_unscanned_order_is_read_from_its_waybill_detail_and_a_stranger_is_un
         (r[0].status, r[0].carrier_code.as_str()),
         (TrackingStatus::Unknown, "N")
     );
+    let e = yun
+        .track(&[number("YT2233621266010033")])
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CarrierError::Auth { .. }), "{e:?}");
 }
 
 #[tokio::test]
