@@ -30,6 +30,11 @@ fn rate_cycles(c: &mut Criterion) {
             "usps/fixtures/rate/us_domestic",
             shiphub_carriers::bench::usps_rate_cycle,
         ),
+        (
+            "yunexpress_rate_build_sign_parse",
+            "yunexpress/fixtures/rate/sz_to_berlin",
+            shiphub_carriers::bench::yunexpress_rate_cycle,
+        ),
     ];
     for (name, base, cycle) in cases {
         let req: RateRequest =

@@ -53,6 +53,7 @@ async fn harness(code: &str) -> Option<Harness> {
         "dhl_express" => Some(crate::dhl_express::tests::conformance_harness().await),
         "usps" => Some(crate::usps::tests::conformance_harness().await),
         "kuaidi100" => Some(crate::kuaidi100::tests::conformance_harness().await),
+        "yunexpress" => Some(crate::yunexpress::tests::conformance_harness().await),
         _ => None,
     }
 }

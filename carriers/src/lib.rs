@@ -37,6 +37,7 @@ mod kuaidi100;
 mod sandbox;
 mod ups;
 mod usps;
+mod yunexpress;
 
 pub use carrier::{
     Capabilities, Capability, Carrier, CarrierCode, CarrierLimits, RequestQuota, ServiceInfo,
@@ -54,6 +55,7 @@ pub mod bench {
     pub use crate::kuaidi100::bench_track_cycle as kuaidi100_track_cycle;
     pub use crate::ups::bench_rate_cycle as ups_rate_cycle;
     pub use crate::usps::bench_rate_cycle as usps_rate_cycle;
+    pub use crate::yunexpress::bench_rate_cycle as yunexpress_rate_cycle;
 }
 
 /// Every carrier this crate ships. Adding a carrier: its folder (whose `ENTRY` declares its
@@ -65,4 +67,5 @@ pub static CARRIERS: &[&CarrierEntry] = &[
     &dhl_express::ENTRY,
     &usps::ENTRY,
     &kuaidi100::ENTRY,
+    &yunexpress::ENTRY,
 ];

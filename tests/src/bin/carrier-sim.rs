@@ -1,6 +1,6 @@
 //! Runs the carrier simulators on loopback for a person trying shiphub without carrier
 //! credentials: `cargo run -p shiphub-e2e --bin carrier-sim -- [UPS_PORT] [FEDEX_PORT]
-//! [DHL_PORT] [USPS_PORT]` (defaults 9101, 9102, 9103, 9104; DHL's MyDHL base URL is
+//! [DHL_PORT] [USPS_PORT] [YUNEXPRESS_PORT]` (defaults 9101, 9102, 9103, 9104, 9108; DHL's MyDHL base URL is
 //! `http://127.0.0.1:PORT/mydhlapi`, its Unified Tracking base URL `http://127.0.0.1:PORT/track`).
 //! Point an account's `base_url` at `http://127.0.0.1:PORT`.
 
@@ -16,6 +16,7 @@ async fn main() -> std::io::Result<()> {
     let fedex_port = port(args.next(), 9102);
     let dhl_port = port(args.next(), 9103);
     let usps_port = port(args.next(), 9104);
+    let yunexpress_port = port(args.next(), 9108);
     let ups = sim::serve(
         sim::ups::router(Sim::default()),
         SocketAddr::from(([127, 0, 0, 1], ups_port)),
@@ -47,6 +48,12 @@ async fn main() -> std::io::Result<()> {
         sim::kuaidi100::CUSTOMER,
         sim::kuaidi100::KEY
     );
+    let yunexpress = sim::serve(
+        sim::yunexpress::router(Sim::default()),
+        SocketAddr::from(([127, 0, 0, 1], yunexpress_port)),
+    )
+    .await?;
+    eprintln!("YunExpress simulator on http://{yunexpress}");
     eprintln!(
         "UPS simulator on http://{ups}, FedEx simulator on http://{fedex}, \
          DHL Express simulator on http://{dhl}/mydhlapi, USPS simulator on http://{usps}; \

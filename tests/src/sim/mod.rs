@@ -11,6 +11,7 @@ pub mod fedex;
 pub mod kuaidi100;
 pub mod ups;
 pub mod usps;
+pub mod yunexpress;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
