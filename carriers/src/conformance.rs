@@ -52,6 +52,7 @@ async fn harness(code: &str) -> Option<Harness> {
         "fedex" => Some(crate::fedex::tests::conformance_harness().await),
         "dhl_express" => Some(crate::dhl_express::tests::conformance_harness().await),
         "usps" => Some(crate::usps::tests::conformance_harness().await),
+        "sf_express" => Some(crate::sf_express::tests::conformance_harness().await),
         _ => None,
     }
 }

@@ -34,6 +34,7 @@ mod dhl_express;
 mod fedex;
 mod join;
 mod sandbox;
+mod sf_express;
 mod ups;
 mod usps;
 
@@ -50,6 +51,7 @@ pub use registry::{AccountError, CarrierEntry};
 pub mod bench {
     pub use crate::dhl_express::bench_rate_cycle as dhl_express_rate_cycle;
     pub use crate::fedex::bench_rate_cycle as fedex_rate_cycle;
+    pub use crate::sf_express::bench_track_cycle as sf_express_track_cycle;
     pub use crate::ups::bench_rate_cycle as ups_rate_cycle;
     pub use crate::usps::bench_rate_cycle as usps_rate_cycle;
 }
@@ -62,4 +64,5 @@ pub static CARRIERS: &[&CarrierEntry] = &[
     &fedex::ENTRY,
     &dhl_express::ENTRY,
     &usps::ENTRY,
+    &sf_express::ENTRY,
 ];
