@@ -1,18 +1,19 @@
 //! The freight SF billed per waybill (`EXP_RECE_QUERY_SFWAYBILL`, 清单运费), one waybill per
-//! call (`trackingType` 1: by waybill number), in CNY. A waybill SF has not billed yet answers
-//! no fee list and is left out.
-
-use time::macros::format_description;
+//! call, in CNY. `trackingType` 1 queries by order id (as SF's sample request-09 does), 2 by
+//! waybill number, which is what the hub holds. The answer is `waybillInfo` and
+//! `waybillFeeList[]` (`type`, `name`, `value`); a waybill SF has not billed yet has no fee
+//! line and is left out. The answer names no currency: SF bills its domestic monthly
+//! accounts in CNY.
 
 use crate::error::CarrierError;
-use crate::model::{BilledCharge, BilledWaybill, Currency, Money, TrackingNumber, Weight, WeightUnit};
+use crate::model::{BilledCharge, BilledWaybill, Currency, Money, TrackingNumber};
 
 use super::wire;
 
 /// The query for one waybill.
 pub(super) fn build(number: &TrackingNumber) -> wire::QueryWaybill {
     wire::QueryWaybill {
-        tracking_type: "1",
+        tracking_type: "2",
         tracking_num: number.to_string(),
     }
 }
@@ -22,51 +23,39 @@ pub(super) fn parse(
     resp: wire::WaybillFee,
     number: &TrackingNumber,
 ) -> Result<Option<BilledWaybill>, CarrierError> {
-    if resp.fee_list.is_empty() {
+    if resp.waybill_fee_list.is_empty() {
         return Ok(None);
     }
     let cny: Currency = "CNY".parse().expect("CNY is a currency");
     let mut charges = Vec::new();
-    for f in &resp.fee_list {
-        let Some(amount) = f.fee_amt else {
+    for f in &resp.waybill_fee_list {
+        let Some(amount) = f.value else {
             return Err(super::error::DIALECT.protocol(
                 200,
                 b"",
-                format!("fee {:?} without feeAmt", f.fee_type),
+                format!("fee {:?} without a value", f.kind),
             ));
         };
-        let currency = match f.currency_code.as_deref() {
-            None => cny,
-            Some(c) => c.parse().map_err(|_| {
-                super::error::DIALECT.protocol(200, b"", format!("currencyCode `{c}`"))
-            })?,
-        };
         charges.push(BilledCharge {
-            code: f.fee_type.clone(),
+            code: f.kind.clone(),
             description: f
-                .fee_name
+                .name
                 .clone()
-                .or_else(|| f.fee_type.clone())
+                .or_else(|| f.kind.clone())
                 .unwrap_or_else(|| "运费".into()),
-            amount: Money::new(amount, currency),
+            amount: Money::new(amount, cny),
         });
     }
-    let day = format_description!("[year]-[month]-[day]");
+    let info = resp.waybill_info.as_ref();
     Ok(Some(BilledWaybill {
-        tracking_number: resp
-            .waybill_no
-            .as_deref()
+        tracking_number: info
+            .and_then(|i| i.waybill_no.as_deref())
             .and_then(|w| w.parse().ok())
             .unwrap_or_else(|| number.clone()),
-        reference: resp.order_no,
-        service: resp.express_type_id,
-        billed_weight: resp
-            .meterage_weight_qty
-            .and_then(|w| Weight::new(w, WeightUnit::Kg).ok()),
-        ship_date: resp
-            .consigned_time
-            .as_deref()
-            .and_then(|t| time::Date::parse(t.get(..10)?, day).ok()),
+        reference: info.and_then(|i| i.order_id.clone()),
+        service: None,
+        billed_weight: None,
+        ship_date: None,
         charges,
     }))
 }

@@ -172,7 +172,8 @@ pub(super) fn business(op: Op, code: Option<&str>, message: &str) -> CarrierErro
     }
 }
 
-/// Opens both layers of an answer: the service's `msgData` on success, else the error.
+/// Opens both layers of an answer: the service's `msgData` (cloud print: `obj`) on success,
+/// else the error.
 pub(super) fn open(op: Op, a: &Answer) -> Result<Value, CarrierError> {
     let env: wire::ApiResponse = DIALECT.decode(op, a)?;
     let code = env.api_result_code.as_deref().unwrap_or("");
@@ -199,7 +200,12 @@ pub(super) fn open(op: Op, a: &Answer) -> Result<Value, CarrierError> {
             result.error_msg.as_deref().unwrap_or(""),
         ));
     }
-    Ok(result.msg_data.unwrap_or(Value::Null))
+    // Cloud print answers in `obj`, every other service in `msgData`.
+    Ok(result
+        .msg_data
+        .filter(|v| !v.is_null())
+        .or(result.obj)
+        .unwrap_or(Value::Null))
 }
 
 #[cfg(test)]

@@ -2,12 +2,14 @@
 //! to the URL the shipper registered, up to 10 `WaybillRoute`s per delivery, and wants
 //! `{"return_code":"0000","return_msg":"成功"}` back (`1000` would ask it to send again).
 //!
-//! The delivery is read as a std/service message: form fields `partnerID`, `requestID`,
-//! `serviceCode`, `timestamp`, `msgDigest` and `msgData` (the JSON
-//! `{"Body":{"WaybillRoute":[…]}}`), signed like every call, `msgDigest` =
-//! Base64(MD5(urlencode(msgData + timestamp + key))) with the account's `push_secret` as the
-//! key (set it to the checkword SF signs with). SOURCES.md says what of this we could not
-//! confirm. A body that is not such a form, or whose digest does not verify, is refused.
+//! The scans are `{"Body":{"WaybillRoute":[{mailno, orderid, acceptTime, acceptAddress,
+//! remark, opCode, id, reasonCode, reasonName}]}}`. Public receivers read that JSON as SF
+//! POSTs it, with no signature we could find documented; the hub accepts no unsigned push, so
+//! verification asks for SF's one signature scheme on it: the delivery as a std/service
+//! message (form fields `partnerID`, `requestID`, `serviceCode`, `timestamp`, `msgDigest`,
+//! `msgData` = that JSON), `msgDigest` = Base64(MD5(urlencode(msgData + timestamp + key)))
+//! with the account's `push_secret` as the key. SOURCES.md says what of this is unconfirmed.
+//! `parse` reads both bodies; `verify` passes only a signed one.
 
 use reqwest::header::HeaderMap;
 
@@ -59,11 +61,16 @@ pub(super) fn verify(_headers: &HeaderMap, body: &[u8], secret: &str) -> bool {
 
 /// The scans a delivery carries. Anything unreadable is a `Protocol` error (status 0: it is
 /// a request to us), never a panic; a scan without a number or a readable time is skipped.
+/// Reads SF's JSON push as it is (`{"Body":{"WaybillRoute":[…]}}`) or inside the signed form.
 pub(super) fn parse(body: &[u8]) -> Result<Vec<PushedEvent>, CarrierError> {
     let bad = |m: String| super::error::DIALECT.protocol(0, body, m);
-    let f = form(body).ok_or_else(|| bad("not an SF push form (msgData, timestamp, msgDigest)".into()))?;
-    let push: wire::RoutePush =
-        serde_json::from_str(&f.msg_data).map_err(|e| bad(format!("msgData: {e}")))?;
+    let push: wire::RoutePush = if body.trim_ascii_start().starts_with(b"{") {
+        serde_json::from_slice(body).map_err(|e| bad(format!("route push: {e}")))?
+    } else {
+        let f = form(body)
+            .ok_or_else(|| bad("not an SF push (JSON, or a form with msgData, timestamp, msgDigest)".into()))?;
+        serde_json::from_str(&f.msg_data).map_err(|e| bad(format!("msgData: {e}")))?
+    };
     let mut out = Vec::new();
     for r in push.body.waybill_route {
         let Some(number) = r.mailno.as_deref().and_then(|m| m.parse::<TrackingNumber>().ok())

@@ -32,6 +32,9 @@ pub(super) struct ResultData {
     pub(super) error_msg: Option<String>,
     #[serde(default)]
     pub(super) msg_data: Option<Value>,
+    /// Where cloud print puts its answer instead of `msgData`.
+    #[serde(default)]
+    pub(super) obj: Option<Value>,
 }
 
 /// One party of an order (`contactInfoList[]`): `contactType` 1 sender, 2 receiver.
@@ -238,38 +241,37 @@ pub(super) struct Route {
     pub(super) op_code: Option<String>,
 }
 
-/// `EXP_RECE_QUERY_SFWAYBILL`'s answer.
+/// `EXP_RECE_QUERY_SFWAYBILL`'s answer: the waybill and its fee lines.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct WaybillFee {
-    #[serde(default, deserialize_with = "lenient::nonblank_text")]
-    pub(super) waybill_no: Option<String>,
-    #[serde(default, deserialize_with = "lenient::nonblank_text")]
-    pub(super) order_no: Option<String>,
-    #[serde(default, deserialize_with = "lenient::nonblank_text")]
-    pub(super) express_type_id: Option<String>,
-    #[serde(default, deserialize_with = "lenient::decimal")]
-    pub(super) meterage_weight_qty: Option<rust_decimal::Decimal>,
-    #[serde(default, deserialize_with = "lenient::nonblank_text")]
-    pub(super) consigned_time: Option<String>,
+    #[serde(default, deserialize_with = "lenient::object")]
+    pub(super) waybill_info: Option<WaybillInfo>,
     #[serde(default, deserialize_with = "lenient::list")]
-    pub(super) fee_list: Vec<Fee>,
+    pub(super) waybill_fee_list: Vec<Fee>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct Fee {
+pub(super) struct WaybillInfo {
     #[serde(default, deserialize_with = "lenient::nonblank_text")]
-    pub(super) fee_type: Option<String>,
+    pub(super) waybill_no: Option<String>,
     #[serde(default, deserialize_with = "lenient::nonblank_text")]
-    pub(super) fee_name: Option<String>,
-    #[serde(default, deserialize_with = "lenient::decimal")]
-    pub(super) fee_amt: Option<rust_decimal::Decimal>,
-    #[serde(default, deserialize_with = "lenient::nonblank_text")]
-    pub(super) currency_code: Option<String>,
+    pub(super) order_id: Option<String>,
 }
 
-/// Cloud print's answer: files to fetch with their token.
+/// One fee line: `type` (SF's fee type code), `name`, `value` (CNY).
+#[derive(Clone, Debug, Deserialize)]
+pub(super) struct Fee {
+    #[serde(rename = "type", default, deserialize_with = "lenient::nonblank_text")]
+    pub(super) kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient::nonblank_text")]
+    pub(super) name: Option<String>,
+    #[serde(default, deserialize_with = "lenient::decimal")]
+    pub(super) value: Option<rust_decimal::Decimal>,
+}
+
+/// Cloud print's answer (`obj`): files to fetch with their token.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct PrintResponse {
