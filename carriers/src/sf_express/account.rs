@@ -9,7 +9,7 @@
 //!  "monthly_card": "7551234567",         // 月结卡号: the account billed
 //!  "template_code": "fm_150_standard_SHIPHUB",   // optional: cloud-print template
 //!  "push_secret": "…",                   // optional: the key route pushes are signed with
-//!  "requests_per_second": 10, "burst": 20}       // optional quota
+//!  "requests_per_second": 30, "burst": 30}       // optional quota
 //! ```
 
 use serde_json::Value;
@@ -18,11 +18,12 @@ use crate::http::Secret;
 use crate::registry::AccountError;
 use crate::registry::config::{count, err, required, text};
 
-/// SF publishes no per-second quota for std/service in the material we have (its platform
-/// answers `A1005` when an account exceeds its flow control); 10/s with a burst of 20 is a
-/// conservative default an account can change.
-const DEFAULT_REQUESTS_PER_SECOND: u32 = 10;
-const DEFAULT_BURST: u32 = 20;
+/// SF's platform limits each API to 30 calls a second and 3000 a day per account (`A1005`
+/// "flow controlled" above that: SOURCES.md); an account can lower the rate.
+const DEFAULT_REQUESTS_PER_SECOND: u32 = 30;
+const DEFAULT_BURST: u32 = 30;
+/// Calls a day per API: the tracking scheduler spends it on routes.
+pub(super) const DAILY_CALLS_PER_API: u32 = 3000;
 
 /// One SF Express API account.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,7 +45,10 @@ impl Account {
     /// Parses the stored config; unknown and missing fields are named.
     pub(super) fn from_json(config: &Value) -> Result<Self, AccountError> {
         let Value::Object(fields) = config else {
-            return Err(err("", "the SF Express account config must be a JSON object"));
+            return Err(err(
+                "",
+                "the SF Express account config must be a JSON object",
+            ));
         };
         let (mut partner_id, mut checkword, mut monthly_card) = (None, None, None);
         let mut template_code = None;

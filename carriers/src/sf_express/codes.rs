@@ -5,7 +5,7 @@ use crate::carrier::ServiceInfo;
 use crate::model::{ServiceClass, TrackingStatus};
 
 /// The products sold, by `expressTypeId`.
-pub(super) static SERVICES: [ServiceInfo; 3] = [
+pub(super) static SERVICES: [ServiceInfo; 4] = [
     ServiceInfo {
         code: "1",
         name: "顺丰特快 (SF Express Priority)",
@@ -15,6 +15,11 @@ pub(super) static SERVICES: [ServiceInfo; 3] = [
         code: "2",
         name: "顺丰标快 (SF Express Standard)",
         class: ServiceClass::Standard,
+    },
+    ServiceInfo {
+        code: "5",
+        name: "顺丰次晨 (SF Next Morning)",
+        class: ServiceClass::Overnight,
     },
     ServiceInfo {
         code: "6",
@@ -44,12 +49,20 @@ use TrackingStatus::*;
 /// Every `opCode` we have seen documented or in published route samples.
 pub(super) static OP_CODES: &[OpCode] = &[
     // Pickup.
-    op("50", InTransit, "picked up by the courier (顺丰速运 已收取快件)"),
+    op(
+        "50",
+        InTransit,
+        "picked up by the courier (顺丰速运 已收取快件)",
+    ),
     op("54", InTransit, "picked up (上门收件)"),
     op("43", InTransit, "received at the outlet"),
     op("501", InTransit, "in transit after pickup"),
     // Line haul and sorting.
-    op("30", InTransit, "sorted, leaving for the next stop (装车/完成分拣)"),
+    op(
+        "30",
+        InTransit,
+        "sorted, leaving for the next stop (装车/完成分拣)",
+    ),
     op("31", InTransit, "arrived at a hub or outlet (快件到达)"),
     op("36", InTransit, "departed (快件离开/发车)"),
     op("105", InTransit, "flight departed"),
@@ -62,17 +75,33 @@ pub(super) static OP_CODES: &[OpCode] = &[
     // Delivery.
     op("44", OutForDelivery, "out for delivery (正在派送途中)"),
     op("204", OutForDelivery, "out for delivery (派件)"),
-    op("130", AvailableForPickup, "at a pickup point or locker (已放入丰巢/自提点)"),
-    op("607", AvailableForPickup, "held at a service point for collection"),
+    op(
+        "130",
+        AvailableForPickup,
+        "at a pickup point or locker (已放入丰巢/自提点)",
+    ),
+    op(
+        "607",
+        AvailableForPickup,
+        "held at a service point for collection",
+    ),
     op("80", Delivered, "delivered (已签收)"),
-    op("8000", Delivered, "delivered, signature recorded (签收确认)"),
+    op(
+        "8000",
+        Delivered,
+        "delivered, signature recorded (签收确认)",
+    ),
     // Exceptions.
     op("70", AttemptFail, "delivery not completed (派送不成功)"),
     op("33", Exception, "delivery exception, held (派件异常/滞留)"),
     op("34", Exception, "held at the outlet (滞留件)"),
     op("77", Exception, "held in transit (中转滞留)"),
     // Returns.
-    op("99", ReturnToSender, "returned or redirected at the customer's request (退回/转寄)"),
+    op(
+        "99",
+        ReturnToSender,
+        "returned or redirected at the customer's request (退回/转寄)",
+    ),
     op("647", ReturnToSender, "being returned (退回中)"),
     op("648", ReturnToSender, "returned to the sender (已退回)"),
 ];

@@ -19,6 +19,7 @@ use super::wire;
 /// Which call the answer belongs to: decides `maybe_processed` and where a field points.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Op {
+    Rate,
     Filter,
     Ship,
     SubNumbers,
@@ -39,8 +40,8 @@ pub(super) static DIALECT: Dialect<Op> = Dialect {
 /// answer, and SF's echo of our `msgDigest` should a gateway page repeat the form.
 pub(super) const REDACTED: &[&str] = &["\"token\"", "\"msgDigest\""];
 
-/// The platform's `apiResultCode`s other than `A1000` (SF's public-parameter reference as
-/// quoted in SOURCES.md) and what each means for the caller.
+/// The platform's `apiResultCode`s other than `A1000` (SF's error table as transcribed in
+/// SOURCES.md) and what each means for the caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Platform {
     /// Credentials, permission or IP: fix the account.
@@ -54,15 +55,40 @@ pub(super) enum Platform {
 }
 
 pub(super) static PLATFORM_CODES: &[(&str, Platform, &str)] = &[
-    ("A1001", Platform::Malformed, "a required public parameter is empty"),
-    ("A1002", Platform::Server, "the request has expired (timestamp)"),
+    (
+        "A1001",
+        Platform::Malformed,
+        "a required public parameter is empty",
+    ),
+    (
+        "A1002",
+        Platform::Server,
+        "the request has expired (timestamp)",
+    ),
     ("A1003", Platform::Auth, "the calling IP is not allowed"),
     ("A1004", Platform::Auth, "no permission for this service"),
     ("A1005", Platform::Throttle, "flow control: too many calls"),
-    ("A1006", Platform::Auth, "the digital signature (msgDigest) is invalid"),
+    (
+        "A1006",
+        Platform::Auth,
+        "the digital signature (msgDigest) is invalid",
+    ),
     ("A1007", Platform::Server, "duplicate request"),
-    ("A1008", Platform::Malformed, "the message could not be decrypted"),
-    ("A1009", Platform::Server, "the target service failed or is unreachable"),
+    (
+        "A1008",
+        Platform::Malformed,
+        "the message could not be decrypted",
+    ),
+    (
+        "A1009",
+        Platform::Server,
+        "the target service failed or is unreachable",
+    ),
+    (
+        "A1010",
+        Platform::Auth,
+        "the account is still in sandbox test status",
+    ),
     ("A1099", Platform::Server, "system error"),
 ];
 
@@ -140,9 +166,11 @@ pub(super) fn platform(op: Op, code: &str, message: &str, body: &[u8]) -> Carrie
             message: format!("{code}: {message}"),
             maybe_processed: buys(op) && code != "A1002",
         },
-        Some(Platform::Malformed) => {
-            DIALECT.protocol(200, body, format!("platform refused the call: {code}: {message}"))
-        }
+        Some(Platform::Malformed) => DIALECT.protocol(
+            200,
+            body,
+            format!("platform refused the call: {code}: {message}"),
+        ),
     }
 }
 
@@ -247,11 +275,17 @@ mod tests {
         }
         assert!(matches!(
             open(Op::Ship, &envelope("A1009", None)).unwrap_err(),
-            CarrierError::Transient { maybe_processed: true, .. }
+            CarrierError::Transient {
+                maybe_processed: true,
+                ..
+            }
         ));
         assert!(matches!(
             open(Op::Ship, &envelope("A1002", None)).unwrap_err(),
-            CarrierError::Transient { maybe_processed: false, .. }
+            CarrierError::Transient {
+                maybe_processed: false,
+                ..
+            }
         ));
         assert!(matches!(
             open(Op::Track, &envelope("A1006", None)).unwrap_err(),
@@ -263,7 +297,9 @@ mod tests {
     fn business_refusals_name_the_field() {
         let a = envelope(
             "A1000",
-            Some(json!({"success": false, "errorCode": "8016", "errorMsg": "重复下单", "msgData": null})),
+            Some(
+                json!({"success": false, "errorCode": "8016", "errorMsg": "重复下单", "msgData": null}),
+            ),
         );
         let CarrierError::Rejected { errors, .. } = open(Op::Ship, &a).unwrap_err() else {
             panic!()
@@ -279,7 +315,10 @@ mod tests {
             panic!()
         };
         assert_eq!(errors[0].field, "");
-        let a = envelope("A1000", Some(json!({"success": false, "errorCode": "8152"})));
+        let a = envelope(
+            "A1000",
+            Some(json!({"success": false, "errorCode": "8152"})),
+        );
         let CarrierError::Rejected { errors, .. } = open(Op::Track, &a).unwrap_err() else {
             panic!()
         };
@@ -290,14 +329,23 @@ mod tests {
     fn success_opens_msg_data_and_garbage_is_protocol() {
         let a = envelope(
             "A1000",
-            Some(json!({"success": true, "errorCode": "S0000", "errorMsg": null, "msgData": {"x": 1}})),
+            Some(
+                json!({"success": true, "errorCode": "S0000", "errorMsg": null, "msgData": {"x": 1}}),
+            ),
         );
         assert_eq!(open(Op::Track, &a).unwrap(), json!({"x": 1}));
-        let a = answer(200, json!({"apiResultCode": "A1000", "apiResultData": "{not json"}));
+        let a = answer(
+            200,
+            json!({"apiResultCode": "A1000", "apiResultData": "{not json"}),
+        );
         assert_eq!(open(Op::Track, &a).unwrap_err().kind(), "protocol");
         let a = answer(200, json!({"apiResultCode": "A1000"}));
         assert_eq!(open(Op::Track, &a).unwrap_err().kind(), "protocol");
-        let a = Answer { status: 200, retry_after: None, body: b"<html>".to_vec() };
+        let a = Answer {
+            status: 200,
+            retry_after: None,
+            body: b"<html>".to_vec(),
+        };
         assert_eq!(open(Op::Track, &a).unwrap_err().kind(), "protocol");
     }
 
@@ -306,11 +354,17 @@ mod tests {
         assert_eq!(classify(Op::Track, 429, None, b"").kind(), "rate_limited");
         assert!(matches!(
             classify(Op::Ship, 502, None, b""),
-            CarrierError::Transient { maybe_processed: true, .. }
+            CarrierError::Transient {
+                maybe_processed: true,
+                ..
+            }
         ));
         assert!(matches!(
             classify(Op::Track, 503, None, b""),
-            CarrierError::Transient { maybe_processed: false, .. }
+            CarrierError::Transient {
+                maybe_processed: false,
+                ..
+            }
         ));
         assert_eq!(classify(Op::Track, 404, None, b"").kind(), "protocol");
         assert_eq!(classify(Op::Track, 403, None, b"").kind(), "auth");

@@ -12,8 +12,7 @@
 //! - `void`: `EXP_RECE_UPDATE_ORDER` `dealType` 2 by `orderId` (kept as `carrier_shipment_id`).
 //! - `track`: routes by waybill number, up to 10 per call; `push.rs` reads SF's route push.
 //! - `billed_freight`: `EXP_RECE_QUERY_SFWAYBILL`, in CNY.
-//! - No `rate`: the std/service services in SF's material have no price query we could
-//!   confirm; SF's published domestic prices are a rate card for the table-rate carrier.
+//! - `rate`: SF's price and time query (`EXP_RECE_QUERY_DELIVERTM`) at the account's tariff.
 
 mod account;
 mod billed;
@@ -21,6 +20,7 @@ mod codes;
 mod error;
 mod number;
 mod push;
+mod rate;
 mod ship;
 pub mod sign;
 #[cfg(test)]
@@ -42,8 +42,8 @@ use crate::carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimi
 use crate::error::CarrierError;
 use crate::http::{self, CarrierHttp, endpoint};
 use crate::model::{
-    BilledWaybill, CHINA_STANDARD_TIME, LabelDocument, LabelFormat, ShipRequest, TrackingNumber,
-    TrackingResult, Waybill, WaybillRef, WeightUnit,
+    BilledWaybill, CHINA_STANDARD_TIME, LabelDocument, LabelFormat, Quote, RateRequest,
+    ShipRequest, TrackingNumber, TrackingResult, Waybill, WaybillRef, WeightUnit,
 };
 use crate::registry::{AccountError, CarrierEntry, PushIntake};
 
@@ -60,9 +60,11 @@ const UPDATE_ORDER: &str = "EXP_RECE_UPDATE_ORDER";
 const SEARCH_ROUTES: &str = "EXP_RECE_SEARCH_ROUTES";
 const QUERY_SFWAYBILL: &str = "EXP_RECE_QUERY_SFWAYBILL";
 const CLOUD_PRINT: &str = "COM_RECE_CLOUD_PRINT_WAYBILLS";
+const QUERY_DELIVERTM: &str = "EXP_RECE_QUERY_DELIVERTM";
 
 static CAPS: Capabilities = Capabilities {
     supports: &[
+        Capability::Rate,
         Capability::Ship,
         Capability::Void,
         Capability::Track,
@@ -242,6 +244,17 @@ impl Carrier for SfExpress {
         }
     }
 
+    /// SF's 3000 calls a day per API, for the tracking scheduler's routes calls.
+    fn daily_quota(&self) -> Option<u32> {
+        Some(account::DAILY_CALLS_PER_API)
+    }
+
+    async fn rate(&self, req: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
+        let msg = rate::build(req, &self.account)?;
+        let v = self.call(Op::Rate, QUERY_DELIVERTM, &msg).await?;
+        rate::parse(read(v)?, req)
+    }
+
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
         let express_type = ship::check(req)?;
         let order_id = ship::order_id(req, today());
@@ -293,9 +306,9 @@ impl Carrier for SfExpress {
         if let Some(template) = &self.account.template_code {
             match self.label(template, &waybill.tracking_number).await {
                 Ok(doc) => waybill.label = Some(doc),
-                Err(why) => waybill
-                    .warnings
-                    .push(format!("SF cloud print gave no label ({why}); the hub renders it")),
+                Err(why) => waybill.warnings.push(format!(
+                    "SF cloud print gave no label ({why}); the hub renders it"
+                )),
             }
         }
         Ok(waybill)
@@ -332,7 +345,10 @@ impl Carrier for SfExpress {
     ) -> Result<Vec<BilledWaybill>, CarrierError> {
         let mut out = Vec::new();
         for n in numbers {
-            match self.call(Op::Billed, QUERY_SFWAYBILL, &billed::build(n)).await {
+            match self
+                .call(Op::Billed, QUERY_SFWAYBILL, &billed::build(n))
+                .await
+            {
                 Ok(v) => out.extend(billed::parse(read(v)?, n)?),
                 // SF knows no bill for this waybill (yet).
                 Err(CarrierError::Rejected { .. }) => {}

@@ -67,13 +67,17 @@ pub(super) fn parse(body: &[u8]) -> Result<Vec<PushedEvent>, CarrierError> {
     let push: wire::RoutePush = if body.trim_ascii_start().starts_with(b"{") {
         serde_json::from_slice(body).map_err(|e| bad(format!("route push: {e}")))?
     } else {
-        let f = form(body)
-            .ok_or_else(|| bad("not an SF push (JSON, or a form with msgData, timestamp, msgDigest)".into()))?;
+        let f = form(body).ok_or_else(|| {
+            bad("not an SF push (JSON, or a form with msgData, timestamp, msgDigest)".into())
+        })?;
         serde_json::from_str(&f.msg_data).map_err(|e| bad(format!("msgData: {e}")))?
     };
     let mut out = Vec::new();
     for r in push.body.waybill_route {
-        let Some(number) = r.mailno.as_deref().and_then(|m| m.parse::<TrackingNumber>().ok())
+        let Some(number) = r
+            .mailno
+            .as_deref()
+            .and_then(|m| m.parse::<TrackingNumber>().ok())
         else {
             continue;
         };

@@ -34,7 +34,13 @@ const RECEIVER: u8 = 2;
 pub(super) fn order_id(req: &ShipRequest, today: Date) -> String {
     let mut h = Sha256::new();
     h.update(serde_json::to_vec(req).expect("requests serialize"));
-    h.update(req.shipment.ship_date.unwrap_or(today).to_string().as_bytes());
+    h.update(
+        req.shipment
+            .ship_date
+            .unwrap_or(today)
+            .to_string()
+            .as_bytes(),
+    );
     let hex = hex::encode(h.finalize());
     format!("SH{}", &hex[..30])
 }
@@ -146,7 +152,9 @@ pub(super) fn check_filter(msg_data: &Value) -> Result<Option<String>, CarrierEr
             Some(OUT_OF_AREA),
             format!(
                 "the address is outside the area SF Express serves{}",
-                r.remark.map(|m| format!(" (remark {m})")).unwrap_or_default()
+                r.remark
+                    .map(|m| format!(" (remark {m})"))
+                    .unwrap_or_default()
             ),
         )),
         other => Err(super::error::DIALECT.protocol(
@@ -229,7 +237,11 @@ pub(super) fn numbers(resp: &wire::OrderResponse) -> Result<Vec<TrackingNumber>,
 }
 
 /// The waybill once the numbers are known (no label yet).
-pub(super) fn waybill(pieces: Vec<TrackingNumber>, order_id: &str, warnings: Vec<String>) -> Waybill {
+pub(super) fn waybill(
+    pieces: Vec<TrackingNumber>,
+    order_id: &str,
+    warnings: Vec<String>,
+) -> Waybill {
     Waybill {
         tracking_number: pieces[0].clone(),
         pieces,

@@ -77,9 +77,24 @@ mod tests {
             digest(chinese, "1700000000", "fc34c561a34f"),
             "dhxpPHdYYD+QOxCB25e9GA=="
         );
-        assert!(verify(chinese, "1700000000", "fc34c561a34f", "dhxpPHdYYD+QOxCB25e9GA=="));
-        assert!(!verify(chinese, "1700000001", "fc34c561a34f", "dhxpPHdYYD+QOxCB25e9GA=="));
-        assert!(!verify(chinese, "1700000000", "wrong", "dhxpPHdYYD+QOxCB25e9GA=="));
+        assert!(verify(
+            chinese,
+            "1700000000",
+            "fc34c561a34f",
+            "dhxpPHdYYD+QOxCB25e9GA=="
+        ));
+        assert!(!verify(
+            chinese,
+            "1700000001",
+            "fc34c561a34f",
+            "dhxpPHdYYD+QOxCB25e9GA=="
+        ));
+        assert!(!verify(
+            chinese,
+            "1700000000",
+            "wrong",
+            "dhxpPHdYYD+QOxCB25e9GA=="
+        ));
     }
 
     #[test]
@@ -98,7 +113,14 @@ mod tests {
         let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
             names,
-            ["partnerID", "requestID", "serviceCode", "timestamp", "msgData", "msgDigest"]
+            [
+                "partnerID",
+                "requestID",
+                "serviceCode",
+                "timestamp",
+                "msgData",
+                "msgDigest"
+            ]
         );
         assert_eq!(pairs[4].1, r#"{"a":"顺丰 x"}"#);
         assert_eq!(pairs[5].1, digest(r#"{"a":"顺丰 x"}"#, "1700000000", "cw"));

@@ -60,10 +60,15 @@ fn order_is_sample_01_field_by_field() {
         return;
     };
     let req = input("shiyan_to_xiangyang");
-    let ours = serde_json::to_value(ship::build_order(&req, &account(), 1, "QIAO-20200728-001"))
-        .unwrap();
+    let ours =
+        serde_json::to_value(ship::build_order(&req, &account(), 1, "QIAO-20200728-001")).unwrap();
     // `totalWeight`: the sample sends 6 for a 6.6 kg cargo line; we send the parcels' sum.
-    assert_fields(&sample, &ours, &["contactInfoList", "cargoDetails", "totalWeight"], "");
+    assert_fields(
+        &sample,
+        &ours,
+        &["contactInfoList", "cargoDetails", "totalWeight"],
+        "",
+    );
     assert_eq!(ours["totalWeight"], json!(6.6));
     for i in 0..2 {
         let (s, o) = (&sample["contactInfoList"][i], &ours["contactInfoList"][i]);
@@ -150,7 +155,10 @@ fn cancel_routes_sub_numbers_and_fee_are_the_samples() {
     assert_eq!(sample["trackingType"], "1");
     assert_eq!(ours["trackingType"], "2");
     assert_eq!(ours["trackingNum"], "SF7444400043266");
-    assert_eq!(ours.as_object().unwrap().len(), sample.as_object().unwrap().len());
+    assert_eq!(
+        ours.as_object().unwrap().len(),
+        sample.as_object().unwrap().len()
+    );
 }
 
 #[test]
@@ -177,17 +185,86 @@ fn order_ids_are_stable_and_change_with_the_shipment() {
 fn an_address_without_province_or_phone_and_an_unknown_product_are_refused() {
     let mut req = input("shiyan_to_xiangyang");
     req.service = "99".into();
-    assert_eq!(crate::testing::fields(&ship::check(&req).unwrap_err()), ["/service"]);
+    assert_eq!(
+        crate::testing::fields(&ship::check(&req).unwrap_err()),
+        ["/service"]
+    );
     let mut req = input("shiyan_to_xiangyang");
     req.shipment.to.phone = None;
-    assert_eq!(crate::testing::fields(&ship::check(&req).unwrap_err()), ["/to/phone"]);
+    assert_eq!(
+        crate::testing::fields(&ship::check(&req).unwrap_err()),
+        ["/to/phone"]
+    );
     let mut req = input("shiyan_to_xiangyang");
     req.shipment.from.state = None;
-    assert_eq!(crate::testing::fields(&ship::check(&req).unwrap_err()), ["/from/state"]);
+    assert_eq!(
+        crate::testing::fields(&ship::check(&req).unwrap_err()),
+        ["/from/state"]
+    );
+}
+
+#[test]
+fn price_query_has_the_documented_shape() {
+    // The request example of SF's EXP_RECE_QUERY_DELIVERTM page (SOURCES.md), less
+    // `businessType` (left out so SF answers every product) and plus `monthlyCard`.
+    let doc = json!({"businessType": "2", "consignedTime": "2020-09-30 17:01:48",
+        "destAddress": {"address": "北京街道西湖路38号首层102号东南铺江博士", "city": "广州市",
+            "district": "越秀区", "province": "广东省"},
+        "searchPrice": "1",
+        "srcAddress": {"address": "琶洲街道琶洲蟠龙新街2号保利广场购物中心3层3036号江博士专卖铺",
+            "city": "广州市", "district": "海珠区", "province": "广东省"},
+        "weight": 1});
+    let req = input("shiyan_to_xiangyang_two_pieces").shipment;
+    let ours = serde_json::to_value(rate::build(&req, &account()).unwrap()).unwrap();
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let mut want = keys(&doc);
+    want.retain(|k| k != "businessType");
+    want.push("monthlyCard".into());
+    want.sort();
+    assert_eq!(keys(&ours), want);
+    assert_eq!(keys(&ours["srcAddress"]), keys(&doc["srcAddress"]));
+    assert_eq!(ours["searchPrice"], "1");
+    assert_eq!(ours["weight"], json!(7.1));
+    assert_eq!(ours["consignedTime"], "2020-07-28 09:00:00");
+    assert_eq!(ours["destAddress"]["province"], "湖北省");
+    assert_eq!(ours["destAddress"]["district"], "襄城区");
+    assert_eq!(ours["monthlyCard"], "7551234567");
+    let mut abroad = req.clone();
+    abroad.to.country = "DE".parse().unwrap();
+    assert_eq!(
+        crate::testing::fields(&rate::build(&abroad, &account()).unwrap_err()),
+        ["/to/country"]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Answers
+
+#[test]
+fn prices_become_cny_quotes_for_the_products_we_sell() {
+    let v = open_fixture("rate/shiyan_to_xiangyang.wire_response").unwrap();
+    let req = input("shiyan_to_xiangyang_two_pieces").shipment;
+    let q = rate::parse(read(v).unwrap(), &req).unwrap();
+    // 231 (not sold here) and 6 (no fee) are left out.
+    let codes: Vec<&str> = q.iter().map(|q| q.service.code.as_str()).collect();
+    assert_eq!(codes, ["1", "2"]);
+    assert_eq!(q[1].total.amount(), dec!(18.50));
+    assert_eq!(q[1].total.currency().code(), "CNY");
+    assert_eq!(q[0].service.name, "顺丰特快");
+    assert_eq!(
+        q[0].estimated_delivery,
+        Some(time::macros::date!(2020 - 07 - 29))
+    );
+    assert_eq!(
+        q[1].estimated_delivery,
+        Some(time::macros::date!(2020 - 07 - 30))
+    );
+    assert_eq!(q[0].billable_weight.value(), dec!(7.1));
+}
 
 fn open_fixture(name: &str) -> Result<Value, CarrierError> {
     let a = crate::http::Answer {
@@ -219,11 +296,15 @@ fn service_area_verdicts() {
     };
     assert_eq!(errors[0].field, "/to");
     assert_eq!(errors[0].carrier_code.as_deref(), Some(error::OUT_OF_AREA));
-    assert!(ship::check_filter(&json!([{"filterResult": 1, "remark": "2"}]))
-        .unwrap()
-        .is_some());
+    assert!(
+        ship::check_filter(&json!([{"filterResult": 1, "remark": "2"}]))
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(
-        ship::check_filter(&json!({"filterResult": 9})).unwrap_err().kind(),
+        ship::check_filter(&json!({"filterResult": 9}))
+            .unwrap_err()
+            .kind(),
         "protocol"
     );
 }
@@ -231,16 +312,30 @@ fn service_area_verdicts() {
 #[test]
 fn routes_map_every_scan_at_china_time_and_keep_the_raw_code() {
     let v = open_fixture("track/routes.wire_response").unwrap();
-    let asked = [tn("SF7444407228423"), tn("SF1234567890123"), tn("SF9999999999999")];
+    let asked = [
+        tn("SF7444407228423"),
+        tn("SF1234567890123"),
+        tn("SF9999999999999"),
+    ];
     let r = track::parse(read(v).unwrap(), &asked);
     assert_eq!(r.len(), 3);
     let first = &r[0];
     assert_eq!(first.status, TrackingStatus::Delivered);
     assert_eq!(first.carrier_code, "80");
-    let codes: Vec<&str> = first.events.iter().map(|e| e.carrier_code.as_str()).collect();
+    let codes: Vec<&str> = first
+        .events
+        .iter()
+        .map(|e| e.carrier_code.as_str())
+        .collect();
     assert_eq!(codes, ["50", "30", "36", "31", "44", "4711", "80"]);
-    assert_eq!(first.events[0].occurred_at, datetime!(2020-07-28 16:20:05 +08:00));
-    assert_eq!(first.events[0].occurred_at, datetime!(2020-07-28 08:20:05 UTC));
+    assert_eq!(
+        first.events[0].occurred_at,
+        datetime!(2020-07-28 16:20:05 +08:00)
+    );
+    assert_eq!(
+        first.events[0].occurred_at,
+        datetime!(2020-07-28 08:20:05 UTC)
+    );
     assert_eq!(first.events[0].description, "顺丰速运 已收取快件");
     assert_eq!(
         first.events[0].location.as_ref().unwrap().city.as_deref(),
@@ -273,7 +368,11 @@ fn billed_freight_in_cny() {
     assert_eq!(b.charges[1].code.as_deref(), Some("3"));
     assert_eq!(b.reference.as_deref(), Some("QIAO-20200728-001"));
     let v = open_fixture("billed/not_billed.wire_response").unwrap();
-    assert!(billed::parse(read(v).unwrap(), &tn("SF7444400043266")).unwrap().is_none());
+    assert!(
+        billed::parse(read(v).unwrap(), &tn("SF7444400043266"))
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]
@@ -282,7 +381,10 @@ fn platform_fixtures_map_to_auth_and_throttle() {
         open_fixture("platform/bad_digest").unwrap_err(),
         CarrierError::Auth { code: Some(c), .. } if c == "A1006"
     ));
-    assert_eq!(open_fixture("platform/throttled").unwrap_err().kind(), "rate_limited");
+    assert_eq!(
+        open_fixture("platform/throttled").unwrap_err().kind(),
+        "rate_limited"
+    );
 }
 
 /// A push signed as SF signs: the digest below was computed independently with Python
@@ -308,20 +410,39 @@ fn route_push_verifies_as_sf_signs_and_reads_its_scans() {
     let good = push_body("0Zl6LSua9/BIic0T/EVLzw==");
     assert!((intake.verify)(&headers, &good, "0123456789abcdef"));
     assert!(!(intake.verify)(&headers, &good, "another-secret-16"));
-    assert!(!(intake.verify)(&headers, &push_body("AAAAAAAAAAAAAAAAAAAAAA=="), "0123456789abcdef"));
-    assert!(!(intake.verify)(&headers, b"{\"Body\":{}}", "0123456789abcdef"));
+    assert!(!(intake.verify)(
+        &headers,
+        &push_body("AAAAAAAAAAAAAAAAAAAAAA=="),
+        "0123456789abcdef"
+    ));
+    assert!(!(intake.verify)(
+        &headers,
+        b"{\"Body\":{}}",
+        "0123456789abcdef"
+    ));
     let events = (intake.parse)(&good).unwrap();
     assert_eq!(events.len(), 2);
     assert_eq!(events[0].tracking_number, tn("SF7444400043266"));
     assert_eq!(events[0].event.status, TrackingStatus::OutForDelivery);
     assert_eq!(events[1].event.status, TrackingStatus::Delivered);
-    assert_eq!(events[1].event.occurred_at, datetime!(2020-07-29 11:03:52 +08:00));
-    assert_eq!(intake.ack.unwrap().body, r#"{"return_code":"0000","return_msg":"成功"}"#);
+    assert_eq!(
+        events[1].event.occurred_at,
+        datetime!(2020-07-29 11:03:52 +08:00)
+    );
+    assert_eq!(
+        intake.ack.unwrap().body,
+        r#"{"return_code":"0000","return_msg":"成功"}"#
+    );
     // SF's JSON as public receivers get it reads the same, but does not verify.
     let raw = std::fs::read(FX.dir().join("push/route_push.msgdata.txt")).unwrap();
     assert_eq!((intake.parse)(&raw).unwrap(), events);
     assert!(!(intake.verify)(&headers, &raw, "0123456789abcdef"));
-    assert_eq!((intake.parse)(b"msgData=nope&timestamp=1&msgDigest=x").unwrap_err().kind(), "protocol");
+    assert_eq!(
+        (intake.parse)(b"msgData=nope&timestamp=1&msgDigest=x")
+            .unwrap_err()
+            .kind(),
+        "protocol"
+    );
     assert_eq!((intake.parse)(b"\xff\xfe").unwrap_err().kind(), "protocol");
 }
 
@@ -351,7 +472,12 @@ async fn adapter(server: &MockServer) -> Box<dyn Carrier> {
 async fn ship_checks_the_area_then_orders_and_sends_a_signed_form() {
     let server = MockServer::start().await;
     on(&server, FILTER, "ship/filter_served.wire_response").await;
-    on(&server, CREATE_ORDER, "ship/create_order_two_pieces.wire_response").await;
+    on(
+        &server,
+        CREATE_ORDER,
+        "ship/create_order_two_pieces.wire_response",
+    )
+    .await;
     let sf = adapter(&server).await;
     let req = input("shiyan_to_xiangyang_two_pieces");
     let wb = sf.ship(&req).await.unwrap();
@@ -368,7 +494,12 @@ async fn ship_checks_the_area_then_orders_and_sends_a_signed_form() {
         let form: std::collections::HashMap<String, String> =
             url::form_urlencoded::parse(&r.body).into_owned().collect();
         assert_eq!(form["partnerID"], "SHIPHUB_TEST");
-        assert!(sign::verify(&form["msgData"], &form["timestamp"], "fc34c561a34f", &form["msgDigest"]));
+        assert!(sign::verify(
+            &form["msgData"],
+            &form["timestamp"],
+            "fc34c561a34f",
+            &form["msgDigest"]
+        ));
         assert_eq!(form["requestID"].len(), 36);
     }
 }
@@ -388,9 +519,17 @@ async fn a_duplicate_order_reads_the_existing_one_back() {
     let server = MockServer::start().await;
     on(&server, FILTER, "ship/filter_served.wire_response").await;
     on(&server, CREATE_ORDER, "ship/duplicate_order.wire_response").await;
-    on(&server, SEARCH_ORDER, "ship/create_order_two_pieces.wire_response").await;
+    on(
+        &server,
+        SEARCH_ORDER,
+        "ship/create_order_two_pieces.wire_response",
+    )
+    .await;
     let sf = adapter(&server).await;
-    let wb = sf.ship(&input("shiyan_to_xiangyang_two_pieces")).await.unwrap();
+    let wb = sf
+        .ship(&input("shiyan_to_xiangyang_two_pieces"))
+        .await
+        .unwrap();
     assert_eq!(wb.tracking_number, tn("SF7444400043266"));
     assert!(wb.warnings.iter().any(|w| w.contains("already had order")));
 }
@@ -401,7 +540,10 @@ async fn a_bad_checkword_is_auth_and_void_cancels_by_order_id() {
     on(&server, SEARCH_ROUTES, "platform/bad_digest").await;
     on(&server, UPDATE_ORDER, "void/cancelled.wire_response").await;
     let sf = adapter(&server).await;
-    assert_eq!(sf.track(&[tn("SF7444400043266")]).await.unwrap_err().kind(), "auth");
+    assert_eq!(
+        sf.track(&[tn("SF7444400043266")]).await.unwrap_err().kind(),
+        "auth"
+    );
     let r = WaybillRef {
         tracking_number: tn("SF7444400043266"),
         carrier_shipment_id: "SHabc".into(),
@@ -410,7 +552,9 @@ async fn a_bad_checkword_is_auth_and_void_cancels_by_order_id() {
     sf.void(&r).await.unwrap();
     let sent = server.received_requests().await.unwrap();
     let form: std::collections::HashMap<String, String> =
-        url::form_urlencoded::parse(&sent[1].body).into_owned().collect();
+        url::form_urlencoded::parse(&sent[1].body)
+            .into_owned()
+            .collect();
     assert_eq!(
         serde_json::from_str::<Value>(&form["msgData"]).unwrap(),
         json!({"dealType": 2, "orderId": "SHabc"})
@@ -422,7 +566,12 @@ async fn a_template_prints_sf_s_label_through_cloud_print() {
     use wiremock::matchers::header;
     let server = MockServer::start().await;
     on(&server, FILTER, "ship/filter_served.wire_response").await;
-    on(&server, CREATE_ORDER, "ship/create_order_two_pieces.wire_response").await;
+    on(
+        &server,
+        CREATE_ORDER,
+        "ship/create_order_two_pieces.wire_response",
+    )
+    .await;
     // Cloud print answers in `obj` (not `msgData`) with files fetched by their token.
     let print = json!({"success": true, "requestId": "r1", "obj": {"templateCode": "fm_150_standard_SHIPHUB",
         "files": [{"url": format!("{}/file/SF7444400043266.pdf", server.uri()), "token": "AUTH_tkv12",
@@ -445,7 +594,10 @@ async fn a_template_prints_sf_s_label_through_cloud_print() {
     account["template_code"] = json!("fm_150_standard_SHIPHUB");
     let http = CarrierHttp::new(reqwest::Client::new(), Some(server.uri().parse().unwrap()));
     let sf = (ENTRY.build)(account, http).unwrap();
-    let wb = sf.ship(&input("shiyan_to_xiangyang_two_pieces")).await.unwrap();
+    let wb = sf
+        .ship(&input("shiyan_to_xiangyang_two_pieces"))
+        .await
+        .unwrap();
     let label = wb.label.expect("SF's label");
     assert_eq!(label.format, LabelFormat::Pdf);
     assert!(label.content.starts_with(b"%PDF"));
@@ -454,7 +606,9 @@ async fn a_template_prints_sf_s_label_through_cloud_print() {
 
 #[test]
 fn build_needs_a_base_url_and_the_bench_cycle_runs() {
-    let e = (ENTRY.build)(account_json(), CarrierHttp::offline()).err().unwrap();
+    let e = (ENTRY.build)(account_json(), CarrierHttp::offline())
+        .err()
+        .unwrap();
     assert_eq!(e.field, "/base_url");
     let body = serde_json::to_vec(&FX.load("track/routes.wire_response")).unwrap();
     let (sent, results) = bench_track_cycle(&[tn("SF7444407228423")], &body).unwrap();
@@ -468,8 +622,19 @@ fn build_needs_a_base_url_and_the_bench_cycle_runs() {
 /// A wiremock std/service answering the fixtures for `crate::conformance`.
 pub(crate) async fn conformance_harness() -> crate::conformance::Harness {
     let server = MockServer::start().await;
+    on(
+        &server,
+        QUERY_DELIVERTM,
+        "rate/shiyan_to_xiangyang.wire_response",
+    )
+    .await;
     on(&server, FILTER, "ship/filter_served.wire_response").await;
-    on(&server, CREATE_ORDER, "ship/create_order_two_pieces.wire_response").await;
+    on(
+        &server,
+        CREATE_ORDER,
+        "ship/create_order_two_pieces.wire_response",
+    )
+    .await;
     on(&server, SEARCH_ROUTES, "track/routes.wire_response").await;
     on(&server, UPDATE_ORDER, "void/cancelled.wire_response").await;
     let ship = input("shiyan_to_xiangyang_two_pieces");

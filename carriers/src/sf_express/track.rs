@@ -70,7 +70,11 @@ pub(super) fn event(
     Some(TrackingEvent {
         occurred_at,
         status,
-        carrier_code: if code.is_empty() { "unknown".into() } else { code.clone() },
+        carrier_code: if code.is_empty() {
+            "unknown".into()
+        } else {
+            code.clone()
+        },
         // An unmapped code says so, so it can be added to the table.
         sub_status: match known {
             Some(_) if status.is_problem() => Some(description.clone()),

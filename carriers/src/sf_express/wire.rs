@@ -172,7 +172,53 @@ pub(super) struct PrintDocument {
     pub(super) master_waybill_no: String,
 }
 
+/// An address of the price/time query.
+#[derive(Clone, Debug, Serialize)]
+pub(super) struct PriceAddress {
+    pub(super) province: String,
+    pub(super) city: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) district: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) address: Option<String>,
+}
+
+/// `EXP_RECE_QUERY_DELIVERTM`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct QueryDeliverTm {
+    /// kg, 2 decimals.
+    pub(super) weight: Num,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) consigned_time: Option<String>,
+    pub(super) search_price: &'static str,
+    pub(super) src_address: PriceAddress,
+    pub(super) dest_address: PriceAddress,
+    pub(super) monthly_card: String,
+}
+
 // ---- answers (msgData) ----
+
+/// The price/time answer.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct DeliverTmResponse {
+    #[serde(default, deserialize_with = "lenient::list")]
+    pub(super) deliver_tm_dto: Vec<DeliverTm>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct DeliverTm {
+    #[serde(default, deserialize_with = "lenient::nonblank_text")]
+    pub(super) business_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient::nonblank_text")]
+    pub(super) business_type_desc: Option<String>,
+    #[serde(default, deserialize_with = "lenient::nonblank_text")]
+    pub(super) deliver_time: Option<String>,
+    #[serde(default, deserialize_with = "lenient::decimal")]
+    pub(super) fee: Option<rust_decimal::Decimal>,
+}
 
 /// A waybill number of an order: `waybillType` 1 master (母单), 2 piece (子单), 3 return
 /// receipt (签回单).
@@ -304,7 +350,11 @@ pub(super) struct RoutePushBody {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct PushedRoute {
-    #[serde(rename = "mailno", default, deserialize_with = "lenient::nonblank_text")]
+    #[serde(
+        rename = "mailno",
+        default,
+        deserialize_with = "lenient::nonblank_text"
+    )]
     pub(super) mailno: Option<String>,
     #[serde(default, deserialize_with = "lenient::nonblank_text")]
     pub(super) accept_time: Option<String>,
