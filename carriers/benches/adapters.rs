@@ -30,6 +30,11 @@ fn rate_cycles(c: &mut Criterion) {
             "usps/fixtures/rate/us_domestic",
             shiphub_carriers::bench::usps_rate_cycle,
         ),
+        (
+            "sf_express_rate_build_parse",
+            "sf_express/fixtures/rate/shiyan_to_xiangyang",
+            shiphub_carriers::bench::sf_express_rate_cycle,
+        ),
     ];
     for (name, base, cycle) in cases {
         let req: RateRequest =

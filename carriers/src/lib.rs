@@ -51,7 +51,7 @@ pub use registry::{AccountError, CarrierEntry};
 pub mod bench {
     pub use crate::dhl_express::bench_rate_cycle as dhl_express_rate_cycle;
     pub use crate::fedex::bench_rate_cycle as fedex_rate_cycle;
-    pub use crate::sf_express::bench_track_cycle as sf_express_track_cycle;
+    pub use crate::sf_express::bench_rate_cycle as sf_express_rate_cycle;
     pub use crate::ups::bench_rate_cycle as ups_rate_cycle;
     pub use crate::usps::bench_rate_cycle as usps_rate_cycle;
 }

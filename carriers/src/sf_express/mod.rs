@@ -359,28 +359,33 @@ impl Carrier for SfExpress {
     }
 }
 
-/// The CPU one tracking call costs without the network: the routes message built, signed
-/// and form-encoded, then `response` (a whole SF answer) opened and parsed. For the adapter
+/// The CPU one rate call costs without the network: the price query built, signed and
+/// form-encoded, then `response` (a whole SF answer) opened and parsed. For the adapter
 /// benchmarks.
 #[doc(hidden)]
-pub fn bench_track_cycle(
-    numbers: &[TrackingNumber],
+pub fn bench_rate_cycle(
+    req: &RateRequest,
     response: &[u8],
 ) -> Result<(usize, usize), CarrierError> {
-    let msg_data = serde_json::to_string(&track::build(numbers)).expect("serializes");
+    use std::sync::LazyLock;
+    static ACCOUNT: LazyLock<Account> = LazyLock::new(|| {
+        let config = serde_json::json!({"partner_id": "BENCH", "checkword": "bench-checkword", "monthly_card": "7551234567"});
+        Account::from_json(&config).expect("static account")
+    });
+    let msg_data = serde_json::to_string(&rate::build(req, &ACCOUNT)?).expect("serializes");
     let form = sign::Envelope {
-        partner_id: "BENCH",
+        partner_id: &ACCOUNT.partner_id,
         request_id: "00000000-0000-7000-8000-000000000000",
-        service_code: SEARCH_ROUTES,
+        service_code: QUERY_DELIVERTM,
         timestamp: "1700000000",
         msg_data: &msg_data,
     }
-    .form("bench-checkword");
+    .form(ACCOUNT.checkword.expose());
     let a = http::Answer {
         status: 200,
         retry_after: None,
         body: response.to_vec(),
     };
-    let results = track::parse(read(error::open(Op::Track, &a)?)?, numbers);
-    Ok((form.len(), results.len()))
+    let quotes = rate::parse(read(error::open(Op::Rate, &a)?)?, req)?;
+    Ok((form.len(), quotes.len()))
 }

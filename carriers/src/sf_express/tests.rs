@@ -610,10 +610,11 @@ fn build_needs_a_base_url_and_the_bench_cycle_runs() {
         .err()
         .unwrap();
     assert_eq!(e.field, "/base_url");
-    let body = serde_json::to_vec(&FX.load("track/routes.wire_response")).unwrap();
-    let (sent, results) = bench_track_cycle(&[tn("SF7444407228423")], &body).unwrap();
+    let body = serde_json::to_vec(&FX.load("rate/shiyan_to_xiangyang.wire_response")).unwrap();
+    let req: RateRequest = FX.typed("rate/shiyan_to_xiangyang.input");
+    let (sent, quotes) = bench_rate_cycle(&req, &body).unwrap();
     assert!(sent > 100);
-    assert_eq!(results, 1);
+    assert_eq!(quotes, 2);
 }
 
 // ---------------------------------------------------------------------------------------------
