@@ -1,7 +1,9 @@
 //! Runs the carrier simulators on loopback for a person trying shiphub without carrier
 //! credentials: `cargo run -p shiphub-e2e --bin carrier-sim -- [UPS_PORT] [FEDEX_PORT]
-//! [DHL_PORT] [USPS_PORT]` (defaults 9101, 9102, 9103, 9104; DHL's MyDHL base URL is
-//! `http://127.0.0.1:PORT/mydhlapi`, its Unified Tracking base URL `http://127.0.0.1:PORT/track`).
+//! [DHL_PORT] [USPS_PORT] [SF_PORT]` (defaults 9101, 9102, 9103, 9104, 9105; DHL's MyDHL base
+//! URL is `http://127.0.0.1:PORT/mydhlapi`, its Unified Tracking base URL
+//! `http://127.0.0.1:PORT/track`; SF Express takes partner `SHIPHUB_SIM`, checkword
+//! `sim-checkword-5f2c9a`).
 //! Point an account's `base_url` at `http://127.0.0.1:PORT`.
 
 use std::net::SocketAddr;
@@ -16,6 +18,7 @@ async fn main() -> std::io::Result<()> {
     let fedex_port = port(args.next(), 9102);
     let dhl_port = port(args.next(), 9103);
     let usps_port = port(args.next(), 9104);
+    let sf_port = port(args.next(), 9105);
     let ups = sim::serve(
         sim::ups::router(Sim::default()),
         SocketAddr::from(([127, 0, 0, 1], ups_port)),
@@ -36,10 +39,15 @@ async fn main() -> std::io::Result<()> {
         SocketAddr::from(([127, 0, 0, 1], usps_port)),
     )
     .await?;
+    let sf = sim::serve(
+        sim::sf_express::router(Sim::default()),
+        SocketAddr::from(([127, 0, 0, 1], sf_port)),
+    )
+    .await?;
     eprintln!(
         "UPS simulator on http://{ups}, FedEx simulator on http://{fedex}, \
-         DHL Express simulator on http://{dhl}/mydhlapi, USPS simulator on http://{usps}; \
-         faults: POST /_sim/faults"
+         DHL Express simulator on http://{dhl}/mydhlapi, USPS simulator on http://{usps}, \
+         SF Express simulator on http://{sf}; faults: POST /_sim/faults"
     );
     tokio::signal::ctrl_c().await?;
     Ok(())

@@ -8,6 +8,7 @@
 
 pub mod dhl_express;
 pub mod fedex;
+pub mod sf_express;
 pub mod ups;
 pub mod usps;
 
