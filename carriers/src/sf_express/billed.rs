@@ -29,7 +29,7 @@ pub(super) fn parse(
     let cny: Currency = "CNY".parse().expect("CNY is a currency");
     let mut charges = Vec::new();
     for f in &resp.waybill_fee_list {
-        let Some(amount) = f.value else {
+        let Some(mut amount) = f.value else {
             return Err(super::error::DIALECT.protocol(
                 200,
                 b"",
@@ -43,7 +43,11 @@ pub(super) fn parse(
                 .clone()
                 .or_else(|| f.kind.clone())
                 .unwrap_or_else(|| "运费".into()),
-            amount: Money::new(amount, cny),
+            amount: {
+                // CNY in its two minor units (SF writes `23` for 23.00).
+                amount.rescale(cny.minor_units());
+                Money::new(amount, cny)
+            },
         });
     }
     let info = resp.waybill_info.as_ref();

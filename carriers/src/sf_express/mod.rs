@@ -5,8 +5,8 @@
 //! once, and `error::open` opens SF's two answer layers. No retries, no sleeps: the hub's
 //! call layer.
 //!
-//! - `ship`: service-area check, then the order (`ship.rs` says how `orderId` keeps a retry
-//!   from buying twice), extra piece numbers when needed, and SF's label through cloud print
+//! - `ship`: service-area check, the account's price for the product (SF's order answer has
+//!   none), then the order (`ship.rs` says how `orderId` keeps a retry from buying twice), extra piece numbers when needed, and SF's label through cloud print
 //!   when the account names a template (otherwise `label: None` and the hub renders its own
 //!   SF e-waybill).
 //! - `void`: `EXP_RECE_UPDATE_ORDER` `dealType` 2 by `orderId` (kept as `carrier_shipment_id`).
@@ -264,6 +264,26 @@ impl Carrier for SfExpress {
             .await?;
         warnings.extend(ship::check_filter(&verdict)?);
 
+        // SF's order answer names no price: the account's price for this product on this lane,
+        // asked before buying (nothing is bought when it fails), is what the waybill costs.
+        let mut ask = rate::build(&req.shipment, &self.account)?;
+        ask.business_type = Some(req.service.clone());
+        let quotes = rate::parse(
+            read(self.call(Op::Rate, QUERY_DELIVERTM, &ask).await?)?,
+            &req.shipment,
+        )?;
+        let Some(quote) = quotes.into_iter().find(|q| q.service.code == req.service) else {
+            return Err(CarrierError::rejected(
+                CODE,
+                "/service",
+                None,
+                format!(
+                    "SF Express offers no price for product {} on this lane",
+                    req.service
+                ),
+            ));
+        };
+
         let order = ship::build_order(req, &self.account, express_type, &order_id);
         let resp: wire::OrderResponse = match self.call(Op::Ship, CREATE_ORDER, &order).await {
             Ok(v) => read(v)?,
@@ -303,6 +323,8 @@ impl Carrier for SfExpress {
             ));
         }
         let mut waybill = ship::waybill(pieces, &order_id, warnings);
+        waybill.total = Some(quote.total);
+        waybill.breakdown = quote.breakdown;
         if let Some(template) = &self.account.template_code {
             match self.label(template, &waybill.tracking_number).await {
                 Ok(doc) => waybill.label = Some(doc),

@@ -63,6 +63,7 @@ pub(super) fn build(
     }
     let day = format_description!("[year]-[month]-[day]");
     Ok(wire::QueryDeliverTm {
+        business_type: None,
         weight: Num(total_kg(req)),
         consigned_time: req
             .ship_date
@@ -92,7 +93,10 @@ pub(super) fn parse(
         let Some(info) = super::CAPS.service(code.trim()) else {
             continue;
         };
-        let amount = Money::new(fee, cny).round();
+        // CNY in its two minor units (SF writes `119` for 119.00).
+        let mut fee = Money::new(fee, cny).round().amount();
+        fee.rescale(cny.minor_units());
+        let amount = Money::new(fee, cny);
         // `deliverTime` is "earliest,latest" (China time); the latest is the promise.
         let estimated_delivery = p
             .deliver_time

@@ -247,7 +247,7 @@ pub(super) fn waybill(
         pieces,
         carrier_shipment_id: order_id.to_string(),
         label: None,
-        // SF's order answer carries no price; the billed freight comes later.
+        // SF's order answer carries no price: the adapter fills in the price it asked for.
         total: None,
         breakdown: Vec::new(),
         warnings,

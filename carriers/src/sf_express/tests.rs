@@ -253,6 +253,7 @@ fn prices_become_cny_quotes_for_the_products_we_sell() {
     let codes: Vec<&str> = q.iter().map(|q| q.service.code.as_str()).collect();
     assert_eq!(codes, ["1", "2"]);
     assert_eq!(q[1].total.amount(), dec!(18.50));
+    assert_eq!(q[0].total.amount().to_string(), "23.00");
     assert_eq!(q[1].total.currency().code(), "CNY");
     assert_eq!(q[0].service.name, "顺丰特快");
     assert_eq!(
@@ -365,6 +366,7 @@ fn billed_freight_in_cny() {
     assert_eq!(b.charges[0].amount.currency().code(), "CNY");
     assert_eq!(b.charges[1].description, "保价");
     assert_eq!(b.charges[1].amount.amount(), dec!(1.50));
+    assert_eq!(b.charges[0].amount.amount().to_string(), "23.00");
     assert_eq!(b.charges[1].code.as_deref(), Some("3"));
     assert_eq!(b.reference.as_deref(), Some("QIAO-20200728-001"));
     let v = open_fixture("billed/not_billed.wire_response").unwrap();
@@ -474,6 +476,12 @@ async fn ship_checks_the_area_then_orders_and_sends_a_signed_form() {
     on(&server, FILTER, "ship/filter_served.wire_response").await;
     on(
         &server,
+        QUERY_DELIVERTM,
+        "rate/shiyan_to_xiangyang.wire_response",
+    )
+    .await;
+    on(
+        &server,
         CREATE_ORDER,
         "ship/create_order_two_pieces.wire_response",
     )
@@ -485,7 +493,15 @@ async fn ship_checks_the_area_then_orders_and_sends_a_signed_form() {
     assert_eq!(wb.carrier_shipment_id, ship::order_id(&req, today()));
     assert!(wb.label.is_none(), "no template: the hub renders the label");
     let sent = server.received_requests().await.unwrap();
-    assert_eq!(sent.len(), 2);
+    assert_eq!(sent.len(), 3);
+    let price: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(&sent[1].body)
+            .into_owned()
+            .collect();
+    assert_eq!(
+        serde_json::from_str::<Value>(&price["msgData"]).unwrap()["businessType"],
+        "1"
+    );
     for r in &sent {
         assert_eq!(
             r.headers.get("content-type").unwrap(),
@@ -505,6 +521,25 @@ async fn ship_checks_the_area_then_orders_and_sends_a_signed_form() {
 }
 
 #[tokio::test]
+async fn a_product_sf_does_not_price_on_the_lane_is_refused_before_ordering() {
+    let server = MockServer::start().await;
+    on(&server, FILTER, "ship/filter_served.wire_response").await;
+    on(
+        &server,
+        QUERY_DELIVERTM,
+        "rate/shiyan_to_xiangyang.wire_response",
+    )
+    .await;
+    let sf = adapter(&server).await;
+    // 6 (顺丰即日) has no `fee` in the answer.
+    let mut req = input("shiyan_to_xiangyang");
+    req.service = "6".into();
+    let e = sf.ship(&req).await.unwrap_err();
+    assert_eq!(crate::testing::fields(&e), ["/service"]);
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
 async fn out_of_area_refuses_before_ordering() {
     let server = MockServer::start().await;
     on(&server, FILTER, "ship/filter_out_of_area.wire_response").await;
@@ -518,6 +553,12 @@ async fn out_of_area_refuses_before_ordering() {
 async fn a_duplicate_order_reads_the_existing_one_back() {
     let server = MockServer::start().await;
     on(&server, FILTER, "ship/filter_served.wire_response").await;
+    on(
+        &server,
+        QUERY_DELIVERTM,
+        "rate/shiyan_to_xiangyang.wire_response",
+    )
+    .await;
     on(&server, CREATE_ORDER, "ship/duplicate_order.wire_response").await;
     on(
         &server,
@@ -566,6 +607,12 @@ async fn a_template_prints_sf_s_label_through_cloud_print() {
     use wiremock::matchers::header;
     let server = MockServer::start().await;
     on(&server, FILTER, "ship/filter_served.wire_response").await;
+    on(
+        &server,
+        QUERY_DELIVERTM,
+        "rate/shiyan_to_xiangyang.wire_response",
+    )
+    .await;
     on(
         &server,
         CREATE_ORDER,

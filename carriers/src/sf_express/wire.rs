@@ -187,6 +187,9 @@ pub(super) struct PriceAddress {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct QueryDeliverTm {
+    /// One product; absent: every product SF offers on the lane.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) business_type: Option<String>,
     /// kg, 2 decimals.
     pub(super) weight: Num,
     #[serde(skip_serializing_if = "Option::is_none")]
