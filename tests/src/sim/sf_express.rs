@@ -469,7 +469,7 @@ mod tests {
     #[test]
     fn prices_are_a_first_kg_and_each_started_kg() {
         assert_eq!(price("1", dec!(1)), Some(dec!(23)));
-        assert_eq!(price("1", dec!(7.1)), Some(dec!(127)));
+        assert_eq!(price("1", dec!(7.1)), Some(dec!(114)), "23 + 7 × 13");
         assert_eq!(price("2", dec!(0.5)), Some(dec!(13)));
         assert_eq!(price("6", dec!(1)), None);
     }
