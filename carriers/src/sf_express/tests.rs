@@ -448,6 +448,13 @@ fn route_push_verifies_as_sf_signs_and_reads_its_scans() {
     assert_eq!((intake.parse)(b"\xff\xfe").unwrap_err().kind(), "protocol");
 }
 
+#[test]
+fn sf_waybill_numbers_are_detected_as_sf_alone() {
+    let found = crate::detect::detect(crate::CARRIERS, &tn("sf 7444 4072 28423"));
+    let carriers: Vec<&str> = found.iter().map(|c| c.carrier.as_str()).collect();
+    assert_eq!(carriers, ["sf_express"]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // HTTP glue (wiremock std/service)
 
