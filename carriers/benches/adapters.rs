@@ -35,6 +35,11 @@ fn rate_cycles(c: &mut Criterion) {
             "yunexpress/fixtures/rate/sz_to_berlin",
             shiphub_carriers::bench::yunexpress_rate_cycle,
         ),
+        (
+            "sf_express_rate_build_parse",
+            "sf_express/fixtures/rate/shiyan_to_xiangyang",
+            shiphub_carriers::bench::sf_express_rate_cycle,
+        ),
     ];
     for (name, base, cycle) in cases {
         let req: RateRequest =

@@ -54,6 +54,7 @@ async fn harness(code: &str) -> Option<Harness> {
         "usps" => Some(crate::usps::tests::conformance_harness().await),
         "kuaidi100" => Some(crate::kuaidi100::tests::conformance_harness().await),
         "yunexpress" => Some(crate::yunexpress::tests::conformance_harness().await),
+        "sf_express" => Some(crate::sf_express::tests::conformance_harness().await),
         _ => None,
     }
 }

@@ -35,6 +35,7 @@ mod fedex;
 mod join;
 mod kuaidi100;
 mod sandbox;
+mod sf_express;
 mod ups;
 mod usps;
 mod yunexpress;
@@ -53,6 +54,7 @@ pub mod bench {
     pub use crate::dhl_express::bench_rate_cycle as dhl_express_rate_cycle;
     pub use crate::fedex::bench_rate_cycle as fedex_rate_cycle;
     pub use crate::kuaidi100::bench_track_cycle as kuaidi100_track_cycle;
+    pub use crate::sf_express::bench_rate_cycle as sf_express_rate_cycle;
     pub use crate::ups::bench_rate_cycle as ups_rate_cycle;
     pub use crate::usps::bench_rate_cycle as usps_rate_cycle;
     pub use crate::yunexpress::bench_rate_cycle as yunexpress_rate_cycle;
@@ -68,4 +70,5 @@ pub static CARRIERS: &[&CarrierEntry] = &[
     &usps::ENTRY,
     &kuaidi100::ENTRY,
     &yunexpress::ENTRY,
+    &sf_express::ENTRY,
 ];

@@ -9,6 +9,7 @@
 pub mod dhl_express;
 pub mod fedex;
 pub mod kuaidi100;
+pub mod sf_express;
 pub mod ups;
 pub mod usps;
 pub mod yunexpress;
