@@ -26,8 +26,8 @@ use shiphub_carriers::carrier::{
     Capabilities, Carrier, CarrierCode, CarrierLimits, RequestQuota, VoidOutcome,
 };
 use shiphub_carriers::model::{
-    Quote, RateRequest, ShipRequest, TrackQuery, TrackingNumber, TrackingResult, Waybill,
-    WaybillRef,
+    BilledWaybill, NetworkGuess, Quote, RateRequest, ShipRequest, TrackQuery, TrackingNumber,
+    TrackingResult, Waybill, WaybillRef,
 };
 use shiphub_carriers::{CarrierEntry, CarrierError, FieldError, RawBody};
 use url::Url;
@@ -641,6 +641,20 @@ impl Carrier for Withheld {
         parcels: &[TrackQuery],
     ) -> Result<Vec<TrackingResult>, CarrierError> {
         self.0.track_parcels(parcels).await.map_err(withhold)
+    }
+    // Every verb must be forwarded: a default method here would answer `Unsupported` for an
+    // adapter that has it (the China end-to-end tests run through this wrapper).
+    async fn subscribe(&self, parcel: &TrackQuery) -> Result<(), CarrierError> {
+        self.0.subscribe(parcel).await.map_err(withhold)
+    }
+    async fn identify(&self, number: &TrackingNumber) -> Result<Vec<NetworkGuess>, CarrierError> {
+        self.0.identify(number).await.map_err(withhold)
+    }
+    async fn billed_freight(
+        &self,
+        numbers: &[TrackingNumber],
+    ) -> Result<Vec<BilledWaybill>, CarrierError> {
+        self.0.billed_freight(numbers).await.map_err(withhold)
     }
 }
 

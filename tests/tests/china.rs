@@ -1,0 +1,262 @@
+//! Issue 17's scenario through the real binary, across the Chinese carriers at once: a shipper
+//! in Hubei buys an SF waybill to 襄阳 and gets the hub's own 100×150 mm e-waybill (Chinese
+//! text read back with pdftotext, barcode decoded with zbarimg), and finance reconciles SF's
+//! billed freight against the quote; ZTO and YTO parcels are followed through Kuaidi100 with
+//! no carrier named (Kuaidi100's auto-number names the network), polled at once, subscribed
+//! for pushes, then pushed; a Shenzhen → Berlin parcel is rate-shopped across SF Express,
+//! YunExpress and DHL Express in one request and answered in CNY.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use shiphub_e2e::sim::{self, Sim, kuaidi100, sf_express, yunexpress};
+
+async fn start_sim(router: axum::Router) -> String {
+    let addr = sim::serve(router, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    format!("http://{addr}")
+}
+
+fn hubei_to_xiangyang() -> Value {
+    json!({
+        "from": {"name": "张三丰", "company": "清雅轩保健品专营店", "street": ["公园路155号"],
+                 "city": "十堰市", "district": "丹江口市", "state": "湖北省", "country": "CN",
+                 "phone": "17006805888"},
+        "to": {"name": "郭襄阳", "street": ["环城东路122号"], "city": "襄阳市", "district": "襄城区",
+               "state": "湖北省", "country": "CN", "phone": "18963828829"},
+        "parcels": [{"weight": {"value": "2.4", "unit": "kg"}, "description": "君宝牌地毯"}]
+    })
+}
+
+fn dec(v: &Value) -> Decimal {
+    v.as_str()
+        .unwrap_or_else(|| panic!("a decimal string: {v}"))
+        .parse()
+        .unwrap()
+}
+
+async fn tracker_until(api: &common::Api, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        last = api.get_ok(&format!("/v1/trackers/{id}")).await;
+        if done(&last) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("tracker {id} never got there: {last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sf_waybill_from_hubei_prints_in_chinese_and_its_billed_freight_is_reconciled() {
+    let sf_url = start_sim(sf_express::router(Sim::default())).await;
+    let hub = common::start_with(tempfile::tempdir().unwrap(), &["--no-scheduler"]);
+    let api = common::Api::of(&hub);
+    // No cloud-print template: the hub renders SF's e-waybill itself.
+    let sf = api
+        .create_account(
+            json!({"carrier": "sf_express", "name": "顺丰月结", "base_url": sf_url,
+            "credentials": {"partner_id": sf_express::PARTNER_ID,
+                "checkword": sf_express::CHECKWORD, "monthly_card": "7551234567"}}),
+        )
+        .await;
+
+    let mut ask = hubei_to_xiangyang();
+    ask["carrier_accounts"] = json!([sf]);
+    let (s, rates) = api.post("/v1/rates", ask).await;
+    assert_eq!(s, StatusCode::OK, "{rates}");
+    let quote = rates["quotes"][0].clone();
+    assert_eq!(quote["total"]["currency"], "CNY", "{rates}");
+
+    let mut buy = hubei_to_xiangyang();
+    buy["carrier_account"] = json!(sf);
+    buy["service"] = quote["service"]["code"].clone();
+    buy["label_format"] = json!("pdf");
+    buy["reference"] = json!("QIAO-20261206-001");
+    let (s, bought) = api.post("/v1/shipments", buy).await;
+    assert_eq!(s, StatusCode::CREATED, "{bought}");
+    let waybill = bought["tracking_number"].as_str().unwrap().to_string();
+    assert!(waybill.starts_with("SF"), "{bought}");
+    assert_eq!(bought["total"], quote["total"], "{bought}");
+
+    // A domestic Chinese label defaults to SF's 100×150 mm e-waybill.
+    let id = bought["id"].as_str().unwrap();
+    let (s, pdf) = api
+        .bytes(&format!("/v1/shipments/{id}/label?format=pdf"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    if common::tools_present(&["pdftotext", "pdftoppm", "zbarimg"]) {
+        let text = common::pdf_text(&pdf);
+        for words in [
+            "郭襄阳",
+            "湖北省",
+            "襄阳市",
+            "襄城区",
+            "环城东路122号",
+            "张三丰",
+        ] {
+            assert!(text.contains(words), "{words} not in {text}");
+        }
+        // The receiver's mobile is masked, as Chinese e-waybills print it.
+        assert!(text.contains("189****8829"), "{text}");
+        assert!(!text.contains("18963828829"), "{text}");
+        assert!(
+            common::decode_pdf_barcodes(&pdf).contains(&waybill),
+            "{waybill} not decoded"
+        );
+    }
+
+    // Finance pulls what SF billed for the waybill and audits it against the quote.
+    let (s, started) = api
+        .post(
+            "/v1/invoices/pull",
+            json!({"carrier_account": sf, "tracking_numbers": [waybill]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{started}");
+    let rid = started["id"].as_str().unwrap();
+    let mut rec = Value::Null;
+    for _ in 0..100 {
+        rec = api.get_ok(&format!("/v1/reconciliations/{rid}")).await;
+        if rec["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(rec["status"], "completed", "{rec}");
+    let report = &rec["summary"]["report"];
+    assert_eq!(report["currency"], "CNY", "{report}");
+    assert_eq!(
+        dec(&report["total"]["billed"]),
+        dec(&quote["total"]["amount"]),
+        "{report}"
+    );
+    assert_eq!(
+        dec(&report["total"]["recoverable"]),
+        Decimal::ZERO,
+        "{report}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zto_and_yto_parcels_are_named_by_kuaidi100_polled_subscribed_and_pushed() {
+    let sim_url = start_sim(kuaidi100::router(Sim::default())).await;
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let api = common::Api::of(&hub);
+    let salt = "kuaidi100-salt-0123456789";
+    let account = api
+        .create_account(
+            json!({"carrier": "kuaidi100", "name": "快递100", "base_url": sim_url,
+            "credentials": {"customer": kuaidi100::CUSTOMER, "key": kuaidi100::KEY,
+                "push_secret": salt,
+                "callback_url": "https://hub.example/v1/carrier-events/kuaidi100/acct"}}),
+        )
+        .await;
+
+    // No carrier named and no format of ours matches: Kuaidi100's auto-number names the
+    // network, the first poll runs at once, and the parcel is subscribed for pushes.
+    for (number, network, status) in [
+        ("75312345678901", "zhongtong", "in_transit"),
+        ("YT6186594166532", "yuantong", "delivered"),
+    ] {
+        let (s, t) = api
+            .post("/v1/trackers", json!({"tracking_number": number}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{t}");
+        assert_eq!(t["carrier"], "kuaidi100", "{t}");
+        assert_eq!(t["network"], network, "{t}");
+        let id = t["id"].as_str().unwrap();
+        let polled = tracker_until(&api, id, |t| {
+            t["status"] == status && !t["subscribed_at"].is_null()
+        })
+        .await;
+        let events = polled["events"].as_array().unwrap();
+        assert!(!events.is_empty(), "{polled}");
+        // Kuaidi100's times carry no offset: China Standard Time.
+        assert!(
+            events
+                .iter()
+                .all(|e| e["occurred_at"].as_str().unwrap().ends_with("+08:00")),
+            "{polled}"
+        );
+    }
+
+    // A signed callback for the ZTO parcel is verified and acknowledged in Kuaidi100's words.
+    let intake = api.url(&format!("/v1/carrier-events/kuaidi100/{account}"));
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{sim_url}/_sim/kuaidi100/push"))
+        .json(&json!({"number": "75312345678901", "url": intake, "salt": salt}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(answer.to_string().contains("200"), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shenzhen_to_berlin_is_rate_shopped_across_sf_yunexpress_and_dhl_in_cny() {
+    let sf_url = start_sim(sf_express::router(Sim::default())).await;
+    let yun_url = start_sim(yunexpress::router(Sim::default())).await;
+    let dhl_url = start_sim(sim::dhl_express::router(Sim::default())).await;
+    let hub = common::start_with(tempfile::tempdir().unwrap(), &["--no-scheduler"]);
+    let api = common::Api::of(&hub);
+    let sf = api
+        .create_account(
+            json!({"carrier": "sf_express", "name": "顺丰", "base_url": sf_url,
+            "credentials": {"partner_id": sf_express::PARTNER_ID,
+                "checkword": sf_express::CHECKWORD, "monthly_card": "7551234567"}}),
+        )
+        .await;
+    let yun = api
+        .create_account(
+            json!({"carrier": "yunexpress", "name": "云途", "base_url": yun_url,
+            "credentials": {"app_id": "sim-app", "app_secret": "sim-secret",
+                "source_key": "sim-source"}}),
+        )
+        .await;
+    let dhl = api.create_account(common::dhl_account(&dhl_url)).await;
+
+    let ask = json!({
+        "carrier_accounts": [sf, yun, dhl],
+        "from": {"name": "李娜", "street": ["科技园南区高新南一道8号"], "city": "深圳市",
+                 "district": "南山区", "state": "广东省", "country": "CN", "phone": "13800138000"},
+        "to": {"name": "Max Mustermann", "street": ["Friedrichstraße 43"], "city": "Berlin",
+               "postal_code": "10117", "country": "DE", "phone": "+493012345678"},
+        "parcels": [{"weight": {"value": "0.8", "unit": "kg"},
+                     "dimensions": {"length": "20", "width": "15", "height": "5", "unit": "cm"}}],
+        "customs": {"incoterm": "DDU", "content_type": "merchandise", "items": [{
+            "description": "Cotton T-shirt", "local_description": "棉质T恤", "quantity": 2,
+            "unit_value": {"amount": "12.50", "currency": "USD"},
+            "unit_weight": {"value": "0.3", "unit": "kg"},
+            "hs_code": "610910", "origin_country": "CN"}]}
+    });
+    let (s, rates) = api.post("/v1/rates", ask).await;
+    assert_eq!(s, StatusCode::OK, "{rates}");
+    let quotes = rates["quotes"].as_array().unwrap();
+    for account in [&yun, &dhl] {
+        let theirs: Vec<&Value> = quotes
+            .iter()
+            .filter(|q| q["carrier_account"] == account.as_str())
+            .collect();
+        assert!(!theirs.is_empty(), "{account}: {rates}");
+        assert!(
+            theirs.iter().all(|q| q["total"]["currency"] == "CNY"),
+            "{rates}"
+        );
+    }
+    // SF Express quotes domestic China only in this release: its answer is a per-account
+    // refusal that names the destination, beside the others' quotes, never a failed shop.
+    let failed = rates["errors"].as_array().unwrap();
+    assert!(
+        failed.iter().any(|f| f["carrier_account"] == sf.as_str()),
+        "{rates}"
+    );
+}
