@@ -161,9 +161,10 @@ async fn zto_and_yto_parcels_are_named_by_kuaidi100_polled_subscribed_and_pushed
 
     // No carrier named and no format of ours matches: Kuaidi100's auto-number names the
     // network, the first poll runs at once, and the parcel is subscribed for pushes.
-    for (number, network, status) in [
-        ("75312345678901", "zhongtong", "in_transit"),
-        ("YT6186594166532", "yuantong", "delivered"),
+    // A parcel still moving is subscribed; one already delivered has nothing left to push.
+    for (number, network, status, subscribed) in [
+        ("75312345678901", "zhongtong", "in_transit", true),
+        ("YT6186594166532", "yuantong", "delivered", false),
     ] {
         let (s, t) = api
             .post("/v1/trackers", json!({"tracking_number": number}))
@@ -173,7 +174,7 @@ async fn zto_and_yto_parcels_are_named_by_kuaidi100_polled_subscribed_and_pushed
         assert_eq!(t["network"], network, "{t}");
         let id = t["id"].as_str().unwrap();
         let polled = tracker_until(&api, id, |t| {
-            t["status"] == status && !t["subscribed_at"].is_null()
+            t["status"] == status && !t["subscribed_at"].is_null() == subscribed
         })
         .await;
         let events = polled["events"].as_array().unwrap();
