@@ -81,7 +81,16 @@ mod tests {
     #[test]
     fn covers_gb2312_punctuation_and_latin() {
         // GB 2312 row 16 starts with 啊, row 87 ends with 齄; a district, a full-width form.
-        for text in ["啊齄", "湖北省襄阳市樊城区", "信阳市浉河区", "宿州市埇桥区", "顺丰速运", "（）：，。、", "ABC xyz 0-9", "Zoë Müller"] {
+        for text in [
+            "啊齄",
+            "湖北省襄阳市樊城区",
+            "信阳市浉河区",
+            "宿州市埇桥区",
+            "顺丰速运",
+            "（）：，。、",
+            "ABC xyz 0-9",
+            "Zoë Müller",
+        ] {
             assert_eq!(missing(text), None, "{text}");
         }
         assert_eq!(missing("a\tb\n"), None);
@@ -107,7 +116,9 @@ mod tests {
     fn printpdf_parses_the_same_file_with_its_glyphs() {
         let font = pdf_font();
         assert!(font.has_source_bytes());
-        let gid = font.lookup_glyph_index('顺' as u32).expect("顺 in the cmap");
+        let gid = font
+            .lookup_glyph_index('顺' as u32)
+            .expect("顺 in the cmap");
         assert_eq!(font.get_glyph_width(gid), Some(1000));
     }
 

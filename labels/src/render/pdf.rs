@@ -1,18 +1,21 @@
 //! PDF writer: pages of printpdf ops, built-in Helvetica (referenced, not embedded, so a
-//! label stays a few kB) and barcodes as filled rectangles. Draws elements as given, in
+//! label stays a few kB) and barcodes as filled rectangles. A line Helvetica cannot draw
+//! (Chinese) is set in the embedded CJK font instead, subset to the glyphs the document
+//! uses; printpdf writes its ToUnicode map, so the text extracts back. Latin-only documents
+//! embed no font. Draws elements as given, in
 //! page millimetres; it does not move or resize anything but the symbols inside their
 //! areas. Customs documents use it too.
 
 use lopdf::{Object, StringFormat};
 use printpdf::{
-    BuiltinFont, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt,
-    Rect, TextItem,
+    BuiltinFont, FontId, Mm, Op, PaintMode, PdfDocument, PdfFont, PdfFontHandle, PdfPage,
+    PdfSaveOptions, Point, Pt, Rect, TextItem,
 };
 
 use super::LabelError;
 use super::code128::QUIET_ZONE_MODULES;
 use super::layout::Element;
-use super::text::to_win_ansi;
+use super::text::{needs_cjk, to_win_ansi};
 
 /// One dot of a 203 dpi thermal printer, where most 4×6 PDFs end up.
 const DOT_MM: f32 = 25.4 / 203.0;
@@ -36,12 +39,26 @@ pub(crate) fn write(
     meta: &Meta,
 ) -> Result<Vec<u8>, LabelError> {
     let page_height = page_mm.1;
+    let cjk = cjk_font_id(pages.iter().flatten());
     let pdf_pages = pages
         .iter()
-        .map(|elements| PdfPage::new(Mm(page_mm.0), Mm(page_height), ops(elements, page_height)))
+        .map(|elements| {
+            PdfPage::new(
+                Mm(page_mm.0),
+                Mm(page_height),
+                ops(elements, page_height, cjk.as_ref()),
+            )
+        })
         .collect();
 
     let mut doc = PdfDocument::new(&meta.title);
+    if let Some(id) = &cjk {
+        // The font parsed once per process; printpdf subsets it to this document on save.
+        doc.resources
+            .fonts
+            .map
+            .insert(id.clone(), PdfFont::new(shiphub_fonts::pdf_font().clone()));
+    }
     let info = &mut doc.metadata.info;
     let d = meta.date;
     let date = printpdf::DateTime::new_in_offset(
@@ -87,33 +104,89 @@ pub(crate) fn write(
     Ok(out)
 }
 
-fn ops(elements: &[Element], page_height: f32) -> Vec<Op> {
+/// The resource id of the CJK font when some text of the document needs it. printpdf's
+/// `add_font` draws a random id, whose first six letters become the subset tag
+/// (`ABCDEF+ShiphubSansSC-Regular`); deriving them from the text keeps the bytes
+/// reproducible, like the trailer /ID.
+pub(crate) fn cjk_font_id<'a>(elements: impl Iterator<Item = &'a Element>) -> Option<FontId> {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325; // FNV-1a
+    let mut any = false;
+    for element in elements {
+        if let Element::Text(t) = element
+            && needs_cjk(&t.text)
+        {
+            any = true;
+            for b in t.text.bytes() {
+                hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+    }
+    any.then(|| {
+        let tag: String = (0..6)
+            .map(|i| char::from(b'A' + ((hash >> (i * 8)) % 26) as u8))
+            .collect();
+        FontId(format!("{tag}cjk"))
+    })
+}
+
+/// The ops that draw one line of text: Helvetica for what WinAnsi holds, the embedded
+/// font (`cjk`, present whenever such a line is) for the rest.
+pub(crate) fn text_ops(
+    x: f32,
+    baseline: f32,
+    size_pt: f32,
+    bold: bool,
+    text: &str,
+    page_height: f32,
+    cjk: Option<&FontId>,
+) -> [Op; 5] {
+    let (font, text) = match cjk {
+        Some(id) if needs_cjk(text) => (
+            PdfFontHandle::External(id.clone()),
+            text.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
+        ),
+        _ => (
+            PdfFontHandle::Builtin(if bold {
+                BuiltinFont::HelveticaBold
+            } else {
+                BuiltinFont::Helvetica
+            }),
+            // The built-in fonts only encode WinAnsi.
+            to_win_ansi(text),
+        ),
+    };
+    [
+        Op::StartTextSection,
+        Op::SetFont {
+            font,
+            size: Pt(size_pt),
+        },
+        Op::SetTextCursor {
+            pos: Point::new(Mm(x), Mm(page_height - baseline)),
+        },
+        Op::ShowText {
+            items: vec![TextItem::Text(text)],
+        },
+        Op::EndTextSection,
+    ]
+}
+
+fn ops(elements: &[Element], page_height: f32, cjk: Option<&FontId>) -> Vec<Op> {
     let fill = |x: f32, y: f32, w: f32, h: f32| fill(page_height, x, y, w, h);
     let mut ops = Vec::new();
     for element in elements {
         match element {
-            Element::Text(t) => {
-                let font = if t.bold {
-                    BuiltinFont::HelveticaBold
-                } else {
-                    BuiltinFont::Helvetica
-                };
-                ops.extend([
-                    Op::StartTextSection,
-                    Op::SetFont {
-                        font: PdfFontHandle::Builtin(font),
-                        size: Pt(t.size_pt),
-                    },
-                    Op::SetTextCursor {
-                        pos: Point::new(Mm(t.x), Mm(page_height - t.baseline)),
-                    },
-                    // The built-in fonts only encode WinAnsi.
-                    Op::ShowText {
-                        items: vec![TextItem::Text(to_win_ansi(&t.text))],
-                    },
-                    Op::EndTextSection,
-                ]);
-            }
+            Element::Text(t) => ops.extend(text_ops(
+                t.x,
+                t.baseline,
+                t.size_pt,
+                t.bold,
+                &t.text,
+                page_height,
+                cjk,
+            )),
             Element::Bar {
                 x,
                 y,
