@@ -3,10 +3,12 @@
 //! [`BYTES`] is `ShiphubSansSC.otf`, a subset of Noto Sans CJK SC 2.004 (OFL-1.1, renamed as
 //! the licence asks of a modified font; `SOURCE.md` says how it is made and what it holds),
 //! compiled into the binary so a fresh machine renders Chinese with no font installed and
-//! nothing fetched at run time. It is parsed at most once per process: [`face`] (ab_glyph:
-//! coverage, advance widths, rasterizing for ZPL `^GF`) and [`pdf_font`] (printpdf: embedded
-//! and subset on save) are `LazyLock`s, so documents that never need the font never pay for
-//! parsing it.
+//! nothing fetched at run time. [`face`] (ab_glyph: coverage, advance widths, rasterizing for
+//! ZPL `^GF`) is parsed at most once per process, lazily, so documents that never need the
+//! font never pay for it. A PDF gets [`pdf_subset`]: the glyphs of its own text cut from the
+//! static bytes (allsorts), tagged `ABCDEF+ShiphubSansSC-Regular`, which printpdf embeds as
+//! is (printpdf subsets only with its `text_layout` feature, which brings azul-layout and
+//! fontconfig; embedding the whole 5 MB face would make every Chinese label 4 MB).
 
 use std::sync::LazyLock;
 
@@ -23,20 +25,55 @@ static FACE: LazyLock<FontRef<'static>> = LazyLock::new(|| {
     FontRef::try_from_slice(BYTES).expect("the bundled CJK font parses")
 });
 
-static PDF_FONT: LazyLock<printpdf::ParsedFont> = LazyLock::new(|| {
-    let mut warnings = Vec::new();
-    printpdf::ParsedFont::from_bytes(BYTES, 0, &mut warnings)
-        .expect("the bundled CJK font parses for printpdf")
-});
-
 /// The face for measuring and rasterizing glyphs.
 pub fn face() -> &'static FontRef<'static> {
     &FACE
 }
 
-/// The face for printpdf: `PdfDocument` takes it by reference and subsets it on save.
-pub fn pdf_font() -> &'static printpdf::ParsedFont {
-    &PDF_FONT
+/// The PostScript name of the face, after the subset tag in a PDF.
+pub const POSTSCRIPT_NAME: &str = "ShiphubSansSC-Regular";
+
+/// The font for a PDF whose CJK text is `text`: a subset holding the glyphs of its
+/// characters (those the font has), and the id to register it under, which printpdf also
+/// writes as its /BaseFont: a six-letter subset tag (ISO 32000-1 9.6.4), derived from the
+/// glyphs so the same document gives the same bytes, `+`, the PostScript name.
+pub fn pdf_subset(text: &str) -> Result<(printpdf::FontId, printpdf::PdfFont), String> {
+    use allsorts::binary::read::ReadScope;
+    use allsorts::font_data::FontData;
+    use allsorts::subset::{CmapTarget, SubsetProfile, subset};
+
+    let face = face();
+    let mut glyphs: Vec<u16> = text
+        .chars()
+        .map(|c| face.glyph_id(c).0)
+        .filter(|&g| g != 0)
+        .collect();
+    glyphs.sort_unstable();
+    glyphs.dedup();
+    // .notdef first: allsorts renumbers glyphs by position.
+    glyphs.insert(0, 0);
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325; // FNV-1a over the glyph ids
+    for g in &glyphs {
+        for b in g.to_be_bytes() {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    let tag: String = (0..6)
+        .map(|i| char::from(b'A' + ((hash >> (i * 8)) % 26) as u8))
+        .collect();
+    let file = ReadScope::new(BYTES)
+        .read::<FontData<'_>>()
+        .map_err(|e| e.to_string())?;
+    let provider = file.table_provider(0).map_err(|e| e.to_string())?;
+    let bytes = subset(&provider, &glyphs, &SubsetProfile::Pdf, CmapTarget::Unicode)
+        .map_err(|e| e.to_string())?;
+    let mut warnings = Vec::new();
+    let font = printpdf::ParsedFont::from_bytes(&bytes, 0, &mut warnings)
+        .ok_or_else(|| format!("the subset font does not parse: {warnings:?}"))?;
+    Ok((
+        printpdf::FontId(format!("{tag}+{POSTSCRIPT_NAME}")),
+        printpdf::PdfFont::new(font),
+    ))
 }
 
 /// Whether the font draws `c`. White space and control characters count as drawn: writers
@@ -113,13 +150,27 @@ mod tests {
     }
 
     #[test]
-    fn printpdf_parses_the_same_file_with_its_glyphs() {
-        let font = pdf_font();
+    fn a_pdf_subset_holds_the_texts_glyphs_only_and_its_tag_follows_them() {
+        let (id, font) = pdf_subset("顺丰速运 SF").unwrap();
+        let font = font.parsed_font;
         assert!(font.has_source_bytes());
         let gid = font
             .lookup_glyph_index('顺' as u32)
             .expect("顺 in the cmap");
         assert_eq!(font.get_glyph_width(gid), Some(1000));
+        assert!(
+            font.lookup_glyph_index('中' as u32).is_none(),
+            "not in the text"
+        );
+        let size = font.source_bytes().unwrap().as_slice().len();
+        // The glyphs' outlines plus the face's global subroutines, which allsorts keeps whole
+        // (~20 kB): far from the 5 MB face.
+        assert!(size < 40_000, "{size} bytes");
+        let (tag, name) = id.0.split_once('+').unwrap();
+        assert_eq!(name, POSTSCRIPT_NAME);
+        assert!(tag.len() == 6 && tag.bytes().all(|b| b.is_ascii_uppercase()));
+        assert_eq!(pdf_subset("顺丰速运 SF").unwrap().0, id, "deterministic");
+        assert_ne!(pdf_subset("顺丰").unwrap().0, id);
     }
 
     #[test]

@@ -99,7 +99,7 @@ pub(crate) fn layout(
             .as_ref()
             .map_or("", |m| m.as_str());
         let line = format!(
-            "母单号 {master}  子单号 {number}  {}/{}",
+            "母单号 {master} 子单号 {number} {}/{}",
             spec.piece_number, spec.piece_count
         );
         text(&mut out, left, y(42.5), 8.0, true, &line, inner);
@@ -118,7 +118,7 @@ pub(crate) fn layout(
         y(51.5),
         12.0,
         true,
-        &format!("{}  {}", to.name, masked_phone(to.phone.as_deref())),
+        &format!("{} {}", to.name, masked_phone(to.phone.as_deref())),
         body_w,
     );
     let mut baseline = y(51.5);
@@ -137,7 +137,7 @@ pub(crate) fn layout(
         y(78.0),
         9.0,
         false,
-        &format!("{}  {}", from.name, masked_phone(from.phone.as_deref())),
+        &format!("{} {}", from.name, masked_phone(from.phone.as_deref())),
         body_w,
     );
     let mut baseline = y(78.0);
@@ -339,7 +339,7 @@ mod tests {
             let texts = texts(&e);
             let all: String = texts.iter().map(|t| t.text.as_str()).collect();
             assert!(all.contains("湖北省襄阳市樊城区人民路15号"), "{all}");
-            assert!(all.contains("张三  138****8000"), "{all}");
+            assert!(all.contains("张三 138****8000"), "{all}");
             assert!(all.contains("托寄物：服装") && all.contains("备注：易碎，轻放"));
             for t in texts {
                 let right = t.x + width_mm(&t.text, t.bold, t.size_pt);
@@ -359,7 +359,7 @@ mod tests {
         assert!(
             texts(&e)
                 .iter()
-                .any(|t| t.text == "母单号 SF1234567890123  子单号 SF1234567890124  1/2")
+                .any(|t| t.text == "母单号 SF1234567890123 子单号 SF1234567890124 1/2")
         );
     }
 }

@@ -62,7 +62,8 @@ mod tests {
         // 12 pt at 8 dots/mm: a 34-dot em.
         let (b, ascent) = rasterize("顺丰速运", 12.0, 8.0);
         assert!((4 * 33..=4 * 35).contains(&b.width()), "{}", b.width());
-        assert!(b.height() >= 34 && b.height() <= 40, "{}", b.height());
+        // The line box is the face's ascent + descent, 1.448 em.
+        assert!((46..=52).contains(&b.height()), "{}", b.height());
         assert!(ascent > 25 && (ascent as usize) < b.height());
         let ink = (0..b.height())
             .flat_map(|y| (0..b.width()).map(move |x| (x, y)))

@@ -1,15 +1,16 @@
 //! PDF writer: pages of printpdf ops, built-in Helvetica (referenced, not embedded, so a
 //! label stays a few kB) and barcodes as filled rectangles. A line Helvetica cannot draw
 //! (Chinese) is set in the embedded CJK font instead, subset to the glyphs the document
-//! uses; printpdf writes its ToUnicode map, so the text extracts back. Latin-only documents
+//! uses (`shiphub_fonts::pdf_subset`); printpdf writes its ToUnicode map, so the text
+//! extracts back. Latin-only documents
 //! embed no font. Draws elements as given, in
 //! page millimetres; it does not move or resize anything but the symbols inside their
 //! areas. Customs documents use it too.
 
 use lopdf::{Object, StringFormat};
 use printpdf::{
-    BuiltinFont, FontId, Mm, Op, PaintMode, PdfDocument, PdfFont, PdfFontHandle, PdfPage,
-    PdfSaveOptions, Point, Pt, Rect, TextItem,
+    BuiltinFont, FontId, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions,
+    Point, Pt, Rect, TextItem,
 };
 
 use super::LabelError;
@@ -39,25 +40,26 @@ pub(crate) fn write(
     meta: &Meta,
 ) -> Result<Vec<u8>, LabelError> {
     let page_height = page_mm.1;
-    let cjk = cjk_font_id(pages.iter().flatten());
+    let cjk = cjk_text(pages.iter().flatten())
+        .map(|text| shiphub_fonts::pdf_subset(&text))
+        .transpose()
+        .map_err(|e| LabelError::Pdf(e.into()))?;
+    let cjk_id = cjk.as_ref().map(|(id, _)| id.clone());
     let pdf_pages = pages
         .iter()
         .map(|elements| {
             PdfPage::new(
                 Mm(page_mm.0),
                 Mm(page_height),
-                ops(elements, page_height, cjk.as_ref()),
+                ops(elements, page_height, cjk_id.as_ref()),
             )
         })
         .collect();
 
     let mut doc = PdfDocument::new(&meta.title);
-    if let Some(id) = &cjk {
-        // The font parsed once per process; printpdf subsets it to this document on save.
-        doc.resources
-            .fonts
-            .map
-            .insert(id.clone(), PdfFont::new(shiphub_fonts::pdf_font().clone()));
+    if let Some((id, font)) = cjk {
+        // Already cut to this document's glyphs: printpdf embeds it as given.
+        doc.resources.fonts.map.insert(id, font);
     }
     let info = &mut doc.metadata.info;
     let d = meta.date;
@@ -104,29 +106,18 @@ pub(crate) fn write(
     Ok(out)
 }
 
-/// The resource id of the CJK font when some text of the document needs it. printpdf's
-/// `add_font` draws a random id, whose first six letters become the subset tag
-/// (`ABCDEF+ShiphubSansSC-Regular`); deriving them from the text keeps the bytes
-/// reproducible, like the trailer /ID.
-pub(crate) fn cjk_font_id<'a>(elements: impl Iterator<Item = &'a Element>) -> Option<FontId> {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325; // FNV-1a
-    let mut any = false;
+/// Every line of the document set in the CJK font, run together (what its subset must
+/// hold); `None` when every line is Latin and no font is embedded.
+fn cjk_text<'a>(elements: impl Iterator<Item = &'a Element>) -> Option<String> {
+    let mut text = String::new();
     for element in elements {
         if let Element::Text(t) = element
             && needs_cjk(&t.text)
         {
-            any = true;
-            for b in t.text.bytes() {
-                hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-            }
+            text.push_str(&t.text);
         }
     }
-    any.then(|| {
-        let tag: String = (0..6)
-            .map(|i| char::from(b'A' + ((hash >> (i * 8)) % 26) as u8))
-            .collect();
-        FontId(format!("{tag}cjk"))
-    })
+    (!text.is_empty()).then_some(text)
 }
 
 /// The ops that draw one line of text: Helvetica for what WinAnsi holds, the embedded
