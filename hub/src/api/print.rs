@@ -77,7 +77,10 @@ pub struct StationIn {
     /// (`E:SIMSUN.TTF`, Zebra's `E:ANMDS.TTF`). Without one, Chinese text is sent to a ZPL
     /// printer as graphics (`^GF`) of the hub's own font.
     #[serde(default)]
-    #[schema(pattern = "^[REBAZ]:[A-Za-z0-9_-]{1,16}\\.[A-Za-z0-9]{3}$", example = "E:SIMSUN.TTF")]
+    #[schema(
+        pattern = "^[REBAZ]:[A-Za-z0-9_-]{1,16}\\.[A-Za-z0-9]{3}$",
+        example = "E:SIMSUN.TTF"
+    )]
     printer_font: Option<String>,
 }
 

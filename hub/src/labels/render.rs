@@ -47,6 +47,9 @@ pub(super) async fn render(
         .enumerate()
         .map(|(i, tracking_number)| {
             let parcel = parcels.get(i).unwrap_or(&parcels[0]);
+            // A piece with a number of its own (SF's 子单号) names the master (母单号).
+            let master = (count > 1 && tracking_number != s.tracking_number)
+                .then(|| s.tracking_number.clone());
             shiphub_labels::LabelSpec {
                 carrier: entry.map_or_else(|| s.carrier.to_string(), |e| e.name.to_string()),
                 service_name: service_name.to_string(),
@@ -59,8 +62,7 @@ pub(super) async fn render(
                 ship_date: request.shipment.ship_date.unwrap_or(s.created_at.date()),
                 piece_number: u16::try_from(i + 1).unwrap_or(u16::MAX),
                 piece_count: count,
-                master_tracking_number: (count > 1 && tracking_number != s.tracking_number)
-                    .then(|| s.tracking_number.clone()),
+                master_tracking_number: master,
                 contents: parcel.description.clone().or_else(|| declared.clone()),
                 remark: None,
             }
