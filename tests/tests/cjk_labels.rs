@@ -6,7 +6,7 @@
 mod common;
 
 use base64::Engine;
-use common::{Api, decode_pdf_barcodes, pdf_text, tools_present};
+use common::{Api, decode_pdf_barcodes, tools_present};
 use serde_json::{Value, json};
 
 fn purchase(account: &str, format: &str, station: Option<&str>) -> Value {
@@ -39,6 +39,21 @@ fn page_mm(pdf: &[u8]) -> (f64, f64) {
     ((n[2] - n[0]) / 72.0 * 25.4, (n[3] - n[1]) / 72.0 * 25.4)
 }
 
+/// pdftotext in content-stream order (`-raw`): one line per baseline as the layout drew it.
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("label.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-raw", "-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn squeeze(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
@@ -63,7 +78,9 @@ async fn a_shipment_within_china_gets_a_chinese_e_waybill_that_reads_back_and_sc
     assert_eq!(explicit, pdf, "the default is the named stock");
 
     if tools_present(&["pdftotext", "pdftoppm", "zbarimg"]) {
-        let text = squeeze(&pdf_text(&pdf));
+        let raw = pdf_text(&pdf);
+        assert!(raw.lines().any(|l| l.trim() == "收 张三 138****8000"), "{raw}");
+        let text = squeeze(&raw);
         for expected in [
             "收",
             "张三138****8000",
