@@ -144,7 +144,10 @@ fn sf_ewaybill_pdf_reads_back_in_chinese_embeds_one_subset_font_and_scans() {
             "备注：易碎，轻放",
             "订单号：DD20261123001",
         ] {
-            assert!(lines.contains(&exact), "{stock}: {exact} not a line of {text}");
+            assert!(
+                lines.contains(&exact),
+                "{stock}: {exact} not a line of {text}"
+            );
         }
         assert_one_subset_cjk_font(&pdffonts(&pdf, dir.path(), stock.as_str()));
         assert_eq!(

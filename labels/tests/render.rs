@@ -322,5 +322,8 @@ fn zpl_keeps_utf8_text() {
     };
     let zpl = shiphub_labels::render_with(&[s.into()], LabelFormat::Zpl, &options).unwrap();
     let zpl = String::from_utf8(zpl).unwrap();
-    assert!(zpl.contains(",E:SIMSUN.TTF^FH_^FDZoë Müller 東京^FS"), "{zpl}");
+    assert!(
+        zpl.contains(",E:SIMSUN.TTF^FH_^FDZoë Müller 東京^FS"),
+        "{zpl}"
+    );
 }

@@ -35,7 +35,10 @@ fn page_mm(pdf: &[u8]) -> (f64, f64) {
         .and_then(|p| p.trim_start().strip_prefix('['))
         .and_then(|p| p.split(']').next())
         .expect("an uncompressed MediaBox");
-    let n: Vec<f64> = inner.split_whitespace().map(|v| v.parse().unwrap()).collect();
+    let n: Vec<f64> = inner
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
     ((n[2] - n[0]) / 72.0 * 25.4, (n[3] - n[1]) / 72.0 * 25.4)
 }
 
@@ -62,24 +65,36 @@ fn squeeze(s: &str) -> String {
 async fn a_shipment_within_china_gets_a_chinese_e_waybill_that_reads_back_and_scans() {
     let hub = common::start(tempfile::tempdir().unwrap());
     let api = Api::of(&hub);
-    let (status, s) = api.post("/v1/shipments", purchase(&api.account, "pdf", None)).await;
+    let (status, s) = api
+        .post("/v1/shipments", purchase(&api.account, "pdf", None))
+        .await;
     assert_eq!(status, 201, "{s}");
     let id = s["id"].as_str().unwrap();
     let tracking = s["tracking_number"].as_str().unwrap().to_string();
 
-    let (status, pdf) = api.bytes(&format!("/v1/shipments/{id}/label?format=pdf")).await;
+    let (status, pdf) = api
+        .bytes(&format!("/v1/shipments/{id}/label?format=pdf"))
+        .await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
     let (w, h) = page_mm(&pdf);
-    assert!((w - 100.0).abs() < 0.5 && (h - 150.0).abs() < 0.5, "{w} × {h} mm: cn_100x150 is the default within China");
+    assert!(
+        (w - 100.0).abs() < 0.5 && (h - 150.0).abs() < 0.5,
+        "{w} × {h} mm: cn_100x150 is the default within China"
+    );
     let (status, explicit) = api
-        .bytes(&format!("/v1/shipments/{id}/label?format=pdf&stock=cn_100x150"))
+        .bytes(&format!(
+            "/v1/shipments/{id}/label?format=pdf&stock=cn_100x150"
+        ))
         .await;
     assert_eq!(status, 200);
     assert_eq!(explicit, pdf, "the default is the named stock");
 
     if tools_present(&["pdftotext", "pdftoppm", "zbarimg"]) {
         let raw = pdf_text(&pdf);
-        assert!(raw.lines().any(|l| l.trim() == "收 张三 138****8000"), "{raw}");
+        assert!(
+            raw.lines().any(|l| l.trim() == "收 张三 138****8000"),
+            "{raw}"
+        );
         let text = squeeze(&raw);
         for expected in [
             "收",
@@ -94,7 +109,10 @@ async fn a_shipment_within_china_gets_a_chinese_e_waybill_that_reads_back_and_sc
         ] {
             assert!(text.contains(expected), "{expected} not in {text}");
         }
-        assert!(decode_pdf_barcodes(&pdf).contains(&tracking), "the waybill barcode");
+        assert!(
+            decode_pdf_barcodes(&pdf).contains(&tracking),
+            "the waybill barcode"
+        );
     }
 
     // An explicit stock wins over the default.
@@ -103,11 +121,18 @@ async fn a_shipment_within_china_gets_a_chinese_e_waybill_that_reads_back_and_sc
         .await;
     assert_eq!(status, 200);
     let (w, h) = page_mm(&four_by_six);
-    assert!((w - 101.6).abs() < 0.5 && (h - 152.4).abs() < 0.5, "{w} × {h}");
+    assert!(
+        (w - 101.6).abs() < 0.5 && (h - 152.4).abs() < 0.5,
+        "{w} × {h}"
+    );
     if tools_present(&["pdftotext"]) {
         let text = pdf_text(&four_by_six);
         assert!(text.lines().any(|l| l.trim() == "张三"), "{text}");
-        assert!(text.lines().any(|l| l.trim() == "湖北省襄阳市樊城区 441000"), "{text}");
+        assert!(
+            text.lines()
+                .any(|l| l.trim() == "湖北省襄阳市樊城区 441000"),
+            "{text}"
+        );
     }
 }
 
@@ -156,7 +181,16 @@ async fn a_zpl_station_with_a_printer_font_gets_chinese_as_ci28_and_a_at() {
         .unwrap();
     let zpl = String::from_utf8(zpl).unwrap();
     assert!(zpl.starts_with("^XA\n^CI28\n"), "{zpl}");
-    let name = zpl.lines().find(|l| l.contains("张三")).expect("the name as UTF-8 text");
-    assert!(name.contains("^A@N,") && name.contains(",E:SIMSUN.TTF^FH_^FD张三"), "{name}");
-    assert!(!zpl.contains("^GFA"), "no glyph graphics on a station with the font");
+    let name = zpl
+        .lines()
+        .find(|l| l.contains("张三"))
+        .expect("the name as UTF-8 text");
+    assert!(
+        name.contains("^A@N,") && name.contains(",E:SIMSUN.TTF^FH_^FD张三"),
+        "{name}"
+    );
+    assert!(
+        !zpl.contains("^GFA"),
+        "no glyph graphics on a station with the font"
+    );
 }
