@@ -26,6 +26,32 @@ fn bench(c: &mut Criterion) {
     c.bench_function("render_zpl", |b| {
         b.iter(|| render(black_box(&spec), LabelFormat::Zpl).unwrap())
     });
+    // Chinese names and addresses: the CJK font embedded and subset per document (parsed
+    // once per process, before the timing starts), on 4×6 and on the SF e-waybill; ZPL with
+    // the glyphs as ^GF graphics and with a printer font.
+    let cn = LabelSpec::example_cn();
+    let cn_labels = [Label::from(cn.clone())];
+    c.bench_function("render_pdf_cn_4x6", |b| {
+        b.iter(|| render(black_box(&cn), LabelFormat::Pdf).unwrap())
+    });
+    for (name, format, printer_font) in [
+        ("render_pdf_cn_100x150", LabelFormat::Pdf, None),
+        ("render_zpl_cn_100x150_gf", LabelFormat::Zpl, None),
+        (
+            "render_zpl_cn_100x150_printer_font",
+            LabelFormat::Zpl,
+            Some("E:SIMSUN.TTF".parse().unwrap()),
+        ),
+    ] {
+        let options = RenderOptions {
+            stock: Stock::Cn100x150,
+            printer_font,
+            ..Default::default()
+        };
+        c.bench_function(name, |b| {
+            b.iter(|| render_with(black_box(&cn_labels), format, &options).unwrap())
+        });
+    }
     let full = [Label {
         spec: spec.clone(),
         gs1: Some(Gs1Barcode::sscc(1, "0614141123456789").unwrap()),
@@ -60,7 +86,11 @@ fn bench(c: &mut Criterion) {
             Dpi::D203,
         ),
     ] {
-        let options = RenderOptions { stock, dpi };
+        let options = RenderOptions {
+            stock,
+            dpi,
+            ..Default::default()
+        };
         c.bench_function(name, |b| {
             b.iter(|| render_with(black_box(&full), format, &options).unwrap())
         });

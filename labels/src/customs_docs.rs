@@ -138,8 +138,35 @@ pub const CN22_MAX_ITEMS: usize = 5;
 const A4: (f32, f32) = (210.0, 297.0);
 const FORM_4X6: (f32, f32) = (101.6, 152.4);
 
+/// The item's name, then its name in the origin's language where it has one
+/// ("T-shirt / 棉质T恤"), as customs on both sides read them.
+fn both_names(item: &CustomsItem) -> String {
+    match item.local_description.as_deref().map(str::trim) {
+        Some(local) if !local.is_empty() => format!("{} / {local}", item.description),
+        _ => item.description.clone(),
+    }
+}
+
+/// Refuses an input with a character no document font draws, naming the field.
+fn check_drawable(input: &CustomsInput) -> Result<(), LabelError> {
+    use crate::render::text::{FROM_FIELDS, TO_FIELDS, check_address, check_drawable};
+    check_address(FROM_FIELDS, &input.sender)?;
+    check_address(TO_FIELDS, &input.receiver)?;
+    check_drawable("invoice_number", &input.invoice_number)?;
+    for item in &input.declaration.items {
+        check_drawable("items.description", &item.description)?;
+        check_drawable(
+            "items.local_description",
+            item.local_description.as_deref().unwrap_or_default(),
+        )?;
+        check_drawable("items.sku", item.sku.as_deref().unwrap_or_default())?;
+    }
+    Ok(())
+}
+
 /// UPU CN 22 on a 4×6 in page.
 pub fn cn22(input: &CustomsInput) -> Result<Vec<u8>, LabelError> {
+    check_drawable(input)?;
     let d = &input.declaration;
     if d.items.len() > CN22_MAX_ITEMS {
         return Err(LabelError::InvalidSpec {
@@ -169,7 +196,7 @@ pub fn cn22(input: &CustomsInput) -> Result<Vec<u8>, LabelError> {
     for item in &d.items {
         s.columns(
             &[
-                (0.0, &format!("{} × {}", item.quantity, item.description)),
+                (0.0, &format!("{} × {}", item.quantity, both_names(item))),
                 (52.0, &kg_text(line_weight_kg(item))),
                 (72.0, &money_text(line_value(item))),
             ],
@@ -236,6 +263,7 @@ pub fn cn22(input: &CustomsInput) -> Result<Vec<u8>, LabelError> {
 
 /// UPU CN 23 on A4.
 pub fn cn23(input: &CustomsInput) -> Result<Vec<u8>, LabelError> {
+    check_drawable(input)?;
     let d = &input.declaration;
     let mut s = Sheet::new(A4, 12.0);
     s.line(0.0, "CUSTOMS DECLARATION CN 23", 14.0, true);
@@ -261,7 +289,7 @@ pub fn cn23(input: &CustomsInput) -> Result<Vec<u8>, LabelError> {
     for item in &d.items {
         s.columns(
             &[
-                (cols[0], &item.description),
+                (cols[0], &both_names(item)),
                 (cols[1], &item.quantity.to_string()),
                 (cols[2], &kg_text(line_weight_kg(item))),
                 (cols[3], &money_text(line_value(item))),
@@ -314,6 +342,7 @@ pub fn cn23(input: &CustomsInput) -> Result<Vec<u8>, LabelError> {
 
 /// A commercial invoice on A4.
 pub fn commercial_invoice(input: &CustomsInput) -> Result<Vec<u8>, LabelError> {
+    check_drawable(input)?;
     let d = &input.declaration;
     let mut s = Sheet::new(A4, 12.0);
     s.line(0.0, "COMMERCIAL INVOICE", 16.0, true);
@@ -356,8 +385,8 @@ pub fn commercial_invoice(input: &CustomsInput) -> Result<Vec<u8>, LabelError> {
     );
     for (i, item) in d.items.iter().enumerate() {
         let desc = match &item.sku {
-            Some(sku) => format!("{} ({sku})", item.description),
-            None => item.description.clone(),
+            Some(sku) => format!("{} ({sku})", both_names(item)),
+            None => both_names(item),
         };
         s.columns(
             &[

@@ -18,7 +18,7 @@ mod stock;
 pub use render::graphic::Bitmap;
 pub use render::{LabelError, render, render_with};
 pub use spec::{Gs1Barcode, InvalidGs1, Label, LabelSpec, MatrixCode, predefined_length};
-pub use stock::{Dpi, RenderOptions, Stock, UnknownStock};
+pub use stock::{Dpi, InvalidPrinterFont, PrinterFont, RenderOptions, Stock, UnknownStock};
 
 #[cfg(test)]
 mod tests {

@@ -29,6 +29,13 @@ pub struct LabelSpec {
     pub piece_number: u16,
     /// Pieces in the shipment, at least 1.
     pub piece_count: u16,
+    /// The shipment's master number when this piece has a number of its own (SF's 母单号
+    /// beside the piece's 子单号); `None` for one-piece shipments.
+    pub master_tracking_number: Option<TrackingNumber>,
+    /// What the parcel holds, printed on Chinese e-waybills (托寄物), e.g. "服装".
+    pub contents: Option<String>,
+    /// A note for the courier, printed on Chinese e-waybills (备注).
+    pub remark: Option<String>,
 }
 
 /// A label with the optional symbols some carriers require beside the tracking barcode.
@@ -228,6 +235,71 @@ fn gs1_check_digit(digits: &str) -> u32 {
 }
 
 impl LabelSpec {
+    /// Refuses a spec with a character no label font draws, naming the field.
+    pub(crate) fn check_drawable(&self) -> Result<(), crate::LabelError> {
+        use crate::render::text::{FROM_FIELDS, TO_FIELDS, check_address, check_drawable};
+        check_drawable("carrier", &self.carrier)?;
+        check_drawable("service_name", &self.service_name)?;
+        check_drawable("service_code", &self.service_code)?;
+        check_address(FROM_FIELDS, &self.from)?;
+        check_address(TO_FIELDS, &self.to)?;
+        check_drawable("reference", self.reference.as_deref().unwrap_or_default())?;
+        check_drawable("contents", self.contents.as_deref().unwrap_or_default())?;
+        check_drawable("remark", self.remark.as_deref().unwrap_or_default())
+    }
+
+    /// A Chinese domestic one-piece SF Express label (Wuhan → Xiangyang): the e-waybill
+    /// tests' and benchmarks' input.
+    #[doc(hidden)]
+    pub fn example_cn() -> LabelSpec {
+        let address =
+            |name: &str, street: &str, province: &str, city: &str, district: &str, phone: &str| {
+                Address {
+                    name: name.into(),
+                    company: None,
+                    street: vec![street.into()],
+                    city: city.into(),
+                    district: Some(district.into()),
+                    state: Some(province.into()),
+                    postal_code: None,
+                    country: "CN".parse().unwrap(),
+                    phone: Some(phone.into()),
+                    email: None,
+                    residential: false,
+                }
+            };
+        LabelSpec {
+            carrier: "顺丰速运".into(),
+            service_name: "顺丰标快".into(),
+            service_code: "2".into(),
+            tracking_number: "SF1234567890123".parse().unwrap(),
+            from: address(
+                "李四",
+                "光谷大道77号金融港B座",
+                "湖北省",
+                "武汉市",
+                "洪山区",
+                "13912345678",
+            ),
+            to: address(
+                "张三",
+                "人民路15号幸福小区3栋2单元501室",
+                "湖北省",
+                "襄阳市",
+                "樊城区",
+                "13800138000",
+            ),
+            weight: Weight::new(rust_decimal::Decimal::new(12, 1), WeightUnit::Kg).unwrap(),
+            reference: Some("DD20261123001".into()),
+            ship_date: Date::from_calendar_date(2026, time::Month::November, 23).unwrap(),
+            piece_number: 1,
+            piece_count: 1,
+            master_tracking_number: None,
+            contents: Some("服装".into()),
+            remark: Some("易碎，轻放".into()),
+        }
+    }
+
     /// A typical one-piece UPS Ground label: the unit tests' and the benchmarks' input.
     #[doc(hidden)]
     pub fn example() -> LabelSpec {
@@ -262,6 +334,9 @@ impl LabelSpec {
             ship_date: Date::from_calendar_date(2026, time::Month::November, 23).unwrap(),
             piece_number: 1,
             piece_count: 1,
+            master_tracking_number: None,
+            contents: None,
+            remark: None,
         }
     }
 }

@@ -15,6 +15,11 @@ pub enum Stock {
     Letter2Up,
     /// A4 sheet, two 4×6 labels side by side (scaled to 95% to keep 5 mm margins).
     A42Up,
+    /// 100 × 150 mm Chinese e-waybill (电子面单), SF Express's standard size, in the
+    /// e-waybill layout (receiver 收, sender 寄, 托寄物, 签收) rather than the 4×6 one.
+    Cn100x150,
+    /// 76 × 130 mm one-part e-waybill (一联单) of the domestic networks, same layout, tighter.
+    Cn76x130,
 }
 
 /// Thermal printhead resolution, for ZPL and PNG. PDF is resolution-free.
@@ -88,6 +93,72 @@ pub struct RenderOptions {
     pub stock: Stock,
     /// Printhead resolution for ZPL and PNG.
     pub dpi: Dpi,
+    /// ZPL only: the printer-resident font that draws Chinese (`E:SIMSUN.TTF`). Text the
+    /// printer's font 0 cannot draw goes as `^A@` naming it; without one, as a `^GF`
+    /// graphic of the embedded font.
+    pub printer_font: Option<PrinterFont>,
+}
+
+/// A font stored on a Zebra printer, as `^A@` names it: drive letter, colon, file name
+/// with extension (`E:SIMSUN.TTF`, `E:ANMDS.TTF`, `R:MYFONT.FNT`). Kept to the characters
+/// a printer file name has, so it can never end the command it sits in; at most 24 bytes
+/// (Zebra file names are up to 16 characters), stored inline so options stay `Copy`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PrinterFont {
+    len: u8,
+    bytes: [u8; 24],
+}
+
+/// A printer font name that is not `D:NAME.EXT`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "printer font `{0}` is not a printer file name: drive letter (R, E, B, A, Z), colon, up to 16 letters, digits, `_` or `-`, a dot and a 3-letter extension, e.g. `E:SIMSUN.TTF`"
+)]
+pub struct InvalidPrinterFont(pub String);
+
+impl std::str::FromStr for PrinterFont {
+    type Err = InvalidPrinterFont;
+    fn from_str(s: &str) -> Result<Self, InvalidPrinterFont> {
+        let bad = || InvalidPrinterFont(s.to_string());
+        let (drive, file) = s.split_once(':').ok_or_else(bad)?;
+        let (name, ext) = file.rsplit_once('.').ok_or_else(bad)?;
+        let ok = matches!(drive, "R" | "E" | "B" | "A" | "Z")
+            && (1..=16).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            && ext.len() == 3
+            && ext.bytes().all(|b| b.is_ascii_alphanumeric());
+        if !ok {
+            return Err(bad());
+        }
+        let mut bytes = [0; 24];
+        bytes[..s.len()].copy_from_slice(s.as_bytes());
+        Ok(PrinterFont {
+            len: s.len() as u8,
+            bytes,
+        })
+    }
+}
+
+impl PrinterFont {
+    /// The name as given (`E:SIMSUN.TTF`).
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever stored (checked in from_str).
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for PrinterFont {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for PrinterFont {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PrinterFont({})", self.as_str())
+    }
 }
 
 /// Where one label's layout (in its own mm) lands on a page: `page = offset + scale × layout`.
@@ -107,12 +178,14 @@ const SHEET_GAP_MM: f32 = 5.0;
 
 impl Stock {
     /// Every stock, in the order the API lists them.
-    pub const ALL: [Stock; 5] = [
+    pub const ALL: [Stock; 7] = [
         Stock::In4x6,
         Stock::In4x8,
         Stock::A6,
         Stock::Letter2Up,
         Stock::A42Up,
+        Stock::Cn100x150,
+        Stock::Cn76x130,
     ];
 
     /// The stock's name, as the API takes it and print stations store it (`4x6`, `a4-2up`).
@@ -123,6 +196,8 @@ impl Stock {
             Stock::A6 => "a6",
             Stock::Letter2Up => "letter-2up",
             Stock::A42Up => "a4-2up",
+            Stock::Cn100x150 => "cn_100x150",
+            Stock::Cn76x130 => "cn_76x130",
         }
     }
 
@@ -149,6 +224,8 @@ impl Stock {
             Stock::A6 => (105.0, 148.0),
             Stock::Letter2Up => (215.9, 279.4),
             Stock::A42Up => (210.0, 297.0),
+            Stock::Cn100x150 => (100.0, 150.0),
+            Stock::Cn76x130 => (76.0, 130.0),
         }
     }
 
@@ -166,6 +243,11 @@ impl Stock {
         if self.is_sheet() { 2 } else { 1 }
     }
 
+    /// The Chinese e-waybill stocks, drawn in their own layout at their own size.
+    pub fn is_ewaybill(self) -> bool {
+        matches!(self, Stock::Cn100x150 | Stock::Cn76x130)
+    }
+
     /// Office-printer sheets: PDF only, never sent to a thermal printer.
     pub fn is_sheet(self) -> bool {
         matches!(self, Stock::Letter2Up | Stock::A42Up)
@@ -175,6 +257,14 @@ impl Stock {
     pub(crate) fn placement(self, slot: usize) -> Placement {
         let (page_w, page_h) = self.page_mm();
         let layout_h = self.layout_height_mm();
+        if self.is_ewaybill() {
+            // The e-waybill layout is drawn at the page's own size.
+            return Placement {
+                x: 0.0,
+                y: 0.0,
+                scale: 1.0,
+            };
+        }
         if !self.is_sheet() {
             // Fit the layout and centre it: identity on 4×6 and 4×8.
             let scale = (page_w / LAYOUT_WIDTH_MM).min(page_h / layout_h).min(1.0);
@@ -202,14 +292,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_label_lies_inside_its_page_with_sheet_margins() {
-        for stock in [
-            Stock::In4x6,
-            Stock::In4x8,
-            Stock::A6,
-            Stock::Letter2Up,
-            Stock::A42Up,
+    fn printer_fonts_are_printer_file_names_only() {
+        for ok in ["E:SIMSUN.TTF", "E:ANMDS.TTF", "R:MY_FONT-2.FNT"] {
+            assert_eq!(ok.parse::<PrinterFont>().unwrap().as_str(), ok);
+        }
+        for bad in [
+            "SIMSUN.TTF",
+            "E:",
+            "E:.TTF",
+            "E:SIM^XZ.TTF",
+            "E:SIMSUN.TTF^FS",
+            "Q:A.TTF",
+            "E:AAAAAAAAAAAAAAAAA.TTF",
+            "E:宋体.TTF",
         ] {
+            assert!(bad.parse::<PrinterFont>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ewaybill_stocks_are_named_and_drawn_at_their_own_size() {
+        assert_eq!("cn_100x150".parse::<Stock>(), Ok(Stock::Cn100x150));
+        assert_eq!("cn_76x130".parse::<Stock>(), Ok(Stock::Cn76x130));
+        assert_eq!(Stock::Cn76x130.page_mm(), (76.0, 130.0));
+        for stock in [Stock::Cn100x150, Stock::Cn76x130] {
+            assert_eq!(stock.placement(0).scale, 1.0);
+            for format in [LabelFormat::Pdf, LabelFormat::Zpl, LabelFormat::Png] {
+                assert_eq!(stock.refuses(format), None, "{stock} {format:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_label_lies_inside_its_page_with_sheet_margins() {
+        for stock in Stock::ALL.into_iter().filter(|s| !s.is_ewaybill()) {
             let (w, h) = stock.page_mm();
             let margin = if stock.is_sheet() {
                 SHEET_MARGIN_MM

@@ -45,6 +45,9 @@ fn spec(tracking: &str, piece: u16, count: u16) -> LabelSpec {
         ship_date: Date::from_calendar_date(2026, Month::November, 23).unwrap(),
         piece_number: piece,
         piece_count: count,
+        master_tracking_number: None,
+        contents: None,
+        remark: None,
     }
 }
 
@@ -158,6 +161,7 @@ fn pdf_on_every_stock_scans_tracking_gs1_and_qr() {
         let options = RenderOptions {
             stock,
             dpi: Dpi::D203,
+            ..Default::default()
         };
         let pdf = render_with(std::slice::from_ref(&label), LabelFormat::Pdf, &options).unwrap();
         let file = dir.path().join(format!("{name}-info.pdf"));
@@ -186,6 +190,7 @@ fn datamatrix_option_decodes_from_pdf_zpl_and_png() {
         let options = RenderOptions {
             stock,
             dpi: Dpi::D203,
+            ..Default::default()
         };
         let pdf = render_with(one, LabelFormat::Pdf, &options).unwrap();
         let page = &pdf_pages(&pdf, dir.path(), &format!("dm-{stock:?}"))[0];
@@ -209,7 +214,11 @@ fn datamatrix_option_decodes_from_pdf_zpl_and_png() {
         linear.sort();
         assert_eq!(zbar(&png), linear, "PNG {stock:?}");
         for dpi in [Dpi::D203, Dpi::D300] {
-            let options = RenderOptions { stock, dpi };
+            let options = RenderOptions {
+                stock,
+                dpi,
+                ..Default::default()
+            };
             let zpl = render_with(one, LabelFormat::Zpl, &options).unwrap();
             let drawn = zpl_to_png(&zpl, &options).unwrap();
             let path = write_png(dir.path(), &format!("dm-zpl-{stock:?}-{dpi:?}"), &drawn[0]);
@@ -231,7 +240,11 @@ fn zpl_at_both_resolutions_scans_after_drawing() {
     let label = full_label(MatrixCode::Qr(QR_TEXT.into()));
     for stock in [Stock::In4x6, Stock::In4x8, Stock::A6] {
         for dpi in [Dpi::D203, Dpi::D300] {
-            let options = RenderOptions { stock, dpi };
+            let options = RenderOptions {
+                stock,
+                dpi,
+                ..Default::default()
+            };
             let zpl =
                 render_with(std::slice::from_ref(&label), LabelFormat::Zpl, &options).unwrap();
             let text = String::from_utf8(zpl.clone()).unwrap();
@@ -260,6 +273,7 @@ fn png_output_is_the_label_at_printer_resolution_and_scans() {
         let options = RenderOptions {
             stock: Stock::In4x6,
             dpi,
+            ..Default::default()
         };
         let png = render_with(std::slice::from_ref(&label), LabelFormat::Png, &options).unwrap();
         let img = image::load_from_memory(&png).unwrap();
@@ -298,6 +312,7 @@ fn multi_piece_shipment_is_one_pdf_and_one_zpl_stream() {
     let letter = RenderOptions {
         stock: Stock::Letter2Up,
         dpi: Dpi::D203,
+        ..Default::default()
     };
     let pdf = render_with(&labels, LabelFormat::Pdf, &letter).unwrap();
     let pages = pdf_pages(&pdf, dir.path(), "letter");
@@ -347,6 +362,7 @@ fn gs1_too_long_for_4x6_asks_for_4x8() {
     let tall = RenderOptions {
         stock: Stock::In4x8,
         dpi: Dpi::D203,
+        ..Default::default()
     };
     let pdf = render_with(one, LabelFormat::Pdf, &tall).unwrap();
     if !have_tools(&["pdftoppm", "zbarimg"]) {
@@ -412,6 +428,7 @@ fn carrier_png_and_gif_become_compressed_zpl_that_scans() {
             let options = RenderOptions {
                 stock: Stock::In4x6,
                 dpi,
+                ..Default::default()
             };
             let zpl = image_to_zpl(&bytes, &options).unwrap();
             let text = String::from_utf8(zpl.clone()).unwrap();
@@ -496,6 +513,7 @@ fn carrier_pdf_becomes_zpl_that_scans() {
         let options = RenderOptions {
             stock: Stock::In4x6,
             dpi,
+            ..Default::default()
         };
         let zpl = pdf_to_zpl(&vector, &options).unwrap();
         let text = String::from_utf8(zpl.clone()).unwrap();
@@ -526,6 +544,7 @@ fn carrier_pdf_becomes_zpl_that_scans() {
     let sheet = RenderOptions {
         stock: Stock::A42Up,
         dpi: Dpi::D203,
+        ..Default::default()
     };
     assert!(matches!(
         pdf_to_zpl(&vector, &sheet),
@@ -561,6 +580,7 @@ fn carrier_zpl_becomes_pdf_and_png_that_scan() {
     let sheet = RenderOptions {
         stock: Stock::A42Up,
         dpi: Dpi::D203,
+        ..Default::default()
     };
     let pdf = zpl_to_pdf(zpl, &sheet).unwrap();
     let pages = pdf_pages(&pdf, dir.path(), "carrier-a4");
@@ -588,6 +608,7 @@ fn unreadable_documents_are_conversion_errors() {
     let sheet = RenderOptions {
         stock: Stock::Letter2Up,
         dpi: Dpi::D203,
+        ..Default::default()
     };
     assert!(matches!(
         image_to_zpl(b"", &sheet),
@@ -625,6 +646,7 @@ fn every_label_shows_both_phones_and_a_routing_datamatrix() {
         let options = RenderOptions {
             stock,
             dpi: Dpi::D203,
+            ..Default::default()
         };
         let pdf = render_with(one, LabelFormat::Pdf, &options).unwrap();
         let file = dir.path().join(format!("phones-{stock:?}.pdf"));
@@ -652,7 +674,11 @@ fn every_label_shows_both_phones_and_a_routing_datamatrix() {
             continue;
         }
         for dpi in [Dpi::D203, Dpi::D300] {
-            let options = RenderOptions { stock, dpi };
+            let options = RenderOptions {
+                stock,
+                dpi,
+                ..Default::default()
+            };
             let zpl = render_with(one, LabelFormat::Zpl, &options).unwrap();
             let zpl_text = String::from_utf8(zpl.clone()).unwrap();
             for phone in ["TEL +1 404 555 0100", "TEL +1 415 555 0199"] {
@@ -751,7 +777,11 @@ fn a_ups_landscape_image_becomes_an_upright_png_on_the_stock() {
         (Stock::In4x8, Dpi::D203, (812, 1624)),
         (Stock::A6, Dpi::D203, (839, 1183)),
     ] {
-        let options = RenderOptions { stock, dpi };
+        let options = RenderOptions {
+            stock,
+            dpi,
+            ..Default::default()
+        };
         for (source, bytes) in [("png", UPS_LANDSCAPE), ("gif", gif.as_slice())] {
             let png = image_to_png(bytes, &options).unwrap();
             let out = image::load_from_memory(&png).unwrap().to_luma8();
@@ -789,6 +819,7 @@ fn a_ups_landscape_image_becomes_an_upright_png_on_the_stock() {
     let sheet = RenderOptions {
         stock: Stock::Letter2Up,
         dpi: Dpi::D203,
+        ..Default::default()
     };
     assert!(matches!(
         image_to_png(UPS_LANDSCAPE, &sheet),

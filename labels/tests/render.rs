@@ -62,6 +62,9 @@ fn spec(tracking: &str) -> LabelSpec {
         ship_date: Date::from_calendar_date(2026, Month::November, 23).unwrap(),
         piece_number: 1,
         piece_count: 2,
+        master_tracking_number: None,
+        contents: None,
+        remark: None,
     }
 }
 
@@ -190,9 +193,10 @@ fn names_outside_win_ansi_still_give_a_valid_pdf() {
     s.reference = Some("Bestellung «Ärger» – Nr. 7".into());
     let pdf = render(&s, LabelFormat::Pdf).unwrap();
     let text = pdf_text(&pdf, dir.path());
-    // WinAnsi keeps Latin-1 accents, strips the Polish stroke, and marks CJK with '?'.
+    // WinAnsi keeps Latin-1 accents and strips the Polish stroke; a line with CJK is set in
+    // the embedded CJK font (issue 17), accents included.
     for expected in [
-        "Zoë Müller ??",
+        "Zoë Müller 東京",
         "Ulica Lódzka 5",
         "Zürich 8001",
         "Bestellung «Ärger» – Nr. 7",
@@ -305,7 +309,21 @@ fn zpl_user_text_cannot_inject_commands() {
 #[test]
 fn zpl_keeps_utf8_text() {
     let mut s = spec("1Z999AA10123456784");
-    s.to.name = "Zoë Müller 東京".into();
+    // Latin-1 goes to the printer's font 0 as UTF-8 under ^CI28.
+    s.to.name = "Zoë Müller".into();
     let zpl = String::from_utf8(render(&s, LabelFormat::Zpl).unwrap()).unwrap();
-    assert!(zpl.contains("^FDZoë Müller 東京^FS"), "{zpl}");
+    assert!(zpl.contains("^A0N,39,39^FH_^FDZoë Müller^FS"), "{zpl}");
+    // CJK goes as UTF-8 to the station's printer font (`^A@`) when it has one; without
+    // one, as a graphic (tests/cjk.rs).
+    s.to.name = "Zoë Müller 東京".into();
+    let options = shiphub_labels::RenderOptions {
+        printer_font: Some("E:SIMSUN.TTF".parse().unwrap()),
+        ..Default::default()
+    };
+    let zpl = shiphub_labels::render_with(&[s.into()], LabelFormat::Zpl, &options).unwrap();
+    let zpl = String::from_utf8(zpl).unwrap();
+    assert!(
+        zpl.contains(",E:SIMSUN.TTF^FH_^FDZoë Müller 東京^FS"),
+        "{zpl}"
+    );
 }

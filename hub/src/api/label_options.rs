@@ -137,6 +137,8 @@ mod tests {
             StockName(Stock::A6),
             StockName(Stock::Letter2Up),
             StockName(Stock::A42Up),
+            StockName(Stock::Cn100x150),
+            StockName(Stock::Cn76x130),
         ] {
             assert_eq!(StockName::parse(s.as_str()), Some(s));
             // The stored name is the API's (serde) name.

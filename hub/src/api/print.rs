@@ -73,6 +73,15 @@ pub struct StationIn {
     /// The printhead resolution (default 203); the agent's `dpi` report overrides it.
     #[serde(default)]
     dpi: Option<Resolution>,
+    /// The font stored on the printer that draws Chinese, as ZPL `^A@` names it
+    /// (`E:SIMSUN.TTF`, Zebra's `E:ANMDS.TTF`). Without one, Chinese text is sent to a ZPL
+    /// printer as graphics (`^GF`) of the hub's own font.
+    #[serde(default)]
+    #[schema(
+        pattern = "^[REBAZ]:[A-Za-z0-9_-]{1,16}\\.[A-Za-z0-9]{3}$",
+        example = "E:SIMSUN.TTF"
+    )]
+    printer_font: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -85,6 +94,8 @@ pub struct StationOut {
     stock: StockName,
     /// The printer's resolution: what ZPL jobs are rendered at.
     dpi: Resolution,
+    /// The printer's resident font for Chinese (`^A@`); `null`: Chinese goes as graphics.
+    printer_font: Option<String>,
     /// True once the agent reported its printer (`format`, and `dpi` when it was given one);
     /// false: both as declared.
     printer_reported: bool,
@@ -111,6 +122,7 @@ fn station_out(s: StationRecord, token: Option<Option<String>>) -> StationOut {
         format: printer.language.as_str().to_string(),
         stock: StockName(printer.options.stock),
         dpi: Resolution(printer.options.dpi),
+        printer_font: s.printer_font.map(|f| f.to_string()),
         printer_reported: printer.reported,
         token,
         printer_state: s.printer_state.map(|p| p.as_str().to_string()),
@@ -160,6 +172,14 @@ async fn add_station(
         format,
         stock: input.stock.map(|s| s.0),
         dpi: input.dpi.map(|d| d.0),
+        printer_font: input
+            .printer_font
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e: shiphub_labels::InvalidPrinterFont| {
+                Error::field("/printer_font", e.to_string())
+            })?,
     })?;
     let token = StationToken::issue();
     let (live, stored) = token_answers(StatusCode::CREATED, &station, &token);

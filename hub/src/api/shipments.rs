@@ -432,7 +432,8 @@ async fn get_customs_document(
 pub struct LabelParams {
     /// `pdf`, `zpl` or `png` (default: the format bought).
     format: Option<LabelFormat>,
-    /// The medium (default `4x6`); `letter-2up` and `a4-2up` are PDF only.
+    /// The medium (default `4x6`; `cn_100x150` for a label the hub draws for a shipment within
+    /// China); `letter-2up` and `a4-2up` are PDF only.
     stock: Option<StockName>,
     /// Printhead resolution for ZPL and PNG, 203 (default) or 300.
     dpi: Option<Resolution>,
@@ -453,8 +454,9 @@ async fn get_label(
     let s = shipments::load(&app, &tenant, &id).await?;
     let format = p.format.unwrap_or(s.label_format);
     let options = shiphub_labels::RenderOptions {
-        stock: p.stock.unwrap_or_default().0,
+        stock: p.stock.map_or_else(|| labels::default_stock(&s), |n| n.0),
         dpi: p.dpi.unwrap_or_default().0,
+        ..Default::default()
     };
     if let Some(r) = labels::refusal(&s, format, options) {
         return Err(r.at("/query/"));

@@ -23,6 +23,11 @@ pub(super) fn convert_label(
         Error::Internal(format!("label conversion {from:?} -> {to:?}: {e}"))
     };
     let native = shiphub_labels::RenderOptions::default();
+    // A carrier's label is redrawn from its own pixels: the printer's font plays no part.
+    let options = LabelOptions {
+        printer_font: None,
+        ..options
+    };
     if options != LabelOptions::default() {
         let asked = options;
         // An image is turned and fitted straight onto a label stock (no ZPL round trip).
@@ -97,6 +102,7 @@ mod tests {
         let tall = LabelOptions {
             stock: shiphub_labels::Stock::In4x8,
             dpi: shiphub_labels::Dpi::D300,
+            ..Default::default()
         };
         let png = convert_label(ups.to_vec(), Png, Png, tall).unwrap();
         let (w, h) = png_size(&png);
@@ -116,6 +122,7 @@ mod tests {
         let tall = LabelOptions {
             stock: shiphub_labels::Stock::In4x8,
             dpi: shiphub_labels::Dpi::D300,
+            ..Default::default()
         };
         let redrawn =
             String::from_utf8(convert_label(zpl.clone(), Zpl, Zpl, tall).unwrap()).unwrap();

@@ -28,6 +28,15 @@ pub(super) async fn render(
     };
     let count = u16::try_from(pieces.len()).unwrap_or(u16::MAX);
     let parcels = &request.shipment.parcels;
+    // 托寄物 on e-waybills: the parcel's description, else the declared items' names in the
+    // origin's language where given.
+    let declared: Option<String> = request.shipment.customs.as_ref().map(|c| {
+        c.items
+            .iter()
+            .map(|i| i.local_description.as_deref().unwrap_or(&i.description))
+            .collect::<Vec<_>>()
+            .join("、")
+    });
     let labels: Vec<shiphub_labels::Label> = pieces
         .into_iter()
         .take(if format == LabelFormat::Png {
@@ -37,6 +46,10 @@ pub(super) async fn render(
         })
         .enumerate()
         .map(|(i, tracking_number)| {
+            let parcel = parcels.get(i).unwrap_or(&parcels[0]);
+            // A piece with a number of its own (SF's 子单号) names the master (母单号).
+            let master = (count > 1 && tracking_number != s.tracking_number)
+                .then(|| s.tracking_number.clone());
             shiphub_labels::LabelSpec {
                 carrier: entry.map_or_else(|| s.carrier.to_string(), |e| e.name.to_string()),
                 service_name: service_name.to_string(),
@@ -44,11 +57,14 @@ pub(super) async fn render(
                 tracking_number,
                 from: request.shipment.from.clone(),
                 to: request.shipment.to.clone(),
-                weight: parcels.get(i).unwrap_or(&parcels[0]).weight,
+                weight: parcel.weight,
                 reference: request.reference.clone(),
                 ship_date: request.shipment.ship_date.unwrap_or(s.created_at.date()),
                 piece_number: u16::try_from(i + 1).unwrap_or(u16::MAX),
                 piece_count: count,
+                master_tracking_number: master,
+                contents: parcel.description.clone().or_else(|| declared.clone()),
+                remark: None,
             }
             .into()
         })
@@ -56,5 +72,11 @@ pub(super) async fn render(
     tokio::task::spawn_blocking(move || shiphub_labels::render_with(&labels, format, &options))
         .await
         .map_err(|e| Error::Internal(format!("label render task: {e}")))?
-        .map_err(|e| Error::Internal(format!("label render: {e}")))
+        .map_err(|e| match e {
+            // A name or address the label fonts cannot draw is the request's to fix.
+            shiphub_labels::LabelError::InvalidSpec { field, message } => {
+                Error::field(format!("/{}", field.replace('.', "/")), message)
+            }
+            e => Error::Internal(format!("label render: {e}")),
+        })
 }

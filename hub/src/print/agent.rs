@@ -204,9 +204,16 @@ async fn delivery(
         .get_shipment(tenant, &job.shipment_id)
         .await?
         .ok_or_else(|| Error::Internal(format!("shipment of {} missing", job.id)))?;
+    // The station's font for Chinese, as it is now (not when the job was queued).
+    let printer_font = app
+        .store
+        .get_station(tenant, &job.station_id)
+        .await?
+        .and_then(|s| s.printer_font);
     let options = LabelOptions {
         stock: job.stock,
         dpi: job.dpi,
+        printer_font,
     };
     let document =
         crate::labels::document(app, tenant, &shipment, job.format.format(), options).await?;

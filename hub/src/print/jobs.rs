@@ -98,7 +98,11 @@ pub async fn prepare_job(
         &shipment,
         &station,
         printer.format,
-        LabelOptions { stock, dpi },
+        LabelOptions {
+            stock,
+            dpi,
+            printer_font: printer.options.printer_font,
+        },
         copies,
         Duration::from_secs(ttl),
     )

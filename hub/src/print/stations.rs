@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::ids::{StationId, TenantId};
 use crate::state::AppState;
 use crate::store::{IdemCompletion, StationRecord};
-use shiphub_labels::{Dpi, RenderOptions as LabelOptions, Stock};
+use shiphub_labels::{Dpi, PrinterFont, RenderOptions as LabelOptions, Stock};
 
 /// A station as a tenant registers it; the defaults are a 4×6 PDF printer at 203 dpi.
 pub struct NewStation {
@@ -17,6 +17,8 @@ pub struct NewStation {
     pub format: Option<PrinterLanguage>,
     pub stock: Option<Stock>,
     pub dpi: Option<Dpi>,
+    /// The printer's resident font for Chinese text (ZPL `^A@`).
+    pub printer_font: Option<PrinterFont>,
 }
 
 /// An agent's token, shown once; only its hash is stored.
@@ -54,6 +56,7 @@ pub fn station_printer(station: &StationRecord) -> StationPrinter {
         options: LabelOptions {
             stock: station.stock,
             dpi: station.agent_dpi.unwrap_or(station.dpi),
+            printer_font: station.printer_font,
         },
         reported: station.agent_format.is_some() || station.agent_dpi.is_some(),
     }
@@ -87,6 +90,7 @@ pub fn new_station(input: NewStation) -> Result<StationRecord, Error> {
         dpi: input.dpi.unwrap_or_default(),
         agent_format: None,
         agent_dpi: None,
+        printer_font: input.printer_font,
         printer_state: None,
         printer_detail: None,
         last_seen_at: None,

@@ -14,7 +14,7 @@ use super::{
 // The API's stock and resolution names are the stored ones.
 use crate::ids::{PrintJobId, ShipmentId, StationId, TenantId};
 use crate::named::named_enum;
-use shiphub_labels::{Dpi, Stock};
+use shiphub_labels::{Dpi, PrinterFont, Stock};
 
 named_enum! {
     /// A printer's language: what its agent can send it, and so what its jobs are rendered in.
@@ -97,6 +97,9 @@ pub struct StationRecord {
     /// The language and resolution the agent reported for its printer; they win.
     pub agent_format: Option<PrinterLanguage>,
     pub agent_dpi: Option<Dpi>,
+    /// The printer-resident font for Chinese (`E:SIMSUN.TTF`), as declared; `None`: ZPL
+    /// draws Chinese as graphics.
+    pub printer_font: Option<PrinterFont>,
     pub printer_state: Option<PrinterState>,
     pub printer_detail: Option<String>,
     pub last_seen_at: Option<OffsetDateTime>,
@@ -144,7 +147,7 @@ pub enum AckOutcome {
 }
 
 const STATION_COLUMNS: &str = "id, name, format, stock, dpi, agent_format, agent_dpi, \
-     printer_state, printer_detail, last_seen_at, created_at";
+     printer_font, printer_state, printer_detail, last_seen_at, created_at";
 const JOB_COLUMNS: &str = "id, station_id, shipment_id, format, stock, dpi, copies, status, detail, \
      deliveries, created_at, expires_at, delivered_at, completed_at";
 /// Stocks that are office sheets (PDF only).
@@ -167,8 +170,8 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO print_stations (id, tenant_id, name, format, stock, dpi, token_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO print_stations (id, tenant_id, name, format, stock, dpi, token_hash, created_at, \
+             printer_font) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(s.id.as_str())
         .bind(tenant.as_str())
@@ -178,6 +181,7 @@ impl Store {
         .bind(i64::from(s.dpi.dpi()))
         .bind(token_hash)
         .bind(millis(s.created_at))
+        .bind(s.printer_font.as_ref().map(PrinterFont::as_str))
         .execute(&mut *tx)
         .await?;
         if let Some(c) = idem {
@@ -577,6 +581,7 @@ fn station_from_row(r: &AnyRow) -> Result<StationRecord> {
             .try_get::<Option<i64>, _>("agent_dpi")?
             .map(dpi)
             .transpose()?,
+        printer_font: named_opt(r, "printer_font", |s| s.parse::<PrinterFont>().ok())?,
         printer_state: named_opt(r, "printer_state", PrinterState::parse)?,
         printer_detail: r.try_get("printer_detail")?,
         last_seen_at: r

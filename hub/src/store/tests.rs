@@ -642,6 +642,7 @@ fn station(name: &str) -> StationRecord {
         dpi: shiphub_labels::Dpi::D203,
         agent_format: None,
         agent_dpi: None,
+        printer_font: Some("E:SIMSUN.TTF".parse().unwrap()),
         printer_state: None,
         printer_detail: None,
         last_seen_at: None,

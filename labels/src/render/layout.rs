@@ -402,7 +402,23 @@ fn address_lines(a: &Address) -> Vec<String> {
 
 /// "City, ST 12345"; parts the address lacks are left out.
 fn city_line(a: &Address) -> String {
+    if super::text::needs_cjk(&a.city) || a.district.as_deref().is_some_and(super::text::needs_cjk)
+    {
+        // 湖北省襄阳市樊城区: province, city, district run together, the postal code after.
+        let mut line = a.state.clone().unwrap_or_default();
+        line.push_str(&a.city);
+        line.push_str(a.district.as_deref().unwrap_or_default());
+        if let Some(postal) = &a.postal_code {
+            line.push(' ');
+            line.push_str(postal);
+        }
+        return line;
+    }
     let mut line = a.city.clone();
+    if let Some(district) = &a.district {
+        line.push_str(", ");
+        line.push_str(district);
+    }
     if let Some(state) = &a.state {
         line.push_str(", ");
         line.push_str(state);
@@ -415,7 +431,7 @@ fn city_line(a: &Address) -> String {
 }
 
 /// "2.5 KG". Rounded up to 2 decimals: a label must never understate the weight.
-fn weight_text(w: Weight) -> String {
+pub(crate) fn weight_text(w: Weight) -> String {
     let value = w
         .value()
         .round_dp_with_strategy(2, RoundingStrategy::AwayFromZero)

@@ -5,6 +5,8 @@
 //! no second raster path (with its own font rasterizer) has to be kept in step.
 
 pub(crate) mod code128;
+pub(crate) mod ewaybill;
+pub(crate) mod glyphs;
 pub(crate) mod graphic;
 pub(crate) mod layout;
 pub(crate) mod matrix;
@@ -14,7 +16,7 @@ mod zpl;
 
 use shiphub_carriers::model::LabelFormat;
 
-use crate::stock::{Dpi, RenderOptions, Stock};
+use crate::stock::{RenderOptions, Stock};
 use crate::{Gs1Barcode, Label, LabelSpec, MatrixCode};
 
 /// Why a label could not be rendered.
@@ -105,7 +107,13 @@ fn render_refs(
     let per_page = stock.labels_per_page();
     let mut pages: Vec<Vec<layout::Element>> = Vec::with_capacity(labels.len().div_ceil(per_page));
     for (i, &(spec, gs1, matrix)) in labels.iter().enumerate() {
-        let mut elements = layout::layout(spec, gs1, matrix, stock.layout_height_mm())?;
+        spec.check_drawable()?;
+        let mut elements = if stock.is_ewaybill() {
+            let (w, h) = stock.page_mm();
+            ewaybill::layout(spec, w, h)?
+        } else {
+            layout::layout(spec, gs1, matrix, stock.layout_height_mm())?
+        };
         layout::transform(&mut elements, stock.placement(i % per_page));
         if i % per_page == 0 {
             pages.push(elements);
@@ -142,9 +150,15 @@ fn render_refs(
             };
             pdf::write(&pages, stock.page_mm(), &meta)
         }
-        LabelFormat::Zpl => Ok(zpl_stream(&pages, stock, options.dpi).into_bytes()),
+        LabelFormat::Zpl => Ok(zpl_stream(&pages, stock, options).into_bytes()),
         LabelFormat::Png => {
-            let zpl = zpl_stream(&pages, stock, options.dpi);
+            // The preview draws Chinese as the `^GF` graphic: the renderer has no
+            // printer-resident font to stand in for the station's.
+            let preview = RenderOptions {
+                printer_font: None,
+                ..*options
+            };
+            let zpl = zpl_stream(&pages, stock, &preview);
             crate::convert::rasterize_zpl(zpl.as_bytes(), stock.page_mm(), options.dpi)?
                 .into_iter()
                 .next()
@@ -153,10 +167,16 @@ fn render_refs(
     }
 }
 
-fn zpl_stream(pages: &[Vec<layout::Element>], stock: Stock, dpi: Dpi) -> String {
+fn zpl_stream(pages: &[Vec<layout::Element>], stock: Stock, options: &RenderOptions) -> String {
     let mut z = String::with_capacity(4096 * pages.len());
     for elements in pages {
-        zpl::write(elements, stock.page_mm(), dpi, &mut z);
+        zpl::write(
+            elements,
+            stock.page_mm(),
+            options.dpi,
+            options.printer_font.as_ref(),
+            &mut z,
+        );
     }
     z
 }

@@ -1,18 +1,22 @@
 //! PDF writer: pages of printpdf ops, built-in Helvetica (referenced, not embedded, so a
-//! label stays a few kB) and barcodes as filled rectangles. Draws elements as given, in
+//! label stays a few kB) and barcodes as filled rectangles. A line Helvetica cannot draw
+//! (Chinese) is set in the embedded CJK font instead, subset to the glyphs the document
+//! uses (`shiphub_fonts::pdf_subset`); printpdf writes its ToUnicode map, so the text
+//! extracts back. Latin-only documents
+//! embed no font. Draws elements as given, in
 //! page millimetres; it does not move or resize anything but the symbols inside their
 //! areas. Customs documents use it too.
 
 use lopdf::{Object, StringFormat};
 use printpdf::{
-    BuiltinFont, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt,
-    Rect, TextItem,
+    BuiltinFont, FontId, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions,
+    Point, Pt, Rect, TextItem,
 };
 
 use super::LabelError;
 use super::code128::QUIET_ZONE_MODULES;
 use super::layout::Element;
-use super::text::to_win_ansi;
+use super::text::{needs_cjk, to_win_ansi};
 
 /// One dot of a 203 dpi thermal printer, where most 4×6 PDFs end up.
 const DOT_MM: f32 = 25.4 / 203.0;
@@ -36,12 +40,27 @@ pub(crate) fn write(
     meta: &Meta,
 ) -> Result<Vec<u8>, LabelError> {
     let page_height = page_mm.1;
+    let cjk = cjk_text(pages.iter().flatten())
+        .map(|text| shiphub_fonts::pdf_subset(&text))
+        .transpose()
+        .map_err(|e| LabelError::Pdf(e.into()))?;
+    let cjk_id = cjk.as_ref().map(|(id, _)| id.clone());
     let pdf_pages = pages
         .iter()
-        .map(|elements| PdfPage::new(Mm(page_mm.0), Mm(page_height), ops(elements, page_height)))
+        .map(|elements| {
+            PdfPage::new(
+                Mm(page_mm.0),
+                Mm(page_height),
+                ops(elements, page_height, cjk_id.as_ref()),
+            )
+        })
         .collect();
 
     let mut doc = PdfDocument::new(&meta.title);
+    if let Some((id, font)) = cjk {
+        // Already cut to this document's glyphs: printpdf embeds it as given.
+        doc.resources.fonts.map.insert(id, font);
+    }
     let info = &mut doc.metadata.info;
     let d = meta.date;
     let date = printpdf::DateTime::new_in_offset(
@@ -87,33 +106,78 @@ pub(crate) fn write(
     Ok(out)
 }
 
-fn ops(elements: &[Element], page_height: f32) -> Vec<Op> {
+/// Every line of the document set in the CJK font, run together (what its subset must
+/// hold); `None` when every line is Latin and no font is embedded.
+fn cjk_text<'a>(elements: impl Iterator<Item = &'a Element>) -> Option<String> {
+    let mut text = String::new();
+    for element in elements {
+        if let Element::Text(t) = element
+            && needs_cjk(&t.text)
+        {
+            text.push_str(&t.text);
+        }
+    }
+    (!text.is_empty()).then_some(text)
+}
+
+/// The ops that draw one line of text: Helvetica for what WinAnsi holds, the embedded
+/// font (`cjk`, present whenever such a line is) for the rest.
+pub(crate) fn text_ops(
+    x: f32,
+    baseline: f32,
+    size_pt: f32,
+    bold: bool,
+    text: &str,
+    page_height: f32,
+    cjk: Option<&FontId>,
+) -> [Op; 5] {
+    let (font, text) = match cjk {
+        Some(id) if needs_cjk(text) => (
+            PdfFontHandle::External(id.clone()),
+            text.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
+        ),
+        _ => (
+            PdfFontHandle::Builtin(if bold {
+                BuiltinFont::HelveticaBold
+            } else {
+                BuiltinFont::Helvetica
+            }),
+            // The built-in fonts only encode WinAnsi.
+            to_win_ansi(text),
+        ),
+    };
+    [
+        Op::StartTextSection,
+        Op::SetFont {
+            font,
+            size: Pt(size_pt),
+        },
+        Op::SetTextCursor {
+            pos: Point::new(Mm(x), Mm(page_height - baseline)),
+        },
+        Op::ShowText {
+            items: vec![TextItem::Text(text)],
+        },
+        Op::EndTextSection,
+    ]
+}
+
+fn ops(elements: &[Element], page_height: f32, cjk: Option<&FontId>) -> Vec<Op> {
     let fill = |x: f32, y: f32, w: f32, h: f32| fill(page_height, x, y, w, h);
     let mut ops = Vec::new();
     for element in elements {
         match element {
-            Element::Text(t) => {
-                let font = if t.bold {
-                    BuiltinFont::HelveticaBold
-                } else {
-                    BuiltinFont::Helvetica
-                };
-                ops.extend([
-                    Op::StartTextSection,
-                    Op::SetFont {
-                        font: PdfFontHandle::Builtin(font),
-                        size: Pt(t.size_pt),
-                    },
-                    Op::SetTextCursor {
-                        pos: Point::new(Mm(t.x), Mm(page_height - t.baseline)),
-                    },
-                    // The built-in fonts only encode WinAnsi.
-                    Op::ShowText {
-                        items: vec![TextItem::Text(to_win_ansi(&t.text))],
-                    },
-                    Op::EndTextSection,
-                ]);
-            }
+            Element::Text(t) => ops.extend(text_ops(
+                t.x,
+                t.baseline,
+                t.size_pt,
+                t.bold,
+                &t.text,
+                page_height,
+                cjk,
+            )),
             Element::Bar {
                 x,
                 y,

@@ -99,10 +99,30 @@ fn ascii_fallback(c: char) -> Option<char> {
     }
 }
 
+/// Whether Helvetica cannot draw `c`, even transliterated: a line holding one is set in
+/// the embedded CJK font ([`shiphub_fonts`]) instead.
+pub(crate) fn needs_cjk_char(c: char) -> bool {
+    !(is_win_ansi(c)
+        || c.is_whitespace()
+        || c.is_control()
+        || matches!(c as u32, 0x0300..=0x036F)
+        || ascii_fallback(c).is_some())
+}
+
+/// Whether `text` is drawn with the embedded CJK font rather than Helvetica: Latin-only
+/// lines keep the built-in font, so Latin documents embed nothing.
+pub(crate) fn needs_cjk(text: &str) -> bool {
+    !text.is_ascii() && text.chars().any(needs_cjk_char)
+}
+
 /// Advance width of `text` in 1/1000 em. Characters outside printable ASCII are measured
 /// as their base letter or, failing that, a full em, so a fitted line never overflows
-/// in the PDF, nor on a printer whose font draws CJK glyphs a full em wide.
+/// in the PDF, nor on a printer whose font draws CJK glyphs a full em wide. A line set in
+/// the CJK font is measured with that font's own widths (hanzi are a full em).
 pub(crate) fn width_units(text: &str, bold: bool) -> u32 {
+    if needs_cjk(text) {
+        return shiphub_fonts::width_units(text).ceil() as u32;
+    }
     let table = if bold { &HELVETICA_BOLD } else { &HELVETICA };
     let ascii = |b: u8| u32::from(table[usize::from(b - 0x20)]);
     text.chars()
@@ -115,6 +135,66 @@ pub(crate) fn width_units(text: &str, bold: bool) -> u32 {
         })
         .sum()
 }
+
+/// Refuses text with a character neither Helvetica nor the embedded CJK font can draw
+/// (an emoji, CJK Extension B): an empty box on a label is worse than an error that says
+/// which field to fix.
+pub(crate) fn check_drawable(field: &'static str, text: &str) -> Result<(), super::LabelError> {
+    match text
+        .chars()
+        .find(|&c| needs_cjk_char(c) && !shiphub_fonts::has(c))
+    {
+        None => Ok(()),
+        Some(c) => Err(super::LabelError::InvalidSpec {
+            field,
+            message: format!(
+                "character '{c}' (U+{:04X}) is not in the label font (Helvetica, {})",
+                c as u32,
+                shiphub_fonts::FAMILY
+            ),
+        }),
+    }
+}
+
+/// [`check_drawable`] over every printed field of an address; `prefix` is "from" or "to".
+pub(crate) fn check_address(
+    fields: [&'static str; 8],
+    a: &shiphub_carriers::model::Address,
+) -> Result<(), super::LabelError> {
+    let [name, company, street, city, district, state, postal, phone] = fields;
+    check_drawable(name, &a.name)?;
+    check_drawable(company, a.company.as_deref().unwrap_or_default())?;
+    for line in &a.street {
+        check_drawable(street, line)?;
+    }
+    check_drawable(city, &a.city)?;
+    check_drawable(district, a.district.as_deref().unwrap_or_default())?;
+    check_drawable(state, a.state.as_deref().unwrap_or_default())?;
+    check_drawable(postal, a.postal_code.as_deref().unwrap_or_default())?;
+    check_drawable(phone, a.phone.as_deref().unwrap_or_default())
+}
+
+/// Field names of [`check_address`] for the receiver and the sender.
+pub(crate) const TO_FIELDS: [&str; 8] = [
+    "to.name",
+    "to.company",
+    "to.street",
+    "to.city",
+    "to.district",
+    "to.state",
+    "to.postal_code",
+    "to.phone",
+];
+pub(crate) const FROM_FIELDS: [&str; 8] = [
+    "from.name",
+    "from.company",
+    "from.street",
+    "from.city",
+    "from.district",
+    "from.state",
+    "from.postal_code",
+    "from.phone",
+];
 
 /// Width of `text` set at `size_pt`, in mm.
 pub(crate) fn width_mm(text: &str, bold: bool, size_pt: f32) -> f32 {

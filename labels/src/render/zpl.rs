@@ -8,14 +8,20 @@ use std::fmt::Write as _;
 use super::code128::QUIET_ZONE_MODULES;
 use super::graphic::Bitmap;
 use super::layout::Element;
-use super::text::MM_PER_PT;
-use crate::Dpi;
+use super::text::{MM_PER_PT, needs_cjk};
+use crate::{Dpi, PrinterFont};
 
 /// `^BY` module width limit, as in the PDF: 0.5 mm (4 dots at 203 dpi, 6 at 300).
 const MAX_MODULE_MM: f32 = 0.5;
 
 /// Appends one `^XA`…`^XZ` label of `page_mm` (width, height).
-pub(super) fn write(elements: &[Element], page_mm: (f32, f32), dpi: Dpi, z: &mut String) {
+pub(super) fn write(
+    elements: &[Element],
+    page_mm: (f32, f32),
+    dpi: Dpi,
+    printer_font: Option<&PrinterFont>,
+    z: &mut String,
+) {
     let dpmm = dpi.dots_per_mm();
     let dots = |mm: f32| (mm * dpmm).round().max(0.0) as u32;
     let max_module_dots = (MAX_MODULE_MM * dpmm) as u32;
@@ -29,6 +35,30 @@ pub(super) fn write(elements: &[Element], page_mm: (f32, f32), dpi: Dpi, z: &mut
     for element in elements {
         // Writing to a String cannot fail.
         let _ = match element {
+            // Text font 0 cannot draw (Chinese): in the station's own CJK font, named by
+            // `^A@` (^CI28 above makes ^FD UTF-8), or else as a bitmap of our font.
+            Element::Text(t) if needs_cjk(&t.text) => {
+                let h = dots(t.size_pt * MM_PER_PT);
+                match printer_font {
+                    Some(font) => writeln!(
+                        z,
+                        "^FT{},{}^A@N,{h},{h},{font}^FH_^FD{}^FS",
+                        dots(t.x),
+                        dots(t.baseline),
+                        escape(&t.text)
+                    ),
+                    None => {
+                        let (bitmap, ascent) = super::glyphs::rasterize(&t.text, t.size_pt, dpmm);
+                        writeln!(
+                            z,
+                            "^FO{},{}{}^FS",
+                            dots(t.x),
+                            dots(t.baseline).saturating_sub(ascent),
+                            bitmap.to_gfa()
+                        )
+                    }
+                }
+            }
             Element::Text(t) => {
                 // Font 0 is the printer's scalable font; its height is in dots.
                 let h = dots(t.size_pt * MM_PER_PT);
@@ -138,7 +168,7 @@ mod tests {
     fn write_4x6(dpi: Dpi) -> String {
         let mut z = String::new();
         let elements = layout(&sample(), None, None, LABEL_HEIGHT_MM).unwrap();
-        write(&elements, (101.6, 152.4), dpi, &mut z);
+        write(&elements, (101.6, 152.4), dpi, None, &mut z);
         z
     }
 

@@ -1,13 +1,16 @@
 //! The finance PDF: summary table (billed, expected, disputed, recoverable by carrier and
 //! reason), bar charts of recoverable by reason and by week, and the top lines to dispute.
 //!
-//! Built-in Helvetica only, so `pdftotext` extracts every figure. The charts are drawn as
+//! Built-in Helvetica, so `pdftotext` extracts every figure; text Helvetica cannot draw
+//! (a Chinese title, a carrier's Chinese invoice number) is set in the embedded CJK font of
+//! `shiphub-fonts`, subset on save with a ToUnicode map, so it extracts back too. A Latin
+//! report embeds no font. The charts are drawn as
 //! PDF vector bars with the same ops rather than rasterised with plotters: plotters would
 //! need a TTF font bundled for its labels (ab_glyph, no system fonts) and its labels would be
 //! pixels that `pdftotext` cannot read; bars are a few rectangles.
 
 use printpdf::{
-    BuiltinFont, Color, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage,
+    BuiltinFont, Color, FontId, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage,
     PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rgb, TextItem, WindingOrder,
 };
 use rust_decimal::Decimal;
@@ -124,22 +127,76 @@ pub fn render_pdf(s: &ReportSummary, title: &str) -> Vec<u8> {
     }
 
     let mut doc = PdfDocument::new(title);
-    let pages = vec![
-        PdfPage::new(Mm(W), Mm(H), p1.ops),
-        PdfPage::new(Mm(W), Mm(H), p2.ops),
-    ];
+    let mut pages = vec![p1, p2];
+    let cjk: String = pages.iter().flat_map(|p| p.cjk.chars()).collect();
+    // Cut to this report's glyphs; a subset that fails (a bug) leaves the report Latin.
+    if let Some(Ok((id, font))) = (!cjk.is_empty()).then(|| shiphub_fonts::pdf_subset(&cjk)) {
+        for page in &mut pages {
+            for op in &mut page.ops {
+                if let Op::SetFont {
+                    font: PdfFontHandle::External(f),
+                    ..
+                } = op
+                {
+                    *f = id.clone();
+                }
+            }
+        }
+        doc.resources.fonts.map.insert(id, font);
+    }
+    let pages = pages
+        .into_iter()
+        .map(|p| PdfPage::new(Mm(W), Mm(H), p.ops))
+        .collect();
     let mut warnings = Vec::new();
     doc.with_pages(pages)
         .save(&PdfSaveOptions::default(), &mut warnings)
 }
 
+/// Stands for the CJK subset's id until the report's text is known.
+fn cjk_font_id() -> FontId {
+    FontId("CJK".into())
+}
+
+/// Text Helvetica's WinAnsi cannot hold (beyond the accents it strips to ASCII here).
+fn needs_cjk(s: &str) -> bool {
+    !s.is_ascii()
+        && s.chars()
+            .any(|c| !c.is_ascii() && shiphub_fonts::has(c) && !c.is_whitespace())
+}
+
 #[derive(Default)]
 struct Page {
     ops: Vec<Op>,
+    /// The page's text set in the CJK font.
+    cjk: String,
 }
 
 impl Page {
     fn text(&mut self, x: f32, y: f32, size: f32, bold: bool, s: &str) {
+        if needs_cjk(s) {
+            self.cjk.push_str(s);
+            self.ops.extend([
+                Op::StartTextSection,
+                Op::SetTextCursor {
+                    pos: Point::new(Mm(x), Mm(y)),
+                },
+                Op::SetFont {
+                    font: PdfFontHandle::External(cjk_font_id()),
+                    size: Pt(size),
+                },
+                // What the font lacks (an emoji) is left out rather than drawn as a box.
+                Op::ShowText {
+                    items: vec![TextItem::Text(
+                        s.chars()
+                            .filter(|c| shiphub_fonts::has(*c) && !c.is_control())
+                            .collect(),
+                    )],
+                },
+                Op::EndTextSection,
+            ]);
+            return;
+        }
         let font = if bold {
             BuiltinFont::HelveticaBold
         } else {
@@ -219,5 +276,70 @@ impl Page {
                 &v.to_string(),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tool(cmd: &str, pdf: &[u8], args: &[&str]) -> Option<String> {
+        let dir = std::env::temp_dir().join(format!("shiphub-fin-cjk-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{cmd}.pdf"));
+        std::fs::write(&path, pdf).unwrap();
+        match std::process::Command::new(cmd)
+            .args(args)
+            .arg(&path)
+            .arg("-")
+            .output()
+        {
+            Ok(o) => {
+                assert!(
+                    o.status.success(),
+                    "{cmd}: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
+                Some(String::from_utf8(o.stdout).unwrap())
+            }
+            Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+                panic!("{cmd} is required under CI (apt-get install poppler-utils)")
+            }
+            Err(_) => {
+                eprintln!("SKIPPED: {cmd} not installed");
+                None
+            }
+        }
+    }
+
+    #[test]
+    fn a_chinese_title_extracts_back_from_the_embedded_subset_font() {
+        let title = "顺丰速运 运费对账（2026年11月）";
+        let pdf = render_pdf(&ReportSummary::default(), title);
+        let Some(text) = tool("pdftotext", &pdf, &["-enc", "UTF-8"]) else {
+            return;
+        };
+        assert!(text.lines().any(|l| l.trim() == title), "{text}");
+        // The file pdftotext read; pdffonts lists its fonts.
+        let fonts = std::process::Command::new("pdffonts")
+            .arg(std::env::temp_dir().join(format!(
+                "shiphub-fin-cjk-{}/pdftotext.pdf",
+                std::process::id()
+            )))
+            .output();
+        if let Ok(out) = fonts {
+            let list = String::from_utf8(out.stdout).unwrap();
+            let embedded: Vec<&str> = list.lines().filter(|l| l.contains(" yes ")).collect();
+            assert_eq!(embedded.len(), 1, "{list}");
+            let (tag, rest) = embedded[0].split_once('+').expect("a subset tag");
+            assert!(
+                tag.len() == 6 && rest.starts_with("ShiphubSansSC-Regular"),
+                "{list}"
+            );
+            assert!(embedded[0].contains("yes yes yes"), "emb sub uni: {list}");
+        }
+        // A Latin report embeds nothing.
+        let latin = render_pdf(&ReportSummary::default(), "Freight audit");
+        assert!(!String::from_utf8_lossy(&latin).contains("FontFile"));
     }
 }
