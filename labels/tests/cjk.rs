@@ -355,3 +355,22 @@ fn cn23_with_a_chinese_item_name_reads_back() {
     let err = cn23(&customs(Some("T恤🚚"))).unwrap_err();
     assert!(err.to_string().contains("items.local_description"), "{err}");
 }
+
+/// Every name in the GB/T 2260 division list the address vocabulary checks against can be
+/// printed: the font's character set was cut before that list landed, so it is pinned here.
+#[test]
+fn every_gb2260_division_name_is_in_the_label_font() {
+    let list = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../carriers/data/gb2260/divisions-2024.tsv"
+    ))
+    .expect("the division list");
+    let names: Vec<&str> = list
+        .lines()
+        .filter_map(|l| l.split_once('\t').map(|(_, name)| name))
+        .collect();
+    assert!(names.len() > 3000, "{} names", names.len());
+    for name in names {
+        assert_eq!(shiphub_fonts::missing(name), None, "{name}");
+    }
+}
