@@ -174,7 +174,7 @@ async fn zto_and_yto_parcels_are_named_by_kuaidi100_polled_subscribed_and_pushed
         assert_eq!(t["network"], network, "{t}");
         let id = t["id"].as_str().unwrap();
         let polled = tracker_until(&api, id, |t| {
-            t["status"] == status && !t["subscribed_at"].is_null() == subscribed
+            t["status"] == status && t["subscribed_at"].is_null() != subscribed
         })
         .await;
         let events = polled["events"].as_array().unwrap();
