@@ -3,9 +3,9 @@
 //! POSTed to `/v1/carrier-events/kuaidi100/{account}`, which the hub verifies (MD5 of
 //! `param + push_secret`), records on the trackers and answers with Kuaidi100's own ack.
 //!
-//! Polling through the hub needs the tracker's network (`network` in the tracker body), which
-//! main does not have yet: the polled query, auto-number and subscription are driven here
-//! through the adapter itself (the registry's `kuaidi100` entry) against the same simulator.
+//! The adapter's own query, auto-number and subscription are driven here through the
+//! registry's `kuaidi100` entry against the same simulator; `tests/tests/china.rs` polls,
+//! detects and subscribes through the hub.
 
 mod common;
 
