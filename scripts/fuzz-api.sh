@@ -134,7 +134,7 @@ enabled = true
 # Operations whose 422 answers depend on state or on several values together, which no schema
 # can say: an Idempotency-Key first used for another request (the fuzzer reuses its keys), a
 # shipment without customs, a date range ending before it starts, a carrier that needs a
-# mapping, a print job for a voided shipment, `carrier_accounts` naming accounts the tenant does
+# mapping, a print job for a voided shipment, "carrier_accounts" naming accounts the tenant does
 # not have (rates: with that exemption lifted, this was the only rejection Schemathesis found).
 # Their 422s are still checked for shape (status, content type, schema); only "valid request
 # rejected" is not inferred from them.
@@ -143,7 +143,7 @@ include-method = ["POST", "PUT", "PATCH", "DELETE"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "409", "422", "429"]
 
 # Reads of the same kind: a date range ending before it starts, a document the shipment has
-# none of, a sheet stock asked for as ZPL or PNG (`?stock=a4-2up&format=zpl`).
+# none of, a sheet stock asked for as ZPL or PNG ("?stock=a4-2up&format=zpl").
 [[operations]]
 include-name = ["GET /v1/analytics/timeliness", "GET /v1/shipments/{id}/documents/{kind}", "GET /v1/shipments/{id}/label"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "409", "422", "429"]
