@@ -360,31 +360,7 @@ impl App {
         body: Option<Value>,
         idem: Option<&str>,
     ) -> (StatusCode, Vec<u8>) {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("authorization", format!("Bearer {}", self.key));
-        if let Some(k) = idem {
-            req = req.header("idempotency-key", k);
-        }
-        let body = match body {
-            Some(b) => {
-                req = req.header("content-type", "application/json");
-                Body::from(b.to_string())
-            }
-            None => Body::empty(),
-        };
-        let res = self
-            .router
-            .clone()
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
-        let status = res.status();
-        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        (status, bytes.to_vec())
+        common::oneshot(&self.router, &self.key, method, path, body, idem).await
     }
 
     async fn account(&self, carrier: &str) -> String {

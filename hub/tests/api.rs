@@ -6,8 +6,7 @@ mod common;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 use shiphub::api;
 use shiphub::cli::build_state;
@@ -18,7 +17,6 @@ use shiphub_carriers::model::{Quote, RateRequest};
 use shiphub_carriers::{
     Capabilities, Capability, Carrier, CarrierCode, CarrierEntry, CarrierError, CarrierLimits,
 };
-use tower::ServiceExt;
 
 static SLOW_CAPS: Capabilities = common::capabilities(&[Capability::Rate], 0, &[]);
 
@@ -149,30 +147,7 @@ impl App {
         body: Option<Value>,
         idem: Option<&str>,
     ) -> (StatusCode, Value) {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("authorization", format!("Bearer {bearer}"));
-        if let Some(k) = idem {
-            req = req.header("idempotency-key", k);
-        }
-        let body = match body {
-            Some(b) => {
-                req = req.header("content-type", "application/json");
-                Body::from(b.to_string())
-            }
-            None => Body::empty(),
-        };
-        let res = self
-            .router
-            .clone()
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
-        let status = res.status();
-        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-            .await
-            .unwrap();
+        let (status, bytes) = common::oneshot(&self.router, bearer, method, path, body, idem).await;
         (
             status,
             serde_json::from_slice(&bytes).unwrap_or(Value::Null),

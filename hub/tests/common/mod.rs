@@ -5,7 +5,11 @@
 
 use std::time::Duration;
 
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
 use rust_decimal::Decimal;
+use serde_json::Value;
 use shiphub_carriers::model::{LabelFormat, WeightUnit};
 use shiphub_carriers::{
     AccountError, Capabilities, Capability, Carrier, CarrierCode, CarrierEntry, CarrierHttp,
@@ -53,4 +57,41 @@ pub const fn entry(
         numbers: &[],
         push: None,
     }
+}
+
+/// One request through the hub's router in process, as `bearer` (an API key or a station
+/// token), with a JSON body and an `Idempotency-Key` when given: the status and the raw body.
+pub async fn oneshot(
+    router: &Router,
+    bearer: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    idem: Option<&str>,
+) -> (StatusCode, Vec<u8>) {
+    use tower::ServiceExt;
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {bearer}"));
+    if let Some(k) = idem {
+        req = req.header("idempotency-key", k);
+    }
+    let body = match body {
+        Some(b) => {
+            req = req.header("content-type", "application/json");
+            Body::from(b.to_string())
+        }
+        None => Body::empty(),
+    };
+    let res = router
+        .clone()
+        .oneshot(req.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, bytes.to_vec())
 }
