@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::ids::{PrintJobId, TenantId};
 use crate::state::AppState;
 use crate::store::{AckOutcome, JobAck, PrintJobRecord, ShipmentRecord, StationRecord};
-use shiphub_labels::{Dpi, RenderOptions as LabelOptions};
+use shiphub_labels::{Dpi, PrinterFont, RenderOptions as LabelOptions};
 
 /// Longest long poll an agent may ask for.
 const MAX_WAIT_SECS: u64 = 60;
@@ -106,7 +106,7 @@ impl Agent {
         };
         let mut out = Vec::with_capacity(jobs.len());
         for job in jobs {
-            out.push(delivery(app, &tenant, job).await?);
+            out.push(delivery(app, &tenant, job, station.printer_font).await?);
         }
         metrics::counter!("shiphub_print_jobs_delivered_total").increment(out.len() as u64);
         Ok(out)
@@ -198,18 +198,14 @@ async fn delivery(
     app: &AppState,
     tenant: &TenantId,
     job: PrintJobRecord,
+    // The polling station's font for Chinese, as it is now (not when the job was queued).
+    printer_font: Option<PrinterFont>,
 ) -> Result<Delivery, Error> {
     let shipment = app
         .store
         .get_shipment(tenant, &job.shipment_id)
         .await?
         .ok_or_else(|| Error::Internal(format!("shipment of {} missing", job.id)))?;
-    // The station's font for Chinese, as it is now (not when the job was queued).
-    let printer_font = app
-        .store
-        .get_station(tenant, &job.station_id)
-        .await?
-        .and_then(|s| s.printer_font);
     let options = LabelOptions {
         stock: job.stock,
         dpi: job.dpi,
