@@ -8,8 +8,10 @@ use serde::Serialize;
 
 use crate::error::CarrierError;
 use crate::model::{
-    BilledWaybill, LabelFormat, NetworkGuess, Quote, RateRequest, ServiceClass, ShipRequest,
-    TrackQuery, TrackingNumber, TrackingResult, Waybill, WaybillRef, Weight, WeightUnit,
+    Address, AddressCheck, BilledWaybill, LabelFormat, Manifest, ManifestRequest, NetworkGuess,
+    PickupConfirmation, PickupRef, PickupRequest, Quote, RateRequest, ServiceClass, ShipRequest,
+    ShipmentOption, TrackQuery, TrackingNumber, TrackingResult, Waybill, WaybillRef, Weight,
+    WeightUnit,
 };
 use crate::registry::CarrierEntry;
 use rust_decimal::Decimal;
@@ -61,8 +63,14 @@ pub enum Capability {
     Track,
     /// The carrier pushes tracking updates to us.
     PushTracking,
-    /// Book a courier pickup.
+    /// Book a courier pickup, and cancel it.
     Pickup,
+    /// Check and standardize an address, with its residential/commercial classification.
+    AddressValidation,
+    /// Buy return labels (`ShipRequest::is_return`).
+    Return,
+    /// Close a ship date with a manifest (the USPS SCAN form).
+    Manifest,
     /// Name the network a number belongs to (an aggregator's number detection, such as
     /// Kuaidi100's auto-number service): the hub asks when its own detection has no answer.
     Identify,
@@ -119,6 +127,10 @@ pub struct Capabilities {
     /// The weight of one parcel the carrier accepts; the hub refuses a parcel outside it
     /// before calling the carrier.
     pub parcel_weight: WeightRange,
+    /// The shipment options the carrier can carry (on some services: the adapter refuses a
+    /// service that lacks one with a field error); the hub refuses any other on its field
+    /// before calling the carrier.
+    pub options: &'static [ShipmentOption],
 }
 
 /// The weights one parcel may have with a carrier, both ends included.
@@ -256,6 +268,15 @@ fn ser_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Erro
     s.serialize_u64(d.as_millis() as u64)
 }
 
+/// `Unsupported` for a return label, for adapters that buy outbound labels only: without it a
+/// return asked of them would be sold as an outbound label.
+pub fn no_returns(carrier: CarrierCode, req: &ShipRequest) -> Result<(), CarrierError> {
+    if req.is_return {
+        return Err(CarrierError::unsupported(carrier, Capability::Return));
+    }
+    Ok(())
+}
+
 /// A carrier adapter: translates our vocabulary to the carrier's wire format and back.
 /// Adapters never sleep, retry, cache answers or rate-limit: the hub's call layer does that.
 /// An operation a carrier does not offer answers `Unsupported`, never an empty success.
@@ -296,6 +317,28 @@ pub trait Carrier: Send + Sync {
     /// Buys a waybill (and label, where the carrier makes one).
     async fn ship(&self, _req: &ShipRequest) -> Result<Waybill, CarrierError> {
         Err(CarrierError::unsupported(self.code(), Capability::Ship))
+    }
+    /// The carrier's verdict on an address.
+    async fn verify_address(&self, _address: &Address) -> Result<AddressCheck, CarrierError> {
+        Err(CarrierError::unsupported(
+            self.code(),
+            Capability::AddressValidation,
+        ))
+    }
+    /// Books a courier pickup.
+    async fn schedule_pickup(
+        &self,
+        _req: &PickupRequest,
+    ) -> Result<PickupConfirmation, CarrierError> {
+        Err(CarrierError::unsupported(self.code(), Capability::Pickup))
+    }
+    /// Cancels a booked pickup.
+    async fn cancel_pickup(&self, _pickup: &PickupRef) -> Result<(), CarrierError> {
+        Err(CarrierError::unsupported(self.code(), Capability::Pickup))
+    }
+    /// Closes a ship date: the carrier's manifest of the shipments handed over.
+    async fn manifest(&self, _req: &ManifestRequest) -> Result<Manifest, CarrierError> {
+        Err(CarrierError::unsupported(self.code(), Capability::Manifest))
     }
     /// Cancels an unused waybill.
     async fn void(&self, _waybill: &WaybillRef) -> Result<(), CarrierError> {

@@ -200,6 +200,8 @@ async fn check_adapter(
         }
     }
 
+    check_new_verbs(caps, carrier, h, waybill.as_ref(), fail).await;
+
     let waybill_ref = match &waybill {
         Some(wb) => WaybillRef {
             tracking_number: wb.tracking_number.clone(),
@@ -222,6 +224,112 @@ async fn check_adapter(
         carrier.void(&waybill_ref).await,
         fail,
     );
+}
+
+/// Address validation, returns, pickups and manifests, on requests built from the harness's
+/// rate request (its destination verified, its origin picked up from and closed).
+async fn check_new_verbs(
+    caps: &Capabilities,
+    carrier: &dyn Carrier,
+    h: &Harness,
+    waybill: Option<&Waybill>,
+    fail: &mut Vec<String>,
+) {
+    use crate::model::{AddressVerdict, ManifestRequest, PickupRef, PickupRequest, Weight};
+
+    let to = &h.rate.to;
+    if let Some(check) = outcome(
+        caps,
+        Capability::AddressValidation,
+        carrier.verify_address(to).await,
+        fail,
+    ) && matches!(
+        check.verdict,
+        AddressVerdict::Deliverable | AddressVerdict::DeliverableWithCorrections
+    ) && check.address.is_none()
+    {
+        fail.push(format!(
+            "verify_address: {:?} without a standardized address",
+            check.verdict
+        ));
+    }
+
+    if caps.supports(Capability::Ship) {
+        let mut ret = h.ship.clone();
+        ret.is_return = true;
+        std::mem::swap(&mut ret.shipment.from, &mut ret.shipment.to);
+        if let Some(wb) = outcome(caps, Capability::Return, carrier.ship(&ret).await, fail) {
+            check_waybill(&wb, &ret, caps, fail);
+        }
+    }
+
+    let date = time::OffsetDateTime::now_utc()
+        .date()
+        .next_day()
+        .expect("a tomorrow");
+    let parcel_weight = h.rate.parcels[0].weight;
+    let pickup = PickupRequest {
+        address: h.rate.from.clone(),
+        date,
+        ready_time: time::macros::time!(09:00),
+        close_time: time::macros::time!(17:00),
+        parcel_count: h.rate.parcels.len() as u32,
+        total_weight: Weight::sum(
+            parcel_weight.unit(),
+            h.rate.parcels.iter().map(|p| p.weight),
+        ),
+        shipments: Vec::new(),
+        instructions: None,
+    };
+    if let Some(c) = outcome(
+        caps,
+        Capability::Pickup,
+        carrier.schedule_pickup(&pickup).await,
+        fail,
+    ) {
+        if c.confirmation.trim().is_empty() {
+            fail.push("schedule_pickup: an empty confirmation number".into());
+        }
+        let booked = PickupRef {
+            confirmation: c.confirmation,
+            location: c.location,
+            date,
+            address: pickup.address.clone(),
+        };
+        outcome(
+            caps,
+            Capability::Pickup,
+            carrier.cancel_pickup(&booked).await,
+            fail,
+        );
+    }
+
+    let shipments = waybill
+        .map(|wb| WaybillRef {
+            tracking_number: wb.tracking_number.clone(),
+            carrier_shipment_id: wb.carrier_shipment_id.clone(),
+            pieces: wb.pieces.clone(),
+        })
+        .into_iter()
+        .collect::<Vec<_>>();
+    if caps.supports(Capability::Manifest) && shipments.is_empty() {
+        fail.push("manifest: declared, but ship gave no waybill to close".into());
+        return;
+    }
+    let close = ManifestRequest {
+        ship_date: time::OffsetDateTime::now_utc().date(),
+        from: h.ship.shipment.from.clone(),
+        shipments,
+    };
+    if let Some(m) = outcome(
+        caps,
+        Capability::Manifest,
+        carrier.manifest(&close).await,
+        fail,
+    ) && m.carrier_manifest_id.trim().is_empty()
+    {
+        fail.push("manifest: an empty manifest id".into());
+    }
 }
 
 fn check_waybill(wb: &Waybill, req: &ShipRequest, caps: &Capabilities, fail: &mut Vec<String>) {
@@ -311,6 +419,7 @@ mod liar {
             rust_decimal::Decimal::TEN,
             crate::model::WeightUnit::Kg,
         ),
+        options: &[],
     };
     static ENTRY: CarrierEntry = CarrierEntry {
         code: CarrierCode::from_static("liar"),

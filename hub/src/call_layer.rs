@@ -18,8 +18,9 @@ use governor::nanos::Nanos;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 use shiphub_carriers::model::{
-    BilledWaybill, NetworkGuess, Quote, RateRequest, ShipRequest, TrackQuery, TrackingNumber,
-    TrackingResult, Waybill, WaybillRef,
+    Address, AddressCheck, BilledWaybill, Manifest, ManifestRequest, NetworkGuess,
+    PickupConfirmation, PickupRef, PickupRequest, Quote, RateRequest, ShipRequest, TrackQuery,
+    TrackingNumber, TrackingResult, Waybill, WaybillRef,
 };
 use shiphub_carriers::{
     Capability, Carrier, CarrierCode, CarrierError, CarrierLimits, RequestQuota, VoidOutcome,
@@ -299,6 +300,60 @@ impl CallLayer {
         .await
     }
 
+    /// The carrier's verdict on an address; retried on any transient failure.
+    pub async fn verify_address(
+        &self,
+        account: &AccountId,
+        carrier: &dyn Carrier,
+        address: &Address,
+    ) -> Result<AddressCheck, CarrierError> {
+        self.call(account, carrier, Capability::AddressValidation, || {
+            carrier.verify_address(address)
+        })
+        .await
+    }
+
+    /// Books a pickup; retried only when the carrier certainly did not act on the request
+    /// (a booking asked twice may book two couriers).
+    pub async fn schedule_pickup(
+        &self,
+        account: &AccountId,
+        carrier: &dyn Carrier,
+        req: &PickupRequest,
+    ) -> Result<PickupConfirmation, CarrierError> {
+        self.call_with(account, carrier, Capability::Pickup, true, || {
+            carrier.schedule_pickup(req)
+        })
+        .await
+    }
+
+    /// Cancels a pickup; retried on any transient failure (cancelling twice cancels once).
+    pub async fn cancel_pickup(
+        &self,
+        account: &AccountId,
+        carrier: &dyn Carrier,
+        pickup: &PickupRef,
+    ) -> Result<(), CarrierError> {
+        self.call(account, carrier, Capability::Pickup, || {
+            carrier.cancel_pickup(pickup)
+        })
+        .await
+    }
+
+    /// Closes a ship date; retried only when the carrier certainly did not act on the request
+    /// (a second SCAN form for the same parcels is refused or duplicates them).
+    pub async fn manifest(
+        &self,
+        account: &AccountId,
+        carrier: &dyn Carrier,
+        req: &ManifestRequest,
+    ) -> Result<Manifest, CarrierError> {
+        self.call_with(account, carrier, Capability::Manifest, true, || {
+            carrier.manifest(req)
+        })
+        .await
+    }
+
     /// Runs `op` against `carrier` for `account` under the policy for `cap`. Private: each
     /// operation has its verb above, so an operation cannot be run under another's retry rule
     /// (a purchase retried like a quote could buy twice).
@@ -313,13 +368,31 @@ impl CallLayer {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, CarrierError>>,
     {
+        self.call_with(account, carrier, cap, cap == Capability::Ship, op)
+            .await
+    }
+
+    /// `call`, retried like a purchase (only when the carrier certainly did not act) when
+    /// `acts` says the operation changes something at the carrier that asking twice repeats.
+    async fn call_with<T, F, Fut>(
+        &self,
+        account: &AccountId,
+        carrier: &dyn Carrier,
+        cap: Capability,
+        acts: bool,
+        op: F,
+    ) -> Result<T, CarrierError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, CarrierError>>,
+    {
         let code = carrier.code();
         let limits = carrier.limits();
         let guard = self.guard(account, carrier.quota());
         let span = tracing::info_span!("carrier_call", carrier = %code, account = %account, operation = ?cap);
         let started = std::time::Instant::now();
         let result = self
-            .run(&guard, &code, limits, cap, op)
+            .run(&guard, &code, limits, acts, op)
             .instrument(span.clone())
             .await;
         let outcome = match &result {
@@ -341,7 +414,7 @@ impl CallLayer {
         guard: &AccountGuard,
         code: &CarrierCode,
         limits: CarrierLimits,
-        cap: Capability,
+        purchase: bool,
         mut op: F,
     ) -> Result<T, CarrierError>
     where
@@ -358,7 +431,6 @@ impl CallLayer {
                 maybe_processed: false,
             });
         }
-        let purchase = cap == Capability::Ship;
         let attempt = || {
             let fut = op();
             let code = code.clone();

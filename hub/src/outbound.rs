@@ -26,8 +26,9 @@ use shiphub_carriers::carrier::{
     Capabilities, Carrier, CarrierCode, CarrierLimits, RequestQuota, VoidOutcome,
 };
 use shiphub_carriers::model::{
-    BilledWaybill, NetworkGuess, Quote, RateRequest, ShipRequest, TrackQuery, TrackingNumber,
-    TrackingResult, Waybill, WaybillRef,
+    Address, AddressCheck, BilledWaybill, Manifest, ManifestRequest, NetworkGuess,
+    PickupConfirmation, PickupRef, PickupRequest, Quote, RateRequest, ShipRequest, TrackQuery,
+    TrackingNumber, TrackingResult, Waybill, WaybillRef,
 };
 use shiphub_carriers::{CarrierEntry, CarrierError, FieldError, RawBody};
 use url::Url;
@@ -655,6 +656,21 @@ impl Carrier for Withheld {
         numbers: &[TrackingNumber],
     ) -> Result<Vec<BilledWaybill>, CarrierError> {
         self.0.billed_freight(numbers).await.map_err(withhold)
+    }
+    async fn verify_address(&self, address: &Address) -> Result<AddressCheck, CarrierError> {
+        self.0.verify_address(address).await.map_err(withhold)
+    }
+    async fn schedule_pickup(
+        &self,
+        req: &PickupRequest,
+    ) -> Result<PickupConfirmation, CarrierError> {
+        self.0.schedule_pickup(req).await.map_err(withhold)
+    }
+    async fn cancel_pickup(&self, pickup: &PickupRef) -> Result<(), CarrierError> {
+        self.0.cancel_pickup(pickup).await.map_err(withhold)
+    }
+    async fn manifest(&self, req: &ManifestRequest) -> Result<Manifest, CarrierError> {
+        self.0.manifest(req).await.map_err(withhold)
     }
 }
 

@@ -42,5 +42,6 @@ pub fn lane_request(
         parcels,
         customs: None,
         ship_date,
+        options: Default::default(),
     }
 }

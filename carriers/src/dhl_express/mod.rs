@@ -63,6 +63,7 @@ static CAPS: Capabilities = Capabilities {
         Decimal::from_parts(70, 0, 0, false, 0),
         WeightUnit::Kg,
     ),
+    options: &[],
 };
 
 /// The registry entry.
@@ -184,6 +185,7 @@ impl Carrier for DhlExpress {
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
+        crate::carrier::no_returns(self.code(), req)?;
         let body = ship::build(req, &self.account, today())?;
         let a = self
             .send(Op::Ship, Method::POST, "shipments", &[], Some(&body))

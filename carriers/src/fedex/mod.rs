@@ -68,6 +68,7 @@ static CAPS: Capabilities = Capabilities {
         Decimal::from_parts(150, 0, 0, false, 0),
         WeightUnit::Lb,
     ),
+    options: &[],
 };
 
 /// The registry entry.
@@ -189,6 +190,7 @@ impl Carrier for FedEx {
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
+        crate::carrier::no_returns(self.code(), req)?;
         let body = ship::build(req, &self.account)?;
         let to = (Method::POST, "ship/v1/shipments");
         let parse = |resp| ship::parse(resp, req);

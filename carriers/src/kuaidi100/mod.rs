@@ -59,6 +59,7 @@ static CAPS: Capabilities = Capabilities {
         Decimal::from_parts(50, 0, 0, false, 0),
         WeightUnit::Kg,
     ),
+    options: &[],
 };
 
 /// The registry entry.

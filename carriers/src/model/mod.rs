@@ -4,13 +4,16 @@
 #![warn(missing_docs)]
 
 mod address;
+mod address_check;
 mod billing;
 pub mod china;
 mod codes;
 mod customs;
 mod dimensions;
 mod money;
+mod options;
 mod parcel;
+mod pickup;
 mod quote;
 mod request;
 mod tracking;
@@ -21,12 +24,17 @@ pub use address::{
     Address, CountryCode, MAX_CITY, MAX_NAME, MAX_STATE, MAX_STATE_CN, POSTAL_CODE_REQUIRED,
     TEXT_PATTERN, US_STATES, US_ZIP_PATTERN,
 };
+pub use address_check::{AddressCheck, AddressClassification, AddressReason, AddressVerdict};
 pub use billing::{BilledCharge, BilledWaybill};
 pub use codes::InvalidValue;
 pub use customs::{ContentType, CustomsDeclaration, CustomsItem, HsCode, Incoterm, TaxIds};
 pub use dimensions::{DimDivisor, Dimensions, LengthUnit};
 pub use money::{Currency, CurrencyMismatch, Money};
+pub use options::{LithiumBatteries, ShipmentOption, ShipmentOptions, SignatureConfirmation};
 pub use parcel::{Packaging, Parcel};
+pub use pickup::{
+    Manifest, ManifestRequest, PickupConfirmation, PickupRef, PickupRequest, PickupShipment,
+};
 pub use quote::{Charge, ChargeKind, Quote, ServiceClass, ServiceLevel};
 pub use request::{LabelFormat, RateRequest, ShipRequest, WaybillRef};
 pub use tracking::{

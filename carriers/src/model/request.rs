@@ -1,7 +1,9 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use super::{Address, CustomsDeclaration, InvalidValue, Packaging, Parcel, TrackingNumber};
+use super::{
+    Address, CustomsDeclaration, InvalidValue, Packaging, Parcel, ShipmentOptions, TrackingNumber,
+};
 
 /// Label document formats.
 #[derive(
@@ -65,6 +67,9 @@ pub struct RateRequest {
     /// Planned ship date; today when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ship_date: Option<Date>,
+    /// Signature, Saturday delivery, declared value and the other options asked for.
+    #[serde(default, skip_serializing_if = "ShipmentOptions::is_empty")]
+    pub options: ShipmentOptions,
 }
 
 impl RateRequest {
@@ -119,6 +124,11 @@ pub struct ShipRequest {
     /// The shipper's reference (order number), printed on the label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// A return label: `from` is whoever sends the parcel back (the customer), `to` the
+    /// shipper's return address, and the account holder pays, where the carrier can only
+    /// when the label is used (scan-based returns).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_return: bool,
 }
 
 /// Enough to point at a waybill the carrier issued (for void).

@@ -66,6 +66,7 @@ static CAPS: Capabilities = Capabilities {
         Decimal::from_parts(rate::MAX_PARCEL_KG as u32, 0, 0, false, 0),
         WeightUnit::Kg,
     ),
+    options: &[],
 };
 
 /// The registry entry.
@@ -129,6 +130,7 @@ impl Carrier for Sandbox {
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
+        crate::carrier::no_returns(self.code(), req)?;
         if let Some(reference) = &req.reference {
             check_tokens(reference, "/reference")?;
         }

@@ -81,6 +81,7 @@ static CAPS: Capabilities = Capabilities {
         Decimal::from_parts(50, 0, 0, false, 0),
         WeightUnit::Kg,
     ),
+    options: &[],
 };
 
 /// The registry entry.
@@ -257,6 +258,7 @@ impl Carrier for SfExpress {
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
+        crate::carrier::no_returns(self.code(), req)?;
         let express_type = ship::check(req)?;
         let order_id = ship::order_id(req, today());
         let mut warnings = Vec::new();

@@ -66,6 +66,7 @@ static CAPS: Capabilities = Capabilities {
         Decimal::from_parts(150, 0, 0, false, 0),
         WeightUnit::Lb,
     ),
+    options: &[],
 };
 
 /// The registry entry.
@@ -210,6 +211,7 @@ impl Carrier for Ups {
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
+        crate::carrier::no_returns(self.code(), req)?;
         let today = time::OffsetDateTime::now_utc().date();
         let body = to_json(&ship::build(req, &self.account, today)?);
         let (resp, answer) = self

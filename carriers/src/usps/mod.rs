@@ -68,6 +68,7 @@ static CAPS: Capabilities = Capabilities {
         Decimal::from_parts(1120, 0, 0, false, 0),
         WeightUnit::Oz,
     ),
+    options: &[],
 };
 
 /// The registry entry.
@@ -216,6 +217,7 @@ impl Carrier for Usps {
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
+        crate::carrier::no_returns(self.code(), req)?;
         let body = ship::build(req, today())?;
         let path = if ship::is_international(req) {
             "international-labels/v3/international-label"

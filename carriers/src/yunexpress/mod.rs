@@ -67,6 +67,7 @@ static CAPS: Capabilities = Capabilities {
         Decimal::from_parts(1000, 0, 0, false, 0),
         WeightUnit::Kg,
     ),
+    options: &[],
 };
 
 /// The registry entry.
@@ -282,6 +283,7 @@ impl Carrier for YunExpress {
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
+        crate::carrier::no_returns(self.code(), req)?;
         let number = req.reference.clone().unwrap_or_else(order_number);
         let body = ship::build(req, &number)?;
         // The create answer carries no price: the price trial for this parcel and product,

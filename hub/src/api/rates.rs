@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use shiphub_carriers::model::{Address, CustomsDeclaration, Parcel, Quote, RateRequest};
+use shiphub_carriers::model::{
+    Address, CustomsDeclaration, Parcel, Quote, RateRequest, ShipmentOptions,
+};
 use time::Date;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -64,6 +66,9 @@ pub struct RatesIn {
     /// Planned ship date; today when absent.
     #[serde(default)]
     ship_date: Option<Date>,
+    /// Signature, Saturday delivery, declared value and the other options to price.
+    #[serde(default)]
+    options: ShipmentOptions,
     /// Only these accounts (default: every account whose carrier can rate).
     #[serde(default)]
     carrier_accounts: Option<Vec<String>>,
@@ -121,6 +126,7 @@ async fn rate(
         parcels: options.parcels,
         customs: options.customs,
         ship_date: options.ship_date,
+        options: options.options,
     };
     let asked = rates::Shop {
         shipment,

@@ -8,7 +8,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use shiphub_carriers::model::{
-    Address, Charge, CustomsDeclaration, LabelFormat, Money, Parcel, ServiceClass, TrackingNumber,
+    Address, Charge, CustomsDeclaration, LabelFormat, Money, Parcel, ServiceClass, ShipmentOptions,
+    TrackingNumber,
 };
 use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
@@ -56,6 +57,9 @@ pub struct ShipmentIn {
     /// Planned ship date; today when absent.
     #[serde(default)]
     ship_date: Option<Date>,
+    /// Signature, Saturday delivery, declared value and the other options to buy.
+    #[serde(default)]
+    options: ShipmentOptions,
     /// The carrier account to buy on (from a quote).
     carrier_account: String,
     /// Service code (from a quote).
@@ -83,6 +87,7 @@ impl ShipmentIn {
                 parcels: self.parcels,
                 customs: self.customs,
                 ship_date: self.ship_date,
+                options: self.options,
             },
             carrier_account: self.carrier_account,
             service: self.service,

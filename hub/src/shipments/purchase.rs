@@ -106,6 +106,7 @@ pub async fn buy<A: Answer>(
         service: order.service,
         label_format: asked.unwrap_or(wanted),
         reference: order.reference,
+        is_return: false,
     };
     let adapter = app
         .carriers

@@ -28,6 +28,7 @@ pub const fn capabilities(
         label_formats,
         services: &[],
         parcel_weight: WeightRange::new(Decimal::ZERO, Decimal::ONE_THOUSAND, WeightUnit::Kg),
+        options: &[],
     }
 }
 

@@ -55,6 +55,7 @@ static CAPS: Capabilities = Capabilities {
         Decimal::from_parts(1_000_000, 0, 0, false, 0),
         WeightUnit::G,
     ),
+    options: &[],
 };
 
 /// The registry entry; the hub adds it to the list it composes from `shiphub_carriers::CARRIERS`.
@@ -147,6 +148,7 @@ impl Carrier for TableRate {
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
+        shiphub_carriers::carrier::no_returns(self.code(), req)?;
         let today = (self.clock)();
         let quote = self
             .cards
