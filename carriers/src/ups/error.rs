@@ -19,6 +19,9 @@ pub(super) enum Op {
     Ship,
     Void,
     Track,
+    Address,
+    Pickup,
+    PickupCancel,
 }
 
 /// What a UPS error code means for the caller.
@@ -207,6 +210,11 @@ fn describe(errors: &[wire::ErrorItem]) -> String {
 /// and ship-from are both our `from`). Unknown → empty pointer, never a wrong one.
 pub(super) fn field_from_message(message: &str) -> String {
     let m = message.to_ascii_lowercase();
+    // An option UPS refuses on the service or lane ("Saturday Delivery is not available for
+    // the requested service") is the option's field, before any party or service it names.
+    if let Some(option) = option_in(&m) {
+        return option.pointer().to_string();
+    }
     let party = if m.contains("shipto") || m.contains("ship to") || m.contains("consignee") {
         Some("/to")
     } else if m.contains("shipper") || m.contains("shipfrom") || m.contains("ship from") {
@@ -247,5 +255,21 @@ pub(super) fn field_from_message(message: &str) -> String {
             "/customs".into()
         }
         _ => String::new(),
+    }
+}
+
+/// The shipment option a UPS message is about, by the words UPS's option containers use.
+fn option_in(m: &str) -> Option<crate::model::ShipmentOption> {
+    use crate::model::ShipmentOption as O;
+    if m.contains("saturday delivery") {
+        Some(O::SaturdayDelivery)
+    } else if m.contains("declared value") {
+        Some(O::DeclaredValue)
+    } else if m.contains("dry ice") || m.contains("dryice") {
+        Some(O::DryIce)
+    } else if m.contains("delivery confirmation") || m.contains("signature") {
+        Some(O::SignatureDirect)
+    } else {
+        None
     }
 }

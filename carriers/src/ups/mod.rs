@@ -14,15 +14,20 @@
 // tests reach this module; drop this line with that change.
 
 mod account;
+mod address;
 mod auth;
 mod codes;
 mod error;
 mod number;
+mod options;
+mod pickup;
 pub(crate) mod push;
 mod rate;
 mod ship;
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod tests_day;
 mod track;
 mod void;
 mod wire;
@@ -43,8 +48,9 @@ use crate::error::CarrierError;
 use crate::http::{Answer, CarrierHttp, with_body};
 use crate::model::WeightUnit;
 use crate::model::{
-    LabelFormat, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill,
-    WaybillRef,
+    Address, AddressCheck, AddressClassification, AddressVerdict, LabelFormat, PickupConfirmation,
+    PickupRef, PickupRequest, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult,
+    Waybill, WaybillRef,
 };
 use crate::oauth::TOKENS;
 use crate::registry::{AccountError, CarrierEntry, PushIntake};
@@ -54,7 +60,17 @@ use rust_decimal::Decimal;
 const CODE: CarrierCode = CarrierCode::from_static("ups");
 
 static CAPS: Capabilities = Capabilities {
-    supports: Capability::PARCEL,
+    // No Manifest: UPS's APIs in `../shared/carriers/ups/openapi` have no end-of-day close
+    // (UPS manifests electronically as labels are bought).
+    supports: &[
+        Capability::Rate,
+        Capability::Ship,
+        Capability::Void,
+        Capability::Track,
+        Capability::AddressValidation,
+        Capability::Return,
+        Capability::Pickup,
+    ],
     track_batch_max: 1,
     label_formats: &[LabelFormat::Zpl, LabelFormat::Png],
     services: &codes::SERVICES,
@@ -66,7 +82,7 @@ static CAPS: Capabilities = Capabilities {
         Decimal::from_parts(150, 0, 0, false, 0),
         WeightUnit::Lb,
     ),
-    options: &[],
+    options: options::OFFERED,
 };
 
 /// The registry entry.
@@ -106,7 +122,7 @@ impl Ups {
                 &self.account.client_id,
                 || async {
                     let a = self
-                        .send_raw(Op::Token, Method::POST, auth::TOKEN_PATH, &[], None, None)
+                        .send_raw(Op::Token, Method::POST, auth::TOKEN_PATH, &[], None, None, &[])
                         .await?;
                     auth::parse(a.status, a.retry_after, &a.body)
                 },
@@ -123,6 +139,7 @@ impl Ups {
         query: &[(&str, String)],
         json: Option<&serde_json::Value>,
         bearer: Option<&str>,
+        headers: &[(&'static str, String)],
     ) -> Result<Answer, CarrierError> {
         let mut rb = self
             .http
@@ -130,6 +147,9 @@ impl Ups {
             .request(method, self.account.url(path))
             .header("transId", trans_id())
             .header("transactionSrc", "shiphub");
+        for (name, value) in headers {
+            rb = rb.header(*name, value);
+        }
         if !query.is_empty() {
             rb = rb.query(query);
         }
@@ -159,15 +179,28 @@ impl Ups {
         query: &[(&str, String)],
         json: Option<&serde_json::Value>,
     ) -> Result<(T, Answer), CarrierError> {
+        self.call_with(op, method, path, query, json, &[]).await
+    }
+
+    /// `call` with extra request headers (the pickup cancel's `Prn`).
+    async fn call_with<T: DeserializeOwned>(
+        &self,
+        op: Op,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        json: Option<&serde_json::Value>,
+        headers: &[(&'static str, String)],
+    ) -> Result<(T, Answer), CarrierError> {
         let token = self.token().await?;
         let mut answer = self
-            .send_raw(op, method.clone(), path, query, json, Some(&token))
+            .send_raw(op, method.clone(), path, query, json, Some(&token), headers)
             .await?;
         if answer.status == 401 {
             TOKENS.invalidate(self.account.base_url.as_str(), &self.account.client_id);
             let token = self.token().await?;
             answer = self
-                .send_raw(op, method, path, query, json, Some(&token))
+                .send_raw(op, method, path, query, json, Some(&token), headers)
                 .await?;
         }
         if !answer.is_success() {
@@ -211,13 +244,58 @@ impl Carrier for Ups {
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
-        crate::carrier::no_returns(self.code(), req)?;
         let today = time::OffsetDateTime::now_utc().date();
         let body = to_json(&ship::build(req, &self.account, today)?);
         let (resp, answer) = self
             .call(Op::Ship, Method::POST, &ship::path(), &[], Some(&body))
             .await?;
         ship::parse(resp, req).map_err(|e| with_body(e, &answer.body, error::REDACTED))
+    }
+
+    async fn verify_address(&self, address: &Address) -> Result<AddressCheck, CarrierError> {
+        if !address::covers(address) {
+            // XAV's street-level data is the USPS database: no verdict elsewhere.
+            return Ok(AddressCheck {
+                verdict: AddressVerdict::Unknown,
+                address: None,
+                classification: AddressClassification::Unknown,
+                candidates: Vec::new(),
+                reasons: Vec::new(),
+            });
+        }
+        let body = to_json(&address::build(address));
+        let (resp, answer) = self
+            .call(Op::Address, Method::POST, &address::path(), &[], Some(&body))
+            .await
+            .map_err(on_address)?;
+        address::parse(resp, address).map_err(|e| with_body(e, &answer.body, error::REDACTED))
+    }
+
+    async fn schedule_pickup(
+        &self,
+        req: &PickupRequest,
+    ) -> Result<PickupConfirmation, CarrierError> {
+        let body = to_json(&pickup::build(req, &self.account)?);
+        let (resp, answer) = self
+            .call(Op::Pickup, Method::POST, &pickup::create_path(), &[], Some(&body))
+            .await
+            .map_err(on_address)?;
+        pickup::parse(resp).map_err(|e| with_body(e, &answer.body, error::REDACTED))
+    }
+
+    async fn cancel_pickup(&self, booked: &PickupRef) -> Result<(), CarrierError> {
+        let prn = pickup::prn(&booked.confirmation)?;
+        let (resp, answer) = self
+            .call_with(
+                Op::PickupCancel,
+                Method::DELETE,
+                &pickup::cancel_path(),
+                &[],
+                None,
+                &[("Prn", prn)],
+            )
+            .await?;
+        pickup::parse_cancel(resp).map_err(|e| with_body(e, &answer.body, error::REDACTED))
     }
 
     async fn void(&self, waybill: &WaybillRef) -> Result<(), CarrierError> {
@@ -272,6 +350,32 @@ impl Carrier for Ups {
             }
         }
         Ok(results)
+    }
+}
+
+/// Field errors of an address-only request (verification, pickup) point into `/address`:
+/// UPS's messages name its own containers, which `error` reads as `/from` or `/to`.
+fn on_address(e: CarrierError) -> CarrierError {
+    match e {
+        CarrierError::Rejected {
+            carrier,
+            mut errors,
+        } => {
+            for f in &mut errors {
+                let rest = f
+                    .field
+                    .strip_prefix("/from")
+                    .or_else(|| f.field.strip_prefix("/to"))
+                    .map(str::to_string);
+                if let Some(rest) = rest {
+                    f.field = format!("/address{rest}");
+                } else if f.field.is_empty() || f.field == "/parcels" {
+                    f.field = if f.field.is_empty() { "/address" } else { "/parcel_count" }.into();
+                }
+            }
+            CarrierError::Rejected { carrier, errors }
+        }
+        other => other,
     }
 }
 

@@ -15,6 +15,7 @@ use super::ENTRY;
 use super::account::Account;
 use super::codes;
 use super::error;
+use super::options;
 use super::wire;
 
 /// The Rating API version (`Rating.yaml`: `version` path default).
@@ -36,6 +37,7 @@ pub(super) fn build(
     req.unsold_packaging("UPS", |p| codes::packaging_code(Some(p)).is_some())
         .map_err(|e| rejected(&e.field, &e.message))?;
     let units = Units::for_origin(&req.from);
+    let mut options = options::wire(req, units, false)?;
     let packages = req
         .parcels
         .iter()
@@ -47,6 +49,7 @@ pub(super) fn build(
                 ),
                 dimensions: p.dimensions.map(|d| units.dimensions(d, i)).transpose()?,
                 package_weight: units.weight(p.weight),
+                package_service_options: options.packages.get_mut(i).and_then(Option::take),
             })
         })
         .collect::<Result<Vec<_>, CarrierError>>()?;
@@ -104,21 +107,39 @@ pub(super) fn build(
                         .ship_date
                         .map(|d| wire::PickupDate { date: yyyymmdd(d) }),
                 },
+                shipment_service_options: (!options.shipment.is_empty())
+                    .then_some(options.shipment),
                 package: packages,
             },
         },
     })
 }
 
-/// Quotes from a Rating answer, one per `RatedShipment`.
+/// Quotes from a Rating answer, one per `RatedShipment`. With Saturday delivery asked, a
+/// service UPS says does not deliver on Saturday is left out (Shop prices every service and
+/// ignores the indicator where it does not apply); none left is a refusal on the option.
 pub(super) fn parse(
     resp: wire::RateResponseWrapper,
-    _req: &RateRequest,
+    req: &RateRequest,
 ) -> Result<Vec<Quote>, CarrierError> {
     let resp = resp.rate_response;
     check_status(&resp.response)?;
-    resp.rated_shipment
+    let quotes: Vec<Quote> = resp
+        .rated_shipment
         .iter()
+        .filter(|rs| {
+            !req.options.saturday_delivery || {
+                let arrival = rs
+                    .time_in_transit
+                    .as_ref()
+                    .and_then(|t| t.service_summary.as_ref())
+                    .and_then(|s| s.estimated_arrival.as_ref())
+                    .and_then(|a| a.arrival.as_ref())
+                    .and_then(|a| a.date.as_deref())
+                    .and_then(parse_date);
+                options::delivers_saturday(rs, arrival)
+            }
+        })
         .map(|rs| {
             let code = rs
                 .service
@@ -169,7 +190,14 @@ pub(super) fn parse(
                 notes,
             })
         })
-        .collect()
+        .collect::<Result<_, CarrierError>>()?;
+    if quotes.is_empty() && !resp.rated_shipment.is_empty() {
+        return Err(rejected(
+            "/options/saturday_delivery",
+            "no UPS service delivers this shipment on a Saturday",
+        ));
+    }
+    Ok(quotes)
 }
 
 /// The service level for a UPS code; an undeclared code is a `Protocol` error rather than a

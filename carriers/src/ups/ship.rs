@@ -17,11 +17,17 @@ use crate::model::{
 
 use super::account::Account;
 use super::codes;
+use super::options;
 use super::rate::{self, AddressLimits, Units, bad, cut, rejected};
 use super::wire;
 
 /// The Shipping API version (`Shipping.yaml`: `version` path default).
 pub(super) const VERSION: &str = "v2409";
+
+/// `ReturnService.Code` 9, UPS Print Return Label (Shipping.yaml `Shipment_ReturnService`):
+/// a label made now, like an outbound one, that the customer sticks on the parcel; UPS bills
+/// the shipper's account once the label is used (scan-based returns).
+pub(super) const RETURN_SERVICE: &str = "9";
 
 pub(super) fn path() -> String {
     format!("/api/shipments/{VERSION}/ship")
@@ -44,6 +50,7 @@ pub(super) fn build(
     s.unsold_packaging("UPS", |p| codes::packaging_code(Some(p)).is_some())
         .map_err(|e| rejected(&e.field, &e.message))?;
     let units = Units::for_origin(&s.from);
+    let mut options = options::wire(s, units, req.is_return)?;
     let international = s.is_international();
     // Reference numbers: Shipping.yaml allows shipment-level references only when origin and
     // destination are not both US (or both PR), and package-level ones only when they are.
@@ -58,8 +65,19 @@ pub(super) fn build(
         .iter()
         .enumerate()
         .map(|(i, p)| {
+            // Shipping.yaml `Package.Description`: "Required for shipment with return
+            // service"; without the parcel's own, the first customs item's, else "Return".
+            let description = p.description.clone().or_else(|| {
+                req.is_return.then(|| {
+                    s.customs
+                        .as_ref()
+                        .and_then(|c| c.items.first())
+                        .map(|item| item.description.clone())
+                        .unwrap_or_else(|| "Return".into())
+                })
+            });
             Ok(wire::ShipPackage {
-                description: p.description.as_ref().map(|d| cut(d, 35)),
+                description: description.as_ref().map(|d| cut(d, 35)),
                 packaging: wire::CodeDesc::code(
                     codes::packaging_code(p.packaging).unwrap_or(codes::CUSTOMER_PACKAGING),
                 ),
@@ -75,12 +93,16 @@ pub(super) fn build(
                 } else {
                     Vec::new()
                 },
+                package_service_options: options.packages.get_mut(i).and_then(Option::take),
             })
         })
         .collect::<Result<Vec<_>, CarrierError>>()?;
 
+    // A return is bought by the account holder for the parcel coming back: the shipper (whose
+    // account pays) is the return address, `to`; the customer sending it is `ShipFrom`
+    // ("Required for return shipment", Shipping.yaml `Shipment_ShipFrom`).
     let mut shipper = rate::party(
-        &s.from,
+        if req.is_return { &s.to } else { &s.from },
         Some(&account.account_number),
         AddressLimits::SHIP,
         false,
@@ -137,15 +159,20 @@ pub(super) fn build(
                 ship_to,
                 ship_from,
                 payment_information: rate::bill_shipper(account, duties_paid_by_shipper),
+                return_service: req.is_return.then(|| wire::CodeDesc {
+                    code: RETURN_SERVICE.into(),
+                    description: Some("UPS Print Return Label".into()),
+                }),
                 service: wire::CodeDesc::code(&req.service),
                 shipment_rating_options: wire::RatingOptions {
                     negotiated_rates_indicator: "Y".into(),
                 },
                 reference_number: if domestic_us { Vec::new() } else { reference },
                 invoice_line_total,
-                shipment_service_options: forms.map(|f| wire::ShipmentServiceOptions {
-                    international_forms: f,
-                }),
+                shipment_service_options: {
+                    options.shipment.international_forms = forms;
+                    (!options.shipment.is_empty()).then_some(options.shipment)
+                },
                 package: packages,
             },
             label_specification: wire::LabelSpecification {

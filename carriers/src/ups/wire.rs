@@ -211,6 +211,8 @@ pub(super) struct RateShipment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) invoice_line_total: Option<MoneyOut>,
     pub(super) delivery_time_information: DeliveryTimeInformation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) shipment_service_options: Option<ShipmentServiceOptions>,
     pub(super) package: Vec<RatePackage>,
 }
 
@@ -235,6 +237,75 @@ pub(super) struct RatePackage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) dimensions: Option<Dimensions>,
     pub(super) package_weight: Weight,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) package_service_options: Option<PackageServiceOptions>,
+}
+
+// ---------------------------------------------------------------- service options (both APIs)
+
+/// `Shipment.ShipmentServiceOptions`, the parts we send. Rating.yaml and Shipping.yaml
+/// (`Shipment_ShipmentServiceOptions`) share these names; `InternationalForms` is Shipping's.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ShipmentServiceOptions {
+    /// Empty tag: present means Saturday delivery.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) saturday_delivery_indicator: Option<String>,
+    /// Shipment-level signature (DCISType 1 signature, 2 adult signature).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) delivery_confirmation: Option<DeliveryConfirmation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) international_forms: Option<InternationalForms>,
+}
+
+impl ShipmentServiceOptions {
+    pub(super) fn is_empty(&self) -> bool {
+        self.saturday_delivery_indicator.is_none()
+            && self.delivery_confirmation.is_none()
+            && self.international_forms.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct DeliveryConfirmation {
+    #[serde(rename = "DCISType")]
+    pub(super) dcis_type: String,
+}
+
+/// `Package.PackageServiceOptions`, the parts we send.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct PackageServiceOptions {
+    /// Package-level signature (DCISType 2 signature, 3 adult signature).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) delivery_confirmation: Option<DeliveryConfirmation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) declared_value: Option<MoneyOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) dry_ice: Option<DryIce>,
+}
+
+impl PackageServiceOptions {
+    pub(super) fn is_empty(&self) -> bool {
+        self.delivery_confirmation.is_none()
+            && self.declared_value.is_none()
+            && self.dry_ice.is_none()
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct DryIce {
+    pub(super) regulation_set: String,
+    pub(super) dry_ice_weight: DryIceWeight,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct DryIceWeight {
+    pub(super) unit_of_measurement: CodeDesc,
+    pub(super) weight: String,
 }
 
 // ---------------------------------------------------------------- Rate / Ship responses
@@ -345,6 +416,9 @@ pub(super) struct TimeInTransit {
 #[serde(rename_all = "PascalCase")]
 pub(super) struct ServiceSummary {
     pub(super) guaranteed_indicator: Option<String>,
+    /// `1`: Saturday delivery available with additional charges; `0`: not available or
+    /// without charge (the arrival date tells).
+    pub(super) saturday_delivery: Option<String>,
     pub(super) estimated_arrival: Option<EstimatedArrival>,
 }
 
@@ -400,6 +474,8 @@ pub(super) struct Shipment {
     pub(super) ship_to: Party,
     pub(super) ship_from: Party,
     pub(super) payment_information: Payment,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) return_service: Option<CodeDesc>,
     pub(super) service: CodeDesc,
     pub(super) shipment_rating_options: RatingOptions,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -428,12 +504,8 @@ pub(super) struct ShipPackage {
     pub(super) package_weight: Weight,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(super) reference_number: Vec<ReferenceNumber>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct ShipmentServiceOptions {
-    pub(super) international_forms: InternationalForms,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) package_service_options: Option<PackageServiceOptions>,
 }
 
 #[derive(Debug, Serialize)]
@@ -674,4 +746,210 @@ pub(super) struct DeliveryDate {
     #[serde(rename = "type")]
     pub(super) kind: Option<String>,
     pub(super) date: Option<String>,
+}
+
+// ---------------------------------------------------------------- Address validation (XAV)
+
+/// A string list UPS may send as one string (the Postman sample's `AddressLine`) or an array.
+fn strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    one_or_many(d)
+}
+
+/// `XAVRequestWrapper` (AddressValidation.yaml).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct XavRequestWrapper {
+    #[serde(rename = "XAVRequest")]
+    pub(super) xav_request: XavRequest,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct XavRequest {
+    pub(super) address_key_format: AddressKeyFormat,
+}
+
+/// `XAVRequest_AddressKeyFormat`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct AddressKeyFormat {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) consignee_name: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(super) address_line: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) political_division2: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) political_division1: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) postcode_primary_low: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) postcode_extended_low: Option<String>,
+    pub(super) country_code: String,
+}
+
+/// `XAVResponseWrapper`.
+#[derive(Debug, Deserialize)]
+pub(super) struct XavResponseWrapper {
+    #[serde(rename = "XAVResponse")]
+    pub(super) xav_response: XavResponse,
+}
+
+/// `XAVResponse`: the three indicators are empty tags (present or absent).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct XavResponse {
+    #[serde(default)]
+    pub(super) response: Response,
+    pub(super) valid_address_indicator: Option<String>,
+    pub(super) ambiguous_address_indicator: Option<String>,
+    pub(super) no_candidates_indicator: Option<String>,
+    pub(super) address_classification: Option<CodeDescIn>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub(super) candidate: Vec<XavCandidate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct XavCandidate {
+    pub(super) address_classification: Option<CodeDescIn>,
+    pub(super) address_key_format: Option<CandidateAddress>,
+}
+
+/// `Candidate_AddressKeyFormat`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct CandidateAddress {
+    #[serde(default, deserialize_with = "strings")]
+    pub(super) address_line: Vec<String>,
+    pub(super) political_division2: Option<String>,
+    pub(super) political_division1: Option<String>,
+    pub(super) postcode_primary_low: Option<String>,
+    pub(super) postcode_extended_low: Option<String>,
+    pub(super) urbanization: Option<String>,
+    pub(super) country_code: Option<String>,
+}
+
+// ---------------------------------------------------------------- Pickup
+
+/// `PICKUPCreationRequestWrapper` (Pickup.yaml).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct PickupCreationRequestWrapper {
+    pub(super) pickup_creation_request: PickupCreationRequest,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct PickupCreationRequest {
+    pub(super) request: PickupRequestHeader,
+    pub(super) rate_pickup_indicator: String,
+    pub(super) shipper: PickupShipper,
+    pub(super) pickup_date_info: PickupDateInfo,
+    pub(super) pickup_address: PickupAddress,
+    pub(super) alternate_address_indicator: String,
+    pub(super) pickup_piece: Vec<PickupPiece>,
+    pub(super) total_weight: PickupWeight,
+    pub(super) overweight_indicator: String,
+    pub(super) payment_method: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) special_instruction: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct PickupRequestHeader {
+    pub(super) transaction_reference: TransactionReference,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct PickupShipper {
+    pub(super) account: PickupAccount,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct PickupAccount {
+    pub(super) account_number: String,
+    pub(super) account_country_code: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct PickupDateInfo {
+    pub(super) close_time: String,
+    pub(super) ready_time: String,
+    pub(super) pickup_date: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct PickupAddress {
+    pub(super) company_name: String,
+    pub(super) contact_name: String,
+    pub(super) address_line: Vec<String>,
+    pub(super) city: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) state_province: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) postal_code: Option<String>,
+    pub(super) country_code: String,
+    pub(super) residential_indicator: String,
+    pub(super) phone: Phone,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct PickupPiece {
+    pub(super) service_code: String,
+    pub(super) quantity: String,
+    pub(super) destination_country_code: String,
+    pub(super) container_code: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct PickupWeight {
+    pub(super) weight: String,
+    pub(super) unit_of_measurement: String,
+}
+
+/// `PICKUPCreationResponseWrapper`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct PickupCreationResponseWrapper {
+    pub(super) pickup_creation_response: PickupCreationResponse,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct PickupCreationResponse {
+    #[serde(default)]
+    pub(super) response: Response,
+    #[serde(rename = "PRN")]
+    pub(super) prn: Option<String>,
+    pub(super) rate_status: Option<CodeDescIn>,
+    pub(super) rate_result: Option<PickupRateResult>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct PickupRateResult {
+    pub(super) currency_code: Option<String>,
+    pub(super) grand_total_of_all_charge: Option<String>,
+}
+
+/// `PICKUPCancelResponseWrapper`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct PickupCancelResponseWrapper {
+    pub(super) pickup_cancel_response: PickupCancelResponse,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct PickupCancelResponse {
+    #[serde(default)]
+    pub(super) response: Response,
 }
