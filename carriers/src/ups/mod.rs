@@ -122,7 +122,15 @@ impl Ups {
                 &self.account.client_id,
                 || async {
                     let a = self
-                        .send_raw(Op::Token, Method::POST, auth::TOKEN_PATH, &[], None, None, &[])
+                        .send_raw(
+                            Op::Token,
+                            Method::POST,
+                            auth::TOKEN_PATH,
+                            &[],
+                            None,
+                            None,
+                            &[],
+                        )
                         .await?;
                     auth::parse(a.status, a.retry_after, &a.body)
                 },
@@ -265,7 +273,13 @@ impl Carrier for Ups {
         }
         let body = to_json(&address::build(address));
         let (resp, answer) = self
-            .call(Op::Address, Method::POST, &address::path(), &[], Some(&body))
+            .call(
+                Op::Address,
+                Method::POST,
+                &address::path(),
+                &[],
+                Some(&body),
+            )
             .await
             .map_err(on_address)?;
         address::parse(resp, address).map_err(|e| with_body(e, &answer.body, error::REDACTED))
@@ -277,7 +291,13 @@ impl Carrier for Ups {
     ) -> Result<PickupConfirmation, CarrierError> {
         let body = to_json(&pickup::build(req, &self.account)?);
         let (resp, answer) = self
-            .call(Op::Pickup, Method::POST, &pickup::create_path(), &[], Some(&body))
+            .call(
+                Op::Pickup,
+                Method::POST,
+                &pickup::create_path(),
+                &[],
+                Some(&body),
+            )
             .await
             .map_err(on_address)?;
         pickup::parse(resp).map_err(|e| with_body(e, &answer.body, error::REDACTED))
@@ -362,6 +382,11 @@ fn on_address(e: CarrierError) -> CarrierError {
             mut errors,
         } => {
             for f in &mut errors {
+                if f.field.is_empty() {
+                    // The message names a part of an address without a party: read it as
+                    // the one address the request has.
+                    f.field = error::field_from_message(&format!("shipto {}", f.message));
+                }
                 let rest = f
                     .field
                     .strip_prefix("/from")
@@ -369,8 +394,8 @@ fn on_address(e: CarrierError) -> CarrierError {
                     .map(str::to_string);
                 if let Some(rest) = rest {
                     f.field = format!("/address{rest}");
-                } else if f.field.is_empty() || f.field == "/parcels" {
-                    f.field = if f.field.is_empty() { "/address" } else { "/parcel_count" }.into();
+                } else if f.field == "/parcels" {
+                    f.field = "/parcel_count".into();
                 }
             }
             CarrierError::Rejected { carrier, errors }

@@ -56,8 +56,9 @@ pub(super) fn wire(
         .map_err(|e| rejected(&e.field, &e.message))?;
     let n = req.parcels.len();
     let mut shipment = wire::ShipmentServiceOptions::default();
-    let mut packages: Vec<wire::PackageServiceOptions> =
-        (0..n).map(|_| wire::PackageServiceOptions::default()).collect();
+    let mut packages: Vec<wire::PackageServiceOptions> = (0..n)
+        .map(|_| wire::PackageServiceOptions::default())
+        .collect();
     let domestic = us_domestic(&req.from, &req.to);
 
     if let Some(sig) = o.signature {

@@ -52,7 +52,10 @@ pub(super) fn build(
         ));
     }
     if req.parcel_count == 0 {
-        return Err(rejected("/parcel_count", "a pickup needs at least one parcel"));
+        return Err(rejected(
+            "/parcel_count",
+            "a pickup needs at least one parcel",
+        ));
     }
     let phone = a
         .phone
@@ -101,13 +104,21 @@ pub(super) fn build(
     let total = req.total_weight.to(unit).value();
     let weight = weight_string(total);
     if weight.len() > 6 {
-        return Err(rejected("/total_weight", "UPS takes a total weight of at most 6 characters"));
+        return Err(rejected(
+            "/total_weight",
+            "UPS takes a total weight of at most 6 characters",
+        ));
     }
     let average_lb = req.total_weight.to(WeightUnit::Lb).value() / Decimal::from(req.parcel_count);
     let postal_code = a.postal_code.as_deref().map(|p| {
         if p.len() > 8 {
             // A US ZIP+4 does not fit the 8 characters: the 5-digit ZIP does.
-            p.split(['-', ' ']).next().unwrap_or(p).chars().take(8).collect()
+            p.split(['-', ' '])
+                .next()
+                .unwrap_or(p)
+                .chars()
+                .take(8)
+                .collect()
         } else {
             p.to_string()
         }
@@ -151,7 +162,12 @@ pub(super) fn build(
                 weight,
                 unit_of_measurement: if us { "LBS" } else { "KGS" }.into(),
             },
-            overweight_indicator: if average_lb > Decimal::from(70) { "Y" } else { "N" }.into(),
+            overweight_indicator: if average_lb > Decimal::from(70) {
+                "Y"
+            } else {
+                "N"
+            }
+            .into(),
             payment_method: "01".into(),
             special_instruction: req
                 .instructions

@@ -27,7 +27,7 @@ fn read_bytes(rel: &str) -> Vec<u8> {
     std::fs::read(FX.dir().join(rel)).expect("fixture")
 }
 
-fn test_account(base: &str) -> Account {
+pub(super) fn test_account(base: &str) -> Account {
     Account::from_json(
         &json!({"client_id": "test-client", "client_secret": "test-secret", "account_number": "A1B2C3"}),
         Some(&base.parse().unwrap()),
@@ -688,7 +688,11 @@ fn ups_with(server: &MockServer, client: &str, timeout: Option<Duration>) -> Box
 
 /// A UPS adapter on `server` plus its token mock (Basic auth, shipper number header),
 /// answering `token` at most `times` times.
-async fn ups_for(server: &MockServer, token: &'static str, times: u64) -> Box<dyn Carrier> {
+pub(super) async fn ups_for(
+    server: &MockServer,
+    token: &'static str,
+    times: u64,
+) -> Box<dyn Carrier> {
     use base64::Engine;
     let client = client_id();
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("{client}:test-secret"));
