@@ -1053,12 +1053,42 @@ pub(crate) async fn conformance_harness() -> crate::conformance::Harness {
         ResponseTemplate::new(200).set_body_json(FX.read("track/delivered.wire_response.json")),
     )
     .await;
+    mount(
+        &server,
+        "POST",
+        "/api/addressvalidation/v2/3",
+        ResponseTemplate::new(200)
+            .set_body_json(FX.read("address/valid_residential.wire_response.json")),
+    )
+    .await;
+    mount(
+        &server,
+        "POST",
+        "/api/pickupcreation/v2409/pickup",
+        ResponseTemplate::new(200)
+            .set_body_json(FX.read("pickup/created_rated.wire_response.json")),
+    )
+    .await;
+    mount(
+        &server,
+        "DELETE",
+        "/api/shipments/v2409/pickup/02",
+        ResponseTemplate::new(200).set_body_json(FX.read("pickup/cancelled.wire_response.json")),
+    )
+    .await;
     let mut ship_req = crate::sandbox::fixtures::ship_request("03", "CONFORMANCE-1");
     ship_req.label_format = LabelFormat::Zpl;
+    // UPS needs a phone at a pickup address (Pickup.yaml `PickupAddress.Phone`, required) and
+    // for a return's customer (the shipper of record's phone).
+    let phone = |a: &mut Address| a.phone = Some("+1 404 555 0100".into());
+    phone(&mut ship_req.shipment.from);
+    phone(&mut ship_req.shipment.to);
+    let mut rate = crate::sandbox::fixtures::rate_request();
+    phone(&mut rate.from);
     crate::conformance::Harness {
         account: json!({"client_id": "conformance", "client_secret": "secret", "account_number": "A1B2C3"}),
         http: CarrierHttp::new(reqwest::Client::new(), Some(server.uri().parse().unwrap())),
-        rate: crate::sandbox::fixtures::rate_request(),
+        rate,
         ship: ship_req,
         track: Vec::new(),
         _simulator: Some(server),
