@@ -263,11 +263,20 @@ fn decimal(v: &Value) -> Option<Decimal> {
 /// the options as UPS does: delivery confirmation never on a return and at package level
 /// only inside the US; dry ice no heavier than its package; Saturday delivery refused at
 /// purchase on a service without it (`rating`: left out of the price instead).
+/// UPS's refusal of a request: code and message, answered as HTTP 400.
+struct Refusal(&'static str, &'static str);
+
+impl Refusal {
+    fn answer(self) -> Response {
+        ups_error(StatusCode::BAD_REQUEST, self.0, self.1)
+    }
+}
+
 fn option_charges(
     shipment: &Value,
     service: &str,
     rating: bool,
-) -> Result<Vec<(&'static str, Decimal)>, Response> {
+) -> Result<Vec<(&'static str, Decimal)>, Refusal> {
     let mut out = Vec::new();
     let so = &shipment["ShipmentServiceOptions"];
     let us = |party: &str| {
@@ -282,8 +291,7 @@ fn option_charges(
         if saturday_service(service) {
             out.push(("300", dec!(16.00)));
         } else if !rating {
-            return Err(ups_error(
-                StatusCode::BAD_REQUEST,
+            return Err(Refusal(
                 "120511",
                 "Saturday Delivery is not available for the requested service.",
             ));
@@ -291,8 +299,7 @@ fn option_charges(
     }
     if let Some(t) = so["DeliveryConfirmation"]["DCISType"].as_str() {
         if is_return || domestic || !matches!(t, "1" | "2") {
-            return Err(ups_error(
-                StatusCode::BAD_REQUEST,
+            return Err(Refusal(
                 "120540",
                 "Shipment level Delivery Confirmation is not valid for this shipment.",
             ));
@@ -303,8 +310,7 @@ fn option_charges(
         let po = &p["PackageServiceOptions"];
         if let Some(t) = po["DeliveryConfirmation"]["DCISType"].as_str() {
             if is_return || !domestic || !matches!(t, "2" | "3") {
-                return Err(ups_error(
-                    StatusCode::BAD_REQUEST,
+                return Err(Refusal(
                     "120541",
                     "Package level Delivery Confirmation is not valid for this shipment.",
                 ));
@@ -322,8 +328,7 @@ fn option_charges(
             let regulation = po["DryIce"]["RegulationSet"].as_str().unwrap_or("");
             if ice <= Decimal::ZERO || ice > weight || !matches!(regulation, "CFR" | "IATA" | "ADR")
             {
-                return Err(ups_error(
-                    StatusCode::BAD_REQUEST,
+                return Err(Refusal(
                     "120560",
                     "Dry Ice weight must be above zero and no more than the package weight.",
                 ));
@@ -361,7 +366,7 @@ async fn rate(
     for (s, d) in services {
         match option_charges(shipment, s, true) {
             Ok(extra) => rated_shipments.push(rated(s, weight, *d, &extra)),
-            Err(r) => return r,
+            Err(r) => return r.answer(),
         }
     }
     axum::Json(json!({"RateResponse": {
@@ -404,7 +409,7 @@ async fn ship(
     };
     let extra = match option_charges(shipment, service, false) {
         Ok(e) => e,
-        Err(r) => return r,
+        Err(r) => return r.answer(),
     };
     if !shipment["ReturnService"].is_null() {
         // Shipping.yaml: ShipFrom "Required for return shipment"; Package.Description
