@@ -1,5 +1,8 @@
 //! UPS adapter over UPS's official REST APIs (`../shared/carriers/ups/openapi`): OAuth client
-//! credentials, Rating (Shop with time in transit), Shipping (ship, void) and Track.
+//! credentials, Rating (Shop with time in transit), Shipping (ship, return labels, void),
+//! Track, Address Validation Street Level (`address.rs`) and Pickup (`pickup.rs`). Shipment
+//! options go on both the Rating and Shipping wire (`options.rs`). No manifest: UPS's APIs
+//! here have no end-of-day close operation.
 //!
 //! This file is glue only: it is the one place that touches `CarrierHttp`, sends what
 //! `rate`/`ship`/`void`/`track` build and hands the answer to their `parse`. Adapters never

@@ -25,8 +25,10 @@ use super::wire;
 pub(super) const VERSION: &str = "v2409";
 
 /// `ReturnService.Code` 9, UPS Print Return Label (Shipping.yaml `Shipment_ReturnService`):
-/// a label made now, like an outbound one, that the customer sticks on the parcel; UPS bills
-/// the shipper's account once the label is used (scan-based returns).
+/// the one return service whose label comes back in the answer like an outbound one (8,
+/// Electronic Return Label, is e-mailed by UPS; 2/3/5 have UPS print, mail or collect). The
+/// spec says nothing of when UPS bills it; UPS's returns terms bill a return label when it
+/// is used (*ext*, unconfirmed here).
 pub(super) const RETURN_SERVICE: &str = "9";
 
 pub(super) fn path() -> String {
