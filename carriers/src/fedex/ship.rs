@@ -104,6 +104,12 @@ pub(super) fn build(
             }];
         }
     }
+    let special = super::options::apply(
+        &shipment.options,
+        req.is_return,
+        &mut items,
+        super::options::Api::Ship,
+    )?;
     let (image_type, label_stock_type) = codes::label_spec(req.label_format);
     Ok(wire::ShipRequest {
         label_response_options: "LABEL",
@@ -123,6 +129,7 @@ pub(super) fn build(
                 payment_type: "SENDER",
                 payor: Some(rate::payor(account)),
             },
+            shipment_special_services: special,
             label_specification: wire::LabelSpecification {
                 label_format_type: "COMMON2D",
                 image_type,
