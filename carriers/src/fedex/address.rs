@@ -15,7 +15,7 @@
 //! - FedEx's 400 `STANDARDIZED.ADDRESS.NOTFOUND` (the spec's own example) is an answer about
 //!   the address, not a bad request: `undeliverable` with that code (`mod.rs`).
 //! - Reasons are every attribute FedEx set to true (named as FedEx names it, explained in the
-//!   spec's words), each `customerMessage` code and each alert, as given.
+//!   spec's words, in the spec's order), each `customerMessage` code and each alert, as given.
 //! - Classification: `BUSINESS` commercial, `RESIDENTIAL` residential, `MIXED` and `UNKNOWN`
 //!   unknown (the input's `residential` flag is kept then).
 
@@ -138,7 +138,10 @@ struct Attrs<'a>(&'a [(String, Value)]);
 
 impl Attrs<'_> {
     fn flag(&self, name: &str) -> Option<bool> {
-        self.0.iter().find(|(k, _)| k == name).and_then(|(_, v)| truth(v))
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| truth(v))
     }
     fn text(&self, name: &str) -> Option<&str> {
         self.0
@@ -233,20 +236,33 @@ fn corrected(r: &wire::ResolvedAddress, std: &Address, input: &Address) -> bool 
         || std.country != input.country
 }
 
+/// The attributes FedEx set to true, in the spec's order (an unlisted one after them, by
+/// name: FedEx's JSON object has no order to keep).
 fn reasons(r: &wire::ResolvedAddress) -> Vec<AddressReason> {
-    let mut out: Vec<AddressReason> = r
+    let set: Vec<&str> = r
         .attributes
         .iter()
         .filter(|(_, v)| truth(v) == Some(true))
-        .map(|(k, _)| AddressReason {
-            code: k.clone(),
-            message: ATTRIBUTES
-                .iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, m)| m.to_string())
-                .unwrap_or_else(|| k.clone()),
+        .map(|(k, _)| k.as_str())
+        .collect();
+    let mut out: Vec<AddressReason> = ATTRIBUTES
+        .iter()
+        .filter(|(n, _)| set.contains(n))
+        .map(|(n, m)| AddressReason {
+            code: n.to_string(),
+            message: m.to_string(),
         })
         .collect();
+    let mut unlisted: Vec<&str> = set
+        .iter()
+        .copied()
+        .filter(|k| !ATTRIBUTES.iter().any(|(n, _)| n == k))
+        .collect();
+    unlisted.sort_unstable();
+    out.extend(unlisted.into_iter().map(|k| AddressReason {
+        code: k.to_string(),
+        message: k.to_string(),
+    }));
     for code in &r.customer_message {
         out.push(AddressReason {
             code: code.clone(),

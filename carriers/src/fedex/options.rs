@@ -289,7 +289,11 @@ pub(super) fn check_available(
         }
     }
     if req.is_return
-        && !entry.is_some_and(|e| e.return_shipment_list.iter().any(|r| r == "PRINT_RETURN_LABEL"))
+        && !entry.is_some_and(|e| {
+            e.return_shipment_list
+                .iter()
+                .any(|r| r == "PRINT_RETURN_LABEL")
+        })
     {
         return Err(rejected(
             "/is_return",

@@ -77,7 +77,10 @@ pub(super) fn build(
         ));
     }
     if req.parcel_count == 0 {
-        return Err(rejected("/parcel_count", "a pickup needs at least one parcel"));
+        return Err(rejected(
+            "/parcel_count",
+            "a pickup needs at least one parcel",
+        ));
     }
     if let Some(i) = &req.instructions
         && i.chars().count() > 60
@@ -128,7 +131,13 @@ pub(super) fn build(
                     person_name: a.name.clone(),
                     phone_number: phone,
                 },
-                address: rate::address(a),
+                address: wire::PickupAddress {
+                    street_lines: a.street.clone(),
+                    city: a.city.clone(),
+                    state_or_province_code: a.state.clone(),
+                    postal_code: a.postal_code.clone(),
+                    country_code: a.country.as_str().to_string(),
+                },
             },
             ready_date_timestamp: format!("{}T{}", date(req.date), time(req.ready_time)),
             customer_close_time: time(req.close_time),
@@ -157,9 +166,7 @@ pub(super) fn parse(
     let confirmation = output
         .pickup_confirmation_code
         .filter(|c| !c.trim().is_empty())
-        .ok_or_else(|| {
-            error::protocol(200, b"", "create pickup without pickupConfirmationCode")
-        })?;
+        .ok_or_else(|| error::protocol(200, b"", "create pickup without pickupConfirmationCode"))?;
     let location = match output.location.filter(|l| !l.trim().is_empty()) {
         Some(l) => format!("{carrier}:{l}"),
         None => carrier.to_string(),
@@ -184,7 +191,10 @@ fn split_location(location: Option<&str>) -> (&'static str, Option<String>) {
         Some((h, t)) => (h, Some(t)),
         None => (l, None),
     };
-    let tail = tail.map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+    let tail = tail
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string);
     match head {
         "FDXG" => ("FDXG", tail),
         "FDXE" => ("FDXE", tail),

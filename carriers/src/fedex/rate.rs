@@ -286,7 +286,8 @@ pub(super) fn build(
     for item in &mut items {
         item.group_package_count = Some(1);
     }
-    let special = super::options::apply(&req.options, false, &mut items, super::options::Api::Rate)?;
+    let special =
+        super::options::apply(&req.options, false, &mut items, super::options::Api::Rate)?;
     let party = |a: &Address| wire::Party {
         address: wire::Address {
             street_lines: Vec::new(),

@@ -432,7 +432,21 @@ pub(super) struct PickupOriginDetail {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(super) struct PickupLocation {
     pub contact: PickupContact,
-    pub address: Address,
+    pub address: PickupAddress,
+}
+
+/// `PickupLocationParty_address`: no residential flag (the generic `Address` it is combined
+/// with has one; the pickup location's own schema does not).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PickupAddress {
+    pub street_lines: Vec<String>,
+    pub city: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_or_province_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    pub country_code: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
