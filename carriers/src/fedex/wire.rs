@@ -1,6 +1,7 @@
 //! FedEx REST wire types, in FedEx's own field names (camelCase), for the requests we send and
 //! the parts of the responses we read. Specs: `../shared/carriers/fedex/openapi/` (rate-api,
-//! ship-api, track-api, authorization-api). These types never leave the `fedex` folder.
+//! ship-api, track-api, authorization-api, address-validation-api, pickup-api,
+//! service-availability-special-service-options). These types never leave the `fedex` folder.
 //!
 //! Requests are strict: only what we mean to send, absent options omitted. Responses are
 //! lenient: every field is optional and a value of the wrong JSON type reads as absent (FedEx's
