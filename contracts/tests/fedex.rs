@@ -40,6 +40,30 @@ const OPERATIONS: &[(&str, &str, &str, &str)] = &[
         "Full_Schema_Tracking_Numbers",
         "TrkcResponseVO_TrackingNumber",
     ),
+    (
+        "address",
+        "address-validation-api.json",
+        "Full_Schema_Validate_Address",
+        "AdvcResponseVO",
+    ),
+    (
+        "pickup",
+        "pickup-api.json",
+        "Full_Schema_Create_Pickup",
+        "PudcResponseVO_CreatePickup",
+    ),
+    (
+        "pickup_cancel",
+        "pickup-api.json",
+        "Full_Schema_Cancel_Pickup",
+        "PudcResponseVO_CancelPickup",
+    ),
+    (
+        "availability",
+        "service-availability-special-service-options.json",
+        "Full_Schema_Special_Service_Options",
+        "AvailabilitycxsResponseVO",
+    ),
 ];
 
 fn fixtures(op: &str, suffix: &str) -> Vec<PathBuf> {

@@ -18,6 +18,13 @@ pub(super) enum Op {
     Ship,
     Void,
     Track,
+    /// Address validation: field errors point into the address itself (`/postal_code`).
+    Address,
+    /// Create pickup: like Ship, a 5xx may have booked the courier.
+    Pickup,
+    CancelPickup,
+    /// Special Service Options, asked before a label with options is bought.
+    Availability,
 }
 
 /// What a FedEx error code means for the caller.
@@ -66,6 +73,15 @@ static CODES: &[(&str, Action)] = &[
     (
         "TRACKINGNUMBER.ENTERED.INVALID",
         Action::Rejected(Some("/tracking_number")),
+    ),
+    // pickup-api.json 400 examples of Create and Cancel.
+    (
+        "PICKUP.REQUESTED.PREVIOUS.DAY",
+        Action::Rejected(Some("/date")),
+    ),
+    (
+        "PICKUP.NUMBER.EXPIRED",
+        Action::Rejected(Some("/confirmation")),
     ),
 ];
 
@@ -217,7 +233,7 @@ fn transient(op: Op, status: u16, code: Option<&str>) -> CarrierError {
             "HTTP {status}{}",
             code.map(|c| format!(" {c}")).unwrap_or_default()
         ),
-        maybe_processed: op == Op::Ship,
+        maybe_processed: matches!(op, Op::Ship | Op::Pickup),
     }
 }
 
@@ -265,6 +281,12 @@ pub(super) fn field_for(op: Op, code: &str) -> String {
     };
     if let Some(p) = party {
         return format!("{p}{}", attribute.unwrap_or(""));
+    }
+    // Address validation and pickups have one address: attribute words point into it.
+    match (op, attribute) {
+        (Op::Address, Some(a)) => return a.to_string(),
+        (Op::Pickup, Some(a)) => return format!("/address{a}"),
+        _ => {}
     }
     let pointer = if has(&["TRACKINGNUMBER", "TRACKING"]) {
         match op {

@@ -1,8 +1,12 @@
 //! The `fedex` carrier: FedEx's REST APIs (OAuth, Rates and Transit Times, Ship, Cancel,
-//! Track) as published in `../shared/carriers/fedex/openapi/`. This file is the glue and the
-//! only one that touches HTTP for API calls: it takes a request from `rate`/`ship`/`void`/
-//! `track` (pure `build`/`parse` pairs), attaches a bearer token from `auth`, sends it once,
-//! and hands the answer to `error` or back to `parse`.
+//! Track, Address Validation, Pickup, Special Service Options) as published in
+//! `../shared/carriers/fedex/openapi/`. This file is the glue and the only one that touches
+//! HTTP for API calls: it takes a request from `rate`/`ship`/`void`/`track`/`address`/
+//! `pickup`/`options` (pure `build`/`parse` pairs), attaches a bearer token from `auth`, sends
+//! it once, and hands the answer to `error` or back to `parse`.
+//!
+//! Manifest stays `Unsupported`: FedEx Ground's end-of-day close is not among the published
+//! APIs in `../shared/carriers/fedex/openapi/` (FedEx REST closes Ground days itself).
 //!
 //! No retries, no sleeps, no caching of answers: the hub's call layer does all of that. The
 //! one exception, by design, is the OAuth token (cached in `crate::oauth`) and the single
@@ -13,10 +17,13 @@
 //! `https://apis-sandbox.fedex.com`, or a simulator) comes from the account's `base_url`.
 
 mod account;
+mod address;
 mod auth;
 mod codes;
 mod error;
 mod number;
+mod options;
+mod pickup;
 mod rate;
 mod ship;
 #[cfg(test)]
@@ -43,8 +50,8 @@ use crate::error::CarrierError;
 use crate::http::{self, CarrierHttp, endpoint};
 use crate::model::WeightUnit;
 use crate::model::{
-    LabelFormat, Quote, RateRequest, ShipRequest, TrackQuery, TrackingNumber, TrackingResult,
-    Waybill, WaybillRef,
+    Address, AddressCheck, LabelFormat, PickupConfirmation, PickupRef, PickupRequest, Quote,
+    RateRequest, ShipRequest, TrackQuery, TrackingNumber, TrackingResult, Waybill, WaybillRef,
 };
 use crate::registry::{AccountError, CarrierEntry};
 use rust_decimal::Decimal;
@@ -55,7 +62,15 @@ use error::{DIALECT, Op};
 const CODE: CarrierCode = CarrierCode::from_static("fedex");
 
 static CAPS: Capabilities = Capabilities {
-    supports: Capability::PARCEL,
+    supports: &[
+        Capability::Rate,
+        Capability::Ship,
+        Capability::Void,
+        Capability::Track,
+        Capability::AddressValidation,
+        Capability::Return,
+        Capability::Pickup,
+    ],
     track_batch_max: track::BATCH_MAX,
     label_formats: &[LabelFormat::Pdf, LabelFormat::Zpl, LabelFormat::Png],
     services: &codes::SERVICES,
@@ -68,7 +83,7 @@ static CAPS: Capabilities = Capabilities {
         Decimal::from_parts(150, 0, 0, false, 0),
         WeightUnit::Lb,
     ),
-    options: &[],
+    options: options::OFFERED,
 };
 
 /// The registry entry.
@@ -152,7 +167,8 @@ impl FedEx {
                 .header(reqwest::header::ACCEPT, "application/json")
                 .header("X-locale", "en_US")
                 .json(body);
-            let a = self.http.send(request, CODE, op == Op::Ship).await?;
+            let buys = matches!(op, Op::Ship | Op::Pickup);
+            let a = self.http.send(request, CODE, buys).await?;
             if a.status == 401 && !refreshed {
                 auth::forget(&self.base, creds);
                 refreshed = true;
@@ -190,12 +206,68 @@ impl Carrier for FedEx {
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
-        crate::carrier::no_returns(self.code(), req)?;
         let body = ship::build(req, &self.account)?;
+        // Options and returns are offered per service and lane: FedEx's Special Service
+        // Options answer for this one before anything is bought.
+        if options::needs_check(req) {
+            let ask = options::availability_request(req, &self.account);
+            let to = (Method::POST, "availability/v1/specialserviceoptions");
+            let check = |resp| options::check_available(resp, req);
+            self.call(Op::Availability, to, &ask, &self.account.main, check)
+                .await?;
+        }
         let to = (Method::POST, "ship/v1/shipments");
         let parse = |resp| ship::parse(resp, req);
         self.call(Op::Ship, to, &body, &self.account.main, parse)
             .await
+    }
+
+    async fn verify_address(&self, address: &Address) -> Result<AddressCheck, CarrierError> {
+        let body = address::build(address)?;
+        let to = (Method::POST, "address/v1/addresses/resolve");
+        let parse = |resp| address::parse(resp, address);
+        match self
+            .call(Op::Address, to, &body, &self.account.main, parse)
+            .await
+        {
+            Err(CarrierError::Rejected { errors, .. })
+                if errors
+                    .iter()
+                    .any(|e| e.carrier_code.as_deref() == Some(address::NOT_FOUND)) =>
+            {
+                let e = errors
+                    .into_iter()
+                    .find(|e| e.carrier_code.as_deref() == Some(address::NOT_FOUND))
+                    .expect("found above");
+                Ok(address::not_found(e.message))
+            }
+            other => other,
+        }
+    }
+
+    async fn schedule_pickup(
+        &self,
+        req: &PickupRequest,
+    ) -> Result<PickupConfirmation, CarrierError> {
+        let body = pickup::build(req, &self.account)?;
+        let to = (Method::POST, "pickup/v1/pickups");
+        let carrier = body.carrier_code;
+        let parse = |resp| pickup::parse(resp, carrier);
+        self.call(Op::Pickup, to, &body, &self.account.main, parse)
+            .await
+    }
+
+    async fn cancel_pickup(&self, booked: &PickupRef) -> Result<(), CarrierError> {
+        let body = pickup::build_cancel(booked, &self.account)?;
+        let to = (Method::PUT, "pickup/v1/pickups/cancel");
+        self.call(
+            Op::CancelPickup,
+            to,
+            &body,
+            &self.account.main,
+            pickup::parse_cancel,
+        )
+        .await
     }
 
     async fn void(&self, waybill: &WaybillRef) -> Result<(), CarrierError> {

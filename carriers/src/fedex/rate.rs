@@ -121,6 +121,8 @@ pub(super) fn packages(parcels: &[Parcel], units: Units) -> (Vec<wire::PackageLi
                 }),
                 item_description: p.description.clone(),
                 customer_references: Vec::new(),
+                declared_value: None,
+                package_special_services: None,
             }
         })
         .collect();
@@ -284,6 +286,8 @@ pub(super) fn build(
     for item in &mut items {
         item.group_package_count = Some(1);
     }
+    let special =
+        super::options::apply(&req.options, false, &mut items, super::options::Api::Rate)?;
     let party = |a: &Address| wire::Party {
         address: wire::Address {
             street_lines: Vec::new(),
@@ -315,6 +319,7 @@ pub(super) fn build(
                 .customs
                 .as_ref()
                 .map(|c| customs(c, account, units, false)),
+            shipment_special_services: special,
         },
     })
 }

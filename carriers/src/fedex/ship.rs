@@ -15,6 +15,12 @@
 //!   `WaybillRef` carries nothing else (`void.rs` reads it back).
 //! - Phone numbers are required by FedEx for shipper and recipient; we refuse to send without
 //!   them rather than let FedEx refuse the purchase.
+//! - A return (`is_return`) is the same request with `from` (the customer) as shipper, `to`
+//!   (the merchant) as recipient, and `RETURN_SHIPMENT` / `returnShipmentDetail.returnType:
+//!   PRINT_RETURN_LABEL` (`options.rs`); the label comes back inline as for outbound and the
+//!   account pays (`SENDER` with the account as payor, the one account the adapter has). The
+//!   spec does not say when a printed return label is billed (FedEx bills Ground returns when
+//!   used, per its service guide, not the spec).
 
 use base64::Engine;
 
@@ -104,6 +110,12 @@ pub(super) fn build(
             }];
         }
     }
+    let special = super::options::apply(
+        &shipment.options,
+        req.is_return,
+        &mut items,
+        super::options::Api::Ship,
+    )?;
     let (image_type, label_stock_type) = codes::label_spec(req.label_format);
     Ok(wire::ShipRequest {
         label_response_options: "LABEL",
@@ -123,6 +135,7 @@ pub(super) fn build(
                 payment_type: "SENDER",
                 payor: Some(rate::payor(account)),
             },
+            shipment_special_services: special,
             label_specification: wire::LabelSpecification {
                 label_format_type: "COMMON2D",
                 image_type,

@@ -15,7 +15,9 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use super::error::Op;
 use super::*;
-use crate::model::TrackingStatus;
+use crate::model::{
+    AddressClassification, AddressVerdict, PickupRef, PickupRequest, ShipmentOption, TrackingStatus,
+};
 use crate::testing::assert_cuts_are_protocol;
 use crate::testing::{
     Fixtures, assert_error_case, assert_transient, case_answer, fields, mount, waybill_json,
@@ -1108,10 +1110,581 @@ fn endpoints_keep_a_base_path_prefix() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A shipper's working day: options, returns, address validation, pickups
+
+/// A response example of FedEx's own spec: `openapi/<file>`, `paths.<path>.<method>`, status.
+fn spec_example(file: &str, at: &str, verb: &str, status: &str) -> Option<Value> {
+    let spec = FX.sample(&format!("openapi/{file}"))?;
+    let example =
+        spec["paths"][at][verb]["responses"][status]["content"]["application/json"]["example"]
+            .clone();
+    assert!(
+        !example.is_null(),
+        "{file} {verb} {at} {status} has no example"
+    );
+    Some(example)
+}
+
+fn body_of(v: &impl serde::Serialize) -> Value {
+    serde_json::to_value(v).unwrap()
+}
+
+#[test]
+fn rate_prices_every_option_and_the_surcharges_come_back_in_the_breakdown() {
+    let req: RateRequest = FX.typed("rate/us_domestic_options.input");
+    let body = rate::build(&req, &test_account()).unwrap();
+    FX.assert_json("rate/us_domestic_options.wire_request", &body);
+    let v = body_of(&body);
+    let shipment = &v["requestedShipment"];
+    assert_eq!(
+        shipment["shipmentSpecialServices"]["specialServiceTypes"],
+        json!(["SATURDAY_DELIVERY", "DRY_ICE"])
+    );
+    // 2.2 lb of dry ice in each of two parcels, in KG rounded up: 0.9979… → 1.00 each.
+    assert_eq!(
+        shipment["shipmentSpecialServices"]["shipmentDryIceDetail"],
+        json!({"totalWeight": {"units": "KG", "value": 2}, "packageCount": 2})
+    );
+    let items = shipment["requestedPackageLineItems"].as_array().unwrap();
+    assert_eq!(
+        items[0]["declaredValue"],
+        json!({"amount": 125.01, "currency": "USD"})
+    );
+    assert_eq!(
+        items[1]["declaredValue"],
+        json!({"amount": 125, "currency": "USD"})
+    );
+    for item in items {
+        let s = &item["packageSpecialServices"];
+        assert_eq!(
+            s["specialServiceTypes"],
+            json!(["SIGNATURE_OPTION", "DRY_ICE", "BATTERY"])
+        );
+        assert_eq!(s["signatureOptionType"], "ADULT");
+        assert_eq!(
+            s["batteryDetails"],
+            json!([{"packing": "CONTAINED_IN_EQUIPMENT", "regulatorySubType": "IATA_SECTION_II"}])
+        );
+    }
+
+    let quotes = rate::parse(FX.typed("rate/us_domestic_options.wire_response"), &req).unwrap();
+    let q = &quotes[0];
+    assert_eq!(q.total.amount(), "105.10".parse().unwrap());
+    let surcharge = |code: &str| {
+        q.breakdown
+            .iter()
+            .find(|c| c.code.as_deref() == Some(code))
+            .unwrap_or_else(|| panic!("no {code} line in {:?}", q.breakdown))
+    };
+    for (code, amount) in [
+        ("SIGNATURE_OPTION", "15.40"),
+        ("SATURDAY_DELIVERY", "16.00"),
+        ("DRY_ICE", "6.00"),
+        ("INSURED_VALUE", "4.40"),
+    ] {
+        let line = surcharge(code);
+        assert_eq!(line.kind, crate::model::ChargeKind::Surcharge, "{code}");
+        assert_eq!(line.amount.amount(), amount.parse().unwrap(), "{code}");
+    }
+    let sum = crate::model::Money::sum(q.total.currency(), q.breakdown.iter().map(|c| &c.amount));
+    assert_eq!(sum, Ok(q.total));
+}
+
+#[test]
+fn ship_carries_the_same_options_in_ships_own_field_names() {
+    let req: ShipRequest = FX.typed("ship/us_domestic_options.input");
+    let body = ship::build(&req, &test_account()).unwrap();
+    FX.assert_json("ship/us_domestic_options.wire_request", &body);
+    let v = body_of(&body);
+    let items = v["requestedShipment"]["requestedPackageLineItems"]
+        .as_array()
+        .unwrap();
+    for item in items {
+        let s = &item["packageSpecialServices"];
+        assert_eq!(s["signatureOptionType"], "DIRECT");
+        assert_eq!(s["dryIceWeight"], json!({"units": "KG", "value": 1}));
+        assert_eq!(
+            s["batteryDetails"],
+            json!([{"batteryPackingType": "PACKED_WITH_EQUIPMENT", "batteryRegulatoryType": "IATA_SECTION_II"}])
+        );
+    }
+    assert_eq!(
+        v["requestedShipment"]["shipmentSpecialServices"]["specialServiceTypes"],
+        json!(["SATURDAY_DELIVERY", "DRY_ICE"])
+    );
+}
+
+#[test]
+fn options_fedex_does_not_sell_are_refused_on_their_field() {
+    let mut req: RateRequest = FX.typed("rate/us_domestic_all_services.input");
+    req.options = serde_json::from_value(json!({"delivery_confirmation": true})).unwrap();
+    assert_eq!(
+        fields(&rate::build(&req, &test_account()).unwrap_err()),
+        ["/options/delivery_confirmation"]
+    );
+    req.options = serde_json::from_value(json!({"lithium_batteries": "alone"})).unwrap();
+    assert_eq!(
+        fields(&rate::build(&req, &test_account()).unwrap_err()),
+        ["/options/lithium_batteries"]
+    );
+    let mut ship_req: ShipRequest = FX.typed("ship/us_domestic_pdf.input");
+    ship_req.shipment.options = req.options.clone();
+    assert_eq!(
+        fields(&ship::build(&ship_req, &test_account()).unwrap_err()),
+        ["/options/lithium_batteries"]
+    );
+    assert!(!CAPS.options.contains(&ShipmentOption::DeliveryConfirmation));
+    assert!(CAPS.options.contains(&ShipmentOption::SaturdayDelivery));
+}
+
+#[test]
+fn ship_return_asks_for_a_printed_return_label_paid_by_the_account() {
+    let req: ShipRequest = FX.typed("ship/return_ground.input");
+    assert!(req.is_return);
+    let body = ship::build(&req, &test_account()).unwrap();
+    FX.assert_json("ship/return_ground.wire_request", &body);
+    let v = body_of(&body);
+    let s = &v["requestedShipment"];
+    assert_eq!(
+        s["shipmentSpecialServices"],
+        json!({"specialServiceTypes": ["RETURN_SHIPMENT"],
+               "returnShipmentDetail": {"returnType": "PRINT_RETURN_LABEL"}})
+    );
+    assert_eq!(s["shipper"]["address"]["postalCode"], "94105");
+    assert_eq!(s["recipients"][0]["address"]["postalCode"], "30303");
+    assert_eq!(
+        s["shippingChargesPayment"]["payor"]["responsibleParty"]["accountNumber"]["value"],
+        "740561073"
+    );
+    // The outbound request never says it is a return.
+    let out: ShipRequest = FX.typed("ship/us_domestic_pdf.input");
+    let v = body_of(&ship::build(&out, &test_account()).unwrap());
+    assert!(
+        v["requestedShipment"]
+            .get("shipmentSpecialServices")
+            .is_none()
+    );
+}
+
+#[test]
+fn special_service_options_decide_what_a_service_and_lane_carry() {
+    let req: ShipRequest = FX.typed("ship/us_domestic_options.input");
+    let ask = options::availability_request(&req, &test_account());
+    FX.assert_json("availability/priority_overnight.wire_request", &ask);
+    let answer = || FX.typed("availability/priority_overnight.wire_response");
+    options::check_available(answer(), &req).unwrap();
+
+    // FedEx lists no Saturday delivery, dry ice or batteries for Ground.
+    let mut ground = req.clone();
+    ground.service = "FEDEX_GROUND".into();
+    assert_eq!(
+        fields(&options::check_available(answer(), &ground).unwrap_err()),
+        ["/options/saturday_delivery"]
+    );
+    ground.shipment.options.saturday_delivery = false;
+    assert_eq!(
+        fields(&options::check_available(answer(), &ground).unwrap_err()),
+        ["/options/dry_ice"]
+    );
+    ground.shipment.options = serde_json::from_value(json!({"signature": "adult"})).unwrap();
+    options::check_available(answer(), &ground).unwrap();
+
+    // A service FedEx does not list offers nothing, returns included.
+    let mut other = FX.typed::<ShipRequest>("ship/return_ground.input");
+    other.service = "FEDEX_EXPRESS_SAVER".into();
+    assert_eq!(
+        fields(&options::check_available(answer(), &other).unwrap_err()),
+        ["/is_return"]
+    );
+    let ret: ShipRequest = FX.typed("ship/return_ground.input");
+    options::check_available(answer(), &ret).unwrap();
+}
+
+#[test]
+fn address_resolved_with_a_zip4_and_changed_case_is_deliverable_with_corrections() {
+    let input: crate::model::Address = FX.typed("address/us_corrected.input");
+    let body = address::build(&input).unwrap();
+    FX.assert_json("address/us_corrected.wire_request", &body);
+    let check = address::parse(FX.typed("address/us_corrected.wire_response"), &input).unwrap();
+    FX.assert_json("address/us_corrected.check", &check);
+
+    // Sent as FedEx standardized it, nothing is corrected (a ZIP+4 only refines the ZIP).
+    let mut exact = input.clone();
+    exact.street = vec!["7372 PARKRIDGE BLVD".into(), "APT 286".into()];
+    exact.city = "IRVING".into();
+    let mut resp: Value = FX.load("address/us_corrected.wire_response");
+    resp["output"]["resolvedAddresses"][0]["postalCodeToken"]["changed"] = json!(false);
+    let check = address::parse(serde_json::from_value(resp).unwrap(), &exact).unwrap();
+    assert_eq!(check.verdict, AddressVerdict::Deliverable);
+    assert_eq!(
+        check.address.unwrap().postal_code.as_deref(),
+        Some("75063-8659")
+    );
+}
+
+#[test]
+fn address_with_several_matches_is_undeliverable_with_the_candidates() {
+    let input: crate::model::Address = serde_json::from_value(json!({
+        "name": "A", "street": ["100 Main St"], "city": "Springfield", "state": "IL",
+        "postal_code": "62701", "country": "US"
+    }))
+    .unwrap();
+    let check = address::parse(FX.typed("address/multiple_matches.wire_response"), &input).unwrap();
+    assert_eq!(check.verdict, AddressVerdict::Undeliverable);
+    assert!(check.address.is_none());
+    let streets: Vec<&str> = check
+        .candidates
+        .iter()
+        .map(|c| c.street[0].as_str())
+        .collect();
+    assert_eq!(streets, ["100 N MAIN ST", "100 S MAIN ST"]);
+    assert_eq!(check.candidates[0].name, "A");
+    let codes: Vec<&str> = check.reasons.iter().map(|r| r.code.as_str()).collect();
+    assert!(codes.contains(&"MultipleMatches"), "{codes:?}");
+    assert!(!codes.contains(&"Resolved"), "{codes:?}");
+
+    // FedEx's live answers spell the flags as strings; they read the same.
+    let mut live: Value = FX.load("address/multiple_matches.wire_response");
+    for r in live["output"]["resolvedAddresses"].as_array_mut().unwrap() {
+        for (_, v) in r["attributes"].as_object_mut().unwrap() {
+            if let Some(b) = v.as_bool() {
+                *v = json!(b.to_string());
+            }
+        }
+    }
+    let live = address::parse(serde_json::from_value(live).unwrap(), &input).unwrap();
+    assert_eq!(live, check);
+
+    let check = address::parse(
+        FX.typed("address/country_not_supported.wire_response"),
+        &input,
+    )
+    .unwrap();
+    assert_eq!(check.verdict, AddressVerdict::Unknown);
+    assert_eq!(check.classification, AddressClassification::Unknown);
+}
+
+#[test]
+fn address_without_a_street_is_refused_before_sending() {
+    let mut input: crate::model::Address = FX.typed("address/us_corrected.input");
+    input.street = vec![" ".into()];
+    assert_eq!(fields(&address::build(&input).unwrap_err()), ["/street"]);
+}
+
+fn pickup_request() -> PickupRequest {
+    FX.typed("pickup/express.input")
+}
+
+#[test]
+fn pickup_books_an_express_courier_and_cancels_it_with_its_location() {
+    let req = pickup_request();
+    let body = pickup::build(&req, &test_account()).unwrap();
+    FX.assert_json("pickup/express.wire_request", &body);
+    let v = body_of(&body);
+    assert_eq!(v["carrierCode"], "FDXE");
+    assert_eq!(
+        v["originDetail"]["readyDateTimestamp"],
+        "2025-03-14T09:30:00"
+    );
+    assert_eq!(v["originDetail"]["customerCloseTime"], "17:00:00");
+    // 10 kg in LB (÷ 0.45359237), rounded up to 0.01.
+    assert_eq!(v["totalWeight"], json!({"units": "LB", "value": 22.05}));
+    assert_eq!(v["countryRelationships"], "INTERNATIONAL");
+
+    // FedEx's own sample answer: confirmation 3001 at location COSA, with an alert.
+    let Some(sample) = FX.sample("samples/pickup_response.json") else {
+        return;
+    };
+    let c = pickup::parse(serde_json::from_value(sample).unwrap(), "FDXE").unwrap();
+    assert_eq!(c.confirmation, "3001");
+    assert_eq!(c.location.as_deref(), Some("FDXE:COSA"));
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.contains("SHIP.RECIPIENT.POSTALCITY.MISMATCH")),
+        "{:?}",
+        c.warnings
+    );
+    let booked = PickupRef {
+        confirmation: c.confirmation,
+        location: c.location,
+        date: req.date,
+        address: req.address.clone(),
+    };
+    let cancel = pickup::build_cancel(&booked, &test_account()).unwrap();
+    FX.assert_json("pickup_cancel/express.wire_request", &cancel);
+    if let Some(s) = FX.sample("samples/cancel_pickup_response.json") {
+        pickup::parse_cancel(serde_json::from_value(s).unwrap()).unwrap();
+    }
+}
+
+#[test]
+fn pickup_ground_only_books_fdxg_and_mixed_or_bad_input_is_refused_on_its_field() {
+    let mut req = pickup_request();
+    for s in &mut req.shipments {
+        s.service = "FEDEX_GROUND".into();
+        s.destination_country = "US".into();
+    }
+    let v = body_of(&pickup::build(&req, &test_account()).unwrap());
+    assert_eq!(v["carrierCode"], "FDXG");
+    assert_eq!(v["countryRelationships"], "DOMESTIC");
+    let c = pickup::parse(
+        serde_json::from_value(json!({"output": {"pickupConfirmationCode": "G42"}})).unwrap(),
+        "FDXG",
+    )
+    .unwrap();
+    assert_eq!(c.location.as_deref(), Some("FDXG"));
+    let cancel = body_of(
+        &pickup::build_cancel(
+            &PickupRef {
+                confirmation: "G42".into(),
+                location: c.location,
+                date: req.date,
+                address: req.address.clone(),
+            },
+            &test_account(),
+        )
+        .unwrap(),
+    );
+    assert_eq!(cancel["carrierCode"], "FDXG");
+    assert!(cancel.get("location").is_none());
+
+    let mut mixed = pickup_request();
+    mixed.shipments[1].service = "FEDEX_GROUND".into();
+    assert_eq!(
+        fields(&pickup::build(&mixed, &test_account()).unwrap_err()),
+        ["/shipments"]
+    );
+    let mut long = pickup_request();
+    long.instructions = Some("x".repeat(61));
+    assert_eq!(
+        fields(&pickup::build(&long, &test_account()).unwrap_err()),
+        ["/instructions"]
+    );
+    let mut no_phone = pickup_request();
+    no_phone.address.phone = None;
+    assert_eq!(
+        fields(&pickup::build(&no_phone, &test_account()).unwrap_err()),
+        ["/address/phone"]
+    );
+    let mut shut = pickup_request();
+    shut.close_time = shut.ready_time;
+    assert_eq!(
+        fields(&pickup::build(&shut, &test_account()).unwrap_err()),
+        ["/close_time"]
+    );
+    let express_without_location = PickupRef {
+        confirmation: "3001".into(),
+        location: None,
+        date: req.date,
+        address: req.address,
+    };
+    assert_eq!(
+        fields(&pickup::build_cancel(&express_without_location, &test_account()).unwrap_err()),
+        ["/location"]
+    );
+}
+
+#[test]
+fn pickup_refusals_in_the_specs_examples_point_at_the_date_and_the_confirmation() {
+    let Some(create) = spec_example("pickup-api.json", "/pickup/v1/pickups", "post", "400") else {
+        return;
+    };
+    let e = error::classify(Op::Pickup, 400, None, &serde_json::to_vec(&create).unwrap());
+    assert_eq!(fields(&e), ["/date"]);
+    let cancel =
+        spec_example("pickup-api.json", "/pickup/v1/pickups/cancel", "put", "400").unwrap();
+    let e = error::classify(
+        Op::CancelPickup,
+        400,
+        None,
+        &serde_json::to_vec(&cancel).unwrap(),
+    );
+    assert_eq!(fields(&e), ["/confirmation"]);
+    // A 5xx on create may have booked the courier.
+    let e = error::classify(Op::Pickup, 500, None, b"");
+    assert_transient(&e, true);
+    let e = error::classify(Op::CancelPickup, 503, None, b"");
+    assert_transient(&e, false);
+}
+
+#[tokio::test]
+async fn fedex_verify_address_posts_to_resolve_and_not_found_is_a_verdict() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(token("tok-address"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/address/v1/addresses/resolve"))
+        .and(body_string_contains("7372 parkridge blvd"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(FX.load("address/us_corrected.wire_response")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let fedex = adapter(&server, account_json("key-address"), Duration::from_secs(5)).await;
+    let input: crate::model::Address = FX.typed("address/us_corrected.input");
+    let check = fedex.verify_address(&input).await.unwrap();
+    assert_eq!(check.verdict, AddressVerdict::DeliverableWithCorrections);
+    assert_eq!(check.classification, AddressClassification::Commercial);
+
+    // The spec's 400 example: STANDARDIZED.ADDRESS.NOTFOUND.
+    let Some(not_found) = spec_example(
+        "address-validation-api.json",
+        "/address/v1/addresses/resolve",
+        "post",
+        "400",
+    ) else {
+        return;
+    };
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(token("tok-address-2"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/address/v1/addresses/resolve"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(not_found))
+        .mount(&server)
+        .await;
+    let fedex = adapter(
+        &server,
+        account_json("key-address-2"),
+        Duration::from_secs(5),
+    )
+    .await;
+    let check = fedex.verify_address(&input).await.unwrap();
+    assert_eq!(check.verdict, AddressVerdict::Undeliverable);
+    assert_eq!(check.reasons[0].code, "STANDARDIZED.ADDRESS.NOTFOUND");
+}
+
+#[tokio::test]
+async fn fedex_pickup_create_and_cancel_use_their_paths_and_faults_classify() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(token("tok-pickup"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/pickup/v1/pickups"))
+        .and(body_string_contains("\"carrierCode\":\"FDXE\""))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "transactionId": "t", "output": {"pickupConfirmationCode": "3001", "location": "COSA"}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/pickup/v1/pickups/cancel"))
+        .and(body_string_contains("\"location\":\"COSA\""))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "transactionId": "t", "output": {"pickupConfirmationCode": "3001",
+            "cancelConfirmationMessage": "Requested pickup has been cancelled Successfully."}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let fedex = adapter(&server, account_json("key-pickup"), Duration::from_secs(5)).await;
+    let req = pickup_request();
+    let c = fedex.schedule_pickup(&req).await.unwrap();
+    fedex
+        .cancel_pickup(&PickupRef {
+            confirmation: c.confirmation,
+            location: c.location,
+            date: req.date,
+            address: req.address.clone(),
+        })
+        .await
+        .unwrap();
+
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(token("tok-pickup-2"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/pickup/v1/pickups"))
+        .respond_with(fedex_error(500, "INTERNAL.SERVER.ERROR"))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/pickup/v1/pickups/cancel"))
+        .respond_with(fedex_error(429, "TOO.MANY.REQUESTS").insert_header("retry-after", "7"))
+        .mount(&server)
+        .await;
+    let fedex = adapter(
+        &server,
+        account_json("key-pickup-2"),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_transient(&fedex.schedule_pickup(&req).await.unwrap_err(), true);
+    let e = fedex
+        .cancel_pickup(&PickupRef {
+            confirmation: "3001".into(),
+            location: Some("FDXE:COSA".into()),
+            date: req.date,
+            address: req.address,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, CarrierError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(7)),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn fedex_ship_with_an_option_the_service_lacks_is_refused_before_buying() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(token("tok-options"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/availability/v1/specialserviceoptions"))
+        .and(body_string_contains("\"serviceType\":\"FEDEX_GROUND\""))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(FX.load("availability/priority_overnight.wire_response")),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/ship/v1/shipments"))
+        .and(body_string_contains("RETURN_SHIPMENT"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(FX.load("ship/multi_piece_zpl.wire_response")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let fedex = adapter(&server, account_json("key-options"), Duration::from_secs(5)).await;
+    let mut req: ShipRequest = FX.typed("ship/us_domestic_options.input");
+    req.service = "FEDEX_GROUND".into();
+    let e = fedex.ship(&req).await.unwrap_err();
+    assert_eq!(fields(&e), ["/options/saturday_delivery"]);
+    // A return on Ground is listed: checked, then bought.
+    let mut ret: ShipRequest = FX.typed("ship/return_ground.input");
+    ret.shipment.parcels = vec![ret.shipment.parcels[0].clone(); 2];
+    let wb = fedex.ship(&ret).await.unwrap();
+    assert_eq!(wb.pieces.len(), 2);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Conformance
 
-/// A wiremock FedEx answering the fixtures: token, rate, ship, cancel and track for the
-/// conformance checks in `crate::conformance`.
+/// A wiremock FedEx answering the fixtures: token, rate, ship, cancel, track, address
+/// validation, special service options and pickups for the conformance checks in
+/// `crate::conformance`.
 pub(crate) async fn conformance_harness() -> crate::conformance::Harness {
     let server = MockServer::start().await;
     let answer = |verb: &'static str, at: &'static str, body: Value| {
@@ -1151,6 +1724,34 @@ pub(crate) async fn conformance_harness() -> crate::conformance::Harness {
         "POST",
         "/track/v1/trackingnumbers",
         FX.load("track/delivered_and_not_found.wire_response"),
+    )
+    .mount(&server)
+    .await;
+    answer(
+        "POST",
+        "/address/v1/addresses/resolve",
+        FX.load("address/us_corrected.wire_response"),
+    )
+    .mount(&server)
+    .await;
+    answer(
+        "POST",
+        "/availability/v1/specialserviceoptions",
+        FX.load("availability/priority_overnight.wire_response"),
+    )
+    .mount(&server)
+    .await;
+    answer(
+        "POST",
+        "/pickup/v1/pickups",
+        FX.load("pickup/express.wire_response"),
+    )
+    .mount(&server)
+    .await;
+    answer(
+        "PUT",
+        "/pickup/v1/pickups/cancel",
+        FX.load("pickup_cancel/express.wire_response"),
     )
     .mount(&server)
     .await;

@@ -1,6 +1,7 @@
 //! FedEx REST wire types, in FedEx's own field names (camelCase), for the requests we send and
 //! the parts of the responses we read. Specs: `../shared/carriers/fedex/openapi/` (rate-api,
-//! ship-api, track-api, authorization-api). These types never leave the `fedex` folder.
+//! ship-api, track-api, authorization-api, address-validation-api, pickup-api,
+//! service-availability-special-service-options). These types never leave the `fedex` folder.
 //!
 //! Requests are strict: only what we mean to send, absent options omitted. Responses are
 //! lenient: every field is optional and a value of the wrong JSON type reads as absent (FedEx's
@@ -116,6 +117,71 @@ pub(super) struct PackageLineItem {
     pub item_description: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub customer_references: Vec<CustomerReference>,
+    /// `declaredValue` (Money), FedEx's liability for this package (both specs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared_value: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package_special_services: Option<PackageSpecialServices>,
+}
+
+/// `PackageSpecialServicesRequested` (rate-api.json and ship-api.json): signature, dry ice,
+/// batteries. Type names from the "Package Level Special Service Types" reference table.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PackageSpecialServices {
+    pub special_service_types: Vec<&'static str>,
+    /// `ADULT`, `DIRECT`, `INDIRECT`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature_option_type: Option<&'static str>,
+    /// KG (both specs: "For Dry Ice the unit of measure is KG").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dry_ice_weight: Option<Weight>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub battery_details: Vec<BatteryDetail>,
+}
+
+/// The two specs name the same battery facts differently: Rate's `BatteryClassificationDetail`
+/// (`packing`, `regulatorySubType`), Ship's `BatteryDetail` (`batteryPackingType`,
+/// `batteryRegulatoryType`). The material (`LITHIUM_ION`/`LITHIUM_METAL`) is optional in
+/// both and our options do not carry it, so it is left out.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub(super) enum BatteryDetail {
+    #[serde(rename_all = "camelCase")]
+    Rate {
+        packing: &'static str,
+        regulatory_sub_type: &'static str,
+    },
+    #[serde(rename_all = "camelCase")]
+    Ship {
+        battery_packing_type: &'static str,
+        battery_regulatory_type: &'static str,
+    },
+}
+
+/// `ShipmentSpecialServicesRequested` (both specs): Saturday delivery, dry ice, returns.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ShipmentSpecialServices {
+    pub special_service_types: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_shipment_detail: Option<ReturnShipmentDetail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipment_dry_ice_detail: Option<ShipmentDryIceDetail>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ReturnShipmentDetail {
+    /// `PRINT_RETURN_LABEL`.
+    pub return_type: &'static str,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ShipmentDryIceDetail {
+    pub total_weight: Weight,
+    pub package_count: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -218,6 +284,8 @@ pub(super) struct RateShipment {
     pub requested_package_line_items: Vec<PackageLineItem>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customs_clearance_detail: Option<CustomsClearanceDetail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipment_special_services: Option<ShipmentSpecialServices>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -244,6 +312,8 @@ pub(super) struct ShipShipment {
     pub total_weight: Num,
     pub total_package_count: u32,
     pub shipping_charges_payment: Payment,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipment_special_services: Option<ShipmentSpecialServices>,
     pub label_specification: LabelSpecification,
     pub rate_request_type: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -299,6 +369,151 @@ pub(super) struct TrackingInfo {
 #[serde(rename_all = "camelCase")]
 pub(super) struct TrackingNumberInfo {
     pub tracking_number: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Address validation request (`Full_Schema_Validate_Address` in address-validation-api.json)
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct AddressValidationRequest {
+    pub addresses_to_validate: Vec<ResolveContactAndAddress>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(super) struct ResolveContactAndAddress {
+    pub address: ValidateAddress,
+}
+
+/// `Address` of address-validation-api.json: no `residential` (that is what FedEx answers).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ValidateAddress {
+    pub street_lines: Vec<String>,
+    pub city: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_or_province_code: Option<String>,
+    /// Required by the schema; an empty string where the country has no postal codes.
+    pub postal_code: String,
+    pub country_code: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pickup requests (`Full_Schema_Create_Pickup`, `Full_Schema_Cancel_Pickup` in pickup-api.json)
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CreatePickupRequest {
+    pub associated_account_number: AccountNumber,
+    pub origin_detail: PickupOriginDetail,
+    pub total_weight: Weight,
+    pub package_count: u32,
+    /// `FDXE` or `FDXG`.
+    pub carrier_code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remarks: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_relationships: Option<&'static str>,
+    pub pickup_type: &'static str,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PickupOriginDetail {
+    pub pickup_address_type: &'static str,
+    pub pickup_location: PickupLocation,
+    /// `YYYY-MM-DDTHH:MM:SS`, local to the pickup, no zone designator.
+    pub ready_date_timestamp: String,
+    /// `HH:MM:SS`, local.
+    pub customer_close_time: String,
+    /// "Mandatory for Ground Pickup".
+    pub package_location: &'static str,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(super) struct PickupLocation {
+    pub contact: PickupContact,
+    pub address: PickupAddress,
+}
+
+/// `PickupLocationParty_address`: no residential flag (the generic `Address` it is combined
+/// with has one; the pickup location's own schema does not).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PickupAddress {
+    pub street_lines: Vec<String>,
+    pub city: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_or_province_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    pub country_code: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PickupContact {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_name: Option<String>,
+    pub person_name: String,
+    pub phone_number: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CancelPickupRequest {
+    pub associated_account_number: AccountNumber,
+    pub pickup_confirmation_code: String,
+    pub carrier_code: &'static str,
+    /// `YYYY-MM-DD`.
+    pub scheduled_date: String,
+    /// Required for Express pickups.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Special service options request (`Full_Schema_Special_Service_Options` in
+// service-availability-special-service-options.json)
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct SpecialServiceOptionsRequest {
+    pub requested_shipment: OptionsShipment,
+    pub account_number: AccountNumber,
+    pub carrier_codes: Vec<&'static str>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct OptionsShipment {
+    pub shipper: OptionsParty,
+    pub recipient: OptionsParty,
+    pub service_type: String,
+    pub packaging_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ship_date_stamp: Option<String>,
+    pub requested_package_line_items: Vec<OptionsPackage>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(super) struct OptionsParty {
+    pub address: OptionsAddress,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct OptionsAddress {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    pub country_code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_or_province_code: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(super) struct OptionsPackage {
+    pub weight: Weight,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -730,6 +945,188 @@ pub(super) struct Window {
     pub begins: Option<String>,
     #[serde(default, deserialize_with = "text")]
     pub ends: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Address validation response (address-validation-api.json `AdvcResponseVO`)
+
+#[derive(Clone, Debug, Deserialize)]
+pub(super) struct AddressValidationResponse {
+    #[serde(default, deserialize_with = "object")]
+    pub output: Option<AddressValidationOutput>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct AddressValidationOutput {
+    #[serde(default, deserialize_with = "list")]
+    pub resolved_addresses: Vec<ResolvedAddress>,
+    #[serde(default, deserialize_with = "alerts")]
+    pub alerts: Vec<Alert>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ResolvedAddress {
+    #[serde(default, deserialize_with = "strings")]
+    pub street_lines_token: Vec<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub city: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub state_or_province_code: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub country_code: Option<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub city_token: Vec<ResolutionToken>,
+    #[serde(default, deserialize_with = "object")]
+    pub postal_code_token: Option<ResolutionToken>,
+    #[serde(default, deserialize_with = "object")]
+    pub parsed_postal_code: Option<ParsedPostalCode>,
+    #[serde(default, deserialize_with = "text")]
+    pub classification: Option<String>,
+    #[serde(default, deserialize_with = "customer_messages")]
+    pub customer_message: Vec<String>,
+    /// Named flags (`Resolved`, `DPV`, `MultipleMatches`, …): booleans in the spec, the
+    /// strings `"true"`/`"false"` in FedEx's live answers; both read.
+    #[serde(default, deserialize_with = "attributes")]
+    pub attributes: Vec<(String, Value)>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(super) struct ResolutionToken {
+    #[serde(default, deserialize_with = "flag")]
+    pub changed: Option<bool>,
+    #[serde(default, deserialize_with = "text")]
+    pub value: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ParsedPostalCode {
+    #[serde(default, deserialize_with = "text")]
+    pub base: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub add_on: Option<String>,
+}
+
+fn strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+/// `customerMessage[]`: the spec leaves its items untyped; they are codes
+/// (`INTERPOLATED.STREET.ADDRESS`) as strings or `{"code": …, "message": …}` objects.
+fn customer_messages<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|v| match v {
+                Value::String(s) => Some(s),
+                Value::Object(o) => o.get("code")?.as_str().map(str::to_string),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+fn attributes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, Value)>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Object(map) => map.into_iter().collect(),
+        _ => Vec::new(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pickup responses (pickup-api.json `PudcResponseVO_CreatePickup`, `…_CancelPickup`)
+
+#[derive(Clone, Debug, Deserialize)]
+pub(super) struct CreatePickupResponse {
+    #[serde(default, deserialize_with = "object")]
+    pub output: Option<CreatePickupOutput>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CreatePickupOutput {
+    #[serde(default, deserialize_with = "text")]
+    pub pickup_confirmation_code: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub message: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub location: Option<String>,
+    #[serde(default, deserialize_with = "alerts")]
+    pub alerts: Vec<Alert>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(super) struct CancelPickupResponse {
+    #[serde(default, deserialize_with = "object")]
+    pub output: Option<CancelPickupOutput>,
+}
+
+/// `pickupConfirmationCode`, `cancelConfirmationMessage`, `alerts`: an output at all is the
+/// confirmation, and nothing in it changes what the caller does.
+#[derive(Clone, Debug, Deserialize)]
+pub(super) struct CancelPickupOutput {}
+
+// ---------------------------------------------------------------------------------------------
+// Special service options response (`AvailabilitycxsResponseVO`)
+
+#[derive(Clone, Debug, Deserialize)]
+pub(super) struct SpecialServiceOptionsResponse {
+    #[serde(default, deserialize_with = "object")]
+    pub output: Option<SpecialServiceOptionsOutput>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct SpecialServiceOptionsOutput {
+    #[serde(default, deserialize_with = "list")]
+    pub service_options_list: Vec<OptionalServices>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct OptionalServices {
+    #[serde(default, deserialize_with = "text")]
+    pub service_type: Option<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub signature_options_list: Vec<CodeText>,
+    #[serde(default, deserialize_with = "list")]
+    pub package_special_services_list: Vec<SpecialServiceOption>,
+    #[serde(default, deserialize_with = "list")]
+    pub shipment_special_services_list: Vec<SpecialServiceOption>,
+    #[serde(default, deserialize_with = "strings")]
+    pub return_shipment_list: Vec<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub battery_option_list: Vec<BatteryOption>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(super) struct CodeText {
+    /// The spec's own example spells the key `code:`; both are read.
+    #[serde(default, alias = "code:", deserialize_with = "text")]
+    pub code: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct SpecialServiceOption {
+    #[serde(default, deserialize_with = "text")]
+    pub special_service_type: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct BatteryOption {
+    #[serde(default, deserialize_with = "text")]
+    pub battery_packing_type: Option<String>,
 }
 
 #[cfg(test)]

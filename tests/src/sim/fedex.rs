@@ -18,6 +18,23 @@
 //!   two seconds after shipping; cancelled parcels show CA; unknown numbers answer FedEx's
 //!   per-number `TRACKING.TRACKINGNUMBER.NOTFOUND`.
 //!
+//! - Rate and Ship price the special services asked (signature per package by type, Saturday
+//!   delivery, dry ice per package, declared value above USD 100) as FedEx surcharge lines;
+//!   Rate leaves out a service that does not carry one, Ship refuses it, as the Special Service
+//!   Options answer (`POST /availability/v1/specialserviceoptions`) lists per service: Saturday
+//!   delivery on Priority Overnight, 2Day and International Priority, dry ice on Express only,
+//!   signature, batteries and printed return labels everywhere.
+//! - Address Validation (`POST /address/v1/addresses/resolve`) standardizes US and CA
+//!   addresses (upper case, ZIP+4, classification from the street: `APT`/`UNIT`/`#`
+//!   residential, else business), answers a bare `<n> MAIN ST` with two directional candidates
+//!   (`MultipleMatches`), other countries as not supported (`AddressType: RAW`), and postal code
+//!   `00000` or a street naming `NOWHERE` with the spec's 400 `STANDARDIZED.ADDRESS.NOTFOUND`.
+//! - Pickup (`POST /pickup/v1/pickups`, `PUT /pickup/v1/pickups/cancel`) checks the formats
+//!   (`readyDateTimestamp` without zone, `customerCloseTime` `HH:MM:SS`, `carrierCode`
+//!   FDXE/FDXG, `packageLocation` for Ground, `remarks` ≤ 60), refuses a past day with
+//!   `PICKUP.REQUESTED.PREVIOUS.DAY`, answers a confirmation (and an Express `location`), and
+//!   cancels once when the confirmation, date, operating company and location match.
+//!
 //! Faults come from [`Sim::take_fault`] by request path: `Unauthorized` → 401, `RateLimited`
 //! → 429 (with `Retry-After` when given), `ServerError` → 500, `Slow` → the normal answer
 //! late, `Malformed` → 200 with truncated JSON.
@@ -63,10 +80,18 @@ struct Shipped {
     country: String,
 }
 
+struct Booked {
+    carrier: String,
+    location: Option<String>,
+    date: Date,
+    cancelled: bool,
+}
+
 #[derive(Default)]
 struct FedexState {
     tokens: Mutex<HashSet<String>>,
     shipped: Mutex<HashMap<String, Shipped>>,
+    pickups: Mutex<HashMap<String, Booked>>,
     next: AtomicU64,
 }
 
@@ -95,6 +120,13 @@ pub fn router(sim: Sim) -> Router {
         .route("/ship/v1/shipments", post(ship))
         .route("/ship/v1/shipments/cancel", put(cancel))
         .route("/track/v1/trackingnumbers", post(track))
+        .route("/address/v1/addresses/resolve", post(resolve))
+        .route("/pickup/v1/pickups", post(create_pickup))
+        .route("/pickup/v1/pickups/cancel", put(cancel_pickup))
+        .route(
+            "/availability/v1/specialserviceoptions",
+            post(special_options),
+        )
         .with_state(app)
         .merge(super::control(sim))
 }
@@ -380,11 +412,14 @@ async fn rate(
     let lb = billable_lb(shipment);
     let residential = recipient["address"]["residential"] == true;
     let date = ship_date(shipment, "shipDateStamp");
+    let asked = asked_specials(shipment);
     let details: Vec<Value> = services_for(shipment, recipient)
         .into_iter()
+        .filter(|s| asked.iter().all(|a| offers(s.code, a)))
         .map(|s| {
             let rated = |account: bool| {
-                let (net, base, discount, lines) = price(s, lb, residential, account, "type");
+                let (net, base, discount, lines) =
+                    priced(s, lb, residential, account, "type", shipment);
                 json!({
                     "rateType": if account { "ACCOUNT" } else { "LIST" },
                     "ratedWeightMethod": "ACTUAL",
@@ -429,6 +464,534 @@ async fn rate(
             "alerts": [{"code": "VIRTUAL.RESPONSE", "message": "This is a simulated response.", "alertType": "NOTE"}],
             "rateReplyDetails": details
         }
+    }))
+    .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Special services
+
+/// Whether the simulated `service` carries `special` (a FedEx special service type).
+fn offers(service: &str, special: &str) -> bool {
+    match special {
+        "SIGNATURE_OPTION" | "BATTERY" | "RETURN_SHIPMENT" => true,
+        "SATURDAY_DELIVERY" => matches!(
+            service,
+            "PRIORITY_OVERNIGHT" | "FEDEX_2_DAY" | "FEDEX_INTERNATIONAL_PRIORITY"
+        ),
+        "DRY_ICE" => !matches!(service, "FEDEX_GROUND" | "GROUND_HOME_DELIVERY"),
+        _ => false,
+    }
+}
+
+fn items(shipment: &Value) -> Vec<Value> {
+    shipment["requestedPackageLineItems"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn types(v: &Value) -> Vec<String> {
+    v["specialServiceTypes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every special service type a Rate or Ship request asks for, shipment and package level.
+fn asked_specials(shipment: &Value) -> Vec<String> {
+    let mut out = types(&shipment["shipmentSpecialServices"]);
+    for item in items(shipment) {
+        for t in types(&item["packageSpecialServices"]) {
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+fn decimal(v: &Value) -> Option<Decimal> {
+    v.to_string().trim_matches('"').parse().ok()
+}
+
+/// Option surcharges in cents, as FedEx surcharge lines.
+fn option_lines(shipment: &Value, key: &str) -> (i64, Vec<Value>) {
+    let (mut signature, mut dry_ice, mut insured) = (0, 0, 0);
+    for item in items(shipment) {
+        let special = &item["packageSpecialServices"];
+        let t = types(special);
+        if t.iter().any(|x| x == "SIGNATURE_OPTION") {
+            signature += match special["signatureOptionType"].as_str() {
+                Some("ADULT") => 770,
+                Some("DIRECT") => 660,
+                _ => 550,
+            };
+        }
+        if t.iter().any(|x| x == "DRY_ICE") {
+            dry_ice += 600;
+        }
+        // USD 1.10 per USD 100 (or part) declared above the USD 100 FedEx includes.
+        if let Some(v) = decimal(&item["declaredValue"]["amount"]) {
+            let above = (v - dec!(100)).max(Decimal::ZERO);
+            let hundreds = i64::try_from((above / dec!(100)).ceil()).unwrap_or(0);
+            insured += 110 * hundreds;
+        }
+    }
+    let saturday = if types(&shipment["shipmentSpecialServices"])
+        .iter()
+        .any(|t| t == "SATURDAY_DELIVERY")
+    {
+        1600
+    } else {
+        0
+    };
+    let mut lines = Vec::new();
+    for (code, description, cents) in [
+        ("SIGNATURE_OPTION", "Signature option", signature),
+        ("SATURDAY_DELIVERY", "Saturday delivery", saturday),
+        ("DRY_ICE", "Dry ice", dry_ice),
+        ("INSURED_VALUE", "Declared value", insured),
+    ] {
+        if cents > 0 {
+            lines.push(json!({key: code, "description": description, "level": "PACKAGE", "amount": money(cents)}));
+        }
+    }
+    (signature + saturday + dry_ice + insured, lines)
+}
+
+/// [`price`] with the options' surcharges added.
+fn priced(
+    s: &Service,
+    lb: i64,
+    residential: bool,
+    account: bool,
+    key: &str,
+    shipment: &Value,
+) -> (i64, i64, i64, Vec<Value>) {
+    let (net, base, discount, mut lines) = price(s, lb, residential, account, key);
+    let (extra, more) = option_lines(shipment, key);
+    lines.extend(more);
+    (net + extra, base, discount, lines)
+}
+
+fn invalid(message: &str) -> Response {
+    fedex_error(StatusCode::BAD_REQUEST, "INVALID.INPUT.EXCEPTION", message)
+}
+
+/// Ship's checks of the special services: each must be offered on the service and carry the
+/// detail Ship's schema names for it.
+fn check_specials(shipment: &Value, service: &str) -> Option<Response> {
+    for t in asked_specials(shipment) {
+        if !offers(service, &t) {
+            return Some(invalid(&format!("{t} is not available for {service}")));
+        }
+    }
+    for item in items(shipment) {
+        let special = &item["packageSpecialServices"];
+        let t = types(special);
+        if t.iter().any(|x| x == "SIGNATURE_OPTION")
+            && !matches!(
+                special["signatureOptionType"].as_str(),
+                Some("ADULT" | "DIRECT" | "INDIRECT" | "NO_SIGNATURE_REQUIRED" | "SERVICE_DEFAULT")
+            )
+        {
+            return Some(invalid(
+                "signatureOptionType is required with SIGNATURE_OPTION",
+            ));
+        }
+        if t.iter().any(|x| x == "DRY_ICE") && special["dryIceWeight"]["units"] != "KG" {
+            return Some(invalid("For Dry Ice the unit of measure must be KG"));
+        }
+        if t.iter().any(|x| x == "BATTERY") {
+            let ok = special["batteryDetails"].as_array().is_some_and(|b| {
+                !b.is_empty()
+                    && b.iter().all(|d| {
+                        matches!(
+                            d["batteryPackingType"].as_str(),
+                            Some("CONTAINED_IN_EQUIPMENT" | "PACKED_WITH_EQUIPMENT")
+                        )
+                    })
+            });
+            if !ok {
+                return Some(invalid("batteryDetails[].batteryPackingType is required"));
+            }
+        }
+    }
+    let shipment_level = &shipment["shipmentSpecialServices"];
+    if types(shipment_level).iter().any(|t| t == "RETURN_SHIPMENT")
+        && shipment_level["returnShipmentDetail"]["returnType"] != "PRINT_RETURN_LABEL"
+    {
+        return Some(invalid(
+            "returnType must be PRINT_RETURN_LABEL for printed return label shipments",
+        ));
+    }
+    None
+}
+
+async fn special_options(
+    State(app): State<App>,
+    headers: HeaderMap,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    if let Some(r) = guard(&app, "/availability/v1/specialserviceoptions", &headers).await {
+        return r;
+    }
+    let shipment = &body["requestedShipment"];
+    let from = shipment["shipper"]["address"]["countryCode"].as_str();
+    let to = shipment["recipient"]["address"]["countryCode"].as_str();
+    let (Some(from), Some(to)) = (from, to) else {
+        return invalid("shipper and recipient countryCode are required");
+    };
+    let wanted = shipment["serviceType"].as_str();
+    let codes: Vec<&str> = body["carrierCodes"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let list: &[Service] = if from == to {
+        &DOMESTIC
+    } else {
+        &INTERNATIONAL
+    };
+    let entries: Vec<Value> = list
+        .iter()
+        .filter(|s| wanted.is_none_or(|w| w == s.code))
+        .map(|s| {
+            let carrier = if matches!(s.code, "FEDEX_GROUND" | "GROUND_HOME_DELIVERY") {
+                "FDXG"
+            } else {
+                "FDXE"
+            };
+            (s, carrier)
+        })
+        .filter(|(_, carrier)| codes.is_empty() || codes.contains(carrier))
+        .map(|(s, carrier)| {
+            let special = |level: &[&str]| -> Vec<Value> {
+                level
+                    .iter()
+                    .filter(|t| offers(s.code, t))
+                    .map(|t| json!({"specialServiceType": t}))
+                    .collect()
+            };
+            json!({
+                "serviceType": s.code,
+                "carrierCode": carrier,
+                "issEnabled": from != to,
+                "signatureOptionsList": [
+                    {"displayText": "Indirect Signature", "code": "INDIRECT"},
+                    {"displayText": "Direct Signature", "code": "DIRECT"},
+                    {"displayText": "Adult Signature", "code": "ADULT"}
+                ],
+                "packageSpecialServicesList": special(&["SIGNATURE_OPTION", "DRY_ICE", "BATTERY"]),
+                "shipmentSpecialServicesList": special(&["SATURDAY_DELIVERY", "DRY_ICE", "RETURN_SHIPMENT"]),
+                "returnShipmentList": ["PRINT_RETURN_LABEL"],
+                "batteryOptionList": [
+                    {"batteryPackingType": "CONTAINED_IN_EQUIPMENT", "batteryRegulatoryType": "IATA_SECTION_II", "batteryMaterialType": "LITHIUM_ION"},
+                    {"batteryPackingType": "PACKED_WITH_EQUIPMENT", "batteryRegulatoryType": "IATA_SECTION_II", "batteryMaterialType": "LITHIUM_ION"}
+                ]
+            })
+        })
+        .collect();
+    axum::Json(json!({
+        "transactionId": transaction_id(&app),
+        "output": {"serviceOptionsList": entries}
+    }))
+    .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Address validation
+
+fn resolved_address(a: &Value) -> Value {
+    let lines: Vec<String> = a["streetLines"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|x| {
+                    x.as_str().map(|s| {
+                        s.split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                            .to_uppercase()
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let city = a["city"].as_str().unwrap_or_default().to_uppercase();
+    let country = a["countryCode"].as_str().unwrap_or_default();
+    let postal = a["postalCode"].as_str().unwrap_or_default();
+    if !matches!(country, "US" | "CA") {
+        return json!({
+            "streetLinesToken": lines, "city": a["city"], "countryCode": country,
+            "classification": "UNKNOWN",
+            "attributes": {"CountrySupported": false, "ValidlyFormed": true, "Resolved": false,
+                           "AddressType": "RAW", "ResolutionInput": "RAW_ADDRESS"}
+        });
+    }
+    let bare_main = lines.first().is_some_and(|l| {
+        let words: Vec<&str> = l.split(' ').collect();
+        words.len() == 3
+            && words[0].chars().all(|c| c.is_ascii_digit())
+            && words[1] == "MAIN"
+            && words[2] == "ST"
+    });
+    if bare_main {
+        let candidates: Vec<Value> = ["N", "S"].iter().map(|d| {
+            let l = lines[0].replacen(" MAIN", &format!(" {d} MAIN"), 1);
+            json!({
+                "streetLinesToken": [l], "city": city, "stateOrProvinceCode": a["stateOrProvinceCode"],
+                "countryCode": country, "postalCodeToken": {"changed": false, "value": postal},
+                "classification": "UNKNOWN",
+                "attributes": {"CountrySupported": true, "ValidlyFormed": true, "Matched": true,
+                               "Resolved": false, "MultipleMatches": true, "AddressType": "NORMALIZED"}
+            })
+        }).collect();
+        return json!({"multiple": candidates});
+    }
+    let residential = lines
+        .iter()
+        .any(|l| l.contains("APT") || l.contains("UNIT") || l.contains('#'));
+    let std_postal = if country == "US" && postal.len() == 5 {
+        let add_on: u32 = lines
+            .iter()
+            .flat_map(|l| l.bytes())
+            .map(u32::from)
+            .sum::<u32>()
+            % 9000
+            + 1000;
+        format!("{postal}-{add_on}")
+    } else {
+        postal.to_uppercase()
+    };
+    json!({
+        "streetLinesToken": lines,
+        "city": city,
+        "stateOrProvinceCode": a["stateOrProvinceCode"],
+        "countryCode": country,
+        "customerMessage": [],
+        "cityToken": [{"changed": a["city"].as_str() != Some(city.as_str()), "value": city}],
+        "postalCodeToken": {"changed": std_postal != postal, "value": std_postal},
+        "parsedPostalCode": {"base": &std_postal[..std_postal.find('-').unwrap_or(std_postal.len())]},
+        "classification": if residential { "RESIDENTIAL" } else { "BUSINESS" },
+        "postOfficeBox": false,
+        "normalizedStatusNameDPV": true,
+        "standardizedStatusNameMatchSource": "Postal",
+        "resolutionMethodName": if country == "US" { "USPS_VALIDATE" } else { "CA_VALIDATE" },
+        "attributes": {"POBox": false, "DPV": true, "CountrySupported": true, "ValidlyFormed": true,
+                       "Matched": true, "Resolved": true, "ZIP4Match": country == "US",
+                       "StreetAddress": true, "MultipleMatches": false, "AddressType": "STANDARDIZED",
+                       "ResolutionInput": "RAW_ADDRESS", "MatchSource": "Postal"}
+    })
+}
+
+async fn resolve(
+    State(app): State<App>,
+    headers: HeaderMap,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    if let Some(r) = guard(&app, "/address/v1/addresses/resolve", &headers).await {
+        return r;
+    }
+    let Some(list) = body["addressesToValidate"]
+        .as_array()
+        .filter(|l| !l.is_empty() && l.len() <= 100)
+    else {
+        return invalid("addressesToValidate must hold 1 to 100 addresses");
+    };
+    let mut resolved = Vec::new();
+    for entry in list {
+        let a = &entry["address"];
+        let has_lines = a["streetLines"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty() && l.iter().all(Value::is_string));
+        if !has_lines
+            || !a["city"].is_string()
+            || !a["postalCode"].is_string()
+            || !a["countryCode"].is_string()
+        {
+            return invalid("streetLines, city, postalCode and countryCode are required");
+        }
+        let nowhere = a["streetLines"].as_array().unwrap().iter().any(|l| {
+            l.as_str()
+                .is_some_and(|l| l.to_uppercase().contains("NOWHERE"))
+        });
+        if a["postalCode"] == "00000" || nowhere {
+            return fedex_error(
+                StatusCode::BAD_REQUEST,
+                "STANDARDIZED.ADDRESS.NOTFOUND",
+                "Standardized address is not found.",
+            );
+        }
+        let r = resolved_address(a);
+        match r.get("multiple").and_then(Value::as_array) {
+            Some(candidates) => resolved.extend(candidates.iter().cloned()),
+            None => resolved.push(r),
+        }
+    }
+    axum::Json(json!({
+        "transactionId": transaction_id(&app),
+        "output": {"resolvedAddresses": resolved, "alerts": []}
+    }))
+    .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pickups
+
+fn parse_local(s: &str) -> Option<(Date, time::Time)> {
+    let s = s.strip_suffix('Z').unwrap_or(s);
+    let (d, t) = s.split_once('T')?;
+    let date = Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
+    Some((date, parse_time(t)?))
+}
+
+fn parse_time(t: &str) -> Option<time::Time> {
+    time::Time::parse(
+        t,
+        time::macros::format_description!("[hour]:[minute]:[second]"),
+    )
+    .ok()
+}
+
+async fn create_pickup(
+    State(app): State<App>,
+    headers: HeaderMap,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    if let Some(r) = guard(&app, "/pickup/v1/pickups", &headers).await {
+        return r;
+    }
+    if body["associatedAccountNumber"]["value"]
+        .as_str()
+        .is_none_or(str::is_empty)
+    {
+        return fedex_error(
+            StatusCode::BAD_REQUEST,
+            "ACCOUNT.NUMBER.MISMATCH",
+            "Please provide a valid account number.",
+        );
+    }
+    let Some(carrier) = body["carrierCode"]
+        .as_str()
+        .filter(|c| matches!(*c, "FDXE" | "FDXG"))
+    else {
+        return invalid("carrierCode must be FDXE or FDXG");
+    };
+    let origin = &body["originDetail"];
+    let location = &origin["pickupLocation"];
+    if location["address"]["postalCode"]
+        .as_str()
+        .is_none_or(str::is_empty)
+    {
+        return fedex_error(
+            StatusCode::BAD_REQUEST,
+            "PICKUP.POSTALCODE.MISSING",
+            "Postal code is missing for the pickup address.",
+        );
+    }
+    if location["contact"]["phoneNumber"]
+        .as_str()
+        .is_none_or(str::is_empty)
+    {
+        return invalid("pickupLocation.contact.phoneNumber is required");
+    }
+    let Some((date, ready)) = origin["readyDateTimestamp"].as_str().and_then(parse_local) else {
+        return invalid("readyDateTimestamp must be YYYY-MM-DDTHH:MM:SS");
+    };
+    let Some(close) = origin["customerCloseTime"].as_str().and_then(parse_time) else {
+        return invalid("customerCloseTime must be HH:MM:SS");
+    };
+    if close <= ready {
+        return invalid("customerCloseTime must be after the ready time");
+    }
+    if carrier == "FDXG" && !origin["packageLocation"].is_string() {
+        return invalid("packageLocation is mandatory for Ground pickups");
+    }
+    if body["remarks"]
+        .as_str()
+        .is_some_and(|r| r.chars().count() > 60)
+    {
+        return invalid("remarks: maximum length is 60 characters");
+    }
+    if date < OffsetDateTime::now_utc().date() {
+        return fedex_error(
+            StatusCode::BAD_REQUEST,
+            "PICKUP.REQUESTED.PREVIOUS.DAY",
+            "Cannot schedule a pickup requested for a previous day.",
+        );
+    }
+    let n = app.fedex.next.fetch_add(1, Ordering::Relaxed);
+    let code = format!("{}", 3000 + n % 7000);
+    let station = (carrier == "FDXE").then(|| {
+        let city: String = location["address"]["city"]
+            .as_str()
+            .unwrap_or("MEMPHIS")
+            .chars()
+            .filter(char::is_ascii_alphabetic)
+            .take(4)
+            .collect();
+        format!("{:X<4}", city.to_uppercase())
+    });
+    app.fedex.pickups.lock().unwrap().insert(
+        code.clone(),
+        Booked {
+            carrier: carrier.to_string(),
+            location: station.clone(),
+            date,
+            cancelled: false,
+        },
+    );
+    let mut output =
+        json!({"pickupConfirmationCode": code, "message": "Courier on the way", "alerts": []});
+    if let Some(l) = station {
+        output["location"] = json!(l);
+    }
+    axum::Json(json!({"transactionId": transaction_id(&app), "output": output})).into_response()
+}
+
+async fn cancel_pickup(
+    State(app): State<App>,
+    headers: HeaderMap,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    if let Some(r) = guard(&app, "/pickup/v1/pickups/cancel", &headers).await {
+        return r;
+    }
+    let code = body["pickupConfirmationCode"].as_str().unwrap_or_default();
+    let carrier = body["carrierCode"].as_str().unwrap_or("FDXE");
+    let date = body["scheduledDate"].as_str().and_then(|d| {
+        Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).ok()
+    });
+    let mut pickups = app.fedex.pickups.lock().unwrap();
+    let Some(p) = pickups.get_mut(code) else {
+        return invalid("pickupConfirmationCode is not a pickup of this account");
+    };
+    if Some(p.date) != date || p.carrier != carrier {
+        return invalid("scheduledDate and carrierCode must match the pickup");
+    }
+    if carrier == "FDXE" && body["location"].as_str() != p.location.as_deref() {
+        return invalid("location is required to cancel a FedEx Express pickup");
+    }
+    if p.date < OffsetDateTime::now_utc().date() {
+        return fedex_error(
+            StatusCode::BAD_REQUEST,
+            "PICKUP.NUMBER.EXPIRED",
+            "PREVIOUS DAY PICKUP, CANNOT CANCEL OR UPDATE",
+        );
+    }
+    if p.cancelled {
+        return invalid("the pickup is already cancelled");
+    }
+    p.cancelled = true;
+    axum::Json(json!({
+        "transactionId": transaction_id(&app),
+        "output": {"pickupConfirmationCode": code,
+                   "cancelConfirmationMessage": "Requested pickup has been cancelled Successfully."}
     }))
     .into_response()
 }
@@ -489,6 +1052,9 @@ async fn ship(
             "The service type is not available for this origin and destination.",
         );
     };
+    if let Some(refusal) = check_specials(shipment, service.code) {
+        return refusal;
+    }
     let image_type = shipment["labelSpecification"]["imageType"]
         .as_str()
         .unwrap_or("PDF");
@@ -540,7 +1106,7 @@ async fn ship(
     let residential = recipient["address"]["residential"] == true;
     let rating = |account: bool| {
         let (net, base, discount, lines) =
-            price(service, lb, residential, account, "surchargeType");
+            priced(service, lb, residential, account, "surchargeType", shipment);
         json!({
             "rateType": if account { "PAYOR_ACCOUNT_PACKAGE" } else { "PAYOR_LIST_PACKAGE" },
             "ratedWeightMethod": "ACTUAL",
@@ -931,5 +1497,181 @@ mod tests {
         assert_eq!(call(t).await.unwrap().status(), 200);
         assert!(started.elapsed() >= Duration::from_millis(300));
         assert!(sim.hits(path) >= 8);
+    }
+
+    /// The FedEx adapter itself against this simulator: what it sends for the working-day
+    /// verbs passes the simulator's checks, and the answers read back as FedEx's would.
+    async fn adapter(base: &str) -> Box<dyn shiphub_carriers::carrier::Carrier> {
+        let entry =
+            shiphub_carriers::registry::lookup(shiphub_carriers::CARRIERS, "fedex").unwrap();
+        let http =
+            shiphub_carriers::CarrierHttp::new(reqwest::Client::new(), Some(base.parse().unwrap()));
+        (entry.build)(
+            json!({"api_key": format!("sim-day-{base}"), "secret_key": "s", "account_number": "740561073"}),
+            http,
+        )
+        .unwrap()
+    }
+
+    fn addr(v: Value) -> shiphub_carriers::model::Address {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn fields(e: &shiphub_carriers::CarrierError) -> Vec<String> {
+        match e {
+            shiphub_carriers::CarrierError::Rejected { errors, .. } => {
+                errors.iter().map(|f| f.field.clone()).collect()
+            }
+            other => panic!("not a rejection: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn adapter_verifies_addresses_prices_options_ships_returns_and_books_pickups() {
+        use shiphub_carriers::CarrierError;
+        use shiphub_carriers::model::{
+            AddressClassification, AddressVerdict, PickupRef, PickupRequest, RateRequest,
+            ShipRequest,
+        };
+        let (sim, base) = start().await;
+        let fedex = adapter(&base).await;
+
+        let home = addr(
+            json!({"name": "Ann", "street": ["7372 parkridge blvd", "apt 286"],
+            "city": "Irving", "state": "TX", "postal_code": "75063", "country": "US"}),
+        );
+        let check = fedex.verify_address(&home).await.unwrap();
+        assert_eq!(check.verdict, AddressVerdict::DeliverableWithCorrections);
+        assert_eq!(check.classification, AddressClassification::Residential);
+        let std = check.address.unwrap();
+        assert_eq!(std.street[0], "7372 PARKRIDGE BLVD");
+        assert!(std.postal_code.unwrap().starts_with("75063-"));
+        assert_eq!(std.name, "Ann");
+        let main = addr(
+            json!({"name": "B", "street": ["100 Main St"], "city": "Springfield",
+            "state": "IL", "postal_code": "62701", "country": "US"}),
+        );
+        let check = fedex.verify_address(&main).await.unwrap();
+        assert_eq!(check.verdict, AddressVerdict::Undeliverable);
+        assert_eq!(check.candidates.len(), 2);
+        let nowhere = addr(
+            json!({"name": "C", "street": ["1 Nowhere Rd"], "city": "Irving",
+            "state": "TX", "postal_code": "75063", "country": "US"}),
+        );
+        let check = fedex.verify_address(&nowhere).await.unwrap();
+        assert_eq!(check.verdict, AddressVerdict::Undeliverable);
+        assert_eq!(check.reasons[0].code, "STANDARDIZED.ADDRESS.NOTFOUND");
+        let abroad = addr(
+            json!({"name": "D", "street": ["Rua Augusta 100"], "city": "Lisboa",
+            "postal_code": "1100-053", "country": "PT"}),
+        );
+        assert_eq!(
+            fedex.verify_address(&abroad).await.unwrap().verdict,
+            AddressVerdict::Unknown
+        );
+
+        let shipment = json!({
+            "from": {"name": "Shipping", "company": "Peach", "street": ["1 Peachtree St NE"], "city": "Atlanta",
+                     "state": "GA", "postal_code": "30303", "country": "US", "phone": "4045550100"},
+            "to": {"name": "Ann", "street": ["1 Market St"], "city": "San Francisco", "state": "CA",
+                   "postal_code": "94105", "country": "US", "phone": "4155550199"},
+            "parcels": [{"weight": {"value": "5.5", "unit": "lb"}}],
+            "options": {"signature": "adult", "saturday_delivery": true,
+                        "declared_value": {"amount": "300", "currency": "USD"}}
+        });
+        let rate: RateRequest = serde_json::from_value(shipment.clone()).unwrap();
+        let quotes = fedex.rate(&rate).await.unwrap();
+        let mut services: Vec<&str> = quotes.iter().map(|q| q.service.code.as_str()).collect();
+        services.sort_unstable();
+        assert_eq!(services, ["FEDEX_2_DAY", "PRIORITY_OVERNIGHT"]);
+        for q in &quotes {
+            let code = |c: &str| {
+                q.breakdown
+                    .iter()
+                    .find(|l| l.code.as_deref() == Some(c))
+                    .map(|l| l.amount.amount())
+            };
+            assert_eq!(code("SATURDAY_DELIVERY"), Some(dec!(16.00)));
+            assert_eq!(code("SIGNATURE_OPTION"), Some(dec!(7.70)));
+            assert_eq!(code("INSURED_VALUE"), Some(dec!(2.20)));
+        }
+
+        let mut ship = shipment.clone();
+        ship["service"] = json!("FEDEX_GROUND");
+        let ground: ShipRequest = serde_json::from_value(ship.clone()).unwrap();
+        let before = sim.hits("/ship/v1/shipments");
+        let e = fedex.ship(&ground).await.unwrap_err();
+        assert_eq!(fields(&e), ["/options/saturday_delivery"]);
+        assert_eq!(
+            sim.hits("/ship/v1/shipments"),
+            before,
+            "refused before buying"
+        );
+        ship["service"] = json!("PRIORITY_OVERNIGHT");
+        let wb = fedex
+            .ship(&serde_json::from_value::<ShipRequest>(ship.clone()).unwrap())
+            .await
+            .unwrap();
+        assert!(
+            wb.breakdown
+                .iter()
+                .any(|l| l.code.as_deref() == Some("SATURDAY_DELIVERY"))
+        );
+
+        let ret: ShipRequest = serde_json::from_value(json!({
+            "from": shipment["to"], "to": shipment["from"],
+            "parcels": shipment["parcels"], "service": "FEDEX_GROUND", "is_return": true
+        }))
+        .unwrap();
+        let wb = fedex.ship(&ret).await.unwrap();
+        assert_eq!(wb.pieces.len(), 1);
+
+        let tomorrow = OffsetDateTime::now_utc().date().next_day().unwrap();
+        let pickup = |date: Date| -> PickupRequest {
+            serde_json::from_value(json!({
+                "address": shipment["from"], "date": date.to_string(),
+                "ready_time": "09:00:00.0", "close_time": "17:00:00.0", "parcel_count": 2,
+                "total_weight": {"value": "11", "unit": "lb"}, "shipments": [], "instructions": null
+            }))
+            .unwrap()
+        };
+        let booked = fedex.schedule_pickup(&pickup(tomorrow)).await.unwrap();
+        assert_eq!(booked.location.as_deref(), Some("FDXE:ATLA"));
+        let r = PickupRef {
+            confirmation: booked.confirmation,
+            location: booked.location,
+            date: tomorrow,
+            address: rate.from.clone(),
+        };
+        fedex.cancel_pickup(&r).await.unwrap();
+        assert!(matches!(
+            fedex.cancel_pickup(&r).await,
+            Err(CarrierError::Rejected { .. })
+        ));
+        let yesterday = OffsetDateTime::now_utc().date().previous_day().unwrap();
+        let e = fedex.schedule_pickup(&pickup(yesterday)).await.unwrap_err();
+        assert_eq!(fields(&e), ["/date"]);
+
+        sim.push(Fault {
+            kind: FaultKind::ServerError,
+            path: Some("/pickup/v1/pickups".into()),
+        });
+        assert!(matches!(
+            fedex.schedule_pickup(&pickup(tomorrow)).await,
+            Err(CarrierError::Transient {
+                maybe_processed: true,
+                ..
+            })
+        ));
+        sim.push(Fault {
+            kind: FaultKind::RateLimited {
+                retry_after_secs: Some(2),
+            },
+            path: Some("/address/v1/addresses/resolve".into()),
+        });
+        assert!(matches!(
+            fedex.verify_address(&home).await,
+            Err(CarrierError::RateLimited { .. })
+        ));
     }
 }
