@@ -19,6 +19,22 @@ pub(super) enum Op {
     Ship,
     Void,
     Track,
+    /// Addresses API (`GET /addresses/v3/address`).
+    Address,
+    /// Carrier Pickup schedule.
+    Pickup,
+    /// Carrier Pickup lookup and cancel.
+    PickupCancel,
+    /// SCAN form.
+    Manifest,
+}
+
+impl Op {
+    /// Whether USPS may have acted on a request whose answer was lost (a 5xx or a timeout):
+    /// a label bought, a pickup booked, a SCAN form made.
+    pub(super) fn changes(self) -> bool {
+        matches!(self, Op::Ship | Op::Pickup | Op::Manifest)
+    }
 }
 
 /// How the USPS APIs' answers read (see `crate::http::Dialect`).
@@ -75,7 +91,7 @@ pub(super) fn classify(
             code: first_code,
         },
         // Only a label purchase can have happened behind a 5xx.
-        500..=599 => transient(op == Op::Ship, status, first_code.as_deref()),
+        500..=599 => transient(op.changes(), status, first_code.as_deref()),
         _ if codes.iter().any(|c| RETRY_LATER_CODES.contains(c)) => {
             transient(false, status, first_code.as_deref())
         }
@@ -106,7 +122,10 @@ fn rejected(op: Op, error: &wire::ErrorBody) -> CarrierError {
         .errors
         .iter()
         .map(|e| FieldError {
-            field: field_for(op, e.source.as_ref().and_then(|s| s.parameter.as_deref())),
+            field: match field_for(op, e.source.as_ref().and_then(|s| s.parameter.as_deref())) {
+                f if f.is_empty() => field_for_code(op, e.code.as_deref()),
+                f => f,
+            },
             carrier_code: e.code.clone(),
             message: e
                 .detail
@@ -128,8 +147,69 @@ fn rejected(op: Op, error: &wire::ErrorBody) -> CarrierError {
     }
 }
 
+/// Where a Carrier Pickup or SCAN form error without a `parameter` points, by its code
+/// (`API-Error-Consolidated-List.csv`, sheets "Carrier Pickup" and "Scan Form").
+fn field_for_code(op: Op, code: Option<&str>) -> String {
+    let Some(code) = code else {
+        return String::new();
+    };
+    match (op, code) {
+        (Op::Pickup, "020009" | "020010" | "020011" | "020016" | "020017" | "020018") => "/date",
+        (Op::Pickup, "020001") => "/address",
+        (Op::Pickup, "020004" | "020005" | "020012" | "020013" | "020019" | "020020") => {
+            "/instructions"
+        }
+        (Op::Pickup, "020014" | "020021") => "/address/email",
+        (Op::Pickup, "020006") => "/address/phone",
+        (Op::PickupCancel, "020015") => "/confirmation",
+        (Op::Manifest, "160037" | "160040" | "160160" | "160165" | "160397" | "160398") => {
+            "/shipments"
+        }
+        (Op::Manifest, "160006") => "/ship_date",
+        (Op::Manifest, "160161") => "/from/postal_code",
+        _ => "",
+    }
+    .into()
+}
+
 /// USPS's `source.parameter` (a path in its request) as a pointer into ours.
 fn field_for(op: Op, parameter: Option<&str>) -> String {
+    if let Some(p) = parameter.map(str::trim).filter(|p| !p.is_empty()) {
+        match (op, p) {
+            (Op::Address, "streetAddress" | "secondaryAddress") => return "/street".into(),
+            (Op::Address, "city") => return "/city".into(),
+            (Op::Address, "state") => return "/state".into(),
+            (Op::Address, "ZIPCode" | "ZIPPlus4") => return "/postal_code".into(),
+            (Op::Address, "firm") => return "/company".into(),
+            (Op::Pickup, "pickupDate") => return "/date".into(),
+            (Op::Pickup, "estimatedWeight") => return "/total_weight".into(),
+            (Op::Pickup, "packages") => return "/parcel_count".into(),
+            (Op::Pickup, p) if p.starts_with("pickupLocation") => return "/instructions".into(),
+            (Op::Pickup, p) if p.starts_with("pickupAddress") => {
+                let tail = p.rsplit('.').next().unwrap_or("");
+                return match tail {
+                    "firstName" | "lastName" => "/address/name".into(),
+                    "firm" => "/address/company".into(),
+                    "email" | "contact" => "/address/email".into(),
+                    "cellNumber" => "/address/phone".into(),
+                    "streetAddress" | "secondaryAddress" => "/address/street".into(),
+                    "city" => "/address/city".into(),
+                    "state" => "/address/state".into(),
+                    "ZIPCode" | "ZIPPlus4" => "/address/postal_code".into(),
+                    _ => "/address".into(),
+                };
+            }
+            (Op::PickupCancel, "confirmationNumber") => return "/confirmation".into(),
+            (Op::Manifest, "mailingDate") => return "/ship_date".into(),
+            (Op::Manifest, "entryFacilityZIPCode" | "entryFacilityZipCode") => {
+                return "/from/postal_code".into();
+            }
+            (Op::Manifest, p) if p.starts_with("shipment") || p == "barcode" => {
+                return "/shipments".into();
+            }
+            _ => {}
+        }
+    }
     let Some(p) = parameter.map(str::trim).filter(|p| !p.is_empty()) else {
         return if op == Op::Track || op == Op::Void {
             "/tracking_number".into()
@@ -161,6 +241,8 @@ fn field_for(op: Op, parameter: Option<&str>) -> String {
             "mailingDate" => "/ship_date".into(),
             "weight" => "/parcels/0/weight".into(),
             "length" | "width" | "height" | "girth" => "/parcels/0/dimensions".into(),
+            "extraServices" | "physicalSignatureRequired" => "/options".into(),
+            t if t.starts_with("packageOptions.packageValue") => "/options/declared_value".into(),
             _ => "/parcels/0".into(),
         },
         _ => String::new(),

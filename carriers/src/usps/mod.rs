@@ -19,11 +19,15 @@ mod auth;
 mod codes;
 mod error;
 pub(crate) mod impb;
+mod manifest;
+mod options;
+mod pickup;
 mod rate;
 mod ship;
 #[cfg(test)]
 pub(crate) mod tests;
 mod track;
+mod verify;
 mod void;
 mod wire;
 
@@ -44,7 +48,8 @@ use crate::error::CarrierError;
 use crate::http::{self, Answer, CarrierHttp, endpoint};
 use crate::model::WeightUnit;
 use crate::model::{
-    LabelFormat, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill,
+    Address, AddressCheck, LabelFormat, Manifest, ManifestRequest, PickupConfirmation, PickupRef,
+    PickupRequest, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill,
     WaybillRef,
 };
 use crate::registry::{AccountError, CarrierEntry};
@@ -55,7 +60,16 @@ use error::{DIALECT, Op};
 const CODE: CarrierCode = CarrierCode::from_static("usps");
 
 static CAPS: Capabilities = Capabilities {
-    supports: Capability::PARCEL,
+    supports: &[
+        Capability::Rate,
+        Capability::Ship,
+        Capability::Void,
+        Capability::Track,
+        Capability::AddressValidation,
+        Capability::Return,
+        Capability::Pickup,
+        Capability::Manifest,
+    ],
     track_batch_max: track::BATCH_MAX,
     label_formats: &[LabelFormat::Pdf, LabelFormat::Zpl, LabelFormat::Png],
     services: &codes::SERVICES,
@@ -68,7 +82,7 @@ static CAPS: Capabilities = Capabilities {
         Decimal::from_parts(1120, 0, 0, false, 0),
         WeightUnit::Oz,
     ),
-    options: &[],
+    options: options::OFFERED,
 };
 
 /// The registry entry.
@@ -109,6 +123,14 @@ pub struct Usps {
 /// (`LabelVendorResponse`), instead of the default multipart body.
 const LABELS_JSON: &str = "application/vnd.usps.labels+json";
 
+/// An answer with the headers some USPS operations need: the pickup's `ETag` (for `If-Match`)
+/// and the `Content-Type` (a SCAN form may come as multipart).
+pub(super) struct Full {
+    answer: Answer,
+    etag: Option<String>,
+    content_type: Option<String>,
+}
+
 impl Usps {
     /// Sends one request as given; no tokens are fetched here.
     async fn send_raw<B: Serialize + Sync>(
@@ -120,6 +142,23 @@ impl Usps {
         headers: &[(&str, &str)],
         body: Option<&B>,
     ) -> Result<Answer, CarrierError> {
+        Ok(self
+            .send_full(op, method, path, bearer, headers, body)
+            .await?
+            .answer)
+    }
+
+    /// As `CarrierHttp::send` (same timeout and transport classification), keeping `ETag`
+    /// and `Content-Type`.
+    async fn send_full<B: Serialize + Sync>(
+        &self,
+        op: Op,
+        method: Method,
+        path: &str,
+        bearer: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&B>,
+    ) -> Result<Full, CarrierError> {
         let (path, query) = path.split_once('?').unwrap_or((path, ""));
         let mut url = endpoint(&self.base, path);
         if !query.is_empty() {
@@ -138,7 +177,36 @@ impl Usps {
         if let Some(b) = body {
             request = request.json(b);
         }
-        self.http.send(request, CODE, op == Op::Ship).await
+        let response = request
+            .timeout(self.http.timeout)
+            .send()
+            .await
+            .map_err(|e| http::transport(CODE, op.changes(), &e))?;
+        let header = |name: reqwest::header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let etag = header(reqwest::header::ETAG);
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let retry_after = header(reqwest::header::RETRY_AFTER)
+            .and_then(|v| http::retry_after(&v, std::time::SystemTime::now()));
+        let status = response.status().as_u16();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| http::transport(CODE, op.changes(), &e))?;
+        Ok(Full {
+            answer: Answer {
+                status,
+                retry_after,
+                body: bytes.to_vec(),
+            },
+            etag,
+            content_type,
+        })
     }
 
     /// Sends with the bearer token (and the payment token when `pay`); on 401 forgets both
@@ -152,6 +220,22 @@ impl Usps {
         accept: &str,
         body: Option<&B>,
     ) -> Result<Answer, CarrierError> {
+        Ok(self
+            .call_full(op, method, path, pay, &[("Accept", accept)], body)
+            .await?
+            .answer)
+    }
+
+    /// `call` with any extra headers (`Accept` among them), keeping `ETag` and `Content-Type`.
+    async fn call_full<B: Serialize + Sync>(
+        &self,
+        op: Op,
+        method: Method,
+        path: &str,
+        pay: bool,
+        extra: &[(&str, &str)],
+        body: Option<&B>,
+    ) -> Result<Full, CarrierError> {
         let mut refreshed = false;
         loop {
             let bearer = auth::bearer(self).await?;
@@ -160,14 +244,14 @@ impl Usps {
             } else {
                 None
             };
-            let mut headers = vec![("Accept", accept)];
+            let mut headers = extra.to_vec();
             if let Some(p) = payment.as_deref() {
                 headers.push(("X-Payment-Authorization-Token", p));
             }
             let a = self
-                .send_raw(op, method.clone(), path, Some(&bearer), &headers, body)
+                .send_full(op, method.clone(), path, Some(&bearer), &headers, body)
                 .await?;
-            if a.status == 401 && !refreshed {
+            if a.answer.status == 401 && !refreshed {
                 auth::forget(self);
                 refreshed = true;
                 continue;
@@ -217,17 +301,124 @@ impl Carrier for Usps {
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
-        crate::carrier::no_returns(self.code(), req)?;
         let body = ship::build(req, today())?;
-        let path = if ship::is_international(req) {
-            "international-labels/v3/international-label"
-        } else {
-            "labels/v3/label"
-        };
         let a = self
-            .call(Op::Ship, Method::POST, path, true, LABELS_JSON, Some(&body))
+            .call(
+                Op::Ship,
+                Method::POST,
+                ship::path(req),
+                true,
+                LABELS_JSON,
+                Some(&body),
+            )
             .await?;
-        DIALECT.read(Op::Ship, &a, |resp| ship::parse(resp, req))
+        if req.is_return {
+            DIALECT.read(Op::Ship, &a, |resp| ship::parse_return(resp, req))
+        } else {
+            DIALECT.read(Op::Ship, &a, |resp| ship::parse(resp, req))
+        }
+    }
+
+    async fn verify_address(&self, address: &Address) -> Result<AddressCheck, CarrierError> {
+        let Some(query) = verify::query(address)? else {
+            return Ok(verify::not_covered());
+        };
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(query)
+            .finish();
+        let a = self
+            .call::<()>(
+                Op::Address,
+                Method::GET,
+                &format!("addresses/v3/address?{query}"),
+                false,
+                "application/json",
+                None,
+            )
+            .await?;
+        // "404: Address Not Found" (with the spec's examples) is USPS's verdict, not a failure.
+        if a.status == 404
+            && let Ok(e) = serde_json::from_slice::<wire::ErrorMessage>(&a.body)
+            && e.error.is_some()
+        {
+            return Ok(verify::not_found(&e));
+        }
+        DIALECT.read(Op::Address, &a, |resp| Ok(verify::parse(resp, address)))
+    }
+
+    async fn schedule_pickup(
+        &self,
+        req: &PickupRequest,
+    ) -> Result<PickupConfirmation, CarrierError> {
+        let body = pickup::build(req)?;
+        let a = self
+            .call(
+                Op::Pickup,
+                Method::POST,
+                "pickup/v3/carrier-pickup",
+                false,
+                "application/json",
+                Some(&body),
+            )
+            .await?;
+        DIALECT.read(Op::Pickup, &a, |resp| pickup::parse(resp, req))
+    }
+
+    /// GET for a fresh ETag ("returned in the GET operation and … good for one hour"), then
+    /// DELETE with it as `If-Match`.
+    async fn cancel_pickup(&self, booked: &PickupRef) -> Result<(), CarrierError> {
+        let path = pickup::path(&booked.confirmation)?;
+        let json = [("Accept", "application/json")];
+        let got = self
+            .call_full::<()>(Op::PickupCancel, Method::GET, &path, false, &json, None)
+            .await?;
+        DIALECT.decode::<serde_json::Value>(Op::PickupCancel, &got.answer)?;
+        let etag = got.etag.ok_or_else(|| {
+            error::protocol(
+                got.answer.status,
+                &got.answer.body,
+                "the pickup answer has no ETag to cancel with",
+            )
+        })?;
+        let headers = [("Accept", "application/json"), ("If-Match", etag.as_str())];
+        let gone = self
+            .call_full::<()>(
+                Op::PickupCancel,
+                Method::DELETE,
+                &path,
+                false,
+                &headers,
+                None,
+            )
+            .await?;
+        if gone.answer.is_success() {
+            Ok(())
+        } else {
+            Err(DIALECT.classify(Op::PickupCancel, &gone.answer))
+        }
+    }
+
+    async fn manifest(&self, req: &ManifestRequest) -> Result<Manifest, CarrierError> {
+        let body = manifest::build(req)?;
+        let accept = [("Accept", LABELS_JSON)];
+        let a = self
+            .call_full(
+                Op::Manifest,
+                Method::POST,
+                "scan-forms/v3/scan-form",
+                false,
+                &accept,
+                Some(&body),
+            )
+            .await?;
+        if a.answer.is_success() && manifest::is_multipart(a.content_type.as_deref()) {
+            return manifest::parse_multipart(
+                a.content_type.as_deref().unwrap_or_default(),
+                &a.answer.body,
+                &body,
+            );
+        }
+        DIALECT.read(Op::Manifest, &a.answer, |resp| manifest::parse(resp, &body))
     }
 
     async fn void(&self, waybill: &WaybillRef) -> Result<(), CarrierError> {

@@ -34,7 +34,7 @@ use crate::model::{
 };
 
 use super::account::{Account, Payment};
-use super::{codes, error, wire};
+use super::{codes, error, options, wire};
 
 /// Countries and territories USPS serves with ZIP Codes as domestic mail.
 const DOMESTIC: [&str; 6] = ["US", "PR", "VI", "GU", "AS", "MP"];
@@ -113,6 +113,14 @@ pub(super) fn build(
     let [length, width, height] = inches(parcel)?;
     let (origin, _) = zip(&req.from, "from")?;
     let domestic = is_domestic(&req.to);
+    let (extra_services, package_value) = options::codes(
+        &req.options,
+        if domestic {
+            options::Lane::AnyDomestic
+        } else {
+            options::Lane::International
+        },
+    )?;
     let (destination_zip_code, foreign_postal_code, destination_country_code) = if domestic {
         (Some(zip(&req.to, "to")?.0), None, None)
     } else {
@@ -150,6 +158,8 @@ pub(super) fn build(
             width: wire::Num(width),
             mail_class: if domestic { "ALL_OUTBOUND" } else { "ALL" },
             mailing_date: mailing_date(req, today),
+            extra_services,
+            package_value: package_value.map(wire::Num),
         },
     })
 }
@@ -168,7 +178,14 @@ pub(super) fn parse(
 ) -> Result<Vec<Quote>, CarrierError> {
     let parcel = single_parcel(req)?;
     let domestic = is_domestic(&req.to);
+    let lane = if domestic {
+        options::Lane::AnyDomestic
+    } else {
+        options::Lane::International
+    };
+    let (asked, _) = options::codes(&req.options, lane)?;
     let mut quotes = Vec::new();
+    let mut left_out = 0;
     for option in resp
         .pricing_options
         .iter()
@@ -186,7 +203,30 @@ pub(super) fn parse(
         let Some(chosen) = fitting_option(class, &option.rate_options, parcel, domestic)? else {
             continue;
         };
+        // A class USPS did not price every asked extra service for does not carry it: quoted
+        // without it, the price would be wrong.
+        let carries = options::class_carries(class, &asked)
+            && asked.iter().all(|code| {
+                chosen.extra_services.iter().any(|x| {
+                    x.extra_service
+                        .as_deref()
+                        .is_some_and(|a| options::priced(*code, a))
+                })
+            });
+        if !carries {
+            left_out += 1;
+            continue;
+        }
         quotes.push(quote(info, chosen, req)?);
+    }
+    if quotes.is_empty() && left_out > 0 {
+        let first = req.options.asked()[0];
+        return Err(CarrierError::rejected(
+            super::CODE,
+            first.pointer(),
+            None,
+            "USPS offers none of its mail classes with these options on this lane",
+        ));
     }
     quotes.sort_by_key(|q| q.total.amount());
     Ok(quotes)

@@ -18,6 +18,19 @@
 //!   USPS needs an ITN from an AES filing, which shiphub does not make: refused on `/customs`.
 //! - `postage` "does not include insurance or other extra service fees": the waybill total is
 //!   postage plus the extra services plus the fees, itemised.
+//! - Options (`options.rs`) go on `packageDescription.extraServices`, insurance with
+//!   `packageOptions.packageValue`, as on the Shipping Options search that priced them.
+//! - Returns (`is_return`): `POST /labels/v3/return-label` (`ReturnLabelRequest`), pay on use
+//!   (the spec's words for USPS return labels): USPS charges the `postage` it quotes only
+//!   when the label is scanned, so the waybill carries it with a warning saying so. The mail
+//!   class is the return service of the class bought (`PRIORITY_MAIL` →
+//!   `PRIORITY_MAIL_RETURN_SERVICE`, `PRIORITY_MAIL_EXPRESS` →
+//!   `PRIORITY_MAIL_EXPRESS_RETURN_SERVICE`, `USPS_GROUND_ADVANTAGE` →
+//!   `USPS_GROUND_ADVANTAGE_RETURN_SERVICE`, the `mailClass` enum of
+//!   `BaseReturnsPackageDescription`); no other class has a return service. Domestic only:
+//!   the API has no international return label. `mailingDate` and
+//!   `destinationEntryFacilityType` are not in the returns package description and are left
+//!   out.
 //! - The tracking number must pass its IMpb or S10 check digit (`impb.rs`), or the answer is
 //!   a `Protocol` error: a label we cannot track is not a waybill.
 
@@ -35,7 +48,7 @@ use super::rate::{
     inches, is_domestic, mailing_date, pounds, processing_category, rate_indicator, single_parcel,
     usd, usps_packaging, zip,
 };
-use super::{codes, error, impb, wire};
+use super::{codes, error, impb, options, wire};
 
 fn reject(field: &str, message: impl Into<String>) -> CarrierError {
     CarrierError::rejected(super::CODE, field, None, message)
@@ -81,7 +94,10 @@ fn street(a: &Address, side: &str) -> Result<(String, Option<String>), CarrierEr
     Ok((first.clone(), (!rest.trim().is_empty()).then_some(rest)))
 }
 
-fn domestic_address(a: &Address, side: &str) -> Result<wire::LabelAddress, CarrierError> {
+pub(super) fn domestic_address(
+    a: &Address,
+    side: &str,
+) -> Result<wire::LabelAddress, CarrierError> {
     let (first_name, last_name, firm) = addressee(a);
     let (street_address, secondary_address) = street(a, side)?;
     let (zip5, plus4) = zip(a, side)?;
@@ -178,9 +194,33 @@ fn customs_form(req: &ShipRequest) -> Result<wire::CustomsForm, CarrierError> {
     })
 }
 
-/// The label body for `req` (domestic or international by destination).
+/// The return service of an outbound mail class (`BaseReturnsPackageDescription.mailClass`).
+pub(super) fn return_class(service: &str) -> Option<&'static str> {
+    match service {
+        "PRIORITY_MAIL_EXPRESS" => Some("PRIORITY_MAIL_EXPRESS_RETURN_SERVICE"),
+        "PRIORITY_MAIL" => Some("PRIORITY_MAIL_RETURN_SERVICE"),
+        "USPS_GROUND_ADVANTAGE" => Some("USPS_GROUND_ADVANTAGE_RETURN_SERVICE"),
+        _ => None,
+    }
+}
+
+/// The path a label for `req` is bought at.
+pub(super) fn path(req: &ShipRequest) -> &'static str {
+    if req.is_return {
+        "labels/v3/return-label"
+    } else if is_international(req) {
+        "international-labels/v3/international-label"
+    } else {
+        "labels/v3/label"
+    }
+}
+
+/// The label body for `req` (domestic, international or return).
 pub(super) fn build(req: &ShipRequest, today: Date) -> Result<wire::LabelRequest, CarrierError> {
     let shipment = &req.shipment;
+    if req.is_return {
+        return build_return(req);
+    }
     if !is_domestic(&shipment.from) {
         return Err(reject("/from/country", "USPS ships from US ZIP Codes only"));
     }
@@ -216,6 +256,12 @@ pub(super) fn build(req: &ShipRequest, today: Date) -> Result<wire::LabelRequest
     })?;
     let lb = pounds(parcel.weight);
     let [length, width, height] = inches(parcel)?;
+    let lane = if international {
+        options::Lane::International
+    } else {
+        options::Lane::Domestic(&req.service)
+    };
+    let (extra_services, value) = options::codes(&shipment.options, lane)?;
     let image_type = match (req.label_format, international) {
         (LabelFormat::Zpl, _) => "ZPL203DPI",
         (LabelFormat::Png, false) => "PNG",
@@ -252,9 +298,15 @@ pub(super) fn build(req: &ShipRequest, today: Date) -> Result<wire::LabelRequest
             height: wire::Num(height),
             width: wire::Num(width),
             processing_category: processing_category(lb, [length, width, height], packaging),
-            mailing_date: mailing_date(shipment, today),
-            destination_entry_facility_type: "NONE",
+            mailing_date: Some(mailing_date(shipment, today)),
+            destination_entry_facility_type: Some("NONE"),
             customer_reference: reference.into_iter().collect(),
+            physical_signature_required: options::needs_signature_field(&extra_services, value)
+                .then_some(false),
+            extra_services,
+            package_options: value.map(|v| wire::PackageOptions {
+                package_value: wire::Num(v),
+            }),
         },
         customs_form: if international {
             Some(customs_form(req)?)
@@ -262,6 +314,114 @@ pub(super) fn build(req: &ShipRequest, today: Date) -> Result<wire::LabelRequest
             None
         },
     })
+}
+
+/// `ReturnLabelRequest`: from the customer (`fromAddress`) to the shipper's return address
+/// (`toAddress`), in the return service of the class bought.
+fn build_return(req: &ShipRequest) -> Result<wire::LabelRequest, CarrierError> {
+    let shipment = &req.shipment;
+    if !is_domestic(&shipment.from) || !is_domestic(&shipment.to) {
+        let side = if is_domestic(&shipment.from) {
+            "/to/country"
+        } else {
+            "/from/country"
+        };
+        return Err(reject(
+            side,
+            "USPS return labels are domestic only (Domestic Labels `return-label`)",
+        ));
+    }
+    let class = return_class(&req.service).ok_or_else(|| {
+        reject(
+            "/service",
+            format!(
+                "`{}` has no USPS return service: use PRIORITY_MAIL_EXPRESS, PRIORITY_MAIL or USPS_GROUND_ADVANTAGE",
+                req.service
+            ),
+        )
+    })?;
+    let parcel = single_parcel(shipment)?;
+    let packaging = usps_packaging(parcel)?;
+    let indicator = rate_indicator(&req.service, packaging).ok_or_else(|| {
+        reject(
+            "/parcels/0/packaging",
+            format!(
+                "USPS sells no `{}` for {}",
+                packaging.map_or("", |p| p.as_str()),
+                req.service
+            ),
+        )
+    })?;
+    let lb = pounds(parcel.weight);
+    let [length, width, height] = inches(parcel)?;
+    let (extra_services, value) =
+        options::codes(&shipment.options, options::Lane::Domestic(class))?;
+    let reference = req
+        .reference
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|r| wire::CustomerReference {
+            reference_number: r.chars().take(30).collect(),
+            print_reference_number: Some(true),
+        });
+    Ok(wire::LabelRequest {
+        image_info: wire::ImageInfo {
+            image_type: match req.label_format {
+                LabelFormat::Zpl => "ZPL203DPI",
+                LabelFormat::Png => "PNG",
+                LabelFormat::Pdf => "PDF",
+            },
+            label_type: "4X6LABEL",
+            receipt_option: Some("NONE"),
+        },
+        to_address: domestic_address(&shipment.to, "to")?,
+        from_address: domestic_address(&shipment.from, "from")?,
+        package_description: wire::LabelPackage {
+            mail_class: class.to_string(),
+            rate_indicator: indicator,
+            weight_uom: "lb",
+            weight: wire::Num(lb),
+            dimensions_uom: "in",
+            length: wire::Num(length),
+            height: wire::Num(height),
+            width: wire::Num(width),
+            processing_category: processing_category(lb, [length, width, height], packaging),
+            mailing_date: None,
+            destination_entry_facility_type: None,
+            customer_reference: reference.into_iter().collect(),
+            physical_signature_required: options::needs_signature_field(&extra_services, value)
+                .then_some(false),
+            extra_services,
+            package_options: value.map(|v| wire::PackageOptions {
+                package_value: wire::Num(v),
+            }),
+        },
+        customs_form: None,
+    })
+}
+
+/// The waybill from USPS's return label answer: as an outbound label, charged on use.
+pub(super) fn parse_return(
+    resp: wire::ReturnLabelResponse,
+    req: &ShipRequest,
+) -> Result<Waybill, CarrierError> {
+    let mut wb = parse(
+        wire::LabelResponse {
+            tracking_number: resp.tracking_number,
+            international_tracking_number: None,
+            postage: resp.postage,
+            extra_services: resp.extra_services,
+            fees: resp.fees,
+            label_image: resp.return_label_image,
+        },
+        req,
+    )?;
+    wb.warnings.push(
+        "USPS return labels are pay on use: the postage is charged only when USPS scans the parcel"
+            .into(),
+    );
+    Ok(wb)
 }
 
 /// The waybill from USPS's label answer.
@@ -289,7 +449,7 @@ pub(super) fn parse(resp: wire::LabelResponse, req: &ShipRequest) -> Result<Wayb
         .decode(image.trim())
         .map_err(|e| error::protocol(200, b"", format!("labelImage is not base64: {e}")))?;
     let mut warnings = Vec::new();
-    let format = match (req.label_format, is_international(req)) {
+    let format = match (req.label_format, is_international(req) && !req.is_return) {
         (LabelFormat::Png, true) => {
             warnings.push(
                 "USPS international labels come as PDF, TIFF or ZPL: a PDF was issued instead of PNG"

@@ -667,6 +667,435 @@ fn entry_needs_a_base_url_and_declares_the_hourly_quota() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A shipper's working day: options, returns, address validation, pickups, SCAN forms
+
+fn ship_with(options: Value) -> ShipRequest {
+    let mut v = FX.load("ship/us_domestic_pdf.input");
+    v["options"] = options;
+    serde_json::from_value(v).unwrap()
+}
+
+#[test]
+fn rate_sends_the_options_as_extra_services_and_quotes_only_classes_that_priced_them() {
+    let mut v = FX.load("rate/us_domestic.input");
+    v["options"] = json!({"signature": "direct", "dry_ice": {"value": "1", "unit": "kg"},
+        "declared_value": {"amount": "250.50", "currency": "USD"}});
+    let req: RateRequest = serde_json::from_value(v).unwrap();
+    let body = rate::build(&req, &test_account(), TODAY).unwrap();
+    FX.assert_json("rate/us_domestic_options.wire_request", &body);
+
+    // Priority Mail priced 921, 930 (as 931? no: 250.50 stays 930) and 819; Ground Advantage
+    // did not price the dry ice: it is not quoted.
+    let priced = |class: &str, base: f64, total: f64, extras: Value| {
+        json!({"mailClass": class, "rateOptions": [{"totalBasePrice": base, "totalPrice": total,
+            "rates": [{"price": base, "rateIndicator": "SP", "processingCategory": "MACHINABLE",
+                       "description": format!("{class} Machinable Single-piece")}],
+            "extraServices": extras}]})
+    };
+    let resp = json!({"pricingOptions": [{"shippingOptions": [
+        priced("PRIORITY_MAIL", 11.95, 22.10, json!([
+            {"name": "Signature Confirmation", "price": 3.85, "extraService": "921", "SKU": "DXSX0EXXXCX0000"},
+            {"name": "Insurance <= $500", "price": 6.30, "extraService": "930", "SKU": "DXIX0XXXXCX0300"},
+            {"name": "HAZMAT Class 9 - Dry Ice Package", "price": 0, "extraService": "819"}])),
+        priced("USPS_GROUND_ADVANTAGE", 7.40, 17.55, json!([
+            {"name": "Signature Confirmation", "price": 3.85, "extraService": "921"},
+            {"name": "Insurance <= $500", "price": 6.30, "extraService": "930"}]))]}]});
+    let quotes = rate::parse(serde_json::from_value(resp.clone()).unwrap(), &req).unwrap();
+    assert_eq!(quoted(&quotes), owned(&[("PRIORITY_MAIL", "22.10 USD")]));
+    let surcharges: Vec<(Option<&str>, String)> = quotes[0]
+        .breakdown
+        .iter()
+        .filter(|c| c.kind == crate::model::ChargeKind::Surcharge)
+        .map(|c| (c.code.as_deref(), c.amount.to_string()))
+        .collect();
+    assert_eq!(
+        surcharges,
+        [
+            (Some("921"), "3.85 USD".to_string()),
+            (Some("930"), "6.30 USD".to_string())
+        ]
+    );
+
+    // No class priced them all: refused on the option, not an empty rate-shop.
+    let mut v = FX.load("rate/us_domestic.input");
+    v["options"] = json!({"dry_ice": {"value": "1", "unit": "kg"}});
+    let req: RateRequest = serde_json::from_value(v).unwrap();
+    let resp = json!({"pricingOptions": [{"shippingOptions": [
+        priced("USPS_GROUND_ADVANTAGE", 7.40, 7.40, json!([]))]}]});
+    let e = rate::parse(serde_json::from_value(resp).unwrap(), &req).unwrap_err();
+    assert_eq!(fields(&e), ["/options/dry_ice"]);
+}
+
+#[test]
+fn ship_puts_the_options_on_the_label_with_the_package_value_and_signature_field() {
+    let req = ship_with(json!({"signature": "adult", "delivery_confirmation": true,
+        "declared_value": {"amount": "600.00", "currency": "USD"}}));
+    let body = ship::build(&req, TODAY).unwrap();
+    FX.assert_json("ship/us_domestic_options.wire_request", &body);
+    // Cells alone fly on Priority Mail: refused on the option before buying.
+    let req = ship_with(json!({"lithium_batteries": "alone"}));
+    assert_eq!(
+        fields(&ship::build(&req, TODAY).unwrap_err()),
+        ["/options/lithium_batteries"]
+    );
+}
+
+#[test]
+fn return_label_goes_to_the_return_api_in_the_return_service_and_says_pay_on_use() {
+    let mut req: ShipRequest = FX.typed("ship/us_domestic_pdf.input");
+    req.is_return = true;
+    std::mem::swap(&mut req.shipment.from, &mut req.shipment.to);
+    assert_eq!(ship::path(&req), "labels/v3/return-label");
+    let body = ship::build(&req, TODAY).unwrap();
+    FX.assert_json("ship/return_priority.wire_request", &body);
+    let wb = ship::parse_return(FX.typed("ship/return_priority.wire_response"), &req).unwrap();
+    assert_eq!(wb.tracking_number.as_str(), "9400111899223855201011");
+    assert_eq!(wb.total.unwrap().to_string(), "11.95 USD");
+    assert!(wb.label.unwrap().content.starts_with(b"%PDF-"));
+    assert!(
+        wb.warnings.iter().any(|w| w.contains("pay on use")),
+        "{:?}",
+        wb.warnings
+    );
+
+    // Only three classes have a return service; no international returns.
+    req.service = "PARCEL_SELECT".into();
+    assert_eq!(fields(&ship::build(&req, TODAY).unwrap_err()), ["/service"]);
+    let mut req: ShipRequest = FX.typed("ship/us_to_ca_zpl.input");
+    req.is_return = true;
+    std::mem::swap(&mut req.shipment.from, &mut req.shipment.to);
+    assert_eq!(
+        fields(&ship::build(&req, TODAY).unwrap_err()),
+        ["/from/country"]
+    );
+}
+
+fn st_louis() -> Address {
+    serde_json::from_value(json!({"name": "Nick Fury", "company": "Fury Consulting",
+        "street": ["2700 S Jefferson Ave", "STE 150"], "city": "St. Louis", "state": "MO",
+        "postal_code": "63104", "country": "US", "phone": "(314) 555-0199"}))
+    .unwrap()
+}
+
+#[test]
+fn verify_address_standardizes_classifies_and_keeps_usps_codes() {
+    let input = st_louis();
+    let q = verify::query(&input).unwrap().unwrap();
+    // The query parameters, as a JSON object so the contract test can check each against
+    // `addresses.yaml`'s parameter schemas.
+    let params: serde_json::Map<String, Value> = q
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    FX.assert_json("verify/st_louis.wire_request", &params);
+    let check = verify::parse(FX.typed("verify/st_louis.wire_response"), &input);
+    // USPS spelled the street and city out its way: a correction.
+    assert_eq!(
+        check.verdict,
+        crate::model::AddressVerdict::DeliverableWithCorrections
+    );
+    assert_eq!(
+        check.classification,
+        crate::model::AddressClassification::Commercial
+    );
+    let a = check.address.unwrap();
+    assert_eq!(a.street, ["2700 S JEFFERSON AVE", "STE 150"]);
+    assert_eq!(
+        (a.city.as_str(), a.postal_code.as_deref()),
+        ("SAINT LOUIS", Some("63104-2351"))
+    );
+    assert_eq!(
+        (a.name.as_str(), a.company.as_deref(), a.phone.as_deref()),
+        ("Nick Fury", Some("Fury Consulting"), Some("(314) 555-0199"))
+    );
+    assert!(!a.residential);
+    let codes: Vec<&str> = check.reasons.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(codes, ["DPVConfirmation=Y", "31", "business=Y"]);
+
+    // As USPS writes it, the same answer is deliverable as given.
+    let mut given = input.clone();
+    given.street = vec!["2700 S JEFFERSON AVE".into(), "STE 150".into()];
+    given.city = "Saint Louis".into();
+    let check = verify::parse(FX.typed("verify/st_louis.wire_response"), &given);
+    assert_eq!(check.verdict, crate::model::AddressVerdict::Deliverable);
+
+    // DPV `D` with correction 32: a unit is missing.
+    let check = verify::parse(FX.typed("verify/default_address_32.wire_response"), &input);
+    assert_eq!(check.verdict, crate::model::AddressVerdict::Undeliverable);
+    assert_eq!(
+        check.classification,
+        crate::model::AddressClassification::Residential
+    );
+    assert!(
+        check
+            .reasons
+            .iter()
+            .any(|r| r.code == "32" && r.message.contains("apartment"))
+    );
+
+    // Outside USPS's ZIP Codes: no call, unknown.
+    let mut abroad = input.clone();
+    abroad.country = "CA".parse().unwrap();
+    assert!(verify::query(&abroad).unwrap().is_none());
+    assert_eq!(
+        verify::not_covered().verdict,
+        crate::model::AddressVerdict::Unknown
+    );
+}
+
+fn pickup_request() -> crate::model::PickupRequest {
+    let from = FX.load("rate/us_domestic.input")["from"].clone();
+    serde_json::from_value(json!({
+        "address": from, "date": "2025-03-15", "ready_time": "09:00:00.0", "close_time": "17:00:00.0",
+        "parcel_count": 4, "total_weight": {"value": "4", "unit": "kg"},
+        "shipments": [
+            {"tracking_number": "9400111899223855201011", "service": "PRIORITY_MAIL", "destination_country": "US", "parcels": 1},
+            {"tracking_number": "9205590006662202169556", "service": "PRIORITY_MAIL", "destination_country": "US", "parcels": 1},
+            {"tracking_number": "9400111899223855201028", "service": "USPS_GROUND_ADVANTAGE", "destination_country": "US", "parcels": 1}],
+        "instructions": "Loading dock behind the building"}))
+    .unwrap()
+}
+
+#[test]
+fn pickup_schedules_per_package_type_with_an_email_contact() {
+    let req = pickup_request();
+    let body = pickup::build(&req).unwrap();
+    FX.assert_json("pickup/schedule.wire_request", &body);
+    let c = pickup::parse(FX.typed("pickup/schedule.wire_response"), &req).unwrap();
+    assert_eq!(c.confirmation, "WTC123456789");
+    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings); // no time window; same day
+    let mut moved: Value = FX.load("pickup/schedule.wire_response");
+    moved["pickupDate"] = json!("2025-03-17");
+    let c = pickup::parse(serde_json::from_value(moved).unwrap(), &req).unwrap();
+    assert!(
+        c.warnings.iter().any(|w| w.contains("2025-03-17")),
+        "{:?}",
+        c.warnings
+    );
+
+    let mut req = pickup_request();
+    req.address.email = None;
+    assert_eq!(
+        fields(&pickup::build(&req).unwrap_err()),
+        ["/address/email"]
+    );
+    let mut req = pickup_request();
+    req.address.name = "Sam".into();
+    assert_eq!(fields(&pickup::build(&req).unwrap_err()), ["/address/name"]);
+    assert_eq!(
+        fields(&pickup::path("../labels").unwrap_err()),
+        ["/confirmation"]
+    );
+}
+
+fn close_request() -> crate::model::ManifestRequest {
+    let from = FX.load("rate/us_domestic.input")["from"].clone();
+    serde_json::from_value(json!({"ship_date": "2025-03-14", "from": from,
+        "shipments": [{"tracking_number": "9400111899223855201011",
+                       "carrier_shipment_id": "9400111899223855201011", "pieces": []}]}))
+    .unwrap()
+}
+
+#[test]
+fn manifest_asks_a_scan_form_for_the_labels_and_reads_the_published_multipart_answer() {
+    let body = manifest::build(&close_request()).unwrap();
+    FX.assert_json("manifest/scan_form.wire_request", &body);
+
+    // The published SCAN form answer (multipart: metadata JSON, then the form as base64 PDF).
+    if let Some(p) = FX.shared("api-examples/SCANForm-LabelShipment-response.json") {
+        let raw = std::fs::read(p).unwrap();
+        let m = manifest::parse_multipart(
+            "multipart/form-data; boundary=9oxGwpVpWyl-C7mImcElxzrQ",
+            &raw,
+            &body,
+        )
+        .unwrap();
+        assert_eq!(m.carrier_manifest_id, "XXXXXXXXXXXXXXXXXXXXXXXXXX");
+        let doc = m.document.unwrap();
+        assert_eq!(doc.format, LabelFormat::Pdf);
+        assert!(doc.content.starts_with(b"%PDF-1.4"));
+        assert!(doc.content.ends_with(b"%%EOF\n") || doc.content.ends_with(b"%%EOF"));
+        // The sample's placeholder number is not ours: a warning, not a silent success.
+        assert!(
+            m.warnings
+                .iter()
+                .any(|w| w.contains("9400111899223855201011"))
+        );
+    }
+    let e = manifest::build(
+        &serde_json::from_value(json!({"ship_date": "2025-03-14",
+        "from": FX.load("rate/us_domestic.input")["from"], "shipments": []}))
+        .unwrap(),
+    )
+    .unwrap_err();
+    assert_eq!(fields(&e), ["/shipments"]);
+}
+
+#[tokio::test]
+async fn usps_verify_pickup_and_scan_form_over_http() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, "app-day", "bearer-d", 0).await;
+    Mock::given(method("GET"))
+        .and(path("/addresses/v3/address"))
+        .and(query_param("streetAddress", "2700 S Jefferson Ave"))
+        .and(query_param("state", "MO"))
+        .and(header("authorization", "Bearer bearer-d"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(FX.load("verify/st_louis.wire_response")),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/addresses/v3/address"))
+        .and(query_param("streetAddress", "1 Nowhere Rd"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(FX.load("verify/address_not_found.wire_response")),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/pickup/v3/carrier-pickup"))
+        .and(body_partial_json(
+            json!({"pickupDate": "2025-03-15", "estimatedWeight": 8.82}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("ETag", "\"etag-1\"")
+                .set_body_json(FX.load("pickup/schedule.wire_response")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/pickup/v3/carrier-pickup/WTC123456789"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("ETag", "\"etag-2\"")
+                .set_body_json(json!([FX.load("pickup/schedule.wire_response")])),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/pickup/v3/carrier-pickup/WTC123456789"))
+        .and(header("if-match", "\"etag-2\""))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+    Mock::given(method("POST"))
+        .and(path("/scan-forms/v3/scan-form"))
+        .and(header("accept", "application/vnd.usps.labels+json"))
+        .and(body_partial_json(json!({"shipment": {"trackingNumbers": ["9400111899223855201011"]}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "imageInfo": {"imageType": "PDF", "labelType": "8.5X11LABEL"},
+            "mailingDate": "2025-03-14", "entryFacilityZIPCode": "20024",
+            "destinationEntryFacilityType": "NONE",
+            "shipment": {"trackingNumbers": ["9400111899223855201011"]},
+            "manifestNumber": "9475038234567000031430",
+            "trackingNumbers": ["9400111899223855201011"],
+            "SCANFormImage": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, pdf)})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let usps = adapter(&server, account_for("day"), Duration::from_secs(5)).await;
+
+    let check = usps.verify_address(&st_louis()).await.unwrap();
+    assert_eq!(
+        check.verdict,
+        crate::model::AddressVerdict::DeliverableWithCorrections
+    );
+    let mut nowhere = st_louis();
+    nowhere.street = vec!["1 Nowhere Rd".into()];
+    let check = usps.verify_address(&nowhere).await.unwrap();
+    assert_eq!(check.verdict, crate::model::AddressVerdict::Undeliverable);
+    assert_eq!(
+        check.reasons[0].message,
+        "There is no match for the address requested."
+    );
+
+    let booked = usps.schedule_pickup(&pickup_request()).await.unwrap();
+    assert_eq!(booked.confirmation, "WTC123456789");
+    usps.cancel_pickup(&crate::model::PickupRef {
+        confirmation: booked.confirmation,
+        location: None,
+        date: time::macros::date!(2025 - 03 - 15),
+        address: pickup_request().address,
+    })
+    .await
+    .unwrap();
+
+    let m = usps.manifest(&close_request()).await.unwrap();
+    assert_eq!(m.carrier_manifest_id, "9475038234567000031430");
+    assert_eq!(m.document.unwrap().content, pdf);
+    assert_eq!(m.tracking_numbers, [number("9400111899223855201011")]);
+    assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn usps_pickup_and_scan_form_faults_say_retry_fix_or_maybe_done() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, "app-dayfaults", "bearer-x", 0).await;
+    Mock::given(path("/pickup/v3/carrier-pickup"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(json!({"apiVersion": "v3",
+            "error": {"code": "400", "message": "Bad Request", "errors": [{"status": "400",
+            "code": "020016", "title": "BAD_REQUEST", "detail": "Pickup date is in the past."}]}})),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/pickup/v3/carrier-pickup"))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .set_body_json(json!({"error": {"code": "503", "message": "Service Unavailable"}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/scan-forms/v3/scan-form"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "12")
+                .set_body_json(json!({"error": {"code": "429", "message": "Too Many Requests"}})),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/scan-forms/v3/scan-form"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {"code": "400",
+            "message": "Bad Request", "errors": [{"code": "160037", "source": {"parameter":
+            "mailingDate,entryFacilityZIPCode,destinationEntryFacilityType,shipment"},
+            "detail": "The SCAN Form could not be created because no labels met the given criteria"}]}})))
+        .mount(&server)
+        .await;
+    Mock::given(path("/addresses/v3/address"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"error": {"code": "500", "message": "Internal"}})),
+        )
+        .mount(&server)
+        .await;
+    let usps = adapter(&server, account_for("dayfaults"), Duration::from_secs(5)).await;
+
+    let past = usps.schedule_pickup(&pickup_request()).await.unwrap_err();
+    assert_eq!(fields(&past), ["/date"]);
+    let down = usps.schedule_pickup(&pickup_request()).await.unwrap_err();
+    assert_transient(&down, true); // a booking may have been made
+    let limited = usps.manifest(&close_request()).await.unwrap_err();
+    assert!(
+        matches!(limited, CarrierError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(12)),
+        "{limited:?}"
+    );
+    let none = usps.manifest(&close_request()).await.unwrap_err();
+    assert_eq!(fields(&none), ["/shipments"]);
+    let verify = usps.verify_address(&st_louis()).await.unwrap_err();
+    assert_transient(&verify, false);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Conformance
 
 /// A wiremock USPS answering the fixtures for `crate::conformance`.
@@ -716,6 +1145,51 @@ pub(crate) async fn conformance_harness() -> crate::conformance::Harness {
         "GET",
         "/tracking/v3/tracking/9400111899223855201011",
         FX.load("track/delivered.wire_response"),
+    )
+    .mount(&server)
+    .await;
+    answer(
+        "GET",
+        "/addresses/v3/address",
+        FX.load("verify/st_louis.wire_response"),
+    )
+    .mount(&server)
+    .await;
+    answer(
+        "POST",
+        "/labels/v3/return-label",
+        FX.load("ship/return_priority.wire_response"),
+    )
+    .mount(&server)
+    .await;
+    answer(
+        "POST",
+        "/pickup/v3/carrier-pickup",
+        FX.load("pickup/schedule.wire_response"),
+    )
+    .mount(&server)
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/pickup/v3/carrier-pickup/WTC123456789"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("ETag", "\"conf-etag\"")
+                .set_body_json(json!([FX.load("pickup/schedule.wire_response")])),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/pickup/v3/carrier-pickup/WTC123456789"))
+        .and(header("if-match", "\"conf-etag\""))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    answer(
+        "POST",
+        "/scan-forms/v3/scan-form",
+        json!({"manifestNumber": "9475038234567000031430",
+               "trackingNumbers": ["9400111899223855201011"],
+               "SCANFormImage": "JVBERi0xLjQKJeLjz9MKMSAwIG9iago8PC9UeXBlL0NhdGFsb2c+PgplbmRvYmoKdHJhaWxlcgo8PC9Sb290IDEgMCBSPj4KJSVFT0YK"}),
     )
     .mount(&server)
     .await;

@@ -101,6 +101,12 @@ pub(super) struct OptionsPackage {
     pub width: Num,
     pub mail_class: &'static str,
     pub mailing_date: String,
+    /// `ExtraService` / `InternationalExtraService` codes (integers), from `options.rs`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_services: Vec<u16>,
+    /// USD; "required to receive prices for Insurance".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package_value: Option<Num>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -267,10 +273,32 @@ pub(super) struct LabelPackage {
     pub height: Num,
     pub width: Num,
     pub processing_category: &'static str,
-    pub mailing_date: String,
-    pub destination_entry_facility_type: &'static str,
+    /// Absent on return labels (not in `BaseReturnsPackageDescription`'s required list: USPS
+    /// dates a return label by its first scan).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mailing_date: Option<String>,
+    /// Absent on return labels (`BaseReturnsPackageDescription` has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_entry_facility_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub customer_reference: Vec<CustomerReference>,
+    /// `ExtraService` codes (integers), from `options.rs`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_services: Vec<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package_options: Option<PackageOptions>,
+    /// Sent (as `false`: electronic or physical signature) whenever a signature or insurance
+    /// code is: the spec says the field "is required to include signature extra service code
+    /// values".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub physical_signature_required: Option<bool>,
+}
+
+/// `PackageOptions` (only `packageValue`, USD, for insurance).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PackageOptions {
+    pub package_value: Num,
 }
 
 #[derive(Debug, Serialize)]
@@ -306,6 +334,24 @@ pub(super) struct CustomsContent {
     pub hs_tariff_number: String,
     #[serde(rename = "countryofOrigin")]
     pub countryof_origin: String,
+}
+
+/// `ReturnLabelVendorResponse` (`domestic-labels.yaml`, `POST /labels/v3/return-label` with
+/// `application/vnd.usps.labels+json`): as `LabelVendorResponse`, its image in
+/// `returnLabelImage`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ReturnLabelResponse {
+    #[serde(default, deserialize_with = "nonblank_text")]
+    pub tracking_number: Option<String>,
+    #[serde(default, deserialize_with = "decimal")]
+    pub postage: Option<Decimal>,
+    #[serde(default, deserialize_with = "list")]
+    pub extra_services: Vec<ExtraServiceCharge>,
+    #[serde(default, deserialize_with = "list")]
+    pub fees: Vec<Priced>,
+    #[serde(default, deserialize_with = "nonblank_text")]
+    pub return_label_image: Option<String>,
 }
 
 /// `LabelVendorResponse` / `InternationalLabelVendorResponse` (the
@@ -349,6 +395,200 @@ pub(super) struct CancelResponse {
     pub status: Option<String>,
     #[serde(default, deserialize_with = "nonblank_text")]
     pub dispute_id: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Addresses (`addresses.yaml`, `GET /addresses/v3/address`: the request is a query string)
+
+/// `AddressResponse`.
+#[derive(Debug, Deserialize, Default)]
+pub(super) struct AddressResponse {
+    #[serde(default)]
+    pub address: Option<StandardAddress>,
+    #[serde(default, rename = "additionalInfo")]
+    pub additional_info: Option<AddressAdditionalInfo>,
+    #[serde(default, deserialize_with = "list")]
+    pub corrections: Vec<AddressCode>,
+    #[serde(default, deserialize_with = "list")]
+    pub matches: Vec<AddressCode>,
+    #[serde(default, deserialize_with = "list")]
+    pub warnings: Vec<String>,
+}
+
+/// `DomesticAddress` as answered.
+#[derive(Debug, Deserialize, Default)]
+pub(super) struct StandardAddress {
+    #[serde(default, rename = "streetAddress", deserialize_with = "nonblank_text")]
+    pub street_address: Option<String>,
+    #[serde(
+        default,
+        rename = "secondaryAddress",
+        deserialize_with = "nonblank_text"
+    )]
+    pub secondary_address: Option<String>,
+    #[serde(default, deserialize_with = "nonblank_text")]
+    pub city: Option<String>,
+    #[serde(default, deserialize_with = "nonblank_text")]
+    pub state: Option<String>,
+    #[serde(default, rename = "ZIPCode", deserialize_with = "nonblank_text")]
+    pub zip_code: Option<String>,
+    #[serde(default, rename = "ZIPPlus4", deserialize_with = "nonblank_text")]
+    pub zip_plus4: Option<String>,
+}
+
+/// `AddressAdditionalInfo`: `Y`/`N` flags and the DPV confirmation.
+#[derive(Debug, Deserialize, Default)]
+pub(super) struct AddressAdditionalInfo {
+    #[serde(
+        default,
+        rename = "DPVConfirmation",
+        deserialize_with = "nonblank_text"
+    )]
+    pub dpv_confirmation: Option<String>,
+    #[serde(default, rename = "DPVCMRA", deserialize_with = "nonblank_text")]
+    pub dpv_cmra: Option<String>,
+    #[serde(default, deserialize_with = "nonblank_text")]
+    pub business: Option<String>,
+    #[serde(
+        default,
+        rename = "centralDeliveryPoint",
+        deserialize_with = "nonblank_text"
+    )]
+    pub central_delivery_point: Option<String>,
+    #[serde(default, deserialize_with = "nonblank_text")]
+    pub vacant: Option<String>,
+}
+
+/// `AddressCorrections` / `AddressMatches` items.
+#[derive(Debug, Deserialize, Default)]
+pub(super) struct AddressCode {
+    #[serde(default, deserialize_with = "nonblank_text")]
+    pub code: Option<String>,
+    #[serde(default, deserialize_with = "nonblank_text")]
+    pub text: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Carrier Pickup (`carrier-pickup.yaml`)
+
+/// `SchedulePickupRequest`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct SchedulePickupRequest {
+    pub pickup_date: String,
+    pub pickup_address: PickupAddress,
+    pub packages: Vec<PickupPackages>,
+    pub estimated_weight: Num,
+    pub pickup_location: PickupLocation,
+}
+
+/// `PickupAddress` (`Addressee` + `address` + `contact`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PickupAddress {
+    pub first_name: String,
+    pub last_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firm: Option<String>,
+    pub address: PickupDomesticAddress,
+    pub contact: Vec<Contact>,
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct PickupDomesticAddress {
+    #[serde(rename = "streetAddress")]
+    pub street_address: String,
+    #[serde(rename = "secondaryAddress", skip_serializing_if = "Option::is_none")]
+    pub secondary_address: Option<String>,
+    pub city: String,
+    pub state: String,
+    #[serde(rename = "ZIPCode")]
+    pub zip_code: String,
+    #[serde(rename = "ZIPPlus4", skip_serializing_if = "Option::is_none")]
+    pub zip_plus4: Option<String>,
+}
+
+/// `NotificationMethod`: `EmailNotification` or `SMSNotification`.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(super) enum Contact {
+    Email {
+        email: String,
+    },
+    Sms {
+        #[serde(rename = "cellNumber")]
+        cell_number: String,
+    },
+}
+
+/// `SchedulePickupRequest_packages`.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PickupPackages {
+    pub package_type: &'static str,
+    pub package_count: u32,
+}
+
+/// `SchedulePickupRequest_pickupLocation`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PickupLocation {
+    pub package_location: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub special_instructions: Option<String>,
+}
+
+/// `PickupConfirmation` (POST answers one, GET an array of them).
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PickupConfirmation {
+    #[serde(default, deserialize_with = "nonblank_text")]
+    pub confirmation_number: Option<String>,
+    #[serde(default, deserialize_with = "nonblank_text")]
+    pub pickup_date: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// SCAN forms (`scan-forms.yaml`)
+
+/// `SCANFormRequest` with a `LabelShipment`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ScanFormRequest {
+    pub image_info: ScanFormImageInfo,
+    pub mailing_date: String,
+    pub overwrite_mailing_date: bool,
+    #[serde(rename = "entryFacilityZIPCode")]
+    pub entry_facility_zip_code: String,
+    pub destination_entry_facility_type: &'static str,
+    pub shipment: LabelShipment,
+    pub from_address: LabelAddress,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ScanFormImageInfo {
+    pub image_type: &'static str,
+    pub label_type: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct LabelShipment {
+    pub tracking_numbers: Vec<String>,
+}
+
+/// `SCANFormVendorResponse` (and the `SCANFormMetaData` part of the multipart answer; there
+/// `SCANFormImage` is the second part).
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ScanFormResponse {
+    #[serde(default, deserialize_with = "nonblank_text")]
+    pub manifest_number: Option<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub tracking_numbers: Vec<String>,
+    #[serde(default, rename = "SCANFormImage", deserialize_with = "nonblank_text")]
+    pub scan_form_image: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,6 +20,23 @@
 //!   a cancelled label stays at GX; an unknown number answers 404. Events come only with
 //!   `expand=DETAIL`, newest first.
 //!
+//! - Extra services (`extraServices`) are priced per class by the search and the label: codes
+//!   a class does not carry are left out of the search's answer and refused by the label
+//!   (`packageDescription.extraServices`); insurance (930/931) needs `packageValue`, signature
+//!   codes need `physicalSignatureRequired`.
+//! - Return labels (`/labels/v3/return-label`) in the three return services, priced as their
+//!   outbound class, answered with `returnLabelImage`.
+//! - Addresses (`/addresses/v3/address`) standardize to upper case with USPS street suffixes,
+//!   a ZIP+4 and `DPVConfirmation` `Y`; a street number `0` is the spec's 404 `Address Not
+//!   Found`; a street with `TOWER` and no unit is `D` with correction 32; a firm makes it a
+//!   business.
+//! - Carrier Pickup books (date today..+1 year, Monday–Saturday, one per address and day),
+//!   answers an `ETag` on POST and GET, and cancels only with `If-Match` of the current ETag.
+//! - SCAN forms take the tracking numbers of labels issued here (same entry ZIP and mailing
+//!   date, not cancelled, not on another form), manifest them (a later cancel is `DISPUTED`)
+//!   and answer a PS Form 5630 PDF: base64 in `SCANFormImage` with
+//!   `Accept: application/vnd.usps.labels+json`, else multipart like the published samples.
+//!
 //! Faults ([`Sim::take_fault`], by path; cancels and tracking by `<path>/<number>`):
 //! `Unauthorized` → 401 (an expired token), `RateLimited` → 429 (+ Retry-After),
 //! `ServerError` → 500, `Slow`, `Malformed`.
@@ -91,6 +108,19 @@ const DOMESTIC_CLASSES: [&str; 10] = [
     "LIBRARY_MAIL",
     "BOUND_PRINTED_MATTER",
 ];
+/// The return services (`BaseReturnsPackageDescription.mailClass`) and the outbound class
+/// each is priced as.
+const RETURN_CLASSES: [(&str, &str); 3] = [
+    (
+        "USPS_GROUND_ADVANTAGE_RETURN_SERVICE",
+        "USPS_GROUND_ADVANTAGE",
+    ),
+    ("PRIORITY_MAIL_RETURN_SERVICE", "PRIORITY_MAIL"),
+    (
+        "PRIORITY_MAIL_EXPRESS_RETURN_SERVICE",
+        "PRIORITY_MAIL_EXPRESS",
+    ),
+];
 const INTERNATIONAL_CLASSES: [&str; 3] = [
     "PRIORITY_MAIL_EXPRESS_INTERNATIONAL",
     "PRIORITY_MAIL_INTERNATIONAL",
@@ -121,10 +151,22 @@ struct Label {
     from: Place,
     to: Place,
     cancel: Cancel,
+    mailing: Date,
+    /// The SCAN form (its manifest number) the label is on: manifested.
+    scan_form: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+struct Pickup {
+    etag: String,
+    answer: Value,
+    key: (String, String),
+    cancelled: bool,
 }
 
 #[derive(Default)]
 struct UspsState {
+    pickups: Mutex<HashMap<String, Pickup>>,
     tokens: Mutex<HashSet<String>>,
     /// Payment authorization token → the label owner's MID.
     payments: Mutex<HashMap<String, String>>,
@@ -161,6 +203,14 @@ fn with_manifest_delay(sim: Sim, manifest_after: time::Duration) -> Router {
         .route("/payments/v3/payment-authorization", post(payment))
         .route("/shipments/v3/options/search", post(options))
         .route("/labels/v3/label", post(domestic_label))
+        .route("/labels/v3/return-label", post(return_label))
+        .route("/addresses/v3/address", get(address))
+        .route("/pickup/v3/carrier-pickup", post(schedule_pickup))
+        .route(
+            "/pickup/v3/carrier-pickup/{confirmation}",
+            get(get_pickup).delete(cancel_pickup),
+        )
+        .route("/scan-forms/v3/scan-form", post(scan_form))
         .route("/labels/v3/label/{number}", delete(cancel_domestic))
         .route(
             "/international-labels/v3/international-label",
@@ -541,6 +591,8 @@ struct Priced<'a> {
     mailing: Date,
     price_type: &'a str,
     international: bool,
+    /// The asked extra services this class carries, priced; `None` when none were asked.
+    extras: Option<Vec<(&'static str, &'static str, Decimal)>>,
 }
 
 impl Priced<'_> {
@@ -558,13 +610,20 @@ impl Priced<'_> {
                    "expectedDeliveryDate": iso_date(self.mailing + time::Duration::days(self.days.into())),
                    "guaranteedDelivery": self.class == "PRIORITY_MAIL_EXPRESS"})
         };
-        let extra_services = if self.international {
-            json!([])
-        } else {
-            json!([{"name": "USPS Tracking", "price": 0, "extraService": "920",
-                    "priceType": self.price_type, "SKU": "DXTX0EXXXCX0000"}])
+        let extra_services = match (&self.extras, self.international) {
+            (Some(x), _) => Value::Array(
+                x.iter()
+                    .map(|(name, code, p)| {
+                        json!({"name": name, "price": num(*p), "extraService": code,
+                        "priceType": self.price_type, "SKU": format!("DXSIM{code}XXXCX0000")})
+                    })
+                    .collect(),
+            ),
+            (None, true) => json!([]),
+            (None, false) => json!([{"name": "USPS Tracking", "price": 0, "extraService": "920",
+                    "priceType": self.price_type, "SKU": "DXTX0EXXXCX0000"}]),
         };
-        json!({
+        let mut out = json!({
             "commitment": commitment,
             "totalBasePrice": num(total),
             "rates": [{
@@ -578,8 +637,97 @@ impl Priced<'_> {
                 "SKU": format!("DSIM{}{:02}", &self.indicator, self.zone)
             }],
             "extraServices": extra_services
-        })
+        });
+        // `totalPrice` "is only returned when extraServices are passed in the request".
+        if let Some(x) = &self.extras {
+            out["totalPrice"] = num(total + x.iter().map(|e| e.2).sum::<Decimal>());
+        }
+        out
     }
+}
+
+/// Every code of the specs' `ExtraService` / `InternationalExtraService` enums.
+const EXTRA_SERVICE_CODES: [u64; 60] = [
+    365, 370, 415, 452, 480, 481, 482, 483, 484, 485, 486, 487, 488, 489, 498, 500, 501, 502, 810,
+    811, 812, 813, 814, 815, 816, 817, 818, 819, 820, 821, 822, 823, 824, 825, 826, 827, 828, 829,
+    830, 831, 832, 853, 856, 857, 858, 910, 911, 912, 913, 915, 917, 920, 921, 922, 923, 924, 925,
+    930, 931, 934,
+];
+
+/// The extra services the simulator sells: (name, code answered, price) for `code` on
+/// `class`, `None` when the class does not carry it. Names from the specs' code lists;
+/// insurance 930 becomes 931 above $500, as the specs say.
+fn extra_service(
+    code: u64,
+    class: &str,
+    value: Option<Decimal>,
+) -> Option<(&'static str, &'static str, Decimal)> {
+    let express = class.starts_with("PRIORITY_MAIL_EXPRESS");
+    let international = INTERNATIONAL_CLASSES.contains(&class);
+    let ground = matches!(
+        class,
+        "USPS_GROUND_ADVANTAGE" | "PARCEL_SELECT" | "USPS_GROUND_ADVANTAGE_RETURN_SERVICE"
+    );
+    match code {
+        920 if !international => Some(("USPS Tracking", "920", Decimal::ZERO)),
+        921 if !international && !express => Some(("Signature Confirmation", "921", dec!(3.85))),
+        922 if !international => Some(("Adult Signature Required 21 or Over", "922", dec!(9.50))),
+        981 if express => Some(("Signature Requested", "981", Decimal::ZERO)),
+        930 | 931 => {
+            let v = value?;
+            // 2.45 for the first $100, 1.25 per further $100 or part of it.
+            let steps = ((v - dec!(100)) / dec!(100)).ceil().max(Decimal::ZERO);
+            let price = dec!(2.45) + dec!(1.25) * steps;
+            Some(if v > dec!(500) {
+                ("Insurance > $500", "931", price)
+            } else {
+                ("Insurance <= $500", "930", price)
+            })
+        }
+        816 if ground => Some((
+            "HAZMAT Class 9 - Lithium Battery Marked - Ground Only Package",
+            "816",
+            Decimal::ZERO,
+        )),
+        818 if !international => Some((
+            "HAZMAT Class 9 - Lithium batteries, marked package",
+            "818",
+            Decimal::ZERO,
+        )),
+        819 if !international => Some(("HAZMAT Class 9 - Dry Ice Package", "819", Decimal::ZERO)),
+        820 => Some((
+            "HAZMAT Class 9 - Lithium batteries, unmarked package",
+            "820",
+            Decimal::ZERO,
+        )),
+        _ => None,
+    }
+}
+
+/// The asked `extraServices` codes and `packageValue`, or the parameter at fault.
+fn asked_extras(p: &Value, value_key: &str) -> Result<(Vec<u64>, Option<Decimal>), &'static str> {
+    let codes = match &p["extraServices"] {
+        Value::Null => Vec::new(),
+        Value::Array(a) if a.len() <= 5 => a
+            .iter()
+            .map(|c| c.as_u64().filter(|c| EXTRA_SERVICE_CODES.contains(c)))
+            .collect::<Option<Vec<u64>>>()
+            .ok_or("packageDescription.extraServices")?,
+        _ => return Err("packageDescription.extraServices"),
+    };
+    let value = match value_key {
+        "packageValue" => &p["packageValue"],
+        _ => &p["packageOptions"]["packageValue"],
+    };
+    let value = match value {
+        Value::Null => None,
+        v => Some(
+            decimal(v)
+                .filter(|d| *d >= Decimal::ZERO)
+                .ok_or("packageDescription.packageValue")?,
+        ),
+    };
+    Ok((codes, value))
 }
 
 fn title(class: &str) -> String {
@@ -628,6 +776,17 @@ async fn options(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Res
                 "030003",
                 "must be a number above zero (weight at most 70 lb)",
                 &format!("packageDescription.{k}"),
+            );
+        }
+    };
+    let (extras, package_value) = match asked_extras(p, "packageValue") {
+        Ok(x) => x,
+        Err(prm) => {
+            return bad_request(
+                API,
+                "030007",
+                "is not a list of USPS extra service codes",
+                prm,
             );
         }
     };
@@ -693,6 +852,12 @@ async fn options(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Res
             mailing,
             price_type,
             international,
+            extras: (!extras.is_empty()).then(|| {
+                extras
+                    .iter()
+                    .filter_map(|c| extra_service(*c, class, package_value))
+                    .collect()
+            }),
         };
         let mut rate_options = Vec::new();
         // Priority Mail's flat rate box is priced whatever the package, as USPS does; the
@@ -704,6 +869,7 @@ async fn options(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Res
                     description: "Priority Mail Small Flat Rate Box".into(),
                     price: dec!(10.40),
                     fees: Vec::new(),
+                    extras: single.extras.clone(),
                     ..single
                 }
                 .to_json(),
@@ -870,6 +1036,9 @@ fn international_place(a: &Value) -> Result<Place, String> {
 /// What both label endpoints check and price; the error response otherwise.
 struct LabelAsk {
     class: String,
+    /// The class the label is priced as (the outbound class of a return service).
+    price_class: String,
+    extras: Vec<(&'static str, &'static str, Decimal)>,
     image_type: String,
     package: Package,
     mailing: Date,
@@ -877,7 +1046,12 @@ struct LabelAsk {
     to: Place,
 }
 
-fn read_label(api: &str, body: &Value, international: bool) -> Result<LabelAsk, Box<Response>> {
+fn read_label(
+    api: &str,
+    body: &Value,
+    international: bool,
+    returns: bool,
+) -> Result<LabelAsk, Box<Response>> {
     let bad = |code: &str, detail: &str, parameter: &str| {
         Box::new(bad_request(api, code, detail, parameter))
     };
@@ -899,15 +1073,23 @@ fn read_label(api: &str, body: &Value, international: bool) -> Result<LabelAsk, 
         &DOMESTIC_CLASSES
     };
     let class = p["mailClass"].as_str().unwrap_or_default().to_string();
-    if !classes.contains(&class.as_str()) {
+    let price_class = if returns {
+        RETURN_CLASSES
+            .iter()
+            .find(|(r, _)| *r == class)
+            .map(|(_, o)| o.to_string())
+    } else {
+        classes.contains(&class.as_str()).then(|| class.clone())
+    };
+    let Some(price_class) = price_class else {
         return Err(bad(
             "160003",
             "is not a mail class of this API",
             "packageDescription.mailClass",
         ));
-    }
+    };
     if p["rateIndicator"] != "SP"
-        && !(class == "PRIORITY_MAIL_EXPRESS" && p["rateIndicator"] == "PA")
+        && !(price_class == "PRIORITY_MAIL_EXPRESS" && p["rateIndicator"] == "PA")
     {
         return Err(bad(
             "160004",
@@ -938,13 +1120,47 @@ fn read_label(api: &str, body: &Value, international: bool) -> Result<LabelAsk, 
             "packageDescription.processingCategory",
         ));
     }
-    let mailing = mailing_date(&p["mailingDate"]).ok_or_else(|| {
-        bad(
-            "160001",
-            "cannot be in the past or more than 45 days in the future",
-            "packageDescription.mailingDate",
-        )
-    })?;
+    // A return label has no mailing date: it is dated by its first scan.
+    let mailing = if returns {
+        OffsetDateTime::now_utc().date()
+    } else {
+        mailing_date(&p["mailingDate"]).ok_or_else(|| {
+            bad(
+                "160001",
+                "cannot be in the past or more than 45 days in the future",
+                "packageDescription.mailingDate",
+            )
+        })?
+    };
+    let (codes, value) = asked_extras(p, "packageOptions")
+        .map_err(|prm| bad("160012", "is not a list of USPS extra service codes", prm))?;
+    let mut extras = Vec::new();
+    for code in &codes {
+        if matches!(code, 930 | 931) && value.is_none() {
+            return Err(bad(
+                "160013",
+                "is required with extra service 930",
+                "packageDescription.packageOptions.packageValue",
+            ));
+        }
+        let Some(x) = extra_service(*code, &class, value) else {
+            return Err(bad(
+                "160014",
+                &format!("extra service {code} is not available for {class}"),
+                "packageDescription.extraServices",
+            ));
+        };
+        extras.push(x);
+    }
+    let signed = codes.iter().any(|c| matches!(c, 921 | 922 | 981))
+        || (codes.contains(&930) && value.is_some_and(|v| v > dec!(500)));
+    if signed && !p["physicalSignatureRequired"].is_boolean() {
+        return Err(bad(
+            "160015",
+            "is required with signature extra services",
+            "packageDescription.physicalSignatureRequired",
+        ));
+    }
     let from = domestic_place(&body["fromAddress"], "fromAddress")
         .map_err(|prm| bad("160008", "is missing or invalid", &prm))?;
     let to = if international {
@@ -980,6 +1196,8 @@ fn read_label(api: &str, body: &Value, international: bool) -> Result<LabelAsk, 
     }
     Ok(LabelAsk {
         class,
+        price_class,
+        extras,
         image_type,
         package,
         mailing,
@@ -996,12 +1214,28 @@ async fn international_label(State(app): State<App>, headers: HeaderMap, body: B
     label(app, headers, body, true).await
 }
 
+async fn return_label(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    label_of(app, headers, body, false, true).await
+}
+
 async fn label(app: App, headers: HeaderMap, body: Bytes, international: bool) -> Response {
+    label_of(app, headers, body, international, false).await
+}
+
+async fn label_of(
+    app: App,
+    headers: HeaderMap,
+    body: Bytes,
+    international: bool,
+    returns: bool,
+) -> Response {
     let (api, path) = if international {
         (
             "/international-labels/v3",
             "/international-labels/v3/international-label",
         )
+    } else if returns {
+        ("/labels/v3", "/labels/v3/return-label")
     } else {
         ("/labels/v3", "/labels/v3/label")
     };
@@ -1025,7 +1259,7 @@ async fn label(app: App, headers: HeaderMap, body: Bytes, international: bool) -
         Ok(b) => b,
         Err(r) => return *r,
     };
-    let ask = match read_label(api, &body, international) {
+    let ask = match read_label(api, &body, international, returns) {
         Ok(a) => a,
         Err(r) => return *r,
     };
@@ -1033,7 +1267,7 @@ async fn label(app: App, headers: HeaderMap, body: Bytes, international: bool) -
         (Some(o), Some(d)) if !international => zone(o, d),
         _ => price_group(&ask.to.country),
     };
-    let Some((postage, days)) = price(&ask.class, ask.package.billable(), zone) else {
+    let Some((postage, days)) = price(&ask.price_class, ask.package.billable(), zone) else {
         return bad_request(
             api,
             "160011",
@@ -1045,14 +1279,19 @@ async fn label(app: App, headers: HeaderMap, body: Bytes, international: bool) -
     let number = if international {
         s10(&ask.class, serial)
     } else {
-        impb(&ask.class, &mid, serial)
+        impb(&ask.price_class, &mid, serial)
     };
     let label_image = image(&ask.image_type, &ask.class, &number);
+    let extra_services: Vec<Value> = ask
+        .extras
+        .iter()
+        .map(|(name, code, p)| json!({"name": name, "price": num(*p), "SKU": format!("DXSIM{code}XXXCX0000")}))
+        .collect();
     let response = if international {
         json!({
             "labelAddress": body["toAddress"], "internationalTrackingNumber": number,
             "constructCode": "I01", "SKU": "IPXX0XXXXB01020", "postage": num(postage),
-            "extraServices": [], "internationalPriceGroup": format!("{zone:02}"),
+            "extraServices": extra_services, "internationalPriceGroup": format!("{zone:02}"),
             "weightUOM": "lb", "weight": num(ask.package.weight()),
             "dimensionalWeight": num(ask.package.dim_weight()),
             "mailingDate": iso_date(ask.mailing), "fees": [], "labelImage": label_image
@@ -1065,19 +1304,33 @@ async fn label(app: App, headers: HeaderMap, body: Bytes, international: bool) -
             .map(|(name, sku, p)| json!({"name": name, "SKU": sku, "price": num(p)}))
             .collect();
         let routing = format!("420{}", ask.to.zip.clone().unwrap_or_default());
-        json!({
+        let extra_services = if ask.extras.is_empty() {
+            json!([{"name": "USPS Tracking", "SKU": "DXTX0EXXXCX0000", "price": 0}])
+        } else {
+            Value::Array(extra_services)
+        };
+        let mut response = json!({
             "labelAddress": body["toAddress"], "routingInformation": routing,
             "trackingNumber": number, "constructCode": "C01",
             "SKU": format!("DSIMSP{zone:02}"), "postage": num(postage),
-            "extraServices": [{"name": "USPS Tracking", "SKU": "DXTX0EXXXCX0000", "price": 0}],
+            "extraServices": extra_services,
             "zone": format!("{zone:02}"),
             "commitment": {"name": format!("{days} Days"),
                            "expectedDeliveryDate": iso_date(ask.mailing + time::Duration::days(days.into()))},
             "weightUOM": "lb", "weight": num(ask.package.weight()),
             "dimensionalWeight": num(ask.package.dim_weight()), "fees": fees,
             "bannerText": "USPS TRACKING # USPS Ship", "retailDistributionCode": "01",
-            "serviceTypeCode": service_type_code(&ask.class), "labelImage": label_image
-        })
+            "serviceTypeCode": service_type_code(&ask.price_class), "labelImage": label_image
+        });
+        if returns {
+            // `ReturnLabelMetadata`: no commitment; the image is `returnLabelImage`.
+            let o = response.as_object_mut().expect("an object");
+            o.remove("commitment");
+            o.remove("constructCode");
+            let image = o.remove("labelImage").unwrap_or(Value::Null);
+            o.insert("returnLabelImage".into(), image);
+        }
+        response
     };
     app.usps.labels.lock().unwrap().insert(
         number,
@@ -1088,6 +1341,8 @@ async fn label(app: App, headers: HeaderMap, body: Bytes, international: bool) -
             from: ask.from,
             to: ask.to,
             cancel: Cancel::Open,
+            mailing: ask.mailing,
+            scan_form: None,
         },
     );
     let mut r = axum::Json(response).into_response();
@@ -1147,7 +1402,8 @@ async fn cancel(app: App, number: String, headers: HeaderMap, international: boo
             "trackingNumber",
         );
     }
-    let manifested = OffsetDateTime::now_utc() - label.at >= app.manifest_after;
+    let manifested =
+        label.scan_form.is_some() || OffsetDateTime::now_utc() - label.at >= app.manifest_after;
     let answer = if manifested {
         label.cancel = Cancel::Disputed;
         let id = 100_000 + app.usps.next.fetch_add(1, Ordering::Relaxed);
@@ -1157,6 +1413,485 @@ async fn cancel(app: App, number: String, headers: HeaderMap, international: boo
         json!({"trackingNumber": number, "status": "CANCELED"})
     };
     axum::Json(answer).into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Addresses
+
+/// The `state` pattern of `addresses.yaml` `get-address`.
+const STATES: &str = "AA|AE|AL|AK|AP|AS|AZ|AR|CA|CO|CT|DE|DC|FM|FL|GA|GU|HI|ID|IL|IN|IA|KS|KY|LA|ME|MH|MD|MA|MI|MN|MS|MO|MP|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PW|PA|PR|RI|SC|SD|TN|TX|UT|VT|VI|VA|WA|WV|WI|WY";
+
+/// USPS Publication 28 street suffixes the simulator abbreviates.
+const SUFFIXES: [(&str, &str); 10] = [
+    ("STREET", "ST"),
+    ("AVENUE", "AVE"),
+    ("ROAD", "RD"),
+    ("BOULEVARD", "BLVD"),
+    ("DRIVE", "DR"),
+    ("LANE", "LN"),
+    ("COURT", "CT"),
+    ("PLACE", "PL"),
+    ("SUITE", "STE"),
+    ("APARTMENT", "APT"),
+];
+
+fn standard(s: &str) -> String {
+    s.split_whitespace()
+        .map(|w| {
+            let w = w.trim_end_matches(['.', ',']).to_ascii_uppercase();
+            SUFFIXES
+                .iter()
+                .find(|(long, _)| *long == w)
+                .map_or(w.clone(), |(_, short)| short.to_string())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn address_not_found(message: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(
+            json!({"apiVersion": "v3", "error": {"code": "404", "message": message, "errors": []}}),
+        ),
+    )
+        .into_response()
+}
+
+async fn address(
+    State(app): State<App>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    const API: &str = "/addresses/v3";
+    if let Some(r) = guard(&app, API, "/addresses/v3/address", &headers).await {
+        return r;
+    }
+    let q: HashMap<String, String> =
+        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let Some(street) = q.get("streetAddress").filter(|s| !s.trim().is_empty()) else {
+        return bad_request(API, "400", "streetAddress is required", "streetAddress");
+    };
+    let state = q.get("state").map(|s| s.to_ascii_uppercase());
+    let Some(state) = state.filter(|s| STATES.split('|').any(|x| x == s)) else {
+        return address_not_found("The state code in the request is missing or invalid.");
+    };
+    let zip = q.get("ZIPCode");
+    if zip.is_some_and(|z| z.len() != 5 || !z.bytes().all(|b| b.is_ascii_digit())) {
+        return bad_request(API, "400", "must be 5 digits", "ZIPCode");
+    }
+    let city = q.get("city").filter(|c| !c.trim().is_empty());
+    let (Some(zip), Some(city)) = (zip, city) else {
+        return address_not_found(
+            "The address information in the request is insufficient to match.",
+        );
+    };
+    let street = standard(street);
+    if street.starts_with("0 ") || !street.starts_with(|c: char| c.is_ascii_digit()) {
+        return address_not_found("There is no match for the address requested.");
+    }
+    let secondary = q
+        .get("secondaryAddress")
+        .map(|s| standard(s))
+        .filter(|s| !s.is_empty());
+    let needs_unit = street.contains("TOWER") && secondary.is_none();
+    // A ZIP+4 from the street, stable across calls.
+    let plus4 = street
+        .bytes()
+        .fold(7u32, |h, b| (h * 31 + u32::from(b)) % 10_000);
+    let business = q.contains_key("firm");
+    let mut answer = json!({
+        "address": {"streetAddress": street, "streetAddressAbbreviation": street,
+            "city": standard(city), "state": state, "ZIPCode": zip,
+            "ZIPPlus4": format!("{plus4:04}")},
+        "additionalInfo": {"deliveryPoint": format!("{:02}", plus4 % 100), "carrierRoute": "C012",
+            "DPVConfirmation": if needs_unit { "D" } else { "Y" }, "DPVCMRA": "N",
+            "business": if business { "Y" } else { "N" }, "centralDeliveryPoint": "N", "vacant": "N"},
+        "corrections": [], "matches": [], "warnings": []
+    });
+    if let Some(f) = q.get("firm") {
+        answer["firm"] = json!(f.to_ascii_uppercase());
+    }
+    if let Some(s) = secondary {
+        answer["address"]["secondaryAddress"] = json!(s);
+    }
+    if needs_unit {
+        answer["corrections"] = json!([{"code": "32", "text": "Default address: The address you entered was found but more information is needed (such as an apartment, suite, or box number) to match to a specific address."}]);
+    } else {
+        answer["matches"] = json!([{"code": "31", "text": "Single Response - exact match"}]);
+    }
+    axum::Json(answer).into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Carrier Pickup
+
+fn pickup_error(code: &str, detail: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(json!({"apiVersion": "v3", "error": {"code": "400", "message": "BAD_REQUEST",
+            "errors": [{"status": "400", "code": code, "title": "BAD_REQUEST", "detail": detail}]}})),
+    )
+        .into_response()
+}
+
+fn with_etag(mut r: Response, etag: &str) -> Response {
+    if let Ok(v) = header::HeaderValue::from_str(&format!("\"{etag}\"")) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    r
+}
+
+async fn schedule_pickup(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    const API: &str = "/pickup/v3";
+    let body = match guarded_json(&app, API, "/pickup/v3/carrier-pickup", &headers, &body).await {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    let date = body["pickupDate"].as_str().and_then(|d| {
+        Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).ok()
+    });
+    let Some(date) = date else {
+        return bad_request(API, "400", "must be a date", "pickupDate");
+    };
+    let today = OffsetDateTime::now_utc().date();
+    if date < today {
+        return pickup_error("020016", "Pickup date is in the past.");
+    }
+    if date > today + time::Duration::days(365) {
+        return pickup_error(
+            "020017",
+            "Pickups can only be scheduled one year in the future.",
+        );
+    }
+    if date.weekday() == time::Weekday::Sunday {
+        return pickup_error(
+            "020018",
+            "Pickup Request cannot be scheduled on requested day.",
+        );
+    }
+    let a = &body["pickupAddress"];
+    if !a["firstName"].is_string() || !a["lastName"].is_string() {
+        return bad_request(API, "400", "is required", "pickupAddress.firstName");
+    }
+    let street = a["address"]["streetAddress"].as_str().unwrap_or_default();
+    let zip = digits(&a["address"]["ZIPCode"], &[5]);
+    if street.is_empty() || zip.is_none() {
+        return bad_request(
+            API,
+            "400",
+            "streetAddress and ZIPCode are required",
+            "pickupAddress.address",
+        );
+    }
+    let contacts = a["contact"].as_array().cloned().unwrap_or_default();
+    if contacts.is_empty() || contacts.len() > 2 {
+        return bad_request(
+            API,
+            "400",
+            "one or two contact methods",
+            "pickupAddress.contact",
+        );
+    }
+    for c in &contacts {
+        if let Some(e) = c.get("email") {
+            if !e.as_str().is_some_and(|e| e.contains('@') && e.len() <= 50) {
+                return pickup_error("020021", "Email address is invalid.");
+            }
+        } else if digits(&c["cellNumber"], &[10]).is_none() {
+            return pickup_error("020006", "Phone number is invalid.");
+        }
+    }
+    let packages = body["packages"].as_array().cloned().unwrap_or_default();
+    const TYPES: [&str; 7] = [
+        "FIRST-CLASS_PACKAGE_SERVICE",
+        "PRIORITY_MAIL_EXPRESS",
+        "PRIORITY_MAIL",
+        "RETURNS",
+        "USPS_GROUND_ADVANTAGE",
+        "INTERNATIONAL",
+        "OTHER",
+    ];
+    let valid = |p: &Value| {
+        p["packageType"]
+            .as_str()
+            .is_some_and(|t| TYPES.contains(&t))
+            && p["packageCount"].as_u64().is_some_and(|n| n > 0)
+    };
+    if packages.is_empty() || !packages.iter().all(valid) {
+        return pickup_error("020003", "Invalid pickup details.");
+    }
+    if decimal(&body["estimatedWeight"]).is_none_or(|w| w <= Decimal::ZERO) {
+        return bad_request(API, "400", "must be a number above zero", "estimatedWeight");
+    }
+    let location = &body["pickupLocation"];
+    const LOCATIONS: [&str; 10] = [
+        "FRONT_DOOR",
+        "BACK_DOOR",
+        "SIDE_DOOR",
+        "KNOCK_ON_DOOR",
+        "MAIL_ROOM",
+        "OFFICE",
+        "PORCH",
+        "RECEPTION",
+        "MAILBOX",
+        "OTHER",
+    ];
+    let Some(place) = location["packageLocation"]
+        .as_str()
+        .filter(|l| LOCATIONS.contains(l))
+    else {
+        return pickup_error("020004", "Invalid pickup location.");
+    };
+    let instructions = location["specialInstructions"].as_str().unwrap_or_default();
+    if place == "OTHER" && instructions.trim().is_empty() {
+        return pickup_error(
+            "020020",
+            "Pickup location of Other requires additional information in comments.",
+        );
+    }
+    if instructions.chars().count() > 255 {
+        return pickup_error("020019", "Comment length exceeds 255 characters.");
+    }
+    let key = (
+        format!("{street}|{}", zip.unwrap_or_default()).to_ascii_uppercase(),
+        iso_date(date),
+    );
+    let mut pickups = app.usps.pickups.lock().unwrap();
+    if pickups.values().any(|p| !p.cancelled && p.key == key) {
+        return pickup_error("020001", "Pickup already exists for this address.");
+    }
+    let serial = app.first + app.usps.next.fetch_add(1, Ordering::Relaxed);
+    let confirmation = format!("WTC{:09}", serial % 1_000_000_000);
+    let etag = format!("{:040x}", u128::from(serial) * 0x9e37_79b9);
+    let answer = json!({"confirmationNumber": confirmation, "pickupDate": iso_date(date),
+        "carrierPickupRequest": body});
+    pickups.insert(
+        confirmation,
+        Pickup {
+            etag: etag.clone(),
+            answer: answer.clone(),
+            key,
+            cancelled: false,
+        },
+    );
+    with_etag(axum::Json(answer).into_response(), &etag)
+}
+
+async fn get_pickup(
+    State(app): State<App>,
+    Path(confirmation): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    const API: &str = "/pickup/v3";
+    let path = format!("/pickup/v3/carrier-pickup/{confirmation}");
+    if let Some(r) = guard(&app, API, &path, &headers).await {
+        return r;
+    }
+    let mut pickups = app.usps.pickups.lock().unwrap();
+    let Some(p) = pickups.get_mut(&confirmation).filter(|p| !p.cancelled) else {
+        return pickup_error("020015", "Case number not found.");
+    };
+    // A fresh ETag per GET: "good for one hour or until it is used".
+    let serial = app.usps.next.fetch_add(1, Ordering::Relaxed);
+    p.etag = format!("{:040x}", u128::from(serial + 1) * 0x85eb_ca6b);
+    with_etag(axum::Json(json!([p.answer])).into_response(), &p.etag)
+}
+
+async fn cancel_pickup(
+    State(app): State<App>,
+    Path(confirmation): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    const API: &str = "/pickup/v3";
+    let path = format!("/pickup/v3/carrier-pickup/{confirmation}");
+    if let Some(r) = guard(&app, API, &path, &headers).await {
+        return r;
+    }
+    let given = headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().trim_matches('"').to_string());
+    let mut pickups = app.usps.pickups.lock().unwrap();
+    let Some(p) = pickups.get_mut(&confirmation).filter(|p| !p.cancelled) else {
+        return pickup_error("020015", "Case number not found.");
+    };
+    if given.as_deref() != Some(p.etag.as_str()) {
+        return bad_request(
+            API,
+            "400",
+            "must be the ETag of the pickup's last GET",
+            "If-Match",
+        );
+    }
+    p.cancelled = true;
+    StatusCode::OK.into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// SCAN forms
+
+/// A one-page PS Form 5630 listing the numbers.
+fn scan_form_pdf(manifest: &str, numbers: &[String], mailing: &str) -> Vec<u8> {
+    let mut stream = format!(
+        "BT /F1 14 Tf 20 400 Td (PS Form 5630 SCAN Form) Tj 0 -20 Td ({manifest}) Tj 0 -20 Td (Mailing date {mailing}) Tj"
+    );
+    for n in numbers.iter().take(15) {
+        stream.push_str(&format!(" 0 -18 Td ({n}) Tj"));
+    }
+    stream.push_str(" ET");
+    super::one_page_pdf(432, "Helvetica", &stream)
+}
+
+async fn scan_form(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    const API: &str = "/scan-forms/v3";
+    let body = match guarded_json(&app, API, "/scan-forms/v3/scan-form", &headers, &body).await {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    let mailing = body["mailingDate"].as_str().and_then(|d| {
+        Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).ok()
+    });
+    let Some(mailing) = mailing else {
+        return bad_request(API, "400", "must be a date", "mailingDate");
+    };
+    let Some(entry_zip) = digits(&body["entryFacilityZIPCode"], &[5]) else {
+        return bad_request(
+            API,
+            "400",
+            "must be a 5-digit ZIP Code",
+            "entryFacilityZIPCode",
+        );
+    };
+    if body["destinationEntryFacilityType"] != "NONE" {
+        return bad_request(
+            API,
+            "160162",
+            "the simulator's labels are entered at NONE",
+            "destinationEntryFacilityType",
+        );
+    }
+    let from = &body["fromAddress"];
+    if let Err(prm) = domestic_place(from, "fromAddress") {
+        return bad_request(API, "400", "is missing or invalid", &prm);
+    }
+    let numbers: Vec<String> = body["shipment"]["trackingNumbers"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if numbers.is_empty() {
+        return bad_request(
+            API,
+            "160037",
+            "The SCAN Form could not be created because no labels met the given criteria",
+            "mailingDate,entryFacilityZIPCode,destinationEntryFacilityType,shipment",
+        );
+    }
+    let overwrite = body["overwriteMailingDate"] == true;
+    let serial = app.first + app.usps.next.fetch_add(1, Ordering::Relaxed);
+    // The form's own IMpb: `94`, service type code 750 (SCAN form), a MID, serial, MOD 10.
+    let body22 = format!("94750{:06}{:010}", 382345, serial % 10_000_000_000);
+    let manifest = format!("{body22}{}", impb_check_digit(&body22));
+    {
+        let mut labels = app.usps.labels.lock().unwrap();
+        for n in &numbers {
+            let Some(l) = labels.get(n) else {
+                return bad_request(
+                    API,
+                    "160160",
+                    &format!("barcode {n} is not eligible for SCAN Form"),
+                    "status",
+                );
+            };
+            if l.cancel == Cancel::Canceled {
+                return bad_request(
+                    API,
+                    "160397",
+                    &format!(
+                        "barcode {n} has been canceled and is not eligible to be added to a SCAN Form"
+                    ),
+                    "barcode",
+                );
+            }
+            if let Some(efn) = &l.scan_form {
+                return bad_request(
+                    API,
+                    "160040",
+                    &format!("barcode {n} is already part of another SCAN Form with efn {efn}"),
+                    "scanFormEfn",
+                );
+            }
+            if l.from.zip.as_deref() != Some(entry_zip.as_str()) {
+                return bad_request(
+                    API,
+                    "160161",
+                    &format!(
+                        "barcode {n} with zip {} does not match SCAN Form request zip {entry_zip}",
+                        l.from.zip.clone().unwrap_or_default()
+                    ),
+                    "entryFacilityZipCode",
+                );
+            }
+            if l.mailing != mailing && !overwrite {
+                return bad_request(
+                    API,
+                    "160006",
+                    &format!(
+                        "barcode {n} with mailing date {} does not match SCAN Form request mailing date {}",
+                        iso_date(l.mailing),
+                        iso_date(mailing)
+                    ),
+                    "mailingDate",
+                );
+            }
+        }
+        for n in &numbers {
+            if let Some(l) = labels.get_mut(n) {
+                l.scan_form = Some(manifest.clone());
+                if overwrite {
+                    l.mailing = mailing;
+                }
+            }
+        }
+    }
+    let pdf = scan_form_pdf(&manifest, &numbers, &iso_date(mailing));
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&pdf);
+    let mut meta = json!({
+        "imageInfo": {"imageType": "PDF", "labelType": "8.5X11LABEL"},
+        "mailingDate": iso_date(mailing), "overwriteMailingDate": overwrite,
+        "entryFacilityZIPCode": entry_zip, "destinationEntryFacilityType": "NONE",
+        "shipment": {"trackingNumbers": numbers}, "fromAddress": from,
+        "manifestNumber": manifest, "trackingNumbers": numbers
+    });
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    if accept == Some(LABELS_JSON) {
+        meta["SCANFormImage"] = json!(b64);
+        let mut r = axum::Json(meta).into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static(LABELS_JSON),
+        );
+        return r;
+    }
+    // The default: multipart, as `api-examples/SCANForm-LabelShipment-response.json`.
+    let boundary = format!("sim{manifest}");
+    let text = format!(
+        "--{boundary}\r\nContent-Type: application/json\r\nContent-Disposition: form-data; name=\"SCANFormMetaData\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Type: application/pdf\r\nContent-Disposition: form-data; filename=\"scanform.pdf\"; name=\"SCANFormImage\"\r\n\r\n{b64}\r\n--{boundary}--\r\n",
+        serde_json::to_string_pretty(&meta).unwrap_or_default()
+    );
+    let mut r = text.into_response();
+    if let Ok(v) =
+        header::HeaderValue::from_str(&format!("multipart/form-data; boundary={boundary}"))
+    {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    r
 }
 
 // ---------------------------------------------------------------------------------------------
