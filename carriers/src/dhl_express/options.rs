@@ -15,7 +15,9 @@
 //! - `HV` LITHIUM ION PI967 SECTION II (`contentId` 967) for cells contained in equipment,
 //!   `HD` LITHIUM ION PI966 SECTION II (966) for cells packed with equipment (scenario B).
 //!   Our option does not say ion or metal (`HW`/970, `HM`/969): it is sent as lithium ion,
-//!   by far the common case. Cells alone (PI 965/968) have no code in the spec: refused.
+//!   by far the common case, with `unCodes: ["3481"]` (the schema's `dangerousGoods` wants
+//!   exactly one of `dryIceTotalNetWeight` and `unCodes`). Cells alone (PI 965/968) have no
+//!   code in the spec: refused.
 //! - Delivery confirmation: DHL Express has no such service (every delivery is scanned).
 //!
 //! Whether a service is available on the product and lane is DHL's to say: it answers `7008`
@@ -98,6 +100,7 @@ pub(super) fn services(req: &RateRequest) -> Result<Vec<ValueAddedService>, Carr
             dangerous_goods: vec![DangerousGoods {
                 content_id: "901",
                 dry_ice_total_net_weight: Some(Num(total)),
+                un_codes: Vec::new(),
             }],
             ..ValueAddedService::code("HC")
         });
@@ -118,6 +121,9 @@ pub(super) fn services(req: &RateRequest) -> Result<Vec<ValueAddedService>, Carr
             dangerous_goods: vec![DangerousGoods {
                 content_id,
                 dry_ice_total_net_weight: None,
+                // UN3481, lithium ion batteries in or packed with equipment, digits only as
+                // the schema's example (`1234`).
+                un_codes: vec!["3481"],
             }],
             ..ValueAddedService::code(code)
         });

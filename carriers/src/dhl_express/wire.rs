@@ -181,13 +181,16 @@ impl ValueAddedService {
 }
 
 /// `valueAddedServices[].dangerousGoods[]`: the content id of a dangerous-goods service
-/// (`901` dry ice, `966`/`967` lithium ion), with the dry ice's total net weight.
+/// (`901` dry ice, `966`/`967` lithium ion), with the dry ice's total net weight or the UN
+/// numbers: the schema wants exactly one of `dryIceTotalNetWeight` and `unCodes`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct DangerousGoods {
     pub content_id: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dry_ice_total_net_weight: Option<Num>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub un_codes: Vec<&'static str>,
 }
 
 /// `supermodelIoLogisticsExpressValueAddedServicesRates` (`POST /rates`, and
