@@ -23,6 +23,10 @@
 //! Whether a service is available on the product and lane is DHL's to say: it answers `7008`
 //! "The requested Special Service Code … is not available between this origin and
 //! destination", which `error` maps back to the option's field through [`pointer_of`].
+//! MyDHL's availability list (`GET /products`, or `/rates` with
+//! `requestAllValueAddedServices`) is not called per request: the rate or shipment call that
+//! carries the services already gets DHL's verdict on them, and a second call would spend the
+//! account's quota on every quote for an answer DHL gives anyway.
 
 use rust_decimal::Decimal;
 
