@@ -396,6 +396,17 @@ fn services(
             "WY" => ("PAPERLESS TRADE", Decimal::ZERO),
             _ => return Err(unavailable()),
         };
+        // `/rates` takes `supermodelIoLogisticsExpressValueAddedServicesRates`: no
+        // `dangerousGoods` (additionalProperties: false).
+        if !shipment && v.get("dangerousGoods").is_some() {
+            return Err(dhl_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "",
+                &format!(
+                    "#/valueAddedServices/{i}: extraneous key [dangerousGoods] is not permitted"
+                ),
+            ));
+        }
         if shipment && matches!(code, "HC" | "HD" | "HV") {
             let dg = &v["dangerousGoods"][0];
             let ok = dg["contentId"].is_string()
@@ -845,6 +856,52 @@ mod tests {
         let wb = dhl.ship(&ship).await.unwrap();
         assert_eq!(wb.total, Some(q.total));
         assert!(wb.breakdown.iter().any(|c| c.code.as_deref() == Some("HC")));
+    }
+
+    #[test]
+    fn value_added_services_are_checked_as_dhl_checks_them() {
+        let status = |list: Value, shipment: bool| {
+            services(&list, Some("DE"), shipment)
+                .err()
+                .map(|r| r.status().as_u16())
+        };
+        assert_eq!(status(json!([{"serviceCode": "ZZ"}]), false), Some(400));
+        assert_eq!(
+            status(
+                json!([{"serviceCode": "HC", "dangerousGoods": [{"contentId": "901"}]}]),
+                false
+            ),
+            Some(422)
+        );
+        assert_eq!(status(json!([{"serviceCode": "HC"}]), true), Some(422));
+        assert_eq!(
+            status(
+                json!([{"serviceCode": "HC", "dangerousGoods": [{"contentId": "901"}]}]),
+                true
+            ),
+            Some(422)
+        );
+        assert_eq!(
+            status(
+                json!([{"serviceCode": "HC", "dangerousGoods": [{"contentId": "901", "dryIceTotalNetWeight": 2.5}]}]),
+                true
+            ),
+            None
+        );
+        assert_eq!(
+            status(json!([{"serviceCode": "II", "value": 100}]), true),
+            Some(422)
+        );
+        let priced = services(
+            &json!([{"serviceCode": "II", "value": 100, "currency": "EUR"}, {"serviceCode": "DD"}]),
+            Some("US"),
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            priced,
+            [("II".to_string(), "SHIPMENT INSURANCE", dec!(7.50))]
+        );
     }
 
     #[tokio::test]
