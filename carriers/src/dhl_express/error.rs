@@ -20,6 +20,19 @@ pub(super) enum Op {
     Rate,
     Ship,
     Track,
+    /// `GET /address-validate`.
+    Address,
+    /// `POST /pickups`.
+    Pickup,
+    /// `DELETE /pickups/{dispatchConfirmationNumber}`.
+    CancelPickup,
+}
+
+impl Op {
+    /// Whether a call whose answer was lost may have bought or booked something.
+    pub(super) fn books(self) -> bool {
+        matches!(self, Op::Ship | Op::Pickup)
+    }
 }
 
 /// How MyDHL's answers read (see `crate::http::Dialect`).
@@ -96,8 +109,13 @@ pub(super) fn classify(
                 "HTTP {status}{}",
                 detail.map(|d| format!(": {d}")).unwrap_or_default()
             ),
-            maybe_processed: op == Op::Ship,
+            maybe_processed: op.books(),
         },
+        // `DELETE /pickups/{…}` 404 "Requested Pickup was not found".
+        404 if op == Op::CancelPickup => {
+            let message = detail.unwrap_or_else(|| "DHL does not know this pickup".into());
+            CarrierError::rejected(super::CODE, "/confirmation", code.as_deref(), message)
+        }
         404 => protocol(
             status,
             body,
@@ -138,7 +156,8 @@ fn rejected(op: Op, p: &wire::ErrorResponse) -> CarrierError {
         .into_iter()
         .map(|line| FieldError {
             field: match action {
-                Some(Action::Field(f)) => f.to_string(),
+                // An unavailable special service is the option that asked for it.
+                Some(Action::Field(f)) => option_field(line).unwrap_or(f).to_string(),
                 _ => field_for(op, line),
             },
             carrier_code: detail_code(line).map(str::to_string).or(code.clone()),
@@ -151,12 +170,41 @@ fn rejected(op: Op, p: &wire::ErrorResponse) -> CarrierError {
     }
 }
 
+/// The option field of the first quoted value-added service code in a `7008` detail
+/// (`… #/valueAddedServices/0/serviceCode 'AA' is not available …`).
+fn option_field(line: &str) -> Option<&'static str> {
+    line.split('\'')
+        .skip(1)
+        .step_by(2)
+        .find_map(|c| super::options::pointer_of(c.trim()))
+}
+
+/// `GET /address-validate` names a bad query parameter in words ("Parameters not having
+/// correct format: cityName (maxLength=45)").
+fn address_param(text: &str) -> String {
+    [
+        ("cityName", "/city"),
+        ("postalCode", "/postal_code"),
+        ("countryCode", "/country"),
+        ("countyName", "/district"),
+    ]
+    .iter()
+    .find(|(p, _)| text.contains(p))
+    .map_or_else(String::new, |(_, f)| f.to_string())
+}
+
 /// Our request's pointer for the first DHL JSON pointer (`#/…`) in `text`; empty when DHL
 /// names no field we can place. Party and attribute words map one to one; package indexes
 /// carry over (`#/content/packages/1/weight` → `/parcels/1/weight`).
 pub(super) fn field_for(op: Op, text: &str) -> String {
     if op == Op::Track {
         return "/tracking_numbers".into();
+    }
+    if op == Op::Address {
+        return address_param(text);
+    }
+    if op == Op::CancelPickup {
+        return "/confirmation".into();
     }
     let Some(at) = text.find("#/") else {
         return String::new();
@@ -187,7 +235,23 @@ pub(super) fn field_for(op: Op, text: &str) -> String {
         _ => None,
     });
     if let Some(p) = party {
+        // A pickup has one party, the place the courier calls at.
+        let p = if op == Op::Pickup { "/address" } else { p };
         return format!("{p}{}", attribute.unwrap_or(""));
+    }
+    if op == Op::Pickup {
+        if has("plannedPickupDateAndTime") {
+            return "/date".into();
+        }
+        if has("closeTime") {
+            return "/close_time".into();
+        }
+        if has("shipmentDetails") {
+            return "/shipments".into();
+        }
+        if has("specialInstructions") {
+            return "/instructions".into();
+        }
     }
     if let Some(i) = parts.iter().position(|p| *p == "packages") {
         let mut out = "/parcels".to_string();

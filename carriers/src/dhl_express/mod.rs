@@ -6,14 +6,28 @@
 //! the username, the secret the password, so there is no token to cache or refresh) and hands
 //! the answer to `error` or back to `parse`. No retries, no sleeps: the hub's call layer.
 //!
+//! Address validation (`address`), pickups (`pickup`) and shipment options as value-added
+//! services (`options`) follow the same pattern.
+//!
+//! Returns: MyDHL 3.1.1 documents no return product and no return-label service (its `PH`
+//! RETURN TO SELLER and `PR`/`PT` RETURN TO ORIGIN are what happens to an undeliverable
+//! shipment; DHL Express returns are an import-account arrangement the spec does not
+//! describe), so `Return` is not declared and a return label answers `Unsupported`.
+//!
+//! Manifest: MyDHL has no close or manifest operation (a shipment is final when created), so
+//! `Manifest` is not declared.
+//!
 //! Void: MyDHL 3.1.1 has no endpoint to cancel a shipment (only booked pickups can be
 //! cancelled); an AWB that is never tendered to DHL is not billed. `void` is therefore not
 //! declared and answers `Unsupported`: shiphub must not claim a cancellation DHL never made.
 
 mod account;
+mod address;
 mod codes;
 mod error;
 mod number;
+mod options;
+mod pickup;
 mod rate;
 mod ship;
 #[cfg(test)]
@@ -36,8 +50,8 @@ use crate::error::CarrierError;
 use crate::http::{self, Answer, CarrierHttp, endpoint};
 use crate::model::WeightUnit;
 use crate::model::{
-    LabelFormat, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill,
-    WaybillRef,
+    Address, AddressCheck, LabelFormat, PickupConfirmation, PickupRef, PickupRequest, Quote,
+    RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill, WaybillRef,
 };
 use crate::registry::{AccountError, CarrierEntry};
 use rust_decimal::Decimal;
@@ -51,7 +65,13 @@ const X_VERSION: &str = "3.1.0";
 const CODE: CarrierCode = CarrierCode::from_static("dhl_express");
 
 static CAPS: Capabilities = Capabilities {
-    supports: &[Capability::Rate, Capability::Ship, Capability::Track],
+    supports: &[
+        Capability::Rate,
+        Capability::Ship,
+        Capability::Track,
+        Capability::AddressValidation,
+        Capability::Pickup,
+    ],
     track_batch_max: track::BATCH_MAX,
     label_formats: &[LabelFormat::Pdf, LabelFormat::Zpl],
     services: &codes::SERVICES,
@@ -63,7 +83,7 @@ static CAPS: Capabilities = Capabilities {
         Decimal::from_parts(70, 0, 0, false, 0),
         WeightUnit::Kg,
     ),
-    options: &[],
+    options: options::OFFERED,
 };
 
 /// The registry entry.
@@ -134,7 +154,25 @@ impl DhlExpress {
         if let Some(b) = body {
             request = request.json(b);
         }
-        self.http.send(request, CODE, op == Op::Ship).await
+        self.http.send(request, CODE, op.books()).await
+    }
+
+    /// `GET /address-validate` for `a` as a `pickup` or `delivery` place.
+    async fn validate_place(
+        &self,
+        a: &Address,
+        kind: &'static str,
+    ) -> Result<wire::AddressValidateResponse, CarrierError> {
+        let answer = self
+            .send::<()>(
+                Op::Address,
+                Method::GET,
+                "address-validate",
+                &address::query(a, kind),
+                None,
+            )
+            .await?;
+        DIALECT.decode(Op::Address, &answer)
     }
 
     /// The Unified API for a number MyDHL does not know; `not found` when no key is set.
@@ -185,12 +223,83 @@ impl Carrier for DhlExpress {
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
-        crate::carrier::no_returns(self.code(), req)?;
+        if req.is_return {
+            return Err(CarrierError::unsupported_because(
+                self.code(),
+                Capability::Return,
+                "MyDHL documents no return product or return-label service; DHL Express returns are arranged on an import account outside the API",
+            ));
+        }
         let body = ship::build(req, &self.account, today())?;
         let a = self
             .send(Op::Ship, Method::POST, "shipments", &[], Some(&body))
             .await?;
         DIALECT.read(Op::Ship, &a, |resp| ship::parse(resp, req))
+    }
+
+    async fn verify_address(&self, address: &Address) -> Result<AddressCheck, CarrierError> {
+        let a = self.validate_place(address, "delivery").await?;
+        Ok(address::parse(&a, address))
+    }
+
+    async fn schedule_pickup(
+        &self,
+        req: &PickupRequest,
+    ) -> Result<PickupConfirmation, CarrierError> {
+        // DHL's own word on whether it picks up there, and the place's GMT offset for
+        // `plannedPickupDateAndTime`.
+        let place = self.validate_place(&req.address, "pickup").await?;
+        if address::parse(&place, &req.address).address.is_none() {
+            return Err(CarrierError::rejected(
+                self.code(),
+                "/address",
+                None,
+                "DHL Express does not pick up at this postal code and city (GET /address-validate found no match)",
+            ));
+        }
+        let mut warnings = Vec::new();
+        let offset = address::gmt_offset(&place).unwrap_or_else(|| {
+            warnings.push(
+                "DHL gave no GMT offset for the pickup area; the ready time was sent as local time with GMT+00:00"
+                    .into(),
+            );
+            "GMT+00:00".into()
+        });
+        let body = pickup::build(req, &self.account, &offset, today())?;
+        let a = self
+            .send(Op::Pickup, Method::POST, "pickups", &[], Some(&body))
+            .await?;
+        DIALECT.read(Op::Pickup, &a, |resp| pickup::parse(resp, req, warnings))
+    }
+
+    async fn cancel_pickup(&self, p: &PickupRef) -> Result<(), CarrierError> {
+        let n = p.confirmation.trim();
+        if n.is_empty() || !n.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(CarrierError::rejected(
+                self.code(),
+                "/confirmation",
+                None,
+                "not a DHL dispatch confirmation number",
+            ));
+        }
+        let query = [
+            ("requestorName", p.address.name.clone()),
+            ("reason", pickup::CANCEL_REASON.to_string()),
+        ];
+        let a = self
+            .send::<()>(
+                Op::CancelPickup,
+                Method::DELETE,
+                &format!("pickups/{n}"),
+                &query,
+                None,
+            )
+            .await?;
+        if (200..300).contains(&a.status) {
+            Ok(())
+        } else {
+            Err(DIALECT.classify(Op::CancelPickup, &a))
+        }
     }
 
     /// MyDHL has no shipment cancel: an unused AWB is simply never billed. Saying so, rather

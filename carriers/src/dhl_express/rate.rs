@@ -27,7 +27,7 @@ use crate::model::{
 };
 
 use super::account::Account;
-use super::{codes, error, wire};
+use super::{codes, error, options, wire};
 
 /// One measurement system per shipment, as DHL wants (`unitOfMeasurement`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,6 +137,7 @@ pub(super) fn build(
     today: Date,
 ) -> Result<wire::RateRequest, CarrierError> {
     validate(req)?;
+    let services = options::services(req)?;
     let units = Units::of(req);
     let declarable = customs_declarable(req);
     let monetary_amount = match (&req.customs, declarable) {
@@ -167,6 +168,7 @@ pub(super) fn build(
             is_requested: true,
             type_code: "QDDC",
         },
+        value_added_services: services.iter().map(Into::into).collect(),
         packages: req
             .parcels
             .iter()

@@ -37,7 +37,7 @@ use crate::model::{
 
 use super::account::Account;
 use super::rate::{self, Units};
-use super::{codes, error, wire};
+use super::{codes, error, options, wire};
 
 fn rejected(field: &str, message: impl Into<String>) -> CarrierError {
     CarrierError::rejected(super::CODE, field, None, message)
@@ -48,7 +48,11 @@ fn cut(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 
-fn party(a: &Address, ids: Option<&TaxIds>, field: &str) -> Result<wire::Party, CarrierError> {
+pub(super) fn party(
+    a: &Address,
+    ids: Option<&TaxIds>,
+    field: &str,
+) -> Result<wire::Party, CarrierError> {
     let phone = a.phone.clone().ok_or_else(|| {
         rejected(
             &format!("{field}/phone"),
@@ -176,7 +180,8 @@ pub(super) fn build(
         type_code: "shipper",
         number: account.account_number.clone(),
     }];
-    let mut services = Vec::new();
+    // The shipment's options first, then the duties and paperless services.
+    let mut services = options::services(shipment)?;
     let term = match customs {
         Some(c) => incoterm(c.incoterm)?,
         // Domestic and intra-EU shipments still need an incoterm; DAP is "delivered", which is
@@ -186,14 +191,14 @@ pub(super) fn build(
     let export_declaration = match customs.filter(|_| declarable) {
         Some(c) => {
             if c.incoterm == Incoterm::DDP {
-                services.push(wire::ValueAddedService { service_code: "DD" });
+                services.push(wire::ValueAddedService::code("DD"));
                 accounts.push(wire::Account {
                     type_code: "duties-taxes",
                     number: account.account_number.clone(),
                 });
             }
             if account.paperless_trade {
-                services.push(wire::ValueAddedService { service_code: "WY" });
+                services.push(wire::ValueAddedService::code("WY"));
             }
             let (reason, kind) = export_reason(c.content_type);
             Some(wire::ExportDeclaration {

@@ -641,6 +641,29 @@ pub(crate) async fn conformance_harness() -> crate::conformance::Harness {
     )
     .mount(&server)
     .await;
+    for (country, file) in [
+        ("DE", "address/bonn_pickup.wire_response"),
+        ("US", "address/new_york_corrected.wire_response"),
+    ] {
+        Mock::given(method("GET"))
+            .and(path("/mydhlapi/address-validate"))
+            .and(query_param("countryCode", country))
+            .respond_with(ResponseTemplate::new(200).set_body_json(FX.load(file)))
+            .mount(&server)
+            .await;
+    }
+    answer(
+        "POST",
+        "/mydhlapi/pickups",
+        FX.load("pickup/bonn_two_shipments.wire_response"),
+    )
+    .mount(&server)
+    .await;
+    Mock::given(method("DELETE"))
+        .and(path("/mydhlapi/pickups/CGN250317000123"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
     let http = CarrierHttp::new(
         reqwest::Client::new(),
         Some(
@@ -657,4 +680,537 @@ pub(crate) async fn conformance_harness() -> crate::conformance::Harness {
         track: Vec::new(),
         _simulator: Some(server),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shipment options, returns, address validation and pickups
+
+#[test]
+fn options_go_on_rates_and_shipments_as_value_added_services() {
+    let req: RateRequest = FX.typed("rate/de_domestic_options.input");
+    let body = rate::build(&req, &test_account(), TODAY).unwrap();
+    FX.assert_json("rate/de_domestic_options.wire_request", &body);
+    let ship: ShipRequest = FX.typed("ship/de_domestic_options.input");
+    let body = ship::build(&ship, &test_account(), TODAY).unwrap();
+    FX.assert_json("ship/de_domestic_options.wire_request", &body);
+}
+
+#[test]
+fn option_surcharges_come_back_as_surcharge_lines_under_their_code() {
+    let req: RateRequest = FX.typed("rate/de_domestic_options.input");
+    let resp = serde_json::from_value(json!({"products": [{"productCode": "N",
+        "totalPrice": [{"currencyType": "BILLC", "priceCurrency": "EUR", "price": 61.5}],
+        "detailedPriceBreakdown": [{"currencyType": "BILLC", "priceCurrency": "EUR", "breakdown": [
+            {"name": "EXPRESS DOMESTIC", "price": 30.0},
+            {"name": "SATURDAY DELIVERY", "serviceCode": "AA", "price": 20.0},
+            {"serviceCode": "II", "price": 7.5},
+            {"name": "FUEL SURCHARGE", "serviceCode": "FF", "price": 4.0}]}]}]}))
+    .unwrap();
+    let q = rate::parse(resp, &req).unwrap().remove(0);
+    use crate::model::ChargeKind::*;
+    let lines: Vec<_> = q
+        .breakdown
+        .iter()
+        .map(|c| (c.kind, c.code.as_deref(), c.amount.amount().to_string()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (Base, None, "30.0".to_string()),
+            (Surcharge, Some("AA"), "20.0".to_string()),
+            (Surcharge, Some("II"), "7.5".to_string()),
+            (Fuel, Some("FF"), "4.0".to_string()),
+        ]
+    );
+    assert_eq!(q.breakdown[2].description, "SHIPMENT INSURANCE");
+}
+
+#[test]
+fn options_dhl_does_not_sell_are_refused_on_their_field_before_sending() {
+    let base: Value = FX.load("rate/de_domestic_options.input");
+    let with = |options: Value| {
+        let mut v = base.clone();
+        v["options"] = options;
+        let req: RateRequest = serde_json::from_value(v).unwrap();
+        let e = rate::build(&req, &test_account(), TODAY).unwrap_err();
+        fields(&e)
+            .into_iter()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(with(json!({"signature": "adult"})), ["/options/signature"]);
+    assert_eq!(
+        with(json!({"signature": "indirect"})),
+        ["/options/signature"]
+    );
+    assert_eq!(
+        with(json!({"delivery_confirmation": true})),
+        ["/options/delivery_confirmation"]
+    );
+    assert_eq!(
+        with(json!({"lithium_batteries": "alone"})),
+        ["/options/lithium_batteries"]
+    );
+    assert_eq!(
+        with(json!({"declared_value": {"amount": "0", "currency": "EUR"}})),
+        ["/options/declared_value"]
+    );
+    for o in [
+        crate::model::ShipmentOption::SignatureDirect,
+        crate::model::ShipmentOption::SaturdayDelivery,
+        crate::model::ShipmentOption::DeclaredValue,
+        crate::model::ShipmentOption::DryIce,
+        crate::model::ShipmentOption::LithiumBatteries,
+    ] {
+        assert!(CAPS.options.contains(&o), "{o:?} not declared");
+    }
+}
+
+#[test]
+fn an_unavailable_special_service_names_the_option_that_asked_for_it() {
+    let b = serde_json::to_vec(&json!({"detail": "7008: The requested Special Service Code  #/valueAddedServices/1/serviceCode 'AA' is not available between this origin and destination.", "status": "400"})).unwrap();
+    assert_eq!(
+        fields(&error::classify(Op::Rate, 400, None, &b)),
+        ["/options/saturday_delivery"]
+    );
+    let b = serde_json::to_vec(&json!({"detail": "7008: The requested Special Service Code  #/valueAddedServices/0/serviceCode 'HV' is not available between this origin and destination.", "status": "400"})).unwrap();
+    assert_eq!(
+        fields(&error::classify(Op::Ship, 400, None, &b)),
+        ["/options/lithium_batteries"]
+    );
+}
+
+fn new_york() -> Address {
+    let req: RateRequest = FX.typed("rate/de_to_us_worldwide.input");
+    req.to
+}
+
+#[test]
+fn address_validate_asks_by_postal_code_and_city_strictly() {
+    let q = address::query(&new_york(), "delivery");
+    let keys: Vec<&str> = q.iter().map(|(k, _)| *k).collect();
+    assert_eq!(
+        keys,
+        [
+            "type",
+            "countryCode",
+            "postalCode",
+            "cityName",
+            "strictValidation"
+        ]
+    );
+    // The query as an object, validated against the spec's parameters by the contract tests.
+    let q: serde_json::Map<String, Value> = q
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::String(v)))
+        .collect();
+    FX.assert_json("address/new_york_delivery.wire_query", &q);
+}
+
+#[test]
+fn address_verdicts_say_served_or_not_never_a_street() {
+    use crate::model::{AddressClassification, AddressVerdict};
+    let input = new_york();
+    let check = address::parse(
+        &FX.typed("address/new_york_corrected.wire_response"),
+        &input,
+    );
+    // DHL's upper-case city is the same city: deliverable, the input kept as written.
+    assert_eq!(check.verdict, AddressVerdict::Deliverable);
+    assert_eq!(check.address.as_ref(), Some(&input));
+    assert_eq!(check.classification, AddressClassification::Unknown);
+    let codes: Vec<&str> = check.reasons.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(codes, ["warning", "NYC"]);
+    assert_eq!(check.reasons[0].message, "Address has been corrected");
+
+    // A postal code DHL serves under another number: corrected, name and phone kept.
+    let mut wrong_zip = input.clone();
+    wrong_zip.postal_code = Some("10001".into());
+    let check = address::parse(
+        &FX.typed("address/new_york_corrected.wire_response"),
+        &wrong_zip,
+    );
+    assert_eq!(check.verdict, AddressVerdict::DeliverableWithCorrections);
+    let a = check.address.unwrap();
+    assert_eq!(
+        (
+            a.postal_code.as_deref(),
+            a.name.as_str(),
+            a.phone.as_deref()
+        ),
+        (Some("10118"), "John Miller", Some("+1 212 555 0100"))
+    );
+    assert_eq!(a.street, input.street);
+
+    let check = address::parse(&FX.typed("address/no_match.wire_response"), &input);
+    assert_eq!(check.verdict, AddressVerdict::Undeliverable);
+    assert!(check.address.is_none() && check.candidates.is_empty());
+
+    let cz: Address = serde_json::from_value(json!({"name": "Jan Novak", "street": ["Masarykova 1"], "city": "Ricany u Prahy", "postal_code": "25101", "country": "CZ"})).unwrap();
+    let check = address::parse(
+        &FX.typed("address/two_cities_one_postcode.wire_response"),
+        &cz,
+    );
+    assert_eq!(check.verdict, AddressVerdict::Undeliverable);
+    let cities: Vec<&str> = check.candidates.iter().map(|c| c.city.as_str()).collect();
+    assert_eq!(cities, ["RICANY", "NUPAKY"]);
+    let mut ricany = cz.clone();
+    ricany.city = "Ricany".into();
+    let check = address::parse(
+        &FX.typed("address/two_cities_one_postcode.wire_response"),
+        &ricany,
+    );
+    assert_eq!(check.verdict, AddressVerdict::Deliverable);
+    assert_eq!(check.reasons[0].code, "PRG");
+}
+
+#[test]
+fn published_address_and_pickup_samples_read() {
+    if let Some(s) = FX.sample("samples/address_validation_response.json") {
+        let resp: wire::AddressValidateResponse = serde_json::from_value(s).unwrap();
+        assert_eq!(address::gmt_offset(&resp).as_deref(), Some("GMT-05:00"));
+        let input: Address = serde_json::from_value(json!({"name": "Jane Smith", "street": ["123 Main Street"], "city": "New York", "state": "NY", "postal_code": "10001", "country": "US"})).unwrap();
+        let check = address::parse(&resp, &input);
+        assert_eq!(check.verdict, crate::model::AddressVerdict::Deliverable);
+        assert_eq!(check.reasons[1].code, "NYC");
+    }
+    if let Some(s) = FX.sample("samples/pickup_create_response.json") {
+        let c = pickup::parse(
+            serde_json::from_value(s).unwrap(),
+            &bonn_pickup(),
+            Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(c.confirmation, "PRG201220123456");
+        assert!(
+            c.warnings
+                .iter()
+                .any(|w| w.contains("something may need attention"))
+        );
+    }
+}
+
+fn bonn_pickup() -> PickupRequest {
+    FX.typed("pickup/bonn_two_shipments.input")
+}
+
+#[test]
+fn pickup_books_each_shipment_with_the_areas_offset_and_reads_the_confirmation() {
+    let today = time::macros::date!(2025 - 03 - 14);
+    let req = bonn_pickup();
+    let body = pickup::build(&req, &test_account(), "GMT+01:00", today).unwrap();
+    FX.assert_json("pickup/bonn_two_shipments.wire_request", &body);
+
+    let c = pickup::parse(
+        FX.typed("pickup/bonn_two_shipments.wire_response"),
+        &req,
+        Vec::new(),
+    )
+    .unwrap();
+    assert_eq!(c.confirmation, "CGN250317000123");
+    assert_eq!(
+        c.warnings,
+        ["Pickup booked outside the regular route; the courier may arrive late"]
+    );
+    let moved = pickup::parse(
+        serde_json::from_value(json!({"dispatchConfirmationNumbers": ["A1", "B2"], "nextPickupDate": "2025-03-18", "readyByTime": "12:00"})).unwrap(),
+        &req,
+        Vec::new(),
+    )
+    .unwrap();
+    assert_eq!(moved.confirmation, "A1");
+    assert_eq!(moved.warnings.len(), 3, "{:?}", moved.warnings);
+    assert!(matches!(
+        pickup::parse(
+            serde_json::from_value(json!({"dispatchConfirmationNumbers": []})).unwrap(),
+            &req,
+            Vec::new()
+        ),
+        Err(CarrierError::Protocol { .. })
+    ));
+
+    // Without shipments: one Express Worldwide entry for all the parcels.
+    let mut bare = req.clone();
+    bare.shipments.clear();
+    let body =
+        serde_json::to_value(pickup::build(&bare, &test_account(), "GMT+01:00", today).unwrap())
+            .unwrap();
+    assert_eq!(body["shipmentDetails"].as_array().unwrap().len(), 1);
+    assert_eq!(body["shipmentDetails"][0]["productCode"], "P");
+    assert_eq!(
+        body["shipmentDetails"][0]["packages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[test]
+fn pickup_refuses_what_dhl_would_before_sending() {
+    let today = time::macros::date!(2025 - 03 - 14);
+    let build = |f: &dyn Fn(&mut PickupRequest)| {
+        let mut r = bonn_pickup();
+        f(&mut r);
+        let e = pickup::build(&r, &test_account(), "GMT+01:00", today).unwrap_err();
+        fields(&e)
+            .into_iter()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        build(&|r| r.date = time::macros::date!(2025 - 03 - 13)),
+        ["/date"]
+    );
+    assert_eq!(
+        build(&|r| r.date = time::macros::date!(2025 - 03 - 25)),
+        ["/date"]
+    );
+    assert_eq!(
+        build(&|r| r.close_time = time::macros::time!(10:00)),
+        ["/close_time"]
+    );
+    assert_eq!(build(&|r| r.address.phone = None), ["/address/phone"]);
+    assert_eq!(build(&|r| r.parcel_count = 0), ["/parcel_count"]);
+}
+
+#[test]
+fn pickup_and_address_errors_map_to_fix_retry_or_give_up() {
+    let b = serde_json::to_vec(&json!({"instance": "/expressapi/address_validate", "detail": "Parameters not having correct format: cityName (maxLength=45)", "title": "Bad request", "status": "400"})).unwrap();
+    assert_eq!(
+        fields(&error::classify(Op::Address, 400, None, &b)),
+        ["/city"]
+    );
+    let b = serde_json::to_vec(&json!({"instance": "/expressapi/pickups", "detail": "8003: Account not allowed for this service. Please contact your DHL Express representative.", "status": "400"})).unwrap();
+    assert!(matches!(
+        error::classify(Op::Pickup, 400, None, &b),
+        CarrierError::Auth { code: Some(c), .. } if c == "8003"
+    ));
+    let b = serde_json::to_vec(&json!({"instance": "/expressapi/pickups", "detail": "#/customerDetails/shipperDetails/postalAddress/postalCode: expected maxLength: 12, actual: 14", "status": "422"})).unwrap();
+    assert_eq!(
+        fields(&error::classify(Op::Pickup, 422, None, &b)),
+        ["/address/postal_code"]
+    );
+    let b = serde_json::to_vec(&json!({"instance": "/expressapi/pickups/PRG211126000382", "detail": "Cancellation of booking was not successful. Requested Pickup was not found", "title": "Pickup not found", "status": "404"})).unwrap();
+    assert_eq!(
+        fields(&error::classify(Op::CancelPickup, 404, None, &b)),
+        ["/confirmation"]
+    );
+    assert!(matches!(
+        error::classify(Op::Pickup, 503, None, b""),
+        CarrierError::Transient {
+            maybe_processed: true,
+            ..
+        }
+    ));
+    assert!(matches!(
+        error::classify(Op::Address, 503, None, b""),
+        CarrierError::Transient {
+            maybe_processed: false,
+            ..
+        }
+    ));
+}
+
+fn tomorrow_pickup() -> PickupRequest {
+    let mut r = bonn_pickup();
+    r.date = time::OffsetDateTime::now_utc().date().next_day().unwrap();
+    r
+}
+
+#[tokio::test]
+async fn dhl_verify_address_and_pickup_book_and_cancel_over_http() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/mydhlapi/address-validate"))
+        .and(query_param("type", "delivery"))
+        .and(query_param("countryCode", "US"))
+        .and(query_param("postalCode", "10118"))
+        .and(query_param("cityName", "New York"))
+        .and(query_param("strictValidation", "true"))
+        .and(header(
+            "authorization",
+            "Basic ZGVtby1rZXk6ZGVtby1zZWNyZXQ=",
+        ))
+        .and(header("x-version", "3.1.0"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(FX.load("address/new_york_corrected.wire_response")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/mydhlapi/address-validate"))
+        .and(query_param("type", "pickup"))
+        .and(query_param("countryCode", "DE"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(FX.load("address/bonn_pickup.wire_response")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let req = tomorrow_pickup();
+    let d = req.date;
+    let planned = format!(
+        "{:04}-{:02}-{:02}T10:30:00 GMT+01:00",
+        d.year(),
+        u8::from(d.month()),
+        d.day()
+    );
+    Mock::given(method("POST"))
+        .and(path("/mydhlapi/pickups"))
+        .and(header("x-version", "3.1.0"))
+        .and(wiremock::matchers::body_partial_json(json!({
+            "plannedPickupDateAndTime": planned, "closeTime": "18:00",
+            "accounts": [{"typeCode": "shipper", "number": "123456789"}]})))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(FX.load("pickup/bonn_two_shipments.wire_response")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/mydhlapi/pickups/CGN250317000123"))
+        .and(query_param("requestorName", "Anna Becker"))
+        .and(query_param("reason", pickup::CANCEL_REASON))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"dispatchConfirmationNumber": "CGN250317000123", "status": "cancelled"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dhl = adapter(&server, account_json(), Duration::from_secs(5)).await;
+
+    let check = dhl.verify_address(&new_york()).await.unwrap();
+    let c = dhl.schedule_pickup(&req).await.unwrap();
+    dhl.cancel_pickup(&PickupRef {
+        confirmation: c.confirmation.clone(),
+        location: c.location.clone(),
+        date: req.date,
+        address: req.address.clone(),
+    })
+    .await
+    .unwrap();
+
+    assert_eq!(check.verdict, crate::model::AddressVerdict::Deliverable);
+    assert_eq!(c.confirmation, "CGN250317000123");
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn dhl_pickup_where_dhl_does_not_serve_is_refused_without_booking() {
+    let server = MockServer::start().await;
+    Mock::given(path("/mydhlapi/address-validate"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(FX.load("address/no_match.wire_response")),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/mydhlapi/pickups"))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let dhl = adapter(&server, account_json(), Duration::from_secs(5)).await;
+    let e = dhl.schedule_pickup(&tomorrow_pickup()).await.unwrap_err();
+    assert_eq!(fields(&e), ["/address"]);
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn dhl_pickup_faults_map_to_their_variants() {
+    let server = MockServer::start().await;
+    Mock::given(path("/mydhlapi/address-validate"))
+        .respond_with(dhl_error(429, "quota").insert_header("Retry-After", "2"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/mydhlapi/address-validate"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(FX.load("address/bonn_pickup.wire_response")),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/mydhlapi/pickups"))
+        .respond_with(dhl_error(500, "999: Process failure occurred."))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/mydhlapi/pickups/PRG211126000382"))
+        .respond_with(dhl_error(
+            404,
+            "Cancellation of booking was not successful. Requested Pickup was not found",
+        ))
+        .mount(&server)
+        .await;
+    let dhl = adapter(&server, account_json(), Duration::from_secs(5)).await;
+    let req = tomorrow_pickup();
+
+    let limited = dhl.schedule_pickup(&req).await.unwrap_err();
+    let failed = dhl.schedule_pickup(&req).await.unwrap_err();
+    let gone = dhl
+        .cancel_pickup(&PickupRef {
+            confirmation: "PRG211126000382".into(),
+            location: None,
+            date: req.date,
+            address: req.address.clone(),
+        })
+        .await
+        .unwrap_err();
+    let bad = dhl
+        .cancel_pickup(&PickupRef {
+            confirmation: "../shipments".into(),
+            location: None,
+            date: req.date,
+            address: req.address.clone(),
+        })
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(limited, CarrierError::RateLimited { .. }),
+        "{limited:?}"
+    );
+    assert!(
+        matches!(
+            failed,
+            CarrierError::Transient {
+                maybe_processed: true,
+                ..
+            }
+        ),
+        "{failed:?}"
+    );
+    assert_eq!(fields(&gone), ["/confirmation"]);
+    assert_eq!(fields(&bad), ["/confirmation"]);
+}
+
+#[tokio::test]
+async fn dhl_return_labels_are_unsupported_with_a_reason_and_never_call_dhl() {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let dhl = adapter(&server, account_json(), Duration::from_secs(5)).await;
+    let mut v: Value = FX.load("ship/de_to_us_ddp_pdf.input");
+    v["is_return"] = json!(true);
+    let req: ShipRequest = serde_json::from_value(v).unwrap();
+    let e = dhl.ship(&req).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CarrierError::Unsupported {
+                capability: Capability::Return,
+                reason: Some(_),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(!CAPS.supports(Capability::Return) && !CAPS.supports(Capability::Manifest));
+    server.verify().await;
 }

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 pub(super) use crate::http::lenient::Num;
-use crate::http::lenient::{decimal, list, text};
+use crate::http::lenient::{decimal, list, object, text};
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -91,6 +91,8 @@ pub(super) struct RateRequest {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub monetary_amount: Vec<MonetaryAmount>,
     pub estimated_delivery_date: EstimatedDeliveryDate,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub value_added_services: Vec<RateValueAddedService>,
     pub packages: Vec<RatePackage>,
 }
 
@@ -153,10 +155,160 @@ pub(super) struct Pickup {
     pub is_requested: bool,
 }
 
+/// `supermodelIoLogisticsExpressValueAddedServices` (`POST /shipments`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct ValueAddedService {
     pub service_code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<Num>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dangerous_goods: Vec<DangerousGoods>,
+}
+
+impl ValueAddedService {
+    /// A service with its code alone.
+    pub(super) fn code(service_code: &'static str) -> Self {
+        ValueAddedService {
+            service_code,
+            value: None,
+            currency: None,
+            dangerous_goods: Vec::new(),
+        }
+    }
+}
+
+/// `valueAddedServices[].dangerousGoods[]`: the content id of a dangerous-goods service
+/// (`901` dry ice, `966`/`967` lithium ion), with the dry ice's total net weight or the UN
+/// numbers: the schema wants exactly one of `dryIceTotalNetWeight` and `unCodes`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct DangerousGoods {
+    pub content_id: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dry_ice_total_net_weight: Option<Num>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub un_codes: Vec<&'static str>,
+}
+
+/// `supermodelIoLogisticsExpressValueAddedServicesRates` (`POST /rates`, and
+/// `shipmentDetails[]` of `POST /pickups`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RateValueAddedService {
+    pub service_code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<Num>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+}
+
+impl From<&ValueAddedService> for RateValueAddedService {
+    fn from(v: &ValueAddedService) -> Self {
+        RateValueAddedService {
+            service_code: v.service_code,
+            value: v.value,
+            currency: v.currency.clone(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pickups and address validation
+
+/// `supermodelIoLogisticsExpressPickupRequest` (`POST /pickups`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PickupRequest {
+    pub planned_pickup_date_and_time: String,
+    pub close_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    pub location_type: &'static str,
+    pub accounts: Vec<Account>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub special_instructions: Vec<SpecialInstruction>,
+    pub customer_details: PickupCustomerDetails,
+    pub shipment_details: Vec<PickupShipmentDetails>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(super) struct SpecialInstruction {
+    pub value: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PickupCustomerDetails {
+    pub shipper_details: PickupParty,
+}
+
+/// `shipperDetails` of a pickup: `supermodelIoLogisticsExpressAddress` and `…Contact`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PickupParty {
+    pub postal_address: PostalAddress,
+    pub contact_information: Contact,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PickupShipmentDetails {
+    pub product_code: String,
+    pub is_customs_declarable: bool,
+    pub unit_of_measurement: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipment_tracking_number: Option<String>,
+    pub packages: Vec<RatePackage>,
+}
+
+/// `supermodelIoLogisticsExpressPickupResponse`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PickupResponse {
+    #[serde(default, deserialize_with = "list")]
+    pub dispatch_confirmation_numbers: Vec<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub ready_by_time: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub next_pickup_date: Option<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub warnings: Vec<String>,
+}
+
+/// `supermodelIoLogisticsExpressAddressValidateResponse` (`GET /address-validate`).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub(super) struct AddressValidateResponse {
+    #[serde(default, deserialize_with = "list")]
+    pub warnings: Vec<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub address: Vec<ValidatedAddress>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ValidatedAddress {
+    #[serde(default, deserialize_with = "text")]
+    pub country_code: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub postal_code: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub city_name: Option<String>,
+    #[serde(default, deserialize_with = "object")]
+    pub service_area: Option<PlaceServiceArea>,
+}
+
+/// `address[].serviceArea` of `/address-validate`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub(super) struct PlaceServiceArea {
+    #[serde(default, deserialize_with = "text")]
+    pub code: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub description: Option<String>,
+    #[serde(default, rename = "GMTOffset", deserialize_with = "text")]
+    pub gmt_offset: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
