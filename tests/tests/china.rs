@@ -5,7 +5,9 @@
 //! no carrier named (Kuaidi100's auto-number names the network), polled at once, subscribed
 //! for pushes, then pushed; a Shenzhen → Berlin parcel is rate-shopped across SF Express
 //! (its international tariff on a rate card: SF has no cross-border price query), YunExpress
-//! and DHL Express in one request, answered in CNY, and bought from SF International.
+//! and DHL Express in one request, answered in CNY, and bought from SF International; an SF
+//! number followed through Kuaidi100 shows its scans once the tracker has the receiver's
+//! phone.
 
 mod common;
 
@@ -323,4 +325,59 @@ async fn shenzhen_to_berlin_is_rate_shopped_across_sf_yunexpress_and_dhl_in_cny_
     let (s, refused) = api.post("/v1/shipments", wrong).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     assert!(refused.to_string().contains("/service"), "{refused}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sf_number_is_followed_through_kuaidi100_once_it_has_the_receivers_phone() {
+    let sim_url = start_sim(kuaidi100::router(Sim::default())).await;
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let api = common::Api::of(&hub);
+    let account = api
+        .create_account(
+            json!({"carrier": "kuaidi100", "name": "快递100", "base_url": sim_url,
+            "credentials": {"customer": kuaidi100::CUSTOMER, "key": kuaidi100::KEY,
+                "push_secret": "kuaidi100-salt-0123456789",
+                "callback_url": "https://hub.example/v1/carrier-events/kuaidi100/acct"}}),
+        )
+        .await;
+    let follow = |phone: Option<&str>| {
+        let mut body = json!({"tracking_number": "SF1440000000007", "carrier": "kuaidi100",
+            "carrier_account": account, "network": "shunfeng"});
+        if let Some(p) = phone {
+            body["phone"] = json!(p);
+        }
+        body
+    };
+    // Not a phone: refused on the field.
+    let (s, bad) = api.post("/v1/trackers", follow(Some("88-2"))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert!(bad.to_string().contains("/phone"), "{bad}");
+
+    // Without the phone Kuaidi100 shows an SF number nothing (408 验证码错误): the first
+    // look, at once, brings no scan.
+    let (s, t) = api.post("/v1/trackers", follow(None)).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    assert!(t["phone_hint"].is_null(), "{t}");
+    let id = t["id"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let blind = api.get_ok(&format!("/v1/trackers/{id}")).await;
+    assert!(
+        blind["events"].as_array().is_none_or(Vec::is_empty),
+        "{blind}"
+    );
+    assert!(blind["subscribed_at"].is_null(), "{blind}");
+
+    // Followed again with the receiver's phone: the same tracker keeps its last four
+    // digits, is looked at again at once, and is polled and subscribed with the phone.
+    let (s, again) = api
+        .post("/v1/trackers", follow(Some("+86 189 6382 8829")))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{again}");
+    assert_eq!(again["id"], id.as_str(), "{again}");
+    assert_eq!(again["phone_hint"], "8829", "{again}");
+    let seen = tracker_until(&api, &id, |t| {
+        t["status"] == "in_transit" && !t["subscribed_at"].is_null()
+    })
+    .await;
+    assert_eq!(seen["events"].as_array().unwrap().len(), 3, "{seen}");
 }
