@@ -3,8 +3,11 @@
 //! text read back with pdftotext, barcode decoded with zbarimg), and finance reconciles SF's
 //! billed freight against the quote; ZTO and YTO parcels are followed through Kuaidi100 with
 //! no carrier named (Kuaidi100's auto-number names the network), polled at once, subscribed
-//! for pushes, then pushed; a Shenzhen → Berlin parcel is rate-shopped across SF Express,
-//! YunExpress and DHL Express in one request and answered in CNY.
+//! for pushes, then pushed; a Shenzhen → Berlin parcel is rate-shopped across SF Express
+//! (its international tariff on a rate card: SF has no cross-border price query), YunExpress
+//! and DHL Express in one request, answered in CNY, and bought from SF International; an SF
+//! number followed through Kuaidi100 shows its scans once the tracker has the receiver's
+//! phone.
 
 mod common;
 
@@ -202,8 +205,24 @@ async fn zto_and_yto_parcels_are_named_by_kuaidi100_polled_subscribed_and_pushed
     assert!(answer.to_string().contains("200"), "{answer}");
 }
 
+fn shenzhen_to_berlin() -> Value {
+    json!({
+        "from": {"name": "李娜", "street": ["科技园南区高新南一道8号"], "city": "深圳市",
+                 "district": "南山区", "state": "广东省", "country": "CN", "phone": "13800138000"},
+        "to": {"name": "Max Mustermann", "street": ["Friedrichstraße 43"], "city": "Berlin",
+               "postal_code": "10117", "country": "DE", "phone": "+493012345678"},
+        "parcels": [{"weight": {"value": "0.8", "unit": "kg"},
+                     "dimensions": {"length": "20", "width": "15", "height": "5", "unit": "cm"}}],
+        "customs": {"incoterm": "DDU", "content_type": "merchandise", "items": [{
+            "description": "Cotton T-shirt", "local_description": "棉质T恤", "quantity": 2,
+            "unit_value": {"amount": "12.50", "currency": "USD"},
+            "unit_weight": {"value": "0.3", "unit": "kg"},
+            "hs_code": "610910", "origin_country": "CN"}]}
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn shenzhen_to_berlin_is_rate_shopped_across_sf_yunexpress_and_dhl_in_cny() {
+async fn shenzhen_to_berlin_is_rate_shopped_across_sf_yunexpress_and_dhl_in_cny_and_sf_ships_it() {
     let sf_url = start_sim(sf_express::router(Sim::default())).await;
     let yun_url = start_sim(yunexpress::router(Sim::default())).await;
     let dhl_url = start_sim(sim::dhl_express::router(Sim::default())).await;
@@ -216,6 +235,28 @@ async fn shenzhen_to_berlin_is_rate_shopped_across_sf_yunexpress_and_dhl_in_cny(
                 "checkword": sf_express::CHECKWORD, "monthly_card": "7551234567"}}),
         )
         .await;
+    // SF has no price query across a border: its international tariff is a rate card on a
+    // table_rate account, shopped beside the SF account.
+    let card = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../rating/examples/sf_international_cn_export.toml"),
+    )
+    .unwrap();
+    let res = api
+        .request(
+            reqwest::Method::PUT,
+            "/v1/rate-cards/sf-international-cn-export",
+        )
+        .header("content-type", "application/toml")
+        .body(card)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let sf_tariff = api
+        .create_account(json!({"carrier": "table_rate", "name": "顺丰国际价目",
+            "rate_card": "sf-international-cn-export"}))
+        .await;
     let yun = api
         .create_account(
             json!({"carrier": "yunexpress", "name": "云途", "base_url": yun_url,
@@ -225,24 +266,12 @@ async fn shenzhen_to_berlin_is_rate_shopped_across_sf_yunexpress_and_dhl_in_cny(
         .await;
     let dhl = api.create_account(common::dhl_account(&dhl_url)).await;
 
-    let ask = json!({
-        "carrier_accounts": [sf, yun, dhl],
-        "from": {"name": "李娜", "street": ["科技园南区高新南一道8号"], "city": "深圳市",
-                 "district": "南山区", "state": "广东省", "country": "CN", "phone": "13800138000"},
-        "to": {"name": "Max Mustermann", "street": ["Friedrichstraße 43"], "city": "Berlin",
-               "postal_code": "10117", "country": "DE", "phone": "+493012345678"},
-        "parcels": [{"weight": {"value": "0.8", "unit": "kg"},
-                     "dimensions": {"length": "20", "width": "15", "height": "5", "unit": "cm"}}],
-        "customs": {"incoterm": "DDU", "content_type": "merchandise", "items": [{
-            "description": "Cotton T-shirt", "local_description": "棉质T恤", "quantity": 2,
-            "unit_value": {"amount": "12.50", "currency": "USD"},
-            "unit_weight": {"value": "0.3", "unit": "kg"},
-            "hs_code": "610910", "origin_country": "CN"}]}
-    });
+    let mut ask = shenzhen_to_berlin();
+    ask["carrier_accounts"] = json!([sf, sf_tariff, yun, dhl]);
     let (s, rates) = api.post("/v1/rates", ask).await;
     assert_eq!(s, StatusCode::OK, "{rates}");
     let quotes = rates["quotes"].as_array().unwrap();
-    for account in [&yun, &dhl] {
+    for account in [&sf_tariff, &yun, &dhl] {
         let theirs: Vec<&Value> = quotes
             .iter()
             .filter(|q| q["carrier_account"] == account.as_str())
@@ -253,11 +282,102 @@ async fn shenzhen_to_berlin_is_rate_shopped_across_sf_yunexpress_and_dhl_in_cny(
             "{rates}"
         );
     }
-    // SF Express quotes domestic China only in this release: its answer is a per-account
-    // refusal that names the destination, beside the others' quotes, never a failed shop.
-    let failed = rates["errors"].as_array().unwrap();
-    assert!(
-        failed.iter().any(|f| f["carrier_account"] == sf.as_str()),
-        "{rates}"
+    // SF's quote is the card's: SF International Standard Express, 1 kg billable (0.8 kg; the
+    // volumetric 0.3 kg is less) to zone 4: 246.00 + 12 % fuel = 275.52.
+    let sf_quote = quotes
+        .iter()
+        .find(|q| q["carrier_account"] == sf_tariff.as_str() && q["service"]["code"] == "100")
+        .unwrap_or_else(|| panic!("{rates}"));
+    assert_eq!(
+        dec(&sf_quote["total"]["amount"]),
+        Decimal::new(27552, 2),
+        "{sf_quote}"
     );
+    // The SF account itself says why it has no quote, beside the others' quotes.
+    let failed = rates["errors"].as_array().unwrap();
+    let why = failed
+        .iter()
+        .find(|f| f["carrier_account"] == sf.as_str())
+        .unwrap_or_else(|| panic!("{rates}"));
+    assert!(why.to_string().contains("table_rate"), "{why}");
+
+    // The quoted SF product is bought on the SF account, declared to customs.
+    let mut buy = shenzhen_to_berlin();
+    buy["carrier_account"] = json!(sf);
+    buy["service"] = sf_quote["service"]["code"].clone();
+    buy["label_format"] = json!("pdf");
+    let (s, bought) = api.post("/v1/shipments", buy.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{bought}");
+    assert!(
+        bought["tracking_number"]
+            .as_str()
+            .unwrap()
+            .starts_with("SF"),
+        "{bought}"
+    );
+    // SF's order answer names no price: the total is the freight SF lists for the waybill.
+    assert_eq!(bought["total"]["currency"], "CNY", "{bought}");
+    assert!(dec(&bought["total"]["amount"]) > Decimal::ZERO, "{bought}");
+
+    // A mainland product across the border is refused on the service, before SF is asked.
+    let mut wrong = buy.clone();
+    wrong["service"] = json!("2");
+    let (s, refused) = api.post("/v1/shipments", wrong).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.to_string().contains("/service"), "{refused}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sf_number_is_followed_through_kuaidi100_once_it_has_the_receivers_phone() {
+    let sim_url = start_sim(kuaidi100::router(Sim::default())).await;
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let api = common::Api::of(&hub);
+    let account = api
+        .create_account(
+            json!({"carrier": "kuaidi100", "name": "快递100", "base_url": sim_url,
+            "credentials": {"customer": kuaidi100::CUSTOMER, "key": kuaidi100::KEY,
+                "push_secret": "kuaidi100-salt-0123456789",
+                "callback_url": "https://hub.example/v1/carrier-events/kuaidi100/acct"}}),
+        )
+        .await;
+    let follow = |phone: Option<&str>| {
+        let mut body = json!({"tracking_number": "SF1440000000007", "carrier": "kuaidi100",
+            "carrier_account": account, "network": "shunfeng"});
+        if let Some(p) = phone {
+            body["phone"] = json!(p);
+        }
+        body
+    };
+    // Not a phone: refused on the field.
+    let (s, bad) = api.post("/v1/trackers", follow(Some("88-2"))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert!(bad.to_string().contains("/phone"), "{bad}");
+
+    // Without the phone Kuaidi100 shows an SF number nothing (408 验证码错误): the first
+    // look, at once, brings no scan.
+    let (s, t) = api.post("/v1/trackers", follow(None)).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    assert!(t["phone_hint"].is_null(), "{t}");
+    let id = t["id"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let blind = api.get_ok(&format!("/v1/trackers/{id}")).await;
+    assert!(
+        blind["events"].as_array().is_none_or(Vec::is_empty),
+        "{blind}"
+    );
+    assert!(blind["subscribed_at"].is_null(), "{blind}");
+
+    // Followed again with the receiver's phone: the same tracker keeps its last four
+    // digits, is looked at again at once, and is polled and subscribed with the phone.
+    let (s, again) = api
+        .post("/v1/trackers", follow(Some("+86 189 6382 8829")))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{again}");
+    assert_eq!(again["id"], id.as_str(), "{again}");
+    assert_eq!(again["phone_hint"], "8829", "{again}");
+    let seen = tracker_until(&api, &id, |t| {
+        t["status"] == "in_transit" && !t["subscribed_at"].is_null()
+    })
+    .await;
+    assert_eq!(seen["events"].as_array().unwrap().len(), 3, "{seen}");
 }

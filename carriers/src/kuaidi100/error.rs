@@ -40,10 +40,11 @@ enum Meaning {
 /// The query's `returnCode`s.
 static QUERY: &[(&str, Meaning)] = &[
     ("400", Meaning::Field("/network")), // 找不到对应公司 / 提交的数据不完整 (unknown company code, incomplete data)
-    ("500", Meaning::Fine),              // 查询无结果，请隔段时间再查 (no result yet, ask later)
-    ("501", Meaning::Transient),         // 服务器错误
-    ("502", Meaning::Transient),         // 服务器繁忙
-    ("503", Meaning::Auth),              // 验证签名失败 (bad sign)
+    ("408", Meaning::Field("/phone")), // 快递公司参数异常：验证码错误 (the phone SF numbers need: missing or wrong)
+    ("500", Meaning::Fine),            // 查询无结果，请隔段时间再查 (no result yet, ask later)
+    ("501", Meaning::Transient),       // 服务器错误
+    ("502", Meaning::Transient),       // 服务器繁忙
+    ("503", Meaning::Auth),            // 验证签名失败 (bad sign)
     ("601", Meaning::Auth), // POLL:KEY已过期 / 账户余额不足 (key expired, volume used up)
 ];
 

@@ -104,10 +104,12 @@ impl Kuaidi100 {
         &self,
         network: &str,
         number: &TrackingNumber,
+        phone: Option<&str>,
     ) -> Result<TrackingResult, CarrierError> {
         let form = track::form(
             network,
             number,
+            phone,
             self.account.key.expose(),
             &self.account.customer,
         );
@@ -166,7 +168,7 @@ impl Carrier for Kuaidi100 {
                 .into_iter()
                 .next()
                 .ok_or_else(needs_network)?;
-            out.push(self.query(&network.code, n).await?);
+            out.push(self.query(&network.code, n, None).await?);
         }
         Ok(out)
     }
@@ -179,7 +181,7 @@ impl Carrier for Kuaidi100 {
         let mut out = Vec::with_capacity(parcels.len());
         for p in parcels {
             let network = p.network.as_deref().ok_or_else(needs_network)?;
-            out.push(self.query(network, &p.number).await?);
+            out.push(self.query(network, &p.number, p.phone.as_deref()).await?);
         }
         Ok(out)
     }
@@ -205,6 +207,7 @@ impl Carrier for Kuaidi100 {
         let form = subscribe::form(
             network,
             parcel.number.as_str(),
+            parcel.phone.as_deref(),
             self.account.key.expose(),
             callback_url.as_str(),
             salt.expose(),
@@ -232,6 +235,7 @@ pub fn bench_track_cycle(response: &[u8]) -> Result<(usize, usize), CarrierError
     let form = track::form(
         "zhongtong",
         &number,
+        None,
         "k3yK3yk3y",
         "C0FFEE0123456789ABCDEF0123456789",
     );

@@ -13,6 +13,7 @@ use super::wire::{Envelope, PollParam, PollParameters};
 pub(super) fn form(
     network: &str,
     number: &str,
+    phone: Option<&str>,
     key: &str,
     callback_url: &str,
     salt: &str,
@@ -25,6 +26,7 @@ pub(super) fn form(
             callbackurl: callback_url,
             salt,
             resultv2: RESULTV2,
+            phone,
         },
     })
     .expect("wire types serialize");

@@ -54,7 +54,7 @@ fn request_sign_is_upper_md5_of_param_key_customer() {
         "6844AC6F4EF8F78C5741B70775C76596"
     );
     // The form signs exactly the `param` text it sends.
-    let f = track::form("zhongtong", &n("75312345678901"), KEY, CUSTOMER);
+    let f = track::form("zhongtong", &n("75312345678901"), None, KEY, CUSTOMER);
     assert_eq!(f[0], ("customer", CUSTOMER.to_string()));
     assert_eq!(
         f[1],
@@ -346,6 +346,7 @@ fn the_subscription_form_carries_key_callback_salt_and_resultv2() {
     let f = subscribe::form(
         "zhongtong",
         "75312345678901",
+        None,
         KEY,
         "https://hub.example/v1/carrier-events/kuaidi100/acc_1",
         SALT,
@@ -358,6 +359,36 @@ fn the_subscription_form_carries_key_callback_salt_and_resultv2() {
                "parameters": {"callbackurl": "https://hub.example/v1/carrier-events/kuaidi100/acc_1",
                               "salt": SALT, "resultv2": "4"}})
     );
+}
+
+#[test]
+fn a_phone_hint_goes_as_phone_in_the_query_and_the_subscription() {
+    // Kuaidi100's demos: `QueryTrackParam.phone` and `SubscribeParameters.phone` (the
+    // sender's or receiver's phone, or its last four digits; required for SF numbers).
+    let f = track::form(
+        "shunfeng",
+        &n("SF1440000000000"),
+        Some("8829"),
+        KEY,
+        CUSTOMER,
+    );
+    let param: Value = serde_json::from_str(&f[2].1).unwrap();
+    assert_eq!(
+        param,
+        json!({"com": "shunfeng", "num": "SF1440000000000", "resultv2": "4", "phone": "8829"})
+    );
+    assert_eq!(f[1].1, sign::request(&f[2].1, KEY, CUSTOMER));
+    let f = subscribe::form(
+        "shunfeng",
+        "SF1440000000000",
+        Some("8829"),
+        KEY,
+        "https://hub.example/v1/carrier-events/kuaidi100/acc_1",
+        SALT,
+    );
+    let param: Value = serde_json::from_str(&f[1].1).unwrap();
+    assert_eq!(param["parameters"]["phone"], "8829");
+    assert!(param.get("phone").is_none(), "inside parameters only");
 }
 
 #[test]
@@ -566,6 +597,21 @@ async fn a_tracker_with_its_network_is_queried_signed() {
                 r#"{"com":"zhongtong","num":"75312345678901","resultv2":"4"}"#.to_string()
             ),
         ]
+    );
+    // The tracker's phone hint goes with the query.
+    let q = TrackQuery::new(n("75312345678901"), None)
+        .in_network(Some("zhongtong".into()))
+        .with_phone(Some("8829".into()));
+    k.track_parcels(&[q]).await.unwrap();
+    let seen = server.received_requests().await.unwrap();
+    let param = form_of(&seen[1].body)
+        .into_iter()
+        .find(|(k, _)| k == "param")
+        .unwrap()
+        .1;
+    assert_eq!(
+        serde_json::from_str::<Value>(&param).unwrap()["phone"],
+        "8829"
     );
     // No network: the tracker must say which.
     let e = k

@@ -2,6 +2,8 @@
 //! one network per call (`track_batch_max = 1`). `param` asks `resultv2=4`, so each scan
 //! carries its advanced state and `state` is the advanced one. Times have no offset: they are
 //! China Standard Time. "No result yet" (`returnCode` 500) is an empty result, not an error.
+//! A tracker's phone hint goes as `phone` (SF numbers are shown only with the sender's or
+//! receiver's phone or its last four digits).
 
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
@@ -25,6 +27,7 @@ pub(super) const RESULTV2: &str = "4";
 pub(super) fn form(
     network: &str,
     number: &TrackingNumber,
+    phone: Option<&str>,
     key: &str,
     customer: &str,
 ) -> [(&'static str, String); 3] {
@@ -32,6 +35,7 @@ pub(super) fn form(
         com: network,
         num: number.as_str(),
         resultv2: RESULTV2,
+        phone,
     })
     .expect("wire types serialize");
     let sign = sign::request(&param, key, customer);

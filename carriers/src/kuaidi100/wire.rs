@@ -18,6 +18,9 @@ pub(super) struct QueryParam<'a> {
     /// `4`: the events carry the advanced status (`statusCode`) and `state` is the advanced
     /// state (1001, 301 …).
     pub resultv2: &'static str,
+    /// The sender's or receiver's phone (or its last four digits): SF numbers need it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<&'a str>,
 }
 
 /// `param` of `poll` (the push subscription).
@@ -39,6 +42,9 @@ pub(super) struct PollParameters<'a> {
     pub salt: &'a str,
     /// As the query's `resultv2`.
     pub resultv2: &'static str,
+    /// As the query's `phone` ("顺丰单号必填").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<&'a str>,
 }
 
 /// The real-time query's answer, and a callback's `lastResult`.

@@ -137,6 +137,9 @@ pub struct TrackQuery {
     /// The network an aggregator tracks the number in (Kuaidi100's company code such as
     /// `zhongtong`), when the tracker names one.
     pub network: Option<String>,
+    /// A phone number of the sender or receiver, or its last four digits, when the tracker
+    /// gives one: some networks show their scans only with it (Kuaidi100 for SF numbers).
+    pub phone: Option<String>,
 }
 
 impl TrackQuery {
@@ -146,7 +149,14 @@ impl TrackQuery {
             number,
             ship_date,
             network: None,
+            phone: None,
         }
+    }
+
+    /// The same parcel, with the phone hint its network wants.
+    pub fn with_phone(mut self, phone: Option<String>) -> Self {
+        self.phone = phone;
+        self
     }
 
     /// The same parcel, in an aggregator's `network`.

@@ -4,8 +4,9 @@
 use crate::carrier::ServiceInfo;
 use crate::model::{ServiceClass, TrackingStatus};
 
-/// The products sold, by `expressTypeId`.
-pub(super) static SERVICES: [ServiceInfo; 4] = [
+/// The products sold, by `expressTypeId`: mainland China products, then the cross-border
+/// (parcel) products in [`INTERNATIONAL`].
+pub(super) static SERVICES: [ServiceInfo; 6] = [
     ServiceInfo {
         code: "1",
         name: "顺丰特快 (SF Express Priority)",
@@ -26,7 +27,26 @@ pub(super) static SERVICES: [ServiceInfo; 4] = [
         name: "顺丰即日 (SF Same Day)",
         class: ServiceClass::Overnight,
     },
+    ServiceInfo {
+        code: "100",
+        name: "顺丰国际标快 (SF International Standard Express, parcel)",
+        class: ServiceClass::Express,
+    },
+    ServiceInfo {
+        code: "24",
+        name: "顺丰国际特惠 (SF International Economy Express, parcel)",
+        class: ServiceClass::Economy,
+    },
 ];
+
+/// The cross-border products: they need a customs declaration and an address abroad (the
+/// document variants 99 and 23 are not sold: the hub ships parcels).
+pub(super) const INTERNATIONAL: [&str; 2] = ["100", "24"];
+
+/// Whether `expressTypeId` is a cross-border product.
+pub(super) fn is_international(express_type: &str) -> bool {
+    INTERNATIONAL.contains(&express_type)
+}
 
 /// One `opCode`: our status and SF's meaning in English (the scan's own Chinese `remark` is
 /// what the event shows).

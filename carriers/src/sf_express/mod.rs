@@ -12,7 +12,10 @@
 //! - `void`: `EXP_RECE_UPDATE_ORDER` `dealType` 2 by `orderId` (kept as `carrier_shipment_id`).
 //! - `track`: routes by waybill number, up to 10 per call; `push.rs` reads SF's route push.
 //! - `billed_freight`: `EXP_RECE_QUERY_SFWAYBILL`, in CNY.
-//! - `rate`: SF's price and time query (`EXP_RECE_QUERY_DELIVERTM`) at the account's tariff.
+//! - `rate`: SF's price and time query (`EXP_RECE_QUERY_DELIVERTM`) at the account's tariff,
+//!   mainland China lanes only (its addresses have no country); cross-border products are
+//!   bought without a price query (`ship` takes the freight SF lists for the new waybill, or
+//!   zero with a warning), and quoted from a rate card on a `table_rate` account.
 
 mod account;
 mod billed;
@@ -42,8 +45,9 @@ use crate::carrier::{Capabilities, Capability, Carrier, CarrierCode, CarrierLimi
 use crate::error::CarrierError;
 use crate::http::{self, CarrierHttp, endpoint};
 use crate::model::{
-    BilledWaybill, CHINA_STANDARD_TIME, LabelDocument, LabelFormat, Quote, RateRequest,
-    ShipRequest, TrackingNumber, TrackingResult, Waybill, WaybillRef, WeightUnit,
+    BilledWaybill, CHINA_STANDARD_TIME, Charge, ChargeKind, Currency, LabelDocument, LabelFormat,
+    Money, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill, WaybillRef,
+    WeightUnit,
 };
 use crate::registry::{AccountError, CarrierEntry, PushIntake};
 
@@ -182,6 +186,50 @@ impl SfExpress {
         read(self.call(Op::Ship, SEARCH_ORDER, &msg).await?)
     }
 
+    /// What a cross-border waybill costs as far as SF says right after the order: the freight
+    /// SF lists for it (`EXP_RECE_QUERY_SFWAYBILL`), else nothing yet (zero CNY, no lines).
+    /// The waybill is bought either way, so a failure here is no error.
+    async fn cross_border_freight(&self, waybill: &TrackingNumber) -> (Money, Vec<Charge>) {
+        let cny: Currency = "CNY".parse().expect("CNY is a currency");
+        let billed = match self
+            .call(Op::Billed, QUERY_SFWAYBILL, &billed::build(waybill))
+            .await
+        {
+            Ok(v) => read(v)
+                .and_then(|r| billed::parse(r, waybill))
+                .ok()
+                .flatten(),
+            Err(_) => None,
+        };
+        let lines: Vec<Charge> = billed
+            .map(|b| b.charges)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| Charge {
+                // Fee type 1 is the freight (运费); SF's other fee types are surcharges.
+                kind: if c.code.as_deref() == Some("1") {
+                    ChargeKind::Base
+                } else {
+                    ChargeKind::Surcharge
+                },
+                code: c.code,
+                description: c.description,
+                amount: c.amount,
+            })
+            .collect();
+        let total = lines
+            .iter()
+            .try_fold(Money::zero(cny), |a, c| a.checked_add(c.amount))
+            .unwrap_or(Money::zero(cny));
+        let mut total = total;
+        if total.amount().scale() < cny.minor_units() {
+            let mut amount = total.amount();
+            amount.rescale(cny.minor_units());
+            total = Money::new(amount, cny);
+        }
+        (total, lines)
+    }
+
     /// SF's label for `master` through cloud print; a failure is a warning, since the
     /// waybill is bought and the hub can render its own.
     async fn label(
@@ -269,22 +317,29 @@ impl Carrier for SfExpress {
 
         // SF's order answer names no price: the account's price for this product on this lane,
         // asked before buying (nothing is bought when it fails), is what the waybill costs.
-        let mut ask = rate::build(&req.shipment, &self.account)?;
-        ask.business_type = Some(req.service.clone());
-        let quotes = rate::parse(
-            read(self.call(Op::Rate, QUERY_DELIVERTM, &ask).await?)?,
-            &req.shipment,
-        )?;
-        let Some(quote) = quotes.into_iter().find(|q| q.service.code == req.service) else {
-            return Err(CarrierError::rejected(
-                CODE,
-                "/service",
-                None,
-                format!(
-                    "SF Express offers no price for product {} on this lane",
-                    req.service
-                ),
-            ));
+        // SF has no price query for cross-border lanes: such a waybill has no total, and
+        // what it costs comes with SF's bill (billed freight).
+        let quote = if codes::is_international(&req.service) {
+            None
+        } else {
+            let mut ask = rate::build(&req.shipment, &self.account)?;
+            ask.business_type = Some(req.service.clone());
+            let quotes = rate::parse(
+                read(self.call(Op::Rate, QUERY_DELIVERTM, &ask).await?)?,
+                &req.shipment,
+            )?;
+            let Some(quote) = quotes.into_iter().find(|q| q.service.code == req.service) else {
+                return Err(CarrierError::rejected(
+                    CODE,
+                    "/service",
+                    None,
+                    format!(
+                        "SF Express offers no price for product {} on this lane",
+                        req.service
+                    ),
+                ));
+            };
+            Some(quote)
         };
 
         let order = ship::build_order(req, &self.account, express_type, &order_id);
@@ -326,8 +381,25 @@ impl Carrier for SfExpress {
             ));
         }
         let mut waybill = ship::waybill(pieces, &order_id, warnings);
-        waybill.total = Some(quote.total);
-        waybill.breakdown = quote.breakdown;
+        match quote {
+            Some(quote) => {
+                waybill.total = Some(quote.total);
+                waybill.breakdown = quote.breakdown;
+            }
+            None => {
+                let (total, breakdown) = self.cross_border_freight(&waybill.tracking_number).await;
+                if breakdown.is_empty() {
+                    waybill.warnings.push(
+                        "SF has not priced this cross-border waybill yet (it has no price query \
+                         for cross-border lanes): the total is 0.00 CNY until SF's billed \
+                         freight is pulled; price it beforehand from a rate card"
+                            .to_string(),
+                    );
+                }
+                waybill.total = Some(total);
+                waybill.breakdown = breakdown;
+            }
+        }
         if let Some(template) = &self.account.template_code {
             match self.label(template, &waybill.tracking_number).await {
                 Ok(doc) => waybill.label = Some(doc),

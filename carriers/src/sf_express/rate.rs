@@ -4,6 +4,8 @@
 //! Without `businessType` SF answers every product it offers for the lane
 //! (`deliverTmDto[]`: `businessType`, `businessTypeDesc`, `deliverTime` "from,to", `fee`).
 //! Prices are CNY; a product we do not sell or one SF gives no `fee` for is left out.
+//! The query's addresses have no country: a cross-border lane is `Unsupported` with the
+//! reason ([`INTERNATIONAL_UNPRICED`]).
 
 use rust_decimal::Decimal;
 use time::macros::format_description;
@@ -27,6 +29,13 @@ fn address(a: &Address) -> wire::PriceAddress {
     }
 }
 
+/// Why a cross-border lane gets no SF quote: the price query's addresses have no country
+/// (SOURCES.md), and SF's order answer names no price either.
+pub(super) const INTERNATIONAL_UNPRICED: &str = "SF's price and time query \
+    (EXP_RECE_QUERY_DELIVERTM) prices mainland China lanes only; SF International (100 \
+    顺丰国际标快, 24 顺丰国际特惠) can be bought here, priced from the shipper's SF tariff on a \
+    table_rate account (rating/examples/sf_international_cn_export.toml)";
+
 /// The total weight in kg, at SF's two decimals (rounded up: SF prices by weight bands, so
 /// a hair over a band boundary must not quote the band below).
 pub(super) fn total_kg(req: &RateRequest) -> Decimal {
@@ -44,11 +53,10 @@ pub(super) fn build(
     account: &Account,
 ) -> Result<wire::QueryDeliverTm, CarrierError> {
     if req.is_international() || req.from.country.as_str() != "CN" {
-        return Err(CarrierError::rejected(
+        return Err(CarrierError::unsupported_because(
             super::CODE,
-            "/to/country",
-            None,
-            "SF Express quotes domestic Chinese shipments here (origin and destination in CN)",
+            crate::carrier::Capability::Rate,
+            INTERNATIONAL_UNPRICED,
         ));
     }
     for (who, a) in [("/from", &req.from), ("/to", &req.to)] {

@@ -12,6 +12,9 @@
 //! - `parcelQty` = the parcels; SF answers the master number (`waybillType` 1) and one
 //!   sub-number (子单号, `waybillType` 2) per further piece.
 //! - Weights in kg (`totalWeight`, `cargoDetails[].weight`).
+//! - Cross-border (products 100 and 24): each party's `country`, one `cargoDetails` line per
+//!   customs item (unit price, currency, origin `sourceArea`, `hsCode`) and `customsInfo`
+//!   (declared value and currency, who pays duties). SF refuses such an order without them.
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -19,9 +22,10 @@ use time::Date;
 
 use crate::error::CarrierError;
 use crate::http::lenient::Num;
-use crate::model::{Address, ShipRequest, TrackingNumber, Waybill, WeightUnit};
+use crate::model::{Address, Incoterm, ShipRequest, TrackingNumber, Waybill, WeightUnit};
 
 use super::account::Account;
+use super::codes;
 use super::error::OUT_OF_AREA;
 use super::wire;
 
@@ -46,7 +50,8 @@ pub(super) fn order_id(req: &ShipRequest, today: Date) -> String {
 }
 
 /// Checks what SF needs beyond our own validation: a Chinese address has a province
-/// (`state`) and a phone.
+/// (`state`), every address a phone; a cross-border product goes abroad with a customs
+/// declaration, a mainland product stays in mainland China.
 pub(super) fn check(req: &ShipRequest) -> Result<u32, CarrierError> {
     let express_type: u32 = super::CAPS
         .service(&req.service)
@@ -57,18 +62,55 @@ pub(super) fn check(req: &ShipRequest) -> Result<u32, CarrierError> {
                 "/service",
                 None,
                 format!(
-                    "`{}` is not an SF Express product (1 顺丰特快, 2 顺丰标快, 6 顺丰即日)",
+                    "`{}` is not an SF Express product (1 顺丰特快, 2 顺丰标快, 5 顺丰次晨, \
+                     6 顺丰即日; abroad 100 顺丰国际标快, 24 顺丰国际特惠)",
                     req.service
                 ),
             )
         })?;
+    let abroad = req.shipment.is_international();
+    match (codes::is_international(&req.service), abroad) {
+        (true, false) => {
+            return Err(CarrierError::rejected(
+                super::CODE,
+                "/service",
+                None,
+                format!(
+                    "SF product {} is cross-border; within mainland China use 1, 2, 5 or 6",
+                    req.service
+                ),
+            ));
+        }
+        (false, true) => {
+            return Err(CarrierError::rejected(
+                super::CODE,
+                "/service",
+                None,
+                format!(
+                    "SF product {} serves mainland China only; across a border use 100 \
+                     (顺丰国际标快) or 24 (顺丰国际特惠)",
+                    req.service
+                ),
+            ));
+        }
+        _ => {}
+    }
+    if abroad && req.shipment.customs.is_none() {
+        return Err(CarrierError::rejected(
+            super::CODE,
+            "/customs",
+            None,
+            "SF needs a customs declaration (customsInfo, per-item cargoDetails) for a \
+             cross-border order",
+        ));
+    }
     for (who, a) in [("/from", &req.shipment.from), ("/to", &req.shipment.to)] {
-        if a.state.is_none() {
+        if a.state.is_none() && a.country.as_str() == "CN" {
             return Err(CarrierError::rejected(
                 super::CODE,
                 &format!("{who}/state"),
                 None,
-                "SF needs the province (省) of every address",
+                "SF needs the province (省) of every address in China",
             ));
         }
         if a.phone.is_none() {
@@ -87,11 +129,12 @@ fn street(a: &Address) -> String {
     a.street.concat()
 }
 
-fn contact(kind: u8, a: &Address) -> wire::ContactInfo {
+fn contact(kind: u8, a: &Address, abroad: bool) -> wire::ContactInfo {
     wire::ContactInfo {
         contact_type: kind,
         contact: a.name.clone(),
         company: a.company.clone(),
+        country: abroad.then(|| a.country.to_string()),
         mobile: a.phone.clone(),
         province: a.state.clone().unwrap_or_default(),
         city: a.city.clone(),
@@ -165,7 +208,9 @@ pub(super) fn check_filter(msg_data: &Value) -> Result<Option<String>, CarrierEr
     }
 }
 
-/// The order.
+/// The order. A cross-border order declares its goods: one `cargoDetails` line per customs
+/// item and the order's declared value in `customsInfo`; a domestic one lists its parcels
+/// and sends `customsInfo` empty, as SF's sample does.
 pub(super) fn build_order(
     req: &ShipRequest,
     account: &Account,
@@ -175,21 +220,62 @@ pub(super) fn build_order(
     let kg = |w: crate::model::Weight| w.to(WeightUnit::Kg).value().round_dp(3).normalize();
     let parcels = &req.shipment.parcels;
     let total: rust_decimal::Decimal = parcels.iter().map(|p| kg(p.weight)).sum();
-    let cargo = parcels
-        .iter()
-        .map(|p| wire::CargoDetail {
-            name: p
-                .description
-                .clone()
-                .or_else(|| req.reference.clone())
-                .unwrap_or_else(|| "货物".to_string()),
-            count: Num(rust_decimal::Decimal::ONE),
-            unit: "件",
-            weight: Num(kg(p.weight)),
-            amount: None,
-            currency: None,
-        })
-        .collect();
+    let abroad = req.shipment.is_international();
+    let declaration = req.shipment.customs.as_ref().filter(|_| abroad);
+    let (cargo, customs_info) = match declaration {
+        Some(customs) => {
+            let cargo = customs
+                .items
+                .iter()
+                .map(|i| wire::CargoDetail {
+                    // The plain description is what the destination's customs read.
+                    name: i.description.clone(),
+                    count: Num(i.quantity.into()),
+                    unit: "件",
+                    weight: Num(kg(i.unit_weight)),
+                    amount: Some(Num(i.unit_value.amount().round_dp(3).normalize())),
+                    currency: Some(i.unit_value.currency().to_string()),
+                    source_area: Some(i.origin_country.to_string()),
+                    hs_code: Some(i.hs_code.as_str().to_string()),
+                })
+                .collect();
+            let value = customs.total_value();
+            let info = wire::CustomsInfo {
+                declared_value: Num(value.amount().round_dp(3).normalize()),
+                declared_value_currency: value.currency().to_string(),
+                // Duties paid by the shipper only under DDP; otherwise the receiver pays.
+                tax_pay_method: if customs.incoterm == Incoterm::DDP {
+                    1
+                } else {
+                    2
+                },
+            };
+            (
+                cargo,
+                serde_json::to_value(info).expect("customsInfo serializes"),
+            )
+        }
+        None => (
+            parcels
+                .iter()
+                .map(|p| wire::CargoDetail {
+                    name: p
+                        .description
+                        .clone()
+                        .or_else(|| req.reference.clone())
+                        .unwrap_or_else(|| "货物".to_string()),
+                    count: Num(rust_decimal::Decimal::ONE),
+                    unit: "件",
+                    weight: Num(kg(p.weight)),
+                    amount: None,
+                    currency: None,
+                    source_area: None,
+                    hs_code: None,
+                })
+                .collect(),
+            Value::Object(Default::default()),
+        ),
+    };
     wire::CreateOrder {
         language: "zh-CN",
         order_id: order_id.to_string(),
@@ -201,11 +287,11 @@ pub(super) fn build_order(
         total_weight: Num(total),
         is_oneself_pickup: 0,
         contact_info_list: vec![
-            contact(SENDER, &req.shipment.from),
-            contact(RECEIVER, &req.shipment.to),
+            contact(SENDER, &req.shipment.from, abroad),
+            contact(RECEIVER, &req.shipment.to, abroad),
         ],
         cargo_details: cargo,
-        customs_info: Value::Object(Default::default()),
+        customs_info,
         extra_info_list: Vec::new(),
         remark: req.reference.clone(),
     }

@@ -235,9 +235,91 @@ fn price_query_has_the_documented_shape() {
     assert_eq!(ours["monthlyCard"], "7551234567");
     let mut abroad = req.clone();
     abroad.to.country = "DE".parse().unwrap();
+    // The query's addresses have no country: no SF quote across a border, and why.
+    match rate::build(&abroad, &account()).unwrap_err() {
+        CarrierError::Unsupported {
+            capability: Capability::Rate,
+            reason: Some(why),
+            ..
+        } => assert!(
+            why.contains("mainland China") && why.contains("table_rate"),
+            "{why}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cross-border
+
+#[test]
+fn a_cross_border_order_declares_each_item_and_the_order_value() {
+    let req = input("shenzhen_to_berlin");
+    let express = ship::check(&req).unwrap();
+    assert_eq!(express, 100);
+    let ours = serde_json::to_value(ship::build_order(&req, &account(), express, "SH1")).unwrap();
+    assert_eq!(ours["expressTypeId"], 100);
+    assert_eq!(ours["contactInfoList"][0]["country"], "CN");
+    assert_eq!(ours["contactInfoList"][1]["country"], "DE");
+    // No province abroad: SF's field is sent empty.
+    assert_eq!(ours["contactInfoList"][1]["province"], "");
+    // 2 × 12.50 + 8.25 USD, and DDU: the receiver pays duties (taxPayMethod 2).
     assert_eq!(
-        crate::testing::fields(&rate::build(&abroad, &account()).unwrap_err()),
-        ["/to/country"]
+        ours["customsInfo"],
+        json!({"declaredValue": 33.25, "declaredValueCurrency": "USD", "taxPayMethod": 2})
+    );
+    assert_eq!(
+        ours["cargoDetails"],
+        json!([
+            {"name": "Cotton T-shirt", "count": 2, "unit": "件", "weight": 0.3, "amount": 12.5,
+             "currency": "USD", "sourceArea": "CN", "hsCode": "610910"},
+            {"name": "Silk scarf", "count": 1, "unit": "件", "weight": 0.1, "amount": 8.25,
+             "currency": "USD", "sourceArea": "CN", "hsCode": "621410"}
+        ])
+    );
+    let mut ddp = req.clone();
+    ddp.shipment.customs.as_mut().unwrap().incoterm = crate::model::Incoterm::DDP;
+    let ours = serde_json::to_value(ship::build_order(&ddp, &account(), 100, "SH1")).unwrap();
+    assert_eq!(ours["customsInfo"]["taxPayMethod"], 1);
+    // A domestic order keeps the sample's empty customsInfo and no country.
+    let home = serde_json::to_value(ship::build_order(
+        &input("shiyan_to_xiangyang"),
+        &account(),
+        1,
+        "SH2",
+    ))
+    .unwrap();
+    assert_eq!(home["customsInfo"], json!({}));
+    assert!(home["contactInfoList"][1].get("country").is_none());
+}
+
+#[test]
+fn products_stay_on_their_side_of_the_border_and_abroad_needs_customs() {
+    let mut req = input("shenzhen_to_berlin");
+    req.service = "2".into();
+    assert_eq!(
+        crate::testing::fields(&ship::check(&req).unwrap_err()),
+        ["/service"]
+    );
+    let mut req = input("shiyan_to_xiangyang");
+    req.service = "24".into();
+    assert_eq!(
+        crate::testing::fields(&ship::check(&req).unwrap_err()),
+        ["/service"]
+    );
+    let mut req = input("shenzhen_to_berlin");
+    req.shipment.customs = None;
+    assert_eq!(
+        crate::testing::fields(&ship::check(&req).unwrap_err()),
+        ["/customs"]
+    );
+    let mut req = input("shenzhen_to_berlin");
+    req.service = "24".into();
+    assert_eq!(ship::check(&req).unwrap(), 24);
+    req.shipment.from.state = None;
+    assert_eq!(
+        crate::testing::fields(&ship::check(&req).unwrap_err()),
+        ["/from/state"]
     );
 }
 
@@ -544,6 +626,73 @@ async fn a_product_sf_does_not_price_on_the_lane_is_refused_before_ordering() {
     let e = sf.ship(&req).await.unwrap_err();
     assert_eq!(crate::testing::fields(&e), ["/service"]);
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_cross_border_waybill_is_bought_without_a_price_query() {
+    let server = MockServer::start().await;
+    on(&server, FILTER, "ship/filter_served.wire_response").await;
+    on(
+        &server,
+        CREATE_ORDER,
+        "ship/create_order_two_pieces.wire_response",
+    )
+    .await;
+    let sf = adapter(&server).await;
+    let wb = sf.ship(&input("shenzhen_to_berlin")).await.unwrap();
+    assert_eq!(wb.tracking_number, tn("SF7444400043266"));
+    // SF lists no freight for the new waybill here (the mock has no answer for it): zero,
+    // said so.
+    let total = wb.total.unwrap();
+    assert_eq!(total.amount(), dec!(0.00));
+    assert_eq!(total.currency().to_string(), "CNY");
+    assert!(wb.breakdown.is_empty());
+    assert!(
+        wb.warnings.iter().any(|w| w.contains("not priced")),
+        "{:?}",
+        wb.warnings
+    );
+    let sent = server.received_requests().await.unwrap();
+    let services: Vec<String> = sent
+        .iter()
+        .map(|r| {
+            url::form_urlencoded::parse(&r.body)
+                .find(|(k, _)| k == "serviceCode")
+                .unwrap()
+                .1
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(services, [FILTER, CREATE_ORDER, QUERY_SFWAYBILL]);
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(&sent[1].body)
+            .into_owned()
+            .collect();
+    let order: Value = serde_json::from_str(&form["msgData"]).unwrap();
+    assert_eq!(order["customsInfo"]["declaredValueCurrency"], "USD");
+
+    // Where SF already lists the waybill's freight, that is its total.
+    let server = MockServer::start().await;
+    on(&server, FILTER, "ship/filter_served.wire_response").await;
+    on(
+        &server,
+        CREATE_ORDER,
+        "ship/create_order_two_pieces.wire_response",
+    )
+    .await;
+    on(&server, QUERY_SFWAYBILL, "billed/sfwaybill.wire_response").await;
+    let sf = adapter(&server).await;
+    let wb = sf.ship(&input("shenzhen_to_berlin")).await.unwrap();
+    let billed = billed::parse(
+        read(open_fixture("billed/sfwaybill.wire_response").unwrap()).unwrap(),
+        &wb.tracking_number,
+    )
+    .unwrap()
+    .unwrap();
+    let sum: rust_decimal::Decimal = billed.charges.iter().map(|c| c.amount.amount()).sum();
+    assert_eq!(wb.total.unwrap().amount(), sum);
+    assert_eq!(wb.breakdown.len(), billed.charges.len());
+    assert!(!wb.warnings.iter().any(|w| w.contains("not priced")));
 }
 
 #[tokio::test]

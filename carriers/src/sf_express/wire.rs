@@ -45,6 +45,9 @@ pub(super) struct ContactInfo {
     pub(super) contact: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) company: Option<String>,
+    /// ISO 3166 code; sent on cross-border orders only (the domestic sample has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) country: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) mobile: Option<String>,
     pub(super) province: String,
@@ -55,8 +58,12 @@ pub(super) struct ContactInfo {
     pub(super) post_code: Option<String>,
 }
 
-/// `cargoDetails[]`: one per parcel.
+/// `cargoDetails[]`: one per parcel on a domestic order, one per customs item on a
+/// cross-border one, where `count`, `unit`, `weight` (of one unit), `amount` (unit price),
+/// `currency` and `sourceArea` (origin country) are required for the declaration and `hsCode`
+/// is optional (SOURCES.md).
 #[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(super) struct CargoDetail {
     pub(super) name: String,
     pub(super) count: Num,
@@ -67,6 +74,20 @@ pub(super) struct CargoDetail {
     pub(super) amount: Option<Num>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) currency: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) source_area: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) hs_code: Option<String>,
+}
+
+/// `customsInfo` of a cross-border order: the declared value of the whole order and its
+/// currency, and who pays duties and taxes (`taxPayMethod` 1 the sender, 2 the receiver).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CustomsInfo {
+    pub(super) declared_value: Num,
+    pub(super) declared_value_currency: String,
+    pub(super) tax_pay_method: u8,
 }
 
 /// `EXP_RECE_CREATE_ORDER` (sample request-01).

@@ -49,6 +49,13 @@ pub struct TrackerIn {
     #[serde(default)]
     #[schema(pattern = "^[a-z0-9_]{1,32}$", example = "zhongtong")]
     network: Option<String>,
+    /// The sender's or receiver's phone, or its last four digits: some networks show scans
+    /// only with it (Kuaidi100 for SF numbers). The hub keeps the last four digits and sends
+    /// them with every poll and push subscription; following an open tracker again with a
+    /// phone gives it that phone.
+    #[serde(default)]
+    #[schema(max_length = 32, example = "18963828829")]
+    phone: Option<String>,
 }
 
 /// Follows a parcel. Without `carrier` the carrier is detected from the number (or taken from
@@ -86,6 +93,7 @@ async fn add_tracker(
         carrier: input.carrier.as_deref(),
         carrier_account: input.carrier_account.as_deref(),
         network: input.network.as_deref(),
+        phone: input.phone.as_deref(),
     };
     let t = match trackers::follow(&app, &tenant, asked).await? {
         Followed::New(t) => t,

@@ -52,6 +52,9 @@ pub struct TrackerRecord {
     pub network: Option<String>,
     /// When the carrier accepted a push subscription for this parcel (`None`: not yet).
     pub subscribed_at: Option<OffsetDateTime>,
+    /// The last four digits of the sender's or receiver's phone, for networks that show
+    /// scans only with it (Kuaidi100 for SF numbers).
+    pub phone: Option<String>,
 }
 
 /// A tracker the scheduler holds a lease on.
@@ -79,7 +82,7 @@ pub struct TimelinessRow {
 const COLUMNS: &str = "id, tracking_number, carrier, carrier_account_id, shipment_id, service_class, status, \
      sub_status, carrier_status_code, estimated_delivery, promised_date, signed_by, waiting_reason, urgency, \
      failures, last_event_at, last_checked_at, next_check_at, delivered_at, had_exception, stalled_notified, \
-     late_notified, created_at, updated_at, ship_date, superseded_by, network, subscribed_at";
+     late_notified, created_at, updated_at, ship_date, superseded_by, network, subscribed_at, phone";
 
 /// The same open parcel: the network compared with NULL as a value of its own (as the unique
 /// index `trackers_open_number` of migration 0017 does).
@@ -114,8 +117,8 @@ async fn insert_tracker_tx(
     let r = sqlx::query(
         "INSERT INTO trackers (id, tenant_id, tracking_number, carrier, carrier_account_id, shipment_id, service_class, \
          status, promised_date, estimated_delivery, waiting_reason, urgency, next_check_at, created_at, updated_at, \
-         ship_date, network) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         ship_date, network, phone) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
          ON CONFLICT DO NOTHING",
     )
     .bind(t.id.as_str())
@@ -135,6 +138,7 @@ async fn insert_tracker_tx(
     .bind(millis(t.updated_at))
     .bind(t.ship_date.as_deref())
     .bind(t.network.as_deref())
+    .bind(t.phone.as_deref())
     .execute(&mut **tx)
     .await?;
     Ok(r.rows_affected() == 1)
@@ -191,6 +195,30 @@ impl Store {
         }
         tx.commit().await?;
         Ok((tracker_from_row(&row)?, created))
+    }
+
+    /// Gives an open tracker the phone hint it was followed again with (the network may have
+    /// refused it without one), due at once when still polled.
+    pub async fn set_tracker_phone(
+        &self,
+        tenant: &TenantId,
+        id: &TrackerId,
+        phone: &str,
+    ) -> Result<()> {
+        // Still polled: due at once, its failures (the network refusing without the phone)
+        // forgotten.
+        sqlx::query(
+            "UPDATE trackers SET phone = $1, updated_at = $2, failures = 0, \
+             next_check_at = CASE WHEN next_check_at IS NULL THEN NULL ELSE $2 END \
+             WHERE tenant_id = $3 AND id = $4",
+        )
+        .bind(phone)
+        .bind(millis(OffsetDateTime::now_utc()))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     pub async fn get_tracker(
@@ -718,5 +746,6 @@ fn tracker_from_row(r: &AnyRow) -> Result<TrackerRecord> {
             .map(TrackerId::from_db),
         network: r.try_get("network")?,
         subscribed_at: time("subscribed_at")?,
+        phone: r.try_get("phone")?,
     })
 }

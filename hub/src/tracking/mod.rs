@@ -218,6 +218,7 @@ pub fn new_tracker(
         superseded_by: None,
         network: None,
         subscribed_at: None,
+        phone: None,
     }
 }
 
@@ -270,6 +271,9 @@ pub struct TrackerOut {
     /// The network the carrier (an aggregator such as Kuaidi100) tracks the number in
     /// (`zhongtong`, `yuantong` …), when named or found by the aggregator's detection.
     pub network: Option<String>,
+    /// The last four digits of the phone hint the tracker was given (`phone` of
+    /// POST /v1/trackers), sent to networks that want it.
+    pub phone_hint: Option<String>,
     pub carrier_account: Option<String>,
     pub shipment_id: Option<String>,
     pub status: TrackingStatus,
@@ -320,6 +324,7 @@ impl TrackerOut {
             tracking_number: t.tracking_number.clone(),
             carrier: t.carrier.clone(),
             network: t.network.clone(),
+            phone_hint: t.phone.clone(),
             carrier_account: t.carrier_account_id.as_ref().map(|a| a.to_string()),
             shipment_id: t.shipment_id.as_ref().map(|s| s.to_string()),
             status: t.status,

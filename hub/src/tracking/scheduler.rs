@@ -372,7 +372,9 @@ impl Scheduler {
                 let shipped = c.tracker.ship_date.as_deref().and_then(super::parse_date);
                 Some((
                     c,
-                    TrackQuery::new(number, shipped).in_network(c.tracker.network.clone()),
+                    TrackQuery::new(number, shipped)
+                        .in_network(c.tracker.network.clone())
+                        .with_phone(c.tracker.phone.clone()),
                 ))
             })
             .unzip();
@@ -467,7 +469,9 @@ impl Scheduler {
             return;
         };
         let ship_date = t.ship_date.as_deref().and_then(super::parse_date);
-        let parcel = TrackQuery::new(number, ship_date).in_network(t.network.clone());
+        let parcel = TrackQuery::new(number, ship_date)
+            .in_network(t.network.clone())
+            .with_phone(t.phone.clone());
         match self.app.calls.subscribe(account, adapter, &parcel).await {
             Ok(()) => {
                 let now = OffsetDateTime::now_utc();

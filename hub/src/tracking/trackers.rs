@@ -25,6 +25,32 @@ pub struct Follow<'a> {
     pub carrier_account: Option<&'a str>,
     /// The network an aggregator tracks the number in (`zhongtong`).
     pub network: Option<&'a str>,
+    /// The sender's or receiver's phone, or its last four digits (`/phone`).
+    pub phone: Option<&'a str>,
+}
+
+/// The last four digits of a phone hint: a phone number (digits, spaces, `+`, `-`, `(`, `)`)
+/// with at least four digits, or the four digits alone. All Kuaidi100 wants, and all the hub
+/// keeps.
+pub fn phone_hint(phone: &str) -> Result<String, Error> {
+    let bad = || {
+        Error::field(
+            "/phone",
+            "a phone number (or its last four digits): digits, spaces, +, -, ( and ), at least four digits",
+        )
+    };
+    if phone.len() > 32
+        || !phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-()".contains(c))
+    {
+        return Err(bad());
+    }
+    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 4 {
+        return Err(bad());
+    }
+    Ok(digits[digits.len() - 4..].iter().collect())
 }
 
 /// A network code: what the API's schema allows (`^[a-z0-9_]{1,32}$`), checked again here
@@ -91,6 +117,7 @@ pub async fn follow(
             "a network code: 1 to 32 lower-case letters, digits or _",
         ));
     }
+    let phone = asked.phone.map(phone_hint).transpose()?;
     let mut network = asked.network.map(str::to_string);
     let mut identified_by = None;
     let (carrier, number) = match carrier_for(app, &number, asked.carrier.or(from_account))? {
@@ -152,6 +179,7 @@ pub async fn follow(
         None,
     );
     t.network = network;
+    t.phone = phone;
     // Followed from elsewhere, the parcel may be moving already: first look at once
     // (the scheduler keeps it inside the account's quota). The post-label delay is
     // for labels bought here, which no carrier has scanned yet.
@@ -161,7 +189,14 @@ pub async fn follow(
         .find_tracker(tenant, &carrier, number.as_str(), t.network.as_deref())
         .await?
     {
-        Some(found) => Ok(Followed::Existing(found)),
+        // Followed again with a phone hint (the network refused it without one): kept.
+        Some(mut found) => {
+            if let Some(p) = t.phone.filter(|p| found.phone.as_ref() != Some(p)) {
+                app.store.set_tracker_phone(tenant, &found.id, &p).await?;
+                found.phone = Some(p);
+            }
+            Ok(Followed::Existing(found))
+        }
         None => Ok(Followed::New(t)),
     }
 }

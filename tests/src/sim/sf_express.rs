@@ -14,7 +14,12 @@
 //!   city), one scan every two seconds; delivery comes by push ([`route_push`]). A cancelled
 //!   order has no routes.
 //! - Prices (`EXP_RECE_QUERY_DELIVERTM`) and billed freight (`EXP_RECE_QUERY_SFWAYBILL`) come
-//!   from one CNY table, so reconciliation against a quote agrees.
+//!   from one CNY table, so reconciliation against a quote agrees. The price query knows
+//!   mainland products only, as SF's does.
+//! - Cross-border orders (100/24, also 99/23) must go abroad and carry a complete declaration
+//!   (`customsInfo` value and currency; `cargoDetails` with count, unit, weight, amount,
+//!   currency, sourceArea): otherwise `S0002` naming the field. A mainland product to an
+//!   address abroad is refused (`8119`, a code of ours: SF's is not public).
 //! - Cloud print answers a file URL on the simulator with a token, and serves the PDF there.
 //!
 //! Faults ([`Sim::take_fault`] by path `/std/service/<serviceCode>`): `Unauthorized` → A1006
@@ -141,6 +146,9 @@ fn price(express_type: &str, kg: Decimal) -> Option<Decimal> {
         "1" => (dec!(23), dec!(13)),
         "2" => (dec!(13), dec!(2)),
         "5" => (dec!(28), dec!(15)),
+        // Cross-border products are billed, never quoted (SF has no price query for them).
+        "100" => (dec!(186), dec!(62)),
+        "24" => (dec!(142), dec!(48)),
         _ => return None,
     };
     let extra = (kg.ceil() - Decimal::ONE).max(Decimal::ZERO);
@@ -260,6 +268,13 @@ fn create(app: &App, msg: &Value) -> Response {
     if out_of_area(to["city"].as_str().unwrap_or("")) {
         return refused("8114", "到件地址超出顺丰服务范围");
     }
+    let express_type = msg["expressTypeId"]
+        .to_string()
+        .trim_matches('"')
+        .to_string();
+    if let Some(refusal) = cross_border(&express_type, &to, msg) {
+        return refusal;
+    }
     let mut orders = app.state.orders.lock().unwrap();
     if orders.contains_key(order_id) {
         return refused("8016", "重复下单");
@@ -274,10 +289,7 @@ fn create(app: &App, msg: &Value) -> Response {
         order_id.to_string(),
         Order {
             waybills: waybills.clone(),
-            express_type: msg["expressTypeId"]
-                .to_string()
-                .trim_matches('"')
-                .to_string(),
+            express_type,
             weight,
             from_city: from["city"].as_str().unwrap_or("").to_string(),
             to_city: to["city"].as_str().unwrap_or("").to_string(),
@@ -289,6 +301,55 @@ fn create(app: &App, msg: &Value) -> Response {
         json!({"orderId": order_id, "originCode": "719", "destCode": "710", "filterResult": 2,
         "remark": "", "waybillNoInfoList": numbers_json(&waybills)}),
     )
+}
+
+/// SF's cross-border products (国际标快 99/100, 国际特惠 23/24).
+fn is_cross_border(express_type: &str) -> bool {
+    matches!(express_type, "23" | "24" | "99" | "100")
+}
+
+/// What SF checks on a cross-border order: it goes abroad, and its declaration is complete
+/// (`customsInfo` value and currency; per cargo line the fields SF's reference marks
+/// "跨境件报关需要填写"). A refusal names the missing field in SF's "必填参数%s为空" words.
+fn cross_border(express_type: &str, to: &Value, msg: &Value) -> Option<Response> {
+    let abroad = to["country"]
+        .as_str()
+        .is_some_and(|c| !c.is_empty() && c != "CN");
+    if !is_cross_border(express_type) {
+        return abroad.then(|| refused("8119", "该产品不支持寄往目的地国家"));
+    }
+    if !abroad {
+        return Some(refused("8119", "国际产品的到件方须在境外"));
+    }
+    let missing = |v: &Value| v.is_null() || v.as_str() == Some("");
+    for f in ["declaredValue", "declaredValueCurrency"] {
+        if missing(&msg["customsInfo"][f]) {
+            return Some(refused("S0002", &format!("必填参数customsInfo.{f}为空")));
+        }
+    }
+    let cargo = msg["cargoDetails"].as_array().cloned().unwrap_or_default();
+    if cargo.is_empty() {
+        return Some(refused("S0002", "必填参数cargoDetails为空"));
+    }
+    for (i, c) in cargo.iter().enumerate() {
+        for f in [
+            "name",
+            "count",
+            "unit",
+            "weight",
+            "amount",
+            "currency",
+            "sourceArea",
+        ] {
+            if missing(&c[f]) {
+                return Some(refused(
+                    "S0002",
+                    &format!("必填参数cargoDetails[{i}].{f}为空"),
+                ));
+            }
+        }
+    }
+    None
 }
 
 fn search(app: &App, msg: &Value) -> Response {
@@ -472,5 +533,35 @@ mod tests {
         assert_eq!(price("1", dec!(7.1)), Some(dec!(114)), "23 + 7 × 13");
         assert_eq!(price("2", dec!(0.5)), Some(dec!(13)));
         assert_eq!(price("6", dec!(1)), None);
+    }
+
+    #[test]
+    fn cross_border_orders_need_a_destination_abroad_and_a_declaration() {
+        let de = json!({"country": "DE"});
+        let item = json!({"name": "Cotton T-shirt", "count": 2, "unit": "件", "weight": 0.3,
+            "amount": 12.5, "currency": "USD", "sourceArea": "CN", "hsCode": "610910"});
+        let full = json!({"customsInfo": {"declaredValue": 25, "declaredValueCurrency": "USD"},
+            "cargoDetails": [item]});
+        assert!(cross_border("100", &de, &full).is_none());
+        assert!(cross_border("1", &json!({"country": "CN"}), &json!({})).is_none());
+        assert!(
+            cross_border("1", &de, &full).is_some(),
+            "a mainland product abroad"
+        );
+        assert!(cross_border("24", &json!({"country": "CN"}), &full).is_some());
+        assert!(
+            cross_border(
+                "100",
+                &de,
+                &json!({"customsInfo": {}, "cargoDetails": [item]})
+            )
+            .is_some()
+        );
+        let mut no_origin = full.clone();
+        no_origin["cargoDetails"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("sourceArea");
+        assert!(cross_border("100", &de, &no_origin).is_some());
     }
 }
