@@ -73,7 +73,10 @@ pub(super) fn verify(address: &Address) -> Result<AddressCheck, CarrierError> {
         return Ok(check(
             AddressVerdict::Undeliverable,
             None,
-            vec![reason("POSTAL_CODE_MISSING", "a US address needs a ZIP code")],
+            vec![reason(
+                "POSTAL_CODE_MISSING",
+                "a US address needs a ZIP code",
+            )],
         ));
     }
     let mut standard = address.clone();

@@ -11,9 +11,9 @@ use super::rejected;
 use crate::carrier::ServiceInfo;
 use crate::error::CarrierError;
 use crate::model::{
-    Address, Charge, ChargeKind, CountryCode, Currency, DimDivisor, LithiumBatteries, Money,
-    Quote, RateRequest, ServiceLevel, ShipmentOption, ShipmentOptions, SignatureConfirmation,
-    Weight, WeightUnit,
+    Address, Charge, ChargeKind, CountryCode, Currency, DimDivisor, LithiumBatteries, Money, Quote,
+    RateRequest, ServiceLevel, ShipmentOption, ShipmentOptions, SignatureConfirmation, Weight,
+    WeightUnit,
 };
 
 /// Upper bounds of the weight breaks, in kg; heavier shipments pay the 30 kg price plus a
@@ -595,14 +595,21 @@ mod tests {
             .collect();
         assert_eq!(
             lines,
-            [("SIG_A", dec!(6.25)), ("SAT", dec!(15.00)), ("DV", dec!(2.00))]
+            [
+                ("SIG_A", dec!(6.25)),
+                ("SAT", dec!(15.00)),
+                ("DV", dec!(2.00))
+            ]
         );
     }
 
     #[test]
     fn refused_options_name_their_field() {
         for (options, field) in [
-            (json!({"lithium_batteries": "alone"}), "/options/lithium_batteries"),
+            (
+                json!({"lithium_batteries": "alone"}),
+                "/options/lithium_batteries",
+            ),
             (
                 json!({"declared_value": {"amount": "50", "currency": "EUR"}}),
                 "/options/declared_value/currency",
