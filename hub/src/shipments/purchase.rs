@@ -73,6 +73,11 @@ pub async fn buy<A: Answer>(
             ),
         ));
     }
+    if let Some(p) =
+        crate::rates::option_problem(entry.capabilities, entry.code.as_str(), &shipment)
+    {
+        return Err(Error::Validation(vec![p]));
+    }
     let heavy = crate::rates::parcel_weight_problems(
         entry.capabilities,
         entry.code.as_str(),
