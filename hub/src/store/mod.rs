@@ -42,7 +42,8 @@ pub use print::{
 };
 pub use rate_cards::RateCardVersion;
 pub use shipments::{
-    DocumentRecord, ShipmentExtras, ShipmentRecord, ShipmentStatus, ShipmentWaybill, StoredRequest,
+    DocumentRecord, NewShipment, ReturnLink, ShipmentExtras, ShipmentRecord, ShipmentStatus,
+    ShipmentWaybill, StoredRequest,
 };
 pub use tenants::{KeyLimit, Tenant};
 pub use trackers::{ClaimedTracker, TimelinessRow, TrackerRecord, status_name};
