@@ -192,7 +192,7 @@ impl Carrier for Sandbox {
             );
             return Ok(WAYBILLS.waybill(
                 pieces,
-                Money::zero(Currency::USD),
+                Money::from_minor_units(0, Currency::USD),
                 Vec::new(),
                 vec![warning],
             ));

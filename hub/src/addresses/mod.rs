@@ -67,7 +67,11 @@ pub async fn verify(
     let account = validating_account(app, tenant, account, account_field).await?;
     let key = cache_key(&account.id, address);
     let ttl = app.addresses.cache_ttl;
+    // In whole milliseconds, as the store keeps it: a cached answer shows the same time.
     let now = OffsetDateTime::now_utc();
+    let now = now
+        .replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000)
+        .expect("a whole millisecond is a valid nanosecond");
     if !ttl.is_zero()
         && let Some(kept) = app.store.get_address_check(tenant, &key, now - ttl).await?
     {
