@@ -1,6 +1,7 @@
 //! shiphub: the hub server (REST API, store, call layer) and its CLI.
 
 pub mod accounts;
+pub mod addresses;
 pub mod api;
 pub mod background;
 pub mod call_layer;

@@ -61,6 +61,8 @@ pub struct App {
     pub webhooks: Arc<crate::webhooks::Webhooks>,
     /// The lease on claimed idempotency keys.
     pub idempotency: crate::store::IdempotencySettings,
+    /// Address validation: how long verdicts are kept.
+    pub addresses: crate::addresses::Settings,
 }
 
 /// Positive API-key lookups, kept briefly so a busy client does not cost a query per request.

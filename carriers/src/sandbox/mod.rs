@@ -9,6 +9,16 @@
 //!   document: `Waybill.label` is `None` and the hub renders one.
 //! - **Track** replays a script per scenario, one step every `step_seconds` from the ship time
 //!   (see `track.rs`, codes in `codes.rs`).
+//! - **Options**: every `ShipmentOption`, priced per shipment without fuel (`rate.rs`):
+//!   signature indirect 2.50, direct 4.75, adult 6.25; Saturday delivery 15.00 (not on
+//!   economy: rates leave economy out, ship refuses it on `/options/saturday_delivery`);
+//!   declared value 1.00 per started 100.00 above the first 100.00 (USD only); delivery
+//!   confirmation 1.25; dry ice 5.00; lithium batteries in or with equipment 3.50, alone
+//!   refused on `/options/lithium_batteries`.
+//! - **Returns** (`is_return`) are scan-based: the label costs nothing when bought (total
+//!   0.00 USD, no breakdown) and a warning says what the service's price will be billed when
+//!   the label is first scanned. The number tracks like an outbound one.
+//! - **Address validation**: scripted verdicts, see `address.rs`.
 //! - **Void** accepts any valid sandbox waybill. The sandbox keeps no state, so a voided
 //!   number still tracks; the hub stops tracking what it voided.
 //!
@@ -25,6 +35,7 @@
 //! (default 60). Unknown fields are refused.
 
 mod account;
+mod address;
 mod codes;
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -47,7 +58,8 @@ use crate::error::CarrierError;
 use crate::http::CarrierHttp;
 use crate::model::WeightUnit;
 use crate::model::{
-    Address, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill, WaybillRef,
+    Address, AddressCheck, Currency, Money, Quote, RateRequest, ShipRequest, TrackingNumber,
+    TrackingResult, Waybill, WaybillRef,
 };
 use crate::offline;
 use crate::registry::{AccountError, CarrierEntry};
@@ -56,7 +68,14 @@ use rust_decimal::Decimal;
 const CODE: CarrierCode = CarrierCode::from_static("sandbox");
 
 static CAPS: Capabilities = Capabilities {
-    supports: Capability::PARCEL,
+    supports: &[
+        Capability::Rate,
+        Capability::Ship,
+        Capability::Void,
+        Capability::Track,
+        Capability::AddressValidation,
+        Capability::Return,
+    ],
     track_batch_max: 50,
     label_formats: &[],
     services: &codes::SERVICES,
@@ -66,7 +85,7 @@ static CAPS: Capabilities = Capabilities {
         Decimal::from_parts(rate::MAX_PARCEL_KG as u32, 0, 0, false, 0),
         WeightUnit::Kg,
     ),
-    options: &[],
+    options: &rate::OPTIONS,
 };
 
 /// The registry entry.
@@ -130,16 +149,15 @@ impl Carrier for Sandbox {
     }
 
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
-        crate::carrier::no_returns(self.code(), req)?;
         if let Some(reference) = &req.reference {
             check_tokens(reference, "/reference")?;
         }
         req.shipment
             .unsold_packaging("the sandbox", |_| false)
             .map_err(|e| rejected(&e.field, "PACKAGING", e.message))?;
-        let service_index = codes::SERVICES
+        let service = codes::SERVICES
             .iter()
-            .position(|s| s.code == req.service)
+            .find(|s| s.code == req.service)
             .ok_or_else(|| {
                 rejected(
                     "/service",
@@ -150,9 +168,15 @@ impl Carrier for Sandbox {
                     ),
                 )
             })?;
+        if let Some(refused) = rate::refusal(service.code, &req.shipment.options) {
+            return Err(refused);
+        }
         let now = self.now();
         check_receiver(&req.shipment.to)?;
-        let quote = rate::quotes(&req.shipment, now.date())?.swap_remove(service_index);
+        let quote = rate::quotes(&req.shipment, now.date())?
+            .into_iter()
+            .find(|q| q.service.code == service.code)
+            .expect("a service `refusal` allows is quoted");
         let scenario = number::Scenario::from_reference(req.reference.as_deref());
         let pieces: Vec<TrackingNumber> = req
             .shipment
@@ -160,7 +184,24 @@ impl Carrier for Sandbox {
             .iter()
             .map(|_| number::issue(scenario, now))
             .collect();
+        if req.is_return {
+            // Scan-based: nothing is billed until the customer hands the parcel over.
+            let warning = format!(
+                "scan-based return: billed {} when first scanned",
+                quote.total
+            );
+            return Ok(WAYBILLS.waybill(
+                pieces,
+                Money::from_minor_units(0, Currency::USD),
+                Vec::new(),
+                vec![warning],
+            ));
+        }
         Ok(WAYBILLS.waybill(pieces, quote.total, quote.breakdown, Vec::new()))
+    }
+
+    async fn verify_address(&self, address: &Address) -> Result<AddressCheck, CarrierError> {
+        address::verify(address)
     }
 
     async fn void(&self, waybill: &WaybillRef) -> Result<(), CarrierError> {
@@ -182,9 +223,14 @@ static WAYBILLS: offline::Waybills = offline::Waybills {
 
 /// The failure tokens in the receiver's name or company.
 fn check_receiver(to: &Address) -> Result<(), CarrierError> {
-    check_tokens(&to.name, "/to/name")?;
+    check_receiver_at(to, "/to")
+}
+
+/// The failure tokens in the name or company of the address at `at`.
+fn check_receiver_at(to: &Address, at: &str) -> Result<(), CarrierError> {
+    check_tokens(&to.name, &format!("{at}/name"))?;
     match &to.company {
-        Some(company) => check_tokens(company, "/to/company"),
+        Some(company) => check_tokens(company, &format!("{at}/company")),
         None => Ok(()),
     }
 }

@@ -11,8 +11,9 @@ use super::rejected;
 use crate::carrier::ServiceInfo;
 use crate::error::CarrierError;
 use crate::model::{
-    Address, Charge, ChargeKind, CountryCode, Currency, DimDivisor, Money, Quote, RateRequest,
-    ServiceLevel, Weight, WeightUnit,
+    Address, Charge, ChargeKind, CountryCode, Currency, DimDivisor, LithiumBatteries, Money, Quote,
+    RateRequest, ServiceLevel, ShipmentOption, ShipmentOptions, SignatureConfirmation, Weight,
+    WeightUnit,
 };
 
 /// Upper bounds of the weight breaks, in kg; heavier shipments pay the 30 kg price plus a
@@ -73,18 +74,144 @@ const RESIDENTIAL_CENTS: i64 = 495;
 /// Heaviest parcel the sandbox accepts, like a parcel carrier's 70 kg limit.
 pub(super) const MAX_PARCEL_KG: i64 = 70;
 
-/// Quotes for every service, in `SERVICES` order (cheapest first). `today` is the ship date
-/// when the request gives none.
+/// Every option: the sandbox sells them all (on the services `refusal` allows).
+pub(super) const OPTIONS: [ShipmentOption; 8] = [
+    ShipmentOption::SignatureAdult,
+    ShipmentOption::SignatureDirect,
+    ShipmentOption::SignatureIndirect,
+    ShipmentOption::SaturdayDelivery,
+    ShipmentOption::DeclaredValue,
+    ShipmentOption::DeliveryConfirmation,
+    ShipmentOption::DryIce,
+    ShipmentOption::LithiumBatteries,
+];
+
+/// Option surcharges in US cents, per shipment; fuel is not applied to them.
+const SIGNATURE_INDIRECT_CENTS: i64 = 250;
+const SIGNATURE_DIRECT_CENTS: i64 = 475;
+const SIGNATURE_ADULT_CENTS: i64 = 625;
+const SATURDAY_CENTS: i64 = 1500;
+const DELIVERY_CONFIRMATION_CENTS: i64 = 125;
+const DRY_ICE_CENTS: i64 = 500;
+const LITHIUM_CENTS: i64 = 350;
+/// Declared value: the first USD 100 is included; USD 1.00 per started USD 100 above it.
+const DECLARED_INCLUDED_USD: i64 = 100;
+const DECLARED_CENTS_PER_100: i64 = 100;
+
+/// Quotes for every service that can carry the request's options, in `SERVICES` order
+/// (cheapest first). `today` is the ship date when the request gives none.
 pub(super) fn quotes(req: &RateRequest, today: Date) -> Result<Vec<Quote>, CarrierError> {
     validate(req)?;
     let zone = zone(&req.from, &req.to);
     let billable = billable_weight(req);
     let ship_date = req.ship_date.unwrap_or(today);
+    let extras = option_charges(&req.options)?;
     Ok(SERVICES
         .iter()
         .enumerate()
-        .map(|(i, service)| quote(i, service, zone, billable, req.to.residential, ship_date))
+        .filter(|(_, service)| refusal(service.code, &req.options).is_none())
+        .map(|(i, service)| {
+            let mut q = quote(i, service, zone, billable, req.to.residential, ship_date);
+            if !extras.is_empty() {
+                q.breakdown.extend(extras.iter().cloned());
+                q.total = Money::sum(Currency::USD, q.breakdown.iter().map(|c| &c.amount))
+                    .expect("every sandbox charge is in USD");
+            }
+            q
+        })
         .collect())
+}
+
+/// Why `service` cannot carry `options`, as a rejection on the option's field: economy moves
+/// by ground on weekdays only, so it has no Saturday delivery.
+pub(super) fn refusal(service: &str, options: &ShipmentOptions) -> Option<CarrierError> {
+    (service == "economy" && options.saturday_delivery).then(|| {
+        rejected(
+            "/options/saturday_delivery",
+            "OPTION_UNAVAILABLE",
+            "sandbox economy does not deliver on Saturday; use standard or express",
+        )
+    })
+}
+
+/// One surcharge line per option asked for, or a rejection of an option the sandbox refuses
+/// whatever the service (lithium cells alone, a declared value not in USD).
+fn option_charges(o: &ShipmentOptions) -> Result<Vec<Charge>, CarrierError> {
+    let usd = |cents: i64| Money::from_minor_units(cents, Currency::USD);
+    let mut out = Vec::new();
+    if let Some(s) = o.signature {
+        let (code, cents, what) = match s {
+            SignatureConfirmation::Indirect => ("SIG_I", SIGNATURE_INDIRECT_CENTS, "Indirect"),
+            SignatureConfirmation::Direct => ("SIG_D", SIGNATURE_DIRECT_CENTS, "Direct"),
+            SignatureConfirmation::Adult => ("SIG_A", SIGNATURE_ADULT_CENTS, "Adult"),
+        };
+        out.push(charge(
+            ChargeKind::Surcharge,
+            code,
+            &format!("{what} signature"),
+            usd(cents),
+        ));
+    }
+    if o.saturday_delivery {
+        out.push(charge(
+            ChargeKind::Surcharge,
+            "SAT",
+            "Saturday delivery",
+            usd(SATURDAY_CENTS),
+        ));
+    }
+    if let Some(value) = o.declared_value {
+        if value.currency() != Currency::USD {
+            return Err(rejected(
+                "/options/declared_value/currency",
+                "INVALID_CURRENCY",
+                "the sandbox takes declared values in USD",
+            ));
+        }
+        let above = value.amount() - Decimal::from(DECLARED_INCLUDED_USD);
+        if above > Decimal::ZERO {
+            let steps = (above / Decimal::ONE_HUNDRED).ceil();
+            out.push(charge(
+                ChargeKind::Surcharge,
+                "DV",
+                "Declared value",
+                usd(DECLARED_CENTS_PER_100).times(steps),
+            ));
+        }
+    }
+    if o.delivery_confirmation {
+        out.push(charge(
+            ChargeKind::Surcharge,
+            "DC",
+            "Delivery confirmation",
+            usd(DELIVERY_CONFIRMATION_CENTS),
+        ));
+    }
+    if o.dry_ice.is_some() {
+        out.push(charge(
+            ChargeKind::Surcharge,
+            "DI",
+            "Dry ice (UN1845)",
+            usd(DRY_ICE_CENTS),
+        ));
+    }
+    match o.lithium_batteries {
+        None => {}
+        Some(LithiumBatteries::Alone) => {
+            return Err(rejected(
+                "/options/lithium_batteries",
+                "DANGEROUS_GOODS",
+                "the sandbox does not carry lithium cells without equipment",
+            ));
+        }
+        Some(_) => out.push(charge(
+            ChargeKind::Surcharge,
+            "LI",
+            "Lithium batteries (section II)",
+            usd(LITHIUM_CENTS),
+        )),
+    }
+    Ok(out)
 }
 
 fn validate(req: &RateRequest) -> Result<(), CarrierError> {
@@ -449,6 +576,57 @@ mod tests {
         assert!(
             matches!(&e, CarrierError::Rejected { errors, .. } if errors[0].field == "/parcels")
         );
+    }
+
+    #[test]
+    fn options_add_documented_surcharges_and_saturday_drops_economy() {
+        // Canonical standard 22.50 + adult signature 6.25 + Saturday 15.00 + declared value
+        // 250.00 (two started hundreds above the first: 2.00) = 45.75; fuel is not applied.
+        let mut v = canonical();
+        v["options"] = json!({"signature": "adult", "saturday_delivery": true,
+            "declared_value": {"amount": "250.00", "currency": "USD"}});
+        let quotes = quotes(&request(v), date!(2025 - 03 - 14)).unwrap();
+        let codes: Vec<_> = quotes.iter().map(|q| q.service.code.as_str()).collect();
+        assert_eq!(codes, ["standard", "express"]);
+        assert_eq!(quotes[0].total.amount(), dec!(45.75));
+        let lines: Vec<_> = quotes[0].breakdown[3..]
+            .iter()
+            .map(|c| (c.code.as_deref().unwrap(), c.amount.amount()))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ("SIG_A", dec!(6.25)),
+                ("SAT", dec!(15.00)),
+                ("DV", dec!(2.00))
+            ]
+        );
+    }
+
+    #[test]
+    fn refused_options_name_their_field() {
+        for (options, field) in [
+            (
+                json!({"lithium_batteries": "alone"}),
+                "/options/lithium_batteries",
+            ),
+            (
+                json!({"declared_value": {"amount": "50", "currency": "EUR"}}),
+                "/options/declared_value/currency",
+            ),
+        ] {
+            let mut v = canonical();
+            v["options"] = options;
+            let e = quotes(&request(v), date!(2025 - 03 - 14)).unwrap_err();
+            assert!(
+                matches!(&e, CarrierError::Rejected { errors, .. } if errors[0].field == field),
+                "{e:?}"
+            );
+        }
+        let sat: ShipmentOptions =
+            serde_json::from_value(json!({"saturday_delivery": true})).unwrap();
+        assert!(refusal("economy", &sat).is_some());
+        assert!(refusal("standard", &sat).is_none());
     }
 
     #[test]

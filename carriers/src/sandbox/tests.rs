@@ -200,3 +200,41 @@ fn entry_builds_from_account_json_and_names_bad_fields() {
     };
     assert_eq!(e.field, "/stepseconds");
 }
+
+#[tokio::test]
+async fn a_return_label_is_free_until_scanned_and_tracks() {
+    let (sb, _) = sandbox();
+    let mut req = ship_request("standard", "RMA-1");
+    req.is_return = true;
+    std::mem::swap(&mut req.shipment.from, &mut req.shipment.to);
+    let wb = sb.ship(&req).await.unwrap();
+    assert_eq!(wb.total.unwrap().amount(), dec!(0));
+    assert!(wb.breakdown.is_empty());
+    let quote = sb
+        .rate(&req.shipment)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|q| q.service.code == "standard")
+        .unwrap();
+    assert!(
+        wb.warnings[0].contains(&quote.total.to_string()),
+        "{:?}",
+        wb.warnings
+    );
+    let tracked = sb.track(&[wb.tracking_number.clone()]).await.unwrap();
+    assert_eq!(tracked.len(), 1);
+}
+
+#[tokio::test]
+async fn saturday_delivery_on_economy_is_refused_on_its_field_and_priced_elsewhere() {
+    let (sb, _) = sandbox();
+    let mut req = ship_request("economy", "x");
+    req.shipment.options.saturday_delivery = true;
+    let e = sb.ship(&req).await.unwrap_err();
+    assert_eq!(field_of(&e), "/options/saturday_delivery");
+    req.service = "standard".into();
+    let wb = sb.ship(&req).await.unwrap();
+    // 22.50 canonical standard + 15.00 Saturday.
+    assert_eq!(wb.total.unwrap().amount(), dec!(37.50));
+}

@@ -75,6 +75,24 @@ pub struct ShipmentIn {
     /// on its stock at its resolution.
     #[serde(default)]
     print_station: Option<String>,
+    /// Check `to` with a carrier first (as `POST /v1/addresses/verify`; the purchase's account
+    /// when its carrier validates addresses, else the tenant's default validating account):
+    /// `undeliverable` is a 422 on `/to` and nothing is bought; `deliverable` and
+    /// `deliverable_with_corrections` buy with the carrier's standardized address (shown in
+    /// `to`); `unknown` buys with the address as given.
+    #[serde(default)]
+    verify: bool,
+    /// A return label: `from` is the customer sending the parcel back, `to` the shipper's
+    /// return address. Carriers that bill returns when used (scan-based, as the sandbox)
+    /// answer a total of 0.
+    #[serde(default)]
+    is_return: bool,
+    /// Also buy the return label (from `to` back to `from`, same parcels and service, no
+    /// options), recorded with the outbound shipment and answered in `return_shipment`. If the
+    /// return cannot be bought, the outbound stays bought and `return_error` says why (buy the
+    /// return later with `is_return`). One `Idempotency-Key` covers both.
+    #[serde(default)]
+    return_label: bool,
 }
 
 impl ShipmentIn {
@@ -94,6 +112,9 @@ impl ShipmentIn {
             label_format: self.label_format,
             reference: self.reference,
             print_station: self.print_station,
+            verify: self.verify,
+            is_return: self.is_return,
+            return_label: self.return_label,
         }
     }
 }
@@ -153,6 +174,28 @@ pub struct ShipmentOut {
     /// it has none): `commercial_invoice`, `cn23`, and `cn22` when the items fit one.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     documents: Vec<DocumentLink>,
+    /// The options bought (absent: none).
+    #[serde(skip_serializing_if = "ShipmentOptions::is_empty")]
+    options: ShipmentOptions,
+    /// The destination as bought (after `verify`, the carrier's standardized address).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<Address>,
+    /// A return label.
+    is_return: bool,
+    /// On an outbound shipment bought with its return label: the return's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    return_shipment_id: Option<String>,
+    /// On a return label bought with its outbound shipment: the outbound's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outbound_shipment_id: Option<String>,
+    /// In the answer to a purchase with `return_label`: the return shipment bought with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
+    return_shipment: Option<Box<ShipmentOut>>,
+    /// In the answer to a purchase with `return_label`: why the return label could not be
+    /// bought (the outbound label was bought and is kept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    return_error: Option<Problem>,
 }
 
 /// A document of the shipment other than its label.
@@ -213,6 +256,7 @@ pub struct ShipmentTrackingOut {
 
 fn shipment_out(app: &AppState, s: &ShipmentRecord) -> Result<ShipmentOut, Error> {
     let bought = s.label_format;
+    let (options, to) = s.request.options_and_destination()?;
     let url = |f: LabelFormat| format!("/v1/shipments/{}/label?format={}", s.id, f.as_str());
     let service = app
         .carriers
@@ -246,6 +290,13 @@ fn shipment_out(app: &AppState, s: &ShipmentRecord) -> Result<ShipmentOut, Error
         print_job: None,
         void: None,
         documents: document_links(s)?,
+        options,
+        to,
+        is_return: s.link.is_return,
+        return_shipment_id: s.link.return_id.as_ref().map(|i| i.to_string()),
+        outbound_shipment_id: s.link.return_for.as_ref().map(|i| i.to_string()),
+        return_shipment: None,
+        return_error: None,
     })
 }
 
@@ -258,10 +309,18 @@ pub(crate) fn answer(
 ) -> Result<Answer, Error> {
     let out = shipment_out(app, s)?;
     Ok(match change {
-        Change::Bought { job } => Answer::json(
+        Change::Bought {
+            job,
+            returned,
+            return_error,
+        } => Answer::json(
             StatusCode::CREATED,
             &ShipmentOut {
                 print_job: job.map(|j| j.id.to_string()),
+                return_shipment: returned
+                    .map(|r| shipment_out(app, r).map(Box::new))
+                    .transpose()?,
+                return_error: return_error.map(|e| e.problem().1),
                 ..out
             },
         ),

@@ -59,6 +59,22 @@ pub struct IdempotencyArgs {
     pub idempotency_lease: f64,
 }
 
+#[derive(clap::Args, Debug, Clone)]
+pub struct AddressArgs {
+    /// Seconds a carrier's verdict on an address is answered from the tenant's cache
+    /// (`POST /v1/addresses/verify`, `verify: true` purchases); 0 asks the carrier every time.
+    #[arg(long, env = "SHIPHUB_ADDRESS_CACHE_TTL", default_value_t = 86_400)]
+    pub address_cache_ttl: u64,
+}
+
+impl AddressArgs {
+    pub fn settings(&self) -> crate::addresses::Settings {
+        crate::addresses::Settings {
+            cache_ttl: Duration::from_secs(self.address_cache_ttl),
+        }
+    }
+}
+
 impl IdempotencyArgs {
     pub fn settings(&self) -> anyhow_like::Result<crate::api::IdempotencySettings> {
         let lease = Duration::try_from_secs_f64(self.idempotency_lease)
@@ -263,6 +279,8 @@ pub struct ServeArgs {
     pub edge: EdgeArgs,
     #[command(flatten)]
     pub idempotency: IdempotencyArgs,
+    #[command(flatten)]
+    pub addresses: AddressArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -686,6 +704,7 @@ pub fn build_state(store: Store, master_key: MasterKey) -> AppState {
         shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
         webhooks: Default::default(),
         idempotency: Default::default(),
+        addresses: Default::default(),
     })
 }
 
@@ -699,6 +718,7 @@ async fn serve(
         tracking,
         edge,
         idempotency,
+        addresses,
     }: ServeArgs,
 ) -> anyhow_like::Result<()> {
     let url = db.database_url.as_str();
@@ -719,6 +739,7 @@ async fn serve(
         sweep_every: Duration::from_secs(print.print_sweep_interval.max(1)),
     };
     state.idempotency = idempotency;
+    state.addresses = addresses.settings();
     state.tracking = crate::tracking::PollPolicy::default().scaled(tracking.tracking_speedup);
     state.webhooks = Arc::new(crate::webhooks::Webhooks::new(webhook_settings));
     crate::background::start(

@@ -114,10 +114,16 @@ pub async fn shop(app: &AppState, tenant: &TenantId, asked: Shop<'_>) -> Result<
     let mut tasks = JoinSet::new();
     let mut failures = Vec::new();
     for account in accounts {
-        // A parcel the carrier does not accept is refused here, without a call.
+        // A parcel the carrier does not accept, or an option it does not offer, is refused
+        // here, without a call.
         if let Some(entry) = app.carriers.entry(&account.carrier) {
-            let fields =
+            let mut fields =
                 parcel_weight_problems(entry.capabilities, entry.code.as_str(), &request.parcels);
+            fields.extend(option_problem(
+                entry.capabilities,
+                entry.code.as_str(),
+                &request,
+            ));
             if !fields.is_empty() {
                 failures.push(Failure {
                     account: account.id.clone(),
@@ -205,6 +211,24 @@ pub async fn shop(app: &AppState, tenant: &TenantId, asked: Shop<'_>) -> Result<
     sort_quotes(&mut quotes, asked.strategy);
     failures.sort_by(|a, b| a.account.as_str().cmp(b.account.as_str()));
     Ok(Shopped { quotes, failures })
+}
+
+/// The first option asked for that the carrier does not declare, as a field problem (the
+/// rest of the request is the carrier's to judge once that one is dropped).
+pub fn option_problem(
+    caps: &Capabilities,
+    carrier: &str,
+    shipment: &RateRequest,
+) -> Option<FieldProblem> {
+    shipment
+        .options
+        .unoffered(carrier, caps.options)
+        .err()
+        .map(|e| FieldProblem {
+            pointer: e.field,
+            detail: e.message,
+            code: Some("unoffered".into()),
+        })
 }
 
 /// One problem per parcel whose weight is outside what the carrier accepts

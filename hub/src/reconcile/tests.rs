@@ -102,6 +102,7 @@ fn facts_kept_at_purchase_give_the_same_expectation() {
         updated_at: datetime!(2026-11-16 10:00 UTC),
         voided_at: None,
         audit_facts: None,
+        link: Default::default(),
     };
     let kept =
         tracked(serde_json::from_str(&audit_facts_json(&record, &request, &breakdown)).unwrap());

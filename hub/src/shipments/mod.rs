@@ -29,9 +29,12 @@ pub struct Key<'a> {
 
 /// How a change was made, for the caller to answer it.
 pub enum Change<'a> {
-    /// Bought, with the print job the purchase queued.
+    /// Bought, with the print job the purchase queued, and the return label bought with it
+    /// or why it could not be.
     Bought {
         job: Option<&'a PrintJobRecord>,
+        returned: Option<&'a ShipmentRecord>,
+        return_error: Option<&'a Error>,
     },
     /// The carrier could not confirm the void; its words.
     VoidRequested {

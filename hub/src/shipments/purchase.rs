@@ -30,6 +30,14 @@ pub struct Order {
     pub reference: Option<String>,
     /// The print station to print the label on once bought, as given.
     pub print_station: Option<String>,
+    /// Have the destination checked first (`crate::addresses`): refuse an undeliverable one
+    /// before anything is bought, buy with the carrier's standardized address when it is
+    /// deliverable (with or without corrections), as given when the carrier cannot tell.
+    pub verify: bool,
+    /// Buy a return label (`from` the customer, `to` the shipper).
+    pub is_return: bool,
+    /// Buy the outbound label and its return label in one request.
+    pub return_label: bool,
 }
 
 /// Buys `order` under `key`: checks, the carrier's sale (its progress kept on the key), the
@@ -41,7 +49,7 @@ pub async fn buy<A: Answer>(
     key: Option<Key<'_>>,
     present: Present<A>,
 ) -> Result<A, Error> {
-    let shipment = order.shipment;
+    let mut shipment = order.shipment;
     shipment
         .validate()
         .map_err(|e| Error::field(e.field, e.message))?;
@@ -73,6 +81,28 @@ pub async fn buy<A: Answer>(
             ),
         ));
     }
+    if let Some(p) =
+        crate::rates::option_problem(entry.capabilities, entry.code.as_str(), &shipment)
+    {
+        return Err(Error::Validation(vec![p]));
+    }
+    if order.is_return && order.return_label {
+        return Err(Error::field(
+            "/return_label",
+            "a return label has no return label of its own; drop `return_label` or `is_return`",
+        ));
+    }
+    if (order.is_return || order.return_label) && !entry.capabilities.supports(Capability::Return) {
+        let field = if order.is_return {
+            "/is_return"
+        } else {
+            "/return_label"
+        };
+        return Err(Error::field(
+            field,
+            format!("{} does not sell return labels", entry.code),
+        ));
+    }
     let heavy = crate::rates::parcel_weight_problems(
         entry.capabilities,
         entry.code.as_str(),
@@ -101,12 +131,15 @@ pub async fn buy<A: Answer>(
         Some(id) => Some(printer(app, tenant, id, entry, asked).await?),
         None => None,
     };
+    if order.verify {
+        shipment.to = verified_destination(app, tenant, &account, entry, shipment.to).await?;
+    }
     let request = ShipRequest {
         shipment,
         service: order.service,
         label_format: asked.unwrap_or(wanted),
         reference: order.reference,
-        is_return: false,
+        is_return: order.is_return,
     };
     let adapter = app
         .carriers
@@ -121,6 +154,7 @@ pub async fn buy<A: Answer>(
         request,
         wanted,
         waybill: None,
+        return_sent: false,
     };
     let sent = serde_json::to_string(&kept).expect("progress serializes");
     let waybill = app
@@ -157,6 +191,44 @@ pub async fn buy<A: Answer>(
             false
         }
     };
+    // The return label, bought once the outbound one is. Its failure does not undo the
+    // outbound label (bought and usable): the answer carries the outbound shipment with the
+    // return's problem, and a return can be bought on its own later (`is_return`).
+    let return_request = order.return_label.then(|| return_of(&kept.request));
+    let returned = match &return_request {
+        None => None,
+        Some(rreq) => {
+            kept.return_sent = true;
+            if answered
+                && let Err(e) = keep_progress(
+                    app,
+                    tenant,
+                    key,
+                    "answered",
+                    &serde_json::to_string(&kept).expect("progress serializes"),
+                )
+                .await
+            {
+                tracing::warn!(error = %e, "could not keep that the return label was asked for");
+            }
+            let none = || async { Ok::<(), Error>(()) };
+            Some(
+                match app
+                    .calls
+                    .ship(&account.id, adapter.as_ref(), rreq, none)
+                    .await
+                {
+                    Ok(Ok(wb)) => ReturnOutcome::Bought(rreq, wb),
+                    Ok(Err(e)) => ReturnOutcome::Failed(e),
+                    Err(e) => ReturnOutcome::Failed(return_error(e)),
+                },
+            )
+        }
+    };
+    let return_ref = match &returned {
+        Some(ReturnOutcome::Bought(_, wb)) => Some(waybill_ref(wb)),
+        _ => None,
+    };
     let bought = Bought {
         account: &account.id,
         entry,
@@ -164,13 +236,112 @@ pub async fn buy<A: Answer>(
         wanted,
         waybill,
     };
-    match record_purchase(app, tenant, bought, printer.as_ref(), key, present).await {
+    match record_purchase(
+        app,
+        tenant,
+        bought,
+        returned,
+        printer.as_ref(),
+        key,
+        present,
+    )
+    .await
+    {
         Ok(answer) => Ok(answer),
         // Another instance took the key over after the answer was kept: it records (or
         // recorded) this very sale from the kept answer, so voiding it here would undo it.
         Err(cause @ Error::Store(StoreError::LeaseLost(_))) if answered => Err(cause),
         Err(cause) => {
+            if let Some(r) = &return_ref {
+                let why = Error::Internal(format!("{cause}"));
+                let e = unrecorded_purchase(app, &account.id, adapter.as_ref(), r, why).await;
+                if matches!(e, Error::PurchaseUnrecorded(_)) {
+                    return Err(e);
+                }
+            }
             Err(unrecorded_purchase(app, &account.id, adapter.as_ref(), &reference, cause).await)
+        }
+    }
+}
+
+/// The return label of an outbound shipment: the same parcels, service and reference from
+/// its receiver back to its sender, without the outbound's options (signature, Saturday
+/// delivery and the like are asked of a delivery to a customer, not of a return to the
+/// shipper's dock).
+fn return_of(outbound: &ShipRequest) -> ShipRequest {
+    let mut r = outbound.clone();
+    std::mem::swap(&mut r.shipment.from, &mut r.shipment.to);
+    r.shipment.options = Default::default();
+    r.is_return = true;
+    r
+}
+
+/// A carrier error of the return label, with its fields under `/return_label`.
+fn return_error(e: shiphub_carriers::CarrierError) -> Error {
+    match e {
+        shiphub_carriers::CarrierError::Rejected { errors, .. } => Error::Validation(
+            errors
+                .iter()
+                .map(|f| {
+                    let mut p = crate::error::FieldProblem::from(f);
+                    p.pointer = format!("/return_label{}", p.pointer);
+                    p
+                })
+                .collect(),
+        ),
+        other => other.into(),
+    }
+}
+
+/// The destination to buy with, once a carrier has checked it: refused (422 on `/to`) when
+/// undeliverable, the carrier's standardized address when deliverable with or without
+/// corrections (as EasyPost's `verify` and ShipEngine's `validate_and_clean` buy with the
+/// corrected address), as given when the carrier cannot tell (`unknown`). The purchase's own
+/// account validates when its carrier can; otherwise the tenant's default validating account.
+async fn verified_destination(
+    app: &AppState,
+    tenant: &TenantId,
+    account: &crate::store::AccountRecord,
+    entry: &CarrierEntry,
+    to: shiphub_carriers::model::Address,
+) -> Result<shiphub_carriers::model::Address, Error> {
+    use shiphub_carriers::model::AddressVerdict;
+    let own = entry
+        .capabilities
+        .supports(Capability::AddressValidation)
+        .then(|| account.id.to_string());
+    let v = crate::addresses::verify(app, tenant, &to, own.as_deref(), "/verify").await?;
+    match v.check.verdict {
+        AddressVerdict::Deliverable | AddressVerdict::DeliverableWithCorrections => {
+            Ok(v.check.address.unwrap_or(to))
+        }
+        AddressVerdict::Unknown => Ok(to),
+        AddressVerdict::Undeliverable => {
+            let reasons: Vec<String> = v
+                .check
+                .reasons
+                .iter()
+                .map(|r| format!("{} ({})", r.code, r.message))
+                .collect();
+            let candidates: Vec<String> = v
+                .check
+                .candidates
+                .iter()
+                .map(|c| format!("{}, {}", c.street.join(" "), c.city))
+                .collect();
+            let mut detail = format!(
+                "{} finds the address undeliverable: {}; nothing was bought",
+                v.carrier,
+                reasons.join(", ")
+            );
+            if !candidates.is_empty() {
+                detail.push_str(&format!("; candidates: {}", candidates.join(" | ")));
+            }
+            Err(Error::Validation(vec![crate::error::FieldProblem {
+                pointer: "/to".into(),
+                detail,
+                code: Some("undeliverable".into()),
+            }]))
         }
     }
 }
@@ -228,6 +399,9 @@ pub(super) struct PurchaseProgress {
     pub(super) wanted: LabelFormat,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) waybill: Option<KeptWaybill>,
+    /// The return label of the pair was asked for (after the outbound was answered).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(super) return_sent: bool,
 }
 
 /// A carrier's answer as kept on a key: the waybill, its label bytes in base64.
@@ -283,12 +457,20 @@ pub(super) struct Bought<'a> {
     pub(super) waybill: Waybill,
 }
 
+/// How the return label of a pair went.
+pub(super) enum ReturnOutcome<'a> {
+    Bought(&'a ShipRequest, Waybill),
+    Failed(Error),
+}
+
 /// Records a bought waybill: the shipment, its documents, event, tracker and print job, with
-/// the key's answer, in one transaction.
+/// the key's answer, in one transaction; with the return label of a pair when one was
+/// asked for (recorded in the same transaction, linked to the outbound).
 pub(super) async fn record_purchase<A: Answer>(
     app: &AppState,
     tenant: &TenantId,
     bought: Bought<'_>,
+    returned: Option<ReturnOutcome<'_>>,
     printer: Option<&(StationRecord, StationPrinter)>,
     key: Option<Key<'_>>,
     present: Present<A>,
@@ -300,7 +482,17 @@ pub(super) async fn record_purchase<A: Answer>(
         wanted,
         waybill,
     } = bought;
-    let (record, docs) = record(account, entry, request, wanted, waybill)?;
+    let (mut record, docs) = record(account, entry, request, wanted, waybill)?;
+    let (ret, return_error) = match returned {
+        None => (None, None),
+        Some(ReturnOutcome::Failed(e)) => (None, Some(e)),
+        Some(ReturnOutcome::Bought(rreq, wb)) => {
+            let (mut r, rdocs) = self::record(account, entry, rreq, wanted, wb)?;
+            r.link.return_for = Some(record.id.clone());
+            record.link.return_id = Some(r.id.clone());
+            (Some((r, rdocs, rreq)), None)
+        }
+    };
     let job = printer
         .map(|(station, p)| {
             crate::print::new_job(
@@ -313,13 +505,87 @@ pub(super) async fn record_purchase<A: Answer>(
             )
         })
         .transpose()?;
-    let answer = present(app, &record, Change::Bought { job: job.as_ref() })?;
-    let created = NewEvent {
+    let answer = present(
+        app,
+        &record,
+        Change::Bought {
+            job: job.as_ref(),
+            returned: ret.as_ref().map(|(r, _, _)| r),
+            return_error: return_error.as_ref(),
+        },
+    )?;
+    let created = [NewEvent {
         kind: EventType::ShipmentCreated,
         subject_id: record.id.to_string(),
         data: answer.value(),
+    }];
+    let tracker = tracker_for(app, entry, account, &record, request);
+    let extras = crate::store::ShipmentExtras {
+        job: job.as_ref(),
+        tracker: tracker.as_ref(),
     };
-    let tracker = entry.capabilities.supports(Capability::Track).then(|| {
+    let mut rows = vec![crate::store::NewShipment {
+        record: &record,
+        docs: &docs,
+        events: &created,
+        extras,
+    }];
+    let return_rows = match &ret {
+        Some((r, _, rreq)) => {
+            let answer = present(
+                app,
+                r,
+                Change::Bought {
+                    job: None,
+                    returned: None,
+                    return_error: None,
+                },
+            )?;
+            let created = [NewEvent {
+                kind: EventType::ShipmentCreated,
+                subject_id: r.id.to_string(),
+                data: answer.value(),
+            }];
+            Some((created, tracker_for(app, entry, account, r, rreq)))
+        }
+        None => None,
+    };
+    if let (Some((r, rdocs, _)), Some((created, tracker))) = (&ret, &return_rows) {
+        rows.push(crate::store::NewShipment {
+            record: r,
+            docs: rdocs,
+            events: created,
+            extras: crate::store::ShipmentExtras {
+                job: None,
+                tracker: tracker.as_ref(),
+            },
+        });
+    }
+    app.store
+        .insert_shipments(tenant, &rows, completion(&answer, key).as_ref())
+        .await?;
+    if let Some(job) = &job {
+        app.print_wakeups.wake(&job.station_id);
+    }
+    for r in [Some(&record), ret.as_ref().map(|(r, _, _)| r)]
+        .into_iter()
+        .flatten()
+    {
+        metrics::counter!("shiphub_shipments_purchased_total", "carrier" => r.carrier.to_string())
+            .increment(1);
+    }
+    Ok(answer)
+}
+
+/// The tracker a purchase starts for its shipment, when its carrier tracks.
+fn tracker_for(
+    app: &AppState,
+    entry: &CarrierEntry,
+    account: &AccountId,
+    record: &ShipmentRecord,
+    request: &ShipRequest,
+) -> Option<crate::store::TrackerRecord> {
+    entry.capabilities.supports(Capability::Track).then(|| {
         let class = entry
             .capabilities
             .service(&record.service_code)
@@ -340,27 +606,7 @@ pub(super) async fn record_purchase<A: Answer>(
         );
         t.ship_date = Some(shipped.to_string());
         t
-    });
-    let extras = crate::store::ShipmentExtras {
-        job: job.as_ref(),
-        tracker: tracker.as_ref(),
-    };
-    app.store
-        .insert_shipment_with(
-            tenant,
-            &record,
-            &docs,
-            &[created],
-            extras,
-            completion(&answer, key).as_ref(),
-        )
-        .await?;
-    if let Some(job) = &job {
-        app.print_wakeups.wake(&job.station_id);
-    }
-    metrics::counter!("shiphub_shipments_purchased_total", "carrier" => record.carrier.to_string())
-        .increment(1);
-    Ok(answer)
+    })
 }
 
 /// The carrier sold a label that the hub could not record. Void it at the carrier, so that a
@@ -438,6 +684,10 @@ fn record(
         updated_at: now,
         voided_at: None,
         audit_facts: None,
+        link: crate::store::ReturnLink {
+            is_return: request.is_return,
+            ..Default::default()
+        },
     };
     let facts =
         crate::reconcile::audit_facts_json(&record, &request.shipment, &record.waybill.breakdown);

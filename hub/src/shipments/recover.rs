@@ -1,6 +1,8 @@
 //! Finishing a purchase whose process died after reaching the carrier.
 
-use super::purchase::{Bought, PurchaseProgress, record_purchase, unrecorded_purchase};
+use super::purchase::{
+    Bought, PurchaseProgress, ReturnOutcome, record_purchase, unrecorded_purchase,
+};
 use super::{Answer, Key, Present};
 use crate::error::Error;
 use crate::ids::{AccountId, TenantId};
@@ -55,7 +57,16 @@ pub async fn recover_purchase<A: Answer>(
         wanted: kept.wanted,
         waybill,
     };
-    match record_purchase(app, tenant, bought, None, Some(key), present).await {
+    // The return label of a pair asked for before the process died: whether the carrier sold
+    // it is unknown here (its answer is never kept apart), so the outbound is recorded and
+    // the answer says what to check; never a second purchase.
+    let returned = kept.return_sent.then(|| {
+        ReturnOutcome::Failed(Error::PurchaseOutcomeUnknown(format!(
+            "the return label was sent to carrier account {} and the hub stopped before its answer; check that account for it, or buy one with `is_return`",
+            kept.account
+        )))
+    });
+    match record_purchase(app, tenant, bought, returned, None, Some(key), present).await {
         Ok(_) => Ok(()),
         Err(cause @ Error::Store(StoreError::LeaseLost(_))) => Err(cause),
         Err(cause) => {

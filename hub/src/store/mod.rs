@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use tokio::sync::Notify;
 
 mod accounts;
+mod addresses;
 mod events;
 mod idempotency;
 mod invoices;
@@ -26,6 +27,7 @@ mod trackers;
 mod webhooks;
 
 pub use accounts::AccountRecord;
+pub use addresses::CachedAddressCheck;
 pub use events::{EventRecord, NewEvent};
 pub(crate) use events::{insert_events, named};
 pub(crate) use idempotency::complete_idem;
@@ -40,7 +42,8 @@ pub use print::{
 };
 pub use rate_cards::RateCardVersion;
 pub use shipments::{
-    DocumentRecord, ShipmentExtras, ShipmentRecord, ShipmentStatus, ShipmentWaybill, StoredRequest,
+    DocumentRecord, NewShipment, ReturnLink, ShipmentExtras, ShipmentRecord, ShipmentStatus,
+    ShipmentWaybill, StoredRequest,
 };
 pub use tenants::{KeyLimit, Tenant};
 pub use trackers::{ClaimedTracker, TimelinessRow, TrackerRecord, status_name};

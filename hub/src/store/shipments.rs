@@ -42,6 +42,20 @@ pub struct ShipmentRecord {
     /// What the freight audit reads (JSON, `reconcile::AuditFacts`); written with the
     /// shipment, not read back with it.
     pub audit_facts: Option<String>,
+    /// Return label or not, and the shipment it is linked with.
+    pub link: ReturnLink,
+}
+
+/// A shipment's place in an outbound/return pair (migration 0020).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReturnLink {
+    /// A return label (the customer sends the parcel back with it).
+    pub is_return: bool,
+    /// On a return bought with its outbound shipment: the outbound's id.
+    pub return_for: Option<ShipmentId>,
+    /// On an outbound shipment bought with its return: the return's id (read, never written:
+    /// it is the return's `return_for`).
+    pub return_id: Option<ShipmentId>,
 }
 
 named_enum! {
@@ -86,6 +100,27 @@ impl StoredRequest {
         serde_json::from_str(&self.0).map_err(|e| StoreError::Corrupt(format!("ship request: {e}")))
     }
 
+    /// The options it was bought with and its destination (as bought: after a `verify`, the
+    /// carrier's standardized address), for showing; the destination `None` when it no longer
+    /// reads as an address (rows of older formats).
+    pub fn options_and_destination(
+        &self,
+    ) -> Result<(
+        shiphub_carriers::model::ShipmentOptions,
+        Option<shiphub_carriers::model::Address>,
+    )> {
+        #[derive(Deserialize)]
+        struct Shown {
+            #[serde(default)]
+            options: shiphub_carriers::model::ShipmentOptions,
+            #[serde(default)]
+            to: Option<serde_json::Value>,
+        }
+        let s: Shown = serde_json::from_str(&self.0)
+            .map_err(|e| StoreError::Corrupt(format!("ship request: {e}")))?;
+        Ok((s.options, s.to.and_then(|v| serde_json::from_value(v).ok())))
+    }
+
     /// How many customs items were declared; `None` without a customs declaration.
     pub fn customs_items(&self) -> Result<Option<usize>> {
         #[derive(Deserialize)]
@@ -112,6 +147,15 @@ pub struct DocumentRecord {
     pub content: Vec<u8>,
 }
 
+/// One shipment of [`Store::insert_shipments`], with its rows.
+#[derive(Clone, Copy, Debug)]
+pub struct NewShipment<'a> {
+    pub record: &'a ShipmentRecord,
+    pub docs: &'a [DocumentRecord],
+    pub events: &'a [NewEvent],
+    pub extras: ShipmentExtras<'a>,
+}
+
 /// Rows written with a purchase.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ShipmentExtras<'a> {
@@ -120,7 +164,9 @@ pub struct ShipmentExtras<'a> {
 }
 
 const SHIPMENT_COLUMNS: &str = "id, carrier_account_id, carrier, service_code, status, tracking_number, reference, \
-     total_amount, total_currency, label_format, request, waybill, created_at, updated_at, voided_at";
+     total_amount, total_currency, label_format, request, waybill, created_at, updated_at, voided_at, \
+     is_return, return_for, (SELECT r.id FROM shipments r WHERE r.tenant_id = shipments.tenant_id \
+     AND r.return_for = shipments.id LIMIT 1) AS return_id";
 
 impl Store {
     /// Writes a bought shipment, its documents and the idempotency answer in one transaction:
@@ -259,13 +305,36 @@ impl Store {
         extras: ShipmentExtras<'_>,
         idem: Option<&IdemCompletion>,
     ) -> Result<()> {
+        self.insert_shipments(
+            tenant,
+            &[NewShipment {
+                record: s,
+                docs,
+                events,
+                extras,
+            }],
+            idem,
+        )
+        .await
+    }
+
+    /// Several bought shipments (an outbound and its return label) with what comes with each,
+    /// and the one idempotency answer, in one transaction.
+    pub async fn insert_shipments(
+        &self,
+        tenant: &TenantId,
+        shipments: &[NewShipment<'_>],
+        idem: Option<&IdemCompletion>,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
-        insert_shipment_tx(&mut tx, tenant, s, docs, events).await?;
-        if let Some(job) = extras.job {
-            super::print::insert_job(&mut tx, tenant, job).await?;
-        }
-        if let Some(tracker) = extras.tracker {
-            super::trackers::insert_purchase_tracker_in(&mut tx, tenant, tracker).await?;
+        for n in shipments {
+            insert_shipment_tx(&mut tx, tenant, n.record, n.docs, n.events).await?;
+            if let Some(job) = n.extras.job {
+                super::print::insert_job(&mut tx, tenant, job).await?;
+            }
+            if let Some(tracker) = n.extras.tracker {
+                super::trackers::insert_purchase_tracker_in(&mut tx, tenant, tracker).await?;
+            }
         }
         if let Some(c) = idem {
             complete_idem(&mut tx, tenant, c).await?;
@@ -304,7 +373,8 @@ async fn insert_shipment_tx(
     sqlx::query(
             "INSERT INTO shipments (id, tenant_id, carrier_account_id, carrier, service_code, status, tracking_number, \
              reference, total_amount, total_currency, label_format, request, waybill, created_at, updated_at, voided_at, \
-             audit_facts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             audit_facts, is_return, return_for) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         )
         .bind(s.id.as_str())
         .bind(tenant.as_str())
@@ -323,6 +393,8 @@ async fn insert_shipment_tx(
         .bind(millis(s.updated_at))
         .bind(s.voided_at.map(millis))
         .bind(s.audit_facts.as_deref())
+        .bind(i64::from(s.link.is_return))
+        .bind(s.link.return_for.as_ref().map(|i| i.as_str()))
         .execute(&mut **tx)
         .await?;
     for d in docs {
@@ -378,6 +450,15 @@ fn shipment_from_row(r: &AnyRow) -> Result<ShipmentRecord> {
         updated_at: from_millis(r.try_get("updated_at")?),
         voided_at: r.try_get::<Option<i64>, _>("voided_at")?.map(from_millis),
         audit_facts: None,
+        link: ReturnLink {
+            is_return: r.try_get::<i64, _>("is_return")? != 0,
+            return_for: r
+                .try_get::<Option<String>, _>("return_for")?
+                .map(ShipmentId::from_db),
+            return_id: r
+                .try_get::<Option<String>, _>("return_id")?
+                .map(ShipmentId::from_db),
+        },
         id,
     })
 }

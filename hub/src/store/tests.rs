@@ -208,6 +208,7 @@ fn shipment(account: &AccountId, n: u32) -> ShipmentRecord {
         updated_at: NOW,
         voided_at: None,
         audit_facts: None,
+        link: Default::default(),
     }
 }
 

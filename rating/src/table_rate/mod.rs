@@ -26,7 +26,7 @@ use rust_decimal::Decimal;
 use shiphub_carriers::WeightRange;
 use shiphub_carriers::model::WeightUnit;
 use shiphub_carriers::model::{
-    Quote, RateRequest, ShipRequest, TrackingNumber, Waybill, WaybillRef,
+    Quote, RateRequest, ShipRequest, ShipmentOption, TrackingNumber, Waybill, WaybillRef,
 };
 use shiphub_carriers::offline;
 use shiphub_carriers::{
@@ -39,6 +39,7 @@ pub use account::resolve_card_names;
 
 use crate::book::RateCards;
 use crate::card::ServiceSummary;
+use crate::card::When;
 use crate::quote::{QuoteOptions, RateError};
 
 const CODE: CarrierCode = CarrierCode::from_static("table_rate");
@@ -55,7 +56,14 @@ static CAPS: Capabilities = Capabilities {
         Decimal::from_parts(1_000_000, 0, 0, false, 0),
         WeightUnit::G,
     ),
-    options: &[],
+    // What a card's `signature` and `saturday` accessorials price; a card (or one of its
+    // services) without the accessorial refuses the option on its field.
+    options: &[
+        ShipmentOption::SignatureAdult,
+        ShipmentOption::SignatureDirect,
+        ShipmentOption::SignatureIndirect,
+        ShipmentOption::SaturdayDelivery,
+    ],
 };
 
 /// The registry entry; the hub adds it to the list it composes from `shiphub_carriers::CARRIERS`.
@@ -109,14 +117,81 @@ impl TableRate {
     }
 
     fn quotes(&self, req: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
+        let today = (self.clock)();
         let quotes = self
             .cards
-            .quote(req, &QuoteOptions::default(), (self.clock)())
+            .quote(req, &quote_options(req), today)
             .map_err(rejected)?;
-        Ok(quotes
+        let quotes: Vec<Quote> = quotes
             .iter()
+            .filter(|q| self.unpriced(req, q.service, today).is_none())
             .map(|q| q.to_quote(ENTRY.code.as_str()))
-            .collect())
+            .collect();
+        // Every service lacks an option asked for: say which, rather than quote nothing.
+        if quotes.is_empty()
+            && let Some(e) = self.unpriced_anywhere(req, today)
+        {
+            return Err(e);
+        }
+        Ok(quotes)
+    }
+
+    /// The first option asked for that `service` of the card in force has no accessorial
+    /// for, as a rejection on the option's field: a card prices only what it lists, and an
+    /// option bought without a price would be sold for nothing.
+    fn unpriced(&self, req: &RateRequest, service: &str, today: Date) -> Option<CarrierError> {
+        let card = self.cards.for_date(req.ship_date.unwrap_or(today))?;
+        let s = card.services.iter().find(|s| &*s.code == service)?;
+        let knows = |when: When| {
+            s.accessorials
+                .iter()
+                .any(|i| card.accessorials[*i].when == when)
+        };
+        let asked = [
+            (
+                req.options.signature.is_some(),
+                When::Signature,
+                "/options/signature",
+                "signature",
+            ),
+            (
+                req.options.saturday_delivery,
+                When::Saturday,
+                "/options/saturday_delivery",
+                "saturday",
+            ),
+        ];
+        asked
+            .into_iter()
+            .find(|(on, when, _, _)| *on && !knows(*when))
+            .map(|(_, _, field, name)| {
+                CarrierError::rejected(
+                    ENTRY.code.clone(),
+                    field,
+                    Some("OPTION_NOT_ON_CARD"),
+                    format!(
+                        "card {} has no `{name}` accessorial for service {service}",
+                        card.name()
+                    ),
+                )
+            })
+    }
+
+    /// `unpriced` for the first service of the card in force that lacks an option.
+    fn unpriced_anywhere(&self, req: &RateRequest, today: Date) -> Option<CarrierError> {
+        let card = self.cards.for_date(req.ship_date.unwrap_or(today))?;
+        card.services
+            .iter()
+            .find_map(|s| self.unpriced(req, &s.code, today))
+    }
+}
+
+/// The card's view of the options: any signature is its `signature` accessorial.
+fn quote_options(req: &RateRequest) -> QuoteOptions {
+    QuoteOptions {
+        signature: req.options.signature.is_some(),
+        saturday_delivery: req.options.saturday_delivery,
+        currency: None,
     }
 }
 
@@ -150,9 +225,17 @@ impl Carrier for TableRate {
     async fn ship(&self, req: &ShipRequest) -> Result<Waybill, CarrierError> {
         shiphub_carriers::carrier::no_returns(self.code(), req)?;
         let today = (self.clock)();
+        if let Some(e) = self.unpriced(&req.shipment, &req.service, today) {
+            return Err(e);
+        }
         let quote = self
             .cards
-            .quote_service(&req.shipment, &req.service, &QuoteOptions::default(), today)
+            .quote_service(
+                &req.shipment,
+                &req.service,
+                &quote_options(&req.shipment),
+                today,
+            )
             .map_err(rejected)?
             .to_quote(ENTRY.code.as_str());
         let date = req.shipment.ship_date.unwrap_or(today);

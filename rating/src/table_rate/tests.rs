@@ -255,3 +255,53 @@ async fn table_rate_does_what_it_declares() {
         })
     ));
 }
+
+#[tokio::test]
+async fn signature_and_saturday_are_priced_from_the_cards_accessorials() {
+    let c = carrier(json!({ "rate_card": GROUND }));
+    let mut v = shipment();
+    v["options"] = json!({"signature": "direct", "saturday_delivery": true});
+    let req: RateRequest = serde_json::from_value(v.clone()).unwrap();
+    let q = c.rate(&req).await.unwrap().swap_remove(0);
+    let line = |code: &str| {
+        q.breakdown
+            .iter()
+            .find(|l| l.code.as_deref() == Some(code))
+            .map(|l| l.amount.amount())
+    };
+    // The card's SIG (6.90) and SAT (16.00) lines, on top of the plain 26.55.
+    assert_eq!(line("SIG"), Some(dec!(6.90)));
+    assert_eq!(line("SAT"), Some(dec!(16.00)));
+    assert!(q.total.amount() >= dec!(26.55) + dec!(22.90), "{}", q.total);
+    v["service"] = json!("ground");
+    let wb = c
+        .ship(&serde_json::from_value::<ShipRequest>(v).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(wb.total, Some(q.total));
+}
+
+#[tokio::test]
+async fn an_option_the_card_does_not_list_is_refused_on_its_field() {
+    let card = GROUND.replace("when = \"saturday\"", "when = \"signature\"");
+    let c = carrier(json!({ "rate_card": card }));
+    let mut v = shipment();
+    v["options"] = json!({"saturday_delivery": true});
+    let e = c
+        .rate(&serde_json::from_value(v.clone()).unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(rejected_field(&e), "/options/saturday_delivery");
+    v["service"] = json!("ground");
+    let e = c
+        .ship(&serde_json::from_value(v).unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(rejected_field(&e), "/options/saturday_delivery");
+    assert!(
+        ENTRY
+            .capabilities
+            .options
+            .contains(&shiphub_carriers::model::ShipmentOption::SaturdayDelivery)
+    );
+}
