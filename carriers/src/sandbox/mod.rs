@@ -29,6 +29,7 @@ mod codes;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod number;
+mod pickup;
 mod rate;
 #[cfg(test)]
 mod tests;
@@ -47,7 +48,8 @@ use crate::error::CarrierError;
 use crate::http::CarrierHttp;
 use crate::model::WeightUnit;
 use crate::model::{
-    Address, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill, WaybillRef,
+    Address, Manifest, ManifestRequest, PickupConfirmation, PickupRef, PickupRequest, Quote,
+    RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill, WaybillRef,
 };
 use crate::offline;
 use crate::registry::{AccountError, CarrierEntry};
@@ -56,7 +58,15 @@ use rust_decimal::Decimal;
 const CODE: CarrierCode = CarrierCode::from_static("sandbox");
 
 static CAPS: Capabilities = Capabilities {
-    supports: Capability::PARCEL,
+    // Pickups and manifests: see `pickup.rs`.
+    supports: &[
+        Capability::Rate,
+        Capability::Ship,
+        Capability::Void,
+        Capability::Track,
+        Capability::Pickup,
+        Capability::Manifest,
+    ],
     track_batch_max: 50,
     label_formats: &[],
     services: &codes::SERVICES,
@@ -169,6 +179,21 @@ impl Carrier for Sandbox {
 
     async fn track(&self, numbers: &[TrackingNumber]) -> Result<Vec<TrackingResult>, CarrierError> {
         track::track(numbers, self.now(), self.account.step_seconds)
+    }
+
+    async fn schedule_pickup(
+        &self,
+        req: &PickupRequest,
+    ) -> Result<PickupConfirmation, CarrierError> {
+        pickup::schedule(req, self.now().date())
+    }
+
+    async fn cancel_pickup(&self, booked: &PickupRef) -> Result<(), CarrierError> {
+        pickup::cancel(booked, self.now().date())
+    }
+
+    async fn manifest(&self, req: &ManifestRequest) -> Result<Manifest, CarrierError> {
+        pickup::manifest(req)
     }
 }
 
