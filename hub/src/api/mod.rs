@@ -12,6 +12,8 @@ pub mod extract;
 pub mod idempotency;
 pub mod invoices;
 pub mod label_options;
+pub mod manifests;
+pub mod pickups;
 pub mod print;
 pub mod problem;
 pub mod rate_cards;
@@ -129,6 +131,7 @@ buys twice.";
     tags(
         (name = "rates", description = "Rate-shop every carrier account at once"),
         (name = "shipments", description = "Buy, read, void labels; fetch labels and customs documents"),
+        (name = "pickups", description = "Courier pickups and end-of-day manifests"),
         (name = "tracking", description = "Follow parcels, carrier push events, delivery analytics"),
         (name = "carriers", description = "Carriers offered and the tenant's carrier accounts"),
         (name = "printing", description = "Print stations, print jobs, and the print agent's calls"),
@@ -170,6 +173,8 @@ fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(rates::router())
         .merge(shipments::router())
+        .merge(pickups::router())
+        .merge(manifests::router())
         .merge(trackers::router())
         .merge(carrier_events::router())
         .merge(analytics::router())
