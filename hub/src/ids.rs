@@ -56,6 +56,8 @@ prefixed_id!(DeliveryId, "whd");
 prefixed_id!(AttemptId, "wha");
 prefixed_id!(TrackerId, "trk");
 prefixed_id!(ReconciliationId, "rec");
+prefixed_id!(PickupId, "pku");
+prefixed_id!(ManifestId, "mnf");
 
 #[cfg(test)]
 mod tests {

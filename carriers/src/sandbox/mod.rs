@@ -40,6 +40,7 @@ mod codes;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod number;
+mod pickup;
 mod rate;
 #[cfg(test)]
 mod tests;
@@ -58,8 +59,9 @@ use crate::error::CarrierError;
 use crate::http::CarrierHttp;
 use crate::model::WeightUnit;
 use crate::model::{
-    Address, AddressCheck, Currency, Money, Quote, RateRequest, ShipRequest, TrackingNumber,
-    TrackingResult, Waybill, WaybillRef,
+    Address, AddressCheck, Currency, Manifest, ManifestRequest, Money, PickupConfirmation,
+    PickupRef, PickupRequest, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult,
+    Waybill, WaybillRef,
 };
 use crate::offline;
 use crate::registry::{AccountError, CarrierEntry};
@@ -68,6 +70,7 @@ use rust_decimal::Decimal;
 const CODE: CarrierCode = CarrierCode::from_static("sandbox");
 
 static CAPS: Capabilities = Capabilities {
+    // Pickups and manifests: see `pickup.rs`.
     supports: &[
         Capability::Rate,
         Capability::Ship,
@@ -75,6 +78,8 @@ static CAPS: Capabilities = Capabilities {
         Capability::Track,
         Capability::AddressValidation,
         Capability::Return,
+        Capability::Pickup,
+        Capability::Manifest,
     ],
     track_batch_max: 50,
     label_formats: &[],
@@ -210,6 +215,21 @@ impl Carrier for Sandbox {
 
     async fn track(&self, numbers: &[TrackingNumber]) -> Result<Vec<TrackingResult>, CarrierError> {
         track::track(numbers, self.now(), self.account.step_seconds)
+    }
+
+    async fn schedule_pickup(
+        &self,
+        req: &PickupRequest,
+    ) -> Result<PickupConfirmation, CarrierError> {
+        pickup::schedule(req, self.now().date())
+    }
+
+    async fn cancel_pickup(&self, booked: &PickupRef) -> Result<(), CarrierError> {
+        pickup::cancel(booked, self.now().date())
+    }
+
+    async fn manifest(&self, req: &ManifestRequest) -> Result<Manifest, CarrierError> {
+        pickup::manifest(req)
     }
 }
 

@@ -13,6 +13,8 @@ pub mod extract;
 pub mod idempotency;
 pub mod invoices;
 pub mod label_options;
+pub mod manifests;
+pub mod pickups;
 pub mod print;
 pub mod problem;
 pub mod rate_cards;
@@ -131,6 +133,7 @@ buys twice.";
         (name = "rates", description = "Rate-shop every carrier account at once"),
         (name = "addresses", description = "Carriers' verdicts on addresses: standardized, classified, kept for a while"),
         (name = "shipments", description = "Buy, read, void labels; fetch labels and customs documents"),
+        (name = "pickups", description = "Courier pickups and end-of-day manifests"),
         (name = "tracking", description = "Follow parcels, carrier push events, delivery analytics"),
         (name = "carriers", description = "Carriers offered and the tenant's carrier accounts"),
         (name = "printing", description = "Print stations, print jobs, and the print agent's calls"),
@@ -173,6 +176,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(rates::router())
         .merge(addresses::router())
         .merge(shipments::router())
+        .merge(pickups::router())
+        .merge(manifests::router())
         .merge(trackers::router())
         .merge(carrier_events::router())
         .merge(analytics::router())

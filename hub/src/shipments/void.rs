@@ -27,6 +27,13 @@ pub async fn void<A: Answer>(
             s.id
         )));
     }
+    // Handed over on a manifest (the USPS SCAN form): the carrier has it, no void any more.
+    if let Some(m) = app.store.manifest_of(tenant, &s.id).await? {
+        return Err(Error::Conflict(format!(
+            "shipment {} is in manifest {m}: a manifested shipment cannot be voided",
+            s.id
+        )));
+    }
     let account = account_of(app, tenant, &s).await?;
     let waybill = WaybillRef {
         tracking_number: s.tracking_number.clone(),

@@ -17,6 +17,8 @@ mod addresses;
 mod events;
 mod idempotency;
 mod invoices;
+mod manifests;
+mod pickups;
 mod print;
 mod rate_cards;
 mod shipments;
@@ -36,6 +38,8 @@ pub use invoices::{
     Billing, FileChunk, InvoicePackageRow, ReconciliationDone, ReconciliationRecord,
     ReconciliationStatus, ShipmentFacts,
 };
+pub use manifests::ManifestRecord;
+pub use pickups::{PickupRecord, PickupStatus};
 pub use print::{
     AckOutcome, AckStatus, JobAck, JobStatus, PrintJobRecord, PrinterLanguage, PrinterState,
     StationRecord,

@@ -163,7 +163,7 @@ pub struct ShipmentExtras<'a> {
     pub tracker: Option<&'a TrackerRecord>,
 }
 
-const SHIPMENT_COLUMNS: &str = "id, carrier_account_id, carrier, service_code, status, tracking_number, reference, \
+pub(super) const SHIPMENT_COLUMNS: &str = "id, carrier_account_id, carrier, service_code, status, tracking_number, reference, \
      total_amount, total_currency, label_format, request, waybill, created_at, updated_at, voided_at, \
      is_return, return_for, (SELECT r.id FROM shipments r WHERE r.tenant_id = shipments.tenant_id \
      AND r.return_for = shipments.id LIMIT 1) AS return_id";
@@ -415,7 +415,7 @@ async fn insert_shipment_tx(
     insert_events(tx, tenant, events, s.created_at).await
 }
 
-fn shipment_from_row(r: &AnyRow) -> Result<ShipmentRecord> {
+pub(super) fn shipment_from_row(r: &AnyRow) -> Result<ShipmentRecord> {
     let id = ShipmentId::from_db(r.try_get("id")?);
     let corrupt = |what: &str, e: &dyn std::fmt::Display| {
         StoreError::Corrupt(format!("shipment {id} {what}: {e}"))

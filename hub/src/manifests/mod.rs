@@ -1,0 +1,250 @@
+//! End of day: closing an account's ship date (or a list of its shipments) with the carrier's
+//! manifest, keeping the document the driver scans, and reading them back.
+//!
+//! Which shipments a ship date covers: the account's shipments that are purchased (neither
+//! voided nor with a void requested) and in no manifest yet, whose ship date is that date,
+//! or, for a shipment bought without a ship date, whose purchase falls on that date in UTC.
+//! The ship date a shipment was bought with is the shipper's own calendar day, taken as
+//! given; the hub keeps no time zone per address, so a purchase without one is dated by the
+//! UTC clock (documented in the README: send `ship_date` with every purchase to close by
+//! local days). Only purchases of the 31 days up to the date are looked at: carriers take
+//! ship dates at most a couple of weeks ahead.
+
+use shiphub_carriers::Capability;
+use shiphub_carriers::model::{LabelDocument, LabelFormat, ManifestRequest, WaybillRef};
+use time::{Date, Duration, OffsetDateTime};
+
+use crate::error::Error;
+use crate::ids::{ManifestId, TenantId};
+use crate::pickups::{account_for, request_of, shipments_on};
+use crate::shipments::{Answer, Key};
+use crate::state::AppState;
+use crate::store::{ManifestRecord, ShipmentRecord};
+
+/// A close, as asked: a ship date, or a list of shipments (then dated `ship_date`, or today).
+pub struct Close {
+    pub carrier_account: String,
+    pub ship_date: Option<Date>,
+    pub shipments: Option<Vec<String>>,
+}
+
+/// Draws the answer from the new manifest.
+pub type Present<A> = fn(&AppState, &ManifestRecord) -> Result<A, Error>;
+
+/// How far back a close looks for purchases dated the closed day.
+const LOOK_BACK_DAYS: i64 = 31;
+
+/// The shipments a ship date covers (see the module's doc), oldest first.
+pub async fn due(
+    app: &AppState,
+    tenant: &TenantId,
+    account: &crate::store::AccountRecord,
+    date: Date,
+) -> Result<Vec<ShipmentRecord>, Error> {
+    let day_start = date.midnight().assume_utc();
+    let candidates = app
+        .store
+        .unmanifested_shipments(
+            tenant,
+            &account.id,
+            day_start - Duration::days(LOOK_BACK_DAYS),
+            day_start + Duration::days(1),
+        )
+        .await?;
+    let mut out = Vec::new();
+    for s in candidates {
+        if ship_day(&s)? == date {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
+/// The day a shipment ships: its ship date as bought, else its purchase's UTC day.
+pub fn ship_day(s: &ShipmentRecord) -> Result<Date, Error> {
+    Ok(request_of(s)?
+        .shipment
+        .ship_date
+        .unwrap_or_else(|| s.created_at.to_offset(time::UtcOffset::UTC).date()))
+}
+
+/// Closes a day (or a list) under `key`, answered by `present`.
+pub async fn close<A: Answer>(
+    app: &AppState,
+    tenant: &TenantId,
+    c: Close,
+    key: Option<Key<'_>>,
+    present: Present<A>,
+) -> Result<A, Error> {
+    let account = account_for(app, tenant, &c.carrier_account, Capability::Manifest).await?;
+    let (ship_date, shipments) = match (c.ship_date, c.shipments) {
+        (_, Some(ids)) => {
+            if ids.is_empty() {
+                return Err(Error::field("/shipments", "lists no shipment to manifest"));
+            }
+            let list = shipments_on(app, tenant, &account, &ids).await?;
+            let mut taken = Vec::new();
+            for (i, s) in list.iter().enumerate() {
+                if let Some(m) = app.store.manifest_of(tenant, &s.id).await? {
+                    taken.push(crate::error::FieldProblem {
+                        pointer: format!("/shipments/{i}"),
+                        detail: format!("{} is in manifest {m} already", s.id),
+                        code: None,
+                    });
+                }
+            }
+            if !taken.is_empty() {
+                return Err(Error::Validation(taken));
+            }
+            let date = c
+                .ship_date
+                .unwrap_or_else(|| OffsetDateTime::now_utc().date());
+            (date, list)
+        }
+        (Some(date), None) => {
+            let list = due(app, tenant, &account, date).await?;
+            if list.is_empty() {
+                return Err(Error::field(
+                    "/ship_date",
+                    format!(
+                        "no shipment of {} to manifest on {date}: none purchased for that day is \
+                         unvoided and outside a manifest",
+                        account.id
+                    ),
+                ));
+            }
+            (date, list)
+        }
+        (None, None) => {
+            return Err(Error::field(
+                "/ship_date",
+                "give ship_date (close that day) or shipments (close those)",
+            ));
+        }
+    };
+    let from = request_of(&shipments[0])?.shipment.from;
+    let request = ManifestRequest {
+        ship_date,
+        from: from.clone(),
+        shipments: shipments
+            .iter()
+            .map(|s| WaybillRef {
+                tracking_number: s.tracking_number.clone(),
+                carrier_shipment_id: s.waybill.carrier_shipment_id.clone(),
+                pieces: s.waybill.pieces.clone(),
+            })
+            .collect(),
+    };
+    let adapter = app
+        .carriers
+        .adapter(&app.store, tenant, &account, &app.master_key)
+        .await?;
+    let manifest = app
+        .calls
+        .manifest(&account.id, adapter.as_ref(), &request)
+        .await?;
+    let numbers = if manifest.tracking_numbers.is_empty() {
+        request
+            .shipments
+            .iter()
+            .flat_map(|w| w.pieces.iter().cloned())
+            .collect()
+    } else {
+        manifest.tracking_numbers.clone()
+    };
+    let (source, document) = match manifest.document {
+        Some(doc) => ("carrier", doc),
+        None => {
+            let carrier_name = app
+                .carriers
+                .entry(&account.carrier)
+                .map_or_else(|| account.carrier.clone(), |e| e.name.to_string());
+            let input = shiphub_labels::manifest_doc::ManifestInput {
+                carrier: carrier_name,
+                manifest_id: manifest.carrier_manifest_id.clone(),
+                ship_date,
+                from,
+                shipments: shipments.len(),
+                tracking_numbers: numbers.clone(),
+            };
+            let pdf =
+                tokio::task::spawn_blocking(move || shiphub_labels::manifest_doc::manifest(&input))
+                    .await
+                    .map_err(|e| Error::Internal(format!("manifest document task: {e}")))?
+                    .map_err(|e| {
+                        Error::field(
+                            "/shipments",
+                            format!("the manifest page cannot be drawn: {e}"),
+                        )
+                    })?;
+            (
+                "hub",
+                LabelDocument {
+                    format: LabelFormat::Pdf,
+                    content: pdf,
+                },
+            )
+        }
+    };
+    let record = ManifestRecord {
+        id: ManifestId::generate(),
+        carrier_account_id: account.id.clone(),
+        carrier: adapter.code(),
+        ship_date,
+        carrier_manifest_id: manifest.carrier_manifest_id,
+        shipment_ids: shipments.iter().map(|s| s.id.clone()).collect(),
+        tracking_numbers: numbers,
+        warnings: manifest.warnings,
+        document_source: source.to_string(),
+        document_format: document.format,
+        created_at: OffsetDateTime::now_utc(),
+    };
+    let answer = present(app, &record)?;
+    let completion = key.map(|k| answer.completion(k));
+    if let Err((shipment, other)) = app
+        .store
+        .insert_manifest(tenant, &record, &document.content, completion.as_ref())
+        .await?
+    {
+        // Another close took it between our check and now; the carrier's manifest made
+        // here is reported so it can be reconciled.
+        return Err(Error::Conflict(format!(
+            "shipment {shipment} was manifested in {other} meanwhile; carrier manifest {} \
+             was made for this request and is not recorded",
+            record.carrier_manifest_id
+        )));
+    }
+    Ok(answer)
+}
+
+/// The tenant's manifest `id` (as given: an id of another shape is not found).
+pub async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<ManifestRecord, Error> {
+    let id = ManifestId::parse(id).ok_or(Error::NotFound("manifest"))?;
+    app.store
+        .get_manifest(tenant, &id)
+        .await?
+        .ok_or(Error::NotFound("manifest"))
+}
+
+/// Up to `limit` of the tenant's manifests, newest first, older than `before` (the cursor).
+pub async fn list(
+    app: &AppState,
+    tenant: &TenantId,
+    before: Option<&ManifestId>,
+    limit: u32,
+) -> Result<Vec<ManifestRecord>, Error> {
+    Ok(app.store.list_manifests(tenant, before, limit).await?)
+}
+
+/// A manifest's document: its format and bytes.
+pub async fn document(
+    app: &AppState,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<(LabelFormat, Vec<u8>), Error> {
+    let id = ManifestId::parse(id).ok_or(Error::NotFound("manifest"))?;
+    app.store
+        .manifest_document(tenant, &id)
+        .await?
+        .ok_or(Error::NotFound("manifest"))
+}

@@ -1,0 +1,264 @@
+//! End-of-day manifests: a manifest, the shipments it covers and the idempotent answer are
+//! written in one transaction; a shipment is in at most one manifest (`manifest_shipments`
+//! is keyed by the shipment), which is what a void checks.
+
+use std::str::FromStr;
+
+use shiphub_carriers::CarrierCode;
+use shiphub_carriers::model::{LabelFormat, TrackingNumber};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::{Date, OffsetDateTime};
+
+use super::shipments::{SHIPMENT_COLUMNS, shipment_from_row};
+use super::{
+    IdemCompletion, Result, ShipmentRecord, Store, StoreError, complete_idem, from_millis, millis,
+    placeholders,
+};
+use crate::ids::{AccountId, ManifestId, ShipmentId, TenantId};
+
+#[derive(Clone, Debug)]
+pub struct ManifestRecord {
+    pub id: ManifestId,
+    pub carrier_account_id: AccountId,
+    pub carrier: CarrierCode,
+    pub ship_date: Date,
+    pub carrier_manifest_id: String,
+    /// The shipments it covers, by id.
+    pub shipment_ids: Vec<ShipmentId>,
+    /// The numbers the carrier took in.
+    pub tracking_numbers: Vec<TrackingNumber>,
+    pub warnings: Vec<String>,
+    /// `carrier` (the carrier's document, as it gave it) or `hub` (the page the hub drew).
+    pub document_source: String,
+    pub document_format: LabelFormat,
+    pub created_at: OffsetDateTime,
+}
+
+const COLUMNS: &str = "id, carrier_account_id, carrier, ship_date, carrier_manifest_id, tracking_numbers, \
+     warnings, document_source, document_format, created_at";
+
+impl Store {
+    /// The account's purchased shipments (not voided, no void requested) in no manifest yet,
+    /// bought in `[from, to)`, oldest first.
+    pub async fn unmanifested_shipments(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<ShipmentRecord>> {
+        let sql = format!(
+            "SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE tenant_id = $1 AND carrier_account_id = $2 \
+             AND status = 'purchased' AND created_at >= $3 AND created_at < $4 \
+             AND NOT EXISTS (SELECT 1 FROM manifest_shipments m WHERE m.shipment_id = shipments.id) \
+             ORDER BY id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(account.as_str())
+            .bind(millis(from))
+            .bind(millis(to))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(shipment_from_row).collect()
+    }
+
+    /// The manifest a shipment is in, if any.
+    pub async fn manifest_of(
+        &self,
+        tenant: &TenantId,
+        shipment: &ShipmentId,
+    ) -> Result<Option<ManifestId>> {
+        let row = sqlx::query(
+            "SELECT manifest_id FROM manifest_shipments WHERE tenant_id = $1 AND shipment_id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(shipment.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .map(|r| r.try_get::<String, _>("manifest_id"))
+            .transpose()?
+            .map(ManifestId::from_db))
+    }
+
+    /// Writes a manifest, its document, the shipments it covers and the idempotent answer in
+    /// one transaction. `Ok(Err(shipment))` (nothing written) when one of the shipments is in
+    /// another manifest by now.
+    pub async fn insert_manifest(
+        &self,
+        tenant: &TenantId,
+        m: &ManifestRecord,
+        document: &[u8],
+        idem: Option<&IdemCompletion>,
+    ) -> Result<Result<(), (ShipmentId, ManifestId)>> {
+        let mut tx = self.begin().await?;
+        if !m.shipment_ids.is_empty() {
+            let sql = format!(
+                "SELECT shipment_id, manifest_id FROM manifest_shipments WHERE tenant_id = $1 AND shipment_id IN ({})",
+                placeholders(2, m.shipment_ids.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
+            for s in &m.shipment_ids {
+                q = q.bind(s.as_str());
+            }
+            if let Some(row) = q.fetch_optional(&mut *tx).await? {
+                return Ok(Err((
+                    ShipmentId::from_db(row.try_get("shipment_id")?),
+                    ManifestId::from_db(row.try_get("manifest_id")?),
+                )));
+            }
+        }
+        sqlx::query(
+            "INSERT INTO manifests (id, tenant_id, carrier_account_id, carrier, ship_date, carrier_manifest_id, \
+             tracking_numbers, warnings, document_source, document_format, document, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(m.id.as_str())
+        .bind(tenant.as_str())
+        .bind(m.carrier_account_id.as_str())
+        .bind(m.carrier.as_str())
+        .bind(m.ship_date.to_string())
+        .bind(&m.carrier_manifest_id)
+        .bind(serde_json::to_string(&m.tracking_numbers).expect("numbers serialize"))
+        .bind(serde_json::to_string(&m.warnings).expect("warnings serialize"))
+        .bind(&m.document_source)
+        .bind(m.document_format.as_str())
+        .bind(document)
+        .bind(millis(m.created_at))
+        .execute(&mut *tx)
+        .await?;
+        for s in &m.shipment_ids {
+            sqlx::query(
+                "INSERT INTO manifest_shipments (shipment_id, tenant_id, manifest_id) VALUES ($1, $2, $3)",
+            )
+            .bind(s.as_str())
+            .bind(tenant.as_str())
+            .bind(m.id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(c) = idem {
+            complete_idem(&mut tx, tenant, c).await?;
+        }
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    pub async fn get_manifest(
+        &self,
+        tenant: &TenantId,
+        id: &ManifestId,
+    ) -> Result<Option<ManifestRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM manifests WHERE tenant_id = $1 AND id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => Ok(Some(
+                self.with_shipments(tenant, manifest_from_row(&r)?).await?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// Newest first; `before` is the cursor (the last id of the previous page).
+    pub async fn list_manifests(
+        &self,
+        tenant: &TenantId,
+        before: Option<&ManifestId>,
+        limit: u32,
+    ) -> Result<Vec<ManifestRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM manifests WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+        );
+        // Every id sorts below `mnf_g`: no cursor lists from the newest.
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(before.map_or("mnf_g", ManifestId::as_str))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(self.with_shipments(tenant, manifest_from_row(r)?).await?);
+        }
+        Ok(out)
+    }
+
+    /// A manifest's document: its format and bytes.
+    pub async fn manifest_document(
+        &self,
+        tenant: &TenantId,
+        id: &ManifestId,
+    ) -> Result<Option<(LabelFormat, Vec<u8>)>> {
+        let row = sqlx::query(
+            "SELECT document_format, document FROM manifests WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let format: String = r.try_get("document_format")?;
+        let format = LabelFormat::from_str(&format)
+            .map_err(|e| StoreError::Corrupt(format!("manifest {id} format: {}", e.message)))?;
+        Ok(Some((format, r.try_get("document")?)))
+    }
+
+    async fn with_shipments(
+        &self,
+        tenant: &TenantId,
+        mut m: ManifestRecord,
+    ) -> Result<ManifestRecord> {
+        let rows = sqlx::query(
+            "SELECT shipment_id FROM manifest_shipments WHERE tenant_id = $1 AND manifest_id = $2 \
+             ORDER BY shipment_id",
+        )
+        .bind(tenant.as_str())
+        .bind(m.id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        m.shipment_ids = rows
+            .iter()
+            .map(|r| {
+                r.try_get::<String, _>("shipment_id")
+                    .map(ShipmentId::from_db)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(m)
+    }
+}
+
+fn manifest_from_row(r: &AnyRow) -> Result<ManifestRecord> {
+    let id = ManifestId::from_db(r.try_get("id")?);
+    let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+        StoreError::Corrupt(format!("manifest {id} {what}: {e}"))
+    };
+    let carrier: String = r.try_get("carrier")?;
+    let ship_date: String = r.try_get("ship_date")?;
+    let numbers: String = r.try_get("tracking_numbers")?;
+    let warnings: String = r.try_get("warnings")?;
+    let format: String = r.try_get("document_format")?;
+    Ok(ManifestRecord {
+        carrier_account_id: AccountId::from_db(r.try_get("carrier_account_id")?),
+        carrier: CarrierCode::parse(&carrier).ok_or_else(|| corrupt("carrier", &carrier))?,
+        ship_date: Date::parse(
+            &ship_date,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map_err(|e| corrupt("ship date", &e))?,
+        carrier_manifest_id: r.try_get("carrier_manifest_id")?,
+        shipment_ids: Vec::new(),
+        tracking_numbers: serde_json::from_str(&numbers).map_err(|e| corrupt("numbers", &e))?,
+        warnings: serde_json::from_str(&warnings).map_err(|e| corrupt("warnings", &e))?,
+        document_source: r.try_get("document_source")?,
+        document_format: LabelFormat::from_str(&format)
+            .map_err(|e| corrupt("format", &e.message))?,
+        created_at: from_millis(r.try_get("created_at")?),
+        id,
+    })
+}
