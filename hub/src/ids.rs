@@ -56,6 +56,7 @@ prefixed_id!(DeliveryId, "whd");
 prefixed_id!(AttemptId, "wha");
 prefixed_id!(TrackerId, "trk");
 prefixed_id!(ReconciliationId, "rec");
+prefixed_id!(BatchId, "bat");
 
 #[cfg(test)]
 mod tests {

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod api;
 pub mod background;
+pub mod batches;
 pub mod call_layer;
 pub mod cli;
 pub mod crypto;

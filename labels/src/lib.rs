@@ -11,6 +11,7 @@
 
 pub mod convert;
 pub mod customs_docs;
+pub mod merge;
 mod render;
 mod spec;
 mod stock;

@@ -3,6 +3,7 @@
 //! `/metrics`.
 
 pub mod analytics;
+pub mod batches;
 pub mod carrier_events;
 pub mod carriers;
 pub mod edge;
@@ -170,6 +171,7 @@ fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(rates::router())
         .merge(shipments::router())
+        .merge(batches::router())
         .merge(trackers::router())
         .merge(carrier_events::router())
         .merge(analytics::router())

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use tokio::sync::Notify;
 
 mod accounts;
+mod batches;
 mod events;
 mod idempotency;
 mod invoices;
@@ -26,6 +27,7 @@ mod trackers;
 mod webhooks;
 
 pub use accounts::AccountRecord;
+pub use batches::{BatchItemRecord, BatchRecord, ItemOutcome};
 pub use events::{EventRecord, NewEvent};
 pub(crate) use events::{insert_events, named};
 pub(crate) use idempotency::complete_idem;
