@@ -305,6 +305,11 @@ async fn a_batch_resumes_after_sigkill_and_buys_no_item_twice() {
         );
     }
     assert!(failed.len() <= 32, "{} failed", failed.len());
+    eprintln!(
+        "{} bought, {} failed as unknown after the kill",
+        bought.len(),
+        failed.len()
+    );
 
     // The simulator sold each reference at most once, and exactly the bought ones were
     // recorded (plus any sale whose answer died with the hub: those items failed as unknown).
@@ -336,4 +341,58 @@ async fn a_batch_resumes_after_sigkill_and_buys_no_item_twice() {
     }
     let shipments = api.all("/v1/shipments?limit=100").await;
     assert_eq!(shipments.len(), bought.len());
+}
+
+/// The `sh` blocks of README.md that follow `<!-- readme-test: NAME -->`, in order.
+fn readme_blocks(name: &str) -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let marker = format!("<!-- readme-test: {name} -->");
+    let mut lines = readme.lines();
+    let mut blocks = vec![];
+    while let Some(line) = lines.next() {
+        if line.trim() == marker {
+            assert_eq!(lines.next().map(str::trim), Some("```sh"), "{marker}");
+            let body: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
+            blocks.push(body.join("\n"));
+        }
+    }
+    assert!(!blocks.is_empty(), "README.md has no block marked {marker}");
+    blocks
+}
+
+/// The README's Batches example runs as written (after the walk-through's set-up block) and
+/// does what its comments say.
+#[tokio::test]
+async fn the_readme_batch_example_runs_as_written() {
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let api = Api::of(&hub);
+    let dir = tempfile::tempdir().unwrap();
+    let mut script = readme_blocks("walkthrough")[0].clone();
+    for b in readme_blocks("batches") {
+        script.push('\n');
+        script.push_str(&b);
+    }
+    let mut cmd = tokio::process::Command::new("sh");
+    cmd.args(["-euc", &script])
+        .current_dir(dir.path())
+        .env("KEY", &api.key)
+        .env("HUB", &hub.base)
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .expect("the example finishes")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let failed: Value = serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
+    assert_eq!(failed["counts"]["bought"], 2, "{failed}");
+    assert_eq!(failed["items"][0]["reference"], "REJECT-2003");
+    assert_eq!(failed["items"][0]["status"], "failed");
+    let pdf = std::fs::read(dir.path().join("wave-2001.pdf")).unwrap();
+    assert_eq!(page_contents(&pdf).len(), 2);
 }
