@@ -22,6 +22,7 @@ named_enum! {
         PrintJobFailed = "print_job.failed",
         PrintJobExpired = "print_job.expired",
         ReconciliationCompleted = "reconciliation.completed",
+        BatchCompleted = "batch.completed",
         WebhookDisabled = "webhook.disabled",
         /// Sent to one endpoint on request (`POST /v1/webhooks/{id}/test`): never subscribed
         /// to, never fanned out, never replayed.

@@ -58,6 +58,7 @@ prefixed_id!(TrackerId, "trk");
 prefixed_id!(ReconciliationId, "rec");
 prefixed_id!(PickupId, "pku");
 prefixed_id!(ManifestId, "mnf");
+prefixed_id!(BatchId, "bat");
 
 #[cfg(test)]
 mod tests {

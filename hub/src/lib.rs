@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod addresses;
 pub mod api;
 pub mod background;
+pub mod batches;
 pub mod call_layer;
 pub mod cli;
 pub mod crypto;

@@ -12,6 +12,7 @@
 pub mod convert;
 pub mod customs_docs;
 pub mod manifest_doc;
+pub mod merge;
 mod render;
 mod spec;
 mod stock;

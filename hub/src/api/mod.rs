@@ -4,6 +4,7 @@
 
 pub mod addresses;
 pub mod analytics;
+pub mod batches;
 pub mod carrier_events;
 pub mod carriers;
 pub mod edge;
@@ -178,6 +179,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(shipments::router())
         .merge(pickups::router())
         .merge(manifests::router())
+        .merge(batches::router())
         .merge(trackers::router())
         .merge(carrier_events::router())
         .merge(analytics::router())

@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 
 mod accounts;
 mod addresses;
+mod batches;
 mod events;
 mod idempotency;
 mod invoices;
@@ -30,6 +31,7 @@ mod webhooks;
 
 pub use accounts::AccountRecord;
 pub use addresses::CachedAddressCheck;
+pub use batches::{BatchItemRecord, BatchRecord, ItemOutcome};
 pub use events::{EventRecord, NewEvent};
 pub(crate) use events::{insert_events, named};
 pub(crate) use idempotency::complete_idem;

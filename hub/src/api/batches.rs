@@ -1,0 +1,322 @@
+//! Batches over HTTP: accept up to 10,000 purchases at once (`POST /v1/batches`, 202,
+//! idempotent), follow them (`GET /v1/batches/{id}`: counts and a page of items), and fetch
+//! every label as one document (`GET /v1/batches/{id}/labels`). The work is the domain's
+//! (`crate::batches`).
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use shiphub_carriers::model::LabelFormat;
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::extract::{Path, Query, Tenant};
+use super::idempotency::{self, Answer};
+use super::problem::Problem;
+use super::responses::*;
+use crate::batches::{self, Item, MAX_ITEMS, NewBatch, Sort};
+use crate::error::Error;
+use crate::ids::BatchId;
+use crate::state::AppState;
+use crate::store::{BatchItemRecord, BatchRecord};
+
+/// The largest batch body: 10,000 purchases with customs declarations fit; the API's
+/// default (1 MiB) holds about a thousand.
+pub const BATCH_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_batch))
+        // Set inside the API's own limit, so it wins for this route only.
+        .layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(get_batch))
+                .routes(routes!(get_batch_labels)),
+        )
+}
+
+/// Purchases to make in the background.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchIn {
+    /// 1 to 10,000 purchases, each the body of `POST /v1/shipments` without `label_format`
+    /// and `print_station`.
+    #[schema(min_items = 1, max_items = 10000)]
+    items: Vec<Item>,
+    /// The format every label of the batch is bought in (default `pdf`).
+    #[serde(default)]
+    label_format: LabelFormat,
+}
+
+/// Items by status.
+#[derive(Serialize, ToSchema)]
+pub struct Counts {
+    total: u32,
+    queued: u32,
+    bought: u32,
+    failed: u32,
+}
+
+/// One purchase of the batch.
+#[derive(Serialize, ToSchema)]
+pub struct BatchItemOut {
+    /// Its place in `items` as given, from 0.
+    index: u32,
+    /// `queued`, `bought` or `failed`.
+    status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reference: Option<String>,
+    /// The shipment bought (`GET /v1/shipments/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shipment_id: Option<String>,
+    /// Why it failed: the problem `POST /v1/shipments` would have answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    problem: Option<serde_json::Value>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BatchOut {
+    id: String,
+    /// `running` until every item is bought or failed, then `completed`.
+    status: String,
+    label_format: String,
+    counts: Counts,
+    /// A page of items in index order (see `next_cursor`).
+    items: Vec<BatchItemOut>,
+    /// Pass as `cursor` for the next page of items; null on the last page.
+    next_cursor: Option<String>,
+    /// Every bought label as one document.
+    labels_url: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    created_at: OffsetDateTime,
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    completed_at: Option<OffsetDateTime>,
+}
+
+fn item_out(r: &BatchItemRecord) -> BatchItemOut {
+    BatchItemOut {
+        index: r.index,
+        status: r.status.clone(),
+        reference: serde_json::from_str::<Item>(&r.body)
+            .ok()
+            .and_then(|i| i.reference),
+        shipment_id: r.shipment_id.as_ref().map(ToString::to_string),
+        problem: r
+            .problem
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok()),
+    }
+}
+
+fn batch_out(b: &BatchRecord, items: Vec<BatchItemOut>, next: Option<String>) -> BatchOut {
+    BatchOut {
+        id: b.id.to_string(),
+        status: b.status.clone(),
+        label_format: b.label_format.clone(),
+        counts: Counts {
+            total: b.item_count,
+            queued: b.queued,
+            bought: b.bought,
+            failed: b.failed,
+        },
+        items,
+        next_cursor: next,
+        labels_url: format!("/v1/batches/{}/labels", b.id),
+        created_at: b.created_at,
+        completed_at: b.completed_at,
+    }
+}
+
+/// Items shown with an answer when no `limit` is asked.
+const DEFAULT_PAGE: u32 = 20;
+
+/// Accepts up to 10,000 purchases and buys them in the background, each exactly like
+/// `POST /v1/shipments` (its own `shipment.created` event); `batch.completed` follows the
+/// last. Honours `Idempotency-Key`: a retry gets the same batch, and no item is ever bought
+/// twice, a hub restarted mid-batch included (item `i` is bought under the key
+/// `batch:<batch id>:<i>`).
+#[utoipa::path(post, path = "/v1/batches", tag = "shipments", request_body = BatchIn,
+    params(crate::api::extract::IdempotencyKey),
+    responses(
+        (status = 202, body = BatchOut, description = "accepted; every item queued"),
+        Auth, Idempotent, BadBody,
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "invalid input (more than 10,000 items: `/items`), or the Idempotency-Key was used for another request"),
+    ))]
+async fn create_batch(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    req: idempotency::Idempotent<BatchIn>,
+) -> Response {
+    req.run(
+        app,
+        tenant,
+        |app, tenant, body: BatchIn, owned| async move {
+            if body.items.len() > MAX_ITEMS {
+                return Err(Error::field(
+                    "/items",
+                    format!("a batch holds at most {MAX_ITEMS} items"),
+                ));
+            }
+            let label_format = body.label_format;
+            let now = OffsetDateTime::now_utc();
+            batches::accept(
+                &app,
+                &tenant,
+                NewBatch {
+                    items: body.items,
+                    label_format,
+                },
+                |id: &BatchId, bodies: &[String]| {
+                    let n = bodies.len() as u32;
+                    let record = BatchRecord {
+                        id: id.clone(),
+                        tenant_id: tenant.clone(),
+                        status: "running".into(),
+                        label_format: label_format.as_str().to_string(),
+                        item_count: n,
+                        queued: n,
+                        bought: 0,
+                        failed: 0,
+                        created_at: now,
+                        completed_at: None,
+                    };
+                    let items = bodies
+                        .iter()
+                        .take(DEFAULT_PAGE as usize)
+                        .enumerate()
+                        .map(|(i, body)| {
+                            item_out(&BatchItemRecord {
+                                index: i as u32,
+                                status: "queued".into(),
+                                body: body.clone(),
+                                shipment_id: None,
+                                problem: None,
+                            })
+                        })
+                        .collect();
+                    let next = (n > DEFAULT_PAGE).then(|| DEFAULT_PAGE.to_string());
+                    Answer::json(StatusCode::ACCEPTED, &batch_out(&record, items, next))
+                },
+                |answer| answer.completion(&owned),
+            )
+            .await
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ItemsParams {
+    /// `next_cursor` from the previous page.
+    #[param(pattern = "^[0-9]{1,5}$")]
+    cursor: Option<String>,
+    /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+    /// Only items in this status: `queued`, `bought` or `failed`.
+    status: Option<ItemStatus>,
+}
+
+#[derive(Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    Queued,
+    Bought,
+    Failed,
+}
+
+impl ItemStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            ItemStatus::Queued => "queued",
+            ItemStatus::Bought => "bought",
+            ItemStatus::Failed => "failed",
+        }
+    }
+}
+
+/// A batch: its counts and a page of its items, each with its shipment or its problem.
+#[utoipa::path(get, path = "/v1/batches/{id}", tag = "shipments",
+    params(("id" = String, Path), ItemsParams),
+    responses((status = 200, body = BatchOut), Auth, Missing, BadQuery))]
+async fn get_batch(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    Query(p): Query<ItemsParams>,
+) -> Result<axum::Json<BatchOut>, Error> {
+    let limit = super::page_limit(p.limit, DEFAULT_PAGE)?;
+    let from = super::page_cursor(p.cursor.as_deref(), |c| c.parse::<u32>().ok())?.unwrap_or(0);
+    let b = batches::load(&app, &tenant, &id).await?;
+    let rows = app
+        .store
+        .batch_items(
+            &tenant,
+            &b.id,
+            p.status.map(ItemStatus::as_str),
+            from,
+            limit + 1,
+        )
+        .await?;
+    let next = (rows.len() > limit as usize).then(|| rows[limit as usize].index.to_string());
+    let items = rows.iter().take(limit as usize).map(item_out).collect();
+    Ok(axum::Json(batch_out(&b, items, next)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LabelsParams {
+    /// `pdf` or `zpl` (default: the batch's label format).
+    format: Option<LabelFormat>,
+    /// The labels' order (default `index`, the order given).
+    sort: Option<Sort>,
+}
+
+/// Every bought label of the batch (voided ones left out) as one document: a PDF with every
+/// label's pages, or one ZPL stream, in the order asked. `X-Label-Count` says how many
+/// labels it holds; fetched while the batch runs it holds those bought so far.
+#[utoipa::path(get, path = "/v1/batches/{id}/labels", tag = "shipments",
+    params(("id" = String, Path), LabelsParams),
+    responses((status = 200, description = "the merged document, as an attachment", content(("application/pdf"), ("application/x-zpl"))),
+        Auth, Missing, BadQuery))]
+async fn get_batch_labels(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    Query(p): Query<LabelsParams>,
+) -> Result<Response, Error> {
+    let b = batches::load(&app, &tenant, &id).await?;
+    let format = match p.format {
+        Some(f) => f,
+        None => b.label_format.parse().unwrap_or(LabelFormat::Pdf),
+    };
+    let (bytes, n) =
+        batches::merged_labels(&app, &tenant, &b, format, p.sort.unwrap_or_default()).await?;
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.media_type()),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!(
+            "attachment; filename=\"{}.{}\"",
+            b.id,
+            format.as_str()
+        ))
+        .expect("ids are ASCII"),
+    );
+    h.insert("x-label-count", HeaderValue::from(n));
+    Ok(res)
+}

@@ -1,0 +1,501 @@
+//! Batches: many purchases accepted at once and bought in the background, each item exactly
+//! like `POST /v1/shipments` (the same checks, the same record, its own `shipment.created`
+//! event), then every label of the batch as one merged document.
+//!
+//! Decisions:
+//! * An item is a purchase body (carrier account and service chosen), without
+//!   `print_station` and `label_format`: the batch has one label format, so that its labels
+//!   merge into one document.
+//! * Item `i` of batch `B` is bought under the idempotency key `batch:B:i` with the scope of
+//!   a purchase, through the purchase idempotency machinery: its progress is kept on the key,
+//!   a key whose process died is resolved by `api::idempotency::recover` (recorded from the
+//!   carrier's kept answer, or answered "outcome unknown", never bought again), and the
+//!   item's outcome is read back from the key's answer. The batch id itself is fixed by the
+//!   batch request's own `Idempotency-Key` (a retry replays the same batch), so the derived
+//!   keys are too.
+//! * A batch runs on a task of its own, started when it is accepted and, for batches still
+//!   running, when a hub starts ([`resume`]). At most [`IN_FLIGHT`] items are in flight per
+//!   batch; the call layer holds each one to its carrier account's quota and retries
+//!   transient failures; an item that still fails is `failed` with its problem and never
+//!   holds up the others.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use shiphub_carriers::model::{
+    Address, CustomsDeclaration, LabelFormat, Parcel, RateRequest, ShipmentOptions,
+};
+use time::{Date, OffsetDateTime};
+use utoipa::ToSchema;
+
+use crate::api::idempotency::{Claim, instance, recover, settle_failure};
+use crate::api::shipments::BUY_SCOPE;
+use crate::error::Error;
+use crate::events::EventType;
+use crate::ids::{BatchId, ShipmentId, TenantId};
+use crate::shipments::{self, Key, Order};
+use crate::state::AppState;
+use crate::store::{BatchRecord, IdemBegin, IdemClaim, ItemOutcome, NewEvent, ShipmentRecord};
+
+/// The most items a batch takes.
+pub const MAX_ITEMS: usize = 10_000;
+/// Items of one batch bought at the same time. The call layer paces each carrier account to
+/// its quota; this bounds what waits there (and the store's writer queue) per batch.
+pub const IN_FLIGHT: usize = 32;
+
+/// One purchase of a batch: the body of `POST /v1/shipments` without `label_format` (the
+/// batch's) and `print_station`.
+#[derive(Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    /// Origin.
+    pub from: Address,
+    /// Destination.
+    pub to: Address,
+    /// One to 50 packages.
+    #[schema(min_items = 1, max_items = 50)]
+    pub parcels: Vec<Parcel>,
+    /// Required when origin and destination are in different customs territories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customs: Option<CustomsDeclaration>,
+    /// Planned ship date; today when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ship_date: Option<Date>,
+    /// Signature, Saturday delivery, declared value and the other options to buy.
+    #[serde(default, skip_serializing_if = "ShipmentOptions::is_empty")]
+    pub options: ShipmentOptions,
+    /// The carrier account to buy on (from a quote).
+    pub carrier_account: String,
+    /// Service code (from a quote).
+    pub service: String,
+    /// Your reference (order number); printed on the label. At most 35 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 35)]
+    pub reference: Option<String>,
+}
+
+impl Item {
+    fn order(self, label_format: LabelFormat) -> Order {
+        Order {
+            shipment: RateRequest {
+                from: self.from,
+                to: self.to,
+                parcels: self.parcels,
+                customs: self.customs,
+                ship_date: self.ship_date,
+                options: self.options,
+            },
+            carrier_account: self.carrier_account,
+            service: self.service,
+            label_format,
+            reference: self.reference,
+            print_station: None,
+        }
+    }
+}
+
+/// A batch to accept.
+pub struct NewBatch {
+    pub items: Vec<Item>,
+    pub label_format: LabelFormat,
+}
+
+/// The idempotency key item `index` of `batch` is bought under.
+pub fn item_key(batch: &BatchId, index: u32) -> String {
+    format!("batch:{batch}:{index}")
+}
+
+/// Stores a new batch (with `completion`, the caller's answer drawn from the stored batch by
+/// `present`) and starts buying it.
+pub async fn accept<A>(
+    app: &AppState,
+    tenant: &TenantId,
+    batch: NewBatch,
+    present: impl FnOnce(&BatchId, &[String]) -> A,
+    completion: impl FnOnce(&A) -> Option<crate::store::IdemCompletion>,
+) -> Result<A, Error> {
+    if batch.items.is_empty() || batch.items.len() > MAX_ITEMS {
+        return Err(Error::field(
+            "/items",
+            format!("a batch holds 1 to {MAX_ITEMS} items"),
+        ));
+    }
+    let id = BatchId::generate();
+    let bodies: Vec<String> = batch
+        .items
+        .iter()
+        .map(|i| serde_json::to_string(i).expect("items serialize"))
+        .collect();
+    let answer = present(&id, &bodies);
+    app.store
+        .create_batch(
+            tenant,
+            &id,
+            batch.label_format.as_str(),
+            &bodies,
+            completion(&answer).as_ref(),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+    start(app.clone(), tenant.clone(), id);
+    Ok(answer)
+}
+
+/// The tenant's batch `id` (as given: an id of another shape is not found).
+pub async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<BatchRecord, Error> {
+    let id = BatchId::parse(id).ok_or(Error::NotFound("batch"))?;
+    app.store
+        .get_batch(tenant, &id)
+        .await?
+        .ok_or(Error::NotFound("batch"))
+}
+
+/// Buys `batch` on a task of its own.
+pub fn start(app: AppState, tenant: TenantId, batch: BatchId) {
+    tokio::spawn(async move {
+        if let Err(e) = run(&app, &tenant, &batch).await {
+            tracing::error!(error = %e, %batch, "batch stopped; it resumes when a hub starts");
+        }
+    });
+}
+
+/// Starts every batch still running (after a restart or a crash).
+pub async fn resume(app: AppState) {
+    match app.store.running_batches().await {
+        Ok(batches) => {
+            for (tenant, batch) in batches {
+                tracing::info!(%batch, "resuming a batch");
+                start(app.clone(), tenant, batch);
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "could not list running batches"),
+    }
+}
+
+/// How one attempt at an item ended.
+enum Attempt {
+    Settled,
+    /// Its key is held by a live request (or by a process that died, until its lease runs
+    /// out): looked at again later.
+    Held,
+}
+
+/// Buys every queued item, then completes the batch. Stops (leaving the rest queued) when
+/// the server shuts down.
+async fn run(app: &AppState, tenant: &TenantId, batch: &BatchId) -> Result<(), Error> {
+    let format = app
+        .store
+        .get_batch(tenant, batch)
+        .await?
+        .ok_or(Error::NotFound("batch"))?
+        .label_format
+        .parse::<LabelFormat>()
+        .map_err(|_| Error::Internal(format!("batch {batch} has an unknown label format")))?;
+    let shutdown = app.shutdown.subscribe();
+    loop {
+        let queued = app
+            .store
+            .batch_items(tenant, batch, Some("queued"), 0, MAX_ITEMS as u32)
+            .await?;
+        if queued.is_empty() {
+            break;
+        }
+        let held = futures_util::stream::iter(queued)
+            .map(|item| {
+                let (app, tenant, batch) = (app.clone(), tenant.clone(), batch.clone());
+                // On a task of its own: a purchase is never dropped between the carrier's
+                // sale and its record.
+                async move {
+                    crate::outliving_caller(async move {
+                        attempt(&app, &tenant, &batch, item.index, &item.body, format).await
+                    })
+                    .await
+                }
+            })
+            .buffer_unordered(IN_FLIGHT)
+            .filter(|a| std::future::ready(!matches!(a, Some(Attempt::Settled))))
+            .count()
+            .await;
+        if *shutdown.borrow() {
+            return Ok(());
+        }
+        if held > 0 {
+            // Wait for the holders' answers, or for their leases to run out.
+            tokio::time::sleep((app.idempotency.lease / 3).max(Duration::from_millis(100))).await;
+        }
+    }
+    complete(app, tenant, batch).await
+}
+
+/// The `batch.completed` event, once no item is queued.
+async fn complete(app: &AppState, tenant: &TenantId, batch: &BatchId) -> Result<(), Error> {
+    let Some(b) = app.store.get_batch(tenant, batch).await? else {
+        return Ok(());
+    };
+    let now = OffsetDateTime::now_utc();
+    let event = NewEvent {
+        kind: EventType::BatchCompleted,
+        subject_id: batch.to_string(),
+        data: serde_json::json!({
+            "id": batch.to_string(),
+            "status": "completed",
+            "label_format": b.label_format,
+            "counts": {"total": b.item_count, "queued": 0, "bought": b.bought, "failed": b.failed},
+            "created_at": b.created_at.format(&time::format_description::well_known::Rfc3339).ok(),
+            "completed_at": now.format(&time::format_description::well_known::Rfc3339).ok(),
+        }),
+    };
+    if app.store.complete_batch(tenant, batch, &event, now).await? {
+        metrics::counter!("shiphub_batches_completed_total").increment(1);
+        tracing::info!(%batch, bought = b.bought, failed = b.failed, "batch completed");
+    }
+    Ok(())
+}
+
+/// One item: claims its key (or reads the answer it already has) and buys it.
+async fn attempt(
+    app: &AppState,
+    tenant: &TenantId,
+    batch: &BatchId,
+    index: u32,
+    body: &str,
+    format: LabelFormat,
+) -> Attempt {
+    let key = item_key(batch, index);
+    let hash = hex::encode(Sha256::digest(format!(
+        "{BUY_SCOPE}\n{}\n{body}",
+        format.as_str()
+    )));
+    let mut recovered = false;
+    loop {
+        let now = OffsetDateTime::now_utc();
+        let claim = IdemClaim {
+            key: &key,
+            scope: BUY_SCOPE,
+            request_hash: &hash,
+            owner: instance(),
+            lease_until: now + app.idempotency.lease,
+        };
+        match app.store.idem_begin(tenant, &claim, now).await {
+            Err(e) => {
+                tracing::warn!(error = %e, key, "could not claim a batch item's key");
+                return Attempt::Held;
+            }
+            Ok(IdemBegin::Replay { status, body }) => {
+                return settle(app, tenant, batch, index, answered(status, &body)).await;
+            }
+            Ok(IdemBegin::Mismatch | IdemBegin::OtherScope { .. }) => {
+                // Only a client using a `batch:` key of its own gets here.
+                let problem = problem_json(&Error::IdempotencyMismatch);
+                return settle(app, tenant, batch, index, Err(problem)).await;
+            }
+            Ok(IdemBegin::InProgress { expired: true }) if !recovered => {
+                recovered = true;
+                recover(app, tenant, &key).await;
+            }
+            Ok(IdemBegin::InProgress { .. }) => return Attempt::Held,
+            Ok(IdemBegin::Started) => break,
+        }
+    }
+    let claim = Claim {
+        key,
+        owner: instance().to_string(),
+    };
+    let item: Item = match serde_json::from_str(body) {
+        Ok(i) => i,
+        Err(e) => {
+            let e = Error::Internal(format!("stored batch item unreadable: {e}"));
+            settle_failure(app, tenant, &claim, &e).await;
+            return settle(app, tenant, batch, index, Err(problem_json(&e))).await;
+        }
+    };
+    let heartbeat = tokio::spawn(renew(app.clone(), tenant.clone(), claim.clone()));
+    let bought = shipments::buy(
+        app,
+        tenant,
+        item.order(format),
+        Some(Key {
+            key: &claim.key,
+            owner: &claim.owner,
+        }),
+        crate::api::shipments::answer,
+    )
+    .await;
+    heartbeat.abort();
+    let outcome = match bought {
+        Ok(answer) => answered(answer.status.as_u16(), &answer.body),
+        Err(e) => {
+            settle_failure(app, tenant, &claim, &e).await;
+            Err(problem_json(&e))
+        }
+    };
+    settle(app, tenant, batch, index, outcome).await
+}
+
+/// What a purchase's answer (fresh or kept on its key) says of the item: the shipment, or
+/// the problem.
+fn answered(status: u16, body: &str) -> Result<ShipmentId, String> {
+    if status == 201 {
+        let id = serde_json::from_str::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| {
+                v.get("id")
+                    .and_then(|i| i.as_str())
+                    .and_then(ShipmentId::parse)
+            });
+        if let Some(id) = id {
+            return Ok(id);
+        }
+    }
+    Err(body.to_string())
+}
+
+fn problem_json(e: &Error) -> String {
+    let (_, problem, _) = e.problem();
+    serde_json::to_string(&problem).expect("problems serialize")
+}
+
+async fn settle(
+    app: &AppState,
+    tenant: &TenantId,
+    batch: &BatchId,
+    index: u32,
+    outcome: Result<ShipmentId, String>,
+) -> Attempt {
+    let outcome = match &outcome {
+        Ok(id) => ItemOutcome::Bought(id),
+        Err(p) => ItemOutcome::Failed(p),
+    };
+    match app
+        .store
+        .settle_batch_item(tenant, batch, index, outcome)
+        .await
+    {
+        Ok(_) => Attempt::Settled,
+        Err(e) => {
+            // Its key keeps the outcome: the next pass reads it back.
+            tracing::warn!(error = %e, %batch, index, "could not record a batch item's outcome");
+            Attempt::Held
+        }
+    }
+}
+
+/// Renews an item's key while it is bought (a purchase may wait on its account's quota for
+/// longer than a lease).
+async fn renew(app: AppState, tenant: TenantId, claim: Claim) {
+    let every = app.idempotency.lease / 3;
+    loop {
+        tokio::time::sleep(every).await;
+        let until = OffsetDateTime::now_utc() + app.idempotency.lease;
+        match app
+            .store
+            .idem_renew(&tenant, &claim.key, &claim.owner, until)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, key = %claim.key, "batch item lease renewal failed")
+            }
+        }
+    }
+}
+
+/// How the labels of a merged document are ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    /// The order the items were given in.
+    #[default]
+    Index,
+    /// By reference (items without one last), then index.
+    Reference,
+    /// By carrier, then service, then index: one pile per carrier.
+    Carrier,
+    /// By service code, then index.
+    Service,
+    /// By destination country and postal code, then index.
+    Destination,
+    /// By tracking number.
+    TrackingNumber,
+}
+
+/// Every bought label of the batch (voided ones left out) in `format`, ordered by `sort`,
+/// as one document; the number of labels in it.
+pub async fn merged_labels(
+    app: &AppState,
+    tenant: &TenantId,
+    batch: &BatchRecord,
+    format: LabelFormat,
+    sort: Sort,
+) -> Result<(Vec<u8>, usize), Error> {
+    if !matches!(format, LabelFormat::Pdf | LabelFormat::Zpl) {
+        return Err(Error::field(
+            "/query/format",
+            "a merged document is pdf or zpl",
+        ));
+    }
+    let items = app
+        .store
+        .batch_items(tenant, &batch.id, Some("bought"), 0, MAX_ITEMS as u32)
+        .await?;
+    let mut shipments: Vec<(u32, ShipmentRecord)> = Vec::with_capacity(items.len());
+    for item in items {
+        let Some(id) = item.shipment_id else { continue };
+        if let Some(s) = app.store.get_shipment(tenant, &id).await?
+            && s.status == crate::store::ShipmentStatus::Purchased
+        {
+            shipments.push((item.index, s));
+        }
+    }
+    sort_labels(&mut shipments, sort);
+    let mut docs = Vec::with_capacity(shipments.len());
+    for (_, s) in &shipments {
+        let options = shiphub_labels::RenderOptions {
+            stock: crate::labels::default_stock(s),
+            ..Default::default()
+        };
+        docs.push(crate::labels::document(app, tenant, s, format, options).await?);
+    }
+    let n = docs.len();
+    let merged = match format {
+        LabelFormat::Zpl => shiphub_labels::merge::merge_zpl(&docs),
+        _ => tokio::task::spawn_blocking(move || shiphub_labels::merge::merge_pdfs(&docs))
+            .await
+            .map_err(|e| Error::Internal(format!("merging labels: {e}")))?
+            .map_err(|e| Error::Internal(format!("merging labels: {e}")))?,
+    };
+    Ok((merged, n))
+}
+
+fn sort_labels(shipments: &mut [(u32, ShipmentRecord)], sort: Sort) {
+    fn destination(s: &ShipmentRecord) -> (String, String) {
+        s.request
+            .decode()
+            .map(|r| {
+                (
+                    r.shipment.to.country.as_str().to_string(),
+                    r.shipment.to.postal_code.clone().unwrap_or_default(),
+                )
+            })
+            .unwrap_or_default()
+    }
+    match sort {
+        Sort::Index => shipments.sort_by_key(|(i, _)| *i),
+        Sort::Reference => shipments.sort_by(|(i, a), (j, b)| {
+            (a.reference.is_none(), &a.reference, i).cmp(&(b.reference.is_none(), &b.reference, j))
+        }),
+        Sort::Carrier => shipments.sort_by(|(i, a), (j, b)| {
+            (a.carrier.as_str(), &a.service_code, i).cmp(&(b.carrier.as_str(), &b.service_code, j))
+        }),
+        Sort::Service => {
+            shipments.sort_by(|(i, a), (j, b)| (&a.service_code, i).cmp(&(&b.service_code, j)))
+        }
+        Sort::Destination => shipments.sort_by_cached_key(|(i, s)| (destination(s), *i)),
+        Sort::TrackingNumber => shipments.sort_by(|(i, a), (j, b)| {
+            (a.tracking_number.as_str(), i).cmp(&(b.tracking_number.as_str(), j))
+        }),
+    }
+}

@@ -1,0 +1,260 @@
+//! Batches of purchases and their items (see migration 0021 for their life cycle). A batch is
+//! created with all its items and its key's answer in one transaction; items are then settled
+//! one by one, and the batch completed (with its event) once none is queued.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use super::{
+    IdemCompletion, NewEvent, Result, Store, StoreError, complete_idem, from_millis, insert_events,
+    millis,
+};
+use crate::ids::{BatchId, ShipmentId, TenantId};
+
+/// A batch as stored, with its items counted by status.
+#[derive(Clone, Debug)]
+pub struct BatchRecord {
+    pub id: BatchId,
+    pub tenant_id: TenantId,
+    /// `running` or `completed`.
+    pub status: String,
+    /// The label format its items are bought in, as given (`pdf`, `zpl`, …).
+    pub label_format: String,
+    pub item_count: u32,
+    pub queued: u32,
+    pub bought: u32,
+    pub failed: u32,
+    pub created_at: OffsetDateTime,
+    pub completed_at: Option<OffsetDateTime>,
+}
+
+/// One item's state.
+#[derive(Clone, Debug)]
+pub struct BatchItemRecord {
+    pub index: u32,
+    /// `queued`, `bought` or `failed`.
+    pub status: String,
+    /// The purchase as given (JSON).
+    pub body: String,
+    pub shipment_id: Option<ShipmentId>,
+    /// The RFC 9457 problem (JSON) of a failed item.
+    pub problem: Option<String>,
+}
+
+/// How an item ended.
+pub enum ItemOutcome<'a> {
+    Bought(&'a ShipmentId),
+    /// The problem, as JSON.
+    Failed(&'a str),
+}
+
+/// Items per multi-row `INSERT` (7 binds each: well under either database's bind limit).
+const INSERT_CHUNK: usize = 500;
+
+impl Store {
+    /// Stores a new batch, its items (`bodies`, in order) and, under a key, the request's
+    /// answer, in one transaction.
+    pub async fn create_batch(
+        &self,
+        tenant: &TenantId,
+        id: &BatchId,
+        label_format: &str,
+        bodies: &[String],
+        completion: Option<&IdemCompletion>,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO batches (id, tenant_id, status, label_format, item_count, created_at) \
+             VALUES ($1, $2, 'running', $3, $4, $5)",
+        )
+        .bind(id.as_str())
+        .bind(tenant.as_str())
+        .bind(label_format)
+        .bind(bodies.len() as i64)
+        .bind(millis(now))
+        .execute(&mut *tx)
+        .await?;
+        for (c, chunk) in bodies.chunks(INSERT_CHUNK).enumerate() {
+            let rows = (0..chunk.len())
+                .map(|i| format!("({})", super::markers(self.backend, 1 + i * 5, 5)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO batch_items (tenant_id, batch_id, idx, status, body) VALUES {rows}"
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (i, body) in chunk.iter().enumerate() {
+                q = q
+                    .bind(tenant.as_str())
+                    .bind(id.as_str())
+                    .bind((c * INSERT_CHUNK + i) as i64)
+                    .bind("queued")
+                    .bind(body.as_str());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        if let Some(c) = completion {
+            complete_idem(&mut tx, tenant, c).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The tenant's batch `id`, with its counts.
+    pub async fn get_batch(&self, tenant: &TenantId, id: &BatchId) -> Result<Option<BatchRecord>> {
+        let row = sqlx::query(
+            "SELECT id, tenant_id, status, label_format, item_count, created_at, completed_at, \
+             (SELECT COUNT(*) FROM batch_items i WHERE i.batch_id = b.id AND i.status = 'queued') AS queued, \
+             (SELECT COUNT(*) FROM batch_items i WHERE i.batch_id = b.id AND i.status = 'bought') AS bought, \
+             (SELECT COUNT(*) FROM batch_items i WHERE i.batch_id = b.id AND i.status = 'failed') AS failed \
+             FROM batches b WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| batch_row(&r)).transpose()
+    }
+
+    /// Up to `limit` items of the batch from index `from` on, in index order; only those in
+    /// `status` when given.
+    pub async fn batch_items(
+        &self,
+        tenant: &TenantId,
+        batch: &BatchId,
+        status: Option<&str>,
+        from: u32,
+        limit: u32,
+    ) -> Result<Vec<BatchItemRecord>> {
+        let rows = sqlx::query(
+            "SELECT idx, status, body, shipment_id, problem FROM batch_items \
+             WHERE tenant_id = $1 AND batch_id = $2 AND idx >= $3 AND ($4 = '' OR status = $4) \
+             ORDER BY idx LIMIT $5",
+        )
+        .bind(tenant.as_str())
+        .bind(batch.as_str())
+        .bind(i64::from(from))
+        .bind(status.unwrap_or(""))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(item_row).collect()
+    }
+
+    /// Records how item `index` ended; false when it had ended already (left as it was).
+    pub async fn settle_batch_item(
+        &self,
+        tenant: &TenantId,
+        batch: &BatchId,
+        index: u32,
+        outcome: ItemOutcome<'_>,
+    ) -> Result<bool> {
+        let (status, shipment, problem) = match outcome {
+            ItemOutcome::Bought(s) => ("bought", Some(s.as_str()), None),
+            ItemOutcome::Failed(p) => ("failed", None, Some(p)),
+        };
+        let r = sqlx::query(
+            "UPDATE batch_items SET status = $1, shipment_id = $2, problem = $3 \
+             WHERE tenant_id = $4 AND batch_id = $5 AND idx = $6 AND status = 'queued'",
+        )
+        .bind(status)
+        .bind(shipment)
+        .bind(problem)
+        .bind(tenant.as_str())
+        .bind(batch.as_str())
+        .bind(i64::from(index))
+        .execute(&self.writer)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Marks a batch with no queued item completed and records `event` with it; false when it
+    /// is not running (completed already) or still has queued items.
+    pub async fn complete_batch(
+        &self,
+        tenant: &TenantId,
+        batch: &BatchId,
+        event: &NewEvent,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "UPDATE batches SET status = 'completed', completed_at = $1 \
+             WHERE tenant_id = $2 AND id = $3 AND status = 'running' AND NOT EXISTS \
+             (SELECT 1 FROM batch_items i WHERE i.batch_id = $3 AND i.status = 'queued')",
+        )
+        .bind(millis(now))
+        .bind(tenant.as_str())
+        .bind(batch.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_events(&mut tx, tenant, std::slice::from_ref(event), now).await?;
+        self.commit_events(tx).await?;
+        Ok(true)
+    }
+
+    /// Every running batch of every tenant, oldest first: what a starting hub resumes.
+    pub async fn running_batches(&self) -> Result<Vec<(TenantId, BatchId)>> {
+        let rows =
+            sqlx::query("SELECT tenant_id, id FROM batches WHERE status = 'running' ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                let tenant: String = r.try_get("tenant_id")?;
+                let id: String = r.try_get("id")?;
+                Ok((
+                    TenantId::parse(&tenant)
+                        .ok_or_else(|| StoreError::Corrupt(format!("tenant id {tenant}")))?,
+                    BatchId::parse(&id)
+                        .ok_or_else(|| StoreError::Corrupt(format!("batch id {id}")))?,
+                ))
+            })
+            .collect()
+    }
+}
+
+fn count(r: &AnyRow, col: &str) -> Result<u32> {
+    let n: i64 = r.try_get(col)?;
+    Ok(n as u32)
+}
+
+fn batch_row(r: &AnyRow) -> Result<BatchRecord> {
+    let id: String = r.try_get("id")?;
+    let tenant: String = r.try_get("tenant_id")?;
+    let completed: Option<i64> = r.try_get("completed_at")?;
+    Ok(BatchRecord {
+        id: BatchId::parse(&id).ok_or_else(|| StoreError::Corrupt(format!("batch id {id}")))?,
+        tenant_id: TenantId::parse(&tenant)
+            .ok_or_else(|| StoreError::Corrupt(format!("tenant id {tenant}")))?,
+        status: r.try_get("status")?,
+        label_format: r.try_get("label_format")?,
+        item_count: count(r, "item_count")?,
+        queued: count(r, "queued")?,
+        bought: count(r, "bought")?,
+        failed: count(r, "failed")?,
+        created_at: from_millis(r.try_get("created_at")?),
+        completed_at: completed.map(from_millis),
+    })
+}
+
+fn item_row(r: &AnyRow) -> Result<BatchItemRecord> {
+    let shipment: Option<String> = r.try_get("shipment_id")?;
+    let idx: i64 = r.try_get("idx")?;
+    Ok(BatchItemRecord {
+        index: idx as u32,
+        status: r.try_get("status")?,
+        body: r.try_get("body")?,
+        shipment_id: shipment
+            .map(|s| {
+                ShipmentId::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("shipment id {s}")))
+            })
+            .transpose()?,
+        problem: r.try_get("problem")?,
+    })
+}
