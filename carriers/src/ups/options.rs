@@ -45,10 +45,21 @@ pub(super) struct Wired {
     pub(super) packages: Vec<Option<wire::PackageServiceOptions>>,
 }
 
-/// Maps `req.options`; `is_return` refuses what UPS allows on forward shipments only.
+/// The EU's member states, for dry ice's ADR regulation set ("EU-domestic").
+const EU: &[&str] = &[
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV",
+    "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+];
+
+/// UPS Standard, the ground service ADR applies to.
+const STANDARD: &str = "11";
+
+/// Maps `req.options` for `service` (`None` when rating every service); `is_return` refuses
+/// what UPS allows on forward shipments only.
 pub(super) fn wire(
     req: &RateRequest,
     units: Units,
+    service: Option<&str>,
     is_return: bool,
 ) -> Result<Wired, CarrierError> {
     let o: &ShipmentOptions = &req.options;
@@ -96,10 +107,17 @@ pub(super) fn wire(
         }
     }
     if let Some(ice) = o.dry_ice {
-        // CFR within the US (DOT), IATA for everything else we sell (air, international):
-        // `DryIce.RegulationSet` in both specs. ADR is EU-domestic Standard only, which a
-        // rate request (no service yet) cannot tell, so IATA, the stricter set, is sent.
-        let regulation = if domestic { "CFR" } else { "IATA" };
+        // `DryIce.RegulationSet` (both specs): CFR within the US (DOT); ADR for EU-domestic
+        // UPS Standard ("must be ADR", Shipping.yaml); IATA for air and the rest. Rating
+        // every service at once cannot tell Standard from air, so it sends IATA there.
+        let eu = |a: &Address| EU.contains(&a.country.as_str());
+        let regulation = if domestic {
+            "CFR"
+        } else if eu(&req.from) && eu(&req.to) && service == Some(STANDARD) {
+            "ADR"
+        } else {
+            "IATA"
+        };
         let (code, name) = match units.weight {
             WeightUnit::Lb => ("01", "LBS"),
             _ => ("00", "KGS"),

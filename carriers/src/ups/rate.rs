@@ -37,7 +37,7 @@ pub(super) fn build(
     req.unsold_packaging("UPS", |p| codes::packaging_code(Some(p)).is_some())
         .map_err(|e| rejected(&e.field, &e.message))?;
     let units = Units::for_origin(&req.from);
-    let mut options = options::wire(req, units, false)?;
+    let mut options = options::wire(req, units, None, false)?;
     let packages = req
         .parcels
         .iter()

@@ -52,7 +52,7 @@ pub(super) fn build(
     s.unsold_packaging("UPS", |p| codes::packaging_code(Some(p)).is_some())
         .map_err(|e| rejected(&e.field, &e.message))?;
     let units = Units::for_origin(&s.from);
-    let mut options = options::wire(s, units, req.is_return)?;
+    let mut options = options::wire(s, units, Some(&req.service), req.is_return)?;
     let international = s.is_international();
     // Reference numbers: Shipping.yaml allows shipment-level references only when origin and
     // destination are not both US (or both PR), and package-level ones only when they are.

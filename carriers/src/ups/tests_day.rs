@@ -267,6 +267,36 @@ fn ups_refusing_an_option_on_the_service_points_at_the_option() {
     assert_eq!(rejected_fields(&e), ["/options/declared_value"]);
 }
 
+#[test]
+fn dry_ice_regulation_set_follows_the_lane_and_service() {
+    let ship = |from: &str, to: &str, service: &str| -> Value {
+        let v = json!({
+            "from": {"name": "A", "street": ["1 Rue"], "city": "Paris", "postal_code": "75001",
+                     "country": from, "phone": "+33 1 55 55 01 00"},
+            "to": {"name": "B", "street": ["1 Strasse"], "city": "Berlin", "postal_code": "10117",
+                   "country": to, "phone": "+49 30 555 0100"},
+            "parcels": [{"weight": {"value": "4", "unit": "kg"}}],
+            "options": {"dry_ice": {"value": "1", "unit": "kg"}},
+            "service": service, "label_format": "zpl"
+        });
+        let mut v = v;
+        // FR → DE is international to UPS: any customs declaration will do.
+        v["customs"] = FX.read("ship/intl_ddp_gif.input.json")["customs"].clone();
+        let req: ShipRequest = serde_json::from_value(v).unwrap();
+        let body =
+            to_json(&ship::build(&req, &account(), time::macros::date!(2025 - 03 - 14)).unwrap());
+        body["ShipmentRequest"]["Shipment"]["Package"][0]["PackageServiceOptions"]["DryIce"].clone()
+    };
+    let fr_de = ship("FR", "DE", "11");
+    assert_eq!(fr_de["RegulationSet"], "ADR");
+    // Metric origin: kilograms, code 00.
+    assert_eq!(
+        fr_de["DryIceWeight"],
+        json!({"UnitOfMeasurement": {"Code": "00", "Description": "KGS"}, "Weight": "1"})
+    );
+    assert_eq!(ship("FR", "DE", "07")["RegulationSet"], "IATA");
+}
+
 // ------------------------------------------------------------------ address validation
 
 #[test]
