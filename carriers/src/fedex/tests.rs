@@ -1369,6 +1369,19 @@ fn address_without_a_street_is_refused_before_sending() {
     let mut input: crate::model::Address = FX.typed("address/us_corrected.input");
     input.street = vec![" ".into()];
     assert_eq!(fields(&address::build(&input).unwrap_err()), ["/street"]);
+
+    // Without a postal code (Hong Kong has none) the key is left out, not sent empty.
+    let hk: crate::model::Address = serde_json::from_value(json!({
+        "name": "A", "street": ["1 Queen's Road Central"], "city": "Hong Kong", "country": "HK"
+    }))
+    .unwrap();
+    let v = body_of(&address::build(&hk).unwrap());
+    assert!(
+        v["addressesToValidate"][0]["address"]
+            .get("postalCode")
+            .is_none(),
+        "{v}"
+    );
 }
 
 fn pickup_request() -> PickupRequest {
