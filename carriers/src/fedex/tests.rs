@@ -1298,6 +1298,17 @@ fn special_service_options_decide_what_a_service_and_lane_carry() {
     );
     let ret: ShipRequest = FX.typed("ship/return_ground.input");
     options::check_available(answer(), &ret).unwrap();
+
+    // A declared value alone is no special service: no question asked, whatever the service.
+    let mut valued: ShipRequest = FX.typed("ship/us_domestic_pdf.input");
+    valued.shipment.options =
+        serde_json::from_value(json!({"declared_value": {"amount": "500", "currency": "USD"}}))
+            .unwrap();
+    assert!(!options::needs_check(&valued));
+    valued.service = "FEDEX_EXPRESS_SAVER".into();
+    options::check_available(answer(), &valued).unwrap();
+    valued.shipment.options.signature = Some(crate::model::SignatureConfirmation::Indirect);
+    assert!(options::needs_check(&valued));
 }
 
 #[test]
