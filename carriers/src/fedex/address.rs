@@ -117,7 +117,7 @@ pub(super) fn build(a: &Address) -> Result<wire::AddressValidationRequest, Carri
                     .collect(),
                 city: a.city.clone(),
                 state_or_province_code: a.state.clone(),
-                postal_code: a.postal_code.clone().unwrap_or_default(),
+                postal_code: a.postal_code.clone(),
                 country_code: a.country.as_str().to_string(),
             },
         }],

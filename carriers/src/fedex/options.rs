@@ -184,9 +184,16 @@ pub(super) fn apply(
     }))
 }
 
-/// Whether a ship request needs FedEx's word on its service first.
+/// Whether a ship request needs FedEx's word on its service first: a return or a special
+/// service (a declared value is not one, and FedEx takes it on every service).
 pub(super) fn needs_check(req: &ShipRequest) -> bool {
-    req.is_return || !req.shipment.options.is_empty()
+    req.is_return
+        || req
+            .shipment
+            .options
+            .asked()
+            .into_iter()
+            .any(|o| o != ShipmentOption::DeclaredValue)
 }
 
 /// The Special Service Options body for the lane, packages and service of `req`.
@@ -246,6 +253,11 @@ pub(super) fn check_available(
     };
     let o = &req.shipment.options;
     for asked in o.asked() {
+        // Not a special service: FedEx takes a declared value on every service (up to the
+        // service's own limit, which FedEx enforces itself).
+        if asked == ShipmentOption::DeclaredValue {
+            continue;
+        }
         let ok = entry.is_some_and(|e| match asked {
             ShipmentOption::SignatureAdult
             | ShipmentOption::SignatureDirect
@@ -273,10 +285,7 @@ pub(super) fn check_available(
                     .any(|b| b.battery_packing_type.as_deref() == Some(packing))
                     || has(&e.package_special_services_list, "BATTERY")
             }
-            // Not a special service: FedEx takes a declared value on every service (up to the
-            // service's own limit, which FedEx enforces itself).
-            ShipmentOption::DeclaredValue => true,
-            ShipmentOption::DeliveryConfirmation => false,
+            ShipmentOption::DeclaredValue | ShipmentOption::DeliveryConfirmation => false,
         });
         if !ok {
             return Err(rejected(

@@ -1298,6 +1298,17 @@ fn special_service_options_decide_what_a_service_and_lane_carry() {
     );
     let ret: ShipRequest = FX.typed("ship/return_ground.input");
     options::check_available(answer(), &ret).unwrap();
+
+    // A declared value alone is no special service: no question asked, whatever the service.
+    let mut valued: ShipRequest = FX.typed("ship/us_domestic_pdf.input");
+    valued.shipment.options =
+        serde_json::from_value(json!({"declared_value": {"amount": "500", "currency": "USD"}}))
+            .unwrap();
+    assert!(!options::needs_check(&valued));
+    valued.service = "FEDEX_EXPRESS_SAVER".into();
+    options::check_available(answer(), &valued).unwrap();
+    valued.shipment.options.signature = Some(crate::model::SignatureConfirmation::Indirect);
+    assert!(options::needs_check(&valued));
 }
 
 #[test]
@@ -1369,6 +1380,19 @@ fn address_without_a_street_is_refused_before_sending() {
     let mut input: crate::model::Address = FX.typed("address/us_corrected.input");
     input.street = vec![" ".into()];
     assert_eq!(fields(&address::build(&input).unwrap_err()), ["/street"]);
+
+    // Without a postal code (Hong Kong has none) the key is left out, not sent empty.
+    let hk: crate::model::Address = serde_json::from_value(json!({
+        "name": "A", "street": ["1 Queen's Road Central"], "city": "Hong Kong", "country": "HK"
+    }))
+    .unwrap();
+    let v = body_of(&address::build(&hk).unwrap());
+    assert!(
+        v["addressesToValidate"][0]["address"]
+            .get("postalCode")
+            .is_none(),
+        "{v}"
+    );
 }
 
 fn pickup_request() -> PickupRequest {

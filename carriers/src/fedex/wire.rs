@@ -393,8 +393,10 @@ pub(super) struct ValidateAddress {
     pub city: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state_or_province_code: Option<String>,
-    /// Required by the schema; an empty string where the country has no postal codes.
-    pub postal_code: String,
+    /// The schema lists it as required, yet its `city` note says "City is mandatory, When
+    /// postalcode is not provided": left out for a country without postal codes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
     pub country_code: String,
 }
 
