@@ -2328,7 +2328,10 @@ mod tests {
         let m = usps.manifest(&close).await.unwrap();
         assert_eq!(m.carrier_manifest_id.len(), 22);
         assert!(m.document.unwrap().content.starts_with(b"%PDF-"));
-        assert_eq!(m.tracking_numbers, std::slice::from_ref(&wb.tracking_number));
+        assert_eq!(
+            m.tracking_numbers,
+            std::slice::from_ref(&wb.tracking_number)
+        );
         let twice = usps.manifest(&close).await.unwrap_err();
         assert!(matches!(twice, CarrierError::Rejected { .. }), "{twice:?}");
         assert!(matches!(
