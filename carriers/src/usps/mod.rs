@@ -1,6 +1,12 @@
 //! The `usps` carrier: the USPS v3 REST APIs as published in `../shared/carriers/usps/openapi/`
-//! (Shipping Options for prices, Payments, Labels, International Labels, Tracking) plus OAuth
-//! as in `api-examples/README.md`. This file is the glue and the only one that touches HTTP:
+//! (Shipping Options for prices, Payments, Labels and return labels, International Labels,
+//! Tracking, Addresses, Carrier Pickup, SCAN Forms) plus OAuth as in `api-examples/README.md`.
+//! Shipment options are USPS extra services (`options.rs`); Saturday delivery and indirect
+//! signature have no USPS code and are not declared. The Shipping Options search is USPS's
+//! service-availability answer (it prices each extra service per class, or leaves it out):
+//! it is called per rate request, as the rate-shop itself; a purchase does not call it again
+//! (USPS grants ~60 calls an hour) and relies on the label API refusing what the class does
+//! not carry. This file is the glue and the only one that touches HTTP:
 //! it takes a request from `rate`/`ship`/`void`/`track` (pure `build`/`parse`), attaches the
 //! bearer token (and, for labels and cancels, the payment authorization token) from `auth`,
 //! sends it once and hands the answer to `error` or back to `parse`.

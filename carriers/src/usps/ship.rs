@@ -301,8 +301,10 @@ pub(super) fn build(req: &ShipRequest, today: Date) -> Result<wire::LabelRequest
             mailing_date: Some(mailing_date(shipment, today)),
             destination_entry_facility_type: Some("NONE"),
             customer_reference: reference.into_iter().collect(),
-            physical_signature_required: options::needs_signature_field(&extra_services, value)
-                .then_some(false),
+            // A domestic field (`BaseDomesticPackageDescription`).
+            physical_signature_required: (!international
+                && options::needs_signature_field(&extra_services, value))
+            .then_some(false),
             extra_services,
             package_options: value.map(|v| wire::PackageOptions {
                 package_value: wire::Num(v),

@@ -741,6 +741,24 @@ fn ship_puts_the_options_on_the_label_with_the_package_value_and_signature_field
 }
 
 #[test]
+fn international_labels_take_insurance_but_no_signature() {
+    let mut v = FX.load("ship/us_to_ca_zpl.input");
+    v["options"] = json!({"declared_value": {"amount": "600.00", "currency": "USD"}});
+    let req: ShipRequest = serde_json::from_value(v.clone()).unwrap();
+    let body = serde_json::to_value(ship::build(&req, TODAY).unwrap()).unwrap();
+    let p = &body["packageDescription"];
+    assert_eq!(p["extraServices"], json!([930]));
+    assert_eq!(p["packageOptions"], json!({"packageValue": 600}));
+    assert!(p.get("physicalSignatureRequired").is_none(), "{p}");
+    v["options"] = json!({"signature": "adult"});
+    let req: ShipRequest = serde_json::from_value(v).unwrap();
+    assert_eq!(
+        fields(&ship::build(&req, TODAY).unwrap_err()),
+        ["/options/signature"]
+    );
+}
+
+#[test]
 fn return_label_goes_to_the_return_api_in_the_return_service_and_says_pay_on_use() {
     let mut req: ShipRequest = FX.typed("ship/us_domestic_pdf.input");
     req.is_return = true;

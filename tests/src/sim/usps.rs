@@ -2199,4 +2199,172 @@ mod tests {
             .unwrap();
         assert_eq!(unknown.status(), 404);
     }
+
+    /// The USPS adapter (`shiphub-carriers`) through a shipper's day against the simulator:
+    /// options priced and bought, a return label, address checks, a pickup booked and
+    /// cancelled with its ETag, a SCAN form closing the day (then a cancel is a refund
+    /// request), and the faults the simulator plays.
+    #[tokio::test]
+    async fn the_usps_adapter_runs_a_shippers_day_against_the_simulator() {
+        use shiphub_carriers::model::{
+            AddressVerdict, ManifestRequest, PickupRef, PickupRequest, RateRequest, ShipRequest,
+            WaybillRef,
+        };
+        use shiphub_carriers::{CarrierError, CarrierHttp, VoidOutcome};
+
+        let sim = Sim::default();
+        let router = with_manifest_delay(sim.clone(), time::Duration::hours(1));
+        let addr = super::super::serve(router, ([127, 0, 0, 1], 0).into())
+            .await
+            .unwrap();
+        let entry = shiphub_carriers::registry::lookup(shiphub_carriers::CARRIERS, "usps").unwrap();
+        let http = CarrierHttp::new(
+            reqwest::Client::new(),
+            Some(format!("http://{addr}").parse().unwrap()),
+        );
+        let usps = (entry.build)(
+            json!({"client_id": "sim-day", "client_secret": "s", "crid": "12345678",
+                   "mid": "123456", "account_number": "1000000000"}),
+            http,
+        )
+        .unwrap();
+        let today = OffsetDateTime::now_utc().date();
+        let shop = json!({"name": "Sam Wilson", "company": "Wilson Outfitters",
+            "street": ["45 L Street SW"], "city": "Washington", "state": "DC",
+            "postal_code": "20024", "country": "US", "phone": "+1 202 555 0142",
+            "email": "ship@wilson.example"});
+        let customer = json!({"name": "Nick Fury", "street": ["2700 S Jefferson Avenue"],
+            "city": "St. Louis", "state": "MO", "postal_code": "63104", "country": "US"});
+        let parcel = json!({"weight": {"value": "0.9", "unit": "kg"},
+            "dimensions": {"length": "30", "width": "23", "height": "10", "unit": "cm"}});
+        let options = json!({"signature": "direct",
+            "declared_value": {"amount": "300.00", "currency": "USD"}});
+        let rate: RateRequest = serde_json::from_value(json!({"from": shop, "to": customer,
+            "parcels": [parcel], "ship_date": iso_date(today), "options": options}))
+        .unwrap();
+
+        // Options priced (insurance on $300: 2.45 + 2 × 1.25): signature and insurance are
+        // surcharges; Priority Mail Express
+        // (which takes 981, not 921) is not quoted.
+        let quotes = usps.rate(&rate).await.unwrap();
+        let classes: Vec<&str> = quotes.iter().map(|q| q.service.code.as_str()).collect();
+        assert!(classes.contains(&"PRIORITY_MAIL"), "{classes:?}");
+        assert!(!classes.contains(&"PRIORITY_MAIL_EXPRESS"), "{classes:?}");
+        let priority = quotes
+            .iter()
+            .find(|q| q.service.code == "PRIORITY_MAIL")
+            .unwrap();
+        let extra: Vec<(Option<&str>, String)> = priority
+            .breakdown
+            .iter()
+            .filter(|c| matches!(c.code.as_deref(), Some("921" | "930")))
+            .map(|c| (c.code.as_deref(), c.amount.amount().to_string()))
+            .collect();
+        assert_eq!(
+            extra,
+            [(Some("921"), "3.85".into()), (Some("930"), "4.95".into())]
+        );
+
+        // Bought with the same options, at the quoted total.
+        let mut ship = serde_json::to_value(&rate).unwrap();
+        ship["service"] = json!("PRIORITY_MAIL");
+        ship["label_format"] = json!("pdf");
+        let ship: ShipRequest = serde_json::from_value(ship).unwrap();
+        let wb = usps.ship(&ship).await.unwrap();
+        assert_eq!(wb.total, Some(priority.total));
+
+        // A return label, pay on use, from the customer back to the shop.
+        let mut ret = serde_json::to_value(&ship).unwrap();
+        ret["from"] = customer.clone();
+        ret["to"] = shop.clone();
+        ret["is_return"] = json!(true);
+        ret["options"] = json!({});
+        let ret: ShipRequest = serde_json::from_value(ret).unwrap();
+        let back = usps.ship(&ret).await.unwrap();
+        assert!(back.label.unwrap().content.starts_with(b"%PDF-"));
+        assert!(back.warnings.iter().any(|w| w.contains("pay on use")));
+
+        // Address checks.
+        let check = usps.verify_address(&rate.to).await.unwrap();
+        assert_eq!(check.verdict, AddressVerdict::DeliverableWithCorrections);
+        assert_eq!(check.address.unwrap().street, ["2700 S JEFFERSON AVE"]);
+        let mut nowhere = rate.to.clone();
+        nowhere.street = vec!["0 Nowhere Rd".into()];
+        let check = usps.verify_address(&nowhere).await.unwrap();
+        assert_eq!(check.verdict, AddressVerdict::Undeliverable);
+
+        // A pickup tomorrow (Monday if that is Sunday), cancelled with a fresh ETag.
+        let mut day = today.next_day().unwrap();
+        if day.weekday() == time::Weekday::Sunday {
+            day = day.next_day().unwrap();
+        }
+        let pickup: PickupRequest = serde_json::from_value(json!({"address": shop,
+            "date": iso_date(day), "ready_time": "09:00:00.0", "close_time": "17:00:00.0",
+            "parcel_count": 1, "total_weight": {"value": "0.9", "unit": "kg"},
+            "shipments": [], "instructions": null}))
+        .unwrap();
+        let booked = usps.schedule_pickup(&pickup).await.unwrap();
+        let again = usps.schedule_pickup(&pickup).await.unwrap_err();
+        assert!(matches!(again, CarrierError::Rejected { .. }), "{again:?}");
+        let r = PickupRef {
+            confirmation: booked.confirmation.clone(),
+            location: None,
+            date: day,
+            address: pickup.address.clone(),
+        };
+        usps.cancel_pickup(&r).await.unwrap();
+        let twice = usps.cancel_pickup(&r).await.unwrap_err();
+        assert!(matches!(twice, CarrierError::Rejected { .. }), "{twice:?}");
+
+        // The day closed: a SCAN form with the PDF; the label is then manifested.
+        let waybill = WaybillRef {
+            tracking_number: wb.tracking_number.clone(),
+            carrier_shipment_id: wb.carrier_shipment_id.clone(),
+            pieces: wb.pieces.clone(),
+        };
+        let close: ManifestRequest = serde_json::from_value(json!({"ship_date": iso_date(today),
+            "from": shop, "shipments": [waybill]}))
+        .unwrap();
+        let m = usps.manifest(&close).await.unwrap();
+        assert_eq!(m.carrier_manifest_id.len(), 22);
+        assert!(m.document.unwrap().content.starts_with(b"%PDF-"));
+        assert_eq!(
+            m.tracking_numbers,
+            std::slice::from_ref(&wb.tracking_number)
+        );
+        let twice = usps.manifest(&close).await.unwrap_err();
+        assert!(matches!(twice, CarrierError::Rejected { .. }), "{twice:?}");
+        assert!(matches!(
+            usps.void_outcome(&waybill).await.unwrap(),
+            VoidOutcome::Requested { .. }
+        ));
+
+        // Faults: throttled pickup, failing address service.
+        sim.push(super::super::Fault {
+            kind: super::super::FaultKind::RateLimited {
+                retry_after_secs: Some(7),
+            },
+            path: Some("/pickup/v3/carrier-pickup".into()),
+        });
+        let limited = usps.schedule_pickup(&pickup).await.unwrap_err();
+        assert!(
+            matches!(limited, CarrierError::RateLimited { .. }),
+            "{limited:?}"
+        );
+        sim.push(super::super::Fault {
+            kind: super::super::FaultKind::ServerError,
+            path: Some("/addresses/v3/address".into()),
+        });
+        let down = usps.verify_address(&rate.to).await.unwrap_err();
+        assert!(
+            matches!(
+                down,
+                CarrierError::Transient {
+                    maybe_processed: false,
+                    ..
+                }
+            ),
+            "{down:?}"
+        );
+    }
 }
