@@ -41,15 +41,17 @@ pub async fn due(
     account: &crate::store::AccountRecord,
     date: Date,
 ) -> Result<Vec<ShipmentRecord>, Error> {
+    // Saturating at the calendar's ends: a date of year 9999 is odd input, not a panic.
     let day_start = date.midnight().assume_utc();
+    let from = day_start
+        .checked_sub(Duration::days(LOOK_BACK_DAYS))
+        .unwrap_or(day_start);
+    let to = day_start
+        .checked_add(Duration::days(1))
+        .unwrap_or(day_start);
     let candidates = app
         .store
-        .unmanifested_shipments(
-            tenant,
-            &account.id,
-            day_start - Duration::days(LOOK_BACK_DAYS),
-            day_start + Duration::days(1),
-        )
+        .unmanifested_shipments(tenant, &account.id, from, to)
         .await?;
     let mut out = Vec::new();
     for s in candidates {
@@ -197,7 +199,7 @@ pub async fn close<A: Answer>(
         warnings: manifest.warnings,
         document_source: source.to_string(),
         document_format: document.format,
-        created_at: OffsetDateTime::now_utc(),
+        created_at: now_ms(),
     };
     let answer = present(app, &record)?;
     let completion = key.map(|k| answer.completion(k));
@@ -247,4 +249,9 @@ pub async fn document(
         .manifest_document(tenant, &id)
         .await?
         .ok_or(Error::NotFound("manifest"))
+}
+
+/// Now, as the store keeps it (milliseconds): a change's answer is what a read shows later.
+fn now_ms() -> OffsetDateTime {
+    crate::store::from_millis(crate::store::millis(OffsetDateTime::now_utc()))
 }

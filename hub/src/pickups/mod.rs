@@ -208,7 +208,7 @@ pub async fn book<A: Answer>(
         .calls
         .schedule_pickup(&account.id, adapter.as_ref(), &request)
         .await?;
-    let now = OffsetDateTime::now_utc();
+    let now = now_ms();
     let record = PickupRecord {
         id: PickupId::generate(),
         carrier_account_id: account.id.clone(),
@@ -281,7 +281,7 @@ pub async fn cancel<A: Answer>(
     app.calls
         .cancel_pickup(&account.id, adapter.as_ref(), &booked)
         .await?;
-    let now = OffsetDateTime::now_utc();
+    let now = now_ms();
     let cancelled = PickupRecord {
         status: PickupStatus::Cancelled,
         cancelled_at: Some(now),
@@ -305,4 +305,9 @@ pub async fn cancel<A: Answer>(
         )));
     }
     Ok(answer)
+}
+
+/// Now, as the store keeps it (milliseconds): a change's answer is what a read shows later.
+fn now_ms() -> OffsetDateTime {
+    crate::store::from_millis(crate::store::millis(OffsetDateTime::now_utc()))
 }
