@@ -182,7 +182,25 @@ pub async fn book<A: Answer>(
     }
     let total_weight = match (b.total_weight, weights.first()) {
         (Some(w), _) => w,
-        (None, Some(first)) => Weight::sum(first.unit(), weights.iter().copied()),
+        (None, Some(first)) => {
+            // Summed in the first parcel's unit, else in kg; a total no weight can hold
+            // (10000 units or more) is for the caller to state, not a row that reads back corrupt.
+            let sum = Weight::sum(first.unit(), weights.iter().copied());
+            Weight::new(sum.value(), sum.unit())
+                .or_else(|_| {
+                    let kg = sum.ceil_to(
+                        rust_decimal::Decimal::new(1, 4),
+                        shiphub_carriers::model::WeightUnit::Kg,
+                    );
+                    Weight::new(kg.value(), kg.unit())
+                })
+                .map_err(|_| {
+                    Error::field(
+                        "/total_weight",
+                        "the shipments weigh more than a pickup weight can say; give total_weight",
+                    )
+                })?
+        }
         (None, None) => {
             return Err(Error::field(
                 "/total_weight",
