@@ -274,11 +274,7 @@ mod tests {
 
     const NOW: OffsetDateTime = datetime!(2026-12-07 10:00 UTC);
 
-    async fn setup() -> (Store, tempfile::TempDir, TenantId, AccountId) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-        let store = Store::connect(&url).await.unwrap();
-        store.migrate().await.unwrap();
+    async fn setup(store: &Store) -> (TenantId, AccountId) {
         let tenant = store.create_tenant("t", NOW).await.unwrap().id;
         let account = AccountRecord {
             id: AccountId::generate(),
@@ -290,7 +286,7 @@ mod tests {
             created_at: NOW,
         };
         store.insert_account(&tenant, &account, None).await.unwrap();
-        (store, dir, tenant, account.id)
+        (tenant, account.id)
     }
 
     async fn bought(
@@ -348,7 +344,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_shipment_is_manifested_once_and_leaves_the_days_candidates() {
-        let (store, _dir, tenant, account) = setup().await;
+        crate::store::pickups::tests::on_each_backend(manifested_once).await;
+    }
+
+    async fn manifested_once(store: Store) {
+        let (tenant, account) = setup(&store).await;
         let a = bought(&store, &tenant, &account, 1, NOW).await;
         let b = bought(&store, &tenant, &account, 2, NOW).await;
         let old = bought(&store, &tenant, &account, 3, NOW - time::Duration::days(40)).await;

@@ -168,7 +168,7 @@ fn pickup_from_row(r: &AnyRow) -> Result<PickupRecord> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use shiphub_carriers::model::Weight;
     use time::macros::{date, datetime, time};
 
@@ -177,12 +177,51 @@ mod tests {
 
     const NOW: OffsetDateTime = datetime!(2026-12-07 10:00 UTC);
 
-    #[tokio::test]
-    async fn a_pickup_round_trips_pages_newest_first_and_cancels_once() {
+    /// Runs `suite` on a fresh SQLite store, then on a PostgreSQL schema of its own (dropped
+    /// after) when `TEST_DATABASE_URL` is set; under `CI=true` its absence fails.
+    pub(in crate::store) async fn on_each_backend<F, Fut>(suite: F)
+    where
+        F: Fn(Store) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
         let store = Store::connect(&url).await.unwrap();
         store.migrate().await.unwrap();
+        suite(store).await;
+        let Ok(pg) = std::env::var("TEST_DATABASE_URL") else {
+            assert_ne!(
+                std::env::var("CI").as_deref(),
+                Ok("true"),
+                "CI=true but TEST_DATABASE_URL is not set"
+            );
+            eprintln!("skipped: TEST_DATABASE_URL not set, PostgreSQL half not run");
+            return;
+        };
+        let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+        let admin = Store::connect(&pg).await.unwrap();
+        admin
+            .execute_raw(&format!("CREATE SCHEMA {schema}"))
+            .await
+            .unwrap();
+        let store = Store::connect_with(&pg, Some(schema.clone()))
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        suite(store.clone()).await;
+        store.pool.close().await;
+        admin
+            .execute_raw(&format!("DROP SCHEMA {schema} CASCADE"))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_pickup_round_trips_pages_newest_first_and_cancels_once() {
+        on_each_backend(round_trip).await;
+    }
+
+    async fn round_trip(store: Store) {
         let tenant = store.create_tenant("t", NOW).await.unwrap().id;
         let account = AccountRecord {
             id: AccountId::generate(),
