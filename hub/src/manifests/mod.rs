@@ -19,7 +19,7 @@ use crate::ids::{ManifestId, TenantId};
 use crate::pickups::{account_for, request_of, shipments_on};
 use crate::shipments::{Answer, Key};
 use crate::state::AppState;
-use crate::store::{ManifestRecord, ShipmentRecord};
+use crate::store::{ManifestConflict, ManifestRecord, ShipmentRecord};
 
 /// A close, as asked: a ship date, or a list of shipments (then dated `ship_date`, or today).
 pub struct Close {
@@ -203,16 +203,21 @@ pub async fn close<A: Answer>(
     };
     let answer = present(app, &record)?;
     let completion = key.map(|k| answer.completion(k));
-    if let Err((shipment, other)) = app
+    if let Err(conflict) = app
         .store
         .insert_manifest(tenant, &record, &document.content, completion.as_ref())
         .await?
     {
-        // Another close took it between our check and now; the carrier's manifest made
-        // here is reported so it can be reconciled.
+        // Another close or a void took a shipment between our check and now; the carrier's
+        // manifest made here is named so it can be reconciled.
+        let why = match conflict {
+            ManifestConflict::Manifested(s, other) => {
+                format!("shipment {s} was manifested in {other}")
+            }
+            ManifestConflict::NotPurchased(s) => format!("shipment {s} was voided"),
+        };
         return Err(Error::Conflict(format!(
-            "shipment {shipment} was manifested in {other} meanwhile; carrier manifest {} \
-             was made for this request and is not recorded",
+            "{why} meanwhile; carrier manifest {} was made for this request and is not recorded",
             record.carrier_manifest_id
         )));
     }

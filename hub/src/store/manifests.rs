@@ -35,6 +35,15 @@ pub struct ManifestRecord {
     pub created_at: OffsetDateTime,
 }
 
+/// Why a manifest could not be written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ManifestConflict {
+    /// The shipment is in that manifest already.
+    Manifested(ShipmentId, ManifestId),
+    /// The shipment was voided (or its void requested) meanwhile.
+    NotPurchased(ShipmentId),
+}
+
 const COLUMNS: &str = "id, carrier_account_id, carrier, ship_date, carrier_manifest_id, tracking_numbers, \
      warnings, document_source, document_format, created_at";
 
@@ -84,15 +93,15 @@ impl Store {
     }
 
     /// Writes a manifest, its document, the shipments it covers and the idempotent answer in
-    /// one transaction. `Ok(Err(shipment))` (nothing written) when one of the shipments is in
-    /// another manifest by now.
+    /// one transaction. `Ok(Err(_))` (nothing written) when one of the shipments is in another
+    /// manifest by now, or no longer purchased (voided meanwhile).
     pub async fn insert_manifest(
         &self,
         tenant: &TenantId,
         m: &ManifestRecord,
         document: &[u8],
         idem: Option<&IdemCompletion>,
-    ) -> Result<Result<(), (ShipmentId, ManifestId)>> {
+    ) -> Result<Result<(), ManifestConflict>> {
         let mut tx = self.begin().await?;
         if !m.shipment_ids.is_empty() {
             let sql = format!(
@@ -104,10 +113,23 @@ impl Store {
                 q = q.bind(s.as_str());
             }
             if let Some(row) = q.fetch_optional(&mut *tx).await? {
-                return Ok(Err((
+                return Ok(Err(ManifestConflict::Manifested(
                     ShipmentId::from_db(row.try_get("shipment_id")?),
                     ManifestId::from_db(row.try_get("manifest_id")?),
                 )));
+            }
+            let sql = format!(
+                "SELECT id FROM shipments WHERE tenant_id = $1 AND status <> 'purchased' AND id IN ({})",
+                placeholders(2, m.shipment_ids.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
+            for s in &m.shipment_ids {
+                q = q.bind(s.as_str());
+            }
+            if let Some(row) = q.fetch_optional(&mut *tx).await? {
+                return Ok(Err(ManifestConflict::NotPurchased(ShipmentId::from_db(
+                    row.try_get("id")?,
+                ))));
             }
         }
         sqlx::query(
@@ -384,7 +406,7 @@ mod tests {
                 .insert_manifest(&tenant, &second, b"%PDF-2", None)
                 .await
                 .unwrap(),
-            Err((a.clone(), first.id.clone()))
+            Err(ManifestConflict::Manifested(a.clone(), first.id.clone()))
         );
         assert!(
             store
@@ -394,6 +416,29 @@ mod tests {
                 .is_none()
         );
         assert_eq!(store.manifest_of(&tenant, &b).await.unwrap(), None);
+
+        // Voided after the close looked: the close writes nothing.
+        assert!(
+            store
+                .void_shipment(&tenant, &b, NOW, &[], None)
+                .await
+                .unwrap()
+        );
+        let late = manifest(&account, vec![b.clone()]);
+        assert_eq!(
+            store
+                .insert_manifest(&tenant, &late, b"%PDF-3", None)
+                .await
+                .unwrap(),
+            Err(ManifestConflict::NotPurchased(b.clone()))
+        );
+        assert!(
+            store
+                .get_manifest(&tenant, &late.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
 
         let read = store
             .get_manifest(&tenant, &first.id)
