@@ -822,3 +822,31 @@ fn readme_gives_the_agent_its_token_through_the_environment() {
     .unwrap();
     assert!(text(&help.stdout).contains("SHIPHUB_STATION_TOKEN"));
 }
+
+#[test]
+fn readme_pickups_section_runs_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = serve(shiphub(dir.path(), &["serve"]));
+    let key = hub.bootstrap()["api_key"].as_str().unwrap().to_string();
+    let mut blocks = readme_blocks("walkthrough")[..1].to_vec();
+    blocks.extend(readme_blocks("pickups"));
+    let out = run_blocks(
+        &blocks,
+        dir.path(),
+        &[("KEY", key.clone()), ("HUB", hub.base.clone())],
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("\"status\":\"scheduled\"") && stdout.contains("\"status\":\"cancelled\""),
+        "the pickup is booked, then cancelled: {stdout}"
+    );
+    assert!(
+        stdout.contains("\"status\":409") && stdout.contains("is in manifest mnf_"),
+        "the manifested shipment's void is refused: {stdout}"
+    );
+    let pdf = std::fs::read(dir.path().join("manifest.pdf")).expect("the block wrote manifest.pdf");
+    assert!(pdf.starts_with(b"%PDF"));
+    let (status, list) = get(&format!("{}/v1/manifests", hub.base), &key);
+    assert_eq!(status, 200);
+    assert_eq!(list["data"].as_array().map(Vec::len), Some(1), "{list}");
+}

@@ -21,6 +21,8 @@
 //! - **Address validation**: scripted verdicts, see `address.rs`.
 //! - **Void** accepts any valid sandbox waybill. The sandbox keeps no state, so a voided
 //!   number still tracks; the hub stops tracking what it voided.
+//! - **Pickup** and **Manifest**: confirmation numbers and SCAN-form-like ids derived from the
+//!   request; no manifest document (the hub draws one). See `pickup.rs`.
 //!
 //! Failures on purpose, by upper-case tokens (case-sensitive substrings, so an ordinary
 //! reference such as "Return order 12" does not trip them):

@@ -19,7 +19,7 @@ use crate::ids::{ManifestId, TenantId};
 use crate::pickups::{account_for, request_of, shipments_on};
 use crate::shipments::{Answer, Key};
 use crate::state::AppState;
-use crate::store::{ManifestRecord, ShipmentRecord};
+use crate::store::{ManifestConflict, ManifestRecord, ShipmentRecord};
 
 /// A close, as asked: a ship date, or a list of shipments (then dated `ship_date`, or today).
 pub struct Close {
@@ -41,15 +41,17 @@ pub async fn due(
     account: &crate::store::AccountRecord,
     date: Date,
 ) -> Result<Vec<ShipmentRecord>, Error> {
+    // Saturating at the calendar's ends: a date of year 9999 is odd input, not a panic.
     let day_start = date.midnight().assume_utc();
+    let from = day_start
+        .checked_sub(Duration::days(LOOK_BACK_DAYS))
+        .unwrap_or(day_start);
+    let to = day_start
+        .checked_add(Duration::days(1))
+        .unwrap_or(day_start);
     let candidates = app
         .store
-        .unmanifested_shipments(
-            tenant,
-            &account.id,
-            day_start - Duration::days(LOOK_BACK_DAYS),
-            day_start + Duration::days(1),
-        )
+        .unmanifested_shipments(tenant, &account.id, from, to)
         .await?;
     let mut out = Vec::new();
     for s in candidates {
@@ -197,20 +199,25 @@ pub async fn close<A: Answer>(
         warnings: manifest.warnings,
         document_source: source.to_string(),
         document_format: document.format,
-        created_at: OffsetDateTime::now_utc(),
+        created_at: now_ms(),
     };
     let answer = present(app, &record)?;
     let completion = key.map(|k| answer.completion(k));
-    if let Err((shipment, other)) = app
+    if let Err(conflict) = app
         .store
         .insert_manifest(tenant, &record, &document.content, completion.as_ref())
         .await?
     {
-        // Another close took it between our check and now; the carrier's manifest made
-        // here is reported so it can be reconciled.
+        // Another close or a void took a shipment between our check and now; the carrier's
+        // manifest made here is named so it can be reconciled.
+        let why = match conflict {
+            ManifestConflict::Manifested(s, other) => {
+                format!("shipment {s} was manifested in {other}")
+            }
+            ManifestConflict::NotPurchased(s) => format!("shipment {s} was voided"),
+        };
         return Err(Error::Conflict(format!(
-            "shipment {shipment} was manifested in {other} meanwhile; carrier manifest {} \
-             was made for this request and is not recorded",
+            "{why} meanwhile; carrier manifest {} was made for this request and is not recorded",
             record.carrier_manifest_id
         )));
     }
@@ -247,4 +254,9 @@ pub async fn document(
         .manifest_document(tenant, &id)
         .await?
         .ok_or(Error::NotFound("manifest"))
+}
+
+/// Now, as the store keeps it (milliseconds): a change's answer is what a read shows later.
+fn now_ms() -> OffsetDateTime {
+    crate::store::from_millis(crate::store::millis(OffsetDateTime::now_utc()))
 }

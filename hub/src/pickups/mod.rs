@@ -182,7 +182,25 @@ pub async fn book<A: Answer>(
     }
     let total_weight = match (b.total_weight, weights.first()) {
         (Some(w), _) => w,
-        (None, Some(first)) => Weight::sum(first.unit(), weights.iter().copied()),
+        (None, Some(first)) => {
+            // Summed in the first parcel's unit, else in kg; a total no weight can hold
+            // (10000 units or more) is for the caller to state, not a row that reads back corrupt.
+            let sum = Weight::sum(first.unit(), weights.iter().copied());
+            Weight::new(sum.value(), sum.unit())
+                .or_else(|_| {
+                    let kg = sum.ceil_to(
+                        rust_decimal::Decimal::new(1, 4),
+                        shiphub_carriers::model::WeightUnit::Kg,
+                    );
+                    Weight::new(kg.value(), kg.unit())
+                })
+                .map_err(|_| {
+                    Error::field(
+                        "/total_weight",
+                        "the shipments weigh more than a pickup weight can say; give total_weight",
+                    )
+                })?
+        }
         (None, None) => {
             return Err(Error::field(
                 "/total_weight",
@@ -208,7 +226,7 @@ pub async fn book<A: Answer>(
         .calls
         .schedule_pickup(&account.id, adapter.as_ref(), &request)
         .await?;
-    let now = OffsetDateTime::now_utc();
+    let now = now_ms();
     let record = PickupRecord {
         id: PickupId::generate(),
         carrier_account_id: account.id.clone(),
@@ -281,7 +299,7 @@ pub async fn cancel<A: Answer>(
     app.calls
         .cancel_pickup(&account.id, adapter.as_ref(), &booked)
         .await?;
-    let now = OffsetDateTime::now_utc();
+    let now = now_ms();
     let cancelled = PickupRecord {
         status: PickupStatus::Cancelled,
         cancelled_at: Some(now),
@@ -305,4 +323,9 @@ pub async fn cancel<A: Answer>(
         )));
     }
     Ok(answer)
+}
+
+/// Now, as the store keeps it (milliseconds): a change's answer is what a read shows later.
+fn now_ms() -> OffsetDateTime {
+    crate::store::from_millis(crate::store::millis(OffsetDateTime::now_utc()))
 }

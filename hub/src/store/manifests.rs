@@ -35,6 +35,15 @@ pub struct ManifestRecord {
     pub created_at: OffsetDateTime,
 }
 
+/// Why a manifest could not be written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ManifestConflict {
+    /// The shipment is in that manifest already.
+    Manifested(ShipmentId, ManifestId),
+    /// The shipment was voided (or its void requested) meanwhile.
+    NotPurchased(ShipmentId),
+}
+
 const COLUMNS: &str = "id, carrier_account_id, carrier, ship_date, carrier_manifest_id, tracking_numbers, \
      warnings, document_source, document_format, created_at";
 
@@ -84,15 +93,15 @@ impl Store {
     }
 
     /// Writes a manifest, its document, the shipments it covers and the idempotent answer in
-    /// one transaction. `Ok(Err(shipment))` (nothing written) when one of the shipments is in
-    /// another manifest by now.
+    /// one transaction. `Ok(Err(_))` (nothing written) when one of the shipments is in another
+    /// manifest by now, or no longer purchased (voided meanwhile).
     pub async fn insert_manifest(
         &self,
         tenant: &TenantId,
         m: &ManifestRecord,
         document: &[u8],
         idem: Option<&IdemCompletion>,
-    ) -> Result<Result<(), (ShipmentId, ManifestId)>> {
+    ) -> Result<Result<(), ManifestConflict>> {
         let mut tx = self.begin().await?;
         if !m.shipment_ids.is_empty() {
             let sql = format!(
@@ -104,10 +113,23 @@ impl Store {
                 q = q.bind(s.as_str());
             }
             if let Some(row) = q.fetch_optional(&mut *tx).await? {
-                return Ok(Err((
+                return Ok(Err(ManifestConflict::Manifested(
                     ShipmentId::from_db(row.try_get("shipment_id")?),
                     ManifestId::from_db(row.try_get("manifest_id")?),
                 )));
+            }
+            let sql = format!(
+                "SELECT id FROM shipments WHERE tenant_id = $1 AND status <> 'purchased' AND id IN ({})",
+                placeholders(2, m.shipment_ids.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
+            for s in &m.shipment_ids {
+                q = q.bind(s.as_str());
+            }
+            if let Some(row) = q.fetch_optional(&mut *tx).await? {
+                return Ok(Err(ManifestConflict::NotPurchased(ShipmentId::from_db(
+                    row.try_get("id")?,
+                ))));
             }
         }
         sqlx::query(
@@ -261,4 +283,194 @@ fn manifest_from_row(r: &AnyRow) -> Result<ManifestRecord> {
         created_at: from_millis(r.try_get("created_at")?),
         id,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+    use shiphub_carriers::model::{Currency, Money};
+    use time::macros::{date, datetime};
+
+    use super::*;
+    use crate::store::{AccountRecord, ShipmentStatus, ShipmentWaybill, StoredRequest};
+
+    const NOW: OffsetDateTime = datetime!(2026-12-07 10:00 UTC);
+
+    async fn setup(store: &Store) -> (TenantId, AccountId) {
+        let tenant = store.create_tenant("t", NOW).await.unwrap().id;
+        let account = AccountRecord {
+            id: AccountId::generate(),
+            carrier: "sandbox".into(),
+            name: "main".into(),
+            base_url: None,
+            secret_nonce: vec![1; 12],
+            secret: vec![0, 1],
+            created_at: NOW,
+        };
+        store.insert_account(&tenant, &account, None).await.unwrap();
+        (tenant, account.id)
+    }
+
+    async fn bought(
+        store: &Store,
+        tenant: &TenantId,
+        account: &AccountId,
+        n: u32,
+        at: OffsetDateTime,
+    ) -> ShipmentId {
+        let s = ShipmentRecord {
+            id: ShipmentId::generate(),
+            carrier_account_id: account.clone(),
+            carrier: CarrierCode::from_static("sandbox"),
+            service_code: "standard".into(),
+            status: ShipmentStatus::Purchased,
+            tracking_number: format!("SB{n:010}").parse().unwrap(),
+            reference: None,
+            total: Money::new(dec!(5), Currency::USD),
+            label_format: LabelFormat::Pdf,
+            request: StoredRequest::from_json("{}"),
+            waybill: ShipmentWaybill {
+                pieces: vec![],
+                carrier_shipment_id: format!("SB{n:010}"),
+                breakdown: vec![],
+                warnings: vec![],
+                carrier_label: None,
+            },
+            created_at: at,
+            updated_at: at,
+            voided_at: None,
+            audit_facts: None,
+        };
+        store
+            .insert_shipment(tenant, &s, &[], &[], None)
+            .await
+            .unwrap();
+        s.id
+    }
+
+    fn manifest(account: &AccountId, shipments: Vec<ShipmentId>) -> ManifestRecord {
+        ManifestRecord {
+            id: ManifestId::generate(),
+            carrier_account_id: account.clone(),
+            carrier: CarrierCode::from_static("sandbox"),
+            ship_date: date!(2026 - 12 - 07),
+            carrier_manifest_id: "9475000000000000000001".into(),
+            shipment_ids: shipments,
+            tracking_numbers: vec!["SB0000000001".parse().unwrap()],
+            warnings: vec!["w".into()],
+            document_source: "hub".into(),
+            document_format: LabelFormat::Pdf,
+            created_at: NOW,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_shipment_is_manifested_once_and_leaves_the_days_candidates() {
+        crate::store::pickups::tests::on_each_backend(manifested_once).await;
+    }
+
+    async fn manifested_once(store: Store) {
+        let (tenant, account) = setup(&store).await;
+        let a = bought(&store, &tenant, &account, 1, NOW).await;
+        let b = bought(&store, &tenant, &account, 2, NOW).await;
+        let old = bought(&store, &tenant, &account, 3, NOW - time::Duration::days(40)).await;
+        let day = |from, to| store.unmanifested_shipments(&tenant, &account, from, to);
+        let window = (
+            NOW - time::Duration::days(31),
+            NOW + time::Duration::days(1),
+        );
+        let ids = |v: Vec<ShipmentRecord>| v.into_iter().map(|s| s.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(day(window.0, window.1).await.unwrap()),
+            vec![a.clone(), b.clone()]
+        );
+
+        let first = manifest(&account, vec![a.clone()]);
+        store
+            .insert_manifest(&tenant, &first, b"%PDF-1", None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            store.manifest_of(&tenant, &a).await.unwrap(),
+            Some(first.id.clone())
+        );
+        assert_eq!(store.manifest_of(&tenant, &b).await.unwrap(), None);
+        assert_eq!(ids(day(window.0, window.1).await.unwrap()), vec![b.clone()]);
+        assert!(!ids(day(window.0, window.1).await.unwrap()).contains(&old));
+
+        // A second manifest naming a manifested shipment writes nothing.
+        let second = manifest(&account, vec![b.clone(), a.clone()]);
+        assert_eq!(
+            store
+                .insert_manifest(&tenant, &second, b"%PDF-2", None)
+                .await
+                .unwrap(),
+            Err(ManifestConflict::Manifested(a.clone(), first.id.clone()))
+        );
+        assert!(
+            store
+                .get_manifest(&tenant, &second.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(store.manifest_of(&tenant, &b).await.unwrap(), None);
+
+        // Voided after the close looked: the close writes nothing.
+        assert!(
+            store
+                .void_shipment(&tenant, &b, NOW, &[], None)
+                .await
+                .unwrap()
+        );
+        let late = manifest(&account, vec![b.clone()]);
+        assert_eq!(
+            store
+                .insert_manifest(&tenant, &late, b"%PDF-3", None)
+                .await
+                .unwrap(),
+            Err(ManifestConflict::NotPurchased(b.clone()))
+        );
+        assert!(
+            store
+                .get_manifest(&tenant, &late.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        let read = store
+            .get_manifest(&tenant, &first.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(read.shipment_ids, vec![a]);
+        assert_eq!(read.ship_date, first.ship_date);
+        assert_eq!(read.tracking_numbers, first.tracking_numbers);
+        assert_eq!(read.warnings, first.warnings);
+        assert_eq!(
+            store.manifest_document(&tenant, &first.id).await.unwrap(),
+            Some((LabelFormat::Pdf, b"%PDF-1".to_vec()))
+        );
+        let other = store.create_tenant("u", NOW).await.unwrap().id;
+        assert!(
+            store
+                .get_manifest(&other, &first.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .list_manifests(&other, None, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store.list_manifests(&tenant, None, 10).await.unwrap().len(),
+            1
+        );
+    }
 }

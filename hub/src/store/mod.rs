@@ -40,7 +40,7 @@ pub use invoices::{
     Billing, FileChunk, InvoicePackageRow, ReconciliationDone, ReconciliationRecord,
     ReconciliationStatus, ShipmentFacts,
 };
-pub use manifests::ManifestRecord;
+pub use manifests::{ManifestConflict, ManifestRecord};
 pub use pickups::{PickupRecord, PickupStatus};
 pub use print::{
     AckOutcome, AckStatus, JobAck, JobStatus, PrintJobRecord, PrinterLanguage, PrinterState,

@@ -166,3 +166,136 @@ fn pickup_from_row(r: &AnyRow) -> Result<PickupRecord> {
         id,
     })
 }
+
+#[cfg(test)]
+pub(super) mod tests {
+    use shiphub_carriers::model::Weight;
+    use time::macros::{date, datetime, time};
+
+    use super::*;
+    use crate::store::AccountRecord;
+
+    const NOW: OffsetDateTime = datetime!(2026-12-07 10:00 UTC);
+
+    /// Runs `suite` on a fresh SQLite store, then on a PostgreSQL schema of its own (dropped
+    /// after) when `TEST_DATABASE_URL` is set; under `CI=true` its absence fails.
+    pub(in crate::store) async fn on_each_backend<F, Fut>(suite: F)
+    where
+        F: Fn(Store) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        suite(store).await;
+        let Ok(pg) = std::env::var("TEST_DATABASE_URL") else {
+            assert_ne!(
+                std::env::var("CI").as_deref(),
+                Ok("true"),
+                "CI=true but TEST_DATABASE_URL is not set"
+            );
+            eprintln!("skipped: TEST_DATABASE_URL not set, PostgreSQL half not run");
+            return;
+        };
+        let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+        let admin = Store::connect(&pg).await.unwrap();
+        admin
+            .execute_raw(&format!("CREATE SCHEMA {schema}"))
+            .await
+            .unwrap();
+        let store = Store::connect_with(&pg, Some(schema.clone()))
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        suite(store.clone()).await;
+        store.pool.close().await;
+        admin
+            .execute_raw(&format!("DROP SCHEMA {schema} CASCADE"))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_pickup_round_trips_pages_newest_first_and_cancels_once() {
+        on_each_backend(round_trip).await;
+    }
+
+    async fn round_trip(store: Store) {
+        let tenant = store.create_tenant("t", NOW).await.unwrap().id;
+        let account = AccountRecord {
+            id: AccountId::generate(),
+            carrier: "sandbox".into(),
+            name: "main".into(),
+            base_url: None,
+            secret_nonce: vec![1; 12],
+            secret: vec![0, 1],
+            created_at: NOW,
+        };
+        store.insert_account(&tenant, &account, None).await.unwrap();
+        let request: PickupRequest = PickupRequest {
+            address: serde_json::from_value(
+                serde_json::json!({"name": "Dock", "street": ["1 A St"],
+                "city": "Atlanta", "state": "GA", "postal_code": "30301", "country": "US"}),
+            )
+            .unwrap(),
+            date: date!(2026 - 12 - 08),
+            ready_time: time!(09:00),
+            close_time: time!(17:00),
+            parcel_count: 2,
+            total_weight: serde_json::from_value::<Weight>(
+                serde_json::json!({"value": "3", "unit": "lb"}),
+            )
+            .unwrap(),
+            shipments: vec![],
+            instructions: Some("Back door".into()),
+        };
+        let record = |n: &str| PickupRecord {
+            id: PickupId::generate(),
+            carrier_account_id: account.id.clone(),
+            carrier: CarrierCode::from_static("sandbox"),
+            status: PickupStatus::Scheduled,
+            request: request.clone(),
+            confirmation: PickupConfirmation {
+                confirmation: n.into(),
+                location: Some("ATLA".into()),
+                charge: None,
+                warnings: vec![],
+            },
+            shipment_ids: vec![ShipmentId::generate()],
+            created_at: NOW,
+            updated_at: NOW,
+            cancelled_at: None,
+        };
+        let (p, q) = (record("A1"), record("B2"));
+        store.insert_pickup(&tenant, &p, None).await.unwrap();
+        store.insert_pickup(&tenant, &q, None).await.unwrap();
+        let read = store.get_pickup(&tenant, &p.id).await.unwrap().unwrap();
+        assert_eq!(read.request, request);
+        assert_eq!(read.confirmation, p.confirmation);
+        assert_eq!(read.shipment_ids, p.shipment_ids);
+        let first = store.list_pickups(&tenant, None, 1).await.unwrap();
+        assert_eq!(first[0].id, q.id);
+        let next = store.list_pickups(&tenant, Some(&q.id), 5).await.unwrap();
+        assert_eq!(next.iter().map(|x| &x.id).collect::<Vec<_>>(), vec![&p.id]);
+
+        assert!(
+            store
+                .cancel_pickup(&tenant, &p.id, NOW, None)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .cancel_pickup(&tenant, &p.id, NOW, None)
+                .await
+                .unwrap()
+        );
+        let cancelled = store.get_pickup(&tenant, &p.id).await.unwrap().unwrap();
+        assert_eq!(cancelled.status, PickupStatus::Cancelled);
+        assert_eq!(cancelled.cancelled_at, Some(NOW));
+        let other = store.create_tenant("u", NOW).await.unwrap().id;
+        assert!(store.get_pickup(&other, &p.id).await.unwrap().is_none());
+        assert!(!store.cancel_pickup(&other, &q.id, NOW, None).await.unwrap());
+    }
+}
