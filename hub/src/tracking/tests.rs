@@ -241,7 +241,12 @@ fn a_phone_hint_keeps_its_last_four_digits() {
     assert_eq!(phone_hint("18963828829").unwrap(), "8829");
     assert_eq!(phone_hint("+86 (189) 6382-8829").unwrap(), "8829");
     assert_eq!(phone_hint("8829").unwrap(), "8829");
-    for bad in ["882", "88-2", "tel 18963828829", "1896382882918963828829189638288291"] {
+    for bad in [
+        "882",
+        "88-2",
+        "tel 18963828829",
+        "1896382882918963828829189638288291",
+    ] {
         assert!(phone_hint(bad).is_err(), "{bad}");
     }
 }
