@@ -43,6 +43,7 @@ fn tracker() -> TrackerRecord {
         superseded_by: None,
         network: None,
         subscribed_at: None,
+        phone: None,
     }
 }
 

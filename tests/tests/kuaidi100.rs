@@ -143,6 +143,26 @@ async fn zto_and_yto_parcels_are_pushed_through_the_hub_and_polled_through_the_a
         (TrackingStatus::Unknown, 0)
     );
 
+    // An SF number shows its scans only with the sender's or receiver's phone (its last
+    // four digits suffice): without it the query is refused on `/phone`, and so is the
+    // subscription.
+    let sf_n: TrackingNumber = "SF1440000000014".parse().unwrap();
+    match adapter.track_parcels(&[q(&sf_n, "shunfeng")]).await {
+        Err(CarrierError::Rejected { errors, .. }) => {
+            assert_eq!(errors[0].field, "/phone", "{errors:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(adapter.subscribe(&q(&sf_n, "shunfeng")).await.is_err());
+    let with_phone = q(&sf_n, "shunfeng").with_phone(Some("8829".into()));
+    let polled = adapter
+        .track_parcels(std::slice::from_ref(&with_phone))
+        .await
+        .unwrap();
+    assert_eq!(polled[0].status, TrackingStatus::InTransit);
+    assert_eq!(polled[0].events.len(), 3);
+    adapter.subscribe(&with_phone).await.unwrap();
+
     // Subscribed: then the simulator pushes to the subscription's URL and salt by itself.
     adapter.subscribe(&q(&zto_n, "zhongtong")).await.unwrap();
     adapter.subscribe(&q(&zto_n, "zhongtong")).await.unwrap(); // 501: already subscribed

@@ -133,6 +133,42 @@ async fn a_hubei_shipper_buys_tracks_and_cancels_sf_waybills() {
     assert_eq!(s, StatusCode::OK, "{ack}");
     let ack: Value = serde_json::from_str(&ack).unwrap();
     assert_eq!(ack, json!({"return_code": "0000", "return_msg": "成功"}));
+    // SF's push as public receivers read it, plain JSON and unsigned: refused at the signed
+    // URL, taken at the URL that carries the account's push secret, and refused there
+    // under another key.
+    let unsigned = json!({"Body": {"WaybillRoute": [{"mailno": number, "orderid": "",
+        "acceptTime": "2026-12-06 18:20:00", "acceptAddress": "襄阳市",
+        "remark": "快件已放入丰巢智能柜", "opCode": "130", "id": "9001",
+        "reasonCode": "", "reasonName": ""}]}})
+    .to_string();
+    let post_json = |url: String| {
+        let http = api.http.clone();
+        let body = unsigned.clone();
+        async move {
+            let res = http
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    assert_eq!(
+        post_json(push_url.clone()).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        post_json(format!("{push_url}/k/not-the-secret")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (s, ack) = post_json(format!("{push_url}/k/{PUSH_SECRET}")).await;
+    assert_eq!(s, StatusCode::OK, "{ack}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&ack).unwrap(),
+        json!({"return_code": "0000", "return_msg": "成功"})
+    );
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let (s, _) = push(sf_express::route_push(
         PUSH_SECRET,
@@ -158,7 +194,10 @@ async fn a_hubei_shipper_buys_tracks_and_cancels_sf_waybills() {
         .iter()
         .filter_map(|e| e["carrier_code"].as_str())
         .collect();
-    assert!(codes.contains(&"44") && codes.contains(&"80"), "{codes:?}");
+    assert!(
+        codes.contains(&"44") && codes.contains(&"130") && codes.contains(&"80"),
+        "{codes:?}"
+    );
 
     // Another waybill, cancelled (dealType 2 by our orderId).
     let mut other = shipment("襄阳市");

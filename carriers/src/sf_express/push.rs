@@ -9,7 +9,9 @@
 //! message (form fields `partnerID`, `requestID`, `serviceCode`, `timestamp`, `msgDigest`,
 //! `msgData` = that JSON), `msgDigest` = Base64(MD5(urlencode(msgData + timestamp + key)))
 //! with the account's `push_secret` as the key. SOURCES.md says what of this is unconfirmed.
-//! `parse` reads both bodies; `verify` passes only a signed one.
+//! `parse` reads both bodies; `verify` passes only a signed one. An unsigned push is taken at
+//! the hub's keyed URL (`…/sf_express/{account}/k/{push_secret}`), which checks the key
+//! instead of calling `verify`.
 
 use reqwest::header::HeaderMap;
 

@@ -6,6 +6,9 @@
 //! provides: register `…/{account}/token` with UPS ("Manage Webhook Credentials") with the
 //! account id as client id and the account's `push_secret` (in its credentials) as client
 //! secret; UPS then sends that token as `Authorization: Bearer` on each delivery.
+//!
+//! A carrier that signs nothing (SF Express route push, as public receivers read it) is
+//! registered with `…/{account}/k/{push_secret}`: the URL is the credential (HTTPS only).
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -23,6 +26,7 @@ use crate::tracking::push;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(intake))
+        .routes(routes!(keyed_intake))
         .routes(routes!(token))
 }
 
@@ -50,7 +54,48 @@ async fn intake(
             "the carrier's token or signature does not verify",
         ));
     }
-    let taken = account.take(&app, &body).await?;
+    accept(&app, &account, &body).await
+}
+
+/// The same intake for a carrier that signs nothing (SF Express route push): the account's
+/// `push_secret` is the URL's last segment, registered with the carrier as its push URL, and
+/// the body is taken as the carrier sends it. A wrong or empty key is a 401.
+#[utoipa::path(post, path = "/v1/carrier-events/{carrier}/{account}/k/{key}", tag = "tracking",
+    params(("carrier" = String, Path, description = "sf_express"), ("account" = String, Path),
+        ("key" = String, Path, description = "the account's push_secret")),
+    request_body(content = Object, description = "The carrier's own webhook body"),
+    security(()),
+    responses((status = 202, body = PushOut, description = "accepted"),
+        (status = 200, description = "accepted, answered in the carrier's own acknowledgement format"),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "unreadable body"),
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "the key is not the account's push secret"),
+        Missing, (status = 413, body = Problem, content_type = "application/problem+json", description = "larger than the body limit")))]
+async fn keyed_intake(
+    State(app): State<AppState>,
+    Path((carrier, account, key)): Path<(String, String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Response, Error> {
+    let account = push::account(&app, &carrier, &account).await?;
+    if account.secret.is_empty() || !same(key.as_bytes(), account.secret.as_bytes()) {
+        return Err(Error::Unauthorized(
+            "the URL's key is not the account's push secret",
+        ));
+    }
+    accept(&app, &account, &body).await
+}
+
+/// Equal bytes, in time that does not depend on where they differ.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+/// Takes a verified delivery's scans and answers as the carrier expects.
+async fn accept(
+    app: &AppState,
+    account: &push::PushAccount,
+    body: &[u8],
+) -> Result<Response, Error> {
+    let taken = account.take(app, body).await?;
     if let Some(ack) = account.intake.ack {
         // The carrier's own protocol decides what "received, do not resend" looks like.
         return Ok((

@@ -129,6 +129,11 @@ fn request(name: &str) -> Option<Value> {
             "activityLocation": {"city": "Charlotte", "stateProvince": "NC", "postalCode": "30004", "country": "US"},
             "activityStatus": {"type": "I", "code": "OT", "description": "Out for Delivery", "descriptionCode": "021"},
             "gmtActivityDate": "20240423", "gmtActivityTime": "131519"}),
+        "POST /v1/carrier-events/{carrier}/{account}/k/{key}" => json!({"Body": {"WaybillRoute": [{
+            "mailno": "SF1440000000007", "orderid": "SH3f1c2a9b0d4e5f6a7b8c9d0e1f2a3b",
+            "acceptTime": "2026-12-06 18:20:00", "acceptAddress": "襄阳市",
+            "remark": "快件已放入丰巢智能柜", "opCode": "130", "id": "9001",
+            "reasonCode": "", "reasonName": ""}]}}),
         _ => return None,
     })
 }

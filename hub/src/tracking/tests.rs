@@ -234,3 +234,19 @@ fn promised_dates_skip_weekends() {
         Some(time::macros::date!(2026 - 12 - 01))
     );
 }
+
+#[test]
+fn a_phone_hint_keeps_its_last_four_digits() {
+    use super::trackers::phone_hint;
+    assert_eq!(phone_hint("18963828829").unwrap(), "8829");
+    assert_eq!(phone_hint("+86 (189) 6382-8829").unwrap(), "8829");
+    assert_eq!(phone_hint("8829").unwrap(), "8829");
+    for bad in [
+        "882",
+        "88-2",
+        "tel 18963828829",
+        "1896382882918963828829189638288291",
+    ] {
+        assert!(phone_hint(bad).is_err(), "{bad}");
+    }
+}
