@@ -558,3 +558,64 @@ async fn carriers_declare_the_new_capabilities_and_options() {
     assert!(option.contains(&json!("saturday_delivery")));
     assert!(doc["paths"]["/v1/addresses/verify"]["post"].is_object());
 }
+
+/// The README's "working day" blocks (after `<!-- readme-test: working-day -->`), in order.
+fn readme_blocks() -> String {
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
+    )
+    .unwrap();
+    let mut lines = readme.lines();
+    let mut blocks = vec![];
+    while let Some(line) = lines.next() {
+        if line.trim() != "<!-- readme-test: working-day -->" {
+            continue;
+        }
+        assert_eq!(lines.next().map(str::trim), Some("```sh"));
+        let body: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
+        blocks.push(body.join("\n"));
+    }
+    assert!(!blocks.is_empty(), "README.md has no working-day block");
+    blocks.join("\n")
+}
+
+#[tokio::test]
+async fn the_readme_working_day_runs_as_written() {
+    if !common::tools_present(&["sh", "curl", "python3"]) {
+        return;
+    }
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let c = Api::of(&hub);
+    let script = readme_blocks();
+    // Blocking is fine here: the hub is another process, and nothing else runs meanwhile.
+    let out = std::process::Command::new("sh")
+        .args(["-eu", "-c", &script])
+        .env("KEY", &c.key)
+        .env("HUB", &c.base)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("\"verdict\":\"deliverable_with_corrections\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\"code\":\"SIG_A\""), "{stdout}");
+    // The pair and the lone return: three shipments, two of them returns, linked as said.
+    let (_, list) = c.get("/v1/shipments").await;
+    let all = list["data"].as_array().unwrap();
+    assert_eq!(all.len(), 3, "{list}");
+    let outbound = all.iter().find(|s| s["is_return"] == false).unwrap();
+    assert_eq!(outbound["to"]["street"], json!(["1 MARKET ST"]));
+    assert_eq!(outbound["options"], json!({"signature": "direct"}));
+    let paired = all
+        .iter()
+        .find(|s| s["outbound_shipment_id"] == outbound["id"])
+        .expect("the paired return");
+    assert_eq!(outbound["return_shipment_id"], paired["id"]);
+    assert_eq!(all.iter().filter(|s| s["is_return"] == true).count(), 2);
+}
