@@ -619,3 +619,43 @@ async fn the_readme_working_day_runs_as_written() {
     assert_eq!(outbound["return_shipment_id"], paired["id"]);
     assert_eq!(all.iter().filter(|s| s["is_return"] == true).count(), 2);
 }
+
+/// The address cache's upsert and the return link's columns on PostgreSQL (skipped without
+/// `TEST_DATABASE_URL`; required under `CI=true`).
+#[tokio::test]
+async fn the_cache_and_the_links_work_on_postgres() {
+    let Some(schema) = common::PgSchema::create("working_day") else {
+        return;
+    };
+    let (hub, key) = common::start_tenant_on(&schema.url(), "day", &[]);
+    let mut c = Api::with_key(&hub, &key);
+    c.account = c
+        .create_account(json!({"carrier": "sandbox", "name": "sandbox"}))
+        .await;
+    let first = verify(&c, receiver()).await;
+    assert_eq!(first["cached"], false);
+    let again = verify(&c, receiver()).await;
+    assert_eq!(again["cached"], true, "{again}");
+    assert_eq!(again["checked_at"], first["checked_at"]);
+
+    let body = purchase(&c.account, "standard", json!({"return_label": true}));
+    let (s, pair) = c
+        .send(Method::POST, "/v1/shipments", Some(&body), Some("pg-pair"))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{pair}");
+    let (_, outbound) = c
+        .get(&format!("/v1/shipments/{}", pair["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(
+        outbound["return_shipment_id"],
+        pair["return_shipment"]["id"]
+    );
+    let (_, ret) = c
+        .get(&format!(
+            "/v1/shipments/{}",
+            pair["return_shipment"]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(ret["is_return"], true);
+    assert_eq!(ret["outbound_shipment_id"], pair["id"]);
+}
