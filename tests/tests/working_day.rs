@@ -392,6 +392,23 @@ async fn options_are_priced_kept_and_refused_on_their_field() {
         p["errors"][0]["pointer"], "/options/saturday_delivery",
         "{p}"
     );
+    // The table-rate carrier sells no return labels and validates no addresses.
+    let (s, p) = c
+        .post(
+            "/v1/shipments",
+            purchase(&table, "ground", json!({"is_return": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["pointer"], "/is_return", "{p}");
+    let (s, p) = c
+        .post(
+            "/v1/addresses/verify",
+            json!({"address": receiver(), "carrier_account": table}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["pointer"], "/carrier_account", "{p}");
     assert_eq!(shipment_count(&c).await, 0);
 
     let bought = c
