@@ -81,6 +81,7 @@ async fn main() {
         updated_at: now,
         voided_at: None,
         audit_facts: None,
+        link: Default::default(),
     };
     let mut tx = pool.begin().await.expect("tx");
     let mut i = 0;

@@ -93,19 +93,19 @@ async fn unknown_fields_at_any_level_are_refused_naming_them_and_nothing_is_boug
     let api = Api::of(&hub);
     let account = sandbox_account(&api).await;
 
-    // The buyer meant a return label with an adult signature; today's hub bought a plain
-    // outbound label without a word.
+    // The buyer meant gift wrapping and insurance the API does not have (return labels and
+    // options it now has, issue 18); a lax hub would buy a plain label without a word.
     let mut body = purchase(&account);
-    body["is_return"] = json!(true);
-    body["options"] = json!({"signature": "adult"});
+    body["gift_wrap"] = json!(true);
+    body["insurance"] = json!({"signature": "adult"});
     body["to"]["apartment"] = json!("4B");
     body["parcels"][0]["insurance"] = json!("100");
     let (s, ct, p) = api.post_typed("/v1/shipments", &body).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(ct, PROBLEM);
     for pointer in [
-        "/is_return",
-        "/options",
+        "/gift_wrap",
+        "/insurance",
         "/to/apartment",
         "/parcels/0/insurance",
     ] {
@@ -115,7 +115,7 @@ async fn unknown_fields_at_any_level_are_refused_naming_them_and_nothing_is_boug
         );
     }
     // The answer lists the known fields of the object concerned.
-    let top = detail_at(&p, "/is_return");
+    let top = detail_at(&p, "/gift_wrap");
     for known in ["carrier_account", "service", "reference", "label_format"] {
         assert!(top.contains(known), "{top}");
     }

@@ -392,6 +392,23 @@ async fn options_are_priced_kept_and_refused_on_their_field() {
         p["errors"][0]["pointer"], "/options/saturday_delivery",
         "{p}"
     );
+    // The table-rate carrier sells no return labels and validates no addresses.
+    let (s, p) = c
+        .post(
+            "/v1/shipments",
+            purchase(&table, "ground", json!({"is_return": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["pointer"], "/is_return", "{p}");
+    let (s, p) = c
+        .post(
+            "/v1/addresses/verify",
+            json!({"address": receiver(), "carrier_account": table}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["pointer"], "/carrier_account", "{p}");
     assert_eq!(shipment_count(&c).await, 0);
 
     let bought = c
@@ -557,4 +574,105 @@ async fn carriers_declare_the_new_capabilities_and_options() {
     let option = schemas["ShipmentOption"]["enum"].as_array().unwrap();
     assert!(option.contains(&json!("saturday_delivery")));
     assert!(doc["paths"]["/v1/addresses/verify"]["post"].is_object());
+}
+
+/// The README's "working day" blocks (after `<!-- readme-test: working-day -->`), in order.
+fn readme_blocks() -> String {
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
+    )
+    .unwrap();
+    let mut lines = readme.lines();
+    let mut blocks = vec![];
+    while let Some(line) = lines.next() {
+        if line.trim() != "<!-- readme-test: working-day -->" {
+            continue;
+        }
+        assert_eq!(lines.next().map(str::trim), Some("```sh"));
+        let body: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
+        blocks.push(body.join("\n"));
+    }
+    assert!(!blocks.is_empty(), "README.md has no working-day block");
+    blocks.join("\n")
+}
+
+#[tokio::test]
+async fn the_readme_working_day_runs_as_written() {
+    if !common::tools_present(&["sh", "curl", "python3"]) {
+        return;
+    }
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let c = Api::of(&hub);
+    let script = readme_blocks();
+    // Blocking is fine here: the hub is another process, and nothing else runs meanwhile.
+    let out = std::process::Command::new("sh")
+        .args(["-eu", "-c", &script])
+        .env("KEY", &c.key)
+        .env("HUB", &c.base)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("\"verdict\":\"deliverable_with_corrections\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\"code\":\"SIG_A\""), "{stdout}");
+    // The pair and the lone return: three shipments, two of them returns, linked as said.
+    let (_, list) = c.get("/v1/shipments").await;
+    let all = list["data"].as_array().unwrap();
+    assert_eq!(all.len(), 3, "{list}");
+    let outbound = all.iter().find(|s| s["is_return"] == false).unwrap();
+    assert_eq!(outbound["to"]["street"], json!(["1 MARKET ST"]));
+    assert_eq!(outbound["options"], json!({"signature": "direct"}));
+    let paired = all
+        .iter()
+        .find(|s| s["outbound_shipment_id"] == outbound["id"])
+        .expect("the paired return");
+    assert_eq!(outbound["return_shipment_id"], paired["id"]);
+    assert_eq!(all.iter().filter(|s| s["is_return"] == true).count(), 2);
+}
+
+/// The address cache's upsert and the return link's columns on PostgreSQL (skipped without
+/// `TEST_DATABASE_URL`; required under `CI=true`).
+#[tokio::test]
+async fn the_cache_and_the_links_work_on_postgres() {
+    let Some(schema) = common::PgSchema::create("working_day") else {
+        return;
+    };
+    let (hub, key) = common::start_tenant_on(&schema.url(), "day", &[]);
+    let mut c = Api::with_key(&hub, &key);
+    c.account = c
+        .create_account(json!({"carrier": "sandbox", "name": "sandbox"}))
+        .await;
+    let first = verify(&c, receiver()).await;
+    assert_eq!(first["cached"], false);
+    let again = verify(&c, receiver()).await;
+    assert_eq!(again["cached"], true, "{again}");
+    assert_eq!(again["checked_at"], first["checked_at"]);
+
+    let body = purchase(&c.account, "standard", json!({"return_label": true}));
+    let (s, pair) = c
+        .send(Method::POST, "/v1/shipments", Some(&body), Some("pg-pair"))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{pair}");
+    let (_, outbound) = c
+        .get(&format!("/v1/shipments/{}", pair["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(
+        outbound["return_shipment_id"],
+        pair["return_shipment"]["id"]
+    );
+    let (_, ret) = c
+        .get(&format!(
+            "/v1/shipments/{}",
+            pair["return_shipment"]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(ret["is_return"], true);
+    assert_eq!(ret["outbound_shipment_id"], pair["id"]);
 }

@@ -222,7 +222,10 @@ async fn a_return_label_is_free_until_scanned_and_tracks() {
         "{:?}",
         wb.warnings
     );
-    let tracked = sb.track(&[wb.tracking_number.clone()]).await.unwrap();
+    let tracked = sb
+        .track(std::slice::from_ref(&wb.tracking_number))
+        .await
+        .unwrap();
     assert_eq!(tracked.len(), 1);
 }
 

@@ -30,10 +30,23 @@ pub fn add(doc: &mut OpenApi) {
 }
 
 fn add_to(name: &str, op: &mut Operation) {
-    if let (Some(example), Some(RefOr::T(body))) = (request(name), op.request_body.as_mut())
+    if let Some(RefOr::T(body)) = op.request_body.as_mut()
         && let Some(RefOr::T(content)) = body.content.get_mut("application/json")
     {
-        content.example = Some(example);
+        if let Some(named) = requests(name) {
+            for (title, value) in named {
+                content.examples.insert(
+                    title.to_string(),
+                    RefOr::T(
+                        utoipa::openapi::example::Example::builder()
+                            .value(Some(value))
+                            .build(),
+                    ),
+                );
+            }
+        } else if let Some(example) = request(name) {
+            content.example = Some(example);
+        }
     }
     for (status, response) in op.responses.responses.iter_mut() {
         let RefOr::T(response) = response else {
@@ -87,10 +100,38 @@ fn parcels() -> Value {
         "dimensions": {"length": "30", "width": "20", "height": "10", "unit": "cm"}}])
 }
 
+/// Operations with several requests worth showing, each named.
+fn requests(name: &str) -> Option<Vec<(&'static str, Value)>> {
+    let account = "car_0193a4c0b1e27d3f8c5a6b7e9d0f1a2b";
+    Some(match name {
+        "POST /v1/shipments" => vec![
+            ("outbound", request(name)?),
+            (
+                "verified_with_options_and_return_label",
+                json!({"from": from(), "to": to(), "parcels": parcels(),
+                "carrier_account": account, "service": "standard", "reference": "ORDER-1002",
+                "verify": true, "options": {"signature": "adult", "declared_value":
+                    {"amount": "250.00", "currency": "USD"}}, "return_label": true}),
+            ),
+            (
+                "return_label",
+                json!({"from": to(), "to": from(), "parcels": parcels(),
+                "carrier_account": account, "service": "standard", "reference": "RMA-1002",
+                "is_return": true}),
+            ),
+        ],
+        _ => return None,
+    })
+}
+
 fn request(name: &str) -> Option<Value> {
     Some(match name {
         "POST /v1/rates" => json!({"from": from(), "to": to(), "parcels": parcels(),
-            "strategy": "cheapest", "deadline_ms": 3000}),
+            "options": {"signature": "direct"}, "strategy": "cheapest", "deadline_ms": 3000}),
+        "POST /v1/addresses/verify" => json!({"address": {"name": "Receiver",
+            "street": ["1 Market Street"], "city": "San Francisco", "state": "CA",
+            "postal_code": "94105", "country": "US"},
+            "carrier_account": "car_0193a4c0b1e27d3f8c5a6b7e9d0f1a2b"}),
         "POST /v1/shipments" => json!({"from": from(), "to": to(), "parcels": parcels(),
             "carrier_account": "car_0193a4c0b1e27d3f8c5a6b7e9d0f1a2b", "service": "standard",
             "label_format": "pdf", "reference": "ORDER-1001"}),

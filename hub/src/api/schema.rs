@@ -610,8 +610,8 @@ mod tests {
             vec![]
         );
         let mut body = purchase();
-        body["is_return"] = json!(true);
-        body["options"] = json!({"signature": "adult"});
+        body["gift_wrap"] = json!(true);
+        body["insurance"] = json!({"amount": "10"});
         body["to"]["apartment"] = json!("4B");
         body["to"]["postal_code"] = json!("9410");
         body["from"]["state"] = json!("XX");
@@ -624,12 +624,12 @@ mod tests {
                 .find(|x| x.pointer == p)
                 .unwrap_or_else(|| panic!("nothing at {p}: {got:?}"))
         };
-        assert!(at("/is_return").detail.contains("carrier_account"));
+        assert!(at("/gift_wrap").detail.contains("carrier_account"));
         assert_eq!(
-            at("/is_return").code.as_deref(),
+            at("/gift_wrap").code.as_deref(),
             Some("additionalProperties")
         );
-        assert!(at("/options").detail.starts_with("unknown field"));
+        assert!(at("/insurance").detail.starts_with("unknown field"));
         assert!(at("/to/apartment").detail.contains("postal_code"));
         assert_eq!(
             at("/to/postal_code").detail,

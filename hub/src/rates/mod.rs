@@ -375,6 +375,38 @@ mod tests {
     }
 
     #[test]
+    fn an_undeclared_option_is_a_problem_on_its_field() {
+        let caps = shiphub_rating::table_rate::ENTRY.capabilities;
+        let req = |options: serde_json::Value| -> RateRequest {
+            serde_json::from_value(serde_json::json!({
+                "from": {"name": "S", "street": ["1 A St"], "city": "Atlanta", "state": "GA",
+                         "postal_code": "30301", "country": "US"},
+                "to": {"name": "R", "street": ["1 B St"], "city": "Austin", "state": "TX",
+                       "postal_code": "78701", "country": "US"},
+                "parcels": [{"weight": {"value": "1", "unit": "kg"}}],
+                "options": options
+            }))
+            .unwrap()
+        };
+        assert!(
+            option_problem(
+                caps,
+                "table_rate",
+                &req(serde_json::json!({"signature": "adult"}))
+            )
+            .is_none()
+        );
+        let p = option_problem(
+            caps,
+            "table_rate",
+            &req(serde_json::json!({"dry_ice": {"value": "1", "unit": "kg"}})),
+        )
+        .expect("dry ice is not on a card");
+        assert_eq!(p.pointer, "/options/dry_ice");
+        assert!(p.detail.contains("table_rate"), "{}", p.detail);
+    }
+
+    #[test]
     fn strategies_order_quotes() {
         assert_eq!(
             order(Strategy::Cheapest),

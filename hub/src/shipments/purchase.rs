@@ -694,3 +694,47 @@ fn record(
     record.audit_facts = Some(facts);
     Ok((record, docs))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_return_goes_back_without_the_outbound_options() {
+        let outbound: ShipRequest = serde_json::from_value(json!({
+            "from": {"name": "Shipper", "street": ["100 Main St"], "city": "Atlanta",
+                     "state": "GA", "postal_code": "30301", "country": "US"},
+            "to": {"name": "Receiver", "street": ["1 Market St"], "city": "San Francisco",
+                   "state": "CA", "postal_code": "94105", "country": "US"},
+            "parcels": [{"weight": {"value": "2.5", "unit": "kg"}}],
+            "options": {"signature": "adult"},
+            "service": "standard", "reference": "ORDER-7"
+        }))
+        .unwrap();
+        let r = return_of(&outbound);
+        assert!(r.is_return && !outbound.is_return);
+        assert_eq!(r.shipment.from, outbound.shipment.to);
+        assert_eq!(r.shipment.to, outbound.shipment.from);
+        assert!(r.shipment.options.is_empty());
+        assert_eq!(
+            (r.service.as_str(), r.reference.as_deref()),
+            ("standard", Some("ORDER-7"))
+        );
+        assert_eq!(r.shipment.parcels, outbound.shipment.parcels);
+    }
+
+    #[test]
+    fn the_returns_carrier_rejection_points_under_return_label() {
+        let e = shiphub_carriers::CarrierError::rejected(
+            shiphub_carriers::CarrierCode::from_static("sandbox"),
+            "/to/name",
+            Some("REJECTED"),
+            "no",
+        );
+        let Error::Validation(problems) = return_error(e) else {
+            panic!("a validation problem")
+        };
+        assert_eq!(problems[0].pointer, "/return_label/to/name");
+    }
+}
