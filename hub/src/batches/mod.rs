@@ -92,6 +92,9 @@ impl Item {
             label_format,
             reference: self.reference,
             print_station: None,
+            verify: false,
+            is_return: false,
+            return_label: false,
         }
     }
 }

@@ -340,6 +340,7 @@ mod tests {
             updated_at: at,
             voided_at: None,
             audit_facts: None,
+            link: Default::default(),
         };
         store
             .insert_shipment(tenant, &s, &[], &[], None)
