@@ -62,7 +62,7 @@ pub struct App {
     /// The lease on claimed idempotency keys.
     pub idempotency: crate::store::IdempotencySettings,
     /// Address validation: how long verdicts are kept.
-    pub addresses: crate::addresses::Settings,
+    pub addresses: crate::addresses::settings::Settings,
 }
 
 /// Positive API-key lookups, kept briefly so a busy client does not cost a query per request.

@@ -13,8 +13,6 @@
 //! e-mail and `residential` flag are not in it: a hit answers the same verdict with the asker's
 //! own name, company, phone and e-mail put back into the standardized address and candidates.
 
-use std::time::Duration;
-
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use shiphub_carriers::model::{Address, AddressCheck};
@@ -26,23 +24,8 @@ use crate::ids::{AccountId, TenantId};
 use crate::state::AppState;
 use crate::store::AccountRecord;
 
-/// How long a verdict is kept when `serve` is not told (`--address-cache-ttl`).
-pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(24 * 3600);
-
-/// Address validation settings.
-#[derive(Clone, Copy, Debug)]
-pub struct Settings {
-    /// How long a carrier's verdict is answered from the cache; zero: never cached.
-    pub cache_ttl: Duration,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            cache_ttl: DEFAULT_CACHE_TTL,
-        }
-    }
-}
+pub mod settings;
+pub use settings::{DEFAULT_CACHE_TTL, Settings};
 
 /// A verdict and where it came from.
 pub struct Verified {

@@ -68,8 +68,8 @@ pub struct AddressArgs {
 }
 
 impl AddressArgs {
-    pub fn settings(&self) -> crate::addresses::Settings {
-        crate::addresses::Settings {
+    pub fn settings(&self) -> crate::addresses::settings::Settings {
+        crate::addresses::settings::Settings {
             cache_ttl: Duration::from_secs(self.address_cache_ttl),
         }
     }
