@@ -173,11 +173,22 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
         "request",
         request_id = %id,
         method = %req.method(),
-        path = %req.uri().path(),
+        path = %loggable_path(req.uri().path()),
     );
     let mut res = next.run(req).instrument(span).await;
     res.headers_mut().insert(REQUEST_ID, value);
     res
+}
+
+/// The path as logs show it: the key of a keyed carrier-events URL
+/// (`/v1/carrier-events/{carrier}/{account}/k/{push_secret}`) is a credential and is masked.
+pub(crate) fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.find("/k/") {
+        Some(i) if path.starts_with("/v1/carrier-events/") => {
+            std::borrow::Cow::Owned(format!("{}/k/***", &path[..i]))
+        }
+        _ => std::borrow::Cow::Borrowed(path),
+    }
 }
 
 /// A client's id is echoed when it is 1 to 128 characters of `A-Z a-z 0-9 - _ . : /`; anything
@@ -428,6 +439,15 @@ fn ratelimit_field(verdicts: &[Verdict]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_push_key_in_the_path_is_not_logged() {
+        assert_eq!(
+            loggable_path("/v1/carrier-events/sf_express/car_1/k/s3cret"),
+            "/v1/carrier-events/sf_express/car_1/k/***"
+        );
+        assert_eq!(loggable_path("/v1/trackers/k/x"), "/v1/trackers/k/x");
+    }
 
     #[test]
     fn request_ids_echo_only_sane_tokens() {

@@ -246,7 +246,11 @@ pub fn router_with(state: AppState, edge: Arc<edge::Edge>) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(edge, edge::deadline))
         .layer(middleware::from_fn_with_state(limits, edge::rate_limit))
-        .layer(TraceLayer::new_for_http())
+        // The default span minus the query and a push key in the path (`edge::loggable_path`).
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            tracing::debug_span!("http", method = %req.method(),
+                path = %edge::loggable_path(req.uri().path()), version = ?req.version())
+        }))
         .layer(CatchPanicLayer::custom(|_| {
             Error::Internal("handler panicked".into()).into_response()
         }))
