@@ -132,8 +132,8 @@ buys twice.";
     // Tag order is the docs page's order: the everyday calls first.
     tags(
         (name = "rates", description = "Rate-shop every carrier account at once"),
-        (name = "addresses", description = "Carriers' verdicts on addresses: standardized, classified, kept for a while"),
         (name = "shipments", description = "Buy, read, void labels; fetch labels and customs documents"),
+        (name = "addresses", description = "Carriers' verdicts on addresses: standardized, classified, kept for a while"),
         (name = "pickups", description = "Courier pickups and end-of-day manifests"),
         (name = "tracking", description = "Follow parcels, carrier push events, delivery analytics"),
         (name = "carriers", description = "Carriers offered and the tenant's carrier accounts"),
@@ -175,8 +175,8 @@ fn api_router() -> OpenApiRouter<AppState> {
     // Merge order is the document's path order (utoipa `preserve_path_order`), tags' order.
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(rates::router())
-        .merge(addresses::router())
         .merge(shipments::router())
+        .merge(addresses::router())
         .merge(pickups::router())
         .merge(manifests::router())
         .merge(batches::router())
