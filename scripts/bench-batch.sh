@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 items="${1:-10000}"
-cargo build --release -q -p shiphub
-bin="${CARGO_TARGET_DIR:-target}/release/shiphub"
+# SHIPHUB_BIN: an already built binary instead of building the release one.
+if [ -z "${SHIPHUB_BIN:-}" ]; then cargo build --release -q -p shiphub; fi
+bin="${SHIPHUB_BIN:-${CARGO_TARGET_DIR:-target}/release/shiphub}"
 dir=$(mktemp -d)
 # Without the per-key and per-tenant limits: this measures the batch, not the API throttle.
 "$bin" serve --listen 127.0.0.1:0 --database-url "sqlite://$dir/bench.db?mode=rwc" \

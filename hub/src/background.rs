@@ -35,6 +35,4 @@ pub fn start(app: &AppState, settings: Settings) {
         tokio::spawn(scheduler.run(tick));
     }
     tokio::spawn(crate::webhooks::dispatcher::run(app.clone()));
-    // Batches a previous process left running (its in-flight items' keys resolve as above).
-    tokio::spawn(crate::batches::resume(app.clone()));
 }

@@ -1,26 +1,35 @@
 //! Batches over HTTP: accept up to 10,000 purchases at once (`POST /v1/batches`, 202,
 //! idempotent), follow them (`GET /v1/batches/{id}`: counts and a page of items), and fetch
-//! every label as one document (`GET /v1/batches/{id}/labels`). The work is the domain's
-//! (`crate::batches`).
+//! every label as one document (`GET /v1/batches/{id}/labels`). The batch's records and its
+//! merged document are the domain's (`crate::batches`); buying its items is here, beside the
+//! idempotency sweep, for the same reason: each item is a purchase under its own key, whose
+//! kept answer is `POST /v1/shipments`'s (a crashed item is resolved by the sweep's
+//! `recover` and read back from its key).
+
+use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use shiphub_carriers::model::LabelFormat;
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{Path, Query, Tenant};
-use super::idempotency::{self, Answer};
+use super::idempotency::{self, Answer, Claim, instance, recover, settle_failure};
 use super::problem::Problem;
 use super::responses::*;
-use crate::batches::{self, Item, MAX_ITEMS, NewBatch, Sort};
+use super::shipments::BUY_SCOPE;
+use crate::batches::{self, IN_FLIGHT, Item, MAX_ITEMS, NewBatch, Sort, item_key};
 use crate::error::Error;
-use crate::ids::BatchId;
+use crate::ids::{BatchId, ShipmentId, TenantId};
+use crate::shipments::{self, Key};
 use crate::state::AppState;
-use crate::store::{BatchItemRecord, BatchRecord};
+use crate::store::{BatchItemRecord, BatchRecord, IdemBegin, IdemClaim, ItemOutcome};
 
 /// The largest batch body: 10,000 purchases with customs declarations fit; the API's
 /// default (1 MiB) holds about a thousand.
@@ -209,6 +218,10 @@ async fn create_batch(
                 |answer| answer.completion(&owned),
             )
             .await
+            .map(|(id, answer)| {
+                start(app.clone(), tenant.clone(), id);
+                answer
+            })
         },
     )
     .await
@@ -224,6 +237,7 @@ pub struct ItemsParams {
     #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// Only items in this status: `queued`, `bought` or `failed`.
+    #[param(inline)]
     status: Option<ItemStatus>,
 }
 
@@ -279,6 +293,7 @@ pub struct LabelsParams {
     /// `pdf` or `zpl` (default: the batch's label format).
     format: Option<LabelFormat>,
     /// The labels' order (default `index`, the order given).
+    #[param(inline)]
     sort: Option<Sort>,
 }
 
@@ -319,4 +334,230 @@ async fn get_batch_labels(
     );
     h.insert("x-label-count", HeaderValue::from(n));
     Ok(res)
+}
+
+/// Buys `batch` on a task of its own.
+pub fn start(app: AppState, tenant: TenantId, batch: BatchId) {
+    tokio::spawn(async move {
+        if let Err(e) = run(&app, &tenant, &batch).await {
+            tracing::error!(error = %e, %batch, "batch stopped; it resumes when a hub starts");
+        }
+    });
+}
+
+/// Starts every batch still running (after a restart or a crash).
+pub async fn resume(app: AppState) {
+    match app.store.running_batches().await {
+        Ok(batches) => {
+            for (tenant, batch) in batches {
+                tracing::info!(%batch, "resuming a batch");
+                start(app.clone(), tenant, batch);
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "could not list running batches"),
+    }
+}
+
+/// How one attempt at an item ended.
+enum Attempt {
+    Settled,
+    /// Its key is held by a live request (or by a process that died, until its lease runs
+    /// out): looked at again later.
+    Held,
+}
+
+/// Buys every queued item, then completes the batch. Stops (leaving the rest queued) when
+/// the server shuts down.
+async fn run(app: &AppState, tenant: &TenantId, batch: &BatchId) -> Result<(), Error> {
+    let format = app
+        .store
+        .get_batch(tenant, batch)
+        .await?
+        .ok_or(Error::NotFound("batch"))?
+        .label_format
+        .parse::<LabelFormat>()
+        .map_err(|_| Error::Internal(format!("batch {batch} has an unknown label format")))?;
+    let shutdown = app.shutdown.subscribe();
+    loop {
+        let queued = app
+            .store
+            .batch_items(tenant, batch, Some("queued"), 0, MAX_ITEMS as u32)
+            .await?;
+        if queued.is_empty() {
+            break;
+        }
+        let held = futures_util::stream::iter(queued)
+            .map(|item| {
+                let (app, tenant, batch) = (app.clone(), tenant.clone(), batch.clone());
+                // On a task of its own: a purchase is never dropped between the carrier's
+                // sale and its record.
+                async move {
+                    crate::outliving_caller(async move {
+                        attempt(&app, &tenant, &batch, item.index, &item.body, format).await
+                    })
+                    .await
+                }
+            })
+            .buffer_unordered(IN_FLIGHT)
+            .filter(|a| std::future::ready(!matches!(a, Some(Attempt::Settled))))
+            .count()
+            .await;
+        if *shutdown.borrow() {
+            return Ok(());
+        }
+        if held > 0 {
+            // Wait for the holders' answers, or for their leases to run out.
+            tokio::time::sleep((app.idempotency.lease / 3).max(Duration::from_millis(100))).await;
+        }
+    }
+    batches::complete(app, tenant, batch).await
+}
+
+/// One item: claims its key (or reads the answer it already has) and buys it.
+async fn attempt(
+    app: &AppState,
+    tenant: &TenantId,
+    batch: &BatchId,
+    index: u32,
+    body: &str,
+    format: LabelFormat,
+) -> Attempt {
+    let key = item_key(batch, index);
+    let hash = hex::encode(Sha256::digest(format!(
+        "{BUY_SCOPE}\n{}\n{body}",
+        format.as_str()
+    )));
+    let mut recovered = false;
+    loop {
+        let now = OffsetDateTime::now_utc();
+        let claim = IdemClaim {
+            key: &key,
+            scope: BUY_SCOPE,
+            request_hash: &hash,
+            owner: instance(),
+            lease_until: now + app.idempotency.lease,
+        };
+        match app.store.idem_begin(tenant, &claim, now).await {
+            Err(e) => {
+                tracing::warn!(error = %e, key, "could not claim a batch item's key");
+                return Attempt::Held;
+            }
+            Ok(IdemBegin::Replay { status, body }) => {
+                return settle(app, tenant, batch, index, answered(status, &body)).await;
+            }
+            Ok(IdemBegin::Mismatch | IdemBegin::OtherScope { .. }) => {
+                // Only a client using a `batch:` key of its own gets here.
+                let problem = problem_json(&Error::IdempotencyMismatch);
+                return settle(app, tenant, batch, index, Err(problem)).await;
+            }
+            Ok(IdemBegin::InProgress { expired: true }) if !recovered => {
+                recovered = true;
+                recover(app, tenant, &key).await;
+            }
+            Ok(IdemBegin::InProgress { .. }) => return Attempt::Held,
+            Ok(IdemBegin::Started) => break,
+        }
+    }
+    let claim = Claim {
+        key,
+        owner: instance().to_string(),
+    };
+    let item: Item = match serde_json::from_str(body) {
+        Ok(i) => i,
+        Err(e) => {
+            let e = Error::Internal(format!("stored batch item unreadable: {e}"));
+            settle_failure(app, tenant, &claim, &e).await;
+            return settle(app, tenant, batch, index, Err(problem_json(&e))).await;
+        }
+    };
+    let heartbeat = tokio::spawn(renew(app.clone(), tenant.clone(), claim.clone()));
+    let bought = shipments::buy(
+        app,
+        tenant,
+        item.order(format),
+        Some(Key {
+            key: &claim.key,
+            owner: &claim.owner,
+        }),
+        super::shipments::answer,
+    )
+    .await;
+    heartbeat.abort();
+    let outcome = match bought {
+        Ok(answer) => answered(answer.status.as_u16(), &answer.body),
+        Err(e) => {
+            settle_failure(app, tenant, &claim, &e).await;
+            Err(problem_json(&e))
+        }
+    };
+    settle(app, tenant, batch, index, outcome).await
+}
+
+/// What a purchase's answer (fresh or kept on its key) says of the item: the shipment, or
+/// the problem.
+fn answered(status: u16, body: &str) -> Result<ShipmentId, String> {
+    if status == 201 {
+        let id = serde_json::from_str::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| {
+                v.get("id")
+                    .and_then(|i| i.as_str())
+                    .and_then(ShipmentId::parse)
+            });
+        if let Some(id) = id {
+            return Ok(id);
+        }
+    }
+    Err(body.to_string())
+}
+
+fn problem_json(e: &Error) -> String {
+    let (_, problem, _) = e.problem();
+    serde_json::to_string(&problem).expect("problems serialize")
+}
+
+async fn settle(
+    app: &AppState,
+    tenant: &TenantId,
+    batch: &BatchId,
+    index: u32,
+    outcome: Result<ShipmentId, String>,
+) -> Attempt {
+    let outcome = match &outcome {
+        Ok(id) => ItemOutcome::Bought(id),
+        Err(p) => ItemOutcome::Failed(p),
+    };
+    match app
+        .store
+        .settle_batch_item(tenant, batch, index, outcome)
+        .await
+    {
+        Ok(_) => Attempt::Settled,
+        Err(e) => {
+            // Its key keeps the outcome: the next pass reads it back.
+            tracing::warn!(error = %e, %batch, index, "could not record a batch item's outcome");
+            Attempt::Held
+        }
+    }
+}
+
+/// Renews an item's key while it is bought (a purchase may wait on its account's quota for
+/// longer than a lease).
+async fn renew(app: AppState, tenant: TenantId, claim: Claim) {
+    let every = app.idempotency.lease / 3;
+    loop {
+        tokio::time::sleep(every).await;
+        let until = OffsetDateTime::now_utc() + app.idempotency.lease;
+        match app
+            .store
+            .idem_renew(&tenant, &claim.key, &claim.owner, until)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, key = %claim.key, "batch item lease renewal failed")
+            }
+        }
+    }
 }

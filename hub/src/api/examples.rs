@@ -141,6 +141,14 @@ fn request(name: &str) -> Option<Value> {
             "instructions": "Dock 3, ring twice"}),
         "POST /v1/manifests" => json!({"carrier_account": "car_0193a4c0b1e27d3f8c5a6b7e9d0f1a2b",
             "ship_date": "2026-12-07"}),
+        "POST /v1/batches" => {
+            let item = |reference: &str| {
+                json!({"from": from(), "to": to(), "parcels": parcels(),
+                "carrier_account": "car_01a24dcf0e1c7008afffcb7073a3496e", "service": "standard",
+                "reference": reference})
+            };
+            json!({"label_format": "pdf", "items": [item("ORDER-2001"), item("REJECT-2002")]})
+        }
         "POST /v1/carrier-accounts" => json!({"carrier": "ups", "name": "UPS",
             "base_url": "https://wwwcie.ups.com", "credentials": {"client_id": "x",
             "client_secret": "y", "account_number": "A1B2C3", "push_secret": "0123456789abcdef0123"}}),

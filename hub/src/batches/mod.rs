@@ -13,31 +13,26 @@
 //!   item's outcome is read back from the key's answer. The batch id itself is fixed by the
 //!   batch request's own `Idempotency-Key` (a retry replays the same batch), so the derived
 //!   keys are too.
-//! * A batch runs on a task of its own, started when it is accepted and, for batches still
-//!   running, when a hub starts ([`resume`]). At most [`IN_FLIGHT`] items are in flight per
+//! * A batch runs on a task of its own (`api::batches::start`: buying an item writes the
+//!   answer its key replays, an HTTP answer like the idempotency sweep's), started when it
+//!   is accepted and, for batches still running, when a hub starts. At most [`IN_FLIGHT`] items are in flight per
 //!   batch; the call layer holds each one to its carrier account's quota and retries
 //!   transient failures; an item that still fails is `failed` with its problem and never
 //!   holds up the others.
 
-use std::time::Duration;
-
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use shiphub_carriers::model::{
     Address, CustomsDeclaration, LabelFormat, Parcel, RateRequest, ShipmentOptions,
 };
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
-use crate::api::idempotency::{Claim, instance, recover, settle_failure};
-use crate::api::shipments::BUY_SCOPE;
 use crate::error::Error;
 use crate::events::EventType;
-use crate::ids::{BatchId, ShipmentId, TenantId};
-use crate::shipments::{self, Key, Order};
+use crate::ids::{BatchId, TenantId};
+use crate::shipments::Order;
 use crate::state::AppState;
-use crate::store::{BatchRecord, IdemBegin, IdemClaim, ItemOutcome, NewEvent, ShipmentRecord};
+use crate::store::{BatchRecord, NewEvent, ShipmentRecord};
 
 /// The most items a batch takes.
 pub const MAX_ITEMS: usize = 10_000;
@@ -77,7 +72,7 @@ pub struct Item {
 }
 
 impl Item {
-    fn order(self, label_format: LabelFormat) -> Order {
+    pub fn order(self, label_format: LabelFormat) -> Order {
         Order {
             shipment: RateRequest {
                 from: self.from,
@@ -111,14 +106,14 @@ pub fn item_key(batch: &BatchId, index: u32) -> String {
 }
 
 /// Stores a new batch (with `completion`, the caller's answer drawn from the stored batch by
-/// `present`) and starts buying it.
+/// `present`); the caller starts buying it. Its id, with the answer.
 pub async fn accept<A>(
     app: &AppState,
     tenant: &TenantId,
     batch: NewBatch,
     present: impl FnOnce(&BatchId, &[String]) -> A,
     completion: impl FnOnce(&A) -> Option<crate::store::IdemCompletion>,
-) -> Result<A, Error> {
+) -> Result<(BatchId, A), Error> {
     if batch.items.is_empty() || batch.items.len() > MAX_ITEMS {
         return Err(Error::field(
             "/items",
@@ -142,8 +137,7 @@ pub async fn accept<A>(
             OffsetDateTime::now_utc(),
         )
         .await?;
-    start(app.clone(), tenant.clone(), id);
-    Ok(answer)
+    Ok((id, answer))
 }
 
 /// The tenant's batch `id` (as given: an id of another shape is not found).
@@ -155,85 +149,8 @@ pub async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<BatchRe
         .ok_or(Error::NotFound("batch"))
 }
 
-/// Buys `batch` on a task of its own.
-pub fn start(app: AppState, tenant: TenantId, batch: BatchId) {
-    tokio::spawn(async move {
-        if let Err(e) = run(&app, &tenant, &batch).await {
-            tracing::error!(error = %e, %batch, "batch stopped; it resumes when a hub starts");
-        }
-    });
-}
-
-/// Starts every batch still running (after a restart or a crash).
-pub async fn resume(app: AppState) {
-    match app.store.running_batches().await {
-        Ok(batches) => {
-            for (tenant, batch) in batches {
-                tracing::info!(%batch, "resuming a batch");
-                start(app.clone(), tenant, batch);
-            }
-        }
-        Err(e) => tracing::error!(error = %e, "could not list running batches"),
-    }
-}
-
-/// How one attempt at an item ended.
-enum Attempt {
-    Settled,
-    /// Its key is held by a live request (or by a process that died, until its lease runs
-    /// out): looked at again later.
-    Held,
-}
-
-/// Buys every queued item, then completes the batch. Stops (leaving the rest queued) when
-/// the server shuts down.
-async fn run(app: &AppState, tenant: &TenantId, batch: &BatchId) -> Result<(), Error> {
-    let format = app
-        .store
-        .get_batch(tenant, batch)
-        .await?
-        .ok_or(Error::NotFound("batch"))?
-        .label_format
-        .parse::<LabelFormat>()
-        .map_err(|_| Error::Internal(format!("batch {batch} has an unknown label format")))?;
-    let shutdown = app.shutdown.subscribe();
-    loop {
-        let queued = app
-            .store
-            .batch_items(tenant, batch, Some("queued"), 0, MAX_ITEMS as u32)
-            .await?;
-        if queued.is_empty() {
-            break;
-        }
-        let held = futures_util::stream::iter(queued)
-            .map(|item| {
-                let (app, tenant, batch) = (app.clone(), tenant.clone(), batch.clone());
-                // On a task of its own: a purchase is never dropped between the carrier's
-                // sale and its record.
-                async move {
-                    crate::outliving_caller(async move {
-                        attempt(&app, &tenant, &batch, item.index, &item.body, format).await
-                    })
-                    .await
-                }
-            })
-            .buffer_unordered(IN_FLIGHT)
-            .filter(|a| std::future::ready(!matches!(a, Some(Attempt::Settled))))
-            .count()
-            .await;
-        if *shutdown.borrow() {
-            return Ok(());
-        }
-        if held > 0 {
-            // Wait for the holders' answers, or for their leases to run out.
-            tokio::time::sleep((app.idempotency.lease / 3).max(Duration::from_millis(100))).await;
-        }
-    }
-    complete(app, tenant, batch).await
-}
-
 /// The `batch.completed` event, once no item is queued.
-async fn complete(app: &AppState, tenant: &TenantId, batch: &BatchId) -> Result<(), Error> {
+pub async fn complete(app: &AppState, tenant: &TenantId, batch: &BatchId) -> Result<(), Error> {
     let Some(b) = app.store.get_batch(tenant, batch).await? else {
         return Ok(());
     };
@@ -255,155 +172,6 @@ async fn complete(app: &AppState, tenant: &TenantId, batch: &BatchId) -> Result<
         tracing::info!(%batch, bought = b.bought, failed = b.failed, "batch completed");
     }
     Ok(())
-}
-
-/// One item: claims its key (or reads the answer it already has) and buys it.
-async fn attempt(
-    app: &AppState,
-    tenant: &TenantId,
-    batch: &BatchId,
-    index: u32,
-    body: &str,
-    format: LabelFormat,
-) -> Attempt {
-    let key = item_key(batch, index);
-    let hash = hex::encode(Sha256::digest(format!(
-        "{BUY_SCOPE}\n{}\n{body}",
-        format.as_str()
-    )));
-    let mut recovered = false;
-    loop {
-        let now = OffsetDateTime::now_utc();
-        let claim = IdemClaim {
-            key: &key,
-            scope: BUY_SCOPE,
-            request_hash: &hash,
-            owner: instance(),
-            lease_until: now + app.idempotency.lease,
-        };
-        match app.store.idem_begin(tenant, &claim, now).await {
-            Err(e) => {
-                tracing::warn!(error = %e, key, "could not claim a batch item's key");
-                return Attempt::Held;
-            }
-            Ok(IdemBegin::Replay { status, body }) => {
-                return settle(app, tenant, batch, index, answered(status, &body)).await;
-            }
-            Ok(IdemBegin::Mismatch | IdemBegin::OtherScope { .. }) => {
-                // Only a client using a `batch:` key of its own gets here.
-                let problem = problem_json(&Error::IdempotencyMismatch);
-                return settle(app, tenant, batch, index, Err(problem)).await;
-            }
-            Ok(IdemBegin::InProgress { expired: true }) if !recovered => {
-                recovered = true;
-                recover(app, tenant, &key).await;
-            }
-            Ok(IdemBegin::InProgress { .. }) => return Attempt::Held,
-            Ok(IdemBegin::Started) => break,
-        }
-    }
-    let claim = Claim {
-        key,
-        owner: instance().to_string(),
-    };
-    let item: Item = match serde_json::from_str(body) {
-        Ok(i) => i,
-        Err(e) => {
-            let e = Error::Internal(format!("stored batch item unreadable: {e}"));
-            settle_failure(app, tenant, &claim, &e).await;
-            return settle(app, tenant, batch, index, Err(problem_json(&e))).await;
-        }
-    };
-    let heartbeat = tokio::spawn(renew(app.clone(), tenant.clone(), claim.clone()));
-    let bought = shipments::buy(
-        app,
-        tenant,
-        item.order(format),
-        Some(Key {
-            key: &claim.key,
-            owner: &claim.owner,
-        }),
-        crate::api::shipments::answer,
-    )
-    .await;
-    heartbeat.abort();
-    let outcome = match bought {
-        Ok(answer) => answered(answer.status.as_u16(), &answer.body),
-        Err(e) => {
-            settle_failure(app, tenant, &claim, &e).await;
-            Err(problem_json(&e))
-        }
-    };
-    settle(app, tenant, batch, index, outcome).await
-}
-
-/// What a purchase's answer (fresh or kept on its key) says of the item: the shipment, or
-/// the problem.
-fn answered(status: u16, body: &str) -> Result<ShipmentId, String> {
-    if status == 201 {
-        let id = serde_json::from_str::<serde_json::Value>(body)
-            .ok()
-            .and_then(|v| {
-                v.get("id")
-                    .and_then(|i| i.as_str())
-                    .and_then(ShipmentId::parse)
-            });
-        if let Some(id) = id {
-            return Ok(id);
-        }
-    }
-    Err(body.to_string())
-}
-
-fn problem_json(e: &Error) -> String {
-    let (_, problem, _) = e.problem();
-    serde_json::to_string(&problem).expect("problems serialize")
-}
-
-async fn settle(
-    app: &AppState,
-    tenant: &TenantId,
-    batch: &BatchId,
-    index: u32,
-    outcome: Result<ShipmentId, String>,
-) -> Attempt {
-    let outcome = match &outcome {
-        Ok(id) => ItemOutcome::Bought(id),
-        Err(p) => ItemOutcome::Failed(p),
-    };
-    match app
-        .store
-        .settle_batch_item(tenant, batch, index, outcome)
-        .await
-    {
-        Ok(_) => Attempt::Settled,
-        Err(e) => {
-            // Its key keeps the outcome: the next pass reads it back.
-            tracing::warn!(error = %e, %batch, index, "could not record a batch item's outcome");
-            Attempt::Held
-        }
-    }
-}
-
-/// Renews an item's key while it is bought (a purchase may wait on its account's quota for
-/// longer than a lease).
-async fn renew(app: AppState, tenant: TenantId, claim: Claim) {
-    let every = app.idempotency.lease / 3;
-    loop {
-        tokio::time::sleep(every).await;
-        let until = OffsetDateTime::now_utc() + app.idempotency.lease;
-        match app
-            .store
-            .idem_renew(&tenant, &claim.key, &claim.owner, until)
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => return,
-            Err(e) => {
-                tracing::warn!(error = %e, key = %claim.key, "batch item lease renewal failed")
-            }
-        }
-    }
 }
 
 /// How the labels of a merged document are ordered.

@@ -749,6 +749,9 @@ async fn serve(
                 .then(|| Duration::from_millis(tracking.tracking_tick_ms.max(10))),
         },
     );
+    // Batches a previous process left running (its in-flight items' keys are resolved like any
+    // purchase's: by the idempotency sweep, or by the item's next claim).
+    tokio::spawn(crate::api::batches::resume(state.clone()));
     let phases = ShutdownPhases {
         edge: edge.clone(),
         stopping: state.shutdown.clone(),
