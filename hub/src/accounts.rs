@@ -129,3 +129,25 @@ pub async fn remove(app: &AppState, tenant: &TenantId, id: &str) -> Result<(), E
     app.calls.forget(&id);
     Ok(())
 }
+
+/// The tenant's account a request names at `field` (`/carrier_account`), with its carrier's
+/// registry entry: a 422 on `field` when the id is malformed or not the tenant's.
+pub async fn named(
+    app: &AppState,
+    tenant: &TenantId,
+    id: &str,
+    field: &str,
+) -> Result<(AccountRecord, &'static shiphub_carriers::CarrierEntry), Error> {
+    let account_id =
+        AccountId::parse(id).ok_or_else(|| Error::field(field, "not a carrier account id"))?;
+    let account = app
+        .store
+        .get_account(tenant, &account_id)
+        .await?
+        .ok_or_else(|| Error::field(field, "no such carrier account"))?;
+    let entry = app
+        .carriers
+        .entry(&account.carrier)
+        .ok_or_else(|| Error::Internal(format!("unknown carrier {}", account.carrier)))?;
+    Ok((account, entry))
+}

@@ -120,13 +120,7 @@ async fn validating_account(
             .is_some_and(|e| e.capabilities.supports(Capability::AddressValidation))
     };
     if let Some(named) = named {
-        let id = AccountId::parse(named)
-            .ok_or_else(|| Error::field(field, "not a carrier account id"))?;
-        let account = app
-            .store
-            .get_account(tenant, &id)
-            .await?
-            .ok_or_else(|| Error::field(field, "no such carrier account"))?;
+        let (account, _) = crate::accounts::named(app, tenant, named, field).await?;
         if !validates(&account) {
             return Err(Error::field(
                 field,

@@ -9,7 +9,7 @@ use shiphub_carriers::{Capability, CarrierError};
 use time::{Date, OffsetDateTime, Time};
 
 use crate::error::{Error, FieldProblem};
-use crate::ids::{AccountId, PickupId, ShipmentId, TenantId};
+use crate::ids::{PickupId, ShipmentId, TenantId};
 use crate::shipments::{Answer, Key};
 use crate::state::AppState;
 use crate::store::{
@@ -57,17 +57,7 @@ pub(crate) async fn account_for(
     id: &str,
     cap: Capability,
 ) -> Result<AccountRecord, Error> {
-    let account_id = AccountId::parse(id)
-        .ok_or_else(|| Error::field("/carrier_account", "not a carrier account id"))?;
-    let account = app
-        .store
-        .get_account(tenant, &account_id)
-        .await?
-        .ok_or_else(|| Error::field("/carrier_account", "no such carrier account"))?;
-    let entry = app
-        .carriers
-        .entry(&account.carrier)
-        .ok_or_else(|| Error::Internal(format!("unknown carrier {}", account.carrier)))?;
+    let (account, entry) = crate::accounts::named(app, tenant, id, "/carrier_account").await?;
     if !entry.capabilities.supports(cap) {
         return Err(CarrierError::unsupported(entry.code.clone(), cap).into());
     }

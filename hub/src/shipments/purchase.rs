@@ -53,17 +53,8 @@ pub async fn buy<A: Answer>(
     shipment
         .validate()
         .map_err(|e| Error::field(e.field, e.message))?;
-    let account_id = AccountId::parse(&order.carrier_account)
-        .ok_or_else(|| Error::field("/carrier_account", "not a carrier account id"))?;
-    let account = app
-        .store
-        .get_account(tenant, &account_id)
-        .await?
-        .ok_or_else(|| Error::field("/carrier_account", "no such carrier account"))?;
-    let entry = app
-        .carriers
-        .entry(&account.carrier)
-        .ok_or_else(|| Error::Internal(format!("unknown carrier {}", account.carrier)))?;
+    let (account, entry) =
+        crate::accounts::named(app, tenant, &order.carrier_account, "/carrier_account").await?;
     if !entry.capabilities.supports(Capability::Ship) {
         return Err(CarrierError::unsupported(entry.code.clone(), Capability::Ship).into());
     }
