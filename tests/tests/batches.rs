@@ -231,6 +231,89 @@ async fn more_than_ten_thousand_items_is_a_field_error() {
     assert_eq!(api.all("/v1/shipments?limit=100").await.len(), 0);
 }
 
+/// Rate-and-buy items: an item without an account and service is rate-shopped by its
+/// strategy and its best quote bought (the quote `POST /v1/rates` ranks first for the same
+/// shipment); one whose shop finds no quote fails with the reason, the others are bought; an
+/// item naming an account without a service, or a strategy with an account, is refused whole.
+#[tokio::test]
+async fn rate_and_buy_items_buy_the_quote_the_strategy_ranks_first() {
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let api = Api::of(&hub);
+    let shop = |strategy: &str, reference: &str| {
+        let mut item = sandbox_item(&api.account, reference);
+        let o = item.as_object_mut().unwrap();
+        o.remove("carrier_account");
+        o.remove("service");
+        o.insert("strategy".into(), json!(strategy));
+        item
+    };
+    let mut rates = sandbox_item(&api.account, "rates");
+    let o = rates.as_object_mut().unwrap();
+    o.remove("carrier_account");
+    o.remove("service");
+    o.remove("reference");
+    let mut expected = std::collections::HashMap::new();
+    for strategy in ["fastest", "cheapest"] {
+        let mut asked = rates.clone();
+        asked["strategy"] = json!(strategy);
+        let quoted = api.post_ok("/v1/rates", &asked).await;
+        expected.insert(strategy, quoted["quotes"][0]["service"]["code"].clone());
+    }
+    assert_ne!(expected["fastest"], expected["cheapest"], "{expected:?}");
+
+    let mut nowhere = shop("cheapest", "NOWHERE-1");
+    nowhere["services"] = json!(["no_such_service"]);
+    let body = json!({"label_format": "pdf",
+        "items": [shop("fastest", "FAST-1"), shop("cheapest", "CHEAP-1"), nowhere]});
+    let (status, accepted) = api.post("/v1/batches", &body).await;
+    assert_eq!(status, 202, "{accepted}");
+    let id = accepted["id"].as_str().unwrap();
+    let done = completed(&api, id, Duration::from_secs(30)).await;
+    assert_eq!(done["counts"]["bought"], 2, "{done}");
+    assert_eq!(done["counts"]["failed"], 1, "{done}");
+    for item in items(&api, id, 20).await {
+        match item["reference"].as_str().unwrap() {
+            "NOWHERE-1" => {
+                assert_eq!(item["status"], "failed", "{item}");
+                assert_eq!(
+                    item["problem"]["errors"][0]["pointer"], "/carrier_account",
+                    "{item}"
+                );
+            }
+            reference => {
+                let strategy = if reference == "FAST-1" {
+                    "fastest"
+                } else {
+                    "cheapest"
+                };
+                let sid = item["shipment_id"].as_str().unwrap();
+                let bought = api.get_ok(&format!("/v1/shipments/{sid}")).await;
+                assert_eq!(
+                    bought["service"]["code"], expected[strategy],
+                    "{reference}: {bought}"
+                );
+                assert_eq!(bought["carrier_account"], api.account.as_str());
+            }
+        }
+    }
+
+    let mut half = sandbox_item(&api.account, "HALF-1");
+    half.as_object_mut().unwrap().remove("service");
+    let (status, p) = api
+        .post(
+            "/v1/batches",
+            json!({"items": [shop("fastest", "OK-1"), half]}),
+        )
+        .await;
+    assert_eq!(status, 422, "{p}");
+    assert_eq!(common::pointer(&p), "/items/1/service", "{p}");
+    let mut both = sandbox_item(&api.account, "BOTH-1");
+    both["strategy"] = json!("fastest");
+    let (status, p) = api.post("/v1/batches", json!({"items": [both]})).await;
+    assert_eq!(status, 422, "{p}");
+    assert_eq!(common::pointer(&p), "/items/0/strategy", "{p}");
+}
+
 const CRASH_ITEMS: usize = 120;
 
 /// A UPS batch; the hub is SIGKILLed once part of it is bought and started again: the batch

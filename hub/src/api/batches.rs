@@ -175,6 +175,9 @@ async fn create_batch(
                     format!("a batch holds at most {MAX_ITEMS} items"),
                 ));
             }
+            for (i, item) in body.items.iter().enumerate() {
+                item.check(i)?;
+            }
             let label_format = body.label_format;
             let now = OffsetDateTime::now_utc();
             batches::accept(
@@ -471,10 +474,18 @@ async fn attempt(
         }
     };
     let heartbeat = tokio::spawn(renew(app.clone(), tenant.clone(), claim.clone()));
+    let order = match item.order(app, tenant, format).await {
+        Ok(o) => o,
+        Err(e) => {
+            heartbeat.abort();
+            settle_failure(app, tenant, &claim, &e).await;
+            return settle(app, tenant, batch, index, Err(problem_json(&e))).await;
+        }
+    };
     let bought = shipments::buy(
         app,
         tenant,
-        item.order(format),
+        order,
         Some(Key {
             key: &claim.key,
             owner: &claim.owner,

@@ -5,7 +5,10 @@
 //! Decisions:
 //! * An item is a purchase body (carrier account and service chosen), without
 //!   `print_station` and `label_format`: the batch has one label format, so that its labels
-//!   merge into one document.
+//!   merge into one document. An item without `carrier_account` and `service` is
+//!   rate-and-buy: it is rate-shopped like `POST /v1/rates` (its `strategy`, optionally only
+//!   `carrier_accounts` / `services`) once its key is claimed, and the first quote is bought.
+//!   A retry after a crash before the sale shops again (nothing was bought).
 //! * Item `i` of batch `B` is bought under the idempotency key `batch:B:i` with the scope of
 //!   a purchase, through the purchase idempotency machinery: its progress is kept on the key,
 //!   a key whose process died is resolved by `api::idempotency::recover` (recorded from the
@@ -61,36 +64,142 @@ pub struct Item {
     /// Signature, Saturday delivery, declared value and the other options to buy.
     #[serde(default, skip_serializing_if = "ShipmentOptions::is_empty")]
     pub options: ShipmentOptions,
-    /// The carrier account to buy on (from a quote).
-    pub carrier_account: String,
-    /// Service code (from a quote).
-    pub service: String,
+    /// The carrier account to buy on (from a quote), with `service`. Leave both out to
+    /// rate-shop the item and buy its best quote by `strategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier_account: Option<String>,
+    /// Service code (from a quote), with `carrier_account`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Rate-and-buy only: which quote to buy (default `cheapest`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<ItemStrategy>,
+    /// Rate-and-buy only: shop these accounts (default: every account whose carrier rates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier_accounts: Option<Vec<String>>,
+    /// Rate-and-buy only: only these service codes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<String>>,
     /// Your reference (order number); printed on the label. At most 35 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 35)]
     pub reference: Option<String>,
 }
 
+/// Which quote a rate-and-buy item buys (as `POST /v1/rates` orders them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStrategy {
+    /// Lowest total; ties by transit days.
+    Cheapest,
+    /// Fewest transit days; ties by price.
+    Fastest,
+    /// Price plus 10% of the cheapest price for every day slower than the fastest quote.
+    BestValue,
+}
+
+impl From<ItemStrategy> for crate::rates::Strategy {
+    fn from(s: ItemStrategy) -> Self {
+        match s {
+            ItemStrategy::Cheapest => crate::rates::Strategy::Cheapest,
+            ItemStrategy::Fastest => crate::rates::Strategy::Fastest,
+            ItemStrategy::BestValue => crate::rates::Strategy::BestValue,
+        }
+    }
+}
+
 impl Item {
-    pub fn order(self, label_format: LabelFormat) -> Order {
-        Order {
-            shipment: RateRequest {
-                from: self.from,
-                to: self.to,
-                parcels: self.parcels,
-                customs: self.customs,
-                ship_date: self.ship_date,
-                options: self.options,
-            },
-            carrier_account: self.carrier_account,
-            service: self.service,
+    /// Whether the item says what to buy one way only: an account and a service, or the
+    /// rate-and-buy fields; errors point into item `index`.
+    pub fn check(&self, index: usize) -> Result<(), Error> {
+        let at = |f: &str| format!("/items/{index}/{f}");
+        match (&self.carrier_account, &self.service) {
+            (Some(_), None) => Err(Error::field(
+                at("service"),
+                "required with `carrier_account`",
+            )),
+            (None, Some(_)) => Err(Error::field(
+                at("carrier_account"),
+                "required with `service`",
+            )),
+            (Some(_), Some(_)) => {
+                let shop = [
+                    ("strategy", self.strategy.is_some()),
+                    ("carrier_accounts", self.carrier_accounts.is_some()),
+                    ("services", self.services.is_some()),
+                ];
+                match shop.iter().find(|(_, given)| *given) {
+                    Some((f, _)) => Err(Error::field(
+                        at(f),
+                        "only for rate-and-buy (an item without `carrier_account` and `service`)",
+                    )),
+                    None => Ok(()),
+                }
+            }
+            (None, None) => Ok(()),
+        }
+    }
+
+    /// The purchase: as given, or the best quote of a rate shop for a rate-and-buy item (a 422
+    /// on `/carrier_account` when no account quoted, naming why each failed).
+    pub async fn order(
+        self,
+        app: &AppState,
+        tenant: &TenantId,
+        label_format: LabelFormat,
+    ) -> Result<Order, Error> {
+        let shipment = RateRequest {
+            from: self.from,
+            to: self.to,
+            parcels: self.parcels,
+            customs: self.customs,
+            ship_date: self.ship_date,
+            options: self.options,
+        };
+        let (carrier_account, service, shipment) = match (self.carrier_account, self.service) {
+            (Some(a), Some(s)) => (a, s, shipment),
+            _ => {
+                let shopped = crate::rates::shop(
+                    app,
+                    tenant,
+                    crate::rates::Shop {
+                        shipment: shipment.clone(),
+                        carrier_accounts: self.carrier_accounts.as_deref(),
+                        services: self.services.as_deref(),
+                        strategy: self.strategy.unwrap_or(ItemStrategy::Cheapest).into(),
+                        deadline: None,
+                    },
+                )
+                .await?;
+                let Some(best) = shopped.quotes.into_iter().next() else {
+                    let why: Vec<String> = shopped
+                        .failures
+                        .iter()
+                        .map(|f| format!("{} ({}): {}", f.account, f.carrier, f.detail))
+                        .collect();
+                    return Err(Error::field(
+                        "/carrier_account",
+                        if why.is_empty() {
+                            "no carrier account quoted this item".to_string()
+                        } else {
+                            format!("no carrier account quoted this item: {}", why.join("; "))
+                        },
+                    ));
+                };
+                (best.account.to_string(), best.quote.service.code, shipment)
+            }
+        };
+        Ok(Order {
+            shipment,
+            carrier_account,
+            service,
             label_format,
             reference: self.reference,
             print_station: None,
             verify: false,
             is_return: false,
             return_label: false,
-        }
+        })
     }
 }
 
