@@ -228,6 +228,11 @@ async fn more_than_ten_thousand_items_is_a_field_error() {
     );
     let (status, p) = api.post("/v1/batches", json!({"items": []})).await;
     assert_eq!(status, 422, "{p}");
+    // PNG labels have no merged document: a batch is bought in a format that merges.
+    let png = json!({"label_format": "png", "items": [sandbox_item(&api.account, "png")]});
+    let (status, p) = api.post("/v1/batches", &png).await;
+    assert_eq!(status, 422, "{p}");
+    assert_eq!(common::pointer(&p), "/label_format", "{p}");
     assert_eq!(api.all("/v1/shipments?limit=100").await.len(), 0);
 }
 

@@ -55,9 +55,9 @@ pub struct BatchIn {
     /// and `print_station`.
     #[schema(min_items = 1, max_items = 10000)]
     items: Vec<Item>,
-    /// The format every label of the batch is bought in (default `pdf`).
+    /// The format every label of the batch is bought in (default `pdf`): one that merges.
     #[serde(default)]
-    label_format: LabelFormat,
+    label_format: MergedFormat,
 }
 
 /// Items by status.
@@ -178,7 +178,7 @@ async fn create_batch(
             for (i, item) in body.items.iter().enumerate() {
                 item.check(i)?;
             }
-            let label_format = body.label_format;
+            let label_format = LabelFormat::from(body.label_format);
             let now = OffsetDateTime::now_utc();
             batches::accept(
                 &app,
@@ -294,10 +294,30 @@ async fn get_batch(
 #[into_params(parameter_in = Query)]
 pub struct LabelsParams {
     /// `pdf` or `zpl` (default: the batch's label format).
-    format: Option<LabelFormat>,
+    #[param(inline)]
+    format: Option<MergedFormat>,
     /// The labels' order (default `index`, the order given).
     #[param(inline)]
     sort: Option<Sort>,
+}
+
+/// The formats labels merge in: a PNG per label has no merged form, so the schema offers
+/// only these (a schema-valid request is never refused).
+#[derive(Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MergedFormat {
+    #[default]
+    Pdf,
+    Zpl,
+}
+
+impl From<MergedFormat> for LabelFormat {
+    fn from(f: MergedFormat) -> Self {
+        match f {
+            MergedFormat::Pdf => LabelFormat::Pdf,
+            MergedFormat::Zpl => LabelFormat::Zpl,
+        }
+    }
 }
 
 /// Every bought label of the batch (voided ones left out) as one document: a PDF with every
@@ -315,7 +335,7 @@ async fn get_batch_labels(
 ) -> Result<Response, Error> {
     let b = batches::load(&app, &tenant, &id).await?;
     let format = match p.format {
-        Some(f) => f,
+        Some(f) => f.into(),
         None => b.label_format.parse().unwrap_or(LabelFormat::Pdf),
     };
     let (bytes, n) =
