@@ -160,8 +160,9 @@ async fn receive(
     (status, format!("receiver says {}", status.as_u16()))
 }
 
-/// How many of `msgs` the official `standardwebhooks` package accepts under `secret`.
-fn verified_by_standardwebhooks(secret: &str, msgs: &[Received]) -> usize {
+/// How many of `msgs` the official `standardwebhooks` package accepts under `secret`; `None`
+/// when the package is missing outside CI (the check is skipped, not counted as passed).
+fn verified_by_standardwebhooks(secret: &str, msgs: &[Received]) -> Option<usize> {
     let check = std::process::Command::new("python3")
         .args(["-c", "import standardwebhooks"])
         .output();
@@ -170,7 +171,7 @@ fn verified_by_standardwebhooks(secret: &str, msgs: &[Received]) -> usize {
             panic!("CI=true but python3 with `standardwebhooks` is missing");
         }
         eprintln!("skipped signature check: python3 `standardwebhooks` not installed");
-        return msgs.len();
+        return None;
     }
     let input: Vec<Value> = msgs
         .iter()
@@ -194,7 +195,15 @@ fn verified_by_standardwebhooks(secret: &str, msgs: &[Received]) -> usize {
         .args(["-c", script, secret])
         .arg(&file)
         .succeed();
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    Some(String::from_utf8_lossy(&out.stdout).trim().parse().unwrap())
+}
+
+/// Asserts that the official package verifies exactly `expected` of `msgs` (skipped, with a
+/// message, when it is missing outside CI).
+fn assert_verified(secret: &str, msgs: &[Received], expected: usize) {
+    if let Some(n) = verified_by_standardwebhooks(secret, msgs) {
+        assert_eq!(n, expected, "messages the official verifier accepts");
+    }
 }
 
 // --- the hub's API ----------------------------------------------------------------------------
@@ -362,20 +371,11 @@ async fn webhooks_are_signed_retried_until_received_and_gone_disables() {
 
     // Everything received verifies with the official package; bodies are the event envelope.
     let ok_msgs = rx.received("ok");
-    assert_eq!(
-        verified_by_standardwebhooks(&secret_ok, &ok_msgs),
-        ok_msgs.len()
-    );
     let flaky_msgs = rx.received("flaky");
-    assert_eq!(
-        verified_by_standardwebhooks(&secret_flaky, &flaky_msgs),
-        flaky_msgs.len()
-    );
-    assert_eq!(
-        verified_by_standardwebhooks(&secret_ok, &flaky_msgs),
-        0,
-        "wrong secret"
-    );
+    assert_verified(&secret_ok, &ok_msgs, ok_msgs.len());
+    assert_verified(&secret_flaky, &flaky_msgs, flaky_msgs.len());
+    // The wrong secret verifies none.
+    assert_verified(&secret_ok, &flaky_msgs, 0);
     let m: Value = serde_json::from_str(&ok_msgs[0].body).unwrap();
     assert_eq!(m["id"], ok_msgs[0].id.as_str());
     assert_eq!(m["type"], "shipment.created");
@@ -452,14 +452,8 @@ async fn webhooks_are_signed_retried_until_received_and_gone_disables() {
     assert_eq!(msg.id, test["event_id"].as_str().unwrap());
     assert!(msg.body.contains("webhook.test"));
     assert_eq!(msg.signature.split(' ').count(), 2);
-    assert_eq!(
-        verified_by_standardwebhooks(&secret_ok, std::slice::from_ref(&msg)),
-        1
-    );
-    assert_eq!(
-        verified_by_standardwebhooks(&new_secret, std::slice::from_ref(&msg)),
-        1
-    );
+    assert_verified(&secret_ok, std::slice::from_ref(&msg), 1);
+    assert_verified(&new_secret, std::slice::from_ref(&msg), 1);
     assert!(
         rx.received("flaky")
             .iter()
@@ -601,7 +595,7 @@ async fn every_event_arrives_after_a_sigkill_with_deliveries_in_flight() {
         .await;
     let msgs = rx.received("in");
     assert!(msgs.len() >= 60, "at least once");
-    assert_eq!(verified_by_standardwebhooks(&secret, &msgs), msgs.len());
+    assert_verified(&secret, &msgs, msgs.len());
 }
 
 // --- two instances on one PostgreSQL --------------------------------------------------------
@@ -660,7 +654,7 @@ async fn two_hubs_on_postgres_deliver_each_event_once_and_survive_a_sigkill() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let msgs = rx.received("once");
     assert_eq!(msgs.len(), 80, "no event delivered twice");
-    assert_eq!(verified_by_standardwebhooks(&secret, &msgs), 80);
+    assert_verified(&secret, &msgs, 80);
 
     // A slow endpoint, and one instance killed while both hold deliveries for it.
     let (status, _) = api_b
