@@ -57,7 +57,10 @@ async fn a_converted_carrier_label_is_made_once_and_served_as_stored() {
     let firsts: Vec<Vec<u8>> = futures_join(&api, &pdf_path, 16).await;
     let pdf = firsts[0].clone();
     assert!(pdf.starts_with(b"%PDF"), "a PDF");
-    assert!(firsts.iter().all(|b| *b == pdf), "every caller got the one rendition");
+    assert!(
+        firsts.iter().all(|b| *b == pdf),
+        "every caller got the one rendition"
+    );
     assert_eq!(fetch(&api, &pdf_path).await, pdf, "served as stored");
     let m = api.text("/metrics").await;
     assert_eq!(conversions(&m, "pdf"), 1.0, "{m}");

@@ -19,9 +19,8 @@ use crate::state::AppState;
 use crate::store::{RenditionKey, ShipmentRecord};
 use shiphub_labels::RenderOptions as LabelOptions;
 
-static FLIGHTS: LazyLock<Flights<(TenantId, RenditionKey)>> = LazyLock::new(|| {
-    Flights::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
-});
+static FLIGHTS: LazyLock<Flights<(TenantId, RenditionKey)>> =
+    LazyLock::new(|| Flights::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
 
 /// Single-flight with a bound: one `make` per key at a time, however many callers wait for
 /// it, and at most `permits` makes of any keys at once.
@@ -164,8 +163,15 @@ mod tests {
         for caller in callers {
             assert_eq!(*caller.await.unwrap(), b"%PDF converted");
         }
-        assert_eq!(made.load(Ordering::SeqCst), 1, "every caller got the one result");
-        assert!(flights.flying.lock().unwrap().is_empty(), "the flight is over");
+        assert_eq!(
+            made.load(Ordering::SeqCst),
+            1,
+            "every caller got the one result"
+        );
+        assert!(
+            flights.flying.lock().unwrap().is_empty(),
+            "the flight is over"
+        );
     }
 
     #[tokio::test(flavor = "current_thread")]
@@ -192,7 +198,11 @@ mod tests {
             })
             .collect();
         settle().await;
-        assert_eq!(inside.load(Ordering::SeqCst), 2, "two at once, four waiting");
+        assert_eq!(
+            inside.load(Ordering::SeqCst),
+            2,
+            "two at once, four waiting"
+        );
         release.send(true).unwrap();
         for (n, caller) in callers.into_iter().enumerate() {
             assert_eq!(*caller.await.unwrap(), vec![n as u8]);

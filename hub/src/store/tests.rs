@@ -2120,6 +2120,10 @@ async fn label_renditions_are_stored_once_per_key_and_stay_tenant_scoped(store: 
             ..key.clone()
         },
     ] {
-        assert_eq!(store.get_rendition(&a, &other).await.unwrap(), None, "{other:?}");
+        assert_eq!(
+            store.get_rendition(&a, &other).await.unwrap(),
+            None,
+            "{other:?}"
+        );
     }
 }

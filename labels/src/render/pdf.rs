@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use lopdf::{Object, StringFormat};
 use printpdf::{
-    BuiltinFont, DictItem, ExternalStream, ExternalXObject, FontId, Mm, Op, PaintMode,
-    PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem, XObject,
-    XObjectId, XObjectTransform,
+    BuiltinFont, DictItem, ExternalStream, ExternalXObject, FontId, Mm, Op, PaintMode, PdfDocument,
+    PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem, XObject, XObjectId,
+    XObjectTransform,
 };
 
 use super::LabelError;
@@ -198,12 +198,7 @@ fn symbol_form(m: &Matrix) -> ExternalXObject {
         ("Subtype".to_string(), DictItem::Name(b"Form".to_vec())),
         (
             "BBox".to_string(),
-            DictItem::Array(vec![
-                DictItem::Int(0),
-                DictItem::Int(0),
-                side.clone(),
-                side,
-            ]),
+            DictItem::Array(vec![DictItem::Int(0), DictItem::Int(0), side.clone(), side]),
         ),
     ]);
     ExternalXObject {
