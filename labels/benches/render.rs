@@ -6,8 +6,8 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use shiphub_carriers::model::LabelFormat;
 use shiphub_labels::{
-    Dpi, Gs1Barcode, Label, LabelSpec, MatrixCode, RenderOptions, Stock, convert, render,
-    render_with,
+    Dpi, Gs1Barcode, Label, LabelSpec, MatrixCode, RenderOptions, Stock, clear_symbol_cache,
+    convert, render, render_with,
 };
 
 /// The unit tests' typical label, with a company on both addresses (one more line each).
@@ -93,6 +93,20 @@ fn bench(c: &mut Criterion) {
         };
         c.bench_function(name, |b| {
             b.iter(|| render_with(black_box(&full), format, &options).unwrap())
+        });
+    }
+    // The same labels drawn for the first time: every symbol encoded (the figures above
+    // reuse the symbols encoded by the first iteration, as a reprint or a second fetch does).
+    for (name, format) in [
+        ("full_pdf_4x6_first", LabelFormat::Pdf),
+        ("full_zpl_4x6_203_first", LabelFormat::Zpl),
+    ] {
+        let options = RenderOptions::default();
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                clear_symbol_cache();
+                render_with(black_box(&full), format, &options).unwrap()
+            })
         });
     }
     let pieces: Vec<Label> = (1..=10)

@@ -6,12 +6,13 @@
 //! as a `^GF` graphic like an image; it is the costliest path, so callers should still ask
 //! the carrier for ZPL, PNG or GIF when they know the label is for a thermal printer.
 
+use std::collections::BTreeMap;
 use std::io::Cursor;
 
 use image::{GrayImage, imageops};
 use printpdf::{
-    Mm, Op, PdfDocument, PdfPage, PdfSaveOptions, RawImage, RawImageData, RawImageFormat,
-    XObjectTransform,
+    DictItem, ExternalStream, ExternalXObject, Mm, Op, PdfDocument, PdfPage, PdfSaveOptions, Px,
+    RawImage, RawImageData, RawImageFormat, XObjectTransform,
 };
 use shiphub_carriers::model::LabelFormat;
 
@@ -177,15 +178,26 @@ pub fn zpl_to_pdf(zpl: &[u8], options: &RenderOptions) -> Result<Vec<u8>, LabelE
     let mut pages = Vec::new();
     let mut ops = Vec::new();
     for (i, png) in pngs.iter().enumerate() {
-        let gray = decode_gray(png)?;
-        let (w, h) = gray.dimensions();
-        let id = doc.add_image(&RawImage {
-            pixels: RawImageData::U8(gray.into_raw()),
-            width: w as usize,
-            height: h as usize,
-            data_format: RawImageFormat::R8,
-            tag: Vec::new(),
-        });
+        // labelize's PNG is 8-bit grey: its compressed rows go into the PDF as they are (a
+        // PDF image may use PNG's predictors), not decoded and compressed again.
+        let (id, h) = match png_as_pdf_image(png) {
+            Some(image) => {
+                let h = image.height.map_or(0, |h| h.0) as u32;
+                (doc.add_xobject(&image), h)
+            }
+            None => {
+                let gray = decode_gray(png)?;
+                let (w, h) = gray.dimensions();
+                let id = doc.add_image(&RawImage {
+                    pixels: RawImageData::U8(gray.into_raw()),
+                    width: w as usize,
+                    height: h as usize,
+                    data_format: RawImageFormat::R8,
+                    tag: Vec::new(),
+                });
+                (id, h)
+            }
+        };
         let slot = i % stock.labels_per_page();
         let p = stock.placement(slot);
         let height_mm = h as f32 / dpi * 25.4 * p.scale;
@@ -210,6 +222,66 @@ pub fn zpl_to_pdf(zpl: &[u8], options: &RenderOptions) -> Result<Vec<u8>, LabelE
     Ok(doc
         .with_pages(pages)
         .save(&PdfSaveOptions::default(), &mut warnings))
+}
+
+/// A non-interlaced 8-bit greyscale PNG as a PDF image XObject holding the PNG's own
+/// compressed data (`FlateDecode` with the PNG predictors, PDF 1.2): no pixel is decoded or
+/// compressed again. `None` for any other kind of PNG.
+fn png_as_pdf_image(png: &[u8]) -> Option<ExternalXObject> {
+    let mut rest = png.strip_prefix(b"\x89PNG\r\n\x1a\n")?;
+    let (mut width, mut height) = (0u32, 0u32);
+    let mut data = Vec::new();
+    while rest.len() >= 12 {
+        let len = u32::from_be_bytes(rest[..4].try_into().ok()?) as usize;
+        let kind = &rest[4..8];
+        let body = rest.get(8..8 + len)?;
+        match kind {
+            b"IHDR" => {
+                // width, height, bit depth 8, colour type 0 (grey), deflate, filter 0,
+                // no interlace
+                if body.len() != 13 || body[8..] != [8, 0, 0, 0, 0] {
+                    return None;
+                }
+                width = u32::from_be_bytes(body[..4].try_into().ok()?);
+                height = u32::from_be_bytes(body[4..8].try_into().ok()?);
+            }
+            b"IDAT" => data.extend_from_slice(body),
+            b"IEND" => break,
+            _ => {}
+        }
+        rest = rest.get(8 + len + 4..)?;
+    }
+    if width == 0 || height == 0 || data.is_empty() {
+        return None;
+    }
+    let int = |n: u32| DictItem::Int(i64::from(n));
+    let name = |n: &str| DictItem::Name(n.as_bytes().to_vec());
+    let params = BTreeMap::from([
+        ("Predictor".to_string(), DictItem::Int(15)),
+        ("Colors".to_string(), DictItem::Int(1)),
+        ("BitsPerComponent".to_string(), DictItem::Int(8)),
+        ("Columns".to_string(), int(width)),
+    ]);
+    let dict = BTreeMap::from([
+        ("Type".to_string(), name("XObject")),
+        ("Subtype".to_string(), name("Image")),
+        ("Width".to_string(), int(width)),
+        ("Height".to_string(), int(height)),
+        ("ColorSpace".to_string(), name("DeviceGray")),
+        ("BitsPerComponent".to_string(), DictItem::Int(8)),
+        ("Filter".to_string(), name("FlateDecode")),
+        ("DecodeParms".to_string(), DictItem::Dict { map: params }),
+    ]);
+    Some(ExternalXObject {
+        stream: ExternalStream {
+            dict,
+            content: data,
+            compress: false,
+        },
+        width: Some(Px(width as usize)),
+        height: Some(Px(height as usize)),
+        dpi: None,
+    })
 }
 
 /// Every label of a ZPL stream as a PNG of `page_mm` at `dpi`.

@@ -18,6 +18,7 @@ mod spec;
 mod stock;
 
 pub use render::graphic::Bitmap;
+pub use render::matrix::clear_symbol_cache;
 pub use render::{LabelError, render, render_with};
 pub use spec::{Gs1Barcode, InvalidGs1, Label, LabelSpec, MatrixCode, predefined_length};
 pub use stock::{Dpi, InvalidPrinterFont, PrinterFont, RenderOptions, Stock, UnknownStock};

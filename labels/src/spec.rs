@@ -93,7 +93,7 @@ impl LabelSpec {
 }
 
 /// The 2D symbol option. Both carry free text (a tracking URL, a carrier's routing string).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum MatrixCode {
     /// QR Code, error correction level M.
     Qr(String),

@@ -23,7 +23,8 @@ pub(super) fn convert_label(
         Error::Internal(format!("label conversion {from:?} -> {to:?}: {e}"))
     };
     let native = shiphub_labels::RenderOptions::default();
-    // A carrier's label is redrawn from its own pixels: the printer's font plays no part.
+    // A carrier's label is redrawn from its own pixels: the printer's font plays no part
+    // (the caller clears it too, so renditions are keyed without it).
     let options = LabelOptions {
         printer_font: None,
         ..options

@@ -7,6 +7,7 @@
 mod convert;
 mod customs;
 mod render;
+mod renditions;
 
 use shiphub_carriers::model::LabelFormat;
 
@@ -127,8 +128,8 @@ pub fn refusal(s: &ShipmentRecord, format: LabelFormat, options: LabelOptions) -
 }
 
 /// A shipment's label in `format` on `options`: the carrier's document (converted locally when
-/// the carrier issued another format or for another stock) or, for carriers that issue none,
-/// every piece rendered by the hub. Callers check [`refusal`] first.
+/// the carrier issued another format or for another stock, once: see `renditions`) or, for
+/// carriers that issue none, every piece rendered by the hub. Callers check [`refusal`] first.
 pub async fn document(
     app: &AppState,
     tenant: &TenantId,
@@ -140,16 +141,20 @@ pub async fn document(
         return Err(r.at("/"));
     }
     match s.waybill.carrier_label {
+        // A carrier's label is redrawn from its own pixels: the printer's font plays no part.
         Some(f) => {
-            let stored = app
-                .store
-                .get_document(tenant, &s.id, "label", f.as_str())
-                .await?
-                .ok_or_else(|| Error::Internal(format!("label document of {} missing", s.id)))?;
-            // Conversions rasterize (tens of ms): keep them off the async workers.
-            tokio::task::spawn_blocking(move || convert::convert_label(stored, f, format, options))
-                .await
-                .map_err(|e| Error::Internal(format!("label conversion task: {e}")))?
+            let options = LabelOptions {
+                printer_font: None,
+                ..options
+            };
+            if renditions::as_issued(f, format, options) {
+                return app
+                    .store
+                    .get_document(tenant, &s.id, "label", f.as_str())
+                    .await?
+                    .ok_or_else(|| Error::Internal(format!("label document of {} missing", s.id)));
+            }
+            renditions::rendition(app, tenant, s, f, format, options).await
         }
         None => render::render(app, s, format, options).await,
     }

@@ -22,6 +22,7 @@ mod manifests;
 mod pickups;
 mod print;
 mod rate_cards;
+mod renditions;
 mod shipments;
 mod tenants;
 #[cfg(test)]
@@ -47,6 +48,7 @@ pub use print::{
     StationRecord,
 };
 pub use rate_cards::RateCardVersion;
+pub use renditions::RenditionKey;
 pub use shipments::{
     DocumentRecord, NewShipment, ReturnLink, ShipmentExtras, ShipmentRecord, ShipmentStatus,
     ShipmentWaybill, StoredRequest,

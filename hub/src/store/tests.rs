@@ -99,6 +99,7 @@ both_backends!(
     a_purchase_of_a_followed_number_closes_the_old_tracker_and_keeps_its_scans,
     one_number_in_two_networks_is_two_trackers_and_a_subscription_is_kept,
     a_pull_asks_about_the_shipments_of_its_account_and_period_only,
+    label_renditions_are_stored_once_per_key_and_stay_tenant_scoped,
 );
 
 /// A transaction whose start is abandoned (a client hangs up, a task is aborted) must not leave
@@ -2077,4 +2078,52 @@ async fn a_pull_asks_about_the_shipments_of_its_account_and_period_only(store: S
             .unwrap()
             .is_empty()
     );
+}
+
+/// Migration 0028 on both stores: a rendition is read back byte for byte under its own key only
+/// (format, stock, dpi, piece, tenant), and a second write of the same key keeps the first.
+async fn label_renditions_are_stored_once_per_key_and_stay_tenant_scoped(store: Store) {
+    let a = tenant(&store, "a").await;
+    let b = tenant(&store, "b").await;
+    let acc = account();
+    store.insert_account(&a, &acc, None).await.unwrap();
+    let s = shipment(&acc.id, 1);
+    store.insert_shipment(&a, &s, &[], &[], None).await.unwrap();
+    let key = RenditionKey {
+        shipment_id: s.id.clone(),
+        piece: 0,
+        format: "pdf",
+        stock: "4x6",
+        dpi: 203,
+    };
+    assert_eq!(store.get_rendition(&a, &key).await.unwrap(), None);
+    let pdf: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    store.put_rendition(&a, &key, &pdf, NOW).await.unwrap();
+    store.put_rendition(&a, &key, b"other", NOW).await.unwrap();
+    assert_eq!(store.get_rendition(&a, &key).await.unwrap(), Some(pdf));
+    assert_eq!(store.get_rendition(&b, &key).await.unwrap(), None);
+    for other in [
+        RenditionKey {
+            format: "png",
+            ..key.clone()
+        },
+        RenditionKey {
+            stock: "4x8",
+            ..key.clone()
+        },
+        RenditionKey {
+            dpi: 300,
+            ..key.clone()
+        },
+        RenditionKey {
+            piece: 1,
+            ..key.clone()
+        },
+    ] {
+        assert_eq!(
+            store.get_rendition(&a, &other).await.unwrap(),
+            None,
+            "{other:?}"
+        );
+    }
 }

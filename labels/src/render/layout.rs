@@ -5,12 +5,14 @@
 //! service band and the 2D symbol beside the address; the 4×8 layout gives the extra 2 in
 //! at the bottom to the GS1-128 at full width, or else to the 2D symbol.
 
+use std::sync::Arc;
+
 use rust_decimal::RoundingStrategy;
 use shiphub_carriers::model::{Address, Weight, WeightUnit};
 
 use super::LabelError;
 use super::code128::{Code128, QUIET_ZONE_MODULES};
-use super::matrix::Matrix;
+use super::matrix::{self, Matrix};
 use super::text::width_mm;
 use crate::stock::Placement;
 use crate::{Gs1Barcode, LabelSpec, MatrixCode};
@@ -57,7 +59,7 @@ pub(crate) enum Element {
         x: f32,
         y: f32,
         size: f32,
-        matrix: Matrix,
+        matrix: Arc<Matrix>,
     },
 }
 
@@ -123,7 +125,7 @@ pub(crate) fn layout(
             &routing
         }
     };
-    let matrix = Some(Matrix::new(matrix)?);
+    let matrix = Some(matrix::encoded(matrix)?);
     // On 4×6 the extras take the right-hand side of their sections, so text narrows. On
     // 4×8 the 2D symbol has the band to itself, or sits beside the address as on 4×6 when
     // a GS1-128 is there: every label carries a 2D symbol, and the GS1-128 needs the

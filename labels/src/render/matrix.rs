@@ -1,15 +1,52 @@
 //! 2D symbols (QR, DataMatrix) as a square grid of modules, shared by every format: the
 //! PDF fills the dark modules, ZPL and PNG receive the same grid as a bitmap, so no
 //! printer firmware re-encodes them (mask or symbol size would otherwise differ).
+//!
+//! Encoding is the costly part of a label with a QR code (the encoder scores all eight masks:
+//! hundreds of µs, against 16 µs for the rest of a ZPL label), and a label is drawn again on
+//! every fetch and reprint: [`encoded`] keeps each symbol encoded once per process, with the
+//! writers' output for it (the ZPL `^GF` field per module size, the PDF form's content).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use datamatrix::{DataMatrix, SymbolList};
 use qrcode::{Color, EcLevel, QrCode};
 
 use super::LabelError;
+use super::graphic::Bitmap;
 use crate::MatrixCode;
 
+/// Symbols kept encoded; past this many the cache starts again (a symbol is about 1 kB with
+/// its fields, so at most a few MB). Labels are fetched again soon after they are bought, so
+/// the recent ones are the ones that matter.
+const CACHE_MAX: usize = 2048;
+
+static CACHE: LazyLock<Mutex<HashMap<MatrixCode, Arc<Matrix>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// `code` encoded, once per process while it stays in the cache.
+pub(crate) fn encoded(code: &MatrixCode) -> Result<Arc<Matrix>, LabelError> {
+    if let Some(m) = CACHE.lock().expect("symbol cache").get(code) {
+        return Ok(Arc::clone(m));
+    }
+    let m = Arc::new(Matrix::new(code)?);
+    let mut cache = CACHE.lock().expect("symbol cache");
+    if cache.len() >= CACHE_MAX {
+        cache.clear();
+    }
+    cache.insert(code.clone(), Arc::clone(&m));
+    Ok(m)
+}
+
+/// Empties the symbol cache, so a benchmark can time the first render of a label.
+pub fn clear_symbol_cache() {
+    CACHE.lock().expect("symbol cache").clear();
+}
+
 /// A square symbol without its quiet zone.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) struct Matrix {
     /// Modules per side.
     pub(crate) side: usize,
@@ -18,6 +55,10 @@ pub(crate) struct Matrix {
     /// Light modules required around the symbol: 4 for QR (ISO/IEC 18004), 1 for
     /// DataMatrix (ISO/IEC 16022); we give DataMatrix 2 because thermal bleed eats one.
     pub(crate) quiet: usize,
+    /// `^GFA` fields already written, by module size in dots.
+    gfa: Mutex<Vec<(usize, Arc<str>)>>,
+    /// The PDF form XObject's content: the dark modules in module units.
+    pdf: OnceLock<Vec<u8>>,
 }
 
 impl Matrix {
@@ -38,6 +79,8 @@ impl Matrix {
                         .map(|c| c == Color::Dark)
                         .collect(),
                     quiet: 4,
+                    gfa: Mutex::default(),
+                    pdf: OnceLock::new(),
                 })
             }
             MatrixCode::DataMatrix(text) => {
@@ -54,6 +97,8 @@ impl Matrix {
                     side,
                     dark,
                     quiet: 2,
+                    gfa: Mutex::default(),
+                    pdf: OnceLock::new(),
                 })
             }
         }
@@ -62,6 +107,36 @@ impl Matrix {
     /// Modules per side including both quiet zones.
     pub(crate) fn outer_side(&self) -> usize {
         self.side + 2 * self.quiet
+    }
+
+    /// The symbol as a `^GFA` field of `module` × `module` dots per module (no quiet zone).
+    pub(crate) fn gfa(&self, module: usize) -> Arc<str> {
+        let mut fields = self.gfa.lock().expect("symbol fields");
+        if let Some((_, f)) = fields.iter().find(|(m, _)| *m == module) {
+            return Arc::clone(f);
+        }
+        let side = self.side * module;
+        let mut bitmap = Bitmap::new(side, side);
+        for (row, col, len) in self.runs() {
+            bitmap.fill(col * module, row * module, len * module, module);
+        }
+        let field: Arc<str> = bitmap.to_gfa().into();
+        fields.push((module, Arc::clone(&field)));
+        field
+    }
+
+    /// Content of a PDF form XObject drawing the dark modules as rectangles in a unit of one
+    /// module, origin at the symbol's bottom-left corner (PDF's y points up): placed with one
+    /// `cm` of the module size, so the same bytes serve every size, page and document.
+    pub(crate) fn pdf_form(&self) -> &[u8] {
+        self.pdf.get_or_init(|| {
+            let mut ops = String::with_capacity(16 * self.side * self.side / 2);
+            for (row, col, len) in self.runs() {
+                let _ = write!(ops, "{col} {} {len} 1 re\n", self.side - 1 - row);
+            }
+            ops.push_str("f\n");
+            ops.into_bytes()
+        })
     }
 
     /// Runs of dark modules per row as (row, first column, length), for writers that draw

@@ -7,15 +7,20 @@
 //! page millimetres; it does not move or resize anything but the symbols inside their
 //! areas. Customs documents use it too.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use lopdf::{Object, StringFormat};
 use printpdf::{
-    BuiltinFont, FontId, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions,
-    Point, Pt, Rect, TextItem,
+    BuiltinFont, DictItem, ExternalStream, ExternalXObject, FontId, Mm, Op, PaintMode, PdfDocument,
+    PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem, XObject, XObjectId,
+    XObjectTransform,
 };
 
 use super::LabelError;
 use super::code128::QUIET_ZONE_MODULES;
 use super::layout::Element;
+use super::matrix::Matrix;
 use super::text::{needs_cjk, to_win_ansi};
 
 /// One dot of a 203 dpi thermal printer, where most 4×6 PDFs end up.
@@ -45,18 +50,34 @@ pub(crate) fn write(
         .transpose()
         .map_err(|e| LabelError::Pdf(e.into()))?;
     let cjk_id = cjk.as_ref().map(|(id, _)| id.clone());
+    // Each 2D symbol is one form XObject (its content kept with the encoded symbol), named
+    // by its order in the document so the bytes stay reproducible.
+    let mut symbols: Vec<Arc<Matrix>> = Vec::new();
+    for element in pages.iter().flatten() {
+        if let Element::Matrix { matrix, .. } = element
+            && !symbols.iter().any(|m| Arc::ptr_eq(m, matrix))
+        {
+            symbols.push(Arc::clone(matrix));
+        }
+    }
     let pdf_pages = pages
         .iter()
         .map(|elements| {
             PdfPage::new(
                 Mm(page_mm.0),
                 Mm(page_height),
-                ops(elements, page_height, cjk_id.as_ref()),
+                ops(elements, page_height, cjk_id.as_ref(), &symbols),
             )
         })
         .collect();
 
     let mut doc = PdfDocument::new(&meta.title);
+    for (n, m) in symbols.iter().enumerate() {
+        doc.resources
+            .xobjects
+            .map
+            .insert(symbol_id(n), XObject::External(symbol_form(m)));
+    }
     if let Some((id, font)) = cjk {
         // Already cut to this document's glyphs: printpdf embeds it as given.
         doc.resources.fonts.map.insert(id, font);
@@ -164,7 +185,40 @@ pub(crate) fn text_ops(
     ]
 }
 
-fn ops(elements: &[Element], page_height: f32, cjk: Option<&FontId>) -> Vec<Op> {
+/// The resource name of the document's `n`th symbol.
+fn symbol_id(n: usize) -> XObjectId {
+    XObjectId(format!("Sym{n}"))
+}
+
+/// A symbol as a form XObject one module per unit, `side` × `side`.
+fn symbol_form(m: &Matrix) -> ExternalXObject {
+    let side = DictItem::Int(m.side as i64);
+    let dict = BTreeMap::from([
+        ("Type".to_string(), DictItem::Name(b"XObject".to_vec())),
+        ("Subtype".to_string(), DictItem::Name(b"Form".to_vec())),
+        (
+            "BBox".to_string(),
+            DictItem::Array(vec![DictItem::Int(0), DictItem::Int(0), side.clone(), side]),
+        ),
+    ]);
+    ExternalXObject {
+        stream: ExternalStream {
+            dict,
+            content: m.pdf_form().to_vec(),
+            compress: true,
+        },
+        width: None,
+        height: None,
+        dpi: None,
+    }
+}
+
+fn ops(
+    elements: &[Element],
+    page_height: f32,
+    cjk: Option<&FontId>,
+    symbols: &[Arc<Matrix>],
+) -> Vec<Op> {
     let fill = |x: f32, y: f32, w: f32, h: f32| fill(page_height, x, y, w, h);
     let mut ops = Vec::new();
     for element in elements {
@@ -218,18 +272,25 @@ fn ops(elements: &[Element], page_height: f32, cjk: Option<&FontId>) -> Vec<Op> 
             Element::Matrix { x, y, size, matrix } => {
                 // Exact fit: office printers and viewers have no dot grid to snap to.
                 let module = size / matrix.outer_side() as f32;
-                let (left, top) = (
+                let (left, bottom) = (
                     x + module * matrix.quiet as f32,
-                    y + module * matrix.quiet as f32,
+                    y + module * (matrix.quiet + matrix.side) as f32,
                 );
-                ops.extend(matrix.runs().map(|(row, col, len)| {
-                    fill(
-                        left + module * col as f32,
-                        top + module * row as f32,
-                        module * len as f32,
-                        module,
-                    )
-                }));
+                let n = symbols
+                    .iter()
+                    .position(|m| Arc::ptr_eq(m, matrix))
+                    .expect("every symbol is collected before the pages are drawn");
+                let scale = Pt::from(Mm(module)).0;
+                ops.push(Op::UseXobject {
+                    id: symbol_id(n),
+                    transform: XObjectTransform {
+                        translate_x: Some(Mm(left).into()),
+                        translate_y: Some(Mm(page_height - bottom).into()),
+                        scale_x: Some(scale),
+                        scale_y: Some(scale),
+                        ..Default::default()
+                    },
+                });
             }
         }
     }

@@ -6,7 +6,6 @@
 use std::fmt::Write as _;
 
 use super::code128::QUIET_ZONE_MODULES;
-use super::graphic::Bitmap;
 use super::layout::Element;
 use super::text::{MM_PER_PT, needs_cjk};
 use crate::{Dpi, PrinterFont};
@@ -121,18 +120,13 @@ pub(super) fn write(
             Element::Matrix { x, y, size, matrix } => {
                 let area = dots(*size) as usize;
                 let module = (area / matrix.outer_side()).max(1);
-                let side = matrix.side * module;
-                let offset = (area.saturating_sub(side)) / 2;
-                let mut bitmap = Bitmap::new(side, side);
-                for (row, col, len) in matrix.runs() {
-                    bitmap.fill(col * module, row * module, len * module, module);
-                }
+                let offset = (area.saturating_sub(matrix.side * module)) / 2;
                 writeln!(
                     z,
                     "^FO{},{}{}^FS",
                     dots(*x) as usize + offset,
                     dots(*y) as usize + offset,
-                    bitmap.to_gfa()
+                    matrix.gfa(module)
                 )
             }
         };
