@@ -681,5 +681,15 @@ mod tests {
         job.delivered_at = Some(now);
         job.completed_at = Some(now + Duration::from_millis(1500));
         same(&job);
+        job.subject = crate::store::JobSubject::Batch {
+            id: crate::ids::BatchId::generate(),
+            sort: "reference".into(),
+            labels: 19,
+        };
+        same(&job);
+        let out = serde_json::to_value(job_out(&job)).unwrap();
+        assert_eq!(out["labels"], 19);
+        assert_eq!(out["shipment_id"], serde_json::Value::Null);
+        assert!(out["batch"].as_str().unwrap().starts_with("bat_"));
     }
 }

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::{NOW, account, event_for, job, on_postgres_schema, print_setup, shipment, station};
-use super::{sqlite_store_unmigrated, tenant};
+use super::{on_postgres, sqlite_store, sqlite_store_unmigrated, tenant};
 use crate::events::EventType;
 use crate::ids::{BatchId, PrintJobId};
 use crate::store::{
@@ -39,7 +39,7 @@ async fn index_names(store: &Store) -> Vec<String> {
              AND name NOT LIKE 'sqlite_%' ORDER BY name"
         }
         Backend::Postgres => {
-            "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'print_jobs' \
+            "SELECT CAST(indexname AS TEXT) AS name FROM pg_indexes WHERE tablename = 'print_jobs' \
              AND indexname <> 'print_jobs_pkey' AND schemaname = current_schema() ORDER BY indexname"
         }
     };
