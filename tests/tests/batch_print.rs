@@ -66,15 +66,12 @@ async fn station(api: &Api, format: &str) -> (String, String) {
 /// Runs the agent once for `token`, printing into `out`.
 fn agent_once(hub: &common::Hub, token: &str, out: &std::path::Path) {
     let journal = tempfile::tempdir().unwrap();
-    let status = common::agent_command(
-        &hub.base,
-        &format!("dir:{}", out.display()),
-        journal.path(),
-    )
-    .args(["--token", token, "--wait", "1", "--once"])
-    .stderr(Stdio::inherit())
-    .status()
-    .unwrap();
+    let status =
+        common::agent_command(&hub.base, &format!("dir:{}", out.display()), journal.path())
+            .args(["--token", token, "--wait", "1", "--once"])
+            .stderr(Stdio::inherit())
+            .status()
+            .unwrap();
     assert!(status.success(), "{status}");
 }
 
@@ -289,7 +286,10 @@ async fn a_completed_batch_printed_on_a_zpl_station_is_one_job_in_the_order_aske
         assert_eq!(common::pointer(&p), pointer, "{p}");
     }
     let (status, p) = api
-        .post(&format!("/v1/batches/bat_{}/print", "0".repeat(32)), json!({"station_id": zpl_station}))
+        .post(
+            &format!("/v1/batches/bat_{}/print", "0".repeat(32)),
+            json!({"station_id": zpl_station}),
+        )
         .await;
     assert_eq!(status, 404, "{p}");
 
@@ -394,9 +394,12 @@ async fn the_readme_batch_print_example_runs_as_written() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The answers are printed back to back (curl adds no newline).
     let job: Value = stdout
         .lines()
-        .find_map(|l| serde_json::from_str::<Value>(l).ok().filter(|v| v["batch"].is_string()))
+        .flat_map(|l| serde_json::Deserializer::from_str(l).into_iter::<Value>())
+        .filter_map(Result::ok)
+        .find(|v| v["batch"].is_string())
         .unwrap_or_else(|| panic!("no print job answer in {stdout}"));
     assert_eq!(job["labels"], 2, "{job}");
     assert_eq!(job["format"], "pdf");

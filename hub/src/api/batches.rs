@@ -382,8 +382,7 @@ async fn get_batch_labels(
         None => b.label_format.parse().unwrap_or(LabelFormat::Pdf),
     };
     let (bytes, n) =
-        batches::merged_labels(&app, &tenant, &b, format, p.sort.unwrap_or_default(), None)
-            .await?;
+        batches::merged_labels(&app, &tenant, &b, format, p.sort.unwrap_or_default(), None).await?;
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     h.insert(
@@ -419,17 +418,21 @@ async fn print_batch(
     Path(id): Path<String>,
     req: idempotency::Idempotent<PrintRequest>,
 ) -> Response {
-    req.run(app, tenant, |app, tenant, body: PrintRequest, owned| async move {
-        batches::print_batch(
-            &app,
-            &tenant,
-            &id,
-            body,
-            |job| Answer::json(StatusCode::CREATED, &super::print::job_out(job)),
-            |answer| answer.completion(&owned),
-        )
-        .await
-    })
+    req.run(
+        app,
+        tenant,
+        |app, tenant, body: PrintRequest, owned| async move {
+            batches::print_batch(
+                &app,
+                &tenant,
+                &id,
+                body,
+                |job| Answer::json(StatusCode::CREATED, &super::print::job_out(job)),
+                |answer| answer.completion(&owned),
+            )
+            .await
+        },
+    )
     .await
 }
 

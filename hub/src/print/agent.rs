@@ -10,9 +10,7 @@ use crate::crypto::hash_api_key;
 use crate::error::Error;
 use crate::ids::{PrintJobId, TenantId};
 use crate::state::AppState;
-use crate::store::{
-    AckOutcome, JobAck, JobSubject, PrintJobRecord, ShipmentRecord, StationRecord,
-};
+use crate::store::{AckOutcome, JobAck, JobSubject, PrintJobRecord, ShipmentRecord, StationRecord};
 use shiphub_labels::{Dpi, PrinterFont, RenderOptions as LabelOptions};
 
 /// Longest long poll an agent may ask for.
@@ -219,8 +217,7 @@ async fn delivery(
                 .get_shipment(tenant, id)
                 .await?
                 .ok_or_else(|| Error::Internal(format!("shipment of {} missing", job.id)))?;
-            let document =
-                crate::labels::document(app, tenant, &shipment, format, options).await?;
+            let document = crate::labels::document(app, tenant, &shipment, format, options).await?;
             Ok(Delivery {
                 job,
                 shipment: Some(shipment),

@@ -6,11 +6,11 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
+use super::PrintJobRecord;
 use super::{
     IdemCompletion, NewEvent, Result, Store, StoreError, complete_idem, from_millis, insert_events,
     millis,
 };
-use super::PrintJobRecord;
 use crate::ids::{BatchId, PrintJobId, ShipmentId, TenantId};
 
 /// A batch as stored, with its items counted by status.

@@ -43,8 +43,8 @@ pub use invoices::{
 pub use manifests::{ManifestConflict, ManifestRecord};
 pub use pickups::{PickupRecord, PickupStatus};
 pub use print::{
-    AckOutcome, AckStatus, JobAck, JobStatus, JobSubject, PrintJobRecord, PrinterLanguage, PrinterState,
-    StationRecord,
+    AckOutcome, AckStatus, JobAck, JobStatus, JobSubject, PrintJobRecord, PrinterLanguage,
+    PrinterState, StationRecord,
 };
 pub use rate_cards::RateCardVersion;
 pub use shipments::{

@@ -567,9 +567,11 @@ pub(super) async fn insert_job(
 ) -> Result<()> {
     let (batch, sort, labels) = match &j.subject {
         JobSubject::Shipment(_) => (None, None, None),
-        JobSubject::Batch { id, sort, labels } => {
-            (Some(id.as_str()), Some(sort.as_str()), Some(i64::from(*labels)))
-        }
+        JobSubject::Batch { id, sort, labels } => (
+            Some(id.as_str()),
+            Some(sort.as_str()),
+            Some(i64::from(*labels)),
+        ),
     };
     sqlx::query(
         "INSERT INTO print_jobs (id, tenant_id, station_id, shipment_id, format, stock, dpi, copies, \

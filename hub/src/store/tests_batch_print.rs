@@ -10,8 +10,7 @@ use super::{on_postgres, sqlite_store, sqlite_store_unmigrated, tenant};
 use crate::events::EventType;
 use crate::ids::{BatchId, PrintJobId};
 use crate::store::{
-    AckStatus, Backend, ItemOutcome, JobAck, JobStatus, JobSubject, NewEvent, PrintJobRecord,
-    Store,
+    AckStatus, Backend, ItemOutcome, JobAck, JobStatus, JobSubject, NewEvent, PrintJobRecord, Store,
 };
 
 mod migration_0024_keeps_shipment_jobs_and_their_indexes {
@@ -77,7 +76,11 @@ async fn migration_0024_keeps_shipment_jobs_and_their_indexes(store: Store) {
     let before = index_names(&store).await;
     assert_eq!(
         before,
-        ["print_jobs_expiry", "print_jobs_station", "print_jobs_tenant"]
+        [
+            "print_jobs_expiry",
+            "print_jobs_station",
+            "print_jobs_tenant"
+        ]
     );
 
     store.migrate().await.unwrap();
@@ -122,7 +125,15 @@ async fn a_batch_print_job_is_queued_with_its_completion_and_served_like_any_job
     let b = BatchId::generate();
     let asked = r#"{"station_id":"x","sort":"reference"}"#;
     store
-        .create_batch(&t, &b, "pdf", &["{}".into(), "{}".into()], Some(asked), None, NOW)
+        .create_batch(
+            &t,
+            &b,
+            "pdf",
+            &["{}".into(), "{}".into()],
+            Some(asked),
+            None,
+            NOW,
+        )
         .await
         .unwrap();
     let got = store.get_batch(&t, &b).await.unwrap().unwrap();
@@ -165,7 +176,11 @@ async fn a_batch_print_job_is_queued_with_its_completion_and_served_like_any_job
     let got = store.get_batch(&t, &b).await.unwrap().unwrap();
     assert_eq!(got.status, "completed");
     assert_eq!(got.print_job_id.as_ref(), Some(&batch_job.id));
-    let stored = store.get_print_job(&t, &batch_job.id).await.unwrap().unwrap();
+    let stored = store
+        .get_print_job(&t, &batch_job.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.subject, batch_job.subject);
     assert_eq!(stored.subject.shipment(), None);
 
@@ -194,7 +209,11 @@ async fn a_batch_print_job_is_queued_with_its_completion_and_served_like_any_job
         .ack_print_job(&t, &st.id, &batch_job.id, &ack, event_for)
         .await
         .unwrap();
-    let done = store.get_print_job(&t, &batch_job.id).await.unwrap().unwrap();
+    let done = store
+        .get_print_job(&t, &batch_job.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(done.status, JobStatus::Printed);
     let listed = store
         .list_print_jobs(&t, Some(&st.id), None, None, 10)
