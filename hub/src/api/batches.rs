@@ -1,6 +1,7 @@
 //! Batches over HTTP: accept up to 10,000 purchases at once (`POST /v1/batches`, 202,
 //! idempotent), follow them (`GET /v1/batches/{id}`: counts and a page of items), and fetch
-//! every label as one document (`GET /v1/batches/{id}/labels`). The batch's records and its
+//! every label as one document (`GET /v1/batches/{id}/labels`), sent to a print station as
+//! one job (`print` with the batch, or `POST /v1/batches/{id}/print`). The batch's records and its
 //! merged document are the domain's (`crate::batches`); buying its items is here, beside the
 //! idempotency sweep, for the same reason: each item is a purchase under its own key, whose
 //! kept answer is `POST /v1/shipments`'s (a crashed item is resolved by the sweep's
@@ -24,12 +25,14 @@ use super::idempotency::{self, Answer, Claim, instance, recover, settle_failure}
 use super::problem::Problem;
 use super::responses::*;
 use super::shipments::BUY_SCOPE;
-use crate::batches::{self, IN_FLIGHT, Item, MAX_ITEMS, NewBatch, Sort, item_key};
+use crate::batches::{self, IN_FLIGHT, Item, MAX_ITEMS, NewBatch, PrintRequest, Sort, item_key};
 use crate::error::Error;
 use crate::ids::{BatchId, ShipmentId, TenantId};
 use crate::shipments::{self, Key};
 use crate::state::AppState;
-use crate::store::{BatchItemRecord, BatchRecord, IdemBegin, IdemClaim, ItemOutcome};
+use crate::store::{
+    BatchItemRecord, BatchRecord, IdemBegin, IdemClaim, ItemOutcome, PrintJobRecord,
+};
 
 /// The largest batch body: 10,000 purchases with customs declarations fit; the API's
 /// default (1 MiB) holds about a thousand.
@@ -43,7 +46,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(get_batch))
-                .routes(routes!(get_batch_labels)),
+                .routes(routes!(get_batch_labels))
+                .routes(routes!(print_batch)),
         )
 }
 
@@ -58,6 +62,21 @@ pub struct BatchIn {
     /// The format every label of the batch is bought in (default `pdf`): one that merges.
     #[serde(default)]
     label_format: MergedFormat,
+    /// Send every bought label to this print station as ONE job when the batch completes
+    /// (failed items skipped; the job's `labels` says how many it holds), rendered in the
+    /// station's printer language. The job shows in `print_job`.
+    #[serde(default)]
+    print: Option<PrintRequest>,
+}
+
+/// The batch's latest print job (`GET /v1/print-jobs/{id}` for the rest).
+#[derive(Serialize, ToSchema)]
+pub struct BatchPrintJob {
+    id: String,
+    /// `queued`, `delivered`, `printed`, `failed` or `expired`.
+    status: String,
+    /// Labels its document holds.
+    labels: u32,
 }
 
 /// Items by status.
@@ -109,6 +128,10 @@ pub struct BatchOut {
     )]
     #[schema(value_type = Option<String>, format = DateTime)]
     completed_at: Option<OffsetDateTime>,
+    /// The print job of its labels, once one was queued (`print` with the batch, when it
+    /// completed, or `POST /v1/batches/{id}/print`; the latest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    print_job: Option<BatchPrintJob>,
 }
 
 fn item_out(r: &BatchItemRecord) -> BatchItemOut {
@@ -126,7 +149,12 @@ fn item_out(r: &BatchItemRecord) -> BatchItemOut {
     }
 }
 
-fn batch_out(b: &BatchRecord, items: Vec<BatchItemOut>, next: Option<String>) -> BatchOut {
+fn batch_out(
+    b: &BatchRecord,
+    items: Vec<BatchItemOut>,
+    next: Option<String>,
+    job: Option<&PrintJobRecord>,
+) -> BatchOut {
     BatchOut {
         id: b.id.to_string(),
         status: b.status.clone(),
@@ -142,6 +170,11 @@ fn batch_out(b: &BatchRecord, items: Vec<BatchItemOut>, next: Option<String>) ->
         labels_url: format!("/v1/batches/{}/labels", b.id),
         created_at: b.created_at,
         completed_at: b.completed_at,
+        print_job: job.map(|j| BatchPrintJob {
+            id: j.id.to_string(),
+            status: j.status.as_str().to_string(),
+            labels: j.subject.labels(),
+        }),
     }
 }
 
@@ -178,6 +211,9 @@ async fn create_batch(
             for (i, item) in body.items.iter().enumerate() {
                 item.check(i)?;
             }
+            if let Some(p) = &body.print {
+                p.check(&app, &tenant, "/print").await?;
+            }
             let label_format = LabelFormat::from(body.label_format);
             let now = OffsetDateTime::now_utc();
             batches::accept(
@@ -186,6 +222,7 @@ async fn create_batch(
                 NewBatch {
                     items: body.items,
                     label_format,
+                    print: body.print,
                 },
                 |id: &BatchId, bodies: &[String]| {
                     let n = bodies.len() as u32;
@@ -200,6 +237,8 @@ async fn create_batch(
                         failed: 0,
                         created_at: now,
                         completed_at: None,
+                        print_request: None,
+                        print_job_id: None,
                     };
                     let items = bodies
                         .iter()
@@ -216,7 +255,7 @@ async fn create_batch(
                         })
                         .collect();
                     let next = (n > DEFAULT_PAGE).then(|| DEFAULT_PAGE.to_string());
-                    Answer::json(StatusCode::ACCEPTED, &batch_out(&record, items, next))
+                    Answer::json(StatusCode::ACCEPTED, &batch_out(&record, items, next, None))
                 },
                 |answer| answer.completion(&owned),
             )
@@ -287,7 +326,11 @@ async fn get_batch(
         .await?;
     let next = (rows.len() > limit as usize).then(|| rows[limit as usize].index.to_string());
     let items = rows.iter().take(limit as usize).map(item_out).collect();
-    Ok(axum::Json(batch_out(&b, items, next)))
+    let job = match &b.print_job_id {
+        Some(j) => app.store.get_print_job(&tenant, j).await?,
+        None => None,
+    };
+    Ok(axum::Json(batch_out(&b, items, next, job.as_ref())))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -339,7 +382,7 @@ async fn get_batch_labels(
         None => b.label_format.parse().unwrap_or(LabelFormat::Pdf),
     };
     let (bytes, n) =
-        batches::merged_labels(&app, &tenant, &b, format, p.sort.unwrap_or_default()).await?;
+        batches::merged_labels(&app, &tenant, &b, format, p.sort.unwrap_or_default(), None).await?;
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     h.insert(
@@ -357,6 +400,40 @@ async fn get_batch_labels(
     );
     h.insert("x-label-count", HeaderValue::from(n));
     Ok(res)
+}
+
+/// Sends every bought label of a completed batch to a print station as ONE print job: the
+/// merged document in the order asked, rendered in the station's printer language (pdf or
+/// zpl), failed items skipped (`labels` says how many it holds). The agent gets it like any
+/// job; its `print_job.*` events follow. Each request queues a job (a reprint); the batch
+/// shows the latest. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/batches/{id}/print", tag = "shipments", request_body = PrintRequest,
+    params(("id" = String, Path), crate::api::extract::IdempotencyKey),
+    responses((status = 201, body = super::print::JobOut, description = "queued"),
+        Auth, Missing, Idempotent, BadBody,
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the batch is still running, has no label to print, or a request with this key is in progress")))]
+async fn print_batch(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    req: idempotency::Idempotent<PrintRequest>,
+) -> Response {
+    req.run(
+        app,
+        tenant,
+        |app, tenant, body: PrintRequest, owned| async move {
+            batches::print_batch(
+                &app,
+                &tenant,
+                &id,
+                body,
+                |job| Answer::json(StatusCode::CREATED, &super::print::job_out(job)),
+                |answer| answer.completion(&owned),
+            )
+            .await
+        },
+    )
+    .await
 }
 
 /// Buys `batch` on a task of its own.

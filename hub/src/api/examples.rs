@@ -149,6 +149,10 @@ fn request(name: &str) -> Option<Value> {
             };
             json!({"label_format": "pdf", "items": [item("ORDER-2001"), item("REJECT-2002")]})
         }
+        "POST /v1/batches/{id}/print" => {
+            json!({"station_id": "pst_01a24e7005087349b032cff9751ff33f",
+            "sort": "reference", "copies": 1})
+        }
         "POST /v1/carrier-accounts" => json!({"carrier": "ups", "name": "UPS",
             "base_url": "https://wwwcie.ups.com", "credentials": {"client_id": "x",
             "client_secret": "y", "account_number": "A1B2C3", "push_secret": "0123456789abcdef0123"}}),

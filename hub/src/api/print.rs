@@ -284,7 +284,13 @@ pub struct JobIn {
 pub struct JobOut {
     id: String,
     station_id: String,
-    shipment_id: String,
+    /// The shipment whose label it prints (null for a batch's job).
+    shipment_id: Option<String>,
+    /// The batch whose labels it prints as one document (`POST /v1/batches/{id}/print`;
+    /// null for a shipment's job).
+    batch: Option<String>,
+    /// Labels its document holds: 1 for a shipment's, the batch's bought labels for a batch's.
+    labels: u32,
     /// The printer language the job is rendered in (follows the station's printer).
     format: String,
     /// The stock and resolution it is rendered on.
@@ -316,7 +322,9 @@ pub fn job_out(j: &PrintJobRecord) -> JobOut {
     JobOut {
         id: j.id.to_string(),
         station_id: j.station_id.to_string(),
-        shipment_id: j.shipment_id.to_string(),
+        shipment_id: j.subject.shipment().map(ToString::to_string),
+        batch: j.subject.batch().map(ToString::to_string),
+        labels: j.subject.labels(),
         format: j.format.as_str().to_string(),
         stock: j.stock.as_str().to_string(),
         dpi: Resolution(j.dpi),
@@ -486,10 +494,18 @@ pub struct AgentDocument {
 #[derive(Serialize, ToSchema)]
 pub struct AgentJob {
     id: String,
-    shipment_id: String,
+    /// The shipment whose label it prints (null for a batch's job).
+    shipment_id: Option<String>,
+    /// The batch whose labels it prints as one document (null for a shipment's job).
+    batch: Option<String>,
+    /// Labels the document holds.
+    labels: u32,
+    /// The shipment's tracking number; for a batch's job, the batch id (agents title the
+    /// printer's job with this field).
     tracking_number: String,
     /// The shipment's reference: the agent titles the printer's job with it and the
-    /// tracking number, so an operator can match the printer's queue to a parcel.
+    /// tracking number, so an operator can match the printer's queue to a parcel. For a
+    /// batch's job, how many labels it holds.
     reference: Option<String>,
     format: String,
     /// The stock the document is laid out for (its media size).
@@ -540,11 +556,22 @@ fn agent_job(d: domain::Delivery) -> AgentJob {
         shipment,
         document,
     } = d;
+    // Agents title a job "<tracking number> <reference>": a batch's job reads
+    // "bat_… 20 labels" (an agent needs no change to print one).
+    let (tracking_number, reference) = match (&job.subject, shipment) {
+        (_, Some(s)) => (s.tracking_number.to_string(), s.reference),
+        (subject, None) => (
+            subject.batch().map(ToString::to_string).unwrap_or_default(),
+            Some(format!("{} labels", subject.labels())),
+        ),
+    };
     AgentJob {
         id: job.id.to_string(),
-        shipment_id: job.shipment_id.to_string(),
-        tracking_number: shipment.tracking_number.to_string(),
-        reference: shipment.reference,
+        shipment_id: job.subject.shipment().map(ToString::to_string),
+        batch: job.subject.batch().map(ToString::to_string),
+        labels: job.subject.labels(),
+        tracking_number,
+        reference,
         format: job.format.as_str().to_string(),
         stock: job.stock.as_str().to_string(),
         dpi: Resolution(job.dpi),
@@ -629,7 +656,7 @@ mod tests {
         let mut job = PrintJobRecord {
             id: PrintJobId::generate(),
             station_id: StationId::generate(),
-            shipment_id: ShipmentId::generate(),
+            subject: crate::store::JobSubject::Shipment(ShipmentId::generate()),
             format: domain::PrinterLanguage::Zpl,
             stock: shiphub_labels::Stock::In4x8,
             dpi: shiphub_labels::Dpi::D300,
@@ -654,5 +681,15 @@ mod tests {
         job.delivered_at = Some(now);
         job.completed_at = Some(now + Duration::from_millis(1500));
         same(&job);
+        job.subject = crate::store::JobSubject::Batch {
+            id: crate::ids::BatchId::generate(),
+            sort: "reference".into(),
+            labels: 19,
+        };
+        same(&job);
+        let out = serde_json::to_value(job_out(&job)).unwrap();
+        assert_eq!(out["labels"], 19);
+        assert_eq!(out["shipment_id"], serde_json::Value::Null);
+        assert!(out["batch"].as_str().unwrap().starts_with("bat_"));
     }
 }

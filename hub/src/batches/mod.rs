@@ -30,6 +30,10 @@ use shiphub_carriers::model::{
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
+mod print;
+
+pub use print::{PrintRequest, print_batch};
+
 use crate::error::Error;
 use crate::events::EventType;
 use crate::ids::{BatchId, TenantId};
@@ -84,6 +88,18 @@ pub struct Item {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 35)]
     pub reference: Option<String>,
+    /// As `POST /v1/shipments`' `verify`: check `to` with a carrier first; an undeliverable
+    /// address fails the item on `/to`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub verify: bool,
+    /// As `POST /v1/shipments`' `is_return`: a return label (`from` the customer, `to` the
+    /// shipper).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_return: bool,
+    /// As `POST /v1/shipments`' `return_label`: also buy the return label (shown on the
+    /// item's shipment; the merged document holds the outbound labels).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub return_label: bool,
 }
 
 /// Which quote a rate-and-buy item buys (as `POST /v1/rates` orders them).
@@ -196,9 +212,11 @@ impl Item {
             label_format,
             reference: self.reference,
             print_station: None,
-            verify: false,
-            is_return: false,
-            return_label: false,
+            // Checked and bought by `shipments::buy` exactly as a single purchase's (its
+            // problems, e.g. `/return_label` with `is_return`, fail the item).
+            verify: self.verify,
+            is_return: self.is_return,
+            return_label: self.return_label,
         })
     }
 }
@@ -207,6 +225,8 @@ impl Item {
 pub struct NewBatch {
     pub items: Vec<Item>,
     pub label_format: LabelFormat,
+    /// Print every label as one job when the batch completes (checked by the caller).
+    pub print: Option<PrintRequest>,
 }
 
 /// The idempotency key item `index` of `batch` is bought under.
@@ -242,6 +262,11 @@ pub async fn accept<A>(
             &id,
             batch.label_format.as_str(),
             &bodies,
+            batch
+                .print
+                .as_ref()
+                .map(|p| serde_json::to_string(p).expect("print requests serialize"))
+                .as_deref(),
             completion(&answer).as_ref(),
             OffsetDateTime::now_utc(),
         )
@@ -258,33 +283,57 @@ pub async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<BatchRe
         .ok_or(Error::NotFound("batch"))
 }
 
-/// The `batch.completed` event, once no item is queued.
+/// The `batch.completed` event, once no item is queued, with the print job asked with the
+/// batch (queued in the same transaction).
 pub async fn complete(app: &AppState, tenant: &TenantId, batch: &BatchId) -> Result<(), Error> {
     let Some(b) = app.store.get_batch(tenant, batch).await? else {
         return Ok(());
     };
+    let (job, print_error) = match print::on_completion(app, tenant, &b).await {
+        Ok(job) => (job, None),
+        Err(e) => {
+            tracing::warn!(error = %e, %batch, "the print asked with the batch cannot be queued");
+            (None, Some(e.problem().1))
+        }
+    };
     let now = OffsetDateTime::now_utc();
+    let mut data = serde_json::json!({
+        "id": batch.to_string(),
+        "status": "completed",
+        "label_format": b.label_format,
+        "counts": {"total": b.item_count, "queued": 0, "bought": b.bought, "failed": b.failed},
+        "created_at": b.created_at.format(&time::format_description::well_known::Rfc3339).ok(),
+        "completed_at": now.format(&time::format_description::well_known::Rfc3339).ok(),
+    });
+    if let Some(j) = &job {
+        data["print_job"] = serde_json::json!({"id": j.id, "labels": j.subject.labels()});
+    }
+    if let Some(p) = print_error {
+        data["print_error"] = serde_json::to_value(p).expect("problems serialize");
+    }
     let event = NewEvent {
         kind: EventType::BatchCompleted,
         subject_id: batch.to_string(),
-        data: serde_json::json!({
-            "id": batch.to_string(),
-            "status": "completed",
-            "label_format": b.label_format,
-            "counts": {"total": b.item_count, "queued": 0, "bought": b.bought, "failed": b.failed},
-            "created_at": b.created_at.format(&time::format_description::well_known::Rfc3339).ok(),
-            "completed_at": now.format(&time::format_description::well_known::Rfc3339).ok(),
-        }),
+        data,
     };
-    if app.store.complete_batch(tenant, batch, &event, now).await? {
+    if app
+        .store
+        .complete_batch(tenant, batch, &event, job.as_ref(), now)
+        .await?
+    {
         metrics::counter!("shiphub_batches_completed_total").increment(1);
         tracing::info!(%batch, bought = b.bought, failed = b.failed, "batch completed");
+        if let Some(j) = &job {
+            app.print_wakeups.wake(&j.station_id);
+            metrics::counter!("shiphub_print_jobs_total", "status" => "queued").increment(1);
+            tracing::info!(%batch, job = %j.id, labels = j.subject.labels(), "batch labels queued for printing");
+        }
     }
     Ok(())
 }
 
 /// How the labels of a merged document are ordered.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Sort {
     /// The order the items were given in.
@@ -302,14 +351,34 @@ pub enum Sort {
     TrackingNumber,
 }
 
+impl Sort {
+    /// Its name, as the API spells it (kept on a batch's print job).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Index => "index",
+            Sort::Reference => "reference",
+            Sort::Carrier => "carrier",
+            Sort::Service => "service",
+            Sort::Destination => "destination",
+            Sort::TrackingNumber => "tracking_number",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Sort> {
+        serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+    }
+}
+
 /// Every bought label of the batch (voided ones left out) in `format`, ordered by `sort`,
-/// as one document; the number of labels in it.
+/// as one document; the number of labels in it. Each label on `options` when given (a print
+/// job's stock and resolution), else on its shipment's default stock.
 pub async fn merged_labels(
     app: &AppState,
     tenant: &TenantId,
     batch: &BatchRecord,
     format: LabelFormat,
     sort: Sort,
+    options: Option<shiphub_labels::RenderOptions>,
 ) -> Result<(Vec<u8>, usize), Error> {
     if !matches!(format, LabelFormat::Pdf | LabelFormat::Zpl) {
         return Err(Error::field(
@@ -317,6 +386,34 @@ pub async fn merged_labels(
             "a merged document is pdf or zpl",
         ));
     }
+    let shipments = labelled(app, tenant, batch, sort).await?;
+    let mut docs = Vec::with_capacity(shipments.len());
+    for s in &shipments {
+        let options = options.unwrap_or_else(|| shiphub_labels::RenderOptions {
+            stock: crate::labels::default_stock(s),
+            ..Default::default()
+        });
+        docs.push(crate::labels::document(app, tenant, s, format, options).await?);
+    }
+    let n = docs.len();
+    let merged = match format {
+        LabelFormat::Zpl => shiphub_labels::merge::merge_zpl(&docs),
+        _ => tokio::task::spawn_blocking(move || shiphub_labels::merge::merge_pdfs(&docs))
+            .await
+            .map_err(|e| Error::Internal(format!("merging labels: {e}")))?
+            .map_err(|e| Error::Internal(format!("merging labels: {e}")))?,
+    };
+    Ok((merged, n))
+}
+
+/// The shipments whose labels a merged document holds, in its order: every bought item's
+/// shipment still purchased (failed items and voided shipments left out).
+pub async fn labelled(
+    app: &AppState,
+    tenant: &TenantId,
+    batch: &BatchRecord,
+    sort: Sort,
+) -> Result<Vec<ShipmentRecord>, Error> {
     let items = app
         .store
         .batch_items(tenant, &batch.id, Some("bought"), 0, MAX_ITEMS as u32)
@@ -331,23 +428,7 @@ pub async fn merged_labels(
         }
     }
     sort_labels(&mut shipments, sort);
-    let mut docs = Vec::with_capacity(shipments.len());
-    for (_, s) in &shipments {
-        let options = shiphub_labels::RenderOptions {
-            stock: crate::labels::default_stock(s),
-            ..Default::default()
-        };
-        docs.push(crate::labels::document(app, tenant, s, format, options).await?);
-    }
-    let n = docs.len();
-    let merged = match format {
-        LabelFormat::Zpl => shiphub_labels::merge::merge_zpl(&docs),
-        _ => tokio::task::spawn_blocking(move || shiphub_labels::merge::merge_pdfs(&docs))
-            .await
-            .map_err(|e| Error::Internal(format!("merging labels: {e}")))?
-            .map_err(|e| Error::Internal(format!("merging labels: {e}")))?,
-    };
-    Ok((merged, n))
+    Ok(shipments.into_iter().map(|(_, s)| s).collect())
 }
 
 fn sort_labels(shipments: &mut [(u32, ShipmentRecord)], sort: Sort) {

@@ -10,7 +10,7 @@ use crate::crypto::hash_api_key;
 use crate::error::Error;
 use crate::ids::{PrintJobId, TenantId};
 use crate::state::AppState;
-use crate::store::{AckOutcome, JobAck, PrintJobRecord, ShipmentRecord, StationRecord};
+use crate::store::{AckOutcome, JobAck, JobSubject, PrintJobRecord, ShipmentRecord, StationRecord};
 use shiphub_labels::{Dpi, PrinterFont, RenderOptions as LabelOptions};
 
 /// Longest long poll an agent may ask for.
@@ -46,10 +46,11 @@ pub struct Poll {
     pub dpi: Option<Dpi>,
 }
 
-/// A job handed to the agent, with its shipment and its document rendered for the printer.
+/// A job handed to the agent, with its shipment (none for a batch's job) and its document
+/// rendered for the printer.
 pub struct Delivery {
     pub job: PrintJobRecord,
-    pub shipment: ShipmentRecord,
+    pub shipment: Option<ShipmentRecord>,
     pub document: Vec<u8>,
 }
 
@@ -193,7 +194,9 @@ async fn printer_reported(
     Ok(())
 }
 
-/// A claimed job with its shipment and its document, rendered as the job says.
+/// A claimed job with its shipment and its document, rendered as the job says: a shipment's
+/// label, or a batch's labels merged in the order the job keeps (the same document
+/// `GET /v1/batches/{id}/labels` serves, on the job's stock at its resolution).
 async fn delivery(
     app: &AppState,
     tenant: &TenantId,
@@ -201,21 +204,41 @@ async fn delivery(
     // The polling station's font for Chinese, as it is now (not when the job was queued).
     printer_font: Option<PrinterFont>,
 ) -> Result<Delivery, Error> {
-    let shipment = app
-        .store
-        .get_shipment(tenant, &job.shipment_id)
-        .await?
-        .ok_or_else(|| Error::Internal(format!("shipment of {} missing", job.id)))?;
     let options = LabelOptions {
         stock: job.stock,
         dpi: job.dpi,
         printer_font,
     };
-    let document =
-        crate::labels::document(app, tenant, &shipment, job.format.format(), options).await?;
-    Ok(Delivery {
-        job,
-        shipment,
-        document,
-    })
+    let format = job.format.format();
+    match &job.subject {
+        JobSubject::Shipment(id) => {
+            let shipment = app
+                .store
+                .get_shipment(tenant, id)
+                .await?
+                .ok_or_else(|| Error::Internal(format!("shipment of {} missing", job.id)))?;
+            let document = crate::labels::document(app, tenant, &shipment, format, options).await?;
+            Ok(Delivery {
+                job,
+                shipment: Some(shipment),
+                document,
+            })
+        }
+        JobSubject::Batch { id, sort, .. } => {
+            let batch = app
+                .store
+                .get_batch(tenant, id)
+                .await?
+                .ok_or_else(|| Error::Internal(format!("batch of {} missing", job.id)))?;
+            let sort = crate::batches::Sort::parse(sort).unwrap_or_default();
+            let (document, _) =
+                crate::batches::merged_labels(app, tenant, &batch, format, sort, Some(options))
+                    .await?;
+            Ok(Delivery {
+                job,
+                shipment: None,
+                document,
+            })
+        }
+    }
 }

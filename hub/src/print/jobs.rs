@@ -1,5 +1,5 @@
-//! Print jobs: a shipment's label queued for a station, checked against its printer, and the
-//! event a job's final state emits.
+//! Print jobs: a shipment's label (or a batch's merged labels, `crate::batches::print`)
+//! queued for a station, checked against its printer, and the event a job's final state emits.
 
 use std::time::Duration;
 
@@ -11,10 +11,11 @@ use super::stations::{refuse_stock, station_printer};
 use super::{JobStatus, PrinterLanguage, not_a_language, parse_language};
 use crate::error::Error;
 use crate::events::EventType;
-use crate::ids::{PrintJobId, ShipmentId, StationId, TenantId};
+use crate::ids::{BatchId, PrintJobId, ShipmentId, StationId, TenantId};
 use crate::state::AppState;
 use crate::store::{
-    IdemCompletion, NewEvent, PrintJobRecord, ShipmentRecord, ShipmentStatus, StationRecord,
+    IdemCompletion, JobSubject, NewEvent, PrintJobRecord, ShipmentRecord, ShipmentStatus,
+    StationRecord,
 };
 use shiphub_labels::{Dpi, RenderOptions as LabelOptions, Stock};
 
@@ -80,13 +81,7 @@ pub async fn prepare_job(
         Some(d) => d,
         None => printer.options.dpi,
     };
-    let copies = req.copies.unwrap_or(1);
-    if !(1..=MAX_COPIES).contains(&copies) {
-        return Err(Error::field(
-            "/copies",
-            format!("must be between 1 and {MAX_COPIES}"),
-        ));
-    }
+    let copies = check_copies(req.copies, "/copies")?;
     let ttl = req.ttl_seconds.unwrap_or(DEFAULT_TTL_SECS);
     if !(1..=MAX_TTL_SECS).contains(&ttl) {
         return Err(Error::field(
@@ -106,6 +101,53 @@ pub async fn prepare_job(
         copies,
         Duration::from_secs(ttl),
     )
+}
+
+/// The copies asked for (default 1), checked; a 422 on `field` outside 1 to 100.
+pub fn check_copies(copies: Option<u32>, field: &str) -> Result<u32, Error> {
+    let copies = copies.unwrap_or(1);
+    if !(1..=MAX_COPIES).contains(&copies) {
+        return Err(Error::field(
+            field,
+            format!("must be between 1 and {MAX_COPIES}"),
+        ));
+    }
+    Ok(copies)
+}
+
+/// A queued job for a batch's merged labels (`labels` of them, ordered by `sort`) on
+/// `station`, in its printer's language, on its stock at its resolution. The caller checked
+/// that the labels exist in that language on that stock.
+pub fn batch_job(
+    batch: &BatchId,
+    sort: &str,
+    labels: u32,
+    station: &StationRecord,
+    copies: u32,
+) -> Result<PrintJobRecord, Error> {
+    let printer = station_printer(station);
+    refuse_stock(printer.options.stock, printer.language)?;
+    let now = OffsetDateTime::now_utc();
+    Ok(PrintJobRecord {
+        id: PrintJobId::generate(),
+        station_id: station.id.clone(),
+        subject: JobSubject::Batch {
+            id: batch.clone(),
+            sort: sort.to_string(),
+            labels,
+        },
+        format: printer.language,
+        stock: printer.options.stock,
+        dpi: printer.options.dpi,
+        copies,
+        status: JobStatus::Queued,
+        detail: None,
+        deliveries: 0,
+        created_at: now,
+        expires_at: now + DEFAULT_TTL,
+        delivered_at: None,
+        completed_at: None,
+    })
 }
 
 /// Stores a job (completing `idem` in the same transaction) and wakes its station's poll.
@@ -145,7 +187,7 @@ pub fn new_job(
     Ok(PrintJobRecord {
         id: PrintJobId::generate(),
         station_id: station.id.clone(),
-        shipment_id: shipment.id.clone(),
+        subject: JobSubject::Shipment(shipment.id.clone()),
         format,
         stock: options.stock,
         dpi: options.dpi,
@@ -218,7 +260,9 @@ pub fn job_json(j: &PrintJobRecord) -> serde_json::Value {
     serde_json::json!({
         "id": j.id,
         "station_id": j.station_id,
-        "shipment_id": j.shipment_id,
+        "shipment_id": j.subject.shipment(),
+        "batch": j.subject.batch(),
+        "labels": j.subject.labels(),
         "format": j.format.as_str(),
         "stock": j.stock.as_str(),
         "dpi": j.dpi.dpi(),

@@ -27,8 +27,8 @@ use crate::ids::StationId;
 pub use crate::store::{AckStatus, JobStatus, PrinterLanguage, PrinterState};
 pub use agent::{Agent, Delivery, Poll, authenticate};
 pub use jobs::{
-    DEFAULT_TTL, JobRequest, get_job, job_event, job_json, list_jobs, new_job, prepare_job,
-    queue_job, station_for_job,
+    DEFAULT_TTL, JobRequest, batch_job, check_copies, get_job, job_event, job_json, list_jobs,
+    new_job, prepare_job, queue_job, station_for_job,
 };
 pub use stations::{
     NewStation, StationPrinter, StationToken, add_station, list_stations, load_station,

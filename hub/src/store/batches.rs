@@ -6,11 +6,12 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
+use super::PrintJobRecord;
 use super::{
     IdemCompletion, NewEvent, Result, Store, StoreError, complete_idem, from_millis, insert_events,
     millis,
 };
-use crate::ids::{BatchId, ShipmentId, TenantId};
+use crate::ids::{BatchId, PrintJobId, ShipmentId, TenantId};
 
 /// A batch as stored, with its items counted by status.
 #[derive(Clone, Debug)]
@@ -27,6 +28,11 @@ pub struct BatchRecord {
     pub failed: u32,
     pub created_at: OffsetDateTime,
     pub completed_at: Option<OffsetDateTime>,
+    /// The print asked for with the batch (JSON, `crate::batches::PrintRequest`): queued
+    /// when it completes.
+    pub print_request: Option<String>,
+    /// Its latest print job (migration 0024).
+    pub print_job_id: Option<PrintJobId>,
 }
 
 /// One item's state.
@@ -61,19 +67,21 @@ impl Store {
         id: &BatchId,
         label_format: &str,
         bodies: &[String],
+        print_request: Option<&str>,
         completion: Option<&IdemCompletion>,
         now: OffsetDateTime,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO batches (id, tenant_id, status, label_format, item_count, created_at) \
-             VALUES ($1, $2, 'running', $3, $4, $5)",
+            "INSERT INTO batches (id, tenant_id, status, label_format, item_count, created_at, \
+             print_request) VALUES ($1, $2, 'running', $3, $4, $5, $6)",
         )
         .bind(id.as_str())
         .bind(tenant.as_str())
         .bind(label_format)
         .bind(bodies.len() as i64)
         .bind(millis(now))
+        .bind(print_request)
         .execute(&mut *tx)
         .await?;
         for (c, chunk) in bodies.chunks(INSERT_CHUNK).enumerate() {
@@ -106,6 +114,7 @@ impl Store {
     pub async fn get_batch(&self, tenant: &TenantId, id: &BatchId) -> Result<Option<BatchRecord>> {
         let row = sqlx::query(
             "SELECT id, tenant_id, status, label_format, item_count, created_at, completed_at, \
+             print_request, print_job_id, \
              (SELECT COUNT(*) FROM batch_items i WHERE i.batch_id = b.id AND i.status = 'queued') AS queued, \
              (SELECT COUNT(*) FROM batch_items i WHERE i.batch_id = b.id AND i.status = 'bought') AS bought, \
              (SELECT COUNT(*) FROM batch_items i WHERE i.batch_id = b.id AND i.status = 'failed') AS failed \
@@ -170,13 +179,15 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 
-    /// Marks a batch with no queued item completed and records `event` with it; false when it
-    /// is not running (completed already) or still has queued items.
+    /// Marks a batch with no queued item completed and records `event` with it, and `job`
+    /// (the print asked for with it) in the same transaction; false when it is not running
+    /// (completed already) or still has queued items.
     pub async fn complete_batch(
         &self,
         tenant: &TenantId,
         batch: &BatchId,
         event: &NewEvent,
+        job: Option<&PrintJobRecord>,
         now: OffsetDateTime,
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
@@ -192,6 +203,9 @@ impl Store {
         .await?;
         if r.rows_affected() != 1 {
             return Ok(false);
+        }
+        if let Some(j) = job {
+            super::print::insert_job(&mut tx, tenant, j).await?;
         }
         insert_events(&mut tx, tenant, std::slice::from_ref(event), now).await?;
         self.commit_events(tx).await?;
@@ -240,6 +254,10 @@ fn batch_row(r: &AnyRow) -> Result<BatchRecord> {
         failed: count(r, "failed")?,
         created_at: from_millis(r.try_get("created_at")?),
         completed_at: completed.map(from_millis),
+        print_request: r.try_get("print_request")?,
+        print_job_id: r
+            .try_get::<Option<String>, _>("print_job_id")?
+            .map(PrintJobId::from_db),
     })
 }
 

@@ -44,8 +44,8 @@ pub use invoices::{
 pub use manifests::{ManifestConflict, ManifestRecord};
 pub use pickups::{PickupRecord, PickupStatus};
 pub use print::{
-    AckOutcome, AckStatus, JobAck, JobStatus, PrintJobRecord, PrinterLanguage, PrinterState,
-    StationRecord,
+    AckOutcome, AckStatus, JobAck, JobStatus, JobSubject, PrintJobRecord, PrinterLanguage,
+    PrinterState, StationRecord,
 };
 pub use rate_cards::RateCardVersion;
 pub use renditions::RenditionKey;
@@ -221,6 +221,16 @@ impl Store {
         match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.writer).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Applies migrations up to `version` only (migration tests start from an older schema).
+    #[cfg(test)]
+    pub(crate) async fn migrate_to(&self, version: i64) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run_to(version, &self.writer).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run_to(version, &self.pool).await?,
         }
         Ok(())
     }

@@ -12,7 +12,7 @@ use super::{
     millis,
 };
 // The API's stock and resolution names are the stored ones.
-use crate::ids::{PrintJobId, ShipmentId, StationId, TenantId};
+use crate::ids::{BatchId, PrintJobId, ShipmentId, StationId, TenantId};
 use crate::named::named_enum;
 use shiphub_labels::{Dpi, PrinterFont, Stock};
 
@@ -106,11 +106,49 @@ pub struct StationRecord {
     pub created_at: OffsetDateTime,
 }
 
+/// What a print job prints: one shipment's label, or every bought label of a batch merged
+/// into one document (migration 0024: exactly one of the two is stored).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobSubject {
+    Shipment(ShipmentId),
+    Batch {
+        id: BatchId,
+        /// The labels' order (`crate::batches::Sort`'s name).
+        sort: String,
+        /// How many labels the merged document holds (counted when the job was queued).
+        labels: u32,
+    },
+}
+
+impl JobSubject {
+    pub fn shipment(&self) -> Option<&ShipmentId> {
+        match self {
+            JobSubject::Shipment(s) => Some(s),
+            JobSubject::Batch { .. } => None,
+        }
+    }
+
+    pub fn batch(&self) -> Option<&BatchId> {
+        match self {
+            JobSubject::Batch { id, .. } => Some(id),
+            JobSubject::Shipment(_) => None,
+        }
+    }
+
+    /// Labels the job's document holds: a shipment's one, or the batch's count.
+    pub fn labels(&self) -> u32 {
+        match self {
+            JobSubject::Shipment(_) => 1,
+            JobSubject::Batch { labels, .. } => *labels,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct PrintJobRecord {
     pub id: PrintJobId,
     pub station_id: StationId,
-    pub shipment_id: ShipmentId,
+    pub subject: JobSubject,
     pub format: PrinterLanguage,
     /// Rendered on this stock at this resolution when delivered.
     pub stock: Stock,
@@ -148,8 +186,8 @@ pub enum AckOutcome {
 
 const STATION_COLUMNS: &str = "id, name, format, stock, dpi, agent_format, agent_dpi, \
      printer_font, printer_state, printer_detail, last_seen_at, created_at";
-const JOB_COLUMNS: &str = "id, station_id, shipment_id, format, stock, dpi, copies, status, detail, \
-     deliveries, created_at, expires_at, delivered_at, completed_at";
+const JOB_COLUMNS: &str = "id, station_id, shipment_id, batch_id, batch_sort, labels, format, stock, \
+     dpi, copies, status, detail, deliveries, created_at, expires_at, delivered_at, completed_at";
 /// Stocks that are office sheets (PDF only).
 const SHEETS: &str = "('letter-2up', 'a4-2up')";
 
@@ -527,14 +565,23 @@ pub(super) async fn insert_job(
     tenant: &TenantId,
     j: &PrintJobRecord,
 ) -> Result<()> {
+    let (batch, sort, labels) = match &j.subject {
+        JobSubject::Shipment(_) => (None, None, None),
+        JobSubject::Batch { id, sort, labels } => (
+            Some(id.as_str()),
+            Some(sort.as_str()),
+            Some(i64::from(*labels)),
+        ),
+    };
     sqlx::query(
         "INSERT INTO print_jobs (id, tenant_id, station_id, shipment_id, format, stock, dpi, copies, \
-         status, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         status, created_at, expires_at, batch_id, batch_sort, labels) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(j.id.as_str())
     .bind(tenant.as_str())
     .bind(j.station_id.as_str())
-    .bind(j.shipment_id.as_str())
+    .bind(j.subject.shipment().map(ShipmentId::as_str))
     .bind(j.format.as_str())
     .bind(j.stock.as_str())
     .bind(i64::from(j.dpi.dpi()))
@@ -542,8 +589,20 @@ pub(super) async fn insert_job(
     .bind(j.status.as_str())
     .bind(millis(j.created_at))
     .bind(millis(j.expires_at))
+    .bind(batch)
+    .bind(sort)
+    .bind(labels)
     .execute(&mut **tx)
     .await?;
+    if let Some(b) = batch {
+        // The batch shows its latest print job.
+        sqlx::query("UPDATE batches SET print_job_id = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(j.id.as_str())
+            .bind(tenant.as_str())
+            .bind(b)
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(())
 }
 
@@ -591,6 +650,29 @@ fn station_from_row(r: &AnyRow) -> Result<StationRecord> {
     })
 }
 
+fn job_subject(r: &AnyRow) -> Result<JobSubject> {
+    let shipment: Option<String> = r.try_get("shipment_id")?;
+    let batch: Option<String> = r.try_get("batch_id")?;
+    match (shipment, batch) {
+        (Some(s), None) => Ok(JobSubject::Shipment(ShipmentId::from_db(s))),
+        (None, Some(b)) => {
+            let labels: Option<i64> = r.try_get("labels")?;
+            Ok(JobSubject::Batch {
+                id: BatchId::from_db(b),
+                sort: r
+                    .try_get::<Option<String>, _>("batch_sort")?
+                    .unwrap_or_else(|| "index".into()),
+                labels: labels
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| StoreError::Corrupt("batch print job labels".into()))?,
+            })
+        }
+        _ => Err(StoreError::Corrupt(
+            "print job with neither or both of shipment and batch".into(),
+        )),
+    }
+}
+
 fn job_from_row(r: &AnyRow) -> Result<PrintJobRecord> {
     let count = |col: &str| -> Result<u32> {
         let v: i64 = r.try_get(col)?;
@@ -599,7 +681,7 @@ fn job_from_row(r: &AnyRow) -> Result<PrintJobRecord> {
     Ok(PrintJobRecord {
         id: PrintJobId::from_db(r.try_get("id")?),
         station_id: StationId::from_db(r.try_get("station_id")?),
-        shipment_id: ShipmentId::from_db(r.try_get("shipment_id")?),
+        subject: job_subject(r)?,
         format: named(r, "format", PrinterLanguage::parse)?,
         stock: named(r, "stock", |s| s.parse::<Stock>().ok())?,
         dpi: dpi(r.try_get("dpi")?)?,

@@ -12,15 +12,29 @@ use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
 use crate::webhooks::disable::disable_rule;
 
 async fn sqlite_store() -> (Store, tempfile::TempDir) {
+    let (store, dir) = sqlite_store_unmigrated().await;
+    store.migrate().await.unwrap();
+    (store, dir)
+}
+
+async fn sqlite_store_unmigrated() -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
     let store = Store::connect(&url).await.unwrap();
-    store.migrate().await.unwrap();
     (store, dir)
 }
 
 /// Runs `suite` on a fresh PostgreSQL schema, or explains why it cannot.
 async fn on_postgres<F, Fut>(suite: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    on_postgres_schema(true, suite).await
+}
+
+/// `on_postgres` on a schema migrated (`migrate`) or left empty for the suite to migrate.
+async fn on_postgres_schema<F, Fut>(migrate: bool, suite: F)
 where
     F: FnOnce(Store) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -46,7 +60,9 @@ where
         .await
         .unwrap();
     assert_eq!(store.backend(), Backend::Postgres);
-    store.migrate().await.unwrap();
+    if migrate {
+        store.migrate().await.unwrap();
+    }
     suite(store.clone()).await;
     store.pool.close().await;
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
@@ -656,7 +672,7 @@ fn job(station: &StationId, shipment: &ShipmentId, ttl: Duration) -> PrintJobRec
     PrintJobRecord {
         id: PrintJobId::generate(),
         station_id: station.clone(),
-        shipment_id: shipment.clone(),
+        subject: JobSubject::Shipment(shipment.clone()),
         format: PrinterLanguage::Zpl,
         stock: shiphub_labels::Stock::In4x6,
         dpi: shiphub_labels::Dpi::D203,
@@ -1788,6 +1804,8 @@ async fn rate_card_versions_are_replaced_by_date_and_stay_tenant_scoped(store: S
     );
 }
 
+#[path = "tests_batch_print.rs"]
+mod batch_print_suite;
 #[path = "tests_invoices.rs"]
 mod invoices_suite;
 
