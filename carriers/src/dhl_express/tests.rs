@@ -801,8 +801,10 @@ fn lithium_batteries_go_by_material_and_packing_to_the_spec_codes() {
         );
         // The spec names the code for what it is (`typeCode` or `name`).
         if let Some(spec) = &spec {
-            let at = spec
-                .find(&format!("serviceCode: {code}\n"))
+            let key = format!("serviceCode: {code}");
+            let (at, _) = spec
+                .match_indices(&key)
+                .find(|(i, _)| spec[i + key.len()..].starts_with(['\r', '\n']))
                 .unwrap_or_else(|| panic!("{code} not in the spec"));
             assert!(spec[at - 200..at + 200].contains(name), "{code} is {name}");
         }

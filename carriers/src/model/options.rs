@@ -84,6 +84,7 @@ pub struct LithiumBatteries {
 }
 
 impl LithiumBatteries {
+    /// Cells of `material` travelling as `packing`.
     pub fn new(material: LithiumMaterial, packing: LithiumPacking) -> Self {
         LithiumBatteries {
             material,
@@ -299,5 +300,45 @@ mod tests {
         assert!(
             serde_json::from_value::<ShipmentOptions>(serde_json::json!({"sig": "adult"})).is_err()
         );
+    }
+
+    #[test]
+    fn lithium_batteries_say_material_and_packing_and_old_rows_still_read() {
+        let o: ShipmentOptions = serde_json::from_value(serde_json::json!({
+            "lithium_batteries": {"material": "metal", "packing": "packed_with_equipment"}
+        }))
+        .unwrap();
+        let l = o.lithium_batteries.unwrap();
+        assert_eq!(
+            (l.material, l.packing),
+            (LithiumMaterial::Metal, LithiumPacking::PackedWithEquipment)
+        );
+        assert!(o.validate().is_ok());
+        assert_eq!(
+            serde_json::to_value(&o).unwrap(),
+            serde_json::json!({"lithium_batteries": {"material": "metal", "packing": "packed_with_equipment"}})
+        );
+        for bad in [
+            serde_json::json!({"material": "ion"}),
+            serde_json::json!({"material": "lead", "packing": "alone"}),
+            serde_json::json!({"material": "ion", "packing": "alone", "wh": 5}),
+            serde_json::json!("loose"),
+        ] {
+            assert!(
+                serde_json::from_value::<LithiumBatteries>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+        // A request stored before the material was asked reads (to be shown), but is not
+        // taken as a new one.
+        let old: ShipmentOptions = serde_json::from_value(serde_json::json!({
+            "lithium_batteries": "contained_in_equipment"
+        }))
+        .unwrap();
+        assert_eq!(
+            old.lithium_batteries.unwrap().packing,
+            LithiumPacking::ContainedInEquipment
+        );
+        assert_eq!(old.validate().unwrap_err().field, "/options/lithium_batteries");
     }
 }

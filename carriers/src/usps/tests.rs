@@ -752,9 +752,9 @@ fn a_direct_signature_rate_shop_quotes_priority_mail_express_on_its_own_code() {
     let resp = json!({"pricingOptions": [{"shippingOptions": [
         // Express priced its own 981, and (should USPS do so) 921 too: 921 is not on its
         // label, so not in its price.
-        priced("PRIORITY_MAIL_EXPRESS", 30.00, 35.15, json!([sig("981", 0.0), sig("921", 5.15)])),
-        priced("PRIORITY_MAIL", 11.95, 15.80, json!([sig("921", 3.85)])),
-        priced("USPS_GROUND_ADVANTAGE", 7.40, 11.25, json!([sig("921", 3.85)]))]}]});
+        priced("PRIORITY_MAIL_EXPRESS", "PA", 30.00, 35.15, json!([sig("981", 0.0), sig("921", 5.15)])),
+        priced("PRIORITY_MAIL", "SP", 11.95, 15.80, json!([sig("921", 3.85)])),
+        priced("USPS_GROUND_ADVANTAGE", "SP", 7.40, 11.25, json!([sig("921", 3.85)]))]}]});
     let quotes = rate::parse(serde_json::from_value(resp).unwrap(), &req).unwrap();
     assert_eq!(
         quoted(&quotes),
@@ -773,8 +773,8 @@ fn a_direct_signature_rate_shop_quotes_priority_mail_express_on_its_own_code() {
 
     // Express with 921 priced but not 981: its label could not carry the signature.
     let resp = json!({"pricingOptions": [{"shippingOptions": [
-        priced("PRIORITY_MAIL_EXPRESS", 30.00, 35.15, json!([sig("921", 5.15)])),
-        priced("PRIORITY_MAIL", 11.95, 15.80, json!([sig("921", 3.85)]))]}]});
+        priced("PRIORITY_MAIL_EXPRESS", "PA", 30.00, 35.15, json!([sig("921", 5.15)])),
+        priced("PRIORITY_MAIL", "SP", 11.95, 15.80, json!([sig("921", 3.85)]))]}]});
     let quotes = rate::parse(serde_json::from_value(resp).unwrap(), &req).unwrap();
     assert_eq!(quoted(&quotes), owned(&[("PRIORITY_MAIL", "15.80 USD")]));
 
