@@ -118,6 +118,13 @@ fn requests(name: &str) -> Option<Vec<(&'static str, Value)>> {
                     {"amount": "250.00", "currency": "USD"}}, "return_label": true}),
             ),
             (
+                "lithium_batteries",
+                json!({"from": from(), "to": to(), "parcels": parcels(),
+                "carrier_account": account, "service": "standard", "reference": "ORDER-1003",
+                "options": {"lithium_batteries":
+                    {"material": "ion", "packing": "contained_in_equipment"}}}),
+            ),
+            (
                 "return_label",
                 json!({"from": to(), "to": from(), "parcels": parcels(),
                 "carrier_account": account, "service": "standard", "reference": "RMA-1002",
