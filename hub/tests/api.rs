@@ -739,7 +739,11 @@ async fn a_too_large_body_is_refused_naming_the_limit_of_its_route() {
     assert_eq!(v["detail"], "the body limit is 1048576 bytes", "{v}");
 
     let (s, v) = app.call("POST", "/v1/batches", Some(big(2 << 20))).await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "read, then judged: {v}");
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "read, then judged: {v}"
+    );
 
     let limit = shiphub::api::batches::BATCH_BODY_LIMIT;
     let (s, v) = app.call("POST", "/v1/batches", Some(big(limit + 1))).await;
@@ -749,10 +753,7 @@ async fn a_too_large_body_is_refused_naming_the_limit_of_its_route() {
         format!("the body limit is {limit} bytes"),
         "the batch route's own limit: {v}"
     );
-    assert_eq!(
-        shiphub::api::body_limit("POST", Some("/v1/batches")),
-        limit
-    );
+    assert_eq!(shiphub::api::body_limit("POST", Some("/v1/batches")), limit);
     assert_eq!(
         shiphub::api::body_limit("GET", Some("/v1/batches")),
         shiphub::api::BODY_LIMIT

@@ -117,12 +117,8 @@ pub(super) fn services(req: &RateRequest) -> Result<Vec<ValueAddedService>, Carr
         let (code, content_id, un) = match (l.material, l.packing) {
             (LithiumMaterial::Ion, LithiumPacking::ContainedInEquipment) => ("HV", "967", "3481"),
             (LithiumMaterial::Ion, LithiumPacking::PackedWithEquipment) => ("HD", "966", "3481"),
-            (LithiumMaterial::Metal, LithiumPacking::ContainedInEquipment) => {
-                ("HW", "970", "3091")
-            }
-            (LithiumMaterial::Metal, LithiumPacking::PackedWithEquipment) => {
-                ("HM", "969", "3091")
-            }
+            (LithiumMaterial::Metal, LithiumPacking::ContainedInEquipment) => ("HW", "970", "3091"),
+            (LithiumMaterial::Metal, LithiumPacking::PackedWithEquipment) => ("HM", "969", "3091"),
             (_, LithiumPacking::Alone) => {
                 return Err(rejected(
                     ShipmentOption::LithiumBatteries,

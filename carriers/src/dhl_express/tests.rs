@@ -785,10 +785,38 @@ fn lithium_batteries_go_by_material_and_packing_to_the_spec_codes() {
     }
     let base: Value = FX.load("rate/de_domestic_options.input");
     for (material, packing, code, content, un, name) in [
-        ("ion", "contained_in_equipment", "HV", "967", "3481", "LITHIUM ION PI967"),
-        ("ion", "packed_with_equipment", "HD", "966", "3481", "LITHIUM ION PI966"),
-        ("metal", "contained_in_equipment", "HW", "970", "3091", "LITHIUM METAL PI970"),
-        ("metal", "packed_with_equipment", "HM", "969", "3091", "LITHIUM METAL PI969"),
+        (
+            "ion",
+            "contained_in_equipment",
+            "HV",
+            "967",
+            "3481",
+            "LITHIUM ION PI967",
+        ),
+        (
+            "ion",
+            "packed_with_equipment",
+            "HD",
+            "966",
+            "3481",
+            "LITHIUM ION PI966",
+        ),
+        (
+            "metal",
+            "contained_in_equipment",
+            "HW",
+            "970",
+            "3091",
+            "LITHIUM METAL PI970",
+        ),
+        (
+            "metal",
+            "packed_with_equipment",
+            "HM",
+            "969",
+            "3091",
+            "LITHIUM METAL PI969",
+        ),
     ] {
         let mut v = base.clone();
         v["options"] = json!({"lithium_batteries": {"material": material, "packing": packing}});
@@ -808,13 +836,17 @@ fn lithium_batteries_go_by_material_and_packing_to_the_spec_codes() {
                 .unwrap_or_else(|| panic!("{code} not in the spec"));
             assert!(spec[at - 200..at + 200].contains(name), "{code} is {name}");
         }
-        let body = serde_json::to_value(rate::build(&req, &test_account(), TODAY).unwrap()).unwrap();
+        let body =
+            serde_json::to_value(rate::build(&req, &test_account(), TODAY).unwrap()).unwrap();
         assert_eq!(
             body["valueAddedServices"],
             json!([{"serviceCode": code}]),
             "the rate request names the service so DHL prices it"
         );
-        assert_eq!(super::options::pointer_of(code), Some("/options/lithium_batteries"));
+        assert_eq!(
+            super::options::pointer_of(code),
+            Some("/options/lithium_batteries")
+        );
     }
 }
 

@@ -31,8 +31,8 @@ use rust_decimal::Decimal;
 
 use crate::error::CarrierError;
 use crate::model::{
-    LithiumBatteries, LithiumMaterial, LithiumPacking, Money, RateRequest, ShipRequest, ShipmentOption, ShipmentOptions,
-    SignatureConfirmation, WeightUnit,
+    LithiumBatteries, LithiumMaterial, LithiumPacking, Money, RateRequest, ShipRequest,
+    ShipmentOption, ShipmentOptions, SignatureConfirmation, WeightUnit,
 };
 
 use super::account::Account;
@@ -299,8 +299,7 @@ pub(super) fn check_available(
                 } else {
                     e.battery_option_list.iter().any(|b| {
                         b.battery_packing_type.as_deref() == Some(packing)
-                            && b
-                                .battery_material_type
+                            && b.battery_material_type
                                 .as_deref()
                                 .is_none_or(|m| m == material)
                     })

@@ -339,6 +339,9 @@ mod tests {
             old.lithium_batteries.unwrap().packing,
             LithiumPacking::ContainedInEquipment
         );
-        assert_eq!(old.validate().unwrap_err().field, "/options/lithium_batteries");
+        assert_eq!(
+            old.validate().unwrap_err().field,
+            "/options/lithium_batteries"
+        );
     }
 }

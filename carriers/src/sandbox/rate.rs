@@ -11,9 +11,9 @@ use super::rejected;
 use crate::carrier::ServiceInfo;
 use crate::error::CarrierError;
 use crate::model::{
-    Address, Charge, ChargeKind, CountryCode, Currency, DimDivisor, LithiumBatteries, LithiumPacking, Money, Quote,
-    RateRequest, ServiceLevel, ShipmentOption, ShipmentOptions, SignatureConfirmation, Weight,
-    WeightUnit,
+    Address, Charge, ChargeKind, CountryCode, Currency, DimDivisor, LithiumBatteries,
+    LithiumPacking, Money, Quote, RateRequest, ServiceLevel, ShipmentOption, ShipmentOptions,
+    SignatureConfirmation, Weight, WeightUnit,
 };
 
 /// Upper bounds of the weight breaks, in kg; heavier shipments pay the 30 kg price plus a

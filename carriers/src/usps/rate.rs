@@ -411,8 +411,7 @@ fn quote(
         for x in &o.extra_services {
             // `totalPrice` includes "all extra service prices": one the label will not carry
             // comes off it.
-            if x
-                .extra_service
+            if x.extra_service
                 .as_deref()
                 .is_some_and(|a| unwanted.iter().any(|u| options::priced(*u, a)))
             {

@@ -740,7 +740,10 @@ fn a_direct_signature_rate_shop_quotes_priority_mail_express_on_its_own_code() {
     v["options"] = json!({"signature": "direct"});
     let req: RateRequest = serde_json::from_value(v).unwrap();
     let body = serde_json::to_value(rate::build(&req, &test_account(), TODAY).unwrap()).unwrap();
-    assert_eq!(body["packageDescription"]["extraServices"], json!([921, 981]));
+    assert_eq!(
+        body["packageDescription"]["extraServices"],
+        json!([921, 981])
+    );
 
     let priced = |class: &str, indicator: &str, base: f64, total: f64, extras: Value| {
         json!({"mailClass": class, "rateOptions": [{"totalBasePrice": base, "totalPrice": total,
@@ -748,7 +751,8 @@ fn a_direct_signature_rate_shop_quotes_priority_mail_express_on_its_own_code() {
                        "description": format!("{class} Machinable Single-piece")}],
             "extraServices": extras}]})
     };
-    let sig = |code: &str, price: f64| json!({"name": "Signature", "price": price, "extraService": code});
+    let sig =
+        |code: &str, price: f64| json!({"name": "Signature", "price": price, "extraService": code});
     let resp = json!({"pricingOptions": [{"shippingOptions": [
         // Express priced its own 981, and (should USPS do so) 921 too: 921 is not on its
         // label, so not in its price.
@@ -764,9 +768,15 @@ fn a_direct_signature_rate_shop_quotes_priority_mail_express_on_its_own_code() {
             ("PRIORITY_MAIL_EXPRESS", "30.00 USD"),
         ])
     );
-    let express = quotes.iter().find(|q| q.service.code == "PRIORITY_MAIL_EXPRESS").unwrap();
+    let express = quotes
+        .iter()
+        .find(|q| q.service.code == "PRIORITY_MAIL_EXPRESS")
+        .unwrap();
     assert!(
-        express.breakdown.iter().all(|c| c.code.as_deref() != Some("921")),
+        express
+            .breakdown
+            .iter()
+            .all(|c| c.code.as_deref() != Some("921")),
         "{:?}",
         express.breakdown
     );

@@ -309,7 +309,9 @@ async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let limit = body_limit(
         method.as_str(),
-        req.extensions().get::<MatchedPath>().map(MatchedPath::as_str),
+        req.extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str),
     );
     let res = next.run(req).await;
     let is_problem = res
