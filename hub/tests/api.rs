@@ -726,3 +726,81 @@ async fn a_kept_carrier_answer_is_recorded_by_the_retry_after_the_lease() {
     assert_eq!(list["data"].as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list["data"][0]["id"], v["id"]);
 }
+
+/// A 413 names the limit of the route that refused: the batch route takes 32 MiB where the
+/// others take 1 MiB, so a 2 MiB batch is read (and judged on its items) while a 2 MiB rate
+/// request is refused naming 1 MiB.
+#[tokio::test]
+async fn a_too_large_body_is_refused_naming_the_limit_of_its_route() {
+    let app = spawn_app().await;
+    let big = |bytes: usize| json!({"items": [{"x": "a".repeat(bytes)}]});
+    let (s, v) = app.call("POST", "/v1/rates", Some(big(2 << 20))).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    assert_eq!(v["detail"], "the body limit is 1048576 bytes", "{v}");
+
+    let (s, v) = app.call("POST", "/v1/batches", Some(big(2 << 20))).await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "read, then judged: {v}"
+    );
+
+    let limit = shiphub::api::batches::BATCH_BODY_LIMIT;
+    let (s, v) = app.call("POST", "/v1/batches", Some(big(limit + 1))).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    assert_eq!(
+        v["detail"],
+        format!("the body limit is {limit} bytes"),
+        "the batch route's own limit: {v}"
+    );
+    assert_eq!(shiphub::api::body_limit("POST", Some("/v1/batches")), limit);
+    assert_eq!(
+        shiphub::api::body_limit("GET", Some("/v1/batches")),
+        shiphub::api::BODY_LIMIT
+    );
+}
+
+/// Lithium batteries say their material and packing; the older bare packing string is
+/// refused on the field rather than read as one material, and the sandbox prices the
+/// declared ones.
+#[tokio::test]
+async fn lithium_batteries_are_declared_by_material_and_packing() {
+    let app = spawn_app().await;
+    app.account("sandbox").await;
+    let mut body = shipment();
+    body["options"] = json!({"lithium_batteries": "contained_in_equipment"});
+    let (s, v) = app.call("POST", "/v1/rates", Some(body.clone())).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        v["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["pointer"] == "/options/lithium_batteries"),
+        "{v}"
+    );
+    body["options"] = json!({"lithium_batteries": {"material": "lead", "packing": "alone"}});
+    let (s, v) = app.call("POST", "/v1/rates", Some(body.clone())).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(
+        v["errors"][0]["pointer"], "/options/lithium_batteries/material",
+        "{v}"
+    );
+
+    body["options"] =
+        json!({"lithium_batteries": {"material": "metal", "packing": "contained_in_equipment"}});
+    let (s, v) = app.call("POST", "/v1/rates", Some(body)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let quotes = v["quotes"].as_array().unwrap_or_else(|| panic!("{v}"));
+    assert!(!quotes.is_empty(), "{v}");
+    for q in quotes {
+        assert!(
+            q["breakdown"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["code"] == "LI"),
+            "{q}"
+        );
+    }
+}

@@ -12,12 +12,14 @@
 //!   SIGNATURE RELEASE is the opposite: leave without a signature), so neither is offered.
 //! - `HC` DRY ICE UN1845, `dangerousGoods[{contentId: "901", dryIceTotalNetWeight}]` (the
 //!   schema's scenario A), the weight the shipment's total in its `unitOfMeasurement`.
-//! - `HV` LITHIUM ION PI967 SECTION II (`contentId` 967) for cells contained in equipment,
-//!   `HD` LITHIUM ION PI966 SECTION II (966) for cells packed with equipment (scenario B).
-//!   Our option does not say ion or metal (`HW`/970, `HM`/969): it is sent as lithium ion,
-//!   by far the common case, with `unCodes: ["3481"]` (the schema's `dangerousGoods` wants
-//!   exactly one of `dryIceTotalNetWeight` and `unCodes`). Cells alone (PI 965/968) have no
-//!   code in the spec: refused.
+//! - Lithium batteries, by material and packing (scenario B: "'HD', 'HM', 'HV' or 'HW'" with
+//!   content ids "'966', '969', '967', '970' respectively"): `HV` LITHIUM ION PI967 SECTION II
+//!   (ion contained in equipment), `HD` LITHIUM ION PI966 SECTION II (ion packed with),
+//!   `HW` LITHIUM METAL PI970 SECTION II (metal contained in), `HM` LITHIUM METAL PI969
+//!   SECTION II (metal packed with). The schema's `dangerousGoods` wants exactly one of
+//!   `dryIceTotalNetWeight` and `unCodes`: the UN number of the packing instruction, `3481`
+//!   for ion, `3091` for metal, in or with equipment (IATA DGR; the numbers are not in the
+//!   spec). Cells alone (PI 965/968) have no code in the spec: refused.
 //! - Delivery confirmation: DHL Express has no such service (every delivery is scanned).
 //!
 //! Whether a service is available on the product and lane is DHL's to say: it answers `7008`
@@ -31,7 +33,9 @@
 use rust_decimal::Decimal;
 
 use crate::error::CarrierError;
-use crate::model::{LithiumBatteries, RateRequest, ShipmentOption, SignatureConfirmation, Weight};
+use crate::model::{
+    LithiumMaterial, LithiumPacking, RateRequest, ShipmentOption, SignatureConfirmation, Weight,
+};
 
 use super::rate::{self, Units};
 use super::wire::{DangerousGoods, Num, ValueAddedService};
@@ -52,7 +56,7 @@ pub(super) fn pointer_of(service_code: &str) -> Option<&'static str> {
         "AA" => ShipmentOption::SaturdayDelivery,
         "SF" => ShipmentOption::SignatureDirect,
         "HC" => ShipmentOption::DryIce,
-        "HD" | "HV" => ShipmentOption::LithiumBatteries,
+        "HD" | "HV" | "HM" | "HW" => ShipmentOption::LithiumBatteries,
         _ => return None,
     };
     Some(o.pointer())
@@ -110,10 +114,12 @@ pub(super) fn services(req: &RateRequest) -> Result<Vec<ValueAddedService>, Carr
         });
     }
     if let Some(l) = o.lithium_batteries {
-        let (code, content_id) = match l {
-            LithiumBatteries::ContainedInEquipment => ("HV", "967"),
-            LithiumBatteries::PackedWithEquipment => ("HD", "966"),
-            LithiumBatteries::Alone => {
+        let (code, content_id, un) = match (l.material, l.packing) {
+            (LithiumMaterial::Ion, LithiumPacking::ContainedInEquipment) => ("HV", "967", "3481"),
+            (LithiumMaterial::Ion, LithiumPacking::PackedWithEquipment) => ("HD", "966", "3481"),
+            (LithiumMaterial::Metal, LithiumPacking::ContainedInEquipment) => ("HW", "970", "3091"),
+            (LithiumMaterial::Metal, LithiumPacking::PackedWithEquipment) => ("HM", "969", "3091"),
+            (_, LithiumPacking::Alone) => {
                 return Err(rejected(
                     ShipmentOption::LithiumBatteries,
                     "DHL Express carries lithium cells only in or with equipment (PI 966/967, \
@@ -125,9 +131,8 @@ pub(super) fn services(req: &RateRequest) -> Result<Vec<ValueAddedService>, Carr
             dangerous_goods: vec![DangerousGoods {
                 content_id,
                 dry_ice_total_net_weight: None,
-                // UN3481, lithium ion batteries in or packed with equipment, digits only as
-                // the schema's example (`1234`).
-                un_codes: vec!["3481"],
+                // Digits only, as the schema's example (`1234`).
+                un_codes: vec![un],
             }],
             ..ValueAddedService::code(code)
         });

@@ -748,7 +748,11 @@ fn options_dhl_does_not_sell_are_refused_on_their_field_before_sending() {
         ["/options/delivery_confirmation"]
     );
     assert_eq!(
-        with(json!({"lithium_batteries": "alone"})),
+        with(json!({"lithium_batteries": {"material": "ion", "packing": "alone"}})),
+        ["/options/lithium_batteries"]
+    );
+    assert_eq!(
+        with(json!({"lithium_batteries": {"material": "metal", "packing": "alone"}})),
         ["/options/lithium_batteries"]
     );
     assert_eq!(
@@ -763,6 +767,86 @@ fn options_dhl_does_not_sell_are_refused_on_their_field_before_sending() {
         crate::model::ShipmentOption::LithiumBatteries,
     ] {
         assert!(CAPS.options.contains(&o), "{o:?} not declared");
+    }
+}
+
+/// Scenario B of the spec's `dangerousGoods`: "'HD', 'HM', 'HV' or 'HW'" with content ids
+/// "'966', '969', '967', '970' respectively", and the codes' names in the `GET /products`
+/// example (`HV` LITHIUM ION PI967, `HD` LITHIUM ION PI966, `HW` LITHIUM METAL PI970, `HM`
+/// LITHIUM METAL PI969).
+#[test]
+fn lithium_batteries_go_by_material_and_packing_to_the_spec_codes() {
+    let spec = FX
+        .shared("openapi/mydhl-express-api-3.1.1.yaml")
+        .map(|p| std::fs::read_to_string(p).unwrap());
+    if let Some(spec) = &spec {
+        assert!(spec.contains("'HD', 'HM', 'HV' or 'HW'"));
+        assert!(spec.contains("'966', '969', '967', '970' respectively"));
+    }
+    let base: Value = FX.load("rate/de_domestic_options.input");
+    for (material, packing, code, content, un, name) in [
+        (
+            "ion",
+            "contained_in_equipment",
+            "HV",
+            "967",
+            "3481",
+            "LITHIUM ION PI967",
+        ),
+        (
+            "ion",
+            "packed_with_equipment",
+            "HD",
+            "966",
+            "3481",
+            "LITHIUM ION PI966",
+        ),
+        (
+            "metal",
+            "contained_in_equipment",
+            "HW",
+            "970",
+            "3091",
+            "LITHIUM METAL PI970",
+        ),
+        (
+            "metal",
+            "packed_with_equipment",
+            "HM",
+            "969",
+            "3091",
+            "LITHIUM METAL PI969",
+        ),
+    ] {
+        let mut v = base.clone();
+        v["options"] = json!({"lithium_batteries": {"material": material, "packing": packing}});
+        let req: RateRequest = serde_json::from_value(v).unwrap();
+        let services = super::options::services(&req).unwrap();
+        assert_eq!(
+            serde_json::to_value(&services).unwrap(),
+            json!([{"serviceCode": code, "dangerousGoods": [{"contentId": content, "unCodes": [un]}]}]),
+            "{material} {packing}"
+        );
+        // The spec names the code for what it is (`typeCode` or `name`).
+        if let Some(spec) = &spec {
+            let key = format!("serviceCode: {code}");
+            let (at, _) = spec
+                .match_indices(&key)
+                .find(|(i, _)| spec[i + key.len()..].starts_with(['\r', '\n']))
+                .unwrap_or_else(|| panic!("{code} not in the spec"));
+            assert!(spec[at - 200..at + 200].contains(name), "{code} is {name}");
+        }
+        let body =
+            serde_json::to_value(rate::build(&req, &test_account(), TODAY).unwrap()).unwrap();
+        assert_eq!(
+            body["valueAddedServices"],
+            json!([{"serviceCode": code}]),
+            "the rate request names the service so DHL prices it"
+        );
+        assert_eq!(
+            super::options::pointer_of(code),
+            Some("/options/lithium_batteries")
+        );
     }
 }
 

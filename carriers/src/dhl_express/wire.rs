@@ -181,7 +181,7 @@ impl ValueAddedService {
 }
 
 /// `valueAddedServices[].dangerousGoods[]`: the content id of a dangerous-goods service
-/// (`901` dry ice, `966`/`967` lithium ion), with the dry ice's total net weight or the UN
+/// (`901` dry ice, `966`/`967` lithium ion, `969`/`970` lithium metal), with the dry ice's total net weight or the UN
 /// numbers: the schema wants exactly one of `dryIceTotalNetWeight` and `unCodes`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

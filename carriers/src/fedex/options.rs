@@ -14,9 +14,13 @@
 //!   unit of measure is KG"), and on the shipment with `shipmentDryIceDetail` (total weight,
 //!   package count). The specs do not say which level FedEx reads for which service (the
 //!   Ground/Express split is in FedEx's guides, not here), so both are sent;
-//! - lithium batteries: `BATTERY` on every package with `IATA_SECTION_II` and the packing
-//!   (`CONTAINED_IN_EQUIPMENT` / `PACKED_WITH_EQUIPMENT`, the only packings either spec lists:
-//!   batteries alone are refused on their field);
+//! - lithium batteries: `BATTERY` on every package with `IATA_SECTION_II`, the material
+//!   (`LITHIUM_ION` / `LITHIUM_METAL`) and the packing (`CONTAINED_IN_EQUIPMENT` /
+//!   `PACKED_WITH_EQUIPMENT`, the only packings either spec lists: batteries alone are refused
+//!   on their field). Rate names them `material`/`packing`/`regulatorySubType`
+//!   (`BatteryClassificationDetail`), Ship `batteryMaterialType`/`batteryPackingType`/
+//!   `batteryRegulatoryType` (`BatteryDetail`); the availability check matches FedEx's
+//!   `batteryOptionList` on material and packing;
 //! - returns (Ship only): `RETURN_SHIPMENT` with `returnShipmentDetail.returnType:
 //!   PRINT_RETURN_LABEL`.
 //!
@@ -27,8 +31,8 @@ use rust_decimal::Decimal;
 
 use crate::error::CarrierError;
 use crate::model::{
-    LithiumBatteries, Money, RateRequest, ShipRequest, ShipmentOption, ShipmentOptions,
-    SignatureConfirmation, WeightUnit,
+    LithiumBatteries, LithiumMaterial, LithiumPacking, Money, RateRequest, ShipRequest,
+    ShipmentOption, ShipmentOptions, SignatureConfirmation, WeightUnit,
 };
 
 use super::account::Account;
@@ -64,11 +68,16 @@ fn signature_code(s: SignatureConfirmation) -> &'static str {
     }
 }
 
-fn battery_packing(b: LithiumBatteries) -> Result<&'static str, CarrierError> {
-    match b {
-        LithiumBatteries::ContainedInEquipment => Ok("CONTAINED_IN_EQUIPMENT"),
-        LithiumBatteries::PackedWithEquipment => Ok("PACKED_WITH_EQUIPMENT"),
-        LithiumBatteries::Alone => Err(rejected(
+/// The battery's material and packing on FedEx's wire (both specs' enums).
+fn battery_codes(b: LithiumBatteries) -> Result<(&'static str, &'static str), CarrierError> {
+    let material = match b.material {
+        LithiumMaterial::Ion => "LITHIUM_ION",
+        LithiumMaterial::Metal => "LITHIUM_METAL",
+    };
+    match b.packing {
+        LithiumPacking::ContainedInEquipment => Ok((material, "CONTAINED_IN_EQUIPMENT")),
+        LithiumPacking::PackedWithEquipment => Ok((material, "PACKED_WITH_EQUIPMENT")),
+        LithiumPacking::Alone => Err(rejected(
             ShipmentOption::LithiumBatteries.pointer(),
             "FedEx takes lithium batteries under IATA section II only contained in or packed \
              with equipment (`batteryPackingType`); batteries alone need a dangerous-goods \
@@ -82,7 +91,7 @@ pub(super) fn validate(o: &ShipmentOptions) -> Result<(), CarrierError> {
     o.unoffered("FedEx", OFFERED)
         .map_err(|e| rejected(&e.field, e.message))?;
     if let Some(b) = o.lithium_batteries {
-        battery_packing(b)?;
+        battery_codes(b)?;
     }
     Ok(())
 }
@@ -119,7 +128,7 @@ pub(super) fn apply(
             item.declared_value = Some(rate::money(part));
         }
     }
-    let battery = o.lithium_batteries.map(battery_packing).transpose()?;
+    let battery = o.lithium_batteries.map(battery_codes).transpose()?;
     for item in items.iter_mut() {
         let mut types = Vec::new();
         if o.signature.is_some() {
@@ -142,12 +151,14 @@ pub(super) fn apply(
                 value: wire::Num(v),
             }),
             battery_details: battery
-                .map(|packing| match api {
+                .map(|(material, packing)| match api {
                     Api::Rate => wire::BatteryDetail::Rate {
+                        material,
                         packing,
                         regulatory_sub_type: "IATA_SECTION_II",
                     },
                     Api::Ship => wire::BatteryDetail::Ship {
+                        battery_material_type: material,
                         battery_packing_type: packing,
                         battery_regulatory_type: "IATA_SECTION_II",
                     },
@@ -276,14 +287,23 @@ pub(super) fn check_available(
                     || has(&e.package_special_services_list, "DRY_ICE")
             }
             ShipmentOption::LithiumBatteries => {
-                let packing = o
+                let (material, packing) = o
                     .lithium_batteries
-                    .and_then(|b| battery_packing(b).ok())
+                    .and_then(|b| battery_codes(b).ok())
                     .unwrap_or_default();
-                e.battery_option_list
-                    .iter()
-                    .any(|b| b.battery_packing_type.as_deref() == Some(packing))
-                    || has(&e.package_special_services_list, "BATTERY")
+                // FedEx's list names each material and packing it takes; an entry without a
+                // material takes either. Without a list, `BATTERY` among the package special
+                // services stands for all of them.
+                if e.battery_option_list.is_empty() {
+                    has(&e.package_special_services_list, "BATTERY")
+                } else {
+                    e.battery_option_list.iter().any(|b| {
+                        b.battery_packing_type.as_deref() == Some(packing)
+                            && b.battery_material_type
+                                .as_deref()
+                                .is_none_or(|m| m == material)
+                    })
+                }
             }
             ShipmentOption::DeclaredValue | ShipmentOption::DeliveryConfirmation => false,
         });

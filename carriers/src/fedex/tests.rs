@@ -1163,7 +1163,8 @@ fn rate_prices_every_option_and_the_surcharges_come_back_in_the_breakdown() {
         assert_eq!(s["signatureOptionType"], "ADULT");
         assert_eq!(
             s["batteryDetails"],
-            json!([{"packing": "CONTAINED_IN_EQUIPMENT", "regulatorySubType": "IATA_SECTION_II"}])
+            json!([{"material": "LITHIUM_METAL", "packing": "CONTAINED_IN_EQUIPMENT",
+                "regulatorySubType": "IATA_SECTION_II"}])
         );
     }
 
@@ -1205,7 +1206,8 @@ fn ship_carries_the_same_options_in_ships_own_field_names() {
         assert_eq!(s["dryIceWeight"], json!({"units": "KG", "value": 1}));
         assert_eq!(
             s["batteryDetails"],
-            json!([{"batteryPackingType": "PACKED_WITH_EQUIPMENT", "batteryRegulatoryType": "IATA_SECTION_II"}])
+            json!([{"batteryMaterialType": "LITHIUM_ION", "batteryPackingType": "PACKED_WITH_EQUIPMENT",
+                "batteryRegulatoryType": "IATA_SECTION_II"}])
         );
     }
     assert_eq!(
@@ -1222,7 +1224,10 @@ fn options_fedex_does_not_sell_are_refused_on_their_field() {
         fields(&rate::build(&req, &test_account()).unwrap_err()),
         ["/options/delivery_confirmation"]
     );
-    req.options = serde_json::from_value(json!({"lithium_batteries": "alone"})).unwrap();
+    req.options = serde_json::from_value(
+        json!({"lithium_batteries": {"material": "ion", "packing": "alone"}}),
+    )
+    .unwrap();
     assert_eq!(
         fields(&rate::build(&req, &test_account()).unwrap_err()),
         ["/options/lithium_batteries"]
@@ -1273,6 +1278,18 @@ fn special_service_options_decide_what_a_service_and_lane_carry() {
     FX.assert_json("availability/priority_overnight.wire_request", &ask);
     let answer = || FX.typed("availability/priority_overnight.wire_response");
     options::check_available(answer(), &req).unwrap();
+
+    // FedEx lists lithium ion only (its `batteryOptionList`) on this lane: metal cells are
+    // refused on their field.
+    let mut metal = req.clone();
+    metal.shipment.options.lithium_batteries = Some(crate::model::LithiumBatteries::new(
+        crate::model::LithiumMaterial::Metal,
+        crate::model::LithiumPacking::PackedWithEquipment,
+    ));
+    assert_eq!(
+        fields(&options::check_available(answer(), &metal).unwrap_err()),
+        ["/options/lithium_batteries"]
+    );
 
     // FedEx lists no Saturday delivery, dry ice or batteries for Ground.
     let mut ground = req.clone();

@@ -142,18 +142,20 @@ pub(super) struct PackageSpecialServices {
 
 /// The two specs name the same battery facts differently: Rate's `BatteryClassificationDetail`
 /// (`packing`, `regulatorySubType`), Ship's `BatteryDetail` (`batteryPackingType`,
-/// `batteryRegulatoryType`). The material (`LITHIUM_ION`/`LITHIUM_METAL`) is optional in
-/// both and our options do not carry it, so it is left out.
+/// `batteryRegulatoryType`), and the material (`material` / `batteryMaterialType`:
+/// `LITHIUM_ION`, `LITHIUM_METAL`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub(super) enum BatteryDetail {
     #[serde(rename_all = "camelCase")]
     Rate {
+        material: &'static str,
         packing: &'static str,
         regulatory_sub_type: &'static str,
     },
     #[serde(rename_all = "camelCase")]
     Ship {
+        battery_material_type: &'static str,
         battery_packing_type: &'static str,
         battery_regulatory_type: &'static str,
     },
@@ -1129,6 +1131,8 @@ pub(super) struct SpecialServiceOption {
 pub(super) struct BatteryOption {
     #[serde(default, deserialize_with = "text")]
     pub battery_packing_type: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub battery_material_type: Option<String>,
 }
 
 #[cfg(test)]

@@ -20,18 +20,115 @@ pub enum SignatureConfirmation {
     Indirect,
 }
 
-/// Lithium batteries in the parcel (IATA packing instructions, section II), which carriers
-/// must be told of and may surcharge.
+/// What the lithium cells are made of: the carriers' codes and the UN numbers differ
+/// (ion: UN3481 in or with equipment, UN3480 alone; metal: UN3091 / UN3090).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum LithiumBatteries {
-    /// Ion or metal cells installed in the equipment they power (UN3481/UN3091, PI 967/970).
+pub enum LithiumMaterial {
+    /// Lithium ion (rechargeable, lithium polymer included).
+    Ion,
+    /// Lithium metal (primary cells, lithium alloy included).
+    Metal,
+}
+
+impl LithiumMaterial {
+    /// The name in the API (`ion`, `metal`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LithiumMaterial::Ion => "ion",
+            LithiumMaterial::Metal => "metal",
+        }
+    }
+}
+
+/// How the lithium cells travel with respect to the equipment they power (IATA packing
+/// instructions, section II).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LithiumPacking {
+    /// Installed in the equipment they power (PI 967 ion, PI 970 metal).
     ContainedInEquipment,
-    /// Cells packed beside the equipment in the same box (UN3481/UN3091, PI 966/969).
+    /// Packed beside the equipment in the same box (PI 966 ion, PI 969 metal).
     PackedWithEquipment,
-    /// Cells alone, without equipment (UN3480/UN3090, PI 965/968); most carriers refuse
+    /// Cells alone, without equipment (PI 965 ion, PI 968 metal); most carriers refuse
     /// these by air.
     Alone,
+}
+
+impl LithiumPacking {
+    /// The name in the API (`contained_in_equipment`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LithiumPacking::ContainedInEquipment => "contained_in_equipment",
+            LithiumPacking::PackedWithEquipment => "packed_with_equipment",
+            LithiumPacking::Alone => "alone",
+        }
+    }
+}
+
+/// Lithium batteries in the parcel (IATA section II), which carriers must be told of, by
+/// material and packing, and may surcharge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"material": "ion", "packing": "contained_in_equipment"}))]
+pub struct LithiumBatteries {
+    /// Ion or metal cells.
+    pub material: LithiumMaterial,
+    /// In, with or without the equipment.
+    pub packing: LithiumPacking,
+    /// Read from a request stored before the material was asked (a bare packing string):
+    /// such a request is shown, never bought again; [`ShipmentOptions::validate`] refuses it
+    /// in a new one rather than guess the material.
+    #[serde(skip)]
+    #[schema(ignore)]
+    legacy: bool,
+}
+
+impl LithiumBatteries {
+    /// Cells of `material` travelling as `packing`.
+    pub fn new(material: LithiumMaterial, packing: LithiumPacking) -> Self {
+        LithiumBatteries {
+            material,
+            packing,
+            legacy: false,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LithiumBatteries {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Declared {
+            material: LithiumMaterial,
+            packing: LithiumPacking,
+        }
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = LithiumBatteries;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object with `material` and `packing`")
+            }
+            // Stored rows of the older shape: the packing alone, the material unknown (read
+            // as ion, what DHL was told then; `legacy` keeps it from being bought again).
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                let packing =
+                    LithiumPacking::deserialize(serde::de::value::StrDeserializer::<E>::new(v))?;
+                Ok(LithiumBatteries {
+                    material: LithiumMaterial::Ion,
+                    packing,
+                    legacy: true,
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let d = Declared::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(LithiumBatteries::new(d.material, d.packing))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// The options a shipment asks for; all off by default.
@@ -77,7 +174,7 @@ pub enum ShipmentOption {
     DeliveryConfirmation,
     /// Dry ice.
     DryIce,
-    /// Lithium batteries (any of [`LithiumBatteries`] the carrier does not refuse itself).
+    /// Lithium batteries (any material and packing the carrier does not refuse itself).
     LithiumBatteries,
 }
 
@@ -145,6 +242,20 @@ impl ShipmentOptions {
         out
     }
 
+    /// Checks what serde cannot: lithium batteries must say their material (a bare packing
+    /// string is read only from requests stored before it was asked).
+    pub fn validate(&self) -> Result<(), super::InvalidValue> {
+        if self.lithium_batteries.is_some_and(|l| l.legacy) {
+            return Err(super::InvalidValue::new(
+                "/options/lithium_batteries",
+                "say the cells' material and packing: \
+                 {\"material\": \"ion\" or \"metal\", \"packing\": \"contained_in_equipment\", \
+                 \"packed_with_equipment\" or \"alone\"}",
+            ));
+        }
+        Ok(())
+    }
+
     /// The first option asked for that `offered` lacks, as a complaint on its field naming
     /// the carrier.
     pub fn unoffered(
@@ -188,6 +299,49 @@ mod tests {
         assert!(ShipmentOptions::default().is_empty());
         assert!(
             serde_json::from_value::<ShipmentOptions>(serde_json::json!({"sig": "adult"})).is_err()
+        );
+    }
+
+    #[test]
+    fn lithium_batteries_say_material_and_packing_and_old_rows_still_read() {
+        let o: ShipmentOptions = serde_json::from_value(serde_json::json!({
+            "lithium_batteries": {"material": "metal", "packing": "packed_with_equipment"}
+        }))
+        .unwrap();
+        let l = o.lithium_batteries.unwrap();
+        assert_eq!(
+            (l.material, l.packing),
+            (LithiumMaterial::Metal, LithiumPacking::PackedWithEquipment)
+        );
+        assert!(o.validate().is_ok());
+        assert_eq!(
+            serde_json::to_value(&o).unwrap(),
+            serde_json::json!({"lithium_batteries": {"material": "metal", "packing": "packed_with_equipment"}})
+        );
+        for bad in [
+            serde_json::json!({"material": "ion"}),
+            serde_json::json!({"material": "lead", "packing": "alone"}),
+            serde_json::json!({"material": "ion", "packing": "alone", "wh": 5}),
+            serde_json::json!("loose"),
+        ] {
+            assert!(
+                serde_json::from_value::<LithiumBatteries>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+        // A request stored before the material was asked reads (to be shown), but is not
+        // taken as a new one.
+        let old: ShipmentOptions = serde_json::from_value(serde_json::json!({
+            "lithium_batteries": "contained_in_equipment"
+        }))
+        .unwrap();
+        assert_eq!(
+            old.lithium_batteries.unwrap().packing,
+            LithiumPacking::ContainedInEquipment
+        );
+        assert_eq!(
+            old.validate().unwrap_err().field,
+            "/options/lithium_batteries"
         );
     }
 }

@@ -73,8 +73,9 @@ pub struct RateRequest {
 }
 
 impl RateRequest {
-    /// Checks what serde cannot: at least one parcel, at most 50.
+    /// Checks what serde cannot: at least one parcel, at most 50; options complete.
     pub fn validate(&self) -> Result<(), InvalidValue> {
+        self.options.validate()?;
         if self.parcels.is_empty() {
             return Err(InvalidValue::new("/parcels", "needs at least one parcel"));
         }

@@ -11,9 +11,9 @@ use super::rejected;
 use crate::carrier::ServiceInfo;
 use crate::error::CarrierError;
 use crate::model::{
-    Address, Charge, ChargeKind, CountryCode, Currency, DimDivisor, LithiumBatteries, Money, Quote,
-    RateRequest, ServiceLevel, ShipmentOption, ShipmentOptions, SignatureConfirmation, Weight,
-    WeightUnit,
+    Address, Charge, ChargeKind, CountryCode, Currency, DimDivisor, LithiumBatteries,
+    LithiumPacking, Money, Quote, RateRequest, ServiceLevel, ShipmentOption, ShipmentOptions,
+    SignatureConfirmation, Weight, WeightUnit,
 };
 
 /// Upper bounds of the weight breaks, in kg; heavier shipments pay the 30 kg price plus a
@@ -197,7 +197,10 @@ fn option_charges(o: &ShipmentOptions) -> Result<Vec<Charge>, CarrierError> {
     }
     match o.lithium_batteries {
         None => {}
-        Some(LithiumBatteries::Alone) => {
+        Some(LithiumBatteries {
+            packing: LithiumPacking::Alone,
+            ..
+        }) => {
             return Err(rejected(
                 "/options/lithium_batteries",
                 "DANGEROUS_GOODS",
@@ -607,7 +610,7 @@ mod tests {
     fn refused_options_name_their_field() {
         for (options, field) in [
             (
-                json!({"lithium_batteries": "alone"}),
+                json!({"lithium_batteries": {"material": "ion", "packing": "alone"}}),
                 "/options/lithium_batteries",
             ),
             (

@@ -8,9 +8,15 @@
 //!   lists `DCISType` 1 as "Unsupported" in both Rating.yaml and Shipping.yaml, and the
 //!   shipment-level container has no such type;
 //! - indirect signature: UPS has no such delivery confirmation type;
-//! - lithium batteries: UPS takes them as a `HazMat` chemical record whose `IDNumber` and
-//!   `ProperShippingName` depend on ion or metal cells (UN3481 / UN3091), which our
-//!   `LithiumBatteries` does not say; guessing would misdeclare dangerous goods.
+//! - lithium batteries: neither Rating.yaml nor Shipping.yaml has a lithium-battery indicator
+//!   or section II declaration; the only way in is a dangerous-goods chemical record
+//!   (Shipping's `PackageServiceOptions.HazMat`, Rating's `HazMat.HazMatChemicalRecord[]`)
+//!   with `IDNumber`, `ProperShippingName`, `RegulationSet`, `TransportationMode` and a
+//!   `CommodityRegulatedLevelCode`. Which level section II cells are declared under (`LR`
+//!   "Lightly Regulated" is not defined further), which regulation set and mode per service,
+//!   and the 24-hour `EmergencyPhone` are not in the specs, and UPS takes such records only
+//!   on a dangerous-goods agreement: refused on the field rather than misdeclared, even now
+//!   that our option says ion or metal.
 
 use rust_decimal::{Decimal, RoundingStrategy};
 

@@ -159,7 +159,7 @@ fn options_ups_does_not_carry_are_refused_on_their_field() {
     let base = rate_input("us_domestic_ground");
     for (options, field) in [
         (
-            json!({"lithium_batteries": "contained_in_equipment"}),
+            json!({"lithium_batteries": {"material": "ion", "packing": "contained_in_equipment"}}),
             "/options/lithium_batteries",
         ),
         (

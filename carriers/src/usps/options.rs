@@ -13,6 +13,15 @@
 //! | `dry_ice` | 819 HAZMAT Class 9 - Dry Ice Package | `ExtraService` list |
 //! | `lithium_batteries` | contained in equipment: 820 (unmarked package); packed with equipment: 818 (marked package); alone: 816 (marked, ground only: USPS Ground Advantage / Parcel Select) | `ExtraService` list; Pub 52 (only cells in equipment travel unmarked) |
 //!
+//! Lithium cells' material (ion or metal) changes no USPS code: the spec's hazmat codes
+//! (816/818/820) name the marking and the route, not the chemistry.
+//!
+//! Rate-shopping every domestic class at once ([`Lane::AnyDomestic`]) with a direct
+//! signature asks for both 921 and 981: the class is not known yet, and Priority Mail Express
+//! takes 981 where the other classes take 921. Each class is then held to its own code
+//! ([`class_codes`]); sending 921 alone made USPS price no signature on Priority Mail Express,
+//! which then dropped out of every rate-shop with a signature.
+//!
 //! Internationally USPS takes only 820, 930/931 (`InternationalExtraService`): signature,
 //! delivery confirmation, dry ice and lithium cells not in equipment are refused on their field.
 //! `signature: indirect` and `saturday_delivery` have no USPS code (USPS delivers Saturdays
@@ -22,7 +31,7 @@ use rust_decimal::Decimal;
 
 use crate::error::CarrierError;
 use crate::model::{
-    Currency, LithiumBatteries, ShipmentOption, ShipmentOptions, SignatureConfirmation,
+    Currency, LithiumPacking, ShipmentOption, ShipmentOptions, SignatureConfirmation,
 };
 
 /// What `Capabilities.options` declares.
@@ -79,7 +88,7 @@ pub(super) fn codes(
         Lane::Domestic(c) => Some(c),
         _ => None,
     };
-    let express = class.is_some_and(|c| c.starts_with("PRIORITY_MAIL_EXPRESS"));
+    let express = class.is_some_and(is_express);
     let mut out = Vec::new();
     if let Some(s) = o.signature {
         if international {
@@ -88,17 +97,21 @@ pub(super) fn codes(
                 "on international mail",
             ));
         }
-        out.push(match s {
-            SignatureConfirmation::Adult => 922,
-            SignatureConfirmation::Direct if express => 981,
-            SignatureConfirmation::Direct => 921,
+        match s {
+            SignatureConfirmation::Adult => out.push(922),
+            // Every class at once: each class's code, told apart by `class_codes`.
+            SignatureConfirmation::Direct if lane == Lane::AnyDomestic => {
+                out.extend([921, 981]);
+            }
+            SignatureConfirmation::Direct if express => out.push(981),
+            SignatureConfirmation::Direct => out.push(921),
             SignatureConfirmation::Indirect => {
                 return Err(refuse(
                     ShipmentOption::SignatureIndirect,
                     "(no such extra service)",
                 ));
             }
-        });
+        }
     }
     let mut value = None;
     if let Some(v) = o.declared_value {
@@ -131,16 +144,16 @@ pub(super) fn codes(
         out.push(819);
     }
     if let Some(l) = o.lithium_batteries {
-        out.push(match (l, international) {
-            (LithiumBatteries::ContainedInEquipment, _) => 820,
+        out.push(match (l.packing, international) {
+            (LithiumPacking::ContainedInEquipment, _) => 820,
             (_, true) => {
                 return Err(refuse(
                     ShipmentOption::LithiumBatteries,
                     "internationally except cells contained in equipment (820)",
                 ));
             }
-            (LithiumBatteries::PackedWithEquipment, false) => 818,
-            (LithiumBatteries::Alone, false) => match class {
+            (LithiumPacking::PackedWithEquipment, false) => 818,
+            (LithiumPacking::Alone, false) => match class {
                 Some(c) if !GROUND.contains(&c) => {
                     return Err(refuse(
                         ShipmentOption::LithiumBatteries,
@@ -154,10 +167,17 @@ pub(super) fn codes(
     Ok((out, value))
 }
 
-/// Whether USPS may quote `class` with these codes (a rate-shop asks every class at once):
-/// cells alone go by ground only.
-pub(super) fn class_carries(class: &str, codes: &[u16]) -> bool {
-    !codes.contains(&816) || GROUND.contains(&class)
+/// Priority Mail Express and its return service: the classes that take 981, "Signature
+/// Requested (PRIORITY_MAIL_EXPRESS only)".
+fn is_express(class: &str) -> bool {
+    class.starts_with("PRIORITY_MAIL_EXPRESS")
+}
+
+/// The codes one domestic class of a rate-shop must have priced to be quoted with `o`:
+/// the codes its label would carry. `None` when the class cannot carry the options at all
+/// (cells alone by air).
+pub(super) fn class_codes(o: &ShipmentOptions, class: &str) -> Option<Vec<u16>> {
+    codes(o, Lane::Domestic(class)).ok().map(|(c, _)| c)
 }
 
 /// Codes that need `physicalSignatureRequired` ("required to include signature extra service
@@ -188,7 +208,7 @@ mod tests {
         let o = opts(
             json!({"signature": "adult", "declared_value": {"amount": "750.00", "currency": "USD"},
             "delivery_confirmation": true, "dry_ice": {"value": "2", "unit": "lb"},
-            "lithium_batteries": "packed_with_equipment"}),
+            "lithium_batteries": {"material": "ion", "packing": "packed_with_equipment"}}),
         );
         let (codes, value) = codes(&o, Lane::Domestic("PRIORITY_MAIL")).unwrap();
         assert_eq!(codes, [922, 930, 819, 818]);
@@ -196,6 +216,15 @@ mod tests {
         assert!(needs_signature_field(&codes, value));
 
         let direct = opts(json!({"signature": "direct"}));
+        assert_eq!(
+            super::codes(&direct, Lane::AnyDomestic).unwrap().0,
+            [921, 981]
+        );
+        assert_eq!(
+            class_codes(&direct, "PRIORITY_MAIL_EXPRESS").unwrap(),
+            [981]
+        );
+        assert_eq!(class_codes(&direct, "PRIORITY_MAIL").unwrap(), [921]);
         assert_eq!(
             super::codes(&direct, Lane::Domestic("PRIORITY_MAIL_EXPRESS"))
                 .unwrap()
@@ -233,12 +262,12 @@ mod tests {
                 "/options/delivery_confirmation",
             ),
             (
-                json!({"lithium_batteries": "alone"}),
+                json!({"lithium_batteries": {"material": "metal", "packing": "alone"}}),
                 Lane::Domestic("PRIORITY_MAIL"),
                 "/options/lithium_batteries",
             ),
             (
-                json!({"lithium_batteries": "packed_with_equipment"}),
+                json!({"lithium_batteries": {"material": "ion", "packing": "packed_with_equipment"}}),
                 Lane::International,
                 "/options/lithium_batteries",
             ),
@@ -262,20 +291,18 @@ mod tests {
             let e = codes(&opts(o.clone()), lane).unwrap_err();
             assert_eq!(fields(&e), [field], "{o}");
         }
-        let alone = opts(json!({"lithium_batteries": "alone"}));
+        let alone = opts(json!({"lithium_batteries": {"material": "metal", "packing": "alone"}}));
         assert_eq!(
             codes(&alone, Lane::Domestic("USPS_GROUND_ADVANTAGE"))
                 .unwrap()
                 .0,
             [816]
         );
-        assert!(
-            class_carries("USPS_GROUND_ADVANTAGE", &[816])
-                && !class_carries("PRIORITY_MAIL", &[816])
-        );
+        assert_eq!(class_codes(&alone, "USPS_GROUND_ADVANTAGE").unwrap(), [816]);
+        assert_eq!(class_codes(&alone, "PRIORITY_MAIL"), None);
         let insured = opts(
             json!({"declared_value": {"amount": "100", "currency": "USD"},
-            "lithium_batteries": "contained_in_equipment"}),
+            "lithium_batteries": {"material": "metal", "packing": "contained_in_equipment"}}),
         );
         assert_eq!(codes(&insured, Lane::International).unwrap().0, [930, 820]);
     }

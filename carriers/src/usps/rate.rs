@@ -203,21 +203,35 @@ pub(super) fn parse(
         let Some(chosen) = fitting_option(class, &option.rate_options, parcel, domestic)? else {
             continue;
         };
-        // A class USPS did not price every asked extra service for does not carry it: quoted
-        // without it, the price would be wrong.
-        let carries = options::class_carries(class, &asked)
-            && asked.iter().all(|code| {
+        // A class USPS did not price every extra service its label would carry for does not
+        // carry them: quoted without one, the price would be wrong. Domestically each class
+        // is held to its own codes (a direct signature is 981 on Priority Mail Express, 921
+        // elsewhere; cells alone only by ground), not to everything the search asked.
+        let needed = if domestic {
+            options::class_codes(&req.options, class)
+        } else {
+            Some(asked.clone())
+        };
+        let carries = needed.as_ref().is_some_and(|needed| {
+            needed.iter().all(|code| {
                 chosen.extra_services.iter().any(|x| {
                     x.extra_service
                         .as_deref()
                         .is_some_and(|a| options::priced(*code, a))
                 })
-            });
+            })
+        });
         if !carries {
             left_out += 1;
             continue;
         }
-        quotes.push(quote(info, chosen, req)?);
+        // What the search asked and this class's label will not carry (the other class's
+        // signature code), should USPS have priced it anyway: not part of this quote.
+        let unwanted: Vec<u16> = match &needed {
+            Some(n) => asked.iter().copied().filter(|c| !n.contains(c)).collect(),
+            None => Vec::new(),
+        };
+        quotes.push(quote(info, chosen, req, &unwanted)?);
     }
     if quotes.is_empty() && left_out > 0 {
         let first = req.options.asked()[0];
@@ -358,8 +372,9 @@ fn quote(
     info: &crate::carrier::ServiceInfo,
     o: &wire::RateOption,
     req: &RateRequest,
+    unwanted: &[u16],
 ) -> Result<Quote, CarrierError> {
-    let total = o.total_price.or(o.total_base_price).ok_or_else(|| {
+    let mut total = o.total_price.or(o.total_base_price).ok_or_else(|| {
         error::protocol(
             200,
             b"",
@@ -394,6 +409,15 @@ fn quote(
     // services are part of the total only then.
     if o.total_price.is_some() {
         for x in &o.extra_services {
+            // `totalPrice` includes "all extra service prices": one the label will not carry
+            // comes off it.
+            if x.extra_service
+                .as_deref()
+                .is_some_and(|a| unwanted.iter().any(|u| options::priced(*u, a)))
+            {
+                total -= x.price.unwrap_or_default();
+                continue;
+            }
             if let Some(price) = x.price.filter(|p| !p.is_zero()) {
                 breakdown.push(Charge {
                     kind: ChargeKind::Surcharge,

@@ -726,6 +726,75 @@ fn rate_sends_the_options_as_extra_services_and_quotes_only_classes_that_priced_
     assert_eq!(fields(&e), ["/options/dry_ice"]);
 }
 
+/// `shipping-options.yaml` lists "921 - Signature Confirmation" and "981 - Signature Requested
+/// (PRIORITY_MAIL_EXPRESS only)": a rate-shop with a direct signature asks both, and quotes
+/// Priority Mail Express on its 981 and the other classes on their 921.
+#[test]
+fn a_direct_signature_rate_shop_quotes_priority_mail_express_on_its_own_code() {
+    if let Some(spec) = FX.shared("openapi/shipping-options.yaml") {
+        let spec = std::fs::read_to_string(spec).unwrap();
+        assert!(spec.contains("* 921 - Signature Confirmation"));
+        assert!(spec.contains("* 981 - Signature Requested (PRIORITY_MAIL_EXPRESS only)"));
+    }
+    let mut v = FX.load("rate/us_domestic.input");
+    v["options"] = json!({"signature": "direct"});
+    let req: RateRequest = serde_json::from_value(v).unwrap();
+    let body = serde_json::to_value(rate::build(&req, &test_account(), TODAY).unwrap()).unwrap();
+    assert_eq!(
+        body["packageDescription"]["extraServices"],
+        json!([921, 981])
+    );
+
+    let priced = |class: &str, indicator: &str, base: f64, total: f64, extras: Value| {
+        json!({"mailClass": class, "rateOptions": [{"totalBasePrice": base, "totalPrice": total,
+            "rates": [{"price": base, "rateIndicator": indicator, "processingCategory": "MACHINABLE",
+                       "description": format!("{class} Machinable Single-piece")}],
+            "extraServices": extras}]})
+    };
+    let sig =
+        |code: &str, price: f64| json!({"name": "Signature", "price": price, "extraService": code});
+    let resp = json!({"pricingOptions": [{"shippingOptions": [
+        // Express priced its own 981, and (should USPS do so) 921 too: 921 is not on its
+        // label, so not in its price.
+        priced("PRIORITY_MAIL_EXPRESS", "PA", 30.00, 35.15, json!([sig("981", 0.0), sig("921", 5.15)])),
+        priced("PRIORITY_MAIL", "SP", 11.95, 15.80, json!([sig("921", 3.85)])),
+        priced("USPS_GROUND_ADVANTAGE", "SP", 7.40, 11.25, json!([sig("921", 3.85)]))]}]});
+    let quotes = rate::parse(serde_json::from_value(resp).unwrap(), &req).unwrap();
+    assert_eq!(
+        quoted(&quotes),
+        owned(&[
+            ("USPS_GROUND_ADVANTAGE", "11.25 USD"),
+            ("PRIORITY_MAIL", "15.80 USD"),
+            ("PRIORITY_MAIL_EXPRESS", "30.00 USD"),
+        ])
+    );
+    let express = quotes
+        .iter()
+        .find(|q| q.service.code == "PRIORITY_MAIL_EXPRESS")
+        .unwrap();
+    assert!(
+        express
+            .breakdown
+            .iter()
+            .all(|c| c.code.as_deref() != Some("921")),
+        "{:?}",
+        express.breakdown
+    );
+
+    // Express with 921 priced but not 981: its label could not carry the signature.
+    let resp = json!({"pricingOptions": [{"shippingOptions": [
+        priced("PRIORITY_MAIL_EXPRESS", "PA", 30.00, 35.15, json!([sig("921", 5.15)])),
+        priced("PRIORITY_MAIL", "SP", 11.95, 15.80, json!([sig("921", 3.85)]))]}]});
+    let quotes = rate::parse(serde_json::from_value(resp).unwrap(), &req).unwrap();
+    assert_eq!(quoted(&quotes), owned(&[("PRIORITY_MAIL", "15.80 USD")]));
+
+    // The label carries the class's own code.
+    let mut express = ship_with(json!({"signature": "direct"}));
+    express.service = "PRIORITY_MAIL_EXPRESS".into();
+    let body = serde_json::to_value(ship::build(&express, TODAY).unwrap()).unwrap();
+    assert_eq!(body["packageDescription"]["extraServices"], json!([981]));
+}
+
 #[test]
 fn ship_puts_the_options_on_the_label_with_the_package_value_and_signature_field() {
     let req = ship_with(json!({"signature": "adult", "delivery_confirmation": true,
@@ -733,7 +802,7 @@ fn ship_puts_the_options_on_the_label_with_the_package_value_and_signature_field
     let body = ship::build(&req, TODAY).unwrap();
     FX.assert_json("ship/us_domestic_options.wire_request", &body);
     // Cells alone fly on Priority Mail: refused on the option before buying.
-    let req = ship_with(json!({"lithium_batteries": "alone"}));
+    let req = ship_with(json!({"lithium_batteries": {"material": "ion", "packing": "alone"}}));
     assert_eq!(
         fields(&ship::build(&req, TODAY).unwrap_err()),
         ["/options/lithium_batteries"]

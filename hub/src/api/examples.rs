@@ -58,7 +58,7 @@ fn add_to(name: &str, op: &mut Operation) {
                 continue;
             }
             content.example = if media == "application/problem+json" {
-                problem(status)
+                problem(name, status)
             } else if media == "application/json" {
                 answer(name, status)
             } else {
@@ -68,8 +68,9 @@ fn add_to(name: &str, op: &mut Operation) {
     }
 }
 
-/// A problem of `status` as the server makes it, for answers documented without an example.
-fn problem(status: &str) -> Option<Value> {
+/// A problem of `status` as the server makes it on `name` (`POST /v1/batches`), for answers
+/// documented without an example.
+fn problem(name: &str, status: &str) -> Option<Value> {
     let error = match status {
         "400" => Error::Malformed("EOF while parsing an object at line 1 column 9".into()),
         "401" => Error::Unauthorized("unknown or revoked API key"),
@@ -78,7 +79,10 @@ fn problem(status: &str) -> Option<Value> {
             "shipment shp_0193a4c1f2e37c0e9a0b4d6f8e1c2a3b is already voided".into(),
         ),
         "408" => Error::BodyTimeout,
-        "413" => Error::TooLarge(super::BODY_LIMIT as u64),
+        "413" => {
+            let (method, route) = name.split_once(' ').unwrap_or((name, ""));
+            Error::TooLarge(super::body_limit(method, Some(route)) as u64)
+        }
         "415" => Error::UnsupportedMedia,
         "422" => Error::field("/name", "1 to 64 letters, digits, - or _"),
         "500" => Error::PurchaseUnrecorded("1ZSBX0000000000001".into()),
@@ -112,6 +116,13 @@ fn requests(name: &str) -> Option<Vec<(&'static str, Value)>> {
                 "carrier_account": account, "service": "standard", "reference": "ORDER-1002",
                 "verify": true, "options": {"signature": "adult", "declared_value":
                     {"amount": "250.00", "currency": "USD"}}, "return_label": true}),
+            ),
+            (
+                "lithium_batteries",
+                json!({"from": from(), "to": to(), "parcels": parcels(),
+                "carrier_account": account, "service": "standard", "reference": "ORDER-1003",
+                "options": {"lithium_batteries":
+                    {"material": "ion", "packing": "contained_in_equipment"}}}),
             ),
             (
                 "return_label",

@@ -152,7 +152,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
             .await
             .map_err(|e| {
                 if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    Error::TooLarge(super::BODY_LIMIT as u64)
+                    Error::TooLarge(super::body_limit(
+                        method.as_str(),
+                        route.as_ref().map(MatchedPath::as_str),
+                    ) as u64)
                 } else if super::problem::is_body_timeout(&e) {
                     Error::BodyTimeout
                 } else {

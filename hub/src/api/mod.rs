@@ -54,6 +54,21 @@ use crate::state::AppState;
 /// Largest request body accepted; larger bodies get a 413 problem.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
+/// Routes that set their own body limit (`DefaultBodyLimit` on the route), as `(method,
+/// route, limit)`: a 413 there names the limit that refused, not [`BODY_LIMIT`]. axum keeps
+/// a route's limit to itself, so it is listed here beside the route's own constant.
+const ROUTE_BODY_LIMITS: &[(&str, &str, usize)] =
+    &[("POST", "/v1/batches", batches::BATCH_BODY_LIMIT)];
+
+/// The body limit of `method route` (the matched route's pattern): its own where it sets
+/// one, else [`BODY_LIMIT`].
+pub fn body_limit(method: &str, route: Option<&str>) -> usize {
+    ROUTE_BODY_LIMITS
+        .iter()
+        .find(|(m, r, _)| *m == method && Some(*r) == route)
+        .map_or(BODY_LIMIT, |(_, _, limit)| *limit)
+}
+
 /// A page of results.
 #[derive(Serialize, ToSchema)]
 pub struct List<T> {
@@ -292,6 +307,12 @@ async fn metrics(State(app): State<AppState>) -> Response {
 /// 413 from the body limit on routes that read the raw body.
 async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
     let method = req.method().clone();
+    let limit = body_limit(
+        method.as_str(),
+        req.extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str),
+    );
     let res = next.run(req).await;
     let is_problem = res
         .headers()
@@ -302,7 +323,7 @@ async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
     }
     let problem = match res.status() {
         StatusCode::METHOD_NOT_ALLOWED => problem::method_not_allowed(method.as_str()),
-        StatusCode::PAYLOAD_TOO_LARGE => problem::too_large(BODY_LIMIT as u64),
+        StatusCode::PAYLOAD_TOO_LARGE => problem::too_large(limit as u64),
         _ => return res,
     };
     let (parts, _) = res.into_parts();

@@ -55,7 +55,8 @@ pub enum BadBody {
         example = json!({"type": "https://shiphub.dev/problems/body-timeout", "title": "The request body stopped arriving",
             "status": 408, "retryable": true}))]
     BodyTimeout(Problem),
-    /// The body is larger than the limit (1 MiB).
+    /// The body is larger than the route's limit (1 MiB; `POST /v1/batches` 32 MiB); `detail`
+    /// names the limit that refused.
     #[response(status = 413, content_type = "application/problem+json",
         example = json!({"type": "https://shiphub.dev/problems/body-too-large", "title": "Request body too large",
             "status": 413}))]

@@ -19,7 +19,7 @@
 //! - Value-added services (`valueAddedServices[]`, the shipment options) are priced on rates
 //!   and shipments as their own lines under their service code (`II` insurance 1 % of the
 //!   insured value, at least 7.50; `AA` Saturday delivery 20.00; `SF` direct signature 3.50;
-//!   `HC` dry ice 15.00; `HD`/`HV` lithium 10.00, in the billing currency). A code it does not
+//!   `HC` dry ice 15.00; `HD`/`HV`/`HM`/`HW` lithium 10.00, in the billing currency). A code it does not
 //!   sell, or Saturday delivery into China (scripted: no Saturday network there), answers DHL's
 //!   `7008` "not available between this origin and destination"; a dangerous-goods service on
 //!   a shipment without its `dangerousGoods[].contentId` (and dry ice without
@@ -392,6 +392,8 @@ fn services(
             "HC" => ("DRY ICE UN1845", dec!(15)),
             "HD" => ("LITHIUM ION PI966 SECTION II", dec!(10)),
             "HV" => ("LITHIUM ION PI967-SECTION II", dec!(10)),
+            "HM" => ("LITHIUM METAL", dec!(10)),
+            "HW" => ("LITHIUM METAL PI970-SECTION II", dec!(10)),
             "DD" => ("DUTY TAX PAID", Decimal::ZERO),
             "WY" => ("PAPERLESS TRADE", Decimal::ZERO),
             _ => return Err(unavailable()),
@@ -407,7 +409,7 @@ fn services(
                 ),
             ));
         }
-        if shipment && matches!(code, "HC" | "HD" | "HV") {
+        if shipment && matches!(code, "HC" | "HD" | "HV" | "HM" | "HW") {
             let dg = &v["dangerousGoods"][0];
             let ok = dg["contentId"].is_string()
                 && (code != "HC" || dec_of(&dg["dryIceTotalNetWeight"]).is_some());
@@ -826,7 +828,7 @@ mod tests {
         let dhl = adapter(&sim, "123456789").await;
         let options = json!({"signature": "direct", "saturday_delivery": true,
             "declared_value": {"amount": "2000.00", "currency": "EUR"},
-            "dry_ice": {"value": "1.5", "unit": "kg"}, "lithium_batteries": "contained_in_equipment"});
+            "dry_ice": {"value": "1.5", "unit": "kg"}, "lithium_batteries": {"material": "ion", "packing": "contained_in_equipment"}});
         let req: RateRequest = serde_json::from_value(shipment(berlin(), options.clone())).unwrap();
         let plain: RateRequest = serde_json::from_value(shipment(berlin(), json!({}))).unwrap();
 

@@ -614,6 +614,9 @@ fn check_specials(shipment: &Value, service: &str) -> Option<Response> {
                         matches!(
                             d["batteryPackingType"].as_str(),
                             Some("CONTAINED_IN_EQUIPMENT" | "PACKED_WITH_EQUIPMENT")
+                        ) && matches!(
+                            d["batteryMaterialType"].as_str(),
+                            None | Some("LITHIUM_ION" | "LITHIUM_METAL")
                         )
                     })
             });
