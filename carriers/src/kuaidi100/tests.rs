@@ -748,6 +748,12 @@ fn the_order_param_uses_only_the_demos_field_names_with_the_addresses_split_and_
     let demo = FX.read("ewaybill/demo_fields.json");
     assert!(demo["PayType"].as_array().unwrap().contains(&p["payType"]));
     assert!(demo["PrintType"].as_array().unwrap().contains(&p["printType"]));
+    // The whole param, against the one written by hand (all but the derived orderId).
+    let mut expected = FX.read("ewaybill/hubei_to_xiangyang.order_param.json");
+    expected.as_object_mut().unwrap().remove("_comment");
+    let mut ours = p.clone();
+    ours.as_object_mut().unwrap().remove("orderId");
+    assert_eq!(ours, expected);
     assert_eq!(p["kuaidicom"], "zhongtong");
     assert_eq!(p["partnerId"], "ZTO-HB-0001");
     assert_eq!(p["partnerKey"], "ztoPartnerKey");
