@@ -24,7 +24,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::CarrierError;
 use crate::http::lenient;
-use crate::model::{Address, ShipRequest, TrackingNumber, Waybill, WaybillRef, WeightUnit};
+use crate::model::{
+    Address, Currency, Money, ShipRequest, TrackingNumber, Waybill, WaybillRef, WeightUnit,
+};
 
 use super::CODE;
 use super::account::Network;
@@ -336,12 +338,20 @@ pub(super) fn parse_order(
     if let Some(label) = &data.label {
         warnings.push(format!("Kuaidi100 label link (not stored): {label}"));
     }
+    // The answer carries no price: the network bills the outlet account (月结) itself, so the
+    // hub records 0.00 CNY and says so; its invoice is reconciled as any other.
+    warnings.push(
+        "Kuaidi100 e-waybills carry no price: the network bills its e-waybill account directly; \
+         the total is recorded as 0.00 CNY"
+            .to_string(),
+    );
+    let cny: Currency = "CNY".parse().expect("CNY is a currency");
     Ok(Waybill {
         tracking_number: master,
         pieces,
         carrier_shipment_id: shipment_id(network, data.kd_com_order_num.as_deref()),
         label: None,
-        total: None,
+        total: Some(Money::new(Decimal::new(0, 2), cny)),
         breakdown: Vec::new(),
         warnings,
     })

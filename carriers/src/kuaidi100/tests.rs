@@ -794,6 +794,8 @@ fn an_order_answer_is_the_networks_numbers_and_its_order_for_the_cancel() {
     assert_eq!(w.pieces, vec![w.tracking_number.clone()]);
     assert_eq!(w.carrier_shipment_id, "zhongtong:ZTO20261206000123");
     assert!(w.label.is_none(), "the hub draws the label");
+    assert_eq!(w.total.unwrap().to_string(), "0.00 CNY", "no price in the answer");
+    assert!(w.warnings.iter().any(|m| m.contains("no price")));
     let w = ewaybill::parse_order(read("order_two_pieces"), "zhongtong", 2).unwrap();
     let pieces: Vec<&str> = w.pieces.iter().map(|p| p.as_str()).collect();
     assert_eq!(pieces, ["75312345678911", "75312345678912"]);
