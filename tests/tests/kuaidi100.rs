@@ -269,15 +269,20 @@ async fn a_zto_waybill_is_bought_through_kuaidi100_printed_in_chinese_tracked_an
 
     // A tracking-only account is refused the purchase, naming what it lacks.
     let tracking_only = api
-        .create_account(json!({"carrier": "kuaidi100", "name": "快递100 查询", "base_url": sim_url,
-            "credentials": credentials("https://hub.example/v1/carrier-events/kuaidi100/x")}))
+        .create_account(
+            json!({"carrier": "kuaidi100", "name": "快递100 查询", "base_url": sim_url,
+            "credentials": credentials("https://hub.example/v1/carrier-events/kuaidi100/x")}),
+        )
         .await;
     let mut buy = hubei_to_xiangyang();
     buy["carrier_account"] = json!(tracking_only);
     buy["service"] = json!("zhongtong");
     let (s, refused) = api.post("/v1/shipments", buy).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
-    assert!(refused.to_string().contains("credentials.secret"), "{refused}");
+    assert!(
+        refused.to_string().contains("credentials.secret"),
+        "{refused}"
+    );
 
     let k100 = api
         .create_account(json!({"carrier": "kuaidi100", "name": "快递100 电子面单",
@@ -293,7 +298,10 @@ async fn a_zto_waybill_is_bought_through_kuaidi100_printed_in_chinese_tracked_an
         .unwrap_or_else(|| panic!("{carriers}"))
         .clone();
     let supports = k["capabilities"]["supports"].to_string();
-    assert!(supports.contains("\"ship\"") && supports.contains("\"void\""), "{k}");
+    assert!(
+        supports.contains("\"ship\"") && supports.contains("\"void\""),
+        "{k}"
+    );
 
     // A network this account has no e-waybill account for: refused on /service.
     let mut buy = hubei_to_xiangyang();
@@ -339,7 +347,15 @@ async fn a_zto_waybill_is_bought_through_kuaidi100_printed_in_chinese_tracked_an
         // 76 × 130 mm = 215.43 × 368.5 pt.
         assert!(info.contains("215.4") && info.contains("368.5"), "{info}");
         let text = common::pdf_text(&pdf);
-        for words in ["郭襄阳", "湖北省", "襄阳市", "襄城区", "环城东路122号", "张三丰", "中通快递"] {
+        for words in [
+            "郭襄阳",
+            "湖北省",
+            "襄阳市",
+            "襄城区",
+            "环城东路122号",
+            "张三丰",
+            "中通快递",
+        ] {
             assert!(text.contains(words), "{words} not in {text}");
         }
         assert!(text.contains("189****8829"), "{text}");
@@ -427,7 +443,10 @@ async fn the_simulator_checks_the_ewaybill_sign_and_scripts_its_refusals() {
     }
     // Bought, then the same order again answers the same number; cancelled once only.
     let w = good.ship(&req).await.unwrap();
-    assert_eq!(good.ship(&req).await.unwrap().tracking_number, w.tracking_number);
+    assert_eq!(
+        good.ship(&req).await.unwrap().tracking_number,
+        w.tracking_number
+    );
     let r = shiphub_carriers::model::WaybillRef {
         tracking_number: w.tracking_number.clone(),
         carrier_shipment_id: w.carrier_shipment_id.clone(),
@@ -480,11 +499,17 @@ async fn readme_kuaidi100_ewaybill_block_runs_as_written() {
     let bought: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("zto.json")).unwrap()).unwrap();
     assert!(
-        bought["tracking_number"].as_str().unwrap().starts_with("7531"),
+        bought["tracking_number"]
+            .as_str()
+            .unwrap()
+            .starts_with("7531"),
         "{bought}"
     );
     let label = std::fs::read(dir.path().join("zto-label.pdf")).unwrap();
     assert!(label.starts_with(b"%PDF"));
     let id = bought["id"].as_str().unwrap();
-    assert_eq!(api.json(&format!("/v1/shipments/{id}")).await["status"], "voided");
+    assert_eq!(
+        api.json(&format!("/v1/shipments/{id}")).await["status"],
+        "voided"
+    );
 }

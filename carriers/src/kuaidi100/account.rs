@@ -213,7 +213,10 @@ fn ewaybill(
     let (secret, networks) = match (secret, networks) {
         (None, None) => {
             if pay_type.is_some() {
-                return Err(err("/pay_type", "is for e-waybills: give secret and networks too"));
+                return Err(err(
+                    "/pay_type",
+                    "is for e-waybills: give secret and networks too",
+                ));
             }
             return Ok(None);
         }
@@ -249,7 +252,10 @@ fn ewaybill(
             ));
         }
         let Value::Object(f) = v else {
-            return Err(err(&at(""), "must be an object of the network's partner account fields"));
+            return Err(err(
+                &at(""),
+                "must be an object of the network's partner account fields",
+            ));
         };
         let mut n = Network::default();
         for (k, v) in f {
@@ -278,7 +284,10 @@ fn ewaybill(
     }
     let pay_type = pay_type.unwrap_or_else(|| "MONTHLY".into());
     if !PAY_TYPES.contains(&pay_type.as_str()) {
-        return Err(err("/pay_type", "must be SHIPPER, CONSIGNEE, MONTHLY or THIRDPARTY"));
+        return Err(err(
+            "/pay_type",
+            "must be SHIPPER, CONSIGNEE, MONTHLY or THIRDPARTY",
+        ));
     }
     Ok(Some(Ewaybill {
         secret,

@@ -155,9 +155,5 @@ pub(super) static DIALECT: Dialect<Op> = Dialect {
 
 /// Keys whose values never stay in a kept body: the authorization key (the subscription's
 /// `param` carries it) and the callback salt.
-pub(super) const REDACTED: &[&str] = &[
-    "\"key\"",
-    "\"salt\"",
-    "\"partnerKey\"",
-    "\"partnerSecret\"",
-];
+pub(super) const REDACTED: &[&str] =
+    &["\"key\"", "\"salt\"", "\"partnerKey\"", "\"partnerSecret\""];

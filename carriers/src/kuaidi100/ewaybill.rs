@@ -182,19 +182,27 @@ fn man(who: &str, a: &Address) -> Result<ManInfo, CarrierError> {
             "Kuaidi100 e-waybills are for parcels within mainland China (CN to CN)",
         ));
     }
-    let province = a.state.clone().filter(|s| !s.trim().is_empty()).ok_or_else(|| {
-        rejected(
-            &format!("{who}/state"),
-            "a Kuaidi100 e-waybill needs the province (省) of both addresses",
-        )
-    })?;
+    let province = a
+        .state
+        .clone()
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| {
+            rejected(
+                &format!("{who}/state"),
+                "a Kuaidi100 e-waybill needs the province (省) of both addresses",
+            )
+        })?;
     let district = a.district.clone().unwrap_or_default();
-    let p = a.phone.as_deref().filter(|p| !p.trim().is_empty()).ok_or_else(|| {
-        rejected(
-            &format!("{who}/phone"),
-            "a Kuaidi100 e-waybill needs a mobile or landline for both addresses",
-        )
-    })?;
+    let p = a
+        .phone
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .ok_or_else(|| {
+            rejected(
+                &format!("{who}/phone"),
+                "a Kuaidi100 e-waybill needs a mobile or landline for both addresses",
+            )
+        })?;
     let (mobile, tel) = phone(p);
     let addr = a.street.join("");
     Ok(ManInfo {

@@ -102,7 +102,11 @@ pub static ENTRY: CarrierEntry = CarrierEntry {
     needs_base_url: true,
     // The query and subscription host, the auto-number service's and the e-waybill's
     // (Kuaidi100 demos).
-    hosts: &["poll.kuaidi100.com", "www.kuaidi100.com", "api.kuaidi100.com"],
+    hosts: &[
+        "poll.kuaidi100.com",
+        "www.kuaidi100.com",
+        "api.kuaidi100.com",
+    ],
     url_settings: &[],
     build,
     // An aggregator issues no numbers of its own.
@@ -209,7 +213,9 @@ impl Kuaidi100 {
             ("param", param.to_string()),
         ];
         let request = self.http.client.post(e.url.clone()).form(&form);
-        self.http.send(request, CODE, method == ewaybill::ORDER).await
+        self.http
+            .send(request, CODE, method == ewaybill::ORDER)
+            .await
     }
 }
 
@@ -294,7 +300,11 @@ impl Carrier for Kuaidi100 {
                 format!(
                     "`{}` is not a network Kuaidi100 e-waybills are sold on here; one of {}",
                     req.service,
-                    NETWORKS.iter().map(|s| s.code).collect::<Vec<_>>().join(", ")
+                    NETWORKS
+                        .iter()
+                        .map(|s| s.code)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }

@@ -544,7 +544,11 @@ fn account_config_is_checked_field_by_field() {
     assert_eq!(field(v), "/key");
     let mut v = account();
     v["secret"] = json!("ewaybill");
-    assert_eq!(field(v), "/networks", "a secret without networks buys nothing");
+    assert_eq!(
+        field(v),
+        "/networks",
+        "a secret without networks buys nothing"
+    );
     let mut v = account();
     v["callback_url"] = json!("not a url");
     assert_eq!(field(v), "/callback_url");
@@ -673,7 +677,15 @@ fn the_entry_declares_tracking_push_identify_and_ewaybills_on_the_networks() {
     assert!(CAPS.supports(Capability::Ship));
     assert!(CAPS.supports(Capability::Void));
     assert!(!CAPS.supports(Capability::Return));
-    for network in ["zhongtong", "yuantong", "shentong", "yunda", "jtexpress", "jd", "ems"] {
+    for network in [
+        "zhongtong",
+        "yuantong",
+        "shentong",
+        "yunda",
+        "jtexpress",
+        "jd",
+        "ems",
+    ] {
         assert!(CAPS.service(network).is_some(), "{network}");
     }
     assert!(ENTRY.hosts.contains(&"api.kuaidi100.com"));
@@ -747,7 +759,12 @@ fn the_order_param_uses_only_the_demos_field_names_with_the_addresses_split_and_
     within(&p["sendMan"], "ManInfo");
     let demo = FX.read("ewaybill/demo_fields.json");
     assert!(demo["PayType"].as_array().unwrap().contains(&p["payType"]));
-    assert!(demo["PrintType"].as_array().unwrap().contains(&p["printType"]));
+    assert!(
+        demo["PrintType"]
+            .as_array()
+            .unwrap()
+            .contains(&p["printType"])
+    );
     // The whole param, against the one written by hand (all but the derived orderId).
     let mut expected = FX.read("ewaybill/hubei_to_xiangyang.order_param.json");
     expected.as_object_mut().unwrap().remove("_comment");
@@ -762,7 +779,10 @@ fn the_order_param_uses_only_the_demos_field_names_with_the_addresses_split_and_
     assert!(p.get("partnerSecret").is_none(), "only the fields given");
     assert_eq!(p["payType"], "MONTHLY");
     assert_eq!(p["printType"], "NON");
-    assert_eq!((p["count"].clone(), p["needChild"].clone()), (json!(1), json!("0")));
+    assert_eq!(
+        (p["count"].clone(), p["needChild"].clone()),
+        (json!(1), json!("0"))
+    );
     assert_eq!(p["weight"], json!(2.4));
     assert_eq!(p["cargo"], "君宝牌地毯");
     assert_eq!(p["remark"], "QIAO-20261206-001");
@@ -794,7 +814,11 @@ fn an_order_answer_is_the_networks_numbers_and_its_order_for_the_cancel() {
     assert_eq!(w.pieces, vec![w.tracking_number.clone()]);
     assert_eq!(w.carrier_shipment_id, "zhongtong:ZTO20261206000123");
     assert!(w.label.is_none(), "the hub draws the label");
-    assert_eq!(w.total.unwrap().to_string(), "0.00 CNY", "no price in the answer");
+    assert_eq!(
+        w.total.unwrap().to_string(),
+        "0.00 CNY",
+        "no price in the answer"
+    );
     assert!(w.warnings.iter().any(|m| m.contains("no price")));
     let w = ewaybill::parse_order(read("order_two_pieces"), "zhongtong", 2).unwrap();
     let pieces: Vec<&str> = w.pieces.iter().map(|p| p.as_str()).collect();
@@ -808,7 +832,10 @@ fn an_order_answer_is_the_networks_numbers_and_its_order_for_the_cancel() {
         ewaybill::parse_shipment_id("zhongtong:ZTO1").unwrap(),
         ("zhongtong", Some("ZTO1"))
     );
-    assert_eq!(ewaybill::parse_shipment_id("yunda").unwrap(), ("yunda", None));
+    assert_eq!(
+        ewaybill::parse_shipment_id("yunda").unwrap(),
+        ("yunda", None)
+    );
     assert!(ewaybill::parse_shipment_id(":x").is_err());
 }
 
@@ -825,7 +852,13 @@ fn ewaybill_refusals_map_to_what_the_caller_must_do() {
     let busy = order("server_busy");
     assert!(busy.is_retryable(), "{busy:?}");
     assert!(
-        matches!(busy, CarrierError::Transient { maybe_processed: true, .. }),
+        matches!(
+            busy,
+            CarrierError::Transient {
+                maybe_processed: true,
+                ..
+            }
+        ),
         "a failed purchase may have reached the network"
     );
     // The network's own refusal (no e-waybill balance at its outlet): the shipper's to fix,
@@ -861,7 +894,12 @@ fn ewaybill_credentials_are_checked_field_by_field() {
         a.ewaybill.unwrap().url.as_str(),
         "https://api.kuaidi100.com/label/order"
     );
-    assert!(Account::from_json(&account(), Some(&sim)).unwrap().ewaybill.is_none());
+    assert!(
+        Account::from_json(&account(), Some(&sim))
+            .unwrap()
+            .ewaybill
+            .is_none()
+    );
     let field = |v: Value| Account::from_json(&v, Some(&sim)).unwrap_err().field;
     let mut v = ewaybill_account();
     v.as_object_mut().unwrap().remove("secret");
@@ -912,12 +950,18 @@ async fn a_waybill_is_bought_signed_on_the_networks_account_and_cancelled() {
     let mut sorted = names.clone();
     sorted.sort();
     expected.sort();
-    assert_eq!(sorted, expected, "the demo's PrintReq form, no secret on the wire");
+    assert_eq!(
+        sorted, expected,
+        "the demo's PrintReq form, no secret on the wire"
+    );
     let get = |k: &str| f.iter().find(|(n, _)| n == k).unwrap().1.clone();
     assert_eq!(get("method"), "order");
     assert_eq!(get("key"), KEY);
     let t = get("t");
-    assert!(t.len() == 13 && t.bytes().all(|b| b.is_ascii_digit()), "{t}");
+    assert!(
+        t.len() == 13 && t.bytes().all(|b| b.is_ascii_digit()),
+        "{t}"
+    );
     assert_eq!(get("sign"), sign::label(&get("param"), &t, KEY, SECRET));
     assert!(!String::from_utf8_lossy(&seen[0].body).contains(SECRET));
     let param: Value = serde_json::from_str(&get("param")).unwrap();
@@ -954,7 +998,10 @@ async fn a_waybill_is_bought_signed_on_the_networks_account_and_cancelled() {
     match tracking_only.ship(&hubei_to_xiangyang()).await {
         Err(CarrierError::Rejected { errors, .. }) => {
             assert_eq!(errors[0].field, "/carrier_account");
-            assert!(errors[0].message.contains("credentials.secret"), "{errors:?}");
+            assert!(
+                errors[0].message.contains("credentials.secret"),
+                "{errors:?}"
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -543,8 +543,10 @@ async fn label_order(
             };
             (
                 status,
-                Json(json!({"code": code.parse::<u32>().unwrap_or(500), "message": message,
-                            "time": 1, "data": null})),
+                Json(
+                    json!({"code": code.parse::<u32>().unwrap_or(500), "message": message,
+                            "time": 1, "data": null}),
+                ),
             )
                 .into_response()
         })
@@ -587,7 +589,11 @@ async fn label_order(
                 Some(i) => i,
                 None => {
                     let count = p["count"].as_u64().unwrap_or(1).max(1);
-                    let pieces = if text(&p["needChild"]) == "1" { count } else { 1 };
+                    let pieces = if text(&p["needChild"]) == "1" {
+                        count
+                    } else {
+                        1
+                    };
                     let mut serial = app.k.serial.lock().unwrap();
                     let numbers: Vec<String> = (0..pieces)
                         .map(|_| {
