@@ -279,8 +279,10 @@ async fn a_zto_waybill_is_bought_through_kuaidi100_printed_in_chinese_tracked_an
     buy["service"] = json!("zhongtong");
     let (s, refused) = api.post("/v1/shipments", buy).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
-    assert!(
-        refused.to_string().contains("credentials.secret"),
+    // (The hub withholds the adapter's words for a non-official host such as this simulator;
+    // the adapter's message is checked in the unit tests.)
+    assert_eq!(
+        refused["errors"][0]["pointer"], "/carrier_account",
         "{refused}"
     );
 
@@ -309,7 +311,7 @@ async fn a_zto_waybill_is_bought_through_kuaidi100_printed_in_chinese_tracked_an
     buy["service"] = json!("yunda");
     let (s, refused) = api.post("/v1/shipments", buy).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
-    assert!(refused.to_string().contains("networks.yunda"), "{refused}");
+    assert_eq!(refused["errors"][0]["pointer"], "/service", "{refused}");
 
     let mut buy = hubei_to_xiangyang();
     buy["carrier_account"] = json!(k100);
@@ -374,7 +376,7 @@ async fn a_zto_waybill_is_bought_through_kuaidi100_printed_in_chinese_tracked_an
     let polled = adapter.track_parcels(&[q]).await.unwrap();
     assert_eq!(polled[0].status, TrackingStatus::InTransit);
 
-    // Cancelled through Kuaidi100; a second cancel is refused by it and changes nothing.
+    // Cancelled through Kuaidi100.
     let (s, voided) = api
         .post(&format!("/v1/shipments/{id}/void"), json!({}))
         .await;
