@@ -520,7 +520,8 @@ fn man_missing(who: &str, m: &Value) -> Option<String> {
     if !has("name") {
         return Some(format!("{who}.name 不能为空"));
     }
-    if !has("printAddr") && !(has("province") && has("city") && has("addr")) {
+    let split = has("province") && has("city") && has("addr");
+    if !(has("printAddr") || split) {
         return Some(format!("{who}.printAddr 不能为空"));
     }
     if !has("mobile") && !has("tel") {
