@@ -6,8 +6,13 @@
 //! simulator); the auto-number service lives on `www.kuaidi100.com` in production and under
 //! the same base URL anywhere else (a simulator serves both on one port).
 //!
-//! Tracking only: Kuaidi100's e-waybill (电子面单) credentials (`secret`) are refused by name
-//! rather than silently ignored, so nobody believes they enabled label buying.
+//! E-waybills (电子面单): `secret` (the Kuaidi100 API secret that signs `label/order`) and
+//! `networks`, one entry per network the account buys waybills on, keyed by its Kuaidi100
+//! company code, each with the fields that network's outlet issued (`partner_id`,
+//! `partner_key`, `partner_secret`, `partner_name`, `net`, `code`, `check_man`; which ones a
+//! network needs is Kuaidi100's parameter dictionary's, so all are optional) and the
+//! product (`exp_type`, e.g. 标准快递), plus `pay_type` (`MONTHLY` by default, the demos').
+//! An account without them tracks only and a purchase on it is refused naming the field.
 
 use serde_json::Value;
 use url::Url;
@@ -23,6 +28,36 @@ pub(super) const DEFAULT_REQUESTS_PER_SECOND: u32 = 5;
 /// The production query host: the auto-number service is on `www.kuaidi100.com` beside it.
 const PRODUCTION_HOST: &str = "poll.kuaidi100.com";
 const AUTONUMBER_PRODUCTION: &str = "https://www.kuaidi100.com/autonumber/auto";
+/// The e-waybill endpoint in production (on `api.kuaidi100.com`, beside the query host).
+const LABEL_PRODUCTION: &str = "https://api.kuaidi100.com/label/order";
+
+/// The pay types Kuaidi100's `payType` takes (java-demo `OrderReq`).
+const PAY_TYPES: &[&str] = &["SHIPPER", "CONSIGNEE", "MONTHLY", "THIRDPARTY"];
+
+/// One network's e-waybill account (the fields its outlet issued).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Network {
+    pub(super) partner_id: Option<String>,
+    pub(super) partner_key: Option<Secret>,
+    pub(super) partner_secret: Option<Secret>,
+    pub(super) partner_name: Option<String>,
+    pub(super) net: Option<String>,
+    pub(super) code: Option<String>,
+    pub(super) check_man: Option<String>,
+    pub(super) exp_type: Option<String>,
+}
+
+/// The e-waybill side of an account.
+#[derive(Clone, Debug)]
+pub(super) struct Ewaybill {
+    /// The API `secret` (signs `label/order`).
+    pub(super) secret: Secret,
+    /// Per network (company code).
+    pub(super) networks: std::collections::BTreeMap<String, Network>,
+    pub(super) pay_type: String,
+    /// `label/order`.
+    pub(super) url: Url,
+}
 
 /// One Kuaidi100 enterprise account.
 #[derive(Clone, Debug)]
@@ -42,6 +77,8 @@ pub struct Account {
     pub(super) base_url: Url,
     /// The auto-number service.
     pub(super) autonumber_url: Url,
+    /// E-waybill credentials, when the account has them.
+    pub(super) ewaybill: Option<Ewaybill>,
 }
 
 impl Account {
@@ -60,17 +97,14 @@ impl Account {
                 | "push_secret"
                 | "callback_url"
                 | "requests_per_second"
-                | "daily_quota" => {}
-                "secret" => {
-                    return Err(err(
-                        "/secret",
-                        "Kuaidi100 e-waybill (电子面单) credentials are not supported: this adapter tracks only",
-                    ));
-                }
+                | "daily_quota"
+                | "secret"
+                | "networks"
+                | "pay_type" => {}
                 _ => {
                     return Err(err(
                         &format!("/{name}"),
-                        "unknown field; a Kuaidi100 account has customer, key, push_secret, callback_url, requests_per_second and daily_quota",
+                        "unknown field; a Kuaidi100 account has customer, key, push_secret, callback_url, requests_per_second, daily_quota and, for e-waybills, secret, networks and pay_type",
                     ));
                 }
             }
@@ -129,6 +163,17 @@ impl Account {
         } else {
             endpoint(&base_url, "autonumber/auto")
         };
+        let label_url = if base_url.host_str() == Some(PRODUCTION_HOST) {
+            Url::parse(LABEL_PRODUCTION).expect("a URL")
+        } else {
+            endpoint(&base_url, "label/order")
+        };
+        let ewaybill = ewaybill(
+            text("secret")?,
+            fields.get("networks"),
+            text("pay_type")?,
+            label_url,
+        )?;
         Ok(Account {
             customer,
             key,
@@ -138,6 +183,7 @@ impl Account {
             daily_quota,
             base_url,
             autonumber_url,
+            ewaybill,
         })
     }
 
@@ -145,4 +191,108 @@ impl Account {
     pub(super) fn url(&self, path: &str) -> Url {
         endpoint(&self.base_url, path)
     }
+}
+
+/// The e-waybill credentials: none, or `secret` with `networks` (each a declared network).
+fn ewaybill(
+    secret: Option<String>,
+    networks: Option<&Value>,
+    pay_type: Option<String>,
+    url: Url,
+) -> Result<Option<Ewaybill>, AccountError> {
+    let networks = match networks {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(m)) if !m.is_empty() => Some(m),
+        Some(_) => {
+            return Err(err(
+                "/networks",
+                "must be an object of the networks this account buys e-waybills on, keyed by Kuaidi100 company code ({\"zhongtong\": {\"partner_id\": …}})",
+            ));
+        }
+    };
+    let (secret, networks) = match (secret, networks) {
+        (None, None) => {
+            if pay_type.is_some() {
+                return Err(err(
+                    "/pay_type",
+                    "is for e-waybills: give secret and networks too",
+                ));
+            }
+            return Ok(None);
+        }
+        (Some(_), None) => {
+            return Err(err(
+                "/networks",
+                "is required with secret: the networks this account buys e-waybills on, each with its outlet's partner account",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(err(
+                "/secret",
+                "is required with networks: the Kuaidi100 API secret that signs e-waybill orders",
+            ));
+        }
+        (Some(s), Some(n)) => (Secret::new(s), n),
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for (code, v) in networks {
+        let at = |f: &str| format!("/networks/{code}{f}");
+        if super::CAPS.service(code).is_none() {
+            return Err(err(
+                &at(""),
+                &format!(
+                    "not a network this adapter sells; one of {}",
+                    super::CAPS
+                        .services
+                        .iter()
+                        .map(|s| s.code)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        let Value::Object(f) = v else {
+            return Err(err(
+                &at(""),
+                "must be an object of the network's partner account fields",
+            ));
+        };
+        let mut n = Network::default();
+        for (k, v) in f {
+            let s = match v {
+                Value::String(s) if !s.trim().is_empty() => s.trim().to_string(),
+                _ => return Err(err(&at(&format!("/{k}")), "must be a non-empty string")),
+            };
+            match k.as_str() {
+                "partner_id" => n.partner_id = Some(s),
+                "partner_key" => n.partner_key = Some(Secret::new(s)),
+                "partner_secret" => n.partner_secret = Some(Secret::new(s)),
+                "partner_name" => n.partner_name = Some(s),
+                "net" => n.net = Some(s),
+                "code" => n.code = Some(s),
+                "check_man" => n.check_man = Some(s),
+                "exp_type" => n.exp_type = Some(s),
+                _ => {
+                    return Err(err(
+                        &at(&format!("/{k}")),
+                        "unknown field; a network has partner_id, partner_key, partner_secret, partner_name, net, code, check_man and exp_type",
+                    ));
+                }
+            }
+        }
+        out.insert(code.clone(), n);
+    }
+    let pay_type = pay_type.unwrap_or_else(|| "MONTHLY".into());
+    if !PAY_TYPES.contains(&pay_type.as_str()) {
+        return Err(err(
+            "/pay_type",
+            "must be SHIPPER, CONSIGNEE, MONTHLY or THIRDPARTY",
+        ));
+    }
+    Ok(Some(Ewaybill {
+        secret,
+        networks: out,
+        pay_type,
+        url,
+    }))
 }

@@ -9,6 +9,12 @@ pub(super) fn request(param: &str, key: &str, customer: &str) -> String {
     digest(&[param, key, customer])
 }
 
+/// `MD5(param + t + key + secret)`, upper-case hex: the `sign` of an e-waybill call
+/// (`label/order`), `t` its timestamp in milliseconds.
+pub(super) fn label(param: &str, t: &str, key: &str, secret: &str) -> String {
+    digest(&[param, t, key, secret])
+}
+
 /// `MD5(param + salt)`, upper-case hex: the `sign` Kuaidi100 puts on a callback.
 pub(super) fn callback(param: &str, salt: &str) -> String {
     digest(&[param, salt])

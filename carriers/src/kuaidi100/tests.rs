@@ -544,7 +544,11 @@ fn account_config_is_checked_field_by_field() {
     assert_eq!(field(v), "/key");
     let mut v = account();
     v["secret"] = json!("ewaybill");
-    assert_eq!(field(v), "/secret");
+    assert_eq!(
+        field(v),
+        "/networks",
+        "a secret without networks buys nothing"
+    );
     let mut v = account();
     v["callback_url"] = json!("not a url");
     assert_eq!(field(v), "/callback_url");
@@ -666,16 +670,348 @@ async fn bare_numbers_are_identified_then_queried_and_subscribe_and_identify_wor
 }
 
 #[test]
-fn the_entry_declares_tracking_push_and_identify_only() {
+fn the_entry_declares_tracking_push_identify_and_ewaybills_on_the_networks() {
     assert!(CAPS.supports(Capability::Track));
     assert!(CAPS.supports(Capability::PushTracking));
     assert!(CAPS.supports(Capability::Identify));
-    assert!(!CAPS.supports(Capability::Ship));
+    assert!(CAPS.supports(Capability::Ship));
+    assert!(CAPS.supports(Capability::Void));
+    assert!(!CAPS.supports(Capability::Return));
+    for network in [
+        "zhongtong",
+        "yuantong",
+        "shentong",
+        "yunda",
+        "jtexpress",
+        "jd",
+        "ems",
+    ] {
+        assert!(CAPS.service(network).is_some(), "{network}");
+    }
+    assert!(ENTRY.hosts.contains(&"api.kuaidi100.com"));
     assert!(ENTRY.push.unwrap().ack.is_some());
     let (body, events) =
         bench_track_cycle(text("track/zto_in_transit.wire_response.json").as_bytes()).unwrap();
     assert!(body > 100);
     assert_eq!(events, 3);
+}
+
+// ------------------------------------------------------------------ e-waybill
+
+const SECRET: &str = "s3cr3tS3CR3T";
+
+fn ewaybill_account() -> Value {
+    let mut a = account();
+    a["secret"] = json!(SECRET);
+    a["networks"] = json!({
+        "zhongtong": {"partner_id": "ZTO-HB-0001", "partner_key": "ztoPartnerKey",
+                      "net": "丹江口", "exp_type": "标准快递"},
+        "yuantong": {"partner_id": "K71800001", "partner_secret": "ytoPartnerSecret"}
+    });
+    a
+}
+
+fn hubei_to_xiangyang() -> ShipRequest {
+    FX.typed("ewaybill/hubei_to_xiangyang.input")
+}
+
+#[test]
+fn label_sign_is_upper_md5_of_param_t_key_secret() {
+    // python3 -c "import hashlib; print(hashlib.md5(('{\"kuaidicom\":\"zhongtong\",\"recMan\":{\"name\":\"郭襄阳\"}}'
+    //   + '1765065600000' + 'k3yK3yk3y' + 's3cr3tS3CR3T').encode('utf-8')).hexdigest().upper())"
+    assert_eq!(
+        sign::label(
+            r#"{"kuaidicom":"zhongtong","recMan":{"name":"郭襄阳"}}"#,
+            "1765065600000",
+            KEY,
+            SECRET
+        ),
+        "8513C1D5F47E6C484B76059CD07829EC"
+    );
+}
+
+/// Every key of `ours` is one of the demo class's fields.
+fn within(ours: &Value, class: &str) {
+    let demo = FX.read("ewaybill/demo_fields.json");
+    let names: Vec<&str> = demo[class]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for key in ours.as_object().unwrap().keys() {
+        assert!(
+            names.contains(&key.as_str()),
+            "`{key}` is not a field of the demo's {class}"
+        );
+    }
+}
+
+#[test]
+fn the_order_param_uses_only_the_demos_field_names_with_the_addresses_split_and_whole() {
+    let a = Account::from_json(&ewaybill_account(), Some(&"http://sim".parse().unwrap())).unwrap();
+    let e = a.ewaybill.as_ref().unwrap();
+    let req = hubei_to_xiangyang();
+    let p = ewaybill::order_param(&req, &e.networks["zhongtong"], &e.pay_type).unwrap();
+    let p = serde_json::to_value(&p).unwrap();
+    within(&p, "OrderReq");
+    within(&p["recMan"], "ManInfo");
+    within(&p["sendMan"], "ManInfo");
+    let demo = FX.read("ewaybill/demo_fields.json");
+    assert!(demo["PayType"].as_array().unwrap().contains(&p["payType"]));
+    assert!(
+        demo["PrintType"]
+            .as_array()
+            .unwrap()
+            .contains(&p["printType"])
+    );
+    // The whole param, against the one written by hand (all but the derived orderId).
+    let mut expected = FX.read("ewaybill/hubei_to_xiangyang.order_param.json");
+    expected.as_object_mut().unwrap().remove("_comment");
+    let mut ours = p.clone();
+    ours.as_object_mut().unwrap().remove("orderId");
+    assert_eq!(ours, expected);
+    assert_eq!(p["kuaidicom"], "zhongtong");
+    assert_eq!(p["partnerId"], "ZTO-HB-0001");
+    assert_eq!(p["partnerKey"], "ztoPartnerKey");
+    assert_eq!(p["net"], "丹江口");
+    assert_eq!(p["expType"], "标准快递");
+    assert!(p.get("partnerSecret").is_none(), "only the fields given");
+    assert_eq!(p["payType"], "MONTHLY");
+    assert_eq!(p["printType"], "NON");
+    assert_eq!(
+        (p["count"].clone(), p["needChild"].clone()),
+        (json!(1), json!("0"))
+    );
+    assert_eq!(p["weight"], json!(2.4));
+    assert_eq!(p["cargo"], "君宝牌地毯");
+    assert_eq!(p["remark"], "QIAO-20261206-001");
+    assert!(p["orderId"].as_str().unwrap().starts_with("SH"));
+    assert_eq!(
+        p["recMan"],
+        json!({"name": "郭襄阳", "mobile": "18963828829",
+               "printAddr": "湖北省襄阳市襄城区环城东路122号", "province": "湖北省",
+               "city": "襄阳市", "district": "襄城区", "addr": "环城东路122号"})
+    );
+    // +86 and spaces dropped: an 11-digit mainland mobile.
+    assert_eq!(p["sendMan"]["mobile"], "17006805888");
+    assert_eq!(p["sendMan"]["company"], "清雅轩保健品专营店");
+    // Equal requests, equal order ids; another reference, another order.
+    let again = ewaybill::order_id(&hubei_to_xiangyang());
+    assert_eq!(p["orderId"], again);
+    let mut other = hubei_to_xiangyang();
+    other.reference = Some("QIAO-20261206-002".into());
+    assert_ne!(p["orderId"], ewaybill::order_id(&other));
+}
+
+#[test]
+fn an_order_answer_is_the_networks_numbers_and_its_order_for_the_cancel() {
+    let read = |name: &str| -> ewaybill::LabelAnswer {
+        serde_json::from_value(FX.read(&format!("ewaybill/{name}.json"))).unwrap()
+    };
+    let w = ewaybill::parse_order(read("order_ok"), "zhongtong", 1).unwrap();
+    assert_eq!(w.tracking_number.as_str(), "75312345678901");
+    assert_eq!(w.pieces, vec![w.tracking_number.clone()]);
+    assert_eq!(w.carrier_shipment_id, "zhongtong:ZTO20261206000123");
+    assert!(w.label.is_none(), "the hub draws the label");
+    assert_eq!(
+        w.total.unwrap().to_string(),
+        "0.00 CNY",
+        "no price in the answer"
+    );
+    assert!(w.warnings.iter().any(|m| m.contains("no price")));
+    let w = ewaybill::parse_order(read("order_two_pieces"), "zhongtong", 2).unwrap();
+    let pieces: Vec<&str> = w.pieces.iter().map(|p| p.as_str()).collect();
+    assert_eq!(pieces, ["75312345678911", "75312345678912"]);
+    // Numbers for fewer parcels than shipped cannot be printed: unreadable, never a half sale.
+    assert!(matches!(
+        ewaybill::parse_order(read("order_ok"), "zhongtong", 2),
+        Err(CarrierError::Protocol { .. })
+    ));
+    assert_eq!(
+        ewaybill::parse_shipment_id("zhongtong:ZTO1").unwrap(),
+        ("zhongtong", Some("ZTO1"))
+    );
+    assert_eq!(
+        ewaybill::parse_shipment_id("yunda").unwrap(),
+        ("yunda", None)
+    );
+    assert!(ewaybill::parse_shipment_id(":x").is_err());
+}
+
+#[test]
+fn ewaybill_refusals_map_to_what_the_caller_must_do() {
+    let a = |name: &str| Answer {
+        status: 200,
+        retry_after: None,
+        body: text(&format!("ewaybill/{name}.json")).into_bytes(),
+    };
+    let order = |name: &str| read_label(Op::LabelOrder, &a(name), |_| Ok(())).unwrap_err();
+    assert!(matches!(order("bad_sign"), CarrierError::Auth { code: Some(c), .. } if c == "503"));
+    assert!(matches!(order("key_expired"), CarrierError::Auth { code: Some(c), .. } if c == "601"));
+    let busy = order("server_busy");
+    assert!(busy.is_retryable(), "{busy:?}");
+    assert!(
+        matches!(
+            busy,
+            CarrierError::Transient {
+                maybe_processed: true,
+                ..
+            }
+        ),
+        "a failed purchase may have reached the network"
+    );
+    // The network's own refusal (no e-waybill balance at its outlet): the shipper's to fix,
+    // in the network's words, never retried.
+    match order("network_refused") {
+        CarrierError::Rejected { errors, .. } => {
+            assert!(errors[0].message.contains("余额不足"), "{errors:?}");
+            assert_eq!(errors[0].carrier_code.as_deref(), Some("30003"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A gateway's 502 around Kuaidi100 is the transport's.
+    let gw = Answer {
+        status: 502,
+        retry_after: None,
+        body: b"<html>bad gateway</html>".to_vec(),
+    };
+    assert!(DIALECT.classify(Op::LabelOrder, &gw).is_retryable());
+    assert!(read_label(Op::LabelCancel, &a("cancel_ok"), |_| Ok(())).is_ok());
+}
+
+#[test]
+fn ewaybill_credentials_are_checked_field_by_field() {
+    let sim: url::Url = "http://127.0.0.1:9106".parse().unwrap();
+    let a = Account::from_json(&ewaybill_account(), Some(&sim)).unwrap();
+    let e = a.ewaybill.as_ref().unwrap();
+    assert_eq!(e.url.as_str(), "http://127.0.0.1:9106/label/order");
+    assert!(!format!("{a:?}").contains(SECRET), "the secret never shows");
+    assert!(!format!("{a:?}").contains("ztoPartnerKey"));
+    let prod: url::Url = "https://poll.kuaidi100.com".parse().unwrap();
+    let a = Account::from_json(&ewaybill_account(), Some(&prod)).unwrap();
+    assert_eq!(
+        a.ewaybill.unwrap().url.as_str(),
+        "https://api.kuaidi100.com/label/order"
+    );
+    assert!(
+        Account::from_json(&account(), Some(&sim))
+            .unwrap()
+            .ewaybill
+            .is_none()
+    );
+    let field = |v: Value| Account::from_json(&v, Some(&sim)).unwrap_err().field;
+    let mut v = ewaybill_account();
+    v.as_object_mut().unwrap().remove("secret");
+    assert_eq!(field(v), "/secret");
+    let mut v = ewaybill_account();
+    v["networks"]["shunfeng"] = json!({"partner_id": "x"});
+    assert_eq!(field(v), "/networks/shunfeng");
+    let mut v = ewaybill_account();
+    v["networks"]["zhongtong"]["partnerId"] = json!("x");
+    assert_eq!(field(v), "/networks/zhongtong/partnerId");
+    let mut v = ewaybill_account();
+    v["networks"]["zhongtong"]["partner_id"] = json!("");
+    assert_eq!(field(v), "/networks/zhongtong/partner_id");
+    let mut v = ewaybill_account();
+    v["pay_type"] = json!("CASH");
+    assert_eq!(field(v), "/pay_type");
+}
+
+#[tokio::test]
+async fn a_waybill_is_bought_signed_on_the_networks_account_and_cancelled() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/label/order"))
+        .and(wiremock::matchers::body_string_contains("method=order"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(FX.read("ewaybill/order_ok.json")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/label/order"))
+        .and(wiremock::matchers::body_string_contains("method=cancel"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(FX.read("ewaybill/cancel_ok.json")))
+        .mount(&server)
+        .await;
+    let http = CarrierHttp::new(reqwest::Client::new(), Some(server.uri().parse().unwrap()));
+    let k = (ENTRY.build)(ewaybill_account(), http).unwrap();
+    let w = k.ship(&hubei_to_xiangyang()).await.unwrap();
+    assert_eq!(w.tracking_number.as_str(), "75312345678901");
+    let seen = server.received_requests().await.unwrap();
+    let f = form_of(&seen[0].body);
+    let names: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+    let demo = FX.read("ewaybill/demo_fields.json");
+    let mut expected: Vec<&str> = demo["PrintReq_form"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    expected.sort();
+    assert_eq!(
+        sorted, expected,
+        "the demo's PrintReq form, no secret on the wire"
+    );
+    let get = |k: &str| f.iter().find(|(n, _)| n == k).unwrap().1.clone();
+    assert_eq!(get("method"), "order");
+    assert_eq!(get("key"), KEY);
+    let t = get("t");
+    assert!(
+        t.len() == 13 && t.bytes().all(|b| b.is_ascii_digit()),
+        "{t}"
+    );
+    assert_eq!(get("sign"), sign::label(&get("param"), &t, KEY, SECRET));
+    assert!(!String::from_utf8_lossy(&seen[0].body).contains(SECRET));
+    let param: Value = serde_json::from_str(&get("param")).unwrap();
+    assert_eq!(param["partnerId"], "ZTO-HB-0001");
+
+    let r = WaybillRef {
+        tracking_number: w.tracking_number.clone(),
+        carrier_shipment_id: w.carrier_shipment_id.clone(),
+        pieces: w.pieces.clone(),
+    };
+    k.void(&r).await.unwrap();
+    let seen = server.received_requests().await.unwrap();
+    let f = form_of(&seen[1].body);
+    let param = &f.iter().find(|(n, _)| n == "param").unwrap().1;
+    let param: Value = serde_json::from_str(param).unwrap();
+    within(&param, "LabelCancelParam");
+    assert_eq!(param["kuaidicom"], "zhongtong");
+    assert_eq!(param["kuaidinum"], "75312345678901");
+    assert_eq!(param["orderId"], "ZTO20261206000123");
+    assert_eq!(param["partnerKey"], "ztoPartnerKey");
+
+    // A network the account has no e-waybill account for, and a tracking-only account, are
+    // refused before any call, naming what to fix.
+    let mut yunda = hubei_to_xiangyang();
+    yunda.service = "yunda".into();
+    match k.ship(&yunda).await {
+        Err(CarrierError::Rejected { errors, .. }) => {
+            assert_eq!(errors[0].field, "/service");
+            assert!(errors[0].message.contains("networks.yunda"), "{errors:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let tracking_only = adapter(&server).await;
+    match tracking_only.ship(&hubei_to_xiangyang()).await {
+        Err(CarrierError::Rejected { errors, .. }) => {
+            assert_eq!(errors[0].field, "/carrier_account");
+            assert!(
+                errors[0].message.contains("credentials.secret"),
+                "{errors:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut abroad = hubei_to_xiangyang();
+    abroad.shipment.to.country = "DE".parse().unwrap();
+    match k.ship(&abroad).await {
+        Err(CarrierError::Rejected { errors, .. }) => assert_eq!(errors[0].field, "/to/country"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
 
 // ------------------------------------------------------------------ conformance
@@ -697,11 +1033,24 @@ pub(crate) async fn conformance_harness() -> crate::conformance::Harness {
         )
         .mount(&server)
         .await;
+    Mock::given(method("POST"))
+        .and(path("/label/order"))
+        .and(wiremock::matchers::body_string_contains("method=order"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(FX.read("ewaybill/order_ok.json")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/label/order"))
+        .and(wiremock::matchers::body_string_contains("method=cancel"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(FX.read("ewaybill/cancel_ok.json")))
+        .mount(&server)
+        .await;
+    let ship = hubei_to_xiangyang();
     crate::conformance::Harness {
-        account: account(),
+        account: ewaybill_account(),
         http: CarrierHttp::new(reqwest::Client::new(), Some(server.uri().parse().unwrap())),
-        rate: crate::sandbox::fixtures::rate_request(),
-        ship: crate::sandbox::fixtures::ship_request("standard", "CONFORMANCE-1"),
+        rate: ship.shipment.clone(),
+        ship,
         track: vec![n("75312345678901")],
         _simulator: Some(server),
     }

@@ -81,14 +81,17 @@ impl Refusal {
 }
 
 /// The stock a label is drawn on when the request names none: the Chinese 100×150 mm
-/// e-waybill for a label the hub renders for a shipment within China (CN → CN), 4×6
+/// e-waybill for a label the hub renders for a shipment within China (CN → CN), the
+/// networks' 76×130 mm one-part e-waybill (一联单) for one bought through Kuaidi100, 4×6
 /// otherwise (carrier labels are 4×6 as issued).
 pub fn default_stock(s: &ShipmentRecord) -> shiphub_labels::Stock {
     let domestic_cn = s.waybill.carrier_label.is_none()
         && s.request.decode().is_ok_and(|r| {
             r.shipment.from.country.as_str() == "CN" && r.shipment.to.country.as_str() == "CN"
         });
-    if domestic_cn {
+    if domestic_cn && s.carrier.as_str() == "kuaidi100" {
+        shiphub_labels::Stock::Cn76x130
+    } else if domestic_cn {
         shiphub_labels::Stock::Cn100x150
     } else {
         shiphub_labels::Stock::default()

@@ -29,6 +29,20 @@
 //!   (bad sign, key expired / volume used up, no result yet). The shared faults
 //!   ([`Sim::take_fault`]) apply too: `Unauthorized` answers 503 in Kuaidi100's envelope,
 //!   `RateLimited` HTTP 429, `ServerError` HTTP 500 with `501 服务器错误`, `Slow`, `Malformed`.
+//! - E-waybills (电子面单 V2): `POST /label/order`, a form of `method` (`order` | `cancel`),
+//!   `key`, `t`, `sign` and `param`, the sign checked exactly (upper-case MD5 of
+//!   `param + t + key + secret`, with [`KEY`] and [`SECRET`]); a wrong one answers
+//!   `{"code": 503, "message": "验证签名失败"}` (the query's code: this simulator's choice,
+//!   Kuaidi100 documents only 200 = success for this API). Answers are the demos'
+//!   `labelV2.Result` `{code, message, time, data}`; an order's `data` is `OrderResult`
+//!   (`kuaidinum`, `childNum` comma-separated with `needChild` 1 and `count` > 1, `taskId`,
+//!   `kdComOrderNum`, `bulkpen`, `label` empty: `printType` NON). Numbers per network
+//!   (`zhongtong` `7531…`, which the query then shows in transit; `yuantong` `YT…`; `shentong`
+//!   `77…`; `yunda` `43…`; `jtexpress` `JT…`; `jd` `JDV…`; `ems` `11…`). A missing name,
+//!   address or phone, or another network, is refused `400` with what is missing; the same
+//!   `orderId` again answers the same numbers. `cancel` cancels a number it issued once
+//!   (`400` otherwise). The queued faults apply too, answered as `{code, message}`; `30003`
+//!   (this simulator's code, not Kuaidi100's) is the network's "no e-waybill balance".
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -49,6 +63,9 @@ use super::{FaultWords, Sim};
 pub const CUSTOMER: &str = "SIMCUSTOMER0123456789ABCDEF01234";
 /// The simulator's account: its authorization `key`.
 pub const KEY: &str = "simkey0123456789";
+/// The simulator's account: its API `secret` (signs e-waybill calls).
+pub const SECRET: &str = "simsecret0123456789";
+
 /// The receiver's phone of the built-in SF parcels: Kuaidi100 shows an SF number's scans only
 /// with this phone (or its last four digits).
 pub const SF_PHONE: &str = "18963828829";
@@ -79,11 +96,23 @@ struct Subscription {
     salt: String,
 }
 
+/// An e-waybill the simulator issued.
+#[derive(Clone, Debug)]
+struct Issued {
+    network: String,
+    numbers: Vec<String>,
+    kd_order: String,
+    cancelled: bool,
+}
+
 #[derive(Default)]
 struct K100 {
     scripts: Mutex<HashMap<String, Script>>,
     subscriptions: Mutex<HashMap<String, Subscription>>,
     faults: Mutex<VecDeque<String>>,
+    /// By `orderId`.
+    orders: Mutex<HashMap<String, Issued>>,
+    serial: Mutex<u64>,
 }
 
 #[derive(Clone)]
@@ -101,6 +130,7 @@ pub fn router(sim: Sim) -> Router {
         .route("/poll/query.do", post(query))
         .route("/poll", post(subscribe))
         .route("/autonumber/auto", get(autonumber))
+        .route("/label/order", post(label_order))
         .route("/_sim/kuaidi100/faults", post(queue_fault))
         .route("/_sim/kuaidi100/scans", post(script))
         .route("/_sim/kuaidi100/push", post(push))
@@ -134,6 +164,7 @@ fn message_of(code: &str) -> &'static str {
         "503" => "验证签名失败",
         "600" => "您不是合法的订阅者",
         "601" => "POLL:KEY已过期",
+        "30003" => "电子面单余额不足，请联系网点充值",
         _ => "错误",
     }
 }
@@ -462,5 +493,153 @@ async fn push(State(app): State<App>, Json(p): Json<PushIn>) -> Response {
             Json(json!({"status": status, "body": body})).into_response()
         }
         Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    }
+}
+
+fn label_answer(code: u32, message: &str, data: Value) -> Response {
+    Json(json!({"code": code, "message": message, "time": 37, "data": data})).into_response()
+}
+
+/// A number of `network`'s shape, the `n`-th the simulator issues.
+fn number_for(network: &str, n: u64) -> Option<String> {
+    Some(match network {
+        "zhongtong" => format!("7531{:010}", 4_000_000_000 + n),
+        "yuantong" => format!("YT{:013}", 6_186_000_000_000 + n),
+        "shentong" => format!("77{:013}", 3_300_000_000_000 + n),
+        "yunda" => format!("43{:013}", 1_200_000_000_000 + n),
+        "jtexpress" => format!("JT{:013}", 5_000_000_000_000 + n),
+        "jd" => format!("JDV{:012}", 20_000_000_000 + n),
+        "ems" => format!("11{:011}", 80_000_000_000 + n),
+        _ => return None,
+    })
+}
+
+/// What a person on the e-waybill lacks, if anything.
+fn man_missing(who: &str, m: &Value) -> Option<String> {
+    let has = |k: &str| m[k].as_str().is_some_and(|s| !s.trim().is_empty());
+    if !has("name") {
+        return Some(format!("{who}.name 不能为空"));
+    }
+    let split = has("province") && has("city") && has("addr");
+    if !(has("printAddr") || split) {
+        return Some(format!("{who}.printAddr 不能为空"));
+    }
+    if !has("mobile") && !has("tel") {
+        return Some(format!("{who}.mobile 和 tel 不能同时为空"));
+    }
+    None
+}
+
+async fn label_order(
+    State(app): State<App>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Some(r) = app
+        .sim
+        .fault("/label/order", &FAULT_WORDS, |status, code, message| {
+            let status = if status == StatusCode::UNAUTHORIZED {
+                StatusCode::OK
+            } else {
+                status
+            };
+            (
+                status,
+                Json(
+                    json!({"code": code.parse::<u32>().unwrap_or(500), "message": message,
+                            "time": 1, "data": null}),
+                ),
+            )
+                .into_response()
+        })
+        .await
+    {
+        return r;
+    }
+    if let Some(code) = app.k.faults.lock().unwrap().pop_front() {
+        return label_answer(code.parse().unwrap_or(500), message_of(&code), Value::Null);
+    }
+    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    let (param, t) = (field("param"), field("t"));
+    if field("key") != KEY
+        || t.is_empty()
+        || !t.bytes().all(|b| b.is_ascii_digit())
+        || field("sign") != sign(&[param, t, KEY, SECRET])
+    {
+        return label_answer(503, "验证签名失败", Value::Null);
+    }
+    let Ok(p) = serde_json::from_str::<Value>(param) else {
+        return label_answer(400, "param 不是 JSON", Value::Null);
+    };
+    let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+    match field("method") {
+        "order" => {
+            let network = text(&p["kuaidicom"]);
+            if number_for(&network, 0).is_none() {
+                return label_answer(400, "不支持的快递公司编码 kuaidicom", Value::Null);
+            }
+            for (who, m) in [("recMan", &p["recMan"]), ("sendMan", &p["sendMan"])] {
+                if let Some(why) = man_missing(who, m) {
+                    return label_answer(400, &why, Value::Null);
+                }
+            }
+            let order_id = text(&p["orderId"]);
+            let existing = (!order_id.is_empty())
+                .then(|| app.k.orders.lock().unwrap().get(&order_id).cloned())
+                .flatten();
+            let issued = match existing {
+                Some(i) => i,
+                None => {
+                    let count = p["count"].as_u64().unwrap_or(1).max(1);
+                    let pieces = if text(&p["needChild"]) == "1" {
+                        count
+                    } else {
+                        1
+                    };
+                    let mut serial = app.k.serial.lock().unwrap();
+                    let numbers: Vec<String> = (0..pieces)
+                        .map(|_| {
+                            *serial += 1;
+                            number_for(&network, *serial).expect("a network")
+                        })
+                        .collect();
+                    let i = Issued {
+                        network: network.clone(),
+                        kd_order: format!("KD{:012}", *serial),
+                        numbers,
+                        cancelled: false,
+                    };
+                    let key = if order_id.is_empty() {
+                        i.numbers[0].clone()
+                    } else {
+                        order_id
+                    };
+                    app.k.orders.lock().unwrap().insert(key, i.clone());
+                    i
+                }
+            };
+            label_answer(
+                200,
+                "success",
+                json!({"taskId": format!("TASK{}", issued.kd_order), "kuaidinum": issued.numbers[0],
+                       "childNum": issued.numbers[1..].join(","), "returnNum": "", "label": "",
+                       "kdComOrderNum": issued.kd_order, "bulkpen": "襄阳 襄城 A12"}),
+            )
+        }
+        "cancel" => {
+            let (network, number) = (text(&p["kuaidicom"]), text(&p["kuaidinum"]));
+            let mut orders = app.k.orders.lock().unwrap();
+            let Some(i) = orders
+                .values_mut()
+                .find(|i| i.network == network && i.numbers.first() == Some(&number))
+            else {
+                return label_answer(400, "单号不存在", Value::Null);
+            };
+            if i.cancelled {
+                return label_answer(400, "该单号已取消", Value::Null);
+            }
+            i.cancelled = true;
+            label_answer(200, "success", Value::Null)
+        }
+        _ => label_answer(400, "method 不支持", Value::Null),
     }
 }
