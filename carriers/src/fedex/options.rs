@@ -285,7 +285,10 @@ pub(super) fn check_available(
                     .any(|b| b.battery_packing_type.as_deref() == Some(packing))
                     || has(&e.package_special_services_list, "BATTERY")
             }
-            ShipmentOption::DeclaredValue | ShipmentOption::DeliveryConfirmation => false,
+            // A remark is SF Express's alone (FedEx declares no such option).
+            ShipmentOption::DeclaredValue
+            | ShipmentOption::DeliveryConfirmation
+            | ShipmentOption::Remark => false,
         });
         if !ok {
             return Err(rejected(

@@ -30,7 +30,9 @@ pub use codes::InvalidValue;
 pub use customs::{ContentType, CustomsDeclaration, CustomsItem, HsCode, Incoterm, TaxIds};
 pub use dimensions::{DimDivisor, Dimensions, LengthUnit};
 pub use money::{Currency, CurrencyMismatch, Money};
-pub use options::{LithiumBatteries, ShipmentOption, ShipmentOptions, SignatureConfirmation};
+pub use options::{
+    LithiumBatteries, REMARK_MAX, ShipmentOption, ShipmentOptions, SignatureConfirmation,
+};
 pub use parcel::{Packaging, Parcel};
 pub use pickup::{
     Manifest, ManifestRequest, PickupConfirmation, PickupRef, PickupRequest, PickupShipment,
