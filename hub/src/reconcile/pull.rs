@@ -24,6 +24,7 @@
 //! what it asks, so the same waybills asked again while a pull of them runs are a 409 at once.
 
 use std::collections::HashSet;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -301,9 +302,30 @@ enum Stopped {
     Left,
 }
 
+/// Pulls this process is running: a lease renewed late (a stalled process) must not make
+/// the resume loop start the same pull a second time here.
+static RUNNING: LazyLock<Mutex<HashSet<ReconciliationId>>> = LazyLock::new(Default::default);
+
+/// Takes a pull off [`RUNNING`] when its run ends, however it ends.
+struct Running(ReconciliationId);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.lock().expect("running pulls").remove(&self.0);
+    }
+}
+
 /// Asks the carrier about a claimed pull's waybills from where it stopped, then audits the
 /// bills; a failure marks the pull failed with its problem.
 pub async fn run_pull(app: AppState, claimed: ClaimedPull) {
+    if !RUNNING
+        .lock()
+        .expect("running pulls")
+        .insert(claimed.id.clone())
+    {
+        return;
+    }
+    let _running = Running(claimed.id.clone());
     let owner = instance();
     let beat = tokio::spawn(renew(app.clone(), claimed.id.clone()));
     let result = ask(&app, &claimed, owner).await;
@@ -535,6 +557,9 @@ pub async fn resume_pulls(app: AppState) {
             }
         };
         for id in stale {
+            if RUNNING.lock().expect("running pulls").contains(&id) {
+                continue;
+            }
             match app
                 .store
                 .claim_pull(&id, instance(), now, now + app.idempotency.lease)
