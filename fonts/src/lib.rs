@@ -61,10 +61,10 @@ pub fn pdf_subset(text: &str) -> Result<(printpdf::FontId, printpdf::PdfFont), S
     let cut = cut_subset(&glyphs)?;
     let mut cache = SUBSETS.lock().expect("subset cache");
     if !cache.by_glyphs.contains_key(&glyphs) {
-        if cache.order.len() >= SUBSET_CACHE {
-            if let Some(oldest) = cache.order.pop_front() {
-                cache.by_glyphs.remove(&oldest);
-            }
+        if cache.order.len() >= SUBSET_CACHE
+            && let Some(oldest) = cache.order.pop_front()
+        {
+            cache.by_glyphs.remove(&oldest);
         }
         cache.order.push_back(glyphs.clone());
         cache.by_glyphs.insert(glyphs, cut.clone());
