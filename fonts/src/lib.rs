@@ -10,7 +10,8 @@
 //! is (printpdf subsets only with its `text_layout` feature, which brings azul-layout and
 //! fontconfig; embedding the whole 5 MB face would make every Chinese label 4 MB).
 
-use std::sync::LazyLock;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{LazyLock, Mutex};
 
 use ab_glyph::{Font as _, FontRef};
 
@@ -33,15 +34,46 @@ pub fn face() -> &'static FontRef<'static> {
 /// The PostScript name of the face, after the subset tag in a PDF.
 pub const POSTSCRIPT_NAME: &str = "ShiphubSansSC-Regular";
 
+/// Subsets kept by [`pdf_subset`]: the most recently cut, by glyph set.
+pub const SUBSET_CACHE: usize = 64;
+
+/// Subsets cut so far, by their (sorted) glyph ids, oldest first in `order`. A label
+/// rendered again (a reprint, another format of the same label, the same sender and
+/// receiver) reuses its subset; a new receiver's name is a new glyph set and a new cut.
+#[derive(Default)]
+struct Subsets {
+    by_glyphs: HashMap<Vec<u16>, (printpdf::FontId, printpdf::PdfFont)>,
+    order: VecDeque<Vec<u16>>,
+}
+
+static SUBSETS: LazyLock<Mutex<Subsets>> = LazyLock::new(Default::default);
+
 /// The font for a PDF whose CJK text is `text`: a subset holding the glyphs of its
 /// characters (those the font has), and the id to register it under, which printpdf also
 /// writes as its /BaseFont: a six-letter subset tag (ISO 32000-1 9.6.4), derived from the
-/// glyphs so the same document gives the same bytes, `+`, the PostScript name.
+/// glyphs so the same document gives the same bytes, `+`, the PostScript name. The last
+/// [`SUBSET_CACHE`] subsets are kept by glyph set: the same glyphs again are not cut again.
 pub fn pdf_subset(text: &str) -> Result<(printpdf::FontId, printpdf::PdfFont), String> {
-    use allsorts::binary::read::ReadScope;
-    use allsorts::font_data::FontData;
-    use allsorts::subset::{CmapTarget, SubsetProfile, subset};
+    let glyphs = glyph_set(text);
+    if let Some(hit) = SUBSETS.lock().expect("subset cache").by_glyphs.get(&glyphs) {
+        return Ok(hit.clone());
+    }
+    let cut = cut_subset(&glyphs)?;
+    let mut cache = SUBSETS.lock().expect("subset cache");
+    if !cache.by_glyphs.contains_key(&glyphs) {
+        if cache.order.len() >= SUBSET_CACHE
+            && let Some(oldest) = cache.order.pop_front()
+        {
+            cache.by_glyphs.remove(&oldest);
+        }
+        cache.order.push_back(glyphs.clone());
+        cache.by_glyphs.insert(glyphs, cut.clone());
+    }
+    Ok(cut)
+}
 
+/// The sorted, distinct glyph ids of `text`'s characters the font has, `.notdef` first.
+fn glyph_set(text: &str) -> Vec<u16> {
     let face = face();
     let mut glyphs: Vec<u16> = text
         .chars()
@@ -52,8 +84,17 @@ pub fn pdf_subset(text: &str) -> Result<(printpdf::FontId, printpdf::PdfFont), S
     glyphs.dedup();
     // .notdef first: allsorts renumbers glyphs by position.
     glyphs.insert(0, 0);
+    glyphs
+}
+
+/// Cuts the subset of `glyphs` (a [`glyph_set`]) from the face.
+fn cut_subset(glyphs: &[u16]) -> Result<(printpdf::FontId, printpdf::PdfFont), String> {
+    use allsorts::binary::read::ReadScope;
+    use allsorts::font_data::FontData;
+    use allsorts::subset::{CmapTarget, SubsetProfile, subset};
+
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325; // FNV-1a over the glyph ids
-    for g in &glyphs {
+    for g in glyphs {
         for b in g.to_be_bytes() {
             hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
@@ -65,7 +106,7 @@ pub fn pdf_subset(text: &str) -> Result<(printpdf::FontId, printpdf::PdfFont), S
         .read::<FontData<'_>>()
         .map_err(|e| e.to_string())?;
     let provider = file.table_provider(0).map_err(|e| e.to_string())?;
-    let bytes = subset(&provider, &glyphs, &SubsetProfile::Pdf, CmapTarget::Unicode)
+    let bytes = subset(&provider, glyphs, &SubsetProfile::Pdf, CmapTarget::Unicode)
         .map_err(|e| e.to_string())?;
     let mut warnings = Vec::new();
     let font = printpdf::ParsedFont::from_bytes(&bytes, 0, &mut warnings)
@@ -131,6 +172,33 @@ mod tests {
             assert_eq!(missing(text), None, "{text}");
         }
         assert_eq!(missing("a\tb\n"), None);
+    }
+
+    #[test]
+    fn the_same_glyphs_reuse_their_subset_and_the_cache_stays_bounded() {
+        // Order and repetition do not change the glyph set: the same subset, same tag.
+        let (a, fa) = pdf_subset("郭襄阳 湖北省").unwrap();
+        let (b, fb) = pdf_subset("湖北省 郭襄阳 郭").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(fa, fb);
+        assert!(
+            SUBSETS
+                .lock()
+                .unwrap()
+                .by_glyphs
+                .contains_key(&glyph_set("郭襄阳湖北省"))
+        );
+        // Another glyph set is another subset.
+        let (c, _) = pdf_subset("张三丰").unwrap();
+        assert_ne!(a, c);
+        // Many distinct sets later, the oldest are gone and the cache holds at most its bound.
+        let hanzi: Vec<char> = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处府系".chars().collect();
+        for i in 0..SUBSET_CACHE + 2 {
+            pdf_subset(&format!("{}{}", hanzi[i], hanzi[i + 1])).unwrap();
+        }
+        let cache = SUBSETS.lock().unwrap();
+        assert!(cache.by_glyphs.len() <= SUBSET_CACHE);
+        assert_eq!(cache.order.len(), cache.by_glyphs.len());
     }
 
     #[test]

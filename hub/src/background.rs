@@ -1,6 +1,6 @@
 //! Every background task of a running hub, started from one place once its state is complete:
-//! the print job sweep, the abandoned-import sweep, the idempotency key sweep, the tracking
-//! scheduler and the webhook dispatcher. Each task ends when the state's shutdown flag flips
+//! the print job sweep, the abandoned-import sweep, the resumption of pulls whose instance
+//! died, the idempotency key sweep, the tracking scheduler and the webhook dispatcher. Each task ends when the state's shutdown flag flips
 //! (or with the runtime); none is restarted.
 
 use std::time::Duration;
@@ -23,6 +23,8 @@ pub fn start(app: &AppState, settings: Settings) {
         app.store.clone(),
         app.shutdown.subscribe(),
     ));
+    // Billing API pulls left by an instance that died (their lease ran out) go on here.
+    tokio::spawn(crate::reconcile::resume_pulls(app.clone()));
     // The one loop of the API edge: it finishes requests whose process died and keeps their
     // answers for the retry (`api::idempotency`), so it writes HTTP answers.
     tokio::spawn(crate::api::idempotency::sweep(app.clone()));

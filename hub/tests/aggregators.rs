@@ -260,6 +260,13 @@ impl Carrier for Billing {
         &self,
         numbers: &[TrackingNumber],
     ) -> Result<Vec<BilledWaybill>, CarrierError> {
+        // A waybill named `BTFAIL…` stands for an account SF no longer lets in.
+        if numbers.iter().any(|n| n.as_str().starts_with("BTFAIL")) {
+            return Err(CarrierError::Auth {
+                carrier: self.code(),
+                code: Some("A1006".into()),
+            });
+        }
         BILL_CALLS
             .lock()
             .unwrap()
@@ -335,6 +342,20 @@ async fn spawn_app() -> App {
 }
 
 impl App {
+    /// The reconciliation once it is neither pulling nor running.
+    async fn reconciliation_settled(&self, id: &str) -> Value {
+        for _ in 0..400 {
+            let (_, v) = self
+                .call("GET", &format!("/v1/reconciliations/{id}"), None)
+                .await;
+            if v["status"] != "pulling" && v["status"] != "running" {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("reconciliation {id} never settled");
+    }
+
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         self.send(method, path, body, None).await
     }
@@ -634,7 +655,16 @@ async fn billed_freight_is_audited_like_an_invoice_file_one_match_one_overcharge
         .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{started}");
     assert_eq!(started["carrier"], "billtest");
-    // One waybill per call, each through the call layer.
+    // Answered at once, before the carrier is asked: pulling, nothing asked yet.
+    assert_eq!(started["status"], "pulling", "{started}");
+    assert_eq!(
+        started["pull"],
+        json!({"asked": 0, "total": 2}),
+        "{started}"
+    );
+    let id = started["id"].as_str().unwrap();
+    let rec = app.reconciliation_settled(id).await;
+    // One waybill per call, each through the call layer, all asked.
     assert_eq!(
         *BILL_CALLS.lock().unwrap(),
         vec![
@@ -642,6 +672,7 @@ async fn billed_freight_is_audited_like_an_invoice_file_one_match_one_overcharge
             vec!["BT0000000002".to_string()]
         ]
     );
+    assert_eq!(rec["pull"], json!({"asked": 2, "total": 2}), "{rec}");
     // The key replays the answer without asking the carrier again.
     let (s, replay) = app
         .send(
@@ -655,18 +686,6 @@ async fn billed_freight_is_audited_like_an_invoice_file_one_match_one_overcharge
     assert_eq!(replay["id"], started["id"]);
     assert_eq!(BILL_CALLS.lock().unwrap().len(), 2);
 
-    let id = started["id"].as_str().unwrap();
-    let mut rec = Value::Null;
-    for _ in 0..200 {
-        let (_, v) = app
-            .call("GET", &format!("/v1/reconciliations/{id}"), None)
-            .await;
-        if v["status"] != "running" {
-            rec = v;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
     assert_eq!(rec["status"], "completed", "{rec}");
     assert_eq!(rec["packages"], 2);
     let report = &rec["summary"]["report"];
@@ -713,10 +732,66 @@ async fn billed_freight_is_audited_like_an_invoice_file_one_match_one_overcharge
     );
     assert!(line("BT0000000002").contains("CNY"), "{csv}");
 
-    // The same bills again, under another key: the earlier import's.
-    let (s, v) = app
+    // The same bills again, under another key: asked again, then failed as a conflict
+    // naming the earlier import, nothing of it kept.
+    let (s, again) = app
         .send("POST", "/v1/invoices/pull", Some(body), Some("pull-2"))
         .await;
-    assert_eq!(s, StatusCode::CONFLICT, "{v}");
-    assert!(v["detail"].as_str().unwrap().contains(id), "{v}");
+    assert_eq!(s, StatusCode::ACCEPTED, "{again}");
+    let again = app
+        .reconciliation_settled(again["id"].as_str().unwrap())
+        .await;
+    assert_eq!(again["status"], "failed", "{again}");
+    assert_eq!(again["problem"]["status"], 409, "{again}");
+    assert!(
+        again["problem"]["detail"].as_str().unwrap().contains(id),
+        "{again}"
+    );
+    assert!(again["failure"].as_str().unwrap().contains(id), "{again}");
+    assert_eq!(again["packages"], 0, "{again}");
+    assert_eq!(BILL_CALLS.lock().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn a_carrier_failure_mid_pull_fails_it_with_the_errors_retry_class_and_keeps_nothing() {
+    let app = spawn_app().await;
+    let bill = app.account("billtest").await;
+    let (s, started) = app
+        .call(
+            "POST",
+            "/v1/invoices/pull",
+            Some(json!({"carrier_account": bill, "tracking_numbers": ["BTFAIL00001"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{started}");
+    assert_eq!(started["status"], "pulling", "{started}");
+    let rec = app
+        .reconciliation_settled(started["id"].as_str().unwrap())
+        .await;
+    assert_eq!(rec["status"], "failed", "{rec}");
+    // The problem the request would have answered had it waited: the carrier's refusal of
+    // the credentials, not worth retrying as is.
+    let p = &rec["problem"];
+    assert_eq!(
+        p["type"], "https://shiphub.dev/problems/carrier-auth",
+        "{rec}"
+    );
+    assert_eq!(p["retryable"], false, "{rec}");
+    assert_eq!(p["carrier"], "billtest", "{rec}");
+    assert!(rec["failure"].as_str().is_some(), "{rec}");
+    assert_eq!(rec["pull"], json!({"asked": 0, "total": 1}), "{rec}");
+    assert!(rec["files"].is_null(), "{rec}");
+    // Its reports do not exist.
+    let (s, _) = app
+        .raw(
+            "GET",
+            &format!(
+                "/v1/reconciliations/{}/report.csv",
+                rec["id"].as_str().unwrap()
+            ),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
 }

@@ -52,6 +52,38 @@ fn bench(c: &mut Criterion) {
             b.iter(|| render_with(black_box(&cn_labels), format, &options).unwrap())
         });
     }
+    // The SF e-waybill for a new receiver every time: each render cuts a subset of its own
+    // (more receivers than the subset cache holds, cycled), as when the label's glyphs were
+    // never seen; `render_pdf_cn_100x150` above renders the same glyphs again (a reprint).
+    let surnames: Vec<char> = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
+        .chars()
+        .collect();
+    let given: Vec<char> = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红"
+        .chars()
+        .collect();
+    let receivers: Vec<[Label; 1]> = (0..(2 * shiphub_fonts::SUBSET_CACHE))
+        .map(|i| {
+            let mut spec = cn.clone();
+            spec.to.name = format!(
+                "{}{}{}",
+                surnames[i % surnames.len()],
+                given[i % given.len()],
+                given[(i / given.len() + 3 * i) % given.len()]
+            );
+            [Label::from(spec)]
+        })
+        .collect();
+    let options = RenderOptions {
+        stock: Stock::Cn100x150,
+        ..Default::default()
+    };
+    let mut next = 0;
+    c.bench_function("render_pdf_cn_100x150_new_receiver", |b| {
+        b.iter(|| {
+            next = (next + 1) % receivers.len();
+            render_with(black_box(&receivers[next]), LabelFormat::Pdf, &options).unwrap()
+        })
+    });
     let full = [Label {
         spec: spec.clone(),
         gs1: Some(Gs1Barcode::sscc(1, "0614141123456789").unwrap()),

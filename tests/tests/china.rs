@@ -44,6 +44,19 @@ fn dec(v: &Value) -> Decimal {
         .unwrap()
 }
 
+/// The reconciliation once it is neither pulling nor running.
+async fn settled(api: &common::Api, id: &str) -> Value {
+    let mut rec = Value::Null;
+    for _ in 0..300 {
+        rec = api.get_ok(&format!("/v1/reconciliations/{id}")).await;
+        if rec["status"] != "pulling" && rec["status"] != "running" {
+            return rec;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("reconciliation {id} never settled: {rec}");
+}
+
 async fn tracker_until(api: &common::Api, id: &str, done: impl Fn(&Value) -> bool) -> Value {
     let mut last = Value::Null;
     for _ in 0..100 {
@@ -124,15 +137,11 @@ async fn an_sf_waybill_from_hubei_prints_in_chinese_and_its_billed_freight_is_re
         .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{started}");
     let rid = started["id"].as_str().unwrap();
-    let mut rec = Value::Null;
-    for _ in 0..100 {
-        rec = api.get_ok(&format!("/v1/reconciliations/{rid}")).await;
-        if rec["status"] != "running" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // Answered at once; the hub asks SF in the background.
+    assert_eq!(started["status"], "pulling", "{started}");
+    let rec = settled(&api, rid).await;
     assert_eq!(rec["status"], "completed", "{rec}");
+    assert_eq!(rec["pull"], json!({"asked": 1, "total": 1}), "{rec}");
     let report = &rec["summary"]["report"];
     assert_eq!(report["currency"], "CNY", "{report}");
     assert_eq!(
@@ -380,4 +389,141 @@ async fn an_sf_number_is_followed_through_kuaidi100_once_it_has_the_receivers_ph
     })
     .await;
     assert_eq!(seen["events"].as_array().unwrap().len(), 3, "{seen}");
+}
+
+/// SF's billed freight asked in the background through the real binary: the hub is SIGKILLed
+/// while SF is slow to answer the second of three waybills; restarted, it takes the pull over
+/// once the lease has run out and asks only the waybills not yet answered, then audits all
+/// three. A remark (备注) asked for on a purchase is printed on the hub's e-waybill. A pull
+/// SF refuses (bad digest) fails with the carrier error's type and retry class.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_killed_mid_way_is_resumed_after_a_restart_and_a_refused_one_fails_with_its_class() {
+    let sim = Sim::default();
+    let sf_url = start_sim(sf_express::router(sim.clone())).await;
+    let mut hub = common::start_with(
+        tempfile::tempdir().unwrap(),
+        &["--no-scheduler", "--idempotency-lease", "1"],
+    );
+    let api = common::Api::of(&hub);
+    let sf = api
+        .create_account(
+            json!({"carrier": "sf_express", "name": "顺丰月结", "base_url": sf_url,
+            "credentials": {"partner_id": sf_express::PARTNER_ID,
+                "checkword": sf_express::CHECKWORD, "monthly_card": "7551234567"}}),
+        )
+        .await;
+    let mut waybills = Vec::new();
+    let mut quoted = Decimal::ZERO;
+    for (i, kg) in ["1.2", "2.4", "3.6"].iter().enumerate() {
+        let mut buy = hubei_to_xiangyang();
+        buy["parcels"][0]["weight"]["value"] = json!(kg);
+        buy["carrier_account"] = json!(sf);
+        buy["service"] = json!("2");
+        buy["label_format"] = json!("pdf");
+        if i == 0 {
+            buy["options"] = json!({"remark": "易碎品，轻拿轻放"});
+        }
+        let (s, bought) = api.post("/v1/shipments", buy).await;
+        assert_eq!(s, StatusCode::CREATED, "{bought}");
+        quoted += dec(&bought["total"]["amount"]);
+        waybills.push(bought["tracking_number"].as_str().unwrap().to_string());
+        if i == 0 && common::tools_present(&["pdftotext"]) {
+            let id = bought["id"].as_str().unwrap();
+            let (s, pdf) = api
+                .bytes(&format!("/v1/shipments/{id}/label?format=pdf"))
+                .await;
+            assert_eq!(s, StatusCode::OK);
+            let text = common::pdf_text(&pdf);
+            assert!(text.contains("备注：易碎品，轻拿轻放"), "{text}");
+        }
+    }
+    // SF answers the first waybill at once and takes its time over the second.
+    let path = "/std/service/EXP_RECE_QUERY_SFWAYBILL".to_string();
+    for millis in [1, 60_000] {
+        sim.push(sim::Fault {
+            kind: sim::FaultKind::Slow { millis },
+            path: Some(path.clone()),
+        });
+    }
+    let (s, started) = api
+        .post(
+            "/v1/invoices/pull",
+            json!({"carrier_account": sf, "tracking_numbers": waybills}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{started}");
+    assert_eq!(started["status"], "pulling", "{started}");
+    assert_eq!(
+        started["pull"],
+        json!({"asked": 0, "total": 3}),
+        "{started}"
+    );
+    let rid = started["id"].as_str().unwrap().to_string();
+    // The same waybills again while they are pulled: refused at once.
+    let (s, again) = api
+        .post(
+            "/v1/invoices/pull",
+            json!({"carrier_account": sf, "tracking_numbers": waybills}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{again}");
+    assert!(again["detail"].as_str().unwrap().contains(&rid), "{again}");
+    let mut progress = Value::Null;
+    for _ in 0..100 {
+        progress = api.get_ok(&format!("/v1/reconciliations/{rid}")).await;
+        if progress["pull"]["asked"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        progress["pull"],
+        json!({"asked": 1, "total": 3}),
+        "{progress}"
+    );
+    assert_eq!(progress["status"], "pulling", "{progress}");
+
+    hub.kill();
+    hub.restart();
+    let api = api.at(&hub);
+    let rec = settled(&api, &rid).await;
+    assert_eq!(rec["status"], "completed", "{rec}");
+    assert_eq!(rec["packages"], 3, "{rec}");
+    assert_eq!(rec["pull"], json!({"asked": 3, "total": 3}), "{rec}");
+    let report = &rec["summary"]["report"];
+    assert_eq!(dec(&report["total"]["billed"]), quoted, "{report}");
+    assert_eq!(
+        dec(&report["total"]["recoverable"]),
+        Decimal::ZERO,
+        "{report}"
+    );
+    // The first waybill was asked once: after the restart only the two unanswered ones.
+    let hits: Value = reqwest::get(format!("{sf_url}/_sim/hits"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hits[&path], 4, "{hits}");
+
+    // SF refuses the digest: the pull fails with the carrier error's type and retry class.
+    sim.push(sim::Fault {
+        kind: sim::FaultKind::Unauthorized,
+        path: Some(path.clone()),
+    });
+    let (s, refused) = api
+        .post(
+            "/v1/invoices/pull",
+            json!({"carrier_account": sf, "tracking_numbers": [waybills[0]]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{refused}");
+    let refused = settled(&api, refused["id"].as_str().unwrap()).await;
+    assert_eq!(refused["status"], "failed", "{refused}");
+    assert_eq!(
+        refused["problem"]["type"], "https://shiphub.dev/problems/carrier-auth",
+        "{refused}"
+    );
+    assert_eq!(refused["problem"]["retryable"], false, "{refused}");
+    assert!(refused["files"].is_null(), "{refused}");
 }

@@ -305,7 +305,10 @@ pub(super) fn check_available(
                     })
                 }
             }
-            ShipmentOption::DeclaredValue | ShipmentOption::DeliveryConfirmation => false,
+            // A remark is SF Express's alone (FedEx declares no such option).
+            ShipmentOption::DeclaredValue
+            | ShipmentOption::DeliveryConfirmation
+            | ShipmentOption::Remark => false,
         });
         if !ok {
             return Err(rejected(

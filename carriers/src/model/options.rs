@@ -154,7 +154,16 @@ pub struct ShipmentOptions {
     /// Lithium batteries in the parcels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lithium_batteries: Option<LithiumBatteries>,
+    /// A note for the courier (SF Express's 备注, `remark` of its order), printed on the
+    /// e-waybill; at most [`REMARK_MAX`] characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 100, example = "易碎品，轻拿轻放")]
+    pub remark: Option<String>,
 }
+
+/// Longest remark taken: the hub's own bound, so that the remark fits the e-waybill's
+/// remark line legibly (SF's own limit for `remark` is not confirmed: SOURCES.md).
+pub const REMARK_MAX: usize = 100;
 
 /// One option, as a carrier declares it can carry it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -176,6 +185,8 @@ pub enum ShipmentOption {
     DryIce,
     /// Lithium batteries (any material and packing the carrier does not refuse itself).
     LithiumBatteries,
+    /// A remark for the courier on the waybill (SF Express 备注).
+    Remark,
 }
 
 impl ShipmentOption {
@@ -190,6 +201,7 @@ impl ShipmentOption {
             ShipmentOption::DeliveryConfirmation => "/options/delivery_confirmation",
             ShipmentOption::DryIce => "/options/dry_ice",
             ShipmentOption::LithiumBatteries => "/options/lithium_batteries",
+            ShipmentOption::Remark => "/options/remark",
         }
     }
 
@@ -204,6 +216,7 @@ impl ShipmentOption {
             ShipmentOption::DeliveryConfirmation => "delivery_confirmation",
             ShipmentOption::DryIce => "dry_ice",
             ShipmentOption::LithiumBatteries => "lithium_batteries",
+            ShipmentOption::Remark => "remark",
         }
     }
 }
@@ -238,6 +251,9 @@ impl ShipmentOptions {
         }
         if self.lithium_batteries.is_some() {
             out.push(ShipmentOption::LithiumBatteries);
+        }
+        if self.remark.is_some() {
+            out.push(ShipmentOption::Remark);
         }
         out
     }

@@ -73,9 +73,19 @@ pub struct RateRequest {
 }
 
 impl RateRequest {
-    /// Checks what serde cannot: at least one parcel, at most 50; options complete.
+    /// Checks what serde cannot: at least one parcel, at most 50; options complete; a remark
+    /// of 1 to [`super::REMARK_MAX`] characters.
     pub fn validate(&self) -> Result<(), InvalidValue> {
         self.options.validate()?;
+        if let Some(r) = &self.options.remark {
+            let n = r.chars().count();
+            if r.trim().is_empty() || n > super::REMARK_MAX {
+                return Err(InvalidValue::new(
+                    "/options/remark",
+                    format!("1 to {} characters", super::REMARK_MAX),
+                ));
+            }
+        }
         if self.parcels.is_empty() {
             return Err(InvalidValue::new("/parcels", "needs at least one parcel"));
         }

@@ -46,8 +46,8 @@ use crate::error::CarrierError;
 use crate::http::{self, CarrierHttp, endpoint};
 use crate::model::{
     BilledWaybill, CHINA_STANDARD_TIME, Charge, ChargeKind, Currency, LabelDocument, LabelFormat,
-    Money, Quote, RateRequest, ShipRequest, TrackingNumber, TrackingResult, Waybill, WaybillRef,
-    WeightUnit,
+    Money, Quote, RateRequest, ShipRequest, ShipmentOption, TrackingNumber, TrackingResult,
+    Waybill, WaybillRef, WeightUnit,
 };
 use crate::registry::{AccountError, CarrierEntry, PushIntake};
 
@@ -85,7 +85,8 @@ static CAPS: Capabilities = Capabilities {
         Decimal::from_parts(50, 0, 0, false, 0),
         WeightUnit::Kg,
     ),
-    options: &[],
+    // 备注: `remark` of the order, printed on the e-waybill.
+    options: &[ShipmentOption::Remark],
 };
 
 /// The registry entry.

@@ -293,7 +293,14 @@ pub(super) fn build_order(
         cargo_details: cargo,
         customs_info,
         extra_info_list: Vec::new(),
-        remark: req.reference.clone(),
+        // The shipper's remark (备注) when asked for; otherwise the reference, as before
+        // remarks were asked (SF prints `remark` on its own e-waybill).
+        remark: req
+            .shipment
+            .options
+            .remark
+            .clone()
+            .or_else(|| req.reference.clone()),
     }
 }
 

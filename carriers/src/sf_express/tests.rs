@@ -85,6 +85,25 @@ fn order_is_sample_01_field_by_field() {
 }
 
 #[test]
+fn a_remark_goes_in_the_orders_remark_and_the_reference_only_without_one() {
+    let mut req = input("shiyan_to_xiangyang");
+    req.reference = Some("QIAO-20200728-001".into());
+    let ours = serde_json::to_value(ship::build_order(&req, &account(), 1, "X")).unwrap();
+    assert_eq!(ours["remark"], "QIAO-20200728-001");
+    req.shipment.options.remark = Some("易碎品，轻拿轻放".into());
+    let ours = serde_json::to_value(ship::build_order(&req, &account(), 1, "X")).unwrap();
+    // `remark` (备注) of EXP_RECE_CREATE_ORDER: a top-level string of the order.
+    assert_eq!(ours["remark"], "易碎品，轻拿轻放");
+    assert!(super::CAPS.options.contains(&ShipmentOption::Remark));
+    // Too long for the e-waybill's remark line: refused on its field.
+    req.shipment.options.remark = Some("备".repeat(101));
+    assert_eq!(
+        req.shipment.validate().unwrap_err().field,
+        "/options/remark"
+    );
+}
+
+#[test]
 fn multi_piece_orders_ask_for_one_number_per_parcel() {
     let req = input("shiyan_to_xiangyang_two_pieces");
     let ours = serde_json::to_value(ship::build_order(&req, &account(), 2, "X")).unwrap();

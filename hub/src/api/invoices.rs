@@ -68,10 +68,12 @@ pub struct InvoiceQuery {
 #[derive(Serialize, ToSchema)]
 pub struct ReconciliationOut {
     id: String,
-    /// `running`, `completed` or `failed`.
+    /// `pulling` (a pull still asking the carrier's billing API), `running` (being audited),
+    /// `completed` or `failed`.
     status: String,
     carrier: String,
-    /// SHA-256 of the file (the same file is not imported twice).
+    /// SHA-256 of the file, or of a pull's bills (the same file or bills are not imported
+    /// twice); while pulling, `pull:` and the hash of the waybills asked.
     file_sha256: String,
     file_bytes: i64,
     rate_card: Option<String>,
@@ -84,6 +86,15 @@ pub struct ReconciliationOut {
     summary: Option<serde_json::Value>,
     /// Why a failed import failed (nothing of it was kept).
     failure: Option<String>,
+    /// A pull's progress (`null` for a file's import): waybills asked of the carrier so far,
+    /// and in all.
+    pull: Option<PullProgressOut>,
+    /// Why a failed pull failed, as the problem the request would have answered had it waited:
+    /// a carrier error's `type`, `retryable` (its retry class), `retry_after` and `detail`; a
+    /// conflict naming the import that has the same bills; a validation problem naming the
+    /// field.
+    #[schema(value_type = Option<Problem>)]
+    problem: Option<serde_json::Value>,
     /// Download links, once completed.
     #[schema(value_type = Option<Object>)]
     files: Option<serde_json::Value>,
@@ -93,6 +104,15 @@ pub struct ReconciliationOut {
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     completed_at: Option<OffsetDateTime>,
+}
+
+/// How far a pull is.
+#[derive(Serialize, ToSchema)]
+pub struct PullProgressOut {
+    /// Waybills asked of the carrier so far.
+    asked: i64,
+    /// Waybills the pull asks about.
+    total: i64,
 }
 
 fn rec_out(r: &ReconciliationRecord) -> ReconciliationOut {
@@ -118,6 +138,11 @@ fn rec_out(r: &ReconciliationRecord) -> ReconciliationOut {
         error_count: r.error_count,
         summary: r.summary.clone(),
         failure: r.failure.clone(),
+        pull: r.pull.map(|p| PullProgressOut {
+            asked: p.done,
+            total: p.total,
+        }),
+        problem: r.problem.clone(),
         files,
         created_at: r.created_at,
         completed_at: r.completed_at,
@@ -229,7 +254,8 @@ async fn start_import(
 }
 
 /// What to reconcile from a carrier's billing API: the shipments bought on the account from
-/// `from` to `to` (both days included, UTC), or the waybills named in `tracking_numbers`.
+/// `from` to `to` (both days included, in the carrier's local time: China Standard Time,
+/// UTC+08:00, for SF Express), or the waybills named in `tracking_numbers`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PullIn {
@@ -237,11 +263,13 @@ pub struct PullIn {
     /// freight (`billed_freight` in its capabilities, such as SF Express).
     #[schema(pattern = "^car_[0-9a-f]{32}$")]
     carrier_account: String,
-    /// First day the shipments were bought (ISO date).
+    /// First day the shipments were bought (ISO date), a day in the carrier's local time:
+    /// China Standard Time (UTC+08:00) for SF Express, UTC for others. A shipment bought
+    /// 2026-03-31T20:00Z on an SF Express account was bought on 2026-04-01.
     #[serde(default)]
     #[schema(format = Date, example = "2026-11-01")]
     from: Option<String>,
-    /// Last day the shipments were bought, included (ISO date).
+    /// Last day the shipments were bought, included (ISO date, in the same time zone as `from`).
     #[serde(default)]
     #[schema(format = Date, example = "2026-11-30")]
     to: Option<String>,
@@ -257,17 +285,23 @@ pub struct PullIn {
 }
 
 /// Reconciles what a carrier billed through its billing API, without an invoice file (SF
-/// Express's billed freight per waybill). The hub asks the carrier, in batches within the
-/// account's quota, about the shipments bought on `carrier_account` from `from` to `to` (or
-/// the `tracking_numbers`), then audits the bills exactly as an imported file: 202 with the
-/// reconciliation (`status: running`), reports and `reconciliation.completed` as for
-/// `POST /v1/invoices`, each bill in the currency it was billed in. A carrier that reports no
-/// billed freight is a 422 naming `/carrier_account`; a carrier failure answers as a carrier
-/// error (its retry class) and records nothing; the same bills pulled again are a 409 naming
-/// the earlier import. Honours `Idempotency-Key`.
+/// Express's billed freight per waybill), in the background. Answers 202 at once with the
+/// reconciliation `pulling`: the hub then asks the carrier, one waybill per call within the
+/// account's quota, about the shipments bought on `carrier_account` from `from` to `to` (the
+/// carrier's local days) or the `tracking_numbers`; `GET /v1/reconciliations/{id}` shows
+/// `pull.asked` of `pull.total`. A pull whose hub stops is resumed by another instance, or by
+/// the restarted one, once its lease runs out. Then the bills are audited exactly as an
+/// imported file (`running`, then `completed` with its reports and
+/// `reconciliation.completed`), each bill in the currency it was billed in. A carrier failure
+/// (after the call layer's retries) marks it `failed` with nothing kept and the carrier
+/// error's `problem` (type, retry class, detail); bills that were imported already fail it
+/// with a 409 `problem` naming the earlier import. Refused at once: a carrier that reports no
+/// billed freight (422 naming `/carrier_account`), a period without shipments (422 naming
+/// `/from`), and the same waybills while a pull of them runs (409). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/invoices/pull", tag = "reconciliation", request_body = PullIn,
     params(IdempotencyKey),
-    responses((status = 202, body = ReconciliationOut), Auth, Idempotent, BadBody, CarrierFailure))]
+    responses((status = 202, body = ReconciliationOut), Auth, Idempotent, BadBody,
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "these waybills are being pulled already, or a request with this key is in progress")))]
 async fn pull_invoices(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
@@ -276,8 +310,7 @@ async fn pull_invoices(
     req.run(app, tenant, start_pull).await
 }
 
-/// Pulls the bills, records the reconciliation (running) with its answer under its key, and
-/// starts the audit.
+/// Records the pull (`pulling`) with its answer under its key, and starts asking the carrier.
 async fn start_pull(
     app: AppState,
     tenant: TenantId,
@@ -291,10 +324,9 @@ async fn start_pull(
         tracking_numbers: input.tracking_numbers.as_deref(),
         rate_card: input.rate_card.as_deref(),
     };
-    let pulled = reconcile::pull(&app, &tenant, &asked).await?;
-    let answer = Answer::json(StatusCode::ACCEPTED, &rec_out(&pulled.record));
-    pulled
-        .start(&app, &tenant, answer.completion(&owned).as_ref())
+    let plan = reconcile::pull(&app, &tenant, &asked).await?;
+    let answer = Answer::json(StatusCode::ACCEPTED, &rec_out(&plan.record));
+    plan.start(&app, &tenant, answer.completion(&owned).as_ref())
         .await?;
     Ok(answer)
 }

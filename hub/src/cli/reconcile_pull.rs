@@ -19,7 +19,8 @@ pub struct PullArgs {
     /// freight (SF Express).
     #[arg(long)]
     pub carrier_account: String,
-    /// First day the shipments were bought, YYYY-MM-DD (UTC).
+    /// First day the shipments were bought, YYYY-MM-DD, in the carrier's local days (China
+    /// Standard Time for SF Express).
     #[arg(long)]
     pub from: Option<String>,
     /// Last day the shipments were bought, included.
@@ -64,12 +65,11 @@ pub async fn run(a: PullArgs) -> Result<(), String> {
         tracking_numbers: (!a.tracking_numbers.is_empty()).then_some(a.tracking_numbers.as_slice()),
         rate_card: a.rate_card.as_deref(),
     };
-    let pulled = reconcile::pull(&app, &tenant, &asked)
+    let plan = reconcile::pull(&app, &tenant, &asked)
         .await
         .map_err(|e| problem_text(&e))?;
-    let id = pulled.record.id.clone();
-    pulled
-        .start(&app, &tenant, None)
+    let id = plan.record.id.clone();
+    plan.start(&app, &tenant, None)
         .await
         .map_err(|e| problem_text(&e))?;
     let rec = loop {
@@ -78,7 +78,10 @@ pub async fn run(a: PullArgs) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("reconciliation {id} is gone"))?;
-        if rec.status != ReconciliationStatus::Running {
+        if !matches!(
+            rec.status,
+            ReconciliationStatus::Pulling | ReconciliationStatus::Running
+        ) {
             break rec;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

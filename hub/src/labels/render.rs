@@ -64,7 +64,7 @@ pub(super) async fn render(
                 piece_count: count,
                 master_tracking_number: master,
                 contents: parcel.description.clone().or_else(|| declared.clone()),
-                remark: None,
+                remark: request.shipment.options.remark.clone(),
             }
             .into()
         })
@@ -74,6 +74,11 @@ pub(super) async fn render(
         .map_err(|e| Error::Internal(format!("label render task: {e}")))?
         .map_err(|e| match e {
             // A name or address the label fonts cannot draw is the request's to fix.
+            // The remark is asked for among the options.
+            shiphub_labels::LabelError::InvalidSpec {
+                field: "remark",
+                message,
+            } => Error::field("/options/remark", message),
             shiphub_labels::LabelError::InvalidSpec { field, message } => {
                 Error::field(format!("/{}", field.replace('.', "/")), message)
             }

@@ -153,7 +153,7 @@ pub(super) async fn begin(
 }
 
 /// Runs a started import to its end: completed with its event, or failed with nothing kept.
-async fn run_spooled(
+pub(super) async fn run_spooled(
     store: Store,
     plan: Plan,
     id: ReconciliationId,

@@ -9,8 +9,8 @@
 //! it completed (with its `reconciliation.completed` event).
 //!
 //! The packages come from an invoice file, or from a carrier's billing API (`pull`: SF
-//! Express's billed freight per waybill), read into the same `InvoicePackage`s: from there on
-//! both take the same lookups, audit, reports and record.
+//! Express's billed freight per waybill, asked in the background), read into the same
+//! `InvoicePackage`s: from there on both take the same lookups, audit, reports and record.
 //!
 //! This module runs the pipeline; its jobs live beside it: `import` (planning, starting and
 //! sweeping imports), `pull` (an import of what a carrier's billing API reports), `settings`
@@ -50,7 +50,9 @@ pub use facts::{
 pub use import::{
     Asked, Import, contract_card, save_mapping, save_settings, start, sweep_abandoned,
 };
-pub use pull::{MAX_NUMBERS, PullAsked, Pulled, pull};
+pub use pull::{
+    MAX_NUMBERS, PullAsked, PullPlan, local_offset, period_bounds, pull, resume_pulls, run_pull,
+};
 pub use record::{Record, finish};
 pub use settings::{AuditSettingsDoc, FuelRow, TolerancesDoc, load_settings};
 

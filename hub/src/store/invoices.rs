@@ -28,6 +28,11 @@ pub struct ReconciliationRecord {
     /// Totals and import errors, once completed.
     pub summary: Option<serde_json::Value>,
     pub failure: Option<String>,
+    /// A pull's progress: waybills asked so far and in all (`None` for a file's import).
+    pub pull: Option<PullProgress>,
+    /// Why a failed pull failed, as an RFC 9457 problem (JSON): the carrier error's type,
+    /// retry class and detail.
+    pub problem: Option<serde_json::Value>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub completed_at: Option<OffsetDateTime>,
@@ -40,7 +45,45 @@ named_enum! {
         Running = "running",
         Completed = "completed",
         Failed = "failed",
+        /// A pull still asking the carrier's billing API (then `running`, like a file).
+        Pulling = "pulling",
     }
+}
+
+/// How far a pull is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PullProgress {
+    pub done: i64,
+    pub total: i64,
+}
+
+/// A pull to start: what it asks (JSON, kept to resume it) and how many waybills.
+#[derive(Clone, Debug)]
+pub struct NewPull<'a> {
+    pub job: &'a str,
+    pub total: i64,
+    pub owner: &'a str,
+    pub lease_until: OffsetDateTime,
+}
+
+/// A pull claimed by this instance: its tenant, what it asks, and how far it got.
+#[derive(Clone, Debug)]
+pub struct ClaimedPull {
+    pub tenant: TenantId,
+    pub id: ReconciliationId,
+    pub job: String,
+    pub done: i64,
+}
+
+/// How a pull with all its bills in was settled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PullSettled {
+    /// Now `running`: its bills are audited like a file.
+    Running,
+    /// The same bills were imported already (as this one): left `pulling` for the caller to fail.
+    Duplicate(ReconciliationRecord),
+    /// Another instance holds it now (this one's lease ran out).
+    LeaseLost,
 }
 
 impl ReconciliationRecord {
@@ -64,6 +107,8 @@ impl ReconciliationRecord {
             error_count: 0,
             summary: None,
             failure: None,
+            pull: None,
+            problem: None,
             created_at: now,
             updated_at: now,
             completed_at: None,
@@ -141,7 +186,7 @@ const POSTGRES_FACTS: &str = "coalesce(s.audit_facts, CAST(json_build_object('sh
      'request', CAST(s.request AS json), 'waybill', CAST(s.waybill AS json)) AS TEXT))";
 
 const REC_COLUMNS: &str = "id, carrier, status, file_sha256, file_bytes, rate_card, lines, packages, \
-     error_count, summary, failure, created_at, updated_at, completed_at";
+     error_count, summary, failure, pull_done, pull_total, problem, created_at, updated_at, completed_at";
 
 /// Rows per multi-row INSERT: 11 binds each, well under both backends' parameter limits.
 const INSERT_ROWS: usize = 400;
@@ -208,7 +253,8 @@ impl Store {
         Ok(())
     }
 
-    /// A running or completed import of the same file (same SHA-256) for this carrier.
+    /// A running or completed import of the same file (same SHA-256) for this carrier, or a
+    /// pull still asking for the same waybills (its `file_sha256` is the hash of what it asks).
     pub async fn reconciliation_of_file(
         &self,
         tenant: &TenantId,
@@ -217,7 +263,7 @@ impl Store {
     ) -> Result<Option<ReconciliationRecord>> {
         let sql = format!(
             "SELECT {REC_COLUMNS} FROM reconciliations WHERE tenant_id = $1 AND file_sha256 = $2 \
-             AND carrier = $3 AND status IN ('running', 'completed') ORDER BY id LIMIT 1"
+             AND carrier = $3 AND status IN ('pulling', 'running', 'completed') ORDER BY id LIMIT 1"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
@@ -531,6 +577,265 @@ impl Store {
         Ok(n)
     }
 
+    /// Starts a pull (status `pulling`, leased to `pull.owner`), with the idempotent answer in
+    /// the same transaction.
+    pub async fn begin_pull(
+        &self,
+        tenant: &TenantId,
+        r: &ReconciliationRecord,
+        pull: &NewPull<'_>,
+        idem: Option<&IdemCompletion>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO reconciliations (id, tenant_id, carrier, status, file_sha256, file_bytes, rate_card, \
+             created_at, updated_at, pull, pull_total, pull_done, pull_owner, pull_lease_until) \
+             VALUES ($1, $2, $3, 'pulling', $4, 0, $5, $6, $6, $7, $8, 0, $9, $10)",
+        )
+        .bind(r.id.as_str())
+        .bind(tenant.as_str())
+        .bind(&r.carrier)
+        .bind(&r.file_sha256)
+        .bind(r.rate_card.as_deref())
+        .bind(millis(r.created_at))
+        .bind(pull.job)
+        .bind(pull.total)
+        .bind(pull.owner)
+        .bind(millis(pull.lease_until))
+        .execute(&mut *tx)
+        .await?;
+        if let Some(c) = idem {
+            complete_idem(&mut tx, tenant, c).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Pulls whose lease ran out before `now` (their instance died or shut down), oldest first.
+    pub async fn stale_pulls(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<ReconciliationId>> {
+        let rows = sqlx::query(
+            "SELECT id FROM reconciliations WHERE status = 'pulling' AND pull_lease_until < $1 \
+             ORDER BY id LIMIT $2",
+        )
+        .bind(millis(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok(ReconciliationId::from_db(r.try_get("id")?)))
+            .collect()
+    }
+
+    /// Takes over a pull whose lease ran out (one conditional UPDATE: of several instances,
+    /// one wins). `None` when it is not pulling or another instance holds it.
+    pub async fn claim_pull(
+        &self,
+        id: &ReconciliationId,
+        owner: &str,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<Option<ClaimedPull>> {
+        let u = sqlx::query(
+            "UPDATE reconciliations SET pull_owner = $1, pull_lease_until = $2 \
+             WHERE id = $3 AND status = 'pulling' AND pull_lease_until < $4",
+        )
+        .bind(owner)
+        .bind(millis(lease_until))
+        .bind(id.as_str())
+        .bind(millis(now))
+        .execute(&self.writer)
+        .await?;
+        if u.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "SELECT tenant_id, pull, pull_done FROM reconciliations WHERE id = $1 AND pull_owner = $2",
+        )
+        .bind(id.as_str())
+        .bind(owner)
+        .fetch_optional(&self.writer)
+        .await?;
+        row.map(|r| {
+            Ok(ClaimedPull {
+                tenant: TenantId::from_db(r.try_get("tenant_id")?),
+                id: id.clone(),
+                job: r.try_get("pull")?,
+                done: r.try_get("pull_done")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Renews a pull's lease; false when this owner no longer holds it.
+    pub async fn renew_pull(
+        &self,
+        id: &ReconciliationId,
+        owner: &str,
+        lease_until: OffsetDateTime,
+    ) -> Result<bool> {
+        let u = sqlx::query(
+            "UPDATE reconciliations SET pull_lease_until = $1 \
+             WHERE id = $2 AND status = 'pulling' AND pull_owner = $3",
+        )
+        .bind(millis(lease_until))
+        .bind(id.as_str())
+        .bind(owner)
+        .execute(&self.writer)
+        .await?;
+        Ok(u.rows_affected() == 1)
+    }
+
+    /// Keeps the bills answered for the batch of waybills starting at `seq` (JSON) and moves
+    /// the pull's progress to `done`, renewing its lease, in one transaction. False (nothing
+    /// kept) when this owner no longer holds the pull.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_pulled(
+        &self,
+        tenant: &TenantId,
+        id: &ReconciliationId,
+        owner: &str,
+        seq: i64,
+        bills: &str,
+        done: i64,
+        lease_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let u = sqlx::query(
+            "UPDATE reconciliations SET pull_done = $1, pull_lease_until = $2, updated_at = $3 \
+             WHERE tenant_id = $4 AND id = $5 AND status = 'pulling' AND pull_owner = $6",
+        )
+        .bind(done)
+        .bind(millis(lease_until))
+        .bind(millis(now))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+        if u.rows_affected() == 0 {
+            return Ok(false);
+        }
+        // A batch asked again after a takeover replaces what its first asking kept.
+        sqlx::query("DELETE FROM reconciliation_bills WHERE reconciliation_id = $1 AND seq = $2")
+            .bind(id.as_str())
+            .bind(seq)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO reconciliation_bills (reconciliation_id, seq, bills) VALUES ($1, $2, $3)",
+        )
+        .bind(id.as_str())
+        .bind(seq)
+        .bind(bills)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The bills a pull kept, batch by batch in the order asked (JSON each).
+    pub async fn pulled_bills(&self, id: &ReconciliationId) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT bills FROM reconciliation_bills WHERE reconciliation_id = $1 ORDER BY seq",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.writer)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("bills")?)).collect()
+    }
+
+    /// Turns a pull with every bill in into a running import of those bills (their SHA-256 and
+    /// size in place of a file's), its kept bills dropped, in one transaction; unless the same
+    /// bills were imported already for this carrier, or the lease was lost.
+    pub async fn settle_pull(
+        &self,
+        tenant: &TenantId,
+        id: &ReconciliationId,
+        owner: &str,
+        sha256: &str,
+        bytes: u64,
+        now: OffsetDateTime,
+    ) -> Result<PullSettled> {
+        let mut tx = self.begin().await?;
+        let sql = format!(
+            "SELECT {REC_COLUMNS} FROM reconciliations r WHERE tenant_id = $1 AND file_sha256 = $2 \
+             AND status IN ('running', 'completed') AND id <> $3 \
+             AND carrier = (SELECT carrier FROM reconciliations WHERE id = $3) ORDER BY id LIMIT 1"
+        );
+        let earlier = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(sha256)
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = earlier {
+            return Ok(PullSettled::Duplicate(rec_from_row(&row)?));
+        }
+        let u = sqlx::query(
+            "UPDATE reconciliations SET status = 'running', file_sha256 = $1, file_bytes = $2, \
+             pull_owner = NULL, pull_lease_until = NULL, updated_at = $3 \
+             WHERE tenant_id = $4 AND id = $5 AND status = 'pulling' AND pull_owner = $6",
+        )
+        .bind(sha256)
+        .bind(bytes as i64)
+        .bind(millis(now))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+        if u.rows_affected() == 0 {
+            return Ok(PullSettled::LeaseLost);
+        }
+        sqlx::query("DELETE FROM reconciliation_bills WHERE reconciliation_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(PullSettled::Running)
+    }
+
+    /// Ends a pull that could not finish: its kept bills are deleted, the failure and its
+    /// problem (JSON) kept. False when this owner no longer holds it.
+    pub async fn fail_pull(
+        &self,
+        tenant: &TenantId,
+        id: &ReconciliationId,
+        owner: &str,
+        failure: &str,
+        problem: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let u = sqlx::query(
+            "UPDATE reconciliations SET status = 'failed', failure = $1, problem = $2, updated_at = $3, \
+             pull_owner = NULL, pull_lease_until = NULL \
+             WHERE tenant_id = $4 AND id = $5 AND status = 'pulling' AND pull_owner = $6",
+        )
+        .bind(failure)
+        .bind(problem)
+        .bind(millis(now))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+        if u.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM reconciliation_bills WHERE reconciliation_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// One chunk of a report of a completed import; `None` past the last one.
     pub async fn reconciliation_file_chunk(
         &self,
@@ -647,6 +952,20 @@ fn rec_from_row(r: &AnyRow) -> Result<ReconciliationRecord> {
             .transpose()
             .map_err(|e| super::StoreError::Corrupt(format!("reconciliation summary: {e}")))?,
         failure: r.try_get("failure")?,
+        pull: r
+            .try_get::<Option<i64>, _>("pull_total")?
+            .map(|total| -> Result<PullProgress> {
+                Ok(PullProgress {
+                    done: r.try_get("pull_done")?,
+                    total,
+                })
+            })
+            .transpose()?,
+        problem: r
+            .try_get::<Option<String>, _>("problem")?
+            .map(|s| serde_json::from_str(&s))
+            .transpose()
+            .map_err(|e| super::StoreError::Corrupt(format!("reconciliation problem: {e}")))?,
         created_at: from_millis(r.try_get("created_at")?),
         updated_at: from_millis(r.try_get("updated_at")?),
         completed_at: r

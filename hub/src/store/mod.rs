@@ -38,8 +38,8 @@ pub(crate) use events::{insert_events, named};
 pub(crate) use idempotency::complete_idem;
 pub use idempotency::{IdemBegin, IdemClaim, IdemCompletion, IdemStuck, IdempotencySettings};
 pub use invoices::{
-    Billing, FileChunk, InvoicePackageRow, ReconciliationDone, ReconciliationRecord,
-    ReconciliationStatus, ShipmentFacts,
+    Billing, ClaimedPull, FileChunk, InvoicePackageRow, NewPull, PullProgress, PullSettled,
+    ReconciliationDone, ReconciliationRecord, ReconciliationStatus, ShipmentFacts,
 };
 pub use manifests::{ManifestConflict, ManifestRecord};
 pub use pickups::{PickupRecord, PickupStatus};

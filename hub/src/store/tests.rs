@@ -2096,6 +2096,38 @@ async fn a_pull_asks_about_the_shipments_of_its_account_and_period_only(store: S
             .unwrap()
             .is_empty()
     );
+    // SF Express's days are China Standard Time: bought 2026-03-31T20:00Z is 1 April there,
+    // so a pull of 1 April asks about it and a pull of 31 March does not.
+    let cst = crate::reconcile::local_offset("sf_express");
+    let late = bought(&acc.id, 7, datetime!(2026-03-31 20:00 UTC));
+    store
+        .insert_shipment(&t, &late, &[], &[], None)
+        .await
+        .unwrap();
+    let (a, b) = crate::reconcile::period_bounds(
+        cst,
+        time::macros::date!(2026 - 04 - 01),
+        time::macros::date!(2026 - 04 - 01),
+    );
+    assert_eq!(
+        store
+            .shipment_numbers_of_account(&t, &acc.id, a, b)
+            .await
+            .unwrap(),
+        ["SB0000000007"]
+    );
+    let (a, b) = crate::reconcile::period_bounds(
+        cst,
+        time::macros::date!(2026 - 03 - 31),
+        time::macros::date!(2026 - 03 - 31),
+    );
+    assert!(
+        store
+            .shipment_numbers_of_account(&t, &acc.id, a, b)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// Migration 0028 on both stores: a rendition is read back byte for byte under its own key only

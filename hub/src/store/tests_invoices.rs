@@ -8,14 +8,16 @@ use time::Duration;
 use super::{NOW, account, on_postgres, shipment, sqlite_store, tenant};
 use crate::ids::{ReconciliationId, TenantId};
 use crate::store::{
-    Billing, FileChunk, InvoicePackageRow, NewEvent, ReconciliationDone, ReconciliationRecord,
-    ShipmentExtras, Store,
+    Billing, FileChunk, InvoicePackageRow, NewEvent, NewPull, PullProgress, PullSettled,
+    ReconciliationDone, ReconciliationRecord, ReconciliationStatus, ShipmentExtras, Store,
 };
 
 both_backends!(
     an_import_counts_only_once_completed_and_a_failed_one_leaves_nothing,
     abandoned_imports_are_failed_and_removed_by_the_sweep,
     audit_lookups_find_shipments_with_their_trackers_within_a_tenant,
+    a_pull_is_leased_taken_over_once_its_lease_runs_out_and_settles_whole,
+    a_failed_pull_keeps_its_problem_and_nothing_else,
 );
 
 type Facts = crate::store::ShipmentFacts<serde_json::Value>;
@@ -403,4 +405,217 @@ async fn audit_lookups_find_shipments_with_their_trackers_within_a_tenant(store:
         .await
         .unwrap();
     assert_eq!(kept[0].shipment["kept"], true);
+}
+
+fn pulling(asking: &str) -> ReconciliationRecord {
+    let mut r = ReconciliationRecord::running("sf_express", asking.into(), 0, None, NOW);
+    r.status = ReconciliationStatus::Pulling;
+    r
+}
+
+async fn start_pull(store: &Store, t: &TenantId, r: &ReconciliationRecord, owner: &str) {
+    let pull = NewPull {
+        job: r#"{"numbers":["SF1","SF2","SF3"]}"#,
+        total: 3,
+        owner,
+        lease_until: NOW + Duration::seconds(30),
+    };
+    store.begin_pull(t, r, &pull, None).await.unwrap();
+}
+
+async fn a_pull_is_leased_taken_over_once_its_lease_runs_out_and_settles_whole(store: Store) {
+    let t = tenant(&store, "a").await;
+    let r = pulling("pull:abc");
+    start_pull(&store, &t, &r, "inst_a").await;
+    let got = store.get_reconciliation(&t, &r.id).await.unwrap().unwrap();
+    assert_eq!(got.status, ReconciliationStatus::Pulling);
+    assert_eq!(got.pull, Some(PullProgress { done: 0, total: 3 }));
+    // The same waybills asked again while it pulls are found (the API's 409).
+    assert_eq!(
+        store
+            .reconciliation_of_file(&t, "sf_express", "pull:abc")
+            .await
+            .unwrap()
+            .map(|e| e.id),
+        Some(r.id.clone())
+    );
+    let t1 = NOW + Duration::seconds(1);
+    assert!(
+        store
+            .add_pulled(
+                &t,
+                &r.id,
+                "inst_a",
+                0,
+                "[1]",
+                1,
+                t1 + Duration::seconds(30),
+                t1
+            )
+            .await
+            .unwrap()
+    );
+    // Within its lease it is nobody else's.
+    assert!(store.stale_pulls(t1, 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim_pull(&r.id, "inst_b", t1, t1 + Duration::seconds(30))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Its instance died: once the lease ran out, one claim wins and goes on from where it was.
+    let later = NOW + Duration::minutes(5);
+    assert_eq!(store.stale_pulls(later, 10).await.unwrap(), [r.id.clone()]);
+    let claimed = store
+        .claim_pull(&r.id, "inst_b", later, later + Duration::seconds(30))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((claimed.tenant.clone(), claimed.done), (t.clone(), 1));
+    assert!(claimed.job.contains("SF3"));
+    assert!(
+        store
+            .claim_pull(&r.id, "inst_c", later, later + Duration::seconds(30))
+            .await
+            .unwrap()
+            .is_none(),
+        "claimed twice"
+    );
+    // The dead owner can neither write nor renew any more.
+    assert!(
+        !store
+            .add_pulled(&t, &r.id, "inst_a", 1, "[2]", 2, later, later)
+            .await
+            .unwrap()
+    );
+    assert!(!store.renew_pull(&r.id, "inst_a", later).await.unwrap());
+    assert!(
+        store
+            .renew_pull(&r.id, "inst_b", later + Duration::seconds(40))
+            .await
+            .unwrap()
+    );
+    // A batch asked again after the takeover replaces what was kept of it.
+    for (seq, bills) in [(0, "[10]"), (1, "[20]"), (2, "[30]")] {
+        assert!(
+            store
+                .add_pulled(&t, &r.id, "inst_b", seq, bills, seq + 1, later, later)
+                .await
+                .unwrap()
+        );
+    }
+    assert_eq!(
+        store.pulled_bills(&r.id).await.unwrap(),
+        ["[10]", "[20]", "[30]"]
+    );
+    assert_eq!(
+        store
+            .get_reconciliation(&t, &r.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .pull,
+        Some(PullProgress { done: 3, total: 3 })
+    );
+    // Bills an earlier import has: settled as a duplicate, left for the caller to fail.
+    let earlier = rec("sha-bills");
+    let mut earlier = ReconciliationRecord {
+        carrier: "sf_express".into(),
+        ..earlier
+    };
+    earlier.id = ReconciliationId::generate();
+    store
+        .begin_reconciliation(&t, &earlier, None)
+        .await
+        .unwrap();
+    match store
+        .settle_pull(&t, &r.id, "inst_b", "sha-bills", 10, later)
+        .await
+        .unwrap()
+    {
+        PullSettled::Duplicate(e) => assert_eq!(e.id, earlier.id),
+        other => panic!("{other:?}"),
+    }
+    // Only its holder settles it: then it runs as an import of those bills, bills dropped.
+    assert_eq!(
+        store
+            .settle_pull(&t, &r.id, "inst_a", "sha-new", 10, later)
+            .await
+            .unwrap(),
+        PullSettled::LeaseLost
+    );
+    assert_eq!(
+        store
+            .settle_pull(&t, &r.id, "inst_b", "sha-new", 10, later)
+            .await
+            .unwrap(),
+        PullSettled::Running
+    );
+    let got = store.get_reconciliation(&t, &r.id).await.unwrap().unwrap();
+    assert_eq!(got.status, ReconciliationStatus::Running);
+    assert_eq!((got.file_sha256.as_str(), got.file_bytes), ("sha-new", 10));
+    assert!(store.pulled_bills(&r.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .stale_pulls(later + Duration::hours(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn a_failed_pull_keeps_its_problem_and_nothing_else(store: Store) {
+    let t = tenant(&store, "a").await;
+    let r = pulling("pull:def");
+    start_pull(&store, &t, &r, "inst_a").await;
+    assert!(
+        store
+            .add_pulled(
+                &t,
+                &r.id,
+                "inst_a",
+                0,
+                "[1]",
+                1,
+                NOW + Duration::seconds(30),
+                NOW
+            )
+            .await
+            .unwrap()
+    );
+    let problem = r#"{"type":"https://shiphub.dev/problems/carrier-unavailable","status":503,"retryable":true}"#;
+    // Not its holder: nothing happens.
+    assert!(
+        !store
+            .fail_pull(&t, &r.id, "inst_x", "down", problem, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .fail_pull(&t, &r.id, "inst_a", "SF unavailable", problem, NOW)
+            .await
+            .unwrap()
+    );
+    let got = store.get_reconciliation(&t, &r.id).await.unwrap().unwrap();
+    assert_eq!(got.status, ReconciliationStatus::Failed);
+    assert_eq!(got.failure.as_deref(), Some("SF unavailable"));
+    assert_eq!(got.problem.unwrap()["retryable"], true);
+    assert!(store.pulled_bills(&r.id).await.unwrap().is_empty());
+    // A failed pull is not a conflict for the same waybills asked again.
+    assert!(
+        store
+            .reconciliation_of_file(&t, "sf_express", "pull:def")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .stale_pulls(NOW + Duration::hours(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -377,7 +377,10 @@ const _: fn() = || {
     send::<ExpectedShipment>();
     send::<AuditedPackage>();
 };
-pub use report::{CsvReport, DisputeExport, JsonReport, ReportSummary};
+pub use report::{
+    CHARGE_KINDS, ChargeTotal, CsvReport, DisputeExport, JsonReport, OTHER_CHARGES, ReportSummary,
+    TopCharge,
+};
 
 #[cfg(test)]
 mod carrier_code_tests {

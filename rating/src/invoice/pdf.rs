@@ -1,5 +1,7 @@
 //! The finance PDF: summary table (billed, expected, disputed, recoverable by carrier and
-//! reason), bar charts of recoverable by reason and by week, and the top lines to dispute.
+//! reason), bar charts of recoverable by reason and by week, the top lines to dispute, and
+//! what was billed per charge with the top lines' charge lines, each under the carrier's
+//! description of it (`运费`, `Fuel Surcharge`) as the CSV and JSON reports give it.
 //!
 //! Built-in Helvetica, so `pdftotext` extracts every figure; text Helvetica cannot draw
 //! (a Chinese title, a carrier's Chinese invoice number) is set in the embedded CJK font of
@@ -16,12 +18,12 @@ use printpdf::{
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use super::report::{ReportSummary, Totals};
+use super::report::{ChargeTotal, ReportSummary, Totals};
 
 const W: f32 = 297.0; // A4 landscape
 const H: f32 = 210.0;
 
-/// Renders the summary as a PDF (A4 landscape, two pages).
+/// Renders the summary as a PDF (A4 landscape, three pages).
 pub fn render_pdf(s: &ReportSummary, title: &str) -> Vec<u8> {
     let cur = s.currency.clone().unwrap_or_default();
     let mut p1 = Page::default();
@@ -126,8 +128,67 @@ pub fn render_pdf(s: &ReportSummary, title: &str) -> Vec<u8> {
         y -= 5.0;
     }
 
+    // Page 3: what was billed per charge, in the carrier's words (Chinese too), and the
+    // charge lines of the top lines to dispute, as the CSV and JSON reports give them.
+    let mut p3 = Page::default();
+    p3.text(15.0, 195.0, 13.0, true, "Billed by charge");
+    let ccols = [15.0, 100.0, 120.0];
+    for (x, h) in ccols.iter().zip(["Charge", "Lines", "Billed"]) {
+        p3.text(*x, 188.0, 9.0, true, h);
+    }
+    let mut charges: Vec<(&String, &ChargeTotal)> = s.by_charge.iter().collect();
+    charges.sort_by(|a, b| b.1.billed.cmp(&a.1.billed).then(a.0.cmp(b.0)));
+    let mut y = 182.0;
+    let mut shown = 0;
+    for (description, t) in &charges {
+        if y < 20.0 {
+            break;
+        }
+        p3.text(ccols[0], y, 8.0, false, &clip(description, 48));
+        p3.text(ccols[1], y, 8.0, false, &t.lines.to_string());
+        p3.text(ccols[2], y, 8.0, false, &format!("{} {cur}", t.billed));
+        y -= 5.0;
+        shown += 1;
+    }
+    if charges.is_empty() {
+        p3.text(15.0, y, 8.0, false, "no charges");
+    } else if shown < charges.len() {
+        p3.text(
+            15.0,
+            15.0,
+            8.0,
+            false,
+            &format!("{} more charges in report.csv", charges.len() - shown),
+        );
+    }
+    p3.text(155.0, 195.0, 13.0, true, "Charges of the top lines");
+    let mut y = 188.0;
+    'top: for t in s.top() {
+        if y < 20.0 {
+            break;
+        }
+        p3.text(
+            155.0,
+            y,
+            8.0,
+            true,
+            &format!("{}  recoverable {} {cur}", t.tracking_number, t.recoverable),
+        );
+        y -= 5.0;
+        for c in &t.charges {
+            if y < 15.0 {
+                break 'top;
+            }
+            p3.text(158.0, y, 8.0, false, &format!("line {}", c.line));
+            p3.text(175.0, y, 8.0, false, &clip(&c.description, 40));
+            p3.text(255.0, y, 8.0, false, &c.amount.to_string());
+            y -= 4.5;
+        }
+        y -= 1.5;
+    }
+
     let mut doc = PdfDocument::new(title);
-    let mut pages = vec![p1, p2];
+    let mut pages = vec![p1, p2, p3];
     let cjk: String = pages.iter().flat_map(|p| p.cjk.chars()).collect();
     // Cut to this report's glyphs; a subset that fails (a bug) leaves the report Latin.
     if let Some(Ok((id, font))) = (!cjk.is_empty()).then(|| shiphub_fonts::pdf_subset(&cjk)) {
@@ -151,6 +212,16 @@ pub fn render_pdf(s: &ReportSummary, title: &str) -> Vec<u8> {
     let mut warnings = Vec::new();
     doc.with_pages(pages)
         .save(&PdfSaveOptions::default(), &mut warnings)
+}
+
+/// At most `n` characters of `s` (a cell's width), marked when cut.
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(n - 1).collect();
+    out.push_str("...");
+    out
 }
 
 /// Stands for the CJK subset's id until the report's text is known.
@@ -309,6 +380,90 @@ mod tests {
                 eprintln!("SKIPPED: {cmd} not installed");
                 None
             }
+        }
+    }
+
+    /// An SF Express waybill billed 运费 and 保价, overcharged: a top line.
+    fn sf_summary() -> ReportSummary {
+        use crate::invoice::{
+            AuditedPackage, ChargeCategory, Finding, InvoiceCarrier, InvoiceCharge, InvoicePackage,
+            Reason,
+        };
+        use rust_decimal_macros::dec;
+        use shiphub_carriers::model::Currency;
+        let charge = |line, description: &str, amount| InvoiceCharge {
+            category: ChargeCategory::from_description(description),
+            code: None,
+            description: description.to_owned(),
+            amount,
+            basis: None,
+            adjustment: false,
+            line,
+        };
+        let mut s = ReportSummary::new();
+        s.add(&AuditedPackage {
+            package: InvoicePackage {
+                carrier: InvoiceCarrier::Other,
+                tracking_number: "SF1234567890123".into(),
+                reference: None,
+                service: Some("2".into()),
+                service_name: None,
+                invoice_number: "sf_express-api".into(),
+                invoice_date: None,
+                ship_date: Some(time::macros::date!(2026 - 04 - 01)),
+                delivered_on: None,
+                currency: Currency::CNY,
+                entered_weight: None,
+                billed_weight: None,
+                billed_dimensions: None,
+                zone: None,
+                charges: vec![
+                    charge(1, "运费", dec!(30.00)),
+                    charge(2, "保价", dec!(2.00)),
+                    charge(3, "Fuel Surcharge", dec!(1.50)),
+                ],
+            },
+            matched_by: None,
+            billed: dec!(33.50),
+            expected: Some(dec!(26.50)),
+            findings: vec![Finding {
+                reason: Reason::BaseRateOffContract,
+                recoverable: dec!(7.00),
+                dispute_supported: true,
+                evidence: vec![],
+                note: String::new(),
+            }],
+        });
+        s
+    }
+
+    #[test]
+    fn each_charge_is_printed_with_its_description_chinese_too() {
+        let pdf = render_pdf(&sf_summary(), "Freight reconciliation");
+        let Some(text) = tool("pdftotext", &pdf, &["-enc", "UTF-8", "-layout"]) else {
+            return;
+        };
+        // Billed by charge: each description with its lines and amount.
+        let row = |words: &str| {
+            text.lines()
+                .find(|l| l.trim_start().starts_with(words))
+                .unwrap_or_else(|| panic!("no row for {words} in {text}"))
+                .to_string()
+        };
+        assert!(row("运费").contains("30.00 CNY"), "{text}");
+        assert!(row("保价").contains("2.00 CNY"), "{text}");
+        assert!(row("Fuel Surcharge").contains("1.50 CNY"), "{text}");
+        // The top line's charge lines, each with its line number and description.
+        assert!(
+            text.contains("SF1234567890123  recoverable 7.00 CNY"),
+            "{text}"
+        );
+        for (line, words, amount) in [("line 1", "运费", "30.00"), ("line 2", "保价", "2.00")] {
+            assert!(
+                text.lines()
+                    .any(|l| l.contains(line) && l.contains(words) && l.contains(amount)),
+                "{line} {words} {amount} not in {text}"
+            );
         }
     }
 

@@ -45,7 +45,34 @@ pub struct TopLine {
     pub line: u64,
     /// Reason codes.
     pub reasons: Vec<Reason>,
+    /// Its charge lines, as billed.
+    pub charges: Vec<TopCharge>,
 }
+
+/// One billed charge line of a top line.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct TopCharge {
+    /// Its line in the file.
+    pub line: u64,
+    /// The carrier's words for it (`运费`, `Fuel Surcharge`).
+    pub description: String,
+    pub amount: Decimal,
+}
+
+/// What one charge (by its carrier's description) was billed in all.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ChargeTotal {
+    /// Charge lines with this description.
+    pub lines: u64,
+    pub billed: Decimal,
+}
+
+/// Distinct charge descriptions kept in [`ReportSummary::by_charge`]; the rest are counted
+/// under [`OTHER_CHARGES`] (a mapped layout may describe every line differently).
+pub const CHARGE_KINDS: usize = 200;
+
+/// Where charges past [`CHARGE_KINDS`] descriptions are counted.
+pub const OTHER_CHARGES: &str = "(other charges)";
 
 /// Lines kept in [`ReportSummary::top`].
 pub const TOP_LINES: usize = 25;
@@ -66,6 +93,9 @@ pub struct ReportSummary {
     pub by_reason: BTreeMap<Reason, Decimal>,
     /// Recoverable per ISO week (Monday of the week of the ship date, else invoice date).
     pub by_week: BTreeMap<Date, Decimal>,
+    /// Billed per charge description (in the carrier's words), at most [`CHARGE_KINDS`]
+    /// of them.
+    pub by_charge: BTreeMap<String, ChargeTotal>,
     /// Packages in another currency than `currency`.
     pub other_currency_packages: u64,
     /// The lines with most to recover, largest first (see [`ReportSummary::top`]).
@@ -106,6 +136,21 @@ impl ReportSummary {
         };
         add(&mut self.total);
         add(self.by_carrier.entry(p.carrier).or_default());
+        for c in &p.charges {
+            let key = if self.by_charge.len() < CHARGE_KINDS
+                || self.by_charge.contains_key(&c.description)
+            {
+                c.description.as_str()
+            } else {
+                OTHER_CHARGES
+            };
+            let t = match self.by_charge.get_mut(key) {
+                Some(t) => t,
+                None => self.by_charge.entry(key.to_owned()).or_default(),
+            };
+            t.lines += 1;
+            t.billed += c.amount;
+        }
         for f in &a.findings {
             let t = self
                 .by_carrier_reason
@@ -130,16 +175,29 @@ impl ReportSummary {
                     day - time::Duration::days(day.weekday().number_days_from_monday().into());
                 *self.by_week.entry(monday).or_default() += recoverable;
             }
-            self.heap.push(Reverse(TopLine {
-                recoverable,
-                carrier: p.carrier,
-                tracking_number: p.tracking_number.clone(),
-                invoice_number: p.invoice_number.clone(),
-                line: p.first_line(),
-                reasons: a.findings.iter().map(|f| f.reason).collect(),
-            }));
-            if self.heap.len() > TOP_LINES {
-                self.heap.pop();
+            // Built only when it may make the table (its charges are cloned).
+            let smallest = self.heap.peek().map(|r| r.0.recoverable);
+            if self.heap.len() < TOP_LINES || smallest.is_some_and(|m| recoverable >= m) {
+                self.heap.push(Reverse(TopLine {
+                    recoverable,
+                    carrier: p.carrier,
+                    tracking_number: p.tracking_number.clone(),
+                    invoice_number: p.invoice_number.clone(),
+                    line: p.first_line(),
+                    reasons: a.findings.iter().map(|f| f.reason).collect(),
+                    charges: p
+                        .charges
+                        .iter()
+                        .map(|c| TopCharge {
+                            line: c.line,
+                            description: c.description.clone(),
+                            amount: c.amount,
+                        })
+                        .collect(),
+                }));
+                if self.heap.len() > TOP_LINES {
+                    self.heap.pop();
+                }
             }
         }
     }
