@@ -9,6 +9,7 @@ use shiphub_carriers::{Capability, Carrier, CarrierEntry, CarrierError};
 use time::OffsetDateTime;
 
 use super::{Answer, Change, Key, Present, completion, keep_progress};
+use crate::call_layer::CallError;
 use crate::error::Error;
 use crate::events::EventType;
 use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
@@ -148,12 +149,15 @@ pub async fn buy<A: Answer>(
         return_sent: false,
     };
     let sent = serde_json::to_string(&kept).expect("progress serializes");
+    // Waits for the account's quota at most the call layer's purchase wait: past it, a 503
+    // with Retry-After, before anything is sent or kept (issue 19).
     let waybill = app
         .calls
-        .ship(&account.id, adapter.as_ref(), &kept.request, || {
+        .ship_within(&account.id, adapter.as_ref(), &kept.request, || {
             keep_progress(app, tenant, key, "sent", &sent)
         })
-        .await??;
+        .await
+        .map_err(|e| throttled(&account.id, e))??;
     let reference = waybill_ref(&waybill);
     kept.waybill = Some(KeptWaybill::from(&waybill));
     let answered = match keep_progress(
@@ -206,12 +210,13 @@ pub async fn buy<A: Answer>(
             Some(
                 match app
                     .calls
-                    .ship(&account.id, adapter.as_ref(), rreq, none)
+                    .ship_within(&account.id, adapter.as_ref(), rreq, none)
                     .await
                 {
                     Ok(Ok(wb)) => ReturnOutcome::Bought(rreq, wb),
                     Ok(Err(e)) => ReturnOutcome::Failed(e),
-                    Err(e) => ReturnOutcome::Failed(return_error(e)),
+                    Err(CallError::Carrier(e)) => ReturnOutcome::Failed(return_error(e)),
+                    Err(e) => ReturnOutcome::Failed(throttled(&account.id, e)),
                 },
             )
         }
@@ -268,6 +273,17 @@ fn return_of(outbound: &ShipRequest) -> ShipRequest {
 }
 
 /// A carrier error of the return label, with its fields under `/return_label`.
+/// A bounded purchase's failure as the API's: a throttled one names the account.
+fn throttled(account: &AccountId, e: CallError) -> Error {
+    match e {
+        CallError::Throttled(throttled) => Error::Throttled {
+            account: account.to_string(),
+            throttled,
+        },
+        CallError::Carrier(e) => e.into(),
+    }
+}
+
 fn return_error(e: shiphub_carriers::CarrierError) -> Error {
     match e {
         shiphub_carriers::CarrierError::Rejected { errors, .. } => Error::Validation(
