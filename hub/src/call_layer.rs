@@ -884,7 +884,11 @@ mod tests {
         let now = Instant::now();
         // Half the declared burst of 3, rounded up; then one call every 61.2 s (2 % inside).
         for i in 0..2 {
-            assert_eq!(pacer.reserve(now, Some(Duration::ZERO)), Ok(Duration::ZERO), "call {i} of the burst");
+            assert_eq!(
+                pacer.reserve(now, Some(Duration::ZERO)),
+                Ok(Duration::ZERO),
+                "call {i} of the burst"
+            );
         }
         let wait = pacer
             .reserve(now, Some(Duration::ZERO))
@@ -897,7 +901,10 @@ mod tests {
         // the one after it is an interval later.
         assert_eq!(pacer.reserve(now, None), Ok(wait));
         let after = pacer.reserve(now, None).unwrap();
-        assert!(after.abs_diff(wait * 2) < Duration::from_micros(1), "{after:?}");
+        assert!(
+            after.abs_diff(wait * 2) < Duration::from_micros(1),
+            "{after:?}"
+        );
     }
 
     /// A 1/s carrier (burst 1) that counts the calls that reached it.
@@ -923,7 +930,12 @@ mod tests {
         }
         async fn ship(&self, _: &ShipRequest) -> Result<Waybill, CarrierError> {
             self.bought.fetch_add(1, Ordering::SeqCst);
-            Err(CarrierError::rejected(CarrierCode::from_static("slow"), "/to", None, "bad"))
+            Err(CarrierError::rejected(
+                CarrierCode::from_static("slow"),
+                "/to",
+                None,
+                "bad",
+            ))
         }
     }
 
@@ -953,13 +965,22 @@ mod tests {
         let Err(CallError::Throttled(t)) = r else {
             panic!("expected throttled, got {r:?}");
         };
-        assert_eq!(Instant::now(), start, "no waiting for a slot past the deadline");
+        assert_eq!(
+            Instant::now(),
+            start,
+            "no waiting for a slot past the deadline"
+        );
         assert!(
-            t.retry_after > Duration::from_millis(500) && t.retry_after <= Duration::from_millis(1020),
+            t.retry_after > Duration::from_millis(500)
+                && t.retry_after <= Duration::from_millis(1020),
             "retry after {:?}",
             t.retry_after
         );
-        assert_eq!(carrier.rated.load(Ordering::SeqCst), 1, "the carrier was not asked");
+        assert_eq!(
+            carrier.rated.load(Ordering::SeqCst),
+            1,
+            "the carrier was not asked"
+        );
         // A deadline the next slot fits: waited for, exactly until the slot.
         layer
             .rate_within(&account, &carrier, &req, start + Duration::from_secs(3))
@@ -987,7 +1008,12 @@ mod tests {
             tasks.spawn(async move {
                 let req = ship_request().shipment;
                 let r = layer
-                    .rate_within(&account, carrier.as_ref(), &req, start + Duration::from_secs(3))
+                    .rate_within(
+                        &account,
+                        carrier.as_ref(),
+                        &req,
+                        start + Duration::from_secs(3),
+                    )
                     .await;
                 (r, Instant::now() - start)
             });
@@ -998,7 +1024,11 @@ mod tests {
                 (Ok(_), at) => ok.push(at),
                 (Err(CallError::Throttled(t)), at) => {
                     assert_eq!(at, Duration::ZERO, "throttled without waiting");
-                    assert!(t.retry_after > Duration::from_secs(3), "{:?}", t.retry_after);
+                    assert!(
+                        t.retry_after > Duration::from_secs(3),
+                        "{:?}",
+                        t.retry_after
+                    );
                     throttled.push(t);
                 }
                 (Err(e), _) => panic!("{e}"),
@@ -1020,7 +1050,11 @@ mod tests {
             purchase_quota_wait: Duration::from_millis(1500),
             ..Default::default()
         });
-        let (carrier, account, req) = (OnePerSecond::default(), AccountId::generate(), ship_request());
+        let (carrier, account, req) = (
+            OnePerSecond::default(),
+            AccountId::generate(),
+            ship_request(),
+        );
         let sent = AtomicU32::new(0);
         let before = || async {
             sent.fetch_add(1, Ordering::SeqCst);
@@ -1033,14 +1067,29 @@ mod tests {
             layer.ship_within(&account, &carrier, &req, before),
             layer.ship_within(&account, &carrier, &req, before),
         );
-        assert!(matches!(a, Err(CallError::Carrier(CarrierError::Rejected { .. }))));
-        assert!(matches!(b, Err(CallError::Carrier(CarrierError::Rejected { .. }))));
+        assert!(matches!(
+            a,
+            Err(CallError::Carrier(CarrierError::Rejected { .. }))
+        ));
+        assert!(matches!(
+            b,
+            Err(CallError::Carrier(CarrierError::Rejected { .. }))
+        ));
         let Err(CallError::Throttled(t)) = c else {
             panic!("expected throttled, got {c:?}");
         };
         assert!(t.retry_after.abs_diff(Duration::from_millis(2040)) < Duration::from_millis(1));
-        assert_eq!((sent.load(Ordering::SeqCst), carrier.bought.load(Ordering::SeqCst)), (2, 2));
-        assert!(Instant::now() - start <= Duration::from_millis(1500), "held past the budget");
+        assert_eq!(
+            (
+                sent.load(Ordering::SeqCst),
+                carrier.bought.load(Ordering::SeqCst)
+            ),
+            (2, 2)
+        );
+        assert!(
+            Instant::now() - start <= Duration::from_millis(1500),
+            "held past the budget"
+        );
     }
 
     #[tokio::test]

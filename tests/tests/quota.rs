@@ -62,7 +62,10 @@ async fn requests_over_an_accounts_quota_are_answered_at_once_and_purchases_say_
         wait = wait.max(retry_after);
         throttled += 1;
     }
-    assert!(throttled >= 1, "ten at once on a 1/s account: none throttled");
+    assert!(
+        throttled >= 1,
+        "ten at once on a 1/s account: none throttled"
+    );
     assert!(quoted >= 1, "the quota's first slot was not used");
     // Never more calls than the quota admits over the time the requests took (one at once,
     // then one every 1.02 s).
@@ -121,7 +124,10 @@ async fn requests_over_an_accounts_quota_are_answered_at_once_and_purchases_say_
         }
     }
     assert!(!bought.is_empty(), "the first slot bought");
-    assert!(!refused.is_empty(), "six at once on a 1/s account: none refused");
+    assert!(
+        !refused.is_empty(),
+        "six at once on a 1/s account: none refused"
+    );
     let listed = api.all("/v1/shipments?limit=100").await;
     let on_account = |l: &[Value]| {
         l.iter()

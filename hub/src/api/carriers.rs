@@ -91,9 +91,7 @@ fn credentials_schema() -> utoipa::openapi::schema::Object {
         .schema_type(Type::Object)
         .description(Some(CREDENTIALS_DOC))
         .build();
-    let count = |what: &str| {
-        serde_json::json!({"type": "integer", "minimum": 1, "maximum": u32::MAX, "description": what})
-    };
+    let count = |what: &str| serde_json::json!({"type": "integer", "minimum": 1, "maximum": u32::MAX, "description": what});
     o.extensions.get_or_insert_with(Default::default).insert(
         "patternProperties".into(),
         serde_json::json!({
