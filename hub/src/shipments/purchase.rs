@@ -42,13 +42,38 @@ pub struct Order {
 }
 
 /// Buys `order` under `key`: checks, the carrier's sale (its progress kept on the key), the
-/// record, answered by `present`.
+/// record, answered by `present`. Waits for the account's quota as long as it takes: for
+/// background buyers (batches), whose client is not waiting on the answer.
 pub async fn buy<A: Answer>(
     app: &AppState,
     tenant: &TenantId,
     order: Order,
     key: Option<Key<'_>>,
     present: Present<A>,
+) -> Result<A, Error> {
+    buy_with(app, tenant, order, key, present, false).await
+}
+
+/// `buy` for a client waiting on the answer (`POST /v1/shipments`): waits for the account's
+/// quota at most the call layer's purchase wait, else `Error::Throttled` (503 with
+/// Retry-After) before anything is sent or kept (issue 19).
+pub async fn buy_now<A: Answer>(
+    app: &AppState,
+    tenant: &TenantId,
+    order: Order,
+    key: Option<Key<'_>>,
+    present: Present<A>,
+) -> Result<A, Error> {
+    buy_with(app, tenant, order, key, present, true).await
+}
+
+async fn buy_with<A: Answer>(
+    app: &AppState,
+    tenant: &TenantId,
+    order: Order,
+    key: Option<Key<'_>>,
+    present: Present<A>,
+    bounded: bool,
 ) -> Result<A, Error> {
     let mut shipment = order.shipment;
     shipment
@@ -149,15 +174,19 @@ pub async fn buy<A: Answer>(
         return_sent: false,
     };
     let sent = serde_json::to_string(&kept).expect("progress serializes");
-    // Waits for the account's quota at most the call layer's purchase wait: past it, a 503
-    // with Retry-After, before anything is sent or kept (issue 19).
-    let waybill = app
-        .calls
-        .ship_within(&account.id, adapter.as_ref(), &kept.request, || {
-            keep_progress(app, tenant, key, "sent", &sent)
-        })
-        .await
-        .map_err(|e| throttled(&account.id, e))??;
+    let before_send = || keep_progress(app, tenant, key, "sent", &sent);
+    let waybill = if bounded {
+        // Waits for the account's quota at most the call layer's purchase wait: past it, a
+        // 503 with Retry-After, before anything is sent or kept (issue 19).
+        app.calls
+            .ship_within(&account.id, adapter.as_ref(), &kept.request, before_send)
+            .await
+            .map_err(|e| throttled(&account.id, e))??
+    } else {
+        app.calls
+            .ship(&account.id, adapter.as_ref(), &kept.request, before_send)
+            .await??
+    };
     let reference = waybill_ref(&waybill);
     kept.waybill = Some(KeptWaybill::from(&waybill));
     let answered = match keep_progress(
@@ -208,11 +237,17 @@ pub async fn buy<A: Answer>(
             }
             let none = || async { Ok::<(), Error>(()) };
             Some(
-                match app
-                    .calls
-                    .ship_within(&account.id, adapter.as_ref(), rreq, none)
-                    .await
-                {
+                let asked = if bounded {
+                    app.calls
+                        .ship_within(&account.id, adapter.as_ref(), rreq, none)
+                        .await
+                } else {
+                    app.calls
+                        .ship(&account.id, adapter.as_ref(), rreq, none)
+                        .await
+                        .map_err(CallError::Carrier)
+                };
+                match asked {
                     Ok(Ok(wb)) => ReturnOutcome::Bought(rreq, wb),
                     Ok(Err(e)) => ReturnOutcome::Failed(e),
                     Err(CallError::Carrier(e)) => ReturnOutcome::Failed(return_error(e)),
