@@ -236,24 +236,22 @@ async fn buy_with<A: Answer>(
                 tracing::warn!(error = %e, "could not keep that the return label was asked for");
             }
             let none = || async { Ok::<(), Error>(()) };
-            Some(
-                let asked = if bounded {
-                    app.calls
-                        .ship_within(&account.id, adapter.as_ref(), rreq, none)
-                        .await
-                } else {
-                    app.calls
-                        .ship(&account.id, adapter.as_ref(), rreq, none)
-                        .await
-                        .map_err(CallError::Carrier)
-                };
-                match asked {
-                    Ok(Ok(wb)) => ReturnOutcome::Bought(rreq, wb),
-                    Ok(Err(e)) => ReturnOutcome::Failed(e),
-                    Err(CallError::Carrier(e)) => ReturnOutcome::Failed(return_error(e)),
-                    Err(e) => ReturnOutcome::Failed(throttled(&account.id, e)),
-                },
-            )
+            let asked = if bounded {
+                app.calls
+                    .ship_within(&account.id, adapter.as_ref(), rreq, none)
+                    .await
+            } else {
+                app.calls
+                    .ship(&account.id, adapter.as_ref(), rreq, none)
+                    .await
+                    .map_err(CallError::Carrier)
+            };
+            Some(match asked {
+                Ok(Ok(wb)) => ReturnOutcome::Bought(rreq, wb),
+                Ok(Err(e)) => ReturnOutcome::Failed(e),
+                Err(CallError::Carrier(e)) => ReturnOutcome::Failed(return_error(e)),
+                Err(e) => ReturnOutcome::Failed(throttled(&account.id, e)),
+            })
         }
     };
     let return_ref = match &returned {
