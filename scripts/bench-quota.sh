@@ -18,7 +18,7 @@ sim=$!
   --key-rate 0 --tenant-rate 0 --dev-loopback >"$dir/out" 2>"$dir/err" &
 pid=$!
 trap 'kill $pid $sim 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 600); do grep -q listening "$dir/err" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q listening "$dir/err" 2>/dev/null && grep -q api_key "$dir/out" && break; sleep 0.1; done
 key=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["api_key"])' "$dir/out")
 base="http://127.0.0.1:$port"
 auth="Authorization: Bearer $key"
