@@ -254,6 +254,18 @@ impl AccountGuard {
     }
 }
 
+/// Adds the call's duration to its account's average when dropped (answered or cut off).
+struct Timed<'a> {
+    guard: &'a AccountGuard,
+    sent: Instant,
+}
+
+impl Drop for Timed<'_> {
+    fn drop(&mut self) {
+        self.guard.observe(self.sent.elapsed());
+    }
+}
+
 pub struct CallLayer {
     policy: CallPolicy,
     accounts: Mutex<HashMap<AccountId, Arc<AccountGuard>>>,
@@ -633,10 +645,13 @@ impl CallLayer {
                         retry_after,
                     }));
                 }
-                let sent = Instant::now();
-                let answer = tokio::time::timeout(limits.timeout, fut).await;
-                guard.observe(sent.elapsed());
-                match answer {
+                // Timed on drop as well: a rate cut off at its deadline counts (at least) the
+                // time it had, or the average would never see the calls that come too late.
+                let _timed = Timed {
+                    guard,
+                    sent: Instant::now(),
+                };
+                match tokio::time::timeout(limits.timeout, fut).await {
                     Ok(r) => r.map_err(CallError::Carrier),
                     Err(_) => Err(CallError::Carrier(CarrierError::Transient {
                         carrier: code,
