@@ -1050,6 +1050,52 @@ mod tests {
         assert!(Instant::now() - start >= Duration::from_millis(2040));
     }
 
+    /// A 1/s carrier whose quotes take 400 ms.
+    struct SlowQuotes;
+    #[async_trait]
+    impl Carrier for SlowQuotes {
+        fn code(&self) -> CarrierCode {
+            CarrierCode::from_static("slow_quotes")
+        }
+        fn capabilities(&self) -> &'static Capabilities {
+            &CAPS
+        }
+        fn limits(&self) -> CarrierLimits {
+            common::limits(1, 1, Duration::from_secs(5))
+        }
+        async fn rate(&self, _: &RateRequest) -> Result<Vec<Quote>, CarrierError> {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            Ok(vec![])
+        }
+    }
+
+    /// A slot that comes before the deadline but leaves less room than the account's calls
+    /// take is not taken: the answer would come too late (it used to come back empty).
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_takes_only_a_slot_that_leaves_room_for_the_call() {
+        let (layer, account, req) = (layer(), AccountId::generate(), ship_request().shipment);
+        let start = Instant::now();
+        let second = Duration::from_secs(1);
+        layer
+            .rate_within(&account, &SlowQuotes, &req, start + second)
+            .await
+            .unwrap();
+        // At 0.4 s, deadline 1.4 s: the next slot (1.02 s) is before the deadline, but a
+        // 400 ms call from there would end at 1.42 s.
+        let at = Instant::now();
+        assert_eq!(at - start, Duration::from_millis(400));
+        let r = layer
+            .rate_within(&account, &SlowQuotes, &req, at + second)
+            .await;
+        assert!(matches!(r, Err(CallError::Throttled(_))), "{r:?}");
+        assert_eq!(Instant::now(), at, "answered at once");
+        // With room for the call, the same slot is taken.
+        layer
+            .rate_within(&account, &SlowQuotes, &req, at + second * 2)
+            .await
+            .unwrap();
+    }
+
     /// Ten concurrent rates on a 1/s account with a 3 s deadline: the slots that fit go to
     /// three of them (0 s, 1.02 s, 2.04 s), the other seven are throttled at once, each told
     /// a later slot than the ones taken (reservations, not a race for the next slot).
