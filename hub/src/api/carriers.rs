@@ -110,7 +110,7 @@ where the carrier takes one, `burst`: whole numbers from 1, with no ceiling of t
 the carrier allows the account. The hub paces each account 2 % inside its quota. A rate request \
 whose account has no slot before `deadline_ms` lists it in `errors` as `throttled` with \
 `retry_after` (the carrier is not asked); a purchase waits at most 2 s for a slot, else answers 503 \
-`account-throttled` with `Retry-After`. Tracking polls wait their turn.
+`account-throttled` with `Retry-After`. Tracking polls and batch purchases wait their turn.
 
 Defaults and why:
 - `ups`: 10/s. UPS publishes no quota (its APIs answer 429 \"Rate Limit Exceeded\"); raise it to what UPS grants the account.
