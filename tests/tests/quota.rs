@@ -9,7 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::api::{Api, sandbox_pdf_purchase};
+use common::{Api, answer, is_problem, sandbox_pdf_purchase};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -93,8 +93,8 @@ async fn requests_over_an_accounts_quota_are_answered_at_once_and_purchases_say_
                 .headers()
                 .get("retry-after")
                 .map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
-            let problem = common::api::is_problem(&res);
-            let (status, v) = common::api::answer(res).await;
+            let problem = is_problem(&res);
+            let (status, v) = answer(res).await;
             (k, status, retry_after, problem, v)
         });
     }
