@@ -59,6 +59,13 @@ pub enum Error {
     BodyTimeout,
     #[error(transparent)]
     Carrier(#[from] CarrierError),
+    /// The account's request quota would admit the call only after the caller's bound (a
+    /// purchase's quota wait): not sent to the carrier (503 with `Retry-After`).
+    #[error("carrier account {account} throttled: {throttled}")]
+    Throttled {
+        account: String,
+        throttled: crate::call_layer::Throttled,
+    },
     #[error("store: {0}")]
     Store(#[from] StoreError),
     #[error("internal: {0}")]
@@ -85,7 +92,7 @@ impl Error {
     pub fn releases_idempotency_key(&self) -> bool {
         match self {
             Error::Carrier(e) => e.is_retryable(),
-            Error::Store(_) | Error::Internal(_) => true,
+            Error::Throttled { .. } | Error::Store(_) | Error::Internal(_) => true,
             _ => false,
         }
     }

@@ -850,3 +850,40 @@ fn readme_pickups_section_runs_as_written() {
     assert_eq!(status, 200);
     assert_eq!(list["data"].as_array().map(Vec::len), Some(1), "{list}");
 }
+
+#[test]
+fn readme_quotas_section_runs_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = serve(shiphub(dir.path(), &["serve"]));
+    let key = hub.bootstrap()["api_key"].as_str().unwrap().to_string();
+    let mut blocks = readme_blocks("walkthrough")[..1].to_vec();
+    blocks.extend(readme_blocks("quotas"));
+    let out = run_blocks(
+        &blocks,
+        dir.path(),
+        &[("KEY", key.clone()), ("HUB", hub.base.clone())],
+    );
+    let stdout = text(&out.stdout);
+    // Three at once on a 1/s account with a 500 ms deadline: one quoted, the others
+    // throttled (two, unless a curl started a second late).
+    let throttled = stdout.matches("\"type\":\"throttled\"").count();
+    assert!((1..=2).contains(&throttled), "{stdout}");
+    // Two orders fit the purchase wait; the others were told to come back, then bought.
+    assert!(
+        stdout.contains("problems/account-throttled"),
+        "a purchase over the quota answers 503: {stdout}"
+    );
+    for i in 1..=4 {
+        assert!(
+            stdout.contains(&format!("quota-order-{i}: 201")),
+            "order {i} bought: {stdout}"
+        );
+    }
+    let (status, list) = get(&format!("{}/v1/shipments?limit=100", hub.base), &key);
+    assert_eq!(status, 200);
+    assert_eq!(
+        list["data"].as_array().map(Vec::len),
+        Some(4),
+        "each order bought once: {list}"
+    );
+}

@@ -1,4 +1,4 @@
-//! The sandbox account config: `{}` or `{"step_seconds": N}`. Parsed by hand rather than with
+//! The sandbox account config: `{}`, `{"step_seconds": N}` and/or `{"requests_per_second": N}`. Parsed by hand rather than with
 //! serde so that every complaint names its field as a JSON pointer (`/step_seconds`).
 
 use serde_json::Value;
@@ -16,12 +16,16 @@ const MAX_STEP_SECONDS: u32 = 7 * 24 * 3600;
 pub struct Account {
     /// Seconds between two scripted tracking steps (1 to 604800).
     pub step_seconds: u32,
+    /// A request quota to try the hub's quota handling with, as if the sandbox were a real
+    /// carrier's API (burst 1); `None`: only the runaway guard (`offline::LIMITS`).
+    pub requests_per_second: Option<u32>,
 }
 
 impl Default for Account {
     fn default() -> Self {
         Self {
             step_seconds: DEFAULT_STEP_SECONDS,
+            requests_per_second: None,
         }
     }
 }
@@ -54,10 +58,21 @@ impl Account {
                             )
                         })?;
                 }
+                "requests_per_second" => {
+                    account.requests_per_second = Some(
+                        value
+                            .as_u64()
+                            .and_then(|n| u32::try_from(n).ok())
+                            .filter(|n| *n > 0)
+                            .ok_or_else(|| {
+                                err("/requests_per_second", "must be a whole number above zero")
+                            })?,
+                    );
+                }
                 other => {
                     return Err(err(
                         &format!("/{other}"),
-                        "unknown field; the sandbox account accepts only `step_seconds`",
+                        "unknown field; the sandbox account accepts only `step_seconds` and `requests_per_second`",
                     ));
                 }
             }
@@ -70,6 +85,15 @@ impl Account {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_request_quota_is_optional_and_above_zero() {
+        assert_eq!(Account::default().requests_per_second, None);
+        let a = Account::from_json(&json!({"requests_per_second": 1})).unwrap();
+        assert_eq!(a.requests_per_second, Some(1));
+        let e = Account::from_json(&json!({"requests_per_second": 0})).unwrap_err();
+        assert_eq!(e.field, "/requests_per_second");
+    }
 
     #[test]
     fn empty_and_null_configs_use_a_60_second_step() {

@@ -144,7 +144,14 @@ impl Carrier for Sandbox {
     }
 
     fn limits(&self) -> CarrierLimits {
-        offline::LIMITS
+        match self.account.requests_per_second {
+            Some(rps) => CarrierLimits {
+                requests_per_second: rps,
+                burst: 1,
+                ..offline::LIMITS
+            },
+            None => offline::LIMITS,
+        }
     }
 
     async fn rate(&self, req: &RateRequest) -> Result<Vec<Quote>, CarrierError> {

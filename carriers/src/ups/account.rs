@@ -67,13 +67,10 @@ impl Account {
             Some(v) => v
                 .as_u64()
                 .and_then(|n| u32::try_from(n).ok())
-                .filter(|n| (1..=1000).contains(n))
-                .ok_or_else(|| {
-                    err(
-                        "/requests_per_second",
-                        "must be a whole number from 1 to 1000",
-                    )
-                })?,
+                // No ceiling of ours: UPS publishes none, and an account UPS allows more must
+                // not be held below it (issue 19: the former 1,000/s cap).
+                .filter(|n| *n > 0)
+                .ok_or_else(|| err("/requests_per_second", "must be a whole number above zero"))?,
         };
         let base_url = base_url
             .ok_or_else(|| {
@@ -165,7 +162,11 @@ mod tests {
             Account::from_json(&short, Some(&host())).unwrap_err().field,
             "/account_number"
         );
+        // No ceiling below what UPS allows an account (issue 19: 1,000/s was one).
         let mut quota = ok();
+        quota["requests_per_second"] = json!(5000);
+        let a = Account::from_json(&quota, Some(&host())).unwrap();
+        assert_eq!(a.requests_per_second, 5000);
         quota["requests_per_second"] = json!(0);
         assert_eq!(
             Account::from_json(&quota, Some(&host())).unwrap_err().field,

@@ -73,15 +73,54 @@ pub struct AccountIn {
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "https://wwwcie.ups.com")]
     base_url: Option<url::Url>,
-    /// Carrier-specific credentials and settings; stored encrypted.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = credentials_schema)]
     credentials: Option<serde_json::Value>,
     /// `table_rate` accounts: the name of a rate card (`PUT /v1/rate-cards/{name}`), or a
     /// list of names; shorthand for `credentials.rate_card`.
     #[serde(default)]
     rate_card: Option<RateCardNames>,
 }
+
+/// `credentials`: carrier-specific, so open; the quota settings every carrier reads the same
+/// way are documented (issue 19) and bounded through `patternProperties`, which leaves the
+/// object open (the hardened schema closes every object that lists `properties`).
+fn credentials_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let mut o = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(CREDENTIALS_DOC))
+        .build();
+    let count = |what: &str| serde_json::json!({"type": "integer", "minimum": 1, "maximum": u32::MAX, "description": what});
+    o.extensions.get_or_insert_with(Default::default).insert(
+        "patternProperties".into(),
+        serde_json::json!({
+            "^requests_per_second$": count("Sustained requests a second the hub sends this account's carrier (kept 2 % inside). Default per carrier above; no ceiling of the hub's."),
+            "^requests_per_hour$": count("USPS: sustained requests an hour (default 56)."),
+            "^burst$": count("Requests at once above the sustained rate, where the carrier takes it (FedEx, DHL Express, USPS, SF Express, YunExpress)."),
+        }),
+    );
+    o
+}
+
+const CREDENTIALS_DOC: &str = "Carrier-specific credentials and settings; stored encrypted.
+
+**Request quota** (optional, every carrier): `requests_per_second` (USPS: `requests_per_hour`) and, \
+where the carrier takes one, `burst`: whole numbers from 1, with no ceiling of the hub's below what \
+the carrier allows the account. The hub paces each account 2 % inside its quota. A rate request \
+whose account has no slot before `deadline_ms` lists it in `errors` as `throttled` with \
+`retry_after` (the carrier is not asked); a purchase waits at most 2 s for a slot, else answers 503 \
+`account-throttled` with `Retry-After`. Tracking polls and batch purchases wait their turn.
+
+Defaults and why:
+- `ups`: 10/s. UPS publishes no quota (its APIs answer 429 \"Rate Limit Exceeded\"); raise it to what UPS grants the account.
+- `fedex`: 140/s, burst 1,400: FedEx's published 1,400 transactions per 10 s per project.
+- `dhl_express`: 5/s, burst 10. The MyDHL API states no quota: a conservative start.
+- `usps`: 56/hour, burst 4. USPS gives new apps about 60 an hour; 56 with a burst of 4 never sends more than 60 in any hour.
+- `sf_express`: 30/s, burst 30: SF's platform limit per API (`A1005` flow controlled above it); set lower, not higher.
+- `yunexpress`: 5/s, burst 10. No published quota: a conservative start.
+- `kuaidi100`: 5/s. No published per-second limit (metered by volume: `daily_quota`).
+- `sandbox`: unlimited unless set (burst 1), to try the quota handling offline.";
 
 // `rate_card`: one card name, or a list of names (kept in the credentials as sent). A plain
 // comment: a doc comment would become a description the contract does not have.

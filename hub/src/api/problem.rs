@@ -93,6 +93,20 @@ impl Error {
                 None,
             ),
             Error::Carrier(e) => carrier_problem(e),
+            Error::Throttled { account, throttled } => {
+                let mut pr = p(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "account-throttled",
+                    "The carrier account's request quota is spent",
+                    Some(format!(
+                        "carrier account {account}: {throttled}; nothing was sent to the carrier, so the same request (and Idempotency-Key) may be sent again after Retry-After"
+                    )),
+                );
+                pr.retryable = Some(true);
+                pr.retry_after = Some(whole_seconds(throttled.retry_after));
+                pr.carrier = Some(throttled.carrier.to_string());
+                (StatusCode::SERVICE_UNAVAILABLE, pr, Some(throttled.retry_after))
+            }
             Error::PurchaseUnrecorded(tracking) => {
                 let mut pr = p(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -216,7 +230,7 @@ fn carrier_problem(e: &CarrierError) -> (StatusCode, Problem, Option<Duration>) 
         detail: Some(e.to_string()),
         errors,
         retryable: Some(e.is_retryable()),
-        retry_after: retry.map(|d| d.as_secs().max(1)),
+        retry_after: retry.map(whole_seconds),
         carrier: Some(e.carrier().to_string()),
     };
     (status, problem, retry)
@@ -238,6 +252,12 @@ impl IntoResponse for Error {
     }
 }
 
+/// Seconds for a `Retry-After` or a `retry_after` field: rounded up (a client that waits
+/// what it is told must not come back early), at least 1.
+pub fn whole_seconds(d: Duration) -> u64 {
+    (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
+}
+
 pub fn problem_response(
     status: StatusCode,
     problem: &Problem,
@@ -251,7 +271,7 @@ pub fn problem_response(
     );
     if let Some(r) = retry {
         res.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(r.as_secs().max(1)));
+            .insert(header::RETRY_AFTER, HeaderValue::from(whole_seconds(r)));
     }
     res
 }

@@ -97,11 +97,19 @@ pub struct QuoteOut {
 pub struct RateErrorOut {
     carrier_account: String,
     carrier: String,
-    /// `transient`, `rate_limited`, `auth`, `rejected`, `unsupported`, `protocol` or `deadline`.
+    /// `transient`, `rate_limited` (the carrier answered 429), `throttled` (the account's
+    /// request quota had no slot before the deadline, so the carrier was not asked: see
+    /// `retry_after`), `auth`, `rejected`, `unsupported`, `protocol` or `deadline`.
     #[serde(rename = "type")]
     kind: String,
     detail: String,
     retryable: bool,
+    /// Seconds (rounded up) after which asking this account again may succeed, when known:
+    /// for `throttled`, when its quota has a slot; for `rate_limited`, the carrier's
+    /// `Retry-After`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    retry_after: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<FieldProblem>,
 }
@@ -155,6 +163,7 @@ async fn rate(
                 kind: f.kind.to_string(),
                 detail: f.detail,
                 retryable: f.retryable,
+                retry_after: f.retry_after.map(crate::api::problem::whole_seconds),
                 errors: f.errors,
             })
             .collect(),

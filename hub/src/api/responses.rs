@@ -94,8 +94,10 @@ pub enum CarrierFailure {
             "title": "The carrier rejected the account's credentials", "status": 502,
             "detail": "ups: authentication failed", "retryable": false, "carrier": "ups"}))]
     BadGateway(Problem),
-    /// The carrier is down or throttling: retry after `Retry-After` seconds (with the same
-    /// `Idempotency-Key` for purchases and voids).
+    /// The carrier is down or throttling, or (`account-throttled`, purchases) the carrier
+    /// account's request quota has no slot within the purchase's 2 s wait and nothing was sent:
+    /// retry after `Retry-After` seconds (with the same `Idempotency-Key` for purchases and
+    /// voids).
     #[response(status = 503, content_type = "application/problem+json",
         headers(("Retry-After" = u64, description = "Seconds to wait before retrying")),
         example = json!({"type": "https://shiphub.dev/problems/carrier-unavailable",

@@ -384,7 +384,7 @@ async fn create_shipment(
         app,
         tenant,
         |app, tenant, body: ShipmentIn, owned| async move {
-            shipments::buy(&app, &tenant, body.order(), key(&owned), answer).await
+            shipments::buy_now(&app, &tenant, body.order(), key(&owned), answer).await
         },
     )
     .await

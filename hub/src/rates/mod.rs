@@ -12,6 +12,7 @@ use shiphub_carriers::model::{Parcel, Quote, RateRequest};
 use shiphub_carriers::{Capabilities, Capability, CarrierError};
 use tokio::task::JoinSet;
 
+use crate::call_layer::CallError;
 use crate::error::{Error, FieldProblem};
 use crate::ids::{AccountId, TenantId};
 use crate::state::AppState;
@@ -57,11 +58,14 @@ pub struct Failure {
     pub account: AccountId,
     pub carrier: String,
     /// A carrier error's kind (`transient`, `rejected`, …), `account` (its adapter cannot be
-    /// built) or `deadline`.
+    /// built), `throttled` (the account's quota had no slot before the deadline: not asked)
+    /// or `deadline`.
     pub kind: &'static str,
     pub detail: String,
     pub retryable: bool,
     pub errors: Vec<FieldProblem>,
+    /// When asking again may succeed (`throttled`: the account's quota has a slot then).
+    pub retry_after: Option<Duration>,
 }
 
 /// What a round of rate shopping found: quotes best first, failures by account.
@@ -111,6 +115,7 @@ pub async fn shop(app: &AppState, tenant: &TenantId, asked: Shop<'_>) -> Result<
     }
 
     let request = Arc::new(asked.shipment);
+    let answer_by = tokio::time::Instant::now() + deadline;
     let mut tasks = JoinSet::new();
     let mut failures = Vec::new();
     for account in accounts {
@@ -136,6 +141,7 @@ pub async fn shop(app: &AppState, tenant: &TenantId, asked: Shop<'_>) -> Result<
                         .join("; "),
                     retryable: false,
                     errors: fields,
+                    retry_after: None,
                 });
                 continue;
             }
@@ -154,6 +160,7 @@ pub async fn shop(app: &AppState, tenant: &TenantId, asked: Shop<'_>) -> Result<
                     detail: e.to_string(),
                     retryable: false,
                     errors: vec![],
+                    retry_after: None,
                 });
                 continue;
             }
@@ -161,8 +168,13 @@ pub async fn shop(app: &AppState, tenant: &TenantId, asked: Shop<'_>) -> Result<
         let (calls, request) = (app.calls.clone(), request.clone());
         tasks.spawn(async move {
             let (a, r) = (&adapter, &request);
-            let answer =
-                tokio::time::timeout(deadline, calls.rate(&account.id, a.as_ref(), r)).await;
+            // The quota is not waited for past the deadline (issue 19): an account it would
+            // admit later is answered `throttled` at once rather than empty at the deadline.
+            let answer = tokio::time::timeout_at(
+                answer_by,
+                calls.rate_within(&account.id, a.as_ref(), r, answer_by),
+            )
+            .await;
             (account, answer)
         });
     }
@@ -179,6 +191,7 @@ pub async fn shop(app: &AppState, tenant: &TenantId, asked: Shop<'_>) -> Result<
                     detail,
                     retryable,
                     errors,
+                    retry_after: None,
                 }
             };
         match answer {
@@ -188,14 +201,25 @@ pub async fn shop(app: &AppState, tenant: &TenantId, asked: Shop<'_>) -> Result<
                 true,
                 vec![],
             )),
-            Ok(Err(e)) => {
+            Ok(Err(CallError::Throttled(t))) => failures.push(Failure {
+                retry_after: Some(t.retry_after),
+                ..failure("throttled", t.to_string(), true, vec![])
+            }),
+            Ok(Err(CallError::Carrier(e))) => {
                 let fields = match &e {
                     CarrierError::Rejected { errors, .. } => {
                         errors.iter().map(FieldProblem::from).collect()
                     }
                     _ => vec![],
                 };
-                failures.push(failure(e.kind(), e.to_string(), e.is_retryable(), fields));
+                let retry_after = match &e {
+                    CarrierError::RateLimited { retry_after, .. } => *retry_after,
+                    _ => None,
+                };
+                failures.push(Failure {
+                    retry_after,
+                    ..failure(e.kind(), e.to_string(), e.is_retryable(), fields)
+                });
             }
             Ok(Ok(list)) => quotes.extend(
                 list.into_iter()

@@ -9,7 +9,7 @@ mod recover;
 mod track;
 mod void;
 
-pub use purchase::{Order, buy};
+pub use purchase::{Order, buy, buy_now};
 pub use recover::recover_purchase;
 pub use track::track;
 pub use void::void;

@@ -9,6 +9,7 @@ use shiphub_carriers::{Capability, Carrier, CarrierEntry, CarrierError};
 use time::OffsetDateTime;
 
 use super::{Answer, Change, Key, Present, completion, keep_progress};
+use crate::call_layer::CallError;
 use crate::error::Error;
 use crate::events::EventType;
 use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
@@ -41,13 +42,38 @@ pub struct Order {
 }
 
 /// Buys `order` under `key`: checks, the carrier's sale (its progress kept on the key), the
-/// record, answered by `present`.
+/// record, answered by `present`. Waits for the account's quota as long as it takes: for
+/// background buyers (batches), whose client is not waiting on the answer.
 pub async fn buy<A: Answer>(
     app: &AppState,
     tenant: &TenantId,
     order: Order,
     key: Option<Key<'_>>,
     present: Present<A>,
+) -> Result<A, Error> {
+    buy_with(app, tenant, order, key, present, false).await
+}
+
+/// `buy` for a client waiting on the answer (`POST /v1/shipments`): waits for the account's
+/// quota at most the call layer's purchase wait, else `Error::Throttled` (503 with
+/// Retry-After) before anything is sent or kept (issue 19).
+pub async fn buy_now<A: Answer>(
+    app: &AppState,
+    tenant: &TenantId,
+    order: Order,
+    key: Option<Key<'_>>,
+    present: Present<A>,
+) -> Result<A, Error> {
+    buy_with(app, tenant, order, key, present, true).await
+}
+
+async fn buy_with<A: Answer>(
+    app: &AppState,
+    tenant: &TenantId,
+    order: Order,
+    key: Option<Key<'_>>,
+    present: Present<A>,
+    bounded: bool,
 ) -> Result<A, Error> {
     let mut shipment = order.shipment;
     shipment
@@ -148,12 +174,19 @@ pub async fn buy<A: Answer>(
         return_sent: false,
     };
     let sent = serde_json::to_string(&kept).expect("progress serializes");
-    let waybill = app
-        .calls
-        .ship(&account.id, adapter.as_ref(), &kept.request, || {
-            keep_progress(app, tenant, key, "sent", &sent)
-        })
-        .await??;
+    let before_send = || keep_progress(app, tenant, key, "sent", &sent);
+    let waybill = if bounded {
+        // Waits for the account's quota at most the call layer's purchase wait: past it, a
+        // 503 with Retry-After, before anything is sent or kept (issue 19).
+        app.calls
+            .ship_within(&account.id, adapter.as_ref(), &kept.request, before_send)
+            .await
+            .map_err(|e| throttled(&account.id, e))??
+    } else {
+        app.calls
+            .ship(&account.id, adapter.as_ref(), &kept.request, before_send)
+            .await??
+    };
     let reference = waybill_ref(&waybill);
     kept.waybill = Some(KeptWaybill::from(&waybill));
     let answered = match keep_progress(
@@ -203,17 +236,22 @@ pub async fn buy<A: Answer>(
                 tracing::warn!(error = %e, "could not keep that the return label was asked for");
             }
             let none = || async { Ok::<(), Error>(()) };
-            Some(
-                match app
-                    .calls
+            let asked = if bounded {
+                app.calls
+                    .ship_within(&account.id, adapter.as_ref(), rreq, none)
+                    .await
+            } else {
+                app.calls
                     .ship(&account.id, adapter.as_ref(), rreq, none)
                     .await
-                {
-                    Ok(Ok(wb)) => ReturnOutcome::Bought(rreq, wb),
-                    Ok(Err(e)) => ReturnOutcome::Failed(e),
-                    Err(e) => ReturnOutcome::Failed(return_error(e)),
-                },
-            )
+                    .map_err(CallError::Carrier)
+            };
+            Some(match asked {
+                Ok(Ok(wb)) => ReturnOutcome::Bought(rreq, wb),
+                Ok(Err(e)) => ReturnOutcome::Failed(e),
+                Err(CallError::Carrier(e)) => ReturnOutcome::Failed(return_error(e)),
+                Err(e) => ReturnOutcome::Failed(throttled(&account.id, e)),
+            })
         }
     };
     let return_ref = match &returned {
@@ -268,6 +306,17 @@ fn return_of(outbound: &ShipRequest) -> ShipRequest {
 }
 
 /// A carrier error of the return label, with its fields under `/return_label`.
+/// A bounded purchase's failure as the API's: a throttled one names the account.
+fn throttled(account: &AccountId, e: CallError) -> Error {
+    match e {
+        CallError::Throttled(throttled) => Error::Throttled {
+            account: account.to_string(),
+            throttled,
+        },
+        CallError::Carrier(e) => e.into(),
+    }
+}
+
 fn return_error(e: shiphub_carriers::CarrierError) -> Error {
     match e {
         shiphub_carriers::CarrierError::Rejected { errors, .. } => Error::Validation(
