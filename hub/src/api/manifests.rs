@@ -23,6 +23,9 @@ use crate::shipments::Key;
 use crate::state::AppState;
 use crate::store::ManifestRecord;
 
+/// The idempotency scope of the request that sends to the carrier (see key recovery).
+pub(crate) const CLOSE_SCOPE: &str = "POST /v1/manifests";
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_manifest, list_manifests))

@@ -23,6 +23,9 @@ use crate::shipments::Key;
 use crate::state::AppState;
 use crate::store::PickupRecord;
 
+/// The idempotency scope of the request that sends to the carrier (see key recovery).
+pub(crate) const BOOK_SCOPE: &str = "POST /v1/pickups";
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_pickup, list_pickups))
