@@ -56,12 +56,20 @@ async fn killed_mid_call(
     });
     let before = sim.hits(path);
     let in_flight = {
-        let (api, body, route, key) = (api.clone(), body.clone(), route.to_string(), key.to_string());
+        let (api, body, route, key) = (
+            api.clone(),
+            body.clone(),
+            route.to_string(),
+            key.to_string(),
+        );
         tokio::spawn(async move { api.try_post(&route, &body, Some(&key)).await })
     };
     let t = Instant::now();
     while sim.hits(path) == before {
-        assert!(t.elapsed() < Duration::from_secs(10), "{route} never reached {path}");
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "{route} never reached {path}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     hub.kill();
@@ -90,7 +98,10 @@ fn assert_unknown(status: StatusCode, answer: &Value, account: &str) {
     assert_eq!(answer["type"], UNKNOWN, "{answer}");
     assert_eq!(answer["retryable"], json!(false), "{answer}");
     let detail = answer["detail"].as_str().unwrap();
-    assert!(detail.contains(account), "names the account to check: {answer}");
+    assert!(
+        detail.contains(account),
+        "names the account to check: {answer}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -132,12 +143,19 @@ async fn a_pickup_or_a_scan_form_sent_when_the_hub_died_is_never_sent_twice() {
     )
     .await;
     assert_unknown(status, &answer, &ups_account);
-    assert!(answer["detail"].as_str().unwrap().contains(&tomorrow), "{answer}");
+    assert!(
+        answer["detail"].as_str().unwrap().contains(&tomorrow),
+        "{answer}"
+    );
     let (again, replay) = api
         .try_post("/v1/pickups", &pickup, Some("pickup-killed"))
         .await
         .unwrap();
-    assert_eq!((again, &replay), (StatusCode::CONFLICT, &answer), "replayed");
+    assert_eq!(
+        (again, &replay),
+        (StatusCode::CONFLICT, &answer),
+        "replayed"
+    );
     assert_eq!(ups.hits("/api/pickupcreation"), 1, "booked at most once");
     assert!(api.all("/v1/pickups").await.is_empty());
 
@@ -163,8 +181,16 @@ async fn a_pickup_or_a_scan_form_sent_when_the_hub_died_is_never_sent_twice() {
         .try_post("/v1/manifests", &close, Some("close-killed"))
         .await
         .unwrap();
-    assert_eq!((again, &replay), (StatusCode::CONFLICT, &answer), "replayed");
-    assert_eq!(usps.hits("/scan-forms/v3/scan-form"), 1, "closed at most once");
+    assert_eq!(
+        (again, &replay),
+        (StatusCode::CONFLICT, &answer),
+        "replayed"
+    );
+    assert_eq!(
+        usps.hits("/scan-forms/v3/scan-form"),
+        1,
+        "closed at most once"
+    );
     assert!(api.all("/v1/manifests").await.is_empty());
 
     // The unknown outcome is the key's alone: the same booking under a new key books.
