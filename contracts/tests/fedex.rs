@@ -208,3 +208,79 @@ fn undeclared_keys_are_caught() {
     );
     assert_eq!(out, ["/w", "/y/0/z"]);
 }
+
+/// FedEx's Ground End of Day Close is not in the shared folder (only listed in
+/// `portal-json-urls.json`): its request and answer components are transcribed here from
+/// FedEx's "Ship EndofDayClose API" v1 (`FullSchema_GEOD_PUT`, `SHPCResponseVO`; the source
+/// is named in `carriers/src/fedex/fixtures/SOURCES.md`), types and enums as FedEx gives them.
+fn end_of_day_close_spec() -> Value {
+    serde_json::json!({"openapi": "3.0.0", "components": {"schemas": {
+        "FullSchema_GEOD_PUT": {"type": "object", "properties": {
+            "closeReqType": {"type": "string", "enum": ["GCDR", "RGCDR"]},
+            "accountNumber": {"allOf": [{"$ref": "#/components/schemas/CloseAccountNumber"}]},
+            "groundServiceCategory": {"type": "string", "enum": ["GROUND"]},
+            "closeDate": {"type": "string"},
+            "trackingNumber": {"type": "string"},
+            "reprintOption": {"type": "string", "enum": ["BY_SHIP_DATE", "BY_TRACKING_NUMBER"]},
+            "closeDocumentSpecification": {"$ref": "#/components/schemas/CloseDocumentSpecification"},
+            "version": {"type": "object"}}},
+        "CloseAccountNumber": {"type": "object", "properties": {"value": {"type": "string"}}},
+        "CloseDocumentSpecification": {"type": "object", "properties": {
+            "closeDocumentTypes": {"type": "array",
+                "items": {"type": "string", "enum": ["MANIFEST", "OP_950"]}},
+            "op950Detail": {"type": "object"}}},
+        "SHPCResponseVO": {"type": "object", "properties": {
+            "transactionId": {"type": "string"},
+            "output": {"$ref": "#/components/schemas/EndOfDayCloseOutputVO"}}},
+        "EndOfDayCloseOutputVO": {"type": "object", "properties": {
+            "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},
+            "closeDocuments": {"type": "array",
+                "items": {"$ref": "#/components/schemas/CloseDocument"}}}},
+        "Alert": {"type": "object", "properties": {
+            "code": {"type": "string"},
+            "alertType": {"type": "string", "enum": ["NOTE", "WARNING"]},
+            "message": {"type": "string"}}},
+        "CloseDocument": {"type": "object", "properties": {
+            "type": {"type": "string", "enum": ["MANIFEST", "OP_950"]},
+            "shippingCycle": {"type": "string"},
+            "shippingDocumentDisposition": {"type": "string"},
+            "accessReference": {"type": "string"},
+            "resolution": {"type": "integer"},
+            "copiesToPrint": {"type": "integer"},
+            "parts": {"type": "array",
+                "items": {"$ref": "#/components/schemas/ShippingDocumentPart"}}}},
+        "ShippingDocumentPart": {"type": "object", "properties": {
+            "documentPartSequenceNumber": {"type": "integer"},
+            "image": {"type": "string"}}}
+    }}})
+}
+
+#[test]
+fn fedex_close_fixtures_validate_against_the_end_of_day_close_schema() {
+    let spec = end_of_day_close_spec();
+    let request = component_validator(&spec, "FullSchema_GEOD_PUT");
+    let schema = serde_json::json!({"$ref": "#/components/schemas/FullSchema_GEOD_PUT"});
+    let requests = fixtures("close", ".wire_request.json");
+    assert!(!requests.is_empty());
+    for file in requests {
+        let body = load(&file);
+        let what = format!("{} (FullSchema_GEOD_PUT)", file.display());
+        assert_valid(&request, &body, &what);
+        let mut extra = Vec::new();
+        undeclared(&spec, &schema, &body, "", &mut extra);
+        assert!(extra.is_empty(), "{what} sends undeclared keys: {extra:?}");
+        // The close proper (not a reprint) on the Ground category, as FedEx's minimal sample.
+        assert_eq!(body["closeReqType"], "GCDR", "{what}");
+        assert_eq!(body["groundServiceCategory"], "GROUND", "{what}");
+    }
+    let answer = component_validator(&spec, "SHPCResponseVO");
+    let schema = serde_json::json!({"$ref": "#/components/schemas/SHPCResponseVO"});
+    for file in fixtures("close", ".wire_response.json") {
+        let body = load(&file);
+        let what = format!("{} (SHPCResponseVO)", file.display());
+        assert_valid(&answer, &body, &what);
+        let mut extra = Vec::new();
+        undeclared(&spec, &schema, &body, "", &mut extra);
+        assert!(extra.is_empty(), "{what} has undeclared keys: {extra:?}");
+    }
+}

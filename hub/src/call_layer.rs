@@ -494,14 +494,27 @@ impl CallLayer {
 
     /// Books a pickup; retried only when the carrier certainly did not act on the request
     /// (a booking asked twice may book two couriers).
-    pub async fn schedule_pickup(
+    /// `before_send` runs past the rate limiter, just before each attempt goes out (as for
+    /// `ship`): an error from it stops the call unsent.
+    pub async fn schedule_pickup<E, B, BFut>(
         &self,
         account: &AccountId,
         carrier: &dyn Carrier,
         req: &PickupRequest,
-    ) -> Result<PickupConfirmation, CarrierError> {
+        before_send: B,
+    ) -> Result<Result<PickupConfirmation, E>, CarrierError>
+    where
+        B: Fn() -> BFut,
+        BFut: std::future::Future<Output = Result<(), E>>,
+    {
         self.call_with(account, carrier, Capability::Pickup, true, || {
-            carrier.schedule_pickup(req)
+            let ready = before_send();
+            async move {
+                if let Err(e) = ready.await {
+                    return Ok(Err(e));
+                }
+                carrier.schedule_pickup(req).await.map(Ok)
+            }
         })
         .await
     }
@@ -521,14 +534,26 @@ impl CallLayer {
 
     /// Closes a ship date; retried only when the carrier certainly did not act on the request
     /// (a second SCAN form for the same parcels is refused or duplicates them).
-    pub async fn manifest(
+    /// `before_send` as for `schedule_pickup`.
+    pub async fn manifest<E, B, BFut>(
         &self,
         account: &AccountId,
         carrier: &dyn Carrier,
         req: &ManifestRequest,
-    ) -> Result<Manifest, CarrierError> {
+        before_send: B,
+    ) -> Result<Result<Manifest, E>, CarrierError>
+    where
+        B: Fn() -> BFut,
+        BFut: std::future::Future<Output = Result<(), E>>,
+    {
         self.call_with(account, carrier, Capability::Manifest, true, || {
-            carrier.manifest(req)
+            let ready = before_send();
+            async move {
+                if let Err(e) = ready.await {
+                    return Ok(Err(e));
+                }
+                carrier.manifest(req).await.map(Ok)
+            }
         })
         .await
     }

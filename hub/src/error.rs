@@ -77,6 +77,11 @@ pub enum Error {
     /// carrier may have sold a label. Final for its key; the detail says what to check.
     #[error("purchase outcome unknown: {0}")]
     PurchaseOutcomeUnknown(String),
+    /// A pickup booking or an end-of-day close reached the carrier and its process died before
+    /// the answer was recorded: the carrier may have acted. Final for its key (a retry never
+    /// books or closes a second time); the detail says what to check.
+    #[error("carrier outcome unknown: {0}")]
+    CarrierOutcomeUnknown(String),
 }
 
 impl Error {

@@ -23,6 +23,9 @@ named_enum! {
         PrintJobExpired = "print_job.expired",
         ReconciliationCompleted = "reconciliation.completed",
         BatchCompleted = "batch.completed",
+        PickupBooked = "pickup.booked",
+        PickupCancelled = "pickup.cancelled",
+        ManifestCreated = "manifest.created",
         WebhookDisabled = "webhook.disabled",
         /// Sent to one endpoint on request (`POST /v1/webhooks/{id}/test`): never subscribed
         /// to, never fanned out, never replayed.

@@ -142,13 +142,27 @@ async fn a_pickup_is_booked_from_its_shipments_read_listed_replayed_and_cancelle
     let (status, replay) = api
         .send(Method::POST, &cancel, None, Some("cancel-1"))
         .await;
-    assert_eq!((status, replay), (StatusCode::OK, c));
+    assert_eq!((status, &replay), (StatusCode::OK, &c));
+    let replay_of_cancel = c;
     assert_eq!(
         api.get_ok(&format!("/v1/pickups/{}", id(&p))).await["status"],
         "cancelled"
     );
     let (status, _) = api.get("/v1/pickups/pku_0123").await;
     assert_eq!(status, 404);
+
+    // Through the outbox: one `pickup.booked` per booking (none for the replay) and one
+    // `pickup.cancelled`, each carrying the pickup as the API answered it.
+    let events = api.all("/v1/events?limit=100").await;
+    let of = |kind: &str| -> Vec<Value> {
+        events
+            .iter()
+            .filter(|e| e["type"] == kind)
+            .map(|e| e["data"].clone())
+            .collect()
+    };
+    assert_eq!(of("pickup.booked"), vec![p.clone(), q.clone()]);
+    assert_eq!(of("pickup.cancelled"), vec![replay_of_cancel]);
 }
 
 /// pdftotext's text of a PDF.
@@ -214,6 +228,15 @@ async fn a_day_closes_into_a_manifest_whose_shipments_cannot_be_voided() {
     assert_eq!(replay.headers()["idempotent-replayed"], "true");
     assert_eq!(replay.json::<Value>().await.unwrap(), m);
     assert_eq!(api.get_ok(&format!("/v1/manifests/{}", id(&m))).await, m);
+    // One `manifest.created` (not one per replay), carrying the manifest as answered.
+    let created: Vec<Value> = api
+        .all("/v1/events?limit=100")
+        .await
+        .into_iter()
+        .filter(|e| e["type"] == "manifest.created")
+        .map(|e| e["data"].clone())
+        .collect();
+    assert_eq!(created, vec![m.clone()]);
 
     let doc = api.fetch(m["document"]["url"].as_str().unwrap()).await;
     assert_eq!(doc.status(), 200);

@@ -272,4 +272,41 @@ async fn pickups_are_booked_and_cancelled_and_usps_closes_the_day_with_a_scan_fo
         .post(&format!("/v1/shipments/{id}/void"), json!({}))
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{problem}");
+
+    // FedEx: a Ground label, then the Ground End of Day Close of its day. FedEx's manifest
+    // is text, so the hub draws the page; the id is the close's shipping cycle.
+    let mut body = shipment();
+    body["carrier_account"] = json!(c.fedex.0);
+    body["service"] = json!("FEDEX_GROUND");
+    body["label_format"] = json!("pdf");
+    let (s, bought) = api.post("/v1/shipments", &body).await;
+    assert_eq!(s, StatusCode::CREATED, "{bought}");
+    let fedex_id = bought["id"].as_str().unwrap();
+    let (s, m) = api
+        .post(
+            "/v1/manifests",
+            json!({"carrier_account": c.fedex.0, "shipments": [fedex_id]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    assert_eq!(c.fedex.1.hits("/ship/v1/endofday/"), 1);
+    let cycle = m["carrier_manifest_id"].as_str().unwrap();
+    assert!(
+        cycle.len() == 16 && cycle.bytes().all(|b| b.is_ascii_digit()),
+        "{m}"
+    );
+    assert_eq!(m["document"]["source"], "hub", "{m}");
+    assert_eq!(
+        m["tracking_numbers"],
+        json!([bought["tracking_number"]]),
+        "{m}"
+    );
+    assert!(
+        m["warnings"].to_string().contains("whole Ground day"),
+        "{m}"
+    );
+    let (s, problem) = api
+        .post(&format!("/v1/shipments/{fedex_id}/void"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{problem}");
 }

@@ -23,6 +23,8 @@ pub(super) enum Op {
     /// Create pickup: like Ship, a 5xx may have booked the courier.
     Pickup,
     CancelPickup,
+    /// Ground End of Day Close: like Ship, a 5xx may have closed the day.
+    Close,
     /// Special Service Options, asked before a label with options is bought.
     Availability,
 }
@@ -233,7 +235,7 @@ fn transient(op: Op, status: u16, code: Option<&str>) -> CarrierError {
             "HTTP {status}{}",
             code.map(|c| format!(" {c}")).unwrap_or_default()
         ),
-        maybe_processed: matches!(op, Op::Ship | Op::Pickup),
+        maybe_processed: matches!(op, Op::Ship | Op::Pickup | Op::Close),
     }
 }
 

@@ -19,6 +19,7 @@
 mod account;
 mod address;
 mod auth;
+mod close;
 mod codes;
 mod error;
 mod number;
@@ -50,8 +51,9 @@ use crate::error::CarrierError;
 use crate::http::{self, CarrierHttp, endpoint};
 use crate::model::WeightUnit;
 use crate::model::{
-    Address, AddressCheck, LabelFormat, PickupConfirmation, PickupRef, PickupRequest, Quote,
-    RateRequest, ShipRequest, TrackQuery, TrackingNumber, TrackingResult, Waybill, WaybillRef,
+    Address, AddressCheck, LabelFormat, Manifest, ManifestRequest, PickupConfirmation, PickupRef,
+    PickupRequest, Quote, RateRequest, ShipRequest, TrackQuery, TrackingNumber, TrackingResult,
+    Waybill, WaybillRef,
 };
 use crate::registry::{AccountError, CarrierEntry};
 use rust_decimal::Decimal;
@@ -70,6 +72,7 @@ static CAPS: Capabilities = Capabilities {
         Capability::AddressValidation,
         Capability::Return,
         Capability::Pickup,
+        Capability::Manifest,
     ],
     track_batch_max: track::BATCH_MAX,
     label_formats: &[LabelFormat::Pdf, LabelFormat::Zpl, LabelFormat::Png],
@@ -167,7 +170,7 @@ impl FedEx {
                 .header(reqwest::header::ACCEPT, "application/json")
                 .header("X-locale", "en_US")
                 .json(body);
-            let buys = matches!(op, Op::Ship | Op::Pickup);
+            let buys = matches!(op, Op::Ship | Op::Pickup | Op::Close);
             let a = self.http.send(request, CODE, buys).await?;
             if a.status == 401 && !refreshed {
                 auth::forget(&self.base, creds);
@@ -268,6 +271,13 @@ impl Carrier for FedEx {
             pickup::parse_cancel,
         )
         .await
+    }
+
+    async fn manifest(&self, req: &ManifestRequest) -> Result<Manifest, CarrierError> {
+        let body = close::build(req, &self.account)?;
+        let to = (Method::PUT, "ship/v1/endofday/");
+        self.call(Op::Close, to, &body, &self.account.main, close::parse)
+            .await
     }
 
     async fn void(&self, waybill: &WaybillRef) -> Result<(), CarrierError> {

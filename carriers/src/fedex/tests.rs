@@ -1796,6 +1796,13 @@ pub(crate) async fn conformance_harness() -> crate::conformance::Harness {
     )
     .mount(&server)
     .await;
+    answer(
+        "PUT",
+        "/ship/v1/endofday/",
+        FX.load("close/ground.wire_response"),
+    )
+    .mount(&server)
+    .await;
     let http = CarrierHttp::new(
         reqwest::Client::new(),
         Some(server.uri().parse().expect("mock server URL")),

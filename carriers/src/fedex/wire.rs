@@ -1179,3 +1179,68 @@ mod tests {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Ground End of Day Close (`PUT /ship/v1/endofday/`, `FullSchema_GEOD_PUT` and
+// `SHPCResponseVO` of FedEx's "Ship EndofDayClose API"; see fixtures/SOURCES.md)
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct EndOfDayCloseRequest {
+    /// `GCDR` (a Ground close; `RGCDR` is a reprint).
+    pub close_req_type: &'static str,
+    /// `GROUND`, the only category.
+    pub ground_service_category: &'static str,
+    pub account_number: AccountNumber,
+    /// `YYYY-MM-DD`.
+    pub close_date: String,
+    pub close_document_specification: CloseDocumentSpecification,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CloseDocumentSpecification {
+    /// `MANIFEST` (the Ground manifest for the driver); `OP_950` is the hazmat report.
+    pub close_document_types: Vec<&'static str>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct EndOfDayCloseResponse {
+    #[serde(default, deserialize_with = "text")]
+    pub transaction_id: Option<String>,
+    #[serde(default, deserialize_with = "object")]
+    pub output: Option<EndOfDayCloseOutput>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct EndOfDayCloseOutput {
+    #[serde(default, deserialize_with = "alerts")]
+    pub alerts: Vec<Alert>,
+    #[serde(default, deserialize_with = "list")]
+    pub close_documents: Vec<CloseDocument>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CloseDocument {
+    /// `MANIFEST` or `OP_950`.
+    #[serde(default, rename = "type", deserialize_with = "text")]
+    pub kind: Option<String>,
+    /// "Identifies the shipping cycle covered by the content of this document."
+    #[serde(default, deserialize_with = "text")]
+    pub shipping_cycle: Option<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub parts: Vec<DocumentPart>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct DocumentPart {
+    #[serde(default, deserialize_with = "count")]
+    pub document_part_sequence_number: Option<u64>,
+    /// Base64 "graphic or printer commands for this image".
+    #[serde(default, deserialize_with = "text")]
+    pub image: Option<String>,
+}

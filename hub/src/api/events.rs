@@ -23,8 +23,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct EventOut {
     /// Stable event id (the `webhook-id` of its deliveries).
     id: String,
-    /// `shipment.created`, `shipment.voided`, …
+    /// What happened; `data` is the subject as the API shows it at that moment (the
+    /// answer of the request that caused it). `shipment.created`, `shipment.voided`,
+    /// `shipment.void_requested` (data: the shipment); `tracker.updated`,
+    /// `shipment.delivered`, `shipment.exception`, `shipment.stalled`, `shipment.late` (the
+    /// tracker); `print_job.printed`, `print_job.failed`, `print_job.expired` (the print job);
+    /// `reconciliation.completed`; `batch.completed` (the batch); `pickup.booked`,
+    /// `pickup.cancelled` (the pickup, as `GET /v1/pickups/{id}`); `manifest.created` (the
+    /// manifest, as `GET /v1/manifests/{id}`); `webhook.disabled`; `webhook.test`.
     #[serde(rename = "type")]
+    #[schema(example = "pickup.booked")]
     kind: String,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]

@@ -408,6 +408,16 @@ pub async fn recover(app: &AppState, tenant: &TenantId, key: &str) {
         )
         .await
         .err(),
+        // A pickup booking or a close sent to the carrier: it may have acted, and asking
+        // again could book a second courier or close twice; final answer, what to check.
+        (
+            Some(scope @ (super::pickups::BOOK_SCOPE | super::manifests::CLOSE_SCOPE)),
+            Some(crate::pickups::SENT),
+        ) => Some(crate::pickups::outcome_unknown(
+            scope,
+            stuck.progress.as_deref(),
+            key,
+        )),
         // Nothing left the hub, or the effect commits with its answer (so none happened):
         // the retry runs the request. (A void re-run is safe: voiding is idempotent.)
         (Some(_), _) => {

@@ -23,6 +23,9 @@ use crate::shipments::Key;
 use crate::state::AppState;
 use crate::store::ManifestRecord;
 
+/// The idempotency scope of the request that sends to the carrier (see key recovery).
+pub(crate) const CLOSE_SCOPE: &str = "POST /v1/manifests";
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_manifest, list_manifests))
@@ -118,7 +121,7 @@ fn key(owned: &OwnedKey) -> Option<Key<'_>> {
     responses(
         (status = 201, body = ManifestOut, description = "closed (or, for a retried key, the first close's answer)"),
         Auth, Idempotent, BadBody, CarrierFailure,
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "a shipment was manifested by another close meanwhile, or a request with this key is in progress"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "a shipment was manifested by another close or voided meanwhile, a request with this key is in progress, or (`carrier-outcome-unknown`, final for the key) it was sent to the carrier when the hub stopped: the detail says what to check; the key never closes again"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "no shipment to manifest for that date, a listed shipment is of another account, voided or manifested already, the carrier has no manifest or refused it, or the Idempotency-Key was used for another request"),
     ))]
 async fn create_manifest(

@@ -23,6 +23,9 @@ use crate::shipments::Key;
 use crate::state::AppState;
 use crate::store::PickupRecord;
 
+/// The idempotency scope of the request that sends to the carrier (see key recovery).
+pub(crate) const BOOK_SCOPE: &str = "POST /v1/pickups";
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_pickup, list_pickups))
@@ -183,6 +186,7 @@ fn key(owned: &OwnedKey) -> Option<Key<'_>> {
     responses(
         (status = 201, body = PickupOut, description = "booked (or, for a retried key, the first booking's answer)"),
         Auth, Idempotent, BadBody, CarrierFailure,
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "a request with this key is in progress, or (`carrier-outcome-unknown`, final for the key) it was sent to the carrier when the hub stopped: the detail says what to check; the key never books again"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "invalid input (a shipment of another account, a close time before the ready time), the carrier cannot book pickups or refused this one, or the Idempotency-Key was used for another request"),
     ))]
 async fn create_pickup(

@@ -127,6 +127,16 @@ impl Error {
                 pr.retryable = Some(false);
                 (StatusCode::INTERNAL_SERVER_ERROR, pr, None)
             }
+            Error::CarrierOutcomeUnknown(detail) => {
+                let mut pr = p(
+                    StatusCode::CONFLICT,
+                    "carrier-outcome-unknown",
+                    "The request reached the carrier but the hub stopped before its answer",
+                    Some(detail.clone()),
+                );
+                pr.retryable = Some(false);
+                (StatusCode::CONFLICT, pr, None)
+            }
             Error::Store(_) | Error::Internal(_) => {
                 let mut pr = p(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", Some("the error was logged".into()));
                 pr.retryable = Some(true);
@@ -244,6 +254,7 @@ impl IntoResponse for Error {
                 | Error::Internal(_)
                 | Error::PurchaseUnrecorded(_)
                 | Error::PurchaseOutcomeUnknown(_)
+                | Error::CarrierOutcomeUnknown(_)
         ) {
             tracing::error!(error = %self, "request failed");
         }

@@ -15,11 +15,12 @@ use shiphub_carriers::model::{LabelDocument, LabelFormat, ManifestRequest, Waybi
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::error::Error;
+use crate::events::EventType;
 use crate::ids::{ManifestId, TenantId};
 use crate::pickups::{account_for, request_of, shipments_on};
 use crate::shipments::{Answer, Key};
 use crate::state::AppState;
-use crate::store::{ManifestConflict, ManifestRecord, ShipmentRecord};
+use crate::store::{ManifestConflict, ManifestRecord, NewEvent, ShipmentRecord};
 
 /// A close, as asked: a ship date, or a list of shipments (then dated `ship_date`, or today).
 pub struct Close {
@@ -141,10 +142,29 @@ pub async fn close<A: Answer>(
         .carriers
         .adapter(&app.store, tenant, &account, &app.master_key)
         .await?;
+    // As a pickup booking: the key says the close is going out before it does.
+    let sent = crate::pickups::Sent {
+        account: account.id.to_string(),
+        check: format!(
+            "a close of {} shipment(s) dated {ship_date} ({}) was sent to carrier account {}",
+            request.shipments.len(),
+            request
+                .shipments
+                .iter()
+                .take(3)
+                .map(|w| w.tracking_number.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            account.id
+        ),
+    }
+    .to_json();
     let manifest = app
         .calls
-        .manifest(&account.id, adapter.as_ref(), &request)
-        .await?;
+        .manifest(&account.id, adapter.as_ref(), &request, || {
+            crate::shipments::keep_progress(app, tenant, key, crate::pickups::SENT, &sent)
+        })
+        .await??;
     let numbers = if manifest.tracking_numbers.is_empty() {
         request
             .shipments
@@ -203,9 +223,20 @@ pub async fn close<A: Answer>(
     };
     let answer = present(app, &record)?;
     let completion = key.map(|k| answer.completion(k));
+    let created = [NewEvent {
+        kind: EventType::ManifestCreated,
+        subject_id: record.id.to_string(),
+        data: answer.value(),
+    }];
     if let Err(conflict) = app
         .store
-        .insert_manifest(tenant, &record, &document.content, completion.as_ref())
+        .insert_manifest(
+            tenant,
+            &record,
+            &document.content,
+            &created,
+            completion.as_ref(),
+        )
         .await?
     {
         // Another close or a void took a shipment between our check and now; the carrier's

@@ -9,11 +9,13 @@ use shiphub_carriers::{Capability, CarrierError};
 use time::{Date, OffsetDateTime, Time};
 
 use crate::error::{Error, FieldProblem};
+use crate::events::EventType;
 use crate::ids::{PickupId, ShipmentId, TenantId};
 use crate::shipments::{Answer, Key};
 use crate::state::AppState;
 use crate::store::{
-    AccountRecord, IdemCompletion, PickupRecord, PickupStatus, ShipmentRecord, ShipmentStatus,
+    AccountRecord, IdemCompletion, NewEvent, PickupRecord, PickupStatus, ShipmentRecord,
+    ShipmentStatus,
 };
 
 /// At most this many shipments in one pickup or manifest request.
@@ -212,10 +214,28 @@ pub async fn book<A: Answer>(
         .carriers
         .adapter(&app.store, tenant, &account, &app.master_key)
         .await?;
+    // The key records that the carrier is about to be asked (past the rate limiter): a
+    // process dying before the answer is recorded leaves a key that recovery answers with
+    // "outcome unknown", never one whose retry books a second courier.
+    let sent = Sent {
+        account: account.id.to_string(),
+        check: format!(
+            "a pickup on {} ({}-{}) at {}, {} was sent to carrier account {}",
+            request.date,
+            hh_mm(request.ready_time),
+            hh_mm(request.close_time),
+            request.address.street.first().map_or("", String::as_str),
+            request.address.city,
+            account.id
+        ),
+    }
+    .to_json();
     let confirmation = app
         .calls
-        .schedule_pickup(&account.id, adapter.as_ref(), &request)
-        .await?;
+        .schedule_pickup(&account.id, adapter.as_ref(), &request, || {
+            crate::shipments::keep_progress(app, tenant, key, SENT, &sent)
+        })
+        .await??;
     let now = now_ms();
     let record = PickupRecord {
         id: PickupId::generate(),
@@ -230,8 +250,13 @@ pub async fn book<A: Answer>(
         cancelled_at: None,
     };
     let answer = present(app, &record, Change::Booked)?;
+    let booked = [NewEvent {
+        kind: EventType::PickupBooked,
+        subject_id: record.id.to_string(),
+        data: answer.value(),
+    }];
     app.store
-        .insert_pickup(tenant, &record, completion(&answer, key).as_ref())
+        .insert_pickup(tenant, &record, &booked, completion(&answer, key).as_ref())
         .await?;
     Ok(answer)
 }
@@ -303,6 +328,11 @@ pub async fn cancel<A: Answer>(
             tenant,
             &cancelled.id,
             now,
+            &[NewEvent {
+                kind: EventType::PickupCancelled,
+                subject_id: cancelled.id.to_string(),
+                data: answer.value(),
+            }],
             completion(&answer, key).as_ref(),
         )
         .await?
@@ -313,6 +343,58 @@ pub async fn cancel<A: Answer>(
         )));
     }
     Ok(answer)
+}
+
+/// The stage a pickup booking or a close keeps on its key just before the carrier is asked.
+pub const SENT: &str = "sent";
+
+/// What a booking or a close keeps on its key when it is sent: enough for recovery to say
+/// what to check.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct Sent {
+    pub account: String,
+    /// What was sent, in words.
+    pub check: String,
+}
+
+impl Sent {
+    pub(crate) fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("progress serializes")
+    }
+}
+
+/// The final answer for the key of a booking or a close whose process died after sending it
+/// (`progress` as kept): the carrier may have acted, and no carrier here can be asked what it
+/// did under our request, so the answer names what to check and the key never acts again.
+pub fn outcome_unknown(scope: &str, progress: Option<&str>, key: &str) -> Error {
+    let (what, todo) = if scope.starts_with("POST /v1/manifests") {
+        (
+            "close",
+            "check the carrier's manifests (SCAN forms, close documents) of that account for that \
+             day; the shipments are not recorded as manifested here, so they stay voidable and \
+             a close under a new key may be refused or duplicate them",
+        )
+    } else {
+        (
+            "booking",
+            "check that account's pickups with the carrier and cancel a booking you do not want; \
+             book again under a new key only if there is none",
+        )
+    };
+    let sent = progress
+        .and_then(|p| serde_json::from_str::<Sent>(p).ok())
+        .map_or_else(
+            || "this request was sent to the carrier".to_string(),
+            |s| s.check,
+        );
+    Error::CarrierOutcomeUnknown(format!(
+        "{sent} and the hub stopped before its answer: {todo}; this key (`{key}`) will not \
+         send the {what} again"
+    ))
+}
+
+fn hh_mm(t: Time) -> String {
+    format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
 /// Now, as the store keeps it (milliseconds): a change's answer is what a read shows later.

@@ -61,7 +61,7 @@ fn completion(answer: &impl Answer, key: Option<Key<'_>>) -> Option<IdemCompleti
 
 /// Records how far a purchase got on its key (nothing without a key). An error when the key
 /// is no longer this instance's: the purchase must stop (or undo what it did).
-async fn keep_progress(
+pub(crate) async fn keep_progress(
     app: &AppState,
     tenant: &TenantId,
     key: Option<Key<'_>>,

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use super::{Answer, Change, Key, Present, account_of, completion, load};
 use crate::error::Error;
 use crate::events::EventType;
-use crate::ids::TenantId;
+use crate::ids::{ShipmentId, TenantId};
 use crate::state::AppState;
 use crate::store::{NewEvent, ShipmentRecord, ShipmentStatus};
 
@@ -87,10 +87,13 @@ pub async fn void<A: Answer>(
             )
             .await?
         {
-            return Err(Error::Conflict(format!(
-                "shipment {} is already voided or its void was requested",
-                requested.id
-            )));
+            return Err(refused(
+                app,
+                tenant,
+                &requested.id,
+                "already voided or its void was requested",
+            )
+            .await);
         }
         return Ok(answer);
     }
@@ -116,10 +119,21 @@ pub async fn void<A: Answer>(
         )
         .await?
     {
-        return Err(Error::Conflict(format!(
-            "shipment {} is already voided",
-            voided.id
-        )));
+        return Err(refused(app, tenant, &voided.id, "already voided").await);
     }
     Ok(answer)
+}
+
+/// Why the store refused a void: a close that took the shipment between our look and the
+/// UPDATE (which re-checks in the same statement), or another void.
+async fn refused(app: &AppState, tenant: &TenantId, id: &ShipmentId, otherwise: &str) -> Error {
+    match app.store.manifest_of(tenant, id).await {
+        Ok(Some(m)) => Error::Conflict(format!(
+            "shipment {id} was manifested in {m} while its void was under way: a manifested \
+             shipment cannot be voided (the carrier was asked to cancel it; check the label \
+             with the carrier before handing it over)"
+        )),
+        Ok(None) => Error::Conflict(format!("shipment {id} is {otherwise}")),
+        Err(e) => e.into(),
+    }
 }

@@ -12,8 +12,8 @@ use time::{Date, OffsetDateTime};
 
 use super::shipments::{SHIPMENT_COLUMNS, shipment_from_row};
 use super::{
-    IdemCompletion, Result, ShipmentRecord, Store, StoreError, complete_idem, from_millis, millis,
-    placeholders,
+    IdemCompletion, NewEvent, Result, ShipmentRecord, Store, StoreError, complete_idem,
+    from_millis, insert_events, millis, placeholders,
 };
 use crate::ids::{AccountId, ManifestId, ShipmentId, TenantId};
 
@@ -92,18 +92,35 @@ impl Store {
             .map(ManifestId::from_db))
     }
 
-    /// Writes a manifest, its document, the shipments it covers and the idempotent answer in
-    /// one transaction. `Ok(Err(_))` (nothing written) when one of the shipments is in another
+    /// Writes a manifest, its document, the shipments it covers, its events
+    /// (`manifest.created`) and the idempotent answer in one transaction. `Ok(Err(_))` (nothing written) when one of the shipments is in another
     /// manifest by now, or no longer purchased (voided meanwhile).
     pub async fn insert_manifest(
         &self,
         tenant: &TenantId,
         m: &ManifestRecord,
         document: &[u8],
+        events: &[NewEvent],
         idem: Option<&IdemCompletion>,
     ) -> Result<Result<(), ManifestConflict>> {
         let mut tx = self.begin().await?;
         if !m.shipment_ids.is_empty() {
+            // PostgreSQL: lock the shipments' rows (in id order: two closes never deadlock)
+            // before looking, as a void does before its UPDATE; the looks below are new
+            // statements, so they see a void or a close that committed while we waited.
+            // SQLite runs one write transaction at a time: the looks are atomic with the
+            // writes there.
+            if self.backend() == super::Backend::Postgres {
+                let sql = format!(
+                    "SELECT id FROM shipments WHERE tenant_id = $1 AND id IN ({}) ORDER BY id FOR UPDATE",
+                    placeholders(2, m.shipment_ids.len())
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
+                for s in &m.shipment_ids {
+                    q = q.bind(s.as_str());
+                }
+                q.fetch_all(&mut *tx).await?;
+            }
             let sql = format!(
                 "SELECT shipment_id, manifest_id FROM manifest_shipments WHERE tenant_id = $1 AND shipment_id IN ({})",
                 placeholders(2, m.shipment_ids.len())
@@ -161,10 +178,11 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        insert_events(&mut tx, tenant, events, m.created_at).await?;
         if let Some(c) = idem {
             complete_idem(&mut tx, tenant, c).await?;
         }
-        tx.commit().await?;
+        self.commit_events(tx).await?;
         Ok(Ok(()))
     }
 
@@ -204,9 +222,33 @@ impl Store {
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            out.push(self.with_shipments(tenant, manifest_from_row(r)?).await?);
+        let mut out = rows
+            .iter()
+            .map(manifest_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        if out.is_empty() {
+            return Ok(out);
+        }
+        // One query for the whole page's shipments (not one per manifest).
+        let sql = format!(
+            "SELECT manifest_id, shipment_id FROM manifest_shipments WHERE tenant_id = $1 \
+             AND manifest_id IN ({}) ORDER BY manifest_id, shipment_id",
+            placeholders(2, out.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
+        for m in &out {
+            q = q.bind(m.id.as_str());
+        }
+        let mut by_manifest: std::collections::HashMap<String, Vec<ShipmentId>> =
+            std::collections::HashMap::new();
+        for r in q.fetch_all(&self.pool).await? {
+            by_manifest
+                .entry(r.try_get("manifest_id")?)
+                .or_default()
+                .push(ShipmentId::from_db(r.try_get("shipment_id")?));
+        }
+        for m in &mut out {
+            m.shipment_ids = by_manifest.remove(m.id.as_str()).unwrap_or_default();
         }
         Ok(out)
     }
@@ -365,6 +407,80 @@ mod tests {
         }
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_void_and_a_close_racing_for_a_shipment_never_both_win() {
+        crate::store::pickups::tests::on_each_backend(void_close_race).await;
+    }
+
+    async fn void_close_race(store: Store) {
+        let (tenant, account) = setup(&store).await;
+        // Deterministic half: the close committed first; the void's UPDATE re-checks in its
+        // own statement and refuses, whatever the caller looked at before.
+        let a = bought(&store, &tenant, &account, 100, NOW).await;
+        store
+            .insert_manifest(
+                &tenant,
+                &manifest(&account, vec![a.clone()]),
+                b"%PDF",
+                &[],
+                None,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            !store
+                .void_shipment(&tenant, &a, NOW, &[], None)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .request_void(&tenant, &a, NOW, &[], None)
+                .await
+                .unwrap()
+        );
+        let read = store.get_shipment(&tenant, &a).await.unwrap().unwrap();
+        assert_eq!(read.status, ShipmentStatus::Purchased);
+
+        // Concurrent half: each round a void (or void request) and a close start together
+        // on their own connections; exactly one wins and the loser wrote nothing.
+        for round in 0..24u32 {
+            let s = bought(&store, &tenant, &account, 200 + round, NOW).await;
+            let m = manifest(&account, vec![s.clone()]);
+            let (st, t, sid) = (store.clone(), tenant.clone(), s.clone());
+            let void = tokio::spawn(async move {
+                if round % 2 == 0 {
+                    st.void_shipment(&t, &sid, NOW, &[], None).await.unwrap()
+                } else {
+                    st.request_void(&t, &sid, NOW, &[], None).await.unwrap()
+                }
+            });
+            let (st, t, mm) = (store.clone(), tenant.clone(), m.clone());
+            let close = tokio::spawn(async move {
+                st.insert_manifest(&t, &mm, b"%PDF", &[], None)
+                    .await
+                    .unwrap()
+            });
+            let (voided, closed) = (void.await.unwrap(), close.await.unwrap());
+            assert!(
+                voided != closed.is_ok(),
+                "round {round}: exactly one must win (void {voided}, close {closed:?})"
+            );
+            let read = store.get_shipment(&tenant, &s).await.unwrap().unwrap();
+            let in_manifest = store.manifest_of(&tenant, &s).await.unwrap();
+            if voided {
+                assert_eq!(closed, Err(ManifestConflict::NotPurchased(s.clone())));
+                assert_ne!(read.status, ShipmentStatus::Purchased, "round {round}");
+                assert_eq!(in_manifest, None, "round {round}");
+                assert!(store.get_manifest(&tenant, &m.id).await.unwrap().is_none());
+            } else {
+                assert_eq!(read.status, ShipmentStatus::Purchased, "round {round}");
+                assert_eq!(in_manifest, Some(m.id.clone()), "round {round}");
+            }
+        }
+    }
+
     #[tokio::test]
     async fn a_shipment_is_manifested_once_and_leaves_the_days_candidates() {
         crate::store::pickups::tests::on_each_backend(manifested_once).await;
@@ -388,7 +504,7 @@ mod tests {
 
         let first = manifest(&account, vec![a.clone()]);
         store
-            .insert_manifest(&tenant, &first, b"%PDF-1", None)
+            .insert_manifest(&tenant, &first, b"%PDF-1", &[], None)
             .await
             .unwrap()
             .unwrap();
@@ -404,7 +520,7 @@ mod tests {
         let second = manifest(&account, vec![b.clone(), a.clone()]);
         assert_eq!(
             store
-                .insert_manifest(&tenant, &second, b"%PDF-2", None)
+                .insert_manifest(&tenant, &second, b"%PDF-2", &[], None)
                 .await
                 .unwrap(),
             Err(ManifestConflict::Manifested(a.clone(), first.id.clone()))
@@ -428,7 +544,7 @@ mod tests {
         let late = manifest(&account, vec![b.clone()]);
         assert_eq!(
             store
-                .insert_manifest(&tenant, &late, b"%PDF-3", None)
+                .insert_manifest(&tenant, &late, b"%PDF-3", &[], None)
                 .await
                 .unwrap(),
             Err(ManifestConflict::NotPurchased(b.clone()))

@@ -7,7 +7,10 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
-use super::{IdemCompletion, Result, Store, StoreError, complete_idem, from_millis, millis};
+use super::{
+    IdemCompletion, NewEvent, Result, Store, StoreError, complete_idem, from_millis, insert_events,
+    millis,
+};
 use crate::ids::{AccountId, PickupId, ShipmentId, TenantId};
 use crate::named::named_enum;
 
@@ -40,11 +43,13 @@ const COLUMNS: &str = "id, carrier_account_id, carrier, status, request, confirm
      created_at, updated_at, cancelled_at";
 
 impl Store {
-    /// Writes a booked pickup and the idempotent answer in one transaction.
+    /// Writes a booked pickup, its events (`pickup.booked`, through the outbox) and the
+    /// idempotent answer in one transaction.
     pub async fn insert_pickup(
         &self,
         tenant: &TenantId,
         p: &PickupRecord,
+        events: &[NewEvent],
         idem: Option<&IdemCompletion>,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
@@ -67,10 +72,11 @@ impl Store {
         .bind(p.cancelled_at.map(millis))
         .execute(&mut *tx)
         .await?;
+        insert_events(&mut tx, tenant, events, p.created_at).await?;
         if let Some(c) = idem {
             complete_idem(&mut tx, tenant, c).await?;
         }
-        tx.commit().await?;
+        self.commit_events(tx).await?;
         Ok(())
     }
 
@@ -108,13 +114,14 @@ impl Store {
         rows.iter().map(pickup_from_row).collect()
     }
 
-    /// Marks a pickup cancelled with the idempotent answer; false (and nothing written but the
-    /// answer) when it was cancelled already.
+    /// Marks a pickup cancelled with its events (`pickup.cancelled`) and the idempotent
+    /// answer; false (and nothing written) when it was cancelled already.
     pub async fn cancel_pickup(
         &self,
         tenant: &TenantId,
         id: &PickupId,
         now: OffsetDateTime,
+        events: &[NewEvent],
         idem: Option<&IdemCompletion>,
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
@@ -130,10 +137,13 @@ impl Store {
         .await?
         .rows_affected()
             == 1;
-        if changed && let Some(c) = idem {
-            complete_idem(&mut tx, tenant, c).await?;
+        if changed {
+            insert_events(&mut tx, tenant, events, now).await?;
+            if let Some(c) = idem {
+                complete_idem(&mut tx, tenant, c).await?;
+            }
         }
-        tx.commit().await?;
+        self.commit_events(tx).await?;
         Ok(changed)
     }
 }
@@ -268,8 +278,8 @@ pub(super) mod tests {
             cancelled_at: None,
         };
         let (p, q) = (record("A1"), record("B2"));
-        store.insert_pickup(&tenant, &p, None).await.unwrap();
-        store.insert_pickup(&tenant, &q, None).await.unwrap();
+        store.insert_pickup(&tenant, &p, &[], None).await.unwrap();
+        store.insert_pickup(&tenant, &q, &[], None).await.unwrap();
         let read = store.get_pickup(&tenant, &p.id).await.unwrap().unwrap();
         assert_eq!(read.request, request);
         assert_eq!(read.confirmation, p.confirmation);
@@ -281,13 +291,13 @@ pub(super) mod tests {
 
         assert!(
             store
-                .cancel_pickup(&tenant, &p.id, NOW, None)
+                .cancel_pickup(&tenant, &p.id, NOW, &[], None)
                 .await
                 .unwrap()
         );
         assert!(
             !store
-                .cancel_pickup(&tenant, &p.id, NOW, None)
+                .cancel_pickup(&tenant, &p.id, NOW, &[], None)
                 .await
                 .unwrap()
         );
@@ -296,6 +306,11 @@ pub(super) mod tests {
         assert_eq!(cancelled.cancelled_at, Some(NOW));
         let other = store.create_tenant("u", NOW).await.unwrap().id;
         assert!(store.get_pickup(&other, &p.id).await.unwrap().is_none());
-        assert!(!store.cancel_pickup(&other, &q.id, NOW, None).await.unwrap());
+        assert!(
+            !store
+                .cancel_pickup(&other, &q.id, NOW, &[], None)
+                .await
+                .unwrap()
+        );
     }
 }

@@ -16,7 +16,7 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use super::{
-    IdemCompletion, NewEvent, PrintJobRecord, Result, Store, StoreError, TrackerRecord,
+    Backend, IdemCompletion, NewEvent, PrintJobRecord, Result, Store, StoreError, TrackerRecord,
     complete_idem, from_millis, insert_events, millis,
 };
 use crate::ids::{AccountId, DocumentId, ShipmentId, TenantId};
@@ -168,6 +168,10 @@ pub(super) const SHIPMENT_COLUMNS: &str = "id, carrier_account_id, carrier, serv
      is_return, return_for, (SELECT r.id FROM shipments r WHERE r.tenant_id = shipments.tenant_id \
      AND r.return_for = shipments.id LIMIT 1) AS return_id";
 
+/// The condition a void's UPDATE carries: the shipment is in no manifest.
+const UNMANIFESTED: &str =
+    "NOT EXISTS (SELECT 1 FROM manifest_shipments m WHERE m.shipment_id = shipments.id)";
+
 impl Store {
     /// Writes a bought shipment, its documents and the idempotency answer in one transaction:
     /// either the purchase is recorded and replayable, or nothing is.
@@ -231,7 +235,9 @@ impl Store {
         rows.iter().map(shipment_from_row).collect()
     }
 
-    /// Marks a shipment voided; false when it was already voided (or is not the tenant's).
+    /// Marks a shipment voided; false when it was already voided, is in a manifest (checked in
+    /// the same statement: a close that won the race keeps its shipment), or is not the
+    /// tenant's.
     pub async fn void_shipment(
         &self,
         tenant: &TenantId,
@@ -240,19 +246,20 @@ impl Store {
         events: &[NewEvent],
         idem: Option<&IdemCompletion>,
     ) -> Result<bool> {
-        let r = sqlx::query(
+        let sql = format!(
             "UPDATE shipments SET status = 'voided', voided_at = $1, updated_at = $2 \
-             WHERE tenant_id = $3 AND id = $4 AND voided_at IS NULL",
-        )
-        .bind(millis(now))
-        .bind(millis(now))
-        .bind(tenant.as_str())
-        .bind(id.as_str());
-        self.change_shipment(r, tenant, now, events, idem).await
+             WHERE tenant_id = $3 AND id = $4 AND voided_at IS NULL AND {UNMANIFESTED}"
+        );
+        let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(millis(now))
+            .bind(millis(now))
+            .bind(tenant.as_str())
+            .bind(id.as_str());
+        self.change_shipment(r, tenant, id, now, events, idem).await
     }
 
     /// Marks a shipment `void_requested` (the carrier could not confirm a void); false when it
-    /// is voided already or a void was requested before.
+    /// is voided already, a void was requested before, or it is in a manifest.
     pub async fn request_void(
         &self,
         tenant: &TenantId,
@@ -261,14 +268,16 @@ impl Store {
         events: &[NewEvent],
         idem: Option<&IdemCompletion>,
     ) -> Result<bool> {
-        let r = sqlx::query(
+        let sql = format!(
             "UPDATE shipments SET status = 'void_requested', updated_at = $1 \
-             WHERE tenant_id = $2 AND id = $3 AND voided_at IS NULL AND status <> 'void_requested'",
-        )
-        .bind(millis(now))
-        .bind(tenant.as_str())
-        .bind(id.as_str());
-        self.change_shipment(r, tenant, now, events, idem).await
+             WHERE tenant_id = $2 AND id = $3 AND voided_at IS NULL AND status <> 'void_requested' \
+             AND {UNMANIFESTED}"
+        );
+        let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(millis(now))
+            .bind(tenant.as_str())
+            .bind(id.as_str());
+        self.change_shipment(r, tenant, id, now, events, idem).await
     }
 
     /// Runs one conditional UPDATE of a shipment and, only when it changed the row, writes its
@@ -277,11 +286,24 @@ impl Store {
         &self,
         update: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
         tenant: &TenantId,
+        id: &ShipmentId,
         now: OffsetDateTime,
         events: &[NewEvent],
         idem: Option<&IdemCompletion>,
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
+        // PostgreSQL: take the shipment's row lock first, as a close does before it records
+        // its shipments, so the UPDATE's `NOT EXISTS` (a new statement, a new snapshot under
+        // READ COMMITTED) sees a close that committed while we waited. (An UPDATE alone would
+        // re-check only the row's own columns after the wait, not the subquery.) SQLite runs
+        // one write transaction at a time, so the statement alone is atomic there.
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT id FROM shipments WHERE tenant_id = $1 AND id = $2 FOR UPDATE")
+                .bind(tenant.as_str())
+                .bind(id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        }
         let changed = update.execute(&mut *tx).await?.rows_affected() == 1;
         if changed {
             insert_events(&mut tx, tenant, events, now).await?;

@@ -34,6 +34,12 @@
 //!   FDXE/FDXG, `packageLocation` for Ground, `remarks` ≤ 60), refuses a past day with
 //!   `PICKUP.REQUESTED.PREVIOUS.DAY`, answers a confirmation (and an Express `location`), and
 //!   cancels once when the confirmation, date, operating company and location match.
+//! - Ground End of Day Close (`PUT /ship/v1/endofday/`, FedEx's "Ship EndofDayClose API":
+//!   `closeReqType` `GCDR`, `groundServiceCategory` `GROUND`, `accountNumber`, `closeDate`
+//!   `YYYY-MM-DD`, else the spec's 400 `AVAILABILITY.SHIP.DATE.INVALID` for a bad date) closes
+//!   the account's day: one `MANIFEST` close document whose `shippingCycle` is new each close
+//!   and whose one part is the Ground manifest as base64 text (FedEx: "only available in text
+//!   (.txt) format") listing the Ground parcels shipped that day (UTC), uncancelled.
 //!
 //! Faults come from [`Sim::take_fault`] by request path: `Unauthorized` → 401, `RateLimited`
 //! → 429 (with `Retry-After` when given), `ServerError` → 500, `Slow` → the normal answer
@@ -123,6 +129,7 @@ pub fn router(sim: Sim) -> Router {
         .route("/address/v1/addresses/resolve", post(resolve))
         .route("/pickup/v1/pickups", post(create_pickup))
         .route("/pickup/v1/pickups/cancel", put(cancel_pickup))
+        .route("/ship/v1/endofday/", put(end_of_day_close))
         .route(
             "/availability/v1/specialserviceoptions",
             post(special_options),
@@ -995,6 +1002,77 @@ async fn cancel_pickup(
         "transactionId": transaction_id(&app),
         "output": {"pickupConfirmationCode": code,
                    "cancelConfirmationMessage": "Requested pickup has been cancelled Successfully."}
+    }))
+    .into_response()
+}
+
+async fn end_of_day_close(
+    State(app): State<App>,
+    headers: HeaderMap,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    if let Some(r) = guard(&app, "/ship/v1/endofday/", &headers).await {
+        return r;
+    }
+    if body["closeReqType"] != "GCDR" {
+        return invalid("closeReqType must be GCDR for a Ground close");
+    }
+    if body["groundServiceCategory"] != "GROUND" {
+        return invalid("groundServiceCategory must be GROUND");
+    }
+    let Some(account) = body["accountNumber"]["value"]
+        .as_str()
+        .filter(|a| !a.is_empty() && a.len() <= 9)
+    else {
+        return fedex_error(
+            StatusCode::BAD_REQUEST,
+            "ACCOUNT.NUMBER.MISMATCH",
+            "Please provide a valid account number.",
+        );
+    };
+    let Some(date) = body["closeDate"].as_str().and_then(|d| {
+        Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).ok()
+    }) else {
+        return fedex_error(
+            StatusCode::BAD_REQUEST,
+            "AVAILABILITY.SHIP.DATE.INVALID",
+            "Ship date is invalid.",
+        );
+    };
+    let mut lines = vec![
+        "FEDEX GROUND MANIFEST".to_string(),
+        format!("ACCOUNT {account}  CLOSE DATE {date}"),
+    ];
+    let mut parcels: Vec<String> = app
+        .fedex
+        .shipped
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, s)| !s.cancelled && s.at.date() == date)
+        .map(|(n, _)| n.clone())
+        .collect();
+    parcels.sort();
+    lines.extend(parcels);
+    let text = lines.join("\r\n");
+    let cycle = format!(
+        "{:016}",
+        1_003_234_523_000_000 + app.fedex.next.fetch_add(1, Ordering::Relaxed)
+    );
+    axum::Json(json!({
+        "transactionId": transaction_id(&app),
+        "output": {
+            "alerts": [],
+            "closeDocuments": [{
+                "type": "MANIFEST",
+                "shippingCycle": cycle,
+                "shippingDocumentDisposition": "CONFIRMED",
+                "resolution": 200,
+                "copiesToPrint": 1,
+                "parts": [{"documentPartSequenceNumber": 1,
+                           "image": base64::engine::general_purpose::STANDARD.encode(text)}]
+            }]
+        }
     }))
     .into_response()
 }
