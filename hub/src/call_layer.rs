@@ -389,7 +389,7 @@ impl CallLayer {
         let code = carrier.code();
         let limits = carrier.limits();
         let guard = self.guard(account, carrier.quota());
-        let span = tracing::info_span!("carrier_call", carrier = %code, account = %account, operation = ?cap);
+        let span = tracing::info_span!("carrier_call", carrier = %code, account = %account, operation = ?cap, otel.kind = "client");
         let started = std::time::Instant::now();
         let result = self
             .run(&guard, &code, limits, acts, op)
