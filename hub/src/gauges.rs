@@ -76,6 +76,19 @@ pub fn describe() {
     // store
     describe_gauge!("shiphub_db_pool_connections", "Database connections of this instance, by pool and state (in_use, idle).");
     describe_gauge!("shiphub_gauge_sample_failures", "1 when the last sample of the store gauges failed (the store gauges are stale).");
+    // The unlabelled counters start at 0, so `increase()` sees their first event and alert
+    // rules on them have a series to evaluate from the start.
+    for name in [
+        "shiphub_http_deadline_exceeded_total",
+        "shiphub_circuit_opened_total",
+        "shiphub_unrecorded_purchases_total",
+        "shiphub_idempotent_replays_total",
+        "shiphub_idempotency_recoveries_total",
+        "shiphub_batches_completed_total",
+        "shiphub_print_jobs_delivered_total",
+    ] {
+        metrics::counter!(name).absolute(0);
+    }
 }
 
 /// Samples the gauges every `settings.every` until shutdown.
