@@ -186,6 +186,8 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_string);
+    // The trace's name for it (OpenTelemetry's `{method} {route}`).
+    let span_name = format!("{} {}", req.method(), route.as_deref().unwrap_or("unmatched"));
     // ERROR level so the span is on whenever any logging is: a `warn` line of the request
     // still names it.
     let span = tracing::error_span!(
@@ -193,7 +195,7 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
         request_id = %id,
         method = %req.method(),
         path = %loggable_path(req.uri().path()),
-        otel.name = format!("{} {}", req.method(), route.as_deref().unwrap_or("unmatched")),
+        otel.name = %span_name,
         otel.kind = "server",
         http.request.method = %req.method(),
         http.route = route.as_deref().unwrap_or("unmatched"),
