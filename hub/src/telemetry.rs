@@ -11,11 +11,13 @@ use std::io::IsTerminal;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::format::{Format, Json, JsonFields, Writer};
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::fmt::format::{Format, Json, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry};
@@ -127,10 +129,49 @@ pub fn init(args: &TelemetryArgs) -> Result<Telemetry, String> {
     };
     tracing_subscriber::registry()
         .with(logs)
+        .with(RequestIds)
         .with(traces)
         .try_init()
         .map_err(|e| e.to_string())?;
     Ok(Telemetry { provider })
+}
+
+/// The `request_id` of a `request` span, kept in the span's extensions by `RequestIds`.
+struct RequestId(String);
+
+/// Keeps each `request` span's id where the JSON formatter finds it.
+struct RequestIds;
+
+impl<S> Layer<S> for RequestIds
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if attrs.metadata().name() != "request" {
+            return;
+        }
+        let mut found = FindRequestId(None);
+        attrs.record(&mut found);
+        if let (Some(rid), Some(span)) = (found.0, ctx.span(id)) {
+            span.extensions_mut().insert(RequestId(rid));
+        }
+    }
+}
+
+struct FindRequestId(Option<String>);
+
+impl Visit for FindRequestId {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "request_id" {
+            self.0 = Some(value.to_string());
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if field.name() == "request_id" {
+            // `%id` records a Display value, whose Debug is its Display.
+            self.0 = Some(format!("{value:?}"));
+        }
+    }
 }
 
 /// tracing-subscriber's JSON lines with the request's id (from the enclosing `request` span,
@@ -150,15 +191,9 @@ where
         event: &Event<'_>,
     ) -> fmt::Result {
         let request_id = ctx.event_scope().and_then(|scope| {
-            scope.from_root().find_map(|span| {
-                if span.name() != "request" {
-                    return None;
-                }
-                let ext = span.extensions();
-                let fields = ext.get::<FormattedFields<JsonFields>>()?;
-                let v: serde_json::Value = serde_json::from_str(fields).ok()?;
-                v.get("request_id")?.as_str().map(str::to_string)
-            })
+            scope
+                .from_root()
+                .find_map(|span| span.extensions().get::<RequestId>().map(|r| r.0.clone()))
         });
         let Some(id) = request_id else {
             return self.0.format_event(ctx, writer, event);

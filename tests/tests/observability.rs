@@ -137,6 +137,8 @@ async fn the_scrape_describes_every_metric_and_the_gauges_count_what_operators_p
             "1",
             "--webhook-timeout",
             "600",
+            "--webhook-lease",
+            "1200",
         ],
     );
     let api = Api::of(&hub);
@@ -467,7 +469,7 @@ async fn redirected_logs_are_json_lines_naming_the_request_id_without_colour_cod
     let (mut child, base, rx) = serve_logging(dir.path(), &[]);
     let res = reqwest::Client::new()
         .get(format!("{base}/healthz"))
-        .header("x-request-id", "obs-log-req-1")
+        .header("request-id", "obs-log-req-1")
         .send()
         .await
         .unwrap();
@@ -490,7 +492,7 @@ async fn log_format_text_is_plain_text_without_colour_codes_when_redirected() {
     let (mut child, base, rx) = serve_logging(dir.path(), &["--log-format", "text"]);
     reqwest::Client::new()
         .get(format!("{base}/healthz"))
-        .header("x-request-id", "obs-log-req-2")
+        .header("request-id", "obs-log-req-2")
         .send()
         .await
         .unwrap();
