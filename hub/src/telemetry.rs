@@ -17,7 +17,7 @@ use tracing::{Event, Subscriber};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::{Format, Json, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
-use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::layer::{Context, Layered, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry};
@@ -83,8 +83,12 @@ pub fn init(args: &TelemetryArgs) -> Result<Telemetry, String> {
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(on_terminal);
-    let logs: Box<dyn Layer<Registry> + Send + Sync> = match format {
-        LogFormat::Text => fmt.with_filter(filter).boxed(),
+    // One global filter for logs and traces alike: tracing-subscriber 0.3.23's per-layer
+    // filters lost the span scope here (text lines without their `request{…}` prefix, carrier
+    // spans cut off from their request's trace), so the exported spans are the ones the log
+    // filter enables (`info` by default: the request, carrier call and store spans).
+    let logs: Box<dyn Layer<Layered<EnvFilter, Registry>> + Send + Sync> = match format {
+        LogFormat::Text => fmt.boxed(),
         LogFormat::Json => fmt
             .json()
             .event_format(WithRequestId(
@@ -93,7 +97,6 @@ pub fn init(args: &TelemetryArgs) -> Result<Telemetry, String> {
                     .with_current_span(true)
                     .with_span_list(false),
             ))
-            .with_filter(filter)
             .boxed(),
     };
     let mut provider = None;
@@ -114,20 +117,11 @@ pub fn init(args: &TelemetryArgs) -> Result<Telemetry, String> {
                 .build();
             let tracer = p.tracer("shiphub");
             provider = Some(p);
-            // The hub's own spans only: the exporter's HTTP client (hyper, reqwest) must not
-            // trace its own exports.
-            let spans = EnvFilter::new(
-                "info,sqlx=off,hyper=off,hyper_util=off,h2=off,reqwest=off,opentelemetry=off,\
-                 opentelemetry_sdk=off,opentelemetry_otlp=off,tower_http=off",
-            );
-            Some(
-                tracing_opentelemetry::layer()
-                    .with_tracer(tracer)
-                    .with_filter(spans),
-            )
+            Some(tracing_opentelemetry::layer().with_tracer(tracer))
         }
     };
     tracing_subscriber::registry()
+        .with(filter)
         .with(logs)
         .with(RequestIds)
         .with(traces)

@@ -73,14 +73,20 @@ async fn scrape(api: &Api) -> Scrape {
     Scrape::parse(&res.text().await.unwrap())
 }
 
-/// A webhook receiver that never answers: the hub's one delivery slot stays busy and the
-/// deliveries behind it stay due.
-async fn hanging_receiver() -> String {
+/// A webhook receiver that answers its first delivery and never the others: one attempt is
+/// counted, then the hub's one delivery slot stays busy and the deliveries behind it stay due.
+async fn stalling_receiver() -> String {
+    let answered = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let app = axum::Router::new().route(
         "/hook",
-        axum::routing::post(|| async {
-            std::future::pending::<()>().await;
-            StatusCode::OK
+        axum::routing::post(move || {
+            let first = !answered.swap(true, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                if !first {
+                    std::future::pending::<()>().await;
+                }
+                StatusCode::OK
+            }
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -142,7 +148,7 @@ async fn the_scrape_describes_every_metric_and_the_gauges_count_what_operators_p
         ],
     );
     let api = Api::of(&hub);
-    let hook = hanging_receiver().await;
+    let hook = stalling_receiver().await;
     api.created(
         "/v1/webhooks",
         json!({"url": hook, "events": ["shipment.created"]}),
@@ -166,7 +172,7 @@ async fn the_scrape_describes_every_metric_and_the_gauges_count_what_operators_p
         .post("/v1/print-stations/self/status", json!({"printer": "ready"}))
         .await;
     assert_eq!(status, 204, "{body}");
-    const BOUGHT: usize = 5;
+    const BOUGHT: usize = 6;
     for _ in 0..BOUGHT {
         api.buy_sandbox(Some(&station)).await;
     }
@@ -187,7 +193,7 @@ async fn the_scrape_describes_every_metric_and_the_gauges_count_what_operators_p
         if seen.0 == n
             && seen.1 == Some(1.0)
             && seen.2 == n
-            && seen.3 == n
+            && seen.3 == Some(BOUGHT as f64 - 1.0)
             && seen.4.is_some_and(|v| v > 0.0)
             && seen.5 == Some(0.0)
         {
