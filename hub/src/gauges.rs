@@ -37,45 +37,142 @@ impl Default for SamplerSettings {
 /// `/metrics` test checks every `# TYPE` has its `# HELP`).
 pub fn describe() {
     // HTTP edge
-    describe_counter!("shiphub_http_requests_total", "HTTP requests answered, by method, route and status.");
-    describe_histogram!("shiphub_http_request_seconds", Unit::Seconds, "Time to answer an HTTP request, by method and route.");
+    describe_counter!(
+        "shiphub_http_requests_total",
+        "HTTP requests answered, by method, route and status."
+    );
+    describe_histogram!(
+        "shiphub_http_request_seconds",
+        Unit::Seconds,
+        "Time to answer an HTTP request, by method and route."
+    );
     describe_gauge!("shiphub_http_connections", "HTTP connections open now.");
-    describe_counter!("shiphub_http_connections_timed_out_total", "HTTP connections closed by the header or idle timeout, by reason.");
-    describe_counter!("shiphub_http_deadline_exceeded_total", "Requests answered 503 because they ran past the request deadline.");
-    describe_counter!("shiphub_http_rate_limited_total", "Requests refused 429 by a rate limit, by policy.");
+    describe_counter!(
+        "shiphub_http_connections_timed_out_total",
+        "HTTP connections closed by the header or idle timeout, by reason."
+    );
+    describe_counter!(
+        "shiphub_http_deadline_exceeded_total",
+        "Requests answered 503 because they ran past the request deadline."
+    );
+    describe_counter!(
+        "shiphub_http_rate_limited_total",
+        "Requests refused 429 by a rate limit, by policy."
+    );
     // carriers
-    describe_counter!("shiphub_carrier_calls_total", "Calls to carrier APIs, by carrier, operation and outcome.");
-    describe_histogram!("shiphub_carrier_call_seconds", Unit::Seconds, "Duration of a carrier API call with its retries, by carrier and operation.");
-    describe_counter!("shiphub_carrier_retries_total", "Carrier API calls retried, by carrier and reason.");
-    describe_counter!("shiphub_circuit_opened_total", "Times a carrier account's circuit breaker opened.");
-    describe_counter!("shiphub_carrier_token_fetches_total", "OAuth tokens fetched from carriers.");
-    describe_counter!("shiphub_carrier_token_refreshes_total", "OAuth tokens refreshed after a carrier refused one.");
-    describe_counter!("shiphub_address_checks_total", "Address checks, by carrier and source (cache or carrier).");
+    describe_counter!(
+        "shiphub_carrier_calls_total",
+        "Calls to carrier APIs, by carrier, operation and outcome."
+    );
+    describe_histogram!(
+        "shiphub_carrier_call_seconds",
+        Unit::Seconds,
+        "Duration of a carrier API call with its retries, by carrier and operation."
+    );
+    describe_counter!(
+        "shiphub_carrier_retries_total",
+        "Carrier API calls retried, by carrier and reason."
+    );
+    describe_counter!(
+        "shiphub_circuit_opened_total",
+        "Times a carrier account's circuit breaker opened."
+    );
+    describe_counter!(
+        "shiphub_carrier_token_fetches_total",
+        "OAuth tokens fetched from carriers."
+    );
+    describe_counter!(
+        "shiphub_carrier_token_refreshes_total",
+        "OAuth tokens refreshed after a carrier refused one."
+    );
+    describe_counter!(
+        "shiphub_address_checks_total",
+        "Address checks, by carrier and source (cache or carrier)."
+    );
     // purchases and idempotency
-    describe_counter!("shiphub_shipments_purchased_total", "Labels bought, by carrier.");
-    describe_counter!("shiphub_unrecorded_purchases_total", "Labels bought whose record could not be written (money spent, to be reconciled).");
-    describe_counter!("shiphub_idempotent_replays_total", "Requests answered from a stored Idempotency-Key answer.");
-    describe_counter!("shiphub_idempotency_recoveries_total", "Idempotency keys of a dead process resolved by the sweep or a retry.");
-    describe_gauge!("shiphub_idempotency_keys_in_flight", "Idempotency keys claimed by a request not finished yet (all instances).");
+    describe_counter!(
+        "shiphub_shipments_purchased_total",
+        "Labels bought, by carrier."
+    );
+    describe_counter!(
+        "shiphub_unrecorded_purchases_total",
+        "Labels bought whose record could not be written (money spent, to be reconciled)."
+    );
+    describe_counter!(
+        "shiphub_idempotent_replays_total",
+        "Requests answered from a stored Idempotency-Key answer."
+    );
+    describe_counter!(
+        "shiphub_idempotency_recoveries_total",
+        "Idempotency keys of a dead process resolved by the sweep or a retry."
+    );
+    describe_gauge!(
+        "shiphub_idempotency_keys_in_flight",
+        "Idempotency keys claimed by a request not finished yet (all instances)."
+    );
     describe_counter!("shiphub_batches_completed_total", "Batches finished.");
     // printing
-    describe_counter!("shiphub_print_jobs_total", "Print jobs reaching a state (queued, printed, failed, expired).");
-    describe_counter!("shiphub_print_jobs_delivered_total", "Print jobs handed to print agents.");
-    describe_gauge!("shiphub_print_queue_depth", "Print jobs queued and not yet taken by the agent, by station.");
-    describe_gauge!("shiphub_print_stations_offline", "Print stations whose printer is offline or whose agent has been silent past the threshold.");
+    describe_counter!(
+        "shiphub_print_jobs_total",
+        "Print jobs reaching a state (queued, printed, failed, expired)."
+    );
+    describe_counter!(
+        "shiphub_print_jobs_delivered_total",
+        "Print jobs handed to print agents."
+    );
+    describe_gauge!(
+        "shiphub_print_queue_depth",
+        "Print jobs queued and not yet taken by the agent, by station."
+    );
+    describe_gauge!(
+        "shiphub_print_stations_offline",
+        "Print stations whose printer is offline or whose agent has been silent past the threshold."
+    );
     // tracking
-    describe_counter!("shiphub_tracking_polls_total", "Tracking polls of carriers, by carrier and success.");
-    describe_counter!("shiphub_tracking_pushed_events_total", "Tracking events carriers pushed, by carrier.");
-    describe_counter!("shiphub_tracking_unmapped_codes_total", "Carrier tracking codes the hub does not map to a status, by carrier and code.");
-    describe_gauge!("shiphub_trackers_overdue", "Trackers due for a check for longer than the threshold, by carrier and carrier account.");
+    describe_counter!(
+        "shiphub_tracking_polls_total",
+        "Tracking polls of carriers, by carrier and success."
+    );
+    describe_counter!(
+        "shiphub_tracking_pushed_events_total",
+        "Tracking events carriers pushed, by carrier."
+    );
+    describe_counter!(
+        "shiphub_tracking_unmapped_codes_total",
+        "Carrier tracking codes the hub does not map to a status, by carrier and code."
+    );
+    describe_gauge!(
+        "shiphub_trackers_overdue",
+        "Trackers due for a check for longer than the threshold, by carrier and carrier account."
+    );
     // webhooks
-    describe_counter!("shiphub_webhook_attempts_total", "Webhook delivery attempts, by outcome.");
-    describe_histogram!("shiphub_webhook_attempt_seconds", Unit::Seconds, "Duration of a webhook delivery attempt.");
-    describe_gauge!("shiphub_webhook_backlog", "Webhook deliveries pending (due, waiting to retry or in flight).");
-    describe_gauge!("shiphub_webhook_oldest_due_seconds", Unit::Seconds, "How long the oldest due webhook delivery has waited (0 when none is due).");
+    describe_counter!(
+        "shiphub_webhook_attempts_total",
+        "Webhook delivery attempts, by outcome."
+    );
+    describe_histogram!(
+        "shiphub_webhook_attempt_seconds",
+        Unit::Seconds,
+        "Duration of a webhook delivery attempt."
+    );
+    describe_gauge!(
+        "shiphub_webhook_backlog",
+        "Webhook deliveries pending (due, waiting to retry or in flight)."
+    );
+    describe_gauge!(
+        "shiphub_webhook_oldest_due_seconds",
+        Unit::Seconds,
+        "How long the oldest due webhook delivery has waited (0 when none is due)."
+    );
     // store
-    describe_gauge!("shiphub_db_pool_connections", "Database connections of this instance, by pool and state (in_use, idle).");
-    describe_gauge!("shiphub_gauge_sample_failures", "1 when the last sample of the store gauges failed (the store gauges are stale).");
+    describe_gauge!(
+        "shiphub_db_pool_connections",
+        "Database connections of this instance, by pool and state (in_use, idle)."
+    );
+    describe_gauge!(
+        "shiphub_gauge_sample_failures",
+        "1 when the last sample of the store gauges failed (the store gauges are stale)."
+    );
     // The unlabelled counters start at 0, so `increase()` sees their first event and alert
     // rules on them have a series to evaluate from the start.
     for name in [
@@ -190,8 +287,16 @@ impl GaugeArgs {
         Ok(SamplerSettings {
             every: secs(self.gauge_interval, "gauge-interval", false)?,
             limits: GaugeLimits {
-                station_offline_after: secs(self.station_offline_after, "station-offline-after", true)?,
-                tracker_overdue_after: secs(self.tracker_overdue_after, "tracker-overdue-after", true)?,
+                station_offline_after: secs(
+                    self.station_offline_after,
+                    "station-offline-after",
+                    true,
+                )?,
+                tracker_overdue_after: secs(
+                    self.tracker_overdue_after,
+                    "tracker-overdue-after",
+                    true,
+                )?,
             },
         })
     }

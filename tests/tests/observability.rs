@@ -169,7 +169,10 @@ async fn the_scrape_describes_every_metric_and_the_gauges_count_what_operators_p
     let station = online["id"].as_str().unwrap().to_string();
     let agent = Api::with_key(&hub, online["token"].as_str().unwrap());
     let (status, body) = agent
-        .post("/v1/print-stations/self/status", json!({"printer": "ready"}))
+        .post(
+            "/v1/print-stations/self/status",
+            json!({"printer": "ready"}),
+        )
         .await;
     assert_eq!(status, 204, "{body}");
     const BOUGHT: usize = 6;
@@ -184,7 +187,10 @@ async fn the_scrape_describes_every_metric_and_the_gauges_count_what_operators_p
         let seen = (
             s.value("shiphub_print_queue_depth", &[("station", &station)]),
             s.value("shiphub_print_stations_offline", &[]),
-            s.value("shiphub_trackers_overdue", &[("carrier_account", &api.account)]),
+            s.value(
+                "shiphub_trackers_overdue",
+                &[("carrier_account", &api.account)],
+            ),
             s.value("shiphub_webhook_backlog", &[]),
             s.value("shiphub_webhook_oldest_due_seconds", &[]),
             s.value("shiphub_idempotency_keys_in_flight", &[]),
@@ -225,7 +231,11 @@ async fn the_scrape_describes_every_metric_and_the_gauges_count_what_operators_p
         "shiphub_idempotency_keys_in_flight",
         "shiphub_db_pool_connections",
     ] {
-        assert_eq!(s.types.get(gauge).map(String::as_str), Some("gauge"), "{gauge}");
+        assert_eq!(
+            s.types.get(gauge).map(String::as_str),
+            Some("gauge"),
+            "{gauge}"
+        );
     }
     let pool_open: f64 = ["in_use", "idle"]
         .iter()
@@ -280,7 +290,10 @@ async fn the_scrape_describes_every_metric_and_the_gauges_count_what_operators_p
         "shiphub_db_pool_connections",
     ] {
         assert!(rules_text.contains(gauge), "no rule on {gauge}");
-        assert!(all.matches(gauge).count() >= 2, "{gauge} not on the dashboard");
+        assert!(
+            all.matches(gauge).count() >= 2,
+            "{gauge} not on the dashboard"
+        );
     }
 }
 
@@ -302,7 +315,10 @@ async fn otlp_receiver() -> (String, Received) {
                     .to_string();
                 store.lock().unwrap().push((ct, body));
                 // An empty ExportTraceServiceResponse: full success.
-                ([("content-type", "application/x-protobuf")], Vec::<u8>::new())
+                (
+                    [("content-type", "application/x-protobuf")],
+                    Vec::<u8>::new(),
+                )
             }
         }),
     );
@@ -314,7 +330,12 @@ async fn otlp_receiver() -> (String, Received) {
 
 fn attr(span: &opentelemetry_proto::tonic::trace::v1::Span, key: &str) -> Option<String> {
     use opentelemetry_proto::tonic::common::v1::any_value::Value as V;
-    let v = span.attributes.iter().find(|a| a.key == key)?.value.as_ref()?;
+    let v = span
+        .attributes
+        .iter()
+        .find(|a| a.key == key)?
+        .value
+        .as_ref()?;
     match v.value.as_ref()? {
         V::StringValue(s) => Some(s.clone()),
         V::IntValue(i) => Some(i.to_string()),
@@ -327,22 +348,33 @@ fn attr(span: &opentelemetry_proto::tonic::trace::v1::Span, key: &str) -> Option
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_purchase_is_traced_over_otlp_from_the_request_through_the_carrier_and_the_store() {
     let (collector, received) = otlp_receiver().await;
-    let mut hub = start_with(
-        tempfile::tempdir().unwrap(),
+    let dir = tempfile::tempdir().unwrap();
+    // Traces carry the spans the log filter enables (`info`, the default, has them all).
+    let mut hub = serve_logging(
+        dir.path(),
         &["--otlp-endpoint", &collector, "--drain", "0"],
+        "info",
     );
-    let api = Api::of(&hub);
-    let res = api
-        .post_response(
-            "/v1/shipments",
-            &sandbox_pdf_purchase(&api.account, None),
-            Some("obs-trace-key-1"),
-        )
-        .await;
+    let account = hub.bootstrap["carrier_account"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = reqwest::Client::new()
+        .post(format!("{}/v1/shipments", hub.base))
+        .bearer_auth(hub.bootstrap["api_key"].as_str().unwrap())
+        .header("idempotency-key", "obs-trace-key-1")
+        .json(&sandbox_pdf_purchase(&account, None))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 201);
     // A graceful stop flushes the spans not exported yet.
-    hub.terminate();
-    let exit = hub.wait_exit(Duration::from_secs(60)).expect("the hub exits");
+    let status = Command::new("kill")
+        .args(["-TERM", &hub.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = hub.child.wait().expect("the hub exits");
     assert!(exit.success(), "{exit:?}");
 
     let exports = received.lock().unwrap().clone();
@@ -351,10 +383,11 @@ async fn a_purchase_is_traced_over_otlp_from_the_request_through_the_carrier_and
     for (ct, body) in &exports {
         assert_eq!(ct, "application/x-protobuf");
         assert!(!body.is_empty());
-        let req = opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest::decode(
-            body.as_ref(),
-        )
-        .expect("an ExportTraceServiceRequest");
+        let req =
+            opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest::decode(
+                body.as_ref(),
+            )
+            .expect("an ExportTraceServiceRequest");
         for rs in req.resource_spans {
             let service = rs
                 .resource
@@ -376,7 +409,10 @@ async fn a_purchase_is_traced_over_otlp_from_the_request_through_the_carrier_and
         .iter()
         .find(|s| s.name == "POST /v1/shipments")
         .unwrap_or_else(|| panic!("no request span in {names:?}"));
-    assert_eq!(attr(request, "http.route").as_deref(), Some("/v1/shipments"));
+    assert_eq!(
+        attr(request, "http.route").as_deref(),
+        Some("/v1/shipments")
+    );
     assert_eq!(
         attr(request, "http.response.status_code").as_deref(),
         Some("201")
@@ -397,7 +433,7 @@ async fn a_purchase_is_traced_over_otlp_from_the_request_through_the_carrier_and
     };
     let carrier = in_trace("carrier_call");
     assert!(attr(carrier, "carrier").is_some());
-    assert_eq!(attr(carrier, "account").as_deref(), Some(api.account.as_str()));
+    assert_eq!(attr(carrier, "account").as_deref(), Some(account.as_str()));
     let store = in_trace("store.insert_shipments");
     assert_eq!(attr(store, "tenant").as_deref(), Some(tenant.as_str()));
     assert_eq!(attr(store, "db.system").as_deref(), Some("sqlite"));
@@ -422,15 +458,29 @@ async fn a_purchase_is_traced_over_otlp_from_the_request_through_the_carrier_and
     }
 }
 
-/// `shiphub serve` with stderr redirected (a pipe), its lines sent as they come.
-fn serve_logging(dir: &std::path::Path, args: &[&str]) -> (std::process::Child, String, mpsc::Receiver<String>) {
+/// `shiphub serve` with stderr redirected (a pipe) and `SHIPHUB_LOG` = `filter`: the child,
+/// its base URL, its stderr lines as they come, and the bootstrap line (key and account).
+struct Logging {
+    child: std::process::Child,
+    base: String,
+    lines: mpsc::Receiver<String>,
+    bootstrap: Value,
+}
+
+fn serve_logging(dir: &std::path::Path, args: &[&str], filter: &str) -> Logging {
     let mut child = Command::new(binary())
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db_url(dir)])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &db_url(dir),
+        ])
         .args(args)
         .env_remove("SHIPHUB_MASTER_KEY")
         .env_remove("SHIPHUB_LOG_FORMAT")
         .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .env("SHIPHUB_LOG", "info,tower_http=debug")
+        .env("SHIPHUB_LOG", filter)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -443,16 +493,33 @@ fn serve_logging(dir: &std::path::Path, args: &[&str]) -> (std::process::Child, 
             let _ = tx.send(line);
         }
     });
+    let (out_tx, out_rx) = mpsc::channel();
     let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || for _ in BufReader::new(stdout).lines() {});
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = out_tx.send(line);
+        }
+    });
     loop {
-        let line = rx.recv_timeout(Duration::from_secs(30)).expect("listening line");
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("listening line");
         if let Some(rest) = line.strip_prefix("shiphub listening on ") {
             let base = rest.split_whitespace().next().unwrap().to_string();
-            return (child, base, rx);
+            let boot = out_rx
+                .recv_timeout(Duration::from_secs(30))
+                .expect("bootstrap line");
+            return Logging {
+                child,
+                base,
+                lines: rx,
+                bootstrap: serde_json::from_str(&boot).expect("bootstrap JSON"),
+            };
         }
     }
 }
+
+const LOG_FILTER: &str = "info,tower_http=debug,shiphub::api=debug";
 
 /// Lines until one satisfies `done` (or the hub goes quiet for 30 s).
 fn lines_until(rx: &mpsc::Receiver<String>, done: impl Fn(&str) -> bool) -> Vec<String> {
@@ -472,7 +539,13 @@ fn lines_until(rx: &mpsc::Receiver<String>, done: impl Fn(&str) -> bool) -> Vec<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redirected_logs_are_json_lines_naming_the_request_id_without_colour_codes() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, base, rx) = serve_logging(dir.path(), &[]);
+    // The route's span on too: tower-http's lines are written in it (their explicit parent).
+    let Logging {
+        mut child,
+        base,
+        lines: rx,
+        ..
+    } = serve_logging(dir.path(), &[], LOG_FILTER);
     let res = reqwest::Client::new()
         .get(format!("{base}/healthz"))
         .header("request-id", "obs-log-req-1")
@@ -480,13 +553,18 @@ async fn redirected_logs_are_json_lines_naming_the_request_id_without_colour_cod
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let lines = lines_until(&rx, |l| l.contains("obs-log-req-1") && l.contains("finished"));
+    let lines = lines_until(&rx, |l| {
+        l.contains("obs-log-req-1") && l.contains("finished")
+    });
     let _ = child.kill();
     let _ = child.wait();
     for line in &lines {
         assert!(!line.contains('\u{1b}'), "colour codes in {line:?}");
         let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"));
-        assert!(v["level"].is_string() && v["timestamp"].is_string(), "{line}");
+        assert!(
+            v["level"].is_string() && v["timestamp"].is_string(),
+            "{line}"
+        );
     }
     let finished: Value = serde_json::from_str(lines.last().unwrap()).unwrap();
     assert_eq!(finished["request_id"], "obs-log-req-1", "{finished}");
@@ -495,19 +573,29 @@ async fn redirected_logs_are_json_lines_naming_the_request_id_without_colour_cod
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_format_text_is_plain_text_without_colour_codes_when_redirected() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, base, rx) = serve_logging(dir.path(), &["--log-format", "text"]);
+    let Logging {
+        mut child,
+        base,
+        lines: rx,
+        ..
+    } = serve_logging(dir.path(), &["--log-format", "text"], LOG_FILTER);
     reqwest::Client::new()
         .get(format!("{base}/healthz"))
         .header("request-id", "obs-log-req-2")
         .send()
         .await
         .unwrap();
-    let lines = lines_until(&rx, |l| l.contains("obs-log-req-2") && l.contains("finished"));
+    let lines = lines_until(&rx, |l| {
+        l.contains("obs-log-req-2") && l.contains("finished")
+    });
     let _ = child.kill();
     let _ = child.wait();
     for line in &lines {
         assert!(!line.contains('\u{1b}'), "colour codes in {line:?}");
-        assert!(serde_json::from_str::<Value>(line).is_err(), "JSON in text mode: {line}");
+        assert!(
+            serde_json::from_str::<Value>(line).is_err(),
+            "JSON in text mode: {line}"
+        );
     }
     assert!(
         lines.last().unwrap().contains("request_id=obs-log-req-2"),

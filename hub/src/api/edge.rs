@@ -187,7 +187,11 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
         .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_string);
     // The trace's name for it (OpenTelemetry's `{method} {route}`).
-    let span_name = format!("{} {}", req.method(), route.as_deref().unwrap_or("unmatched"));
+    let span_name = format!(
+        "{} {}",
+        req.method(),
+        route.as_deref().unwrap_or("unmatched")
+    );
     // ERROR level so the span is on whenever any logging is: a `warn` line of the request
     // still names it.
     let span = tracing::error_span!(

@@ -34,8 +34,8 @@ pub use accounts::AccountRecord;
 pub use addresses::CachedAddressCheck;
 pub use batches::{BatchItemRecord, BatchRecord, ItemOutcome};
 pub use events::{EventRecord, NewEvent};
-pub use gauges::{GaugeLimits, GaugeSample};
 pub(crate) use events::{insert_events, named};
+pub use gauges::{GaugeLimits, GaugeSample};
 pub(crate) use idempotency::complete_idem;
 pub use idempotency::{IdemBegin, IdemClaim, IdemCompletion, IdemStuck, IdempotencySettings};
 pub use invoices::{
