@@ -83,10 +83,11 @@ pub fn init(args: &TelemetryArgs) -> Result<Telemetry, String> {
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(on_terminal);
-    // One global filter for logs and traces alike: tracing-subscriber 0.3.23's per-layer
-    // filters lost the span scope here (text lines without their `request{…}` prefix, carrier
-    // spans cut off from their request's trace), so the exported spans are the ones the log
-    // filter enables (`info` by default: the request, carrier call and store spans).
+    // One global filter for logs and traces alike. With a per-layer filter on the
+    // OpenTelemetry layer (tracing-subscriber 0.3.23) the carrier and store spans came out as
+    // traces of their own, cut off from their request (not diagnosed further). So the
+    // exported spans are the ones the log filter enables: `info`, the default, has the
+    // request, carrier call and store spans; `SHIPHUB_LOG=warn` leaves only the request's.
     let logs: Box<dyn Layer<Layered<EnvFilter, Registry>> + Send + Sync> = match format {
         LogFormat::Text => fmt.boxed(),
         LogFormat::Json => fmt
