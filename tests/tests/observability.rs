@@ -486,7 +486,7 @@ fn serve_logging(dir: &std::path::Path, args: &[&str], filter: &str) -> Logging 
         .spawn()
         .expect("spawn shiphub serve");
     let (tx, rx) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
+    let stderr = child.stderr.take().expect("piped stderr");
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             eprintln!("[hub] {line}");
@@ -501,14 +501,18 @@ fn serve_logging(dir: &std::path::Path, args: &[&str], filter: &str) -> Logging 
         }
     });
     loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("listening line");
+        let Ok(line) = rx.recv_timeout(Duration::from_secs(30)) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("shiphub did not start listening");
+        };
         if let Some(rest) = line.strip_prefix("shiphub listening on ") {
             let base = rest.split_whitespace().next().unwrap().to_string();
-            let boot = out_rx
-                .recv_timeout(Duration::from_secs(30))
-                .expect("bootstrap line");
+            let Ok(boot) = out_rx.recv_timeout(Duration::from_secs(30)) else {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("shiphub printed no bootstrap line");
+            };
             return Logging {
                 child,
                 base,
