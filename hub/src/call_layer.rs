@@ -617,7 +617,7 @@ impl CallLayer {
             Bound::SlotBy(by) => by,
             Bound::AnswerBy(deadline) => guard.slot_by(deadline),
         });
-        let span = tracing::info_span!("carrier_call", carrier = %code, account = %account, operation = ?cap);
+        let span = tracing::info_span!("carrier_call", carrier = %code, account = %account, operation = ?cap, otel.kind = "client");
         let started = std::time::Instant::now();
         let result = self
             .run(&guard, &code, limits, acts, by, op)

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod crypto;
 pub mod error;
 pub mod events;
+pub mod gauges;
 pub mod ids;
 pub mod labels;
 pub mod manifests;
@@ -23,6 +24,7 @@ pub mod server;
 pub mod shipments;
 pub mod state;
 pub mod store;
+pub mod telemetry;
 pub mod tracking;
 pub mod webhooks;
 

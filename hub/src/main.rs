@@ -1,5 +1,4 @@
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 /// mimalloc: the hub hands buffers between threads (parsers, SQLite, HTTP), where glibc's
 /// allocator spent a fifth of an invoice audit in `malloc`/`free`.
@@ -7,17 +6,16 @@ use tracing_subscriber::EnvFilter;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    let filter = EnvFilter::try_from_env("SHIPHUB_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if std::env::var("SHIPHUB_LOG_FORMAT").as_deref() == Ok("json") {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
     let cli = shiphub::cli::Cli::parse();
+    // Before the runtime: the trace exporter's blocking HTTP client starts one of its own.
+    // Dropped after the runtime has stopped, flushing the spans not exported yet.
+    let telemetry = match shiphub::telemetry::init(&cli.telemetry) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("shiphub: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -26,6 +24,7 @@ fn main() -> std::process::ExitCode {
     // `serve` returns at its shutdown deadline; work still running then (a purchase left to the
     // idempotency-key recovery, a blocking import) must not keep the process alive.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    drop(telemetry);
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -275,6 +275,23 @@ fn readme_walkthrough_runs_as_written_against_the_built_binary() {
 }
 
 #[test]
+fn readme_observability_block_runs_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = serve(shiphub(dir.path(), &["serve"]));
+    let out = run_blocks(
+        &readme_blocks("observability"),
+        dir.path(),
+        &[("HUB", hub.base.clone())],
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("# HELP shiphub_unrecorded_purchases_total ")
+            && stdout.contains("shiphub_unrecorded_purchases_total 0"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn readme_printing_section_runs_as_written() {
     let dir = tempfile::tempdir().unwrap();
     let hub = serve(shiphub(dir.path(), &["serve"]));

@@ -156,7 +156,15 @@ fn nonzero(n: u32) -> std::num::NonZeroU32 {
     std::num::NonZeroU32::new(n.max(1)).expect("at least 1")
 }
 
-/// Outermost layer: the request's id, its tracing span, and the id on the answer.
+/// The request's span, for extractors that learn what it should name (the tenant) after the
+/// span has begun; `Span::current()` there may be a finer span.
+#[derive(Clone)]
+pub struct RequestSpan(pub tracing::Span);
+
+/// Outermost layer: the request's id, its tracing span, and the id on the answer. The span is
+/// the root of the request's trace (OTLP export): it carries the route, the answer's status,
+/// the tenant (set by the `Tenant` extractor) and the Idempotency-Key (a client's retry token,
+/// not a secret).
 pub async fn request_id(mut req: Request, next: Next) -> Response {
     let id = req
         .headers()
@@ -167,6 +175,23 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let value = HeaderValue::from_str(&id).expect("a valid id is a valid header value");
     req.headers_mut().insert(REQUEST_ID, value.clone());
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string());
+    // What the extractor accepts (1 to 255 visible ASCII); anything else is not traced.
+    let idempotency_key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_string);
+    // The trace's name for it (OpenTelemetry's `{method} {route}`).
+    let span_name = format!(
+        "{} {}",
+        req.method(),
+        route.as_deref().unwrap_or("unmatched")
+    );
     // ERROR level so the span is on whenever any logging is: a `warn` line of the request
     // still names it.
     let span = tracing::error_span!(
@@ -174,8 +199,21 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
         request_id = %id,
         method = %req.method(),
         path = %loggable_path(req.uri().path()),
+        otel.name = %span_name,
+        otel.kind = "server",
+        http.request.method = %req.method(),
+        http.route = route.as_deref().unwrap_or("unmatched"),
+        http.response.status_code = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+        tenant = tracing::field::Empty,
+        idempotency_key = idempotency_key.as_deref(),
     );
-    let mut res = next.run(req).instrument(span).await;
+    req.extensions_mut().insert(RequestSpan(span.clone()));
+    let mut res = next.run(req).instrument(span.clone()).await;
+    span.record("http.response.status_code", res.status().as_u16());
+    if res.status().is_server_error() {
+        span.record("otel.status_code", "error");
+    }
     res.headers_mut().insert(REQUEST_ID, value);
     res
 }

@@ -34,15 +34,22 @@ impl FromRequestParts<AppState> for Tenant {
             "the Authorization header must be `Bearer <api key>`",
         ))?;
         let hash = hash_api_key(key);
-        if let Some(t) = app.key_cache.get(&hash) {
-            return Ok(Tenant(t));
+        let tenant = match app.key_cache.get(&hash) {
+            Some(t) => t,
+            None => {
+                let tenant = app
+                    .store
+                    .tenant_for_key(&hash)
+                    .await?
+                    .ok_or(Error::Unauthorized("unknown or revoked API key"))?;
+                app.key_cache.put(hash, tenant.clone());
+                tenant
+            }
+        };
+        // The request's trace and log lines name the tenant from here on.
+        if let Some(span) = parts.extensions.get::<super::edge::RequestSpan>() {
+            span.0.record("tenant", tracing::field::display(&tenant));
         }
-        let tenant = app
-            .store
-            .tenant_for_key(&hash)
-            .await?
-            .ok_or(Error::Unauthorized("unknown or revoked API key"))?;
-        app.key_cache.put(hash, tenant.clone());
         Ok(Tenant(tenant))
     }
 }

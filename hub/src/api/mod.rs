@@ -220,6 +220,7 @@ pub fn metrics_handle() -> PrometheusHandle {
             let handle = recorder.handle();
             // Fails only when another recorder is installed already, e.g. by a test harness.
             let _ = metrics::set_global_recorder(recorder);
+            crate::gauges::describe();
             let upkeep = handle.clone();
             std::thread::spawn(move || {
                 loop {

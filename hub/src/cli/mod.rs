@@ -31,6 +31,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://shiphub.db?mode=rwc";
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub telemetry: crate::telemetry::TelemetryArgs,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -281,6 +283,8 @@ pub struct ServeArgs {
     pub idempotency: IdempotencyArgs,
     #[command(flatten)]
     pub addresses: AddressArgs,
+    #[command(flatten)]
+    pub gauges: crate::gauges::GaugeArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -719,6 +723,7 @@ async fn serve(
         edge,
         idempotency,
         addresses,
+        gauges,
     }: ServeArgs,
 ) -> anyhow_like::Result<()> {
     let url = db.database_url.as_str();
@@ -727,6 +732,7 @@ async fn serve(
     let (server_settings, edge) = edge.settings()?;
     let edge = Arc::new(edge);
     let idempotency = idempotency.settings()?;
+    let gauges = gauges.settings()?;
     let key = master_key(url)?;
     let store = open_store(url).await?;
     if store.tenant_count().await.map_err(|e| e.to_string())? == 0 {
@@ -749,6 +755,7 @@ async fn serve(
                 .then(|| Duration::from_millis(tracking.tracking_tick_ms.max(10))),
         },
     );
+    tokio::spawn(crate::gauges::sample(state.clone(), gauges));
     // Batches a previous process left running (its in-flight items' keys are resolved like any
     // purchase's: by the idempotency sweep, or by the item's next claim).
     tokio::spawn(crate::api::batches::resume(state.clone()));

@@ -80,6 +80,7 @@ pub struct IdemStuck {
 
 impl Store {
     /// Claims `key` for a request, or reports what an earlier request with the same key left.
+    #[tracing::instrument(name = "store.idem_begin", skip_all, fields(db.system = self.db_system(), tenant = %tenant, idempotency_key = claim.key))]
     pub async fn idem_begin(
         &self,
         tenant: &TenantId,

@@ -16,6 +16,7 @@ mod accounts;
 mod addresses;
 mod batches;
 mod events;
+mod gauges;
 mod idempotency;
 mod invoices;
 mod manifests;
@@ -35,6 +36,7 @@ pub use addresses::CachedAddressCheck;
 pub use batches::{BatchItemRecord, BatchRecord, ItemOutcome};
 pub use events::{EventRecord, NewEvent};
 pub(crate) use events::{insert_events, named};
+pub use gauges::{GaugeLimits, GaugeSample};
 pub(crate) use idempotency::complete_idem;
 pub use idempotency::{IdemBegin, IdemClaim, IdemCompletion, IdemStuck, IdempotencySettings};
 pub use invoices::{
@@ -186,6 +188,14 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The `db.system` attribute of the store's trace spans (OpenTelemetry's names).
+    pub(crate) fn db_system(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgresql",
+        }
     }
 
     /// A transaction on the writer. The `BEGIN` runs on a task of its own so that it finishes

@@ -342,6 +342,7 @@ impl Store {
 
     /// Several bought shipments (an outbound and its return label) with what comes with each,
     /// and the one idempotency answer, in one transaction.
+    #[tracing::instrument(name = "store.insert_shipments", skip_all, fields(db.system = self.db_system(), tenant = %tenant, rows = shipments.len()))]
     pub async fn insert_shipments(
         &self,
         tenant: &TenantId,

@@ -89,6 +89,7 @@ impl Store {
     }
 
     /// The tenant an unrevoked key belongs to. The lookup is by the key's SHA-256, never the key.
+    #[tracing::instrument(name = "store.tenant_for_key", skip_all, fields(db.system = self.db_system()))]
     pub async fn tenant_for_key(&self, key_hash: &str) -> Result<Option<TenantId>> {
         let row = sqlx::query(
             "SELECT tenant_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",

@@ -88,6 +88,7 @@ macro_rules! both_backends {
 }
 
 both_backends!(
+    operator_gauges_count_queued_jobs_silent_stations_and_keys_in_flight,
     events_are_written_with_their_change_and_listed_per_tenant_in_order,
     api_keys_resolve_to_their_tenant_only_while_unrevoked,
     api_key_limits_are_set_by_prefix_and_read_by_hash,
@@ -2176,4 +2177,40 @@ async fn label_renditions_are_stored_once_per_key_and_stay_tenant_scoped(store: 
             "{other:?}"
         );
     }
+}
+
+async fn operator_gauges_count_queued_jobs_silent_stations_and_keys_in_flight(store: Store) {
+    let limits = GaugeLimits {
+        station_offline_after: Duration::from_secs(120),
+        tracker_overdue_after: Duration::from_secs(900),
+    };
+    let empty = store.sample_gauges(NOW, limits).await.unwrap();
+    assert_eq!(empty, GaugeSample::default());
+
+    let (t, st, s) = print_setup(&store, "gauges").await;
+    let hour = Duration::from_secs(3600);
+    for _ in 0..5 {
+        store
+            .insert_print_job(&t, &job(&st.id, &s.id, hour), None)
+            .await
+            .unwrap();
+    }
+    // Three handed to the agent: two still queued.
+    store
+        .claim_print_jobs(&t, &st.id, NOW, NOW - Duration::from_secs(60), 3)
+        .await
+        .unwrap();
+    begin(&store, &t, "in-flight", "h1").await;
+    let sample = store.sample_gauges(NOW, limits).await.unwrap();
+    assert_eq!(sample.print_queue, vec![(st.id.to_string(), 2)]);
+    assert_eq!(sample.idempotency_in_flight, 1);
+    assert_eq!(sample.webhook_backlog, 0);
+    assert_eq!(sample.webhook_oldest_due_seconds, 0.0);
+    assert!(sample.trackers_overdue.is_empty());
+    // Whatever the agent did, past the window it is silent: offline.
+    let later = store
+        .sample_gauges(NOW + Duration::from_secs(121), limits)
+        .await
+        .unwrap();
+    assert_eq!(later.stations_offline, 1, "silent for over 120 s");
 }
