@@ -31,8 +31,8 @@ pub use customs::{ContentType, CustomsDeclaration, CustomsItem, HsCode, Incoterm
 pub use dimensions::{DimDivisor, Dimensions, LengthUnit};
 pub use money::{Currency, CurrencyMismatch, Money};
 pub use options::{
-    LithiumBatteries, LithiumMaterial, LithiumPacking, REMARK_MAX, ShipmentOption,
-    ShipmentOptions, SignatureConfirmation,
+    LithiumBatteries, LithiumMaterial, LithiumPacking, REMARK_MAX, ShipmentOption, ShipmentOptions,
+    SignatureConfirmation,
 };
 pub use parcel::{Packaging, Parcel};
 pub use pickup::{

@@ -22,11 +22,14 @@ use shiphub_labels::RenderOptions as LabelOptions;
 static FLIGHTS: LazyLock<Flights<(TenantId, RenditionKey)>> =
     LazyLock::new(|| Flights::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
 
+/// One key's conversion: set once, shared by every caller that waited for it.
+type Flight = Arc<OnceCell<Arc<Vec<u8>>>>;
+
 /// Single-flight with a bound: one `make` per key at a time, however many callers wait for
 /// it, and at most `permits` makes of any keys at once.
 pub(super) struct Flights<K> {
     permits: Semaphore,
-    flying: Mutex<HashMap<K, Arc<OnceCell<Arc<Vec<u8>>>>>>,
+    flying: Mutex<HashMap<K, Flight>>,
 }
 
 impl<K: Clone + Eq + std::hash::Hash> Flights<K> {

@@ -61,6 +61,7 @@ const INSERT_CHUNK: usize = 500;
 impl Store {
     /// Stores a new batch, its items (`bodies`, in order) and, under a key, the request's
     /// answer, in one transaction.
+    #[allow(clippy::too_many_arguments)] // one row's columns plus the key's answer
     pub async fn create_batch(
         &self,
         tenant: &TenantId,

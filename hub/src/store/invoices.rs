@@ -81,7 +81,7 @@ pub enum PullSettled {
     /// Now `running`: its bills are audited like a file.
     Running,
     /// The same bills were imported already (as this one): left `pulling` for the caller to fail.
-    Duplicate(ReconciliationRecord),
+    Duplicate(Box<ReconciliationRecord>),
     /// Another instance holds it now (this one's lease ran out).
     LeaseLost,
 }
@@ -774,7 +774,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         if let Some(row) = earlier {
-            return Ok(PullSettled::Duplicate(rec_from_row(&row)?));
+            return Ok(PullSettled::Duplicate(Box::new(rec_from_row(&row)?)));
         }
         let u = sqlx::query(
             "UPDATE reconciliations SET status = 'running', file_sha256 = $1, file_bytes = $2, \

@@ -466,7 +466,10 @@ async fn a_pull_is_leased_taken_over_once_its_lease_runs_out_and_settles_whole(s
     );
     // Its instance died: once the lease ran out, one claim wins and goes on from where it was.
     let later = NOW + Duration::minutes(5);
-    assert_eq!(store.stale_pulls(later, 10).await.unwrap(), [r.id.clone()]);
+    assert_eq!(
+        store.stale_pulls(later, 10).await.unwrap(),
+        std::slice::from_ref(&r.id)
+    );
     let claimed = store
         .claim_pull(&r.id, "inst_b", later, later + Duration::seconds(30))
         .await

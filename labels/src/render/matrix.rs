@@ -132,7 +132,7 @@ impl Matrix {
         self.pdf.get_or_init(|| {
             let mut ops = String::with_capacity(16 * self.side * self.side / 2);
             for (row, col, len) in self.runs() {
-                let _ = write!(ops, "{col} {} {len} 1 re\n", self.side - 1 - row);
+                let _ = writeln!(ops, "{col} {} {len} 1 re", self.side - 1 - row);
             }
             ops.push_str("f\n");
             ops.into_bytes()

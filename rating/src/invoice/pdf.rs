@@ -390,7 +390,6 @@ mod tests {
             Reason,
         };
         use rust_decimal_macros::dec;
-        use shiphub_carriers::model::Currency;
         let charge = |line, description: &str, amount| InvoiceCharge {
             category: ChargeCategory::from_description(description),
             code: None,
@@ -412,7 +411,7 @@ mod tests {
                 invoice_date: None,
                 ship_date: Some(time::macros::date!(2026 - 04 - 01)),
                 delivered_on: None,
-                currency: Currency::CNY,
+                currency: "CNY".parse().unwrap(),
                 entered_weight: None,
                 billed_weight: None,
                 billed_dimensions: None,
