@@ -2,8 +2,18 @@
 //! sort by creation time (cursor pagination) and say what they point at.
 
 use std::fmt;
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
+
+/// This process, as the owner of what it leases (idempotency keys, background pulls): one per
+/// process, so a restarted hub is a new owner and recovers its predecessor's work like any
+/// other instance's.
+pub fn instance() -> &'static str {
+    static ID: LazyLock<String> =
+        LazyLock::new(|| format!("inst_{}", uuid::Uuid::now_v7().simple()));
+    &ID
+}
 
 macro_rules! prefixed_id {
     ($name:ident, $prefix:literal) => {

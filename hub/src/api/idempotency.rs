@@ -16,7 +16,6 @@
 //! Hence within one lease after a crash every retry gets a final answer.
 
 use std::future::Future;
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, RawPathParams, Request};
@@ -35,13 +34,7 @@ use crate::store::{IdemBegin, IdemClaim, IdemCompletion, StoreError};
 
 pub use crate::store::IdempotencySettings as Settings;
 
-/// This process, as the owner of the keys it claims (one per process: a restarted hub is a
-/// new owner, and recovers its predecessor's keys like any other instance's).
-pub fn instance() -> &'static str {
-    static ID: LazyLock<String> =
-        LazyLock::new(|| format!("inst_{}", uuid::Uuid::now_v7().simple()));
-    &ID
-}
+pub use crate::ids::instance;
 
 /// A key this request owns.
 #[derive(Clone, Debug)]

@@ -36,8 +36,8 @@ use time::{Date, OffsetDateTime, UtcOffset};
 
 use super::import::{Spooled, contract_card, run_spooled};
 use super::{Plan, load_settings};
-use crate::api::idempotency::instance;
 use crate::error::Error;
+use crate::ids::instance;
 use crate::ids::{AccountId, ReconciliationId, TenantId};
 use crate::state::AppState;
 use crate::store::{
