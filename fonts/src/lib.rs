@@ -186,7 +186,7 @@ mod tests {
                 .lock()
                 .unwrap()
                 .by_glyphs
-                .contains_key(&glyph_set("郭襄阳湖北省"))
+                .contains_key(&glyph_set("郭襄阳 湖北省"))
         );
         // Another glyph set is another subset.
         let (c, _) = pdf_subset("张三丰").unwrap();

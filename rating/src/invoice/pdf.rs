@@ -355,9 +355,12 @@ mod tests {
     use super::*;
 
     fn tool(cmd: &str, pdf: &[u8], args: &[&str]) -> Option<String> {
+        // One file per call: the tests run in parallel threads of one process.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("shiphub-fin-cjk-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("{cmd}.pdf"));
+        let path = dir.join(format!("{cmd}-{n}.pdf"));
         std::fs::write(&path, pdf).unwrap();
         match std::process::Command::new(cmd)
             .args(args)
@@ -453,8 +456,12 @@ mod tests {
         assert!(row("保价").contains("2.00 CNY"), "{text}");
         assert!(row("Fuel Surcharge").contains("1.50 CNY"), "{text}");
         // The top line's charge lines, each with its line number and description.
+        // (Its words, however -layout spaces them.)
+        let words: Vec<&str> = text.split_whitespace().collect();
         assert!(
-            text.contains("SF1234567890123  recoverable 7.00 CNY"),
+            words
+                .join(" ")
+                .contains("SF1234567890123 recoverable 7.00 CNY"),
             "{text}"
         );
         for (line, words, amount) in [("line 1", "运费", "30.00"), ("line 2", "保价", "2.00")] {
@@ -474,13 +481,12 @@ mod tests {
             return;
         };
         assert!(text.lines().any(|l| l.trim() == title), "{text}");
-        // The file pdftotext read; pdffonts lists its fonts.
-        let fonts = std::process::Command::new("pdffonts")
-            .arg(std::env::temp_dir().join(format!(
-                "shiphub-fin-cjk-{}/pdftotext.pdf",
-                std::process::id()
-            )))
-            .output();
+        // pdffonts lists its fonts.
+        let dir = std::env::temp_dir().join(format!("shiphub-fin-fonts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("title.pdf");
+        std::fs::write(&path, &pdf).unwrap();
+        let fonts = std::process::Command::new("pdffonts").arg(&path).output();
         if let Ok(out) = fonts {
             let list = String::from_utf8(out.stdout).unwrap();
             let embedded: Vec<&str> = list.lines().filter(|l| l.contains(" yes ")).collect();

@@ -647,11 +647,11 @@ impl Priced<'_> {
 }
 
 /// Every code of the specs' `ExtraService` / `InternationalExtraService` enums.
-const EXTRA_SERVICE_CODES: [u64; 60] = [
+const EXTRA_SERVICE_CODES: [u64; 69] = [
     365, 370, 415, 452, 480, 481, 482, 483, 484, 485, 486, 487, 488, 489, 498, 500, 501, 502, 810,
     811, 812, 813, 814, 815, 816, 817, 818, 819, 820, 821, 822, 823, 824, 825, 826, 827, 828, 829,
     830, 831, 832, 853, 856, 857, 858, 910, 911, 912, 913, 915, 917, 920, 921, 922, 923, 924, 925,
-    930, 931, 934,
+    930, 931, 934, 940, 941, 955, 957, 972, 981, 984, 986, 991,
 ];
 
 /// The extra services the simulator sells: (name, code answered, price) for `code` on
@@ -2244,12 +2244,11 @@ mod tests {
         .unwrap();
 
         // Options priced (insurance on $300: 2.45 + 2 × 1.25): signature and insurance are
-        // surcharges; Priority Mail Express
-        // (which takes 981, not 921) is not quoted.
+        // surcharges; Priority Mail Express is quoted on its own signature code (981, not 921).
         let quotes = usps.rate(&rate).await.unwrap();
         let classes: Vec<&str> = quotes.iter().map(|q| q.service.code.as_str()).collect();
         assert!(classes.contains(&"PRIORITY_MAIL"), "{classes:?}");
-        assert!(!classes.contains(&"PRIORITY_MAIL_EXPRESS"), "{classes:?}");
+        assert!(classes.contains(&"PRIORITY_MAIL_EXPRESS"), "{classes:?}");
         let priority = quotes
             .iter()
             .find(|q| q.service.code == "PRIORITY_MAIL")
