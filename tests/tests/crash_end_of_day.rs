@@ -161,7 +161,9 @@ async fn a_pickup_or_a_scan_form_sent_when_the_hub_died_is_never_sent_twice() {
 
     // A USPS SCAN form in flight at the kill.
     let mut label = json!({"from": warehouse(), "to": customer(),
-        "parcels": [{"weight": {"value": "1.5", "unit": "kg"}}],
+        // USPS prices by size as well as weight: a parcel without dimensions is refused.
+        "parcels": [{"weight": {"value": "1.5", "unit": "kg"},
+                     "dimensions": {"length": "30", "width": "20", "height": "10", "unit": "cm"}}],
         "carrier_account": usps_account, "service": "USPS_GROUND_ADVANTAGE", "label_format": "pdf"});
     label["reference"] = json!("eod-1");
     let bought = api.created("/v1/shipments", &label).await;

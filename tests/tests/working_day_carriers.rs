@@ -277,7 +277,8 @@ async fn pickups_are_booked_and_cancelled_and_usps_closes_the_day_with_a_scan_fo
     // is text, so the hub draws the page; the id is the close's shipping cycle.
     let mut body = shipment();
     body["carrier_account"] = json!(c.fedex.0);
-    body["service"] = json!("FEDEX_GROUND");
+    // The customer is residential: FedEx Ground's residential service is Home Delivery.
+    body["service"] = json!("GROUND_HOME_DELIVERY");
     body["label_format"] = json!("pdf");
     let (s, bought) = api.post("/v1/shipments", &body).await;
     assert_eq!(s, StatusCode::CREATED, "{bought}");
