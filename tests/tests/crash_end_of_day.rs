@@ -203,3 +203,144 @@ async fn a_pickup_or_a_scan_form_sent_when_the_hub_died_is_never_sent_twice() {
     assert_eq!(s, StatusCode::CREATED, "{booked}");
     assert_eq!(ups.hits("/api/pickupcreation"), 2);
 }
+
+/// A void and a close of the same shipment in flight together (issue 18): whichever holds
+/// the shipment first goes to the carrier, the other is refused with a 409 before the carrier
+/// hears of it, so USPS never cancels a label that a SCAN form being written lists, nor lists
+/// one being cancelled. A day's close leaves a shipment being voided out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_void_and_a_close_of_one_shipment_never_both_reach_the_carrier() {
+    let usps = Sim::default();
+    let usps_url = serve(sim::usps::router(usps.clone())).await;
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let boot: Value = serde_json::from_str(&hub.stdout[0]).unwrap();
+    let api = Api::with_key(&hub, boot["api_key"].as_str().unwrap());
+    let account = api
+        .create_account(json!({"carrier":"usps","name":"USPS","base_url": usps_url,
+        "credentials":{"client_id":"usps-app","client_secret":"usps-secret","crid":"12345678",
+                       "mid":"123456","account_number":"1000000000","requests_per_hour":100000}}))
+        .await;
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let buy = |n: u32| {
+        let api = api.clone();
+        let account = account.clone();
+        let today = today.clone();
+        async move {
+            api.created(
+                "/v1/shipments",
+                &json!({"from": warehouse(), "to": customer(), "reference": format!("race-{n}"),
+                    "parcels": [{"weight": {"value": "1.5", "unit": "kg"},
+                        "dimensions": {"length": "30", "width": "20", "height": "10", "unit": "cm"}}],
+                    "carrier_account": account, "service": "USPS_GROUND_ADVANTAGE",
+                    "label_format": "pdf", "ship_date": today}),
+            )
+            .await["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let (a, b, c) = (buy(1).await, buy(2).await, buy(3).await);
+    let wait_for = |path: &'static str, before: u64| {
+        let usps = usps.clone();
+        async move {
+            let t = Instant::now();
+            while usps.hits(path) == before {
+                assert!(t.elapsed() < Duration::from_secs(10), "{path} never asked");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    const CANCEL: &str = "/labels/v3/label/";
+    const SCAN: &str = "/scan-forms/v3/scan-form";
+
+    // The void of `a` is at the carrier: a close naming it is refused before USPS is asked,
+    // and the day's close leaves it out.
+    usps.push(Fault {
+        kind: FaultKind::Slow { millis: 2_000 },
+        path: Some(CANCEL.into()),
+    });
+    let before = usps.hits(CANCEL);
+    let void = {
+        let (api, a) = (api.clone(), a.clone());
+        tokio::spawn(async move {
+            api.post(&format!("/v1/shipments/{a}/void"), json!({}))
+                .await
+        })
+    };
+    wait_for(CANCEL, before).await;
+    let (status, p) = api
+        .post(
+            "/v1/manifests",
+            json!({"carrier_account": account, "shipments": [b, a]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains(&format!("void:{a}")),
+        "{p}"
+    );
+    assert_eq!(usps.hits(SCAN), 0, "the carrier never heard of that close");
+    // The refused close held nothing: `b` is still free for the day's close.
+    let day = api
+        .created(
+            "/v1/manifests",
+            &json!({"carrier_account": account, "ship_date": today}),
+        )
+        .await;
+    let listed: Vec<&str> = day["shipments"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{day}"))
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(
+        !listed.contains(&a.as_str()),
+        "the day's close took the shipment being voided: {day}"
+    );
+    assert!(
+        listed.contains(&b.as_str()) && listed.contains(&c.as_str()),
+        "{day}"
+    );
+    let (status, voided) = void.await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{voided}");
+    assert_eq!(voided["status"], "voided");
+
+    // The other way round: a close of `d` is at the carrier; a void of `d` is refused before
+    // USPS is asked, and the close lists it.
+    let d = buy(4).await;
+    usps.push(Fault {
+        kind: FaultKind::Slow { millis: 2_000 },
+        path: Some(SCAN.into()),
+    });
+    let before = usps.hits(SCAN);
+    let close = {
+        let (api, account, d) = (api.clone(), account.clone(), d.clone());
+        tokio::spawn(async move {
+            api.post(
+                "/v1/manifests",
+                json!({"carrier_account": account, "shipments": [d]}),
+            )
+            .await
+        })
+    };
+    wait_for(SCAN, before).await;
+    let cancels = usps.hits(CANCEL);
+    let (status, p) = api
+        .post(&format!("/v1/shipments/{d}/void"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("manifest:"), "{p}");
+    assert_eq!(
+        usps.hits(CANCEL),
+        cancels,
+        "the carrier never heard of that void"
+    );
+    let (status, m) = close.await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    assert_eq!(m["shipments"], json!([d]));
+    assert_eq!(
+        api.get_ok(&format!("/v1/shipments/{d}")).await["status"],
+        "purchased"
+    );
+}

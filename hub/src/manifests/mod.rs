@@ -16,11 +16,11 @@ use time::{Date, Duration, OffsetDateTime};
 
 use crate::error::Error;
 use crate::events::EventType;
-use crate::ids::{ManifestId, TenantId};
+use crate::ids::{ManifestId, ShipmentId, TenantId};
 use crate::pickups::{account_for, request_of, shipments_on};
 use crate::shipments::{Answer, Key};
 use crate::state::AppState;
-use crate::store::{ManifestConflict, ManifestRecord, NewEvent, ShipmentRecord};
+use crate::store::{HoldConflict, ManifestConflict, ManifestRecord, NewEvent, ShipmentRecord};
 
 /// A close, as asked: a ship date, or a list of shipments (then dated `ship_date`, or today).
 pub struct Close {
@@ -52,7 +52,7 @@ pub async fn due(
         .unwrap_or(day_start);
     let candidates = app
         .store
-        .unmanifested_shipments(tenant, &account.id, from, to)
+        .unmanifested_shipments(tenant, &account.id, from, to, OffsetDateTime::now_utc())
         .await?;
     let mut out = Vec::new();
     for s in candidates {
@@ -125,6 +125,45 @@ pub async fn close<A: Answer>(
             ));
         }
     };
+    // Held before the carrier hears of the close, so no void cancels a label it lists
+    // (`store::holds`); the write below drops the holds, a failure lets go of them.
+    let holder = format!("manifest:{}", uuid::Uuid::now_v7().simple());
+    let ids: Vec<ShipmentId> = shipments.iter().map(|s| s.id.clone()).collect();
+    let now = OffsetDateTime::now_utc();
+    if let Err(conflict) = app
+        .store
+        .hold_shipments(tenant, &ids, &holder, now, now + crate::shipments::HOLD)
+        .await?
+    {
+        return Err(match conflict {
+            HoldConflict::Held(s, by) => Error::Conflict(format!(
+                "shipment {s} is held by {by}: a void or another close of it is under way; \
+                 leave it out or close again once it is done"
+            )),
+            HoldConflict::Manifested(s) => {
+                Error::Conflict(format!("shipment {s} was manifested meanwhile"))
+            }
+            HoldConflict::NotPurchased(s) => {
+                Error::Conflict(format!("shipment {s} was voided meanwhile"))
+            }
+        });
+    }
+    let result = close_held(app, tenant, &account, ship_date, shipments, key, present).await;
+    if result.is_err() {
+        let _ = app.store.release_shipments(tenant, &ids, &holder).await;
+    }
+    result
+}
+
+async fn close_held<A: Answer>(
+    app: &AppState,
+    tenant: &TenantId,
+    account: &crate::store::AccountRecord,
+    ship_date: Date,
+    shipments: Vec<ShipmentRecord>,
+    key: Option<Key<'_>>,
+    present: Present<A>,
+) -> Result<A, Error> {
     let from = request_of(&shipments[0])?.shipment.from;
     let request = ManifestRequest {
         ship_date,
@@ -140,7 +179,7 @@ pub async fn close<A: Answer>(
     };
     let adapter = app
         .carriers
-        .adapter(&app.store, tenant, &account, &app.master_key)
+        .adapter(&app.store, tenant, account, &app.master_key)
         .await?;
     // As a pickup booking: the key says the close is going out before it does.
     let sent = crate::pickups::Sent {

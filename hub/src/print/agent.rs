@@ -224,16 +224,27 @@ async fn delivery(
                 document,
             })
         }
-        JobSubject::Batch { id, sort, .. } => {
+        JobSubject::Batch { id, sort, labels } => {
+            let queued = *labels;
             let batch = app
                 .store
                 .get_batch(tenant, id)
                 .await?
                 .ok_or_else(|| Error::Internal(format!("batch of {} missing", job.id)))?;
             let sort = crate::batches::Sort::parse(sort).unwrap_or_default();
-            let (document, _) =
+            let (document, n) =
                 crate::batches::merged_labels(app, tenant, &batch, format, sort, Some(options))
                     .await?;
+            // Labels voided since the job was queued are not in the document: the job says
+            // what the agent is given, here and from then on in the API.
+            let n = u32::try_from(n).unwrap_or(u32::MAX);
+            let mut job = job;
+            if n != queued {
+                app.store.set_batch_job_labels(tenant, &job.id, n).await?;
+                if let JobSubject::Batch { labels, .. } = &mut job.subject {
+                    *labels = n;
+                }
+            }
             Ok(Delivery {
                 job,
                 shipment: None,

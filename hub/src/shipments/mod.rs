@@ -12,7 +12,7 @@ mod void;
 pub use purchase::{Order, buy, buy_now};
 pub use recover::recover_purchase;
 pub use track::track;
-pub use void::void;
+pub use void::{HOLD, void};
 
 use crate::error::Error;
 use crate::ids::{ShipmentId, TenantId};

@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::events::EventType;
 use crate::ids::{ShipmentId, TenantId};
 use crate::state::AppState;
-use crate::store::{NewEvent, ShipmentRecord, ShipmentStatus};
+use crate::store::{HoldConflict, NewEvent, ShipmentRecord, ShipmentStatus};
 
 /// Voids shipment `id` under `key`, answered by `present`. Where the carrier cannot confirm
 /// the void the shipment becomes `void_requested`, not `voided`.
@@ -34,6 +34,55 @@ pub async fn void<A: Answer>(
             s.id
         )));
     }
+    // Held before the carrier hears of it, so a close cannot list the shipment while the
+    // carrier cancels it (`store::holds`).
+    let holder = format!("void:{}", s.id);
+    let now = OffsetDateTime::now_utc();
+    match app
+        .store
+        .hold_shipments(
+            tenant,
+            std::slice::from_ref(&s.id),
+            &holder,
+            now,
+            now + HOLD,
+        )
+        .await?
+    {
+        Ok(()) => {}
+        Err(HoldConflict::Held(id, by)) => {
+            return Err(Error::Conflict(format!(
+                "shipment {id} is being closed in an end-of-day manifest ({by}): it cannot be \
+                 voided while the carrier takes the close; a manifested shipment cannot be voided"
+            )));
+        }
+        Err(_) => {
+            return Err(refused(app, tenant, &s.id, "voided or its void was requested").await);
+        }
+    }
+    let sid = s.id.clone();
+    let result = void_held(app, tenant, s, key, present).await;
+    if result.is_err() {
+        // The carrier did not cancel it (or what it did is recorded as `void_requested`): let
+        // go, so that a close may take it. A void that finished dropped its hold already.
+        let _ = app
+            .store
+            .release_shipments(tenant, std::slice::from_ref(&sid), &holder)
+            .await;
+    }
+    result
+}
+
+/// How long a void or a close holds its shipments at most (a process that died mid-call).
+pub const HOLD: time::Duration = time::Duration::minutes(5);
+
+async fn void_held<A: Answer>(
+    app: &AppState,
+    tenant: &TenantId,
+    s: ShipmentRecord,
+    key: Option<Key<'_>>,
+    present: Present<A>,
+) -> Result<A, Error> {
     let account = account_of(app, tenant, &s).await?;
     let waybill = WaybillRef {
         tracking_number: s.tracking_number.clone(),

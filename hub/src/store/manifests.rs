@@ -48,26 +48,29 @@ const COLUMNS: &str = "id, carrier_account_id, carrier, ship_date, carrier_manif
      warnings, document_source, document_format, created_at";
 
 impl Store {
-    /// The account's purchased shipments (not voided, no void requested) in no manifest yet,
-    /// bought in `[from, to)`, oldest first.
+    /// The account's purchased shipments (not voided, no void requested) in no manifest yet
+    /// and not held at `now` by a void under way, bought in `[from, to)`, oldest first.
     pub async fn unmanifested_shipments(
         &self,
         tenant: &TenantId,
         account: &AccountId,
         from: OffsetDateTime,
         to: OffsetDateTime,
+        now: OffsetDateTime,
     ) -> Result<Vec<ShipmentRecord>> {
         let sql = format!(
             "SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE tenant_id = $1 AND carrier_account_id = $2 \
              AND status = 'purchased' AND created_at >= $3 AND created_at < $4 \
              AND NOT EXISTS (SELECT 1 FROM manifest_shipments m WHERE m.shipment_id = shipments.id) \
-             ORDER BY id"
+             AND {} ORDER BY id",
+            super::holds::unheld(5)
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
             .bind(account.as_str())
             .bind(millis(from))
             .bind(millis(to))
+            .bind(millis(now))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(shipment_from_row).collect()
@@ -168,6 +171,17 @@ impl Store {
         .bind(millis(m.created_at))
         .execute(&mut *tx)
         .await?;
+        if !m.shipment_ids.is_empty() {
+            let sql = format!(
+                "UPDATE shipments SET hold = NULL, hold_until = NULL WHERE tenant_id = $1 AND id IN ({})",
+                placeholders(2, m.shipment_ids.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
+            for s in &m.shipment_ids {
+                q = q.bind(s.as_str());
+            }
+            q.execute(&mut *tx).await?;
+        }
         for s in &m.shipment_ids {
             sqlx::query(
                 "INSERT INTO manifest_shipments (shipment_id, tenant_id, manifest_id) VALUES ($1, $2, $3)",
@@ -407,6 +421,160 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_void_holding_a_shipment_keeps_closes_off_it_until_it_ends() {
+        crate::store::pickups::tests::on_each_backend(holds).await;
+    }
+
+    async fn holds(store: Store) {
+        use crate::store::HoldConflict;
+        let (tenant, account) = setup(&store).await;
+        let (a, b) = (
+            bought(&store, &tenant, &account, 200, NOW).await,
+            bought(&store, &tenant, &account, 201, NOW).await,
+        );
+        let later = NOW + time::Duration::minutes(5);
+        let day = |now| {
+            store.unmanifested_shipments(
+                &tenant,
+                &account,
+                NOW - time::Duration::days(1),
+                later,
+                now,
+            )
+        };
+        assert_eq!(day(NOW).await.unwrap().len(), 2);
+        // A void holds `a`: a day's close does not list it, a close of a list naming it is
+        // refused before the carrier is asked, and nothing of `b` is held by that refusal.
+        let void = format!("void:{a}");
+        assert_eq!(
+            store
+                .hold_shipments(&tenant, std::slice::from_ref(&a), &void, NOW, later)
+                .await
+                .unwrap(),
+            Ok(())
+        );
+        let listed: Vec<ShipmentId> = day(NOW).await.unwrap().into_iter().map(|s| s.id).collect();
+        assert_eq!(listed, vec![b.clone()]);
+        assert_eq!(
+            store
+                .hold_shipments(&tenant, &[b.clone(), a.clone()], "manifest:1", NOW, later)
+                .await
+                .unwrap(),
+            Err(HoldConflict::Held(a.clone(), void.clone()))
+        );
+        // The same holder may take its hold again (a retried void).
+        assert_eq!(
+            store
+                .hold_shipments(&tenant, std::slice::from_ref(&a), &void, NOW, later)
+                .await
+                .unwrap(),
+            Ok(())
+        );
+        // `b` is free: a close holds it, and a void of it is refused in turn.
+        assert_eq!(
+            store
+                .hold_shipments(&tenant, std::slice::from_ref(&b), "manifest:2", NOW, later)
+                .await
+                .unwrap(),
+            Ok(())
+        );
+        assert_eq!(
+            store
+                .hold_shipments(
+                    &tenant,
+                    std::slice::from_ref(&b),
+                    &format!("void:{b}"),
+                    NOW,
+                    later
+                )
+                .await
+                .unwrap(),
+            Err(HoldConflict::Held(b.clone(), "manifest:2".into()))
+        );
+        // A hold whose process died runs out.
+        assert_eq!(
+            day(later + time::Duration::seconds(1)).await.unwrap().len(),
+            2
+        );
+        let after = later + time::Duration::seconds(1);
+        assert_eq!(
+            store
+                .hold_shipments(
+                    &tenant,
+                    std::slice::from_ref(&a),
+                    "manifest:3",
+                    after,
+                    after + time::Duration::minutes(5)
+                )
+                .await
+                .unwrap(),
+            Ok(())
+        );
+        store
+            .release_shipments(&tenant, std::slice::from_ref(&a), "manifest:3")
+            .await
+            .unwrap();
+        // The void ends (its UPDATE drops the hold): a close may take `a` no more (voided);
+        // a released hold frees the shipment, another holder's release does not.
+        assert!(
+            store
+                .void_shipment(&tenant, &a, NOW, &[], None)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store
+                .hold_shipments(&tenant, std::slice::from_ref(&a), "manifest:4", NOW, later)
+                .await
+                .unwrap(),
+            Err(HoldConflict::NotPurchased(a.clone()))
+        );
+        store
+            .release_shipments(&tenant, std::slice::from_ref(&b), "manifest:nobody")
+            .await
+            .unwrap();
+        assert!(
+            day(NOW).await.unwrap().is_empty(),
+            "b is still held by manifest:2"
+        );
+        store
+            .release_shipments(&tenant, std::slice::from_ref(&b), "manifest:2")
+            .await
+            .unwrap();
+        assert_eq!(day(NOW).await.unwrap().len(), 1);
+        // The manifest's write drops its holds; a manifested shipment cannot be held.
+        store
+            .hold_shipments(&tenant, std::slice::from_ref(&b), "manifest:5", NOW, later)
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .insert_manifest(
+                &tenant,
+                &manifest(&account, vec![b.clone()]),
+                b"%PDF",
+                &[],
+                None,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            store
+                .hold_shipments(
+                    &tenant,
+                    std::slice::from_ref(&b),
+                    &format!("void:{b}"),
+                    NOW,
+                    later
+                )
+                .await
+                .unwrap(),
+            Err(HoldConflict::Manifested(b.clone()))
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_void_and_a_close_racing_for_a_shipment_never_both_win() {
         crate::store::pickups::tests::on_each_backend(void_close_race).await;
@@ -491,7 +659,7 @@ mod tests {
         let a = bought(&store, &tenant, &account, 1, NOW).await;
         let b = bought(&store, &tenant, &account, 2, NOW).await;
         let old = bought(&store, &tenant, &account, 3, NOW - time::Duration::days(40)).await;
-        let day = |from, to| store.unmanifested_shipments(&tenant, &account, from, to);
+        let day = |from, to| store.unmanifested_shipments(&tenant, &account, from, to, NOW);
         let window = (
             NOW - time::Duration::days(31),
             NOW + time::Duration::days(1),

@@ -17,6 +17,7 @@ mod addresses;
 mod batches;
 mod events;
 mod gauges;
+mod holds;
 mod idempotency;
 mod invoices;
 mod manifests;
@@ -37,6 +38,7 @@ pub use batches::{BatchItemRecord, BatchRecord, ItemOutcome};
 pub use events::{EventRecord, NewEvent};
 pub(crate) use events::{insert_events, named};
 pub use gauges::{GaugeLimits, GaugeSample};
+pub use holds::HoldConflict;
 pub(crate) use idempotency::complete_idem;
 pub use idempotency::{IdemBegin, IdemClaim, IdemCompletion, IdemStuck, IdempotencySettings};
 pub use invoices::{

@@ -475,6 +475,26 @@ impl Store {
         Ok(jobs)
     }
 
+    /// A batch job's label count as its document was built for delivery: a shipment voided
+    /// between queueing and delivery leaves the merged document, so the count queued is stale.
+    pub async fn set_batch_job_labels(
+        &self,
+        tenant: &TenantId,
+        id: &PrintJobId,
+        labels: u32,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE print_jobs SET labels = $1 \
+             WHERE tenant_id = $2 AND id = $3 AND batch_id IS NOT NULL AND labels <> $1",
+        )
+        .bind(i64::from(labels))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
     /// The agent's word on a job. Writes `event(job)` with the change.
     pub async fn ack_print_job(
         &self,

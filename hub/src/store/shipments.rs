@@ -247,7 +247,7 @@ impl Store {
         idem: Option<&IdemCompletion>,
     ) -> Result<bool> {
         let sql = format!(
-            "UPDATE shipments SET status = 'voided', voided_at = $1, updated_at = $2 \
+            "UPDATE shipments SET status = 'voided', voided_at = $1, updated_at = $2, hold = NULL, hold_until = NULL \
              WHERE tenant_id = $3 AND id = $4 AND voided_at IS NULL AND {UNMANIFESTED}"
         );
         let r = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -269,7 +269,7 @@ impl Store {
         idem: Option<&IdemCompletion>,
     ) -> Result<bool> {
         let sql = format!(
-            "UPDATE shipments SET status = 'void_requested', updated_at = $1 \
+            "UPDATE shipments SET status = 'void_requested', updated_at = $1, hold = NULL, hold_until = NULL \
              WHERE tenant_id = $2 AND id = $3 AND voided_at IS NULL AND status <> 'void_requested' \
              AND {UNMANIFESTED}"
         );
