@@ -443,80 +443,43 @@ mod tests {
                 now,
             )
         };
+        // Held for five minutes from `now`.
+        let hold = async |ids: &[&ShipmentId], holder: &str, now: OffsetDateTime| {
+            let ids: Vec<ShipmentId> = ids.iter().map(|&id| id.clone()).collect();
+            store
+                .hold_shipments(&tenant, &ids, holder, now, now + time::Duration::minutes(5))
+                .await
+                .unwrap()
+        };
         assert_eq!(day(NOW).await.unwrap().len(), 2);
         // A void holds `a`: a day's close does not list it, a close of a list naming it is
         // refused before the carrier is asked, and nothing of `b` is held by that refusal.
-        let void = format!("void:{a}");
-        assert_eq!(
-            store
-                .hold_shipments(&tenant, std::slice::from_ref(&a), &void, NOW, later)
-                .await
-                .unwrap(),
-            Ok(())
-        );
+        let void_a = format!("void:{a}");
+        assert_eq!(hold(&[&a], &void_a, NOW).await, Ok(()));
         let listed: Vec<ShipmentId> = day(NOW).await.unwrap().into_iter().map(|s| s.id).collect();
         assert_eq!(listed, vec![b.clone()]);
         assert_eq!(
-            store
-                .hold_shipments(&tenant, &[b.clone(), a.clone()], "manifest:1", NOW, later)
-                .await
-                .unwrap(),
-            Err(HoldConflict::Held(a.clone(), void.clone()))
+            hold(&[&b, &a], "manifest:1", NOW).await,
+            Err(HoldConflict::Held(a.clone(), void_a.clone()))
         );
         // The same holder may take its hold again (a retried void).
-        assert_eq!(
-            store
-                .hold_shipments(&tenant, std::slice::from_ref(&a), &void, NOW, later)
-                .await
-                .unwrap(),
-            Ok(())
-        );
+        assert_eq!(hold(&[&a], &void_a, NOW).await, Ok(()));
         // `b` is free: a close holds it, and a void of it is refused in turn.
+        let void_b = format!("void:{b}");
+        assert_eq!(hold(&[&b], "manifest:2", NOW).await, Ok(()));
         assert_eq!(
-            store
-                .hold_shipments(&tenant, std::slice::from_ref(&b), "manifest:2", NOW, later)
-                .await
-                .unwrap(),
-            Ok(())
-        );
-        assert_eq!(
-            store
-                .hold_shipments(
-                    &tenant,
-                    std::slice::from_ref(&b),
-                    &format!("void:{b}"),
-                    NOW,
-                    later
-                )
-                .await
-                .unwrap(),
+            hold(&[&b], &void_b, NOW).await,
             Err(HoldConflict::Held(b.clone(), "manifest:2".into()))
         );
         // A hold whose process died runs out.
-        assert_eq!(
-            day(later + time::Duration::seconds(1)).await.unwrap().len(),
-            2
-        );
         let after = later + time::Duration::seconds(1);
-        assert_eq!(
-            store
-                .hold_shipments(
-                    &tenant,
-                    std::slice::from_ref(&a),
-                    "manifest:3",
-                    after,
-                    after + time::Duration::minutes(5)
-                )
-                .await
-                .unwrap(),
-            Ok(())
-        );
+        assert_eq!(day(after).await.unwrap().len(), 2);
+        assert_eq!(hold(&[&a], "manifest:3", after).await, Ok(()));
         store
             .release_shipments(&tenant, std::slice::from_ref(&a), "manifest:3")
             .await
             .unwrap();
-        // The void ends (its UPDATE drops the hold): a close may take `a` no more (voided);
-        // a released hold frees the shipment, another holder's release does not.
+        // The void ends (its UPDATE drops the hold): no close may take `a` any more.
         assert!(
             store
                 .void_shipment(&tenant, &a, NOW, &[], None)
@@ -524,12 +487,10 @@ mod tests {
                 .unwrap()
         );
         assert_eq!(
-            store
-                .hold_shipments(&tenant, std::slice::from_ref(&a), "manifest:4", NOW, later)
-                .await
-                .unwrap(),
+            hold(&[&a], "manifest:4", NOW).await,
             Err(HoldConflict::NotPurchased(a.clone()))
         );
+        // Only the holder's release frees a shipment.
         store
             .release_shipments(&tenant, std::slice::from_ref(&b), "manifest:nobody")
             .await
@@ -544,11 +505,7 @@ mod tests {
             .unwrap();
         assert_eq!(day(NOW).await.unwrap().len(), 1);
         // The manifest's write drops its holds; a manifested shipment cannot be held.
-        store
-            .hold_shipments(&tenant, std::slice::from_ref(&b), "manifest:5", NOW, later)
-            .await
-            .unwrap()
-            .unwrap();
+        assert_eq!(hold(&[&b], "manifest:5", NOW).await, Ok(()));
         store
             .insert_manifest(
                 &tenant,
@@ -561,16 +518,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(
-            store
-                .hold_shipments(
-                    &tenant,
-                    std::slice::from_ref(&b),
-                    &format!("void:{b}"),
-                    NOW,
-                    later
-                )
-                .await
-                .unwrap(),
+            hold(&[&b], &void_b, NOW).await,
             Err(HoldConflict::Manifested(b.clone()))
         );
     }
