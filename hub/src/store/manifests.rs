@@ -114,38 +114,30 @@ impl Store {
             // SQLite runs one write transaction at a time: the looks are atomic with the
             // writes there.
             if self.backend() == super::Backend::Postgres {
-                let sql = format!(
-                    "SELECT id FROM shipments WHERE tenant_id = $1 AND id IN ({}) ORDER BY id FOR UPDATE",
-                    placeholders(2, m.shipment_ids.len())
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
-                for s in &m.shipment_ids {
-                    q = q.bind(s.as_str());
-                }
-                q.fetch_all(&mut *tx).await?;
+                on_shipments(
+                    "SELECT id FROM shipments WHERE tenant_id = $1 AND id IN ({ids}) ORDER BY id FOR UPDATE",
+                    tenant,
+                    &m.shipment_ids,
+                )
+                .fetch_all(&mut *tx)
+                .await?;
             }
-            let sql = format!(
-                "SELECT shipment_id, manifest_id FROM manifest_shipments WHERE tenant_id = $1 AND shipment_id IN ({})",
-                placeholders(2, m.shipment_ids.len())
+            let q = on_shipments(
+                "SELECT shipment_id, manifest_id FROM manifest_shipments WHERE tenant_id = $1 AND shipment_id IN ({ids})",
+                tenant,
+                &m.shipment_ids,
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
-            for s in &m.shipment_ids {
-                q = q.bind(s.as_str());
-            }
             if let Some(row) = q.fetch_optional(&mut *tx).await? {
                 return Ok(Err(ManifestConflict::Manifested(
                     ShipmentId::from_db(row.try_get("shipment_id")?),
                     ManifestId::from_db(row.try_get("manifest_id")?),
                 )));
             }
-            let sql = format!(
-                "SELECT id FROM shipments WHERE tenant_id = $1 AND status <> 'purchased' AND id IN ({})",
-                placeholders(2, m.shipment_ids.len())
+            let q = on_shipments(
+                "SELECT id FROM shipments WHERE tenant_id = $1 AND status <> 'purchased' AND id IN ({ids})",
+                tenant,
+                &m.shipment_ids,
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
-            for s in &m.shipment_ids {
-                q = q.bind(s.as_str());
-            }
             if let Some(row) = q.fetch_optional(&mut *tx).await? {
                 return Ok(Err(ManifestConflict::NotPurchased(ShipmentId::from_db(
                     row.try_get("id")?,
@@ -172,15 +164,13 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if !m.shipment_ids.is_empty() {
-            let sql = format!(
-                "UPDATE shipments SET hold = NULL, hold_until = NULL WHERE tenant_id = $1 AND id IN ({})",
-                placeholders(2, m.shipment_ids.len())
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
-            for s in &m.shipment_ids {
-                q = q.bind(s.as_str());
-            }
-            q.execute(&mut *tx).await?;
+            on_shipments(
+                "UPDATE shipments SET hold = NULL, hold_until = NULL WHERE tenant_id = $1 AND id IN ({ids})",
+                tenant,
+                &m.shipment_ids,
+            )
+            .execute(&mut *tx)
+            .await?;
         }
         for s in &m.shipment_ids {
             sqlx::query(
@@ -309,6 +299,19 @@ impl Store {
             .collect::<Result<_, _>>()?;
         Ok(m)
     }
+}
+
+/// `sql` with `{ids}` replaced by one marker per shipment, bound after the tenant (`$1`).
+fn on_shipments<'q>(
+    sql: &str,
+    tenant: &'q TenantId,
+    ids: &'q [ShipmentId],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    let sql = sql.replace("{ids}", &placeholders(2, ids.len()));
+    ids.iter().fold(
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str()),
+        |q, id| q.bind(id.as_str()),
+    )
 }
 
 fn manifest_from_row(r: &AnyRow) -> Result<ManifestRecord> {
