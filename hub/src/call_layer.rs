@@ -352,16 +352,8 @@ impl CallLayer {
         BFut: std::future::Future<Output = Result<(), E>>,
     {
         let by = Bound::SlotBy(Instant::now() + self.policy.purchase_quota_wait);
-        self.call_bounded(account, carrier, Capability::Ship, true, Some(by), || {
-            let ready = before_send();
-            async move {
-                if let Err(e) = ready.await {
-                    return Ok(Err(e));
-                }
-                carrier.ship(req).await.map(Ok)
-            }
-        })
-        .await
+        self.ship_bounded(account, carrier, req, Some(by), before_send)
+            .await
     }
 
     /// Buys a waybill; retried only when the carrier certainly did not act on the request.
@@ -379,7 +371,24 @@ impl CallLayer {
         B: Fn() -> BFut,
         BFut: std::future::Future<Output = Result<(), E>>,
     {
-        self.call(account, carrier, Capability::Ship, || {
+        self.ship_bounded(account, carrier, req, None, before_send)
+            .await
+            .map_err(CallError::into_carrier)
+    }
+
+    async fn ship_bounded<E, B, BFut>(
+        &self,
+        account: &AccountId,
+        carrier: &dyn Carrier,
+        req: &ShipRequest,
+        bound: Option<Bound>,
+        before_send: B,
+    ) -> Result<Result<Waybill, E>, CallError>
+    where
+        B: Fn() -> BFut,
+        BFut: std::future::Future<Output = Result<(), E>>,
+    {
+        self.call_bounded(account, carrier, Capability::Ship, true, bound, || {
             let ready = before_send();
             async move {
                 if let Err(e) = ready.await {
