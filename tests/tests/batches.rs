@@ -431,24 +431,6 @@ async fn a_batch_resumes_after_sigkill_and_buys_no_item_twice() {
     assert_eq!(shipments.len(), bought.len());
 }
 
-/// The `sh` blocks of README.md that follow `<!-- readme-test: NAME -->`, in order.
-fn readme_blocks(name: &str) -> Vec<String> {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
-    let marker = format!("<!-- readme-test: {name} -->");
-    let mut lines = readme.lines();
-    let mut blocks = vec![];
-    while let Some(line) = lines.next() {
-        if line.trim() == marker {
-            assert_eq!(lines.next().map(str::trim), Some("```sh"), "{marker}");
-            let body: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
-            blocks.push(body.join("\n"));
-        }
-    }
-    assert!(!blocks.is_empty(), "README.md has no block marked {marker}");
-    blocks
-}
-
 /// The README's Batches example runs as written (after the walk-through's set-up block) and
 /// does what its comments say.
 #[tokio::test]
@@ -456,8 +438,8 @@ async fn the_readme_batch_example_runs_as_written() {
     let hub = common::start(tempfile::tempdir().unwrap());
     let api = Api::of(&hub);
     let dir = tempfile::tempdir().unwrap();
-    let mut script = readme_blocks("walkthrough")[0].clone();
-    for b in readme_blocks("batches") {
+    let mut script = common::readme_blocks("walkthrough")[0].clone();
+    for b in common::readme_blocks("batches") {
         script.push('\n');
         script.push_str(&b);
     }

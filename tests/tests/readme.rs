@@ -23,28 +23,6 @@ fn read(rel: &str) -> String {
     std::fs::read_to_string(repo().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
 }
 
-/// The `sh` blocks of README.md that follow a `<!-- readme-test: NAME -->` line, in order.
-fn readme_blocks(name: &str) -> Vec<String> {
-    let readme = read("README.md");
-    let marker = format!("<!-- readme-test: {name} -->");
-    let mut lines = readme.lines();
-    let mut blocks = vec![];
-    while let Some(line) = lines.next() {
-        if line.trim() != marker {
-            continue;
-        }
-        assert_eq!(
-            lines.next().map(str::trim),
-            Some("```sh"),
-            "{marker} must be followed by a ```sh block"
-        );
-        let body: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
-        blocks.push(body.join("\n"));
-    }
-    assert!(!blocks.is_empty(), "README.md has no block marked {marker}");
-    blocks
-}
-
 /// Runs a command to its end, killing it after `limit`; returns its output.
 fn run_bounded(mut cmd: Command, limit: Duration) -> Output {
     let mut child = cmd
@@ -241,7 +219,7 @@ fn readme_walkthrough_runs_as_written_against_the_built_binary() {
     );
 
     let out = run_blocks(
-        &readme_blocks("walkthrough"),
+        &common::readme_blocks("walkthrough"),
         dir.path(),
         &[("KEY", key.clone()), ("HUB", hub.base.clone())],
     );
@@ -279,7 +257,7 @@ fn readme_observability_block_runs_as_written() {
     let dir = tempfile::tempdir().unwrap();
     let hub = serve(shiphub(dir.path(), &["serve"]));
     let out = run_blocks(
-        &readme_blocks("observability"),
+        &common::readme_blocks("observability"),
         dir.path(),
         &[("HUB", hub.base.clone())],
     );
@@ -303,8 +281,8 @@ fn readme_printing_section_runs_as_written() {
         agent.parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut blocks = readme_blocks("walkthrough")[..1].to_vec();
-    blocks.extend(readme_blocks("printing"));
+    let mut blocks = common::readme_blocks("walkthrough")[..1].to_vec();
+    blocks.extend(common::readme_blocks("printing"));
     let out = run_blocks(
         &blocks,
         dir.path(),
@@ -341,7 +319,7 @@ fn readme_offline_cli_examples_run_as_written() {
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let out = run_blocks(&readme_blocks("cli"), dir.path(), &[("PATH", path)]);
+    let out = run_blocks(&common::readme_blocks("cli"), dir.path(), &[("PATH", path)]);
     let stdout = text(&out.stdout);
 
     assert!(stdout.contains("\"tenant\":\"acme\"") && stdout.contains("sh_"));
@@ -845,8 +823,8 @@ fn readme_pickups_section_runs_as_written() {
     let dir = tempfile::tempdir().unwrap();
     let hub = serve(shiphub(dir.path(), &["serve"]));
     let key = hub.bootstrap()["api_key"].as_str().unwrap().to_string();
-    let mut blocks = readme_blocks("walkthrough")[..1].to_vec();
-    blocks.extend(readme_blocks("pickups"));
+    let mut blocks = common::readme_blocks("walkthrough")[..1].to_vec();
+    blocks.extend(common::readme_blocks("pickups"));
     let out = run_blocks(
         &blocks,
         dir.path(),
@@ -873,8 +851,8 @@ fn readme_quotas_section_runs_as_written() {
     let dir = tempfile::tempdir().unwrap();
     let hub = serve(shiphub(dir.path(), &["serve"]));
     let key = hub.bootstrap()["api_key"].as_str().unwrap().to_string();
-    let mut blocks = readme_blocks("walkthrough")[..1].to_vec();
-    blocks.extend(readme_blocks("quotas"));
+    let mut blocks = common::readme_blocks("walkthrough")[..1].to_vec();
+    blocks.extend(common::readme_blocks("quotas"));
     let out = run_blocks(
         &blocks,
         dir.path(),

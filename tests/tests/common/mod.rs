@@ -5,12 +5,15 @@
 
 mod agent;
 mod api;
+mod readme;
 
 // Not every test file uses both.
 #[allow(unused_imports)]
 pub use agent::*;
 #[allow(unused_imports)]
 pub use api::*;
+#[allow(unused_imports)]
+pub use readme::readme_blocks;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
