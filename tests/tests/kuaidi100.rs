@@ -403,7 +403,7 @@ async fn the_simulator_checks_the_ewaybill_sign_and_scripts_its_refusals() {
     // A secret the simulator does not know makes a sign it refuses: the account's to fix.
     let e = build("not-the-secret").ship(&req).await.unwrap_err();
     assert!(
-        matches!(&e, CarrierError::Auth { code: Some(c), .. } if c == "503"),
+        matches!(&e, CarrierError::Auth { code: Some(c), .. } if c == "30002"),
         "{e:?}"
     );
     let good = build(kuaidi100::SECRET);
@@ -420,20 +420,29 @@ async fn the_simulator_checks_the_ewaybill_sign_and_scripts_its_refusals() {
         }
     };
     // The network's outlet has no e-waybill balance: refused in its words, never retried.
-    fault("30003").await;
+    fault("30005").await;
     match good.ship(&req).await.unwrap_err() {
         CarrierError::Rejected { errors, .. } => {
             assert!(errors[0].message.contains("余额不足"), "{errors:?}")
         }
         other => panic!("{other:?}"),
     }
-    fault("502").await; // busy: retryable, but the purchase may have gone through
+    fault("-1").await; // Kuaidi100's server: retryable, but the purchase may have gone through
     let e = good.ship(&req).await.unwrap_err();
-    assert!(e.is_retryable(), "{e:?}");
-    fault("601").await; // Kuaidi100's own balance or key: fix the account
+    assert!(
+        matches!(
+            &e,
+            CarrierError::Transient {
+                maybe_processed: true,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    fault("30004").await; // Kuaidi100's own paid volume used up: fix the account
     assert!(matches!(
         good.ship(&req).await.unwrap_err(),
-        CarrierError::Auth { .. }
+        CarrierError::Auth { code: Some(c), .. } if c == "30004"
     ));
     // A receiver without a phone is refused by Kuaidi100 (the simulator checks the demo's
     // required fields) if the hub ever let one through; the adapter refuses it first.

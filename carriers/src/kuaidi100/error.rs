@@ -37,6 +37,8 @@ enum Meaning {
     Auth,
     /// Kuaidi100-side trouble: try later.
     Transient,
+    /// Asked too often: try again after this many seconds.
+    Throttled(u64),
     /// The request's data: the field in our vocabulary.
     Field(&'static str),
 }
@@ -44,11 +46,13 @@ enum Meaning {
 /// The query's `returnCode`s.
 static QUERY: &[(&str, Meaning)] = &[
     ("400", Meaning::Field("/network")), // 找不到对应公司 / 提交的数据不完整 (unknown company code, incomplete data)
-    ("408", Meaning::Field("/phone")), // 快递公司参数异常：验证码错误 (the phone SF numbers need: missing or wrong)
+    ("401", Meaning::Field("/network")), // 暂不支持该快递公司 (a company the query does not cover)
+    ("408", Meaning::Field("/phone")), // 需要填写收寄件人手机号 (the phone SF numbers need: missing or wrong)
     ("500", Meaning::Fine),            // 查询无结果，请隔段时间再查 (no result yet, ask later)
     ("501", Meaning::Transient),       // 服务器错误
     ("502", Meaning::Transient),       // 服务器繁忙
     ("503", Meaning::Auth),            // 验证签名失败 (bad sign)
+    ("504", Meaning::Throttled(1800)), // 查询过于频繁: the same number asked too often, 30 minutes
     ("601", Meaning::Auth), // POLL:KEY已过期 / 账户余额不足 (key expired, volume used up)
 ];
 
@@ -64,19 +68,18 @@ static SUBSCRIBE: &[(&str, Meaning)] = &[
     ("702", Meaning::Field("/network")), // POLL:识别不到该单号对应的快递公司
 ];
 
-/// The e-waybill's `code`s. The demos confirm only 200 = success ("其他-失败", java-demo
-/// `labelV2.Result`); the others are the query's codes carried over (`SOURCES.md`, not
-/// confirmed for `label/order`). The network's own refusals (no e-waybill balance at the
-/// outlet, an address it does not serve) come back with the network's words in `message`
-/// under a code not listed here, hence refused as the request's (fix input, never retried).
+/// The e-waybill's `code`s (`label/order`, both methods), from Kuaidi100's own API documentation
+/// of that endpoint (its 返回信息代码含义 table; `SOURCES.md`). 30005 carries the network's own
+/// refusal in its words (no e-waybill balance at the outlet, an address it does not serve).
 static LABEL: &[(&str, Meaning)] = &[
-    ("200", Meaning::Fine),
-    ("400", Meaning::Field("")), // 提交的数据不完整 / 参数错误
-    ("500", Meaning::Transient), // 服务器错误
-    ("501", Meaning::Transient),
-    ("502", Meaning::Transient), // 服务器繁忙
-    ("503", Meaning::Auth),      // 验证签名失败 (key or secret wrong)
-    ("601", Meaning::Auth),      // key expired / Kuaidi100 balance used up: fix the account
+    ("200", Meaning::Fine),        // 提交成功
+    ("-1", Meaning::Transient),    // 服务器错误: Kuaidi100's servers, intermittent
+    ("30001", Meaning::Field("")), // 参数错误: `message` names the field
+    ("30002", Meaning::Auth),      // 验证签名失败 (the secret)
+    ("30003", Meaning::Auth),      // 账号信息不正确 (the key)
+    ("30004", Meaning::Auth),      // 账号单量不足: Kuaidi100's paid volume used up
+    ("30005", Meaning::Field("")), // 快递公司返回异常: the network refused, in its words
+    ("30009", Meaning::Field("")), // 查无此单: no such order (a cancel of an unknown number)
 ];
 
 fn meaning(op: Op, code: &str) -> Option<Meaning> {
@@ -107,6 +110,10 @@ pub(super) fn refusal(op: Op, code: &str, message: Option<&str>) -> CarrierError
             message: format!("Kuaidi100 returnCode {code}: {message}"),
             // A purchase Kuaidi100 failed on its side may still have reached the network.
             maybe_processed: op == Op::LabelOrder,
+        },
+        Some(Meaning::Throttled(secs)) => CarrierError::RateLimited {
+            carrier: CODE,
+            retry_after: Some(Duration::from_secs(secs)),
         },
         Some(Meaning::Field(field)) => CarrierError::rejected(CODE, field, Some(code), message),
         Some(Meaning::Fine) | None => CarrierError::rejected(CODE, "", Some(code), message),

@@ -296,6 +296,19 @@ fn query_refusals_map_to_what_the_caller_must_do() {
         }
         e => panic!("{e:?}"),
     }
+    // The same number asked too often: wait the 30 minutes the code says.
+    match refused("error/too_frequent.json") {
+        CarrierError::RateLimited { retry_after, .. } => {
+            assert_eq!(retry_after, Some(std::time::Duration::from_secs(1800)))
+        }
+        e => panic!("{e:?}"),
+    }
+    // An SF number without the phone it needs: the phone is the field to fix.
+    match error::refusal(Op::Query, "408", Some("该快递公司需要填写收寄件人手机号"))
+    {
+        CarrierError::Rejected { errors, .. } => assert_eq!(errors[0].field, "/phone"),
+        e => panic!("{e:?}"),
+    }
     // A code nobody published is refused, never retried.
     let e = error::refusal(Op::Query, "999", Some("?"));
     assert!(matches!(e, CarrierError::Rejected { .. }), "{e:?}");
@@ -847,9 +860,19 @@ fn ewaybill_refusals_map_to_what_the_caller_must_do() {
         body: text(&format!("ewaybill/{name}.json")).into_bytes(),
     };
     let order = |name: &str| read_label(Op::LabelOrder, &a(name), |_| Ok(())).unwrap_err();
-    assert!(matches!(order("bad_sign"), CarrierError::Auth { code: Some(c), .. } if c == "503"));
-    assert!(matches!(order("key_expired"), CarrierError::Auth { code: Some(c), .. } if c == "601"));
-    let busy = order("server_busy");
+    // The account's to fix: the secret (30002), the key (30003), Kuaidi100's volume (30004).
+    for (name, code) in [
+        ("bad_sign", "30002"),
+        ("bad_key", "30003"),
+        ("volume_used_up", "30004"),
+    ] {
+        let e = order(name);
+        assert!(
+            matches!(&e, CarrierError::Auth { code: Some(c), .. } if c == code),
+            "{name}: {e:?}"
+        );
+    }
+    let busy = order("server_error");
     assert!(busy.is_retryable(), "{busy:?}");
     assert!(
         matches!(
@@ -866,7 +889,7 @@ fn ewaybill_refusals_map_to_what_the_caller_must_do() {
     match order("network_refused") {
         CarrierError::Rejected { errors, .. } => {
             assert!(errors[0].message.contains("余额不足"), "{errors:?}");
-            assert_eq!(errors[0].carrier_code.as_deref(), Some("30003"));
+            assert_eq!(errors[0].carrier_code.as_deref(), Some("30005"));
         }
         other => panic!("{other:?}"),
     }

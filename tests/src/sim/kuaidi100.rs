@@ -32,17 +32,19 @@
 //! - E-waybills (电子面单 V2): `POST /label/order`, a form of `method` (`order` | `cancel`),
 //!   `key`, `t`, `sign` and `param`, the sign checked exactly (upper-case MD5 of
 //!   `param + t + key + secret`, with [`KEY`] and [`SECRET`]); a wrong one answers
-//!   `{"code": 503, "message": "验证签名失败"}` (the query's code: this simulator's choice,
-//!   Kuaidi100 documents only 200 = success for this API). Answers are the demos'
+//!   `{"code": 30002, "message": "验证签名失败"}` (a key it does not know: 30003), the codes
+//!   of Kuaidi100's documentation of this API. Answers are the demos'
 //!   `labelV2.Result` `{code, message, time, data}`; an order's `data` is `OrderResult`
 //!   (`kuaidinum`, `childNum` comma-separated with `needChild` 1 and `count` > 1, `taskId`,
 //!   `kdComOrderNum`, `bulkpen`, `label` empty: `printType` NON). Numbers per network
 //!   (`zhongtong` `7531…`, which the query then shows in transit; `yuantong` `YT…`; `shentong`
 //!   `77…`; `yunda` `43…`; `jtexpress` `JT…`; `jd` `JDV…`; `ems` `11…`). A missing name,
-//!   address or phone, or another network, is refused `400` with what is missing; the same
-//!   `orderId` again answers the same numbers. `cancel` cancels a number it issued once
-//!   (`400` otherwise). The queued faults apply too, answered as `{code, message}`; `30003`
-//!   (this simulator's code, not Kuaidi100's) is the network's "no e-waybill balance".
+//!   address or phone, or another network, is refused `30001` (参数错误) with what is missing;
+//!   the same `orderId` again answers the same numbers. `cancel` cancels a number it issued
+//!   once: an unknown number is `30009` (查无此单), a second cancel the network's refusal
+//!   `30005` (the simulator's choice of code for it). The queued faults apply too, answered as
+//!   `{code, message}`: `-1`, `30002`, `30003`, `30004` (Kuaidi100's volume used up) and
+//!   `30005` (the network's refusal; its words are ours).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -164,10 +166,24 @@ fn message_of(code: &str) -> &'static str {
         "503" => "验证签名失败",
         "600" => "您不是合法的订阅者",
         "601" => "POLL:KEY已过期",
-        "30003" => "电子面单余额不足，请联系网点充值",
+        "-1" => "服务器错误",
+        "30001" => "参数错误",
+        "30002" => "验证签名失败",
+        "30003" => "账号信息不正确",
+        "30004" => "账号单量不足，需要充值",
+        "30005" => "快递公司返回异常：网点电子面单余额不足，请联系网点充值",
+        "30009" => "查无此单",
         _ => "错误",
     }
 }
+
+/// The e-waybill API's words for the shared faults (a throttle keeps its HTTP 429).
+const LABEL_FAULT_WORDS: FaultWords = FaultWords {
+    unauthorized: ("30002", "验证签名失败"),
+    rate_limited: ("-1", "服务器错误"),
+    server_error: ("-1", "服务器错误"),
+    truncated_body: r#"{"code":200,"message":"success","data":{"kuaidinum":"#,
+};
 
 const FAULT_WORDS: FaultWords = FaultWords {
     unauthorized: ("503", "验证签名失败"),
@@ -496,7 +512,7 @@ async fn push(State(app): State<App>, Json(p): Json<PushIn>) -> Response {
     }
 }
 
-fn label_answer(code: u32, message: &str, data: Value) -> Response {
+fn label_answer(code: i64, message: &str, data: Value) -> Response {
     Json(json!({"code": code, "message": message, "time": 37, "data": data})).into_response()
 }
 
@@ -536,50 +552,60 @@ async fn label_order(
 ) -> Response {
     if let Some(r) = app
         .sim
-        .fault("/label/order", &FAULT_WORDS, |status, code, message| {
-            let status = if status == StatusCode::UNAUTHORIZED {
-                StatusCode::OK
-            } else {
-                status
-            };
-            (
-                status,
-                Json(
-                    json!({"code": code.parse::<u32>().unwrap_or(500), "message": message,
+        .fault(
+            "/label/order",
+            &LABEL_FAULT_WORDS,
+            |status, code, message| {
+                let status = if status == StatusCode::UNAUTHORIZED {
+                    StatusCode::OK
+                } else {
+                    status
+                };
+                (
+                    status,
+                    Json(
+                        json!({"code": code.parse::<i64>().unwrap_or(-1), "message": message,
                             "time": 1, "data": null}),
-                ),
-            )
-                .into_response()
-        })
+                    ),
+                )
+                    .into_response()
+            },
+        )
         .await
     {
         return r;
     }
     if let Some(code) = app.k.faults.lock().unwrap().pop_front() {
-        return label_answer(code.parse().unwrap_or(500), message_of(&code), Value::Null);
+        return label_answer(code.parse().unwrap_or(-1), message_of(&code), Value::Null);
     }
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     let (param, t) = (field("param"), field("t"));
-    if field("key") != KEY
-        || t.is_empty()
+    if field("key") != KEY {
+        return label_answer(30003, message_of("30003"), Value::Null);
+    }
+    if t.is_empty()
         || !t.bytes().all(|b| b.is_ascii_digit())
         || field("sign") != sign(&[param, t, KEY, SECRET])
     {
-        return label_answer(503, "验证签名失败", Value::Null);
+        return label_answer(30002, message_of("30002"), Value::Null);
     }
     let Ok(p) = serde_json::from_str::<Value>(param) else {
-        return label_answer(400, "param 不是 JSON", Value::Null);
+        return label_answer(30001, "参数错误：param 不是 JSON", Value::Null);
     };
     let text = |v: &Value| v.as_str().unwrap_or("").to_string();
     match field("method") {
         "order" => {
             let network = text(&p["kuaidicom"]);
             if number_for(&network, 0).is_none() {
-                return label_answer(400, "不支持的快递公司编码 kuaidicom", Value::Null);
+                return label_answer(
+                    30001,
+                    "参数错误：不支持的快递公司编码 kuaidicom",
+                    Value::Null,
+                );
             }
             for (who, m) in [("recMan", &p["recMan"]), ("sendMan", &p["sendMan"])] {
                 if let Some(why) = man_missing(who, m) {
-                    return label_answer(400, &why, Value::Null);
+                    return label_answer(30001, &format!("参数错误：{why}"), Value::Null);
                 }
             }
             let order_id = text(&p["orderId"]);
@@ -632,14 +658,14 @@ async fn label_order(
                 .values_mut()
                 .find(|i| i.network == network && i.numbers.first() == Some(&number))
             else {
-                return label_answer(400, "单号不存在", Value::Null);
+                return label_answer(30009, message_of("30009"), Value::Null);
             };
             if i.cancelled {
-                return label_answer(400, "该单号已取消", Value::Null);
+                return label_answer(30005, "快递公司返回异常：该单号已取消", Value::Null);
             }
             i.cancelled = true;
             label_answer(200, "success", Value::Null)
         }
-        _ => label_answer(400, "method 不支持", Value::Null),
+        _ => label_answer(30001, "参数错误：method 不支持", Value::Null),
     }
 }
