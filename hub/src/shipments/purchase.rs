@@ -258,6 +258,7 @@ async fn buy_with<A: Answer>(
         Some(ReturnOutcome::Bought(_, wb)) => Some(waybill_ref(wb)),
         _ => None,
     };
+    let has_key = key.is_some();
     let bought = Bought {
         account: &account.id,
         entry,
@@ -280,6 +281,16 @@ async fn buy_with<A: Answer>(
         // Another instance took the key over after the answer was kept: it records (or
         // recorded) this very sale from the kept answer, so voiding it here would undo it.
         Err(cause @ Error::Store(StoreError::LeaseLost(_))) if answered => Err(cause),
+        // The database went away after the carrier's answer was kept on the key: the sale
+        // stands and the key's recovery records it once the database is back (voiding it
+        // would lose a label the retry should get). A return label's answer is not kept, so
+        // a pair is voided as before.
+        Err(Error::Store(e))
+            if e.is_unavailable() && answered && has_key && return_ref.is_none() =>
+        {
+            tracing::warn!(error = %e, tracking_number = %reference.tracking_number, "purchase kept for recording once the database is back");
+            Err(Error::PurchaseKept(reference.tracking_number.to_string()))
+        }
         Err(cause) => {
             if let Some(r) = &return_ref {
                 let why = Error::Internal(format!("{cause}"));
@@ -449,6 +460,12 @@ pub(super) struct PurchaseProgress {
 pub(super) struct KeptWaybill {
     waybill: Waybill,
     label: Option<(LabelFormat, String)>,
+}
+
+impl KeptWaybill {
+    pub(super) fn tracking_number(&self) -> String {
+        self.waybill.tracking_number.to_string()
+    }
 }
 
 impl From<&Waybill> for KeptWaybill {

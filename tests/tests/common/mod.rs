@@ -5,6 +5,7 @@
 
 mod agent;
 mod api;
+pub mod pgcluster;
 
 // Not every test file uses both.
 #[allow(unused_imports)]
