@@ -317,3 +317,40 @@ pub fn problem_response(
     }
     res
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+
+    #[test]
+    fn an_unreachable_database_is_a_503_with_retry_after_and_other_database_errors_stay_500() {
+        let down = Error::Store(StoreError::Db(sqlx::Error::PoolTimedOut));
+        let (status, p, retry) = down.problem();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(p.type_, "https://shiphub.dev/problems/database-unavailable");
+        assert_eq!((p.retryable, p.retry_after), (Some(true), Some(2)));
+        assert_eq!(retry, Some(Duration::from_secs(2)));
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let (status, ..) = Error::Store(StoreError::Db(sqlx::Error::Io(refused))).problem();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+
+        let bad = Error::Store(StoreError::Db(sqlx::Error::RowNotFound));
+        let (status, p, retry) = bad.problem();
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(p.type_, "https://shiphub.dev/problems/internal");
+        assert_eq!(retry, None);
+        let (status, ..) = Error::Store(StoreError::Corrupt("x".into())).problem();
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn a_kept_purchase_names_its_tracking_number_and_keeps_its_key() {
+        let kept = Error::PurchaseKept("1Z999AA10123456784".into());
+        let (status, p, retry) = kept.problem();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(p.detail.unwrap().contains("1Z999AA10123456784"));
+        assert!(retry.is_some());
+        assert!(!kept.releases_idempotency_key());
+    }
+}
