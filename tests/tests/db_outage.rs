@@ -535,3 +535,92 @@ async fn a_promoted_standby_takes_the_writes_after_the_primary_dies() {
         test_started.elapsed()
     );
 }
+
+/// A purchase the carrier answers while the database goes away: not voided, kept, and the
+/// retry with its key gets that very label once the database is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_purchase_answered_while_the_database_stops_is_kept_for_its_retry() {
+    let Some(bin) = pg_bin() else { return };
+    let pg = PgCluster::primary(&bin);
+    let (ups, sim_url) = start_ups().await;
+    let (hub, key) = common::start_tenant_on(&pg.url(), "inflight", &hub_args());
+    let api = Api::with_key(&hub, &key).using(
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap(),
+    );
+    let account = api.create_account(common::ups_account(&sim_url)).await;
+    ups.set_latency(1500);
+    let body = purchase(&account, "inflight");
+    let asked = {
+        let (api, body) = (api.clone(), body.clone());
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let res = send(&api, "/v1/shipments", &body, "inflight")
+                .await
+                .unwrap();
+            (res, started.elapsed())
+        })
+    };
+    // The request is at the carrier (its key says `sent`) when the database dies.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    pg.stop("immediate");
+    let ((status, retry, p), took) = asked.await.unwrap();
+    assert!(took < ANSWER_BOUND, "answered after {took:?}");
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{p}");
+    assert_eq!(
+        p["type"], "https://shiphub.dev/problems/database-unavailable",
+        "{p}"
+    );
+    assert!(retry.is_some(), "no Retry-After");
+    let ledger: Vec<Value> = reqwest::get(format!("{sim_url}/_sim/ledger"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ledger.len(), 1, "{ledger:?}");
+    assert_eq!(
+        ledger[0]["voided"],
+        json!(false),
+        "the sale was voided: {ledger:?}"
+    );
+    let sold = ledger[0]["shipment_id"].as_str().unwrap().to_string();
+    assert!(
+        p["detail"].as_str().unwrap().contains(&sold),
+        "the 503 names the label: {p}"
+    );
+
+    pg.start();
+    ups.set_latency(30);
+    let started = Instant::now();
+    let shipment = loop {
+        let (status, _, v) = send(&api, "/v1/shipments", &body, "inflight")
+            .await
+            .unwrap();
+        match status.as_u16() {
+            201 => break v,
+            409 | 503 => {}
+            _ => panic!("retry answered {status}: {v}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no shipment for the retry within 20 s: {status} {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(shipment["tracking_number"], json!(sold), "{shipment}");
+    let ledger: Vec<Value> = reqwest::get(format!("{sim_url}/_sim/ledger"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ledger.len(), 1, "bought twice: {ledger:?}");
+    assert_eq!(ledger[0]["voided"], json!(false));
+    eprintln!(
+        "the kept purchase was recorded {:?} after the database came back",
+        started.elapsed()
+    );
+}

@@ -280,7 +280,7 @@ where
     let work = work(Some(claim.clone()));
     let (app, tenant) = (app.clone(), tenant.clone());
     let settled = detached(async move {
-        let _live = Live::enter(&tenant, &claim.key);
+        let _live = crate::live_keys::Live::enter(&tenant, &claim.key);
         let _heartbeat = AbortOnDrop(tokio::spawn(heartbeat(
             app.clone(),
             tenant.clone(),
@@ -369,7 +369,7 @@ pub(crate) async fn settle_failure(app: &AppState, tenant: &TenantId, claim: &Cl
         Err(store_err) if store_err.is_unavailable() => {
             let (app, tenant, claim) = (app.clone(), tenant.clone(), claim.clone());
             tokio::spawn(async move {
-                let _live = Live::enter(&tenant, &claim.key);
+                let _live = crate::live_keys::Live::enter(&tenant, &claim.key);
                 let _heartbeat = AbortOnDrop(tokio::spawn(heartbeat(
                     app.clone(),
                     tenant.clone(),
@@ -404,46 +404,6 @@ async fn settle_when_back(
             Err(e) => {
                 tracing::warn!(error = %e, key = %claim.key, "could not settle idempotency key after the database came back");
                 return;
-            }
-        }
-    }
-}
-
-/// Keys this process is still working on or settling. Their leases may have run out in the
-/// store while the database was away (renewals failed), but their process is alive:
-/// recovering them here would take a live request for a dead one (a purchase whose void or
-/// release is waiting for the database would be answered "outcome unknown").
-static LIVE: std::sync::LazyLock<
-    std::sync::Mutex<std::collections::HashMap<(String, String), usize>>,
-> = std::sync::LazyLock::new(Default::default);
-
-struct Live((String, String));
-
-impl Live {
-    fn enter(tenant: &TenantId, key: &str) -> Live {
-        let id = (tenant.to_string(), key.to_string());
-        *LIVE
-            .lock()
-            .expect("live keys")
-            .entry(id.clone())
-            .or_default() += 1;
-        Live(id)
-    }
-
-    fn is_live(tenant: &TenantId, key: &str) -> bool {
-        LIVE.lock()
-            .expect("live keys")
-            .contains_key(&(tenant.to_string(), key.to_string()))
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        let mut live = LIVE.lock().expect("live keys");
-        if let Some(n) = live.get_mut(&self.0) {
-            *n -= 1;
-            if *n == 0 {
-                live.remove(&self.0);
             }
         }
     }
@@ -484,7 +444,7 @@ async fn heartbeat(app: AppState, tenant: TenantId, claim: Claim) {
 /// Resolves `key` when its lease has run out (a no-op when it has not, or another instance
 /// got there first).
 pub async fn recover(app: &AppState, tenant: &TenantId, key: &str) {
-    if Live::is_live(tenant, key) {
+    if crate::live_keys::Live::is_live(tenant, key) {
         return;
     }
     let now = OffsetDateTime::now_utc();
