@@ -6,7 +6,7 @@
 //!   there, each key's retry ends with one shipment (none lost, none bought twice: compared
 //!   with the UPS simulator's ledger), and webhook deliveries resume;
 //! - a primary failover: primary and synchronous streaming standby, the hub given both hosts
-//!   with `target_session_attrs=read-write`; the primary is killed (`-m immediate`) and the
+//!   with `target_session_attrs=read-write` (the standby first: passed over while read-only); the primary is killed (`-m immediate`) and the
 //!   standby promoted; writes are served again within a bound and nothing acknowledged is lost.
 
 mod common;
@@ -458,10 +458,12 @@ async fn a_promoted_standby_takes_the_writes_after_the_primary_dies() {
         "sync",
         Duration::from_secs(15),
     );
+    // The standby first: a host that answers but cannot write is passed over at start, and
+    // is the one taken once it is promoted.
     let url = format!(
         "postgres://postgres@{},{}/postgres?target_session_attrs=read-write",
-        primary.host(),
-        standby.host()
+        standby.host(),
+        primary.host()
     );
     let (_ups, sim_url) = start_ups().await;
     let (hub, key) = common::start_tenant_on(&url, "failover", &hub_args());
