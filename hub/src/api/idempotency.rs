@@ -368,8 +368,10 @@ pub(crate) async fn settle_failure(app: &AppState, tenant: &TenantId, claim: &Cl
         }
         Err(store_err) if store_err.is_unavailable() => {
             let (app, tenant, claim) = (app.clone(), tenant.clone(), claim.clone());
+            // Live before this request's own mark goes: no moment for a sweep to take it.
+            let live = crate::live_keys::Live::enter(&tenant, &claim.key);
             tokio::spawn(async move {
-                let _live = crate::live_keys::Live::enter(&tenant, &claim.key);
+                let _live = live;
                 let _heartbeat = AbortOnDrop(tokio::spawn(heartbeat(
                     app.clone(),
                     tenant.clone(),
