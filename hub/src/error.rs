@@ -70,6 +70,11 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error("internal: {0}")]
     Internal(String),
+    /// Bought at the carrier while the database went away: the carrier's answer is kept on
+    /// the Idempotency-Key (not voided), and is recorded once the database is back, by the
+    /// key's recovery; a retry with the same key gets the shipment (tracking number named).
+    #[error("purchase {0} was made; its record waits for the database")]
+    PurchaseKept(String),
     /// Bought at the carrier, not recorded, not voided: retrying could buy twice.
     #[error("purchase {0} was made but could not be recorded")]
     PurchaseUnrecorded(String),
@@ -98,6 +103,8 @@ impl Error {
         match self {
             Error::Carrier(e) => e.is_retryable(),
             Error::Throttled { .. } | Error::Store(_) | Error::Internal(_) => true,
+            // The key holds the sale until it is recorded: never released.
+            Error::PurchaseKept(_) => false,
             _ => false,
         }
     }

@@ -13,6 +13,7 @@ pub mod events;
 pub mod gauges;
 pub mod ids;
 pub mod labels;
+pub(crate) mod live_keys;
 pub mod manifests;
 pub mod named;
 pub mod outbound;

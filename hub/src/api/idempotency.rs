@@ -280,6 +280,7 @@ where
     let work = work(Some(claim.clone()));
     let (app, tenant) = (app.clone(), tenant.clone());
     let settled = detached(async move {
+        let _live = crate::live_keys::Live::enter(&tenant, &claim.key);
         let _heartbeat = AbortOnDrop(tokio::spawn(heartbeat(
             app.clone(),
             tenant.clone(),
@@ -298,35 +299,114 @@ where
     }
 }
 
+/// What a failed request leaves on its key.
+enum Settlement {
+    /// Released for the retry.
+    Abandon,
+    /// The failure is the key's final answer.
+    Complete { status: u16, body: String },
+    /// Left claimed: a sale waits on it to be recorded by the key's recovery.
+    Keep,
+}
+
+impl Settlement {
+    fn of(e: &Error) -> Settlement {
+        if matches!(e, Error::PurchaseKept(_)) {
+            Settlement::Keep
+        } else if e.releases_idempotency_key() || matches!(e, Error::NotFound(_)) {
+            Settlement::Abandon
+        } else {
+            let (status, problem, _) = e.problem();
+            Settlement::Complete {
+                status: status.as_u16(),
+                body: serde_json::to_string(&problem).expect("problem serializes"),
+            }
+        }
+    }
+
+    async fn apply(
+        &self,
+        app: &AppState,
+        tenant: &TenantId,
+        claim: &Claim,
+    ) -> Result<(), StoreError> {
+        match self {
+            Settlement::Keep => Ok(()),
+            Settlement::Abandon => {
+                app.store
+                    .idem_abandon(tenant, &claim.key, &claim.owner)
+                    .await
+            }
+            Settlement::Complete { status, body } => {
+                app.store
+                    .idem_complete(
+                        tenant,
+                        &IdemCompletion {
+                            key: claim.key.clone(),
+                            owner: claim.owner.clone(),
+                            status: *status,
+                            body: body.clone(),
+                        },
+                    )
+                    .await
+            }
+        }
+    }
+}
+
 /// Leaves a failed request's key for its retry: released when the failure is worth retrying
-/// (or a 404: a wrong id or path consumed nothing), otherwise completed with the problem.
+/// (or a 404: a wrong id or path consumed nothing), kept when a sale waits on it, otherwise
+/// completed with the problem. When the database cannot be reached, settling goes on in the
+/// background (with the key's lease renewed meanwhile, so no recovery mistakes the request
+/// for one whose process died) until it is back.
 pub(crate) async fn settle_failure(app: &AppState, tenant: &TenantId, claim: &Claim, e: &Error) {
-    let outcome = if e.releases_idempotency_key() || matches!(e, Error::NotFound(_)) {
-        app.store
-            .idem_abandon(tenant, &claim.key, &claim.owner)
-            .await
-    } else {
-        let (status, problem, _) = e.problem();
-        let body = serde_json::to_string(&problem).expect("problem serializes");
-        app.store
-            .idem_complete(
-                tenant,
-                &IdemCompletion {
-                    key: claim.key.clone(),
-                    owner: claim.owner.clone(),
-                    status: status.as_u16(),
-                    body,
-                },
-            )
-            .await
-    };
-    match outcome {
+    let settlement = Settlement::of(e);
+    match settlement.apply(app, tenant, claim).await {
         Ok(()) => {}
         Err(StoreError::LeaseLost(_)) => {
             tracing::warn!(key = %claim.key, "idempotency key was recovered by another instance meanwhile")
         }
+        Err(store_err) if store_err.is_unavailable() => {
+            let (app, tenant, claim) = (app.clone(), tenant.clone(), claim.clone());
+            // Live before this request's own mark goes: no moment for a sweep to take it.
+            let live = crate::live_keys::Live::enter(&tenant, &claim.key);
+            tokio::spawn(async move {
+                let _live = live;
+                let _heartbeat = AbortOnDrop(tokio::spawn(heartbeat(
+                    app.clone(),
+                    tenant.clone(),
+                    claim.clone(),
+                )));
+                settle_when_back(&app, &tenant, &claim, settlement).await
+            });
+        }
         Err(store_err) => {
             tracing::error!(error = %store_err, "could not settle idempotency key {}", claim.key)
+        }
+    }
+}
+
+/// Retries a settlement the database was not there for, backing off to 5 s between tries,
+/// for at most ten minutes (the key's recovery resolves it after that).
+async fn settle_when_back(
+    app: &AppState,
+    tenant: &TenantId,
+    claim: &Claim,
+    settlement: Settlement,
+) {
+    let started = std::time::Instant::now();
+    let mut wait = Duration::from_millis(250);
+    loop {
+        tokio::time::sleep(wait).await;
+        match settlement.apply(app, tenant, claim).await {
+            Err(e) if e.is_unavailable() && started.elapsed() < Duration::from_secs(600) => {
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, key = %claim.key, "could not settle idempotency key after the database came back");
+                return;
+            }
         }
     }
 }
@@ -366,6 +446,9 @@ async fn heartbeat(app: AppState, tenant: TenantId, claim: Claim) {
 /// Resolves `key` when its lease has run out (a no-op when it has not, or another instance
 /// got there first).
 pub async fn recover(app: &AppState, tenant: &TenantId, key: &str) {
+    if crate::live_keys::Live::is_live(tenant, key) {
+        return;
+    }
     let now = OffsetDateTime::now_utc();
     let owner = instance();
     let stuck = match app

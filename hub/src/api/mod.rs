@@ -280,13 +280,10 @@ async fn readyz(State(app): State<AppState>, edge: Arc<edge::Edge>) -> Response 
     if edge.is_draining() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
-    match app.store.ping().await {
+    // A short, cached check: the balancer's probes must neither hang nor take the pool.
+    match app.store.ready().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("store unavailable: {e}"),
-        )
-            .into_response(),
+        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why).into_response(),
     }
 }
 

@@ -35,6 +35,10 @@ pub struct Problem {
     pub carrier: Option<String>,
 }
 
+/// What a client told the database is unavailable waits before retrying: about one failover
+/// or restart probe of the pool.
+const DB_RETRY: Duration = Duration::from_secs(2);
+
 impl Error {
     pub fn problem(&self) -> (StatusCode, Problem, Option<Duration>) {
         let p = |status: StatusCode, slug: &str, title: &str, detail: Option<String>| Problem {
@@ -136,6 +140,28 @@ impl Error {
                 );
                 pr.retryable = Some(false);
                 (StatusCode::CONFLICT, pr, None)
+            }
+            Error::Store(e) if e.is_unavailable() => {
+                let mut pr = p(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database-unavailable",
+                    "The database cannot be reached",
+                    Some("the hub's database is down, restarting or failing over; nothing was changed unless a purchase says otherwise: send the same request (and Idempotency-Key) again after Retry-After".into()),
+                );
+                pr.retryable = Some(true);
+                pr.retry_after = Some(DB_RETRY.as_secs());
+                (StatusCode::SERVICE_UNAVAILABLE, pr, Some(DB_RETRY))
+            }
+            Error::PurchaseKept(tracking) => {
+                let mut pr = p(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database-unavailable",
+                    "The label was bought; its record waits for the database",
+                    Some(format!("the carrier sold tracking number {tracking} while the hub's database went away; the sale is kept on this Idempotency-Key and recorded once the database is back: retry with the same key (a new key would buy again)")),
+                );
+                pr.retryable = Some(true);
+                pr.retry_after = Some(DB_RETRY.as_secs());
+                (StatusCode::SERVICE_UNAVAILABLE, pr, Some(DB_RETRY))
             }
             Error::Store(_) | Error::Internal(_) => {
                 let mut pr = p(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", Some("the error was logged".into()));
@@ -248,11 +274,16 @@ fn carrier_problem(e: &CarrierError) -> (StatusCode, Problem, Option<Duration>) 
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        if matches!(
+        if let Error::Store(e) = &self
+            && e.is_unavailable()
+        {
+            tracing::warn!(error = %self, "request failed: database unavailable");
+        } else if matches!(
             self,
             Error::Store(_)
                 | Error::Internal(_)
                 | Error::PurchaseUnrecorded(_)
+                | Error::PurchaseKept(_)
                 | Error::PurchaseOutcomeUnknown(_)
                 | Error::CarrierOutcomeUnknown(_)
         ) {
@@ -285,4 +316,41 @@ pub fn problem_response(
             .insert(header::RETRY_AFTER, HeaderValue::from(whole_seconds(r)));
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+
+    #[test]
+    fn an_unreachable_database_is_a_503_with_retry_after_and_other_database_errors_stay_500() {
+        let down = Error::Store(StoreError::Db(sqlx::Error::PoolTimedOut));
+        let (status, p, retry) = down.problem();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(p.type_, "https://shiphub.dev/problems/database-unavailable");
+        assert_eq!((p.retryable, p.retry_after), (Some(true), Some(2)));
+        assert_eq!(retry, Some(Duration::from_secs(2)));
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let (status, ..) = Error::Store(StoreError::Db(sqlx::Error::Io(refused))).problem();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+
+        let bad = Error::Store(StoreError::Db(sqlx::Error::RowNotFound));
+        let (status, p, retry) = bad.problem();
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(p.type_, "https://shiphub.dev/problems/internal");
+        assert_eq!(retry, None);
+        let (status, ..) = Error::Store(StoreError::Corrupt("x".into())).problem();
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn a_kept_purchase_names_its_tracking_number_and_keeps_its_key() {
+        let kept = Error::PurchaseKept("1Z999AA10123456784".into());
+        let (status, p, retry) = kept.problem();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(p.detail.unwrap().contains("1Z999AA10123456784"));
+        assert!(retry.is_some());
+        assert!(!kept.releases_idempotency_key());
+    }
 }

@@ -23,6 +23,15 @@ pub enum Auth {
         example = json!({"type": "https://shiphub.dev/problems/rate-limited", "title": "Too many requests",
             "status": 429, "retryable": true, "retry_after": 1}))]
     RateLimited(Problem),
+    /// The hub's database cannot be reached (down, restarting, failing over): nothing was
+    /// changed; retry after `Retry-After` seconds (with the same `Idempotency-Key`).
+    #[response(status = 503, content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait before retrying")),
+        example = json!({"type": "https://shiphub.dev/problems/database-unavailable",
+            "title": "The database cannot be reached", "status": 503,
+            "detail": "the hub's database is down, restarting or failing over; nothing was changed unless a purchase says otherwise: send the same request (and Idempotency-Key) again after Retry-After",
+            "retryable": true, "retry_after": 2}))]
+    DatabaseUnavailable(Problem),
 }
 
 /// Operations whose path names a resource of the tenant's.
@@ -95,9 +104,9 @@ pub enum CarrierFailure {
             "detail": "ups: authentication failed", "retryable": false, "carrier": "ups"}))]
     BadGateway(Problem),
     /// The carrier is down or throttling, or (`account-throttled`, purchases) the carrier
-    /// account's request quota has no slot within the purchase's 2 s wait and nothing was sent:
-    /// retry after `Retry-After` seconds (with the same `Idempotency-Key` for purchases and
-    /// voids).
+    /// account's request quota has no slot within the purchase's 2 s wait and nothing was sent,
+    /// or (`database-unavailable`) the hub's database cannot be reached: retry after
+    /// `Retry-After` seconds (with the same `Idempotency-Key` for purchases and voids).
     #[response(status = 503, content_type = "application/problem+json",
         headers(("Retry-After" = u64, description = "Seconds to wait before retrying")),
         example = json!({"type": "https://shiphub.dev/problems/carrier-unavailable",

@@ -40,6 +40,20 @@ pub struct DbArgs {
     /// sqlite://FILE?mode=rwc (embedded default) or postgres://USER@HOST/DB
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
+    /// Seconds a request waits for a PostgreSQL connection (new connections' attempts
+    /// included) before it answers 503 `database-unavailable` with Retry-After.
+    #[arg(long, env = "SHIPHUB_DB_ACQUIRE_TIMEOUT", default_value_t = 2.0)]
+    pub db_acquire_timeout: f64,
+}
+
+impl DbArgs {
+    pub fn pool_settings(&self) -> anyhow_like::Result<crate::store::PoolSettings> {
+        let acquire_timeout = Duration::try_from_secs_f64(self.db_acquire_timeout)
+            .ok()
+            .filter(|d| *d >= Duration::from_millis(100))
+            .ok_or("--db-acquire-timeout: a number of seconds, at least 0.1")?;
+        Ok(crate::store::PoolSettings { acquire_timeout })
+    }
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -560,23 +574,34 @@ fn backend_of(url: &str) -> anyhow_like::Result<Backend> {
 const CONNECT_PROBE: Duration = Duration::from_secs(10);
 
 /// One plain connection to PostgreSQL before the pool exists: the pool retries a refused or
-/// unresolvable host until its 30 s acquire timeout and then says only "pool timed out", while
-/// this reports the cause (connection refused, unknown host, bad password) at once.
+/// unresolvable host until its acquire timeout and then says only "pool timed out", while
+/// this reports the cause (connection refused, unknown host, bad password) at once. With
+/// several hosts, one that answers is enough (which of them takes writes is the pool's
+/// choice); when none does, each one's cause is said.
 async fn probe_postgres(url: &str) -> anyhow_like::Result<()> {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
-    match tokio::time::timeout(CONNECT_PROBE, sqlx::AnyConnection::connect(url)).await {
-        Ok(Ok(conn)) => {
-            let _ = conn.close().await;
-            Ok(())
+    let hosts = crate::store::split_hosts(url).map_err(|e| e.to_string())?;
+    let mut failures = vec![];
+    for host in &hosts.urls {
+        match tokio::time::timeout(CONNECT_PROBE, sqlx::AnyConnection::connect(host)).await {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+                return Ok(());
+            }
+            Ok(Err(e)) => failures.push(format!(
+                "cannot connect to {}: {}",
+                redact(host),
+                causes(&e)
+            )),
+            Err(_) => failures.push(format!(
+                "cannot connect to {}: no answer within {} s",
+                redact(host),
+                CONNECT_PROBE.as_secs()
+            )),
         }
-        Ok(Err(e)) => Err(format!("cannot connect to {}: {}", redact(url), causes(&e))),
-        Err(_) => Err(format!(
-            "cannot connect to {}: no answer within {} s",
-            redact(url),
-            CONNECT_PROBE.as_secs()
-        )),
     }
+    Err(failures.join("; "))
 }
 
 /// An error and its sources on one line (wrappers such as reqwest's "error sending request"
@@ -595,6 +620,14 @@ fn causes(e: &dyn std::error::Error) -> String {
 }
 
 pub async fn open_store(url: &str) -> anyhow_like::Result<Store> {
+    open_store_with(url, crate::store::PoolSettings::default()).await
+}
+
+/// `open_store` with the pool's waits given (`serve`).
+pub async fn open_store_with(
+    url: &str,
+    settings: crate::store::PoolSettings,
+) -> anyhow_like::Result<Store> {
     if backend_of(url)? == Backend::Postgres {
         probe_postgres(url).await?;
     }
@@ -604,7 +637,7 @@ pub async fn open_store(url: &str) -> anyhow_like::Result<Store> {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    let store = Store::connect(url)
+    let store = Store::connect_opts(url, None, settings)
         .await
         .map_err(|e| format!("cannot open {}: {e}", redact(url)))?;
     store.migrate().await.map_err(|e| e.to_string())?;
@@ -646,13 +679,7 @@ fn sqlite_path(url: &str) -> Option<PathBuf> {
 }
 
 fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_string(),
-    }
+    crate::store::redacted(url)
 }
 
 /// `SHIPHUB_MASTER_KEY` when set; otherwise, for the embedded database only, a key file next
@@ -734,7 +761,7 @@ async fn serve(
     let idempotency = idempotency.settings()?;
     let gauges = gauges.settings()?;
     let key = master_key(url)?;
-    let store = open_store(url).await?;
+    let store = open_store_with(url, db.pool_settings()?).await?;
     if store.tenant_count().await.map_err(|e| e.to_string())? == 0 {
         bootstrap(&store, &key).await?;
     }

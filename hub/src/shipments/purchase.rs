@@ -206,6 +206,21 @@ async fn buy_with<A: Answer>(
                 unrecorded_purchase(app, &account.id, adapter.as_ref(), &reference, cause).await,
             );
         }
+        // The database went away while the carrier answered: voiding would cost the client
+        // the label its retry should get. The answer is kept here until the database is
+        // back (then written to the key, whose recovery records it); the client is told so.
+        // A return label is asked for only once the outbound is safe, so a pair is not kept.
+        Err(Error::Store(e)) if e.is_unavailable() && !order.return_label && key.is_some() => {
+            let k = key.expect("checked");
+            keep_when_back(
+                app.clone(),
+                tenant.clone(),
+                k.key.to_string(),
+                k.owner.to_string(),
+                serde_json::to_string(&kept).expect("progress serializes"),
+            );
+            return Err(Error::PurchaseKept(reference.tracking_number.to_string()));
+        }
         // Not kept (the store failed): recording below is tried all the same.
         Err(e) => {
             tracing::warn!(
@@ -258,6 +273,7 @@ async fn buy_with<A: Answer>(
         Some(ReturnOutcome::Bought(_, wb)) => Some(waybill_ref(wb)),
         _ => None,
     };
+    let has_key = key.is_some();
     let bought = Bought {
         account: &account.id,
         entry,
@@ -280,6 +296,16 @@ async fn buy_with<A: Answer>(
         // Another instance took the key over after the answer was kept: it records (or
         // recorded) this very sale from the kept answer, so voiding it here would undo it.
         Err(cause @ Error::Store(StoreError::LeaseLost(_))) if answered => Err(cause),
+        // The database went away after the carrier's answer was kept on the key: the sale
+        // stands and the key's recovery records it once the database is back (voiding it
+        // would lose a label the retry should get). A return label's answer is not kept, so
+        // a pair is voided as before.
+        Err(Error::Store(e))
+            if e.is_unavailable() && answered && has_key && return_ref.is_none() =>
+        {
+            tracing::warn!(error = %e, tracking_number = %reference.tracking_number, "purchase kept for recording once the database is back");
+            Err(Error::PurchaseKept(reference.tracking_number.to_string()))
+        }
         Err(cause) => {
             if let Some(r) = &return_ref {
                 let why = Error::Internal(format!("{cause}"));
@@ -291,6 +317,57 @@ async fn buy_with<A: Answer>(
             Err(unrecorded_purchase(app, &account.id, adapter.as_ref(), &reference, cause).await)
         }
     }
+}
+
+/// Writes a purchase's kept answer to its key once the database is back, renewing the key's
+/// lease meanwhile and marking it live (this process's key recovery leaves it alone), for up
+/// to ten minutes; the key's recovery then records the shipment and the retry gets it. A
+/// process that dies first leaves the key at `sent`: answered "outcome unknown" (the sale
+/// stands, its tracking number logged here), never bought twice.
+fn keep_when_back(app: AppState, tenant: TenantId, key: String, owner: String, progress: String) {
+    let live = crate::live_keys::Live::enter(&tenant, &key);
+    tokio::spawn(async move {
+        let _live = live;
+        let started = std::time::Instant::now();
+        let mut wait = std::time::Duration::from_millis(250);
+        loop {
+            tokio::time::sleep(wait).await;
+            let until = OffsetDateTime::now_utc() + app.idempotency.lease;
+            let renewed = app.store.idem_renew(&tenant, &key, &owner, until).await;
+            let kept = match renewed {
+                Ok(true) => {
+                    app.store
+                        .idem_progress(&tenant, &key, &owner, "answered", &progress)
+                        .await
+                }
+                Ok(false) => Ok(false),
+                Err(e) => Err(e),
+            };
+            match kept {
+                Ok(true) => {
+                    tracing::info!(key, "purchase answer kept once the database was back");
+                    return;
+                }
+                Ok(false) => {
+                    tracing::error!(
+                        key,
+                        "PURCHASE KEY LOST while the database was away: another instance resolved it; the sale stands at the carrier"
+                    );
+                    return;
+                }
+                Err(e)
+                    if e.is_unavailable()
+                        && started.elapsed() < std::time::Duration::from_secs(600) =>
+                {
+                    wait = (wait * 2).min(std::time::Duration::from_secs(2));
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, key, "UNRECORDED PURCHASE: the carrier's answer could not be kept on its key");
+                    return;
+                }
+            }
+        }
+    });
 }
 
 /// The return label of an outbound shipment: the same parcels, service and reference from
@@ -449,6 +526,12 @@ pub(super) struct PurchaseProgress {
 pub(super) struct KeptWaybill {
     waybill: Waybill,
     label: Option<(LabelFormat, String)>,
+}
+
+impl KeptWaybill {
+    pub(super) fn tracking_number(&self) -> String {
+        self.waybill.tracking_number.to_string()
+    }
 }
 
 impl From<&Waybill> for KeptWaybill {

@@ -42,10 +42,16 @@ pub async fn recover_purchase<A: Answer>(
         return Err(unknown());
     };
     let account_id = AccountId::parse(&kept.account).ok_or_else(unknown)?;
+    // Without the database the kept answer stays on the key (released, it would be lost).
+    let tracking = kept_waybill.tracking_number();
     let account = app
         .store
         .get_account(tenant, &account_id)
-        .await?
+        .await
+        .map_err(|e| match e {
+            e if e.is_unavailable() => Error::PurchaseKept(tracking.clone()),
+            e => Error::Store(e),
+        })?
         .ok_or_else(unknown)?;
     let entry = app.carriers.entry(&account.carrier).ok_or_else(unknown)?;
     let waybill = kept_waybill.into_waybill()?;
@@ -69,6 +75,10 @@ pub async fn recover_purchase<A: Answer>(
     match record_purchase(app, tenant, bought, returned, None, Some(key), present).await {
         Ok(_) => Ok(()),
         Err(cause @ Error::Store(StoreError::LeaseLost(_))) => Err(cause),
+        // Still no database: the kept answer stays on the key for the next recovery.
+        Err(Error::Store(e)) if e.is_unavailable() => {
+            Err(Error::PurchaseKept(reference.tracking_number.to_string()))
+        }
         Err(cause) => {
             let adapter = app
                 .carriers

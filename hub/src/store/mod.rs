@@ -6,6 +6,7 @@
 //! strings for money, BLOBs for documents and ciphertext.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
@@ -16,6 +17,7 @@ mod accounts;
 mod addresses;
 mod batches;
 mod events;
+mod failover;
 mod gauges;
 mod holds;
 mod idempotency;
@@ -37,6 +39,7 @@ pub use addresses::CachedAddressCheck;
 pub use batches::{BatchItemRecord, BatchRecord, ItemOutcome};
 pub use events::{EventRecord, NewEvent};
 pub(crate) use events::{insert_events, named};
+pub use failover::{PgHosts, TargetSession, db_unavailable, redacted, split_hosts};
 pub use gauges::{GaugeLimits, GaugeSample};
 pub use holds::HoldConflict;
 pub(crate) use idempotency::complete_idem;
@@ -90,6 +93,34 @@ pub enum StoreError {
     LeaseLost(String),
 }
 
+impl StoreError {
+    /// Whether the database could not be reached (down, restarting, failing over): the same
+    /// request may succeed once it is back.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Db(e) => db_unavailable(e),
+            StoreError::Migrate(sqlx::migrate::MigrateError::Execute(e)) => db_unavailable(e),
+            _ => false,
+        }
+    }
+}
+
+/// How the store's pools wait for PostgreSQL.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolSettings {
+    /// Longest wait for a pooled connection, a new connection's attempts included: past
+    /// it a request fails as "database unavailable" instead of hanging.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            acquire_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[derive(Clone, Debug)]
@@ -103,6 +134,7 @@ pub struct Store {
     /// Rung after a commit that wrote events, so this instance's webhook dispatcher need not
     /// wait for its next poll (other instances still find them by polling).
     events: Arc<Notify>,
+    readiness: Arc<failover::Readiness>,
 }
 
 pub fn millis(t: OffsetDateTime) -> i64 {
@@ -141,6 +173,58 @@ fn sqlite_options() -> AnyPoolOptions {
     })
 }
 
+/// The PostgreSQL pool: bounded waits, every session confined to `schema` when given, and
+/// with a multi-host URL (or `target_session_attrs=read-write`) the host chosen by `failover`.
+async fn connect_postgres(
+    url: &str,
+    schema: Option<String>,
+    settings: PoolSettings,
+) -> Result<AnyPool> {
+    let hosts = split_hosts(url)?;
+    let failover = match hosts.needs_failover() {
+        true => Some(failover::Failover::new(&hosts, settings.acquire_timeout)?),
+        false => None,
+    };
+    // SQLite keeps sqlx's 30 s: its one writer is queued for, not unreachable.
+    let mut opts = AnyPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(settings.acquire_timeout);
+    if schema.is_some() || failover.is_some() {
+        let on_connect = failover.clone();
+        opts = opts.after_connect(move |conn, _| {
+            let set = schema
+                .as_ref()
+                .map(|schema| format!("SET search_path TO {schema}"));
+            let failover = on_connect.clone();
+            Box::pin(async move {
+                if let Some(set) = set {
+                    sqlx::query(sqlx::AssertSqlSafe(set))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                if let Some(f) = failover {
+                    f.check_session(conn).await?;
+                }
+                Ok(())
+            })
+        });
+    }
+    let Some(failover) = failover else {
+        return Ok(opts.connect(url).await?);
+    };
+    let on_acquire = failover.clone();
+    let pool = opts
+        .before_acquire(move |_, meta| {
+            let stale = on_acquire.is_stale(&meta);
+            Box::pin(async move { Ok(!stale) })
+        })
+        .connect_lazy_with(failover.first());
+    failover.watch(pool.clone());
+    failover.reselect().await;
+    sqlx::query("SELECT 1").execute(&pool).await?;
+    Ok(pool)
+}
+
 impl Store {
     /// Connects, creating the SQLite file when the URL says `mode=rwc`.
     pub async fn connect(url: &str) -> Result<Store> {
@@ -149,6 +233,17 @@ impl Store {
 
     /// Connects with every PostgreSQL session confined to `schema` (tests isolate runs so).
     pub async fn connect_with(url: &str, pg_schema: Option<String>) -> Result<Store> {
+        Self::connect_opts(url, pg_schema, PoolSettings::default()).await
+    }
+
+    /// `connect_with` and how long to wait for PostgreSQL. A URL with several hosts (libpq's
+    /// `h1:p1,h2:p2` and `target_session_attrs`) is served by the first host that gives the
+    /// session asked for, and moved to another when that one goes (see `failover`).
+    pub async fn connect_opts(
+        url: &str,
+        pg_schema: Option<String>,
+        settings: PoolSettings,
+    ) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -157,25 +252,10 @@ impl Store {
         } else {
             return Err(StoreError::Url(url.to_string()));
         };
-        let opts = match backend {
-            Backend::Sqlite => sqlite_options().max_connections(8),
-            Backend::Postgres => {
-                let opts = AnyPoolOptions::new().max_connections(16);
-                match pg_schema {
-                    Some(schema) => opts.after_connect(move |conn, _| {
-                        let set = format!("SET search_path TO {schema}");
-                        Box::pin(async move {
-                            sqlx::query(sqlx::AssertSqlSafe(set))
-                                .execute(&mut *conn)
-                                .await?;
-                            Ok(())
-                        })
-                    }),
-                    None => opts,
-                }
-            }
+        let pool = match backend {
+            Backend::Sqlite => sqlite_options().max_connections(8).connect(url).await?,
+            Backend::Postgres => connect_postgres(url, pg_schema, settings).await?,
         };
-        let pool = opts.connect(url).await?;
         let writer = match backend {
             Backend::Sqlite => sqlite_options().max_connections(1).connect(url).await?,
             Backend::Postgres => pool.clone(),
@@ -185,6 +265,9 @@ impl Store {
             writer,
             backend,
             events: Arc::default(),
+            readiness: Arc::new(failover::Readiness::new(
+                settings.acquire_timeout.min(Duration::from_secs(1)),
+            )),
         })
     }
 
@@ -258,6 +341,12 @@ impl Store {
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Whether the database answers: checked with a short timeout and the verdict kept for
+    /// half a second (`/readyz`), `Err` with the reason.
+    pub async fn ready(&self) -> std::result::Result<(), String> {
+        self.readiness.check(&self.pool).await
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod agent;
 mod api;
+pub mod pgcluster;
 mod readme;
 
 // Not every test file uses both.
