@@ -155,6 +155,22 @@ async fn numbers_shipped_elsewhere_are_detected_wait_for_an_account_and_start() 
         .await;
     assert_eq!(s, 200, "the same parcel is followed once");
     assert_eq!(again["id"], t["id"]);
+    // Under a key, that answer is the key's: its retry replays it (it once stayed claimed
+    // until its lease ran out, a 409 to every retry meanwhile).
+    let body = json!({"tracking_number": "1Z999AA10123456784"});
+    for replayed in [false, true] {
+        let res = api
+            .post_response("/v1/trackers", &body, Some("follow-again"))
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.headers().get("idempotent-replayed").is_some(),
+            replayed,
+            "{:?}",
+            res.headers()
+        );
+        assert_eq!(res.json::<Value>().await.unwrap()["id"], t["id"]);
+    }
 
     // A sandbox number from another tenant's purchase: the acme tenant has no sandbox
     // account yet, so it waits; adding one starts the polling.

@@ -71,6 +71,20 @@ impl Answer {
             body: self.body.clone(),
         })
     }
+
+    /// Keeps this answer on the key on its own, for an answer that wrote nothing else (a
+    /// handler's writes otherwise complete the key in their own transaction).
+    pub async fn kept(
+        self,
+        app: &AppState,
+        tenant: &TenantId,
+        key: &OwnedKey,
+    ) -> Result<Answer, Error> {
+        if let Some(c) = self.completion(key) {
+            app.store.idem_complete(tenant, &c).await?;
+        }
+        Ok(self)
+    }
 }
 
 /// An idempotent request as its handler needs it: the key (when sent), the scope (method and

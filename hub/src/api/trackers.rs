@@ -98,10 +98,12 @@ async fn add_tracker(
     let t = match trackers::follow(&app, &tenant, asked).await? {
         Followed::New(t) => t,
         Followed::Existing(found) => {
-            return Ok(Answer::json(
+            return Answer::json(
                 StatusCode::OK,
                 &trackers::with_events(&app.store, &found).await?,
-            ));
+            )
+            .kept(&app, &tenant, &owned)
+            .await;
         }
     };
     let answer = Answer::json(
