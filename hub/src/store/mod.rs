@@ -18,6 +18,7 @@ mod batches;
 mod events;
 mod gauges;
 mod idempotency;
+mod instances;
 mod invoices;
 mod manifests;
 mod pickups;
@@ -43,6 +44,7 @@ pub use invoices::{
     Billing, ClaimedPull, FileChunk, InvoicePackageRow, NewPull, PullProgress, PullSettled,
     ReconciliationDone, ReconciliationRecord, ReconciliationStatus, ShipmentFacts,
 };
+pub use instances::{Beat, Reaped, Released};
 pub use manifests::{ManifestConflict, ManifestRecord};
 pub use pickups::{PickupRecord, PickupStatus};
 pub use print::{
