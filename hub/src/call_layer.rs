@@ -257,7 +257,10 @@ impl AccountGuard {
     fn pacer(&self, quota: RequestQuota, shares: u32) -> Arc<Pacer> {
         let mut p = self.pacer.lock().expect("pacer lock");
         if p.0 != shares {
-            *p = (shares, Arc::new(Pacer::new(governor_quota(share(quota, shares)))));
+            *p = (
+                shares,
+                Arc::new(Pacer::new(governor_quota(share(quota, shares)))),
+            );
         }
         p.1.clone()
     }

@@ -101,7 +101,10 @@ impl Registry {
         if !self.running.load(Ordering::Relaxed) || !self.fences.load(Ordering::Relaxed) {
             return false;
         }
-        let fence_after = self.settings.dead_after.saturating_sub(self.settings.heartbeat);
+        let fence_after = self
+            .settings
+            .dead_after
+            .saturating_sub(self.settings.heartbeat);
         self.last_beat.lock().expect("beat lock").elapsed() > fence_after
     }
 
@@ -167,6 +170,8 @@ pub async fn run(app: AppState, store: Store) {
     );
     reg.running.store(true, Ordering::Relaxed);
     let me = crate::ids::instance();
+    // Which process is which instance (the id the reapers' log lines name).
+    metrics::gauge!("shiphub_instance_info", "instance" => me).set(1.0);
     let Settings {
         heartbeat,
         dead_after,
@@ -187,7 +192,10 @@ pub async fn run(app: AppState, store: Store) {
                      new work until one does"
                 );
             } else {
-                tracing::warn!(instance = me, "heartbeat reaches the database again: taking work");
+                tracing::warn!(
+                    instance = me,
+                    "heartbeat reaches the database again: taking work"
+                );
             }
             was_fenced = fenced;
         }

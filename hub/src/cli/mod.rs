@@ -730,9 +730,7 @@ pub fn build_state(store: Store, master_key: MasterKey) -> AppState {
     AppState::new(crate::state::App {
         store,
         carriers: Arc::new(CarrierSet::new(carrier_entries())),
-        calls: Arc::new(
-            CallLayer::new(CallPolicy::default()).shared_by(instances.live_counter()),
-        ),
+        calls: Arc::new(CallLayer::new(CallPolicy::default()).shared_by(instances.live_counter())),
         master_key,
         key_cache: Arc::new(KeyCache::new(Duration::from_secs(60))),
         account_cache: Arc::new(AccountCache::new(Duration::from_secs(5))),

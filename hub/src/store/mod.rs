@@ -40,11 +40,11 @@ pub(crate) use events::{insert_events, named};
 pub use gauges::{GaugeLimits, GaugeSample};
 pub(crate) use idempotency::complete_idem;
 pub use idempotency::{IdemBegin, IdemClaim, IdemCompletion, IdemStuck, IdempotencySettings};
+pub use instances::{Beat, Reaped, Released};
 pub use invoices::{
     Billing, ClaimedPull, FileChunk, InvoicePackageRow, NewPull, PullProgress, PullSettled,
     ReconciliationDone, ReconciliationRecord, ReconciliationStatus, ShipmentFacts,
 };
-pub use instances::{Beat, Reaped, Released};
 pub use manifests::{ManifestConflict, ManifestRecord};
 pub use pickups::{PickupRecord, PickupStatus};
 pub use print::{

@@ -1807,10 +1807,10 @@ async fn rate_card_versions_are_replaced_by_date_and_stay_tenant_scoped(store: S
 
 #[path = "tests_batch_print.rs"]
 mod batch_print_suite;
-#[path = "tests_invoices.rs"]
-mod invoices_suite;
 #[path = "tests_instances.rs"]
 mod instances_suite;
+#[path = "tests_invoices.rs"]
+mod invoices_suite;
 
 /// Issue 15: carriers reuse numbers. A purchase whose number the tenant already follows gets
 /// its own tracker; the old one is closed (`superseded_by`, not polled, its scans kept) and

@@ -128,7 +128,10 @@ async fn a_dead_instances_claims_of_every_kind_are_released_once_and_a_live_ones
 
     // `live` heartbeats on; this one stops. Before dead-after has passed nobody is reaped.
     let later = NOW + secs(3);
-    store.instance_heartbeat(live, later, DEAD_AFTER).await.unwrap();
+    store
+        .instance_heartbeat(live, later, DEAD_AFTER)
+        .await
+        .unwrap();
     assert!(
         store
             .reap_instances(NOW + secs(1), DEAD_AFTER)
@@ -174,7 +177,13 @@ async fn a_dead_instances_claims_of_every_kind_are_released_once_and_a_live_ones
     assert_eq!(again.len(), 3, "deliveries due at once");
     // The dead claim's late write is fenced off: its token holds nothing any more.
     store.defer_delivery(&claimed[0], later).await.unwrap();
-    assert!(store.claim_deliveries(later, LEASE, 100).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim_deliveries(later, LEASE, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
         store
             .claim_print_jobs(&pt, &st.id, later, later - secs(60), 10)
@@ -227,7 +236,10 @@ async fn a_dead_instances_claims_of_every_kind_are_released_once_and_a_live_ones
 }
 
 async fn heartbeats_count_the_live_instances_and_a_reaped_one_learns_it(store: Store) {
-    let a = store.instance_heartbeat("inst_a", NOW, DEAD_AFTER).await.unwrap();
+    let a = store
+        .instance_heartbeat("inst_a", NOW, DEAD_AFTER)
+        .await
+        .unwrap();
     assert!(a.registered);
     assert_eq!(a.live, 1);
     let b = store

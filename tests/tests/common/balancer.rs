@@ -88,7 +88,10 @@ impl Haproxy {
         for base in &bases {
             let addr = base.trim_start_matches("http://");
             while std::net::TcpStream::connect(addr).is_err() {
-                assert!(Instant::now() < deadline, "haproxy did not listen on {addr}");
+                assert!(
+                    Instant::now() < deadline,
+                    "haproxy did not listen on {addr}"
+                );
                 std::thread::sleep(Duration::from_millis(20));
             }
         }

@@ -356,7 +356,13 @@ impl PgSchema {
     pub fn query(&self, sql: &str) -> String {
         let sql = format!("SET search_path TO {}; {sql}", self.name);
         let out = Command::new("psql")
-            .args([self.admin_url.as_str(), "-v", "ON_ERROR_STOP=1", "-qtAc", &sql])
+            .args([
+                self.admin_url.as_str(),
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-qtAc",
+                &sql,
+            ])
             .output()
             .expect("run psql");
         assert!(
