@@ -1211,6 +1211,42 @@ mod tests {
         assert!(ok[2] <= Duration::from_secs(3));
     }
 
+    /// Three live instances share an account's 1/s quota: this one takes a slot every ~3 s
+    /// (the same calls over three times the period), and its full share again once alone.
+    #[tokio::test(start_paused = true)]
+    async fn an_accounts_quota_is_divided_among_the_live_instances() {
+        let live = Arc::new(AtomicU32::new(3));
+        let layer = Arc::new(layer().shared_by(live.clone()));
+        let carrier = Arc::new(OnePerSecond::default());
+        let account = AccountId::generate();
+        let wave = |secs: u64| {
+            let (layer, carrier, account) = (layer.clone(), carrier.clone(), account.clone());
+            async move {
+                let start = Instant::now();
+                let mut ok = vec![];
+                for _ in 0..10 {
+                    let req = ship_request().shipment;
+                    let deadline = start + Duration::from_secs(secs);
+                    if layer
+                        .rate_within(&account, carrier.as_ref(), &req, deadline)
+                        .await
+                        .is_ok()
+                    {
+                        ok.push(Instant::now() - start);
+                    }
+                }
+                ok
+            }
+        };
+        let shared = wave(7).await;
+        assert_eq!(shared.len(), 3, "{shared:?}");
+        assert!(shared[1] >= Duration::from_secs(3), "{shared:?}");
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        live.store(1, Ordering::SeqCst);
+        let alone = wave(7).await;
+        assert!(alone.len() >= 7, "{alone:?}");
+    }
+
     /// A purchase the quota admits only past the purchase wait comes back `Throttled` at
     /// once, before `before_send` (nothing recorded as sent, nothing bought); one that fits
     /// waits at most the budget.
