@@ -253,8 +253,8 @@ struct AccountGuard {
 }
 
 impl AccountGuard {
-    /// The pacer for `quota` shared among `shares` instances.
-    fn pacer(&self, quota: RequestQuota, shares: u32) -> Arc<Pacer> {
+    /// Makes the pacer the one for `quota` shared among `shares` instances.
+    fn reshare(&self, quota: RequestQuota, shares: u32) {
         let mut p = self.pacer.lock().expect("pacer lock");
         if p.0 != shares {
             *p = (
@@ -262,7 +262,6 @@ impl AccountGuard {
                 Arc::new(Pacer::new(governor_quota(share(quota, shares)))),
             );
         }
-        p.1.clone()
     }
 
     /// Adds one call's duration to the moving average (7/8 the old, 1/8 the new).
@@ -653,7 +652,8 @@ impl CallLayer {
         let limits = carrier.limits();
         let quota = carrier.quota();
         let guard = self.guard(account, quota);
-        let pacer = guard.pacer(quota, self.live.load(Ordering::Relaxed).max(1));
+        // This instance's share, as many instances as are live now.
+        guard.reshare(quota, self.live.load(Ordering::Relaxed).max(1));
         let by = bound.map(|b| match b {
             Bound::SlotBy(by) => by,
             Bound::AnswerBy(deadline) => guard.slot_by(deadline),
@@ -661,7 +661,7 @@ impl CallLayer {
         let span = tracing::info_span!("carrier_call", carrier = %code, account = %account, operation = ?cap, otel.kind = "client");
         let started = std::time::Instant::now();
         let result = self
-            .run(&guard, &pacer, &code, limits, acts, by, op)
+            .run(&guard, &code, limits, acts, by, op)
             .instrument(span.clone())
             .await;
         let outcome = match &result {
@@ -681,7 +681,6 @@ impl CallLayer {
     async fn run<T, F, Fut>(
         &self,
         guard: &AccountGuard,
-        pacer: &Pacer,
         code: &CarrierCode,
         limits: CarrierLimits,
         purchase: bool,
@@ -702,6 +701,8 @@ impl CallLayer {
                 maybe_processed: false,
             }));
         }
+        let pacer = guard.pacer.lock().expect("pacer lock").1.clone();
+        let pacer = &pacer;
         let attempt = || {
             let fut = op();
             let code = code.clone();

@@ -9,32 +9,32 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
 
+/// Deliveries so far: (`webhook-id`, when it arrived).
+type Log = Arc<Mutex<Vec<(String, Instant)>>>;
+
 #[derive(Clone)]
 pub struct WebhookSink {
     pub url: String,
-    received: Arc<Mutex<Vec<(String, Instant)>>>,
+    received: Log,
 }
 
 impl WebhookSink {
     /// Listens on loopback; each delivery is answered after `delay`.
     pub async fn start(delay: Duration) -> WebhookSink {
-        let received: Arc<Mutex<Vec<(String, Instant)>>> = Arc::default();
+        let received: Log = Arc::default();
         let app = Router::new()
             .route(
                 "/in",
-                post(
-                    move |State(r): State<Arc<Mutex<Vec<(String, Instant)>>>>,
-                          headers: HeaderMap| async move {
-                        tokio::time::sleep(delay).await;
-                        let id = headers
-                            .get("webhook-id")
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or_default()
-                            .to_string();
-                        r.lock().unwrap().push((id, Instant::now()));
-                        "ok"
-                    },
-                ),
+                post(move |State(r): State<Log>, headers: HeaderMap| async move {
+                    tokio::time::sleep(delay).await;
+                    let id = headers
+                        .get("webhook-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string();
+                    r.lock().unwrap().push((id, Instant::now()));
+                    "ok"
+                }),
             )
             .with_state(received.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
