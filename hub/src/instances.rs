@@ -260,3 +260,32 @@ pub async fn nap(
         _ = shutdown.changed() => true,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fenced only once the loop runs on PostgreSQL and the last heartbeat that landed is
+    /// older than dead-after less one heartbeat (before the others can declare it dead).
+    #[test]
+    fn an_instance_fences_itself_before_the_others_may_declare_it_dead() {
+        let reg = Registry::new(Settings {
+            heartbeat: Duration::from_millis(500),
+            dead_after: Duration::from_secs(2),
+        });
+        let set_beat = |ago_ms: u64| {
+            *reg.last_beat.lock().unwrap() = Instant::now() - Duration::from_millis(ago_ms);
+        };
+        set_beat(1_600);
+        assert!(!reg.fenced(), "no heartbeat loop: never fenced");
+        reg.running.store(true, Ordering::Relaxed);
+        assert!(!reg.fenced(), "SQLite: one process, never fenced");
+        reg.fences.store(true, Ordering::Relaxed);
+        assert!(
+            reg.fenced(),
+            "1.6 s without a heartbeat: 0.4 s before it may be declared dead"
+        );
+        set_beat(1_400);
+        assert!(!reg.fenced());
+    }
+}

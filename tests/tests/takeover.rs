@@ -420,3 +420,64 @@ fn agent_prints(agent: &AgentProc, job: &str) -> usize {
     let line = format!(": printed job={job} ");
     agent.count_where(|l| l.contains(&line))
 }
+
+/// An instance that stops (SIGSTOP: a VM paused, a process swapped out) for longer than
+/// dead-after is declared dead by the others, and its work released; when it resumes it learns
+/// so from its first heartbeat, registers anew and goes on taking work, while what it held is
+/// the others' (its late writes fail their ownership checks).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_instance_is_declared_dead_and_rejoins_when_it_resumes() {
+    let Some(schema) = common::PgSchema::create("paused") else {
+        return;
+    };
+    let url = schema.url();
+    let (a, key) = common::start_tenant_on(&url, "paused", ARGS);
+    let b = common::start_on(&url, ARGS);
+    let paused = instance_id(&b).await;
+    let signal = |sig: &str| {
+        let status = std::process::Command::new("kill")
+            .args([sig, &b.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    common::eventually("both registered", 10, || {
+        let n = schema.query("SELECT count(*) FROM instances");
+        async move { n == "2" }
+    })
+    .await;
+
+    signal("-STOP");
+    let stopped = Instant::now();
+    common::eventually("the paused instance declared dead", 6, || {
+        let found = logged(&[&a], &["declared dead", &paused]).is_some();
+        async move { found }
+    })
+    .await;
+    eprintln!("declared dead {:?} after the pause", stopped.elapsed());
+    assert_eq!(schema.query("SELECT count(*) FROM instances"), "1");
+
+    signal("-CONT");
+    common::eventually(
+        "it learns it was declared dead and registers anew",
+        10,
+        || {
+            let rejoined = logged(&[&b], &["declared dead by another"]).is_some()
+                && schema.query("SELECT count(*) FROM instances") == "2";
+            async move { rejoined }
+        },
+    )
+    .await;
+    // And serves again.
+    let api = Api::with_key(&b, &key);
+    let account = api
+        .create_account(json!({"carrier": "sandbox", "name": "sandbox"}))
+        .await;
+    let mut body = common::sandbox_pdf_purchase(&account, None);
+    body["reference"] = json!("after-pause");
+    let (status, shipment) = api
+        .try_post("/v1/shipments", &body, Some("after-pause"))
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{shipment}");
+}
