@@ -25,7 +25,10 @@ const BEFORE_KILL: usize = 30;
 const CLIENTS: usize = 4;
 /// Each webhook delivery takes the receiver this long: the instances hold deliveries in
 /// flight and waiting when one is killed.
-const RECEIVER_DELAY: Duration = Duration::from_millis(400);
+const RECEIVER_DELAY: Duration = Duration::from_millis(600);
+/// Deliveries waiting (events answered, not yet received) when the kill comes: with this many
+/// every instance holds some (each claims what its two slots and lane have room for).
+const BACKLOG_AT_KILL: usize = 8;
 /// Items of a batch the victim runs when it is killed (another tenant's: no webhooks, no
 /// printing, so that it does not slow the takeover measured for those).
 const BATCH_ITEMS: usize = 150;
@@ -237,8 +240,14 @@ async fn a_killed_instances_work_is_taken_over_by_the_others_exactly_once() {
         }));
     }
 
-    // The kill, with purchases, deliveries and print jobs in flight.
-    while answered.load(Ordering::SeqCst) < BEFORE_KILL {
+    // The kill, with purchases, deliveries and print jobs in flight (a webhook backlog, unless
+    // the purchases are nearly done before one builds up).
+    loop {
+        let n = answered.load(Ordering::SeqCst);
+        let backlog = n.saturating_sub(sink.received().len());
+        if n >= BEFORE_KILL && (backlog >= BACKLOG_AT_KILL || n >= PURCHASES - 10) {
+            break;
+        }
         assert!(
             Instant::now() < deadline,
             "purchases stalled before the kill"
@@ -339,7 +348,8 @@ async fn a_killed_instances_work_is_taken_over_by_the_others_exactly_once() {
         jobs.insert(body["print_job"].as_str().unwrap().to_string(), *at);
     }
     eprintln!("{unknown} purchases answered outcome-unknown");
-    assert!(unknown <= CLIENTS, "only what the victim had in flight");
+    let held_keys = field(&reaped, "idempotency_keys") as usize;
+    assert!(unknown <= held_keys, "only keys the victim held: {reaped}");
     let shipments = api.all("/v1/shipments?limit=100").await;
     assert_eq!(shipments.len(), by_key.len(), "one shipment per key");
     let mut refs: HashMap<String, String> = HashMap::new();
@@ -475,7 +485,10 @@ async fn a_killed_instances_work_is_taken_over_by_the_others_exactly_once() {
     // As for single purchases: an item in flight at the carrier when the victim died fails
     // `purchase-outcome-unknown`, never bought twice.
     let failed = counts["failed"].as_u64().unwrap() as usize;
-    assert!(failed <= 8, "only items the victim had in flight: {counts}");
+    assert!(
+        unknown + failed <= held_keys,
+        "only keys the victim held: {counts}, {reaped}"
+    );
     let theirs = batcher.all("/v1/shipments?limit=100").await;
     let refs: BTreeSet<&str> = theirs
         .iter()
