@@ -502,6 +502,12 @@ async fn run(app: &AppState, tenant: &TenantId, batch: &BatchId) -> Result<(), E
         .map_err(|_| Error::Internal(format!("batch {batch} has an unknown label format")))?;
     let shutdown = app.shutdown.subscribe();
     loop {
+        // Another instance took it over (this one was declared dead meanwhile): its items'
+        // keys keep them from being bought twice, and this one stops working on it.
+        if !app.store.batch_owned_by(tenant, batch, instance()).await? {
+            tracing::warn!(%batch, "batch taken over by another instance; stopping here");
+            return Ok(());
+        }
         let queued = app
             .store
             .batch_items(tenant, batch, Some("queued"), 0, MAX_ITEMS as u32)

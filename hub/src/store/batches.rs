@@ -245,6 +245,25 @@ impl Store {
         Ok(out)
     }
 
+    /// Whether `owner` still runs the batch (a batch taken over after its instance was
+    /// declared dead is the new owner's: the old one stops).
+    pub async fn batch_owned_by(
+        &self,
+        tenant: &TenantId,
+        batch: &BatchId,
+        owner: &str,
+    ) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT 1 AS one FROM batches WHERE tenant_id = $1 AND id = $2 AND owner = $3",
+        )
+        .bind(tenant.as_str())
+        .bind(batch.as_str())
+        .bind(owner)
+        .fetch_optional(&self.writer)
+        .await?;
+        Ok(row.is_some())
+    }
+
     /// Every running batch of every tenant, oldest first: what a starting hub resumes.
     pub async fn running_batches(&self) -> Result<Vec<(TenantId, BatchId)>> {
         let rows =
