@@ -32,7 +32,7 @@ pub fn start(app: &AppState, settings: Settings) {
         let scheduler = crate::tracking::scheduler::Scheduler::new(
             app.clone(),
             app.tracking,
-            format!("sched_{}", uuid::Uuid::now_v7().simple()),
+            crate::ids::instance().to_string(),
         );
         tokio::spawn(scheduler.run(tick));
     }

@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -81,6 +82,20 @@ fn governor_quota(q: RequestQuota) -> Quota {
     Quota::with_period(interval)
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
         .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
+}
+
+/// One instance's share of a quota that `shares` live instances spend together: the same
+/// number of calls over `shares` times the period (a 10/s account is 10 per 3 s on each of
+/// three instances), and the burst divided (at least one).
+fn share(q: RequestQuota, shares: u32) -> RequestQuota {
+    if shares <= 1 {
+        return q;
+    }
+    RequestQuota {
+        requests: q.requests,
+        per: q.per * shares,
+        burst: (q.burst / shares).max(1),
+    }
 }
 
 /// The account's pacer: the GCRA `governor_quota` describes, on tokio's clock (a test with
@@ -226,7 +241,9 @@ struct BreakerState {
 }
 
 struct AccountGuard {
-    pacer: Pacer,
+    /// The pacer for this instance's share of the account's quota, and the number of live
+    /// instances it was made for (a change of that count makes a new one).
+    pacer: Mutex<(u32, Arc<Pacer>)>,
     /// How long this account's calls take, a moving average (`None` before the first): a
     /// caller that needs the answer by a deadline takes only a slot that leaves this much
     /// room, else a slot at 2.9 s of a 3 s deadline is spent on an answer that comes too late
@@ -236,6 +253,17 @@ struct AccountGuard {
 }
 
 impl AccountGuard {
+    /// Makes the pacer the one for `quota` shared among `shares` instances.
+    fn reshare(&self, quota: RequestQuota, shares: u32) {
+        let mut p = self.pacer.lock().expect("pacer lock");
+        if p.0 != shares {
+            *p = (
+                shares,
+                Arc::new(Pacer::new(governor_quota(share(quota, shares)))),
+            );
+        }
+    }
+
     /// Adds one call's duration to the moving average (7/8 the old, 1/8 the new).
     fn observe(&self, took: Duration) {
         let mut t = self.call_time.lock().expect("call time lock");
@@ -268,6 +296,8 @@ impl Drop for Timed<'_> {
 
 pub struct CallLayer {
     policy: CallPolicy,
+    /// Live instances sharing every account's quota (the instance registry's count).
+    live: Arc<AtomicU32>,
     accounts: Mutex<HashMap<AccountId, Arc<AccountGuard>>>,
     /// Carriers that declare `PushTracking` but answered `Unsupported` to a per-parcel
     /// subscription (UPS: its pushes are set up once, outside the API): never asked again.
@@ -278,9 +308,17 @@ impl CallLayer {
     pub fn new(policy: CallPolicy) -> Self {
         Self {
             policy,
+            live: Arc::new(AtomicU32::new(1)),
             accounts: Mutex::new(HashMap::new()),
             no_subscribe: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// Divides every account's quota by `live` (the instance registry keeps it current), as
+    /// the carrier sees all instances' calls together.
+    pub fn shared_by(mut self, live: Arc<AtomicU32>) -> Self {
+        self.live = live;
+        self
     }
 
     fn guard(&self, account: &AccountId, quota: RequestQuota) -> Arc<AccountGuard> {
@@ -288,7 +326,7 @@ impl CallLayer {
         map.entry(account.clone())
             .or_insert_with(|| {
                 Arc::new(AccountGuard {
-                    pacer: Pacer::new(governor_quota(quota)),
+                    pacer: Mutex::new((1, Arc::new(Pacer::new(governor_quota(quota))))),
                     call_time: Mutex::new(None),
                     breaker: Mutex::new(BreakerState::default()),
                 })
@@ -621,7 +659,10 @@ impl CallLayer {
     {
         let code = carrier.code();
         let limits = carrier.limits();
-        let guard = self.guard(account, carrier.quota());
+        let quota = carrier.quota();
+        let guard = self.guard(account, quota);
+        // This instance's share, as many instances as are live now.
+        guard.reshare(quota, self.live.load(Ordering::Relaxed).max(1));
         let by = bound.map(|b| match b {
             Bound::SlotBy(by) => by,
             Bound::AnswerBy(deadline) => guard.slot_by(deadline),
@@ -669,11 +710,13 @@ impl CallLayer {
                 maybe_processed: false,
             }));
         }
+        let pacer = guard.pacer.lock().expect("pacer lock").1.clone();
+        let pacer = &pacer;
         let attempt = || {
             let fut = op();
             let code = code.clone();
             async move {
-                if let Err(retry_after) = guard.pacer.acquire(by).await {
+                if let Err(retry_after) = pacer.acquire(by).await {
                     return Err(CallError::Throttled(Throttled {
                         carrier: code,
                         retry_after,
@@ -1176,6 +1219,42 @@ mod tests {
         assert_eq!(throttled.len(), 7);
         assert_eq!(carrier.rated.load(Ordering::SeqCst), 3);
         assert!(ok[2] <= Duration::from_secs(3));
+    }
+
+    /// Three live instances share an account's 1/s quota: this one takes a slot every ~3 s
+    /// (the same calls over three times the period), and its full share again once alone.
+    #[tokio::test(start_paused = true)]
+    async fn an_accounts_quota_is_divided_among_the_live_instances() {
+        let live = Arc::new(AtomicU32::new(3));
+        let layer = Arc::new(layer().shared_by(live.clone()));
+        let carrier = Arc::new(OnePerSecond::default());
+        let account = AccountId::generate();
+        let wave = |secs: u64| {
+            let (layer, carrier, account) = (layer.clone(), carrier.clone(), account.clone());
+            async move {
+                let start = Instant::now();
+                let mut ok = vec![];
+                for _ in 0..10 {
+                    let req = ship_request().shipment;
+                    let deadline = start + Duration::from_secs(secs);
+                    if layer
+                        .rate_within(&account, carrier.as_ref(), &req, deadline)
+                        .await
+                        .is_ok()
+                    {
+                        ok.push(Instant::now() - start);
+                    }
+                }
+                ok
+            }
+        };
+        let shared = wave(7).await;
+        assert_eq!(shared.len(), 3, "{shared:?}");
+        assert!(shared[1] >= Duration::from_secs(3), "{shared:?}");
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        live.store(1, Ordering::SeqCst);
+        let alone = wave(7).await;
+        assert!(alone.len() >= 7, "{alone:?}");
     }
 
     /// A purchase the quota admits only past the purchase wait comes back `Throttled` at

@@ -173,6 +173,27 @@ pub fn describe() {
         "shiphub_gauge_sample_failures",
         "1 when the last sample of the store gauges failed (the store gauges are stale)."
     );
+    // instances (several on one database)
+    describe_gauge!(
+        "shiphub_instances_live",
+        "Instances heartbeating within the dead-after interval, this one included."
+    );
+    describe_gauge!(
+        "shiphub_instance_info",
+        "Always 1; the label is this process's instance id (the one reapers' log lines name)."
+    );
+    describe_gauge!(
+        "shiphub_instance_fenced",
+        "1 while this instance takes no new work: its heartbeat has not reached the database."
+    );
+    describe_counter!(
+        "shiphub_instances_reaped_total",
+        "Instances this one declared dead (their work released to the live ones)."
+    );
+    describe_counter!(
+        "shiphub_instance_claims_released_total",
+        "Claims of dead instances this one released, by kind."
+    );
     // The unlabelled counters start at 0, so `increase()` sees their first event and alert
     // rules on them have a series to evaluate from the start.
     for name in [
@@ -183,6 +204,7 @@ pub fn describe() {
         "shiphub_idempotency_recoveries_total",
         "shiphub_batches_completed_total",
         "shiphub_print_jobs_delivered_total",
+        "shiphub_instances_reaped_total",
     ] {
         metrics::counter!(name).absolute(0);
     }

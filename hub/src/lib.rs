@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod gauges;
 pub mod ids;
+pub mod instances;
 pub mod labels;
 pub(crate) mod live_keys;
 pub mod manifests;

@@ -63,6 +63,8 @@ pub struct App {
     pub idempotency: crate::store::IdempotencySettings,
     /// Address validation: how long verdicts are kept.
     pub addresses: crate::addresses::settings::Settings,
+    /// The instance registry: live instances, self-fencing, takeovers.
+    pub instances: Arc<crate::instances::Registry>,
 }
 
 /// Positive API-key lookups, kept briefly so a busy client does not cost a query per request.

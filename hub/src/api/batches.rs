@@ -445,16 +445,39 @@ pub fn start(app: AppState, tenant: TenantId, batch: BatchId) {
     });
 }
 
-/// Starts every batch still running (after a restart or a crash).
+/// How often running batches that no live instance runs are looked for (besides at start
+/// and whenever this instance reaps a dead one).
+const ORPHANS_EVERY: Duration = Duration::from_secs(5);
+
+/// Runs every running batch no live instance runs: at start (a previous process left it),
+/// when this instance reaps the one running it, and now and then (an owner that never
+/// registered). Taking one is one conditional UPDATE, so of several instances one runs it.
 pub async fn resume(app: AppState) {
-    match app.store.running_batches().await {
-        Ok(batches) => {
-            for (tenant, batch) in batches {
-                tracing::info!(%batch, "resuming a batch");
-                start(app.clone(), tenant, batch);
+    let mut shutdown = app.shutdown.subscribe();
+    let mut takeovers = app.instances.takeovers();
+    loop {
+        if !app.instances.fenced() {
+            match app
+                .store
+                .claim_orphaned_batches(
+                    instance(),
+                    OffsetDateTime::now_utc(),
+                    app.instances.settings.dead_after,
+                )
+                .await
+            {
+                Ok(batches) => {
+                    for (tenant, batch) in batches {
+                        tracing::info!(%batch, "resuming a batch");
+                        start(app.clone(), tenant, batch);
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "could not take over running batches"),
             }
         }
-        Err(e) => tracing::error!(error = %e, "could not list running batches"),
+        if crate::instances::nap(&mut takeovers, &mut shutdown, ORPHANS_EVERY).await {
+            return;
+        }
     }
 }
 
@@ -479,6 +502,12 @@ async fn run(app: &AppState, tenant: &TenantId, batch: &BatchId) -> Result<(), E
         .map_err(|_| Error::Internal(format!("batch {batch} has an unknown label format")))?;
     let shutdown = app.shutdown.subscribe();
     loop {
+        // Another instance took it over (this one was declared dead meanwhile): its items'
+        // keys keep them from being bought twice, and this one stops working on it.
+        if !app.store.batch_owned_by(tenant, batch, instance()).await? {
+            tracing::warn!(%batch, "batch taken over by another instance; stopping here");
+            return Ok(());
+        }
         let queued = app
             .store
             .batch_items(tenant, batch, Some("queued"), 0, MAX_ITEMS as u32)

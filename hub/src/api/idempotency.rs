@@ -528,13 +528,17 @@ pub async fn recover(app: &AppState, tenant: &TenantId, key: &str) {
 }
 
 /// Resolves expired keys every half lease, for as long as the server runs.
+/// A key of an instance declared dead is resolved at once (the reaper expires its lease).
 pub async fn sweep(app: AppState) {
     let mut shutdown = app.shutdown.subscribe();
+    let mut takeovers = app.instances.takeovers();
     let every = (app.idempotency.lease / 2).max(Duration::from_millis(100));
     loop {
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shutdown.changed() => return,
+        if crate::instances::nap(&mut takeovers, &mut shutdown, every).await {
+            return;
+        }
+        if app.instances.fenced() {
+            continue;
         }
         match app.store.idem_expired(OffsetDateTime::now_utc(), 100).await {
             Ok(keys) => {

@@ -75,6 +75,36 @@ pub struct IdempotencyArgs {
     pub idempotency_lease: f64,
 }
 
+/// Several instances on one database: the registry's timing (README "Several instances").
+#[derive(clap::Args, Debug, Clone)]
+pub struct InstanceArgs {
+    /// Seconds between this instance's heartbeats (each also looks for dead instances).
+    #[arg(long, env = "SHIPHUB_INSTANCE_HEARTBEAT", default_value_t = 0.5)]
+    pub instance_heartbeat: f64,
+    /// Seconds without a heartbeat after which an instance is declared dead and its work
+    /// released to the others (at least two heartbeats). An instance that cannot write its
+    /// own heartbeat for this long less one heartbeat takes no new work.
+    #[arg(long, env = "SHIPHUB_INSTANCE_DEAD_AFTER", default_value_t = 2.0)]
+    pub instance_dead_after: f64,
+}
+
+impl InstanceArgs {
+    pub fn settings(&self) -> anyhow_like::Result<crate::instances::Settings> {
+        let heartbeat = Duration::try_from_secs_f64(self.instance_heartbeat)
+            .ok()
+            .filter(|d| *d >= Duration::from_millis(50))
+            .ok_or("--instance-heartbeat: a number of seconds, at least 0.05")?;
+        let dead_after = Duration::try_from_secs_f64(self.instance_dead_after)
+            .ok()
+            .filter(|d| *d >= heartbeat * 2)
+            .ok_or("--instance-dead-after: a number of seconds, at least two heartbeats")?;
+        Ok(crate::instances::Settings {
+            heartbeat,
+            dead_after,
+        })
+    }
+}
+
 #[derive(clap::Args, Debug, Clone)]
 pub struct AddressArgs {
     /// Seconds a carrier's verdict on an address is answered from the tenant's cache
@@ -299,6 +329,8 @@ pub struct ServeArgs {
     pub addresses: AddressArgs,
     #[command(flatten)]
     pub gauges: crate::gauges::GaugeArgs,
+    #[command(flatten)]
+    pub instances: InstanceArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -721,10 +753,11 @@ pub fn carrier_entries() -> Vec<&'static shiphub_carriers::CarrierEntry> {
 }
 
 pub fn build_state(store: Store, master_key: MasterKey) -> AppState {
+    let instances = Arc::new(crate::instances::Registry::default());
     AppState::new(crate::state::App {
         store,
         carriers: Arc::new(CarrierSet::new(carrier_entries())),
-        calls: Arc::new(CallLayer::new(CallPolicy::default())),
+        calls: Arc::new(CallLayer::new(CallPolicy::default()).shared_by(instances.live_counter())),
         master_key,
         key_cache: Arc::new(KeyCache::new(Duration::from_secs(60))),
         account_cache: Arc::new(AccountCache::new(Duration::from_secs(5))),
@@ -736,6 +769,7 @@ pub fn build_state(store: Store, master_key: MasterKey) -> AppState {
         webhooks: Default::default(),
         idempotency: Default::default(),
         addresses: Default::default(),
+        instances,
     })
 }
 
@@ -751,6 +785,7 @@ async fn serve(
         idempotency,
         addresses,
         gauges,
+        instances,
     }: ServeArgs,
 ) -> anyhow_like::Result<()> {
     let url = db.database_url.as_str();
@@ -760,6 +795,7 @@ async fn serve(
     let edge = Arc::new(edge);
     let idempotency = idempotency.settings()?;
     let gauges = gauges.settings()?;
+    let instances = instances.settings()?;
     let key = master_key(url)?;
     let store = open_store_with(url, db.pool_settings()?).await?;
     if store.tenant_count().await.map_err(|e| e.to_string())? == 0 {
@@ -775,6 +811,19 @@ async fn serve(
     state.addresses = addresses.settings();
     state.tracking = crate::tracking::PollPolicy::default().scaled(tracking.tracking_speedup);
     state.webhooks = Arc::new(crate::webhooks::Webhooks::new(webhook_settings));
+    state.instances = Arc::new(state.instances.with_settings(instances));
+    // On PostgreSQL the heartbeat has a connection of its own: queued behind a busy pool it
+    // would make a loaded instance look dead.
+    let beats = match state.store.backend() {
+        Backend::Postgres => Store::connect(url)
+            .await
+            .map_err(|e| format!("cannot open {}: {e}", redact(url)))?,
+        Backend::Sqlite => state.store.clone(),
+    };
+    // Registered before any work is taken, so no other instance takes this one's for an
+    // orphan.
+    crate::instances::beat(&state, &beats).await;
+    tokio::spawn(crate::instances::run(state.clone(), beats));
     crate::background::start(
         &state,
         crate::background::Settings {

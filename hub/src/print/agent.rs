@@ -84,16 +84,20 @@ impl Agent {
             tokio::pin!(woken);
             woken.as_mut().enable();
             let now = OffsetDateTime::now_utc();
-            let jobs = app
-                .store
-                .claim_print_jobs(
-                    &tenant,
-                    &station.id,
-                    now,
-                    now - app.print.redeliver_after,
-                    limit,
-                )
-                .await?;
+            // A fenced instance may be declared dead any moment: it hands out nothing new.
+            let jobs = if app.instances.fenced() {
+                vec![]
+            } else {
+                app.store
+                    .claim_print_jobs(
+                        &tenant,
+                        &station.id,
+                        now,
+                        now - app.print.redeliver_after,
+                        limit,
+                    )
+                    .await?
+            };
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             if !jobs.is_empty() || left.is_zero() || *shutdown.borrow() {
                 break jobs;

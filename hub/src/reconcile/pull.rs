@@ -540,13 +540,17 @@ async fn ask(app: &AppState, c: &ClaimedPull, owner: &str) -> Result<Stopped, Er
 /// Resumes pulls whose instance died or shut down (their lease ran out), every half lease,
 /// until shutdown: each is claimed by one conditional UPDATE, so of several instances one
 /// goes on with it.
+/// A pull of an instance declared dead is resumed at once (the reaper expires its lease).
 pub async fn resume_pulls(app: AppState) {
     let mut shutdown = app.shutdown.subscribe();
+    let mut takeovers = app.instances.takeovers();
     let every = (app.idempotency.lease / 2).max(Duration::from_millis(100));
     loop {
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shutdown.changed() => return,
+        if crate::instances::nap(&mut takeovers, &mut shutdown, every).await {
+            return;
+        }
+        if app.instances.fenced() {
+            continue;
         }
         let now = OffsetDateTime::now_utc();
         let stale = match app.store.stale_pulls(now, RESUME_BATCH).await {

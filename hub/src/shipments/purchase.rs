@@ -172,6 +172,7 @@ async fn buy_with<A: Answer>(
         wanted,
         waybill: None,
         return_sent: false,
+        print_station: printer.as_ref().map(|(s, _)| s.id.to_string()),
     };
     let sent = serde_json::to_string(&kept).expect("progress serializes");
     let before_send = || keep_progress(app, tenant, key, "sent", &sent);
@@ -466,7 +467,7 @@ async fn verified_destination(
 /// The station `id` and its printer, checked before buying (the job is made after the carrier
 /// sold the label): the label it will be sold as (`asked`) can be made in the printer's
 /// language on its stock.
-async fn printer(
+pub(super) async fn printer(
     app: &AppState,
     tenant: &TenantId,
     id: &str,
@@ -519,6 +520,10 @@ pub(super) struct PurchaseProgress {
     /// The return label of the pair was asked for (after the outbound was answered).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(super) return_sent: bool,
+    /// The station the label was to print on: a purchase recovered after its instance died
+    /// is printed like any other.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) print_station: Option<String>,
 }
 
 /// A carrier's answer as kept on a key: the waybill, its label bytes in base64.

@@ -72,7 +72,33 @@ pub async fn recover_purchase<A: Answer>(
             kept.account
         )))
     });
-    match record_purchase(app, tenant, bought, returned, None, Some(key), present).await {
+    // Its print job too, unless the station can no longer take it (deleted or changed since
+    // the purchase checked it): the label is kept, and printable by hand.
+    let printer = match &kept.print_station {
+        Some(id) => {
+            match super::purchase::printer(app, tenant, id, entry, Some(kept.request.label_format))
+                .await
+            {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    tracing::warn!(error = %e, station = %id, "a recovered purchase is not printed");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    match record_purchase(
+        app,
+        tenant,
+        bought,
+        returned,
+        printer.as_ref(),
+        Some(key),
+        present,
+    )
+    .await
+    {
         Ok(_) => Ok(()),
         Err(cause @ Error::Store(StoreError::LeaseLost(_))) => Err(cause),
         // Still no database: the kept answer stays on the key for the next recovery.

@@ -75,7 +75,7 @@ impl Store {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO batches (id, tenant_id, status, label_format, item_count, created_at, \
-             print_request) VALUES ($1, $2, 'running', $3, $4, $5, $6)",
+             print_request, owner) VALUES ($1, $2, 'running', $3, $4, $5, $6, $7)",
         )
         .bind(id.as_str())
         .bind(tenant.as_str())
@@ -83,6 +83,8 @@ impl Store {
         .bind(bodies.len() as i64)
         .bind(millis(now))
         .bind(print_request)
+        // Run by the instance that took it; a reaper gives it up when that one dies.
+        .bind(crate::ids::instance())
         .execute(&mut *tx)
         .await?;
         for (c, chunk) in bodies.chunks(INSERT_CHUNK).enumerate() {
@@ -211,6 +213,55 @@ impl Store {
         insert_events(&mut tx, tenant, std::slice::from_ref(event), now).await?;
         self.commit_events(tx).await?;
         Ok(true)
+    }
+
+    /// Takes every running batch that no live instance runs (its owner was reaped, or it was
+    /// never registered: batches from before the registry, or a process that died before its
+    /// first heartbeat reached the database) for `owner`, oldest first.
+    pub async fn claim_orphaned_batches(
+        &self,
+        owner: &str,
+        now: OffsetDateTime,
+        dead_after: std::time::Duration,
+    ) -> Result<Vec<(TenantId, BatchId)>> {
+        let rows = sqlx::query(
+            "UPDATE batches SET owner = $1 WHERE status = 'running' AND (owner IS NULL OR \
+             NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = batches.owner AND i.seen_at >= $2)) \
+             RETURNING tenant_id, id",
+        )
+        .bind(owner)
+        .bind(millis(now - dead_after))
+        .fetch_all(&self.writer)
+        .await?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                let tenant: String = r.try_get("tenant_id")?;
+                let id: String = r.try_get("id")?;
+                Ok((TenantId::from_db(tenant), BatchId::from_db(id)))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        out.sort_by(|a, b| a.1.cmp(&b.1));
+        Ok(out)
+    }
+
+    /// Whether `owner` still runs the batch (a batch taken over after its instance was
+    /// declared dead is the new owner's: the old one stops).
+    pub async fn batch_owned_by(
+        &self,
+        tenant: &TenantId,
+        batch: &BatchId,
+        owner: &str,
+    ) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT 1 AS one FROM batches WHERE tenant_id = $1 AND id = $2 AND owner = $3",
+        )
+        .bind(tenant.as_str())
+        .bind(batch.as_str())
+        .bind(owner)
+        .fetch_optional(&self.writer)
+        .await?;
+        Ok(row.is_some())
     }
 
     /// Every running batch of every tenant, oldest first: what a starting hub resumes.

@@ -21,6 +21,7 @@ mod failover;
 mod gauges;
 mod holds;
 mod idempotency;
+mod instances;
 mod invoices;
 mod manifests;
 mod pickups;
@@ -44,6 +45,7 @@ pub use gauges::{GaugeLimits, GaugeSample};
 pub use holds::HoldConflict;
 pub(crate) use idempotency::complete_idem;
 pub use idempotency::{IdemBegin, IdemClaim, IdemCompletion, IdemStuck, IdempotencySettings};
+pub use instances::{Beat, Reaped, Released};
 pub use invoices::{
     Billing, ClaimedPull, FileChunk, InvoicePackageRow, NewPull, PullProgress, PullSettled,
     ReconciliationDone, ReconciliationRecord, ReconciliationStatus, ShipmentFacts,

@@ -457,7 +457,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<PrintJobRecord>> {
         let sql = format!(
-            "UPDATE print_jobs SET status = 'delivered', delivered_at = $1, deliveries = deliveries + 1 \
+            "UPDATE print_jobs SET status = 'delivered', delivered_at = $1, deliveries = deliveries + 1, delivered_by = $6 \
              WHERE id IN (SELECT id FROM print_jobs WHERE tenant_id = $2 AND station_id = $3 AND {CLAIMABLE} \
                           ORDER BY id LIMIT $5) \
              AND {CLAIMABLE} RETURNING {JOB_COLUMNS}"
@@ -468,6 +468,8 @@ impl Store {
             .bind(station.as_str())
             .bind(millis(redeliver_before))
             .bind(i64::from(limit))
+            // Handed out through this instance: its reaper makes them redeliverable at once.
+            .bind(crate::ids::instance())
             .fetch_all(&self.writer)
             .await?;
         let mut jobs = rows.iter().map(job_from_row).collect::<Result<Vec<_>>>()?;

@@ -94,6 +94,8 @@ async fn migration_0024_keeps_shipment_jobs_and_their_indexes(store: Store) {
     assert_eq!((j.stock.as_str(), j.dpi.dpi()), ("4x8", 300));
     let mut after = before.clone();
     after.push("print_jobs_batch".into());
+    // 0029: jobs handed out, by the instance that handed them (released when it dies).
+    after.push("print_jobs_delivered_by".into());
     after.sort();
     assert_eq!(index_names(&store).await, after);
 

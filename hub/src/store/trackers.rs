@@ -643,30 +643,6 @@ impl Store {
         Ok(())
     }
 
-    /// Records that `instance` is alive, and returns how many instances are (seen within
-    /// `window`), itself included.
-    pub async fn scheduler_heartbeat(
-        &self,
-        instance: &str,
-        now: OffsetDateTime,
-        window: std::time::Duration,
-    ) -> Result<u32> {
-        sqlx::query(
-            "INSERT INTO scheduler_instances (id, seen_at) VALUES ($1, $2) \
-             ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
-        )
-        .bind(instance)
-        .bind(millis(now))
-        .execute(&self.writer)
-        .await?;
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM scheduler_instances WHERE seen_at >= $1")
-            .bind(millis(now - window))
-            .fetch_one(&self.pool)
-            .await?;
-        let n: i64 = row.try_get("n")?;
-        Ok(u32::try_from(n).unwrap_or(1).max(1))
-    }
-
     /// Trackers of shipments bought in [from, to), for the timeliness report.
     pub async fn timeliness_rows(
         &self,

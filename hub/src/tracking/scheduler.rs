@@ -127,33 +127,24 @@ impl Scheduler {
         })
     }
 
-    /// Records this instance's heartbeat and learns how many share the quotas.
-    pub async fn heartbeat(&self) -> Result<u32, StoreError> {
-        let n = self
-            .app
-            .store
-            .scheduler_heartbeat(
-                &self.instance,
-                OffsetDateTime::now_utc(),
-                Duration::from_secs(10),
-            )
-            .await?;
+    /// Learns how many instances share the quotas (the instance registry's live count).
+    pub fn heartbeat(&self) -> u32 {
+        let n = self.app.instances.live();
         *self.live.lock().expect("live lock") = n;
-        Ok(n)
+        n
     }
 
     /// Runs until the server shuts down.
     pub async fn run(self: Arc<Self>, tick: Duration) {
         let mut shutdown = self.app.shutdown.subscribe();
-        let mut last_beat = None::<Instant>;
         loop {
-            if last_beat.is_none_or(|t| t.elapsed() > Duration::from_secs(2)) {
-                if let Err(e) = self.heartbeat().await {
-                    tracing::warn!(error = %e, "scheduler heartbeat failed");
-                }
-                last_beat = Some(Instant::now());
-            }
-            let wake = match self.round().await {
+            self.heartbeat();
+            // A fenced instance may be declared dead any moment: it leases nothing new.
+            let wake = match if self.app.instances.fenced() {
+                Ok(None)
+            } else {
+                self.round().await
+            } {
                 Ok(next) => next,
                 Err(e) => {
                     tracing::warn!(error = %e, "scheduler round failed");

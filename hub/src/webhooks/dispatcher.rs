@@ -67,7 +67,8 @@ pub async fn run(app: AppState) {
         // Endpoints with a backlog in hand are left in the store; so is everything once this
         // instance holds enough (the lanes wake the loop as they drain).
         let (skip, limit) = lanes.claim_room();
-        if limit > 0 {
+        // A fenced instance may be declared dead any moment: it claims nothing new.
+        if limit > 0 && !app.instances.fenced() {
             match app
                 .store
                 .claim_deliveries_except(

@@ -52,6 +52,12 @@ impl AgentProc {
         lines.iter().filter(|l| l.contains(what)).count()
     }
 
+    /// How many lines the agent logged that `matches`.
+    pub fn count_where(&self, matches: impl Fn(&str) -> bool) -> usize {
+        let lines = self.lines.lock().unwrap();
+        lines.iter().filter(|l| matches(l)).count()
+    }
+
     pub fn logged(&self, what: &str) -> bool {
         self.count(what) > 0
     }

@@ -5,8 +5,10 @@
 
 mod agent;
 mod api;
+mod balancer;
 pub mod pgcluster;
 mod readme;
+mod sink;
 
 // Not every test file uses both.
 #[allow(unused_imports)]
@@ -14,7 +16,11 @@ pub use agent::*;
 #[allow(unused_imports)]
 pub use api::*;
 #[allow(unused_imports)]
+pub use balancer::*;
+#[allow(unused_imports)]
 pub use readme::readme_blocks;
+#[allow(unused_imports)]
+pub use sink::*;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -348,6 +354,27 @@ impl PgSchema {
             "{sql}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+
+    /// What psql prints for `sql` run in this schema (unaligned, tuples only: `a|b` lines).
+    pub fn query(&self, sql: &str) -> String {
+        let sql = format!("SET search_path TO {}; {sql}", self.name);
+        let out = Command::new("psql")
+            .args([
+                self.admin_url.as_str(),
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-qtAc",
+                &sql,
+            ])
+            .output()
+            .expect("run psql");
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
     }
 
     /// The database URL with every session confined to this schema.

@@ -143,10 +143,10 @@ impl Store {
         let except = if skip.is_empty() {
             String::new()
         } else {
-            format!(" AND endpoint_id NOT IN ({})", placeholders(5, skip.len()))
+            format!(" AND endpoint_id NOT IN ({})", placeholders(6, skip.len()))
         };
         let sql = format!(
-            "UPDATE webhook_deliveries SET next_attempt_at = $1, lease_token = $2 \
+            "UPDATE webhook_deliveries SET next_attempt_at = $1, lease_token = $2, lease_owner = $5 \
              WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $3{except} \
                           ORDER BY next_attempt_at LIMIT $4{lock}) \
              AND status = 'pending' AND next_attempt_at <= $3 \
@@ -156,7 +156,9 @@ impl Store {
             .bind(millis(now + lease))
             .bind(&token)
             .bind(millis(now))
-            .bind(i64::from(limit));
+            .bind(i64::from(limit))
+            // The claiming instance: a reaper releases the claim when this one dies.
+            .bind(crate::ids::instance());
         for e in skip {
             q = q.bind(e.as_str());
         }
