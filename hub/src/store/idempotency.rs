@@ -186,7 +186,7 @@ impl Store {
 
     /// Records the answer for a request that changed nothing in the store (a rejection).
     pub async fn idem_complete(&self, tenant: &TenantId, c: &IdemCompletion) -> Result<()> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_grouped().await?;
         complete_idem(&mut tx, tenant, c).await?;
         tx.commit().await?;
         Ok(())
@@ -276,7 +276,7 @@ impl Store {
 /// Completes a key in the caller's transaction, provided `c.owner` still holds it; otherwise
 /// `LeaseLost`, so the effect written with it is rolled back.
 pub(crate) async fn complete_idem(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     tenant: &TenantId,
     c: &IdemCompletion,
 ) -> Result<()> {
@@ -289,7 +289,7 @@ pub(crate) async fn complete_idem(
     .bind(tenant.as_str())
     .bind(&c.key)
     .bind(&c.owner)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     if r.rows_affected() != 1 {
         return Err(StoreError::LeaseLost(c.key.clone()));

@@ -17,6 +17,7 @@ mod addresses;
 mod batches;
 mod events;
 mod gauges;
+mod group;
 mod idempotency;
 mod invoices;
 mod manifests;
@@ -86,6 +87,10 @@ pub enum StoreError {
     /// another instance resolved it): the transaction must not commit.
     #[error("idempotency key `{0}` was taken over after its lease ran out")]
     LeaseLost(String),
+    /// The shared transaction of a group commit failed (its `COMMIT`, or SQLite rolled it
+    /// back): this member's writes are not kept either.
+    #[error("group commit failed: {0}")]
+    Group(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -101,6 +106,51 @@ pub struct Store {
     /// Rung after a commit that wrote events, so this instance's webhook dispatcher need not
     /// wait for its next poll (other instances still find them by polling).
     events: Arc<Notify>,
+    /// SQLite's group commit on `writer` (none on PostgreSQL, which commits concurrently).
+    group: Option<Arc<group::Group>>,
+}
+
+/// A write transaction of `Store::begin_grouped`: a member of a group commit on SQLite, a
+/// transaction of its own on PostgreSQL. Derefs to the connection it runs on.
+pub(crate) enum WriteTx {
+    Own(sqlx::Transaction<'static, sqlx::Any>),
+    Member(group::Member),
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        match self {
+            WriteTx::Own(tx) => tx,
+            WriteTx::Member(m) => m,
+        }
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        match self {
+            WriteTx::Own(tx) => tx,
+            WriteTx::Member(m) => m,
+        }
+    }
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<()> {
+        match self {
+            WriteTx::Own(tx) => Ok(tx.commit().await?),
+            WriteTx::Member(m) => m.commit().await,
+        }
+    }
+
+    #[allow(dead_code)]
+    pub(crate) async fn rollback(self) -> Result<()> {
+        match self {
+            WriteTx::Own(tx) => Ok(tx.rollback().await?),
+            WriteTx::Member(m) => m.rollback().await,
+        }
+    }
 }
 
 pub fn millis(t: OffsetDateTime) -> i64 {
@@ -178,11 +228,13 @@ impl Store {
             Backend::Sqlite => sqlite_options().max_connections(1).connect(url).await?,
             Backend::Postgres => pool.clone(),
         };
+        let group = (backend == Backend::Sqlite).then(|| group::Group::new(writer.clone()));
         Ok(Store {
             pool,
             writer,
             backend,
             events: Arc::default(),
+            group,
         })
     }
 
@@ -203,22 +255,40 @@ impl Store {
     /// PostgreSQL driver forgets a transaction whose `begin` is dropped after BEGIN went out,
     /// and the pooled connection would then run every later statement inside it, uncommitted
     /// and holding its locks. A finished start dropped unused rolls back as usual.
-    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    pub(crate) async fn begin(&self) -> Result<WriteTx> {
         let writer = self.writer.clone();
         crate::outliving_caller(async move { writer.begin().await })
             .await
             .unwrap_or(Err(sqlx::Error::PoolClosed))
+            .map(WriteTx::Own)
             .map_err(StoreError::Db)
     }
 
+    /// A short write transaction that may share its commit with others (see `group`): for
+    /// store functions whose transaction awaits nothing but its own statements.
+    pub(crate) async fn begin_grouped(&self) -> Result<WriteTx> {
+        match &self.group {
+            Some(g) => Ok(WriteTx::Member(g.begin().await?)),
+            None => self.begin().await,
+        }
+    }
+
     /// Commits a transaction that wrote events and says so to `events_committed`.
-    pub(crate) async fn commit_events(
-        &self,
-        tx: sqlx::Transaction<'static, sqlx::Any>,
-    ) -> Result<()> {
+    pub(crate) async fn commit_events(&self, tx: WriteTx) -> Result<()> {
         tx.commit().await?;
         self.events.notify_one();
         Ok(())
+    }
+
+    /// Group commits so far and the members they committed (SQLite; zeros on PostgreSQL).
+    pub fn group_commits(&self) -> (u64, u64) {
+        self.group.as_ref().map_or((0, 0), |g| {
+            (
+                g.commits.load(std::sync::atomic::Ordering::Relaxed),
+                g.committed_members
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            )
+        })
     }
 
     /// Resolves once events have been committed by this instance since the last call (a

@@ -139,6 +139,7 @@ async fn an_abandoned_transaction_start_leaves_no_connection_inside_it(store: St
                 writer: one,
                 backend: Backend::Postgres,
                 events: Arc::default(),
+                group: None,
             }
         }
     };
