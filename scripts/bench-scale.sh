@@ -16,7 +16,7 @@
 # Needs oha, wrk, haproxy, nginx, psql/createdb/dropdb, python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-duration="${1:-15s}"
+duration="${1:-10s}"
 conc="${2:-64}"
 shift 2 || shift $#
 pg_url="${PG_URL:-postgres://postgres@127.0.0.1:5432}"
@@ -157,12 +157,24 @@ run_setup() { # name binary kind
 
   # Trackers: every request a new number (wrk, a counter per thread), same sandbox account.
   cat >"$dir/trackers.lua" <<LUA
+-- Sandbox numbers: SB, scenario 0, 10-digit ship time, 4-digit slot, Luhn check digit.
 local counter = 0
-local tid = 0
-function setup(thread) tid = tid + 1; thread:set("tid", tid) end
+local base = os.time() - 86400
+threads = 0
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+local function luhn(s)
+  local sum = 0
+  for i = #s, 1, -1 do
+    local d = tonumber(s:sub(i, i))
+    if (#s - i) % 2 == 0 then d = d * 2; d = math.floor(d / 10) + d % 10 end
+    sum = sum + d
+  end
+  return (10 - sum % 10) % 10
+end
 function request()
   counter = counter + 1
-  local body = string.format('{"tracking_number":"SBX%d%09d","carrier_account":"$account"}', tid, counter)
+  local payload = string.format("0%010d%04d", base - tid * 100000 - math.floor(counter / 10000), counter % 10000)
+  local body = '{"tracking_number":"SB' .. payload .. luhn(payload) .. '","carrier_account":"$account"}'
   return wrk.format("POST", "/v1/trackers", {["Content-Type"] = "application/json", ["Authorization"] = "Bearer $key"}, body)
 end
 LUA

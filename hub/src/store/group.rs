@@ -81,8 +81,9 @@ impl std::ops::DerefMut for Member {
     }
 }
 
+/// The group's own statements, prepared once per connection (sqlx's statement cache).
 async fn run(conn: &mut AnyConnection, sql: &'static str) -> Result<()> {
-    sqlx::raw_sql(sql).execute(conn).await?;
+    sqlx::query(sql).execute(conn).await?;
     Ok(())
 }
 

@@ -97,9 +97,8 @@ impl Store {
         .bind(millis(now))
         .bind(claim.scope)
         .bind(claim.owner)
-        .bind(millis(claim.lease_until))
-        .execute(&self.writer)
-        .await?;
+        .bind(millis(claim.lease_until));
+        let inserted = self.write_one(inserted).await?;
         if inserted.rows_affected() == 1 {
             return Ok(IdemBegin::Started);
         }
@@ -178,9 +177,8 @@ impl Store {
         .bind(progress)
         .bind(tenant.as_str())
         .bind(key)
-        .bind(owner)
-        .execute(&self.writer)
-        .await?;
+        .bind(owner);
+        let r = self.write_one(r).await?;
         Ok(r.rows_affected() == 1)
     }
 

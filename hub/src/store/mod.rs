@@ -273,6 +273,23 @@ impl Store {
         }
     }
 
+    /// One write statement in a commit of its own: on SQLite a member of the group commit
+    /// (a statement alone pays a whole commit), on PostgreSQL a plain autocommit statement.
+    pub(crate) async fn write_one(
+        &self,
+        q: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> Result<sqlx::any::AnyQueryResult> {
+        match &self.group {
+            Some(g) => {
+                let mut m = g.begin().await?;
+                let r = q.execute(&mut *m).await?;
+                m.commit().await?;
+                Ok(r)
+            }
+            None => Ok(q.execute(&self.writer).await?),
+        }
+    }
+
     /// Commits a transaction that wrote events and says so to `events_committed`.
     pub(crate) async fn commit_events(&self, tx: WriteTx) -> Result<()> {
         tx.commit().await?;

@@ -163,6 +163,11 @@ pub(super) async fn insert_purchase_tracker_in(
     tenant: &TenantId,
     t: &TrackerRecord,
 ) -> Result<()> {
+    // Numbers are rarely reused: the insert goes first and the open tracker it collides with
+    // (`trackers_open_number`, the same condition as the update's) is closed only then.
+    if insert_tracker_tx(tx, tenant, t).await? {
+        return Ok(());
+    }
     sqlx::query(
         "UPDATE trackers SET superseded_by = $1, next_check_at = NULL, lease_owner = NULL, lease_until = NULL, \
          updated_at = $2 WHERE tenant_id = $3 AND carrier = $4 AND tracking_number = $5 AND superseded_by IS NULL \
@@ -189,8 +194,19 @@ impl Store {
         idem: Option<&super::IdemCompletion>,
     ) -> Result<(TrackerRecord, bool)> {
         let mut tx = self.begin_grouped().await?;
-        let created = insert_tracker_tx(&mut tx, tenant, t).await?;
+        // A new tracker comes back from its insert; an existing one is read.
         let sql = format!(
+            "INSERT INTO trackers ({INSERT_COLUMNS}) VALUES ({}) ON CONFLICT DO NOTHING RETURNING {COLUMNS}",
+            super::placeholders(1, INSERT_BINDS)
+        );
+        let inserted = bind_insert(sqlx::query(sqlx::AssertSqlSafe(sql)), tenant, t)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let created = inserted.is_some();
+        let row = match inserted {
+            Some(row) => row,
+            None => {
+                let sql = format!(
             "SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND carrier = $2 AND tracking_number = $3 \
              AND superseded_by IS NULL AND {SAME_NETWORK}"
         );
@@ -200,7 +216,9 @@ impl Store {
             .bind(&t.tracking_number)
             .bind(t.network.as_deref())
             .fetch_one(&mut *tx)
-            .await?;
+            .await?
+            }
+        };
         if let Some(c) = idem {
             super::complete_idem(&mut tx, tenant, c).await?;
         }
