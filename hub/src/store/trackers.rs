@@ -207,16 +207,16 @@ impl Store {
             Some(row) => row,
             None => {
                 let sql = format!(
-            "SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND carrier = $2 AND tracking_number = $3 \
+                    "SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND carrier = $2 AND tracking_number = $3 \
              AND superseded_by IS NULL AND {SAME_NETWORK}"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(tenant.as_str())
-            .bind(&t.carrier)
-            .bind(&t.tracking_number)
-            .bind(t.network.as_deref())
-            .fetch_one(&mut *tx)
-            .await?
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant.as_str())
+                    .bind(&t.carrier)
+                    .bind(&t.tracking_number)
+                    .bind(t.network.as_deref())
+                    .fetch_one(&mut *tx)
+                    .await?
             }
         };
         if let Some(c) = idem {
