@@ -33,7 +33,7 @@ dbs=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  for d in "${dbs[@]}"; do dropdb --if-exists -h 127.0.0.1 -U postgres "$d" 2>/dev/null || true; done
+  for d in "${dbs[@]}"; do dropdb --if-exists --force -h 127.0.0.1 -U postgres "$d" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -129,7 +129,7 @@ run_setup() { # name binary kind
 
   local out
   out=$(oha --no-tui -z "$duration" -c "$conc" -m POST -H "$auth" -H "$ct" -d "{$shipment}" "$base/v1/rates")
-  record "$name rates_per_s $(sed -n 's/^ *Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$out") ok=$(status_count 200 <<<"$out")"
+  record "$name rates_per_s $(sed -n 's/^[[:space:]]*Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' <<<"$out") ok=$(status_count 200 <<<"$out")"
 
   local pg_list="" hub0 pg0
   [ -n "$db" ] && { pg_list=$(pg_pids "$db"); }
@@ -145,15 +145,15 @@ run_setup() { # name binary kind
     pg1=$(cpu $(echo "$pg_list $after" | tr ' ' '\n' | sort -u))
   fi
   bought=$(status_count 201 <<<"$out")
-  record "$name purchases_per_s $(sed -n 's/^ *Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$out") bought=$bought p50=$(sed -n 's/^ *50.00% in \([0-9.]* [a-z]*\).*/\1/p' <<<"$out" | head -1) p99=$(sed -n 's/^ *99.00% in \([0-9.]* [a-z]*\).*/\1/p' <<<"$out" | head -1)"
+  record "$name purchases_per_s $(sed -n 's/^[[:space:]]*Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' <<<"$out") bought=$bought p50=$(sed -n 's/^ *50.00% in \([0-9.]* [a-z]*\).*/\1/p' <<<"$out" | head -1) p99=$(sed -n 's/^ *99.00% in \([0-9.]* [a-z]*\).*/\1/p' <<<"$out" | head -1)"
   record "$name hub_cpu_us_per_purchase $(python3 -c "print(round(($hub1-$hub0)/$tick*1e6/max($bought,1)))")"
   [ -n "$db" ] && record "$name pg_cpu_us_per_purchase $(python3 -c "print(round(($pg1-$pg0)/$tick*1e6/max($bought,1)))") (pg processes counted: $(echo $pg_list | wc -w))"
-  grep -q '\[5' <<<"$out" && record "$name purchase_errors $(grep '\[5' <<<"$out" | tr -s ' ' | tr '\n' ' ')"
+  grep -Eq '^ *\[5[0-9]{2}\] [0-9]+ responses' <<<"$out" && record "$name purchase_errors $(grep -E '^ *\[5[0-9]{2}\] [0-9]+ responses' <<<"$out" | tr -s ' ' | tr '\n' ' ')"
 
   local id
   id=$(curl -s -H "$auth" "$base/v1/shipments?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
   out=$(oha --no-tui -z "$duration" -c "$conc" -H "$auth" "$base/v1/shipments/$id/label?format=pdf")
-  record "$name label_pdf_per_s $(sed -n 's/^ *Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$out") ok=$(status_count 200 <<<"$out")"
+  record "$name label_pdf_per_s $(sed -n 's/^[[:space:]]*Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' <<<"$out") ok=$(status_count 200 <<<"$out")"
 
   # Trackers: every request a new number (wrk, a counter per thread), same sandbox account.
   cat >"$dir/trackers.lua" <<LUA
