@@ -66,7 +66,7 @@ impl Store {
 
 /// Writes events in the transaction of the change that caused them.
 pub(crate) async fn insert_events(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     tenant: &TenantId,
     events: &[NewEvent],
     at: OffsetDateTime,
@@ -79,7 +79,7 @@ pub(crate) async fn insert_events(
             .bind(&e.subject_id)
             .bind(e.data.to_string())
             .bind(millis(at))
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
     }
     Ok(())

@@ -97,9 +97,8 @@ impl Store {
         .bind(millis(now))
         .bind(claim.scope)
         .bind(claim.owner)
-        .bind(millis(claim.lease_until))
-        .execute(&self.writer)
-        .await?;
+        .bind(millis(claim.lease_until));
+        let inserted = self.write_one(inserted).await?;
         if inserted.rows_affected() == 1 {
             return Ok(IdemBegin::Started);
         }
@@ -178,15 +177,14 @@ impl Store {
         .bind(progress)
         .bind(tenant.as_str())
         .bind(key)
-        .bind(owner)
-        .execute(&self.writer)
-        .await?;
+        .bind(owner);
+        let r = self.write_one(r).await?;
         Ok(r.rows_affected() == 1)
     }
 
     /// Records the answer for a request that changed nothing in the store (a rejection).
     pub async fn idem_complete(&self, tenant: &TenantId, c: &IdemCompletion) -> Result<()> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_grouped().await?;
         complete_idem(&mut tx, tenant, c).await?;
         tx.commit().await?;
         Ok(())
@@ -276,7 +274,7 @@ impl Store {
 /// Completes a key in the caller's transaction, provided `c.owner` still holds it; otherwise
 /// `LeaseLost`, so the effect written with it is rolled back.
 pub(crate) async fn complete_idem(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     tenant: &TenantId,
     c: &IdemCompletion,
 ) -> Result<()> {
@@ -289,7 +287,7 @@ pub(crate) async fn complete_idem(
     .bind(tenant.as_str())
     .bind(&c.key)
     .bind(&c.owner)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     if r.rows_affected() != 1 {
         return Err(StoreError::LeaseLost(c.key.clone()));

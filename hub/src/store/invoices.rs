@@ -920,17 +920,14 @@ impl Store {
     }
 }
 
-async fn delete_parts(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    id: &ReconciliationId,
-) -> Result<()> {
+async fn delete_parts(tx: &mut sqlx::AnyConnection, id: &ReconciliationId) -> Result<()> {
     sqlx::query("DELETE FROM invoice_packages WHERE reconciliation_id = $1")
         .bind(id.as_str())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     sqlx::query("DELETE FROM reconciliation_files WHERE reconciliation_id = $1")
         .bind(id.as_str())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }

@@ -19,6 +19,7 @@ mod batches;
 mod events;
 mod failover;
 mod gauges;
+mod group;
 mod holds;
 mod idempotency;
 mod instances;
@@ -93,6 +94,10 @@ pub enum StoreError {
     /// another instance resolved it): the transaction must not commit.
     #[error("idempotency key `{0}` was taken over after its lease ran out")]
     LeaseLost(String),
+    /// The shared transaction of a group commit failed (its `COMMIT`, or SQLite rolled it
+    /// back): this member's writes are not kept either.
+    #[error("group commit failed: {0}")]
+    Group(String),
 }
 
 impl StoreError {
@@ -137,6 +142,51 @@ pub struct Store {
     /// wait for its next poll (other instances still find them by polling).
     events: Arc<Notify>,
     readiness: Arc<failover::Readiness>,
+    /// SQLite's group commit on `writer` (none on PostgreSQL, which commits concurrently).
+    group: Option<Arc<group::Group>>,
+}
+
+/// A write transaction of `Store::begin_grouped`: a member of a group commit on SQLite, a
+/// transaction of its own on PostgreSQL. Derefs to the connection it runs on.
+pub(crate) enum WriteTx {
+    Own(sqlx::Transaction<'static, sqlx::Any>),
+    Member(group::Member),
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        match self {
+            WriteTx::Own(tx) => tx,
+            WriteTx::Member(m) => m,
+        }
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        match self {
+            WriteTx::Own(tx) => tx,
+            WriteTx::Member(m) => m,
+        }
+    }
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<()> {
+        match self {
+            WriteTx::Own(tx) => Ok(tx.commit().await?),
+            WriteTx::Member(m) => m.commit().await,
+        }
+    }
+
+    #[allow(dead_code)]
+    pub(crate) async fn rollback(self) -> Result<()> {
+        match self {
+            WriteTx::Own(tx) => Ok(tx.rollback().await?),
+            WriteTx::Member(m) => m.rollback().await,
+        }
+    }
 }
 
 pub fn millis(t: OffsetDateTime) -> i64 {
@@ -262,6 +312,7 @@ impl Store {
             Backend::Sqlite => sqlite_options().max_connections(1).connect(url).await?,
             Backend::Postgres => pool.clone(),
         };
+        let group = (backend == Backend::Sqlite).then(|| group::Group::new(writer.clone()));
         Ok(Store {
             pool,
             writer,
@@ -270,6 +321,7 @@ impl Store {
             readiness: Arc::new(failover::Readiness::new(
                 settings.acquire_timeout.min(Duration::from_secs(1)),
             )),
+            group,
         })
     }
 
@@ -290,22 +342,57 @@ impl Store {
     /// PostgreSQL driver forgets a transaction whose `begin` is dropped after BEGIN went out,
     /// and the pooled connection would then run every later statement inside it, uncommitted
     /// and holding its locks. A finished start dropped unused rolls back as usual.
-    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    pub(crate) async fn begin(&self) -> Result<WriteTx> {
         let writer = self.writer.clone();
         crate::outliving_caller(async move { writer.begin().await })
             .await
             .unwrap_or(Err(sqlx::Error::PoolClosed))
+            .map(WriteTx::Own)
             .map_err(StoreError::Db)
     }
 
-    /// Commits a transaction that wrote events and says so to `events_committed`.
-    pub(crate) async fn commit_events(
+    /// A short write transaction that may share its commit with others (see `group`): for
+    /// store functions whose transaction awaits nothing but its own statements.
+    pub(crate) async fn begin_grouped(&self) -> Result<WriteTx> {
+        match &self.group {
+            Some(g) => Ok(WriteTx::Member(g.begin().await?)),
+            None => self.begin().await,
+        }
+    }
+
+    /// One write statement in a commit of its own: on SQLite a member of the group commit
+    /// (a statement alone pays a whole commit), on PostgreSQL a plain autocommit statement.
+    pub(crate) async fn write_one(
         &self,
-        tx: sqlx::Transaction<'static, sqlx::Any>,
-    ) -> Result<()> {
+        q: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> Result<sqlx::any::AnyQueryResult> {
+        match &self.group {
+            Some(g) => {
+                let mut m = g.begin().await?;
+                let r = q.execute(&mut *m).await?;
+                m.commit().await?;
+                Ok(r)
+            }
+            None => Ok(q.execute(&self.writer).await?),
+        }
+    }
+
+    /// Commits a transaction that wrote events and says so to `events_committed`.
+    pub(crate) async fn commit_events(&self, tx: WriteTx) -> Result<()> {
         tx.commit().await?;
         self.events.notify_one();
         Ok(())
+    }
+
+    /// Group commits so far and the members they committed (SQLite; zeros on PostgreSQL).
+    pub fn group_commits(&self) -> (u64, u64) {
+        self.group.as_ref().map_or((0, 0), |g| {
+            (
+                g.commits.load(std::sync::atomic::Ordering::Relaxed),
+                g.committed_members
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            )
+        })
     }
 
     /// Resolves once events have been committed by this instance since the last call (a

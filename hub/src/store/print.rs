@@ -583,7 +583,7 @@ impl Store {
 }
 
 pub(super) async fn insert_job(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     tenant: &TenantId,
     j: &PrintJobRecord,
 ) -> Result<()> {
@@ -614,7 +614,7 @@ pub(super) async fn insert_job(
     .bind(batch)
     .bind(sort)
     .bind(labels)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     if let Some(b) = batch {
         // The batch shows its latest print job.
@@ -622,7 +622,7 @@ pub(super) async fn insert_job(
             .bind(j.id.as_str())
             .bind(tenant.as_str())
             .bind(b)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
     }
     Ok(())

@@ -349,7 +349,15 @@ impl Store {
         shipments: &[NewShipment<'_>],
         idem: Option<&IdemCompletion>,
     ) -> Result<()> {
-        let mut tx = self.begin().await?;
+        if let [one] = shipments
+            && self.backend == Backend::Postgres
+            && one.extras.job.is_none()
+            && self.insert_purchase_in_one(tenant, one, idem).await?
+        {
+            self.events.notify_one();
+            return Ok(());
+        }
+        let mut tx = self.begin_grouped().await?;
         for n in shipments {
             insert_shipment_tx(&mut tx, tenant, n.record, n.docs, n.events).await?;
             if let Some(job) = n.extras.job {
@@ -364,6 +372,114 @@ impl Store {
         }
         self.commit_events(tx).await?;
         Ok(())
+    }
+
+    /// PostgreSQL: a purchase (one shipment, no print job) in one statement, so one round trip
+    /// and no `BEGIN`/`COMMIT`: data-modifying CTEs write the shipment, its documents, events,
+    /// tracker and idempotency answer, atomically as any statement. When the tracker's number
+    /// is still open (the carrier reused it: the old one must be superseded first) or the
+    /// idempotency lease was lost, the final division by zero undoes the whole statement and
+    /// this answers `false`: the transaction path handles both.
+    async fn insert_purchase_in_one(
+        &self,
+        tenant: &TenantId,
+        n: &NewShipment<'_>,
+        idem: Option<&IdemCompletion>,
+    ) -> Result<bool> {
+        let mut next = 0;
+        let mut marks = |k: usize| {
+            let m = super::placeholders(next + 1, k);
+            next += k;
+            m
+        };
+        let mut sql = format!(
+            "WITH s AS (INSERT INTO shipments ({INSERT_COLUMNS}) VALUES ({}))",
+            marks(INSERT_BINDS)
+        );
+        let mut rows = |count: usize, width: usize| {
+            (0..count)
+                .map(|_| format!("({})", marks(width)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !n.docs.is_empty() {
+            sql += &format!(
+                ", d AS (INSERT INTO documents (id, tenant_id, shipment_id, kind, format, content, created_at) \
+                 VALUES {})",
+                rows(n.docs.len(), 7)
+            );
+        }
+        if !n.events.is_empty() {
+            sql += &format!(
+                ", e AS (INSERT INTO events (id, tenant_id, type, subject_id, payload, created_at) VALUES {})",
+                rows(n.events.len(), 6)
+            );
+        }
+        let mut checks = vec![];
+        if n.extras.tracker.is_some() {
+            sql += &format!(
+                ", t AS (INSERT INTO trackers ({}) VALUES {} ON CONFLICT DO NOTHING RETURNING 1)",
+                super::trackers::INSERT_COLUMNS,
+                rows(1, super::trackers::INSERT_BINDS)
+            );
+            checks.push("(SELECT count(*) FROM t)");
+        }
+        if idem.is_some() {
+            sql += &format!(
+                ", i AS (UPDATE idempotency_keys SET state = 'completed', response_status = {}, \
+                 response_body = {}, progress = NULL WHERE tenant_id = {} AND key = {} AND state = 'started' \
+                 AND owner = {} RETURNING 1)",
+                marks(1),
+                marks(1),
+                marks(1),
+                marks(1),
+                marks(1)
+            );
+            checks.push("(SELECT count(*) FROM i)");
+        }
+        let product = if checks.is_empty() {
+            "1".to_string()
+        } else {
+            checks.join(" * ")
+        };
+        sql += &format!(" SELECT 1 / ({product})::int AS ok");
+        let s = n.record;
+        let mut q = bind_insert(sqlx::query(sqlx::AssertSqlSafe(sql)), tenant, s);
+        for d in n.docs {
+            q = q
+                .bind(d.id.as_str())
+                .bind(tenant.as_str())
+                .bind(d.shipment_id.as_str())
+                .bind(&d.kind)
+                .bind(&d.format)
+                .bind(&d.content)
+                .bind(millis(s.created_at));
+        }
+        for e in n.events {
+            q = q
+                .bind(crate::ids::EventId::generate().as_str())
+                .bind(tenant.as_str())
+                .bind(e.kind.as_str())
+                .bind(&e.subject_id)
+                .bind(e.data.to_string())
+                .bind(millis(s.created_at));
+        }
+        if let Some(t) = n.extras.tracker {
+            q = super::trackers::bind_insert(q, tenant, t);
+        }
+        if let Some(c) = idem {
+            q = q
+                .bind(i64::from(c.status))
+                .bind(&c.body)
+                .bind(tenant.as_str())
+                .bind(&c.key)
+                .bind(&c.owner);
+        }
+        match q.execute(&self.writer).await {
+            Ok(_) => Ok(true),
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("22012") => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub async fn get_document(
@@ -386,20 +502,18 @@ impl Store {
     }
 }
 
-async fn insert_shipment_tx(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+/// The columns a bought shipment is inserted with, `INSERT_BINDS` of them (`bind_insert`).
+const INSERT_COLUMNS: &str = "id, tenant_id, carrier_account_id, carrier, service_code, status, tracking_number, \
+     reference, total_amount, total_currency, label_format, request, waybill, created_at, updated_at, voided_at, \
+     audit_facts, is_return, return_for";
+const INSERT_BINDS: usize = 19;
+
+fn bind_insert<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
     tenant: &TenantId,
     s: &ShipmentRecord,
-    docs: &[DocumentRecord],
-    events: &[NewEvent],
-) -> Result<()> {
-    sqlx::query(
-            "INSERT INTO shipments (id, tenant_id, carrier_account_id, carrier, service_code, status, tracking_number, \
-             reference, total_amount, total_currency, label_format, request, waybill, created_at, updated_at, voided_at, \
-             audit_facts, is_return, return_for) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
-        )
-        .bind(s.id.as_str())
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    q.bind(s.id.as_str())
         .bind(tenant.as_str())
         .bind(s.carrier_account_id.as_str())
         .bind(s.carrier.as_str())
@@ -418,7 +532,21 @@ async fn insert_shipment_tx(
         .bind(s.audit_facts.as_deref())
         .bind(i64::from(s.link.is_return))
         .bind(s.link.return_for.as_ref().map(|i| i.as_str()))
-        .execute(&mut **tx)
+}
+
+async fn insert_shipment_tx(
+    tx: &mut sqlx::AnyConnection,
+    tenant: &TenantId,
+    s: &ShipmentRecord,
+    docs: &[DocumentRecord],
+    events: &[NewEvent],
+) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO shipments ({INSERT_COLUMNS}) VALUES ({})",
+        super::placeholders(1, INSERT_BINDS)
+    );
+    bind_insert(sqlx::query(sqlx::AssertSqlSafe(sql)), tenant, s)
+        .execute(&mut *tx)
         .await?;
     for d in docs {
         sqlx::query(
@@ -432,7 +560,7 @@ async fn insert_shipment_tx(
         .bind(&d.format)
         .bind(&d.content)
         .bind(millis(s.created_at))
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     insert_events(tx, tenant, events, s.created_at).await

@@ -140,6 +140,7 @@ async fn an_abandoned_transaction_start_leaves_no_connection_inside_it(store: St
                 backend: Backend::Postgres,
                 events: Arc::default(),
                 readiness: store.readiness.clone(),
+                group: None,
             }
         }
     };

@@ -109,38 +109,49 @@ fn dedupe_key(e: &TrackingEvent) -> String {
     hex::encode(&h.finalize()[..16])
 }
 
+/// The columns a new tracker is inserted with, `INSERT_BINDS` of them, bound by `bind_insert`.
+pub(super) const INSERT_COLUMNS: &str = "id, tenant_id, tracking_number, carrier, carrier_account_id, shipment_id, service_class, \
+     status, promised_date, estimated_delivery, waiting_reason, urgency, next_check_at, created_at, updated_at, \
+     ship_date, network, phone";
+pub(super) const INSERT_BINDS: usize = 18;
+
+pub(super) fn bind_insert<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    tenant: &TenantId,
+    t: &TrackerRecord,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    q.bind(t.id.as_str())
+        .bind(tenant.as_str())
+        .bind(&t.tracking_number)
+        .bind(&t.carrier)
+        .bind(t.carrier_account_id.as_ref().map(AccountId::as_str))
+        .bind(t.shipment_id.as_ref().map(ShipmentId::as_str))
+        .bind(t.service_class.as_deref())
+        .bind(status_name(t.status))
+        .bind(t.promised_date.as_deref())
+        .bind(t.estimated_delivery.as_deref())
+        .bind(t.waiting_reason.as_deref())
+        .bind(t.urgency)
+        .bind(t.next_check_at.map(millis))
+        .bind(millis(t.created_at))
+        .bind(millis(t.updated_at))
+        .bind(t.ship_date.as_deref())
+        .bind(t.network.as_deref())
+        .bind(t.phone.as_deref())
+}
+
 async fn insert_tracker_tx(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     tenant: &TenantId,
     t: &TrackerRecord,
 ) -> Result<bool> {
-    let r = sqlx::query(
-        "INSERT INTO trackers (id, tenant_id, tracking_number, carrier, carrier_account_id, shipment_id, service_class, \
-         status, promised_date, estimated_delivery, waiting_reason, urgency, next_check_at, created_at, updated_at, \
-         ship_date, network, phone) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(t.id.as_str())
-    .bind(tenant.as_str())
-    .bind(&t.tracking_number)
-    .bind(&t.carrier)
-    .bind(t.carrier_account_id.as_ref().map(AccountId::as_str))
-    .bind(t.shipment_id.as_ref().map(ShipmentId::as_str))
-    .bind(t.service_class.as_deref())
-    .bind(status_name(t.status))
-    .bind(t.promised_date.as_deref())
-    .bind(t.estimated_delivery.as_deref())
-    .bind(t.waiting_reason.as_deref())
-    .bind(t.urgency)
-    .bind(t.next_check_at.map(millis))
-    .bind(millis(t.created_at))
-    .bind(millis(t.updated_at))
-    .bind(t.ship_date.as_deref())
-    .bind(t.network.as_deref())
-    .bind(t.phone.as_deref())
-    .execute(&mut **tx)
-    .await?;
+    let sql = format!(
+        "INSERT INTO trackers ({INSERT_COLUMNS}) VALUES ({}) ON CONFLICT DO NOTHING",
+        super::placeholders(1, INSERT_BINDS)
+    );
+    let r = bind_insert(sqlx::query(sqlx::AssertSqlSafe(sql)), tenant, t)
+        .execute(&mut *tx)
+        .await?;
     Ok(r.rows_affected() == 1)
 }
 
@@ -148,10 +159,15 @@ async fn insert_tracker_tx(
 /// an older parcel the carrier issued the number to before. That one is closed (no longer
 /// polled, its scans kept, `superseded_by` pointing here) and never merged with the new one.
 pub(super) async fn insert_purchase_tracker_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     tenant: &TenantId,
     t: &TrackerRecord,
 ) -> Result<()> {
+    // Numbers are rarely reused: the insert goes first and the open tracker it collides with
+    // (`trackers_open_number`, the same condition as the update's) is closed only then.
+    if insert_tracker_tx(tx, tenant, t).await? {
+        return Ok(());
+    }
     sqlx::query(
         "UPDATE trackers SET superseded_by = $1, next_check_at = NULL, lease_owner = NULL, lease_until = NULL, \
          updated_at = $2 WHERE tenant_id = $3 AND carrier = $4 AND tracking_number = $5 AND superseded_by IS NULL \
@@ -163,7 +179,7 @@ pub(super) async fn insert_purchase_tracker_in(
     .bind(&t.carrier)
     .bind(&t.tracking_number)
     .bind(t.network.as_deref())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     insert_tracker_tx(tx, tenant, t).await.map(|_| ())
 }
@@ -177,19 +193,32 @@ impl Store {
         t: &TrackerRecord,
         idem: Option<&super::IdemCompletion>,
     ) -> Result<(TrackerRecord, bool)> {
-        let mut tx = self.begin().await?;
-        let created = insert_tracker_tx(&mut tx, tenant, t).await?;
+        let mut tx = self.begin_grouped().await?;
+        // A new tracker comes back from its insert; an existing one is read.
         let sql = format!(
-            "SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND carrier = $2 AND tracking_number = $3 \
-             AND superseded_by IS NULL AND {SAME_NETWORK}"
+            "INSERT INTO trackers ({INSERT_COLUMNS}) VALUES ({}) ON CONFLICT DO NOTHING RETURNING {COLUMNS}",
+            super::placeholders(1, INSERT_BINDS)
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(tenant.as_str())
-            .bind(&t.carrier)
-            .bind(&t.tracking_number)
-            .bind(t.network.as_deref())
-            .fetch_one(&mut *tx)
+        let inserted = bind_insert(sqlx::query(sqlx::AssertSqlSafe(sql)), tenant, t)
+            .fetch_optional(&mut *tx)
             .await?;
+        let created = inserted.is_some();
+        let row = match inserted {
+            Some(row) => row,
+            None => {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND carrier = $2 AND tracking_number = $3 \
+             AND superseded_by IS NULL AND {SAME_NETWORK}"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant.as_str())
+                    .bind(&t.carrier)
+                    .bind(&t.tracking_number)
+                    .bind(t.network.as_deref())
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
+        };
         if let Some(c) = idem {
             super::complete_idem(&mut tx, tenant, c).await?;
         }
@@ -484,7 +513,7 @@ impl Store {
 
     /// Many trackers in one transaction (imports, tests, benchmarks); existing ones are kept.
     pub async fn insert_trackers(&self, tenant: &TenantId, ts: &[TrackerRecord]) -> Result<u64> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_grouped().await?;
         let mut n = 0;
         for t in ts {
             n += u64::from(insert_tracker_tx(&mut tx, tenant, t).await?);
@@ -505,7 +534,7 @@ impl Store {
         scans: &[TrackingEvent],
         decide: impl FnOnce(&TrackerRecord, &[TrackingEvent]) -> (TrackerRecord, Vec<NewEvent>),
     ) -> Result<Option<TrackerRecord>> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_grouped().await?;
         let mut fresh = vec![];
         for e in scans {
             let r = sqlx::query(

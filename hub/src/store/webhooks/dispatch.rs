@@ -324,7 +324,7 @@ impl Store {
         if results.is_empty() {
             return Ok(vec![]);
         }
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_grouped().await?;
         for chunk in results.chunks(RECORD_CHUNK) {
             let rows = (0..chunk.len())
                 .map(|i| format!("({})", markers(self.backend, 1 + i * 10, 10)))
@@ -476,7 +476,7 @@ impl Store {
 
 /// Disables an enabled endpoint, fails its pending deliveries and emits `webhook.disabled`.
 async fn disable_tx(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     tenant: &TenantId,
     endpoint: &WebhookId,
     reason: &str,
@@ -489,7 +489,7 @@ async fn disable_tx(
     .bind(reason)
     .bind(millis(now))
     .bind(endpoint.as_str())
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = row else {
         return Ok(false);
@@ -501,7 +501,7 @@ async fn disable_tx(
     )
     .bind(millis(now))
     .bind(endpoint.as_str())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     let event = NewEvent {
         kind: EventType::WebhookDisabled,

@@ -202,7 +202,7 @@ const INSERT_CHUNK: usize = 1000;
 /// Queues deliveries, due `now`, a multi-row insert per chunk; an (endpoint, event) pair that
 /// already has one is left alone.
 async fn insert_deliveries(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     backend: Backend,
     rows: &[NewDelivery],
     now: OffsetDateTime,
@@ -238,13 +238,13 @@ async fn insert_deliveries(
                 .bind(at)
                 .bind(at);
         }
-        q.execute(&mut **tx).await?;
+        q.execute(&mut *tx).await?;
     }
     Ok(())
 }
 
 async fn insert_delivery(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     id: &DeliveryId,
     tenant: &str,
     endpoint: &WebhookId,
@@ -263,7 +263,7 @@ async fn insert_delivery(
     .bind(event)
     .bind(i64::from(one_shot))
     .bind(millis(now))
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
