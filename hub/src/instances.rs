@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
-use crate::state::AppState;
 use crate::store::{Reaped, Store};
 
 /// How often an instance heartbeats and how long silence makes it dead.
@@ -115,8 +114,7 @@ impl Registry {
 }
 
 /// One heartbeat of this instance through `store`; true when it landed.
-pub async fn beat(app: &AppState, store: &Store) -> bool {
-    let reg = &app.instances;
+pub async fn beat(reg: &Registry, store: &Store) -> bool {
     let me = crate::ids::instance();
     let dead_after = reg.settings.dead_after;
     let started = Instant::now();
@@ -161,9 +159,8 @@ pub async fn beat(app: &AppState, store: &Store) -> bool {
 /// Heartbeats this instance through `store` and reaps dead ones. Runs for the life of the
 /// process: on a graceful shutdown it keeps beating while requests drain (the work they hold
 /// is this instance's), and its row goes stale once the process exits, which releases
-/// whatever was left to the others.
-pub async fn run(app: AppState, store: Store) {
-    let reg = app.instances.clone();
+/// whatever was left to the others. `webhooks` is woken when a reap released deliveries.
+pub async fn run(reg: Arc<Registry>, webhooks: Arc<crate::webhooks::Webhooks>, store: Store) {
     reg.fences.store(
         store.backend() == crate::store::Backend::Postgres,
         Ordering::Relaxed,
@@ -181,7 +178,7 @@ pub async fn run(app: AppState, store: Store) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        beat(&app, &store).await;
+        beat(&reg, &store).await;
         let fenced = reg.fenced();
         metrics::gauge!("shiphub_instance_fenced").set(if fenced { 1.0 } else { 0.0 });
         if fenced != was_fenced {
@@ -211,7 +208,7 @@ pub async fn run(app: AppState, store: Store) {
                 if !reaped.is_empty() {
                     reg.takeover.send_modify(|n| *n += 1);
                     // Released webhook deliveries are due now.
-                    app.webhooks.wake.notify_one();
+                    webhooks.wake.notify_one();
                 }
             }
             Err(e) => tracing::warn!(error = %e, "reaping dead instances failed"),

@@ -822,8 +822,12 @@ async fn serve(
     };
     // Registered before any work is taken, so no other instance takes this one's for an
     // orphan.
-    crate::instances::beat(&state, &beats).await;
-    tokio::spawn(crate::instances::run(state.clone(), beats));
+    crate::instances::beat(&state.instances, &beats).await;
+    tokio::spawn(crate::instances::run(
+        state.instances.clone(),
+        state.webhooks.clone(),
+        beats,
+    ));
     crate::background::start(
         &state,
         crate::background::Settings {
