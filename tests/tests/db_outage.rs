@@ -98,6 +98,33 @@ async fn start_ups() -> (Sim, String) {
     (ups, format!("http://{addr}"))
 }
 
+/// A hub on `url` for tenant `name`, its API (20 s per request), and a UPS account on a
+/// simulator of its own (and the simulator's address).
+async fn hub_with_ups(url: &str, name: &str) -> (common::Hub, Api, String, Sim, String) {
+    let (ups, sim_url) = start_ups().await;
+    let (hub, key) = common::start_tenant_on(url, name, &hub_args());
+    let api = Api::with_key(&hub, &key).using(
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap(),
+    );
+    let account = api.create_account(common::ups_account(&sim_url)).await;
+    (hub, api, account, ups, sim_url)
+}
+
+/// A receiver of `shipment.created` webhooks, subscribed.
+async fn subscribed(api: &Api) -> Receiver {
+    let rx = Receiver::default();
+    let hook = rx.start().await;
+    api.created(
+        "/v1/webhooks",
+        &json!({"url": hook, "events": ["shipment.created"]}),
+    )
+    .await;
+    rx
+}
+
 /// What the load's clients saw.
 #[derive(Default)]
 struct Seen {
@@ -368,22 +395,8 @@ async fn postgres_restarted_under_load_answers_503_and_loses_nothing() {
     let Some(bin) = pg_bin() else { return };
     let test_started = Instant::now();
     let pg = PgCluster::primary(&bin);
-    let (_ups, sim_url) = start_ups().await;
-    let (hub, key) = common::start_tenant_on(&pg.url(), "outage", &hub_args());
-    let api = Api::with_key(&hub, &key).using(
-        reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
-            .build()
-            .unwrap(),
-    );
-    let account = api.create_account(common::ups_account(&sim_url)).await;
-    let rx = Receiver::default();
-    let hook = rx.start().await;
-    api.created(
-        "/v1/webhooks",
-        &json!({"url": hook, "events": ["shipment.created"]}),
-    )
-    .await;
+    let (hub, api, account, _ups, sim_url) = hub_with_ups(&pg.url(), "outage").await;
+    let rx = subscribed(&api).await;
     let first = buy_one(&api, &account, "first").await;
     delivered(&rx, &first, Duration::from_secs(10)).await;
 
@@ -465,22 +478,8 @@ async fn a_promoted_standby_takes_the_writes_after_the_primary_dies() {
         standby.host(),
         primary.host()
     );
-    let (_ups, sim_url) = start_ups().await;
-    let (hub, key) = common::start_tenant_on(&url, "failover", &hub_args());
-    let api = Api::with_key(&hub, &key).using(
-        reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
-            .build()
-            .unwrap(),
-    );
-    let account = api.create_account(common::ups_account(&sim_url)).await;
-    let rx = Receiver::default();
-    let hook = rx.start().await;
-    api.created(
-        "/v1/webhooks",
-        &json!({"url": hook, "events": ["shipment.created"]}),
-    )
-    .await;
+    let (hub, api, account, _ups, sim_url) = hub_with_ups(&url, "failover").await;
+    let rx = subscribed(&api).await;
 
     let stop = Arc::new(AtomicBool::new(false));
     let seen = Arc::new(Mutex::new(Seen::default()));
@@ -544,15 +543,7 @@ async fn a_promoted_standby_takes_the_writes_after_the_primary_dies() {
 async fn a_purchase_answered_while_the_database_stops_is_kept_for_its_retry() {
     let Some(bin) = pg_bin() else { return };
     let pg = PgCluster::primary(&bin);
-    let (ups, sim_url) = start_ups().await;
-    let (hub, key) = common::start_tenant_on(&pg.url(), "inflight", &hub_args());
-    let api = Api::with_key(&hub, &key).using(
-        reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
-            .build()
-            .unwrap(),
-    );
-    let account = api.create_account(common::ups_account(&sim_url)).await;
+    let (_hub, api, account, ups, sim_url) = hub_with_ups(&pg.url(), "inflight").await;
     ups.set_latency(1500);
     let body = purchase(&account, "inflight");
     let asked = {
