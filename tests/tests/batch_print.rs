@@ -352,37 +352,21 @@ async fn the_readme_batch_print_example_runs_as_written() {
     let hub = common::start(tempfile::tempdir().unwrap());
     let api = Api::of(&hub);
     let dir = tempfile::tempdir().unwrap();
-    let mut script = common::readme_blocks("walkthrough")[0].clone();
-    for b in common::readme_blocks("batches")
-        .into_iter()
-        .chain(common::readme_blocks("batch-print"))
-    {
-        script.push('\n');
-        script.push_str(&b);
-    }
     let agent = common::workspace_binary("shiphub-print-agent", "shiphub-print-agent");
     let path = format!(
         "{}:{}",
         agent.parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut cmd = tokio::process::Command::new("sh");
-    cmd.args(["-euc", &script])
-        .current_dir(dir.path())
-        .env("KEY", &api.key)
-        .env("HUB", &hub.base)
-        .env("PATH", path)
-        .kill_on_drop(true);
-    let out = tokio::time::timeout(Duration::from_secs(90), cmd.output())
-        .await
-        .expect("the example finishes")
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = common::run_readme(
+        &["batches", "batch-print"],
+        dir.path(),
+        &hub,
+        &api.key,
+        &[("PATH", path)],
+        Duration::from_secs(90),
+    )
+    .await;
     // The answers are printed back to back (curl adds no newline).
     let job: Value = stdout
         .lines()

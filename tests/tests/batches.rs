@@ -438,27 +438,15 @@ async fn the_readme_batch_example_runs_as_written() {
     let hub = common::start(tempfile::tempdir().unwrap());
     let api = Api::of(&hub);
     let dir = tempfile::tempdir().unwrap();
-    let mut script = common::readme_blocks("walkthrough")[0].clone();
-    for b in common::readme_blocks("batches") {
-        script.push('\n');
-        script.push_str(&b);
-    }
-    let mut cmd = tokio::process::Command::new("sh");
-    cmd.args(["-euc", &script])
-        .current_dir(dir.path())
-        .env("KEY", &api.key)
-        .env("HUB", &hub.base)
-        .kill_on_drop(true);
-    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
-        .await
-        .expect("the example finishes")
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = common::run_readme(
+        &["batches"],
+        dir.path(),
+        &hub,
+        &api.key,
+        &[],
+        Duration::from_secs(60),
+    )
+    .await;
     let failed: Value = serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
     assert_eq!(failed["counts"]["bought"], 2, "{failed}");
     assert_eq!(failed["items"][0]["reference"], "REJECT-2003");

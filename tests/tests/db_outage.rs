@@ -323,6 +323,18 @@ async fn reads_answer_503(api: &Api) {
 /// After the load: every acknowledged purchase is there, its key's retry replays it, and
 /// the hub's shipments are exactly the simulator's sales still standing (none lost, none
 /// bought twice, none recorded after being voided).
+impl Seen {
+    /// What the run saw, for the log of a passing test.
+    fn report(&self, started: Instant) {
+        eprintln!(
+            "{} purchases acknowledged, {} database-unavailable answers, test took {:?}",
+            self.acknowledged.len(),
+            self.unavailable,
+            started.elapsed()
+        );
+    }
+}
+
 async fn nothing_lost(api: &Api, account: &str, seen: &Seen, sim_url: &str) {
     for (key, id) in &seen.acknowledged {
         let (s, got) = api.get(&format!("/v1/shipments/{id}")).await;
@@ -449,12 +461,7 @@ async fn postgres_restarted_under_load_answers_503_and_loses_nothing() {
     assert!(seen.unavailable > 0, "no client saw the outage");
     seen.acknowledged.insert("first".into(), first);
     nothing_lost(&api, &account, &seen, &sim_url).await;
-    eprintln!(
-        "{} purchases acknowledged, {} database-unavailable answers, test took {:?}",
-        seen.acknowledged.len(),
-        seen.unavailable,
-        test_started.elapsed()
-    );
+    seen.report(test_started);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -529,12 +536,7 @@ async fn a_promoted_standby_takes_the_writes_after_the_primary_dies() {
     // The hub writes to the promoted standby: the old primary is gone.
     assert_eq!(standby.psql("SELECT pg_is_in_recovery()"), "f");
     nothing_lost(&api, &account, &seen, &sim_url).await;
-    eprintln!(
-        "{} purchases acknowledged, {} database-unavailable answers, test took {:?}",
-        seen.acknowledged.len(),
-        seen.unavailable,
-        test_started.elapsed()
-    );
+    seen.report(test_started);
 }
 
 /// A purchase the carrier answers while the database goes away: not voided, kept, and the

@@ -18,7 +18,7 @@ pub use api::*;
 #[allow(unused_imports)]
 pub use balancer::*;
 #[allow(unused_imports)]
-pub use readme::readme_blocks;
+pub use readme::{readme_blocks, run_readme};
 #[allow(unused_imports)]
 pub use sink::*;
 

@@ -22,3 +22,41 @@ pub fn readme_blocks(name: &str) -> Vec<String> {
     assert!(!blocks.is_empty(), "README.md has no block marked {marker}");
     blocks
 }
+
+/// Runs the README blocks `names` (the walk-through's set-up block first) as one `sh -eu`
+/// script in `dir` against `hub` with its key, extra `env` on top, within `limit`; its stdout,
+/// after asserting it succeeded.
+pub async fn run_readme(
+    names: &[&str],
+    dir: &std::path::Path,
+    hub: &super::Hub,
+    key: &str,
+    env: &[(&str, String)],
+    limit: std::time::Duration,
+) -> String {
+    let mut script = readme_blocks("walkthrough")[0].clone();
+    for b in names.iter().flat_map(|n| readme_blocks(n)) {
+        script.push('\n');
+        script.push_str(&b);
+    }
+    let mut cmd = tokio::process::Command::new("sh");
+    cmd.args(["-euc", &script])
+        .current_dir(dir)
+        .env("KEY", key)
+        .env("HUB", &hub.base)
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(limit, cmd.output())
+        .await
+        .expect("the example finishes")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
