@@ -482,6 +482,15 @@ async fn a_pull_killed_mid_way_is_resumed_after_a_restart_and_a_refused_one_fail
         "{progress}"
     );
     assert_eq!(progress["status"], "pulling", "{progress}");
+    // Killed only once the second waybill's call is at SF (and took the slow answer): killed
+    // before it, the resumed pull would meet the 60 s answer itself.
+    for _ in 0..100 {
+        if sim.hits(&path) >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(sim.hits(&path), 2, "the second waybill was never asked");
 
     hub.kill();
     hub.restart();
