@@ -439,6 +439,30 @@ impl Store {
     }
 }
 
+/// An `UPDATE` of the rows `pick` (a `SELECT id …` with its order and `LIMIT`) chooses, that
+/// still match `recheck` when updated. On PostgreSQL the pick is a materialized CTE joined by
+/// id: as `WHERE id IN (pick)`, a generic plan made while the table was empty ran the pick
+/// again per outer row, which is quadratic and, with `FOR UPDATE SKIP LOCKED`, skipped the
+/// rows just updated each time and so took every due row, not `LIMIT` of them.
+pub(crate) fn claim_sql(
+    backend: Backend,
+    table: &str,
+    set: &str,
+    pick: &str,
+    recheck: &str,
+    returning: &str,
+) -> String {
+    match backend {
+        Backend::Postgres => format!(
+            "WITH picked(picked_id) AS MATERIALIZED ({pick}) UPDATE {table} SET {set} \
+             FROM picked WHERE {table}.id = picked.picked_id AND {recheck} RETURNING {returning}"
+        ),
+        Backend::Sqlite => format!(
+            "UPDATE {table} SET {set} WHERE id IN ({pick}) AND {recheck} RETURNING {returning}"
+        ),
+    }
+}
+
 pub(crate) fn placeholders(from: usize, n: usize) -> String {
     (from..from + n)
         .map(|i| format!("${i}"))

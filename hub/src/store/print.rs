@@ -8,8 +8,8 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use super::{
-    IdemCompletion, NewEvent, Result, Store, StoreError, complete_idem, from_millis, insert_events,
-    millis,
+    IdemCompletion, NewEvent, Result, Store, StoreError, claim_sql, complete_idem, from_millis,
+    insert_events, millis,
 };
 // The API's stock and resolution names are the stored ones.
 use crate::ids::{BatchId, PrintJobId, ShipmentId, StationId, TenantId};
@@ -456,11 +456,16 @@ impl Store {
         redeliver_before: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<PrintJobRecord>> {
-        let sql = format!(
-            "UPDATE print_jobs SET status = 'delivered', delivered_at = $1, deliveries = deliveries + 1, delivered_by = $6 \
-             WHERE id IN (SELECT id FROM print_jobs WHERE tenant_id = $2 AND station_id = $3 AND {CLAIMABLE} \
-                          ORDER BY id LIMIT $5) \
-             AND {CLAIMABLE} RETURNING {JOB_COLUMNS}"
+        let sql = claim_sql(
+            self.backend,
+            "print_jobs",
+            "status = 'delivered', delivered_at = $1, deliveries = deliveries + 1, delivered_by = $6",
+            &format!(
+                "SELECT id FROM print_jobs WHERE tenant_id = $2 AND station_id = $3 AND {CLAIMABLE} \
+                 ORDER BY id LIMIT $5"
+            ),
+            CLAIMABLE,
+            JOB_COLUMNS,
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(millis(now))
@@ -558,10 +563,13 @@ impl Store {
         event: impl Fn(&PrintJobRecord) -> NewEvent,
     ) -> Result<usize> {
         let mut tx = self.begin().await?;
-        let sql = format!(
-            "UPDATE print_jobs SET status = 'expired', completed_at = $1 \
-             WHERE id IN (SELECT id FROM print_jobs WHERE status = 'queued' AND expires_at <= $1 ORDER BY id LIMIT $2) \
-             AND status = 'queued' RETURNING tenant_id, {JOB_COLUMNS}"
+        let sql = claim_sql(
+            self.backend,
+            "print_jobs",
+            "status = 'expired', completed_at = $1",
+            "SELECT id FROM print_jobs WHERE status = 'queued' AND expires_at <= $1 ORDER BY id LIMIT $2",
+            "status = 'queued'",
+            &format!("tenant_id, {JOB_COLUMNS}"),
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(millis(now))

@@ -7,7 +7,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::{OffsetDateTime, UtcOffset};
 
-use super::{NewEvent, Result, Store, StoreError, from_millis, insert_events, millis};
+use super::{NewEvent, Result, Store, StoreError, claim_sql, from_millis, insert_events, millis};
 use crate::ids::{AccountId, ShipmentId, TenantId, TrackerId};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -480,12 +480,14 @@ impl Store {
         lease: std::time::Duration,
         limit: u32,
     ) -> Result<Vec<ClaimedTracker>> {
-        let sql = format!(
-            "UPDATE trackers SET lease_owner = $1, lease_until = $2 \
-             WHERE id IN (SELECT id FROM trackers WHERE carrier_account_id = $3 AND next_check_at <= $4 \
-                          AND (lease_until IS NULL OR lease_until < $4) ORDER BY urgency, next_check_at LIMIT $5) \
-             AND next_check_at <= $4 AND (lease_until IS NULL OR lease_until < $4) \
-             RETURNING tenant_id, {COLUMNS}"
+        let sql = claim_sql(
+            self.backend,
+            "trackers",
+            "lease_owner = $1, lease_until = $2",
+            "SELECT id FROM trackers WHERE carrier_account_id = $3 AND next_check_at <= $4 \
+             AND (lease_until IS NULL OR lease_until < $4) ORDER BY urgency, next_check_at LIMIT $5",
+            "next_check_at <= $4 AND (lease_until IS NULL OR lease_until < $4)",
+            &format!("tenant_id, {COLUMNS}"),
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(owner)

@@ -14,8 +14,8 @@ use super::{
 use crate::events::{EventType, Subscription};
 use crate::ids::{AttemptId, DeliveryId, EventId, TenantId, WebhookId};
 use crate::store::{
-    Backend, NewEvent, Result, Store, StoreError, from_millis, insert_events, markers, millis,
-    named, placeholders,
+    Backend, NewEvent, Result, Store, StoreError, claim_sql, from_millis, insert_events, markers,
+    millis, named, placeholders,
 };
 
 /// Results per multi-row statement: 10 binds each keeps a chunk under SQLite's and
@@ -145,12 +145,16 @@ impl Store {
         } else {
             format!(" AND endpoint_id NOT IN ({})", placeholders(6, skip.len()))
         };
-        let sql = format!(
-            "UPDATE webhook_deliveries SET next_attempt_at = $1, lease_token = $2, lease_owner = $5 \
-             WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $3{except} \
-                          ORDER BY next_attempt_at LIMIT $4{lock}) \
-             AND status = 'pending' AND next_attempt_at <= $3 \
-             RETURNING id, tenant_id, endpoint_id, event_id, attempts, one_shot"
+        let sql = claim_sql(
+            self.backend,
+            "webhook_deliveries",
+            "next_attempt_at = $1, lease_token = $2, lease_owner = $5",
+            &format!(
+                "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $3{except} \
+                 ORDER BY next_attempt_at LIMIT $4{lock}"
+            ),
+            "status = 'pending' AND next_attempt_at <= $3",
+            "id, tenant_id, endpoint_id, event_id, attempts, one_shot",
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(millis(now + lease))
