@@ -106,10 +106,7 @@ async fn add_tracker(
             .await;
         }
     };
-    let answer = Answer::json(
-        StatusCode::CREATED,
-        &trackers::with_events(&app.store, &t).await?,
-    );
+    let answer = Answer::json(StatusCode::CREATED, &trackers::unscanned(&t));
     let (stored, created) = app
         .store
         .insert_tracker(&tenant, &t, answer.completion(&owned).as_ref())

@@ -256,6 +256,14 @@ async fn identify(
     }
 }
 
+/// A tracker not stored yet, so without scans: `with_events` without the read.
+pub fn unscanned(t: &TrackerRecord) -> TrackerOut {
+    TrackerOut {
+        events: Some(vec![]),
+        ..TrackerOut::new(t, None)
+    }
+}
+
 /// A tracker with every scan, oldest first (the single-tracker view).
 pub async fn with_events(store: &Store, t: &TrackerRecord) -> Result<TrackerOut, Error> {
     let events = store.tracking_events(&t.id).await?;
