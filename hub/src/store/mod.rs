@@ -439,11 +439,15 @@ impl Store {
     }
 }
 
-/// An `UPDATE` of the rows `pick` (a `SELECT id …` with its order and `LIMIT`) chooses, that
-/// still match `recheck` when updated. On PostgreSQL the pick is a materialized CTE joined by
-/// id: as `WHERE id IN (pick)`, a generic plan made while the table was empty ran the pick
-/// again per outer row, which is quadratic and, with `FOR UPDATE SKIP LOCKED`, skipped the
-/// rows just updated each time and so took every due row, not `LIMIT` of them.
+/// An `UPDATE` of the rows `pick` (a `SELECT id …` with its order and `LIMIT`) chooses that
+/// still match `recheck` (the pick's own conditions) when they are updated.
+///
+/// On PostgreSQL the pick locks its rows (`FOR UPDATE SKIP LOCKED`: a concurrent claim passes
+/// over them, and a row another claim changed meanwhile is re-checked against the pick's
+/// conditions as it is locked), in a materialized CTE joined by id alone. Written as
+/// `WHERE id IN (pick) AND recheck`, a plan made while the table was empty ran the pick again
+/// per row (quadratic, and past its `LIMIT`: it took every due row); joined with the recheck
+/// beside it, the planner walked every due row for each picked one.
 pub(crate) fn claim_sql(
     backend: Backend,
     table: &str,
@@ -454,8 +458,9 @@ pub(crate) fn claim_sql(
 ) -> String {
     match backend {
         Backend::Postgres => format!(
-            "WITH picked(picked_id) AS MATERIALIZED ({pick}) UPDATE {table} SET {set} \
-             FROM picked WHERE {table}.id = picked.picked_id AND {recheck} RETURNING {returning}"
+            "WITH picked(picked_id) AS MATERIALIZED ({pick} FOR UPDATE SKIP LOCKED) \
+             UPDATE {table} SET {set} FROM picked WHERE {table}.id = picked.picked_id \
+             RETURNING {returning}"
         ),
         Backend::Sqlite => format!(
             "UPDATE {table} SET {set} WHERE id IN ({pick}) AND {recheck} RETURNING {returning}"

@@ -193,8 +193,8 @@ const SHEETS: &str = "('letter-2up', 'a4-2up')";
 
 /// Jobs an agent may be handed now: queued and not expired, or delivered so long ago without
 /// an acknowledgement that the agent probably never received them. `$1` is now, `$4` the
-/// redelivery cutoff. Repeated in the outer `WHERE` so that, on PostgreSQL, a row another
-/// instance claimed meanwhile is re-checked and skipped.
+/// redelivery cutoff. A row another instance claimed meanwhile is re-checked against it and
+/// skipped (`store::claim_sql`).
 const CLAIMABLE: &str =
     "((status = 'queued' AND expires_at > $1) OR (status = 'delivered' AND delivered_at <= $4))";
 

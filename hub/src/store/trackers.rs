@@ -470,8 +470,8 @@ impl Store {
 
     /// Leases up to `limit` of an account's due trackers to `owner` until `now + lease`,
     /// urgent first, then the longest overdue. A tracker leased by a live instance is never
-    /// handed out twice (the outer condition is re-checked against a concurrent claim on
-    /// PostgreSQL); an expired lease (its instance died) is taken over.
+    /// handed out twice (a concurrent claim's rows are skipped or re-checked:
+    /// `store::claim_sql`); an expired lease (its instance died) is taken over.
     pub async fn claim_due_trackers(
         &self,
         account: &AccountId,

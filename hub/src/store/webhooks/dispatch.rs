@@ -136,10 +136,6 @@ impl Store {
         skip: &[WebhookId],
     ) -> Result<Vec<ClaimedDelivery>> {
         let token = uuid::Uuid::now_v7().simple().to_string();
-        let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
         let except = if skip.is_empty() {
             String::new()
         } else {
@@ -151,7 +147,7 @@ impl Store {
             "next_attempt_at = $1, lease_token = $2, lease_owner = $5",
             &format!(
                 "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $3{except} \
-                 ORDER BY next_attempt_at LIMIT $4{lock}"
+                 ORDER BY next_attempt_at LIMIT $4"
             ),
             "status = 'pending' AND next_attempt_at <= $3",
             "id, tenant_id, endpoint_id, event_id, attempts, one_shot",
