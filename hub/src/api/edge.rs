@@ -396,16 +396,10 @@ pub async fn rate_limit(State(s): State<LimitState>, req: Request, next: Next) -
         return next.run(req).await;
     };
     let hash = hash_api_key(token);
-    let tenant = match s.app.key_cache.get(&hash) {
-        Some(t) => t,
-        None => match s.app.store.tenant_for_key(&hash).await {
-            Ok(Some(t)) => {
-                s.app.key_cache.put(hash.clone(), t.clone());
-                t
-            }
-            // Unknown key or store trouble: the handler's extractor answers it.
-            _ => return next.run(req).await,
-        },
+    let tenant = match crate::auth::keys::principal(&s.app, token).await {
+        Ok(Some(key)) => key.tenant,
+        // Unknown key or store trouble: the guard answers it.
+        _ => return next.run(req).await,
     };
     let mut verdicts = vec![];
     if let Some(b) = s.edge.key_bucket(&hash, &s.app.store).await {

@@ -770,6 +770,7 @@ pub fn build_state(store: Store, master_key: MasterKey) -> AppState {
         idempotency: Default::default(),
         addresses: Default::default(),
         instances,
+        auth: Default::default(),
     })
 }
 
