@@ -278,7 +278,7 @@ pub struct RedeemIn {
     security(()),
     responses((status = 200, body = UserOut),
         (status = 404, description = "Unknown, used or expired token", body = super::problem::Problem, content_type = "application/problem+json"),
-        BadBody))]
+        Auth, BadBody))]
 async fn accept_invitation(
     State(app): State<AppState>,
     body: JsonBody<RedeemIn>,
@@ -294,7 +294,7 @@ async fn accept_invitation(
     security(()),
     responses((status = 200, body = UserOut),
         (status = 404, description = "Unknown, used or expired token", body = super::problem::Problem, content_type = "application/problem+json"),
-        BadBody))]
+        Auth, BadBody))]
 async fn reset_password(
     State(app): State<AppState>,
     body: JsonBody<RedeemIn>,
