@@ -109,9 +109,12 @@ async fn login(
         return Err((status, body));
     }
     let set_cookie = set_cookie.expect("login sets the session cookie");
-    for attr in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(set_cookie.contains(attr), "{attr} in {set_cookie}");
     }
+    // Secure unless the hub was told it serves plain HTTP on loopback.
+    let insecure = hub.args.iter().any(|a| a == "--insecure-cookie");
+    assert_eq!(set_cookie.contains("; Secure"), !insecure, "{set_cookie}");
     let cookie = set_cookie
         .split(';')
         .next()
@@ -680,5 +683,81 @@ async fn logins_never_tell_which_e_mails_exist_are_slowed_and_resets_work_once()
             .unwrap_err()
             .0,
         401
+    );
+}
+
+#[tokio::test]
+async fn the_readme_users_example_runs_as_written() {
+    // Plain HTTP on loopback: the README says to run such a hub with --insecure-cookie.
+    let hub = common::start_with(tempfile::tempdir().unwrap(), &["--insecure-cookie"]);
+    let api = Api::of(&hub);
+    let work = tempfile::tempdir().unwrap();
+    let bin_dir = common::binary().parent().unwrap().to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let stdout = common::run_readme(
+        &["users"],
+        work.path(),
+        &hub,
+        &api.key,
+        &[("PATH", path), ("DATABASE_URL", hub.db_url.clone())],
+        Duration::from_secs(60),
+    )
+    .await;
+    // The answers are printed back to back (curl adds no newline).
+    let answers: Vec<Value> = stdout
+        .lines()
+        .flat_map(|l| serde_json::Deserializer::from_str(l).into_iter::<Value>())
+        .filter_map(Result::ok)
+        .collect();
+    let find = |pred: &dyn Fn(&Value) -> bool| {
+        answers
+            .iter()
+            .find(|v| pred(v))
+            .unwrap_or_else(|| panic!("not in {stdout}"))
+            .clone()
+    };
+    let ben = find(&|v| v["email"] == "ben@example.com");
+    assert_eq!(
+        (ben["status"].as_str(), ben["role"].as_str()),
+        (Some("active"), Some("shipping"))
+    );
+    let csrf =
+        find(&|v| v["status"] == 403 && v["detail"].as_str().unwrap().contains("X-CSRF-Token"));
+    assert_eq!(csrf["type"], "https://shiphub.dev/problems/forbidden");
+    find(&|v| v["status"] == 403 && v["detail"].as_str().unwrap().contains("`buy` permission"));
+    find(&|v| v["status"] == 401);
+    let link = find(&|v| v["reset_link"].is_string());
+    assert!(
+        link["reset_token"].as_str().unwrap().starts_with("rst_"),
+        "{link}"
+    );
+    // Ben can log in; nobody made Eve.
+    login(&hub, "default", "ben@example.com", "ben's long passphrase")
+        .await
+        .unwrap();
+    let (_, users) = Caller::key(&hub, &api.key)
+        .send(Method::GET, "/v1/users", None)
+        .await;
+    assert_eq!(users["data"].as_array().unwrap().len(), 2, "{users}");
+}
+
+#[test]
+fn an_insecure_cookie_is_refused_off_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(common::binary())
+        .args(["serve", "--listen", "0.0.0.0:0", "--insecure-cookie"])
+        .args(["--database-url", &common::db_url(dir.path())])
+        .env_remove("SHIPHUB_MASTER_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--insecure-cookie only with a loopback"),
+        "{err}"
     );
 }
