@@ -444,6 +444,16 @@ async fn tenants_are_sealed_sessions_need_csrf_and_end_and_keys_rotate_and_revok
         "the other tenant's DELETE did not revoke this key"
     );
 
+    // A method a path has no handler for is axum's 405, before any authentication.
+    for (method, path) in [("TRACE", "/v1/session"), ("PUT", "/v1/shipments")] {
+        let req = boot.request_with(Method::from_bytes(method.as_bytes()).unwrap(), path, true);
+        assert_eq!(
+            req.send().await.unwrap().status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+    }
+
     // CSRF: a cookie-authenticated change without the token, or with another session's, is
     // refused; reads need none.
     let ann_session = login(&hub, "default", "ann@example.com", PASSWORD)

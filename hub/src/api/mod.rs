@@ -127,7 +127,15 @@ belongs to one tenant and sees only that tenant's data. To get one:
 sandbox carrier account and prints its API key once, as a JSON line on standard output;
 * `shiphub tenant create NAME` (also on PostgreSQL) creates a tenant and prints its key.
 
-Keys are stored hashed: a lost key cannot be shown again; create a new tenant key instead.
+Keys are stored hashed: a lost key cannot be shown again; an admin rotates it \
+(`POST /v1/api-keys/{id}/rotate`) or makes another (`POST /v1/api-keys`).
+
+Each key, and each user, has a role: `admin` (everything), `shipping` (rate, buy, void, \
+reprint, trackers), `warehouse` (print stations and jobs, reprint), `finance` (reconciliation, \
+rate cards), `viewer` (read only). An operation the role does not allow is a 403 naming the \
+permission it needs. People log in with `POST /v1/session` and send the `shiphub_session` cookie \
+instead of a key; a request made with the cookie that changes something also sends the \
+session's `X-CSRF-Token`.
 
 Print agents do not use an API key: each print station has its own **station token** \
 (`POST /v1/print-stations` answers it once; `POST /v1/print-stations/{id}/token` rotates it), \
