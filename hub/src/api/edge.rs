@@ -163,7 +163,7 @@ pub struct RequestSpan(pub tracing::Span);
 
 /// Outermost layer: the request's id, its tracing span, and the id on the answer. The span is
 /// the root of the request's trace (OTLP export): it carries the route, the answer's status,
-/// the tenant (set by the `Tenant` extractor) and the Idempotency-Key (a client's retry token,
+/// the tenant (set by the guard, `api::guard`) and the Idempotency-Key (a client's retry token,
 /// not a secret).
 pub async fn request_id(mut req: Request, next: Next) -> Response {
     let id = req
