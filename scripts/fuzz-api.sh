@@ -107,6 +107,9 @@ seed() {
   curl -sS --fail-with-body -X PUT "$BASE/v1/rate-cards/express-worldwide-de-export" -H "Authorization: Bearer $KEY" \
     -H "Content-Type: application/toml" --data-binary @rating/examples/express_worldwide_de_export.toml >/dev/null
   CARD=express-worldwide-de-export
+  # Who may do what: a key and a user the fuzzer may read, change, rotate or revoke (not its own).
+  SPARE_KEY="$(api POST /v1/api-keys '{"name":"spare","role":"viewer"}' | json id)"
+  USER_ID="$(api POST /v1/users '{"email":"fuzz@example.com","role":"viewer"}' | json id)"
 }
 
 # fuzz STORE: writes the Schemathesis config with the seeded ids and runs it.
@@ -197,6 +200,14 @@ parameters = { "path.id" = "$JOB" }
 [[operations]]
 include-path-regex = "^/v1/trackers/\\\\{id\\\\}"
 parameters = { "path.id" = "$TRACKER" }
+
+[[operations]]
+include-path-regex = "^/v1/api-keys/\\\\{id\\\\}"
+parameters = { "path.id" = "$SPARE_KEY" }
+
+[[operations]]
+include-path-regex = "^/v1/users/\\\\{id\\\\}"
+parameters = { "path.id" = "$USER_ID" }
 
 [[operations]]
 include-path-regex = "^/v1/rate-cards/\\\\{name\\\\}"

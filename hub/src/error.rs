@@ -38,6 +38,13 @@ pub enum Error {
     Validation(Vec<FieldProblem>),
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
+    /// Authenticated, but the role does not allow it (the detail names the permission), or a
+    /// cookie-authenticated change without its CSRF token.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// Too many failed logins for one e-mail: wait this many seconds.
+    #[error("too many failed logins")]
+    LoginThrottled(u64),
     #[error("not found")]
     NotFound(&'static str),
     #[error("conflict: {0}")]

@@ -69,6 +69,7 @@ prefixed_id!(ReconciliationId, "rec");
 prefixed_id!(PickupId, "pku");
 prefixed_id!(ManifestId, "mnf");
 prefixed_id!(BatchId, "bat");
+prefixed_id!(UserId, "usr");
 
 #[cfg(test)]
 mod tests {

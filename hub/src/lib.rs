@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod addresses;
 pub mod api;
+pub mod auth;
 pub mod background;
 pub mod batches;
 pub mod call_layer;
@@ -22,6 +23,7 @@ pub mod pickups;
 pub mod print;
 pub mod rates;
 pub mod reconcile;
+pub mod roles;
 pub mod server;
 pub mod shipments;
 pub mod state;

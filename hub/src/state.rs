@@ -12,7 +12,7 @@ use crate::crypto::MasterKey;
 use crate::error::Error;
 use crate::ids::{AccountId, TenantId};
 use crate::outbound::{self, CarrierPolicy};
-use crate::store::{AccountRecord, Store};
+use crate::store::{AccountRecord, KeyPrincipal, Store};
 
 /// The state every handler and middleware takes, behind one `Arc`: axum clones it for each
 /// request several times over (each route's handler, `State` extractors, the rate-limit layer),
@@ -65,13 +65,16 @@ pub struct App {
     pub addresses: crate::addresses::settings::Settings,
     /// The instance registry: live instances, self-fencing, takeovers.
     pub instances: Arc<crate::instances::Registry>,
+    /// Sessions' settings, the login throttle, API keys' last-used bookkeeping.
+    pub auth: Arc<crate::auth::Auth>,
 }
 
-/// Positive API-key lookups, kept briefly so a busy client does not cost a query per request.
-/// A revoked key stops working within `ttl`.
+/// Positive API-key lookups (tenant, key id, scope), kept briefly so a busy client does not
+/// cost a query per request. A key revoked or rotated through this process stops working at
+/// once (`forget`); through another instance, within `ttl`.
 pub struct KeyCache {
     ttl: Duration,
-    entries: Mutex<HashMap<String, (TenantId, Instant)>>,
+    entries: Mutex<HashMap<String, (KeyPrincipal, Instant)>>,
 }
 
 impl KeyCache {
@@ -81,19 +84,22 @@ impl KeyCache {
             entries: Mutex::new(HashMap::new()),
         }
     }
-    pub fn get(&self, hash: &str) -> Option<TenantId> {
+    pub fn get(&self, hash: &str) -> Option<KeyPrincipal> {
         let map = self.entries.lock().expect("key cache lock");
         map.get(hash)
             .filter(|(_, at)| at.elapsed() < self.ttl)
             .map(|(t, _)| t.clone())
     }
-    pub fn put(&self, hash: String, tenant: TenantId) {
+    pub fn put(&self, hash: String, key: KeyPrincipal) {
         let mut map = self.entries.lock().expect("key cache lock");
         if map.len() > 10_000 {
             let ttl = self.ttl;
             map.retain(|_, (_, at)| at.elapsed() < ttl);
         }
-        map.insert(hash, (tenant, Instant::now()));
+        map.insert(hash, (key, Instant::now()));
+    }
+    pub fn forget(&self, hash: &str) {
+        self.entries.lock().expect("key cache lock").remove(hash);
     }
 }
 

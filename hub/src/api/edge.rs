@@ -163,7 +163,7 @@ pub struct RequestSpan(pub tracing::Span);
 
 /// Outermost layer: the request's id, its tracing span, and the id on the answer. The span is
 /// the root of the request's trace (OTLP export): it carries the route, the answer's status,
-/// the tenant (set by the `Tenant` extractor) and the Idempotency-Key (a client's retry token,
+/// the tenant (set by the guard, `api::guard`) and the Idempotency-Key (a client's retry token,
 /// not a secret).
 pub async fn request_id(mut req: Request, next: Next) -> Response {
     let id = req
@@ -396,16 +396,10 @@ pub async fn rate_limit(State(s): State<LimitState>, req: Request, next: Next) -
         return next.run(req).await;
     };
     let hash = hash_api_key(token);
-    let tenant = match s.app.key_cache.get(&hash) {
-        Some(t) => t,
-        None => match s.app.store.tenant_for_key(&hash).await {
-            Ok(Some(t)) => {
-                s.app.key_cache.put(hash.clone(), t.clone());
-                t
-            }
-            // Unknown key or store trouble: the handler's extractor answers it.
-            _ => return next.run(req).await,
-        },
+    let tenant = match crate::auth::keys::principal(&s.app, token).await {
+        Ok(Some(key)) => key.tenant,
+        // Unknown key or store trouble: the guard answers it.
+        _ => return next.run(req).await,
     };
     let mut verdicts = vec![];
     if let Some(b) = s.edge.key_bucket(&hash, &s.app.store).await {

@@ -85,6 +85,7 @@ fn problem(name: &str, status: &str) -> Option<Value> {
         }
         "415" => Error::UnsupportedMedia,
         "422" => Error::field("/name", "1 to 64 letters, digits, - or _"),
+        "429" => Error::LoginThrottled(4),
         "500" => Error::PurchaseUnrecorded("1ZSBX0000000000001".into()),
         _ => return None,
     };
@@ -185,6 +186,15 @@ fn request(name: &str) -> Option<Value> {
             json!({"carrier_account": "car_01a24cf9a5907775a89a38c467db7a15",
             "from": "2026-11-01", "to": "2026-11-30"})
         }
+        "POST /v1/session" => json!({"tenant": "default", "email": "ann@example.com",
+            "password": "correct horse battery staple"}),
+        "POST /v1/users" => json!({"email": "ben@example.com", "role": "shipping"}),
+        "PATCH /v1/users/{id}" => json!({"role": "viewer"}),
+        "POST /v1/invitations/accept" => json!({"password": "correct horse battery staple",
+            "token": "inv_9f2c4e1a7b3d5f60819a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f70"}),
+        "POST /v1/password-reset" => json!({"password": "a brand new passphrase",
+            "token": "rst_0c1d2e3f405162738495a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f809"}),
+        "POST /v1/api-keys" => json!({"name": "warehouse-scanner", "role": "warehouse"}),
         "PUT /v1/audit-settings" => json!({"tolerances": {"amount": "0.05", "percent": "0.5"},
             "fuel": [], "contract_cards": {}}),
         "POST /v1/carrier-events/{carrier}/{account}" => json!({

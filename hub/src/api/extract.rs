@@ -13,44 +13,42 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use super::schema::control_problem;
-use crate::crypto::hash_api_key;
 use crate::error::{Error, FieldProblem};
 use crate::ids::TenantId;
 use crate::state::AppState;
 
-/// The authenticated tenant.
+/// The authenticated tenant, as the guard (`api::guard`, the one place permissions are
+/// checked) found it: every route that takes a `Tenant` is in the guard's table.
 #[derive(Clone, Debug)]
 pub struct Tenant(pub TenantId);
 
 impl FromRequestParts<AppState> for Tenant {
     type Rejection = Error;
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Error> {
-        if !parts.headers.contains_key(header::AUTHORIZATION) {
-            return Err(Error::Unauthorized(
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Error> {
+        parts
+            .extensions
+            .get::<crate::auth::Principal>()
+            .map(|p| Tenant(p.tenant.clone()))
+            .ok_or(Error::Unauthorized(
                 "send `Authorization: Bearer <api key>`",
-            ));
-        }
-        let key = bearer(&parts.headers).ok_or(Error::Unauthorized(
-            "the Authorization header must be `Bearer <api key>`",
-        ))?;
-        let hash = hash_api_key(key);
-        let tenant = match app.key_cache.get(&hash) {
-            Some(t) => t,
-            None => {
-                let tenant = app
-                    .store
-                    .tenant_for_key(&hash)
-                    .await?
-                    .ok_or(Error::Unauthorized("unknown or revoked API key"))?;
-                app.key_cache.put(hash, tenant.clone());
-                tenant
-            }
-        };
-        // The request's trace and log lines name the tenant from here on.
-        if let Some(span) = parts.extensions.get::<super::edge::RequestSpan>() {
-            span.0.record("tenant", tracing::field::display(&tenant));
-        }
-        Ok(Tenant(tenant))
+            ))
+    }
+}
+
+/// Who is calling (key or session, tenant, role), as the guard found it.
+pub struct Caller(pub crate::auth::Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Error> {
+        parts
+            .extensions
+            .get::<crate::auth::Principal>()
+            .cloned()
+            .map(Caller)
+            .ok_or(Error::Unauthorized(
+                "send `Authorization: Bearer <api key>`",
+            ))
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod addresses;
 pub mod analytics;
+pub mod api_keys;
 pub mod batches;
 pub mod carrier_events;
 pub mod carriers;
@@ -11,6 +12,7 @@ pub mod edge;
 pub mod events;
 pub mod examples;
 pub mod extract;
+pub mod guard;
 pub mod idempotency;
 pub mod invoices;
 pub mod label_options;
@@ -22,8 +24,10 @@ pub mod rate_cards;
 pub mod rates;
 pub mod responses;
 pub mod schema;
+pub mod session;
 pub mod shipments;
 pub mod trackers;
+pub mod users;
 pub mod webhooks;
 
 // The HTTP edge's settings, in one place for whoever starts the server (the CLI).
@@ -43,7 +47,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Serialize;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
@@ -123,7 +127,15 @@ belongs to one tenant and sees only that tenant's data. To get one:
 sandbox carrier account and prints its API key once, as a JSON line on standard output;
 * `shiphub tenant create NAME` (also on PostgreSQL) creates a tenant and prints its key.
 
-Keys are stored hashed: a lost key cannot be shown again; create a new tenant key instead.
+Keys are stored hashed: a lost key cannot be shown again; an admin rotates it \
+(`POST /v1/api-keys/{id}/rotate`) or makes another (`POST /v1/api-keys`).
+
+Each key, and each user, has a role: `admin` (everything), `shipping` (rate, buy, void, \
+reprint, trackers), `warehouse` (print stations and jobs, reprint), `finance` (reconciliation, \
+rate cards), `viewer` (read only). An operation the role does not allow is a 403 naming the \
+permission it needs. People log in with `POST /v1/session` and send the `shiphub_session` cookie \
+instead of a key; a request made with the cookie that changes something also sends the \
+session's `X-CSRF-Token`.
 
 Print agents do not use an API key: each print station has its own **station token** \
 (`POST /v1/print-stations` answers it once; `POST /v1/print-stations/{id}/token` rotates it), \
@@ -142,7 +154,7 @@ buys twice.";
 #[openapi(
     info(title = "shiphub", description = API_DESCRIPTION),
     modifiers(&BearerAuth),
-    security(("api_key" = [])),
+    security(("api_key" = []), ("session" = [])),
     components(schemas(problem::Problem, crate::error::FieldProblem)),
     // Tag order is the docs page's order: the everyday calls first.
     tags(
@@ -157,6 +169,7 @@ buys twice.";
         (name = "events", description = "The tenant's event log"),
         (name = "rate cards", description = "Contract rate cards the audit prices against"),
         (name = "reconciliation", description = "Carrier invoice audit"),
+        (name = "users", description = "Who may do what: sessions, users, roles and API keys"),
     )
 )]
 struct ApiDoc;
@@ -168,6 +181,16 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "api_key",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        // People in a browser: the cookie `POST /v1/session` sets (changes also send the
+        // session's `X-CSRF-Token`).
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                guard::SESSION_COOKIE,
+                "The session cookie set by `POST /v1/session`; requests that change something \
+                 also send the session's CSRF token in `X-CSRF-Token`.",
+            ))),
         );
         // Print agents authenticate with their station's token, not an API key.
         components.add_security_scheme(
@@ -204,6 +227,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(rate_cards::router())
         .merge(invoices::router())
+        .merge(session::router())
+        .merge(users::router())
+        .merge(api_keys::router())
 }
 
 /// The process-wide Prometheus recorder (metrics' recorder is global; install it once).
@@ -249,6 +275,8 @@ pub fn router_with(state: AppState, edge: Arc<edge::Edge>) -> Router {
         app: state.clone(),
         edge: edge.clone(),
     };
+    // The one place permissions are checked: every API route, none of the operational ones.
+    let api = api.route_layer(middleware::from_fn_with_state(state.clone(), guard::guard));
     api.merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
         .route("/healthz", get(|| async { "ok" }))
         .route(

@@ -63,6 +63,14 @@ impl Error {
                 (StatusCode::UNPROCESSABLE_ENTITY, pr, None)
             }
             Error::Unauthorized(why) => (StatusCode::UNAUTHORIZED, p(StatusCode::UNAUTHORIZED, "unauthorized", "Missing or invalid API key", Some(why.to_string())), None),
+            Error::Forbidden(why) => (StatusCode::FORBIDDEN, p(StatusCode::FORBIDDEN, "forbidden", "Forbidden", Some(why.clone())), None),
+            Error::LoginThrottled(secs) => {
+                let mut pr = p(StatusCode::TOO_MANY_REQUESTS, "login-throttled", "Too many failed logins",
+                  Some(format!("too many failed logins for this e-mail; try again in {secs} s")));
+                pr.retryable = Some(true);
+                pr.retry_after = Some(*secs);
+                (StatusCode::TOO_MANY_REQUESTS, pr, Some(Duration::from_secs(*secs)))
+            }
             Error::NotFound(what) => (StatusCode::NOT_FOUND, p(StatusCode::NOT_FOUND, "not-found", "Not found", Some(format!("no such {what}"))), None),
             Error::Conflict(m) => (StatusCode::CONFLICT, p(StatusCode::CONFLICT, "conflict", "Conflict", Some(m.clone())), None),
             Error::IdempotencyMismatch => (

@@ -17,6 +17,13 @@ pub enum Auth {
         example = json!({"type": "https://shiphub.dev/problems/unauthorized", "title": "Missing or invalid API key",
             "status": 401, "detail": "send `Authorization: Bearer <api key>`"}))]
     Unauthorized(Problem),
+    /// The key's scope or the user's role lacks the permission the operation needs (the
+    /// detail names it), or a request authenticated by the session cookie changes something
+    /// without its `X-CSRF-Token` header.
+    #[response(status = 403, content_type = "application/problem+json",
+        example = json!({"type": "https://shiphub.dev/problems/forbidden", "title": "Forbidden",
+            "status": 403, "detail": "this needs the `buy` permission, which the role `viewer` does not grant"}))]
+    Forbidden(Problem),
     /// Too many requests for this key or tenant; retry after `Retry-After` seconds.
     #[response(status = 429, content_type = "application/problem+json",
         headers(("Retry-After" = u64, description = "Seconds to wait before retrying")),

@@ -1,5 +1,5 @@
 //! The `shiphub` command line: `serve`, `migrate`, `tenant create`, `openapi`, `rate`,
-//! `analytics`, `audit`, `reconcile-pull`, `master-key`, `healthcheck`; opening the store (fail fast, key first)
+//! `analytics`, `audit`, `reconcile-pull`, `master-key`, `healthcheck`, `user`, `key`; opening the store (fail fast, key first)
 //! and the first start's `default` tenant.
 
 use std::net::SocketAddr;
@@ -19,6 +19,7 @@ use crate::store::{AccountRecord, Backend, Store};
 pub mod audit;
 pub mod rate;
 pub mod reconcile_pull;
+pub mod users;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://shiphub.db?mode=rwc";
 
@@ -331,6 +332,8 @@ pub struct ServeArgs {
     pub gauges: crate::gauges::GaugeArgs,
     #[command(flatten)]
     pub instances: InstanceArgs,
+    #[command(flatten)]
+    pub auth: users::AuthArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -351,6 +354,11 @@ pub enum Command {
     Key {
         #[command(subcommand)]
         command: KeyCommand,
+    },
+    /// Manage users: the first admin, password-reset links.
+    User {
+        #[command(subcommand)]
+        command: users::UserCommand,
     },
     /// Print the OpenAPI document.
     Openapi,
@@ -406,6 +414,8 @@ pub enum AnalyticsCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum KeyCommand {
+    #[command(flatten)]
+    Manage(users::KeyManage),
     /// Give one API key its own request limit instead of the server's `--key-rate` and
     /// `--key-burst` (running servers pick it up within 30 s).
     Limit {
@@ -479,6 +489,10 @@ pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
             eprintln!("limit set on {n} key(s) starting with {prefix}");
             Ok(())
         }
+        Command::Key {
+            command: KeyCommand::Manage(cmd),
+        } => users::run_key(cmd).await,
+        Command::User { command } => users::run_user(command).await,
         Command::Rate(args) => rate::run(args),
         Command::MasterKey => {
             println!("{}", MasterKey::generate_base64());
@@ -770,6 +784,7 @@ pub fn build_state(store: Store, master_key: MasterKey) -> AppState {
         idempotency: Default::default(),
         addresses: Default::default(),
         instances,
+        auth: Default::default(),
     })
 }
 
@@ -786,6 +801,7 @@ async fn serve(
         addresses,
         gauges,
         instances,
+        auth,
     }: ServeArgs,
 ) -> anyhow_like::Result<()> {
     let url = db.database_url.as_str();
@@ -796,6 +812,7 @@ async fn serve(
     let idempotency = idempotency.settings()?;
     let gauges = gauges.settings()?;
     let instances = instances.settings()?;
+    let auth = auth.settings(listen)?;
     let key = master_key(url)?;
     let store = open_store_with(url, db.pool_settings()?).await?;
     if store.tenant_count().await.map_err(|e| e.to_string())? == 0 {
@@ -808,6 +825,7 @@ async fn serve(
         sweep_every: Duration::from_secs(print.print_sweep_interval.max(1)),
     };
     state.idempotency = idempotency;
+    state.auth = Arc::new(crate::auth::Auth::new(auth));
     state.addresses = addresses.settings();
     state.tracking = crate::tracking::PollPolicy::default().scaled(tracking.tracking_speedup);
     state.webhooks = Arc::new(crate::webhooks::Webhooks::new(webhook_settings));

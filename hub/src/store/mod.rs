@@ -34,6 +34,7 @@ mod tenants;
 #[cfg(test)]
 mod tests;
 mod trackers;
+mod users;
 mod webhooks;
 
 pub use accounts::AccountRecord;
@@ -65,6 +66,9 @@ pub use shipments::{
 };
 pub use tenants::{KeyLimit, Tenant};
 pub use trackers::{ClaimedTracker, TimelinessRow, TrackerRecord, status_name};
+pub use users::{
+    ApiKeyRecord, KeyPrincipal, NewToken, SessionRecord, TokenPurpose, UserRecord, UserStatus,
+};
 pub use webhooks::{
     AfterAttempt, AttemptOutcome, AttemptRecord, AttemptResult, ClaimedDelivery, DeliveryRecord,
     DeliveryStatus, EndpointHealth, EndpointRecord, RecoverFrom,

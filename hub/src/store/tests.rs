@@ -2257,3 +2257,5 @@ async fn operator_gauges_count_queued_jobs_silent_stations_and_keys_in_flight(st
         .unwrap();
     assert_eq!(later.stations_offline, 1, "silent for over 120 s");
 }
+#[path = "tests_users.rs"]
+mod users_suite;
