@@ -22,6 +22,7 @@ pub mod pickups;
 pub mod print;
 pub mod rates;
 pub mod reconcile;
+pub mod routing;
 pub mod server;
 pub mod shipments;
 pub mod state;
