@@ -20,6 +20,7 @@ pub mod print;
 pub mod problem;
 pub mod rate_cards;
 pub mod rates;
+pub mod routing;
 pub mod responses;
 pub mod schema;
 pub mod shipments;
@@ -157,6 +158,7 @@ buys twice.";
         (name = "events", description = "The tenant's event log"),
         (name = "rate cards", description = "Contract rate cards the audit prices against"),
         (name = "reconciliation", description = "Carrier invoice audit"),
+        (name = "routing", description = "Smart routing: transit history, routing rules, cost and savings"),
     )
 )]
 struct ApiDoc;
@@ -204,6 +206,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(rate_cards::router())
         .merge(invoices::router())
+        .merge(routing::router())
 }
 
 /// The process-wide Prometheus recorder (metrics' recorder is global; install it once).

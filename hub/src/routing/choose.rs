@@ -255,16 +255,16 @@ fn quote_transit(lane: &str, s: Option<&TransitStats>, settings: &Settings) -> Q
     }
 }
 
-type Kept<'a> = (AccountQuote, QuoteTransit, Vec<RuleNote>, Option<&'a TransitStats>);
+type Candidate<'a> = (AccountQuote, QuoteTransit, Vec<RuleNote>, Option<&'a TransitStats>);
 
 fn pct(q: Decimal) -> String {
     (q * Decimal::ONE_HUNDRED).normalize().to_string()
 }
 
-fn rank(kept: Vec<Kept<'_>>, choice: Choice, ship_date: Date, _settings: &Settings) -> Vec<Routed> {
+fn rank(kept: Vec<Candidate<'_>>, choice: Choice, ship_date: Date, _settings: &Settings) -> Vec<Routed> {
     // The base order (rates' own strategy) groups currencies; it is the tie-breaker throughout
     // and amounts are only compared within a currency group.
-    let group_of = |i: usize, kept: &[Kept<'_>]| {
+    let group_of = |i: usize, kept: &[Candidate<'_>]| {
         let c = kept[i].0.quote.total.currency();
         kept.iter().position(|k| k.0.quote.total.currency() == c).unwrap_or(i)
     };
@@ -341,7 +341,7 @@ fn rank(kept: Vec<Kept<'_>>, choice: Choice, ship_date: Date, _settings: &Settin
             },
         })
         .collect();
-    let preferred = |k: &Kept<'_>| k.2.iter().any(|n| n.effect == "preferred");
+    let preferred = |k: &Candidate<'_>| k.2.iter().any(|n| n.effect == "preferred");
     let mut order: Vec<usize> = (0..kept.len()).collect();
     order.sort_by(|&a, &b| {
         let (ja, jb) = (&judged[a], &judged[b]);
@@ -360,7 +360,7 @@ fn rank(kept: Vec<Kept<'_>>, choice: Choice, ship_date: Date, _settings: &Settin
             .then(a.cmp(&b))
     });
     let qualifying = judged.iter().filter(|j| j.qualifies).count();
-    let mut slots: Vec<Option<(Kept<'_>, Judged)>> =
+    let mut slots: Vec<Option<(Candidate<'_>, Judged)>> =
         kept.into_iter().zip(judged).map(Some).collect();
     order
         .into_iter()
@@ -391,4 +391,38 @@ fn rank(kept: Vec<Kept<'_>>, choice: Choice, ship_date: Date, _settings: &Settin
             }
         })
         .collect()
+}
+
+/// What a strategy purchase keeps for the cost report: the chosen quote's price against the
+/// cheapest and the fastest shown in its currency.
+pub struct Kept {
+    pub chosen: Decimal,
+    pub cheapest: Decimal,
+    pub fastest: Decimal,
+    pub currency: String,
+}
+
+/// The comparison kept with the chosen quote (none when nothing was chosen). Fastest: fewest
+/// transit days at the median of the history (else the carrier's days), ties by price.
+pub fn kept_quotes(o: &Outcome, _choice: Choice) -> Option<Kept> {
+    let chosen = o.chosen()?;
+    let currency = chosen.quote.quote.total.currency();
+    let same: Vec<&Routed> = o
+        .quotes
+        .iter()
+        .filter(|q| q.quote.quote.total.currency() == currency)
+        .collect();
+    let amount = |q: &Routed| q.quote.quote.total.amount();
+    let days = |q: &Routed| q.transit.p50.or(q.quote.quote.transit_days).unwrap_or(u32::MAX);
+    let cheapest = same.iter().map(|q| amount(q)).min()?;
+    let fastest = same
+        .iter()
+        .min_by(|a, b| days(a).cmp(&days(b)).then(amount(a).cmp(&amount(b))))
+        .map(|q| amount(q))?;
+    Some(Kept {
+        chosen: amount(chosen),
+        cheapest,
+        fastest,
+        currency: currency.as_str().to_string(),
+    })
 }
