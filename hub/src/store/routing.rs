@@ -233,6 +233,15 @@ impl Store {
         tx.commit().await
     }
 
+    /// Counts many deliveries in one transaction (`shiphub routing import-deliveries`).
+    pub async fn record_deliveries(&self, tenant: &TenantId, ds: &[Delivery]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for d in ds {
+            record_delivery_tx(&mut tx, tenant, d).await?;
+        }
+        tx.commit().await
+    }
+
     /// The histogram bars matching `f`, summed over the window's days, per carrier service
     /// and transit days (ascending).
     pub async fn transit_bars(&self, tenant: &TenantId, f: &TransitFilter) -> Result<Vec<TransitBar>> {
