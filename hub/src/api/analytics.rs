@@ -10,9 +10,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::extract::{Query, Tenant};
 use super::responses::*;
 use crate::error::Error;
-use crate::state::AppState;
 use crate::routing::cost::{CostGroup, CostLine};
 use crate::routing::transit::{Lookup, TransitStats, lane_end, lane_name, lookup};
+use crate::state::AppState;
 use crate::tracking::analytics::{GroupBy, TimelinessLine, period, timeliness};
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -84,8 +84,9 @@ pub(crate) fn choice(
     };
     Ok(match strategy {
         Strategy::DeliverBy => {
-            let d = deliver_by
-                .ok_or_else(|| Error::field("/deliver_by", "required by the `deliver_by` strategy"))?;
+            let d = deliver_by.ok_or_else(|| {
+                Error::field("/deliver_by", "required by the `deliver_by` strategy")
+            })?;
             let confidence = share(d.confidence, "/deliver_by/confidence")?;
             if confidence.is_zero() {
                 return Err(Error::field("/deliver_by/confidence", "must be above 0"));

@@ -409,7 +409,10 @@ async fn create_shipment(
                     ));
                 }
                 if body.service.is_none() {
-                    return Err(Error::field("/service", "required unless `strategy` chooses the quote"));
+                    return Err(Error::field(
+                        "/service",
+                        "required unless `strategy` chooses the quote",
+                    ));
                 }
                 return shipments::buy_now(&app, &tenant, body.order(), key(&owned), answer).await;
             };
@@ -434,7 +437,10 @@ async fn buy_by_strategy(
         (body.service.is_some(), "/service"),
     ] {
         if given {
-            return Err(Error::field(field, "not allowed with `strategy`: the strategy chooses the quote"));
+            return Err(Error::field(
+                field,
+                "not allowed with `strategy`: the strategy chooses the quote",
+            ));
         }
     }
     let choice = super::rates::choice(strategy, body.deliver_by, body.on_time)?;
@@ -460,12 +466,17 @@ async fn buy_by_strategy(
             .quotes
             .first()
             .map_or("no carrier quoted".to_string(), |q| q.reason.clone());
-        return Err(Error::field("/strategy", format!("no quote qualifies: {why}")));
+        return Err(Error::field(
+            "/strategy",
+            format!("no quote qualifies: {why}"),
+        ));
     };
     body.carrier_account = Some(chosen.quote.account.to_string());
     body.service = Some(chosen.quote.quote.service.code.clone());
     // A rule may have required a signature: buy what was rated.
-    if routed.request_rules.iter().any(|r| r.effect == "signature") && body.options.signature.is_none() {
+    if routed.request_rules.iter().any(|r| r.effect == "signature")
+        && body.options.signature.is_none()
+    {
         body.options.signature = Some(shiphub_carriers::model::SignatureConfirmation::Direct);
     }
     let kept = crate::routing::choose::kept_quotes(&routed, choice);

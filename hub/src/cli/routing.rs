@@ -63,10 +63,14 @@ pub enum RoutingCommand {
 pub fn parse_delivery(line_no: usize, line: &str) -> Result<Delivery, String> {
     let cols: Vec<&str> = line.split(',').map(str::trim).collect();
     if cols.len() != 9 {
-        return Err(format!("line {line_no}: {} columns, 9 expected", cols.len()));
+        return Err(format!(
+            "line {line_no}: {} columns, 9 expected",
+            cols.len()
+        ));
     }
     let day = |i: usize, name: &str| {
-        parse_day(cols[i]).ok_or_else(|| format!("line {line_no}: {name} `{}` is not YYYY-MM-DD", cols[i]))
+        parse_day(cols[i])
+            .ok_or_else(|| format!("line {line_no}: {name} `{}` is not YYYY-MM-DD", cols[i]))
     };
     let d = Delivery {
         carrier: cols[0].to_string(),
@@ -91,8 +95,8 @@ pub fn parse_delivery(line_no: usize, line: &str) -> Result<Delivery, String> {
 pub async fn run(command: RoutingCommand) -> Result<(), String> {
     match command {
         RoutingCommand::ImportDeliveries { file, tenant, db } => {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| format!("{}: {e}", file.display()))?;
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             // All lines are checked before any is counted: a bad file counts nothing.
             let deliveries = text
                 .lines()
@@ -130,9 +134,14 @@ pub async fn run(command: RoutingCommand) -> Result<(), String> {
                 None => time::OffsetDateTime::now_utc().date(),
             };
             let to_country = to_country.unwrap_or_else(|| from_country.clone());
-            let from = transit::lane_end(&from_country, from_postal.as_deref(), settings.lane_prefix);
+            let from =
+                transit::lane_end(&from_country, from_postal.as_deref(), settings.lane_prefix);
             let to = transit::lane_end(&to_country, to_postal.as_deref(), settings.lane_prefix);
-            println!("lane {}, {} days to {today}", transit::lane_name(&from, &to), settings.window_days);
+            println!(
+                "lane {}, {} days to {today}",
+                transit::lane_name(&from, &to),
+                settings.window_days
+            );
             let stats = transit::lookup(
                 &store,
                 &t,
@@ -185,8 +194,17 @@ pub async fn run(command: RoutingCommand) -> Result<(), String> {
                 .map_err(|e| problem_text(&e))?;
             println!(
                 "{:<24} {:>4} {:>7} {:>10} {:>9} {:>9} {:>9} {:>8} {:>13} {:>16} {:>10}",
-                group_by, "cur", "parcels", "spend", "/parcel", "kg", "/kg", "compared",
-                "over cheapest", "saved vs fastest", "recovered"
+                group_by,
+                "cur",
+                "parcels",
+                "spend",
+                "/parcel",
+                "kg",
+                "/kg",
+                "compared",
+                "over cheapest",
+                "saved vs fastest",
+                "recovered"
             );
             for l in lines {
                 println!(
@@ -209,7 +227,10 @@ pub async fn run(command: RoutingCommand) -> Result<(), String> {
     }
 }
 
-async fn tenant_id(store: &crate::store::Store, name: &str) -> Result<crate::ids::TenantId, String> {
+async fn tenant_id(
+    store: &crate::store::Store,
+    name: &str,
+) -> Result<crate::ids::TenantId, String> {
     Ok(store
         .tenant_by_name(name)
         .await

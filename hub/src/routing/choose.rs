@@ -145,15 +145,8 @@ pub async fn route(
     let ship_date = asked.shipment.ship_date.unwrap_or(now.date());
     let (from, to) = (asked.shipment.from.clone(), asked.shipment.to.clone());
     let shopped = rates::shop(app, tenant, asked).await?;
-    let (lane, stats) = transit::for_addresses(
-        &app.store,
-        tenant,
-        &from,
-        &to,
-        &doc.settings,
-        now.date(),
-    )
-    .await?;
+    let (lane, stats) =
+        transit::for_addresses(&app.store, tenant, &from, &to, &doc.settings, now.date()).await?;
     let by_service: HashMap<(&str, &str), &TransitStats> = stats
         .iter()
         .map(|s| ((s.carrier.as_str(), s.service.as_str()), s))
@@ -163,14 +156,22 @@ pub async fn route(
     for q in shopped.quotes {
         let notes = rule_notes(&matched, &q);
         if notes.iter().any(|n| n.effect == "excluded") {
-            excluded.push(Dropped { quote: q, rules: notes });
+            excluded.push(Dropped {
+                quote: q,
+                rules: notes,
+            });
             continue;
         }
         let s = by_service
             .get(&(q.carrier.as_str(), q.quote.service.code.as_str()))
             .copied();
         let transit = quote_transit(&lane, s, &doc.settings);
-        kept.push((q, transit, notes, s.filter(|s| s.samples >= u64::from(doc.settings.min_samples))));
+        kept.push((
+            q,
+            transit,
+            notes,
+            s.filter(|s| s.samples >= u64::from(doc.settings.min_samples)),
+        ));
     }
     let quotes = rank(kept, choice, ship_date, &doc.settings);
     Ok(Outcome {
@@ -255,18 +256,30 @@ fn quote_transit(lane: &str, s: Option<&TransitStats>, settings: &Settings) -> Q
     }
 }
 
-type Candidate<'a> = (AccountQuote, QuoteTransit, Vec<RuleNote>, Option<&'a TransitStats>);
+type Candidate<'a> = (
+    AccountQuote,
+    QuoteTransit,
+    Vec<RuleNote>,
+    Option<&'a TransitStats>,
+);
 
 fn pct(q: Decimal) -> String {
     (q * Decimal::ONE_HUNDRED).normalize().to_string()
 }
 
-fn rank(kept: Vec<Candidate<'_>>, choice: Choice, ship_date: Date, _settings: &Settings) -> Vec<Routed> {
+fn rank(
+    kept: Vec<Candidate<'_>>,
+    choice: Choice,
+    ship_date: Date,
+    _settings: &Settings,
+) -> Vec<Routed> {
     // The base order (rates' own strategy) groups currencies; it is the tie-breaker throughout
     // and amounts are only compared within a currency group.
     let group_of = |i: usize, kept: &[Candidate<'_>]| {
         let c = kept[i].0.quote.total.currency();
-        kept.iter().position(|k| k.0.quote.total.currency() == c).unwrap_or(i)
+        kept.iter()
+            .position(|k| k.0.quote.total.currency() == c)
+            .unwrap_or(i)
     };
     struct Judged {
         qualifies: bool,
@@ -286,11 +299,19 @@ fn rank(kept: Vec<Candidate<'_>>, choice: Choice, ship_date: Date, _settings: &S
                 let (days, how) = match s {
                     Some(s) => (
                         Some(s.at(confidence)),
-                        format!("{} business days at the {}th percentile of {} deliveries", s.at(confidence), pct(confidence), s.samples),
+                        format!(
+                            "{} business days at the {}th percentile of {} deliveries",
+                            s.at(confidence),
+                            pct(confidence),
+                            s.samples
+                        ),
                     ),
                     None => (
                         q.quote.transit_days.or_else(|| {
-                            q.quote.estimated_delivery.map(|d| super::super::store::routing::business_days_between(ship_date, d) as u32)
+                            q.quote.estimated_delivery.map(|d| {
+                                super::super::store::routing::business_days_between(ship_date, d)
+                                    as u32
+                            })
                         }),
                         "the carrier's estimate (thin history)".to_string(),
                     ),
@@ -298,7 +319,10 @@ fn rank(kept: Vec<Candidate<'_>>, choice: Choice, ship_date: Date, _settings: &S
                 match days {
                     Some(days) => {
                         let arrives = match s {
-                            None => q.quote.estimated_delivery.unwrap_or(add_business_days(ship_date, days)),
+                            None => q
+                                .quote
+                                .estimated_delivery
+                                .unwrap_or(add_business_days(ship_date, days)),
                             Some(_) => add_business_days(ship_date, days),
                         };
                         let ok = arrives <= date;
@@ -306,7 +330,7 @@ fn rank(kept: Vec<Candidate<'_>>, choice: Choice, ship_date: Date, _settings: &S
                             qualifies: ok,
                             miss: i64::from(arrives.to_julian_day()),
                             reason: format!(
-                                "arrives {arrives} by {how}: {} {date}",
+                                "arrives {arrives} ({how}), {} {date}",
                                 if ok { "on or before" } else { "after" }
                             ),
                         }
@@ -323,7 +347,11 @@ fn rank(kept: Vec<Candidate<'_>>, choice: Choice, ship_date: Date, _settings: &S
                     let ok = rate >= threshold;
                     Judged {
                         qualifies: ok,
-                        miss: -(rate * Decimal::from(10_000)).trunc().to_string().parse::<i64>().unwrap_or(0),
+                        miss: -(rate * Decimal::from(10_000))
+                            .trunc()
+                            .to_string()
+                            .parse::<i64>()
+                            .unwrap_or(0),
                         reason: format!(
                             "on time {}% of {} promised deliveries, {} the {}% asked",
                             pct(rate),
@@ -336,7 +364,8 @@ fn rank(kept: Vec<Candidate<'_>>, choice: Choice, ship_date: Date, _settings: &S
                 None => Judged {
                     qualifies: false,
                     miss: i64::MAX,
-                    reason: "no measured on-time rate on this lane (thin history or no promises)".into(),
+                    reason: "no measured on-time rate on this lane (thin history or no promises)"
+                        .into(),
                 },
             },
         })
@@ -352,9 +381,19 @@ fn rank(kept: Vec<Candidate<'_>>, choice: Choice, ship_date: Date, _settings: &S
             .then_with(|| match (choice, ja.qualifies) {
                 // Qualifying quotes: cheapest first; others: nearest miss first, then price.
                 (Choice::Plain(_), _) => std::cmp::Ordering::Equal,
-                (_, true) => kept[a].0.quote.total.amount().cmp(&kept[b].0.quote.total.amount()),
+                (_, true) => kept[a]
+                    .0
+                    .quote
+                    .total
+                    .amount()
+                    .cmp(&kept[b].0.quote.total.amount()),
                 (_, false) => ja.miss.cmp(&jb.miss).then(
-                    kept[a].0.quote.total.amount().cmp(&kept[b].0.quote.total.amount()),
+                    kept[a]
+                        .0
+                        .quote
+                        .total
+                        .amount()
+                        .cmp(&kept[b].0.quote.total.amount()),
                 ),
             })
             .then(a.cmp(&b))
@@ -372,9 +411,8 @@ fn rank(kept: Vec<Candidate<'_>>, choice: Choice, ship_date: Date, _settings: &S
             let mut reason = match choice {
                 Choice::Plain(_) => format!("#{place} by {}", choice.name()),
                 _ if j.qualifies => format!(
-                    "#{place}: {}; {} of the {qualifying} that qualify by price",
-                    j.reason,
-                    if place == 1 { "cheapest" } else { "ranked" }
+                    "#{place}: {}; the {qualifying} that qualify rank cheapest first",
+                    j.reason
                 ),
                 _ => format!("#{place}: does not qualify: {}", j.reason),
             };
@@ -413,7 +451,12 @@ pub fn kept_quotes(o: &Outcome, _choice: Choice) -> Option<Kept> {
         .filter(|q| q.quote.quote.total.currency() == currency)
         .collect();
     let amount = |q: &Routed| q.quote.quote.total.amount();
-    let days = |q: &Routed| q.transit.p50.or(q.quote.quote.transit_days).unwrap_or(u32::MAX);
+    let days = |q: &Routed| {
+        q.transit
+            .p50
+            .or(q.quote.quote.transit_days)
+            .unwrap_or(u32::MAX)
+    };
     let cheapest = same.iter().map(|q| amount(q)).min()?;
     let fastest = same
         .iter()

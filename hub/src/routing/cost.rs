@@ -157,9 +157,17 @@ pub fn fold(rows: &[CostRow], by: CostGroup, lane_prefix: u8) -> Vec<CostLine> {
     lines
         .into_values()
         .map(|mut l| {
-            l.cost_per_parcel = (l.spend / Decimal::from(l.parcels.max(1))).round_dp(2);
-            l.cost_per_kg =
-                (l.weight_kg > Decimal::ZERO).then(|| (l.spend / l.weight_kg).round_dp(2));
+            // Half away from zero, as carriers bill (`Money::round`).
+            let cents = |d: Decimal| {
+                let mut d = d.round_dp_with_strategy(
+                    2,
+                    rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                );
+                d.rescale(2);
+                d
+            };
+            l.cost_per_parcel = cents(l.spend / Decimal::from(l.parcels.max(1)));
+            l.cost_per_kg = (l.weight_kg > Decimal::ZERO).then(|| cents(l.spend / l.weight_kg));
             l.weight_kg = l.weight_kg.normalize();
             l
         })

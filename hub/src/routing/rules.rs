@@ -6,9 +6,7 @@
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use shiphub_carriers::model::{
-    LengthUnit, Money, RateRequest, SignatureConfirmation, WeightUnit,
-};
+use shiphub_carriers::model::{LengthUnit, Money, RateRequest, SignatureConfirmation, WeightUnit};
 
 use super::Settings;
 use crate::error::{Error, FieldProblem};
@@ -128,10 +126,16 @@ pub fn validate(doc: &RulesDocument, known_carrier: impl Fn(&str) -> bool) -> Re
     };
     let s = &doc.settings;
     if !(1..=730).contains(&s.window_days) {
-        p("/settings/window_days".into(), "must be 1 to 730 days".into());
+        p(
+            "/settings/window_days".into(),
+            "must be 1 to 730 days".into(),
+        );
     }
     if s.lane_prefix > 5 {
-        p("/settings/lane_prefix".into(), "must be 0 to 5 characters".into());
+        p(
+            "/settings/lane_prefix".into(),
+            "must be 0 to 5 characters".into(),
+        );
     }
     if s.min_samples == 0 {
         p("/settings/min_samples".into(), "must be at least 1".into());
@@ -141,22 +145,35 @@ pub fn validate(doc: &RulesDocument, known_carrier: impl Fn(&str) -> bool) -> Re
         if r.name.trim().is_empty() {
             p(at("name"), "must not be empty".into());
         } else if doc.rules[..i].iter().any(|o| o.name == r.name) {
-            p(at("name"), format!("`{}` names an earlier rule too", r.name));
+            p(
+                at("name"),
+                format!("`{}` names an earlier rule too", r.name),
+            );
         }
         for (j, c) in r.when.to_country.iter().flatten().enumerate() {
             if c.len() != 2 || !c.chars().all(|c| c.is_ascii_uppercase()) {
-                p(at(&format!("when/to_country/{j}")), format!("`{c}` is not an ISO 3166-1 alpha-2 code"));
+                p(
+                    at(&format!("when/to_country/{j}")),
+                    format!("`{c}` is not an ISO 3166-1 alpha-2 code"),
+                );
             }
         }
         let w = &r.when;
         for (lo, hi, f) in [
             (w.min_weight_kg, w.max_weight_kg, "max_weight_kg"),
-            (w.min_declared_value, w.max_declared_value, "max_declared_value"),
+            (
+                w.min_declared_value,
+                w.max_declared_value,
+                "max_declared_value",
+            ),
         ] {
             if let (Some(lo), Some(hi)) = (lo, hi)
                 && hi < lo
             {
-                p(at(&format!("when/{f}")), format!("{hi} is below the minimum {lo}"));
+                p(
+                    at(&format!("when/{f}")),
+                    format!("{hi} is below the minimum {lo}"),
+                );
             }
         }
         for (f, v) in [
@@ -171,13 +188,23 @@ pub fn validate(doc: &RulesDocument, known_carrier: impl Fn(&str) -> bool) -> Re
             }
         }
         let t = &r.then;
-        if t.exclude.is_empty() && t.prefer.is_empty() && t.max_price.is_none() && !t.require_signature {
-            p(at("then"), "does nothing: give exclude, prefer, max_price or require_signature".into());
+        if t.exclude.is_empty()
+            && t.prefer.is_empty()
+            && t.max_price.is_none()
+            && !t.require_signature
+        {
+            p(
+                at("then"),
+                "does nothing: give exclude, prefer, max_price or require_signature".into(),
+            );
         }
         for (list, name) in [(&t.exclude, "exclude"), (&t.prefer, "prefer")] {
             for (j, target) in list.iter().enumerate() {
                 if !known_carrier(&target.carrier) {
-                    p(at(&format!("then/{name}/{j}/carrier")), format!("no carrier `{}`", target.carrier));
+                    p(
+                        at(&format!("then/{name}/{j}/carrier")),
+                        format!("no carrier `{}`", target.carrier),
+                    );
                 }
             }
         }
@@ -218,7 +245,9 @@ pub async fn save(
 pub fn matches(m: &Match, s: &RateRequest, tags: &[String]) -> bool {
     let to = &s.to;
     if let Some(cs) = &m.to_country
-        && !cs.iter().any(|c| c.eq_ignore_ascii_case(to.country.as_str()))
+        && !cs
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(to.country.as_str()))
     {
         return false;
     }
@@ -231,7 +260,8 @@ pub fn matches(m: &Match, s: &RateRequest, tags: &[String]) -> bool {
         return false;
     }
     if let Some(ps) = &m.to_postal_prefix {
-        let postal = crate::store::routing::normalize_postal(to.postal_code.as_deref().unwrap_or(""));
+        let postal =
+            crate::store::routing::normalize_postal(to.postal_code.as_deref().unwrap_or(""));
         let full: String = to
             .postal_code
             .as_deref()
@@ -306,7 +336,10 @@ pub fn adjust_request(rules: &[&Rule], s: &mut RateRequest) -> Vec<(String, Stri
             if s.options.signature.is_none() {
                 s.options.signature = Some(SignatureConfirmation::Direct);
             }
-            notes.push((r.name.clone(), "requires a signature on delivery".to_string()));
+            notes.push((
+                r.name.clone(),
+                "requires a signature on delivery".to_string(),
+            ));
         }
     }
     notes

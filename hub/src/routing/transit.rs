@@ -139,6 +139,7 @@ pub async fn lookup(
         from: l.from,
         to: l.to,
         since: l.today - time::Duration::days(i64::from(l.window_days.max(1)) - 1),
+        until: l.today,
     };
     Ok(fold(&store.transit_bars(tenant, &f).await?))
 }
@@ -152,8 +153,16 @@ pub async fn for_addresses(
     settings: &Settings,
     today: Date,
 ) -> Result<(String, Vec<TransitStats>), Error> {
-    let from = lane_end(from.country.as_str(), from.postal_code.as_deref(), settings.lane_prefix);
-    let to = lane_end(to.country.as_str(), to.postal_code.as_deref(), settings.lane_prefix);
+    let from = lane_end(
+        from.country.as_str(),
+        from.postal_code.as_deref(),
+        settings.lane_prefix,
+    );
+    let to = lane_end(
+        to.country.as_str(),
+        to.postal_code.as_deref(),
+        settings.lane_prefix,
+    );
     let name = lane_name(&from, &to);
     let stats = lookup(
         store,
@@ -199,7 +208,10 @@ mod tests {
             })
             .collect();
         let s = &fold(&bars)[0];
-        assert_eq!((s.samples, s.p50, s.p75, s.p90, s.p95, s.p99), (10, 2, 4, 6, 9, 9));
+        assert_eq!(
+            (s.samples, s.p50, s.p75, s.p90, s.p95, s.p99),
+            (10, 2, 4, 6, 9, 9)
+        );
         assert_eq!(s.on_time_rate, Some(Decimal::new(7, 1)));
     }
 

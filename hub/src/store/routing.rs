@@ -90,8 +90,9 @@ pub struct TransitFilter {
     pub service_code: Option<String>,
     pub from: LaneEnd,
     pub to: LaneEnd,
-    /// First delivery day in the window.
+    /// First and last delivery day in the window.
     pub since: Date,
+    pub until: Date,
 }
 
 /// One bar of a histogram: deliveries of one carrier service that took `transit_days`.
@@ -196,14 +197,11 @@ pub(crate) async fn delivery_of_tx(
     let request: serde_json::Value =
         serde_json::from_str(&row.try_get::<String, _>("request")?).unwrap_or_default();
     let field = |end: &str, name: &str| {
-        [
-            format!("/{end}/{name}"),
-            format!("/shipment/{end}/{name}"),
-        ]
-        .iter()
-        .find_map(|p| request.pointer(p).and_then(|v| v.as_str()))
-        .unwrap_or("")
-        .to_string()
+        [format!("/{end}/{name}"), format!("/shipment/{end}/{name}")]
+            .iter()
+            .find_map(|p| request.pointer(p).and_then(|v| v.as_str()))
+            .unwrap_or("")
+            .to_string()
     };
     let date = |s: Option<&str>| s.and_then(crate::store::routing::parse_day);
     let created = from_millis(row.try_get("created_at")?);
@@ -216,7 +214,11 @@ pub(crate) async fn delivery_of_tx(
         to_postal: field("to", "postal_code"),
         shipped: date(t.ship_date.as_deref()).unwrap_or(created.date()),
         delivered: at.date(),
-        promise: date(t.promised_date.as_deref().or(t.estimated_delivery.as_deref())),
+        promise: date(
+            t.promised_date
+                .as_deref()
+                .or(t.estimated_delivery.as_deref()),
+        ),
     }))
 }
 
@@ -244,17 +246,27 @@ impl Store {
 
     /// The histogram bars matching `f`, summed over the window's days, per carrier service
     /// and transit days (ascending).
-    pub async fn transit_bars(&self, tenant: &TenantId, f: &TransitFilter) -> Result<Vec<TransitBar>> {
+    pub async fn transit_bars(
+        &self,
+        tenant: &TenantId,
+        f: &TransitFilter,
+    ) -> Result<Vec<TransitBar>> {
         let mut sql = String::from(
             "SELECT carrier, service_code, transit_days, CAST(SUM(deliveries) AS BIGINT) AS n, \
              CAST(SUM(promised) AS BIGINT) AS p, CAST(SUM(on_time) AS BIGINT) AS o FROM transit_history \
-             WHERE tenant_id = $1 AND from_country = $2 AND to_country = $3 AND day >= $4",
+             WHERE tenant_id = $1 AND from_country = $2 AND to_country = $3 AND day >= $4 AND day <= $5",
         );
         let mut binds: Vec<String> = vec![];
-        let mut next = 5;
+        let mut next = 6;
         for (col, v) in [
-            ("from_postal", (!f.from.prefix.is_empty()).then(|| like(&f.from.prefix))),
-            ("to_postal", (!f.to.prefix.is_empty()).then(|| like(&f.to.prefix))),
+            (
+                "from_postal",
+                (!f.from.prefix.is_empty()).then(|| like(&f.from.prefix)),
+            ),
+            (
+                "to_postal",
+                (!f.to.prefix.is_empty()).then(|| like(&f.to.prefix)),
+            ),
         ] {
             if let Some(v) = v {
                 sql.push_str(&format!(" AND {col} LIKE ${next}"));
@@ -274,7 +286,8 @@ impl Store {
             .bind(tenant.as_str())
             .bind(&f.from.country)
             .bind(&f.to.country)
-            .bind(day_number(f.since));
+            .bind(day_number(f.since))
+            .bind(day_number(f.until));
         for b in &binds {
             q = q.bind(b);
         }
@@ -335,7 +348,11 @@ impl Store {
     }
 
     /// Keeps the quotes shown with a purchase (once: a replayed purchase keeps the first).
-    pub async fn insert_purchase_quotes(&self, tenant: &TenantId, p: &PurchaseQuotes) -> Result<()> {
+    pub async fn insert_purchase_quotes(
+        &self,
+        tenant: &TenantId,
+        p: &PurchaseQuotes,
+    ) -> Result<()> {
         self.write_one(
             sqlx::query(
                 "INSERT INTO purchase_quotes (tenant_id, shipment_id, strategy, chosen, cheapest, fastest, \

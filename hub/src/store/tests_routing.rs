@@ -12,7 +12,7 @@ use crate::routing::transit;
 use crate::store::routing::{
     Delivery, LaneEnd, PurchaseQuotes, TransitFilter, business_days_between,
 };
-use crate::store::{ShipmentExtras, ShipmentRecord, StoredRequest, Store};
+use crate::store::{ShipmentExtras, ShipmentRecord, Store, StoredRequest};
 
 both_backends!(
     a_delivery_is_counted_once_in_the_transaction_that_records_it,
@@ -91,6 +91,7 @@ async fn a_delivery_is_counted_once_in_the_transaction_that_records_it(store: St
             prefix: "941".into(),
         },
         since: date!(2026 - 09 - 01),
+        until: date!(2026 - 11 - 30),
     };
     let bars = store.transit_bars(&t, &f).await.unwrap();
     assert_eq!(bars.len(), 1, "{bars:?}");
@@ -114,7 +115,10 @@ async fn a_delivery_is_counted_once_in_the_transaction_that_records_it(store: St
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }
 }
@@ -136,13 +140,17 @@ async fn window_and_lane_prefix_sums_equal_a_brute_force_count(store: Store) {
             to_postal: ["94105", "94107", "90001"][rng.next(3) as usize].into(),
             shipped,
             delivered,
-            promise: (rng.next(4) > 0)
-                .then(|| crate::tracking::add_business_days(shipped, 3)),
+            promise: (rng.next(4) > 0).then(|| crate::tracking::add_business_days(shipped, 3)),
         };
         store.record_delivery(&t, &d).await.unwrap();
         all.push(d);
     }
-    for (from, to, window) in [("100", "941", 90u32), ("1", "9", 30), ("", "", 90), ("10001", "94105", 120)] {
+    for (from, to, window) in [
+        ("100", "941", 90u32),
+        ("1", "9", 30),
+        ("", "", 90),
+        ("10001", "94105", 120),
+    ] {
         let stats = transit::lookup(
             &store,
             &t,
@@ -171,6 +179,7 @@ async fn window_and_lane_prefix_sums_equal_a_brute_force_count(store: Store) {
                     && d.from_postal.starts_with(from)
                     && d.to_postal.starts_with(to)
                     && d.delivered >= since
+                    && d.delivered <= today
             })
             .map(|d| business_days_between(d.shipped, d.delivered) as u32)
             .collect();
@@ -182,16 +191,30 @@ async fn window_and_lane_prefix_sums_equal_a_brute_force_count(store: Store) {
                     && d.from_postal.starts_with(from)
                     && d.to_postal.starts_with(to)
                     && d.delivered >= since
+                    && d.delivered <= today
                     && d.promise.is_some()
             })
             .collect();
-        let on_time = promised.iter().filter(|d| d.on_time() == Some(true)).count();
+        let on_time = promised
+            .iter()
+            .filter(|d| d.on_time() == Some(true))
+            .count();
         let s = &stats[0];
         let nearest = |p: usize| days[(p * days.len()).div_ceil(100).max(1) - 1];
-        assert_eq!(s.samples as usize, days.len(), "lane {from}>{to} window {window}");
+        assert_eq!(
+            s.samples as usize,
+            days.len(),
+            "lane {from}>{to} window {window}"
+        );
         assert_eq!(
             [s.p50, s.p75, s.p90, s.p95, s.p99],
-            [nearest(50), nearest(75), nearest(90), nearest(95), nearest(99)],
+            [
+                nearest(50),
+                nearest(75),
+                nearest(90),
+                nearest(95),
+                nearest(99)
+            ],
             "lane {from}>{to} window {window}"
         );
         assert_eq!(s.promised as usize, promised.len());
@@ -268,18 +291,27 @@ async fn rules_and_kept_quotes_stay_with_their_tenant_and_feed_the_cost_rows(sto
             .as_ref(),
         Some(&kept)
     );
-    assert_eq!(store.purchase_quotes(&b, s1.id.as_str()).await.unwrap(), None);
+    assert_eq!(
+        store.purchase_quotes(&b, s1.id.as_str()).await.unwrap(),
+        None
+    );
     let rows = store
         .cost_rows(&a, NOW - Duration::days(1), NOW + Duration::days(1))
         .await
         .unwrap();
     assert_eq!(rows.len(), 2);
-    let first = rows.iter().find(|r| r.shipment_id == s1.id.as_str()).unwrap();
+    let first = rows
+        .iter()
+        .find(|r| r.shipment_id == s1.id.as_str())
+        .unwrap();
     assert_eq!(
         first.alternatives,
         Some(("10.00".to_string(), "30.00".to_string()))
     );
-    let second = rows.iter().find(|r| r.shipment_id == s2.id.as_str()).unwrap();
+    let second = rows
+        .iter()
+        .find(|r| r.shipment_id == s2.id.as_str())
+        .unwrap();
     assert_eq!(second.alternatives, None);
     assert!(
         store
