@@ -37,7 +37,8 @@ pub struct TransitStats {
     pub on_time_rate: Option<Decimal>,
     /// Deliveries that had a promise.
     pub promised: u64,
-    /// Transit days → deliveries.
+    /// Transit days (as JSON object keys, strings) → deliveries.
+    #[schema(value_type = std::collections::HashMap<String, u64>)]
     pub histogram: BTreeMap<u32, u64>,
 }
 
