@@ -65,6 +65,8 @@ pub struct App {
     pub addresses: crate::addresses::settings::Settings,
     /// The instance registry: live instances, self-fencing, takeovers.
     pub instances: Arc<crate::instances::Registry>,
+    /// Routing rules and lane transit statistics, kept briefly for rate requests.
+    pub routing: Arc<crate::routing::Cache>,
 }
 
 /// Positive API-key lookups, kept briefly so a busy client does not cost a query per request.

@@ -48,6 +48,7 @@ async fn put_rules(
         time::OffsetDateTime::now_utc(),
     )
     .await?;
+    app.routing.drop_rules(&tenant);
     Ok(axum::Json(doc))
 }
 

@@ -777,6 +777,7 @@ pub fn build_state(store: Store, master_key: MasterKey) -> AppState {
         idempotency: Default::default(),
         addresses: Default::default(),
         instances,
+        routing: Default::default(),
     })
 }
 

@@ -128,7 +128,14 @@ pub async fn route(
     tags: &[String],
     now: OffsetDateTime,
 ) -> Result<Outcome, Error> {
-    let doc = rules::load(&app.store, tenant).await?;
+    let doc = match app.routing.rules(tenant) {
+        Some(doc) => doc,
+        None => {
+            let doc = std::sync::Arc::new(rules::load(&app.store, tenant).await?);
+            app.routing.put_rules(tenant.clone(), doc.clone());
+            doc
+        }
+    };
     let matched = rules::matching(&doc, &asked.shipment, tags);
     let request_rules = rules::adjust_request(&matched, &mut asked.shipment)
         .into_iter()
@@ -144,9 +151,12 @@ pub async fn route(
     };
     let ship_date = asked.shipment.ship_date.unwrap_or(now.date());
     let (from, to) = (asked.shipment.from.clone(), asked.shipment.to.clone());
-    let shopped = rates::shop(app, tenant, asked).await?;
-    let (lane, stats) =
-        transit::for_addresses(&app.store, tenant, &from, &to, &doc.settings, now.date()).await?;
+    // The history is read while the carriers are asked.
+    let (shopped, lane) = tokio::join!(
+        rates::shop(app, tenant, asked),
+        lane_stats(app, tenant, &from, &to, &doc.settings, now.date())
+    );
+    let (shopped, (lane, stats)) = (shopped?, lane?);
     let by_service: HashMap<(&str, &str), &TransitStats> = stats
         .iter()
         .map(|s| ((s.carrier.as_str(), s.service.as_str()), s))
@@ -181,6 +191,49 @@ pub async fn route(
         failures: shopped.failures,
         request_rules: request_rules.into_iter().chain(vec![]).collect(),
     })
+}
+
+/// The lane's statistics, from the cache when fresh.
+async fn lane_stats(
+    app: &AppState,
+    tenant: &TenantId,
+    from: &shiphub_carriers::model::Address,
+    to: &shiphub_carriers::model::Address,
+    settings: &Settings,
+    today: Date,
+) -> Result<(String, std::sync::Arc<Vec<TransitStats>>), Error> {
+    let from = transit::lane_end(
+        from.country.as_str(),
+        from.postal_code.as_deref(),
+        settings.lane_prefix,
+    );
+    let to = transit::lane_end(
+        to.country.as_str(),
+        to.postal_code.as_deref(),
+        settings.lane_prefix,
+    );
+    let name = transit::lane_name(&from, &to);
+    let key = (tenant.clone(), name.clone(), settings.window_days, today);
+    if let Some(stats) = app.routing.lane(&key) {
+        return Ok((name, stats));
+    }
+    let stats = std::sync::Arc::new(
+        transit::lookup(
+            &app.store,
+            tenant,
+            transit::Lookup {
+                carrier: None,
+                service: None,
+                from,
+                to,
+                today,
+                window_days: settings.window_days,
+            },
+        )
+        .await?,
+    );
+    app.routing.put_lane(key, stats.clone());
+    Ok((name, stats))
 }
 
 /// What the matched rules do to one quote.

@@ -36,3 +36,79 @@ impl Default for Settings {
         }
     }
 }
+
+/// Rules and lane statistics, kept briefly per tenant so a rate request does not pay two
+/// queries (the hottest read: see BENCHMARKS.md). This instance drops a tenant's rules when
+/// it stores new ones; other instances, and deliveries counted since, show within `ttl`.
+pub struct Cache {
+    ttl: std::time::Duration,
+    rules: std::sync::Mutex<Entries<crate::ids::TenantId, rules::RulesDocument>>,
+    lanes: std::sync::Mutex<Entries<LaneKey, Vec<transit::TransitStats>>>,
+}
+
+type Entries<K, V> = std::collections::HashMap<K, (std::time::Instant, std::sync::Arc<V>)>;
+
+/// A tenant's lane (its name at the tenant's granularity), window and last day.
+pub type LaneKey = (crate::ids::TenantId, String, u32, time::Date);
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache::new(std::time::Duration::from_secs(5))
+    }
+}
+
+impl Cache {
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Cache {
+            ttl,
+            rules: Default::default(),
+            lanes: Default::default(),
+        }
+    }
+
+    fn get<K: std::hash::Hash + Eq, V>(
+        &self,
+        map: &std::sync::Mutex<Entries<K, V>>,
+        k: &K,
+    ) -> Option<std::sync::Arc<V>> {
+        let map = map.lock().expect("routing cache lock");
+        map.get(k)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn put<K: std::hash::Hash + Eq, V>(
+        &self,
+        map: &std::sync::Mutex<Entries<K, V>>,
+        k: K,
+        v: std::sync::Arc<V>,
+    ) {
+        let mut map = map.lock().expect("routing cache lock");
+        if map.len() > 10_000 {
+            let ttl = self.ttl;
+            map.retain(|_, (at, _)| at.elapsed() < ttl);
+        }
+        map.insert(k, (std::time::Instant::now(), v));
+    }
+
+    pub fn rules(&self, t: &crate::ids::TenantId) -> Option<std::sync::Arc<rules::RulesDocument>> {
+        self.get(&self.rules, t)
+    }
+
+    pub fn put_rules(&self, t: crate::ids::TenantId, doc: std::sync::Arc<rules::RulesDocument>) {
+        self.put(&self.rules, t, doc)
+    }
+
+    /// Forgets a tenant's rules (it stored new ones).
+    pub fn drop_rules(&self, t: &crate::ids::TenantId) {
+        self.rules.lock().expect("routing cache lock").remove(t);
+    }
+
+    pub fn lane(&self, k: &LaneKey) -> Option<std::sync::Arc<Vec<transit::TransitStats>>> {
+        self.get(&self.lanes, k)
+    }
+
+    pub fn put_lane(&self, k: LaneKey, v: std::sync::Arc<Vec<transit::TransitStats>>) {
+        self.put(&self.lanes, k, v)
+    }
+}

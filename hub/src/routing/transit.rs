@@ -5,10 +5,8 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
-use shiphub_carriers::model::Address;
 use time::Date;
 
-use super::Settings;
 use crate::error::Error;
 use crate::ids::TenantId;
 use crate::store::Store;
@@ -143,42 +141,6 @@ pub async fn lookup(
         until: l.today,
     };
     Ok(fold(&store.transit_bars(tenant, &f).await?))
-}
-
-/// The stats of every carrier service on the lane between two addresses, under `settings`.
-pub async fn for_addresses(
-    store: &Store,
-    tenant: &TenantId,
-    from: &Address,
-    to: &Address,
-    settings: &Settings,
-    today: Date,
-) -> Result<(String, Vec<TransitStats>), Error> {
-    let from = lane_end(
-        from.country.as_str(),
-        from.postal_code.as_deref(),
-        settings.lane_prefix,
-    );
-    let to = lane_end(
-        to.country.as_str(),
-        to.postal_code.as_deref(),
-        settings.lane_prefix,
-    );
-    let name = lane_name(&from, &to);
-    let stats = lookup(
-        store,
-        tenant,
-        Lookup {
-            carrier: None,
-            service: None,
-            from,
-            to,
-            today,
-            window_days: settings.window_days,
-        },
-    )
-    .await?;
-    Ok((name, stats))
 }
 
 #[cfg(test)]
