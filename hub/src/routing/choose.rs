@@ -183,13 +183,13 @@ pub async fn route(
             s.filter(|s| s.samples >= u64::from(doc.settings.min_samples)),
         ));
     }
-    let quotes = rank(kept, choice, ship_date, &doc.settings);
+    let quotes = rank(kept, choice, ship_date);
     Ok(Outcome {
         lane,
         quotes,
         excluded,
         failures: shopped.failures,
-        request_rules: request_rules.into_iter().chain(vec![]).collect(),
+        request_rules,
     })
 }
 
@@ -320,12 +320,7 @@ fn pct(q: Decimal) -> String {
     (q * Decimal::ONE_HUNDRED).normalize().to_string()
 }
 
-fn rank(
-    kept: Vec<Candidate<'_>>,
-    choice: Choice,
-    ship_date: Date,
-    _settings: &Settings,
-) -> Vec<Routed> {
+fn rank(kept: Vec<Candidate<'_>>, choice: Choice, ship_date: Date) -> Vec<Routed> {
     // The base order (rates' own strategy) groups currencies; it is the tie-breaker throughout
     // and amounts are only compared within a currency group.
     let group_of = |i: usize, kept: &[Candidate<'_>]| {
@@ -400,11 +395,11 @@ fn rank(
                     let ok = rate >= threshold;
                     Judged {
                         qualifies: ok,
-                        miss: -(rate * Decimal::from(10_000))
-                            .trunc()
-                            .to_string()
-                            .parse::<i64>()
-                            .unwrap_or(0),
+                        // Higher rates miss by less (rates have 4 decimals).
+                        miss: -rust_decimal::prelude::ToPrimitive::to_i64(
+                            &(rate * Decimal::from(10_000)).trunc(),
+                        )
+                        .unwrap_or(0),
                         reason: format!(
                             "on time {}% of {} promised deliveries, {} the {}% asked",
                             pct(rate),

@@ -260,8 +260,8 @@ pub fn matches(m: &Match, s: &RateRequest, tags: &[String]) -> bool {
         return false;
     }
     if let Some(ps) = &m.to_postal_prefix {
-        let postal =
-            crate::store::routing::normalize_postal(to.postal_code.as_deref().unwrap_or(""));
+        // Whole code, normalized as lanes are (upper case, letters and digits), so a prefix
+        // longer than the five characters a lane keeps still matches.
         let full: String = to
             .postal_code
             .as_deref()
@@ -270,11 +270,13 @@ pub fn matches(m: &Match, s: &RateRequest, tags: &[String]) -> bool {
             .filter(|c| c.is_ascii_alphanumeric())
             .map(|c| c.to_ascii_uppercase())
             .collect();
-        let _ = postal;
-        if !ps
-            .iter()
-            .any(|p| full.starts_with(&crate::store::routing::normalize_postal(p)))
-        {
+        let wanted = |p: &str| -> String {
+            p.chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .map(|c| c.to_ascii_uppercase())
+                .collect()
+        };
+        if !ps.iter().any(|p| full.starts_with(&wanted(p))) {
             return false;
         }
     }

@@ -64,7 +64,9 @@ pub fn percentile(hist: &BTreeMap<u32, u64>, total: u64, q: Decimal) -> u32 {
 
 /// Folds histogram bars (any number per carrier service, e.g. one per prefix) into stats.
 pub fn fold(bars: &[TransitBar]) -> Vec<TransitStats> {
-    let mut by: BTreeMap<(String, String), (BTreeMap<u32, u64>, u64, u64)> = BTreeMap::new();
+    // (carrier, service) → (histogram, promised, on time).
+    type Sums = (BTreeMap<u32, u64>, u64, u64);
+    let mut by: BTreeMap<(String, String), Sums> = BTreeMap::new();
     for b in bars {
         let e = by
             .entry((b.carrier.clone(), b.service_code.clone()))
