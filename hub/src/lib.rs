@@ -24,6 +24,7 @@ pub mod print;
 pub mod rates;
 pub mod reconcile;
 pub mod roles;
+pub mod routing;
 pub mod server;
 pub mod shipments;
 pub mod state;

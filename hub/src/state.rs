@@ -67,6 +67,8 @@ pub struct App {
     pub instances: Arc<crate::instances::Registry>,
     /// Sessions' settings, the login throttle, API keys' last-used bookkeeping.
     pub auth: Arc<crate::auth::Auth>,
+    /// Routing rules and lane transit statistics, kept briefly for rate requests.
+    pub routing: Arc<crate::routing::Cache>,
 }
 
 /// Positive API-key lookups (tenant, key id, scope), kept briefly so a busy client does not

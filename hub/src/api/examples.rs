@@ -131,6 +131,25 @@ fn requests(name: &str) -> Option<Vec<(&'static str, Value)>> {
                 "carrier_account": account, "service": "standard", "reference": "RMA-1002",
                 "is_return": true}),
             ),
+            (
+                "rate_and_buy_by_strategy",
+                json!({"from": from(), "to": to(), "parcels": parcels(), "reference": "ORDER-1004",
+                "strategy": "deliver_by", "deliver_by": {"date": "2026-12-17", "confidence": 0.9},
+                "tags": ["fragile"]}),
+            ),
+        ],
+        "POST /v1/rates" => vec![
+            ("cheapest", request(name)?),
+            (
+                "deliver_by",
+                json!({"from": from(), "to": to(), "parcels": parcels(), "ship_date": "2026-12-14",
+                "strategy": "deliver_by", "deliver_by": {"date": "2026-12-17", "confidence": 0.9}}),
+            ),
+            (
+                "on_time",
+                json!({"from": from(), "to": to(), "parcels": parcels(),
+                "strategy": "on_time", "on_time": {"threshold": 0.95}, "tags": ["fragile"]}),
+            ),
         ],
         _ => return None,
     })
@@ -140,6 +159,12 @@ fn request(name: &str) -> Option<Value> {
     Some(match name {
         "POST /v1/rates" => json!({"from": from(), "to": to(), "parcels": parcels(),
             "options": {"signature": "direct"}, "strategy": "cheapest", "deadline_ms": 3000}),
+        "PUT /v1/routing-rules" => json!({"settings": {"window_days": 90, "lane_prefix": 3,
+            "min_samples": 20}, "rules": [
+            {"name": "no-economy-for-fragile", "when": {"tags_any": ["fragile"]},
+             "then": {"exclude": [{"carrier": "sandbox", "service": "economy"}]}},
+            {"name": "alaska-cap", "when": {"to_region": ["AK"], "max_weight_kg": "10"},
+             "then": {"max_price": {"amount": "60.00", "currency": "USD"}, "require_signature": true}}]}),
         "POST /v1/addresses/verify" => json!({"address": {"name": "Receiver",
             "street": ["1 Market Street"], "city": "San Francisco", "state": "CA",
             "postal_code": "94105", "country": "US"},

@@ -80,6 +80,12 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         OwnCredential,
     ),
     ("GET", "/v1/analytics/timeliness", Needs(P::Read)),
+    ("GET", "/v1/analytics/transit", Needs(P::Read)),
+    ("GET", "/v1/analytics/cost", Needs(P::Read)),
+    ("GET", "/v1/shipments/{id}/quotes", Needs(P::Read)),
+    // Routing rules choose among the tenant's carriers, as its carrier accounts do: admin.
+    ("GET", "/v1/routing-rules", Needs(P::Read)),
+    ("PUT", "/v1/routing-rules", Needs(P::CarrierAccounts)),
     ("GET", "/v1/carriers", Needs(P::Read)),
     ("GET", "/v1/carrier-accounts", Needs(P::Read)),
     ("POST", "/v1/carrier-accounts", Needs(P::CarrierAccounts)),

@@ -23,6 +23,7 @@ pub mod problem;
 pub mod rate_cards;
 pub mod rates;
 pub mod responses;
+pub mod routing;
 pub mod schema;
 pub mod session;
 pub mod shipments;
@@ -170,6 +171,7 @@ buys twice.";
         (name = "rate cards", description = "Contract rate cards the audit prices against"),
         (name = "reconciliation", description = "Carrier invoice audit"),
         (name = "users", description = "Who may do what: sessions, users, roles and API keys"),
+        (name = "routing", description = "Smart routing: transit history, routing rules, cost and savings"),
     )
 )]
 struct ApiDoc;
@@ -230,6 +232,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(session::router())
         .merge(users::router())
         .merge(api_keys::router())
+        .merge(routing::router())
 }
 
 /// The process-wide Prometheus recorder (metrics' recorder is global; install it once).

@@ -60,10 +60,27 @@ pub struct ShipmentIn {
     /// Signature, Saturday delivery, declared value and the other options to buy.
     #[serde(default)]
     options: ShipmentOptions,
-    /// The carrier account to buy on (from a quote).
-    carrier_account: String,
-    /// Service code (from a quote).
-    service: String,
+    /// The carrier account to buy on (from a quote). Required unless `strategy` is given.
+    #[serde(default)]
+    carrier_account: Option<String>,
+    /// Service code (from a quote). Required unless `strategy` is given.
+    #[serde(default)]
+    service: Option<String>,
+    /// Rate and buy in one call: rate-shop under the tenant's routing rules and buy the quote
+    /// this strategy ranks first (instead of `carrier_account` and `service`). The quotes
+    /// shown are kept with the purchase (`GET /v1/shipments/{id}/quotes`).
+    #[serde(default)]
+    strategy: Option<super::rates::Strategy>,
+    /// Required by the `deliver_by` strategy.
+    #[serde(default)]
+    deliver_by: Option<super::rates::DeliverByIn>,
+    /// Required by the `on_time` strategy.
+    #[serde(default)]
+    on_time: Option<super::rates::OnTimeIn>,
+    /// The order's tags, for routing rules that match on them.
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    tags: Vec<String>,
     #[serde(default)]
     label_format: LabelFormat,
     /// Your reference (order number); printed on the label. At most 35 characters (UPS
@@ -107,8 +124,8 @@ impl ShipmentIn {
                 ship_date: self.ship_date,
                 options: self.options,
             },
-            carrier_account: self.carrier_account,
-            service: self.service,
+            carrier_account: self.carrier_account.unwrap_or_default(),
+            service: self.service.unwrap_or_default(),
             label_format: self.label_format,
             reference: self.reference,
             print_station: self.print_station,
@@ -384,10 +401,114 @@ async fn create_shipment(
         app,
         tenant,
         |app, tenant, body: ShipmentIn, owned| async move {
-            shipments::buy_now(&app, &tenant, body.order(), key(&owned), answer).await
+            let Some(strategy) = body.strategy else {
+                if body.carrier_account.is_none() {
+                    return Err(Error::field(
+                        "/carrier_account",
+                        "required unless `strategy` chooses the quote",
+                    ));
+                }
+                if body.service.is_none() {
+                    return Err(Error::field(
+                        "/service",
+                        "required unless `strategy` chooses the quote",
+                    ));
+                }
+                return shipments::buy_now(&app, &tenant, body.order(), key(&owned), answer).await;
+            };
+            buy_by_strategy(&app, &tenant, strategy, body, &owned).await
         },
     )
     .await
+}
+
+/// Rate-and-buy: routes the shipment, buys the quote ranked first (when it qualifies), and
+/// keeps the quotes shown with the purchase. Runs under the purchase's idempotency key, so a
+/// retry replays the first answer and never rates or buys again.
+async fn buy_by_strategy(
+    app: &AppState,
+    tenant: &crate::ids::TenantId,
+    strategy: super::rates::Strategy,
+    mut body: ShipmentIn,
+    owned: &OwnedKey,
+) -> Result<Answer, Error> {
+    for (given, field) in [
+        (body.carrier_account.is_some(), "/carrier_account"),
+        (body.service.is_some(), "/service"),
+    ] {
+        if given {
+            return Err(Error::field(
+                field,
+                "not allowed with `strategy`: the strategy chooses the quote",
+            ));
+        }
+    }
+    let choice = super::rates::choice(strategy, body.deliver_by, body.on_time)?;
+    let shipment = shiphub_carriers::model::RateRequest {
+        from: body.from.clone(),
+        to: body.to.clone(),
+        parcels: body.parcels.clone(),
+        customs: body.customs.clone(),
+        ship_date: body.ship_date,
+        options: body.options.clone(),
+    };
+    let asked = crate::rates::Shop {
+        shipment,
+        carrier_accounts: None,
+        services: None,
+        strategy: strategy.into(),
+        deadline: None,
+    };
+    let now = OffsetDateTime::now_utc();
+    let routed = crate::routing::choose::route(app, tenant, asked, choice, &body.tags, now).await?;
+    let Some(chosen) = routed.chosen() else {
+        let why = routed
+            .quotes
+            .first()
+            .map_or("no carrier quoted".to_string(), |q| q.reason.clone());
+        return Err(Error::field(
+            "/strategy",
+            format!("no quote qualifies: {why}"),
+        ));
+    };
+    body.carrier_account = Some(chosen.quote.account.to_string());
+    body.service = Some(chosen.quote.quote.service.code.clone());
+    // A rule may have required a signature: buy what was rated.
+    if routed.request_rules.iter().any(|r| r.effect == "signature")
+        && body.options.signature.is_none()
+    {
+        body.options.signature = Some(shiphub_carriers::model::SignatureConfirmation::Direct);
+    }
+    let kept = crate::routing::choose::kept_quotes(&routed, choice);
+    let shown = serde_json::to_string(&super::rates::rates_out(routed).quotes_json())
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let bought = shipments::buy_now(app, tenant, body.order(), key(owned), answer).await?;
+    if let (Some(id), Some(kept)) = (
+        shipments::Answer::value(&bought)
+            .get("id")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+        kept,
+    ) {
+        // After the purchase: a crash between the two loses only the kept quotes (the cost
+        // report then counts this parcel without a comparison), never the purchase.
+        app.store
+            .insert_purchase_quotes(
+                tenant,
+                &crate::store::routing::PurchaseQuotes {
+                    shipment_id: id,
+                    strategy: choice.name().to_string(),
+                    chosen: kept.chosen.to_string(),
+                    cheapest: kept.cheapest.to_string(),
+                    fastest: kept.fastest.to_string(),
+                    currency: kept.currency,
+                    quotes: shown,
+                    created_at: now,
+                },
+            )
+            .await?;
+    }
+    Ok(bought)
 }
 
 /// The scope of a purchase on its idempotency key.

@@ -20,6 +20,7 @@ pub mod audit;
 pub mod rate;
 pub mod reconcile_pull;
 pub mod users;
+pub mod routing;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://shiphub.db?mode=rwc";
 
@@ -374,6 +375,11 @@ pub enum Command {
     /// Reconcile what a carrier billed through its billing API (SF Express billed freight),
     /// without an invoice file, as `POST /v1/invoices/pull` does, and write the report.
     ReconcilePull(reconcile_pull::PullArgs),
+    /// Smart routing: seed the transit history, print transit percentiles and the cost report.
+    Routing {
+        #[command(subcommand)]
+        command: routing::RoutingCommand,
+    },
     /// Print a fresh SHIPHUB_MASTER_KEY (32 random bytes, base64).
     MasterKey,
     /// GET the hub's /readyz and exit 0 when it is ready, 1 otherwise (container probes: the
@@ -505,6 +511,7 @@ pub async fn run(cli: Cli) -> anyhow_like::Result<()> {
         } => healthcheck(url, listen, timeout).await,
         Command::Audit(args) => audit::run(args).await,
         Command::ReconcilePull(args) => reconcile_pull::run(args).await,
+        Command::Routing { command } => routing::run(command).await,
         Command::Analytics {
             command:
                 AnalyticsCommand::Timeliness {
@@ -785,6 +792,7 @@ pub fn build_state(store: Store, master_key: MasterKey) -> AppState {
         addresses: Default::default(),
         instances,
         auth: Default::default(),
+        routing: Default::default(),
     })
 }
 

@@ -29,6 +29,7 @@ mod pickups;
 mod print;
 mod rate_cards;
 mod renditions;
+pub mod routing;
 mod shipments;
 mod tenants;
 #[cfg(test)]

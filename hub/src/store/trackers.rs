@@ -607,6 +607,13 @@ impl Store {
         .bind(id.as_str())
         .execute(&mut *tx)
         .await?;
+        // The transit history counts a delivery in the transaction that records it (issue 21).
+        if next.status == TrackingStatus::Delivered
+            && current.status != TrackingStatus::Delivered
+            && let Some(d) = super::routing::delivery_of_tx(&mut tx, tenant, &next).await?
+        {
+            super::routing::record_delivery_tx(&mut tx, tenant, &d).await?;
+        }
         insert_events(&mut tx, tenant, &events, next.updated_at).await?;
         self.commit_events(tx).await?;
         Ok(Some(next))

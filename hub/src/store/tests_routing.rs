@@ -1,0 +1,323 @@
+//! Smart routing in the store, on both backends: a delivery is counted once, in the tracking
+//! transaction that records it; the histograms summed over a window and a lane prefix equal a
+//! brute-force count over the same deliveries; rules and kept quotes stay with their tenant.
+
+use rust_decimal::Decimal;
+use shiphub_carriers::model::{TrackingEvent, TrackingStatus};
+use time::macros::date;
+use time::{Date, Duration};
+
+use super::{NOW, account, on_postgres, shipment, sqlite_store, tenant};
+use crate::routing::transit;
+use crate::store::routing::{
+    Delivery, LaneEnd, PurchaseQuotes, TransitFilter, business_days_between,
+};
+use crate::store::{ShipmentExtras, ShipmentRecord, Store, StoredRequest};
+
+both_backends!(
+    a_delivery_is_counted_once_in_the_transaction_that_records_it,
+    window_and_lane_prefix_sums_equal_a_brute_force_count,
+    rules_and_kept_quotes_stay_with_their_tenant_and_feed_the_cost_rows,
+);
+
+const REQUEST: &str = r#"{"from":{"country":"US","postal_code":"10001"},"to":{"country":"US","postal_code":"94105-1234"},"parcels":[{"weight":{"value":"2","unit":"kg"}}]}"#;
+
+async fn a_delivery_is_counted_once_in_the_transaction_that_records_it(store: Store) {
+    let t = tenant(&store, "deliveries").await;
+    let acc = account();
+    store.insert_account(&t, &acc, None).await.unwrap();
+    let policy = crate::tracking::PollPolicy::default();
+    let bought = ShipmentRecord {
+        request: StoredRequest::from_json(REQUEST),
+        ..shipment(&acc.id, 1)
+    };
+    let mut tracker = crate::tracking::new_tracker(
+        &policy,
+        NOW,
+        bought.tracking_number.as_str(),
+        "sandbox",
+        Some(acc.id.clone()),
+        Some(bought.id.clone()),
+        None,
+        Some(date!(2026 - 11 - 25)),
+    );
+    // Shipped Friday 2026-11-20, delivered Tuesday 2026-11-24: 2 business days, on time.
+    tracker.ship_date = Some("2026-11-20".into());
+    store
+        .insert_shipment_with(
+            &t,
+            &bought,
+            &[],
+            &[],
+            ShipmentExtras {
+                job: None,
+                tracker: Some(&tracker),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let scan = |status, at| TrackingEvent {
+        occurred_at: at,
+        status,
+        carrier_code: "X".into(),
+        sub_status: None,
+        description: "scan".into(),
+        location: None,
+    };
+    let delivered_at = time::macros::datetime!(2026-11-24 15:00 -5);
+    for _ in 0..2 {
+        // The second check finds the same delivery again: nothing new to count.
+        store
+            .record_tracking(
+                &t,
+                &tracker.id,
+                None,
+                &[scan(TrackingStatus::Delivered, delivered_at)],
+                |o, fresh| crate::tracking::decide(&policy, NOW, o, fresh, None),
+            )
+            .await
+            .unwrap();
+    }
+    let f = TransitFilter {
+        carrier: None,
+        service_code: None,
+        from: LaneEnd {
+            country: "US".into(),
+            prefix: "100".into(),
+        },
+        to: LaneEnd {
+            country: "US".into(),
+            prefix: "941".into(),
+        },
+        since: date!(2026 - 09 - 01),
+        until: date!(2026 - 11 - 30),
+    };
+    let bars = store.transit_bars(&t, &f).await.unwrap();
+    assert_eq!(bars.len(), 1, "{bars:?}");
+    assert_eq!(
+        (
+            bars[0].carrier.as_str(),
+            bars[0].service_code.as_str(),
+            bars[0].transit_days,
+            bars[0].deliveries,
+            bars[0].promised,
+            bars[0].on_time
+        ),
+        ("sandbox", "express", 2, 1, 1, 1)
+    );
+    // Another tenant sees nothing.
+    let other = tenant(&store, "other").await;
+    assert!(store.transit_bars(&other, &f).await.unwrap().is_empty());
+}
+
+/// A small deterministic generator (no dependency for a test's spread of deliveries).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+async fn window_and_lane_prefix_sums_equal_a_brute_force_count(store: Store) {
+    let t = tenant(&store, "brute").await;
+    let today = date!(2026 - 11 - 22);
+    let mut rng = Lcg(21);
+    let mut all = vec![];
+    for _ in 0..300 {
+        let shipped = today - Duration::days(rng.next(120) as i64 + 1);
+        let delivered = shipped + Duration::days(rng.next(9) as i64);
+        let d = Delivery {
+            carrier: ["ups", "fedex"][rng.next(2) as usize].into(),
+            service_code: "ground".into(),
+            from_country: "US".into(),
+            from_postal: ["10001", "10013", "11201"][rng.next(3) as usize].into(),
+            to_country: "US".into(),
+            to_postal: ["94105", "94107", "90001"][rng.next(3) as usize].into(),
+            shipped,
+            delivered,
+            promise: (rng.next(4) > 0).then(|| crate::tracking::add_business_days(shipped, 3)),
+        };
+        store.record_delivery(&t, &d).await.unwrap();
+        all.push(d);
+    }
+    for (from, to, window) in [
+        ("100", "941", 90u32),
+        ("1", "9", 30),
+        ("", "", 90),
+        ("10001", "94105", 120),
+    ] {
+        let stats = transit::lookup(
+            &store,
+            &t,
+            transit::Lookup {
+                carrier: Some("ups"),
+                service: None,
+                from: LaneEnd {
+                    country: "US".into(),
+                    prefix: from.into(),
+                },
+                to: LaneEnd {
+                    country: "US".into(),
+                    prefix: to.into(),
+                },
+                today,
+                window_days: window,
+            },
+        )
+        .await
+        .unwrap();
+        let since: Date = today - Duration::days(i64::from(window) - 1);
+        let mut days: Vec<u32> = all
+            .iter()
+            .filter(|d| {
+                d.carrier == "ups"
+                    && d.from_postal.starts_with(from)
+                    && d.to_postal.starts_with(to)
+                    && d.delivered >= since
+                    && d.delivered <= today
+            })
+            .map(|d| business_days_between(d.shipped, d.delivered) as u32)
+            .collect();
+        days.sort_unstable();
+        let promised: Vec<&Delivery> = all
+            .iter()
+            .filter(|d| {
+                d.carrier == "ups"
+                    && d.from_postal.starts_with(from)
+                    && d.to_postal.starts_with(to)
+                    && d.delivered >= since
+                    && d.delivered <= today
+                    && d.promise.is_some()
+            })
+            .collect();
+        let on_time = promised
+            .iter()
+            .filter(|d| d.on_time() == Some(true))
+            .count();
+        let s = &stats[0];
+        let nearest = |p: usize| days[(p * days.len()).div_ceil(100).max(1) - 1];
+        assert_eq!(
+            s.samples as usize,
+            days.len(),
+            "lane {from}>{to} window {window}"
+        );
+        assert_eq!(
+            [s.p50, s.p75, s.p90, s.p95, s.p99],
+            [
+                nearest(50),
+                nearest(75),
+                nearest(90),
+                nearest(95),
+                nearest(99)
+            ],
+            "lane {from}>{to} window {window}"
+        );
+        assert_eq!(s.promised as usize, promised.len());
+        assert_eq!(
+            s.on_time_rate,
+            Some((Decimal::from(on_time) / Decimal::from(promised.len())).round_dp(4))
+        );
+    }
+    // Pruning drops the days before the cut and only those.
+    let pruned = store
+        .prune_transit(&t, today - Duration::days(60))
+        .await
+        .unwrap();
+    assert!(pruned > 0);
+}
+
+async fn rules_and_kept_quotes_stay_with_their_tenant_and_feed_the_cost_rows(store: Store) {
+    let a = tenant(&store, "a").await;
+    let b = tenant(&store, "b").await;
+    store
+        .put_routing_rules(&a, r#"{"rules":[]}"#, NOW)
+        .await
+        .unwrap();
+    store
+        .put_routing_rules(&a, r#"{"rules":[{"name":"x"}]}"#, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.routing_rules(&a).await.unwrap().as_deref(),
+        Some(r#"{"rules":[{"name":"x"}]}"#)
+    );
+    assert_eq!(store.routing_rules(&b).await.unwrap(), None);
+
+    let acc = account();
+    store.insert_account(&a, &acc, None).await.unwrap();
+    let s1 = ShipmentRecord {
+        request: StoredRequest::from_json(REQUEST),
+        ..shipment(&acc.id, 1)
+    };
+    let s2 = ShipmentRecord {
+        request: StoredRequest::from_json(REQUEST),
+        ..shipment(&acc.id, 2)
+    };
+    for s in [&s1, &s2] {
+        store.insert_shipment(&a, s, &[], &[], None).await.unwrap();
+    }
+    let kept = PurchaseQuotes {
+        shipment_id: s1.id.to_string(),
+        strategy: "deliver_by".into(),
+        chosen: "12.345".into(),
+        cheapest: "10.00".into(),
+        fastest: "30.00".into(),
+        currency: "USD".into(),
+        quotes: "[]".into(),
+        created_at: NOW,
+    };
+    store.insert_purchase_quotes(&a, &kept).await.unwrap();
+    // Kept once: a replay does not overwrite.
+    store
+        .insert_purchase_quotes(
+            &a,
+            &PurchaseQuotes {
+                cheapest: "1".into(),
+                ..kept.clone()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .purchase_quotes(&a, s1.id.as_str())
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(&kept)
+    );
+    assert_eq!(
+        store.purchase_quotes(&b, s1.id.as_str()).await.unwrap(),
+        None
+    );
+    let rows = store
+        .cost_rows(&a, NOW - Duration::days(1), NOW + Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    let first = rows
+        .iter()
+        .find(|r| r.shipment_id == s1.id.as_str())
+        .unwrap();
+    assert_eq!(
+        first.alternatives,
+        Some(("10.00".to_string(), "30.00".to_string()))
+    );
+    let second = rows
+        .iter()
+        .find(|r| r.shipment_id == s2.id.as_str())
+        .unwrap();
+    assert_eq!(second.alternatives, None);
+    assert!(
+        store
+            .cost_rows(&b, NOW - Duration::days(1), NOW + Duration::days(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
