@@ -38,3 +38,12 @@ pub fn start(app: &AppState, settings: Settings) {
     }
     tokio::spawn(crate::webhooks::dispatcher::run(app.clone()));
 }
+
+/// Starts the event stream relay (`shiphub serve --events-to …`) with its connected sinks.
+pub fn start_streams(
+    app: &AppState,
+    settings: std::sync::Arc<crate::streams::StreamSettings>,
+    sinks: Vec<(String, crate::streams::sink::Sink)>,
+) {
+    tokio::spawn(crate::streams::relay::run(app.clone(), settings, sinks));
+}

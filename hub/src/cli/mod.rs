@@ -132,6 +132,51 @@ impl IdempotencyArgs {
 }
 
 #[derive(clap::Args, Debug, Clone)]
+pub struct StreamArgs {
+    /// Relays every event to a message broker: `nats://host:4222[?stream=SHIPHUB]` (JetStream,
+    /// subject `shiphub.<tenant>.<event>`) or `amqp://user:pass@host:5672/%2f[?exchange=shiphub]`
+    /// (durable topic exchange, routing key `<tenant>.<event>`); repeat for several.
+    #[arg(long, env = "SHIPHUB_EVENTS_TO", value_delimiter = ',')]
+    pub events_to: Vec<String>,
+    /// Signs the relayed events as a webhook endpoint secret would (`whsec_…`, Standard
+    /// Webhooks); required with --events-to.
+    #[arg(long, env = "SHIPHUB_EVENTS_SECRET", hide_env_values = true)]
+    pub events_secret: Option<String>,
+    /// Seconds the relay's lease lasts: another instance takes over this long after a crash.
+    #[arg(long, env = "SHIPHUB_EVENTS_LEASE", default_value_t = 10.0)]
+    pub events_lease: f64,
+    /// Events published per batch (confirmed as a whole before they are marked relayed).
+    #[arg(long, env = "SHIPHUB_EVENTS_BATCH", default_value_t = 1000)]
+    pub events_batch: u32,
+}
+
+impl StreamArgs {
+    fn settings(&self) -> anyhow_like::Result<Option<crate::streams::StreamSettings>> {
+        if self.events_to.is_empty() {
+            return Ok(None);
+        }
+        let sinks = self
+            .events_to
+            .iter()
+            .map(|u| crate::streams::SinkUrl::parse(u).map_err(|e| format!("--events-to {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let secret = self
+            .events_secret
+            .as_deref()
+            .ok_or("--events-to needs --events-secret (whsec_…): relayed events are signed")?;
+        let secret = crate::webhooks::sign::WebhookSecret::parse(secret)
+            .map_err(|e| format!("--events-secret: {e}"))?;
+        let mut s = crate::streams::StreamSettings::new(sinks, secret);
+        s.lease = Duration::try_from_secs_f64(self.events_lease)
+            .ok()
+            .filter(|d| *d >= Duration::from_millis(500))
+            .ok_or("--events-lease: a number of seconds, at least 0.5")?;
+        s.batch = self.events_batch.clamp(1, 10_000);
+        Ok(Some(s))
+    }
+}
+
+#[derive(clap::Args, Debug, Clone)]
 pub struct WebhookArgs {
     /// Private or loopback address ranges webhooks may be sent to anyway (an internal
     /// receiver), e.g. 10.20.0.0/16; comma-separated or repeated.
@@ -331,6 +376,8 @@ pub struct ServeArgs {
     pub gauges: crate::gauges::GaugeArgs,
     #[command(flatten)]
     pub instances: InstanceArgs,
+    #[command(flatten)]
+    pub streams: StreamArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -786,6 +833,7 @@ async fn serve(
         addresses,
         gauges,
         instances,
+        streams,
     }: ServeArgs,
 ) -> anyhow_like::Result<()> {
     let url = db.database_url.as_str();
@@ -796,6 +844,7 @@ async fn serve(
     let idempotency = idempotency.settings()?;
     let gauges = gauges.settings()?;
     let instances = instances.settings()?;
+    let streams = streams.settings()?;
     let key = master_key(url)?;
     let store = open_store_with(url, db.pool_settings()?).await?;
     if store.tenant_count().await.map_err(|e| e.to_string())? == 0 {
@@ -836,6 +885,11 @@ async fn serve(
         },
     );
     tokio::spawn(crate::gauges::sample(state.clone(), gauges));
+    if let Some(streams) = streams {
+        // Streams and exchanges are created or checked now: a wrong URL stops the start.
+        let sinks = crate::streams::relay::open_sinks(&streams).await?;
+        crate::background::start_streams(&state, Arc::new(streams), sinks);
+    }
     // Batches a previous process left running (its in-flight items' keys are resolved like any
     // purchase's: by the idempotency sweep, or by the item's next claim).
     tokio::spawn(crate::api::batches::resume(state.clone()));

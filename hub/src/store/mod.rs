@@ -30,6 +30,7 @@ mod print;
 mod rate_cards;
 mod renditions;
 mod shipments;
+mod streams;
 mod tenants;
 #[cfg(test)]
 mod tests;
@@ -63,6 +64,7 @@ pub use shipments::{
     DocumentRecord, NewShipment, ReturnLink, ShipmentExtras, ShipmentRecord, ShipmentStatus,
     ShipmentWaybill, StoredRequest,
 };
+pub use streams::{StreamBacklog, StreamEvent};
 pub use tenants::{KeyLimit, Tenant};
 pub use trackers::{ClaimedTracker, TimelinessRow, TrackerRecord, status_name};
 pub use webhooks::{
