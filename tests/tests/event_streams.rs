@@ -1,0 +1,573 @@
+//! Event streams against real brokers (issue 22): the outbox relayed to a NATS JetStream
+//! server and a RabbitMQ node of the test's own (so restarting them disturbs no other test),
+//! while the hub is SIGKILLed twice and each broker is restarted once. Every event the hub
+//! recorded arrives on both, signed like a webhook, in commit order; a replay carries the
+//! same id.
+
+mod common;
+
+use std::collections::HashSet;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use common::Api;
+use futures_util::StreamExt;
+use hmac::{Hmac, KeyInit, Mac};
+use reqwest::StatusCode;
+use serde_json::Value;
+use sha2::Sha256;
+
+/// The secret the hub signs relayed events with (Standard Webhooks `whsec_`).
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// A free loopback port (bound then released).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_port(port: u16, within: Duration) {
+    let deadline = Instant::now() + within;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Whether the broker binaries are installed; under `CI=true` their absence fails the test.
+fn brokers_present() -> bool {
+    let missing: Vec<&str> = ["nats-server", "rabbitmq-server", "rabbitmqctl"]
+        .into_iter()
+        .filter(|t| {
+            Command::new("sh")
+                .args(["-c", &format!("command -v {t}")])
+                .stdout(Stdio::null())
+                .status()
+                .map_or(true, |s| !s.success())
+        })
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but {missing:?} not installed"
+    );
+    eprintln!("skipped: {missing:?} not installed");
+    false
+}
+
+/// A `nats-server -js` of the test's own, on a free port, storing in a temporary directory
+/// that outlives its restarts.
+struct Nats {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Nats {
+    fn start() -> Nats {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let child = Self::spawn(port, dir.path());
+        Nats { child, port, dir }
+    }
+
+    fn spawn(port: u16, dir: &Path) -> Child {
+        let child = Command::new("nats-server")
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn nats-server");
+        wait_port(port, Duration::from_secs(10));
+        child
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server (SIGTERM) and starts it again on the same port and store.
+    fn restart(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        self.child = Self::spawn(self.port, self.dir.path());
+    }
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A RabbitMQ node of the test's own (name, AMQP and distribution ports, data directory).
+struct Rabbit {
+    child: Child,
+    node: String,
+    port: u16,
+    _dir: PathBuf,
+}
+
+impl Rabbit {
+    fn start() -> Rabbit {
+        let port = free_port();
+        let dist = free_port();
+        let node = format!("shiphub_e2e_{}_{port}@localhost", std::process::id());
+        // The node runs as the `rabbitmq` user when started as root: a directory it may write.
+        let dir = std::env::temp_dir().join(format!("shiphub-rabbit-{port}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("mnesia")).unwrap();
+        std::fs::create_dir_all(dir.join("log")).unwrap();
+        std::fs::write(
+            dir.join("rabbitmq.conf"),
+            format!("listeners.tcp.default = 127.0.0.1:{port}\nloopback_users = none\n"),
+        )
+        .unwrap();
+        std::fs::write(dir.join("plugins"), "[].\n").unwrap();
+        let _ = Command::new("chown")
+            .args(["-R", "rabbitmq"])
+            .arg(&dir)
+            .stderr(Stdio::null())
+            .status();
+        let child = Command::new("rabbitmq-server")
+            .env("RABBITMQ_NODENAME", &node)
+            .env("RABBITMQ_DIST_PORT", dist.to_string())
+            .env("RABBITMQ_CONFIG_FILE", dir.join("rabbitmq.conf"))
+            .env("RABBITMQ_MNESIA_BASE", dir.join("mnesia"))
+            .env("RABBITMQ_LOG_BASE", dir.join("log"))
+            .env("RABBITMQ_FEATURE_FLAGS_FILE", dir.join("feature_flags"))
+            .env("RABBITMQ_ENABLED_PLUGINS_FILE", dir.join("plugins"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn rabbitmq-server");
+        wait_port(port, Duration::from_secs(60));
+        Rabbit {
+            child,
+            node,
+            port,
+            _dir: dir,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("amqp://guest:guest@127.0.0.1:{}/%2f", self.port)
+    }
+
+    fn ctl(&self, args: &[&str]) {
+        let out = Command::new("rabbitmqctl")
+            .args(["-n", &self.node])
+            .args(args)
+            .output()
+            .expect("run rabbitmqctl");
+        assert!(
+            out.status.success(),
+            "rabbitmqctl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Stops the broker application (every connection drops) and starts it again.
+    fn restart(&self) {
+        self.ctl(&["stop_app"]);
+        std::thread::sleep(Duration::from_millis(500));
+        self.ctl(&["start_app"]);
+        wait_port(self.port, Duration::from_secs(30));
+    }
+}
+
+impl Drop for Rabbit {
+    fn drop(&mut self) {
+        let _ = Command::new("rabbitmqctl")
+            .args(["-n", &self.node, "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self._dir);
+    }
+}
+
+/// A message as a consumer sees it: the id the broker was given, the body and the Standard
+/// Webhooks headers.
+#[derive(Debug)]
+struct Received {
+    broker_id: String,
+    routing: String,
+    body: Vec<u8>,
+    webhook_id: String,
+    timestamp: String,
+    signature: String,
+}
+
+impl Received {
+    /// Checks what every consumer relies on, and returns the event's id and type.
+    fn check(&self, tenant: &str) -> (String, String) {
+        let body: Value = serde_json::from_slice(&self.body).unwrap();
+        let id = body["id"].as_str().unwrap().to_string();
+        let kind = body["type"].as_str().unwrap().to_string();
+        assert_eq!(
+            self.broker_id, id,
+            "the broker's message id is the event id"
+        );
+        assert_eq!(self.webhook_id, id);
+        assert!(
+            self.routing.ends_with(&format!("{tenant}.{kind}")),
+            "{} for {kind}",
+            self.routing
+        );
+        let key = B64.decode(SECRET.trim_start_matches("whsec_")).unwrap();
+        let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+        mac.update(format!("{id}.{}.", self.timestamp).as_bytes());
+        mac.update(&self.body);
+        let expected = format!("v1,{}", B64.encode(mac.finalize().into_bytes()));
+        assert!(
+            self.signature.split(' ').any(|s| s == expected),
+            "bad webhook-signature on {id}"
+        );
+        (id, kind)
+    }
+}
+
+/// Every message of the JetStream stream, in stream order.
+async fn nats_messages(url: &str, stream: &str, subject_prefix: &str) -> Vec<Received> {
+    let client = async_nats::connect(url).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let mut st = js.get_stream(stream).await.unwrap();
+    let total = st.info().await.unwrap().state.messages;
+    let consumer = st
+        .create_consumer(async_nats::jetstream::consumer::pull::OrderedConfig {
+            filter_subject: format!("{subject_prefix}.>"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut messages = consumer.messages().await.unwrap();
+    let mut out = vec![];
+    while (out.len() as u64) < total {
+        let m = tokio::time::timeout(Duration::from_secs(10), messages.next())
+            .await
+            .expect("the stream stopped short")
+            .unwrap()
+            .unwrap();
+        let h = m.headers.clone().unwrap_or_default();
+        let get = |k: &str| h.get(k).map(|v| v.as_str().to_string()).unwrap_or_default();
+        out.push(Received {
+            broker_id: get("Nats-Msg-Id"),
+            routing: m.subject.to_string(),
+            body: m.payload.to_vec(),
+            webhook_id: get("webhook-id"),
+            timestamp: get("webhook-timestamp"),
+            signature: get("webhook-signature"),
+        });
+    }
+    out
+}
+
+/// The stream's first message.
+async fn from_nats_first(nats: &Nats) -> Received {
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let st = js.get_stream("SHIPHUB").await.unwrap();
+    let m = st.get_raw_message(1).await.unwrap();
+    Received {
+        broker_id: String::new(),
+        routing: m.subject.to_string(),
+        body: m.payload.to_vec(),
+        webhook_id: String::new(),
+        timestamp: String::new(),
+        signature: String::new(),
+    }
+}
+
+/// A durable queue bound to every routing key of `exchange`, declared before the hub publishes.
+async fn rabbit_queue(url: &str, exchange: &str, queue: &str) {
+    use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+    use lapin::types::FieldTable;
+    let conn = lapin::Connection::connect(url, Default::default())
+        .await
+        .unwrap();
+    let ch = conn.create_channel().await.unwrap();
+    ch.exchange_declare(
+        exchange.into(),
+        lapin::ExchangeKind::Topic,
+        ExchangeDeclareOptions {
+            durable: true,
+            ..Default::default()
+        },
+        FieldTable::default(),
+    )
+    .await
+    .unwrap();
+    ch.queue_declare(
+        queue.into(),
+        QueueDeclareOptions {
+            durable: true,
+            ..Default::default()
+        },
+        FieldTable::default(),
+    )
+    .await
+    .unwrap();
+    ch.queue_bind(
+        queue.into(),
+        exchange.into(),
+        "#".into(),
+        QueueBindOptions::default(),
+        FieldTable::default(),
+    )
+    .await
+    .unwrap();
+    let _ = conn.close(0, "declared".into()).await;
+}
+
+/// Every message in `queue` until it stays empty for a second.
+async fn rabbit_messages(url: &str, queue: &str) -> Vec<Received> {
+    use lapin::options::BasicConsumeOptions;
+    use lapin::types::{AMQPValue, FieldTable};
+    let conn = lapin::Connection::connect(url, Default::default())
+        .await
+        .unwrap();
+    let ch = conn.create_channel().await.unwrap();
+    let mut consumer = ch
+        .basic_consume(
+            queue.into(),
+            "e2e".into(),
+            BasicConsumeOptions {
+                no_ack: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let mut out = vec![];
+    while let Ok(Some(d)) = tokio::time::timeout(Duration::from_secs(1), consumer.next()).await {
+        let d = d.unwrap();
+        let headers = d.properties.headers().clone().unwrap_or_default();
+        let get = |k: &str| match headers.inner().get(k) {
+            Some(AMQPValue::LongString(s)) => s.to_string(),
+            _ => String::new(),
+        };
+        assert_eq!(
+            d.properties.delivery_mode(),
+            &Some(2),
+            "persistent messages"
+        );
+        out.push(Received {
+            broker_id: d
+                .properties
+                .message_id()
+                .as_ref()
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            routing: d.routing_key.to_string(),
+            body: d.data.clone(),
+            webhook_id: get("webhook-id"),
+            timestamp: get("webhook-timestamp"),
+            signature: get("webhook-signature"),
+        });
+    }
+    out
+}
+
+/// The hub's metric `name` (unlabelled), once it has been sampled.
+async fn metric(base: &str, name: &str) -> Option<f64> {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Checks one broker's messages against the hub's events: every event arrived, nothing else
+/// did, a repeat carries an id already seen, and first arrivals come in commit (id) order.
+fn assert_complete(broker: &str, got: &[Received], tenant: &str, events: &[String]) {
+    let mut seen = HashSet::new();
+    let mut last = String::new();
+    let mut repeats = 0;
+    for m in got {
+        let (id, _) = m.check(tenant);
+        if !seen.insert(id.clone()) {
+            repeats += 1;
+            continue;
+        }
+        assert!(id > last, "{broker}: {id} arrived after {last}");
+        last = id;
+    }
+    let expected: HashSet<String> = events.iter().cloned().collect();
+    let missing: Vec<_> = expected.difference(&seen).take(5).collect();
+    assert!(
+        missing.is_empty(),
+        "{broker} lacks {} events, e.g. {missing:?}",
+        expected.len() - seen.len().min(expected.len())
+    );
+    let extra: Vec<_> = seen.difference(&expected).take(5).collect();
+    assert!(
+        extra.is_empty(),
+        "{broker} got events the hub never recorded: {extra:?}"
+    );
+    eprintln!(
+        "{broker}: {} messages, {} events, {repeats} repeats (same id)",
+        got.len(),
+        seen.len()
+    );
+}
+
+const EVENTS: usize = 10_000;
+const CLIENTS: usize = 16;
+
+/// 10,000 purchases (one `shipment.created` event each) relayed to NATS and RabbitMQ while the
+/// hub is SIGKILLed twice and each broker restarted once: every event arrives on both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_thousand_events_reach_both_brokers_through_hub_kills_and_broker_restarts() {
+    if !brokers_present() {
+        return;
+    }
+    let mut nats = Nats::start();
+    let rabbit = Rabbit::start();
+    rabbit_queue(&rabbit.url(), "shiphub", "e2e_all").await;
+    let nats_sink = format!("{}?stream=SHIPHUB", nats.url());
+    let hub = common::start_with(
+        tempfile::tempdir().unwrap(),
+        &[
+            "--events-to",
+            &nats_sink,
+            "--events-to",
+            &rabbit.url(),
+            "--events-secret",
+            SECRET,
+            "--events-lease",
+            "1",
+            "--events-batch",
+            "500",
+        ],
+    );
+    let api = Api::of(&hub).using(
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap(),
+    );
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(600);
+
+    let next = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    let mut clients = vec![];
+    for _ in 0..CLIENTS {
+        let (api, next, done) = (api.clone(), next.clone(), done.clone());
+        clients.push(tokio::spawn(async move {
+            let mut body = common::sandbox_pdf_purchase(&api.account, None);
+            body["label_format"] = "zpl".into();
+            loop {
+                let n = next.fetch_add(1, Ordering::SeqCst);
+                if n >= EVENTS {
+                    return;
+                }
+                let key = format!("stream-{n}");
+                loop {
+                    match api.try_post("/v1/shipments", &body, Some(&key)).await {
+                        Ok((StatusCode::CREATED, _)) => break,
+                        Ok((s, b)) if s.is_client_error() && s != StatusCode::CONFLICT => {
+                            panic!("{key}: {s} {b}")
+                        }
+                        _ => {
+                            assert!(Instant::now() < deadline, "{key} never bought");
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                    }
+                }
+                done.fetch_add(1, Ordering::SeqCst);
+            }
+        }));
+    }
+
+    // Two hub kills and a restart of each broker, spread over the run.
+    let troubles = {
+        let done = done.clone();
+        tokio::task::spawn_blocking(move || {
+            let wait_for = |n: usize| {
+                while done.load(Ordering::SeqCst) < n {
+                    assert!(Instant::now() < deadline, "purchases stalled before {n}");
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            };
+            let mut hub = hub;
+            wait_for(EVENTS / 5);
+            hub.kill();
+            hub.restart();
+            wait_for(2 * EVENTS / 5);
+            nats.restart();
+            wait_for(3 * EVENTS / 5);
+            rabbit.restart();
+            wait_for(4 * EVENTS / 5);
+            hub.kill();
+            hub.restart();
+            (hub, nats, rabbit)
+        })
+    };
+    for c in clients {
+        c.await.unwrap();
+    }
+    let (hub, nats, rabbit) = troubles.await.unwrap();
+    eprintln!("{EVENTS} purchases in {:?}", started.elapsed());
+
+    // The relay catches up: the backlog gauge drops to zero.
+    let caught_up = Instant::now() + Duration::from_secs(120);
+    loop {
+        if metric(&hub.base, "shiphub_event_stream_backlog").await == Some(0.0) {
+            break;
+        }
+        assert!(Instant::now() < caught_up, "the relay never caught up");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let events: Vec<Value> = api.all("/v1/events?limit=100").await;
+    let ids: Vec<String> = events
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    let created = events
+        .iter()
+        .filter(|e| e["type"] == "shipment.created")
+        .count();
+    assert_eq!(created, EVENTS, "one shipment.created per purchase");
+    // The tenant's id, as the first message's subject names it; every message must agree.
+    let tenant = {
+        let body: Value = serde_json::from_slice(&from_nats_first(&nats).await.body).unwrap();
+        let kind = body["type"].as_str().unwrap().to_string();
+        let routing = from_nats_first(&nats).await.routing;
+        let tenant = routing
+            .strip_suffix(&format!(".{kind}"))
+            .and_then(|r| r.strip_prefix("shiphub."))
+            .unwrap()
+            .to_string();
+        assert!(tenant.starts_with("ten_"), "{routing}");
+        tenant
+    };
+
+    let from_nats = nats_messages(&nats.url(), "SHIPHUB", "shiphub").await;
+    assert_complete("NATS", &from_nats, &tenant, &ids);
+    let from_rabbit = rabbit_messages(&rabbit.url(), "e2e_all").await;
+    assert_complete("RabbitMQ", &from_rabbit, &tenant, &ids);
+}
