@@ -47,3 +47,13 @@ pub fn start_streams(
 ) {
     tokio::spawn(crate::streams::relay::run(app.clone(), settings, sinks));
 }
+
+/// Starts taking commands from the queues of `--commands-from`, each answered by the API's own
+/// router (`api::commands`: the queue is one more face of the API, like HTTP).
+pub async fn start_commands(
+    app: &AppState,
+    settings: crate::streams::commands::CommandSettings,
+) -> Result<(), String> {
+    let handler = crate::api::commands::handler(app.clone());
+    crate::streams::commands::start(app.clone(), settings, handler).await
+}

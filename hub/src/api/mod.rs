@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod batches;
 pub mod carrier_events;
 pub mod carriers;
+pub mod commands;
 pub mod edge;
 pub mod events;
 pub mod examples;

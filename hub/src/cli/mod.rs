@@ -148,9 +148,39 @@ pub struct StreamArgs {
     /// Events published per batch (confirmed as a whole before they are marked relayed).
     #[arg(long, env = "SHIPHUB_EVENTS_BATCH", default_value_t = 1000)]
     pub events_batch: u32,
+    /// Takes commands (purchase, void, tracker, print_job) from a queue:
+    /// `nats://host:4222/<subject>` or `amqp://user:pass@host:5672/<vhost>/<queue>`; repeat for
+    /// several.
+    #[arg(long, env = "SHIPHUB_COMMANDS_FROM", value_delimiter = ',')]
+    pub commands_from: Vec<String>,
+    /// Transient failures of one command message before it is parked in the dead-letter queue.
+    #[arg(long, env = "SHIPHUB_COMMANDS_MAX_FAILURES", default_value_t = 5)]
+    pub commands_max_failures: u32,
+    /// Commands run at once per source.
+    #[arg(long, env = "SHIPHUB_COMMANDS_CONCURRENCY", default_value_t = 64)]
+    pub commands_concurrency: usize,
 }
 
 impl StreamArgs {
+    fn commands(&self) -> anyhow_like::Result<Option<crate::streams::commands::CommandSettings>> {
+        if self.commands_from.is_empty() {
+            return Ok(None);
+        }
+        let sources = self
+            .commands_from
+            .iter()
+            .map(|u| {
+                crate::streams::commands::CommandSource::parse(u)
+                    .map_err(|e| format!("--commands-from {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(crate::streams::commands::CommandSettings {
+            sources,
+            max_failures: self.commands_max_failures.max(1),
+            concurrency: self.commands_concurrency.max(1),
+        }))
+    }
+
     fn settings(&self) -> anyhow_like::Result<Option<crate::streams::StreamSettings>> {
         if self.events_to.is_empty() {
             return Ok(None);
@@ -844,6 +874,7 @@ async fn serve(
     let idempotency = idempotency.settings()?;
     let gauges = gauges.settings()?;
     let instances = instances.settings()?;
+    let commands = streams.commands()?;
     let streams = streams.settings()?;
     let key = master_key(url)?;
     let store = open_store_with(url, db.pool_settings()?).await?;
@@ -889,6 +920,9 @@ async fn serve(
         // Streams and exchanges are created or checked now: a wrong URL stops the start.
         let sinks = crate::streams::relay::open_sinks(&streams).await?;
         crate::background::start_streams(&state, Arc::new(streams), sinks);
+    }
+    if let Some(commands) = commands {
+        crate::background::start_commands(&state, commands).await?;
     }
     // Batches a previous process left running (its in-flight items' keys are resolved like any
     // purchase's: by the idempotency sweep, or by the item's next claim).

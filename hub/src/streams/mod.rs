@@ -16,6 +16,7 @@
 //! event names as a webhook subscription; no filter means every subscribable event.
 //! No HTTP here; rows live in `store::streams`.
 
+pub mod commands;
 pub mod relay;
 pub mod sink;
 
