@@ -16,7 +16,9 @@
 //! requester's retry) and parked after `max_failures`.
 //!
 //! NATS commands use core request-reply with the queue group `shiphub` (several instances share
-//! a subject); a requester that gets no answer retries with the same id. RabbitMQ commands are
+//! a subject); a requester that gets no answer retries with the same id. The subject must not be
+//! one a JetStream stream takes (such as the events' `shiphub.>`): the stream would answer the
+//! request with its publish ack before the hub does. RabbitMQ commands are
 //! consumed from a durable queue with manual acks: a message is acknowledged only after its
 //! answer was sent, so a hub crash redelivers it (and the idempotency key answers it again).
 
