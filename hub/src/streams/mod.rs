@@ -17,6 +17,7 @@
 //! No HTTP here; rows live in `store::streams`.
 
 pub mod commands;
+pub mod filters;
 pub mod relay;
 pub mod sink;
 
