@@ -1813,6 +1813,8 @@ mod batch_print_suite;
 mod instances_suite;
 #[path = "tests_invoices.rs"]
 mod invoices_suite;
+#[path = "tests_streams.rs"]
+mod streams_suite;
 
 /// Issue 15: carriers reuse numbers. A purchase whose number the tenant already follows gets
 /// its own tracker; the old one is closed (`superseded_by`, not polled, its scans kept) and

@@ -48,14 +48,17 @@ fn serve(bin: &str, db: &str, sink: &str) -> (Child, String, Option<String>) {
     let base = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("shiphub listens");
-    let mut first = String::new();
-    let mut out = BufReader::new(stdout);
-    // A fresh database prints its bootstrap line before listening.
-    let boot = out
-        .read_line(&mut first)
+    // A fresh database prints its bootstrap line before listening (others print nothing).
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let boot = rx
+        .recv_timeout(Duration::from_millis(200))
         .ok()
-        .filter(|n| *n > 0 && first.starts_with('{'))
-        .map(|_| first.clone());
+        .filter(|l| l.starts_with('{'));
     (child, base, boot)
 }
 
