@@ -48,12 +48,12 @@ pub fn start_streams(
     tokio::spawn(crate::streams::relay::run(app.clone(), settings, sinks));
 }
 
-/// Starts taking commands from the queues of `--commands-from`, each answered by the API's own
-/// router (`api::commands`: the queue is one more face of the API, like HTTP).
+/// Starts taking commands from the queues of `--commands-from`, each run by `handler` (the
+/// API's own router, `api::commands`, given by `serve`: the queue is one more face of the API).
 pub async fn start_commands(
     app: &AppState,
     settings: crate::streams::commands::CommandSettings,
+    handler: crate::streams::commands::Handler,
 ) -> Result<(), String> {
-    let handler = crate::api::commands::handler(app.clone());
     crate::streams::commands::start(app.clone(), settings, handler).await
 }

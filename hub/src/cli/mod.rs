@@ -922,7 +922,8 @@ async fn serve(
         crate::background::start_streams(&state, Arc::new(streams), sinks);
     }
     if let Some(commands) = commands {
-        crate::background::start_commands(&state, commands).await?;
+        let handler = crate::api::commands::handler(state.clone());
+        crate::background::start_commands(&state, commands, handler).await?;
     }
     // Batches a previous process left running (its in-flight items' keys are resolved like any
     // purchase's: by the idempotency sweep, or by the item's next claim).
