@@ -878,3 +878,89 @@ async fn a_thousand_purchases_over_each_broker_are_answered_on_reply_to() {
     let all = api.all("/v1/shipments?limit=100").await;
     assert_eq!(all.len(), 2 * COMMANDS);
 }
+
+/// The README's event stream section as written: `serve` with its flags (parsed by the shell
+/// as a reader's would), then its tenant subscription and metrics example; the subscription
+/// holds back the event types it does not name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_event_streams_section_runs_as_written() {
+    if !system_brokers_up() {
+        return;
+    }
+    let block = &common::readme_blocks("event-streams-serve")[0];
+    assert!(block.starts_with("shiphub serve"), "{block}");
+    let out = Command::new("sh")
+        .args([
+            "-euc",
+            &block.replacen("shiphub serve", "printf '%s\\n'", 1),
+        ])
+        .env("EVENTS_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let args: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let hub = common::start_with(tempfile::tempdir().unwrap(), &args);
+    let api = Api::of(&hub);
+    let sampled = Instant::now() + Duration::from_secs(10);
+    while metric(&hub.base, "shiphub_event_stream_backlog")
+        .await
+        .is_none()
+    {
+        assert!(Instant::now() < sampled, "no backlog gauge");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stdout = common::run_readme(
+        &["event-streams"],
+        dir.path(),
+        &hub,
+        &api.key,
+        &[],
+        Duration::from_secs(60),
+    )
+    .await;
+    assert!(
+        stdout.contains(r#"{"events":["shipment.created","shipment.voided"]}"#),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("shiphub_event_stream_backlog 0"),
+        "{stdout}"
+    );
+
+    // What the subscription lets through, as a NATS consumer of the tenant's subjects sees it.
+    let nats = async_nats::connect("nats://127.0.0.1:4222").await.unwrap();
+    let mut seen = nats.subscribe("shiphub.*.shipment.>").await.unwrap();
+    let mut trackers = nats.subscribe("shiphub.*.tracker.>").await.unwrap();
+    nats.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await; // the relay reads filters every 2 s
+    let bought = api.buy_sandbox(None).await;
+    let id = bought["id"].as_str().unwrap();
+    let (status, _) = api
+        .post(&format!("/v1/shipments/{id}/void"), serde_json::json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let mut kinds = vec![];
+    while kinds.len() < 2 {
+        let m = tokio::time::timeout(Duration::from_secs(10), seen.next())
+            .await
+            .expect("the shipment's events arrive")
+            .unwrap();
+        let body: Value = serde_json::from_slice(&m.payload).unwrap();
+        if body["data"]["id"] == id {
+            kinds.push(body["type"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(kinds, ["shipment.created", "shipment.voided"]);
+    assert!(
+        tokio::time::timeout(Duration::from_secs(2), trackers.next())
+            .await
+            .is_err(),
+        "tracker events are not in the subscription"
+    );
+}
