@@ -30,7 +30,7 @@ pub fn handler(app: AppState) -> Handler {
 async fn run(router: Router, cmd: Command) -> Reply {
     let req = match request(&cmd) {
         Ok(req) => req,
-        Err(p) => return problem(p),
+        Err(p) => return problem(*p),
     };
     match router.oneshot(req).await {
         Ok(res) => {
@@ -48,7 +48,7 @@ async fn run(router: Router, cmd: Command) -> Reply {
 }
 
 /// The HTTP request a command stands for, or the problem with the message.
-fn request(cmd: &Command) -> Result<Request<Body>, Problem> {
+fn request(cmd: &Command) -> Result<Request<Body>, Box<Problem>> {
     let id = cmd
         .id
         .as_deref()
@@ -114,8 +114,8 @@ fn request(cmd: &Command) -> Result<Request<Body>, Problem> {
     })
 }
 
-fn malformed(pointer: &str, detail: &str) -> Problem {
-    Problem {
+fn malformed(pointer: &str, detail: &str) -> Box<Problem> {
+    Box::new(Problem {
         type_: "https://shiphub.dev/problems/malformed-command".into(),
         title: "Malformed command".into(),
         status: StatusCode::BAD_REQUEST.as_u16(),
@@ -128,7 +128,7 @@ fn malformed(pointer: &str, detail: &str) -> Problem {
         retryable: Some(false),
         retry_after: None,
         carrier: None,
-    }
+    })
 }
 
 fn internal(detail: String) -> Problem {
