@@ -45,13 +45,29 @@ pub async fn run(app: AppState, settings: Arc<StreamSettings>, mut sinks: Vec<(S
     let me = crate::ids::instance();
     let mut shutdown = app.shutdown.subscribe();
     let mut filters = Filters::default();
+    // Until when the lease, as last renewed, needs no renewal: an idle holder polls with reads
+    // and renews a third of a lease ahead, not a write every poll (SQLite has one writer).
+    let mut fresh_until: Option<Instant> = None;
     while !*shutdown.borrow() {
-        let held = !app.instances.fenced() && lease(&app, me, &settings).await;
+        let held = if app.instances.fenced() {
+            fresh_until = None;
+            false
+        } else if fresh_until.is_some_and(|t| Instant::now() < t) {
+            true
+        } else {
+            let renewed = Instant::now();
+            let held = lease(&app, me, &settings).await;
+            fresh_until = held.then(|| renewed + settings.lease / 3);
+            held
+        };
         metrics::gauge!("shiphub_event_stream_relay_held").set(if held { 1.0 } else { 0.0 });
         if held {
             match relay_while_held(&app, &settings, &mut sinks, &mut filters, &mut shutdown).await {
                 Ok(()) => {}
-                Err(e) => tracing::warn!(error = %e, "event stream relay"),
+                Err(e) => {
+                    fresh_until = None;
+                    tracing::warn!(error = %e, "event stream relay");
+                }
             }
         }
         tokio::select! {
