@@ -38,3 +38,22 @@ pub fn start(app: &AppState, settings: Settings) {
     }
     tokio::spawn(crate::webhooks::dispatcher::run(app.clone()));
 }
+
+/// Starts the event stream relay (`shiphub serve --events-to …`) with its connected sinks.
+pub fn start_streams(
+    app: &AppState,
+    settings: std::sync::Arc<crate::streams::StreamSettings>,
+    sinks: Vec<(String, crate::streams::sink::Sink)>,
+) {
+    tokio::spawn(crate::streams::relay::run(app.clone(), settings, sinks));
+}
+
+/// Starts taking commands from the queues of `--commands-from`, each run by `handler` (the
+/// API's own router, `api::commands`, given by `serve`: the queue is one more face of the API).
+pub async fn start_commands(
+    app: &AppState,
+    settings: crate::streams::commands::CommandSettings,
+    handler: crate::streams::commands::Handler,
+) -> Result<(), String> {
+    crate::streams::commands::start(app.clone(), settings, handler).await
+}

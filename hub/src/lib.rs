@@ -29,6 +29,7 @@ pub mod server;
 pub mod shipments;
 pub mod state;
 pub mod store;
+pub mod streams;
 pub mod telemetry;
 pub mod tracking;
 pub mod webhooks;

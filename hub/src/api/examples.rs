@@ -207,6 +207,9 @@ fn request(name: &str) -> Option<Value> {
         "POST /v1/webhooks" => json!({"url": "https://orders.example.com/hooks/shiphub",
             "events": ["shipment.created", "tracker.updated"], "description": "Order system"}),
         "PATCH /v1/webhooks/{id}" => json!({"description": "Order system (EU)", "enabled": true}),
+        "PUT /v1/event-streams/subscription" => {
+            json!({"events": ["shipment.created", "shipment.voided", "shipment.delivered"]})
+        }
         "POST /v1/invoices/pull" => {
             json!({"carrier_account": "car_01a24cf9a5907775a89a38c467db7a15",
             "from": "2026-11-01", "to": "2026-11-30"})

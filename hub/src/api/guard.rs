@@ -133,6 +133,9 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     ("POST", "/v1/webhooks/{id}/recover", Needs(P::Webhooks)),
     ("GET", "/v1/events", Needs(P::Read)),
+    ("GET", "/v1/event-streams/subscription", Needs(P::Read)),
+    // Which events leave for the operator's brokers: the webhooks' permission.
+    ("PUT", "/v1/event-streams/subscription", Needs(P::Webhooks)),
     ("GET", "/v1/rate-cards/{name}", Needs(P::Read)),
     ("PUT", "/v1/rate-cards/{name}", Needs(P::Reconcile)),
     ("GET", "/v1/rate-cards", Needs(P::Read)),

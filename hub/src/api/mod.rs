@@ -8,7 +8,9 @@ pub mod api_keys;
 pub mod batches;
 pub mod carrier_events;
 pub mod carriers;
+pub mod commands;
 pub mod edge;
+pub mod event_streams;
 pub mod events;
 pub mod examples;
 pub mod extract;
@@ -227,6 +229,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(print::router())
         .merge(webhooks::router())
         .merge(events::router())
+        .merge(event_streams::router())
         .merge(rate_cards::router())
         .merge(invoices::router())
         .merge(session::router())

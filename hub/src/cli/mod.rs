@@ -134,6 +134,81 @@ impl IdempotencyArgs {
 }
 
 #[derive(clap::Args, Debug, Clone)]
+pub struct StreamArgs {
+    /// Relays every event to a message broker: `nats://host:4222[?stream=SHIPHUB]` (JetStream,
+    /// subject `shiphub.<tenant>.<event>`) or `amqp://user:pass@host:5672/%2f[?exchange=shiphub]`
+    /// (durable topic exchange, routing key `<tenant>.<event>`); repeat for several.
+    #[arg(long, env = "SHIPHUB_EVENTS_TO", value_delimiter = ',')]
+    pub events_to: Vec<String>,
+    /// Signs the relayed events as a webhook endpoint secret would (`whsec_…`, Standard
+    /// Webhooks); required with --events-to.
+    #[arg(long, env = "SHIPHUB_EVENTS_SECRET", hide_env_values = true)]
+    pub events_secret: Option<String>,
+    /// Seconds the relay's lease lasts: another instance takes over this long after a crash.
+    #[arg(long, env = "SHIPHUB_EVENTS_LEASE", default_value_t = 10.0)]
+    pub events_lease: f64,
+    /// Events published per batch (confirmed as a whole before they are marked relayed).
+    #[arg(long, env = "SHIPHUB_EVENTS_BATCH", default_value_t = 1000)]
+    pub events_batch: u32,
+    /// Takes commands (purchase, void, tracker, print_job) from a queue:
+    /// `nats://host:4222/<subject>` or `amqp://user:pass@host:5672/<vhost>/<queue>`; repeat for
+    /// several.
+    #[arg(long, env = "SHIPHUB_COMMANDS_FROM", value_delimiter = ',')]
+    pub commands_from: Vec<String>,
+    /// Transient failures of one command message before it is parked in the dead-letter queue.
+    #[arg(long, env = "SHIPHUB_COMMANDS_MAX_FAILURES", default_value_t = 5)]
+    pub commands_max_failures: u32,
+    /// Commands run at once per source.
+    #[arg(long, env = "SHIPHUB_COMMANDS_CONCURRENCY", default_value_t = 64)]
+    pub commands_concurrency: usize,
+}
+
+impl StreamArgs {
+    fn commands(&self) -> anyhow_like::Result<Option<crate::streams::commands::CommandSettings>> {
+        if self.commands_from.is_empty() {
+            return Ok(None);
+        }
+        let sources = self
+            .commands_from
+            .iter()
+            .map(|u| {
+                crate::streams::commands::CommandSource::parse(u)
+                    .map_err(|e| format!("--commands-from {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(crate::streams::commands::CommandSettings {
+            sources,
+            max_failures: self.commands_max_failures.max(1),
+            concurrency: self.commands_concurrency.max(1),
+        }))
+    }
+
+    fn settings(&self) -> anyhow_like::Result<Option<crate::streams::StreamSettings>> {
+        if self.events_to.is_empty() {
+            return Ok(None);
+        }
+        let sinks = self
+            .events_to
+            .iter()
+            .map(|u| crate::streams::SinkUrl::parse(u).map_err(|e| format!("--events-to {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let secret = self
+            .events_secret
+            .as_deref()
+            .ok_or("--events-to needs --events-secret (whsec_…): relayed events are signed")?;
+        let secret = crate::webhooks::sign::WebhookSecret::parse(secret)
+            .map_err(|e| format!("--events-secret: {e}"))?;
+        let mut s = crate::streams::StreamSettings::new(sinks, secret);
+        s.lease = Duration::try_from_secs_f64(self.events_lease)
+            .ok()
+            .filter(|d| *d >= Duration::from_millis(500))
+            .ok_or("--events-lease: a number of seconds, at least 0.5")?;
+        s.batch = self.events_batch.clamp(1, 10_000);
+        Ok(Some(s))
+    }
+}
+
+#[derive(clap::Args, Debug, Clone)]
 pub struct WebhookArgs {
     /// Private or loopback address ranges webhooks may be sent to anyway (an internal
     /// receiver), e.g. 10.20.0.0/16; comma-separated or repeated.
@@ -335,6 +410,8 @@ pub struct ServeArgs {
     pub instances: InstanceArgs,
     #[command(flatten)]
     pub auth: users::AuthArgs,
+    #[command(flatten)]
+    pub streams: StreamArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -810,6 +887,7 @@ async fn serve(
         gauges,
         instances,
         auth,
+        streams,
     }: ServeArgs,
 ) -> anyhow_like::Result<()> {
     let url = db.database_url.as_str();
@@ -821,6 +899,8 @@ async fn serve(
     let gauges = gauges.settings()?;
     let instances = instances.settings()?;
     let auth = auth.settings(listen)?;
+    let commands = streams.commands()?;
+    let streams = streams.settings()?;
     let key = master_key(url)?;
     let store = open_store_with(url, db.pool_settings()?).await?;
     if store.tenant_count().await.map_err(|e| e.to_string())? == 0 {
@@ -862,6 +942,15 @@ async fn serve(
         },
     );
     tokio::spawn(crate::gauges::sample(state.clone(), gauges));
+    if let Some(streams) = streams {
+        // Streams and exchanges are created or checked now: a wrong URL stops the start.
+        let sinks = crate::streams::relay::open_sinks(&streams).await?;
+        crate::background::start_streams(&state, Arc::new(streams), sinks);
+    }
+    if let Some(commands) = commands {
+        let handler = crate::api::commands::handler(state.clone());
+        crate::background::start_commands(&state, commands, handler).await?;
+    }
     // Batches a previous process left running (its in-flight items' keys are resolved like any
     // purchase's: by the idempotency sweep, or by the item's next claim).
     tokio::spawn(crate::api::batches::resume(state.clone()));

@@ -31,6 +31,7 @@ mod rate_cards;
 mod renditions;
 pub mod routing;
 mod shipments;
+mod streams;
 mod tenants;
 #[cfg(test)]
 mod tests;
@@ -65,6 +66,7 @@ pub use shipments::{
     DocumentRecord, NewShipment, ReturnLink, ShipmentExtras, ShipmentRecord, ShipmentStatus,
     ShipmentWaybill, StoredRequest,
 };
+pub use streams::{StreamBacklog, StreamEvent};
 pub use tenants::{KeyLimit, Tenant};
 pub use trackers::{ClaimedTracker, TimelinessRow, TrackerRecord, status_name};
 pub use users::{

@@ -1854,6 +1854,8 @@ mod instances_suite;
 mod invoices_suite;
 #[path = "tests_routing.rs"]
 mod routing_suite;
+#[path = "tests_streams.rs"]
+mod streams_suite;
 
 /// Issue 15: carriers reuse numbers. A purchase whose number the tenant already follows gets
 /// its own tracker; the old one is closed (`superseded_by`, not polled, its scans kept) and

@@ -372,18 +372,27 @@ async fn record(app: AppState, mut rx: mpsc::Receiver<AttemptResult>) {
 
 /// The body every endpoint receives: the `GET /v1/events` envelope.
 pub fn envelope(d: &ClaimedDelivery) -> String {
-    let ts = d
-        .event_at
+    envelope_of(&d.event_id, d.event_type, d.event_at, &d.event_payload)
+}
+
+/// The envelope of one event from its parts (the event streams send the same body).
+pub fn envelope_of(
+    id: &crate::ids::EventId,
+    kind: crate::events::EventType,
+    at: OffsetDateTime,
+    payload: &str,
+) -> String {
+    let ts = at
         .format(&time::format_description::well_known::Rfc3339)
         .expect("a valid time formats");
     let s = |v: &str| serde_json::to_string(v).expect("strings serialize");
     // The payload is stored JSON; splicing it avoids parsing it again for every attempt.
     format!(
         r#"{{"id":{},"type":{},"timestamp":{},"data":{}}}"#,
-        s(d.event_id.as_str()),
-        s(d.event_type.as_str()),
+        s(id.as_str()),
+        s(kind.as_str()),
         s(&ts),
-        d.event_payload
+        payload
     )
 }
 

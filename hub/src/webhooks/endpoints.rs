@@ -184,7 +184,7 @@ pub async fn rotate_secret(
 
 /// The subscription named by `events`: at least one type, each known and subscribable, or
 /// `"*"` alone. Repeats are dropped.
-fn check_events(events: &[String]) -> Result<Subscription, Error> {
+pub fn check_events(events: &[String]) -> Result<Subscription, Error> {
     if events.is_empty() {
         return Err(Error::field(
             "/events",

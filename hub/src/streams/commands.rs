@@ -1,0 +1,606 @@
+//! Commands from a queue (`--commands-from`): a purchase, a void, a tracker or a print job asked
+//! for by a message instead of an HTTP call.
+//!
+//! A message carries the command in its `shiphub-command` header (`purchase`, `void`,
+//! `tracker`, `print_job`), the tenant's API key in `authorization` (`Bearer sh_…`, checked
+//! with its scopes like any API call), the endpoint's JSON body as its payload, and its message
+//! id (`Nats-Msg-Id` header, AMQP `message_id`) as the idempotency key: a message delivered
+//! twice buys once and is answered the same. What runs a command is the `Handler` the hub gives
+//! (the API's own router, so validation, scopes, idempotency and problems are the HTTP ones).
+//!
+//! The answer (the shipment or tracker as the API returns it, or the problem document) goes to
+//! the message's reply-to (`shiphub-status` header = the HTTP status); the change itself emits
+//! its usual event. A message that fails: a permanent failure (malformed, refused) is answered
+//! and parked in the dead-letter queue (`<queue>.dead`, subject `<subject>.dead`) at once; a
+//! transient one (5xx, a key still in progress) is redelivered (RabbitMQ: requeued; NATS: the
+//! requester's retry) and parked after `max_failures`.
+//!
+//! NATS commands use core request-reply with the queue group `shiphub` (several instances share
+//! a subject); a requester that gets no answer retries with the same id. The subject must not be
+//! one a JetStream stream takes (such as the events' `shiphub.>`): the stream would answer the
+//! request with its publish ack before the hub does. RabbitMQ commands are
+//! consumed from a durable queue with manual acks: a message is acknowledged only after its
+//! answer was sent, so a hub crash redelivers it (and the idempotency key answers it again).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
+    QueueDeclareOptions,
+};
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
+use tokio::sync::Semaphore;
+
+use super::redact;
+use crate::state::AppState;
+
+/// A command as it came off the queue, not yet checked.
+#[derive(Clone, Debug, Default)]
+pub struct Command {
+    pub command: Option<String>,
+    /// The message id: the idempotency key.
+    pub id: Option<String>,
+    /// The `authorization` header.
+    pub credential: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// The answer to a command: an HTTP status and its JSON body.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// Worth another delivery: the hub failed, or the key is still being answered.
+    pub fn transient(&self) -> bool {
+        self.status >= 500 || self.status == 409 || self.status == 429
+    }
+
+    pub fn succeeded(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// Runs a command (the API router, given by `background`).
+pub type Handler =
+    Arc<dyn Fn(Command) -> Pin<Box<dyn Future<Output = Reply> + Send>> + Send + Sync>;
+
+/// Where commands come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CommandSource {
+    /// `nats://host:port/<subject>`
+    Nats { server: String, subject: String },
+    /// `amqp://user:pass@host:port/<vhost>/<queue>`
+    Amqp { uri: String, queue: String },
+}
+
+impl CommandSource {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let url = url::Url::parse(s).map_err(|e| format!("`{}`: {e}", redact(s)))?;
+        let mut segments: Vec<String> = url
+            .path_segments()
+            .map(|p| p.filter(|s| !s.is_empty()).map(str::to_string).collect())
+            .unwrap_or_default();
+        let mut bare = url.clone();
+        match url.scheme() {
+            "nats" => {
+                let subject = segments.join(".");
+                if subject.is_empty() || subject.contains(['*', '>', ' ']) {
+                    return Err(format!(
+                        "`{}`: name the subject commands come on (nats://host:4222/shiphub.commands)",
+                        redact(s)
+                    ));
+                }
+                bare.set_path("");
+                Ok(CommandSource::Nats {
+                    server: bare.to_string(),
+                    subject,
+                })
+            }
+            "amqp" => {
+                let Some(queue) = segments.pop() else {
+                    return Err(format!(
+                        "`{}`: name the queue (amqp://host:5672/%2f/shiphub.commands)",
+                        redact(s)
+                    ));
+                };
+                let queue = percent_decode(&queue);
+                let vhost = segments.pop().unwrap_or_else(|| "%2f".into());
+                bare.set_path(&format!("/{vhost}"));
+                Ok(CommandSource::Amqp {
+                    uri: bare.to_string(),
+                    queue,
+                })
+            }
+            other => Err(format!(
+                "`{}`: commands come from nats:// or amqp://, not {other}://",
+                redact(s)
+            )),
+        }
+    }
+
+    /// Where failed commands are parked.
+    pub fn dead_letter(&self) -> String {
+        match self {
+            CommandSource::Nats { subject, .. } => format!("{subject}.dead"),
+            CommandSource::Amqp { queue, .. } => format!("{queue}.dead"),
+        }
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+#[derive(Clone, Debug)]
+pub struct CommandSettings {
+    pub sources: Vec<CommandSource>,
+    /// Transient failures of one message before it is parked.
+    pub max_failures: u32,
+    /// Commands run at once per source.
+    pub concurrency: usize,
+}
+
+/// HELP texts.
+pub fn describe() {
+    metrics::describe_counter!(
+        "shiphub_commands_total",
+        "Commands taken from a queue, by source and outcome (succeeded, failed, retried, dead_lettered)."
+    );
+}
+
+/// Failures per message id (transient ones, counted toward parking).
+#[derive(Clone, Default)]
+struct Failures(Arc<Mutex<HashMap<String, u32>>>);
+
+impl Failures {
+    fn bump(&self, id: &str) -> u32 {
+        let mut m = self.0.lock().expect("failures lock");
+        if m.len() > 100_000 {
+            m.clear();
+        }
+        let n = m.entry(id.to_string()).or_default();
+        *n += 1;
+        *n
+    }
+    fn forget(&self, id: &str) {
+        self.0.lock().expect("failures lock").remove(id);
+    }
+}
+
+/// What to do with a message after its answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    Done,
+    Retry,
+    Park,
+}
+
+fn verdict(reply: &Reply, id: Option<&str>, failures: &Failures, max: u32) -> Verdict {
+    let id = id.unwrap_or_default();
+    if reply.succeeded() {
+        failures.forget(id);
+        return Verdict::Done;
+    }
+    if reply.transient() && !id.is_empty() && failures.bump(id) < max {
+        return Verdict::Retry;
+    }
+    failures.forget(id);
+    Verdict::Park
+}
+
+fn count(source: &str, outcome: &'static str) {
+    metrics::counter!("shiphub_commands_total", "source" => source.to_string(), "outcome" => outcome)
+        .increment(1);
+}
+
+/// Connects every source (declaring queues) and runs them until shutdown.
+pub async fn start(
+    app: AppState,
+    settings: CommandSettings,
+    handler: Handler,
+) -> Result<(), String> {
+    describe();
+    for source in settings.sources.clone() {
+        match &source {
+            CommandSource::Nats { server, subject } => {
+                let client = async_nats::ConnectOptions::new()
+                    .connection_timeout(Duration::from_secs(10))
+                    .max_reconnects(None)
+                    .connect(server.as_str())
+                    .await
+                    .map_err(|e| {
+                        format!(
+                            "--commands-from: cannot connect to NATS at {}: {e}",
+                            redact(server)
+                        )
+                    })?;
+                let sub = client
+                    .queue_subscribe(subject.clone(), "shiphub".into())
+                    .await
+                    .map_err(|e| format!("--commands-from: subscribe to `{subject}`: {e}"))?;
+                tokio::spawn(run_nats(
+                    app.clone(),
+                    client,
+                    sub,
+                    source.clone(),
+                    settings.clone(),
+                    handler.clone(),
+                ));
+            }
+            CommandSource::Amqp { uri, queue } => {
+                // Checked now, so a wrong URL stops the start; the loop reconnects by itself.
+                let (conn, _) = amqp_open(uri, queue, settings.concurrency).await?;
+                let _ = conn.close(0, "checked".into()).await;
+                tokio::spawn(run_amqp(
+                    app.clone(),
+                    source.clone(),
+                    settings.clone(),
+                    handler.clone(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn run_nats(
+    app: AppState,
+    client: async_nats::Client,
+    mut sub: async_nats::Subscriber,
+    source: CommandSource,
+    settings: CommandSettings,
+    handler: Handler,
+) {
+    let CommandSource::Nats { subject, .. } = &source else {
+        return;
+    };
+    let label = format!("nats:{subject}");
+    let dead = source.dead_letter();
+    let failures = Failures::default();
+    let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+    let mut shutdown = app.shutdown.subscribe();
+    loop {
+        let msg = tokio::select! {
+            m = sub.next() => m,
+            _ = shutdown.changed() => None,
+        };
+        let Some(msg) = msg else { break };
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            break;
+        };
+        let (client, handler, failures, dead, label) = (
+            client.clone(),
+            handler.clone(),
+            failures.clone(),
+            dead.clone(),
+            label.clone(),
+        );
+        let max = settings.max_failures;
+        tokio::spawn(async move {
+            let _permit = permit;
+            let header = |k: &str| {
+                msg.headers
+                    .as_ref()
+                    .and_then(|h| h.get(k))
+                    .map(|v| v.as_str().to_string())
+            };
+            let cmd = Command {
+                command: header("shiphub-command"),
+                id: header("Nats-Msg-Id").or_else(|| header("idempotency-key")),
+                credential: header("authorization"),
+                body: msg.payload.to_vec(),
+            };
+            let id = cmd.id.clone();
+            let reply = handler(cmd).await;
+            let verdict = verdict(&reply, id.as_deref(), &failures, max);
+            if let Some(to) = &msg.reply {
+                let mut h = async_nats::HeaderMap::new();
+                h.insert("shiphub-status", reply.status.to_string().as_str());
+                if let Some(id) = &id {
+                    h.insert("shiphub-command-id", id.as_str());
+                }
+                if let Err(e) = client
+                    .publish_with_headers(to.clone(), h, reply.body.clone().into())
+                    .await
+                {
+                    tracing::warn!(error = %e, "answering a command");
+                }
+            }
+            if verdict == Verdict::Park {
+                let mut h = msg.headers.clone().unwrap_or_default();
+                h.insert("shiphub-status", reply.status.to_string().as_str());
+                h.insert(
+                    "shiphub-problem",
+                    String::from_utf8_lossy(&reply.body).as_ref(),
+                );
+                if let Err(e) = client
+                    .publish_with_headers(dead, h, msg.payload.clone())
+                    .await
+                {
+                    tracing::warn!(error = %e, "parking a command");
+                }
+            }
+            count(&label, outcome(verdict, &reply));
+        });
+    }
+}
+
+fn outcome(verdict: Verdict, reply: &Reply) -> &'static str {
+    match verdict {
+        Verdict::Done => "succeeded",
+        Verdict::Retry => "retried",
+        Verdict::Park if reply.transient() => "dead_lettered",
+        Verdict::Park => "failed",
+    }
+}
+
+async fn amqp_open(
+    uri: &str,
+    queue: &str,
+    prefetch: usize,
+) -> Result<(Connection, Channel), String> {
+    let open = async {
+        let conn = Connection::connect(uri, ConnectionProperties::default())
+            .await
+            .map_err(|e| format!("cannot connect to RabbitMQ at {}: {e}", redact(uri)))?;
+        let ch = conn
+            .create_channel()
+            .await
+            .map_err(|e| format!("RabbitMQ channel: {e}"))?;
+        for q in [queue.to_string(), format!("{queue}.dead")] {
+            ch.queue_declare(
+                ShortString::from(q.as_str()),
+                QueueDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .map_err(|e| format!("RabbitMQ: cannot declare the durable queue `{q}`: {e}"))?;
+        }
+        ch.basic_qos(
+            prefetch.min(u16::MAX as usize) as u16,
+            BasicQosOptions::default(),
+        )
+        .await
+        .map_err(|e| format!("RabbitMQ prefetch: {e}"))?;
+        Ok::<_, String>((conn, ch))
+    };
+    tokio::time::timeout(Duration::from_secs(10), open)
+        .await
+        .map_err(|_| format!("RabbitMQ at {}: no answer", redact(uri)))?
+        .map_err(|e| format!("--commands-from: {e}"))
+}
+
+async fn run_amqp(
+    app: AppState,
+    source: CommandSource,
+    settings: CommandSettings,
+    handler: Handler,
+) {
+    let CommandSource::Amqp { uri, queue } = &source else {
+        return;
+    };
+    let label = format!("amqp:{queue}");
+    let failures = Failures::default();
+    let mut shutdown = app.shutdown.subscribe();
+    while !*shutdown.borrow() {
+        match amqp_consume(&app, uri, queue, &label, &settings, &handler, &failures).await {
+            Ok(()) => {}
+            Err(e) => tracing::warn!(source = %label, error = %e, "command queue; reconnecting"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+async fn amqp_consume(
+    app: &AppState,
+    uri: &str,
+    queue: &str,
+    label: &str,
+    settings: &CommandSettings,
+    handler: &Handler,
+    failures: &Failures,
+) -> Result<(), String> {
+    let (conn, ch) = amqp_open(uri, queue, settings.concurrency).await?;
+    let mut consumer = ch
+        .basic_consume(
+            ShortString::from(queue),
+            ShortString::from(format!("shiphub-{}", crate::ids::instance()).as_str()),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .map_err(|e| format!("consume `{queue}`: {e}"))?;
+    let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+    let mut shutdown = app.shutdown.subscribe();
+    let dead = format!("{queue}.dead");
+    loop {
+        let delivery = tokio::select! {
+            d = consumer.next() => d,
+            _ = shutdown.changed() => None,
+        };
+        let Some(delivery) = delivery else { break };
+        let delivery = delivery.map_err(|e| format!("delivery: {e}"))?;
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            break;
+        };
+        let (ch, handler, failures, dead, label) = (
+            ch.clone(),
+            handler.clone(),
+            failures.clone(),
+            dead.clone(),
+            label.to_string(),
+        );
+        let max = settings.max_failures;
+        tokio::spawn(async move {
+            let _permit = permit;
+            let props = &delivery.properties;
+            let headers = props.headers().clone().unwrap_or_default();
+            let header = |k: &str| match headers.inner().get(k) {
+                Some(AMQPValue::LongString(s)) => Some(s.to_string()),
+                Some(AMQPValue::ShortString(s)) => Some(s.to_string()),
+                _ => None,
+            };
+            let id = props
+                .message_id()
+                .as_ref()
+                .map(|s| s.to_string())
+                .or_else(|| header("idempotency-key"));
+            let cmd = Command {
+                command: header("shiphub-command"),
+                id: id.clone(),
+                credential: header("authorization"),
+                body: delivery.data.clone(),
+            };
+            let reply = handler(cmd).await;
+            let verdict = verdict(&reply, id.as_deref(), &failures, max);
+            let status_header = |mut t: FieldTable| {
+                t.insert(
+                    "shiphub-status".into(),
+                    AMQPValue::LongString(LongString::from(reply.status.to_string())),
+                );
+                t
+            };
+            if let Some(to) = props.reply_to() {
+                let mut p = BasicProperties::default()
+                    .with_content_type("application/json".into())
+                    .with_headers(status_header(FieldTable::default()));
+                if let Some(c) = props
+                    .correlation_id()
+                    .clone()
+                    .or_else(|| id.clone().map(ShortString::from))
+                {
+                    p = p.with_correlation_id(c);
+                }
+                if let Err(e) = ch
+                    .basic_publish(
+                        "".into(),
+                        to.clone(),
+                        BasicPublishOptions::default(),
+                        &reply.body,
+                        p,
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %e, "answering a command");
+                }
+            }
+            let settled = match verdict {
+                Verdict::Done => delivery.acker.ack(BasicAckOptions::default()).await,
+                Verdict::Retry => {
+                    delivery
+                        .acker
+                        .nack(BasicNackOptions {
+                            requeue: true,
+                            ..Default::default()
+                        })
+                        .await
+                }
+                Verdict::Park => {
+                    let mut h = status_header(headers.clone());
+                    h.insert(
+                        "shiphub-problem".into(),
+                        AMQPValue::LongString(LongString::from(
+                            String::from_utf8_lossy(&reply.body).into_owned(),
+                        )),
+                    );
+                    let p = props.clone().with_headers(h).with_delivery_mode(2);
+                    match ch
+                        .basic_publish(
+                            "".into(),
+                            dead.as_str().into(),
+                            BasicPublishOptions::default(),
+                            &delivery.data,
+                            p,
+                        )
+                        .await
+                    {
+                        Ok(_) => delivery.acker.ack(BasicAckOptions::default()).await,
+                        // Not parked: back on the queue rather than lost.
+                        Err(_) => {
+                            delivery
+                                .acker
+                                .nack(BasicNackOptions {
+                                    requeue: true,
+                                    ..Default::default()
+                                })
+                                .await
+                        }
+                    }
+                }
+            };
+            if let Err(e) = settled {
+                tracing::warn!(error = %e, "settling a command");
+            }
+            count(&label, outcome(verdict, &reply));
+        });
+    }
+    let _ = conn.close(0, "stopping".into()).await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_sources_name_their_subject_or_queue() {
+        assert_eq!(
+            CommandSource::parse("nats://127.0.0.1:4222/shiphub/commands").unwrap(),
+            CommandSource::Nats {
+                server: "nats://127.0.0.1:4222".into(),
+                subject: "shiphub.commands".into()
+            }
+        );
+        let amqp = CommandSource::parse("amqp://guest:guest@127.0.0.1:5672/%2f/labels").unwrap();
+        assert_eq!(
+            amqp,
+            CommandSource::Amqp {
+                uri: "amqp://guest:guest@127.0.0.1:5672/%2f".into(),
+                queue: "labels".into()
+            }
+        );
+        assert_eq!(amqp.dead_letter(), "labels.dead");
+        assert!(CommandSource::parse("nats://127.0.0.1:4222").is_err());
+        assert!(CommandSource::parse("amqp://127.0.0.1:5672").is_err());
+    }
+
+    #[test]
+    fn transient_failures_are_retried_until_parked_and_refusals_are_parked_at_once() {
+        let f = Failures::default();
+        let busy = Reply {
+            status: 503,
+            body: vec![],
+        };
+        assert_eq!(verdict(&busy, Some("m1"), &f, 3), Verdict::Retry);
+        assert_eq!(verdict(&busy, Some("m1"), &f, 3), Verdict::Retry);
+        assert_eq!(verdict(&busy, Some("m1"), &f, 3), Verdict::Park);
+        let bad = Reply {
+            status: 422,
+            body: vec![],
+        };
+        assert_eq!(verdict(&bad, Some("m2"), &f, 3), Verdict::Park);
+        let ok = Reply {
+            status: 201,
+            body: vec![],
+        };
+        assert_eq!(verdict(&ok, Some("m1"), &f, 3), Verdict::Done);
+    }
+}

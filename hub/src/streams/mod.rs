@@ -1,0 +1,217 @@
+//! Event streams (issue 22): the outbox relayed to the operator's message brokers, and
+//! commands taken from them.
+//!
+//! - `relay`: one leased loop (per database) that publishes every event, oldest first, to each
+//!   sink named by `--events-to`, and marks it streamed only when every sink confirmed it. At
+//!   least once: a crash between the broker's confirmation and the mark publishes the batch
+//!   again, with the same ids (JetStream drops those within its duplicate window, consumers dedupe
+//!   on `message_id` / `webhook-id`).
+//! - `sink`: NATS JetStream (subject `shiphub.<tenant>.<event>`, `Nats-Msg-Id` = event id) and
+//!   RabbitMQ (durable topic exchange, routing key `<tenant>.<event>`, persistent, publisher
+//!   confirms, `message_id` = event id). The body is the webhook body, with the Standard
+//!   Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`, signed with the
+//!   operator's `--events-secret`), so one consumer library serves webhooks and streams.
+//!
+//! Which of a tenant's events go out is its stream filter (`store::streams`), the same list of
+//! event names as a webhook subscription; no filter means every subscribable event.
+//! No HTTP here; rows live in `store::streams`.
+
+pub mod commands;
+pub mod filters;
+pub mod relay;
+pub mod sink;
+
+use std::time::Duration;
+
+use crate::webhooks::sign::WebhookSecret;
+
+/// A broker to publish to, as named on the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SinkUrl {
+    /// `nats://host:port[?stream=NAME]`; the stream (default `SHIPHUB`) takes `shiphub.>`.
+    Nats { server: String, stream: String },
+    /// `amqp://user:pass@host:port/vhost[?exchange=NAME]`; a durable topic exchange (default
+    /// `shiphub`).
+    Amqp { uri: String, exchange: String },
+}
+
+/// The stream that holds `shiphub.>` when the URL names none.
+pub const DEFAULT_STREAM: &str = "SHIPHUB";
+/// The exchange events go to when the URL names none.
+pub const DEFAULT_EXCHANGE: &str = "shiphub";
+/// Every subject starts with this.
+pub const SUBJECT_PREFIX: &str = "shiphub";
+
+impl SinkUrl {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let url = url::Url::parse(s).map_err(|e| format!("`{}`: {e}", redact(s)))?;
+        let mut picked = None;
+        let rest: Vec<(String, String)> = url
+            .query_pairs()
+            .filter_map(|(k, v)| {
+                if k == "stream" || k == "exchange" {
+                    picked = Some((k.into_owned(), v.into_owned()));
+                    None
+                } else {
+                    Some((k.into_owned(), v.into_owned()))
+                }
+            })
+            .collect();
+        let mut bare = url.clone();
+        bare.set_query(None);
+        if !rest.is_empty() {
+            bare.query_pairs_mut().extend_pairs(rest);
+        }
+        match url.scheme() {
+            "nats" => {
+                let stream = match picked {
+                    Some((k, v)) if k == "stream" => v,
+                    Some((k, _)) => {
+                        return Err(format!("a nats:// sink takes `stream=`, not `{k}=`"));
+                    }
+                    None => DEFAULT_STREAM.into(),
+                };
+                if stream.is_empty() || stream.contains(['.', '*', '>', ' ']) {
+                    return Err(format!("`{stream}` is not a JetStream stream name"));
+                }
+                Ok(SinkUrl::Nats {
+                    server: bare.to_string(),
+                    stream,
+                })
+            }
+            "amqp" => {
+                let exchange = match picked {
+                    Some((k, v)) if k == "exchange" => v,
+                    Some((k, _)) => {
+                        return Err(format!("an amqp:// sink takes `exchange=`, not `{k}=`"));
+                    }
+                    None => DEFAULT_EXCHANGE.into(),
+                };
+                if exchange.is_empty() || exchange.starts_with("amq.") {
+                    return Err(format!("`{exchange}` cannot be the events exchange"));
+                }
+                Ok(SinkUrl::Amqp {
+                    uri: bare.to_string(),
+                    exchange,
+                })
+            }
+            other => Err(format!(
+                "`{}`: the scheme must be nats:// or amqp:// (not {other}://; amqps:// is not built in)",
+                redact(s)
+            )),
+        }
+    }
+
+    /// The broker without credentials, for logs and metric labels.
+    pub fn label(&self) -> String {
+        match self {
+            SinkUrl::Nats { server, stream } => format!("{}#{stream}", redact(server)),
+            SinkUrl::Amqp { uri, exchange } => format!("{}#{exchange}", redact(uri)),
+        }
+    }
+}
+
+/// A URL with its password replaced.
+pub fn redact(s: &str) -> String {
+    match url::Url::parse(s) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.set_query(None);
+            u.to_string()
+        }
+        Err(_) => "<unparsable url>".into(),
+    }
+}
+
+/// How the relay runs, from the `serve` flags.
+#[derive(Clone, Debug)]
+pub struct StreamSettings {
+    pub sinks: Vec<SinkUrl>,
+    /// Signs every message as a webhook endpoint secret would.
+    pub secret: WebhookSecret,
+    /// How long the relay's lease lasts unless renewed (each batch renews it).
+    pub lease: Duration,
+    /// Events read and published per batch.
+    pub batch: u32,
+    /// How often an idle relay looks for new events (and an instance without the lease for it).
+    pub poll: Duration,
+}
+
+impl StreamSettings {
+    pub fn new(sinks: Vec<SinkUrl>, secret: WebhookSecret) -> Self {
+        StreamSettings {
+            sinks,
+            secret,
+            lease: Duration::from_secs(10),
+            batch: 1000,
+            poll: Duration::from_millis(50),
+        }
+    }
+}
+
+/// HELP texts of the streams' metrics.
+pub fn describe() {
+    use metrics::{describe_counter, describe_gauge};
+    describe_gauge!(
+        "shiphub_event_stream_backlog",
+        "Events recorded and not yet relayed to every event stream sink."
+    );
+    describe_gauge!(
+        "shiphub_event_stream_oldest_seconds",
+        "Age of the oldest event not yet relayed to the event stream sinks (0 when none)."
+    );
+    describe_gauge!(
+        "shiphub_event_stream_relay_held",
+        "1 while this instance holds the event stream relay's lease."
+    );
+    describe_counter!(
+        "shiphub_event_stream_published_total",
+        "Events a broker confirmed, by sink (a replay after a crash counts again)."
+    );
+    describe_counter!(
+        "shiphub_event_stream_publish_failures_total",
+        "Batches a sink failed to confirm (retried), by sink."
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sink_urls_parse_with_their_defaults_and_options() {
+        assert_eq!(
+            SinkUrl::parse("nats://127.0.0.1:4222").unwrap(),
+            SinkUrl::Nats {
+                server: "nats://127.0.0.1:4222".into(),
+                stream: "SHIPHUB".into()
+            }
+        );
+        assert_eq!(
+            SinkUrl::parse("nats://127.0.0.1:4222?stream=EV").unwrap(),
+            SinkUrl::Nats {
+                server: "nats://127.0.0.1:4222".into(),
+                stream: "EV".into()
+            }
+        );
+        let amqp = SinkUrl::parse("amqp://guest:guest@127.0.0.1:5672/%2f?exchange=ev&heartbeat=10")
+            .unwrap();
+        assert_eq!(
+            amqp,
+            SinkUrl::Amqp {
+                uri: "amqp://guest:guest@127.0.0.1:5672/%2f?heartbeat=10".into(),
+                exchange: "ev".into()
+            }
+        );
+        assert_eq!(amqp.label(), "amqp://guest:***@127.0.0.1:5672/%2f#ev");
+        assert!(
+            SinkUrl::parse("kafka://x:9092")
+                .unwrap_err()
+                .contains("nats:// or amqp://")
+        );
+        assert!(SinkUrl::parse("nats://x?stream=a.b").is_err());
+        assert!(SinkUrl::parse("amqp://x?exchange=amq.topic").is_err());
+    }
+}

@@ -1,0 +1,266 @@
+//! The brokers events are published to. A sink publishes a batch in order and returns only
+//! when the broker confirmed all of it (JetStream's publish acks, RabbitMQ's publisher
+//! confirms); any failure fails the batch, which the relay publishes again (same ids).
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
+
+use super::{SUBJECT_PREFIX, SinkUrl, redact};
+use crate::store::StreamEvent;
+use crate::webhooks::dispatcher::envelope_of;
+use crate::webhooks::sign::{WebhookSecret, signature_header};
+
+/// How long a broker has to confirm a batch, and to accept a connection.
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One event, ready for any broker.
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    pub id: String,
+    /// `<tenant>.<event type>`: the routing key, and the subject after `shiphub.`.
+    pub key: String,
+    pub body: Vec<u8>,
+    pub timestamp: i64,
+    pub signature: String,
+}
+
+impl Outgoing {
+    /// The webhook body and headers of `e`, signed now.
+    pub fn of(e: &StreamEvent, secret: &WebhookSecret, now: i64) -> Self {
+        let body = envelope_of(&e.id, e.kind, e.created_at, &e.payload).into_bytes();
+        let signature = signature_header(&[secret], e.id.as_str(), now, &body);
+        Outgoing {
+            id: e.id.as_str().to_string(),
+            key: format!("{}.{}", e.tenant.as_str(), e.kind.as_str()),
+            body,
+            timestamp: now,
+            signature,
+        }
+    }
+}
+
+/// A connected broker.
+pub enum Sink {
+    Nats(NatsSink),
+    Amqp(AmqpSink),
+}
+
+impl Sink {
+    /// Connects and creates or checks the stream or exchange; the error says what is wrong.
+    pub async fn open(url: &SinkUrl) -> Result<Sink, String> {
+        match url {
+            SinkUrl::Nats { server, stream } => {
+                Ok(Sink::Nats(NatsSink::open(server, stream).await?))
+            }
+            SinkUrl::Amqp { uri, exchange } => {
+                let mut s = AmqpSink {
+                    uri: uri.clone(),
+                    exchange: exchange.clone(),
+                    channel: None,
+                };
+                s.channel().await?;
+                Ok(Sink::Amqp(s))
+            }
+        }
+    }
+
+    /// Publishes `batch` in order; `Ok` once the broker confirmed every message.
+    pub async fn publish(&mut self, batch: &[Outgoing]) -> Result<(), String> {
+        match self {
+            Sink::Nats(s) => s.publish(batch).await,
+            Sink::Amqp(s) => s.publish(batch).await,
+        }
+    }
+}
+
+pub struct NatsSink {
+    js: async_nats::jetstream::Context,
+}
+
+impl NatsSink {
+    async fn open(server: &str, stream: &str) -> Result<Self, String> {
+        let client = async_nats::ConnectOptions::new()
+            .connection_timeout(CONFIRM_TIMEOUT)
+            // Reconnects forever once connected: a broker restart only delays the relay.
+            .max_reconnects(None)
+            .connect(server)
+            .await
+            .map_err(|e| format!("cannot connect to NATS at {}: {e}", redact(server)))?;
+        let mut js = async_nats::jetstream::new(client);
+        js.set_timeout(CONFIRM_TIMEOUT);
+        let subjects = format!("{SUBJECT_PREFIX}.>");
+        let config = async_nats::jetstream::stream::Config {
+            name: stream.to_string(),
+            subjects: vec![subjects.clone()],
+            storage: async_nats::jetstream::stream::StorageType::File,
+            duplicate_window: Duration::from_secs(120),
+            ..Default::default()
+        };
+        let mut st = js.get_or_create_stream(config).await.map_err(|e| {
+            format!(
+                "NATS at {}: cannot create or find JetStream stream `{stream}` for `{subjects}` \
+                 (is JetStream enabled, `nats-server -js`? does another stream take these \
+                 subjects?): {e}",
+                redact(server)
+            )
+        })?;
+        let info = st
+            .info()
+            .await
+            .map_err(|e| format!("NATS stream `{stream}`: {e}"))?;
+        if !info
+            .config
+            .subjects
+            .iter()
+            .any(|s| s == &subjects || s == ">")
+        {
+            return Err(format!(
+                "NATS stream `{stream}` exists but takes {:?}, not `{subjects}`: add the subject \
+                 to it or name another stream (`?stream=`)",
+                info.config.subjects
+            ));
+        }
+        Ok(NatsSink { js })
+    }
+
+    async fn publish(&mut self, batch: &[Outgoing]) -> Result<(), String> {
+        let mut acks = Vec::with_capacity(batch.len());
+        for m in batch {
+            let msg = async_nats::jetstream::message::PublishMessage::build()
+                .payload(m.body.clone().into())
+                .message_id(&m.id)
+                .header("content-type", "application/json")
+                .header("webhook-id", m.id.as_str())
+                .header("webhook-timestamp", m.timestamp.to_string().as_str())
+                .header("webhook-signature", m.signature.as_str());
+            let ack = self
+                .js
+                .send_publish(format!("{SUBJECT_PREFIX}.{}", m.key), msg)
+                .await
+                .map_err(|e| format!("publish: {e}"))?;
+            acks.push(ack.into_future());
+        }
+        for r in join_all(acks).await {
+            r.map_err(|e| format!("not confirmed: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+pub struct AmqpSink {
+    uri: String,
+    exchange: String,
+    /// Dropped after a failure: the next batch reconnects.
+    channel: Option<(Connection, Channel)>,
+}
+
+impl AmqpSink {
+    async fn channel(&mut self) -> Result<&Channel, String> {
+        if self
+            .channel
+            .as_ref()
+            .is_some_and(|(_, ch)| !ch.status().connected())
+        {
+            self.channel = None;
+        }
+        if self.channel.is_none() {
+            let open = async {
+                let conn = Connection::connect(&self.uri, ConnectionProperties::default())
+                    .await
+                    .map_err(|e| {
+                        format!("cannot connect to RabbitMQ at {}: {e}", redact(&self.uri))
+                    })?;
+                let ch = conn
+                    .create_channel()
+                    .await
+                    .map_err(|e| format!("RabbitMQ channel: {e}"))?;
+                ch.exchange_declare(
+                    ShortString::from(self.exchange.as_str()),
+                    ExchangeKind::Topic,
+                    ExchangeDeclareOptions {
+                        durable: true,
+                        ..Default::default()
+                    },
+                    FieldTable::default(),
+                )
+                .await
+                .map_err(|e| {
+                    format!(
+                        "RabbitMQ at {}: cannot declare the durable topic exchange `{}` (does \
+                         one of that name exist with another type?): {e}",
+                        redact(&self.uri),
+                        self.exchange
+                    )
+                })?;
+                ch.confirm_select(ConfirmSelectOptions::default())
+                    .await
+                    .map_err(|e| format!("RabbitMQ publisher confirms: {e}"))?;
+                Ok::<_, String>((conn, ch))
+            };
+            let opened = tokio::time::timeout(CONFIRM_TIMEOUT, open)
+                .await
+                .map_err(|_| format!("RabbitMQ at {}: no answer", redact(&self.uri)))??;
+            self.channel = Some(opened);
+        }
+        Ok(&self.channel.as_ref().expect("just opened").1)
+    }
+
+    async fn publish(&mut self, batch: &[Outgoing]) -> Result<(), String> {
+        let r = tokio::time::timeout(CONFIRM_TIMEOUT, self.publish_confirmed(batch)).await;
+        let r = r.unwrap_or_else(|_| Err("no confirmation in time".into()));
+        if r.is_err() {
+            // The channel may be half-broken; a fresh one for the replay.
+            if let Some((conn, _)) = self.channel.take() {
+                let _ = conn.close(0, "replaying".into()).await;
+            }
+        }
+        r
+    }
+
+    async fn publish_confirmed(&mut self, batch: &[Outgoing]) -> Result<(), String> {
+        let exchange = self.exchange.clone();
+        let ch = self.channel().await?;
+        let mut confirms = Vec::with_capacity(batch.len());
+        for m in batch {
+            let mut headers = FieldTable::default();
+            let mut put = |k: &str, v: &str| {
+                headers.insert(
+                    ShortString::from(k),
+                    AMQPValue::LongString(LongString::from(v.to_string())),
+                );
+            };
+            put("webhook-id", &m.id);
+            put("webhook-timestamp", &m.timestamp.to_string());
+            put("webhook-signature", &m.signature);
+            let props = BasicProperties::default()
+                .with_message_id(ShortString::from(m.id.as_str()))
+                .with_content_type(ShortString::from("application/json"))
+                .with_timestamp(m.timestamp.max(0) as u64)
+                // 2 = persistent.
+                .with_delivery_mode(2)
+                .with_headers(headers);
+            let c = ch
+                .basic_publish(
+                    ShortString::from(exchange.as_str()),
+                    ShortString::from(m.key.as_str()),
+                    BasicPublishOptions::default(),
+                    &m.body,
+                    props,
+                )
+                .await
+                .map_err(|e| format!("publish: {e}"))?;
+            confirms.push(c);
+        }
+        for c in join_all(confirms).await {
+            let c = c.map_err(|e| format!("not confirmed: {e}"))?;
+            if !c.is_ack() {
+                return Err("the broker refused (nack) a message".into());
+            }
+        }
+        Ok(())
+    }
+}
