@@ -19,8 +19,8 @@ use crate::store::{AccountRecord, Backend, Store};
 pub mod audit;
 pub mod rate;
 pub mod reconcile_pull;
-pub mod users;
 pub mod routing;
+pub mod users;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://shiphub.db?mode=rwc";
 
