@@ -148,7 +148,7 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "409",
 # Reads of the same kind: a date range ending before it starts, a document the shipment has
 # none of, a sheet stock asked for as ZPL or PNG ("?stock=a4-2up&format=zpl").
 [[operations]]
-include-name = ["GET /v1/analytics/timeliness", "GET /v1/shipments/{id}/documents/{kind}", "GET /v1/shipments/{id}/label"]
+include-name = ["GET /v1/analytics/timeliness", "GET /v1/analytics/cost", "GET /v1/shipments/{id}/documents/{kind}", "GET /v1/shipments/{id}/label"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "409", "422", "429"]
 
 [[operations]]
