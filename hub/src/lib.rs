@@ -8,6 +8,7 @@ pub mod background;
 pub mod batches;
 pub mod call_layer;
 pub mod cli;
+pub mod console;
 pub mod crypto;
 pub mod error;
 pub mod events;

@@ -290,6 +290,8 @@ pub fn router_with(state: AppState, edge: Arc<edge::Edge>) -> Router {
             get(move |app: State<AppState>| readyz(app, ready.clone())),
         )
         .route("/metrics", get(metrics))
+        // The operator console's pages (their own session check; actions go through the API).
+        .merge(crate::console::router())
         .fallback(|| async { Error::NotFound("route") })
         .layer(middleware::from_fn(track_http))
         .layer(middleware::from_fn(problem_for_bare_errors))

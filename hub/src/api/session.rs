@@ -94,7 +94,7 @@ fn session_out(p: &Principal) -> SessionOut {
 }
 
 /// The `Set-Cookie` value: `Secure` unless the hub was told it serves plain HTTP on loopback.
-fn set_cookie(app: &AppState, value: &str, max_age: i64) -> HeaderValue {
+pub(crate) fn set_cookie(app: &AppState, value: &str, max_age: i64) -> HeaderValue {
     let secure = if app.auth.settings.insecure_cookie {
         ""
     } else {

@@ -1,0 +1,9 @@
+//! The console's reconcile pages.
+
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+}
