@@ -16,6 +16,7 @@ use tokio::sync::Notify;
 mod accounts;
 mod addresses;
 mod batches;
+mod console;
 mod events;
 mod failover;
 mod gauges;

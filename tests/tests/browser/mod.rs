@@ -131,6 +131,8 @@ impl Browser {
                 ],
             }),
         );
+        // A confirm() ("Void this label?") is answered yes, as the person in the journey would.
+        caps.insert("unhandledPromptBehavior".into(), json!("accept"));
         let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
             .connect(&url)
@@ -196,13 +198,21 @@ impl Browser {
 
     /// The page's text (what a person reads).
     pub async fn text(&self) -> String {
-        self.c
-            .find(Locator::Css("body"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        // By script, not an element handle: a page that reloads meanwhile is no stale element.
+        loop {
+            match self
+                .c
+                .execute(
+                    "return document.body ? document.body.innerText : ''",
+                    vec![],
+                )
+                .await
+            {
+                Ok(v) => return v.as_str().unwrap_or_default().to_string(),
+                // Navigating: the script had no document to run in; ask again.
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
     }
 
     /// Waits (up to 15 s) until the page's text contains `needle`.

@@ -69,7 +69,8 @@ function showProblem(root, status, problem) {
   fe.setAttribute("role", "alert");
   const unplaced = [];
   for (const e of problem.errors || []) {
-    const name = (e.pointer || "").replace(/^\/(body|query)\//, "").replace(/\//g, ".");
+    // A body's pointer is /a/b (or /body/a/b); parcels/0/weight names the field parcels.0.weight.
+    const name = (e.pointer || "").replace(/^\/(body|query)\//, "/").replace(/^\//, "").replace(/\//g, ".");
     const el = name && root.querySelector(`[name="${CSS.escape(name)}"]`);
     if (el) showFieldError(el, e.detail);
     else unplaced.push(`${e.pointer}: ${e.detail}`);
@@ -85,6 +86,13 @@ function then(el, answer) {
   if (!to) return;
   if (to === "reload") { location.reload(); return; }
   location.assign(to.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(answer?.[k] ?? "")));
+}
+
+// After an answer that says "fix the input" the next submission is a new request with a new
+// key; after a network error, a 5xx, 409 (still in progress) or 429 the key is kept, so a retry
+// can never buy twice.
+function settle(el, status) {
+  if (status >= 400 && status < 500 && status !== 409 && status !== 429) el.dataset.idem = newKey();
 }
 
 async function call(method, url, body, idem, extraHeaders) {
@@ -106,7 +114,9 @@ function notice(root, answer) {
   const out = root.querySelector("[data-result]") || document.querySelector(root.dataset.resultIn || "#none");
   if (!out) return;
   const tpl = root.dataset.done || "Done.";
-  out.textContent = tpl.replace(/\{(\w+)\}/g, (_, k) => answer?.[k] ?? "");
+  // {origin} is this hub's address, for links handed to someone else (invitations, resets).
+  const vars = { origin: location.origin, ...answer };
+  out.textContent = tpl.replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? "");
 }
 
 async function submitApiForm(form) {
@@ -125,6 +135,7 @@ async function submitApiForm(form) {
       form.dispatchEvent(new CustomEvent("api:done", { detail: r.json, bubbles: true }));
       then(form, r.json);
     } else {
+      settle(form, r.status);
       showProblem(form, r.status, r.json || { title: r.text });
     }
   } catch (e) {
@@ -142,13 +153,15 @@ async function clickApiButton(btn) {
   btn.disabled = true;
   try {
     const body = btn.dataset.body ? JSON.parse(btn.dataset.body) : undefined;
-    const r = await call(btn.dataset.method || "POST", btn.dataset.api, body, btn.dataset.idem || newKey());
+    btn.dataset.idem ||= newKey();
+    const r = await call(btn.dataset.method || "POST", btn.dataset.api, body, btn.dataset.idem);
     if (r.ok) {
       btn.dataset.idem = newKey();
       notice(btn.closest("[data-result-in]") || region, r.json);
       btn.dispatchEvent(new CustomEvent("api:done", { detail: r.json, bubbles: true }));
       then(btn, r.json);
     } else {
+      settle(btn, r.status);
       showProblem(region, r.status, r.json || { title: r.text });
     }
   } catch (e) {
@@ -190,6 +203,7 @@ function upload(form) {
       form.dispatchEvent(new CustomEvent("api:done", { detail: json, bubbles: true }));
       then(form, json);
     } else {
+      settle(form, xhr.status);
       showProblem(form, xhr.status, json || { title: xhr.status ? xhr.responseText : "The hub could not be reached" });
     }
   };
