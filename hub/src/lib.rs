@@ -17,6 +17,7 @@ pub mod ids;
 pub mod instances;
 pub mod labels;
 pub(crate) mod live_keys;
+pub mod mail;
 pub mod manifests;
 pub mod named;
 pub mod outbound;

@@ -90,6 +90,10 @@ pub struct UserOut {
     )]
     #[schema(value_type = Option<String>, format = DateTime)]
     invitation_expires_at: Option<OffsetDateTime>,
+    /// Whether the invitation link was mailed to the user: only in the answer that created
+    /// it, and only where the hub has SMTP configured (`serve --smtp-url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invitation_mailed: Option<bool>,
 }
 
 fn user_out(u: &UserRecord) -> UserOut {
@@ -102,6 +106,7 @@ fn user_out(u: &UserRecord) -> UserOut {
         updated_at: u.updated_at,
         invitation_token: None,
         invitation_expires_at: None,
+        invitation_mailed: None,
     }
 }
 
@@ -139,10 +144,10 @@ async fn add_invitation(
     out.invitation_expires_at = Some(inv.expires_at);
     out.invitation_token = Some(None);
     let stored = Answer::json(StatusCode::CREATED, &out);
-    out.invitation_token = Some(Some(inv.token.clone()));
-    let live = Answer::json(StatusCode::CREATED, &out);
     domain::invite(&app, &inv, stored.completion(&owned).as_ref()).await?;
-    Ok(live)
+    out.invitation_token = Some(Some(inv.token.clone()));
+    out.invitation_mailed = domain::mail_invitation(&app, &inv).await;
+    Ok(Answer::json(StatusCode::CREATED, &out))
 }
 
 /// The tenant's users, oldest first.
@@ -210,6 +215,10 @@ pub struct ResetLinkOut {
     /// Send it with a new password to `POST /v1/password-reset`; only in the answer that
     /// made it (a replay carries `null`). Earlier unused tokens of the user stop working.
     reset_token: Option<String>,
+    /// Whether the link was mailed to the user: only in the answer that made it, and only
+    /// where the hub has SMTP configured (`serve --smtp-url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mailed: Option<bool>,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     expires_at: OffsetDateTime,
@@ -245,11 +254,10 @@ async fn add_reset_link(
     let mut out = ResetLinkOut {
         user_id: user.id.to_string(),
         reset_token: None,
+        mailed: None,
         expires_at,
     };
     let stored = Answer::json(StatusCode::CREATED, &out);
-    out.reset_token = Some(token.0.clone());
-    let live = Answer::json(StatusCode::CREATED, &out);
     domain::reset_token(
         &app,
         &tenant,
@@ -258,7 +266,9 @@ async fn add_reset_link(
         stored.completion(&owned).as_ref(),
     )
     .await?;
-    Ok(live)
+    out.reset_token = Some(token.0.clone());
+    out.mailed = domain::mail_reset(&app, &user, &token.0).await;
+    Ok(Answer::json(StatusCode::CREATED, &out))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -9,7 +9,7 @@ pub mod secrets;
 pub mod users;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::ids::{ApiKeyId, TenantId, UserId};
@@ -51,6 +51,8 @@ pub struct Auth {
     /// Password hashing is CPU-bound (~20 ms and 19 MiB each): at most two at once, so a
     /// flood of logins cannot take every core from purchases.
     pub hashing: tokio::sync::Semaphore,
+    /// Invitation and reset links by mail, where SMTP is configured.
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
 }
 
 impl Default for Auth {
@@ -66,6 +68,7 @@ impl Auth {
             throttle: LoginThrottle::default(),
             key_touches: Mutex::default(),
             hashing: tokio::sync::Semaphore::new(2),
+            mailer: None,
         }
     }
 

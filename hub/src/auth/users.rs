@@ -142,6 +142,45 @@ pub async fn invite(
     Ok(())
 }
 
+/// Mails an invitation's link where SMTP is configured: `None` without SMTP, else whether
+/// it went.
+pub async fn mail_invitation(app: &AppState, inv: &Invitation) -> Option<bool> {
+    let mailer = app.auth.mailer.as_deref()?;
+    let organisation = app
+        .store
+        .tenant_name(&inv.user.tenant)
+        .await
+        .ok()
+        .flatten()?;
+    crate::mail::try_send(
+        Some(mailer),
+        &inv.user.email,
+        crate::mail::Mail::Invitation {
+            organisation: &organisation,
+            role: inv.user.role.as_str(),
+            token: &inv.token,
+            days: app.auth.settings.invitation_ttl.as_secs() / 86_400,
+        },
+    )
+    .await
+}
+
+/// Mails a reset link where SMTP is configured: `None` without SMTP, else whether it went.
+pub async fn mail_reset(app: &AppState, user: &UserRecord, token: &str) -> Option<bool> {
+    let mailer = app.auth.mailer.as_deref()?;
+    let organisation = app.store.tenant_name(&user.tenant).await.ok().flatten()?;
+    crate::mail::try_send(
+        Some(mailer),
+        &user.email,
+        crate::mail::Mail::Reset {
+            organisation: &organisation,
+            token,
+            minutes: app.auth.settings.reset_ttl.as_secs() / 60,
+        },
+    )
+    .await
+}
+
 /// A password-reset token for a user (their earlier unused ones stop working): the one-time
 /// link the CLI prints and an admin may ask for.
 pub async fn reset_token(

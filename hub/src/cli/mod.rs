@@ -898,6 +898,7 @@ async fn serve(
     let idempotency = idempotency.settings()?;
     let gauges = gauges.settings()?;
     let instances = instances.settings()?;
+    let mailer = auth.mailer()?;
     let auth = auth.settings(listen)?;
     let commands = streams.commands()?;
     let streams = streams.settings()?;
@@ -913,7 +914,9 @@ async fn serve(
         sweep_every: Duration::from_secs(print.print_sweep_interval.max(1)),
     };
     state.idempotency = idempotency;
-    state.auth = Arc::new(crate::auth::Auth::new(auth));
+    let mut auth = crate::auth::Auth::new(auth);
+    auth.mailer = mailer.map(Arc::new);
+    state.auth = Arc::new(auth);
     state.addresses = addresses.settings();
     state.tracking = crate::tracking::PollPolicy::default().scaled(tracking.tracking_speedup);
     state.webhooks = Arc::new(crate::webhooks::Webhooks::new(webhook_settings));

@@ -29,9 +29,32 @@ pub struct AuthArgs {
     /// Minutes without a request after which a session ends.
     #[arg(long, env = "SHIPHUB_SESSION_IDLE_MINUTES", default_value_t = 30)]
     pub session_idle_minutes: u64,
+    /// Mail invitation and password-reset links through this SMTP relay:
+    /// `smtp://user:pass@host:587` (STARTTLS), `smtps://user:pass@host:465`, or
+    /// `smtp://host:25?tls=none` for a relay on a trusted network. Without it the links are
+    /// only shown to whoever made them (API answer, console, CLI).
+    #[arg(long, env = "SHIPHUB_SMTP_URL", requires_all = ["mail_from", "public_url"])]
+    pub smtp_url: Option<String>,
+    /// The From of those mails: `shiphub <shiphub@example.com>`.
+    #[arg(long, env = "SHIPHUB_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// The hub's address as people reach it (`https://ship.example.com`): the links in mails
+    /// point there.
+    #[arg(long, env = "SHIPHUB_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 impl AuthArgs {
+    /// The mailer, when `--smtp-url` is given (clap requires the other two with it).
+    pub fn mailer(&self) -> anyhow_like::Result<Option<crate::mail::Mailer>> {
+        match (&self.smtp_url, &self.mail_from, &self.public_url) {
+            (Some(smtp), Some(from), Some(public)) => {
+                crate::mail::Mailer::new(smtp, from, public).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
     pub fn settings(&self, listen: SocketAddr) -> anyhow_like::Result<auth::Settings> {
         if self.insecure_cookie && !listen.ip().is_loopback() {
             return Err(format!(

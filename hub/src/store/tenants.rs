@@ -51,6 +51,15 @@ impl Store {
         .transpose()
     }
 
+    /// A tenant's name (what its people log in with).
+    pub async fn tenant_name(&self, id: &TenantId) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT name FROM tenants WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok(r.try_get("name")?)).transpose()
+    }
+
     /// The tenant, when the store has exactly one (CLI defaults).
     pub async fn only_tenant(&self) -> Result<Option<TenantId>> {
         let rows = sqlx::query("SELECT id FROM tenants ORDER BY id LIMIT 2")
