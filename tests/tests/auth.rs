@@ -771,3 +771,34 @@ fn an_insecure_cookie_is_refused_off_loopback() {
         "{err}"
     );
 }
+
+/// The organisation's last active admin can be neither demoted nor disabled (409), so someone
+/// can always manage users; with a second admin, the first may step down.
+#[tokio::test]
+async fn the_last_active_admin_stays_admin() {
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let api = Api::of(&hub);
+    let ann = cli_user_create(&hub, "default", "ann@example.com", "admin");
+    let id = ann["user_id"].as_str().unwrap();
+    for body in [json!({"role": "viewer"}), json!({"disabled": true})] {
+        let (status, p) = api
+            .send(Method::PATCH, &format!("/v1/users/{id}"), Some(&body), None)
+            .await;
+        assert_eq!(status, 409, "{p}");
+        assert!(
+            p["detail"].as_str().unwrap().contains("last active admin"),
+            "{p}"
+        );
+    }
+    let bo = cli_user_create(&hub, "default", "bo@example.com", "admin");
+    assert!(bo["user_id"].is_string());
+    let (status, p) = api
+        .send(
+            Method::PATCH,
+            &format!("/v1/users/{id}"),
+            Some(&json!({"role": "viewer"})),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{p}");
+}

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::ids::{TenantId, UserId};
 use crate::roles::Role;
 use crate::state::AppState;
-use crate::store::{IdemCompletion, NewToken, TokenPurpose, UserRecord, UserStatus};
+use crate::store::{IdemCompletion, NewToken, TokenPurpose, UserChange, UserRecord, UserStatus};
 
 /// Prefixes of the tokens this module hands out: session ids, invitations, resets.
 pub const SESSION_PREFIX: &str = "ses";
@@ -279,10 +279,17 @@ pub async fn update(
         (false, UserStatus::Invited) => UserStatus::Invited,
         (false, _) => UserStatus::Active,
     });
-    app.store
+    match app
+        .store
         .update_user(tenant, id, role, status, OffsetDateTime::now_utc(), idem)
         .await?
-        .ok_or(Error::NotFound("user"))
+    {
+        UserChange::Changed(u) => Ok(u),
+        UserChange::NotFound => Err(Error::NotFound("user")),
+        UserChange::LastAdmin => Err(Error::Conflict(
+            "this is the organisation's last active admin: make another user admin first".into(),
+        )),
+    }
 }
 
 /// A new session: its id (the cookie's value, shown once), CSRF token and expiry.

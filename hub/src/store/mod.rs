@@ -71,7 +71,8 @@ pub use streams::{StreamBacklog, StreamEvent};
 pub use tenants::{KeyLimit, Tenant};
 pub use trackers::{ClaimedTracker, TimelinessRow, TrackerRecord, status_name};
 pub use users::{
-    ApiKeyRecord, KeyPrincipal, NewToken, SessionRecord, TokenPurpose, UserRecord, UserStatus,
+    ApiKeyRecord, KeyPrincipal, NewToken, SessionRecord, TokenPurpose, UserChange, UserRecord,
+    UserStatus,
 };
 pub use webhooks::{
     AfterAttempt, AttemptOutcome, AttemptRecord, AttemptResult, ClaimedDelivery, DeliveryRecord,

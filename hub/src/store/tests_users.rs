@@ -7,7 +7,9 @@ use time::Duration;
 use super::{NOW, on_postgres, sqlite_store, tenant};
 use crate::ids::{ApiKeyId, UserId};
 use crate::roles::Role;
-use crate::store::{ApiKeyRecord, NewToken, Store, TokenPurpose, UserRecord, UserStatus};
+use crate::store::{
+    ApiKeyRecord, NewToken, Store, TokenPurpose, UserChange, UserRecord, UserStatus,
+};
 
 macro_rules! both {
     ($($name:ident),* $(,)?) => {$(
@@ -28,6 +30,7 @@ macro_rules! both {
 both!(
     users_are_per_tenant_and_tokens_work_once_before_they_expire,
     sessions_end_with_their_user_and_scoped_keys_rotate_and_revoke,
+    the_last_active_admin_can_be_neither_demoted_nor_disabled,
 );
 
 fn user(tenant: &crate::ids::TenantId, email: &str, role: Role, status: UserStatus) -> UserRecord {
@@ -78,11 +81,13 @@ async fn users_are_per_tenant_and_tokens_work_once_before_they_expire(store: Sto
     );
     assert_eq!(store.list_users(&a).await.unwrap().len(), 1);
     assert!(
-        store
-            .update_user(&b, &ann.id, Some(Role::Viewer), None, NOW, None)
-            .await
-            .unwrap()
-            .is_none(),
+        matches!(
+            store
+                .update_user(&b, &ann.id, Some(Role::Viewer), None, NOW, None)
+                .await
+                .unwrap(),
+            UserChange::NotFound
+        ),
         "another tenant cannot change the user"
     );
 
@@ -201,11 +206,13 @@ async fn sessions_end_with_their_user_and_scoped_keys_rotate_and_revoke(store: S
     // Another tenant cannot end it; disabling the user does.
     store.delete_session(&b, "s1").await.unwrap();
     assert!(store.session("s1").await.unwrap().is_some());
-    let off = store
+    let UserChange::Changed(off) = store
         .update_user(&a, &ann.id, None, Some(UserStatus::Disabled), NOW, None)
         .await
         .unwrap()
-        .unwrap();
+    else {
+        panic!("a finance user can be disabled")
+    };
     assert_eq!(off.status, UserStatus::Disabled);
     assert!(store.session("s1").await.unwrap().is_none());
 
@@ -302,4 +309,63 @@ async fn sessions_end_with_their_user_and_scoped_keys_rotate_and_revoke(store: S
             .unwrap()
             .is_none()
     );
+}
+
+async fn the_last_active_admin_can_be_neither_demoted_nor_disabled(store: Store) {
+    let a = tenant(&store, "a").await;
+    let ann = user(&a, "ann@x.test", Role::Admin, UserStatus::Active);
+    let ben = user(&a, "ben@x.test", Role::Admin, UserStatus::Invited);
+    for u in [&ann, &ben] {
+        store.insert_user(u, Some("h"), None, None).await.unwrap();
+    }
+    // An invited admin is no admin yet: Ann is the last active one.
+    for (role, status) in [
+        (Some(Role::Viewer), None),
+        (None, Some(UserStatus::Disabled)),
+    ] {
+        assert!(matches!(
+            store
+                .update_user(&a, &ann.id, role, status, NOW, None)
+                .await
+                .unwrap(),
+            UserChange::LastAdmin
+        ));
+    }
+    let still = store.get_user(&a, &ann.id).await.unwrap().unwrap();
+    assert_eq!(
+        (still.role, still.status),
+        (Role::Admin, UserStatus::Active)
+    );
+    // Making her admin again changes nothing that matters, and is allowed.
+    assert!(matches!(
+        store
+            .update_user(&a, &ann.id, Some(Role::Admin), None, NOW, None)
+            .await
+            .unwrap(),
+        UserChange::Changed(_)
+    ));
+    // With a second active admin, either may step down, but not both.
+    let cy = user(&a, "cy@x.test", Role::Shipping, UserStatus::Active);
+    store.insert_user(&cy, Some("h"), None, None).await.unwrap();
+    assert!(matches!(
+        store
+            .update_user(&a, &cy.id, Some(Role::Admin), None, NOW, None)
+            .await
+            .unwrap(),
+        UserChange::Changed(_)
+    ));
+    assert!(matches!(
+        store
+            .update_user(&a, &ann.id, Some(Role::Finance), None, NOW, None)
+            .await
+            .unwrap(),
+        UserChange::Changed(_)
+    ));
+    assert!(matches!(
+        store
+            .update_user(&a, &cy.id, None, Some(UserStatus::Disabled), NOW, None)
+            .await
+            .unwrap(),
+        UserChange::LastAdmin
+    ));
 }

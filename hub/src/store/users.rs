@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use super::events::named;
-use super::{IdemCompletion, Result, Store, complete_idem, from_millis, millis};
+use super::{Backend, IdemCompletion, Result, Store, complete_idem, from_millis, millis};
 use crate::ids::{ApiKeyId, TenantId, UserId};
 use crate::named::named_enum;
 use crate::roles::Role;
@@ -42,6 +42,16 @@ pub struct UserRecord {
     pub status: UserStatus,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+}
+
+/// What a change of role or status came to.
+#[derive(Debug)]
+pub enum UserChange {
+    Changed(UserRecord),
+    /// No such user in the tenant.
+    NotFound,
+    /// Refused: it would leave the tenant with no active admin (nobody could manage users).
+    LastAdmin,
 }
 
 /// A one-time token to store: its hash, purpose and expiry.
@@ -234,8 +244,21 @@ impl Store {
         status: Option<UserStatus>,
         now: OffsetDateTime,
         idem: Option<&IdemCompletion>,
-    ) -> Result<Option<UserRecord>> {
+    ) -> Result<UserChange> {
         let mut tx = self.begin().await?;
+        // The tenant's active admins, locked on PostgreSQL so that two admins demoting each
+        // other at once are one after the other (SQLite's writes are serial already).
+        let lock = if self.backend() == Backend::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        let admins: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM users WHERE tenant_id = $1 AND role = 'admin' AND status = 'active'{lock}"
+        )))
+        .bind(tenant.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE users SET role = COALESCE($1, role), status = COALESCE($2, status), updated_at = $3 \
              WHERE tenant_id = $4 AND id = $5 RETURNING {USER_RETURNING}"
@@ -247,8 +270,16 @@ impl Store {
         .bind(id.as_str())
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(row) = row else { return Ok(None) };
+        let Some(row) = row else {
+            return Ok(UserChange::NotFound);
+        };
         let user = user_row(&row)?;
+        let was_admin = admins.iter().any(|a| a == id.as_str());
+        let still_admin = user.role == Role::Admin && user.status == UserStatus::Active;
+        if was_admin && !still_admin && admins.len() == 1 {
+            tx.rollback().await?;
+            return Ok(UserChange::LastAdmin);
+        }
         if user.status == UserStatus::Disabled {
             sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2")
                 .bind(tenant.as_str())
@@ -260,7 +291,7 @@ impl Store {
             complete_idem(&mut tx, tenant, c).await?;
         }
         tx.commit().await?;
-        Ok(Some(user))
+        Ok(UserChange::Changed(user))
     }
 
     /// Stores a one-time token for a user (replacing their earlier unused ones of its kind).
