@@ -1,6 +1,6 @@
 //! Every background task of a running hub, started from one place once its state is complete:
 //! the print job sweep, the abandoned-import sweep, the resumption of pulls whose instance
-//! died, the idempotency key sweep, the tracking scheduler and the webhook dispatcher. Each task ends when the state's shutdown flag flips
+//! died, the idempotency key sweep, the tracking scheduler, the webhook dispatcher and housekeeping. Each task ends when the state's shutdown flag flips
 //! (or with the runtime); none is restarted.
 
 use std::time::Duration;
@@ -37,6 +37,48 @@ pub fn start(app: &AppState, settings: Settings) {
         tokio::spawn(scheduler.run(tick));
     }
     tokio::spawn(crate::webhooks::dispatcher::run(app.clone()));
+    tokio::spawn(housekeeping(app.clone()));
+}
+
+/// How often ended sessions, spent tokens and old transit days are deleted.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
+/// Transit history older than the longest report window (730 days) is read by nothing.
+const TRANSIT_KEPT_DAYS: i64 = 731;
+
+/// Deletes what nothing reads any more: ended sessions and expired one-time tokens (issue 20),
+/// and transit day buckets older than the longest report window (issue 21). Hourly, the first
+/// time a minute after start; every instance may run it (the deletes are idempotent).
+async fn housekeeping(app: AppState) {
+    let mut shutdown = app.shutdown.subscribe();
+    let mut takeovers = app.instances.takeovers();
+    let mut every = Duration::from_secs(60);
+    loop {
+        if crate::instances::nap(&mut takeovers, &mut shutdown, every).await {
+            return;
+        }
+        every = HOUSEKEEPING_EVERY;
+        if app.instances.fenced() {
+            continue;
+        }
+        let now = time::OffsetDateTime::now_utc();
+        let idle = time::Duration::try_from(app.auth.settings.idle_timeout)
+            .unwrap_or(time::Duration::MINUTE * 30);
+        match app.store.prune_sessions(now, now - idle).await {
+            Ok((s, t)) if s + t > 0 => {
+                tracing::debug!(
+                    sessions = s,
+                    tokens = t,
+                    "ended sessions and expired tokens deleted"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "session housekeeping failed"),
+        }
+        let cut = now.date() - time::Duration::days(TRANSIT_KEPT_DAYS);
+        if let Err(e) = app.store.prune_transit_everywhere(cut).await {
+            tracing::warn!(error = %e, "transit history housekeeping failed");
+        }
+    }
 }
 
 /// Starts the event stream relay (`shiphub serve --events-to …`) with its connected sinks.

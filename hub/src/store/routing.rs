@@ -306,6 +306,17 @@ impl Store {
     }
 
     /// Drops histogram days before `before` (past every window anyone asks for).
+    /// Deletes every tenant's day buckets before `before` (housekeeping: no report reads
+    /// further back than its longest window).
+    pub async fn prune_transit_everywhere(&self, before: Date) -> Result<u64> {
+        let r = self
+            .write_one(
+                sqlx::query("DELETE FROM transit_history WHERE day < $1").bind(day_number(before)),
+            )
+            .await?;
+        Ok(r.rows_affected())
+    }
+
     pub async fn prune_transit(&self, tenant: &TenantId, before: Date) -> Result<u64> {
         let r = self
             .write_one(

@@ -229,6 +229,21 @@ async fn window_and_lane_prefix_sums_equal_a_brute_force_count(store: Store) {
         .await
         .unwrap();
     assert!(pruned > 0);
+    // Housekeeping's prune, across tenants: nothing left before the same cut, the rest after.
+    assert_eq!(
+        store
+            .prune_transit_everywhere(today - Duration::days(60))
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(
+        store
+            .prune_transit_everywhere(today + Duration::days(1))
+            .await
+            .unwrap()
+            > 0
+    );
 }
 
 async fn rules_and_kept_quotes_stay_with_their_tenant_and_feed_the_cost_rows(store: Store) {

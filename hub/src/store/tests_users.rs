@@ -31,6 +31,7 @@ both!(
     users_are_per_tenant_and_tokens_work_once_before_they_expire,
     sessions_end_with_their_user_and_scoped_keys_rotate_and_revoke,
     the_last_active_admin_can_be_neither_demoted_nor_disabled,
+    housekeeping_deletes_ended_sessions_and_expired_tokens_only,
 );
 
 fn user(tenant: &crate::ids::TenantId, email: &str, role: Role, status: UserStatus) -> UserRecord {
@@ -368,4 +369,64 @@ async fn the_last_active_admin_can_be_neither_demoted_nor_disabled(store: Store)
             .unwrap(),
         UserChange::LastAdmin
     ));
+}
+
+async fn housekeeping_deletes_ended_sessions_and_expired_tokens_only(store: Store) {
+    let a = tenant(&store, "a").await;
+    let ann = user(&a, "ann@x.test", Role::Finance, UserStatus::Active);
+    store
+        .insert_user(&ann, Some("h"), None, None)
+        .await
+        .unwrap();
+    // Live; expired; idle (last seen 2 h ago).
+    for (id, expires) in [("live", 12), ("expired", -1), ("idle", 12)] {
+        store
+            .insert_session(
+                &a,
+                &ann.id,
+                id,
+                NOW - Duration::hours(2),
+                NOW + Duration::hours(expires),
+            )
+            .await
+            .unwrap();
+    }
+    store.touch_session(&a, "live", NOW).await.unwrap();
+    store.touch_session(&a, "expired", NOW).await.unwrap();
+    for (hash, hours) in [("tok-live", 1), ("tok-old", -1)] {
+        let t = NewToken {
+            hash,
+            purpose: TokenPurpose::Reset,
+            expires_at: NOW + Duration::hours(hours),
+        };
+        let ben = user(
+            &a,
+            &format!("{hash}@x.test"),
+            Role::Viewer,
+            UserStatus::Active,
+        );
+        store
+            .insert_user(&ben, Some("h"), None, None)
+            .await
+            .unwrap();
+        store
+            .insert_user_token(&a, &ben.id, &t, NOW, None)
+            .await
+            .unwrap();
+    }
+    let (sessions, tokens) = store
+        .prune_sessions(NOW, NOW - Duration::minutes(30))
+        .await
+        .unwrap();
+    assert_eq!((sessions, tokens), (2, 1));
+    assert!(store.session("live").await.unwrap().is_some());
+    assert!(store.session("expired").await.unwrap().is_none());
+    assert!(store.session("idle").await.unwrap().is_none());
+    assert_eq!(
+        store
+            .prune_sessions(NOW, NOW - Duration::minutes(30))
+            .await
+            .unwrap(),
+        (0, 0)
+    );
 }

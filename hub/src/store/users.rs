@@ -294,6 +294,31 @@ impl Store {
         Ok(UserChange::Changed(user))
     }
 
+    /// Deletes sessions that ended (expired, or idle since `idle_before`) and one-time tokens
+    /// past their expiry, in every tenant: housekeeping, so the tables hold live ones only.
+    /// The counts deleted.
+    pub async fn prune_sessions(
+        &self,
+        now: OffsetDateTime,
+        idle_before: OffsetDateTime,
+    ) -> Result<(u64, u64)> {
+        let sessions = self
+            .write_one(
+                sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2")
+                    .bind(millis(now))
+                    .bind(millis(idle_before)),
+            )
+            .await?
+            .rows_affected();
+        let tokens = self
+            .write_one(
+                sqlx::query("DELETE FROM user_tokens WHERE expires_at <= $1").bind(millis(now)),
+            )
+            .await?
+            .rows_affected();
+        Ok((sessions, tokens))
+    }
+
     /// Stores a one-time token for a user (replacing their earlier unused ones of its kind).
     pub async fn insert_user_token(
         &self,
