@@ -66,12 +66,15 @@ impl Mailer {
         })
     }
 
-    /// The console page a token opens, on the hub's public address.
+    /// The console page a token opens, on the hub's public address. The token rides in the
+    /// fragment, which browsers never send: no proxy or access log ever sees it.
     pub fn link(&self, page: &str, token: &str) -> String {
         let mut u = self.public_url.clone();
         let base = u.path().trim_end_matches('/').to_string();
         u.set_path(&format!("{base}/console/{page}"));
-        u.query_pairs_mut().clear().append_pair("token", token);
+        u.set_query(None);
+        let token: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
+        u.set_fragment(Some(&format!("token={token}")));
         u.to_string()
     }
 
@@ -106,7 +109,7 @@ impl Mailer {
                      password for this address on shiphub.\n\nSet it here (the link works \
                      once, for {minutes} minutes):\n\n{}\n\nIf you did not ask for this, ignore \
                      this mail: your password stays as it is.\n",
-                    self.link("reset", token),
+                    self.link("reset-password", token),
                 ),
             ),
         }
@@ -216,7 +219,7 @@ mod tests {
         let m = mailer("https://ship.example.com/hub/");
         assert_eq!(
             m.link("welcome", "inv_a+b/c"),
-            "https://ship.example.com/hub/console/welcome?token=inv_a%2Bb%2Fc"
+            "https://ship.example.com/hub/console/welcome#token=inv_a%2Bb%2Fc"
         );
         let (subject, body) = m.compose(&Mail::Invitation {
             organisation: "acme",
@@ -225,7 +228,7 @@ mod tests {
             days: 7,
         });
         assert_eq!(subject, "You are invited to acme on shiphub");
-        assert!(body.contains("https://ship.example.com/hub/console/welcome?token=inv_x"));
+        assert!(body.contains("https://ship.example.com/hub/console/welcome#token=inv_x"));
         assert!(body.contains("https://ship.example.com/hub/console/login"));
         assert!(body.contains("as finance"));
     }

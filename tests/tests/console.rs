@@ -149,7 +149,7 @@ async fn an_admin_invites_a_user_and_makes_and_revokes_a_key() {
         "form[data-api='/v1/users'] button[type=submit]",
     ))
     .await;
-    b.wait_text("/console/welcome?token=").await;
+    b.wait_text("/console/welcome#token=").await;
     let shown = b
         .js("return document.querySelector('form[data-api=\"/v1/users\"] [data-result]').textContent")
         .await;
@@ -157,7 +157,7 @@ async fn an_admin_invites_a_user_and_makes_and_revokes_a_key() {
         .as_str()
         .unwrap()
         .split_whitespace()
-        .find(|w| w.contains("/console/welcome?token="))
+        .find(|w| w.contains("/console/welcome#token="))
         .unwrap()
         .to_string();
     b.screenshot("users-and-keys").await;

@@ -81,7 +81,7 @@ fn unwrapped(data: &str) -> String {
 fn link_in(data: &str, page: &str) -> String {
     let body = unwrapped(data);
     let start = body
-        .find(&format!("https://ship.example.com/console/{page}?token="))
+        .find(&format!("https://ship.example.com/console/{page}#token="))
         .unwrap_or_else(|| panic!("no {page} link in:\n{body}"));
     body[start..].split_whitespace().next().unwrap().to_string()
 }
@@ -149,7 +149,7 @@ async fn invitations_and_resets_are_mailed_with_a_link_that_works() {
     assert_eq!(reset["mailed"], true, "{reset}");
     let mails = got.lock().unwrap().clone();
     assert_eq!(mails.len(), 2);
-    let link = link_in(&mails[1].data, "reset");
+    let link = link_in(&mails[1].data, "reset-password");
     assert!(
         link.ends_with(reset["reset_token"].as_str().unwrap()),
         "{link}"

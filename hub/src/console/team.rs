@@ -5,11 +5,10 @@
 //! `/v1/invitations/accept` and `/v1/password-reset`.
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{Markup, html};
-use serde::Deserialize;
 
 use super::{Operator, Page, fmt, layout};
 use crate::auth;
@@ -21,7 +20,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/console/team", get(page))
         .route("/console/welcome", get(welcome))
-        .route("/console/reset", get(reset))
+        .route("/console/reset-password", get(reset))
 }
 
 fn role_select(name: &str, id: &str, current: Option<Role>) -> Markup {
@@ -69,7 +68,7 @@ async fn page(State(app): State<AppState>, op: Operator) -> Page {
                         td { span class={ "badge" @if u.status == UserStatus::Active { " ok" } @else if u.status == UserStatus::Disabled { " bad" } } { (u.status) } }
                         td { time datetime=(fmt::iso(u.created_at)) { (fmt::when(u.created_at)) } }
                         td {
-                            div class="actions" data-result-in=(format!("#reset-{id}")) data-done="Password reset link (valid 1 hour, shown once): {origin}/console/reset?token={reset_token}" {
+                            div class="actions" data-result-in=(format!("#reset-{id}")) data-done="Password reset link (valid 1 hour, shown once): {origin}/console/reset-password#token={reset_token}" {
                                 @if !mine {
                                     @if u.status == UserStatus::Disabled {
                                         button type="button" class="secondary" data-api=(format!("/v1/users/{id}")) data-method="PATCH"
@@ -90,7 +89,7 @@ async fn page(State(app): State<AppState>, op: Operator) -> Page {
                 }
             }))
             h3 { "Invite someone" }
-            form class="inline" data-api="/v1/users" data-done="Invitation link for {email} (valid 7 days, shown once): {origin}/console/welcome?token={invitation_token}" {
+            form class="inline" data-api="/v1/users" data-done="Invitation link for {email} (valid 7 days, shown once): {origin}/console/welcome#token={invitation_token}" {
                 label { "E-mail" input name="email" type="email" required maxlength="254"; }
                 label { "Role" (role_select("role", "invite-role", Some(Role::Viewer))) }
                 button type="submit" { "Invite" }
@@ -147,13 +146,10 @@ async fn page(State(app): State<AppState>, op: Operator) -> Page {
     ))
 }
 
-#[derive(Deserialize)]
-pub struct TokenQuery {
-    token: Option<String>,
-}
-
-/// The page an invitation link opens, or a reset link (`api` says which call redeems it).
-fn redeem_page(title: &str, intro: &str, api: &str, token: Option<String>) -> Response {
+/// The page an invitation link opens, or a reset link (`api` says which call redeems it). The
+/// token is in the link's fragment (`#token=…`, never sent to a server); `app.js` puts it in the
+/// form.
+fn redeem_page(title: &str, intro: &str, api: &str) -> Response {
     let body = layout::bare(
         title,
         html! {
@@ -161,7 +157,7 @@ fn redeem_page(title: &str, intro: &str, api: &str, token: Option<String>) -> Re
                 h1 { (title) }
                 p { (intro) }
                 form class="stack card" data-api=(api) data-then="/console/login" {
-                    input type="hidden" name="token" value=(token.unwrap_or_default());
+                    input type="hidden" name="token" data-from-hash="token";
                     label { "New password" span class="hint" { "10 characters or more" }
                         input name="password" type="password" required minlength="10" maxlength="256" autocomplete="new-password";
                     }
@@ -176,20 +172,18 @@ fn redeem_page(title: &str, intro: &str, api: &str, token: Option<String>) -> Re
     res
 }
 
-async fn welcome(Query(q): Query<TokenQuery>) -> Response {
+async fn welcome() -> Response {
     redeem_page(
         "Welcome to shiphub",
         "Choose your password to accept the invitation; then log in with your e-mail.",
         "/v1/invitations/accept",
-        q.token,
     )
 }
 
-async fn reset(Query(q): Query<TokenQuery>) -> Response {
+async fn reset() -> Response {
     redeem_page(
         "Set a new password",
         "Choose a new password; then log in with it. The link works once.",
         "/v1/password-reset",
-        q.token,
     )
 }

@@ -240,6 +240,9 @@ document.addEventListener("click", (e) => {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-api], form[data-upload]").forEach((f) => { f.dataset.idem ||= newKey(); });
   document.querySelectorAll("[data-live]").forEach(live);
+  // One-time links carry their token in the fragment (#token=…), which no server sees.
+  const hash = new URLSearchParams(location.hash.slice(1));
+  document.querySelectorAll("input[data-from-hash]").forEach((i) => { i.value = hash.get(i.dataset.fromHash) || ""; });
 });
 
 window.shiphub = { call, showProblem, clearErrors, formJson, newKey, csrf };
