@@ -260,7 +260,7 @@ async fn delivery(
                     td class="num" { @if let Some(c) = a.status_code { (c) } @else { "—" } }
                     td class="num" { (a.latency_ms) " ms" }
                     td {
-                        @if let Some(r) = &a.response { code { (r) } }
+                        @if let Some(r) = &a.response { code { (r) } " " }
                         @if let Some(err) = &a.error { span class="muted" { (err) } }
                     }
                 }
