@@ -250,7 +250,7 @@ impl Watch {
                 return None;
             }
             self.ticks += 1;
-            if self.ticks % SESSION_EVERY == 0
+            if self.ticks.is_multiple_of(SESSION_EVERY)
                 && !matches!(
                     crate::auth::users::session(&self.app, &self.session).await,
                     Ok(Some(_))
