@@ -11,7 +11,7 @@ use crate::ids::{PrintJobId, StationId, TenantId};
 
 /// The partial index `trackers_attention`'s predicate, repeated word for word so that SQLite
 /// uses the index (it matches a partial index's terms literally).
-const ATTENTION: &str = "superseded_by IS NULL \
+pub(super) const ATTENTION: &str = "superseded_by IS NULL \
       AND status NOT IN ('delivered', 'cancelled', 'expired') \
       AND (status IN ('exception', 'attempt_fail', 'return_to_sender') \
            OR late_notified = 1 OR stalled_notified = 1)";
