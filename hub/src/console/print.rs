@@ -179,7 +179,7 @@ async fn page(op: Operator, State(app): State<AppState>) -> Page {
                     }
                     p class="form-error" {}
                     div { button type="submit" { "Register station" } }
-                    p class="secret" data-result role="status" aria-live="polite" {}
+                    p class="notice secret" data-result role="status" aria-live="polite" {}
                 }
             }
         }

@@ -98,7 +98,7 @@ async fn list(op: Operator, State(app): State<AppState>) -> Page {
                     label { "Description" input name="description"; }
                     p class="form-error" {}
                     div { button type="submit" { "Create endpoint" } }
-                    p class="secret" data-result role="status" aria-live="polite" {}
+                    p class="notice secret" data-result role="status" aria-live="polite" {}
                 }
             }
         }
@@ -166,7 +166,7 @@ async fn endpoint(
                         data-then="reload" { "Enable again" }
                 }
                 p class="form-error" {}
-                p class="secret" data-result role="status" aria-live="polite" {}
+                p class="notice secret" data-result role="status" aria-live="polite" {}
             }
         }
         h2 { "Deliveries" }

@@ -4,7 +4,7 @@
 -- parcels in trouble are in it (a problem status, or flagged late or stalled by the tracking
 -- module), so the board reads a small index however many parcels are followed. The board's
 -- query repeats this predicate word for word (SQLite uses a partial index only then).
-CREATE INDEX trackers_attention ON trackers(tenant_id, updated_at)
+CREATE INDEX trackers_attention ON trackers(tenant_id, updated_at, id)
     WHERE superseded_by IS NULL
       AND status NOT IN ('delivered', 'cancelled', 'expired')
       AND (status IN ('exception', 'attempt_fail', 'return_to_sender')
