@@ -176,6 +176,10 @@ async fn the_warehouse_watches_stations_live_and_retries_a_failed_job() {
     assert_eq!(b.js(retry_buttons).await, json!(2));
     b.assert_accessible("/console/print").await;
     b.screenshot("print-stations").await;
+    b.phone(true).await;
+    let overflow = "return document.documentElement.scrollWidth <= window.innerWidth";
+    assert_eq!(b.js(overflow).await, json!(true));
+    b.phone(false).await;
     // Whatever changes next arrives without a reload: this mark would be gone after one.
     b.js("window.notReloaded = true").await;
 
@@ -525,6 +529,11 @@ async fn the_exceptions_board_groups_parcels_in_trouble_by_reason() {
     assert_eq!(linked, json!(false));
     b.assert_accessible("/console/exceptions").await;
     b.screenshot("exceptions").await;
+    // On a phone the tables scroll inside their boxes; the page itself does not.
+    b.phone(true).await;
+    let overflow = "return document.documentElement.scrollWidth <= window.innerWidth";
+    assert_eq!(b.js(overflow).await, json!(true));
+    b.phone(false).await;
 
     // Each group lists its parcels.
     b.goto("/console/exceptions?reason=address_problem").await;
