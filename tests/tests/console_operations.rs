@@ -240,6 +240,39 @@ async fn the_warehouse_watches_stations_live_and_retries_a_failed_job() {
     assert_eq!(station["online"], json!(false));
     assert_eq!(station["printer_state"], "paper_out");
 
+    // A station registered here: its token shows once, its card appears without a reload.
+    b.fill("name", "Dock 4").await;
+    b.click(Locator::Css(
+        "form[data-api='/v1/print-stations'] button[type=submit]",
+    ))
+    .await;
+    b.wait_text("Its agent's token, shown only now: shps_")
+        .await;
+    let stations = api.get_ok("/v1/print-stations").await;
+    let dock4 = stations["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Dock 4")
+        .expect("registered")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let appeared = format!("return document.getElementById('station-{dock4}') !== null");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while b.js(&appeared).await != json!(true) {
+        assert!(
+            Instant::now() < deadline,
+            "the new station's card never appeared"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        b.js("return window.notReloaded === true").await,
+        json!(true)
+    );
+    assert!(b.text().await.contains("shps_"), "the token is still shown");
+
     // A viewer watches but retries nothing, and cannot register a station.
     logout(&b).await;
     b.login("default", &viewer).await;

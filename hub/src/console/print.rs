@@ -149,6 +149,18 @@ async fn cards(
     Ok(out)
 }
 
+/// Every card; the stream replaces it whole when a station is registered or removed.
+fn grid(cards: &[(StationId, String)]) -> Markup {
+    html! {
+        div class="grid" id="station-cards" {
+            @if cards.is_empty() {
+                p { "No print station yet." }
+            }
+            @for (_, c) in cards { (maud::PreEscaped(c)) }
+        }
+    }
+}
+
 async fn page(op: Operator, State(app): State<AppState>) -> Page {
     let retry = op.can(Permission::Reprint);
     let cards = cards(&app, &op.0.tenant, retry).await?;
@@ -156,13 +168,7 @@ async fn page(op: Operator, State(app): State<AppState>) -> Page {
         section data-live="/console/print/stream" aria-labelledby="stations" {
             h2 id="stations" { "Stations" }
             p class="muted" id="live-status" role="status" { "Live updates start once the page has loaded." }
-            @if cards.is_empty() {
-                p { "No print station yet." }
-            } @else {
-                div class="grid" {
-                    @for (_, c) in &cards { (maud::PreEscaped(c)) }
-                }
-            }
+            (grid(&cards))
         }
         @if op.can(Permission::PrintStations) {
             section aria-labelledby="new-station" {
@@ -262,6 +268,17 @@ impl Watch {
             let Ok(now) = cards(&self.app, &self.tenant, self.retry).await else {
                 continue;
             };
+            let same_stations = now.len() == self.sent.len()
+                && now.iter().all(|(id, _)| self.sent.contains_key(id));
+            if !same_stations {
+                self.pending.push(
+                    Event::default()
+                        .event("replace")
+                        .data(grid(&now).into_string()),
+                );
+                self.sent = now.into_iter().collect();
+                continue;
+            }
             for (id, html) in now {
                 if self.sent.get(&id) != Some(&html) {
                     self.pending
