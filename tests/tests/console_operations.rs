@@ -508,14 +508,25 @@ async fn the_exceptions_board_groups_parcels_in_trouble_by_reason() {
             json!({"carrier":"sandbox","name":"hourly","credentials":{"step_seconds":3600}}),
         )
         .await;
+    let purchase = |reference: &str, ship_date: String| {
+        json!({"from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US"},
+               "to":{"name":"Empfänger","street":["Unter den Linden 1"],"city":"Berlin","postal_code":"10117","country":"DE",
+                     "phone":"+49 30 1234567","email":"empfang@example.de"},
+               "parcels":[{"weight":{"value":"1","unit":"kg"}}], "ship_date": ship_date,
+               "customs":{"incoterm":"DDP","content_type":"merchandise","items":[{"description":"Cotton T-shirt","quantity":1,
+                   "unit_value":{"amount":"12.50","currency":"USD"},"unit_weight":{"value":"0.2","unit":"kg"},"hs_code":"6109.10","origin_country":"US"}]},
+               "carrier_account": account, "service": "express", "reference": reference})
+    };
+    let today = time::OffsetDateTime::now_utc().date();
     // Bought here and never scanned after its label: stalled.
     let stall = api
+        .created("/v1/shipments", purchase("STALL", today.to_string()))
+        .await;
+    // Shipped a fortnight ago and promised long since: late.
+    let late = api
         .created(
             "/v1/shipments",
-            json!({"from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US"},
-                   "to":{"name":"Receiver","street":["1 Market St"],"city":"San Francisco","state":"CA","postal_code":"94105","country":"US"},
-                   "parcels":[{"weight":{"value":"1","unit":"kg"}}],
-                   "carrier_account": account, "service": "express", "reference": "STALL"}),
+            purchase("PLAIN", (today - time::Duration::days(14)).to_string()),
         )
         .await;
     // Shipped elsewhere three hours ago: held for its address since the third step, a few
@@ -536,11 +547,16 @@ async fn the_exceptions_board_groups_parcels_in_trouble_by_reason() {
     b.login("default", &viewer).await;
     reload_until(&b, "/console/exceptions", "Stalled (no scan)").await;
     reload_until(&b, "/console/exceptions", "Address problem").await;
+    reload_until(&b, "/console/exceptions", "Late (past the promised date)").await;
     let text = b.text().await;
     assert!(text.contains(&number), "{text}");
     let stall_number = stall["tracking_number"].as_str().unwrap();
     assert!(text.contains(stall_number), "{text}");
-    assert!(text.contains("US → US"), "the shipment's lane: {text}");
+    assert!(text.contains("US → DE"), "the shipments' lane: {text}");
+    assert!(
+        text.contains(late["tracking_number"].as_str().unwrap()),
+        "{text}"
+    );
     // The shipment links to its page; the parcel shipped elsewhere links nowhere.
     let href = b
         .js(&format!(
