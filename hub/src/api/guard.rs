@@ -106,6 +106,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/v1/print-jobs", Needs(P::Read)),
     ("POST", "/v1/print-jobs", Needs(P::Reprint)),
     ("GET", "/v1/print-jobs/{id}", Needs(P::Read)),
+    ("POST", "/v1/print-jobs/{id}/retry", Needs(P::Reprint)),
     ("GET", "/v1/print-stations/self/jobs", OwnCredential),
     ("POST", "/v1/print-stations/self/status", OwnCredential),
     ("POST", "/v1/print-jobs/{id}/ack", OwnCredential),

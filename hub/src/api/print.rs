@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rotate_token))
         .routes(routes!(create_job, list_jobs))
         .routes(routes!(get_job))
+        .routes(routes!(retry_job))
         .routes(routes!(poll_jobs))
         .routes(routes!(report_status))
         .routes(routes!(ack_job))
@@ -103,6 +104,9 @@ pub struct StationOut {
     /// stored hashed; an idempotent replay of that answer carries `null`.
     #[serde(skip_serializing_if = "Option::is_none")]
     token: Option<Option<String>>,
+    /// The agent called within the hub's offline threshold (`--print-offline-after`, 90 s
+    /// by default); false: offline, or never seen.
+    online: bool,
     /// What the agent last reported of its printer (`ready`, `offline`, `paper_out`, …).
     printer_state: Option<String>,
     printer_detail: Option<String>,
@@ -114,8 +118,13 @@ pub struct StationOut {
     created_at: OffsetDateTime,
 }
 
-fn station_out(s: StationRecord, token: Option<Option<String>>) -> StationOut {
+fn station_out(
+    settings: &domain::PrintSettings,
+    s: StationRecord,
+    token: Option<Option<String>>,
+) -> StationOut {
     let printer = domain::station_printer(&s);
+    let online = domain::station_online(settings, &s, OffsetDateTime::now_utc());
     StationOut {
         id: s.id.to_string(),
         name: s.name,
@@ -125,6 +134,7 @@ fn station_out(s: StationRecord, token: Option<Option<String>>) -> StationOut {
         printer_font: s.printer_font.map(|f| f.to_string()),
         printer_reported: printer.reported,
         token,
+        online,
         printer_state: s.printer_state.map(|p| p.as_str().to_string()),
         printer_detail: s.printer_detail,
         last_seen_at: s.last_seen_at,
@@ -133,12 +143,17 @@ fn station_out(s: StationRecord, token: Option<Option<String>>) -> StationOut {
 }
 
 /// The answer with the token, and the one stored for replays without it.
-fn token_answers(status: StatusCode, s: &StationRecord, token: &StationToken) -> (Answer, Answer) {
+fn token_answers(
+    settings: &domain::PrintSettings,
+    status: StatusCode,
+    s: &StationRecord,
+    token: &StationToken,
+) -> (Answer, Answer) {
     let live = Answer::json(
         status,
-        &station_out(s.clone(), Some(Some(token.token.clone()))),
+        &station_out(settings, s.clone(), Some(Some(token.token.clone()))),
     );
-    let stored = Answer::json(status, &station_out(s.clone(), Some(None)));
+    let stored = Answer::json(status, &station_out(settings, s.clone(), Some(None)));
     (live, stored)
 }
 
@@ -182,7 +197,7 @@ async fn add_station(
             })?,
     })?;
     let token = StationToken::issue();
-    let (live, stored) = token_answers(StatusCode::CREATED, &station, &token);
+    let (live, stored) = token_answers(&app.print, StatusCode::CREATED, &station, &token);
     domain::add_station(
         &app,
         &tenant,
@@ -219,7 +234,7 @@ async fn replace_token(
 ) -> Result<Answer, Error> {
     let station = domain::load_station(&app, &tenant, &id).await?;
     let token = StationToken::issue();
-    let (live, stored) = token_answers(StatusCode::OK, &station, &token);
+    let (live, stored) = token_answers(&app.print, StatusCode::OK, &station, &token);
     domain::replace_token(
         &app,
         &tenant,
@@ -240,7 +255,10 @@ async fn list_stations(
 ) -> Result<axum::Json<List<StationOut>>, Error> {
     let stations = domain::list_stations(&app, &tenant).await?;
     Ok(axum::Json(List {
-        data: stations.into_iter().map(|s| station_out(s, None)).collect(),
+        data: stations
+            .into_iter()
+            .map(|s| station_out(&app.print, s, None))
+            .collect(),
         next_cursor: None,
     }))
 }
@@ -254,7 +272,7 @@ async fn get_station(
     Path(id): Path<String>,
 ) -> Result<axum::Json<StationOut>, Error> {
     let station = domain::load_station(&app, &tenant, &id).await?;
-    Ok(axum::Json(station_out(station, None)))
+    Ok(axum::Json(station_out(&app.print, station, None)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -451,6 +469,46 @@ async fn get_job(
     Ok(axum::Json(job_out(
         &domain::get_job(&app, &tenant, &id).await?,
     )))
+}
+
+/// Prints again what a failed or expired job did not: queues a new job for the same label(s),
+/// station, stock and copies, rendered for the station's printer as it is now. A job is
+/// retried once (a second retry is a 409 naming the first one's job), so the label cannot come
+/// out twice. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/print-jobs/{id}/retry", tag = "printing",
+    params(("id" = String, Path), IdempotencyKey),
+    responses((status = 201, body = JobOut, description = "the new job"), Auth, Missing, Idempotent,
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the job is not failed or expired, was retried already, or a request with this key is in progress")))]
+async fn retry_job(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    req: idempotency::Idempotent,
+    Path(id): Path<String>,
+) -> Response {
+    req.run(app, tenant, |app, tenant, _, owned| {
+        queue_retry(app, tenant, id, owned)
+    })
+    .await
+}
+
+/// A retry, under its key.
+async fn queue_retry(
+    app: AppState,
+    tenant: TenantId,
+    id: String,
+    owned: OwnedKey,
+) -> Result<Answer, Error> {
+    let (old, job) = domain::prepare_retry(&app, &tenant, &id).await?;
+    let answer = Answer::json(StatusCode::CREATED, &job_out(&job));
+    domain::queue_retry(
+        &app,
+        &tenant,
+        &old,
+        &job,
+        answer.completion(&owned).as_ref(),
+    )
+    .await?;
+    Ok(answer)
 }
 
 // --- the agent's side -------------------------------------------------------------------

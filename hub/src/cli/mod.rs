@@ -66,6 +66,10 @@ pub struct PrintArgs {
     /// Seconds between sweeps that expire print jobs no agent took within their TTL.
     #[arg(long, env = "SHIPHUB_PRINT_SWEEP_INTERVAL", default_value_t = 5)]
     pub print_sweep_interval: u64,
+    /// Seconds without a call from a station's agent after which the station shows offline
+    /// (keep it above the agents' long-poll wait).
+    #[arg(long, env = "SHIPHUB_PRINT_OFFLINE_AFTER", default_value_t = 90)]
+    pub print_offline_after: u64,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -912,6 +916,7 @@ async fn serve(
     state.print = crate::print::PrintSettings {
         redeliver_after: Duration::from_secs(print.print_redeliver_after.max(1)),
         sweep_every: Duration::from_secs(print.print_sweep_interval.max(1)),
+        offline_after: Duration::from_secs(print.print_offline_after.max(1)),
     };
     state.idempotency = idempotency;
     let mut auth = crate::auth::Auth::new(auth);

@@ -21,15 +21,18 @@ pub fn router() -> Router<AppState> {
 
 /// Purchases counted on the overview at most (a day beyond it says "at least").
 const DAY_CAP: u32 = 100_000;
+/// Parcels in trouble counted at most (index entries of `trackers_attention`).
+const TROUBLE_CAP: u32 = 10_000;
 
 async fn page(State(app): State<AppState>, op: Operator) -> Page {
     let tenant = &op.0.tenant;
     let now = OffsetDateTime::now_utc();
     let midnight = now.replace_time(time::Time::MIDNIGHT);
-    let (purchases, endpoints, stations) = tokio::try_join!(
+    let (purchases, endpoints, stations, trouble) = tokio::try_join!(
         app.store.purchases_since(tenant, midnight, DAY_CAP),
         app.store.list_endpoints(tenant),
         app.store.list_stations(tenant),
+        app.store.attention_counts(tenant, TROUBLE_CAP),
     )?;
     let bought = purchases.iter().filter(|p| !p.voided).count();
     let voided = purchases.len() - bought;
@@ -60,7 +63,14 @@ async fn page(State(app): State<AppState>, op: Operator) -> Page {
         .iter()
         .filter(|e| !e.enabled || e.failing_since.is_some())
         .collect();
-    let printers = attention(&stations);
+    let printers = attention(&app.print, &stations, now);
+    let counted = |n: u64| {
+        if trouble.total >= u64::from(TROUBLE_CAP) {
+            format!("{n}+")
+        } else {
+            n.to_string()
+        }
+    };
     let at_least = if purchases.len() as u32 >= DAY_CAP {
         "at least "
     } else {
@@ -73,6 +83,9 @@ async fn page(State(app): State<AppState>, op: Operator) -> Page {
             @for (cur, total) in &totals {
                 (layout::stat(&format!("spent today ({cur})"), fmt::money(*total, cur), None, false))
             }
+            (layout::stat("open exceptions", counted(trouble.exceptions), Some("/console/exceptions"), trouble.exceptions > 0))
+            (layout::stat("late parcels", counted(trouble.late), Some("/console/exceptions"), trouble.late > 0))
+            (layout::stat("stalled parcels", counted(trouble.stalled), Some("/console/exceptions"), trouble.stalled > 0))
             (layout::stat("failing webhook endpoints", failing.len(), Some("/console/webhooks"), !failing.is_empty()))
             (layout::stat("printers needing attention", printers.len(), Some("/console/print"), !printers.is_empty()))
         }
@@ -108,14 +121,23 @@ async fn page(State(app): State<AppState>, op: Operator) -> Page {
     Ok(layout::page(&op, "Overview", "/console", &[], body))
 }
 
-/// Stations that cannot print now, with why: never connected, or a printer state other than
-/// ready.
-fn attention(stations: &[StationRecord]) -> Vec<(&StationRecord, String)> {
+/// Stations that cannot print now, with why: never connected, offline (the print station
+/// page's rule), or a printer state other than ready.
+fn attention<'a>(
+    settings: &crate::print::PrintSettings,
+    stations: &'a [StationRecord],
+    now: OffsetDateTime,
+) -> Vec<(&'a StationRecord, String)> {
     stations
         .iter()
         .filter_map(|s| match (&s.last_seen_at, &s.printer_state) {
             (None, _) => Some((s, "never connected".to_string())),
-            (_, Some(state)) if *state != PrinterState::Ready => Some((s, state.to_string())),
+            _ if !crate::print::station_online(settings, s, now) => {
+                Some((s, "offline".to_string()))
+            }
+            (_, Some(state)) if *state != PrinterState::Ready => {
+                Some((s, state.to_string().replace('_', " ")))
+            }
             _ => None,
         })
         .collect()

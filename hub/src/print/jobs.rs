@@ -103,6 +103,76 @@ pub async fn prepare_job(
     )
 }
 
+/// A new job printing again what the failed or expired job `id` did not: the same shipment
+/// (or batch), station, stock and copies, rendered for the station's printer as it is now.
+/// Not stored yet: see [`queue_retry`]. A job is retried once (409 naming the job that
+/// retried it), so the label cannot come out twice however often Retry is pressed.
+pub async fn prepare_retry(
+    app: &AppState,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<(PrintJobId, PrintJobRecord), Error> {
+    let old = get_job(app, tenant, id).await?;
+    if !matches!(old.status, JobStatus::Failed | JobStatus::Expired) {
+        return Err(Error::Conflict(format!(
+            "print job {} is {}; only a failed or expired job is retried",
+            old.id, old.status
+        )));
+    }
+    if let Some(by) = app.store.print_job_retried_by(tenant, &old.id).await? {
+        return Err(Error::Conflict(format!(
+            "print job {} was retried already, as {by}",
+            old.id
+        )));
+    }
+    let job = match &old.subject {
+        JobSubject::Shipment(shipment) => {
+            prepare_job(
+                app,
+                tenant,
+                JobRequest {
+                    shipment_id: shipment.to_string(),
+                    station_id: old.station_id.to_string(),
+                    format: None,
+                    stock: Some(old.stock),
+                    dpi: None,
+                    copies: Some(old.copies),
+                    ttl_seconds: None,
+                },
+            )
+            .await?
+        }
+        JobSubject::Batch { id, sort, labels } => {
+            let station = app
+                .store
+                .get_station(tenant, &old.station_id)
+                .await?
+                .ok_or(Error::NotFound("print station"))?;
+            batch_job(id, sort, *labels, &station, old.copies)?
+        }
+    };
+    Ok((old.id, job))
+}
+
+/// Stores a retry prepared by [`prepare_retry`] (completing `idem` with it) and wakes the
+/// station's poll; a conflict when another retry of `old` came first.
+pub async fn queue_retry(
+    app: &AppState,
+    tenant: &TenantId,
+    old: &PrintJobId,
+    job: &PrintJobRecord,
+    idem: Option<&IdemCompletion>,
+) -> Result<(), Error> {
+    if !app.store.retry_print_job(tenant, old, job, idem).await? {
+        return Err(Error::Conflict(format!(
+            "print job {old} was retried already, or is no longer failed"
+        )));
+    }
+    app.print_wakeups.wake(&job.station_id);
+    metrics::counter!("shiphub_print_jobs_total", "status" => "queued").increment(1);
+    Ok(())
+}
+
 /// The copies asked for (default 1), checked; a 422 on `field` outside 1 to 100.
 pub fn check_copies(copies: Option<u32>, field: &str) -> Result<u32, Error> {
     let copies = copies.unwrap_or(1);

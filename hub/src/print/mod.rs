@@ -28,7 +28,7 @@ pub use crate::store::{AckStatus, JobStatus, PrinterLanguage, PrinterState};
 pub use agent::{Agent, Delivery, Poll, authenticate};
 pub use jobs::{
     DEFAULT_TTL, JobRequest, batch_job, check_copies, get_job, job_event, job_json, list_jobs,
-    new_job, prepare_job, queue_job, station_for_job,
+    new_job, prepare_job, prepare_retry, queue_job, queue_retry, station_for_job,
 };
 pub use stations::{
     NewStation, StationPrinter, StationToken, add_station, list_stations, load_station,
@@ -43,6 +43,9 @@ pub struct PrintSettings {
     pub redeliver_after: Duration,
     /// How often queued jobs past their TTL are expired.
     pub sweep_every: Duration,
+    /// A station whose agent has not called for this long is offline. Agents call at least
+    /// once per long poll (at most 60 s), so the default leaves them half a poll to spare.
+    pub offline_after: Duration,
 }
 
 impl Default for PrintSettings {
@@ -50,6 +53,7 @@ impl Default for PrintSettings {
         Self {
             redeliver_after: Duration::from_secs(60),
             sweep_every: Duration::from_secs(5),
+            offline_after: Duration::from_secs(90),
         }
     }
 }
@@ -60,7 +64,7 @@ impl Default for PrintSettings {
 pub struct Wakeups(Mutex<HashMap<StationId, Arc<Notify>>>);
 
 impl Wakeups {
-    fn get(&self, station: &StationId) -> Arc<Notify> {
+    pub(crate) fn get(&self, station: &StationId) -> Arc<Notify> {
         self.0
             .lock()
             .expect("wakeups lock")
@@ -73,6 +77,17 @@ impl Wakeups {
             n.notify_waiters();
         }
     }
+}
+
+/// Whether the station's agent called within `offline_after` of `now` (the API's `online`).
+pub fn station_online(
+    settings: &PrintSettings,
+    station: &crate::store::StationRecord,
+    now: time::OffsetDateTime,
+) -> bool {
+    station
+        .last_seen_at
+        .is_some_and(|seen| now - seen <= settings.offline_after)
 }
 
 /// A printer language named in a request's `format`.

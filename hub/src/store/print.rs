@@ -186,7 +186,7 @@ pub enum AckOutcome {
 
 const STATION_COLUMNS: &str = "id, name, format, stock, dpi, agent_format, agent_dpi, \
      printer_font, printer_state, printer_detail, last_seen_at, created_at";
-const JOB_COLUMNS: &str = "id, station_id, shipment_id, batch_id, batch_sort, labels, format, stock, \
+pub(super) const JOB_COLUMNS: &str = "id, station_id, shipment_id, batch_id, batch_sort, labels, format, stock, \
      dpi, copies, status, detail, deliveries, created_at, expires_at, delivered_at, completed_at";
 /// Stocks that are office sheets (PDF only).
 const SHEETS: &str = "('letter-2up', 'a4-2up')";
@@ -703,7 +703,7 @@ fn job_subject(r: &AnyRow) -> Result<JobSubject> {
     }
 }
 
-fn job_from_row(r: &AnyRow) -> Result<PrintJobRecord> {
+pub(super) fn job_from_row(r: &AnyRow) -> Result<PrintJobRecord> {
     let count = |col: &str| -> Result<u32> {
         let v: i64 = r.try_get(col)?;
         u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("print job {col} {v}")))

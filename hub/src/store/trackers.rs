@@ -79,7 +79,7 @@ pub struct TimelinessRow {
     pub had_exception: bool,
 }
 
-const COLUMNS: &str = "id, tracking_number, carrier, carrier_account_id, shipment_id, service_class, status, \
+pub(super) const COLUMNS: &str = "id, tracking_number, carrier, carrier_account_id, shipment_id, service_class, status, \
      sub_status, carrier_status_code, estimated_delivery, promised_date, signed_by, waiting_reason, urgency, \
      failures, last_event_at, last_checked_at, next_check_at, delivered_at, had_exception, stalled_notified, \
      late_notified, created_at, updated_at, ship_date, superseded_by, network, subscribed_at, phone";
@@ -719,7 +719,7 @@ impl Store {
     }
 }
 
-fn tracker_from_row(r: &AnyRow) -> Result<TrackerRecord> {
+pub(super) fn tracker_from_row(r: &AnyRow) -> Result<TrackerRecord> {
     let flag = |c: &str| -> Result<bool> { Ok(r.try_get::<i64, _>(c)? != 0) };
     let time = |c: &str| -> Result<Option<OffsetDateTime>> {
         Ok(r.try_get::<Option<i64>, _>(c)?.map(from_millis))

@@ -109,11 +109,12 @@ async function call(method, url, body, idem, extraHeaders) {
   return { ok: res.ok, status: res.status, json, text };
 }
 
-// Shows a short success message in the element's [data-result] region, when it has one.
-function notice(root, answer) {
+// Shows a short success message in the element's [data-result] region, when it has one;
+// `done` (a button's own data-done) wins over the region's.
+function notice(root, answer, done) {
   const out = root.querySelector("[data-result]") || document.querySelector(root.dataset.resultIn || "#none");
   if (!out) return;
-  const tpl = root.dataset.done || "Done.";
+  const tpl = done || root.dataset.done || "Done.";
   // {origin} is this hub's address, for links handed to someone else (invitations, resets).
   const vars = { origin: location.origin, ...answer };
   out.textContent = tpl.replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? "");
@@ -157,7 +158,7 @@ async function clickApiButton(btn) {
     const r = await call(btn.dataset.method || "POST", btn.dataset.api, body, btn.dataset.idem);
     if (r.ok) {
       btn.dataset.idem = newKey();
-      notice(btn.closest("[data-result-in]") || region, r.json);
+      notice(btn.closest("[data-result-in]") || region, r.json, btn.dataset.done);
       btn.dispatchEvent(new CustomEvent("api:done", { detail: r.json, bubbles: true }));
       then(btn, r.json);
     } else {
