@@ -16,6 +16,7 @@ use tokio::sync::Notify;
 mod accounts;
 mod addresses;
 mod batches;
+pub mod console_shipments;
 mod events;
 mod failover;
 mod gauges;
