@@ -125,6 +125,14 @@ fn status_badge(s: ShipmentStatus) -> Markup {
     html! { span class=(class) { (s.as_str()) } }
 }
 
+/// The service's name as its carrier calls it (its code when the carrier is unknown).
+fn service_name(app: &AppState, s: &ShipmentRecord) -> String {
+    app.carriers
+        .entry(s.carrier.as_str())
+        .and_then(|e| e.capabilities.service(&s.service_code))
+        .map_or_else(|| s.service_code.clone(), |x| x.name.to_string())
+}
+
 /// A unit or status as the API spells it.
 fn wire<T: serde::Serialize>(v: &T) -> String {
     match serde_json::to_value(v) {
@@ -208,7 +216,7 @@ async fn search(State(app): State<AppState>, op: Operator, Query(p): Query<Searc
                             td { (s.reference.as_deref().unwrap_or("")) }
                             td { (recipient(s)) }
                             td { (s.carrier) }
-                            td { (s.service_code) }
+                            td { (service_name(&app, s)) }
                             td { (status_badge(s.status)) }
                             td class="num" { (fmt::money(s.total.amount(), s.total.currency().as_str())) }
                         }
@@ -327,7 +335,7 @@ async fn detail(State(app): State<AppState>, op: Operator, Path(id): Path<String
                     }
                     dt { "Reference" } dd { (s.reference.as_deref().unwrap_or("—")) }
                     dt { "Carrier" } dd { (s.carrier) }
-                    dt { "Service" } dd { (s.service_code) }
+                    dt { "Service" } dd { (service_name(&app, &s)) }
                     dt { "Price" } dd { (fmt::money(s.total.amount(), s.total.currency().as_str())) }
                     dt { "Bought" } dd { time datetime=(fmt::iso(s.created_at)) { (fmt::when(s.created_at)) } }
                     @if let Some(v) = s.voided_at {
@@ -525,15 +533,16 @@ async fn new(State(app): State<AppState>, op: Operator) -> Page {
                         option value="on_time" { "On-time record" }
                     }
                 }
-                div class="grid" data-strategy="deliver_by" hidden {
+                // `hidden` on a wrapper: the grid's own `display` would override it.
+                div data-strategy="deliver_by" hidden { div class="grid" {
                     label { "Deliver by" input type="date" name="deliver_by.date" data-rate-only; }
                     label { "Confidence" span class="hint" { "share of parcels on time, 0 to 1" }
                         input name="deliver_by.confidence" value="0.9" data-kind="number" data-rate-only inputmode="decimal"; }
-                }
-                div class="grid" data-strategy="on_time" hidden {
+                } }
+                div data-strategy="on_time" hidden { div class="grid" {
                     label { "Lowest on-time rate" span class="hint" { "0 to 1" }
                         input name="on_time.threshold" value="0.95" data-kind="number" data-rate-only inputmode="decimal"; }
-                }
+                } }
                 div id="rates" aria-live="polite" {
                     p class="muted" id="rates-state" { "Rates appear once both addresses and the weight are filled in." }
                 }

@@ -107,10 +107,23 @@ impl ShipmentSearch {
     }
 }
 
+/// A parameter of the search's SQL.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Bind {
+pub(super) enum Bind {
     Text(String),
     Int(i64),
+}
+
+impl Bind {
+    pub(super) fn bind_to<'q>(
+        self,
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        match self {
+            Bind::Text(s) => q.bind(s),
+            Bind::Int(i) => q.bind(i),
+        }
+    }
 }
 
 /// The smallest string greater than every string starting with `prefix` (byte order, as the
@@ -134,7 +147,7 @@ fn prefix_end(prefix: &str) -> Option<String> {
 /// driver's is written so no index can take it (`col || ''`, `col + 0`): each backend then
 /// walks the driver's index in order and stops after `limit` rows, whatever its statistics
 /// say.
-fn search_sql(q: &ShipmentSearch, after: Option<&SearchCursor>, limit: u32) -> (String, Vec<Bind>) {
+pub(super) fn search_sql(q: &ShipmentSearch, after: Option<&SearchCursor>, limit: u32) -> (String, Vec<Bind>) {
     let driver = q.driver();
     let mut sql = format!("SELECT {SHIPMENT_COLUMNS}, recipient_name FROM shipments WHERE tenant_id = $1");
     let mut binds = Vec::new();
@@ -242,10 +255,7 @@ impl Store {
         let (sql, binds) = search_sql(q, after, limit + 1);
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
         for b in binds {
-            query = match b {
-                Bind::Text(s) => query.bind(s),
-                Bind::Int(i) => query.bind(i),
-            };
+            query = b.bind_to(query);
         }
         let rows = query.fetch_all(&self.pool).await?;
         let more = rows.len() > limit as usize;

@@ -1848,6 +1848,8 @@ async fn rate_card_versions_are_replaced_by_date_and_stay_tenant_scoped(store: S
 
 #[path = "tests_batch_print.rs"]
 mod batch_print_suite;
+#[path = "tests_console_shipments.rs"]
+mod console_shipments_suite;
 #[path = "tests_instances.rs"]
 mod instances_suite;
 #[path = "tests_invoices.rs"]

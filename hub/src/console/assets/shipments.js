@@ -72,7 +72,10 @@
       if (i === 0 && q.qualifies) radio.checked = true;
       const days = q.transit_days != null ? ` · ${q.transit_days} business day${q.transit_days === 1 ? "" : "s"}` : "";
       const what = `${q.carrier} · ${q.service?.name || q.service?.code} — ${q.total.amount} ${q.total.currency}${days}`;
-      label.append(radio, " ", what);
+      // One grid cell for the radio and its words (a label lays its children out in rows).
+      const line = document.createElement("span");
+      line.append(radio, " ", what);
+      label.append(line);
       if (q.rank_reason) label.append(text("span", q.rank_reason, "hint"));
       box.append(label);
     });
