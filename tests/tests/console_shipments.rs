@@ -51,6 +51,9 @@ async fn the_shipping_desk_buys_prints_and_voids_a_label() {
     let hub = browser::hub();
     let api = Api::of(&hub);
     let dock = station(&api, "Dock 1").await;
+    let sink = common::WebhookSink::start(Duration::ZERO).await;
+    api.created("/v1/webhooks", json!({"url": sink.url, "events": ["*"]}))
+        .await;
     let email = user(&hub, "default", "shipping");
     let Some(b) = Browser::start(&hub).await else {
         return;
@@ -63,6 +66,9 @@ async fn the_shipping_desk_buys_prints_and_voids_a_label() {
     b.wait_path(|p| p == "/console/shipments/new").await;
     b.wait_text("Rates appear once").await;
     b.assert_accessible("/console/shipments/new").await;
+    // A strategy's own fields show only with it.
+    let shown = "return [...document.querySelectorAll('[data-strategy]')].map(e => e.offsetParent !== null)";
+    assert_eq!(b.js(shown).await, json!([false, false]));
 
     for (name, value) in [
         ("from.name", "Shipper"),
@@ -84,28 +90,57 @@ async fn the_shipping_desk_buys_prints_and_voids_a_label() {
         b.fill(name, value).await;
     }
     // Live rates, from the sandbox, ranked by the chosen strategy; the first is picked.
-    wait_js(&b, "return document.querySelectorAll('#rates input[name=rate]').length > 0").await;
-    wait_js(&b, "return !!document.querySelector('#rates input[name=rate]:checked')").await;
-    let rates = b.js("return document.getElementById('rates').textContent").await;
+    wait_js(
+        &b,
+        "return document.querySelectorAll('#rates input[name=rate]').length > 0",
+    )
+    .await;
+    wait_js(
+        &b,
+        "return !!document.querySelector('#rates input[name=rate]:checked')",
+    )
+    .await;
+    let rates = b
+        .js("return document.getElementById('rates').textContent")
+        .await;
     assert!(rates.as_str().unwrap().contains("sandbox"), "{rates}");
-    let before = b.js("return document.querySelectorAll('#rates input[name=rate]').length").await;
+    let before = b
+        .js("return document.querySelectorAll('#rates input[name=rate]').length")
+        .await;
     b.c.find(Locator::Css("select[name=strategy]"))
         .await
         .unwrap()
         .select_by_value("fastest")
         .await
         .unwrap();
-    wait_js(&b, "return !!document.querySelector('#rates input[name=rate]:checked')").await;
+    wait_js(
+        &b,
+        "return !!document.querySelector('#rates input[name=rate]:checked')",
+    )
+    .await;
     assert_eq!(
-        b.js("return document.querySelectorAll('#rates input[name=rate]').length").await,
+        b.js("return document.querySelectorAll('#rates input[name=rate]').length")
+            .await,
         before
     );
-    b.assert_accessible("/console/shipments/new (with rates)").await;
+    wait_js(
+        &b,
+        "return document.getElementById('rates').textContent.includes('by fastest')",
+    )
+    .await;
+    assert_eq!(b.js(shown).await, json!([false, false]));
+    b.assert_accessible("/console/shipments/new (with rates)")
+        .await;
     b.screenshot("shipment-new").await;
 
     b.click(Locator::Id("buy-submit")).await;
-    b.wait_path(|p| p.starts_with("/console/shipments/shp_")).await;
-    let id = b.path().await.trim_start_matches("/console/shipments/").to_string();
+    b.wait_path(|p| p.starts_with("/console/shipments/shp_"))
+        .await;
+    let id = b
+        .path()
+        .await
+        .trim_start_matches("/console/shipments/")
+        .to_string();
     let bought = api.get_ok(&format!("/v1/shipments/{id}")).await;
     assert_eq!(bought["reference"], "ORDER-777", "{bought}");
     assert_eq!(bought["to"]["name"], "Jane Doe", "{bought}");
@@ -134,12 +169,37 @@ async fn the_shipping_desk_buys_prints_and_voids_a_label() {
     assert_eq!(magic, "%PDF");
     for f in ["zpl", "png"] {
         let n = b
-            .js(&format!("return document.querySelectorAll('a[data-format={f}]').length"))
+            .js(&format!(
+                "return document.querySelectorAll('a[data-format={f}]').length"
+            ))
             .await;
         assert_eq!(n, 1, "a {f} download link");
     }
-    // The purchase's event is listed.
-    assert!(text.contains("shipment.purchased") || text.contains("shipment."), "{text}");
+    // The purchase's event is listed, and once the endpoint has it, its delivery.
+    assert!(text.contains("shipment.created"), "{text}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sink.received().is_empty() {
+        assert!(Instant::now() < deadline, "no webhook delivery");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.goto(&format!("/console/shipments/{id}")).await;
+    let deliveries = "const t = [...document.querySelectorAll('caption')]
+            .find(c => c.textContent.startsWith('Webhook deliveries'));
+        return t ? t.closest('table').querySelector('tbody').textContent : ''";
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let row = b.js(deliveries).await;
+        let row = row.as_str().unwrap_or_default();
+        if row.contains(&sink.url) && row.contains("succeeded") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "delivery not shown as succeeded: {row}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        b.goto(&format!("/console/shipments/{id}")).await;
+    }
     b.assert_accessible("/console/shipments/{id}").await;
     b.screenshot("shipment-detail").await;
 
@@ -159,7 +219,11 @@ async fn the_shipping_desk_buys_prints_and_voids_a_label() {
     b.click(Locator::Id("void")).await;
     b.c.accept_alert().await.unwrap();
     b.wait_text("voided").await;
-    wait_js(&b, "return document.getElementById('status').textContent.includes('voided')").await;
+    wait_js(
+        &b,
+        "return document.getElementById('status').textContent.includes('voided')",
+    )
+    .await;
     assert_eq!(
         api.get_ok(&format!("/v1/shipments/{id}")).await["status"],
         "voided"
@@ -236,7 +300,10 @@ async fn the_search_finds_by_each_field_and_pages_with_a_cursor() {
     b.click(Locator::Css("a[rel=next]")).await;
     b.wait_path(|p| p.contains("cursor=")).await;
     assert_eq!(listed(&b).await, newest[25..]);
-    assert_eq!(b.js("return document.querySelector('a[rel=next]')").await, Value::Null);
+    assert_eq!(
+        b.js("return document.querySelector('a[rel=next]')").await,
+        Value::Null
+    );
 
     // Each field, through the form.
     let search = |fields: Vec<(&'static str, String)>| {
@@ -274,13 +341,16 @@ async fn the_search_finds_by_each_field_and_pages_with_a_cursor() {
     let bobs = search(vec![("recipient", "bob".into())]).await;
     assert_eq!(bobs.len(), 15);
     // A carrier and a status (a select each).
-    b.goto("/console/shipments?carrier=sandbox&status=voided").await;
+    b.goto("/console/shipments?carrier=sandbox&status=voided")
+        .await;
     assert_eq!(listed(&b).await, [bought[3].clone()]);
     // A date range: all of today, none tomorrow.
     let today = time::OffsetDateTime::now_utc().date();
     let tomorrow = today.next_day().unwrap();
-    b.goto(&format!("/console/shipments?from={today}&to={today}&recipient=bob"))
-        .await;
+    b.goto(&format!(
+        "/console/shipments?from={today}&to={today}&recipient=bob"
+    ))
+    .await;
     assert_eq!(listed(&b).await.len(), 15);
     b.goto(&format!("/console/shipments?from={tomorrow}")).await;
     b.wait_text("No shipment matches.").await;
@@ -294,8 +364,11 @@ async fn the_search_finds_by_each_field_and_pages_with_a_cursor() {
         b.text().await
     };
     assert!(!text.contains("Buy a shipment"), "{text}");
-    b.goto(&format!("/console/shipments/{}", void["id"].as_str().unwrap()))
-        .await;
+    b.goto(&format!(
+        "/console/shipments/{}",
+        void["id"].as_str().unwrap()
+    ))
+    .await;
     b.wait_text("Facts").await;
     let actions = b
         .js("return [!!document.getElementById('reprint'), !!document.getElementById('void'), document.body.textContent.includes('Reprint')]")
@@ -316,10 +389,9 @@ async fn the_warehouse_reprints_but_may_not_void_and_another_tenant_is_not_found
     let id = mine["id"].as_str().unwrap().to_string();
 
     // Another tenant's shipment.
-    let other: Value = serde_json::from_str(
-        common::cli(&hub.db_url, &["tenant", "create", "other"]).trim(),
-    )
-    .unwrap();
+    let other: Value =
+        serde_json::from_str(common::cli(&hub.db_url, &["tenant", "create", "other"]).trim())
+            .unwrap();
     let mut theirs = Api::with_key(&hub, other["api_key"].as_str().unwrap());
     theirs.account = theirs
         .create_account(json!({"carrier": "sandbox", "name": "sandbox"}))

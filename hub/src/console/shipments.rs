@@ -73,8 +73,9 @@ impl SearchParams {
         }
         let status = given(&self.status)
             .map(|s| {
-                s.parse::<ShipmentStatus>()
-                    .map_err(|_| Error::field("/query/status", "purchased, voided or void_requested"))
+                s.parse::<ShipmentStatus>().map_err(|_| {
+                    Error::field("/query/status", "purchased, voided or void_requested")
+                })
             })
             .transpose()?;
         let cursor = given(&self.cursor)

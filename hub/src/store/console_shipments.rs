@@ -92,10 +92,7 @@ impl ShipmentSearch {
             Driver::Reference
         } else if self.recipient.is_some() {
             Driver::Recipient
-        } else if self
-            .status
-            .is_some_and(|s| s != ShipmentStatus::Purchased)
-        {
+        } else if self.status.is_some_and(|s| s != ShipmentStatus::Purchased) {
             Driver::Status
         } else if self.carrier.is_some() {
             Driver::Carrier
@@ -147,9 +144,14 @@ fn prefix_end(prefix: &str) -> Option<String> {
 /// driver's is written so no index can take it (`col || ''`, `col + 0`): each backend then
 /// walks the driver's index in order and stops after `limit` rows, whatever its statistics
 /// say.
-pub(super) fn search_sql(q: &ShipmentSearch, after: Option<&SearchCursor>, limit: u32) -> (String, Vec<Bind>) {
+pub(super) fn search_sql(
+    q: &ShipmentSearch,
+    after: Option<&SearchCursor>,
+    limit: u32,
+) -> (String, Vec<Bind>) {
     let driver = q.driver();
-    let mut sql = format!("SELECT {SHIPMENT_COLUMNS}, recipient_name FROM shipments WHERE tenant_id = $1");
+    let mut sql =
+        format!("SELECT {SHIPMENT_COLUMNS}, recipient_name FROM shipments WHERE tenant_id = $1");
     let mut binds = Vec::new();
     fn param(binds: &mut Vec<Bind>, b: Bind) -> String {
         binds.push(b);
@@ -164,16 +166,40 @@ pub(super) fn search_sql(q: &ShipmentSearch, after: Option<&SearchCursor>, limit
         }
     }
     if let Some(v) = &q.tracking_number {
-        text(&mut sql, &mut binds, "tracking_number", v, driver == Driver::Tracking);
+        text(
+            &mut sql,
+            &mut binds,
+            "tracking_number",
+            v,
+            driver == Driver::Tracking,
+        );
     }
     if let Some(v) = &q.reference {
-        text(&mut sql, &mut binds, "reference", v, driver == Driver::Reference);
+        text(
+            &mut sql,
+            &mut binds,
+            "reference",
+            v,
+            driver == Driver::Reference,
+        );
     }
     if let Some(v) = &q.carrier {
-        text(&mut sql, &mut binds, "carrier", v, driver == Driver::Carrier);
+        text(
+            &mut sql,
+            &mut binds,
+            "carrier",
+            v,
+            driver == Driver::Carrier,
+        );
     }
     if let Some(v) = q.status {
-        text(&mut sql, &mut binds, "status", v.as_str(), driver == Driver::Status);
+        text(
+            &mut sql,
+            &mut binds,
+            "status",
+            v.as_str(),
+            driver == Driver::Status,
+        );
     }
     // The date range is part of the index range behind an equality; behind a name range it
     // is checked on the rows.
@@ -305,9 +331,8 @@ impl Store {
                     id: crate::ids::EventId::from_db(r.try_get("id")?),
                     kind: named(r, "type")?,
                     subject_id: r.try_get("subject_id")?,
-                    data: serde_json::from_str(&payload).map_err(|e| {
-                        super::StoreError::Corrupt(format!("event payload: {e}"))
-                    })?,
+                    data: serde_json::from_str(&payload)
+                        .map_err(|e| super::StoreError::Corrupt(format!("event payload: {e}")))?,
                     created_at: from_millis(r.try_get("created_at")?),
                 });
             }
@@ -360,17 +385,30 @@ mod tests {
     #[test]
     fn a_cursor_reads_back_and_junk_does_not() {
         let id = crate::ids::ShipmentId::generate().to_string();
-        for name in [None, Some("jane doe".to_string()), Some("王小明".to_string())] {
+        for name in [
+            None,
+            Some("jane doe".to_string()),
+            Some("王小明".to_string()),
+        ] {
             let c = SearchCursor {
                 name,
                 created_at: 1_765_000_000_123,
                 id: id.clone(),
             };
             let s = c.encode();
-            assert!(s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_'));
+            assert!(
+                s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+            );
             assert_eq!(SearchCursor::decode(&s), Some(c));
         }
-        for junk in ["", "12", "x.shp_1", &format!("1.{id}.zz"), &format!("1.{id}.61.62")] {
+        for junk in [
+            "",
+            "12",
+            "x.shp_1",
+            &format!("1.{id}.zz"),
+            &format!("1.{id}.61.62"),
+        ] {
             assert_eq!(SearchCursor::decode(junk), None, "{junk}");
         }
     }
@@ -394,7 +432,10 @@ mod tests {
         let (sql, binds) = search_sql(&q, None, 51);
         assert!(sql.contains("carrier || '' = $2"), "{sql}");
         assert!(sql.contains(" status = $3"), "{sql}");
-        assert!(sql.ends_with("ORDER BY created_at DESC, id DESC LIMIT $4"), "{sql}");
+        assert!(
+            sql.ends_with("ORDER BY created_at DESC, id DESC LIMIT $4"),
+            "{sql}"
+        );
         assert_eq!(
             binds,
             vec![
@@ -423,7 +464,10 @@ mod tests {
         let (sql, _) = search_sql(&q, None, 51);
         assert!(sql.contains(" tracking_number = $2"), "{sql}");
         assert!(sql.contains("reference || '' = $3"), "{sql}");
-        assert!(sql.contains(" created_at >= $4 AND created_at < $5"), "{sql}");
+        assert!(
+            sql.contains(" created_at >= $4 AND created_at < $5"),
+            "{sql}"
+        );
         assert!(!sql.contains("OFFSET") && !sql.contains("COUNT"), "{sql}");
     }
 
@@ -457,7 +501,10 @@ mod tests {
             sql.contains("recipient_name >= $3 AND recipient_name < $4"),
             "{sql}"
         );
-        assert_eq!(binds[1..3], [Bind::Text("jane".into()), Bind::Text("jb".into())]);
+        assert_eq!(
+            binds[1..3],
+            [Bind::Text("jane".into()), Bind::Text("jb".into())]
+        );
         assert!(
             sql.contains("(recipient_name > $5 OR (recipient_name = $5 AND created_at <= $6"),
             "{sql}"

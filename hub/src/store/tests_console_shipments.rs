@@ -7,7 +7,9 @@ use sqlx::Row;
 
 use super::{NOW, account, endpoint, on_postgres, shipment, sqlite_store, tenant};
 use crate::store::console_shipments::{SearchCursor, ShipmentSearch};
-use crate::store::{Backend, NewEvent, ShipmentRecord, ShipmentStatus, Store, StoredRequest, millis};
+use crate::store::{
+    Backend, NewEvent, ShipmentRecord, ShipmentStatus, Store, StoredRequest, millis,
+};
 
 both_backends!(
     every_search_pages_through_exactly_its_rows_in_order,
@@ -111,8 +113,12 @@ async fn every_search_pages_through_exactly_its_rows_in_order(store: Store) {
                 q.tracking_number
                     .as_ref()
                     .is_none_or(|t| s.tracking_number.as_str() == t)
-                    && q.reference.as_ref().is_none_or(|r| s.reference.as_ref() == Some(r))
-                    && q.recipient.as_ref().is_none_or(|p| name(s).starts_with(p.as_str()))
+                    && q.reference
+                        .as_ref()
+                        .is_none_or(|r| s.reference.as_ref() == Some(r))
+                    && q.recipient
+                        .as_ref()
+                        .is_none_or(|p| name(s).starts_with(p.as_str()))
                     && q.carrier.as_ref().is_none_or(|c| s.carrier.as_str() == c)
                     && q.status.is_none_or(|st| s.status == st)
                     && q.since.is_none_or(|t| millis(s.created_at) >= t)
@@ -123,7 +129,12 @@ async fn every_search_pages_through_exactly_its_rows_in_order(store: Store) {
             (y.created_at, y.id.as_str()).cmp(&(x.created_at, x.id.as_str()))
         };
         if q.recipient.is_some() {
-            expected.sort_by(|x, y| name(x).as_bytes().cmp(name(y).as_bytes()).then(newest(x, y)));
+            expected.sort_by(|x, y| {
+                name(x)
+                    .as_bytes()
+                    .cmp(name(y).as_bytes())
+                    .then(newest(x, y))
+            });
         } else {
             expected.sort_by(newest);
         }
@@ -133,7 +144,9 @@ async fn every_search_pages_through_exactly_its_rows_in_order(store: Store) {
         let mut cursor: Option<SearchCursor> = None;
         loop {
             // The cursor survives its trip through a URL.
-            let c = cursor.as_ref().map(|c| SearchCursor::decode(&c.encode()).unwrap());
+            let c = cursor
+                .as_ref()
+                .map(|c| SearchCursor::decode(&c.encode()).unwrap());
             let (page, next) = store.search_shipments(&a, &q, c.as_ref(), 3).await.unwrap();
             assert!(page.len() <= 3);
             got.extend(page.iter().map(|s| s.id.to_string()));
