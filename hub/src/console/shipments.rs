@@ -23,6 +23,9 @@ use crate::store::{ShipmentRecord, ShipmentStatus, StationRecord, millis};
 /// Rows per page of results.
 const PAGE: u32 = 25;
 
+/// The newest events (and webhook deliveries) a shipment's page lists.
+const EVENTS: u32 = 100;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/console/shipments", get(search))
@@ -310,12 +313,15 @@ async fn detail(State(app): State<AppState>, op: Operator, Path(id): Path<String
         Some(t) => app.store.tracking_events(&t.id).await?,
         None => Vec::new(),
     };
-    let mut subjects = vec![s.id.as_str()];
-    if let Some(t) = &tracker {
-        subjects.push(t.id.as_str());
-    }
-    let events = app.store.events_about(tenant, &subjects, 200).await?;
-    let deliveries = app.store.deliveries_of_events(tenant, &events).await?;
+    let tracker_id = tracker.as_ref().map(|t| t.id.as_str());
+    let events = app
+        .store
+        .events_about(tenant, s.id.as_str(), tracker_id, EVENTS)
+        .await?;
+    let deliveries = app
+        .store
+        .deliveries_about(tenant, s.id.as_str(), tracker_id, EVENTS)
+        .await?;
     let stations = if op.can(Permission::Reprint) {
         app.store.list_stations(tenant).await?
     } else {
@@ -435,7 +441,7 @@ async fn detail(State(app): State<AppState>, op: Operator, Path(id): Path<String
             @if events.is_empty() {
                 p class="muted" { "No event recorded." }
             } @else {
-                (layout::table("Events of this shipment, oldest first", &["When", "Type", "Event"], html! {
+                (layout::table("Events of this shipment and its tracker (the latest 100), oldest first", &["When", "Type", "Event"], html! {
                     @for e in &events {
                         tr {
                             td { time datetime=(fmt::iso(e.created_at)) { (fmt::when(e.created_at)) } }
@@ -449,7 +455,7 @@ async fn detail(State(app): State<AppState>, op: Operator, Path(id): Path<String
             @if deliveries.is_empty() {
                 p class="muted" { "These events made no webhook delivery." }
             } @else {
-                (layout::table("Webhook deliveries of these events", &["Event", "Endpoint", "Status", "Attempts", "Last answer", "Updated"], html! {
+                (layout::table("Webhook deliveries of these events (the latest 100), newest event first", &["Event", "Endpoint", "Status", "Attempts", "Last answer", "Updated"], html! {
                     @for d in &deliveries {
                         tr {
                             td { (d.event_type.as_str()) }

@@ -306,75 +306,81 @@ impl Store {
         Ok((out, next))
     }
 
-    /// The events about any of `subjects` (a shipment and its tracker), oldest first, at most
-    /// `limit`.
+    /// The newest `limit` events about a shipment and its tracker, oldest first.
     pub async fn events_about(
         &self,
         tenant: &TenantId,
-        subjects: &[&str],
+        shipment: &str,
+        tracker: Option<&str>,
         limit: u32,
     ) -> Result<Vec<EventRecord>> {
-        let mut out = Vec::new();
-        for subject in subjects {
-            let rows = sqlx::query(
-                "SELECT id, type, subject_id, payload, created_at FROM events \
-                 WHERE tenant_id = $1 AND subject_id = $2 ORDER BY id LIMIT $3",
-            )
-            .bind(tenant.as_str())
-            .bind(*subject)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?;
-            for r in &rows {
+        let rows = sqlx::query(
+            "SELECT id, type, subject_id, payload, created_at FROM events \
+             WHERE tenant_id = $1 AND subject_id IN ($2, $3) ORDER BY id DESC LIMIT $4",
+        )
+        .bind(tenant.as_str())
+        .bind(shipment)
+        .bind(tracker.unwrap_or(shipment))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
                 let payload: String = r.try_get("payload")?;
-                out.push(EventRecord {
+                Ok(EventRecord {
                     id: crate::ids::EventId::from_db(r.try_get("id")?),
                     kind: named(r, "type")?,
                     subject_id: r.try_get("subject_id")?,
                     data: serde_json::from_str(&payload)
                         .map_err(|e| super::StoreError::Corrupt(format!("event payload: {e}")))?,
                     created_at: from_millis(r.try_get("created_at")?),
-                });
-            }
-        }
-        out.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
-        out.truncate(limit as usize);
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        out.reverse();
         Ok(out)
     }
 
-    /// The webhook deliveries of these events (one query per event: a shipment has a few).
-    pub async fn deliveries_of_events(
+    /// The webhook deliveries the events about a shipment and its tracker made, newest event
+    /// first, at most `limit`: one query (the events by subject, then each one's deliveries,
+    /// both by index).
+    pub async fn deliveries_about(
         &self,
         tenant: &TenantId,
-        events: &[EventRecord],
+        shipment: &str,
+        tracker: Option<&str>,
+        limit: u32,
     ) -> Result<Vec<ShipmentDelivery>> {
-        let mut out = Vec::new();
-        for e in events {
-            let rows = sqlx::query(
-                "SELECT d.id, d.event_id, d.status, d.attempts, d.last_status_code, d.last_error, \
-                 d.updated_at, w.url FROM webhook_deliveries d \
-                 JOIN webhook_endpoints w ON w.id = d.endpoint_id AND w.tenant_id = d.tenant_id \
-                 WHERE d.tenant_id = $1 AND d.event_id = $2 ORDER BY d.id",
-            )
-            .bind(tenant.as_str())
-            .bind(e.id.as_str())
-            .fetch_all(&self.pool)
-            .await?;
-            for r in &rows {
-                out.push(ShipmentDelivery {
+        let rows = sqlx::query(
+            "SELECT d.id, d.event_id, e.type, d.status, d.attempts, d.last_status_code, \
+             d.last_error, d.updated_at, w.url FROM events e \
+             JOIN webhook_deliveries d ON d.tenant_id = e.tenant_id AND d.event_id = e.id \
+             JOIN webhook_endpoints w ON w.tenant_id = d.tenant_id AND w.id = d.endpoint_id \
+             WHERE e.tenant_id = $1 AND e.subject_id IN ($2, $3) \
+             ORDER BY e.id DESC, d.id LIMIT $4",
+        )
+        .bind(tenant.as_str())
+        .bind(shipment)
+        .bind(tracker.unwrap_or(shipment))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ShipmentDelivery {
                     id: r.try_get("id")?,
                     event_id: r.try_get("event_id")?,
-                    event_type: e.kind,
+                    event_type: named(r, "type")?,
                     endpoint_url: r.try_get("url")?,
                     status: r.try_get("status")?,
                     attempts: r.try_get("attempts")?,
                     last_status_code: r.try_get("last_status_code")?,
                     last_error: r.try_get("last_error")?,
                     updated_at: from_millis(r.try_get("updated_at")?),
-                });
-            }
-        }
-        Ok(out)
+                })
+            })
+            .collect()
     }
 }
 
