@@ -423,6 +423,42 @@ async fn the_warehouse_reprints_but_may_not_void_and_another_tenant_is_not_found
         api.get_ok(&format!("/v1/shipments/{id}")).await["status"],
         "purchased"
     );
+    // An international shipment lists its customs documents, which open with the session.
+    let mut abroad = common::sandbox_pdf_purchase(&api.account, None);
+    abroad["to"] = json!({"name": "Empfänger", "street": ["Unter den Linden 1"], "city": "Berlin",
+        "postal_code": "10117", "country": "DE", "phone": "+49 30 1234567"});
+    abroad["customs"] = json!({"incoterm": "DDP", "content_type": "merchandise", "items": [{
+        "description": "Cotton T-shirt", "quantity": 3,
+        "unit_value": {"amount": "12.50", "currency": "USD"},
+        "unit_weight": {"value": "0.2", "unit": "kg"}, "hs_code": "6109.10", "origin_country": "US"}]});
+    let (status, abroad) = api.post("/v1/shipments", abroad).await;
+    assert_eq!(status, 201, "{abroad}");
+    b.goto(&format!(
+        "/console/shipments/{}",
+        abroad["id"].as_str().unwrap()
+    ))
+    .await;
+    b.wait_text("Customs documents").await;
+    let docs = js_async(
+        &b,
+        "const links = [...document.querySelectorAll('a[href*=\"/documents/\"]')];
+         Promise.all(links.map(a => fetch(a.href, { credentials: 'same-origin' })
+             .then(r => r.arrayBuffer())
+             .then(buf => [a.href.split('/').pop(), String.fromCharCode(...new Uint8Array(buf.slice(0, 4)))])))
+           .then(done).catch(e => done(String(e)));",
+    )
+    .await;
+    assert_eq!(
+        docs,
+        json!([
+            ["commercial_invoice", "%PDF"],
+            ["cn23", "%PDF"],
+            ["cn22", "%PDF"]
+        ])
+    );
+    b.assert_accessible("/console/shipments/{id} (customs)")
+        .await;
+
     // Nor may a warehouse user buy.
     let text = {
         b.goto("/console/shipments").await;
