@@ -354,9 +354,21 @@ async fn the_search_finds_by_each_field_and_pages_with_a_cursor() {
     assert_eq!(listed(&b).await.len(), 15);
     b.goto(&format!("/console/shipments?from={tomorrow}")).await;
     b.wait_text("No shipment matches.").await;
-    // A wrong field is named.
-    b.goto("/console/shipments?from=yesterday").await;
-    b.wait_text("/query/from").await;
+    // A wrong field is named beside itself, and nothing is listed.
+    b.goto("/console/shipments?from=yesterday&cursor=junk")
+        .await;
+    b.wait_text("a date as YYYY-MM-DD").await;
+    assert_eq!(
+        b.js(
+            "return [document.querySelector('[name=from]').getAttribute('aria-invalid'),
+                      document.querySelector('.form-error').textContent.includes('/query/cursor'),
+                      document.querySelectorAll('main table').length]"
+        )
+        .await,
+        json!(["true", true, 0])
+    );
+    b.assert_accessible("/console/shipments (a wrong field)")
+        .await;
 
     // A viewer sees no Buy, Reprint or Void, and may not open the buy form.
     let text = {

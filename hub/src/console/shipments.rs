@@ -14,7 +14,7 @@ use shiphub_carriers::model::{Address, LabelFormat, Parcel};
 use time::{Date, OffsetDateTime};
 
 use super::{Operator, Page, fmt, layout, not_found};
-use crate::error::Error;
+use crate::error::{Error, FieldProblem};
 use crate::roles::Permission;
 use crate::state::AppState;
 use crate::store::console_shipments::{SearchCursor, ShipmentSearch};
@@ -67,26 +67,51 @@ impl SearchParams {
     /// The store's search and the cursor, or the field that is wrong. `to` is inclusive (the
     /// whole day); the recipient is folded as the index keeps it (A-Z lower-cased).
     fn search(&self) -> Result<(ShipmentSearch, Option<SearchCursor>), Error> {
-        let since = day(&self.from, "/query/from")?;
-        let until = day(&self.to, "/query/to")?.map(|d| d + time::Duration::DAY);
+        // Every wrong field at once, as the API's problems list them.
+        fn keep<T>(problems: &mut Vec<FieldProblem>, r: Result<Option<T>, Error>) -> Option<T> {
+            match r {
+                Ok(v) => v,
+                Err(Error::Validation(mut p)) => {
+                    problems.append(&mut p);
+                    None
+                }
+                Err(_) => None,
+            }
+        }
+        let mut problems = Vec::new();
+        let since = keep(&mut problems, day(&self.from, "/query/from"));
+        let until =
+            keep(&mut problems, day(&self.to, "/query/to")).map(|d| d + time::Duration::DAY);
         if let (Some(a), Some(b)) = (since, until)
             && a >= b
         {
-            return Err(Error::field("/query/to", "must not be before `from`"));
+            keep(
+                &mut problems,
+                Err::<Option<()>, _>(Error::field("/query/to", "must not be before `from`")),
+            );
         }
-        let status = given(&self.status)
-            .map(|s| {
-                s.parse::<ShipmentStatus>().map_err(|_| {
-                    Error::field("/query/status", "purchased, voided or void_requested")
+        let status = keep(
+            &mut problems,
+            given(&self.status)
+                .map(|s| {
+                    s.parse::<ShipmentStatus>().map_err(|_| {
+                        Error::field("/query/status", "purchased, voided or void_requested")
+                    })
                 })
-            })
-            .transpose()?;
-        let cursor = given(&self.cursor)
-            .map(|c| {
-                SearchCursor::decode(&c)
-                    .ok_or_else(|| Error::field("/query/cursor", "not a cursor of this search"))
-            })
-            .transpose()?;
+                .transpose(),
+        );
+        let cursor = keep(
+            &mut problems,
+            given(&self.cursor)
+                .map(|c| {
+                    SearchCursor::decode(&c)
+                        .ok_or_else(|| Error::field("/query/cursor", "not a cursor of this search"))
+                })
+                .transpose(),
+        );
+        if !problems.is_empty() {
+            return Err(Error::Validation(problems));
+        }
         let q = ShipmentSearch {
             tracking_number: given(&self.tracking_number),
             reference: given(&self.reference),
@@ -154,13 +179,54 @@ fn recipient(s: &ShipmentRecord) -> String {
         .unwrap_or_default()
 }
 
+/// The detail of the problem at `/query/{name}`, if any.
+fn problem_at<'a>(problems: &'a [FieldProblem], name: &str) -> Option<&'a str> {
+    problems
+        .iter()
+        .find(|p| p.pointer.strip_prefix("/query/") == Some(name))
+        .map(|p| p.detail.as_str())
+}
+
+/// A search field, with its problem beside it (as `app.js` shows an API's).
+fn field(
+    label: &str,
+    hint: Option<&str>,
+    name: &str,
+    kind: &str,
+    value: &str,
+    problems: &[FieldProblem],
+) -> Markup {
+    let err = problem_at(problems, name);
+    let err_id = format!("{name}-error");
+    html! {
+        label {
+            (label)
+            @if let Some(h) = hint { span class="hint" { (h) } }
+            input type=(kind) name=(name) value=(value) autocomplete="off"
+                aria-invalid=[err.map(|_| "true")] aria-describedby=[err.map(|_| &err_id)];
+        }
+        @if let Some(e) = err { p class="field-error" id=(err_id) { (e) } }
+    }
+}
+
 async fn search(State(app): State<AppState>, op: Operator, Query(p): Query<SearchParams>) -> Page {
     let tenant = &op.0.tenant;
-    let (q, cursor) = p.search()?;
-    let (rows, next) = app
-        .store
-        .search_shipments(tenant, &q, cursor.as_ref(), PAGE)
-        .await?;
+    // A wrong field is shown on the form beside the field, with no results.
+    let (parsed, problems) = match p.search() {
+        Ok(v) => (Some(v), Vec::new()),
+        Err(Error::Validation(problems)) => (None, problems),
+        Err(e) => return Err(e.into()),
+    };
+    let (rows, next, cursor) = match parsed {
+        Some((q, cursor)) => {
+            let (rows, next) = app
+                .store
+                .search_shipments(tenant, &q, cursor.as_ref(), PAGE)
+                .await?;
+            (rows, next, cursor)
+        }
+        None => (Vec::new(), None, None),
+    };
     let mut carriers: Vec<String> = app
         .store
         .list_accounts(tenant)
@@ -170,20 +236,32 @@ async fn search(State(app): State<AppState>, op: Operator, Query(p): Query<Searc
         .collect();
     carriers.sort();
     carriers.dedup();
+    let shown = ["tracking_number", "reference", "recipient", "from", "to"];
+    let elsewhere: Vec<&FieldProblem> = problems
+        .iter()
+        .filter(|pr| {
+            !shown
+                .iter()
+                .any(|n| pr.pointer.strip_prefix("/query/") == Some(n))
+        })
+        .collect();
     let body = html! {
         @if op.can(Permission::Buy) {
             p class="actions" { a class="button" href="/console/shipments/new" { "Buy a shipment" } }
         }
         form class="stack" method="get" action="/console/shipments" role="search" aria-label="Search shipments" {
+            @if !elsewhere.is_empty() {
+                p class="form-error" role="alert" {
+                    @for pr in &elsewhere { code { (pr.pointer) } " " (pr.detail) " " }
+                }
+            }
             div class="grid" {
-                label { "Tracking number" span class="hint" { "exact" }
-                    input name="tracking_number" value=(p.tracking_number) autocomplete="off"; }
-                label { "Reference" span class="hint" { "exact" }
-                    input name="reference" value=(p.reference) autocomplete="off"; }
-                label { "Recipient name" span class="hint" { "starts with (A–Z ignore case); listed by name, newest first within a name" }
-                    input name="recipient" value=(p.recipient) autocomplete="off"; }
-                label { "Created from" input type="date" name="from" value=(p.from); }
-                label { "Created to" span class="hint" { "inclusive" } input type="date" name="to" value=(p.to); }
+                (field("Tracking number", Some("exact"), "tracking_number", "text", &p.tracking_number, &problems))
+                (field("Reference", Some("exact"), "reference", "text", &p.reference, &problems))
+                (field("Recipient name", Some("starts with (A–Z ignore case); listed by name, newest first within a name"),
+                    "recipient", "text", &p.recipient, &problems))
+                (field("Created from", None, "from", "date", &p.from, &problems))
+                (field("Created to", Some("inclusive"), "to", "date", &p.to, &problems))
                 label { "Carrier"
                     select name="carrier" {
                         option value="" { "Any" }
@@ -206,7 +284,9 @@ async fn search(State(app): State<AppState>, op: Operator, Query(p): Query<Searc
                 a class="button secondary" href="/console/shipments" { "Clear" }
             }
         }
-        @if rows.is_empty() {
+        @if !problems.is_empty() {
+            p { "Correct the search to see shipments." }
+        } @else if rows.is_empty() {
             p { @if cursor.is_some() { "No more shipments match." } @else { "No shipment matches." } }
         } @else {
             (layout::table(
@@ -237,13 +317,11 @@ async fn search(State(app): State<AppState>, op: Operator, Query(p): Query<Searc
             }
         }
     };
-    Ok(layout::page(
-        &op,
-        "Shipments",
-        "/console/shipments",
-        &[],
-        body,
-    ))
+    let mut res = layout::page(&op, "Shipments", "/console/shipments", &[], body);
+    if !problems.is_empty() {
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(res)
 }
 
 fn first_page_query(p: &SearchParams) -> String {
@@ -303,9 +381,15 @@ async fn detail(State(app): State<AppState>, op: Operator, Path(id): Path<String
         Err(Error::NotFound(_)) => return Err(not_found("shipment")),
         Err(e) => return Err(e.into()),
     };
-    let request = s.request.decode()?;
-    let (_, to) = s.request.options_and_destination()?;
-    let to = to.unwrap_or_else(|| request.shipment.to.clone());
+    // A request stored in an older format that no longer reads whole still shows the rest
+    // of the page (as `GET /v1/shipments/{id}` does).
+    let request = s.request.decode().ok().map(|r| r.shipment);
+    let to = s
+        .request
+        .options_and_destination()
+        .ok()
+        .and_then(|(_, to)| to)
+        .or_else(|| request.as_ref().map(|r| r.to.clone()));
     let formats = crate::labels::served_formats(s.waybill.carrier_label);
     let documents = crate::labels::customs_documents(&s)?;
     let tracker = app.store.tracker_for_shipment(tenant, &s.id).await?;
@@ -349,10 +433,16 @@ async fn detail(State(app): State<AppState>, op: Operator, Path(id): Path<String
                         dt { "Voided" } dd { time datetime=(fmt::iso(v)) { (fmt::when(v)) } }
                     }
                     @if s.link.is_return { dt { "Kind" } dd { "Return label" } }
-                    dt { "From" } dd { (address(&request.shipment.from)) }
-                    dt { "To" } dd { (address(&to)) }
-                    dt { "Parcels" }
-                    dd { ol { @for p in &request.shipment.parcels { li { (parcel(p)) } } } }
+                    @if let Some(r) = &request {
+                        dt { "From" } dd { (address(&r.from)) }
+                    }
+                    @if let Some(to) = &to {
+                        dt { "To" } dd { (address(to)) }
+                    }
+                    @if let Some(r) = &request {
+                        dt { "Parcels" }
+                        dd { ol { @for p in &r.parcels { li { (parcel(p)) } } } }
+                    }
                     @if !s.waybill.breakdown.is_empty() {
                         dt { "Charges" }
                         dd { ul { @for c in &s.waybill.breakdown {
@@ -628,6 +718,21 @@ mod tests {
             },
             "/query/cursor",
         );
+    }
+
+    #[test]
+    fn every_wrong_field_is_named_at_once() {
+        let p = SearchParams {
+            from: "x".into(),
+            status: "lost".into(),
+            cursor: "y".into(),
+            ..Default::default()
+        };
+        let Err(Error::Validation(problems)) = p.search() else {
+            panic!("accepted");
+        };
+        let at: Vec<&str> = problems.iter().map(|p| p.pointer.as_str()).collect();
+        assert_eq!(at, ["/query/from", "/query/status", "/query/cursor"]);
     }
 
     #[test]
