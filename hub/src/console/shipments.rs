@@ -124,10 +124,9 @@ impl SearchParams {
         Ok((q, cursor))
     }
 
-    /// This search's URL with `cursor` for its next page.
-    fn next_href(&self, cursor: &SearchCursor) -> String {
-        let mut href = String::from("/console/shipments?");
-        for (k, v) in [
+    /// This search's filters as a query string (no cursor).
+    fn query(&self) -> String {
+        [
             ("tracking_number", &self.tracking_number),
             ("reference", &self.reference),
             ("recipient", &self.recipient),
@@ -135,13 +134,18 @@ impl SearchParams {
             ("to", &self.to),
             ("carrier", &self.carrier),
             ("status", &self.status),
-        ] {
-            if let Some(v) = given(v) {
-                href.push_str(&format!("{k}={}&", fmt::url_encode(&v)));
-            }
-        }
-        href.push_str(&format!("cursor={}", cursor.encode()));
-        href
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| given(v).map(|v| format!("{k}={}", fmt::url_encode(&v))))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
+
+    /// This search's URL with `cursor` for its next page.
+    fn next_href(&self, cursor: &SearchCursor) -> String {
+        let q = self.query();
+        let and = if q.is_empty() { "" } else { "&" };
+        format!("/console/shipments?{q}{and}cursor={}", cursor.encode())
     }
 }
 
@@ -310,7 +314,7 @@ async fn search(State(app): State<AppState>, op: Operator, Query(p): Query<Searc
         }
         nav class="pager" aria-label="Pages" {
             @if cursor.is_some() {
-                a href={ "/console/shipments?" (first_page_query(&p)) } { "First page" }
+                a href={ "/console/shipments?" (p.query()) } { "First page" }
             }
             @if let Some(n) = &next {
                 a href=(p.next_href(n)) rel="next" { "Next page" }
@@ -322,18 +326,6 @@ async fn search(State(app): State<AppState>, op: Operator, Query(p): Query<Searc
         *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }
     Ok(res)
-}
-
-fn first_page_query(p: &SearchParams) -> String {
-    let href = p.next_href(&SearchCursor {
-        name: None,
-        created_at: 0,
-        id: String::new(),
-    });
-    // Everything but the cursor.
-    href.trim_start_matches("/console/shipments?")
-        .rsplit_once("cursor=")
-        .map_or(String::new(), |(q, _)| q.trim_end_matches('&').to_string())
 }
 
 fn address(a: &Address) -> Markup {
@@ -752,6 +744,6 @@ mod tests {
             p.next_href(&c),
             "/console/shipments?reference=A%26B&carrier=ups&cursor=7.shp_0123456789abcdef0123456789abcdef"
         );
-        assert_eq!(first_page_query(&p), "reference=A%26B&carrier=ups");
+        assert_eq!(p.query(), "reference=A%26B&carrier=ups");
     }
 }
