@@ -19,11 +19,12 @@ async fn js_async(b: &Browser, body: &str) -> Value {
     b.c.execute_async(&script, vec![]).await.unwrap()
 }
 
-/// Polls `script` (returning a boolean) until it is true.
+/// Polls `script` (returning a boolean) until it is true; an error (the page is being
+/// replaced by a reload) is "not yet".
 async fn wait_js(b: &Browser, script: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        if b.js(script).await == json!(true) {
+        if b.c.execute(script, vec![]).await.ok() == Some(json!(true)) {
             return;
         }
         assert!(Instant::now() < deadline, "never true: {script}");
@@ -129,6 +130,13 @@ async fn the_shipping_desk_buys_prints_and_voids_a_label() {
     )
     .await;
     assert_eq!(b.js(shown).await, json!([false, false]));
+    // Printed on the dock once bought.
+    b.c.find(Locator::Css("select[name=print_station]"))
+        .await
+        .unwrap()
+        .select_by_value(&dock)
+        .await
+        .unwrap();
     b.assert_accessible("/console/shipments/new (with rates)")
         .await;
     b.screenshot("shipment-new").await;
@@ -203,22 +211,24 @@ async fn the_shipping_desk_buys_prints_and_voids_a_label() {
     b.assert_accessible("/console/shipments/{id}").await;
     b.screenshot("shipment-detail").await;
 
-    // Reprint to the station: the job exists.
+    // Reprint to the station: a second job, beside the one the purchase queued.
+    let jobs_of = |page: Value| {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| j["shipment_id"] == id.as_str())
+            .count()
+    };
+    let jobs = format!("/v1/print-jobs?station={dock}");
+    assert_eq!(jobs_of(api.get_ok(&jobs).await), 1, "printed when bought");
     b.click(Locator::Css("#reprint button[type=submit]")).await;
     b.wait_text("Queued as print job").await;
-    let jobs = api.get_ok(&format!("/v1/print-jobs?station={dock}")).await;
-    let jobs: Vec<&Value> = jobs["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|j| j["shipment_id"] == id.as_str())
-        .collect();
-    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs_of(api.get_ok(&jobs).await), 2, "and reprinted");
 
     // Void, after confirming: the page shows it voided.
     b.click(Locator::Id("void")).await;
     b.c.accept_alert().await.unwrap();
-    b.wait_text("voided").await;
     wait_js(
         &b,
         "return document.getElementById('status').textContent.includes('voided')",
