@@ -18,6 +18,7 @@ mod addresses;
 mod batches;
 mod console;
 mod console_ops;
+pub mod console_shipments;
 mod events;
 mod failover;
 mod gauges;

@@ -1850,6 +1850,8 @@ async fn rate_card_versions_are_replaced_by_date_and_stay_tenant_scoped(store: S
 mod batch_print_suite;
 #[path = "tests_console_ops.rs"]
 mod console_ops_suite;
+#[path = "tests_console_shipments.rs"]
+mod console_shipments_suite;
 #[path = "tests_instances.rs"]
 mod instances_suite;
 #[path = "tests_invoices.rs"]
