@@ -54,7 +54,7 @@ def columns(table):
         out = subprocess.run(
             ["psql", url, "-Atc",
              f"SELECT column_name FROM information_schema.columns WHERE table_name = '{table}' "
-             "AND table_schema = current_schema() ORDER BY ordinal_position"],
+             "AND table_schema = current_schema() AND is_generated = 'NEVER' ORDER BY ordinal_position"],
             check=True, capture_output=True, text=True).stdout
         return out.split()
     import sqlite3
@@ -78,9 +78,12 @@ ship = {
     "id": shp_id, "tracking_number": tracking, "reference": f"'ORD-' || {pad.format('s.n')}",
     "created_at": ms, "updated_at": ms, "voided_at": "NULL",
 }
-# A recipient column, where the hub keeps one for search.
-for c in ("recipient_name", "to_name"):
-    ship[c] = f"{name_case} || ' ' || (s.n % 997)"
+# The recipient's name in the stored request (the search column is generated from it).
+recipient = f"{name_case} || ' ' || (s.n % 997)"
+if pg:
+    ship["request"] = f"jsonb_set(t.request::jsonb, '{{to,name}}', to_jsonb({recipient}))::text"
+else:
+    ship["request"] = f"json_set(t.request, '$.to.name', {recipient})"
 status = ("CASE WHEN s.n % 100 < 85 THEN 'delivered' WHEN s.n % 100 < 94 THEN 'in_transit' "
           "WHEN s.n % 100 < 97 THEN 'exception' WHEN s.n % 100 < 99 THEN 'attempt_fail' "
           "ELSE 'return_to_sender' END")
@@ -91,6 +94,8 @@ trk = {
     "had_exception": "CASE WHEN s.n % 100 >= 94 THEN 1 ELSE 0 END",
     "next_check_at": str(far), "lease_owner": "NULL", "lease_until": "NULL",
     "superseded_by": "NULL",
+    "stalled_notified": "CASE WHEN s.n % 100 = 90 THEN 1 ELSE 0 END",
+    "late_notified": "CASE WHEN s.n % 100 = 91 THEN 1 ELSE 0 END",
 }
 t0 = time.time()
 ship_sql = copy("shipments", {k: v for k, v in ship.items() if k in columns("shipments")})
