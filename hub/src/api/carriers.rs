@@ -48,17 +48,17 @@ pub struct CarrierOut {
 #[derive(Serialize, ToSchema)]
 pub struct CredentialField {
     /// Its key in `credentials`.
-    name: &'static str,
+    pub name: &'static str,
     /// What the carrier calls it.
-    label: &'static str,
+    pub label: &'static str,
     /// `text`, `number` (a whole number) or `bool`.
-    kind: &'static str,
-    required: bool,
+    pub kind: &'static str,
+    pub required: bool,
     /// A secret: entered once, stored encrypted, never shown again.
-    secret: bool,
+    pub secret: bool,
     /// When it applies, or its default.
     #[serde(skip_serializing_if = "Option::is_none")]
-    hint: Option<&'static str>,
+    pub hint: Option<&'static str>,
 }
 
 const fn field(name: &'static str, label: &'static str, required: bool, secret: bool) -> CredentialField {

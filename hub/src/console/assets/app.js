@@ -69,7 +69,7 @@ function showProblem(root, status, problem) {
   fe.setAttribute("role", "alert");
   const unplaced = [];
   for (const e of problem.errors || []) {
-    const name = (e.pointer || "").replace(/^\/(body|query)\//, "").replace(/\//g, ".");
+    const name = (e.pointer || "").replace(/^\/((body|query)\/)?/, "").replace(/\//g, ".");
     const el = name && root.querySelector(`[name="${CSS.escape(name)}"]`);
     if (el) showFieldError(el, e.detail);
     else unplaced.push(`${e.pointer}: ${e.detail}`);
