@@ -46,6 +46,9 @@ async fn quota(app: &AppState, op: &Operator, a: &AccountRecord) -> String {
     {
         Ok(c) => {
             let q = c.quota();
+            if q.requests >= shiphub_carriers::offline::LIMITS.requests_per_second {
+                return "unlimited (offline)".into();
+            }
             let per = if q.per.as_secs() >= 3600 { "h" } else { "s" };
             let mut s = format!("{}/{per}, burst {}", q.requests, q.burst);
             if let Some(d) = c.daily_quota() {
@@ -83,12 +86,11 @@ async fn page(State(app): State<AppState>, op: Operator) -> Page {
                                 td { span class={ "badge " (badge) } { (mode) } }
                                 td { (quota) }
                                 td { time datetime=(fmt::iso(a.created_at)) { (fmt::when(a.created_at)) } }
-                                td data-region {
+                                td data-region data-done="Connection OK: the carrier answered a {call}." {
                                     @if admin {
                                         div class="actions" {
                                             button type="button" class="secondary"
-                                                data-api=(format!("/v1/carrier-accounts/{}/test", a.id))
-                                                data-done="Connection OK: the carrier answered a {call}." {
+                                                data-api=(format!("/v1/carrier-accounts/{}/test", a.id)) {
                                                 "Test connection" }
                                             button type="button" class="danger"
                                                 data-api=(format!("/v1/carrier-accounts/{}", a.id)) data-method="DELETE"

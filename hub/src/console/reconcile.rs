@@ -243,7 +243,7 @@ async fn report(State(app): State<AppState>, op: Operator, Path(id): Path<String
                 @if top.is_empty() {
                     p class="muted" { "Nothing to dispute." }
                 } @else {
-                    (layout::table("Largest recoverable first",
+                    div id="top-lines" { (layout::table("Largest recoverable first",
                         &["Recoverable", "Tracking number", "Invoice", "Line", "Reasons"],
                         html! {
                             @for t in &top {
@@ -256,7 +256,7 @@ async fn report(State(app): State<AppState>, op: Operator, Path(id): Path<String
                                         @if i > 0 { ", " } (reason_label(why.as_str().unwrap_or(""))) } }
                                 }
                             }
-                        }))
+                        })) }
                 }
             }
         }

@@ -109,6 +109,8 @@ function notice(root, answer) {
   out.textContent = tpl.replace(/\{(\w+)\}/g, (_, k) => answer?.[k] ?? "");
 }
 
+const renewsKey = (status) => status >= 400 && status < 500 && status !== 409 && status !== 429;
+
 async function submitApiForm(form) {
   clearErrors(form);
   let body;
@@ -125,6 +127,9 @@ async function submitApiForm(form) {
       form.dispatchEvent(new CustomEvent("api:done", { detail: r.json, bubbles: true }));
       then(form, r.json);
     } else {
+      // A refusal is final for this request: the corrected form is a new one. A 5xx, a 409
+      // (still in progress) or no answer keeps the key, so sending again cannot act twice.
+      if (renewsKey(r.status)) form.dataset.idem = newKey();
       showProblem(form, r.status, r.json || { title: r.text });
     }
   } catch (e) {
@@ -190,6 +195,7 @@ function upload(form) {
       form.dispatchEvent(new CustomEvent("api:done", { detail: json, bubbles: true }));
       then(form, json);
     } else {
+      if (renewsKey(xhr.status)) form.dataset.idem = newKey();
       showProblem(form, xhr.status, json || { title: xhr.status ? xhr.responseText : "The hub could not be reached" });
     }
   };
