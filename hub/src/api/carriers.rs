@@ -141,7 +141,7 @@ pub fn credential_fields(code: &str) -> &'static [CredentialField] {
             field("mid", "MID", true, false),
             field("manifest_mid", "Manifest MID", false, false),
             hinted(field("account_type", "Account type", false, false), "EPS (default) or PERMIT"),
-            hinted(field("account_number", "EPS account number", false, false), "required for EPS"),
+            hinted(field("account_number", "EPS account number", true, false), "the default account type, EPS"),
             hinted(field("permit_number", "Permit number", false, false), "required for PERMIT"),
             hinted(field("permit_zip", "Permit ZIP", false, false), "required for PERMIT"),
             hinted(field("price_type", "Price type", false, false), "RETAIL, COMMERCIAL or CONTRACT"),
