@@ -376,3 +376,64 @@ async fn analytics_charts_delivery_and_a_shipping_user_may_not_reconcile() {
     assert_eq!(status, 403);
     b.close().await;
 }
+
+/// The connection test through the API: the UPS simulator answers a rate; credentials it
+/// refuses come back as the carrier's typed problem; another tenant's account is not found and
+/// a role without `carrier_accounts` is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connection_test_asks_the_carrier_and_answers_its_typed_error() {
+    use shiphub_e2e::sim::{Fault, FaultKind};
+    let ups_sim = Sim::default();
+    let ups_url = {
+        let addr = sim::serve(
+            sim::ups::router(ups_sim.clone()),
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+        )
+        .await
+        .unwrap();
+        format!("http://{addr}")
+    };
+    let hub = common::start(tempfile::tempdir().unwrap());
+    let api = common::Api::of(&hub);
+    let account = api.create_account(common::ups_account(&ups_url)).await;
+    let rated = ups_sim.hits("/api/rating");
+    let (s, ok) = api
+        .post(&format!("/v1/carrier-accounts/{account}/test"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{ok}");
+    assert_eq!(ok, json!({"ok": true, "carrier": "ups", "call": "rate"}));
+    assert_eq!(ups_sim.hits("/api/rating"), rated + 1, "the carrier was asked");
+
+    // Another client id (no token cached for it) whose token UPS refuses.
+    let mut refused = common::ups_account(&ups_url);
+    refused["credentials"]["client_id"] = json!("revoked-client");
+    let refused = api.create_account(refused).await;
+    ups_sim.push(Fault {
+        kind: FaultKind::Unauthorized,
+        path: Some("/security/v1/oauth/token".into()),
+    });
+    let (s, p) = api
+        .post(&format!("/v1/carrier-accounts/{refused}/test"), json!({}))
+        .await;
+    assert_eq!(s, 502, "{p}");
+    assert_eq!(p["type"], "https://shiphub.dev/problems/carrier-auth", "{p}");
+    assert_eq!(p["carrier"], "ups", "{p}");
+
+    // Another tenant does not see the account; finance may not test accounts.
+    let other: Value =
+        serde_json::from_str(common::cli(&hub.db_url, &["tenant", "create", "other"]).trim())
+            .unwrap();
+    let other = common::Api::with_key(&hub, other["api_key"].as_str().unwrap());
+    let (s, p) = other
+        .post(&format!("/v1/carrier-accounts/{account}/test"), json!({}))
+        .await;
+    assert_eq!(s, 404, "{p}");
+    let key = api
+        .created("/v1/api-keys", json!({"name": "books", "role": "finance"}))
+        .await;
+    let finance = common::Api::with_key(&hub, key["key"].as_str().unwrap());
+    let (s, p) = finance
+        .post(&format!("/v1/carrier-accounts/{account}/test"), json!({}))
+        .await;
+    assert_eq!(s, 403, "{p}");
+}
