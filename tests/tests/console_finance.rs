@@ -276,6 +276,8 @@ async fn finance_reconciles_an_invoice_and_downloads_the_dispute_file_and_pdf() 
     wait_says(&b, "Top lines to dispute").await;
     let text = b.text().await;
     assert!(text.contains("1,305.50 USD"), "recoverable in all: {text}");
+    assert!(text.contains("0000A1B2C3476"), "the invoice: {text}");
+    assert!(text.contains("2026-11-09 to 2026-11-18"), "the period: {text}");
     for chart in ["by-reason", "by-week", "by-carrier"] {
         let drawn = b
             .js(&format!(

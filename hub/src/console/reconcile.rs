@@ -203,6 +203,12 @@ async fn report(State(app): State<AppState>, op: Operator, Path(id): Path<String
                 dt { "Status" } dd { (status_badge(r.status)) }
                 dt { "Carrier" } dd { (r.carrier) }
                 dt { "File" } dd { (r.file_bytes) " bytes, " (r.lines) " lines, " (r.packages) " packages" }
+                @if let Some(rep) = rep {
+                    @let names = |k: &str| rep.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+                    dt { "Invoices" } dd { (names("invoices")) @if rep["more_invoices"] == true { " and more" } }
+                    dt { "Accounts" } dd { @let a = names("accounts"); @if a.is_empty() { "not stated in the file" } @else { (a) } }
+                    dt { "Period" } dd { (rep["first_day"].as_str().unwrap_or("—")) " to " (rep["last_day"].as_str().unwrap_or("—")) }
+                }
                 dt { "Rate card" } dd { (r.rate_card.as_deref().unwrap_or("—")) }
                 dt { "Started" } dd { (fmt::when(r.created_at)) }
                 @if let Some(t) = r.completed_at { dt { "Completed" } dd { (fmt::when(t)) } }
