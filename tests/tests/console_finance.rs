@@ -18,11 +18,10 @@ use shiphub_e2e::sim::{self, Sim};
 /// Types `value` into the element at `css` (inside one form: several carriers' forms have
 /// fields of the same name).
 async fn type_in(b: &Browser, css: &str, value: &str) {
-    let el = b
-        .c
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"));
+    let el =
+        b.c.find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"));
     el.clear().await.unwrap();
     el.send_keys(value).await.unwrap();
 }
@@ -36,10 +35,7 @@ async fn wait_js(b: &Browser, script: &str) -> Value {
         if !(v.is_null() || v == json!(false) || v == json!("")) {
             return v;
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never true: {script}"
-        );
+        assert!(std::time::Instant::now() < deadline, "never true: {script}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
@@ -133,7 +129,12 @@ async fn an_admin_adds_tests_and_deletes_a_carrier_account_and_a_bad_rate_card_n
     type_in(&b, "#add-ups [name='name']", "UPS main").await;
     type_in(&b, "#add-ups [name='base_url']", &ups_url).await;
     type_in(&b, "#add-ups [name='credentials.client_id']", "ups-client").await;
-    type_in(&b, "#add-ups [name='credentials.client_secret']", "ups-secret").await;
+    type_in(
+        &b,
+        "#add-ups [name='credentials.client_secret']",
+        "ups-secret",
+    )
+    .await;
     type_in(&b, "#add-ups [name='credentials.account_number']", "123").await;
     let secret_type = b
         .js("return document.querySelector(\"#add-ups [name='credentials.client_secret']\").type")
@@ -158,14 +159,17 @@ async fn an_admin_adds_tests_and_deletes_a_carrier_account_and_a_bad_rate_card_n
     wait_says(&b, "UPS main").await;
     let text = b.text().await;
     assert!(text.contains("operator-allowed · 127.0.0.1"), "{text}");
-    assert!(text.contains("10/s, burst"), "the UPS default quota: {text}");
+    assert!(
+        text.contains("10/s, burst"),
+        "the UPS default quota: {text}"
+    );
     b.screenshot("carrier-accounts").await;
 
     // The connection test asks the simulator (a token, then a rate).
     b.click(Locator::XPath(
         "//tr[contains(., 'UPS main')]//button[normalize-space()='Test connection']",
     ))
-        .await;
+    .await;
     b.wait_text("Connection OK: the carrier answered a rate.")
         .await;
 
@@ -190,7 +194,12 @@ async fn an_admin_adds_tests_and_deletes_a_carrier_account_and_a_bad_rate_card_n
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("broken.toml");
     std::fs::write(&bad, &broken).unwrap();
-    type_in(&b, "#rate-card-upload [name='card_name']", "ground-us-from-atlanta").await;
+    type_in(
+        &b,
+        "#rate-card-upload [name='card_name']",
+        "ground-us-from-atlanta",
+    )
+    .await;
     b.c.find(Locator::Css("#rate-card-upload [name='card_file']"))
         .await
         .unwrap()
@@ -244,7 +253,10 @@ async fn finance_reconciles_an_invoice_and_downloads_the_dispute_file_and_pdf() 
     b.wait_text("Rate cards").await;
     let text = b.text().await;
     assert!(!text.contains("Add account"), "{text}");
-    assert!(text.contains("Upload a rate card"), "finance uploads cards: {text}");
+    assert!(
+        text.contains("Upload a rate card"),
+        "finance uploads cards: {text}"
+    );
 
     b.goto("/console/reconciliation").await;
     b.wait_text("Upload an invoice").await;
@@ -277,7 +289,10 @@ async fn finance_reconciles_an_invoice_and_downloads_the_dispute_file_and_pdf() 
     let text = b.text().await;
     assert!(text.contains("1,305.50 USD"), "recoverable in all: {text}");
     assert!(text.contains("0000A1B2C3476"), "the invoice: {text}");
-    assert!(text.contains("2026-11-09 to 2026-11-18"), "the period: {text}");
+    assert!(
+        text.contains("2026-11-09 to 2026-11-18"),
+        "the period: {text}"
+    );
     for chart in ["by-reason", "by-week", "by-carrier"] {
         let drawn = b
             .js(&format!(
@@ -298,9 +313,8 @@ async fn finance_reconciles_an_invoice_and_downloads_the_dispute_file_and_pdf() 
     b.screenshot("reconciliation-report").await;
 
     // The dispute file and the PDF, from the page's own links.
-    let head = b
-        .c
-        .execute_async(
+    let head =
+        b.c.execute_async(
             "const done = arguments[arguments.length - 1];
              fetch(document.querySelector('#dispute-file').href).then(r => r.text())
                 .then(t => done(t.split('\\n')[0])).catch(e => done(String(e)));",
@@ -349,7 +363,11 @@ async fn analytics_charts_delivery_and_a_shipping_user_may_not_reconcile() {
     b.goto("/console/analytics").await;
     b.wait_text("By lane").await;
     let text = b.text().await;
-    for heading in ["On-time % by carrier", "Transit days (p50, p90, p95) by service", "Delivery by lane"] {
+    for heading in [
+        "On-time % by carrier",
+        "Transit days (p50, p90, p95) by service",
+        "Delivery by lane",
+    ] {
         assert!(text.contains(heading), "{heading}: {text}");
     }
     assert!(text.contains("sandbox"), "the carrier's row: {text}");
@@ -358,7 +376,8 @@ async fn analytics_charts_delivery_and_a_shipping_user_may_not_reconcile() {
     b.screenshot("analytics").await;
 
     // A period that ends before it starts names the field.
-    b.goto("/console/analytics?from=2026-12-01&to=2026-11-01").await;
+    b.goto("/console/analytics?from=2026-12-01&to=2026-11-01")
+        .await;
     b.wait_text("must not be before").await;
 
     // The shipping desk is not offered the upload, and forcing it is refused.
@@ -404,7 +423,11 @@ async fn the_connection_test_asks_the_carrier_and_answers_its_typed_error() {
         .await;
     assert_eq!(s, 200, "{ok}");
     assert_eq!(ok, json!({"ok": true, "carrier": "ups", "call": "rate"}));
-    assert_eq!(ups_sim.hits("/api/rating"), rated + 1, "the carrier was asked");
+    assert_eq!(
+        ups_sim.hits("/api/rating"),
+        rated + 1,
+        "the carrier was asked"
+    );
 
     // Another client id (no token cached for it) whose token UPS refuses.
     let mut refused = common::ups_account(&ups_url);
@@ -418,7 +441,10 @@ async fn the_connection_test_asks_the_carrier_and_answers_its_typed_error() {
         .post(&format!("/v1/carrier-accounts/{refused}/test"), json!({}))
         .await;
     assert_eq!(s, 502, "{p}");
-    assert_eq!(p["type"], "https://shiphub.dev/problems/carrier-auth", "{p}");
+    assert_eq!(
+        p["type"], "https://shiphub.dev/problems/carrier-auth",
+        "{p}"
+    );
     assert_eq!(p["carrier"], "ups", "{p}");
 
     // Another tenant does not see the account; finance may not test accounts.

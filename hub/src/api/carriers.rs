@@ -61,7 +61,12 @@ pub struct CredentialField {
     pub hint: Option<&'static str>,
 }
 
-const fn field(name: &'static str, label: &'static str, required: bool, secret: bool) -> CredentialField {
+const fn field(
+    name: &'static str,
+    label: &'static str,
+    required: bool,
+    secret: bool,
+) -> CredentialField {
     CredentialField {
         name,
         label,
@@ -94,105 +99,153 @@ const fn hinted(f: CredentialField, hint: &'static str) -> CredentialField {
 /// (`carriers/src/*/account.rs`; a test below holds the two together). Kept here rather than
 /// in the registry: only the API describes them to people.
 pub fn credential_fields(code: &str) -> &'static [CredentialField] {
-    const RPS: CredentialField = count("requests_per_second", "Requests per second", "default per carrier: see the API reference");
-    const BURST: CredentialField = count("burst", "Burst", "requests at once above the sustained rate");
+    const RPS: CredentialField = count(
+        "requests_per_second",
+        "Requests per second",
+        "default per carrier: see the API reference",
+    );
+    const BURST: CredentialField = count(
+        "burst",
+        "Burst",
+        "requests at once above the sustained rate",
+    );
     match code {
         "ups" => {
             const F: &[CredentialField] = &[
-            field("client_id", "Client ID", true, false),
-            field("client_secret", "Client secret", true, true),
-            field("account_number", "Account (shipper) number", true, false),
-            RPS,
-        ];
+                field("client_id", "Client ID", true, false),
+                field("client_secret", "Client secret", true, true),
+                field("account_number", "Account (shipper) number", true, false),
+                RPS,
+            ];
             F
         }
         "fedex" => {
             const F: &[CredentialField] = &[
-            field("api_key", "API key", true, true),
-            field("secret_key", "Secret key", true, true),
-            field("account_number", "Account number", true, false),
-            hinted(field("track_api_key", "Track API key", false, true), "with the track secret key, or neither"),
-            field("track_secret_key", "Track secret key", false, true),
-            hinted(field("pickup_type", "Pickup type", false, false), "e.g. DROPOFF_AT_FEDEX_LOCATION"),
-            RPS,
-            BURST,
-            count("requests_per_day", "Requests per day", "the daily tracking quota"),
-        ];
+                field("api_key", "API key", true, true),
+                field("secret_key", "Secret key", true, true),
+                field("account_number", "Account number", true, false),
+                hinted(
+                    field("track_api_key", "Track API key", false, true),
+                    "with the track secret key, or neither",
+                ),
+                field("track_secret_key", "Track secret key", false, true),
+                hinted(
+                    field("pickup_type", "Pickup type", false, false),
+                    "e.g. DROPOFF_AT_FEDEX_LOCATION",
+                ),
+                RPS,
+                BURST,
+                count(
+                    "requests_per_day",
+                    "Requests per day",
+                    "the daily tracking quota",
+                ),
+            ];
             F
         }
         "dhl_express" => {
             const F: &[CredentialField] = &[
-            field("api_key", "API key", true, true),
-            field("api_secret", "API secret", true, true),
-            field("account_number", "Account number", true, false),
-            CredentialField { kind: "bool", ..field("paperless_trade", "Paperless trade", false, false) },
-            hinted(field("tracking_api_key", "Unified Tracking API key", false, true), "for tracking"),
-            hinted(field("tracking_base_url", "Tracking base URL", false, false), "e.g. https://api-eu.dhl.com/track"),
-            RPS,
-            BURST,
-        ];
+                field("api_key", "API key", true, true),
+                field("api_secret", "API secret", true, true),
+                field("account_number", "Account number", true, false),
+                CredentialField {
+                    kind: "bool",
+                    ..field("paperless_trade", "Paperless trade", false, false)
+                },
+                hinted(
+                    field("tracking_api_key", "Unified Tracking API key", false, true),
+                    "for tracking",
+                ),
+                hinted(
+                    field("tracking_base_url", "Tracking base URL", false, false),
+                    "e.g. https://api-eu.dhl.com/track",
+                ),
+                RPS,
+                BURST,
+            ];
             F
         }
         "usps" => {
             const F: &[CredentialField] = &[
-            field("client_id", "Consumer key", true, false),
-            field("client_secret", "Consumer secret", true, true),
-            field("crid", "CRID", true, false),
-            field("mid", "MID", true, false),
-            field("manifest_mid", "Manifest MID", false, false),
-            hinted(field("account_type", "Account type", false, false), "EPS (default) or PERMIT"),
-            hinted(field("account_number", "EPS account number", true, false), "the default account type, EPS"),
-            hinted(field("permit_number", "Permit number", false, false), "required for PERMIT"),
-            hinted(field("permit_zip", "Permit ZIP", false, false), "required for PERMIT"),
-            hinted(field("price_type", "Price type", false, false), "RETAIL, COMMERCIAL or CONTRACT"),
-            count("requests_per_hour", "Requests per hour", "default 56"),
-            BURST,
-        ];
+                field("client_id", "Consumer key", true, false),
+                field("client_secret", "Consumer secret", true, true),
+                field("crid", "CRID", true, false),
+                field("mid", "MID", true, false),
+                field("manifest_mid", "Manifest MID", false, false),
+                hinted(
+                    field("account_type", "Account type", false, false),
+                    "EPS (default) or PERMIT",
+                ),
+                hinted(
+                    field("account_number", "EPS account number", true, false),
+                    "the default account type, EPS",
+                ),
+                hinted(
+                    field("permit_number", "Permit number", false, false),
+                    "required for PERMIT",
+                ),
+                hinted(
+                    field("permit_zip", "Permit ZIP", false, false),
+                    "required for PERMIT",
+                ),
+                hinted(
+                    field("price_type", "Price type", false, false),
+                    "RETAIL, COMMERCIAL or CONTRACT",
+                ),
+                count("requests_per_hour", "Requests per hour", "default 56"),
+                BURST,
+            ];
             F
         }
         "sf_express" => {
             const F: &[CredentialField] = &[
-            field("partner_id", "Partner ID (顾客编码)", true, false),
-            field("checkword", "Check word (校验码)", true, true),
-            field("monthly_card", "Monthly card (月结卡号)", true, false),
-            field("template_code", "Cloud-print template", false, false),
-            field("push_secret", "Push secret", false, true),
-            RPS,
-            BURST,
-        ];
+                field("partner_id", "Partner ID (顾客编码)", true, false),
+                field("checkword", "Check word (校验码)", true, true),
+                field("monthly_card", "Monthly card (月结卡号)", true, false),
+                field("template_code", "Cloud-print template", false, false),
+                field("push_secret", "Push secret", false, true),
+                RPS,
+                BURST,
+            ];
             F
         }
         "yunexpress" => {
             const F: &[CredentialField] = &[
-            field("app_id", "App ID", true, false),
-            field("app_secret", "App secret", true, true),
-            field("source_key", "Source key", true, true),
-            hinted(field("origin", "Origin", false, false), "price-trial billing location, e.g. YT-SZ"),
-            RPS,
-            BURST,
-        ];
+                field("app_id", "App ID", true, false),
+                field("app_secret", "App secret", true, true),
+                field("source_key", "Source key", true, true),
+                hinted(
+                    field("origin", "Origin", false, false),
+                    "price-trial billing location, e.g. YT-SZ",
+                ),
+                RPS,
+                BURST,
+            ];
             F
         }
         "kuaidi100" => {
             const F: &[CredentialField] = &[
-            field("customer", "Customer", true, false),
-            field("key", "Authorization key", true, true),
-            field("push_secret", "Push secret (salt)", false, true),
-            field("callback_url", "Callback URL", false, false),
-            RPS,
-            count("daily_quota", "Daily quota", "queries a day"),
-        ];
+                field("customer", "Customer", true, false),
+                field("key", "Authorization key", true, true),
+                field("push_secret", "Push secret (salt)", false, true),
+                field("callback_url", "Callback URL", false, false),
+                RPS,
+                count("daily_quota", "Daily quota", "queries a day"),
+            ];
             F
         }
         "sandbox" => {
             const F: &[CredentialField] = &[
-            count("step_seconds", "Seconds between tracking steps", "optional"),
-            RPS,
-        ];
+                count("step_seconds", "Seconds between tracking steps", "optional"),
+                RPS,
+            ];
             F
         }
         "table_rate" => {
-            const F: &[CredentialField] = &[hinted(field("rate_card", "Rate card", true, false), "the name of a rate card uploaded below")];
+            const F: &[CredentialField] = &[hinted(
+                field("rate_card", "Rate card", true, false),
+                "the name of a rate card uploaded below",
+            )];
             F
         }
         _ => &[],

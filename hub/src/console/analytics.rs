@@ -62,7 +62,9 @@ fn group(id: &str, what: &str, lines: &[TimelinessLine]) -> Markup {
             })
         })
         .collect();
-    let opt = |v: Option<Decimal>, unit: &str| v.map_or("—".to_string(), |v| format!("{} {unit}", v.normalize()));
+    let opt = |v: Option<Decimal>, unit: &str| {
+        v.map_or("—".to_string(), |v| format!("{} {unit}", v.normalize()))
+    };
     html! {
         section aria-labelledby=(format!("{id}-h")) {
             h2 id=(format!("{id}-h")) { "By " (what) }
@@ -92,7 +94,9 @@ fn group(id: &str, what: &str, lines: &[TimelinessLine]) -> Markup {
 
 async fn page(State(app): State<AppState>, op: Operator, Query(q): Query<Range>) -> Page {
     let today = OffsetDateTime::now_utc().date();
-    let to = q.to.filter(|s| !s.is_empty()).unwrap_or_else(|| today.to_string());
+    let to =
+        q.to.filter(|s| !s.is_empty())
+            .unwrap_or_else(|| today.to_string());
     let from = q
         .from
         .filter(|s| !s.is_empty())
@@ -122,5 +126,11 @@ async fn page(State(app): State<AppState>, op: Operator, Query(q): Query<Range>)
         (group("service", "service", &by_service))
         (group("lane", "lane", &by_lane))
     };
-    Ok(layout::page(&op, "Analytics", "/console/analytics", &[], body))
+    Ok(layout::page(
+        &op,
+        "Analytics",
+        "/console/analytics",
+        &[],
+        body,
+    ))
 }

@@ -145,13 +145,22 @@ async fn list(State(app): State<AppState>, op: Operator, Query(q): Query<ListQue
 }
 
 /// Bars of `{key: amount}` pairs, largest first unless `keep_order`.
-fn bars_of(map: Option<&Value>, cur: &str, label: impl Fn(&str) -> String, keep_order: bool) -> Vec<Bar> {
+fn bars_of(
+    map: Option<&Value>,
+    cur: &str,
+    label: impl Fn(&str) -> String,
+    keep_order: bool,
+) -> Vec<Bar> {
     let mut out: Vec<Bar> = map
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
         .map(|(k, v)| {
-            let value = if v.is_object() { dec(&v["recoverable"]) } else { dec(v) };
+            let value = if v.is_object() {
+                dec(&v["recoverable"])
+            } else {
+                dec(v)
+            };
             Bar {
                 label: label(k),
                 value,
@@ -160,7 +169,7 @@ fn bars_of(map: Option<&Value>, cur: &str, label: impl Fn(&str) -> String, keep_
         })
         .collect();
     if !keep_order {
-        out.sort_by(|a, b| b.value.cmp(&a.value));
+        out.sort_by_key(|b| std::cmp::Reverse(b.value));
     }
     out
 }
@@ -179,7 +188,11 @@ async fn report(State(app): State<AppState>, op: Operator, Path(id): Path<String
     let cur = currency(&r);
     let rep = r.summary.as_ref().and_then(|s| s.get("report"));
     let import = r.summary.as_ref().and_then(|s| s.get("import"));
-    let total = |k: &str| rep.and_then(|x| x.pointer(&format!("/total/{k}"))).map(dec).unwrap_or_default();
+    let total = |k: &str| {
+        rep.and_then(|x| x.pointer(&format!("/total/{k}")))
+            .map(dec)
+            .unwrap_or_default()
+    };
     let done = r.status == ReconciliationStatus::Completed;
     let top: Vec<&Value> = rep
         .and_then(|x| x.get("top"))

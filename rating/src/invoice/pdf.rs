@@ -96,10 +96,22 @@ fn facts(s: &ReportSummary) -> [(&'static str, String); 3] {
 /// The terms a reader of the report needs: the four amounts and each difference class.
 pub fn terms() -> Vec<(&'static str, &'static str)> {
     let mut t = vec![
-        ("Billed", "what the carrier invoiced for the package, all its charge lines"),
-        ("Expected", "what the package should have cost: the quote it was bought at, re-rated on the contract rate card where it changed"),
-        ("Disputed", "the billed amount of packages with at least one difference the carrier accepts disputes for"),
-        ("Recoverable", "the part of the billed amount the differences below account for: what a dispute can claim back"),
+        (
+            "Billed",
+            "what the carrier invoiced for the package, all its charge lines",
+        ),
+        (
+            "Expected",
+            "what the package should have cost: the quote it was bought at, re-rated on the contract rate card where it changed",
+        ),
+        (
+            "Disputed",
+            "the billed amount of packages with at least one difference the carrier accepts disputes for",
+        ),
+        (
+            "Recoverable",
+            "the part of the billed amount the differences below account for: what a dispute can claim back",
+        ),
     ];
     t.extend(Reason::ALL.iter().map(|r| (r.code(), r.definition())));
     t
@@ -634,8 +646,16 @@ mod tests {
         use rust_decimal_macros::dec;
         let mut s = ReportSummary::new();
         for (tracking, day, amount) in [
-            ("1Z0000000000000001", time::macros::date!(2026 - 11 - 09), dec!(1234.56)),
-            ("1Z0000000000000002", time::macros::date!(2026 - 11 - 17), dec!(42.75)),
+            (
+                "1Z0000000000000001",
+                time::macros::date!(2026 - 11 - 09),
+                dec!(1234.56),
+            ),
+            (
+                "1Z0000000000000002",
+                time::macros::date!(2026 - 11 - 17),
+                dec!(42.75),
+            ),
         ] {
             s.add(&AuditedPackage {
                 package: InvoicePackage {
@@ -686,7 +706,10 @@ mod tests {
                 .unwrap_or_else(|| panic!("no {label} in {text}"))
                 .to_string()
         };
-        assert!(line("Invoice number(s)").contains("0000A1B2C3476"), "{text}");
+        assert!(
+            line("Invoice number(s)").contains("0000A1B2C3476"),
+            "{text}"
+        );
         assert!(line("Account(s)").contains("0000A1B2C3"), "{text}");
         assert!(
             line("Period (ship dates)").contains("2026-11-09 to 2026-11-17"),
@@ -706,8 +729,9 @@ mod tests {
             );
         }
         assert!(
-            text.lines().any(|l| l.trim_start().starts_with("unknown_shipment")
-                && l.contains("no shipment bought through shiphub")),
+            text.lines()
+                .any(|l| l.trim_start().starts_with("unknown_shipment")
+                    && l.contains("no shipment bought through shiphub")),
             "{text}"
         );
         // The charts' numbers are money too.
