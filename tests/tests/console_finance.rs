@@ -49,6 +49,16 @@ async fn wait_says(b: &Browser, needle: &str) {
     .await;
 }
 
+/// On a phone the page does not scroll sideways (its tables and charts do, inside them).
+async fn fits_a_phone(b: &Browser, what: &str) {
+    b.phone(true).await;
+    let fits = b
+        .js("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        .await;
+    assert_eq!(fits, true, "{what} overflows a phone's width");
+    b.phone(false).await;
+}
+
 /// One row of UPS Billing Data (250 columns), `fields` by 1-based column.
 fn ups_row(fields: &[(usize, String)]) -> String {
     let mut cols = vec![String::new(); 250];
@@ -236,6 +246,7 @@ async fn an_admin_adds_tests_and_deletes_a_carrier_account_and_a_bad_rate_card_n
     wait_says(&b, "Rate card versions").await;
     wait_says(&b, "2026-01-05").await;
     b.assert_accessible("/console/carriers").await;
+    fits_a_phone(&b, "the carrier accounts page").await;
     b.close().await;
 }
 
@@ -311,6 +322,7 @@ async fn finance_reconciles_an_invoice_and_downloads_the_dispute_file_and_pdf() 
     assert_eq!(first, "1,234.56 USD");
     b.assert_accessible("/console/reconciliation/{id}").await;
     b.screenshot("reconciliation-report").await;
+    fits_a_phone(&b, "the report").await;
 
     // The dispute file and the PDF, from the page's own links.
     let head =
@@ -374,6 +386,7 @@ async fn analytics_charts_delivery_and_a_shipping_user_may_not_reconcile() {
     assert!(text.contains("US-US"), "the lane's row: {text}");
     b.assert_accessible("/console/analytics").await;
     b.screenshot("analytics").await;
+    fits_a_phone(&b, "the analytics page").await;
 
     // A period that ends before it starts names the field.
     b.goto("/console/analytics?from=2026-12-01&to=2026-11-01")

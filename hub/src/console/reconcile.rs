@@ -213,6 +213,7 @@ async fn report(State(app): State<AppState>, op: Operator, Path(id): Path<String
         section aria-labelledby="facts-h" id="reconciliation-facts" data-refresh-while=(if running { "running" } else { "" }) {
             h2 id="facts-h" { "Import" }
             dl class="facts" {
+                dt { "Reconciliation" } dd { code class="id" { (r.id) } }
                 dt { "Status" } dd { (status_badge(r.status)) }
                 dt { "Carrier" } dd { (r.carrier) }
                 dt { "File" } dd { (r.file_bytes) " bytes, " (r.lines) " lines, " (r.packages) " packages" }
@@ -288,7 +289,7 @@ async fn report(State(app): State<AppState>, op: Operator, Path(id): Path<String
     };
     Ok(layout::page(
         &op,
-        &format!("Reconciliation {}", r.id),
+        "Reconciliation report",
         "/console/reconciliation",
         &["finance.js"],
         body,
