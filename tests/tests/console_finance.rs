@@ -361,11 +361,50 @@ async fn finance_reconciles_an_invoice_and_downloads_the_dispute_file_and_pdf() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn analytics_charts_delivery_and_a_shipping_user_may_not_reconcile() {
-    let hub = browser::hub();
+    // Sandbox parcels tracked 20,000× faster, so they are delivered while the test waits.
+    let hub = common::start_with(
+        tempfile::tempdir().unwrap(),
+        &[
+            "--insecure-cookie",
+            "--tracking-speedup",
+            "20000",
+            "--tracking-tick-ms",
+            "100",
+        ],
+    );
     let api = common::Api::of(&hub);
-    for _ in 0..3 {
-        api.buy_sandbox(None).await;
+    let account = api
+        .create_account(json!({"carrier":"sandbox","name":"fast","credentials":{"step_seconds":1}}))
+        .await;
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    for (i, (service, to)) in [
+        ("express", ("San Francisco", "CA", "94105")),
+        ("express", ("Chicago", "IL", "60601")),
+        ("standard", ("San Francisco", "CA", "94105")),
+        ("standard", ("New York", "NY", "10001")),
+        ("economy", ("Chicago", "IL", "60601")),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        api.created(
+            "/v1/shipments",
+            json!({"from":{"name":"Shipper","street":["100 Main St"],"city":"Atlanta","state":"GA","postal_code":"30301","country":"US"},
+                   "to":{"name":"Receiver","street":["1 Market St"],"city":to.0,"state":to.1,"postal_code":to.2,"country":"US"},
+                   "parcels":[{"weight":{"value":"1","unit":"kg"}}], "ship_date": today,
+                   "carrier_account": account, "service": service, "reference": format!("PLAIN-{i}")}),
+        )
+        .await;
     }
+    common::eventually("five deliveries", 60, || async {
+        let events = api.all("/v1/events?limit=100").await;
+        events
+            .iter()
+            .filter(|e| e["type"] == "shipment.delivered")
+            .count()
+            >= 5
+    })
+    .await;
     let shipping = user(&hub, "default", "shipping");
     let Some(b) = Browser::start(&hub).await else {
         return;
@@ -383,6 +422,17 @@ async fn analytics_charts_delivery_and_a_shipping_user_may_not_reconcile() {
         assert!(text.contains(heading), "{heading}: {text}");
     }
     assert!(text.contains("sandbox"), "the carrier's row: {text}");
+    let on_time = b
+        .js("return document.querySelectorAll('svg#carrier-on-time rect').length")
+        .await;
+    assert_eq!(on_time, 1, "one carrier's on-time bar");
+    let transit = b
+        .js("return document.querySelectorAll('svg#service-transit rect').length")
+        .await;
+    assert!(
+        transit.as_u64().unwrap() >= 3,
+        "p50, p90 and p95 bars: {transit}"
+    );
     assert!(text.contains("US-US"), "the lane's row: {text}");
     b.assert_accessible("/console/analytics").await;
     b.screenshot("analytics").await;

@@ -33,7 +33,7 @@ fn days(d: Decimal) -> String {
     format!("{} d", d.normalize())
 }
 
-fn group(id: &str, what: &str, lines: &[TimelinessLine]) -> Markup {
+fn group(id: &str, what: &str, heading: &str, lines: &[TimelinessLine]) -> Markup {
     let on_time: Vec<Bar> = lines
         .iter()
         .filter_map(|l| {
@@ -73,7 +73,7 @@ fn group(id: &str, what: &str, lines: &[TimelinessLine]) -> Markup {
                 (charts::bars(&format!("{id}-transit"), &format!("Transit days (p50, p90, p95) by {what}"), &transit))
             }
             (layout::table(&format!("Delivery by {what}"),
-                &[what, "Shipments", "Delivered", "On time", "p50", "p90", "p95", "Exceptions"],
+                &[heading, "Shipments", "Delivered", "On time", "p50", "p90", "p95", "Exceptions"],
                 html! {
                     @for l in lines {
                         tr {
@@ -122,9 +122,9 @@ async fn page(State(app): State<AppState>, op: Operator, Query(q): Query<Range>)
             "Shipments bought from " (from) " to " (to) " (UTC), " (rows.len()) " in all. "
             "On time: delivered on or before the promised (else estimated) day. Transit: days from purchase to delivery."
         }
-        (group("carrier", "carrier", &by_carrier))
-        (group("service", "service", &by_service))
-        (group("lane", "lane", &by_lane))
+        (group("carrier", "carrier", "Carrier", &by_carrier))
+        (group("service", "service", "Carrier/service", &by_service))
+        (group("lane", "lane", "Lane (countries)", &by_lane))
     };
     Ok(layout::page(
         &op,

@@ -240,11 +240,11 @@ async fn report(State(app): State<AppState>, op: Operator, Path(id): Path<String
             }
             section aria-labelledby="files-h" {
                 h2 id="files-h" { "Files" }
-                ul class="actions" id="report-files" {
-                    li { a class="button" id="dispute-file" download href=(format!("/v1/reconciliations/{}/dispute.csv", r.id)) { "Dispute file (CSV)" } }
-                    li { a class="button secondary" id="report-pdf" download href=(format!("/v1/reconciliations/{}/report.pdf", r.id)) { "Finance report (PDF)" } }
-                    li { a class="button secondary" download href=(format!("/v1/reconciliations/{}/report.csv", r.id)) { "Every line (CSV)" } }
-                    li { a class="button secondary" download href=(format!("/v1/reconciliations/{}/report.json", r.id)) { "Every line (JSON)" } }
+                div class="actions" id="report-files" {
+                    a class="button" id="dispute-file" download href=(format!("/v1/reconciliations/{}/dispute.csv", r.id)) { "Dispute file (CSV)" }
+                    a class="button secondary" id="report-pdf" download href=(format!("/v1/reconciliations/{}/report.pdf", r.id)) { "Finance report (PDF)" }
+                    a class="button secondary" download href=(format!("/v1/reconciliations/{}/report.csv", r.id)) { "Every line (CSV)" }
+                    a class="button secondary" download href=(format!("/v1/reconciliations/{}/report.json", r.id)) { "Every line (JSON)" }
                 }
             }
             section aria-labelledby="charts-h" {
