@@ -350,6 +350,44 @@ async fn finance_reconciles_an_invoice_and_downloads_the_dispute_file_and_pdf() 
         .unwrap();
     assert_eq!(magic, "%PDF");
 
+    // Another tenant's finance user does not see it.
+    let report_path = b.path().await;
+    common::cli(&hub.db_url, &["tenant", "create", "other"]);
+    let other = user(&hub, "other", "finance");
+    let res = reqwest::Client::new()
+        .post(format!("{}/v1/session", hub.base))
+        .json(&json!({"tenant": "other", "email": other, "password": browser::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let get = |path: String| {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(format!("{}{path}", hub.base))
+            .header("cookie", cookie.clone())
+            .send()
+    };
+    let res = get(report_path).await.unwrap();
+    assert_eq!(res.status(), 404, "another tenant's report");
+    let list = get("/console/reconciliation".into()).await.unwrap();
+    assert_eq!(list.status(), 200);
+    assert!(
+        list.text()
+            .await
+            .unwrap()
+            .contains("No reconciliations yet.")
+    );
+
     // Listed, with what can be recovered.
     b.goto("/console/reconciliation").await;
     b.wait_text("Reconciliations, newest first").await;
