@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_carriers))
         .routes(routes!(create_account, list_accounts))
         .routes(routes!(get_account, delete_account))
+        .routes(routes!(test_account))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -38,6 +39,217 @@ pub struct CarrierOut {
     /// host the operator allows with `--carrier-allow`; any other is refused.
     official_hosts: Vec<String>,
     capabilities: Capabilities,
+    /// The settings an account's `credentials` take, for a form: which are required, which
+    /// are secret (a password input; they never come back out).
+    credential_fields: &'static [CredentialField],
+}
+
+/// One setting of a carrier account's `credentials`.
+#[derive(Serialize, ToSchema)]
+pub struct CredentialField {
+    /// Its key in `credentials`.
+    pub name: &'static str,
+    /// What the carrier calls it.
+    pub label: &'static str,
+    /// `text`, `number` (a whole number) or `bool`.
+    pub kind: &'static str,
+    pub required: bool,
+    /// A secret: entered once, stored encrypted, never shown again.
+    pub secret: bool,
+    /// When it applies, or its default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<&'static str>,
+}
+
+const fn field(
+    name: &'static str,
+    label: &'static str,
+    required: bool,
+    secret: bool,
+) -> CredentialField {
+    CredentialField {
+        name,
+        label,
+        kind: "text",
+        required,
+        secret,
+        hint: None,
+    }
+}
+
+const fn count(name: &'static str, label: &'static str, hint: &'static str) -> CredentialField {
+    CredentialField {
+        name,
+        label,
+        kind: "number",
+        required: false,
+        secret: false,
+        hint: Some(hint),
+    }
+}
+
+const fn hinted(f: CredentialField, hint: &'static str) -> CredentialField {
+    CredentialField {
+        hint: Some(hint),
+        ..f
+    }
+}
+
+/// The credential settings of each carrier, as its adapter's account config reads them
+/// (`carriers/src/*/account.rs`; a test below holds the two together). Kept here rather than
+/// in the registry: only the API describes them to people.
+pub fn credential_fields(code: &str) -> &'static [CredentialField] {
+    const RPS: CredentialField = count(
+        "requests_per_second",
+        "Requests per second",
+        "default per carrier: see the API reference",
+    );
+    const BURST: CredentialField = count(
+        "burst",
+        "Burst",
+        "requests at once above the sustained rate",
+    );
+    match code {
+        "ups" => {
+            const F: &[CredentialField] = &[
+                field("client_id", "Client ID", true, false),
+                field("client_secret", "Client secret", true, true),
+                field("account_number", "Account (shipper) number", true, false),
+                RPS,
+            ];
+            F
+        }
+        "fedex" => {
+            const F: &[CredentialField] = &[
+                field("api_key", "API key", true, true),
+                field("secret_key", "Secret key", true, true),
+                field("account_number", "Account number", true, false),
+                hinted(
+                    field("track_api_key", "Track API key", false, true),
+                    "with the track secret key, or neither",
+                ),
+                field("track_secret_key", "Track secret key", false, true),
+                hinted(
+                    field("pickup_type", "Pickup type", false, false),
+                    "e.g. DROPOFF_AT_FEDEX_LOCATION",
+                ),
+                RPS,
+                BURST,
+                count(
+                    "requests_per_day",
+                    "Requests per day",
+                    "the daily tracking quota",
+                ),
+            ];
+            F
+        }
+        "dhl_express" => {
+            const F: &[CredentialField] = &[
+                field("api_key", "API key", true, true),
+                field("api_secret", "API secret", true, true),
+                field("account_number", "Account number", true, false),
+                CredentialField {
+                    kind: "bool",
+                    ..field("paperless_trade", "Paperless trade", false, false)
+                },
+                hinted(
+                    field("tracking_api_key", "Unified Tracking API key", false, true),
+                    "for tracking",
+                ),
+                hinted(
+                    field("tracking_base_url", "Tracking base URL", false, false),
+                    "e.g. https://api-eu.dhl.com/track",
+                ),
+                RPS,
+                BURST,
+            ];
+            F
+        }
+        "usps" => {
+            const F: &[CredentialField] = &[
+                field("client_id", "Consumer key", true, false),
+                field("client_secret", "Consumer secret", true, true),
+                field("crid", "CRID", true, false),
+                field("mid", "MID", true, false),
+                field("manifest_mid", "Manifest MID", false, false),
+                hinted(
+                    field("account_type", "Account type", false, false),
+                    "EPS (default) or PERMIT",
+                ),
+                hinted(
+                    field("account_number", "EPS account number", true, false),
+                    "the default account type, EPS",
+                ),
+                hinted(
+                    field("permit_number", "Permit number", false, false),
+                    "required for PERMIT",
+                ),
+                hinted(
+                    field("permit_zip", "Permit ZIP", false, false),
+                    "required for PERMIT",
+                ),
+                hinted(
+                    field("price_type", "Price type", false, false),
+                    "RETAIL, COMMERCIAL or CONTRACT",
+                ),
+                count("requests_per_hour", "Requests per hour", "default 56"),
+                BURST,
+            ];
+            F
+        }
+        "sf_express" => {
+            const F: &[CredentialField] = &[
+                field("partner_id", "Partner ID (顾客编码)", true, false),
+                field("checkword", "Check word (校验码)", true, true),
+                field("monthly_card", "Monthly card (月结卡号)", true, false),
+                field("template_code", "Cloud-print template", false, false),
+                field("push_secret", "Push secret", false, true),
+                RPS,
+                BURST,
+            ];
+            F
+        }
+        "yunexpress" => {
+            const F: &[CredentialField] = &[
+                field("app_id", "App ID", true, false),
+                field("app_secret", "App secret", true, true),
+                field("source_key", "Source key", true, true),
+                hinted(
+                    field("origin", "Origin", false, false),
+                    "price-trial billing location, e.g. YT-SZ",
+                ),
+                RPS,
+                BURST,
+            ];
+            F
+        }
+        "kuaidi100" => {
+            const F: &[CredentialField] = &[
+                field("customer", "Customer", true, false),
+                field("key", "Authorization key", true, true),
+                field("push_secret", "Push secret (salt)", false, true),
+                field("callback_url", "Callback URL", false, false),
+                RPS,
+                count("daily_quota", "Daily quota", "queries a day"),
+            ];
+            F
+        }
+        "sandbox" => {
+            const F: &[CredentialField] = &[
+                count("step_seconds", "Seconds between tracking steps", "optional"),
+                RPS,
+            ];
+            F
+        }
+        "table_rate" => {
+            const F: &[CredentialField] = &[hinted(
+                field("rate_card", "Rate card", true, false),
+                "the name of a rate card uploaded below",
+            )];
+            F
+        }
+        _ => &[],
+    }
 }
 
 /// The carriers this hub can talk to and what each can do.
@@ -54,6 +266,7 @@ async fn list_carriers(State(app): State<AppState>, _t: Tenant) -> axum::Json<Li
             needs_base_url: e.needs_base_url,
             official_hosts: e.hosts.iter().map(|h| h.to_string()).collect(),
             capabilities: e.capabilities.clone(),
+            credential_fields: credential_fields(e.code.as_str()),
         })
         .collect();
     axum::Json(List {
@@ -234,4 +447,66 @@ async fn delete_account(
 ) -> Result<StatusCode, Error> {
     accounts::remove(&app, &tenant, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccountTestOut {
+    /// Always true: a failed test answers the carrier's problem instead.
+    ok: bool,
+    carrier: String,
+    /// The call made: `rate` (a sample parcel), `identify` or `track` (a sample number).
+    call: &'static str,
+}
+
+/// Tests an account's credentials with the cheapest authenticated call its carrier offers (a
+/// rate for a sample parcel; for a tracking-only carrier, a sample number), through the same
+/// call layer (quota, retries) as every other call. 200 when the carrier answered; otherwise
+/// the carrier's typed problem (`carrier-auth` for refused credentials). Changes nothing.
+#[utoipa::path(post, path = "/v1/carrier-accounts/{id}/test", tag = "carriers", params(("id" = String, Path)),
+    responses((status = 200, body = AccountTestOut), Auth, Missing,
+        (status = 502, body = super::problem::Problem, content_type = "application/problem+json", description = "the carrier refused or failed the call")))]
+async fn test_account(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<axum::Json<AccountTestOut>, Error> {
+    let (carrier, call) = accounts::test(&app, &tenant, &id).await?;
+    Ok(axum::Json(AccountTestOut {
+        ok: true,
+        carrier,
+        call,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every carrier the hub offers is described, and an empty config fails on a field the
+    /// description marks required (so the form asks for what the adapter needs).
+    #[test]
+    fn credential_fields_describe_every_carrier_and_its_required_settings() {
+        let http = shiphub_carriers::http::CarrierHttp::new(
+            reqwest::Client::new(),
+            Some("https://example.com".parse().unwrap()),
+        );
+        for e in crate::cli::carrier_entries() {
+            let fields = credential_fields(e.code.as_str());
+            assert!(!fields.is_empty(), "{} has no credential fields", e.code);
+            let Err(err) = (e.build)(serde_json::json!({}), http.clone()) else {
+                assert!(
+                    fields.iter().all(|f| !f.required),
+                    "{} builds without settings",
+                    e.code
+                );
+                continue;
+            };
+            let name = err.field.trim_start_matches('/');
+            assert!(
+                fields.iter().any(|f| f.name == name && f.required),
+                "{}: the adapter requires `{name}` first, the form does not",
+                e.code
+            );
+        }
+    }
 }

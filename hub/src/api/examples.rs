@@ -87,6 +87,10 @@ fn problem(name: &str, status: &str) -> Option<Value> {
         "422" => Error::field("/name", "1 to 64 letters, digits, - or _"),
         "429" => Error::LoginThrottled(4),
         "500" => Error::PurchaseUnrecorded("1ZSBX0000000000001".into()),
+        "502" => Error::Carrier(shiphub_carriers::CarrierError::Auth {
+            carrier: shiphub_carriers::CarrierCode::from_static("ups"),
+            code: Some("250003".into()),
+        }),
         _ => return None,
     };
     Some(serde_json::to_value(error.problem().1).expect("a problem serializes"))

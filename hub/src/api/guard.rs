@@ -91,6 +91,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/v1/carrier-accounts", Needs(P::CarrierAccounts)),
     ("GET", "/v1/carrier-accounts/{id}", Needs(P::Read)),
     (
+        "POST",
+        "/v1/carrier-accounts/{id}/test",
+        Needs(P::CarrierAccounts),
+    ),
+    (
         "DELETE",
         "/v1/carrier-accounts/{id}",
         Needs(P::CarrierAccounts),

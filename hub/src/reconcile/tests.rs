@@ -152,6 +152,7 @@ fn ground_is_not_guaranteed_and_fedex_compares_no_service_code() {
 
 fn package(tracking: &str, invoice: &str, date: Option<Date>, charge: bool) -> InvoicePackage {
     InvoicePackage {
+        account: None,
         carrier: InvoiceCarrier::Ups,
         tracking_number: tracking.into(),
         reference: None,

@@ -54,6 +54,8 @@ pub struct TimelinessLine {
     pub p50_transit_days: Option<Decimal>,
     #[schema(value_type = Option<String>)]
     pub p90_transit_days: Option<Decimal>,
+    #[schema(value_type = Option<String>)]
+    pub p95_transit_days: Option<Decimal>,
     /// Shipments that had an exception (failed attempt, hold, return, …).
     #[schema(value_type = String)]
     pub exceptions_pct: Decimal,
@@ -159,6 +161,7 @@ pub fn timeliness(rows: &[TimelinessRow], by: GroupBy) -> Vec<TimelinessLine> {
                 on_time_pct: (with_date > 0).then(|| pct(on_time, with_date)),
                 p50_transit_days: percentile(&transit, 50),
                 p90_transit_days: percentile(&transit, 90),
+                p95_transit_days: percentile(&transit, 95),
                 exceptions_pct: pct(
                     rs.iter().filter(|r| r.had_exception).count() as u64,
                     shipments,
@@ -209,6 +212,7 @@ mod tests {
         assert_eq!(ups.on_time_pct, Some(dec!(66.7)));
         assert_eq!(ups.p50_transit_days, Some(dec!(3)));
         assert_eq!(ups.p90_transit_days, Some(dec!(5)));
+        assert_eq!(ups.p95_transit_days, Some(dec!(5)));
         assert_eq!(ups.exceptions_pct, dec!(25));
         let lanes = timeliness(&rows, GroupBy::Lane);
         assert_eq!(lanes.len(), 1);

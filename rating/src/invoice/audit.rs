@@ -366,6 +366,35 @@ impl Reason {
         Reason::LateDelivery,
     ];
 
+    /// What the difference class means, for a report's terms.
+    pub fn definition(self) -> &'static str {
+        match self {
+            Reason::WeightAdjustment => {
+                "the carrier billed a weight above the billable weight of the shipment as bought, without new dimensions"
+            }
+            Reason::DimensionAdjustment => {
+                "the carrier billed a weight above ours from dimensions it measured"
+            }
+            Reason::UnexpectedSurcharge => {
+                "a surcharge the quote did not have, or above the quote's"
+            }
+            Reason::ResidentialFee => "a residential surcharge on an address that is commercial",
+            Reason::AddressCorrectionFee => {
+                "an address correction fee on an address that was validated"
+            }
+            Reason::FuelOffTable => {
+                "a fuel surcharge percentage other than the published table's for the week"
+            }
+            Reason::BaseRateOffContract => {
+                "a transportation charge other than the contract rate card's"
+            }
+            Reason::DuplicateBilling => "the same package billed again",
+            Reason::BilledAfterVoid => "a label that was voided, billed",
+            Reason::UnknownShipment => "a package no shipment bought through shiphub matches",
+            Reason::LateDelivery => "a guaranteed service delivered late: a money-back claim",
+        }
+    }
+
     /// Stable reason code.
     pub fn code(self) -> &'static str {
         match self {

@@ -207,6 +207,10 @@ pub struct FuelBasis {
 /// One billed package: its charge lines grouped, with what the carrier says it carried.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InvoicePackage {
+    /// The carrier account billed (UPS Account Number, FedEx Bill to Account Number, DHL
+    /// Billing Account), when the layout says. Only the reports' headers read it.
+    #[serde(skip)]
+    pub account: Option<String>,
     /// Which layout it came from.
     pub carrier: InvoiceCarrier,
     /// Tracking number (UPS Tracking Number, FedEx Tracking ID, DHL waybill number).
@@ -280,6 +284,7 @@ impl InvoicePackage {
             })
             .collect();
         Ok(Some(InvoicePackage {
+            account: None,
             carrier,
             tracking_number: billed.tracking_number.as_str().to_string(),
             reference: billed.reference.clone(),

@@ -18,28 +18,130 @@ use printpdf::{
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
+use super::audit::Reason;
 use super::report::{ChargeTotal, ReportSummary, Totals};
 
 const W: f32 = 297.0; // A4 landscape
 const H: f32 = 210.0;
 
-/// Renders the summary as a PDF (A4 landscape, three pages).
+/// `1234.5`, `USD` → `1,234.50 USD`: two decimals (more when the amount has them),
+/// thousands grouped, the currency after; an ASCII minus (Helvetica's WinAnsi has no U+2212).
+pub fn money(amount: Decimal, currency: &str) -> String {
+    let scale = amount.scale().max(2);
+    let s = format!("{:.*}", scale as usize, amount.abs());
+    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
+    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if amount.is_sign_negative() && !amount.is_zero() {
+        "-"
+    } else {
+        ""
+    };
+    let number = if frac.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}.{frac}")
+    };
+    if currency.is_empty() {
+        number
+    } else {
+        format!("{number} {currency}")
+    }
+}
+
+/// The report's header facts: invoices, accounts and period, as `(label, value)` lines.
+fn facts(s: &ReportSummary) -> [(&'static str, String); 3] {
+    let list = |items: Vec<&str>, more: bool, none: &str| {
+        if items.is_empty() {
+            return none.to_owned();
+        }
+        let joined = clip(&items.join(", "), 150);
+        if more || joined.ends_with("...") {
+            format!("{joined} (and more: see report.csv)")
+        } else {
+            joined
+        }
+    };
+    let period = match (s.first_day, s.last_day) {
+        (Some(a), Some(b)) if a == b => a.to_string(),
+        (Some(a), Some(b)) => format!("{a} to {b}"),
+        _ => "no dated lines".to_owned(),
+    };
+    [
+        (
+            "Invoice number(s)",
+            list(
+                s.invoices.iter().map(String::as_str).collect(),
+                s.more_invoices,
+                "none",
+            ),
+        ),
+        (
+            "Account(s)",
+            list(
+                s.accounts.iter().map(String::as_str).collect(),
+                false,
+                "not stated in the file",
+            ),
+        ),
+        ("Period (ship dates)", period),
+    ]
+}
+
+/// The terms a reader of the report needs: the four amounts and each difference class.
+pub fn terms() -> Vec<(&'static str, &'static str)> {
+    let mut t = vec![
+        (
+            "Billed",
+            "what the carrier invoiced for the package, all its charge lines",
+        ),
+        (
+            "Expected",
+            "what the package should have cost: the quote it was bought at, re-rated on the contract rate card where it changed",
+        ),
+        (
+            "Disputed",
+            "the billed amount of packages with at least one difference the carrier accepts disputes for",
+        ),
+        (
+            "Recoverable",
+            "the part of the billed amount the differences below account for: what a dispute can claim back",
+        ),
+    ];
+    t.extend(Reason::ALL.iter().map(|r| (r.code(), r.definition())));
+    t
+}
+
+/// Renders the summary as a PDF (A4 landscape, four pages: summary, charts and top lines,
+/// charges, terms).
 pub fn render_pdf(s: &ReportSummary, title: &str) -> Vec<u8> {
     let cur = s.currency.clone().unwrap_or_default();
+    let m = |d: Decimal| money(d, &cur);
     let mut p1 = Page::default();
     p1.text(15.0, 195.0, 16.0, true, title);
+    let mut y = 188.0;
+    for (label, value) in facts(s) {
+        p1.text(15.0, y, 9.0, true, label);
+        p1.text(55.0, y, 9.0, false, &value);
+        y -= 5.0;
+    }
     p1.text(
         15.0,
-        188.0,
+        y - 1.0,
         9.0,
         false,
         &format!(
-            "{} packages - billed {} {cur} - expected {} - disputed {} - recoverable {} {cur}",
+            "{} packages - billed {} - expected {} - disputed {} - recoverable {}",
             s.total.packages,
-            s.total.billed,
-            s.total.expected,
-            s.total.disputed,
-            s.total.recoverable
+            m(s.total.billed),
+            m(s.total.expected),
+            m(s.total.disputed),
+            m(s.total.recoverable)
         ),
     );
     let cols = [15.0, 60.0, 115.0, 145.0, 180.0, 215.0, 250.0];
@@ -52,7 +154,7 @@ pub fn render_pdf(s: &ReportSummary, title: &str) -> Vec<u8> {
         "Disputed",
         "Recoverable",
     ];
-    let mut y = 176.0;
+    let mut y = 164.0;
     for (x, h) in cols.iter().zip(header) {
         p1.text(*x, y, 9.0, true, h);
     }
@@ -62,10 +164,10 @@ pub fn render_pdf(s: &ReportSummary, title: &str) -> Vec<u8> {
             carrier.to_owned(),
             reason.to_owned(),
             t.packages.to_string(),
-            t.billed.to_string(),
-            t.expected.to_string(),
-            t.disputed.to_string(),
-            t.recoverable.to_string(),
+            money(t.billed, ""),
+            money(t.expected, ""),
+            money(t.disputed, ""),
+            money(t.recoverable, ""),
         ];
         for (x, c) in cols.iter().zip(cells) {
             p.text(*x, y, 8.0, false, &c);
@@ -116,13 +218,13 @@ pub fn render_pdf(s: &ReportSummary, title: &str) -> Vec<u8> {
             8.0,
             false,
             &format!(
-                "{} {}  invoice {}  line {}  {}  recoverable {} {cur}",
+                "{} {}  invoice {}  line {}  {}  recoverable {}",
                 t.carrier.code(),
                 t.tracking_number,
                 t.invoice_number,
                 t.line,
                 reasons.join(", "),
-                t.recoverable
+                m(t.recoverable)
             ),
         );
         y -= 5.0;
@@ -146,7 +248,7 @@ pub fn render_pdf(s: &ReportSummary, title: &str) -> Vec<u8> {
         }
         p3.text(ccols[0], y, 8.0, false, &clip(description, 48));
         p3.text(ccols[1], y, 8.0, false, &t.lines.to_string());
-        p3.text(ccols[2], y, 8.0, false, &format!("{} {cur}", t.billed));
+        p3.text(ccols[2], y, 8.0, false, &m(t.billed));
         y -= 5.0;
         shown += 1;
     }
@@ -172,7 +274,7 @@ pub fn render_pdf(s: &ReportSummary, title: &str) -> Vec<u8> {
             y,
             8.0,
             true,
-            &format!("{}  recoverable {} {cur}", t.tracking_number, t.recoverable),
+            &format!("{}  recoverable {}", t.tracking_number, m(t.recoverable)),
         );
         y -= 5.0;
         for c in &t.charges {
@@ -181,14 +283,35 @@ pub fn render_pdf(s: &ReportSummary, title: &str) -> Vec<u8> {
             }
             p3.text(158.0, y, 8.0, false, &format!("line {}", c.line));
             p3.text(175.0, y, 8.0, false, &clip(&c.description, 40));
-            p3.text(255.0, y, 8.0, false, &c.amount.to_string());
+            p3.text(255.0, y, 8.0, false, &money(c.amount, ""));
             y -= 4.5;
         }
         y -= 1.5;
     }
 
+    // Page 4: the terms, so the report reads on its own.
+    let mut p4 = Page::default();
+    p4.text(15.0, 195.0, 13.0, true, "Terms");
+    p4.text(
+        15.0,
+        188.0,
+        8.0,
+        false,
+        &format!(
+            "Amounts in {}, two decimals, thousands separated by commas. Packages billed in another currency ({}) are left out of the amounts.",
+            if cur.is_empty() { "the invoice currency" } else { &cur },
+            s.other_currency_packages
+        ),
+    );
+    let mut y = 180.0;
+    for (term, meaning) in terms() {
+        p4.text(15.0, y, 8.0, true, term);
+        p4.text(65.0, y, 8.0, false, meaning);
+        y -= 5.5;
+    }
+
     let mut doc = PdfDocument::new(title);
-    let mut pages = vec![p1, p2, p3];
+    let mut pages = vec![p1, p2, p3, p4];
     let cjk: String = pages.iter().flat_map(|p| p.cjk.chars()).collect();
     // Cut to this report's glyphs; a subset that fails (a bug) leaves the report Latin.
     if let Some(Ok((id, font))) = (!cjk.is_empty()).then(|| shiphub_fonts::pdf_subset(&cjk)) {
@@ -344,7 +467,7 @@ impl Page {
                 top + 1.0,
                 7.0,
                 false,
-                &v.to_string(),
+                &money(*v, ""),
             );
         }
     }
@@ -405,6 +528,7 @@ mod tests {
         let mut s = ReportSummary::new();
         s.add(&AuditedPackage {
             package: InvoicePackage {
+                account: None,
                 carrier: InvoiceCarrier::Other,
                 tracking_number: "SF1234567890123".into(),
                 reference: None,
@@ -501,5 +625,116 @@ mod tests {
         // A Latin report embeds nothing.
         let latin = render_pdf(&ReportSummary::default(), "Freight audit");
         assert!(!String::from_utf8_lossy(&latin).contains("FontFile"));
+    }
+
+    #[test]
+    fn money_groups_thousands_with_its_currency() {
+        use rust_decimal_macros::dec;
+        assert_eq!(money(dec!(1234567.5), "USD"), "1,234,567.50 USD");
+        assert_eq!(money(dec!(-12.345), "EUR"), "-12.345 EUR");
+        assert_eq!(money(dec!(0), ""), "0.00");
+        assert_eq!(money(dec!(999.99), "CNY"), "999.99 CNY");
+    }
+
+    /// A UPS invoice of two weeks: the first page names the invoice, the account and the
+    /// period, amounts read as money, and the terms define every difference class.
+    #[test]
+    fn the_finance_pdf_names_invoice_account_period_and_defines_its_terms() {
+        use crate::invoice::{
+            AuditedPackage, ChargeCategory, Finding, InvoiceCarrier, InvoiceCharge, InvoicePackage,
+        };
+        use rust_decimal_macros::dec;
+        let mut s = ReportSummary::new();
+        for (tracking, day, amount) in [
+            (
+                "1Z0000000000000001",
+                time::macros::date!(2026 - 11 - 09),
+                dec!(1234.56),
+            ),
+            (
+                "1Z0000000000000002",
+                time::macros::date!(2026 - 11 - 17),
+                dec!(42.75),
+            ),
+        ] {
+            s.add(&AuditedPackage {
+                package: InvoicePackage {
+                    account: Some("0000A1B2C3".into()),
+                    carrier: InvoiceCarrier::Ups,
+                    tracking_number: tracking.into(),
+                    reference: None,
+                    service: None,
+                    service_name: None,
+                    invoice_number: "0000A1B2C3476".into(),
+                    invoice_date: Some(time::macros::date!(2026 - 11 - 21)),
+                    ship_date: Some(day),
+                    delivered_on: None,
+                    currency: "USD".parse().unwrap(),
+                    entered_weight: None,
+                    billed_weight: None,
+                    billed_dimensions: None,
+                    zone: None,
+                    charges: vec![InvoiceCharge {
+                        category: ChargeCategory::Base,
+                        code: None,
+                        description: "Ground Commercial".into(),
+                        amount,
+                        basis: None,
+                        adjustment: false,
+                        line: 1,
+                    }],
+                },
+                matched_by: None,
+                billed: amount,
+                expected: None,
+                findings: vec![Finding {
+                    reason: Reason::UnknownShipment,
+                    recoverable: amount,
+                    dispute_supported: true,
+                    evidence: vec![],
+                    note: String::new(),
+                }],
+            });
+        }
+        let pdf = render_pdf(&s, "Freight reconciliation");
+        let Some(text) = tool("pdftotext", &pdf, &["-enc", "UTF-8", "-layout"]) else {
+            return;
+        };
+        let line = |label: &str| {
+            text.lines()
+                .find(|l| l.trim_start().starts_with(label))
+                .unwrap_or_else(|| panic!("no {label} in {text}"))
+                .to_string()
+        };
+        assert!(
+            line("Invoice number(s)").contains("0000A1B2C3476"),
+            "{text}"
+        );
+        assert!(line("Account(s)").contains("0000A1B2C3"), "{text}");
+        assert!(
+            line("Period (ship dates)").contains("2026-11-09 to 2026-11-17"),
+            "{text}"
+        );
+        assert!(
+            line("2 packages").contains("recoverable 1,277.31 USD"),
+            "{text}"
+        );
+        assert!(line("Total").contains("1,277.31"), "{text}");
+        assert!(text.contains("recoverable 1,234.56 USD"), "{text}");
+        assert!(text.lines().any(|l| l.trim() == "Terms"), "{text}");
+        for (term, _) in terms() {
+            assert!(
+                text.lines().any(|l| l.trim_start().starts_with(term)),
+                "the term {term} is not defined: {text}"
+            );
+        }
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with("unknown_shipment")
+                    && l.contains("no shipment bought through shiphub")),
+            "{text}"
+        );
+        // The charts' numbers are money too.
+        assert!(text.contains("1,277.31"), "{text}");
     }
 }

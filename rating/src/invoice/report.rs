@@ -5,7 +5,7 @@
 //! and PDF reports end with.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::io::Write;
 
 use rust_decimal::Decimal;
@@ -77,6 +77,13 @@ pub const OTHER_CHARGES: &str = "(other charges)";
 /// Lines kept in [`ReportSummary::top`].
 pub const TOP_LINES: usize = 25;
 
+/// Invoice numbers kept in [`ReportSummary::invoices`] (a file may hold one per week for a
+/// year; a mapped layout could hold one per line).
+pub const INVOICES_KEPT: usize = 60;
+
+/// Carrier accounts kept in [`ReportSummary::accounts`].
+pub const ACCOUNTS_KEPT: usize = 12;
+
 /// Totals of a reconciliation, in bounded memory (carriers × reasons × weeks).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ReportSummary {
@@ -98,6 +105,15 @@ pub struct ReportSummary {
     pub by_charge: BTreeMap<String, ChargeTotal>,
     /// Packages in another currency than `currency`.
     pub other_currency_packages: u64,
+    /// The invoices billed (the first [`INVOICES_KEPT`] distinct numbers, in order).
+    pub invoices: BTreeSet<String>,
+    /// More invoices than those were billed.
+    pub more_invoices: bool,
+    /// The carrier accounts billed, where the layout says (at most [`ACCOUNTS_KEPT`]).
+    pub accounts: BTreeSet<String>,
+    /// First and last day billed (ship date, else invoice date): the period.
+    pub first_day: Option<Date>,
+    pub last_day: Option<Date>,
     /// The lines with most to recover, largest first (see [`ReportSummary::top`]).
     #[serde(rename = "top", serialize_with = "ser_top")]
     heap: BinaryHeap<Reverse<TopLine>>,
@@ -112,6 +128,23 @@ impl ReportSummary {
     /// Counts one audited package.
     pub fn add(&mut self, a: &AuditedPackage) {
         let p = &a.package;
+        if !self.invoices.contains(&p.invoice_number) {
+            if self.invoices.len() < INVOICES_KEPT {
+                self.invoices.insert(p.invoice_number.clone());
+            } else {
+                self.more_invoices = true;
+            }
+        }
+        if let Some(acct) = &p.account
+            && self.accounts.len() < ACCOUNTS_KEPT
+            && !self.accounts.contains(acct)
+        {
+            self.accounts.insert(acct.clone());
+        }
+        if let Some(day) = p.ship_date.or(p.invoice_date) {
+            self.first_day = Some(self.first_day.map_or(day, |d| d.min(day)));
+            self.last_day = Some(self.last_day.map_or(day, |d| d.max(day)));
+        }
         let cur = p.currency.as_str();
         match &self.currency {
             None => self.currency = Some(cur.to_owned()),
@@ -594,6 +627,7 @@ mod tests {
             note: "n".into(),
         };
         let pkg = |tracking: &str, reference: Option<&str>, charges| InvoicePackage {
+            account: None,
             carrier: InvoiceCarrier::Ups,
             tracking_number: tracking.into(),
             reference: reference.map(str::to_owned),
@@ -631,6 +665,7 @@ mod tests {
             },
             AuditedPackage {
                 package: InvoicePackage {
+                    account: None,
                     invoice_date: None,
                     service: None,
                     ..pkg("1Z2", None, vec![charge(7, "Café ü", None, Decimal::ONE)])
@@ -678,6 +713,7 @@ mod tests {
     fn a_reconciliation_in_cny_sums_yuan_and_fen_exactly_and_names_its_currency() {
         let cny: Currency = "CNY".parse().unwrap();
         let pkg = |tracking: &str, currency: Currency, amount: Decimal| InvoicePackage {
+            account: None,
             carrier: InvoiceCarrier::Other,
             tracking_number: tracking.into(),
             reference: None,

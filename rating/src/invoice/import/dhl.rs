@@ -13,6 +13,7 @@ use crate::invoice::{ChargeCategory, InvoiceCharge};
 
 const LINE_TYPE: usize = 1;
 const INVOICE_NUMBER: usize = 4;
+const BILLING_ACCOUNT: usize = 12;
 const INVOICE_DATE: usize = 8;
 const SHIPMENT_NUMBER: usize = 24;
 const SHIPMENT_DATE: usize = 25;
@@ -110,6 +111,7 @@ pub(super) fn parse<'a>(
     charges.retain(|ch| !(ch.amount == Decimal::ZERO && ch.category != ChargeCategory::Base));
     let product = opt(c(PRODUCT)?);
     Ok(Parsed::Package(Row {
+        account: opt(c(BILLING_ACCOUNT)?),
         tracking_number: awb,
         invoice_number,
         invoice_date: date(c(INVOICE_DATE)?, "Invoice Date (8)")?,

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::invoice::{ChargeCategory, InvoiceCharge};
 
+const BILL_TO_ACCOUNT: usize = 1;
 const INVOICE_DATE: usize = 2;
 const INVOICE_NUMBER: usize = 3;
 const TRACKING_ID: usize = 9;
@@ -98,6 +99,7 @@ pub(super) fn parse<'a>(
     };
     let dim_unit = length_unit(c(DIM_UNIT)?).unwrap_or(LengthUnit::In);
     Ok(Parsed::Package(Row {
+        account: opt(c(BILL_TO_ACCOUNT)?),
         tracking_number: tracking,
         invoice_number,
         invoice_date: date(c(INVOICE_DATE)?, "Invoice Date (2)")?,

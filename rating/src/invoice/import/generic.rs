@@ -265,6 +265,7 @@ impl Resolved {
         };
         let service = opt(f("service")?);
         Ok(Parsed::Package(Row {
+            account: None,
             tracking_number: tracking,
             invoice_number,
             invoice_date: date(f("invoice_date")?, "invoice_date")?,

@@ -120,6 +120,8 @@ pub struct InvoiceLevelCharge {
 /// package opens or a field fills an empty slot), charges in the reader's scratch list.
 #[derive(Debug, Default)]
 pub(crate) struct Row<'a> {
+    /// The carrier account billed, where the layout says.
+    pub account: Option<&'a str>,
     pub tracking_number: &'a str,
     pub invoice_number: &'a str,
     pub invoice_date: Option<Date>,
@@ -345,6 +347,7 @@ impl Grouper {
         let mut list = Vec::with_capacity(charges.len().max(4));
         list.append(charges);
         let pkg = InvoicePackage {
+            account: own(row.account),
             carrier: self.carrier,
             tracking_number: row.tracking_number.to_owned(),
             reference: own(row.reference),

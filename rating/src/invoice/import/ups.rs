@@ -18,6 +18,7 @@ use super::{
 };
 use crate::invoice::{ChargeCategory, FuelBasis, InvoiceCharge, contains_ci};
 
+const ACCOUNT_NUMBER: usize = 3;
 const INVOICE_DATE: usize = 5;
 const INVOICE_NUMBER: usize = 6;
 const INVOICE_CURRENCY: usize = 10;
@@ -94,6 +95,7 @@ pub(super) fn parse<'a>(
     let billed_unit = weight_unit(c(BILLED_WEIGHT_UNIT)?);
     let dim_unit = length_unit(c(PACKAGE_DIMENSION_UNIT)?).unwrap_or(LengthUnit::In);
     let row = Row {
+        account: opt(c(ACCOUNT_NUMBER)?),
         tracking_number: tracking,
         invoice_number,
         invoice_date: date(c(INVOICE_DATE)?, "Invoice Date (5)")?,
