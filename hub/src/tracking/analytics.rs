@@ -65,21 +65,11 @@ fn key(row: &TimelinessRow, by: GroupBy) -> String {
     match by {
         GroupBy::Carrier => row.carrier.clone(),
         GroupBy::Service => format!("{}/{}", row.carrier, row.service_code),
-        GroupBy::Lane => {
-            let req: serde_json::Value = serde_json::from_str(&row.request).unwrap_or_default();
-            // The stored ship request carries the shipment flattened (tests: nested).
-            let c = |end: &str| {
-                [
-                    format!("/{end}/country"),
-                    format!("/shipment/{end}/country"),
-                ]
-                .iter()
-                .find_map(|p| req.pointer(p).and_then(|v| v.as_str()))
-                .unwrap_or("??")
-                .to_string()
-            };
-            format!("{}-{}", c("from"), c("to"))
-        }
+        GroupBy::Lane => format!(
+            "{}-{}",
+            row.from_country.as_deref().unwrap_or("??"),
+            row.to_country.as_deref().unwrap_or("??")
+        ),
     }
 }
 
@@ -182,7 +172,8 @@ mod tests {
         TimelinessRow {
             carrier: carrier.into(),
             service_code: "ground".into(),
-            request: r#"{"shipment":{"from":{"country":"US"},"to":{"country":"CA"}}}"#.into(),
+            from_country: Some("US".into()),
+            to_country: Some("CA".into()),
             status: if days.is_some() {
                 TrackingStatus::Delivered
             } else {
