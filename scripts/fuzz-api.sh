@@ -172,6 +172,14 @@ parameters = { "path.id" = "$SPARE_ACCOUNT" }
 include-name = ["GET /v1/carrier-accounts/{id}"]
 parameters = { "path.id" = "$ACCOUNT" }
 
+# The connection test asks the carrier itself: the sandbox account answers here (the UPS
+# accounts the fuzzer makes point at UPS, which this machine cannot reach: their honest 503
+# carrier-unavailable, like the 502 of refused credentials, is tested in
+# tests/tests/console_finance.rs).
+[[operations]]
+include-name = "POST /v1/carrier-accounts/{id}/test"
+parameters = { "path.id" = "$ACCOUNT" }
+
 [[operations]]
 include-path-regex = "^/v1/carrier-events/"
 parameters = { "path.carrier" = "ups", "path.account" = "$ACCOUNT" }

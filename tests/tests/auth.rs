@@ -7,8 +7,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -135,25 +134,7 @@ async fn login(
 
 /// `shiphub user create` with the password on stdin: the JSON line it printed.
 fn cli_user_create(hub: &common::Hub, tenant: &str, email: &str, role: &str) -> Value {
-    let mut child = Command::new(common::binary())
-        .args([
-            "user", "create", "--tenant", tenant, "--email", email, "--role", role,
-        ])
-        .args(["--password-stdin", "--database-url", &hub.db_url])
-        .env_remove("SHIPHUB_MASTER_KEY")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::cli_user_create(hub, tenant, email, role, PASSWORD)
 }
 
 /// One action of the matrix: what it needs and how to try it (`{shipment}` in the path or

@@ -548,6 +548,26 @@ async fn the_connection_test_asks_the_carrier_and_answers_its_typed_error() {
     );
     assert_eq!(p["carrier"], "ups", "{p}");
 
+    // A carrier nobody answers for: 503, retryable, the carrier named.
+    let down = api
+        .create_account(common::ups_account(&format!(
+            "http://127.0.0.1:{}",
+            common::free_port()
+        )))
+        .await;
+    let (s, p) = api
+        .post(&format!("/v1/carrier-accounts/{down}/test"), json!({}))
+        .await;
+    assert_eq!(s, 503, "{p}");
+    assert_eq!(
+        (p["type"].as_str(), p["retryable"].as_bool()),
+        (
+            Some("https://shiphub.dev/problems/carrier-unavailable"),
+            Some(true)
+        ),
+        "{p}"
+    );
+
     // Another tenant does not see the account; finance may not test accounts.
     let other: Value =
         serde_json::from_str(common::cli(&hub.db_url, &["tenant", "create", "other"]).trim())

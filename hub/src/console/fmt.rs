@@ -3,29 +3,14 @@
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
-/// `1234.5` `USD` → `1,234.50 USD`: two decimals (more when the amount has them), thousands
-/// grouped, the currency after.
+/// `1234.5` `USD` → `1,234.50 USD`: the reconciliation PDF's rule (two decimals, more when
+/// the amount has them, thousands grouped, the currency after), with a true minus sign (the
+/// PDF's font has none; a page's has).
 pub fn money(amount: Decimal, currency: &str) -> String {
-    let scale = amount.scale().max(2);
-    let rounded = amount.round_dp(scale);
-    let s = format!("{:.*}", scale as usize, rounded.abs());
-    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
-    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let sign = if amount.is_sign_negative() && !amount.is_zero() {
-        "−"
-    } else {
-        ""
-    };
-    if frac.is_empty() {
-        format!("{sign}{grouped} {currency}")
-    } else {
-        format!("{sign}{grouped}.{frac} {currency}")
+    let s = shiphub_rating::invoice::pdf::money(amount, currency);
+    match s.strip_prefix('-') {
+        Some(rest) => format!("−{rest}"),
+        None => s,
     }
 }
 

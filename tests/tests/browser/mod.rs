@@ -9,7 +9,6 @@
 
 #![allow(dead_code)]
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -62,24 +61,7 @@ pub fn hub() -> common::Hub {
 /// `shiphub user create` (password on stdin) for `tenant`; the user's e-mail.
 pub fn user(hub: &common::Hub, tenant: &str, role: &str) -> String {
     let email = format!("{role}@{tenant}.example");
-    let mut child = Command::new(common::binary())
-        .args([
-            "user", "create", "--tenant", tenant, "--email", &email, "--role", role,
-        ])
-        .args(["--password-stdin", "--database-url", &hub.db_url])
-        .env_remove("SHIPHUB_MASTER_KEY")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::cli_user_create(hub, tenant, &email, role, PASSWORD);
     email
 }
 

@@ -477,3 +477,33 @@ pub fn decode_pdf_barcodes(pdf: &[u8]) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// `shiphub user create` with `password` on standard input: the JSON line it printed.
+pub fn cli_user_create(
+    hub: &Hub,
+    tenant: &str,
+    email: &str,
+    role: &str,
+    password: &str,
+) -> serde_json::Value {
+    use std::io::Write;
+    let mut child = Command::new(binary())
+        .args([
+            "user", "create", "--tenant", tenant, "--email", email, "--role", role,
+        ])
+        .args(["--password-stdin", "--database-url", &hub.db_url])
+        .env_remove("SHIPHUB_MASTER_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
