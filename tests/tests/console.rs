@@ -208,6 +208,12 @@ async fn an_admin_invites_a_user_and_makes_and_revokes_a_key() {
     b.c.goto(&link).await.unwrap();
     b.wait_text("Welcome to shiphub").await;
     b.assert_accessible("/console/welcome").await;
+    // The reset page is the same form; checked too (every page is).
+    b.goto("/console/reset-password").await;
+    b.wait_text("Set a new password").await;
+    b.assert_accessible("/console/reset-password").await;
+    b.c.goto(&link).await.unwrap();
+    b.wait_text("Welcome to shiphub").await;
     b.fill("password", browser::PASSWORD).await;
     b.click(Locator::Css(
         "form[data-api='/v1/invitations/accept'] button",
