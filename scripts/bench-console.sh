@@ -26,7 +26,9 @@ start(){
 start
 key=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["api_key"])' $work/out)
 A="Authorization: Bearer $key"; C='Content-Type: application/json'
-acct=$(curl -sS "$base/v1/carrier-accounts" -H "$A" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
+# The embedded default made a sandbox account; a tenant made by the CLI (PostgreSQL) has none.
+acct=$(curl -sS "$base/v1/carrier-accounts" -H "$A" | python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; print(d[0]["id"] if d else "")')
+[ -n "$acct" ] || acct=$(curl -sS "$base/v1/carrier-accounts" -H "$A" -H "$C" -d '{"carrier":"sandbox","name":"sandbox"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 station=$(curl -sS "$base/v1/print-stations" -H "$A" -H "$C" -d '{"name":"Dock 1","format":"zpl"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 curl -sS "$base/v1/webhooks" -H "$A" -H "$C" -d '{"url":"https://hooks.example.com/shiphub","events":["shipment.created"]}' >/dev/null
 for i in $(seq 24); do

@@ -22,7 +22,7 @@ days3 = 3 * 24 * 3600 * 1000
 if pg:
     hex12 = "lpad(to_hex({}), 12, '0')"
     hex19 = "lpad(to_hex({}), 19, '0')"
-    seq = f"(SELECT generate_series(0, {n - 1}) AS n) s"
+    seq = f"(SELECT generate_series(0::bigint, {n - 1}) AS n) s"
     pad = "lpad(({})::text, 10, '0')"
 else:
     hex12 = "printf('%012x', {})"
