@@ -682,22 +682,7 @@ async fn the_readme_users_example_runs_as_written() {
     // Plain HTTP on loopback: the README says to run such a hub with --insecure-cookie.
     let hub = common::start_with(tempfile::tempdir().unwrap(), &["--insecure-cookie"]);
     let api = Api::of(&hub);
-    let work = tempfile::tempdir().unwrap();
-    let bin_dir = common::binary().parent().unwrap().to_path_buf();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let stdout = common::run_readme(
-        &["users"],
-        work.path(),
-        &hub,
-        &api.key,
-        &[("PATH", path), ("DATABASE_URL", hub.db_url.clone())],
-        Duration::from_secs(60),
-    )
-    .await;
+    let stdout = common::run_readme_with_cli(&["users"], &hub, &api.key).await;
     // The answers are printed back to back (curl adds no newline).
     let answers: Vec<Value> = stdout
         .lines()

@@ -265,22 +265,7 @@ async fn an_admin_invites_a_user_and_makes_and_revokes_a_key() {
 async fn the_readme_console_example_runs_as_written() {
     let hub = browser::hub();
     let api = common::Api::of(&hub);
-    let work = tempfile::tempdir().unwrap();
-    let bin_dir = common::binary().parent().unwrap().to_path_buf();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let stdout = common::run_readme(
-        &["console"],
-        work.path(),
-        &hub,
-        &api.key,
-        &[("PATH", path), ("DATABASE_URL", hub.db_url.clone())],
-        std::time::Duration::from_secs(60),
-    )
-    .await;
+    let stdout = common::run_readme_with_cli(&["console"], &hub, &api.key).await;
     assert!(
         stdout.contains(&format!("303 {}/console", hub.base)),
         "{stdout}"

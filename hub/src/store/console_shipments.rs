@@ -165,41 +165,21 @@ pub(super) fn search_sql(
             sql.push_str(&format!(" AND {col} || '' = {p}"));
         }
     }
-    if let Some(v) = &q.tracking_number {
-        text(
-            &mut sql,
-            &mut binds,
+    // Exact filters; only the driving one may use its index (`|| ''` hides the others').
+    let exact = [
+        (
             "tracking_number",
-            v,
-            driver == Driver::Tracking,
-        );
-    }
-    if let Some(v) = &q.reference {
-        text(
-            &mut sql,
-            &mut binds,
-            "reference",
-            v,
-            driver == Driver::Reference,
-        );
-    }
-    if let Some(v) = &q.carrier {
-        text(
-            &mut sql,
-            &mut binds,
-            "carrier",
-            v,
-            driver == Driver::Carrier,
-        );
-    }
-    if let Some(v) = q.status {
-        text(
-            &mut sql,
-            &mut binds,
-            "status",
-            v.as_str(),
-            driver == Driver::Status,
-        );
+            q.tracking_number.as_deref(),
+            Driver::Tracking,
+        ),
+        ("reference", q.reference.as_deref(), Driver::Reference),
+        ("carrier", q.carrier.as_deref(), Driver::Carrier),
+        ("status", q.status.map(|v| v.as_str()), Driver::Status),
+    ];
+    for (col, v, d) in exact {
+        if let Some(v) = v {
+            text(&mut sql, &mut binds, col, v, driver == d);
+        }
     }
     // The date range is part of the index range behind an equality; behind a name range it
     // is checked on the rows.

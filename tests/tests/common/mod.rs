@@ -18,7 +18,7 @@ pub use api::*;
 #[allow(unused_imports)]
 pub use balancer::*;
 #[allow(unused_imports)]
-pub use readme::{readme_blocks, run_readme};
+pub use readme::{readme_blocks, run_readme, run_readme_with_cli};
 #[allow(unused_imports)]
 pub use sink::*;
 

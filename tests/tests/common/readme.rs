@@ -60,3 +60,24 @@ pub async fn run_readme(
     );
     stdout
 }
+
+/// `run_readme` in a fresh directory with the built `shiphub` first on the `PATH` and the hub's
+/// database as `DATABASE_URL`, as the README's CLI examples expect, within 60 s.
+pub async fn run_readme_with_cli(names: &[&str], hub: &super::Hub, key: &str) -> String {
+    let work = tempfile::tempdir().unwrap();
+    let bin_dir = super::binary().parent().unwrap().to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    run_readme(
+        names,
+        work.path(),
+        hub,
+        key,
+        &[("PATH", path), ("DATABASE_URL", hub.db_url.clone())],
+        std::time::Duration::from_secs(60),
+    )
+    .await
+}
