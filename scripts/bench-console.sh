@@ -62,6 +62,7 @@ pages=(
   "/console/carriers"
   "/console/reconciliation"
   "/console/analytics"
+  "/console/analytics?from=$(date -u -d '365 days ago' +%F)&to=$(date -u +%F)"
   "/console/team"
 )
 # Warm the page cache and the prepared statements, then measure.

@@ -3,7 +3,8 @@
 (scripts/bench-console.sh): copies of the real shipments already in it, spread over the past
 year, with their own ids (time-ordered, as the hub makes them), tracking numbers, references
 and recipient names. Trackers: 85% delivered, 9% in transit (some stalled), 3% exception,
-2% attempt failed, 1% returning; none is due for a poll during the run.
+2% attempt failed, 1% returning; none is due for a poll during the run. The deliveries are
+counted in the analytics' day buckets as the tracking path counts them.
 
 Usage: seed-console.py DATABASE_URL N   (sqlite://path or postgres://…; the hub stopped)
 """
@@ -97,10 +98,25 @@ trk = {
     "stalled_notified": "CASE WHEN s.n % 100 = 90 THEN 1 ELSE 0 END",
     "late_notified": "CASE WHEN s.n % 100 = 91 THEN 1 ELSE 0 END",
 }
+# Their deliveries as the tracking path counts them (the analytics page's day buckets): spread
+# over 3 carriers, 2 services, 8 destination countries and 1-7 business days, 80% on time.
+def case(expr, values):
+    return f"CASE {expr} " + " ".join(f"WHEN {i} THEN '{v}'" for i, v in enumerate(values)) + " END"
+
+
+lane = [case("s.n % 3", ["sandbox", "ups", "fedex"]), case("(s.n / 3) % 2", ["standard", "express"]),
+        case("(s.n / 6) % 8", ["US", "CA", "MX", "DE", "GB", "FR", "JP", "AU"]), "(s.n / 48) % 7 + 1"]
+deliveries_sql = (
+    "INSERT INTO transit_by_country (tenant_id, day, carrier, service_code, from_country, to_country, "
+    "transit_days, deliveries, promised, on_time) "
+    f"SELECT (SELECT tenant_id FROM shipments LIMIT 1), ({ms} + {days3}) / 86400000 + 2440588 AS d, "
+    f"{lane[0]} AS c, {lane[1]} AS sv, 'US', {lane[2]} AS tc, {lane[3]} AS td, count(*), count(*), "
+    f"SUM(CASE WHEN (s.n / 336) % 10 < 8 THEN 1 ELSE 0 END) FROM {seq} WHERE s.n % 100 < 85 "
+    "GROUP BY d, c, sv, tc, td")
 t0 = time.time()
 ship_sql = copy("shipments", {k: v for k, v in ship.items() if k in columns("shipments")})
 trk_sql = copy("trackers", {k: v for k, v in trk.items() if k in columns("trackers")})
 # Only the real rows are templates: the copies are made in one statement each, shipments first.
-run(f"BEGIN; {ship_sql}; {trk_sql}; COMMIT;")
+run(f"BEGIN; {ship_sql}; {trk_sql}; {deliveries_sql}; COMMIT;")
 run("ANALYZE;")
 print(f"seeded {n} shipments and trackers in {time.time() - t0:.1f} s", file=sys.stderr)

@@ -414,7 +414,11 @@ async fn analytics_charts_delivery_and_a_shipping_user_may_not_reconcile() {
     let account = api
         .create_account(json!({"carrier":"sandbox","name":"fast","credentials":{"step_seconds":1}}))
         .await;
-    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let now = time::OffsetDateTime::now_utc().date();
+    let (today, start) = (
+        now.to_string(),
+        (now - time::Duration::days(29)).to_string(),
+    );
     for (i, (service, to)) in [
         ("express", ("San Francisco", "CA", "94105")),
         ("express", ("Chicago", "IL", "60601")),
@@ -454,7 +458,7 @@ async fn analytics_charts_delivery_and_a_shipping_user_may_not_reconcile() {
     let text = b.text().await;
     for heading in [
         "On-time % by carrier",
-        "Transit days (p50, p90, p95) by service",
+        "Transit business days (p50, p90, p95) by service",
         "Delivery by lane",
     ] {
         assert!(text.contains(heading), "{heading}: {text}");
@@ -471,7 +475,19 @@ async fn analytics_charts_delivery_and_a_shipping_user_may_not_reconcile() {
         transit.as_u64().unwrap() >= 3,
         "p50, p90 and p95 bars: {transit}"
     );
-    assert!(text.contains("US-US"), "the lane's row: {text}");
+    assert!(text.contains("US>US"), "the lane's row: {text}");
+    // The five deliveries of today, counted by the tracking path as they arrived.
+    assert!(
+        text.contains(&format!("delivered from {start} to {today} (UTC): 5.")),
+        "{text}"
+    );
+    let row = b
+        .js("return [...document.querySelectorAll('table')].find(t => t.caption?.textContent === 'Delivery by carrier').querySelector('tbody tr').innerText")
+        .await;
+    assert!(
+        row.as_str().unwrap().starts_with("sandbox\t5\t"),
+        "the carrier's deliveries: {row}"
+    );
     b.assert_accessible("/console/analytics").await;
     b.screenshot("analytics").await;
     fits_a_phone(&b, "the analytics page").await;

@@ -62,40 +62,73 @@ pub fn percentile(hist: &BTreeMap<u32, u64>, total: u64, q: Decimal) -> u32 {
     hist.keys().next_back().copied().unwrap_or(0)
 }
 
+/// Bars summed under one key: a histogram of transit days and the promise counts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Summary {
+    pub samples: u64,
+    pub promised: u64,
+    pub on_time: u64,
+    pub histogram: BTreeMap<u32, u64>,
+}
+
+impl Summary {
+    fn add(&mut self, b: &TransitBar) {
+        let days = u32::try_from(b.transit_days.max(0)).unwrap_or(u32::MAX);
+        let n = b.deliveries.max(0) as u64;
+        *self.histogram.entry(days).or_default() += n;
+        self.samples += n;
+        self.promised += b.promised.max(0) as u64;
+        self.on_time += b.on_time.max(0) as u64;
+    }
+
+    /// The transit days at the `pct`th percentile, nearest rank.
+    pub fn at(&self, pct: u32) -> u32 {
+        percentile(
+            &self.histogram,
+            self.samples,
+            Decimal::new(i64::from(pct), 2),
+        )
+    }
+
+    /// On time of those promised, as a fraction to 4 places; `None` when none was promised.
+    pub fn on_time_rate(&self) -> Option<Decimal> {
+        (self.promised > 0)
+            .then(|| (Decimal::from(self.on_time) / Decimal::from(self.promised)).round_dp(4))
+    }
+}
+
+/// Sums bars under the key each is given (a carrier service, a lane, …), keys in order.
+pub fn summarize<'a, K: Ord>(
+    bars: impl IntoIterator<Item = (K, &'a TransitBar)>,
+) -> BTreeMap<K, Summary> {
+    let mut by: BTreeMap<K, Summary> = BTreeMap::new();
+    for (k, b) in bars {
+        by.entry(k).or_default().add(b);
+    }
+    by
+}
+
 /// Folds histogram bars (any number per carrier service, e.g. one per prefix) into stats.
 pub fn fold(bars: &[TransitBar]) -> Vec<TransitStats> {
-    // (carrier, service) → (histogram, promised, on time).
-    type Sums = (BTreeMap<u32, u64>, u64, u64);
-    let mut by: BTreeMap<(String, String), Sums> = BTreeMap::new();
-    for b in bars {
-        let e = by
-            .entry((b.carrier.clone(), b.service_code.clone()))
-            .or_default();
-        let days = u32::try_from(b.transit_days.max(0)).unwrap_or(u32::MAX);
-        *e.0.entry(days).or_default() += b.deliveries.max(0) as u64;
-        e.1 += b.promised.max(0) as u64;
-        e.2 += b.on_time.max(0) as u64;
-    }
-    by.into_iter()
-        .map(|((carrier, service), (histogram, promised, on_time))| {
-            let samples = histogram.values().sum();
-            let p = |n: u32| percentile(&histogram, samples, Decimal::new(i64::from(n), 2));
-            TransitStats {
-                carrier,
-                service,
-                samples,
-                p50: p(50),
-                p75: p(75),
-                p90: p(90),
-                p95: p(95),
-                p99: p(99),
-                on_time_rate: (promised > 0)
-                    .then(|| (Decimal::from(on_time) / Decimal::from(promised)).round_dp(4)),
-                promised,
-                histogram,
-            }
-        })
-        .collect()
+    summarize(
+        bars.iter()
+            .map(|b| ((b.carrier.clone(), b.service_code.clone()), b)),
+    )
+    .into_iter()
+    .map(|((carrier, service), s)| TransitStats {
+        carrier,
+        service,
+        samples: s.samples,
+        p50: s.at(50),
+        p75: s.at(75),
+        p90: s.at(90),
+        p95: s.at(95),
+        p99: s.at(99),
+        on_time_rate: s.on_time_rate(),
+        promised: s.promised,
+        histogram: s.histogram,
+    })
+    .collect()
 }
 
 /// A lane end at `prefix` characters of its postal code.

@@ -105,6 +105,14 @@ pub struct TransitBar {
     pub on_time: i64,
 }
 
+/// A histogram bar of one country lane (`transit_by_country`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CountryBar {
+    pub from_country: String,
+    pub to_country: String,
+    pub bar: TransitBar,
+}
+
 /// The quotes shown with a purchase a strategy chose.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PurchaseQuotes {
@@ -141,7 +149,8 @@ fn day_number(d: Date) -> i64 {
     i64::from(d.to_julian_day())
 }
 
-/// Counts `d` in its histogram bar: one upsert.
+/// Counts `d` in its histogram bars: one upsert for its postal lane (routing), one for its
+/// country lane (the console's analytics).
 pub(crate) async fn record_delivery_tx(
     conn: &mut sqlx::AnyConnection,
     tenant: &TenantId,
@@ -165,6 +174,26 @@ pub(crate) async fn record_delivery_tx(
     .bind(&d.to_country)
     .bind(normalize_postal(&d.to_postal))
     .bind(day_number(d.delivered))
+    .bind(d.transit_days())
+    .bind(i64::from(on_time.is_some()))
+    .bind(i64::from(on_time == Some(true)))
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO transit_by_country (tenant_id, day, carrier, service_code, from_country, \
+         to_country, transit_days, deliveries, promised, on_time) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9) \
+         ON CONFLICT (tenant_id, day, carrier, service_code, from_country, to_country, transit_days) \
+         DO UPDATE SET deliveries = transit_by_country.deliveries + 1, \
+         promised = transit_by_country.promised + excluded.promised, \
+         on_time = transit_by_country.on_time + excluded.on_time",
+    )
+    .bind(tenant.as_str())
+    .bind(day_number(d.delivered))
+    .bind(&d.carrier)
+    .bind(&d.service_code)
+    .bind(&d.from_country)
+    .bind(&d.to_country)
     .bind(d.transit_days())
     .bind(i64::from(on_time.is_some()))
     .bind(i64::from(on_time == Some(true)))
@@ -305,27 +334,77 @@ impl Store {
             .collect()
     }
 
-    /// Drops histogram days before `before` (past every window anyone asks for).
+    /// Every carrier service's bars on every country lane, summed over the delivery days
+    /// `since..=until` (the console's analytics; one row per service, lane and transit days).
+    pub async fn transit_by_country(
+        &self,
+        tenant: &TenantId,
+        since: Date,
+        until: Date,
+    ) -> Result<Vec<CountryBar>> {
+        let rows = sqlx::query(
+            "SELECT carrier, service_code, from_country, to_country, transit_days, \
+             CAST(SUM(deliveries) AS BIGINT) AS n, CAST(SUM(promised) AS BIGINT) AS p, \
+             CAST(SUM(on_time) AS BIGINT) AS o FROM transit_by_country \
+             WHERE tenant_id = $1 AND day >= $2 AND day <= $3 \
+             GROUP BY carrier, service_code, from_country, to_country, transit_days",
+        )
+        .bind(tenant.as_str())
+        .bind(day_number(since))
+        .bind(day_number(until))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CountryBar {
+                    from_country: r.try_get("from_country")?,
+                    to_country: r.try_get("to_country")?,
+                    bar: TransitBar {
+                        carrier: r.try_get("carrier")?,
+                        service_code: r.try_get("service_code")?,
+                        transit_days: r.try_get("transit_days")?,
+                        deliveries: r.try_get("n")?,
+                        promised: r.try_get("p")?,
+                        on_time: r.try_get("o")?,
+                    },
+                })
+            })
+            .collect()
+    }
+
     /// Deletes every tenant's day buckets before `before` (housekeeping: no report reads
     /// further back than its longest window).
     pub async fn prune_transit_everywhere(&self, before: Date) -> Result<u64> {
-        let r = self
-            .write_one(
-                sqlx::query("DELETE FROM transit_history WHERE day < $1").bind(day_number(before)),
-            )
-            .await?;
-        Ok(r.rows_affected())
+        self.prune_transit_where("", before, None).await
     }
 
+    /// Deletes a tenant's day buckets before `before`; the count is of postal-lane buckets.
     pub async fn prune_transit(&self, tenant: &TenantId, before: Date) -> Result<u64> {
-        let r = self
-            .write_one(
-                sqlx::query("DELETE FROM transit_history WHERE tenant_id = $1 AND day < $2")
-                    .bind(tenant.as_str())
-                    .bind(day_number(before)),
-            )
-            .await?;
-        Ok(r.rows_affected())
+        self.prune_transit_where("tenant_id = $2 AND ", before, Some(tenant))
+            .await
+    }
+
+    async fn prune_transit_where(
+        &self,
+        scope: &str,
+        before: Date,
+        tenant: Option<&TenantId>,
+    ) -> Result<u64> {
+        let mut tx = self.begin_grouped().await?;
+        let mut pruned = 0;
+        for table in ["transit_history", "transit_by_country"] {
+            let sql = format!("DELETE FROM {table} WHERE {scope}day < $1");
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(day_number(before));
+            if let Some(t) = tenant {
+                q = q.bind(t.as_str());
+            }
+            let r = q.execute(&mut *tx).await?;
+            if table == "transit_history" {
+                pruned = r.rows_affected();
+            }
+        }
+        tx.commit().await?;
+        Ok(pruned)
     }
 
     /// The tenant's routing rules document (JSON), if it set one.

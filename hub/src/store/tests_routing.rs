@@ -2,12 +2,15 @@
 //! transaction that records it; the histograms summed over a window and a lane prefix equal a
 //! brute-force count over the same deliveries; rules and kept quotes stay with their tenant.
 
+use std::collections::BTreeMap;
+
 use rust_decimal::Decimal;
 use shiphub_carriers::model::{TrackingEvent, TrackingStatus};
 use time::macros::date;
 use time::{Date, Duration};
 
-use super::{NOW, account, on_postgres, shipment, sqlite_store, tenant};
+use super::{NOW, account, on_postgres, on_postgres_schema, shipment, sqlite_store};
+use super::{sqlite_store_unmigrated, tenant};
 use crate::routing::transit;
 use crate::store::routing::{
     Delivery, LaneEnd, PurchaseQuotes, TransitFilter, business_days_between,
@@ -19,6 +22,79 @@ both_backends!(
     window_and_lane_prefix_sums_equal_a_brute_force_count,
     rules_and_kept_quotes_stay_with_their_tenant_and_feed_the_cost_rows,
 );
+
+mod migration_0039_counts_the_recorded_history_by_country {
+    #[tokio::test]
+    async fn sqlite() {
+        let (store, _dir) = super::sqlite_store_unmigrated().await;
+        super::migration_0039_counts_the_recorded_history_by_country(store).await;
+    }
+    #[tokio::test]
+    async fn postgres() {
+        super::on_postgres_schema(
+            false,
+            super::migration_0039_counts_the_recorded_history_by_country,
+        )
+        .await;
+    }
+}
+
+/// Deliveries recorded before 0039 (postal lanes only) are in the country lanes after it:
+/// postal prefixes of one country pair, day and transit days fold into one bar.
+async fn migration_0039_counts_the_recorded_history_by_country(store: Store) {
+    store.migrate_to(38).await.unwrap();
+    let t = tenant(&store, "before").await;
+    let day = i64::from(date!(2026 - 11 - 20).to_julian_day());
+    for (to_country, to_postal, days, n, promised, on_time) in [
+        ("US", "94105", 2, 3, 3, 2),
+        ("US", "10001", 2, 4, 1, 1),
+        ("US", "10001", 3, 1, 0, 0),
+        ("DE", "10115", 2, 5, 5, 5),
+    ] {
+        sqlx::query(
+            "INSERT INTO transit_history (tenant_id, carrier, service_code, from_country, \
+             from_postal, to_country, to_postal, day, transit_days, deliveries, promised, on_time) \
+             VALUES ($1, 'ups', 'ground', 'US', '30301', $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(t.as_str())
+        .bind(to_country)
+        .bind(to_postal)
+        .bind(day)
+        .bind(days)
+        .bind(n)
+        .bind(promised)
+        .bind(on_time)
+        .execute(&store.writer)
+        .await
+        .unwrap();
+    }
+    store.migrate().await.unwrap();
+    let d = date!(2026 - 11 - 20);
+    let mut got: Vec<(String, i64, i64, i64, i64)> = store
+        .transit_by_country(&t, d, d)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| {
+            (
+                b.to_country,
+                b.bar.transit_days,
+                b.bar.deliveries,
+                b.bar.promised,
+                b.bar.on_time,
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("DE".into(), 2, 5, 5, 5),
+            ("US".into(), 2, 7, 4, 3),
+            ("US".into(), 3, 1, 0, 0)
+        ]
+    );
+}
 
 const REQUEST: &str = r#"{"from":{"country":"US","postal_code":"10001"},"to":{"country":"US","postal_code":"94105-1234"},"parcels":[{"weight":{"value":"2","unit":"kg"}}]}"#;
 
@@ -105,6 +181,19 @@ async fn a_delivery_is_counted_once_in_the_transaction_that_records_it(store: St
             bars[0].on_time
         ),
         ("sandbox", "express", 2, 1, 1, 1)
+    );
+    // The country lanes (the console's analytics) count it once too.
+    let by_country = store
+        .transit_by_country(&t, f.since, f.until)
+        .await
+        .unwrap();
+    assert_eq!(
+        by_country,
+        [crate::store::routing::CountryBar {
+            from_country: "US".into(),
+            to_country: "US".into(),
+            bar: bars[0].clone(),
+        }]
     );
     // Another tenant sees nothing.
     let other = tenant(&store, "other").await;
@@ -223,12 +312,67 @@ async fn window_and_lane_prefix_sums_equal_a_brute_force_count(store: Store) {
             Some((Decimal::from(on_time) / Decimal::from(promised.len())).round_dp(4))
         );
     }
-    // Pruning drops the days before the cut and only those.
-    let pruned = store
-        .prune_transit(&t, today - Duration::days(60))
-        .await
-        .unwrap();
+    // The country lanes (the console's analytics) count the same deliveries: per carrier and
+    // transit days, over any window, the brute-force count of the recorded deliveries.
+    let by_country = |since: Date| {
+        let mut want: BTreeMap<(String, i64), (i64, i64, i64)> = BTreeMap::new();
+        for d in all
+            .iter()
+            .filter(|d| d.delivered >= since && d.delivered <= today)
+        {
+            let e = want
+                .entry((d.carrier.clone(), d.transit_days()))
+                .or_default();
+            e.0 += 1;
+            e.1 += i64::from(d.promise.is_some());
+            e.2 += i64::from(d.on_time() == Some(true));
+        }
+        want
+    };
+    for window in [1, 30, 121] {
+        let since = today - Duration::days(window - 1);
+        let got: BTreeMap<(String, i64), (i64, i64, i64)> = store
+            .transit_by_country(&t, since, today)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|b| {
+                assert_eq!(
+                    (b.from_country.as_str(), b.to_country.as_str()),
+                    ("US", "US")
+                );
+                (
+                    (b.bar.carrier, b.bar.transit_days),
+                    (b.bar.deliveries, b.bar.promised, b.bar.on_time),
+                )
+            })
+            .collect();
+        assert_eq!(got, by_country(since), "window {window}");
+    }
+    assert!(
+        store
+            .transit_by_country(
+                &tenant(&store, "none").await,
+                today - Duration::days(365),
+                today
+            )
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Pruning drops the days before the cut and only those, in both tables.
+    let cut = today - Duration::days(60);
+    let pruned = store.prune_transit(&t, cut).await.unwrap();
     assert!(pruned > 0);
+    let kept: i64 = store
+        .transit_by_country(&t, today - Duration::days(365), today)
+        .await
+        .unwrap()
+        .iter()
+        .map(|b| b.bar.deliveries)
+        .sum();
+    let want: i64 = by_country(cut).values().map(|v| v.0).sum();
+    assert_eq!(kept, want);
     // Housekeeping's prune, across tenants: nothing left before the same cut, the rest after.
     assert_eq!(
         store
