@@ -607,3 +607,85 @@ async fn the_exceptions_board_groups_parcels_in_trouble_by_reason() {
         .await;
     b.close().await;
 }
+
+/// The print page's live streams are a bounded resource: 64 per hub, the next refused with a
+/// 503 (not queued, not slowing the pages), a slot freed when its page goes away, and every
+/// open stream ended by a graceful shutdown (which then does not wait on them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_streams_are_capped_freed_and_ended_by_shutdown() {
+    const CAP: usize = 64;
+    let mut hub = common::start_with(tempfile::tempdir().unwrap(), &["--insecure-cookie"]);
+    common::cli_user_create(
+        &hub,
+        "default",
+        "dock@example.com",
+        "warehouse",
+        "dock pass phrase",
+    );
+    let http = reqwest::Client::new();
+    let res = http
+        .post(format!("{}/v1/session", hub.base))
+        .json(&json!({"tenant": "default", "email": "dock@example.com", "password": "dock pass phrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let open = || {
+        http.get(format!("{}/console/print/stream", hub.base))
+            .header("Cookie", &cookie)
+            .send()
+    };
+    let mut streams = vec![];
+    for n in 0..CAP {
+        let res = open().await.unwrap();
+        assert_eq!(res.status(), 200, "stream {n}");
+        assert_eq!(res.headers()["content-type"], "text/event-stream");
+        streams.push(res);
+    }
+    let refused = open().await.unwrap();
+    assert_eq!(refused.status(), 503, "one more than {CAP}");
+    // Pages still answer while the streams are full.
+    let page = http
+        .get(format!("{}/console/print", hub.base))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+
+    // A closed page frees its slot (the hub notices the connection is gone).
+    drop(streams.pop());
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let reopened = loop {
+        let res = open().await.unwrap();
+        if res.status() == 200 {
+            break res;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the closed stream's slot was never freed"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    streams.push(reopened);
+
+    // SIGTERM with every slot taken: each stream ends, and the hub exits without waiting for
+    // the browsers to close them.
+    hub.terminate();
+    let status = hub.wait_exit(Duration::from_secs(10));
+    assert!(status.is_some_and(|s| s.success()), "exit: {status:?}");
+    for (n, mut s) in streams.into_iter().enumerate() {
+        let ended = tokio::time::timeout(Duration::from_secs(5), async {
+            while let Ok(Some(_)) = s.chunk().await {}
+        })
+        .await;
+        assert!(ended.is_ok(), "stream {n} still open after the hub exited");
+    }
+}
