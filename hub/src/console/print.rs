@@ -30,7 +30,7 @@ use crate::ids::{StationId, TenantId};
 use crate::print::{self, PrinterState};
 use crate::roles::Permission;
 use crate::state::AppState;
-use crate::store::StationRecord;
+use crate::store::{JobStatus, StationRecord};
 
 /// Failed jobs shown per station.
 const FAILED_SHOWN: u32 = 5;
@@ -103,11 +103,14 @@ async fn card(
                 dd { (queued) " queued, " (delivered) " handed out" }
             }
             @if !failed.is_empty() {
-                h3 { "Failed jobs" }
+                h3 { "Failed and expired jobs" }
                 ul class="timeline" {
                     @for f in &failed {
                         li data-region {
                             code { (f.job.id) } " "
+                            @if f.job.status == JobStatus::Expired {
+                                span class="badge warn" { "expired unprinted" } " "
+                            }
                             @if let Some(d) = &f.job.detail { (d) " " }
                             @if let Some(t) = f.job.completed_at {
                                 span class="muted" { time datetime=(fmt::iso(t)) { (fmt::when(t)) } } " "

@@ -127,7 +127,8 @@ impl Store {
         Ok((queued, delivered))
     }
 
-    /// A station's most recent failed jobs (index `print_jobs_station`).
+    /// A station's most recent failed and expired jobs (index `print_jobs_station`): the
+    /// ones a retry prints again.
     pub async fn failed_print_jobs(
         &self,
         tenant: &TenantId,
@@ -136,7 +137,7 @@ impl Store {
     ) -> Result<Vec<FailedJob>> {
         let sql = format!(
             "SELECT {JOB_COLUMNS}, retried_by FROM print_jobs WHERE station_id = $1 AND tenant_id = $2 \
-             AND status = 'failed' ORDER BY id DESC LIMIT $3"
+             AND status IN ('failed', 'expired') ORDER BY id DESC LIMIT $3"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(station.as_str())

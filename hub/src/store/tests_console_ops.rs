@@ -8,7 +8,7 @@ use shiphub_carriers::model::{TrackingEvent, TrackingStatus};
 
 use super::{NOW, account, job, print_setup, shipment, tenant};
 use super::{on_postgres, sqlite_store};
-use crate::ids::TrackerId;
+use crate::ids::{PrintJobId, TrackerId};
 use crate::store::{
     AckStatus, Backend, JobAck, JobStatus, Store, StoredRequest, TrackerRecord,
     console_ops::ATTENTION,
@@ -212,4 +212,31 @@ async fn a_failed_print_job_is_retried_once_and_only_by_its_tenant(store: Store)
     assert_eq!(failed[0].retried_by, Some(again.id.clone()));
     assert_eq!(store.station_queue(&t, &st.id).await.unwrap(), (1, 0));
     assert!(store.get_print_job(&t, &third.id).await.unwrap().is_none());
+
+    // A job no agent fetched before its TTL is listed too (newest first), and retried the same
+    // way; a printed one is not.
+    let late = job(&st.id, &s.id, Duration::from_secs(1));
+    store.insert_print_job(&t, &late, None).await.unwrap();
+    let expired = store
+        .expire_print_jobs(NOW + Duration::from_secs(2), 10, super::event_for)
+        .await
+        .unwrap();
+    assert_eq!(expired, 1);
+    let listed = store.failed_print_jobs(&t, &st.id, 5).await.unwrap();
+    let ids: Vec<(&PrintJobId, JobStatus)> =
+        listed.iter().map(|f| (&f.job.id, f.job.status)).collect();
+    assert_eq!(
+        ids,
+        [
+            (&late.id, JobStatus::Expired),
+            (&first.id, JobStatus::Failed)
+        ]
+    );
+    let fourth = job(&st.id, &s.id, hour);
+    assert!(
+        store
+            .retry_print_job(&t, &late.id, &fourth, None)
+            .await
+            .unwrap()
+    );
 }
