@@ -287,7 +287,10 @@ async fn a_killed_instances_work_is_taken_over_by_the_others_exactly_once() {
         "the victim held webhook deliveries at the kill: {reaped}"
     );
     assert_eq!(batch_at_kill, "running", "the batch outlasts the kill");
-    assert_eq!(field(&reaped, "batches"), 1, "{reaped}");
+    // The batch is released by the reaper or, in the same instant (both wait for the same
+    // silence), claimed straight from the dead owner by a live instance's orphan sweep: one
+    // of the two, never both, and never left with the victim (checked below).
+    assert!(field(&reaped, "batches") <= 1, "{reaped}");
     assert_eq!(
         schema.query("SELECT count(*) FROM instances"),
         "2",
