@@ -1184,3 +1184,187 @@ async fn readme_event_streams_section_runs_as_written() {
         "tracker events are not in the subscription"
     );
 }
+
+/// A command that fails is answered with its problem and emits `command.failed` for the
+/// tenant its key names, relayed like any event: a malformed message over NATS, a purchase
+/// answered with a problem over RabbitMQ, and a key without the `buy` permission; an unknown
+/// key gets its answer and no event (no tenant to tell).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failed_commands_emit_command_failed_events_through_the_brokers() {
+    if !brokers_present() || !system_brokers_up() {
+        return;
+    }
+    let events_nats = Nats::start();
+    let tag = format!("e2e{}x{}", std::process::id(), events_nats.port);
+    let subject = format!("commands.{tag}");
+    let queue = format!("shiphub.{tag}.failing");
+    let hub = common::start_with(
+        tempfile::tempdir().unwrap(),
+        &[
+            "--commands-from",
+            &format!("nats://127.0.0.1:4222/{}", subject.replace('.', "/")),
+            "--commands-from",
+            &format!("amqp://guest:guest@127.0.0.1:5672/%2f/{queue}"),
+            "--events-to",
+            &events_nats.url(),
+            "--events-secret",
+            SECRET,
+        ],
+    );
+    let api = Api::of(&hub);
+    let bearer = format!("Bearer {}", api.key);
+    let (status, viewer) = api
+        .post(
+            "/v1/api-keys",
+            serde_json::json!({"name": "looks only", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{viewer}");
+    let viewer = format!("Bearer {}", viewer["key"].as_str().unwrap());
+    let mut body = common::sandbox_pdf_purchase(&api.account, None);
+    body["label_format"] = "zpl".into();
+    let payload = serde_json::to_vec(&body).unwrap();
+
+    // The failures, as the relay publishes them.
+    let events = async_nats::connect(events_nats.url()).await.unwrap();
+    let mut failed = events.subscribe("shiphub.*.command.failed").await.unwrap();
+    events.flush().await.unwrap();
+
+    // NATS: malformed (no command named), then refused (a viewer key cannot buy), then an
+    // unknown key.
+    let nats = async_nats::connect("nats://127.0.0.1:4222").await.unwrap();
+    let ask = |id: &str, command: Option<&str>, credential: &str| {
+        let mut h = async_nats::HeaderMap::new();
+        h.insert("Nats-Msg-Id", id);
+        if let Some(c) = command {
+            h.insert("shiphub-command", c);
+        }
+        h.insert("authorization", credential);
+        nats.request_with_headers(subject.clone(), h, payload.clone().into())
+    };
+    let status_of = |m: &async_nats::Message| {
+        m.headers
+            .as_ref()
+            .unwrap()
+            .get("shiphub-status")
+            .unwrap()
+            .as_str()
+            .to_string()
+    };
+    let bad = ask("nats-malformed", None, &bearer).await.unwrap();
+    assert_eq!(status_of(&bad), "400");
+    let refused = ask("nats-viewer", Some("purchase"), &viewer).await.unwrap();
+    assert_eq!(status_of(&refused), "403");
+    let unknown = ask("nats-unknown", Some("purchase"), "Bearer sh_wrong")
+        .await
+        .unwrap();
+    assert_eq!(status_of(&unknown), "401");
+
+    // RabbitMQ: a purchase the API answers with a problem (no parcels).
+    use lapin::options::{BasicConsumeOptions, BasicPublishOptions, QueueDeclareOptions};
+    use lapin::types::{AMQPValue, FieldTable, LongString};
+    let conn =
+        lapin::Connection::connect("amqp://guest:guest@127.0.0.1:5672/%2f", Default::default())
+            .await
+            .unwrap();
+    let ch = conn.create_channel().await.unwrap();
+    let replies = ch
+        .queue_declare(
+            "".into(),
+            QueueDeclareOptions {
+                exclusive: true,
+                auto_delete: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let mut consumer = ch
+        .basic_consume(
+            replies.name().clone(),
+            "e2e-failed".into(),
+            BasicConsumeOptions {
+                no_ack: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let mut h = FieldTable::default();
+    h.insert(
+        "shiphub-command".into(),
+        AMQPValue::LongString(LongString::from("purchase".to_string())),
+    );
+    h.insert(
+        "authorization".into(),
+        AMQPValue::LongString(LongString::from(bearer.clone())),
+    );
+    let mut unbuyable = body.clone();
+    unbuyable["parcels"] = serde_json::json!([]);
+    ch.basic_publish(
+        "".into(),
+        queue.as_str().into(),
+        BasicPublishOptions::default(),
+        &serde_json::to_vec(&unbuyable).unwrap(),
+        lapin::BasicProperties::default()
+            .with_message_id("amqp-unbuyable".into())
+            .with_reply_to(replies.name().clone())
+            .with_headers(h),
+    )
+    .await
+    .unwrap();
+    let answer = tokio::time::timeout(Duration::from_secs(30), consumer.next())
+        .await
+        .expect("answered")
+        .unwrap()
+        .unwrap();
+    let problem: Value = serde_json::from_slice(&answer.data).unwrap();
+    assert_eq!(problem["status"], 422, "{problem}");
+
+    // Three events, relayed to the events stream, each with its message id and problem.
+    let mut got = std::collections::HashMap::new();
+    while got.len() < 3 {
+        let m = tokio::time::timeout(Duration::from_secs(20), failed.next())
+            .await
+            .expect("command.failed relayed")
+            .unwrap();
+        let event: Value = serde_json::from_slice(&m.payload).unwrap();
+        assert_eq!(event["type"], "command.failed");
+        let data = event["data"].clone();
+        got.insert(data["message_id"].as_str().unwrap().to_string(), data);
+    }
+    let malformed = &got["nats-malformed"];
+    assert_eq!(malformed["status"], 400);
+    assert_eq!(malformed["command"], Value::Null);
+    assert_eq!(
+        malformed["problem"]["errors"][0]["pointer"],
+        "/headers/shiphub-command"
+    );
+    assert!(malformed["source"].as_str().unwrap().starts_with("nats:"));
+    assert_eq!(got["nats-viewer"]["status"], 403);
+    assert_eq!(got["nats-viewer"]["command"], "purchase");
+    let unbuyable = &got["amqp-unbuyable"];
+    assert_eq!(unbuyable["status"], 422);
+    assert_eq!(unbuyable["problem"], problem);
+    assert!(unbuyable["source"].as_str().unwrap().starts_with("amqp:"));
+    // The tenant's event list has them too, and nothing for the unknown key.
+    let listed: Vec<Value> = api.all("/v1/events?limit=100").await;
+    let failures: Vec<&Value> = listed
+        .iter()
+        .filter(|e| e["type"] == "command.failed")
+        .collect();
+    assert_eq!(failures.len(), 3, "{failures:?}");
+    assert!(
+        !failures
+            .iter()
+            .any(|e| e["data"]["message_id"] == "nats-unknown")
+    );
+    let _ = ch
+        .queue_delete(queue.as_str().into(), Default::default())
+        .await;
+    let _ = ch
+        .queue_delete(format!("{queue}.dead").as_str().into(), Default::default())
+        .await;
+}
