@@ -14,6 +14,7 @@ both_backends!(
     the_relay_lease_is_held_by_one_instance_until_it_expires,
     events_are_relayed_oldest_first_and_marked_only_under_the_lease,
     a_sink_that_falls_behind_gets_its_own_parked_events_in_order_under_the_lease,
+    a_read_while_batches_are_in_flight_skips_them_and_stops_at_a_late_commit_among_them,
     stream_filters_are_per_tenant,
 );
 
@@ -203,6 +204,61 @@ async fn a_sink_that_falls_behind_gets_its_own_parked_events_in_order_under_the_
     );
     assert!(!store.has_parked(amqp).await.unwrap());
     assert_eq!(store.stream_backlog().await.unwrap().events, 1);
+}
+
+async fn a_read_while_batches_are_in_flight_skips_them_and_stops_at_a_late_commit_among_them(
+    store: Store,
+) {
+    let t = tenant(&store, "window").await;
+    let acc = account();
+    store.insert_account(&t, &acc, None).await.unwrap();
+    assert!(
+        store
+            .lease_stream_relay("a", NOW, NOW + LEASE)
+            .await
+            .unwrap()
+    );
+    for n in 1..=5 {
+        emit(&store, &t, &acc.id, n, "shipment.created").await;
+    }
+    let all: Vec<_> = store
+        .unstreamed_events(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    // The first two in flight: the next read starts after them.
+    let next = store
+        .unstreamed_events_outside(&all[0], &all[1], 2, 2)
+        .await
+        .unwrap()
+        .unwrap();
+    let next: Vec<_> = next.into_iter().map(|e| e.id).collect();
+    assert_eq!(next, all[2..4]);
+    // In flight: the first and the third; the second, between them, is not (it committed
+    // after the read, as a concurrent transaction may): nothing is read past it.
+    assert!(
+        store
+            .unstreamed_events_outside(&all[0], &all[2], 2, 10)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Once marked, the window's events are no longer unstreamed: the read goes on.
+    assert!(
+        store
+            .mark_streamed("a", &all[..4], &[], NOW, NOW + LEASE)
+            .await
+            .unwrap()
+    );
+    let last = store
+        .unstreamed_events_outside(&all[2], &all[3], 0, 10)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(last.len(), 1);
+    assert_eq!(last[0].id, all[4]);
 }
 
 async fn stream_filters_are_per_tenant(store: Store) {
