@@ -27,6 +27,9 @@ named_enum! {
         PickupCancelled = "pickup.cancelled",
         ManifestCreated = "manifest.created",
         WebhookDisabled = "webhook.disabled",
+        /// A command from a queue (`--commands-from`) that failed for good: the problem
+        /// document and the message id, for the tenant its credential names.
+        CommandFailed = "command.failed",
         /// Sent to one endpoint on request (`POST /v1/webhooks/{id}/test`): never subscribed
         /// to, never fanned out, never replayed.
         WebhookTest = "webhook.test",

@@ -296,6 +296,22 @@ async fn from_nats_first(nats: &Nats) -> Received {
     }
 }
 
+/// The tenant's id, as the stream's first message's subject names it (every message must
+/// agree).
+async fn nats_tenant(nats: &Nats) -> String {
+    let first = from_nats_first(nats).await;
+    let body: Value = serde_json::from_slice(&first.body).unwrap();
+    let kind = body["type"].as_str().unwrap().to_string();
+    let tenant = first
+        .routing
+        .strip_suffix(&format!(".{kind}"))
+        .and_then(|r| r.strip_prefix("shiphub."))
+        .unwrap()
+        .to_string();
+    assert!(tenant.starts_with("ten_"), "{}", first.routing);
+    tenant
+}
+
 /// A durable queue bound to every routing key of `exchange`, declared before the hub publishes.
 async fn rabbit_queue(url: &str, exchange: &str, queue: &str) {
     use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
@@ -556,23 +572,227 @@ async fn ten_thousand_events_reach_both_brokers_through_hub_kills_and_broker_res
     assert!(bought >= EVENTS);
     assert_eq!(created, bought, "one shipment.created per purchase");
     // The tenant's id, as the first message's subject names it; every message must agree.
-    let tenant = {
-        let body: Value = serde_json::from_slice(&from_nats_first(&nats).await.body).unwrap();
-        let kind = body["type"].as_str().unwrap().to_string();
-        let routing = from_nats_first(&nats).await.routing;
-        let tenant = routing
-            .strip_suffix(&format!(".{kind}"))
-            .and_then(|r| r.strip_prefix("shiphub."))
-            .unwrap()
-            .to_string();
-        assert!(tenant.starts_with("ten_"), "{routing}");
-        tenant
-    };
+    let tenant = nats_tenant(&nats).await;
 
     let from_nats = nats_messages(&nats.url(), "SHIPHUB", "shiphub").await;
     assert_complete("NATS", &from_nats, &tenant, &ids);
     let from_rabbit = rabbit_messages(&rabbit.url(), "e2e_all").await;
     assert_complete("RabbitMQ", &from_rabbit, &tenant, &ids);
+}
+
+/// A TCP proxy on loopback to a broker, stopped and started again by the test: stopping it
+/// closes every connection through it and refuses new ones, as a broker that went away does.
+struct Proxy {
+    port: u16,
+    to: u16,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    conns: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    async fn start(to: u16) -> Proxy {
+        let mut p = Proxy {
+            port: free_port(),
+            to,
+            tasks: vec![],
+            conns: Arc::default(),
+        };
+        p.resume().await;
+        p
+    }
+
+    async fn resume(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let (to, conns) = (self.to, self.conns.clone());
+        self.tasks.push(tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let conn = tokio::spawn(async move {
+                    if let Ok(mut out) = tokio::net::TcpStream::connect(("127.0.0.1", to)).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                    }
+                });
+                conns.lock().unwrap().push(conn);
+            }
+        }));
+    }
+
+    fn stop(&mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+        for c in self.conns.lock().unwrap().drain(..) {
+            c.abort();
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The hub's metric `name` for the sink whose label contains `sink`.
+async fn sink_metric(base: &str, name: &str, sink: &str) -> Option<f64> {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")))
+        .find(|l| l.contains(sink))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// `n` sandbox purchases (ZPL labels), eight at a time.
+async fn buy(api: &Api, n: usize, tag: &str) {
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = vec![];
+    for _ in 0..8 {
+        let (api, next, tag) = (api.clone(), next.clone(), tag.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut body = common::sandbox_pdf_purchase(&api.account, None);
+            body["label_format"] = "zpl".into();
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= n {
+                    return;
+                }
+                let (status, b) = api
+                    .try_post("/v1/shipments", &body, Some(&format!("{tag}-{i}")))
+                    .await
+                    .unwrap();
+                assert_eq!(status, StatusCode::CREATED, "{b}");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+/// How many messages a JetStream stream holds.
+async fn nats_count(url: &str, stream: &str) -> u64 {
+    let client = async_nats::connect(url).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let mut st = js.get_stream(stream).await.unwrap();
+    st.info().await.unwrap().state.messages
+}
+
+/// With a NATS sink and a RabbitMQ sink, RabbitMQ goes away (the proxy to it is stopped):
+/// NATS keeps getting every event while RabbitMQ's events are parked (its backlog shows per
+/// sink in /metrics); when RabbitMQ is back it catches up, and both have every event, in
+/// order, nothing lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_broker_that_is_down_holds_no_other_sink_and_catches_up_when_back() {
+    if !brokers_present() || !system_brokers_up() {
+        return;
+    }
+    let nats = Nats::start();
+    let mut proxy = Proxy::start(5672).await;
+    let tag = format!("e2e{}x{}", std::process::id(), proxy.port);
+    let rabbit = "amqp://guest:guest@127.0.0.1:5672/%2f";
+    let (exchange, queue) = (format!("ex_{tag}"), format!("q_{tag}"));
+    rabbit_queue(rabbit, &exchange, &queue).await;
+    let amqp_sink = format!(
+        "amqp://guest:guest@127.0.0.1:{}/%2f?exchange={exchange}",
+        proxy.port
+    );
+    let hub = common::start_with(
+        tempfile::tempdir().unwrap(),
+        &[
+            "--events-to",
+            &nats.url(),
+            "--events-to",
+            &amqp_sink,
+            "--events-secret",
+            SECRET,
+            "--events-batch",
+            "50",
+        ],
+    );
+    let api = Api::of(&hub);
+    let amqp_label = format!("127.0.0.1:{}", proxy.port);
+    let nats_label = format!("127.0.0.1:{}", nats.port);
+    let wait_for = |what: &'static str, within: u64| {
+        let deadline = Instant::now() + Duration::from_secs(within);
+        move || assert!(Instant::now() < deadline, "{what}")
+    };
+
+    // Both up.
+    buy(&api, 40, "up").await;
+    let check = wait_for("both sinks relay while both are up", 60);
+    while metric(&hub.base, "shiphub_event_stream_backlog").await != Some(0.0)
+        || nats_count(&nats.url(), "SHIPHUB").await < 40
+    {
+        check();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // RabbitMQ away: NATS gets every new event all the same, RabbitMQ's wait for it.
+    proxy.stop();
+    buy(&api, 300, "down").await;
+    let check = wait_for("NATS is held by the RabbitMQ that is down", 60);
+    while nats_count(&nats.url(), "SHIPHUB").await < 340 {
+        check();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let check = wait_for("per-sink backlogs in /metrics", 20);
+    loop {
+        let n = sink_metric(&hub.base, "shiphub_event_stream_sink_backlog", &nats_label).await;
+        let a = sink_metric(&hub.base, "shiphub_event_stream_sink_backlog", &amqp_label).await;
+        if n == Some(0.0) && a.is_some_and(|a| a >= 300.0) {
+            break;
+        }
+        check();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(metric(&hub.base, "shiphub_event_stream_backlog").await >= Some(300.0));
+    // More while it is away, then it comes back and catches up.
+    buy(&api, 60, "still-down").await;
+    proxy.resume().await;
+    let check = wait_for("RabbitMQ caught up", 90);
+    while metric(&hub.base, "shiphub_event_stream_backlog").await != Some(0.0) {
+        check();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        sink_metric(&hub.base, "shiphub_event_stream_sink_backlog", &amqp_label).await,
+        Some(0.0)
+    );
+
+    let events: Vec<Value> = api.all("/v1/events?limit=100").await;
+    let ids: Vec<String> = events
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["type"] == "shipment.created")
+            .count(),
+        400
+    );
+    let tenant = nats_tenant(&nats).await;
+    let from_nats = nats_messages(&nats.url(), "SHIPHUB", "shiphub").await;
+    assert_complete("NATS", &from_nats, &tenant, &ids);
+    let from_rabbit = rabbit_messages(rabbit, &queue).await;
+    assert_complete("RabbitMQ", &from_rabbit, &tenant, &ids);
+    let conn = lapin::Connection::connect(rabbit, Default::default())
+        .await
+        .unwrap();
+    let ch = conn.create_channel().await.unwrap();
+    let _ = ch
+        .queue_delete(queue.as_str().into(), Default::default())
+        .await;
+    let _ = ch
+        .exchange_delete(exchange.as_str().into(), Default::default())
+        .await;
 }
 
 /// Whether the machine's own brokers answer (`.ci/run` starts them); under `CI=true` they must.
@@ -963,4 +1183,188 @@ async fn readme_event_streams_section_runs_as_written() {
             .is_err(),
         "tracker events are not in the subscription"
     );
+}
+
+/// A command that fails is answered with its problem and emits `command.failed` for the
+/// tenant its key names, relayed like any event: a malformed message over NATS, a purchase
+/// answered with a problem over RabbitMQ, and a key without the `buy` permission; an unknown
+/// key gets its answer and no event (no tenant to tell).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failed_commands_emit_command_failed_events_through_the_brokers() {
+    if !brokers_present() || !system_brokers_up() {
+        return;
+    }
+    let events_nats = Nats::start();
+    let tag = format!("e2e{}x{}", std::process::id(), events_nats.port);
+    let subject = format!("commands.{tag}");
+    let queue = format!("shiphub.{tag}.failing");
+    let hub = common::start_with(
+        tempfile::tempdir().unwrap(),
+        &[
+            "--commands-from",
+            &format!("nats://127.0.0.1:4222/{}", subject.replace('.', "/")),
+            "--commands-from",
+            &format!("amqp://guest:guest@127.0.0.1:5672/%2f/{queue}"),
+            "--events-to",
+            &events_nats.url(),
+            "--events-secret",
+            SECRET,
+        ],
+    );
+    let api = Api::of(&hub);
+    let bearer = format!("Bearer {}", api.key);
+    let (status, viewer) = api
+        .post(
+            "/v1/api-keys",
+            serde_json::json!({"name": "looks only", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{viewer}");
+    let viewer = format!("Bearer {}", viewer["key"].as_str().unwrap());
+    let mut body = common::sandbox_pdf_purchase(&api.account, None);
+    body["label_format"] = "zpl".into();
+    let payload = serde_json::to_vec(&body).unwrap();
+
+    // The failures, as the relay publishes them.
+    let events = async_nats::connect(events_nats.url()).await.unwrap();
+    let mut failed = events.subscribe("shiphub.*.command.failed").await.unwrap();
+    events.flush().await.unwrap();
+
+    // NATS: malformed (no command named), then refused (a viewer key cannot buy), then an
+    // unknown key.
+    let nats = async_nats::connect("nats://127.0.0.1:4222").await.unwrap();
+    let ask = |id: &str, command: Option<&str>, credential: &str| {
+        let mut h = async_nats::HeaderMap::new();
+        h.insert("Nats-Msg-Id", id);
+        if let Some(c) = command {
+            h.insert("shiphub-command", c);
+        }
+        h.insert("authorization", credential);
+        nats.request_with_headers(subject.clone(), h, payload.clone().into())
+    };
+    let status_of = |m: &async_nats::Message| {
+        m.headers
+            .as_ref()
+            .unwrap()
+            .get("shiphub-status")
+            .unwrap()
+            .as_str()
+            .to_string()
+    };
+    let bad = ask("nats-malformed", None, &bearer).await.unwrap();
+    assert_eq!(status_of(&bad), "400");
+    let refused = ask("nats-viewer", Some("purchase"), &viewer).await.unwrap();
+    assert_eq!(status_of(&refused), "403");
+    let unknown = ask("nats-unknown", Some("purchase"), "Bearer sh_wrong")
+        .await
+        .unwrap();
+    assert_eq!(status_of(&unknown), "401");
+
+    // RabbitMQ: a purchase the API answers with a problem (no parcels).
+    use lapin::options::{BasicConsumeOptions, BasicPublishOptions, QueueDeclareOptions};
+    use lapin::types::{AMQPValue, FieldTable, LongString};
+    let conn =
+        lapin::Connection::connect("amqp://guest:guest@127.0.0.1:5672/%2f", Default::default())
+            .await
+            .unwrap();
+    let ch = conn.create_channel().await.unwrap();
+    let replies = ch
+        .queue_declare(
+            "".into(),
+            QueueDeclareOptions {
+                exclusive: true,
+                auto_delete: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let mut consumer = ch
+        .basic_consume(
+            replies.name().clone(),
+            "e2e-failed".into(),
+            BasicConsumeOptions {
+                no_ack: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let mut h = FieldTable::default();
+    h.insert(
+        "shiphub-command".into(),
+        AMQPValue::LongString(LongString::from("purchase".to_string())),
+    );
+    h.insert(
+        "authorization".into(),
+        AMQPValue::LongString(LongString::from(bearer.clone())),
+    );
+    let mut unbuyable = body.clone();
+    unbuyable["parcels"] = serde_json::json!([]);
+    ch.basic_publish(
+        "".into(),
+        queue.as_str().into(),
+        BasicPublishOptions::default(),
+        &serde_json::to_vec(&unbuyable).unwrap(),
+        lapin::BasicProperties::default()
+            .with_message_id("amqp-unbuyable".into())
+            .with_reply_to(replies.name().clone())
+            .with_headers(h),
+    )
+    .await
+    .unwrap();
+    let answer = tokio::time::timeout(Duration::from_secs(30), consumer.next())
+        .await
+        .expect("answered")
+        .unwrap()
+        .unwrap();
+    let problem: Value = serde_json::from_slice(&answer.data).unwrap();
+    assert_eq!(problem["status"], 422, "{problem}");
+
+    // Three events, relayed to the events stream, each with its message id and problem.
+    let mut got = std::collections::HashMap::new();
+    while got.len() < 3 {
+        let m = tokio::time::timeout(Duration::from_secs(20), failed.next())
+            .await
+            .expect("command.failed relayed")
+            .unwrap();
+        let event: Value = serde_json::from_slice(&m.payload).unwrap();
+        assert_eq!(event["type"], "command.failed");
+        let data = event["data"].clone();
+        got.insert(data["message_id"].as_str().unwrap().to_string(), data);
+    }
+    let malformed = &got["nats-malformed"];
+    assert_eq!(malformed["status"], 400);
+    assert_eq!(malformed["command"], Value::Null);
+    assert_eq!(
+        malformed["problem"]["errors"][0]["pointer"],
+        "/headers/shiphub-command"
+    );
+    assert!(malformed["source"].as_str().unwrap().starts_with("nats:"));
+    assert_eq!(got["nats-viewer"]["status"], 403);
+    assert_eq!(got["nats-viewer"]["command"], "purchase");
+    let unbuyable = &got["amqp-unbuyable"];
+    assert_eq!(unbuyable["status"], 422);
+    assert_eq!(unbuyable["problem"], problem);
+    assert!(unbuyable["source"].as_str().unwrap().starts_with("amqp:"));
+    // The tenant's event list has them too, and nothing for the unknown key.
+    let listed: Vec<Value> = api.all("/v1/events?limit=100").await;
+    let failures: Vec<&Value> = listed
+        .iter()
+        .filter(|e| e["type"] == "command.failed")
+        .collect();
+    assert_eq!(failures.len(), 3, "{failures:?}");
+    assert!(
+        !failures
+            .iter()
+            .any(|e| e["data"]["message_id"] == "nats-unknown")
+    );
+    let _ = ch
+        .queue_delete(queue.as_str().into(), Default::default())
+        .await;
+    let _ = ch
+        .queue_delete(format!("{queue}.dead").as_str().into(), Default::default())
+        .await;
 }

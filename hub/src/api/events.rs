@@ -30,7 +30,9 @@ pub struct EventOut {
     /// tracker); `print_job.printed`, `print_job.failed`, `print_job.expired` (the print job);
     /// `reconciliation.completed`; `batch.completed` (the batch); `pickup.booked`,
     /// `pickup.cancelled` (the pickup, as `GET /v1/pickups/{id}`); `manifest.created` (the
-    /// manifest, as `GET /v1/manifests/{id}`); `webhook.disabled`; `webhook.test`.
+    /// manifest, as `GET /v1/manifests/{id}`); `webhook.disabled`; `command.failed` (a
+    /// command from a queue answered with a problem: `message_id`, `command`, `source`,
+    /// `status` and the `problem` document); `webhook.test`.
     #[serde(rename = "type")]
     #[schema(example = "pickup.booked")]
     kind: String,

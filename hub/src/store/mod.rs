@@ -70,7 +70,7 @@ pub use shipments::{
     DocumentRecord, NewShipment, ReturnLink, ShipmentExtras, ShipmentRecord, ShipmentStatus,
     ShipmentWaybill, StoredRequest,
 };
-pub use streams::{StreamBacklog, StreamEvent};
+pub use streams::{SinkBacklog, StreamBacklog, StreamEvent};
 pub use tenants::{KeyLimit, Tenant};
 pub use trackers::{ClaimedTracker, TimelinessRow, TrackerRecord, status_name};
 pub use users::{

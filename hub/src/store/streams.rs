@@ -1,21 +1,26 @@
 //! The event streams' tables (issue 22): the relay's lease (`stream_relay`), the events it has
-//! still to publish (`events.streamed_at IS NULL`), and the tenants' filters (`stream_filters`).
+//! still to take (`events.streamed_at IS NULL`), each sink's parked events
+//! (`stream_sink_backlog`), and the tenants' filters (`stream_filters`).
 //!
 //! One relay (`RELAY`) serves every sink: it reads a batch of unstreamed events oldest first,
-//! publishes it, and marks it under its lease (`mark_streamed`), which fails once another
-//! instance holds the lease. Persistence only: what to publish where is `crate::streams`.
+//! publishes it to the sinks that are up, and marks it under its lease (`mark_streamed`),
+//! parking its ids in the same transaction for each sink that failed or is still catching up.
+//! A sink's parked events are read oldest first (`parked_events`) and deleted once it confirmed
+//! them (`unpark`), also only under the lease. So each sink has its own progress, and a broker
+//! that is down holds no other. Persistence only: what to publish where is `crate::streams`.
 
 use sqlx::Row;
 use time::OffsetDateTime;
 
-use super::{Result, Store, StoreError, from_millis, markers, millis, named};
+use super::{Backend, Result, Store, StoreError, from_millis, markers, millis, named};
 use crate::events::{EventType, Subscription};
 use crate::ids::{EventId, TenantId};
 
 /// The name of the one relay row.
 pub const RELAY: &str = "events";
 
-/// Ids per `UPDATE … WHERE id IN (…)`: under both backends' bound-parameter limits.
+/// Ids per `UPDATE … WHERE id IN (…)` and rows per `INSERT`: under both backends'
+/// bound-parameter limits.
 const MARK_CHUNK: usize = 1000;
 
 /// An event to publish.
@@ -28,6 +33,14 @@ pub struct StreamEvent {
     /// The event's `data`, as stored (JSON).
     pub payload: String,
     pub created_at: OffsetDateTime,
+}
+
+/// One sink's parked events: how many, and the creation time of the oldest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SinkBacklog {
+    pub sink: String,
+    pub events: u64,
+    pub oldest: Option<OffsetDateTime>,
 }
 
 /// The relay's backlog: events not yet streamed, and the age of the oldest.
@@ -106,26 +119,55 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StreamEvent {
-                    id: EventId::from_db(r.try_get("id")?),
-                    tenant: TenantId::from_db(r.try_get("tenant_id")?),
-                    kind: named(r, "type")?,
-                    subject_id: r.try_get("subject_id")?,
-                    payload: r.try_get("payload")?,
-                    created_at: from_millis(r.try_get("created_at")?),
-                })
-            })
-            .collect()
+        rows.iter().map(stream_event).collect()
     }
 
-    /// Marks published events streamed and renews the lease, in one transaction that does
-    /// nothing unless `owner` still holds the lease. Returns whether it did.
+    /// Like `unstreamed_events`, for a relay that still has `in_flight` events between `lo` and
+    /// `hi` (ids it read and has not marked yet): the oldest events outside that range, or
+    /// `None` when an event committed later inside it (it is older than what would be read:
+    /// the relay settles what it has in flight first, so nothing overtakes it).
+    pub async fn unstreamed_events_outside(
+        &self,
+        lo: &EventId,
+        hi: &EventId,
+        in_flight: usize,
+        limit: u32,
+    ) -> Result<Option<Vec<StreamEvent>>> {
+        let inside: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM events \
+             WHERE streamed_at IS NULL AND id >= $1 AND id <= $2",
+        )
+        .bind(lo.as_str())
+        .bind(hi.as_str())
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?;
+        if inside != in_flight as i64 {
+            return Ok(None);
+        }
+        let rows = sqlx::query(
+            "SELECT id, tenant_id, type, subject_id, payload, created_at FROM events \
+             WHERE streamed_at IS NULL AND (id < $1 OR id > $2) ORDER BY id LIMIT $3",
+        )
+        .bind(lo.as_str())
+        .bind(hi.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(stream_event)
+            .collect::<Result<_>>()
+            .map(Some)
+    }
+
+    /// Marks a batch taken and renews the lease, in one transaction that does nothing unless
+    /// `owner` still holds the lease; `parked` names, per sink that did not confirm the batch,
+    /// the ids it still has to get (`parked_events`). Returns whether it did.
     pub async fn mark_streamed(
         &self,
         owner: &str,
         ids: &[EventId],
+        parked: &[(&str, &[EventId])],
         now: OffsetDateTime,
         until: OffsetDateTime,
     ) -> Result<bool> {
@@ -159,8 +201,122 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
+        for (sink, ids) in parked {
+            for chunk in ids.chunks(MARK_CHUNK / 2) {
+                let rows: Vec<String> = (0..chunk.len())
+                    .map(|i| format!("({})", pair(self.backend, 1 + 2 * i)))
+                    .collect();
+                // A replay by an instance that lost the lease may park an id twice.
+                let sql = format!(
+                    "INSERT INTO stream_sink_backlog (sink, event_id) VALUES {} \
+                     ON CONFLICT (sink, event_id) DO NOTHING",
+                    rows.join(", ")
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+                for id in chunk.iter() {
+                    q = q.bind(*sink).bind(id.as_str());
+                }
+                q.execute(&mut *tx).await?;
+            }
+        }
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Up to `limit` of `sink`'s parked events, oldest first.
+    pub async fn parked_events(&self, sink: &str, limit: u32) -> Result<Vec<StreamEvent>> {
+        let rows = sqlx::query(
+            "SELECT e.id, e.tenant_id, e.type, e.subject_id, e.payload, e.created_at \
+             FROM stream_sink_backlog b JOIN events e ON e.id = b.event_id \
+             WHERE b.sink = $1 ORDER BY b.event_id LIMIT $2",
+        )
+        .bind(sink)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(stream_event).collect()
+    }
+
+    /// Whether `sink` has parked events.
+    pub async fn has_parked(&self, sink: &str) -> Result<bool> {
+        Ok(
+            sqlx::query("SELECT 1 FROM stream_sink_backlog WHERE sink = $1 LIMIT 1")
+                .bind(sink)
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some(),
+        )
+    }
+
+    /// Deletes parked events `sink` confirmed, in one transaction that does nothing unless
+    /// `owner` holds the relay's lease. Returns whether it did.
+    pub async fn unpark(&self, owner: &str, sink: &str, ids: &[EventId]) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let held = sqlx::query("SELECT 1 FROM stream_relay WHERE name = $1 AND owner = $2")
+            .bind(RELAY)
+            .bind(owner)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        if !held {
+            return Ok(false);
+        }
+        for chunk in ids.chunks(MARK_CHUNK) {
+            let sql = format!(
+                "DELETE FROM stream_sink_backlog WHERE sink = {} AND event_id IN ({})",
+                markers(self.backend, 1, 1),
+                markers(self.backend, 2, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .persistent(false)
+                .bind(sink);
+            for id in chunk {
+                q = q.bind(id.as_str());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Every sink with parked events: how many, and when the oldest was recorded.
+    pub async fn sink_backlogs(&self) -> Result<Vec<SinkBacklog>> {
+        let rows = sqlx::query(
+            "SELECT sink, COUNT(*) AS n, MIN(event_id) AS first FROM stream_sink_backlog \
+             GROUP BY sink ORDER BY sink",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let first: String = r.try_get("first")?;
+            let oldest = sqlx::query("SELECT created_at FROM events WHERE id = $1")
+                .bind(&first)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|e| e.try_get::<i64, _>("created_at"))
+                .transpose()?
+                .map(from_millis);
+            out.push(SinkBacklog {
+                sink: r.try_get("sink")?,
+                events: r.try_get::<i64, _>("n")?.max(0) as u64,
+                oldest,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Records one event on its own (not caused by a change in a transaction of its own, such
+    /// as a command that failed).
+    pub async fn insert_event(
+        &self,
+        tenant: &TenantId,
+        event: &super::NewEvent,
+        at: OffsetDateTime,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        super::events::insert_events(&mut tx, tenant, std::slice::from_ref(event), at).await?;
+        tx.commit().await
     }
 
     /// Events waiting for the relay.
@@ -221,6 +377,25 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await
+    }
+}
+
+fn stream_event(r: &sqlx::any::AnyRow) -> Result<StreamEvent> {
+    Ok(StreamEvent {
+        id: EventId::from_db(r.try_get("id")?),
+        tenant: TenantId::from_db(r.try_get("tenant_id")?),
+        kind: named(r, "type")?,
+        subject_id: r.try_get("subject_id")?,
+        payload: r.try_get("payload")?,
+        created_at: from_millis(r.try_get("created_at")?),
+    })
+}
+
+/// Two markers for one `(sink, event_id)` row, the first numbered `from`.
+fn pair(backend: Backend, from: usize) -> String {
+    match backend {
+        Backend::Postgres => format!("${from}, ${}", from + 1),
+        Backend::Sqlite => "?, ?".into(),
     }
 }
 

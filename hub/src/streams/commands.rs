@@ -10,10 +10,14 @@
 //!
 //! The answer (the shipment or tracker as the API returns it, or the problem document) goes to
 //! the message's reply-to (`shiphub-status` header = the HTTP status); the change itself emits
-//! its usual event. A message that fails: a permanent failure (malformed, refused) is answered
-//! and parked in the dead-letter queue (`<queue>.dead`, subject `<subject>.dead`) at once; a
-//! transient one (5xx, a key still in progress) is redelivered (RabbitMQ: requeued; NATS: the
-//! requester's retry) and parked after `max_failures`.
+//! its usual event. A message that fails: a permanent failure (malformed, refused, a purchase
+//! answered with a problem) is answered and parked in the dead-letter queue (`<queue>.dead`,
+//! subject `<subject>.dead`) at once; a transient one (5xx, a key still in progress) is
+//! redelivered (RabbitMQ: requeued; NATS: the requester's retry) and parked after
+//! `max_failures`. A parked command also emits `command.failed` (the problem document and the
+//! message id) for the tenant its credential names, so the tenant's event consumers see the
+//! failure as they see a success; a credential that names no tenant (unknown or revoked key,
+//! none at all) has no tenant to tell, and gets the answer and the dead-letter queue only.
 //!
 //! NATS commands use core request-reply with the queue group `shiphub` (several instances share
 //! a subject); a requester that gets no answer retries with the same id. The subject must not be
@@ -38,7 +42,9 @@ use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use tokio::sync::Semaphore;
 
 use super::redact;
+use crate::events::EventType;
 use crate::state::AppState;
+use crate::store::NewEvent;
 
 /// A command as it came off the queue, not yet checked.
 #[derive(Clone, Debug, Default)]
@@ -200,6 +206,45 @@ fn verdict(reply: &Reply, id: Option<&str>, failures: &Failures, max: u32) -> Ve
     Verdict::Park
 }
 
+/// `command.failed` for the tenant `credential` names (none when it names no tenant).
+async fn emit_failure(app: &AppState, source: &str, cmd: &Command, reply: &Reply) {
+    let Some(token) = cmd.credential.as_deref().and_then(|c| {
+        c.split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim())
+    }) else {
+        return;
+    };
+    let tenant = match crate::auth::keys::principal(app, token).await {
+        Ok(Some(key)) => key.tenant,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "command.failed: resolving the credential");
+            return;
+        }
+    };
+    let problem: serde_json::Value = serde_json::from_slice(&reply.body)
+        .unwrap_or_else(|_| serde_json::json!({ "status": reply.status }));
+    let event = NewEvent {
+        kind: EventType::CommandFailed,
+        subject_id: cmd.id.clone().unwrap_or_default(),
+        data: serde_json::json!({
+            "message_id": cmd.id,
+            "command": cmd.command,
+            "source": source,
+            "status": reply.status,
+            "problem": problem,
+        }),
+    };
+    if let Err(e) = app
+        .store
+        .insert_event(&tenant, &event, time::OffsetDateTime::now_utc())
+        .await
+    {
+        tracing::warn!(error = %e, "recording command.failed");
+    }
+}
+
 fn count(source: &str, outcome: &'static str) {
     metrics::counter!("shiphub_commands_total", "source" => source.to_string(), "outcome" => outcome)
         .increment(1);
@@ -280,7 +325,8 @@ async fn run_nats(
         let Ok(permit) = slots.clone().acquire_owned().await else {
             break;
         };
-        let (client, handler, failures, dead, label) = (
+        let (app, client, handler, failures, dead, label) = (
+            app.clone(),
             client.clone(),
             handler.clone(),
             failures.clone(),
@@ -303,8 +349,11 @@ async fn run_nats(
                 body: msg.payload.to_vec(),
             };
             let id = cmd.id.clone();
-            let reply = handler(cmd).await;
+            let reply = handler(cmd.clone()).await;
             let verdict = verdict(&reply, id.as_deref(), &failures, max);
+            if verdict == Verdict::Park {
+                emit_failure(&app, &label, &cmd, &reply).await;
+            }
             if let Some(to) = &msg.reply {
                 let mut h = async_nats::HeaderMap::new();
                 h.insert("shiphub-status", reply.status.to_string().as_str());
@@ -441,7 +490,8 @@ async fn amqp_consume(
         let Ok(permit) = slots.clone().acquire_owned().await else {
             break;
         };
-        let (ch, handler, failures, dead, label) = (
+        let (app, ch, handler, failures, dead, label) = (
+            app.clone(),
             ch.clone(),
             handler.clone(),
             failures.clone(),
@@ -469,8 +519,11 @@ async fn amqp_consume(
                 credential: header("authorization"),
                 body: delivery.data.clone(),
             };
-            let reply = handler(cmd).await;
+            let reply = handler(cmd.clone()).await;
             let verdict = verdict(&reply, id.as_deref(), &failures, max);
+            if verdict == Verdict::Park {
+                emit_failure(&app, &label, &cmd, &reply).await;
+            }
             let status_header = |mut t: FieldTable| {
                 t.insert(
                     "shiphub-status".into(),

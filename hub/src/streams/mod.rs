@@ -2,10 +2,11 @@
 //! commands taken from them.
 //!
 //! - `relay`: one leased loop (per database) that publishes every event, oldest first, to each
-//!   sink named by `--events-to`, and marks it streamed only when every sink confirmed it. At
-//!   least once: a crash between the broker's confirmation and the mark publishes the batch
-//!   again, with the same ids (JetStream drops those within its duplicate window, consumers dedupe
-//!   on `message_id` / `webhook-id`).
+//!   sink named by `--events-to`. Each sink has its own progress: a sink that fails a batch
+//!   falls behind (its events are parked for it in the store) and catches up on its own, so a
+//!   broker that is down holds no other. At least once: a crash between the broker's
+//!   confirmation and the mark publishes the batch again, with the same ids (JetStream drops
+//!   those within its duplicate window, consumers dedupe on `message_id` / `webhook-id`).
 //! - `sink`: NATS JetStream (subject `shiphub.<tenant>.<event>`, `Nats-Msg-Id` = event id) and
 //!   RabbitMQ (durable topic exchange, routing key `<tenant>.<event>`, persistent, publisher
 //!   confirms, `message_id` = event id). The body is the webhook body, with the Standard
@@ -156,11 +157,20 @@ pub fn describe() {
     use metrics::{describe_counter, describe_gauge};
     describe_gauge!(
         "shiphub_event_stream_backlog",
-        "Events recorded and not yet relayed to every event stream sink."
+        "Events not yet relayed to the event stream sink furthest behind (the largest \
+         shiphub_event_stream_sink_backlog)."
     );
     describe_gauge!(
         "shiphub_event_stream_oldest_seconds",
-        "Age of the oldest event not yet relayed to the event stream sinks (0 when none)."
+        "Age of the oldest event not yet relayed to some event stream sink (0 when none)."
+    );
+    describe_gauge!(
+        "shiphub_event_stream_sink_backlog",
+        "Events recorded and not yet confirmed by this event stream sink, by sink."
+    );
+    describe_gauge!(
+        "shiphub_event_stream_sink_oldest_seconds",
+        "Age of the oldest event this event stream sink has not confirmed (0 when none), by sink."
     );
     describe_gauge!(
         "shiphub_event_stream_relay_held",

@@ -1,7 +1,12 @@
-//! The brokers events are published to. A sink publishes a batch in order and returns only
-//! when the broker confirmed all of it (JetStream's publish acks, RabbitMQ's publisher
-//! confirms); any failure fails the batch, which the relay publishes again (same ids).
+//! The brokers events are published to. A sink sends a batch in order (`send`) and hands back
+//! what resolves once the broker confirmed all of it (JetStream's publish acks, RabbitMQ's
+//! publisher confirms), so the relay may send the next batch meanwhile; any failure fails the
+//! batch, which the relay publishes again (same ids).
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::future::join_all;
@@ -16,6 +21,9 @@ use crate::webhooks::sign::{WebhookSecret, signature_header};
 
 /// How long a broker has to confirm a batch, and to accept a connection.
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Resolves once the broker confirmed every message of a sent batch (or failed).
+pub type Confirms = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
 /// One event, ready for any broker.
 #[derive(Clone, Debug)]
@@ -61,6 +69,7 @@ impl Sink {
                     uri: uri.clone(),
                     exchange: exchange.clone(),
                     channel: None,
+                    broken: Arc::new(AtomicBool::new(false)),
                 };
                 s.channel().await?;
                 Ok(Sink::Amqp(s))
@@ -70,11 +79,32 @@ impl Sink {
 
     /// Publishes `batch` in order; `Ok` once the broker confirmed every message.
     pub async fn publish(&mut self, batch: &[Outgoing]) -> Result<(), String> {
-        match self {
-            Sink::Nats(s) => s.publish(batch).await,
-            Sink::Amqp(s) => s.publish(batch).await,
-        }
+        let confirms = self.send(batch).await?;
+        confirmed(confirms).await
     }
+
+    /// Sends `batch` in order (within `CONFIRM_TIMEOUT`); the confirmations are awaited with
+    /// `confirmed`. Batches sent one after another reach the broker in that order.
+    pub async fn send(&mut self, batch: &[Outgoing]) -> Result<Confirms, String> {
+        let sent = match self {
+            Sink::Nats(s) => tokio::time::timeout(CONFIRM_TIMEOUT, s.send(batch)).await,
+            Sink::Amqp(s) => tokio::time::timeout(CONFIRM_TIMEOUT, s.send(batch)).await,
+        };
+        let sent = sent.unwrap_or_else(|_| Err("the broker took no more messages in time".into()));
+        if sent.is_err()
+            && let Sink::Amqp(s) = self
+        {
+            s.drop_channel().await;
+        }
+        sent
+    }
+}
+
+/// Waits for a sent batch's confirmations, at most `CONFIRM_TIMEOUT`.
+pub async fn confirmed(confirms: Confirms) -> Result<(), String> {
+    tokio::time::timeout(CONFIRM_TIMEOUT, confirms)
+        .await
+        .unwrap_or_else(|_| Err("no confirmation in time".into()))
 }
 
 pub struct NatsSink {
@@ -127,7 +157,7 @@ impl NatsSink {
         Ok(NatsSink { js })
     }
 
-    async fn publish(&mut self, batch: &[Outgoing]) -> Result<(), String> {
+    async fn send(&mut self, batch: &[Outgoing]) -> Result<Confirms, String> {
         let mut acks = Vec::with_capacity(batch.len());
         for m in batch {
             let msg = async_nats::jetstream::message::PublishMessage::build()
@@ -144,10 +174,12 @@ impl NatsSink {
                 .map_err(|e| format!("publish: {e}"))?;
             acks.push(ack.into_future());
         }
-        for r in join_all(acks).await {
-            r.map_err(|e| format!("not confirmed: {e}"))?;
-        }
-        Ok(())
+        Ok(Box::pin(async move {
+            for r in join_all(acks).await {
+                r.map_err(|e| format!("not confirmed: {e}"))?;
+            }
+            Ok(())
+        }))
     }
 }
 
@@ -156,10 +188,22 @@ pub struct AmqpSink {
     exchange: String,
     /// Dropped after a failure: the next batch reconnects.
     channel: Option<(Connection, Channel)>,
+    /// Set when a batch sent on the channel was not confirmed: the channel is dropped before
+    /// the next batch (it may be half broken).
+    broken: Arc<AtomicBool>,
 }
 
 impl AmqpSink {
+    async fn drop_channel(&mut self) {
+        if let Some((conn, _)) = self.channel.take() {
+            let _ = conn.close(0, "replaying".into()).await;
+        }
+    }
+
     async fn channel(&mut self) -> Result<&Channel, String> {
+        if self.broken.swap(false, Ordering::SeqCst) {
+            self.drop_channel().await;
+        }
         if self
             .channel
             .as_ref()
@@ -209,19 +253,7 @@ impl AmqpSink {
         Ok(&self.channel.as_ref().expect("just opened").1)
     }
 
-    async fn publish(&mut self, batch: &[Outgoing]) -> Result<(), String> {
-        let r = tokio::time::timeout(CONFIRM_TIMEOUT, self.publish_confirmed(batch)).await;
-        let r = r.unwrap_or_else(|_| Err("no confirmation in time".into()));
-        if r.is_err() {
-            // The channel may be half-broken; a fresh one for the replay.
-            if let Some((conn, _)) = self.channel.take() {
-                let _ = conn.close(0, "replaying".into()).await;
-            }
-        }
-        r
-    }
-
-    async fn publish_confirmed(&mut self, batch: &[Outgoing]) -> Result<(), String> {
+    async fn send(&mut self, batch: &[Outgoing]) -> Result<Confirms, String> {
         let exchange = self.exchange.clone();
         let ch = self.channel().await?;
         let mut confirms = Vec::with_capacity(batch.len());
@@ -255,12 +287,24 @@ impl AmqpSink {
                 .map_err(|e| format!("publish: {e}"))?;
             confirms.push(c);
         }
-        for c in join_all(confirms).await {
-            let c = c.map_err(|e| format!("not confirmed: {e}"))?;
-            if !c.is_ack() {
-                return Err("the broker refused (nack) a message".into());
+        let broken = self.broken.clone();
+        Ok(Box::pin(async move {
+            let all = async {
+                for c in join_all(confirms).await {
+                    let c = c.map_err(|e| format!("not confirmed: {e}"))?;
+                    if !c.is_ack() {
+                        return Err("the broker refused (nack) a message".to_string());
+                    }
+                }
+                Ok(())
+            };
+            let r = tokio::time::timeout(CONFIRM_TIMEOUT, all)
+                .await
+                .unwrap_or_else(|_| Err("no confirmation in time".into()));
+            if r.is_err() {
+                broken.store(true, Ordering::SeqCst);
             }
-        }
-        Ok(())
+            r
+        }))
     }
 }
