@@ -354,20 +354,7 @@ async fn finance_reconciles_an_invoice_and_downloads_the_dispute_file_and_pdf() 
     let report_path = b.path().await;
     common::cli(&hub.db_url, &["tenant", "create", "other"]);
     let other = user(&hub, "other", "finance");
-    let res = reqwest::Client::new()
-        .post(format!("{}/v1/session", hub.base))
-        .json(&json!({"tenant": "other", "email": other, "password": browser::PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let cookie = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = browser::session_cookie(&hub, "other", &other).await;
     let get = |path: String| {
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

@@ -614,29 +614,10 @@ async fn the_exceptions_board_groups_parcels_in_trouble_by_reason() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_streams_are_capped_freed_and_ended_by_shutdown() {
     const CAP: usize = 64;
-    let mut hub = common::start_with(tempfile::tempdir().unwrap(), &["--insecure-cookie"]);
-    common::cli_user_create(
-        &hub,
-        "default",
-        "dock@example.com",
-        "warehouse",
-        "dock pass phrase",
-    );
+    let mut hub = browser::hub();
+    let email = user(&hub, "default", "warehouse");
+    let cookie = browser::session_cookie(&hub, "default", &email).await;
     let http = reqwest::Client::new();
-    let res = http
-        .post(format!("{}/v1/session", hub.base))
-        .json(&json!({"tenant": "default", "email": "dock@example.com", "password": "dock pass phrase"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let cookie = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
     let open = || {
         http.get(format!("{}/console/print/stream", hub.base))
             .header("Cookie", &cookie)

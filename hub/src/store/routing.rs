@@ -145,6 +145,18 @@ pub struct CostRow {
     pub recovered: Vec<String>,
 }
 
+/// A summed bar as both histogram queries select it (`n`, `p`, `o`: the sums).
+fn bar_from_row(r: &sqlx::any::AnyRow) -> Result<TransitBar> {
+    Ok(TransitBar {
+        carrier: r.try_get("carrier")?,
+        service_code: r.try_get("service_code")?,
+        transit_days: r.try_get("transit_days")?,
+        deliveries: r.try_get("n")?,
+        promised: r.try_get("p")?,
+        on_time: r.try_get("o")?,
+    })
+}
+
 fn day_number(d: Date) -> i64 {
     i64::from(d.to_julian_day())
 }
@@ -320,18 +332,7 @@ impl Store {
             q = q.bind(b);
         }
         let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(TransitBar {
-                    carrier: r.try_get("carrier")?,
-                    service_code: r.try_get("service_code")?,
-                    transit_days: r.try_get("transit_days")?,
-                    deliveries: r.try_get("n")?,
-                    promised: r.try_get("p")?,
-                    on_time: r.try_get("o")?,
-                })
-            })
-            .collect()
+        rows.iter().map(bar_from_row).collect()
     }
 
     /// Every carrier service's bars on every country lane, summed over the delivery days
@@ -359,14 +360,7 @@ impl Store {
                 Ok(CountryBar {
                     from_country: r.try_get("from_country")?,
                     to_country: r.try_get("to_country")?,
-                    bar: TransitBar {
-                        carrier: r.try_get("carrier")?,
-                        service_code: r.try_get("service_code")?,
-                        transit_days: r.try_get("transit_days")?,
-                        deliveries: r.try_get("n")?,
-                        promised: r.try_get("p")?,
-                        on_time: r.try_get("o")?,
-                    },
+                    bar: bar_from_row(r)?,
                 })
             })
             .collect()

@@ -65,6 +65,25 @@ pub fn user(hub: &common::Hub, tenant: &str, role: &str) -> String {
     email
 }
 
+/// Logs `email` (made by `user`) in over the API: the `shiphub_session=…` cookie, for plain
+/// HTTP requests a page would make.
+pub async fn session_cookie(hub: &common::Hub, tenant: &str, email: &str) -> String {
+    let res = reqwest::Client::new()
+        .post(format!("{}/v1/session", hub.base))
+        .json(&serde_json::json!({"tenant": tenant, "email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "login of {email}");
+    res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 impl Browser {
     /// Chromium and chromedriver for `hub`; `None` (skipped) outside CI when they are missing.
     pub async fn start(hub: &common::Hub) -> Option<Browser> {
