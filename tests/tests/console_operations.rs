@@ -522,11 +522,12 @@ async fn the_exceptions_board_groups_parcels_in_trouble_by_reason() {
     let stall = api
         .created("/v1/shipments", purchase("STALL", today.to_string()))
         .await;
-    // Shipped a fortnight ago and promised long since: late.
+    // Shipped a fortnight ago and promised long since: late (`LATE`: the sandbox delivers it
+    // ten business days after its quote, so it is still on its way).
     let late = api
         .created(
             "/v1/shipments",
-            purchase("PLAIN", (today - time::Duration::days(14)).to_string()),
+            purchase("LATE", (today - time::Duration::days(14)).to_string()),
         )
         .await;
     // Shipped elsewhere three hours ago: held for its address since the third step, a few

@@ -1,5 +1,6 @@
-//! Smart routing through the real binary (issue 21), on the sandbox carrier with a seeded
-//! history (`shiphub routing import-deliveries`):
+//! Smart routing through the real binary (issue 21), on the sandbox carrier, with a history
+//! the sandbox delivers itself on its scripted, lane-dependent days (the last test) and with a
+//! seeded one (`shiphub routing import-deliveries`):
 //! - the transit percentiles the hub answers equal a brute-force count of the same deliveries;
 //! - `deliver_by` and `on_time` choose as the hand-worked example below says;
 //! - a rule excludes a carrier (and a service) and the answer says which rule and why;
@@ -443,4 +444,200 @@ async fn routing_learns_transit_times_chooses_by_them_obeys_rules_and_reports_sa
     for figure in ["41.85", "3.15", "38.25"] {
         assert!(sandbox_line.contains(figure), "{text}");
     }
+}
+
+/// Business days the sandbox takes on the lanes below (`carriers/src/sandbox/rate.rs`,
+/// `TRANSIT_DAYS[service][zone]`): Atlanta 30301 → San Francisco 94105 is zone 3, → New York
+/// 10001 zone 2. A reference with `LATE` adds 10 business days (`sandbox/track.rs`).
+fn sandbox_transit(service: &str, to_postal: &str, late: bool) -> u32 {
+    let days = match (service, to_postal) {
+        ("economy", "94105") => 5,
+        ("standard", "94105") => 4,
+        ("economy", "10001") => 4,
+        ("standard", "10001") => 3,
+        other => panic!("no lane {other:?} in this test"),
+    };
+    days + if late { 10 } else { 0 }
+}
+
+/// The business days the hub's own promise gives a service class (`tracking::promised_date`):
+/// what the on-time rate is measured against.
+fn hub_promise(service: &str) -> u32 {
+    match service {
+        "economy" => 8,
+        "standard" => 5,
+        other => panic!("{other}"),
+    }
+}
+
+/// Deliveries the sandbox tracks itself: parcels bought on two lanes with two services, with
+/// ship dates 22 to 46 days back so that each journey is over and told whole at the first poll
+/// (the delivery dated on its quoted day, 10 business days later for `LATE` references). The
+/// percentiles, sample counts and on-time rates the hub answers per lane and service equal a
+/// brute-force count over the transit days the sandbox's documented rule gives.
+///
+/// The hand-worked lane (Atlanta → San Francisco, the 2.5 kg parcel at economy 19.35, standard
+/// 22.50, express 40.05), with a thin-history threshold of 5:
+/// - economy: 5 × 5 days and 1 `LATE` × 15 → p75 5, p90 15;
+/// - standard: 6 × 4 days → every percentile 4;
+/// - express: no deliveries → its own estimate, 2 days.
+///
+/// Shipping on a Monday, wanted by the next Monday (5 business days):
+/// - at 0.9: economy's p90 (15 days) is too late, standard's 4 arrives Friday → standard 22.50;
+/// - at 0.75: economy's p75 (5) arrives Monday → economy 19.35.
+///
+/// Wanted by the Friday (4 business days) at 0.75: economy's 5 days miss it → standard 22.50.
+#[tokio::test]
+async fn sandbox_deliveries_tracked_through_the_hub_give_brute_force_percentiles() {
+    let hub = common::start_with(
+        tempfile::tempdir().unwrap(),
+        &["--tracking-speedup", "20000", "--tracking-tick-ms", "100"],
+    );
+    let api = Api::of(&hub);
+    let today = OffsetDateTime::now_utc().date();
+    let (status, _) = api
+        .put(
+            "/v1/routing-rules",
+            json!({"settings": {"min_samples": 5}, "rules": []}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // Arrange: (to postal, service, parcels, how many of them LATE).
+    let plan = [
+        ("94105", "economy", 6, 1),
+        ("94105", "standard", 6, 0),
+        ("10001", "economy", 5, 2),
+        ("10001", "standard", 5, 0),
+    ];
+    // (to postal, service, ship date, late) of every parcel bought.
+    let mut bought = vec![];
+    for (to, service, n, late) in plan {
+        for i in 0..n {
+            let ship = today - Duration::days(22 + 4 * i64::from(i));
+            let late = i < late;
+            let to_address = match to {
+                "94105" => sf(),
+                _ => address("New York", "NY", "10001"),
+            };
+            let reference = format!("{}-{service}-{to}-{i}", if late { "LATE" } else { "ON" });
+            let body = with(
+                shipment(to_address, ship),
+                json!({"carrier_account": api.account, "service": service, "reference": reference}),
+            );
+            let shp = api.created("/v1/shipments", body).await;
+            assert_eq!(shp["service"]["code"], service);
+            bought.push((to, service, ship, late));
+        }
+    }
+
+    // Act: the scheduler polls each parcel once and finds it delivered.
+    common::eventually("every parcel delivered", 60, || async {
+        let events = api.all("/v1/events?limit=100").await;
+        let delivered = events
+            .iter()
+            .filter(|e| e["type"] == "shipment.delivered")
+            .count();
+        delivered >= bought.len()
+    })
+    .await;
+
+    // Assert: per lane and service, the hub's answer equals brute force over the scripted days.
+    for (to, service, _, _) in plan {
+        let mut days: Vec<u32> = vec![];
+        let mut on_time = 0;
+        for (_, _, ship, late) in bought.iter().filter(|b| b.0 == to && b.1 == service) {
+            let delivered = add_business_days(*ship, sandbox_transit(service, to, *late));
+            assert!(delivered < today, "{ship} is delivered by now");
+            days.push(business_days_between(*ship, delivered));
+            if delivered <= add_business_days(*ship, hub_promise(service)) {
+                on_time += 1;
+            }
+        }
+        days.sort_unstable();
+        let (status, t) = api
+            .get(&format!(
+                "/v1/analytics/transit?carrier=sandbox&service={service}&from_postal=30301&to_postal={to}"
+            ))
+            .await;
+        assert_eq!(status, 200, "{t}");
+        assert_eq!(t["lane"], format!("US:303>US:{}", &to[..3]));
+        let s = &t["services"][0];
+        assert_eq!(t["services"].as_array().unwrap().len(), 1, "{t}");
+        assert_eq!(s["samples"], days.len() as u64, "{service} to {to}: {t}");
+        for p in [50, 75, 90, 95, 99] {
+            assert_eq!(
+                s[format!("p{p}")],
+                nearest_rank(&days, p),
+                "{service} to {to}, p{p}: {t}"
+            );
+        }
+        let rate: rust_decimal::Decimal = s["on_time_rate"].as_str().unwrap().parse().unwrap();
+        assert_eq!(
+            rate,
+            (rust_decimal::Decimal::from(on_time) / rust_decimal::Decimal::from(days.len()))
+                .round_dp(4),
+            "{service} to {to}: {t}"
+        );
+    }
+    // The hand-worked figures, as the brute force found them.
+    let (_, t) = api
+        .get("/v1/analytics/transit?from_postal=30301&to_postal=94105")
+        .await;
+    let stats: Vec<(String, u64, u64, u64)> = t["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["service"].as_str().unwrap().to_string(),
+                s["samples"].as_u64().unwrap(),
+                s["p75"].as_u64().unwrap(),
+                s["p90"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stats,
+        [
+            ("economy".to_string(), 6, 5, 15),
+            ("standard".to_string(), 6, 4, 4)
+        ]
+    );
+
+    // deliver_by on the hand-worked lane.
+    let ship = (1..8)
+        .map(|i| today + Duration::days(i))
+        .find(|d| d.weekday() == Weekday::Monday)
+        .unwrap();
+    let ask = |by: Date, confidence: f64| {
+        with(
+            shipment(sf(), ship),
+            json!({"strategy": "deliver_by", "deliver_by": {"date": by.to_string(), "confidence": confidence}}),
+        )
+    };
+    let next_monday = add_business_days(ship, 5);
+    let (status, r) = api.post("/v1/rates", ask(next_monday, 0.9)).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        ranked(&r),
+        [
+            ("standard".into(), "22.50".into(), true),
+            ("express".into(), "40.05".into(), true),
+            ("economy".into(), "19.35".into(), false),
+        ]
+    );
+    assert_eq!(r["quotes"][0]["transit"]["source"], "history", "{r}");
+    assert_eq!(r["quotes"][0]["transit"]["samples"], 6);
+    assert_eq!(
+        r["quotes"][1]["transit"]["source"], "carrier_estimate",
+        "{r}"
+    );
+    let (_, r) = api.post("/v1/rates", ask(next_monday, 0.75)).await;
+    assert_eq!(ranked(&r)[0], ("economy".into(), "19.35".into(), true));
+    let (_, r) = api
+        .post("/v1/rates", ask(add_business_days(ship, 4), 0.75))
+        .await;
+    assert_eq!(ranked(&r)[0], ("standard".into(), "22.50".into(), true));
+    assert!(!ranked(&r)[2].2, "economy misses Friday: {r}");
 }

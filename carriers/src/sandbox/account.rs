@@ -14,7 +14,9 @@ const MAX_STEP_SECONDS: u32 = 7 * 24 * 3600;
 /// A sandbox account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Account {
-    /// Seconds between two scripted tracking steps (1 to 604800).
+    /// Seconds between two scripted tracking steps at most (1 to 604800): the pace at which
+    /// a journey is played back; a step the journey reaches sooner is reported then
+    /// (`track.rs`).
     pub step_seconds: u32,
     /// A request quota to try the hub's quota handling with, as if the sandbox were a real
     /// carrier's API (burst 1); `None`: only the runaway guard (`offline::LIMITS`).

@@ -4,11 +4,14 @@
 //!
 //! - **Rate** quotes `economy`, `standard` and `express` from a zone and weight-break table
 //!   (see `rate.rs`), in USD. International shipments need a customs declaration.
-//! - **Ship** returns a waybill whose tracking numbers encode the tracking scenario and the
-//!   ship time (layout in `number.rs`), priced as the quote of that service. No label
-//!   document: `Waybill.label` is `None` and the hub renders one.
-//! - **Track** replays a script per scenario, one step every `step_seconds` from the ship time
-//!   (see `track.rs`, codes in `codes.rs`).
+//! - **Ship** returns a waybill whose tracking numbers encode the tracking scenario, the
+//!   purchase time, the ship date and the quoted transit days (layout in `number.rs`), priced
+//!   as the quote of that service. No label document: `Waybill.label` is `None` and the hub
+//!   renders one.
+//! - **Track** replays a script per scenario and delivers on the quoted day
+//!   (`estimated_delivery`: ship date plus `TRANSIT_DAYS[service][zone]` business days, so
+//!   transit times depend on lane and service), at the account's pace of one step every
+//!   `step_seconds` at most (see `track.rs`, codes in `codes.rs`).
 //! - **Options**: every `ShipmentOption`, priced per shipment without fuel (`rate.rs`):
 //!   signature indirect 2.50, direct 4.75, adult 6.25; Saturday delivery 15.00 (not on
 //!   economy: rates leave economy out, ship refuses it on `/options/saturday_delivery`);
@@ -32,9 +35,12 @@
 //!   or `/to/company`, wherever the token was found.
 //! - `EXCEPTION`, `ATTEMPT_FAIL`, `RETURN` or `STALL` in ship's `reference`: that tracking
 //!   script (the first found, in this order); any other reference is delivered.
+//! - `LATE` in ship's `reference` (with any script): delivered 10 business days after the
+//!   quoted day, so on-time rates can be tried out.
 //!
 //! Account config: `{}` (or `null`), or `{"step_seconds": N}` with N from 1 to 604800
-//! (default 60). Unknown fields are refused.
+//! (default 60): the most a tracking step waits, i.e. the pace at which a journey is played
+//! back. Unknown fields are refused.
 
 mod account;
 mod address;
@@ -192,11 +198,17 @@ impl Carrier for Sandbox {
             .find(|q| q.service.code == service.code)
             .expect("a service `refusal` allows is quoted");
         let scenario = number::Scenario::from_reference(req.reference.as_deref());
+        let journey = number::Journey::new(
+            now.date(),
+            req.shipment.ship_date.unwrap_or(now.date()),
+            quote.transit_days.unwrap_or_default(),
+            number::late_from_reference(req.reference.as_deref()),
+        );
         let pieces: Vec<TrackingNumber> = req
             .shipment
             .parcels
             .iter()
-            .map(|_| number::issue(scenario, now))
+            .map(|_| number::issue(scenario, now, journey))
             .collect();
         if req.is_return {
             // Scan-based: nothing is billed until the customer hands the parcel over.

@@ -280,8 +280,9 @@ mod tests {
     #[test]
     fn a_manifest_takes_every_number_once_under_a_scan_form_like_id() {
         let at = time::macros::datetime!(2026-12-07 10:00 UTC);
-        let a = number::issue(number::Scenario::Deliver, at);
-        let b = number::issue(number::Scenario::Deliver, at);
+        let j = number::Journey::new(at.date(), at.date(), 2, false);
+        let a = number::issue(number::Scenario::Deliver, at, j);
+        let b = number::issue(number::Scenario::Deliver, at, j);
         let req = ManifestRequest {
             ship_date: TODAY,
             from: address("Shipper"),

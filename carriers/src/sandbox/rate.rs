@@ -60,7 +60,8 @@ const BASE_CENTS: [[[i64; 7]; 8]; 3] = [
     ],
 ];
 
-/// Business days in transit, `[service][zone - 1]`.
+/// Business days in transit, `[service][zone - 1]`: the quotes' `transit_days` and
+/// `estimated_delivery`, and the day tracking delivers the parcel on (see `track.rs`).
 const TRANSIT_DAYS: [[u32; 8]; 3] = [
     [3, 4, 5, 6, 8, 9, 10, 12],
     [2, 3, 4, 5, 5, 6, 7, 8],
@@ -379,7 +380,7 @@ fn charge(kind: ChargeKind, code: &str, description: &str, amount: Money) -> Cha
 }
 
 /// `date` plus `days` working days (Monday to Friday; the sandbox knows no holidays).
-fn add_business_days(mut date: Date, days: u32) -> Date {
+pub(super) fn add_business_days(mut date: Date, days: u32) -> Date {
     let mut left = days;
     while left > 0 {
         date = date.next_day().unwrap_or(date);

@@ -149,16 +149,70 @@ async fn shipped_parcel_follows_its_reference_scenario_as_time_passes() {
 #[tokio::test]
 async fn step_seconds_from_the_account_paces_the_script() {
     let sb = (ENTRY.build)(json!({"step_seconds": 1}), CarrierHttp::offline()).unwrap();
-    let wb = sb.ship(&ship_request("economy", "x")).await.unwrap();
+    let mut req = ship_request("economy", "x");
+    req.shipment.ship_date = None;
+    let wb = sb.ship(&req).await.unwrap();
     let r = sb.track(&wb.pieces).await.unwrap().remove(0);
-    // Built with the wall clock: whatever the elapsed time, the events are a prefix of the
-    // delivered script and one second apart.
+    // Built with the wall clock and shipped today: whatever the elapsed time, the events are a
+    // prefix of the delivered script and the scans before delivery one second apart.
     let codes: Vec<_> = r.events.iter().map(|e| e.carrier_code.as_str()).collect();
     assert!(["LC", "PU", "AR", "OD", "DL"].starts_with(&codes));
     assert!(
         r.events
+            .iter()
+            .take(4)
+            .collect::<Vec<_>>()
             .windows(2)
             .all(|w| w[1].occurred_at - w[0].occurred_at == Duration::seconds(1))
+    );
+}
+
+#[tokio::test]
+async fn deliveries_land_on_the_quoted_day_of_their_lane_and_service() {
+    // Friday 2025-03-14 noon, shipped that day, the default one-minute pace: the script plays
+    // in four minutes, and the delivery is dated on the day each quote promised.
+    let (sb, now) = sandbox();
+    let mut delivered = vec![];
+    for (service, to) in [
+        ("economy", None),
+        ("express", None),
+        ("economy", Some(("New York", "NY", "10001"))),
+        ("standard", Some(("Savannah", "GA", "31401"))),
+    ] {
+        *now.lock().unwrap() = T0;
+        let mut req = ship_request(service, "ORDER");
+        if let Some((city, state, postal)) = to {
+            req.shipment.to.city = city.into();
+            req.shipment.to.state = Some(state.into());
+            req.shipment.to.postal_code = Some(postal.into());
+        }
+        let quote = sb
+            .rate(&req.shipment)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|q| q.service.code == service)
+            .unwrap();
+        let wb = sb.ship(&req).await.unwrap();
+        *now.lock().unwrap() = T0 + Duration::minutes(4);
+        let r = sb.track(&wb.pieces).await.unwrap().remove(0);
+        assert_eq!(r.status, TrackingStatus::Delivered, "{service}");
+        assert_eq!(r.estimated_delivery, quote.estimated_delivery);
+        let dl = r.events.last().unwrap();
+        assert_eq!(Some(dl.occurred_at.date()), quote.estimated_delivery);
+        assert_eq!(dl.occurred_at.time(), T0.time());
+        delivered.push((quote.transit_days.unwrap(), dl.occurred_at.date()));
+    }
+    // Zone 3 economy 5 days, express 2; zone 2 economy 4; zone 1 standard 2 (rate.rs).
+    use time::macros::date;
+    assert_eq!(
+        delivered,
+        [
+            (5, date!(2025 - 03 - 21)),
+            (2, date!(2025 - 03 - 18)),
+            (4, date!(2025 - 03 - 20)),
+            (2, date!(2025 - 03 - 18)),
+        ]
     );
 }
 
