@@ -282,7 +282,10 @@ mod tests {
             detail.starts_with("unknown event type `webhook.test`; known: shipment.created, "),
             "{detail}"
         );
-        assert!(detail.ends_with(", webhook.disabled, command.failed"), "{detail}");
+        assert!(
+            detail.ends_with(", webhook.disabled, command.failed"),
+            "{detail}"
+        );
         assert_eq!(pointer(check_events(&[]).unwrap_err()).0, "/events");
     }
 }
