@@ -1,6 +1,7 @@
 //! Smart routing's per-delivery cost (issue 21: ≤ 10 µs): counting a delivery in the transit
 //! history, which is the lane and business-day arithmetic plus one upsert of a histogram bar in
-//! the transaction that records the delivery; and what answering percentiles costs once the
+//! the transaction that records the delivery (whose trigger counts the country-lane bar too,
+//! migration 0041); and what answering percentiles costs once the
 //! bars are read (folding bars into exact nearest-rank percentiles).
 
 use std::hint::black_box;

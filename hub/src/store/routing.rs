@@ -161,8 +161,9 @@ fn day_number(d: Date) -> i64 {
     i64::from(d.to_julian_day())
 }
 
-/// Counts `d` in its histogram bars: one upsert for its postal lane (routing), one for its
-/// country lane (the console's analytics).
+/// Counts `d` in its histogram bars: one upsert of its postal-lane bar (routing); the
+/// database's trigger counts it in its country-lane bar (the console's analytics, migration
+/// 0041) within the same statement.
 pub(crate) async fn record_delivery_tx(
     conn: &mut sqlx::AnyConnection,
     tenant: &TenantId,
@@ -186,26 +187,6 @@ pub(crate) async fn record_delivery_tx(
     .bind(&d.to_country)
     .bind(normalize_postal(&d.to_postal))
     .bind(day_number(d.delivered))
-    .bind(d.transit_days())
-    .bind(i64::from(on_time.is_some()))
-    .bind(i64::from(on_time == Some(true)))
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO transit_by_country (tenant_id, day, carrier, service_code, from_country, \
-         to_country, transit_days, deliveries, promised, on_time) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9) \
-         ON CONFLICT (tenant_id, day, carrier, service_code, from_country, to_country, transit_days) \
-         DO UPDATE SET deliveries = transit_by_country.deliveries + 1, \
-         promised = transit_by_country.promised + excluded.promised, \
-         on_time = transit_by_country.on_time + excluded.on_time",
-    )
-    .bind(tenant.as_str())
-    .bind(day_number(d.delivered))
-    .bind(&d.carrier)
-    .bind(&d.service_code)
-    .bind(&d.from_country)
-    .bind(&d.to_country)
     .bind(d.transit_days())
     .bind(i64::from(on_time.is_some()))
     .bind(i64::from(on_time == Some(true)))

@@ -7,6 +7,12 @@
 //! (127.0.0.1:5672, guest/guest) with an exchange and a durable queue of its own, deleted after.
 //! The backlog is one real sandbox purchase's `shipment.created` event copied EVENTS times in
 //! SQL (python3's sqlite3), ids in order, so the relay reads, signs and publishes real rows.
+//!
+//! `stream-bench - amqp-raw [EVENTS] [IN_FLIGHT]` measures the broker alone, without the hub:
+//! one lapin connection publishes EVENTS persistent messages of a real event's size and headers
+//! to a durable topic exchange and queue of its own, with publisher confirms, keeping at most
+//! IN_FLIGHT (default 4000) unconfirmed, as the relay's four batches of 1000 do. What RabbitMQ
+//! confirms per second here bounds what the relay can reach.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -110,6 +116,10 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (bin, kind) = (&args[1], args[2].as_str());
     let events: usize = args.get(3).map_or(100_000, |n| n.parse().unwrap());
+    if kind == "amqp-raw" {
+        let in_flight = args.get(4).map_or(4000, |n| n.parse().unwrap());
+        return amqp_raw(events, in_flight).await;
+    }
     let dir = std::env::temp_dir().join(format!("stream-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let db_file = dir.join("bench.db");
@@ -259,6 +269,121 @@ async fn main() {
     println!(
         "{kind}: {events} events relayed in {secs:.2} s from the hub's start ({:.0}/s; the hub \
          listened after {listening:.2?}); {at_broker} messages at the broker (1 + {events} expected)",
+        events as f64 / secs
+    );
+}
+
+/// RabbitMQ's own ceiling for what the relay sends: persistent, confirmed, in order.
+async fn amqp_raw(events: usize, in_flight: usize) {
+    use lapin::options::{
+        BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
+        QueueDeclareOptions,
+    };
+    use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+    let tag = format!("raw{}", std::process::id());
+    let conn =
+        lapin::Connection::connect("amqp://guest:guest@127.0.0.1:5672/%2f", Default::default())
+            .await
+            .unwrap();
+    let ch = conn.create_channel().await.unwrap();
+    let durable = ExchangeDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    ch.exchange_declare(
+        tag.as_str().into(),
+        lapin::ExchangeKind::Topic,
+        durable,
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    let q = QueueDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    ch.queue_declare(tag.as_str().into(), q, Default::default())
+        .await
+        .unwrap();
+    ch.queue_bind(
+        tag.as_str().into(),
+        tag.as_str().into(),
+        "#".into(),
+        QueueBindOptions::default(),
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    ch.confirm_select(ConfirmSelectOptions::default())
+        .await
+        .unwrap();
+    // A `shipment.created` envelope is about 2.3 KB (a sandbox purchase's, as the relay sends).
+    let body = vec![b'x'; 2300];
+    let started = Instant::now();
+    let mut pending: std::collections::VecDeque<lapin::PublisherConfirm> =
+        std::collections::VecDeque::with_capacity(in_flight);
+    for i in 0..events {
+        if pending.len() == in_flight {
+            let c = pending.pop_front().unwrap();
+            assert!(c.await.unwrap().is_ack());
+        }
+        let id = format!("evt_{i:026}");
+        let mut headers = FieldTable::default();
+        for (k, v) in [
+            ("webhook-id", id.as_str()),
+            ("webhook-timestamp", "1796659200"),
+            (
+                "webhook-signature",
+                "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=",
+            ),
+        ] {
+            headers.insert(
+                ShortString::from(k),
+                AMQPValue::LongString(LongString::from(v.to_string())),
+            );
+        }
+        let props = lapin::BasicProperties::default()
+            .with_message_id(ShortString::from(id.as_str()))
+            .with_content_type(ShortString::from("application/json"))
+            .with_delivery_mode(2)
+            .with_headers(headers);
+        let c = ch
+            .basic_publish(
+                tag.as_str().into(),
+                "t.shipment.created".into(),
+                BasicPublishOptions::default(),
+                &body,
+                props,
+            )
+            .await
+            .unwrap();
+        pending.push_back(c);
+    }
+    for c in pending {
+        assert!(c.await.unwrap().is_ack());
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let n = ch
+        .queue_declare(
+            tag.as_str().into(),
+            QueueDeclareOptions {
+                passive: true,
+                durable: true,
+                ..Default::default()
+            },
+            Default::default(),
+        )
+        .await
+        .unwrap()
+        .message_count();
+    let _ = ch
+        .queue_delete(tag.as_str().into(), Default::default())
+        .await;
+    let _ = ch
+        .exchange_delete(tag.as_str().into(), Default::default())
+        .await;
+    println!(
+        "amqp-raw: {events} persistent messages confirmed in {secs:.2} s ({:.0}/s, at most {in_flight} unconfirmed); {n} in the queue",
         events as f64 / secs
     );
 }
