@@ -145,42 +145,7 @@ async fn main() {
             format!("nats://127.0.0.1:{port}")
         }
         "amqp" => {
-            use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
-            let conn = lapin::Connection::connect(
-                "amqp://guest:guest@127.0.0.1:5672/%2f",
-                Default::default(),
-            )
-            .await
-            .unwrap();
-            let ch = conn.create_channel().await.unwrap();
-            let durable = ExchangeDeclareOptions {
-                durable: true,
-                ..Default::default()
-            };
-            ch.exchange_declare(
-                tag.as_str().into(),
-                lapin::ExchangeKind::Topic,
-                durable,
-                Default::default(),
-            )
-            .await
-            .unwrap();
-            let q = QueueDeclareOptions {
-                durable: true,
-                ..Default::default()
-            };
-            ch.queue_declare(tag.as_str().into(), q, Default::default())
-                .await
-                .unwrap();
-            ch.queue_bind(
-                tag.as_str().into(),
-                tag.as_str().into(),
-                "#".into(),
-                QueueBindOptions::default(),
-                Default::default(),
-            )
-            .await
-            .unwrap();
+            let _ = amqp_queue(&tag).await;
             format!("amqp://guest:guest@127.0.0.1:5672/%2f?exchange={tag}")
         }
         other => panic!("nats or amqp, not {other}"),
@@ -232,33 +197,8 @@ async fn main() {
             st.info().await.unwrap().state.messages
         }
         _ => {
-            let conn = lapin::Connection::connect(
-                "amqp://guest:guest@127.0.0.1:5672/%2f",
-                Default::default(),
-            )
-            .await
-            .unwrap();
-            let ch = conn.create_channel().await.unwrap();
-            let q = ch
-                .queue_declare(
-                    tag.as_str().into(),
-                    lapin::options::QueueDeclareOptions {
-                        passive: true,
-                        durable: true,
-                        ..Default::default()
-                    },
-                    Default::default(),
-                )
-                .await
-                .unwrap();
-            let n = u64::from(q.message_count());
-            let _ = ch
-                .queue_delete(tag.as_str().into(), Default::default())
-                .await;
-            let _ = ch
-                .exchange_delete(tag.as_str().into(), Default::default())
-                .await;
-            n
+            let (_conn, ch) = amqp_queue(&tag).await;
+            count_and_delete(&ch, &tag).await
         }
     };
     if let Some(mut s) = nats_server {
@@ -275,45 +215,10 @@ async fn main() {
 
 /// RabbitMQ's own ceiling for what the relay sends: persistent, confirmed, in order.
 async fn amqp_raw(events: usize, in_flight: usize) {
-    use lapin::options::{
-        BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
-        QueueDeclareOptions,
-    };
+    use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
     use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
     let tag = format!("raw{}", std::process::id());
-    let conn =
-        lapin::Connection::connect("amqp://guest:guest@127.0.0.1:5672/%2f", Default::default())
-            .await
-            .unwrap();
-    let ch = conn.create_channel().await.unwrap();
-    let durable = ExchangeDeclareOptions {
-        durable: true,
-        ..Default::default()
-    };
-    ch.exchange_declare(
-        tag.as_str().into(),
-        lapin::ExchangeKind::Topic,
-        durable,
-        Default::default(),
-    )
-    .await
-    .unwrap();
-    let q = QueueDeclareOptions {
-        durable: true,
-        ..Default::default()
-    };
-    ch.queue_declare(tag.as_str().into(), q, Default::default())
-        .await
-        .unwrap();
-    ch.queue_bind(
-        tag.as_str().into(),
-        tag.as_str().into(),
-        "#".into(),
-        QueueBindOptions::default(),
-        Default::default(),
-    )
-    .await
-    .unwrap();
+    let (_conn, ch) = amqp_queue(&tag).await;
     ch.confirm_select(ConfirmSelectOptions::default())
         .await
         .unwrap();
@@ -363,10 +268,59 @@ async fn amqp_raw(events: usize, in_flight: usize) {
         assert!(c.await.unwrap().is_ack());
     }
     let secs = started.elapsed().as_secs_f64();
-    let n = ch
+    let n = count_and_delete(&ch, &tag).await;
+    println!(
+        "amqp-raw: {events} persistent messages confirmed in {secs:.2} s ({:.0}/s, at most {in_flight} unconfirmed); {n} in the queue",
+        events as f64 / secs
+    );
+}
+
+/// The machine's RabbitMQ with a durable topic exchange `tag` and a durable queue `tag` bound
+/// to all of it (declared again if they exist).
+async fn amqp_queue(tag: &str) -> (lapin::Connection, lapin::Channel) {
+    use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+    let conn =
+        lapin::Connection::connect("amqp://guest:guest@127.0.0.1:5672/%2f", Default::default())
+            .await
+            .unwrap();
+    let ch = conn.create_channel().await.unwrap();
+    let durable = ExchangeDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    ch.exchange_declare(
+        tag.into(),
+        lapin::ExchangeKind::Topic,
+        durable,
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    let q = QueueDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    ch.queue_declare(tag.into(), q, Default::default())
+        .await
+        .unwrap();
+    ch.queue_bind(
+        tag.into(),
+        tag.into(),
+        "#".into(),
+        QueueBindOptions::default(),
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    (conn, ch)
+}
+
+/// The messages in queue `tag`; then the queue and exchange `tag` are deleted.
+async fn count_and_delete(ch: &lapin::Channel, tag: &str) -> u64 {
+    let q = ch
         .queue_declare(
-            tag.as_str().into(),
-            QueueDeclareOptions {
+            tag.into(),
+            lapin::options::QueueDeclareOptions {
                 passive: true,
                 durable: true,
                 ..Default::default()
@@ -374,16 +328,8 @@ async fn amqp_raw(events: usize, in_flight: usize) {
             Default::default(),
         )
         .await
-        .unwrap()
-        .message_count();
-    let _ = ch
-        .queue_delete(tag.as_str().into(), Default::default())
-        .await;
-    let _ = ch
-        .exchange_delete(tag.as_str().into(), Default::default())
-        .await;
-    println!(
-        "amqp-raw: {events} persistent messages confirmed in {secs:.2} s ({:.0}/s, at most {in_flight} unconfirmed); {n} in the queue",
-        events as f64 / secs
-    );
+        .unwrap();
+    let _ = ch.queue_delete(tag.into(), Default::default()).await;
+    let _ = ch.exchange_delete(tag.into(), Default::default()).await;
+    u64::from(q.message_count())
 }
