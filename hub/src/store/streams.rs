@@ -319,6 +319,34 @@ impl Store {
         tx.commit().await
     }
 
+    /// `insert_event`, unless the tenant already has an event of its type about the
+    /// same subject (a command message redelivered or sent again with its id fails again, and
+    /// says so once). Returns whether it was recorded. Two instances failing the same message
+    /// in the same instant on PostgreSQL may both record it: the check is not a constraint.
+    pub async fn insert_event_once(
+        &self,
+        tenant: &TenantId,
+        event: &super::NewEvent,
+        at: OffsetDateTime,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let seen = sqlx::query(
+            "SELECT 1 FROM events WHERE tenant_id = $1 AND subject_id = $2 AND type = $3 LIMIT 1",
+        )
+        .bind(tenant.as_str())
+        .bind(&event.subject_id)
+        .bind(event.kind.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+        if seen {
+            return Ok(false);
+        }
+        super::events::insert_events(&mut tx, tenant, std::slice::from_ref(event), at).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Events waiting for the relay.
     pub async fn stream_backlog(&self) -> Result<StreamBacklog> {
         let r = sqlx::query(

@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use sqlx::Row;
+
 use super::{NOW, account, emit, on_postgres, sqlite_store, tenant};
 use crate::events::{EventType, Subscription};
 use crate::store::Store;
@@ -16,6 +18,7 @@ both_backends!(
     a_sink_that_falls_behind_gets_its_own_parked_events_in_order_under_the_lease,
     a_read_while_batches_are_in_flight_skips_them_and_stops_at_a_late_commit_among_them,
     stream_filters_are_per_tenant,
+    a_failure_event_is_recorded_once_per_subject_and_tenant,
 );
 
 const LEASE: time::Duration = time::Duration::seconds(10);
@@ -287,4 +290,49 @@ async fn stream_filters_are_per_tenant(store: Store) {
     all.sort_by(|x, y| x.0.as_str().cmp(y.0.as_str()));
     assert_eq!(all.len(), 2);
     assert!(all.contains(&(b.clone(), Subscription::All)));
+}
+
+/// `command.failed` for a redelivered message: recorded once per tenant and message id.
+async fn a_failure_event_is_recorded_once_per_subject_and_tenant(store: Store) {
+    let a = tenant(&store, "a").await;
+    let b = tenant(&store, "b").await;
+    let failed = |id: &str| crate::store::NewEvent {
+        kind: EventType::CommandFailed,
+        subject_id: id.into(),
+        data: serde_json::json!({ "message_id": id }),
+    };
+    let once = |t, id| {
+        let (store, e) = (store.clone(), failed(id));
+        async move { store.insert_event_once(t, &e, NOW).await.unwrap() }
+    };
+    assert!(once(&a, "msg-1").await);
+    assert!(!once(&a, "msg-1").await, "a redelivery is the same failure");
+    assert!(once(&a, "msg-2").await);
+    assert!(
+        once(&b, "msg-1").await,
+        "another tenant's message of that id is its own"
+    );
+    let n = |t: &crate::ids::TenantId| {
+        let (store, t) = (store.clone(), t.clone());
+        async move {
+            sqlx::query(
+                "SELECT COUNT(*) AS n FROM events WHERE tenant_id = $1 AND type = 'command.failed'",
+            )
+            .bind(t.as_str())
+            .fetch_one(&store.pool)
+            .await
+            .unwrap()
+            .try_get::<i64, _>("n")
+            .unwrap()
+        }
+    };
+    assert_eq!((n(&a).await, n(&b).await), (2, 1));
+    // Other event types about the same subject do not count as the failure.
+    let other = crate::store::NewEvent {
+        kind: EventType::ShipmentCreated,
+        subject_id: "msg-3".into(),
+        data: serde_json::json!({}),
+    };
+    store.insert_event(&a, &other, NOW).await.unwrap();
+    assert!(once(&a, "msg-3").await);
 }

@@ -15,7 +15,7 @@
 //! subject `<subject>.dead`) at once; a transient one (5xx, a key still in progress) is
 //! redelivered (RabbitMQ: requeued; NATS: the requester's retry) and parked after
 //! `max_failures`. A parked command also emits `command.failed` (the problem document and the
-//! message id) for the tenant its credential names, so the tenant's event consumers see the
+//! message id; once per message id, however often it is redelivered) for the tenant its credential names, so the tenant's event consumers see the
 //! failure as they see a success; a credential that names no tenant (unknown or revoked key,
 //! none at all) has no tenant to tell, and gets the answer and the dead-letter queue only.
 //!
@@ -236,11 +236,18 @@ async fn emit_failure(app: &AppState, source: &str, cmd: &Command, reply: &Reply
             "problem": problem,
         }),
     };
-    if let Err(e) = app
-        .store
-        .insert_event(&tenant, &event, time::OffsetDateTime::now_utc())
-        .await
-    {
+    // Without a message id each failure is its own; with one, a redelivery is the same failure.
+    let recorded = if cmd.id.is_some() {
+        app.store
+            .insert_event_once(&tenant, &event, time::OffsetDateTime::now_utc())
+            .await
+            .map(|_| ())
+    } else {
+        app.store
+            .insert_event(&tenant, &event, time::OffsetDateTime::now_utc())
+            .await
+    };
+    if let Err(e) = recorded {
         tracing::warn!(error = %e, "recording command.failed");
     }
 }
