@@ -21,6 +21,7 @@ both_backends!(
     a_delivery_is_counted_once_in_the_transaction_that_records_it,
     window_and_lane_prefix_sums_equal_a_brute_force_count,
     rules_and_kept_quotes_stay_with_their_tenant_and_feed_the_cost_rows,
+    an_import_counts_as_recording_each_delivery_on_its_own,
 );
 
 mod migration_0039_counts_the_recorded_history_by_country {
@@ -479,4 +480,102 @@ async fn rules_and_kept_quotes_stay_with_their_tenant_and_feed_the_cost_rows(sto
             .unwrap()
             .is_empty()
     );
+}
+
+/// `import-deliveries` folds its deliveries into bars and writes them in multi-row upserts:
+/// both tables end up as if each delivery had been recorded on its own (the tracking path),
+/// across chunk boundaries and with repeated bars.
+async fn an_import_counts_as_recording_each_delivery_on_its_own(store: Store) {
+    let one_by_one = tenant(&store, "one-by-one").await;
+    let imported = tenant(&store, "imported").await;
+    let today = date!(2026 - 11 - 22);
+    let mut rng = Lcg(7);
+    let all: Vec<Delivery> = (0..1500)
+        .map(|_| {
+            let shipped = today - Duration::days(rng.next(300) as i64 + 1);
+            Delivery {
+                carrier: ["ups", "fedex", "sandbox"][rng.next(3) as usize].into(),
+                service_code: ["ground", "express"][rng.next(2) as usize].into(),
+                from_country: "US".into(),
+                from_postal: ["10001", "10013"][rng.next(2) as usize].into(),
+                to_country: ["US", "CA"][rng.next(2) as usize].into(),
+                to_postal: ["94105", "90001"][rng.next(2) as usize].into(),
+                shipped,
+                delivered: shipped + Duration::days(rng.next(6) as i64),
+                promise: (rng.next(3) > 0).then(|| crate::tracking::add_business_days(shipped, 2)),
+            }
+        })
+        .collect();
+    store
+        .record_deliveries_each(&one_by_one, &all)
+        .await
+        .unwrap();
+    // The first half twice, as a second import of the same file would.
+    store
+        .record_deliveries(&imported, &all[..750])
+        .await
+        .unwrap();
+    store
+        .record_deliveries(&imported, &all[750..])
+        .await
+        .unwrap();
+    store
+        .record_deliveries(&imported, &all[..750])
+        .await
+        .unwrap();
+    store
+        .record_deliveries_each(&one_by_one, &all[..750])
+        .await
+        .unwrap();
+    let rows = |table: &str, columns: &str, t: &crate::ids::TenantId| {
+        let sql = format!(
+            "SELECT {columns}, deliveries, promised, on_time FROM {table} WHERE tenant_id = $1 \
+             ORDER BY {columns}"
+        );
+        let (store, t) = (store.clone(), t.clone());
+        async move {
+            use sqlx::Row;
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(t.as_str())
+                .fetch_all(&store.pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (0..r.len())
+                        .map(|i| {
+                            r.try_get::<String, _>(i)
+                                .or_else(|_| r.try_get::<i64, _>(i).map(|n| n.to_string()))
+                                .unwrap()
+                        })
+                        .collect::<Vec<String>>()
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let postal = "carrier, service_code, from_country, from_postal, to_country, to_postal, day, transit_days";
+    let country = "carrier, service_code, from_country, to_country, day, transit_days";
+    let want = rows("transit_history", postal, &one_by_one).await;
+    assert!(
+        want.len() > 2 * 500,
+        "crosses import chunks: {} bars",
+        want.len()
+    );
+    assert_eq!(rows("transit_history", postal, &imported).await, want);
+    assert_eq!(
+        rows("transit_by_country", country, &imported).await,
+        rows("transit_by_country", country, &one_by_one).await
+    );
+    let total: i64 = store
+        .transit_by_country(
+            &imported,
+            today - Duration::days(400),
+            today + Duration::days(10),
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|b| b.bar.deliveries)
+        .sum();
+    assert_eq!(total, 2250);
 }

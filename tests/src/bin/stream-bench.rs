@@ -224,6 +224,12 @@ async fn amqp_raw(events: usize, in_flight: usize) {
         .unwrap();
     // A `shipment.created` envelope is about 2.3 KB (a sandbox purchase's, as the relay sends).
     let body = vec![b'x'; 2300];
+    // `STREAM_BENCH_TRANSIENT=1`: delivery mode 1, to see what persistence costs the broker.
+    let mode = if std::env::var_os("STREAM_BENCH_TRANSIENT").is_some() {
+        1
+    } else {
+        2
+    };
     let started = Instant::now();
     let mut pending: std::collections::VecDeque<lapin::PublisherConfirm> =
         std::collections::VecDeque::with_capacity(in_flight);
@@ -250,7 +256,7 @@ async fn amqp_raw(events: usize, in_flight: usize) {
         let props = lapin::BasicProperties::default()
             .with_message_id(ShortString::from(id.as_str()))
             .with_content_type(ShortString::from("application/json"))
-            .with_delivery_mode(2)
+            .with_delivery_mode(mode)
             .with_headers(headers);
         let c = ch
             .basic_publish(
@@ -270,7 +276,7 @@ async fn amqp_raw(events: usize, in_flight: usize) {
     let secs = started.elapsed().as_secs_f64();
     let n = count_and_delete(&ch, &tag).await;
     println!(
-        "amqp-raw: {events} persistent messages confirmed in {secs:.2} s ({:.0}/s, at most {in_flight} unconfirmed); {n} in the queue",
+        "amqp-raw: {events} messages (delivery mode {mode}) confirmed in {secs:.2} s ({:.0}/s, at most {in_flight} unconfirmed); {n} in the queue",
         events as f64 / secs
     );
 }
