@@ -187,6 +187,7 @@ async fn main() {
     let listening = started.elapsed();
     let out = drain.wait_with_output().unwrap();
     let secs: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    let hub_cpu = cpu_seconds(hub.id());
     stop(hub);
 
     let at_broker = match kind {
@@ -208,8 +209,10 @@ async fn main() {
     let _ = std::fs::remove_dir_all(&dir);
     println!(
         "{kind}: {events} events relayed in {secs:.2} s from the hub's start ({:.0}/s; the hub \
-         listened after {listening:.2?}); {at_broker} messages at the broker (1 + {events} expected)",
-        events as f64 / secs
+         listened after {listening:.2?}); {at_broker} messages at the broker (1 + {events} expected); \
+         the hub's CPU {hub_cpu:.2} s, {:.1} µs per event",
+        events as f64 / secs,
+        hub_cpu * 1e6 / events as f64
     );
 }
 
@@ -338,4 +341,29 @@ async fn count_and_delete(ch: &lapin::Channel, tag: &str) -> u64 {
     let _ = ch.queue_delete(tag.into(), Default::default()).await;
     let _ = ch.exchange_delete(tag.into(), Default::default()).await;
     u64::from(q.message_count())
+}
+
+/// A process's CPU time so far (user + system), in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command's closing parenthesis; utime and stime are the 14th and 15th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
+    let tick = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .unwrap_or(100.0);
+    f.iter().sum::<f64>() / tick
 }
