@@ -1368,3 +1368,162 @@ async fn failed_commands_emit_command_failed_events_through_the_brokers() {
         .queue_delete(format!("{queue}.dead").as_str().into(), Default::default())
         .await;
 }
+
+/// Every shipment of the tenant, page by page.
+async fn all_shipments(api: &Api) -> Vec<String> {
+    let mut all = vec![];
+    let mut cursor = String::new();
+    loop {
+        let page = api
+            .get_ok(&format!("/v1/shipments?limit=100{cursor}"))
+            .await;
+        all.extend(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_string()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => return all,
+        }
+    }
+}
+
+/// Commands kept by a JetStream stream (`?stream=`): published while the hub is up, while it
+/// is SIGKILLed and while it is down, each is answered on the subject its `shiphub-reply-to`
+/// names and buys once (the hub acknowledges a command only after answering it, so the kill
+/// redelivers what was in flight, and the message id answers it with the same shipment). A
+/// malformed command is answered with a problem and parked in the stream's dead-letter subject.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn jetstream_commands_are_kept_until_answered_through_a_hub_kill() {
+    if !brokers_present() {
+        return;
+    }
+    const N: usize = 150;
+    let nats = Nats::start();
+    let mut hub = common::start_with(
+        tempfile::tempdir().unwrap(),
+        &[
+            "--commands-from",
+            &format!("{}/jobs/buy?stream=JOBS", nats.url()),
+        ],
+    );
+    let api = Api::of(&hub);
+    let mut body = common::sandbox_pdf_purchase(&api.account, None);
+    body["label_format"] = "zpl".into();
+    let payload = serde_json::to_vec(&body).unwrap();
+    let bearer = format!("Bearer {}", api.key);
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let js = async_nats::jetstream::new(client.clone());
+    let mut replies = client.subscribe("replies.jobs").await.unwrap();
+    client.flush().await.unwrap();
+    let publish = |n: usize, command: Option<&'static str>| {
+        let (js, payload, bearer) = (js.clone(), payload.clone(), bearer.clone());
+        async move {
+            let mut h = async_nats::HeaderMap::new();
+            h.insert("Nats-Msg-Id", format!("js-{n}").as_str());
+            if let Some(c) = command {
+                h.insert("shiphub-command", c);
+            }
+            h.insert("authorization", bearer.as_str());
+            h.insert("shiphub-reply-to", "replies.jobs");
+            js.publish_with_headers("jobs.buy", h, payload.into())
+                .await
+                .unwrap()
+                .await
+                .expect("stored by the stream");
+        }
+    };
+    let mut answers: std::collections::HashMap<String, (String, String)> = Default::default();
+    let next_answer = async |replies: &mut async_nats::Subscriber| {
+        let m = tokio::time::timeout(Duration::from_secs(60), replies.next())
+            .await
+            .expect("an answer in time")
+            .unwrap();
+        let h = m.headers.unwrap();
+        let id = h.get("shiphub-command-id").unwrap().as_str().to_string();
+        let status = h.get("shiphub-status").unwrap().as_str().to_string();
+        let v: Value = serde_json::from_slice(&m.payload).unwrap();
+        (id, status, v)
+    };
+    for n in 0..N / 3 {
+        publish(n, Some("purchase")).await;
+    }
+    // Some answered, then the hub is killed with commands in flight.
+    for _ in 0..10 {
+        let (id, status, v) = next_answer(&mut replies).await;
+        answers.insert(id, (status, v["id"].as_str().unwrap_or_default().into()));
+    }
+    hub.kill();
+    // Published while the hub is down: the stream keeps them.
+    for n in N / 3..2 * N / 3 {
+        publish(n, Some("purchase")).await;
+    }
+    hub.restart();
+    for n in 2 * N / 3..N {
+        publish(n, Some("purchase")).await;
+    }
+    publish(N, None).await;
+    while (0..=N).any(|n| !answers.contains_key(&format!("js-{n}"))) {
+        let (id, status, v) = next_answer(&mut replies).await;
+        let shipment = v["id"].as_str().unwrap_or_default().to_string();
+        if let Some((first_status, first)) = answers.get(&id) {
+            // A command answered twice (redelivered after the kill): the same answer.
+            assert_eq!((first_status, first), (&status, &shipment), "{id}");
+        }
+        if id == format!("js-{N}") {
+            assert_eq!(status, "400", "{v}");
+            assert_eq!(v["errors"][0]["pointer"], "/headers/shiphub-command");
+        }
+        answers.insert(id, (status, shipment));
+    }
+    for n in 0..N {
+        assert_eq!(answers[&format!("js-{n}")].0, "201", "js-{n}");
+    }
+    let api = api.at(&hub);
+    let mut bought = all_shipments(&api).await;
+    bought.sort();
+    let mut answered: Vec<String> = (0..N)
+        .map(|n| answers[&format!("js-{n}")].1.clone())
+        .collect();
+    answered.sort();
+    assert_eq!(
+        bought, answered,
+        "each command bought once, and what it answered"
+    );
+
+    // The malformed one is parked on the stream's dead-letter subject.
+    // (Answered first, then parked: it may take a moment.)
+    let mut stream = js.get_stream("JOBS").await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let parked = loop {
+        match stream
+            .get_last_raw_message_by_subject("jobs.buy.dead")
+            .await
+        {
+            Ok(m) => break m,
+            Err(e) => assert!(Instant::now() < deadline, "not parked: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let header = |k: &str| parked.headers.get(k).map(|v| v.as_str().to_string());
+    assert_eq!(header("shiphub-command-id"), Some(format!("js-{N}")));
+    assert_eq!(header("shiphub-status").as_deref(), Some("400"));
+    // Nothing is left for the hub: every command was acknowledged.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let info = stream
+            .consumer_info("shiphub-commands")
+            .await
+            .unwrap()
+            .clone();
+        if info.num_pending == 0 && info.num_ack_pending == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still pending: {info:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = stream.info().await;
+}

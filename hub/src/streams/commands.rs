@@ -82,8 +82,15 @@ pub type Handler =
 /// Where commands come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CommandSource {
-    /// `nats://host:port/<subject>`
+    /// `nats://host:port/<subject>`: core request-reply.
     Nats { server: String, subject: String },
+    /// `nats://host:port/<subject>?stream=<NAME>`: a JetStream stream (made or checked at the
+    /// start) that keeps the commands until the hub acknowledges them.
+    JetStream {
+        server: String,
+        subject: String,
+        stream: String,
+    },
     /// `amqp://user:pass@host:port/<vhost>/<queue>`
     Amqp { uri: String, queue: String },
 }
@@ -106,10 +113,26 @@ impl CommandSource {
                     ));
                 }
                 bare.set_path("");
-                Ok(CommandSource::Nats {
-                    server: bare.to_string(),
-                    subject,
-                })
+                let stream = url
+                    .query_pairs()
+                    .find(|(k, _)| k == "stream")
+                    .map(|(_, v)| v.into_owned());
+                bare.set_query(None);
+                let server = bare.to_string();
+                match stream {
+                    Some(stream) if stream.is_empty() || stream.contains(['.', '*', '>', ' ']) => {
+                        Err(format!(
+                            "`{}`: `stream=` names a JetStream stream (letters, digits, `-`, `_`)",
+                            redact(s)
+                        ))
+                    }
+                    Some(stream) => Ok(CommandSource::JetStream {
+                        server,
+                        subject,
+                        stream,
+                    }),
+                    None => Ok(CommandSource::Nats { server, subject }),
+                }
             }
             "amqp" => {
                 let Some(queue) = segments.pop() else {
@@ -136,7 +159,9 @@ impl CommandSource {
     /// Where failed commands are parked.
     pub fn dead_letter(&self) -> String {
         match self {
-            CommandSource::Nats { subject, .. } => format!("{subject}.dead"),
+            CommandSource::Nats { subject, .. } | CommandSource::JetStream { subject, .. } => {
+                format!("{subject}.dead")
+            }
             CommandSource::Amqp { queue, .. } => format!("{queue}.dead"),
         }
     }
@@ -204,6 +229,18 @@ fn verdict(reply: &Reply, id: Option<&str>, failures: &Failures, max: u32) -> Ve
     }
     failures.forget(id);
     Verdict::Park
+}
+
+/// `verdict` for a JetStream message, whose deliveries the stream counts (so a hub restart
+/// does not reset them).
+fn verdict_by_deliveries(reply: &Reply, delivered: i64, max: u32) -> Verdict {
+    if reply.succeeded() {
+        Verdict::Done
+    } else if reply.transient() && delivered < i64::from(max) {
+        Verdict::Retry
+    } else {
+        Verdict::Park
+    }
 }
 
 /// `command.failed` for the tenant `credential` names (none when it names no tenant).
@@ -286,6 +323,22 @@ pub async fn start(
                     app.clone(),
                     client,
                     sub,
+                    source.clone(),
+                    settings.clone(),
+                    handler.clone(),
+                ));
+            }
+            CommandSource::JetStream {
+                server,
+                subject,
+                stream,
+            } => {
+                let messages = jetstream_open(server, subject, stream, settings.concurrency)
+                    .await
+                    .map_err(|e| format!("--commands-from: {e}"))?;
+                tokio::spawn(run_jetstream(
+                    app.clone(),
+                    messages,
                     source.clone(),
                     settings.clone(),
                     handler.clone(),
@@ -387,6 +440,214 @@ async fn run_nats(
                 {
                     tracing::warn!(error = %e, "parking a command");
                 }
+            }
+            count(&label, outcome(verdict, &reply));
+        });
+    }
+}
+
+/// How long JetStream waits for a command's acknowledgement before it delivers it again (a
+/// purchase answers within its carrier deadline, far less).
+const JS_ACK_WAIT: Duration = Duration::from_secs(60);
+
+/// The durable consumer every instance pulls from (JetStream hands each message to one).
+const JS_CONSUMER: &str = "shiphub-commands";
+
+/// Connects, makes or checks the stream (it must take the subject and its dead-letter
+/// subject) and the durable consumer, and opens its message stream.
+async fn jetstream_open(
+    server: &str,
+    subject: &str,
+    stream: &str,
+    concurrency: usize,
+) -> Result<
+    (
+        async_nats::jetstream::Context,
+        async_nats::jetstream::consumer::pull::Stream,
+    ),
+    String,
+> {
+    use async_nats::jetstream::{consumer, stream as js};
+    let client = async_nats::ConnectOptions::new()
+        .connection_timeout(Duration::from_secs(10))
+        .max_reconnects(None)
+        .connect(server)
+        .await
+        .map_err(|e| format!("cannot connect to NATS at {}: {e}", redact(server)))?;
+    let ctx = async_nats::jetstream::new(client);
+    let dead = format!("{subject}.dead");
+    let config = js::Config {
+        name: stream.to_string(),
+        subjects: vec![subject.to_string(), dead.clone()],
+        storage: js::StorageType::File,
+        duplicate_window: Duration::from_secs(120),
+        ..Default::default()
+    };
+    let st = ctx.get_or_create_stream(config).await.map_err(|e| {
+        format!(
+            "NATS at {}: cannot create or find JetStream stream `{stream}` for `{subject}` and \
+             `{dead}` (is JetStream enabled? does another stream take these subjects?): {e}",
+            redact(server)
+        )
+    })?;
+    let taken = &st.cached_info().config.subjects;
+    let covers = |want: &str| {
+        taken.iter().any(|s| {
+            s == want
+                || s == ">"
+                || s.strip_suffix(".>")
+                    .is_some_and(|p| want.starts_with(&format!("{p}.")))
+        })
+    };
+    if !covers(subject) || !covers(&dead) {
+        return Err(format!(
+            "NATS stream `{stream}` exists but takes {taken:?}: add `{subject}` and `{dead}` to it or \
+             name another stream (`?stream=`)"
+        ));
+    }
+    let consumer: consumer::PullConsumer = st
+        .get_or_create_consumer(
+            JS_CONSUMER,
+            consumer::pull::Config {
+                durable_name: Some(JS_CONSUMER.into()),
+                filter_subject: subject.to_string(),
+                ack_policy: consumer::AckPolicy::Explicit,
+                ack_wait: JS_ACK_WAIT,
+                max_ack_pending: (concurrency.max(1) * 4) as i64,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| format!("NATS stream `{stream}`: consumer `{JS_CONSUMER}`: {e}"))?;
+    let messages = consumer
+        .messages()
+        .await
+        .map_err(|e| format!("NATS stream `{stream}`: pulling commands: {e}"))?;
+    Ok((ctx, messages))
+}
+
+async fn run_jetstream(
+    app: AppState,
+    (ctx, mut messages): (
+        async_nats::jetstream::Context,
+        async_nats::jetstream::consumer::pull::Stream,
+    ),
+    source: CommandSource,
+    settings: CommandSettings,
+    handler: Handler,
+) {
+    use async_nats::jetstream::AckKind;
+    let CommandSource::JetStream { subject, .. } = &source else {
+        return;
+    };
+    let label = format!("jetstream:{subject}");
+    let dead = source.dead_letter();
+    let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+    let mut shutdown = app.shutdown.subscribe();
+    loop {
+        let msg = tokio::select! {
+            m = messages.next() => m,
+            _ = shutdown.changed() => None,
+        };
+        let Some(msg) = msg else { break };
+        let msg = match msg {
+            Ok(m) => m,
+            // Heartbeats missed, the server restarting: the pull stream carries on by itself.
+            Err(e) => {
+                tracing::warn!(source = %label, error = %e, "command stream");
+                continue;
+            }
+        };
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            break;
+        };
+        let (app, ctx, handler, dead, label) = (
+            app.clone(),
+            ctx.clone(),
+            handler.clone(),
+            dead.clone(),
+            label.clone(),
+        );
+        let max = settings.max_failures;
+        tokio::spawn(async move {
+            let _permit = permit;
+            let header = |k: &str| {
+                msg.headers
+                    .as_ref()
+                    .and_then(|h| h.get(k))
+                    .map(|v| v.as_str().to_string())
+            };
+            let cmd = Command {
+                command: header("shiphub-command"),
+                id: header("Nats-Msg-Id").or_else(|| header("idempotency-key")),
+                credential: header("authorization"),
+                body: msg.payload.to_vec(),
+            };
+            let id = cmd.id.clone();
+            let delivered = msg.info().map_or(1, |i| i.delivered);
+            let reply = handler(cmd.clone()).await;
+            let verdict = verdict_by_deliveries(&reply, delivered, max);
+            if verdict == Verdict::Park {
+                emit_failure(&app, &label, &cmd, &reply).await;
+            }
+            // A stored message has no reply subject of its requester: the answer goes to the
+            // subject its `shiphub-reply-to` header names.
+            if verdict != Verdict::Retry
+                && let Some(to) = header("shiphub-reply-to")
+            {
+                let mut h = async_nats::HeaderMap::new();
+                h.insert("shiphub-status", reply.status.to_string().as_str());
+                if let Some(id) = &id {
+                    h.insert("shiphub-command-id", id.as_str());
+                }
+                if let Err(e) = ctx
+                    .client()
+                    .publish_with_headers(to, h, reply.body.clone().into())
+                    .await
+                {
+                    tracing::warn!(error = %e, "answering a command");
+                }
+            }
+            let settled = match verdict {
+                Verdict::Done => msg.ack().await,
+                Verdict::Retry => {
+                    // Backs off with the deliveries: 1 s, 2 s, 4 s … at most 16 s.
+                    let wait = Duration::from_secs(1 << delivered.clamp(1, 5) as u32 >> 1);
+                    msg.ack_with(AckKind::Nak(Some(wait))).await
+                }
+                Verdict::Park => {
+                    let mut h = msg.headers.clone().unwrap_or_default();
+                    h.insert("shiphub-status", reply.status.to_string().as_str());
+                    h.insert(
+                        "shiphub-problem",
+                        String::from_utf8_lossy(&reply.body).as_ref(),
+                    );
+                    // The stream would drop a copy under the command's own id as a duplicate;
+                    // under `<id>.dead` a command parked twice (redelivered before its ack)
+                    // is kept once.
+                    if let Some(id) = &id {
+                        h.insert("shiphub-command-id", id.as_str());
+                        h.insert("Nats-Msg-Id", format!("{id}.dead").as_str());
+                    }
+                    // Parked in the stream (acknowledged by it) before the command is let go;
+                    // otherwise it stays on the stream and comes again.
+                    let parked = match ctx.publish_with_headers(dead, h, msg.payload.clone()).await
+                    {
+                        Ok(ack) => ack.await.map(|_| ()).map_err(|e| e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    match parked {
+                        Ok(()) => msg.ack().await,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "parking a command");
+                            msg.ack_with(AckKind::Nak(Some(Duration::from_secs(5))))
+                                .await
+                        }
+                    }
+                }
+            };
+            if let Err(e) = settled {
+                tracing::warn!(error = %e, "settling a command");
             }
             count(&label, outcome(verdict, &reply));
         });
@@ -638,6 +899,18 @@ mod tests {
             }
         );
         assert_eq!(amqp.dead_letter(), "labels.dead");
+        let js = CommandSource::parse("nats://127.0.0.1:4222/labels/buy?stream=COMMANDS").unwrap();
+        assert_eq!(
+            js,
+            CommandSource::JetStream {
+                server: "nats://127.0.0.1:4222".into(),
+                subject: "labels.buy".into(),
+                stream: "COMMANDS".into()
+            }
+        );
+        assert_eq!(js.dead_letter(), "labels.buy.dead");
+        assert!(CommandSource::parse("nats://127.0.0.1:4222/labels?stream=").is_err());
+        assert!(CommandSource::parse("nats://127.0.0.1:4222/labels?stream=a.b").is_err());
         assert!(CommandSource::parse("nats://127.0.0.1:4222").is_err());
         assert!(CommandSource::parse("amqp://127.0.0.1:5672").is_err());
     }
@@ -662,5 +935,11 @@ mod tests {
             body: vec![],
         };
         assert_eq!(verdict(&ok, Some("m1"), &f, 3), Verdict::Done);
+        // JetStream counts the deliveries itself.
+        assert_eq!(verdict_by_deliveries(&busy, 1, 3), Verdict::Retry);
+        assert_eq!(verdict_by_deliveries(&busy, 2, 3), Verdict::Retry);
+        assert_eq!(verdict_by_deliveries(&busy, 3, 3), Verdict::Park);
+        assert_eq!(verdict_by_deliveries(&bad, 1, 3), Verdict::Park);
+        assert_eq!(verdict_by_deliveries(&ok, 3, 3), Verdict::Done);
     }
 }
