@@ -5,9 +5,10 @@
 //!
 //! Late and stalled are the tracking module's own verdicts (`tracking::decide` flags them at
 //! a check), so the board and the `shipment.late` / `shipment.stalled` events agree. The
-//! board reads the partial index `trackers_attention` (migration 0037), which holds only
-//! parcels in trouble: the newest `WINDOW` of them are grouped, and the counts above are
-//! bounded by `COUNT_BOUND`.
+//! board reads the partial index `trackers_attention` (migrations 0037 and 0042), which holds
+//! only parcels in trouble: the newest `WINDOW` of them are grouped (the store reads the lane's
+//! countries out of the ship request), and the counts above are bounded by `COUNT_BOUND` and
+//! read from the index alone.
 
 use std::collections::BTreeMap;
 
@@ -50,23 +51,25 @@ struct Parcel {
 }
 
 fn parcel(row: AttentionRow) -> Parcel {
-    let t = &row;
     let mut reasons = vec![];
-    if t.status.is_problem() {
+    if row.status.is_problem() {
         let latest = row.last_description.as_ref().map(|d| TrackingEvent {
-            occurred_at: t.last_event_at.unwrap_or(t.updated_at),
-            status: t.status,
-            carrier_code: t.carrier_status_code.clone().unwrap_or_default(),
-            sub_status: t.sub_status.clone(),
+            occurred_at: row.last_event_at.unwrap_or(row.updated_at),
+            status: row.status,
+            carrier_code: row.carrier_status_code.clone().unwrap_or_default(),
+            sub_status: row.sub_status.clone(),
             description: d.clone(),
             location: None,
         });
-        reasons.push(crate::tracking::exception_reason(t.status, latest.as_ref()));
+        reasons.push(crate::tracking::exception_reason(
+            row.status,
+            latest.as_ref(),
+        ));
     }
-    if t.late_notified {
+    if row.late_notified {
         reasons.push("late");
     }
-    if t.stalled_notified {
+    if row.stalled_notified {
         reasons.push("stalled");
     }
     let lane = row.lane.as_ref().map(|(from, to)| format!("{from} → {to}"));
