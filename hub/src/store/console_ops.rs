@@ -1,5 +1,6 @@
 //! What the console's operations pages read (issue 20): the exceptions board's parcels in
-//! trouble, a print station's queue and failed jobs, and a failed job's retry (migration 0037).
+//! trouble, a print station's queue and failed jobs, and a failed job's retry (migrations 0037
+//! and 0042).
 
 use shiphub_carriers::model::TrackingStatus;
 use sqlx::Row;
@@ -79,16 +80,17 @@ impl Store {
         tenant: &TenantId,
         limit: u32,
     ) -> Result<Vec<AttentionRow>> {
-        // The lane's countries are read from the ship request by the database (JSON functions
-        // in C, 2 short strings per row) rather than shipping 500 requests to be parsed here.
+        // The lane's countries are read from the ship request by the database (2 short strings
+        // per row) rather than sending 500 requests through the driver to be parsed here.
         // Columns filled at purchase would be cheaper still, but would mean rewriting every
         // stored shipment to backfill them.
         let country = |end: &str| match self.backend() {
             Backend::Postgres => format!("(s.request::jsonb) -> '{end}' ->> 'country'"),
             Backend::Sqlite => format!("json_extract(s.request, '$.{end}.country')"),
         };
-        // The window is picked from the index alone; then, for its rows only, the latest
-        // scan's description (a correlated look-up by primary key) and the shipment's lane.
+        // The window comes in the index's order (only its rows are read); then, for those rows
+        // only, the latest scan's description (a correlated look-up by primary key) and the
+        // shipment's lane.
         let sql = format!(
             "SELECT t.*, \
              (SELECT e.description FROM tracking_events e WHERE e.tracker_id = t.id \
