@@ -5,9 +5,10 @@
 //!
 //! Late and stalled are the tracking module's own verdicts (`tracking::decide` flags them at
 //! a check), so the board and the `shipment.late` / `shipment.stalled` events agree. The
-//! board reads the partial index `trackers_attention` (migration 0037), which holds only
-//! parcels in trouble: the newest `WINDOW` of them are grouped, and the counts above are
-//! bounded by `COUNT_BOUND`.
+//! board reads the partial index `trackers_attention` (migrations 0037 and 0042), which holds
+//! only parcels in trouble: the newest `WINDOW` of them are grouped (the store reads the lane's
+//! countries out of the ship request), and the counts above are bounded by `COUNT_BOUND` and
+//! read from the index alone.
 
 use std::collections::BTreeMap;
 
@@ -50,35 +51,29 @@ struct Parcel {
 }
 
 fn parcel(row: AttentionRow) -> Parcel {
-    let t = &row.tracker;
     let mut reasons = vec![];
-    if t.status.is_problem() {
+    if row.status.is_problem() {
         let latest = row.last_description.as_ref().map(|d| TrackingEvent {
-            occurred_at: t.last_event_at.unwrap_or(t.updated_at),
-            status: t.status,
-            carrier_code: t.carrier_status_code.clone().unwrap_or_default(),
-            sub_status: t.sub_status.clone(),
+            occurred_at: row.last_event_at.unwrap_or(row.updated_at),
+            status: row.status,
+            carrier_code: row.carrier_status_code.clone().unwrap_or_default(),
+            sub_status: row.sub_status.clone(),
             description: d.clone(),
             location: None,
         });
-        reasons.push(crate::tracking::exception_reason(t.status, latest.as_ref()));
+        reasons.push(crate::tracking::exception_reason(
+            row.status,
+            latest.as_ref(),
+        ));
     }
-    if t.late_notified {
+    if row.late_notified {
         reasons.push("late");
     }
-    if t.stalled_notified {
+    if row.stalled_notified {
         reasons.push("stalled");
     }
-    let lane = row.request.as_deref().and_then(lane_of);
+    let lane = row.lane.as_ref().map(|(from, to)| format!("{from} → {to}"));
     Parcel { row, reasons, lane }
-}
-
-/// Origin and destination country of a stored ship request.
-fn lane_of(request: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(request).ok()?;
-    let from = v["from"]["country"].as_str()?;
-    let to = v["to"]["country"].as_str()?;
-    Some(format!("{from} → {to}"))
 }
 
 /// What a reason is called on the board.
@@ -116,8 +111,11 @@ const NO_LANE: &str = "not bought here";
 
 async fn page(op: Operator, State(app): State<AppState>, Query(f): Query<Filter>) -> Page {
     let tenant = &op.0.tenant;
-    let counts = app.store.attention_counts(tenant, COUNT_BOUND).await?;
-    let rows = app.store.attention_trackers(tenant, WINDOW).await?;
+    // Two connections at once: the page waits for the slower query, not for both.
+    let (counts, rows) = tokio::try_join!(
+        app.store.attention_counts(tenant, COUNT_BOUND),
+        app.store.attention_trackers(tenant, WINDOW),
+    )?;
     let parcels: Vec<Parcel> = rows.into_iter().map(parcel).collect();
     let at_least = |n: u64| {
         if counts.total >= u64::from(COUNT_BOUND) {
@@ -127,16 +125,12 @@ async fn page(op: Operator, State(app): State<AppState>, Query(f): Query<Filter>
         }
     };
     let by_reason = groups(parcels.iter().map(|p| p.reasons[0]));
-    let by_carrier = groups(parcels.iter().map(|p| p.row.tracker.carrier.as_str()));
+    let by_carrier = groups(parcels.iter().map(|p| p.row.carrier.as_str()));
     let by_lane = groups(parcels.iter().map(|p| p.lane.as_deref().unwrap_or(NO_LANE)));
     let shown: Vec<&Parcel> = parcels
         .iter()
         .filter(|p| f.reason.as_deref().is_none_or(|r| p.reasons[0] == r))
-        .filter(|p| {
-            f.carrier
-                .as_deref()
-                .is_none_or(|c| p.row.tracker.carrier == c)
-        })
+        .filter(|p| f.carrier.as_deref().is_none_or(|c| p.row.carrier == c))
         .filter(|p| {
             f.lane
                 .as_deref()
@@ -217,7 +211,7 @@ fn group_table<'a>(
 }
 
 fn parcel_row(p: &Parcel) -> Markup {
-    let t = &p.row.tracker;
+    let t = &p.row;
     html! {
         tr {
             td {
@@ -251,14 +245,6 @@ fn parcel_row(p: &Parcel) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lanes_come_from_the_ship_request() {
-        let req = r#"{"from":{"country":"US"},"to":{"country":"CN"}}"#;
-        assert_eq!(lane_of(req).as_deref(), Some("US → CN"));
-        assert_eq!(lane_of("{}"), None);
-        assert_eq!(lane_of("not json"), None);
-    }
 
     #[test]
     fn groups_are_largest_first() {

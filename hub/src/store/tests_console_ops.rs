@@ -7,17 +7,29 @@ use std::time::Duration;
 use shiphub_carriers::model::{TrackingEvent, TrackingStatus};
 
 use super::{NOW, account, job, print_setup, shipment, tenant};
-use super::{on_postgres, sqlite_store};
+use super::{on_postgres, on_postgres_schema, sqlite_store, sqlite_store_unmigrated};
 use crate::ids::{PrintJobId, TrackerId};
 use crate::store::{
     AckStatus, Backend, JobAck, JobStatus, Store, StoredRequest, TrackerRecord,
-    console_ops::ATTENTION,
+    console_ops::{self, ATTENTION},
 };
 
 both_backends!(
     the_board_reads_only_the_tenants_open_parcels_in_trouble,
     a_failed_print_job_is_retried_once_and_only_by_its_tenant,
 );
+
+mod migration_0042_counts_from_the_index_alone {
+    #[tokio::test]
+    async fn sqlite() {
+        let (store, _dir) = super::sqlite_store_unmigrated().await;
+        super::migration_0042_counts_from_the_index_alone(store).await;
+    }
+    #[tokio::test]
+    async fn postgres() {
+        super::on_postgres_schema(false, super::migration_0042_counts_from_the_index_alone).await;
+    }
+}
 
 async fn follow(store: &Store, t: &crate::ids::TenantId, number: &str) -> TrackerRecord {
     let policy = crate::tracking::PollPolicy::default();
@@ -73,6 +85,22 @@ async fn the_board_reads_only_the_tenants_open_parcels_in_trouble(store: Store) 
         ),
     )
     .await;
+    // A shipment of ours whose stored request names no country, late.
+    let bare = shipment(&acc.id, 2);
+    store
+        .insert_shipment(&a, &bare, &[], &[], None)
+        .await
+        .unwrap();
+    let late = follow(&store, &a, "SB7").await;
+    set(
+        &store,
+        &late.id,
+        &format!(
+            "late_notified = 1, status = 'in_transit', shipment_id = '{}', updated_at = 4",
+            bare.id
+        ),
+    )
+    .await;
     // Not in trouble: late but delivered, in transit, an exception closed by a newer tracker.
     let delivered = follow(&store, &a, "SB3").await;
     set(
@@ -94,21 +122,30 @@ async fn the_board_reads_only_the_tenants_open_parcels_in_trouble(store: Store) 
     set(&store, &theirs.id, "late_notified = 1").await;
 
     let rows = store.attention_trackers(&a, 100).await.unwrap();
-    let ids: Vec<&TrackerId> = rows.iter().map(|r| &r.tracker.id).collect();
-    assert_eq!(ids, [&held.id, &stalled.id], "newest change first");
+    let ids: Vec<&TrackerId> = rows.iter().map(|r| &r.id).collect();
+    assert_eq!(
+        ids,
+        [&held.id, &stalled.id, &late.id],
+        "newest change first"
+    );
     assert_eq!(
         rows[0].last_description.as_deref(),
         Some("Held: the address could not be resolved")
     );
-    assert_eq!(rows[0].request, None, "not bought here");
+    assert_eq!(rows[0].lane, None, "not bought here");
+    assert_eq!(rows[1].lane, Some(("US".into(), "DE".into())));
+    assert_eq!(rows[1].shipment_id.as_ref(), Some(&s.id));
+    assert!(rows[1].stalled_notified && !rows[1].late_notified);
+    assert_eq!(rows[2].lane, None, "no country in the request");
+    assert!(rows[2].late_notified);
     assert_eq!(
-        rows[1].request.as_deref(),
-        Some(r#"{"from":{"country":"US"},"to":{"country":"DE"}}"#)
+        (rows[0].status, rows[0].sub_status.as_deref()),
+        (TrackingStatus::Exception, Some("address_problem"))
     );
     let counts = store.attention_counts(&a, 100).await.unwrap();
     assert_eq!(
         (counts.total, counts.exceptions, counts.late, counts.stalled),
-        (2, 1, 0, 1)
+        (3, 1, 1, 1)
     );
     assert_eq!(
         store.attention_counts(&a, 1).await.unwrap().total,
@@ -117,7 +154,7 @@ async fn the_board_reads_only_the_tenants_open_parcels_in_trouble(store: Store) 
     );
     let theirs_rows = store.attention_trackers(&b, 100).await.unwrap();
     assert_eq!(theirs_rows.len(), 1);
-    assert_eq!(theirs_rows[0].tracker.id, theirs.id);
+    assert_eq!(theirs_rows[0].id, theirs.id);
     assert_eq!(store.attention_counts(&b, 100).await.unwrap().late, 1);
 
     if store.backend == Backend::Sqlite {
@@ -239,4 +276,79 @@ async fn a_failed_print_job_is_retried_once_and_only_by_its_tenant(store: Store)
             .await
             .unwrap()
     );
+}
+
+/// Parcels in trouble before 0042 are counted after it, and the counts read the rebuilt
+/// index alone (no look-up into `trackers` per entry).
+async fn migration_0042_counts_from_the_index_alone(store: Store) {
+    store.migrate_to(40).await.unwrap();
+    let t = tenant(&store, "before").await;
+    let mut ids = vec![];
+    for (i, flags) in [
+        "status = 'exception'",
+        "status = 'attempt_fail', late_notified = 1",
+        "status = 'in_transit', stalled_notified = 1",
+        "status = 'in_transit'",
+        "status = 'delivered', late_notified = 1",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let tr = follow(&store, &t, &format!("SB{i}")).await;
+        set(&store, &tr.id, flags).await;
+        ids.push(tr.id);
+    }
+    let before = store.attention_counts(&t, 100).await.unwrap();
+    assert!(!counted_from_the_index_alone(&store, &t).await);
+
+    store.migrate().await.unwrap();
+    let after = store.attention_counts(&t, 100).await.unwrap();
+    assert_eq!(after, before);
+    assert_eq!(
+        (after.total, after.exceptions, after.late, after.stalled),
+        (3, 2, 1, 1)
+    );
+    assert_eq!(store.attention_trackers(&t, 100).await.unwrap().len(), 3);
+    assert!(counted_from_the_index_alone(&store, &t).await);
+}
+
+/// Whether the plan of `attention_counts`' query reads `trackers_attention` without
+/// visiting `trackers`.
+async fn counted_from_the_index_alone(store: &Store, t: &crate::ids::TenantId) -> bool {
+    use sqlx::Row;
+    let explain = |prefix: &str| format!("{prefix} {}", console_ops::counts_sql());
+    if store.backend == Backend::Sqlite {
+        let plan = sqlx::query(sqlx::AssertSqlSafe(explain("EXPLAIN QUERY PLAN")))
+            .bind(t.as_str())
+            .bind(100_i64)
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        let plan: Vec<String> = plan.iter().map(|r| r.get::<String, _>("detail")).collect();
+        assert!(
+            plan.iter().any(|d| d.contains("trackers_attention")),
+            "{plan:?}"
+        );
+        plan.iter()
+            .any(|d| d.contains("COVERING INDEX trackers_attention"))
+    } else {
+        // A table this small is read whole unless told otherwise; the question is only
+        // whether the index can answer alone.
+        let mut tx = store.pool.begin().await.unwrap();
+        for off in [
+            "SET LOCAL enable_seqscan = off",
+            "SET LOCAL enable_bitmapscan = off",
+        ] {
+            sqlx::query(off).execute(&mut *tx).await.unwrap();
+        }
+        let plan = sqlx::query(sqlx::AssertSqlSafe(explain("EXPLAIN")))
+            .bind(t.as_str())
+            .bind(100_i64)
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+        let plan: Vec<String> = plan.iter().map(|r| r.get::<String, _>(0)).collect();
+        plan.iter()
+            .any(|d| d.contains("Index Only Scan using trackers_attention"))
+    }
 }

@@ -99,7 +99,7 @@ pub fn status_name(s: TrackingStatus) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn parse_status(s: &str) -> TrackingStatus {
+pub(super) fn parse_status(s: &str) -> TrackingStatus {
     serde_json::from_value(serde_json::Value::String(s.into())).unwrap_or(TrackingStatus::Unknown)
 }
 
