@@ -155,8 +155,9 @@ pub struct StreamArgs {
     #[arg(long, env = "SHIPHUB_EVENTS_BATCH", default_value_t = 1000)]
     pub events_batch: u32,
     /// Takes commands (purchase, void, tracker, print_job) from a queue:
-    /// `nats://host:4222/<subject>` or `amqp://user:pass@host:5672/<vhost>/<queue>`; repeat for
-    /// several.
+    /// `nats://host:4222/<subject>` (core request-reply), `nats://host:4222/<subject>?stream=NAME`
+    /// (a JetStream stream keeps them until answered) or
+    /// `amqp://user:pass@host:5672/<vhost>/<queue>`; repeat for several.
     #[arg(long, env = "SHIPHUB_COMMANDS_FROM", value_delimiter = ',')]
     pub commands_from: Vec<String>,
     /// Transient failures of one command message before it is parked in the dead-letter queue.
