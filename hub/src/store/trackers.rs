@@ -541,86 +541,42 @@ impl Store {
         decide: impl FnOnce(&TrackerRecord, &[TrackingEvent]) -> (TrackerRecord, Vec<NewEvent>),
     ) -> Result<Option<TrackerRecord>> {
         let mut tx = self.begin_grouped().await?;
-        let mut fresh = vec![];
-        for e in scans {
-            let r = sqlx::query(
-                "INSERT INTO tracking_events (tracker_id, dedupe_key, occurred_at, offset_seconds, status, carrier_code, \
-                 sub_status, description, location) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                 ON CONFLICT (tracker_id, dedupe_key) DO NOTHING",
-            )
-            .bind(id.as_str())
-            .bind(dedupe_key(e))
-            .bind(millis(e.occurred_at))
-            .bind(i64::from(e.occurred_at.offset().whole_seconds()))
-            .bind(status_name(e.status))
-            .bind(&e.carrier_code)
-            .bind(e.sub_status.as_deref())
-            .bind(&e.description)
-            .bind(
-                e.location
-                    .as_ref()
-                    .map(|l| serde_json::to_string(l).expect("location serializes")),
-            )
-            .execute(&mut *tx)
-            .await?;
-            if r.rows_affected() == 1 {
-                fresh.push(e.clone());
-            }
-        }
-        let sql = format!("SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND id = $2");
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(tenant.as_str())
-            .bind(id.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
+        let Some(next) = record_tracking_in(&mut tx, tenant, id, owner, scans, decide).await?
         else {
             tx.rollback().await?;
             return Ok(None);
         };
-        let current = tracker_from_row(&row)?;
-        let (mut next, events) = decide(&current, &fresh);
-        if current.superseded_by.is_some() {
-            // Closed while this check was in flight: keep what it found, never poll again.
-            next.next_check_at = None;
-        }
-        sqlx::query(
-            "UPDATE trackers SET status = $1, sub_status = $2, carrier_status_code = $3, estimated_delivery = $4, \
-             signed_by = $5, urgency = $6, failures = $7, last_event_at = $8, last_checked_at = $9, next_check_at = $10, \
-             delivered_at = $11, had_exception = $12, stalled_notified = $13, late_notified = $14, updated_at = $15, \
-             lease_owner = CASE WHEN lease_owner = $16 THEN NULL ELSE lease_owner END, \
-             lease_until = CASE WHEN lease_owner = $16 THEN NULL ELSE lease_until END \
-             WHERE tenant_id = $17 AND id = $18",
-        )
-        .bind(status_name(next.status))
-        .bind(next.sub_status.as_deref())
-        .bind(next.carrier_status_code.as_deref())
-        .bind(next.estimated_delivery.as_deref())
-        .bind(next.signed_by.as_deref())
-        .bind(next.urgency)
-        .bind(i64::from(next.failures))
-        .bind(next.last_event_at.map(millis))
-        .bind(next.last_checked_at.map(millis))
-        .bind(next.next_check_at.map(millis))
-        .bind(next.delivered_at.map(millis))
-        .bind(i64::from(next.had_exception))
-        .bind(i64::from(next.stalled_notified))
-        .bind(i64::from(next.late_notified))
-        .bind(millis(next.updated_at))
-        .bind(owner.unwrap_or(""))
-        .bind(tenant.as_str())
-        .bind(id.as_str())
-        .execute(&mut *tx)
-        .await?;
-        // The transit history counts a delivery in the transaction that records it (issue 21).
-        if next.status == TrackingStatus::Delivered
-            && current.status != TrackingStatus::Delivered
-            && let Some(d) = super::routing::delivery_of_tx(&mut tx, tenant, &next).await?
-        {
-            super::routing::record_delivery_tx(&mut tx, tenant, &d).await?;
-        }
-        insert_events(&mut tx, tenant, &events, next.updated_at).await?;
         self.commit_events(tx).await?;
         Ok(Some(next))
+    }
+
+    /// `record_tracking` for the trackers one poll (one carrier call) answered, in one
+    /// transaction: the scheduler's first look at a burst of new trackers pays one commit and
+    /// one group member per call instead of one per tracker. `decide(i, …)` decides the `i`th.
+    /// `None` for a tracker that is gone. When a statement fails the whole call is undone and
+    /// the error returned (the caller records the trackers one by one instead).
+    pub async fn record_polls(
+        &self,
+        owner: &str,
+        polls: &[(&TenantId, &TrackerId, &[TrackingEvent])],
+        mut decide: impl FnMut(
+            usize,
+            &TrackerRecord,
+            &[TrackingEvent],
+        ) -> (TrackerRecord, Vec<NewEvent>),
+    ) -> Result<Vec<Option<TrackerRecord>>> {
+        let mut tx = self.begin_grouped().await?;
+        let mut out = Vec::with_capacity(polls.len());
+        for (i, (tenant, id, scans)) in polls.iter().enumerate() {
+            out.push(
+                record_tracking_in(&mut tx, tenant, id, Some(owner), scans, |old, fresh| {
+                    decide(i, old, fresh)
+                })
+                .await?,
+            );
+        }
+        self.commit_events(tx).await?;
+        Ok(out)
     }
 
     /// A failed check: the tracker is retried at `next_check_at`, and the lease released.
@@ -736,6 +692,118 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Scan rows per `INSERT` (9 binds each): one statement for what a carrier answers at a time.
+const SCANS_PER_INSERT: usize = 32;
+
+/// What `record_tracking` writes, inside the caller's transaction. The tracker is read first
+/// (`None`, writing nothing, when it is gone); its new scans go in multi-row inserts that
+/// return the keys they stored, so a scan is fresh exactly when its row was inserted (the same
+/// scan twice in one answer, or a scan stored before, is not).
+async fn record_tracking_in(
+    tx: &mut sqlx::AnyConnection,
+    tenant: &TenantId,
+    id: &TrackerId,
+    owner: Option<&str>,
+    scans: &[TrackingEvent],
+    decide: impl FnOnce(&TrackerRecord, &[TrackingEvent]) -> (TrackerRecord, Vec<NewEvent>),
+) -> Result<Option<TrackerRecord>> {
+    let sql = format!("SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND id = $2");
+    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let current = tracker_from_row(&row)?;
+    let keys: Vec<String> = scans.iter().map(dedupe_key).collect();
+    let mut stored = std::collections::HashSet::new();
+    for (chunk, chunk_keys) in scans
+        .chunks(SCANS_PER_INSERT)
+        .zip(keys.chunks(SCANS_PER_INSERT))
+    {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|r| format!("({})", super::placeholders(r * 9 + 1, 9)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO tracking_events (tracker_id, dedupe_key, occurred_at, offset_seconds, status, carrier_code, \
+             sub_status, description, location) VALUES {} \
+             ON CONFLICT (tracker_id, dedupe_key) DO NOTHING RETURNING dedupe_key",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (e, key) in chunk.iter().zip(chunk_keys) {
+            q = q
+                .bind(id.as_str())
+                .bind(key.as_str())
+                .bind(millis(e.occurred_at))
+                .bind(i64::from(e.occurred_at.offset().whole_seconds()))
+                .bind(status_name(e.status))
+                .bind(&e.carrier_code)
+                .bind(e.sub_status.as_deref())
+                .bind(&e.description)
+                .bind(
+                    e.location
+                        .as_ref()
+                        .map(|l| serde_json::to_string(l).expect("location serializes")),
+                );
+        }
+        for r in q.fetch_all(&mut *tx).await? {
+            stored.insert(r.try_get::<String, _>("dedupe_key")?);
+        }
+    }
+    // In the order the carrier gave them; a scan repeated in the answer counts once.
+    let fresh: Vec<TrackingEvent> = scans
+        .iter()
+        .zip(&keys)
+        .filter(|(_, k)| stored.remove(k.as_str()))
+        .map(|(e, _)| e.clone())
+        .collect();
+    let (mut next, events) = decide(&current, &fresh);
+    if current.superseded_by.is_some() {
+        // Closed while this check was in flight: keep what it found, never poll again.
+        next.next_check_at = None;
+    }
+    sqlx::query(
+        "UPDATE trackers SET status = $1, sub_status = $2, carrier_status_code = $3, estimated_delivery = $4, \
+         signed_by = $5, urgency = $6, failures = $7, last_event_at = $8, last_checked_at = $9, next_check_at = $10, \
+         delivered_at = $11, had_exception = $12, stalled_notified = $13, late_notified = $14, updated_at = $15, \
+         lease_owner = CASE WHEN lease_owner = $16 THEN NULL ELSE lease_owner END, \
+         lease_until = CASE WHEN lease_owner = $16 THEN NULL ELSE lease_until END \
+         WHERE tenant_id = $17 AND id = $18",
+    )
+    .bind(status_name(next.status))
+    .bind(next.sub_status.as_deref())
+    .bind(next.carrier_status_code.as_deref())
+    .bind(next.estimated_delivery.as_deref())
+    .bind(next.signed_by.as_deref())
+    .bind(next.urgency)
+    .bind(i64::from(next.failures))
+    .bind(next.last_event_at.map(millis))
+    .bind(next.last_checked_at.map(millis))
+    .bind(next.next_check_at.map(millis))
+    .bind(next.delivered_at.map(millis))
+    .bind(i64::from(next.had_exception))
+    .bind(i64::from(next.stalled_notified))
+    .bind(i64::from(next.late_notified))
+    .bind(millis(next.updated_at))
+    .bind(owner.unwrap_or(""))
+    .bind(tenant.as_str())
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await?;
+    // The transit history counts a delivery in the transaction that records it (issue 21).
+    if next.status == TrackingStatus::Delivered
+        && current.status != TrackingStatus::Delivered
+        && let Some(d) = super::routing::delivery_of_tx(tx, tenant, &next).await?
+    {
+        super::routing::record_delivery_tx(tx, tenant, &d).await?;
+    }
+    insert_events(tx, tenant, &events, next.updated_at).await?;
+    Ok(Some(next))
 }
 
 pub(super) fn tracker_from_row(r: &AnyRow) -> Result<TrackerRecord> {
