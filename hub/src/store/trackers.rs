@@ -189,8 +189,10 @@ pub(super) async fn insert_purchase_tracker_in(
 }
 
 impl Store {
-    /// Creates a tracker; when the tenant already follows that number with that carrier,
-    /// returns the existing one instead (`false`).
+    /// Creates a tracker; when the tenant already follows that number with that carrier (in
+    /// that network), returns the existing one instead (`false`). `idem` completes the key with
+    /// the new tracker's answer, so only when one is created: the caller answers an existing
+    /// tracker otherwise and completes the key with that.
     pub async fn insert_tracker(
         &self,
         tenant: &TenantId,
@@ -223,7 +225,7 @@ impl Store {
                     .await?
             }
         };
-        if let Some(c) = idem {
+        if let Some(c) = idem.filter(|_| created) {
             super::complete_idem(&mut tx, tenant, c).await?;
         }
         tx.commit().await?;
