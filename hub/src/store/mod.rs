@@ -47,7 +47,7 @@ pub use addresses::CachedAddressCheck;
 pub use batches::{BatchItemRecord, BatchRecord, ItemOutcome};
 pub use console_ops::{AttentionCounts, AttentionRow, FailedJob};
 pub use events::{EventRecord, NewEvent};
-pub(crate) use events::{insert_events, named};
+pub(crate) use events::{insert_event_rows, insert_events, named};
 pub use failover::{PgHosts, TargetSession, db_unavailable, redacted, split_hosts};
 pub use gauges::{GaugeLimits, GaugeSample};
 pub use holds::HoldConflict;

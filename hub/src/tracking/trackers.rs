@@ -190,7 +190,11 @@ pub async fn again(
     asked: &TrackerRecord,
     mut found: TrackerRecord,
 ) -> Result<TrackerRecord, Error> {
-    if let Some(p) = asked.phone.as_ref().filter(|p| found.phone.as_ref() != Some(*p)) {
+    if let Some(p) = asked
+        .phone
+        .as_ref()
+        .filter(|p| found.phone.as_ref() != Some(*p))
+    {
         app.store.set_tracker_phone(tenant, &found.id, p).await?;
         found.phone = Some(p.clone());
     }
