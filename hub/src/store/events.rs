@@ -81,9 +81,10 @@ pub(crate) async fn insert_event_rows(
     tx: &mut sqlx::AnyConnection,
     events: &[(&TenantId, &NewEvent, OffsetDateTime)],
 ) -> Result<()> {
+    let backend = super::Backend::of(tx);
     for chunk in events.chunks(EVENTS_PER_INSERT) {
         let rows: Vec<String> = (0..chunk.len())
-            .map(|r| format!("({})", super::placeholders(r * 6 + 1, 6)))
+            .map(|r| format!("({})", super::markers(backend, r * 6 + 1, 6)))
             .collect();
         let sql = format!(
             "INSERT INTO events (id, tenant_id, type, subject_id, payload, created_at) VALUES {}",

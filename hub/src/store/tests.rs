@@ -1985,11 +1985,8 @@ async fn a_poll_records_its_trackers_together_each_with_its_own_fresh_scans(stor
         .await
         .unwrap();
     assert_eq!(
-        again
-            .iter()
-            .map(|c| c.tracker.id.clone())
-            .collect::<Vec<_>>(),
-        [b.id.clone()]
+        again.iter().map(|c| &c.tracker.id).collect::<Vec<_>>(),
+        [&b.id]
     );
     // `a`'s events: updated and delivered, one of each; `b` had nothing new to say.
     let kinds: Vec<String> = store

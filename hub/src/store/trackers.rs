@@ -544,7 +544,8 @@ impl Store {
         decide: impl FnOnce(&TrackerRecord, &[TrackingEvent]) -> (TrackerRecord, Vec<NewEvent>),
     ) -> Result<Option<TrackerRecord>> {
         let mut tx = self.begin_grouped().await?;
-        let Some(next) = record_tracking_in(&mut tx, tenant, id, owner, scans, decide).await?
+        let Some(next) =
+            record_tracking_in(&mut tx, self.backend, tenant, id, owner, scans, decide).await?
         else {
             tx.rollback().await?;
             return Ok(None);
@@ -595,7 +596,7 @@ impl Store {
             .filter(|(tenant, id, _)| found(tenant, id))
             .flat_map(|(_, id, scans)| scans.iter().map(move |e| (*id, e)))
             .collect();
-        let stored = insert_scans(&mut tx, &scans).await?;
+        let stored = insert_scans(&mut tx, self.backend, &scans).await?;
         let mut out = Vec::with_capacity(polls.len());
         let mut events = vec![];
         for (i, (tenant, id, scans)) in polls.iter().enumerate() {
@@ -741,12 +742,14 @@ const TRACKERS_PER_READ: usize = 100;
 /// stored: (tracker, dedupe key) of each scan not stored before.
 async fn insert_scans(
     tx: &mut sqlx::AnyConnection,
+    backend: Backend,
     scans: &[(&TrackerId, &TrackingEvent)],
 ) -> Result<std::collections::HashSet<(String, String)>> {
     let mut stored = std::collections::HashSet::new();
     for chunk in scans.chunks(SCANS_PER_INSERT) {
+        // Anonymous markers on SQLite (`store::markers`): numbered ones cost O(binds²).
         let rows: Vec<String> = (0..chunk.len())
-            .map(|r| format!("({})", super::placeholders(r * 9 + 1, 9)))
+            .map(|r| format!("({})", super::markers(backend, r * 9 + 1, 9)))
             .collect();
         let sql = format!(
             "INSERT INTO tracking_events (tracker_id, dedupe_key, occurred_at, offset_seconds, status, carrier_code, \
@@ -800,6 +803,7 @@ fn fresh_scans(
 /// when the tracker is gone.
 async fn record_tracking_in(
     tx: &mut sqlx::AnyConnection,
+    backend: Backend,
     tenant: &TenantId,
     id: &TrackerId,
     owner: Option<&str>,
@@ -817,7 +821,7 @@ async fn record_tracking_in(
     };
     let current = tracker_from_row(&row)?;
     let with_id: Vec<_> = scans.iter().map(|e| (id, e)).collect();
-    let stored = insert_scans(tx, &with_id).await?;
+    let stored = insert_scans(tx, backend, &with_id).await?;
     let fresh = fresh_scans(id, scans, &stored);
     let (next, events) = apply_check(tx, tenant, owner, &current, |o| decide(o, &fresh)).await?;
     insert_events(tx, tenant, &events, next.updated_at).await?;
