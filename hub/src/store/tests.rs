@@ -2051,9 +2051,19 @@ async fn a_purchase_of_a_followed_number_closes_the_old_tracker_and_keeps_its_sc
         None,
         None,
     );
-    let (found, created) = store.insert_tracker(&t, &again, None).await.unwrap();
+    // Under an Idempotency-Key: the key is not completed with the answer of a tracker that
+    // was not stored (the caller answers the open one and completes the key with that).
+    assert_eq!(begin(&store, &t, "again", "h").await, IdemBegin::Started);
+    let (found, created) = store
+        .insert_tracker(&t, &again, Some(&done("again", "me")))
+        .await
+        .unwrap();
     assert!(!created);
     assert_eq!(found.id, old.id);
+    assert_eq!(
+        begin(&store, &t, "again", "h").await,
+        IdemBegin::InProgress { expired: false }
+    );
     assert_eq!(
         store
             .polled_trackers_by_account(&t, "sandbox")
