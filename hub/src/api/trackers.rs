@@ -20,7 +20,7 @@ use crate::ids::{TenantId, TrackerId};
 use crate::state::AppState;
 use crate::store::TrackerRecord;
 use crate::tracking::TrackerOut;
-use crate::tracking::trackers::{self, Follow, Followed};
+use crate::tracking::trackers::{self, Follow};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -95,30 +95,23 @@ async fn add_tracker(
         network: input.network.as_deref(),
         phone: input.phone.as_deref(),
     };
-    let t = match trackers::follow(&app, &tenant, asked).await? {
-        Followed::New(t) => t,
-        Followed::Existing(found) => {
-            return Answer::json(
-                StatusCode::OK,
-                &trackers::with_events(&app.store, &found).await?,
-            )
-            .kept(&app, &tenant, &owned)
-            .await;
-        }
-    };
+    let t = trackers::follow(&app, &tenant, asked).await?;
     let answer = Answer::json(StatusCode::CREATED, &trackers::unscanned(&t));
     let (stored, created) = app
         .store
         .insert_tracker(&tenant, &t, answer.completion(&owned).as_ref())
         .await?;
     if created {
-        Ok(answer)
-    } else {
-        Ok(Answer::json(
-            StatusCode::OK,
-            &trackers::with_events(&app.store, &stored).await?,
-        ))
+        return Ok(answer);
     }
+    // Followed already: the open tracker, as it is, under the key.
+    let found = trackers::again(&app, &tenant, &t, stored).await?;
+    Answer::json(
+        StatusCode::OK,
+        &trackers::with_events(&app.store, &found).await?,
+    )
+    .kept(&app, &tenant, &owned)
+    .await
 }
 
 async fn load(app: &AppState, tenant: &TenantId, id: &str) -> Result<TrackerRecord, Error> {

@@ -47,7 +47,7 @@ pub use addresses::CachedAddressCheck;
 pub use batches::{BatchItemRecord, BatchRecord, ItemOutcome};
 pub use console_ops::{AttentionCounts, AttentionRow, FailedJob};
 pub use events::{EventRecord, NewEvent};
-pub(crate) use events::{insert_events, named};
+pub(crate) use events::{insert_event_rows, insert_events, named};
 pub use failover::{PgHosts, TargetSession, db_unavailable, redacted, split_hosts};
 pub use gauges::{GaugeLimits, GaugeSample};
 pub use holds::HoldConflict;
@@ -492,6 +492,17 @@ pub(crate) fn placeholders(from: usize, n: usize) -> String {
 /// of every marker before it, when it parses the statement and again when each value is bound
 /// (`sqlite3_bind_parameter_name`), so a statement with P numbered markers costs O(P²): with
 /// thousands of binds that was most of the writer's time.
+impl Backend {
+    /// The backend a connection talks to (helpers that get a connection but not the store).
+    pub(crate) fn of(conn: &sqlx::AnyConnection) -> Backend {
+        if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
 pub(crate) fn markers(backend: Backend, from: usize, n: usize) -> String {
     match backend {
         Backend::Postgres => placeholders(from, n),

@@ -115,6 +115,7 @@ both_backends!(
     an_unknown_name_in_a_row_is_corrupt,
     an_abandoned_transaction_start_leaves_no_connection_inside_it,
     a_purchase_of_a_followed_number_closes_the_old_tracker_and_keeps_its_scans,
+    a_poll_records_its_trackers_together_each_with_its_own_fresh_scans,
     one_number_in_two_networks_is_two_trackers_and_a_subscription_is_kept,
     a_pull_asks_about_the_shipments_of_its_account_and_period_only,
     label_renditions_are_stored_once_per_key_and_stay_tenant_scoped,
@@ -1861,6 +1862,144 @@ mod routing_suite;
 #[path = "tests_streams.rs"]
 mod streams_suite;
 
+/// Issue 19: the scheduler records one call's answers in one transaction. Each tracker gets
+/// exactly its new scans (a scan stored before, or repeated in the answer, is not new), its
+/// own next state and events, and its lease released; a tracker that is gone is `None` and
+/// costs the others nothing.
+async fn a_poll_records_its_trackers_together_each_with_its_own_fresh_scans(store: Store) {
+    use shiphub_carriers::model::{TrackingEvent, TrackingStatus};
+    let t = tenant(&store, "polls").await;
+    let acc = account();
+    store.insert_account(&t, &acc, None).await.unwrap();
+    let policy = crate::tracking::PollPolicy::default();
+    let new = |n: &str| {
+        let mut tr = crate::tracking::new_tracker(
+            &policy,
+            NOW,
+            n,
+            "sandbox",
+            Some(acc.id.clone()),
+            None,
+            None,
+            None,
+        );
+        tr.next_check_at = Some(NOW);
+        tr
+    };
+    let (a, b) = (new("SB0000000015"), new("SB0000000023"));
+    store
+        .insert_trackers(&t, &[a.clone(), b.clone()])
+        .await
+        .unwrap();
+    let scan = |minutes: i64, code: &str, status| TrackingEvent {
+        occurred_at: NOW + time::Duration::minutes(minutes),
+        status,
+        carrier_code: code.into(),
+        sub_status: None,
+        description: format!("scan {code}"),
+        location: None,
+    };
+    let picked = scan(1, "PU", TrackingStatus::InTransit);
+    let delivered = scan(2, "DL", TrackingStatus::Delivered);
+    // `b` has its pickup scan already.
+    store
+        .record_tracking(&t, &b.id, None, std::slice::from_ref(&picked), |o, f| {
+            crate::tracking::decide(&policy, NOW, o, f, None)
+        })
+        .await
+        .unwrap();
+    let claimed = store
+        .claim_due_trackers(
+            &acc.id,
+            "me",
+            NOW + time::Duration::days(1),
+            std::time::Duration::from_secs(30),
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 2);
+    let gone = crate::ids::TrackerId::generate();
+    let a_scans = [picked.clone(), delivered.clone(), picked.clone()];
+    let b_scans = [picked.clone()];
+    let mut seen = vec![];
+    let recorded = store
+        .record_polls(
+            "me",
+            &[
+                (&t, &a.id, &a_scans[..]),
+                (&t, &gone, &b_scans[..]),
+                (&t, &b.id, &b_scans[..]),
+            ],
+            |i, old, fresh| {
+                seen.push((
+                    i,
+                    old.id.clone(),
+                    fresh
+                        .iter()
+                        .map(|e| e.carrier_code.clone())
+                        .collect::<Vec<_>>(),
+                ));
+                crate::tracking::decide(&policy, NOW, old, fresh, None)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        seen,
+        [
+            (0, a.id.clone(), vec!["PU".to_string(), "DL".to_string()]),
+            (2, b.id.clone(), vec![])
+        ]
+    );
+    let [Some(ra), None, Some(rb)] = &recorded[..] else {
+        panic!("{recorded:?}");
+    };
+    assert_eq!(ra.status, TrackingStatus::Delivered);
+    assert_eq!(ra.next_check_at, None);
+    assert_eq!(rb.status, TrackingStatus::InTransit);
+    let stored = store.tracking_events(&a.id).await.unwrap();
+    assert_eq!(
+        stored
+            .iter()
+            .map(|e| e.carrier_code.as_str())
+            .collect::<Vec<_>>(),
+        ["PU", "DL"]
+    );
+    assert_eq!(store.tracking_events(&b.id).await.unwrap().len(), 1);
+    // What was stored is what was answered.
+    assert_eq!(
+        store.get_tracker(&t, &a.id).await.unwrap().as_ref(),
+        Some(ra)
+    );
+    // Both leases released: `b`, still polled, is claimable once due again.
+    let later = rb.next_check_at.unwrap();
+    let again = store
+        .claim_due_trackers(
+            &acc.id,
+            "other",
+            later,
+            std::time::Duration::from_secs(30),
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        again.iter().map(|c| &c.tracker.id).collect::<Vec<_>>(),
+        [&b.id]
+    );
+    // `a`'s events: updated and delivered, one of each; `b` had nothing new to say.
+    let kinds: Vec<String> = store
+        .list_events(&t, None, 100)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.subject_id == a.id.to_string())
+        .map(|e| e.kind.as_str().to_string())
+        .collect();
+    assert_eq!(kinds, ["tracker.updated", "shipment.delivered"]);
+}
+
 /// Issue 15: carriers reuse numbers. A purchase whose number the tenant already follows gets
 /// its own tracker; the old one is closed (`superseded_by`, not polled, its scans kept) and
 /// the number stays unique among open trackers only.
@@ -1912,9 +2051,19 @@ async fn a_purchase_of_a_followed_number_closes_the_old_tracker_and_keeps_its_sc
         None,
         None,
     );
-    let (found, created) = store.insert_tracker(&t, &again, None).await.unwrap();
+    // Under an Idempotency-Key: the key is not completed with the answer of a tracker that
+    // was not stored (the caller answers the open one and completes the key with that).
+    assert_eq!(begin(&store, &t, "again", "h").await, IdemBegin::Started);
+    let (found, created) = store
+        .insert_tracker(&t, &again, Some(&done("again", "me")))
+        .await
+        .unwrap();
     assert!(!created);
     assert_eq!(found.id, old.id);
+    assert_eq!(
+        begin(&store, &t, "again", "h").await,
+        IdemBegin::InProgress { expired: false }
+    );
     assert_eq!(
         store
             .polled_trackers_by_account(&t, "sandbox")
@@ -2072,7 +2221,13 @@ async fn one_number_in_two_networks_is_two_trackers_and_a_subscription_is_kept(s
     );
     // The scheduler's claim carries the network.
     let claimed = store
-        .claim_due_trackers(&acc.id, "me", NOW, std::time::Duration::from_secs(30), 10)
+        .claim_due_trackers(
+            &acc.id,
+            "me",
+            NOW + time::Duration::days(1),
+            std::time::Duration::from_secs(30),
+            10,
+        )
         .await
         .unwrap();
     let mut networks: Vec<Option<String>> =

@@ -8,7 +8,8 @@ use sqlx::any::AnyRow;
 use time::{OffsetDateTime, UtcOffset};
 
 use super::{
-    Backend, NewEvent, Result, Store, StoreError, claim_sql, from_millis, insert_events, millis,
+    Backend, NewEvent, Result, Store, StoreError, claim_sql, from_millis, insert_event_rows,
+    insert_events, millis,
 };
 use crate::ids::{AccountId, ShipmentId, TenantId, TrackerId};
 
@@ -189,8 +190,10 @@ pub(super) async fn insert_purchase_tracker_in(
 }
 
 impl Store {
-    /// Creates a tracker; when the tenant already follows that number with that carrier,
-    /// returns the existing one instead (`false`).
+    /// Creates a tracker; when the tenant already follows that number with that carrier (in
+    /// that network), returns the existing one instead (`false`). `idem` completes the key with
+    /// the new tracker's answer, so only when one is created: the caller answers an existing
+    /// tracker otherwise and completes the key with that.
     pub async fn insert_tracker(
         &self,
         tenant: &TenantId,
@@ -223,7 +226,7 @@ impl Store {
                     .await?
             }
         };
-        if let Some(c) = idem {
+        if let Some(c) = idem.filter(|_| created) {
             super::complete_idem(&mut tx, tenant, c).await?;
         }
         tx.commit().await?;
@@ -541,86 +544,78 @@ impl Store {
         decide: impl FnOnce(&TrackerRecord, &[TrackingEvent]) -> (TrackerRecord, Vec<NewEvent>),
     ) -> Result<Option<TrackerRecord>> {
         let mut tx = self.begin_grouped().await?;
-        let mut fresh = vec![];
-        for e in scans {
-            let r = sqlx::query(
-                "INSERT INTO tracking_events (tracker_id, dedupe_key, occurred_at, offset_seconds, status, carrier_code, \
-                 sub_status, description, location) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                 ON CONFLICT (tracker_id, dedupe_key) DO NOTHING",
-            )
-            .bind(id.as_str())
-            .bind(dedupe_key(e))
-            .bind(millis(e.occurred_at))
-            .bind(i64::from(e.occurred_at.offset().whole_seconds()))
-            .bind(status_name(e.status))
-            .bind(&e.carrier_code)
-            .bind(e.sub_status.as_deref())
-            .bind(&e.description)
-            .bind(
-                e.location
-                    .as_ref()
-                    .map(|l| serde_json::to_string(l).expect("location serializes")),
-            )
-            .execute(&mut *tx)
-            .await?;
-            if r.rows_affected() == 1 {
-                fresh.push(e.clone());
-            }
-        }
-        let sql = format!("SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND id = $2");
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(tenant.as_str())
-            .bind(id.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
+        let Some(next) =
+            record_tracking_in(&mut tx, self.backend, tenant, id, owner, scans, decide).await?
         else {
             tx.rollback().await?;
             return Ok(None);
         };
-        let current = tracker_from_row(&row)?;
-        let (mut next, events) = decide(&current, &fresh);
-        if current.superseded_by.is_some() {
-            // Closed while this check was in flight: keep what it found, never poll again.
-            next.next_check_at = None;
-        }
-        sqlx::query(
-            "UPDATE trackers SET status = $1, sub_status = $2, carrier_status_code = $3, estimated_delivery = $4, \
-             signed_by = $5, urgency = $6, failures = $7, last_event_at = $8, last_checked_at = $9, next_check_at = $10, \
-             delivered_at = $11, had_exception = $12, stalled_notified = $13, late_notified = $14, updated_at = $15, \
-             lease_owner = CASE WHEN lease_owner = $16 THEN NULL ELSE lease_owner END, \
-             lease_until = CASE WHEN lease_owner = $16 THEN NULL ELSE lease_until END \
-             WHERE tenant_id = $17 AND id = $18",
-        )
-        .bind(status_name(next.status))
-        .bind(next.sub_status.as_deref())
-        .bind(next.carrier_status_code.as_deref())
-        .bind(next.estimated_delivery.as_deref())
-        .bind(next.signed_by.as_deref())
-        .bind(next.urgency)
-        .bind(i64::from(next.failures))
-        .bind(next.last_event_at.map(millis))
-        .bind(next.last_checked_at.map(millis))
-        .bind(next.next_check_at.map(millis))
-        .bind(next.delivered_at.map(millis))
-        .bind(i64::from(next.had_exception))
-        .bind(i64::from(next.stalled_notified))
-        .bind(i64::from(next.late_notified))
-        .bind(millis(next.updated_at))
-        .bind(owner.unwrap_or(""))
-        .bind(tenant.as_str())
-        .bind(id.as_str())
-        .execute(&mut *tx)
-        .await?;
-        // The transit history counts a delivery in the transaction that records it (issue 21).
-        if next.status == TrackingStatus::Delivered
-            && current.status != TrackingStatus::Delivered
-            && let Some(d) = super::routing::delivery_of_tx(&mut tx, tenant, &next).await?
-        {
-            super::routing::record_delivery_tx(&mut tx, tenant, &d).await?;
-        }
-        insert_events(&mut tx, tenant, &events, next.updated_at).await?;
         self.commit_events(tx).await?;
         Ok(Some(next))
+    }
+
+    /// `record_tracking` for the trackers one poll (one carrier call) answered, in one
+    /// transaction: the scheduler's first look at a burst of new trackers pays one commit and
+    /// one group member per call instead of one per tracker. `decide(i, …)` decides the `i`th.
+    /// `None` for a tracker that is gone. When a statement fails the whole call is undone and
+    /// the error returned (the caller records the trackers one by one instead).
+    pub async fn record_polls(
+        &self,
+        owner: &str,
+        polls: &[(&TenantId, &TrackerId, &[TrackingEvent])],
+        mut decide: impl FnMut(
+            usize,
+            &TrackerRecord,
+            &[TrackingEvent],
+        ) -> (TrackerRecord, Vec<NewEvent>),
+    ) -> Result<Vec<Option<TrackerRecord>>> {
+        let mut tx = self.begin_grouped().await?;
+        // The call's trackers in one read, their scans in one insert (a statement each for
+        // fifty parcels instead of two per parcel); each tracker's update stays its own.
+        let mut current = std::collections::HashMap::new();
+        for chunk in polls.chunks(TRACKERS_PER_READ) {
+            let sql = format!(
+                "SELECT tenant_id, {COLUMNS} FROM trackers WHERE id IN ({})",
+                super::placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (_, id, _) in chunk {
+                q = q.bind(id.as_str());
+            }
+            for row in q.fetch_all(&mut *tx).await? {
+                let tenant: String = row.try_get("tenant_id")?;
+                let t = tracker_from_row(&row)?;
+                current.insert((tenant, t.id.clone()), t);
+            }
+        }
+        let found = |tenant: &TenantId, id: &TrackerId| {
+            current.contains_key(&(tenant.as_str().to_string(), id.clone()))
+        };
+        let scans: Vec<(&TrackerId, &TrackingEvent)> = polls
+            .iter()
+            .filter(|(tenant, id, _)| found(tenant, id))
+            .flat_map(|(_, id, scans)| scans.iter().map(move |e| (*id, e)))
+            .collect();
+        let stored = insert_scans(&mut tx, self.backend, &scans).await?;
+        let mut out = Vec::with_capacity(polls.len());
+        let mut events = vec![];
+        for (i, (tenant, id, scans)) in polls.iter().enumerate() {
+            let Some(old) = current.remove(&(tenant.as_str().to_string(), (*id).clone())) else {
+                out.push(None);
+                continue;
+            };
+            let fresh = fresh_scans(id, scans, &stored);
+            let (next, emitted) = apply_check(&mut tx, tenant, owner.into(), &old, |o| {
+                decide(i, o, &fresh)
+            })
+            .await?;
+            events.extend(emitted.into_iter().map(|e| (*tenant, e, next.updated_at)));
+            out.push(Some(next));
+        }
+        let rows: Vec<_> = events.iter().map(|(t, e, at)| (*t, e, *at)).collect();
+        insert_event_rows(&mut tx, &rows).await?;
+        self.commit_events(tx).await?;
+        Ok(out)
     }
 
     /// A failed check: the tracker is retried at `next_check_at`, and the lease released.
@@ -736,6 +731,153 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Scan rows per `INSERT` (9 binds each).
+const SCANS_PER_INSERT: usize = 32;
+/// Trackers per read of a poll's trackers.
+const TRACKERS_PER_READ: usize = 100;
+
+/// Stores scans (of one or several trackers) in multi-row inserts that return the rows they
+/// stored: (tracker, dedupe key) of each scan not stored before.
+async fn insert_scans(
+    tx: &mut sqlx::AnyConnection,
+    backend: Backend,
+    scans: &[(&TrackerId, &TrackingEvent)],
+) -> Result<std::collections::HashSet<(String, String)>> {
+    let mut stored = std::collections::HashSet::new();
+    for chunk in scans.chunks(SCANS_PER_INSERT) {
+        // Anonymous markers on SQLite (`store::markers`): numbered ones cost O(binds²).
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|r| format!("({})", super::markers(backend, r * 9 + 1, 9)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO tracking_events (tracker_id, dedupe_key, occurred_at, offset_seconds, status, carrier_code, \
+             sub_status, description, location) VALUES {} \
+             ON CONFLICT (tracker_id, dedupe_key) DO NOTHING RETURNING tracker_id, dedupe_key",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (id, e) in chunk {
+            q = q
+                .bind(id.as_str())
+                .bind(dedupe_key(e))
+                .bind(millis(e.occurred_at))
+                .bind(i64::from(e.occurred_at.offset().whole_seconds()))
+                .bind(status_name(e.status))
+                .bind(&e.carrier_code)
+                .bind(e.sub_status.as_deref())
+                .bind(&e.description)
+                .bind(
+                    e.location
+                        .as_ref()
+                        .map(|l| serde_json::to_string(l).expect("location serializes")),
+                );
+        }
+        for r in q.fetch_all(&mut *tx).await? {
+            stored.insert((r.try_get("tracker_id")?, r.try_get("dedupe_key")?));
+        }
+    }
+    Ok(stored)
+}
+
+/// A tracker's scans that `insert_scans` stored, in the order the carrier gave them: a scan
+/// stored before, or repeated in the answer, is not fresh (it counts once).
+fn fresh_scans(
+    id: &TrackerId,
+    scans: &[TrackingEvent],
+    stored: &std::collections::HashSet<(String, String)>,
+) -> Vec<TrackingEvent> {
+    let mut seen = std::collections::HashSet::new();
+    scans
+        .iter()
+        .filter(|e| {
+            let key = dedupe_key(e);
+            stored.contains(&(id.as_str().to_string(), key.clone())) && seen.insert(key)
+        })
+        .cloned()
+        .collect()
+}
+
+/// What `record_tracking` writes, inside the caller's transaction: `None`, writing nothing,
+/// when the tracker is gone.
+async fn record_tracking_in(
+    tx: &mut sqlx::AnyConnection,
+    backend: Backend,
+    tenant: &TenantId,
+    id: &TrackerId,
+    owner: Option<&str>,
+    scans: &[TrackingEvent],
+    decide: impl FnOnce(&TrackerRecord, &[TrackingEvent]) -> (TrackerRecord, Vec<NewEvent>),
+) -> Result<Option<TrackerRecord>> {
+    let sql = format!("SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND id = $2");
+    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let current = tracker_from_row(&row)?;
+    let with_id: Vec<_> = scans.iter().map(|e| (id, e)).collect();
+    let stored = insert_scans(tx, backend, &with_id).await?;
+    let fresh = fresh_scans(id, scans, &stored);
+    let (next, events) = apply_check(tx, tenant, owner, &current, |o| decide(o, &fresh)).await?;
+    insert_events(tx, tenant, &events, next.updated_at).await?;
+    Ok(Some(next))
+}
+
+/// The tracker's next state as `decide` has it, written (the lease `owner` holds released),
+/// with the delivery counted in the transit history; returns it and the events to emit.
+async fn apply_check(
+    tx: &mut sqlx::AnyConnection,
+    tenant: &TenantId,
+    owner: Option<&str>,
+    current: &TrackerRecord,
+    decide: impl FnOnce(&TrackerRecord) -> (TrackerRecord, Vec<NewEvent>),
+) -> Result<(TrackerRecord, Vec<NewEvent>)> {
+    let (mut next, events) = decide(current);
+    if current.superseded_by.is_some() {
+        // Closed while this check was in flight: keep what it found, never poll again.
+        next.next_check_at = None;
+    }
+    sqlx::query(
+        "UPDATE trackers SET status = $1, sub_status = $2, carrier_status_code = $3, estimated_delivery = $4, \
+         signed_by = $5, urgency = $6, failures = $7, last_event_at = $8, last_checked_at = $9, next_check_at = $10, \
+         delivered_at = $11, had_exception = $12, stalled_notified = $13, late_notified = $14, updated_at = $15, \
+         lease_owner = CASE WHEN lease_owner = $16 THEN NULL ELSE lease_owner END, \
+         lease_until = CASE WHEN lease_owner = $16 THEN NULL ELSE lease_until END \
+         WHERE tenant_id = $17 AND id = $18",
+    )
+    .bind(status_name(next.status))
+    .bind(next.sub_status.as_deref())
+    .bind(next.carrier_status_code.as_deref())
+    .bind(next.estimated_delivery.as_deref())
+    .bind(next.signed_by.as_deref())
+    .bind(next.urgency)
+    .bind(i64::from(next.failures))
+    .bind(next.last_event_at.map(millis))
+    .bind(next.last_checked_at.map(millis))
+    .bind(next.next_check_at.map(millis))
+    .bind(next.delivered_at.map(millis))
+    .bind(i64::from(next.had_exception))
+    .bind(i64::from(next.stalled_notified))
+    .bind(i64::from(next.late_notified))
+    .bind(millis(next.updated_at))
+    .bind(owner.unwrap_or(""))
+    .bind(tenant.as_str())
+    .bind(current.id.as_str())
+    .execute(&mut *tx)
+    .await?;
+    // The transit history counts a delivery in the transaction that records it (issue 21).
+    if next.status == TrackingStatus::Delivered
+        && current.status != TrackingStatus::Delivered
+        && let Some(d) = super::routing::delivery_of_tx(tx, tenant, &next).await?
+    {
+        super::routing::record_delivery_tx(tx, tenant, &d).await?;
+    }
+    Ok((next, events))
 }
 
 pub(super) fn tracker_from_row(r: &AnyRow) -> Result<TrackerRecord> {

@@ -391,29 +391,18 @@ impl Scheduler {
                     .enumerate()
                     .map(|(i, c)| (&c.tracker.id, i))
                     .collect();
+                let mut answered: Vec<(&ClaimedTracker, &TrackingResult)> = vec![];
                 for c in chunk {
                     let found = match position.get(&c.tracker.id) {
                         Some(&i) if in_order => Some(&results[i]),
                         _ => by_number.get(c.tracker.tracking_number.as_str()).copied(),
                     };
-                    let Some(result) = found else {
-                        self.back_off(std::slice::from_ref(c), None).await;
-                        continue;
-                    };
-                    let policy = self.policy;
-                    let recorded = self
-                        .app
-                        .store
-                        .record_tracking(
-                            &c.tenant,
-                            &c.tracker.id,
-                            Some(&self.instance),
-                            &result.events,
-                            |old, fresh| {
-                                decide(&policy, OffsetDateTime::now_utc(), old, fresh, Some(result))
-                            },
-                        )
-                        .await;
+                    match found {
+                        Some(result) => answered.push((c, result)),
+                        None => self.back_off(std::slice::from_ref(c), None).await,
+                    }
+                }
+                for (c, recorded) in self.record(&answered).await {
                     match recorded {
                         Ok(Some(t)) => self.subscribe(account, adapter, &c.tenant, &t).await,
                         Ok(None) => {}
@@ -435,6 +424,65 @@ impl Scheduler {
                 self.back_off(chunk, None).await;
             }
         }
+    }
+
+    /// Records one call's answers in one transaction (`Store::record_polls`); when that fails
+    /// (one tracker's write failing undoes them all), each tracker is recorded on its own so
+    /// the others still are.
+    async fn record<'c>(
+        &self,
+        answered: &[(&'c ClaimedTracker, &TrackingResult)],
+    ) -> Vec<(
+        &'c ClaimedTracker,
+        Result<Option<crate::store::TrackerRecord>, StoreError>,
+    )> {
+        let policy = self.policy;
+        let decide_one = |old: &crate::store::TrackerRecord,
+                          fresh: &[shiphub_carriers::model::TrackingEvent],
+                          result: &TrackingResult| {
+            decide(&policy, OffsetDateTime::now_utc(), old, fresh, Some(result))
+        };
+        if answered.len() > 1 {
+            let polls: Vec<_> = answered
+                .iter()
+                .map(|(c, r)| (&c.tenant, &c.tracker.id, r.events.as_slice()))
+                .collect();
+            match self
+                .app
+                .store
+                .record_polls(&self.instance, &polls, |i, old, fresh| {
+                    decide_one(old, fresh, answered[i].1)
+                })
+                .await
+            {
+                Ok(recorded) => {
+                    return answered
+                        .iter()
+                        .zip(recorded)
+                        .map(|((c, _), t)| (*c, Ok(t)))
+                        .collect();
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "recording a poll's answers together failed; one by one");
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(answered.len());
+        for (c, result) in answered {
+            let recorded = self
+                .app
+                .store
+                .record_tracking(
+                    &c.tenant,
+                    &c.tracker.id,
+                    Some(&self.instance),
+                    &result.events,
+                    |old, fresh| decide_one(old, fresh, result),
+                )
+                .await;
+            out.push((*c, recorded));
+        }
+        out
     }
 
     /// Subscribes a polled parcel to the carrier's push once, when the carrier offers

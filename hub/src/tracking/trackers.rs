@@ -62,19 +62,14 @@ pub fn valid_network(code: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
-/// A tracker to store, or the open one that follows the number already.
-pub enum Followed {
-    New(TrackerRecord),
-    Existing(TrackerRecord),
-}
-
-/// The tracker that follows `asked`: a new one (not stored yet), or the tenant's open tracker
-/// of the same carrier and number.
+/// The tracker that follows `asked`, not stored yet: `Store::insert_tracker` stores it, or
+/// finds the tenant's open tracker of the same carrier, number and network, which `again`
+/// then updates. (Inserting first spares every new tracker the lookup before its insert.)
 pub async fn follow(
     app: &AppState,
     tenant: &TenantId,
     asked: Follow<'_>,
-) -> Result<Followed, Error> {
+) -> Result<TrackerRecord, Error> {
     let number: TrackingNumber =
         asked
             .tracking_number
@@ -184,21 +179,26 @@ pub async fn follow(
     // (the scheduler keeps it inside the account's quota). The post-label delay is
     // for labels bought here, which no carrier has scanned yet.
     t.next_check_at = t.next_check_at.map(|_| now);
-    match app
-        .store
-        .find_tracker(tenant, &carrier, number.as_str(), t.network.as_deref())
-        .await?
+    Ok(t)
+}
+
+/// The open tracker `asked` (as `follow` built it) found already following its number:
+/// followed again with a phone hint (the network refused it without one), it keeps that.
+pub async fn again(
+    app: &AppState,
+    tenant: &TenantId,
+    asked: &TrackerRecord,
+    mut found: TrackerRecord,
+) -> Result<TrackerRecord, Error> {
+    if let Some(p) = asked
+        .phone
+        .as_ref()
+        .filter(|p| found.phone.as_ref() != Some(*p))
     {
-        // Followed again with a phone hint (the network refused it without one): kept.
-        Some(mut found) => {
-            if let Some(p) = t.phone.filter(|p| found.phone.as_ref() != Some(p)) {
-                app.store.set_tracker_phone(tenant, &found.id, &p).await?;
-                found.phone = Some(p);
-            }
-            Ok(Followed::Existing(found))
-        }
-        None => Ok(Followed::New(t)),
+        app.store.set_tracker_phone(tenant, &found.id, p).await?;
+        found.phone = Some(p.clone());
     }
+    Ok(found)
 }
 
 /// Our own detection had no answer: the tenant's accounts whose carrier names networks
