@@ -161,9 +161,9 @@ fn day_number(d: Date) -> i64 {
     i64::from(d.to_julian_day())
 }
 
-/// Counts `d` in its histogram bars: one upsert of its postal-lane bar (routing); the
-/// database's trigger counts it in its country-lane bar (the console's analytics, migration
-/// 0041) within the same statement.
+/// Counts `d` in its histogram bars: one upsert for its postal lane (routing), one for its
+/// country lane (the console's analytics). (A trigger doing the second within the first
+/// statement measured slower through the driver: 50 µs against 18.5 µs for the two.)
 pub(crate) async fn record_delivery_tx(
     conn: &mut sqlx::AnyConnection,
     tenant: &TenantId,
@@ -192,16 +192,91 @@ pub(crate) async fn record_delivery_tx(
     .bind(i64::from(on_time == Some(true)))
     .execute(&mut *conn)
     .await?;
+    sqlx::query(
+        "INSERT INTO transit_by_country (tenant_id, day, carrier, service_code, from_country, \
+         to_country, transit_days, deliveries, promised, on_time) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9) \
+         ON CONFLICT (tenant_id, day, carrier, service_code, from_country, to_country, transit_days) \
+         DO UPDATE SET deliveries = transit_by_country.deliveries + 1, \
+         promised = transit_by_country.promised + excluded.promised, \
+         on_time = transit_by_country.on_time + excluded.on_time",
+    )
+    .bind(tenant.as_str())
+    .bind(day_number(d.delivered))
+    .bind(&d.carrier)
+    .bind(&d.service_code)
+    .bind(&d.from_country)
+    .bind(&d.to_country)
+    .bind(d.transit_days())
+    .bind(i64::from(on_time.is_some()))
+    .bind(i64::from(on_time == Some(true)))
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
-/// Bars one multi-row upsert of an import writes at most (12 values each, within SQLite's
-/// 32,766 bound variables).
+/// Bars one multi-row upsert of an import writes at most (12 values each at most, within
+/// SQLite's 32,766 bound variables).
 const IMPORT_CHUNK: usize = 500;
 
-/// A postal-lane histogram bar's key (`transit_history`'s primary key, less the tenant).
+/// A histogram table's key columns (its primary key, tenant first), for an import's upserts.
+struct BarTable {
+    table: &'static str,
+    keys: &'static [&'static str],
+}
+
+const POSTAL_BAR: BarTable = BarTable {
+    table: "transit_history",
+    keys: &[
+        "tenant_id",
+        "carrier",
+        "service_code",
+        "from_country",
+        "from_postal",
+        "to_country",
+        "to_postal",
+        "day",
+        "transit_days",
+    ],
+};
+
+const COUNTRY_BAR: BarTable = BarTable {
+    table: "transit_by_country",
+    keys: &[
+        "tenant_id",
+        "carrier",
+        "service_code",
+        "from_country",
+        "to_country",
+        "day",
+        "transit_days",
+    ],
+};
+
+/// `rows` bars' upsert into `t`: the keys, then deliveries, promised and on time, added to a
+/// bar that exists.
+fn bar_upsert(
+    backend: super::Backend,
+    t: BarTable,
+    rows: usize,
+) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+    let width = t.keys.len() + 3;
+    let values: Vec<String> = (0..rows)
+        .map(|i| format!("({})", super::markers(backend, 1 + i * width, width)))
+        .collect();
+    let (keys, table) = (t.keys.join(", "), t.table);
+    let sql = format!(
+        "INSERT INTO {table} ({keys}, deliveries, promised, on_time) VALUES {} \
+         ON CONFLICT ({keys}) DO UPDATE SET deliveries = {table}.deliveries + excluded.deliveries, \
+         promised = {table}.promised + excluded.promised, on_time = {table}.on_time + excluded.on_time",
+        values.join(", ")
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(rows == IMPORT_CHUNK)
+}
+
+/// A postal-lane bar's key, less the tenant.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct BarKey {
+struct PostalKey {
     carrier: String,
     service_code: String,
     from_country: String,
@@ -212,29 +287,58 @@ struct BarKey {
     transit_days: i64,
 }
 
-/// Deliveries folded into their bars: (deliveries, promised, on time) per bar. Each bar once,
-/// as PostgreSQL requires of one upsert statement's rows.
-fn bars_of(ds: &[Delivery]) -> Vec<(BarKey, (i64, i64, i64))> {
-    let mut bars: std::collections::BTreeMap<BarKey, (i64, i64, i64)> = Default::default();
+/// A country-lane bar's key, less the tenant.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct CountryKey {
+    carrier: String,
+    service_code: String,
+    from_country: String,
+    to_country: String,
+    day: i64,
+    transit_days: i64,
+}
+
+type Counts = (i64, i64, i64);
+
+/// Deliveries folded into their postal-lane and country-lane bars: (deliveries, promised, on
+/// time) per bar. Each bar once, as PostgreSQL requires of one upsert statement's rows.
+#[allow(clippy::type_complexity)]
+fn bars_of(ds: &[Delivery]) -> (Vec<(PostalKey, Counts)>, Vec<(CountryKey, Counts)>) {
+    use std::collections::BTreeMap;
+    let mut postal: BTreeMap<PostalKey, Counts> = BTreeMap::new();
+    let mut country: BTreeMap<CountryKey, Counts> = BTreeMap::new();
     for d in ds {
         let on_time = d.on_time();
-        let c = bars
-            .entry(BarKey {
+        let add = |c: &mut Counts| {
+            c.0 += 1;
+            c.1 += i64::from(on_time.is_some());
+            c.2 += i64::from(on_time == Some(true));
+        };
+        let (day, transit_days) = (day_number(d.delivered), d.transit_days());
+        add(postal
+            .entry(PostalKey {
                 carrier: d.carrier.clone(),
                 service_code: d.service_code.clone(),
                 from_country: d.from_country.clone(),
                 from_postal: normalize_postal(&d.from_postal),
                 to_country: d.to_country.clone(),
                 to_postal: normalize_postal(&d.to_postal),
-                day: day_number(d.delivered),
-                transit_days: d.transit_days(),
+                day,
+                transit_days,
             })
-            .or_default();
-        c.0 += 1;
-        c.1 += i64::from(on_time.is_some());
-        c.2 += i64::from(on_time == Some(true));
+            .or_default());
+        add(country
+            .entry(CountryKey {
+                carrier: d.carrier.clone(),
+                service_code: d.service_code.clone(),
+                from_country: d.from_country.clone(),
+                to_country: d.to_country.clone(),
+                day,
+                transit_days,
+            })
+            .or_default());
     }
-    bars.into_iter().collect()
+    (postal.into_iter().collect(), country.into_iter().collect())
 }
 
 /// The delivery a tracker that just turned `delivered` completes, read with its shipment in
@@ -310,27 +414,13 @@ impl Store {
     }
 
     /// Counts many deliveries in one transaction (`shiphub routing import-deliveries`): folded
-    /// into their bars first, then one multi-row upsert per `IMPORT_CHUNK` bars (a statement
-    /// per delivery was most of the cost: its round trip through the driver).
+    /// into their bars first, then multi-row upserts of `IMPORT_CHUNK` bars (a statement per
+    /// delivery was most of the cost: its round trip through the driver).
     pub async fn record_deliveries(&self, tenant: &TenantId, ds: &[Delivery]) -> Result<()> {
-        let bars = bars_of(ds);
+        let (postal, country) = bars_of(ds);
         let mut tx = self.begin().await?;
-        for chunk in bars.chunks(IMPORT_CHUNK) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| format!("({})", super::markers(self.backend, 1 + i * 12, 12)))
-                .collect();
-            let sql = format!(
-                "INSERT INTO transit_history (tenant_id, carrier, service_code, from_country, \
-                 from_postal, to_country, to_postal, day, transit_days, deliveries, promised, on_time) \
-                 VALUES {} \
-                 ON CONFLICT (tenant_id, carrier, service_code, from_country, from_postal, to_country, to_postal, day, transit_days) \
-                 DO UPDATE SET deliveries = transit_history.deliveries + excluded.deliveries, \
-                 promised = transit_history.promised + excluded.promised, \
-                 on_time = transit_history.on_time + excluded.on_time",
-                rows.join(", ")
-            );
-            let mut q =
-                sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() == IMPORT_CHUNK);
+        for chunk in postal.chunks(IMPORT_CHUNK) {
+            let mut q = bar_upsert(self.backend, POSTAL_BAR, chunk.len());
             for (k, c) in chunk {
                 q = q
                     .bind(tenant.as_str())
@@ -340,6 +430,23 @@ impl Store {
                     .bind(&k.from_postal)
                     .bind(&k.to_country)
                     .bind(&k.to_postal)
+                    .bind(k.day)
+                    .bind(k.transit_days)
+                    .bind(c.0)
+                    .bind(c.1)
+                    .bind(c.2);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        for chunk in country.chunks(IMPORT_CHUNK) {
+            let mut q = bar_upsert(self.backend, COUNTRY_BAR, chunk.len());
+            for (k, c) in chunk {
+                q = q
+                    .bind(tenant.as_str())
+                    .bind(&k.carrier)
+                    .bind(&k.service_code)
+                    .bind(&k.from_country)
+                    .bind(&k.to_country)
                     .bind(k.day)
                     .bind(k.transit_days)
                     .bind(c.0)
