@@ -162,8 +162,9 @@ fn day_number(d: Date) -> i64 {
 }
 
 /// Counts `d` in its histogram bars: one upsert for its postal lane (routing), one for its
-/// country lane (the console's analytics). (A trigger doing the second within the first
-/// statement measured slower through the driver: 50 µs against 18.5 µs for the two.)
+/// country lane (the console's analytics). A trigger doing the second inside the first was
+/// tried and measured no faster: each statement's round trip through the driver's SQLite
+/// thread costs more than both upserts' work (see BENCHMARKS.md, smart routing).
 pub(crate) async fn record_delivery_tx(
     conn: &mut sqlx::AnyConnection,
     tenant: &TenantId,

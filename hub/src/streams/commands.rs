@@ -396,18 +396,7 @@ async fn run_nats(
         let max = settings.max_failures;
         tokio::spawn(async move {
             let _permit = permit;
-            let header = |k: &str| {
-                msg.headers
-                    .as_ref()
-                    .and_then(|h| h.get(k))
-                    .map(|v| v.as_str().to_string())
-            };
-            let cmd = Command {
-                command: header("shiphub-command"),
-                id: header("Nats-Msg-Id").or_else(|| header("idempotency-key")),
-                credential: header("authorization"),
-                body: msg.payload.to_vec(),
-            };
+            let cmd = nats_command(msg.headers.as_ref(), &msg.payload);
             let id = cmd.id.clone();
             let reply = handler(cmd.clone()).await;
             let verdict = verdict(&reply, id.as_deref(), &failures, max);
@@ -415,17 +404,7 @@ async fn run_nats(
                 emit_failure(&app, &label, &cmd, &reply).await;
             }
             if let Some(to) = &msg.reply {
-                let mut h = async_nats::HeaderMap::new();
-                h.insert("shiphub-status", reply.status.to_string().as_str());
-                if let Some(id) = &id {
-                    h.insert("shiphub-command-id", id.as_str());
-                }
-                if let Err(e) = client
-                    .publish_with_headers(to.clone(), h, reply.body.clone().into())
-                    .await
-                {
-                    tracing::warn!(error = %e, "answering a command");
-                }
+                nats_answer(&client, to.clone(), &reply, id.as_deref()).await;
             }
             if verdict == Verdict::Park {
                 let mut h = msg.headers.clone().unwrap_or_default();
@@ -571,18 +550,8 @@ async fn run_jetstream(
         let max = settings.max_failures;
         tokio::spawn(async move {
             let _permit = permit;
-            let header = |k: &str| {
-                msg.headers
-                    .as_ref()
-                    .and_then(|h| h.get(k))
-                    .map(|v| v.as_str().to_string())
-            };
-            let cmd = Command {
-                command: header("shiphub-command"),
-                id: header("Nats-Msg-Id").or_else(|| header("idempotency-key")),
-                credential: header("authorization"),
-                body: msg.payload.to_vec(),
-            };
+            let header = |k: &str| nats_header(msg.headers.as_ref(), k);
+            let cmd = nats_command(msg.headers.as_ref(), &msg.payload);
             let id = cmd.id.clone();
             let delivered = msg.info().map_or(1, |i| i.delivered);
             let reply = handler(cmd.clone()).await;
@@ -595,18 +564,7 @@ async fn run_jetstream(
             if verdict != Verdict::Retry
                 && let Some(to) = header("shiphub-reply-to")
             {
-                let mut h = async_nats::HeaderMap::new();
-                h.insert("shiphub-status", reply.status.to_string().as_str());
-                if let Some(id) = &id {
-                    h.insert("shiphub-command-id", id.as_str());
-                }
-                if let Err(e) = ctx
-                    .client()
-                    .publish_with_headers(to, h, reply.body.clone().into())
-                    .await
-                {
-                    tracing::warn!(error = %e, "answering a command");
-                }
+                nats_answer(&ctx.client(), to.into(), &reply, id.as_deref()).await;
             }
             let settled = match verdict {
                 Verdict::Done => msg.ack().await,
@@ -651,6 +609,43 @@ async fn run_jetstream(
             }
             count(&label, outcome(verdict, &reply));
         });
+    }
+}
+
+fn nats_header(headers: Option<&async_nats::HeaderMap>, k: &str) -> Option<String> {
+    headers
+        .and_then(|h| h.get(k))
+        .map(|v| v.as_str().to_string())
+}
+
+/// A NATS message's command: its headers and payload.
+fn nats_command(headers: Option<&async_nats::HeaderMap>, payload: &[u8]) -> Command {
+    let header = |k: &str| nats_header(headers, k);
+    Command {
+        command: header("shiphub-command"),
+        id: header("Nats-Msg-Id").or_else(|| header("idempotency-key")),
+        credential: header("authorization"),
+        body: payload.to_vec(),
+    }
+}
+
+/// Publishes a command's answer to `to`, with its status and the command's id as headers.
+async fn nats_answer(
+    client: &async_nats::Client,
+    to: async_nats::Subject,
+    reply: &Reply,
+    id: Option<&str>,
+) {
+    let mut h = async_nats::HeaderMap::new();
+    h.insert("shiphub-status", reply.status.to_string().as_str());
+    if let Some(id) = id {
+        h.insert("shiphub-command-id", id);
+    }
+    if let Err(e) = client
+        .publish_with_headers(to, h, reply.body.clone().into())
+        .await
+    {
+        tracing::warn!(error = %e, "answering a command");
     }
 }
 
