@@ -1,7 +1,7 @@
 //! Smart routing's per-delivery cost (issue 21: ≤ 10 µs): counting a delivery in the transit
-//! history, which is the lane and business-day arithmetic plus the upserts of its histogram bars
-//! (postal lane for routing, country lane for the console) in the transaction that records the
-//! delivery, or folded into multi-row upserts by an import; and what answering percentiles costs once the
+//! history, which is the lane and business-day arithmetic plus the upsert of its postal-lane
+//! histogram bar (whose trigger, migration 0041, counts the country lane for the console) in the
+//! transaction that records the delivery, or folded into multi-row upserts by an import; and what answering percentiles costs once the
 //! bars are read (folding bars into exact nearest-rank percentiles).
 
 use std::hint::black_box;

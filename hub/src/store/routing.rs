@@ -161,10 +161,11 @@ fn day_number(d: Date) -> i64 {
     i64::from(d.to_julian_day())
 }
 
-/// Counts `d` in its histogram bars: one upsert for its postal lane (routing), one for its
-/// country lane (the console's analytics). A trigger doing the second inside the first was
-/// tried and measured no faster: each statement's round trip through the driver's SQLite
-/// thread costs more than both upserts' work (see BENCHMARKS.md, smart routing).
+/// Counts `d` in its histogram bars: one upsert of its postal-lane bar (routing); the
+/// database's trigger counts it in its country-lane bar (the console's analytics, migration
+/// 0041) within the same statement. Each statement's round trip through the driver's SQLite
+/// thread costs far more than the upsert's own work, so one statement instead of two halves
+/// the cost (BENCHMARKS.md, smart routing).
 pub(crate) async fn record_delivery_tx(
     conn: &mut sqlx::AnyConnection,
     tenant: &TenantId,
@@ -193,26 +194,6 @@ pub(crate) async fn record_delivery_tx(
     .bind(i64::from(on_time == Some(true)))
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "INSERT INTO transit_by_country (tenant_id, day, carrier, service_code, from_country, \
-         to_country, transit_days, deliveries, promised, on_time) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9) \
-         ON CONFLICT (tenant_id, day, carrier, service_code, from_country, to_country, transit_days) \
-         DO UPDATE SET deliveries = transit_by_country.deliveries + 1, \
-         promised = transit_by_country.promised + excluded.promised, \
-         on_time = transit_by_country.on_time + excluded.on_time",
-    )
-    .bind(tenant.as_str())
-    .bind(day_number(d.delivered))
-    .bind(&d.carrier)
-    .bind(&d.service_code)
-    .bind(&d.from_country)
-    .bind(&d.to_country)
-    .bind(d.transit_days())
-    .bind(i64::from(on_time.is_some()))
-    .bind(i64::from(on_time == Some(true)))
-    .execute(&mut *conn)
-    .await?;
     Ok(())
 }
 
@@ -236,19 +217,6 @@ const POSTAL_BAR: BarTable = BarTable {
         "from_postal",
         "to_country",
         "to_postal",
-        "day",
-        "transit_days",
-    ],
-};
-
-const COUNTRY_BAR: BarTable = BarTable {
-    table: "transit_by_country",
-    keys: &[
-        "tenant_id",
-        "carrier",
-        "service_code",
-        "from_country",
-        "to_country",
         "day",
         "transit_days",
     ],
@@ -288,35 +256,15 @@ struct PostalKey {
     transit_days: i64,
 }
 
-/// A country-lane bar's key, less the tenant.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct CountryKey {
-    carrier: String,
-    service_code: String,
-    from_country: String,
-    to_country: String,
-    day: i64,
-    transit_days: i64,
-}
-
 type Counts = (i64, i64, i64);
 
-/// Deliveries folded into their postal-lane and country-lane bars: (deliveries, promised, on
-/// time) per bar. Each bar once, as PostgreSQL requires of one upsert statement's rows.
-#[allow(clippy::type_complexity)]
-fn bars_of(ds: &[Delivery]) -> (Vec<(PostalKey, Counts)>, Vec<(CountryKey, Counts)>) {
-    use std::collections::BTreeMap;
-    let mut postal: BTreeMap<PostalKey, Counts> = BTreeMap::new();
-    let mut country: BTreeMap<CountryKey, Counts> = BTreeMap::new();
+/// Deliveries folded into their postal-lane bars: (deliveries, promised, on time) per bar.
+/// Each bar once, as PostgreSQL requires of one upsert statement's rows.
+fn bars_of(ds: &[Delivery]) -> Vec<(PostalKey, Counts)> {
+    let mut postal: std::collections::BTreeMap<PostalKey, Counts> = Default::default();
     for d in ds {
         let on_time = d.on_time();
-        let add = |c: &mut Counts| {
-            c.0 += 1;
-            c.1 += i64::from(on_time.is_some());
-            c.2 += i64::from(on_time == Some(true));
-        };
-        let (day, transit_days) = (day_number(d.delivered), d.transit_days());
-        add(postal
+        let c = postal
             .entry(PostalKey {
                 carrier: d.carrier.clone(),
                 service_code: d.service_code.clone(),
@@ -324,22 +272,15 @@ fn bars_of(ds: &[Delivery]) -> (Vec<(PostalKey, Counts)>, Vec<(CountryKey, Count
                 from_postal: normalize_postal(&d.from_postal),
                 to_country: d.to_country.clone(),
                 to_postal: normalize_postal(&d.to_postal),
-                day,
-                transit_days,
+                day: day_number(d.delivered),
+                transit_days: d.transit_days(),
             })
-            .or_default());
-        add(country
-            .entry(CountryKey {
-                carrier: d.carrier.clone(),
-                service_code: d.service_code.clone(),
-                from_country: d.from_country.clone(),
-                to_country: d.to_country.clone(),
-                day,
-                transit_days,
-            })
-            .or_default());
+            .or_default();
+        c.0 += 1;
+        c.1 += i64::from(on_time.is_some());
+        c.2 += i64::from(on_time == Some(true));
     }
-    (postal.into_iter().collect(), country.into_iter().collect())
+    postal.into_iter().collect()
 }
 
 /// The delivery a tracker that just turned `delivered` completes, read with its shipment in
@@ -415,10 +356,11 @@ impl Store {
     }
 
     /// Counts many deliveries in one transaction (`shiphub routing import-deliveries`): folded
-    /// into their bars first, then multi-row upserts of `IMPORT_CHUNK` bars (a statement per
-    /// delivery was most of the cost: its round trip through the driver).
+    /// into their postal-lane bars first, then multi-row upserts of `IMPORT_CHUNK` bars (a
+    /// statement per delivery was most of the cost: its round trip through the driver); the
+    /// trigger of migration 0041 counts each bar's deliveries in its country lane.
     pub async fn record_deliveries(&self, tenant: &TenantId, ds: &[Delivery]) -> Result<()> {
-        let (postal, country) = bars_of(ds);
+        let postal = bars_of(ds);
         let mut tx = self.begin().await?;
         for chunk in postal.chunks(IMPORT_CHUNK) {
             let mut q = bar_upsert(self.backend, POSTAL_BAR, chunk.len());
@@ -431,23 +373,6 @@ impl Store {
                     .bind(&k.from_postal)
                     .bind(&k.to_country)
                     .bind(&k.to_postal)
-                    .bind(k.day)
-                    .bind(k.transit_days)
-                    .bind(c.0)
-                    .bind(c.1)
-                    .bind(c.2);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        for chunk in country.chunks(IMPORT_CHUNK) {
-            let mut q = bar_upsert(self.backend, COUNTRY_BAR, chunk.len());
-            for (k, c) in chunk {
-                q = q
-                    .bind(tenant.as_str())
-                    .bind(&k.carrier)
-                    .bind(&k.service_code)
-                    .bind(&k.from_country)
-                    .bind(&k.to_country)
                     .bind(k.day)
                     .bind(k.transit_days)
                     .bind(c.0)
