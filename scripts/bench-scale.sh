@@ -15,6 +15,7 @@
 # and background writer (shared with whoever else uses the cluster: say so with the figures).
 # Needs oha, wrk, haproxy, nginx, psql/createdb/dropdb, python3.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 cd "$(dirname "$0")/.."
 duration="${1:-10s}"
 conc="${2:-64}"
@@ -156,30 +157,8 @@ run_setup() { # name binary kind
   record "$name label_pdf_per_s $(sed -n 's/^[[:space:]]*Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' <<<"$out") ok=$(status_count 200 <<<"$out")"
 
   # Trackers: every request a new number (wrk, a counter per thread), same sandbox account.
-  cat >"$dir/trackers.lua" <<LUA
--- Sandbox numbers: SB, scenario 0, 10-digit ship time, 4-digit slot, Luhn check digit.
-local counter = 0
-local base = os.time() - 86400
-threads = 0
-function setup(thread) threads = threads + 1; thread:set("tid", threads) end
-local function luhn(s)
-  local sum = 0
-  for i = #s, 1, -1 do
-    local d = tonumber(s:sub(i, i))
-    if (#s - i) % 2 == 0 then d = d * 2; d = math.floor(d / 10) + d % 10 end
-    sum = sum + d
-  end
-  return (10 - sum % 10) % 10
-end
-function request()
-  counter = counter + 1
-  local payload = string.format("0%010d%04d", base - tid * 100000 - math.floor(counter / 10000), counter % 10000)
-  local body = '{"tracking_number":"SB' .. payload .. luhn(payload) .. '","carrier_account":"$account"}'
-  return wrk.format("POST", "/v1/trackers", {["Content-Type"] = "application/json", ["Authorization"] = "Bearer $key"}, body)
-end
-LUA
   local wout
-  wout=$(wrk -t2 -c"$conc" -d"$duration" --timeout 30s -s "$dir/trackers.lua" "$base")
+  wout=$(SHIPHUB_KEY=$key SHIPHUB_ACCOUNT=$account wrk -t2 -c"$conc" -d"$duration" --timeout 30s -s "$here/trackers.lua" "$base")
   record "$name trackers_per_s $(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$wout") non2xx=$(sed -n 's/.*Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' <<<"$wout")"
 
   # Webhooks: the purchases' events, recovered to the re-enabled endpoint.

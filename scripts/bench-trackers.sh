@@ -4,12 +4,13 @@
 # Usage: scripts/bench-trackers.sh [DURATION] [CONCURRENCY] [ROUNDS] name=BINARY...
 #   Every round runs each binary once, in the order given (alternate builds to compare them
 #   under the same load). Per run: a fresh SQLite database, the sandbox carrier, limits off,
-#   `wrk -t2 -cN -dD` with the Lua generator of bench-scale.sh; then the run waits until the
+#   `wrk -t2 -cN -dD` with scripts/trackers.lua (a new sandbox number per request); then the run waits until the
 #   tracking scheduler has looked at every new tracker once (the first poll is at once).
 # Prints per run: trackers/s, non-2xx, hub CPU per tracker during the load and including the
 # scheduler's catch-up (utime+stime from /proc), wrk's CPU per request, and how many trackers
 # were polled by the end of the load. Needs wrk, sqlite3, python3.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 cd "$(dirname "$0")/.."
 duration="${1:-8s}"
 conc="${2:-64}"
@@ -38,33 +39,11 @@ run() { # name binary round
   for _ in $(seq 300); do grep -q listening "$dir/err" 2>/dev/null && break; sleep 0.1; done
   key=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["api_key"])' "$dir/out")
   account=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["carrier_account"])' "$dir/out")
-  cat >"$dir/trackers.lua" <<LUA
--- Sandbox numbers: SB, scenario 0, 10-digit ship time, 4-digit slot, Luhn check digit.
-local counter = 0
-local base = os.time() - 86400
-threads = 0
-function setup(thread) threads = threads + 1; thread:set("tid", threads) end
-local function luhn(s)
-  local sum = 0
-  for i = #s, 1, -1 do
-    local d = tonumber(s:sub(i, i))
-    if (#s - i) % 2 == 0 then d = d * 2; d = math.floor(d / 10) + d % 10 end
-    sum = sum + d
-  end
-  return (10 - sum % 10) % 10
-end
-function request()
-  counter = counter + 1
-  local payload = string.format("0%010d%04d", base - tid * 100000 - math.floor(counter / 10000), counter % 10000)
-  local body = '{"tracking_number":"SB' .. payload .. luhn(payload) .. '","carrier_account":"$account"}'
-  return wrk.format("POST", "/v1/trackers", {["Content-Type"] = "application/json", ["Authorization"] = "Bearer $key"}, body)
-end
-LUA
   sleep 1
   local load c0 c1 c2 wout polled total t1
   load=$(cut -d' ' -f1 /proc/loadavg)
   c0=$(cpu "$hub")
-  wout=$(/usr/bin/time -f 'wrkcpu %U %S' wrk -t2 -c"$conc" -d"$duration" --timeout 30s -s "$dir/trackers.lua" "http://127.0.0.1:$port" 2>&1)
+  wout=$(SHIPHUB_KEY=$key SHIPHUB_ACCOUNT=$account /usr/bin/time -f 'wrkcpu %U %S' wrk -t2 -c"$conc" -d"$duration" --timeout 30s -s "$here/trackers.lua" "http://127.0.0.1:$port" 2>&1)
   c1=$(cpu "$hub")
   q() { sqlite3 "$dir/bench.db" "$1" 2>/dev/null || echo "?"; }
   total=$(q "SELECT COUNT(*) FROM trackers")
