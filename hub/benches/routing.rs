@@ -7,11 +7,129 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use rust_decimal_macros::dec;
+use shiphub::ids::{AccountId, ShipmentId, TenantId};
 use shiphub::routing::transit::fold;
-use shiphub::store::Store;
 use shiphub::store::routing::{Delivery, TransitBar, business_days_between, normalize_postal};
-use time::Duration;
-use time::macros::date;
+use shiphub::store::{
+    AccountRecord, ShipmentExtras, ShipmentRecord, ShipmentStatus, ShipmentWaybill, Store,
+    StoredRequest, TrackerRecord,
+};
+use shiphub::tracking::{PollPolicy, decide, new_tracker};
+use shiphub_carriers::model::{Currency, LabelFormat, Money, TrackingEvent, TrackingStatus};
+use time::macros::{date, datetime};
+use time::{Duration, OffsetDateTime};
+
+const NOW: OffsetDateTime = datetime!(2026-11-30 12:00 UTC);
+/// Trackers one sandbox carrier call answers (its `track_batch_max`), recorded together.
+const PER_CALL: usize = 50;
+
+/// `n` bought shipments on 20 lanes with their trackers, shipped on Friday 2026-11-20.
+async fn bought(
+    store: &Store,
+    tenant: &TenantId,
+    account: &AccountId,
+    n: usize,
+) -> Vec<TrackerRecord> {
+    let policy = PollPolicy::default();
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = ShipmentId::generate();
+        let number = format!("SB{:010}", rand_number());
+        let request = format!(
+            r#"{{"from":{{"country":"US","postal_code":"{:05}"}},"to":{{"country":"US","postal_code":"{:05}"}},"parcels":[{{"weight":{{"value":"2","unit":"kg"}}}}]}}"#,
+            10001 + (i % 4) * 1000,
+            90001 + (i % 5) * 400,
+        );
+        let s = ShipmentRecord {
+            id: id.clone(),
+            carrier_account_id: account.clone(),
+            carrier: shiphub_carriers::CarrierCode::from_static("sandbox"),
+            service_code: "express".into(),
+            status: ShipmentStatus::Purchased,
+            tracking_number: number.parse().unwrap(),
+            reference: None,
+            total: Money::new(dec!(12.34), Currency::USD),
+            label_format: LabelFormat::Pdf,
+            request: StoredRequest::from_json(request),
+            waybill: ShipmentWaybill {
+                pieces: vec![],
+                carrier_shipment_id: number.clone(),
+                breakdown: vec![],
+                warnings: vec![],
+                carrier_label: None,
+            },
+            created_at: NOW,
+            updated_at: NOW,
+            voided_at: None,
+            audit_facts: None,
+            link: Default::default(),
+        };
+        let mut t = new_tracker(
+            &policy,
+            NOW,
+            &number,
+            "sandbox",
+            Some(account.clone()),
+            Some(id),
+            None,
+            Some(date!(2026 - 11 - 25)),
+        );
+        t.ship_date = Some("2026-11-20".into());
+        let extras = ShipmentExtras {
+            job: None,
+            tracker: Some(&t),
+        };
+        store
+            .insert_shipment_with(tenant, &s, &[], &[], extras, None)
+            .await
+            .unwrap();
+        out.push(t);
+    }
+    out
+}
+
+/// A unique number per shipment across the bench's iterations.
+fn rand_number() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Records one scan for each tracker as the scheduler records its calls' answers
+/// (`Store::record_polls`, `PER_CALL` trackers a call); the time taken.
+async fn record_calls(
+    store: &Store,
+    tenant: &TenantId,
+    ts: &[TrackerRecord],
+    status: TrackingStatus,
+) -> std::time::Duration {
+    let policy = PollPolicy::default();
+    let scan = [TrackingEvent {
+        occurred_at: datetime!(2026-11-24 15:00 -5),
+        status,
+        carrier_code: "X".into(),
+        sub_status: None,
+        description: "scan".into(),
+        location: None,
+    }];
+    let start = std::time::Instant::now();
+    for call in ts.chunks(PER_CALL) {
+        let polls: Vec<_> = call.iter().map(|t| (tenant, &t.id, &scan[..])).collect();
+        let recorded = store
+            .record_polls("bench", &polls, |_, o, fresh| {
+                decide(&policy, NOW, o, fresh, None)
+            })
+            .await
+            .unwrap();
+        assert!(
+            recorded
+                .iter()
+                .all(|t| t.as_ref().unwrap().status == status)
+        );
+    }
+    start.elapsed()
+}
 
 fn deliveries(n: usize) -> Vec<Delivery> {
     let start = date!(2026 - 09 - 01);
@@ -86,6 +204,52 @@ fn bench(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    g.finish();
+
+    // The tracking path as the scheduler takes it: 1000 trackers of bought shipments, recorded
+    // in calls of 50 (`record_polls`), each answer one scan. When the scan is the delivery the
+    // call also counts its deliveries (one read of the shipments, one multi-row upsert); when
+    // it is an ordinary scan it does not. The difference ÷ 1000 is what counting a delivery
+    // adds to the tracking path.
+    let account = rt.block_on(async {
+        let acc = AccountRecord {
+            id: AccountId::generate(),
+            carrier: "sandbox".into(),
+            name: "bench".into(),
+            base_url: None,
+            secret_nonce: vec![1; 12],
+            secret: vec![0, 1, 2, 3],
+            created_at: NOW,
+        };
+        store.insert_account(&tenant, &acc, None).await.unwrap();
+        acc.id
+    });
+    let mut g = c.benchmark_group("routing/poll");
+    g.sample_size(10);
+    g.warm_up_time(std::time::Duration::from_secs(1));
+    for (name, status) in [
+        (
+            "1000 trackers in calls of 50, SQLite, delivered",
+            TrackingStatus::Delivered,
+        ),
+        (
+            "1000 trackers in calls of 50, SQLite, in transit",
+            TrackingStatus::InTransit,
+        ),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let mut spent = std::time::Duration::ZERO;
+                    for _ in 0..iters {
+                        let ts = bought(&store, &tenant, &account, 1000).await;
+                        spent += record_calls(&store, &tenant, &ts, status).await;
+                    }
+                    spent
+                })
+            })
+        });
+    }
     g.finish();
 
     // A busy lane's bars: 3 services × 30 transit days.

@@ -161,91 +161,41 @@ fn day_number(d: Date) -> i64 {
     i64::from(d.to_julian_day())
 }
 
-/// Counts `d` in its histogram bars: one upsert of its postal-lane bar (routing); the
-/// database's trigger counts it in its country-lane bar (the console's analytics, migration
-/// 0041) within the same statement. Each statement's round trip through the driver's SQLite
-/// thread costs far more than the upsert's own work, so one statement instead of two halves
-/// the cost (BENCHMARKS.md, smart routing).
-pub(crate) async fn record_delivery_tx(
-    conn: &mut sqlx::AnyConnection,
-    tenant: &TenantId,
-    d: &Delivery,
-) -> Result<()> {
-    let on_time = d.on_time();
-    sqlx::query(
-        "INSERT INTO transit_history (tenant_id, carrier, service_code, from_country, from_postal, \
-         to_country, to_postal, day, transit_days, deliveries, promised, on_time) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11) \
-         ON CONFLICT (tenant_id, carrier, service_code, from_country, from_postal, to_country, to_postal, day, transit_days) \
-         DO UPDATE SET deliveries = transit_history.deliveries + 1, \
-         promised = transit_history.promised + excluded.promised, \
-         on_time = transit_history.on_time + excluded.on_time",
-    )
-    .bind(tenant.as_str())
-    .bind(&d.carrier)
-    .bind(&d.service_code)
-    .bind(&d.from_country)
-    .bind(normalize_postal(&d.from_postal))
-    .bind(&d.to_country)
-    .bind(normalize_postal(&d.to_postal))
-    .bind(day_number(d.delivered))
-    .bind(d.transit_days())
-    .bind(i64::from(on_time.is_some()))
-    .bind(i64::from(on_time == Some(true)))
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// Bars one multi-row upsert of an import writes at most (12 values each at most, within
-/// SQLite's 32,766 bound variables).
+/// Bars one multi-row upsert writes at most (12 values each, within SQLite's 32,766 bound
+/// variables).
 const IMPORT_CHUNK: usize = 500;
 
-/// A histogram table's key columns (its primary key, tenant first), for an import's upserts.
-struct BarTable {
-    table: &'static str,
-    keys: &'static [&'static str],
-}
+/// `transit_history`'s key (its primary key, tenant first).
+const BAR_KEY: &str = "tenant_id, carrier, service_code, from_country, from_postal, to_country, to_postal, day, transit_days";
 
-const POSTAL_BAR: BarTable = BarTable {
-    table: "transit_history",
-    keys: &[
-        "tenant_id",
-        "carrier",
-        "service_code",
-        "from_country",
-        "from_postal",
-        "to_country",
-        "to_postal",
-        "day",
-        "transit_days",
-    ],
-};
-
-/// `rows` bars' upsert into `t`: the keys, then deliveries, promised and on time, added to a
-/// bar that exists.
+/// The upsert of `rows` postal-lane bars: the key, then deliveries, promised and on time, added
+/// to a bar that exists. The trigger of migration 0041 counts each bar in its country lane (the
+/// console's analytics) within the same statement. A statement's round trip through the
+/// driver's SQLite thread costs far more than its work, so deliveries that arrive together
+/// (an import, one carrier call's answers) share one (BENCHMARKS.md, smart routing).
 fn bar_upsert(
     backend: super::Backend,
-    t: BarTable,
     rows: usize,
 ) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
-    let width = t.keys.len() + 3;
+    const WIDTH: usize = 12;
     let values: Vec<String> = (0..rows)
-        .map(|i| format!("({})", super::markers(backend, 1 + i * width, width)))
+        .map(|i| format!("({})", super::markers(backend, 1 + i * WIDTH, WIDTH)))
         .collect();
-    let (keys, table) = (t.keys.join(", "), t.table);
     let sql = format!(
-        "INSERT INTO {table} ({keys}, deliveries, promised, on_time) VALUES {} \
-         ON CONFLICT ({keys}) DO UPDATE SET deliveries = {table}.deliveries + excluded.deliveries, \
-         promised = {table}.promised + excluded.promised, on_time = {table}.on_time + excluded.on_time",
+        "INSERT INTO transit_history ({BAR_KEY}, deliveries, promised, on_time) VALUES {} \
+         ON CONFLICT ({BAR_KEY}) DO UPDATE SET deliveries = transit_history.deliveries + excluded.deliveries, \
+         promised = transit_history.promised + excluded.promised, \
+         on_time = transit_history.on_time + excluded.on_time",
         values.join(", ")
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(rows == IMPORT_CHUNK)
+    // The single delivery and the full chunk recur; other sizes would only fill the cache.
+    sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(rows == 1 || rows == IMPORT_CHUNK)
 }
 
-/// A postal-lane bar's key, less the tenant.
+/// A postal-lane bar's key.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct PostalKey {
+    tenant: String,
     carrier: String,
     service_code: String,
     from_country: String,
@@ -260,12 +210,15 @@ type Counts = (i64, i64, i64);
 
 /// Deliveries folded into their postal-lane bars: (deliveries, promised, on time) per bar.
 /// Each bar once, as PostgreSQL requires of one upsert statement's rows.
-fn bars_of(ds: &[Delivery]) -> Vec<(PostalKey, Counts)> {
+fn bars_of<'a>(
+    ds: impl IntoIterator<Item = (&'a TenantId, &'a Delivery)>,
+) -> Vec<(PostalKey, Counts)> {
     let mut postal: std::collections::BTreeMap<PostalKey, Counts> = Default::default();
-    for d in ds {
+    for (tenant, d) in ds {
         let on_time = d.on_time();
         let c = postal
             .entry(PostalKey {
+                tenant: tenant.as_str().to_string(),
                 carrier: d.carrier.clone(),
                 service_code: d.service_code.clone(),
                 from_country: d.from_country.clone(),
@@ -283,52 +236,145 @@ fn bars_of(ds: &[Delivery]) -> Vec<(PostalKey, Counts)> {
     postal.into_iter().collect()
 }
 
-/// The delivery a tracker that just turned `delivered` completes, read with its shipment in
-/// the same transaction; `None` for a tracker of a parcel shipped elsewhere (no lane known).
-pub(crate) async fn delivery_of_tx(
+/// Counts deliveries in their bars, inside the caller's transaction: multi-row upserts of
+/// `IMPORT_CHUNK` bars.
+async fn upsert_bars<'a>(
+    conn: &mut sqlx::AnyConnection,
+    ds: impl IntoIterator<Item = (&'a TenantId, &'a Delivery)>,
+) -> Result<()> {
+    let backend = super::Backend::of(conn);
+    for chunk in bars_of(ds).chunks(IMPORT_CHUNK) {
+        let mut q = bar_upsert(backend, chunk.len());
+        for (k, c) in chunk {
+            q = q
+                .bind(k.tenant.clone())
+                .bind(k.carrier.clone())
+                .bind(k.service_code.clone())
+                .bind(k.from_country.clone())
+                .bind(k.from_postal.clone())
+                .bind(k.to_country.clone())
+                .bind(k.to_postal.clone())
+                .bind(k.day)
+                .bind(k.transit_days)
+                .bind(c.0)
+                .bind(c.1)
+                .bind(c.2);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Counts `d` in its bars, inside the caller's transaction.
+pub(crate) async fn record_delivery_tx(
     conn: &mut sqlx::AnyConnection,
     tenant: &TenantId,
-    t: &TrackerRecord,
-) -> Result<Option<Delivery>> {
-    let (Some(shipment), Some(at)) = (&t.shipment_id, t.delivered_at) else {
-        return Ok(None);
-    };
-    let Some(row) = sqlx::query(
-        "SELECT carrier, service_code, request, created_at FROM shipments WHERE tenant_id = $1 AND id = $2",
-    )
-    .bind(tenant.as_str())
-    .bind(shipment.as_str())
-    .fetch_optional(&mut *conn)
-    .await?
-    else {
-        return Ok(None);
-    };
-    let request: serde_json::Value =
+    d: &Delivery,
+) -> Result<()> {
+    upsert_bars(conn, [(tenant, d)]).await
+}
+
+/// Shipments read per statement when counting a poll's deliveries.
+const SHIPMENTS_PER_READ: usize = 100;
+
+/// Counts the deliveries that trackers which just turned `delivered` complete, inside the
+/// transaction that records them: their shipments in one read, their bars in one upsert (one
+/// carrier call's answers together, `Store::record_polls`). A tracker of a parcel shipped
+/// elsewhere (no shipment, so no lane) counts nothing.
+pub(crate) async fn count_deliveries_tx(
+    conn: &mut sqlx::AnyConnection,
+    delivered: &[(&TenantId, &TrackerRecord)],
+) -> Result<()> {
+    let wanted: Vec<_> = delivered
+        .iter()
+        .filter(|(_, t)| t.delivered_at.is_some())
+        .filter_map(|(tenant, t)| Some((*tenant, *t, t.shipment_id.as_ref()?)))
+        .collect();
+    let mut ds = Vec::with_capacity(wanted.len());
+    for chunk in wanted.chunks(SHIPMENTS_PER_READ) {
+        let sql = format!(
+            "SELECT tenant_id, id, carrier, service_code, request, created_at FROM shipments WHERE id IN ({})",
+            super::placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() == 1);
+        for (_, _, shipment) in chunk {
+            q = q.bind(shipment.as_str());
+        }
+        let mut rows = std::collections::HashMap::new();
+        for row in q.fetch_all(&mut *conn).await? {
+            let key: (String, String) = (row.try_get("tenant_id")?, row.try_get("id")?);
+            rows.insert(key, row);
+        }
+        for (tenant, t, shipment) in chunk {
+            let key = (tenant.as_str().to_string(), shipment.as_str().to_string());
+            if let Some(row) = rows.get(&key) {
+                ds.push((*tenant, delivery_of(t, row)?));
+            }
+        }
+    }
+    upsert_bars(conn, ds.iter().map(|(t, d)| (*t, d))).await
+}
+
+/// A shipment's two ends as its stored request has them: flattened, or nested under
+/// `shipment` in older rows. Only these four strings are kept; the rest is skipped unparsed.
+#[derive(serde::Deserialize, Default)]
+struct StoredLane {
+    #[serde(default)]
+    from: LaneEndJson,
+    #[serde(default)]
+    to: LaneEndJson,
+    #[serde(default)]
+    shipment: Option<Box<StoredLane>>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct LaneEndJson {
+    #[serde(default, deserialize_with = "text")]
+    country: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    postal_code: Option<String>,
+}
+
+/// A string as it is; any other JSON value as no value (a lane is never guessed from it).
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+    Ok(match serde::Deserialize::deserialize(d)? {
+        serde_json::Value::String(s) => Some(s),
+        _ => None,
+    })
+}
+
+impl StoredLane {
+    /// `pick` of the flattened end when it has the field, else of the nested one.
+    fn field(&self, pick: impl Fn(&StoredLane) -> &Option<String>) -> String {
+        pick(self)
+            .as_ref()
+            .or_else(|| self.shipment.as_deref().and_then(|s| pick(s).as_ref()))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// The delivery tracker `t` completes, from its shipment's row (`count_deliveries_tx`'s read).
+fn delivery_of(t: &TrackerRecord, row: &sqlx::any::AnyRow) -> Result<Delivery> {
+    let request: StoredLane =
         serde_json::from_str(&row.try_get::<String, _>("request")?).unwrap_or_default();
-    let field = |end: &str, name: &str| {
-        [format!("/{end}/{name}"), format!("/shipment/{end}/{name}")]
-            .iter()
-            .find_map(|p| request.pointer(p).and_then(|v| v.as_str()))
-            .unwrap_or("")
-            .to_string()
-    };
-    let date = |s: Option<&str>| s.and_then(crate::store::routing::parse_day);
+    let date = |s: Option<&str>| s.and_then(parse_day);
     let created = from_millis(row.try_get("created_at")?);
-    Ok(Some(Delivery {
+    Ok(Delivery {
         carrier: row.try_get("carrier")?,
         service_code: row.try_get("service_code")?,
-        from_country: field("from", "country"),
-        from_postal: field("from", "postal_code"),
-        to_country: field("to", "country"),
-        to_postal: field("to", "postal_code"),
+        from_country: request.field(|l| &l.from.country),
+        from_postal: request.field(|l| &l.from.postal_code),
+        to_country: request.field(|l| &l.to.country),
+        to_postal: request.field(|l| &l.to.postal_code),
         shipped: date(t.ship_date.as_deref()).unwrap_or(created.date()),
-        delivered: at.date(),
+        delivered: t.delivered_at.expect("counted only when delivered").date(),
         promise: date(
             t.promised_date
                 .as_deref()
                 .or(t.estimated_delivery.as_deref()),
         ),
-    }))
+    })
 }
 
 pub(crate) fn parse_day(s: &str) -> Option<Date> {
@@ -360,27 +406,8 @@ impl Store {
     /// statement per delivery was most of the cost: its round trip through the driver); the
     /// trigger of migration 0041 counts each bar's deliveries in its country lane.
     pub async fn record_deliveries(&self, tenant: &TenantId, ds: &[Delivery]) -> Result<()> {
-        let postal = bars_of(ds);
         let mut tx = self.begin().await?;
-        for chunk in postal.chunks(IMPORT_CHUNK) {
-            let mut q = bar_upsert(self.backend, POSTAL_BAR, chunk.len());
-            for (k, c) in chunk {
-                q = q
-                    .bind(tenant.as_str())
-                    .bind(&k.carrier)
-                    .bind(&k.service_code)
-                    .bind(&k.from_country)
-                    .bind(&k.from_postal)
-                    .bind(&k.to_country)
-                    .bind(&k.to_postal)
-                    .bind(k.day)
-                    .bind(k.transit_days)
-                    .bind(c.0)
-                    .bind(c.1)
-                    .bind(c.2);
-            }
-            q.execute(&mut *tx).await?;
-        }
+        upsert_bars(&mut tx, ds.iter().map(|d| (tenant, d))).await?;
         tx.commit().await
     }
 

@@ -22,6 +22,7 @@ both_backends!(
     window_and_lane_prefix_sums_equal_a_brute_force_count,
     rules_and_kept_quotes_stay_with_their_tenant_and_feed_the_cost_rows,
     an_import_counts_as_recording_each_delivery_on_its_own,
+    one_carrier_calls_deliveries_are_counted_together_as_each_alone,
 );
 
 mod migration_0039_counts_the_recorded_history_by_country {
@@ -578,4 +579,177 @@ async fn an_import_counts_as_recording_each_delivery_on_its_own(store: Store) {
         .map(|b| b.bar.deliveries)
         .sum();
     assert_eq!(total, 2250);
+}
+
+/// The scheduler records one carrier call's answers together (`record_polls`) and counts their
+/// deliveries with one read of the shipments and one upsert: each delivery lands in its own
+/// tenant's bar, from its own shipment's lane (flattened or nested request), once; a parcel
+/// followed without a shipment, and one delivered before, count nothing. Worked by hand.
+async fn one_carrier_calls_deliveries_are_counted_together_as_each_alone(store: Store) {
+    let a = tenant(&store, "calls-a").await;
+    let b = tenant(&store, "calls-b").await;
+    let policy = crate::tracking::PollPolicy::default();
+    // (tenant, request, ship date, promise, delivered at)
+    let nested = r#"{"shipment":{"from":{"country":"DE","postal_code":"10115"},"to":{"country":"FR","postal_code":"75 001"}}}"#;
+    let plans = [
+        (
+            &a,
+            REQUEST,
+            "2026-11-20",
+            date!(2026 - 11 - 25),
+            time::macros::datetime!(2026-11-24 15:00 -5),
+        ),
+        (
+            &a,
+            REQUEST,
+            "2026-11-20",
+            date!(2026 - 11 - 23),
+            time::macros::datetime!(2026-11-24 09:00 -5),
+        ),
+        (
+            &a,
+            nested,
+            "2026-11-16",
+            date!(2026 - 11 - 20),
+            time::macros::datetime!(2026-11-19 12:00 +1),
+        ),
+        (
+            &b,
+            REQUEST,
+            "2026-11-20",
+            date!(2026 - 11 - 25),
+            time::macros::datetime!(2026-11-24 15:00 -5),
+        ),
+    ];
+    let mut trackers = vec![];
+    for (n, (t, request, shipped, promised, _)) in plans.iter().enumerate() {
+        let acc = account();
+        store.insert_account(t, &acc, None).await.unwrap();
+        let bought = ShipmentRecord {
+            request: StoredRequest::from_json(*request),
+            ..shipment(&acc.id, 100 + n as u32)
+        };
+        let mut tracker = crate::tracking::new_tracker(
+            &policy,
+            NOW,
+            bought.tracking_number.as_str(),
+            "sandbox",
+            Some(acc.id.clone()),
+            Some(bought.id.clone()),
+            None,
+            Some(*promised),
+        );
+        tracker.ship_date = Some((*shipped).into());
+        let extras = ShipmentExtras {
+            job: None,
+            tracker: Some(&tracker),
+        };
+        store
+            .insert_shipment_with(t, &bought, &[], &[], extras, None)
+            .await
+            .unwrap();
+        trackers.push(tracker);
+    }
+    // A parcel followed by number only: no shipment, no lane.
+    let followed = crate::tracking::new_tracker(
+        &policy,
+        NOW,
+        "SB7777777777",
+        "sandbox",
+        None,
+        None,
+        None,
+        None,
+    );
+    store
+        .insert_trackers(&a, &[followed.clone()])
+        .await
+        .unwrap();
+    let scan = |at| TrackingEvent {
+        occurred_at: at,
+        status: TrackingStatus::Delivered,
+        carrier_code: "D".into(),
+        sub_status: None,
+        description: "delivered".into(),
+        location: None,
+    };
+    // The first tracker's delivery was recorded by an earlier look.
+    let first = [scan(plans[0].4)];
+    store
+        .record_tracking(&a, &trackers[0].id, None, &first, |o, fresh| {
+            crate::tracking::decide(&policy, NOW, o, fresh, None)
+        })
+        .await
+        .unwrap();
+    let answers: Vec<Vec<TrackingEvent>> = plans
+        .iter()
+        .map(|p| vec![scan(p.4)])
+        .chain([vec![scan(plans[0].4)]])
+        .collect();
+    let polls: Vec<_> = plans
+        .iter()
+        .map(|p| p.0)
+        .chain([&a])
+        .zip(trackers.iter().map(|t| &t.id).chain([&followed.id]))
+        .zip(&answers)
+        .map(|((t, id), scans)| (t, id, scans.as_slice()))
+        .collect();
+    let recorded = store
+        .record_polls("me", &polls, |_, o, fresh| {
+            crate::tracking::decide(&policy, NOW, o, fresh, None)
+        })
+        .await
+        .unwrap();
+    assert!(
+        recorded
+            .iter()
+            .all(|t| t.as_ref().unwrap().status == TrackingStatus::Delivered)
+    );
+    let sum = |t: &crate::ids::TenantId, from: (&str, &str), to: (&str, &str)| {
+        let f = TransitFilter {
+            carrier: None,
+            service_code: None,
+            from: LaneEnd {
+                country: from.0.into(),
+                prefix: from.1.into(),
+            },
+            to: LaneEnd {
+                country: to.0.into(),
+                prefix: to.1.into(),
+            },
+            since: date!(2026 - 09 - 01),
+            until: date!(2026 - 11 - 30),
+        };
+        let (store, t) = (store.clone(), t.clone());
+        async move {
+            store
+                .transit_bars(&t, &f)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|b| (b.transit_days, b.deliveries, b.promised, b.on_time))
+                .collect::<Vec<_>>()
+        }
+    };
+    // Tenant a, US 10001 -> US 94105: Friday 20th to Tuesday 24th is 2 business days, once on
+    // time (promised the 25th, the earlier look) and once late (promised the 23rd).
+    assert_eq!(
+        sum(&a, ("US", "10001"), ("US", "94105")).await,
+        [(2, 2, 2, 1)]
+    );
+    // DE 10115 -> FR 75001 from the nested request: Monday 16th to Thursday 19th, 3 days, on time.
+    assert_eq!(
+        sum(&a, ("DE", "10115"), ("FR", "75001")).await,
+        [(3, 1, 1, 1)]
+    );
+    // Tenant b's delivery is b's alone.
+    assert_eq!(sum(&b, ("US", ""), ("US", "")).await, [(2, 1, 1, 1)]);
+    // Nothing else for a: the followed parcel has no lane.
+    assert_eq!(sum(&a, ("US", ""), ("US", "")).await, [(2, 2, 2, 1)]);
+    let by_country = store
+        .transit_by_country(&a, date!(2026 - 09 - 01), date!(2026 - 11 - 30))
+        .await
+        .unwrap();
+    let deliveries: i64 = by_country.iter().map(|c| c.bar.deliveries).sum();
+    assert_eq!(deliveries, 3, "{by_country:?}");
 }

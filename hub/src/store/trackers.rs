@@ -599,6 +599,8 @@ impl Store {
         let stored = insert_scans(&mut tx, self.backend, &scans).await?;
         let mut out = Vec::with_capacity(polls.len());
         let mut events = vec![];
+        // The polls whose check found the delivery.
+        let mut delivered = vec![];
         for (i, (tenant, id, scans)) in polls.iter().enumerate() {
             let Some(old) = current.remove(&(tenant.as_str().to_string(), (*id).clone())) else {
                 out.push(None);
@@ -610,8 +612,17 @@ impl Store {
             })
             .await?;
             events.extend(emitted.into_iter().map(|e| (*tenant, e, next.updated_at)));
+            if newly_delivered(&old, &next) {
+                delivered.push(i);
+            }
             out.push(Some(next));
         }
+        // The call's deliveries counted together: one read of their shipments, one upsert.
+        let counted: Vec<_> = delivered
+            .iter()
+            .filter_map(|&i| Some((polls[i].0, out[i].as_ref()?)))
+            .collect();
+        super::routing::count_deliveries_tx(&mut tx, &counted).await?;
         let rows: Vec<_> = events.iter().map(|(t, e, at)| (*t, e, *at)).collect();
         insert_event_rows(&mut tx, &rows).await?;
         self.commit_events(tx).await?;
@@ -824,6 +835,9 @@ async fn record_tracking_in(
     let stored = insert_scans(tx, backend, &with_id).await?;
     let fresh = fresh_scans(id, scans, &stored);
     let (next, events) = apply_check(tx, tenant, owner, &current, |o| decide(o, &fresh)).await?;
+    if newly_delivered(&current, &next) {
+        super::routing::count_deliveries_tx(tx, &[(tenant, &next)]).await?;
+    }
     insert_events(tx, tenant, &events, next.updated_at).await?;
     Ok(Some(next))
 }
@@ -870,14 +884,13 @@ async fn apply_check(
     .bind(current.id.as_str())
     .execute(&mut *tx)
     .await?;
-    // The transit history counts a delivery in the transaction that records it (issue 21).
-    if next.status == TrackingStatus::Delivered
-        && current.status != TrackingStatus::Delivered
-        && let Some(d) = super::routing::delivery_of_tx(tx, tenant, &next).await?
-    {
-        super::routing::record_delivery_tx(tx, tenant, &d).await?;
-    }
     Ok((next, events))
+}
+
+/// A check that found the delivery: the transit history counts it in the transaction that
+/// records it (issue 21), once (a later check of a delivered parcel is not a new delivery).
+fn newly_delivered(current: &TrackerRecord, next: &TrackerRecord) -> bool {
+    next.status == TrackingStatus::Delivered && current.status != TrackingStatus::Delivered
 }
 
 pub(super) fn tracker_from_row(r: &AnyRow) -> Result<TrackerRecord> {
