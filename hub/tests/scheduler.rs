@@ -133,6 +133,27 @@ impl Carrier for Recorder {
 static RECORDER: CarrierEntry =
     common::entry("recorder", "Recorder", &CAPS, |_, _| Ok(Box::new(Recorder)));
 
+// --- a one-number carrier without a tight quota ----------------------------------------
+
+struct Single;
+#[async_trait]
+impl Carrier for Single {
+    fn code(&self) -> CarrierCode {
+        CarrierCode::from_static("single")
+    }
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPS
+    }
+    fn limits(&self) -> CarrierLimits {
+        common::limits(2000, 200, Duration::from_secs(5))
+    }
+    async fn track(&self, numbers: &[TrackingNumber]) -> Result<Vec<TrackingResult>, CarrierError> {
+        Ok(numbers.iter().map(in_transit).collect())
+    }
+}
+
+static SINGLE: CarrierEntry = common::entry("single", "Single", &CAPS, |_, _| Ok(Box::new(Single)));
+
 // --- set-up ------------------------------------------------------------------------------
 
 fn key() -> MasterKey {
@@ -141,7 +162,7 @@ fn key() -> MasterKey {
 
 fn state(store: Store) -> AppState {
     let mut s = build_state(store, key());
-    s.carriers = Arc::new(CarrierSet::new(vec![&METERED, &RECORDER]));
+    s.carriers = Arc::new(CarrierSet::new(vec![&METERED, &RECORDER, &SINGLE]));
     s
 }
 
@@ -235,6 +256,45 @@ async fn the_scheduler_spends_its_quota_and_never_trips_the_carriers_429() {
     assert!(
         ok >= 0.6 * allowed,
         "used {ok} of {allowed:.0} calls the quota allowed in {elapsed:.2} s"
+    );
+}
+
+/// A carrier that answers one number per call (UPS) would have each parcel written in a
+/// transaction of its own; the scheduler records its calls' answers together instead (at most
+/// 16 a transaction), so 64 parcels are a handful of group-commit members, not 64.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_number_carriers_answers_are_recorded_several_calls_at_a_time() {
+    let (store, _dir) = sqlite().await;
+    let (tenant, _) = seed(&store, "single", 64).await;
+    let (_, before) = store.group_commits();
+    let app = state(store.clone());
+    let scheduler = Scheduler::new(app.clone(), PollPolicy::default(), "solo".into());
+    let run = tokio::spawn(scheduler.run(Duration::from_millis(50)));
+    let started = Instant::now();
+    loop {
+        let moving = store
+            .list_trackers(&tenant, Some("in_transit"), None, 100)
+            .await
+            .unwrap();
+        if moving.len() == 64 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{} of 64 parcels recorded",
+            moving.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.shutdown.send_replace(true);
+    run.await.unwrap();
+    let (_, after) = store.group_commits();
+    // 4 transactions of 16 answers, with room for the scheduler's own writes; a parcel
+    // recorded alone would make at least 64.
+    assert!(
+        after - before <= 16,
+        "{} group-commit members for 64 answers",
+        after - before
     );
 }
 

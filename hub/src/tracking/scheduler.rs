@@ -29,6 +29,9 @@ const MAX_CLAIM: u32 = 500;
 const LOOKAHEAD: Duration = Duration::from_millis(500);
 /// Carrier calls of one account in flight at once.
 const POLLS_IN_FLIGHT: usize = 16;
+/// Parcels whose answers are recorded in one transaction at most, when the carrier answers
+/// fewer per call (`check_account`).
+const RECORD_TOGETHER: usize = 16;
 
 /// An account's share of its carrier quota: a token bucket refilled at `rate` per second up
 /// to `burst`. The scheduler leases only as many trackers as it has tokens for, so it never
@@ -312,48 +315,80 @@ impl Scheduler {
         trackers: Vec<ClaimedTracker>,
     ) {
         let batch = adapter.capabilities().track_batch_max.max(1);
-        // Calls of one account run side by side (their answers are written concurrently),
-        // bounded so one account cannot take every store connection.
+        // A one-number carrier's (UPS) answers are recorded several calls at a time: a parcel
+        // written alone pays its scans', events' and delivery's statements alone. Each call
+        // still goes out as soon as the budget covers it.
+        let calls_per_record = (RECORD_TOGETHER / batch).max(1);
+        // Calls of one account run side by side, and their answers are written concurrently,
+        // both bounded (so one account cannot take every store connection).
         let slots = Arc::new(tokio::sync::Semaphore::new(POLLS_IN_FLIGHT));
-        let mut calls = tokio::task::JoinSet::new();
+        let writers = Arc::new(tokio::sync::Semaphore::new(POLLS_IN_FLIGHT));
+        let mut groups = tokio::task::JoinSet::new();
         let mut left = trackers.into_iter();
-        loop {
-            let chunk: Vec<ClaimedTracker> = left.by_ref().take(batch).collect();
-            if chunk.is_empty() {
-                break;
-            }
-            if !self.spend(&account).await {
-                // Everything left goes back, due when the budget has room again.
-                let at = OffsetDateTime::now_utc()
-                    + self
-                        .next_token(&account)
-                        .saturating_duration_since(Instant::now());
-                let ids: Vec<_> = chunk
-                    .iter()
-                    .chain(left.as_slice())
-                    .map(|c| c.tracker.id.clone())
-                    .collect();
-                if let Err(e) = self
-                    .app
-                    .store
-                    .release_trackers(&ids, &self.instance, at)
-                    .await
-                {
-                    tracing::warn!(error = %e, "cannot release trackers");
+        let mut more = true;
+        while more {
+            let mut calls = tokio::task::JoinSet::new();
+            for _ in 0..calls_per_record {
+                let chunk: Vec<ClaimedTracker> = left.by_ref().take(batch).collect();
+                if chunk.is_empty() {
+                    more = false;
+                    break;
                 }
+                if !self.spend(&account).await {
+                    // Everything left goes back, due when the budget has room again.
+                    let at = OffsetDateTime::now_utc()
+                        + self
+                            .next_token(&account)
+                            .saturating_duration_since(Instant::now());
+                    let ids: Vec<_> = chunk
+                        .iter()
+                        .chain(left.as_slice())
+                        .map(|c| c.tracker.id.clone())
+                        .collect();
+                    if let Err(e) = self
+                        .app
+                        .store
+                        .release_trackers(&ids, &self.instance, at)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "cannot release trackers");
+                    }
+                    more = false;
+                    break;
+                }
+                let permit = slots.clone().acquire_owned().await.expect("semaphore open");
+                let (me, account, adapter) = (self.clone(), account.clone(), adapter.clone());
+                calls.spawn(async move {
+                    let answered = me.ask(&account, adapter.as_ref(), chunk).await;
+                    drop(permit);
+                    answered
+                });
+            }
+            if calls.is_empty() {
                 break;
             }
-            let permit = slots.clone().acquire_owned().await.expect("semaphore open");
             let (me, account, adapter) = (self.clone(), account.clone(), adapter.clone());
-            calls.spawn(async move {
-                me.poll(&account, adapter.as_ref(), &chunk).await;
-                drop(permit);
+            let writers = writers.clone();
+            groups.spawn(async move {
+                let mut answered = vec![];
+                while let Some(call) = calls.join_next().await {
+                    answered.extend(call.unwrap_or_default());
+                }
+                let _writing = writers.acquire_owned().await.expect("semaphore open");
+                me.settle(&account, adapter.as_ref(), &answered).await;
             });
         }
-        while calls.join_next().await.is_some() {}
+        while groups.join_next().await.is_some() {}
     }
 
-    async fn poll(&self, account: &AccountId, adapter: &dyn Carrier, chunk: &[ClaimedTracker]) {
+    /// One carrier call for `chunk`: the trackers it answered, with their answers. A tracker
+    /// left unanswered, or a failed call, backs off here.
+    async fn ask(
+        &self,
+        account: &AccountId,
+        adapter: &dyn Carrier,
+        chunk: Vec<ClaimedTracker>,
+    ) -> Vec<(ClaimedTracker, TrackingResult)> {
         // The ship date a purchase here recorded picks the parcel's own shipment when the
         // carrier reused the number; an aggregator is told the network it tracks it in.
         let (asked, parcels): (Vec<&ClaimedTracker>, Vec<TrackQuery>) = chunk
@@ -391,42 +426,59 @@ impl Scheduler {
                     .enumerate()
                     .map(|(i, c)| (&c.tracker.id, i))
                     .collect();
-                let mut answered: Vec<(&ClaimedTracker, &TrackingResult)> = vec![];
-                for c in chunk {
+                let mut answered = vec![];
+                let mut unanswered = vec![];
+                for c in &chunk {
                     let found = match position.get(&c.tracker.id) {
                         Some(&i) if in_order => Some(&results[i]),
                         _ => by_number.get(c.tracker.tracking_number.as_str()).copied(),
                     };
                     match found {
-                        Some(result) => answered.push((c, result)),
-                        None => self.back_off(std::slice::from_ref(c), None).await,
+                        Some(result) => answered.push((c.clone(), result.clone())),
+                        None => unanswered.push(c.clone()),
                     }
                 }
-                for (c, recorded) in self.record(&answered).await {
-                    match recorded {
-                        Ok(Some(t)) => self.subscribe(account, adapter, &c.tenant, &t).await,
-                        Ok(None) => {}
-                        Err(e) => {
-                            tracing::warn!(tracker = %c.tracker.id, error = %e, "cannot record tracking")
-                        }
-                    }
-                }
+                self.back_off(&unanswered, None).await;
+                answered
             }
             Err(CarrierError::RateLimited { retry_after, .. }) => {
                 let wait = retry_after.unwrap_or(Duration::from_secs(60));
                 let until = OffsetDateTime::now_utc() + wait;
                 tracing::warn!(account = %account, %until, "carrier rate limited tracking; pausing the account");
                 self.pause(account, wait);
-                self.back_off(chunk, Some(until)).await;
+                self.back_off(&chunk, Some(until)).await;
+                vec![]
             }
             Err(e) => {
                 tracing::debug!(account = %account, error = %e, "tracking check failed");
-                self.back_off(chunk, None).await;
+                self.back_off(&chunk, None).await;
+                vec![]
             }
         }
     }
 
-    /// Records one call's answers in one transaction (`Store::record_polls`); when that fails
+    /// Records the answers of one or several calls together, and subscribes the parcels the
+    /// carrier can push.
+    async fn settle(
+        &self,
+        account: &AccountId,
+        adapter: &dyn Carrier,
+        answered: &[(ClaimedTracker, TrackingResult)],
+    ) {
+        let refs: Vec<(&ClaimedTracker, &TrackingResult)> =
+            answered.iter().map(|(c, r)| (c, r)).collect();
+        for (c, recorded) in self.record(&refs).await {
+            match recorded {
+                Ok(Some(t)) => self.subscribe(account, adapter, &c.tenant, &t).await,
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(tracker = %c.tracker.id, error = %e, "cannot record tracking")
+                }
+            }
+        }
+    }
+
+    /// Records answers in one transaction (`Store::record_polls`); when that fails
     /// (one tracker's write failing undoes them all), each tracker is recorded on its own so
     /// the others still are.
     async fn record<'c>(
