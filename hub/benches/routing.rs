@@ -21,8 +21,6 @@ use time::macros::{date, datetime};
 use time::{Duration, OffsetDateTime};
 
 const NOW: OffsetDateTime = datetime!(2026-11-30 12:00 UTC);
-/// Trackers one sandbox carrier call answers (its `track_batch_max`), recorded together.
-const PER_CALL: usize = 50;
 
 /// `n` bought shipments on 20 lanes with their trackers, shipped on Friday 2026-11-20.
 async fn bought(
@@ -114,7 +112,7 @@ async fn record_calls(
         location: None,
     }];
     let start = std::time::Instant::now();
-    for call in ts.chunks(PER_CALL) {
+    for call in ts.chunks(together) {
         let polls: Vec<_> = call.iter().map(|t| (tenant, &t.id, &scan[..])).collect();
         let recorded = store
             .record_polls("bench", &polls, |_, o, fresh| {
@@ -206,11 +204,12 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
-    // The tracking path as the scheduler takes it: 1000 trackers of bought shipments, recorded
-    // in calls of 50 (`record_polls`), each answer one scan. When the scan is the delivery the
-    // call also counts its deliveries (one read of the shipments, one multi-row upsert); when
-    // it is an ordinary scan it does not. The difference ÷ 1000 is what counting a delivery
-    // adds to the tracking path.
+    // The tracking path as the scheduler takes it: 1000 trackers of bought shipments, their
+    // answers recorded together (`record_polls`) as one sandbox call's 50 are, or as the
+    // scheduler groups a one-number carrier's (UPS) calls, 16; each answer one scan. When the
+    // scan is the delivery the group also counts its deliveries (one read of the shipments,
+    // one multi-row upsert); an ordinary scan does not. The difference ÷ 1000 is what counting
+    // a delivery adds to the tracking path.
     let account = rt.block_on(async {
         let acc = AccountRecord {
             id: AccountId::generate(),
@@ -227,28 +226,25 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("routing/poll");
     g.sample_size(10);
     g.warm_up_time(std::time::Duration::from_secs(1));
-    for (name, status) in [
-        (
-            "1000 trackers in calls of 50, SQLite, delivered",
-            TrackingStatus::Delivered,
-        ),
-        (
-            "1000 trackers in calls of 50, SQLite, in transit",
-            TrackingStatus::InTransit,
-        ),
-    ] {
-        g.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                rt.block_on(async {
-                    let mut spent = std::time::Duration::ZERO;
-                    for _ in 0..iters {
-                        let ts = bought(&store, &tenant, &account, 1000).await;
-                        spent += record_calls(&store, &tenant, &ts, status).await;
-                    }
-                    spent
+    for together in [50, 16] {
+        for (what, status) in [
+            ("delivered", TrackingStatus::Delivered),
+            ("in transit", TrackingStatus::InTransit),
+        ] {
+            let name = format!("1000 trackers, {together} a transaction, SQLite, {what}");
+            g.bench_function(name, |b| {
+                b.iter_custom(|iters| {
+                    rt.block_on(async {
+                        let mut spent = std::time::Duration::ZERO;
+                        for _ in 0..iters {
+                            let ts = bought(&store, &tenant, &account, 1000).await;
+                            spent += record_calls(&store, &tenant, &ts, status, together).await;
+                        }
+                        spent
+                    })
                 })
-            })
-        });
+            });
+        }
     }
     g.finish();
 
