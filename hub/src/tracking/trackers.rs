@@ -326,6 +326,12 @@ async fn most_spare(
     carrier: &str,
     accounts: &[AccountRecord],
 ) -> Result<Option<AccountId>, Error> {
+    // One account (the usual case) is the choice: the load count below reads every open
+    // tracker of the tenant and carrier, which grows with the tenant.
+    let mut of_carrier = accounts.iter().filter(|a| a.carrier == carrier);
+    if let (first, None) = (of_carrier.next(), of_carrier.next()) {
+        return Ok(first.map(|a| a.id.clone()));
+    }
     let load = app
         .store
         .polled_trackers_by_account(tenant, carrier)
