@@ -570,8 +570,8 @@ impl Store {
         ) -> (TrackerRecord, Vec<NewEvent>),
     ) -> Result<Vec<Option<TrackerRecord>>> {
         let mut tx = self.begin_grouped().await?;
-        // The call's trackers in one read, their scans in one insert (a statement each for
-        // fifty parcels instead of two per parcel); each tracker's update stays its own.
+        // The call's trackers in one read, their scans in one insert, their new states in one
+        // update (a statement each for fifty parcels instead of several per parcel).
         let mut current = std::collections::HashMap::new();
         for chunk in polls.chunks(TRACKERS_PER_READ) {
             let sql = format!(
@@ -607,17 +607,21 @@ impl Store {
                 continue;
             };
             let fresh = fresh_scans(id, scans, &stored);
-            let (next, emitted) = apply_check(&mut tx, tenant, owner.into(), &old, |o| {
-                decide(i, o, &fresh)
-            })
-            .await?;
+            let (next, emitted) = next_state(&old, |o| decide(i, o, &fresh));
             events.extend(emitted.into_iter().map(|e| (*tenant, e, next.updated_at)));
             if newly_delivered(&old, &next) {
                 delivered.push(i);
             }
             out.push(Some(next));
         }
-        // The call's deliveries counted together: one read of their shipments, one upsert.
+        // Their new states in one update, their deliveries counted together: one read of
+        // their shipments, one upsert.
+        let checked: Vec<_> = polls
+            .iter()
+            .zip(&out)
+            .filter_map(|((tenant, ..), t)| Some((*tenant, t.as_ref()?)))
+            .collect();
+        update_checked(&mut tx, Some(owner), &checked).await?;
         let counted: Vec<_> = delivered
             .iter()
             .filter_map(|&i| Some((polls[i].0, out[i].as_ref()?)))
@@ -842,8 +846,8 @@ async fn record_tracking_in(
     Ok(Some(next))
 }
 
-/// The tracker's next state as `decide` has it, written (the lease `owner` holds released),
-/// with the delivery counted in the transit history; returns it and the events to emit.
+/// The tracker's next state as `decide` has it, written (the lease `owner` holds released);
+/// returns it and the events to emit.
 async fn apply_check(
     tx: &mut sqlx::AnyConnection,
     tenant: &TenantId,
@@ -851,40 +855,132 @@ async fn apply_check(
     current: &TrackerRecord,
     decide: impl FnOnce(&TrackerRecord) -> (TrackerRecord, Vec<NewEvent>),
 ) -> Result<(TrackerRecord, Vec<NewEvent>)> {
+    let (next, events) = next_state(current, decide);
+    update_checked(tx, owner, &[(tenant, &next)]).await?;
+    Ok((next, events))
+}
+
+/// What `decide` makes of `current`: a tracker closed while its check was in flight keeps what
+/// the check found and is never polled again.
+fn next_state(
+    current: &TrackerRecord,
+    decide: impl FnOnce(&TrackerRecord) -> (TrackerRecord, Vec<NewEvent>),
+) -> (TrackerRecord, Vec<NewEvent>) {
     let (mut next, events) = decide(current);
     if current.superseded_by.is_some() {
-        // Closed while this check was in flight: keep what it found, never poll again.
         next.next_check_at = None;
     }
-    sqlx::query(
-        "UPDATE trackers SET status = $1, sub_status = $2, carrier_status_code = $3, estimated_delivery = $4, \
-         signed_by = $5, urgency = $6, failures = $7, last_event_at = $8, last_checked_at = $9, next_check_at = $10, \
-         delivered_at = $11, had_exception = $12, stalled_notified = $13, late_notified = $14, updated_at = $15, \
-         lease_owner = CASE WHEN lease_owner = $16 THEN NULL ELSE lease_owner END, \
-         lease_until = CASE WHEN lease_owner = $16 THEN NULL ELSE lease_until END \
-         WHERE tenant_id = $17 AND id = $18",
-    )
-    .bind(status_name(next.status))
-    .bind(next.sub_status.as_deref())
-    .bind(next.carrier_status_code.as_deref())
-    .bind(next.estimated_delivery.as_deref())
-    .bind(next.signed_by.as_deref())
-    .bind(next.urgency)
-    .bind(i64::from(next.failures))
-    .bind(next.last_event_at.map(millis))
-    .bind(next.last_checked_at.map(millis))
-    .bind(next.next_check_at.map(millis))
-    .bind(next.delivered_at.map(millis))
-    .bind(i64::from(next.had_exception))
-    .bind(i64::from(next.stalled_notified))
-    .bind(i64::from(next.late_notified))
-    .bind(millis(next.updated_at))
-    .bind(owner.unwrap_or(""))
-    .bind(tenant.as_str())
-    .bind(current.id.as_str())
-    .execute(&mut *tx)
-    .await?;
-    Ok((next, events))
+    (next, events)
+}
+
+/// A checked tracker's columns, in `update_checked`'s order after its id and tenant.
+const CHECKED: [&str; 15] = [
+    "status",
+    "sub_status",
+    "carrier_status_code",
+    "estimated_delivery",
+    "signed_by",
+    "urgency",
+    "failures",
+    "last_event_at",
+    "last_checked_at",
+    "next_check_at",
+    "delivered_at",
+    "had_exception",
+    "stalled_notified",
+    "late_notified",
+    "updated_at",
+];
+/// PostgreSQL's types for the id, tenant, lease owner and them (a `VALUES` list's parameters
+/// carry none of their own).
+const CHECKED_PG_TYPES: [&str; 18] = [
+    "text", "text", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint",
+    "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint",
+];
+/// Trackers per multi-row update (18 binds each).
+const CHECKED_PER_UPDATE: usize = 50;
+
+/// Writes checked trackers' new state, releasing the leases `owner` holds on them: one
+/// statement for one tracker, else multi-row updates (one per `CHECKED_PER_UPDATE`; a
+/// statement's round trip through the driver costs more than its work).
+async fn update_checked(
+    tx: &mut sqlx::AnyConnection,
+    owner: Option<&str>,
+    checked: &[(&TenantId, &TrackerRecord)],
+) -> Result<()> {
+    let backend = Backend::of(tx);
+    for chunk in checked.chunks(CHECKED_PER_UPDATE) {
+        let sql = if chunk.len() == 1 {
+            "UPDATE trackers SET status = $1, sub_status = $2, carrier_status_code = $3, estimated_delivery = $4, \
+             signed_by = $5, urgency = $6, failures = $7, last_event_at = $8, last_checked_at = $9, next_check_at = $10, \
+             delivered_at = $11, had_exception = $12, stalled_notified = $13, late_notified = $14, updated_at = $15, \
+             lease_owner = CASE WHEN lease_owner = $16 THEN NULL ELSE lease_owner END, \
+             lease_until = CASE WHEN lease_owner = $16 THEN NULL ELSE lease_until END \
+             WHERE tenant_id = $17 AND id = $18"
+                .to_string()
+        } else {
+            // `WITH v(…) AS (VALUES …) UPDATE … FROM v`: both backends name the rows' columns
+            // this way (SQLite takes no column list after a `FROM (VALUES …) AS v`). The lease
+            // owner rides in every row, so that SQLite's markers can all be anonymous.
+            let width = CHECKED_PG_TYPES.len();
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|r| match backend {
+                    Backend::Sqlite => format!("({})", super::markers(backend, 0, width)),
+                    Backend::Postgres => {
+                        let marks: Vec<String> = CHECKED_PG_TYPES
+                            .iter()
+                            .enumerate()
+                            .map(|(c, ty)| format!("CAST(${} AS {ty})", 1 + r * width + c))
+                            .collect();
+                        format!("({})", marks.join(", "))
+                    }
+                })
+                .collect();
+            let sets: Vec<String> = CHECKED.iter().map(|c| format!("{c} = v.{c}")).collect();
+            format!(
+                "WITH v(id, tenant_id, owner, {}) AS (VALUES {}) UPDATE trackers SET {}, \
+                 lease_owner = CASE WHEN trackers.lease_owner = v.owner THEN NULL ELSE trackers.lease_owner END, \
+                 lease_until = CASE WHEN trackers.lease_owner = v.owner THEN NULL ELSE trackers.lease_until END \
+                 FROM v WHERE trackers.id = v.id AND trackers.tenant_id = v.tenant_id",
+                CHECKED.join(", "),
+                rows.join(", "),
+                sets.join(", "),
+            )
+        };
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() == 1);
+        for (tenant, next) in chunk {
+            if chunk.len() > 1 {
+                q = q
+                    .bind(next.id.as_str())
+                    .bind(tenant.as_str())
+                    .bind(owner.unwrap_or(""));
+            }
+            q = q
+                .bind(status_name(next.status))
+                .bind(next.sub_status.as_deref())
+                .bind(next.carrier_status_code.as_deref())
+                .bind(next.estimated_delivery.as_deref())
+                .bind(next.signed_by.as_deref())
+                .bind(next.urgency)
+                .bind(i64::from(next.failures))
+                .bind(next.last_event_at.map(millis))
+                .bind(next.last_checked_at.map(millis))
+                .bind(next.next_check_at.map(millis))
+                .bind(next.delivered_at.map(millis))
+                .bind(i64::from(next.had_exception))
+                .bind(i64::from(next.stalled_notified))
+                .bind(i64::from(next.late_notified))
+                .bind(millis(next.updated_at));
+            if chunk.len() == 1 {
+                q = q
+                    .bind(owner.unwrap_or(""))
+                    .bind(tenant.as_str())
+                    .bind(next.id.as_str());
+            }
+        }
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
 }
 
 /// A check that found the delivery: the transit history counts it in the transaction that
