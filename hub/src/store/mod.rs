@@ -38,6 +38,7 @@ mod streams;
 mod tenants;
 #[cfg(test)]
 mod tests;
+mod tracker_batch;
 mod trackers;
 mod users;
 mod webhooks;
@@ -156,6 +157,8 @@ pub struct Store {
     readiness: Arc<failover::Readiness>,
     /// SQLite's group commit on `writer` (none on PostgreSQL, which commits concurrently).
     group: Option<Arc<group::Group>>,
+    /// New trackers of concurrent requests written together (SQLite, like `group`).
+    trackers: Option<Arc<tracker_batch::TrackerBatch>>,
 }
 
 /// A write transaction of `Store::begin_grouped`: a member of a group commit on SQLite, a
@@ -325,6 +328,7 @@ impl Store {
             Backend::Postgres => pool.clone(),
         };
         let group = (backend == Backend::Sqlite).then(|| group::Group::new(writer.clone()));
+        let trackers = group.as_ref().map(|_| Arc::default());
         Ok(Store {
             pool,
             writer,
@@ -334,6 +338,7 @@ impl Store {
                 settings.acquire_timeout.min(Duration::from_secs(1)),
             )),
             group,
+            trackers,
         })
     }
 

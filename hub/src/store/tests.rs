@@ -88,6 +88,7 @@ macro_rules! both_backends {
 }
 
 both_backends!(
+    concurrent_follows_create_one_tracker_per_number_and_complete_only_their_keys,
     operator_gauges_count_queued_jobs_silent_stations_and_keys_in_flight,
     events_are_written_with_their_change_and_listed_per_tenant_in_order,
     api_keys_resolve_to_their_tenant_only_while_unrevoked,
@@ -143,6 +144,7 @@ async fn an_abandoned_transaction_start_leaves_no_connection_inside_it(store: St
                 events: Arc::default(),
                 readiness: store.readiness.clone(),
                 group: None,
+                trackers: None,
             }
         }
     };
@@ -2422,3 +2424,86 @@ async fn operator_gauges_count_queued_jobs_silent_stations_and_keys_in_flight(st
 }
 #[path = "tests_users.rs"]
 mod users_suite;
+
+/// Concurrent follows, as `POST /v1/trackers` makes them (SQLite writes them together, in
+/// batches): each number gets one tracker and every request for it is answered with that one; a
+/// key completes only with a tracker its own request created; a request whose key was taken
+/// over meanwhile fails alone, storing nothing.
+async fn concurrent_follows_create_one_tracker_per_number_and_complete_only_their_keys(
+    store: Store,
+) {
+    let t = tenant(&store, "follows").await;
+    let policy = crate::tracking::PollPolicy::default();
+    // 120 requests for 80 numbers: numbers 0..40 asked twice (requests i and i + 80). Request 50
+    // (number 50, asked once) holds no key: its completion fails.
+    for i in (0..120).filter(|&i| i != 50) {
+        assert_eq!(
+            begin(&store, &t, &format!("k{i}"), "h").await,
+            IdemBegin::Started
+        );
+    }
+    let (_, members_before) = store.group_commits();
+    let mut asks = tokio::task::JoinSet::new();
+    for i in 0..120usize {
+        let (store, t) = (store.clone(), t.clone());
+        let tracker = crate::tracking::new_tracker(
+            &policy,
+            NOW,
+            &format!("SB{:010}", 500 + i % 80),
+            "sandbox",
+            None,
+            None,
+            None,
+            None,
+        );
+        asks.spawn(async move {
+            let r = store
+                .insert_tracker(&t, &tracker, Some(&done(&format!("k{i}"), "me")))
+                .await;
+            (i, r)
+        });
+    }
+    let mut by_number: std::collections::BTreeMap<usize, Vec<(usize, TrackerRecord, bool)>> =
+        Default::default();
+    while let Some(done) = asks.join_next().await {
+        let (i, r) = done.unwrap();
+        match r {
+            Ok((tr, created)) => by_number.entry(i % 80).or_default().push((i, tr, created)),
+            Err(e) => {
+                assert_eq!(i, 50, "{e}");
+                assert!(matches!(e, StoreError::LeaseLost(_)), "{e:?}");
+            }
+        }
+    }
+    if store.backend == Backend::Sqlite {
+        // Written together: a few batches, and the one holding request 50 again one by one.
+        let members = store.group_commits().1 - members_before;
+        assert!(
+            members <= 60,
+            "{members} group-commit members for 120 follows"
+        );
+    }
+    assert!(
+        !by_number.contains_key(&50),
+        "the failed request stored nothing"
+    );
+    assert_eq!(by_number.len(), 79);
+    for (number, answers) in &by_number {
+        let created: Vec<_> = answers.iter().filter(|a| a.2).collect();
+        assert_eq!(created.len(), 1, "number {number}: {answers:?}");
+        assert!(
+            answers.iter().all(|a| a.1.id == created[0].1.id),
+            "number {number}"
+        );
+        for (i, _, made) in answers {
+            let key = begin(&store, &t, &format!("k{i}"), "h").await;
+            if *made {
+                assert!(matches!(key, IdemBegin::Replay { .. }), "k{i}: {key:?}");
+            } else {
+                assert_eq!(key, IdemBegin::InProgress { expired: false }, "k{i}");
+            }
+        }
+    }
+    let stored = store.list_trackers(&t, None, None, 500).await.unwrap();
+    assert_eq!(stored.len(), 79);
+}

@@ -145,6 +145,26 @@ pub(super) fn bind_insert<'q>(
         .bind(t.phone.as_deref())
 }
 
+/// The tenant's open tracker of `t`'s carrier, number and network (the one an insert of `t`
+/// collided with).
+pub(super) async fn open_tracker_row(
+    tx: &mut sqlx::AnyConnection,
+    tenant: &TenantId,
+    t: &TrackerRecord,
+) -> Result<AnyRow> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND carrier = $2 AND tracking_number = $3 \
+         AND superseded_by IS NULL AND {SAME_NETWORK}"
+    );
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(tenant.as_str())
+        .bind(&t.carrier)
+        .bind(&t.tracking_number)
+        .bind(t.network.as_deref())
+        .fetch_one(&mut *tx)
+        .await?)
+}
+
 async fn insert_tracker_tx(
     tx: &mut sqlx::AnyConnection,
     tenant: &TenantId,
@@ -200,6 +220,19 @@ impl Store {
         t: &TrackerRecord,
         idem: Option<&super::IdemCompletion>,
     ) -> Result<(TrackerRecord, bool)> {
+        match &self.trackers {
+            Some(batch) => self.insert_tracker_batched(batch, tenant, t, idem).await,
+            None => self.insert_tracker_alone(tenant, t, idem).await,
+        }
+    }
+
+    /// `insert_tracker` in a transaction of its own.
+    pub(super) async fn insert_tracker_alone(
+        &self,
+        tenant: &TenantId,
+        t: &TrackerRecord,
+        idem: Option<&super::IdemCompletion>,
+    ) -> Result<(TrackerRecord, bool)> {
         let mut tx = self.begin_grouped().await?;
         // A new tracker comes back from its insert; an existing one is read.
         let sql = format!(
@@ -212,19 +245,7 @@ impl Store {
         let created = inserted.is_some();
         let row = match inserted {
             Some(row) => row,
-            None => {
-                let sql = format!(
-                    "SELECT {COLUMNS} FROM trackers WHERE tenant_id = $1 AND carrier = $2 AND tracking_number = $3 \
-             AND superseded_by IS NULL AND {SAME_NETWORK}"
-                );
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(tenant.as_str())
-                    .bind(&t.carrier)
-                    .bind(&t.tracking_number)
-                    .bind(t.network.as_deref())
-                    .fetch_one(&mut *tx)
-                    .await?
-            }
+            None => open_tracker_row(&mut tx, tenant, t).await?,
         };
         if let Some(c) = idem.filter(|_| created) {
             super::complete_idem(&mut tx, tenant, c).await?;
