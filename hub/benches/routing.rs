@@ -97,12 +97,13 @@ fn rand_number() -> u64 {
 }
 
 /// Records one scan for each tracker as the scheduler records its calls' answers
-/// (`Store::record_polls`, `PER_CALL` trackers a call); the time taken.
+/// (`Store::record_polls`, `together` trackers at a time); the time taken.
 async fn record_calls(
     store: &Store,
     tenant: &TenantId,
     ts: &[TrackerRecord],
     status: TrackingStatus,
+    together: usize,
 ) -> std::time::Duration {
     let policy = PollPolicy::default();
     let scan = [TrackingEvent {

@@ -662,7 +662,7 @@ async fn one_carrier_calls_deliveries_are_counted_together_as_each_alone(store: 
         None,
     );
     store
-        .insert_trackers(&a, &[followed.clone()])
+        .insert_trackers(&a, std::slice::from_ref(&followed))
         .await
         .unwrap();
     let scan = |at| TrackingEvent {
