@@ -393,10 +393,7 @@ async fn send_batch(
             }
             return None;
         }
-        let out: Vec<Outgoing> = included
-            .iter()
-            .map(|e| Outgoing::of(e, &settings.secret, now))
-            .collect();
+        let out = Outgoing::batch(included.iter().copied(), &settings.secret, now);
         for (slot, route) in slots.iter().zip(routes.iter_mut()) {
             if matches!(route, Route::Sent(_)) {
                 match slot.sink.lock().await.send(&out).await {
@@ -507,10 +504,7 @@ async fn catch_up_once(
         return Ok(false);
     }
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    let out: Vec<Outgoing> = events
-        .iter()
-        .map(|e| Outgoing::of(e, &settings.secret, now))
-        .collect();
+    let out = Outgoing::batch(&events, &settings.secret, now);
     if let Err(e) = slot.sink.lock().await.publish(&out).await {
         failed(&slot.label);
         return Err(e);
