@@ -1575,7 +1575,10 @@ async fn jetstream_commands_are_kept_until_answered_through_a_hub_kill() {
             let Ok(m) = stream.get_raw_message(seq).await else {
                 continue;
             };
-            let id = m.headers.get("shiphub-command-id").map(|v| v.as_str().to_string());
+            let id = m
+                .headers
+                .get("shiphub-command-id")
+                .map(|v| v.as_str().to_string());
             if m.subject.as_str() == "jobs.buy.dead" && id == Some(format!("js-{N}")) {
                 break 'found m;
             }
@@ -1609,9 +1612,14 @@ async fn jetstream_commands_are_kept_until_answered_through_a_hub_kill() {
         in_flight.num_ack_pending
     );
     // Answers repeated (all identical, checked above) only for commands in flight at the kill.
-    while let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(500), replies.next()).await
-    {
-        let id = m.headers.unwrap().get("shiphub-command-id").unwrap().as_str().to_string();
+    while let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(500), replies.next()).await {
+        let id = m
+            .headers
+            .unwrap()
+            .get("shiphub-command-id")
+            .unwrap()
+            .as_str()
+            .to_string();
         *times_answered.entry(id).or_default() += 1;
     }
     let again: Vec<_> = times_answered.iter().filter(|(_, n)| **n > 1).collect();
