@@ -1634,3 +1634,81 @@ async fn jetstream_commands_are_kept_until_answered_through_a_hub_kill() {
         again.len()
     );
 }
+
+/// Events parked for a sink that `--events-to` no longer names stay in the database (another
+/// instance may still relay to that sink), and `/metrics` shows them by sink under a gauge of
+/// their own, with its HELP text, back to 0 once the rows are gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_sinks_parked_events_show_in_metrics() {
+    if !system_brokers_up() {
+        return;
+    }
+    let hub = common::start_with(
+        tempfile::tempdir().unwrap(),
+        &[
+            "--events-to",
+            "nats://127.0.0.1:4222",
+            "--events-secret",
+            SECRET,
+        ],
+    );
+    let api = Api::of(&hub);
+    api.buy_sandbox(None).await;
+    // What an instance relaying to a broker since removed from every `--events-to` left.
+    let gone = "amqp://guest:***@gone.invalid:5672/%2f#shiphub";
+    let db = hub.dir.path().join("hub.db");
+    let sql = |q: &str| {
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute(sys.argv[2], sys.argv[3:])\nc.commit()",
+            ])
+            .arg(&db)
+            .arg(q)
+            .arg(gone)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sql("INSERT INTO stream_sink_backlog (sink, event_id) SELECT ?, id FROM events");
+    let name = "shiphub_event_stream_unconfigured_sink_backlog";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let parked = loop {
+        if let Some(n) = sink_metric(&hub.base, name, "gone.invalid").await {
+            break n;
+        }
+        assert!(Instant::now() < deadline, "no {name} for the removed sink");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(parked >= 1.0, "{parked}");
+    let text = reqwest::get(format!("{}/metrics", hub.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(&format!("# HELP {name} ")),
+        "no HELP for {name}"
+    );
+    // The configured sink's own backlog is not counted there.
+    assert!(
+        sink_metric(&hub.base, name, "127.0.0.1:4222")
+            .await
+            .is_none(),
+        "{text}"
+    );
+    sql("DELETE FROM stream_sink_backlog WHERE sink = ?");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sink_metric(&hub.base, name, "gone.invalid").await != Some(0.0) {
+        assert!(
+            Instant::now() < deadline,
+            "the removed sink's gauge stays up"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -13,7 +13,7 @@
 //! sink's backlog shows in `/metrics`. When every sink is behind the relay takes nothing new
 //! (the catch-ups go first, and no event is parked needlessly).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -554,6 +554,7 @@ impl Filters {
 /// largest of those.
 async fn sample_backlog(app: AppState, labels: Vec<String>) {
     let mut shutdown = app.shutdown.subscribe();
+    let mut orphans: HashSet<String> = HashSet::new();
     let age = |t: Option<OffsetDateTime>| {
         t.map_or(0.0, |t| {
             (OffsetDateTime::now_utc() - t).as_seconds_f64().max(0.0)
@@ -581,6 +582,22 @@ async fn sample_backlog(app: AppState, labels: Vec<String>) {
                 }
                 metrics::gauge!("shiphub_event_stream_backlog").set(most as f64);
                 metrics::gauge!("shiphub_event_stream_oldest_seconds").set(oldest);
+                // Sinks parked for and no longer in `--events-to` here: their own gauge (not
+                // the backlog above, which this instance works off), back to 0 once cleared.
+                let now: HashSet<String> = parked
+                    .iter()
+                    .filter(|p| !labels.contains(&p.sink))
+                    .map(|p| p.sink.clone())
+                    .collect();
+                for gone in orphans.difference(&now) {
+                    metrics::gauge!("shiphub_event_stream_unconfigured_sink_backlog", "sink" => gone.clone())
+                        .set(0.0);
+                }
+                for p in parked.iter().filter(|p| now.contains(&p.sink)) {
+                    metrics::gauge!("shiphub_event_stream_unconfigured_sink_backlog", "sink" => p.sink.clone())
+                        .set(p.events as f64);
+                }
+                orphans = now;
             }
             Err(e) => tracing::debug!(error = %e, "event stream backlog"),
         }
