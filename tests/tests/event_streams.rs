@@ -1394,8 +1394,10 @@ async fn all_shipments(api: &Api) -> Vec<String> {
 /// Commands kept by a JetStream stream (`?stream=`): published while the hub is up, while it
 /// is SIGKILLed and while it is down, each is answered on the subject its `shiphub-reply-to`
 /// names and buys once (the hub acknowledges a command only after answering it, so the kill
-/// redelivers what was in flight, and the message id answers it with the same shipment). A
-/// malformed command is answered with a problem and parked in the stream's dead-letter subject.
+/// redelivers what was in flight, and the message id answers it with the same shipment). The
+/// kill always catches commands in flight: the hub is frozen (SIGSTOP) and killed only once the
+/// durable consumer shows deliveries not acknowledged, and those must come again. A malformed
+/// command is answered with a problem and parked in the stream's dead-letter subject.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn jetstream_commands_are_kept_until_answered_through_a_hub_kill() {
     if !brokers_present() {
@@ -1436,9 +1438,22 @@ async fn jetstream_commands_are_kept_until_answered_through_a_hub_kill() {
                 .expect("stored by the stream");
         }
     };
+    // Per command id: the status, and the shipment bought (or the problem's type).
     let mut answers: std::collections::HashMap<String, (String, String)> = Default::default();
+    let outcome = |v: &Value| {
+        v["id"]
+            .as_str()
+            .or(v["type"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    // Answers per command id: more than one only for a command answered and killed before
+    // its acknowledgement (redelivered, answered again the same).
+    let mut times_answered: std::collections::HashMap<String, usize> = Default::default();
+    // A command the killed hub held unacknowledged comes again after the consumer's ack wait
+    // (60 s), and until then it counts against `max_ack_pending`: answers may pause that long.
     let next_answer = async |replies: &mut async_nats::Subscriber| {
-        let m = tokio::time::timeout(Duration::from_secs(60), replies.next())
+        let m = tokio::time::timeout(Duration::from_secs(120), replies.next())
             .await
             .expect("an answer in time")
             .unwrap();
@@ -1448,18 +1463,58 @@ async fn jetstream_commands_are_kept_until_answered_through_a_hub_kill() {
         let v: Value = serde_json::from_slice(&m.payload).unwrap();
         (id, status, v)
     };
-    for n in 0..N / 3 {
+    let mut n = 0;
+    while n < N / 3 {
         publish(n, Some("purchase")).await;
+        n += 1;
     }
-    // Some answered, then the hub is killed with commands in flight.
-    for _ in 0..10 {
-        let (id, status, v) = next_answer(&mut replies).await;
-        answers.insert(id, (status, v["id"].as_str().unwrap_or_default().into()));
-    }
+    // One answered (the others are being handled), then the hub is killed with commands in
+    // flight.
+    let (id, status, v) = next_answer(&mut replies).await;
+    *times_answered.entry(id.clone()).or_default() += 1;
+    answers.insert(id, (status, outcome(&v)));
+    let mut stream = js.get_stream("JOBS").await.unwrap();
+    let consumer = async |stream: &mut async_nats::jetstream::stream::Stream| {
+        stream
+            .consumer_info("shiphub-commands")
+            .await
+            .unwrap()
+            .clone()
+    };
+    // Frozen, the hub acknowledges nothing more: what the consumer shows pending after a
+    // moment (acks already on the wire have landed) is what the kill leaves in flight.
+    let hub_pid = hub.child.id().to_string();
+    let signal = |sig: &str| {
+        let ok = Command::new("kill")
+            .args([sig, &hub_pid])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill {sig} {hub_pid}");
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let in_flight = loop {
+        signal("-STOP");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let info = consumer(&mut stream).await;
+        if info.num_ack_pending > 0 {
+            break info;
+        }
+        signal("-CONT");
+        assert!(
+            Instant::now() < deadline,
+            "no command in flight at the hub: {info:?}"
+        );
+        // All answered already: one more command, so that one is.
+        if n < 2 * N / 3 {
+            publish(n, Some("purchase")).await;
+            n += 1;
+        }
+    };
     hub.kill();
     // Published while the hub is down: the stream keeps them.
-    for n in N / 3..2 * N / 3 {
+    while n < 2 * N / 3 {
         publish(n, Some("purchase")).await;
+        n += 1;
     }
     hub.restart();
     for n in 2 * N / 3..N {
@@ -1468,7 +1523,8 @@ async fn jetstream_commands_are_kept_until_answered_through_a_hub_kill() {
     publish(N, None).await;
     while (0..=N).any(|n| !answers.contains_key(&format!("js-{n}"))) {
         let (id, status, v) = next_answer(&mut replies).await;
-        let shipment = v["id"].as_str().unwrap_or_default().to_string();
+        *times_answered.entry(id.clone()).or_default() += 1;
+        let shipment = outcome(&v);
         if let Some((first_status, first)) = answers.get(&id) {
             // A command answered twice (redelivered after the kill): the same answer.
             assert_eq!((first_status, first), (&status, &shipment), "{id}");
@@ -1479,14 +1535,30 @@ async fn jetstream_commands_are_kept_until_answered_through_a_hub_kill() {
         }
         answers.insert(id, (status, shipment));
     }
+    // A purchase the kill caught after it reached the carrier has a final answer saying so
+    // (`purchase-outcome-unknown`: the hub never buys it a second time); every other one is
+    // bought.
+    let mut unknown = 0;
     for n in 0..N {
-        assert_eq!(answers[&format!("js-{n}")].0, "201", "js-{n}");
+        let (status, what) = &answers[&format!("js-{n}")];
+        if status != "201" {
+            assert_eq!(status, "500", "js-{n}: {what}");
+            assert!(what.ends_with("purchase-outcome-unknown"), "js-{n}: {what}");
+            unknown += 1;
+        }
     }
+    assert!(
+        unknown <= in_flight.num_ack_pending,
+        "{unknown} purchases of unknown outcome, {} commands in flight at the kill",
+        in_flight.num_ack_pending
+    );
     let api = api.at(&hub);
     let mut bought = all_shipments(&api).await;
     bought.sort();
     let mut answered: Vec<String> = (0..N)
-        .map(|n| answers[&format!("js-{n}")].1.clone())
+        .map(|n| &answers[&format!("js-{n}")])
+        .filter(|(status, _)| status == "201")
+        .map(|(_, shipment)| shipment.clone())
         .collect();
     answered.sort();
     assert_eq!(
@@ -1494,22 +1566,27 @@ async fn jetstream_commands_are_kept_until_answered_through_a_hub_kill() {
         "each command bought once, and what it answered"
     );
 
-    // The malformed one is parked on the stream's dead-letter subject.
-    // (Answered first, then parked: it may take a moment.)
-    let mut stream = js.get_stream("JOBS").await.unwrap();
+    // The malformed one is parked on the stream's dead-letter subject (with any purchase of
+    // unknown outcome). Answered first, then parked: it may take a moment.
     let deadline = Instant::now() + Duration::from_secs(10);
-    let parked = loop {
-        match stream
-            .get_last_raw_message_by_subject("jobs.buy.dead")
-            .await
-        {
-            Ok(m) => break m,
-            Err(e) => assert!(Instant::now() < deadline, "not parked: {e}"),
+    let parked = 'found: loop {
+        let last = stream.info().await.unwrap().state.last_sequence;
+        for seq in (1..=last).rev() {
+            let Ok(m) = stream.get_raw_message(seq).await else {
+                continue;
+            };
+            let id = m
+                .headers
+                .get("shiphub-command-id")
+                .map(|v| v.as_str().to_string());
+            if m.subject.as_str() == "jobs.buy.dead" && id == Some(format!("js-{N}")) {
+                break 'found m;
+            }
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(Instant::now() < deadline, "js-{N} not parked");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let header = |k: &str| parked.headers.get(k).map(|v| v.as_str().to_string());
-    assert_eq!(header("shiphub-command-id"), Some(format!("js-{N}")));
     assert_eq!(header("shiphub-status").as_deref(), Some("400"));
     // Nothing is left for the hub: every command was acknowledged.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -1525,5 +1602,113 @@ async fn jetstream_commands_are_kept_until_answered_through_a_hub_kill() {
         assert!(Instant::now() < deadline, "still pending: {info:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let _ = stream.info().await;
+    let settled = consumer(&mut stream).await;
+    // What the killed hub held was delivered again: every delivery has a consumer sequence
+    // number, and N + 1 commands were published.
+    let redelivered = settled.delivered.consumer_sequence - (N as u64 + 1);
+    assert!(
+        redelivered >= in_flight.num_ack_pending as u64,
+        "{} commands in flight at the kill, {redelivered} deliveries again: {settled:?}",
+        in_flight.num_ack_pending
+    );
+    // Answers repeated (all identical, checked above) only for commands in flight at the kill.
+    while let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(500), replies.next()).await {
+        let id = m
+            .headers
+            .unwrap()
+            .get("shiphub-command-id")
+            .unwrap()
+            .as_str()
+            .to_string();
+        *times_answered.entry(id).or_default() += 1;
+    }
+    let again: Vec<_> = times_answered.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        again.len() <= in_flight.num_ack_pending,
+        "answered more than once: {again:?}, in flight at the kill: {}",
+        in_flight.num_ack_pending
+    );
+    eprintln!(
+        "in flight at the kill: {}; delivered again: {redelivered}; answered twice: {}",
+        in_flight.num_ack_pending,
+        again.len()
+    );
+}
+
+/// Events parked for a sink that `--events-to` no longer names stay in the database (another
+/// instance may still relay to that sink), and `/metrics` shows them by sink under a gauge of
+/// their own, with its HELP text, back to 0 once the rows are gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_sinks_parked_events_show_in_metrics() {
+    if !system_brokers_up() {
+        return;
+    }
+    let hub = common::start_with(
+        tempfile::tempdir().unwrap(),
+        &[
+            "--events-to",
+            "nats://127.0.0.1:4222",
+            "--events-secret",
+            SECRET,
+        ],
+    );
+    let api = Api::of(&hub);
+    api.buy_sandbox(None).await;
+    // What an instance relaying to a broker since removed from every `--events-to` left.
+    let gone = "amqp://guest:***@gone.invalid:5672/%2f#shiphub";
+    let db = hub.dir.path().join("hub.db");
+    let sql = |q: &str| {
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute(sys.argv[2], sys.argv[3:])\nc.commit()",
+            ])
+            .arg(&db)
+            .arg(q)
+            .arg(gone)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sql("INSERT INTO stream_sink_backlog (sink, event_id) SELECT ?, id FROM events");
+    let name = "shiphub_event_stream_unconfigured_sink_backlog";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let parked = loop {
+        if let Some(n) = sink_metric(&hub.base, name, "gone.invalid").await {
+            break n;
+        }
+        assert!(Instant::now() < deadline, "no {name} for the removed sink");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(parked >= 1.0, "{parked}");
+    let text = reqwest::get(format!("{}/metrics", hub.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(&format!("# HELP {name} ")),
+        "no HELP for {name}"
+    );
+    // The configured sink's own backlog is not counted there.
+    assert!(
+        sink_metric(&hub.base, name, "127.0.0.1:4222")
+            .await
+            .is_none(),
+        "{text}"
+    );
+    sql("DELETE FROM stream_sink_backlog WHERE sink = ?");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sink_metric(&hub.base, name, "gone.invalid").await != Some(0.0) {
+        assert!(
+            Instant::now() < deadline,
+            "the removed sink's gauge stays up"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

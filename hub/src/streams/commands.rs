@@ -65,9 +65,13 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// Worth another delivery: the hub failed, or the key is still being answered.
+    /// Worth another delivery: the hub failed, or the key is still being answered; not a
+    /// problem that says it is final (`"retryable": false`, such as `purchase-outcome-unknown`
+    /// after a hub died mid-purchase: its key answers the same however often it is asked).
     pub fn transient(&self) -> bool {
-        self.status >= 500 || self.status == 409 || self.status == 429
+        (self.status >= 500 || self.status == 409 || self.status == 429)
+            && !serde_json::from_slice::<serde_json::Value>(&self.body)
+                .is_ok_and(|v| v["retryable"] == false)
     }
 
     pub fn succeeded(&self) -> bool {
@@ -936,5 +940,18 @@ mod tests {
         assert_eq!(verdict_by_deliveries(&busy, 3, 3), Verdict::Park);
         assert_eq!(verdict_by_deliveries(&bad, 1, 3), Verdict::Park);
         assert_eq!(verdict_by_deliveries(&ok, 3, 3), Verdict::Done);
+        // A 5xx whose problem says it is final is parked at once, not redelivered.
+        let unknown = Reply {
+            status: 500,
+            body: br#"{"type":"https://shiphub.dev/problems/purchase-outcome-unknown","status":500,"retryable":false}"#.to_vec(),
+        };
+        assert!(!unknown.transient());
+        assert_eq!(verdict_by_deliveries(&unknown, 1, 3), Verdict::Park);
+        assert_eq!(verdict(&unknown, Some("m3"), &f, 3), Verdict::Park);
+        let retry = Reply {
+            status: 503,
+            body: br#"{"status":503,"retryable":true}"#.to_vec(),
+        };
+        assert!(retry.transient());
     }
 }

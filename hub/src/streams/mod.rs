@@ -173,6 +173,12 @@ pub fn describe() {
         "Age of the oldest event this event stream sink has not confirmed (0 when none), by sink."
     );
     describe_gauge!(
+        "shiphub_event_stream_unconfigured_sink_backlog",
+        "Events parked for an event stream sink this instance's --events-to no longer names, by \
+         sink: kept for an instance that may still relay to it; delete its stream_sink_backlog \
+         rows once no instance does."
+    );
+    describe_gauge!(
         "shiphub_event_stream_relay_held",
         "1 while this instance holds the event stream relay's lease."
     );

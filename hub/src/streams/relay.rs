@@ -13,7 +13,7 @@
 //! sink's backlog shows in `/metrics`. When every sink is behind the relay takes nothing new
 //! (the catch-ups go first, and no event is parked needlessly).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -393,10 +393,7 @@ async fn send_batch(
             }
             return None;
         }
-        let out: Vec<Outgoing> = included
-            .iter()
-            .map(|e| Outgoing::of(e, &settings.secret, now))
-            .collect();
+        let out = Outgoing::batch(included.iter().copied(), &settings.secret, now);
         for (slot, route) in slots.iter().zip(routes.iter_mut()) {
             if matches!(route, Route::Sent(_)) {
                 match slot.sink.lock().await.send(&out).await {
@@ -507,10 +504,7 @@ async fn catch_up_once(
         return Ok(false);
     }
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    let out: Vec<Outgoing> = events
-        .iter()
-        .map(|e| Outgoing::of(e, &settings.secret, now))
-        .collect();
+    let out = Outgoing::batch(&events, &settings.secret, now);
     if let Err(e) = slot.sink.lock().await.publish(&out).await {
         failed(&slot.label);
         return Err(e);
@@ -560,6 +554,7 @@ impl Filters {
 /// largest of those.
 async fn sample_backlog(app: AppState, labels: Vec<String>) {
     let mut shutdown = app.shutdown.subscribe();
+    let mut orphans: HashSet<String> = HashSet::new();
     let age = |t: Option<OffsetDateTime>| {
         t.map_or(0.0, |t| {
             (OffsetDateTime::now_utc() - t).as_seconds_f64().max(0.0)
@@ -587,6 +582,22 @@ async fn sample_backlog(app: AppState, labels: Vec<String>) {
                 }
                 metrics::gauge!("shiphub_event_stream_backlog").set(most as f64);
                 metrics::gauge!("shiphub_event_stream_oldest_seconds").set(oldest);
+                // Sinks parked for and no longer in `--events-to` here: their own gauge (not
+                // the backlog above, which this instance works off), back to 0 once cleared.
+                let now: HashSet<String> = parked
+                    .iter()
+                    .filter(|p| !labels.contains(&p.sink))
+                    .map(|p| p.sink.clone())
+                    .collect();
+                for gone in orphans.difference(&now) {
+                    metrics::gauge!("shiphub_event_stream_unconfigured_sink_backlog", "sink" => gone.clone())
+                        .set(0.0);
+                }
+                for p in parked.iter().filter(|p| now.contains(&p.sink)) {
+                    metrics::gauge!("shiphub_event_stream_unconfigured_sink_backlog", "sink" => p.sink.clone())
+                        .set(p.events as f64);
+                }
+                orphans = now;
             }
             Err(e) => tracing::debug!(error = %e, "event stream backlog"),
         }

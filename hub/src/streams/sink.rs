@@ -9,6 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use async_nats::header::{HeaderMap, HeaderName, HeaderValue, IntoHeaderValue, NATS_MESSAGE_ID};
+use bytes::Bytes;
 use futures_util::future::join_all;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
@@ -17,7 +19,7 @@ use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Exchange
 use super::{SUBJECT_PREFIX, SinkUrl, redact};
 use crate::store::StreamEvent;
 use crate::webhooks::dispatcher::envelope_of;
-use crate::webhooks::sign::{WebhookSecret, signature_header};
+use crate::webhooks::sign::{Signer, WebhookSecret};
 
 /// How long a broker has to confirm a batch, and to accept a connection.
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
@@ -29,25 +31,45 @@ pub type Confirms = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 #[derive(Clone, Debug)]
 pub struct Outgoing {
     pub id: String,
-    /// `<tenant>.<event type>`: the routing key, and the subject after `shiphub.`.
-    pub key: String,
-    pub body: Vec<u8>,
+    /// `shiphub.<tenant>.<event type>`: the NATS subject; after `shiphub.`, the routing key.
+    pub subject: String,
+    /// Shared by every sink the batch goes to (a clone is a reference count).
+    pub body: Bytes,
     pub timestamp: i64,
     pub signature: String,
 }
 
 impl Outgoing {
-    /// The webhook body and headers of `e`, signed now.
-    pub fn of(e: &StreamEvent, secret: &WebhookSecret, now: i64) -> Self {
+    /// The webhook bodies and headers of `events`, signed now: the secret is keyed and the
+    /// timestamp written once for the whole batch.
+    pub fn batch<'a>(
+        events: impl IntoIterator<Item = &'a StreamEvent>,
+        secret: &WebhookSecret,
+        now: i64,
+    ) -> Vec<Outgoing> {
+        let signer = secret.signer();
+        let ts = now.to_string();
+        events
+            .into_iter()
+            .map(|e| Outgoing::signed(e, &signer, now, &ts))
+            .collect()
+    }
+
+    fn signed(e: &StreamEvent, signer: &Signer, now: i64, ts: &str) -> Self {
         let body = envelope_of(&e.id, e.kind, e.created_at, &e.payload).into_bytes();
-        let signature = signature_header(&[secret], e.id.as_str(), now, &body);
+        let signature = signer.sign(e.id.as_str(), ts, &body);
         Outgoing {
             id: e.id.as_str().to_string(),
-            key: format!("{}.{}", e.tenant.as_str(), e.kind.as_str()),
-            body,
+            subject: format!("{SUBJECT_PREFIX}.{}.{}", e.tenant.as_str(), e.kind.as_str()),
+            body: Bytes::from(body),
             timestamp: now,
             signature,
         }
+    }
+
+    /// `<tenant>.<event type>`: the routing key.
+    pub fn key(&self) -> &str {
+        &self.subject[SUBJECT_PREFIX.len() + 1..]
     }
 }
 
@@ -158,18 +180,35 @@ impl NatsSink {
     }
 
     async fn send(&mut self, batch: &[Outgoing]) -> Result<Confirms, String> {
+        // Header names parsed once; values moved in (a `String` is taken as is).
+        const CONTENT_TYPE: HeaderName = HeaderName::from_static("content-type");
+        const WEBHOOK_ID: HeaderName = HeaderName::from_static("webhook-id");
+        const WEBHOOK_TIMESTAMP: HeaderName = HeaderName::from_static("webhook-timestamp");
+        const WEBHOOK_SIGNATURE: HeaderName = HeaderName::from_static("webhook-signature");
+        let json = "application/json".into_header_value();
+        let mut ts: Option<(i64, HeaderValue)> = None;
         let mut acks = Vec::with_capacity(batch.len());
         for m in batch {
+            let stamp = match &ts {
+                Some((t, v)) if *t == m.timestamp => v.clone(),
+                _ => {
+                    let v = HeaderValue::from(m.timestamp);
+                    ts = Some((m.timestamp, v.clone()));
+                    v
+                }
+            };
+            let mut headers = HeaderMap::new();
+            headers.insert(NATS_MESSAGE_ID, m.id.clone());
+            headers.insert(CONTENT_TYPE, json.clone());
+            headers.insert(WEBHOOK_ID, m.id.clone());
+            headers.insert(WEBHOOK_TIMESTAMP, stamp);
+            headers.insert(WEBHOOK_SIGNATURE, m.signature.clone());
             let msg = async_nats::jetstream::message::PublishMessage::build()
-                .payload(m.body.clone().into())
-                .message_id(&m.id)
-                .header("content-type", "application/json")
-                .header("webhook-id", m.id.as_str())
-                .header("webhook-timestamp", m.timestamp.to_string().as_str())
-                .header("webhook-signature", m.signature.as_str());
+                .payload(m.body.clone())
+                .headers(headers);
             let ack = self
                 .js
-                .send_publish(format!("{SUBJECT_PREFIX}.{}", m.key), msg)
+                .send_publish(m.subject.clone(), msg)
                 .await
                 .map_err(|e| format!("publish: {e}"))?;
             acks.push(ack.into_future());
@@ -278,7 +317,7 @@ impl AmqpSink {
             let c = ch
                 .basic_publish(
                     ShortString::from(exchange.as_str()),
-                    ShortString::from(m.key.as_str()),
+                    ShortString::from(m.key()),
                     BasicPublishOptions::default(),
                     &m.body,
                     props,

@@ -7,6 +7,8 @@
 //! (127.0.0.1:5672, guest/guest) with an exchange and a durable queue of its own, deleted after.
 //! The backlog is one real sandbox purchase's `shipment.created` event copied EVENTS times in
 //! SQL (python3's sqlite3), ids in order, so the relay reads, signs and publishes real rows.
+//! It prints the hub's CPU per event (utime+stime from /proc) and, for `nats`, the private
+//! nats-server's over the drain, so hub and broker CPU per event are read side by side.
 //!
 //! `stream-bench - amqp-raw [EVENTS] [IN_FLIGHT]` measures the broker alone, without the hub:
 //! one lapin connection publishes EVENTS persistent messages of a real event's size and headers
@@ -182,12 +184,18 @@ async fn main() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
+    // The private nats-server's CPU over the drain only (what it spent before is setup).
+    let broker_cpu0 = nats_server.as_ref().map(|s| cpu_seconds(s.id()));
     let started = Instant::now();
     let (hub, _, _) = serve(bin, &db, &sink);
     let listening = started.elapsed();
     let out = drain.wait_with_output().unwrap();
     let secs: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
     let hub_cpu = cpu_seconds(hub.id());
+    let broker_cpu = nats_server
+        .as_ref()
+        .zip(broker_cpu0)
+        .map(|(s, before)| cpu_seconds(s.id()) - before);
     stop(hub);
 
     let at_broker = match kind {
@@ -210,9 +218,13 @@ async fn main() {
     println!(
         "{kind}: {events} events relayed in {secs:.2} s from the hub's start ({:.0}/s; the hub \
          listened after {listening:.2?}); {at_broker} messages at the broker (1 + {events} expected); \
-         the hub's CPU {hub_cpu:.2} s, {:.1} µs per event",
+         the hub's CPU {hub_cpu:.2} s, {:.1} µs per event{}",
         events as f64 / secs,
-        hub_cpu * 1e6 / events as f64
+        hub_cpu * 1e6 / events as f64,
+        broker_cpu.map_or(String::new(), |b| format!(
+            "; nats-server's CPU {b:.2} s, {:.1} µs per event",
+            b * 1e6 / events as f64
+        ))
     );
 }
 
