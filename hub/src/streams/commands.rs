@@ -38,7 +38,7 @@ use lapin::options::{
     QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
-use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
+use lapin::{BasicProperties, Channel, Connection};
 use tokio::sync::Semaphore;
 
 use super::redact;
@@ -668,7 +668,7 @@ async fn amqp_open(
     prefetch: usize,
 ) -> Result<(Connection, Channel), String> {
     let open = async {
-        let conn = Connection::connect(uri, ConnectionProperties::default())
+        let conn = super::amqp_connect(uri)
             .await
             .map_err(|e| format!("cannot connect to RabbitMQ at {}: {e}", redact(uri)))?;
         let ch = conn

@@ -126,6 +126,31 @@ pub fn redact(s: &str) -> String {
     }
 }
 
+/// A RabbitMQ URI as lapin reads it, with the host as written: `amq-protocol-uri` takes the
+/// host from `Url::domain`, which is empty for an IP address, and then falls back to
+/// `localhost` (so `amqp://10.0.0.5` would reach the local broker instead).
+pub(crate) fn amqp_uri(s: &str) -> Result<lapin::uri::AMQPUri, String> {
+    let mut uri: lapin::uri::AMQPUri = s.parse()?;
+    if let Ok(u) = url::Url::parse(s)
+        && let Some(host) = u.host()
+    {
+        uri.authority.host = match host {
+            url::Host::Domain(d) => d.to_string(),
+            url::Host::Ipv4(ip) => ip.to_string(),
+            url::Host::Ipv6(ip) => ip.to_string(),
+        };
+    }
+    Ok(uri)
+}
+
+/// Connects to RabbitMQ at `s` (an `amqp://` URI), its host as written (`amqp_uri`).
+pub(crate) async fn amqp_connect(s: &str) -> Result<lapin::Connection, String> {
+    let uri = amqp_uri(s)?;
+    lapin::Connection::connect_uri(uri, lapin::ConnectionProperties::default())
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// How the relay runs, from the `serve` flags.
 #[derive(Clone, Debug)]
 pub struct StreamSettings {
@@ -195,6 +220,24 @@ pub fn describe() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rabbitmq_uri_keeps_an_ip_host() {
+        for (uri, host) in [
+            ("amqp://guest:guest@10.0.0.5:5672/%2f", "10.0.0.5"),
+            ("amqp://[::1]:5672", "::1"),
+            ("amqp://broker.internal/%2f?heartbeat=10", "broker.internal"),
+            ("amqp://127.0.0.1", "127.0.0.1"),
+        ] {
+            let parsed = amqp_uri(uri).unwrap();
+            assert_eq!(parsed.authority.host, host, "{uri}");
+        }
+        let parsed = amqp_uri("amqp://u:p@10.0.0.5:5673/v?heartbeat=10").unwrap();
+        assert_eq!(parsed.authority.port, 5673);
+        assert_eq!(parsed.authority.userinfo.username, "u");
+        assert_eq!(parsed.vhost, "v");
+        assert_eq!(parsed.query.heartbeat, Some(10));
+    }
 
     #[test]
     fn sink_urls_parse_with_their_defaults_and_options() {

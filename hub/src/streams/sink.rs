@@ -14,7 +14,7 @@ use bytes::Bytes;
 use futures_util::future::join_all;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
-use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
+use lapin::{BasicProperties, Channel, Connection, ExchangeKind};
 
 use super::{SUBJECT_PREFIX, SinkUrl, redact};
 use crate::store::StreamEvent;
@@ -252,11 +252,9 @@ impl AmqpSink {
         }
         if self.channel.is_none() {
             let open = async {
-                let conn = Connection::connect(&self.uri, ConnectionProperties::default())
-                    .await
-                    .map_err(|e| {
-                        format!("cannot connect to RabbitMQ at {}: {e}", redact(&self.uri))
-                    })?;
+                let conn = super::amqp_connect(&self.uri).await.map_err(|e| {
+                    format!("cannot connect to RabbitMQ at {}: {e}", redact(&self.uri))
+                })?;
                 let ch = conn
                     .create_channel()
                     .await
