@@ -401,6 +401,22 @@ impl Store {
         tx.commit().await
     }
 
+    /// Counts the deliveries of trackers that turned `delivered` as the tracking scheduler
+    /// does, `together` at a time (one carrier call's answers, or a one-number carrier's
+    /// grouped calls), in one transaction: what the per-delivery benchmark of the tracking
+    /// path times (`record_polls` runs the same `count_deliveries_tx`).
+    pub async fn count_polled_deliveries(
+        &self,
+        delivered: &[(&TenantId, &TrackerRecord)],
+        together: usize,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for call in delivered.chunks(together.max(1)) {
+            count_deliveries_tx(&mut tx, call).await?;
+        }
+        tx.commit().await
+    }
+
     /// Counts many deliveries in one transaction (`shiphub routing import-deliveries`): folded
     /// into their postal-lane bars first, then multi-row upserts of `IMPORT_CHUNK` bars (a
     /// statement per delivery was most of the cost: its round trip through the driver); the
