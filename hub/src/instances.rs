@@ -229,6 +229,7 @@ fn report(me: &str, now: OffsetDateTime, r: &Reaped) {
         pulls = c.pulls,
         batches = c.batches,
         print_jobs = c.print_jobs,
+        stream_relay = c.stream_relay,
         "instance declared dead; its claims were released for the live instances"
     );
     metrics::counter!("shiphub_instances_reaped_total").increment(1);
@@ -239,6 +240,7 @@ fn report(me: &str, now: OffsetDateTime, r: &Reaped) {
         ("pulls", c.pulls),
         ("batches", c.batches),
         ("print_jobs", c.print_jobs),
+        ("stream_relay", c.stream_relay),
     ] {
         metrics::counter!("shiphub_instance_claims_released_total", "kind" => kind).increment(n);
     }

@@ -19,6 +19,8 @@ pub struct Released {
     pub pulls: u64,
     pub batches: u64,
     pub print_jobs: u64,
+    /// The event stream relay's lease (0 or 1): free at once instead of when it runs out.
+    pub stream_relay: u64,
 }
 
 impl Released {
@@ -29,6 +31,7 @@ impl Released {
             + self.pulls
             + self.batches
             + self.print_jobs
+            + self.stream_relay
     }
 }
 
@@ -169,6 +172,8 @@ impl Store {
             print_jobs: run("UPDATE print_jobs SET delivered_at = 0, delivered_by = NULL \
                  WHERE delivered_by = $1 AND status = 'delivered'")
             .await?,
+            stream_relay: run("UPDATE stream_relay SET owner = NULL, lease_until = 0 WHERE owner = $1")
+                .await?,
         };
         tx.commit().await?;
         Ok(Some(Reaped {

@@ -125,6 +125,14 @@ async fn a_dead_instances_claims_of_every_kind_are_released_once_and_a_live_ones
         .await
         .unwrap();
 
+    // And the event stream relay's lease, for 10 s.
+    assert!(
+        store
+            .lease_stream_relay(me, NOW, NOW + secs(10))
+            .await
+            .unwrap()
+    );
+
     // `live` heartbeats on; this one stops. Before dead-after has passed nobody is reaped.
     let later = NOW + secs(3);
     store
@@ -156,6 +164,7 @@ async fn a_dead_instances_claims_of_every_kind_are_released_once_and_a_live_ones
             pulls: 1,
             batches: 1,
             print_jobs: 2,
+            stream_relay: 1,
         }
     );
     assert_eq!(
@@ -171,7 +180,14 @@ async fn a_dead_instances_claims_of_every_kind_are_released_once_and_a_live_ones
             .is_empty()
     );
 
-    // Everything released is there to take now, well inside every per-item lease.
+    // Everything released is there to take now, well inside every per-item lease: the relay's
+    // too (a restarted or surviving hub relays at once, not when the 10 s run out).
+    assert!(
+        store
+            .lease_stream_relay(live, later, later + secs(10))
+            .await
+            .unwrap()
+    );
     let again = store.claim_deliveries(later, LEASE, 100).await.unwrap();
     assert_eq!(again.len(), 3, "deliveries due at once");
     // The dead claim's late write is fenced off: its token holds nothing any more.
