@@ -86,8 +86,8 @@ pub fn start_streams(
     app: &AppState,
     settings: std::sync::Arc<crate::streams::StreamSettings>,
     sinks: Vec<(String, crate::streams::sink::Sink)>,
-) {
-    tokio::spawn(crate::streams::relay::run(app.clone(), settings, sinks));
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(crate::streams::relay::run(app.clone(), settings, sinks))
 }
 
 /// Starts taking commands from the queues of `--commands-from`, each run by `handler` (the

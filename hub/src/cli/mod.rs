@@ -951,10 +951,15 @@ async fn serve(
         },
     );
     tokio::spawn(crate::gauges::sample(state.clone(), gauges));
+    let mut relay = None;
     if let Some(streams) = streams {
         // Streams and exchanges are created or checked now: a wrong URL stops the start.
         let sinks = crate::streams::relay::open_sinks(&streams).await?;
-        crate::background::start_streams(&state, Arc::new(streams), sinks);
+        relay = Some(crate::background::start_streams(
+            &state,
+            Arc::new(streams),
+            sinks,
+        ));
     }
     if let Some(commands) = commands {
         let handler = crate::api::commands::handler(state.clone());
@@ -975,6 +980,11 @@ async fn serve(
     eprintln!("shiphub listening on http://{addr} (docs at http://{addr}/docs)");
     tracing::info!(%addr, "listening");
     crate::server::run(listener, app, server_settings, shutdown(), phases).await;
+    // The relay gives its lease back as it ends, so the next instance relays at once rather
+    // than when the lease runs out; a stuck broker call does not hold the exit long.
+    if let Some(relay) = relay {
+        let _ = tokio::time::timeout(Duration::from_secs(2), relay).await;
+    }
     tracing::info!("stopped");
     Ok(())
 }
